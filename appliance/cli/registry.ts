@@ -1,0 +1,10 @@
+/**
+ * The list of CLI commands. Each is loaded lazily so `edgevox transcribe` does not pay for the
+ * HTTP server and `edgevox serve` does not pay for CLI-only tools. Add one line per command.
+ */
+import type { CliCommand } from './command.js';
+
+export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  'install-models': async () => (await import('./commands/installModels.js')).installModelsCommand,
+};
