@@ -1,0 +1,180 @@
+/**
+ * The composition root. Builds the appliance in order — data dir → logger → store → models →
+ * metrics → media → HTTP — and closes it in reverse through one CloseStack. If any step fails,
+ * everything already started is closed before the error is rethrown: nothing is half-started.
+ */
+import { accessSync, constants, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { COMMIT, MANIFEST_PATH, REPO_ROOT, VERSION } from './buildInfo.js';
+import type { EdgeVoxConfig } from './config/schema.js';
+import { evxError, isEdgeVoxError } from './errors.js';
+import { CloseStack } from './lifecycle/closeStack.js';
+import { Readiness } from './lifecycle/readiness.js';
+import { createLogger, type Logger } from './log/logger.js';
+import { ApplianceMetrics } from './metrics/metrics.js';
+import { ModelStore } from './models/modelStore.js';
+import { Store } from './store/database.js';
+import { createHttpServer, type RouteRegistrar } from './api/server.js';
+import { activeExecutionProviders } from './inference/sessions.js';
+
+export interface ApplianceOptions {
+  /** Logger to use (tests pass a silent or capturing one); default: pino on stdout per config. */
+  logger?: Logger;
+  /** Extra route plugins mounted on the HTTP server. */
+  routes?: readonly RouteRegistrar[];
+  /** Path of the model manifest (default: models/manifest.json in the repo). */
+  manifestPath?: string;
+}
+
+/**
+ * A running appliance. `drain()` stops new work and waits for active work; `close()` runs the close
+ * cascade once (idempotent).
+ */
+export class Appliance {
+  private readonly drainHooks: ((graceMs: number) => Promise<void>)[] = [];
+  private runId = 0;
+
+  private constructor(
+    readonly config: EdgeVoxConfig,
+    readonly logger: Logger,
+    readonly store: Store,
+    readonly models: ModelStore,
+    readonly metrics: ApplianceMetrics,
+    readonly readiness: Readiness,
+    readonly http: FastifyInstance,
+    private readonly closeStack: CloseStack,
+  ) {}
+
+  /** Start an appliance from a validated config. */
+  static async start(config: EdgeVoxConfig, options: ApplianceOptions = {}): Promise<Appliance> {
+    const logger = options.logger ?? createLogger({ level: config.log.level, includePii: config.log.includePii });
+    const closeStack = new CloseStack();
+    const readiness = new Readiness();
+    try {
+      const dataDir = resolve(config.dataDir);
+      assertWritableDir(dataDir);
+
+      const store = Store.open(dataDir);
+      closeStack.push({ name: 'store', close: () => store.close() });
+      readiness.register('store', () => (store.isOpen ? { ok: true } : { ok: false, reason: 'store closed' }));
+
+      const metrics = new ApplianceMetrics({ version: VERSION, nodeVersion: process.versions.node, commit: COMMIT });
+      metrics.bindStore(store);
+      metrics.bindReadiness(readiness);
+      store.events.on('writeError', (e) => logger.warn({ operation: e.operation, sqliteCode: e.sqliteCode }, 'store write failed'));
+
+      const models = new ModelStore({
+        manifestPath: options.manifestPath ?? MANIFEST_PATH,
+        modelsDir: resolve(config.modelsDir),
+        repoRoot: REPO_ROOT,
+        storeDir: join(dataDir, 'models'),
+      });
+      for (const s of models.installAll()) {
+        if (s.error) logger.error({ model: s.name, code: s.error.code, reason: s.error.message, activeVersion: s.activeVersion }, 'model not installed');
+        else logger.info({ model: s.name, version: s.activeVersion }, 'model active');
+      }
+      metrics.bindModels(models);
+      readiness.register('models', () => {
+        const r = models.requiredReady();
+        return r.ready ? { ok: true } : { ok: false, reason: `required models not active: ${r.missing.join(', ')}` };
+      });
+      metrics.setActiveProviders(activeExecutionProviders());
+
+      const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT }, options.routes ?? []);
+      closeStack.push({ name: 'http', close: () => http.close() });
+      try {
+        await http.listen({ host: config.http.host, port: config.http.port });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+          throw evxError('EVX_ERR_PORT_IN_USE', `cannot listen on http ${config.http.host}:${config.http.port} (${code}); key 'http.port'`, {
+            cause: err,
+            details: { key: 'http.port', reason: code },
+          });
+        }
+        throw err;
+      }
+      readiness.register('http', () => (http.server.listening ? { ok: true } : { ok: false, reason: 'http listener closed' }));
+
+      const appliance = new Appliance(config, logger, store, models, metrics, readiness, http, closeStack);
+      appliance.recordRun();
+      metrics.up.set(1);
+      readiness.phase = 'running';
+      logger.info({ address: appliance.httpUrl, version: VERSION, dataDir }, 'appliance started');
+      return appliance;
+    } catch (err) {
+      const failures = await closeStack.close();
+      for (const f of failures) logger.error({ component: f.name, reason: f.error }, 'close failed after start error');
+      throw err;
+    }
+  }
+
+  /** The base URL of the HTTP API, with the real port when port 0 was configured. */
+  get httpUrl(): string {
+    const address = this.http.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : this.config.http.port;
+    return `http://${this.config.http.host.includes(':') ? `[${this.config.http.host}]` : this.config.http.host}:${port}`;
+  }
+
+  /** Register something to wait for while draining (e.g. active calls); called with the grace period. */
+  onDrain(hook: (graceMs: number) => Promise<void>): void {
+    this.drainHooks.push(hook);
+  }
+
+  /** Add a component to the close cascade (closed before the ones added earlier). */
+  addClosable(name: string, close: () => void | Promise<void>): void {
+    this.closeStack.push({ name, close });
+  }
+
+  /** Stop taking new work and give active work up to graceMs to finish. */
+  async drain(graceMs = this.config.shutdown.graceMs): Promise<void> {
+    if (this.readiness.phase !== 'running') return;
+    this.readiness.phase = 'draining';
+    this.logger.info({ graceMs }, 'draining');
+    await Promise.allSettled(this.drainHooks.map((hook) => hook(graceMs)));
+  }
+
+  /** Run the close cascade once; later calls wait for the first. */
+  async close(reason = 'shutdown'): Promise<void> {
+    if (this.closeStack.closed) {
+      await this.closeStack.close();
+      return;
+    }
+    this.metrics.up.set(0);
+    this.readiness.phase = 'stopped';
+    if (this.runId > 0 && this.store.isOpen) {
+      try {
+        this.store.runs.stop(this.runId, reason);
+      } catch (err) {
+        if (!isEdgeVoxError(err)) throw err;
+      }
+    }
+    const failures = await this.closeStack.close();
+    for (const f of failures) this.logger.error({ component: f.name, reason: f.error }, 'close failed');
+    this.logger.info({ reason }, 'appliance stopped');
+  }
+
+  private recordRun(): void {
+    this.runId = this.store.runs.start(VERSION);
+    const crashed = this.store.runs.takeUnclean(this.runId);
+    const orphans = this.store.calls.closeOrphans(Date.now(), crashed > 0 ? 'appliance-crashed' : 'appliance-restarted');
+    if (crashed > 0 || orphans > 0) this.logger.warn({ crashedRuns: crashed, closedCalls: orphans }, 'recovered from unclean stop');
+  }
+}
+
+/** Create the data dir if needed and prove it is writable, so a bad dir fails before anything starts. */
+function assertWritableDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    const probe = join(dir, `.write-probe-${process.pid}`);
+    writeFileSync(probe, 'ok');
+    rmSync(probe);
+  } catch (err) {
+    throw evxError('EVX_ERR_DATA_DIR', `data dir ${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? 'error'}); key 'dataDir'`, {
+      cause: err,
+      details: { key: 'dataDir' },
+    });
+  }
+}

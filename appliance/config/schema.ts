@@ -1,0 +1,85 @@
+/**
+ * The one typed configuration schema of the appliance, with its defaults.
+ *
+ * Every key is documented here (the README's configuration reference is generated from these
+ * descriptions by `edgevox config-reference`). Objects reject unknown keys so a typo in a site's
+ * config file is an error at start, not a silently ignored setting.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const Port = (def: number, description: string) =>
+  Type.Integer({ minimum: 0, maximum: 65535, default: def, description });
+
+const Section = <T extends Parameters<typeof Type.Object>[0]>(properties: T, description: string) =>
+  Type.Object(properties, { additionalProperties: false, default: {}, description });
+
+export const ConfigSchema = Type.Object(
+  {
+    site: Section(
+      {
+        id: Type.String({ default: 'unprovisioned', pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Site identifier (lower-case, digits, dashes); used in upstream aggregates' }),
+        name: Type.String({ default: 'EdgeVox appliance', maxLength: 200, description: 'Human-readable branch name' }),
+      },
+      'Site identity',
+    ),
+    dataDir: Type.String({ default: 'var', minLength: 1, description: 'Directory for the SQLite store, installed models and runtime files' }),
+    modelsDir: Type.String({ default: '../shared/models', minLength: 1, description: 'Directory models are installed from (verified against models/manifest.json)' }),
+    http: Section(
+      {
+        host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address the console and API listen on' }),
+        port: Port(8080, 'Port of the console and API (0 = any free port)'),
+      },
+      'HTTP console and API',
+    ),
+    log: Section(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+          { default: 'info', description: 'Log level' },
+        ),
+        includePii: Type.Boolean({ default: false, description: 'Log PII-marked fields (transcripts, numbers); honoured only at debug or trace level' }),
+      },
+      'Logging',
+    ),
+    shutdown: Section(
+      {
+        graceMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000, description: 'How long a SIGTERM waits for active calls to finish before closing them' }),
+      },
+      'Shutdown',
+    ),
+    inference: Section(
+      {
+        providers: Type.Array(Type.Union([Type.Literal('cuda'), Type.Literal('tensorrt'), Type.Literal('cpu')]), {
+          minItems: 1,
+          default: ['cpu'],
+          description: 'onnxruntime execution providers to try, in order (e.g. [cuda, cpu])',
+        }),
+        intraOpThreads: Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Threads inside one inference operator' }),
+        interOpThreads: Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Threads across operators' }),
+      },
+      'Local inference',
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type EdgeVoxConfig = Static<typeof ConfigSchema>;
+
+/** A leaf of the schema with its dotted path; used for env-var mapping and the reference docs. */
+export interface ConfigLeaf {
+  readonly path: string[];
+  readonly schema: TSchema;
+}
+
+export function configLeaves(schema: TSchema = ConfigSchema, prefix: string[] = []): ConfigLeaf[] {
+  const props = (schema as { properties?: Record<string, TSchema> }).properties;
+  if (schema.type === 'object' && props !== undefined) {
+    return Object.entries(props).flatMap(([key, child]) => configLeaves(child, [...prefix, key]));
+  }
+  return [{ path: prefix, schema }];
+}
+
+/** `http.port` → `EDGEVOX_HTTP_PORT`, `shutdown.graceMs` → `EDGEVOX_SHUTDOWN_GRACE_MS`. */
+export function envNameFor(path: readonly string[]): string {
+  return 'EDGEVOX_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2')).join('_').toUpperCase();
+}

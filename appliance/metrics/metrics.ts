@@ -1,0 +1,153 @@
+/**
+ * Prometheus metrics. This folder is the only place that imports prom-client: core modules emit
+ * typed events and the bindings here turn them into metrics. Names follow the Prometheus rules
+ * (base units, `_total` counters, `_seconds`), and labels never carry ids, numbers or names.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Readiness } from '../lifecycle/readiness.js';
+import type { Store } from '../store/database.js';
+import type { ModelStore } from '../models/modelStore.js';
+
+export interface BuildInfo {
+  version: string;
+  nodeVersion: string;
+  commit: string;
+}
+
+export class ApplianceMetrics {
+  readonly registry = new Registry();
+  readonly up: Gauge;
+  readonly storeWriteSeconds: Histogram;
+  readonly storeWriteErrors: Counter;
+  readonly listenerErrors: Counter;
+  readonly httpRequests: Counter;
+  readonly httpRequestSeconds: Histogram;
+  readonly onnxProvider: Gauge;
+
+  constructor(build: BuildInfo) {
+    collectDefaultMetrics({ register: this.registry });
+    replaceMisnamedDefaults(this.registry);
+    new Gauge({
+      name: 'edgevox_build_info',
+      help: 'Build information; the value is always 1',
+      labelNames: ['version', 'node_version', 'commit'],
+      registers: [this.registry],
+    }).set({ version: build.version, node_version: build.nodeVersion, commit: build.commit }, 1);
+    this.up = new Gauge({ name: 'edgevox_up', help: '1 while the appliance process is serving', registers: [this.registry] });
+    this.storeWriteSeconds = new Histogram({
+      name: 'edgevox_store_write_duration_seconds',
+      help: 'Duration of SQLite writes',
+      labelNames: ['operation'],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+      registers: [this.registry],
+    });
+    this.storeWriteErrors = new Counter({
+      name: 'edgevox_store_write_errors_total',
+      help: 'SQLite writes that failed (disk full, I/O error)',
+      labelNames: ['operation', 'sqlite_code'],
+      registers: [this.registry],
+    });
+    this.listenerErrors = new Counter({
+      name: 'edgevox_event_listener_errors_total',
+      help: 'Event listeners that threw (contained; the emitter carried on)',
+      labelNames: ['event'],
+      registers: [this.registry],
+    });
+    this.httpRequests = new Counter({
+      name: 'edgevox_http_requests_total',
+      help: 'HTTP API requests by route pattern and status class',
+      labelNames: ['method', 'route', 'status_class'],
+      registers: [this.registry],
+    });
+    this.httpRequestSeconds = new Histogram({
+      name: 'edgevox_http_request_duration_seconds',
+      help: 'HTTP API request duration by route pattern',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [this.registry],
+    });
+    this.onnxProvider = new Gauge({
+      name: 'edgevox_inference_provider_active',
+      help: 'Execution providers with at least one model loaded (1 = active)',
+      labelNames: ['provider'],
+      registers: [this.registry],
+    });
+  }
+
+  bindStore(store: Store): void {
+    store.events.on('write', (e) => this.storeWriteSeconds.observe({ operation: e.operation }, e.durationMs / 1000));
+    store.events.on('writeError', (e) => this.storeWriteErrors.inc({ operation: e.operation, sqlite_code: e.sqliteCode }));
+  }
+
+  bindReadiness(readiness: Readiness): void {
+    const registry = this.registry;
+    new Gauge({
+      name: 'edgevox_ready',
+      help: '1 when every readiness check passes (what /readyz reports)',
+      registers: [registry],
+      collect() {
+        this.set(readiness.evaluate().ready ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'edgevox_readiness_check',
+      help: 'State of each readiness check (1 = ok)',
+      labelNames: ['check'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const c of readiness.evaluate().checks) this.set({ check: c.name }, c.ok ? 1 : 0);
+      },
+    });
+  }
+
+  bindModels(models: ModelStore): void {
+    new Gauge({
+      name: 'edgevox_model_active',
+      help: 'Whether a verified version of each model is active (1 = yes)',
+      labelNames: ['model'],
+      registers: [this.registry],
+      collect() {
+        for (const s of models.status()) this.set({ model: s.name }, s.activeVersion === null ? 0 : 1);
+      },
+    });
+  }
+
+  setActiveProviders(providers: readonly string[]): void {
+    this.onnxProvider.reset();
+    for (const p of providers) this.onnxProvider.set({ provider: p }, 1);
+  }
+
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/**
+ * prom-client's defaults export three gauges with a `_total` suffix, which the Prometheus naming
+ * rules (and `promtool check metrics`) reserve for counters. Replace them with correctly named gauges.
+ */
+function replaceMisnamedDefaults(registry: Registry): void {
+  const probes: Record<string, { help: string; read: () => number }> = {
+    nodejs_active_handles: { help: 'Number of active libuv handles', read: () => activeCount('_getActiveHandles') },
+    nodejs_active_requests: { help: 'Number of active libuv requests', read: () => activeCount('_getActiveRequests') },
+    nodejs_active_resources: { help: 'Number of active resources keeping the event loop alive', read: () => process.getActiveResourcesInfo().length },
+  };
+  for (const [name, probe] of Object.entries(probes)) {
+    registry.removeSingleMetric(`${name}_total`);
+    registry.removeSingleMetric(name);
+    new Gauge({
+      name,
+      help: probe.help,
+      registers: [registry],
+      collect() {
+        this.set(probe.read());
+      },
+    });
+  }
+}
+
+function activeCount(fn: '_getActiveHandles' | '_getActiveRequests'): number {
+  const getter = (process as unknown as Record<string, (() => unknown[]) | undefined>)[fn];
+  return typeof getter === 'function' ? getter.call(process).length : 0;
+}

@@ -1,0 +1,189 @@
+/** Calls and their legs. Caller numbers never reach this table: only salted hashes. */
+import type { Database, Statement } from 'better-sqlite3';
+import { parseJson, type Writer } from './writer.js';
+
+export type CallSource = 'sip' | 'siprec' | 'webrtc';
+export type CallState = 'ringing' | 'active' | 'ended';
+
+export interface CallRecord {
+  id: string;
+  source: CallSource;
+  direction: 'inbound' | 'outbound';
+  callerHash: string | null;
+  state: CallState;
+  startedAt: number;
+  answeredAt: number | null;
+  endedAt: number | null;
+  endReason: string | null;
+  meta: Record<string, unknown>;
+}
+
+export interface LegRecord {
+  id: string;
+  callId: string;
+  label: string;
+  codec: string | null;
+  startedAt: number;
+  endedAt: number | null;
+  quality: Record<string, unknown>;
+}
+
+interface CallRow {
+  id: string;
+  source: CallSource;
+  direction: 'inbound' | 'outbound';
+  caller_hash: string | null;
+  state: CallState;
+  started_at: number;
+  answered_at: number | null;
+  ended_at: number | null;
+  end_reason: string | null;
+  meta_json: string;
+}
+
+interface LegRow {
+  id: string;
+  call_id: string;
+  label: string;
+  codec: string | null;
+  started_at: number;
+  ended_at: number | null;
+  quality_json: string;
+}
+
+export interface CallListQuery {
+  limit: number;
+  /** Only calls that started before this unix ms (keyset pagination). */
+  beforeStartedAt?: number | undefined;
+  state?: CallState | undefined;
+}
+
+export class CallsRepo {
+  private readonly insertCall: Statement;
+  private readonly answerCall: Statement;
+  private readonly endCall: Statement;
+  private readonly insertLeg: Statement;
+  private readonly endLegStmt: Statement;
+  private readonly getCall: Statement<[string], CallRow>;
+  private readonly legsOf: Statement<[string], LegRow>;
+  private readonly mergeMetaStmt: Statement;
+
+  constructor(
+    private readonly db: Database,
+    private readonly write: Writer,
+  ) {
+    this.insertCall = db.prepare(
+      `INSERT INTO calls (id, source, direction, caller_hash, state, started_at, meta_json)
+       VALUES (@id, @source, @direction, @callerHash, @state, @startedAt, @metaJson)`,
+    );
+    this.answerCall = db.prepare(`UPDATE calls SET state = 'active', answered_at = ? WHERE id = ? AND state = 'ringing'`);
+    this.endCall = db.prepare(`UPDATE calls SET state = 'ended', ended_at = ?, end_reason = ? WHERE id = ? AND state != 'ended'`);
+    this.insertLeg = db.prepare(
+      `INSERT INTO call_legs (id, call_id, label, codec, started_at) VALUES (@id, @callId, @label, @codec, @startedAt)`,
+    );
+    this.endLegStmt = db.prepare(`UPDATE call_legs SET ended_at = ?, quality_json = ? WHERE id = ?`);
+    this.getCall = db.prepare(`SELECT * FROM calls WHERE id = ?`);
+    this.legsOf = db.prepare(`SELECT * FROM call_legs WHERE call_id = ? ORDER BY started_at`);
+    this.mergeMetaStmt = db.prepare(`UPDATE calls SET meta_json = json_patch(meta_json, ?) WHERE id = ?`);
+  }
+
+  create(call: Pick<CallRecord, 'id' | 'source' | 'callerHash' | 'startedAt'> & { direction?: 'inbound' | 'outbound'; meta?: Record<string, unknown> }): void {
+    this.write('calls.create', () =>
+      this.insertCall.run({
+        id: call.id,
+        source: call.source,
+        direction: call.direction ?? 'inbound',
+        callerHash: call.callerHash,
+        state: 'ringing',
+        startedAt: call.startedAt,
+        metaJson: JSON.stringify(call.meta ?? {}),
+      }),
+    );
+  }
+
+  markAnswered(id: string, at: number): void {
+    this.write('calls.answer', () => this.answerCall.run(at, id));
+  }
+
+  /** End a call once; later calls for the same id are no-ops. */
+  end(id: string, at: number, reason: string): boolean {
+    return this.write('calls.end', () => this.endCall.run(at, reason, id).changes > 0);
+  }
+
+  mergeMeta(id: string, patch: Record<string, unknown>): void {
+    this.write('calls.meta', () => this.mergeMetaStmt.run(JSON.stringify(patch), id));
+  }
+
+  addLeg(leg: Pick<LegRecord, 'id' | 'callId' | 'label' | 'codec' | 'startedAt'>): void {
+    this.write('calls.addLeg', () => this.insertLeg.run(leg));
+  }
+
+  endLeg(id: string, at: number, quality: Record<string, unknown>): void {
+    this.write('calls.endLeg', () => this.endLegStmt.run(at, JSON.stringify(quality), id));
+  }
+
+  get(id: string): (CallRecord & { legs: LegRecord[] }) | undefined {
+    const row = this.getCall.get(id);
+    if (row === undefined) return undefined;
+    return { ...toCall(row), legs: this.legsOf.all(id).map(toLeg) };
+  }
+
+  list(query: CallListQuery): CallRecord[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.beforeStartedAt !== undefined) {
+      where.push('started_at < ?');
+      params.push(query.beforeStartedAt);
+    }
+    if (query.state !== undefined) {
+      where.push('state = ?');
+      params.push(query.state);
+    }
+    const sql = `SELECT * FROM calls ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY started_at DESC, id LIMIT ?`;
+    return (this.db.prepare(sql).all(...params, query.limit) as CallRow[]).map(toCall);
+  }
+
+  countByState(): Record<CallState, number> {
+    const rows = this.db.prepare(`SELECT state, COUNT(*) AS n FROM calls GROUP BY state`).all() as { state: CallState; n: number }[];
+    const out: Record<CallState, number> = { ringing: 0, active: 0, ended: 0 };
+    for (const r of rows) out[r.state] = r.n;
+    return out;
+  }
+
+  /** Close calls a previous run left open (crash, kill -9); returns how many were closed. */
+  closeOrphans(at: number, reason: string): number {
+    return this.write('calls.closeOrphans', () =>
+      this.db.transaction(() => {
+        this.db.prepare(`UPDATE call_legs SET ended_at = ? WHERE ended_at IS NULL`).run(at);
+        return this.db.prepare(`UPDATE calls SET state = 'ended', ended_at = ?, end_reason = ? WHERE state != 'ended'`).run(at, reason).changes;
+      })(),
+    );
+  }
+}
+
+function toCall(row: CallRow): CallRecord {
+  return {
+    id: row.id,
+    source: row.source,
+    direction: row.direction,
+    callerHash: row.caller_hash,
+    state: row.state,
+    startedAt: row.started_at,
+    answeredAt: row.answered_at,
+    endedAt: row.ended_at,
+    endReason: row.end_reason,
+    meta: parseJson(row.meta_json, {}),
+  };
+}
+
+function toLeg(row: LegRow): LegRecord {
+  return {
+    id: row.id,
+    callId: row.call_id,
+    label: row.label,
+    codec: row.codec,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+    quality: parseJson(row.quality_json, {}),
+  };
+}
