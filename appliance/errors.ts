@@ -48,12 +48,37 @@ export const ERROR_CODES = {
   EVX_ERR_AUDIO_FORMAT: spec('The audio is not in a supported format', 400, 1),
   EVX_ERR_AUDIO_TRUNCATED: spec('The audio file is truncated or its header is inconsistent', 400, 1),
   EVX_ERR_STREAM_CLOSED: spec('The recognition stream is already closed', 409, 1),
+  // speech recognition (asr/, audio/, vad/)
+  EVX_ERR_ASR_PHRASE: spec('A hotword or keyword phrase cannot be tokenized with the model vocabulary', 400, 2),
+  EVX_ERR_ASR_MODEL_DIR: spec('The ASR model directory lacks an encoder, decoder, joiner or tokens file', 500, 2),
   // HTTP API
   EVX_ERR_NOT_FOUND: spec('The requested resource does not exist', 404, 1),
   EVX_ERR_BAD_REQUEST: spec('The request is malformed or fails validation', 400, 1),
   EVX_ERR_NOT_READY: spec('The appliance is not ready', 503, 1, true),
   EVX_ERR_SHUTTING_DOWN: spec('The appliance is shutting down', 503, 1, true),
   EVX_ERR_INTERNAL: spec('An unexpected internal error', 500, 1),
+  // SIP / RTP media termination (appliance/sip, appliance/sdp, appliance/rtp, appliance/telephony)
+  EVX_ERR_SIP_PARSE: spec('A SIP message is malformed (start line, header, framing)', 400, 1),
+  EVX_ERR_SIP_TOO_LARGE: spec('A SIP message exceeds a configured size or count limit', 413, 1),
+  EVX_ERR_SIP_TRANSPORT: spec('A SIP transport (UDP/TCP socket) failed to bind, send or connect', 503, 1, true),
+  EVX_ERR_SIP_TRANSACTION_TIMEOUT: spec('A SIP transaction got no final response in time (Timer B/F)', 504, 1, true),
+  EVX_ERR_SIP_REQUEST_FAILED: spec('A SIP request sent by the appliance was answered with a failure response', 502, 1, true),
+  EVX_ERR_SIP_CLOSED: spec('The SIP server or call is already closed', 409, 1),
+  EVX_ERR_SIP_CALL_NOT_FOUND: spec('No active call has the given id', 404, 1),
+  EVX_ERR_SDP_PARSE: spec('An SDP body is malformed', 400, 1),
+  EVX_ERR_SDP_NO_COMMON_CODEC: spec('The SDP offer has no audio codec the appliance supports', 400, 1),
+  EVX_ERR_SIPREC_METADATA: spec('A SIPREC body (multipart or rs-metadata XML) is malformed', 400, 1),
+  EVX_ERR_RTP_PARSE: spec('An RTP or RTCP packet is malformed', 400, 1),
+  EVX_ERR_RTP_PORTS_EXHAUSTED: spec('No free RTP port pair is left in the configured range', 503, 1, true),
+  EVX_ERR_CODEC_UNSUPPORTED: spec('The audio codec is not supported', 400, 1),
+  // WebRTC media plane (appliance/webrtc, native/mediasoup)
+  EVX_ERR_WEBRTC_WORKER_MISSING: spec('The mediasoup worker binary is not built (run make setup or native/mediasoup/build.sh)', 500, 2),
+  EVX_ERR_WEBRTC_WORKER_DIED: spec('A mediasoup worker process died; its calls were closed', 503, 1, true),
+  EVX_ERR_WEBRTC_MEDIA: spec('A mediasoup request (router, transport, producer, consumer) failed', 500, 1),
+  EVX_ERR_WEBRTC_CLOSED: spec('The media plane, call or transport is already closed', 409, 1),
+  EVX_ERR_WEBRTC_AUTH: spec('The WebRTC signalling token is missing, invalid or expired', 401, 1),
+  EVX_ERR_WEBRTC_SIGNALLING: spec('A WebRTC signalling message is malformed or not allowed in this state', 400, 1),
+  EVX_ERR_WEBRTC_NEGOTIATION: spec('The WebRTC peer could not negotiate or connect (SDP, ICE, DTLS)', 502, 1, true),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

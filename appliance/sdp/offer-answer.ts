@@ -1,0 +1,152 @@
+/**
+ * SDP offer/answer (RFC 3264) for a media-terminating endpoint: per audio m= line pick the first
+ * offered codec we support (PCMU, PCMA, G722), keep telephone-event (RFC 4733) when offered,
+ * mirror the direction, reject every other stream with port 0.
+ */
+import { evxError } from '../errors.js';
+import { attribute, direction, mediaAddress, rtpMaps, type SdpDirection, type SdpMedia, type SdpSession, type RtpMap } from './sdp.js';
+
+export type CodecName = 'PCMU' | 'PCMA' | 'G722';
+export const SUPPORTED_CODECS: readonly CodecName[] = ['PCMU', 'PCMA', 'G722'];
+
+/** What was agreed for one audio stream. */
+export interface NegotiatedStream {
+  /** Index of the m= line in the offer. */
+  readonly mediaIndex: number;
+  readonly codec: CodecName;
+  readonly payloadType: number;
+  /** RTP clock (G.722 uses 8000 on the wire, RFC 3551 §4.5.2). */
+  readonly rtpClockHz: number;
+  /** Sample rate of decoded PCM. */
+  readonly sampleRateHz: number;
+  readonly telephoneEventPt: number | undefined;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Offerer's direction, from its point of view. */
+  readonly offerDirection: SdpDirection;
+  /** `a=label` of the stream (SIPREC participants are tied to streams by label). */
+  readonly label: string | undefined;
+  readonly ptimeMs: number;
+}
+
+export interface AnswerOptions {
+  readonly localAddress: string;
+  /** Local RTP port for each accepted audio stream, by offer m= index. */
+  readonly localPorts: ReadonlyMap<number, number>;
+  readonly sessionId: string;
+  readonly sessionVersion: number;
+  readonly codecPreference?: readonly CodecName[];
+  /** Force our direction (SIPREC recorder answers recvonly). */
+  readonly directionOverride?: SdpDirection;
+}
+
+function isCodec(e: string): e is CodecName {
+  return e === 'PCMU' || e === 'PCMA' || e === 'G722';
+}
+
+function answerDirection(offer: SdpDirection): SdpDirection {
+  switch (offer) {
+    case 'sendonly':
+      return 'recvonly';
+    case 'recvonly':
+      return 'sendonly';
+    default:
+      return offer;
+  }
+}
+
+/** Choose codecs for every acceptable audio stream (no ports needed yet). */
+export function selectStreams(offer: SdpSession, preference: readonly CodecName[] = SUPPORTED_CODECS): NegotiatedStream[] {
+  const out: NegotiatedStream[] = [];
+  offer.media.forEach((m, idx) => {
+    if (m.type !== 'audio' || m.port === 0 || m.proto !== 'RTP/AVP') return;
+    const maps = rtpMaps(m);
+    let chosen: RtpMap | undefined;
+    for (const map of maps) {
+      if (!isCodec(map.encoding) || !preference.includes(map.encoding) || map.channels !== 1 || map.clockRateHz !== 8000) continue;
+      chosen = map;
+      break;
+    }
+    if (chosen === undefined) return;
+    const te = maps.find((x) => x.encoding === 'TELEPHONE-EVENT' && x.clockRateHz === 8000);
+    const address = mediaAddress(offer, m);
+    if (address === undefined) return;
+    const ptime = Number(attribute(m, 'ptime') ?? '20');
+    out.push({
+      mediaIndex: idx,
+      codec: chosen.encoding as CodecName,
+      payloadType: chosen.payloadType,
+      rtpClockHz: 8000,
+      sampleRateHz: chosen.encoding === 'G722' ? 16000 : 8000,
+      telephoneEventPt: te?.payloadType,
+      remoteAddress: address,
+      remotePort: m.port,
+      offerDirection: direction(offer, m),
+      label: attribute(m, 'label'),
+      ptimeMs: Number.isFinite(ptime) && ptime >= 10 && ptime <= 60 ? ptime : 20,
+    });
+  });
+  if (out.length === 0) {
+    throw evxError('EVX_ERR_SDP_NO_COMMON_CODEC', 'no acceptable audio stream in the SDP offer');
+  }
+  return out;
+}
+
+const CODEC_RTPMAP: Readonly<Record<CodecName, string>> = { PCMU: 'PCMU/8000', PCMA: 'PCMA/8000', G722: 'G722/8000' };
+
+/** Build the answer SDP for `offer` given the streams chosen by `selectStreams`. */
+export function buildAnswer(offer: SdpSession, streams: readonly NegotiatedStream[], opts: AnswerOptions): SdpSession {
+  const media: SdpMedia[] = offer.media.map((m, idx) => {
+    const s = streams.find((x) => x.mediaIndex === idx);
+    const port = opts.localPorts.get(idx);
+    if (s === undefined || port === undefined) {
+      return { type: m.type, port: 0, proto: m.proto, formats: m.formats, connection: undefined, bandwidth: [], attributes: [] };
+    }
+    const formats = [String(s.payloadType)];
+    const attributes = [{ name: 'rtpmap', value: `${s.payloadType} ${CODEC_RTPMAP[s.codec]}` }];
+    if (s.telephoneEventPt !== undefined) {
+      formats.push(String(s.telephoneEventPt));
+      attributes.push({ name: 'rtpmap', value: `${s.telephoneEventPt} telephone-event/8000` });
+      attributes.push({ name: 'fmtp', value: `${s.telephoneEventPt} 0-16` });
+    }
+    attributes.push({ name: 'ptime', value: String(s.ptimeMs) });
+    if (s.label !== undefined) attributes.push({ name: 'label', value: s.label });
+    attributes.push({ name: 'rtcp', value: String(port + 1) });
+    const dir = opts.directionOverride ?? answerDirection(s.offerDirection);
+    return {
+      type: 'audio',
+      port,
+      proto: m.proto,
+      formats,
+      connection: undefined,
+      bandwidth: [],
+      attributes: [...attributes, { name: dir, value: undefined }],
+    };
+  });
+  return {
+    origin: {
+      username: 'edgevox',
+      sessionId: opts.sessionId,
+      sessionVersion: String(opts.sessionVersion),
+      netType: 'IN',
+      addrType: 'IP4',
+      address: opts.localAddress,
+    },
+    name: 'EdgeVox',
+    connection: { netType: 'IN', addrType: 'IP4', address: opts.localAddress },
+    bandwidth: [],
+    timing: ['0 0'],
+    attributes: [],
+    media,
+  };
+}
+
+/** True when an SDP (re-)offer puts the call on hold (RFC 3264 §8.4; legacy c=0.0.0.0). */
+export function isHoldOffer(offer: SdpSession): boolean {
+  const audio = offer.media.filter((m) => m.type === 'audio' && m.port !== 0);
+  if (audio.length === 0) return false;
+  return audio.every((m) => {
+    const d = direction(offer, m);
+    return d === 'sendonly' || d === 'inactive' || mediaAddress(offer, m) === '0.0.0.0';
+  });
+}
