@@ -57,6 +57,9 @@ export const ERROR_CODES = {
   EVX_ERR_NOT_READY: spec('The appliance is not ready', 503, 1, true),
   EVX_ERR_SHUTTING_DOWN: spec('The appliance is shutting down', 503, 1, true),
   EVX_ERR_INTERNAL: spec('An unexpected internal error', 500, 1),
+  // intent and emotion models (issue 5)
+  EVX_ERR_EMOTION_AUDIO_TOO_SHORT: spec('The utterance is too short or silent for emotion analysis', 400, 1),
+  EVX_ERR_INTENT_SIDECAR: spec('The intent model sidecar JSON is missing, malformed or does not match the ONNX model', 500, 1),
   // SIP / RTP media termination (appliance/sip, appliance/sdp, appliance/rtp, appliance/telephony)
   EVX_ERR_SIP_PARSE: spec('A SIP message is malformed (start line, header, framing)', 400, 1),
   EVX_ERR_SIP_TOO_LARGE: spec('A SIP message exceeds a configured size or count limit', 413, 1),

@@ -1,0 +1,43 @@
+/**
+ * One stream's encoder: its input window tensor (allocated once) and its 38 state tensors. Each
+ * call feeds the previous call's `new_*` outputs straight back as inputs: no copies.
+ */
+import * as ort from 'onnxruntime-node';
+import type { TransducerModel } from './transducer.js';
+
+export class EncoderState {
+  private readonly model: TransducerModel;
+  /** The feature window fed as `x`: chunkFrames × featureDim. Fill it before `run()`. */
+  readonly x: Float32Array;
+  private readonly feeds: Record<string, ort.Tensor>;
+  /** Encoder calls made since the last reset. */
+  chunks = 0;
+
+  constructor(model: TransducerModel) {
+    this.model = model;
+    const g = model.geometry;
+    this.x = new Float32Array(g.chunkFrames * g.featureDim);
+    this.feeds = { x: new ort.Tensor('float32', this.x, [1, g.chunkFrames, g.featureDim]), ...model.initialStates() };
+  }
+
+  /** Zero the states (a new utterance or a new stream). */
+  reset(): void {
+    Object.assign(this.feeds, this.model.initialStates());
+    this.chunks = 0;
+  }
+
+  /** Run one chunk; returns encoder_out (encoderFramesPerChunk × encoderDim). */
+  async run(): Promise<Float32Array> {
+    const out = await this.model.encoder.session.run(this.feeds);
+    for (const s of this.model.states) this.feeds[s.name] = out[s.outputName]!;
+    this.chunks++;
+    return out.encoder_out!.data as Float32Array;
+  }
+
+  /** Bytes held by this stream's state tensors. */
+  get stateBytes(): number {
+    let n = this.x.byteLength;
+    for (const s of this.model.states) n += s.size * (s.type === 'int64' ? 8 : 4);
+    return n;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Streaming rational resampler (windowed-sinc, polyphase) for bringing 8/16/48 kHz audio to the
+ * 16 kHz the ASR front end expects. Output sample n sits exactly at input time n·M/L (zero phase),
+ * so word timings do not shift; the price is a look-ahead of `halfWidth` input samples, which
+ * `flush()` releases by feeding zeros. All buffers are allocated once, in the constructor.
+ */
+import { evxError } from '../errors.js';
+
+export const ASR_SAMPLE_RATE_HZ = 16000;
+
+/** Largest block `process()` accepts in one call; longer inputs are split internally. */
+const MAX_BLOCK_SAMPLES = 4096;
+/** Zero crossings of the sinc on each side of the centre (quality vs. cost). */
+const ZERO_CROSSINGS = 12;
+/** Passband edge as a fraction of the output Nyquist (anti-aliasing margin). */
+const ROLLOFF = 0.92;
+
+export class StreamingResampler {
+  readonly inRateHz: number;
+  readonly outRateHz: number;
+  private readonly up: number;
+  private readonly down: number;
+  private readonly halfWidth: number;
+  /** taps[p * 2W + i]: weight of input sample k - W + 1 + i for output phase p. */
+  private readonly taps: Float32Array;
+  private readonly buf: Float32Array;
+  /** Absolute input index of buf[0]. */
+  private bufStart = 0;
+  /** Number of valid samples in buf. */
+  private bufLen = 0;
+  /** Real (non-padding) input samples received. */
+  private realIn = 0;
+  /** Next output index. */
+  private nextOut = 0;
+
+  constructor(inRateHz: number, outRateHz: number = ASR_SAMPLE_RATE_HZ) {
+    if (!Number.isInteger(inRateHz) || !Number.isInteger(outRateHz) || inRateHz <= 0 || outRateHz <= 0) {
+      throw evxError('EVX_ERR_AUDIO_FORMAT', `cannot resample ${inRateHz} Hz to ${outRateHz} Hz`);
+    }
+    const g = gcd(inRateHz, outRateHz);
+    this.inRateHz = inRateHz;
+    this.outRateHz = outRateHz;
+    this.up = outRateHz / g;
+    this.down = inRateHz / g;
+    if (this.up > 1000) throw evxError('EVX_ERR_AUDIO_FORMAT', `resampling ratio ${outRateHz}/${inRateHz} is too fine`);
+    const fc = 0.5 * Math.min(1, this.up / this.down) * ROLLOFF; // cycles per input sample
+    this.halfWidth = this.up === this.down ? 0 : Math.ceil(ZERO_CROSSINGS / (2 * fc));
+    const w = this.halfWidth;
+    this.taps = new Float32Array(Math.max(1, this.up * 2 * w));
+    for (let p = 0; p < this.up && w > 0; p++) {
+      let sum = 0;
+      for (let i = 0; i < 2 * w; i++) {
+        const d = i - w + 1 - p / this.up;
+        const v = kernel(d, fc, w);
+        this.taps[p * 2 * w + i] = v;
+        sum += v;
+      }
+      for (let i = 0; i < 2 * w; i++) this.taps[p * 2 * w + i]! /= sum;
+    }
+    this.buf = new Float32Array(MAX_BLOCK_SAMPLES + 4 * w + 8);
+    this.reset();
+  }
+
+  /** True when input and output rates match (samples are copied through). */
+  get passthrough(): boolean {
+    return this.up === this.down;
+  }
+
+  /** Most output samples `process(input)` of this length can produce (size the output buffer with it). */
+  maxOutput(inputLength: number): number {
+    return Math.ceil(((inputLength + 2 * this.halfWidth + 2) * this.up) / this.down) + 1;
+  }
+
+  /** Resample `input`; writes into `output` and returns the number of samples written. */
+  process(input: Float32Array, output: Float32Array): number {
+    if (this.passthrough) {
+      output.set(input);
+      this.realIn += input.length;
+      return input.length;
+    }
+    let written = 0;
+    for (let off = 0; off < input.length; off += MAX_BLOCK_SAMPLES) {
+      const block = input.subarray(off, Math.min(input.length, off + MAX_BLOCK_SAMPLES));
+      this.append(block);
+      this.realIn += block.length;
+      written += this.drain(output, written, Number.POSITIVE_INFINITY);
+    }
+    return written;
+  }
+
+  /** Emit the samples held back for look-ahead; call once at end of input. Returns the count. */
+  flush(output: Float32Array): number {
+    if (this.passthrough) return 0;
+    const lastOut = Math.ceil((this.realIn * this.up) / this.down); // outputs covering real input
+    const zeros = new Float32Array(this.halfWidth + 1);
+    this.append(zeros);
+    return this.drain(output, 0, lastOut);
+  }
+
+  reset(): void {
+    this.buf.fill(0);
+    // Start with halfWidth zeros of history so the first outputs see silence before the signal.
+    this.bufStart = -this.halfWidth;
+    this.bufLen = this.halfWidth;
+    this.realIn = 0;
+    this.nextOut = 0;
+  }
+
+  private append(block: Float32Array): void {
+    this.buf.set(block, this.bufLen);
+    this.bufLen += block.length;
+  }
+
+  private drain(output: Float32Array, at: number, limit: number): number {
+    const w = this.halfWidth;
+    const twoW = 2 * w;
+    const end = this.bufStart + this.bufLen; // absolute index one past the last buffered sample
+    let n = this.nextOut;
+    let written = 0;
+    for (;;) {
+      if (n >= limit) break;
+      const num = n * this.down;
+      const k = Math.floor(num / this.up);
+      if (k + w >= end) break;
+      const p = num - k * this.up;
+      const base = k - w + 1 - this.bufStart;
+      const t0 = p * twoW;
+      let acc = 0;
+      for (let i = 0; i < twoW; i++) acc += this.taps[t0 + i]! * this.buf[base + i]!;
+      output[at + written++] = acc;
+      n++;
+    }
+    this.nextOut = n;
+    // Drop input no future output needs.
+    const keepFrom = Math.floor((n * this.down) / this.up) - w + 1;
+    const drop = Math.max(0, Math.min(this.bufLen, keepFrom - this.bufStart));
+    if (drop > 0) {
+      this.buf.copyWithin(0, drop, this.bufLen);
+      this.bufLen -= drop;
+      this.bufStart += drop;
+    }
+    return written;
+  }
+}
+
+/** Blackman-windowed sinc low-pass with cutoff fc (cycles/sample), support |d| < w. */
+function kernel(d: number, fc: number, w: number): number {
+  if (Math.abs(d) >= w) return 0;
+  const x = 2 * fc * d;
+  const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+  const r = (d + w) / (2 * w);
+  const win = 0.42 - 0.5 * Math.cos(2 * Math.PI * r) + 0.08 * Math.cos(4 * Math.PI * r);
+  return 2 * fc * sinc * win;
+}
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
