@@ -62,3 +62,6 @@ clean:
 
 # Each capability keeps its own targets (bench-*, eval-*, models) in mk/<area>.mk.
 -include mk/*.mk
+
+docs: build ## regenerate README's error and configuration tables from the code
+	node provisioning/docs/readme-tables.mjs

@@ -1,0 +1,35 @@
+/** Start a real appliance on an ephemeral port with a scratch data dir, for integration tests. */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { Appliance, type ApplianceOptions } from '../../appliance/app.js';
+import { validateConfig } from '../../appliance/config/load.js';
+import type { EdgeVoxConfig } from '../../appliance/config/schema.js';
+import { SHARED_MODELS_DIR, scratchDir } from './paths.js';
+
+export interface CapturedLog {
+  lines: Record<string, unknown>[];
+}
+
+export function captureLogger(level = 'info'): { logger: ReturnType<typeof pino>; log: CapturedLog } {
+  const log: CapturedLog = { lines: [] };
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) log.lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level, redact: { paths: ['pii', '*.pii'], remove: true } }, stream), log };
+}
+
+export function testConfig(overrides: Record<string, unknown> = {}): EdgeVoxConfig {
+  return validateConfig({ dataDir: scratchDir('app'), modelsDir: SHARED_MODELS_DIR, http: { host: '127.0.0.1', port: 0 }, ...overrides });
+}
+
+export async function startTestAppliance(
+  overrides: Record<string, unknown> = {},
+  options: ApplianceOptions = {},
+): Promise<{ app: Appliance; log: CapturedLog }> {
+  const { logger, log } = captureLogger();
+  const app = await Appliance.start(testConfig(overrides), { logger, ...options });
+  return { app, log };
+}
