@@ -85,12 +85,13 @@ export class ModifiedBeamSearch {
     if (this.hyps.length === 0) await this.reset();
     let changed = false;
     for (let f = 0; f < numFrames; f++) {
-      if (await this.step(encoderOut, f, firstFrame + f)) changed = true;
+      if (await this.decodeFrame(encoderOut, f, firstFrame + f)) changed = true;
     }
     return changed;
   }
 
-  private async step(encoderOut: Float32Array, f: number, frame: number): Promise<boolean> {
+  /** Advance all hypotheses by encoder frame `f` of `encoderOut` (stream frame `frame`). */
+  async decodeFrame(encoderOut: Float32Array, f: number, frame: number): Promise<boolean> {
     const dj = this.dj;
     const vocab = dj.vocabSize;
     const hyps = this.hyps;

@@ -7,4 +7,5 @@ import type { CliCommand } from './command.js';
 export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   'install-models': async () => (await import('./commands/installModels.js')).installModelsCommand,
+  transcribe: async () => (await import('./commands/transcribe.js')).transcribeCommand,
 };

@@ -1,0 +1,185 @@
+/**
+ * The speech recognizer: one set of ONNX sessions (encoder, decoder, joiner, optional Silero VAD)
+ * shared by every stream; `createStream()` makes the per-call-leg state. This is the API the media
+ * layer (SIP/RTP, WebRTC) uses:
+ *
+ *   const recognizer = await Recognizer.create({ modelDir, vadModelPath, providers: ['cuda', 'cpu'], threads: 1 });
+ *   const stream = recognizer.createStream({ sampleRateHz: 8000, hotwords: ['EdgeVox'] });
+ *   stream.on('final', (e) => ...); stream.push(int16Frame); ...; await stream.flush(); stream.close();
+ *   await recognizer.close();
+ */
+import { evxError } from '../errors.js';
+import type { ExecutionProviderName } from '../inference/sessions.js';
+import { SileroVad } from '../vad/silero.js';
+import { ModifiedBeamSearch } from './beam.js';
+import { ContextGraph, type ContextPhrase } from './contextGraph.js';
+import { DEFAULT_ENDPOINT_CONFIG, type EndpointConfig } from './endpoint.js';
+import { GreedySearch } from './greedy.js';
+import type { Search } from './hypothesis.js';
+import { DEFAULT_KEYWORD_BOOST, DEFAULT_KEYWORD_THRESHOLD, KeywordSpotter } from './kws.js';
+import { findAsrModelFiles } from './modelFiles.js';
+import { PhraseTokenizer } from './phraseTokenizer.js';
+import { RecognizerStream, type StreamConfig } from './stream.js';
+import { TransducerModel, type TransducerGeometry } from './transducer.js';
+import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from '../audio/wav.js';
+
+export type DecodingMethod = 'greedy' | 'beam';
+
+export interface RecognizerOptions {
+  /** Directory with encoder*.onnx, decoder*.onnx, joiner*.onnx, tokens.txt (and bpe.model for phrases). */
+  readonly modelDir: string;
+  /** Silero VAD model; when given, streams skip silence by default. */
+  readonly vadModelPath?: string | undefined;
+  readonly providers?: readonly ExecutionProviderName[];
+  /** onnxruntime intra-op threads per session (1 = the whole engine on one core per call). */
+  readonly threads?: number;
+  readonly decoding?: DecodingMethod;
+  readonly beamSize?: number;
+  /** Default per-token bonus for hotwords. */
+  readonly hotwordBoost?: number;
+}
+
+export interface PhraseSpec {
+  readonly phrase: string;
+  /** Hotwords: per-token bonus. Keywords: per-token bonus inside the keyword search. */
+  readonly boost?: number;
+  /** Keywords only: minimum mean token probability (0..1). */
+  readonly threshold?: number;
+}
+
+export interface StreamOptions {
+  readonly sampleRateHz: number;
+  /** Phrases to favour in this stream's transcript (switches decoding to beam search). */
+  readonly hotwords?: readonly (string | PhraseSpec)[];
+  /** Phrases that raise `keyword` events. */
+  readonly keywords?: readonly (string | PhraseSpec)[];
+  /** Endpoint rules; false turns endpointing off (finals only on flush). */
+  readonly endpoint?: Partial<EndpointConfig> | false;
+  /** Skip silence with the VAD (default: on when the recognizer has a VAD model). */
+  readonly vad?: boolean;
+  readonly decoding?: DecodingMethod;
+  readonly maxBufferedMs?: number;
+  readonly tailPaddingMs?: number;
+  readonly vadThreshold?: number;
+  readonly preRollMs?: number;
+  readonly speechHangoverMs?: number;
+}
+
+export interface RecognizerInfo {
+  readonly provider: string;
+  readonly vadProvider: string | undefined;
+  readonly modelDir: string;
+  readonly geometry: TransducerGeometry;
+  readonly activeStreams: number;
+  readonly phraseTokenizer: string;
+}
+
+export class Recognizer {
+  readonly model: TransducerModel;
+  readonly vad: SileroVad | undefined;
+  private readonly options: RecognizerOptions;
+  private readonly streams = new Set<RecognizerStream>();
+  private tokenizer: PhraseTokenizer | undefined;
+  private closed = false;
+
+  private constructor(model: TransducerModel, vad: SileroVad | undefined, options: RecognizerOptions) {
+    this.model = model;
+    this.vad = vad;
+    this.options = options;
+  }
+
+  static async create(options: RecognizerOptions): Promise<Recognizer> {
+    const files = findAsrModelFiles(options.modelDir);
+    const threads = options.threads ?? 1;
+    const sessionOptions = { providers: options.providers ?? ['cpu'], intraOpThreads: threads, interOpThreads: 1 };
+    const model = await TransducerModel.load(files, sessionOptions);
+    let vad: SileroVad | undefined;
+    try {
+      if (options.vadModelPath !== undefined) vad = await SileroVad.load(options.vadModelPath, sessionOptions);
+    } catch (err) {
+      await model.close();
+      throw err;
+    }
+    return new Recognizer(model, vad, options);
+  }
+
+  info(): RecognizerInfo {
+    return {
+      provider: this.model.provider,
+      vadProvider: this.vad?.loaded.provider,
+      modelDir: this.model.files.dir,
+      geometry: this.model.geometry,
+      activeStreams: this.streams.size,
+      phraseTokenizer: this.phraseTokenizer().method,
+    };
+  }
+
+  /** Turn a phrase into model tokens (throws EVX_ERR_ASR_PHRASE when it cannot be spelled). */
+  tokenize(phrase: string): number[] {
+    return this.phraseTokenizer().encode(phrase);
+  }
+
+  createStream(options: StreamOptions): RecognizerStream {
+    if (this.closed) throw evxError('EVX_ERR_STREAM_CLOSED', 'recognizer is closed');
+    const rate = options.sampleRateHz;
+    if (!Number.isInteger(rate) || rate < MIN_SAMPLE_RATE_HZ || rate > MAX_SAMPLE_RATE_HZ) {
+      throw evxError('EVX_ERR_AUDIO_FORMAT', `sample rate ${rate} Hz is outside ${MIN_SAMPLE_RATE_HZ}..${MAX_SAMPLE_RATE_HZ} Hz`);
+    }
+    const hotwords = this.phrases(options.hotwords ?? [], this.options.hotwordBoost ?? 1.5, undefined);
+    const keywords = this.phrases(options.keywords ?? [], DEFAULT_KEYWORD_BOOST, DEFAULT_KEYWORD_THRESHOLD);
+    const method: DecodingMethod = hotwords.length > 0 ? 'beam' : (options.decoding ?? this.options.decoding ?? 'greedy');
+    const beamSize = this.options.beamSize ?? 4;
+    const search: Search =
+      method === 'greedy'
+        ? new GreedySearch(this.model)
+        : new ModifiedBeamSearch(this.model, { beamSize, context: hotwords.length > 0 ? new ContextGraph(hotwords) : undefined });
+    const kws = keywords.length > 0 ? new KeywordSpotter(this.model, keywords, beamSize) : undefined;
+    const useVad = (options.vad ?? true) && this.vad !== undefined;
+    const endpoint: EndpointConfig =
+      options.endpoint === false ? { ...DEFAULT_ENDPOINT_CONFIG, enabled: false } : { ...DEFAULT_ENDPOINT_CONFIG, ...options.endpoint };
+    const config: StreamConfig = {
+      sampleRateHz: rate,
+      endpoint,
+      maxBufferedMs: options.maxBufferedMs ?? 5000,
+      tailPaddingMs: options.tailPaddingMs ?? 660,
+      vadThreshold: options.vadThreshold ?? 0.5,
+      preRollMs: options.preRollMs ?? 480,
+      speechHangoverMs: options.speechHangoverMs ?? 800,
+    };
+    const stream = new RecognizerStream(config, {
+      model: this.model,
+      search,
+      vad: useVad ? this.vad!.createState() : undefined,
+      kws,
+      onClose: (s) => this.streams.delete(s),
+    });
+    this.streams.add(stream);
+    return stream;
+  }
+
+  /** Close every stream, then release the sessions. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of [...this.streams]) s.close();
+    await this.vad?.close();
+    await this.model.close();
+  }
+
+  private phraseTokenizer(): PhraseTokenizer {
+    this.tokenizer ??= new PhraseTokenizer(this.model.tokens, this.model.files.bpeModel);
+    return this.tokenizer;
+  }
+
+  private phrases(list: readonly (string | PhraseSpec)[], boost: number, threshold: number | undefined): ContextPhrase[] {
+    return list.map((item) => {
+      const spec: PhraseSpec = typeof item === 'string' ? { phrase: item } : item;
+      return {
+        text: spec.phrase,
+        tokens: this.tokenize(spec.phrase),
+        boost: spec.boost ?? boost,
+        threshold: spec.threshold ?? threshold,
+      };
+    });
+  }
+}
