@@ -6,6 +6,7 @@
 import { accessSync, constants, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
 import { COMMIT, MANIFEST_PATH, REPO_ROOT, VERSION } from './buildInfo.js';
 import type { EdgeVoxConfig } from './config/schema.js';
 import { evxError, isEdgeVoxError } from './errors.js';
@@ -17,6 +18,13 @@ import { ModelStore } from './models/modelStore.js';
 import { Store } from './store/database.js';
 import { createHttpServer, type RouteRegistrar } from './api/server.js';
 import { activeExecutionProviders } from './inference/sessions.js';
+import { EventBus } from './events/appEvents.js';
+import { CallManager } from './calls/callManager.js';
+import { CallerHasher } from './calls/callerHash.js';
+import type { TranscriberFactory } from './calls/transcriber.js';
+import { createSpeechEngine } from './calls/asrTranscriber.js';
+import { registerCallRoutes } from './api/routes/calls.js';
+import { registerEventStream } from './api/routes/events.js';
 
 export interface ApplianceOptions {
   /** Logger to use (tests pass a silent or capturing one); default: pino on stdout per config. */
@@ -25,6 +33,11 @@ export interface ApplianceOptions {
   routes?: readonly RouteRegistrar[];
   /** Path of the model manifest (default: models/manifest.json in the repo). */
   manifestPath?: string;
+  /**
+   * Builds the per-leg speech pipeline once the models are active (default: the streaming ASR on
+   * the installed models). Return null to run calls without transcription.
+   */
+  transcribers?: 'asr' | null | TranscriberFactory;
 }
 
 /**
@@ -43,6 +56,8 @@ export class Appliance {
     readonly metrics: ApplianceMetrics,
     readonly readiness: Readiness,
     readonly http: FastifyInstance,
+    readonly bus: EventBus,
+    readonly calls: CallManager,
     private readonly closeStack: CloseStack,
   ) {}
 
@@ -79,9 +94,32 @@ export class Appliance {
         const r = models.requiredReady();
         return r.ready ? { ok: true } : { ok: false, reason: `required models not active: ${r.missing.join(', ')}` };
       });
+      const bus = new EventBus((event, err) => {
+        metrics.listenerErrors.inc({ event });
+        logger.error({ event, reason: err instanceof Error ? err.message : String(err) }, 'event listener failed');
+      });
+      closeStack.push({ name: 'events', close: () => bus.close() });
+
+      const transcribers = await startSpeech(options.transcribers ?? 'asr', { config, models, logger, readiness, closeStack });
+      const calls = new CallManager({
+        store,
+        bus,
+        hasher: CallerHasher.fromDataDir(dataDir),
+        logger,
+        limits: { maxConcurrentCalls: config.calls.maxConcurrent, maxLagMs: config.calls.maxLagMs, retryAfterS: config.calls.retryAfterS },
+        transcribers,
+      });
+      closeStack.push({ name: 'calls', close: () => calls.close() });
+      metrics.bindCalls(calls, bus);
       metrics.setActiveProviders(activeExecutionProviders());
 
-      const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT }, options.routes ?? []);
+      const droppedEvents = metrics.eventsDropped;
+      const coreRoutes = async (app: FastifyInstance) => {
+        await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+        registerCallRoutes(app, { store });
+        registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
+      };
+      const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT }, [coreRoutes, ...(options.routes ?? [])]);
       closeStack.push({ name: 'http', close: () => http.close() });
       try {
         await http.listen({ host: config.http.host, port: config.http.port });
@@ -97,7 +135,8 @@ export class Appliance {
       }
       readiness.register('http', () => (http.server.listening ? { ok: true } : { ok: false, reason: 'http listener closed' }));
 
-      const appliance = new Appliance(config, logger, store, models, metrics, readiness, http, closeStack);
+      const appliance = new Appliance(config, logger, store, models, metrics, readiness, http, bus, calls, closeStack);
+      appliance.onDrain((graceMs) => calls.drain(graceMs));
       appliance.recordRun();
       metrics.up.set(1);
       readiness.phase = 'running';
@@ -177,4 +216,26 @@ function assertWritableDir(dir: string): void {
       details: { key: 'dataDir' },
     });
   }
+}
+
+/**
+ * Start the speech engine on the active models. When ASR is disabled, or its models are not active
+ * (the readiness check already reports that), calls run without transcripts instead of not at all.
+ */
+async function startSpeech(
+  choice: 'asr' | null | TranscriberFactory,
+  ctx: { config: EdgeVoxConfig; models: ModelStore; logger: Logger; readiness: Readiness; closeStack: CloseStack },
+): Promise<TranscriberFactory | null> {
+  if (choice === null || (choice === 'asr' && !ctx.config.asr.enabled)) return null;
+  if (typeof choice === 'function') return choice;
+  if (!ctx.models.requiredReady().ready) {
+    ctx.logger.error({ missing: ctx.models.requiredReady().missing }, 'speech recognition not started: models not active');
+    return null;
+  }
+  const engine = await createSpeechEngine(ctx.models, ctx.config, ctx.logger);
+  ctx.closeStack.push({ name: 'asr', close: () => engine.close() });
+  const info = engine.recognizer.info();
+  ctx.logger.info({ provider: info.provider, vadProvider: info.vadProvider }, 'speech recognition ready');
+  ctx.readiness.register('asr', () => ({ ok: true }));
+  return engine.factory;
 }

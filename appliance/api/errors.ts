@@ -18,7 +18,7 @@ export const ErrorBodySchema = Type.Object(
   { $id: 'ErrorBody' },
 );
 
-export function errorBody(code: ErrorCode | string, message: string, details?: Readonly<Record<string, unknown>>) {
+export function errorBody(code: ErrorCode, message: string, details?: Readonly<Record<string, unknown>>) {
   return { error: details && Object.keys(details).length > 0 ? { code, message, details } : { code, message } };
 }
 

@@ -47,6 +47,31 @@ export const ConfigSchema = Type.Object(
       },
       'Shutdown',
     ),
+    calls: Section(
+      {
+        maxConcurrent: Type.Integer({ minimum: 1, maximum: 10_000, default: 120, description: 'Concurrent calls admitted; beyond this new calls get 503 + Retry-After' }),
+        maxLagMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1500, description: 'New calls are rejected while any leg lags real time by more than this' }),
+        retryAfterS: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'Retry-After sent with rejected calls' }),
+      },
+      'Call admission control',
+    ),
+    asr: Section(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Transcribe every call leg with the streaming recognizer' }),
+        decoding: Type.Union([Type.Literal('greedy'), Type.Literal('beam')], { default: 'greedy', description: 'Search method (beam is used anyway where hotwords are set)' }),
+        hotwords: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { default: [], maxItems: 500, description: 'Phrases boosted on every call (product names)' }),
+        keywords: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { default: [], maxItems: 500, description: 'Phrases that raise asr.keyword events (compliance and risk phrases)' }),
+        endpoint: Section(
+          {
+            silenceNoSpeechMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 2400, description: 'Trailing silence that ends an utterance with no speech' }),
+            silenceAfterSpeechMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1200, description: 'Trailing silence that ends an utterance after speech' }),
+            maxUtteranceMs: Type.Integer({ minimum: 1000, maximum: 120_000, default: 20_000, description: 'Longest utterance before it is cut' }),
+          },
+          'Endpointing rules',
+        ),
+      },
+      'Speech recognition',
+    ),
     inference: Section(
       {
         providers: Type.Array(Type.Union([Type.Literal('cuda'), Type.Literal('tensorrt'), Type.Literal('cpu')]), {

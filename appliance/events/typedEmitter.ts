@@ -17,7 +17,7 @@ export class TypedEmitter<E extends object> {
       set = new Set();
       this.listeners.set(event, set);
     }
-    set.add(listener as Listener<never>);
+    set.add(listener);
     return () => this.off(event, listener);
   }
 
@@ -30,7 +30,7 @@ export class TypedEmitter<E extends object> {
   }
 
   off<K extends keyof E>(event: K, listener: Listener<E[K]>): void {
-    this.listeners.get(event)?.delete(listener as Listener<never>);
+    this.listeners.get(event)?.delete(listener);
   }
 
   emit<K extends keyof E>(event: K, payload: E[K]): void {

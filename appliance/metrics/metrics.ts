@@ -7,6 +7,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Readiness } from '../lifecycle/readiness.js';
 import type { Store } from '../store/database.js';
 import type { ModelStore } from '../models/modelStore.js';
+import type { CallManager } from '../calls/callManager.js';
+import type { EventBus } from '../events/appEvents.js';
 
 export interface BuildInfo {
   version: string;
@@ -23,6 +25,7 @@ export class ApplianceMetrics {
   readonly httpRequests: Counter;
   readonly httpRequestSeconds: Histogram;
   readonly onnxProvider: Gauge;
+  readonly eventsDropped: Counter;
 
   constructor(build: BuildInfo) {
     collectDefaultMetrics({ register: this.registry });
@@ -64,6 +67,11 @@ export class ApplianceMetrics {
       help: 'HTTP API request duration by route pattern',
       labelNames: ['method', 'route'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [this.registry],
+    });
+    this.eventsDropped = new Counter({
+      name: 'edgevox_events_dropped_total',
+      help: 'Events not sent to a slow /api/v1/events client (its buffer was full)',
       registers: [this.registry],
     });
     this.onnxProvider = new Gauge({
@@ -113,6 +121,83 @@ export class ApplianceMetrics {
     });
   }
 
+  bindCalls(calls: CallManager, bus: EventBus): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'edgevox_calls_active',
+      help: 'Calls in progress',
+      registers,
+      collect() {
+        this.set(calls.activeCount);
+      },
+    });
+    new Gauge({
+      name: 'edgevox_asr_lag_max_seconds',
+      help: 'Worst real-time lag of any active leg (audio waiting to be recognised)',
+      registers,
+      collect() {
+        this.set(calls.maxLagMs() / 1000);
+      },
+    });
+    new Counter({
+      name: 'edgevox_calls_rejected_total',
+      help: 'Calls refused by admission control, by reason',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        // Mirrors the manager's own counters, so the figure survives any number of registries.
+        this.reset();
+        for (const [reason, n] of Object.entries(calls.counters.rejected)) this.inc({ reason }, n);
+      },
+    });
+    new Counter({
+      name: 'edgevox_call_store_errors_total',
+      help: 'Call data that could not be stored (the call carried on)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(calls.counters.storeErrors);
+      },
+    });
+    const ended = new Counter({ name: 'edgevox_calls_ended_total', help: 'Calls ended, by end reason', labelNames: ['reason'], registers });
+    const started = new Counter({ name: 'edgevox_calls_started_total', help: 'Calls started, by source', labelNames: ['source'], registers });
+    const finals = new Counter({ name: 'edgevox_asr_finals_total', help: 'Final utterances recognised', labelNames: ['speaker'], registers });
+    const partials = new Counter({ name: 'edgevox_asr_partials_total', help: 'Partial results emitted', registers });
+    const dtmf = new Counter({ name: 'edgevox_dtmf_events_total', help: 'DTMF digits received', registers });
+    const alerts = new Counter({ name: 'edgevox_alerts_total', help: 'Alerts raised, by kind and severity', labelNames: ['kind', 'severity'], registers });
+    const finalLatency = new Histogram({
+      name: 'edgevox_asr_final_latency_seconds',
+      help: 'End of speech to final transcript',
+      buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5],
+      registers,
+    });
+    bus.subscribe((e) => {
+      switch (e.type) {
+        case 'call.started':
+          started.inc({ source: e.source });
+          break;
+        case 'call.ended':
+          ended.inc({ reason: normaliseReason(e.reason) });
+          break;
+        case 'asr.final':
+          finals.inc({ speaker: e.speaker === 'agent' ? 'agent' : 'caller' });
+          finalLatency.observe(e.latencyMs / 1000);
+          break;
+        case 'asr.partial':
+          partials.inc();
+          break;
+        case 'dtmf':
+          dtmf.inc();
+          break;
+        case 'alert':
+          alerts.inc({ kind: e.kind, severity: e.severity });
+          break;
+        default:
+          break;
+      }
+    });
+  }
+
   setActiveProviders(providers: readonly string[]): void {
     this.onnxProvider.reset();
     for (const p of providers) this.onnxProvider.set({ provider: p }, 1);
@@ -150,4 +235,11 @@ function replaceMisnamedDefaults(registry: Registry): void {
 function activeCount(fn: '_getActiveHandles' | '_getActiveRequests'): number {
   const getter = (process as unknown as Record<string, (() => unknown[]) | undefined>)[fn];
   return typeof getter === 'function' ? getter.call(process).length : 0;
+}
+
+/** End reasons become label values: keep them to a small, fixed vocabulary. */
+const END_REASONS = new Set(['bye', 'cancel', 'shutdown', 'timeout', 'rtp-timeout', 'error', 'rejected', 'transfer', 'appliance-crashed', 'appliance-restarted', 'hangup']);
+function normaliseReason(reason: string): string {
+  const r = reason.toLowerCase();
+  return END_REASONS.has(r) ? r : 'other';
 }

@@ -1,0 +1,36 @@
+/** Calls API: recent and active calls (paged), and one call with its legs and utterances. */
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { evxError } from '../../errors.js';
+import type { Store } from '../../store/database.js';
+
+const ListQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+    before: Type.Optional(Type.Integer({ minimum: 0, description: 'Only calls that started before this unix ms (use nextBefore of the previous page)' })),
+    state: Type.Optional(Type.Union([Type.Literal('ringing'), Type.Literal('active'), Type.Literal('ended')])),
+  },
+  { additionalProperties: false },
+);
+
+export function registerCallRoutes(app: FastifyInstance, deps: { store: Store }): void {
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/api/v1/calls',
+    { schema: { summary: 'Recent and active calls, newest first, keyset-paged', querystring: ListQuery } },
+    async (request) => {
+      const { limit, before, state } = request.query;
+      const calls = deps.store.calls.list({ limit, beforeStartedAt: before, state });
+      const last = calls[calls.length - 1];
+      return { calls, nextBefore: calls.length === limit && last ? last.startedAt : null };
+    },
+  );
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/calls/:id',
+    { schema: { summary: 'One call with its legs and utterances', params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }) } },
+    async (request) => {
+      const call = deps.store.calls.get(request.params.id);
+      if (call === undefined) throw evxError('EVX_ERR_NOT_FOUND', 'no such call', { details: { resource: 'call' } });
+      return { ...call, utterances: deps.store.utterances.listByCall(call.id) };
+    },
+  );
+}

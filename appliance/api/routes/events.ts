@@ -1,0 +1,49 @@
+/**
+ * `GET /api/v1/events` (WebSocket): the live appliance event stream, optionally filtered by
+ * `types` (comma-separated) and `callId`. Each client has a bounded send buffer: when a slow client
+ * falls behind by more than `maxBufferedBytes`, events for it are dropped (counted) and it is told
+ * how many it missed once it catches up, so one slow console never slows the media path.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { WebSocket } from '@fastify/websocket';
+import type { ApplianceEvent, EventBus } from '../../events/appEvents.js';
+
+export interface EventStreamDeps {
+  bus: EventBus;
+  maxBufferedBytes?: number;
+  onDropped?: (count: number) => void;
+}
+
+export function registerEventStream(app: FastifyInstance, deps: EventStreamDeps): void {
+  const maxBuffered = deps.maxBufferedBytes ?? 1024 * 1024;
+  app.get<{ Querystring: { types?: string; callId?: string } }>(
+    '/api/v1/events',
+    { websocket: true, schema: { summary: 'WebSocket stream of typed appliance events (call.*, asr.*, dtmf, alert, ...)' } },
+    (socket: WebSocket, request) => {
+      const types = request.query.types ? new Set(request.query.types.split(',').map((t) => t.trim())) : null;
+      const callId = request.query.callId ?? null;
+      let dropped = 0;
+      const unsubscribe = deps.bus.subscribe((event: ApplianceEvent) => {
+        if (types !== null && !types.has(event.type)) return;
+        if (callId !== null && ('callId' in event ? event.callId : null) !== callId) return;
+        if (socket.readyState !== socket.OPEN) return;
+        if (socket.bufferedAmount > maxBuffered) {
+          dropped++;
+          deps.onDropped?.(1);
+          return;
+        }
+        if (dropped > 0) {
+          socket.send(JSON.stringify({ type: 'events.dropped', at: Date.now(), count: dropped }));
+          dropped = 0;
+        }
+        socket.send(JSON.stringify(event));
+      });
+      socket.on('message', () => {
+        // The stream is one-way; anything a client sends is ignored rather than parsed.
+      });
+      socket.on('close', unsubscribe);
+      socket.on('error', unsubscribe);
+      socket.send(JSON.stringify({ type: 'events.hello', at: Date.now(), filters: { types: types ? [...types] : null, callId } }));
+    },
+  );
+}

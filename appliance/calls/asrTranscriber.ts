@@ -1,0 +1,78 @@
+/**
+ * LegTranscriber on the streaming recognizer: one Recognizer (shared ONNX sessions) for the whole
+ * appliance, one RecognizerStream per call leg. Built from the verified, active models of the model
+ * store, never from paths outside it.
+ */
+import { join } from 'node:path';
+import { Recognizer } from '../asr/recognizer.js';
+import type { EdgeVoxConfig } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import type { ModelStore } from '../models/modelStore.js';
+import type { LegTranscriber, TranscriberFactory } from './transcriber.js';
+
+export interface SpeechEngine {
+  readonly factory: TranscriberFactory;
+  readonly recognizer: Recognizer;
+  close(): Promise<void>;
+}
+
+export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConfig, logger: Logger): Promise<SpeechEngine> {
+  const recognizer = await Recognizer.create({
+    modelDir: models.activeDir('asr'),
+    vadModelPath: join(models.activeDir('vad'), 'silero_vad.onnx'),
+    providers: config.inference.providers,
+    threads: config.inference.intraOpThreads,
+    decoding: config.asr.decoding,
+  });
+  const keywords = config.asr.keywords;
+  const siteHotwords = config.asr.hotwords;
+  const factory: TranscriberFactory = (options, callbacks): LegTranscriber => {
+    const hotwords = [...siteHotwords, ...options.hotwords];
+    const stream = recognizer.createStream({
+      sampleRateHz: options.sampleRateHz,
+      ...(hotwords.length > 0 ? { hotwords } : {}),
+      ...(keywords.length > 0 ? { keywords } : {}),
+      endpoint: {
+        rules: [
+          { mustContainSpeech: false, minTrailingSilenceMs: config.asr.endpoint.silenceNoSpeechMs, minUtteranceMs: 0 },
+          { mustContainSpeech: true, minTrailingSilenceMs: config.asr.endpoint.silenceAfterSpeechMs, minUtteranceMs: 0 },
+          { mustContainSpeech: false, minTrailingSilenceMs: 0, minUtteranceMs: config.asr.endpoint.maxUtteranceMs },
+        ],
+      },
+    });
+    stream.on('partial', (e) => {
+      if (e.changed && e.text !== '') callbacks.partial(e.text);
+    });
+    stream.on('final', (e) => {
+      if (e.text === '') return;
+      callbacks.final({
+        text: e.text,
+        words: e.words.map((w) => ({ word: w.word, startMs: w.startMs, endMs: w.endMs })),
+        startMs: e.startMs,
+        endMs: e.endMs,
+        confidence: e.confidence,
+        latencyMs: e.latencyMs,
+      });
+    });
+    stream.on('keyword', (e) => callbacks.keyword({ phrase: e.keyword, startMs: e.startMs, score: e.score }));
+    stream.on('error', (e) => logger.error({ legId: options.legId, code: e.error.code }, 'recognition stream failed'));
+    let closing: Promise<void> | undefined;
+    return {
+      write(samples) {
+        if (closing === undefined && !stream.isClosed) stream.push(samples);
+      },
+      lagMs: () => (stream.isClosed ? 0 : stream.stats().lagMs),
+      close() {
+        closing ??= (async () => {
+          try {
+            if (!stream.isClosed) await stream.flush();
+          } finally {
+            stream.close();
+          }
+        })();
+        return closing;
+      },
+    };
+  };
+  return { factory, recognizer, close: () => recognizer.close() };
+}

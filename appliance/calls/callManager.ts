@@ -1,0 +1,323 @@
+/**
+ * Calls, independent of where their media comes from (SIP, SIPREC, WebRTC).
+ *
+ * CallManager admits or rejects new calls (capacity and real-time lag), creates CallSessions and
+ * ends them all on drain/close. A CallSession owns its CallLegs; a CallLeg owns the leg's
+ * transcriber. Close cascade: manager.close() → session.end() → leg.end() → transcriber.close().
+ * Each level is idempotent and a child that ends tells its parent to forget it.
+ *
+ * Storage failures (disk full) are counted and logged but never stop a call: the media path and
+ * the live events keep going, and what could not be stored is reported by the store's events.
+ */
+import { randomUUID } from 'node:crypto';
+import { isEdgeVoxError } from '../errors.js';
+import type { ApplianceEvent, EventBus } from '../events/appEvents.js';
+import type { Logger } from '../log/logger.js';
+import type { Store } from '../store/database.js';
+import type { CallSource } from '../store/repos/calls.js';
+import type { CallerHasher } from './callerHash.js';
+import type { LegTranscriber, TranscriberFactory, TranscriptFinal } from './transcriber.js';
+
+export type { CallSource } from '../store/repos/calls.js';
+
+/** Where a media layer delivers a leg's decoded audio. */
+export interface LegAudioSink {
+  write(samples: Int16Array, sampleRateHz: number): void;
+  close(): void;
+}
+
+export interface CallLimits {
+  /** Calls beyond this are rejected (SIP 503 + Retry-After). */
+  maxConcurrentCalls: number;
+  /** New calls are rejected while any leg's transcriber lags real time by more than this. */
+  maxLagMs: number;
+  /** Suggested Retry-After for rejected calls. */
+  retryAfterS: number;
+}
+
+export type Admission = { ok: true } | { ok: false; reason: 'capacity' | 'overload' | 'draining'; retryAfterS: number };
+
+export interface CallManagerDeps {
+  store: Store;
+  bus: EventBus;
+  hasher: CallerHasher;
+  logger: Logger;
+  limits: CallLimits;
+  /** Creates the per-leg speech pipeline; null when ASR is not available (calls still work). */
+  transcribers: TranscriberFactory | null;
+  now?: () => number;
+}
+
+export class CallManager {
+  private readonly calls = new Map<string, CallSession>();
+  private draining = false;
+  private closed = false;
+  readonly counters = { admitted: 0, rejected: { capacity: 0, overload: 0, draining: 0 }, storeErrors: 0 };
+
+  constructor(readonly deps: CallManagerDeps) {}
+
+  now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  /** Decide whether a new call may start, before any media resources are allocated for it. */
+  admit(): Admission {
+    const { limits } = this.deps;
+    let decision: Admission = { ok: true };
+    if (this.draining || this.closed) decision = { ok: false, reason: 'draining', retryAfterS: limits.retryAfterS };
+    else if (this.calls.size >= limits.maxConcurrentCalls) decision = { ok: false, reason: 'capacity', retryAfterS: limits.retryAfterS };
+    else if (this.maxLagMs() > limits.maxLagMs) decision = { ok: false, reason: 'overload', retryAfterS: limits.retryAfterS };
+    if (decision.ok) this.counters.admitted++;
+    else this.counters.rejected[decision.reason]++;
+    return decision;
+  }
+
+  /** Start a call (admission is the caller's job: call admit() first). */
+  startCall(opts: { source: CallSource; callerNumber?: string | undefined; meta?: Record<string, unknown>; callId?: string }): CallSession {
+    const id = opts.callId ?? randomUUID();
+    const session = new CallSession(this, id, opts.source, this.now());
+    this.calls.set(id, session);
+    this.persist('calls.create', () =>
+      this.deps.store.calls.create({
+        id,
+        source: opts.source,
+        callerHash: opts.callerNumber ? this.deps.hasher.hash(opts.callerNumber) : null,
+        startedAt: session.startedAt,
+        meta: opts.meta ?? {},
+      }),
+    );
+    this.publish({ type: 'call.started', at: session.startedAt, callId: id, source: opts.source, legs: [] });
+    return session;
+  }
+
+  get(id: string): CallSession | undefined {
+    return this.calls.get(id);
+  }
+
+  active(): CallSession[] {
+    return [...this.calls.values()];
+  }
+
+  get activeCount(): number {
+    return this.calls.size;
+  }
+
+  /** Worst real-time lag over every active leg (ms of audio waiting to be processed). */
+  maxLagMs(): number {
+    let max = 0;
+    for (const call of this.calls.values()) for (const leg of call.legs()) max = Math.max(max, leg.lagMs());
+    return max;
+  }
+
+  /** Stop admitting calls; wait up to graceMs for active calls to end, then end the rest. */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    const deadline = this.now() + graceMs;
+    while (this.calls.size > 0 && this.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await this.endAll('shutdown');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.draining = true;
+    await this.endAll('shutdown');
+  }
+
+  private async endAll(reason: string): Promise<void> {
+    await Promise.allSettled([...this.calls.values()].map((c) => c.end(reason)));
+  }
+
+  /** @internal called by a session once it has ended. */
+  forget(id: string): void {
+    this.calls.delete(id);
+  }
+
+  /** @internal */
+  publish(event: ApplianceEvent): void {
+    this.deps.bus.publish(event);
+  }
+
+  /** @internal run a store write; a failure is counted and logged, never thrown into the media path. */
+  persist<T>(operation: string, write: () => T): T | undefined {
+    try {
+      return write();
+    } catch (err) {
+      if (!isEdgeVoxError(err)) throw err;
+      this.counters.storeErrors++;
+      this.deps.logger.warn({ operation, code: err.code }, 'call data not stored');
+      return undefined;
+    }
+  }
+}
+
+export class CallSession {
+  private readonly legMap = new Map<string, CallLeg>();
+  private ending: Promise<void> | undefined;
+  answeredAt: number | null = null;
+  endedAt: number | null = null;
+  endReason: string | null = null;
+
+  constructor(
+    readonly manager: CallManager,
+    readonly id: string,
+    readonly source: CallSource,
+    readonly startedAt: number,
+  ) {}
+
+  get ended(): boolean {
+    return this.ending !== undefined;
+  }
+
+  legs(): CallLeg[] {
+    return [...this.legMap.values()];
+  }
+
+  answer(): void {
+    if (this.answeredAt !== null || this.ended) return;
+    this.answeredAt = this.manager.now();
+    this.manager.persist('calls.answer', () => this.manager.deps.store.calls.markAnswered(this.id, this.answeredAt!));
+    this.manager.publish({ type: 'call.answered', at: this.answeredAt, callId: this.id });
+  }
+
+  /** Add a media leg (caller, agent, or a SIPREC participant) with its own transcriber. */
+  addLeg(opts: { label: string; codec: string | null; sampleRateHz: number; legId?: string; hotwords?: readonly string[] }): CallLeg {
+    const legId = opts.legId ?? `${this.id}:${opts.label}:${this.legMap.size + 1}`;
+    const leg = new CallLeg(this, legId, opts.label, opts.codec, opts.sampleRateHz, opts.hotwords ?? []);
+    this.legMap.set(legId, leg);
+    this.manager.persist('calls.addLeg', () =>
+      this.manager.deps.store.calls.addLeg({ id: legId, callId: this.id, label: opts.label, codec: opts.codec, startedAt: leg.startedAt }),
+    );
+    this.manager.publish({ type: 'call.leg.added', at: leg.startedAt, callId: this.id, legId, label: opts.label, codec: opts.codec });
+    return leg;
+  }
+
+  /** End the call once: end every leg (flushing their transcripts), then store and announce the end. */
+  end(reason: string): Promise<void> {
+    this.ending ??= (async () => {
+      await Promise.allSettled(this.legs().map((l) => l.end()));
+      this.endedAt = this.manager.now();
+      this.endReason = reason;
+      this.manager.persist('calls.end', () => this.manager.deps.store.calls.end(this.id, this.endedAt!, reason));
+      this.manager.forget(this.id);
+      this.manager.publish({ type: 'call.ended', at: this.endedAt, callId: this.id, reason, durationMs: this.endedAt - this.startedAt });
+    })();
+    return this.ending;
+  }
+
+  /** @internal */
+  forgetLeg(legId: string): void {
+    this.legMap.delete(legId);
+  }
+}
+
+export class CallLeg implements LegAudioSink {
+  readonly startedAt: number;
+  private readonly transcriber: LegTranscriber | null;
+  private ending: Promise<void> | undefined;
+  private quality: Record<string, number> = {};
+  /** Samples received on this leg (at the leg's rate). */
+  samplesIn = 0;
+
+  constructor(
+    readonly call: CallSession,
+    readonly id: string,
+    readonly label: string,
+    readonly codec: string | null,
+    readonly sampleRateHz: number,
+    hotwords: readonly string[],
+  ) {
+    this.startedAt = call.manager.now();
+    const factory = call.manager.deps.transcribers;
+    this.transcriber =
+      factory === null
+        ? null
+        : factory(
+            { callId: call.id, legId: id, speaker: label, sampleRateHz, hotwords },
+            {
+              partial: (text) => this.onPartial(text),
+              final: (t) => this.onFinal(t),
+              keyword: (k) =>
+                call.manager.publish({ type: 'asr.keyword', at: call.manager.now(), callId: call.id, legId: id, speaker: label, phrase: k.phrase, startMs: k.startMs, score: k.score }),
+            },
+          );
+  }
+
+  /** LegAudioSink: decoded PCM from the media layer. */
+  write(samples: Int16Array, sampleRateHz: number): void {
+    if (this.ending !== undefined) return;
+    this.samplesIn += samples.length;
+    this.transcriber?.write(samples, sampleRateHz);
+  }
+
+  /** LegAudioSink: the media layer is done with this leg. */
+  close(): void {
+    void this.end();
+  }
+
+  dtmf(digit: string, durationMs: number): void {
+    this.call.manager.publish({ type: 'dtmf', at: this.call.manager.now(), callId: this.call.id, legId: this.id, digit, durationMs });
+  }
+
+  setQuality(quality: Record<string, number>): void {
+    this.quality = { ...quality };
+  }
+
+  lagMs(): number {
+    return this.transcriber?.lagMs() ?? 0;
+  }
+
+  /** End once: flush the transcriber (its last final is stored), then store the leg's quality. */
+  end(): Promise<void> {
+    this.ending ??= (async () => {
+      try {
+        await this.transcriber?.close();
+      } finally {
+        const at = this.call.manager.now();
+        this.call.manager.persist('calls.endLeg', () => this.call.manager.deps.store.calls.endLeg(this.id, at, this.quality));
+        if (Object.keys(this.quality).length > 0) {
+          this.call.manager.publish({ type: 'call.quality', at, callId: this.call.id, legId: this.id, quality: this.quality });
+        }
+        this.call.forgetLeg(this.id);
+      }
+    })();
+    return this.ending;
+  }
+
+  private onPartial(text: string): void {
+    this.call.manager.publish({ type: 'asr.partial', at: this.call.manager.now(), callId: this.call.id, legId: this.id, speaker: this.label, text });
+  }
+
+  private onFinal(t: TranscriptFinal): void {
+    const m = this.call.manager;
+    const utteranceId =
+      m.persist('utterances.insert', () =>
+        m.deps.store.utterances.insert({
+          callId: this.call.id,
+          legId: this.id,
+          speaker: this.label,
+          startMs: t.startMs,
+          endMs: t.endMs,
+          text: t.text,
+          words: t.words,
+          confidence: t.confidence,
+          analysis: {},
+          createdAt: m.now(),
+        }),
+      ) ?? null;
+    m.publish({
+      type: 'asr.final',
+      at: m.now(),
+      callId: this.call.id,
+      legId: this.id,
+      speaker: this.label,
+      utteranceId,
+      text: t.text,
+      words: t.words,
+      startMs: t.startMs,
+      endMs: t.endMs,
+      confidence: t.confidence,
+      latencyMs: t.latencyMs,
+    });
+  }
+}

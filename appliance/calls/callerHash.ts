@@ -1,0 +1,28 @@
+/**
+ * Caller numbers are stored only as salted hashes: HMAC-SHA256 with a per-site secret salt kept in
+ * the data dir (created at first start, mode 0600). The same number maps to the same hash on this
+ * box (so profiles and repeat-caller detection work) but cannot be reversed or joined across sites.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export class CallerHasher {
+  private constructor(private readonly salt: Buffer) {}
+
+  static fromDataDir(dataDir: string): CallerHasher {
+    const dir = join(dataDir, 'secrets');
+    const path = join(dir, 'caller-salt');
+    if (!existsSync(path)) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      writeFileSync(path, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+    }
+    return new CallerHasher(Buffer.from(readFileSync(path, 'utf8').trim(), 'hex'));
+  }
+
+  /** Hash a caller identity (E.164 number or SIP user); digits-only normalisation first. */
+  hash(callerNumber: string): string {
+    const normalised = callerNumber.replace(/^sips?:/i, '').split('@')[0]!.replace(/[^0-9a-z+]/gi, '').toLowerCase();
+    return createHmac('sha256', this.salt).update(normalised).digest('hex').slice(0, 32);
+  }
+}

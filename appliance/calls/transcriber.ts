@@ -1,0 +1,48 @@
+/**
+ * The seam between calls and speech recognition: a call leg writes decoded PCM into a
+ * LegTranscriber and receives partial/final/keyword callbacks. The ASR adapter (asrTranscriber.ts)
+ * implements it on the streaming recognizer; tests can implement it on anything real.
+ */
+import type { WordTimingEvent } from '../events/appEvents.js';
+
+export interface TranscriptFinal {
+  text: string;
+  words: WordTimingEvent[];
+  /** Utterance start/end in ms from the start of the leg's audio. */
+  startMs: number;
+  endMs: number;
+  confidence: number;
+  /** End of speech (endpoint) to final result, ms. */
+  latencyMs: number;
+}
+
+export interface KeywordHit {
+  phrase: string;
+  startMs: number;
+  score: number;
+}
+
+export interface TranscriberCallbacks {
+  partial(text: string): void;
+  final(transcript: TranscriptFinal): void;
+  keyword(hit: KeywordHit): void;
+}
+
+export interface LegTranscriber {
+  /** Queue audio; must not block the media path. */
+  write(samples: Int16Array, sampleRateHz: number): void;
+  /** Audio not yet processed, in ms: the real-time lag of this leg. */
+  lagMs(): number;
+  /** Flush (emit the last final) and release the stream. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface TranscriberOptions {
+  callId: string;
+  legId: string;
+  speaker: string;
+  sampleRateHz: number;
+  hotwords: readonly string[];
+}
+
+export type TranscriberFactory = (options: TranscriberOptions, callbacks: TranscriberCallbacks) => LegTranscriber;

@@ -1,0 +1,69 @@
+/**
+ * The appliance's typed event stream: what `/api/v1/events` streams to the console, what metrics,
+ * QA and routing subscribe to. A discriminated union on `type`. Events carry call ids and analysis
+ * results, never caller numbers; transcript text is marked so redaction (and the privacy tests) can
+ * find every place it travels.
+ */
+import { TypedEmitter } from './typedEmitter.js';
+
+export interface WordTimingEvent {
+  word: string;
+  startMs: number;
+  endMs: number;
+}
+
+export type ApplianceEvent =
+  | { type: 'call.started'; at: number; callId: string; source: string; legs: { legId: string; label: string; codec: string | null }[] }
+  | { type: 'call.answered'; at: number; callId: string }
+  | { type: 'call.leg.added'; at: number; callId: string; legId: string; label: string; codec: string | null }
+  | { type: 'call.ended'; at: number; callId: string; reason: string; durationMs: number }
+  | { type: 'asr.partial'; at: number; callId: string; legId: string; speaker: string; text: string }
+  | {
+      type: 'asr.final';
+      at: number;
+      callId: string;
+      legId: string;
+      speaker: string;
+      utteranceId: number | null;
+      text: string;
+      words: WordTimingEvent[];
+      startMs: number;
+      endMs: number;
+      confidence: number;
+      latencyMs: number;
+    }
+  | { type: 'asr.keyword'; at: number; callId: string; legId: string; speaker: string; phrase: string; startMs: number; score: number }
+  | { type: 'dtmf'; at: number; callId: string; legId: string; digit: string; durationMs: number }
+  | { type: 'call.quality'; at: number; callId: string; legId: string; quality: Record<string, number> }
+  | { type: 'alert'; at: number; callId: string | null; kind: string; severity: 'info' | 'warning' | 'critical'; message: string; details: Record<string, unknown> };
+
+export type ApplianceEventType = ApplianceEvent['type'];
+
+interface BusEvents {
+  event: ApplianceEvent;
+}
+
+/** Fan-out of appliance events; listeners are contained (see TypedEmitter). */
+export class EventBus {
+  private readonly emitter: TypedEmitter<BusEvents>;
+
+  constructor(onListenerError: (event: string, err: unknown) => void = () => {}) {
+    this.emitter = new TypedEmitter<BusEvents>(onListenerError);
+  }
+
+  publish(event: ApplianceEvent): void {
+    this.emitter.emit('event', event);
+  }
+
+  subscribe(listener: (event: ApplianceEvent) => void): () => void {
+    return this.emitter.on('event', listener);
+  }
+
+  get subscribers(): number {
+    return this.emitter.listenerCount('event');
+  }
+
+  close(): void {
+    this.emitter.removeAllListeners();
+  }
+}
