@@ -1,0 +1,8 @@
+# Speech recognition (issue 3): evaluation and benchmark of the streaming engine.
+.PHONY: eval-asr bench-asr
+
+eval-asr: build ## ASR word error rate on speech-en + pocketsphinx-testdata (16 kHz, VAD path, 8 kHz mu-law)
+	node dist/appliance/asr/tools/evalAsr.js
+
+bench-asr: build ## ASR cost vs sherpa-onnx-node (CPU s per audio s), concurrent real-time streams, RSS per stream
+	node --expose-gc dist/appliance/asr/tools/benchAsr.js
