@@ -1,0 +1,229 @@
+/**
+ * One leg's RTP session on a bound port pair: receive (via RtpReceiver), symmetric RTP latching
+ * (RFC 4961 / NAT: the first valid packet fixes where we send and whom we accept), RTCP SR/RR
+ * every ~5 s (randomised per RFC 3550 §6.3.1), RTCP BYE on close, and a send path for prompts.
+ */
+import { randomBytes } from 'node:crypto';
+import type dgram from 'node:dgram';
+import type { CodecName } from '../sdp/offer-answer.js';
+import type { DtmfEvent } from './dtmf.js';
+import { parseRtp, writeRtp, RTP_HEADER_BYTES } from './packet.js';
+import type { RtpPortPair } from './ports.js';
+import { RtpReceiver, type ReceiveQuality } from './receiver.js';
+import { buildRtcpBye, buildRtcpReport, ntpFromMs, parseRtcp, rttFromReport } from './rtcp.js';
+
+export interface RtpEndpoint {
+  address: string;
+  port: number;
+}
+
+export interface RtpSessionOptions {
+  readonly pair: RtpPortPair;
+  readonly codec: CodecName;
+  readonly payloadType: number;
+  readonly telephoneEventPt: number | undefined;
+  readonly frameMs: number;
+  /** Where the SDP says to send; replaced by the latched source. */
+  readonly remote: RtpEndpoint;
+  readonly latching: boolean;
+  readonly rtcpIntervalMs?: number;
+  readonly cname: string;
+  readonly onFrame: (pcm: Int16Array, concealed: boolean) => void;
+  readonly onDtmf: (e: DtmfEvent) => void;
+}
+
+export interface SessionCounters {
+  rtpPacketsReceived: number;
+  malformedPackets: number;
+  foreignPackets: number;
+  unknownPayloadType: number;
+  rtcpReceived: number;
+  rtcpSent: number;
+  packetsSent: number;
+  octetsSent: number;
+}
+
+export class RtpSession {
+  readonly ssrc = randomBytes(4).readUInt32BE(0);
+  readonly receiver: RtpReceiver;
+  private remote: RtpEndpoint;
+  private remoteRtcp: RtpEndpoint;
+  private latched = false;
+  private closed = false;
+  private rtcpTimer: NodeJS.Timeout | undefined;
+  private gapTimer: NodeJS.Timeout | undefined;
+  private sentSinceReport = false;
+  private lastRtpTs = 0;
+  private readonly sendBuf = Buffer.alloc(1500);
+  readonly counters: SessionCounters = {
+    rtpPacketsReceived: 0,
+    malformedPackets: 0,
+    foreignPackets: 0,
+    unknownPayloadType: 0,
+    rtcpReceived: 0,
+    rtcpSent: 0,
+    packetsSent: 0,
+    octetsSent: 0,
+  };
+
+  constructor(private readonly opts: RtpSessionOptions) {
+    this.remote = { ...opts.remote };
+    this.remoteRtcp = { address: opts.remote.address, port: opts.remote.port + 1 };
+    this.receiver = new RtpReceiver({
+      codec: opts.codec,
+      payloadType: opts.payloadType,
+      telephoneEventPt: opts.telephoneEventPt,
+      frameMs: opts.frameMs,
+      onFrame: opts.onFrame,
+      onDtmf: opts.onDtmf,
+    });
+    opts.pair.rtp.on('message', (msg, rinfo) => this.onRtp(msg, rinfo));
+    opts.pair.rtcp.on('message', (msg, rinfo) => this.onRtcp(msg, rinfo));
+    opts.pair.rtp.on('error', () => {});
+    opts.pair.rtcp.on('error', () => {});
+    this.scheduleRtcp();
+  }
+
+  get localPort(): number {
+    return this.opts.pair.rtpPort;
+  }
+
+  get remoteEndpoint(): Readonly<RtpEndpoint> {
+    return this.remote;
+  }
+
+  get isLatched(): boolean {
+    return this.latched;
+  }
+
+  /** New remote from a re-INVITE: latch again on the next packet. */
+  updateRemote(remote: RtpEndpoint): void {
+    this.remote = { ...remote };
+    this.remoteRtcp = { address: remote.address, port: remote.port + 1 };
+    this.latched = false;
+  }
+
+  private onRtp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.closed) return;
+    const p = parseRtp(msg);
+    if (typeof p === 'string') {
+      this.counters.malformedPackets++;
+      return;
+    }
+    if (this.latched && (rinfo.address !== this.remote.address || rinfo.port !== this.remote.port)) {
+      this.counters.foreignPackets++;
+      return;
+    }
+    const now = performance.now();
+    if (!this.receiver.push(p, now)) {
+      this.counters.unknownPayloadType++;
+      return;
+    }
+    this.counters.rtpPacketsReceived++;
+    if (!this.latched && this.opts.latching) {
+      this.latched = true;
+      this.remote = { address: rinfo.address, port: rinfo.port };
+      this.remoteRtcp = { address: rinfo.address, port: rinfo.port + 1 };
+    }
+    this.armGapTimer();
+  }
+
+  /** While the jitter buffer holds frames behind a gap, wake up to release them on time. */
+  private armGapTimer(): void {
+    if (this.receiver.held === 0 || this.gapTimer !== undefined) return;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = undefined;
+      if (this.closed) return;
+      this.receiver.tick(performance.now());
+      this.armGapTimer();
+    }, this.opts.frameMs);
+  }
+
+  private onRtcp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.closed) return;
+    const packets = parseRtcp(msg);
+    if (packets === undefined) {
+      this.counters.malformedPackets++;
+      return;
+    }
+    this.counters.rtcpReceived++;
+    if (this.opts.latching) this.remoteRtcp = { address: rinfo.address, port: rinfo.port };
+    for (const p of packets) {
+      if (p.type === 'sr') this.receiver.stats.onSenderReport(p.sender, performance.now());
+      if (p.type === 'sr' || p.type === 'rr') {
+        for (const r of p.reports) {
+          if (r.ssrc !== this.ssrc) continue;
+          const rtt = rttFromReport(r, Date.now());
+          if (rtt !== undefined) this.receiver.rttMs = Math.round(rtt * 10) / 10;
+        }
+      }
+    }
+  }
+
+  private scheduleRtcp(): void {
+    const base = this.opts.rtcpIntervalMs ?? 5000;
+    const delay = base * (0.5 + Math.random());
+    this.rtcpTimer = setTimeout(() => {
+      this.rtcpTimer = undefined;
+      if (this.closed) return;
+      this.sendRtcpReport();
+      this.scheduleRtcp();
+    }, delay);
+  }
+
+  /** Send an SR (when we sent media since the last report) or RR now. */
+  sendRtcpReport(): void {
+    if (this.closed) return;
+    const reports = this.counters.rtpPacketsReceived > 0 ? [this.receiver.stats.reportBlock(performance.now())] : [];
+    const sender = this.sentSinceReport
+      ? { ...ntpFromMs(Date.now()), rtpTimestamp: this.lastRtpTs, packetCount: this.counters.packetsSent, octetCount: this.counters.octetsSent }
+      : undefined;
+    this.sentSinceReport = false;
+    const pkt = buildRtcpReport(this.ssrc, this.opts.cname, reports, sender);
+    this.opts.pair.rtcp.send(pkt, this.remoteRtcp.port, this.remoteRtcp.address);
+    this.counters.rtcpSent++;
+  }
+
+  /** Send one encoded media payload (used by the prompt player). */
+  sendPayload(payload: Uint8Array, sequence: number, timestamp: number, marker: boolean): void {
+    if (this.closed) return;
+    const len = writeRtp(this.sendBuf, { marker, payloadType: this.opts.payloadType, sequence, timestamp, ssrc: this.ssrc }, payload);
+    this.opts.pair.rtp.send(this.sendBuf.subarray(0, len), this.remote.port, this.remote.address);
+    this.counters.packetsSent++;
+    this.counters.octetsSent += len - RTP_HEADER_BYTES;
+    this.lastRtpTs = timestamp;
+    this.sentSinceReport = true;
+  }
+
+  quality(): ReceiveQuality {
+    return this.receiver.quality();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Flush the receive pipeline, send RTCP BYE, release the port pair (idempotent). */
+  close(): void {
+    if (this.closed) return;
+    this.receiver.flush();
+    this.closed = true;
+    if (this.rtcpTimer !== undefined) clearTimeout(this.rtcpTimer);
+    if (this.gapTimer !== undefined) clearTimeout(this.gapTimer);
+    this.rtcpTimer = undefined;
+    this.gapTimer = undefined;
+    this.opts.pair.rtp.removeAllListeners('message');
+    this.opts.pair.rtcp.removeAllListeners('message');
+    const pair = this.opts.pair;
+    if (this.counters.rtpPacketsReceived === 0 && this.counters.packetsSent === 0) {
+      pair.release();
+      return;
+    }
+    try {
+      // release once the BYE has left (closing first would cancel the queued send)
+      pair.rtcp.send(buildRtcpBye(this.ssrc), this.remoteRtcp.port, this.remoteRtcp.address, () => pair.release());
+    } catch {
+      pair.release();
+    }
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * One answered call: its dialog, media legs, session timer and in-dialog requests (re-INVITE
+ * hold/resume, UPDATE, BYE, REFER both ways, NOTIFY, INFO). Close cascade: `end()` stops the
+ * timer, closes every leg (sink flushed, sockets released), tells the server to forget the call,
+ * then emits `call.ended`. It runs once whatever triggers it.
+ */
+import type { TypedEmitter } from '../events/typedEmitter.js';
+import type { Dialog } from '../sip/dialog.js';
+import { parseNameAddr } from '../sip/grammar.js';
+import type { SipRequest, SipResponse } from '../sip/message.js';
+import { buildResponse } from '../sip/serialize.js';
+import type { ServerTransaction } from '../sip/transaction.js';
+import type { TransactionLayer } from '../sip/transaction-layer.js';
+import { isHoldOffer, selectStreams, buildAnswer } from '../sdp/offer-answer.js';
+import { parseSdp, serializeSdp, type SdpSession } from '../sdp/sdp.js';
+import type { MediaLeg } from './leg.js';
+import { SessionTimer } from './session-timer.js';
+import type { CallEndReason, CallMode, LegQuality, TelephonyEvents } from './types.js';
+import { isEdgeVoxError } from '../errors.js';
+
+export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, REFER, NOTIFY, INFO';
+
+export interface CallInit {
+  readonly id: string;
+  readonly dialog: Dialog;
+  readonly mode: CallMode;
+  readonly legs: readonly MediaLeg[];
+  readonly localSdp: SdpSession;
+  readonly startedAtMs: number;
+  readonly txl: TransactionLayer;
+  readonly emitter: TypedEmitter<TelephonyEvents>;
+  readonly onEnded: (call: Call) => void;
+}
+
+export class Call {
+  readonly id: string;
+  readonly dialog: Dialog;
+  readonly mode: CallMode;
+  readonly legs: readonly MediaLeg[];
+  readonly startedAtMs: number;
+  answeredAtMs = 0;
+  state: 'answering' | 'active' | 'ended' = 'answering';
+  held = false;
+  sessionTimer: SessionTimer | undefined;
+  private localSdp: SdpSession;
+  private sdpVersion = 1;
+  private ourInvitePending = false;
+  private transferTarget: string | undefined;
+  private readonly txl: TransactionLayer;
+  private readonly emitter: TypedEmitter<TelephonyEvents>;
+  private readonly onEnded: (call: Call) => void;
+
+  constructor(init: CallInit) {
+    this.id = init.id;
+    this.dialog = init.dialog;
+    this.mode = init.mode;
+    this.legs = init.legs;
+    this.localSdp = init.localSdp;
+    this.startedAtMs = init.startedAtMs;
+    this.txl = init.txl;
+    this.emitter = init.emitter;
+    this.onEnded = init.onEnded;
+  }
+
+  get dialogKey(): string {
+    return `${this.dialog.callId}|${this.dialog.localTag}`;
+  }
+
+  get localSdpText(): string {
+    return serializeSdp(this.localSdp);
+  }
+
+  /** 2xx ACK arrived: the dialog is confirmed. */
+  onAck(): void {
+    if (this.dialog.state === 'early') this.dialog.state = 'confirmed';
+  }
+
+  private respond(tx: ServerTransaction | undefined, req: SipRequest, status: number, opts: Parameters<typeof buildResponse>[2] = {}): void {
+    tx?.respond(buildResponse(req, status, { toTag: this.dialog.localTag, ...opts }));
+  }
+
+  /** Dispatch an in-dialog request (not ACK / CANCEL). */
+  handleRequest(req: SipRequest, tx: ServerTransaction | undefined): void {
+    if (this.state === 'ended') return this.respond(tx, req, 481);
+    if (!this.dialog.acceptRemoteCSeq(req)) return this.respond(tx, req, 500, { reason: 'CSeq Out Of Order' });
+    switch (req.method) {
+      case 'BYE':
+        this.respond(tx, req, 200);
+        this.end('remote_bye');
+        return;
+      case 'INVITE':
+        return this.handleReInvite(req, tx);
+      case 'UPDATE':
+        this.sessionTimer?.refreshed();
+        return this.respond(tx, req, 200, { headers: this.timerHeaders() });
+      case 'REFER':
+        return this.handleRefer(req, tx);
+      case 'NOTIFY':
+        return this.handleNotify(req, tx);
+      case 'INFO':
+        return this.handleInfo(req, tx);
+      case 'OPTIONS':
+        return this.respond(tx, req, 200, { headers: { allow: ALLOW } });
+      default:
+        return this.respond(tx, req, 405, { headers: { allow: ALLOW } });
+    }
+  }
+
+  private timerHeaders(): Record<string, string> {
+    return this.sessionTimer === undefined ? {} : { 'session-expires': this.sessionTimer.headerValue };
+  }
+
+  private handleReInvite(req: SipRequest, tx: ServerTransaction | undefined): void {
+    if (this.ourInvitePending) return this.respond(tx, req, 491);
+    this.dialog.refreshTarget(req);
+    if (req.body.length > 0) {
+      let offer: SdpSession;
+      try {
+        offer = parseSdp(req.body);
+        const streams = selectStreams(offer);
+        for (const leg of this.legs) {
+          const s = streams.find((x) => x.codec === leg.info.codec);
+          if (s === undefined) return this.respond(tx, req, 488);
+          leg.rtp.updateRemote({ address: s.remoteAddress, port: s.remotePort });
+        }
+        const ports = new Map(streams.slice(0, this.legs.length).map((s, i) => [s.mediaIndex, this.legs[i]!.info.localRtpPort]));
+        this.localSdp = buildAnswer(offer, streams, {
+          localAddress: this.localSdp.origin.address,
+          localPorts: ports,
+          sessionId: this.localSdp.origin.sessionId,
+          sessionVersion: ++this.sdpVersion,
+          ...(this.mode === 'siprec' ? { directionOverride: 'recvonly' as const } : {}),
+        });
+      } catch (err) {
+        return this.respond(tx, req, isEdgeVoxError(err, 'EVX_ERR_SDP_NO_COMMON_CODEC') ? 488 : 400);
+      }
+      const hold = isHoldOffer(offer);
+      if (hold !== this.held) {
+        this.held = hold;
+        this.emitter.emit(hold ? 'call.held' : 'call.resumed', { callId: this.id });
+      }
+    }
+    this.sessionTimer?.refreshed();
+    this.respond(tx, req, 200, {
+      body: Buffer.from(this.localSdpText),
+      headers: { contact: this.dialog.contactHeader, allow: ALLOW, supported: 'timer, replaces', ...this.timerHeaders() },
+    });
+  }
+
+  /** Refresh the session ourselves (refresher=uas): re-INVITE with the current SDP. */
+  async refreshSession(): Promise<void> {
+    if (this.state !== 'active') return;
+    this.ourInvitePending = true;
+    this.localSdp = { ...this.localSdp, origin: { ...this.localSdp.origin, sessionVersion: String(++this.sdpVersion) } };
+    const req = this.dialog.createRequest('INVITE', {
+      body: Buffer.from(this.localSdpText),
+      headers: { 'session-expires': this.sessionTimer?.headerValue ?? '1800;refresher=uas', supported: 'timer', allow: ALLOW },
+    });
+    try {
+      const res = await this.txl.request(req, this.dialog.peer, (r) => this.ackFor(req, r));
+      if (res.status < 300) {
+        this.txl.sendAck(this.ackFor(req, res), this.dialog.peer);
+        this.sessionTimer?.refreshed();
+      } else if (res.status === 481 || res.status === 408) await this.hangup('session_timer_expired');
+    } catch {
+      await this.hangup('session_timer_expired');
+    } finally {
+      this.ourInvitePending = false;
+    }
+  }
+
+  private ackFor(invite: SipRequest, _res: SipResponse): SipRequest {
+    const seq = Number((invite.headers.get('cseq') ?? '0').split(' ')[0]);
+    return this.dialog.createRequest('ACK', { cseq: seq });
+  }
+
+  private handleRefer(req: SipRequest, tx: ServerTransaction | undefined): void {
+    const referTo = req.headers.get('refer-to');
+    const target = referTo === undefined ? undefined : parseNameAddr(referTo);
+    if (target === undefined) return this.respond(tx, req, 400, { reason: 'Bad Refer-To' });
+    this.respond(tx, req, 202);
+    this.transferTarget = target.uri.raw;
+    this.emitter.emit('call.transfer', { callId: this.id, direction: 'inbound', state: 'requested', status: undefined, pii: { target: target.uri.raw } });
+    // implicit subscription (RFC 3515 §2.4.4): report that the request is being worked on
+    void this.notifyReferProgress(100, false);
+  }
+
+  /** Report the outcome of a transfer the peer asked for (inbound REFER) with a sipfrag NOTIFY. */
+  async notifyReferProgress(status: number, final = status >= 200): Promise<void> {
+    if (this.state === 'ended') return;
+    const reason = status === 100 ? 'Trying' : status < 300 ? 'OK' : 'Service Unavailable';
+    const req = this.dialog.createRequest('NOTIFY', {
+      body: Buffer.from(`SIP/2.0 ${status} ${reason}\r\n`),
+      contentType: 'message/sipfrag;version=2.0',
+      headers: { event: 'refer', 'subscription-state': final ? 'terminated;reason=noresource' : 'active;expires=60' },
+    });
+    try {
+      await this.txl.request(req, this.dialog.peer);
+    } catch {
+      /* the peer may already be gone */
+    }
+  }
+
+  /** Transfer the caller to `targetUri` (blind transfer, RFC 3515). Resolves with the REFER's final status. */
+  async transfer(targetUri: string): Promise<number> {
+    const req = this.dialog.createRequest('REFER', {
+      headers: { 'refer-to': `<${targetUri}>`, 'referred-by': this.dialog.contactHeader },
+    });
+    this.transferTarget = targetUri;
+    this.emitter.emit('call.transfer', { callId: this.id, direction: 'outbound', state: 'requested', status: undefined, pii: { target: targetUri } });
+    const res = await this.txl.request(req, this.dialog.peer);
+    const state = res.status < 300 ? 'accepted' : 'failed';
+    this.emitter.emit('call.transfer', { callId: this.id, direction: 'outbound', state, status: res.status, pii: { target: targetUri } });
+    return res.status;
+  }
+
+  private handleNotify(req: SipRequest, tx: ServerTransaction | undefined): void {
+    this.respond(tx, req, 200);
+    const event = (req.headers.get('event') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (event !== 'refer') return;
+    const m = /^SIP\/2\.0 ([0-9]{3})/.exec(req.body.toString('latin1'));
+    if (m === null) return;
+    const status = Number(m[1]);
+    if (status < 200) return;
+    const target = this.transferTarget ?? '';
+    const ok = status < 300;
+    this.emitter.emit('call.transfer', { callId: this.id, direction: 'outbound', state: ok ? 'completed' : 'failed', status, pii: { target } });
+    if (ok) void this.hangup('transferred');
+  }
+
+  private handleInfo(req: SipRequest, tx: ServerTransaction | undefined): void {
+    this.respond(tx, req, 200);
+    const ct = (req.headers.get('content-type') ?? '').toLowerCase();
+    if (!ct.startsWith('application/dtmf-relay') && !ct.startsWith('application/dtmf')) return;
+    const text = req.body.toString('latin1');
+    const signal = /Signal\s*=\s*([0-9A-D*#])/i.exec(text)?.[1] ?? (/^\s*([0-9A-D*#])\s*$/i.exec(text)?.[1]);
+    if (signal === undefined) return;
+    const duration = Number(/Duration\s*=\s*([0-9]+)/i.exec(text)?.[1] ?? '0');
+    this.emitter.emit('dtmf', { callId: this.id, legId: this.legs[0]?.info.legId ?? '', digit: signal.toUpperCase(), durationMs: duration, source: 'info' });
+  }
+
+  /** Send BYE (best effort, bounded by Timer F) and end the call. */
+  async hangup(reason: CallEndReason = 'local_hangup'): Promise<void> {
+    if (this.state === 'ended') return;
+    const bye = this.dialog.createRequest('BYE');
+    const sent = this.txl.request(bye, this.dialog.peer).catch(() => undefined);
+    this.end(reason);
+    await sent;
+  }
+
+  quality(): LegQuality[] {
+    return this.legs.map((l) => l.quality());
+  }
+
+  /** Local teardown; idempotent. */
+  end(reason: CallEndReason): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.dialog.state = 'terminated';
+    this.sessionTimer?.stop();
+    for (const leg of this.legs) leg.close(reason); // flushes the jitter buffers first
+    const legs = this.quality();
+    this.onEnded(this);
+    this.emitter.emit('call.ended', {
+      callId: this.id,
+      reason,
+      startedAtMs: this.startedAtMs,
+      answeredAtMs: this.answeredAtMs,
+      endedAtMs: Date.now(),
+      legs,
+    });
+  }
+}

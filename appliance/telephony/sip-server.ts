@@ -1,0 +1,369 @@
+/**
+ * SipServer: the telephony facade the app composes. It owns the SIP transports, the guards
+ * (allow-list, per-source rate limit, digest auth, max calls), the transaction layer, the RTP
+ * port allocator and the active calls, and reports everything as typed events.
+ *
+ * Inbound path: bytes -> allow-list -> rate limit -> parse (400 + count when malformed) ->
+ * transaction layer (retransmissions absorbed) -> OPTIONS / INVITE / in-dialog dispatch.
+ * Close cascade: `close()` ends every call (BYE sent, legs closed, sinks closed, ports released),
+ * stops the quality tick, terminates all transactions, closes the transports. Idempotent.
+ */
+import { TypedEmitter } from '../events/typedEmitter.js';
+import { evxError } from '../errors.js';
+import { DigestAuthenticator } from '../sip/auth.js';
+import type { LocalEndpoint } from '../sip/dialog.js';
+import { AllowList, SourceRateLimiter } from '../sip/guard.js';
+import type { SipPeer, SipRequest, SipResponse } from '../sip/message.js';
+import { canAddressResponse, DEFAULT_SIP_LIMITS, parseSipMessage } from '../sip/parser.js';
+import { buildResponse, randomToken, serializeSipMessage, tagOf } from '../sip/serialize.js';
+import { DEFAULT_TIMERS, type ServerTransaction } from '../sip/transaction.js';
+import { TransactionLayer } from '../sip/transaction-layer.js';
+import { TcpTransport, UdpTransport, type SipTransport } from '../sip/transport.js';
+import { SUPPORTED_CODECS } from '../sdp/offer-answer.js';
+import { RtpPortAllocator } from '../rtp/ports.js';
+import { ALLOW, type Call } from './call.js';
+import { answerInvite, type InviteContext } from './invite.js';
+import type { CallEndReason, LegQuality, RejectReason, SipServerOptions, TelephonyEvents } from './types.js';
+
+export interface SipServerCounters {
+  received: number;
+  malformed: number;
+  rejectedAllowList: number;
+  rejectedRateLimit: number;
+  rejectedAuth: number;
+  rejectedCapacity: number;
+  rejectedOther: number;
+  callsStarted: number;
+  callsEnded: number;
+  sendFailures: number;
+}
+
+export class SipServer {
+  readonly events: TypedEmitter<TelephonyEvents>;
+  readonly counters: SipServerCounters = {
+    received: 0,
+    malformed: 0,
+    rejectedAllowList: 0,
+    rejectedRateLimit: 0,
+    rejectedAuth: 0,
+    rejectedCapacity: 0,
+    rejectedOther: 0,
+    callsStarted: 0,
+    callsEnded: 0,
+    sendFailures: 0,
+  };
+  private readonly host: string;
+  private readonly transports = new Map<'udp' | 'tcp', SipTransport>();
+  private readonly ports: RtpPortAllocator;
+  private readonly txl: TransactionLayer;
+  private readonly allow: AllowList;
+  private readonly limiter: SourceRateLimiter;
+  private readonly auth: DigestAuthenticator;
+  private readonly calls = new Map<string, Call>(); // by dialog key
+  private readonly byId = new Map<string, Call>();
+  private pending = 0;
+  private boundPort = 0;
+  private qualityTimer: NodeJS.Timeout | undefined;
+  private state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
+  private closing: Promise<void> | undefined;
+  private readonly inviteCtx: InviteContext;
+
+  constructor(private readonly opts: SipServerOptions = {}) {
+    this.events = new TypedEmitter<TelephonyEvents>();
+    this.host = opts.host ?? '127.0.0.1';
+    const rtpHost = opts.rtpHost ?? this.host;
+    this.ports = new RtpPortAllocator(rtpHost, opts.rtpPortMin ?? 20000, opts.rtpPortMax ?? 20999);
+    this.allow = new AllowList(opts.allowList ?? []);
+    this.limiter = new SourceRateLimiter(opts.rateLimitPerSec ?? 50, opts.rateLimitBurst ?? 100);
+    this.auth = new DigestAuthenticator({ realm: opts.realm ?? 'edgevox', accounts: opts.accounts ?? [] });
+    this.txl = new TransactionLayer(
+      (bytes, peer) => this.send(bytes, peer),
+      opts.timers ?? DEFAULT_TIMERS,
+      10_000,
+      (tx) => this.onAckTimeout(tx),
+    );
+    const self = this;
+    this.inviteCtx = {
+      auth: this.auth,
+      ports: this.ports,
+      txl: this.txl,
+      emitter: this.events,
+      rtpAddress: rtpHost,
+      codecs: opts.codecs ?? SUPPORTED_CODECS,
+      maxCalls: opts.maxCalls ?? 100,
+      atCapacityStatus: opts.atCapacityStatus ?? 503,
+      retryAfterSec: opts.retryAfterSec ?? 30,
+      sessionExpiresSec: opts.sessionExpiresSec ?? 1800,
+      minSessionExpiresSec: opts.minSessionExpiresSec ?? 90,
+      latching: opts.latching ?? true,
+      rtcpIntervalMs: opts.rtcpIntervalMs ?? 5000,
+      agentAor: opts.agentAor,
+      sinkFactory: opts.sinkFactory,
+      callLoad: () => self.calls.size + self.pending,
+      reserve: (d) => {
+        self.pending += d;
+      },
+      register: (call, tx) => {
+        self.calls.set(call.dialogKey, call);
+        self.inviteTx.set(call.dialogKey, tx);
+        self.byId.set(call.id, call);
+        self.counters.callsStarted++;
+      },
+      forget: (call) => {
+        self.calls.delete(call.dialogKey);
+        self.inviteTx.delete(call.dialogKey);
+        self.byId.delete(call.id);
+        self.counters.callsEnded++;
+      },
+      reject: (reason, req, status, peer) => self.countReject(reason, req.method, status, peer),
+      local: (peer) => self.localEndpoint(peer),
+    };
+  }
+
+  /** Bind the transports; resolves with the SIP port (useful with port 0). */
+  async listen(): Promise<number> {
+    if (this.state !== 'new') throw evxError('EVX_ERR_SIP_CLOSED', 'SipServer.listen() called twice or after close');
+    this.state = 'listening';
+    const limits = this.opts.limits ?? DEFAULT_SIP_LIMITS;
+    let port = this.opts.port ?? 5060;
+    try {
+      for (const name of this.opts.transports ?? ['udp', 'tcp']) {
+        const t: SipTransport =
+          name === 'udp'
+            ? new UdpTransport(this.host, port, (b, p, d) => this.onBytes(b, p, d))
+            : new TcpTransport(
+                this.host,
+                port,
+                { maxConnections: this.opts.maxTcpConnections ?? 1024, idleTimeoutMs: 600_000, limits },
+                (b, p, d) => this.onBytes(b, p, d),
+                (_reason, peer) => this.countReject('malformed', undefined, undefined, peer),
+              );
+        port = await t.listen(); // UDP and TCP share the (possibly ephemeral) port
+        this.transports.set(name, t);
+      }
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    this.boundPort = port;
+    const interval = this.opts.qualityIntervalMs ?? 5000;
+    this.qualityTimer = setInterval(() => this.qualityTick(), interval);
+    this.qualityTimer.unref();
+    return port;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  private localEndpoint(peer: SipPeer): LocalEndpoint {
+    return { host: this.host, port: this.boundPort, transport: peer.transport };
+  }
+
+  private send(bytes: Buffer, peer: SipPeer): void {
+    const t = this.transports.get(peer.transport);
+    if (t === undefined || !t.send(bytes, peer)) this.counters.sendFailures++;
+  }
+
+  private countReject(reason: RejectReason, method: string | undefined, status: number | undefined, peer: SipPeer): void {
+    if (reason === 'malformed') this.counters.malformed++;
+    else if (reason === 'allow_list') this.counters.rejectedAllowList++;
+    else if (reason === 'rate_limit') this.counters.rejectedRateLimit++;
+    else if (reason === 'auth') this.counters.rejectedAuth++;
+    else if (reason === 'capacity') this.counters.rejectedCapacity++;
+    else this.counters.rejectedOther++;
+    this.events.emit('sip.rejected', { reason, method, status, pii: { source: peer.address } });
+  }
+
+  private onBytes(bytes: Buffer, peer: SipPeer, datagram: boolean): void {
+    if (this.state !== 'listening') return;
+    try {
+      this.handleBytes(bytes, peer, datagram);
+    } catch {
+      // a bug in a handler must not take the server down; count it as malformed input
+      this.counters.malformed++;
+    }
+  }
+
+  private handleBytes(bytes: Buffer, peer: SipPeer, datagram: boolean): void {
+    // UDP keep-alives (CRLF / empty datagrams) carry no message
+    if (bytes.length <= 4 && bytes.every((b) => b === 0x0d || b === 0x0a || b === 0x00)) return;
+    this.counters.received++;
+    if (!this.allow.allows(peer.address)) return this.countReject('allow_list', undefined, undefined, peer);
+    if (!this.limiter.take(peer.address)) return this.countReject('rate_limit', undefined, undefined, peer);
+    const parsed = parseSipMessage(bytes, this.opts.limits ?? DEFAULT_SIP_LIMITS, datagram);
+    if (!parsed.ok) {
+      if (canAddressResponse(parsed)) {
+        const res = buildResponse({ headers: parsed.headers! }, parsed.status, { reason: parsed.status === 400 ? `Bad Request (${parsed.reason})` : undefined, toTag: randomToken() });
+        this.send(serializeSipMessage(res), peer);
+      }
+      return this.countReject('malformed', parsed.method, canAddressResponse(parsed) ? parsed.status : undefined, peer);
+    }
+    const msg = parsed.message;
+    if (msg.kind === 'response') return this.onResponse(msg);
+    this.onRequest(msg, peer);
+  }
+
+  private onResponse(res: SipResponse): void {
+    if (this.txl.onResponse(res)) return;
+    // a retransmitted 2xx to our re-INVITE: the call re-sends its ACK (§13.2.2.4) — not tracked; ignore
+  }
+
+  private onRequest(req: SipRequest, peer: SipPeer): void {
+    const mf = req.headers.get('max-forwards');
+    const d = this.txl.onRequest(req, peer);
+    if (d.type === 'absorbed') return;
+    if (d.type === 'overload') {
+      if (req.method !== 'ACK') this.send(serializeSipMessage(buildResponse(req, 503, { headers: { 'retry-after': '5' } })), peer);
+      return this.countReject('overload', req.method, 503, peer);
+    }
+    const tx = d.tx;
+    if (req.method === 'ACK') return this.onAck(req);
+    if (tx === undefined) return;
+    if (mf !== undefined && Number(mf) === 0 && req.method !== 'OPTIONS') return tx.respond(buildResponse(req, 483, { toTag: randomToken() }));
+    if (req.method === 'CANCEL') return this.onCancel(req, tx);
+    const toTag = tagOf(req.headers.get('to'));
+    if (toTag !== undefined) {
+      const call = this.calls.get(`${req.headers.get('call-id')}|${toTag}`);
+      if (call === undefined) return tx.respond(buildResponse(req, 481));
+      return call.handleRequest(req, tx);
+    }
+    switch (req.method) {
+      case 'OPTIONS':
+        return tx.respond(
+          buildResponse(req, 200, {
+            toTag: randomToken(),
+            headers: { allow: ALLOW, accept: 'application/sdp, multipart/mixed', supported: 'timer, replaces, siprec' },
+          }),
+        );
+      case 'INVITE':
+        void answerInvite(this.inviteCtx, req, tx, peer).catch(() => {
+          if (tx.state === 'proceeding') tx.respond(buildResponse(req, 500, { toTag: randomToken() }));
+        });
+        return;
+      case 'BYE':
+      case 'REFER':
+      case 'NOTIFY':
+      case 'UPDATE':
+      case 'INFO':
+        return tx.respond(buildResponse(req, 481, { toTag: randomToken() }));
+      default:
+        tx.respond(buildResponse(req, 405, { toTag: randomToken(), headers: { allow: ALLOW } }));
+        return this.countReject('unsupported', req.method, 405, peer);
+    }
+  }
+
+  private onAck(req: SipRequest): void {
+    const toTag = tagOf(req.headers.get('to'));
+    if (toTag === undefined) return;
+    const key = `${req.headers.get('call-id')}|${toTag}`;
+    this.calls.get(key)?.onAck();
+    // ACK for a 2xx has its own branch: stop the INVITE transaction's 2xx retransmissions here
+    this.inviteTx.get(key)?.onAck();
+    this.inviteTx.delete(key);
+  }
+
+  /** Answered INVITE transactions awaiting their ACK, by dialog key. */
+  private readonly inviteTx = new Map<string, ServerTransaction>();
+
+  private onCancel(req: SipRequest, tx: ServerTransaction): void {
+    const invite = this.txl.findInviteFor(req);
+    if (invite === undefined) return tx.respond(buildResponse(req, 481, { toTag: randomToken() }));
+    tx.respond(buildResponse(req, 200, { toTag: randomToken() }));
+    if (invite.state === 'proceeding') invite.respond(buildResponse(invite.request, 487, { toTag: randomToken() }));
+  }
+
+  private onAckTimeout(tx: ServerTransaction): void {
+    if (tx.finalStatus < 200 || tx.finalStatus >= 300) return;
+    const toTag = tagOf(tx.request.headers.get('to'));
+    // the 2xx was never acknowledged (§13.3.1.4): hang up the call it created
+    for (const call of this.calls.values()) {
+      if (call.dialog.callId === tx.request.headers.get('call-id') && (toTag === undefined || call.dialog.localTag === toTag)) {
+        if (call.dialog.state === 'early') void call.hangup('ack_timeout');
+      }
+    }
+  }
+
+  private qualityTick(): void {
+    const timeout = this.opts.rtpTimeoutMs ?? 0;
+    const now = performance.now();
+    for (const call of [...this.byId.values()]) {
+      if (call.state !== 'active') continue;
+      const legs: LegQuality[] = call.quality();
+      this.events.emit('call.quality', { callId: call.id, legs });
+      if (timeout > 0 && !call.held && call.legs.every((l) => now - l.lastPacketAtMs > timeout)) void call.hangup('media_timeout');
+    }
+  }
+
+  /** Active calls (answered, not ended). */
+  get activeCalls(): number {
+    return this.byId.size;
+  }
+
+  /** Resources still held: for leak checks in tests and readiness. */
+  resources(): { calls: number; pendingInvites: number; rtpPortPairs: number; serverTransactions: number; clientTransactions: number; tcpConnections: number } {
+    return {
+      calls: this.byId.size,
+      pendingInvites: this.pending,
+      rtpPortPairs: this.ports.allocated,
+      serverTransactions: this.txl.serverCount,
+      clientTransactions: this.txl.clientCount,
+      tcpConnections: this.transports.get('tcp')?.connectionCount ?? 0,
+    };
+  }
+
+  callQuality(callId: string): LegQuality[] {
+    const call = this.byId.get(callId);
+    if (call === undefined) throw evxError('EVX_ERR_SIP_CALL_NOT_FOUND', 'no active call with that id', { details: { callId } });
+    return call.quality();
+  }
+
+  /** Hang up a call (BYE). */
+  async hangup(callId: string, reason: CallEndReason = 'local_hangup'): Promise<void> {
+    const call = this.byId.get(callId);
+    if (call === undefined) throw evxError('EVX_ERR_SIP_CALL_NOT_FOUND', 'no active call with that id', { details: { callId } });
+    await call.hangup(reason);
+  }
+
+  /** Blind-transfer the caller with REFER; resolves with the REFER's final status. */
+  async transfer(callId: string, targetUri: string): Promise<number> {
+    const call = this.byId.get(callId);
+    if (call === undefined) throw evxError('EVX_ERR_SIP_CALL_NOT_FOUND', 'no active call with that id', { details: { callId } });
+    return call.transfer(targetUri);
+  }
+
+  /** Report the outcome of a REFER the peer sent us (sipfrag NOTIFY). */
+  async answerReferral(callId: string, status: number): Promise<void> {
+    const call = this.byId.get(callId);
+    if (call === undefined) throw evxError('EVX_ERR_SIP_CALL_NOT_FOUND', 'no active call with that id', { details: { callId } });
+    await call.notifyReferProgress(status, true);
+  }
+
+  /** Send a prompt into a call leg; see rtp/player.ts. */
+  leg(callId: string, legId: string): import('./leg.js').MediaLeg {
+    const call = this.byId.get(callId);
+    const leg = call?.legs.find((l) => l.info.legId === legId);
+    if (leg === undefined) throw evxError('EVX_ERR_SIP_CALL_NOT_FOUND', 'no active call leg with that id', { details: { callId, legId } });
+    return leg;
+  }
+
+  /** End every call (BYE), terminate transactions, close transports. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.closing = (async () => {
+      this.state = 'closing';
+      if (this.qualityTimer !== undefined) clearInterval(this.qualityTimer);
+      this.qualityTimer = undefined;
+      const byes = [...this.byId.values()].map((c) => c.hangup('shutdown'));
+      // BYEs are best effort: wait for their answers at most one second
+      await Promise.race([Promise.allSettled(byes), new Promise((r) => setTimeout(r, 1000).unref())]);
+      for (const c of [...this.byId.values()]) c.end('shutdown');
+      this.txl.close();
+      this.inviteTx.clear();
+      for (const t of this.transports.values()) await t.close();
+      this.transports.clear();
+      this.state = 'closed';
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The public contract of the telephony layer: options, typed events and the per-leg audio sink.
+ * Phone numbers, SIP URIs, names and remote IPs only appear under a `pii` key.
+ */
+import type { SipAccount } from '../sip/auth.js';
+import type { SipParseLimits } from '../sip/parser.js';
+import type { SipTimers } from '../sip/transaction.js';
+import type { CodecName } from '../sdp/offer-answer.js';
+import type { ReceiveQuality } from '../rtp/receiver.js';
+
+export type LegLabel = 'caller' | 'agent' | 'unknown';
+
+/** What the app learns about a leg when it starts. */
+export interface LegInfo {
+  readonly legId: string;
+  readonly callId: string;
+  /** `caller` for a plain inbound call; SIPREC participants are `caller` / `agent`. */
+  readonly label: LegLabel;
+  readonly codec: CodecName;
+  /** Rate of the PCM frames delivered to the sink (8000 for G.711, 16000 for G.722). */
+  readonly sampleRateHz: number;
+  readonly frameMs: number;
+  readonly localRtpPort: number;
+  /** SIPREC participant id (opaque, not PII). */
+  readonly participantId: string | undefined;
+}
+
+/**
+ * Receives a leg's decoded audio in order, one ptime frame per call, lost frames concealed.
+ * `pcm` is a view into a reused buffer: copy it if it must outlive the call. `close` is called
+ * exactly once when the leg ends (flush the ASR stream there). Exceptions are contained.
+ */
+export interface LegAudioSink {
+  onFrame(pcm: Int16Array, concealed: boolean): void;
+  close(reason: CallEndReason): void;
+}
+
+/** Called when a leg starts; return undefined to not consume that leg's audio. */
+export type LegAudioSinkFactory = (leg: LegInfo) => LegAudioSink | undefined;
+
+export type CallEndReason =
+  | 'remote_bye'
+  | 'local_hangup'
+  | 'cancelled'
+  | 'session_timer_expired'
+  | 'ack_timeout'
+  | 'media_timeout'
+  | 'transferred'
+  | 'shutdown'
+  | 'error';
+
+export type CallMode = 'call' | 'siprec';
+
+export interface LegQuality extends ReceiveQuality {
+  readonly legId: string;
+  readonly label: LegLabel;
+  readonly packetsSent: number;
+  readonly malformedPackets: number;
+}
+
+export interface CallStartedEvent {
+  readonly callId: string;
+  /** SIP Call-ID (opaque token chosen by the peer). */
+  readonly sipCallId: string;
+  readonly mode: CallMode;
+  readonly transport: 'udp' | 'tcp';
+  readonly startedAtMs: number;
+  readonly answeredAtMs: number;
+  readonly legs: readonly LegInfo[];
+  readonly pii: { readonly from: string; readonly to: string; readonly remoteAddress: string; readonly participants?: readonly { participantId: string; aor: string | undefined }[] };
+}
+
+export interface CallEndedEvent {
+  readonly callId: string;
+  readonly reason: CallEndReason;
+  readonly startedAtMs: number;
+  readonly answeredAtMs: number;
+  readonly endedAtMs: number;
+  readonly legs: readonly LegQuality[];
+}
+
+export type RejectReason = 'allow_list' | 'rate_limit' | 'auth' | 'capacity' | 'malformed' | 'unsupported' | 'no_codec' | 'overload';
+
+export interface TelephonyEvents {
+  'call.started': CallStartedEvent;
+  'call.ended': CallEndedEvent;
+  'call.held': { readonly callId: string };
+  'call.resumed': { readonly callId: string };
+  'call.quality': { readonly callId: string; readonly legs: readonly LegQuality[] };
+  dtmf: { readonly callId: string; readonly legId: string; readonly digit: string; readonly durationMs: number; readonly source: 'rfc4733' | 'info' };
+  /** REFER progress: outbound = we transfer the caller; inbound = the peer asked us to transfer. */
+  'call.transfer': {
+    readonly callId: string;
+    readonly direction: 'outbound' | 'inbound';
+    readonly state: 'requested' | 'accepted' | 'completed' | 'failed';
+    readonly status: number | undefined;
+    readonly pii: { readonly target: string };
+  };
+  /** Every refused message, for metrics (no PII: the source address is under pii). */
+  'sip.rejected': { readonly reason: RejectReason; readonly method: string | undefined; readonly status: number | undefined; readonly pii: { readonly source: string } };
+}
+
+export interface SipServerOptions {
+  readonly host?: string;
+  /** 0 = ephemeral (tests). */
+  readonly port?: number;
+  readonly transports?: readonly ('udp' | 'tcp')[];
+  /** Address RTP sockets bind to and the SDP advertises (default: host). */
+  readonly rtpHost?: string;
+  readonly rtpPortMin?: number;
+  readonly rtpPortMax?: number;
+  /** Digest accounts; empty = no authentication. */
+  readonly accounts?: readonly SipAccount[];
+  readonly realm?: string;
+  /** Source IPs/CIDRs allowed to send SIP; empty = everyone. */
+  readonly allowList?: readonly string[];
+  /** Requests per second per source IP (0 = off) and burst. */
+  readonly rateLimitPerSec?: number;
+  readonly rateLimitBurst?: number;
+  readonly maxCalls?: number;
+  readonly atCapacityStatus?: 486 | 503;
+  readonly retryAfterSec?: number;
+  /** RFC 4028: interval we propose / accept, and our Min-SE. */
+  readonly sessionExpiresSec?: number;
+  readonly minSessionExpiresSec?: number;
+  readonly codecs?: readonly CodecName[];
+  readonly timers?: SipTimers;
+  readonly limits?: SipParseLimits;
+  readonly latching?: boolean;
+  readonly rtcpIntervalMs?: number;
+  /** How often `call.quality` is emitted and media timeouts are checked. */
+  readonly qualityIntervalMs?: number;
+  /** End a call when no RTP arrived for this long (0 = never). */
+  readonly rtpTimeoutMs?: number;
+  /** SIPREC: participants whose AOR matches are labelled `agent`. */
+  readonly agentAor?: RegExp;
+  readonly sinkFactory?: LegAudioSinkFactory;
+  readonly maxTcpConnections?: number;
+}
