@@ -1,0 +1,101 @@
+/**
+ * Helpers for the sipp end-to-end tests: free loopback ports, the speech clip as raw μ-law in a
+ * temp dir (made with sox at test time, never committed), and a sipp runner.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const SHARED = path.resolve(process.env['EDGEVOX_SHARED'] ?? '../shared');
+export const SCENARIOS = path.resolve('test/scenarios');
+
+export function haveTool(name: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A UDP port that is free on 127.0.0.1 now (and its TCP twin, for SIP). */
+export async function freePort(even = false): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve) => {
+      const s = dgram.createSocket('udp4');
+      s.bind(0, '127.0.0.1', () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
+    });
+    if (even && port % 2 === 1) continue;
+    if (await tcpFree(port)) return port;
+  }
+}
+
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** True when a UDP port can be bound exclusively again (its previous owner closed it). */
+export function udpPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', () => resolve(false));
+    s.bind({ port, address: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+export function tcpPortFree(port: number): Promise<boolean> {
+  return tcpFree(port);
+}
+
+export interface Workdir {
+  readonly dir: string;
+  /** Raw μ-law bytes of the clip as sipp will stream them. */
+  readonly ulaw: Buffer;
+  cleanup(): void;
+}
+
+/** Convert a clip to raw μ-law 8 kHz as `name` in a fresh temp dir. */
+export function prepareClip(wav: string, name = 'speech.ulaw', extraSoxArgs: string[] = []): Workdir {
+  const dir = mkdtempSync(path.join(tmpdir(), 'evx-sipp-'));
+  const out = path.join(dir, name);
+  execFileSync('sox', [wav, '-r', '8000', '-c', '1', '-t', 'ul', out, ...extraSoxArgs], { stdio: 'ignore' });
+  return { dir, ulaw: readFileSync(out), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface SippResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run sipp to completion (killed after `timeoutMs`). */
+export function runSipp(args: string[], cwd: string, timeoutMs = 30_000): Promise<SippResult> {
+  return new Promise((resolve) => {
+    const child = spawn('sipp', ['-nostdin', '-trace_err', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: stdout.slice(-4000), stderr: stderr.slice(-4000) });
+    });
+  });
+}
+
+export function rms(samples: ArrayLike<number>, from = 0, to = samples.length): number {
+  let e = 0;
+  for (let i = from; i < to; i++) e += samples[i]! * samples[i]!;
+  return Math.sqrt(e / Math.max(1, to - from));
+}
