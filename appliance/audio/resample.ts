@@ -73,6 +73,9 @@ export class StreamingResampler {
 
   /** Resample `input`; writes into `output` and returns the number of samples written. */
   process(input: Float32Array, output: Float32Array): number {
+    if (output.length < this.maxOutput(input.length) && !(this.passthrough && output.length >= input.length)) {
+      throw new RangeError(`resampler output buffer of ${output.length} < ${this.maxOutput(input.length)} samples`);
+    }
     if (this.passthrough) {
       output.set(input);
       this.realIn += input.length;

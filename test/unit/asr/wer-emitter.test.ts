@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { TypedEmitter } from '../../../appliance/asr/emitter.js';
+import { normalizeForWer, werCounts, werLine } from '../../../appliance/asr/tools/wer.js';
+
+describe('WER scoring', () => {
+  it('normalises like the model card and counts S/D/I', () => {
+    expect(normalizeForWer('COLD-HEARTED, isn\'t it?')).toEqual(['cold', 'hearted', "isn't", 'it']);
+    const c = werCounts('a b c d'.split(' '), 'a x c d e'.split(' '));
+    expect(c).toEqual({ words: 4, subs: 1, dels: 0, ins: 1 });
+    expect(werCounts(['a', 'b'], [])).toEqual({ words: 2, subs: 0, dels: 2, ins: 0 });
+    expect(werLine({ words: 227, subs: 18, dels: 4, ins: 3 }, 17)).toBe('WER 11.01% over 17 utterances (18 subs, 4 dels, 3 ins)');
+  });
+});
+
+describe('TypedEmitter', () => {
+  class E extends TypedEmitter<{ tick: number }> {
+    fire(n: number): void {
+      this.emit('tick', n);
+    }
+  }
+  it('contains a throwing listener: the others still run and the error is counted', () => {
+    const e = new E();
+    const seen: number[] = [];
+    const errors: unknown[] = [];
+    e.onListenerError = (err) => errors.push(err);
+    e.on('tick', () => {
+      throw new Error('bad listener');
+    });
+    e.on('tick', (n) => seen.push(n));
+    expect(() => e.fire(1)).not.toThrow();
+    e.fire(2);
+    expect(seen).toEqual([1, 2]);
+    expect(e.listenerErrors).toBe(2);
+    expect(errors).toHaveLength(2);
+  });
+});
