@@ -29,7 +29,9 @@ apt:
 
 deps: $(NPM_STAMP)
 $(NPM_STAMP): package-lock.json package.json
-	npm ci --no-audit --no-fund
+	@# mediasoup's postinstall downloads a worker unless MEDIASOUP_WORKER_BIN is set; the worker is
+	@# built offline by native/mediasoup (mk/webrtc.mk) after npm ci, so skip the postinstall here.
+	MEDIASOUP_WORKER_BIN="$${MEDIASOUP_WORKER_BIN:-/nonexistent-built-by-make-native-mediasoup}" npm ci --no-audit --no-fund
 	@touch $@
 
 build: $(BUILD_STAMP)
