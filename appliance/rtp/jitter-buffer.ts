@@ -37,6 +37,8 @@ export class JitterBuffer {
   private readonly slots: Uint8Array[];
   private readonly lengths: Int32Array;
   private readonly seqs: Float64Array;
+  /** Extended seq last released from each slot (tells a duplicate from a late packet). */
+  private readonly done: Float64Array;
   private readonly minDepth: number;
   private readonly maxDepth: number;
   private readonly frameMs: number;
@@ -60,6 +62,7 @@ export class JitterBuffer {
     this.slots = Array.from({ length: this.capacity }, () => new Uint8Array(maxPayload));
     this.lengths = new Int32Array(this.capacity).fill(-1);
     this.seqs = new Float64Array(this.capacity).fill(-1);
+    this.done = new Float64Array(this.capacity).fill(-1);
     this.depth = this.minDepth;
     this.stats = { received: 0, released: 0, lost: 0, late: 0, duplicate: 0, resyncs: 0, depthFrames: this.depth };
   }
@@ -79,6 +82,10 @@ export class JitterBuffer {
       this.highest = ext;
     }
     if (ext < this.next) {
+      if (this.done[ext % this.capacity] === ext) {
+        this.stats.duplicate++;
+        return;
+      }
       this.stats.late++;
       // a packet we already gave up on: we were too impatient, wait longer next time
       this.raiseDepth(this.highest - ext + 1);
@@ -148,6 +155,7 @@ export class JitterBuffer {
     this.next++;
     if (this.seqs[slot] === ext) {
       this.seqs[slot] = -1;
+      this.done[slot] = ext;
       this.stats.released++;
       this.onFrame(this.slots[slot]!.subarray(0, this.lengths[slot]), ext);
     } else {
