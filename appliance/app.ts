@@ -23,6 +23,8 @@ import { CallManager } from './calls/callManager.js';
 import { CallerHasher } from './calls/callerHash.js';
 import type { TranscriberFactory } from './calls/transcriber.js';
 import { createSpeechEngine } from './calls/asrTranscriber.js';
+import { TelephonyBridge } from './calls/telephonyBridge.js';
+import { SipServer } from './telephony/sip-server.js';
 import { registerCallRoutes } from './api/routes/calls.js';
 import { registerEventStream } from './api/routes/events.js';
 
@@ -112,6 +114,9 @@ export class Appliance {
       closeStack.push({ name: 'calls', close: () => calls.close() });
       metrics.bindCalls(calls, bus);
       metrics.setActiveProviders(activeExecutionProviders());
+
+      const sip = await startSip(config, calls, logger, readiness, closeStack);
+      if (sip !== null) metrics.bindSip(sip);
 
       const droppedEvents = metrics.eventsDropped;
       const coreRoutes = async (app: FastifyInstance) => {
@@ -238,4 +243,54 @@ async function startSpeech(
   ctx.logger.info({ provider: info.provider, vadProvider: info.vadProvider }, 'speech recognition ready');
   ctx.readiness.register('asr', () => ({ ok: true }));
   return engine.factory;
+}
+
+/** Start the SIP/RTP listeners with their calls bridged into the call manager (null when disabled). */
+async function startSip(config: EdgeVoxConfig, calls: CallManager, logger: Logger, readiness: Readiness, closeStack: CloseStack): Promise<SipServer | null> {
+  if (!config.sip.enabled) return null;
+  const bridge = new TelephonyBridge(calls, logger);
+  const sip = new SipServer({
+    host: config.sip.host,
+    port: config.sip.port,
+    transports: config.sip.transports,
+    rtpHost: config.sip.rtpHost || config.sip.host,
+    rtpPortMin: config.sip.rtpPortMin,
+    rtpPortMax: config.sip.rtpPortMax,
+    accounts: config.sip.accounts,
+    realm: config.sip.realm,
+    allowList: config.sip.allowList,
+    rateLimitPerSec: config.sip.rateLimitPerSec,
+    rateLimitBurst: config.sip.rateLimitBurst,
+    maxCalls: config.calls.maxConcurrent,
+    atCapacityStatus: 503,
+    retryAfterSec: config.calls.retryAfterS,
+    sessionExpiresSec: config.sip.sessionExpiresSec,
+    rtpTimeoutMs: config.sip.rtpTimeoutMs,
+    ...(config.sip.agentAorPattern ? { agentAor: new RegExp(config.sip.agentAorPattern, 'i') } : {}),
+    sinkFactory: bridge.sinkFactory,
+  });
+  const detach = bridge.attach(sip);
+  try {
+    await sip.listen();
+  } catch (err) {
+    detach();
+    const code = (err as NodeJS.ErrnoException).code ?? (err as { cause?: NodeJS.ErrnoException }).cause?.code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw evxError('EVX_ERR_PORT_IN_USE', `cannot listen on sip ${config.sip.host}:${config.sip.port} (${code}); key 'sip.port'`, {
+        cause: err,
+        details: { key: 'sip.port', reason: code },
+      });
+    }
+    throw err;
+  }
+  closeStack.push({
+    name: 'sip',
+    close: async () => {
+      await sip.close();
+      detach();
+    },
+  });
+  readiness.register('sip', () => ({ ok: true }));
+  logger.info({ port: sip.port, transports: config.sip.transports }, 'sip listening');
+  return sip;
 }

@@ -47,6 +47,29 @@ export const ConfigSchema = Type.Object(
       },
       'Shutdown',
     ),
+    sip: Section(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Terminate SIP trunks / PBX legs' }),
+        host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address SIP listens on (UDP and TCP)' }),
+        port: Port(5060, 'SIP port (0 = any free port)'),
+        transports: Type.Array(Type.Union([Type.Literal('udp'), Type.Literal('tcp')]), { minItems: 1, default: ['udp', 'tcp'], description: 'SIP transports' }),
+        rtpHost: Type.String({ default: '', description: 'Address RTP binds to and SDP announces (empty = sip.host)' }),
+        rtpPortMin: Type.Integer({ minimum: 1024, maximum: 65534, default: 20000, description: 'First RTP port (even)' }),
+        rtpPortMax: Type.Integer({ minimum: 1025, maximum: 65535, default: 20999, description: 'Last RTP port' }),
+        realm: Type.String({ default: 'edgevox', minLength: 1, description: 'Digest authentication realm' }),
+        accounts: Type.Array(
+          Type.Object({ username: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+          { default: [], description: 'Digest accounts trunks must authenticate with (empty = no authentication)' },
+        ),
+        allowList: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Source IPs/CIDRs allowed to send SIP (empty = any)' }),
+        rateLimitPerSec: Type.Number({ minimum: 0, default: 50, description: 'SIP requests per second per source address (0 = unlimited)' }),
+        rateLimitBurst: Type.Integer({ minimum: 1, default: 100, description: 'Burst allowance of the per-source rate limit' }),
+        sessionExpiresSec: Type.Integer({ minimum: 90, default: 1800, description: 'RFC 4028 session interval' }),
+        rtpTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, description: 'End a call after this long without RTP (0 = never)' }),
+        agentAorPattern: Type.String({ default: '', description: 'SIPREC: participants whose address matches this regular expression are labelled agent' }),
+      },
+      'SIP and RTP media termination',
+    ),
     calls: Section(
       {
         maxConcurrent: Type.Integer({ minimum: 1, maximum: 10_000, default: 120, description: 'Concurrent calls admitted; beyond this new calls get 503 + Retry-After' }),

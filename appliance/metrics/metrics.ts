@@ -9,6 +9,7 @@ import type { Store } from '../store/database.js';
 import type { ModelStore } from '../models/modelStore.js';
 import type { CallManager } from '../calls/callManager.js';
 import type { EventBus } from '../events/appEvents.js';
+import type { SipServer } from '../telephony/sip-server.js';
 
 export interface BuildInfo {
   version: string;
@@ -194,6 +195,59 @@ export class ApplianceMetrics {
           break;
         default:
           break;
+      }
+    });
+  }
+
+  bindSip(sip: SipServer): void {
+    const registers = [this.registry];
+    const counters = sip.counters;
+    const mirror = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    mirror('edgevox_sip_messages_received_total', 'SIP messages received', () => counters.received);
+    mirror('edgevox_sip_messages_malformed_total', 'SIP messages that failed to parse (answered 400 where addressable)', () => counters.malformed);
+    mirror('edgevox_sip_send_failures_total', 'SIP messages that could not be sent', () => counters.sendFailures);
+    new Counter({
+      name: 'edgevox_sip_rejected_total',
+      help: 'SIP requests refused, by reason',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ reason: 'allow_list' }, counters.rejectedAllowList);
+        this.inc({ reason: 'rate_limit' }, counters.rejectedRateLimit);
+        this.inc({ reason: 'auth' }, counters.rejectedAuth);
+        this.inc({ reason: 'capacity' }, counters.rejectedCapacity);
+        this.inc({ reason: 'other' }, counters.rejectedOther);
+      },
+    });
+    const packets = new Counter({ name: 'edgevox_rtp_packets_received_total', help: 'RTP packets received on call legs (ended legs)', registers });
+    const lost = new Counter({ name: 'edgevox_rtp_packets_lost_total', help: 'RTP packets lost on call legs (ended legs)', registers });
+    const jitter = new Histogram({
+      name: 'edgevox_rtp_jitter_seconds',
+      help: 'Interarrival jitter per leg at the end of the call',
+      buckets: [0.001, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2],
+      registers,
+    });
+    const concealed = new Counter({ name: 'edgevox_rtp_frames_concealed_total', help: 'Audio frames concealed (lost or late) on call legs (ended legs)', registers });
+    const mos = new Histogram({ name: 'edgevox_rtp_mos', help: 'Estimated MOS (E-model) per leg at the end of the call', buckets: [1, 2, 2.5, 3, 3.5, 4, 4.2, 4.4, 5], registers });
+    sip.events.on('call.ended', (e) => {
+      for (const leg of e.legs) {
+        packets.inc(leg.packetsReceived);
+        if (leg.packetsLost > 0) lost.inc(leg.packetsLost);
+        if (leg.concealedFrames > 0) concealed.inc(leg.concealedFrames);
+        if (leg.packetsReceived > 0) {
+          jitter.observe(leg.jitterMs / 1000);
+          mos.observe(leg.mos);
+        }
       }
     });
   }

@@ -21,8 +21,21 @@ export function captureLogger(level = 'info'): { logger: ReturnType<typeof pino>
   return { logger: pino({ level, redact: { paths: ['pii', '*.pii'], remove: true } }, stream), log };
 }
 
+/** A random RTP range per appliance, so tests running in parallel never compete for ports. */
+export function testRtpRange(size = 200): { rtpPortMin: number; rtpPortMax: number } {
+  const min = 30000 + 2 * Math.floor(Math.random() * ((30000 - size) / 2));
+  return { rtpPortMin: min, rtpPortMax: min + size - 1 };
+}
+
 export function testConfig(overrides: Record<string, unknown> = {}): EdgeVoxConfig {
-  return validateConfig({ dataDir: scratchDir('app'), modelsDir: SHARED_MODELS_DIR, http: { host: '127.0.0.1', port: 0 }, ...overrides });
+  const { sip, ...rest } = overrides as { sip?: Record<string, unknown> };
+  return validateConfig({
+    dataDir: scratchDir('app'),
+    modelsDir: SHARED_MODELS_DIR,
+    http: { host: '127.0.0.1', port: 0 },
+    sip: { port: 0, ...testRtpRange(), ...sip },
+    ...rest,
+  });
 }
 
 export async function startTestAppliance(

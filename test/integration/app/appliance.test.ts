@@ -135,14 +135,14 @@ describe('the serve process', () => {
   });
 
   it('exits 2 for an unwritable data dir', async () => {
-    const r = await runCli(['serve', '--data-dir', '/etc/hostname/sub', '--http-port', '0']);
+    const r = await runCli(['serve', '--data-dir', '/etc/hostname/sub', '--http-port', '0', '--sip-port', '0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('EVX_ERR_DATA_DIR');
   });
 
   it('drains and exits 0 on SIGTERM, recording a clean stop', async () => {
     const dataDir = scratchDir('serve');
-    const served = await serveProcess(['--data-dir', dataDir, '--http-port', '0', '--models-dir', join(REPO_ROOT, '..', 'shared', 'models')]);
+    const served = await serveProcess(['--data-dir', dataDir, '--http-port', '0', '--sip-port', '0', '--models-dir', join(REPO_ROOT, '..', 'shared', 'models')]);
     expect((await fetch(`${served.url}/readyz`)).status).toBe(200);
     served.child.kill('SIGTERM');
     expect(await served.exited).toBe(0);

@@ -1,0 +1,84 @@
+/**
+ * Connects the SIP/RTP telephony layer to the call manager: each SIP call becomes a CallSession,
+ * each RTP leg (or SIPREC participant stream) a CallLeg whose decoded audio feeds its transcriber.
+ * Telephony events (DTMF, quality, end) are mapped onto the call; caller numbers are hashed here and
+ * go no further.
+ */
+import type { Logger } from '../log/logger.js';
+import type { SipServer } from '../telephony/sip-server.js';
+import type { CallEndReason, LegAudioSink, LegAudioSinkFactory, LegInfo, LegQuality } from '../telephony/types.js';
+import type { CallLeg, CallManager, CallSession } from './callManager.js';
+
+/** Reasons as stored on the call record and used as the metric label. */
+const END_REASON: Record<CallEndReason, string> = {
+  remote_bye: 'bye',
+  local_hangup: 'hangup',
+  cancelled: 'cancel',
+  session_timer_expired: 'timeout',
+  ack_timeout: 'timeout',
+  media_timeout: 'rtp-timeout',
+  transferred: 'transfer',
+  shutdown: 'shutdown',
+  error: 'error',
+};
+
+export class TelephonyBridge {
+  private readonly legs = new Map<string, CallLeg>();
+
+  constructor(
+    private readonly calls: CallManager,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The sink factory to pass to the SipServer: called for each leg after `call.started`. */
+  readonly sinkFactory: LegAudioSinkFactory = (info: LegInfo): LegAudioSink | undefined => {
+    const call = this.calls.get(info.callId);
+    if (call === undefined || call.ended) return undefined;
+    const leg = call.addLeg({ label: info.label === 'unknown' ? 'caller' : info.label, codec: info.codec, sampleRateHz: info.sampleRateHz, legId: info.legId });
+    this.legs.set(info.legId, leg);
+    const rate = info.sampleRateHz;
+    return {
+      onFrame: (pcm) => leg.write(pcm, rate),
+      close: () => {
+        this.legs.delete(info.legId);
+        void leg.end();
+      },
+    };
+  };
+
+  /** Subscribe to the SIP server's events; returns the unsubscribe function. */
+  attach(sip: SipServer): () => void {
+    const offs = [
+      sip.events.on('call.started', (e) => {
+        const session = this.calls.startCall({
+          callId: e.callId,
+          source: e.mode === 'siprec' ? 'siprec' : 'sip',
+          callerNumber: e.pii.from,
+          meta: { transport: e.transport, mode: e.mode, legs: e.legs.length },
+        });
+        session.answer();
+      }),
+      sip.events.on('dtmf', (e) => this.legs.get(e.legId)?.dtmf(e.digit, e.durationMs)),
+      sip.events.on('call.quality', (e) => this.applyQuality(e.legs)),
+      sip.events.on('call.ended', (e) => {
+        this.applyQuality(e.legs);
+        const session: CallSession | undefined = this.calls.get(e.callId);
+        if (session === undefined) return;
+        session.end(END_REASON[e.reason]).catch((err: unknown) => {
+          this.logger.error({ callId: e.callId, reason: err instanceof Error ? err.message : String(err) }, 'call end failed');
+        });
+      }),
+    ];
+    return () => offs.forEach((off) => off());
+  }
+
+  private applyQuality(legs: readonly LegQuality[]): void {
+    for (const q of legs) {
+      const leg = this.legs.get(q.legId);
+      if (leg === undefined) continue;
+      const numeric: Record<string, number> = {};
+      for (const [k, v] of Object.entries(q)) if (typeof v === 'number' && Number.isFinite(v)) numeric[k] = v;
+      leg.setQuality(numeric);
+    }
+  }
+}
