@@ -40,6 +40,7 @@ export interface InviteContext {
   readonly rtcpIntervalMs: number;
   readonly agentAor: RegExp | undefined;
   readonly sinkFactory: LegAudioSinkFactory | undefined;
+  readonly answerDelayMs: number;
   /** Calls answered + being answered. */
   callLoad(): number;
   reserve(delta: 1 | -1): void;
@@ -107,8 +108,13 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
       for (const p of pairs) p.release();
       return refuse(503, 'capacity', { 'retry-after': String(ctx.retryAfterSec) });
     }
+    if (ctx.answerDelayMs > 0 && tx.state === 'proceeding') {
+      // ring first (a PBX-like answer delay); a CANCEL during it gets the INVITE a 487
+      tx.respond(buildResponse(req, 180, { toTag: randomToken() }));
+      await new Promise((r) => setTimeout(r, ctx.answerDelayMs));
+    }
     if (tx.state !== 'proceeding') {
-      // CANCELled (487 already sent) while we were allocating
+      // CANCELled (487 already sent) while we were allocating or ringing
       for (const p of pairs) p.release();
       return;
     }

@@ -99,6 +99,7 @@ export class SipServer {
       rtcpIntervalMs: opts.rtcpIntervalMs ?? 5000,
       agentAor: opts.agentAor,
       sinkFactory: opts.sinkFactory,
+      answerDelayMs: opts.answerDelayMs ?? 0,
       callLoad: () => self.calls.size + self.pending,
       reserve: (d) => {
         self.pending += d;

@@ -135,5 +135,7 @@ export interface SipServerOptions {
   /** SIPREC: participants whose AOR matches are labelled `agent`. */
   readonly agentAor?: RegExp;
   readonly sinkFactory?: LegAudioSinkFactory;
+  /** Send 180 Ringing and wait this long before answering (0 = answer at once). */
+  readonly answerDelayMs?: number;
   readonly maxTcpConnections?: number;
 }
