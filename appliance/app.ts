@@ -60,6 +60,8 @@ export class Appliance {
     readonly http: FastifyInstance,
     readonly bus: EventBus,
     readonly calls: CallManager,
+    /** The SIP/RTP listener, or null when `sip.enabled` is false. */
+    readonly sip: SipServer | null,
     private readonly closeStack: CloseStack,
   ) {}
 
@@ -140,7 +142,7 @@ export class Appliance {
       }
       readiness.register('http', () => (http.server.listening ? { ok: true } : { ok: false, reason: 'http listener closed' }));
 
-      const appliance = new Appliance(config, logger, store, models, metrics, readiness, http, bus, calls, closeStack);
+      const appliance = new Appliance(config, logger, store, models, metrics, readiness, http, bus, calls, sip, closeStack);
       appliance.onDrain((graceMs) => calls.drain(graceMs));
       appliance.recordRun();
       metrics.up.set(1);

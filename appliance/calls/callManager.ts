@@ -259,9 +259,17 @@ export class CallLeg implements LegAudioSink {
     this.call.manager.publish({ type: 'dtmf', at: this.call.manager.now(), callId: this.call.id, legId: this.id, digit, durationMs });
   }
 
+  /** Latest RTP quality figures; after the leg has ended they update its stored record. */
   setQuality(quality: Record<string, number>): void {
     this.quality = { ...quality };
+    if (this.ended) {
+      const at = this.endedAt ?? this.call.manager.now();
+      this.call.manager.persist('calls.endLeg', () => this.call.manager.deps.store.calls.endLeg(this.id, at, this.quality));
+    }
   }
+
+  private ended = false;
+  private endedAt: number | null = null;
 
   lagMs(): number {
     return this.transcriber?.lagMs() ?? 0;
@@ -274,6 +282,8 @@ export class CallLeg implements LegAudioSink {
         await this.transcriber?.close();
       } finally {
         const at = this.call.manager.now();
+        this.ended = true;
+        this.endedAt = at;
         this.call.manager.persist('calls.endLeg', () => this.call.manager.deps.store.calls.endLeg(this.id, at, this.quality));
         if (Object.keys(this.quality).length > 0) {
           this.call.manager.publish({ type: 'call.quality', at, callId: this.call.id, legId: this.id, quality: this.quality });

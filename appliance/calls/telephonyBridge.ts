@@ -39,10 +39,9 @@ export class TelephonyBridge {
     const rate = info.sampleRateHz;
     return {
       onFrame: (pcm) => leg.write(pcm, rate),
-      close: () => {
-        this.legs.delete(info.legId);
-        void leg.end();
-      },
+      // The leg's final quality arrives with `call.ended`, after this close; the leg stays known
+      // until then so the figures reach its record.
+      close: () => void leg.end(),
     };
   };
 
@@ -62,6 +61,7 @@ export class TelephonyBridge {
       sip.events.on('call.quality', (e) => this.applyQuality(e.legs)),
       sip.events.on('call.ended', (e) => {
         this.applyQuality(e.legs);
+        for (const q of e.legs) this.legs.delete(q.legId);
         const session: CallSession | undefined = this.calls.get(e.callId);
         if (session === undefined) return;
         session.end(END_REASON[e.reason]).catch((err: unknown) => {
