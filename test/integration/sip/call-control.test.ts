@@ -1,0 +1,224 @@
+/**
+ * In-call behaviour with a scripted UAC: re-INVITE hold/resume, REFER both ways, session timers
+ * (422 and expiry), UPDATE, INFO and RFC 4733 DTMF, symmetric-RTP latching with a paced prompt,
+ * contained sink errors, media timeout, and close() hanging up active calls.
+ */
+import dgram from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeTelephoneEvent } from '../../../appliance/rtp/dtmf.js';
+import { parseRtp, writeRtp, type RtpPacket } from '../../../appliance/rtp/packet.js';
+import { playPcm } from '../../../appliance/rtp/player.js';
+import { parseSdp } from '../../../appliance/sdp/sdp.js';
+import { SipServer } from '../../../appliance/telephony/sip-server.js';
+import type { CallStartedEvent, SipServerOptions, TelephonyEvents } from '../../../appliance/telephony/types.js';
+import { TestUac } from './uac.js';
+
+const open: Array<{ close(): unknown }> = [];
+afterEach(async () => {
+  for (const o of open.splice(0)) await o.close();
+});
+
+interface Ctx {
+  server: SipServer;
+  uac: TestUac;
+  events: Array<{ type: string; e: unknown }>;
+  started: Promise<CallStartedEvent>;
+}
+
+async function start(opts: SipServerOptions = {}): Promise<Ctx> {
+  const base = 46000 + 2 * Math.floor(Math.random() * 4000);
+  const server = new SipServer({ port: 0, rtpPortMin: base, rtpPortMax: base + 39, ...opts });
+  const events: Ctx['events'] = [];
+  for (const type of ['call.ended', 'call.held', 'call.resumed', 'dtmf', 'call.transfer'] as const) {
+    server.events.on(type, (e: TelephonyEvents[typeof type]) => events.push({ type, e }));
+  }
+  const started = new Promise<CallStartedEvent>((r) => server.events.on('call.started', r));
+  const port = await server.listen();
+  open.push(server);
+  const uac = await new TestUac(port).open();
+  open.push(uac);
+  return { server, uac, events, started };
+}
+
+const tick = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function udpSocket(): Promise<dgram.Socket> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  open.push({ close: () => s.close() });
+  return s;
+}
+
+describe('SipServer call control', () => {
+  it('re-INVITE with sendonly puts the call on hold (answer recvonly), sendrecv resumes', async () => {
+    const { uac, events, started } = await start();
+    await uac.call(30000);
+    await started;
+    uac.sendRaw(uac.request('INVITE', { body: uac.sdp(30000, ['a=sendonly']) }));
+    const held = await uac.waitFor((m) => m.kind === 'response' && m.status === 200 && m.body.includes('a=recvonly'));
+    expect(parseSdp(held.body).origin.sessionVersion).toBe('2');
+    uac.sendRaw(uac.request('ACK', { cseq: uac.cseq - 1 }));
+    uac.sendRaw(uac.request('INVITE', { body: uac.sdp(30000, ['a=sendrecv']) }));
+    await uac.waitFor((m) => m.kind === 'response' && m.status === 200 && m.body.includes('a=sendrecv') && (m.headers.get('cseq') ?? '').startsWith(`${uac.cseq - 1} `));
+    expect(events.map((x) => x.type)).toEqual(['call.held', 'call.resumed']);
+    // out-of-order CSeq is refused (§12.2.2)
+    uac.sendRaw(uac.request('UPDATE', { cseq: 1 }));
+    await uac.waitResponse('UPDATE', 500);
+  });
+
+  it('transfers the caller with REFER, and hangs up when the NOTIFY reports success', async () => {
+    const { server, uac, events, started } = await start();
+    await uac.call(30000);
+    const s = await started;
+    const result = server.transfer(s.callId, 'sip:agent7@127.0.0.1');
+    const refer = await uac.waitRequest('REFER');
+    expect(refer.headers.get('refer-to')).toBe('<sip:agent7@127.0.0.1>');
+    uac.reply(refer, 202);
+    expect(await result).toBe(202);
+    uac.sendRaw(uac.request('NOTIFY', { body: 'SIP/2.0 200 OK\r\n', contentType: 'message/sipfrag;version=2.0', extra: ['Event: refer', 'Subscription-State: terminated;reason=noresource'] }));
+    await uac.waitResponse('NOTIFY', 200);
+    const bye = await uac.waitRequest('BYE');
+    uac.reply(bye, 200);
+    await tick();
+    const kinds = events.map((x) => (x.type === 'call.transfer' ? `transfer:${(x.e as { state: string }).state}` : x.type));
+    expect(kinds).toEqual(['transfer:requested', 'transfer:accepted', 'transfer:completed', 'call.ended']);
+    expect((events.at(-1)!.e as { reason: string }).reason).toBe('transferred');
+    expect(server.resources()).toMatchObject({ calls: 0, rtpPortPairs: 0 });
+  });
+
+  it('accepts a REFER from the peer (202 + NOTIFY sipfrag) and reports it', async () => {
+    const { server, uac, events, started } = await start();
+    await uac.call(30000);
+    const s = await started;
+    uac.sendRaw(uac.request('REFER', { extra: ['Refer-To: <sip:+15550199@127.0.0.1>'] }));
+    await uac.waitResponse('REFER', 202);
+    const n1 = await uac.waitRequest('NOTIFY');
+    expect(n1.body.toString()).toBe('SIP/2.0 100 Trying\r\n');
+    uac.reply(n1, 200);
+    const final = server.answerReferral(s.callId, 200);
+    const n2 = await uac.waitFor((m) => m.kind === 'request' && m.method === 'NOTIFY' && m.body.toString().startsWith('SIP/2.0 200'));
+    expect(n2.headers.get('subscription-state')).toContain('terminated');
+    if (n2.kind === 'request') uac.reply(n2, 200);
+    await final;
+    expect(events.find((x) => x.type === 'call.transfer')?.e).toMatchObject({ direction: 'inbound', state: 'requested', pii: { target: 'sip:+15550199@127.0.0.1' } });
+  });
+
+  it('session timers: 422 below Min-SE; BYE when the refresher (uac) stays silent; UPDATE refreshes', async () => {
+    const { uac, events } = await start({ minSessionExpiresSec: 2, sessionExpiresSec: 2 });
+    uac.sendRaw(uac.request('INVITE', { body: uac.sdp(30000), noToTag: true, cseq: 1, extra: ['Supported: timer', 'Session-Expires: 1'] }));
+    const tooSmall = await uac.waitResponse('INVITE', 422, 1);
+    expect(tooSmall.headers.get('min-se')).toBe('2');
+    const ok = await uac.call(30000, ['Supported: timer', 'Session-Expires: 2;refresher=uac']);
+    expect(ok.headers.get('session-expires')).toBe('2;refresher=uac');
+    expect(ok.headers.getAll('require')).toContain('timer');
+    // expiry fires at SE - min(32, SE/3) = 1.33 s; refresh once at ~0.8 s to prove UPDATE resets it
+    await tick(800);
+    uac.sendRaw(uac.request('UPDATE', { extra: ['Session-Expires: 2;refresher=uac'] }));
+    await uac.waitResponse('UPDATE', 200);
+    await tick(900);
+    expect(events.filter((x) => x.type === 'call.ended')).toHaveLength(0);
+    const bye = await uac.waitRequest('BYE');
+    uac.reply(bye, 200);
+    await tick();
+    expect(events.find((x) => x.type === 'call.ended')?.e).toMatchObject({ reason: 'session_timer_expired' });
+  });
+
+  it('decodes RFC 4733 and SIP INFO DTMF into dtmf events', async () => {
+    const { uac, events, started } = await start();
+    const ok = await uac.call(30000);
+    await started;
+    const port = parseSdp(ok.body).media[0]!.port;
+    const rtp = await udpSocket();
+    const buf = Buffer.alloc(16);
+    let seq = 100;
+    for (const [end, dur] of [[false, 160], [false, 320], [true, 640], [true, 640], [true, 640]] as const) {
+      const n = writeRtp(buf, { marker: seq === 100, payloadType: 101, sequence: seq++, timestamp: 8000, ssrc: 7 }, encodeTelephoneEvent(3, end, 10, dur));
+      rtp.send(buf.subarray(0, n), port, '127.0.0.1');
+    }
+    uac.sendRaw(uac.request('INFO', { body: 'Signal=#\r\nDuration=160\r\n', contentType: 'application/dtmf-relay' }));
+    await uac.waitResponse('INFO', 200);
+    await tick(100);
+    const dtmf = events.filter((x) => x.type === 'dtmf').map((x) => x.e as { digit: string; source: string; durationMs: number });
+    expect(dtmf).toEqual(expect.arrayContaining([
+      expect.objectContaining({ digit: '3', source: 'rfc4733', durationMs: 80 }),
+      expect.objectContaining({ digit: '#', source: 'info', durationMs: 160 }),
+    ]));
+    expect(dtmf).toHaveLength(2);
+  });
+
+  it('latches to the real RTP source and plays a prompt there, paced in 20 ms packets', async () => {
+    const { server, uac, started } = await start();
+    const ok = await uac.call(39998); // SDP says 39998: nobody listens there (a NAT'ed peer)
+    const s = await started;
+    const serverPort = parseSdp(ok.body).media[0]!.port;
+    const rtp = await udpSocket();
+    const got: RtpPacket[] = [];
+    rtp.on('message', (m) => {
+      const p = parseRtp(m);
+      if (typeof p !== 'string') got.push({ ...p, payload: Uint8Array.from(p.payload) });
+    });
+    const buf = Buffer.alloc(172);
+    const n = writeRtp(buf, { marker: true, payloadType: 0, sequence: 1, timestamp: 0, ssrc: 9 }, new Uint8Array(160).fill(0xff));
+    rtp.send(buf.subarray(0, n), serverPort, '127.0.0.1');
+    await tick(100);
+    const leg = server.leg(s.callId, 'leg0');
+    expect(leg.rtp.isLatched).toBe(true);
+    expect(leg.rtp.remoteEndpoint.port).toBe(rtp.address().port);
+    const pcm = new Int16Array(8000 / 5).map((_, i) => Math.round(5000 * Math.sin(i / 3))); // 200 ms
+    const r = await playPcm(leg.rtp, 'PCMU', pcm);
+    await tick(100);
+    expect(r).toMatchObject({ framesSent: 10, durationMs: 200, cancelled: false });
+    expect(got).toHaveLength(10);
+    expect(got[0]!.marker).toBe(true);
+    for (let i = 1; i < got.length; i++) {
+      expect((got[i]!.sequence - got[i - 1]!.sequence) & 0xffff).toBe(1);
+      expect((got[i]!.timestamp - got[i - 1]!.timestamp) >>> 0).toBe(160);
+      expect(got[i]!.payload.length).toBe(160);
+    }
+    // a foreign source is ignored once latched
+    const other = await udpSocket();
+    other.send(buf.subarray(0, n), serverPort, '127.0.0.1');
+    await tick(50);
+    expect(leg.rtp.counters.foreignPackets).toBe(1);
+  });
+
+  it('contains sink exceptions, ends calls on media timeout, and close() hangs up what is left', async () => {
+    const closes: string[] = [];
+    const { server, uac, events, started } = await start({
+      rtpTimeoutMs: 300,
+      qualityIntervalMs: 100,
+      sinkFactory: () => ({
+        onFrame: () => {
+          throw new Error('ASR exploded');
+        },
+        close: (reason) => closes.push(reason),
+      }),
+    });
+    const ok = await uac.call(30000);
+    await started;
+    const rtp = await udpSocket();
+    const port = parseSdp(ok.body).media[0]!.port;
+    const buf = Buffer.alloc(172);
+    for (let i = 0; i < 5; i++) {
+      const n = writeRtp(buf, { marker: i === 0, payloadType: 0, sequence: i, timestamp: i * 160, ssrc: 5 }, new Uint8Array(160).fill(0x7f));
+      rtp.send(buf.subarray(0, n), port, '127.0.0.1');
+    }
+    const bye = await uac.waitRequest('BYE');
+    uac.reply(bye, 200);
+    await tick();
+    expect(events.find((x) => x.type === 'call.ended')?.e).toMatchObject({ reason: 'media_timeout', legs: [{ packetsReceived: 5 }] });
+    expect(closes).toEqual(['media_timeout']);
+
+    // a second call still up when the server closes: BYE 'shutdown'
+    const second = await new TestUac(uac.serverPort).open();
+    open.push(second);
+    await second.call(30002);
+    await tick();
+    const closing = server.close();
+    const bye2 = await second.waitRequest('BYE');
+    second.reply(bye2, 200);
+    await closing;
+    expect(events.filter((x) => x.type === 'call.ended').map((x) => (x.e as { reason: string }).reason)).toEqual(['media_timeout', 'shutdown']);
+    expect(server.resources()).toEqual({ calls: 0, pendingInvites: 0, rtpPortPairs: 0, serverTransactions: 0, clientTransactions: 0, tcpConnections: 0 });
+  });
+});
