@@ -8,4 +8,6 @@ export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   'install-models': async () => (await import('./commands/installModels.js')).installModelsCommand,
   transcribe: async () => (await import('./commands/transcribe.js')).transcribeCommand,
+  classify: async () => (await import('./commands/classify.js')).classifyCommand,
+  emotion: async () => (await import('./commands/emotion.js')).emotionCommand,
 };

@@ -1,0 +1,130 @@
+/**
+ * Train the emotion model on RAVDESS actors 01-20 (clean + simulated telephone copies), report
+ * leave-4-actors-out cross-validation, export the ONNX ensemble + sidecar, write metrics.json.
+ *
+ *   node dist/models/pipelines/emotion/train.js [--out models/emotion] [--shared ../shared]
+ *   node dist/models/pipelines/emotion/train.js --eval-only   (CV metrics only; `make eval-emotion`)
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EMOTION_SIDECAR_FORMAT, EmotionAnalyser, type EmotionSidecar } from '../../../appliance/emotion/analyser.js';
+import { EMOTION_FEATURE_SCHEME, FEATURE_SAMPLE_RATE_HZ, emotionFeatureNames } from '../../../appliance/emotion/features.js';
+import { crossValidate, samplesOf, type CvResult } from './cv.js';
+import { loadRavdess } from './data.js';
+import { featureTable, type FeatureRow } from './dataset.js';
+import { emotionMetrics, formatMetrics, type EmotionMetrics } from './metrics.js';
+import { CATEGORIES, DEFAULT_EMOTION_OPTIONS, trainEmotion, type EmotionParams } from './model.js';
+import { exportEmotionOnnx, EMOTION_INPUT, EMOTION_OUTPUT_AV, EMOTION_OUTPUT_PROBS } from './export.js';
+
+/** Ensemble members differ only in their seed. */
+export const ENSEMBLE_SEEDS = [20240501, 20240502, 20240503, 20240504, 20240505] as const;
+/** Actor whose clips serve as the reproducibility slice for the shipped model (a training actor). */
+export const SLICE_ACTOR = 1;
+
+function trainEnsemble(rows: readonly FeatureRow[]): EmotionParams[] {
+  return ENSEMBLE_SEEDS.map((seed) => trainEmotion(samplesOf(rows), CATEGORIES.length, { ...DEFAULT_EMOTION_OPTIONS, seed }));
+}
+
+/** CV with the shipped recipe: each fold trains the same ensemble. */
+function ensembleCv(rows: readonly FeatureRow[], log: (s: string) => void): CvResult {
+  return crossValidate(rows, DEFAULT_EMOTION_OPTIONS, undefined, log, undefined, ENSEMBLE_SEEDS);
+}
+
+function summaryLines(cv: CvResult): string[] {
+  return [...formatMetrics('emotion clean 16 kHz', cv.clean).split('\n'), ...formatMetrics('emotion telephone 8 kHz G.711', cv.phone).split('\n')];
+}
+
+function headline(cv: CvResult): string {
+  const p = (m: EmotionMetrics): string => `4-class UA ${(100 * m.ua4).toFixed(1)}%, angry F1 ${m.angryF1.toFixed(3)}`;
+  return `emotion (leave-4-actors-out CV, actors 01-20): clean ${p(cv.clean)} | telephone ${p(cv.phone)}`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string', default: 'models/emotion' },
+      shared: { type: 'string', default: process.env.EDGEVOX_SHARED ?? '../shared' },
+      'eval-only': { type: 'boolean', default: false },
+    },
+  });
+  const log = (s: string): void => {
+    process.stdout.write(`${s}\n`);
+  };
+  const t0 = Date.now();
+  const clips = loadRavdess(join(values.shared, 'datasets/emotion/ravdess-16k'));
+  const rows = featureTable(clips);
+  log(`features: ${rows.length} clips x (clean, telephone), ${emotionFeatureNames().length} features, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  const cv = ensembleCv(rows, log);
+  if (values['eval-only']) {
+    const metricsPath = join(values.out, 'metrics.json');
+    if (existsSync(metricsPath)) {
+      const card = JSON.parse(readFileSync(metricsPath, 'utf8')) as { cv: { clean: EmotionMetrics; phone: EmotionMetrics } };
+      const same = Math.abs(card.cv.clean.ua4 - cv.clean.ua4) < 1e-9 && Math.abs(card.cv.phone.angryF1 - cv.phone.angryF1) < 1e-9;
+      log(`reproduces ${metricsPath}: ${same ? 'yes' : 'NO'}`);
+    }
+    for (const line of summaryLines(cv)) log(line);
+    log(headline(cv));
+    return;
+  }
+
+  const members = trainEnsemble(rows);
+  mkdirSync(values.out, { recursive: true });
+  const modelFile = 'emotion.onnx';
+  const modelPath = join(values.out, modelFile);
+  const bytes = exportEmotionOnnx(modelPath, members, {
+    categories: JSON.stringify(CATEGORIES),
+    feature_scheme: EMOTION_FEATURE_SCHEME,
+    licence: 'Trained on RAVDESS (CC BY-NC-SA 4.0): evaluation and research use only',
+  });
+  const sidecar: EmotionSidecar & Record<string, unknown> = {
+    format: EMOTION_SIDECAR_FORMAT,
+    model: modelFile,
+    modelSha256: createHash('sha256').update(readFileSync(modelPath)).digest('hex'),
+    featureScheme: EMOTION_FEATURE_SCHEME,
+    featureNames: emotionFeatureNames(),
+    categories: [...CATEGORIES],
+    inputs: { features: EMOTION_INPUT },
+    outputs: { probabilities: EMOTION_OUTPUT_PROBS, arousalValence: EMOTION_OUTPUT_AV },
+    featureSampleRateHz: FEATURE_SAMPLE_RATE_HZ,
+    arousalValence: 'tanh outputs in [-1, 1], trained on circumplex proxy targets derived from the acted category and intensity',
+    licence: 'RAVDESS CC BY-NC-SA 4.0: these weights are for evaluation only',
+    training: { options: DEFAULT_EMOTION_OPTIONS, ensembleSeeds: ENSEMBLE_SEEDS },
+  };
+  const sidecarPath = join(values.out, 'emotion.json');
+  writeFileSync(sidecarPath, `${JSON.stringify(sidecar, null, 2)}\n`);
+
+  // Reproducibility slice: the shipped model through the runtime on one training actor's clips.
+  const analyser = await EmotionAnalyser.load(sidecarPath);
+  const slice = clips.filter((c) => c.actor === SLICE_ACTOR);
+  const sliceRows = rows.filter((r) => r.actor === SLICE_ACTOR);
+  const slicePreds = [];
+  for (const c of slice) {
+    const r = await analyser.analyse(c.pcm, c.sampleRateHz);
+    slicePreds.push({ probs: Float32Array.from(CATEGORIES.map((k) => r.scores[k]!)), av: [r.arousal, r.valence] as const });
+  }
+  await analyser.close();
+  const sliceMetrics = emotionMetrics(slicePreds, sliceRows.map((r) => ({ category: r.category, av: r.av })));
+
+  writeFileSync(
+    join(values.out, 'metrics.json'),
+    `${JSON.stringify(
+      {
+        model: modelFile,
+        modelBytes: bytes,
+        modelSha256: sidecar.modelSha256,
+        cv: { folds: cv.perFold.map((f) => ({ actors: f.actors, clean: f.clean, phone: f.phone })), clean: cv.clean, phone: cv.phone },
+        reproducibilitySlice: { actor: SLICE_ACTOR, note: 'training actor: checks the runtime pipeline, not generalisation', clean: sliceMetrics },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  log(`wrote ${modelPath} (${bytes} bytes), ${sidecarPath} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  for (const line of summaryLines(cv)) log(line);
+  log(headline(cv));
+}
+
+await main();
