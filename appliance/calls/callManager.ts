@@ -17,6 +17,7 @@ import type { Store } from '../store/database.js';
 import type { CallSource } from '../store/repos/calls.js';
 import type { CallerHasher } from './callerHash.js';
 import type { LegTranscriber, TranscriberFactory, TranscriptFinal } from './transcriber.js';
+import { LegAudioHistory, type UtteranceAnalyser } from './analysis.js';
 
 export type { CallSource } from '../store/repos/calls.js';
 
@@ -45,6 +46,10 @@ export interface CallManagerDeps {
   limits: CallLimits;
   /** Creates the per-leg speech pipeline; null when ASR is not available (calls still work). */
   transcribers: TranscriberFactory | null;
+  /** Run after every final utterance (intent, emotion, ...); results are stored and published. */
+  analysers?: readonly UtteranceAnalyser[];
+  /** How much of each leg's audio is kept for analysers (bounded memory per leg). */
+  audioHistoryMs?: number;
   now?: () => number;
 }
 
@@ -218,6 +223,7 @@ export class CallLeg implements LegAudioSink {
   private quality: Record<string, number> = {};
   /** Samples received on this leg (at the leg's rate). */
   samplesIn = 0;
+  private readonly history: LegAudioHistory | null;
 
   constructor(
     readonly call: CallSession,
@@ -228,6 +234,8 @@ export class CallLeg implements LegAudioSink {
     hotwords: readonly string[],
   ) {
     this.startedAt = call.manager.now();
+    const analysers = call.manager.deps.analysers ?? [];
+    this.history = analysers.length > 0 ? new LegAudioHistory(sampleRateHz, call.manager.deps.audioHistoryMs ?? 30_000) : null;
     const factory = call.manager.deps.transcribers;
     this.transcriber =
       factory === null
@@ -247,6 +255,7 @@ export class CallLeg implements LegAudioSink {
   write(samples: Int16Array, sampleRateHz: number): void {
     if (this.ending !== undefined) return;
     this.samplesIn += samples.length;
+    this.history?.write(samples);
     this.transcriber?.write(samples, sampleRateHz);
   }
 
@@ -329,5 +338,36 @@ export class CallLeg implements LegAudioSink {
       confidence: t.confidence,
       latencyMs: t.latencyMs,
     });
+    this.analyse(t, utteranceId);
+  }
+
+  /** Run the analysers on the utterance (off the media path) and store/publish their results. */
+  private analyse(t: TranscriptFinal, utteranceId: number | null): void {
+    const m = this.call.manager;
+    const analysers = m.deps.analysers ?? [];
+    if (analysers.length === 0) return;
+    const ctx = {
+      callId: this.call.id,
+      legId: this.id,
+      speaker: this.label,
+      utteranceId,
+      text: t.text,
+      startMs: t.startMs,
+      endMs: t.endMs,
+      audio: this.history?.slice(t.startMs, t.endMs) ?? new Int16Array(0),
+      sampleRateHz: this.sampleRateHz,
+    };
+    for (const analyser of analysers) {
+      analyser
+        .analyse(ctx)
+        .then((result) => {
+          if (result === null) return;
+          if (utteranceId !== null) m.persist('utterances.analysis', () => m.deps.store.utterances.mergeAnalysis(utteranceId, { [analyser.name]: result }));
+          m.publish({ type: 'analysis', at: m.now(), callId: this.call.id, legId: this.id, speaker: this.label, utteranceId, name: analyser.name, result });
+        })
+        .catch((err: unknown) => {
+          m.deps.logger.warn({ analyser: analyser.name, reason: err instanceof Error ? err.message : String(err) }, 'utterance analysis failed');
+        });
+    }
   }
 }

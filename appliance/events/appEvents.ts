@@ -33,6 +33,17 @@ export type ApplianceEvent =
       latencyMs: number;
     }
   | { type: 'asr.keyword'; at: number; callId: string; legId: string; speaker: string; phrase: string; startMs: number; score: number }
+  | {
+      /** Result of an utterance analyser (intent, emotion, ...), also stored with the utterance. */
+      type: 'analysis';
+      at: number;
+      callId: string;
+      legId: string;
+      speaker: string;
+      utteranceId: number | null;
+      name: string;
+      result: Record<string, unknown>;
+    }
   | { type: 'dtmf'; at: number; callId: string; legId: string; digit: string; durationMs: number }
   | { type: 'call.quality'; at: number; callId: string; legId: string; quality: Record<string, number> }
   | { type: 'alert'; at: number; callId: string | null; kind: string; severity: 'info' | 'warning' | 'critical'; message: string; details: Record<string, unknown> };
