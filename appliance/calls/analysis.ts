@@ -44,7 +44,8 @@ export class LegAudioHistory {
     const cap = this.buf.length;
     let src = samples;
     if (src.length > cap) src = src.subarray(src.length - cap);
-    const at = this.written % cap;
+    // Position of the first kept sample (a write longer than the capacity keeps only its tail).
+    const at = (this.written + samples.length - src.length) % cap;
     const first = Math.min(src.length, cap - at);
     this.buf.set(src.subarray(0, first), at);
     if (first < src.length) this.buf.set(src.subarray(first), 0);
