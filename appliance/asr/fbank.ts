@@ -38,6 +38,8 @@ export const DEFAULT_FBANK_OPTIONS: FbankOptions = {
 };
 
 const FLOAT_EPSILON = 1.1920928955078125e-7;
+/** Mel filters are the same for every stream: build them once per configuration. */
+const MEL_CACHE = new Map<string, readonly MelBin[]>();
 
 interface MelBin {
   readonly first: number;
@@ -50,7 +52,7 @@ export class OnlineFbank {
   readonly frameLength: number;
   private readonly fft: RealFft;
   private readonly window: Float64Array;
-  private readonly mel: MelBin[];
+  private readonly mel: readonly MelBin[];
   private readonly preemph: number;
   // waveform remainder: wave[0] is absolute sample waveStart
   private readonly wave: Float32Array;
@@ -80,7 +82,13 @@ export class OnlineFbank {
     this.window = new Float64Array(this.frameLength);
     const a = (2 * Math.PI) / (this.frameLength - 1);
     for (let i = 0; i < this.frameLength; i++) this.window[i] = Math.pow(0.5 - 0.5 * Math.cos(a * i), 0.85);
-    this.mel = melBanks(o.numBins, padded, o.sampleRateHz, o.lowFreqHz, o.highFreqHz);
+    const melKey = `${o.numBins}/${padded}/${o.sampleRateHz}/${o.lowFreqHz}/${o.highFreqHz}`;
+    let mel = MEL_CACHE.get(melKey);
+    if (mel === undefined) {
+      mel = melBanks(o.numBins, padded, o.sampleRateHz, o.lowFreqHz, o.highFreqHz);
+      MEL_CACHE.set(melKey, mel);
+    }
+    this.mel = mel;
     this.maxBlock = o.maxBlockSamples;
     this.wave = new Float32Array(this.frameLength + this.maxBlock + this.frameShift);
     this.maxFrames = o.maxFrames;

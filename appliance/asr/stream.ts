@@ -68,6 +68,7 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
   private readonly convBuf = new Float32Array(MAX_PUSH_PIECE);
   private readonly resBuf: Float32Array;
   private readonly block = new Float32Array(BLOCK);
+  private readonly speechBuf = new Float32Array(1600);
   private readonly preRollBuf: Float32Array;
   private readonly zeros = new Float32Array(1600);
   // positions, in 16 kHz samples since the stream started
@@ -244,7 +245,16 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
         await this.kws?.reset();
       }
       while (!this.closed) {
+        if (this.mode === 'speech' && this.ring.length > 0) {
+          // decoding: take whatever has arrived, so a chunk runs as soon as its last frame is complete
+          const n = Math.min(this.ring.length, this.speechBuf.length);
+          const piece = this.speechBuf.subarray(0, n);
+          this.ring.read(piece, n);
+          await this.handleBlock(piece);
+          continue;
+        }
         if (this.ring.length >= BLOCK) {
+          // VAD windows are 32 ms
           this.ring.read(this.block, BLOCK);
           await this.handleBlock(this.block);
           continue;
@@ -418,9 +428,14 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
       this.utteranceId++;
       this.emit('final', event);
     }
-    // next utterance: fresh decoder and encoder state; the fbank keeps running
     this.utteranceStart = upTo;
     this.utteranceProcessingMs = 0;
+    if (event === null) {
+      // Nothing was said (the no-speech rule): only restart the clock. Resetting the encoder here
+      // could cut into a word that is just starting.
+      return null;
+    }
+    // next utterance: fresh decoder and encoder state; the fbank keeps running
     this.lastPartial = '';
     this.encoder.reset();
     await this.search.reset();
@@ -439,15 +454,18 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
       else this.skippedSamples += rest;
     }
     if (this.mode === 'speech') {
+      // Decode every chunk that starts inside the real audio, padding with zeros only as far as
+      // needed (at most tailPaddingMs). A chunk that would start after the last real frame holds
+      // nothing but padding and is skipped: that is the saving over sherpa-onnx's fixed 660 ms.
+      const realFrames = Math.floor((this.fbank.samplesAccepted + (this.fbank.frameShift >> 1)) / this.fbank.frameShift);
       let pad = Math.round((this.config.tailPaddingMs * ASR_SAMPLE_RATE_HZ) / 1000);
-      while (pad > 0) {
-        const n = Math.min(pad, this.zeros.length);
+      const g = this.model.geometry;
+      while (pad > 0 && this.chunkStart < realFrames) {
+        const n = Math.min(pad, this.fbank.frameShift);
         this.fbank.acceptWaveform(this.zeros.subarray(0, n));
         pad -= n;
-        await this.runChunks();
+        if (this.fbank.numFramesReady - this.chunkStart >= g.chunkFrames) await this.runChunks();
       }
-      this.fbank.inputFinished();
-      await this.runChunks();
     }
     // Everything pushed has been decoded: the utterance ends where the real audio ends.
     const realEnd = this.processedSamples;
