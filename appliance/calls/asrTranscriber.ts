@@ -57,16 +57,22 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
     stream.on('keyword', (e) => callbacks.keyword({ phrase: e.keyword, startMs: e.startMs, score: e.score }));
     stream.on('error', (e) => logger.error({ legId: options.legId, code: e.error.code }, 'recognition stream failed'));
     let closing: Promise<void> | undefined;
+    let last: ReturnType<typeof stream.stats> | undefined;
     return {
       write(samples) {
         if (closing === undefined && !stream.isClosed) stream.push(samples);
       },
       lagMs: () => (stream.isClosed ? 0 : stream.stats().lagMs),
+      stats: () => {
+        const st = last ?? stream.stats();
+        return { droppedFrames: st.droppedFrames, decodedMs: st.audioDecodedMs, skippedMs: st.audioSkippedMs, chunkLatencyP95Ms: st.chunkLatencyP95Ms };
+      },
       close() {
         closing ??= (async () => {
           try {
             if (!stream.isClosed) await stream.flush();
           } finally {
+            if (!stream.isClosed) last = stream.stats();
             stream.close();
           }
         })();

@@ -57,7 +57,15 @@ export class CallManager {
   private readonly calls = new Map<string, CallSession>();
   private draining = false;
   private closed = false;
-  readonly counters = { admitted: 0, rejected: { capacity: 0, overload: 0, draining: 0 }, storeErrors: 0 };
+  readonly counters = {
+    admitted: 0,
+    rejected: { capacity: 0, overload: 0, draining: 0 },
+    storeErrors: 0,
+    /** Totals over ended legs, from their transcribers. */
+    asrDroppedFrames: 0,
+    asrDecodedMs: 0,
+    asrSkippedMs: 0,
+  };
 
   constructor(readonly deps: CallManagerDeps) {}
 
@@ -270,7 +278,7 @@ export class CallLeg implements LegAudioSink {
 
   /** Latest RTP quality figures; after the leg has ended they update its stored record. */
   setQuality(quality: Record<string, number>): void {
-    this.quality = { ...quality };
+    this.quality = { ...this.quality, ...quality };
     if (this.ended) {
       const at = this.endedAt ?? this.call.manager.now();
       this.call.manager.persist('calls.endLeg', () => this.call.manager.deps.store.calls.endLeg(this.id, at, this.quality));
@@ -290,6 +298,14 @@ export class CallLeg implements LegAudioSink {
       try {
         await this.transcriber?.close();
       } finally {
+        if (this.transcriber !== null) {
+          const st = this.transcriber.stats();
+          const c = this.call.manager.counters;
+          c.asrDroppedFrames += st.droppedFrames;
+          c.asrDecodedMs += st.decodedMs;
+          c.asrSkippedMs += st.skippedMs;
+          this.quality = { ...this.quality, asrDroppedFrames: st.droppedFrames, asrDecodedMs: st.decodedMs, asrSkippedMs: st.skippedMs, asrChunkLatencyP95Ms: st.chunkLatencyP95Ms };
+        }
         const at = this.call.manager.now();
         this.ended = true;
         this.endedAt = at;

@@ -33,8 +33,20 @@ export interface LegTranscriber {
   write(samples: Int16Array, sampleRateHz: number): void;
   /** Audio not yet processed, in ms: the real-time lag of this leg. */
   lagMs(): number;
+  /** Figures for the leg record and the metrics (no transcript content). */
+  stats(): TranscriberStats;
   /** Flush (emit the last final) and release the stream. Idempotent. */
   close(): Promise<void>;
+}
+
+export interface TranscriberStats {
+  /** 20 ms frames dropped because the leg's input buffer was full (decoding fell behind). */
+  droppedFrames: number;
+  /** Audio that went through the encoder, and audio the VAD kept away from it. */
+  decodedMs: number;
+  skippedMs: number;
+  /** Per-chunk latency (audio arrival to chunk decoded), p95 over the leg. */
+  chunkLatencyP95Ms: number;
 }
 
 export interface TranscriberOptions {

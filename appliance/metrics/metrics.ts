@@ -152,6 +152,26 @@ export class ApplianceMetrics {
       },
     });
     new Counter({
+      name: 'edgevox_asr_dropped_frames_total',
+      help: 'Audio frames (20 ms) dropped because recognition fell behind real time (ended legs)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(calls.counters.asrDroppedFrames);
+      },
+    });
+    new Counter({
+      name: 'edgevox_asr_audio_seconds_total',
+      help: 'Audio of ended legs that went through the encoder (decoded) or was skipped as silence by the VAD',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ kind: 'decoded' }, calls.counters.asrDecodedMs / 1000);
+        this.inc({ kind: 'skipped' }, calls.counters.asrSkippedMs / 1000);
+      },
+    });
+    new Counter({
       name: 'edgevox_call_store_errors_total',
       help: 'Call data that could not be stored (the call carried on)',
       registers,
