@@ -82,6 +82,17 @@ export const ERROR_CODES = {
   EVX_ERR_WEBRTC_AUTH: spec('The WebRTC signalling token is missing, invalid or expired', 401, 1),
   EVX_ERR_WEBRTC_SIGNALLING: spec('A WebRTC signalling message is malformed or not allowed in this state', 400, 1),
   EVX_ERR_WEBRTC_NEGOTIATION: spec('The WebRTC peer could not negotiate or connect (SDP, ICE, DTLS)', 502, 1, true),
+  // web console: auth, TLS, backups, self-test (appliance/auth, appliance/console)
+  EVX_ERR_AUTH_REQUIRED: spec('The request needs a console session or an API token', 401, 1),
+  EVX_ERR_AUTH_FAILED: spec('Wrong username or password, or an invalid or expired token', 401, 1),
+  EVX_ERR_AUTH_LOCKED: spec('The account is locked after repeated bad passwords; wait and retry', 423, 1, true),
+  EVX_ERR_AUTH_RATE_LIMITED: spec('Too many login attempts from this client; wait and retry', 429, 1, true),
+  EVX_ERR_FORBIDDEN: spec('The signed-in role may not do this', 403, 1),
+  EVX_ERR_CSRF: spec('A state-changing request lacks the session-bound CSRF token (x-csrf-token header)', 403, 1),
+  EVX_ERR_SETUP_DONE: spec('First-boot setup is already complete', 409, 1),
+  EVX_ERR_BACKUP_INVALID: spec('A backup file is malformed, from an unknown format, or the passphrase is wrong', 400, 1),
+  EVX_ERR_TLS_CERT: spec('A TLS certificate or key is malformed, expired or does not match', 400, 1),
+  EVX_ERR_SELF_TEST: spec('The self-test call could not be placed or produced no transcript', 502, 1, true),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

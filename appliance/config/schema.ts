@@ -107,6 +107,46 @@ export const ConfigSchema = Type.Object(
       },
       'Local inference',
     ),
+    // console, agents, upstream: the provisioning and operations console (issue 7)
+    console: Section(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Serve the web console and require a login for /api/v1/*' }),
+        httpsHost: Type.String({ default: '', description: 'Address the HTTPS console listens on (empty = http.host)' }),
+        httpsPort: Type.Integer({ minimum: -1, maximum: 65535, default: 8443, description: 'HTTPS port of the console and API (0 = any free port, -1 = no HTTPS)' }),
+        sessionTtlMs: Type.Integer({ minimum: 60_000, maximum: 30 * 86_400_000, default: 8 * 3_600_000, description: 'Console sessions expire after this long without use' }),
+        lockoutThreshold: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Bad passwords in a row that lock an account' }),
+        lockoutMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 15 * 60_000, description: 'How long a locked account stays locked' }),
+        loginRatePerMin: Type.Integer({ minimum: 1, maximum: 10_000, default: 20, description: 'Login attempts per minute per client address' }),
+      },
+      'Web console: sessions, login protection, HTTPS',
+    ),
+    agents: Section(
+      {
+        skillGroups: Type.Array(
+          Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+          { default: [], maxItems: 500, description: 'Skill groups calls can be routed to' },
+        ),
+        agents: Type.Array(
+          Type.Object(
+            {
+              id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
+              name: Type.String({ minLength: 1, maxLength: 200 }),
+              skills: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+            },
+            { additionalProperties: false },
+          ),
+          { default: [], maxItems: 5000, description: 'Agents and the skill groups they serve' },
+        ),
+      },
+      'Agents and skill groups',
+    ),
+    upstream: Section(
+      {
+        endpoint: Type.String({ default: '', pattern: '^(https://\\S+)?$', description: 'Central sync endpoint (https URL; empty = no upstream sync)' }),
+        enrollmentKey: Type.String({ default: '', maxLength: 500, description: 'Enrollment key issued by the central service (secret)' }),
+      },
+      'Upstream sync',
+    ),
   },
   { additionalProperties: false },
 );

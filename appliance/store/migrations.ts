@@ -87,4 +87,39 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'console auth: users, sessions, API tokens',
+    sql: `
+      CREATE TABLE console_users (
+        username      TEXT PRIMARY KEY,
+        role          TEXT NOT NULL,            -- technician | supervisor | viewer
+        password_hash TEXT NOT NULL,            -- scrypt$N$r$p$salt$hash
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        locked_until  INTEGER NOT NULL DEFAULT 0,
+        created_at    INTEGER NOT NULL,
+        last_login_at INTEGER
+      );
+
+      CREATE TABLE console_sessions (
+        id_hash       TEXT PRIMARY KEY,         -- sha256 of the cookie value; the value itself is never stored
+        username      TEXT NOT NULL REFERENCES console_users (username) ON DELETE CASCADE,
+        csrf_token    TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        last_seen_at  INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL
+      );
+      CREATE INDEX console_sessions_user ON console_sessions (username);
+
+      CREATE TABLE api_tokens (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        token_hash    TEXT NOT NULL UNIQUE,     -- sha256 of the bearer token
+        name          TEXT NOT NULL,
+        role          TEXT NOT NULL,
+        created_by    TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        last_used_at  INTEGER
+      );
+    `,
+  },
 ];
