@@ -1,0 +1,89 @@
+/**
+ * The WebRTC signalling protocol: JSON text frames over one WebSocket per participant.
+ *
+ *   client -> server requests carry an `id`; the server answers each with
+ *     { type: 'response', id, ok: true, data } | { type: 'response', id, ok: false, error: { code, message } }
+ *   join (token [+ callId for agents]) -> { callId, participantId, role, routerRtpCapabilities, producers }
+ *   createTransport (direction)        -> { transportId, iceParameters, iceCandidates, dtlsParameters }
+ *   connectTransport (DTLS params)     -> {}
+ *   produce (audio RTP parameters)     -> { producerId }
+ *   consume (producerId, capabilities) -> { consumerId, producerId, kind, rtpParameters }
+ *   hangup                             -> {}   (then the server closes the socket)
+ *   server -> client notifications: newProducer, producerClosed, consumerClosed, callEnded.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { DtlsParameters, IceCandidate, IceParameters, MediaKind, RtpCapabilities, RtpParameters } from 'mediasoup/types';
+import { evxError } from '../errors.js';
+import type { ParticipantRole } from './tokens.js';
+
+export const PROTOCOL_VERSION = 1;
+/** Largest signalling frame accepted (an SDP-sized JSON message is a few KiB). */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+const Id = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const ObjectId = Type.String({ minLength: 1, maxLength: 64 });
+// mediasoup validates the inner structure of these itself (and its errors are mapped).
+const Opaque = Type.Object({}, { additionalProperties: true });
+
+const ClientMessageSchema = Type.Union([
+  Type.Object({ type: Type.Literal('join'), id: Id, token: Type.String({ minLength: 1, maxLength: 4096 }), callId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('createTransport'), id: Id, direction: Type.Union([Type.Literal('send'), Type.Literal('recv')]) }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('connectTransport'), id: Id, transportId: ObjectId, dtlsParameters: Opaque }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('produce'), id: Id, transportId: ObjectId, kind: Type.Literal('audio'), rtpParameters: Opaque }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('consume'), id: Id, transportId: ObjectId, producerId: ObjectId, rtpCapabilities: Opaque }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('hangup'), id: Id }, { additionalProperties: false }),
+]);
+const checker = TypeCompiler.Compile(ClientMessageSchema);
+
+type RawClientMessage = Static<typeof ClientMessageSchema>;
+/** Client requests with the opaque parts given their mediasoup types. */
+export type ClientMessage =
+  | Extract<RawClientMessage, { type: 'join' | 'createTransport' | 'hangup' }>
+  | (Omit<Extract<RawClientMessage, { type: 'connectTransport' }>, 'dtlsParameters'> & { dtlsParameters: DtlsParameters })
+  | (Omit<Extract<RawClientMessage, { type: 'produce' }>, 'rtpParameters'> & { rtpParameters: RtpParameters })
+  | (Omit<Extract<RawClientMessage, { type: 'consume' }>, 'rtpCapabilities'> & { rtpCapabilities: RtpCapabilities });
+
+export type ClientRequestType = ClientMessage['type'];
+
+export interface ProducerInfo {
+  readonly producerId: string;
+  readonly participantId: string;
+  readonly role: ParticipantRole | 'sip';
+  readonly kind: MediaKind;
+}
+
+/** The `data` of a successful response, per request type. */
+export interface ResponseData {
+  join: { protocolVersion: number; callId: string; participantId: string; role: ParticipantRole; routerRtpCapabilities: RtpCapabilities; producers: ProducerInfo[] };
+  createTransport: { transportId: string; iceParameters: IceParameters; iceCandidates: IceCandidate[]; dtlsParameters: DtlsParameters };
+  connectTransport: Record<string, never>;
+  produce: { producerId: string };
+  consume: { consumerId: string; producerId: string; kind: MediaKind; rtpParameters: RtpParameters };
+  hangup: Record<string, never>;
+}
+
+export type ServerMessage =
+  | { type: 'response'; id: number; ok: true; data: ResponseData[ClientRequestType] }
+  | { type: 'response'; id: number | null; ok: false; error: { code: string; message: string } }
+  | ({ type: 'newProducer' } & ProducerInfo)
+  | { type: 'producerClosed'; producerId: string }
+  | { type: 'consumerClosed'; consumerId: string; producerId: string }
+  | { type: 'callEnded'; callId: string; reason: string };
+
+/** Parses one text frame; throws EVX_ERR_WEBRTC_SIGNALLING with the request id when it has one. */
+export function parseClientMessage(text: string): ClientMessage {
+  if (text.length > MAX_MESSAGE_BYTES) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Signalling message too large', { details: { limitBytes: MAX_MESSAGE_BYTES } });
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Signalling message is not JSON');
+  }
+  if (!checker.Check(value)) {
+    const first = checker.Errors(value).First();
+    const id = typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'number' ? (value as { id: number }).id : null;
+    throw evxError('EVX_ERR_WEBRTC_SIGNALLING', `Invalid signalling message${first ? ` at ${first.path || '/'}: ${first.message}` : ''}`, { details: { id } });
+  }
+  return value as ClientMessage;
+}
