@@ -1,0 +1,510 @@
+/**
+ * Transcript redaction, applied before a transcript is stored, shown or sent.
+ *
+ * Works on tokens, so it handles both ASR output (upper-case words, no punctuation, digits spelled
+ * out: "FOUR ONE ONE ONE ...") and typed text ("4111-1111-1111-1111", "john@example.com"). Spans of
+ * personal data are replaced by typed placeholders (`[CARD]`, `[PHONE]`, ...); when word timings are
+ * given, the redacted words are replaced by one placeholder word spanning their time, so timings
+ * stay usable (talk-over, silence, QA) without the content. Pure: no I/O, no clock, no shared state
+ * other than the cumulative per-category totals kept for metrics.
+ */
+
+export const REDACTION_CATEGORIES = ['card', 'phone', 'email', 'account', 'digits', 'id', 'name'] as const;
+export type RedactionCategory = (typeof REDACTION_CATEGORIES)[number];
+
+export const PLACEHOLDERS: Readonly<Record<RedactionCategory, string>> = {
+  card: '[CARD]',
+  phone: '[PHONE]',
+  email: '[EMAIL]',
+  account: '[ACCOUNT]',
+  digits: '[DIGITS]',
+  id: '[ID]',
+  name: '[NAME]',
+};
+
+export interface RedactorOptions {
+  /** Categories to redact (default: all). */
+  categories?: readonly RedactionCategory[];
+  /** A digit sequence this long is redacted as `[DIGITS]` even without context (finals). */
+  minDigitRun?: number;
+  /** The same for partial results, which may still be growing (default 4). */
+  partialMinDigitRun?: number;
+  /** Most words taken as a name after "MY NAME IS" (spelled letters always continue). */
+  maxNameWords?: number;
+  /** Non-digit words (ASR misrecognitions) bridged between two digit runs. */
+  maxDigitGap?: number;
+}
+
+export interface TimedWord {
+  word: string;
+  startMs: number;
+  endMs: number;
+}
+
+export type RedactionCounts = Record<RedactionCategory, number>;
+
+export interface RedactionResult {
+  text: string;
+  words: TimedWord[];
+  /** Redactions made in this text, per category. */
+  counts: RedactionCounts;
+  /** Sum of counts. */
+  total: number;
+}
+
+interface Span {
+  start: number;
+  /** Exclusive. */
+  end: number;
+  category: RedactionCategory;
+}
+
+// --- vocabulary --------------------------------------------------------------------------------
+
+const STRONG_DIGITS: Record<string, string> = {
+  ZERO: '0', NOUGHT: '0', NAUGHT: '0', ONE: '1', TWO: '2', THREE: '3', FOUR: '4', FIVE: '5', SIX: '6', SEVEN: '7', EIGHT: '8', NINE: '9', NINER: '9',
+  TEN: '10', ELEVEN: '11', TWELVE: '12', THIRTEEN: '13', FOURTEEN: '14', FIFTEEN: '15', SIXTEEN: '16', SEVENTEEN: '17', EIGHTEEN: '18', NINETEEN: '19',
+};
+const TENS: Record<string, string> = { TWENTY: '2', THIRTY: '3', FORTY: '4', FIFTY: '5', SIXTY: '6', SEVENTY: '7', EIGHTY: '8', NINETY: '9' };
+/** Homophones ASR produces for spoken digits; counted only inside a run that has real digits. */
+const WEAK_DIGITS: Record<string, string> = { OH: '0', O: '0', WON: '1', TO: '2', TOO: '2', FOR: '4', FORE: '4', FREE: '3', ATE: '8' };
+const MULTIPLIERS: Record<string, number> = { DOUBLE: 2, TRIPLE: 3 };
+const SCALES: Record<string, string> = { HUNDRED: '00', THOUSAND: '000' };
+const FILLERS = new Set(['UM', 'UH', 'ER', 'ERM', 'AH', 'HMM', 'MM', 'DASH', 'HYPHEN', 'SPACE']);
+
+const CONTEXT: Record<'card' | 'phone' | 'account' | 'id', ReadonlySet<string>> = {
+  card: new Set(['CARD', 'CREDIT', 'DEBIT', 'VISA', 'MASTERCARD', 'AMEX', 'CVV', 'CVC', 'EXPIRY', 'EXPIRES']),
+  phone: new Set(['PHONE', 'MOBILE', 'CELL', 'CELLPHONE', 'TELEPHONE', 'TEL', 'LANDLINE', 'CALL', 'REACH', 'TEXT', 'WHATSAPP', 'EXTENSION', 'CONTACT']),
+  account: new Set(['ACCOUNT', 'IBAN', 'SORT', 'ROUTING', 'BANK', 'POLICY', 'MEMBERSHIP', 'CUSTOMER', 'REFERENCE', 'SWIFT', 'BIC', 'ORDER']),
+  id: new Set(['SOCIAL', 'SECURITY', 'SSN', 'INSURANCE', 'PASSPORT', 'LICENSE', 'LICENCE', 'ID', 'IDENTITY', 'IDENTIFICATION', 'TAX', 'BIRTH', 'NI']),
+};
+const CONTEXT_WINDOW = 6;
+
+const TLDS = new Set(
+  'COM NET ORG CO UK IO DE FR ES IT NL EDU GOV INFO BIZ US CA AU IE IN ME AI APP DEV EU CH AT BE SE NO DK PL JP NZ ZA BR MX RU CN FI PT GR CZ HU RO'.split(' '),
+);
+const EMAIL_JOINERS = new Set(['DOT', 'PERIOD', 'UNDERSCORE', 'DASH', 'HYPHEN']);
+/** Words ASR hears for "at" in a spoken address; accepted only before a complete domain. */
+const AT_WORDS = new Set(['AT', '@']);
+const WEAK_AT_WORDS = new Set(['AND', 'ET', 'ADD', 'HAT']);
+
+const NAME_TRIGGERS: readonly (readonly string[])[] = [
+  ['NAME', 'IS'],
+  ["NAME'S"],
+  ['NAMES'],
+  ['I', 'AM', 'CALLED'],
+  ["I'M", 'CALLED'],
+  ['SPEAKING', 'WITH'],
+  ['SPEAKING', 'TO'],
+  ['SURNAME', 'IS'],
+];
+const NAME_STOP = new Set(
+  (
+    "AND BUT SO OR I I'M IM AM IS ARE WAS WERE BE THE A AN ON IN AT FROM TO FOR WITH MY YOUR HIS HER OUR THEIR CALLING HERE THERE PLEASE THANK THANKS " +
+    "YOU OK OKAY YES NO NOT SPEAKING IT'S ITS IT OF BY AS THAT THIS WHAT WHO HOW WHY WHEN CAN COULD WOULD WILL SHALL HAVE HAS HAD DO DOES DID " +
+    "JUST ALSO ACTUALLY REALLY WELL RIGHT SORRY HI HELLO HEY GOOD MORNING AFTERNOON EVENING CALLED ABOUT REGARDING BECAUSE IF THEN"
+  ).split(' '),
+);
+const SPELLING_LIMIT = 20;
+
+// --- tokens ------------------------------------------------------------------------------------
+
+type Kind = 'strong' | 'weak' | 'mult' | 'scale' | 'filler' | 'plus' | 'other';
+
+interface Token {
+  raw: string;
+  /** Upper-case, surrounding punctuation stripped. */
+  norm: string;
+  kind: Kind;
+  /** Digits this token contributes (digit-form and spoken digits). */
+  digits: string;
+  /** Typed digits with phone punctuation ("+44", "(020)"). */
+  phoneShaped: boolean;
+}
+
+const EDGE_PUNCT = /^[^\p{L}\p{N}+@(]+|[^\p{L}\p{N})']+$/gu;
+const DIGIT_FORM = /^\+?\(?\d[\d\-./()]*$/;
+const EMAIL_TOKEN = /^[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+$/u;
+const IBAN_TOKEN = /^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/;
+const SSN_TOKEN = /^\d{3}-\d{2}-\d{4}$/;
+const UK_NI_TOKEN = /^[A-Z]{2}\d{6}[A-D]$/;
+
+function tokenize(words: readonly string[]): Token[] {
+  return words.map((raw) => {
+    const norm = raw.replace(EDGE_PUNCT, '').toUpperCase();
+    if (DIGIT_FORM.test(norm)) {
+      return { raw, norm, kind: 'strong', digits: norm.replace(/\D/g, ''), phoneShaped: /^\+|[()]/.test(norm) };
+    }
+    let kind: Kind = 'other';
+    let digits = '';
+    const strong = STRONG_DIGITS[norm];
+    if (strong !== undefined) {
+      kind = 'strong';
+      digits = strong;
+    } else if (TENS[norm] !== undefined) {
+      kind = 'strong';
+      digits = TENS[norm] + '0';
+    } else if (WEAK_DIGITS[norm] !== undefined) {
+      kind = 'weak';
+      digits = WEAK_DIGITS[norm];
+    } else if (MULTIPLIERS[norm] !== undefined) kind = 'mult';
+    else if (SCALES[norm] !== undefined) kind = 'scale';
+    else if (FILLERS.has(norm)) kind = 'filler';
+    else if (norm === 'PLUS') kind = 'plus';
+    return { raw, norm, kind, digits, phoneShaped: false };
+  });
+}
+
+/** Luhn checksum over a digit string. */
+export function luhnValid(digits: string): boolean {
+  if (!/^\d+$/.test(digits)) return false;
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/** ISO 13616 mod-97 check of an IBAN (letters and digits, no spaces). */
+export function ibanValid(iban: string): boolean {
+  if (!IBAN_TOKEN.test(iban)) return false;
+  const moved = iban.slice(4) + iban.slice(0, 4);
+  let rem = 0;
+  for (const ch of moved) {
+    const v = ch >= 'A' && ch <= 'Z' ? String(ch.charCodeAt(0) - 55) : ch;
+    for (const c of v) rem = (rem * 10 + (c.charCodeAt(0) - 48)) % 97;
+  }
+  return rem === 1;
+}
+
+// --- the redactor ------------------------------------------------------------------------------
+
+export class Redactor {
+  private readonly enabled: ReadonlySet<RedactionCategory>;
+  private readonly minDigitRun: number;
+  private readonly partialMinDigitRun: number;
+  private readonly maxNameWords: number;
+  private readonly maxDigitGap: number;
+  /** Cumulative redactions per category since this redactor was created (for metrics). */
+  readonly totals: RedactionCounts = emptyCounts();
+
+  constructor(options: RedactorOptions = {}) {
+    this.enabled = new Set(options.categories ?? REDACTION_CATEGORIES);
+    this.minDigitRun = options.minDigitRun ?? 6;
+    this.partialMinDigitRun = options.partialMinDigitRun ?? 4;
+    this.maxNameWords = options.maxNameWords ?? 3;
+    this.maxDigitGap = options.maxDigitGap ?? 2;
+  }
+
+  /** Categories this redactor replaces. */
+  get categories(): RedactionCategory[] {
+    return REDACTION_CATEGORIES.filter((c) => this.enabled.has(c));
+  }
+
+  /** Redact a final transcript and its word timings. */
+  redact(text: string, words: readonly TimedWord[] = []): RedactionResult {
+    return this.run(text, words, this.minDigitRun);
+  }
+
+  /** Redact a partial result: shorter digit runs are hidden too, since the run may still be growing. */
+  redactPartial(text: string): RedactionResult {
+    return this.run(text, [], Math.min(this.partialMinDigitRun, this.minDigitRun));
+  }
+
+  private run(text: string, words: readonly TimedWord[], minDigits: number): RedactionResult {
+    const counts = emptyCounts();
+    if (this.enabled.size === 0 || text.trim() === '') return { text, words: words.map((w) => ({ ...w })), counts, total: 0 };
+    const rawTokens = text.split(/\s+/).filter((t) => t !== '');
+    const tokens = tokenize(rawTokens);
+    const spans = this.detect(tokens, minDigits);
+    let total = 0;
+    for (const s of spans) {
+      counts[s.category]++;
+      this.totals[s.category]++;
+      total++;
+    }
+    const outText = spans.length === 0 ? text : rewriteTokens(tokens, spans);
+
+    let outWords: TimedWord[];
+    if (words.length === 0) outWords = [];
+    else if (aligned(tokens, words)) outWords = rewriteWords(words, spans);
+    else {
+      // Word list that does not match the text token-for-token: detect on the words themselves.
+      const wordTokens = tokenize(words.map((w) => w.word));
+      outWords = rewriteWords(words, this.detect(wordTokens, minDigits));
+    }
+    return { text: outText, words: outWords, counts, total };
+  }
+
+  private detect(tokens: Token[], minDigits: number): Span[] {
+    const spans: Span[] = [];
+    const taken = new Uint8Array(tokens.length);
+    const add = (start: number, end: number, category: RedactionCategory) => {
+      if (!this.enabled.has(category) || end <= start) return;
+      for (let i = start; i < end; i++) if (taken[i]) return;
+      for (let i = start; i < end; i++) taken[i] = 1;
+      spans.push({ start, end, category });
+    };
+    // Order matters: the most specific detectors claim tokens first.
+    this.detectSingleTokens(tokens, add);
+    this.detectSpokenEmails(tokens, add, taken);
+    this.detectIban(tokens, add, taken);
+    this.detectDigitRuns(tokens, add, taken, minDigits);
+    this.detectNames(tokens, add, taken);
+    return spans.sort((a, b) => a.start - b.start);
+  }
+
+  private detectSingleTokens(tokens: Token[], add: (s: number, e: number, c: RedactionCategory) => void): void {
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      const lower = t.raw.replace(EDGE_PUNCT, '');
+      if (EMAIL_TOKEN.test(lower)) add(i, i + 1, 'email');
+      else if (SSN_TOKEN.test(t.norm) || UK_NI_TOKEN.test(t.norm)) add(i, i + 1, 'id');
+      else if (IBAN_TOKEN.test(t.norm)) add(i, i + 1, 'account');
+    }
+  }
+
+  /** "JOHN DOT SMITH AT EXAMPLE DOT COM" (and "... AT EXAMPLE.COM", "... DOTCOM"). */
+  private detectSpokenEmails(tokens: Token[], add: (s: number, e: number, c: RedactionCategory) => void, taken: Uint8Array): void {
+    for (let i = 1; i < tokens.length - 1; i++) {
+      const at = tokens[i]!.norm;
+      const weak = WEAK_AT_WORDS.has(at);
+      if (!AT_WORDS.has(at) && !weak) continue;
+      const domainEnd = matchDomain(tokens, i + 1);
+      if (domainEnd < 0) continue;
+      // The local part: a label, optionally preceded by (label JOINER)* chains.
+      let start = i - 1;
+      if (!isLabel(tokens[start]!) || taken[start]) continue;
+      while (start - 2 >= 0 && EMAIL_JOINERS.has(tokens[start - 1]!.norm) && isLabel(tokens[start - 2]!) && !taken[start - 2]) start -= 2;
+      add(start, domainEnd, 'email');
+      i = domainEnd - 1;
+    }
+  }
+
+  /** IBANs typed in groups: "GB82 WEST 1234 5698 7654 32". */
+  private detectIban(tokens: Token[], add: (s: number, e: number, c: RedactionCategory) => void, taken: Uint8Array): void {
+    for (let i = 0; i < tokens.length; i++) {
+      if (taken[i] || !/^[A-Z]{2}\d{2}$/.test(tokens[i]!.norm)) continue;
+      let joined = tokens[i]!.norm;
+      let j = i + 1;
+      while (j < tokens.length && !taken[j] && /^[A-Z0-9]{1,4}$/.test(tokens[j]!.norm) && (/\d/.test(tokens[j]!.norm) || j === i + 1) && joined.length < 34) {
+        joined += tokens[j]!.norm;
+        j++;
+      }
+      if (joined.length >= 15 && IBAN_TOKEN.test(joined)) {
+        add(i, j, 'account');
+        i = j - 1;
+      }
+    }
+  }
+
+  private detectDigitRuns(tokens: Token[], add: (s: number, e: number, c: RedactionCategory) => void, taken: Uint8Array, minDigits: number): void {
+    const runs = findRuns(tokens, taken);
+    // Bridge short gaps of misrecognised words between runs ("FOUR FIVE MAKE THREE SIX ...").
+    const merged: Run[] = [];
+    for (const r of runs) {
+      const prev = merged[merged.length - 1];
+      if (prev !== undefined && r.start - prev.end <= this.maxDigitGap && !anyTaken(taken, prev.end, r.start) && !hasSentenceBreak(tokens, prev.end, r.start)) {
+        prev.end = r.end;
+        prev.digits += r.digits;
+        prev.plus ||= r.plus;
+        prev.phoneShaped ||= r.phoneShaped;
+      } else merged.push({ ...r });
+    }
+    for (const r of merged) {
+      const category = this.classifyRun(tokens, r, minDigits);
+      if (category !== null) add(r.start, r.end, category);
+    }
+  }
+
+  private classifyRun(tokens: Token[], r: Run, minDigits: number): RedactionCategory | null {
+    const n = r.digits.length;
+    const ctx = contextOf(tokens, r.start);
+    if (n >= 13 && n <= 19 && luhnValid(r.digits)) return 'card';
+    if (ctx.has('card') && n >= 3) return 'card';
+    if (ctx.has('id') && n >= 4) return 'id';
+    if (ctx.has('account') && n >= 4) return 'account';
+    if (n >= 7 && n <= 15 && (r.plus || r.phoneShaped || ctx.has('phone') || (r.digits.startsWith('0') && n >= 10))) return 'phone';
+    if (n >= minDigits) return 'digits';
+    return null;
+  }
+
+  /** Names after "MY NAME IS" and similar phrases: a few words, or a spelled sequence of letters. */
+  private detectNames(tokens: Token[], add: (s: number, e: number, c: RedactionCategory) => void, taken: Uint8Array): void {
+    for (let i = 0; i < tokens.length; i++) {
+      const trigger = NAME_TRIGGERS.find((t) => t.every((w, k) => tokens[i + k]?.norm === w));
+      if (trigger === undefined) continue;
+      let j = i + trigger.length;
+      while (j < tokens.length && FILLERS.has(tokens[j]!.norm)) j++;
+      const start = j;
+      let words = 0;
+      let letters = 0;
+      while (j < tokens.length && !taken[j]) {
+        const t = tokens[j]!;
+        const letter = /^\p{L}$/u.test(t.norm);
+        // Inside a spelling, "I" and "A" are letters, not words.
+        if (t.norm === '' || (NAME_STOP.has(t.norm) && !(letter && letters > 0)) || t.kind === 'strong') break;
+        if (letter) {
+          if (++letters > SPELLING_LIMIT) break;
+        } else if (/^[\p{L}'-]+$/u.test(t.norm)) {
+          if (words >= this.maxNameWords) break;
+          words++;
+        } else break;
+        j++;
+      }
+      if (j > start) {
+        add(start, j, 'name');
+        i = j - 1;
+      }
+    }
+  }
+}
+
+interface Run {
+  start: number;
+  end: number;
+  digits: string;
+  plus: boolean;
+  phoneShaped: boolean;
+}
+
+/** Maximal runs of digit-ish tokens that contain at least one real digit. */
+function findRuns(tokens: Token[], taken: Uint8Array): Run[] {
+  const runs: Run[] = [];
+  let i = 0;
+  while (i < tokens.length) {
+    if (taken[i] || tokens[i]!.kind === 'other') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < tokens.length && !taken[j] && tokens[j]!.kind !== 'other') j++;
+    // Trim fillers and multipliers hanging off the ends; weak digits at the ends stay (over-redact).
+    let s = i;
+    let e = j;
+    while (s < e && (tokens[s]!.kind === 'filler' || tokens[s]!.kind === 'scale')) s++;
+    while (e > s && (tokens[e - 1]!.kind === 'filler' || tokens[e - 1]!.kind === 'mult' || tokens[e - 1]!.kind === 'plus')) e--;
+    if (tokens.slice(s, e).some((t) => t.kind === 'strong')) runs.push({ start: s, end: e, ...spell(tokens, s, e) });
+    i = j;
+  }
+  return runs;
+}
+
+/** The digits a run of tokens spells ("DOUBLE OH NINE" → 009, "TWENTY ONE" → 21, "FIVE HUNDRED" → 500). */
+function spell(tokens: Token[], start: number, end: number): { digits: string; plus: boolean; phoneShaped: boolean } {
+  let digits = '';
+  let repeat = 1;
+  let plus = false;
+  let phoneShaped = false;
+  let pendingTens = false;
+  for (let i = start; i < end; i++) {
+    const t = tokens[i]!;
+    switch (t.kind) {
+      case 'plus':
+        if (digits === '') plus = true;
+        break;
+      case 'mult':
+        repeat = MULTIPLIERS[t.norm] ?? 1;
+        break;
+      case 'scale':
+        if (digits !== '') digits += SCALES[t.norm] ?? '';
+        pendingTens = false;
+        break;
+      case 'strong':
+      case 'weak': {
+        if (t.phoneShaped) phoneShaped = true;
+        if (t.digits.startsWith('+') || /^\+/.test(t.norm)) plus = true;
+        // "TWENTY ONE" is 21, not 201.
+        if (pendingTens && t.digits.length === 1 && t.digits !== '0') digits = digits.slice(0, -1) + t.digits;
+        else digits += t.digits.repeat(repeat);
+        pendingTens = TENS[t.norm] !== undefined;
+        repeat = 1;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return { digits, plus, phoneShaped };
+}
+
+function contextOf(tokens: Token[], start: number): Set<'card' | 'phone' | 'account' | 'id'> {
+  const found = new Set<'card' | 'phone' | 'account' | 'id'>();
+  for (let i = Math.max(0, start - CONTEXT_WINDOW); i < start; i++) {
+    const w = tokens[i]!.norm;
+    for (const key of ['card', 'phone', 'account', 'id'] as const) if (CONTEXT[key].has(w)) found.add(key);
+  }
+  return found;
+}
+
+function anyTaken(taken: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (taken[i]) return true;
+  return false;
+}
+
+function hasSentenceBreak(tokens: Token[], from: number, to: number): boolean {
+  // Typed text: a full stop ends a number. (ASR text has no punctuation.)
+  for (let i = Math.max(0, from - 1); i < to; i++) if (/[.!?]$/.test(tokens[i]!.raw)) return true;
+  return false;
+}
+
+function isLabel(t: Token): boolean {
+  return /^[\p{L}\p{N}][\p{L}\p{N}._-]*$/u.test(t.norm) && !AT_WORDS.has(t.norm) && !EMAIL_JOINERS.has(t.norm);
+}
+
+/** End (exclusive) of a spoken domain starting at `i` ("EXAMPLE DOT CO DOT UK"), or -1. */
+function matchDomain(tokens: Token[], i: number): number {
+  const first = tokens[i];
+  if (first === undefined || !isLabel(first)) return -1;
+  // "EXAMPLE.COM" in one token, or "EXAMPLE DOTCOM".
+  const dotted = first.norm.split('.');
+  if (dotted.length > 1 && TLDS.has(dotted[dotted.length - 1]!)) return i + 1;
+  if (tokens[i + 1]?.norm === 'DOTCOM') return i + 2;
+  let j = i + 1;
+  let last = '';
+  while (j + 1 < tokens.length && (tokens[j]!.norm === 'DOT' || tokens[j]!.norm === 'PERIOD') && isLabel(tokens[j + 1]!)) {
+    last = tokens[j + 1]!.norm;
+    j += 2;
+  }
+  return last !== '' && TLDS.has(last) ? j : -1;
+}
+
+function aligned(tokens: Token[], words: readonly TimedWord[]): boolean {
+  if (tokens.length !== words.length) return false;
+  for (let i = 0; i < tokens.length; i++) if (tokens[i]!.raw !== words[i]!.word) return false;
+  return true;
+}
+
+function rewriteTokens(tokens: Token[], spans: Span[]): string {
+  const out: string[] = [];
+  let i = 0;
+  for (const s of spans) {
+    for (; i < s.start; i++) out.push(tokens[i]!.raw);
+    const trailing = /[,.;:!?]+$/.exec(tokens[s.end - 1]!.raw)?.[0] ?? '';
+    out.push(PLACEHOLDERS[s.category] + trailing);
+    i = s.end;
+  }
+  for (; i < tokens.length; i++) out.push(tokens[i]!.raw);
+  return out.join(' ');
+}
+
+function rewriteWords(words: readonly TimedWord[], spans: Span[]): TimedWord[] {
+  const out: TimedWord[] = [];
+  let i = 0;
+  for (const s of spans) {
+    for (; i < s.start; i++) out.push({ ...words[i]! });
+    out.push({ word: PLACEHOLDERS[s.category], startMs: words[s.start]!.startMs, endMs: words[s.end - 1]!.endMs });
+    i = s.end;
+  }
+  for (; i < words.length; i++) out.push({ ...words[i]! });
+  return out;
+}
+
+function emptyCounts(): RedactionCounts {
+  return { card: 0, phone: 0, email: 0, account: 0, digits: 0, id: 0, name: 0 };
+}
