@@ -93,6 +93,9 @@ export const ERROR_CODES = {
   EVX_ERR_BACKUP_INVALID: spec('A backup file is malformed, from an unknown format, or the passphrase is wrong', 400, 1),
   EVX_ERR_TLS_CERT: spec('A TLS certificate or key is malformed, expired or does not match', 400, 1),
   EVX_ERR_SELF_TEST: spec('The self-test call could not be placed or produced no transcript', 502, 1, true),
+  // routing, caller profiles, alerts (appliance/routing, appliance/profiles, appliance/alerts; issue 5)
+  EVX_ERR_ROUTING_CONFIG: spec('The routing configuration is inconsistent (unknown group, duplicate id, intent in two groups)', 400, 1),
+  EVX_ERR_ROUTING_TRANSFER: spec('The call could not be transferred to the chosen agent (REFER refused or no SIP call)', 502, 1, true),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
