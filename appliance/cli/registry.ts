@@ -10,4 +10,5 @@ export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   transcribe: async () => (await import('./commands/transcribe.js')).transcribeCommand,
   classify: async () => (await import('./commands/classify.js')).classifyCommand,
   emotion: async () => (await import('./commands/emotion.js')).emotionCommand,
+  probe: async () => (await import('./commands/probe.js')).probeCommand,
 };
