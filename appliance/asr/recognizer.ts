@@ -15,6 +15,7 @@ import { ModifiedBeamSearch } from './beam.js';
 import { ContextGraph, type ContextPhrase } from './contextGraph.js';
 import { DEFAULT_ENDPOINT_CONFIG, type EndpointConfig } from './endpoint.js';
 import { GreedySearch } from './greedy.js';
+import { DecodeLane } from './lane.js';
 import type { Search } from './hypothesis.js';
 import { DEFAULT_KEYWORD_BOOST, DEFAULT_KEYWORD_THRESHOLD, KeywordSpotter } from './kws.js';
 import { findAsrModelFiles } from './modelFiles.js';
@@ -79,6 +80,7 @@ export class Recognizer {
   readonly vad: SileroVad | undefined;
   private readonly options: RecognizerOptions;
   private readonly streams = new Set<RecognizerStream>();
+  private readonly lane = new DecodeLane();
   private tokenizer: PhraseTokenizer | undefined;
   private closed = false;
 
@@ -152,6 +154,7 @@ export class Recognizer {
       vad: useVad ? this.vad!.createState() : undefined,
       kws,
       onClose: (s) => this.streams.delete(s),
+      lane: this.lane,
     });
     this.streams.add(stream);
     return stream;

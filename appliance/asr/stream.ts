@@ -17,6 +17,7 @@ import type { SileroVadState } from '../vad/silero.js';
 import { VAD_WINDOW_SAMPLES } from '../vad/silero.js';
 import { TypedEmitter } from './emitter.js';
 import { EncoderState } from './encoderState.js';
+import type { DecodeLane } from './lane.js';
 import { endpointRule, type EndpointConfig } from './endpoint.js';
 import type { FinalEvent, FinalReason, StreamEvents, StreamStats } from './events.js';
 import { OnlineFbank } from './fbank.js';
@@ -50,6 +51,8 @@ export interface StreamParts {
   readonly vad: SileroVadState | undefined;
   readonly kws: KeywordSpotter | undefined;
   readonly onClose: (s: RecognizerStream) => void;
+  /** Shared FIFO for chunk decoding (see lane.ts). */
+  readonly lane: DecodeLane;
 }
 
 export class RecognizerStream extends TypedEmitter<StreamEvents> {
@@ -59,6 +62,7 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
   private readonly vad: SileroVadState | undefined;
   private readonly kws: KeywordSpotter | undefined;
   private readonly onClose: (s: RecognizerStream) => void;
+  private readonly lane: DecodeLane;
   private readonly resampler: StreamingResampler;
   private readonly ring: SampleRing;
   private readonly preRoll: SampleRing;
@@ -112,6 +116,7 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
     this.vad = parts.vad;
     this.kws = parts.kws;
     this.onClose = parts.onClose;
+    this.lane = parts.lane;
     this.resampler = new StreamingResampler(config.sampleRateHz, ASR_SAMPLE_RATE_HZ);
     this.resBuf = new Float32Array(this.resampler.maxOutput(MAX_PUSH_PIECE));
     this.ring = new SampleRing(Math.max(BLOCK * 4, Math.round((config.maxBufferedMs * ASR_SAMPLE_RATE_HZ) / 1000)));
@@ -328,6 +333,14 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
   private async runChunks(): Promise<void> {
     const g = this.model.geometry;
     while (!this.closed && this.fbank.numFramesReady - this.chunkStart >= g.chunkFrames) {
+      await this.lane.run(() => this.decodeOneChunk());
+    }
+  }
+
+  private async decodeOneChunk(): Promise<void> {
+    const g = this.model.geometry;
+    {
+      if (this.closed) return;
       const t0 = performance.now();
       this.fbank.readFrames(this.chunkStart, g.chunkFrames, this.encoder.x);
       const encoderOut = await this.encoder.run();
