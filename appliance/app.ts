@@ -24,6 +24,7 @@ import { CallerHasher } from './calls/callerHash.js';
 import type { TranscriberFactory } from './calls/transcriber.js';
 import { createSpeechEngine } from './calls/asrTranscriber.js';
 import { TelephonyBridge } from './calls/telephonyBridge.js';
+import { Redactor } from './privacy/redactor.js';
 import { SipServer } from './telephony/sip-server.js';
 import { registerCallRoutes } from './api/routes/calls.js';
 import { registerEventStream } from './api/routes/events.js';
@@ -105,6 +106,9 @@ export class Appliance {
       closeStack.push({ name: 'events', close: () => bus.close() });
 
       const transcribers = await startSpeech(options.transcribers ?? 'asr', { config, models, logger, readiness, closeStack });
+      const redaction = config.privacy.redaction;
+      const redactor = redaction.enabled ? new Redactor(redaction) : null;
+      if (redactor !== null) metrics.bindRedactions(redactor.totals);
       const calls = new CallManager({
         store,
         bus,
@@ -112,6 +116,7 @@ export class Appliance {
         logger,
         limits: { maxConcurrentCalls: config.calls.maxConcurrent, maxLagMs: config.calls.maxLagMs, retryAfterS: config.calls.retryAfterS },
         transcribers,
+        ...(redactor !== null ? { redactor } : {}),
       });
       closeStack.push({ name: 'calls', close: () => calls.close() });
       metrics.bindCalls(calls, bus);

@@ -14,6 +14,7 @@ import { isEdgeVoxError } from '../errors.js';
 import type { ApplianceEvent, EventBus } from '../events/appEvents.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/database.js';
+import type { Redactor } from '../privacy/redactor.js';
 import type { CallSource } from '../store/repos/calls.js';
 import type { CallerHasher } from './callerHash.js';
 import type { LegTranscriber, TranscriberFactory, TranscriptFinal } from './transcriber.js';
@@ -48,6 +49,11 @@ export interface CallManagerDeps {
   transcribers: TranscriberFactory | null;
   /** Run after every final utterance (intent, emotion, ...); results are stored and published. */
   analysers?: readonly UtteranceAnalyser[];
+  /**
+   * Redacts transcripts (finals and partials) before they are stored or published; the analysers
+   * still get the unredacted text, in memory only. Absent: transcripts pass through unchanged.
+   */
+  redactor?: Pick<Redactor, 'redact' | 'redactPartial'>;
   /** How much of each leg's audio is kept for analysers (bounded memory per leg). */
   audioHistoryMs?: number;
   now?: () => number;
@@ -319,12 +325,17 @@ export class CallLeg implements LegAudioSink {
     return this.ending;
   }
 
-  private onPartial(text: string): void {
+  private onPartial(raw: string): void {
+    const text = this.call.manager.deps.redactor?.redactPartial(raw).text ?? raw;
     this.call.manager.publish({ type: 'asr.partial', at: this.call.manager.now(), callId: this.call.id, legId: this.id, speaker: this.label, text });
   }
 
   private onFinal(t: TranscriptFinal): void {
     const m = this.call.manager;
+    // Only the redacted text and words are stored and published; `t` (raw) goes to the analysers.
+    const clean = m.deps.redactor?.redact(t.text, t.words);
+    const text = clean?.text ?? t.text;
+    const words = clean?.words ?? t.words;
     const utteranceId =
       m.persist('utterances.insert', () =>
         m.deps.store.utterances.insert({
@@ -333,8 +344,8 @@ export class CallLeg implements LegAudioSink {
           speaker: this.label,
           startMs: t.startMs,
           endMs: t.endMs,
-          text: t.text,
-          words: t.words,
+          text,
+          words,
           confidence: t.confidence,
           analysis: {},
           createdAt: m.now(),
@@ -347,8 +358,8 @@ export class CallLeg implements LegAudioSink {
       legId: this.id,
       speaker: this.label,
       utteranceId,
-      text: t.text,
-      words: t.words,
+      text,
+      words,
       startMs: t.startMs,
       endMs: t.endMs,
       confidence: t.confidence,

@@ -107,6 +107,36 @@ export const ConfigSchema = Type.Object(
       },
       'Local inference',
     ),
+    routing: Section(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Intent and emotion analysis of caller utterances, routing decisions, caller profiles and alerts' }),
+        transfer: Type.Boolean({ default: true, description: "Transfer a routed SIP call to the chosen agent's SIP URI with REFER" }),
+        intentSpeakers: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { default: ['caller'], description: 'Speakers (leg labels) whose utterances get an intent' }),
+        emotionSpeakers: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { default: ['caller'], description: 'Speakers (leg labels) whose utterances get an emotion' }),
+        minEmotionAudioMs: Type.Integer({ minimum: 300, maximum: 60_000, default: 500, description: 'Utterances shorter than this get no emotion' }),
+        emotionWaitMs: Type.Integer({ minimum: 0, maximum: 5000, default: 250, description: "How long routing waits for an utterance's emotion once its intent is known" }),
+        maxUtterancesBeforeDefault: Type.Integer({ minimum: 1, maximum: 20, default: 2, description: 'Caller utterances without an in-scope intent before the call goes to the default group' }),
+        profiles: Section(
+          {
+            windowDays: Type.Integer({ minimum: 1, maximum: 365, default: 30, description: 'Contact-frequency window of caller profiles' }),
+            frequentCallerCalls: Type.Integer({ minimum: 2, maximum: 1000, default: 3, description: 'Calls in the window that make a frequent caller' }),
+            repeatWindowDays: Type.Integer({ minimum: 1, maximum: 90, default: 7, description: 'A call about the same intent within this many days counts as an unresolved repeat' }),
+          },
+          'Caller profiles (keyed by the salted caller hash)',
+        ),
+        alerts: Section(
+          {
+            queueCheckMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000, description: 'How often queue waits are checked against rules.queueAlertWaitMs' }),
+            intentSpikeBucketMs: Type.Integer({ minimum: 10_000, maximum: 86_400_000, default: 300_000, description: 'Width of the intent-rate buckets' }),
+            intentSpikeBaselineBuckets: Type.Integer({ minimum: 2, maximum: 2016, default: 12, description: 'Buckets averaged into an intent baseline' }),
+            intentSpikeFactor: Type.Number({ minimum: 1.1, maximum: 100, default: 3, description: 'An intent above this multiple of its baseline is a spike' }),
+            intentSpikeMinCount: Type.Integer({ minimum: 1, maximum: 100_000, default: 5, description: 'Fewest calls in a bucket for a spike' }),
+          },
+          'Supervisor alerts',
+        ),
+      },
+      'Intent/emotion analysis, skill-based routing, caller profiles and alerts',
+    ),
     // console, agents, upstream: the provisioning and operations console (issue 7)
     console: Section(
       {
@@ -146,6 +176,60 @@ export const ConfigSchema = Type.Object(
         enrollmentKey: Type.String({ default: '', maxLength: 500, description: 'Enrollment key issued by the central service (secret)' }),
       },
       'Upstream sync',
+    ),
+    // privacy, QA, aggregates sync (issue 8)
+    privacy: Section(
+      {
+        redaction: Section(
+          {
+            enabled: Type.Boolean({ default: true, description: 'Redact transcripts (finals and partials) before they are stored, shown or sent' }),
+            categories: Type.Array(
+              Type.Union([Type.Literal('card'), Type.Literal('phone'), Type.Literal('email'), Type.Literal('account'), Type.Literal('digits'), Type.Literal('id'), Type.Literal('name')]),
+              { default: ['card', 'phone', 'email', 'account', 'digits', 'id', 'name'], uniqueItems: true, description: 'What is replaced by a typed placeholder ([CARD], [PHONE], ...)' },
+            ),
+            minDigitRun: Type.Integer({ minimum: 3, maximum: 20, default: 6, description: 'Digit sequences this long are redacted even without context' }),
+            partialMinDigitRun: Type.Integer({ minimum: 2, maximum: 20, default: 4, description: 'The same for partial results (which may still be growing)' }),
+            maxNameWords: Type.Integer({ minimum: 1, maximum: 6, default: 3, description: 'Words taken as a name after "my name is"' }),
+          },
+          'Transcript redaction',
+        ),
+        retention: Section(
+          {
+            transcriptsHours: Type.Integer({ minimum: 1, default: 30 * 24, description: 'Utterances (redacted transcripts, word timings) are deleted after this long' }),
+            analysisHours: Type.Integer({ minimum: 1, default: 72, description: 'Emotion/intent analysis results on utterances are cleared after this long' }),
+            callsHours: Type.Integer({ minimum: 1, default: 90 * 24, description: 'Ended calls (with legs, utterances, QA scorecards) are deleted after this long' }),
+            qaHours: Type.Integer({ minimum: 1, default: 90 * 24, description: 'QA scorecards are deleted after this long' }),
+            eventsHours: Type.Integer({ minimum: 1, default: 365 * 24, description: 'Audit-log events and the upstream sync audit log are deleted after this long' }),
+            sweepIntervalMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 3_600_000, description: 'How often expired data is purged' }),
+          },
+          'Retention per data class',
+        ),
+      },
+      'Privacy: redaction and retention',
+    ),
+    qa: Section(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Score every call with the QA rules when it ends' }),
+        passScore: Type.Number({ minimum: 0, maximum: 100, default: 80, description: 'A call passes QA at this score (0-100) or above' }),
+      },
+      'Call quality assurance',
+    ),
+    sync: Section(
+      {
+        enabled: Type.Boolean({ default: false, description: 'Build hourly anonymised aggregates and upload them to upstream.endpoint' }),
+        windowMs: Type.Integer({ minimum: 60_000, maximum: 86_400_000, default: 3_600_000, description: 'Aggregation window (an hour by default)' }),
+        settleMs: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 300_000, description: 'A window is closed this long after its end (calls ending late are counted)' }),
+        intervalMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 60_000, description: 'How often windows are closed and the outbox is drained' }),
+        kAnonymity: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'Cells built from fewer calls than this are suppressed' }),
+        epsilon: Type.Number({ minimum: 0, maximum: 100, default: 0, description: 'Laplace noise scale 1/epsilon on counts (0 = no noise)' }),
+        signing: Type.Union([Type.Literal('hmac'), Type.Literal('ed25519')], { default: 'hmac', description: 'Payload signature: HMAC-SHA256 from upstream.enrollmentKey, or the site Ed25519 key' }),
+        caFile: Type.String({ default: '', description: 'PEM file of extra CAs to trust for the upstream endpoint (private PKI)' }),
+        outboxMaxWindows: Type.Integer({ minimum: 1, maximum: 100_000, default: 24 * 60, description: 'Windows kept while upstream is unreachable; beyond this the oldest are dropped (counted)' }),
+        backoffBaseMs: Type.Integer({ minimum: 10, maximum: 600_000, default: 1000, description: 'First retry delay after a failed upload (doubles, with jitter)' }),
+        backoffMaxMs: Type.Integer({ minimum: 10, maximum: 86_400_000, default: 15 * 60_000, description: 'Longest retry delay' }),
+        requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000, description: 'Upload request timeout' }),
+      },
+      'Anonymised aggregates upstream',
     ),
   },
   { additionalProperties: false },

@@ -272,6 +272,20 @@ export class ApplianceMetrics {
     });
   }
 
+  /** Redactions made in transcripts, by category (issue 8); mirrors the redactor's totals. */
+  bindRedactions(totals: Readonly<Record<string, number>>): void {
+    new Counter({
+      name: 'edgevox_redactions_total',
+      help: 'Personal data replaced by placeholders in transcripts, by category',
+      labelNames: ['category'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [category, n] of Object.entries(totals)) this.inc({ category }, n);
+      },
+    });
+  }
+
   setActiveProviders(providers: readonly string[]): void {
     this.onnxProvider.reset();
     for (const p of providers) this.onnxProvider.set({ provider: p }, 1);
