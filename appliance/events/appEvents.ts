@@ -45,6 +45,60 @@ export type ApplianceEvent =
       result: Record<string, unknown>;
     }
   | { type: 'dtmf'; at: number; callId: string; legId: string; digit: string; durationMs: number }
+  | {
+      /** Intent of a final utterance (issue 5); also stored as the utterance's analysis.intent. */
+      type: 'intent';
+      at: number;
+      callId: string;
+      legId: string;
+      speaker: string;
+      utteranceId: number | null;
+      intent: string | null;
+      confidence: number;
+      outOfScope: boolean;
+      top: { intent: string; confidence: number }[];
+      latencyMs: number;
+    }
+  | {
+      /** Emotion of a final utterance from the voice, with the call's rolling trend (issue 5). */
+      type: 'emotion';
+      at: number;
+      callId: string;
+      legId: string;
+      speaker: string;
+      utteranceId: number | null;
+      category: string;
+      confidence: number;
+      arousal: number;
+      valence: number;
+      scores: Record<string, number>;
+      agitation: number;
+      trend: 'escalating' | 'calming' | 'steady' | 'unknown';
+      audioMs: number;
+      latencyMs: number;
+    }
+  | {
+      /** A routing decision with its explanation (issue 5); agent ids only, never URIs or numbers. */
+      type: 'route.decision';
+      at: number;
+      callId: string;
+      decisionId: number | null;
+      trigger: 'utterance' | 'dequeue';
+      action: 'agent' | 'queue' | 'callback' | 'self-service' | 'none';
+      requestedGroupId: string | null;
+      groupId: string | null;
+      agentId: string | null;
+      priority: number;
+      needsSenior: boolean;
+      estimatedWaitMs: number | null;
+      overflow: { from: string; action: string } | null;
+      reasons: { code: string; text: string }[];
+      summary: string;
+      /** Final utterance (asr.final) to decision, ms; decideMs is the decision function alone. */
+      latencyMs: number | null;
+      decideMs: number;
+    }
+  | { type: 'route.transfer'; at: number; callId: string; agentId: string | null; state: 'requested' | 'accepted' | 'completed' | 'failed'; status: number | null }
   | { type: 'call.quality'; at: number; callId: string; legId: string; quality: Record<string, number> }
   | { type: 'alert'; at: number; callId: string | null; kind: string; severity: 'info' | 'warning' | 'critical'; message: string; details: Record<string, unknown> };
 

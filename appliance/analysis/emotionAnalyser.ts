@@ -1,0 +1,67 @@
+/**
+ * Utterance analyser: the emotion in the caller's voice (EmotionAnalyser on the utterance's own
+ * audio, cut from the leg's bounded history) and the call's rolling trend. Stored with the utterance
+ * as `analysis.emotion` and published as a typed `emotion` event.
+ */
+import type { UtteranceAnalyser, UtteranceContext } from '../calls/analysis.js';
+import type { ApplianceEvent } from '../events/appEvents.js';
+import type { EmotionResult } from '../emotion/analyser.js';
+import type { EmotionTrendTracker } from './emotionTrend.js';
+import { round } from './intentAnalyser.js';
+
+/** The part of EmotionAnalyser this analyser uses. */
+export interface EmotionModel {
+  analyse(pcm: Int16Array, sampleRateHz: number): Promise<EmotionResult>;
+}
+
+export interface EmotionAnalyserOptions {
+  readonly speakers: readonly string[];
+  /** Shorter utterances carry too little prosody to judge: skipped. */
+  readonly minAudioMs: number;
+  readonly trends: EmotionTrendTracker;
+  readonly publish: (event: ApplianceEvent) => void;
+  readonly now?: () => number;
+}
+
+export class EmotionUtteranceAnalyser implements UtteranceAnalyser {
+  readonly name = 'emotion';
+
+  constructor(
+    private readonly model: EmotionModel,
+    private readonly options: EmotionAnalyserOptions,
+  ) {}
+
+  async analyse(ctx: UtteranceContext): Promise<Record<string, unknown> | null> {
+    if (!this.options.speakers.includes(ctx.speaker)) return null;
+    const audioMs = (ctx.audio.length * 1000) / ctx.sampleRateHz;
+    if (audioMs < this.options.minAudioMs) return null;
+    const started = performance.now();
+    const r = await this.model.analyse(ctx.audio, ctx.sampleRateHz);
+    const latencyMs = performance.now() - started;
+    const angry = r.scores['angry'] ?? 0;
+    const t = this.options.trends.add(ctx.callId, ctx.speaker, { angry, arousal: r.arousal, valence: r.valence });
+    const scores: Record<string, number> = {};
+    for (const [k, v] of Object.entries(r.scores)) scores[k] = round(v);
+    const result = {
+      category: r.category,
+      confidence: round(r.confidence),
+      arousal: round(r.arousal),
+      valence: round(r.valence),
+      scores,
+      agitation: round(t.agitation),
+      trend: t.trend,
+      audioMs: Math.round(audioMs),
+      latencyMs: round(latencyMs),
+    };
+    this.options.publish({
+      type: 'emotion',
+      at: (this.options.now ?? Date.now)(),
+      callId: ctx.callId,
+      legId: ctx.legId,
+      speaker: ctx.speaker,
+      utteranceId: ctx.utteranceId,
+      ...result,
+    });
+    return result;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Utterance analyser: the intent of each final utterance (IntentClassifier on the unredacted text,
+ * in memory only). The result is stored with the utterance as `analysis.intent` by the call manager
+ * and published here as a typed `intent` event.
+ */
+import type { UtteranceAnalyser, UtteranceContext } from '../calls/analysis.js';
+import type { ApplianceEvent } from '../events/appEvents.js';
+import type { IntentResult } from '../intent/classifier.js';
+
+/** The part of IntentClassifier this analyser uses (a fake can stand in for it in tests). */
+export interface IntentModel {
+  classify(text: string): Promise<IntentResult>;
+}
+
+export interface IntentAnalyserOptions {
+  /** Speakers whose utterances are classified (routing needs the caller's). */
+  readonly speakers: readonly string[];
+  readonly publish: (event: ApplianceEvent) => void;
+  readonly now?: () => number;
+}
+
+export class IntentUtteranceAnalyser implements UtteranceAnalyser {
+  readonly name = 'intent';
+
+  constructor(
+    private readonly model: IntentModel,
+    private readonly options: IntentAnalyserOptions,
+  ) {}
+
+  async analyse(ctx: UtteranceContext): Promise<Record<string, unknown> | null> {
+    if (!this.options.speakers.includes(ctx.speaker)) return null;
+    const started = performance.now();
+    const r = await this.model.classify(ctx.text);
+    const latencyMs = performance.now() - started;
+    const top = r.top.map((t) => ({ intent: t.intent, confidence: round(t.confidence) }));
+    this.options.publish({
+      type: 'intent',
+      at: (this.options.now ?? Date.now)(),
+      callId: ctx.callId,
+      legId: ctx.legId,
+      speaker: ctx.speaker,
+      utteranceId: ctx.utteranceId,
+      intent: r.intent,
+      confidence: round(r.confidence),
+      outOfScope: r.outOfScope,
+      top,
+      latencyMs: round(latencyMs),
+    });
+    return { intent: r.intent, confidence: round(r.confidence), outOfScope: r.outOfScope, top, latencyMs: round(latencyMs) };
+  }
+}
+
+export function round(x: number, digits = 4): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,80 @@
+/**
+ * Loads the intent and emotion models from the model store's verified, active copies (never from
+ * paths outside it) and builds the utterance analysers on them. A model that is not active leaves
+ * its analyser out (logged), so calls and routing still run on what is there.
+ */
+import { join } from 'node:path';
+import type { UtteranceAnalyser } from '../calls/analysis.js';
+import type { EdgeVoxConfig } from '../config/schema.js';
+import { EmotionAnalyser } from '../emotion/analyser.js';
+import { isEdgeVoxError } from '../errors.js';
+import type { ApplianceEvent } from '../events/appEvents.js';
+import { IntentClassifier } from '../intent/classifier.js';
+import type { Logger } from '../log/logger.js';
+import type { ModelStore } from '../models/modelStore.js';
+import { EmotionUtteranceAnalyser } from './emotionAnalyser.js';
+import { EmotionTrendTracker } from './emotionTrend.js';
+import { IntentUtteranceAnalyser } from './intentAnalyser.js';
+
+export interface AnalysisRuntime {
+  readonly analysers: readonly UtteranceAnalyser[];
+  readonly intent: IntentClassifier | null;
+  readonly emotion: EmotionAnalyser | null;
+  readonly trends: EmotionTrendTracker;
+  close(): Promise<void>;
+}
+
+export async function startAnalysis(deps: {
+  models: ModelStore;
+  config: EdgeVoxConfig;
+  logger: Logger;
+  publish: (e: ApplianceEvent) => void;
+}): Promise<AnalysisRuntime> {
+  const { models, config, logger } = deps;
+  const session = { providers: config.inference.providers, intraOpThreads: config.inference.intraOpThreads, interOpThreads: config.inference.interOpThreads };
+  const active = (name: string): string | null => {
+    try {
+      return models.activeDir(name);
+    } catch (err) {
+      if (!isEdgeVoxError(err)) throw err;
+      logger.error({ model: name, code: err.code }, 'analysis model not active: its analyser is off');
+      return null;
+    }
+  };
+  let intent: IntentClassifier | null = null;
+  let emotion: EmotionAnalyser | null = null;
+  const trends = new EmotionTrendTracker();
+  const analysers: UtteranceAnalyser[] = [];
+  try {
+    const intentDir = active('intent');
+    if (intentDir !== null) {
+      intent = await IntentClassifier.load(join(intentDir, 'intent.json'), { session });
+      analysers.push(new IntentUtteranceAnalyser(intent, { speakers: config.routing.intentSpeakers, publish: deps.publish }));
+    }
+    const emotionDir = active('emotion');
+    if (emotionDir !== null) {
+      emotion = await EmotionAnalyser.load(join(emotionDir, 'emotion.json'), session);
+      analysers.push(
+        new EmotionUtteranceAnalyser(emotion, { speakers: config.routing.emotionSpeakers, minAudioMs: config.routing.minEmotionAudioMs, trends, publish: deps.publish }),
+      );
+    }
+  } catch (err) {
+    await intent?.close();
+    await emotion?.close();
+    throw err;
+  }
+  logger.info({ intent: intent !== null, emotion: emotion !== null }, 'utterance analysis ready');
+  let closed = false;
+  return {
+    analysers,
+    intent,
+    emotion,
+    trends,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await intent?.close();
+      await emotion?.close();
+    },
+  };
+}
