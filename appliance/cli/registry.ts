@@ -7,6 +7,7 @@ import type { CliCommand } from './command.js';
 export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   'install-models': async () => (await import('./commands/installModels.js')).installModelsCommand,
+  'bench-sip': async () => (await import('./commands/benchSip.js')).benchSipCommand,
   transcribe: async () => (await import('./commands/transcribe.js')).transcribeCommand,
   classify: async () => (await import('./commands/classify.js')).classifyCommand,
   emotion: async () => (await import('./commands/emotion.js')).emotionCommand,

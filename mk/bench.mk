@@ -1,0 +1,8 @@
+# Whole-appliance benchmarks (issues 4 and 9). They print figures and write JSON under
+# test/bench-results/; they never assert timings (the suite does not run them).
+.PHONY: bench-sip
+
+BENCH_SIP_ARGS ?=
+
+bench-sip: setup ## N concurrent sipp calls streaming speech for 60 s into a real appliance; ramps up to the highest real-time N
+	node bin/edgevox.js bench-sip $(BENCH_SIP_ARGS)
