@@ -7,6 +7,7 @@
 
 /** RFC 3261 token characters. */
 const TOKEN_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
+const PARAM_VALUE_RE = /^[A-Za-z0-9\-.!%*_+`'~:[\]/&$]*$/;
 const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?\.?)$/;
 
 export function isToken(s: string): boolean {
@@ -37,6 +38,9 @@ export function parseParams(text: string): Map<string, string | null> | undefine
     if (value !== null && value.startsWith('"')) {
       if (value.length < 2 || !value.endsWith('"')) return undefined;
       value = value.slice(1, -1);
+    } else if (value !== null && !PARAM_VALUE_RE.test(value)) {
+      // gen-value = token / host / quoted-string (§25.1), plus URI paramchars
+      return undefined;
     }
     out.set(name, value);
   }

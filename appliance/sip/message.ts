@@ -114,7 +114,9 @@ export class SipHeaders {
   /** Append one header line's value; list headers are split into entries. */
   append(name: string, value: string): this {
     const key = canonicalHeaderName(name);
-    const values = isListHeader(key) && !(key === 'contact' && value.trim() === '*') ? splitHeaderList(value) : [value];
+    let values = isListHeader(key) && !(key === 'contact' && value.trim() === '*') ? splitHeaderList(value) : [value];
+    // an empty list value stays one empty entry, so `Via:` fails validation instead of vanishing
+    if (values.length === 0) values = [''];
     const list = this.map.get(key);
     if (list === undefined) this.map.set(key, values);
     else list.push(...values);

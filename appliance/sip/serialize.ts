@@ -3,7 +3,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseNameAddr } from './grammar.js';
-import { prettyHeaderName, REASON_PHRASES, SipHeaders, type SipRequest, type SipResponse, type SipMessage } from './message.js';
+import { isListHeader, prettyHeaderName, REASON_PHRASES, SipHeaders, type SipRequest, type SipResponse, type SipMessage } from './message.js';
 
 /** Serialize a message; Content-Length is always (re)written from the body. */
 export function serializeSipMessage(msg: SipMessage): Buffer {
@@ -13,8 +13,10 @@ export function serializeSipMessage(msg: SipMessage): Buffer {
   for (const [name, values] of msg.headers.entries()) {
     if (name === 'content-length') continue;
     const pretty = prettyHeaderName(name);
-    // Via and Route stay one entry per line (readability, proxies); others one line each too.
-    for (const v of values) lines.push(`${pretty}: ${v}`);
+    // list headers go on one comma-joined line (§7.3.1): the header line count of a message we
+    // re-send never exceeds the count it was parsed with
+    if (isListHeader(name) && values.length > 1) lines.push(`${pretty}: ${values.join(', ')}`);
+    else for (const v of values) lines.push(`${pretty}: ${v}`);
   }
   lines.push(`Content-Length: ${msg.body.length}`);
   const head = Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1');

@@ -71,7 +71,7 @@ function readOffer(req: SipRequest, ctx: InviteContext): Offer | { status: numbe
     return { sdp, streams: selectStreams(sdp, ctx.codecs), labels: new Map(), mode: 'call' };
   } catch (err) {
     if (isEdgeVoxError(err, 'EVX_ERR_SDP_NO_COMMON_CODEC')) return { status: 488, reason: 'no_codec' };
-    return { status: 400, reason: 'malformed' };
+    return { status: 400, reason: 'bad_body' };
   }
 }
 
@@ -95,7 +95,7 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
   if (unsupported.length > 0) return refuse(420, 'unsupported', { unsupported: unsupported.join(', ') });
   const timer = negotiateSessionTimer(req, ctx.sessionExpiresSec, ctx.minSessionExpiresSec);
   if (timer.type === 'too_small') return refuse(422, 'unsupported', { 'min-se': String(timer.minSe) });
-  if (timer.type === 'bad_header') return refuse(400, 'malformed');
+  if (timer.type === 'bad_header') return refuse(400, 'bad_body');
   const offer = readOffer(req, ctx);
   if ('status' in offer) return refuse(offer.status, offer.reason);
 

@@ -36,6 +36,8 @@ export interface SipServerCounters {
   callsStarted: number;
   callsEnded: number;
   sendFailures: number;
+  /** Exceptions escaping a handler (bugs): must stay 0. */
+  internalErrors: number;
 }
 
 export class SipServer {
@@ -51,6 +53,7 @@ export class SipServer {
     callsStarted: 0,
     callsEnded: 0,
     sendFailures: 0,
+    internalErrors: 0,
   };
   private readonly host: string;
   private readonly transports = new Map<'udp' | 'tcp', SipTransport>();
@@ -181,8 +184,8 @@ export class SipServer {
     try {
       this.handleBytes(bytes, peer, datagram);
     } catch {
-      // a bug in a handler must not take the server down; count it as malformed input
-      this.counters.malformed++;
+      // a bug in a handler must not take the server down; count it
+      this.counters.internalErrors++;
     }
   }
 

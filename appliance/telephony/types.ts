@@ -79,7 +79,7 @@ export interface CallEndedEvent {
   readonly legs: readonly LegQuality[];
 }
 
-export type RejectReason = 'allow_list' | 'rate_limit' | 'auth' | 'capacity' | 'malformed' | 'unsupported' | 'no_codec' | 'overload';
+export type RejectReason = 'allow_list' | 'rate_limit' | 'auth' | 'capacity' | 'malformed' | 'bad_body' | 'unsupported' | 'no_codec' | 'overload';
 
 export interface TelephonyEvents {
   'call.started': CallStartedEvent;

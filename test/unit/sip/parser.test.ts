@@ -169,3 +169,17 @@ describe('TCP stream framer', () => {
     expect(g.bufferedBytes).toBe(0);
   });
 });
+
+describe('fuzz regressions', () => {
+  it('rejects an empty Via on a response instead of dropping it (found by bench-sip-fuzz, seed 1 #48997)', () => {
+    const r = parseSipMessage(sip(['SIP/2.0 200 OK', 'Via: ', 'From: <sip:a@b>;tag=1', 'To: <sip:c@d>;tag=2', 'Call-ID: x', 'CSeq: 7 REFER', 'Content-Length: 0']));
+    expect(r).toMatchObject({ ok: false, reason: 'bad Via header' });
+  });
+});
+
+describe('more fuzz regressions', () => {
+  it('rejects header parameter values that are neither token/host nor quoted (seed 6 #52006)', () => {
+    const r = parseSipMessage(Buffer.from(invite().toString().replace('branch=z9hG4bK-test-1', 'branch=z9hG4bK776as<dhds')));
+    expect(r).toMatchObject({ ok: false, reason: 'bad Via header' });
+  });
+});
