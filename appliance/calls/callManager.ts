@@ -19,6 +19,7 @@ import type { CallSource } from '../store/repos/calls.js';
 import type { CallerHasher } from './callerHash.js';
 import type { LegTranscriber, TranscriberFactory, TranscriptFinal } from './transcriber.js';
 import { LegAudioHistory, type UtteranceAnalyser } from './analysis.js';
+import { DeferredWrites } from './deferredWrites.js';
 
 export type { CallSource } from '../store/repos/calls.js';
 
@@ -56,6 +57,9 @@ export interface CallManagerDeps {
   redactor?: Pick<Redactor, 'redact' | 'redactPartial'>;
   /** How much of each leg's audio is kept for analysers (bounded memory per leg). */
   audioHistoryMs?: number;
+  /** Store writes kept for retry while the store fails (disk full), and the retry interval. */
+  maxDeferredWrites?: number;
+  deferredRetryMs?: number;
   now?: () => number;
 }
 
@@ -73,7 +77,11 @@ export class CallManager {
     asrSkippedMs: 0,
   };
 
-  constructor(readonly deps: CallManagerDeps) {}
+  private readonly deferred: DeferredWrites;
+
+  constructor(readonly deps: CallManagerDeps) {
+    this.deferred = new DeferredWrites(deps.maxDeferredWrites ?? 50_000, deps.deferredRetryMs ?? 2000, (err) => isEdgeVoxError(err) && err.retryable);
+  }
 
   now(): number {
     return (this.deps.now ?? Date.now)();
@@ -141,6 +149,10 @@ export class CallManager {
     this.closed = true;
     this.draining = true;
     await this.endAll('shutdown');
+    // Last chance for writes deferred by a full disk; what still fails is reported, not hidden.
+    this.deferred.flush();
+    this.deferred.close();
+    if (this.deferred.pending > 0) this.deps.logger.error({ pending: this.deferred.pending }, 'call data not stored at shutdown');
   }
 
   private async endAll(reason: string): Promise<void> {
@@ -159,14 +171,29 @@ export class CallManager {
 
   /** @internal run a store write; a failure is counted and logged, never thrown into the media path. */
   persist<T>(operation: string, write: () => T): T | undefined {
+    if (this.deferred.pending > 0) {
+      // Keep order behind writes that are waiting for the store to recover.
+      this.deferred.add({ operation, run: write });
+      return undefined;
+    }
     try {
       return write();
     } catch (err) {
       if (!isEdgeVoxError(err)) throw err;
       this.counters.storeErrors++;
-      this.deps.logger.warn({ operation, code: err.code }, 'call data not stored');
+      if (err.retryable) {
+        this.deferred.add({ operation, run: write });
+        this.deps.logger.warn({ operation, code: err.code, pending: this.deferred.pending }, 'call data write deferred');
+      } else {
+        this.deps.logger.warn({ operation, code: err.code }, 'call data not stored');
+      }
       return undefined;
     }
+  }
+
+  /** Writes waiting for the store to accept them again (disk full), and how many were lost. */
+  deferredWrites(): { pending: number; dropped: number; replayed: number } {
+    return { pending: this.deferred.pending, dropped: this.deferred.dropped, replayed: this.deferred.replayed };
   }
 }
 

@@ -171,6 +171,23 @@ export class ApplianceMetrics {
         this.inc({ kind: 'skipped' }, calls.counters.asrSkippedMs / 1000);
       },
     });
+    new Gauge({
+      name: 'edgevox_call_store_deferred_writes',
+      help: 'Call data writes waiting for the store to accept them again (disk full)',
+      registers,
+      collect() {
+        this.set(calls.deferredWrites().pending);
+      },
+    });
+    new Counter({
+      name: 'edgevox_call_store_dropped_writes_total',
+      help: 'Call data writes given up (deferred queue full, or a write that can never succeed)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(calls.deferredWrites().dropped);
+      },
+    });
     new Counter({
       name: 'edgevox_call_store_errors_total',
       help: 'Call data that could not be stored (the call carried on)',
