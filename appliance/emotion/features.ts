@@ -8,14 +8,15 @@
  *
  * Frames: 25 ms / 10 ms hop (spectral), 40 ms windows at the same hop for pitch.
  * Groups: duration; energy dynamics; pitch (autocorrelation, 50-500 Hz) statistics in semitones;
- * spectral shape (centroid, tilt, flatness, roll-off, flux); MFCC 0-12 means and deviations and
- * delta-MFCC deviations over active frames.
+ * spectral shape (centroid, tilt, Hammarberg index, flatness, roll-off, flux); voiced/unvoiced run
+ * lengths; MFCC 0-12 means and deviations, delta-MFCC deviations and log-mel relative means and
+ * deviations over active frames. No feature depends on the absolute level.
  */
 import { evxError } from '../errors.js';
 import { Fft } from './fft.js';
 import { resample } from './resample.js';
 
-export const EMOTION_FEATURE_SCHEME = 'edgevox-emotion-prosody-v2';
+export const EMOTION_FEATURE_SCHEME = 'edgevox-emotion-prosody-v3';
 export const FEATURE_SAMPLE_RATE_HZ = 8000;
 /** Shortest utterance the features are defined for. */
 export const MIN_UTTERANCE_MS = 300;
@@ -60,7 +61,6 @@ const BASE_NAMES = [
   'rolloff_mean_khz',
   'flux_mean',
   'hammarberg_db',
-  'level_dbfs',
   'voiced_segment_mean_s',
   'unvoiced_segment_mean_s',
   'shimmer_db',
@@ -163,7 +163,7 @@ export class EmotionFeaturizer {
       });
     }
     const nFrames = Math.floor((input8k.length - FRAME) / HOP) + 1;
-    const { out: x, refRms } = this.gainNormalised(input8k, nFrames);
+    const x = this.gainNormalised(input8k, nFrames);
     const bins = NFFT / 2 + 1;
     const binHz = FEATURE_SAMPLE_RATE_HZ / NFFT;
     const re = this.re;
@@ -374,7 +374,6 @@ export class EmotionFeaturizer {
     put(mean(sel(rolloff)));
     put(mean(sel(flux)));
     put(mean(sel(hammarberg)));
-    put(20 * Math.log10(refRms));
     const runs = (voicedFlag: boolean): number => {
       const lens: number[] = [];
       let run = 0;
@@ -427,7 +426,7 @@ export class EmotionFeaturizer {
     return out;
   }
 
-  private gainNormalised(x: Float32Array, nFrames: number): { out: Float32Array; refRms: number } {
+  private gainNormalised(x: Float32Array, nFrames: number): Float32Array {
     const rms: number[] = [];
     for (let f = 0; f < nFrames; f++) {
       let s = 0;
@@ -444,7 +443,7 @@ export class EmotionFeaturizer {
     const g = TARGET_RMS / ref;
     const out = new Float32Array(x.length);
     for (let i = 0; i < x.length; i++) out[i] = x[i]! * g;
-    return { out, refRms: ref };
+    return out;
   }
 }
 

@@ -1,15 +1,16 @@
-/** Leave-4-actors-out cross-validation over RAVDESS actors 01-20 (5 folds, 2 male + 2 female held out each). */
+/** Speaker-independent cross-validation: 5 folds of held-out speakers (RAVDESS actors 01-20: 4 actors, 2 male + 2 female, per fold). */
 import { emotionMetrics, type EmotionMetrics, type Prediction, type Truth } from './metrics.js';
 import type { FeatureRow } from './dataset.js';
 import { CATEGORIES, predictEmotion, trainEmotion, type EmotionParams, type EmotionSample, type EmotionTrainOptions } from './model.js';
 
-export const CV_FOLDS: readonly (readonly number[])[] = [
-  [1, 2, 3, 4],
-  [5, 6, 7, 8],
-  [9, 10, 11, 12],
-  [13, 14, 15, 16],
-  [17, 18, 19, 20],
-];
+/** Speaker-disjoint folds: the sorted speaker ids cut into `k` contiguous groups (RAVDESS 01-20: 1-4, 5-8, ...). */
+export function speakerFolds(rows: readonly { actor: number }[], k = 5): number[][] {
+  const speakers = [...new Set(rows.map((r) => r.actor))].sort((a, b) => a - b);
+  if (speakers.length < k) throw new Error(`cross-validation needs at least ${k} speakers, got ${speakers.length}`);
+  const folds: number[][] = [];
+  for (let f = 0; f < k; f++) folds.push(speakers.slice(Math.floor((f * speakers.length) / k), Math.floor(((f + 1) * speakers.length) / k)));
+  return folds;
+}
 
 /** Training samples: clean and telephone-channel copies of each clip (channel augmentation). */
 export function samplesOf(rows: readonly FeatureRow[], trained: readonly string[] = CATEGORIES): EmotionSample[] {
@@ -43,17 +44,18 @@ export interface CvResult {
 export function crossValidate(
   rows: readonly FeatureRow[],
   opt: EmotionTrainOptions,
-  folds = CV_FOLDS,
+  folds: readonly (readonly number[])[] = speakerFolds(rows),
   log: (s: string) => void = () => {},
   trained: readonly string[] = CATEGORIES,
   seeds: readonly number[] = [opt.seed],
+  augmented: readonly FeatureRow[] = [],
 ): CvResult {
   const allClean: Prediction[] = [];
   const allPhone: Prediction[] = [];
   const allTruth: Truth[] = [];
   const perFold: CvResult['perFold'] = [];
   for (const held of folds) {
-    const train = rows.filter((r) => !held.includes(r.actor));
+    const train = [...rows, ...augmented].filter((r) => !held.includes(r.actor));
     const test = rows.filter((r) => held.includes(r.actor));
     const members = seeds.map((seed) => trainEmotion(samplesOf(train, trained), CATEGORIES.length, { ...opt, seed }));
     const clean = test.map((r) => ensemblePredict(members, r.clean));

@@ -18,17 +18,33 @@ export interface Clip {
   readonly pcm: Float32Array;
 }
 
+/**
+ * Load a labelled utterance folder: `labels.csv` with at least the columns `file` (relative path of
+ * a mono WAV: PCM16, μ-law or A-law, 8-48 kHz), `actor` (or `speaker`: any id, used to keep
+ * speakers apart in cross-validation), `emotion` (one of RAVDESS_EMOTIONS) and optionally
+ * `intensity` (`normal` / `strong`). RAVDESS ships in this layout; a site's own calls can too.
+ */
 export function loadRavdess(dir: string): Clip[] {
   const rows = parseCsv(readFileSync(join(dir, 'labels.csv'), 'utf8'));
   const [header, ...body] = rows;
-  if (header?.join(',') !== 'file,actor,emotion,intensity,statement,gender') throw new Error(`unexpected labels.csv header`);
-  return body.map((r) => {
-    const emotion = r[2] as RavdessEmotion;
-    if (!RAVDESS_EMOTIONS.includes(emotion)) throw new Error(`unknown emotion ${r[2]}`);
-    const wav = parseWav(readFileSync(join(dir, r[0]!)), r[0]!);
+  const col = (name: string): number => header?.indexOf(name) ?? -1;
+  const fileCol = col('file');
+  const speakerCol = col('actor') >= 0 ? col('actor') : col('speaker');
+  const emotionCol = col('emotion');
+  const intensityCol = col('intensity');
+  if (fileCol < 0 || speakerCol < 0 || emotionCol < 0) throw new Error(`${dir}/labels.csv needs the columns file, actor (or speaker), emotion`);
+  const speakers = new Map<string, number>();
+  return body.map((r, line) => {
+    const emotion = r[emotionCol] as RavdessEmotion;
+    if (!RAVDESS_EMOTIONS.includes(emotion)) throw new Error(`labels.csv line ${line + 2}: unknown emotion ${String(r[emotionCol])}`);
+    const file = r[fileCol]!;
+    const wav = parseWav(readFileSync(join(dir, file)), file);
     const pcm = new Float32Array(wav.samples.length);
     for (let i = 0; i < pcm.length; i++) pcm[i] = wav.samples[i]! / 32768;
-    return { file: r[0]!, actor: Number(r[1]), emotion, strong: r[3] === 'strong', sampleRateHz: wav.sampleRateHz, pcm };
+    const rawSpeaker = r[speakerCol]!;
+    const numeric = Number(rawSpeaker);
+    if (!speakers.has(rawSpeaker)) speakers.set(rawSpeaker, Number.isInteger(numeric) ? numeric : 100000 + speakers.size);
+    return { file, actor: speakers.get(rawSpeaker)!, emotion, strong: intensityCol >= 0 && r[intensityCol] === 'strong', sampleRateHz: wav.sampleRateHz, pcm };
   });
 }
 

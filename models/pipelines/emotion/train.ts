@@ -4,6 +4,7 @@
  *
  *   node dist/models/pipelines/emotion/train.js [--out models/emotion] [--shared ../shared]
  *   node dist/models/pipelines/emotion/train.js --eval-only   (CV metrics only; `make eval-emotion`)
+ *   node dist/models/pipelines/emotion/train.js --data DIR --out DIR   (a site's own labelled calls, see MODEL_CARD.md)
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { EMOTION_SIDECAR_FORMAT, EmotionAnalyser, type EmotionSidecar } from '..
 import { EMOTION_FEATURE_SCHEME, FEATURE_SAMPLE_RATE_HZ, emotionFeatureNames } from '../../../appliance/emotion/features.js';
 import { crossValidate, samplesOf, type CvResult } from './cv.js';
 import { loadRavdess } from './data.js';
-import { featureTable, type FeatureRow } from './dataset.js';
+import { augmentedTable, featureTable, type FeatureRow } from './dataset.js';
 import { emotionMetrics, formatMetrics, type EmotionMetrics } from './metrics.js';
 import { CATEGORIES, DEFAULT_EMOTION_OPTIONS, trainEmotion, type EmotionParams } from './model.js';
 import { exportEmotionOnnx, EMOTION_INPUT, EMOTION_OUTPUT_AV, EMOTION_OUTPUT_PROBS } from './export.js';
@@ -27,9 +28,12 @@ function trainEnsemble(rows: readonly FeatureRow[]): EmotionParams[] {
   return ENSEMBLE_SEEDS.map((seed) => trainEmotion(samplesOf(rows), CATEGORIES.length, { ...DEFAULT_EMOTION_OPTIONS, seed }));
 }
 
+/** Speed-perturbation factors for training augmentation (empty = none). */
+export const SPEED_FACTORS: readonly number[] = [0.9, 1.1];
+
 /** CV with the shipped recipe: each fold trains the same ensemble. */
-function ensembleCv(rows: readonly FeatureRow[], log: (s: string) => void): CvResult {
-  return crossValidate(rows, DEFAULT_EMOTION_OPTIONS, undefined, log, undefined, ENSEMBLE_SEEDS);
+function ensembleCv(rows: readonly FeatureRow[], augmented: readonly FeatureRow[], log: (s: string) => void): CvResult {
+  return crossValidate(rows, DEFAULT_EMOTION_OPTIONS, undefined, log, undefined, ENSEMBLE_SEEDS, augmented);
 }
 
 function summaryLines(cv: CvResult): string[] {
@@ -38,7 +42,7 @@ function summaryLines(cv: CvResult): string[] {
 
 function headline(cv: CvResult): string {
   const p = (m: EmotionMetrics): string => `4-class UA ${(100 * m.ua4).toFixed(1)}%, angry F1 ${m.angryF1.toFixed(3)}`;
-  return `emotion (leave-4-actors-out CV, actors 01-20): clean ${p(cv.clean)} | telephone ${p(cv.phone)}`;
+  return `emotion (speaker-independent 5-fold CV): clean ${p(cv.clean)} | telephone ${p(cv.phone)}`;
 }
 
 async function main(): Promise<void> {
@@ -46,6 +50,7 @@ async function main(): Promise<void> {
     options: {
       out: { type: 'string', default: 'models/emotion' },
       shared: { type: 'string', default: process.env.EDGEVOX_SHARED ?? '../shared' },
+      data: { type: 'string' },
       'eval-only': { type: 'boolean', default: false },
     },
   });
@@ -53,11 +58,14 @@ async function main(): Promise<void> {
     process.stdout.write(`${s}\n`);
   };
   const t0 = Date.now();
-  const clips = loadRavdess(join(values.shared, 'datasets/emotion/ravdess-16k'));
+  const clips = loadRavdess(values.data ?? join(values.shared, 'datasets/emotion/ravdess-16k'));
   const rows = featureTable(clips);
-  log(`features: ${rows.length} clips x (clean, telephone), ${emotionFeatureNames().length} features, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const augmented = augmentedTable(clips, SPEED_FACTORS);
+  log(
+    `features: ${rows.length} clips x (clean, telephone) + ${augmented.length} speed-perturbed copies, ${emotionFeatureNames().length} features, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
-  const cv = ensembleCv(rows, log);
+  const cv = ensembleCv(rows, augmented, log);
   if (values['eval-only']) {
     const metricsPath = join(values.out, 'metrics.json');
     if (existsSync(metricsPath)) {
@@ -70,7 +78,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const members = trainEnsemble(rows);
+  const members = trainEnsemble([...rows, ...augmented]);
   mkdirSync(values.out, { recursive: true });
   const modelFile = 'emotion.onnx';
   const modelPath = join(values.out, modelFile);
