@@ -122,4 +122,143 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'routing (groups, agents, rules, scripts, decisions), caller profiles, alerts',
+    sql: `
+      CREATE TABLE routing_groups (
+        id            TEXT PRIMARY KEY,
+        position      INTEGER NOT NULL,
+        group_json    TEXT NOT NULL,
+        updated_at    INTEGER NOT NULL
+      );
+
+      CREATE TABLE routing_agents (
+        id            TEXT PRIMARY KEY,
+        agent_json    TEXT NOT NULL,            -- name, SIP URI, skills, senior flag
+        state         TEXT NOT NULL,            -- available | busy | wrap-up | offline
+        state_since   INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+      );
+
+      CREATE TABLE routing_settings (
+        key           TEXT PRIMARY KEY,         -- rules
+        value_json    TEXT NOT NULL,
+        updated_at    INTEGER NOT NULL
+      );
+
+      CREATE TABLE routing_scripts (
+        id            TEXT PRIMARY KEY,
+        script_json   TEXT NOT NULL,
+        updated_at    INTEGER NOT NULL
+      );
+
+      CREATE TABLE route_decisions (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        call_id         TEXT NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+        at              INTEGER NOT NULL,
+        trigger         TEXT NOT NULL,          -- utterance | dequeue
+        action          TEXT NOT NULL,          -- agent | queue | callback | self-service | none
+        group_id        TEXT,
+        agent_id        TEXT,
+        priority        REAL NOT NULL,
+        latency_ms      REAL,                   -- final utterance to decision
+        decide_ms       REAL NOT NULL,          -- the decision function alone
+        transfer_state  TEXT,                   -- requested | accepted | completed | failed
+        transfer_status INTEGER,
+        decision_json   TEXT NOT NULL           -- reasons, overflow, estimated wait
+      );
+      CREATE INDEX route_decisions_call ON route_decisions (call_id, at);
+      CREATE INDEX route_decisions_at ON route_decisions (at DESC);
+
+      CREATE TABLE caller_profiles (
+        caller_hash         TEXT PRIMARY KEY,   -- salted hash of the caller number (calls.caller_hash)
+        first_seen_at       INTEGER NOT NULL,
+        last_call_at        INTEGER NOT NULL,
+        calls_total         INTEGER NOT NULL,
+        recent_calls_json   TEXT NOT NULL DEFAULT '[]',  -- start times within the window, bounded
+        last_intents_json   TEXT NOT NULL DEFAULT '[]',  -- [{intent, at}], newest first, bounded
+        last_emotion_json   TEXT,                        -- {category, agitation, trend, at}
+        unresolved_repeats  INTEGER NOT NULL DEFAULT 0,
+        churn_risk          REAL NOT NULL DEFAULT 0,
+        vip                 INTEGER NOT NULL DEFAULT 0,
+        tags_json           TEXT NOT NULL DEFAULT '[]',  -- tags set through the API
+        updated_at          INTEGER NOT NULL
+      );
+
+      CREATE TABLE alerts (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        at              INTEGER NOT NULL,
+        call_id         TEXT REFERENCES calls (id) ON DELETE SET NULL,
+        kind            TEXT NOT NULL,          -- caller_angry | caller_escalating | queue_wait | intent_spike
+        severity        TEXT NOT NULL,          -- info | warning | critical
+        message         TEXT NOT NULL,
+        details_json    TEXT NOT NULL DEFAULT '{}',
+        acknowledged_at INTEGER,
+        acknowledged_by TEXT
+      );
+      CREATE INDEX alerts_at ON alerts (at DESC);
+      CREATE INDEX alerts_kind ON alerts (kind, at DESC);
+    `,
+  },
+  {
+    version: 5,
+    name: 'privacy, QA and sync (issue 8): sealed secrets, QA rule sets and scorecards, sync outbox, windows and audit',
+    sql: `
+      CREATE TABLE secrets (
+        name          TEXT PRIMARY KEY,         -- e.g. sip.trunk.<id>.password
+        sealed        TEXT NOT NULL,            -- AES-256-GCM, key in <dataDir>/secrets/store-key
+        updated_at    INTEGER NOT NULL
+      );
+
+      CREATE TABLE qa_rule_sets (
+        version       INTEGER PRIMARY KEY AUTOINCREMENT,
+        rules_json    TEXT NOT NULL,
+        author        TEXT NOT NULL,
+        created_at    INTEGER NOT NULL
+      );
+
+      CREATE TABLE qa_scorecards (
+        call_id       TEXT PRIMARY KEY REFERENCES calls (id) ON DELETE CASCADE,
+        scored_at     INTEGER NOT NULL,
+        call_started_at INTEGER NOT NULL,
+        rules_version INTEGER NOT NULL,         -- 0 = the built-in defaults
+        score         REAL NOT NULL,            -- 0..100
+        passed        INTEGER NOT NULL,
+        agent_label   TEXT,
+        group_id      TEXT,
+        results_json  TEXT NOT NULL
+      );
+      CREATE INDEX qa_scorecards_scored_at ON qa_scorecards (scored_at);
+
+      CREATE TABLE sync_windows (
+        window_start  INTEGER PRIMARY KEY,      -- unix ms; a row means the window was built into the outbox
+        closed_at     INTEGER NOT NULL
+      );
+
+      CREATE TABLE sync_outbox (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        idempotency_key TEXT NOT NULL UNIQUE,   -- <site>:<windowStart>
+        window_start  INTEGER NOT NULL,
+        body          TEXT NOT NULL,            -- the exact JSON bytes that will be sent
+        created_at    INTEGER NOT NULL,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error    TEXT
+      );
+
+      CREATE TABLE sync_audit (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        at            INTEGER NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        endpoint      TEXT NOT NULL,
+        outcome       TEXT NOT NULL,            -- accepted | duplicate | rejected | failed | dropped
+        http_status   INTEGER,
+        bytes         INTEGER NOT NULL,
+        sha256        TEXT NOT NULL,
+        body          TEXT NOT NULL             -- exactly what left the box (anonymised aggregates only)
+      );
+      CREATE INDEX sync_audit_at ON sync_audit (at);
+    `,
+  },
 ];
