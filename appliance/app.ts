@@ -17,7 +17,6 @@ import { ApplianceMetrics } from './metrics/metrics.js';
 import { ModelStore } from './models/modelStore.js';
 import { Store } from './store/database.js';
 import { createHttpServer, type RouteRegistrar } from './api/server.js';
-import { activeExecutionProviders } from './inference/sessions.js';
 import { EventBus } from './events/appEvents.js';
 import { CallManager } from './calls/callManager.js';
 import { CallerHasher } from './calls/callerHash.js';
@@ -28,6 +27,8 @@ import { Redactor } from './privacy/redactor.js';
 import { SipServer } from './telephony/sip-server.js';
 import { registerCallRoutes } from './api/routes/calls.js';
 import { registerEventStream } from './api/routes/events.js';
+import { consoleRegistrar } from './console/mount.js';
+import { overlayConsoleConfig } from './console/configService.js';
 
 export interface ApplianceOptions {
   /** Logger to use (tests pass a silent or capturing one); default: pino on stdout per config. */
@@ -77,6 +78,8 @@ export class Appliance {
 
       const store = Store.open(dataDir);
       closeStack.push({ name: 'store', close: () => store.close() });
+      // Settings saved through the console (stored versions) win over the booted file/env/flags.
+      config = overlayConsoleConfig(config, store, logger);
       readiness.register('store', () => (store.isOpen ? { ok: true } : { ok: false, reason: 'store closed' }));
 
       const metrics = new ApplianceMetrics({ version: VERSION, nodeVersion: process.versions.node, commit: COMMIT });
@@ -120,7 +123,6 @@ export class Appliance {
       });
       closeStack.push({ name: 'calls', close: () => calls.close() });
       metrics.bindCalls(calls, bus);
-      metrics.setActiveProviders(activeExecutionProviders());
 
       const sip = await startSip(config, calls, logger, readiness, closeStack);
       if (sip !== null) metrics.bindSip(sip);
@@ -131,7 +133,12 @@ export class Appliance {
         registerCallRoutes(app, { store });
         registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
       };
-      const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT }, [coreRoutes, ...(options.routes ?? [])]);
+      const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT }, [
+        // The console goes first: its auth hook must exist before any other plugin context is created.
+        ...(config.console.enabled ? [consoleRegistrar({ config, logger, store, models, bus, calls, sip, readiness, repoRoot: REPO_ROOT })] : []),
+        coreRoutes,
+        ...(options.routes ?? []),
+      ]);
       closeStack.push({ name: 'http', close: () => http.close() });
       try {
         await http.listen({ host: config.http.host, port: config.http.port });

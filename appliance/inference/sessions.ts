@@ -43,6 +43,15 @@ export function activeExecutionProviders(): ExecutionProviderName[] {
   return [...new Set(activeProviders.values())];
 }
 
+/**
+ * Record a provider in use by a session this thread does not own (e.g. a model loaded in a
+ * worker thread), so /api/v1/system and the metrics still report it. `key` identifies the session.
+ */
+export function reportRemoteProvider(key: string, provider: ExecutionProviderName | null): void {
+  if (provider === null) activeProviders.delete(key);
+  else activeProviders.set(key, provider);
+}
+
 /** Backends the onnxruntime-node build knows about, and whether their libraries are bundled. */
 export function supportedBackends(): { name: string; bundled: boolean }[] {
   const list = (ort as unknown as { listSupportedBackends?: () => { name: string; bundled: boolean }[] })

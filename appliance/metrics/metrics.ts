@@ -10,6 +10,7 @@ import type { ModelStore } from '../models/modelStore.js';
 import type { CallManager } from '../calls/callManager.js';
 import type { EventBus } from '../events/appEvents.js';
 import type { SipServer } from '../telephony/sip-server.js';
+import { activeExecutionProviders } from '../inference/sessions.js';
 
 export interface BuildInfo {
   version: string;
@@ -80,6 +81,10 @@ export class ApplianceMetrics {
       help: 'Execution providers with at least one model loaded (1 = active)',
       labelNames: ['provider'],
       registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const p of activeExecutionProviders()) this.set({ provider: p }, 1);
+      },
     });
   }
 
@@ -301,11 +306,6 @@ export class ApplianceMetrics {
         for (const [category, n] of Object.entries(totals)) this.inc({ category }, n);
       },
     });
-  }
-
-  setActiveProviders(providers: readonly string[]): void {
-    this.onnxProvider.reset();
-    for (const p of providers) this.onnxProvider.set({ provider: p }, 1);
   }
 
   async exposition(): Promise<{ contentType: string; body: string }> {
