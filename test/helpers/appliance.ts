@@ -28,12 +28,13 @@ export function testRtpRange(size = 200): { rtpPortMin: number; rtpPortMax: numb
 }
 
 export function testConfig(overrides: Record<string, unknown> = {}): EdgeVoxConfig {
-  const { sip, ...rest } = overrides as { sip?: Record<string, unknown> };
+  const { sip, console: consoleOverrides, ...rest } = overrides as { sip?: Record<string, unknown>; console?: Record<string, unknown> };
   return validateConfig({
     dataDir: scratchDir('app'),
     modelsDir: SHARED_MODELS_DIR,
     http: { host: '127.0.0.1', port: 0 },
     sip: { port: 0, ...testRtpRange(), ...sip },
+    console: { httpsPort: 0, ...consoleOverrides },
     ...rest,
   });
 }

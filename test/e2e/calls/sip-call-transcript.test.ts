@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appliance } from '../../../appliance/app.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
+import { authedFetch } from '../../helpers/auth.js';
 import { SHARED_DIR } from '../../helpers/paths.js';
 import { speechClip, wordErrors } from '../../helpers/speech.js';
 import { freePort, haveTool, prepareClip, runSipp, SCENARIOS, udpPortFree, type Workdir } from '../sip/harness.js';
@@ -42,9 +43,9 @@ describe('a SIP call through the whole appliance', () => {
     for (let i = 0; i < 100 && app.calls.activeCount > 0; i++) await new Promise((res) => setTimeout(res, 50));
     expect(app.calls.activeCount).toBe(0);
 
-    const list = (await (await fetch(`${app.httpUrl}/api/v1/calls?limit=1`)).json()) as { calls: { id: string }[] };
+    const list = (await (await authedFetch(app)(`/api/v1/calls?limit=1`)).json()) as { calls: { id: string }[] };
     const id = list.calls[0]!.id;
-    const call = (await (await fetch(`${app.httpUrl}/api/v1/calls/${id}`)).json()) as {
+    const call = (await (await authedFetch(app)(`/api/v1/calls/${id}`)).json()) as {
       source: string;
       state: string;
       endReason: string;

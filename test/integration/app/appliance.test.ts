@@ -9,6 +9,7 @@ import { DATABASE_FILE } from '../../../appliance/store/database.js';
 import { captureLogger, startTestAppliance, testConfig } from '../../helpers/appliance.js';
 import { REPO_ROOT, scratchDir } from '../../helpers/paths.js';
 import { runCli, serveProcess } from '../../helpers/process.js';
+import { authedFetch } from '../../helpers/auth.js';
 
 const running: Appliance[] = [];
 afterEach(async () => {
@@ -71,7 +72,7 @@ describe('appliance lifecycle and API', () => {
 
   it('returns JSON errors with stable codes', async () => {
     const { app } = await start();
-    const res = await fetch(`${app.httpUrl}/api/v1/nope`);
+    const res = await authedFetch(app)('/api/v1/nope');
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: { code: 'EVX_ERR_NOT_FOUND' } });
   });
@@ -81,7 +82,7 @@ describe('appliance lifecycle and API', () => {
     const doc = (await (await fetch(`${app.httpUrl}/api/v1/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/api/v1/system', '/metrics']));
-    const sys = (await (await fetch(`${app.httpUrl}/api/v1/system`)).json()) as Record<string, any>;
+    const sys = (await (await authedFetch(app)('/api/v1/system')).json()) as Record<string, any>;
     expect(sys['cpu'].cores).toBeGreaterThan(0);
     expect(sys['memory'].totalBytes).toBeGreaterThan(0);
     expect(sys['dataDisk'].availableBytes).toBeGreaterThan(0);
@@ -142,7 +143,7 @@ describe('the serve process', () => {
 
   it('drains and exits 0 on SIGTERM, recording a clean stop', async () => {
     const dataDir = scratchDir('serve');
-    const served = await serveProcess(['--data-dir', dataDir, '--http-port', '0', '--sip-port', '0', '--models-dir', join(REPO_ROOT, '..', 'shared', 'models')]);
+    const served = await serveProcess(['--data-dir', dataDir, '--http-port', '0', '--sip-port', '0', '--models-dir', join(REPO_ROOT, '..', 'shared', 'models')], { EDGEVOX_CONSOLE_HTTPS_PORT: '0' });
     expect((await fetch(`${served.url}/readyz`)).status).toBe(200);
     served.child.kill('SIGTERM');
     expect(await served.exited).toBe(0);

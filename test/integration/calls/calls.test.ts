@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import type { Appliance } from '../../../appliance/app.js';
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
+import { authHeader, authedFetch } from '../../helpers/auth.js';
 import { feedPaced, speechClip, wordErrors } from '../../helpers/speech.js';
 
 let app: Appliance;
@@ -16,7 +17,7 @@ afterAll(async () => {
 describe('calls through the real speech pipeline', () => {
   it('transcribes a leg, stores the utterances, streams events and answers the calls API', async () => {
     const { audio, reference } = speechClip('0.wav');
-    const ws = new WebSocket(`${app.httpUrl.replace('http', 'ws')}/api/v1/events`);
+    const ws = new WebSocket(`${app.httpUrl.replace('http', 'ws')}/api/v1/events`, { headers: authHeader(app, 'viewer') });
     const streamed: ApplianceEvent[] = [];
     ws.on('message', (d: Buffer) => streamed.push(JSON.parse(d.toString()) as ApplianceEvent));
     await new Promise((r) => ws.once('open', r));
@@ -29,7 +30,7 @@ describe('calls through the real speech pipeline', () => {
     await call.end('bye');
     await new Promise((r) => setTimeout(r, 100));
 
-    const res = await fetch(`${app.httpUrl}/api/v1/calls/${call.id}`);
+    const res = await authedFetch(app)(`/api/v1/calls/${call.id}`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { state: string; endReason: string; callerHash: string; legs: unknown[]; utterances: { text: string; words: unknown[] }[] };
     expect(body.state).toBe('ended');
@@ -46,9 +47,9 @@ describe('calls through the real speech pipeline', () => {
     expect(types.indexOf('call.started')).toBeLessThan(types.indexOf('call.ended'));
     ws.close();
 
-    const list = (await (await fetch(`${app.httpUrl}/api/v1/calls?limit=5`)).json()) as { calls: { id: string }[] };
+    const list = (await (await authedFetch(app)(`/api/v1/calls?limit=5`)).json()) as { calls: { id: string }[] };
     expect(list.calls.map((c) => c.id)).toContain(call.id);
-    const metrics = await (await fetch(`${app.httpUrl}/metrics`)).text();
+    const metrics = await (await authedFetch(app)(`/metrics`)).text();
     expect(metrics).toMatch(/^edgevox_calls_ended_total\{reason="bye"\} 1$/m);
     expect(metrics).toMatch(/^edgevox_asr_final_latency_seconds_count [1-9]/m);
   });
@@ -72,10 +73,10 @@ describe('calls through the real speech pipeline', () => {
   });
 
   it('rejects a bad calls query with a stable error code', async () => {
-    const res = await fetch(`${app.httpUrl}/api/v1/calls?limit=100000`);
+    const res = await authedFetch(app)(`/api/v1/calls?limit=100000`);
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { code: 'EVX_ERR_BAD_REQUEST' } });
-    const missing = await fetch(`${app.httpUrl}/api/v1/calls/nope`);
+    const missing = await authedFetch(app)(`/api/v1/calls/nope`);
     expect(missing.status).toBe(404);
   });
 });

@@ -1,0 +1,261 @@
+/**
+ * Console authentication: first-boot setup token, users with roles, scrypt passwords, sessions in
+ * the store, login rate limiting per client and lockout per account, API tokens for machines.
+ * Every login, logout and account change is written to the audit log. Nothing here logs a username
+ * or a secret at info level: the audit log is the place that names operators.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { evxError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { Store } from '../store/database.js';
+import { ConsoleAuthRepo, ROLES, type ConsoleUser, type Role } from '../store/repos/consoleAuth.js';
+import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { SlidingWindowLimiter } from './rateLimit.js';
+
+export type { Role } from '../store/repos/consoleAuth.js';
+export { ROLES } from '../store/repos/consoleAuth.js';
+
+export const SETUP_TOKEN_FILE = 'setup-token';
+export const SESSION_COOKIE = 'evx_session';
+export const CSRF_COOKIE = 'evx_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+
+const ROLE_RANK: Record<Role, number> = { viewer: 0, supervisor: 1, technician: 2 };
+
+/** True when `role` may do what `required` may. */
+export function roleAtLeast(role: Role, required: Role): boolean {
+  return ROLE_RANK[role] >= ROLE_RANK[required];
+}
+
+export function isRole(x: unknown): x is Role {
+  return typeof x === 'string' && (ROLES as readonly string[]).includes(x);
+}
+
+/** Who a request acts as. */
+export interface Principal {
+  kind: 'session' | 'token';
+  username: string;
+  role: Role;
+  /** Session principals only: the token state-changing requests must echo in x-csrf-token. */
+  csrfToken?: string;
+  sessionIdHash?: string;
+}
+
+export interface AuthSettings {
+  sessionTtlMs: number;
+  lockoutThreshold: number;
+  lockoutMs: number;
+  loginRatePerMin: number;
+}
+
+export interface NewSession {
+  /** Cookie value (random, 256 bits); only its hash is stored. */
+  sessionId: string;
+  csrfToken: string;
+  principal: Principal;
+  expiresAt: number;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const USERNAME = /^[a-z0-9][a-z0-9._-]{1,62}$/;
+
+export class AuthService {
+  readonly repo: ConsoleAuthRepo;
+  private readonly limiter: SlidingWindowLimiter;
+  /** Verified against when a username is unknown, so timing does not reveal which names exist. */
+  private dummyHash: Promise<string> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly dataDir: string,
+    private readonly settings: AuthSettings,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.repo = new ConsoleAuthRepo(store.db, (op, fn) => store.write(op, fn));
+    this.limiter = new SlidingWindowLimiter(settings.loginRatePerMin, 60_000, 10_000, now);
+  }
+
+  /** True until the first account exists. */
+  get setupRequired(): boolean {
+    return this.repo.userCount() === 0;
+  }
+
+  private get setupTokenPath(): string {
+    return join(this.dataDir, SETUP_TOKEN_FILE);
+  }
+
+  /**
+   * At boot without any account: make sure a one-time setup token exists (kept across restarts
+   * until used), write it to `<dataDir>/setup-token` (0600) and print it to the log. The token is
+   * a random secret, not personal data; it stops working as soon as the admin account exists.
+   */
+  ensureSetupToken(): string | null {
+    if (!this.setupRequired) {
+      rmSync(this.setupTokenPath, { force: true });
+      return null;
+    }
+    let token = existsSync(this.setupTokenPath) ? readFileSync(this.setupTokenPath, 'utf8').trim() : '';
+    if (!/^[A-Za-z0-9_-]{20,}$/.test(token)) {
+      token = randomBytes(18).toString('base64url');
+      mkdirSync(this.dataDir, { recursive: true });
+      writeFileSync(this.setupTokenPath, token + '\n', { mode: 0o600 });
+    }
+    chmodSync(this.setupTokenPath, 0o600);
+    this.logger.warn({ setupToken: token, file: this.setupTokenPath }, 'first boot: open the console and enter this setup token');
+    return token;
+  }
+
+  private checkSetupToken(token: string): boolean {
+    if (!existsSync(this.setupTokenPath)) return false;
+    const expected = Buffer.from(readFileSync(this.setupTokenPath, 'utf8').trim());
+    const given = Buffer.from(token.trim());
+    return expected.length > 0 && given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  /** First boot: trade the setup token for the first technician account and a session. */
+  async completeSetup(setupToken: string, username: string, password: string, clientIp: string): Promise<NewSession> {
+    this.rateLimit(clientIp);
+    if (!this.setupRequired) throw evxError('EVX_ERR_SETUP_DONE', 'setup is already complete: sign in instead');
+    if (!this.checkSetupToken(setupToken)) {
+      this.store.audit.record('anonymous', 'setup.token.rejected', '', {});
+      throw evxError('EVX_ERR_AUTH_FAILED', 'the setup token is not valid (see the appliance log or <dataDir>/setup-token)');
+    }
+    await this.createUser(username, 'technician', password, 'setup');
+    rmSync(this.setupTokenPath, { force: true });
+    this.store.audit.record(username, 'setup.admin.created', `user:${username}`, {});
+    return this.openSession(this.repo.getUser(username)!);
+  }
+
+  /** Validate and create an account (audit is the caller's). */
+  async createUser(username: string, role: Role, password: string, actor: string): Promise<void> {
+    if (!USERNAME.test(username)) {
+      throw evxError('EVX_ERR_BAD_REQUEST', 'username must be 2-63 characters: lower-case letters, digits, dot, dash, underscore', { details: { field: 'username' } });
+    }
+    const problem = passwordProblem(password, username);
+    if (problem !== null) throw evxError('EVX_ERR_BAD_REQUEST', problem, { details: { field: 'password' } });
+    if (this.repo.getUser(username) !== undefined) throw evxError('EVX_ERR_BAD_REQUEST', 'that username is taken', { details: { field: 'username' } });
+    this.repo.createUser(username, role, await hashPassword(password), this.now());
+    if (actor !== 'setup') this.store.audit.record(actor, 'user.created', `user:${username}`, { role });
+  }
+
+  async changePassword(username: string, current: string, next: string): Promise<void> {
+    const user = this.repo.getUser(username);
+    if (user === undefined || !(await verifyPassword(current, user.passwordHash))) throw evxError('EVX_ERR_AUTH_FAILED', 'the current password is wrong');
+    const problem = passwordProblem(next, username);
+    if (problem !== null) throw evxError('EVX_ERR_BAD_REQUEST', problem, { details: { field: 'password' } });
+    this.repo.setPassword(username, await hashPassword(next));
+    this.store.audit.record(username, 'user.password.changed', `user:${username}`, {});
+  }
+
+  /**
+   * Check a password. Order matters: the client's rate limit first (cheap, stops guessing across
+   * accounts), then the account lock (a correct password does not open a locked account), then
+   * scrypt.
+   */
+  async login(username: string, password: string, clientIp: string): Promise<NewSession> {
+    this.rateLimit(clientIp);
+    const user = this.repo.getUser(username);
+    const now = this.now();
+    if (user === undefined) {
+      await verifyPassword(password, await this.dummy());
+      this.store.audit.record('anonymous', 'login.failed', '', { reason: 'unknown user' });
+      throw evxError('EVX_ERR_AUTH_FAILED', 'wrong username or password');
+    }
+    if (user.lockedUntil > now) {
+      this.store.audit.record(username, 'login.refused', `user:${username}`, { reason: 'locked' });
+      throw evxError('EVX_ERR_AUTH_LOCKED', `account locked after ${this.settings.lockoutThreshold} bad passwords; try again in ${Math.ceil((user.lockedUntil - now) / 60_000)} min`, {
+        details: { retryAfterMs: user.lockedUntil - now },
+      });
+    }
+    if (!(await verifyPassword(password, user.passwordHash))) {
+      this.repo.recordFailure(username, this.settings.lockoutThreshold, now + this.settings.lockoutMs);
+      const after = this.repo.getUser(username);
+      const locked = after !== undefined && after.lockedUntil > now;
+      this.store.audit.record(username, locked ? 'login.locked' : 'login.failed', `user:${username}`, { failedInARow: after?.failedLogins ?? 0 });
+      if (locked) {
+        this.logger.warn({ lockoutMs: this.settings.lockoutMs }, 'console account locked after repeated bad passwords');
+        throw evxError('EVX_ERR_AUTH_LOCKED', `account locked after ${this.settings.lockoutThreshold} bad passwords; try again in ${Math.ceil(this.settings.lockoutMs / 60_000)} min`, {
+          details: { retryAfterMs: this.settings.lockoutMs },
+        });
+      }
+      throw evxError('EVX_ERR_AUTH_FAILED', 'wrong username or password');
+    }
+    this.repo.recordSuccess(username, now);
+    this.store.audit.record(username, 'login', `user:${username}`, {});
+    return this.openSession(user);
+  }
+
+  private rateLimit(clientIp: string): void {
+    const waitMs = this.limiter.take(clientIp);
+    if (waitMs > 0) {
+      throw evxError('EVX_ERR_AUTH_RATE_LIMITED', `too many login attempts; retry in ${Math.ceil(waitMs / 1000)} s`, { details: { retryAfterMs: waitMs } });
+    }
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+    return this.dummyHash;
+  }
+
+  private openSession(user: ConsoleUser): NewSession {
+    const sessionId = randomBytes(32).toString('base64url');
+    const csrfToken = randomBytes(24).toString('base64url');
+    const now = this.now();
+    const expiresAt = now + this.settings.sessionTtlMs;
+    const idHash = sha256(sessionId);
+    this.repo.deleteExpiredSessions(now);
+    this.repo.createSession({ idHash, username: user.username, csrfToken, createdAt: now, lastSeenAt: now, expiresAt });
+    return { sessionId, csrfToken, expiresAt, principal: { kind: 'session', username: user.username, role: user.role, csrfToken, sessionIdHash: idHash } };
+  }
+
+  logout(principal: Principal): void {
+    if (principal.sessionIdHash !== undefined) this.repo.deleteSession(principal.sessionIdHash);
+    this.store.audit.record(principal.username, 'logout', `user:${principal.username}`, {});
+  }
+
+  /** The principal of a session cookie (sliding expiry), or null. */
+  authenticateSession(sessionId: string): Principal | null {
+    const idHash = sha256(sessionId);
+    const row = this.repo.getSession(idHash);
+    const now = this.now();
+    if (row === undefined) return null;
+    if (row.expiresAt <= now) {
+      this.repo.deleteSession(idHash);
+      return null;
+    }
+    // Touch at most once a minute: a busy console should not write on every request.
+    if (now - row.lastSeenAt > 60_000) this.repo.touchSession(idHash, now, now + this.settings.sessionTtlMs);
+    return { kind: 'session', username: row.username, role: row.role, csrfToken: row.csrfToken, sessionIdHash: idHash };
+  }
+
+  /** The principal of a bearer API token, or null. */
+  authenticateToken(token: string): Principal | null {
+    const row = this.repo.getToken(sha256(token));
+    if (row === undefined) return null;
+    const now = this.now();
+    if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) this.repo.touchToken(row.id, now);
+    return { kind: 'token', username: `token:${row.name}`, role: row.role };
+  }
+
+  /** Create an API token; the secret is returned once and only its hash is kept. */
+  createApiToken(name: string, role: Role, createdBy: string): { id: number; token: string } {
+    return issueApiToken(this.store, name, role, createdBy, this.now());
+  }
+}
+
+/**
+ * Mint an API token straight in the store (used by the API, the `console-token` CLI command for
+ * operators with shell access, and tests). The secret is returned once; only its hash is kept.
+ */
+export function issueApiToken(store: Store, name: string, role: Role, createdBy: string, at = Date.now()): { id: number; token: string } {
+  if (!/^[A-Za-z0-9 ._:-]{1,64}$/.test(name)) throw evxError('EVX_ERR_BAD_REQUEST', 'token name must be 1-64 letters, digits, spaces, dots, dashes', { details: { field: 'name' } });
+  if (!isRole(role)) throw evxError('EVX_ERR_BAD_REQUEST', `role must be one of ${ROLES.join(', ')}`, { details: { field: 'role' } });
+  const repo = new ConsoleAuthRepo(store.db, (op, fn) => store.write(op, fn));
+  const token = `evx_${randomBytes(30).toString('base64url')}`;
+  const id = repo.createToken(sha256(token), name, role, createdBy, at);
+  store.audit.record(createdBy, 'token.created', `token:${id}`, { name, role });
+  return { id, token };
+}

@@ -1,0 +1,171 @@
+/**
+ * Configuration through the console: every key of the schema readable and changeable, validated
+ * with `validateConfig`, each accepted change stored as a version (diff, rollback), audited, and
+ * either applied live or reported as needing a restart. At the next start, `overlayConsoleConfig`
+ * makes the latest console-saved version the running configuration (the data dir stays as booted).
+ */
+import { evxError } from '../errors.js';
+import { validateConfig } from '../config/load.js';
+import { configLeaves, type EdgeVoxConfig } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import type { Store } from '../store/database.js';
+
+/** Keys that take effect without a restart (prefix match on the dotted path). */
+export const LIVE_KEYS: readonly string[] = ['site.', 'log.level', 'agents.', 'upstream.', 'console.sessionTtlMs', 'console.lockout', 'console.loginRatePerMin'];
+/** Keys that hold secrets: masked in diffs, the support bundle and for roles below technician. */
+export const SECRET_KEYS: readonly string[] = ['sip.accounts', 'upstream.enrollmentKey'];
+/** Versions written by the console carry this author prefix; boot snapshots do not. */
+const BOOT_AUTHOR = 'system';
+const MASK = '••••••';
+
+export interface ConfigChange {
+  key: string;
+  from: unknown;
+  to: unknown;
+  live: boolean;
+}
+
+export function isLiveKey(key: string): boolean {
+  return LIVE_KEYS.some((k) => (k.endsWith('.') ? key.startsWith(k) : key === k || key.startsWith(k)));
+}
+
+function isSecretKey(key: string): boolean {
+  return SECRET_KEYS.some((k) => key === k || key.startsWith(k + '.'));
+}
+
+function getPath(obj: unknown, path: readonly string[]): unknown {
+  let node = obj;
+  for (const p of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[p];
+  }
+  return node;
+}
+
+/** Leaf-level differences between two configurations (arrays compare as a whole). */
+export function diffConfigs(from: unknown, to: unknown): ConfigChange[] {
+  const out: ConfigChange[] = [];
+  for (const leaf of configLeaves()) {
+    const a = getPath(from, leaf.path);
+    const b = getPath(to, leaf.path);
+    if (JSON.stringify(a) !== JSON.stringify(b)) {
+      const key = leaf.path.join('.');
+      out.push({ key, from: a, to: b, live: isLiveKey(key) });
+    }
+  }
+  return out;
+}
+
+export function maskChange(c: ConfigChange): ConfigChange {
+  return isSecretKey(c.key) ? { ...c, from: c.from === undefined ? undefined : MASK, to: c.to === undefined ? undefined : MASK } : c;
+}
+
+/** A copy with secrets replaced (support bundle, read-only roles). */
+export function redactConfig(config: EdgeVoxConfig): Record<string, unknown> {
+  const copy = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
+  if (copy['sip']) copy['sip']['accounts'] = (config.sip.accounts ?? []).map((a) => ({ username: a.username, password: MASK }));
+  if (copy['upstream'] && config.upstream.enrollmentKey !== '') copy['upstream']['enrollmentKey'] = MASK;
+  return copy;
+}
+
+/** Set dotted keys on a copy; unknown keys are rejected by the validation that follows. */
+export function applyChanges(base: EdgeVoxConfig, changes: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const next = structuredClone(base) as unknown as Record<string, unknown>;
+  for (const [dotted, value] of Object.entries(changes)) {
+    const path = dotted.split('.');
+    let node = next;
+    path.forEach((key, i) => {
+      if (i === path.length - 1) node[key] = value;
+      else {
+        if (node[key] === null || typeof node[key] !== 'object' || Array.isArray(node[key])) node[key] = {};
+        node = node[key] as Record<string, unknown>;
+      }
+    });
+  }
+  return next;
+}
+
+/** At start: the latest console-saved version, keeping the booted data dir. */
+export function overlayConsoleConfig(booted: EdgeVoxConfig, store: Store, logger?: Logger): EdgeVoxConfig {
+  const latest = store.configVersions.latest();
+  if (latest === undefined || latest.author === BOOT_AUTHOR) return booted;
+  try {
+    return validateConfig({ ...latest.config, dataDir: booted.dataDir });
+  } catch (err) {
+    logger?.error({ version: latest.version, reason: (err as Error).message }, 'stored console configuration is invalid; starting with the booted configuration');
+    return booted;
+  }
+}
+
+export interface ConfigServiceDeps {
+  store: Store;
+  /** The running configuration object; live keys are updated in place. */
+  running: EdgeVoxConfig;
+  logger: Logger;
+  /** Called after a change with the new config, to apply live keys elsewhere (auth settings, ...). */
+  onLiveChange?: (next: EdgeVoxConfig) => void;
+}
+
+export class ConfigService {
+  /** The configuration as booted: what "needs a restart" compares against. */
+  private readonly booted: EdgeVoxConfig;
+
+  constructor(private readonly deps: ConfigServiceDeps) {
+    this.booted = structuredClone(deps.running);
+    const latest = deps.store.configVersions.latest();
+    if (latest === undefined || diffConfigs(latest.config, deps.running).length > 0) {
+      deps.store.configVersions.add(deps.running as unknown as Record<string, unknown>, BOOT_AUTHOR, 'configuration at boot');
+    }
+  }
+
+  /** The current (latest stored) configuration. */
+  current(): { version: number; config: EdgeVoxConfig } {
+    const latest = this.deps.store.configVersions.latest();
+    if (latest === undefined) return { version: 0, config: this.deps.running };
+    return { version: latest.version, config: validateConfig(latest.config) };
+  }
+
+  /** Keys whose stored value differs from what the process runs with (need a restart). */
+  pendingRestart(): string[] {
+    return diffConfigs(this.booted, this.current().config)
+      .filter((c) => !c.live)
+      .map((c) => c.key);
+  }
+
+  /** Validate, store as a new version, audit, apply live keys. Returns the changes. */
+  save(input: unknown, actor: string, comment: string, action = 'config.change'): { version: number; changes: ConfigChange[]; restartRequired: string[] } {
+    const next = validateConfig(input);
+    if (next.dataDir !== this.booted.dataDir) {
+      throw evxError('EVX_ERR_CONFIG_INVALID', "key 'dataDir' cannot be changed from the console (set it in the config file or with --data-dir)", { details: { key: 'dataDir' } });
+    }
+    const prev = this.current();
+    const changes = diffConfigs(prev.config, next);
+    if (changes.length === 0) return { version: prev.version, changes, restartRequired: this.pendingRestart() };
+    const version = this.deps.store.configVersions.add(next as unknown as Record<string, unknown>, `console:${actor}`, comment.slice(0, 500));
+    this.deps.store.audit.record(actor, action, `config:v${version}`, { fromVersion: prev.version, keys: changes.map((c) => c.key), comment: comment.slice(0, 200) });
+    this.applyLive(next);
+    return { version, changes, restartRequired: this.pendingRestart() };
+  }
+
+  /** Set dotted keys on the current configuration. */
+  patch(changes: Readonly<Record<string, unknown>>, actor: string, comment: string) {
+    return this.save(applyChanges(this.current().config, changes), actor, comment);
+  }
+
+  rollback(version: number, actor: string) {
+    const target = this.deps.store.configVersions.get(version);
+    if (target === undefined) throw evxError('EVX_ERR_NOT_FOUND', `no configuration version ${version}`, { details: { resource: 'config version' } });
+    return this.save({ ...target.config, dataDir: this.booted.dataDir }, actor, `rollback to version ${version}`, 'config.rollback');
+  }
+
+  private applyLive(next: EdgeVoxConfig): void {
+    const running = this.deps.running as { -readonly [K in keyof EdgeVoxConfig]: EdgeVoxConfig[K] };
+    running.site = { ...next.site };
+    running.agents = structuredClone(next.agents);
+    running.upstream = { ...next.upstream };
+    running.log = { ...running.log, level: next.log.level };
+    running.console = { ...running.console, sessionTtlMs: next.console.sessionTtlMs, lockoutThreshold: next.console.lockoutThreshold, lockoutMs: next.console.lockoutMs, loginRatePerMin: next.console.loginRatePerMin };
+    this.deps.logger.level = next.log.level;
+    this.deps.onLiveChange?.(next);
+  }
+}
