@@ -54,7 +54,6 @@ export class RtpSession {
   private gapTimer: NodeJS.Timeout | undefined;
   private sentSinceReport = false;
   private lastRtpTs = 0;
-  private readonly sendBuf = Buffer.alloc(1500);
   readonly counters: SessionCounters = {
     rtpPacketsReceived: 0,
     malformedPackets: 0,
@@ -187,8 +186,11 @@ export class RtpSession {
   /** Send one encoded media payload (used by the prompt player). */
   sendPayload(payload: Uint8Array, sequence: number, timestamp: number, marker: boolean): void {
     if (this.closed) return;
-    const len = writeRtp(this.sendBuf, { marker, payloadType: this.opts.payloadType, sequence, timestamp, ssrc: this.ssrc }, payload);
-    this.opts.pair.rtp.send(this.sendBuf.subarray(0, len), this.remote.port, this.remote.address);
+    // a fresh (pooled) buffer per packet: dgram keeps a reference until the datagram has left,
+    // so reusing one buffer corrupts packets sent in the same tick (player catching up)
+    const pkt = Buffer.allocUnsafe(RTP_HEADER_BYTES + payload.length);
+    const len = writeRtp(pkt, { marker, payloadType: this.opts.payloadType, sequence, timestamp, ssrc: this.ssrc }, payload);
+    this.opts.pair.rtp.send(pkt.subarray(0, len), this.remote.port, this.remote.address);
     this.counters.packetsSent++;
     this.counters.octetsSent += len - RTP_HEADER_BYTES;
     this.lastRtpTs = timestamp;

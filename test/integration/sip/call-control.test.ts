@@ -5,6 +5,7 @@
  */
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
+import { G722Encoder } from '../../../appliance/codecs/g722.js';
 import { encodeTelephoneEvent } from '../../../appliance/rtp/dtmf.js';
 import { parseRtp, writeRtp, type RtpPacket } from '../../../appliance/rtp/packet.js';
 import { playPcm } from '../../../appliance/rtp/player.js';
@@ -129,9 +130,9 @@ describe('SipServer call control', () => {
     await started;
     const port = parseSdp(ok.body).media[0]!.port;
     const rtp = await udpSocket();
-    const buf = Buffer.alloc(16);
     let seq = 100;
     for (const [end, dur] of [[false, 160], [false, 320], [true, 640], [true, 640], [true, 640]] as const) {
+      const buf = Buffer.alloc(16); // one buffer per datagram: dgram sends asynchronously
       const n = writeRtp(buf, { marker: seq === 100, payloadType: 101, sequence: seq++, timestamp: 8000, ssrc: 7 }, encodeTelephoneEvent(3, end, 10, dur));
       rtp.send(buf.subarray(0, n), port, '127.0.0.1');
     }
@@ -182,6 +183,46 @@ describe('SipServer call control', () => {
     expect(leg.rtp.counters.foreignPackets).toBe(1);
   });
 
+  it('negotiates G.722 when offered first and delivers 16 kHz wideband audio to the sink', async () => {
+    const frames: Int16Array[] = [];
+    const { server, uac, started } = await start({ sinkFactory: () => ({ onFrame: (pcm) => frames.push(Int16Array.from(pcm)), close: () => {} }) });
+    const sdp = uac.sdp(30000).replace('RTP/AVP 0 101', 'RTP/AVP 9 0 101').replace('a=rtpmap:0', 'a=rtpmap:9 G722/8000\r\na=rtpmap:0');
+    uac.sendRaw(uac.request('INVITE', { body: sdp, noToTag: true, cseq: 1 }));
+    const ok = await uac.waitResponse('INVITE', 200, 1);
+    expect(ok.body.toString()).toContain('a=rtpmap:9 G722/8000');
+    const s = await started;
+    expect(s.legs[0]).toMatchObject({ codec: 'G722', sampleRateHz: 16000 });
+    // 500 ms of a 5 kHz tone: only representable at 16 kHz (above the 4 kHz narrowband limit)
+    const pcm = new Int16Array(8000).map((_, i) => Math.round(6000 * Math.sin((2 * Math.PI * 5000 * i) / 16000)));
+    const enc = new G722Encoder();
+    const coded = new Uint8Array(4000);
+    enc.encode(pcm, coded);
+    const rtp = await udpSocket();
+    for (let k = 0; k < 25; k++) {
+      const buf = Buffer.alloc(172); // one buffer per datagram: dgram sends asynchronously
+      const n = writeRtp(buf, { marker: k === 0, payloadType: 9, sequence: k, timestamp: k * 160, ssrc: 3 }, coded.subarray(k * 160, (k + 1) * 160));
+      rtp.send(buf.subarray(0, n), s.legs[0]!.localRtpPort, '127.0.0.1');
+      if (k % 5 === 4) await tick(5);
+    }
+    await tick(150);
+    expect({ ...server.callQuality(s.callId)[0], n: frames.length }).toMatchObject({ packetsReceived: 25, packetsLost: 0, framesDelivered: 25, n: 25 });
+    expect(frames).toHaveLength(25);
+    expect(frames[0]!.length).toBe(320);
+    const all = new Int16Array(8000);
+    frames.forEach((f, k) => all.set(f, k * 320));
+    // Goertzel power at 5 kHz vs 1 kHz: the tone survived the wideband path
+    const power = (f: number): number => {
+      let re = 0;
+      let im = 0;
+      for (let i = 1000; i < 8000; i++) {
+        re += all[i]! * Math.cos((2 * Math.PI * f * i) / 16000);
+        im += all[i]! * Math.sin((2 * Math.PI * f * i) / 16000);
+      }
+      return re * re + im * im;
+    };
+    expect(power(5000)).toBeGreaterThan(100 * power(1000));
+  });
+
   it('contains sink exceptions, ends calls on media timeout, and close() hangs up what is left', async () => {
     const closes: string[] = [];
     const { server, uac, events, started } = await start({
@@ -198,8 +239,8 @@ describe('SipServer call control', () => {
     await started;
     const rtp = await udpSocket();
     const port = parseSdp(ok.body).media[0]!.port;
-    const buf = Buffer.alloc(172);
     for (let i = 0; i < 5; i++) {
+      const buf = Buffer.alloc(172); // one buffer per datagram: dgram sends asynchronously
       const n = writeRtp(buf, { marker: i === 0, payloadType: 0, sequence: i, timestamp: i * 160, ssrc: 5 }, new Uint8Array(160).fill(0x7f));
       rtp.send(buf.subarray(0, n), port, '127.0.0.1');
     }
