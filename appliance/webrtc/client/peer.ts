@@ -125,12 +125,24 @@ export class WebRtcPeer {
   private recvTransport: ResponseData['createTransport'] | undefined;
   private readonly receivers: AudioReceiver[] = [];
   private closedFlag = false;
+  /** Producers this peer may hear right now: those present at join plus every later announcement. */
+  private readonly audible = new Map<string, ProducerInfo>();
 
   private constructor(
     readonly signalling: SignallingClient,
     readonly joined: ResponseData['join'],
     private readonly connectTimeoutMs: number,
-  ) {}
+  ) {
+    for (const p of joined.producers) this.audible.set(p.producerId, p);
+    // Announcements can arrive while this peer is busy (e.g. during its own startSending): keep them.
+    signalling.events.on('newProducer', (p) => this.audible.set(p.producerId, { producerId: p.producerId, participantId: p.participantId, role: p.role, kind: p.kind }));
+    signalling.events.on('producerClosed', (p) => this.audible.delete(p.producerId));
+  }
+
+  /** Producers this peer may consume now. */
+  producers(): ProducerInfo[] {
+    return [...this.audible.values()];
+  }
 
   /** Opens the signalling socket and joins the call. */
   static async join(options: PeerJoinOptions): Promise<WebRtcPeer> {
@@ -234,7 +246,7 @@ export class WebRtcPeer {
 
   /** Resolves with the first producer this peer may hear (already present or announced later). */
   waitForProducer(timeoutMs: number, filter: (p: ProducerInfo) => boolean = () => true): Promise<ProducerInfo> {
-    const present = this.joined.producers.find(filter);
+    const present = this.producers().find(filter);
     if (present !== undefined) return Promise.resolve(present);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -40,8 +40,7 @@ describe.skipIf(workerBin === undefined)(`edgevox probe webrtc (${workerBin === 
     await expect(probeCommand.run(['webrtc'], io)).rejects.toMatchObject({ code: 'EVX_ERR_CLI_USAGE' });
   });
 
-  // Needs working DTLS in the worker (see signalling.test.ts); runs with EDGEVOX_WEBRTC_DTLS=1.
-  it.runIf(process.env['EDGEVOX_WEBRTC_DTLS'] === '1')('places a call: caller audio reaches the agent; exit 0', async () => {
+  it('places a call: caller audio reaches the agent; exit 0', async () => {
     const { io, out, err } = bufferIo();
     const code = await probeCommand.run(['webrtc', '--wav', wavPath, '--target', h.httpUrl, '--agent-token', 'agent-token-1', '--json'], io);
     expect(err.join('')).toBe('');

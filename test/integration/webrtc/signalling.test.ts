@@ -34,10 +34,7 @@ describe.skipIf(workerBin === undefined)(`WebRTC signalling + media (${workerBin
     expect(h.plane.workerPids()).toEqual([]);
   });
 
-  // KNOWN BROKEN (see appliance/webrtc/README.md): the offline-built worker segfaults inside Debian's
-  // libssl 3.0.19 while writing its first DTLS server flight (wbuf NULL in do_dtls1_write), so no
-  // WebRTC media can flow yet. The test is real and runs with EDGEVOX_WEBRTC_DTLS=1.
-  it.runIf(process.env['EDGEVOX_WEBRTC_DTLS'] === '1')('web caller -> agent: audio arrives at the agent and at the ASR tap with energy; hangup leaves nothing open', async () => {
+  it('web caller -> agent: audio arrives at the agent and at the ASR tap with energy; hangup leaves nothing open', async () => {
     const taps: CollectingSink[] = [];
     h.calls.events.on('producerAdded', ({ call, role, producer }) => {
       if (role !== 'caller') return;
