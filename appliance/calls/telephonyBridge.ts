@@ -34,8 +34,14 @@ export class TelephonyBridge {
   readonly sinkFactory: LegAudioSinkFactory = (info: LegInfo): LegAudioSink | undefined => {
     const call = this.calls.get(info.callId);
     if (call === undefined || call.ended) return undefined;
-    const leg = call.addLeg({ label: info.label === 'unknown' ? 'caller' : info.label, codec: info.codec, sampleRateHz: info.sampleRateHz, legId: info.legId });
-    this.legs.set(info.legId, leg);
+    // Telephony leg ids are unique within their call only; ours are unique in the store.
+    const leg = call.addLeg({
+      label: info.label === 'unknown' ? 'caller' : info.label,
+      codec: info.codec,
+      sampleRateHz: info.sampleRateHz,
+      legId: `${info.callId}:${info.legId}`,
+    });
+    this.legs.set(legKey(info.callId, info.legId), leg);
     const rate = info.sampleRateHz;
     return {
       onFrame: (pcm) => leg.write(pcm, rate),
@@ -57,11 +63,11 @@ export class TelephonyBridge {
         });
         session.answer();
       }),
-      sip.events.on('dtmf', (e) => this.legs.get(e.legId)?.dtmf(e.digit, e.durationMs)),
-      sip.events.on('call.quality', (e) => this.applyQuality(e.legs)),
+      sip.events.on('dtmf', (e) => this.legs.get(legKey(e.callId, e.legId))?.dtmf(e.digit, e.durationMs)),
+      sip.events.on('call.quality', (e) => this.applyQuality(e.callId, e.legs)),
       sip.events.on('call.ended', (e) => {
-        this.applyQuality(e.legs);
-        for (const q of e.legs) this.legs.delete(q.legId);
+        this.applyQuality(e.callId, e.legs);
+        for (const q of e.legs) this.legs.delete(legKey(e.callId, q.legId));
         const session: CallSession | undefined = this.calls.get(e.callId);
         if (session === undefined) return;
         session.end(END_REASON[e.reason]).catch((err: unknown) => {
@@ -72,13 +78,17 @@ export class TelephonyBridge {
     return () => offs.forEach((off) => off());
   }
 
-  private applyQuality(legs: readonly LegQuality[]): void {
+  private applyQuality(callId: string, legs: readonly LegQuality[]): void {
     for (const q of legs) {
-      const leg = this.legs.get(q.legId);
+      const leg = this.legs.get(legKey(callId, q.legId));
       if (leg === undefined) continue;
       const numeric: Record<string, number> = {};
       for (const [k, v] of Object.entries(q)) if (typeof v === 'number' && Number.isFinite(v)) numeric[k] = v;
       leg.setQuality(numeric);
     }
   }
+}
+
+function legKey(callId: string, legId: string): string {
+  return `${callId}\u0000${legId}`;
 }

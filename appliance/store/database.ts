@@ -94,6 +94,9 @@ export class Store {
       if (isEdgeVoxError(err)) throw err;
       const sqliteCode = (err as { code?: string }).code ?? 'UNKNOWN';
       this.events.emit('writeError', { operation, sqliteCode });
+      if (sqliteCode.startsWith('SQLITE_CONSTRAINT')) {
+        throw evxError('EVX_ERR_STORE_CONSTRAINT', `store write '${operation}' violated a constraint: ${sqliteCode}`, { cause: err, details: { operation, sqliteCode } });
+      }
       throw evxError('EVX_ERR_STORE_WRITE', `store write '${operation}' failed: ${sqliteCode}`, { cause: err, details: { operation, sqliteCode } });
     }
   }

@@ -85,7 +85,7 @@ describe('store', () => {
     store.close();
   });
 
-  it('maps SQLite write failures to EVX_ERR_STORE_WRITE and reports them as events', () => {
+  it('maps a constraint violation to a non-retryable EVX_ERR_STORE_CONSTRAINT and reports it', () => {
     const store = Store.open(scratchDir('store'));
     const seen: string[] = [];
     store.events.on('writeError', (e) => seen.push(`${e.operation}:${e.sqliteCode}`));
@@ -96,7 +96,7 @@ describe('store', () => {
     } catch (err) {
       if (isEdgeVoxError(err)) code = err.code;
     }
-    expect(code).toBe('EVX_ERR_STORE_WRITE');
+    expect(code).toBe('EVX_ERR_STORE_CONSTRAINT');
     expect(seen).toEqual(['calls.create:SQLITE_CONSTRAINT_PRIMARYKEY']);
     store.close();
   });
