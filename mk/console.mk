@@ -1,0 +1,17 @@
+# Web console (issue 7): Preact + esbuild front end built offline into dist/console, served at /.
+.PHONY: console-build console-typecheck test-console
+
+CONSOLE_SOURCES := $(shell find provisioning/console -type f -not -path '*/node_modules/*' 2>/dev/null)
+CONSOLE_STAMP := dist/console/index.html
+
+console-build: $(CONSOLE_STAMP) ## build the web console front end into dist/console
+$(CONSOLE_STAMP): $(NPM_STAMP) $(CONSOLE_SOURCES)
+	node provisioning/console/build.mjs
+
+console-typecheck: deps ## typecheck the console front end (DOM + JSX, its own tsconfig)
+	npx tsc -p provisioning/console/tsconfig.json
+
+test-console: setup ## console API tests and the Playwright browser tests (headless Chromium)
+	npx vitest run test/integration/auth test/e2e/console
+
+setup: console-build

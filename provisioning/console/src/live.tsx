@@ -1,0 +1,215 @@
+// Live operations: active calls with streaming transcripts (WebSocket /api/v1/events), intent and
+// emotion per call, alerts as they fire, and charts of the last 24 hours.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { fmtDuration, get } from './api.js';
+import { BarChart, Donut, HBarChart, Sparkline } from './charts.js';
+import { Card, Notice } from './ui.js';
+
+interface Line {
+  key: string;
+  speaker: string;
+  text: string;
+  final: boolean;
+}
+
+interface LiveCall {
+  id: string;
+  source: string;
+  startedAt: number;
+  answered: boolean;
+  legs: Record<string, string>;
+  lines: Line[];
+  partials: Record<string, string>;
+  intent: string | null;
+  emotion: string | null;
+  valence: number[];
+  route: string | null;
+  endedAt: number | null;
+  endReason: string | null;
+}
+
+interface Alert {
+  at: number;
+  kind: string;
+  severity: string;
+  message: string;
+  callId: string | null;
+}
+
+export function Live() {
+  const [calls, setCalls] = useState<Record<string, LiveCall>>({});
+  const [alerts, setAlerts] = useState<Alert[]>([]);
+  const [stats, setStats] = useState<any>(null);
+  const [connected, setConnected] = useState(false);
+  const [now, setNow] = useState(Date.now());
+  const statsTimer = useRef<number | null>(null);
+
+  const loadStats = () => void get('/api/v1/console/stats?hours=24').then(setStats, () => {});
+
+  useEffect(() => {
+    let ws: WebSocket | null = null;
+    let closed = false;
+    let retry: number | undefined;
+    const upd = (id: string, fn: (c: LiveCall) => LiveCall) =>
+      setCalls((cs) => {
+        const c = cs[id] ?? { id, source: '?', startedAt: Date.now(), answered: false, legs: {}, lines: [], partials: {}, intent: null, emotion: null, valence: [], route: null, endedAt: null, endReason: null };
+        return { ...cs, [id]: fn(c) };
+      });
+    const connect = () => {
+      ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/events`);
+      ws.onopen = () => {
+        setConnected(true);
+        // The snapshot after connecting: events from here on are applied on top of it.
+        void get('/api/v1/console/live').then((snap) => {
+          setCalls((cs) => {
+            const out = { ...cs };
+            for (const c of snap.calls) {
+              out[c.id] = {
+                ...(out[c.id] ?? { lines: [], partials: {}, intent: null, emotion: null, valence: [], route: null, endedAt: null, endReason: null }),
+                id: c.id,
+                source: c.source,
+                startedAt: c.startedAt,
+                answered: true,
+                legs: Object.fromEntries(c.legs.map((l: any) => [l.id, l.label])),
+                lines: out[c.id]?.lines.length ? out[c.id]!.lines : c.utterances.map((u: any) => ({ key: `u${u.id}`, speaker: u.speaker, text: u.text, final: true })),
+              } as LiveCall;
+            }
+            return out;
+          });
+        });
+      };
+      ws.onclose = () => {
+        setConnected(false);
+        if (!closed) retry = window.setTimeout(connect, 2000);
+      };
+      ws.onmessage = (m) => {
+        const e = JSON.parse(m.data as string);
+        switch (e.type) {
+          case 'call.started':
+            upd(e.callId, (c) => ({ ...c, source: e.source, startedAt: e.at }));
+            break;
+          case 'call.answered':
+            upd(e.callId, (c) => ({ ...c, answered: true }));
+            break;
+          case 'call.leg.added':
+            upd(e.callId, (c) => ({ ...c, legs: { ...c.legs, [e.legId]: e.label } }));
+            break;
+          case 'asr.partial':
+            upd(e.callId, (c) => ({ ...c, partials: { ...c.partials, [e.legId]: e.text } }));
+            break;
+          case 'asr.final':
+            upd(e.callId, (c) => ({ ...c, partials: { ...c.partials, [e.legId]: '' }, lines: [...c.lines, { key: `f${e.utteranceId ?? e.at}-${e.legId}`, speaker: e.speaker, text: e.text, final: true }].slice(-50) }));
+            break;
+          case 'analysis':
+            upd(e.callId, (c) => {
+              if (e.name === 'intent') return { ...c, intent: e.result.outOfScope ? 'out of scope' : String(e.result.intent) };
+              if (e.name === 'emotion') return { ...c, emotion: String(e.result.category), valence: [...c.valence, Number(e.result.valence ?? 0)].slice(-30) };
+              if (e.name === 'route') return { ...c, route: `${e.result.target ?? e.result.skillGroup ?? '?'} — ${e.result.explanation ?? e.result.reason ?? ''}` };
+              return c;
+            });
+            break;
+          case 'call.ended':
+            upd(e.callId, (c) => ({ ...c, endedAt: e.at, endReason: e.reason }));
+            window.setTimeout(() => setCalls((cs) => Object.fromEntries(Object.entries(cs).filter(([k]) => k !== e.callId))), 30_000);
+            loadStats();
+            break;
+          case 'alert':
+            setAlerts((as) => [{ at: e.at, kind: e.kind, severity: e.severity, message: e.message, callId: e.callId }, ...as].slice(0, 50));
+            break;
+        }
+      };
+    };
+    connect();
+    loadStats();
+    statsTimer.current = window.setInterval(loadStats, 30_000);
+    const tick = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => {
+      closed = true;
+      ws?.close();
+      window.clearTimeout(retry);
+      window.clearInterval(statsTimer.current ?? undefined);
+      window.clearInterval(tick);
+    };
+  }, []);
+
+  const list = Object.values(calls).sort((a, b) => b.startedAt - a.startedAt);
+  const active = list.filter((c) => c.endedAt === null);
+  return (
+    <div class="live" data-testid="live">
+      <div class="toolbar">
+        <h1>Live operations</h1>
+        <span class={`dot ${connected ? 'on' : 'off'}`} data-testid="live-connection">
+          {connected ? 'live' : 'reconnecting…'}
+        </span>
+        <span data-testid="active-count">{active.length} active</span>
+      </div>
+      <div class="grid2">
+        <Card title="Calls" testId="live-calls">
+          {list.length === 0 ? <p class="empty">No calls right now.</p> : null}
+          {list.map((c) => (
+            <article key={c.id} class={`call ${c.endedAt ? 'ended' : 'active'}`} data-testid="live-call" data-call-id={c.id}>
+              <header>
+                <a href={`#/history/${encodeURIComponent(c.id)}`}>
+                  <code>{c.id.slice(0, 8)}</code>
+                </a>
+                <span>{c.source}</span>
+                <span>{c.endedAt ? `ended (${c.endReason}) after ${fmtDuration(c.endedAt - c.startedAt)}` : fmtDuration(now - c.startedAt)}</span>
+                {c.intent ? <span class="tag">intent: {c.intent}</span> : null}
+                {c.emotion ? <span class="tag">emotion: {c.emotion}</span> : null}
+                {c.valence.length > 1 ? <Sparkline values={c.valence} min={-1} max={1} label="emotion trend (valence)" /> : null}
+              </header>
+              {c.route ? <p class="route">Route: {c.route}</p> : null}
+              <div class="transcript" data-testid="live-transcript">
+                {c.lines.map((l) => (
+                  <p key={l.key}>
+                    <b>{l.speaker}:</b> {l.text}
+                  </p>
+                ))}
+                {Object.entries(c.partials)
+                  .filter(([, t]) => t)
+                  .map(([leg, t]) => (
+                    <p key={`p-${leg}`} class="partial">
+                      <b>{c.legs[leg] ?? 'caller'}:</b> {t}…
+                    </p>
+                  ))}
+              </div>
+            </article>
+          ))}
+        </Card>
+        <Card title="Alerts" testId="alerts">
+          {alerts.length === 0 ? <p class="empty">No alerts since this page opened.</p> : null}
+          <ul class="alerts">
+            {alerts.map((a, i) => (
+              <li key={i} class={a.severity}>
+                <time>{new Date(a.at).toLocaleTimeString()}</time> <b>{a.kind}</b> {a.message}
+              </li>
+            ))}
+          </ul>
+          <p class="muted">Queue and agent states appear here once the routing engine publishes them; agents and skill groups are configured under Configuration.</p>
+        </Card>
+      </div>
+      {stats ? (
+        <div class="charts" data-testid="charts">
+          <BarChart
+            testId="chart-calls-per-hour"
+            title="Calls per hour (last 24 h)"
+            data={hours(stats.callsPerHour)}
+          />
+          <BarChart testId="chart-wait" title="Time to answer" data={stats.answerWait.map((w: any) => ({ label: w.bucket, value: w.calls }))} />
+          <Donut testId="chart-emotion" title="Emotion mix" data={stats.emotionMix.map((e: any) => ({ label: e.label, value: e.utterances }))} />
+          <HBarChart testId="chart-intents" title="Top intents" data={stats.topIntents.map((e: any) => ({ label: e.label, value: e.utterances }))} />
+        </div>
+      ) : (
+        <Notice>Loading charts…</Notice>
+      )}
+    </div>
+  );
+}
+
+function hours(rows: { hourStartMs: number; calls: number }[]): { label: string; value: number }[] {
+  const byHour = new Map(rows.map((r) => [r.hourStartMs, r.calls]));
+  const end = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+  const out = [];
+  for (let t = end - 23 * 3_600_000; t <= end; t += 3_600_000) out.push({ label: `${new Date(t).getHours()}h`, value: byHour.get(t) ?? 0 });
+  return out;
+}

@@ -1,0 +1,127 @@
+// Entry: session check, hash routing, the shell (navigation) and the login screen.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { get, post, setUnauthorizedHandler, type Session } from './api.js';
+import { ActionButton, Field, Notice, errorText } from './ui.js';
+import { Wizard } from './wizard.js';
+import { Live } from './live.js';
+import { History, CallDetail } from './history.js';
+import { ConfigScreen } from './config.js';
+import { Diagnostics } from './diagnostics.js';
+
+function useHash(): string {
+  const [hash, setHash] = useState(location.hash || '#/live');
+  useEffect(() => {
+    const on = () => setHash(location.hash || '#/live');
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
+  return hash;
+}
+
+function Login({ onDone, site }: { onDone: () => void; site: Session['site'] | null }) {
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState('');
+  const submit = async () => {
+    setError('');
+    try {
+      await post('/api/v1/auth/login', { username, password });
+      setPassword('');
+      onDone();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  return (
+    <main class="narrow" data-testid="login">
+      <h1>Sign in</h1>
+      {site ? <p class="muted">{site.name} ({site.id})</p> : null}
+      <form onSubmit={(e) => (e.preventDefault(), void submit())}>
+        <Field label="Username">
+          <input name="username" autocomplete="username" value={username} onInput={(e) => setUsername(e.currentTarget.value)} required />
+        </Field>
+        <Field label="Password">
+          <input name="password" type="password" autocomplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} required />
+        </Field>
+        {error ? (
+          <Notice kind="error" testId="login-error">
+            {error}
+          </Notice>
+        ) : null}
+        <button class="btn primary" type="submit" data-testid="login-submit">
+          Sign in
+        </button>
+      </form>
+    </main>
+  );
+}
+
+const NAV: { hash: string; label: string }[] = [
+  { hash: '#/live', label: 'Live' },
+  { hash: '#/history', label: 'Call history' },
+  { hash: '#/config', label: 'Configuration' },
+  { hash: '#/diagnostics', label: 'Diagnostics' },
+];
+
+function App() {
+  const [session, setSession] = useState<Session | null>(null);
+  const [loadError, setLoadError] = useState('');
+  const hash = useHash();
+  const refresh = async () => {
+    try {
+      setSession(await get<Session>('/api/v1/auth/session'));
+      setLoadError('');
+    } catch (err) {
+      setLoadError(errorText(err));
+    }
+  };
+  useEffect(() => {
+    setUnauthorizedHandler(() => void refresh());
+    void refresh();
+  }, []);
+  if (loadError) return <Notice kind="error">{`Cannot reach the appliance: ${loadError}`}</Notice>;
+  if (session === null) return <p class="boot">Loading…</p>;
+  if (session.setupRequired || (session.authenticated && !session.setupComplete && session.role === 'technician')) {
+    return <Wizard session={session} onSessionChange={refresh} />;
+  }
+  if (!session.authenticated) return <Login onDone={refresh} site={session.site} />;
+  const [, route, arg] = hash.split('/');
+  let screen;
+  if (route === 'history' && arg) screen = <CallDetail id={decodeURIComponent(arg)} />;
+  else if (route === 'history') screen = <History />;
+  else if (route === 'config') screen = <ConfigScreen session={session} />;
+  else if (route === 'diagnostics') screen = <Diagnostics session={session} />;
+  else screen = <Live />;
+  return (
+    <div class="shell">
+      <header>
+        <strong class="brand">EdgeVox</strong>
+        <span class="site" data-testid="site-name">{session.site.name}</span>
+        <nav>
+          {NAV.map((n) => (
+            <a key={n.hash} href={n.hash} class={hash.startsWith(n.hash) ? 'active' : ''}>
+              {n.label}
+            </a>
+          ))}
+        </nav>
+        <span class="who" data-testid="who">
+          {session.username} · {session.role}
+        </span>
+        <ActionButton
+          kind="secondary"
+          testId="logout"
+          onClick={async () => {
+            await post('/api/v1/auth/logout');
+            await refresh();
+          }}
+        >
+          Sign out
+        </ActionButton>
+      </header>
+      <main>{screen}</main>
+    </div>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

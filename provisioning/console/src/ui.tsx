@@ -1,0 +1,60 @@
+// Small shared widgets: form fields, notices, buttons with busy state.
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { ApiError } from './api.js';
+
+export function Notice({ kind = 'info', children, testId }: { kind?: 'info' | 'error' | 'ok' | 'warn'; children: ComponentChildren; testId?: string }) {
+  return (
+    <div class={`notice ${kind}`} role={kind === 'error' ? 'alert' : 'status'} data-testid={testId}>
+      {children}
+    </div>
+  );
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof ApiError) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function Field(props: { label: string; hint?: string; children: ComponentChildren }) {
+  return (
+    <label class="field">
+      <span class="label">{props.label}</span>
+      {props.children}
+      {props.hint ? <span class="hint">{props.hint}</span> : null}
+    </label>
+  );
+}
+
+/** A button that disables itself while its async action runs and reports failures. */
+export function ActionButton(props: { onClick: () => Promise<void> | void; children: ComponentChildren; kind?: 'primary' | 'secondary' | 'danger'; testId?: string; disabled?: boolean; type?: 'button' | 'submit' }) {
+  const [busy, setBusy] = useState(false);
+  return (
+    <button
+      type={props.type ?? 'button'}
+      class={`btn ${props.kind ?? 'primary'}`}
+      data-testid={props.testId}
+      disabled={busy || props.disabled}
+      onClick={async (e) => {
+        e.preventDefault();
+        setBusy(true);
+        try {
+          await props.onClick();
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      {busy ? '…' : props.children}
+    </button>
+  );
+}
+
+export function Card(props: { title: string; children: ComponentChildren; testId?: string }) {
+  return (
+    <section class="card" data-testid={props.testId}>
+      <h2>{props.title}</h2>
+      {props.children}
+    </section>
+  );
+}
