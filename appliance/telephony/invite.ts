@@ -41,6 +41,7 @@ export interface InviteContext {
   readonly agentAor: RegExp | undefined;
   readonly sinkFactory: LegAudioSinkFactory | undefined;
   readonly answerDelayMs: number;
+  readonly admit: (() => { readonly ok: boolean; readonly retryAfterS?: number }) | undefined;
   /** Calls answered + being answered. */
   callLoad(): number;
   reserve(delta: 1 | -1): void;
@@ -90,6 +91,10 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
   }
   if (ctx.callLoad() >= ctx.maxCalls) {
     return refuse(ctx.atCapacityStatus, 'capacity', { 'retry-after': String(ctx.retryAfterSec) });
+  }
+  const admission = ctx.admit?.();
+  if (admission !== undefined && !admission.ok) {
+    return refuse(ctx.atCapacityStatus, 'capacity', { 'retry-after': String(admission.retryAfterS ?? ctx.retryAfterSec) });
   }
   const unsupported = [...optionTags(req.headers.getAll('require'))].filter((t) => !SUPPORTED_TAGS.has(t));
   if (unsupported.length > 0) return refuse(420, 'unsupported', { unsupported: unsupported.join(', ') });

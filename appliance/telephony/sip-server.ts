@@ -103,6 +103,7 @@ export class SipServer {
       agentAor: opts.agentAor,
       sinkFactory: opts.sinkFactory,
       answerDelayMs: opts.answerDelayMs ?? 0,
+      admit: opts.admit,
       callLoad: () => self.calls.size + self.pending,
       reserve: (d) => {
         self.pending += d;

@@ -135,6 +135,12 @@ export interface SipServerOptions {
   /** SIPREC: participants whose AOR matches are labelled `agent`. */
   readonly agentAor?: RegExp;
   readonly sinkFactory?: LegAudioSinkFactory;
+  /**
+   * Admission hook asked for every authenticated new INVITE before any port is allocated
+   * (e.g. CallManager.admit: real-time lag, draining). A refusal is answered with
+   * `atCapacityStatus` + Retry-After (`retryAfterS`, else `retryAfterSec`).
+   */
+  readonly admit?: () => { readonly ok: boolean; readonly retryAfterS?: number };
   /** Send 180 Ringing and wait this long before answering (0 = answer at once). */
   readonly answerDelayMs?: number;
   readonly maxTcpConnections?: number;

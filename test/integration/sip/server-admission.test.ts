@@ -101,6 +101,19 @@ describe('SipServer admission and robustness', () => {
     expect(s486.resources().rtpPortPairs).toBe(0);
   });
 
+  it('asks the admission hook before allocating media (load shedding keeps existing calls real time)', async () => {
+    let overloaded = false;
+    const { server, uac } = await start({ admit: () => (overloaded ? { ok: false, retryAfterS: 11 } : { ok: true }) });
+    await uac.call(30000);
+    overloaded = true;
+    const second = await new TestUac(uac.serverPort).open();
+    open.push(second);
+    second.sendRaw(second.request('INVITE', { body: second.sdp(30002), noToTag: true }));
+    const r = await second.waitResponse('INVITE', 503);
+    expect(r.headers.get('retry-after')).toBe('11');
+    expect(server.resources()).toMatchObject({ calls: 1, rtpPortPairs: 1 });
+  });
+
   it('refuses offers without a common codec (488) and unknown Require tags (420)', async () => {
     const { uac, server } = await start();
     const g729 = uac.sdp(30000).replace('RTP/AVP 0 101', 'RTP/AVP 18').replace('a=rtpmap:0 PCMU/8000\r\n', '');
