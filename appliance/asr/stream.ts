@@ -104,6 +104,7 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
   private pumping = false;
   private flushWaiters: { resolve: (f: FinalEvent | null) => void; reject: (e: unknown) => void }[] = [];
   private flushRequested = false;
+  private flushCalledMs: number | undefined;
   private idleWaiters: (() => void)[] = [];
   private initialised = false;
   private closed = false;
@@ -132,8 +133,13 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
     return this.closed;
   }
 
-  /** Queue audio at the stream's sample rate: Int16 PCM, or Float32 scaled to [-1, 1]. Never blocks. */
-  push(samples: Int16Array | Float32Array): void {
+  /**
+   * Queue audio at the stream's sample rate: Int16 PCM, or Float32 scaled to [-1, 1]. Never blocks.
+   * `arrivedAtMs` (performance.now() clock) is when the audio reached the appliance, when that was
+   * earlier than this call (a worker thread passes the main thread's arrival time): latencies are
+   * measured from it.
+   */
+  push(samples: Int16Array | Float32Array, arrivedAtMs?: number): void {
     if (this.closed) throw evxError('EVX_ERR_STREAM_CLOSED', 'push() on a closed recognition stream');
     if (this.flushRequested) throw evxError('EVX_ERR_STREAM_CLOSED', 'push() while flush() is pending');
     for (let off = 0; off < samples.length; off += MAX_PUSH_PIECE) {
@@ -144,21 +150,23 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
       } else {
         conv.set(samples.subarray(off, off + n));
       }
-      this.enqueue16k(this.resampler.passthrough ? conv : this.resBuf.subarray(0, this.resampler.process(conv, this.resBuf)));
+      this.enqueue16k(this.resampler.passthrough ? conv : this.resBuf.subarray(0, this.resampler.process(conv, this.resBuf)), arrivedAtMs);
     }
     void this.pump();
   }
 
   /**
    * End of input: decode everything queued, emit the final result (resolves to it, or null when
-   * nothing was said) and make the stream ready for new audio.
+   * nothing was said) and make the stream ready for new audio. `calledAtMs` (performance.now()
+   * clock): when the end of input was signalled, if earlier than this call (see push()).
    */
-  flush(): Promise<FinalEvent | null> {
+  flush(calledAtMs?: number): Promise<FinalEvent | null> {
     if (this.closed) return Promise.reject(evxError('EVX_ERR_STREAM_CLOSED', 'flush() on a closed recognition stream'));
     if (!this.resampler.passthrough) {
       const n = this.resampler.flush(this.resBuf);
-      this.enqueue16k(this.resBuf.subarray(0, n));
+      this.enqueue16k(this.resBuf.subarray(0, n), calledAtMs);
     }
+    this.flushCalledMs = calledAtMs;
     this.flushRequested = true;
     const p = new Promise<FinalEvent | null>((resolve, reject) => this.flushWaiters.push({ resolve, reject }));
     void this.pump();
@@ -208,7 +216,7 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
 
   // ---------------------------------------------------------------- input side
 
-  private enqueue16k(samples: Float32Array): void {
+  private enqueue16k(samples: Float32Array, arrivedAtMs: number | undefined): void {
     if (samples.length === 0) return;
     const dropped = this.ring.write(samples);
     if (dropped > 0) {
@@ -219,7 +227,7 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
     this.pushedSamples += samples.length;
     const i = (this.arrivalHead + this.arrivalLen) % ARRIVAL_LOG;
     this.arrivalSample[i] = this.pushedSamples;
-    this.arrivalMs[i] = performance.now();
+    this.arrivalMs[i] = arrivedAtMs ?? performance.now();
     if (this.arrivalLen < ARRIVAL_LOG) this.arrivalLen++;
     else this.arrivalHead = (this.arrivalHead + 1) % ARRIVAL_LOG;
   }
@@ -457,7 +465,8 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
 
   /** flush(): drain the partial block, pad, decode the rest, emit the final, reset for reuse. */
   private async finishInput(): Promise<void> {
-    const flushCalledMs = performance.now();
+    const flushCalledMs = this.flushCalledMs ?? performance.now();
+    this.flushCalledMs = undefined;
     const rest = this.ring.length;
     if (rest > 0) {
       const tail = this.block.subarray(0, rest);

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseWav, type WavAudio } from '../audio/wav.js';
 import type { FinalEvent, KeywordEvent } from './events.js';
-import type { Recognizer, StreamOptions } from './recognizer.js';
+import type { SpeechRecognizer } from './api.js';
+import type { StreamOptions } from './recognizer.js';
 import type { WordTiming } from './words.js';
 
 export interface FileTranscript {
@@ -27,7 +28,7 @@ export function readWavFile(path: string): WavAudio {
 }
 
 export async function transcribeAudio(
-  recognizer: Recognizer,
+  recognizer: SpeechRecognizer,
   audio: WavAudio,
   file: string,
   options: TranscribeOptions = {},

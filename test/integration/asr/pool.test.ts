@@ -1,0 +1,217 @@
+/**
+ * RecognizerPool on worker threads with the real model: transcripts equal the in-process
+ * recognizer's, a killed worker is replaced while the other worker's streams go on, and the close
+ * cascade ends every worker thread.
+ */
+import type { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SpeechStream } from '../../../appliance/asr/api.js';
+import type { ErrorEvent, FinalEvent } from '../../../appliance/asr/events.js';
+import { RecognizerPool } from '../../../appliance/asr/pool/pool.js';
+import { Recognizer } from '../../../appliance/asr/recognizer.js';
+import { readWavFile, transcribeAudio, type TranscribeOptions } from '../../../appliance/asr/transcribeFile.js';
+import type { WavAudio } from '../../../appliance/audio/wav.js';
+import { isEdgeVoxError } from '../../../appliance/errors.js';
+import { HAVE_MODELS, MODEL_DIR, SPEECH_EN, VAD_MODEL } from './helpers.js';
+
+const CLIPS = ['0.wav', '1.wav'];
+
+/** Push a whole clip in 20 ms frames, waiting for the worker now and then (bounded buffers never drop). */
+async function feedClip(stream: SpeechStream, audio: WavAudio): Promise<void> {
+  const frame = Math.round(audio.sampleRateHz / 50);
+  for (let off = 0, n = 0; off < audio.samples.length; off += frame, n++) {
+    stream.push(audio.samples.subarray(off, off + frame));
+    if (n % 50 === 49) await stream.whenIdle();
+  }
+}
+
+function exited(w: Worker): Promise<number> {
+  return new Promise((resolve) => w.once('exit', resolve));
+}
+
+describe.skipIf(!HAVE_MODELS)('RecognizerPool (worker threads)', () => {
+  let inProcess: Recognizer;
+  let pool: RecognizerPool;
+  const audios = new Map<string, WavAudio>();
+  beforeAll(async () => {
+    for (const c of CLIPS) audios.set(c, readWavFile(`${SPEECH_EN}/${c}`));
+    inProcess = await Recognizer.create({ modelDir: MODEL_DIR, vadModelPath: VAD_MODEL, threads: 1 });
+    pool = await RecognizerPool.create({ modelDir: MODEL_DIR, vadModelPath: VAD_MODEL, threads: 1, workers: 2 });
+  });
+  afterAll(async () => {
+    await pool?.close();
+    await inProcess?.close();
+  });
+
+  const variants: [string, TranscribeOptions][] = [
+    ['every sample decoded', { vad: false, endpoint: false }],
+    ['VAD and endpoints', {}],
+    ['keywords and hotwords (beam search)', { keywords: ['yellow lamps'], hotwords: ['squalid quarter'] }],
+  ];
+  for (const clip of CLIPS) {
+    for (const [name, opts] of variants) {
+      it(`${clip}, ${name}: same transcript, words and keywords as in-process`, async () => {
+        const audio = audios.get(clip)!;
+        const ref = await transcribeAudio(inProcess, audio, clip, opts);
+        const got = await transcribeAudio(pool, audio, clip, opts);
+        expect(ref.text.length).toBeGreaterThan(0);
+        expect(got.text).toBe(ref.text);
+        expect(got.words).toEqual(ref.words);
+        expect(got.finals.map((f) => [f.reason, f.startMs, f.endMs, f.confidence])).toEqual(ref.finals.map((f) => [f.reason, f.startMs, f.endMs, f.confidence]));
+        expect(got.keywords.map((k) => [k.keyword, k.startMs, k.endMs])).toEqual(ref.keywords.map((k) => [k.keyword, k.startMs, k.endMs]));
+      });
+    }
+  }
+
+  it('streams of 8 kHz audio through the pool: stats mirrored, partials delivered, final latency measured', async () => {
+    const audio = audios.get('0.wav')!;
+    const narrow = { ...audio, sampleRateHz: 8000, samples: audio.samples.filter((_, i) => i % 2 === 0) };
+    const s = pool.createStream({ sampleRateHz: 8000, endpoint: false });
+    const partials: string[] = [];
+    s.on('partial', (e) => partials.push(e.text));
+    await feedClip(s, narrow);
+    await s.whenIdle();
+    const mid = s.stats();
+    expect(mid.audioPushedMs).toBeCloseTo((narrow.samples.length / 8000) * 1000, 0);
+    expect(mid.encoderChunks).toBeGreaterThan(0);
+    expect(mid.droppedMs).toBe(0);
+    const final = await s.flush();
+    expect(final?.text.length).toBeGreaterThan(0);
+    expect(final!.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(partials.length).toBeGreaterThan(0);
+    const st = s.stats();
+    expect(st.finals).toBe(1);
+    expect(st.lagMs).toBeLessThan(50); // only resampler rounding may remain
+    expect(st.chunkLatencyP95Ms).toBeGreaterThan(0);
+    s.close();
+    s.close(); // idempotent
+    expect(s.isClosed).toBe(true);
+    expect(() => s.push(new Int16Array(160))).toThrowError(/closed/);
+  });
+
+  it('validates on the main thread, synchronously, like the in-process recognizer', () => {
+    expect(() => pool.createStream({ sampleRateHz: 1000 })).toThrowError(expect.objectContaining({ code: 'EVX_ERR_AUDIO_FORMAT' }));
+    expect(() => pool.createStream({ sampleRateHz: 16000, hotwords: ['   '] })).toThrowError(expect.objectContaining({ code: 'EVX_ERR_ASR_PHRASE' }));
+    expect(pool.info().provider).toBe('cpu');
+    expect(pool.workerCount).toBe(2);
+  });
+
+  it('places streams on the least-loaded worker', () => {
+    const before = pool.stats().workers.map((w) => w.streams);
+    const a = pool.createStream({ sampleRateHz: 16000 });
+    const b = pool.createStream({ sampleRateHz: 16000 });
+    expect(pool.stats().workers.map((w) => w.streams)).toEqual(before.map((n) => n + 1));
+    a.close();
+    b.close();
+    expect(pool.stats().workers.map((w) => w.streams)).toEqual(before);
+  });
+});
+
+describe.skipIf(!HAVE_MODELS)('RecognizerPool supervision', () => {
+  it('a killed worker: its streams get EVX_ERR_ASR_WORKER_EXITED and continue on the restarted worker; the other worker is unaffected', async () => {
+    const audio = readWavFile(`${SPEECH_EN}/0.wav`);
+    const ref = await (async () => {
+      const r = await Recognizer.create({ modelDir: MODEL_DIR, vadModelPath: VAD_MODEL, threads: 1 });
+      try {
+        return (await transcribeAudio(r, audio, '0.wav', { endpoint: false })).text;
+      } finally {
+        await r.close();
+      }
+    })();
+    const failures: number[] = [];
+    const pool = await RecognizerPool.create({ modelDir: MODEL_DIR, vadModelPath: VAD_MODEL, workers: 2, onWorkerFailure: (f) => failures.push(f.worker) });
+    try {
+      // 4 streams: 0 and 2 on worker 0, 1 and 3 on worker 1
+      const streams = Array.from({ length: 4 }, () => pool.createStream({ sampleRateHz: 16000, endpoint: false }));
+      expect(pool.stats().workers.map((w) => w.streams)).toEqual([2, 2]);
+      const errors = streams.map(() => [] as ErrorEvent[]);
+      const finals = streams.map(() => [] as FinalEvent[]);
+      streams.forEach((s, i) => {
+        s.on('error', (e) => errors[i]!.push(e));
+        s.on('final', (e) => finals[i]!.push(e));
+      });
+      // half of the clip into every stream, then worker 0 dies
+      const half = audio.samples.subarray(0, Math.floor(audio.samples.length / 2));
+      await Promise.all(streams.map((s) => feedClip(s, { ...audio, samples: half })));
+      const victim = pool.workerThreads()[0]!;
+      const survivor = pool.workerThreads()[1]!;
+      const gone = exited(victim);
+      await victim.terminate();
+      await gone;
+      await new Promise((r) => setTimeout(r, 20));
+      for (const i of [0, 2]) {
+        expect(errors[i]!.map((e) => e.error.code)).toEqual(['EVX_ERR_ASR_WORKER_EXITED']);
+        expect(isEdgeVoxError(errors[i]![0]!.error)).toBe(true);
+      }
+      expect(errors[1]).toEqual([]);
+      expect(errors[3]).toEqual([]);
+      expect(failures).toEqual([0]);
+      // worker 1's streams finish the clip as if nothing happened
+      const rest = audio.samples.subarray(half.length);
+      for (const i of [1, 3]) {
+        await feedClip(streams[i]!, { ...audio, samples: rest });
+        const f = await streams[i]!.flush();
+        expect(f?.text).toBe(ref);
+      }
+      expect(pool.workerThreads()[1]).toBe(survivor);
+      // worker 0 comes back; its streams work again with fresh state
+      while (pool.stats().workers[0]!.state !== 'ready') await new Promise((r) => setTimeout(r, 20));
+      expect(pool.stats().workers[0]!.restarts).toBe(1);
+      expect(pool.workerThreads()[0]).not.toBe(victim);
+      for (const i of [0, 2]) {
+        const s = streams[i]!;
+        expect(s.stats().droppedMs).toBeGreaterThan(0); // the audio the dead worker held is counted as lost
+        await feedClip(s, audio);
+        const f = await s.flush();
+        expect(f?.text).toBe(ref);
+        expect(s.stats().finals).toBe(1);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('close cascade: pool.close() closes every stream, rejects pending work and ends every worker thread', async () => {
+    const pool = await RecognizerPool.create({ modelDir: MODEL_DIR, vadModelPath: VAD_MODEL, workers: 2 });
+    const threads = pool.workerThreads().map((w) => w!);
+    const exits = threads.map(exited);
+    const audio = readWavFile(`${SPEECH_EN}/1.wav`);
+    const streams = Array.from({ length: 3 }, () => pool.createStream({ sampleRateHz: 16000 }));
+    for (const s of streams) s.push(audio.samples.subarray(0, 16000 * 3));
+    const pendingFlush = streams[0]!.flush().then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
+    const closing = pool.close();
+    expect(pool.close()).toBe(closing); // idempotent
+    await closing;
+    expect(await pendingFlush).toMatchObject({ code: 'EVX_ERR_STREAM_CLOSED' });
+    for (const s of streams) {
+      expect(s.isClosed).toBe(true);
+      expect(() => s.push(new Int16Array(320))).toThrowError(/closed/);
+    }
+    expect(await Promise.all(exits)).toHaveLength(2);
+    for (const t of threads) expect(t.threadId).toBe(-1); // a Worker's threadId is -1 once its thread has stopped
+    expect(() => pool.createStream({ sampleRateHz: 16000 })).toThrowError(/closed/);
+    expect(pool.info().activeStreams).toBe(0);
+  });
+
+  it('a worker that cannot load its models fails create() with the loader error (other workers are stopped)', async () => {
+    await expect(RecognizerPool.create({ modelDir: MODEL_DIR, vadModelPath: '/nonexistent/silero.onnx', workers: 2 })).rejects.toMatchObject({
+      code: expect.stringMatching(/^EVX_ERR_/),
+    });
+    await expect(RecognizerPool.create({ modelDir: '/nonexistent', workers: 2 })).rejects.toMatchObject({ code: 'EVX_ERR_ASR_MODEL_DIR' });
+  });
+
+  it('workers: 0 recognizes in-process behind the same interface', async () => {
+    const pool = await RecognizerPool.create({ modelDir: MODEL_DIR, workers: 0 });
+    try {
+      expect(pool.workerCount).toBe(0);
+      const audio = readWavFile(`${SPEECH_EN}/1.wav`);
+      const t = await transcribeAudio(pool, audio, '1.wav', { vad: false, endpoint: false });
+      expect(t.text.length).toBeGreaterThan(0);
+    } finally {
+      await pool.close();
+    }
+  });
+});
