@@ -4,7 +4,7 @@
  * store, never from paths outside it.
  */
 import { join } from 'node:path';
-import { Recognizer } from '../asr/recognizer.js';
+import { RecognizerPool } from '../asr/pool/pool.js';
 import type { EdgeVoxConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { ModelStore } from '../models/modelStore.js';
@@ -12,17 +12,20 @@ import type { LegTranscriber, TranscriberFactory } from './transcriber.js';
 
 export interface SpeechEngine {
   readonly factory: TranscriberFactory;
-  readonly recognizer: Recognizer;
+  /** Worker-thread recognizers (config asr.workers; 0 = in-process): inference stays off the media thread. */
+  readonly recognizer: RecognizerPool;
   close(): Promise<void>;
 }
 
 export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConfig, logger: Logger): Promise<SpeechEngine> {
-  const recognizer = await Recognizer.create({
+  const recognizer = await RecognizerPool.create({
     modelDir: models.activeDir('asr'),
     vadModelPath: join(models.activeDir('vad'), 'silero_vad.onnx'),
     providers: config.inference.providers,
     threads: config.inference.intraOpThreads,
     decoding: config.asr.decoding,
+    workers: config.asr.workers,
+    onWorkerFailure: (f) => logger.error({ worker: f.worker, exitCode: f.exitCode, streams: f.streams, code: f.error.code, restartInMs: f.restartInMs }, 'recognition worker stopped; restarting it'),
   });
   const keywords = config.asr.keywords;
   const siteHotwords = config.asr.hotwords;
