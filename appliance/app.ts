@@ -27,6 +27,7 @@ import { Redactor } from './privacy/redactor.js';
 import { SipServer } from './telephony/sip-server.js';
 import { registerCallRoutes } from './api/routes/calls.js';
 import { registerEventStream } from './api/routes/events.js';
+import { startRoutingRuntime } from './routing/runtime.js';
 import { consoleRegistrar } from './console/mount.js';
 import { overlayConsoleConfig } from './console/configService.js';
 
@@ -112,12 +113,16 @@ export class Appliance {
       const redaction = config.privacy.redaction;
       const redactor = redaction.enabled ? new Redactor(redaction) : null;
       if (redactor !== null) metrics.bindRedactions(redactor.totals);
+      // intent/emotion analysers, routing, caller profiles and alerts (issue 5)
+      const routing = await startRoutingRuntime({ config, store, models, bus, logger });
+      closeStack.push({ name: 'routing', close: () => routing.close() });
       const calls = new CallManager({
         store,
         bus,
         hasher: CallerHasher.fromDataDir(dataDir),
         logger,
         limits: { maxConcurrentCalls: config.calls.maxConcurrent, maxLagMs: config.calls.maxLagMs, retryAfterS: config.calls.retryAfterS },
+        analysers: routing.analysers,
         transcribers,
         ...(redactor !== null ? { redactor } : {}),
       });
@@ -126,12 +131,14 @@ export class Appliance {
 
       const sip = await startSip(config, calls, logger, readiness, closeStack);
       if (sip !== null) metrics.bindSip(sip);
+      if (sip !== null && config.routing.enabled) closeStack.push({ name: 'routing-transfer', close: routing.attachSip(sip) });
 
       const droppedEvents = metrics.eventsDropped;
       const coreRoutes = async (app: FastifyInstance) => {
         await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
         registerCallRoutes(app, { store });
         registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
+        routing.registerRoutes(app);
       };
       const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT }, [
         // The console goes first: its auth hook must exist before any other plugin context is created.

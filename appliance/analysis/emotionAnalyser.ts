@@ -38,8 +38,7 @@ export class EmotionUtteranceAnalyser implements UtteranceAnalyser {
     const started = performance.now();
     const r = await this.model.analyse(ctx.audio, ctx.sampleRateHz);
     const latencyMs = performance.now() - started;
-    const angry = r.scores['angry'] ?? 0;
-    const t = this.options.trends.add(ctx.callId, ctx.speaker, { angry, arousal: r.arousal, valence: r.valence });
+    const t = this.options.trends.add(ctx.callId, ctx.speaker, r);
     const scores: Record<string, number> = {};
     for (const [k, v] of Object.entries(r.scores)) scores[k] = round(v);
     const result = {

@@ -110,7 +110,11 @@ export type RoutingConfigInput = Static<typeof RoutingConfigSchema>;
  * Cross-reference checks a schema cannot express: unique ids, an intent in at most one group,
  * adjacent groups and agent skills that name existing groups. Throws EVX_ERR_ROUTING_CONFIG.
  */
-export function checkRoutingConfig(groups: readonly SkillGroupInput[], agents: readonly AgentInput[], rules: RoutingRules): void {
+export function checkRoutingConfig(
+  groups: readonly { readonly id: string; readonly intents: readonly string[]; readonly adjacent: readonly string[]; readonly overflow: { readonly action: string; readonly selfServiceUri?: string | undefined } }[],
+  agents: readonly { readonly id: string; readonly skills: readonly { readonly group: string }[] }[],
+  rules: Pick<RoutingRules, 'defaultGroup'>,
+): void {
   const bad = (message: string, details: Record<string, unknown>): never => {
     throw evxError('EVX_ERR_ROUTING_CONFIG', message, { details });
   };
