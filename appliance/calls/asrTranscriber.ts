@@ -58,12 +58,18 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
       });
     });
     stream.on('keyword', (e) => callbacks.keyword({ phrase: e.keyword, startMs: e.startMs, score: e.score }));
-    stream.on('error', (e) => logger.error({ legId: options.legId, code: e.error.code }, 'recognition stream failed'));
+    let failed = false;
+    stream.on('error', (e) => {
+      if (failed) return;
+      failed = true;
+      logger.error({ legId: options.legId, code: e.error.code }, 'recognition stream failed');
+      callbacks.failed(e.error.code);
+    });
     let closing: Promise<void> | undefined;
     let last: ReturnType<typeof stream.stats> | undefined;
     return {
       write(samples) {
-        if (closing === undefined && !stream.isClosed) stream.push(samples);
+        if (closing === undefined && !failed && !stream.isClosed) stream.push(samples);
       },
       lagMs: () => (stream.isClosed ? 0 : stream.stats().lagMs),
       stats: () => {
@@ -73,7 +79,7 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
       close() {
         closing ??= (async () => {
           try {
-            if (!stream.isClosed) await stream.flush();
+            if (!stream.isClosed && !failed) await stream.flush();
           } finally {
             if (!stream.isClosed) last = stream.stats();
             stream.close();

@@ -71,6 +71,8 @@ export class CallManager {
     admitted: 0,
     rejected: { capacity: 0, overload: 0, draining: 0 },
     storeErrors: 0,
+    /** Legs whose recognition failed mid-call. */
+    asrFailures: 0,
     /** Totals over ended legs, from their transcribers. */
     asrDroppedFrames: 0,
     asrDecodedMs: 0,
@@ -265,6 +267,7 @@ export class CallLeg implements LegAudioSink {
   /** Samples received on this leg (at the leg's rate). */
   samplesIn = 0;
   private readonly history: LegAudioHistory | null;
+  private transcriberFailed = false;
 
   constructor(
     readonly call: CallSession,
@@ -288,6 +291,7 @@ export class CallLeg implements LegAudioSink {
               final: (t) => this.onFinal(t),
               keyword: (k) =>
                 call.manager.publish({ type: 'asr.keyword', at: call.manager.now(), callId: call.id, legId: id, speaker: label, phrase: k.phrase, startMs: k.startMs, score: k.score }),
+              failed: (code) => this.onTranscriberFailed(code),
             },
           );
   }
@@ -297,7 +301,7 @@ export class CallLeg implements LegAudioSink {
     if (this.ending !== undefined) return;
     this.samplesIn += samples.length;
     this.history?.write(samples);
-    this.transcriber?.write(samples, sampleRateHz);
+    if (!this.transcriberFailed) this.transcriber?.write(samples, sampleRateHz);
   }
 
   /** LegAudioSink: the media layer is done with this leg. */
@@ -350,6 +354,23 @@ export class CallLeg implements LegAudioSink {
       }
     })();
     return this.ending;
+  }
+
+  /** The leg carries on without transcripts; supervisors are told, other calls are unaffected. */
+  private onTranscriberFailed(code: string): void {
+    const m = this.call.manager;
+    this.transcriberFailed = true;
+    m.counters.asrFailures++;
+    m.persist('calls.meta', () => m.deps.store.calls.mergeMeta(this.call.id, { transcription: { legId: this.id, failed: code } }));
+    m.publish({
+      type: 'alert',
+      at: m.now(),
+      callId: this.call.id,
+      kind: 'transcription-failed',
+      severity: 'warning',
+      message: 'Speech recognition failed on a call leg; the call continues without a transcript',
+      details: { legId: this.id, code },
+    });
   }
 
   private onPartial(raw: string): void {

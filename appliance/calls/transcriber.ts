@@ -26,6 +26,8 @@ export interface TranscriberCallbacks {
   partial(text: string): void;
   final(transcript: TranscriptFinal): void;
   keyword(hit: KeywordHit): void;
+  /** Recognition failed for this leg (e.g. an inference error); no more results will come. */
+  failed(code: string): void;
 }
 
 export interface LegTranscriber {

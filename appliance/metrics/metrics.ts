@@ -157,6 +157,15 @@ export class ApplianceMetrics {
       },
     });
     new Counter({
+      name: 'edgevox_asr_stream_failures_total',
+      help: 'Call legs whose speech recognition failed mid-call (the call continued without transcript)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(calls.counters.asrFailures);
+      },
+    });
+    new Counter({
       name: 'edgevox_asr_dropped_frames_total',
       help: 'Audio frames (20 ms) dropped because recognition fell behind real time (ended legs)',
       registers,

@@ -4,13 +4,14 @@ import { pino } from 'pino';
 import { Appliance, type ApplianceOptions } from '../../appliance/app.js';
 import { validateConfig } from '../../appliance/config/load.js';
 import type { EdgeVoxConfig } from '../../appliance/config/schema.js';
+import type { Logger } from '../../appliance/log/logger.js';
 import { SHARED_MODELS_DIR, scratchDir } from './paths.js';
 
 export interface CapturedLog {
   lines: Record<string, unknown>[];
 }
 
-export function captureLogger(level = 'info'): { logger: ReturnType<typeof pino>; log: CapturedLog } {
+export function captureLogger(level = 'info'): { logger: Logger; log: CapturedLog } {
   const log: CapturedLog = { lines: [] };
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -18,7 +19,7 @@ export function captureLogger(level = 'info'): { logger: ReturnType<typeof pino>
       done();
     },
   });
-  return { logger: pino({ level, redact: { paths: ['pii', '*.pii'], remove: true } }, stream), log };
+  return { logger: pino({ level, redact: { paths: ['pii', '*.pii'], remove: true } }, stream) as unknown as Logger, log };
 }
 
 /** A random RTP range per appliance, so tests running in parallel never compete for ports. */
