@@ -24,6 +24,7 @@ import type { TranscriberFactory } from './calls/transcriber.js';
 import { createSpeechEngine } from './calls/asrTranscriber.js';
 import { TelephonyBridge } from './calls/telephonyBridge.js';
 import { Redactor } from './privacy/redactor.js';
+import { DataServices } from './privacy/dataServices.js';
 import { SipServer } from './telephony/sip-server.js';
 import { registerCallRoutes } from './api/routes/calls.js';
 import { registerEventStream } from './api/routes/events.js';
@@ -128,6 +129,9 @@ export class Appliance {
       });
       closeStack.push({ name: 'calls', close: () => calls.close() });
       metrics.bindCalls(calls, bus);
+      // Retention sweeps, QA of every call, anonymised aggregates upstream (issue 8).
+      const data = DataServices.start({ config, dataDir, store, bus, logger });
+      closeStack.push({ name: 'data-services', close: () => data.close() });
 
       const sip = await startSip(config, calls, logger, readiness, closeStack);
       if (sip !== null) metrics.bindSip(sip);
@@ -138,6 +142,7 @@ export class Appliance {
         await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
         registerCallRoutes(app, { store });
         registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
+        data.routes(app);
         routing.registerRoutes(app);
       };
       const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT }, [

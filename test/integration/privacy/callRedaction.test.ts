@@ -12,7 +12,8 @@ import type { TranscriberFactory, TranscriptFinal } from '../../../appliance/cal
 import { EventBus, type ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { Redactor } from '../../../appliance/privacy/redactor.js';
 import { Store } from '../../../appliance/store/database.js';
-import { captureLogger, startTestAppliance } from '../../helpers/appliance.js';
+import { createLogger } from '../../../appliance/log/logger.js';
+import { startTestAppliance } from '../../helpers/appliance.js';
 import { scratchDir } from '../../helpers/paths.js';
 
 const RAW = 'MY NAME IS JOHN SMITH AND MY CARD IS FOUR ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE';
@@ -58,7 +59,7 @@ describe('redaction on the call path (CallManager)', () => {
       store,
       bus,
       hasher: CallerHasher.fromDataDir(dir),
-      logger: captureLogger().logger,
+      logger: createLogger({ level: 'silent', includePii: false }),
       limits: { maxConcurrentCalls: 5, maxLagMs: 1000, retryAfterS: 5 },
       transcribers: scripted(RAW, PARTIAL),
       analysers: [analyser],
@@ -94,7 +95,7 @@ describe('redaction on the call path (CallManager)', () => {
 describe('redaction in a running appliance', () => {
   let app: Appliance;
   beforeAll(async () => {
-    ({ app } = await startTestAppliance({ sip: { enabled: false } }, { transcribers: scripted(RAW, PARTIAL) }));
+    ({ app } = await startTestAppliance({ sip: { enabled: false }, console: { enabled: false } }, { transcribers: scripted(RAW, PARTIAL) }));
   });
   afterAll(async () => {
     await app?.close();
@@ -113,7 +114,7 @@ describe('redaction in a running appliance', () => {
   });
 
   it('can be switched off by configuration', async () => {
-    const { app: plain } = await startTestAppliance({ sip: { enabled: false }, privacy: { redaction: { enabled: false } } }, { transcribers: scripted(RAW, PARTIAL) });
+    const { app: plain } = await startTestAppliance({ sip: { enabled: false }, console: { enabled: false }, privacy: { redaction: { enabled: false } } }, { transcribers: scripted(RAW, PARTIAL) });
     try {
       const call = plain.calls.startCall({ source: 'sip' });
       call.addLeg({ label: 'caller', codec: 'PCMU', sampleRateHz: 8000 });

@@ -1,0 +1,165 @@
+/**
+ * Builds one site-hour of anonymised aggregates from the store.
+ *
+ * Privacy: every count is a number of calls (a call adds at most 1 to a cell); a cell built from
+ * fewer than k calls is published as null, and when exactly one cell of a group would be hidden the
+ * next smallest is hidden too, so it cannot be recovered by subtraction from a total. Optional
+ * Laplace noise (scale 1/epsilon) is added to the published counts. The payload is assembled field by
+ * field from the closed schema and checked against it: nothing outside it can be added.
+ */
+import { Value } from '@sinclair/typebox/value';
+import { evxError } from '../errors.js';
+import type { Store } from '../store/database.js';
+import { AggregatePayload, HANDLE_TIME_BOUNDS_MS, SCHEMA_ID, WAIT_TIME_BOUNDS_MS } from './schema.js';
+
+export interface AggregateOptions {
+  siteId: string;
+  windowStartMs: number;
+  windowMs: number;
+  k: number;
+  /** 0 = no noise. */
+  epsilon: number;
+  generatedAtMs: number;
+  /** Uniform [0, 1) source for the noise (tests pass a seeded one). */
+  random?: () => number;
+}
+
+const LABEL = /^[a-z][a-z0-9_.-]{0,63}$/;
+const TOP_N = 10;
+
+export function buildAggregates(store: Store, o: AggregateOptions): AggregatePayload {
+  const db = store.db;
+  const from = o.windowStartMs;
+  const to = from + o.windowMs;
+  const calls = db
+    .prepare(`SELECT id, source, started_at AS s, answered_at AS a, ended_at AS e FROM calls WHERE started_at >= ? AND started_at < ?`)
+    .all(from, to) as { id: string; source: string; s: number; a: number | null; e: number | null }[];
+  const hasTable = (name: string) => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+
+  const handle = histogram(
+    calls.filter((c) => c.e !== null).map((c) => c.e! - (c.a ?? c.s)),
+    HANDLE_TIME_BOUNDS_MS,
+  );
+  const wait = histogram(
+    calls.filter((c) => c.a !== null).map((c) => c.a! - c.s),
+    WAIT_TIME_BOUNDS_MS,
+  );
+  const perCall = (path: string) =>
+    db
+      .prepare(
+        `SELECT json_extract(u.analysis_json, ?) AS label, COUNT(DISTINCT u.call_id) AS n FROM utterances u JOIN calls c ON c.id = u.call_id
+         WHERE c.started_at >= ? AND c.started_at < ? AND json_extract(u.analysis_json, ?) IS NOT NULL GROUP BY label ORDER BY n DESC, label`,
+      )
+      .all(path, from, to, path) as { label: unknown; n: number }[];
+  const intents = perCall('$.intent.intent').filter((r) => typeof r.label === 'string' && LABEL.test(r.label));
+  const emotions = perCall('$.emotion.category').filter((r) => typeof r.label === 'string' && LABEL.test(r.label));
+  const qa = db.prepare(`SELECT COUNT(score) AS scored, COALESCE(SUM(passed = 1), 0) AS passed FROM qa_scorecards WHERE call_started_at >= ? AND call_started_at < ?`).get(from, to) as {
+    scored: number;
+    passed: number;
+  };
+  type LabelRow = { label: unknown; n: number };
+  const alertRows: LabelRow[] = hasTable('alerts')
+    ? (db.prepare(`SELECT kind AS label, COUNT(DISTINCT COALESCE(call_id, 'id:' || id)) AS n FROM alerts WHERE at >= ? AND at < ? GROUP BY kind ORDER BY n DESC, kind`).all(from, to) as LabelRow[])
+    : [];
+  const alerts = alertRows.filter((r) => typeof r.label === 'string' && LABEL.test(r.label));
+
+  const cells = new CellPublisher(o.k, o.epsilon, o.random ?? Math.random);
+  const total = calls.length;
+  const bySource = { sip: 0, siprec: 0, webrtc: 0 };
+  for (const c of calls) if (c.source === 'sip' || c.source === 'siprec' || c.source === 'webrtc') bySource[c.source]++;
+  const srcCells = cells.group([bySource.sip, bySource.siprec, bySource.webrtc]);
+  const qaCells = cells.group([qa.scored, qa.passed]);
+  const payload: AggregatePayload = {
+    schema: SCHEMA_ID,
+    site: o.siteId,
+    window: { startMs: from, durationMs: o.windowMs, start: new Date(from).toISOString() },
+    generatedAtMs: o.generatedAtMs,
+    privacy: { k: o.k, noise: o.epsilon > 0 ? { mechanism: 'laplace', epsilon: o.epsilon } : null, suppressedCells: 0 },
+    calls: {
+      total: cells.one(total),
+      answered: cells.one(calls.filter((c) => c.a !== null).length),
+      bySource: { sip: srcCells[0]!, siprec: srcCells[1]!, webrtc: srcCells[2]! },
+    },
+    handleTime: { boundsMs: HANDLE_TIME_BOUNDS_MS, counts: cells.group(handle) },
+    waitTime: { boundsMs: WAIT_TIME_BOUNDS_MS, counts: cells.group(wait) },
+    topIntents: zipLabels(intents.slice(0, TOP_N), cells).map(([label, n]) => ({ intent: label, calls: n })),
+    emotionMix: zipLabels(emotions.slice(0, TOP_N), cells).map(([label, n]) => ({ emotion: label, calls: n })),
+    qa: {
+      scored: qaCells[0]!,
+      passed: qaCells[1]!,
+      // A rate is published only when both of its counts are.
+      passRate: qaCells[0] !== null && qaCells[1] !== null && qa.scored > 0 ? Math.round((1000 * qa.passed) / qa.scored) / 1000 : null,
+    },
+    alerts: zipLabels(alerts.slice(0, TOP_N), cells).map(([label, n]) => ({ kind: label, count: n })),
+  };
+  payload.privacy.suppressedCells = cells.suppressed;
+  assertPayload(payload);
+  return payload;
+}
+
+/** Throws unless `p` is exactly an AggregatePayload (no extra keys anywhere, labels well-formed). */
+export function assertPayload(p: unknown): asserts p is AggregatePayload {
+  if (!Value.Check(AggregatePayload, p)) {
+    const first = [...Value.Errors(AggregatePayload, p)][0];
+    throw evxError('EVX_ERR_SYNC_PAYLOAD', `aggregates payload does not match the schema at ${first?.path ?? '/'}`, { details: { path: first?.path ?? '/' } });
+  }
+}
+
+function histogram(values: number[], bounds: readonly number[]): number[] {
+  const counts = new Array<number>(bounds.length + 1).fill(0);
+  for (const v of values) {
+    let i = bounds.findIndex((b) => v <= b);
+    if (i < 0) i = bounds.length;
+    counts[i]!++;
+  }
+  return counts;
+}
+
+function zipLabels(rows: { label: unknown; n: number }[], cells: CellPublisher): [string, number | null][] {
+  const published = cells.group(rows.map((r) => r.n));
+  // Labels whose count is hidden are dropped entirely: a rare intent's name alone says something.
+  return rows.map((r, i) => [r.label as string, published[i]!] as [string, number | null]).filter(([, n]) => n !== null);
+}
+
+/** k-anonymous (and optionally noisy) publication of call counts. */
+export class CellPublisher {
+  suppressed = 0;
+
+  constructor(
+    private readonly k: number,
+    private readonly epsilon: number,
+    private readonly random: () => number,
+  ) {}
+
+  one(n: number): number | null {
+    return this.group([n])[0]!;
+  }
+
+  /** Publish a group of cells that sum to a published total (secondary suppression). */
+  group(counts: readonly number[]): (number | null)[] {
+    const hide = counts.map((n) => n > 0 && n < this.k);
+    if (hide.filter(Boolean).length === 1 && counts.length > 1) {
+      // One hidden cell could be recovered from the total: hide the smallest other non-zero cell too.
+      let j = -1;
+      counts.forEach((n, i) => {
+        if (!hide[i] && n > 0 && (j < 0 || n < counts[j]!)) j = i;
+      });
+      if (j >= 0) hide[j] = true;
+    }
+    return counts.map((n, i) => {
+      if (hide[i]) {
+        this.suppressed++;
+        return null;
+      }
+      return this.noisy(n);
+    });
+  }
+
+  private noisy(n: number): number {
+    if (this.epsilon <= 0 || n === 0) return n;
+    // Laplace(0, 1/epsilon) by inverse CDF.
+    const u = this.random() - 0.5;
+    const noise = -(1 / this.epsilon) * Math.sign(u) * Math.log(1 - 2 * Math.abs(u));
+    return Math.max(0, Math.round(n + noise));
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The closed schema of what may leave the box: hourly, per-site aggregates. Every object rejects
+ * unknown keys and every string is either the site id, a timestamp, or a label from a fixed
+ * vocabulary pattern (intent and emotion labels of the models, alert kinds) — there is no field a
+ * call id, number, name, agent id or transcript could travel in. The builder checks every payload
+ * against this schema before it reaches the outbox, and the collector checks it again on receipt.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const SCHEMA_ID = 'edgevox.aggregates/v1';
+
+/** Labels are model vocabulary (snake/kebab case), never free text. */
+const Label = Type.String({ pattern: '^[a-z][a-z0-9_.-]{0,63}$' });
+/** A count, or null when suppressed (fewer than k calls). */
+const Cell = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]);
+
+const Histogram = Type.Object(
+  {
+    /** Upper bounds of the buckets in ms; the last bucket is open (+Inf). */
+    boundsMs: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 32 }),
+    counts: Type.Array(Cell, { maxItems: 33 }),
+  },
+  { additionalProperties: false },
+);
+
+export const AggregatePayload = Type.Object(
+  {
+    schema: Type.Literal(SCHEMA_ID),
+    site: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
+    window: Type.Object(
+      {
+        startMs: Type.Integer({ minimum: 0 }),
+        durationMs: Type.Integer({ minimum: 60_000 }),
+        start: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$' }),
+      },
+      { additionalProperties: false },
+    ),
+    generatedAtMs: Type.Integer({ minimum: 0 }),
+    privacy: Type.Object(
+      {
+        k: Type.Integer({ minimum: 1 }),
+        noise: Type.Union([Type.Null(), Type.Object({ mechanism: Type.Literal('laplace'), epsilon: Type.Number({ exclusiveMinimum: 0 }) }, { additionalProperties: false })]),
+        suppressedCells: Type.Integer({ minimum: 0 }),
+      },
+      { additionalProperties: false },
+    ),
+    calls: Type.Object(
+      {
+        total: Cell,
+        answered: Cell,
+        bySource: Type.Object({ sip: Cell, siprec: Cell, webrtc: Cell }, { additionalProperties: false }),
+      },
+      { additionalProperties: false },
+    ),
+    handleTime: Histogram,
+    waitTime: Histogram,
+    topIntents: Type.Array(Type.Object({ intent: Label, calls: Cell }, { additionalProperties: false }), { maxItems: 20 }),
+    emotionMix: Type.Array(Type.Object({ emotion: Label, calls: Cell }, { additionalProperties: false }), { maxItems: 20 }),
+    qa: Type.Object({ scored: Cell, passed: Cell, passRate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]) }, { additionalProperties: false }),
+    alerts: Type.Array(Type.Object({ kind: Label, count: Cell }, { additionalProperties: false }), { maxItems: 20 }),
+  },
+  { additionalProperties: false, $id: 'EdgeVoxAggregates' },
+);
+export type AggregatePayload = Static<typeof AggregatePayload>;
+
+export const HANDLE_TIME_BOUNDS_MS = [30_000, 60_000, 120_000, 300_000, 600_000, 1_200_000];
+export const WAIT_TIME_BOUNDS_MS = [1_000, 5_000, 15_000, 30_000, 60_000, 120_000, 300_000];
