@@ -132,7 +132,7 @@ export class ReceiverStats {
 function writeReportBlock(v: DataView, off: number, r: ReportBlock): void {
   v.setUint32(off, r.ssrc >>> 0);
   const cum = r.cumulativeLost & 0xffffff;
-  v.setUint32(off + 4, ((r.fractionLost & 0xff) << 24 | cum) >>> 0);
+  v.setUint32(off + 4, (((r.fractionLost & 0xff) << 24) | cum) >>> 0);
   v.setUint32(off + 8, r.extendedHighestSeq >>> 0);
   v.setUint32(off + 12, r.jitter >>> 0);
   v.setUint32(off + 16, r.lastSr >>> 0);
@@ -222,7 +222,7 @@ export function parseRtcp(buf: Uint8Array): RtcpPacket[] | undefined {
     const b0 = buf[off]!;
     const pt = buf[off + 1]!;
     if (b0 >> 6 !== 2) return undefined;
-    if (off === 0 && (pt !== 200 && pt !== 201)) return undefined; // compound must start with SR/RR
+    if (off === 0 && pt !== 200 && pt !== 201) return undefined; // compound must start with SR/RR
     const words = v.getUint16(off + 2);
     const end = off + (words + 1) * 4;
     if (end > buf.length) return undefined;

@@ -175,7 +175,12 @@ export class RtpSession {
     if (this.closed) return;
     const reports = this.counters.rtpPacketsReceived > 0 ? [this.receiver.stats.reportBlock(performance.now())] : [];
     const sender = this.sentSinceReport
-      ? { ...ntpFromMs(Date.now()), rtpTimestamp: this.lastRtpTs, packetCount: this.counters.packetsSent, octetCount: this.counters.octetsSent }
+      ? {
+          ...ntpFromMs(Date.now()),
+          rtpTimestamp: this.lastRtpTs,
+          packetCount: this.counters.packetsSent,
+          octetCount: this.counters.octetsSent,
+        }
       : undefined;
     this.sentSinceReport = false;
     const pkt = buildRtcpReport(this.ssrc, this.opts.cname, reports, sender);

@@ -67,7 +67,7 @@ function parseConnection(v: string): SdpConnection {
   const addr = p[2]!.split('/')[0]!;
   if (p[1] === 'IP4' && !/^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(addr) && !/^[A-Za-z0-9.-]+$/.test(addr)) bad('bad c= address');
   if (p[1] === 'IP6' && !/^[0-9A-Fa-f:.]+$/.test(addr)) bad('bad c= address');
-  return { netType: p[0]!, addrType: p[1]!, address: addr };
+  return { netType: p[0], addrType: p[1], address: addr };
 }
 
 function parseAttribute(v: string): SdpAttribute {
@@ -91,7 +91,17 @@ export function parseSdp(text: string | Buffer): SdpSession {
   const timing: string[] = [];
   const attributes: SdpAttribute[] = [];
   const media: SdpMedia[] = [];
-  let cur: { type: string; port: number; proto: string; formats: string[]; connection: SdpConnection | undefined; bandwidth: string[]; attributes: SdpAttribute[] } | undefined;
+  let cur:
+    | {
+        type: string;
+        port: number;
+        proto: string;
+        formats: string[];
+        connection: SdpConnection | undefined;
+        bandwidth: string[];
+        attributes: SdpAttribute[];
+      }
+    | undefined;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     if (!/^[a-z]=/.test(line)) bad(`bad line ${i + 1}`);
@@ -181,7 +191,12 @@ export function rtpMaps(m: SdpMedia): RtpMap[] {
     if (a !== undefined) {
       const mm = /^[0-9]+ ([A-Za-z0-9\-_.]+)\/([0-9]+)(?:\/([0-9]+))?$/.exec(a.value!.trim());
       if (mm === null) continue;
-      out.push({ payloadType: pt, encoding: mm[1]!.toUpperCase(), clockRateHz: Number(mm[2]), channels: mm[3] === undefined ? 1 : Number(mm[3]) });
+      out.push({
+        payloadType: pt,
+        encoding: mm[1]!.toUpperCase(),
+        clockRateHz: Number(mm[2]),
+        channels: mm[3] === undefined ? 1 : Number(mm[3]),
+      });
     } else if (STATIC_PT[pt] !== undefined) out.push(STATIC_PT[pt]);
   }
   return out;

@@ -28,7 +28,9 @@ export interface DigestCredentials {
 export type AuthOutcome = 'ok' | 'missing' | 'stale' | 'invalid';
 
 function hash(alg: DigestAlgorithm, s: string): string {
-  return createHash(alg === 'MD5' ? 'md5' : 'sha256').update(s, 'utf8').digest('hex');
+  return createHash(alg === 'MD5' ? 'md5' : 'sha256')
+    .update(s, 'utf8')
+    .digest('hex');
 }
 
 /** Parse `Digest k=v, k="v", ...`; undefined when not a Digest header or malformed. */
@@ -55,7 +57,18 @@ export function parseDigest(header: string): DigestCredentials | undefined {
   const uri = get('uri');
   const response = get('response');
   if (username === undefined || realm === undefined || nonce === undefined || uri === undefined || response === undefined) return undefined;
-  return { username, realm, nonce, uri, response, algorithm: alg, qop: get('qop'), nc: get('nc'), cnonce: get('cnonce'), opaque: get('opaque') };
+  return {
+    username,
+    realm,
+    nonce,
+    uri,
+    response,
+    algorithm: alg,
+    qop: get('qop'),
+    nc: get('nc'),
+    cnonce: get('cnonce'),
+    opaque: get('opaque'),
+  };
 }
 
 /** Expected `response` value for given credentials (RFC 2617 §3.2.2.1). */

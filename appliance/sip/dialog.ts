@@ -71,7 +71,13 @@ export class Dialog {
   /** Build an in-dialog request; `cseq` defaults to the next local number. */
   createRequest(
     method: string,
-    opts: { headers?: Record<string, string | readonly string[]>; body?: Buffer; contentType?: string; cseq?: number; branch?: string } = {},
+    opts: {
+      headers?: Record<string, string | readonly string[]>;
+      body?: Buffer;
+      contentType?: string;
+      cseq?: number;
+      branch?: string;
+    } = {},
   ): SipRequest {
     const h = new SipHeaders();
     const transport = this.local.transport.toUpperCase();

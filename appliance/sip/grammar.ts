@@ -81,7 +81,7 @@ export function parseUri(raw: string): SipUri | undefined {
   const params = parseParams(paramText);
   if (params === undefined) return undefined;
   if (scheme === 'tel') {
-    if (!/^\+?[0-9A-Fa-f*#().\-]+$/.test(hostPart0)) return undefined;
+    if (!/^\+?[0-9A-Fa-f*#().-]+$/.test(hostPart0)) return undefined;
     return { scheme, user: hostPart0, host: '', port: undefined, params, raw: text };
   }
   let user: string | undefined;

@@ -16,7 +16,8 @@ export class AllowList {
     for (const e of entries) {
       const [addr, bits] = e.split('/') as [string, string | undefined];
       const type = net.isIPv6(addr) ? 'ipv6' : net.isIPv4(addr) ? 'ipv4' : undefined;
-      if (type === undefined) throw evxError('EVX_ERR_CONFIG_INVALID', 'SIP allow-list entry is not an IP address or CIDR', { details: { entry: e } });
+      if (type === undefined)
+        throw evxError('EVX_ERR_CONFIG_INVALID', 'SIP allow-list entry is not an IP address or CIDR', { details: { entry: e } });
       if (bits === undefined) this.list.addAddress(addr, type);
       else {
         const prefix = Number(bits);

@@ -49,8 +49,8 @@ const PRETTY: Readonly<Record<string, string>> = {
   cseq: 'CSeq',
   'www-authenticate': 'WWW-Authenticate',
   'min-se': 'Min-SE',
-  'rseq': 'RSeq',
-  'rack': 'RAck',
+  rseq: 'RSeq',
+  rack: 'RAck',
 };
 
 export function canonicalHeaderName(name: string): string {
@@ -80,7 +80,8 @@ export function splitHeaderList(value: string): string[] {
   for (let i = 0; i < value.length; i++) {
     const ch = value.charCodeAt(i);
     if (inQuote) {
-      if (ch === 0x5c) i++; // backslash escape inside quoted-string
+      if (ch === 0x5c)
+        i++; // backslash escape inside quoted-string
       else if (ch === 0x22) inQuote = false;
     } else if (ch === 0x22) inQuote = true;
     else if (ch === 0x3c) depthAngle++;

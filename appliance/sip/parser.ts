@@ -39,13 +39,7 @@ export type SipParseResult = { readonly ok: true; readonly message: SipMessage }
 const METHOD_RE = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 const CRLF2 = Buffer.from('\r\n\r\n');
 
-function fail(
-  reason: string,
-  status: 400 | 413 | 505 = 400,
-  method?: string,
-  uri?: string,
-  headers?: SipHeaders,
-): SipParseFailure {
+function fail(reason: string, status: 400 | 413 | 505 = 400, method?: string, uri?: string, headers?: SipHeaders): SipParseFailure {
   return { ok: false, reason, status, method, uri, headers };
 }
 
@@ -68,7 +62,7 @@ export function parseSipMessage(buf: Buffer, limits: SipParseLimits = DEFAULT_SI
   }
   if (headerEnd > limits.maxHeaderBytes) return fail('header block too large', 413);
   const head = buf.toString('latin1', 0, headerEnd);
-  if (/[\x00]/.test(head)) return fail('NUL byte in headers');
+  if (head.includes('\0')) return fail('NUL byte in headers');
   const lines = head.split('\r\n');
   for (const l of lines) if (l.includes('\n') || l.includes('\r')) return fail('bare CR or LF in headers');
   const startLine = lines[0] ?? '';

@@ -3,12 +3,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseNameAddr } from './grammar.js';
-import { isListHeader, prettyHeaderName, REASON_PHRASES, SipHeaders, type SipRequest, type SipResponse, type SipMessage } from './message.js';
+import {
+  isListHeader,
+  prettyHeaderName,
+  REASON_PHRASES,
+  SipHeaders,
+  type SipRequest,
+  type SipResponse,
+  type SipMessage,
+} from './message.js';
 
 /** Serialize a message; Content-Length is always (re)written from the body. */
 export function serializeSipMessage(msg: SipMessage): Buffer {
-  const start =
-    msg.kind === 'request' ? `${msg.method} ${msg.uri} SIP/2.0` : `SIP/2.0 ${msg.status} ${msg.reason}`;
+  const start = msg.kind === 'request' ? `${msg.method} ${msg.uri} SIP/2.0` : `SIP/2.0 ${msg.status} ${msg.reason}`;
   const lines: string[] = [start];
   for (const [name, values] of msg.headers.entries()) {
     if (name === 'content-length') continue;

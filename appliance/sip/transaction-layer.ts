@@ -4,22 +4,14 @@
  */
 import { evxError } from '../errors.js';
 import type { SipPeer, SipRequest, SipResponse } from './message.js';
-import {
-  ClientTransaction,
-  clientTransactionKey,
-  serverTransactionKey,
-  ServerTransaction,
-  type SipTimers,
-} from './transaction.js';
+import { ClientTransaction, clientTransactionKey, serverTransactionKey, ServerTransaction, type SipTimers } from './transaction.js';
 import { parseVia } from './grammar.js';
 import { serializeSipMessage } from './serialize.js';
 
 export type Sender = (bytes: Buffer, peer: SipPeer) => void;
 
 export type InboundRequestDisposition =
-  | { readonly type: 'new'; readonly tx: ServerTransaction | undefined }
-  | { readonly type: 'absorbed' }
-  | { readonly type: 'overload' };
+  { readonly type: 'new'; readonly tx: ServerTransaction | undefined } | { readonly type: 'absorbed' } | { readonly type: 'overload' };
 
 export class TransactionLayer {
   private readonly server = new Map<string, ServerTransaction>();
@@ -54,19 +46,12 @@ export class TransactionLayer {
       return { type: 'absorbed' };
     }
     if (this.closed || this.server.size >= this.maxServerTransactions) return { type: 'overload' };
-    const tx = new ServerTransaction(
-      key,
-      req,
-      peer.transport === 'tcp',
-      (bytes) => this.send(bytes, peer),
-      this.timers,
-      {
-        onAckTimeout: (t) => this.onAckTimeout(t),
-        onTerminated: (t) => {
-          if (this.server.get(t.key) === t) this.server.delete(t.key);
-        },
+    const tx = new ServerTransaction(key, req, peer.transport === 'tcp', (bytes) => this.send(bytes, peer), this.timers, {
+      onAckTimeout: (t) => this.onAckTimeout(t),
+      onTerminated: (t) => {
+        if (this.server.get(t.key) === t) this.server.delete(t.key);
       },
-    );
+    });
     this.server.set(key, tx);
     return { type: 'new', tx };
   }

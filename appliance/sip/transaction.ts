@@ -162,9 +162,7 @@ export class ServerTransaction {
 }
 
 export type ClientTxResult =
-  | { readonly type: 'response'; readonly response: SipResponse }
-  | { readonly type: 'timeout' }
-  | { readonly type: 'aborted' };
+  { readonly type: 'response'; readonly response: SipResponse } | { readonly type: 'timeout' } | { readonly type: 'aborted' };
 
 export class ClientTransaction {
   state: 'calling' | 'trying' | 'proceeding' | 'completed' | 'terminated';

@@ -75,7 +75,12 @@ export class Call {
     if (this.dialog.state === 'early') this.dialog.state = 'confirmed';
   }
 
-  private respond(tx: ServerTransaction | undefined, req: SipRequest, status: number, opts: Parameters<typeof buildResponse>[2] = {}): void {
+  private respond(
+    tx: ServerTransaction | undefined,
+    req: SipRequest,
+    status: number,
+    opts: Parameters<typeof buildResponse>[2] = {},
+  ): void {
     tx?.respond(buildResponse(req, status, { toTag: this.dialog.localTag, ...opts }));
   }
 
@@ -180,7 +185,13 @@ export class Call {
     if (target === undefined) return this.respond(tx, req, 400, { reason: 'Bad Refer-To' });
     this.respond(tx, req, 202);
     this.transferTarget = target.uri.raw;
-    this.emitter.emit('call.transfer', { callId: this.id, direction: 'inbound', state: 'requested', status: undefined, pii: { target: target.uri.raw } });
+    this.emitter.emit('call.transfer', {
+      callId: this.id,
+      direction: 'inbound',
+      state: 'requested',
+      status: undefined,
+      pii: { target: target.uri.raw },
+    });
     // implicit subscription (RFC 3515 §2.4.4): report that the request is being worked on
     void this.notifyReferProgress(100, false);
   }
@@ -207,7 +218,13 @@ export class Call {
       headers: { 'refer-to': `<${targetUri}>`, 'referred-by': this.dialog.contactHeader },
     });
     this.transferTarget = targetUri;
-    this.emitter.emit('call.transfer', { callId: this.id, direction: 'outbound', state: 'requested', status: undefined, pii: { target: targetUri } });
+    this.emitter.emit('call.transfer', {
+      callId: this.id,
+      direction: 'outbound',
+      state: 'requested',
+      status: undefined,
+      pii: { target: targetUri },
+    });
     const res = await this.txl.request(req, this.dialog.peer);
     const state = res.status < 300 ? 'accepted' : 'failed';
     this.emitter.emit('call.transfer', { callId: this.id, direction: 'outbound', state, status: res.status, pii: { target: targetUri } });
@@ -224,7 +241,13 @@ export class Call {
     if (status < 200) return;
     const target = this.transferTarget ?? '';
     const ok = status < 300;
-    this.emitter.emit('call.transfer', { callId: this.id, direction: 'outbound', state: ok ? 'completed' : 'failed', status, pii: { target } });
+    this.emitter.emit('call.transfer', {
+      callId: this.id,
+      direction: 'outbound',
+      state: ok ? 'completed' : 'failed',
+      status,
+      pii: { target },
+    });
     if (ok) void this.hangup('transferred');
   }
 
@@ -233,10 +256,16 @@ export class Call {
     const ct = (req.headers.get('content-type') ?? '').toLowerCase();
     if (!ct.startsWith('application/dtmf-relay') && !ct.startsWith('application/dtmf')) return;
     const text = req.body.toString('latin1');
-    const signal = /Signal\s*=\s*([0-9A-D*#])/i.exec(text)?.[1] ?? (/^\s*([0-9A-D*#])\s*$/i.exec(text)?.[1]);
+    const signal = /Signal\s*=\s*([0-9A-D*#])/i.exec(text)?.[1] ?? /^\s*([0-9A-D*#])\s*$/i.exec(text)?.[1];
     if (signal === undefined) return;
     const duration = Number(/Duration\s*=\s*([0-9]+)/i.exec(text)?.[1] ?? '0');
-    this.emitter.emit('dtmf', { callId: this.id, legId: this.legs[0]?.info.legId ?? '', digit: signal.toUpperCase(), durationMs: duration, source: 'info' });
+    this.emitter.emit('dtmf', {
+      callId: this.id,
+      legId: this.legs[0]?.info.legId ?? '',
+      digit: signal.toUpperCase(),
+      durationMs: duration,
+      source: 'info',
+    });
   }
 
   /** Send BYE (best effort, bounded by Timer F) and end the call. */

@@ -149,7 +149,17 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
         onDtmf: (legId, e) => ctx.emitter.emit('dtmf', { callId, legId, digit: e.digit, durationMs: e.durationMs, source: 'rfc4733' }),
       });
     });
-    const c = new Call({ id: callId, dialog, mode: offer.mode, legs, localSdp: answer, startedAtMs, txl: ctx.txl, emitter: ctx.emitter, onEnded: (c) => ctx.forget(c) });
+    const c = new Call({
+      id: callId,
+      dialog,
+      mode: offer.mode,
+      legs,
+      localSdp: answer,
+      startedAtMs,
+      txl: ctx.txl,
+      emitter: ctx.emitter,
+      onEnded: (c) => ctx.forget(c),
+    });
     if (timer.type === 'active') {
       c.sessionTimer = new SessionTimer(
         timer.intervalSec,

@@ -81,7 +81,13 @@ export class MediaLeg {
 
   quality(): LegQuality {
     const c = this.rtp.counters;
-    return { ...this.rtp.quality(), legId: this.info.legId, label: this.info.label, packetsSent: c.packetsSent, malformedPackets: c.malformedPackets };
+    return {
+      ...this.rtp.quality(),
+      legId: this.info.legId,
+      label: this.info.label,
+      packetsSent: c.packetsSent,
+      malformedPackets: c.malformedPackets,
+    };
   }
 
   get isClosed(): boolean {

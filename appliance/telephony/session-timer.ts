@@ -34,7 +34,12 @@ export function negotiateSessionTimer(req: SipRequest, ourIntervalSec: number, o
   const interval = Math.min(se.seconds, Math.max(ourIntervalSec, minSe));
   // refresher: the UAC's choice; if absent, the UAC when it supports timers, else us (§9)
   const refresher = se.refresher ?? (supported ? 'uac' : 'uas');
-  return { type: 'active', intervalSec: interval, refresher: supported ? refresher : 'uas', requireTimer: supported && refresher === 'uac' };
+  return {
+    type: 'active',
+    intervalSec: interval,
+    refresher: supported ? refresher : 'uas',
+    requireTimer: supported && refresher === 'uac',
+  };
 }
 
 /** Runs the session-timer clock of one call. */
@@ -65,10 +70,7 @@ export class SessionTimer {
   private arm(): void {
     if (this.stopped) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    const ms =
-      this.refresher === 'uas'
-        ? (this.intervalSec * 1000) / 2
-        : (this.intervalSec - Math.min(32, this.intervalSec / 3)) * 1000;
+    const ms = this.refresher === 'uas' ? (this.intervalSec * 1000) / 2 : (this.intervalSec - Math.min(32, this.intervalSec / 3)) * 1000;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.stopped) return;

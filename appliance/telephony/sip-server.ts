@@ -23,6 +23,7 @@ import { SUPPORTED_CODECS } from '../sdp/offer-answer.js';
 import { RtpPortAllocator } from '../rtp/ports.js';
 import { ALLOW, type Call } from './call.js';
 import { answerInvite, type InviteContext } from './invite.js';
+import type { MediaLeg } from './leg.js';
 import type { CallEndReason, LegQuality, RejectReason, SipServerOptions, TelephonyEvents } from './types.js';
 
 export interface SipServerCounters {
@@ -85,7 +86,6 @@ export class SipServer {
       10_000,
       (tx) => this.onAckTimeout(tx),
     );
-    const self = this;
     this.inviteCtx = {
       auth: this.auth,
       ports: this.ports,
@@ -104,24 +104,24 @@ export class SipServer {
       sinkFactory: opts.sinkFactory,
       answerDelayMs: opts.answerDelayMs ?? 0,
       admit: opts.admit,
-      callLoad: () => self.calls.size + self.pending,
+      callLoad: () => this.calls.size + this.pending,
       reserve: (d) => {
-        self.pending += d;
+        this.pending += d;
       },
       register: (call, tx) => {
-        self.calls.set(call.dialogKey, call);
-        self.inviteTx.set(call.dialogKey, tx);
-        self.byId.set(call.id, call);
-        self.counters.callsStarted++;
+        this.calls.set(call.dialogKey, call);
+        this.inviteTx.set(call.dialogKey, tx);
+        this.byId.set(call.id, call);
+        this.counters.callsStarted++;
       },
       forget: (call) => {
-        self.calls.delete(call.dialogKey);
-        self.inviteTx.delete(call.dialogKey);
-        self.byId.delete(call.id);
-        self.counters.callsEnded++;
+        this.calls.delete(call.dialogKey);
+        this.inviteTx.delete(call.dialogKey);
+        this.byId.delete(call.id);
+        this.counters.callsEnded++;
       },
-      reject: (reason, req, status, peer) => self.countReject(reason, req.method, status, peer),
-      local: (peer) => self.localEndpoint(peer),
+      reject: (reason, req, status, peer) => this.countReject(reason, req.method, status, peer),
+      local: (peer) => this.localEndpoint(peer),
     };
   }
 
@@ -199,7 +199,10 @@ export class SipServer {
     const parsed = parseSipMessage(bytes, this.opts.limits ?? DEFAULT_SIP_LIMITS, datagram);
     if (!parsed.ok) {
       if (canAddressResponse(parsed)) {
-        const res = buildResponse({ headers: parsed.headers! }, parsed.status, { reason: parsed.status === 400 ? `Bad Request (${parsed.reason})` : undefined, toTag: randomToken() });
+        const res = buildResponse({ headers: parsed.headers! }, parsed.status, {
+          reason: parsed.status === 400 ? `Bad Request (${parsed.reason})` : undefined,
+          toTag: randomToken(),
+        });
         this.send(serializeSipMessage(res), peer);
       }
       return this.countReject('malformed', parsed.method, canAddressResponse(parsed) ? parsed.status : undefined, peer);
@@ -225,7 +228,8 @@ export class SipServer {
     const tx = d.tx;
     if (req.method === 'ACK') return this.onAck(req);
     if (tx === undefined) return;
-    if (mf !== undefined && Number(mf) === 0 && req.method !== 'OPTIONS') return tx.respond(buildResponse(req, 483, { toTag: randomToken() }));
+    if (mf !== undefined && Number(mf) === 0 && req.method !== 'OPTIONS')
+      return tx.respond(buildResponse(req, 483, { toTag: randomToken() }));
     if (req.method === 'CANCEL') return this.onCancel(req, tx);
     const toTag = tagOf(req.headers.get('to'));
     if (toTag !== undefined) {
@@ -306,7 +310,14 @@ export class SipServer {
   }
 
   /** Resources still held: for leak checks in tests and readiness. */
-  resources(): { calls: number; pendingInvites: number; rtpPortPairs: number; serverTransactions: number; clientTransactions: number; tcpConnections: number } {
+  resources(): {
+    calls: number;
+    pendingInvites: number;
+    rtpPortPairs: number;
+    serverTransactions: number;
+    clientTransactions: number;
+    tcpConnections: number;
+  } {
     return {
       calls: this.byId.size,
       pendingInvites: this.pending,
@@ -344,8 +355,8 @@ export class SipServer {
     await call.notifyReferProgress(status, true);
   }
 
-  /** Send a prompt into a call leg; see rtp/player.ts. */
-  leg(callId: string, legId: string): import('./leg.js').MediaLeg {
+  /** A call's media leg (play a prompt into it with rtp/player.ts `playPcm(leg.rtp, ...)`). */
+  leg(callId: string, legId: string): MediaLeg {
     const call = this.byId.get(callId);
     const leg = call?.legs.find((l) => l.info.legId === legId);
     if (leg === undefined) throw evxError('EVX_ERR_SIP_CALL_NOT_FOUND', 'no active call leg with that id', { details: { callId, legId } });

@@ -67,7 +67,12 @@ export interface CallStartedEvent {
   readonly startedAtMs: number;
   readonly answeredAtMs: number;
   readonly legs: readonly LegInfo[];
-  readonly pii: { readonly from: string; readonly to: string; readonly remoteAddress: string; readonly participants?: readonly { participantId: string; aor: string | undefined }[] };
+  readonly pii: {
+    readonly from: string;
+    readonly to: string;
+    readonly remoteAddress: string;
+    readonly participants?: readonly { participantId: string; aor: string | undefined }[];
+  };
 }
 
 export interface CallEndedEvent {
@@ -79,7 +84,8 @@ export interface CallEndedEvent {
   readonly legs: readonly LegQuality[];
 }
 
-export type RejectReason = 'allow_list' | 'rate_limit' | 'auth' | 'capacity' | 'malformed' | 'bad_body' | 'unsupported' | 'no_codec' | 'overload';
+export type RejectReason =
+  'allow_list' | 'rate_limit' | 'auth' | 'capacity' | 'malformed' | 'bad_body' | 'unsupported' | 'no_codec' | 'overload';
 
 export interface TelephonyEvents {
   'call.started': CallStartedEvent;
@@ -87,7 +93,13 @@ export interface TelephonyEvents {
   'call.held': { readonly callId: string };
   'call.resumed': { readonly callId: string };
   'call.quality': { readonly callId: string; readonly legs: readonly LegQuality[] };
-  dtmf: { readonly callId: string; readonly legId: string; readonly digit: string; readonly durationMs: number; readonly source: 'rfc4733' | 'info' };
+  dtmf: {
+    readonly callId: string;
+    readonly legId: string;
+    readonly digit: string;
+    readonly durationMs: number;
+    readonly source: 'rfc4733' | 'info';
+  };
   /** REFER progress: outbound = we transfer the caller; inbound = the peer asked us to transfer. */
   'call.transfer': {
     readonly callId: string;
@@ -97,7 +109,12 @@ export interface TelephonyEvents {
     readonly pii: { readonly target: string };
   };
   /** Every refused message, for metrics (no PII: the source address is under pii). */
-  'sip.rejected': { readonly reason: RejectReason; readonly method: string | undefined; readonly status: number | undefined; readonly pii: { readonly source: string } };
+  'sip.rejected': {
+    readonly reason: RejectReason;
+    readonly method: string | undefined;
+    readonly status: number | undefined;
+    readonly pii: { readonly source: string };
+  };
 }
 
 export interface SipServerOptions {

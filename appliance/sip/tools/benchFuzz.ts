@@ -46,11 +46,19 @@ async function main(): Promise<void> {
       `error responses=${s.errorResponses} (addressable malformed=${s.expectedErrorResponses}) other responses=${s.otherResponses} ` +
       `internal errors=${s.internalErrors} alive after=${s.aliveAfter} leftover after close=${JSON.stringify(s.leftoverAfterClose)} (${Math.round(ms)} ms)`,
   );
-  if (s.internalErrors > 0 || s.malformedCounted !== s.expectedMalformed || s.errorResponses < s.expectedErrorResponses || !s.aliveAfter || Object.keys(s.leftoverAfterClose).length > 0) {
+  if (
+    s.internalErrors > 0 ||
+    s.malformedCounted !== s.expectedMalformed ||
+    s.errorResponses < s.expectedErrorResponses ||
+    !s.aliveAfter ||
+    Object.keys(s.leftoverAfterClose).length > 0
+  ) {
     failed = true;
   }
   const heap2 = heapMb();
-  console.log(`total inputs=${n + s.sent} heap MB: start=${heap0.toFixed(1)} after parsers=${heap1.toFixed(1)} after server=${heap2.toFixed(1)}`);
+  console.log(
+    `total inputs=${n + s.sent} heap MB: start=${heap0.toFixed(1)} after parsers=${heap1.toFixed(1)} after server=${heap2.toFixed(1)}`,
+  );
   console.log(failed ? 'RESULT: FAIL' : 'RESULT: OK (no crash, every addressable malformed request answered, nothing leaked)');
   process.exitCode = failed ? 1 : 0;
 }

@@ -80,18 +80,93 @@ const COMMON = [
 
 /** Valid seed messages covering the request and response shapes the server handles. */
 export const SIP_SEEDS: readonly string[] = [
-  msg('INVITE sip:edgevox@127.0.0.1 SIP/2.0', [...COMMON, 'CSeq: 314159 INVITE', 'Contact: <sip:alice@127.0.0.1:5070>', 'Supported: timer, replaces', 'Session-Expires: 1800;refresher=uac', 'Content-Type: application/sdp'], SDP),
+  msg(
+    'INVITE sip:edgevox@127.0.0.1 SIP/2.0',
+    [
+      ...COMMON,
+      'CSeq: 314159 INVITE',
+      'Contact: <sip:alice@127.0.0.1:5070>',
+      'Supported: timer, replaces',
+      'Session-Expires: 1800;refresher=uac',
+      'Content-Type: application/sdp',
+    ],
+    SDP,
+  ),
   msg('OPTIONS sip:edgevox@127.0.0.1 SIP/2.0', [...COMMON, 'CSeq: 1 OPTIONS', 'Accept: application/sdp']),
-  msg('BYE sip:edgevox@127.0.0.1 SIP/2.0', [...COMMON.slice(0, 3), 't: <sip:edgevox@127.0.0.1>;tag=abc', 'i: a84b4c76e66710@127.0.0.1', 'CSeq: 2 BYE']),
-  msg('SIP/2.0 200 OK', [...COMMON.slice(0, 1), 'From: <sip:a@b>;tag=1', 'To: <sip:c@d>;tag=2', 'Call-ID: x', 'CSeq: 7 REFER', 'Contact: <sip:c@d>']),
-  msg('INVITE sip:srs@127.0.0.1 SIP/2.0', [...COMMON, 'CSeq: 1 INVITE', 'Contact: <sip:src@127.0.0.1>;+sip.src', 'Require: siprec', 'Content-Type: multipart/mixed;boundary=b1'], MULTIPART),
-  msg('REFER sip:edgevox@127.0.0.1 SIP/2.0', [...COMMON, 'CSeq: 3 REFER', 'Contact: <sip:a@b>', 'Refer-To: <sip:agent@127.0.0.1?Replaces=abc>', 'Referred-By: <sip:a@b>']),
-  msg('NOTIFY sip:edgevox@127.0.0.1 SIP/2.0', [...COMMON, 'CSeq: 4 NOTIFY', 'Event: refer', 'Subscription-State: terminated', 'Content-Type: message/sipfrag;version=2.0'], 'SIP/2.0 200 OK\r\n'),
-  msg('INVITE sip:edgevox@127.0.0.1 SIP/2.0', [...COMMON, 'CSeq: 5 INVITE', 'Contact: <sip:a@b>', 'Authorization: Digest username="trunk", realm="edgevox", nonce="abc.def", uri="sip:edgevox@127.0.0.1", response="0123456789abcdef0123456789abcdef", algorithm=MD5, qop=auth, nc=00000001, cnonce="x"', 'Content-Type: application/sdp'], SDP),
+  msg('BYE sip:edgevox@127.0.0.1 SIP/2.0', [
+    ...COMMON.slice(0, 3),
+    't: <sip:edgevox@127.0.0.1>;tag=abc',
+    'i: a84b4c76e66710@127.0.0.1',
+    'CSeq: 2 BYE',
+  ]),
+  msg('SIP/2.0 200 OK', [
+    ...COMMON.slice(0, 1),
+    'From: <sip:a@b>;tag=1',
+    'To: <sip:c@d>;tag=2',
+    'Call-ID: x',
+    'CSeq: 7 REFER',
+    'Contact: <sip:c@d>',
+  ]),
+  msg(
+    'INVITE sip:srs@127.0.0.1 SIP/2.0',
+    [...COMMON, 'CSeq: 1 INVITE', 'Contact: <sip:src@127.0.0.1>;+sip.src', 'Require: siprec', 'Content-Type: multipart/mixed;boundary=b1'],
+    MULTIPART,
+  ),
+  msg('REFER sip:edgevox@127.0.0.1 SIP/2.0', [
+    ...COMMON,
+    'CSeq: 3 REFER',
+    'Contact: <sip:a@b>',
+    'Refer-To: <sip:agent@127.0.0.1?Replaces=abc>',
+    'Referred-By: <sip:a@b>',
+  ]),
+  msg(
+    'NOTIFY sip:edgevox@127.0.0.1 SIP/2.0',
+    [...COMMON, 'CSeq: 4 NOTIFY', 'Event: refer', 'Subscription-State: terminated', 'Content-Type: message/sipfrag;version=2.0'],
+    'SIP/2.0 200 OK\r\n',
+  ),
+  msg(
+    'INVITE sip:edgevox@127.0.0.1 SIP/2.0',
+    [
+      ...COMMON,
+      'CSeq: 5 INVITE',
+      'Contact: <sip:a@b>',
+      'Authorization: Digest username="trunk", realm="edgevox", nonce="abc.def", uri="sip:edgevox@127.0.0.1", response="0123456789abcdef0123456789abcdef", algorithm=MD5, qop=auth, nc=00000001, cnonce="x"',
+      'Content-Type: application/sdp',
+    ],
+    SDP,
+  ),
 ];
 
-const INTERESTING = [0x00, 0xff, 0x0d, 0x0a, 0x20, 0x09, 0x3a, 0x3b, 0x2c, 0x3c, 0x3e, 0x22, 0x5c, 0x3d, 0x40, 0x2d, 0x30, 0x39, 0x7f, 0x80];
-const TOKENS = ['\r\n', '\r\n\r\n', ';', ',', ':', '<', '>', '"', '\\', ' ', '\t', '%00', '99999999999', '-1', '0', 'SIP/2.0', 'sip:', 'Content-Length: 0\r\n', 'Via: SIP/2.0/UDP x\r\n', '--b1', '<!DOCTYPE a>', '<a>', ']]>', '&amp;', 'm=audio 0 RTP/AVP 0\r\n'];
+const INTERESTING = [
+  0x00, 0xff, 0x0d, 0x0a, 0x20, 0x09, 0x3a, 0x3b, 0x2c, 0x3c, 0x3e, 0x22, 0x5c, 0x3d, 0x40, 0x2d, 0x30, 0x39, 0x7f, 0x80,
+];
+const TOKENS = [
+  '\r\n',
+  '\r\n\r\n',
+  ';',
+  ',',
+  ':',
+  '<',
+  '>',
+  '"',
+  '\\',
+  ' ',
+  '\t',
+  '%00',
+  '99999999999',
+  '-1',
+  '0',
+  'SIP/2.0',
+  'sip:',
+  'Content-Length: 0\r\n',
+  'Via: SIP/2.0/UDP x\r\n',
+  '--b1',
+  '<!DOCTYPE a>',
+  '<a>',
+  ']]>',
+  '&amp;',
+  'm=audio 0 RTP/AVP 0\r\n',
+];
 
 /** One random mutation (or a stack of up to 4) of `input`. */
 export function mutate(input: Uint8Array, rng: Prng, donors: readonly Uint8Array[] = []): Uint8Array {
@@ -141,7 +216,7 @@ export function mutate(input: Uint8Array, rng: Prng, donors: readonly Uint8Array
         if (nums.length > 0) {
           const m = rng.pick(nums);
           const rep = rng.pick(['0', '4294967296', '99999999999999999999', '-5', '65536', '1e9', '']);
-          b = Buffer.from(text.slice(0, m.index) + rep + text.slice(m.index! + m[0].length), 'latin1');
+          b = Buffer.from(text.slice(0, m.index) + rep + text.slice(m.index + m[0].length), 'latin1');
         }
         break;
       }
@@ -207,7 +282,10 @@ export function fuzzSip(n: number, seed: number): FuzzCounts {
       if (r.ok) {
         c.parsed++;
         // the serializer always writes Content-Length: one header line more than a datagram may have had
-        const again = parseSipMessage(serializeSipMessage(r.message), { ...DEFAULT_SIP_LIMITS, maxHeaderCount: DEFAULT_SIP_LIMITS.maxHeaderCount + 1 });
+        const again = parseSipMessage(serializeSipMessage(r.message), {
+          ...DEFAULT_SIP_LIMITS,
+          maxHeaderCount: DEFAULT_SIP_LIMITS.maxHeaderCount + 1,
+        });
         if (!again.ok) throw new Error(`re-parse of a serialized message failed: ${again.reason}`);
       } else c.rejected++;
       // the same bytes as a stream chunk, split at a random point
@@ -265,12 +343,31 @@ export function fuzzRtp(n: number, seed: number): FuzzCounts {
   writeRtp(g722, { marker: false, payloadType: 9, sequence: 2, timestamp: 320, ssrc: 1 }, new Uint8Array(160).fill(0x3a));
   const ev = new Uint8Array(16);
   writeRtp(ev, { marker: false, payloadType: 101, sequence: 3, timestamp: 480, ssrc: 1 }, encodeTelephoneEvent(5, true, 10, 800));
-  const rtcp = buildRtcpReport(1, 'cname', [{ ssrc: 2, fractionLost: 3, cumulativeLost: 4, extendedHighestSeq: 5, jitter: 6, lastSr: 7, delaySinceLastSr: 8 }], { ntpSec: 1, ntpFrac: 2, rtpTimestamp: 3, packetCount: 4, octetCount: 5 });
+  const rtcp = buildRtcpReport(
+    1,
+    'cname',
+    [{ ssrc: 2, fractionLost: 3, cumulativeLost: 4, extendedHighestSeq: 5, jitter: 6, lastSr: 7, delaySinceLastSr: 8 }],
+    { ntpSec: 1, ntpFrac: 2, rtpTimestamp: 3, packetCount: 4, octetCount: 5 },
+  );
   const seeds = [audio, g722, ev, new Uint8Array(rtcp)];
   const c = newCounts();
   const sink = { frames: 0 };
-  const rxPcmu = new RtpReceiver({ codec: 'PCMU', payloadType: 0, telephoneEventPt: 101, frameMs: 20, onFrame: () => sink.frames++, onDtmf: () => {} });
-  const rxG722 = new RtpReceiver({ codec: 'G722', payloadType: 9, telephoneEventPt: 101, frameMs: 20, onFrame: () => sink.frames++, onDtmf: () => {} });
+  const rxPcmu = new RtpReceiver({
+    codec: 'PCMU',
+    payloadType: 0,
+    telephoneEventPt: 101,
+    frameMs: 20,
+    onFrame: () => sink.frames++,
+    onDtmf: () => {},
+  });
+  const rxG722 = new RtpReceiver({
+    codec: 'G722',
+    payloadType: 9,
+    telephoneEventPt: 101,
+    frameMs: 20,
+    onFrame: () => sink.frames++,
+    onDtmf: () => {},
+  });
   const dtmf = new DtmfDecoder(8000, () => {});
   let t = 0;
   for (let i = 0; i < n; i++) {

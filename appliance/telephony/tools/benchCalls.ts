@@ -96,9 +96,31 @@ async function runOnce(calls: number, seconds: number, workDir: string, scenario
   let peakRss = 0;
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 500);
   const args = [
-    `127.0.0.1:${sipPort}`, '-sf', scenario, '-m', String(calls), '-l', String(calls), '-r', String(Math.min(calls, 50)), '-rp', '1000',
-    '-d', String(seconds * 1000), '-i', '127.0.0.1', '-p', String(await freeUdpPort(false)), '-mi', '127.0.0.1',
-    '-mp', String(await freeUdpPort(true)), '-nostdin', '-timeout', `${seconds + 60}s`, '-timeout_error',
+    `127.0.0.1:${sipPort}`,
+    '-sf',
+    scenario,
+    '-m',
+    String(calls),
+    '-l',
+    String(calls),
+    '-r',
+    String(Math.min(calls, 50)),
+    '-rp',
+    '1000',
+    '-d',
+    String(seconds * 1000),
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(await freeUdpPort(false)),
+    '-mi',
+    '127.0.0.1',
+    '-mp',
+    String(await freeUdpPort(true)),
+    '-nostdin',
+    '-timeout',
+    `${seconds + 60}s`,
+    '-timeout_error',
   ];
   const code = await new Promise<number | null>((resolve) => {
     const child = spawn('sipp', args, { cwd: workDir, stdio: 'ignore' });
@@ -145,13 +167,28 @@ async function main(): Promise<void> {
     const clipSec = Number(execFileSync('soxi', ['-D', clip]).toString().trim());
     const repeats = Math.max(0, Math.ceil(seconds / clipSec));
     execFileSync('sox', [clip, '-r', '8000', '-c', '1', '-t', 'ul', path.join(dir, 'speech.ulaw'), 'repeat', String(repeats)]);
-    console.log(`clip ${path.basename(clip)} looped to ${(statSync(path.join(dir, 'speech.ulaw')).size / 8000).toFixed(1)} s; ${seconds} s calls; sweep ${sweep.join(', ')}`);
+    console.log(
+      `clip ${path.basename(clip)} looped to ${(statSync(path.join(dir, 'speech.ulaw')).size / 8000).toFixed(1)} s; ${seconds} s calls; sweep ${sweep.join(', ')}`,
+    );
     console.log('calls attempted completed failed frames dropped lost maxLagMs loopP99Ms serverCPU%1core RSS_MB realtime');
     let best = 0;
     for (const n of sweep) {
       const r = await runOnce(n, seconds, dir, scenario);
       console.log(
-        [r.calls, r.attempted, r.completed, r.failed, r.framesDelivered, r.droppedFrames, r.packetsLost, r.maxLagMs, r.loopP99Ms, r.cpuPctOfOneCore, r.rssMb, r.realTime ? 'yes' : 'NO']
+        [
+          r.calls,
+          r.attempted,
+          r.completed,
+          r.failed,
+          r.framesDelivered,
+          r.droppedFrames,
+          r.packetsLost,
+          r.maxLagMs,
+          r.loopP99Ms,
+          r.cpuPctOfOneCore,
+          r.rssMb,
+          r.realTime ? 'yes' : 'NO',
+        ]
           .map(String)
           .join('\t'),
       );

@@ -21,7 +21,11 @@ async function streamUlaw(sock: dgram.Socket, ulaw: Buffer, port: number): Promi
   for (let off = 0; off + 160 <= ulaw.length; off += 160, n++) {
     const due = start + n * 20 - performance.now();
     if (due > 0) await new Promise((r) => setTimeout(r, due));
-    const len = writeRtp(buf, { marker: n === 0, payloadType: 0, sequence: (1000 + n) & 0xffff, timestamp: 5000 + n * 160, ssrc: 0x1234abcd }, ulaw.subarray(off, off + 160));
+    const len = writeRtp(
+      buf,
+      { marker: n === 0, payloadType: 0, sequence: (1000 + n) & 0xffff, timestamp: 5000 + n * 160, ssrc: 0x1234abcd },
+      ulaw.subarray(off, off + 160),
+    );
     sock.send(buf.subarray(0, len), port, '127.0.0.1');
   }
   return n;
@@ -68,9 +72,29 @@ describe('SIPREC recording session with two participant streams (sipp, multipart
     );
     const sipPort = await server.listen();
     const r = await runSipp(
-      [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'siprec-two-streams.xml'), '-m', '1', '-d', String(Math.ceil(agentClip.ulaw.length / 8) + 500),
-        '-i', '127.0.0.1', '-p', String(await freePort()), '-mi', '127.0.0.1', '-mp', String(await freePort(true)),
-        '-key', 'stream2_port', String(stream2.address().port), '-timeout', '30s', '-timeout_error'],
+      [
+        `127.0.0.1:${sipPort}`,
+        '-sf',
+        path.join(SCENARIOS, 'siprec-two-streams.xml'),
+        '-m',
+        '1',
+        '-d',
+        String(Math.ceil(agentClip.ulaw.length / 8) + 500),
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(await freePort()),
+        '-mi',
+        '127.0.0.1',
+        '-mp',
+        String(await freePort(true)),
+        '-key',
+        'stream2_port',
+        String(stream2.address().port),
+        '-timeout',
+        '30s',
+        '-timeout_error',
+      ],
       agentClip.dir,
     );
     await sending;

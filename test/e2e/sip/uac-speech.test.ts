@@ -43,8 +43,26 @@ describe('sipp UAC streaming speech (PCMU) into the SipServer', () => {
     const durationMs = Math.ceil(work.ulaw.length / 8) + 500;
 
     const r = await runSipp(
-      [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-pcmu-speech.xml'), '-m', '1', '-d', String(durationMs),
-        '-i', '127.0.0.1', '-p', String(localPort), '-mi', '127.0.0.1', '-mp', String(mediaPort), '-timeout', '30s', '-timeout_error'],
+      [
+        `127.0.0.1:${sipPort}`,
+        '-sf',
+        path.join(SCENARIOS, 'uac-pcmu-speech.xml'),
+        '-m',
+        '1',
+        '-d',
+        String(durationMs),
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(localPort),
+        '-mi',
+        '127.0.0.1',
+        '-mp',
+        String(mediaPort),
+        '-timeout',
+        '30s',
+        '-timeout_error',
+      ],
       work.dir,
     );
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -90,7 +108,14 @@ describe('sipp UAC streaming speech (PCMU) into the SipServer', () => {
     // close() releases the SIP sockets and the remaining (UDP wait-state) transactions
     await server.close();
     await server.close(); // idempotent
-    expect(server.resources()).toEqual({ calls: 0, pendingInvites: 0, rtpPortPairs: 0, serverTransactions: 0, clientTransactions: 0, tcpConnections: 0 });
+    expect(server.resources()).toEqual({
+      calls: 0,
+      pendingInvites: 0,
+      rtpPortPairs: 0,
+      serverTransactions: 0,
+      clientTransactions: 0,
+      tcpConnections: 0,
+    });
     expect(await udpPortFree(sipPort)).toBe(true);
     expect(await tcpPortFree(sipPort)).toBe(true);
   });

@@ -60,7 +60,13 @@ describe('SipServer call control', () => {
     expect(parseSdp(held.body).origin.sessionVersion).toBe('2');
     uac.sendRaw(uac.request('ACK', { cseq: uac.cseq - 1 }));
     uac.sendRaw(uac.request('INVITE', { body: uac.sdp(30000, ['a=sendrecv']) }));
-    await uac.waitFor((m) => m.kind === 'response' && m.status === 200 && m.body.includes('a=sendrecv') && (m.headers.get('cseq') ?? '').startsWith(`${uac.cseq - 1} `));
+    await uac.waitFor(
+      (m) =>
+        m.kind === 'response' &&
+        m.status === 200 &&
+        m.body.includes('a=sendrecv') &&
+        (m.headers.get('cseq') ?? '').startsWith(`${uac.cseq - 1} `),
+    );
     expect(events.map((x) => x.type)).toEqual(['call.held', 'call.resumed']);
     // out-of-order CSeq is refused (§12.2.2)
     uac.sendRaw(uac.request('UPDATE', { cseq: 1 }));
@@ -76,7 +82,13 @@ describe('SipServer call control', () => {
     expect(refer.headers.get('refer-to')).toBe('<sip:agent7@127.0.0.1>');
     uac.reply(refer, 202);
     expect(await result).toBe(202);
-    uac.sendRaw(uac.request('NOTIFY', { body: 'SIP/2.0 200 OK\r\n', contentType: 'message/sipfrag;version=2.0', extra: ['Event: refer', 'Subscription-State: terminated;reason=noresource'] }));
+    uac.sendRaw(
+      uac.request('NOTIFY', {
+        body: 'SIP/2.0 200 OK\r\n',
+        contentType: 'message/sipfrag;version=2.0',
+        extra: ['Event: refer', 'Subscription-State: terminated;reason=noresource'],
+      }),
+    );
     await uac.waitResponse('NOTIFY', 200);
     const bye = await uac.waitRequest('BYE');
     uac.reply(bye, 200);
@@ -101,7 +113,11 @@ describe('SipServer call control', () => {
     expect(n2.headers.get('subscription-state')).toContain('terminated');
     if (n2.kind === 'request') uac.reply(n2, 200);
     await final;
-    expect(events.find((x) => x.type === 'call.transfer')?.e).toMatchObject({ direction: 'inbound', state: 'requested', pii: { target: 'sip:+15550199@127.0.0.1' } });
+    expect(events.find((x) => x.type === 'call.transfer')?.e).toMatchObject({
+      direction: 'inbound',
+      state: 'requested',
+      pii: { target: 'sip:+15550199@127.0.0.1' },
+    });
   });
 
   it('session timers: 422 below Min-SE; BYE when the refresher (uac) stays silent; UPDATE refreshes', async () => {
@@ -131,19 +147,31 @@ describe('SipServer call control', () => {
     const port = parseSdp(ok.body).media[0]!.port;
     const rtp = await udpSocket();
     let seq = 100;
-    for (const [end, dur] of [[false, 160], [false, 320], [true, 640], [true, 640], [true, 640]] as const) {
+    for (const [end, dur] of [
+      [false, 160],
+      [false, 320],
+      [true, 640],
+      [true, 640],
+      [true, 640],
+    ] as const) {
       const buf = Buffer.alloc(16); // one buffer per datagram: dgram sends asynchronously
-      const n = writeRtp(buf, { marker: seq === 100, payloadType: 101, sequence: seq++, timestamp: 8000, ssrc: 7 }, encodeTelephoneEvent(3, end, 10, dur));
+      const n = writeRtp(
+        buf,
+        { marker: seq === 100, payloadType: 101, sequence: seq++, timestamp: 8000, ssrc: 7 },
+        encodeTelephoneEvent(3, end, 10, dur),
+      );
       rtp.send(buf.subarray(0, n), port, '127.0.0.1');
     }
     uac.sendRaw(uac.request('INFO', { body: 'Signal=#\r\nDuration=160\r\n', contentType: 'application/dtmf-relay' }));
     await uac.waitResponse('INFO', 200);
     await tick(100);
     const dtmf = events.filter((x) => x.type === 'dtmf').map((x) => x.e as { digit: string; source: string; durationMs: number });
-    expect(dtmf).toEqual(expect.arrayContaining([
-      expect.objectContaining({ digit: '3', source: 'rfc4733', durationMs: 80 }),
-      expect.objectContaining({ digit: '#', source: 'info', durationMs: 160 }),
-    ]));
+    expect(dtmf).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ digit: '3', source: 'rfc4733', durationMs: 80 }),
+        expect.objectContaining({ digit: '#', source: 'info', durationMs: 160 }),
+      ]),
+    );
     expect(dtmf).toHaveLength(2);
   });
 
@@ -185,7 +213,9 @@ describe('SipServer call control', () => {
 
   it('negotiates G.722 when offered first and delivers 16 kHz wideband audio to the sink', async () => {
     const frames: Int16Array[] = [];
-    const { server, uac, started } = await start({ sinkFactory: () => ({ onFrame: (pcm) => frames.push(Int16Array.from(pcm)), close: () => {} }) });
+    const { server, uac, started } = await start({
+      sinkFactory: () => ({ onFrame: (pcm) => frames.push(Int16Array.from(pcm)), close: () => {} }),
+    });
     const sdp = uac.sdp(30000).replace('RTP/AVP 0 101', 'RTP/AVP 9 0 101').replace('a=rtpmap:0', 'a=rtpmap:9 G722/8000\r\na=rtpmap:0');
     uac.sendRaw(uac.request('INVITE', { body: sdp, noToTag: true, cseq: 1 }));
     const ok = await uac.waitResponse('INVITE', 200, 1);
@@ -200,12 +230,21 @@ describe('SipServer call control', () => {
     const rtp = await udpSocket();
     for (let k = 0; k < 25; k++) {
       const buf = Buffer.alloc(172); // one buffer per datagram: dgram sends asynchronously
-      const n = writeRtp(buf, { marker: k === 0, payloadType: 9, sequence: k, timestamp: k * 160, ssrc: 3 }, coded.subarray(k * 160, (k + 1) * 160));
+      const n = writeRtp(
+        buf,
+        { marker: k === 0, payloadType: 9, sequence: k, timestamp: k * 160, ssrc: 3 },
+        coded.subarray(k * 160, (k + 1) * 160),
+      );
       rtp.send(buf.subarray(0, n), s.legs[0]!.localRtpPort, '127.0.0.1');
       if (k % 5 === 4) await tick(5);
     }
     await tick(150);
-    expect({ ...server.callQuality(s.callId)[0], n: frames.length }).toMatchObject({ packetsReceived: 25, packetsLost: 0, framesDelivered: 25, n: 25 });
+    expect({ ...server.callQuality(s.callId)[0], n: frames.length }).toMatchObject({
+      packetsReceived: 25,
+      packetsLost: 0,
+      framesDelivered: 25,
+      n: 25,
+    });
     expect(frames).toHaveLength(25);
     expect(frames[0]!.length).toBe(320);
     const all = new Int16Array(8000);
@@ -241,7 +280,11 @@ describe('SipServer call control', () => {
     const port = parseSdp(ok.body).media[0]!.port;
     for (let i = 0; i < 5; i++) {
       const buf = Buffer.alloc(172); // one buffer per datagram: dgram sends asynchronously
-      const n = writeRtp(buf, { marker: i === 0, payloadType: 0, sequence: i, timestamp: i * 160, ssrc: 5 }, new Uint8Array(160).fill(0x7f));
+      const n = writeRtp(
+        buf,
+        { marker: i === 0, payloadType: 0, sequence: i, timestamp: i * 160, ssrc: 5 },
+        new Uint8Array(160).fill(0x7f),
+      );
       rtp.send(buf.subarray(0, n), port, '127.0.0.1');
     }
     const bye = await uac.waitRequest('BYE');
@@ -259,7 +302,17 @@ describe('SipServer call control', () => {
     const bye2 = await second.waitRequest('BYE');
     second.reply(bye2, 200);
     await closing;
-    expect(events.filter((x) => x.type === 'call.ended').map((x) => (x.e as { reason: string }).reason)).toEqual(['media_timeout', 'shutdown']);
-    expect(server.resources()).toEqual({ calls: 0, pendingInvites: 0, rtpPortPairs: 0, serverTransactions: 0, clientTransactions: 0, tcpConnections: 0 });
+    expect(events.filter((x) => x.type === 'call.ended').map((x) => (x.e as { reason: string }).reason)).toEqual([
+      'media_timeout',
+      'shutdown',
+    ]);
+    expect(server.resources()).toEqual({
+      calls: 0,
+      pendingInvites: 0,
+      rtpPortPairs: 0,
+      serverTransactions: 0,
+      clientTransactions: 0,
+      tcpConnections: 0,
+    });
   });
 });

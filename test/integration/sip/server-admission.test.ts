@@ -13,7 +13,9 @@ afterEach(async () => {
   for (const o of open.splice(0)) await o.close();
 });
 
-async function start(opts: SipServerOptions = {}): Promise<{ server: SipServer; uac: TestUac; rejected: TelephonyEvents['sip.rejected'][] }> {
+async function start(
+  opts: SipServerOptions = {},
+): Promise<{ server: SipServer; uac: TestUac; rejected: TelephonyEvents['sip.rejected'][] }> {
   const base = 42000 + 2 * Math.floor(Math.random() * 4000);
   const server = new SipServer({ port: 0, rtpPortMin: base, rtpPortMax: base + 39, ...opts });
   const rejected: TelephonyEvents['sip.rejected'][] = [];
@@ -40,7 +42,9 @@ describe('SipServer admission and robustness', () => {
     const { server, uac, rejected } = await start();
     uac.sendRaw(uac.request('OPTIONS').replace(/CSeq: \d+ OPTIONS/, 'CSeq: 1 INVITE'));
     const bad = await uac.waitResponse('INVITE', 400).catch((e: unknown) => {
-      throw new Error(`${String(e)} got ${JSON.stringify(uac.received.map((m) => (m.kind === 'response' ? [m.status, m.headers.get('cseq')] : m.method)))}`);
+      throw new Error(
+        `${String(e)} got ${JSON.stringify(uac.received.map((m) => (m.kind === 'response' ? [m.status, m.headers.get('cseq')] : m.method)))}`,
+      );
     });
     expect(bad.reason).toContain('CSeq method');
     uac.sendRaw(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0x01]));
@@ -78,7 +82,18 @@ describe('SipServer admission and robustness', () => {
     const www = chal.headers.getAll('www-authenticate').find((h) => h.includes('MD5'))!;
     const nonce = /nonce="([^"]+)"/.exec(www)![1]!;
     const uri = `sip:edgevox@127.0.0.1:${uac.serverPort}`;
-    const response = digestResponse({ algorithm: 'MD5', username: 'trunk', realm: 'edgevox', password: 'pw', method: 'INVITE', uri, nonce, qop: 'auth', nc: '00000001', cnonce: 'c' });
+    const response = digestResponse({
+      algorithm: 'MD5',
+      username: 'trunk',
+      realm: 'edgevox',
+      password: 'pw',
+      method: 'INVITE',
+      uri,
+      nonce,
+      qop: 'auth',
+      nc: '00000001',
+      cnonce: 'c',
+    });
     const authz = `Digest username="trunk", realm="edgevox", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="c"`;
     uac.sendRaw(uac.request('INVITE', { body: uac.sdp(30000), noToTag: true, cseq: 2, extra: [`Authorization: ${authz}`] }));
     await uac.waitResponse('INVITE', 200, 2);

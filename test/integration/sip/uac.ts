@@ -69,7 +69,10 @@ export class TestUac {
   }
 
   /** Build a request in this UAC's dialog (From tag u1, To tag once known). */
-  request(method: string, opts: { body?: string; contentType?: string; extra?: string[]; branch?: string; cseq?: number; uri?: string; noToTag?: boolean } = {}): string {
+  request(
+    method: string,
+    opts: { body?: string; contentType?: string; extra?: string[]; branch?: string; cseq?: number; uri?: string; noToTag?: boolean } = {},
+  ): string {
     const body = opts.body ?? '';
     const t = this.transport.toUpperCase();
     const toTag = opts.noToTag === true || this.remoteTag === undefined ? '' : `;tag=${this.remoteTag}`;
@@ -90,7 +93,18 @@ export class TestUac {
   }
 
   sdp(rtpPort: number, extra: string[] = []): string {
-    return ['v=0', 'o=alice 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${rtpPort} RTP/AVP 0 101`, 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000', ...extra, ''].join('\r\n');
+    return [
+      'v=0',
+      'o=alice 1 1 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      `m=audio ${rtpPort} RTP/AVP 0 101`,
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtpmap:101 telephone-event/8000',
+      ...extra,
+      '',
+    ].join('\r\n');
   }
 
   waitFor(pred: (m: SipMessage) => boolean, timeoutMs = 5000): Promise<SipMessage> {
@@ -111,7 +125,11 @@ export class TestUac {
 
   waitResponse(method: string, status: number, cseq?: number): Promise<SipResponse> {
     return this.waitFor(
-      (m) => m.kind === 'response' && m.status === status && (m.headers.get('cseq') ?? '').endsWith(method) && (cseq === undefined || (m.headers.get('cseq') ?? '').startsWith(`${cseq} `)),
+      (m) =>
+        m.kind === 'response' &&
+        m.status === status &&
+        (m.headers.get('cseq') ?? '').endsWith(method) &&
+        (cseq === undefined || (m.headers.get('cseq') ?? '').startsWith(`${cseq} `)),
     ) as Promise<SipResponse>;
   }
 
@@ -121,7 +139,10 @@ export class TestUac {
 
   /** Answer a request the server sent us. */
   reply(req: SipRequest, status: number, opts: { body?: string; contentType?: string } = {}): void {
-    const res = buildResponse(req, status, { toTag: 'u1', ...(opts.body !== undefined ? { body: Buffer.from(opts.body), contentType: opts.contentType ?? 'application/sdp' } : {}) });
+    const res = buildResponse(req, status, {
+      toTag: 'u1',
+      ...(opts.body !== undefined ? { body: Buffer.from(opts.body), contentType: opts.contentType ?? 'application/sdp' } : {}),
+    });
     this.sendRaw(serializeSipMessage(res));
   }
 

@@ -9,11 +9,16 @@ interface Sent {
   bytes: number;
 }
 
-function sink(now: () => number): { sent: Sent[]; isClosed: boolean; sendPayload: (p: Uint8Array, seq: number, ts: number, m: boolean) => void } {
+function sink(now: () => number): {
+  sent: Sent[];
+  isClosed: boolean;
+  sendPayload: (p: Uint8Array, seq: number, ts: number, m: boolean) => void;
+} {
   const s = {
     sent: [] as Sent[],
     isClosed: false,
-    sendPayload: (p: Uint8Array, seq: number, ts: number, marker: boolean) => s.sent.push({ seq, ts, marker, atMs: now(), bytes: p.length }),
+    sendPayload: (p: Uint8Array, seq: number, ts: number, marker: boolean) =>
+      s.sent.push({ seq, ts, marker, atMs: now(), bytes: p.length }),
   };
   return s;
 }

@@ -10,7 +10,11 @@ import { buildRtcpBye, buildRtcpReport, parseRtcp, ReceiverStats, rttFromReport,
 describe('RTP packets', () => {
   it('round-trips the fixed header and handles CSRC, extension and padding', () => {
     const out = new Uint8Array(200);
-    const n = writeRtp(out, { marker: true, payloadType: 8, sequence: 65535, timestamp: 0xfffffff0, ssrc: 0xdeadbeef }, Uint8Array.of(1, 2, 3));
+    const n = writeRtp(
+      out,
+      { marker: true, payloadType: 8, sequence: 65535, timestamp: 0xfffffff0, ssrc: 0xdeadbeef },
+      Uint8Array.of(1, 2, 3),
+    );
     const p = parseRtp(out.subarray(0, n));
     expect(p).toMatchObject({ marker: true, payloadType: 8, sequence: 65535, timestamp: 0xfffffff0, ssrc: 0xdeadbeef });
     if (typeof p === 'string') throw new Error(p);
@@ -43,7 +47,9 @@ describe('RTP packets', () => {
 describe('jitter buffer', () => {
   function run(seqs: number[], opts: { tickAtEnd?: boolean } = {}) {
     const out: Array<number | 'lost'> = [];
-    const jb = new JitterBuffer({ frameMs: 20, minDepthFrames: 2, maxDepthFrames: 6, capacityFrames: 32 }, (p) => out.push(p === null ? 'lost' : p[0]!));
+    const jb = new JitterBuffer({ frameMs: 20, minDepthFrames: 2, maxDepthFrames: 6, capacityFrames: 32 }, (p) =>
+      out.push(p === null ? 'lost' : p[0]!),
+    );
     let t = 0;
     for (const s of seqs) jb.push(s & 0xffff, Uint8Array.of(s & 0xff), (t += 20));
     if (opts.tickAtEnd === true) jb.drain();
@@ -152,7 +158,11 @@ describe('RTCP and receiver statistics', () => {
     s.ssrc = 0x11111111;
     const rr = buildRtcpReport(0x22222222, 'edgevox-leg0', [s.reportBlock(200)]);
     const parsed = parseRtcp(rr);
-    expect(parsed?.[0]).toMatchObject({ type: 'rr', ssrc: 0x22222222, reports: [{ ssrc: 0x11111111, cumulativeLost: 0, extendedHighestSeq: 9 }] });
+    expect(parsed?.[0]).toMatchObject({
+      type: 'rr',
+      ssrc: 0x22222222,
+      reports: [{ ssrc: 0x11111111, cumulativeLost: 0, extendedHighestSeq: 9 }],
+    });
     expect(parsed?.[1]).toEqual({ type: 'other', pt: 202 });
     const sr = buildRtcpReport(0x22222222, 'x', [], { ntpSec: 1, ntpFrac: 2, rtpTimestamp: 3, packetCount: 4, octetCount: 5 });
     expect(parseRtcp(sr)?.[0]).toMatchObject({ type: 'sr', sender: { ntpSec: 1, rtpTimestamp: 3, packetCount: 4, octetCount: 5 } });
@@ -167,7 +177,18 @@ describe('RTCP and receiver statistics', () => {
     const { ntpSec, ntpFrac } = ntpFromMs(sentAt);
     const lsr = (((ntpSec & 0xffff) << 16) | (ntpFrac >>> 16)) >>> 0;
     // peer held our SR 100 ms, we get its RR 180 ms after sending: RTT = 80 ms
-    const rtt = rttFromReport({ ssrc: 1, fractionLost: 0, cumulativeLost: 0, extendedHighestSeq: 0, jitter: 0, lastSr: lsr, delaySinceLastSr: Math.round(0.1 * 65536) }, sentAt + 180);
+    const rtt = rttFromReport(
+      {
+        ssrc: 1,
+        fractionLost: 0,
+        cumulativeLost: 0,
+        extendedHighestSeq: 0,
+        jitter: 0,
+        lastSr: lsr,
+        delaySinceLastSr: Math.round(0.1 * 65536),
+      },
+      sentAt + 180,
+    );
     expect(rtt).toBeGreaterThan(79);
     expect(rtt).toBeLessThan(81);
   });
@@ -209,7 +230,14 @@ describe('receive pipeline', () => {
   it('decodes PCMU in order, conceals a lost frame by fading the previous one, passes DTMF', () => {
     const frames: Array<{ pcm: Int16Array; concealed: boolean }> = [];
     const dtmf: string[] = [];
-    const rx = new RtpReceiver({ codec: 'PCMU', payloadType: 0, telephoneEventPt: 101, frameMs: 20, onFrame: (pcm, concealed) => frames.push({ pcm: Int16Array.from(pcm), concealed }), onDtmf: (e) => dtmf.push(e.digit) });
+    const rx = new RtpReceiver({
+      codec: 'PCMU',
+      payloadType: 0,
+      telephoneEventPt: 101,
+      frameMs: 20,
+      onFrame: (pcm, concealed) => frames.push({ pcm: Int16Array.from(pcm), concealed }),
+      onDtmf: (e) => dtmf.push(e.digit),
+    });
     const tone = new Int16Array(160).map((_, i) => Math.round(8000 * Math.sin(i / 5)));
     const ulaw = new Uint8Array(160);
     encodeMulaw(tone, ulaw);
@@ -238,7 +266,14 @@ describe('receive pipeline', () => {
 
   it('decodes G.722 to 16 kHz frames of 320 samples', () => {
     const frames: Int16Array[] = [];
-    const rx = new RtpReceiver({ codec: 'G722', payloadType: 9, telephoneEventPt: undefined, frameMs: 20, onFrame: (pcm) => frames.push(Int16Array.from(pcm)), onDtmf: () => {} });
+    const rx = new RtpReceiver({
+      codec: 'G722',
+      payloadType: 9,
+      telephoneEventPt: undefined,
+      frameMs: 20,
+      onFrame: (pcm) => frames.push(Int16Array.from(pcm)),
+      onDtmf: () => {},
+    });
     const p = parseRtp(pkt(1, 9, new Uint8Array(160)));
     if (typeof p === 'string') throw new Error(p);
     rx.push(p, 0);

@@ -7,7 +7,18 @@ function answer(challenge: string, opts: { user?: string; pass?: string; method?
   const algorithm = /algorithm=([A-Z0-9-]+)/.exec(challenge)![1]! as 'MD5' | 'SHA-256';
   const uri = opts.uri ?? 'sip:edgevox@127.0.0.1';
   const nc = opts.nc ?? '00000001';
-  const response = digestResponse({ algorithm, username: opts.user ?? 'trunk1', realm: 'edgevox', password: opts.pass ?? 's3cret', method: opts.method ?? 'INVITE', uri, nonce, qop: 'auth', nc, cnonce: 'abc' });
+  const response = digestResponse({
+    algorithm,
+    username: opts.user ?? 'trunk1',
+    realm: 'edgevox',
+    password: opts.pass ?? 's3cret',
+    method: opts.method ?? 'INVITE',
+    uri,
+    nonce,
+    qop: 'auth',
+    nc,
+    cnonce: 'abc',
+  });
   return `Digest username="${opts.user ?? 'trunk1'}", realm="edgevox", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=${algorithm}, qop=auth, nc=${nc}, cnonce="abc"`;
 }
 
@@ -15,7 +26,18 @@ describe('digest authentication', () => {
   it('matches the RFC 2617 §3.5 example response (MD5, qop=auth)', () => {
     // the example from RFC 2617: Mufasa / Circle Of Life at testrealm@host.com
     expect(
-      digestResponse({ algorithm: 'MD5', username: 'Mufasa', realm: 'testrealm@host.com', password: 'Circle Of Life', method: 'GET', uri: '/dir/index.html', nonce: 'dcd98b7102dd2f0e8b11d0f600bfb0c093', qop: 'auth', nc: '00000001', cnonce: '0a4f113b' }),
+      digestResponse({
+        algorithm: 'MD5',
+        username: 'Mufasa',
+        realm: 'testrealm@host.com',
+        password: 'Circle Of Life',
+        method: 'GET',
+        uri: '/dir/index.html',
+        nonce: 'dcd98b7102dd2f0e8b11d0f600bfb0c093',
+        qop: 'auth',
+        nc: '00000001',
+        cnonce: '0a4f113b',
+      }),
     ).toBe('6629fae49393a05397450978507c4ef1');
   });
 
@@ -37,14 +59,23 @@ describe('digest authentication', () => {
 
   it('marks expired nonces stale', () => {
     let now = 1_000_000;
-    const auth = new DigestAuthenticator({ realm: 'edgevox', accounts: [{ username: 'trunk1', password: 's3cret' }], nonceTtlMs: 1000, now: () => now });
+    const auth = new DigestAuthenticator({
+      realm: 'edgevox',
+      accounts: [{ username: 'trunk1', password: 's3cret' }],
+      nonceTtlMs: 1000,
+      now: () => now,
+    });
     const c = auth.challenges()[1]!;
     now += 5000;
     expect(auth.verify(answer(c), 'INVITE')).toBe('stale');
   });
 
   it('parses quoted and unquoted digest parameters', () => {
-    expect(parseDigest('Digest username="a\\"b", realm=r, nonce="n", uri="sip:x", response="f"')).toMatchObject({ username: 'a"b', realm: 'r', algorithm: 'MD5' });
+    expect(parseDigest('Digest username="a\\"b", realm=r, nonce="n", uri="sip:x", response="f"')).toMatchObject({
+      username: 'a"b',
+      realm: 'r',
+      algorithm: 'MD5',
+    });
     expect(parseDigest('Digest username="a", realm="r", nonce="n", uri="u", response="x", algorithm=SHA-512')).toBeUndefined();
     expect(parseDigest('Digest ,,,')).toBeUndefined();
   });

@@ -20,7 +20,9 @@ export const SDP_OFFER = [
   '',
 ].join('\r\n');
 
-export function invite(opts: { body?: string; extra?: string[]; branch?: string; callId?: string; toTag?: string; cseq?: number; method?: string } = {}): Buffer {
+export function invite(
+  opts: { body?: string; extra?: string[]; branch?: string; callId?: string; toTag?: string; cseq?: number; method?: string } = {},
+): Buffer {
   const body = opts.body ?? SDP_OFFER;
   const method = opts.method ?? 'INVITE';
   return sip(

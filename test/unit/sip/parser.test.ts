@@ -45,25 +45,77 @@ describe('SIP parser', () => {
   });
 
   it('unfolds continuation lines', () => {
-    const m = must(sip(['OPTIONS sip:x@h SIP/2.0', 'Via: SIP/2.0/UDP h;branch=z9hG4bK1', 'From: <sip:a@b>;', ' tag=9', 'To: <sip:c@d>', 'Call-ID: x', 'CSeq: 1 OPTIONS', 'Content-Length: 0']));
+    const m = must(
+      sip([
+        'OPTIONS sip:x@h SIP/2.0',
+        'Via: SIP/2.0/UDP h;branch=z9hG4bK1',
+        'From: <sip:a@b>;',
+        ' tag=9',
+        'To: <sip:c@d>',
+        'Call-ID: x',
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0',
+      ]),
+    );
     expect(tagOf(m.headers.get('from'))).toBe('9');
   });
 
   it('parses responses', () => {
-    const m = must(sip(['SIP/2.0 180 Ringing', 'Via: SIP/2.0/UDP h;branch=z9hG4bK1', 'From: <sip:a@b>;tag=1', 'To: <sip:c@d>;tag=2', 'Call-ID: x', 'CSeq: 1 INVITE', 'Content-Length: 0']));
+    const m = must(
+      sip([
+        'SIP/2.0 180 Ringing',
+        'Via: SIP/2.0/UDP h;branch=z9hG4bK1',
+        'From: <sip:a@b>;tag=1',
+        'To: <sip:c@d>;tag=2',
+        'Call-ID: x',
+        'CSeq: 1 INVITE',
+        'Content-Length: 0',
+      ]),
+    );
     expect(m).toMatchObject({ kind: 'response', status: 180, reason: 'Ringing' });
   });
 
   it.each([
-    ['missing Call-ID', invite().toString().replace(/Call-ID: .*\r\n/, ''), 'missing call-id header', false],
-    ['CSeq method mismatch', invite().toString().replace('CSeq: 1 INVITE', 'CSeq: 1 BYE'), 'CSeq method does not match request method', true],
+    [
+      'missing Call-ID',
+      invite()
+        .toString()
+        .replace(/Call-ID: .*\r\n/, ''),
+      'missing call-id header',
+      false,
+    ],
+    [
+      'CSeq method mismatch',
+      invite().toString().replace('CSeq: 1 INVITE', 'CSeq: 1 BYE'),
+      'CSeq method does not match request method',
+      true,
+    ],
     ['bad CSeq', invite().toString().replace('CSeq: 1 INVITE', 'CSeq: abc INVITE'), 'bad CSeq header', false],
     ['no branch', invite().toString().replace(';branch=z9hG4bK-test-1', ''), 'Via without branch', true],
-    ['short body', invite().toString().replace(/Content-Length: \d+/, 'Content-Length: 9999'), 'body shorter than Content-Length', true],
-    ['bad Content-Length', invite().toString().replace(/Content-Length: \d+/, 'Content-Length: -1'), 'bad Content-Length', true],
+    [
+      'short body',
+      invite()
+        .toString()
+        .replace(/Content-Length: \d+/, 'Content-Length: 9999'),
+      'body shorter than Content-Length',
+      true,
+    ],
+    [
+      'bad Content-Length',
+      invite()
+        .toString()
+        .replace(/Content-Length: \d+/, 'Content-Length: -1'),
+      'bad Content-Length',
+      true,
+    ],
     ['bad request URI', invite().toString().replace('INVITE sip:edgevox@127.0.0.1:5060', 'INVITE http://x'), 'bad Request-URI', true],
     ['two Contacts on INVITE', invite({ extra: ['Contact: <sip:b@c>'] }).toString(), 'INVITE needs exactly one Contact', true],
-    ['bad From', invite().toString().replace('From: "Alice" <sip:+15550100@127.0.0.1:5070>;tag=a1', 'From: <nope'), 'bad From header', true],
+    [
+      'bad From',
+      invite().toString().replace('From: "Alice" <sip:+15550100@127.0.0.1:5070>;tag=a1', 'From: <nope'),
+      'bad From header',
+      true,
+    ],
     ['header without colon', invite().toString().replace('Max-Forwards: 70', 'Max-Forwards 70'), 'header line without colon', false],
     ['bare LF', invite().toString().replace('Max-Forwards: 70\r\n', 'Max-Forwards: 70\n'), 'bare CR or LF in headers', false],
   ])('rejects %s with 400', (_name, text, reason, addressable) => {
@@ -85,9 +137,14 @@ describe('SIP parser', () => {
   });
 
   it('requires Content-Length on a stream frame but not on a datagram', () => {
-    const text = invite({ body: '' }).toString().replace(/Content-Length: \d+\r\n/, '');
+    const text = invite({ body: '' })
+      .toString()
+      .replace(/Content-Length: \d+\r\n/, '');
     expect(parseSipMessage(Buffer.from(text), DEFAULT_SIP_LIMITS, true).ok).toBe(true);
-    expect(parseSipMessage(Buffer.from(text), DEFAULT_SIP_LIMITS, false)).toMatchObject({ ok: false, reason: 'Content-Length required on stream transports' });
+    expect(parseSipMessage(Buffer.from(text), DEFAULT_SIP_LIMITS, false)).toMatchObject({
+      ok: false,
+      reason: 'Content-Length required on stream transports',
+    });
   });
 
   it('round-trips through the serializer', () => {
@@ -111,7 +168,12 @@ describe('SIP parser', () => {
 
 describe('SIP grammar', () => {
   it('parses URIs', () => {
-    expect(parseUri('sip:alice@atlanta.com:5061;transport=tcp')).toMatchObject({ scheme: 'sip', user: 'alice', host: 'atlanta.com', port: 5061 });
+    expect(parseUri('sip:alice@atlanta.com:5061;transport=tcp')).toMatchObject({
+      scheme: 'sip',
+      user: 'alice',
+      host: 'atlanta.com',
+      port: 5061,
+    });
     expect(parseUri('sips:[2001:db8::1]:5061')).toMatchObject({ host: '[2001:db8::1]', port: 5061 });
     expect(parseUri('tel:+15550100')).toMatchObject({ scheme: 'tel', user: '+15550100' });
     for (const bad of ['', 'sip:', 'http://x', 'sip:a@', 'sip:a@b:99999', 'sip:a b@c', 'sip:@h']) expect(parseUri(bad)).toBeUndefined();
@@ -160,7 +222,9 @@ describe('TCP stream framer', () => {
 
   it('fails a stream without Content-Length or with an endless header (bounded buffer)', () => {
     const f = new SipStreamFramer(DEFAULT_SIP_LIMITS);
-    const noCl = invite({ body: '' }).toString().replace(/Content-Length: \d+\r\n/, '');
+    const noCl = invite({ body: '' })
+      .toString()
+      .replace(/Content-Length: \d+\r\n/, '');
     expect(f.push(Buffer.from(noCl))).toEqual([{ type: 'error', reason: 'Content-Length required on stream transports' }]);
     const g = new SipStreamFramer(DEFAULT_SIP_LIMITS);
     let r: ReturnType<SipStreamFramer['push']> = [];
@@ -172,7 +236,9 @@ describe('TCP stream framer', () => {
 
 describe('fuzz regressions', () => {
   it('rejects an empty Via on a response instead of dropping it (found by bench-sip-fuzz, seed 1 #48997)', () => {
-    const r = parseSipMessage(sip(['SIP/2.0 200 OK', 'Via: ', 'From: <sip:a@b>;tag=1', 'To: <sip:c@d>;tag=2', 'Call-ID: x', 'CSeq: 7 REFER', 'Content-Length: 0']));
+    const r = parseSipMessage(
+      sip(['SIP/2.0 200 OK', 'Via: ', 'From: <sip:a@b>;tag=1', 'To: <sip:c@d>;tag=2', 'Call-ID: x', 'CSeq: 7 REFER', 'Content-Length: 0']),
+    );
     expect(r).toMatchObject({ ok: false, reason: 'bad Via header' });
   });
 });

@@ -37,24 +37,47 @@ describe('SDP', () => {
     const offer = parseSdp(SDP_OFFER);
     const streams = selectStreams(offer);
     expect(streams).toHaveLength(1);
-    expect(streams[0]).toMatchObject({ codec: 'G722', payloadType: 9, sampleRateHz: 16000, rtpClockHz: 8000, telephoneEventPt: 101, remotePort: 49170 });
+    expect(streams[0]).toMatchObject({
+      codec: 'G722',
+      payloadType: 9,
+      sampleRateHz: 16000,
+      rtpClockHz: 8000,
+      telephoneEventPt: 101,
+      remotePort: 49170,
+    });
     const pcmuOnly = selectStreams(offer, ['PCMU']);
     expect(pcmuOnly[0]).toMatchObject({ codec: 'PCMU', payloadType: 0 });
-    const ans = buildAnswer(offer, streams, { localAddress: '127.0.0.1', localPorts: new Map([[0, 20000]]), sessionId: '1', sessionVersion: 1 });
+    const ans = buildAnswer(offer, streams, {
+      localAddress: '127.0.0.1',
+      localPorts: new Map([[0, 20000]]),
+      sessionId: '1',
+      sessionVersion: 1,
+    });
     const text = serializeSdp(ans);
     expect(text).toContain('m=audio 20000 RTP/AVP 9 101\r\n');
     expect(text).toContain('m=video 0 RTP/AVP 31\r\n');
     expect(text).toContain('a=sendrecv');
     const sendonly = parseSdp(SDP_OFFER.replace('a=ptime:20', 'a=ptime:20\r\na=sendonly'));
     expect(direction(sendonly, sendonly.media[0]!)).toBe('sendonly');
-    expect(serializeSdp(buildAnswer(sendonly, selectStreams(sendonly), { localAddress: '127.0.0.1', localPorts: new Map([[0, 2]]), sessionId: '1', sessionVersion: 2 }))).toContain('a=recvonly');
+    expect(
+      serializeSdp(
+        buildAnswer(sendonly, selectStreams(sendonly), {
+          localAddress: '127.0.0.1',
+          localPorts: new Map([[0, 2]]),
+          sessionId: '1',
+          sessionVersion: 2,
+        }),
+      ),
+    ).toContain('a=recvonly');
     expect(isHoldOffer(sendonly)).toBe(true);
     expect(isHoldOffer(offer)).toBe(false);
     expect(isHoldOffer(parseSdp(SDP_OFFER.replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0')))).toBe(true);
   });
 
   it('refuses an offer without a supported codec', () => {
-    const offer = parseSdp(SDP_OFFER.replace('m=audio 49170 RTP/AVP 9 8 0 101', 'm=audio 49170 RTP/AVP 18').replace(/a=rtpmap:(9|8|0) .*\r\n/g, ''));
+    const offer = parseSdp(
+      SDP_OFFER.replace('m=audio 49170 RTP/AVP 9 8 0 101', 'm=audio 49170 RTP/AVP 18').replace(/a=rtpmap:(9|8|0) .*\r\n/g, ''),
+    );
     try {
       selectStreams(offer);
       expect.unreachable();
@@ -77,7 +100,20 @@ const METADATA = `<?xml version="1.0" encoding="UTF-8"?>
 </recording>`;
 
 function siprecRequest(metadata = METADATA): SipRequest {
-  const sdp = ['v=0', 'o=SRC 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 4000 RTP/AVP 0', 'a=label:1', 'a=sendonly', 'm=audio 4002 RTP/AVP 8', 'a=label:2', 'a=sendonly', ''].join('\r\n');
+  const sdp = [
+    'v=0',
+    'o=SRC 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    'm=audio 4000 RTP/AVP 0',
+    'a=label:1',
+    'a=sendonly',
+    'm=audio 4002 RTP/AVP 8',
+    'a=label:2',
+    'a=sendonly',
+    '',
+  ].join('\r\n');
   const body = `--b1\r\nContent-Type: application/sdp\r\n\r\n${sdp}\r\n--b1\r\nContent-Type: application/rs-metadata+xml\r\nContent-Disposition: recording-session\r\n\r\n${metadata}\r\n--b1--\r\n`;
   const headers = new SipHeaders().set('content-type', 'multipart/mixed;boundary=b1').set('require', 'siprec');
   return { kind: 'request', method: 'INVITE', uri: 'sip:srs@127.0.0.1', headers, body: Buffer.from(body) };
@@ -119,7 +155,9 @@ describe('SIPREC', () => {
   });
 
   it('rejects multipart bodies without the close delimiter or boundary', () => {
-    expect(() => parseMultipart(Buffer.from('--b\r\nContent-Type: a/b\r\n\r\nx'), 'b')).toThrowError(expect.objectContaining({ code: 'EVX_ERR_SIPREC_METADATA' }));
+    expect(() => parseMultipart(Buffer.from('--b\r\nContent-Type: a/b\r\n\r\nx'), 'b')).toThrowError(
+      expect.objectContaining({ code: 'EVX_ERR_SIPREC_METADATA' }),
+    );
     expect(() => multipartBoundary('multipart/mixed')).toThrowError(expect.objectContaining({ code: 'EVX_ERR_SIPREC_METADATA' }));
     expect(multipartBoundary('application/sdp')).toBeUndefined();
     expect(parseXml('<a x="1" y=\'2\'>t<b/></a>')).toMatchObject({ name: 'a', text: 't', children: [{ name: 'b' }] });

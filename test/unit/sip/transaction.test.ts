@@ -20,7 +20,17 @@ function statusOf(b: Buffer): number {
 }
 
 function ack(branch: string): SipRequest {
-  return req(sip(['ACK sip:edgevox@127.0.0.1:5060 SIP/2.0', `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}`, 'From: <sip:a@b>;tag=a1', 'To: <sip:c@d>;tag=x', 'Call-ID: call-1@127.0.0.1', 'CSeq: 1 ACK', 'Content-Length: 0']));
+  return req(
+    sip([
+      'ACK sip:edgevox@127.0.0.1:5060 SIP/2.0',
+      `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}`,
+      'From: <sip:a@b>;tag=a1',
+      'To: <sip:c@d>;tag=x',
+      'Call-ID: call-1@127.0.0.1',
+      'CSeq: 1 ACK',
+      'Content-Length: 0',
+    ]),
+  );
 }
 
 describe('server transactions (RFC 3261 §17.2, fake timers)', () => {
@@ -31,7 +41,12 @@ describe('server transactions (RFC 3261 §17.2, fake timers)', () => {
     vi.useFakeTimers();
     sent = [];
     acked = 0;
-    layer = new TransactionLayer((b) => sent.push(b), DEFAULT_TIMERS, 100, () => acked++);
+    layer = new TransactionLayer(
+      (b) => sent.push(b),
+      DEFAULT_TIMERS,
+      100,
+      () => acked++,
+    );
   });
   afterEach(() => {
     layer.close();
@@ -118,7 +133,12 @@ describe('server transactions (RFC 3261 §17.2, fake timers)', () => {
     layer.onRequest(r, UDP);
     const cancel = req(invite({ method: 'CANCEL', body: '' }));
     expect(layer.findInviteFor(cancel)?.request).toBe(r);
-    const small = new TransactionLayer(() => {}, DEFAULT_TIMERS, 1, () => {});
+    const small = new TransactionLayer(
+      () => {},
+      DEFAULT_TIMERS,
+      1,
+      () => {},
+    );
     expect(small.onRequest(req(invite({ branch: 'z9hG4bK-a' })), UDP).type).toBe('new');
     expect(small.onRequest(req(invite({ branch: 'z9hG4bK-b' })), UDP).type).toBe('overload');
     small.close();
@@ -131,7 +151,12 @@ describe('client transactions (RFC 3261 §17.1, fake timers)', () => {
 
   it('non-INVITE: Timer E retransmits, the final response resolves, Timer F times out', async () => {
     const sent: Buffer[] = [];
-    const layer = new TransactionLayer((b) => sent.push(b), DEFAULT_TIMERS, 10, () => {});
+    const layer = new TransactionLayer(
+      (b) => sent.push(b),
+      DEFAULT_TIMERS,
+      10,
+      () => {},
+    );
     const bye = req(invite({ method: 'BYE', body: '', branch: 'z9hG4bK-c1' }));
     const p = layer.request(bye, UDP);
     vi.advanceTimersByTime(500 + 1000 + 2000);
@@ -149,7 +174,12 @@ describe('client transactions (RFC 3261 §17.1, fake timers)', () => {
 
   it('INVITE: non-2xx final is ACKed by the transaction, retransmitted finals re-ACKed', async () => {
     const sent: Buffer[] = [];
-    const layer = new TransactionLayer((b) => sent.push(b), DEFAULT_TIMERS, 10, () => {});
+    const layer = new TransactionLayer(
+      (b) => sent.push(b),
+      DEFAULT_TIMERS,
+      10,
+      () => {},
+    );
     const inv = req(invite({ branch: 'z9hG4bK-ri' }));
     const p = layer.request(inv, UDP, () => ack('z9hG4bK-ri'));
     const busy = buildResponse(inv, 491, { toTag: 'x' });
