@@ -46,6 +46,8 @@ export class Call {
   private sdpVersion = 1;
   private ourInvitePending = false;
   private transferTarget: string | undefined;
+  /** ACK of our last re-INVITE, re-sent when its 2xx is retransmitted (§13.2.2.4). */
+  private lastAck: SipRequest | undefined;
   private readonly txl: TransactionLayer;
   private readonly emitter: TypedEmitter<TelephonyEvents>;
   private readonly onEnded: (call: Call) => void;
@@ -164,7 +166,8 @@ export class Call {
     try {
       const res = await this.txl.request(req, this.dialog.peer, (r) => this.ackFor(req, r));
       if (res.status < 300) {
-        this.txl.sendAck(this.ackFor(req, res), this.dialog.peer);
+        this.lastAck = this.ackFor(req, res);
+        this.txl.sendAck(this.lastAck, this.dialog.peer);
         this.sessionTimer?.refreshed();
       } else if (res.status === 481 || res.status === 408) await this.hangup('session_timer_expired');
     } catch {
@@ -172,6 +175,11 @@ export class Call {
     } finally {
       this.ourInvitePending = false;
     }
+  }
+
+  /** A retransmitted 2xx to our re-INVITE arrived: repeat the ACK. */
+  resendAck(): void {
+    if (this.lastAck !== undefined && this.state !== 'ended') this.txl.sendAck(this.lastAck, this.dialog.peer);
   }
 
   private ackFor(invite: SipRequest, _res: SipResponse): SipRequest {

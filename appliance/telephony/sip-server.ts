@@ -214,7 +214,11 @@ export class SipServer {
 
   private onResponse(res: SipResponse): void {
     if (this.txl.onResponse(res)) return;
-    // a retransmitted 2xx to our re-INVITE: the call re-sends its ACK (§13.2.2.4) — not tracked; ignore
+    // a retransmitted 2xx to our re-INVITE (its transaction is gone): the call repeats its ACK (§13.2.2.4)
+    if (res.status >= 200 && res.status < 300 && (res.headers.get('cseq') ?? '').endsWith(' INVITE')) {
+      const ourTag = tagOf(res.headers.get('from'));
+      if (ourTag !== undefined) this.calls.get(`${res.headers.get('call-id')}|${ourTag}`)?.resendAck();
+    }
   }
 
   private onRequest(req: SipRequest, peer: SipPeer): void {

@@ -140,6 +140,25 @@ describe('SipServer call control', () => {
     expect(events.find((x) => x.type === 'call.ended')?.e).toMatchObject({ reason: 'session_timer_expired' });
   });
 
+  it('session timers: refresher=uas when the peer lacks timer support — we re-INVITE at SE/2 and ACK the 2xx', async () => {
+    const { uac, events } = await start({ minSessionExpiresSec: 2, sessionExpiresSec: 2 });
+    const ok = await uac.call(30000, ['Session-Expires: 2']);
+    expect(ok.headers.get('session-expires')).toBe('2;refresher=uas');
+    expect(ok.headers.getAll('require')).not.toContain('timer');
+    const reinvite = await uac.waitRequest('INVITE');
+    expect(reinvite.headers.get('session-expires')).toBe('2;refresher=uas');
+    expect(parseSdp(reinvite.body).origin.sessionVersion).toBe('2');
+    uac.reply(reinvite, 200, { body: uac.sdp(30000) });
+    const ack = await uac.waitRequest('ACK');
+    expect(ack.headers.get('cseq')).toBe(`${(reinvite.headers.get('cseq') ?? '').split(' ')[0]} ACK`);
+    uac.reply(reinvite, 200, { body: uac.sdp(30000) }); // retransmitted 2xx: ACK again
+    await uac.waitFor(
+      (m) =>
+        m.kind === 'request' && m.method === 'ACK' && uac.received.filter((x) => x.kind === 'request' && x.method === 'ACK').length === 2,
+    );
+    expect(events.filter((x) => x.type === 'call.ended')).toHaveLength(0);
+  });
+
   it('decodes RFC 4733 and SIP INFO DTMF into dtmf events', async () => {
     const { uac, events, started } = await start();
     const ok = await uac.call(30000);
