@@ -31,6 +31,7 @@ import { registerEventStream } from './api/routes/events.js';
 import { startRoutingRuntime } from './routing/runtime.js';
 import { consoleRegistrar } from './console/mount.js';
 import { overlayConsoleConfig } from './console/configService.js';
+import { WebRtcService } from './webrtc/service.js';
 
 export interface ApplianceOptions {
   /** Logger to use (tests pass a silent or capturing one); default: pino on stdout per config. */
@@ -67,6 +68,8 @@ export class Appliance {
     /** The SIP/RTP listener, or null when `sip.enabled` is false. */
     readonly sip: SipServer | null,
     private readonly closeStack: CloseStack,
+    /** The WebRTC media plane (web callers, browser agents), or null when `webrtc.enabled` is false. */
+    readonly webrtc: WebRtcService | null = null,
   ) {}
 
   /** Start an appliance from a validated config. */
@@ -137,6 +140,9 @@ export class Appliance {
       if (sip !== null) metrics.bindSip(sip);
       if (sip !== null && config.routing.enabled) closeStack.push({ name: 'routing-transfer', close: routing.attachSip(sip) });
 
+      const webrtc = await WebRtcService.start({ config, dataDir, calls, bus, logger, webDir: join(REPO_ROOT, 'dist', 'web', 'webrtc') });
+      if (webrtc !== null) closeStack.push({ name: 'webrtc', close: () => webrtc.close() });
+
       const droppedEvents = metrics.eventsDropped;
       const coreRoutes = async (app: FastifyInstance) => {
         await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
@@ -149,6 +155,7 @@ export class Appliance {
         // The console goes first: its auth hook must exist before any other plugin context is created.
         ...(config.console.enabled ? [consoleRegistrar({ config, logger, store, models, bus, calls, sip, readiness, repoRoot: REPO_ROOT })] : []),
         coreRoutes,
+        ...(webrtc !== null ? [webrtc.registrar()] : []),
         ...(options.routes ?? []),
       ]);
       closeStack.push({ name: 'http', close: () => http.close() });
@@ -166,7 +173,7 @@ export class Appliance {
       }
       readiness.register('http', () => (http.server.listening ? { ok: true } : { ok: false, reason: 'http listener closed' }));
 
-      const appliance = new Appliance(config, logger, store, models, metrics, readiness, http, bus, calls, sip, closeStack);
+      const appliance = new Appliance(config, logger, store, models, metrics, readiness, http, bus, calls, sip, closeStack, webrtc);
       appliance.onDrain((graceMs) => calls.drain(graceMs));
       appliance.recordRun();
       metrics.up.set(1);

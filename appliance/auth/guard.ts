@@ -21,6 +21,8 @@ export const PUBLIC_ROUTES: readonly string[] = [
   // protocol, appliance/webrtc/tokens.ts): web callers are not console users.
   'GET /api/v1/webrtc/signal',
   'POST /api/v1/webrtc/caller-sessions',
+  // The softphone's call queue: checks the agent token in its x-agent-token header (webrtc/service.ts).
+  'GET /api/v1/webrtc/queue',
 ];
 
 /** State-changing routes every signed-in role may use (they act on the caller's own session/account). */

@@ -70,6 +70,21 @@ export const ConfigSchema = Type.Object(
       },
       'SIP and RTP media termination',
     ),
+    // WebRTC media plane (issue 6): mediasoup workers, web callers and browser agents
+    webrtc: Section(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Serve web callers and browser agents through the mediasoup media plane (needs the built worker)' }),
+        listenIp: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address WebRTC media (ICE/DTLS/SRTP over UDP) listens on' }),
+        announcedAddress: Type.String({ default: '', description: 'Address or host name announced in ICE candidates (empty = listenIp; required when listenIp is 0.0.0.0)' }),
+        rtcPortMin: Type.Integer({ minimum: 1024, maximum: 65535, default: 40000, description: 'First UDP port of WebRTC media' }),
+        rtcPortMax: Type.Integer({ minimum: 1024, maximum: 65535, default: 40999, description: 'Last UDP port of WebRTC media' }),
+        workers: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'mediasoup worker processes (0 = one per CPU core)' }),
+        callerTokenSecretFile: Type.String({ default: 'webrtc-token-secret', minLength: 1, description: 'File (relative to dataDir) holding the secret that signs caller and agent tokens; created on first start' }),
+        callerTokenTtlMs: Type.Integer({ minimum: 10_000, maximum: 3_600_000, default: 300_000, description: 'How long a web caller may take to join after the "call us" page asked for a session' }),
+        publicCallerPage: Type.Boolean({ default: true, description: 'Serve the "call us" page and let anyone request a caller session (admission control still applies)' }),
+      },
+      'WebRTC media plane: web callers, browser agents, supervisor listen-in',
+    ),
     calls: Section(
       {
         maxConcurrent: Type.Integer({ minimum: 1, maximum: 10_000, default: 120, description: 'Concurrent calls admitted; beyond this new calls get 503 + Retry-After' }),

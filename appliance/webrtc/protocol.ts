@@ -9,12 +9,13 @@
  *   produce (audio RTP parameters)     -> { producerId }
  *   consume (producerId, capabilities) -> { consumerId, producerId, kind, rtpParameters }
  *   hangup                             -> {}   (then the server closes the socket)
- *   server -> client notifications: newProducer, producerClosed, consumerClosed, callEnded.
+ *   server -> client notifications: newProducer, producerClosed, consumerClosed, callEnded, callEvent.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { DtlsParameters, IceCandidate, IceParameters, MediaKind, RtpCapabilities, RtpParameters } from 'mediasoup/types';
 import { evxError } from '../errors.js';
+import type { ApplianceEvent } from '../events/appEvents.js';
 import type { ParticipantRole } from './tokens.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -69,7 +70,15 @@ export type ServerMessage =
   | ({ type: 'newProducer' } & ProducerInfo)
   | { type: 'producerClosed'; producerId: string }
   | { type: 'consumerClosed'; consumerId: string; producerId: string }
-  | { type: 'callEnded'; callId: string; reason: string };
+  | { type: 'callEnded'; callId: string; reason: string }
+  /**
+   * Agents and supervisors only: the call's live events from the appliance bus (transcripts, already
+   * redacted by the call layer; intent, emotion, routing decision for the screen-pop; alerts).
+   */
+  | { type: 'callEvent'; event: CallEventForAgent };
+
+/** The bus events forwarded to a call's agents (see webrtc/callBridge.ts). */
+export type CallEventForAgent = Extract<ApplianceEvent, { type: 'asr.partial' | 'asr.final' | 'intent' | 'emotion' | 'route.decision' | 'call.answered' }>;
 
 /** Parses one text frame; throws EVX_ERR_WEBRTC_SIGNALLING with the request id when it has one. */
 export function parseClientMessage(text: string): ClientMessage {

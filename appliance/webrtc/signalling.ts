@@ -47,6 +47,10 @@ export interface WebRtcSignallingDeps {
   /** New web calls are refused with 503 above this many active WebRTC calls. */
   readonly maxCalls?: number;
   readonly joinTimeoutMs?: number;
+  /** Admission control for new web callers (the call manager's); a refusal is HTTP 503 + Retry-After. */
+  readonly admitCallerSession?: () => { ok: true } | { ok: false; reason: string; retryAfterS: number };
+  /** Whether an agent/supervisor may join this call id (e.g. only calls the appliance knows). Default: any. */
+  readonly authorizeJoin?: (callId: string, role: ParticipantRole) => boolean;
   /** Minimal logger (pino fits); messages are static, no PII. */
   readonly log?: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
 }
@@ -66,6 +70,11 @@ export async function registerWebRtcSignalling(fastify: FastifyInstance, deps: W
       instance.post(sessionPath, async (_request, reply) => {
         if (deps.calls.size >= (deps.maxCalls ?? 200)) {
           return reply.code(503).send({ error: { code: 'EVX_ERR_NOT_READY', message: 'Too many active WebRTC calls' } });
+        }
+        const admission = deps.admitCallerSession?.() ?? { ok: true };
+        if (!admission.ok) {
+          void reply.header('retry-after', String(admission.retryAfterS));
+          return reply.code(503).send({ error: { code: 'EVX_ERR_NOT_READY', message: 'The appliance is not taking new calls right now', details: { reason: admission.reason } } });
         }
         const callId = randomUUID();
         const ttlMs = deps.callerTokenTtlMs ?? 300_000;
@@ -160,6 +169,7 @@ class SignallingSession {
       if (requestedCallId === undefined || !isValidCallId(requestedCallId)) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'An agent join names a valid callId');
       callId = requestedCallId;
       role = principal.role;
+      if (this.deps.authorizeJoin !== undefined && !this.deps.authorizeJoin(callId, role)) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'No such call to join', { details: { callId } });
       subject = principal.subject;
     }
     if (this.done) throw evxError('EVX_ERR_WEBRTC_CLOSED', 'The socket closed during join');

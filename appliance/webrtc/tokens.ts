@@ -3,8 +3,9 @@
  *
  * Caller tokens: short-lived, signed with HMAC-SHA256 under a secret only the appliance knows, and
  * bound to one call id. Format `v1.<base64url(JSON claims)>.<base64url(mac)>`; claims carry no PII.
- * Agent tokens: opaque to this module; a pluggable verifier (the lead's auth) turns them into a
- * principal.
+ * Agent tokens: the signalling takes a pluggable verifier. The appliance's own agent tokens are
+ * minted here too (`a1.` prefix, same HMAC construction under a different label, carrying the agent
+ * id and role) by a console-authenticated route, so the softphone needs no console session.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { evxError } from '../errors.js';
@@ -37,8 +38,8 @@ function secretBytes(secret: string | Uint8Array): Buffer {
   return b;
 }
 
-function mac(secret: Buffer, body: string): Buffer {
-  return createHmac('sha256', secret).update(`edgevox-webrtc-caller.${body}`).digest();
+function mac(secret: Buffer, body: string, label = 'edgevox-webrtc-caller'): Buffer {
+  return createHmac('sha256', secret).update(`${label}.${body}`).digest();
 }
 
 export function isValidCallId(callId: string): boolean {
@@ -76,4 +77,39 @@ export function verifyCallerToken(secret: string | Uint8Array, token: string, no
   if (typeof c.c !== 'string' || !isValidCallId(c.c) || typeof c.e !== 'number') throw fail('shape');
   if (nowMs >= c.e) throw fail('expired');
   return { callId: c.c, expiresAtMs: c.e };
+}
+
+const AGENT_LABEL = 'edgevox-webrtc-agent';
+const SUBJECT_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** Mints an agent/supervisor token for `subject` (an agent id, never a name), valid `ttlMs` (default 12 h). */
+export function mintAgentToken(secret: string | Uint8Array, principal: AgentPrincipal, options: { ttlMs?: number; nowMs?: number } = {}): string {
+  if (!SUBJECT_PATTERN.test(principal.subject)) throw evxError('EVX_ERR_BAD_REQUEST', 'An agent id is 1-128 characters of [A-Za-z0-9_.:-]', { details: { field: 'agentId' } });
+  if (principal.role !== 'agent' && principal.role !== 'supervisor') throw evxError('EVX_ERR_BAD_REQUEST', 'role is agent or supervisor', { details: { field: 'role' } });
+  const ttlMs = options.ttlMs ?? 12 * 3_600_000;
+  if (!Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > 86_400_000) throw evxError('EVX_ERR_BAD_REQUEST', 'Agent token TTL must be 1 ms .. 24 h', { details: { field: 'ttlMs' } });
+  const claims = { s: principal.subject, r: principal.role, e: (options.nowMs ?? Date.now()) + ttlMs, n: randomBytes(8).toString('base64url') };
+  const body = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
+  return `a1.${body}.${mac(secretBytes(secret), body, AGENT_LABEL).toString('base64url')}`;
+}
+
+/** Verifies an `a1.` agent token: the principal, or undefined when invalid/expired (no reason given). */
+export function verifyAgentToken(secret: string | Uint8Array, token: string, nowMs = Date.now()): (AgentPrincipal & { expiresAtMs: number }) | undefined {
+  const key = secretBytes(secret);
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return undefined;
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[0] !== 'a1') return undefined;
+  const body = parts[1]!;
+  const given = Buffer.from(parts[2]!, 'base64url');
+  const expected = mac(key, body, AGENT_LABEL);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  let claims: { s?: unknown; r?: unknown; e?: unknown };
+  try {
+    claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as typeof claims;
+  } catch {
+    return undefined;
+  }
+  if (typeof claims.s !== 'string' || !SUBJECT_PATTERN.test(claims.s) || (claims.r !== 'agent' && claims.r !== 'supervisor') || typeof claims.e !== 'number') return undefined;
+  if (nowMs >= claims.e) return undefined;
+  return { subject: claims.s, role: claims.r, expiresAtMs: claims.e };
 }

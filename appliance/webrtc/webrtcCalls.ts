@@ -187,6 +187,17 @@ export class WebRtcCall {
     else if (this.participants.size === 0) this.end('empty');
   }
 
+  /** True while a participant with this role is in the call. */
+  has(role: ParticipantRole): boolean {
+    for (const p of this.participants.values()) if (p.participant.role === role) return true;
+    return false;
+  }
+
+  /** Sends a notification to every participant whose role is in `roles`. */
+  notify(message: ServerMessage, roles: readonly ParticipantRole[]): void {
+    for (const p of this.participants.values()) if (roles.includes(p.participant.role)) p.send(message);
+  }
+
   /** Ends the call: notifies participants, closes the router (CallMedia). Idempotent. */
   end(reason: string): void {
     if (this.endedReason !== undefined) return;
@@ -273,6 +284,11 @@ export class WebRtcCallRegistry {
       void creating.finally(() => this.pending.delete(callId)).catch(() => {});
     }
     return creating;
+  }
+
+  /** The calls in progress. */
+  list(): WebRtcCall[] {
+    return [...this.calls.values()];
   }
 
   /** Ends every call. Idempotent. */

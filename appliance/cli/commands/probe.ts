@@ -3,11 +3,14 @@ import { evxError } from '../../errors.js';
 import { processIo, type CliCommand } from '../command.js';
 import { parseCli } from '../parse.js';
 
-const usage = `usage: edgevox probe webrtc --wav FILE [--target URL] [--codec opus|pcmu] [--agent-token TOKEN] [--timeout-ms N] [--json]
+const usage = `usage: edgevox probe webrtc --wav FILE [--target URL] [--codec opus|pcmu] [--api-token TOKEN | --agent-token TOKEN] [--timeout-ms N] [--json]
 
 Places a WebRTC call with node-webrtc into the appliance at --target (default http://127.0.0.1:8080),
-plays FILE as the caller and prints setup times, packets, RTT/loss and (with --agent-token, joining as
-the agent too) the caller->agent audio latency. Exits 1 if the call cannot be set up or no audio flows.`;
+plays FILE as the caller and prints setup times, packets, RTT/loss. With an agent leg (--agent-token, or
+--api-token / env EDGEVOX_API_TOKEN: a console API token with the supervisor role that mints one) it also
+prints the caller->agent audio latency and the transcript the appliance produced (live, and as stored in
+/api/v1/calls/:id with --api-token). Exits 1 if the call cannot be set up, no audio flows, or an agent leg
+got no transcript.`;
 
 export const probeCommand: CliCommand = {
   name: 'probe',
@@ -21,6 +24,7 @@ export const probeCommand: CliCommand = {
         target: { type: 'string', default: 'http://127.0.0.1:8080' },
         codec: { type: 'string', default: 'opus' },
         'agent-token': { type: 'string' },
+        'api-token': { type: 'string' },
         'timeout-ms': { type: 'string', default: '10000' },
         json: { type: 'boolean', default: false },
       },
@@ -32,6 +36,7 @@ export const probeCommand: CliCommand = {
     const timeoutMs = Number(values['timeout-ms']);
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw evxError('EVX_ERR_CLI_USAGE', '--timeout-ms is a positive integer');
     const { runProbe } = await import('../../webrtc/probeClient.js');
+    const apiToken = values['api-token'] ?? process.env['EDGEVOX_API_TOKEN'];
     let code = 0;
     try {
       const report = await runProbe({
@@ -40,8 +45,11 @@ export const probeCommand: CliCommand = {
         codec: values.codec,
         timeoutMs,
         ...(values['agent-token'] === undefined ? {} : { agentToken: values['agent-token'] }),
+        ...(apiToken === undefined || apiToken === '' ? {} : { apiToken }),
       });
-      if (report.packetsSent === 0 || (report.agent !== undefined && report.agent.rmsMax < 100)) code = 1;
+      const noAudio = report.packetsSent === 0 || (report.agent !== undefined && report.agent.rmsMax < 100);
+      const noTranscript = report.transcript !== undefined && report.transcript.live.trim() === '';
+      if (noAudio || noTranscript) code = 1;
       if (values.json) io.out(JSON.stringify({ ok: code === 0, ...report }) + '\n');
       else {
         const f = (v: number | undefined) => (v === undefined ? 'n/a' : v.toFixed(1));
@@ -52,8 +60,14 @@ export const probeCommand: CliCommand = {
         if (report.agent !== undefined) {
           io.out(`agent: ${report.agent.framesReceived} frames, rms max ${report.agent.rmsMax.toFixed(0)}, onset latency ${f(report.agent.onsetLatencyMs)} ms, packets ${report.agent.packetsReceived} lost ${report.agent.packetsLost} jitter ${f(report.agent.jitterMs)} ms\n`);
         }
-        io.out('transcript: not wired yet (the ASR leg is connected by the call layer)\n');
-        io.out(code === 0 ? 'probe: ok\n' : 'probe: FAILED (no audio flowed)\n');
+        const t = report.transcript;
+        if (t === undefined) io.out('transcript: not checked (give --api-token or --agent-token for an agent leg)\n');
+        else {
+          io.out(`transcript (live, ${t.finals} finals): ${t.live === '' ? '(none)' : t.live}\n`);
+          io.out(`transcript latency: last final ${f(t.lastFinalAfterPlaybackMs)} ms after the audio ended; appliance per-final latency max ${f(t.applianceLatencyMsMax)} ms\n`);
+          if (t.stored !== undefined) io.out(`transcript (stored, source ${t.storedSource ?? 'n/a'}): ${t.stored}\n`);
+        }
+        io.out(code === 0 ? 'probe: ok\n' : `probe: FAILED (${noAudio ? 'no audio flowed' : 'no transcript'})\n`);
       }
     } catch (err) {
       io.err(`probe: FAILED: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -24,6 +24,7 @@ export interface SignallingClientEvents {
   producerClosed: Extract<ServerMessage, { type: 'producerClosed' }>;
   consumerClosed: Extract<ServerMessage, { type: 'consumerClosed' }>;
   callEnded: Extract<ServerMessage, { type: 'callEnded' }>;
+  callEvent: Extract<ServerMessage, { type: 'callEvent' }>;
   closed: { code: number };
 }
 
@@ -114,6 +115,7 @@ export class SignallingClient {
       case 'producerClosed':
       case 'consumerClosed':
       case 'callEnded':
+      case 'callEvent':
         this.events.emit(message.type, message as never);
         return;
     }

@@ -1,0 +1,219 @@
+/**
+ * The WebRTC plane as the appliance mounts it: media plane (mediasoup workers) + call registry +
+ * bridge into the call manager + HTTP routes (signalling WebSocket, caller sessions, agent tokens,
+ * the agent's call queue, the softphone and "call us" pages).
+ *
+ * Routes and who may use them:
+ *   GET  /api/v1/webrtc/signal           WebSocket; authenticated inside the protocol (join with a
+ *                                        caller token or an agent token), so public to the HTTP guard
+ *   POST /api/v1/webrtc/caller-sessions  public ("call us" page); admission control of the call manager
+ *   POST /api/v1/webrtc/agent-tokens     console-authenticated (supervisor or above) mints agent tokens
+ *   GET  /api/v1/webrtc/queue            agent token in the `x-agent-token` header: calls to answer
+ *   GET  /call, /agent, /webrtc/assets/* the two pages and their bundled scripts (dist/web/webrtc)
+ *
+ * Close order (CLOSURES.md): registry (ends calls: participants notified, routers closed, taps and
+ * legs closed) -> bridge (stops listening) -> media plane (workers).
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { RouteRegistrar } from '../api/server.js';
+import type { CallManager } from '../calls/callManager.js';
+import type { EdgeVoxConfig } from '../config/schema.js';
+import { evxError, isEdgeVoxError } from '../errors.js';
+import type { EventBus } from '../events/appEvents.js';
+import type { Logger } from '../log/logger.js';
+import { WebRtcCallBridge } from './callBridge.js';
+import { MediaPlane } from './mediaPlane.js';
+import { DEFAULT_CALLER_SESSION_PATH, DEFAULT_SIGNALLING_PATH, registerWebRtcSignalling } from './signalling.js';
+import { MIN_SECRET_BYTES, mintAgentToken, verifyAgentToken } from './tokens.js';
+import { WebRtcCallRegistry } from './webrtcCalls.js';
+import { findWorkerBin } from './workerBin.js';
+
+export const AGENT_TOKEN_PATH = '/api/v1/webrtc/agent-tokens';
+export const QUEUE_PATH = '/api/v1/webrtc/queue';
+export const AGENT_TOKEN_HEADER = 'x-agent-token';
+/** Routes the console's auth guard must let through: they authenticate themselves. */
+export const WEBRTC_PUBLIC_ROUTES: readonly string[] = [`GET ${DEFAULT_SIGNALLING_PATH}`, `POST ${DEFAULT_CALLER_SESSION_PATH}`, `GET ${QUEUE_PATH}`];
+
+export interface WebRtcServiceDeps {
+  readonly config: EdgeVoxConfig;
+  /** Resolved data dir (the token secret lives there). */
+  readonly dataDir: string;
+  readonly calls: CallManager;
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  /** Built pages and scripts (default <repo>/dist/web/webrtc). */
+  readonly webDir: string;
+}
+
+const AgentTokenBody = Type.Object(
+  {
+    agentId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$', description: 'Agent id (from agents.agents), never a name' }),
+    role: Type.Union([Type.Literal('agent'), Type.Literal('supervisor')], { default: 'agent' }),
+    ttlMs: Type.Integer({ minimum: 60_000, maximum: 86_400_000, default: 12 * 3_600_000, description: 'Token lifetime (a shift)' }),
+  },
+  { additionalProperties: false },
+);
+
+/** Reads the token secret from the data dir, creating it (0600) on first start. */
+export function loadTokenSecret(dataDir: string, file: string): Buffer {
+  const path = isAbsolute(file) ? file : join(dataDir, file);
+  if (!existsSync(path)) {
+    try {
+      writeFileSync(path, randomBytes(32).toString('hex') + '\n', { flag: 'wx', mode: 0o600 });
+    } catch (err) {
+      // A concurrent first start created it: use theirs.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  chmodSync(path, 0o600);
+  const secret = Buffer.from(readFileSync(path, 'utf8').trim(), 'utf8');
+  if (secret.length < MIN_SECRET_BYTES) {
+    throw evxError('EVX_ERR_CONFIG_INVALID', `webrtc.callerTokenSecretFile ${path} holds fewer than ${MIN_SECRET_BYTES} bytes`, { details: { key: 'webrtc.callerTokenSecretFile' } });
+  }
+  return secret;
+}
+
+export class WebRtcService {
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly plane: MediaPlane,
+    readonly registry: WebRtcCallRegistry,
+    private readonly bridge: WebRtcCallBridge,
+    private readonly secret: Buffer,
+    private readonly deps: WebRtcServiceDeps,
+  ) {}
+
+  /**
+   * Starts the plane, or returns null when `webrtc.enabled` is false or the mediasoup worker is not
+   * built: then the appliance runs without WebRTC (SIP is unaffected) and says so at error level,
+   * naming the fix. A worker that exists but fails to start is an error.
+   */
+  static async start(deps: WebRtcServiceDeps): Promise<WebRtcService | null> {
+    const c = deps.config.webrtc;
+    if (!c.enabled) return null;
+    const secret = loadTokenSecret(deps.dataDir, c.callerTokenSecretFile);
+    const onListenerError = (event: string, err: unknown) =>
+      deps.logger.error({ event, reason: err instanceof Error ? err.message : String(err) }, 'webrtc listener failed');
+    if (findWorkerBin() === undefined) {
+      deps.logger.error({ code: 'EVX_ERR_WEBRTC_WORKER_MISSING' }, 'webrtc disabled: mediasoup worker not built (run make setup or native/mediasoup/build.sh)');
+      return null;
+    }
+    const plane = await MediaPlane.start(
+      {
+        numWorkers: c.workers,
+        listenIp: c.listenIp,
+        announcedAddress: c.announcedAddress === '' ? undefined : c.announcedAddress,
+        rtcMinPort: c.rtcPortMin,
+        rtcMaxPort: c.rtcPortMax,
+        // The SIP legs and ASR taps stay on loopback unless the listen address is loopback-only anyway.
+        plainListenIp: '127.0.0.1',
+      },
+      { onListenerError },
+    );
+    const registry = new WebRtcCallRegistry(plane, onListenerError);
+    const bridge = new WebRtcCallBridge(registry, deps.calls, deps.bus, deps.logger);
+    plane.events.on('workerDied', (e) => deps.logger.error({ ...e }, 'mediasoup worker died'));
+    deps.logger.info({ workers: plane.workerPids().length, listenIp: c.listenIp, workerBin: plane.workerBin.source }, 'webrtc media plane started');
+    return new WebRtcService(plane, registry, bridge, secret, deps);
+  }
+
+  /** Verifies an agent token minted by this appliance. */
+  verifyAgent(token: string): { subject: string; role: 'agent' | 'supervisor' } | undefined {
+    const p = verifyAgentToken(this.secret, token);
+    return p === undefined ? undefined : { subject: p.subject, role: p.role };
+  }
+
+  /** Mints an agent token (the route below, the CLI and tests). */
+  mintAgentToken(agentId: string, role: 'agent' | 'supervisor' = 'agent', ttlMs?: number): string {
+    return mintAgentToken(this.secret, { subject: agentId, role }, ttlMs === undefined ? {} : { ttlMs });
+  }
+
+  /** The route plugin mounted on the appliance's HTTP server. */
+  registrar(): RouteRegistrar {
+    return async (app: FastifyInstance) => {
+      const { calls, config } = this.deps;
+      await registerWebRtcSignalling(app, {
+        calls: this.registry,
+        callerTokenSecret: this.secret,
+        verifyAgentToken: (t) => this.verifyAgent(t),
+        callerSessionPath: config.webrtc.publicCallerPage ? DEFAULT_CALLER_SESSION_PATH : false,
+        callerTokenTtlMs: config.webrtc.callerTokenTtlMs,
+        maxCalls: config.calls.maxConcurrent,
+        admitCallerSession: () => {
+          const a = calls.admit();
+          return a.ok ? a : { ok: false, reason: a.reason, retryAfterS: a.retryAfterS };
+        },
+        // Agents join calls the appliance has (web calls, or calls the call manager knows).
+        authorizeJoin: (callId) => this.registry.get(callId) !== undefined || calls.get(callId) !== undefined,
+        log: this.deps.logger,
+      });
+
+      app.post<{ Body: Static<typeof AgentTokenBody> }>(
+        AGENT_TOKEN_PATH,
+        { schema: { summary: 'Mint a softphone token for an agent or supervisor', body: AgentTokenBody }, config: { minRole: 'supervisor' } },
+        async (request, reply) => {
+          const { agentId, role, ttlMs } = request.body;
+          const token = this.mintAgentToken(agentId, role, ttlMs);
+          return reply.code(201).send({ token, agentId, role, expiresAtMs: Date.now() + ttlMs });
+        },
+      );
+
+      app.get(QUEUE_PATH, { schema: { summary: 'WebRTC calls an agent can answer (agent token in x-agent-token)', hide: true } }, async (request) => {
+        const header = request.headers[AGENT_TOKEN_HEADER];
+        const principal = typeof header === 'string' ? this.verifyAgent(header) : undefined;
+        if (principal === undefined) throw evxError('EVX_ERR_WEBRTC_AUTH', `send a valid agent token in the ${AGENT_TOKEN_HEADER} header`);
+        return {
+          calls: this.registry.list().map((call) => ({
+            callId: call.callId,
+            startedAt: calls.get(call.callId)?.startedAt ?? null,
+            hasCaller: call.has('caller'),
+            hasAgent: call.has('agent'),
+            participants: call.participantCount,
+          })),
+        };
+      });
+
+      this.registerPages(app);
+    };
+  }
+
+  private registerPages(app: FastifyInstance): void {
+    const webDir = resolve(this.deps.webDir);
+    const page = (name: string) => async (_request: unknown, reply: import('fastify').FastifyReply) => {
+      const file = join(webDir, name);
+      if (!existsSync(file)) {
+        return reply.code(503).type('text/plain').send('The WebRTC pages are not built: run `make webrtc-web`.\n');
+      }
+      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(readFileSync(file));
+    };
+    if (this.deps.config.webrtc.publicCallerPage) app.get('/call', { schema: { hide: true } }, page('call.html'));
+    app.get('/agent', { schema: { hide: true } }, page('agent.html'));
+    app.get<{ Params: { name: string } }>('/webrtc/assets/:name', { schema: { hide: true } }, async (request, reply) => {
+      const { name } = request.params;
+      if (!/^[a-z][a-z0-9-]*\.(js|css)$/.test(name)) throw evxError('EVX_ERR_NOT_FOUND', 'no such asset', { details: { resource: 'asset' } });
+      const file = join(webDir, name);
+      if (!existsSync(file)) throw evxError('EVX_ERR_NOT_FOUND', 'no such asset (run make webrtc-web)', { details: { resource: 'asset' } });
+      return reply.type(name.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8').header('cache-control', 'no-store').send(readFileSync(file));
+    });
+  }
+
+  /** Ends every web call, then stops the workers. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.registry.close('shutdown');
+      this.bridge.close();
+      try {
+        await this.plane.close();
+      } catch (err) {
+        if (!isEdgeVoxError(err)) throw err;
+        this.deps.logger.warn({ code: err.code }, 'webrtc media plane close failed');
+      }
+    })();
+    return this.closing;
+  }
+}
