@@ -116,7 +116,9 @@ function histogram(values: number[], bounds: readonly number[]): number[] {
 }
 
 function zipLabels(rows: { label: unknown; n: number }[], cells: CellPublisher): [string, number | null][] {
-  const published = cells.group(rows.map((r) => r.n));
+  // Label lists are not a partition of a published total (a call can have several intents), so
+  // each cell stands alone: no secondary suppression.
+  const published = rows.map((r) => cells.one(r.n));
   // Labels whose count is hidden are dropped entirely: a rare intent's name alone says something.
   return rows.map((r, i) => [r.label as string, published[i]!] as [string, number | null]).filter(([, n]) => n !== null);
 }

@@ -31,6 +31,8 @@ export interface SyncOptions {
   backoffMaxMs: number;
   requestTimeoutMs: number;
   ca?: Buffer | undefined;
+  /** On the very first run, build windows from this time on (default: only the newest settled window). */
+  backfillFromMs?: number | undefined;
   /** Ed25519 public key to enroll with the collector (when signing with ed25519). */
   publicKeyPem?: string | undefined;
 }
@@ -130,7 +132,8 @@ export class SyncService {
     const lastClosable = Math.floor((now - settleMs) / windowMs) * windowMs - windowMs; // start of the newest settled window
     const last = this.outbox.lastWindowStart();
     // First run: start with the newest settled window (history before enrollment is not sent).
-    let start = last === null ? lastClosable : last + windowMs;
+    const backfill = this.options.backfillFromMs;
+    let start = last !== null ? last + windowMs : backfill !== undefined ? Math.floor(backfill / windowMs) * windowMs : lastClosable;
     let built = 0;
     for (; start <= lastClosable && built < this.options.outboxMaxWindows; start += windowMs) {
       const payload = buildAggregates(this.deps.store, {
