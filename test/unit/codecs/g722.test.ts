@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { G722Decoder, G722Encoder } from '../../../appliance/codecs/g722.js';
 
@@ -98,5 +99,33 @@ describe('G.722 SB-ADPCM', () => {
     const out = new Int16Array(16000);
     expect(dec.decode(bytes, out)).toBe(16000);
     expect(out.every((v) => Number.isInteger(v) && v >= -32768 && v <= 32767)).toBe(true);
+  });
+
+  it('is bit-exact with an independent implementation (FFmpeg 5.1 g722) on a derived vector', () => {
+    // The vector: 2 s of a 100 Hz -> 3.6 kHz chirp plus LCG noise at 16 kHz (generated below).
+    // FFmpeg encoded it (`ffmpeg -f s16le -ar 16000 -ac 1 -i in.raw -c:a g722 -f g722 out.g722`)
+    // and decoded its own output (`ffmpeg -f g722 -i out.g722 -f s16le dec.raw`); their SHA-256s:
+    const INPUT = 'c577277ceda9088404f488518f8c7321274356d03e30c89c028f465af6ec0142';
+    const FFMPEG_G722 = 'f49d9d9c97bcb066dc5810c02b658a1f922ea5f6664fd6da9fcca15e17c9f111';
+    const FFMPEG_DECODED = 'cd8a0a90f83765377c5329ba951953347217507df4852b2a4b567c6386ec3ffb';
+    const n = 32000;
+    const x = new Int16Array(n);
+    let s = 1;
+    for (let i = 0; i < n; i++) {
+      const f = 100 + (7000 * i) / n;
+      s = (s * 1103515245 + 12345) >>> 0;
+      x[i] = Math.round(9000 * Math.sin(((2 * Math.PI * f * i) / 16000) * 0.5) + ((s >>> 16) % 2000) - 1000);
+    }
+    const sha = (a: ArrayBufferView): string =>
+      createHash('sha256')
+        .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+        .digest('hex');
+    expect(sha(x)).toBe(INPUT);
+    const coded = new Uint8Array(n / 2);
+    new G722Encoder().encode(x, coded);
+    expect(sha(coded)).toBe(FFMPEG_G722);
+    const y = new Int16Array(n);
+    new G722Decoder().decode(coded, y);
+    expect(sha(y)).toBe(FFMPEG_DECODED);
   });
 });
