@@ -40,7 +40,7 @@ export interface SelfTestResult {
   transcript: string;
   wordErrors: number;
   audioMs: number;
-  /** From the last RTP packet sent to the transcript being stored. */
+  /** From the last packet carrying speech (before the trailing silence) to the transcript being stored. */
   finalLatencyMs: number | null;
   steps: { name: string; ok: boolean; detail: string }[];
 }
@@ -97,7 +97,9 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestResult> {
   const steps: SelfTestResult['steps'] = [];
   const host = deps.sipHost === '0.0.0.0' || deps.sipHost === '' ? '127.0.0.1' : deps.sipHost;
   const caller = `selftest-${randomBytes(4).toString('hex')}`;
-  const callerHash = deps.hasher.hash(caller);
+  // The call manager hashes whatever identity the SIP layer hands it (today the whole From header
+  // value): accept either form so the self-test finds its call without knowing which.
+  const callerHashes = new Set([deps.hasher.hash(caller)]);
   const sip = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
   const rtp = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
   const responses: SipResponse[] = [];
@@ -119,16 +121,21 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestResult> {
   });
   const sipRemotePort = () => deps.sipPort;
   const bind = (s: dgram.Socket) => new Promise<void>((resolve, reject) => s.once('error', reject).bind(0, host, () => resolve()));
-  const callIdSeen = new Promise<string>((resolve) => {
-    const off = deps.bus.subscribe((e) => {
-      if (e.type !== 'call.started') return;
-      if (deps.store.calls.get(e.callId)?.callerHash === callerHash) {
-        off();
-        resolve(e.callId);
-      }
-    });
-    setTimeout(off, 15_000).unref();
+  // Calls started while the self-test runs; ours is the one whose stored caller hash matches.
+  // (Store writes may be deferred, so the match is made by polling, not inside the event.)
+  const started: string[] = [];
+  const offStarted = deps.bus.subscribe((e) => {
+    if (e.type === 'call.started') started.push(e.callId);
   });
+  const findCall = async (timeoutMs: number): Promise<string> => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const hit = started.find((id) => callerHashes.has(deps.store.calls.get(id)?.callerHash ?? ''));
+      if (hit !== undefined) return hit;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return '';
+  };
   const ended = (callId: string) =>
     new Promise<void>((resolve) => {
       const off = deps.bus.subscribe((e) => {
@@ -149,6 +156,8 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestResult> {
     const localRtp = rtp.address().port;
     const sipCallId = `${randomBytes(8).toString('hex')}@edgevox-selftest`;
     const fromTag = randomBytes(4).toString('hex');
+    const fromHeader = `<sip:${caller}@${host}:${localSip}>;tag=${fromTag}`;
+    callerHashes.add(deps.hasher.hash(fromHeader));
     const uri = `sip:edgevox@${host.includes(':') ? `[${host}]` : host}:${deps.sipPort}`;
     let cseq = 1;
     const sdp = ['v=0', `o=selftest 1 1 IN IP4 ${host}`, 's=EdgeVox self-test', `c=IN IP4 ${host}`, 't=0 0', `m=audio ${localRtp} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=sendonly', ''].join('\r\n');
@@ -158,7 +167,7 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestResult> {
         `${method} ${uri} SIP/2.0`,
         `Via: SIP/2.0/UDP ${host}:${localSip};branch=z9hG4bK${randomBytes(6).toString('hex')};rport`,
         'Max-Forwards: 70',
-        `From: <sip:${caller}@${host}:${localSip}>;tag=${fromTag}`,
+        `From: ${fromHeader}`,
         `To: <${uri}>${opts.toTag ? `;tag=${opts.toTag}` : ''}`,
         `Call-ID: ${sipCallId}`,
         `CSeq: ${opts.cseqNo ?? cseq++} ${method}`,
@@ -214,7 +223,7 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestResult> {
     request('ACK', { toTag, cseqNo: inviteCseq });
     const remote = parseSdpAudio(answer.body.toString('utf8'));
     steps.push({ name: 'sip-invite', ok: true, detail: `200 OK, media at ${remote.host}:${remote.port}` });
-    const callId = await Promise.race([callIdSeen, new Promise<string>((r) => setTimeout(() => r(''), 5000).unref())]);
+    const callId = await findCall(5000);
     steps.push({ name: 'call-started', ok: callId !== '', detail: callId !== '' ? 'the call manager started the call' : 'no call.started event for the self-test call' });
 
     // Paced RTP: 160 bytes (20 ms) per packet, with a second of trailing silence so the endpointer fires.
@@ -227,7 +236,9 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestResult> {
     let seq = randomBytes(2).readUInt16BE();
     let ts = 0;
     let packets = 0;
+    let speechEndAt = 0;
     for (let off = 0; off < audio.length; off += 160) {
+      if (speechEndAt === 0 && off >= deps.clip.ulaw.length) speechEndAt = Date.now();
       const payload = audio.subarray(off, Math.min(audio.length, off + 160));
       const pkt = Buffer.alloc(12 + payload.length);
       pkt[0] = 0x80;
@@ -246,7 +257,6 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestResult> {
     }
     const audioMs = Math.round((audio.length / 8000) * 1000);
     steps.push({ name: 'rtp', ok: true, detail: `${packets} PCMU packets (${audioMs} ms) sent` });
-    const lastPacketAt = Date.now();
     const byeCseq = cseq;
     const endedP = callId !== '' ? ended(callId) : Promise.resolve();
     request('BYE', { toTag });
@@ -260,8 +270,9 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestResult> {
     const refWords = deps.clip.reference.split(/\s+/).filter(Boolean).length;
     const ok = transcript !== '' && wordErrors <= Math.ceil(refWords / 2);
     steps.push({ name: 'transcript', ok, detail: transcript === '' ? 'no transcript stored (is speech recognition running?)' : `${wordErrors} word errors against ${refWords} reference words` });
-    return { ok: ok && steps.every((s) => s.ok), callId, sipStatus: answer.status, reference: deps.clip.reference, transcript, wordErrors, audioMs, finalLatencyMs: lastStored > 0 ? lastStored - lastPacketAt : null, steps };
+    return { ok: ok && steps.every((s) => s.ok), callId, sipStatus: answer.status, reference: deps.clip.reference, transcript, wordErrors, audioMs, finalLatencyMs: lastStored > 0 && speechEndAt > 0 ? lastStored - speechEndAt : null, steps };
   } finally {
+    offStarted();
     sip.close();
     rtp.close();
   }

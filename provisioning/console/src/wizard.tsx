@@ -362,7 +362,7 @@ export function SelfTestPanel() {
       {result ? (
         <div class={`selftest-result ${result.ok ? 'good' : 'bad'}`} data-testid="selftest-result">
           <p>
-            <strong>{result.ok ? 'Passed' : 'Failed'}</strong> — {result.wordErrors >= 0 ? `${result.wordErrors} word errors` : ''} {result.finalLatencyMs !== null ? `, transcript stored ${result.finalLatencyMs} ms after the last packet` : ''}
+            <strong>{result.ok ? 'Passed' : 'Failed'}</strong> — {result.wordErrors >= 0 ? `${result.wordErrors} word errors` : ''} {result.finalLatencyMs !== null ? `, transcript stored ${result.finalLatencyMs} ms after the speech ended` : ''}
           </p>
           <p>
             Heard: <q data-testid="selftest-transcript">{result.transcript || '(nothing)'}</q>

@@ -1,0 +1,122 @@
+/**
+ * A technician sets up a fresh box in a real browser: setup token from the data dir → admin
+ * account → site → network → SIP trunks → agents → upstream → model check → self-test call through
+ * the real SIP/RTP/ASR pipeline (transcript shown) → finish, landing on the live screen.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Appliance } from '../../../appliance/app.js';
+import { startTestAppliance } from '../../helpers/appliance.js';
+import { authedFetch, quietApplianceOverrides } from '../../helpers/auth.js';
+import { ensureConsoleBuilt, openBrowser, type Browser } from './browser.js';
+
+let app: Appliance;
+let browser: Browser;
+
+beforeAll(async () => {
+  await ensureConsoleBuilt();
+  ({ app } = await startTestAppliance(quietApplianceOverrides()));
+  browser = await openBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+describe('first-boot wizard', () => {
+  it('walks every step on a fresh data dir, including a self-test call with its transcript', async () => {
+    const { page, shot } = browser;
+    const token = readFileSync(join(app.config.dataDir, 'setup-token'), 'utf8').trim();
+    await page.goto(app.httpUrl);
+    await page.getByTestId('wizard-step-0').waitFor();
+    await shot('wizard-0-token');
+    await page.fill('input[name=setup-token]', token);
+    await page.getByTestId('wizard-next').click();
+
+    await page.getByTestId('wizard-step-1').waitFor();
+    await page.fill('input[name=admin-username]', 'admin');
+    await page.fill('input[name=admin-password]', 'leeds setup 2024!');
+    await page.fill('input[name=admin-confirm]', 'leeds setup 2024!');
+    await shot('wizard-1-admin');
+    await page.getByTestId('wizard-next').click();
+
+    await page.getByTestId('wizard-step-2').waitFor();
+    await page.fill('input[name=site-name]', 'Leeds Branch');
+    await page.fill('input[name=site-id]', 'Leeds 01');
+    await page.getByTestId('wizard-next').click();
+    // The appliance's validation message is shown as it is.
+    await expect(page.getByTestId('wizard-error').textContent()).resolves.toContain("key 'site.id'");
+    await page.fill('input[name=site-id]', 'leeds-01');
+    await shot('wizard-2-site');
+    await page.getByTestId('wizard-next').click();
+
+    await page.getByTestId('wizard-step-3').waitFor();
+    await page.fill('input[name=rtp-host]', '127.0.0.1');
+    await shot('wizard-3-network');
+    await page.getByTestId('wizard-next').click();
+
+    await page.getByTestId('wizard-step-4').waitFor();
+    await page.fill('textarea[name=allow-list]', '127.0.0.1\n192.0.2.0/24');
+    await page.fill('textarea[name=sip-accounts]', '');
+    await shot('wizard-4-trunks');
+    await page.getByTestId('wizard-next').click();
+
+    await page.getByTestId('wizard-step-5').waitFor();
+    await page.fill('textarea[name=skill-groups]', 'billing, Billing enquiries\nsupport, Technical support');
+    await page.fill('textarea[name=agents]', 'a1, Agent One, billing support\na2, Agent Two, support');
+    await shot('wizard-5-agents');
+    await page.getByTestId('wizard-next').click();
+
+    await page.getByTestId('wizard-step-6').waitFor();
+    await page.fill('input[name=upstream-endpoint]', 'https://central.example.com/edgevox');
+    await page.fill('input[name=enrollment-key]', 'enrol-key-0123456789');
+    await shot('wizard-6-upstream');
+    await page.getByTestId('wizard-next').click();
+
+    await page.getByTestId('wizard-step-7').waitFor();
+    const models = page.getByTestId('model-check');
+    await models.waitFor();
+    await expect(models.textContent()).resolves.toMatch(/asr.*verified/s);
+    await expect(page.getByTestId('gpu').textContent()).resolves.toMatch(/GPU: /);
+    await expect(page.getByTestId('providers').textContent()).resolves.toContain('cpu');
+    await shot('wizard-7-models');
+    await page.getByTestId('wizard-next').click();
+
+    await page.getByTestId('wizard-step-8').waitFor();
+    await page.getByTestId('selftest-run').click();
+    const result = page.getByTestId('selftest-result');
+    await result.waitFor({ timeout: 60_000 });
+    const heard = (await page.getByTestId('selftest-transcript').textContent()) ?? '';
+    // Reference: "he was not an ill disposed young man" (8 kHz μ-law costs a word or two).
+    expect(heard.toLowerCase()).toContain('young man');
+    await expect(result.textContent()).resolves.toContain('Passed');
+    await shot('wizard-8-selftest');
+    await page.getByTestId('wizard-next').click();
+
+    await page.getByTestId('wizard-step-9').waitFor();
+    // SIP allow-list and the announced address are applied at the next start.
+    await expect(page.getByTestId('restart-required').textContent()).resolves.toContain('sip.allowList');
+    await shot('wizard-9-finish');
+    await page.getByTestId('wizard-finish').click();
+    await page.getByTestId('live').waitFor();
+    await expect(page.getByTestId('site-name').textContent()).resolves.toBe('Leeds Branch');
+
+    // Everything the wizard saved is in the stored configuration, as versions by the admin.
+    const cfg = (await (await authedFetch(app)('/api/v1/config')).json()) as { config: any };
+    expect(cfg.config.site).toEqual({ id: 'leeds-01', name: 'Leeds Branch' });
+    expect(cfg.config.sip.rtpHost).toBe('127.0.0.1');
+    expect(cfg.config.sip.allowList).toEqual(['127.0.0.1', '192.0.2.0/24']);
+    expect(cfg.config.agents.agents).toEqual([
+      { id: 'a1', name: 'Agent One', skills: ['billing', 'support'] },
+      { id: 'a2', name: 'Agent Two', skills: ['support'] },
+    ]);
+    expect(cfg.config.upstream).toEqual({ endpoint: 'https://central.example.com/edgevox', enrollmentKey: 'enrol-key-0123456789' });
+    const actions = app.store.audit.list().map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['setup.admin.created', 'config.change', 'selftest', 'setup.complete']));
+    // The self-test call is a real, stored call with its transcript.
+    const selftest = app.store.audit.list().find((e) => e.action === 'selftest')!;
+    const callId = selftest.target.replace('call:', '');
+    expect(app.store.calls.get(callId)).toMatchObject({ source: 'sip', state: 'ended' });
+  });
+});
