@@ -1,9 +1,10 @@
 // ESLint flat config: typescript-eslint with type-checked rules over the TypeScript sources.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'var/**', 'test-output/**', 'native/**/build/**', 'provisioning/console/dist/**'] },
+  { ignores: ['**/dist/**', 'node_modules/**', 'var/**', '.cache/**', 'test-output/**', 'test/bench-results/**', 'native/**/build/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -28,4 +29,6 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { ...globals.node } } },
+  { files: ['provisioning/console/**', 'appliance/webrtc/web/**', 'appliance/webrtc/client/**'], languageOptions: { globals: { ...globals.browser } } },
 );

@@ -6,3 +6,10 @@ BENCH_SIP_ARGS ?=
 
 bench-sip: setup ## N concurrent sipp calls streaming speech for 60 s into a real appliance; ramps up to the highest real-time N
 	node bin/edgevox.js bench-sip $(BENCH_SIP_ARGS)
+
+SOAK_MINUTES ?= 30
+SOAK_ARGS ?=
+
+.PHONY: soak
+soak: setup ## steady load at 70% of capacity for SOAK_MINUTES (default 30); RSS/fds/latency plots in test/bench-results/
+	node bin/edgevox.js soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)

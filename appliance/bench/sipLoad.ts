@@ -4,13 +4,12 @@
  * Figures come from the appliance's own /metrics (lag, ASR final latency, dropped frames, CPU, RSS)
  * and from sipp (attempted / completed / failed), so the bench measures what ops would see.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../buildInfo.js';
-import { freeLoopbackPort, histogramQuantile, parseMetrics, type MetricSample } from './metricsScrape.js';
+import { fmt, histogramDelta, makeSpeechFile, runSipp, scrape, startAppliance, value } from './harness.js';
+import { freeLoopbackPort, histogramQuantile, parseMetrics } from './metricsScrape.js';
 
 export interface SipLoadOptions {
   steps: number[];
@@ -21,6 +20,10 @@ export interface SipLoadOptions {
   stopAtFirstFailure: boolean;
   /** Real-time criteria. */
   maxLagS: number;
+  /** Fraction of each call that is speech (1 = continuous speech, the worst case). */
+  speechRatio: number;
+  /** Extra appliance config (YAML lines), e.g. admission limits. */
+  extraYaml?: string[];
   log: (line: string) => void;
 }
 
@@ -45,18 +48,19 @@ export interface StepResult {
 }
 
 export interface SipLoadReport {
-  machine: { cpus: number; node: string };
+  machine: { cpus: number; node: string; loadAverage: number[] };
   seconds: number;
+  speechRatio: number;
   steps: StepResult[];
   highestRealTimeCalls: number;
 }
 
 export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport> {
   const work = mkdtempSync(join(tmpdir(), 'evx-bench-sip-'));
-  const audio = makeSpeechFile(work, options.sharedDir, options.seconds);
-  options.log(`speech: ${audio.seconds.toFixed(1)} s of PCMU per call`);
+  const audio = makeSpeechFile(work, options.sharedDir, options.seconds, options.speechRatio);
+  options.log(`speech: ${audio.seconds.toFixed(1)} s of PCMU per call, ${Math.round(options.speechRatio * 100)}% speech`);
   const sipPort = await freeLoopbackPort();
-  const app = await startAppliance(work, sipPort, options.modelsDir);
+  const app = await startAppliance(work, sipPort, options.modelsDir, options.extraYaml);
   const results: StepResult[] = [];
   try {
     const idle = parseMetrics(await scrape(app.url));
@@ -76,7 +80,14 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
     rmSync(work, { recursive: true, force: true });
   }
   const ok = results.filter((r) => r.realTime).map((r) => r.calls);
-  return { machine: { cpus: (await import('node:os')).cpus().length, node: process.versions.node }, seconds: options.seconds, steps: results, highestRealTimeCalls: ok.length ? Math.max(...ok) : 0 };
+  const os = await import('node:os');
+  return {
+    machine: { cpus: os.cpus().length, node: process.versions.node, loadAverage: os.loadavg() },
+    seconds: options.seconds,
+    speechRatio: options.speechRatio,
+    steps: results,
+    highestRealTimeCalls: ok.length ? Math.max(...ok) : 0,
+  };
 }
 
 async function runStep(url: string, work: string, sipPort: number, calls: number, o: SipLoadOptions, baselineRss: number): Promise<StepResult> {
@@ -142,102 +153,3 @@ async function runStep(url: string, work: string, sipPort: number, calls: number
   };
 }
 
-function value(samples: MetricSample[], name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const s of samples) {
-    if (s.name !== name) continue;
-    if (Object.entries(labels).every(([k, v]) => s.labels[k] === v)) sum += s.value;
-  }
-  return sum;
-}
-
-function histogramDelta(before: MetricSample[], after: MetricSample[], name: string): { buckets: { le: number; count: number }[]; count: number } {
-  const bucketsOf = (m: MetricSample[]) => {
-    const map = new Map<number, number>();
-    for (const s of m) {
-      if (s.name !== `${name}_bucket`) continue;
-      const le = s.labels['le'] === '+Inf' ? Infinity : Number(s.labels['le']);
-      map.set(le, (map.get(le) ?? 0) + s.value);
-    }
-    return map;
-  };
-  const a = bucketsOf(after);
-  const b = bucketsOf(before);
-  const buckets = [...a.entries()].map(([le, n]) => ({ le, count: n - (b.get(le) ?? 0) })).sort((x, y) => x.le - y.le);
-  return { buckets, count: buckets[buckets.length - 1]?.count ?? 0 };
-}
-
-function fmt(v: number | null): string {
-  return v === null ? '-' : String(v);
-}
-
-async function scrape(url: string): Promise<string> {
-  const res = await fetch(`${url}/metrics`);
-  return res.text();
-}
-
-/** A speech file of `seconds` as raw μ-law 8 kHz, made by concatenating the shared clips with sox. */
-function makeSpeechFile(dir: string, sharedDir: string, seconds: number): { path: string; seconds: number } {
-  const clips = ['1.wav', '0.wav'].map((c) => join(sharedDir, 'datasets', 'speech-en', c));
-  const repeats = Math.ceil(seconds / 23) + 1;
-  const inputs = Array.from({ length: repeats }, () => clips).flat();
-  const path = join(dir, 'speech.ulaw');
-  execFileSync('sox', [...inputs, '-r', '8000', '-c', '1', '-t', 'ul', path, 'trim', '0', String(seconds)], { stdio: 'ignore' });
-  return { path, seconds };
-}
-
-interface RunningAppliance {
-  child: ChildProcess;
-  url: string;
-}
-
-async function startAppliance(work: string, sipPort: number, modelsDir: string): Promise<RunningAppliance> {
-  const dataDir = join(work, 'data');
-  mkdirSync(dataDir, { recursive: true });
-  const config = join(work, 'bench.yaml');
-  writeFileSync(
-    config,
-    [
-      'log:', '  level: warn',
-      'sip:', `  port: ${sipPort}`, '  rtpPortMin: 20000', '  rtpPortMax: 29999', '  rateLimitPerSec: 0', '  rateLimitBurst: 100000',
-      'calls:', '  maxConcurrent: 2000', '  maxLagMs: 60000',
-    ].join('\n') + '\n',
-  );
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'edgevox.js'), 'serve', '--config', config, '--data-dir', dataDir, '--http-port', '0', '--models-dir', modelsDir], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`appliance did not start: ${err}`)), 60_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /serving on (http:\/\/\S+)/.exec(err);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`appliance exited with ${code}: ${err}`)));
-  });
-  return { child, url };
-}
-
-async function runSipp(args: string[], cwd: string): Promise<{ attempted: number; completed: number; failed: number }> {
-  const out = await new Promise<string>((resolve) => {
-    const child = spawn('sipp', ['-nostdin', ...args, '-trace_stat', '-stf', join(cwd, 'stat.csv')], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let text = '';
-    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
-    child.on('close', () => resolve(text));
-  });
-  const num = (re: RegExp) => {
-    const all = [...out.matchAll(re)];
-    const last = all[all.length - 1];
-    return last?.[1] ? Number(last[1]) : 0;
-  };
-  const completed = num(/Successful call\s*\|\s*\d+\s*\|\s*(\d+)/g);
-  const failed = num(/Failed call\s*\|\s*\d+\s*\|\s*(\d+)/g);
-  const attempted = num(/OutGoing call created\s*\|\s*\d+\s*\|\s*(\d+)/g) || completed + failed;
-  return { attempted, completed, failed };
-}

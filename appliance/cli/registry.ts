@@ -8,6 +8,7 @@ export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   'install-models': async () => (await import('./commands/installModels.js')).installModelsCommand,
   'bench-sip': async () => (await import('./commands/benchSip.js')).benchSipCommand,
+  soak: async () => (await import('./commands/soak.js')).soakCommand,
   transcribe: async () => (await import('./commands/transcribe.js')).transcribeCommand,
   collector: async () => (await import('./commands/collector.js')).collectorCommand,
   classify: async () => (await import('./commands/classify.js')).classifyCommand,

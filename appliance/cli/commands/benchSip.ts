@@ -13,6 +13,8 @@ export const benchSipCommand: CliCommand = {
   --steps LIST     concurrent calls per step (default 10,25,50,75,100,125,150)
   --seconds S      how long each call streams speech (default 60)
   --max-lag-ms MS  real-time criterion: worst recognition lag (default 1000)
+  --speech-ratio R fraction of each call that is speech: 1 = continuous (worst case, default),
+                   0.5 = call-like (the caller is quiet while the other party talks)
   --all-steps      keep ramping after a step that is not real-time
   --out FILE       JSON results (default test/bench-results/bench-sip.json)
   --models-dir DIR --shared-dir DIR`,
@@ -21,6 +23,7 @@ export const benchSipCommand: CliCommand = {
       steps: { type: 'string' },
       seconds: { type: 'string' },
       'max-lag-ms': { type: 'string' },
+      'speech-ratio': { type: 'string' },
       'all-steps': { type: 'boolean' },
       out: { type: 'string' },
       'models-dir': { type: 'string' },
@@ -34,6 +37,7 @@ export const benchSipCommand: CliCommand = {
       sharedDir: shared,
       stopAtFirstFailure: !values['all-steps'],
       maxLagS: Number(values['max-lag-ms'] ?? 1000) / 1000,
+      speechRatio: Math.min(1, Math.max(0.05, Number(values['speech-ratio'] ?? 1))),
       log: (line) => io.out(line + '\n'),
     });
     const out = resolve(values.out ?? join(REPO_ROOT, 'test', 'bench-results', 'bench-sip.json'));

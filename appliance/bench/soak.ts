@@ -1,0 +1,126 @@
+/**
+ * Soak: a real appliance carries a steady load of sipp calls (new calls replace ended ones) for a
+ * long time while RSS, open file descriptors and final-transcript latency are sampled; plots of each
+ * and a flatness verdict (growth per hour over the second half) show leaks that short benches miss.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../buildInfo.js';
+import { histogramDelta, makeSpeechFile, scrape, startAppliance, value } from './harness.js';
+import { freeLoopbackPort, histogramQuantile, parseMetrics, type MetricSample } from './metricsScrape.js';
+import { lineChartSvg, slope, writeChart } from './svgChart.js';
+
+export interface SoakOptions {
+  calls: number;
+  minutes: number;
+  callSeconds: number;
+  speechRatio: number;
+  sampleSeconds: number;
+  modelsDir: string;
+  sharedDir: string;
+  outDir: string;
+  log: (line: string) => void;
+}
+
+export interface SoakSample {
+  tMin: number;
+  rssMiB: number;
+  openFds: number;
+  activeCalls: number;
+  finalP95Ms: number | null;
+  maxLagMs: number;
+}
+
+export interface SoakReport {
+  calls: number;
+  minutes: number;
+  samples: SoakSample[];
+  rssSlopeMiBPerHour: number;
+  fdSlopePerHour: number;
+  flat: boolean;
+  charts: string[];
+  callsCompleted: number;
+  droppedFrames: number;
+}
+
+export async function runSoak(o: SoakOptions): Promise<SoakReport> {
+  const work = mkdtempSync(join(tmpdir(), 'evx-soak-'));
+  makeSpeechFile(work, o.sharedDir, o.callSeconds, o.speechRatio);
+  const sipPort = await freeLoopbackPort();
+  const app = await startAppliance(work, sipPort, o.modelsDir);
+  const pid = app.child.pid!;
+  const rate = Math.max(0.1, o.calls / o.callSeconds);
+  const sipp = spawn(
+    'sipp',
+    ['-nostdin', `127.0.0.1:${sipPort}`, '-sf', join(REPO_ROOT, 'test', 'scenarios', 'uac-pcmu-speech.xml'), '-l', String(o.calls), '-r', rate.toFixed(2),
+      '-rp', '1000', '-d', String(o.callSeconds * 1000), '-i', '127.0.0.1', '-p', String(await freeLoopbackPort()), '-mi', '127.0.0.1', '-mp', '46000'],
+    { cwd: work, stdio: 'ignore' },
+  );
+  const samples: SoakSample[] = [];
+  const startedAt = performance.now();
+  let prev: MetricSample[] = parseMetrics(await scrape(app.url));
+  const first = prev;
+  try {
+    while ((performance.now() - startedAt) / 60_000 < o.minutes) {
+      await new Promise((r) => setTimeout(r, o.sampleSeconds * 1000));
+      const now = parseMetrics(await scrape(app.url));
+      const p95 = histogramQuantile(histogramDelta(prev, now, 'edgevox_asr_final_latency_seconds'), 0.95);
+      const sample: SoakSample = {
+        tMin: (performance.now() - startedAt) / 60_000,
+        rssMiB: value(now, 'process_resident_memory_bytes') / 2 ** 20,
+        openFds: openFds(pid),
+        activeCalls: value(now, 'edgevox_calls_active'),
+        finalP95Ms: p95 === null ? null : Math.round(p95 * 1000),
+        maxLagMs: Math.round(value(now, 'edgevox_asr_lag_max_seconds') * 1000),
+      };
+      samples.push(sample);
+      o.log(`t=${sample.tMin.toFixed(1)} min rss=${sample.rssMiB.toFixed(0)} MiB fds=${sample.openFds} active=${sample.activeCalls} final p95=${sample.finalP95Ms ?? '-'} ms lag=${sample.maxLagMs} ms`);
+      prev = now;
+    }
+  } finally {
+    sipp.kill('SIGTERM');
+  }
+  const last = parseMetrics(await scrape(app.url));
+  app.child.kill('SIGTERM');
+  await new Promise((r) => app.child.once('exit', r));
+  rmSync(work, { recursive: true, force: true });
+
+  const secondHalf = samples.filter((s) => s.tMin >= o.minutes / 2);
+  const rssSlope = slope(secondHalf.map((s) => ({ x: s.tMin / 60, y: s.rssMiB })));
+  const fdSlope = slope(secondHalf.map((s) => ({ x: s.tMin / 60, y: s.openFds })));
+  mkdirSync(o.outDir, { recursive: true });
+  const charts = [
+    writeChart(join(o.outDir, 'soak-rss'), lineChartSvg(`RSS during a ${o.minutes} min soak at ${o.calls} calls`, 'minutes', 'RSS (MiB)', [{ label: 'process RSS', points: samples.map((s) => ({ x: s.tMin, y: s.rssMiB })) }])),
+    writeChart(join(o.outDir, 'soak-fds'), lineChartSvg(`Open file descriptors (${o.calls} calls)`, 'minutes', 'open fds', [{ label: 'fds', points: samples.map((s) => ({ x: s.tMin, y: s.openFds })) }])),
+    writeChart(
+      join(o.outDir, 'soak-latency'),
+      lineChartSvg(`Final-transcript latency p95 per ${o.sampleSeconds} s window`, 'minutes', 'ms', [
+        { label: 'final p95 (ms)', points: samples.filter((s) => s.finalP95Ms !== null).map((s) => ({ x: s.tMin, y: s.finalP95Ms! })) },
+        { label: 'max lag (ms)', points: samples.map((s) => ({ x: s.tMin, y: s.maxLagMs })) },
+      ]),
+    ),
+  ].map((c) => c.png ?? c.svg);
+  const report: SoakReport = {
+    calls: o.calls,
+    minutes: o.minutes,
+    samples,
+    rssSlopeMiBPerHour: rssSlope,
+    fdSlopePerHour: fdSlope,
+    flat: Math.abs(rssSlope) < 25 && fdSlope < 10,
+    charts,
+    callsCompleted: value(last, 'edgevox_calls_ended_total', { reason: 'bye' }) - value(first, 'edgevox_calls_ended_total', { reason: 'bye' }),
+    droppedFrames: value(last, 'edgevox_asr_dropped_frames_total') - value(first, 'edgevox_asr_dropped_frames_total'),
+  };
+  writeFileSync(join(o.outDir, 'soak.json'), JSON.stringify({ at: new Date().toISOString(), ...report }, null, 2) + '\n');
+  return report;
+}
+
+function openFds(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,55 @@
+/** `edgevox soak`: hours-long steady load; RSS, fds and latency over time with plots (make soak). */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { REPO_ROOT } from '../../buildInfo.js';
+import { runSoak } from '../../bench/soak.js';
+import type { CliCommand } from '../command.js';
+import { parseCli } from '../parse.js';
+
+export const soakCommand: CliCommand = {
+  name: 'soak',
+  summary: 'soak test: steady sipp load for a long time; RSS, open fds and latency over time, with plots',
+  usage: `usage: edgevox soak [--minutes 30] [--calls N] [--call-seconds 60] [--speech-ratio 0.5] [--out-dir DIR]
+  --calls N          concurrent calls (default: 70% of the highest real-time N in test/bench-results/bench-sip.json, else 20)
+  --minutes M        duration (default 30)
+  --call-seconds S   length of each call; ended calls are replaced (default 60)
+  --speech-ratio R   fraction of each call that is speech (default 0.5, call-like)
+  --sample-seconds S sampling interval (default 10)
+  --out-dir DIR      where soak.json and the PNG plots go (default test/bench-results)`,
+  async run(argv, io) {
+    const { values } = parseCli(argv, {
+      minutes: { type: 'string' },
+      calls: { type: 'string' },
+      'call-seconds': { type: 'string' },
+      'speech-ratio': { type: 'string' },
+      'sample-seconds': { type: 'string' },
+      'out-dir': { type: 'string' },
+      'shared-dir': { type: 'string' },
+    });
+    const shared = resolve(values['shared-dir'] ?? join(REPO_ROOT, '..', 'shared'));
+    const outDir = resolve(values['out-dir'] ?? join(REPO_ROOT, 'test', 'bench-results'));
+    const calls = Number(values.calls ?? defaultCalls(outDir));
+    const report = await runSoak({
+      calls,
+      minutes: Number(values.minutes ?? 30),
+      callSeconds: Number(values['call-seconds'] ?? 60),
+      speechRatio: Number(values['speech-ratio'] ?? 0.5),
+      sampleSeconds: Number(values['sample-seconds'] ?? 10),
+      modelsDir: join(shared, 'models'),
+      sharedDir: shared,
+      outDir,
+      log: (l) => io.out(l + '\n'),
+    });
+    io.out(`\nsoak: ${report.calls} calls for ${report.minutes} min, ${report.callsCompleted} calls completed, ${report.droppedFrames} frames dropped\n`);
+    io.out(`growth over the second half: RSS ${report.rssSlopeMiBPerHour.toFixed(1)} MiB/h, open fds ${report.fdSlopePerHour.toFixed(1)}/h -> ${report.flat ? 'FLAT' : 'GROWING'}\n`);
+    io.out(`plots: ${report.charts.join(', ')}\n`);
+    return report.flat ? 0 : 1;
+  },
+};
+
+function defaultCalls(outDir: string): number {
+  const path = join(outDir, 'bench-sip.json');
+  if (!existsSync(path)) return 20;
+  const highest = (JSON.parse(readFileSync(path, 'utf8')) as { highestRealTimeCalls?: number }).highestRealTimeCalls ?? 0;
+  return highest > 0 ? Math.max(1, Math.floor(highest * 0.7)) : 20;
+}
