@@ -32,3 +32,15 @@ native-mediasoup: apt deps
 endif
 
 setup: native-mediasoup
+
+# The softphone (/agent) and "call us" (/call) pages: plain HTML + scripts bundled with esbuild into
+# dist/web/webrtc, which the appliance serves. Part of `build`.
+.PHONY: webrtc-web bench-webrtc
+WEBRTC_WEB_STAMP := dist/web/webrtc/.edgevox-web-stamp
+WEBRTC_WEB_SOURCES := $(wildcard web/webrtc/*.ts web/webrtc/*.html web/webrtc/*.css web/webrtc/*.mjs) appliance/webrtc/client/sdpBridge.ts appliance/webrtc/protocol.ts
+webrtc-web: $(WEBRTC_WEB_STAMP)
+$(WEBRTC_WEB_STAMP): $(NPM_STAMP) $(WEBRTC_WEB_SOURCES)
+	npx tsc -p web/webrtc/tsconfig.json
+	node web/webrtc/build.mjs
+	@touch $@
+build: webrtc-web

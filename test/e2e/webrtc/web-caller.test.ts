@@ -1,0 +1,126 @@
+/**
+ * A web caller in headless Chromium: the "call us" page served by the appliance calls in with the
+ * fake microphone playing speech-en/0.wav; the appliance transcribes the caller leg and
+ * /api/v1/calls/:id holds the transcript within a few words of the reference. Then the softphone
+ * page in Chromium answers a node-webrtc caller from its queue: audio flows both ways (RTP energy
+ * measured on each side), the agent page shows the live transcript and both legs are stored.
+ */
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Appliance } from '../../../appliance/app.js';
+import { WebRtcPeer } from '../../../appliance/webrtc/client/peer.js';
+import { loadWav48k } from '../../../appliance/webrtc/probeClient.js';
+import type { CallerSession } from '../../../appliance/webrtc/signalling.js';
+import { startTestAppliance } from '../../helpers/appliance.js';
+import { authedFetch } from '../../helpers/auth.js';
+import { SHARED_DIR } from '../../helpers/paths.js';
+import { speechClip, wordErrors } from '../../helpers/speech.js';
+import { workerBin } from '../../integration/webrtc/harness.js';
+import { buildPages, captureWav, haveChromium, launchChromium } from './browser.js';
+
+interface StoredCall {
+  source: string;
+  state: string;
+  legs: { label: string; codec: string }[];
+  utterances: { speaker: string; text: string }[];
+}
+
+async function waitEnded(app: Appliance, callId: string): Promise<StoredCall> {
+  const get = authedFetch(app);
+  for (let i = 0; i < 200; i++) {
+    const res = await get(`/api/v1/calls/${callId}`);
+    if (res.status === 200) {
+      const call = (await res.json()) as StoredCall;
+      if (call.state === 'ended') return call;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`call ${callId} did not end`);
+}
+
+const clipPath = path.join(SHARED_DIR, 'datasets', 'speech-en', '0.wav');
+
+describe.skipIf(workerBin === undefined || !haveChromium())('WebRTC pages in headless Chromium', () => {
+  let app: Appliance;
+  let browser: Browser;
+  let mic: ReturnType<typeof captureWav>;
+  beforeAll(async () => {
+    buildPages();
+    mic = captureWav(clipPath, 1, 3);
+    browser = await launchChromium(mic.file);
+    ({ app } = await startTestAppliance({ webrtc: { workers: 1 } }));
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    mic?.cleanup();
+  });
+
+  it('a web caller on the "call us" page is transcribed into /api/v1/calls/:id', async () => {
+    const { reference } = speechClip('0.wav');
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${app.httpUrl}/call`);
+      await page.click('#call');
+      await page.waitForSelector('body[data-state="waiting"]', { timeout: 15_000 });
+      const callId = await page.getAttribute('body', 'data-call-id');
+      expect(callId).toBeTruthy();
+      // The fake microphone started at getUserMedia, just before the media connected: hang up
+      // before the file loops (its last 3 s are silence, so the utterance has ended by then).
+      await page.waitForTimeout((mic.durationS - 1) * 1000);
+      await page.click('#hangup');
+      await page.waitForSelector('body[data-state="ended"]', { timeout: 10_000 });
+
+      const call = await waitEnded(app, callId!);
+      expect(call.source).toBe('webrtc');
+      expect(call.legs.map((l) => `${l.label}/${l.codec}`)).toEqual(['caller/opus']);
+      const text = call.utterances.map((u) => u.text).join(' ');
+      expect(wordErrors(reference, text), text).toBeLessThanOrEqual(4);
+      expect(app.webrtc!.plane.activeCalls).toBe(0);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('the softphone answers a caller from its queue: two-way audio, live transcript, both legs stored', async () => {
+    const page = await browser.newPage();
+    const samples = await loadWav48k(clipPath);
+    const session = (await (await fetch(`${app.httpUrl}/api/v1/webrtc/caller-sessions`, { method: 'POST' })).json()) as CallerSession;
+    const caller = await WebRtcPeer.join({ url: `${app.httpUrl.replace('http', 'ws')}${session.signallingPath}`, token: session.token });
+    try {
+      await caller.startSending('opus');
+      const token = app.webrtc!.mintAgentToken('agent-e2e');
+      await page.goto(`${app.httpUrl}/agent#token=${encodeURIComponent(token)}`);
+      await page.click(`button.answer[data-call-id="${session.callId}"]`, { timeout: 10_000 });
+      await page.waitForSelector('body[data-state="in-call"]', { timeout: 15_000 });
+      // The agent (Chromium's fake microphone) is heard by the caller.
+      const agentProducer = await caller.waitForProducer(10_000, (p) => p.role === 'agent');
+      const fromAgent = await caller.receive(agentProducer.producerId);
+      await caller.play(samples);
+      await caller.play(new Int16Array(48_000 * 2)); // 2 s of silence: the endpoint closes the utterance
+      // The agent page shows the caller's finals live (pushed over its signalling socket).
+      const callerFinals = "[...document.querySelectorAll('#transcript p.final')].filter((p) => p.firstChild.textContent === 'caller').map((p) => p.lastChild.textContent).join(' ')";
+      await page.waitForFunction(`(${callerFinals}).split(' ').length >= 12`, undefined, { timeout: 15_000 });
+      const shown = (await page.evaluate(callerFinals)) as string;
+      const agentSide = (await page.evaluate('window.evxAgent.stats()')) as { packetsReceived: number; totalAudioEnergy: number };
+      // caller -> agent: RTP with energy arrived in the browser; agent -> caller: speech-level audio.
+      expect(agentSide.packetsReceived).toBeGreaterThan(200);
+      expect(agentSide.totalAudioEnergy).toBeGreaterThan(0.01);
+      expect(fromAgent.stats.frames).toBeGreaterThan(200);
+      expect(fromAgent.stats.rmsMax).toBeGreaterThan(500);
+      expect(wordErrors(speechClip('0.wav').reference, shown), shown).toBeLessThanOrEqual(4);
+
+      await page.click('#hangup');
+      const call = await waitEnded(app, session.callId);
+      expect(call.legs.map((l) => `${l.label}/${l.codec}`).sort()).toEqual(['agent/opus', 'caller/opus']);
+      expect(call.utterances.some((u) => u.speaker === 'caller')).toBe(true);
+      expect(call.utterances.some((u) => u.speaker === 'agent')).toBe(true);
+      expect(app.webrtc!.plane.activeCalls).toBe(0);
+      expect(app.calls.activeCount).toBe(0);
+    } finally {
+      caller.close();
+      await page.close();
+    }
+  }, 90_000);
+});

@@ -1,0 +1,183 @@
+/**
+ * The agent softphone: a list of web calls waiting for an agent (polled with the agent token),
+ * answer / mute / hang up, the caller's audio, the live transcript of both legs and a screen-pop of
+ * what the appliance learned about the call (intent, emotion, routing decision). Supervisors use the
+ * same page to listen in on a call by id. State on <body data-state> for tests.
+ */
+import type { CallEventForAgent } from '../../appliance/webrtc/protocol.js';
+import { BrowserPeer } from './peer.js';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const status = $('status');
+const tokenInput = $<HTMLInputElement>('token');
+const queueList = $<HTMLUListElement>('queue');
+const joinInput = $<HTMLInputElement>('join-id');
+const joinBtn = $<HTMLButtonElement>('join');
+const muteBtn = $<HTMLButtonElement>('mute');
+const hangBtn = $<HTMLButtonElement>('hangup');
+const transcript = $('transcript');
+const pop = $('pop');
+const remote = $<HTMLAudioElement>('remote');
+
+const TOKEN_KEY = 'evx-agent-token';
+let peer: BrowserPeer | undefined;
+let mic: MediaStream | undefined;
+const partials = new Map<string, HTMLParagraphElement>();
+
+function token(): string {
+  return tokenInput.value.trim();
+}
+
+function setState(state: 'idle' | 'joining' | 'in-call' | 'error', text: string): void {
+  document.body.dataset['state'] = state;
+  status.textContent = text;
+  const inCall = state === 'in-call' || state === 'joining';
+  muteBtn.disabled = !inCall;
+  hangBtn.disabled = !inCall;
+  joinBtn.disabled = inCall;
+}
+
+function line(speaker: string, text: string, cls = ''): HTMLParagraphElement {
+  const p = document.createElement('p');
+  if (cls) p.className = cls;
+  const who = document.createElement('span');
+  who.className = 'speaker';
+  who.textContent = speaker;
+  p.append(who, document.createTextNode(text));
+  return p;
+}
+
+function setPop(key: string, value: string): void {
+  let dd = pop.querySelector<HTMLElement>(`dd[data-key="${key}"]`);
+  if (dd === null) {
+    const dt = document.createElement('dt');
+    dt.textContent = key;
+    dd = document.createElement('dd');
+    dd.dataset['key'] = key;
+    pop.querySelector('dl')?.append(dt, dd);
+  }
+  dd.textContent = value;
+}
+
+function onCallEvent(e: CallEventForAgent): void {
+  switch (e.type) {
+    case 'asr.partial': {
+      let p = partials.get(e.legId);
+      if (p === undefined) {
+        p = line(e.speaker, '', 'partial');
+        partials.set(e.legId, p);
+        transcript.append(p);
+      }
+      p.lastChild!.textContent = e.text;
+      break;
+    }
+    case 'asr.final': {
+      partials.get(e.legId)?.remove();
+      partials.delete(e.legId);
+      if (e.text.trim() !== '') transcript.append(line(e.speaker, e.text, 'final'));
+      break;
+    }
+    case 'intent':
+      if (e.intent !== null) setPop('intent', `${e.intent} (${Math.round(e.confidence * 100)}%)`);
+      break;
+    case 'emotion':
+      setPop('emotion', `${e.category}, ${e.trend}`);
+      break;
+    case 'route.decision':
+      setPop('routing', e.summary);
+      break;
+    case 'call.answered':
+      break;
+  }
+  transcript.scrollTop = transcript.scrollHeight;
+}
+
+async function refreshQueue(): Promise<void> {
+  if (token() === '' || peer !== undefined) return;
+  const res = await fetch('/api/v1/webrtc/queue', { headers: { 'x-agent-token': token() } }).catch(() => undefined);
+  if (res === undefined) return;
+  if (res.status === 401) {
+    setState('error', 'The agent token is not valid (ask a supervisor for a new one).');
+    return;
+  }
+  const { calls } = (await res.json()) as { calls: { callId: string; startedAt: number | null; hasCaller: boolean; hasAgent: boolean }[] };
+  const waiting = calls.filter((c) => c.hasCaller && !c.hasAgent);
+  queueList.replaceChildren(
+    ...waiting.map((c) => {
+      const li = document.createElement('li');
+      const waitedS = c.startedAt === null ? 0 : Math.max(0, Math.round((Date.now() - c.startedAt) / 1000));
+      li.append(document.createTextNode(`Web call · waiting ${waitedS} s`));
+      const b = document.createElement('button');
+      b.className = 'primary answer';
+      b.textContent = 'Answer';
+      b.dataset['callId'] = c.callId;
+      b.onclick = () => void answer(c.callId);
+      li.append(b);
+      return li;
+    }),
+  );
+  if (document.body.dataset['state'] !== 'error') status.textContent = waiting.length === 0 ? 'No calls waiting.' : `${waiting.length} call(s) waiting.`;
+}
+
+async function answer(callId: string): Promise<void> {
+  sessionStorage.setItem(TOKEN_KEY, token());
+  setState('joining', 'Answering…');
+  transcript.replaceChildren();
+  partials.clear();
+  try {
+    peer = await BrowserPeer.join(token(), callId, {
+      producer: (p) => {
+        if (p.role === 'caller' || p.role === 'sip') void hear(p.producerId);
+      },
+      callEvent: onCallEvent,
+      ended: (reason) => {
+        mic?.getTracks().forEach((t) => t.stop());
+        peer = undefined;
+        setState('idle', `Call ended (${reason}).`);
+        void refreshQueue();
+      },
+    });
+    document.body.dataset['callId'] = callId;
+    setPop('call', callId.slice(0, 8));
+    setPop('role', peer.joined.role);
+    const caller = [...peer.producers.values()].find((p) => p.role === 'caller' || p.role === 'sip');
+    if (caller !== undefined) await hear(caller.producerId);
+    if (peer.joined.role === 'agent') {
+      mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true }, video: false });
+      const track = mic.getAudioTracks()[0];
+      if (track !== undefined) await peer.send(track, 'opus');
+    }
+    setState('in-call', peer.joined.role === 'agent' ? 'In call.' : 'Listening in.');
+  } catch (err) {
+    setState('error', `Answering failed: ${err instanceof Error ? err.message : String(err)}`);
+    void peer?.hangup();
+    peer = undefined;
+  }
+}
+
+async function hear(producerId: string): Promise<void> {
+  if (peer === undefined) return;
+  remote.srcObject = await peer.receive(producerId);
+  await remote.play().catch(() => undefined);
+}
+
+/** For tests and diagnostics: inbound audio figures of the current call. */
+(window as unknown as { evxAgent: unknown }).evxAgent = { stats: () => peer?.inboundStats() };
+
+tokenInput.value = new URLSearchParams(location.hash.slice(1)).get('token') ?? sessionStorage.getItem(TOKEN_KEY) ?? '';
+if (location.hash !== '') history.replaceState(null, '', location.pathname); // keep the token out of history
+joinBtn.onclick = () => {
+  const id = joinInput.value.trim();
+  if (id !== '') void answer(id);
+};
+hangBtn.onclick = () => void peer?.hangup();
+muteBtn.onclick = () => {
+  const track = mic?.getAudioTracks()[0];
+  if (track === undefined) return;
+  track.enabled = !track.enabled;
+  muteBtn.textContent = track.enabled ? 'Mute' : 'Unmute';
+  muteBtn.setAttribute('aria-pressed', String(!track.enabled));
+};
+setState('idle', 'Loading calls…');
+void refreshQueue();
+setInterval(() => void refreshQueue(), 2000);
