@@ -24,7 +24,7 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
     providers: config.inference.providers,
     threads: config.inference.intraOpThreads,
     decoding: config.asr.decoding,
-    workers: config.asr.workers,
+    workers: config.asr.workers ?? 'auto',
     onWorkerFailure: (f) => logger.error({ worker: f.worker, exitCode: f.exitCode, streams: f.streams, code: f.error.code, restartInMs: f.restartInMs }, 'recognition worker stopped; restarting it'),
   });
   const keywords = config.asr.keywords;

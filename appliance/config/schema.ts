@@ -97,10 +97,7 @@ export const ConfigSchema = Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'Transcribe every call leg with the streaming recognizer' }),
         decoding: Type.Union([Type.Literal('greedy'), Type.Literal('beam')], { default: 'greedy', description: 'Search method (beam is used anyway where hotwords are set)' }),
-        workers: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 0, maximum: 64 })], {
-          default: 'auto',
-          description: "Recognition worker threads ('auto' = one per core; 0 = recognize on the main thread)",
-        }),
+        workers: Type.Optional(Type.Integer({ minimum: 0, maximum: 64, description: 'Recognition worker threads (unset = one per core; 0 = recognize on the main thread)' })),
         hotwords: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { default: [], maxItems: 500, description: 'Phrases boosted on every call (product names)' }),
         keywords: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { default: [], maxItems: 500, description: 'Phrases that raise asr.keyword events (compliance and risk phrases)' }),
         endpoint: Section(
