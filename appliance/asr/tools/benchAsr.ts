@@ -9,8 +9,10 @@ import { performance } from 'node:perf_hooks';
 import type { WavAudio } from '../../audio/wav.js';
 import { resolveModelPaths } from '../modelFiles.js';
 import { findAsrModelFiles } from '../modelFiles.js';
+import { cpus, loadavg } from 'node:os';
+import type { SpeechStream } from '../api.js';
+import { RecognizerPool } from '../pool/pool.js';
 import { Recognizer } from '../recognizer.js';
-import type { RecognizerStream } from '../stream.js';
 import { readWavFile, transcribeAudio } from '../transcribeFile.js';
 import { loadEvalSet } from './evalSet.js';
 
@@ -26,6 +28,15 @@ interface SherpaRecognizer {
 }
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** BENCH_WORKERS: recognizer settings to compare in one run (0 = in-process, 'auto' = one worker per core). */
+const WORKER_SETTINGS = (process.env.BENCH_WORKERS ?? '0,auto').split(',').filter((w) => w !== '');
+/** BENCH_SPEECH: speech fractions of the concurrency trials (1 = continuous speech; 0.5 = call-like). */
+const SPEECH_FRACTIONS = (process.env.BENCH_SPEECH ?? '1,0.5').split(',').map(Number);
+/** BENCH_BATCH_MS: how long the pool batches audio on the main thread (0 = per event-loop turn). */
+const BATCH_MS = Number(process.env.BENCH_BATCH_MS ?? 0);
+/** BENCH_SKIP_COST=1: only the concurrency figures. */
+const SKIP_COST = process.env.BENCH_SKIP_COST === '1';
+const STEPS = (process.env.BENCH_STEPS ?? '8,16,32,48,64,96,128,160,200').split(',').map(Number);
 const TRIAL_SECONDS = Number(process.env.BENCH_TRIAL_SECONDS ?? 6);
 const LATENCY_BUDGET_MS = 100;
 
@@ -69,6 +80,50 @@ async function main(): Promise<void> {
   const ours = await Recognizer.create({ modelDir: paths.modelDir, vadModelPath: paths.vadModelPath, threads: 1 });
   const floats = audios.map((a) => Float32Array.from(a.samples, (s) => s / 32768));
 
+  const out = (s: string): boolean => process.stdout.write(s + '\n');
+  out(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine shifts absolute figures: compare within one run)`);
+  if (!SKIP_COST) await costFigures(sherpaRec, ours, clips, audios, floats, audioSeconds, out);
+
+  // ---- concurrency: real-time streams with 20 ms frames on a clock, in-process and on the worker pool
+  await ours.close();
+  const pool = concat(audios.map((a) => a.samples));
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (const spec of WORKER_SETTINGS) {
+    const workers = spec === 'auto' ? 'auto' : Number(spec);
+    const rec = await RecognizerPool.create({ modelDir: paths.modelDir, vadModelPath: paths.vadModelPath, threads: 1, workers, batchIntervalMs: BATCH_MS });
+    const label = rec.workerCount === 0 ? 'in-process (workers 0)' : `pool of ${rec.workerCount} worker threads (batch ${BATCH_MS === 0 ? 'per event-loop turn' : BATCH_MS + ' ms'})`;
+    for (const speechFraction of SPEECH_FRACTIONS) {
+      gc?.();
+      const baseRss = process.memoryUsage().rss;
+      const audioLabel = speechFraction >= 1 ? 'continuous speech' : `call-like audio, ${Math.round(speechFraction * 100)}% speech`;
+      out(`${label}, ${audioLabel}: load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start`);
+      const search = await searchConcurrency(rec, pool, speechFraction, out);
+      out(
+        `concurrency [${label}, ${audioLabel}]: ${search.best} simultaneous real-time streams with every stream's chunk latency p95 < ${LATENCY_BUDGET_MS} ms (20 ms frames, VAD on, 1 inference thread per recognizer)` +
+          `; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at end`,
+      );
+      if (search.result !== undefined) {
+        const r = search.result;
+        const perStream = (r.peakRss - baseRss) / search.best;
+        out(
+          `  at ${search.best}: main-thread event-loop utilisation ${(r.mainElu * 100).toFixed(1)}%, process CPU ${r.cpuCores.toFixed(2)} cores, ${r.messagesPerS.toFixed(0)} audio messages/s (${r.framesPerMessage.toFixed(1)} frames each)` +
+            `; peak RSS per stream ${(perStream / 1048576).toFixed(2)} MiB (process ${(r.peakRss / 1048576).toFixed(0)} MiB), engine-held buffers+state ${(r.memoryBytes / 1048576).toFixed(2)} MiB per stream`,
+        );
+      }
+    }
+    await rec.close();
+  }
+}
+
+async function costFigures(
+  sherpaRec: SherpaRecognizer,
+  ours: Recognizer,
+  clips: readonly { id: string }[],
+  audios: WavAudio[],
+  floats: Float32Array[],
+  audioSeconds: number,
+  out: (s: string) => void,
+): Promise<void> {
   // ---- cost: CPU seconds per audio second
   sherpaDecode(sherpaRec, floats[0]!);
   await transcribeAudio(ours, audios[0]!, 'warmup', { vad: false, endpoint: false });
@@ -95,7 +150,6 @@ async function main(): Promise<void> {
   const sherpaRtf = sherpaCpu / 1000 / total;
   const oursRtf = oursCpu / 1000 / total;
   const oursVadRtf = oursVadCpu / 1000 / total;
-  const out = (s: string): boolean => process.stdout.write(s + '\n');
   out(`clips: ${clips.length} (${audioSeconds.toFixed(2)} s of audio) x ${ROUNDS} rounds, 1 thread each, greedy, same model`);
   out(`sherpa-onnx-node:            ${sherpaRtf.toFixed(4)} CPU s per audio s`);
   out(`ours (every sample decoded): ${oursRtf.toFixed(4)} CPU s per audio s   ratio ours/sherpa ${(oursRtf / sherpaRtf).toFixed(3)}`);
@@ -134,18 +188,34 @@ async function main(): Promise<void> {
   const oursCallRtf = oursCall / 1000 / (callSeconds * ROUNDS);
   out(`call-like audio (each clip + 4 s of -60 dBFS noise, ${callSeconds.toFixed(1)} s): sherpa ${sherpaCallRtf.toFixed(4)}, ours (VAD) ${oursCallRtf.toFixed(4)} CPU s per audio s, ratio ${(oursCallRtf / sherpaCallRtf).toFixed(3)}`);
 
-  // ---- concurrency: real-time streams with 20 ms frames on a clock
-  const pool = concat(audios.map((a) => a.samples));
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const baseRss = process.memoryUsage().rss;
+}
+
+interface TrialResult {
+  readonly ok: boolean;
+  readonly worstP95Ms: number;
+  readonly maxLagMs: number;
+  readonly droppedMs: number;
+  readonly peakRss: number;
+  readonly memoryBytes: number;
+  /** Share of wall time the main thread's event loop was busy (what SIP/RTP would compete with). */
+  readonly mainElu: number;
+  readonly cpuCores: number;
+  readonly messagesPerS: number;
+  readonly framesPerMessage: number;
+}
+
+async function searchConcurrency(rec: RecognizerPool, pool: Int16Array, speechFraction: number, out: (s: string) => void): Promise<{ best: number; result: TrialResult | undefined }> {
   let best = 0;
   let bestResult: TrialResult | undefined;
   let lo = 0;
   let hi = 0;
-  for (const n of [4, 8, 16, 24, 32, 48, 64, 96, 128]) {
-    const r = await trial(ours, pool, n);
-    out(`  ${String(n).padStart(3)} streams: worst per-stream chunk p95 ${r.worstP95Ms.toFixed(1)} ms, max lag ${r.maxLagMs.toFixed(0)} ms, dropped ${r.droppedMs.toFixed(0)} ms`);
+  const line = (n: number, r: TrialResult): void =>
+    out(
+      `  ${String(n).padStart(3)} streams: worst per-stream chunk p95 ${r.worstP95Ms.toFixed(1)} ms, max lag ${r.maxLagMs.toFixed(0)} ms, dropped ${r.droppedMs.toFixed(0)} ms, main loop busy ${(r.mainElu * 100).toFixed(0)}%, CPU ${r.cpuCores.toFixed(2)} cores, load ${loadavg()[0]!.toFixed(1)}`,
+    );
+  for (const n of STEPS) {
+    const r = await trial(rec, pool, n, speechFraction);
+    line(n, r);
     if (r.ok) {
       best = n;
       bestResult = r;
@@ -156,68 +226,80 @@ async function main(): Promise<void> {
     }
   }
   // refine between the last pass and the first failure
-  while (hi - lo > Math.max(2, Math.round(lo / 8))) {
+  while (hi > 0 && hi - lo > Math.max(2, Math.round(lo / 8))) {
     const mid = Math.round((lo + hi) / 2);
-    const r = await trial(ours, pool, mid);
-    out(`  ${String(mid).padStart(3)} streams: worst per-stream chunk p95 ${r.worstP95Ms.toFixed(1)} ms, max lag ${r.maxLagMs.toFixed(0)} ms, dropped ${r.droppedMs.toFixed(0)} ms`);
+    const r = await trial(rec, pool, mid, speechFraction);
+    line(mid, r);
     if (r.ok) {
       lo = mid;
       best = mid;
       bestResult = r;
     } else hi = mid;
   }
-  out(`concurrency: ${best} simultaneous real-time streams with every stream's chunk latency p95 < ${LATENCY_BUDGET_MS} ms (20 ms frames, VAD on, 1 inference thread)`);
-  if (bestResult !== undefined) {
-    const perStream = (bestResult.peakRss - baseRss) / best;
-    out(
-      `peak RSS per stream: ${(perStream / 1048576).toFixed(2)} MiB (process peak ${(bestResult.peakRss / 1048576).toFixed(0)} MiB at ${best} streams, ${(baseRss / 1048576).toFixed(0)} MiB with models loaded and no stream; engine-held buffers+state ${(bestResult.memoryBytes / 1048576).toFixed(2)} MiB per stream)`,
-    );
-  }
-  await ours.close();
+  return { best, result: bestResult };
 }
 
-interface TrialResult {
-  readonly ok: boolean;
-  readonly worstP95Ms: number;
-  readonly maxLagMs: number;
-  readonly droppedMs: number;
-  readonly peakRss: number;
-  readonly memoryBytes: number;
-}
-
-async function trial(rec: Recognizer, pool: Int16Array, n: number): Promise<TrialResult> {
+/**
+ * n streams, each fed 20 ms frames on its own phase of the 20 ms clock (as RTP packets of
+ * independent calls arrive: spread out, not all in one event-loop turn). With speechFraction < 1,
+ * each stream alternates speech and the -60 dBFS noise of a silent line in 10 s periods (the other
+ * party talking), phase-shifted per stream.
+ */
+async function trial(rec: RecognizerPool, pool: Int16Array, n: number, speechFraction: number): Promise<TrialResult> {
   const frame = 320; // 20 ms at 16 kHz
-  const streams: RecognizerStream[] = [];
+  const periodFrames = 500; // 10 s
+  const speechFrames = Math.round(periodFrames * speechFraction);
+  const silence = new Int16Array(frame);
+  let seed = 99;
+  for (let i = 0; i < frame; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    silence[i] = Math.round(((seed / 0x7fffffff) * 2 - 1) * 33);
+  }
+  const streams: SpeechStream[] = [];
   const offsets: number[] = [];
+  const phaseMs: number[] = [];
   for (let i = 0; i < n; i++) {
     streams.push(rec.createStream({ sampleRateHz: 16000 }));
     offsets.push(Math.floor((i * pool.length) / n / frame) * frame); // different audio per stream
+    phaseMs.push((i * 20) / n);
   }
   const totalFrames = Math.round((TRIAL_SECONDS * 1000) / 20);
-  // stagger: stream i starts i/n of a 320 ms chunk later, as independent calls would
-  const startDelayFrames = streams.map((_, i) => Math.floor((i * 16) / n));
+  const next = new Array<number>(n).fill(0);
+  const stats0 = rec.stats();
+  const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  let sent = 0;
   let peakRss = 0;
   let maxLag = 0;
-  while (sent < totalFrames + 16) {
-    const due = Math.floor((performance.now() - t0) / 20);
-    while (sent <= due && sent < totalFrames + 16) {
-      for (let i = 0; i < n; i++) {
-        const k = sent - startDelayFrames[i]!;
-        if (k < 0 || k >= totalFrames) continue;
-        const off = (offsets[i]! + k * frame) % (pool.length - frame);
-        streams[i]!.push(pool.subarray(off, off + frame));
+  let lastSample = t0;
+  let done = 0;
+  while (done < n) {
+    const now = performance.now() - t0;
+    done = 0;
+    for (let i = 0; i < n; i++) {
+      const s = streams[i]!;
+      while (next[i]! < totalFrames && phaseMs[i]! + next[i]! * 20 <= now) {
+        const k = next[i]!++;
+        const inSpeech = speechFraction >= 1 || (k + Math.floor((i * periodFrames) / n)) % periodFrames < speechFrames;
+        if (inSpeech) {
+          const off = (offsets[i]! + k * frame) % (pool.length - frame);
+          s.push(pool.subarray(off, off + frame));
+        } else s.push(silence);
       }
-      sent++;
+      if (next[i]! >= totalFrames) done++;
     }
-    if (sent % 25 === 0) {
+    if (performance.now() - lastSample >= 500) {
+      lastSample = performance.now();
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       for (const s of streams) maxLag = Math.max(maxLag, s.stats().lagMs);
     }
-    await new Promise((r) => setTimeout(r, Math.max(0, t0 + (sent + 1) * 20 - performance.now())));
+    await new Promise((r) => setTimeout(r, 1));
   }
   await Promise.all(streams.map((s) => s.whenIdle()));
+  const wallMs = performance.now() - t0;
+  const elu = performance.eventLoopUtilization(elu0);
+  const cpu = process.cpuUsage(cpu0);
+  const stats1 = rec.stats();
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   let worst = 0;
   let dropped = 0;
@@ -229,7 +311,20 @@ async function trial(rec: Recognizer, pool: Int16Array, n: number): Promise<Tria
     memoryBytes = st.memoryBytes;
     s.close();
   }
-  return { ok: worst < LATENCY_BUDGET_MS && dropped === 0, worstP95Ms: worst, maxLagMs: maxLag, droppedMs: dropped, peakRss, memoryBytes };
+  const batches = stats1.batchesSent - stats0.batchesSent;
+  const frames = stats1.framesSent - stats0.framesSent;
+  return {
+    ok: worst < LATENCY_BUDGET_MS && dropped === 0,
+    worstP95Ms: worst,
+    maxLagMs: maxLag,
+    droppedMs: dropped,
+    peakRss,
+    memoryBytes,
+    mainElu: elu.utilization,
+    cpuCores: (cpu.user + cpu.system) / 1000 / wallMs,
+    messagesPerS: (batches * 1000) / wallMs,
+    framesPerMessage: batches > 0 ? frames / batches : 0,
+  };
 }
 
 function concat(parts: Int16Array[]): Int16Array {
