@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { playPcm, toRate } from '../../../appliance/rtp/player.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { encodeWav } from '../../../appliance/audio/wav.js';
+import { loadPrompt, playPcm, toRate } from '../../../appliance/rtp/player.js';
 
 interface Sent {
   seq: number;
@@ -93,5 +97,22 @@ describe('paced prompt player', () => {
     const x = new Int16Array(16000).map((_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 16000)));
     const y = toRate(x, 16000, 8000);
     expect(Math.abs(y.length - 8000)).toBeLessThanOrEqual(2);
+  });
+
+  it('loads a WAV prompt at the codec rate (16 kHz file -> 8 kHz for G.711, kept for G.722)', async () => {
+    vi.useRealTimers();
+    const dir = mkdtempSync(path.join(tmpdir(), 'evx-prompt-'));
+    try {
+      const file = path.join(dir, 'greeting.wav');
+      const x = new Int16Array(16000).map((_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 16000)));
+      writeFileSync(file, encodeWav(x, 16000, 'pcm16'));
+      const narrow = await loadPrompt(file, 'PCMU');
+      expect(Math.abs(narrow.length - 8000)).toBeLessThanOrEqual(2);
+      expect(await loadPrompt(file, 'G722')).toEqual(x);
+      writeFileSync(file, Buffer.from('not a wav file at all'));
+      await expect(loadPrompt(file, 'PCMU')).rejects.toMatchObject({ code: 'EVX_ERR_AUDIO_FORMAT' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
