@@ -108,7 +108,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     samples,
     rssSlopeMiBPerHour: rssSlope,
     fdSlopePerHour: fdSlope,
-    flat: Math.abs(rssSlope) < 25 && fdSlope < 10,
+    // Only growth matters: memory given back (a negative slope) is flat for this purpose.
+    flat: rssSlope < 25 && fdSlope < 10,
     charts,
     callsCompleted: value(last, 'edgevox_calls_ended_total', { reason: 'bye' }) - value(first, 'edgevox_calls_ended_total', { reason: 'bye' }),
     droppedFrames: value(last, 'edgevox_asr_dropped_frames_total') - value(first, 'edgevox_asr_dropped_frames_total'),
