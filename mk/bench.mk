@@ -13,3 +13,9 @@ SOAK_ARGS ?=
 .PHONY: soak
 soak: setup ## steady load at 70% of capacity for SOAK_MINUTES (default 30); RSS/fds/latency plots in test/bench-results/
 	node bin/edgevox.js soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
+
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: setup ## whole pipeline under load, ramped to the highest real-time call count, then admission control beyond it; JSON + markdown in test/bench-results/
+	node bin/edgevox.js bench $(BENCH_ARGS)

@@ -9,9 +9,11 @@ export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   'install-models': async () => (await import('./commands/installModels.js')).installModelsCommand,
   'bench-sip': async () => (await import('./commands/benchSip.js')).benchSipCommand,
   soak: async () => (await import('./commands/soak.js')).soakCommand,
+  bench: async () => (await import('./commands/bench.js')).benchCommand,
   transcribe: async () => (await import('./commands/transcribe.js')).transcribeCommand,
   collector: async () => (await import('./commands/collector.js')).collectorCommand,
   classify: async () => (await import('./commands/classify.js')).classifyCommand,
   emotion: async () => (await import('./commands/emotion.js')).emotionCommand,
   probe: async () => (await import('./commands/probe.js')).probeCommand,
+  'bench-webrtc': async () => (await import('./commands/benchWebrtc.js')).benchWebrtcCommand,
 };

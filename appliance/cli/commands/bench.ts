@@ -1,0 +1,38 @@
+/** `edgevox bench`: the whole pipeline under load, then admission control beyond capacity (make bench). */
+import { join, resolve } from 'node:path';
+import { REPO_ROOT } from '../../buildInfo.js';
+import { runWholeBench } from '../../bench/wholeBench.js';
+import type { CliCommand } from '../command.js';
+import { parseCli } from '../parse.js';
+
+export const benchCommand: CliCommand = {
+  name: 'bench',
+  summary: 'whole-pipeline load bench: ramp to the highest real-time call count, then test admission control (make bench)',
+  usage: `usage: edgevox bench [--steps 20,40,60,80,100,120,140] [--seconds 60] [--speech-ratio 0.5] [--out-dir DIR]`,
+  async run(argv, io) {
+    const { values } = parseCli(argv, {
+      steps: { type: 'string' },
+      seconds: { type: 'string' },
+      'speech-ratio': { type: 'string' },
+      'out-dir': { type: 'string' },
+      'shared-dir': { type: 'string' },
+    });
+    const shared = resolve(values['shared-dir'] ?? join(REPO_ROOT, '..', 'shared'));
+    const outDir = resolve(values['out-dir'] ?? join(REPO_ROOT, 'test', 'bench-results'));
+    const report = await runWholeBench({
+      steps: (values.steps ?? '20,40,60,80,100,120,140').split(',').map(Number).filter((n) => n > 0),
+      seconds: Number(values.seconds ?? 60),
+      speechRatio: Number(values['speech-ratio'] ?? 0.5),
+      modelsDir: join(shared, 'models'),
+      sharedDir: shared,
+      outDir,
+      log: (l) => io.out(l + '\n'),
+    });
+    io.out(`\nhighest sustained real-time calls: ${report.ramp.highestRealTimeCalls}; results in ${join(outDir, 'bench.json')} and bench.md\n`);
+    if (report.overload) {
+      const o = report.overload;
+      io.out(`beyond capacity ${o.capacity}: ${o.extraCallsRejected503}/${o.extraCallsAttempted} extra calls got 503; existing calls ${o.existingCallsCompleted} completed, ${o.existingCallsFailed} failed, final p95 ${o.existingFinalP95Ms ?? '-'} ms (baseline ${o.baselineFinalP95Ms ?? '-'} ms)\n`);
+    }
+    return 0;
+  },
+};
