@@ -31,6 +31,8 @@ export interface RedactorOptions {
   partialMinDigitRun?: number;
   /** Most words taken as a name after "MY NAME IS" (spelled letters always continue). */
   maxNameWords?: number;
+  /** This many digits read out one word each ("FOUR ONE ONE ONE") are redacted as `[DIGITS]` (default 4). */
+  minSpokenDigits?: number;
   /** Non-digit words (ASR misrecognitions) bridged between two digit runs. */
   maxDigitGap?: number;
 }
@@ -190,6 +192,7 @@ export class Redactor {
   private readonly partialMinDigitRun: number;
   private readonly maxNameWords: number;
   private readonly maxDigitGap: number;
+  private readonly minSpokenDigits: number;
   /** Cumulative redactions per category since this redactor was created (for metrics). */
   readonly totals: RedactionCounts = emptyCounts();
 
@@ -199,6 +202,7 @@ export class Redactor {
     this.partialMinDigitRun = options.partialMinDigitRun ?? 4;
     this.maxNameWords = options.maxNameWords ?? 3;
     this.maxDigitGap = options.maxDigitGap ?? 2;
+    this.minSpokenDigits = options.minSpokenDigits ?? 4;
   }
 
   /** Categories this redactor replaces. */
@@ -331,6 +335,9 @@ export class Redactor {
     if (ctx.has('account') && n >= 4) return 'account';
     if (n >= 7 && n <= 15 && (r.plus || r.phoneShaped || ctx.has('phone') || (r.digits.startsWith('0') && n >= 10))) return 'phone';
     if (n >= minDigits) return 'digits';
+    // Digits read out one by one ("FOUR ONE ONE ONE") are a code, a PIN or part of a number: years and
+    // prices are said with tens and hundreds ("TWENTY TWENTY FOUR", "FIVE HUNDRED").
+    if (singleDigitWords(tokens, r) >= this.minSpokenDigits) return 'digits';
     return null;
   }
 
@@ -431,6 +438,21 @@ function spell(tokens: Token[], start: number, end: number): { digits: string; p
     }
   }
   return { digits, plus, phoneShaped };
+}
+
+/** Single-digit words (ONE, OH, FOR, ...) in a run, DOUBLE/TRIPLE expanded. */
+function singleDigitWords(tokens: Token[], r: Run): number {
+  let n = 0;
+  let repeat = 1;
+  for (let i = r.start; i < r.end; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'mult') repeat = MULTIPLIERS[t.norm] ?? 1;
+    else if ((t.kind === 'strong' || t.kind === 'weak') && t.digits.length === 1 && !DIGIT_FORM.test(t.norm)) {
+      n += repeat;
+      repeat = 1;
+    }
+  }
+  return n;
 }
 
 function contextOf(tokens: Token[], start: number): Set<'card' | 'phone' | 'account' | 'id'> {
