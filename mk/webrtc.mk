@@ -44,3 +44,9 @@ $(WEBRTC_WEB_STAMP): $(NPM_STAMP) $(WEBRTC_WEB_SOURCES)
 	node web/webrtc/build.mjs
 	@touch $@
 build: webrtc-web
+
+# N simultaneous node-webrtc callers streaming speech into a real appliance: highest N that stays
+# real-time, final latency p95, CPU (appliance, mediasoup workers, the bench's own callers), RSS.
+BENCH_WEBRTC_ARGS ?=
+bench-webrtc: build
+	node bin/edgevox.js bench-webrtc $(BENCH_WEBRTC_ARGS)

@@ -202,7 +202,9 @@ async function runStep(url: string, pid: number, calls: number, samples: Int16Ar
   if (transcribed < callIds.length) reasons.push(`${callIds.length - transcribed} calls without a transcript`);
   if (dropped > 0) reasons.push(`${dropped} audio frames dropped`);
   if (maxLag > o.maxLagMs) reasons.push(`ASR lag ${Math.round(maxLag)} ms > ${o.maxLagMs} ms`);
-  if (clockLag > 200) reasons.push(`the bench's own send clock ran ${Math.round(clockLag)} ms late (bench-limited)`);
+  // The verdict is about the appliance. A late send clock in this process (a starved machine) sends
+  // audio in bursts; it is reported with the failure so a bench-limited run is recognisable.
+  if (reasons.length > 0 && clockLag > 200) reasons.push(`the bench's own send clock also ran ${Math.round(clockLag)} ms late`);
   const setupP95 = percentile(setups, 0.95);
   return {
     calls,
