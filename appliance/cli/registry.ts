@@ -11,6 +11,7 @@ export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   soak: async () => (await import('./commands/soak.js')).soakCommand,
   bench: async () => (await import('./commands/bench.js')).benchCommand,
   transcribe: async () => (await import('./commands/transcribe.js')).transcribeCommand,
+  'console-token': async () => (await import('./commands/consoleToken.js')).consoleTokenCommand,
   collector: async () => (await import('./commands/collector.js')).collectorCommand,
   classify: async () => (await import('./commands/classify.js')).classifyCommand,
   emotion: async () => (await import('./commands/emotion.js')).emotionCommand,
