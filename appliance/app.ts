@@ -295,6 +295,8 @@ async function startSip(config: EdgeVoxConfig, calls: CallManager, logger: Logge
     rateLimitPerSec: config.sip.rateLimitPerSec,
     rateLimitBurst: config.sip.rateLimitBurst,
     maxCalls: config.calls.maxConcurrent,
+    // Beyond max calls, the call manager refuses new calls while recognition lags real time.
+    admit: () => calls.admit(),
     atCapacityStatus: 503,
     retryAfterSec: config.calls.retryAfterS,
     sessionExpiresSec: config.sip.sessionExpiresSec,

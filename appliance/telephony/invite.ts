@@ -20,7 +20,7 @@ import type { RtpPortAllocator, RtpPortPair } from '../rtp/ports.js';
 import { ALLOW, Call } from './call.js';
 import { MediaLeg } from './leg.js';
 import { negotiateSessionTimer, SessionTimer } from './session-timer.js';
-import type { LegAudioSinkFactory, LegLabel, RejectReason, TelephonyEvents } from './types.js';
+import type { AdmissionDecision, LegAudioSinkFactory, LegLabel, RejectReason, TelephonyEvents } from './types.js';
 
 const SUPPORTED_TAGS = new Set(['timer', 'siprec', 'replaces', '100rel-not']);
 
@@ -32,6 +32,7 @@ export interface InviteContext {
   readonly rtpAddress: string;
   readonly codecs: readonly CodecName[];
   readonly maxCalls: number;
+  readonly admit: (() => AdmissionDecision) | undefined;
   readonly atCapacityStatus: 486 | 503;
   readonly retryAfterSec: number;
   readonly sessionExpiresSec: number;
@@ -41,7 +42,6 @@ export interface InviteContext {
   readonly agentAor: RegExp | undefined;
   readonly sinkFactory: LegAudioSinkFactory | undefined;
   readonly answerDelayMs: number;
-  readonly admit: (() => { readonly ok: boolean; readonly retryAfterS?: number }) | undefined;
   /** Calls answered + being answered. */
   callLoad(): number;
   reserve(delta: 1 | -1): void;
@@ -94,7 +94,7 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
   }
   const admission = ctx.admit?.();
   if (admission !== undefined && !admission.ok) {
-    return refuse(ctx.atCapacityStatus, 'capacity', { 'retry-after': String(admission.retryAfterS ?? ctx.retryAfterSec) });
+    return refuse(503, admission.reason === 'capacity' ? 'capacity' : 'overload', { 'retry-after': String(admission.retryAfterS) });
   }
   const unsupported = [...optionTags(req.headers.getAll('require'))].filter((t) => !SUPPORTED_TAGS.has(t));
   if (unsupported.length > 0) return refuse(420, 'unsupported', { unsupported: unsupported.join(', ') });

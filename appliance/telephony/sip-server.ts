@@ -94,6 +94,7 @@ export class SipServer {
       rtpAddress: rtpHost,
       codecs: opts.codecs ?? SUPPORTED_CODECS,
       maxCalls: opts.maxCalls ?? 100,
+      admit: opts.admit,
       atCapacityStatus: opts.atCapacityStatus ?? 503,
       retryAfterSec: opts.retryAfterSec ?? 30,
       sessionExpiresSec: opts.sessionExpiresSec ?? 1800,
@@ -103,7 +104,6 @@ export class SipServer {
       agentAor: opts.agentAor,
       sinkFactory: opts.sinkFactory,
       answerDelayMs: opts.answerDelayMs ?? 0,
-      admit: opts.admit,
       callLoad: () => this.calls.size + this.pending,
       reserve: (d) => {
         this.pending += d;
@@ -129,31 +129,46 @@ export class SipServer {
   async listen(): Promise<number> {
     if (this.state !== 'new') throw evxError('EVX_ERR_SIP_CLOSED', 'SipServer.listen() called twice or after close');
     this.state = 'listening';
-    const limits = this.opts.limits ?? DEFAULT_SIP_LIMITS;
-    let port = this.opts.port ?? 5060;
-    try {
-      for (const name of this.opts.transports ?? ['udp', 'tcp']) {
-        const t: SipTransport =
-          name === 'udp'
-            ? new UdpTransport(this.host, port, (b, p, d) => this.onBytes(b, p, d))
-            : new TcpTransport(
-                this.host,
-                port,
-                { maxConnections: this.opts.maxTcpConnections ?? 1024, idleTimeoutMs: 600_000, limits },
-                (b, p, d) => this.onBytes(b, p, d),
-                (_reason, peer) => this.countReject('malformed', undefined, undefined, peer),
-              );
-        port = await t.listen(); // UDP and TCP share the (possibly ephemeral) port
-        this.transports.set(name, t);
+    const wanted = this.opts.port ?? 5060;
+    let port = 0;
+    // with an ephemeral port, UDP picks it and TCP must get the same number: retry if it is taken
+    for (let attempt = 0; ; attempt++) {
+      try {
+        port = await this.bindTransports(wanted);
+        break;
+      } catch (err) {
+        for (const t of this.transports.values()) await t.close();
+        this.transports.clear();
+        if (wanted !== 0 || attempt >= 5) {
+          await this.close();
+          throw err;
+        }
       }
-    } catch (err) {
-      await this.close();
-      throw err;
     }
     this.boundPort = port;
     const interval = this.opts.qualityIntervalMs ?? 5000;
     this.qualityTimer = setInterval(() => this.qualityTick(), interval);
     this.qualityTimer.unref();
+    return port;
+  }
+
+  private async bindTransports(wanted: number): Promise<number> {
+    const limits = this.opts.limits ?? DEFAULT_SIP_LIMITS;
+    let port = wanted;
+    for (const name of this.opts.transports ?? ['udp', 'tcp']) {
+      const t: SipTransport =
+        name === 'udp'
+          ? new UdpTransport(this.host, port, (b, p, d) => this.onBytes(b, p, d))
+          : new TcpTransport(
+              this.host,
+              port,
+              { maxConnections: this.opts.maxTcpConnections ?? 1024, idleTimeoutMs: 600_000, limits },
+              (b, p, d) => this.onBytes(b, p, d),
+              (_reason, peer) => this.countReject('malformed', undefined, undefined, peer),
+            );
+      this.transports.set(name, t);
+      port = await t.listen(); // UDP and TCP share the (possibly ephemeral) port
+    }
     return port;
   }
 

@@ -135,6 +135,11 @@ export interface SipServerOptions {
   readonly rateLimitPerSec?: number;
   readonly rateLimitBurst?: number;
   readonly maxCalls?: number;
+  /**
+   * Admission control of the app, asked for every new INVITE after the max-calls check: lets the
+   * appliance refuse calls (503 + Retry-After) while recognition lags real time or it is draining.
+   */
+  readonly admit?: () => AdmissionDecision;
   readonly atCapacityStatus?: 486 | 503;
   readonly retryAfterSec?: number;
   /** RFC 4028: interval we propose / accept, and our Min-SE. */
@@ -152,13 +157,9 @@ export interface SipServerOptions {
   /** SIPREC: participants whose AOR matches are labelled `agent`. */
   readonly agentAor?: RegExp;
   readonly sinkFactory?: LegAudioSinkFactory;
-  /**
-   * Admission hook asked for every authenticated new INVITE before any port is allocated
-   * (e.g. CallManager.admit: real-time lag, draining). A refusal is answered with
-   * `atCapacityStatus` + Retry-After (`retryAfterS`, else `retryAfterSec`).
-   */
-  readonly admit?: () => { readonly ok: boolean; readonly retryAfterS?: number };
   /** Send 180 Ringing and wait this long before answering (0 = answer at once). */
   readonly answerDelayMs?: number;
   readonly maxTcpConnections?: number;
 }
+
+export type AdmissionDecision = { ok: true } | { ok: false; reason: 'capacity' | 'overload' | 'draining'; retryAfterS: number };
