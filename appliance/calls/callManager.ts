@@ -338,9 +338,11 @@ export class CallLeg implements LegAudioSink {
         if (this.transcriber !== null) {
           const st = this.transcriber.stats();
           const c = this.call.manager.counters;
-          c.asrDroppedFrames += st.droppedFrames;
-          c.asrDecodedMs += st.decodedMs;
-          c.asrSkippedMs += st.skippedMs;
+          // Counters only grow: a transcriber's figures are clamped at zero (the VAD pre-roll is
+          // decoded twice, so "skipped" derived from processed - decoded can dip below zero).
+          c.asrDroppedFrames += Math.max(0, st.droppedFrames);
+          c.asrDecodedMs += Math.max(0, st.decodedMs);
+          c.asrSkippedMs += Math.max(0, st.skippedMs);
           this.quality = { ...this.quality, asrDroppedFrames: st.droppedFrames, asrDecodedMs: st.decodedMs, asrSkippedMs: st.skippedMs, asrChunkLatencyP95Ms: st.chunkLatencyP95Ms };
         }
         const at = this.call.manager.now();
