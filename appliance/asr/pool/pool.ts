@@ -82,7 +82,9 @@ export interface PoolStats {
   readonly framesSent: number;
 }
 
-const DEFAULTS = { batchIntervalMs: 0, statsIntervalMs: 100, maxTransitMs: 1000, closeGraceMs: 2000 };
+// maxTransitMs matches a stream's default input buffer (5 s): a starved worker thread holds back no
+// less audio than an in-process stream would before anything is dropped.
+const DEFAULTS = { batchIntervalMs: 0, statsIntervalMs: 100, maxTransitMs: 5000, closeGraceMs: 2000 };
 const INITIAL_STAGING_BYTES = 64 * 1024;
 const MAX_STAGING_BYTES = 4 * 1024 * 1024;
 
