@@ -8,11 +8,14 @@ models: models-intent models-emotion ## retrain the intent (BANKING77) and emoti
 models-intent: build ## retrain the intent model -> models/intent (about 2 min on 2 cores)
 	node dist/models/pipelines/intent/train.js --out models/intent --shared "$(EDGEVOX_SHARED)"
 
-models-emotion: build ## retrain the emotion model -> models/emotion (about 4 min on 2 cores)
-	node dist/models/pipelines/emotion/train.js --out models/emotion --shared "$(EDGEVOX_SHARED)"
+# models-emotion always recomputes the features (the cache is cleared first) and leaves them in
+# .cache/emotion-features for eval-emotion, which recomputes them only when that cache is absent.
+models-emotion: build ## retrain the emotion model -> models/emotion (5-10 min on 2 cores)
+	rm -rf .cache/emotion-features
+	node dist/models/pipelines/emotion/train.js --out models/emotion --shared "$(EDGEVOX_SHARED)" --cache .cache/emotion-features
 
 eval-intent: build ## BANKING77 test accuracy, CLINC150 out-of-scope detection, latency of the shipped intent model
 	node dist/models/pipelines/intent/eval.js --model models/intent/intent.json --shared "$(EDGEVOX_SHARED)"
 
 eval-emotion: build ## emotion leave-actors-out CV on RAVDESS, clean 16 kHz and 8 kHz G.711 (retrains the folds)
-	node dist/models/pipelines/emotion/train.js --eval-only --out models/emotion --shared "$(EDGEVOX_SHARED)"
+	node dist/models/pipelines/emotion/train.js --eval-only --out models/emotion --shared "$(EDGEVOX_SHARED)" --cache .cache/emotion-features

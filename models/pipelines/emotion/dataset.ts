@@ -50,8 +50,13 @@ export function augmentedTable(clips: readonly Clip[], factors: readonly number[
   const key = factors.join(',');
   if (cachePath !== undefined && existsSync(cachePath)) {
     const cached = JSON.parse(readFileSync(cachePath, 'utf8')) as { scheme: string; key: string; rows: { file: string; clean: number[]; phone: number[] }[] };
-    if (cached.scheme === EMOTION_FEATURE_SCHEME && cached.key === key && cached.rows.length === clips.length * factors.length) {
-      const metaRows = factors.flatMap(() => clips);
+    const metaRows = factors.flatMap(() => clips);
+    if (
+      cached.scheme === EMOTION_FEATURE_SCHEME &&
+      cached.key === key &&
+      cached.rows.length === metaRows.length &&
+      cached.rows.every((r, i) => r.file === metaRows[i]!.file)
+    ) {
       return metaRows.map((c, i) => ({
         file: c.file,
         actor: c.actor,

@@ -17,6 +17,9 @@ import { loadRavdess } from './data.js';
 import { augmentedTable, featureTable, type FeatureRow } from './dataset.js';
 import { emotionMetrics, formatMetrics, type EmotionMetrics } from './metrics.js';
 import { CATEGORIES, DEFAULT_EMOTION_OPTIONS, trainEmotion, type EmotionParams } from './model.js';
+import { performance } from 'node:perf_hooks';
+import { updateCardMetrics } from '../common/card.js';
+import { FOUR_CLASS as FOUR } from './metrics.js';
 import { exportEmotionOnnx, EMOTION_INPUT, EMOTION_OUTPUT_AV, EMOTION_OUTPUT_PROBS } from './export.js';
 
 /** Ensemble members differ only in their seed. */
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
       out: { type: 'string', default: 'models/emotion' },
       shared: { type: 'string', default: process.env.EDGEVOX_SHARED ?? '../shared' },
       data: { type: 'string' },
+      cache: { type: 'string' },
       'eval-only': { type: 'boolean', default: false },
     },
   });
@@ -59,8 +63,14 @@ async function main(): Promise<void> {
   };
   const t0 = Date.now();
   const clips = loadRavdess(values.data ?? join(values.shared, 'datasets/emotion/ravdess-16k'));
-  const rows = featureTable(clips);
-  const augmented = augmentedTable(clips, SPEED_FACTORS);
+  // --cache DIR reuses feature tables computed by an earlier run with the same feature scheme and files.
+  const cacheFile = (name: string): string | undefined => {
+    if (values.cache === undefined) return undefined;
+    mkdirSync(values.cache, { recursive: true });
+    return join(values.cache, name);
+  };
+  const rows = featureTable(clips, cacheFile('features.json'));
+  const augmented = augmentedTable(clips, SPEED_FACTORS, cacheFile('features-speed.json'));
   log(
     `features: ${rows.length} clips x (clean, telephone) + ${augmented.length} speed-perturbed copies, ${emotionFeatureNames().length} features, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
   );
@@ -109,8 +119,13 @@ async function main(): Promise<void> {
   const slice = clips.filter((c) => c.actor === SLICE_ACTOR);
   const sliceRows = rows.filter((r) => r.actor === SLICE_ACTOR);
   const slicePreds = [];
+  let analyseMs = 0;
+  let audioS = 0;
   for (const c of slice) {
+    const start = performance.now();
     const r = await analyser.analyse(c.pcm, c.sampleRateHz);
+    analyseMs += performance.now() - start;
+    audioS += c.pcm.length / c.sampleRateHz;
     slicePreds.push({ probs: Float32Array.from(CATEGORIES.map((k) => r.scores[k]!)), av: [r.arousal, r.valence] as const });
   }
   await analyser.close();
@@ -131,6 +146,29 @@ async function main(): Promise<void> {
     )}\n`,
   );
   log(`wrote ${modelPath} (${bytes} bytes), ${sidecarPath} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+  const f3 = (x: number): string => x.toFixed(3);
+  const row = (name: string, m: EmotionMetrics): string =>
+    `| ${name} | **${pct(m.ua4)}** | **${f3(m.angryF1)}** | ${FOUR.map((c) => f3(m.f1by4[c]!)).join(' / ')} | ${pct(m.ua7)} | ${f3(m.angryF1All)} | ${f3(m.arousalCcc)} / ${f3(m.valenceCcc)} |`;
+  updateCardMetrics(
+    join(values.out, 'MODEL_CARD.md'),
+    [
+      '| audio | 4-class UA | angry-vs-rest F1 (4-class clips) | F1 neutral / happy / sad / angry | 7-class UA | angry-vs-rest F1 (all 1,200 clips) | arousal / valence CCC (proxy targets) |',
+      '|---|---|---|---|---|---|---|',
+      row('clean 16 kHz', cv.clean),
+      row('telephone: 8 kHz G.711 μ-law', cv.phone),
+      '',
+      '4-class: the 720 clips labelled neutral, calm, happy, sad or angry; the prediction is the most probable of the 4 categories. UA = unweighted accuracy (mean per-class recall).',
+      '7-class: all 1,200 clips, argmax over all 7 outputs (angry-vs-rest here also counts fearful, disgust and surprised clips as "rest").',
+      '',
+      '| held-out actors | clean 4-class UA | clean angry F1 | telephone 4-class UA | telephone angry F1 |',
+      '|---|---|---|---|---|',
+      ...cv.perFold.map((f) => `| ${f.actors.map((a) => String(a).padStart(2, '0')).join(', ')} | ${pct(f.clean.ua4)} | ${f3(f.clean.angryF1)} | ${pct(f.phone.ua4)} | ${f3(f.phone.angryF1)} |`),
+      '',
+      `Model size: ${(bytes / 1e3).toFixed(1)} kB (${bytes} bytes). Analysis cost at training time (features + ONNX, 1 thread, 2-core machine shared with other jobs): ${(analyseMs / slice.length).toFixed(1)} ms per utterance, ${(analyseMs / audioS).toFixed(1)} ms per second of 16 kHz audio (actor ${String(SLICE_ACTOR).padStart(2, '0')}'s ${slice.length} clips).`,
+      `Reproducibility slice (shipped model through the runtime on actor ${String(SLICE_ACTOR).padStart(2, '0')}, a training actor, so not a generalisation figure): 4-class UA ${pct(sliceMetrics.ua4)}; checked by test/unit/emotion.`,
+    ].join('\n'),
+  );
   for (const line of summaryLines(cv)) log(line);
   log(headline(cv));
 }

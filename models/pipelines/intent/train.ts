@@ -20,6 +20,7 @@ import { loadBanking77, loadClincOos } from './data.js';
 import { evaluateIntent, formatIntentMetrics, measureLatency } from './evaluate.js';
 import { exportIntentOnnx, INTENT_INPUT_COUNTS, INTENT_INPUT_IDS, INTENT_OUTPUT_PROBS } from './export.js';
 import { computeIdf, dequantized, featurizeAll, predict, train, weightVec, type TrainOptions } from './model.js';
+import { updateCardMetrics } from '../common/card.js';
 import { calibrateThreshold } from './calibrate.js';
 import { stratifiedSplit } from './split.js';
 
@@ -121,6 +122,26 @@ async function main(): Promise<void> {
   writeFileSync(
     join(outDir, 'metrics.json'),
     `${JSON.stringify({ model: modelFile, modelBytes: bytes, modelSha256: sidecar.modelSha256, oosThreshold: sidecar.oosThreshold, ...metrics, latencyAtTraining: latency }, null, 2)}\n`,
+  );
+  const pct = (x: number): string => `${(100 * x).toFixed(2)} %`;
+  updateCardMetrics(
+    join(outDir, 'MODEL_CARD.md'),
+    [
+      '| metric | value |',
+      '|---|---|',
+      `| BANKING77 test accuracy (3,080 utterances, top-1, threshold ignored) | **${pct(metrics.accuracy)}** |`,
+      `| BANKING77 test macro-F1 | ${metrics.macroF1.toFixed(4)} |`,
+      `| out-of-scope threshold (top-1 probability) | ${sidecar.oosThreshold} |`,
+      `| CLINC150 oos_test flagged out of scope (1,000 utterances) | ${pct(metrics.oosDetected)} |`,
+      `| BANKING77 test falsely flagged out of scope | ${pct(metrics.inScopeRejected)} |`,
+      `| BANKING77 test accepted and correct | ${pct(metrics.acceptedCorrect)} |`,
+      `| calibration (90/10 split of train): held-out accuracy | ${pct(valCorrect / valIdx.length)} |`,
+      `| calibration: in-scope accepted / CLINC150 oos_train+oos_val rejected | ${pct(cal.inAccepted)} / ${pct(cal.oosRejected)} |`,
+      `| model size | ${(bytes / 1e6).toFixed(2)} MB (${bytes} bytes; int8 weights) |`,
+      `| latency per utterance at training time (featurize + ONNX, 1 thread, 2-core box shared with other jobs) | mean ${latency.meanMs.toFixed(3)} ms, p95 ${latency.p95Ms.toFixed(3)} ms |`,
+      '',
+      'Latency is re-measured by `make eval-intent`; it depends on the load of the machine.',
+    ].join('\n'),
   );
   for (const line of formatIntentMetrics(metrics, sidecar.oosThreshold)) log(line);
   log(`intent: latency per utterance (featurize + ONNX, 1 thread) mean ${latency.meanMs.toFixed(3)} ms, p95 ${latency.p95Ms.toFixed(3)} ms`);
