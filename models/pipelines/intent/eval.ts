@@ -34,6 +34,6 @@ if (existsSync(cardPath)) {
 }
 process.stdout.write(`intent: model ${clf.sidecar.model} ${(bytes / 1e6).toFixed(2)} MB, ${clf.labels.length} intents\n`);
 process.stdout.write(
-  `intent: latency per utterance (featurize + ONNX, 1 intra-op thread, ${latency.utterances} utterances) mean ${latency.meanMs.toFixed(3)} ms, p50 ${latency.p50Ms.toFixed(3)} ms, p95 ${latency.p95Ms.toFixed(3)} ms, p99 ${latency.p99Ms.toFixed(3)} ms\n`,
+  `intent: latency per utterance (featurize + ONNX, 1 intra-op thread, ${latency.utterances} utterances) mean ${latency.meanMs.toFixed(3)} ms, p50 ${latency.p50Ms.toFixed(3)} ms, p95 ${latency.p95Ms.toFixed(3)} ms, p99 ${latency.p99Ms.toFixed(3)} ms; CPU ${latency.cpuMsPerUtterance.toFixed(3)} ms per utterance\n`,
 );
 for (const line of formatIntentMetrics(metrics, clf.oosThreshold)) process.stdout.write(`${line}\n`);

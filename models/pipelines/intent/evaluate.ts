@@ -63,6 +63,8 @@ export interface LatencyStats {
   readonly p50Ms: number;
   readonly p95Ms: number;
   readonly p99Ms: number;
+  /** Process CPU time (user + system) per utterance: independent of other jobs on the machine. */
+  readonly cpuMsPerUtterance: number;
   readonly utterances: number;
 }
 
@@ -70,11 +72,13 @@ export interface LatencyStats {
 export async function measureLatency(clf: IntentClassifier, texts: readonly string[], warmup = 200): Promise<LatencyStats> {
   for (let i = 0; i < Math.min(warmup, texts.length); i++) await clf.classify(texts[i]!);
   const times: number[] = [];
+  const cpu0 = process.cpuUsage();
   for (const t of texts) {
     const start = performance.now();
     await clf.classify(t);
     times.push(performance.now() - start);
   }
+  const cpu = process.cpuUsage(cpu0);
   times.sort((a, b) => a - b);
   const q = (p: number): number => times[Math.min(times.length - 1, Math.floor(p * times.length))]!;
   return {
@@ -82,6 +86,7 @@ export async function measureLatency(clf: IntentClassifier, texts: readonly stri
     p50Ms: q(0.5),
     p95Ms: q(0.95),
     p99Ms: q(0.99),
+    cpuMsPerUtterance: (cpu.user + cpu.system) / 1000 / times.length,
     utterances: times.length,
   };
 }
