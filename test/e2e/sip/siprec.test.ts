@@ -16,11 +16,11 @@ import { freePort, haveTool, prepareClip, runSipp, SCENARIOS, SHARED, udpPortFre
 /** Send raw μ-law bytes as 20 ms PCMU packets, paced on an absolute schedule. */
 async function streamUlaw(sock: dgram.Socket, ulaw: Buffer, port: number): Promise<number> {
   const start = performance.now();
-  const buf = Buffer.alloc(12 + 160);
   let n = 0;
   for (let off = 0; off + 160 <= ulaw.length; off += 160, n++) {
     const due = start + n * 20 - performance.now();
     if (due > 0) await new Promise((r) => setTimeout(r, due));
+    const buf = Buffer.alloc(12 + 160); // one buffer per datagram: dgram sends asynchronously
     const len = writeRtp(
       buf,
       { marker: n === 0, payloadType: 0, sequence: (1000 + n) & 0xffff, timestamp: 5000 + n * 160, ssrc: 0x1234abcd },

@@ -118,7 +118,7 @@ describe('SipServer admission and robustness', () => {
 
   it('asks the admission hook before allocating media (load shedding keeps existing calls real time)', async () => {
     let overloaded = false;
-    const { server, uac } = await start({ admit: () => (overloaded ? { ok: false, retryAfterS: 11 } : { ok: true }) });
+    const { server, uac } = await start({ admit: () => (overloaded ? { ok: false, reason: 'overload', retryAfterS: 11 } : { ok: true }) });
     await uac.call(30000);
     overloaded = true;
     const second = await new TestUac(uac.serverPort).open();
