@@ -159,6 +159,18 @@ describe('SipServer call control', () => {
     expect(events.filter((x) => x.type === 'call.ended')).toHaveLength(0);
   });
 
+  it('retransmits the 2xx until ACK and hangs up (ack_timeout) when the ACK never comes', async () => {
+    const { uac, events } = await start({ timers: { t1Ms: 20, t2Ms: 160, t4Ms: 200 } });
+    uac.sendRaw(uac.request('INVITE', { body: uac.sdp(30000), noToTag: true, cseq: 1 }));
+    await uac.waitResponse('INVITE', 200, 1);
+    const bye = await uac.waitRequest('BYE'); // Timer L = 64*T1 = 1.28 s
+    uac.reply(bye, 200);
+    await tick();
+    const oks = uac.received.filter((m) => m.kind === 'response' && m.status === 200 && (m.headers.get('cseq') ?? '') === '1 INVITE');
+    expect(oks.length).toBeGreaterThan(5); // 20, 40, 80, 160, 160, ... ms
+    expect(events.find((x) => x.type === 'call.ended')?.e).toMatchObject({ reason: 'ack_timeout' });
+  });
+
   it('decodes RFC 4733 and SIP INFO DTMF into dtmf events', async () => {
     const { uac, events, started } = await start();
     const ok = await uac.call(30000);
