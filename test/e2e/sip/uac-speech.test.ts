@@ -18,7 +18,10 @@ describe('sipp UAC streaming speech (PCMU) into the SipServer', () => {
   });
   afterAll(() => work?.cleanup());
 
-  it('answers, delivers the clip to the sink, ends on BYE and releases every resource', async () => {
+  it.each([
+    ['UDP', 'u1'],
+    ['TCP', 't1'],
+  ])('over %s: answers, delivers the clip to the sink, ends on BYE and releases every resource', async (_name, sippTransport) => {
     const rtpBase = 40000 + 2 * Math.floor(Math.random() * 5000);
     const frames: Int16Array[] = [];
     const sinkClosed: string[] = [];
@@ -51,6 +54,8 @@ describe('sipp UAC streaming speech (PCMU) into the SipServer', () => {
         '1',
         '-d',
         String(durationMs),
+        '-t',
+        sippTransport,
         '-i',
         '127.0.0.1',
         '-p',
@@ -72,6 +77,7 @@ describe('sipp UAC streaming speech (PCMU) into the SipServer', () => {
     expect(started[0]!.legs).toHaveLength(1);
     expect(legs[0]).toMatchObject({ label: 'caller', codec: 'PCMU', sampleRateHz: 8000, frameMs: 20 });
     expect(started[0]!.pii.remoteAddress).toBe('127.0.0.1');
+    expect(started[0]!.transport).toBe(sippTransport === 't1' ? 'tcp' : 'udp');
 
     // BYE ended it; the sink was flushed and closed once
     expect(ended).toHaveLength(1);
