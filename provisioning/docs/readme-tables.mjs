@@ -24,6 +24,12 @@ const config = [
   }),
 ].join('\n');
 
+const { COMMANDS } = await load('appliance/cli/registry.js');
+const commandRows = ['| command | what it does |', '|---|---|'];
+for (const [name, get] of Object.entries(COMMANDS)) commandRows.push(`| \`edgevox ${name}\` | ${(await get()).summary} |`);
+commandRows.push('| `edgevox help` | list every command; `edgevox <command> --help` for its options |');
+const commands = commandRows.join('\n');
+
 const readmePath = join(root, 'README.md');
 let readme = readFileSync(readmePath, 'utf8');
 const replace = (name, body) => {
@@ -33,5 +39,6 @@ const replace = (name, body) => {
 };
 replace('errors', errors);
 replace('config', config);
+replace('commands', commands);
 writeFileSync(readmePath, readme);
 console.log('README.md tables regenerated');
