@@ -32,6 +32,8 @@ import { startRoutingRuntime } from './routing/runtime.js';
 import { consoleRegistrar } from './console/mount.js';
 import { overlayConsoleConfig } from './console/configService.js';
 import { WebRtcService } from './webrtc/service.js';
+import { teeSinkFactories } from './webrtc/sipBridge.js';
+import type { LegAudioSinkFactory } from './telephony/types.js';
 
 export interface ApplianceOptions {
   /** Logger to use (tests pass a silent or capturing one); default: pino on stdout per config. */
@@ -136,12 +138,14 @@ export class Appliance {
       const data = DataServices.start({ config, dataDir, store, bus, logger });
       closeStack.push({ name: 'data-services', close: () => data.close() });
 
-      const sip = await startSip(config, calls, logger, readiness, closeStack);
-      if (sip !== null) metrics.bindSip(sip);
-      if (sip !== null && config.routing.enabled) closeStack.push({ name: 'routing-transfer', close: routing.attachSip(sip) });
-
+      // WebRTC before SIP: SIP legs are tapped for bridging to browser agents (webrtc/sipBridge.ts).
       const webrtc = await WebRtcService.start({ config, dataDir, calls, bus, logger, webDir: join(REPO_ROOT, 'dist', 'web', 'webrtc') });
       if (webrtc !== null) closeStack.push({ name: 'webrtc', close: () => webrtc.close() });
+
+      const sip = await startSip(config, calls, logger, readiness, closeStack, webrtc?.sipAudioTap);
+      if (sip !== null) metrics.bindSip(sip);
+      if (sip !== null && config.routing.enabled) closeStack.push({ name: 'routing-transfer', close: routing.attachSip(sip) });
+      if (sip !== null) webrtc?.attachSip(sip);
 
       const droppedEvents = metrics.eventsDropped;
       const coreRoutes = async (app: FastifyInstance) => {
@@ -279,7 +283,14 @@ async function startSpeech(
 }
 
 /** Start the SIP/RTP listeners with their calls bridged into the call manager (null when disabled). */
-async function startSip(config: EdgeVoxConfig, calls: CallManager, logger: Logger, readiness: Readiness, closeStack: CloseStack): Promise<SipServer | null> {
+async function startSip(
+  config: EdgeVoxConfig,
+  calls: CallManager,
+  logger: Logger,
+  readiness: Readiness,
+  closeStack: CloseStack,
+  extraTap?: LegAudioSinkFactory,
+): Promise<SipServer | null> {
   if (!config.sip.enabled) return null;
   const bridge = new TelephonyBridge(calls, logger);
   const sip = new SipServer({
@@ -302,7 +313,7 @@ async function startSip(config: EdgeVoxConfig, calls: CallManager, logger: Logge
     sessionExpiresSec: config.sip.sessionExpiresSec,
     rtpTimeoutMs: config.sip.rtpTimeoutMs,
     ...(config.sip.agentAorPattern ? { agentAor: new RegExp(config.sip.agentAorPattern, 'i') } : {}),
-    sinkFactory: bridge.sinkFactory,
+    sinkFactory: extraTap === undefined ? bridge.sinkFactory : teeSinkFactories(bridge.sinkFactory, extraTap),
   });
   const detach = bridge.attach(sip);
   try {

@@ -47,10 +47,12 @@ export class WebRtcCallBridge {
         if (session !== undefined && role === 'agent') session.answer();
       }),
       registry.events.on('producerAdded', ({ call, role, producer }) => {
+        // A bridged SIP caller is transcribed by the telephony side already (its own 'caller' leg).
+        if (role === 'sip') return;
         const session = this.sessionFor(call.callId);
         if (session === undefined || session.ended) return;
         const { codec, sampleRateHz } = legFormat(producer.rtpParameters.codecs[0]?.mimeType);
-        const leg = session.addLeg({ label: role === 'sip' ? 'caller' : role, codec, sampleRateHz });
+        const leg = session.addLeg({ label: role, codec, sampleRateHz });
         call.media.tapProducer(producer.id, leg).catch((err: unknown) => {
           this.logger.warn({ callId: call.callId, role, reason: err instanceof Error ? err.message : String(err) }, 'webrtc asr tap failed');
           void leg.end();

@@ -26,6 +26,9 @@ import { evxError, isEdgeVoxError } from '../errors.js';
 import type { EventBus } from '../events/appEvents.js';
 import type { Logger } from '../log/logger.js';
 import { WebRtcCallBridge } from './callBridge.js';
+import { SipWebRtcBridge } from './sipBridge.js';
+import type { SipServer } from '../telephony/sip-server.js';
+import type { LegAudioSinkFactory } from '../telephony/types.js';
 import { MediaPlane } from './mediaPlane.js';
 import { DEFAULT_CALLER_SESSION_PATH, DEFAULT_SIGNALLING_PATH, registerWebRtcSignalling } from './signalling.js';
 import { MIN_SECRET_BYTES, mintAgentToken, verifyAgentToken } from './tokens.js';
@@ -84,6 +87,7 @@ export class WebRtcService {
     readonly plane: MediaPlane,
     readonly registry: WebRtcCallRegistry,
     private readonly bridge: WebRtcCallBridge,
+    readonly sipBridge: SipWebRtcBridge,
     private readonly secret: Buffer,
     private readonly deps: WebRtcServiceDeps,
   ) {}
@@ -117,9 +121,20 @@ export class WebRtcService {
     );
     const registry = new WebRtcCallRegistry(plane, onListenerError);
     const bridge = new WebRtcCallBridge(registry, deps.calls, deps.bus, deps.logger);
+    const sipBridge = new SipWebRtcBridge(registry, deps.calls, deps.logger);
     plane.events.on('workerDied', (e) => deps.logger.error({ ...e }, 'mediasoup worker died'));
     deps.logger.info({ workers: plane.workerPids().length, listenIp: c.listenIp, workerBin: plane.workerBin.source }, 'webrtc media plane started');
-    return new WebRtcService(plane, registry, bridge, secret, deps);
+    return new WebRtcService(plane, registry, bridge, sipBridge, secret, deps);
+  }
+
+  /** Tap for the SIP legs' audio (compose into the SIP server's sink factory: teeSinkFactories). */
+  get sipAudioTap(): LegAudioSinkFactory {
+    return this.sipBridge.sinkFactory;
+  }
+
+  /** Lets agents be bridged into this SIP server's calls. */
+  attachSip(sip: SipServer): void {
+    this.sipBridge.attachSip(sip);
   }
 
   /** Verifies an agent token minted by this appliance. */
@@ -167,14 +182,28 @@ export class WebRtcService {
         const header = request.headers[AGENT_TOKEN_HEADER];
         const principal = typeof header === 'string' ? this.verifyAgent(header) : undefined;
         if (principal === undefined) throw evxError('EVX_ERR_WEBRTC_AUTH', `send a valid agent token in the ${AGENT_TOKEN_HEADER} header`);
+        const web = this.registry.list().filter((call) => !this.sipBridge.isSipCall(call.callId));
+        const sip = calls.active().filter((s) => this.sipBridge.isSipCall(s.id));
         return {
-          calls: this.registry.list().map((call) => ({
-            callId: call.callId,
-            startedAt: calls.get(call.callId)?.startedAt ?? null,
-            hasCaller: call.has('caller'),
-            hasAgent: call.has('agent'),
-            participants: call.participantCount,
-          })),
+          calls: [
+            ...web.map((call) => ({
+              callId: call.callId,
+              source: 'web' as const,
+              startedAt: calls.get(call.callId)?.startedAt ?? null,
+              hasCaller: call.has('caller'),
+              hasAgent: call.has('agent'),
+              agentCodec: 'opus',
+            })),
+            ...sip.map((session) => ({
+              callId: session.id,
+              source: 'sip' as const,
+              startedAt: session.startedAt,
+              hasCaller: true,
+              hasAgent: this.registry.get(session.id)?.has('agent') ?? false,
+              // mediasoup forwards, never transcodes: the agent sends the SIP leg's G.711.
+              agentCodec: this.sipBridge.agentCodec(session.id) ?? 'pcmu',
+            })),
+          ],
         };
       });
 
@@ -206,6 +235,7 @@ export class WebRtcService {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.registry.close('shutdown');
+      this.sipBridge.close();
       this.bridge.close();
       try {
         await this.plane.close();

@@ -100,18 +100,21 @@ async function refreshQueue(): Promise<void> {
     setState('error', 'The agent token is not valid (ask a supervisor for a new one).');
     return;
   }
-  const { calls } = (await res.json()) as { calls: { callId: string; startedAt: number | null; hasCaller: boolean; hasAgent: boolean }[] };
+  const { calls } = (await res.json()) as {
+    calls: { callId: string; source: 'web' | 'sip'; startedAt: number | null; hasCaller: boolean; hasAgent: boolean; agentCodec: 'opus' | 'pcmu' | 'pcma' }[];
+  };
   const waiting = calls.filter((c) => c.hasCaller && !c.hasAgent);
   queueList.replaceChildren(
     ...waiting.map((c) => {
       const li = document.createElement('li');
       const waitedS = c.startedAt === null ? 0 : Math.max(0, Math.round((Date.now() - c.startedAt) / 1000));
-      li.append(document.createTextNode(`Web call · waiting ${waitedS} s`));
+      li.append(document.createTextNode(`${c.source === 'sip' ? 'Phone' : 'Web'} call · waiting ${waitedS} s`));
       const b = document.createElement('button');
       b.className = 'primary answer';
       b.textContent = 'Answer';
       b.dataset['callId'] = c.callId;
-      b.onclick = () => void answer(c.callId);
+      // The page's SDP bridge sends Opus or PCMU (a PCMA phone leg cannot hear it: see webrtc/README.md).
+      b.onclick = () => void answer(c.callId, c.agentCodec === 'opus' ? 'opus' : 'pcmu');
       li.append(b);
       return li;
     }),
@@ -119,7 +122,8 @@ async function refreshQueue(): Promise<void> {
   if (document.body.dataset['state'] !== 'error') status.textContent = waiting.length === 0 ? 'No calls waiting.' : `${waiting.length} call(s) waiting.`;
 }
 
-async function answer(callId: string): Promise<void> {
+/** `codec`: what this agent sends; a phone (SIP) call needs its G.711, since mediasoup does not transcode. */
+async function answer(callId: string, codec: 'opus' | 'pcmu' = 'opus'): Promise<void> {
   sessionStorage.setItem(TOKEN_KEY, token());
   setState('joining', 'Answering…');
   transcript.replaceChildren();
@@ -145,7 +149,7 @@ async function answer(callId: string): Promise<void> {
     if (peer.joined.role === 'agent') {
       mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true }, video: false });
       const track = mic.getAudioTracks()[0];
-      if (track !== undefined) await peer.send(track, 'opus');
+      if (track !== undefined) await peer.send(track, codec);
     }
     setState('in-call', peer.joined.role === 'agent' ? 'In call.' : 'Listening in.');
   } catch (err) {

@@ -4,6 +4,8 @@
  * /api/v1/calls/:id holds the transcript within a few words of the reference. Then the softphone
  * page in Chromium answers a node-webrtc caller from its queue: audio flows both ways (RTP energy
  * measured on each side), the agent page shows the live transcript and both legs are stored.
+ * Last, a sipp caller (PCMU) is bridged to the softphone: the agent's browser receives the phone's
+ * RTP, the phone's side (captured with tcpdump) receives the agent's voice, both legs transcribed.
  */
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -17,7 +19,9 @@ import { authedFetch } from '../../helpers/auth.js';
 import { SHARED_DIR } from '../../helpers/paths.js';
 import { speechClip, wordErrors } from '../../helpers/speech.js';
 import { workerBin } from '../../integration/webrtc/harness.js';
+import { haveTool, prepareClip, runSipp, SCENARIOS, freePort } from '../sip/harness.js';
 import { buildPages, captureWav, haveChromium, launchChromium } from './browser.js';
+import { captureLoopback, mulawRtpEnergy, udpPayloads } from './pcap.js';
 
 interface StoredCall {
   source: string;
@@ -49,7 +53,8 @@ describe.skipIf(workerBin === undefined || !haveChromium())('WebRTC pages in hea
     buildPages();
     mic = captureWav(clipPath, 1, 3);
     browser = await launchChromium(mic.file);
-    ({ app } = await startTestAppliance({ webrtc: { workers: 1 } }));
+    // WebRTC ports above the test SIP RTP ranges (30000-59999), so the phone-side capture sees SIP RTP only.
+    ({ app } = await startTestAppliance({ webrtc: { workers: 1, rtcPortMin: 61000, rtcPortMax: 61999 } }));
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -121,6 +126,60 @@ describe.skipIf(workerBin === undefined || !haveChromium())('WebRTC pages in hea
     } finally {
       caller.close();
       await page.close();
+    }
+  }, 90_000);
+
+  it.skipIf(!haveTool('sipp') || !haveTool('tcpdump'))('a sipp caller bridged to the softphone: audio both ways, both legs transcribed', async () => {
+    // 5 s of silence first: the agent answers in that time, then hears the whole clip.
+    const work = prepareClip(clipPath, 'speech.ulaw', ['pad', '5', '2']);
+    const { rtpPortMin, rtpPortMax } = app.config.sip;
+    const capture = await captureLoopback(path.join(work.dir, 'phone.pcap'), `udp and src portrange ${rtpPortMin}-${rtpPortMax}`);
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${app.httpUrl}/agent#token=${encodeURIComponent(app.webrtc!.mintAgentToken('agent-sip'))}`);
+      const durationMs = Math.ceil(work.ulaw.length / 8) + 1000;
+      const sipp = runSipp(
+        [`127.0.0.1:${app.sip!.port}`, '-sf', path.join(SCENARIOS, 'uac-pcmu-speech.xml'), '-m', '1', '-d', String(durationMs),
+          '-i', '127.0.0.1', '-p', String(await freePort()), '-mi', '127.0.0.1', '-mp', String(await freePort(true)), '-timeout', '40s', '-timeout_error'],
+        work.dir,
+        45_000,
+      );
+      await page.click('button.answer', { timeout: 15_000 });
+      await page.waitForSelector('body[data-state="in-call"]', { timeout: 15_000 });
+      const callId = await page.getAttribute('body', 'data-call-id');
+      // Sample the browser's inbound audio while the call lasts (the figures go with the call).
+      let fromPhone = { packetsReceived: 0, totalAudioEnergy: 0 };
+      let done = false;
+      const result = sipp.finally(() => (done = true));
+      while (!done) {
+        const s = (await page.evaluate('window.evxAgent.stats()')) as typeof fromPhone | undefined;
+        if (s !== undefined && s.packetsReceived >= fromPhone.packetsReceived) fromPhone = s;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const r = await result;
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      // phone -> agent: the browser received the SIP caller's speech through the router.
+      expect(fromPhone.packetsReceived).toBeGreaterThan(200);
+      expect(fromPhone.totalAudioEnergy).toBeGreaterThan(0.01);
+      // agent -> phone: the RTP the appliance sent to sipp carries the agent's voice (PCMU, unchanged).
+      const toPhone = mulawRtpEnergy(udpPayloads(await capture.stop()));
+      console.info(`bridge figures: phone->agent ${fromPhone.packetsReceived} packets, energy ${fromPhone.totalAudioEnergy.toFixed(3)}; agent->phone ${toPhone.packets} packets, rms ${toPhone.rms.toFixed(0)}`);
+      expect(toPhone.packets).toBeGreaterThan(150);
+      expect(toPhone.rms).toBeGreaterThan(300);
+
+      const call = await waitEnded(app, callId!);
+      expect(call.source).toBe('sip');
+      expect(call.legs.map((l) => `${l.label}/${l.codec}`).sort()).toEqual(['agent/PCMU', 'caller/PCMU']);
+      const caller = call.utterances.filter((u) => u.speaker === 'caller').map((u) => u.text).join(' ');
+      expect(wordErrors(speechClip('0.wav').reference, caller), caller).toBeLessThanOrEqual(4);
+      expect(call.utterances.some((u) => u.speaker === 'agent' && u.text.trim() !== ''), JSON.stringify(call.utterances)).toBe(true);
+      await page.waitForSelector('body[data-state="idle"]', { timeout: 10_000 });
+      expect(app.webrtc!.sipBridge.activeRelays).toBe(0);
+      expect(app.webrtc!.plane.activeCalls).toBe(0);
+    } finally {
+      await capture.stop().catch(() => undefined);
+      await page.close();
+      work.cleanup();
     }
   }, 90_000);
 });
