@@ -51,15 +51,21 @@ export async function readEmotionSidecar(path: string): Promise<EmotionSidecar> 
   };
   if (s === null || typeof s !== 'object' || s.format !== EMOTION_SIDECAR_FORMAT) return bad(`format is not ${EMOTION_SIDECAR_FORMAT}`);
   if (typeof s.model !== 'string' || typeof s.modelSha256 !== 'string') return bad('model / modelSha256 missing');
-  if (!Array.isArray(s.categories) || s.categories.length < 2 || !s.categories.every((c) => typeof c === 'string')) return bad('categories missing');
+  if (!Array.isArray(s.categories) || s.categories.length < 2 || !s.categories.every((c) => typeof c === 'string'))
+    return bad('categories missing');
   if (!Array.isArray(s.featureNames) || !s.featureNames.every((c) => typeof c === 'string')) return bad('featureNames missing');
-  if (typeof s.inputs?.features !== 'string' || typeof s.outputs?.probabilities !== 'string' || typeof s.outputs.arousalValence !== 'string') {
+  if (
+    typeof s.inputs?.features !== 'string' ||
+    typeof s.outputs?.probabilities !== 'string' ||
+    typeof s.outputs.arousalValence !== 'string'
+  ) {
     return bad('inputs / outputs names missing');
   }
   // The features are computed by this build's code: the model must have been trained on the same list.
   if (s.featureScheme !== EMOTION_FEATURE_SCHEME) return bad(`feature scheme ${String(s.featureScheme)} is not ${EMOTION_FEATURE_SCHEME}`);
   const names = emotionFeatureNames();
-  if (s.featureNames.length !== names.length || s.featureNames.some((n, i) => n !== names[i])) return bad('feature names differ from this build');
+  if (s.featureNames.length !== names.length || s.featureNames.some((n, i) => n !== names[i]))
+    return bad('feature names differ from this build');
   return s as EmotionSidecar;
 }
 
@@ -83,7 +89,10 @@ export class EmotionAnalyser {
     try {
       bytes = await readFile(modelPath);
     } catch (err) {
-      throw evxError('EVX_ERR_MODEL_SOURCE_MISSING', `emotion model ${modelPath} cannot be read`, { cause: err, details: { path: modelPath } });
+      throw evxError('EVX_ERR_MODEL_SOURCE_MISSING', `emotion model ${modelPath} cannot be read`, {
+        cause: err,
+        details: { path: modelPath },
+      });
     }
     const sha = createHash('sha256').update(bytes).digest('hex');
     if (sha !== sidecar.modelSha256) {
@@ -166,7 +175,13 @@ function checkContract(loaded: LoadedSession, s: EmotionSidecar): void {
   const a = lastDim(session.outputMetadata[avIdx]);
   if (d !== s.featureNames.length || c !== s.categories.length || a !== 2) {
     throw evxError('EVX_ERR_MODEL_CONTRACT', `emotion model dims (features ${d}, classes ${c}, av ${a}) disagree with its sidecar`, {
-      details: { features: d, classes: c, arousalValence: a, sidecarFeatures: s.featureNames.length, sidecarCategories: s.categories.length },
+      details: {
+        features: d,
+        classes: c,
+        arousalValence: a,
+        sidecarFeatures: s.featureNames.length,
+        sidecarCategories: s.categories.length,
+      },
     });
   }
 }

@@ -158,9 +158,13 @@ export class EmotionFeaturizer {
   extract(input8k: Float32Array): Float32Array {
     const minSamples = (MIN_UTTERANCE_MS * FEATURE_SAMPLE_RATE_HZ) / 1000;
     if (input8k.length < minSamples) {
-      throw evxError('EVX_ERR_EMOTION_AUDIO_TOO_SHORT', `utterance of ${Math.round((input8k.length / 8))} ms is shorter than ${MIN_UTTERANCE_MS} ms`, {
-        details: { durationMs: Math.round(input8k.length / 8), minMs: MIN_UTTERANCE_MS },
-      });
+      throw evxError(
+        'EVX_ERR_EMOTION_AUDIO_TOO_SHORT',
+        `utterance of ${Math.round(input8k.length / 8)} ms is shorter than ${MIN_UTTERANCE_MS} ms`,
+        {
+          details: { durationMs: Math.round(input8k.length / 8), minMs: MIN_UTTERANCE_MS },
+        },
+      );
     }
     const nFrames = Math.floor((input8k.length - FRAME) / HOP) + 1;
     const x = this.gainNormalised(input8k, nFrames);

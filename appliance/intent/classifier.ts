@@ -97,7 +97,10 @@ export class IntentClassifier {
     try {
       bytes = await readFile(modelPath);
     } catch (err) {
-      throw evxError('EVX_ERR_MODEL_SOURCE_MISSING', `intent model ${modelPath} cannot be read`, { cause: err, details: { path: modelPath } });
+      throw evxError('EVX_ERR_MODEL_SOURCE_MISSING', `intent model ${modelPath} cannot be read`, {
+        cause: err,
+        details: { path: modelPath },
+      });
     }
     const sha = createHash('sha256').update(bytes).digest('hex');
     if (sha !== sidecar.modelSha256) {
@@ -164,7 +167,10 @@ function checkContract(loaded: LoadedSession, sidecar: IntentSidecar): void {
   const shape = meta !== undefined && meta.isTensor ? meta.shape : [];
   const classes = shape[shape.length - 1];
   if (outIndex < 0 || typeof classes !== 'number') {
-    throw evxError('EVX_ERR_MODEL_CONTRACT', `intent model output ${sidecar.outputs.probabilities} missing or without a static class dimension`);
+    throw evxError(
+      'EVX_ERR_MODEL_CONTRACT',
+      `intent model output ${sidecar.outputs.probabilities} missing or without a static class dimension`,
+    );
   }
   if (classes !== sidecar.labels.length) {
     throw evxError('EVX_ERR_MODEL_CONTRACT', `intent model has ${classes} classes but its sidecar lists ${sidecar.labels.length} labels`, {

@@ -39,7 +39,9 @@ export const emotionCommand: CliCommand = {
       for (const { path, audio } of inputs) {
         const r = await analyser.analyse(audio.samples, audio.sampleRateHz);
         if (values.json) {
-          io.out(`${JSON.stringify({ file: path, category: r.category, confidence: r.confidence, arousal: r.arousal, valence: r.valence, scores: r.scores, durationMs: Math.round(r.durationMs) })}\n`);
+          io.out(
+            `${JSON.stringify({ file: path, category: r.category, confidence: r.confidence, arousal: r.arousal, valence: r.valence, scores: r.scores, durationMs: Math.round(r.durationMs) })}\n`,
+          );
         } else {
           const s = (x: number): string => (x >= 0 ? '+' : '') + x.toFixed(2);
           io.out(`${path} ${r.category} ${r.confidence.toFixed(3)} arousal ${s(r.arousal)} valence ${s(r.valence)}\n`);

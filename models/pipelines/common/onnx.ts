@@ -29,12 +29,7 @@ export function int64Tensor(name: string, dims: number[], data: number[]): onnxP
   return { name, dims, dataType: DT.INT64, rawData: littleEndian(arr) };
 }
 
-export function node(
-  opType: string,
-  inputs: string[],
-  outputs: string[],
-  attrs: Record<string, Attr> = {},
-): onnxProto.onnx.INodeProto {
+export function node(opType: string, inputs: string[], outputs: string[], attrs: Record<string, Attr> = {}): onnxProto.onnx.INodeProto {
   const attribute: onnxProto.onnx.IAttributeProto[] = Object.entries(attrs).map(([name, v]) => {
     if (typeof v === 'number') {
       return Number.isInteger(v) ? { name, type: 2, i: v } : { name, type: 1, f: v };

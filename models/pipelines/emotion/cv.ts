@@ -8,7 +8,8 @@ export function speakerFolds(rows: readonly { actor: number }[], k = 5): number[
   const speakers = [...new Set(rows.map((r) => r.actor))].sort((a, b) => a - b);
   if (speakers.length < k) throw new Error(`cross-validation needs at least ${k} speakers, got ${speakers.length}`);
   const folds: number[][] = [];
-  for (let f = 0; f < k; f++) folds.push(speakers.slice(Math.floor((f * speakers.length) / k), Math.floor(((f + 1) * speakers.length) / k)));
+  for (let f = 0; f < k; f++)
+    folds.push(speakers.slice(Math.floor((f * speakers.length) / k), Math.floor(((f + 1) * speakers.length) / k)));
   return folds;
 }
 
@@ -62,7 +63,9 @@ export function crossValidate(
     const phone = test.map((r) => ensemblePredict(members, r.phone));
     const truth = test.map((r) => ({ category: r.category, av: r.av }));
     const fold = { actors: held, clean: emotionMetrics(clean, truth), phone: emotionMetrics(phone, truth) };
-    log(`fold actors ${held.join(',')}: clean 4-class UA ${(100 * fold.clean.ua4).toFixed(1)}% angry F1 ${fold.clean.angryF1.toFixed(3)} | phone ${(100 * fold.phone.ua4).toFixed(1)}% ${fold.phone.angryF1.toFixed(3)}`);
+    log(
+      `fold actors ${held.join(',')}: clean 4-class UA ${(100 * fold.clean.ua4).toFixed(1)}% angry F1 ${fold.clean.angryF1.toFixed(3)} | phone ${(100 * fold.phone.ua4).toFixed(1)}% ${fold.phone.angryF1.toFixed(3)}`,
+    );
     perFold.push(fold);
     allClean.push(...clean);
     allPhone.push(...phone);

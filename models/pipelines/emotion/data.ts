@@ -32,7 +32,8 @@ export function loadRavdess(dir: string): Clip[] {
   const speakerCol = col('actor') >= 0 ? col('actor') : col('speaker');
   const emotionCol = col('emotion');
   const intensityCol = col('intensity');
-  if (fileCol < 0 || speakerCol < 0 || emotionCol < 0) throw new Error(`${dir}/labels.csv needs the columns file, actor (or speaker), emotion`);
+  if (fileCol < 0 || speakerCol < 0 || emotionCol < 0)
+    throw new Error(`${dir}/labels.csv needs the columns file, actor (or speaker), emotion`);
   const speakers = new Map<string, number>();
   return body.map((r, line) => {
     const emotion = r[emotionCol] as RavdessEmotion;
@@ -44,7 +45,14 @@ export function loadRavdess(dir: string): Clip[] {
     const rawSpeaker = r[speakerCol]!;
     const numeric = Number(rawSpeaker);
     if (!speakers.has(rawSpeaker)) speakers.set(rawSpeaker, Number.isInteger(numeric) ? numeric : 100000 + speakers.size);
-    return { file, actor: speakers.get(rawSpeaker)!, emotion, strong: intensityCol >= 0 && r[intensityCol] === 'strong', sampleRateHz: wav.sampleRateHz, pcm };
+    return {
+      file,
+      actor: speakers.get(rawSpeaker)!,
+      emotion,
+      strong: intensityCol >= 0 && r[intensityCol] === 'strong',
+      sampleRateHz: wav.sampleRateHz,
+      pcm,
+    };
   });
 }
 

@@ -23,9 +23,20 @@ export function featureTable(clips: readonly Clip[], cachePath?: string): Featur
     av: arousalValenceTarget(c.emotion, c.strong),
   });
   if (cachePath !== undefined && existsSync(cachePath)) {
-    const cached = JSON.parse(readFileSync(cachePath, 'utf8')) as { scheme: string; rows: { file: string; clean: number[]; phone: number[] }[] };
-    if (cached.scheme === EMOTION_FEATURE_SCHEME && cached.rows.length === clips.length && cached.rows.every((r, i) => r.file === clips[i]!.file)) {
-      return clips.map((c, i) => ({ ...meta(c), clean: Float32Array.from(cached.rows[i]!.clean), phone: Float32Array.from(cached.rows[i]!.phone) }));
+    const cached = JSON.parse(readFileSync(cachePath, 'utf8')) as {
+      scheme: string;
+      rows: { file: string; clean: number[]; phone: number[] }[];
+    };
+    if (
+      cached.scheme === EMOTION_FEATURE_SCHEME &&
+      cached.rows.length === clips.length &&
+      cached.rows.every((r, i) => r.file === clips[i]!.file)
+    ) {
+      return clips.map((c, i) => ({
+        ...meta(c),
+        clean: Float32Array.from(cached.rows[i]!.clean),
+        phone: Float32Array.from(cached.rows[i]!.phone),
+      }));
     }
   }
   const fz = new EmotionFeaturizer();
@@ -35,7 +46,13 @@ export function featureTable(clips: readonly Clip[], cachePath?: string): Featur
     phone: fz.extract(toFeatureRate(telephoneChannel(c.pcm, c.sampleRateHz), c.sampleRateHz)),
   }));
   if (cachePath !== undefined) {
-    writeFileSync(cachePath, JSON.stringify({ scheme: EMOTION_FEATURE_SCHEME, rows: rows.map((r) => ({ file: r.file, clean: [...r.clean], phone: [...r.phone] })) }));
+    writeFileSync(
+      cachePath,
+      JSON.stringify({
+        scheme: EMOTION_FEATURE_SCHEME,
+        rows: rows.map((r) => ({ file: r.file, clean: [...r.clean], phone: [...r.phone] })),
+      }),
+    );
   }
   return rows;
 }
@@ -49,7 +66,11 @@ export function speedPerturb(pcm: Float32Array, sampleRateHz: number, factor: nu
 export function augmentedTable(clips: readonly Clip[], factors: readonly number[], cachePath?: string): FeatureRow[] {
   const key = factors.join(',');
   if (cachePath !== undefined && existsSync(cachePath)) {
-    const cached = JSON.parse(readFileSync(cachePath, 'utf8')) as { scheme: string; key: string; rows: { file: string; clean: number[]; phone: number[] }[] };
+    const cached = JSON.parse(readFileSync(cachePath, 'utf8')) as {
+      scheme: string;
+      key: string;
+      rows: { file: string; clean: number[]; phone: number[] }[];
+    };
     const metaRows = factors.flatMap(() => clips);
     if (
       cached.scheme === EMOTION_FEATURE_SCHEME &&
@@ -83,7 +104,14 @@ export function augmentedTable(clips: readonly Clip[], factors: readonly number[
     }
   }
   if (cachePath !== undefined) {
-    writeFileSync(cachePath, JSON.stringify({ scheme: EMOTION_FEATURE_SCHEME, key, rows: rows.map((r) => ({ file: r.file, clean: [...r.clean], phone: [...r.phone] })) }));
+    writeFileSync(
+      cachePath,
+      JSON.stringify({
+        scheme: EMOTION_FEATURE_SCHEME,
+        key,
+        rows: rows.map((r) => ({ file: r.file, clean: [...r.clean], phone: [...r.phone] })),
+      }),
+    );
   }
   return rows;
 }

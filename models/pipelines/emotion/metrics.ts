@@ -96,8 +96,14 @@ export function emotionMetrics(preds: readonly Prediction[], truths: readonly Tr
     ua7: r7.ua,
     f1by7: Object.fromEntries(CATEGORIES.map((c, i) => [c, r7.f1s[i]!])),
     angryF1All: angryOf(pairsAll),
-    arousalCcc: ccc(preds.map((p) => p.av[0]), truths.map((t) => t.av[0])),
-    valenceCcc: ccc(preds.map((p) => p.av[1]), truths.map((t) => t.av[1])),
+    arousalCcc: ccc(
+      preds.map((p) => p.av[0]),
+      truths.map((t) => t.av[0]),
+    ),
+    valenceCcc: ccc(
+      preds.map((p) => p.av[1]),
+      truths.map((t) => t.av[1]),
+    ),
     clips4: pairs4.length,
     clipsAll: pairsAll.length,
   };
@@ -105,7 +111,10 @@ export function emotionMetrics(preds: readonly Prediction[], truths: readonly Tr
 
 export function formatMetrics(label: string, m: EmotionMetrics): string {
   const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
-  const f = (r: Record<string, number>): string => Object.entries(r).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ');
+  const f = (r: Record<string, number>): string =>
+    Object.entries(r)
+      .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+      .join(', ');
   return [
     `${label}: 4-class UA ${pct(m.ua4)} (${m.clips4} clips), angry-vs-rest F1 ${m.angryF1.toFixed(3)}; per-class F1: ${f(m.f1by4)}`,
     `${label}: 7-class UA ${pct(m.ua7)} (${m.clipsAll} clips), angry-vs-rest F1 (all clips) ${m.angryF1All.toFixed(3)}; per-class F1: ${f(m.f1by7)}`,

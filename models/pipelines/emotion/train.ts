@@ -40,7 +40,10 @@ function ensembleCv(rows: readonly FeatureRow[], augmented: readonly FeatureRow[
 }
 
 function summaryLines(cv: CvResult): string[] {
-  return [...formatMetrics('emotion clean 16 kHz', cv.clean).split('\n'), ...formatMetrics('emotion telephone 8 kHz G.711', cv.phone).split('\n')];
+  return [
+    ...formatMetrics('emotion clean 16 kHz', cv.clean).split('\n'),
+    ...formatMetrics('emotion telephone 8 kHz G.711', cv.phone).split('\n'),
+  ];
 }
 
 function headline(cv: CvResult): string {
@@ -129,7 +132,10 @@ async function main(): Promise<void> {
     slicePreds.push({ probs: Float32Array.from(CATEGORIES.map((k) => r.scores[k]!)), av: [r.arousal, r.valence] as const });
   }
   await analyser.close();
-  const sliceMetrics = emotionMetrics(slicePreds, sliceRows.map((r) => ({ category: r.category, av: r.av })));
+  const sliceMetrics = emotionMetrics(
+    slicePreds,
+    sliceRows.map((r) => ({ category: r.category, av: r.av })),
+  );
 
   writeFileSync(
     join(values.out, 'metrics.json'),
@@ -139,7 +145,11 @@ async function main(): Promise<void> {
         modelBytes: bytes,
         modelSha256: sidecar.modelSha256,
         cv: { folds: cv.perFold.map((f) => ({ actors: f.actors, clean: f.clean, phone: f.phone })), clean: cv.clean, phone: cv.phone },
-        reproducibilitySlice: { actor: SLICE_ACTOR, note: 'training actor: checks the runtime pipeline, not generalisation', clean: sliceMetrics },
+        reproducibilitySlice: {
+          actor: SLICE_ACTOR,
+          note: 'training actor: checks the runtime pipeline, not generalisation',
+          clean: sliceMetrics,
+        },
       },
       null,
       2,
@@ -163,7 +173,10 @@ async function main(): Promise<void> {
       '',
       '| held-out actors | clean 4-class UA | clean angry F1 | telephone 4-class UA | telephone angry F1 |',
       '|---|---|---|---|---|',
-      ...cv.perFold.map((f) => `| ${f.actors.map((a) => String(a).padStart(2, '0')).join(', ')} | ${pct(f.clean.ua4)} | ${f3(f.clean.angryF1)} | ${pct(f.phone.ua4)} | ${f3(f.phone.angryF1)} |`),
+      ...cv.perFold.map(
+        (f) =>
+          `| ${f.actors.map((a) => String(a).padStart(2, '0')).join(', ')} | ${pct(f.clean.ua4)} | ${f3(f.clean.angryF1)} | ${pct(f.phone.ua4)} | ${f3(f.phone.angryF1)} |`,
+      ),
       '',
       `Model size: ${(bytes / 1e3).toFixed(1)} kB (${bytes} bytes). Analysis cost at training time (features + ONNX, 1 thread, 2-core machine shared with other jobs): ${(analyseMs / slice.length).toFixed(1)} ms per utterance, ${(analyseMs / audioS).toFixed(1)} ms per second of 16 kHz audio (actor ${String(SLICE_ACTOR).padStart(2, '0')}'s ${slice.length} clips).`,
       `Reproducibility slice (shipped model through the runtime on actor ${String(SLICE_ACTOR).padStart(2, '0')}, a training actor, so not a generalisation figure): 4-class UA ${pct(sliceMetrics.ua4)}; checked by test/unit/emotion.`,

@@ -23,13 +23,17 @@ const data = loadBanking77(join(datasets, 'intent/banking77'));
 const clinc = loadClincOos(join(datasets, 'intent/clinc150'));
 const clf = await IntentClassifier.load(values.model);
 const metrics = await evaluateIntent(clf, data.test, clinc.oosTest);
-const latency = await measureLatency(clf, data.test.map((e) => e.text));
+const latency = await measureLatency(
+  clf,
+  data.test.map((e) => e.text),
+);
 await clf.close();
 const bytes = readFileSync(join(dirname(values.model), clf.sidecar.model)).byteLength;
 const cardPath = join(dirname(values.model), 'metrics.json');
 if (existsSync(cardPath)) {
   const card = JSON.parse(readFileSync(cardPath, 'utf8')) as IntentMetrics;
-  const same = card.accuracy === metrics.accuracy && card.oosDetected === metrics.oosDetected && card.inScopeRejected === metrics.inScopeRejected;
+  const same =
+    card.accuracy === metrics.accuracy && card.oosDetected === metrics.oosDetected && card.inScopeRejected === metrics.inScopeRejected;
   process.stdout.write(`reproduces ${cardPath}: ${same ? 'yes' : 'NO'}\n`);
 }
 process.stdout.write(`intent: model ${clf.sidecar.model} ${(bytes / 1e6).toFixed(2)} MB, ${clf.labels.length} intents\n`);

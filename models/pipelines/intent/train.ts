@@ -48,12 +48,23 @@ function fitModel(texts: string[], labels: number[], classes: number, log: (s: s
   const featurizer = new IntentFeaturizer(FEATURIZER);
   const vecs = featurizeAll(featurizer, texts);
   const idf = computeIdf(vecs, FEATURIZER.hashDim);
-  return train(vecs.map((v) => weightVec(v, idf)), labels, FEATURIZER.hashDim, classes, idf, TRAIN_OPTIONS, log);
+  return train(
+    vecs.map((v) => weightVec(v, idf)),
+    labels,
+    FEATURIZER.hashDim,
+    classes,
+    idf,
+    TRAIN_OPTIONS,
+    log,
+  );
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { out: { type: 'string', default: 'models/intent' }, shared: { type: 'string', default: process.env.EDGEVOX_SHARED ?? '../shared' } },
+    options: {
+      out: { type: 'string', default: 'models/intent' },
+      shared: { type: 'string', default: process.env.EDGEVOX_SHARED ?? '../shared' },
+    },
   });
   const outDir = values.out;
   const datasets = join(values.shared, 'datasets');
@@ -69,8 +80,19 @@ async function main(): Promise<void> {
   const classes = data.categories.length;
 
   log(`calibration model: 90 % of BANKING77 train (split seed ${SPLIT_SEED})`);
-  const { trainIdx, valIdx } = stratifiedSplit(data.train.map((e) => e.label), 0.1, SPLIT_SEED);
-  const calib = dequantized(fitModel(trainIdx.map((i) => texts[i]!), trainIdx.map((i) => ys[i]!), classes, log));
+  const { trainIdx, valIdx } = stratifiedSplit(
+    data.train.map((e) => e.label),
+    0.1,
+    SPLIT_SEED,
+  );
+  const calib = dequantized(
+    fitModel(
+      trainIdx.map((i) => texts[i]!),
+      trainIdx.map((i) => ys[i]!),
+      classes,
+      log,
+    ),
+  );
   const featurizer = new IntentFeaturizer(FEATURIZER);
   const topProb = (text: string): number => {
     const [v] = featurizeAll(featurizer, [text]);
@@ -117,7 +139,10 @@ async function main(): Promise<void> {
 
   const clf = await IntentClassifier.load(sidecarPath);
   const metrics = await evaluateIntent(clf, data.test, clinc.oosTest);
-  const latency = await measureLatency(clf, data.test.map((e) => e.text));
+  const latency = await measureLatency(
+    clf,
+    data.test.map((e) => e.text),
+  );
   await clf.close();
   writeFileSync(
     join(outDir, 'metrics.json'),
@@ -144,7 +169,9 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
   for (const line of formatIntentMetrics(metrics, sidecar.oosThreshold)) log(line);
-  log(`intent: latency per utterance (featurize + ONNX, 1 thread) mean ${latency.meanMs.toFixed(3)} ms, p95 ${latency.p95Ms.toFixed(3)} ms`);
+  log(
+    `intent: latency per utterance (featurize + ONNX, 1 thread) mean ${latency.meanMs.toFixed(3)} ms, p95 ${latency.p95Ms.toFixed(3)} ms`,
+  );
 }
 
 await main();

@@ -62,7 +62,10 @@ describe('EmotionAnalyser (shipped model)', () => {
       const r = await analyser.analyse(c.pcm, c.sampleRateHz);
       preds.push({ probs: Float32Array.from(analyser.categories.map((k) => r.scores[k]!)), av: [r.arousal, r.valence] as const });
     }
-    const m = emotionMetrics(preds, clips.map((c) => ({ category: categoryOf(c.emotion), av: arousalValenceTarget(c.emotion, c.strong) })));
+    const m = emotionMetrics(
+      preds,
+      clips.map((c) => ({ category: categoryOf(c.emotion), av: arousalValenceTarget(c.emotion, c.strong) })),
+    );
     expect(m.ua4).toBeCloseTo(card.reproducibilitySlice.clean.ua4, 9);
     expect(m.angryF1).toBeCloseTo(card.reproducibilitySlice.clean.angryF1, 9);
     expect(m.arousalCcc).toBeCloseTo(card.reproducibilitySlice.clean.arousalCcc, 6);

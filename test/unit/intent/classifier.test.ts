@@ -31,7 +31,7 @@ describe('IntentClassifier (shipped model)', () => {
   });
 
   it('gives typed text and an ASR-style transcript the same answer', async () => {
-    const typed = await clf.classify("My card payment was declined, why?");
+    const typed = await clf.classify('My card payment was declined, why?');
     const asr = await clf.classify('MY CARD PAYMENT WAS DECLINED WHY');
     expect(typed.intent).toBe('declined_card_payment');
     expect(asr).toEqual(typed);

@@ -52,7 +52,10 @@ describe('IntentFeaturizer', () => {
 
   it('keeps the hashing stable (a change here silently breaks every shipped model)', () => {
     const f = new IntentFeaturizer({ ...CONFIG, hashDim: 1 << 20 });
-    expect(snapshot(f, 'card').ids).toEqual([111539, 141374, 284897, 313420, 356260, 447979, 481631, 494454, 600879, 624380, 678685, 709468, 801140, 847042, 867272, 975176, 977728, 1026790]);
+    expect(snapshot(f, 'card').ids).toEqual([
+      111539, 141374, 284897, 313420, 356260, 447979, 481631, 494454, 600879, 624380, 678685, 709468, 801140, 847042, 867272, 975176,
+      977728, 1026790,
+    ]);
   });
 
   it('returns no features for text without words', () => {
