@@ -84,7 +84,10 @@ export interface PoolStats {
 
 // maxTransitMs matches a stream's default input buffer (5 s): a starved worker thread holds back no
 // less audio than an in-process stream would before anything is dropped.
-const DEFAULTS = { batchIntervalMs: 0, statsIntervalMs: 100, maxTransitMs: 5000, closeGraceMs: 2000 };
+// batchIntervalMs: with 100 streams of 20 ms frames arriving as UDP, batching per event-loop turn
+// gave ~7 frames per message (721 messages/s) and cost ~2.5% of a core more than a 5 ms window
+// (29 frames per message, 166 messages/s); 5 ms is noise against the 100 ms chunk-latency budget.
+const DEFAULTS = { batchIntervalMs: 5, statsIntervalMs: 100, maxTransitMs: 5000, closeGraceMs: 2000 };
 const INITIAL_STAGING_BYTES = 64 * 1024;
 const MAX_STAGING_BYTES = 4 * 1024 * 1024;
 

@@ -4,6 +4,7 @@
  * simultaneous real-time streams (20 ms frames pushed on a clock) this machine sustains with every
  * stream's chunk latency p95 under 100 ms; and the peak RSS per stream at that load.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { WavAudio } from '../../audio/wav.js';
@@ -33,9 +34,11 @@ const WORKER_SETTINGS = (process.env.BENCH_WORKERS ?? '0,auto').split(',').filte
 /** BENCH_SPEECH: speech fractions of the concurrency trials (1 = continuous speech; 0.5 = call-like). */
 const SPEECH_FRACTIONS = (process.env.BENCH_SPEECH ?? '1,0.5').split(',').map(Number);
 /** BENCH_BATCH_MS: how long the pool batches audio on the main thread (0 = per event-loop turn). */
-const BATCH_MS = Number(process.env.BENCH_BATCH_MS ?? 0);
+const BATCH_MS = Number(process.env.BENCH_BATCH_MS ?? 5);
 /** BENCH_SKIP_COST=1: only the concurrency figures. */
 const SKIP_COST = process.env.BENCH_SKIP_COST === '1';
+/** BENCH_ALL_STEPS=1: run every step (for cost figures at fixed N) instead of stopping at the first failure. */
+const ALL_STEPS = process.env.BENCH_ALL_STEPS === '1';
 const STEPS = (process.env.BENCH_STEPS ?? '8,16,32,48,64,96,128,160,200').split(',').map(Number);
 const TRIAL_SECONDS = Number(process.env.BENCH_TRIAL_SECONDS ?? 6);
 const LATENCY_BUDGET_MS = 100;
@@ -200,6 +203,11 @@ interface TrialResult {
   /** Share of wall time the main thread's event loop was busy (what SIP/RTP would compete with). */
   readonly mainElu: number;
   readonly cpuCores: number;
+  /** CPU of the main thread alone (from /proc; the rest of the process CPU is the worker threads). */
+  readonly mainCpuCores: number;
+  /** CPU ms per second of one stream's audio: whole process, and main thread alone. */
+  readonly cpuPerStreamS: number;
+  readonly mainCpuPerStreamS: number;
   readonly messagesPerS: number;
   readonly framesPerMessage: number;
 }
@@ -211,7 +219,7 @@ async function searchConcurrency(rec: RecognizerPool, pool: Int16Array, speechFr
   let hi = 0;
   const line = (n: number, r: TrialResult): void =>
     out(
-      `  ${String(n).padStart(3)} streams: worst per-stream chunk p95 ${r.worstP95Ms.toFixed(1)} ms, max lag ${r.maxLagMs.toFixed(0)} ms, dropped ${r.droppedMs.toFixed(0)} ms, main loop busy ${(r.mainElu * 100).toFixed(0)}%, CPU ${r.cpuCores.toFixed(2)} cores, load ${loadavg()[0]!.toFixed(1)}`,
+      `  ${String(n).padStart(3)} streams: worst per-stream chunk p95 ${r.worstP95Ms.toFixed(1)} ms, max lag ${r.maxLagMs.toFixed(0)} ms, dropped ${r.droppedMs.toFixed(0)} ms, main loop busy ${(r.mainElu * 100).toFixed(0)}%, CPU ${r.cpuCores.toFixed(2)} cores (main thread ${r.mainCpuCores.toFixed(2)}), CPU per stream audio-second: main thread ${r.mainCpuPerStreamS.toFixed(2)} ms + workers ${(r.cpuPerStreamS - r.mainCpuPerStreamS).toFixed(2)} ms, ${r.framesPerMessage.toFixed(1)} frames/message, load ${loadavg()[0]!.toFixed(1)}`,
     );
   for (const n of STEPS) {
     const r = await trial(rec, pool, n, speechFraction);
@@ -222,9 +230,10 @@ async function searchConcurrency(rec: RecognizerPool, pool: Int16Array, speechFr
       lo = n;
     } else {
       hi = n;
-      break;
+      if (!ALL_STEPS) break;
     }
   }
+  if (ALL_STEPS) return { best, result: bestResult };
   // refine between the last pass and the first failure
   while (hi > 0 && hi - lo > Math.max(2, Math.round(lo / 8))) {
     const mid = Math.round((lo + hi) / 2);
@@ -268,6 +277,7 @@ async function trial(rec: RecognizerPool, pool: Int16Array, n: number, speechFra
   const stats0 = rec.stats();
   const elu0 = performance.eventLoopUtilization();
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
   const t0 = performance.now();
   let peakRss = 0;
   let maxLag = 0;
@@ -299,6 +309,7 @@ async function trial(rec: RecognizerPool, pool: Int16Array, n: number, speechFra
   const wallMs = performance.now() - t0;
   const elu = performance.eventLoopUtilization(elu0);
   const cpu = process.cpuUsage(cpu0);
+  const mainCpuMs = mainThreadCpuMs() - main0;
   const stats1 = rec.stats();
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   let worst = 0;
@@ -322,9 +333,23 @@ async function trial(rec: RecognizerPool, pool: Int16Array, n: number, speechFra
     memoryBytes,
     mainElu: elu.utilization,
     cpuCores: (cpu.user + cpu.system) / 1000 / wallMs,
+    mainCpuCores: mainCpuMs / wallMs,
+    cpuPerStreamS: (cpu.user + cpu.system) / 1000 / (n * TRIAL_SECONDS),
+    mainCpuPerStreamS: mainCpuMs / (n * TRIAL_SECONDS),
     messagesPerS: (batches * 1000) / wallMs,
     framesPerMessage: batches > 0 ? frames / batches : 0,
   };
+}
+
+/** CPU time of the main thread (Linux /proc; clock ticks of 10 ms), NaN elsewhere. */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function concat(parts: Int16Array[]): Int16Array {
