@@ -48,7 +48,7 @@ export async function startAnalysis(deps: {
   try {
     const intentDir = active('intent');
     if (intentDir !== null) {
-      intent = await IntentClassifier.load(join(intentDir, 'intent.json'), { session });
+      intent = await IntentClassifier.load(join(intentDir, 'intent.json'), { session, topK: 10 });
       analysers.push(new IntentUtteranceAnalyser(intent, { speakers: config.routing.intentSpeakers, publish: deps.publish }));
     }
     const emotionDir = active('emotion');

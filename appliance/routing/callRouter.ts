@@ -8,6 +8,7 @@
 import type { ApplianceEvent, EventBus } from '../events/appEvents.js';
 import { isEdgeVoxError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { groupForIntent } from './engine.js';
 import type { RoutingService } from './service.js';
 import type { RouteEmotion, RouteIntent, RouteProfile } from './types.js';
 
@@ -91,8 +92,9 @@ export class CallRouter {
         const s = this.state(e.callId);
         if (s.routed || this.deps.service.isRouted(e.callId) || !this.deps.service.configured) return;
         s.utterances++;
-        const intent: RouteIntent = { intent: e.intent, confidence: e.confidence, outOfScope: e.outOfScope };
-        const usable = e.intent !== null && !e.outOfScope && e.confidence >= this.deps.service.rules().minIntentConfidence;
+        const intent: RouteIntent = { intent: e.intent, confidence: e.confidence, outOfScope: e.outOfScope, top: e.top };
+        const why = groupForIntent({ callId: e.callId, intent, emotion: null, profile: null }, this.deps.service.groupList(), this.deps.service.rules()).reason.code;
+        const usable = why === 'intent.group' || why === 'intent.group-mass';
         if (!usable && s.utterances < this.deps.options.maxUtterancesBeforeDefault) return;
         const key = keyOf(e.legId, e.utteranceId, null);
         if (s.pending?.timer) clearTimeout(s.pending.timer);

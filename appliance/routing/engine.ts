@@ -25,6 +25,18 @@ export function groupForIntent(req: RouteRequest, groups: readonly SkillGroup[],
   if (it === null || it.intent === null) {
     return { groupId: rules.defaultGroup, reason: { code: 'intent.none', text: `no intent recognised → default group ${rules.defaultGroup}` } };
   }
+  if (it.outOfScope || it.confidence < rules.minIntentConfidence) {
+    const mass = rules.groupMassThreshold > 0 ? bestGroupMass(it.top ?? [], groups) : null;
+    if (mass !== null && mass.mass >= rules.groupMassThreshold) {
+      return {
+        groupId: mass.groupId,
+        reason: {
+          code: 'intent.group-mass',
+          text: `intent ${it.intent} ${pct(it.confidence)} too uncertain, but group ${mass.groupId} intents together ${pct(mass.mass)} ≥ ${pct(rules.groupMassThreshold)}`,
+        },
+      };
+    }
+  }
   if (it.outOfScope) {
     return {
       groupId: rules.defaultGroup,
@@ -42,6 +54,18 @@ export function groupForIntent(req: RouteRequest, groups: readonly SkillGroup[],
     return { groupId: rules.defaultGroup, reason: { code: 'intent.unmapped', text: `intent ${it.intent} is in no skill group → default group ${rules.defaultGroup}` } };
   }
   return { groupId: group.id, reason: { code: 'intent.group', text: `intent ${it.intent} (${pct(it.confidence)}) → group ${group.id}` } };
+}
+
+/** The group with the largest summed probability over the classifier's top intents. */
+export function bestGroupMass(top: readonly { intent: string; confidence: number }[], groups: readonly SkillGroup[]): { groupId: string; mass: number } | null {
+  const mass = new Map<string, number>();
+  for (const t of top) {
+    const g = groups.find((x) => x.intents.includes(t.intent));
+    if (g !== undefined) mass.set(g.id, (mass.get(g.id) ?? 0) + t.confidence);
+  }
+  let best: { groupId: string; mass: number } | null = null;
+  for (const [groupId, m] of mass) if (best === null || m > best.mass || (m === best.mass && groupId < best.groupId)) best = { groupId, mass: m };
+  return best;
 }
 
 export interface Priority {

@@ -52,6 +52,7 @@ export const RulesSchema = Type.Object(
   {
     defaultGroup: Id,
     minIntentConfidence: Type.Number({ minimum: 0, maximum: 1 }),
+    groupMassThreshold: Type.Number({ minimum: 0, maximum: 1 }),
     seniorLevel: Type.Integer({ minimum: 1, maximum: 5 }),
     seniorRequired: Type.Boolean(),
     angerThreshold: Type.Number({ minimum: 0, maximum: 1 }),

@@ -57,8 +57,17 @@ export interface PriorityWeights {
 export interface RoutingRules {
   /** Group for out-of-scope, low-confidence or unmapped intents. */
   readonly defaultGroup: string;
-  /** Intents below this confidence are treated like out-of-scope ones. */
+  /**
+   * Intents below this confidence are treated like out-of-scope ones: a site floor on top of the
+   * model's own calibrated out-of-scope threshold (0 = trust the model's threshold alone).
+   */
   readonly minIntentConfidence: number;
+  /**
+   * When the top intent is out of scope or below the floor, the call still goes to the group whose
+   * intents together (over the classifier's top-k) reach this probability; 0 turns this off. Groups
+   * are coarser than intents, so their summed probability survives ASR errors better.
+   */
+  readonly groupMassThreshold: number;
   /** Agents with a skill level at or above this count as senior for that group. */
   readonly seniorLevel: number;
   /** When true an angry caller waits for a senior; when false any available agent takes them. */
@@ -80,7 +89,8 @@ export interface RoutingRules {
 
 export const DEFAULT_RULES: RoutingRules = {
   defaultGroup: 'general',
-  minIntentConfidence: 0.3,
+  minIntentConfidence: 0,
+  groupMassThreshold: 0,
   seniorLevel: 4,
   seniorRequired: false,
   angerThreshold: 0.5,
@@ -97,6 +107,8 @@ export interface RouteIntent {
   readonly intent: string | null;
   readonly confidence: number;
   readonly outOfScope: boolean;
+  /** The classifier's best intents with probabilities (for the group-mass rule). */
+  readonly top?: readonly { readonly intent: string; readonly confidence: number }[] | undefined;
 }
 
 /** What routing knows about the caller's voice in this call. */

@@ -3,7 +3,7 @@ import { computePriority, decideRoute, dequeueDecision, estimateWaitMs, groupFor
 import { DEFAULT_RULES, type Agent, type QueuedCall, type RouteRequest, type RoutingRules, type RoutingSnapshot, type SkillGroup } from '../../../appliance/routing/types.js';
 
 const NOW = 1_000_000;
-const rules: RoutingRules = { ...DEFAULT_RULES, defaultGroup: 'general', complaintIntents: ['request_refund'], avgHandleMs: 60_000 };
+const rules: RoutingRules = { ...DEFAULT_RULES, minIntentConfidence: 0.3, defaultGroup: 'general', complaintIntents: ['request_refund'], avgHandleMs: 60_000 };
 
 const group = (id: string, intents: string[], extra: Partial<SkillGroup> = {}): SkillGroup => ({
   id,
@@ -46,6 +46,24 @@ describe('groupForIntent', () => {
     expect(low).toMatchObject({ groupId: 'general', reason: { code: 'intent.low-confidence' } });
     expect(groupForIntent(req('atm_support'), GROUPS, rules).reason.code).toBe('intent.unmapped');
     expect(groupForIntent(req(null), GROUPS, rules).reason.code).toBe('intent.none');
+  });
+});
+
+describe('group-mass rule', () => {
+  const top = [
+    { intent: 'card_arrival', confidence: 0.12 },
+    { intent: 'request_refund', confidence: 0.11 },
+    { intent: 'lost_or_stolen_card', confidence: 0.1 },
+  ];
+  const uncertain = req(null, { intent: { intent: 'card_arrival', confidence: 0.12, outOfScope: true, top } });
+  it('sends an uncertain call to the group whose intents together reach the threshold', () => {
+    const r = groupForIntent(uncertain, GROUPS, { ...rules, groupMassThreshold: 0.2 });
+    expect(r).toMatchObject({ groupId: 'cards', reason: { code: 'intent.group-mass' } });
+    expect(r.reason.text).toContain('0.22');
+  });
+  it('is off at 0 and below the threshold', () => {
+    expect(groupForIntent(uncertain, GROUPS, rules).reason.code).toBe('intent.out-of-scope');
+    expect(groupForIntent(uncertain, GROUPS, { ...rules, groupMassThreshold: 0.3 }).reason.code).toBe('intent.out-of-scope');
   });
 });
 
