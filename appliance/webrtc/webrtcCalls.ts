@@ -20,7 +20,8 @@ import type { SipRtpLeg, SipRtpLegOptions } from './sipRtpLeg.js';
 import type { ParticipantRole } from './tokens.js';
 
 export const MAX_PARTICIPANTS_PER_CALL = 8;
-const MAX_TRANSPORTS_PER_PARTICIPANT = 2;
+// send + one receive transport per heard producer (a supervisor hears the caller and the agent).
+const MAX_TRANSPORTS_PER_PARTICIPANT = 4;
 const MAX_PRODUCERS_PER_PARTICIPANT = 1;
 
 export interface Participant {

@@ -17,7 +17,8 @@ const muteBtn = $<HTMLButtonElement>('mute');
 const hangBtn = $<HTMLButtonElement>('hangup');
 const transcript = $('transcript');
 const pop = $('pop');
-const remote = $<HTMLAudioElement>('remote');
+const players = $('players');
+const whisperBtn = $<HTMLButtonElement>('whisper');
 
 const TOKEN_KEY = 'evx-agent-token';
 let peer: BrowserPeer | undefined;
@@ -34,6 +35,7 @@ function setState(state: 'idle' | 'joining' | 'in-call' | 'error', text: string)
   const inCall = state === 'in-call' || state === 'joining';
   muteBtn.disabled = !inCall;
   hangBtn.disabled = !inCall;
+  whisperBtn.disabled = !(state === 'in-call' && peer?.joined.role === 'supervisor');
   joinBtn.disabled = inCall;
 }
 
@@ -128,14 +130,18 @@ async function answer(callId: string, codec: 'opus' | 'pcmu' = 'opus'): Promise<
   setState('joining', 'Answering…');
   transcript.replaceChildren();
   partials.clear();
+  heard.clear();
+  whisperBtn.textContent = 'Whisper to agent';
   try {
     peer = await BrowserPeer.join(token(), callId, {
-      producer: (p) => {
-        if (p.role === 'caller' || p.role === 'sip') void hear(p.producerId);
-      },
+      // An agent hears the caller; a supervisor hears the caller and the agent (the server decides who may hear whom).
+      producer: (p) => void hear(p.producerId),
+      producerClosed: (id) => players.querySelector(`audio[data-producer-id="${id}"]`)?.remove(),
       callEvent: onCallEvent,
       ended: (reason) => {
         mic?.getTracks().forEach((t) => t.stop());
+        mic = undefined;
+        players.replaceChildren();
         peer = undefined;
         setState('idle', `Call ended (${reason}).`);
         void refreshQueue();
@@ -144,8 +150,7 @@ async function answer(callId: string, codec: 'opus' | 'pcmu' = 'opus'): Promise<
     document.body.dataset['callId'] = callId;
     setPop('call', callId.slice(0, 8));
     setPop('role', peer.joined.role);
-    const caller = [...peer.producers.values()].find((p) => p.role === 'caller' || p.role === 'sip');
-    if (caller !== undefined) await hear(caller.producerId);
+    for (const p of [...peer.producers.values()]) await hear(p.producerId);
     if (peer.joined.role === 'agent') {
       mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true }, video: false });
       const track = mic.getAudioTracks()[0];
@@ -159,10 +164,27 @@ async function answer(callId: string, codec: 'opus' | 'pcmu' = 'opus'): Promise<
   }
 }
 
+const heard = new Set<string>();
+
 async function hear(producerId: string): Promise<void> {
-  if (peer === undefined) return;
-  remote.srcObject = await peer.receive(producerId);
-  await remote.play().catch(() => undefined);
+  if (peer === undefined || heard.has(producerId)) return;
+  heard.add(producerId);
+  const audio = document.createElement('audio');
+  audio.autoplay = true;
+  audio.dataset['producerId'] = producerId;
+  players.append(audio);
+  audio.srcObject = await peer.receive(producerId);
+  await audio.play().catch(() => undefined);
+}
+
+/** Supervisors: speak to the agent only (the caller never hears a supervisor). */
+async function whisper(): Promise<void> {
+  if (peer === undefined || mic !== undefined) return;
+  mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true }, video: false });
+  const track = mic.getAudioTracks()[0];
+  if (track !== undefined) await peer.send(track, 'opus');
+  whisperBtn.textContent = 'Whispering';
+  whisperBtn.disabled = true;
 }
 
 /** For tests and diagnostics: inbound audio figures of the current call. */
@@ -175,6 +197,7 @@ joinBtn.onclick = () => {
   if (id !== '') void answer(id);
 };
 hangBtn.onclick = () => void peer?.hangup();
+whisperBtn.onclick = () => void whisper();
 muteBtn.onclick = () => {
   const track = mic?.getAudioTracks()[0];
   if (track === undefined) return;

@@ -80,8 +80,8 @@ export function signallingUrl(path = '/api/v1/webrtc/signal'): string {
 /** One participant of a call. */
 export class BrowserPeer {
   private sendPc: RTCPeerConnection | undefined;
-  private recvPc: RTCPeerConnection | undefined;
-  private recvTransport: ResponseData['createTransport'] | undefined;
+  /** One receive transport + PeerConnection per heard producer (a supervisor hears two). */
+  private readonly recvPcs: RTCPeerConnection[] = [];
   private closed = false;
   readonly producers = new Map<string, ProducerInfo>();
 
@@ -137,14 +137,12 @@ export class BrowserPeer {
     return producerId;
   }
 
-  /** Receives one producer; resolves with a stream to play. */
+  /** Receives a producer; resolves with a stream to play. */
   async receive(producerId: string): Promise<MediaStream> {
-    if (this.recvTransport !== undefined) throw new Error('this page receives one stream');
     const t = await this.sig.request('createTransport', { direction: 'recv' });
-    this.recvTransport = t;
     const c = await this.sig.request('consume', { transportId: t.transportId, producerId, rtpCapabilities: clientRtpCapabilities(this.joined.routerRtpCapabilities) });
     const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-    this.recvPc = pc;
+    this.recvPcs.push(pc);
     const stream = new Promise<MediaStream>((resolve) => {
       pc.ontrack = (e) => resolve(e.streams[0] ?? new MediaStream([e.track]));
     });
@@ -160,14 +158,16 @@ export class BrowserPeer {
   /** Inbound audio level figures of the receive side (for the page and tests). */
   async inboundStats(): Promise<{ packetsReceived: number; audioLevel: number; totalAudioEnergy: number }> {
     const out = { packetsReceived: 0, audioLevel: 0, totalAudioEnergy: 0 };
-    const report = await this.recvPc?.getStats();
-    report?.forEach((s: Record<string, unknown>) => {
-      if (s['type'] === 'inbound-rtp') {
-        out.packetsReceived += Number(s['packetsReceived'] ?? 0);
-        out.audioLevel = Math.max(out.audioLevel, Number(s['audioLevel'] ?? 0));
-        out.totalAudioEnergy += Number(s['totalAudioEnergy'] ?? 0);
-      }
-    });
+    for (const pc of this.recvPcs) {
+      const report = await pc.getStats();
+      report.forEach((s: Record<string, unknown>) => {
+        if (s['type'] === 'inbound-rtp') {
+          out.packetsReceived += Number(s['packetsReceived'] ?? 0);
+          out.audioLevel = Math.max(out.audioLevel, Number(s['audioLevel'] ?? 0));
+          out.totalAudioEnergy += Number(s['totalAudioEnergy'] ?? 0);
+        }
+      });
+    }
     return out;
   }
 
@@ -185,7 +185,7 @@ export class BrowserPeer {
     if (this.closed) return;
     this.closed = true;
     this.sendPc?.close();
-    this.recvPc?.close();
+    for (const pc of this.recvPcs.splice(0)) pc.close();
     this.sig.close();
     this.events.ended?.(reason);
   }

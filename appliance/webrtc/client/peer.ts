@@ -121,8 +121,8 @@ export class WebRtcPeer {
   private sendPc: WrtcPeerConnection | undefined;
   private sendTrack: WrtcMediaStreamTrack | undefined;
   private source: WrtcAudioSource | undefined;
-  private recvPc: WrtcPeerConnection | undefined;
-  private recvTransport: ResponseData['createTransport'] | undefined;
+  /** One receive transport + PeerConnection per consumed producer (a supervisor hears two). */
+  private readonly recvPcs: WrtcPeerConnection[] = [];
   private readonly receivers: AudioReceiver[] = [];
   private closedFlag = false;
   /** Producers this peer may hear right now: those present at join plus every later announcement. */
@@ -219,17 +219,14 @@ export class WebRtcPeer {
   async receive(producerId: string): Promise<AudioReceiver> {
     const wrtc = loadWrtc();
     const t0 = performance.now();
-    const first = this.recvTransport === undefined;
-    this.recvTransport ??= await this.signalling.request('createTransport', { direction: 'recv' });
-    if (!first) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'This probe peer receives one producer');
-    const transport = this.recvTransport;
+    const transport = await this.signalling.request('createTransport', { direction: 'recv' });
     const consumed = await this.signalling.request('consume', {
       transportId: transport.transportId,
       producerId,
       rtpCapabilities: clientRtpCapabilities(this.joined.routerRtpCapabilities),
     });
     const pc = new wrtc.RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-    this.recvPc = pc;
+    this.recvPcs.push(pc);
     const track = new Promise<WrtcMediaStreamTrack>((resolve) => {
       pc.ontrack = (event) => resolve(event.track);
     });
@@ -279,18 +276,19 @@ export class WebRtcPeer {
     return out;
   }
 
-  /** Inbound RTP figures from the receive PeerConnection. */
+  /** Inbound RTP figures summed over the receive PeerConnections (jitter: the worst). */
   async receiveStats(): Promise<{ packetsReceived: number; packetsLost: number; jitterMs: number | undefined }> {
     const out = { packetsReceived: 0, packetsLost: 0, jitterMs: undefined as number | undefined };
-    if (this.recvPc === undefined) return out;
-    const report = await this.recvPc.getStats();
-    report.forEach((s) => {
-      if (s.type === 'inbound-rtp') {
-        out.packetsReceived += Number(s['packetsReceived'] ?? 0);
-        out.packetsLost += Number(s['packetsLost'] ?? 0);
-        if (typeof s['jitter'] === 'number') out.jitterMs = s['jitter'] * 1000;
-      }
-    });
+    for (const pc of this.recvPcs) {
+      const report = await pc.getStats();
+      report.forEach((s) => {
+        if (s.type === 'inbound-rtp') {
+          out.packetsReceived += Number(s['packetsReceived'] ?? 0);
+          out.packetsLost += Number(s['packetsLost'] ?? 0);
+          if (typeof s['jitter'] === 'number') out.jitterMs = Math.max(out.jitterMs ?? 0, s['jitter'] * 1000);
+        }
+      });
+    }
     return out;
   }
 
@@ -313,7 +311,7 @@ export class WebRtcPeer {
     for (const r of this.receivers.splice(0)) r.stop();
     this.sendTrack?.stop();
     this.sendPc?.close();
-    this.recvPc?.close();
+    for (const pc of this.recvPcs.splice(0)) pc.close();
     this.signalling.close();
   }
 }

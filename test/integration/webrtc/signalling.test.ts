@@ -81,6 +81,46 @@ describe.skipIf(workerBin === undefined)(`WebRTC signalling + media (${workerBin
     }
   });
 
+  it('a supervisor listens to caller and agent and whispers to the agent only; leaving does not end the call', async () => {
+    const session = (await (await fetch(`${h.httpUrl}/api/v1/webrtc/caller-sessions`, { method: 'POST' })).json()) as { callId: string; token: string };
+    const caller = await WebRtcPeer.join({ url: h.wsUrl, token: session.token });
+    const agent = await WebRtcPeer.join({ url: h.wsUrl, token: 'agent-token-1', callId: session.callId });
+    const supervisor = await WebRtcPeer.join({ url: h.wsUrl, token: 'supervisor-token-1', callId: session.callId });
+    expect(supervisor.joined.role).toBe('supervisor');
+    try {
+      const callerProducer = await caller.startSending('opus');
+      const agentProducer = await agent.startSending('opus');
+      const whisperProducer = await supervisor.startSending('opus');
+      const supHearsCaller = await supervisor.receive((await supervisor.waitForProducer(5000, (p) => p.producerId === callerProducer)).producerId);
+      const supHearsAgent = await supervisor.receive((await supervisor.waitForProducer(5000, (p) => p.producerId === agentProducer)).producerId);
+      const agentHearsCaller = await agent.receive(callerProducer);
+      const agentHearsWhisper = await agent.receive((await agent.waitForProducer(5000, (p) => p.role === 'supervisor')).producerId);
+      const callerHearsAgent = await caller.receive(agentProducer);
+      // The whisper is never offered to the caller, and asking for it is refused.
+      expect(caller.producers().map((p) => p.role)).toEqual(['agent']);
+      await expect(caller.signalling.request('createTransport', { direction: 'recv' }).then((t) =>
+        caller.signalling.request('consume', { transportId: t.transportId, producerId: whisperProducer, rtpCapabilities: caller.joined.routerRtpCapabilities }),
+      )).rejects.toMatchObject({ code: 'EVX_ERR_WEBRTC_SIGNALLING' });
+
+      const signal = testSignal48k(1500);
+      await Promise.all([caller.play(signal), agent.play(signal), supervisor.play(signal)]);
+      await new Promise((r) => setTimeout(r, 300));
+      for (const r of [supHearsCaller, supHearsAgent, agentHearsCaller, agentHearsWhisper, callerHearsAgent]) expect(r.stats.rmsMax).toBeGreaterThan(1000);
+
+      await supervisor.hangup();
+      await new Promise((r) => setTimeout(r, 200));
+      const call = h.calls.get(session.callId)!;
+      expect(call.ended).toBe(false);
+      expect(call.participantCount).toBe(2);
+      await caller.hangup();
+      expect(h.calls.size).toBe(0);
+    } finally {
+      caller.close();
+      agent.close();
+      supervisor.close();
+    }
+  });
+
   it('rejects bad credentials and requests before join', async () => {
     const expectJoinError = async (token: string, callId?: string) => {
       const c = await SignallingClient.connect(h.wsUrl);
