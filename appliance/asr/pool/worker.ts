@@ -6,6 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
+import { evxError } from '../../errors.js';
 import { Recognizer } from '../recognizer.js';
 import type { RecognizerStream } from '../stream.js';
 import {
@@ -128,7 +129,8 @@ async function main(): Promise<void> {
         break;
       case 'flush': {
         const s = streams.get(msg.id);
-        if (s !== undefined) reply(msg.id, msg.req, s.flush(msg.atMs + clockOffset));
+        // a stream whose creation failed (already reported as an error event) still gets an answer
+        reply(msg.id, msg.req, s !== undefined ? s.flush(msg.atMs + clockOffset) : Promise.reject(evxError('EVX_ERR_STREAM_CLOSED', 'no such recognition stream in this worker')));
         break;
       }
       case 'idle': {
