@@ -141,6 +141,7 @@ export class Appliance {
       // WebRTC before SIP: SIP legs are tapped for bridging to browser agents (webrtc/sipBridge.ts).
       const webrtc = await WebRtcService.start({ config, dataDir, calls, bus, logger, webDir: join(REPO_ROOT, 'dist', 'web', 'webrtc') });
       if (webrtc !== null) closeStack.push({ name: 'webrtc', close: () => webrtc.close() });
+      if (webrtc !== null) metrics.bindWebRtc(webrtc.metricsSource());
 
       const sip = await startSip(config, calls, logger, readiness, closeStack, webrtc?.sipAudioTap);
       if (sip !== null) metrics.bindSip(sip);

@@ -250,6 +250,32 @@ export class ApplianceMetrics {
     });
   }
 
+  /** WebRTC media plane (issue 6): live gauges read at scrape time from the plane's own figures. */
+  bindWebRtc(source: { activeCalls(): number; workersAlive(): number; workerDeaths(): number; sipBridges(): number }): void {
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('edgevox_webrtc_calls', 'WebRTC calls with media on the plane', () => source.activeCalls());
+    gauge('edgevox_webrtc_workers', 'mediasoup worker processes alive', () => source.workersAlive());
+    gauge('edgevox_webrtc_sip_bridges', 'SIP calls bridged to a WebRTC agent right now', () => source.sipBridges());
+    new Counter({
+      name: 'edgevox_webrtc_worker_deaths_total',
+      help: 'mediasoup worker processes that died (their calls were closed; the worker was restarted)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(source.workerDeaths());
+      },
+    });
+  }
+
   bindSip(sip: SipServer): void {
     const registers = [this.registry];
     const counters = sip.counters;

@@ -82,6 +82,7 @@ export function loadTokenSecret(dataDir: string, file: string): Buffer {
 
 export class WebRtcService {
   private closing: Promise<void> | undefined;
+  private workerDeaths = 0;
 
   private constructor(
     readonly plane: MediaPlane,
@@ -122,9 +123,23 @@ export class WebRtcService {
     const registry = new WebRtcCallRegistry(plane, onListenerError);
     const bridge = new WebRtcCallBridge(registry, deps.calls, deps.bus, deps.logger);
     const sipBridge = new SipWebRtcBridge(registry, deps.calls, deps.logger);
-    plane.events.on('workerDied', (e) => deps.logger.error({ ...e }, 'mediasoup worker died'));
     deps.logger.info({ workers: plane.workerPids().length, listenIp: c.listenIp, workerBin: plane.workerBin.source }, 'webrtc media plane started');
-    return new WebRtcService(plane, registry, bridge, sipBridge, secret, deps);
+    const service = new WebRtcService(plane, registry, bridge, sipBridge, secret, deps);
+    plane.events.on('workerDied', (e) => {
+      service.workerDeaths++;
+      deps.logger.error({ ...e }, 'mediasoup worker died');
+    });
+    return service;
+  }
+
+  /** Figures for /metrics (metrics.bindWebRtc). */
+  metricsSource(): { activeCalls(): number; workersAlive(): number; workerDeaths(): number; sipBridges(): number } {
+    return {
+      activeCalls: () => this.plane.activeCalls,
+      workersAlive: () => this.plane.workerPids().length,
+      workerDeaths: () => this.workerDeaths,
+      sipBridges: () => this.sipBridge.activeRelays,
+    };
   }
 
   /** Tap for the SIP legs' audio (compose into the SIP server's sink factory: teeSinkFactories). */

@@ -67,5 +67,8 @@ describe.skipIf(workerBin === undefined)(`WebRTC in the appliance (${workerBin =
     const token = app.webrtc!.mintAgentToken('agent-7');
     const queue = await fetch(`${app.httpUrl}/api/v1/webrtc/queue`, { headers: { 'x-agent-token': token } });
     expect(queue.status).toBe(200);
+    const metrics = await (await fetch(`${app.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^edgevox_webrtc_workers 1$/m);
+    expect(metrics).toMatch(/^edgevox_webrtc_worker_deaths_total 0$/m);
   });
 });
