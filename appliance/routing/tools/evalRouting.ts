@@ -109,6 +109,7 @@ async function main(): Promise<number> {
   );
   const SWEEP = [0, 0.2, 0.3, 0.4, 0.5];
   const sweepOk = SWEEP.map(() => 0);
+  const perVoice = new Map<string, { n: number; ok: number }>();
   let routedOk = 0;
   let textRoutedOk = 0;
   let intentOk = 0;
@@ -142,6 +143,10 @@ async function main(): Promise<number> {
       if (decision.agentId !== null) service.setAgentState(decision.agentId, 'available');
       const want = groupForIntent({ callId, intent: { intent: row.label, confidence: 1, outOfScope: false }, emotion: null, profile: null }, groups, { ...DEFAULT_RULES, ...rules }).groupId;
       if (decision.requestedGroupId === want) routedOk++;
+      const pv = perVoice.get(voice) ?? { n: 0, ok: 0 };
+      pv.n++;
+      if (decision.requestedGroupId === want) pv.ok++;
+      perVoice.set(voice, pv);
       SWEEP.forEach((th, k) => {
         const g = groupForIntent({ callId, intent: { ...ir }, emotion: null, profile: null }, groups, { ...DEFAULT_RULES, ...rules, groupMassThreshold: th }).groupId;
         if (g === want) sweepOk[k]!++;
@@ -181,6 +186,7 @@ async function main(): Promise<number> {
     process.stdout.write(`group-mass threshold sweep (routing accuracy on speech | CLINC150 out-of-scope test text sent to a bank group, ${oos.length} utterances):\n`);
     SWEEP.forEach((th, k) => process.stdout.write(`  ${th === 0 ? 'off' : th.toFixed(1)}: ${pct(sweepOk[k]!)}% | ${((100 * falseRouted[k]!) / Math.max(1, oos.length)).toFixed(1)}%${th === rules.groupMassThreshold ? '  (configured)' : ''}\n`));
   }
+  process.stdout.write(`routing accuracy per voice: ${[...perVoice].map(([v, x]) => `${v} ${((100 * x.ok) / x.n).toFixed(0)}% (${x.n})`).join(', ')}\n`);
   process.stdout.write(`ASR real-time factor (mean): ${(asrRtf.reduce((s, x) => s + x, 0) / asrRtf.length).toFixed(3)}\n`);
   process.stdout.write(`intent top-1 accuracy on the ASR transcripts (in scope and correct): ${pct(intentOk)}%\n`);
   process.stdout.write(`routing accuracy on the clean text (no speech, same model and groups): ${pct(textRoutedOk)}%\n`);
