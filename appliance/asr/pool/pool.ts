@@ -24,7 +24,6 @@ import { evxError, type EdgeVoxError } from '../../errors.js';
 import { reportRemoteProvider } from '../../inference/sessions.js';
 import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from '../../audio/wav.js';
 import type { SpeechRecognizer, SpeechStream } from '../api.js';
-import type { StreamEvents } from '../events.js';
 import { findAsrModelFiles } from '../modelFiles.js';
 import { PhraseTokenizer } from '../phraseTokenizer.js';
 import { Recognizer, type PhraseSpec, type RecognizerInfo, type RecognizerOptions, type StreamOptions } from '../recognizer.js';
@@ -416,7 +415,7 @@ class WorkerSlot implements StreamHost {
     if (item.stats !== null) stream.updateStats(unpackStats(item.stats));
     const ev = item.event;
     if (ev.type === 'error') stream.deliver('error', { type: 'error', error: fromWireError(ev.error) });
-    else stream.deliver(ev.type, ev as StreamEvents[typeof ev.type]);
+    else stream.deliver(ev.type, ev);
   }
 
   private onExit(thread: Worker, code: number): void {
