@@ -132,18 +132,22 @@ export class AuthService {
   /** Validate and create an account (audit is the caller's). */
   async createUser(username: string, role: Role, password: string, actor: string): Promise<void> {
     if (!USERNAME.test(username)) {
-      throw evxError('EVX_ERR_BAD_REQUEST', 'username must be 2-63 characters: lower-case letters, digits, dot, dash, underscore', { details: { field: 'username' } });
+      throw evxError('EVX_ERR_BAD_REQUEST', 'username must be 2-63 characters: lower-case letters, digits, dot, dash, underscore', {
+        details: { field: 'username' },
+      });
     }
     const problem = passwordProblem(password, username);
     if (problem !== null) throw evxError('EVX_ERR_BAD_REQUEST', problem, { details: { field: 'password' } });
-    if (this.repo.getUser(username) !== undefined) throw evxError('EVX_ERR_BAD_REQUEST', 'that username is taken', { details: { field: 'username' } });
+    if (this.repo.getUser(username) !== undefined)
+      throw evxError('EVX_ERR_BAD_REQUEST', 'that username is taken', { details: { field: 'username' } });
     this.repo.createUser(username, role, await hashPassword(password), this.now());
     if (actor !== 'setup') this.store.audit.record(actor, 'user.created', `user:${username}`, { role });
   }
 
   async changePassword(username: string, current: string, next: string): Promise<void> {
     const user = this.repo.getUser(username);
-    if (user === undefined || !(await verifyPassword(current, user.passwordHash))) throw evxError('EVX_ERR_AUTH_FAILED', 'the current password is wrong');
+    if (user === undefined || !(await verifyPassword(current, user.passwordHash)))
+      throw evxError('EVX_ERR_AUTH_FAILED', 'the current password is wrong');
     const problem = passwordProblem(next, username);
     if (problem !== null) throw evxError('EVX_ERR_BAD_REQUEST', problem, { details: { field: 'password' } });
     this.repo.setPassword(username, await hashPassword(next));
@@ -166,20 +170,30 @@ export class AuthService {
     }
     if (user.lockedUntil > now) {
       this.store.audit.record(username, 'login.refused', `user:${username}`, { reason: 'locked' });
-      throw evxError('EVX_ERR_AUTH_LOCKED', `account locked after ${this.settings.lockoutThreshold} bad passwords; try again in ${Math.ceil((user.lockedUntil - now) / 60_000)} min`, {
-        details: { retryAfterMs: user.lockedUntil - now },
-      });
+      throw evxError(
+        'EVX_ERR_AUTH_LOCKED',
+        `account locked after ${this.settings.lockoutThreshold} bad passwords; try again in ${Math.ceil((user.lockedUntil - now) / 60_000)} min`,
+        {
+          details: { retryAfterMs: user.lockedUntil - now },
+        },
+      );
     }
     if (!(await verifyPassword(password, user.passwordHash))) {
       this.repo.recordFailure(username, this.settings.lockoutThreshold, now + this.settings.lockoutMs);
       const after = this.repo.getUser(username);
       const locked = after !== undefined && after.lockedUntil > now;
-      this.store.audit.record(username, locked ? 'login.locked' : 'login.failed', `user:${username}`, { failedInARow: after?.failedLogins ?? 0 });
+      this.store.audit.record(username, locked ? 'login.locked' : 'login.failed', `user:${username}`, {
+        failedInARow: after?.failedLogins ?? 0,
+      });
       if (locked) {
         this.logger.warn({ lockoutMs: this.settings.lockoutMs }, 'console account locked after repeated bad passwords');
-        throw evxError('EVX_ERR_AUTH_LOCKED', `account locked after ${this.settings.lockoutThreshold} bad passwords; try again in ${Math.ceil(this.settings.lockoutMs / 60_000)} min`, {
-          details: { retryAfterMs: this.settings.lockoutMs },
-        });
+        throw evxError(
+          'EVX_ERR_AUTH_LOCKED',
+          `account locked after ${this.settings.lockoutThreshold} bad passwords; try again in ${Math.ceil(this.settings.lockoutMs / 60_000)} min`,
+          {
+            details: { retryAfterMs: this.settings.lockoutMs },
+          },
+        );
       }
       throw evxError('EVX_ERR_AUTH_FAILED', 'wrong username or password');
     }
@@ -191,7 +205,9 @@ export class AuthService {
   private rateLimit(clientIp: string): void {
     const waitMs = this.limiter.take(clientIp);
     if (waitMs > 0) {
-      throw evxError('EVX_ERR_AUTH_RATE_LIMITED', `too many login attempts; retry in ${Math.ceil(waitMs / 1000)} s`, { details: { retryAfterMs: waitMs } });
+      throw evxError('EVX_ERR_AUTH_RATE_LIMITED', `too many login attempts; retry in ${Math.ceil(waitMs / 1000)} s`, {
+        details: { retryAfterMs: waitMs },
+      });
     }
   }
 
@@ -208,7 +224,12 @@ export class AuthService {
     const idHash = sha256(sessionId);
     this.repo.deleteExpiredSessions(now);
     this.repo.createSession({ idHash, username: user.username, csrfToken, createdAt: now, lastSeenAt: now, expiresAt });
-    return { sessionId, csrfToken, expiresAt, principal: { kind: 'session', username: user.username, role: user.role, csrfToken, sessionIdHash: idHash } };
+    return {
+      sessionId,
+      csrfToken,
+      expiresAt,
+      principal: { kind: 'session', username: user.username, role: user.role, csrfToken, sessionIdHash: idHash },
+    };
   }
 
   logout(principal: Principal): void {
@@ -251,7 +272,8 @@ export class AuthService {
  * operators with shell access, and tests). The secret is returned once; only its hash is kept.
  */
 export function issueApiToken(store: Store, name: string, role: Role, createdBy: string, at = Date.now()): { id: number; token: string } {
-  if (!/^[A-Za-z0-9 ._:-]{1,64}$/.test(name)) throw evxError('EVX_ERR_BAD_REQUEST', 'token name must be 1-64 letters, digits, spaces, dots, dashes', { details: { field: 'name' } });
+  if (!/^[A-Za-z0-9 ._:-]{1,64}$/.test(name))
+    throw evxError('EVX_ERR_BAD_REQUEST', 'token name must be 1-64 letters, digits, spaces, dots, dashes', { details: { field: 'name' } });
   if (!isRole(role)) throw evxError('EVX_ERR_BAD_REQUEST', `role must be one of ${ROLES.join(', ')}`, { details: { field: 'role' } });
   const repo = new ConsoleAuthRepo(store.db, (op, fn) => store.write(op, fn));
   const token = `evx_${randomBytes(30).toString('base64url')}`;

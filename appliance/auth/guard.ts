@@ -8,7 +8,16 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { evxError } from '../errors.js';
-import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, isRole, roleAtLeast, type AuthService, type Principal, type Role } from './authService.js';
+import {
+  CSRF_COOKIE,
+  CSRF_HEADER,
+  SESSION_COOKIE,
+  isRole,
+  roleAtLeast,
+  type AuthService,
+  type Principal,
+  type Role,
+} from './authService.js';
 
 /** Routes reachable without credentials: login and first-boot setup, and the OpenAPI document. */
 export const PUBLIC_ROUTES: readonly string[] = [
@@ -85,23 +94,35 @@ export function installAuthGuard(app: FastifyInstance, auth: AuthService): void 
     // Unknown /api paths fall through to the 404 handler only for callers who are signed in.
     const principal = identify(request, auth);
     request.principal = principal;
-    if (PUBLIC_ROUTES.includes(route) || (request.method === 'HEAD' && PUBLIC_ROUTES.includes(`GET ${request.routeOptions.url ?? path}`))) return;
+    if (PUBLIC_ROUTES.includes(route) || (request.method === 'HEAD' && PUBLIC_ROUTES.includes(`GET ${request.routeOptions.url ?? path}`)))
+      return;
     if (principal === null) throw evxError('EVX_ERR_AUTH_REQUIRED', 'sign in, or send an API token as Authorization: Bearer <token>');
-    const needed = requiredRole(request.method, request.routeOptions.config as { minRole?: unknown } | undefined);
+    const needed = requiredRole(request.method, request.routeOptions.config);
     if (!roleAtLeast(principal.role, needed)) {
-      throw evxError('EVX_ERR_FORBIDDEN', `this needs the ${needed} role; you are signed in as ${principal.role}`, { details: { required: needed, role: principal.role } });
+      throw evxError('EVX_ERR_FORBIDDEN', `this needs the ${needed} role; you are signed in as ${principal.role}`, {
+        details: { required: needed, role: principal.role },
+      });
     }
     // Cookies ride along on cross-site WebSocket handshakes (SameSite does not cover every browser
     // path there), so an upgrade on a session must come from the console's own origin.
     if (principal.kind === 'session' && request.headers.upgrade?.toLowerCase() === 'websocket') {
       const origin = request.headers.origin;
-      if (origin !== undefined && originHost(origin) !== request.headers.host) throw evxError('EVX_ERR_FORBIDDEN', 'WebSocket origin does not match the console');
+      if (origin !== undefined && originHost(origin) !== request.headers.host)
+        throw evxError('EVX_ERR_FORBIDDEN', 'WebSocket origin does not match the console');
     }
     if (!SAFE_METHODS.has(request.method) && principal.kind === 'session') {
       const sent = request.headers[CSRF_HEADER];
       const expected = principal.csrfToken ?? '';
-      const ok = typeof sent === 'string' && sent.length === expected.length && expected.length > 0 && timingSafeEqual(Buffer.from(sent), Buffer.from(expected));
-      if (!ok) throw evxError('EVX_ERR_CSRF', `missing or wrong ${CSRF_HEADER} header (read it from the ${CSRF_COOKIE} cookie or GET /api/v1/auth/session)`);
+      const ok =
+        typeof sent === 'string' &&
+        sent.length === expected.length &&
+        expected.length > 0 &&
+        timingSafeEqual(Buffer.from(sent), Buffer.from(expected));
+      if (!ok)
+        throw evxError(
+          'EVX_ERR_CSRF',
+          `missing or wrong ${CSRF_HEADER} header (read it from the ${CSRF_COOKIE} cookie or GET /api/v1/auth/session)`,
+        );
     }
   });
 }

@@ -41,11 +41,20 @@ function deriveKey(passphrase: string, salt: Buffer, h: { N: number; r: number; 
 
 export function encryptBackup(payload: BackupPayload, passphrase: string): Buffer {
   if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
-    throw evxError('EVX_ERR_BAD_REQUEST', `the backup passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`, { details: { field: 'passphrase' } });
+    throw evxError('EVX_ERR_BAD_REQUEST', `the backup passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`, {
+      details: { field: 'passphrase' },
+    });
   }
   const salt = randomBytes(16);
   const iv = randomBytes(12);
-  const header: Header = { kdf: 'scrypt', ...KDF, salt: salt.toString('base64'), iv: iv.toString('base64'), createdAt: payload.createdAt, siteId: payload.siteId };
+  const header: Header = {
+    kdf: 'scrypt',
+    ...KDF,
+    salt: salt.toString('base64'),
+    iv: iv.toString('base64'),
+    createdAt: payload.createdAt,
+    siteId: payload.siteId,
+  };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const cipher = createCipheriv('aes-256-gcm', deriveKey(passphrase, salt, KDF), iv);
   cipher.setAAD(headerBytes);
@@ -79,7 +88,11 @@ export function decryptBackup(file: Buffer, passphrase: string): BackupPayload {
   const tag = file.subarray(file.length - 16);
   let text: string;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', deriveKey(passphrase, Buffer.from(header.salt, 'base64'), header), Buffer.from(header.iv, 'base64'));
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      deriveKey(passphrase, Buffer.from(header.salt, 'base64'), header),
+      Buffer.from(header.iv, 'base64'),
+    );
     decipher.setAAD(headerBytes);
     decipher.setAuthTag(tag);
     text = Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
@@ -87,6 +100,7 @@ export function decryptBackup(file: Buffer, passphrase: string): BackupPayload {
     throw evxError('EVX_ERR_BACKUP_INVALID', 'wrong passphrase, or the backup file was altered', { cause: err });
   }
   const payload = JSON.parse(text) as BackupPayload;
-  if (payload.format !== 'edgevox-backup' || payload.version !== 1) throw evxError('EVX_ERR_BACKUP_INVALID', 'unknown backup format version');
+  if (payload.format !== 'edgevox-backup' || payload.version !== 1)
+    throw evxError('EVX_ERR_BACKUP_INVALID', 'unknown backup format version');
   return payload;
 }

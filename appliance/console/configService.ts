@@ -11,7 +11,15 @@ import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/database.js';
 
 /** Keys that take effect without a restart (prefix match on the dotted path). */
-export const LIVE_KEYS: readonly string[] = ['site.', 'log.level', 'agents.', 'upstream.', 'console.sessionTtlMs', 'console.lockout', 'console.loginRatePerMin'];
+export const LIVE_KEYS: readonly string[] = [
+  'site.',
+  'log.level',
+  'agents.',
+  'upstream.',
+  'console.sessionTtlMs',
+  'console.lockout',
+  'console.loginRatePerMin',
+];
 /** Keys that hold secrets: masked in diffs, the support bundle and for roles below technician. */
 export const SECRET_KEYS: readonly string[] = ['sip.accounts', 'upstream.enrollmentKey'];
 /** Versions written by the console carry this author prefix; boot snapshots do not. */
@@ -92,7 +100,10 @@ export function overlayConsoleConfig(booted: EdgeVoxConfig, store: Store, logger
   try {
     return validateConfig({ ...latest.config, dataDir: booted.dataDir });
   } catch (err) {
-    logger?.error({ version: latest.version, reason: (err as Error).message }, 'stored console configuration is invalid; starting with the booted configuration');
+    logger?.error(
+      { version: latest.version, reason: (err as Error).message },
+      'stored console configuration is invalid; starting with the booted configuration',
+    );
     return booted;
   }
 }
@@ -114,7 +125,7 @@ export class ConfigService {
     this.booted = structuredClone(deps.running);
     const latest = deps.store.configVersions.latest();
     if (latest === undefined || diffConfigs(latest.config, deps.running).length > 0) {
-      deps.store.configVersions.add(deps.running as unknown as Record<string, unknown>, BOOT_AUTHOR, 'configuration at boot');
+      deps.store.configVersions.add(deps.running, BOOT_AUTHOR, 'configuration at boot');
     }
   }
 
@@ -133,16 +144,29 @@ export class ConfigService {
   }
 
   /** Validate, store as a new version, audit, apply live keys. Returns the changes. */
-  save(input: unknown, actor: string, comment: string, action = 'config.change'): { version: number; changes: ConfigChange[]; restartRequired: string[] } {
+  save(
+    input: unknown,
+    actor: string,
+    comment: string,
+    action = 'config.change',
+  ): { version: number; changes: ConfigChange[]; restartRequired: string[] } {
     const next = validateConfig(input);
     if (next.dataDir !== this.booted.dataDir) {
-      throw evxError('EVX_ERR_CONFIG_INVALID', "key 'dataDir' cannot be changed from the console (set it in the config file or with --data-dir)", { details: { key: 'dataDir' } });
+      throw evxError(
+        'EVX_ERR_CONFIG_INVALID',
+        "key 'dataDir' cannot be changed from the console (set it in the config file or with --data-dir)",
+        { details: { key: 'dataDir' } },
+      );
     }
     const prev = this.current();
     const changes = diffConfigs(prev.config, next);
     if (changes.length === 0) return { version: prev.version, changes, restartRequired: this.pendingRestart() };
-    const version = this.deps.store.configVersions.add(next as unknown as Record<string, unknown>, `console:${actor}`, comment.slice(0, 500));
-    this.deps.store.audit.record(actor, action, `config:v${version}`, { fromVersion: prev.version, keys: changes.map((c) => c.key), comment: comment.slice(0, 200) });
+    const version = this.deps.store.configVersions.add(next, `console:${actor}`, comment.slice(0, 500));
+    this.deps.store.audit.record(actor, action, `config:v${version}`, {
+      fromVersion: prev.version,
+      keys: changes.map((c) => c.key),
+      comment: comment.slice(0, 200),
+    });
     this.applyLive(next);
     return { version, changes, restartRequired: this.pendingRestart() };
   }
@@ -154,17 +178,24 @@ export class ConfigService {
 
   rollback(version: number, actor: string) {
     const target = this.deps.store.configVersions.get(version);
-    if (target === undefined) throw evxError('EVX_ERR_NOT_FOUND', `no configuration version ${version}`, { details: { resource: 'config version' } });
+    if (target === undefined)
+      throw evxError('EVX_ERR_NOT_FOUND', `no configuration version ${version}`, { details: { resource: 'config version' } });
     return this.save({ ...target.config, dataDir: this.booted.dataDir }, actor, `rollback to version ${version}`, 'config.rollback');
   }
 
   private applyLive(next: EdgeVoxConfig): void {
-    const running = this.deps.running as { -readonly [K in keyof EdgeVoxConfig]: EdgeVoxConfig[K] };
+    const running = this.deps.running;
     running.site = { ...next.site };
     running.agents = structuredClone(next.agents);
     running.upstream = { ...next.upstream };
     running.log = { ...running.log, level: next.log.level };
-    running.console = { ...running.console, sessionTtlMs: next.console.sessionTtlMs, lockoutThreshold: next.console.lockoutThreshold, lockoutMs: next.console.lockoutMs, loginRatePerMin: next.console.loginRatePerMin };
+    running.console = {
+      ...running.console,
+      sessionTtlMs: next.console.sessionTtlMs,
+      lockoutThreshold: next.console.lockoutThreshold,
+      lockoutMs: next.console.lockoutMs,
+      loginRatePerMin: next.console.loginRatePerMin,
+    };
     this.deps.logger.level = next.log.level;
     this.deps.onLiveChange?.(next);
   }

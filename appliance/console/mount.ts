@@ -49,7 +49,8 @@ const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
 };
 
 /** Build the console's services and return the registrar that mounts them. */
@@ -63,7 +64,12 @@ export function consoleRegistrar(deps: ConsoleDeps): RouteRegistrar {
       store: deps.store,
       running: deps.config,
       logger: deps.logger,
-      onLiveChange: (next) => Object.assign(settings, { sessionTtlMs: next.console.sessionTtlMs, lockoutThreshold: next.console.lockoutThreshold, lockoutMs: next.console.lockoutMs }),
+      onLiveChange: (next) =>
+        Object.assign(settings, {
+          sessionTtlMs: next.console.sessionTtlMs,
+          lockoutThreshold: next.console.lockoutThreshold,
+          lockoutMs: next.console.lockoutMs,
+        }),
     });
     const ctx: ConsoleContext = {
       config: deps.config,
@@ -85,13 +91,23 @@ export function consoleRegistrar(deps: ConsoleDeps): RouteRegistrar {
     };
 
     // Recent errors come from the places that already report them; codes and static text only.
-    for (const m of deps.models.status()) if (m.error) errors.add({ at: Date.now(), source: `model:${m.name}`, code: m.error.code, message: m.error.message });
-    const offWrite = deps.store.events.on('writeError', (e) => errors.add({ at: Date.now(), source: 'store', code: 'EVX_ERR_STORE_WRITE', message: `${e.operation}: ${e.sqliteCode}` }));
+    for (const m of deps.models.status())
+      if (m.error) errors.add({ at: Date.now(), source: `model:${m.name}`, code: m.error.code, message: m.error.message });
+    const offWrite = deps.store.events.on('writeError', (e) =>
+      errors.add({ at: Date.now(), source: 'store', code: 'EVX_ERR_STORE_WRITE', message: `${e.operation}: ${e.sqliteCode}` }),
+    );
     const offBus = deps.bus.subscribe((e) => {
-      if (e.type === 'alert' && e.severity !== 'info') errors.add({ at: e.at, source: `alert:${e.kind}`, code: e.severity, message: e.kind });
+      if (e.type === 'alert' && e.severity !== 'info')
+        errors.add({ at: e.at, source: `alert:${e.kind}`, code: e.severity, message: e.kind });
     });
     app.addHook('onResponse', (request, reply, done) => {
-      if (reply.statusCode >= 500) errors.add({ at: Date.now(), source: 'http', code: String(reply.statusCode), message: `${request.method} ${request.routeOptions.url ?? 'unmatched'}` });
+      if (reply.statusCode >= 500)
+        errors.add({
+          at: Date.now(),
+          source: 'http',
+          code: String(reply.statusCode),
+          message: `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
+        });
       done();
     });
     app.addHook('onSend', (_request, reply, payload, done) => {
@@ -128,10 +144,14 @@ export function consoleRegistrar(deps: ConsoleDeps): RouteRegistrar {
           deps.logger.info({ port }, 'console https listening');
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
-          throw evxError('EVX_ERR_PORT_IN_USE', `cannot listen on https ${host}:${deps.config.console.httpsPort} (${code ?? 'error'}); key 'console.httpsPort'`, {
-            cause: err,
-            details: { key: 'console.httpsPort', reason: code },
-          });
+          throw evxError(
+            'EVX_ERR_PORT_IN_USE',
+            `cannot listen on https ${host}:${deps.config.console.httpsPort} (${code ?? 'error'}); key 'console.httpsPort'`,
+            {
+              cause: err,
+              details: { key: 'console.httpsPort', reason: code },
+            },
+          );
         }
       });
     }

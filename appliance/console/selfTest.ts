@@ -49,11 +49,16 @@ export interface SelfTestResult {
 export function loadSelfTestClip(dir = SELF_TEST_CLIP_DIR, id = CLIP_ID): SelfTestClip {
   const wavPath = join(dir, `${id}.wav`);
   if (!existsSync(wavPath)) {
-    throw evxError('EVX_ERR_SELF_TEST', `self-test audio ${wavPath} is missing (apt-get install pocketsphinx-testdata)`, { details: { step: 'clip' } });
+    throw evxError('EVX_ERR_SELF_TEST', `self-test audio ${wavPath} is missing (apt-get install pocketsphinx-testdata)`, {
+      details: { step: 'clip' },
+    });
   }
   const transcription = readFileSync(join(dir, 'transcription'), 'utf8');
   const line = transcription.split('\n').find((l) => l.includes(`(${id})`));
-  const reference = (line ?? '').replace(/<\/?s>/g, '').replace(/\(.*\)/, '').trim();
+  const reference = (line ?? '')
+    .replace(/<\/?s>/g, '')
+    .replace(/\(.*\)/, '')
+    .trim();
   const wav = parseWav(readFileSync(wavPath), wavPath);
   const resampler = new StreamingResampler(wav.sampleRateHz, 8000);
   const float = Float32Array.from(wav.samples, (s) => s / 32768);
@@ -68,7 +73,12 @@ export function loadSelfTestClip(dir = SELF_TEST_CLIP_DIR, id = CLIP_ID): SelfTe
 
 /** Word-level edit distance (the self-test's accuracy figure). */
 export function wordErrorCount(reference: string, hypothesis: string): number {
-  const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9' ]/g, ' ').split(/\s+/).filter(Boolean);
+  const norm = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9' ]/g, ' ')
+      .split(/\s+/)
+      .filter(Boolean);
   const r = norm(reference);
   const h = norm(hypothesis);
   let prev = Array.from({ length: h.length + 1 }, (_, j) => j);
@@ -112,7 +122,15 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestResult> {
     } else if (r.ok && r.message.kind === 'request') {
       // A BYE or re-INVITE from the appliance is answered 200 so the dialog ends cleanly.
       const m = r.message;
-      const lines = [`SIP/2.0 200 OK`, ...['via', 'from', 'to', 'call-id', 'cseq'].flatMap((h) => m.headers.getAll(h).map((v) => `${h === 'call-id' ? 'Call-ID' : h === 'cseq' ? 'CSeq' : h[0]!.toUpperCase() + h.slice(1)}: ${v}`)), 'Content-Length: 0', '', ''];
+      const lines = [
+        `SIP/2.0 200 OK`,
+        ...['via', 'from', 'to', 'call-id', 'cseq'].flatMap((h) =>
+          m.headers.getAll(h).map((v) => `${h === 'call-id' ? 'Call-ID' : h === 'cseq' ? 'CSeq' : h[0]!.toUpperCase() + h.slice(1)}: ${v}`),
+        ),
+        'Content-Length: 0',
+        '',
+        '',
+      ];
       sip.send(Buffer.from(lines.join('\r\n')), sipRemotePort(), host);
     }
   });
@@ -160,7 +178,17 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestResult> {
     callerHashes.add(deps.hasher.hash(fromHeader));
     const uri = `sip:edgevox@${host.includes(':') ? `[${host}]` : host}:${deps.sipPort}`;
     let cseq = 1;
-    const sdp = ['v=0', `o=selftest 1 1 IN IP4 ${host}`, 's=EdgeVox self-test', `c=IN IP4 ${host}`, 't=0 0', `m=audio ${localRtp} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=sendonly', ''].join('\r\n');
+    const sdp = [
+      'v=0',
+      `o=selftest 1 1 IN IP4 ${host}`,
+      's=EdgeVox self-test',
+      `c=IN IP4 ${host}`,
+      't=0 0',
+      `m=audio ${localRtp} RTP/AVP 0`,
+      'a=rtpmap:0 PCMU/8000',
+      'a=sendonly',
+      '',
+    ].join('\r\n');
     const request = (method: string, opts: { toTag?: string; body?: string; extra?: string[]; cseqNo?: number } = {}) => {
       const body = opts.body ?? '';
       const lines = [
@@ -186,7 +214,10 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestResult> {
       for (;;) {
         const hit = responses.find((r) => r.status >= 200 && r.headers.get('cseq') === `${cseqNo} ${method}`);
         if (hit) return hit;
-        if (Date.now() > deadline) throw evxError('EVX_ERR_SELF_TEST', `no final response to ${method} from the SIP listener at ${host}:${deps.sipPort}`, { details: { step: 'sip' } });
+        if (Date.now() > deadline)
+          throw evxError('EVX_ERR_SELF_TEST', `no final response to ${method} from the SIP listener at ${host}:${deps.sipPort}`, {
+            details: { step: 'sip' },
+          });
         await new Promise<void>((r) => {
           waiters.push(r);
           setTimeout(r, 200).unref();
@@ -207,7 +238,18 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestResult> {
       const algorithm = (param('algorithm') ?? 'MD5').toUpperCase() === 'SHA-256' ? 'SHA-256' : 'MD5';
       const qop = /qop="?[^"]*auth/i.test(challenge) ? 'auth' : undefined;
       const cnonce = randomBytes(4).toString('hex');
-      const response = digestResponse({ algorithm, username: account.username, realm, password: account.password, method: 'INVITE', uri, nonce, qop, nc: '00000001', cnonce });
+      const response = digestResponse({
+        algorithm,
+        username: account.username,
+        realm,
+        password: account.password,
+        method: 'INVITE',
+        uri,
+        nonce,
+        qop,
+        nc: '00000001',
+        cnonce,
+      });
       const header = `Digest username="${account.username}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=${algorithm}${qop ? `, qop=auth, nc=00000001, cnonce="${cnonce}"` : ''}`;
       inviteCseq = cseq;
       request('INVITE', { body: sdp, extra: [`${answer.status === 401 ? 'Authorization' : 'Proxy-Authorization'}: ${header}`] });
@@ -218,13 +260,27 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestResult> {
     if (answer.status !== 200) {
       request('ACK', { toTag, cseqNo: inviteCseq });
       steps.push({ name: 'sip-invite', ok: false, detail: `INVITE answered ${answer.status} ${answer.reason}` });
-      return { ok: false, callId: '', sipStatus: answer.status, reference: deps.clip.reference, transcript: '', wordErrors: -1, audioMs: 0, finalLatencyMs: null, steps };
+      return {
+        ok: false,
+        callId: '',
+        sipStatus: answer.status,
+        reference: deps.clip.reference,
+        transcript: '',
+        wordErrors: -1,
+        audioMs: 0,
+        finalLatencyMs: null,
+        steps,
+      };
     }
     request('ACK', { toTag, cseqNo: inviteCseq });
     const remote = parseSdpAudio(answer.body.toString('utf8'));
     steps.push({ name: 'sip-invite', ok: true, detail: `200 OK, media at ${remote.host}:${remote.port}` });
     const callId = await findCall(5000);
-    steps.push({ name: 'call-started', ok: callId !== '', detail: callId !== '' ? 'the call manager started the call' : 'no call.started event for the self-test call' });
+    steps.push({
+      name: 'call-started',
+      ok: callId !== '',
+      detail: callId !== '' ? 'the call manager started the call' : 'no call.started event for the self-test call',
+    });
 
     // Paced RTP: 160 bytes (20 ms) per packet, with a second of trailing silence so the endpointer fires.
     const silence = new Uint8Array(8000).fill(0xff);
@@ -264,13 +320,33 @@ export async function runSelfTest(deps: SelfTestDeps): Promise<SelfTestResult> {
     steps.push({ name: 'sip-bye', ok: bye?.status === 200, detail: bye === null ? 'no answer to BYE' : `BYE answered ${bye.status}` });
     await endedP;
     const utterances = callId !== '' ? deps.store.utterances.listByCall(callId) : [];
-    const transcript = utterances.map((u) => u.text).join(' ').trim();
+    const transcript = utterances
+      .map((u) => u.text)
+      .join(' ')
+      .trim();
     const lastStored = utterances.reduce((m, u) => Math.max(m, u.createdAt), 0);
     const wordErrors = wordErrorCount(deps.clip.reference, transcript);
     const refWords = deps.clip.reference.split(/\s+/).filter(Boolean).length;
     const ok = transcript !== '' && wordErrors <= Math.ceil(refWords / 2);
-    steps.push({ name: 'transcript', ok, detail: transcript === '' ? 'no transcript stored (is speech recognition running?)' : `${wordErrors} word errors against ${refWords} reference words` });
-    return { ok: ok && steps.every((s) => s.ok), callId, sipStatus: answer.status, reference: deps.clip.reference, transcript, wordErrors, audioMs, finalLatencyMs: lastStored > 0 && speechEndAt > 0 ? lastStored - speechEndAt : null, steps };
+    steps.push({
+      name: 'transcript',
+      ok,
+      detail:
+        transcript === ''
+          ? 'no transcript stored (is speech recognition running?)'
+          : `${wordErrors} word errors against ${refWords} reference words`,
+    });
+    return {
+      ok: ok && steps.every((s) => s.ok),
+      callId,
+      sipStatus: answer.status,
+      reference: deps.clip.reference,
+      transcript,
+      wordErrors,
+      audioMs,
+      finalLatencyMs: lastStored > 0 && speechEndAt > 0 ? lastStored - speechEndAt : null,
+      steps,
+    };
   } finally {
     offStarted();
     sip.close();
@@ -285,6 +361,7 @@ function tagOf(header: string | undefined): string | undefined {
 function parseSdpAudio(sdp: string): { host: string; port: number } {
   const c = /^c=IN IP[46] (\S+)/m.exec(sdp)?.[1];
   const m = /^m=audio (\d+)/m.exec(sdp)?.[1];
-  if (c === undefined || m === undefined) throw evxError('EVX_ERR_SELF_TEST', 'the 200 OK carried no usable SDP answer', { details: { step: 'sdp' } });
+  if (c === undefined || m === undefined)
+    throw evxError('EVX_ERR_SELF_TEST', 'the 200 OK carried no usable SDP answer', { details: { step: 'sdp' } });
   return { host: c, port: Number(m) };
 }

@@ -37,7 +37,11 @@ export function readTls(dataDir: string): TlsMaterial | null {
 }
 
 /** Make a self-signed P-256 certificate for the site when none exists yet. */
-export function ensureCertificate(dataDir: string, commonName: string, hosts: readonly string[]): { material: TlsMaterial; created: boolean } {
+export function ensureCertificate(
+  dataDir: string,
+  commonName: string,
+  hosts: readonly string[],
+): { material: TlsMaterial; created: boolean } {
   const existing = readTls(dataDir);
   if (existing !== null) return { material: existing, created: false };
   const dir = tlsDir(dataDir);
@@ -49,12 +53,31 @@ export function ensureCertificate(dataDir: string, commonName: string, hosts: re
   try {
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '825', '-subj', `/CN=${commonName.replace(/[^A-Za-z0-9.-]/g, '-')}/O=EdgeVox appliance`,
-        '-addext', `subjectAltName=${san}`, '-keyout', join(dir, 'key.pem.new'), '-out', join(dir, 'cert.pem.new')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '825',
+        '-subj',
+        `/CN=${commonName.replace(/[^A-Za-z0-9.-]/g, '-')}/O=EdgeVox appliance`,
+        '-addext',
+        `subjectAltName=${san}`,
+        '-keyout',
+        join(dir, 'key.pem.new'),
+        '-out',
+        join(dir, 'cert.pem.new'),
+      ],
       { stdio: 'pipe', timeout: 20_000 },
     );
   } catch (err) {
-    throw evxError('EVX_ERR_TLS_CERT', `cannot create the self-signed certificate with openssl: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    throw evxError('EVX_ERR_TLS_CERT', `cannot create the self-signed certificate with openssl: ${(err as Error).message.split('\n')[0]}`, {
+      cause: err,
+    });
   }
   chmodSync(join(dir, 'key.pem.new'), 0o600);
   renameSync(join(dir, 'key.pem.new'), join(dir, 'key.pem'));
@@ -76,9 +99,12 @@ export function validateTls(material: TlsMaterial, now = Date.now()): CertInfo {
   } catch (err) {
     throw evxError('EVX_ERR_TLS_CERT', 'the key is not an unencrypted PEM private key', { cause: err, details: { field: 'key' } });
   }
-  if (!cert.checkPrivateKey(key)) throw evxError('EVX_ERR_TLS_CERT', 'the private key does not belong to the certificate', { details: { field: 'key' } });
-  if (Date.parse(cert.validTo) < now) throw evxError('EVX_ERR_TLS_CERT', `the certificate expired on ${cert.validTo}`, { details: { field: 'cert' } });
-  if (Date.parse(cert.validFrom) > now) throw evxError('EVX_ERR_TLS_CERT', `the certificate is not valid before ${cert.validFrom}`, { details: { field: 'cert' } });
+  if (!cert.checkPrivateKey(key))
+    throw evxError('EVX_ERR_TLS_CERT', 'the private key does not belong to the certificate', { details: { field: 'key' } });
+  if (Date.parse(cert.validTo) < now)
+    throw evxError('EVX_ERR_TLS_CERT', `the certificate expired on ${cert.validTo}`, { details: { field: 'cert' } });
+  if (Date.parse(cert.validFrom) > now)
+    throw evxError('EVX_ERR_TLS_CERT', `the certificate is not valid before ${cert.validFrom}`, { details: { field: 'cert' } });
   return certInfo(material.cert);
 }
 
@@ -118,7 +144,9 @@ export class HttpsListener {
     private readonly app: FastifyInstance,
     material: TlsMaterial,
   ) {
-    this.server = https.createServer({ cert: material.cert, key: material.key, minVersion: 'TLSv1.2' }, (req, res) => app.routing(req, res));
+    this.server = https.createServer({ cert: material.cert, key: material.key, minVersion: 'TLSv1.2' }, (req, res) =>
+      app.routing(req, res),
+    );
     this.server.on('upgrade', (req, socket, head) => app.server.emit('upgrade', req, socket, head));
     this.server.on('tlsClientError', () => {
       // Scanners and browsers rejecting the self-signed certificate end here; nothing to do.

@@ -35,7 +35,11 @@ export interface TestSession {
 
 /** Sign in through the API like the console does. */
 export async function login(baseUrl: string, username: string, password: string): Promise<TestSession> {
-  const res = await fetch(`${baseUrl}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const res = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`);
   const setCookie = res.headers.getSetCookie();
   const pairs = setCookie.map((c) => c.split(';')[0]!);
@@ -44,8 +48,17 @@ export async function login(baseUrl: string, username: string, password: string)
 }
 
 /** Create a console account (through the API, as a technician token). */
-export async function createUser(app: Appliance, username: string, role: Role, password = 'correct horse battery'): Promise<{ username: string; password: string }> {
-  const res = await authedFetch(app)('/api/v1/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, role, password }) });
+export async function createUser(
+  app: Appliance,
+  username: string,
+  role: Role,
+  password = 'correct horse battery',
+): Promise<{ username: string; password: string }> {
+  const res = await authedFetch(app)('/api/v1/users', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, role, password }),
+  });
   if (res.status !== 200) throw new Error(`create user failed: ${res.status} ${await res.text()}`);
   return { username, password };
 }

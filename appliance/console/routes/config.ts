@@ -22,11 +22,17 @@ const PatchConfig = Type.Object(
 );
 const Rollback = Type.Object({ version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
 const Export = Type.Object({ passphrase: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
-const Restore = Type.Object({ passphrase: Type.String({ minLength: 1, maxLength: 500 }), file: Type.String({ minLength: 1, contentEncoding: 'base64' }) }, { additionalProperties: false });
-const Tls = Type.Object({ cert: Type.String({ minLength: 1, maxLength: 100_000 }), key: Type.String({ minLength: 1, maxLength: 100_000 }) }, { additionalProperties: false });
+const Restore = Type.Object(
+  { passphrase: Type.String({ minLength: 1, maxLength: 500 }), file: Type.String({ minLength: 1, contentEncoding: 'base64' }) },
+  { additionalProperties: false },
+);
+const Tls = Type.Object(
+  { cert: Type.String({ minLength: 1, maxLength: 100_000 }), key: Type.String({ minLength: 1, maxLength: 100_000 }) },
+  { additionalProperties: false },
+);
 
 function view(config: EdgeVoxConfig, role: Role): Record<string, unknown> {
-  return roleAtLeast(role, 'technician') ? (config as unknown as Record<string, unknown>) : redactConfig(config);
+  return roleAtLeast(role, 'technician') ? config : redactConfig(config);
 }
 
 export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
@@ -49,33 +55,69 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext):
     };
   });
 
-  app.get('/api/v1/config/schema', { schema: { summary: 'Every configuration key: type, limits, default, description, live or restart', tags: ['config'] } }, async () => ({ fields }));
+  app.get(
+    '/api/v1/config/schema',
+    { schema: { summary: 'Every configuration key: type, limits, default, description, live or restart', tags: ['config'] } },
+    async () => ({ fields }),
+  );
 
-  app.get('/api/v1/config', { schema: { summary: 'The current configuration (secrets masked below the technician role) and keys waiting for a restart', tags: ['config'] } }, async (request) => {
-    const cur = ctx.configs.current();
-    return { version: cur.version, config: view(cur.config, principalOf(request).role), restartRequired: ctx.configs.pendingRestart() };
-  });
+  app.get(
+    '/api/v1/config',
+    {
+      schema: {
+        summary: 'The current configuration (secrets masked below the technician role) and keys waiting for a restart',
+        tags: ['config'],
+      },
+    },
+    async (request) => {
+      const cur = ctx.configs.current();
+      return { version: cur.version, config: view(cur.config, principalOf(request).role), restartRequired: ctx.configs.pendingRestart() };
+    },
+  );
 
-  app.put<{ Body: Static<typeof PutConfig> }>('/api/v1/config', { schema: { summary: 'Replace the whole configuration (validated; stored as a new version)', body: PutConfig, tags: ['config'] } }, async (request) =>
-    ctx.configs.save(request.body.config, principalOf(request).username, request.body.comment),
+  app.put<{ Body: Static<typeof PutConfig> }>(
+    '/api/v1/config',
+    { schema: { summary: 'Replace the whole configuration (validated; stored as a new version)', body: PutConfig, tags: ['config'] } },
+    async (request) => ctx.configs.save(request.body.config, principalOf(request).username, request.body.comment),
   );
 
   app.patch<{ Body: Static<typeof PatchConfig> }>(
     '/api/v1/config',
-    { schema: { summary: 'Change some keys, e.g. {"changes": {"site.name": "Leeds"}} (validated; stored as a new version)', body: PatchConfig, tags: ['config'] } },
+    {
+      schema: {
+        summary: 'Change some keys, e.g. {"changes": {"site.name": "Leeds"}} (validated; stored as a new version)',
+        body: PatchConfig,
+        tags: ['config'],
+      },
+    },
     async (request) => ctx.configs.patch(request.body.changes, principalOf(request).username, request.body.comment),
   );
 
-  app.get('/api/v1/config/versions', { schema: { summary: 'Stored configuration versions, newest first', tags: ['config'] } }, async () => ({
-    versions: ctx.store.configVersions.list(100).map((v) => ({ version: v.version, author: v.author, comment: v.comment, createdAt: v.createdAt })),
-  }));
+  app.get(
+    '/api/v1/config/versions',
+    { schema: { summary: 'Stored configuration versions, newest first', tags: ['config'] } },
+    async () => ({
+      versions: ctx.store.configVersions
+        .list(100)
+        .map((v) => ({ version: v.version, author: v.author, comment: v.comment, createdAt: v.createdAt })),
+    }),
+  );
 
   app.get<{ Params: { version: number } }>(
     '/api/v1/config/versions/:version',
-    { schema: { summary: 'One stored configuration version', params: Type.Object({ version: Type.Integer({ minimum: 1 }) }), tags: ['config'] } },
+    {
+      schema: {
+        summary: 'One stored configuration version',
+        params: Type.Object({ version: Type.Integer({ minimum: 1 }) }),
+        tags: ['config'],
+      },
+    },
     async (request) => {
       const v = ctx.store.configVersions.get(request.params.version);
-      if (v === undefined) throw evxError('EVX_ERR_NOT_FOUND', `no configuration version ${request.params.version}`, { details: { resource: 'config version' } });
+      if (v === undefined)
+        throw evxError('EVX_ERR_NOT_FOUND', `no configuration version ${request.params.version}`, {
+          details: { resource: 'config version' },
+        });
       const role = principalOf(request).role;
       return { ...v, config: roleAtLeast(role, 'technician') ? v.config : redactConfig(v.config as unknown as EdgeVoxConfig) };
     },
@@ -93,18 +135,27 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext):
     async (request) => {
       const from = ctx.store.configVersions.get(request.query.from);
       const to = request.query.to === undefined ? ctx.store.configVersions.latest() : ctx.store.configVersions.get(request.query.to);
-      if (from === undefined || to === undefined) throw evxError('EVX_ERR_NOT_FOUND', 'no such configuration version', { details: { resource: 'config version' } });
+      if (from === undefined || to === undefined)
+        throw evxError('EVX_ERR_NOT_FOUND', 'no such configuration version', { details: { resource: 'config version' } });
       return { from: from.version, to: to.version, changes: diffConfigs(from.config, to.config).map(maskChange) };
     },
   );
 
-  app.post<{ Body: Static<typeof Rollback> }>('/api/v1/config/rollback', { schema: { summary: 'Make an earlier version current again (stored as a new version)', body: Rollback, tags: ['config'] } }, async (request) =>
-    ctx.configs.rollback(request.body.version, principalOf(request).username),
+  app.post<{ Body: Static<typeof Rollback> }>(
+    '/api/v1/config/rollback',
+    { schema: { summary: 'Make an earlier version current again (stored as a new version)', body: Rollback, tags: ['config'] } },
+    async (request) => ctx.configs.rollback(request.body.version, principalOf(request).username),
   );
 
   app.post<{ Body: Static<typeof Export> }>(
     '/api/v1/backup/export',
-    { schema: { summary: 'Download an encrypted backup (configuration, accounts, TLS, caller-hash salt; no call data)', body: Export, tags: ['config'] } },
+    {
+      schema: {
+        summary: 'Download an encrypted backup (configuration, accounts, TLS, caller-hash salt; no call data)',
+        body: Export,
+        tags: ['config'],
+      },
+    },
     async (request, reply) => {
       const actor = principalOf(request).username;
       const saltPath = join(ctx.dataDir, 'secrets', 'caller-salt');
@@ -114,25 +165,43 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext):
         createdAt: Date.now(),
         appVersion: VERSION,
         siteId: ctx.config.site.id,
-        config: ctx.configs.current().config as unknown as Record<string, unknown>,
-        users: ctx.auth.repo.listUsers().map((u) => ({ username: u.username, role: u.role, passwordHash: u.passwordHash, createdAt: u.createdAt })),
+        config: ctx.configs.current().config,
+        users: ctx.auth.repo
+          .listUsers()
+          .map((u) => ({ username: u.username, role: u.role, passwordHash: u.passwordHash, createdAt: u.createdAt })),
         tls: readTls(ctx.dataDir),
         callerSalt: existsSync(saltPath) ? readFileSync(saltPath, 'utf8').trim() : null,
       };
       const file = encryptBackup(payload, request.body.passphrase);
       ctx.store.audit.record(actor, 'backup.export', '', { bytes: file.length });
       const name = `edgevox-${payload.siteId}-${new Date(payload.createdAt).toISOString().slice(0, 19).replace(/[:T]/g, '')}.evxbak`;
-      return reply.header('content-type', 'application/octet-stream').header('content-disposition', `attachment; filename="${name}"`).header('cache-control', 'no-store').send(file);
+      return reply
+        .header('content-type', 'application/octet-stream')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .header('cache-control', 'no-store')
+        .send(file);
     },
   );
 
   app.post<{ Body: Static<typeof Restore> }>(
     '/api/v1/backup/restore',
-    { bodyLimit: 16 * 1024 * 1024, schema: { summary: 'Restore an encrypted backup on this box (accounts are replaced: sign in again afterwards)', body: Restore, tags: ['config'] } },
+    {
+      bodyLimit: 16 * 1024 * 1024,
+      schema: {
+        summary: 'Restore an encrypted backup on this box (accounts are replaced: sign in again afterwards)',
+        body: Restore,
+        tags: ['config'],
+      },
+    },
     async (request) => {
       const p = principalOf(request);
       const payload = decryptBackup(Buffer.from(request.body.file, 'base64'), request.body.passphrase);
-      const saved = ctx.configs.save({ ...payload.config, dataDir: ctx.config.dataDir }, p.username, `restored from backup of ${payload.siteId} (${new Date(payload.createdAt).toISOString()})`, 'backup.restore');
+      const saved = ctx.configs.save(
+        { ...payload.config, dataDir: ctx.config.dataDir },
+        p.username,
+        `restored from backup of ${payload.siteId} (${new Date(payload.createdAt).toISOString()})`,
+        'backup.restore',
+      );
       if (payload.tls !== null) {
         validateTls(payload.tls);
         writeTls(ctx.dataDir, payload.tls);
@@ -144,10 +213,22 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext):
       }
       const users: ConsoleUser[] = payload.users
         .filter((u) => isRole(u.role))
-        .map((u) => ({ username: u.username, role: u.role as Role, passwordHash: u.passwordHash, failedLogins: 0, lockedUntil: 0, createdAt: u.createdAt, lastLoginAt: null }));
+        .map((u) => ({
+          username: u.username,
+          role: u.role as Role,
+          passwordHash: u.passwordHash,
+          failedLogins: 0,
+          lockedUntil: 0,
+          createdAt: u.createdAt,
+          lastLoginAt: null,
+        }));
       if (users.length > 0) ctx.auth.repo.replaceUsers(users);
       markSetupComplete(ctx.dataDir);
-      ctx.store.audit.record(p.username, 'backup.restore.done', '', { siteId: payload.siteId, users: users.length, tls: payload.tls !== null });
+      ctx.store.audit.record(p.username, 'backup.restore.done', '', {
+        siteId: payload.siteId,
+        users: users.length,
+        tls: payload.tls !== null,
+      });
       return {
         ok: true,
         siteId: payload.siteId,
@@ -160,16 +241,34 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext):
     },
   );
 
-  app.get('/api/v1/tls', { schema: { summary: 'The console certificate (subject, validity, fingerprint) and HTTPS port', tags: ['config'] } }, async () => {
-    const tls = readTls(ctx.dataDir);
-    return { certificate: tls === null ? null : certInfo(tls.cert), httpsPort: ctx.https.listener?.port ?? null };
-  });
+  app.get(
+    '/api/v1/tls',
+    { schema: { summary: 'The console certificate (subject, validity, fingerprint) and HTTPS port', tags: ['config'] } },
+    async () => {
+      const tls = readTls(ctx.dataDir);
+      return { certificate: tls === null ? null : certInfo(tls.cert), httpsPort: ctx.https.listener?.port ?? null };
+    },
+  );
 
-  app.put<{ Body: Static<typeof Tls> }>('/api/v1/tls', { schema: { summary: 'Replace the console certificate with an uploaded PEM pair (takes effect for new connections)', body: Tls, tags: ['config'] } }, async (request) => {
-    const info = validateTls(request.body);
-    writeTls(ctx.dataDir, request.body);
-    ctx.https.listener?.replace(request.body);
-    ctx.store.audit.record(principalOf(request).username, 'tls.replace', 'tls', { subject: info.subject, fingerprint256: info.fingerprint256, validTo: info.validTo });
-    return { certificate: info };
-  });
+  app.put<{ Body: Static<typeof Tls> }>(
+    '/api/v1/tls',
+    {
+      schema: {
+        summary: 'Replace the console certificate with an uploaded PEM pair (takes effect for new connections)',
+        body: Tls,
+        tags: ['config'],
+      },
+    },
+    async (request) => {
+      const info = validateTls(request.body);
+      writeTls(ctx.dataDir, request.body);
+      ctx.https.listener?.replace(request.body);
+      ctx.store.audit.record(principalOf(request).username, 'tls.replace', 'tls', {
+        subject: info.subject,
+        fingerprint256: info.fingerprint256,
+        validTo: info.validTo,
+      });
+      return { certificate: info };
+    },
+  );
 }

@@ -15,22 +15,37 @@ import { principalOf } from './auth.js';
 import { evxError } from '../../errors.js';
 
 export function registerOpsRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
-  app.get('/api/v1/console/live', { schema: { summary: 'Active calls with their legs and real-time lag (the live board starts from this, then follows /api/v1/events)', tags: ['console'] } }, async () => ({
-    at: Date.now(),
-    calls: ctx.calls.active().map((c) => ({
-      id: c.id,
-      source: c.source,
-      startedAt: c.startedAt,
-      legs: c.legs().map((l) => ({ id: l.id, label: l.label, lagMs: Math.round(l.lagMs()) })),
-      utterances: ctx.store.utterances.listByCall(c.id).slice(-20),
-    })),
-    maxLagMs: Math.round(ctx.calls.maxLagMs()),
-    capacity: ctx.config.calls.maxConcurrent,
-  }));
+  app.get(
+    '/api/v1/console/live',
+    {
+      schema: {
+        summary: 'Active calls with their legs and real-time lag (the live board starts from this, then follows /api/v1/events)',
+        tags: ['console'],
+      },
+    },
+    async () => ({
+      at: Date.now(),
+      calls: ctx.calls.active().map((c) => ({
+        id: c.id,
+        source: c.source,
+        startedAt: c.startedAt,
+        legs: c.legs().map((l) => ({ id: l.id, label: l.label, lagMs: Math.round(l.lagMs()) })),
+        utterances: ctx.store.utterances.listByCall(c.id).slice(-20),
+      })),
+      maxLagMs: Math.round(ctx.calls.maxLagMs()),
+      capacity: ctx.config.calls.maxConcurrent,
+    }),
+  );
 
   app.get<{ Querystring: { hours: number } }>(
     '/api/v1/console/stats',
-    { schema: { summary: 'Chart data: calls per hour, time to answer, emotion mix, top intents', querystring: Type.Object({ hours: Type.Integer({ minimum: 1, maximum: 24 * 31, default: 24 }) }), tags: ['console'] } },
+    {
+      schema: {
+        summary: 'Chart data: calls per hour, time to answer, emotion mix, top intents',
+        querystring: Type.Object({ hours: Type.Integer({ minimum: 1, maximum: 24 * 31, default: 24 }) }),
+        tags: ['console'],
+      },
+    },
     async (request) => ctx.stats.stats(Date.now() - request.query.hours * 3_600_000),
   );
 
@@ -39,7 +54,11 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
     {
       schema: {
         summary: 'Call history search: by call id or transcript text',
-        querystring: Type.Object({ q: Type.String({ maxLength: 200, default: '' }), before: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) }),
+        querystring: Type.Object({
+          q: Type.String({ maxLength: 200, default: '' }),
+          before: Type.Optional(Type.Integer({ minimum: 0 })),
+          limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+        }),
         tags: ['console'],
       },
     },
@@ -50,36 +69,78 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
     },
   );
 
-  app.get('/api/v1/diagnostics', { schema: { summary: 'Listeners, readiness, model check, execution providers, recent errors', tags: ['console'] } }, async () => diagnostics(ctx));
+  app.get(
+    '/api/v1/diagnostics',
+    { schema: { summary: 'Listeners, readiness, model check, execution providers, recent errors', tags: ['console'] } },
+    async () => diagnostics(ctx),
+  );
 
   app.get(
     '/api/v1/diagnostics/support-bundle',
-    { schema: { summary: 'One-click support bundle (gzipped JSON, no PII: no transcripts, numbers, caller hashes, names or secrets)', tags: ['console'] }, config: { minRole: 'technician' } },
+    {
+      schema: {
+        summary: 'One-click support bundle (gzipped JSON, no PII: no transcripts, numbers, caller hashes, names or secrets)',
+        tags: ['console'],
+      },
+      config: { minRole: 'technician' },
+    },
     async (request, reply) => {
       const bundle = await supportBundle(ctx, app);
       ctx.store.audit.record(principalOf(request).username, 'support.bundle', '', {});
       const name = `edgevox-support-${ctx.config.site.id}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '')}.json.gz`;
-      return reply.header('content-type', 'application/gzip').header('content-disposition', `attachment; filename="${name}"`).send(gzipSync(JSON.stringify(bundle, null, 1)));
+      return reply
+        .header('content-type', 'application/gzip')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .send(gzipSync(JSON.stringify(bundle, null, 1)));
     },
   );
 
   let running: Promise<unknown> | null = null;
-  app.post('/api/v1/selftest', { schema: { summary: 'Self-test: the appliance calls itself over SIP, streams known speech and returns the transcript the pipeline produced', tags: ['console'] } }, async (request) => {
-    if (ctx.sip === null) throw evxError('EVX_ERR_SELF_TEST', 'SIP is disabled (sip.enabled = false): the self-test call needs the SIP listener', { details: { step: 'sip' } });
-    if (running !== null) throw evxError('EVX_ERR_SELF_TEST', 'a self-test call is already running', { details: { step: 'busy' } });
-    const clip = loadSelfTestClip();
-    const started = Date.now();
-    const p = runSelfTest({ sipHost: ctx.config.sip.host, sipPort: ctx.sip.port, accounts: ctx.config.sip.accounts, bus: ctx.bus, store: ctx.store, hasher: ctx.hasher, clip });
-    running = p;
-    try {
-      const result = await p;
-      ctx.store.audit.record(principalOf(request).username, 'selftest', result.callId ? `call:${result.callId}` : '', { ok: result.ok, wordErrors: result.wordErrors });
-      if (!result.ok) ctx.errors.add({ at: Date.now(), source: 'selftest', code: 'EVX_ERR_SELF_TEST', message: result.steps.find((s) => !s.ok)?.detail ?? 'failed' });
-      return { ...result, elapsedMs: Date.now() - started };
-    } finally {
-      running = null;
-    }
-  });
+  app.post(
+    '/api/v1/selftest',
+    {
+      schema: {
+        summary: 'Self-test: the appliance calls itself over SIP, streams known speech and returns the transcript the pipeline produced',
+        tags: ['console'],
+      },
+    },
+    async (request) => {
+      if (ctx.sip === null)
+        throw evxError('EVX_ERR_SELF_TEST', 'SIP is disabled (sip.enabled = false): the self-test call needs the SIP listener', {
+          details: { step: 'sip' },
+        });
+      if (running !== null) throw evxError('EVX_ERR_SELF_TEST', 'a self-test call is already running', { details: { step: 'busy' } });
+      const clip = loadSelfTestClip();
+      const started = Date.now();
+      const p = runSelfTest({
+        sipHost: ctx.config.sip.host,
+        sipPort: ctx.sip.port,
+        accounts: ctx.config.sip.accounts,
+        bus: ctx.bus,
+        store: ctx.store,
+        hasher: ctx.hasher,
+        clip,
+      });
+      running = p;
+      try {
+        const result = await p;
+        ctx.store.audit.record(principalOf(request).username, 'selftest', result.callId ? `call:${result.callId}` : '', {
+          ok: result.ok,
+          wordErrors: result.wordErrors,
+        });
+        if (!result.ok)
+          ctx.errors.add({
+            at: Date.now(),
+            source: 'selftest',
+            code: 'EVX_ERR_SELF_TEST',
+            message: result.steps.find((s) => !s.ok)?.detail ?? 'failed',
+          });
+        return { ...result, elapsedMs: Date.now() - started };
+      } finally {
+        running = null;
+      }
+    },
+  );
 }
 
 function modelCheck(ctx: ConsoleContext) {
@@ -100,9 +161,19 @@ async function diagnostics(ctx: ConsoleContext) {
       sip:
         sip === null
           ? null
-          : { host: ctx.config.sip.host, port: sip.port, transports: ctx.config.sip.transports, resources: sip.resources(), activeCalls: sip.activeCalls },
-      rtp: sip === null ? null : { host: ctx.config.sip.rtpHost || ctx.config.sip.host, portMin: ctx.config.sip.rtpPortMin, portMax: ctx.config.sip.rtpPortMax },
-      https: ctx.https.listener === null ? null : { host: ctx.config.console.httpsHost || ctx.config.http.host, port: ctx.https.listener.port },
+          : {
+              host: ctx.config.sip.host,
+              port: sip.port,
+              transports: ctx.config.sip.transports,
+              resources: sip.resources(),
+              activeCalls: sip.activeCalls,
+            },
+      rtp:
+        sip === null
+          ? null
+          : { host: ctx.config.sip.rtpHost || ctx.config.sip.host, portMin: ctx.config.sip.rtpPortMin, portMax: ctx.config.sip.rtpPortMax },
+      https:
+        ctx.https.listener === null ? null : { host: ctx.config.console.httpsHost || ctx.config.http.host, port: ctx.https.listener.port },
       http: { host: ctx.config.http.host },
     },
     models: modelCheck(ctx),
@@ -114,7 +185,11 @@ async function diagnostics(ctx: ConsoleContext) {
 
 /** Everything support needs, nothing personal: counts and codes, not transcripts, numbers or names. */
 async function supportBundle(ctx: ConsoleContext, app: FastifyInstance) {
-  const inventory = await collectInventory({ dataDir: ctx.dataDir, configuredProviders: ctx.config.inference.providers, repoRoot: ctx.repoRoot });
+  const inventory = await collectInventory({
+    dataDir: ctx.dataDir,
+    configuredProviders: ctx.config.inference.providers,
+    repoRoot: ctx.repoRoot,
+  });
   const stats = ctx.stats.stats(Date.now() - 7 * 86_400_000);
   const metrics = await app.inject({ method: 'GET', url: '/metrics' });
   return {
@@ -123,8 +198,16 @@ async function supportBundle(ctx: ConsoleContext, app: FastifyInstance) {
     site: { id: ctx.config.site.id },
     inventory: { ...inventory, os: { ...inventory.os, hostname: '(omitted)' } },
     diagnostics: await diagnostics(ctx),
-    config: { ...redactConfig(ctx.configs.current().config), agents: { agents: ctx.config.agents.agents.length, skillGroups: ctx.config.agents.skillGroups.length } },
-    configVersions: ctx.store.configVersions.list(20).map((v) => ({ version: v.version, createdAt: v.createdAt, comment: v.comment.slice(0, 80), byConsole: v.author.startsWith('console:') })),
+    config: {
+      ...redactConfig(ctx.configs.current().config),
+      agents: { agents: ctx.config.agents.agents.length, skillGroups: ctx.config.agents.skillGroups.length },
+    },
+    configVersions: ctx.store.configVersions.list(20).map((v) => ({
+      version: v.version,
+      createdAt: v.createdAt,
+      comment: v.comment.slice(0, 80),
+      byConsole: v.author.startsWith('console:'),
+    })),
     pendingRestart: ctx.configs.pendingRestart(),
     callTotals7d: stats.totals,
     // Actions and times only: the audit log's actor names are operators' names.

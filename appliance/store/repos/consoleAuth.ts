@@ -72,9 +72,13 @@ export class ConsoleAuthRepo {
       deleteUser: db.prepare(`DELETE FROM console_users WHERE username = ?`),
       setPassword: db.prepare(`UPDATE console_users SET password_hash = ?, failed_logins = 0, locked_until = 0 WHERE username = ?`),
       setRole: db.prepare(`UPDATE console_users SET role = ? WHERE username = ?`),
-      failed: db.prepare(`UPDATE console_users SET failed_logins = failed_logins + 1, locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END WHERE username = ?`),
+      failed: db.prepare(
+        `UPDATE console_users SET failed_logins = failed_logins + 1, locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END WHERE username = ?`,
+      ),
       succeeded: db.prepare(`UPDATE console_users SET failed_logins = 0, locked_until = 0, last_login_at = ? WHERE username = ?`),
-      insertSession: db.prepare(`INSERT INTO console_sessions (id_hash, username, csrf_token, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`),
+      insertSession: db.prepare(
+        `INSERT INTO console_sessions (id_hash, username, csrf_token, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
       getSession: db.prepare(
         `SELECT s.id_hash, s.username, u.role, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at
            FROM console_sessions s JOIN console_users u ON u.username = s.username WHERE s.id_hash = ?`,
@@ -139,7 +143,9 @@ export class ConsoleAuthRepo {
   }
 
   createSession(row: Omit<SessionRow, 'role'>): void {
-    this.write('auth.createSession', () => this.stmt('insertSession').run(row.idHash, row.username, row.csrfToken, row.createdAt, row.lastSeenAt, row.expiresAt));
+    this.write('auth.createSession', () =>
+      this.stmt('insertSession').run(row.idHash, row.username, row.csrfToken, row.createdAt, row.lastSeenAt, row.expiresAt),
+    );
   }
 
   getSession(idHash: string): SessionRow | undefined {
@@ -147,7 +153,15 @@ export class ConsoleAuthRepo {
       | { id_hash: string; username: string; role: Role; csrf_token: string; created_at: number; last_seen_at: number; expires_at: number }
       | undefined;
     if (r === undefined) return undefined;
-    return { idHash: r.id_hash, username: r.username, role: r.role, csrfToken: r.csrf_token, createdAt: r.created_at, lastSeenAt: r.last_seen_at, expiresAt: r.expires_at };
+    return {
+      idHash: r.id_hash,
+      username: r.username,
+      role: r.role,
+      csrfToken: r.csrf_token,
+      createdAt: r.created_at,
+      lastSeenAt: r.last_seen_at,
+      expiresAt: r.expires_at,
+    };
   }
 
   touchSession(idHash: string, at: number, expiresAt: number): void {
@@ -168,9 +182,10 @@ export class ConsoleAuthRepo {
 
   getToken(tokenHash: string): ApiTokenRow | undefined {
     const r = this.stmt('getToken').get(tokenHash) as
-      | { id: number; name: string; role: Role; created_by: string; created_at: number; last_used_at: number | null }
-      | undefined;
-    return r === undefined ? undefined : { id: r.id, name: r.name, role: r.role, createdBy: r.created_by, createdAt: r.created_at, lastUsedAt: r.last_used_at };
+      { id: number; name: string; role: Role; created_by: string; created_at: number; last_used_at: number | null } | undefined;
+    return r === undefined
+      ? undefined
+      : { id: r.id, name: r.name, role: r.role, createdBy: r.created_by, createdAt: r.created_at, lastUsedAt: r.last_used_at };
   }
 
   touchToken(id: number, at = Date.now()): void {
@@ -178,7 +193,16 @@ export class ConsoleAuthRepo {
   }
 
   listTokens(): ApiTokenRow[] {
-    return (this.stmt('listTokens').all() as { id: number; name: string; role: Role; created_by: string; created_at: number; last_used_at: number | null }[]).map((r) => ({
+    return (
+      this.stmt('listTokens').all() as {
+        id: number;
+        name: string;
+        role: Role;
+        created_by: string;
+        created_at: number;
+        last_used_at: number | null;
+      }[]
+    ).map((r) => ({
       id: r.id,
       name: r.name,
       role: r.role,
@@ -198,7 +222,9 @@ export class ConsoleAuthRepo {
       this.db.transaction(() => {
         this.db.prepare(`DELETE FROM console_sessions`).run();
         this.db.prepare(`DELETE FROM console_users`).run();
-        const insert = this.db.prepare(`INSERT INTO console_users (username, role, password_hash, created_at, last_login_at) VALUES (?, ?, ?, ?, ?)`);
+        const insert = this.db.prepare(
+          `INSERT INTO console_users (username, role, password_hash, created_at, last_login_at) VALUES (?, ?, ?, ?, ?)`,
+        );
         for (const u of users) insert.run(u.username, u.role, u.passwordHash, u.createdAt, u.lastLoginAt);
       })(),
     );

@@ -48,7 +48,9 @@ export class ConsoleStatsRepo {
   private readonly searchAll: Statement<[number, number]>;
 
   constructor(db: Database) {
-    this.perHour = db.prepare(`SELECT (started_at / 3600000) * 3600000 AS hour, COUNT(*) AS n FROM calls WHERE started_at >= ? GROUP BY hour ORDER BY hour`);
+    this.perHour = db.prepare(
+      `SELECT (started_at / 3600000) * 3600000 AS hour, COUNT(*) AS n FROM calls WHERE started_at >= ? GROUP BY hour ORDER BY hour`,
+    );
     this.waits = db.prepare(`SELECT answered_at - started_at AS w FROM calls WHERE started_at >= ? AND answered_at IS NOT NULL`);
     this.emotions = db.prepare(
       `SELECT json_extract(analysis_json, '$.emotion.category') AS label, COUNT(*) AS n FROM utterances
@@ -80,22 +82,56 @@ export class ConsoleStatsRepo {
       const bucket = WAIT_BUCKETS.find(([, max]) => w < max)![0];
       counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
     }
-    const t = this.totals.get(sinceMs, sinceMs) as { calls: number; answered: number; ended: number | null; active: number | null; meanMs: number | null; utterances: number };
+    const t = this.totals.get(sinceMs, sinceMs) as {
+      calls: number;
+      answered: number;
+      ended: number | null;
+      active: number | null;
+      meanMs: number | null;
+      utterances: number;
+    };
     return {
       sinceMs,
       callsPerHour: (this.perHour.all(sinceMs) as { hour: number; n: number }[]).map((r) => ({ hourStartMs: r.hour, calls: r.n })),
       answerWait: [...counts].map(([bucket, calls]) => ({ bucket, calls })),
       emotionMix: (this.emotions.all(sinceMs) as { label: string; n: number }[]).map((r) => ({ label: String(r.label), utterances: r.n })),
       topIntents: (this.intents.all(sinceMs) as { label: string; n: number }[]).map((r) => ({ label: String(r.label), utterances: r.n })),
-      totals: { calls: t.calls, answered: t.answered, ended: t.ended ?? 0, active: t.active ?? 0, utterances: t.utterances, meanCallMs: t.meanMs === null ? null : Math.round(t.meanMs) },
+      totals: {
+        calls: t.calls,
+        answered: t.answered,
+        ended: t.ended ?? 0,
+        active: t.active ?? 0,
+        utterances: t.utterances,
+        meanCallMs: t.meanMs === null ? null : Math.round(t.meanMs),
+      },
     };
   }
 
   /** Calls whose id or transcript contains `query` (case-insensitive), newest first. */
   search(query: string, beforeMs: number, limit: number): CallSearchHit[] {
-    type Row = { id: string; source: string; state: string; started_at: number; ended_at: number | null; end_reason: string | null; n: number; match: string | null };
+    type Row = {
+      id: string;
+      source: string;
+      state: string;
+      started_at: number;
+      ended_at: number | null;
+      end_reason: string | null;
+      n: number;
+      match: string | null;
+    };
     const q = query.trim();
-    const rows = (q === '' ? this.searchAll.all(beforeMs, limit) : this.searchText.all(like(q), like(q), like(q), beforeMs, limit)) as Row[];
-    return rows.map((r) => ({ id: r.id, source: r.source, state: r.state, startedAt: r.started_at, endedAt: r.ended_at, endReason: r.end_reason, utterances: r.n, match: r.match }));
+    const rows = (
+      q === '' ? this.searchAll.all(beforeMs, limit) : this.searchText.all(like(q), like(q), like(q), beforeMs, limit)
+    ) as Row[];
+    return rows.map((r) => ({
+      id: r.id,
+      source: r.source,
+      state: r.state,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      endReason: r.end_reason,
+      utterances: r.n,
+      match: r.match,
+    }));
   }
 }

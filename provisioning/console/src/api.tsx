@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- API JSON is validated and typed by the server; the screens read it loosely. */
 // The console's HTTP client: same-origin fetch with the session cookie, the CSRF header on writes,
 // and one error shape ({ error: { code, message } }) turned into ApiError.
 export class ApiError extends Error {
@@ -25,14 +26,23 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') headers['x-csrf-token'] = csrfToken();
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+  });
   if (!res.ok) {
     let code = 'EVX_ERR_HTTP';
     let message = `${res.status} ${res.statusText}`;
     let details: Record<string, unknown> = {};
     try {
       const j = (await res.json()) as { error?: { code: string; message: string; details?: Record<string, unknown> } };
-      if (j.error) ({ code, message } = j.error), (details = j.error.details ?? {});
+      if (j.error) {
+        code = j.error.code;
+        message = j.error.message;
+        details = j.error.details ?? {};
+      }
     } catch {
       // not JSON
     }

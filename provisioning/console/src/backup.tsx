@@ -38,7 +38,12 @@ export function BackupRestore({ onRestored }: { onRestored: (r: { signInAgain: b
   return (
     <div data-testid="backup-restore">
       <Field label="Backup file (.evxbak)">
-        <input type="file" name="restore-file" accept=".evxbak,application/octet-stream" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
+        <input
+          type="file"
+          name="restore-file"
+          accept=".evxbak,application/octet-stream"
+          onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
+        />
       </Field>
       <Field label="Passphrase">
         <input type="password" name="restore-passphrase" value={pass} onInput={(e) => setPass(e.currentTarget.value)} />
@@ -53,8 +58,14 @@ export function BackupRestore({ onRestored }: { onRestored: (r: { signInAgain: b
             const bytes = new Uint8Array(await file!.arrayBuffer());
             let bin = '';
             for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-            const r = await post<{ siteId: string; restartRequired: string[]; signInAgain: boolean }>('/api/v1/backup/restore', { passphrase: pass, file: btoa(bin) });
-            setMsg({ kind: 'ok', text: `Restored the backup of ${r.siteId}.${r.restartRequired.length ? ` Restart the appliance to apply: ${r.restartRequired.join(', ')}.` : ''}` });
+            const r = await post<{ siteId: string; restartRequired: string[]; signInAgain: boolean }>('/api/v1/backup/restore', {
+              passphrase: pass,
+              file: btoa(bin),
+            });
+            setMsg({
+              kind: 'ok',
+              text: `Restored the backup of ${r.siteId}.${r.restartRequired.length ? ` Restart the appliance to apply: ${r.restartRequired.join(', ')}.` : ''}`,
+            });
             onRestored(r);
           } catch (err) {
             setMsg({ kind: 'error', text: errorText(err) });

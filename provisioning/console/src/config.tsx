@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- API JSON is validated and typed by the server; the screens read it loosely. */
 // Configuration: every key of the schema as a form (validated by the appliance), versions with
 // diff and rollback, encrypted backup export/restore, the TLS certificate, and accounts.
 import { useEffect, useState } from 'preact/hooks';
@@ -23,15 +24,23 @@ function getPath(obj: any, key: string): unknown {
 }
 
 function toText(spec: FieldSpec, v: unknown): string {
-  if (spec.type === 'array') return spec.items?.type === 'string' || spec.items?.type === undefined && Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]).join('\n') : JSON.stringify(v, null, 1);
-  return v === undefined || v === null ? '' : String(v);
+  if (spec.type === 'array')
+    return spec.items?.type === 'string' || (spec.items?.type === undefined && Array.isArray(v) && v.every((x) => typeof x === 'string'))
+      ? (v as string[]).join('\n')
+      : JSON.stringify(v, null, 1);
+  if (v === undefined || v === null) return '';
+  return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
 function fromText(spec: FieldSpec, text: string): unknown {
   if (spec.type === 'integer' || spec.type === 'number') return text.trim() === '' ? text : Number(text);
   if (spec.type === 'boolean') return text === 'true';
   if (spec.type === 'array') {
-    if (spec.items?.type === 'string') return text.split('\n').map((s) => s.trim()).filter(Boolean);
+    if (spec.items?.type === 'string')
+      return text
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean);
     try {
       return JSON.parse(text || '[]');
     } catch {
@@ -70,11 +79,19 @@ export function ConfigScreen({ session }: { session: Session }) {
   const save = async () => {
     setResult(null);
     const changes: Record<string, unknown> = {};
-    for (const [key, text] of Object.entries(edits)) changes[key] = fromText(fields.find((f) => f.key === key)!, text);
+    for (const [key, text] of Object.entries(edits))
+      changes[key] = fromText(
+        fields.find((f) => f.key === key)!,
+        text,
+      );
     if (Object.keys(changes).length === 0) return setResult({ kind: 'error', text: 'nothing changed' });
     try {
       const r = await api('PATCH', '/api/v1/config', { changes, comment });
-      setResult({ kind: 'ok', text: `Saved as version ${r.version}.${r.restartRequired.length ? ` Needs a restart: ${r.restartRequired.join(', ')}` : ' Applied.'}`, changes: r.changes });
+      setResult({
+        kind: 'ok',
+        text: `Saved as version ${r.version}.${r.restartRequired.length ? ` Needs a restart: ${r.restartRequired.join(', ')}` : ' Applied.'}`,
+        changes: r.changes,
+      });
       setComment('');
       await load();
     } catch (err) {
@@ -88,12 +105,20 @@ export function ConfigScreen({ session }: { session: Session }) {
       <p class="muted">
         Version {version}. {canEdit ? 'Changes are validated, stored as a new version and audited.' : 'Read-only for your role.'}
       </p>
-      {pending.length ? <Notice kind="warn" testId="restart-required">{`Saved but waiting for a restart: ${pending.join(', ')}`}</Notice> : null}
+      {pending.length ? (
+        <Notice kind="warn" testId="restart-required">{`Saved but waiting for a restart: ${pending.join(', ')}`}</Notice>
+      ) : null}
       <div class="grid2">
         <Card title="Settings" testId="config-form">
           <input type="search" placeholder="Filter settings" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
           {sections.map((sec) => {
-            const fs = fields.filter((f) => f.key.split('.')[0] === sec && (filter === '' || f.key.toLowerCase().includes(filter.toLowerCase()) || f.description.toLowerCase().includes(filter.toLowerCase())));
+            const fs = fields.filter(
+              (f) =>
+                f.key.split('.')[0] === sec &&
+                (filter === '' ||
+                  f.key.toLowerCase().includes(filter.toLowerCase()) ||
+                  f.description.toLowerCase().includes(filter.toLowerCase())),
+            );
             if (fs.length === 0) return null;
             return (
               <fieldset key={sec}>
@@ -120,13 +145,19 @@ export function ConfigScreen({ session }: { session: Session }) {
                           ))}
                         </select>
                       ) : f.type === 'array' ? (
-                        <textarea name={f.key} rows={Math.min(6, Math.max(2, value.split('\n').length))} disabled={disabled} value={value} onInput={(e) => set(e.currentTarget.value)} />
-                      ) : (
-                        f.secret ? (
+                        <textarea
+                          name={f.key}
+                          rows={Math.min(6, Math.max(2, value.split('\n').length))}
+                          disabled={disabled}
+                          value={value}
+                          onInput={(e) => set(e.currentTarget.value)}
+                        />
+                      ) : f.secret ? (
                         <input name={f.key} type="password" disabled={disabled} value={value} onInput={(e) => set(e.currentTarget.value)} />
+                      ) : f.type === 'integer' || f.type === 'number' ? (
+                        <input name={f.key} type="number" disabled={disabled} value={value} onInput={(e) => set(e.currentTarget.value)} />
                       ) : (
-                        <input name={f.key} type={(f.type === 'integer' || f.type === 'number' ? 'number' : 'text') as 'text'} disabled={disabled} value={value} onInput={(e) => set(e.currentTarget.value)} />
-                      )
+                        <input name={f.key} type="text" disabled={disabled} value={value} onInput={(e) => set(e.currentTarget.value)} />
                       )}
                     </Field>
                   );
@@ -162,7 +193,11 @@ export function ConfigScreen({ session }: { session: Session }) {
                     <td>{v.author.replace(/^console:/, '')}</td>
                     <td class="muted">{v.comment}</td>
                     <td>
-                      <button class="btn secondary small" data-testid={`diff-${v.version}`} onClick={() => void get(`/api/v1/config/diff?from=${v.version}`).then(setDiff)}>
+                      <button
+                        class="btn secondary small"
+                        data-testid={`diff-${v.version}`}
+                        onClick={() => void get(`/api/v1/config/diff?from=${v.version}`).then(setDiff)}
+                      >
                         Diff
                       </button>
                       {canEdit && v.version !== version ? (
@@ -172,7 +207,11 @@ export function ConfigScreen({ session }: { session: Session }) {
                           onClick={async () => {
                             try {
                               const r = await post('/api/v1/config/rollback', { version: v.version });
-                              setResult({ kind: 'ok', text: `Rolled back to version ${v.version} (saved as ${r.version}).`, changes: r.changes });
+                              setResult({
+                                kind: 'ok',
+                                text: `Rolled back to version ${v.version} (saved as ${r.version}).`,
+                                changes: r.changes,
+                              });
                               await load();
                             } catch (err) {
                               setResult({ kind: 'error', text: errorText(err) });
@@ -304,8 +343,19 @@ function Users() {
         </tbody>
       </table>
       <div class="row">
-        <input name="new-username" placeholder="username" value={form.username} onInput={(e) => setForm({ ...form, username: e.currentTarget.value })} />
-        <input name="new-password" type="password" placeholder="password" value={form.password} onInput={(e) => setForm({ ...form, password: e.currentTarget.value })} />
+        <input
+          name="new-username"
+          placeholder="username"
+          value={form.username}
+          onInput={(e) => setForm({ ...form, username: e.currentTarget.value })}
+        />
+        <input
+          name="new-password"
+          type="password"
+          placeholder="password"
+          value={form.password}
+          onInput={(e) => setForm({ ...form, password: e.currentTarget.value })}
+        />
         <select name="new-role" value={form.role} onChange={(e) => setForm({ ...form, role: e.currentTarget.value })}>
           <option>technician</option>
           <option>supervisor</option>

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call -- API JSON is validated and typed by the server; the screens read it loosely. */
 // Diagnostics: system inventory, model check, listeners, readiness, recent errors, support bundle.
 import { useEffect, useState } from 'preact/hooks';
 import { api, download, fmtTime, get, type Session } from './api.js';
@@ -10,7 +11,11 @@ export function Diagnostics({ session }: { session: Session }) {
   const [diag, setDiag] = useState<any>(null);
   const [system, setSystem] = useState<any>(null);
   const [error, setError] = useState('');
-  const load = () => void Promise.all([get('/api/v1/diagnostics'), get('/api/v1/system')]).then(([d, s]) => (setDiag(d), setSystem(s)), (e) => setError(errorText(e)));
+  const load = () =>
+    void Promise.all([get('/api/v1/diagnostics'), get('/api/v1/system')]).then(
+      ([d, s]) => (setDiag(d), setSystem(s)),
+      (e) => setError(errorText(e)),
+    );
   useEffect(load, []);
   if (error) return <Notice kind="error">{error}</Notice>;
   if (!diag || !system) return <p>Loading…</p>;
@@ -27,7 +32,10 @@ export function Diagnostics({ session }: { session: Session }) {
             testId="support-bundle"
             onClick={async () => {
               try {
-                await download(await api<Response>('GET', '/api/v1/diagnostics/support-bundle', undefined, { raw: true }), 'edgevox-support.json.gz');
+                await download(
+                  await api<Response>('GET', '/api/v1/diagnostics/support-bundle', undefined, { raw: true }),
+                  'edgevox-support.json.gz',
+                );
               } catch (err) {
                 setError(errorText(err));
               }
@@ -56,7 +64,11 @@ export function Diagnostics({ session }: { session: Session }) {
               {(system.memory.availableBytes / GiB).toFixed(1)} of {(system.memory.totalBytes / GiB).toFixed(1)} GiB free
             </dd>
             <dt>Data disk</dt>
-            <dd>{system.dataDisk ? `${(system.dataDisk.availableBytes / GiB).toFixed(1)} of ${(system.dataDisk.sizeBytes / GiB).toFixed(1)} GiB free (${system.dataDisk.mount})` : 'unknown'}</dd>
+            <dd>
+              {system.dataDisk
+                ? `${(system.dataDisk.availableBytes / GiB).toFixed(1)} of ${(system.dataDisk.sizeBytes / GiB).toFixed(1)} GiB free (${system.dataDisk.mount})`
+                : 'unknown'}
+            </dd>
             <dt>OS</dt>
             <dd>
               {system.os.distro} {system.os.release} ({system.os.kernel}, {system.os.arch})
@@ -95,7 +107,7 @@ export function Diagnostics({ session }: { session: Session }) {
                   <td>SIP resources</td>
                   <td>
                     {Object.entries(l.sip.resources)
-                      .map(([k, v]) => `${k} ${v}`)
+                      .map(([k, v]) => `${k} ${String(v)}`)
                       .join(', ')}
                   </td>
                 </tr>

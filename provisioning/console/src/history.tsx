@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call -- API JSON is validated and typed by the server; the screens read it loosely. */
 // Call history with search (call id or words said) and the call detail page.
 import { useEffect, useState } from 'preact/hooks';
 import { fmtDuration, fmtTime, get } from './api.js';
@@ -7,7 +8,11 @@ export function History() {
   const [q, setQ] = useState('');
   const [calls, setCalls] = useState<any[] | null>(null);
   const [error, setError] = useState('');
-  const search = (query: string) => void get(`/api/v1/console/calls?limit=100&q=${encodeURIComponent(query)}`).then((r) => setCalls(r.calls), (e) => setError(errorText(e)));
+  const search = (query: string) =>
+    void get(`/api/v1/console/calls?limit=100&q=${encodeURIComponent(query)}`).then(
+      (r) => setCalls(r.calls),
+      (e) => setError(errorText(e)),
+    );
   useEffect(() => search(''), []);
   return (
     <div data-testid="history">

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- API JSON is validated and typed by the server; the screens read it loosely. */
 // Live operations: active calls with streaming transcripts (WebSocket /api/v1/events), intent and
 // emotion per call, alerts as they fire, and charts of the last 24 hours.
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -52,7 +53,21 @@ export function Live() {
     let retry: number | undefined;
     const upd = (id: string, fn: (c: LiveCall) => LiveCall) =>
       setCalls((cs) => {
-        const c = cs[id] ?? { id, source: '?', startedAt: Date.now(), answered: false, legs: {}, lines: [], partials: {}, intent: null, emotion: null, valence: [], route: null, endedAt: null, endReason: null };
+        const c = cs[id] ?? {
+          id,
+          source: '?',
+          startedAt: Date.now(),
+          answered: false,
+          legs: {},
+          lines: [],
+          partials: {},
+          intent: null,
+          emotion: null,
+          valence: [],
+          route: null,
+          endedAt: null,
+          endReason: null,
+        };
         return { ...cs, [id]: fn(c) };
       });
     const connect = () => {
@@ -65,14 +80,25 @@ export function Live() {
             const out = { ...cs };
             for (const c of snap.calls) {
               out[c.id] = {
-                ...(out[c.id] ?? { lines: [], partials: {}, intent: null, emotion: null, valence: [], route: null, endedAt: null, endReason: null }),
+                ...(out[c.id] ?? {
+                  lines: [],
+                  partials: {},
+                  intent: null,
+                  emotion: null,
+                  valence: [],
+                  route: null,
+                  endedAt: null,
+                  endReason: null,
+                }),
                 id: c.id,
                 source: c.source,
                 startedAt: c.startedAt,
                 answered: true,
                 legs: Object.fromEntries(c.legs.map((l: any) => [l.id, l.label])),
-                lines: out[c.id]?.lines.length ? out[c.id]!.lines : c.utterances.map((u: any) => ({ key: `u${u.id}`, speaker: u.speaker, text: u.text, final: true })),
-              } as LiveCall;
+                lines: out[c.id]?.lines.length
+                  ? out[c.id]!.lines
+                  : c.utterances.map((u: any) => ({ key: `u${u.id}`, speaker: u.speaker, text: u.text, final: true })),
+              };
             }
             return out;
           });
@@ -98,13 +124,24 @@ export function Live() {
             upd(e.callId, (c) => ({ ...c, partials: { ...c.partials, [e.legId]: e.text } }));
             break;
           case 'asr.final':
-            upd(e.callId, (c) => ({ ...c, partials: { ...c.partials, [e.legId]: '' }, lines: [...c.lines, { key: `f${e.utteranceId ?? e.at}-${e.legId}`, speaker: e.speaker, text: e.text, final: true }].slice(-50) }));
+            upd(e.callId, (c) => ({
+              ...c,
+              partials: { ...c.partials, [e.legId]: '' },
+              lines: [...c.lines, { key: `f${e.utteranceId ?? e.at}-${e.legId}`, speaker: e.speaker, text: e.text, final: true }].slice(
+                -50,
+              ),
+            }));
             break;
           case 'analysis':
             upd(e.callId, (c) => {
               if (e.name === 'intent') return { ...c, intent: e.result.outOfScope ? 'out of scope' : String(e.result.intent) };
-              if (e.name === 'emotion') return { ...c, emotion: String(e.result.category), valence: [...c.valence, Number(e.result.valence ?? 0)].slice(-30) };
-              if (e.name === 'route') return { ...c, route: `${e.result.target ?? e.result.skillGroup ?? '?'} — ${e.result.explanation ?? e.result.reason ?? ''}` };
+              if (e.name === 'emotion')
+                return { ...c, emotion: String(e.result.category), valence: [...c.valence, Number(e.result.valence ?? 0)].slice(-30) };
+              if (e.name === 'route')
+                return {
+                  ...c,
+                  route: `${e.result.target ?? e.result.skillGroup ?? '?'} — ${e.result.explanation ?? e.result.reason ?? ''}`,
+                };
               return c;
             });
             break;
@@ -153,7 +190,9 @@ export function Live() {
                   <code>{c.id.slice(0, 8)}</code>
                 </a>
                 <span>{c.source}</span>
-                <span>{c.endedAt ? `ended (${c.endReason}) after ${fmtDuration(c.endedAt - c.startedAt)}` : fmtDuration(now - c.startedAt)}</span>
+                <span>
+                  {c.endedAt ? `ended (${c.endReason}) after ${fmtDuration(c.endedAt - c.startedAt)}` : fmtDuration(now - c.startedAt)}
+                </span>
                 {c.intent ? <span class="tag">intent: {c.intent}</span> : null}
                 {c.emotion ? <span class="tag">emotion: {c.emotion}</span> : null}
                 {c.valence.length > 1 ? <Sparkline values={c.valence} min={-1} max={1} label="emotion trend (valence)" /> : null}
@@ -185,19 +224,30 @@ export function Live() {
               </li>
             ))}
           </ul>
-          <p class="muted">Queue and agent states appear here once the routing engine publishes them; agents and skill groups are configured under Configuration.</p>
+          <p class="muted">
+            Queue and agent states appear here once the routing engine publishes them; agents and skill groups are configured under
+            Configuration.
+          </p>
         </Card>
       </div>
       {stats ? (
         <div class="charts" data-testid="charts">
+          <BarChart testId="chart-calls-per-hour" title="Calls per hour (last 24 h)" data={hours(stats.callsPerHour)} />
           <BarChart
-            testId="chart-calls-per-hour"
-            title="Calls per hour (last 24 h)"
-            data={hours(stats.callsPerHour)}
+            testId="chart-wait"
+            title="Time to answer"
+            data={stats.answerWait.map((w: any) => ({ label: w.bucket, value: w.calls }))}
           />
-          <BarChart testId="chart-wait" title="Time to answer" data={stats.answerWait.map((w: any) => ({ label: w.bucket, value: w.calls }))} />
-          <Donut testId="chart-emotion" title="Emotion mix" data={stats.emotionMix.map((e: any) => ({ label: e.label, value: e.utterances }))} />
-          <HBarChart testId="chart-intents" title="Top intents" data={stats.topIntents.map((e: any) => ({ label: e.label, value: e.utterances }))} />
+          <Donut
+            testId="chart-emotion"
+            title="Emotion mix"
+            data={stats.emotionMix.map((e: any) => ({ label: e.label, value: e.utterances }))}
+          />
+          <HBarChart
+            testId="chart-intents"
+            title="Top intents"
+            data={stats.topIntents.map((e: any) => ({ label: e.label, value: e.utterances }))}
+          />
         </div>
       ) : (
         <Notice>Loading charts…</Notice>

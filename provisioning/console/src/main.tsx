@@ -36,13 +36,29 @@ function Login({ onDone, site }: { onDone: () => void; site: Session['site'] | n
   return (
     <main class="narrow" data-testid="login">
       <h1>Sign in</h1>
-      {site ? <p class="muted">{site.name} ({site.id})</p> : null}
-      <form onSubmit={(e) => (e.preventDefault(), void submit())}>
+      {site ? (
+        <p class="muted">
+          {site.name} ({site.id})
+        </p>
+      ) : null}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
         <Field label="Username">
           <input name="username" autocomplete="username" value={username} onInput={(e) => setUsername(e.currentTarget.value)} required />
         </Field>
         <Field label="Password">
-          <input name="password" type="password" autocomplete="current-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} required />
+          <input
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+            required
+          />
         </Field>
         {error ? (
           <Notice kind="error" testId="login-error">
@@ -85,7 +101,7 @@ function App() {
   if (session.setupRequired || (session.authenticated && !session.setupComplete && session.role === 'technician')) {
     return <Wizard session={session} onSessionChange={refresh} />;
   }
-  if (!session.authenticated) return <Login onDone={refresh} site={session.site} />;
+  if (!session.authenticated) return <Login onDone={() => void refresh()} site={session.site} />;
   const [, route, arg] = hash.split('/');
   let screen;
   if (route === 'history' && arg) screen = <CallDetail id={decodeURIComponent(arg)} />;
@@ -97,7 +113,9 @@ function App() {
     <div class="shell">
       <header>
         <strong class="brand">EdgeVox</strong>
-        <span class="site" data-testid="site-name">{session.site.name}</span>
+        <span class="site" data-testid="site-name">
+          {session.site.name}
+        </span>
         <nav>
           {NAV.map((n) => (
             <a key={n.hash} href={n.hash} class={hash.startsWith(n.hash) ? 'active' : ''}>

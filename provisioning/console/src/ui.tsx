@@ -3,7 +3,15 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError } from './api.js';
 
-export function Notice({ kind = 'info', children, testId }: { kind?: 'info' | 'error' | 'ok' | 'warn'; children: ComponentChildren; testId?: string }) {
+export function Notice({
+  kind = 'info',
+  children,
+  testId,
+}: {
+  kind?: 'info' | 'error' | 'ok' | 'warn';
+  children: ComponentChildren;
+  testId?: string;
+}) {
   return (
     <div class={`notice ${kind}`} role={kind === 'error' ? 'alert' : 'status'} data-testid={testId}>
       {children}
@@ -27,7 +35,14 @@ export function Field(props: { label: string; hint?: string; children: Component
 }
 
 /** A button that disables itself while its async action runs and reports failures. */
-export function ActionButton(props: { onClick: () => Promise<void> | void; children: ComponentChildren; kind?: 'primary' | 'secondary' | 'danger'; testId?: string; disabled?: boolean; type?: 'button' | 'submit' }) {
+export function ActionButton(props: {
+  onClick: () => Promise<void> | void;
+  children: ComponentChildren;
+  kind?: 'primary' | 'secondary' | 'danger';
+  testId?: string;
+  disabled?: boolean;
+  type?: 'button' | 'submit';
+}) {
   const [busy, setBusy] = useState(false);
   return (
     <button
@@ -35,14 +50,12 @@ export function ActionButton(props: { onClick: () => Promise<void> | void; child
       class={`btn ${props.kind ?? 'primary'}`}
       data-testid={props.testId}
       disabled={busy || props.disabled}
-      onClick={async (e) => {
+      onClick={(e) => {
         e.preventDefault();
         setBusy(true);
-        try {
-          await props.onClick();
-        } finally {
-          setBusy(false);
-        }
+        void Promise.resolve()
+          .then(() => props.onClick())
+          .finally(() => setBusy(false));
       }}
     >
       {busy ? '…' : props.children}

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- API JSON is validated and typed by the server; the screens read it loosely. */
 // The first-boot wizard: setup token → admin account → site → network → SIP trunks → agents →
 // upstream → model check → self-test call → finish. Each step saves through the same config API
 // as the configuration screen, so the wizard is validated by the same rules.
@@ -24,7 +25,11 @@ export function Wizard({ session, onSessionChange }: { session: Session; onSessi
   const [restoring, setRestoring] = useState(false);
 
   useEffect(() => {
-    if (step >= 2 && cfg === null) void get('/api/v1/config').then((r) => setCfg(r.config), (e) => setError(errorText(e)));
+    if (step >= 2 && cfg === null)
+      void get('/api/v1/config').then(
+        (r) => setCfg(r.config),
+        (e) => setError(errorText(e)),
+      );
   }, [step]);
 
   const next = () => {
@@ -59,7 +64,8 @@ export function Wizard({ session, onSessionChange }: { session: Session; onSessi
         {step === 0 ? (
           <>
             <p>
-              This appliance has no accounts yet and no default password. Enter the one-time setup token: it is printed in the appliance log at start (<code>first boot: open the console…</code>) and written to <code>setup-token</code> in the data directory.
+              This appliance has no accounts yet and no default password. Enter the one-time setup token: it is printed in the appliance log
+              at start (<code>first boot: open the console…</code>) and written to <code>setup-token</code> in the data directory.
             </p>
             <Field label="Setup token">
               <input name="setup-token" value={token} onInput={(e) => setToken(e.currentTarget.value.trim())} autocomplete="off" />
@@ -73,13 +79,29 @@ export function Wizard({ session, onSessionChange }: { session: Session; onSessi
           <>
             <p>Create the first technician account. Passwords need at least 10 characters and must not contain the username.</p>
             <Field label="Username">
-              <input name="admin-username" value={admin.username} onInput={(e) => setAdmin({ ...admin, username: e.currentTarget.value })} />
+              <input
+                name="admin-username"
+                value={admin.username}
+                onInput={(e) => setAdmin({ ...admin, username: e.currentTarget.value })}
+              />
             </Field>
             <Field label="Password">
-              <input name="admin-password" type="password" autocomplete="new-password" value={admin.password} onInput={(e) => setAdmin({ ...admin, password: e.currentTarget.value })} />
+              <input
+                name="admin-password"
+                type="password"
+                autocomplete="new-password"
+                value={admin.password}
+                onInput={(e) => setAdmin({ ...admin, password: e.currentTarget.value })}
+              />
             </Field>
             <Field label="Password again">
-              <input name="admin-confirm" type="password" autocomplete="new-password" value={admin.confirm} onInput={(e) => setAdmin({ ...admin, confirm: e.currentTarget.value })} />
+              <input
+                name="admin-confirm"
+                type="password"
+                autocomplete="new-password"
+                value={admin.confirm}
+                onInput={(e) => setAdmin({ ...admin, confirm: e.currentTarget.value })}
+              />
             </Field>
             <div class="row">
               <button class="btn secondary" onClick={() => setStep(0)}>
@@ -176,7 +198,12 @@ function NetworkStep({ cfg, onSave }: StepProps) {
   return (
     <>
       <p>
-        SIP listens on <code>{cfg.sip.host}:{cfg.sip.port}</code>. The announced media address is the IP address this appliance puts in its SDP answers: the address the PBX or carrier can reach for RTP.
+        SIP listens on{' '}
+        <code>
+          {cfg.sip.host}:{cfg.sip.port}
+        </code>
+        . The announced media address is the IP address this appliance puts in its SDP answers: the address the PBX or carrier can reach for
+        RTP.
       </p>
       <Field label="Announced media address (empty = the SIP address)">
         <input name="rtp-host" value={rtpHost} placeholder={cfg.sip.host} onInput={(e) => setRtpHost(e.currentTarget.value.trim())} />
@@ -195,10 +222,15 @@ function NetworkStep({ cfg, onSave }: StepProps) {
 
 function TrunkStep({ cfg, onSave }: StepProps) {
   const [allow, setAllow] = useState((cfg.sip.allowList as string[]).join('\n'));
-  const [accounts, setAccounts] = useState((cfg.sip.accounts as { username: string; password: string }[]).map((a) => `${a.username}:${a.password}`).join('\n'));
+  const [accounts, setAccounts] = useState(
+    (cfg.sip.accounts as { username: string; password: string }[]).map((a) => `${a.username}:${a.password}`).join('\n'),
+  );
   return (
     <>
-      <Field label="Allowed SIP sources" hint="One IP address or CIDR per line (the PBX, the carrier's SBC). Empty = any source. Include 127.0.0.1 for the self-test call.">
+      <Field
+        label="Allowed SIP sources"
+        hint="One IP address or CIDR per line (the PBX, the carrier's SBC). Empty = any source. Include 127.0.0.1 for the self-test call."
+      >
         <textarea name="allow-list" rows={4} value={allow} onInput={(e) => setAllow(e.currentTarget.value)} />
       </Field>
       <Field label="Trunk digest accounts" hint="One username:password per line. Empty = no SIP authentication.">
@@ -210,7 +242,10 @@ function TrunkStep({ cfg, onSave }: StepProps) {
           onSave(
             {
               'sip.allowList': lines(allow),
-              'sip.accounts': lines(accounts).map((l) => ({ username: l.slice(0, l.indexOf(':') < 0 ? l.length : l.indexOf(':')), password: l.indexOf(':') < 0 ? '' : l.slice(l.indexOf(':') + 1) })),
+              'sip.accounts': lines(accounts).map((l) => ({
+                username: l.slice(0, l.indexOf(':') < 0 ? l.length : l.indexOf(':')),
+                password: l.indexOf(':') < 0 ? '' : l.slice(l.indexOf(':') + 1),
+              })),
             },
             'SIP trunks',
           )
@@ -223,8 +258,14 @@ function TrunkStep({ cfg, onSave }: StepProps) {
 }
 
 function AgentStep({ cfg, onSave }: StepProps) {
-  const [groups, setGroups] = useState((cfg.agents.skillGroups as { id: string; name: string }[]).map((g) => `${g.id}, ${g.name}`).join('\n'));
-  const [agents, setAgents] = useState((cfg.agents.agents as { id: string; name: string; skills: string[] }[]).map((a) => `${a.id}, ${a.name}, ${a.skills.join(' ')}`).join('\n'));
+  const [groups, setGroups] = useState(
+    (cfg.agents.skillGroups as { id: string; name: string }[]).map((g) => `${g.id}, ${g.name}`).join('\n'),
+  );
+  const [agents, setAgents] = useState(
+    (cfg.agents.agents as { id: string; name: string; skills: string[] }[])
+      .map((a) => `${a.id}, ${a.name}, ${a.skills.join(' ')}`)
+      .join('\n'),
+  );
   return (
     <>
       <Field label="Skill groups" hint="One per line: id, name (e.g. billing, Billing enquiries)">
@@ -263,12 +304,20 @@ function UpstreamStep({ cfg, onSave }: StepProps) {
   return (
     <>
       <Field label="Sync endpoint" hint="https URL of the central service; leave empty to run stand-alone">
-        <input name="upstream-endpoint" value={endpoint} placeholder="https://central.example.com/edgevox" onInput={(e) => setEndpoint(e.currentTarget.value.trim())} />
+        <input
+          name="upstream-endpoint"
+          value={endpoint}
+          placeholder="https://central.example.com/edgevox"
+          onInput={(e) => setEndpoint(e.currentTarget.value.trim())}
+        />
       </Field>
       <Field label="Enrollment key">
         <input name="enrollment-key" type="password" value={key} onInput={(e) => setKey(e.currentTarget.value.trim())} />
       </Field>
-      <ActionButton testId="wizard-next" onClick={() => onSave({ 'upstream.endpoint': endpoint, 'upstream.enrollmentKey': key }, 'upstream sync')}>
+      <ActionButton
+        testId="wizard-next"
+        onClick={() => onSave({ 'upstream.endpoint': endpoint, 'upstream.enrollmentKey': key }, 'upstream sync')}
+      >
         Save and continue
       </ActionButton>
     </>
@@ -303,16 +352,22 @@ export function ModelTable({ diag, system }: { diag: any; system: any }) {
                   </div>
                 ))}
               </td>
-              <td class={m.error ? 'bad' : m.activeVersion ? 'good' : 'bad'}>{m.error ? m.error.message : m.activeVersion ? 'verified' : 'not installed'}</td>
+              <td class={m.error ? 'bad' : m.activeVersion ? 'good' : 'bad'}>
+                {m.error ? m.error.message : m.activeVersion ? 'verified' : 'not installed'}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
       <p data-testid="providers">
-        Execution providers: configured <code>{diag.inference.configuredProviders.join(', ')}</code>, active <code>{diag.inference.activeProviders.join(', ') || 'none yet'}</code>
+        Execution providers: configured <code>{diag.inference.configuredProviders.join(', ')}</code>, active{' '}
+        <code>{diag.inference.activeProviders.join(', ') || 'none yet'}</code>
       </p>
       <p data-testid="gpu">
-        GPU: {system.gpus.length === 0 ? 'none found (inference runs on the CPU)' : system.gpus.map((g: any) => `${g.vendor} ${g.model}${g.memoryMiB ? ` (${g.memoryMiB} MiB)` : ''}`).join('; ')}
+        GPU:{' '}
+        {system.gpus.length === 0
+          ? 'none found (inference runs on the CPU)'
+          : system.gpus.map((g: any) => `${g.vendor} ${g.model}${g.memoryMiB ? ` (${g.memoryMiB} MiB)` : ''}`).join('; ')}
       </p>
     </div>
   );
@@ -322,7 +377,10 @@ function ModelStep({ onNext }: { onNext: () => void }) {
   const [data, setData] = useState<{ diag: any; system: any } | null>(null);
   const [error, setError] = useState('');
   useEffect(() => {
-    void Promise.all([get('/api/v1/diagnostics'), get('/api/v1/system')]).then(([diag, system]) => setData({ diag, system }), (e) => setError(errorText(e)));
+    void Promise.all([get('/api/v1/diagnostics'), get('/api/v1/system')]).then(
+      ([diag, system]) => setData({ diag, system }),
+      (e) => setError(errorText(e)),
+    );
   }, []);
   if (error) return <Notice kind="error">{error}</Notice>;
   if (!data) return <p>Checking models…</p>;
@@ -330,7 +388,11 @@ function ModelStep({ onNext }: { onNext: () => void }) {
   return (
     <>
       <ModelTable diag={data.diag} system={data.system} />
-      {missing.length ? <Notice kind="warn">{`Required models missing: ${missing.map((m: any) => m.name).join(', ')}. Install them (make models-install) before taking calls.`}</Notice> : <Notice kind="ok">All required models are installed and verified.</Notice>}
+      {missing.length ? (
+        <Notice kind="warn">{`Required models missing: ${missing.map((m: any) => m.name).join(', ')}. Install them (make models-install) before taking calls.`}</Notice>
+      ) : (
+        <Notice kind="ok">All required models are installed and verified.</Notice>
+      )}
       <ActionButton testId="wizard-next" onClick={onNext}>
         Continue
       </ActionButton>
@@ -343,7 +405,10 @@ export function SelfTestPanel() {
   const [error, setError] = useState('');
   return (
     <div data-testid="selftest">
-      <p>The appliance places a SIP call to itself over loopback, streams a recorded sentence with a known transcript, hangs up, and shows what the speech pipeline transcribed.</p>
+      <p>
+        The appliance places a SIP call to itself over loopback, streams a recorded sentence with a known transcript, hangs up, and shows
+        what the speech pipeline transcribed.
+      </p>
       <ActionButton
         testId="selftest-run"
         onClick={async () => {
@@ -362,7 +427,8 @@ export function SelfTestPanel() {
       {result ? (
         <div class={`selftest-result ${result.ok ? 'good' : 'bad'}`} data-testid="selftest-result">
           <p>
-            <strong>{result.ok ? 'Passed' : 'Failed'}</strong> — {result.wordErrors >= 0 ? `${result.wordErrors} word errors` : ''} {result.finalLatencyMs !== null ? `, transcript stored ${result.finalLatencyMs} ms after the speech ended` : ''}
+            <strong>{result.ok ? 'Passed' : 'Failed'}</strong> — {result.wordErrors >= 0 ? `${result.wordErrors} word errors` : ''}{' '}
+            {result.finalLatencyMs !== null ? `, transcript stored ${result.finalLatencyMs} ms after the speech ended` : ''}
           </p>
           <p>
             Heard: <q data-testid="selftest-transcript">{result.transcript || '(nothing)'}</q>
@@ -403,7 +469,10 @@ function FinishStep({ onFinish }: { onFinish: () => Promise<void> }) {
     <>
       <p>The appliance is set up. Supervisors can now watch calls live; technicians can change any setting later under Configuration.</p>
       {pending && pending.length ? (
-        <Notice kind="warn" testId="restart-required">{`Restart the appliance (systemctl restart edgevox) to apply: ${pending.join(', ')}`}</Notice>
+        <Notice
+          kind="warn"
+          testId="restart-required"
+        >{`Restart the appliance (systemctl restart edgevox) to apply: ${pending.join(', ')}`}</Notice>
       ) : null}
       <ActionButton testId="wizard-finish" onClick={onFinish}>
         Finish

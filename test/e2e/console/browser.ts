@@ -12,7 +12,16 @@ import { REPO_ROOT } from '../../helpers/paths.js';
 export const CHROMIUM = process.env['EDGEVOX_CHROMIUM'] ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
 
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 function newestMtime(dir: string): number {
   let max = 0;
@@ -51,8 +60,8 @@ export interface Browser {
   context: BrowserContext;
   page: Page;
   /** Save a full-page screenshot as test-output/screenshots/<name>.png. */
-  shot(name: string, page?: Page): Promise<void>;
-  close(): Promise<void>;
+  shot: (name: string, page?: Page) => Promise<void>;
+  close: () => Promise<void>;
 }
 
 /** A fresh browser with an empty profile; downloads are accepted. */

@@ -64,7 +64,7 @@ describe('console operations', () => {
     await page.getByTestId('logout').click();
     await page.getByTestId('login').waitFor();
     await shot('login');
-    const session = (await page.evaluate(() => fetch('/api/v1/auth/session').then((r) => r.json()))) as { authenticated: boolean };
+    const session = (await (await page.request.get(`${app.httpUrl}/api/v1/auth/session`)).json()) as { authenticated: boolean };
     expect(session.authenticated).toBe(false);
   });
 
@@ -76,24 +76,49 @@ describe('console operations', () => {
     const { reference } = speechClip('0.wav');
     const durationMs = Math.ceil(work.ulaw.length / 8) + 1500;
     const call = runSipp(
-      [`127.0.0.1:${app.sip!.port}`, '-sf', path.join(SCENARIOS, 'uac-pcmu-speech.xml'), '-m', '1', '-d', String(durationMs), '-i', '127.0.0.1', '-p', String(await freePort()), '-mi', '127.0.0.1', '-mp', String(await freePort(true)), '-timeout', '40s', '-timeout_error'],
+      [
+        `127.0.0.1:${app.sip!.port}`,
+        '-sf',
+        path.join(SCENARIOS, 'uac-pcmu-speech.xml'),
+        '-m',
+        '1',
+        '-d',
+        String(durationMs),
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(await freePort()),
+        '-mi',
+        '127.0.0.1',
+        '-mp',
+        String(await freePort(true)),
+        '-timeout',
+        '40s',
+        '-timeout_error',
+      ],
       work.dir,
       45_000,
     );
     const card = page.getByTestId('live-call').first();
     await card.waitFor({ timeout: 10_000 });
     // Transcript lines arrive while the call is still up.
-    await page.waitForFunction(() => (document.querySelector('[data-testid=live-call].active [data-testid=live-transcript]')?.textContent ?? '').split(/\s+/).length > 4, undefined, { timeout: 30_000 });
+    const activeTranscript = page.locator('[data-testid=live-call].active [data-testid=live-transcript]');
+    await expect
+      .poll(async () => ((await activeTranscript.textContent()) ?? '').split(/\s+/).length, { timeout: 30_000, interval: 200 })
+      .toBeGreaterThan(4);
     await shot('live-call');
     const r = await call;
     expect(r.code, r.stdout + r.stderr).toBe(0);
     await page.waitForSelector('[data-testid=live-call].ended', { timeout: 10_000 });
     const text = ((await card.getByTestId('live-transcript').textContent()) ?? '').toLowerCase();
-    const refWords = reference.toLowerCase().split(/\s+/).filter((w) => w.length > 3);
+    const refWords = reference
+      .toLowerCase()
+      .split(/\s+/)
+      .filter((w) => w.length > 3);
     const heard = refWords.filter((w) => text.includes(w)).length;
     expect(heard / refWords.length, text).toBeGreaterThan(0.7);
     // Charts are drawn (SVG), and the calls-per-hour chart counts the call.
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=chart-calls-per-hour] rect').length > 0);
+    await page.locator('[data-testid=chart-calls-per-hour][data-total="1"]').waitFor();
     await shot('live-after-call');
 
     const word = refWords.sort((a, b) => b.length - a.length)[0]!;
@@ -101,7 +126,10 @@ describe('console operations', () => {
     await page.getByTestId('history').waitFor();
     await page.fill('input[name=q]', word);
     await page.getByTestId('history-search').click();
-    await page.waitForFunction((w) => (document.querySelector('[data-testid=history-table]')?.textContent ?? '').toLowerCase().includes(w), word);
+    await page
+      .getByTestId('history-table')
+      .filter({ hasText: new RegExp(word, 'i') })
+      .waitFor();
     await shot('history');
     await page.getByTestId('history-row').first().locator('a').click();
     await page.getByTestId('call-detail').waitFor();
@@ -136,8 +164,11 @@ describe('console operations', () => {
     await shot('config-diff');
     await page.getByTestId(`rollback-${before}`).click();
     await expect(page.getByTestId('config-result').textContent()).resolves.toContain(`Rolled back to version ${before}`);
-    await page.waitForFunction(() => !document.querySelector('[data-testid=restart-required]'));
-    const cfg = (await (await authedFetch(app)('/api/v1/config')).json()) as { config: { site: { name: string }; calls: { maxConcurrent: number } }; restartRequired: string[] };
+    await page.getByTestId('restart-required').waitFor({ state: 'detached' });
+    const cfg = (await (await authedFetch(app)('/api/v1/config')).json()) as {
+      config: { site: { name: string }; calls: { maxConcurrent: number } };
+      restartRequired: string[];
+    };
     expect(cfg.config.calls.maxConcurrent).toBe(120);
     expect(cfg.config.site.name).toBe('EdgeVox appliance');
     expect(cfg.restartRequired).toEqual([]);
@@ -166,7 +197,9 @@ describe('console operations', () => {
     await download.saveAs(file);
     await shot('backup');
 
-    const { app: newBox } = await startTestAppliance(quietApplianceOverrides({ console: { httpsPort: -1 }, sip: { enabled: false } }), { transcribers: null });
+    const { app: newBox } = await startTestAppliance(quietApplianceOverrides({ console: { httpsPort: -1 }, sip: { enabled: false } }), {
+      transcribers: null,
+    });
     try {
       const fresh = await browser.context.newPage();
       const { readFileSync } = await import('node:fs');

@@ -29,7 +29,11 @@ async function start(overrides: Record<string, unknown> = {}) {
 
 const json = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-function httpsGet(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; cert: X509Certificate }> {
+function httpsGet(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; cert: X509Certificate }> {
   return new Promise((resolve, reject) => {
     const req = https.request({ host: '127.0.0.1', port, path, headers, rejectUnauthorized: false }, (res) => {
       const cert = new X509Certificate((res.socket as tls.TLSSocket).getPeerCertificate().raw);
@@ -52,7 +56,10 @@ describe('first boot', () => {
     expect(await (await fetch(`${base}/api/v1/auth/session`)).json()).toMatchObject({ authenticated: false, setupRequired: true });
     // No default password: nothing to sign in with yet.
     expect((await fetch(`${base}/api/v1/auth/login`, json({ username: 'admin', password: 'admin' }))).status).toBe(401);
-    const wrong = await fetch(`${base}/api/v1/setup/admin`, json({ setupToken: 'x'.repeat(24), username: 'admin', password: 'a long password' }));
+    const wrong = await fetch(
+      `${base}/api/v1/setup/admin`,
+      json({ setupToken: 'x'.repeat(24), username: 'admin', password: 'a long password' }),
+    );
     expect(wrong.status).toBe(401);
     const weak = await fetch(`${base}/api/v1/setup/admin`, json({ setupToken: token, username: 'admin', password: 'short' }));
     expect(weak.status).toBe(400);
@@ -73,16 +80,26 @@ describe('first boot', () => {
   it('serves HTTPS with a self-signed certificate and marks cookies Secure there', async () => {
     const { app } = await start();
     await createUser(app, 'tech', 'technician');
-    const port = (await (await authedFetch(app)('/api/v1/tls')).json() as { httpsPort: number }).httpsPort;
+    const port = ((await (await authedFetch(app)('/api/v1/tls')).json()) as { httpsPort: number }).httpsPort;
     const res = await httpsGet(port, '/api/v1/auth/session');
     expect(res.status).toBe(200);
     expect(res.cert.subject).toContain('CN=edgevox-unprovisioned');
     expect(res.headers['x-frame-options']).toBe('DENY');
     const login = await new Promise<string[]>((resolve, reject) => {
-      const req = https.request({ host: '127.0.0.1', port, path: '/api/v1/auth/login', method: 'POST', headers: { 'content-type': 'application/json' }, rejectUnauthorized: false }, (r) => {
-        r.resume();
-        resolve(r.headers['set-cookie'] ?? []);
-      });
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/api/v1/auth/login',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          rejectUnauthorized: false,
+        },
+        (r) => {
+          r.resume();
+          resolve(r.headers['set-cookie'] ?? []);
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify({ username: 'tech', password: 'correct horse battery' }));
     });
@@ -110,7 +127,10 @@ describe('sign-in protection', () => {
   it('rate-limits login attempts per client across usernames', async () => {
     const { app } = await start({ console: { httpsPort: -1, loginRatePerMin: 5 } });
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await fetch(`${app.httpUrl}/api/v1/auth/login`, json({ username: `user${i}`, password: 'whatever password' }))).status);
+    for (let i = 0; i < 7; i++)
+      statuses.push(
+        (await fetch(`${app.httpUrl}/api/v1/auth/login`, json({ username: `user${i}`, password: 'whatever password' }))).status,
+      );
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
   });
 
@@ -131,24 +151,44 @@ describe('configuration', () => {
   it('validates, versions, diffs and rolls back settings, telling which need a restart', async () => {
     const { app } = await start({ console: { httpsPort: -1 } });
     const f = authedFetch(app);
-    const patch = (changes: Record<string, unknown>) => f('/api/v1/config', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ changes, comment: 'test' }) });
+    const patch = (changes: Record<string, unknown>) =>
+      f('/api/v1/config', {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ changes, comment: 'test' }),
+      });
     const bad = await patch({ 'calls.maxConcurrent': 0 });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toContain("key 'calls.maxConcurrent'");
     const unknown = await patch({ 'calls.maxConcurent': 3 });
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain("unknown key 'calls.maxConcurent'");
     const before = ((await (await f('/api/v1/config')).json()) as { version: number }).version;
-    const r = (await (await patch({ 'site.name': 'Leeds branch', 'calls.maxConcurrent': 40 })).json()) as { version: number; restartRequired: string[]; changes: { key: string; live: boolean }[] };
-    expect(r.changes.map((c) => [c.key, c.live])).toEqual([['site.name', true], ['calls.maxConcurrent', false]]);
+    const r = (await (await patch({ 'site.name': 'Leeds branch', 'calls.maxConcurrent': 40 })).json()) as {
+      version: number;
+      restartRequired: string[];
+      changes: { key: string; live: boolean }[];
+    };
+    expect(r.changes.map((c) => [c.key, c.live])).toEqual([
+      ['site.name', true],
+      ['calls.maxConcurrent', false],
+    ]);
     expect(r.restartRequired).toEqual(['calls.maxConcurrent']);
     // Live keys apply at once.
     expect(app.config.site.name).toBe('Leeds branch');
-    const diff = (await (await f(`/api/v1/config/diff?from=${before}&to=${r.version}`)).json()) as { changes: { key: string; from: unknown; to: unknown }[] };
+    const diff = (await (await f(`/api/v1/config/diff?from=${before}&to=${r.version}`)).json()) as {
+      changes: { key: string; from: unknown; to: unknown }[];
+    };
     expect(diff.changes).toEqual([
       { key: 'site.name', from: 'EdgeVox appliance', to: 'Leeds branch', live: true },
       { key: 'calls.maxConcurrent', from: 120, to: 40, live: false },
     ]);
-    const rb = (await (await f('/api/v1/config/rollback', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version: before }) })).json()) as { version: number; restartRequired: string[] };
+    const rb = (await (
+      await f('/api/v1/config/rollback', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ version: before }),
+      })
+    ).json()) as { version: number; restartRequired: string[] };
     expect(rb.restartRequired).toEqual([]);
     expect(app.config.site.name).toBe('EdgeVox appliance');
     expect(app.store.audit.list().map((e) => e.action)).toEqual(expect.arrayContaining(['config.change', 'config.rollback']));
@@ -164,7 +204,11 @@ describe('configuration', () => {
   it('applies console-saved settings at the next start', async () => {
     const { app } = await start({ console: { httpsPort: -1 } });
     const dataDir = app.config.dataDir;
-    await authedFetch(app)('/api/v1/config', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ changes: { 'calls.maxConcurrent': 7 } }) });
+    await authedFetch(app)('/api/v1/config', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ changes: { 'calls.maxConcurrent': 7 } }),
+    });
     await app.close();
     const { app: again } = await start({ dataDir, console: { httpsPort: -1 } });
     expect(again.config.calls.maxConcurrent).toBe(7);
@@ -177,7 +221,11 @@ describe('backup and TLS', () => {
     const { app: oldBox } = await start();
     await createUser(oldBox, 'tech', 'technician', 'old box password');
     const f = authedFetch(oldBox);
-    await f('/api/v1/config', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ changes: { 'site.id': 'leeds-01', 'sip.allowList': ['10.0.0.0/8'] } }) });
+    await f('/api/v1/config', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ changes: { 'site.id': 'leeds-01', 'sip.allowList': ['10.0.0.0/8'] } }),
+    });
     const exported = await f('/api/v1/backup/export', json({ passphrase: 'backup passphrase 1' }));
     expect(exported.headers.get('content-disposition')).toMatch(/edgevox-leeds-01-.*\.evxbak/);
     const file = Buffer.from(await exported.arrayBuffer());
@@ -193,7 +241,9 @@ describe('backup and TLS', () => {
     const restored = await g('/api/v1/backup/restore', json({ passphrase: 'backup passphrase 1', file: file.toString('base64') }));
     expect(restored.status).toBe(200);
     expect(await restored.json()).toMatchObject({ siteId: 'leeds-01', signInAgain: true });
-    const cfg = (await (await g('/api/v1/config')).json()) as { config: { site: { id: string }; sip: { allowList: string[] }; dataDir: string } };
+    const cfg = (await (await g('/api/v1/config')).json()) as {
+      config: { site: { id: string }; sip: { allowList: string[] }; dataDir: string };
+    };
     expect(cfg.config.site.id).toBe('leeds-01');
     expect(cfg.config.sip.allowList).toEqual(['10.0.0.0/8']);
     expect(cfg.config.dataDir).toBe(newBox.config.dataDir);
@@ -209,15 +259,38 @@ describe('backup and TLS', () => {
     const { app } = await start();
     const dir = scratchDir('cert');
     const mk = (name: string) =>
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30', '-subj', `/CN=${name}`, '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.pem`)], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '30',
+          '-subj',
+          `/CN=${name}`,
+          '-keyout',
+          join(dir, `${name}.key`),
+          '-out',
+          join(dir, `${name}.pem`),
+        ],
+        { stdio: 'ignore' },
+      );
     mk('branch.example');
     mk('other.example');
     const f = authedFetch(app);
-    const put = (cert: string, key: string) => f('/api/v1/tls', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cert, key }) });
+    const put = (cert: string, key: string) =>
+      f('/api/v1/tls', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cert, key }) });
     const read = (n: string) => readFileSync(join(dir, n), 'utf8');
     const mismatch = await put(read('branch.example.pem'), read('other.example.key'));
     expect(mismatch.status).toBe(400);
-    expect(await mismatch.json()).toMatchObject({ error: { code: 'EVX_ERR_TLS_CERT', message: 'the private key does not belong to the certificate' } });
+    expect(await mismatch.json()).toMatchObject({
+      error: { code: 'EVX_ERR_TLS_CERT', message: 'the private key does not belong to the certificate' },
+    });
     expect((await put('not a cert', read('other.example.key'))).status).toBe(400);
     const ok = await put(read('branch.example.pem'), read('branch.example.key'));
     expect(ok.status).toBe(200);
@@ -233,11 +306,28 @@ describe('diagnostics', () => {
     await f('/api/v1/config', {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ changes: { 'upstream.enrollmentKey': 'enrol-secret-xyz', 'sip.accounts': [{ username: 'trunk1', password: 'sip-pass-789' }], 'agents.agents': [{ id: 'a1', name: 'Priya Sharma', skills: [] }] } }),
+      body: JSON.stringify({
+        changes: {
+          'upstream.enrollmentKey': 'enrol-secret-xyz',
+          'sip.accounts': [{ username: 'trunk1', password: 'sip-pass-789' }],
+          'agents.agents': [{ id: 'a1', name: 'Priya Sharma', skills: [] }],
+        },
+      }),
     });
     await createUser(app, 'jane.doe', 'supervisor');
     app.store.calls.create({ id: 'call-pii', source: 'sip', callerHash: 'feedfacefeedfacefeedfacefeedface', startedAt: Date.now() });
-    app.store.utterances.insert({ callId: 'call-pii', legId: null, speaker: 'caller', startMs: 0, endMs: 1000, text: 'my number is 07700 900123', words: [], confidence: 0.9, analysis: {}, createdAt: Date.now() });
+    app.store.utterances.insert({
+      callId: 'call-pii',
+      legId: null,
+      speaker: 'caller',
+      startMs: 0,
+      endMs: 1000,
+      text: 'my number is 07700 900123',
+      words: [],
+      confidence: 0.9,
+      analysis: {},
+      createdAt: Date.now(),
+    });
     const res = await f('/api/v1/diagnostics/support-bundle');
     expect(res.status).toBe(200);
     const text = gunzipSync(Buffer.from(await res.arrayBuffer())).toString('utf8');
@@ -245,7 +335,8 @@ describe('diagnostics', () => {
     expect(bundle.kind).toBe('edgevox-support-bundle');
     expect(bundle.callTotals7d.calls).toBe(1);
     expect(bundle.diagnostics.models.length).toBeGreaterThan(0);
-    for (const pii of ['07700', 'my number', 'feedface', 'enrol-secret-xyz', 'sip-pass-789', 'Priya', 'jane.doe', 'scrypt$']) expect(text, pii).not.toContain(pii);
+    for (const pii of ['07700', 'my number', 'feedface', 'enrol-secret-xyz', 'sip-pass-789', 'Priya', 'jane.doe', 'scrypt$'])
+      expect(text, pii).not.toContain(pii);
     // The search finds the call by what was said (for signed-in users only).
     const hits = (await (await f('/api/v1/console/calls?q=number')).json()) as { calls: { id: string; match: string }[] };
     expect(hits.calls.map((c) => c.id)).toEqual(['call-pii']);

@@ -22,7 +22,11 @@ export function listRoutes(app: Appliance): string[] {
     const full = depth === 0 ? seg : parent.endsWith('/') || seg.startsWith('/') ? parent + seg : `${parent}/${seg}`;
     stack[depth] = full;
     stack.length = depth + 1;
-    for (const method of (m[3] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) out.push(`${method} ${full}`);
+    for (const method of (m[3] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean))
+      out.push(`${method} ${full}`);
   }
   return out;
 }
@@ -42,7 +46,11 @@ beforeAll(async () => {
   const t = await createUser(app, 'tech1', 'technician');
   const v = await createUser(app, 'view1', 'viewer');
   const s = await createUser(app, 'super1', 'supervisor');
-  [tech, viewer, supervisor] = await Promise.all([login(base, t.username, t.password), login(base, v.username, v.password), login(base, s.username, s.password)]);
+  [tech, viewer, supervisor] = await Promise.all([
+    login(base, t.username, t.password),
+    login(base, v.username, v.password),
+    login(base, s.username, s.password),
+  ]);
 });
 afterAll(async () => {
   await app?.close();
@@ -50,7 +58,11 @@ afterAll(async () => {
 
 async function send(route: string, headers: Record<string, string>): Promise<{ status: number; code: string | undefined }> {
   const [method, path] = route.split(' ') as [string, string];
-  const res = await fetch(`${base}${concrete(path)}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: method === 'DELETE' || method === 'GET' ? undefined : '{}' });
+  const res = await fetch(`${base}${concrete(path)}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: method === 'DELETE' || method === 'GET' ? undefined : '{}',
+  });
   const text = await res.text();
   let code: string | undefined;
   try {
@@ -64,14 +76,30 @@ async function send(route: string, headers: Record<string, string>): Promise<{ s
 describe('the auth guard over every route', () => {
   it('finds the routes of every module, including the ones it does not own', () => {
     const routes = listRoutes(app);
-    expect(routes).toEqual(expect.arrayContaining(['GET /healthz', 'GET /api/v1/calls', 'GET /api/v1/calls/:id', 'GET /api/v1/events', 'PATCH /api/v1/config', 'POST /api/v1/backup/restore', 'DELETE /api/v1/users/:username']));
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'GET /healthz',
+        'GET /api/v1/calls',
+        'GET /api/v1/calls/:id',
+        'GET /api/v1/events',
+        'PATCH /api/v1/config',
+        'POST /api/v1/backup/restore',
+        'DELETE /api/v1/users/:username',
+      ]),
+    );
     expect(routes.filter((r) => WRITE.test(r)).length).toBeGreaterThanOrEqual(15);
   });
 
   it('keeps the public allow-list small and explicit', () => {
     const routes = new Set(listRoutes(app));
     const mounted = PUBLIC_ROUTES.filter((r) => routes.has(r));
-    expect(mounted.sort()).toEqual(['GET /api/v1/auth/session', 'GET /api/v1/openapi.json', 'GET /api/v1/setup/status', 'POST /api/v1/auth/login', 'POST /api/v1/setup/admin']);
+    expect(mounted.sort()).toEqual([
+      'GET /api/v1/auth/session',
+      'GET /api/v1/openapi.json',
+      'GET /api/v1/setup/status',
+      'POST /api/v1/auth/login',
+      'POST /api/v1/setup/admin',
+    ]);
   });
 
   it('answers 401 to every /api read and write without credentials (except the allow-list)', async () => {
@@ -79,8 +107,14 @@ describe('the auth guard over every route', () => {
     expect(routes.length).toBeGreaterThan(25);
     for (const route of routes) expect(await send(route, {}), route).toEqual({ status: 401, code: 'EVX_ERR_AUTH_REQUIRED' });
     // A made-up cookie or token is no better than none.
-    expect(await send('PATCH /api/v1/config', { cookie: 'evx_session=forged; evx_csrf=x', 'x-csrf-token': 'x' })).toEqual({ status: 401, code: 'EVX_ERR_AUTH_REQUIRED' });
-    expect(await send('PATCH /api/v1/config', { authorization: 'Bearer evx_forged' })).toEqual({ status: 401, code: 'EVX_ERR_AUTH_REQUIRED' });
+    expect(await send('PATCH /api/v1/config', { cookie: 'evx_session=forged; evx_csrf=x', 'x-csrf-token': 'x' })).toEqual({
+      status: 401,
+      code: 'EVX_ERR_AUTH_REQUIRED',
+    });
+    expect(await send('PATCH /api/v1/config', { authorization: 'Bearer evx_forged' })).toEqual({
+      status: 401,
+      code: 'EVX_ERR_AUTH_REQUIRED',
+    });
   });
 
   it('answers 403 to the wrong role on every state-changing route', async () => {
@@ -88,14 +122,23 @@ describe('the auth guard over every route', () => {
     const viewerToken = apiToken(app, 'viewer');
     for (const route of writes) {
       if (SELF_SERVICE_ROUTES.includes(route)) continue;
-      expect(await send(route, { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf }), `viewer session ${route}`).toEqual({ status: 403, code: 'EVX_ERR_FORBIDDEN' });
-      expect(await send(route, { authorization: `Bearer ${viewerToken}` }), `viewer token ${route}`).toEqual({ status: 403, code: 'EVX_ERR_FORBIDDEN' });
+      expect(await send(route, { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf }), `viewer session ${route}`).toEqual({
+        status: 403,
+        code: 'EVX_ERR_FORBIDDEN',
+      });
+      expect(await send(route, { authorization: `Bearer ${viewerToken}` }), `viewer token ${route}`).toEqual({
+        status: 403,
+        code: 'EVX_ERR_FORBIDDEN',
+      });
       // No write route is open to supervisors today; one that is must be added here on purpose.
-      expect(await send(route, { cookie: supervisor.cookie, 'x-csrf-token': supervisor.csrf }), `supervisor ${route}`).toEqual({ status: 403, code: 'EVX_ERR_FORBIDDEN' });
+      expect(await send(route, { cookie: supervisor.cookie, 'x-csrf-token': supervisor.csrf }), `supervisor ${route}`).toEqual({
+        status: 403,
+        code: 'EVX_ERR_FORBIDDEN',
+      });
     }
   });
 
-  it('answers 403 to a session write without the CSRF header, or with another session\'s token', async () => {
+  it("answers 403 to a session write without the CSRF header, or with another session's token", async () => {
     const writes = listRoutes(app).filter((r) => WRITE.test(r) && !PUBLIC_ROUTES.includes(r));
     for (const route of writes) {
       expect(await send(route, { cookie: tech.cookie }), route).toEqual({ status: 403, code: 'EVX_ERR_CSRF' });
@@ -108,7 +151,11 @@ describe('the auth guard over every route', () => {
     // Past the guard: the empty body fails validation, not auth.
     expect(ok).toEqual({ status: 400, code: 'EVX_ERR_BAD_REQUEST' });
     const token = apiToken(app, 'technician');
-    const res = await fetch(`${base}/api/v1/config`, { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ changes: { 'site.name': 'Guard test' } }) });
+    const res = await fetch(`${base}/api/v1/config`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ changes: { 'site.name': 'Guard test' } }),
+    });
     expect(res.status).toBe(200);
     const viewerRead = await fetch(`${base}/api/v1/calls`, { headers: { cookie: viewer.cookie } });
     expect(viewerRead.status).toBe(200);
