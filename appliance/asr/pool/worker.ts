@@ -143,11 +143,14 @@ async function main(): Promise<void> {
         streams.delete(msg.id);
         break;
       case 'shutdown':
+        // End the thread from here, between inference calls: releasing the sessions with
+        // recognizer.close() could race a run the streams' pumps have already queued (onnxruntime
+        // runs it from a setImmediate), and a native call into a released session aborts the whole
+        // process. The sessions are freed with the thread's environment.
         clearInterval(timer);
         for (const s of streams.values()) s.close();
         streams.clear();
-        void recognizer.close().finally(() => port!.close());
-        break;
+        process.exit(0);
     }
   });
   post({ t: 'ready', info: recognizer.info() });
