@@ -10,7 +10,7 @@
  *   await pool.close();                                          // streams closed, workers ended
  *
  * Close cascade: pool.close() → every slot closes its streams (pending flush/whenIdle reject with
- * EVX_ERR_STREAM_CLOSED) → asks its worker to close its recognizer and exit → terminates it if it
+ * EVX_ERR_STREAM_CLOSED) → asks its worker to close its streams and exit → terminates it if it
  * has not exited within a grace period. stream.close() tells its worker to drop that stream.
  * A worker that dies unasked: its streams emit `error` (EVX_ERR_ASR_WORKER_EXITED) and keep their
  * totals, the slot starts a new worker (backoff on repeated failures) and re-creates the streams
