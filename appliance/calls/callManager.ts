@@ -14,7 +14,7 @@ import { isEdgeVoxError } from '../errors.js';
 import type { ApplianceEvent, EventBus } from '../events/appEvents.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/database.js';
-import type { Redactor } from '../privacy/redactor.js';
+import { LegRedaction, type JoinedRedactor } from '../privacy/legRedaction.js';
 import type { CallSource } from '../store/repos/calls.js';
 import type { CallerHasher } from './callerHash.js';
 import type { LegTranscriber, TranscriberFactory, TranscriptFinal } from './transcriber.js';
@@ -53,8 +53,10 @@ export interface CallManagerDeps {
   /**
    * Redacts transcripts (finals and partials) before they are stored or published; the analysers
    * still get the unredacted text, in memory only. Absent: transcripts pass through unchanged.
+   * A final that ends open (digits, a name or e-mail cue) is held up to `holdMs` for the next one,
+   * so values split across utterances are redacted as one (privacy/legRedaction.ts).
    */
-  redactor?: Pick<Redactor, 'redact' | 'redactPartial'>;
+  redactor?: JoinedRedactor & { readonly holdMs: number };
   /** How much of each leg's audio is kept for analysers (bounded memory per leg). */
   audioHistoryMs?: number;
   /** Store writes kept for retry while the store fails (disk full), and the retry interval. */
@@ -268,6 +270,8 @@ export class CallLeg implements LegAudioSink {
   samplesIn = 0;
   private readonly history: LegAudioHistory | null;
   private transcriberFailed = false;
+  /** Holds finals that end open so a value split across utterances is redacted as one. */
+  private readonly redaction: LegRedaction<TranscriptFinal> | null;
 
   constructor(
     readonly call: CallSession,
@@ -280,6 +284,13 @@ export class CallLeg implements LegAudioSink {
     this.startedAt = call.manager.now();
     const analysers = call.manager.deps.analysers ?? [];
     this.history = analysers.length > 0 ? new LegAudioHistory(sampleRateHz, call.manager.deps.audioHistoryMs ?? 30_000) : null;
+    const redactor = call.manager.deps.redactor;
+    this.redaction =
+      redactor === undefined
+        ? null
+        : new LegRedaction<TranscriptFinal>(redactor, { holdMs: redactor.holdMs, now: () => call.manager.now() }, (finals) => {
+            for (const f of finals) this.publishFinal(f.source, f.text, f.words, f.heldMs);
+          });
     const factory = call.manager.deps.transcribers;
     this.transcriber =
       factory === null
@@ -335,6 +346,12 @@ export class CallLeg implements LegAudioSink {
       try {
         await this.transcriber?.close();
       } finally {
+        // Finals held for redaction are released (and stored) before the leg ends.
+        this.redaction?.close();
+        if (this.redaction !== null && this.redaction.stats.held > 0) {
+          const r = this.redaction.stats;
+          this.quality = { ...this.quality, redactionHeldFinals: r.held, redactionHeldMsMax: r.heldMsMax, redactionHeldMsMean: Math.round(r.heldMsTotal / r.held) };
+        }
         if (this.transcriber !== null) {
           const st = this.transcriber.stats();
           const c = this.call.manager.counters;
@@ -376,16 +393,18 @@ export class CallLeg implements LegAudioSink {
   }
 
   private onPartial(raw: string): void {
-    const text = this.call.manager.deps.redactor?.redactPartial(raw).text ?? raw;
+    const text = this.redaction?.partial(raw) ?? raw;
     this.call.manager.publish({ type: 'asr.partial', at: this.call.manager.now(), callId: this.call.id, legId: this.id, speaker: this.label, text });
   }
 
   private onFinal(t: TranscriptFinal): void {
+    if (this.redaction !== null) this.redaction.final(t);
+    else this.publishFinal(t, t.text, t.words, 0);
+  }
+
+  /** Store and publish a final; only the redacted text and words, `t` (raw) goes to the analysers. */
+  private publishFinal(t: TranscriptFinal, text: string, words: TranscriptFinal['words'], heldMs: number): void {
     const m = this.call.manager;
-    // Only the redacted text and words are stored and published; `t` (raw) goes to the analysers.
-    const clean = m.deps.redactor?.redact(t.text, t.words);
-    const text = clean?.text ?? t.text;
-    const words = clean?.words ?? t.words;
     const utteranceId =
       m.persist('utterances.insert', () =>
         m.deps.store.utterances.insert({
@@ -413,7 +432,8 @@ export class CallLeg implements LegAudioSink {
       startMs: t.startMs,
       endMs: t.endMs,
       confidence: t.confidence,
-      latencyMs: t.latencyMs,
+      // End of speech to this final being published: a final held for redaction waited heldMs more.
+      latencyMs: t.latencyMs + heldMs,
     });
     this.analyse(t, utteranceId);
   }

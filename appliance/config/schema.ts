@@ -206,6 +206,7 @@ export const ConfigSchema = Type.Object(
             minDigitRun: Type.Integer({ minimum: 3, maximum: 20, default: 6, description: 'Digit sequences this long are redacted even without context' }),
             partialMinDigitRun: Type.Integer({ minimum: 2, maximum: 20, default: 4, description: 'The same for partial results (which may still be growing)' }),
             maxNameWords: Type.Integer({ minimum: 1, maximum: 6, default: 3, description: 'Words taken as a name after "my name is"' }),
+            holdMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 2500, description: 'A final ending in digits or a name/e-mail cue waits this long for the next utterance to start, so a number split across utterances is redacted as one (0 = never hold)' }),
           },
           'Transcript redaction',
         ),

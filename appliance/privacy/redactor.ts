@@ -35,7 +35,22 @@ export interface RedactorOptions {
   minSpokenDigits?: number;
   /** Non-digit words (ASR misrecognitions) bridged between two digit runs. */
   maxDigitGap?: number;
+  /**
+   * How long a call leg holds a final that ends open (a digit run, "MY NAME IS", an e-mail cue)
+   * waiting for the next utterance to start, so a value split across utterances is redacted as one
+   * (see legRedaction.ts). 0 = never hold. Not used by the redactor itself.
+   */
+  holdMs?: number;
 }
+
+/** One utterance of a group redacted together (consecutive finals of one speaker). */
+export interface RedactionPart {
+  text: string;
+  words?: readonly TimedWord[];
+}
+
+/** Why a text may continue in the next utterance: it ends in a digit run, a name cue or an e-mail cue. */
+export type OpenEnding = 'digits' | 'name' | 'email';
 
 export interface TimedWord {
   word: string;
@@ -81,6 +96,8 @@ const CONTEXT: Record<'card' | 'phone' | 'account' | 'id', ReadonlySet<string>> 
   id: new Set(['SOCIAL', 'SECURITY', 'SSN', 'INSURANCE', 'PASSPORT', 'LICENSE', 'LICENCE', 'ID', 'IDENTITY', 'IDENTIFICATION', 'TAX', 'BIRTH', 'NI']),
 };
 const CONTEXT_WINDOW = 6;
+/** Words before a single trailing digit that announce a number being read out (openEnding only). */
+const NUMBER_CUES = new Set(['NUMBER', 'PIN', 'CODE', 'PASSCODE', 'DIGITS', 'POSTCODE', 'ZIP']);
 
 const TLDS = new Set(
   'COM NET ORG CO UK IO DE FR ES IT NL EDU GOV INFO BIZ US CA AU IE IN ME AI APP DEV EU CH AT BE SE NO DK PL JP NZ ZA BR MX RU CN FI PT GR CZ HU RO'.split(' '),
@@ -108,6 +125,15 @@ const NAME_STOP = new Set(
   ).split(' '),
 );
 const SPELLING_LIMIT = 20;
+
+/** "MY EMAIL IS ...", "E-MAIL ADDRESS IT'S ...": what follows is an address even when the ASR mangled its domain. */
+const EMAIL_CUES = new Set(['EMAIL', 'E-MAIL', 'MAIL']);
+const EMAIL_CUE_GLUE = new Set(['ADDRESS']);
+const COPULAS = new Set(['IS', "IT'S", 'ITS', 'WAS']);
+const MAX_EMAIL_WORDS = 12;
+/** Words that end a cued address: the NAME_STOP words, except the ones spoken inside addresses. */
+const EMAIL_STOP = new Set([...NAME_STOP].filter((w) => !AT_WORDS.has(w)));
+const DIGIT_KINDS: ReadonlySet<Kind> = new Set(['strong', 'weak']);
 
 // --- tokens ------------------------------------------------------------------------------------
 
@@ -193,6 +219,8 @@ export class Redactor {
   private readonly maxNameWords: number;
   private readonly maxDigitGap: number;
   private readonly minSpokenDigits: number;
+  /** How long a call leg holds a final that ends open (RedactorOptions.holdMs). */
+  readonly holdMs: number;
   /** Cumulative redactions per category since this redactor was created (for metrics). */
   readonly totals: RedactionCounts = emptyCounts();
 
@@ -203,6 +231,7 @@ export class Redactor {
     this.maxNameWords = options.maxNameWords ?? 3;
     this.maxDigitGap = options.maxDigitGap ?? 2;
     this.minSpokenDigits = options.minSpokenDigits ?? 4;
+    this.holdMs = options.holdMs ?? 2500;
   }
 
   /** Categories this redactor replaces. */
@@ -212,40 +241,98 @@ export class Redactor {
 
   /** Redact a final transcript and its word timings. */
   redact(text: string, words: readonly TimedWord[] = []): RedactionResult {
-    return this.run(text, words, this.minDigitRun);
+    return this.runParts([{ text, words }], this.minDigitRun, 0)[0]!;
   }
 
-  /** Redact a partial result: shorter digit runs are hidden too, since the run may still be growing. */
-  redactPartial(text: string): RedactionResult {
-    return this.run(text, [], Math.min(this.partialMinDigitRun, this.minDigitRun));
+  /**
+   * Redact consecutive finals of one speaker together, so a value split across them (a number read
+   * out with pauses, "MY NAME IS" | "JOHN SMITH") is found as one. One result per part; a span that
+   * crosses parts leaves its placeholder in each part it covers (with that part's timing) and is
+   * counted once, in the part where it starts. A digit run that crosses a part boundary, with
+   * digits on both sides, is always redacted: the speaker paused while reading a number out.
+   */
+  redactJoined(parts: readonly RedactionPart[]): RedactionResult[] {
+    return this.runParts(parts, this.minDigitRun, 0);
   }
 
-  private run(text: string, words: readonly TimedWord[], minDigits: number): RedactionResult {
-    const counts = emptyCounts();
-    if (this.enabled.size === 0 || text.trim() === '') return { text, words: words.map((w) => ({ ...w })), counts, total: 0 };
-    const rawTokens = text.split(/\s+/).filter((t) => t !== '');
-    const tokens = tokenize(rawTokens);
-    const spans = this.detect(tokens, minDigits);
-    let total = 0;
+  /**
+   * Redact a partial result: shorter digit runs are hidden too, since the run may still be growing.
+   * `context`: the raw texts of the finals a leg is holding (legRedaction.ts); a value that starts
+   * there and continues into the partial is masked in the partial too. Only redactions that start
+   * in the partial are counted.
+   */
+  redactPartial(text: string, context: readonly string[] = []): RedactionResult {
+    const parts: RedactionPart[] = [...context.map((t) => ({ text: t })), { text }];
+    return this.runParts(parts, Math.min(this.partialMinDigitRun, this.minDigitRun), context.length)[context.length]!;
+  }
+
+  /**
+   * Whether a final ends in a way the next utterance may continue: a digit run (two or more digit
+   * words, a final of digits only, or digits after card/phone/account/ID words), a name cue or a
+   * name running to the end, an e-mail cue or an address running to the end. A leg holds such a
+   * final briefly (see legRedaction.ts).
+   */
+  openEnding(text: string): OpenEnding | null {
+    if (this.enabled.size === 0) return null;
+    const tokens = tokenize(text.split(/\s+/).filter((t) => t !== ''));
+    let end = tokens.length;
+    while (end > 0 && tokens[end - 1]!.kind === 'filler') end--;
+    if (end === 0) return null;
+    if (DIGIT_CATEGORIES.some((c) => this.enabled.has(c))) {
+      let start = end;
+      while (start > 0 && tokens[start - 1]!.kind !== 'other') start--;
+      const run = tokens.slice(start, end);
+      const last = tokens[end - 1]!;
+      const digitWords = run.filter((t) => DIGIT_KINDS.has(t.kind)).length;
+      const endsInDigits = last.kind === 'strong' || (last.kind === 'weak' && digitWords >= 2) || last.kind === 'mult' || last.kind === 'plus';
+      if (endsInDigits && run.some((t) => t.kind === 'strong') && (digitWords >= 2 || start === 0 || contextOf(tokens, start).size > 0 || numberCueBefore(tokens, start))) return 'digits';
+    }
+    const spans = this.detect(tokens, this.minDigitRun, []);
+    const lastSpan = spans[spans.length - 1];
+    if (lastSpan !== undefined && lastSpan.end >= end && (lastSpan.category === 'name' || lastSpan.category === 'email')) return lastSpan.category;
+    if (this.enabled.has('name') && NAME_TRIGGERS.some((t) => t.length <= end && t.every((w, k) => tokens[end - t.length + k]!.norm === w))) return 'name';
+    if (this.enabled.has('email') && endsWithEmailCue(tokens, end)) return 'email';
+    return null;
+  }
+
+  /** Detect over the parts joined, then rewrite each part with the spans that cover it. */
+  private runParts(parts: readonly RedactionPart[], minDigits: number, firstCounted: number): RedactionResult[] {
+    const copies = () => parts.map((p) => ({ text: p.text, words: (p.words ?? []).map((w) => ({ ...w })), counts: emptyCounts(), total: 0 }));
+    if (this.enabled.size === 0 || parts.every((p) => p.text.trim() === '')) return copies();
+    const partTokens = parts.map((p) => tokenize(p.text.split(/\s+/).filter((t) => t !== '')));
+    const offsets = prefixOffsets(partTokens.map((t) => t.length));
+    const tokens = partTokens.flat();
+    const spans = this.detect(tokens, minDigits, offsets.slice(1, -1));
+    const results: RedactionResult[] = copies();
     for (const s of spans) {
-      counts[s.category]++;
+      const owner = partOf(offsets, s.start);
+      if (owner < firstCounted) continue;
+      results[owner]!.counts[s.category]++;
+      results[owner]!.total++;
       this.totals[s.category]++;
-      total++;
     }
-    const outText = spans.length === 0 ? text : rewriteTokens(tokens, spans);
 
-    let outWords: TimedWord[];
-    if (words.length === 0) outWords = [];
-    else if (aligned(tokens, words)) outWords = rewriteWords(words, spans);
-    else {
-      // Word list that does not match the text token-for-token: detect on the words themselves.
-      const wordTokens = tokenize(words.map((w) => w.word));
-      outWords = rewriteWords(words, this.detect(wordTokens, minDigits));
+    // Word timings: the text's spans when every part's words match its text token for token;
+    // otherwise detect on the words themselves.
+    const words = parts.map((p) => p.words ?? []);
+    const allAligned = parts.every((_, i) => words[i]!.length === 0 || aligned(partTokens[i]!, words[i]!));
+    let wordSpans = spans;
+    let wordOffsets = offsets;
+    if (!allAligned) {
+      const wordTokens = words.map((w) => tokenize(w.map((x) => x.word)));
+      wordOffsets = prefixOffsets(wordTokens.map((t) => t.length));
+      wordSpans = this.detect(wordTokens.flat(), minDigits, wordOffsets.slice(1, -1));
     }
-    return { text: outText, words: outWords, counts, total };
+    for (let i = 0; i < parts.length; i++) {
+      const own = clip(spans, offsets[i]!, offsets[i + 1]!);
+      if (own.length > 0) results[i]!.text = rewriteTokens(partTokens[i]!, own);
+      if (words[i]!.length > 0) results[i]!.words = rewriteWords(words[i]!, clip(wordSpans, wordOffsets[i]!, wordOffsets[i + 1]!));
+    }
+    return results;
   }
 
-  private detect(tokens: Token[], minDigits: number): Span[] {
+  /** `boundaries`: token indexes where a new utterance starts (joined parts). */
+  private detect(tokens: Token[], minDigits: number, boundaries: readonly number[]): Span[] {
     const spans: Span[] = [];
     const taken = new Uint8Array(tokens.length);
     const add = (start: number, end: number, category: RedactionCategory) => {
@@ -258,8 +345,9 @@ export class Redactor {
     this.detectSingleTokens(tokens, add);
     this.detectSpokenEmails(tokens, add, taken);
     this.detectIban(tokens, add, taken);
-    this.detectDigitRuns(tokens, add, taken, minDigits);
+    this.detectDigitRuns(tokens, add, taken, minDigits, boundaries);
     this.detectNames(tokens, add, taken);
+    this.detectCuedEmails(tokens, add, taken);
     return spans.sort((a, b) => a.start - b.start);
   }
 
@@ -307,7 +395,7 @@ export class Redactor {
     }
   }
 
-  private detectDigitRuns(tokens: Token[], add: (s: number, e: number, c: RedactionCategory) => void, taken: Uint8Array, minDigits: number): void {
+  private detectDigitRuns(tokens: Token[], add: (s: number, e: number, c: RedactionCategory) => void, taken: Uint8Array, minDigits: number, boundaries: readonly number[]): void {
     const runs = findRuns(tokens, taken);
     // Bridge short gaps of misrecognised words between runs ("FOUR FIVE MAKE THREE SIX ...").
     const merged: Run[] = [];
@@ -321,7 +409,8 @@ export class Redactor {
       } else merged.push({ ...r });
     }
     for (const r of merged) {
-      const category = this.classifyRun(tokens, r, minDigits);
+      let category = this.classifyRun(tokens, r, minDigits);
+      if (category === null && boundaries.some((b) => crossesWithDigits(tokens, r, b))) category = 'digits';
       if (category !== null) add(r.start, r.end, category);
     }
   }
@@ -370,7 +459,92 @@ export class Redactor {
       }
     }
   }
+
+  /**
+   * An address after an e-mail cue ("MY EMAIL IS MARY DOT JONES AT ...") that the spoken-address
+   * detector did not claim (no complete domain, or the ASR mangled it): the words up to an ordinary
+   * word, at most MAX_EMAIL_WORDS.
+   */
+  private detectCuedEmails(tokens: Token[], add: (s: number, e: number, c: RedactionCategory) => void, taken: Uint8Array): void {
+    for (let i = 0; i < tokens.length; i++) {
+      if (!EMAIL_CUES.has(tokens[i]!.norm)) continue;
+      const start = cuedAddressStart(tokens, i);
+      if (start === null) continue;
+      let j = start;
+      while (j < tokens.length && j - start < MAX_EMAIL_WORDS && !taken[j]) {
+        const t = tokens[j]!;
+        if (t.norm === '' || EMAIL_STOP.has(t.norm) || FILLERS.has(t.norm) || !/^[\p{L}\p{N}@._'-]+$/u.test(t.norm)) break;
+        j++;
+      }
+      // Joiners hanging off the end ("... DOT") belong to the address too; nothing is lost by taking them.
+      if (j > start) {
+        add(start, j, 'email');
+        i = j - 1;
+      }
+    }
+  }
 }
+
+/** A digit run that crosses an utterance boundary at `b`, with digit words on both sides. */
+function crossesWithDigits(tokens: Token[], r: Run, b: number): boolean {
+  if (!(r.start < b && b < r.end)) return false;
+  let before = false;
+  let after = false;
+  for (let i = r.start; i < r.end; i++) {
+    if (tokens[i]!.kind !== 'strong') continue;
+    if (i < b) before = true;
+    else after = true;
+  }
+  return before && after;
+}
+
+/** Index after an e-mail cue at `c` and its glue ("EMAIL [ADDRESS] IS|IT'S|WAS [UM]"); `copula`: whether one was found. */
+function afterEmailCue(tokens: Token[], c: number): { next: number; copula: boolean } {
+  let j = c + 1;
+  while (j < tokens.length && EMAIL_CUE_GLUE.has(tokens[j]!.norm)) j++;
+  const copula = j < tokens.length && COPULAS.has(tokens[j]!.norm);
+  if (copula) j++;
+  while (j < tokens.length && FILLERS.has(tokens[j]!.norm)) j++;
+  return { next: j, copula };
+}
+
+/** Where a cued address starts ("MY EMAIL IS ^MARY ..."), or null without a copula after the cue. */
+function cuedAddressStart(tokens: Token[], c: number): number | null {
+  const { next, copula } = afterEmailCue(tokens, c);
+  return copula ? next : null;
+}
+
+/** Whether the first `end` tokens end with an e-mail cue and nothing after it ("... MY EMAIL IS"). */
+function endsWithEmailCue(tokens: Token[], end: number): boolean {
+  for (let c = Math.max(0, end - 4); c < end; c++) if (EMAIL_CUES.has(tokens[c]!.norm) && afterEmailCue(tokens.slice(0, end), c).next === end) return true;
+  return false;
+}
+
+function prefixOffsets(lengths: readonly number[]): number[] {
+  const out = [0];
+  for (const n of lengths) out.push(out[out.length - 1]! + n);
+  return out;
+}
+
+/** Index of the part that holds token `index`. */
+function partOf(offsets: readonly number[], index: number): number {
+  let p = 0;
+  while (p + 2 < offsets.length && offsets[p + 1]! <= index) p++;
+  return p;
+}
+
+/** The spans overlapping [from, to), clipped to it and made relative to `from`. */
+function clip(spans: readonly Span[], from: number, to: number): Span[] {
+  const out: Span[] = [];
+  for (const s of spans) {
+    const start = Math.max(s.start, from);
+    const end = Math.min(s.end, to);
+    if (end > start) out.push({ start: start - from, end: end - from, category: s.category });
+  }
+  return out;
+}
+
+const DIGIT_CATEGORIES: readonly RedactionCategory[] = ['card', 'phone', 'account', 'digits', 'id'];
 
 interface Run {
   start: number;
@@ -462,6 +636,11 @@ function contextOf(tokens: Token[], start: number): Set<'card' | 'phone' | 'acco
     for (const key of ['card', 'phone', 'account', 'id'] as const) if (CONTEXT[key].has(w)) found.add(key);
   }
   return found;
+}
+
+function numberCueBefore(tokens: Token[], start: number): boolean {
+  for (let i = Math.max(0, start - CONTEXT_WINDOW); i < start; i++) if (NUMBER_CUES.has(tokens[i]!.norm)) return true;
+  return false;
 }
 
 function anyTaken(taken: Uint8Array, from: number, to: number): boolean {

@@ -92,6 +92,61 @@ describe('redaction on the call path (CallManager)', () => {
   });
 });
 
+/** A transcriber that emits scripted finals one after the other when the leg closes. */
+function scriptedFinals(texts: readonly string[]): TranscriberFactory {
+  return (_opts, cb) => ({
+    write: () => {},
+    lagMs: () => 0,
+    stats: () => ({ droppedFrames: 0, decodedMs: 0, skippedMs: 0, chunkLatencyP95Ms: 0 }),
+    close: async () => {
+      let t = 0;
+      for (const text of texts) {
+        const words = text.split(' ').map((word, i) => ({ word, startMs: t + i * 300, endMs: t + i * 300 + 250 }));
+        cb.final({ text, words, startMs: t, endMs: t + words.length * 300, confidence: 0.9, latencyMs: 100 });
+        t += words.length * 300 + 1500;
+      }
+    },
+  });
+}
+
+describe('a number split across utterances on the call path', () => {
+  it('is held, redacted as one, stored and published in order; the hold is flushed when the leg ends', async () => {
+    const dir = scratchDir('redact-split');
+    const store = Store.open(dir);
+    const bus = new EventBus();
+    const events: ApplianceEvent[] = [];
+    bus.subscribe((e) => events.push(e));
+    const seen: string[] = [];
+    const pieces = ['MY CARD NUMBER IS FOUR ONE ONE ONE', 'ONE ONE ONE ONE', 'ONE ONE ONE ONE', 'ONE ONE ONE ONE'];
+    const calls = new CallManager({
+      store,
+      bus,
+      hasher: CallerHasher.fromDataDir(dir),
+      logger: createLogger({ level: 'silent', includePii: false }),
+      limits: { maxConcurrentCalls: 5, maxLagMs: 1000, retryAfterS: 5 },
+      transcribers: scriptedFinals(pieces),
+      analysers: [{ name: 'probe', analyse: async (ctx) => (seen.push(ctx.text), null) }],
+      redactor: new Redactor(),
+    });
+    const call = calls.startCall({ source: 'sip' });
+    call.addLeg({ label: 'caller', codec: 'PCMU', sampleRateHz: 8000 });
+    await call.end('bye');
+    await new Promise((r) => setTimeout(r, 20));
+    const stored = store.utterances.listByCall(call.id);
+    expect(stored.map((u) => u.text)).toEqual(['MY CARD NUMBER IS [CARD]', '[CARD]', '[CARD]', '[CARD]']);
+    expect(stored.map((u) => u.startMs)).toEqual([0, 3900, 6600, 9300]);
+    const finals = events.filter((e) => e.type === 'asr.final');
+    expect(finals.map((e) => e.text)).toEqual(stored.map((u) => u.text));
+    expect(JSON.stringify(events) + JSON.stringify(stored)).not.toMatch(/\bONE\b/);
+    // The leg ended before the hold ran out: the group was flushed, and the leg's record says so.
+    const quality = events.find((e) => e.type === 'call.quality');
+    expect(quality).toMatchObject({ quality: { redactionHeldFinals: 4 } });
+    expect(seen).toEqual(pieces);
+    await calls.close();
+    store.close();
+  });
+});
+
 describe('redaction in a running appliance', () => {
   let app: Appliance;
   beforeAll(async () => {

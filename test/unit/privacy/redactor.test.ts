@@ -218,3 +218,64 @@ describe('Redactor: configuration and contract', () => {
     }
   });
 });
+
+describe('Redactor: across utterances', () => {
+  it('redactJoined finds a value split across parts, leaves its placeholder in each with that part\'s timing, and counts it once', () => {
+    const r = new Redactor();
+    const a = 'MY CARD IS FOUR ONE ONE ONE';
+    const b = 'ONE ONE ONE ONE ONE ONE ONE ONE';
+    const c = 'ONE ONE ONE ONE THANKS';
+    const out = r.redactJoined([{ text: a, words: timed(a) }, { text: b, words: timed(b) }, { text: c, words: timed(c) }]);
+    expect(out.map((o) => o.text)).toEqual(['MY CARD IS [CARD]', '[CARD]', '[CARD] THANKS']);
+    expect(out[0]!.words[3]).toEqual({ word: '[CARD]', startMs: 3 * 300, endMs: 6 * 300 + 250 });
+    expect(out[1]!.words).toEqual([{ word: '[CARD]', startMs: 0, endMs: 7 * 300 + 250 }]);
+    expect(out.map((o) => o.total)).toEqual([1, 0, 0]);
+    expect(r.totals.card).toBe(1);
+    // The same pieces one by one: the later ones are not known to be part of a card.
+    expect([a, b, c].map((t) => new Redactor().redact(t).text)).toEqual(['MY CARD IS [CARD]', '[DIGITS]', '[DIGITS] THANKS']);
+    expect(new Redactor().redact('ONE ONE THANKS').text).toBe('ONE ONE THANKS');
+  });
+
+  it('a digit run that crosses a pause is redacted even when short; ordinary words across a pause are not', () => {
+    const r = new Redactor();
+    expect(r.redactJoined([{ text: 'ONE' }, { text: 'TWO THREE OK' }]).map((o) => o.text)).toEqual(['[DIGITS]', '[DIGITS] OK']);
+    expect(r.redactJoined([{ text: 'I HAVE TWO' }, { text: 'FOR THE KIDS' }]).map((o) => o.text)).toEqual(['I HAVE TWO', 'FOR THE KIDS']);
+  });
+
+  it('openEnding: digit runs, name and e-mail cues that the next utterance may continue', () => {
+    const r = new Redactor();
+    expect(r.openEnding('FOUR ONE ONE ONE')).toBe('digits');
+    expect(r.openEnding('ONE')).toBe('digits');
+    expect(r.openEnding('MY CARD NUMBER IS FOUR')).toBe('digits');
+    expect(r.openEnding('MY PIN IS FOUR UM')).toBe('digits');
+    expect(r.openEnding('THE CODE IS FOUR FIVE')).toBe('digits');
+    expect(r.openEnding('HELLO MY NAME IS')).toBe('name');
+    expect(r.openEnding('MY NAME IS JOHN')).toBe('name');
+    expect(r.openEnding('MY EMAIL ADDRESS IS')).toBe('email');
+    expect(r.openEnding('MY EMAIL IS MARY DOT JONES')).toBe('email');
+    for (const closed of ['I HAVE TWO', 'I WENT TO', 'CALL ME ON FOR', 'MY NAME IS JOHN AND I NEED HELP', 'THANK YOU', 'LOOK AT', '']) expect(r.openEnding(closed), closed).toBeNull();
+    expect(new Redactor({ categories: ['email'] }).openEnding('FOUR ONE ONE ONE')).toBeNull();
+  });
+
+  it('redactPartial with held finals as context masks what continues them', () => {
+    const r = new Redactor();
+    expect(r.redactPartial('ONE', ['FOUR ONE ONE ONE']).text).toBe('[DIGITS]');
+    expect(r.redactPartial('SMITH', ['MY NAME IS JOHN']).text).toBe('[NAME]');
+    expect(r.redactPartial('AT EXAMPLE DOT', ['MY EMAIL IS MARY DOT JONES']).text).toBe('[EMAIL]');
+    expect(r.redactPartial('THANK YOU', ['FOUR ONE ONE ONE']).text).toBe('THANK YOU');
+  });
+});
+
+describe('Redactor: addresses after an e-mail cue', () => {
+  const r = new Redactor();
+  it('redacts the words after "MY EMAIL IS" even when the domain was not recognised', () => {
+    expect(r.redact('MY EMAIL IS MARY NARK JONEFUL NOT COME AND CAN YOU').text).toBe('MY EMAIL IS [EMAIL] NOT COME AND CAN YOU');
+    expect(r.redact("MY E-MAIL ADDRESS IT'S PETER UNDERSCORE PAN AT").text).toBe("MY E-MAIL ADDRESS IT'S [EMAIL]");
+    expect(r.redact('MY EMAIL IS JOHN DOT SMITH AT EXAMPLE DOT COM THANK YOU').text).toBe('MY EMAIL IS [EMAIL] THANK YOU');
+  });
+  it('needs the cue and a copula', () => {
+    expect(r.redact('I SENT YOU AN EMAIL YESTERDAY ABOUT MY BILL').total).toBe(0);
+    expect(r.redact('THE EMAIL IS NOT WORKING').total).toBe(0);
+  });
+});
+
