@@ -113,6 +113,7 @@ export function Live() {
         switch (e.type) {
           case 'call.started':
             upd(e.callId, (c) => ({ ...c, source: e.source, startedAt: e.at }));
+            loadStats();
             break;
           case 'call.answered':
             upd(e.callId, (c) => ({ ...c, answered: true }));
