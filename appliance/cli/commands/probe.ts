@@ -3,14 +3,14 @@ import { evxError } from '../../errors.js';
 import { processIo, type CliCommand } from '../command.js';
 import { parseCli } from '../parse.js';
 
-const usage = `usage: edgevox probe webrtc --wav FILE [--target URL] [--codec opus|pcmu] [--api-token TOKEN | --agent-token TOKEN] [--timeout-ms N] [--json]
+const usage = `usage: edgevox probe webrtc --wav FILE [--target URL] [--codec opus|pcmu] [--api-token TOKEN | --agent-token TOKEN] [--media-only] [--timeout-ms N] [--json]
 
 Places a WebRTC call with node-webrtc into the appliance at --target (default http://127.0.0.1:8080),
 plays FILE as the caller and prints setup times, packets, RTT/loss. With an agent leg (--agent-token, or
 --api-token / env EDGEVOX_API_TOKEN: a console API token with the supervisor role that mints one) it also
 prints the caller->agent audio latency and the transcript the appliance produced (live, and as stored in
 /api/v1/calls/:id with --api-token). Exits 1 if the call cannot be set up, no audio flows, or an agent leg
-got no transcript.`;
+got no transcript (--media-only: do not require one, e.g. with asr.enabled false).`;
 
 export const probeCommand: CliCommand = {
   name: 'probe',
@@ -25,6 +25,7 @@ export const probeCommand: CliCommand = {
         codec: { type: 'string', default: 'opus' },
         'agent-token': { type: 'string' },
         'api-token': { type: 'string' },
+        'media-only': { type: 'boolean', default: false },
         'timeout-ms': { type: 'string', default: '10000' },
         json: { type: 'boolean', default: false },
       },
@@ -46,9 +47,10 @@ export const probeCommand: CliCommand = {
         timeoutMs,
         ...(values['agent-token'] === undefined ? {} : { agentToken: values['agent-token'] }),
         ...(apiToken === undefined || apiToken === '' ? {} : { apiToken }),
+        ...(values['media-only'] ? { transcriptWaitMs: 0 } : {}),
       });
       const noAudio = report.packetsSent === 0 || (report.agent !== undefined && report.agent.rmsMax < 100);
-      const noTranscript = report.transcript !== undefined && report.transcript.live.trim() === '';
+      const noTranscript = !values['media-only'] && report.transcript !== undefined && report.transcript.live.trim() === '';
       if (noAudio || noTranscript) code = 1;
       if (values.json) io.out(JSON.stringify({ ok: code === 0, ...report }) + '\n');
       else {
