@@ -21,7 +21,8 @@ import { EventBus } from './events/appEvents.js';
 import { CallManager } from './calls/callManager.js';
 import { CallerHasher } from './calls/callerHash.js';
 import type { TranscriberFactory } from './calls/transcriber.js';
-import { createSpeechEngine } from './calls/asrTranscriber.js';
+import { createSpeechEngine, type SpeechEngine } from './calls/asrTranscriber.js';
+import { reportRemoteProvider, type ExecutionProviderName } from './inference/sessions.js';
 import { TelephonyBridge } from './calls/telephonyBridge.js';
 import { Redactor } from './privacy/redactor.js';
 import { DataServices } from './privacy/dataServices.js';
@@ -47,6 +48,8 @@ export interface ApplianceOptions {
    * the installed models). Return null to run calls without transcription.
    */
   transcribers?: 'asr' | null | TranscriberFactory;
+  /** Clock of the data services (retention, QA, aggregation windows); tests move it forward to close a window. */
+  dataClock?: () => number;
 }
 
 /**
@@ -55,6 +58,8 @@ export interface ApplianceOptions {
  */
 export class Appliance {
   private readonly drainHooks: ((graceMs: number) => Promise<void>)[] = [];
+  /** The speech engine (recognizer worker pool), or null when calls run without ASR. Set once at start. */
+  speech: SpeechEngine | null = null;
   private runId = 0;
 
   private constructor(
@@ -115,7 +120,8 @@ export class Appliance {
       });
       closeStack.push({ name: 'events', close: () => bus.close() });
 
-      const transcribers = await startSpeech(options.transcribers ?? 'asr', { config, models, logger, readiness, closeStack });
+      const speech = await startSpeech(options.transcribers ?? 'asr', { config, models, logger, readiness, closeStack });
+      const transcribers = speech.factory;
       const redaction = config.privacy.redaction;
       const redactor = redaction.enabled ? new Redactor(redaction) : null;
       if (redactor !== null) metrics.bindRedactions(redactor.totals);
@@ -135,7 +141,7 @@ export class Appliance {
       closeStack.push({ name: 'calls', close: () => calls.close() });
       metrics.bindCalls(calls, bus);
       // Retention sweeps, QA of every call, anonymised aggregates upstream (issue 8).
-      const data = DataServices.start({ config, dataDir, store, bus, logger });
+      const data = DataServices.start({ config, dataDir, store, bus, logger, ...(options.dataClock ? { now: options.dataClock } : {}) });
       closeStack.push({ name: 'data-services', close: () => data.close() });
 
       // WebRTC before SIP: SIP legs are tapped for bridging to browser agents (webrtc/sipBridge.ts).
@@ -179,6 +185,7 @@ export class Appliance {
       readiness.register('http', () => (http.server.listening ? { ok: true } : { ok: false, reason: 'http listener closed' }));
 
       const appliance = new Appliance(config, logger, store, models, metrics, readiness, http, bus, calls, sip, closeStack, webrtc);
+      appliance.speech = speech.engine;
       appliance.onDrain((graceMs) => calls.drain(graceMs));
       appliance.recordRun();
       metrics.up.set(1);
@@ -268,19 +275,27 @@ function assertWritableDir(dir: string): void {
 async function startSpeech(
   choice: 'asr' | null | TranscriberFactory,
   ctx: { config: EdgeVoxConfig; models: ModelStore; logger: Logger; readiness: Readiness; closeStack: CloseStack },
-): Promise<TranscriberFactory | null> {
-  if (choice === null || (choice === 'asr' && !ctx.config.asr.enabled)) return null;
-  if (typeof choice === 'function') return choice;
+): Promise<{ factory: TranscriberFactory | null; engine: SpeechEngine | null }> {
+  if (choice === null || (choice === 'asr' && !ctx.config.asr.enabled)) return { factory: null, engine: null };
+  if (typeof choice === 'function') return { factory: choice, engine: null };
   if (!ctx.models.requiredReady().ready) {
     ctx.logger.error({ missing: ctx.models.requiredReady().missing }, 'speech recognition not started: models not active');
-    return null;
+    return { factory: null, engine: null };
   }
   const engine = await createSpeechEngine(ctx.models, ctx.config, ctx.logger);
-  ctx.closeStack.push({ name: 'asr', close: () => engine.close() });
+  ctx.closeStack.push({
+    name: 'asr',
+    close: async () => {
+      reportRemoteProvider('asr', null);
+      await engine.close();
+    },
+  });
   const info = engine.recognizer.info();
+  // The sessions live in worker threads: report their provider for /api/v1/system and /metrics.
+  reportRemoteProvider('asr', info.provider as ExecutionProviderName);
   ctx.logger.info({ provider: info.provider, vadProvider: info.vadProvider }, 'speech recognition ready');
   ctx.readiness.register('asr', () => ({ ok: true }));
-  return engine.factory;
+  return { factory: engine.factory, engine };
 }
 
 /** Start the SIP/RTP listeners with their calls bridged into the call manager (null when disabled). */

@@ -97,7 +97,7 @@ export async function startAppliance(work: string, sipPort: number, modelsDir: s
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`appliance did not start: ${err}`)), 60_000);
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
       const m = /serving on (http:\/\/\S+)/.exec(err);
       if (m?.[1]) {

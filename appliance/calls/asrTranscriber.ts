@@ -61,9 +61,12 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
     let failed = false;
     stream.on('error', (e) => {
       if (failed) return;
-      failed = true;
-      logger.error({ legId: options.legId, code: e.error.code }, 'recognition stream failed');
-      callbacks.failed(e.error.code);
+      // A crashed recognition worker is restarted and the stream re-created on it: the leg loses
+      // the audio of that moment (counted) but keeps being transcribed. Anything else is final.
+      const recoverable = e.error.code === 'EVX_ERR_ASR_WORKER_EXITED';
+      if (!recoverable) failed = true;
+      logger.error({ legId: options.legId, code: e.error.code, recoverable }, 'recognition stream failed');
+      callbacks.failed(e.error.code, recoverable);
     });
     let closing: Promise<void> | undefined;
     let last: ReturnType<typeof stream.stats> | undefined;

@@ -302,7 +302,7 @@ export class CallLeg implements LegAudioSink {
               final: (t) => this.onFinal(t),
               keyword: (k) =>
                 call.manager.publish({ type: 'asr.keyword', at: call.manager.now(), callId: call.id, legId: id, speaker: label, phrase: k.phrase, startMs: k.startMs, score: k.score }),
-              failed: (code) => this.onTranscriberFailed(code),
+              failed: (code, recoverable) => this.onTranscriberFailed(code, recoverable),
             },
           );
   }
@@ -376,18 +376,20 @@ export class CallLeg implements LegAudioSink {
   }
 
   /** The leg carries on without transcripts; supervisors are told, other calls are unaffected. */
-  private onTranscriberFailed(code: string): void {
+  private onTranscriberFailed(code: string, recoverable: boolean): void {
     const m = this.call.manager;
-    this.transcriberFailed = true;
+    if (!recoverable) this.transcriberFailed = true;
     m.counters.asrFailures++;
-    m.persist('calls.meta', () => m.deps.store.calls.mergeMeta(this.call.id, { transcription: { legId: this.id, failed: code } }));
+    m.persist('calls.meta', () => m.deps.store.calls.mergeMeta(this.call.id, { transcription: { legId: this.id, [recoverable ? 'gap' : 'failed']: code } }));
     m.publish({
       type: 'alert',
       at: m.now(),
       callId: this.call.id,
-      kind: 'transcription-failed',
+      kind: recoverable ? 'transcription-gap' : 'transcription-failed',
       severity: 'warning',
-      message: 'Speech recognition failed on a call leg; the call continues without a transcript',
+      message: recoverable
+        ? 'Speech recognition restarted on a call leg; part of the transcript is missing'
+        : 'Speech recognition failed on a call leg; the call continues without a transcript',
       details: { legId: this.id, code },
     });
   }

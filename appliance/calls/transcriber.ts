@@ -26,8 +26,11 @@ export interface TranscriberCallbacks {
   partial(text: string): void;
   final(transcript: TranscriptFinal): void;
   keyword(hit: KeywordHit): void;
-  /** Recognition failed for this leg (e.g. an inference error); no more results will come. */
-  failed(code: string): void;
+  /**
+   * Recognition failed for this leg (e.g. an inference error). When `recoverable`, results resume
+   * (a gap in the transcript); otherwise no more results will come.
+   */
+  failed(code: string, recoverable: boolean): void;
 }
 
 export interface LegTranscriber {

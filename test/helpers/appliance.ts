@@ -19,7 +19,7 @@ export function captureLogger(level = 'info'): { logger: Logger; log: CapturedLo
       done();
     },
   });
-  return { logger: pino({ level, redact: { paths: ['pii', '*.pii'], remove: true } }, stream) as unknown as Logger, log };
+  return { logger: pino({ level, redact: { paths: ['pii', '*.pii'], remove: true } }, stream), log };
 }
 
 /** A random RTP range per appliance, so tests running in parallel never compete for ports. */

@@ -26,7 +26,7 @@ beforeAll(async () => {
     const real = engine.factory(options, callbacks);
     if (!failingCalls.has(options.callId)) return real;
     let frames = 0;
-    return { ...real, write: (samples, rate) => (++frames === 50 ? callbacks.failed('EVX_ERR_INFERENCE_FAILED') : real.write(samples, rate)) };
+    return { ...real, write: (samples, rate) => (++frames === 50 ? callbacks.failed('EVX_ERR_INFERENCE_FAILED', false) : real.write(samples, rate)) };
   };
   ({ app } = await startTestAppliance({}, { transcribers: factory }));
 });
