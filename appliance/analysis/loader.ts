@@ -63,7 +63,12 @@ export async function startAnalysis(deps: {
     await emotion?.close();
     throw err;
   }
-  logger.info({ intent: intent !== null, emotion: emotion !== null }, 'utterance analysis ready');
+  // First inferences pay for JIT and onnxruntime allocations (~100 ms here): take that at start,
+  // not on the first caller's routing decision.
+  const warmStarted = performance.now();
+  await intent?.classify('warm up the intent model');
+  await emotion?.analyse(Int16Array.from({ length: 8000 }, (_, i) => Math.round(2000 * Math.sin(i / 7))), 8000);
+  logger.info({ intent: intent !== null, emotion: emotion !== null, warmUpMs: Math.round(performance.now() - warmStarted) }, 'utterance analysis ready');
   let closed = false;
   return {
     analysers,

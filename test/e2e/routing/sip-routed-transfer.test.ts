@@ -84,6 +84,12 @@ describe('a SIP call routed by intent and transferred to the agent with REFER', 
     expect(final, JSON.stringify(events.map((e) => e.type))).toBeDefined();
     expect(intent?.intent, JSON.stringify(intent)).toBe('lost_or_stolen_card');
     expect(decision).toMatchObject({ action: 'agent', groupId: 'security', agentId: 'alice', trigger: 'utterance' });
+    // the emotion of the same utterance (from its audio) was in before the decision (events nest on
+    // the bus, so compare times, not positions)
+    const emotion = events.find((e): e is Extract<ApplianceEvent, { type: 'emotion' }> => e.type === 'emotion' && e.utteranceId === intent!.utteranceId);
+    expect(emotion, 'emotion event for the request utterance').toBeDefined();
+    expect(emotion!.at).toBeLessThanOrEqual(decision!.at);
+    console.log(`routing e2e: intent ${intent!.latencyMs} ms, emotion ${emotion!.latencyMs} ms, final → decision ${decision!.latencyMs} ms (decision function ${decision!.decideMs} ms)`);
     expect(decision!.reasons.map((r) => r.code)).toContain('intent.group');
     expect(decision!.latencyMs).not.toBeNull();
     const transfers = events.filter((e) => e.type === 'route.transfer').map((e) => (e as Extract<ApplianceEvent, { type: 'route.transfer' }>).state);
