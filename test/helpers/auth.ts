@@ -68,6 +68,10 @@ export async function createUser(
  * (no mediasoup workers). The webrtc section is only named when the schema has it.
  */
 export function quietApplianceOverrides(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const hasWebrtc = 'webrtc' in (ConfigSchema.properties as Record<string, unknown>);
-  return { ...(hasWebrtc ? { webrtc: { enabled: false } } : {}), ...extra };
+  return { ...(hasWebrtcSection() ? { webrtc: { enabled: false } } : {}), ...extra };
+}
+
+/** True when this build's config schema has the WebRTC section. */
+export function hasWebrtcSection(): boolean {
+  return 'webrtc' in (ConfigSchema.properties as Record<string, unknown>);
 }

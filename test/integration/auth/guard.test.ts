@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appliance } from '../../../appliance/app.js';
 import { PUBLIC_ROUTES, SELF_SERVICE_ROUTES } from '../../../appliance/auth/guard.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
-import { apiToken, createUser, login, quietApplianceOverrides, type TestSession } from '../../helpers/auth.js';
+import { findWorkerBin } from '../../../appliance/webrtc/workerBin.js';
+import { apiToken, createUser, hasWebrtcSection, login, quietApplianceOverrides, type TestSession } from '../../helpers/auth.js';
 
 /** Parse `printRoutes({ commonPrefix: false })` into "METHOD /path" entries. */
 export function listRoutes(app: Appliance): string[] {
@@ -32,6 +33,8 @@ export function listRoutes(app: Appliance): string[] {
 }
 
 const WRITE = /^(POST|PUT|PATCH|DELETE) /;
+/** Supervisors may mint softphone tokens (WebRTC agents and listen-in); nothing else they may write. */
+const SUPERVISOR_WRITES = ['POST /api/v1/webrtc/agent-tokens'];
 const concrete = (route: string) => route.replace(/:[A-Za-z]+/g, '1').replace(/\*/g, 'x');
 
 let app: Appliance;
@@ -41,7 +44,9 @@ let viewer: TestSession;
 let supervisor: TestSession;
 
 beforeAll(async () => {
-  ({ app } = await startTestAppliance(quietApplianceOverrides({ sip: { enabled: false } }), { transcribers: null }));
+  // With the mediasoup worker built, the WebRTC plane is mounted too, so its routes are checked.
+  const webrtc = hasWebrtcSection() && findWorkerBin() !== undefined ? { webrtc: { enabled: true, workers: 1 } } : {};
+  ({ app } = await startTestAppliance({ ...quietApplianceOverrides({ sip: { enabled: false } }), ...webrtc }, { transcribers: null }));
   base = app.httpUrl;
   const t = await createUser(app, 'tech1', 'technician');
   const v = await createUser(app, 'view1', 'viewer');
@@ -88,17 +93,24 @@ describe('the auth guard over every route', () => {
       ]),
     );
     expect(routes.filter((r) => WRITE.test(r)).length).toBeGreaterThanOrEqual(15);
+    if (app.webrtc !== null) expect(routes).toEqual(expect.arrayContaining(['POST /api/v1/webrtc/agent-tokens', 'GET /api/v1/webrtc/queue']));
   });
 
   it('keeps the public allow-list small and explicit', () => {
     const routes = new Set(listRoutes(app));
-    const mounted = PUBLIC_ROUTES.filter((r) => routes.has(r));
+    const mounted = PUBLIC_ROUTES.filter((r) => routes.has(r) && !r.includes('/webrtc/'));
     expect(mounted.sort()).toEqual([
       'GET /api/v1/auth/session',
       'GET /api/v1/openapi.json',
       'GET /api/v1/setup/status',
       'POST /api/v1/auth/login',
       'POST /api/v1/setup/admin',
+    ]);
+    // The WebRTC routes are public only because they check their own caller/agent tokens.
+    expect(PUBLIC_ROUTES.filter((r) => r.includes('/webrtc/')).sort()).toEqual([
+      'GET /api/v1/webrtc/queue',
+      'GET /api/v1/webrtc/signal',
+      'POST /api/v1/webrtc/caller-sessions',
     ]);
   });
 
@@ -130,7 +142,8 @@ describe('the auth guard over every route', () => {
         status: 403,
         code: 'EVX_ERR_FORBIDDEN',
       });
-      // No write route is open to supervisors today; one that is must be added here on purpose.
+      // Write routes open to supervisors are listed on purpose; every other one must refuse them.
+      if (SUPERVISOR_WRITES.includes(route)) continue;
       expect(await send(route, { cookie: supervisor.cookie, 'x-csrf-token': supervisor.csrf }), `supervisor ${route}`).toEqual({
         status: 403,
         code: 'EVX_ERR_FORBIDDEN',
