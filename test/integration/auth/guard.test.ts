@@ -93,7 +93,8 @@ describe('the auth guard over every route', () => {
       ]),
     );
     expect(routes.filter((r) => WRITE.test(r)).length).toBeGreaterThanOrEqual(15);
-    if (app.webrtc !== null) expect(routes).toEqual(expect.arrayContaining(['POST /api/v1/webrtc/agent-tokens', 'GET /api/v1/webrtc/queue']));
+    if (app.webrtc !== null)
+      expect(routes).toEqual(expect.arrayContaining(['POST /api/v1/webrtc/agent-tokens', 'GET /api/v1/webrtc/queue']));
   });
 
   it('keeps the public allow-list small and explicit', () => {
