@@ -5,12 +5,12 @@ EDGEVOX_SHARED ?= ../shared
 
 models: models-intent models-emotion ## retrain the intent (BANKING77) and emotion (RAVDESS) models, fixed seeds
 
-models-intent: build ## retrain the intent model -> models/intent (about 2 min on 2 cores)
+models-intent: build ## retrain the intent model -> models/intent (2-5 min wall on the shared 2-core box)
 	node dist/models/pipelines/intent/train.js --out models/intent --shared "$(EDGEVOX_SHARED)"
 
 # models-emotion always recomputes the features (the cache is cleared first) and leaves them in
 # .cache/emotion-features for eval-emotion, which recomputes them only when that cache is absent.
-models-emotion: build ## retrain the emotion model -> models/emotion (5-10 min on 2 cores)
+models-emotion: build ## retrain the emotion model -> models/emotion (28 min wall measured on the shared 2-core box at load 10-20)
 	rm -rf .cache/emotion-features
 	node dist/models/pipelines/emotion/train.js --out models/emotion --shared "$(EDGEVOX_SHARED)" --cache .cache/emotion-features
 
