@@ -45,7 +45,14 @@ export function Live() {
   const [now, setNow] = useState(Date.now());
   const statsTimer = useRef<number | null>(null);
 
+  const [routing, setRouting] = useState<{ agents: any[]; queues: any[] } | null>(null);
   const loadStats = () => void get('/api/v1/console/stats?hours=24').then(setStats, () => {});
+  // Queue and agent states come from the routing engine when it is mounted (404 otherwise).
+  const loadRouting = () =>
+    void Promise.all([get('/api/v1/routing/agents'), get('/api/v1/routing/queues')]).then(
+      ([a, q]) => setRouting({ agents: a.agents, queues: q.queues }),
+      () => setRouting(null),
+    );
 
   useEffect(() => {
     let ws: WebSocket | null = null;
@@ -151,6 +158,26 @@ export function Live() {
             window.setTimeout(() => setCalls((cs) => Object.fromEntries(Object.entries(cs).filter(([k]) => k !== e.callId))), 30_000);
             loadStats();
             break;
+          case 'intent':
+            upd(e.callId, (c) => ({ ...c, intent: e.outOfScope || e.intent === null ? 'out of scope' : String(e.intent) }));
+            break;
+          case 'emotion':
+            upd(e.callId, (c) => ({
+              ...c,
+              emotion: `${e.category}${e.trend && e.trend !== 'unknown' ? ` (${e.trend})` : ''}`,
+              valence: [...c.valence, Number(e.valence ?? 0)].slice(-30),
+            }));
+            break;
+          case 'route.decision':
+            upd(e.callId, (c) => ({
+              ...c,
+              route: `${e.action}${e.groupId ? ` → ${e.groupId}` : ''}${e.agentId ? ` (agent ${e.agentId})` : ''}: ${e.summary}`,
+            }));
+            loadRouting();
+            break;
+          case 'route.transfer':
+            loadRouting();
+            break;
           case 'alert':
             setAlerts((as) => [{ at: e.at, kind: e.kind, severity: e.severity, message: e.message, callId: e.callId }, ...as].slice(0, 50));
             break;
@@ -159,6 +186,19 @@ export function Live() {
     };
     connect();
     loadStats();
+    loadRouting();
+    // Recent alerts from the store, newest first; live ones are prepended as they fire.
+    void get('/api/v1/alerts?limit=20').then(
+      (r) =>
+        setAlerts((as) =>
+          [
+            ...as,
+            ...r.alerts.map((a: any) => ({ at: a.at, kind: a.kind, severity: a.severity, message: a.message, callId: a.callId ?? null })),
+          ].slice(0, 50),
+        ),
+      () => {},
+    );
+    const routingTimer = window.setInterval(loadRouting, 5000);
     statsTimer.current = window.setInterval(loadStats, 30_000);
     const tick = window.setInterval(() => setNow(Date.now()), 1000);
     return () => {
@@ -167,6 +207,7 @@ export function Live() {
       window.clearTimeout(retry);
       window.clearInterval(statsTimer.current ?? undefined);
       window.clearInterval(tick);
+      window.clearInterval(routingTimer);
     };
   }, []);
 
@@ -225,10 +266,31 @@ export function Live() {
               </li>
             ))}
           </ul>
-          <p class="muted">
-            Queue and agent states appear here once the routing engine publishes them; agents and skill groups are configured under
-            Configuration.
-          </p>
+          <h3>Queues and agents</h3>
+          {routing === null ? (
+            <p class="muted">The routing engine is not running on this appliance.</p>
+          ) : (
+            <div data-testid="routing-state">
+              {routing.agents.length === 0 && routing.queues.length === 0 ? (
+                <p class="muted">No skill groups or agents in the routing engine yet.</p>
+              ) : null}
+              <ul class="alerts">
+                {routing.queues.map((q: any) => (
+                  <li key={q.groupId}>
+                    <b>{q.groupId}</b>: {q.calls.length} waiting
+                    {q.calls.length ? `, longest ${fmtDuration(Math.max(...q.calls.map((c: any) => c.waitMs)))}` : ''}
+                  </li>
+                ))}
+              </ul>
+              <div class="kv">
+                {routing.agents.map((a: any) => (
+                  <span key={a.id} class="tag">
+                    {a.name}: {a.state}
+                  </span>
+                ))}
+              </div>
+            </div>
+          )}
         </Card>
       </div>
       {stats ? (
