@@ -18,9 +18,18 @@ export interface EmotionAnalyserOptions {
   readonly speakers: readonly string[];
   /** Shorter utterances carry too little prosody to judge: skipped. */
   readonly minAudioMs: number;
+  /** Only the last this-many ms of a longer utterance are analysed (training clips were ~3-4 s; bounds the cost). */
+  readonly maxAudioMs?: number;
   readonly trends: EmotionTrendTracker;
   readonly publish: (event: ApplianceEvent) => void;
   readonly now?: () => number;
+}
+
+/** The last `maxMs` of an utterance (a view, no copy); the whole utterance when shorter or no limit. */
+export function emotionWindow(pcm: Int16Array, sampleRateHz: number, maxMs: number | undefined): Int16Array {
+  if (maxMs === undefined) return pcm;
+  const max = Math.round((sampleRateHz * maxMs) / 1000);
+  return pcm.length > max ? pcm.subarray(pcm.length - max) : pcm;
 }
 
 export class EmotionUtteranceAnalyser implements UtteranceAnalyser {
@@ -36,7 +45,7 @@ export class EmotionUtteranceAnalyser implements UtteranceAnalyser {
     const audioMs = (ctx.audio.length * 1000) / ctx.sampleRateHz;
     if (audioMs < this.options.minAudioMs) return null;
     const started = performance.now();
-    const r = await this.model.analyse(ctx.audio, ctx.sampleRateHz);
+    const r = await this.model.analyse(emotionWindow(ctx.audio, ctx.sampleRateHz, this.options.maxAudioMs), ctx.sampleRateHz);
     const latencyMs = performance.now() - started;
     const t = this.options.trends.add(ctx.callId, ctx.speaker, r);
     const scores: Record<string, number> = {};

@@ -55,7 +55,13 @@ export async function startAnalysis(deps: {
     if (emotionDir !== null) {
       emotion = await EmotionAnalyser.load(join(emotionDir, 'emotion.json'), session);
       analysers.push(
-        new EmotionUtteranceAnalyser(emotion, { speakers: config.routing.emotionSpeakers, minAudioMs: config.routing.minEmotionAudioMs, trends, publish: deps.publish }),
+        new EmotionUtteranceAnalyser(emotion, {
+          speakers: config.routing.emotionSpeakers,
+          minAudioMs: config.routing.minEmotionAudioMs,
+          maxAudioMs: config.routing.maxEmotionAudioMs,
+          trends,
+          publish: deps.publish,
+        }),
       );
     }
   } catch (err) {

@@ -130,6 +130,7 @@ export const ConfigSchema = Type.Object(
         intentSpeakers: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { default: ['caller'], description: 'Speakers (leg labels) whose utterances get an intent' }),
         emotionSpeakers: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { default: ['caller'], description: 'Speakers (leg labels) whose utterances get an emotion' }),
         minEmotionAudioMs: Type.Integer({ minimum: 300, maximum: 60_000, default: 500, description: 'Utterances shorter than this get no emotion' }),
+        maxEmotionAudioMs: Type.Integer({ minimum: 1000, maximum: 60_000, default: 4000, description: 'Emotion is judged on the last this-many ms of an utterance (the model was trained on clips of about 3-4 s; bounds its cost)' }),
         emotionWaitMs: Type.Integer({ minimum: 0, maximum: 5000, default: 250, description: "How long routing waits for an utterance's emotion once its intent is known" }),
         maxUtterancesBeforeDefault: Type.Integer({ minimum: 1, maximum: 20, default: 2, description: 'Caller utterances without an in-scope intent before the call goes to the default group' }),
         profiles: Section(

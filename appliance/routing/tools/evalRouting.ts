@@ -19,6 +19,7 @@ import { resolveModelPaths } from '../../asr/modelFiles.js';
 import { Recognizer } from '../../asr/recognizer.js';
 import { mulawRoundTrip8k } from '../../asr/tools/telephone.js';
 import { transcribeAudio } from '../../asr/transcribeFile.js';
+import { emotionWindow } from '../../analysis/emotionAnalyser.js';
 import { EmotionAnalyser } from '../../emotion/analyser.js';
 import { EventBus } from '../../events/appEvents.js';
 import { IntentClassifier } from '../../intent/classifier.js';
@@ -129,7 +130,7 @@ async function main(): Promise<number> {
       const finalAt = performance.now();
       const callId = `eval-${i}`;
       store.calls.create({ id: callId, source: 'sip', callerHash: null, startedAt: Date.now() });
-      const [ir, er] = await Promise.all([intent.classify(t.text), emotion ? emotion.analyse(audio.samples, audio.sampleRateHz) : Promise.resolve(null)]);
+      const [ir, er] = await Promise.all([intent.classify(t.text), emotion ? emotion.analyse(emotionWindow(audio.samples, audio.sampleRateHz, 4000), audio.sampleRateHz) : Promise.resolve(null)]);
       const decision = service.route(
         {
           callId,

@@ -84,6 +84,14 @@ describe('EmotionUtteranceAnalyser', () => {
     expect(trends[3]).toBe('escalating');
     expect(events[3]).toMatchObject({ type: 'emotion', category: 'angry', callId: 'call-1', speaker: 'caller' });
   });
+  it('analyses only the last maxAudioMs of a long utterance', async () => {
+    const seen: number[] = [];
+    const model: EmotionModel = { analyse: async (pcm, rate) => (seen.push(pcm.length), new LoudnessEmotion().analyse(pcm, rate)) };
+    const a = new EmotionUtteranceAnalyser(model, { speakers: ['caller'], minAudioMs: 500, maxAudioMs: 4000, trends: new EmotionTrendTracker(), publish: () => {} });
+    await a.analyse(ctx({ audio: tone(0.1, 8000 * 9) }));
+    await a.analyse(ctx({ audio: tone(0.1, 8000 * 2) }));
+    expect(seen).toEqual([32000, 16000]);
+  });
   it('skips other speakers and utterances too short to judge', async () => {
     const model = new LoudnessEmotion();
     const a = new EmotionUtteranceAnalyser(model, { speakers: ['caller'], minAudioMs: 500, trends: new EmotionTrendTracker(), publish: () => {} });
