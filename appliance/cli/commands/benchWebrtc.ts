@@ -57,6 +57,8 @@ export const benchWebrtcCommand: CliCommand = {
         `| ${s.calls} | ${s.connected} | ${s.transcribed} | ${f(s.setupP95Ms)} | ${f(s.finalLatencyP50Ms)} | ${f(s.finalLatencyP95Ms)} | ${s.maxLagMs} | ${s.asrDroppedFrames} | ${s.senderClockLagMaxMs} | ${s.applianceCpuCores.toFixed(2)} | ${s.workersCpuCores.toFixed(2)} | ${s.benchCpuCores.toFixed(2)} | ${s.rssPeakMiB.toFixed(0)} | ${s.workersRssPeakMiB.toFixed(0)} | ${s.realTime ? 'yes' : 'no: ' + s.why} |\n`,
       );
     }
+    const firstMiss = report.steps.find((st) => !st.realTime);
+    if (firstMiss !== undefined && firstMiss.calls < report.highestRealTimeCalls) io.out(`\nnote: ${firstMiss.calls} callers already missed once (${firstMiss.why}): the figures are noisy on a shared machine\n`);
     io.out(`\nhighest real-time N: ${report.highestRealTimeCalls} simultaneous web callers (${report.machine.cpus} cores, load ${report.machine.loadAverage.map((l) => l.toFixed(1)).join(' ')})\nresults: ${out}\n`);
     if (io === processIo) {
       // node-webrtc can crash during Node's natural exit teardown; end the process explicitly.
