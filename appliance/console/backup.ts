@@ -5,7 +5,7 @@
  * parameters, salt, iv; authenticated as AAD) + AES-256-GCM ciphertext + 16-byte tag; the key comes
  * from the passphrase through scrypt.
  */
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
 import { evxError } from '../errors.js';
 
 const MAGIC = Buffer.from('EVXBAK1\n', 'ascii');
@@ -35,11 +35,14 @@ interface Header {
   siteId: string;
 }
 
-function deriveKey(passphrase: string, salt: Buffer, h: { N: number; r: number; p: number }): Buffer {
-  return scryptSync(passphrase, salt, 32, { N: h.N, r: h.r, p: h.p, maxmem: 64 * 1024 * 1024 });
+/** scrypt on the libuv thread pool: ~0.2 s of CPU that must not stall the event loop (and the media path). */
+function deriveKey(passphrase: string, salt: Buffer, h: { N: number; r: number; p: number }): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(passphrase, salt, 32, { N: h.N, r: h.r, p: h.p, maxmem: 64 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
-export function encryptBackup(payload: BackupPayload, passphrase: string): Buffer {
+export async function encryptBackup(payload: BackupPayload, passphrase: string): Promise<Buffer> {
   if (passphrase.length < MIN_PASSPHRASE_LENGTH) {
     throw evxError('EVX_ERR_BAD_REQUEST', `the backup passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`, {
       details: { field: 'passphrase' },
@@ -56,7 +59,7 @@ export function encryptBackup(payload: BackupPayload, passphrase: string): Buffe
     siteId: payload.siteId,
   };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-  const cipher = createCipheriv('aes-256-gcm', deriveKey(passphrase, salt, KDF), iv);
+  const cipher = createCipheriv('aes-256-gcm', await deriveKey(passphrase, salt, KDF), iv);
   cipher.setAAD(headerBytes);
   const body = Buffer.concat([cipher.update(JSON.stringify(payload), 'utf8'), cipher.final()]);
   const len = Buffer.alloc(4);
@@ -80,19 +83,16 @@ export function backupHeader(file: Buffer): Header {
   }
 }
 
-export function decryptBackup(file: Buffer, passphrase: string): BackupPayload {
+export async function decryptBackup(file: Buffer, passphrase: string): Promise<BackupPayload> {
   const header = backupHeader(file);
   const len = file.readUInt32BE(MAGIC.length);
   const headerBytes = file.subarray(MAGIC.length + 4, MAGIC.length + 4 + len);
   const body = file.subarray(MAGIC.length + 4 + len, file.length - 16);
   const tag = file.subarray(file.length - 16);
+  const key = await deriveKey(passphrase, Buffer.from(header.salt, 'base64'), header);
   let text: string;
   try {
-    const decipher = createDecipheriv(
-      'aes-256-gcm',
-      deriveKey(passphrase, Buffer.from(header.salt, 'base64'), header),
-      Buffer.from(header.iv, 'base64'),
-    );
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(header.iv, 'base64'));
     decipher.setAAD(headerBytes);
     decipher.setAuthTag(tag);
     text = Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');

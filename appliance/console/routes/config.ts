@@ -172,7 +172,7 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext):
         tls: readTls(ctx.dataDir),
         callerSalt: existsSync(saltPath) ? readFileSync(saltPath, 'utf8').trim() : null,
       };
-      const file = encryptBackup(payload, request.body.passphrase);
+      const file = await encryptBackup(payload, request.body.passphrase);
       ctx.store.audit.record(actor, 'backup.export', '', { bytes: file.length });
       const name = `edgevox-${payload.siteId}-${new Date(payload.createdAt).toISOString().slice(0, 19).replace(/[:T]/g, '')}.evxbak`;
       return reply
@@ -195,7 +195,7 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext):
     },
     async (request) => {
       const p = principalOf(request);
-      const payload = decryptBackup(Buffer.from(request.body.file, 'base64'), request.body.passphrase);
+      const payload = await decryptBackup(Buffer.from(request.body.file, 'base64'), request.body.passphrase);
       const saved = ctx.configs.save(
         { ...payload.config, dataDir: ctx.config.dataDir },
         p.username,
