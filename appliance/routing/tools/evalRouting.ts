@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseWav } from '../../audio/wav.js';
@@ -115,6 +115,8 @@ async function main(): Promise<number> {
   let textRoutedOk = 0;
   let intentOk = 0;
   const latencies: number[] = [];
+  /** CPU time the process spent on each decision: what it costs on an idle core (the box is shared). */
+  const cpuTimes: number[] = [];
   const asrRtf: number[] = [];
   try {
     for (let i = 0; i < rows.length; i++) {
@@ -128,6 +130,7 @@ async function main(): Promise<number> {
       asrRtf.push((performance.now() - t0) / audio.durationMs);
       // the final transcript is in: from here on is the decision latency the runtime sees
       const finalAt = performance.now();
+      const cpu0 = process.cpuUsage();
       const callId = `eval-${i}`;
       store.calls.create({ id: callId, source: 'sip', callerHash: null, startedAt: Date.now() });
       const [ir, er] = await Promise.all([intent.classify(t.text), emotion ? emotion.analyse(emotionWindow(audio.samples, audio.sampleRateHz, 4000), audio.sampleRateHz) : Promise.resolve(null)]);
@@ -141,6 +144,8 @@ async function main(): Promise<number> {
         finalAt,
       );
       latencies.push(performance.now() - finalAt);
+      const cpu = process.cpuUsage(cpu0);
+      cpuTimes.push((cpu.user + cpu.system) / 1000);
       if (decision.agentId !== null) service.setAgentState(decision.agentId, 'available');
       const want = groupForIntent({ callId, intent: { intent: row.label, confidence: 1, outOfScope: false }, emotion: null, profile: null }, groups, { ...DEFAULT_RULES, ...rules }).groupId;
       if (decision.requestedGroupId === want) routedOk++;
@@ -192,6 +197,7 @@ async function main(): Promise<number> {
   process.stdout.write(`intent top-1 accuracy on the ASR transcripts (in scope and correct): ${pct(intentOk)}%\n`);
   process.stdout.write(`routing accuracy on the clean text (no speech, same model and groups): ${pct(textRoutedOk)}%\n`);
   process.stdout.write(`decision latency (final transcript → stored, published decision): p50 ${percentile(latencies, 50).toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms\n`);
+  process.stdout.write(`decision CPU time (all threads, final → decision): p50 ${percentile(cpuTimes, 50).toFixed(2)} ms, p95 ${percentile(cpuTimes, 95).toFixed(2)} ms; load average at the end ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores\n`);
   process.stdout.write(`end-to-end routing accuracy (${rows.length} utterances, ${voices.length} voices, 8 kHz G.711): ${pct(routedOk)}%\n`);
   process.stdout.write(`p95 decision latency: ${percentile(latencies, 95).toFixed(2)} ms\n`);
   return 0;
