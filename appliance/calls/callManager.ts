@@ -53,10 +53,11 @@ export interface CallManagerDeps {
   /**
    * Redacts transcripts (finals and partials) before they are stored or published; the analysers
    * still get the unredacted text, in memory only. Absent: transcripts pass through unchanged.
-   * A final that ends open (digits, a name or e-mail cue) is held up to `holdMs` for the next one,
-   * so values split across utterances are redacted as one (privacy/legRedaction.ts).
+   * A final that ends open (digits, a name or e-mail cue) is held for the next one (the next
+   * utterance must start within `holdMs`; no final waits over `maxHoldMs`), so values split across
+   * utterances are redacted as one (privacy/legRedaction.ts).
    */
-  redactor?: JoinedRedactor & { readonly holdMs: number };
+  redactor?: JoinedRedactor & { readonly holdMs: number; readonly maxHoldMs?: number };
   /** How much of each leg's audio is kept for analysers (bounded memory per leg). */
   audioHistoryMs?: number;
   /** Store writes kept for retry while the store fails (disk full), and the retry interval. */
@@ -288,7 +289,7 @@ export class CallLeg implements LegAudioSink {
     this.redaction =
       redactor === undefined
         ? null
-        : new LegRedaction<TranscriptFinal>(redactor, { holdMs: redactor.holdMs, now: () => call.manager.now() }, (finals) => {
+        : new LegRedaction<TranscriptFinal>(redactor, { holdMs: redactor.holdMs, ...(redactor.maxHoldMs !== undefined ? { maxHoldMs: redactor.maxHoldMs } : {}), now: () => call.manager.now() }, (finals) => {
             for (const f of finals) this.publishFinal(f.source, f.text, f.words, f.heldMs);
           });
     const factory = call.manager.deps.transcribers;

@@ -208,6 +208,7 @@ export const ConfigSchema = Type.Object(
             partialMinDigitRun: Type.Integer({ minimum: 2, maximum: 20, default: 4, description: 'The same for partial results (which may still be growing)' }),
             maxNameWords: Type.Integer({ minimum: 1, maximum: 6, default: 3, description: 'Words taken as a name after "my name is"' }),
             holdMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 2500, description: 'A final ending in digits or a name/e-mail cue waits this long for the next utterance to start, so a number split across utterances is redacted as one (0 = never hold)' }),
+            maxHoldMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 7500, description: 'No final is held longer than this for redaction across utterances, even while the next utterance is still being spoken' }),
           },
           'Transcript redaction',
         ),

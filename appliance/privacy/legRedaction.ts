@@ -8,19 +8,23 @@
  * the next final (Redactor.redactJoined) and released in order, each final with its own share of
  * the placeholders and word timings. The group keeps growing while each new final ends open.
  *
- * The hold is bounded: the next utterance must start (a partial arrives) within `holdMs` of the
- * last held final, and its final must arrive within `maxHoldMs`; otherwise the group is released
- * as it is. At most `maxHeldFinals` finals are held. flush()/close() release what is held (leg end).
- * Only finals that end open are delayed; the release reports how long each one waited.
+ * The hold is bounded twice:
+ * - the next utterance must start (a partial arrives) within `holdMs` of the last held final, or
+ *   the group is released as it is (the number was complete);
+ * - no final waits more than `maxHoldMs`: when the oldest held final reaches it, the group is
+ *   released with a trailing digit run masked (it is still being read out), and its raw text stays
+ *   in memory as context for the next final, so the rest of the number is still recognised as one.
+ * At most `maxHeldFinals` finals are held. flush()/close() release what is held (leg end). Only
+ * finals that end open are delayed; the release reports how long each one waited.
  *
- * Partials of the next utterance are redacted with the held finals as context, so digits that
- * continue a held number are masked in the partial too.
+ * Partials of the next utterance are redacted with the held finals (and the context) before them,
+ * so digits that continue a held number are masked in the partial too.
  */
-import type { OpenEnding, RedactionPart, RedactionResult, TimedWord } from './redactor.js';
+import type { JoinedOptions, OpenEnding, RedactionPart, RedactionResult, TimedWord } from './redactor.js';
 
 /** What the leg needs from the redactor (the Redactor class implements it). */
 export interface JoinedRedactor {
-  redactJoined(parts: readonly RedactionPart[]): RedactionResult[];
+  redactJoined(parts: readonly RedactionPart[], options?: JoinedOptions): RedactionResult[];
   redactPartial(text: string, context?: readonly string[]): RedactionResult;
   openEnding(text: string): OpenEnding | null;
 }
@@ -28,7 +32,7 @@ export interface JoinedRedactor {
 export interface LegRedactionOptions {
   /** How long the next utterance may take to start after a held final; 0 = never hold. */
   holdMs: number;
-  /** How long a held final may wait at most, once the next utterance has started (default 4 × holdMs). */
+  /** Longest any final is held (default 3 × holdMs). */
   maxHoldMs?: number;
   /** Most finals held in one group (default 8). */
   maxHeldFinals?: number;
@@ -50,8 +54,10 @@ export interface LegRedactionStats {
   held: number;
   heldMsTotal: number;
   heldMsMax: number;
-  /** Groups released because the next utterance did not come in time. */
+  /** Groups released because the next utterance did not start in time. */
   timeouts: number;
+  /** Groups released because their oldest final reached maxHoldMs. */
+  maxedOut: number;
 }
 
 interface Held<T> {
@@ -61,23 +67,29 @@ interface Held<T> {
   waited: boolean;
 }
 
+/** Finals kept as context after a group was released at maxHoldMs. */
+const MAX_CONTEXT_FINALS = 8;
+
 export class LegRedaction<T extends { text: string; words: readonly TimedWord[] }> {
   private held: Held<T>[] = [];
+  /** Raw texts of finals released at maxHoldMs while their value went on, and when the last arrived. */
+  private context: string[] = [];
+  private contextAt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** A partial arrived after the last held final: the next utterance has started. */
   private resumed = false;
-  private deadline = 0;
+  private lastAt = 0;
   private closed = false;
   private readonly maxHoldMs: number;
   private readonly maxHeldFinals: number;
-  readonly stats: LegRedactionStats = { finals: 0, held: 0, heldMsTotal: 0, heldMsMax: 0, timeouts: 0 };
+  readonly stats: LegRedactionStats = { finals: 0, held: 0, heldMsTotal: 0, heldMsMax: 0, timeouts: 0, maxedOut: 0 };
 
   constructor(
     private readonly redactor: JoinedRedactor,
     private readonly options: LegRedactionOptions,
     private readonly release: (finals: ReleasedFinal<T>[]) => void,
   ) {
-    this.maxHoldMs = Math.max(options.holdMs, options.maxHoldMs ?? 4 * options.holdMs);
+    this.maxHoldMs = Math.max(options.holdMs, options.maxHoldMs ?? 3 * options.holdMs);
     this.maxHeldFinals = Math.max(1, options.maxHeldFinals ?? 8);
   }
 
@@ -90,34 +102,39 @@ export class LegRedaction<T extends { text: string; words: readonly TimedWord[] 
   final(t: T): void {
     this.stats.finals++;
     const now = this.now();
+    // Context from a group released at maxHoldMs applies to the finals that go on from it, not to one much later.
+    if (this.held.length === 0 && this.context.length > 0 && now - this.contextAt > this.maxHoldMs) this.context = [];
     const entry: Held<T> = { final: t, at: now, waited: false };
     this.held.push(entry);
-    // Judged on the group so far: "MY EMAIL IS" | "MARY DOT JONES" still ends inside an address.
+    // Judged on the run so far: "MY EMAIL IS" | "MARY DOT JONES" still ends inside an address.
     const hold =
-      !this.closed && this.options.holdMs > 0 && this.held.length < this.maxHeldFinals && this.redactor.openEnding(this.held.map((h) => h.final.text).join(' ')) !== null;
+      !this.closed &&
+      this.options.holdMs > 0 &&
+      this.held.length < this.maxHeldFinals &&
+      this.redactor.openEnding([...this.context, ...this.held.map((h) => h.final.text)].join(' ')) !== null;
     if (!hold) {
-      this.releaseHeld(false);
+      this.releaseHeld('ended');
       return;
     }
     entry.waited = true;
     this.resumed = false;
-    this.deadline = now + this.maxHoldMs;
-    this.arm(this.options.holdMs);
+    this.lastAt = now;
+    this.schedule();
   }
 
   /** The redacted text of a partial; it also tells a hold that the next utterance has started. */
   partial(text: string): string {
-    if (this.held.length === 0) return this.redactor.redactPartial(text).text;
-    if (text.trim() !== '') this.resumed = true;
-    return this.redactor.redactPartial(
-      text,
-      this.held.map((h) => h.final.text),
-    ).text;
+    const before = [...this.context, ...this.held.map((h) => h.final.text)];
+    if (this.held.length > 0 && !this.resumed && text.trim() !== '') {
+      this.resumed = true;
+      this.schedule();
+    }
+    return this.redactor.redactPartial(text, before).text;
   }
 
   /** Release what is held now. */
   flush(): void {
-    this.releaseHeld(false);
+    this.releaseHeld('ended');
   }
 
   /** Release what is held; later finals are released as they arrive. Idempotent. */
@@ -125,30 +142,39 @@ export class LegRedaction<T extends { text: string; words: readonly TimedWord[] 
     if (this.closed) return;
     this.closed = true;
     this.flush();
+    this.context = [];
   }
 
   private now(): number {
     return (this.options.now ?? Date.now)();
   }
 
-  private arm(ms: number): void {
+  /** Wake at the nearer bound: the next utterance not started in time, or the oldest final at maxHoldMs. */
+  private schedule(): void {
     if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, ms));
+    this.timer = null;
+    const oldest = this.held[0];
+    if (oldest === undefined) return;
+    const due = Math.min(this.resumed ? Infinity : this.lastAt + this.options.holdMs, oldest.at + this.maxHoldMs);
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, due - this.now()));
     this.timer.unref?.();
   }
 
   private onTimer(): void {
     this.timer = null;
-    const left = this.deadline - this.now();
-    // The next utterance has started: wait for its final, up to the deadline.
-    if (this.resumed && left > 0 && this.held.length > 0) {
-      this.arm(left);
-      return;
-    }
-    this.releaseHeld(true);
+    const oldest = this.held[0];
+    if (oldest === undefined) return;
+    const now = this.now();
+    if (!this.resumed && now >= this.lastAt + this.options.holdMs) {
+      this.stats.timeouts++;
+      this.releaseHeld('ended');
+    } else if (now >= oldest.at + this.maxHoldMs) {
+      this.stats.maxedOut++;
+      this.releaseHeld('maxed');
+    } else this.schedule();
   }
 
-  private releaseHeld(timeout: boolean): void {
+  private releaseHeld(why: 'ended' | 'maxed'): void {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -156,9 +182,17 @@ export class LegRedaction<T extends { text: string; words: readonly TimedWord[] 
     if (this.held.length === 0) return;
     const group = this.held;
     this.held = [];
-    this.resumed = false;
-    if (timeout) this.stats.timeouts++;
-    const results = this.redactor.redactJoined(group.map((h) => ({ text: h.final.text, words: h.final.words })));
+    const context = this.context;
+    const parts = group.map((h) => ({ text: h.final.text, words: h.final.words }));
+    const results = this.redactor.redactJoined(parts, { context, openTail: why === 'maxed' });
+    if (why === 'maxed') {
+      // The value goes on in the next final: keep this run's raw text (memory only) as its context.
+      this.context = [...context, ...group.map((h) => h.final.text)].slice(-MAX_CONTEXT_FINALS);
+      this.contextAt = group[group.length - 1]!.at;
+    } else {
+      this.context = [];
+      this.resumed = false;
+    }
     const now = this.now();
     const out = group.map((h, i) => {
       const r = results[i]!;

@@ -41,6 +41,15 @@ export interface RedactorOptions {
    * (see legRedaction.ts). 0 = never hold. Not used by the redactor itself.
    */
   holdMs?: number;
+  /** Longest a call leg holds any final (default 3 × holdMs). Not used by the redactor itself. */
+  maxHoldMs?: number;
+}
+
+export interface JoinedOptions {
+  /** Raw texts of earlier finals of the same run, already released: detection context only, not returned or counted. */
+  context?: readonly string[];
+  /** The speaker is still reading a number out: a digit run at the very end is redacted even if short. */
+  openTail?: boolean;
 }
 
 /** One utterance of a group redacted together (consecutive finals of one speaker). */
@@ -121,7 +130,7 @@ const NAME_STOP = new Set(
   (
     "AND BUT SO OR I I'M IM AM IS ARE WAS WERE BE THE A AN ON IN AT FROM TO FOR WITH MY YOUR HIS HER OUR THEIR CALLING HERE THERE PLEASE THANK THANKS " +
     "YOU OK OKAY YES NO NOT SPEAKING IT'S ITS IT OF BY AS THAT THIS WHAT WHO HOW WHY WHEN CAN COULD WOULD WILL SHALL HAVE HAS HAD DO DOES DID " +
-    "JUST ALSO ACTUALLY REALLY WELL RIGHT SORRY HI HELLO HEY GOOD MORNING AFTERNOON EVENING CALLED ABOUT REGARDING BECAUSE IF THEN"
+    "ME US HIM THEM JUST ALSO ACTUALLY REALLY WELL RIGHT SORRY HI HELLO HEY GOOD MORNING AFTERNOON EVENING CALLED ABOUT REGARDING BECAUSE IF THEN"
   ).split(' '),
 );
 const SPELLING_LIMIT = 20;
@@ -221,6 +230,8 @@ export class Redactor {
   private readonly minSpokenDigits: number;
   /** How long a call leg holds a final that ends open (RedactorOptions.holdMs). */
   readonly holdMs: number;
+  /** Longest a call leg holds any final (RedactorOptions.maxHoldMs). */
+  readonly maxHoldMs: number;
   /** Cumulative redactions per category since this redactor was created (for metrics). */
   readonly totals: RedactionCounts = emptyCounts();
 
@@ -232,6 +243,7 @@ export class Redactor {
     this.maxDigitGap = options.maxDigitGap ?? 2;
     this.minSpokenDigits = options.minSpokenDigits ?? 4;
     this.holdMs = options.holdMs ?? 2500;
+    this.maxHoldMs = options.maxHoldMs ?? 3 * this.holdMs;
   }
 
   /** Categories this redactor replaces. */
@@ -241,7 +253,7 @@ export class Redactor {
 
   /** Redact a final transcript and its word timings. */
   redact(text: string, words: readonly TimedWord[] = []): RedactionResult {
-    return this.runParts([{ text, words }], this.minDigitRun, 0)[0]!;
+    return this.runParts([{ text, words }], this.minDigitRun, 0, false)[0]!;
   }
 
   /**
@@ -251,8 +263,10 @@ export class Redactor {
    * counted once, in the part where it starts. A digit run that crosses a part boundary, with
    * digits on both sides, is always redacted: the speaker paused while reading a number out.
    */
-  redactJoined(parts: readonly RedactionPart[]): RedactionResult[] {
-    return this.runParts(parts, this.minDigitRun, 0);
+  redactJoined(parts: readonly RedactionPart[], options: JoinedOptions = {}): RedactionResult[] {
+    const context = (options.context ?? []).map((text) => ({ text }));
+    const all = [...context, ...parts];
+    return this.runParts(all, this.minDigitRun, context.length, options.openTail === true).slice(context.length);
   }
 
   /**
@@ -263,7 +277,7 @@ export class Redactor {
    */
   redactPartial(text: string, context: readonly string[] = []): RedactionResult {
     const parts: RedactionPart[] = [...context.map((t) => ({ text: t })), { text }];
-    return this.runParts(parts, Math.min(this.partialMinDigitRun, this.minDigitRun), context.length)[context.length]!;
+    return this.runParts(parts, Math.min(this.partialMinDigitRun, this.minDigitRun), context.length, false)[context.length]!;
   }
 
   /**
@@ -284,25 +298,34 @@ export class Redactor {
       const run = tokens.slice(start, end);
       const last = tokens[end - 1]!;
       const digitWords = run.filter((t) => DIGIT_KINDS.has(t.kind)).length;
-      const endsInDigits = last.kind === 'strong' || (last.kind === 'weak' && digitWords >= 2) || last.kind === 'mult' || last.kind === 'plus';
-      if (endsInDigits && run.some((t) => t.kind === 'strong') && (digitWords >= 2 || start === 0 || contextOf(tokens, start).size > 0 || numberCueBefore(tokens, start))) return 'digits';
+      // Homophones (FOR, TO, ...) only count between real digits: "A TABLE FOR SEVEN" is not a number.
+      const strongWords = run.filter((t) => t.kind === 'strong').length;
+      const endsInDigits = last.kind === 'strong' || (last.kind === 'weak' && strongWords >= 1 && digitWords >= 2) || last.kind === 'mult' || last.kind === 'plus';
+      // One digit word after a cue ("MY CARD NUMBER IS FOUR"), not a pronoun ("A NEW ONE").
+      const before = tokens[start - 1]?.norm ?? '';
+      const cued = (COPULAS.has(before) || NUMBER_CUES.has(before)) && (contextOf(tokens, start).size > 0 || numberCueBefore(tokens, start));
+      if (endsInDigits && run.some((t) => t.kind === 'strong') && (strongWords >= 2 || start === 0 || cued)) return 'digits';
     }
     const spans = this.detect(tokens, this.minDigitRun, []);
     const lastSpan = spans[spans.length - 1];
-    if (lastSpan !== undefined && lastSpan.end >= end && (lastSpan.category === 'name' || lastSpan.category === 'email')) return lastSpan.category;
+    if (lastSpan !== undefined && lastSpan.end >= end) {
+      // A first name alone may be followed by the surname; a complete address (with its domain) is done.
+      if (lastSpan.category === 'name' && lastSpan.end - lastSpan.start === 1 && !/^\p{L}$/u.test(tokens[lastSpan.start]!.norm)) return 'name';
+      if (lastSpan.category === 'email' && !completesAddress(tokens, end)) return 'email';
+    }
     if (this.enabled.has('name') && NAME_TRIGGERS.some((t) => t.length <= end && t.every((w, k) => tokens[end - t.length + k]!.norm === w))) return 'name';
     if (this.enabled.has('email') && endsWithEmailCue(tokens, end)) return 'email';
     return null;
   }
 
   /** Detect over the parts joined, then rewrite each part with the spans that cover it. */
-  private runParts(parts: readonly RedactionPart[], minDigits: number, firstCounted: number): RedactionResult[] {
+  private runParts(parts: readonly RedactionPart[], minDigits: number, firstCounted: number, openTail: boolean): RedactionResult[] {
     const copies = () => parts.map((p) => ({ text: p.text, words: (p.words ?? []).map((w) => ({ ...w })), counts: emptyCounts(), total: 0 }));
     if (this.enabled.size === 0 || parts.every((p) => p.text.trim() === '')) return copies();
     const partTokens = parts.map((p) => tokenize(p.text.split(/\s+/).filter((t) => t !== '')));
     const offsets = prefixOffsets(partTokens.map((t) => t.length));
     const tokens = partTokens.flat();
-    const spans = this.detect(tokens, minDigits, offsets.slice(1, -1));
+    const spans = this.detect(tokens, minDigits, offsets.slice(1, -1), openTail);
     const results: RedactionResult[] = copies();
     for (const s of spans) {
       const owner = partOf(offsets, s.start);
@@ -321,7 +344,7 @@ export class Redactor {
     if (!allAligned) {
       const wordTokens = words.map((w) => tokenize(w.map((x) => x.word)));
       wordOffsets = prefixOffsets(wordTokens.map((t) => t.length));
-      wordSpans = this.detect(wordTokens.flat(), minDigits, wordOffsets.slice(1, -1));
+      wordSpans = this.detect(wordTokens.flat(), minDigits, wordOffsets.slice(1, -1), openTail);
     }
     for (let i = 0; i < parts.length; i++) {
       const own = clip(spans, offsets[i]!, offsets[i + 1]!);
@@ -332,7 +355,7 @@ export class Redactor {
   }
 
   /** `boundaries`: token indexes where a new utterance starts (joined parts). */
-  private detect(tokens: Token[], minDigits: number, boundaries: readonly number[]): Span[] {
+  private detect(tokens: Token[], minDigits: number, boundaries: readonly number[], openTail = false): Span[] {
     const spans: Span[] = [];
     const taken = new Uint8Array(tokens.length);
     const add = (start: number, end: number, category: RedactionCategory) => {
@@ -345,7 +368,7 @@ export class Redactor {
     this.detectSingleTokens(tokens, add);
     this.detectSpokenEmails(tokens, add, taken);
     this.detectIban(tokens, add, taken);
-    this.detectDigitRuns(tokens, add, taken, minDigits, boundaries);
+    this.detectDigitRuns(tokens, add, taken, minDigits, boundaries, openTail);
     this.detectNames(tokens, add, taken);
     this.detectCuedEmails(tokens, add, taken);
     return spans.sort((a, b) => a.start - b.start);
@@ -395,7 +418,14 @@ export class Redactor {
     }
   }
 
-  private detectDigitRuns(tokens: Token[], add: (s: number, e: number, c: RedactionCategory) => void, taken: Uint8Array, minDigits: number, boundaries: readonly number[]): void {
+  private detectDigitRuns(
+    tokens: Token[],
+    add: (s: number, e: number, c: RedactionCategory) => void,
+    taken: Uint8Array,
+    minDigits: number,
+    boundaries: readonly number[],
+    openTail: boolean,
+  ): void {
     const runs = findRuns(tokens, taken);
     // Bridge short gaps of misrecognised words between runs ("FOUR FIVE MAKE THREE SIX ...").
     const merged: Run[] = [];
@@ -411,6 +441,8 @@ export class Redactor {
     for (const r of merged) {
       let category = this.classifyRun(tokens, r, minDigits);
       if (category === null && boundaries.some((b) => crossesWithDigits(tokens, r, b))) category = 'digits';
+      // A run still being read out when a held group had to be released: it will continue.
+      if (category === null && openTail && endsText(tokens, r.end)) category = 'digits';
       if (category !== null) add(r.start, r.end, category);
     }
   }
@@ -514,10 +546,30 @@ function cuedAddressStart(tokens: Token[], c: number): number | null {
   return copula ? next : null;
 }
 
-/** Whether the first `end` tokens end with an e-mail cue and nothing after it ("... MY EMAIL IS"). */
+/** Whether the first `end` tokens end with an e-mail cue and nothing after it ("... MY EMAIL IS", "... EMAIL ADDRESS"), not "IN THE MAIL". */
 function endsWithEmailCue(tokens: Token[], end: number): boolean {
-  for (let c = Math.max(0, end - 4); c < end; c++) if (EMAIL_CUES.has(tokens[c]!.norm) && afterEmailCue(tokens.slice(0, end), c).next === end) return true;
+  for (let c = Math.max(0, end - 4); c < end - 1; c++) {
+    if (!EMAIL_CUES.has(tokens[c]!.norm)) continue;
+    if (afterEmailCue(tokens.slice(0, end), c).next === end) return true;
+  }
   return false;
+}
+
+/** Whether the first `end` tokens end with a complete address: a domain with a known TLD, or a typed address. */
+function completesAddress(tokens: Token[], end: number): boolean {
+  const last = tokens[end - 1];
+  if (last === undefined) return false;
+  if (EMAIL_TOKEN.test(last.raw.replace(EDGE_PUNCT, '')) || last.norm === 'DOTCOM') return true;
+  const dotted = last.norm.split('.');
+  if (dotted.length > 1 && TLDS.has(dotted[dotted.length - 1]!)) return true;
+  const before = tokens[end - 2]?.norm;
+  return TLDS.has(last.norm) && (before === 'DOT' || before === 'PERIOD');
+}
+
+/** Whether only fillers follow index `end`. */
+function endsText(tokens: Token[], end: number): boolean {
+  for (let i = end; i < tokens.length; i++) if (tokens[i]!.kind !== 'filler') return false;
+  return true;
 }
 
 function prefixOffsets(lengths: readonly number[]): number[] {

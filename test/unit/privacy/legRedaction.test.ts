@@ -151,7 +151,41 @@ describe('LegRedaction: the hold is bounded and costs nothing for other finals',
     expect(released).toHaveLength(1);
     vi.advanceTimersByTime(1);
     expect(released).toHaveLength(2);
-    expect(leg.stats.timeouts).toBe(1);
+    expect(leg.stats).toMatchObject({ timeouts: 0, maxedOut: 1 });
+  });
+
+  it('no final waits more than maxHoldMs; the rest of a slowly read number is still redacted as part of it', () => {
+    const { leg, released, texts, redactor } = setup(2500, { maxHoldMs: 7500 });
+    // Card groups every 3 s, each next utterance starting in time.
+    const pieces = ['MY CARD NUMBER IS FOUR FIVE', 'THREE NINE', 'ONE FOUR', 'EIGHT EIGHT', 'ZERO THREE', 'FOUR THREE', 'SIX FOUR', 'SIX SEVEN THANKS'];
+    for (const p of pieces) {
+      leg.final(final(p));
+      vi.advanceTimersByTime(1000);
+      leg.partial('SOMETHING');
+      vi.advanceTimersByTime(2000);
+    }
+    // The first group was released when its oldest final had waited 7.5 s, the rest with the next ones.
+    const waits = released.flat().map((r) => r.heldMs);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(7500);
+    expect(leg.stats.maxedOut).toBeGreaterThanOrEqual(1);
+    expect(texts()).toHaveLength(pieces.length);
+    expect(texts()[0]).toBe('MY CARD NUMBER IS [CARD]');
+    expect(texts().slice(1, -1), texts().join(" | ")).toEqual(Array(pieces.length - 2).fill("[CARD]"));
+    expect(texts()[pieces.length - 1]).toBe('[CARD] THANKS');
+    expect(texts().join(' ')).not.toMatch(DIGIT_WORDS);
+    // Released in arrival order.
+    expect(released.flat().map((r) => r.source.text)).toEqual(pieces);
+    expect(redactor.totals.card).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a complete address or a full name does not hold', () => {
+    const { leg, released } = setup();
+    leg.final(final('MY NAME IS JOHN SMITH'));
+    leg.final(final('MY EMAIL IS MARY DOT JONES AT EXAMPLE DOT COM'));
+    expect(released.flat().map((r) => [r.text, r.heldMs])).toEqual([
+      ['MY NAME IS [NAME]', 0],
+      ['MY EMAIL IS [EMAIL]', 0],
+    ]);
   });
 
   it('releases a group at maxHeldFinals', () => {
