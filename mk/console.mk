@@ -12,6 +12,6 @@ console-typecheck: deps ## typecheck the console front end (DOM + JSX, its own t
 	npx tsc -p provisioning/console/tsconfig.json
 
 test-console: setup ## console API tests and the Playwright browser tests (headless Chromium)
-	npx vitest run test/integration/auth test/e2e/console
+	npx vitest run test/unit/console test/integration/auth test/e2e/console
 
 setup: console-build
