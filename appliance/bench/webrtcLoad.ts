@@ -102,7 +102,14 @@ export async function runWebRtcLoad(options: WebRtcLoadOptions): Promise<WebRtcL
   const samples = await speech(options.sharedDir, options.seconds);
   const sipPort = await freeLoopbackPort();
   // A bench-only appliance on loopback: no console login, admission limits out of the way.
-  const app = await startAppliance(work, sipPort, options.modelsDir, ['console:', '  enabled: false', 'webrtc:', `  workers: ${options.workers}`, '  rtcPortMin: 41000', '  rtcPortMax: 44999']);
+  const app = await startAppliance(work, sipPort, options.modelsDir, [
+    'console:',
+    '  enabled: false',
+    'webrtc:',
+    `  workers: ${options.workers}`,
+    '  rtcPortMin: 41000',
+    '  rtcPortMax: 44999',
+  ]);
   const results: WebRtcStepResult[] = [];
   try {
     for (const calls of options.steps) {

@@ -8,7 +8,6 @@
  * stays aligned with the call's.
  */
 import dgram from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import type { Consumer, PlainTransport, Router } from 'mediasoup/types';
 import { decodeAlaw, decodeMulaw } from '../codecs/g711.js';
@@ -94,7 +93,13 @@ export class AudioTap {
   }
 
   /** Creates the PlainTransport, the local socket and the consumer; see CallMedia.tapProducer. */
-  static async create(router: Router, listenIp: string, producerId: string, sink: LegAudioSink, options: AudioTapOptions): Promise<AudioTap> {
+  static async create(
+    router: Router,
+    listenIp: string,
+    producerId: string,
+    sink: LegAudioSink,
+    options: AudioTapOptions,
+  ): Promise<AudioTap> {
     if (!router.canConsume({ producerId, rtpCapabilities: router.rtpCapabilities })) {
       throw evxError('EVX_ERR_WEBRTC_MEDIA', 'The producer cannot be tapped (unknown producer or codec)', { details: { producerId } });
     }
@@ -109,15 +114,23 @@ export class AudioTap {
         });
       });
       // RTP and RTCP on one port; we only read RTP and drop the rest.
-      transport = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: listenIp }, rtcpMux: true, comedia: false, appData: { role: 'asr-tap' } });
-      const { port } = socket.address() as AddressInfo;
+      transport = await router.createPlainTransport({
+        listenInfo: { protocol: 'udp', ip: listenIp },
+        rtcpMux: true,
+        comedia: false,
+        appData: { role: 'asr-tap' },
+      });
+      const { port } = socket.address();
       await transport.connect({ ip: listenIp, port });
       const consumer = await transport.consume({ producerId, rtpCapabilities: router.rtpCapabilities, appData: { role: 'asr-tap' } });
       const codecParams = consumer.rtpParameters.codecs[0];
       const mime = codecParams?.mimeType.toLowerCase();
-      const codec: TapCodec | undefined = mime === 'audio/opus' ? 'opus' : mime === 'audio/pcmu' ? 'pcmu' : mime === 'audio/pcma' ? 'pcma' : undefined;
+      const codec: TapCodec | undefined =
+        mime === 'audio/opus' ? 'opus' : mime === 'audio/pcmu' ? 'pcmu' : mime === 'audio/pcma' ? 'pcma' : undefined;
       if (codec === undefined || codecParams === undefined) {
-        throw evxError('EVX_ERR_CODEC_UNSUPPORTED', 'The tapped producer does not send Opus, PCMU or PCMA', { details: { mimeType: mime ?? null } });
+        throw evxError('EVX_ERR_CODEC_UNSUPPORTED', 'The tapped producer does not send Opus, PCMU or PCMA', {
+          details: { mimeType: mime ?? null },
+        });
       }
       socket.on('error', () => {}); // a send error on a local socket must not crash the process
       return new AudioTap(consumer, transport, socket, sink, codec, codecParams.clockRate, options.maxGapFillMs ?? 200);

@@ -15,7 +15,14 @@ import type { Logger } from '../log/logger.js';
 import type { CallEventForAgent } from './protocol.js';
 import type { WebRtcCallRegistry } from './webrtcCalls.js';
 
-const FORWARDED: ReadonlySet<ApplianceEvent['type']> = new Set(['asr.partial', 'asr.final', 'intent', 'emotion', 'route.decision', 'call.answered']);
+const FORWARDED: ReadonlySet<ApplianceEvent['type']> = new Set([
+  'asr.partial',
+  'asr.final',
+  'intent',
+  'emotion',
+  'route.decision',
+  'call.answered',
+]);
 
 function isForwarded(e: ApplianceEvent): e is CallEventForAgent {
   return FORWARDED.has(e.type);
@@ -54,7 +61,10 @@ export class WebRtcCallBridge {
         const { codec, sampleRateHz } = legFormat(producer.rtpParameters.codecs[0]?.mimeType);
         const leg = session.addLeg({ label: role, codec, sampleRateHz });
         call.media.tapProducer(producer.id, leg).catch((err: unknown) => {
-          this.logger.warn({ callId: call.callId, role, reason: err instanceof Error ? err.message : String(err) }, 'webrtc asr tap failed');
+          this.logger.warn(
+            { callId: call.callId, role, reason: err instanceof Error ? err.message : String(err) },
+            'webrtc asr tap failed',
+          );
           void leg.end();
         });
       }),

@@ -6,7 +6,15 @@
 import type { RtpCodecCapability, RtpCapabilities } from 'mediasoup/types';
 
 export const ROUTER_MEDIA_CODECS: RtpCodecCapability[] = [
-  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2, preferredPayloadType: 111, parameters: { useinbandfec: 1, minptime: 10 }, rtcpFeedback: [{ type: 'transport-cc' }] },
+  {
+    kind: 'audio',
+    mimeType: 'audio/opus',
+    clockRate: 48000,
+    channels: 2,
+    preferredPayloadType: 111,
+    parameters: { useinbandfec: 1, minptime: 10 },
+    rtcpFeedback: [{ type: 'transport-cc' }],
+  },
   { kind: 'audio', mimeType: 'audio/PCMU', clockRate: 8000, channels: 1, preferredPayloadType: 0, rtcpFeedback: [] },
   { kind: 'audio', mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, preferredPayloadType: 8, rtcpFeedback: [] },
 ];

@@ -42,7 +42,8 @@ export const DEFAULT_MEDIA_PLANE_CONFIG: MediaPlaneConfig = {
 /** Defaults + validation. Throws EVX_ERR_CONFIG_INVALID naming the offending key. */
 export function resolveMediaPlaneConfig(partial: Partial<MediaPlaneConfig> = {}): MediaPlaneConfig {
   const c: MediaPlaneConfig = { ...DEFAULT_MEDIA_PLANE_CONFIG, ...stripUndefined(partial) };
-  const bad = (key: string, why: string) => evxError('EVX_ERR_CONFIG_INVALID', `webrtc.${key}: ${why}`, { details: { key: `webrtc.${key}` } });
+  const bad = (key: string, why: string) =>
+    evxError('EVX_ERR_CONFIG_INVALID', `webrtc.${key}: ${why}`, { details: { key: `webrtc.${key}` } });
   if (!Number.isInteger(c.numWorkers) || c.numWorkers < 0 || c.numWorkers > 256) throw bad('numWorkers', 'must be an integer 0..256');
   if (isIP(c.listenIp) === 0) throw bad('listenIp', 'must be an IPv4 or IPv6 address');
   if (isIP(c.plainListenIp) === 0) throw bad('plainListenIp', 'must be an IPv4 or IPv6 address');

@@ -88,10 +88,9 @@ export class MediaPlane {
   /** Creates the router of a call on the least loaded live worker. */
   async createCall(callId: string): Promise<CallMedia> {
     if (this.closedFlag) throw evxError('EVX_ERR_WEBRTC_CLOSED', 'The media plane is closed');
-    if (this.calls.has(callId)) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'A call with this id already has media', { details: { callId } });
-    const slot = this.slots
-      .filter((s) => s.worker !== undefined && !s.worker.closed)
-      .sort((a, b) => a.calls.size - b.calls.size)[0];
+    if (this.calls.has(callId))
+      throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'A call with this id already has media', { details: { callId } });
+    const slot = this.slots.filter((s) => s.worker !== undefined && !s.worker.closed).sort((a, b) => a.calls.size - b.calls.size)[0];
     if (slot?.worker === undefined) throw evxError('EVX_ERR_WEBRTC_WORKER_DIED', 'No mediasoup worker is running');
     let router;
     try {
@@ -167,7 +166,8 @@ export class MediaPlane {
           this.attach(slot, fresh);
           this.events.emit('workerRestarted', { workerIndex: slot.index, pid: fresh.pid });
         },
-        (err: unknown) => this.events.emit('workerRestartFailed', { workerIndex: slot.index, error: err instanceof Error ? err.message : String(err) }),
+        (err: unknown) =>
+          this.events.emit('workerRestartFailed', { workerIndex: slot.index, error: err instanceof Error ? err.message : String(err) }),
       );
     }, this.config.workerRestartDelayMs);
     slot.restartTimer.unref();

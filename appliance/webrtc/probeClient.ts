@@ -57,7 +57,14 @@ export interface ProbeReport {
   bytesSent: number;
   rttMs: number | undefined;
   packetsLostReported: number | undefined;
-  agent?: { framesReceived: number; rmsMax: number; onsetLatencyMs: number | undefined; packetsReceived: number; packetsLost: number; jitterMs: number | undefined };
+  agent?: {
+    framesReceived: number;
+    rmsMax: number;
+    onsetLatencyMs: number | undefined;
+    packetsReceived: number;
+    packetsLost: number;
+    jitterMs: number | undefined;
+  };
   transcript?: ProbeTranscript;
 }
 
@@ -85,18 +92,37 @@ async function mintAgentTokenVia(target: string, apiToken: string, timeoutMs: nu
     body: JSON.stringify({ agentId: 'probe', role: 'agent', ttlMs: 600_000 }),
     signal: AbortSignal.timeout(timeoutMs),
   });
-  if (res.status !== 201) throw evxError('EVX_ERR_WEBRTC_AUTH', `The appliance refused an agent token for the probe (HTTP ${res.status}); the API token needs the supervisor role`);
+  if (res.status !== 201)
+    throw evxError(
+      'EVX_ERR_WEBRTC_AUTH',
+      `The appliance refused an agent token for the probe (HTTP ${res.status}); the API token needs the supervisor role`,
+    );
   return ((await res.json()) as { token: string }).token;
 }
 
 /** Reads the stored call (waits until the call layer has ended it, so the last final is stored). */
-async function storedCall(target: string, apiToken: string, callId: string, timeoutMs: number): Promise<{ source: string; text: string } | undefined> {
+async function storedCall(
+  target: string,
+  apiToken: string,
+  callId: string,
+  timeoutMs: number,
+): Promise<{ source: string; text: string } | undefined> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    const res = await fetch(new URL(`/api/v1/calls/${encodeURIComponent(callId)}`, target), { headers: { authorization: `Bearer ${apiToken}` }, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(new URL(`/api/v1/calls/${encodeURIComponent(callId)}`, target), {
+      headers: { authorization: `Bearer ${apiToken}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (res.status === 200) {
       const call = (await res.json()) as { source: string; state: string; utterances: { speaker: string; text: string }[] };
-      if (call.state === 'ended') return { source: call.source, text: call.utterances.filter((u) => u.speaker === 'caller').map((u) => u.text).join(' ') };
+      if (call.state === 'ended')
+        return {
+          source: call.source,
+          text: call.utterances
+            .filter((u) => u.speaker === 'caller')
+            .map((u) => u.text)
+            .join(' '),
+        };
     } else if (res.status !== 404) {
       throw evxError('EVX_ERR_WEBRTC_NEGOTIATION', `Reading the call back failed (HTTP ${res.status})`);
     }
@@ -115,7 +141,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const session = (await res.json()) as CallerSession;
   const sessionMs = performance.now() - t0;
   const url = wsUrl(options.target, session.signallingPath);
-  const agentToken = options.agentToken ?? (options.apiToken !== undefined ? await mintAgentTokenVia(options.target, options.apiToken, timeoutMs) : undefined);
+  const agentToken =
+    options.agentToken ??
+    (options.apiToken !== undefined ? await mintAgentTokenVia(options.target, options.apiToken, timeoutMs) : undefined);
   const caller = await WebRtcPeer.join({ url, token: session.token, connectTimeoutMs: timeoutMs });
   let agent: WebRtcPeer | undefined;
   const finals: { text: string; atMs: number; latencyMs: number }[] = [];
@@ -133,7 +161,8 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
       });
     }
     const producerId = await caller.startSending(codec);
-    if (agent !== undefined) receiver = await agent.receive((await agent.waitForProducer(timeoutMs, (p) => p.producerId === producerId)).producerId);
+    if (agent !== undefined)
+      receiver = await agent.receive((await agent.waitForProducer(timeoutMs, (p) => p.producerId === producerId)).producerId);
     const sent = await caller.play(samples);
     const playedAt = performance.now();
     await new Promise((r) => setTimeout(r, 500)); // let the last packets and an RTCP report arrive
@@ -159,8 +188,18 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
     };
     if (agent !== undefined && receiver !== undefined) {
       const r = await agent.receiveStats();
-      const onset = receiver.stats.firstOnsetAtMs !== undefined && sent.firstOnsetAtMs !== undefined ? receiver.stats.firstOnsetAtMs - sent.firstOnsetAtMs : undefined;
-      report.agent = { framesReceived: receiver.stats.frames, rmsMax: receiver.stats.rmsMax, onsetLatencyMs: onset, packetsReceived: r.packetsReceived, packetsLost: r.packetsLost, jitterMs: r.jitterMs };
+      const onset =
+        receiver.stats.firstOnsetAtMs !== undefined && sent.firstOnsetAtMs !== undefined
+          ? receiver.stats.firstOnsetAtMs - sent.firstOnsetAtMs
+          : undefined;
+      report.agent = {
+        framesReceived: receiver.stats.frames,
+        rmsMax: receiver.stats.rmsMax,
+        onsetLatencyMs: onset,
+        packetsReceived: r.packetsReceived,
+        packetsLost: r.packetsLost,
+        jitterMs: r.jitterMs,
+      };
       const last = finals[finals.length - 1];
       report.transcript = {
         live: finals.map((f) => f.text).join(' '),

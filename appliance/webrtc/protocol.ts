@@ -28,11 +28,31 @@ const ObjectId = Type.String({ minLength: 1, maxLength: 64 });
 const Opaque = Type.Object({}, { additionalProperties: true });
 
 const ClientMessageSchema = Type.Union([
-  Type.Object({ type: Type.Literal('join'), id: Id, token: Type.String({ minLength: 1, maxLength: 4096 }), callId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('createTransport'), id: Id, direction: Type.Union([Type.Literal('send'), Type.Literal('recv')]) }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('connectTransport'), id: Id, transportId: ObjectId, dtlsParameters: Opaque }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('produce'), id: Id, transportId: ObjectId, kind: Type.Literal('audio'), rtpParameters: Opaque }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('consume'), id: Id, transportId: ObjectId, producerId: ObjectId, rtpCapabilities: Opaque }, { additionalProperties: false }),
+  Type.Object(
+    {
+      type: Type.Literal('join'),
+      id: Id,
+      token: Type.String({ minLength: 1, maxLength: 4096 }),
+      callId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { type: Type.Literal('createTransport'), id: Id, direction: Type.Union([Type.Literal('send'), Type.Literal('recv')]) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { type: Type.Literal('connectTransport'), id: Id, transportId: ObjectId, dtlsParameters: Opaque },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { type: Type.Literal('produce'), id: Id, transportId: ObjectId, kind: Type.Literal('audio'), rtpParameters: Opaque },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { type: Type.Literal('consume'), id: Id, transportId: ObjectId, producerId: ObjectId, rtpCapabilities: Opaque },
+    { additionalProperties: false },
+  ),
   Type.Object({ type: Type.Literal('hangup'), id: Id }, { additionalProperties: false }),
 ]);
 const checker = TypeCompiler.Compile(ClientMessageSchema);
@@ -56,7 +76,14 @@ export interface ProducerInfo {
 
 /** The `data` of a successful response, per request type. */
 export interface ResponseData {
-  join: { protocolVersion: number; callId: string; participantId: string; role: ParticipantRole; routerRtpCapabilities: RtpCapabilities; producers: ProducerInfo[] };
+  join: {
+    protocolVersion: number;
+    callId: string;
+    participantId: string;
+    role: ParticipantRole;
+    routerRtpCapabilities: RtpCapabilities;
+    producers: ProducerInfo[];
+  };
   createTransport: { transportId: string; iceParameters: IceParameters; iceCandidates: IceCandidate[]; dtlsParameters: DtlsParameters };
   connectTransport: Record<string, never>;
   produce: { producerId: string };
@@ -78,11 +105,15 @@ export type ServerMessage =
   | { type: 'callEvent'; event: CallEventForAgent };
 
 /** The bus events forwarded to a call's agents (see webrtc/callBridge.ts). */
-export type CallEventForAgent = Extract<ApplianceEvent, { type: 'asr.partial' | 'asr.final' | 'intent' | 'emotion' | 'route.decision' | 'call.answered' }>;
+export type CallEventForAgent = Extract<
+  ApplianceEvent,
+  { type: 'asr.partial' | 'asr.final' | 'intent' | 'emotion' | 'route.decision' | 'call.answered' }
+>;
 
 /** Parses one text frame; throws EVX_ERR_WEBRTC_SIGNALLING with the request id when it has one. */
 export function parseClientMessage(text: string): ClientMessage {
-  if (text.length > MAX_MESSAGE_BYTES) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Signalling message too large', { details: { limitBytes: MAX_MESSAGE_BYTES } });
+  if (text.length > MAX_MESSAGE_BYTES)
+    throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Signalling message too large', { details: { limitBytes: MAX_MESSAGE_BYTES } });
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -91,8 +122,13 @@ export function parseClientMessage(text: string): ClientMessage {
   }
   if (!checker.Check(value)) {
     const first = checker.Errors(value).First();
-    const id = typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'number' ? (value as { id: number }).id : null;
-    throw evxError('EVX_ERR_WEBRTC_SIGNALLING', `Invalid signalling message${first ? ` at ${first.path || '/'}: ${first.message}` : ''}`, { details: { id } });
+    const id =
+      typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'number'
+        ? (value as { id: number }).id
+        : null;
+    throw evxError('EVX_ERR_WEBRTC_SIGNALLING', `Invalid signalling message${first ? ` at ${first.path || '/'}: ${first.message}` : ''}`, {
+      details: { id },
+    });
   }
   return value as ClientMessage;
 }

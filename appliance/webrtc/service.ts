@@ -39,7 +39,11 @@ export const AGENT_TOKEN_PATH = '/api/v1/webrtc/agent-tokens';
 export const QUEUE_PATH = '/api/v1/webrtc/queue';
 export const AGENT_TOKEN_HEADER = 'x-agent-token';
 /** Routes the console's auth guard must let through: they authenticate themselves. */
-export const WEBRTC_PUBLIC_ROUTES: readonly string[] = [`GET ${DEFAULT_SIGNALLING_PATH}`, `POST ${DEFAULT_CALLER_SESSION_PATH}`, `GET ${QUEUE_PATH}`];
+export const WEBRTC_PUBLIC_ROUTES: readonly string[] = [
+  `GET ${DEFAULT_SIGNALLING_PATH}`,
+  `POST ${DEFAULT_CALLER_SESSION_PATH}`,
+  `GET ${QUEUE_PATH}`,
+];
 
 export interface WebRtcServiceDeps {
   readonly config: EdgeVoxConfig;
@@ -54,7 +58,12 @@ export interface WebRtcServiceDeps {
 
 const AgentTokenBody = Type.Object(
   {
-    agentId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$', description: 'Agent id (from agents.agents), never a name' }),
+    agentId: Type.String({
+      minLength: 1,
+      maxLength: 128,
+      pattern: '^[A-Za-z0-9_.:-]+$',
+      description: 'Agent id (from agents.agents), never a name',
+    }),
     role: Type.Union([Type.Literal('agent'), Type.Literal('supervisor')], { default: 'agent' }),
     ttlMs: Type.Integer({ minimum: 60_000, maximum: 86_400_000, default: 12 * 3_600_000, description: 'Token lifetime (a shift)' }),
   },
@@ -75,7 +84,9 @@ export function loadTokenSecret(dataDir: string, file: string): Buffer {
   chmodSync(path, 0o600);
   const secret = Buffer.from(readFileSync(path, 'utf8').trim(), 'utf8');
   if (secret.length < MIN_SECRET_BYTES) {
-    throw evxError('EVX_ERR_CONFIG_INVALID', `webrtc.callerTokenSecretFile ${path} holds fewer than ${MIN_SECRET_BYTES} bytes`, { details: { key: 'webrtc.callerTokenSecretFile' } });
+    throw evxError('EVX_ERR_CONFIG_INVALID', `webrtc.callerTokenSecretFile ${path} holds fewer than ${MIN_SECRET_BYTES} bytes`, {
+      details: { key: 'webrtc.callerTokenSecretFile' },
+    });
   }
   return secret;
 }
@@ -105,7 +116,10 @@ export class WebRtcService {
     const onListenerError = (event: string, err: unknown) =>
       deps.logger.error({ event, reason: err instanceof Error ? err.message : String(err) }, 'webrtc listener failed');
     if (findWorkerBin() === undefined) {
-      deps.logger.error({ code: 'EVX_ERR_WEBRTC_WORKER_MISSING' }, 'webrtc disabled: mediasoup worker not built (run make setup or native/mediasoup/build.sh)');
+      deps.logger.error(
+        { code: 'EVX_ERR_WEBRTC_WORKER_MISSING' },
+        'webrtc disabled: mediasoup worker not built (run make setup or native/mediasoup/build.sh)',
+      );
       return null;
     }
     const plane = await MediaPlane.start(
@@ -123,7 +137,10 @@ export class WebRtcService {
     const registry = new WebRtcCallRegistry(plane, onListenerError);
     const bridge = new WebRtcCallBridge(registry, deps.calls, deps.bus, deps.logger);
     const sipBridge = new SipWebRtcBridge(registry, deps.calls, deps.logger);
-    deps.logger.info({ workers: plane.workerPids().length, listenIp: c.listenIp, workerBin: plane.workerBin.source }, 'webrtc media plane started');
+    deps.logger.info(
+      { workers: plane.workerPids().length, listenIp: c.listenIp, workerBin: plane.workerBin.source },
+      'webrtc media plane started',
+    );
     const service = new WebRtcService(plane, registry, bridge, sipBridge, secret, deps);
     plane.events.on('workerDied', (e) => {
       service.workerDeaths++;
@@ -185,7 +202,10 @@ export class WebRtcService {
 
       app.post<{ Body: Static<typeof AgentTokenBody> }>(
         AGENT_TOKEN_PATH,
-        { schema: { summary: 'Mint a softphone token for an agent or supervisor', body: AgentTokenBody }, config: { minRole: 'supervisor' } },
+        {
+          schema: { summary: 'Mint a softphone token for an agent or supervisor', body: AgentTokenBody },
+          config: { minRole: 'supervisor' },
+        },
         async (request, reply) => {
           const { agentId, role, ttlMs } = request.body;
           const token = this.mintAgentToken(agentId, role, ttlMs);
@@ -193,34 +213,39 @@ export class WebRtcService {
         },
       );
 
-      app.get(QUEUE_PATH, { schema: { summary: 'WebRTC calls an agent can answer (agent token in x-agent-token)', hide: true } }, async (request) => {
-        const header = request.headers[AGENT_TOKEN_HEADER];
-        const principal = typeof header === 'string' ? this.verifyAgent(header) : undefined;
-        if (principal === undefined) throw evxError('EVX_ERR_WEBRTC_AUTH', `send a valid agent token in the ${AGENT_TOKEN_HEADER} header`);
-        const web = this.registry.list().filter((call) => !this.sipBridge.isSipCall(call.callId));
-        const sip = calls.active().filter((s) => this.sipBridge.isSipCall(s.id));
-        return {
-          calls: [
-            ...web.map((call) => ({
-              callId: call.callId,
-              source: 'web' as const,
-              startedAt: calls.get(call.callId)?.startedAt ?? null,
-              hasCaller: call.has('caller'),
-              hasAgent: call.has('agent'),
-              agentCodec: 'opus',
-            })),
-            ...sip.map((session) => ({
-              callId: session.id,
-              source: 'sip' as const,
-              startedAt: session.startedAt,
-              hasCaller: true,
-              hasAgent: this.registry.get(session.id)?.has('agent') ?? false,
-              // mediasoup forwards, never transcodes: the agent sends the SIP leg's G.711.
-              agentCodec: this.sipBridge.agentCodec(session.id) ?? 'pcmu',
-            })),
-          ],
-        };
-      });
+      app.get(
+        QUEUE_PATH,
+        { schema: { summary: 'WebRTC calls an agent can answer (agent token in x-agent-token)', hide: true } },
+        async (request) => {
+          const header = request.headers[AGENT_TOKEN_HEADER];
+          const principal = typeof header === 'string' ? this.verifyAgent(header) : undefined;
+          if (principal === undefined)
+            throw evxError('EVX_ERR_WEBRTC_AUTH', `send a valid agent token in the ${AGENT_TOKEN_HEADER} header`);
+          const web = this.registry.list().filter((call) => !this.sipBridge.isSipCall(call.callId));
+          const sip = calls.active().filter((s) => this.sipBridge.isSipCall(s.id));
+          return {
+            calls: [
+              ...web.map((call) => ({
+                callId: call.callId,
+                source: 'web' as const,
+                startedAt: calls.get(call.callId)?.startedAt ?? null,
+                hasCaller: call.has('caller'),
+                hasAgent: call.has('agent'),
+                agentCodec: 'opus',
+              })),
+              ...sip.map((session) => ({
+                callId: session.id,
+                source: 'sip' as const,
+                startedAt: session.startedAt,
+                hasCaller: true,
+                hasAgent: this.registry.get(session.id)?.has('agent') ?? false,
+                // mediasoup forwards, never transcodes: the agent sends the SIP leg's G.711.
+                agentCodec: this.sipBridge.agentCodec(session.id) ?? 'pcmu',
+              })),
+            ],
+          };
+        },
+      );
 
       this.registerPages(app);
     };
@@ -239,10 +264,14 @@ export class WebRtcService {
     app.get('/agent', { schema: { hide: true } }, page('agent.html'));
     app.get<{ Params: { name: string } }>('/webrtc/assets/:name', { schema: { hide: true } }, async (request, reply) => {
       const { name } = request.params;
-      if (!/^[a-z][a-z0-9-]*\.(js|css)$/.test(name)) throw evxError('EVX_ERR_NOT_FOUND', 'no such asset', { details: { resource: 'asset' } });
+      if (!/^[a-z][a-z0-9-]*\.(js|css)$/.test(name))
+        throw evxError('EVX_ERR_NOT_FOUND', 'no such asset', { details: { resource: 'asset' } });
       const file = join(webDir, name);
       if (!existsSync(file)) throw evxError('EVX_ERR_NOT_FOUND', 'no such asset (run make webrtc-web)', { details: { resource: 'asset' } });
-      return reply.type(name.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8').header('cache-control', 'no-store').send(readFileSync(file));
+      return reply
+        .type(name.endsWith('.js') ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(readFileSync(file));
     });
   }
 

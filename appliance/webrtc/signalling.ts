@@ -8,7 +8,14 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import websocketPlugin from '@fastify/websocket';
 import { isEdgeVoxError, evxError } from '../errors.js';
-import { MAX_MESSAGE_BYTES, PROTOCOL_VERSION, parseClientMessage, type ClientMessage, type ResponseData, type ServerMessage } from './protocol.js';
+import {
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  parseClientMessage,
+  type ClientMessage,
+  type ResponseData,
+  type ServerMessage,
+} from './protocol.js';
 import { isValidCallId, mintCallerToken, verifyCallerToken, type AgentTokenVerifier, type ParticipantRole } from './tokens.js';
 import type { Participant, WebRtcCall, WebRtcCallRegistry } from './webrtcCalls.js';
 
@@ -63,7 +70,7 @@ export async function registerWebRtcSignalling(fastify: FastifyInstance, deps: W
       await instance.register(websocketPlugin, { options: { maxPayload: MAX_MESSAGE_BYTES } });
     }
     instance.get(path, { websocket: true }, (socket) => {
-      new SignallingSession(socket as SignallingSocket, deps).start();
+      new SignallingSession(socket, deps).start();
     });
     const sessionPath = deps.callerSessionPath ?? DEFAULT_CALLER_SESSION_PATH;
     if (sessionPath !== false) {
@@ -74,12 +81,25 @@ export async function registerWebRtcSignalling(fastify: FastifyInstance, deps: W
         const admission = deps.admitCallerSession?.() ?? { ok: true };
         if (!admission.ok) {
           void reply.header('retry-after', String(admission.retryAfterS));
-          return reply.code(503).send({ error: { code: 'EVX_ERR_NOT_READY', message: 'The appliance is not taking new calls right now', details: { reason: admission.reason } } });
+          return reply
+            .code(503)
+            .send({
+              error: {
+                code: 'EVX_ERR_NOT_READY',
+                message: 'The appliance is not taking new calls right now',
+                details: { reason: admission.reason },
+              },
+            });
         }
         const callId = randomUUID();
         const ttlMs = deps.callerTokenTtlMs ?? 300_000;
         const nowMs = Date.now();
-        const session: CallerSession = { callId, token: mintCallerToken(deps.callerTokenSecret, callId, { ttlMs, nowMs }), expiresAtMs: nowMs + ttlMs, signallingPath: path };
+        const session: CallerSession = {
+          callId,
+          token: mintCallerToken(deps.callerTokenSecret, callId, { ttlMs, nowMs }),
+          expiresAtMs: nowMs + ttlMs,
+          signallingPath: path,
+        };
         return reply.code(201).send(session);
       });
     }
@@ -102,10 +122,19 @@ class SignallingSession {
     this.joinTimer = setTimeout(() => this.finish(4401, 'join timeout'), this.deps.joinTimeoutMs ?? 10_000);
     this.socket.on('message', (data, isBinary) => {
       if (isBinary) {
-        this.send({ type: 'response', id: null, ok: false, error: { code: 'EVX_ERR_WEBRTC_SIGNALLING', message: 'Binary frames are not part of the protocol' } });
+        this.send({
+          type: 'response',
+          id: null,
+          ok: false,
+          error: { code: 'EVX_ERR_WEBRTC_SIGNALLING', message: 'Binary frames are not part of the protocol' },
+        });
         return;
       }
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(new Uint8Array(data)).toString('utf8');
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.isBuffer(data)
+          ? data.toString('utf8')
+          : Buffer.from(new Uint8Array(data)).toString('utf8');
       // Serialise: a produce must not overtake the connect before it.
       this.queue = this.queue.then(() => this.handle(text));
     });
@@ -160,16 +189,19 @@ class SignallingSession {
     let subject: string | undefined;
     if (token.startsWith('v1.')) {
       const claims = verifyCallerToken(this.deps.callerTokenSecret, token);
-      if (requestedCallId !== undefined && requestedCallId !== claims.callId) throw evxError('EVX_ERR_WEBRTC_AUTH', 'The caller token is for another call');
+      if (requestedCallId !== undefined && requestedCallId !== claims.callId)
+        throw evxError('EVX_ERR_WEBRTC_AUTH', 'The caller token is for another call');
       callId = claims.callId;
       role = 'caller';
     } else {
       const principal = await this.deps.verifyAgentToken(token);
       if (principal === undefined) throw evxError('EVX_ERR_WEBRTC_AUTH', 'Invalid agent token');
-      if (requestedCallId === undefined || !isValidCallId(requestedCallId)) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'An agent join names a valid callId');
+      if (requestedCallId === undefined || !isValidCallId(requestedCallId))
+        throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'An agent join names a valid callId');
       callId = requestedCallId;
       role = principal.role;
-      if (this.deps.authorizeJoin !== undefined && !this.deps.authorizeJoin(callId, role)) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'No such call to join', { details: { callId } });
+      if (this.deps.authorizeJoin !== undefined && !this.deps.authorizeJoin(callId, role))
+        throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'No such call to join', { details: { callId } });
       subject = principal.subject;
     }
     if (this.done) throw evxError('EVX_ERR_WEBRTC_CLOSED', 'The socket closed during join');

@@ -95,7 +95,11 @@ class SipRelay {
     const leg = this.leg;
     if (leg === undefined || this.closed || leg.closed || pcm.length > this.payload.length) return;
     const n = this.codec === 'pcmu' ? encodeMulaw(pcm, this.payload) : encodeAlaw(pcm, this.payload);
-    const len = writeRtp(this.packet, { marker: false, payloadType: this.codec === 'pcmu' ? 0 : 8, sequence: this.sequence, timestamp: this.timestamp, ssrc: this.ssrc }, this.payload.subarray(0, n));
+    const len = writeRtp(
+      this.packet,
+      { marker: false, payloadType: this.codec === 'pcmu' ? 0 : 8, sequence: this.sequence, timestamp: this.timestamp, ssrc: this.ssrc },
+      this.payload.subarray(0, n),
+    );
     this.sequence = (this.sequence + 1) & 0xffff;
     this.timestamp = (this.timestamp + pcm.length) >>> 0;
     // dgram keeps a reference until the datagram has left: send a copy.

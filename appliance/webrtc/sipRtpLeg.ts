@@ -42,7 +42,12 @@ export class SipRtpLeg {
     const comedia = options.remote === undefined;
     let transport: PlainTransport | undefined;
     try {
-      transport = await router.createPlainTransport({ listenInfo: { protocol: 'udp', ip: listenIp }, rtcpMux: true, comedia, appData: { role: 'sip-leg' } });
+      transport = await router.createPlainTransport({
+        listenInfo: { protocol: 'udp', ip: listenIp },
+        rtcpMux: true,
+        comedia,
+        appData: { role: 'sip-leg' },
+      });
       if (options.remote !== undefined) await transport.connect({ ip: options.remote.ip, port: options.remote.port });
       const producer = await transport.produce({
         kind: 'audio',
@@ -80,9 +85,13 @@ export class SipRtpLeg {
     if (this.closedFlag) throw evxError('EVX_ERR_WEBRTC_CLOSED', 'The SIP leg is closed');
     const rtpCapabilities = capabilitiesFor(this.router.rtpCapabilities, this.codec);
     if (!this.router.canConsume({ producerId, rtpCapabilities })) {
-      throw evxError('EVX_ERR_CODEC_UNSUPPORTED', `The producer does not send ${this.codec.toUpperCase()}; mediasoup cannot transcode for the SIP leg`, {
-        details: { producerId, codec: this.codec },
-      });
+      throw evxError(
+        'EVX_ERR_CODEC_UNSUPPORTED',
+        `The producer does not send ${this.codec.toUpperCase()}; mediasoup cannot transcode for the SIP leg`,
+        {
+          details: { producerId, codec: this.codec },
+        },
+      );
     }
     try {
       return await this.transport.consume({ producerId, rtpCapabilities, appData: { role: 'sip-leg' } });

@@ -33,7 +33,9 @@ const CALL_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 function secretBytes(secret: string | Uint8Array): Buffer {
   const b = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
   if (b.length < MIN_SECRET_BYTES) {
-    throw evxError('EVX_ERR_CONFIG_INVALID', `The caller-token secret must be at least ${MIN_SECRET_BYTES} bytes`, { details: { key: 'webrtc.callerTokenSecret' } });
+    throw evxError('EVX_ERR_CONFIG_INVALID', `The caller-token secret must be at least ${MIN_SECRET_BYTES} bytes`, {
+      details: { key: 'webrtc.callerTokenSecret' },
+    });
   }
   return b;
 }
@@ -50,7 +52,8 @@ export function isValidCallId(callId: string): boolean {
 export function mintCallerToken(secret: string | Uint8Array, callId: string, options: { ttlMs?: number; nowMs?: number } = {}): string {
   if (!isValidCallId(callId)) throw evxError('EVX_ERR_BAD_REQUEST', 'A call id is 1-128 characters of [A-Za-z0-9_-]');
   const ttlMs = options.ttlMs ?? 300_000;
-  if (!Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > 86_400_000) throw evxError('EVX_ERR_BAD_REQUEST', 'Caller token TTL must be 1 ms .. 24 h');
+  if (!Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > 86_400_000)
+    throw evxError('EVX_ERR_BAD_REQUEST', 'Caller token TTL must be 1 ms .. 24 h');
   const claims = { c: callId, e: (options.nowMs ?? Date.now()) + ttlMs, n: randomBytes(8).toString('base64url') };
   const body = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
   return `v1.${body}.${mac(secretBytes(secret), body).toString('base64url')}`;
@@ -83,18 +86,34 @@ const AGENT_LABEL = 'edgevox-webrtc-agent';
 const SUBJECT_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** Mints an agent/supervisor token for `subject` (an agent id, never a name), valid `ttlMs` (default 12 h). */
-export function mintAgentToken(secret: string | Uint8Array, principal: AgentPrincipal, options: { ttlMs?: number; nowMs?: number } = {}): string {
-  if (!SUBJECT_PATTERN.test(principal.subject)) throw evxError('EVX_ERR_BAD_REQUEST', 'An agent id is 1-128 characters of [A-Za-z0-9_.:-]', { details: { field: 'agentId' } });
-  if (principal.role !== 'agent' && principal.role !== 'supervisor') throw evxError('EVX_ERR_BAD_REQUEST', 'role is agent or supervisor', { details: { field: 'role' } });
+export function mintAgentToken(
+  secret: string | Uint8Array,
+  principal: AgentPrincipal,
+  options: { ttlMs?: number; nowMs?: number } = {},
+): string {
+  if (!SUBJECT_PATTERN.test(principal.subject))
+    throw evxError('EVX_ERR_BAD_REQUEST', 'An agent id is 1-128 characters of [A-Za-z0-9_.:-]', { details: { field: 'agentId' } });
+  if (principal.role !== 'agent' && principal.role !== 'supervisor')
+    throw evxError('EVX_ERR_BAD_REQUEST', 'role is agent or supervisor', { details: { field: 'role' } });
   const ttlMs = options.ttlMs ?? 12 * 3_600_000;
-  if (!Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > 86_400_000) throw evxError('EVX_ERR_BAD_REQUEST', 'Agent token TTL must be 1 ms .. 24 h', { details: { field: 'ttlMs' } });
-  const claims = { s: principal.subject, r: principal.role, e: (options.nowMs ?? Date.now()) + ttlMs, n: randomBytes(8).toString('base64url') };
+  if (!Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > 86_400_000)
+    throw evxError('EVX_ERR_BAD_REQUEST', 'Agent token TTL must be 1 ms .. 24 h', { details: { field: 'ttlMs' } });
+  const claims = {
+    s: principal.subject,
+    r: principal.role,
+    e: (options.nowMs ?? Date.now()) + ttlMs,
+    n: randomBytes(8).toString('base64url'),
+  };
   const body = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
   return `a1.${body}.${mac(secretBytes(secret), body, AGENT_LABEL).toString('base64url')}`;
 }
 
 /** Verifies an `a1.` agent token: the principal, or undefined when invalid/expired (no reason given). */
-export function verifyAgentToken(secret: string | Uint8Array, token: string, nowMs = Date.now()): (AgentPrincipal & { expiresAtMs: number }) | undefined {
+export function verifyAgentToken(
+  secret: string | Uint8Array,
+  token: string,
+  nowMs = Date.now(),
+): (AgentPrincipal & { expiresAtMs: number }) | undefined {
   const key = secretBytes(secret);
   if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return undefined;
   const parts = token.split('.');
@@ -109,7 +128,13 @@ export function verifyAgentToken(secret: string | Uint8Array, token: string, now
   } catch {
     return undefined;
   }
-  if (typeof claims.s !== 'string' || !SUBJECT_PATTERN.test(claims.s) || (claims.r !== 'agent' && claims.r !== 'supervisor') || typeof claims.e !== 'number') return undefined;
+  if (
+    typeof claims.s !== 'string' ||
+    !SUBJECT_PATTERN.test(claims.s) ||
+    (claims.r !== 'agent' && claims.r !== 'supervisor') ||
+    typeof claims.e !== 'number'
+  )
+    return undefined;
   if (nowMs >= claims.e) return undefined;
   return { subject: claims.s, role: claims.r, expiresAtMs: claims.e };
 }

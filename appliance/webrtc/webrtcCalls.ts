@@ -88,7 +88,12 @@ export class WebRtcCall {
   }
 
   producers(): ProducerInfo[] {
-    return [...this.producerEntries.values()].map((e) => ({ producerId: e.producer.id, participantId: e.participantId, role: e.role, kind: e.producer.kind }));
+    return [...this.producerEntries.values()].map((e) => ({
+      producerId: e.producer.id,
+      participantId: e.participantId,
+      role: e.role,
+      kind: e.producer.kind,
+    }));
   }
 
   join(role: ParticipantRole, subject: string | undefined, send: (m: ServerMessage) => void): Participant {
@@ -113,12 +118,19 @@ export class WebRtcCall {
   async createTransport(participant: Participant, direction: 'send' | 'recv'): Promise<ResponseData['createTransport']> {
     this.assertMember(participant);
     if (participant.transports.size >= MAX_TRANSPORTS_PER_PARTICIPANT) {
-      throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Too many transports for one participant', { details: { limit: MAX_TRANSPORTS_PER_PARTICIPANT } });
+      throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Too many transports for one participant', {
+        details: { limit: MAX_TRANSPORTS_PER_PARTICIPANT },
+      });
     }
     const transport = await this.media.createWebRtcTransport({ participantId: participant.id, direction });
     participant.transports.set(transport.id, transport);
     transport.observer.on('close', () => participant.transports.delete(transport.id));
-    return { transportId: transport.id, iceParameters: transport.iceParameters, iceCandidates: transport.iceCandidates, dtlsParameters: transport.dtlsParameters };
+    return {
+      transportId: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
   }
 
   async connectTransport(participant: Participant, transportId: string, dtlsParameters: DtlsParameters): Promise<void> {
@@ -133,11 +145,17 @@ export class WebRtcCall {
   async produce(participant: Participant, transportId: string, rtpParameters: RtpParameters): Promise<string> {
     const transport = this.transportOf(participant, transportId);
     if (participant.producers.size >= MAX_PRODUCERS_PER_PARTICIPANT) {
-      throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'A participant sends one audio stream', { details: { limit: MAX_PRODUCERS_PER_PARTICIPANT } });
+      throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'A participant sends one audio stream', {
+        details: { limit: MAX_PRODUCERS_PER_PARTICIPANT },
+      });
     }
     let producer: Producer;
     try {
-      producer = await transport.produce({ kind: 'audio', rtpParameters, appData: { participantId: participant.id, role: participant.role } });
+      producer = await transport.produce({
+        kind: 'audio',
+        rtpParameters,
+        appData: { participantId: participant.id, role: participant.role },
+      });
     } catch (err) {
       throw evxError('EVX_ERR_WEBRTC_NEGOTIATION', 'The audio RTP parameters were rejected', { cause: err });
     }
@@ -147,7 +165,12 @@ export class WebRtcCall {
     return producer.id;
   }
 
-  async consume(participant: Participant, transportId: string, producerId: string, rtpCapabilities: RtpCapabilities): Promise<ResponseData['consume']> {
+  async consume(
+    participant: Participant,
+    transportId: string,
+    producerId: string,
+    rtpCapabilities: RtpCapabilities,
+  ): Promise<ResponseData['consume']> {
     const transport = this.transportOf(participant, transportId);
     const entry = this.producerEntries.get(producerId);
     if (entry === undefined || entry.participantId === participant.id || !hears(participant.role, entry.role)) {
@@ -215,7 +238,8 @@ export class WebRtcCall {
     producer.observer.on('close', () => {
       this.producerEntries.delete(producer.id);
       for (const p of this.participants.values()) {
-        if (p.participant.id !== participantId && hears(p.participant.role, role)) p.send({ type: 'producerClosed', producerId: producer.id });
+        if (p.participant.id !== participantId && hears(p.participant.role, role))
+          p.send({ type: 'producerClosed', producerId: producer.id });
       }
     });
     for (const p of this.participants.values()) {
@@ -233,7 +257,8 @@ export class WebRtcCall {
   private transportOf(participant: Participant, transportId: string): WebRtcTransport {
     this.assertMember(participant);
     const transport = participant.transports.get(transportId);
-    if (transport === undefined) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'No such transport for this participant', { details: { transportId } });
+    if (transport === undefined)
+      throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'No such transport for this participant', { details: { transportId } });
     return transport;
   }
 
@@ -243,7 +268,8 @@ export class WebRtcCall {
   }
 
   private assertOpen(): void {
-    if (this.endedReason !== undefined) throw evxError('EVX_ERR_WEBRTC_CLOSED', 'The call has ended', { details: { callId: this.callId, reason: this.endedReason } });
+    if (this.endedReason !== undefined)
+      throw evxError('EVX_ERR_WEBRTC_CLOSED', 'The call has ended', { details: { callId: this.callId, reason: this.endedReason } });
   }
 }
 

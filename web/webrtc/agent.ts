@@ -103,7 +103,14 @@ async function refreshQueue(): Promise<void> {
     return;
   }
   const { calls } = (await res.json()) as {
-    calls: { callId: string; source: 'web' | 'sip'; startedAt: number | null; hasCaller: boolean; hasAgent: boolean; agentCodec: 'opus' | 'pcmu' | 'pcma' }[];
+    calls: {
+      callId: string;
+      source: 'web' | 'sip';
+      startedAt: number | null;
+      hasCaller: boolean;
+      hasAgent: boolean;
+      agentCodec: 'opus' | 'pcmu' | 'pcma';
+    }[];
   };
   const waiting = calls.filter((c) => c.hasCaller && !c.hasAgent);
   queueList.replaceChildren(
@@ -121,7 +128,8 @@ async function refreshQueue(): Promise<void> {
       return li;
     }),
   );
-  if (document.body.dataset['state'] !== 'error') status.textContent = waiting.length === 0 ? 'No calls waiting.' : `${waiting.length} call(s) waiting.`;
+  if (document.body.dataset['state'] !== 'error')
+    status.textContent = waiting.length === 0 ? 'No calls waiting.' : `${waiting.length} call(s) waiting.`;
 }
 
 /** `codec`: what this agent sends; a phone (SIP) call needs its G.711, since mediasoup does not transcode. */

@@ -140,7 +140,11 @@ export class BrowserPeer {
   /** Receives a producer; resolves with a stream to play. */
   async receive(producerId: string): Promise<MediaStream> {
     const t = await this.sig.request('createTransport', { direction: 'recv' });
-    const c = await this.sig.request('consume', { transportId: t.transportId, producerId, rtpCapabilities: clientRtpCapabilities(this.joined.routerRtpCapabilities) });
+    const c = await this.sig.request('consume', {
+      transportId: t.transportId,
+      producerId,
+      rtpCapabilities: clientRtpCapabilities(this.joined.routerRtpCapabilities),
+    });
     const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
     this.recvPcs.push(pc);
     const stream = new Promise<MediaStream>((resolve) => {
@@ -149,7 +153,10 @@ export class BrowserPeer {
     await pc.setRemoteDescription({ type: 'offer', sdp: remoteOfferForConsumer(c.rtpParameters, t, `evx-${c.consumerId.slice(0, 8)}`) });
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
-    await this.sig.request('connectTransport', { transportId: t.transportId, dtlsParameters: localDtlsParameters(parseAudioSection(answer.sdp ?? '')) });
+    await this.sig.request('connectTransport', {
+      transportId: t.transportId,
+      dtlsParameters: localDtlsParameters(parseAudioSection(answer.sdp ?? '')),
+    });
     const s = await stream;
     await connected(pc);
     return s;

@@ -50,7 +50,9 @@ export const benchWebrtcCommand: CliCommand = {
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), ...report }, null, 2) + '\n');
     const f = (v: number | null) => (v === null ? '-' : String(v));
-    io.out('\n| callers | connected | transcribed | setup p95 ms | final p50 ms | final p95 ms | max ASR lag ms | dropped | send clock lag ms | appliance CPU | workers CPU | bench CPU | RSS MiB | workers RSS MiB | real-time |\n');
+    io.out(
+      '\n| callers | connected | transcribed | setup p95 ms | final p50 ms | final p95 ms | max ASR lag ms | dropped | send clock lag ms | appliance CPU | workers CPU | bench CPU | RSS MiB | workers RSS MiB | real-time |\n',
+    );
     io.out('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
     for (const s of report.steps) {
       io.out(
@@ -58,8 +60,11 @@ export const benchWebrtcCommand: CliCommand = {
       );
     }
     const firstMiss = report.steps.find((st) => !st.realTime);
-    if (firstMiss !== undefined && firstMiss.calls < report.highestRealTimeCalls) io.out(`\nnote: ${firstMiss.calls} callers already missed once (${firstMiss.why}): the figures are noisy on a shared machine\n`);
-    io.out(`\nhighest real-time N: ${report.highestRealTimeCalls} simultaneous web callers (${report.machine.cpus} cores, load ${report.machine.loadAverage.map((l) => l.toFixed(1)).join(' ')})\nresults: ${out}\n`);
+    if (firstMiss !== undefined && firstMiss.calls < report.highestRealTimeCalls)
+      io.out(`\nnote: ${firstMiss.calls} callers already missed once (${firstMiss.why}): the figures are noisy on a shared machine\n`);
+    io.out(
+      `\nhighest real-time N: ${report.highestRealTimeCalls} simultaneous web callers (${report.machine.cpus} cores, load ${report.machine.loadAverage.map((l) => l.toFixed(1)).join(' ')})\nresults: ${out}\n`,
+    );
     if (io === processIo) {
       // node-webrtc can crash during Node's natural exit teardown; end the process explicitly.
       await new Promise<void>((r) => process.stdout.write('', () => r()));

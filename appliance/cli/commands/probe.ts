@@ -56,17 +56,27 @@ export const probeCommand: CliCommand = {
       else {
         const f = (v: number | undefined) => (v === undefined ? 'n/a' : v.toFixed(1));
         io.out(`call ${report.callId} codec ${report.codec} audio ${report.audioMs} ms\n`);
-        io.out(`setup: ${Object.entries(report.timingsMs).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ')}\n`);
-        io.out(`sent: ${report.framesSent} frames, ${report.packetsSent} RTP packets, ${report.bytesSent} bytes; clock lag max ${f(report.maxClockLagMs)} ms\n`);
+        io.out(
+          `setup: ${Object.entries(report.timingsMs)
+            .map(([k, v]) => `${k} ${v.toFixed(1)} ms`)
+            .join(', ')}\n`,
+        );
+        io.out(
+          `sent: ${report.framesSent} frames, ${report.packetsSent} RTP packets, ${report.bytesSent} bytes; clock lag max ${f(report.maxClockLagMs)} ms\n`,
+        );
         io.out(`rtcp: rtt ${f(report.rttMs)} ms, lost ${report.packetsLostReported ?? 'n/a'}\n`);
         if (report.agent !== undefined) {
-          io.out(`agent: ${report.agent.framesReceived} frames, rms max ${report.agent.rmsMax.toFixed(0)}, onset latency ${f(report.agent.onsetLatencyMs)} ms, packets ${report.agent.packetsReceived} lost ${report.agent.packetsLost} jitter ${f(report.agent.jitterMs)} ms\n`);
+          io.out(
+            `agent: ${report.agent.framesReceived} frames, rms max ${report.agent.rmsMax.toFixed(0)}, onset latency ${f(report.agent.onsetLatencyMs)} ms, packets ${report.agent.packetsReceived} lost ${report.agent.packetsLost} jitter ${f(report.agent.jitterMs)} ms\n`,
+          );
         }
         const t = report.transcript;
         if (t === undefined) io.out('transcript: not checked (give --api-token or --agent-token for an agent leg)\n');
         else {
           io.out(`transcript (live, ${t.finals} finals): ${t.live === '' ? '(none)' : t.live}\n`);
-          io.out(`transcript latency: last final ${f(t.lastFinalAfterPlaybackMs)} ms after the audio ended; appliance per-final latency max ${f(t.applianceLatencyMsMax)} ms\n`);
+          io.out(
+            `transcript latency: last final ${f(t.lastFinalAfterPlaybackMs)} ms after the audio ended; appliance per-final latency max ${f(t.applianceLatencyMsMax)} ms\n`,
+          );
           if (t.stored !== undefined) io.out(`transcript (stored, source ${t.storedSource ?? 'n/a'}): ${t.stored}\n`);
         }
         io.out(code === 0 ? 'probe: ok\n' : `probe: FAILED (${noAudio ? 'no audio flowed' : 'no transcript'})\n`);

@@ -66,7 +66,12 @@ function waitConnected(pc: WrtcPeerConnection, timeoutMs: number): Promise<void>
       }
     };
     const timer = setTimeout(
-      () => reject(evxError('EVX_ERR_WEBRTC_NEGOTIATION', 'ICE/DTLS did not connect in time', { details: { timeoutMs, iceState: pc.iceConnectionState } })),
+      () =>
+        reject(
+          evxError('EVX_ERR_WEBRTC_NEGOTIATION', 'ICE/DTLS did not connect in time', {
+            details: { timeoutMs, iceState: pc.iceConnectionState },
+          }),
+        ),
       timeoutMs,
     );
     pc.onconnectionstatechange = check;
@@ -75,7 +80,15 @@ function waitConnected(pc: WrtcPeerConnection, timeoutMs: number): Promise<void>
 }
 
 export class AudioReceiver {
-  readonly stats: ReceivedAudioStats = { frames: 0, samples: 0, sampleRateHz: 0, rmsMean: 0, rmsMax: 0, firstOnsetAtMs: undefined, firstFrameAtMs: undefined };
+  readonly stats: ReceivedAudioStats = {
+    frames: 0,
+    samples: 0,
+    sampleRateHz: 0,
+    rmsMean: 0,
+    rmsMax: 0,
+    firstOnsetAtMs: undefined,
+    firstFrameAtMs: undefined,
+  };
   private rmsSum = 0;
   /** Optional raw frame hook (tests, a WAV writer). */
   onFrame: ((samples: Int16Array, sampleRateHz: number) => void) | undefined;
@@ -135,7 +148,9 @@ export class WebRtcPeer {
   ) {
     for (const p of joined.producers) this.audible.set(p.producerId, p);
     // Announcements can arrive while this peer is busy (e.g. during its own startSending): keep them.
-    signalling.events.on('newProducer', (p) => this.audible.set(p.producerId, { producerId: p.producerId, participantId: p.participantId, role: p.role, kind: p.kind }));
+    signalling.events.on('newProducer', (p) =>
+      this.audible.set(p.producerId, { producerId: p.producerId, participantId: p.participantId, role: p.role, kind: p.kind }),
+    );
     signalling.events.on('producerClosed', (p) => this.audible.delete(p.producerId));
   }
 
@@ -151,7 +166,10 @@ export class WebRtcPeer {
     const signalling = await SignallingClient.connect(options.url, { timeoutMs });
     const t1 = performance.now();
     try {
-      const joined = await signalling.request('join', { token: options.token, ...(options.callId === undefined ? {} : { callId: options.callId }) });
+      const joined = await signalling.request('join', {
+        token: options.token,
+        ...(options.callId === undefined ? {} : { callId: options.callId }),
+      });
       const peer = new WebRtcPeer(signalling, joined, timeoutMs);
       peer.timings['wsOpenMs'] = t1 - t0;
       peer.timings['joinMs'] = performance.now() - t1;
@@ -230,10 +248,16 @@ export class WebRtcPeer {
     const track = new Promise<WrtcMediaStreamTrack>((resolve) => {
       pc.ontrack = (event) => resolve(event.track);
     });
-    await pc.setRemoteDescription({ type: 'offer', sdp: remoteOfferForConsumer(consumed.rtpParameters, transport, `evx-${consumed.consumerId.slice(0, 8)}`) });
+    await pc.setRemoteDescription({
+      type: 'offer',
+      sdp: remoteOfferForConsumer(consumed.rtpParameters, transport, `evx-${consumed.consumerId.slice(0, 8)}`),
+    });
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
-    await this.signalling.request('connectTransport', { transportId: transport.transportId, dtlsParameters: localDtlsParameters(parseAudioSection(answer.sdp)) });
+    await this.signalling.request('connectTransport', {
+      transportId: transport.transportId,
+      dtlsParameters: localDtlsParameters(parseAudioSection(answer.sdp)),
+    });
     const receiver = new AudioReceiver(producerId, consumed.consumerId, new wrtc.nonstandard.RTCAudioSink(await track));
     this.receivers.push(receiver);
     await waitConnected(pc, this.connectTimeoutMs);
@@ -260,8 +284,18 @@ export class WebRtcPeer {
   }
 
   /** Outbound RTP figures from the send PeerConnection (packets sent, RTT from RTCP RR). */
-  async sendStats(): Promise<{ packetsSent: number; bytesSent: number; roundTripTimeMs: number | undefined; packetsLostReported: number | undefined }> {
-    const out = { packetsSent: 0, bytesSent: 0, roundTripTimeMs: undefined as number | undefined, packetsLostReported: undefined as number | undefined };
+  async sendStats(): Promise<{
+    packetsSent: number;
+    bytesSent: number;
+    roundTripTimeMs: number | undefined;
+    packetsLostReported: number | undefined;
+  }> {
+    const out = {
+      packetsSent: 0,
+      bytesSent: 0,
+      roundTripTimeMs: undefined as number | undefined,
+      packetsLostReported: undefined as number | undefined,
+    };
     if (this.sendPc === undefined) return out;
     const report = await this.sendPc.getStats();
     report.forEach((s) => {

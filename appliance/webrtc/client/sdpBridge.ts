@@ -8,7 +8,14 @@
  *   recv: remote offer built here from the consumer's rtpParameters -> local answer
  * The client is always the DTLS client (a=setup:active), mediasoup the DTLS server.
  */
-import type { DtlsParameters, FingerprintAlgorithm, RtpCapabilities, RtpCodecParameters, RtpHeaderExtensionParameters, RtpParameters } from 'mediasoup/types';
+import type {
+  DtlsParameters,
+  FingerprintAlgorithm,
+  RtpCapabilities,
+  RtpCodecParameters,
+  RtpHeaderExtensionParameters,
+  RtpParameters,
+} from 'mediasoup/types';
 import type { ResponseData } from '../protocol.js';
 
 export type ProbeCodec = 'opus' | 'pcmu';
@@ -91,7 +98,14 @@ export function producerRtpParameters(local: SdpAudioSection, codec: ProbeCodec)
   const pt = findCodec(local, codec);
   const c: RtpCodecParameters =
     codec === 'opus'
-      ? { mimeType: 'audio/opus', payloadType: pt, clockRate: 48000, channels: 2, parameters: parseFmtp(local.fmtp.get(pt)), rtcpFeedback: [] }
+      ? {
+          mimeType: 'audio/opus',
+          payloadType: pt,
+          clockRate: 48000,
+          channels: 2,
+          parameters: parseFmtp(local.fmtp.get(pt)),
+          rtcpFeedback: [],
+        }
       : { mimeType: 'audio/PCMU', payloadType: pt, clockRate: 8000, channels: 1, parameters: {}, rtcpFeedback: [] };
   const headerExtensions: RtpHeaderExtensionParameters[] = local.extmap
     .filter((e) => SUPPORTED_EXTENSIONS.has(e.uri))
@@ -108,7 +122,10 @@ export function producerRtpParameters(local: SdpAudioSection, codec: ProbeCodec)
 /** DTLS parameters of our side, read from our local SDP. */
 export function localDtlsParameters(local: SdpAudioSection): DtlsParameters {
   if (local.fingerprint === undefined) throw new Error('the local SDP has no a=fingerprint');
-  return { role: 'client', fingerprints: [{ algorithm: local.fingerprint.algorithm as FingerprintAlgorithm, value: local.fingerprint.value }] };
+  return {
+    role: 'client',
+    fingerprints: [{ algorithm: local.fingerprint.algorithm as FingerprintAlgorithm, value: local.fingerprint.value }],
+  };
 }
 
 function transportLines(t: TransportInfo, setup: 'passive' | 'actpass' | 'active'): string[] {
@@ -136,7 +153,7 @@ function codecLines(c: RtpCodecParameters): string[] {
   const [, name] = c.mimeType.split('/');
   const channels = c.channels !== undefined && c.channels > 1 ? `/${c.channels}` : '';
   const lines = [`a=rtpmap:${c.payloadType} ${name}/${c.clockRate}${channels}`];
-  const params = Object.entries(c.parameters ?? {});
+  const params = Object.entries((c.parameters ?? {}) as Record<string, unknown>);
   if (params.length > 0) lines.push(`a=fmtp:${c.payloadType} ${params.map(([k, v]) => `${k}=${String(v)}`).join(';')}`);
   for (const fb of c.rtcpFeedback ?? []) lines.push(`a=rtcp-fb:${c.payloadType} ${fb.type}${fb.parameter ? ` ${fb.parameter}` : ''}`);
   return lines;
@@ -193,7 +210,9 @@ export function remoteOfferForConsumer(consumer: RtpParameters, transport: Trans
 
 /** What our client can receive: the router's audio codecs we decode, and the extensions we parse. */
 export function clientRtpCapabilities(routerCaps: RtpCapabilities): RtpCapabilities {
-  const codecs = (routerCaps.codecs ?? []).filter((c) => c.kind === 'audio' && ['audio/opus', 'audio/pcmu', 'audio/pcma'].includes(c.mimeType.toLowerCase()));
+  const codecs = (routerCaps.codecs ?? []).filter(
+    (c) => c.kind === 'audio' && ['audio/opus', 'audio/pcmu', 'audio/pcma'].includes(c.mimeType.toLowerCase()),
+  );
   const headerExtensions = (routerCaps.headerExtensions ?? []).filter((e) => e.kind === 'audio' && SUPPORTED_EXTENSIONS.has(e.uri));
   return { codecs, headerExtensions };
 }

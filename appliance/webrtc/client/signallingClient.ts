@@ -51,7 +51,11 @@ export class SignallingClient {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         ws.close();
-        reject(evxError('EVX_ERR_WEBRTC_NEGOTIATION', 'Signalling WebSocket did not open in time', { details: { timeoutMs: options.timeoutMs ?? 5000 } }));
+        reject(
+          evxError('EVX_ERR_WEBRTC_NEGOTIATION', 'Signalling WebSocket did not open in time', {
+            details: { timeoutMs: options.timeoutMs ?? 5000 },
+          }),
+        );
       }, options.timeoutMs ?? 5000);
       ws.once('open', () => {
         clearTimeout(timer);
@@ -76,7 +80,11 @@ export class SignallingClient {
     return new Promise<ResponseData[T]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(evxError('EVX_ERR_WEBRTC_NEGOTIATION', `Signalling request '${type}' timed out`, { details: { timeoutMs: this.requestTimeoutMs } }));
+        reject(
+          evxError('EVX_ERR_WEBRTC_NEGOTIATION', `Signalling request '${type}' timed out`, {
+            details: { timeoutMs: this.requestTimeoutMs },
+          }),
+        );
       }, this.requestTimeoutMs);
       this.pending.set(id, { resolve: resolve as (d: unknown) => void, reject, timer });
       this.ws.send(JSON.stringify({ ...body, type, id }));
@@ -116,7 +124,7 @@ export class SignallingClient {
       case 'consumerClosed':
       case 'callEnded':
       case 'callEvent':
-        this.events.emit(message.type, message as never);
+        this.events.emit(message.type, message);
         return;
     }
   }

@@ -12,7 +12,9 @@ export interface Capture {
 
 /** Starts tcpdump on `lo` with a BPF filter, writing packets to `file` as they arrive. */
 export async function captureLoopback(file: string, filter: string): Promise<Capture> {
-  const child: ChildProcess = spawn('tcpdump', ['-i', 'lo', '-U', '-n', '-s', '0', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('tcpdump', ['-i', 'lo', '-U', '-n', '-s', '0', '-w', file, filter], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${err}`)), 5000);
@@ -47,7 +49,7 @@ export function udpPayloads(pcap: Buffer): Buffer[] {
   const linkType = u32(20);
   const linkHeader = linkType === 1 ? 14 : linkType === 113 ? 16 : linkType === 276 ? 20 : 0;
   const out: Buffer[] = [];
-  for (let off = 24; off + 16 <= pcap.length; ) {
+  for (let off = 24; off + 16 <= pcap.length;) {
     const incl = u32(off + 8);
     const pkt = pcap.subarray(off + 16, off + 16 + incl);
     off += 16 + incl;

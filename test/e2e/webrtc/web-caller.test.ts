@@ -105,10 +105,11 @@ describe.skipIf(workerBin === undefined || !haveChromium())('WebRTC pages in hea
       await caller.play(samples);
       await caller.play(new Int16Array(48_000 * 2)); // 2 s of silence: the endpoint closes the utterance
       // The agent page shows the caller's finals live (pushed over its signalling socket).
-      const callerFinals = "[...document.querySelectorAll('#transcript p.final')].filter((p) => p.firstChild.textContent === 'caller').map((p) => p.lastChild.textContent).join(' ')";
+      const callerFinals =
+        "[...document.querySelectorAll('#transcript p.final')].filter((p) => p.firstChild.textContent === 'caller').map((p) => p.lastChild.textContent).join(' ')";
       await page.waitForFunction(`(${callerFinals}).split(' ').length >= 12`, undefined, { timeout: 15_000 });
-      const shown = (await page.evaluate(callerFinals)) as string;
-      const agentSide = (await page.evaluate('window.evxAgent.stats()')) as { packetsReceived: number; totalAudioEnergy: number };
+      const shown = await page.evaluate<string>(callerFinals);
+      const agentSide = await page.evaluate<{ packetsReceived: number; totalAudioEnergy: number }>('window.evxAgent.stats()');
       // caller -> agent: RTP with energy arrived in the browser; agent -> caller: speech-level audio.
       expect(agentSide.packetsReceived).toBeGreaterThan(200);
       expect(agentSide.totalAudioEnergy).toBeGreaterThan(0.01);
@@ -129,57 +130,87 @@ describe.skipIf(workerBin === undefined || !haveChromium())('WebRTC pages in hea
     }
   }, 90_000);
 
-  it.skipIf(!haveTool('sipp') || !haveTool('tcpdump'))('a sipp caller bridged to the softphone: audio both ways, both legs transcribed', async () => {
-    // 5 s of silence first: the agent answers in that time, then hears the whole clip.
-    const work = prepareClip(clipPath, 'speech.ulaw', ['pad', '5', '2']);
-    const { rtpPortMin, rtpPortMax } = app.config.sip;
-    const capture = await captureLoopback(path.join(work.dir, 'phone.pcap'), `udp and src portrange ${rtpPortMin}-${rtpPortMax}`);
-    const page = await browser.newPage();
-    try {
-      await page.goto(`${app.httpUrl}/agent#token=${encodeURIComponent(app.webrtc!.mintAgentToken('agent-sip'))}`);
-      const durationMs = Math.ceil(work.ulaw.length / 8) + 1000;
-      const sipp = runSipp(
-        [`127.0.0.1:${app.sip!.port}`, '-sf', path.join(SCENARIOS, 'uac-pcmu-speech.xml'), '-m', '1', '-d', String(durationMs),
-          '-i', '127.0.0.1', '-p', String(await freePort()), '-mi', '127.0.0.1', '-mp', String(await freePort(true)), '-timeout', '40s', '-timeout_error'],
-        work.dir,
-        45_000,
-      );
-      await page.click('button.answer', { timeout: 15_000 });
-      await page.waitForSelector('body[data-state="in-call"]', { timeout: 15_000 });
-      const callId = await page.getAttribute('body', 'data-call-id');
-      // Sample the browser's inbound audio while the call lasts (the figures go with the call).
-      let fromPhone = { packetsReceived: 0, totalAudioEnergy: 0 };
-      let done = false;
-      const result = sipp.finally(() => (done = true));
-      while (!done) {
-        const s = (await page.evaluate('window.evxAgent.stats()')) as typeof fromPhone | undefined;
-        if (s !== undefined && s.packetsReceived >= fromPhone.packetsReceived) fromPhone = s;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      const r = await result;
-      expect(r.code, r.stdout + r.stderr).toBe(0);
-      // phone -> agent: the browser received the SIP caller's speech through the router.
-      expect(fromPhone.packetsReceived).toBeGreaterThan(200);
-      expect(fromPhone.totalAudioEnergy).toBeGreaterThan(0.01);
-      // agent -> phone: the RTP the appliance sent to sipp carries the agent's voice (PCMU, unchanged).
-      const toPhone = mulawRtpEnergy(udpPayloads(await capture.stop()));
-      console.info(`bridge figures: phone->agent ${fromPhone.packetsReceived} packets, energy ${fromPhone.totalAudioEnergy.toFixed(3)}; agent->phone ${toPhone.packets} packets, rms ${toPhone.rms.toFixed(0)}`);
-      expect(toPhone.packets).toBeGreaterThan(150);
-      expect(toPhone.rms).toBeGreaterThan(300);
+  it.skipIf(!haveTool('sipp') || !haveTool('tcpdump'))(
+    'a sipp caller bridged to the softphone: audio both ways, both legs transcribed',
+    async () => {
+      // 5 s of silence first: the agent answers in that time, then hears the whole clip.
+      const work = prepareClip(clipPath, 'speech.ulaw', ['pad', '5', '2']);
+      const { rtpPortMin, rtpPortMax } = app.config.sip;
+      const capture = await captureLoopback(path.join(work.dir, 'phone.pcap'), `udp and src portrange ${rtpPortMin}-${rtpPortMax}`);
+      const page = await browser.newPage();
+      try {
+        await page.goto(`${app.httpUrl}/agent#token=${encodeURIComponent(app.webrtc!.mintAgentToken('agent-sip'))}`);
+        const durationMs = Math.ceil(work.ulaw.length / 8) + 1000;
+        const sipp = runSipp(
+          [
+            `127.0.0.1:${app.sip!.port}`,
+            '-sf',
+            path.join(SCENARIOS, 'uac-pcmu-speech.xml'),
+            '-m',
+            '1',
+            '-d',
+            String(durationMs),
+            '-i',
+            '127.0.0.1',
+            '-p',
+            String(await freePort()),
+            '-mi',
+            '127.0.0.1',
+            '-mp',
+            String(await freePort(true)),
+            '-timeout',
+            '40s',
+            '-timeout_error',
+          ],
+          work.dir,
+          45_000,
+        );
+        await page.click('button.answer', { timeout: 15_000 });
+        await page.waitForSelector('body[data-state="in-call"]', { timeout: 15_000 });
+        const callId = await page.getAttribute('body', 'data-call-id');
+        // Sample the browser's inbound audio while the call lasts (the figures go with the call).
+        let fromPhone = { packetsReceived: 0, totalAudioEnergy: 0 };
+        let done = false;
+        const result = sipp.finally(() => (done = true));
+        while (!done) {
+          const s = await page.evaluate<typeof fromPhone | undefined>('window.evxAgent.stats()');
+          if (s !== undefined && s.packetsReceived >= fromPhone.packetsReceived) fromPhone = s;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        const r = await result;
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+        // phone -> agent: the browser received the SIP caller's speech through the router.
+        expect(fromPhone.packetsReceived).toBeGreaterThan(200);
+        expect(fromPhone.totalAudioEnergy).toBeGreaterThan(0.01);
+        // agent -> phone: the RTP the appliance sent to sipp carries the agent's voice (PCMU, unchanged).
+        const toPhone = mulawRtpEnergy(udpPayloads(await capture.stop()));
+        console.info(
+          `bridge figures: phone->agent ${fromPhone.packetsReceived} packets, energy ${fromPhone.totalAudioEnergy.toFixed(3)}; agent->phone ${toPhone.packets} packets, rms ${toPhone.rms.toFixed(0)}`,
+        );
+        expect(toPhone.packets).toBeGreaterThan(150);
+        expect(toPhone.rms).toBeGreaterThan(300);
 
-      const call = await waitEnded(app, callId!);
-      expect(call.source).toBe('sip');
-      expect(call.legs.map((l) => `${l.label}/${l.codec}`).sort()).toEqual(['agent/PCMU', 'caller/PCMU']);
-      const caller = call.utterances.filter((u) => u.speaker === 'caller').map((u) => u.text).join(' ');
-      expect(wordErrors(speechClip('0.wav').reference, caller), caller).toBeLessThanOrEqual(4);
-      expect(call.utterances.some((u) => u.speaker === 'agent' && u.text.trim() !== ''), JSON.stringify(call.utterances)).toBe(true);
-      await page.waitForSelector('body[data-state="idle"]', { timeout: 10_000 });
-      expect(app.webrtc!.sipBridge.activeRelays).toBe(0);
-      expect(app.webrtc!.plane.activeCalls).toBe(0);
-    } finally {
-      await capture.stop().catch(() => undefined);
-      await page.close();
-      work.cleanup();
-    }
-  }, 90_000);
+        const call = await waitEnded(app, callId!);
+        expect(call.source).toBe('sip');
+        expect(call.legs.map((l) => `${l.label}/${l.codec}`).sort()).toEqual(['agent/PCMU', 'caller/PCMU']);
+        const caller = call.utterances
+          .filter((u) => u.speaker === 'caller')
+          .map((u) => u.text)
+          .join(' ');
+        expect(wordErrors(speechClip('0.wav').reference, caller), caller).toBeLessThanOrEqual(4);
+        expect(
+          call.utterances.some((u) => u.speaker === 'agent' && u.text.trim() !== ''),
+          JSON.stringify(call.utterances),
+        ).toBe(true);
+        await page.waitForSelector('body[data-state="idle"]', { timeout: 10_000 });
+        expect(app.webrtc!.sipBridge.activeRelays).toBe(0);
+        expect(app.webrtc!.plane.activeCalls).toBe(0);
+      } finally {
+        await capture.stop().catch(() => undefined);
+        await page.close();
+        work.cleanup();
+      }
+    },
+    90_000,
+  );
 });

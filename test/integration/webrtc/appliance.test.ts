@@ -59,9 +59,17 @@ describe.skipIf(workerBin === undefined)(`WebRTC in the appliance (${workerBin =
   it('without credentials: caller sessions are public, agent tokens and the queue are not', async () => {
     const session = await fetch(`${app.httpUrl}/api/v1/webrtc/caller-sessions`, { method: 'POST' });
     expect(session.status).toBe(201);
-    const mint = await fetch(`${app.httpUrl}/api/v1/webrtc/agent-tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agentId: 'a1' }) });
+    const mint = await fetch(`${app.httpUrl}/api/v1/webrtc/agent-tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ agentId: 'a1' }),
+    });
     expect(mint.status).toBe(401);
-    const viewer = await authedFetch(app, 'viewer')('/api/v1/webrtc/agent-tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agentId: 'a1' }) });
+    const viewer = await authedFetch(app, 'viewer')('/api/v1/webrtc/agent-tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ agentId: 'a1' }),
+    });
     expect(viewer.status).toBe(403);
     expect((await fetch(`${app.httpUrl}/api/v1/webrtc/queue`)).status).toBe(401);
     const token = app.webrtc!.mintAgentToken('agent-7');

@@ -1,5 +1,4 @@
 import dgram from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeMulaw } from '../../../appliance/codecs/g711.js';
 import type { LegAudioSink } from '../../../appliance/webrtc/audioTap.js';
@@ -31,78 +30,83 @@ async function sendPcmuTone(socket: dgram.Socket, port: number, ssrc: number, pa
     for (let i = 0; i < 160; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (k * 160 + i)) / 8000));
     encodeMulaw(pcm, payload);
     const len = writeRtp(out, { marker: k === 0, payloadType: 0, sequence: 1000 + k, timestamp: 5000 + k * 160, ssrc }, payload);
-    await new Promise<void>((resolve, reject) => socket.send(out.subarray(0, len), port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      socket.send(out.subarray(0, len), port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+    );
     await new Promise((r) => setTimeout(r, 5));
   }
 }
 
-describe.skipIf(workerBin === undefined)(`MediaPlane with a real mediasoup worker (${workerBin === undefined ? SKIP_REASON : 'built'})`, () => {
-  let plane: MediaPlane;
-  beforeEach(async () => {
-    plane = await MediaPlane.start({ numWorkers: 1 });
-  });
-  afterEach(async () => {
-    await plane.close();
-    await plane.close(); // idempotent
-    expect(plane.workerPids()).toEqual([]);
-  });
+describe.skipIf(workerBin === undefined)(
+  `MediaPlane with a real mediasoup worker (${workerBin === undefined ? SKIP_REASON : 'built'})`,
+  () => {
+    let plane: MediaPlane;
+    beforeEach(async () => {
+      plane = await MediaPlane.start({ numWorkers: 1 });
+    });
+    afterEach(async () => {
+      await plane.close();
+      await plane.close(); // idempotent
+      expect(plane.workerPids()).toEqual([]);
+    });
 
-  it('SIP leg (PCMU, comedia) -> ASR tap: decoded 8 kHz audio with energy; call close releases everything', async () => {
-    const call = await plane.createCall('call-plain-1');
-    const leg = await call.createSipLeg({ ssrc: 0x1234abcd });
-    const sink = new CollectingSink();
-    const tap = await call.tapProducer(leg.producer.id, sink);
-    expect(tap.codec).toBe('pcmu');
-    const webrtc = await call.createWebRtcTransport();
-    expect(webrtc.iceCandidates[0]?.address).toBe('127.0.0.1');
-    expect(call.openResources()).toEqual({ transports: 3, producers: 1, consumers: 1, taps: 1, sipLegs: 1 });
+    it('SIP leg (PCMU, comedia) -> ASR tap: decoded 8 kHz audio with energy; call close releases everything', async () => {
+      const call = await plane.createCall('call-plain-1');
+      const leg = await call.createSipLeg({ ssrc: 0x1234abcd });
+      const sink = new CollectingSink();
+      const tap = await call.tapProducer(leg.producer.id, sink);
+      expect(tap.codec).toBe('pcmu');
+      const webrtc = await call.createWebRtcTransport();
+      expect(webrtc.iceCandidates[0]?.address).toBe('127.0.0.1');
+      expect(call.openResources()).toEqual({ transports: 3, producers: 1, consumers: 1, taps: 1, sipLegs: 1 });
 
-    const phone = dgram.createSocket('udp4');
-    await new Promise<void>((r) => phone.bind(0, '127.0.0.1', () => r()));
-    try {
-      await sendPcmuTone(phone, leg.localPort, 0x1234abcd, 25);
-      const deadline = Date.now() + 3000;
-      while (tap.stats().packets < 25 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      const stats = tap.stats();
-      expect(stats.packets).toBe(25);
-      expect(stats.lostPackets).toBe(0);
-      expect(sink.samples).toBe(25 * 160);
-      expect([...sink.rates]).toEqual([8000]);
-      const rms = Math.sqrt(sink.energy / sink.samples);
-      expect(rms).toBeGreaterThan(5000); // 8000 * 0.707, minus mu-law error
-      expect(rms).toBeLessThan(6500);
-    } finally {
-      phone.close();
-    }
+      const phone = dgram.createSocket('udp4');
+      await new Promise<void>((r) => phone.bind(0, '127.0.0.1', () => r()));
+      try {
+        await sendPcmuTone(phone, leg.localPort, 0x1234abcd, 25);
+        const deadline = Date.now() + 3000;
+        while (tap.stats().packets < 25 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        const stats = tap.stats();
+        expect(stats.packets).toBe(25);
+        expect(stats.lostPackets).toBe(0);
+        expect(sink.samples).toBe(25 * 160);
+        expect([...sink.rates]).toEqual([8000]);
+        const rms = Math.sqrt(sink.energy / sink.samples);
+        expect(rms).toBeGreaterThan(5000); // 8000 * 0.707, minus mu-law error
+        expect(rms).toBeLessThan(6500);
+      } finally {
+        phone.close();
+      }
 
-    const dumpBefore = await plane['slots'][0]!.worker!.dump();
-    expect(dumpBefore.routerIds).toHaveLength(1);
-    call.close('test');
-    call.close('again'); // idempotent
-    expect(call.closed).toBe(true);
-    expect(tap.closed).toBe(true);
-    expect(sink.closed).toBe(1);
-    expect(leg.closed).toBe(true);
-    expect(webrtc.closed).toBe(true);
-    expect(call.openResources()).toEqual({ transports: 0, producers: 0, consumers: 0, taps: 0, sipLegs: 0 });
-    expect(plane.activeCalls).toBe(0);
-    const dumpAfter = await plane['slots'][0]!.worker!.dump();
-    expect(dumpAfter.routerIds).toEqual([]);
-  });
+      const dumpBefore = await plane['slots'][0]!.worker!.dump();
+      expect(dumpBefore.routerIds).toHaveLength(1);
+      call.close('test');
+      call.close('again'); // idempotent
+      expect(call.closed).toBe(true);
+      expect(tap.closed).toBe(true);
+      expect(sink.closed).toBe(1);
+      expect(leg.closed).toBe(true);
+      expect(webrtc.closed).toBe(true);
+      expect(call.openResources()).toEqual({ transports: 0, producers: 0, consumers: 0, taps: 0, sipLegs: 0 });
+      expect(plane.activeCalls).toBe(0);
+      const dumpAfter = await plane['slots'][0]!.worker!.dump();
+      expect(dumpAfter.routerIds).toEqual([]);
+    });
 
-  it('a killed worker closes its calls, emits workerDied and is replaced', async () => {
-    const call = await plane.createCall('call-crash-1');
-    const closed = new Promise<string>((r) => call.events.on('closed', (e) => r(e.reason)));
-    const died = new Promise<{ closedCalls: number }>((r) => plane.events.on('workerDied', r));
-    const restarted = new Promise<{ pid: number }>((r) => plane.events.on('workerRestarted', r));
-    const [pid] = plane.workerPids();
-    process.kill(pid!, 'SIGKILL');
-    expect(await closed).toBe('worker-died');
-    expect((await died).closedCalls).toBe(1);
-    const fresh = await restarted;
-    expect(fresh.pid).not.toBe(pid);
-    expect(plane.workerPids()).toEqual([fresh.pid]);
-    const again = await plane.createCall('call-crash-2');
-    expect(again.closed).toBe(false);
-  });
-});
+    it('a killed worker closes its calls, emits workerDied and is replaced', async () => {
+      const call = await plane.createCall('call-crash-1');
+      const closed = new Promise<string>((r) => call.events.on('closed', (e) => r(e.reason)));
+      const died = new Promise<{ closedCalls: number }>((r) => plane.events.on('workerDied', r));
+      const restarted = new Promise<{ pid: number }>((r) => plane.events.on('workerRestarted', r));
+      const [pid] = plane.workerPids();
+      process.kill(pid!, 'SIGKILL');
+      expect(await closed).toBe('worker-died');
+      expect((await died).closedCalls).toBe(1);
+      const fresh = await restarted;
+      expect(fresh.pid).not.toBe(pid);
+      expect(plane.workerPids()).toEqual([fresh.pid]);
+      const again = await plane.createCall('call-crash-2');
+      expect(again.closed).toBe(false);
+    });
+  },
+);

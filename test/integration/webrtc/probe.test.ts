@@ -43,7 +43,10 @@ describe.skipIf(workerBin === undefined)(`edgevox probe webrtc (${workerBin === 
   // The harness has no call layer (no ASR): a media-only probe. The transcript path is covered by appliance.test.ts.
   it('places a call: caller audio reaches the agent; exit 0', async () => {
     const { io, out, err } = bufferIo();
-    const code = await probeCommand.run(['webrtc', '--wav', wavPath, '--target', h.httpUrl, '--agent-token', 'agent-token-1', '--media-only', '--json'], io);
+    const code = await probeCommand.run(
+      ['webrtc', '--wav', wavPath, '--target', h.httpUrl, '--agent-token', 'agent-token-1', '--media-only', '--json'],
+      io,
+    );
     expect(err.join('')).toBe('');
     expect(code).toBe(0);
     const report = JSON.parse(out.join('')) as { ok: boolean; packetsSent: number; agent: { rmsMax: number } };

@@ -18,15 +18,21 @@ describe('agent tokens', () => {
     const t = mintAgentToken(SECRET, { subject: 'agent-7', role: 'agent' });
     expect(verifyAgentToken('another-secret-0123456789-abcdefghijklm', t)).toBeUndefined();
     const [, body, mac] = t.split('.');
-    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!, 'base64url').toString()), r: 'supervisor' })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body!, 'base64url').toString()), r: 'supervisor' })).toString(
+      'base64url',
+    );
     expect(verifyAgentToken(SECRET, `a1.${forged}.${mac}`)).toBeUndefined();
     // A caller token is signed under another label: it never verifies as an agent token, nor the reverse.
     const caller = mintCallerToken(SECRET, 'call-1');
     expect(verifyAgentToken(SECRET, caller)).toBeUndefined();
     expect(verifyAgentToken(SECRET, `a1.${caller.split('.')[1]}.${caller.split('.')[2]}`)).toBeUndefined();
     expect(() => verifyCallerToken(SECRET, `v1.${body}.${mac}`)).toThrow(expect.objectContaining({ code: 'EVX_ERR_WEBRTC_AUTH' }));
-    expect(() => mintAgentToken(SECRET, { subject: 'Jane Doe', role: 'agent' })).toThrow(expect.objectContaining({ code: 'EVX_ERR_BAD_REQUEST' }));
-    expect(() => mintAgentToken('short', { subject: 'a', role: 'agent' })).toThrow(expect.objectContaining({ code: 'EVX_ERR_CONFIG_INVALID' }));
+    expect(() => mintAgentToken(SECRET, { subject: 'Jane Doe', role: 'agent' })).toThrow(
+      expect.objectContaining({ code: 'EVX_ERR_BAD_REQUEST' }),
+    );
+    expect(() => mintAgentToken('short', { subject: 'a', role: 'agent' })).toThrow(
+      expect.objectContaining({ code: 'EVX_ERR_CONFIG_INVALID' }),
+    );
   });
 });
 
@@ -54,7 +60,17 @@ describe('teeSinkFactories', () => {
 
   it('returns the one sink when the other factory declines', () => {
     const only = { onFrame: () => undefined, close: () => undefined };
-    expect(teeSinkFactories(() => undefined, () => only)(info)).toBe(only);
-    expect(teeSinkFactories(() => only, () => undefined)(info)).toBe(only);
+    expect(
+      teeSinkFactories(
+        () => undefined,
+        () => only,
+      )(info),
+    ).toBe(only);
+    expect(
+      teeSinkFactories(
+        () => only,
+        () => undefined,
+      )(info),
+    ).toBe(only);
   });
 });
