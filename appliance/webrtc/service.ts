@@ -191,6 +191,7 @@ export class WebRtcService {
         callerSessionPath: config.webrtc.publicCallerPage ? DEFAULT_CALLER_SESSION_PATH : false,
         callerTokenTtlMs: config.webrtc.callerTokenTtlMs,
         maxCalls: config.calls.maxConcurrent,
+        retryAfterS: config.calls.retryAfterS,
         admitCallerSession: () => {
           const a = calls.admit();
           return a.ok ? a : { ok: false, reason: a.reason, retryAfterS: a.retryAfterS };

@@ -53,6 +53,8 @@ export interface WebRtcSignallingDeps {
   readonly callerTokenTtlMs?: number;
   /** New web calls are refused with 503 above this many active WebRTC calls. */
   readonly maxCalls?: number;
+  /** Retry-After (s) sent with a 503 for too many WebRTC calls (default 30). */
+  readonly retryAfterS?: number;
   readonly joinTimeoutMs?: number;
   /** Admission control for new web callers (the call manager's); a refusal is HTTP 503 + Retry-After. */
   readonly admitCallerSession?: () => { ok: true } | { ok: false; reason: string; retryAfterS: number };
@@ -75,21 +77,19 @@ export async function registerWebRtcSignalling(fastify: FastifyInstance, deps: W
     const sessionPath = deps.callerSessionPath ?? DEFAULT_CALLER_SESSION_PATH;
     if (sessionPath !== false) {
       instance.post(sessionPath, async (_request, reply) => {
-        if (deps.calls.size >= (deps.maxCalls ?? 200)) {
-          return reply.code(503).send({ error: { code: 'EVX_ERR_NOT_READY', message: 'Too many active WebRTC calls' } });
-        }
-        const admission = deps.admitCallerSession?.() ?? { ok: true };
+        const admission =
+          deps.calls.size >= (deps.maxCalls ?? 200)
+            ? { ok: false as const, reason: 'capacity', retryAfterS: deps.retryAfterS ?? 30 }
+            : (deps.admitCallerSession?.() ?? { ok: true as const });
         if (!admission.ok) {
           void reply.header('retry-after', String(admission.retryAfterS));
-          return reply
-            .code(503)
-            .send({
-              error: {
-                code: 'EVX_ERR_NOT_READY',
-                message: 'The appliance is not taking new calls right now',
-                details: { reason: admission.reason },
-              },
-            });
+          return reply.code(503).send({
+            error: {
+              code: 'EVX_ERR_NOT_READY',
+              message: 'The appliance is not taking new calls right now',
+              details: { reason: admission.reason },
+            },
+          });
         }
         const callId = randomUUID();
         const ttlMs = deps.callerTokenTtlMs ?? 300_000;

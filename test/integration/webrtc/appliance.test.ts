@@ -7,7 +7,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appliance } from '../../../appliance/app.js';
+import { WebRtcPeer } from '../../../appliance/webrtc/client/peer.js';
 import { runProbe } from '../../../appliance/webrtc/probeClient.js';
+import type { CallerSession } from '../../../appliance/webrtc/signalling.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { apiToken, authedFetch } from '../../helpers/auth.js';
 import { SHARED_DIR } from '../../helpers/paths.js';
@@ -78,5 +80,27 @@ describe.skipIf(workerBin === undefined)(`WebRTC in the appliance (${workerBin =
     const metrics = await (await fetch(`${app.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/^edgevox_webrtc_workers 1$/m);
     expect(metrics).toMatch(/^edgevox_webrtc_worker_deaths_total 0$/m);
+  });
+
+  it('admission control: at capacity a new caller session is refused with 503 + Retry-After', async () => {
+    const { app: small } = await startTestAppliance({ webrtc: { workers: 1 }, calls: { maxConcurrent: 1, retryAfterS: 7 } });
+    try {
+      const first = (await (await fetch(`${small.httpUrl}/api/v1/webrtc/caller-sessions`, { method: 'POST' })).json()) as CallerSession;
+      const caller = await WebRtcPeer.join({ url: `${small.httpUrl.replace('http', 'ws')}${first.signallingPath}`, token: first.token });
+      try {
+        expect(small.calls.activeCount).toBe(1);
+        const refused = await fetch(`${small.httpUrl}/api/v1/webrtc/caller-sessions`, { method: 'POST' });
+        expect(refused.status).toBe(503);
+        expect(refused.headers.get('retry-after')).toBe('7');
+        expect(await refused.json()).toMatchObject({ error: { code: 'EVX_ERR_NOT_READY', details: { reason: 'capacity' } } });
+      } finally {
+        await caller.hangup();
+      }
+      for (let i = 0; i < 50 && small.calls.activeCount > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(small.calls.activeCount).toBe(0);
+      expect((await fetch(`${small.httpUrl}/api/v1/webrtc/caller-sessions`, { method: 'POST' })).status).toBe(201);
+    } finally {
+      await small.close();
+    }
   });
 });
