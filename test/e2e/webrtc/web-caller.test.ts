@@ -4,6 +4,7 @@
  * /api/v1/calls/:id holds the transcript within a few words of the reference. Then the softphone
  * page in Chromium answers a node-webrtc caller from its queue: audio flows both ways (RTP energy
  * measured on each side), the agent page shows the live transcript and both legs are stored.
+ * A supervisor on the same page listens to caller and agent and whispers to the agent only.
  * Last, a sipp caller (PCMU) is bridged to the softphone: the agent's browser receives the phone's
  * RTP, the phone's side (captured with tcpdump) receives the agent's voice, both legs transcribed.
  */
@@ -129,6 +130,43 @@ describe.skipIf(workerBin === undefined || !haveChromium())('WebRTC pages in hea
       await page.close();
     }
   }, 90_000);
+
+  it('a supervisor on the softphone page listens to both sides and whispers to the agent only', async () => {
+    const page = await browser.newPage();
+    const session = (await (await fetch(`${app.httpUrl}/api/v1/webrtc/caller-sessions`, { method: 'POST' })).json()) as CallerSession;
+    const wsUrl = `${app.httpUrl.replace('http', 'ws')}${session.signallingPath}`;
+    const caller = await WebRtcPeer.join({ url: wsUrl, token: session.token });
+    const agent = await WebRtcPeer.join({ url: wsUrl, token: app.webrtc!.mintAgentToken('agent-9'), callId: session.callId });
+    try {
+      await caller.startSending('opus');
+      await agent.startSending('opus');
+      await page.goto(`${app.httpUrl}/agent#token=${encodeURIComponent(app.webrtc!.mintAgentToken('sup-1', 'supervisor'))}`);
+      await page.fill('#join-id', session.callId);
+      await page.click('#join');
+      await page.waitForSelector('body[data-state="in-call"]', { timeout: 15_000 });
+      await page.waitForFunction("document.querySelectorAll('#players audio').length === 2", undefined, { timeout: 10_000 });
+      await page.click('#whisper');
+      const whisper = await agent.waitForProducer(10_000, (p) => p.role === 'supervisor');
+      const agentHearsWhisper = await agent.receive(whisper.producerId);
+      const signal = await loadWav48k(clipPath);
+      await Promise.all([caller.play(signal.subarray(0, 48_000 * 3)), agent.play(signal.subarray(0, 48_000 * 3))]);
+      const heard = await page.evaluate<{ packetsReceived: number; totalAudioEnergy: number }>('window.evxAgent.stats()');
+      // Both streams reach the supervisor; the whisper reaches the agent and is never offered to the caller.
+      expect(heard.packetsReceived).toBeGreaterThan(2 * 100);
+      expect(heard.totalAudioEnergy).toBeGreaterThan(0.01);
+      expect(agentHearsWhisper.stats.rmsMax).toBeGreaterThan(500);
+      expect(caller.producers().map((p) => p.role)).toEqual(['agent']);
+      await page.click('#hangup');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(app.webrtc!.registry.get(session.callId)?.ended).toBe(false);
+      await caller.hangup();
+      expect(app.webrtc!.registry.size).toBe(0);
+    } finally {
+      caller.close();
+      agent.close();
+      await page.close();
+    }
+  }, 60_000);
 
   it.skipIf(!haveTool('sipp') || !haveTool('tcpdump'))(
     'a sipp caller bridged to the softphone: audio both ways, both legs transcribed',
