@@ -107,14 +107,6 @@ export const ERROR_CODES = {
   EVX_ERR_SYNC_REJECTED: spec('The upstream endpoint rejected a payload (signature or schema); it is kept and reported, not retried as is', 502, 1),
   EVX_ERR_SYNC_SIGNATURE: spec('A payload signature is missing or does not verify for its site', 401, 1),
   EVX_ERR_SYNC_PAYLOAD: spec('A sync payload does not match the aggregates schema', 400, 1),
-  // privacy, QA, aggregates sync, collector (appliance/privacy, qa, aggregates, sync, collector; issue 8)
-  EVX_ERR_SECRET: spec('A sealed secret cannot be opened (wrong key or name, tampered) or the store key file is invalid', 500, 1),
-  EVX_ERR_QA_RULES: spec('A QA rule set is invalid (unknown rule kind, bad weight, duplicate id)', 400, 1),
-  EVX_ERR_SYNC_KEY: spec('No signing key for upstream sync (upstream.enrollmentKey or the site Ed25519 key), or the collector key file is invalid', 500, 2),
-  EVX_ERR_SYNC_UPLOAD: spec('An upload of aggregates to the upstream endpoint failed (network, timeout, 5xx)', 502, 1, true),
-  EVX_ERR_SYNC_REJECTED: spec('The upstream endpoint rejected a payload (signature or schema); it is kept and reported, not retried as is', 502, 1),
-  EVX_ERR_SYNC_SIGNATURE: spec('A payload signature is missing or does not verify for its site', 401, 1),
-  EVX_ERR_SYNC_PAYLOAD: spec('A sync payload does not match the aggregates schema', 400, 1),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

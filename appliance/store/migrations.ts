@@ -223,66 +223,6 @@ export const MIGRATIONS: readonly Migration[] = [
         scored_at     INTEGER NOT NULL,
         call_started_at INTEGER NOT NULL,
         rules_version INTEGER NOT NULL,         -- 0 = the built-in defaults
-        score         REAL NOT NULL,            -- 0..100
-        passed        INTEGER NOT NULL,
-        agent_label   TEXT,
-        group_id      TEXT,
-        results_json  TEXT NOT NULL
-      );
-      CREATE INDEX qa_scorecards_scored_at ON qa_scorecards (scored_at);
-
-      CREATE TABLE sync_windows (
-        window_start  INTEGER PRIMARY KEY,      -- unix ms; a row means the window was built into the outbox
-        closed_at     INTEGER NOT NULL
-      );
-
-      CREATE TABLE sync_outbox (
-        id            INTEGER PRIMARY KEY AUTOINCREMENT,
-        idempotency_key TEXT NOT NULL UNIQUE,   -- <site>:<windowStart>
-        window_start  INTEGER NOT NULL,
-        body          TEXT NOT NULL,            -- the exact JSON bytes that will be sent
-        created_at    INTEGER NOT NULL,
-        attempts      INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at INTEGER NOT NULL,
-        last_error    TEXT
-      );
-
-      CREATE TABLE sync_audit (
-        id            INTEGER PRIMARY KEY AUTOINCREMENT,
-        at            INTEGER NOT NULL,
-        idempotency_key TEXT NOT NULL,
-        endpoint      TEXT NOT NULL,
-        outcome       TEXT NOT NULL,            -- accepted | duplicate | rejected | failed | dropped
-        http_status   INTEGER,
-        bytes         INTEGER NOT NULL,
-        sha256        TEXT NOT NULL,
-        body          TEXT NOT NULL             -- exactly what left the box (anonymised aggregates only)
-      );
-      CREATE INDEX sync_audit_at ON sync_audit (at);
-    `,
-  },
-  {
-    version: 5,
-    name: 'privacy, QA and sync (issue 8): sealed secrets, QA rule sets and scorecards, sync outbox, windows and audit',
-    sql: `
-      CREATE TABLE secrets (
-        name          TEXT PRIMARY KEY,         -- e.g. sip.trunk.<id>.password
-        sealed        TEXT NOT NULL,            -- AES-256-GCM, key in <dataDir>/secrets/store-key
-        updated_at    INTEGER NOT NULL
-      );
-
-      CREATE TABLE qa_rule_sets (
-        version       INTEGER PRIMARY KEY AUTOINCREMENT,
-        rules_json    TEXT NOT NULL,
-        author        TEXT NOT NULL,
-        created_at    INTEGER NOT NULL
-      );
-
-      CREATE TABLE qa_scorecards (
-        call_id       TEXT PRIMARY KEY REFERENCES calls (id) ON DELETE CASCADE,
-        scored_at     INTEGER NOT NULL,
-        call_started_at INTEGER NOT NULL,
-        rules_version INTEGER NOT NULL,         -- 0 = the built-in defaults
         score         REAL,                     -- 0..100; NULL when no rule applied
         passed        INTEGER,
         agent_label   TEXT,
