@@ -1,6 +1,6 @@
 // Bundles the WebRTC pages' scripts (caller.ts, agent.ts + the shared SDP bridge) with esbuild and
 // copies the HTML/CSS into dist/web/webrtc, which the appliance serves at /call, /agent and
-// /webrtc/assets/*. Usage: node web/webrtc/build.mjs [outDir]
+// /webrtc/assets/*. Usage: node provisioning/webrtc/build.mjs [outDir]
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
