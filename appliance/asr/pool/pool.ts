@@ -176,6 +176,18 @@ export class RecognizerPool implements SpeechRecognizer {
     return this.slots.map((s) => s.thread);
   }
 
+  /**
+   * Fault injection for fault tests and drills: worker `index` exits abnormally at its next idle
+   * moment, exactly as a crashed worker would be seen by the pool (streams get
+   * EVX_ERR_ASR_WORKER_EXITED, the worker is restarted). Returns false when there is no such worker.
+   */
+  crashWorker(index: number): boolean {
+    const thread = this.slots[index]?.thread;
+    if (thread === undefined) return false;
+    thread.postMessage({ t: 'crash' } satisfies ToWorker);
+    return true;
+  }
+
   /** Close every stream, then stop every worker (or the in-process sessions). Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {

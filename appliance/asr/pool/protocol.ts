@@ -26,7 +26,9 @@ export type ToWorker =
   | { readonly t: 'flush'; readonly id: number; readonly req: number; readonly atMs: number }
   | { readonly t: 'idle'; readonly id: number; readonly req: number }
   | { readonly t: 'close'; readonly id: number }
-  | { readonly t: 'shutdown' };
+  | { readonly t: 'shutdown' }
+  /** Fault injection: the worker exits abnormally at its next idle moment (see RecognizerPool.crashWorker). */
+  | { readonly t: 'crash' };
 
 export interface WireError {
   readonly code: ErrorCode;

@@ -151,6 +151,11 @@ async function main(): Promise<void> {
         for (const s of streams.values()) s.close();
         streams.clear();
         process.exit(0);
+        break;
+      case 'crash':
+        // Between inference calls, like 'shutdown', but abnormal: the pool must treat it as a crash.
+        // (Terminating a thread from outside while onnxruntime runs aborts the whole process.)
+        process.exit(70);
     }
   });
   post({ t: 'ready', info: recognizer.info() });

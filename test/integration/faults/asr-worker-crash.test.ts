@@ -35,7 +35,7 @@ describe('a recognition worker crashing mid-call', () => {
         legs.forEach((l) => l.write(f, audio.sampleRateHz));
         if (++frames === 250 && !killed) {
           killed = true;
-          void pool.workerThreads()[0]?.terminate();
+          pool.crashWorker(0);
         }
       },
       20,
