@@ -30,5 +30,8 @@ export default tseslint.config(
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { ...globals.node } } },
-  { files: ['provisioning/console/**', 'provisioning/webrtc/**', 'appliance/webrtc/client/**'], languageOptions: { globals: { ...globals.browser } } },
+  {
+    files: ['provisioning/console/**', 'provisioning/webrtc/**', 'appliance/webrtc/client/**'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
 );

@@ -106,7 +106,11 @@ export class Appliance {
         storeDir: join(dataDir, 'models'),
       });
       for (const s of models.installAll()) {
-        if (s.error) logger.error({ model: s.name, code: s.error.code, reason: s.error.message, activeVersion: s.activeVersion }, 'model not installed');
+        if (s.error)
+          logger.error(
+            { model: s.name, code: s.error.code, reason: s.error.message, activeVersion: s.activeVersion },
+            'model not installed',
+          );
         else logger.info({ model: s.name, version: s.activeVersion }, 'model active');
       }
       metrics.bindModels(models);
@@ -164,7 +168,9 @@ export class Appliance {
       };
       const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT }, [
         // The console goes first: its auth hook must exist before any other plugin context is created.
-        ...(config.console.enabled ? [consoleRegistrar({ config, logger, store, models, bus, calls, sip, readiness, repoRoot: REPO_ROOT })] : []),
+        ...(config.console.enabled
+          ? [consoleRegistrar({ config, logger, store, models, bus, calls, sip, readiness, repoRoot: REPO_ROOT })]
+          : []),
         coreRoutes,
         ...(webrtc !== null ? [webrtc.registrar()] : []),
         ...(options.routes ?? []),
@@ -175,10 +181,14 @@ export class Appliance {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-          throw evxError('EVX_ERR_PORT_IN_USE', `cannot listen on http ${config.http.host}:${config.http.port} (${code}); key 'http.port'`, {
-            cause: err,
-            details: { key: 'http.port', reason: code },
-          });
+          throw evxError(
+            'EVX_ERR_PORT_IN_USE',
+            `cannot listen on http ${config.http.host}:${config.http.port} (${code}); key 'http.port'`,
+            {
+              cause: err,
+              details: { key: 'http.port', reason: code },
+            },
+          );
         }
         throw err;
       }
@@ -261,10 +271,14 @@ function assertWritableDir(dir: string): void {
     writeFileSync(probe, 'ok');
     rmSync(probe);
   } catch (err) {
-    throw evxError('EVX_ERR_DATA_DIR', `data dir ${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? 'error'}); key 'dataDir'`, {
-      cause: err,
-      details: { key: 'dataDir' },
-    });
+    throw evxError(
+      'EVX_ERR_DATA_DIR',
+      `data dir ${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? 'error'}); key 'dataDir'`,
+      {
+        cause: err,
+        details: { key: 'dataDir' },
+      },
+    );
   }
 }
 

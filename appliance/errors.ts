@@ -53,7 +53,12 @@ export const ERROR_CODES = {
   EVX_ERR_ASR_PHRASE: spec('A hotword or keyword phrase cannot be tokenized with the model vocabulary', 400, 2),
   EVX_ERR_ASR_MODEL_DIR: spec('The ASR model directory lacks an encoder, decoder, joiner or tokens file', 500, 2),
   // ASR worker pool (appliance/asr/pool; issue 3)
-  EVX_ERR_ASR_WORKER_EXITED: spec('A speech recognition worker thread stopped; its streams lost buffered audio and continue on a restarted worker', 500, 1, true),
+  EVX_ERR_ASR_WORKER_EXITED: spec(
+    'A speech recognition worker thread stopped; its streams lost buffered audio and continue on a restarted worker',
+    500,
+    1,
+    true,
+  ),
   // HTTP API
   EVX_ERR_NOT_FOUND: spec('The requested resource does not exist', 404, 1),
   EVX_ERR_BAD_REQUEST: spec('The request is malformed or fails validation', 400, 1),
@@ -102,9 +107,17 @@ export const ERROR_CODES = {
   // privacy, QA, aggregates sync, collector (appliance/privacy, qa, aggregates, sync, collector; issue 8)
   EVX_ERR_SECRET: spec('A sealed secret cannot be opened (wrong key or name, tampered) or the store key file is invalid', 500, 1),
   EVX_ERR_QA_RULES: spec('A QA rule set is invalid (unknown rule kind, bad weight, duplicate id)', 400, 1),
-  EVX_ERR_SYNC_KEY: spec('No signing key for upstream sync (upstream.enrollmentKey or the site Ed25519 key), or the collector key file is invalid', 500, 2),
+  EVX_ERR_SYNC_KEY: spec(
+    'No signing key for upstream sync (upstream.enrollmentKey or the site Ed25519 key), or the collector key file is invalid',
+    500,
+    2,
+  ),
   EVX_ERR_SYNC_UPLOAD: spec('An upload of aggregates to the upstream endpoint failed (network, timeout, 5xx)', 502, 1, true),
-  EVX_ERR_SYNC_REJECTED: spec('The upstream endpoint rejected a payload (signature or schema); it is kept and reported, not retried as is', 502, 1),
+  EVX_ERR_SYNC_REJECTED: spec(
+    'The upstream endpoint rejected a payload (signature or schema); it is kept and reported, not retried as is',
+    502,
+    1,
+  ),
   EVX_ERR_SYNC_SIGNATURE: spec('A payload signature is missing or does not verify for its site', 401, 1),
   EVX_ERR_SYNC_PAYLOAD: spec('A sync payload does not match the aggregates schema', 400, 1),
 } as const satisfies Record<string, ErrorSpec>;

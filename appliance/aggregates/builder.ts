@@ -53,13 +53,21 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
       .all(path, from, to, path) as { label: unknown; n: number }[];
   const intents = perCall('$.intent.intent').filter((r) => typeof r.label === 'string' && LABEL.test(r.label));
   const emotions = perCall('$.emotion.category').filter((r) => typeof r.label === 'string' && LABEL.test(r.label));
-  const qa = db.prepare(`SELECT COUNT(score) AS scored, COALESCE(SUM(passed = 1), 0) AS passed FROM qa_scorecards WHERE call_started_at >= ? AND call_started_at < ?`).get(from, to) as {
+  const qa = db
+    .prepare(
+      `SELECT COUNT(score) AS scored, COALESCE(SUM(passed = 1), 0) AS passed FROM qa_scorecards WHERE call_started_at >= ? AND call_started_at < ?`,
+    )
+    .get(from, to) as {
     scored: number;
     passed: number;
   };
   type LabelRow = { label: unknown; n: number };
   const alertRows: LabelRow[] = hasTable('alerts')
-    ? (db.prepare(`SELECT kind AS label, COUNT(DISTINCT COALESCE(call_id, 'id:' || id)) AS n FROM alerts WHERE at >= ? AND at < ? GROUP BY kind ORDER BY n DESC, kind`).all(from, to) as LabelRow[])
+    ? (db
+        .prepare(
+          `SELECT kind AS label, COUNT(DISTINCT COALESCE(call_id, 'id:' || id)) AS n FROM alerts WHERE at >= ? AND at < ? GROUP BY kind ORDER BY n DESC, kind`,
+        )
+        .all(from, to) as LabelRow[])
     : [];
   const alerts = alertRows.filter((r) => typeof r.label === 'string' && LABEL.test(r.label));
 
@@ -101,7 +109,9 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
 export function assertPayload(p: unknown): asserts p is AggregatePayload {
   if (!Value.Check(AggregatePayload, p)) {
     const first = [...Value.Errors(AggregatePayload, p)][0];
-    throw evxError('EVX_ERR_SYNC_PAYLOAD', `aggregates payload does not match the schema at ${first?.path ?? '/'}`, { details: { path: first?.path ?? '/' } });
+    throw evxError('EVX_ERR_SYNC_PAYLOAD', `aggregates payload does not match the schema at ${first?.path ?? '/'}`, {
+      details: { path: first?.path ?? '/' },
+    });
   }
 }
 

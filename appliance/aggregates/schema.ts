@@ -39,7 +39,13 @@ export const AggregatePayload = Type.Object(
     privacy: Type.Object(
       {
         k: Type.Integer({ minimum: 1 }),
-        noise: Type.Union([Type.Null(), Type.Object({ mechanism: Type.Literal('laplace'), epsilon: Type.Number({ exclusiveMinimum: 0 }) }, { additionalProperties: false })]),
+        noise: Type.Union([
+          Type.Null(),
+          Type.Object(
+            { mechanism: Type.Literal('laplace'), epsilon: Type.Number({ exclusiveMinimum: 0 }) },
+            { additionalProperties: false },
+          ),
+        ]),
         suppressedCells: Type.Integer({ minimum: 0 }),
       },
       { additionalProperties: false },
@@ -56,7 +62,10 @@ export const AggregatePayload = Type.Object(
     waitTime: Histogram,
     topIntents: Type.Array(Type.Object({ intent: Label, calls: Cell }, { additionalProperties: false }), { maxItems: 20 }),
     emotionMix: Type.Array(Type.Object({ emotion: Label, calls: Cell }, { additionalProperties: false }), { maxItems: 20 }),
-    qa: Type.Object({ scored: Cell, passed: Cell, passRate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]) }, { additionalProperties: false }),
+    qa: Type.Object(
+      { scored: Cell, passed: Cell, passRate: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]) },
+      { additionalProperties: false },
+    ),
     alerts: Type.Array(Type.Object({ kind: Label, count: Cell }, { additionalProperties: false }), { maxItems: 20 }),
   },
   { additionalProperties: false, $id: 'EdgeVoxAggregates' },

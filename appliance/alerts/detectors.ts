@@ -13,7 +13,10 @@ export interface EmotionAlertInput {
 export type EmotionAlertKind = 'caller_angry' | 'caller_escalating';
 
 /** Which emotion alert (if any) an utterance raises; angry wins over escalating, and both together are critical. */
-export function emotionAlert(e: EmotionAlertInput, angerThreshold: number): { kind: EmotionAlertKind; severity: 'warning' | 'critical' } | null {
+export function emotionAlert(
+  e: EmotionAlertInput,
+  angerThreshold: number,
+): { kind: EmotionAlertKind; severity: 'warning' | 'critical' } | null {
   const angry = e.category === 'angry' || e.angryScore >= angerThreshold;
   const escalating = e.trend === 'escalating';
   if (angry) return { kind: 'caller_angry', severity: escalating ? 'critical' : 'warning' };

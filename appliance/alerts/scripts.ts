@@ -34,7 +34,10 @@ export const BUILTIN_SCRIPTS: readonly Script[] = [
  * The script for an alert: the most specific matching site script (one naming the intent beats one
  * naming the group beats a general one), else the built-in one for the alert kind.
  */
-export function selectScript(scripts: readonly Script[], ctx: { kind: string; groupId: string | null; intent: string | null }): Script | null {
+export function selectScript(
+  scripts: readonly Script[],
+  ctx: { kind: string; groupId: string | null; intent: string | null },
+): Script | null {
   let best: { s: Script; score: number } | null = null;
   for (const s of scripts) {
     if (!s.when.alertKinds.includes(ctx.kind)) continue;

@@ -80,7 +80,14 @@ export class AlertService {
             kind: 'intent_spike',
             severity: 'warning',
             message: 'intent spiking above its baseline',
-            details: { intent: spike.intent, count: spike.count, baselinePerBucket: Math.round(spike.baseline * 100) / 100, ratio: Math.round(spike.ratio * 10) / 10, bucketStart: spike.bucketStart, bucketMs: this.deps.spike.bucketMs },
+            details: {
+              intent: spike.intent,
+              count: spike.count,
+              baselinePerBucket: Math.round(spike.baseline * 100) / 100,
+              ratio: Math.round(spike.ratio * 10) / 10,
+              bucketStart: spike.bucketStart,
+              bucketMs: this.deps.spike.bucketMs,
+            },
           });
         }
         return;
@@ -94,7 +101,10 @@ export class AlertService {
       case 'emotion': {
         if (e.speaker !== 'caller') return;
         const rules = this.deps.rules();
-        const hit = emotionAlert({ category: e.category, angryScore: e.scores['angry'] ?? 0, trend: e.trend, agitation: e.agitation }, rules.angerThreshold);
+        const hit = emotionAlert(
+          { category: e.category, angryScore: e.scores['angry'] ?? 0, trend: e.trend, agitation: e.agitation },
+          rules.angerThreshold,
+        );
         if (hit === null) return;
         const c = this.ctx(e.callId);
         const prev = c.raised.get(hit.kind);
@@ -109,7 +119,14 @@ export class AlertService {
           severity: hit.severity,
           message: hit.kind === 'caller_angry' ? 'caller sounds angry' : 'caller is getting more upset',
           details: {
-            emotion: { category: e.category, angry: e.scores['angry'] ?? 0, arousal: e.arousal, valence: e.valence, agitation: e.agitation, trend: e.trend },
+            emotion: {
+              category: e.category,
+              angry: e.scores['angry'] ?? 0,
+              arousal: e.arousal,
+              valence: e.valence,
+              agitation: e.agitation,
+              trend: e.trend,
+            },
             utteranceId: e.utteranceId,
             groupId: c.groupId,
             agentId: c.agentId,
@@ -132,7 +149,13 @@ export class AlertService {
     if (this.closed) return;
     const threshold = this.deps.rules().queueAlertWaitMs;
     for (const { groupId, waitMs } of this.queueWatch.check(this.deps.queueWaits(), threshold)) {
-      this.raise({ callId: null, kind: 'queue_wait', severity: 'warning', message: 'queue wait above threshold', details: { groupId, oldestWaitMs: Math.round(waitMs), thresholdMs: threshold } });
+      this.raise({
+        callId: null,
+        kind: 'queue_wait',
+        severity: 'warning',
+        message: 'queue wait above threshold',
+        details: { groupId, oldestWaitMs: Math.round(waitMs), thresholdMs: threshold },
+      });
     }
   }
 

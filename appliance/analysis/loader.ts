@@ -31,7 +31,11 @@ export async function startAnalysis(deps: {
   publish: (e: ApplianceEvent) => void;
 }): Promise<AnalysisRuntime> {
   const { models, config, logger } = deps;
-  const session = { providers: config.inference.providers, intraOpThreads: config.inference.intraOpThreads, interOpThreads: config.inference.interOpThreads };
+  const session = {
+    providers: config.inference.providers,
+    intraOpThreads: config.inference.intraOpThreads,
+    interOpThreads: config.inference.interOpThreads,
+  };
   const active = (name: string): string | null => {
     try {
       return models.activeDir(name);
@@ -73,8 +77,14 @@ export async function startAnalysis(deps: {
   // not on the first caller's routing decision.
   const warmStarted = performance.now();
   await intent?.classify('warm up the intent model');
-  await emotion?.analyse(Int16Array.from({ length: 8000 }, (_, i) => Math.round(2000 * Math.sin(i / 7))), 8000);
-  logger.info({ intent: intent !== null, emotion: emotion !== null, warmUpMs: Math.round(performance.now() - warmStarted) }, 'utterance analysis ready');
+  await emotion?.analyse(
+    Int16Array.from({ length: 8000 }, (_, i) => Math.round(2000 * Math.sin(i / 7))),
+    8000,
+  );
+  logger.info(
+    { intent: intent !== null, emotion: emotion !== null, warmUpMs: Math.round(performance.now() - warmStarted) },
+    'utterance analysis ready',
+  );
   let closed = false;
   return {
     analysers,

@@ -45,7 +45,11 @@ export async function createHttpServer(deps: ApiDeps, registrars: readonly Route
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'EdgeVox appliance API', version: VERSION, description: 'On-premise voice appliance: calls, transcripts, routing, operations.' },
+      info: {
+        title: 'EdgeVox appliance API',
+        version: VERSION,
+        description: 'On-premise voice appliance: calls, transcripts, routing, operations.',
+      },
       servers: [{ url: '/' }],
     },
   });

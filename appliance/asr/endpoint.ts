@@ -36,11 +36,7 @@ export function endpointRule(config: EndpointConfig, s: EndpointInput): number {
   if (!config.enabled) return -1;
   for (let i = 0; i < config.rules.length; i++) {
     const r = config.rules[i]!;
-    if (
-      (s.hasSpeech || !r.mustContainSpeech) &&
-      s.trailingSilenceMs >= r.minTrailingSilenceMs &&
-      s.utteranceMs >= r.minUtteranceMs
-    ) {
+    if ((s.hasSpeech || !r.mustContainSpeech) && s.trailingSilenceMs >= r.minTrailingSilenceMs && s.utteranceMs >= r.minUtteranceMs) {
       return i;
     }
   }

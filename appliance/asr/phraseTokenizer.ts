@@ -71,7 +71,7 @@ export class PhraseTokenizer {
     }
     if (best[n] === -Infinity) return undefined;
     const pieces: string[] = [];
-    for (let end = n; end > 0; end = back[end]!) pieces.unshift(text.slice(back[end]!, end));
+    for (let end = n; end > 0; end = back[end]!) pieces.unshift(text.slice(back[end], end));
     return pieces;
   }
 

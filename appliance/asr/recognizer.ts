@@ -151,7 +151,7 @@ export class Recognizer {
     const stream = new RecognizerStream(config, {
       model: this.model,
       search,
-      vad: useVad ? this.vad!.createState() : undefined,
+      vad: useVad ? this.vad.createState() : undefined,
       kws,
       onClose: (s) => this.streams.delete(s),
       lane: this.lane,

@@ -210,7 +210,12 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
       keywords: this.keywords,
       listenerErrors: this.listenerErrors,
       memoryBytes:
-        this.ring.capacity * 4 + this.preRoll.capacity * 4 + this.resBuf.byteLength + this.convBuf.byteLength + 256 * 80 * 4 + this.encoder.stateBytes,
+        this.ring.capacity * 4 +
+        this.preRoll.capacity * 4 +
+        this.resBuf.byteLength +
+        this.convBuf.byteLength +
+        256 * 80 * 4 +
+        this.encoder.stateBytes,
     };
   }
 

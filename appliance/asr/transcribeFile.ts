@@ -39,7 +39,7 @@ export async function transcribeAudio(
   const keywords: KeywordEvent[] = [];
   stream.on('final', (e) => finals.push(e));
   stream.on('keyword', (e) => keywords.push(e));
-  let failure: unknown;
+  let failure: Error | undefined;
   stream.on('error', (e) => (failure = e.error));
   try {
     const piece = Math.round(audio.sampleRateHz / 10);

@@ -78,7 +78,8 @@ export class TransducerModel {
     const specs: EncoderStateSpec[] = [];
     for (const m of enc.inputMetadata) {
       if (m.name === 'x') continue;
-      if (!m.isTensor || (m.type !== 'float32' && m.type !== 'int64')) throw contract(files.encoder, `state ${m.name} is not float32/int64`);
+      if (!m.isTensor || (m.type !== 'float32' && m.type !== 'int64'))
+        throw contract(files.encoder, `state ${m.name} is not float32/int64`);
       const dims = m.shape.map((d, i) => numericDim(d, `${m.name} dim ${i}`, files.encoder));
       const outputName = `new_${m.name}`;
       if (!enc.outputNames.includes(outputName)) throw contract(files.encoder, `state ${m.name} has no output ${outputName}`);

@@ -71,11 +71,7 @@ export function parseWav(buf: Uint8Array, name = 'input'): WavAudio {
   throw truncated(name, 'no data chunk found');
 }
 
-function decode(
-  data: Uint8Array,
-  fmt: { tag: number; channels: number; rate: number; bits: number },
-  name: string,
-): WavAudio {
+function decode(data: Uint8Array, fmt: { tag: number; channels: number; rate: number; bits: number }, name: string): WavAudio {
   if (fmt.channels !== 1) {
     throw format(name, `${fmt.channels} channels; only mono is supported (split call legs into separate files)`);
   }
@@ -129,7 +125,7 @@ export function encodeWav(samples: Int16Array | Uint8Array, sampleRateHz: number
   if (encoding === 'pcm16') {
     for (let i = 0; i < samples.length; i++) dv.setInt16(44 + 2 * i, samples[i]!, true);
   } else {
-    out.set(samples as Uint8Array, 44);
+    out.set(samples, 44);
   }
   return out;
 }

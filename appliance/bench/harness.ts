@@ -17,7 +17,11 @@ export function value(samples: MetricSample[], name: string, labels: Record<stri
   return sum;
 }
 
-export function histogramDelta(before: MetricSample[], after: MetricSample[], name: string): { buckets: { le: number; count: number }[]; count: number } {
+export function histogramDelta(
+  before: MetricSample[],
+  after: MetricSample[],
+  name: string,
+): { buckets: { le: number; count: number }[]; count: number } {
   const bucketsOf = (m: MetricSample[]) => {
     const map = new Map<number, number>();
     for (const s of m) {
@@ -56,7 +60,9 @@ export function makeSpeechFile(dir: string, sharedDir: string, seconds: number, 
   if (speechRatio < 1) {
     // 16.7 s + 6.6 s clips; each is followed by the gap that gives the wanted ratio.
     const gapS = ((1 - speechRatio) / speechRatio) * 11.7;
-    execFileSync('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', quiet, 'synth', gapS.toFixed(2), 'whitenoise', 'vol', '0.003'], { stdio: 'ignore' });
+    execFileSync('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', quiet, 'synth', gapS.toFixed(2), 'whitenoise', 'vol', '0.003'], {
+      stdio: 'ignore',
+    });
   }
   while (total < seconds + 5) {
     const clip = clips[i++ % 2]!;
@@ -77,23 +83,49 @@ export interface RunningAppliance {
   url: string;
 }
 
-export async function startAppliance(work: string, sipPort: number, modelsDir: string, extraYaml: string[] = []): Promise<RunningAppliance> {
+export async function startAppliance(
+  work: string,
+  sipPort: number,
+  modelsDir: string,
+  extraYaml: string[] = [],
+): Promise<RunningAppliance> {
   const dataDir = join(work, 'data');
   mkdirSync(dataDir, { recursive: true });
   const config = join(work, 'bench.yaml');
   writeFileSync(
     config,
     [
-      'log:', '  level: warn',
-      'sip:', `  port: ${sipPort}`, '  rtpPortMin: 20000', '  rtpPortMax: 29999', '  rateLimitPerSec: 0', '  rateLimitBurst: 100000',
+      'log:',
+      '  level: warn',
+      'sip:',
+      `  port: ${sipPort}`,
+      '  rtpPortMin: 20000',
+      '  rtpPortMax: 29999',
+      '  rateLimitPerSec: 0',
+      '  rateLimitBurst: 100000',
       ...(extraYaml.some((l) => l.startsWith('calls:')) ? [] : ['calls:', '  maxConcurrent: 2000', '  maxLagMs: 60000']),
       ...extraYaml,
     ].join('\n') + '\n',
   );
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'edgevox.js'), 'serve', '--config', config, '--data-dir', dataDir, '--http-port', '0', '--models-dir', modelsDir], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      join(REPO_ROOT, 'bin', 'edgevox.js'),
+      'serve',
+      '--config',
+      config,
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      '0',
+      '--models-dir',
+      modelsDir,
+    ],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`appliance did not start: ${err}`)), 60_000);
@@ -112,7 +144,10 @@ export async function startAppliance(work: string, sipPort: number, modelsDir: s
 
 export async function runSipp(args: string[], cwd: string): Promise<{ attempted: number; completed: number; failed: number }> {
   const out = await new Promise<string>((resolve) => {
-    const child = spawn('sipp', ['-nostdin', ...args, '-trace_stat', '-stf', join(cwd, 'stat.csv')], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sipp', ['-nostdin', ...args, '-trace_stat', '-stf', join(cwd, 'stat.csv')], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let text = '';
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
     child.stderr.on('data', (d: Buffer) => (text += d.toString()));

@@ -90,7 +90,14 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
   };
 }
 
-async function runStep(url: string, work: string, sipPort: number, calls: number, o: SipLoadOptions, baselineRss: number): Promise<StepResult> {
+async function runStep(
+  url: string,
+  work: string,
+  sipPort: number,
+  calls: number,
+  o: SipLoadOptions,
+  baselineRss: number,
+): Promise<StepResult> {
   const before = parseMetrics(await scrape(url));
   const startedAt = performance.now();
   let maxLag = 0;
@@ -108,9 +115,30 @@ async function runStep(url: string, work: string, sipPort: number, calls: number
   const mediaPort = 40000 + 2 * Math.floor(Math.random() * 4000);
   const rate = Math.min(calls, 20);
   const sipp = await runSipp(
-    [`127.0.0.1:${sipPort}`, '-sf', join(REPO_ROOT, 'test', 'scenarios', 'uac-pcmu-speech.xml'), '-m', String(calls), '-l', String(calls),
-      '-r', String(rate), '-d', String(o.seconds * 1000), '-i', '127.0.0.1', '-p', String(localPort), '-mi', '127.0.0.1', '-mp', String(mediaPort),
-      '-timeout', `${o.seconds + Math.ceil(calls / rate) + 60}s`, '-timeout_error'],
+    [
+      `127.0.0.1:${sipPort}`,
+      '-sf',
+      join(REPO_ROOT, 'test', 'scenarios', 'uac-pcmu-speech.xml'),
+      '-m',
+      String(calls),
+      '-l',
+      String(calls),
+      '-r',
+      String(rate),
+      '-d',
+      String(o.seconds * 1000),
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(localPort),
+      '-mi',
+      '127.0.0.1',
+      '-mp',
+      String(mediaPort),
+      '-timeout',
+      `${o.seconds + Math.ceil(calls / rate) + 60}s`,
+      '-timeout_error',
+    ],
     work,
   );
   // Let the last finals flush (endpointing + the leg's final flush after BYE).
@@ -152,4 +180,3 @@ async function runStep(url: string, work: string, sipPort: number, calls: number
     why: reasons.join('; '),
   };
 }
-

@@ -54,8 +54,28 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const rate = Math.max(0.1, o.calls / o.callSeconds);
   const sipp = spawn(
     'sipp',
-    ['-nostdin', `127.0.0.1:${sipPort}`, '-sf', join(REPO_ROOT, 'test', 'scenarios', 'uac-pcmu-speech.xml'), '-l', String(o.calls), '-r', rate.toFixed(2),
-      '-rp', '1000', '-d', String(o.callSeconds * 1000), '-i', '127.0.0.1', '-p', String(await freeLoopbackPort()), '-mi', '127.0.0.1', '-mp', '46000'],
+    [
+      '-nostdin',
+      `127.0.0.1:${sipPort}`,
+      '-sf',
+      join(REPO_ROOT, 'test', 'scenarios', 'uac-pcmu-speech.xml'),
+      '-l',
+      String(o.calls),
+      '-r',
+      rate.toFixed(2),
+      '-rp',
+      '1000',
+      '-d',
+      String(o.callSeconds * 1000),
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(await freeLoopbackPort()),
+      '-mi',
+      '127.0.0.1',
+      '-mp',
+      '46000',
+    ],
     { cwd: work, stdio: 'ignore' },
   );
   const samples: SoakSample[] = [];
@@ -76,7 +96,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
         maxLagMs: Math.round(value(now, 'edgevox_asr_lag_max_seconds') * 1000),
       };
       samples.push(sample);
-      o.log(`t=${sample.tMin.toFixed(1)} min rss=${sample.rssMiB.toFixed(0)} MiB fds=${sample.openFds} active=${sample.activeCalls} final p95=${sample.finalP95Ms ?? '-'} ms lag=${sample.maxLagMs} ms`);
+      o.log(
+        `t=${sample.tMin.toFixed(1)} min rss=${sample.rssMiB.toFixed(0)} MiB fds=${sample.openFds} active=${sample.activeCalls} final p95=${sample.finalP95Ms ?? '-'} ms lag=${sample.maxLagMs} ms`,
+      );
       prev = now;
     }
   } finally {
@@ -92,8 +114,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const fdSlope = slope(secondHalf.map((s) => ({ x: s.tMin / 60, y: s.openFds })));
   mkdirSync(o.outDir, { recursive: true });
   const charts = [
-    writeChart(join(o.outDir, 'soak-rss'), lineChartSvg(`RSS during a ${o.minutes} min soak at ${o.calls} calls`, 'minutes', 'RSS (MiB)', [{ label: 'process RSS', points: samples.map((s) => ({ x: s.tMin, y: s.rssMiB })) }])),
-    writeChart(join(o.outDir, 'soak-fds'), lineChartSvg(`Open file descriptors (${o.calls} calls)`, 'minutes', 'open fds', [{ label: 'fds', points: samples.map((s) => ({ x: s.tMin, y: s.openFds })) }])),
+    writeChart(
+      join(o.outDir, 'soak-rss'),
+      lineChartSvg(`RSS during a ${o.minutes} min soak at ${o.calls} calls`, 'minutes', 'RSS (MiB)', [
+        { label: 'process RSS', points: samples.map((s) => ({ x: s.tMin, y: s.rssMiB })) },
+      ]),
+    ),
+    writeChart(
+      join(o.outDir, 'soak-fds'),
+      lineChartSvg(`Open file descriptors (${o.calls} calls)`, 'minutes', 'open fds', [
+        { label: 'fds', points: samples.map((s) => ({ x: s.tMin, y: s.openFds })) },
+      ]),
+    ),
     writeChart(
       join(o.outDir, 'soak-latency'),
       lineChartSvg(`Final-transcript latency p95 per ${o.sampleSeconds} s window`, 'minutes', 'ms', [
@@ -111,7 +143,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     // Only growth matters: memory given back (a negative slope) is flat for this purpose.
     flat: rssSlope < 25 && fdSlope < 10,
     charts,
-    callsCompleted: value(last, 'edgevox_calls_ended_total', { reason: 'bye' }) - value(first, 'edgevox_calls_ended_total', { reason: 'bye' }),
+    callsCompleted:
+      value(last, 'edgevox_calls_ended_total', { reason: 'bye' }) - value(first, 'edgevox_calls_ended_total', { reason: 'bye' }),
     droppedFrames: value(last, 'edgevox_asr_dropped_frames_total') - value(first, 'edgevox_asr_dropped_frames_total'),
   };
   writeFileSync(join(o.outDir, 'soak.json'), JSON.stringify({ at: new Date().toISOString(), ...report }, null, 2) + '\n');

@@ -33,7 +33,9 @@ export function lineChartSvg(title: string, xLabel: string, yLabel: string, seri
   parts.push(`<line x1="${pad.left}" x2="${pad.left}" y1="${pad.top}" y2="${pad.top + h}" stroke="black"/>`);
   parts.push(`<line x1="${pad.left}" x2="${pad.left + w}" y1="${pad.top + h}" y2="${pad.top + h}" stroke="black"/>`);
   parts.push(`<text x="${pad.left + w / 2}" y="${height - 10}" text-anchor="middle">${escape(xLabel)}</text>`);
-  parts.push(`<text x="16" y="${pad.top + h / 2}" text-anchor="middle" transform="rotate(-90 16 ${pad.top + h / 2})">${escape(yLabel)}</text>`);
+  parts.push(
+    `<text x="16" y="${pad.top + h / 2}" text-anchor="middle" transform="rotate(-90 16 ${pad.top + h / 2})">${escape(yLabel)}</text>`,
+  );
   series.forEach((s, i) => {
     const colour = colours[i % colours.length]!;
     const d = s.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ');

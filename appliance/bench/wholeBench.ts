@@ -37,7 +37,16 @@ export async function runWholeBench(o: {
   outDir: string;
   log: (l: string) => void;
 }): Promise<WholeBenchReport> {
-  const ramp = await runSipLoad({ steps: o.steps, seconds: o.seconds, speechRatio: o.speechRatio, modelsDir: o.modelsDir, sharedDir: o.sharedDir, stopAtFirstFailure: true, maxLagS: 1, log: o.log });
+  const ramp = await runSipLoad({
+    steps: o.steps,
+    seconds: o.seconds,
+    speechRatio: o.speechRatio,
+    modelsDir: o.modelsDir,
+    sharedDir: o.sharedDir,
+    stopAtFirstFailure: true,
+    maxLagS: 1,
+    log: o.log,
+  });
   const capacity = ramp.highestRealTimeCalls;
   let overload: OverloadResult | null = null;
   if (capacity > 0) {
@@ -64,8 +73,27 @@ async function runOverload(
     const before = parseMetrics(await scrape(app.url));
     const scenario = join(REPO_ROOT, 'test', 'scenarios', 'uac-pcmu-speech.xml');
     const common = (n: number, port: number, mediaPort: number) => [
-      `127.0.0.1:${sipPort}`, '-sf', scenario, '-m', String(n), '-l', String(n), '-r', String(Math.min(n, 20)), '-d', String(o.seconds * 1000),
-      '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mediaPort), '-timeout', `${o.seconds + 90}s`,
+      `127.0.0.1:${sipPort}`,
+      '-sf',
+      scenario,
+      '-m',
+      String(n),
+      '-l',
+      String(n),
+      '-r',
+      String(Math.min(n, 20)),
+      '-d',
+      String(o.seconds * 1000),
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-mi',
+      '127.0.0.1',
+      '-mp',
+      String(mediaPort),
+      '-timeout',
+      `${o.seconds + 90}s`,
     ];
     const existing = runSipp(common(capacity, await freeLoopbackPort(), 44000), work);
     await new Promise((r) => setTimeout(r, Math.ceil(capacity / 20) * 1000 + 5000));
@@ -78,7 +106,9 @@ async function runOverload(
     return {
       capacity,
       extraCallsAttempted: extraRun.attempted,
-      extraCallsRejected503: value(after, 'edgevox_sip_rejected_total', { reason: 'capacity' }) - value(before, 'edgevox_sip_rejected_total', { reason: 'capacity' }),
+      extraCallsRejected503:
+        value(after, 'edgevox_sip_rejected_total', { reason: 'capacity' }) -
+        value(before, 'edgevox_sip_rejected_total', { reason: 'capacity' }),
       existingCallsCompleted: existingRun.completed,
       existingCallsFailed: existingRun.failed,
       existingFinalP95Ms: p95 === null ? null : Math.round(p95 * 1000),

@@ -25,7 +25,11 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
     threads: config.inference.intraOpThreads,
     decoding: config.asr.decoding,
     workers: config.asr.workers ?? 'auto',
-    onWorkerFailure: (f) => logger.error({ worker: f.worker, exitCode: f.exitCode, streams: f.streams, code: f.error.code, restartInMs: f.restartInMs }, 'recognition worker stopped; restarting it'),
+    onWorkerFailure: (f) =>
+      logger.error(
+        { worker: f.worker, exitCode: f.exitCode, streams: f.streams, code: f.error.code, restartInMs: f.restartInMs },
+        'recognition worker stopped; restarting it',
+      ),
   });
   const keywords = config.asr.keywords;
   const siteHotwords = config.asr.hotwords;
@@ -77,7 +81,12 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
       lagMs: () => (stream.isClosed ? 0 : stream.stats().lagMs),
       stats: () => {
         const st = last ?? stream.stats();
-        return { droppedFrames: st.droppedFrames, decodedMs: st.audioDecodedMs, skippedMs: st.audioSkippedMs, chunkLatencyP95Ms: st.chunkLatencyP95Ms };
+        return {
+          droppedFrames: st.droppedFrames,
+          decodedMs: st.audioDecodedMs,
+          skippedMs: st.audioSkippedMs,
+          chunkLatencyP95Ms: st.chunkLatencyP95Ms,
+        };
       },
       close() {
         closing ??= (async () => {

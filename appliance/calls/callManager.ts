@@ -85,7 +85,11 @@ export class CallManager {
   private readonly deferred: DeferredWrites;
 
   constructor(readonly deps: CallManagerDeps) {
-    this.deferred = new DeferredWrites(deps.maxDeferredWrites ?? 50_000, deps.deferredRetryMs ?? 2000, (err) => isEdgeVoxError(err) && err.retryable);
+    this.deferred = new DeferredWrites(
+      deps.maxDeferredWrites ?? 50_000,
+      deps.deferredRetryMs ?? 2000,
+      (err) => isEdgeVoxError(err) && err.retryable,
+    );
   }
 
   now(): number {
@@ -289,9 +293,17 @@ export class CallLeg implements LegAudioSink {
     this.redaction =
       redactor === undefined
         ? null
-        : new LegRedaction<TranscriptFinal>(redactor, { holdMs: redactor.holdMs, ...(redactor.maxHoldMs !== undefined ? { maxHoldMs: redactor.maxHoldMs } : {}), now: () => call.manager.now() }, (finals) => {
-            for (const f of finals) this.publishFinal(f.source, f.text, f.words, f.heldMs);
-          });
+        : new LegRedaction<TranscriptFinal>(
+            redactor,
+            {
+              holdMs: redactor.holdMs,
+              ...(redactor.maxHoldMs !== undefined ? { maxHoldMs: redactor.maxHoldMs } : {}),
+              now: () => call.manager.now(),
+            },
+            (finals) => {
+              for (const f of finals) this.publishFinal(f.source, f.text, f.words, f.heldMs);
+            },
+          );
     const factory = call.manager.deps.transcribers;
     this.transcriber =
       factory === null
@@ -302,7 +314,16 @@ export class CallLeg implements LegAudioSink {
               partial: (text) => this.onPartial(text),
               final: (t) => this.onFinal(t),
               keyword: (k) =>
-                call.manager.publish({ type: 'asr.keyword', at: call.manager.now(), callId: call.id, legId: id, speaker: label, phrase: k.phrase, startMs: k.startMs, score: k.score }),
+                call.manager.publish({
+                  type: 'asr.keyword',
+                  at: call.manager.now(),
+                  callId: call.id,
+                  legId: id,
+                  speaker: label,
+                  phrase: k.phrase,
+                  startMs: k.startMs,
+                  score: k.score,
+                }),
               failed: (code, recoverable) => this.onTranscriberFailed(code, recoverable),
             },
           );
@@ -351,7 +372,12 @@ export class CallLeg implements LegAudioSink {
         this.redaction?.close();
         if (this.redaction !== null && this.redaction.stats.held > 0) {
           const r = this.redaction.stats;
-          this.quality = { ...this.quality, redactionHeldFinals: r.held, redactionHeldMsMax: r.heldMsMax, redactionHeldMsMean: Math.round(r.heldMsTotal / r.held) };
+          this.quality = {
+            ...this.quality,
+            redactionHeldFinals: r.held,
+            redactionHeldMsMax: r.heldMsMax,
+            redactionHeldMsMean: Math.round(r.heldMsTotal / r.held),
+          };
         }
         if (this.transcriber !== null) {
           const st = this.transcriber.stats();
@@ -361,7 +387,13 @@ export class CallLeg implements LegAudioSink {
           c.asrDroppedFrames += Math.max(0, st.droppedFrames);
           c.asrDecodedMs += Math.max(0, st.decodedMs);
           c.asrSkippedMs += Math.max(0, st.skippedMs);
-          this.quality = { ...this.quality, asrDroppedFrames: st.droppedFrames, asrDecodedMs: st.decodedMs, asrSkippedMs: st.skippedMs, asrChunkLatencyP95Ms: st.chunkLatencyP95Ms };
+          this.quality = {
+            ...this.quality,
+            asrDroppedFrames: st.droppedFrames,
+            asrDecodedMs: st.decodedMs,
+            asrSkippedMs: st.skippedMs,
+            asrChunkLatencyP95Ms: st.chunkLatencyP95Ms,
+          };
         }
         const at = this.call.manager.now();
         this.ended = true;
@@ -381,7 +413,9 @@ export class CallLeg implements LegAudioSink {
     const m = this.call.manager;
     if (!recoverable) this.transcriberFailed = true;
     m.counters.asrFailures++;
-    m.persist('calls.meta', () => m.deps.store.calls.mergeMeta(this.call.id, { transcription: { legId: this.id, [recoverable ? 'gap' : 'failed']: code } }));
+    m.persist('calls.meta', () =>
+      m.deps.store.calls.mergeMeta(this.call.id, { transcription: { legId: this.id, [recoverable ? 'gap' : 'failed']: code } }),
+    );
     m.publish({
       type: 'alert',
       at: m.now(),
@@ -397,7 +431,14 @@ export class CallLeg implements LegAudioSink {
 
   private onPartial(raw: string): void {
     const text = this.redaction?.partial(raw) ?? raw;
-    this.call.manager.publish({ type: 'asr.partial', at: this.call.manager.now(), callId: this.call.id, legId: this.id, speaker: this.label, text });
+    this.call.manager.publish({
+      type: 'asr.partial',
+      at: this.call.manager.now(),
+      callId: this.call.id,
+      legId: this.id,
+      speaker: this.label,
+      text,
+    });
   }
 
   private onFinal(t: TranscriptFinal): void {
@@ -462,11 +503,24 @@ export class CallLeg implements LegAudioSink {
         .analyse(ctx)
         .then((result) => {
           if (result === null) return;
-          if (utteranceId !== null) m.persist('utterances.analysis', () => m.deps.store.utterances.mergeAnalysis(utteranceId, { [analyser.name]: result }));
-          m.publish({ type: 'analysis', at: m.now(), callId: this.call.id, legId: this.id, speaker: this.label, utteranceId, name: analyser.name, result });
+          if (utteranceId !== null)
+            m.persist('utterances.analysis', () => m.deps.store.utterances.mergeAnalysis(utteranceId, { [analyser.name]: result }));
+          m.publish({
+            type: 'analysis',
+            at: m.now(),
+            callId: this.call.id,
+            legId: this.id,
+            speaker: this.label,
+            utteranceId,
+            name: analyser.name,
+            result,
+          });
         })
         .catch((err: unknown) => {
-          m.deps.logger.warn({ analyser: analyser.name, reason: err instanceof Error ? err.message : String(err) }, 'utterance analysis failed');
+          m.deps.logger.warn(
+            { analyser: analyser.name, reason: err instanceof Error ? err.message : String(err) },
+            'utterance analysis failed',
+          );
         });
     }
   }

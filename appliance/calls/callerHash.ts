@@ -22,7 +22,11 @@ export class CallerHasher {
 
   /** Hash a caller identity (E.164 number or SIP user); digits-only normalisation first. */
   hash(callerNumber: string): string {
-    const normalised = callerNumber.replace(/^sips?:/i, '').split('@')[0]!.replace(/[^0-9a-z+]/gi, '').toLowerCase();
+    const normalised = callerNumber
+      .replace(/^sips?:/i, '')
+      .split('@')[0]!
+      .replace(/[^0-9a-z+]/gi, '')
+      .toLowerCase();
     return createHmac('sha256', this.salt).update(normalised).digest('hex').slice(0, 32);
   }
 }

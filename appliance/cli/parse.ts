@@ -2,11 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { evxError } from '../errors.js';
 
-export function parseCli<T extends NonNullable<ParseArgsConfig['options']>>(
-  argv: string[],
-  options: T,
-  allowPositionals = false,
-) {
+export function parseCli<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = false) {
   try {
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (err) {

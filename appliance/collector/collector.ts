@@ -44,10 +44,14 @@ export function loadKeyFile(path: string): Map<string, Verifier> {
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw evxError('EVX_ERR_SYNC_KEY', `cannot read collector key file ${path}: ${(err as Error).message}`, { cause: err, details: { path } });
+    throw evxError('EVX_ERR_SYNC_KEY', `cannot read collector key file ${path}: ${(err as Error).message}`, {
+      cause: err,
+      details: { path },
+    });
   }
   const sites = (parsed as { sites?: Record<string, SiteKey> }).sites;
-  if (typeof sites !== 'object' || sites === null) throw evxError('EVX_ERR_SYNC_KEY', `collector key file ${path} has no "sites" object`, { details: { path } });
+  if (typeof sites !== 'object' || sites === null)
+    throw evxError('EVX_ERR_SYNC_KEY', `collector key file ${path} has no "sites" object`, { details: { path } });
   const out = new Map<string, Verifier>();
   for (const [site, key] of Object.entries(sites)) out.set(site, verifierFor(key));
   return out;
@@ -93,7 +97,14 @@ export class Collector {
         ? this.db.prepare(`SELECT * FROM received ORDER BY window_start DESC LIMIT ?`).all(limit)
         : this.db.prepare(`SELECT * FROM received WHERE site = ? ORDER BY window_start DESC LIMIT ?`).all(site, limit)
     ) as { idempotency_key: string; site: string; window_start: number; sha256: string; received_at: number; body: string }[];
-    return rows.map((r) => ({ idempotencyKey: r.idempotency_key, site: r.site, windowStart: r.window_start, sha256: r.sha256, receivedAt: r.received_at, body: r.body }));
+    return rows.map((r) => ({
+      idempotencyKey: r.idempotency_key,
+      site: r.site,
+      windowStart: r.window_start,
+      sha256: r.sha256,
+      receivedAt: r.received_at,
+      body: r.body,
+    }));
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -106,9 +117,15 @@ export class Collector {
       if (req.method === 'GET' && url.pathname === '/healthz') return send(200, { ok: true });
       if (req.method === 'GET' && url.pathname === '/api/v1/aggregates') {
         const limit = Math.min(10_000, Number(url.searchParams.get('limit') ?? 1000) || 1000);
-        return send(200, { payloads: this.received(url.searchParams.get('site') ?? undefined, limit).map((p) => ({ ...p, body: JSON.parse(p.body) as unknown })) });
+        return send(200, {
+          payloads: this.received(url.searchParams.get('site') ?? undefined, limit).map((p) => ({
+            ...p,
+            body: JSON.parse(p.body) as unknown,
+          })),
+        });
       }
-      if (req.method !== 'POST' || url.pathname !== '/api/v1/aggregates') return send(404, { error: { code: 'EVX_ERR_NOT_FOUND', message: 'no such route' } });
+      if (req.method !== 'POST' || url.pathname !== '/api/v1/aggregates')
+        return send(404, { error: { code: 'EVX_ERR_NOT_FOUND', message: 'no such route' } });
       const body = await readBody(req, this.options.maxBodyBytes ?? 256 * 1024);
       const site = String(req.headers['x-edgevox-site'] ?? '');
       const verifier = this.verifiers.get(site);
@@ -132,7 +149,9 @@ export class Collector {
       }
       const sha256 = createHash('sha256').update(body).digest('hex');
       const inserted = this.db
-        .prepare(`INSERT OR IGNORE INTO received (idempotency_key, site, window_start, sha256, received_at, body) VALUES (?, ?, ?, ?, ?, ?)`)
+        .prepare(
+          `INSERT OR IGNORE INTO received (idempotency_key, site, window_start, sha256, received_at, body) VALUES (?, ?, ?, ?, ?, ?)`,
+        )
         .run(key, site, payload.window.startMs, sha256, Date.now(), body.toString('utf8')).changes;
       if (inserted === 1) {
         this.counters.accepted++;
@@ -141,7 +160,9 @@ export class Collector {
       const existing = this.db.prepare(`SELECT sha256 FROM received WHERE idempotency_key = ?`).get(key) as { sha256: string };
       if (existing.sha256 !== sha256) {
         this.counters.conflicts++;
-        return send(409, { error: { code: 'EVX_ERR_SYNC_PAYLOAD', message: 'this idempotency key was already used for a different payload' } });
+        return send(409, {
+          error: { code: 'EVX_ERR_SYNC_PAYLOAD', message: 'this idempotency key was already used for a different payload' },
+        });
       }
       this.counters.duplicates++;
       return send(200, { status: 'duplicate', idempotencyKey: key });

@@ -45,7 +45,13 @@ export function loadConfig(options: LoadConfigOptions = {}): EdgeVoxConfig {
     const leaf = leaves.find((l) => l.path.join('.') === dotted);
     if (leaf === undefined) throw evxError('EVX_ERR_CONFIG_INVALID', `unknown configuration key '${dotted}'`, { details: { key: dotted } });
     setPath(merged, leaf.path, coerce(raw, leaf.schema));
-    origins.set(dotted, `flag --${dotted.replace(/\./g, '-').replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`);
+    origins.set(
+      dotted,
+      `flag --${dotted
+        .replace(/\./g, '-')
+        .replace(/([a-z])([A-Z])/g, '$1-$2')
+        .toLowerCase()}`,
+    );
   }
   return validateConfig(merged, origins);
 }
@@ -59,9 +65,7 @@ export function validateConfig(input: unknown, origins: ReadonlyMap<string, stri
   const key = first.path.split('/').filter(Boolean).join('.') || '(root)';
   const unknown = /unexpected property/i.test(first.message);
   const origin = origins.get(key) ?? closestOrigin(key, origins);
-  const problem = unknown
-    ? `unknown key '${key}'`
-    : `key '${key}' ${first.message.toLowerCase()}, got ${JSON.stringify(first.value)}`;
+  const problem = unknown ? `unknown key '${key}'` : `key '${key}' ${first.message.toLowerCase()}, got ${JSON.stringify(first.value)}`;
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
   throw evxError('EVX_ERR_CONFIG_INVALID', `invalid configuration: ${problem}${origin ? ` (from ${origin})` : ''}${more}`, {
     details: { key, problem: unknown ? 'unknown key' : first.message },
@@ -73,7 +77,9 @@ function readConfigFile(file: string): JsonObject {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw evxError('EVX_ERR_CONFIG_FILE', `cannot read configuration file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
+    throw evxError('EVX_ERR_CONFIG_FILE', `cannot read configuration file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, {
+      cause: err,
+    });
   }
   let parsed: unknown;
   try {
@@ -117,7 +123,12 @@ function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
   for (const [key, value] of Object.entries(over)) {
     const prev = out[key];
     const bothObjects =
-      prev !== null && typeof prev === 'object' && !Array.isArray(prev) && value !== null && typeof value === 'object' && !Array.isArray(value);
+      prev !== null &&
+      typeof prev === 'object' &&
+      !Array.isArray(prev) &&
+      value !== null &&
+      typeof value === 'object' &&
+      !Array.isArray(value);
     out[key] = bothObjects ? deepMerge(prev, value) : value;
   }
   return out;

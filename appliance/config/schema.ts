@@ -7,8 +7,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
-const Port = (def: number, description: string) =>
-  Type.Integer({ minimum: 0, maximum: 65535, default: def, description });
+const Port = (def: number, description: string) => Type.Integer({ minimum: 0, maximum: 65535, default: def, description });
 
 const Section = <T extends Parameters<typeof Type.Object>[0]>(properties: T, description: string) =>
   Type.Object(properties, { additionalProperties: false, default: {}, description });
@@ -17,13 +16,25 @@ export const ConfigSchema = Type.Object(
   {
     site: Section(
       {
-        id: Type.String({ default: 'unprovisioned', pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Site identifier (lower-case, digits, dashes); used in upstream aggregates' }),
+        id: Type.String({
+          default: 'unprovisioned',
+          pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+          description: 'Site identifier (lower-case, digits, dashes); used in upstream aggregates',
+        }),
         name: Type.String({ default: 'EdgeVox appliance', maxLength: 200, description: 'Human-readable branch name' }),
       },
       'Site identity',
     ),
-    dataDir: Type.String({ default: 'var', minLength: 1, description: 'Directory for the SQLite store, installed models and runtime files' }),
-    modelsDir: Type.String({ default: '../shared/models', minLength: 1, description: 'Directory models are installed from (verified against models/manifest.json)' }),
+    dataDir: Type.String({
+      default: 'var',
+      minLength: 1,
+      description: 'Directory for the SQLite store, installed models and runtime files',
+    }),
+    modelsDir: Type.String({
+      default: '../shared/models',
+      minLength: 1,
+      description: 'Directory models are installed from (verified against models/manifest.json)',
+    }),
     http: Section(
       {
         host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address the console and API listen on' }),
@@ -37,13 +48,21 @@ export const ConfigSchema = Type.Object(
           ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
           { default: 'info', description: 'Log level' },
         ),
-        includePii: Type.Boolean({ default: false, description: 'Log PII-marked fields (transcripts, numbers); honoured only at debug or trace level' }),
+        includePii: Type.Boolean({
+          default: false,
+          description: 'Log PII-marked fields (transcripts, numbers); honoured only at debug or trace level',
+        }),
       },
       'Logging',
     ),
     shutdown: Section(
       {
-        graceMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000, description: 'How long a SIGTERM waits for active calls to finish before closing them' }),
+        graceMs: Type.Integer({
+          minimum: 0,
+          maximum: 600_000,
+          default: 10_000,
+          description: 'How long a SIGTERM waits for active calls to finish before closing them',
+        }),
       },
       'Shutdown',
     ),
@@ -52,43 +71,92 @@ export const ConfigSchema = Type.Object(
         enabled: Type.Boolean({ default: true, description: 'Terminate SIP trunks / PBX legs' }),
         host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address SIP listens on (UDP and TCP)' }),
         port: Port(5060, 'SIP port (0 = any free port)'),
-        transports: Type.Array(Type.Union([Type.Literal('udp'), Type.Literal('tcp')]), { minItems: 1, default: ['udp', 'tcp'], description: 'SIP transports' }),
+        transports: Type.Array(Type.Union([Type.Literal('udp'), Type.Literal('tcp')]), {
+          minItems: 1,
+          default: ['udp', 'tcp'],
+          description: 'SIP transports',
+        }),
         rtpHost: Type.String({ default: '', description: 'Address RTP binds to and SDP announces (empty = sip.host)' }),
         rtpPortMin: Type.Integer({ minimum: 1024, maximum: 65534, default: 20000, description: 'First RTP port (even)' }),
         rtpPortMax: Type.Integer({ minimum: 1025, maximum: 65535, default: 20999, description: 'Last RTP port' }),
         realm: Type.String({ default: 'edgevox', minLength: 1, description: 'Digest authentication realm' }),
         accounts: Type.Array(
-          Type.Object({ username: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+          Type.Object(
+            { username: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) },
+            { additionalProperties: false },
+          ),
           { default: [], description: 'Digest accounts trunks must authenticate with (empty = no authentication)' },
         ),
-        allowList: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Source IPs/CIDRs allowed to send SIP (empty = any)' }),
-        rateLimitPerSec: Type.Number({ minimum: 0, default: 50, description: 'SIP requests per second per source address (0 = unlimited)' }),
+        allowList: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Source IPs/CIDRs allowed to send SIP (empty = any)',
+        }),
+        rateLimitPerSec: Type.Number({
+          minimum: 0,
+          default: 50,
+          description: 'SIP requests per second per source address (0 = unlimited)',
+        }),
         rateLimitBurst: Type.Integer({ minimum: 1, default: 100, description: 'Burst allowance of the per-source rate limit' }),
         sessionExpiresSec: Type.Integer({ minimum: 90, default: 1800, description: 'RFC 4028 session interval' }),
         rtpTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, description: 'End a call after this long without RTP (0 = never)' }),
-        agentAorPattern: Type.String({ default: '', description: 'SIPREC: participants whose address matches this regular expression are labelled agent' }),
+        agentAorPattern: Type.String({
+          default: '',
+          description: 'SIPREC: participants whose address matches this regular expression are labelled agent',
+        }),
       },
       'SIP and RTP media termination',
     ),
     // WebRTC media plane (issue 6): mediasoup workers, web callers and browser agents
     webrtc: Section(
       {
-        enabled: Type.Boolean({ default: true, description: 'Serve web callers and browser agents through the mediasoup media plane (needs the built worker)' }),
-        listenIp: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address WebRTC media (ICE/DTLS/SRTP over UDP) listens on' }),
-        announcedAddress: Type.String({ default: '', description: 'Address or host name announced in ICE candidates (empty = listenIp; required when listenIp is 0.0.0.0)' }),
+        enabled: Type.Boolean({
+          default: true,
+          description: 'Serve web callers and browser agents through the mediasoup media plane (needs the built worker)',
+        }),
+        listenIp: Type.String({
+          default: '127.0.0.1',
+          minLength: 1,
+          description: 'Address WebRTC media (ICE/DTLS/SRTP over UDP) listens on',
+        }),
+        announcedAddress: Type.String({
+          default: '',
+          description: 'Address or host name announced in ICE candidates (empty = listenIp; required when listenIp is 0.0.0.0)',
+        }),
         rtcPortMin: Type.Integer({ minimum: 1024, maximum: 65535, default: 40000, description: 'First UDP port of WebRTC media' }),
         rtcPortMax: Type.Integer({ minimum: 1024, maximum: 65535, default: 40999, description: 'Last UDP port of WebRTC media' }),
         workers: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'mediasoup worker processes (0 = one per CPU core)' }),
-        callerTokenSecretFile: Type.String({ default: 'webrtc-token-secret', minLength: 1, description: 'File (relative to dataDir) holding the secret that signs caller and agent tokens; created on first start' }),
-        callerTokenTtlMs: Type.Integer({ minimum: 10_000, maximum: 3_600_000, default: 300_000, description: 'How long a web caller may take to join after the "call us" page asked for a session' }),
-        publicCallerPage: Type.Boolean({ default: true, description: 'Serve the "call us" page and let anyone request a caller session (admission control still applies)' }),
+        callerTokenSecretFile: Type.String({
+          default: 'webrtc-token-secret',
+          minLength: 1,
+          description: 'File (relative to dataDir) holding the secret that signs caller and agent tokens; created on first start',
+        }),
+        callerTokenTtlMs: Type.Integer({
+          minimum: 10_000,
+          maximum: 3_600_000,
+          default: 300_000,
+          description: 'How long a web caller may take to join after the "call us" page asked for a session',
+        }),
+        publicCallerPage: Type.Boolean({
+          default: true,
+          description: 'Serve the "call us" page and let anyone request a caller session (admission control still applies)',
+        }),
       },
       'WebRTC media plane: web callers, browser agents, supervisor listen-in',
     ),
     calls: Section(
       {
-        maxConcurrent: Type.Integer({ minimum: 1, maximum: 10_000, default: 120, description: 'Concurrent calls admitted; beyond this new calls get 503 + Retry-After' }),
-        maxLagMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1500, description: 'New calls are rejected while any leg lags real time by more than this' }),
+        maxConcurrent: Type.Integer({
+          minimum: 1,
+          maximum: 10_000,
+          default: 120,
+          description: 'Concurrent calls admitted; beyond this new calls get 503 + Retry-After',
+        }),
+        maxLagMs: Type.Integer({
+          minimum: 50,
+          maximum: 60_000,
+          default: 1500,
+          description: 'New calls are rejected while any leg lags real time by more than this',
+        }),
         retryAfterS: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'Retry-After sent with rejected calls' }),
       },
       'Call admission control',
@@ -96,15 +164,47 @@ export const ConfigSchema = Type.Object(
     asr: Section(
       {
         enabled: Type.Boolean({ default: true, description: 'Transcribe every call leg with the streaming recognizer' }),
-        decoding: Type.Union([Type.Literal('greedy'), Type.Literal('beam')], { default: 'greedy', description: 'Search method (beam is used anyway where hotwords are set)' }),
-        workers: Type.Optional(Type.Integer({ minimum: 0, maximum: 64, description: 'Recognition worker threads (unset = one per core; 0 = recognize on the main thread)' })),
-        hotwords: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { default: [], maxItems: 500, description: 'Phrases boosted on every call (product names)' }),
-        keywords: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { default: [], maxItems: 500, description: 'Phrases that raise asr.keyword events (compliance and risk phrases)' }),
+        decoding: Type.Union([Type.Literal('greedy'), Type.Literal('beam')], {
+          default: 'greedy',
+          description: 'Search method (beam is used anyway where hotwords are set)',
+        }),
+        workers: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            maximum: 64,
+            description: 'Recognition worker threads (unset = one per core; 0 = recognize on the main thread)',
+          }),
+        ),
+        hotwords: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+          default: [],
+          maxItems: 500,
+          description: 'Phrases boosted on every call (product names)',
+        }),
+        keywords: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+          default: [],
+          maxItems: 500,
+          description: 'Phrases that raise asr.keyword events (compliance and risk phrases)',
+        }),
         endpoint: Section(
           {
-            silenceNoSpeechMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 2400, description: 'Trailing silence that ends an utterance with no speech' }),
-            silenceAfterSpeechMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1200, description: 'Trailing silence that ends an utterance after speech' }),
-            maxUtteranceMs: Type.Integer({ minimum: 1000, maximum: 120_000, default: 20_000, description: 'Longest utterance before it is cut' }),
+            silenceNoSpeechMs: Type.Integer({
+              minimum: 100,
+              maximum: 60_000,
+              default: 2400,
+              description: 'Trailing silence that ends an utterance with no speech',
+            }),
+            silenceAfterSpeechMs: Type.Integer({
+              minimum: 100,
+              maximum: 60_000,
+              default: 1200,
+              description: 'Trailing silence that ends an utterance after speech',
+            }),
+            maxUtteranceMs: Type.Integer({
+              minimum: 1000,
+              maximum: 120_000,
+              default: 20_000,
+              description: 'Longest utterance before it is cut',
+            }),
           },
           'Endpointing rules',
         ),
@@ -125,29 +225,94 @@ export const ConfigSchema = Type.Object(
     ),
     routing: Section(
       {
-        enabled: Type.Boolean({ default: true, description: 'Intent and emotion analysis of caller utterances, routing decisions, caller profiles and alerts' }),
+        enabled: Type.Boolean({
+          default: true,
+          description: 'Intent and emotion analysis of caller utterances, routing decisions, caller profiles and alerts',
+        }),
         transfer: Type.Boolean({ default: true, description: "Transfer a routed SIP call to the chosen agent's SIP URI with REFER" }),
-        intentSpeakers: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { default: ['caller'], description: 'Speakers (leg labels) whose utterances get an intent' }),
-        emotionSpeakers: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { default: ['caller'], description: 'Speakers (leg labels) whose utterances get an emotion' }),
-        minEmotionAudioMs: Type.Integer({ minimum: 300, maximum: 60_000, default: 500, description: 'Utterances shorter than this get no emotion' }),
-        maxEmotionAudioMs: Type.Integer({ minimum: 1000, maximum: 60_000, default: 4000, description: 'Emotion is judged on the last this-many ms of an utterance (the model was trained on clips of about 3-4 s; bounds its cost)' }),
-        emotionWaitMs: Type.Integer({ minimum: 0, maximum: 5000, default: 250, description: "How long routing waits for an utterance's emotion once its intent is known" }),
-        maxUtterancesBeforeDefault: Type.Integer({ minimum: 1, maximum: 20, default: 2, description: 'Caller utterances without an in-scope intent before the call goes to the default group' }),
+        intentSpeakers: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), {
+          default: ['caller'],
+          description: 'Speakers (leg labels) whose utterances get an intent',
+        }),
+        emotionSpeakers: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), {
+          default: ['caller'],
+          description: 'Speakers (leg labels) whose utterances get an emotion',
+        }),
+        minEmotionAudioMs: Type.Integer({
+          minimum: 300,
+          maximum: 60_000,
+          default: 500,
+          description: 'Utterances shorter than this get no emotion',
+        }),
+        maxEmotionAudioMs: Type.Integer({
+          minimum: 1000,
+          maximum: 60_000,
+          default: 4000,
+          description:
+            'Emotion is judged on the last this-many ms of an utterance (the model was trained on clips of about 3-4 s; bounds its cost)',
+        }),
+        emotionWaitMs: Type.Integer({
+          minimum: 0,
+          maximum: 5000,
+          default: 250,
+          description: "How long routing waits for an utterance's emotion once its intent is known",
+        }),
+        maxUtterancesBeforeDefault: Type.Integer({
+          minimum: 1,
+          maximum: 20,
+          default: 2,
+          description: 'Caller utterances without an in-scope intent before the call goes to the default group',
+        }),
         profiles: Section(
           {
             windowDays: Type.Integer({ minimum: 1, maximum: 365, default: 30, description: 'Contact-frequency window of caller profiles' }),
-            frequentCallerCalls: Type.Integer({ minimum: 2, maximum: 1000, default: 3, description: 'Calls in the window that make a frequent caller' }),
-            repeatWindowDays: Type.Integer({ minimum: 1, maximum: 90, default: 7, description: 'A call about the same intent within this many days counts as an unresolved repeat' }),
+            frequentCallerCalls: Type.Integer({
+              minimum: 2,
+              maximum: 1000,
+              default: 3,
+              description: 'Calls in the window that make a frequent caller',
+            }),
+            repeatWindowDays: Type.Integer({
+              minimum: 1,
+              maximum: 90,
+              default: 7,
+              description: 'A call about the same intent within this many days counts as an unresolved repeat',
+            }),
           },
           'Caller profiles (keyed by the salted caller hash)',
         ),
         alerts: Section(
           {
-            queueCheckMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000, description: 'How often queue waits are checked against rules.queueAlertWaitMs' }),
-            intentSpikeBucketMs: Type.Integer({ minimum: 10_000, maximum: 86_400_000, default: 300_000, description: 'Width of the intent-rate buckets' }),
-            intentSpikeBaselineBuckets: Type.Integer({ minimum: 2, maximum: 2016, default: 12, description: 'Buckets averaged into an intent baseline' }),
-            intentSpikeFactor: Type.Number({ minimum: 1.1, maximum: 100, default: 3, description: 'An intent above this multiple of its baseline is a spike' }),
-            intentSpikeMinCount: Type.Integer({ minimum: 1, maximum: 100_000, default: 5, description: 'Fewest calls in a bucket for a spike' }),
+            queueCheckMs: Type.Integer({
+              minimum: 100,
+              maximum: 60_000,
+              default: 1000,
+              description: 'How often queue waits are checked against rules.queueAlertWaitMs',
+            }),
+            intentSpikeBucketMs: Type.Integer({
+              minimum: 10_000,
+              maximum: 86_400_000,
+              default: 300_000,
+              description: 'Width of the intent-rate buckets',
+            }),
+            intentSpikeBaselineBuckets: Type.Integer({
+              minimum: 2,
+              maximum: 2016,
+              default: 12,
+              description: 'Buckets averaged into an intent baseline',
+            }),
+            intentSpikeFactor: Type.Number({
+              minimum: 1.1,
+              maximum: 100,
+              default: 3,
+              description: 'An intent above this multiple of its baseline is a spike',
+            }),
+            intentSpikeMinCount: Type.Integer({
+              minimum: 1,
+              maximum: 100_000,
+              default: 5,
+              description: 'Fewest calls in a bucket for a spike',
+            }),
           },
           'Supervisor alerts',
         ),
@@ -159,18 +324,46 @@ export const ConfigSchema = Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'Serve the web console and require a login for /api/v1/*' }),
         httpsHost: Type.String({ default: '', description: 'Address the HTTPS console listens on (empty = http.host)' }),
-        httpsPort: Type.Integer({ minimum: -1, maximum: 65535, default: 8443, description: 'HTTPS port of the console and API (0 = any free port, -1 = no HTTPS)' }),
-        sessionTtlMs: Type.Integer({ minimum: 60_000, maximum: 30 * 86_400_000, default: 8 * 3_600_000, description: 'Console sessions expire after this long without use' }),
-        lockoutThreshold: Type.Integer({ minimum: 1, maximum: 100, default: 5, description: 'Bad passwords in a row that lock an account' }),
-        lockoutMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 15 * 60_000, description: 'How long a locked account stays locked' }),
-        loginRatePerMin: Type.Integer({ minimum: 1, maximum: 10_000, default: 20, description: 'Login attempts per minute per client address' }),
+        httpsPort: Type.Integer({
+          minimum: -1,
+          maximum: 65535,
+          default: 8443,
+          description: 'HTTPS port of the console and API (0 = any free port, -1 = no HTTPS)',
+        }),
+        sessionTtlMs: Type.Integer({
+          minimum: 60_000,
+          maximum: 30 * 86_400_000,
+          default: 8 * 3_600_000,
+          description: 'Console sessions expire after this long without use',
+        }),
+        lockoutThreshold: Type.Integer({
+          minimum: 1,
+          maximum: 100,
+          default: 5,
+          description: 'Bad passwords in a row that lock an account',
+        }),
+        lockoutMs: Type.Integer({
+          minimum: 1000,
+          maximum: 86_400_000,
+          default: 15 * 60_000,
+          description: 'How long a locked account stays locked',
+        }),
+        loginRatePerMin: Type.Integer({
+          minimum: 1,
+          maximum: 10_000,
+          default: 20,
+          description: 'Login attempts per minute per client address',
+        }),
       },
       'Web console: sessions, login protection, HTTPS',
     ),
     agents: Section(
       {
         skillGroups: Type.Array(
-          Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+          Type.Object(
+            { id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), name: Type.String({ minLength: 1, maxLength: 200 }) },
+            { additionalProperties: false },
+          ),
           { default: [], maxItems: 500, description: 'Skill groups calls can be routed to' },
         ),
         agents: Type.Array(
@@ -189,7 +382,11 @@ export const ConfigSchema = Type.Object(
     ),
     upstream: Section(
       {
-        endpoint: Type.String({ default: '', pattern: '^(https://\\S+)?$', description: 'Central sync endpoint (https URL; empty = no upstream sync)' }),
+        endpoint: Type.String({
+          default: '',
+          pattern: '^(https://\\S+)?$',
+          description: 'Central sync endpoint (https URL; empty = no upstream sync)',
+        }),
         enrollmentKey: Type.String({ default: '', maxLength: 500, description: 'Enrollment key issued by the central service (secret)' }),
       },
       'Upstream sync',
@@ -199,28 +396,90 @@ export const ConfigSchema = Type.Object(
       {
         redaction: Section(
           {
-            enabled: Type.Boolean({ default: true, description: 'Redact transcripts (finals and partials) before they are stored, shown or sent' }),
+            enabled: Type.Boolean({
+              default: true,
+              description: 'Redact transcripts (finals and partials) before they are stored, shown or sent',
+            }),
             categories: Type.Array(
-              Type.Union([Type.Literal('card'), Type.Literal('phone'), Type.Literal('email'), Type.Literal('account'), Type.Literal('digits'), Type.Literal('id'), Type.Literal('name')]),
-              { default: ['card', 'phone', 'email', 'account', 'digits', 'id', 'name'], uniqueItems: true, description: 'What is replaced by a typed placeholder ([CARD], [PHONE], ...)' },
+              Type.Union([
+                Type.Literal('card'),
+                Type.Literal('phone'),
+                Type.Literal('email'),
+                Type.Literal('account'),
+                Type.Literal('digits'),
+                Type.Literal('id'),
+                Type.Literal('name'),
+              ]),
+              {
+                default: ['card', 'phone', 'email', 'account', 'digits', 'id', 'name'],
+                uniqueItems: true,
+                description: 'What is replaced by a typed placeholder ([CARD], [PHONE], ...)',
+              },
             ),
-            minDigitRun: Type.Integer({ minimum: 3, maximum: 20, default: 6, description: 'Digit sequences this long are redacted even without context' }),
-            partialMinDigitRun: Type.Integer({ minimum: 2, maximum: 20, default: 4, description: 'The same for partial results (which may still be growing)' }),
+            minDigitRun: Type.Integer({
+              minimum: 3,
+              maximum: 20,
+              default: 6,
+              description: 'Digit sequences this long are redacted even without context',
+            }),
+            partialMinDigitRun: Type.Integer({
+              minimum: 2,
+              maximum: 20,
+              default: 4,
+              description: 'The same for partial results (which may still be growing)',
+            }),
             maxNameWords: Type.Integer({ minimum: 1, maximum: 6, default: 3, description: 'Words taken as a name after "my name is"' }),
-            holdMs: Type.Integer({ minimum: 0, maximum: 10_000, default: 2500, description: 'A final ending in digits or a name/e-mail cue waits this long for the next utterance to start, so a number split across utterances is redacted as one (0 = never hold)' }),
-            maxHoldMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 7500, description: 'No final is held longer than this for redaction across utterances, even while the next utterance is still being spoken' }),
+            holdMs: Type.Integer({
+              minimum: 0,
+              maximum: 10_000,
+              default: 2500,
+              description:
+                'A final ending in digits or a name/e-mail cue waits this long for the next utterance to start, so a number split across utterances is redacted as one (0 = never hold)',
+            }),
+            maxHoldMs: Type.Integer({
+              minimum: 0,
+              maximum: 60_000,
+              default: 7500,
+              description:
+                'No final is held longer than this for redaction across utterances, even while the next utterance is still being spoken',
+            }),
           },
           'Transcript redaction',
         ),
         retention: Section(
           {
-            transcriptsHours: Type.Integer({ minimum: 1, default: 30 * 24, description: 'Utterances (redacted transcripts, word timings) are deleted after this long' }),
-            analysisHours: Type.Integer({ minimum: 1, default: 72, description: 'Emotion/intent analysis results on utterances are cleared after this long' }),
-            callsHours: Type.Integer({ minimum: 1, default: 90 * 24, description: 'Ended calls (with legs, utterances, QA scorecards) are deleted after this long' }),
+            transcriptsHours: Type.Integer({
+              minimum: 1,
+              default: 30 * 24,
+              description: 'Utterances (redacted transcripts, word timings) are deleted after this long',
+            }),
+            analysisHours: Type.Integer({
+              minimum: 1,
+              default: 72,
+              description: 'Emotion/intent analysis results on utterances are cleared after this long',
+            }),
+            callsHours: Type.Integer({
+              minimum: 1,
+              default: 90 * 24,
+              description: 'Ended calls (with legs, utterances, QA scorecards) are deleted after this long',
+            }),
             qaHours: Type.Integer({ minimum: 1, default: 90 * 24, description: 'QA scorecards are deleted after this long' }),
-            eventsHours: Type.Integer({ minimum: 1, default: 365 * 24, description: 'Audit-log events, alerts and the upstream sync audit log are deleted after this long' }),
-            profilesHours: Type.Integer({ minimum: 1, default: 180 * 24, description: 'Caller profiles are deleted this long after the caller last called' }),
-            sweepIntervalMs: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 3_600_000, description: 'How often expired data is purged' }),
+            eventsHours: Type.Integer({
+              minimum: 1,
+              default: 365 * 24,
+              description: 'Audit-log events, alerts and the upstream sync audit log are deleted after this long',
+            }),
+            profilesHours: Type.Integer({
+              minimum: 1,
+              default: 180 * 24,
+              description: 'Caller profiles are deleted this long after the caller last called',
+            }),
+            sweepIntervalMs: Type.Integer({
+              minimum: 1000,
+              maximum: 86_400_000,
+              default: 3_600_000,
+              description: 'How often expired data is purged',
+            }),
           },
           'Retention per data class',
         ),
@@ -237,15 +496,53 @@ export const ConfigSchema = Type.Object(
     sync: Section(
       {
         enabled: Type.Boolean({ default: false, description: 'Build hourly anonymised aggregates and upload them to upstream.endpoint' }),
-        windowMs: Type.Integer({ minimum: 60_000, maximum: 86_400_000, default: 3_600_000, description: 'Aggregation window (an hour by default)' }),
-        settleMs: Type.Integer({ minimum: 0, maximum: 86_400_000, default: 300_000, description: 'A window is closed this long after its end (calls ending late are counted)' }),
-        intervalMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 60_000, description: 'How often windows are closed and the outbox is drained' }),
-        kAnonymity: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'Cells built from fewer calls than this are suppressed' }),
-        epsilon: Type.Number({ minimum: 0, maximum: 100, default: 0, description: 'Laplace noise scale 1/epsilon on counts (0 = no noise)' }),
-        signing: Type.Union([Type.Literal('hmac'), Type.Literal('ed25519')], { default: 'hmac', description: 'Payload signature: HMAC-SHA256 from upstream.enrollmentKey, or the site Ed25519 key' }),
+        windowMs: Type.Integer({
+          minimum: 60_000,
+          maximum: 86_400_000,
+          default: 3_600_000,
+          description: 'Aggregation window (an hour by default)',
+        }),
+        settleMs: Type.Integer({
+          minimum: 0,
+          maximum: 86_400_000,
+          default: 300_000,
+          description: 'A window is closed this long after its end (calls ending late are counted)',
+        }),
+        intervalMs: Type.Integer({
+          minimum: 100,
+          maximum: 3_600_000,
+          default: 60_000,
+          description: 'How often windows are closed and the outbox is drained',
+        }),
+        kAnonymity: Type.Integer({
+          minimum: 1,
+          maximum: 1000,
+          default: 5,
+          description: 'Cells built from fewer calls than this are suppressed',
+        }),
+        epsilon: Type.Number({
+          minimum: 0,
+          maximum: 100,
+          default: 0,
+          description: 'Laplace noise scale 1/epsilon on counts (0 = no noise)',
+        }),
+        signing: Type.Union([Type.Literal('hmac'), Type.Literal('ed25519')], {
+          default: 'hmac',
+          description: 'Payload signature: HMAC-SHA256 from upstream.enrollmentKey, or the site Ed25519 key',
+        }),
         caFile: Type.String({ default: '', description: 'PEM file of extra CAs to trust for the upstream endpoint (private PKI)' }),
-        outboxMaxWindows: Type.Integer({ minimum: 1, maximum: 100_000, default: 24 * 60, description: 'Windows kept while upstream is unreachable; beyond this the oldest are dropped (counted)' }),
-        backoffBaseMs: Type.Integer({ minimum: 10, maximum: 600_000, default: 1000, description: 'First retry delay after a failed upload (doubles, with jitter)' }),
+        outboxMaxWindows: Type.Integer({
+          minimum: 1,
+          maximum: 100_000,
+          default: 24 * 60,
+          description: 'Windows kept while upstream is unreachable; beyond this the oldest are dropped (counted)',
+        }),
+        backoffBaseMs: Type.Integer({
+          minimum: 10,
+          maximum: 600_000,
+          default: 1000,
+          description: 'First retry delay after a failed upload (doubles, with jitter)',
+        }),
         backoffMaxMs: Type.Integer({ minimum: 10, maximum: 86_400_000, default: 15 * 60_000, description: 'Longest retry delay' }),
         requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000, description: 'Upload request timeout' }),
       },
@@ -273,5 +570,11 @@ export function configLeaves(schema: TSchema = ConfigSchema, prefix: string[] = 
 
 /** `http.port` → `EDGEVOX_HTTP_PORT`, `shutdown.graceMs` → `EDGEVOX_SHUTDOWN_GRACE_MS`. */
 export function envNameFor(path: readonly string[]): string {
-  return 'EDGEVOX_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2')).join('_').toUpperCase();
+  return (
+    'EDGEVOX_' +
+    path
+      .map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2'))
+      .join('_')
+      .toUpperCase()
+  );
 }

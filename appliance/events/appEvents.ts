@@ -98,11 +98,36 @@ export type ApplianceEvent =
       latencyMs: number | null;
       decideMs: number;
     }
-  | { type: 'route.transfer'; at: number; callId: string; agentId: string | null; state: 'requested' | 'accepted' | 'completed' | 'failed'; status: number | null }
+  | {
+      type: 'route.transfer';
+      at: number;
+      callId: string;
+      agentId: string | null;
+      state: 'requested' | 'accepted' | 'completed' | 'failed';
+      status: number | null;
+    }
   | { type: 'call.quality'; at: number; callId: string; legId: string; quality: Record<string, number> }
-  | { type: 'alert'; at: number; callId: string | null; kind: string; severity: 'info' | 'warning' | 'critical'; message: string; details: Record<string, unknown> }
+  | {
+      type: 'alert';
+      at: number;
+      callId: string | null;
+      kind: string;
+      severity: 'info' | 'warning' | 'critical';
+      message: string;
+      details: Record<string, unknown>;
+    }
   /** A call's QA scorecard (issue 8): rule ids that failed, never transcript text. */
-  | { type: 'qa.scored'; at: number; callId: string; score: number | null; passed: boolean | null; rulesVersion: number; failedRules: string[]; agentLabel: string | null; groupId: string | null };
+  | {
+      type: 'qa.scored';
+      at: number;
+      callId: string;
+      score: number | null;
+      passed: boolean | null;
+      rulesVersion: number;
+      failedRules: string[];
+      agentLabel: string | null;
+      groupId: string | null;
+    };
 
 export type ApplianceEventType = ApplianceEvent['type'];
 

@@ -54,8 +54,7 @@ export function reportRemoteProvider(key: string, provider: ExecutionProviderNam
 
 /** Backends the onnxruntime-node build knows about, and whether their libraries are bundled. */
 export function supportedBackends(): { name: string; bundled: boolean }[] {
-  const list = (ort as unknown as { listSupportedBackends?: () => { name: string; bundled: boolean }[] })
-    .listSupportedBackends;
+  const list = (ort as unknown as { listSupportedBackends?: () => { name: string; bundled: boolean }[] }).listSupportedBackends;
   return typeof list === 'function' ? list() : [{ name: 'cpu', bundled: true }];
 }
 

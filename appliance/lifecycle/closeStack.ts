@@ -28,7 +28,11 @@ export class CloseStack {
       while (this.stack.length > 0) {
         const component = this.stack.pop()!;
         try {
-          await withTimeout(Promise.resolve().then(() => component.close()), timeoutMs, component.name);
+          await withTimeout(
+            Promise.resolve().then(() => component.close()),
+            timeoutMs,
+            component.name,
+          );
         } catch (err) {
           failures.push({ name: component.name, error: err instanceof Error ? err.message : String(err) });
         }

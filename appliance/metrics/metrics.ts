@@ -212,11 +212,26 @@ export class ApplianceMetrics {
       },
     });
     const ended = new Counter({ name: 'edgevox_calls_ended_total', help: 'Calls ended, by end reason', labelNames: ['reason'], registers });
-    const started = new Counter({ name: 'edgevox_calls_started_total', help: 'Calls started, by source', labelNames: ['source'], registers });
-    const finals = new Counter({ name: 'edgevox_asr_finals_total', help: 'Final utterances recognised', labelNames: ['speaker'], registers });
+    const started = new Counter({
+      name: 'edgevox_calls_started_total',
+      help: 'Calls started, by source',
+      labelNames: ['source'],
+      registers,
+    });
+    const finals = new Counter({
+      name: 'edgevox_asr_finals_total',
+      help: 'Final utterances recognised',
+      labelNames: ['speaker'],
+      registers,
+    });
     const partials = new Counter({ name: 'edgevox_asr_partials_total', help: 'Partial results emitted', registers });
     const dtmf = new Counter({ name: 'edgevox_dtmf_events_total', help: 'DTMF digits received', registers });
-    const alerts = new Counter({ name: 'edgevox_alerts_total', help: 'Alerts raised, by kind and severity', labelNames: ['kind', 'severity'], registers });
+    const alerts = new Counter({
+      name: 'edgevox_alerts_total',
+      help: 'Alerts raised, by kind and severity',
+      labelNames: ['kind', 'severity'],
+      registers,
+    });
     const finalLatency = new Histogram({
       name: 'edgevox_asr_final_latency_seconds',
       help: 'End of speech to final transcript',
@@ -290,7 +305,11 @@ export class ApplianceMetrics {
         },
       });
     mirror('edgevox_sip_messages_received_total', 'SIP messages received', () => counters.received);
-    mirror('edgevox_sip_messages_malformed_total', 'SIP messages that failed to parse (answered 400 where addressable)', () => counters.malformed);
+    mirror(
+      'edgevox_sip_messages_malformed_total',
+      'SIP messages that failed to parse (answered 400 where addressable)',
+      () => counters.malformed,
+    );
     mirror('edgevox_sip_send_failures_total', 'SIP messages that could not be sent', () => counters.sendFailures);
     new Counter({
       name: 'edgevox_sip_rejected_total',
@@ -306,7 +325,11 @@ export class ApplianceMetrics {
         this.inc({ reason: 'other' }, counters.rejectedOther);
       },
     });
-    const packets = new Counter({ name: 'edgevox_rtp_packets_received_total', help: 'RTP packets received on call legs (ended legs)', registers });
+    const packets = new Counter({
+      name: 'edgevox_rtp_packets_received_total',
+      help: 'RTP packets received on call legs (ended legs)',
+      registers,
+    });
     const lost = new Counter({ name: 'edgevox_rtp_packets_lost_total', help: 'RTP packets lost on call legs (ended legs)', registers });
     const jitter = new Histogram({
       name: 'edgevox_rtp_jitter_seconds',
@@ -314,8 +337,17 @@ export class ApplianceMetrics {
       buckets: [0.001, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2],
       registers,
     });
-    const concealed = new Counter({ name: 'edgevox_rtp_frames_concealed_total', help: 'Audio frames concealed (lost or late) on call legs (ended legs)', registers });
-    const mos = new Histogram({ name: 'edgevox_rtp_mos', help: 'Estimated MOS (E-model) per leg at the end of the call', buckets: [1, 2, 2.5, 3, 3.5, 4, 4.2, 4.4, 5], registers });
+    const concealed = new Counter({
+      name: 'edgevox_rtp_frames_concealed_total',
+      help: 'Audio frames concealed (lost or late) on call legs (ended legs)',
+      registers,
+    });
+    const mos = new Histogram({
+      name: 'edgevox_rtp_mos',
+      help: 'Estimated MOS (E-model) per leg at the end of the call',
+      buckets: [1, 2, 2.5, 3, 3.5, 4, 4.2, 4.4, 5],
+      registers,
+    });
     sip.events.on('call.ended', (e) => {
       for (const leg of e.legs) {
         packets.inc(leg.packetsReceived);
@@ -356,7 +388,10 @@ function replaceMisnamedDefaults(registry: Registry): void {
   const probes: Record<string, { help: string; read: () => number }> = {
     nodejs_active_handles: { help: 'Number of active libuv handles', read: () => activeCount('_getActiveHandles') },
     nodejs_active_requests: { help: 'Number of active libuv requests', read: () => activeCount('_getActiveRequests') },
-    nodejs_active_resources: { help: 'Number of active resources keeping the event loop alive', read: () => process.getActiveResourcesInfo().length },
+    nodejs_active_resources: {
+      help: 'Number of active resources keeping the event loop alive',
+      read: () => process.getActiveResourcesInfo().length,
+    },
   };
   for (const [name, probe] of Object.entries(probes)) {
     registry.removeSingleMetric(`${name}_total`);
@@ -378,7 +413,19 @@ function activeCount(fn: '_getActiveHandles' | '_getActiveRequests'): number {
 }
 
 /** End reasons become label values: keep them to a small, fixed vocabulary. */
-const END_REASONS = new Set(['bye', 'cancel', 'shutdown', 'timeout', 'rtp-timeout', 'error', 'rejected', 'transfer', 'appliance-crashed', 'appliance-restarted', 'hangup']);
+const END_REASONS = new Set([
+  'bye',
+  'cancel',
+  'shutdown',
+  'timeout',
+  'rtp-timeout',
+  'error',
+  'rejected',
+  'transfer',
+  'appliance-crashed',
+  'appliance-restarted',
+  'hangup',
+]);
 function normaliseReason(reason: string): string {
   const r = reason.toLowerCase();
   return END_REASONS.has(r) ? r : 'other';

@@ -8,7 +8,20 @@
  * half-installed model active.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -194,7 +207,9 @@ export class ModelStore {
     const entry = this.readActive()[name];
     if (entry === undefined) {
       const reason = this.errors.get(name)?.message ?? 'not installed';
-      throw evxError('EVX_ERR_MODEL_NOT_ACTIVE', `model '${name}' has no verified active version (${reason})`, { details: { model: name } });
+      throw evxError('EVX_ERR_MODEL_NOT_ACTIVE', `model '${name}' has no verified active version (${reason})`, {
+        details: { model: name },
+      });
     }
     return join(this.options.storeDir, name, entry.version);
   }

@@ -42,7 +42,9 @@ export class DataServices {
       logger,
       ...(deps.now ? { now: deps.now } : {}),
     });
-    this.qa = config.qa.enabled ? new QaService({ store, bus: deps.bus, logger, passScore: config.qa.passScore, ...(deps.now ? { now: deps.now } : {}) }) : null;
+    this.qa = config.qa.enabled
+      ? new QaService({ store, bus: deps.bus, logger, passScore: config.qa.passScore, ...(deps.now ? { now: deps.now } : {}) })
+      : null;
     this.sync = SyncService.fromConfig({ config, dataDir: deps.dataDir, store, logger, ...(deps.now ? { now: deps.now } : {}) });
   }
 

@@ -88,10 +88,40 @@ interface Span {
 // --- vocabulary --------------------------------------------------------------------------------
 
 const STRONG_DIGITS: Record<string, string> = {
-  ZERO: '0', NOUGHT: '0', NAUGHT: '0', ONE: '1', TWO: '2', THREE: '3', FOUR: '4', FIVE: '5', SIX: '6', SEVEN: '7', EIGHT: '8', NINE: '9', NINER: '9',
-  TEN: '10', ELEVEN: '11', TWELVE: '12', THIRTEEN: '13', FOURTEEN: '14', FIFTEEN: '15', SIXTEEN: '16', SEVENTEEN: '17', EIGHTEEN: '18', NINETEEN: '19',
+  ZERO: '0',
+  NOUGHT: '0',
+  NAUGHT: '0',
+  ONE: '1',
+  TWO: '2',
+  THREE: '3',
+  FOUR: '4',
+  FIVE: '5',
+  SIX: '6',
+  SEVEN: '7',
+  EIGHT: '8',
+  NINE: '9',
+  NINER: '9',
+  TEN: '10',
+  ELEVEN: '11',
+  TWELVE: '12',
+  THIRTEEN: '13',
+  FOURTEEN: '14',
+  FIFTEEN: '15',
+  SIXTEEN: '16',
+  SEVENTEEN: '17',
+  EIGHTEEN: '18',
+  NINETEEN: '19',
 };
-const TENS: Record<string, string> = { TWENTY: '2', THIRTY: '3', FORTY: '4', FIFTY: '5', SIXTY: '6', SEVENTY: '7', EIGHTY: '8', NINETY: '9' };
+const TENS: Record<string, string> = {
+  TWENTY: '2',
+  THIRTY: '3',
+  FORTY: '4',
+  FIFTY: '5',
+  SIXTY: '6',
+  SEVENTY: '7',
+  EIGHTY: '8',
+  NINETY: '9',
+};
 /** Homophones ASR produces for spoken digits; counted only inside a run that has real digits. */
 const WEAK_DIGITS: Record<string, string> = { OH: '0', O: '0', WON: '1', TO: '2', TOO: '2', FOR: '4', FORE: '4', FREE: '3', ATE: '8' };
 const MULTIPLIERS: Record<string, number> = { DOUBLE: 2, TRIPLE: 3 };
@@ -100,16 +130,59 @@ const FILLERS = new Set(['UM', 'UH', 'ER', 'ERM', 'AH', 'HMM', 'MM', 'DASH', 'HY
 
 const CONTEXT: Record<'card' | 'phone' | 'account' | 'id', ReadonlySet<string>> = {
   card: new Set(['CARD', 'CREDIT', 'DEBIT', 'VISA', 'MASTERCARD', 'AMEX', 'CVV', 'CVC', 'EXPIRY', 'EXPIRES']),
-  phone: new Set(['PHONE', 'MOBILE', 'CELL', 'CELLPHONE', 'TELEPHONE', 'TEL', 'LANDLINE', 'CALL', 'REACH', 'TEXT', 'WHATSAPP', 'EXTENSION', 'CONTACT']),
-  account: new Set(['ACCOUNT', 'IBAN', 'SORT', 'ROUTING', 'BANK', 'POLICY', 'MEMBERSHIP', 'CUSTOMER', 'REFERENCE', 'SWIFT', 'BIC', 'ORDER']),
-  id: new Set(['SOCIAL', 'SECURITY', 'SSN', 'INSURANCE', 'PASSPORT', 'LICENSE', 'LICENCE', 'ID', 'IDENTITY', 'IDENTIFICATION', 'TAX', 'BIRTH', 'NI']),
+  phone: new Set([
+    'PHONE',
+    'MOBILE',
+    'CELL',
+    'CELLPHONE',
+    'TELEPHONE',
+    'TEL',
+    'LANDLINE',
+    'CALL',
+    'REACH',
+    'TEXT',
+    'WHATSAPP',
+    'EXTENSION',
+    'CONTACT',
+  ]),
+  account: new Set([
+    'ACCOUNT',
+    'IBAN',
+    'SORT',
+    'ROUTING',
+    'BANK',
+    'POLICY',
+    'MEMBERSHIP',
+    'CUSTOMER',
+    'REFERENCE',
+    'SWIFT',
+    'BIC',
+    'ORDER',
+  ]),
+  id: new Set([
+    'SOCIAL',
+    'SECURITY',
+    'SSN',
+    'INSURANCE',
+    'PASSPORT',
+    'LICENSE',
+    'LICENCE',
+    'ID',
+    'IDENTITY',
+    'IDENTIFICATION',
+    'TAX',
+    'BIRTH',
+    'NI',
+  ]),
 };
 const CONTEXT_WINDOW = 6;
 /** Words before a single trailing digit that announce a number being read out (openEnding only). */
 const NUMBER_CUES = new Set(['NUMBER', 'PIN', 'CODE', 'PASSCODE', 'DIGITS', 'POSTCODE', 'ZIP']);
 
 const TLDS = new Set(
-  'COM NET ORG CO UK IO DE FR ES IT NL EDU GOV INFO BIZ US CA AU IE IN ME AI APP DEV EU CH AT BE SE NO DK PL JP NZ ZA BR MX RU CN FI PT GR CZ HU RO'.split(' '),
+  'COM NET ORG CO UK IO DE FR ES IT NL EDU GOV INFO BIZ US CA AU IE IN ME AI APP DEV EU CH AT BE SE NO DK PL JP NZ ZA BR MX RU CN FI PT GR CZ HU RO'.split(
+    ' ',
+  ),
 );
 const EMAIL_JOINERS = new Set(['DOT', 'PERIOD', 'UNDERSCORE', 'DASH', 'HYPHEN']);
 /** Words ASR hears for "at" in a spoken address; accepted only before a complete domain. */
@@ -130,7 +203,7 @@ const NAME_STOP = new Set(
   (
     "AND BUT SO OR I I'M IM AM IS ARE WAS WERE BE THE A AN ON IN AT FROM TO FOR WITH MY YOUR HIS HER OUR THEIR CALLING HERE THERE PLEASE THANK THANKS " +
     "YOU OK OKAY YES NO NOT SPEAKING IT'S ITS IT OF BY AS THAT THIS WHAT WHO HOW WHY WHEN CAN COULD WOULD WILL SHALL HAVE HAS HAD DO DOES DID " +
-    "ME US HIM THEM JUST ALSO ACTUALLY REALLY WELL RIGHT SORRY HI HELLO HEY GOOD MORNING AFTERNOON EVENING CALLED ABOUT REGARDING BECAUSE IF THEN"
+    'ME US HIM THEM JUST ALSO ACTUALLY REALLY WELL RIGHT SORRY HI HELLO HEY GOOD MORNING AFTERNOON EVENING CALLED ABOUT REGARDING BECAUSE IF THEN'
   ).split(' '),
 );
 const SPELLING_LIMIT = 20;
@@ -300,27 +373,35 @@ export class Redactor {
       const digitWords = run.filter((t) => DIGIT_KINDS.has(t.kind)).length;
       // Homophones (FOR, TO, ...) only count between real digits: "A TABLE FOR SEVEN" is not a number.
       const strongWords = run.filter((t) => t.kind === 'strong').length;
-      const endsInDigits = last.kind === 'strong' || (last.kind === 'weak' && strongWords >= 1 && digitWords >= 2) || last.kind === 'mult' || last.kind === 'plus';
+      const endsInDigits =
+        last.kind === 'strong' ||
+        (last.kind === 'weak' && strongWords >= 1 && digitWords >= 2) ||
+        last.kind === 'mult' ||
+        last.kind === 'plus';
       // One digit word after a cue ("MY CARD NUMBER IS FOUR"), not a pronoun ("A NEW ONE").
       const before = tokens[start - 1]?.norm ?? '';
-      const cued = (COPULAS.has(before) || NUMBER_CUES.has(before)) && (contextOf(tokens, start).size > 0 || numberCueBefore(tokens, start));
+      const cued =
+        (COPULAS.has(before) || NUMBER_CUES.has(before)) && (contextOf(tokens, start).size > 0 || numberCueBefore(tokens, start));
       if (endsInDigits && run.some((t) => t.kind === 'strong') && (strongWords >= 2 || start === 0 || cued)) return 'digits';
     }
     const spans = this.detect(tokens, this.minDigitRun, []);
     const lastSpan = spans[spans.length - 1];
     if (lastSpan !== undefined && lastSpan.end >= end) {
       // A first name alone may be followed by the surname; a complete address (with its domain) is done.
-      if (lastSpan.category === 'name' && lastSpan.end - lastSpan.start === 1 && !/^\p{L}$/u.test(tokens[lastSpan.start]!.norm)) return 'name';
+      if (lastSpan.category === 'name' && lastSpan.end - lastSpan.start === 1 && !/^\p{L}$/u.test(tokens[lastSpan.start]!.norm))
+        return 'name';
       if (lastSpan.category === 'email' && !completesAddress(tokens, end)) return 'email';
     }
-    if (this.enabled.has('name') && NAME_TRIGGERS.some((t) => t.length <= end && t.every((w, k) => tokens[end - t.length + k]!.norm === w))) return 'name';
+    if (this.enabled.has('name') && NAME_TRIGGERS.some((t) => t.length <= end && t.every((w, k) => tokens[end - t.length + k]!.norm === w)))
+      return 'name';
     if (this.enabled.has('email') && endsWithEmailCue(tokens, end)) return 'email';
     return null;
   }
 
   /** Detect over the parts joined, then rewrite each part with the spans that cover it. */
   private runParts(parts: readonly RedactionPart[], minDigits: number, firstCounted: number, openTail: boolean): RedactionResult[] {
-    const copies = () => parts.map((p) => ({ text: p.text, words: (p.words ?? []).map((w) => ({ ...w })), counts: emptyCounts(), total: 0 }));
+    const copies = () =>
+      parts.map((p) => ({ text: p.text, words: (p.words ?? []).map((w) => ({ ...w })), counts: emptyCounts(), total: 0 }));
     if (this.enabled.size === 0 || parts.every((p) => p.text.trim() === '')) return copies();
     const partTokens = parts.map((p) => tokenize(p.text.split(/\s+/).filter((t) => t !== '')));
     const offsets = prefixOffsets(partTokens.map((t) => t.length));
@@ -407,7 +488,13 @@ export class Redactor {
       if (taken[i] || !/^[A-Z]{2}\d{2}$/.test(tokens[i]!.norm)) continue;
       let joined = tokens[i]!.norm;
       let j = i + 1;
-      while (j < tokens.length && !taken[j] && /^[A-Z0-9]{1,4}$/.test(tokens[j]!.norm) && (/\d/.test(tokens[j]!.norm) || j === i + 1) && joined.length < 34) {
+      while (
+        j < tokens.length &&
+        !taken[j] &&
+        /^[A-Z0-9]{1,4}$/.test(tokens[j]!.norm) &&
+        (/\d/.test(tokens[j]!.norm) || j === i + 1) &&
+        joined.length < 34
+      ) {
         joined += tokens[j]!.norm;
         j++;
       }
@@ -431,7 +518,12 @@ export class Redactor {
     const merged: Run[] = [];
     for (const r of runs) {
       const prev = merged[merged.length - 1];
-      if (prev !== undefined && r.start - prev.end <= this.maxDigitGap && !anyTaken(taken, prev.end, r.start) && !hasSentenceBreak(tokens, prev.end, r.start)) {
+      if (
+        prev !== undefined &&
+        r.start - prev.end <= this.maxDigitGap &&
+        !anyTaken(taken, prev.end, r.start) &&
+        !hasSentenceBreak(tokens, prev.end, r.start)
+      ) {
         prev.end = r.end;
         prev.digits += r.digits;
         prev.plus ||= r.plus;

@@ -65,7 +65,10 @@ export class SecretBox {
       decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
       return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
     } catch (err) {
-      throw evxError('EVX_ERR_SECRET', 'sealed secret does not open (wrong key, wrong name or tampered)', { cause: err, details: { name } });
+      throw evxError('EVX_ERR_SECRET', 'sealed secret does not open (wrong key, wrong name or tampered)', {
+        cause: err,
+        details: { name },
+      });
     }
   }
 }
@@ -82,7 +85,9 @@ export class SecretsRepo {
     private readonly write: Writer,
     private readonly box: SecretBox,
   ) {
-    this.upsert = db.prepare(`INSERT INTO secrets (name, sealed, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`);
+    this.upsert = db.prepare(
+      `INSERT INTO secrets (name, sealed, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`,
+    );
     this.get = db.prepare(`SELECT sealed FROM secrets WHERE name = ?`);
     this.del = db.prepare(`DELETE FROM secrets WHERE name = ?`);
     this.names = db.prepare(`SELECT name, updated_at FROM secrets ORDER BY name`);

@@ -71,7 +71,13 @@ export interface ChurnFactor {
  * Hand-set weights (no labelled churn outcomes exist on an appliance at install): a site with
  * outcomes can refit them. Returns the factors so the screen-pop can say why.
  */
-export function churnRisk(f: { callsInWindow: number; unresolvedRepeats: number; lastEmotion: ProfileEmotion | null; wasAngry: boolean; leavingIntent: boolean }): {
+export function churnRisk(f: {
+  callsInWindow: number;
+  unresolvedRepeats: number;
+  lastEmotion: ProfileEmotion | null;
+  wasAngry: boolean;
+  leavingIntent: boolean;
+}): {
   score: number;
   factors: ChurnFactor[];
 } {
@@ -82,7 +88,8 @@ export function churnRisk(f: { callsInWindow: number; unresolvedRepeats: number;
   add(`${f.callsInWindow} calls in the window`, Math.min(2.5, 0.5 * Math.max(0, f.callsInWindow - 1)));
   add(`${f.unresolvedRepeats} unresolved repeat calls`, Math.min(2.7, 0.9 * f.unresolvedRepeats));
   if (f.wasAngry || f.lastEmotion?.category === 'angry') add('angry on the last call', 1.5);
-  else if (f.lastEmotion !== null && (f.lastEmotion.category === 'sad' || f.lastEmotion.category === 'fearful')) add(`${f.lastEmotion.category} on the last call`, 0.6);
+  else if (f.lastEmotion !== null && (f.lastEmotion.category === 'sad' || f.lastEmotion.category === 'fearful'))
+    add(`${f.lastEmotion.category} on the last call`, 0.6);
   if (f.lastEmotion?.trend === 'escalating') add('escalated on the last call', 0.8);
   if (f.leavingIntent) add('asked to close the account', 2);
   const z = -3 + factors.reduce((s, x) => s + x.weight, 0);
@@ -96,7 +103,9 @@ function callsInWindow(p: CallerProfile, nowMs: number, s: ProfileSettings): num
 /** The profile after one more call (prev null for a first-time caller). */
 export function updateProfile(prev: CallerProfile | null, call: CallSummary, s: ProfileSettings = DEFAULT_PROFILE_SETTINGS): CallerProfile {
   const at = call.startedAt;
-  const recentCalls = [...(prev?.recentCalls ?? []).filter((t) => at - t <= s.windowMs && t !== at), at].sort((a, b) => a - b).slice(-s.maxRecentCalls);
+  const recentCalls = [...(prev?.recentCalls ?? []).filter((t) => at - t <= s.windowMs && t !== at), at]
+    .sort((a, b) => a - b)
+    .slice(-s.maxRecentCalls);
   // A repeat: this call is about something the caller already called about within the repeat window.
   const earlier = (prev?.lastIntents ?? []).filter((x) => at - x.at <= s.repeatWindowMs && x.at < at);
   const repeated = call.intents.some((i) => earlier.some((x) => x.intent === i));
@@ -104,8 +113,14 @@ export function updateProfile(prev: CallerProfile | null, call: CallSummary, s: 
   const unresolvedRepeats = (staleRepeats ? 0 : (prev?.unresolvedRepeats ?? 0)) + (repeated ? 1 : 0);
   const seen = new Set<string>();
   const newIntents = [...call.intents].reverse().filter((i) => (seen.has(i) ? false : (seen.add(i), true)));
-  const lastIntents = [...newIntents.map((intent) => ({ intent, at })), ...(prev?.lastIntents ?? []).filter((x) => !seen.has(x.intent))].slice(0, s.maxIntents);
-  const lastEmotion = call.emotion === null ? (prev?.lastEmotion ?? null) : { category: call.emotion.category, agitation: call.emotion.agitation, trend: call.emotion.trend, at: call.emotion.at };
+  const lastIntents = [
+    ...newIntents.map((intent) => ({ intent, at })),
+    ...(prev?.lastIntents ?? []).filter((x) => !seen.has(x.intent)),
+  ].slice(0, s.maxIntents);
+  const lastEmotion =
+    call.emotion === null
+      ? (prev?.lastEmotion ?? null)
+      : { category: call.emotion.category, agitation: call.emotion.agitation, trend: call.emotion.trend, at: call.emotion.at };
   const base: CallerProfile = {
     callerHash: call.callerHash,
     firstSeenAt: Math.min(prev?.firstSeenAt ?? at, at),
@@ -131,7 +146,12 @@ export function updateProfile(prev: CallerProfile | null, call: CallSummary, s: 
 }
 
 /** Tags shown to the agent: VIP and manual tags, plus what the history says. */
-export function profileTags(p: CallerProfile, nowMs: number, s: ProfileSettings = DEFAULT_PROFILE_SETTINGS, churnThreshold = 0.6): string[] {
+export function profileTags(
+  p: CallerProfile,
+  nowMs: number,
+  s: ProfileSettings = DEFAULT_PROFILE_SETTINGS,
+  churnThreshold = 0.6,
+): string[] {
   const tags = new Set<string>();
   if (p.vip) tags.add('vip');
   if (callsInWindow(p, nowMs, s) >= s.frequentCallerCalls) tags.add('frequent-caller');

@@ -33,7 +33,15 @@ export interface ScreenPop {
     emotion: { category: string; agitation: number; trend: string } | null;
     utterances: number;
   };
-  route: { action: string; groupId: string | null; agentId: string | null; priority: number; summary: string; reasons: { code: string; text: string }[]; transferState: string | null } | null;
+  route: {
+    action: string;
+    groupId: string | null;
+    agentId: string | null;
+    priority: number;
+    summary: string;
+    reasons: { code: string; text: string }[];
+    transferState: string | null;
+  } | null;
   alerts: { id: number; kind: string; severity: string; message: string; at: number; script: unknown }[];
 }
 
@@ -54,7 +62,8 @@ export function buildScreenPop(args: {
     if (u.speaker !== 'caller') continue;
     count++;
     const i = u.analysis['intent'] as { intent?: string | null; confidence?: number; outOfScope?: boolean } | undefined;
-    if (i !== undefined && typeof i.confidence === 'number') intent = { intent: i.intent ?? null, confidence: i.confidence, outOfScope: i.outOfScope === true };
+    if (i !== undefined && typeof i.confidence === 'number')
+      intent = { intent: i.intent ?? null, confidence: i.confidence, outOfScope: i.outOfScope === true };
     const e = u.analysis['emotion'] as { category?: string; agitation?: number; trend?: string } | undefined;
     if (e?.category !== undefined) emotion = { category: e.category, agitation: e.agitation ?? 0, trend: e.trend ?? 'unknown' };
   }

@@ -9,7 +9,14 @@ import type { Logger } from '../log/logger.js';
 import type { CallsRepo } from '../store/repos/calls.js';
 import type { ProfilesRepo } from '../store/repos/profiles.js';
 import type { RouteProfile } from '../routing/types.js';
-import { DEFAULT_PROFILE_SETTINGS, routeProfile, updateProfile, type CallerProfile, type ProfileEmotion, type ProfileSettings } from './profile.js';
+import {
+  DEFAULT_PROFILE_SETTINGS,
+  routeProfile,
+  updateProfile,
+  type CallerProfile,
+  type ProfileEmotion,
+  type ProfileSettings,
+} from './profile.js';
 
 interface CallNotes {
   intents: string[];

@@ -119,7 +119,12 @@ function evaluate(rule: QaRule, utts: readonly Timed[], ctx: { answeredAt: numbe
       // The disclosure may run over two utterances: match on the agent's words as one stream.
       const tokens: string[] = [];
       const times: number[] = [];
-      for (const u of mine) for (const t of u.tokens) (tokens.push(t), times.push(u.startAt));
+      for (const u of mine) {
+        for (const t of u.tokens) {
+          tokens.push(t);
+          times.push(u.startAt);
+        }
+      }
       let best = 0;
       let bestPhrase = '';
       for (const phrase of rule.phrases) {
@@ -215,7 +220,8 @@ function editDistance(a: readonly string[], from: number, len: number, b: readon
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= len; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[from + i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[from + i - 1] === b[j - 1] ? 0 : 1));
     prev = cur;
   }
   return prev[b.length]!;

@@ -72,7 +72,9 @@ export class QaRepo {
   /** The operator's current rule set, or null when the defaults apply. */
   currentRuleSet(): StoredRuleSet | null {
     const row = this.currentRules.get();
-    return row === undefined ? null : { version: row.version, rules: parseJson<QaRule[]>(row.rules_json, []), author: row.author, createdAt: row.created_at };
+    return row === undefined
+      ? null
+      : { version: row.version, rules: parseJson<QaRule[]>(row.rules_json, []), author: row.author, createdAt: row.created_at };
   }
 
   saveRuleSet(rules: readonly QaRule[], author: string, at: number): number {
@@ -101,13 +103,31 @@ export class QaRepo {
     return row === undefined ? undefined : toRecord(row);
   }
 
-  list(query: { limit: number; before?: number | undefined; agentLabel?: string | undefined; groupId?: string | undefined; passed?: boolean | undefined }): ScorecardRecord[] {
+  list(query: {
+    limit: number;
+    before?: number | undefined;
+    agentLabel?: string | undefined;
+    groupId?: string | undefined;
+    passed?: boolean | undefined;
+  }): ScorecardRecord[] {
     const where: string[] = [];
     const params: (string | number)[] = [];
-    if (query.before !== undefined) (where.push('scored_at < ?'), params.push(query.before));
-    if (query.agentLabel !== undefined) (where.push('agent_label = ?'), params.push(query.agentLabel));
-    if (query.groupId !== undefined) (where.push('group_id = ?'), params.push(query.groupId));
-    if (query.passed !== undefined) (where.push('passed = ?'), params.push(query.passed ? 1 : 0));
+    if (query.before !== undefined) {
+      where.push('scored_at < ?');
+      params.push(query.before);
+    }
+    if (query.agentLabel !== undefined) {
+      where.push('agent_label = ?');
+      params.push(query.agentLabel);
+    }
+    if (query.groupId !== undefined) {
+      where.push('group_id = ?');
+      params.push(query.groupId);
+    }
+    if (query.passed !== undefined) {
+      where.push('passed = ?');
+      params.push(query.passed ? 1 : 0);
+    }
     const sql = `SELECT * FROM qa_scorecards ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY scored_at DESC, call_id LIMIT ?`;
     return (this.db.prepare(sql).all(...params, query.limit) as ScoreRow[]).map(toRecord);
   }
@@ -126,9 +146,7 @@ export class QaRepo {
       if (list === undefined) groups.set(key, (list = []));
       list.push(c);
     }
-    return [...groups.entries()]
-      .map(([key, cards]) => summarise(key, cards))
-      .sort((a, b) => (a.key ?? '').localeCompare(b.key ?? ''));
+    return [...groups.entries()].map(([key, cards]) => summarise(key, cards)).sort((a, b) => (a.key ?? '').localeCompare(b.key ?? ''));
   }
 }
 

@@ -15,7 +15,13 @@ const Speaker = Type.Optional(Type.String({ minLength: 1, maxLength: 32, descrip
 const base = { id: Id, weight: Weight, critical: Critical, description: Type.Optional(Type.String({ maxLength: 300 })) };
 
 export const GreetingRule = Type.Object(
-  { ...base, kind: Type.Literal('greeting'), withinMs: Type.Integer({ minimum: 0, maximum: 600_000 }), phrases: Type.Array(Phrase, { minItems: 1, maxItems: 50 }), speaker: Speaker },
+  {
+    ...base,
+    kind: Type.Literal('greeting'),
+    withinMs: Type.Integer({ minimum: 0, maximum: 600_000 }),
+    phrases: Type.Array(Phrase, { minItems: 1, maxItems: 50 }),
+    speaker: Speaker,
+  },
   { additionalProperties: false, description: 'The agent says one of the phrases within withinMs of the call being answered' },
 );
 export const DisclosureRule = Type.Object(
@@ -23,7 +29,11 @@ export const DisclosureRule = Type.Object(
     ...base,
     kind: Type.Literal('disclosure'),
     phrases: Type.Array(Phrase, { minItems: 1, maxItems: 20, description: 'Accepted wordings of the disclosure' }),
-    minSimilarity: Type.Number({ minimum: 0.3, maximum: 1, description: 'Word-level similarity (1 - edit distance / phrase length) needed to count as read' }),
+    minSimilarity: Type.Number({
+      minimum: 0.3,
+      maximum: 1,
+      description: 'Word-level similarity (1 - edit distance / phrase length) needed to count as read',
+    }),
     withinMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000 })),
     speaker: Speaker,
   },
@@ -34,7 +44,13 @@ export const ForbiddenRule = Type.Object(
   { additionalProperties: false, description: 'The agent never says any of the phrases (over-promising, forbidden wording)' },
 );
 export const NegativeWordsRule = Type.Object(
-  { ...base, kind: Type.Literal('negativeWords'), words: Type.Array(Phrase, { minItems: 1, maxItems: 500 }), maxCount: Type.Integer({ minimum: 0, maximum: 1000 }), speaker: Speaker },
+  {
+    ...base,
+    kind: Type.Literal('negativeWords'),
+    words: Type.Array(Phrase, { minItems: 1, maxItems: 500 }),
+    maxCount: Type.Integer({ minimum: 0, maximum: 1000 }),
+    speaker: Speaker,
+  },
   { additionalProperties: false, description: 'The agent uses at most maxCount negative words or phrases' },
 );
 export const SilenceRule = Type.Object(
@@ -58,8 +74,20 @@ export type QaRuleSet = Static<typeof QaRuleSet>;
 
 /** The rules a fresh appliance scores with until an operator sets its own. */
 export const DEFAULT_RULES: readonly QaRule[] = [
-  { id: 'greeting', kind: 'greeting', weight: 20, withinMs: 15_000, phrases: ['HELLO', 'GOOD MORNING', 'GOOD AFTERNOON', 'GOOD EVENING', 'THANK YOU FOR CALLING', 'WELCOME TO', 'HI'] },
-  { id: 'disclosure', kind: 'disclosure', weight: 25, minSimilarity: 0.75, phrases: ['THIS CALL MAY BE RECORDED FOR QUALITY AND TRAINING PURPOSES'] },
+  {
+    id: 'greeting',
+    kind: 'greeting',
+    weight: 20,
+    withinMs: 15_000,
+    phrases: ['HELLO', 'GOOD MORNING', 'GOOD AFTERNOON', 'GOOD EVENING', 'THANK YOU FOR CALLING', 'WELCOME TO', 'HI'],
+  },
+  {
+    id: 'disclosure',
+    kind: 'disclosure',
+    weight: 25,
+    minSimilarity: 0.75,
+    phrases: ['THIS CALL MAY BE RECORDED FOR QUALITY AND TRAINING PURPOSES'],
+  },
   {
     id: 'no-over-promising',
     kind: 'forbidden',
@@ -69,14 +97,22 @@ export const DEFAULT_RULES: readonly QaRule[] = [
   },
   { id: 'silence', kind: 'silence', weight: 10, maxRatio: 0.4 },
   { id: 'talk-over', kind: 'talkOver', weight: 10, minOverlapMs: 800, maxCount: 2 },
-  { id: 'agent-negative-words', kind: 'negativeWords', weight: 10, maxCount: 0, words: ['STUPID', 'RIDICULOUS', 'WHATEVER', 'SHUT UP', 'NOT MY PROBLEM', 'CALM DOWN', 'IDIOT', 'DUMB'] },
+  {
+    id: 'agent-negative-words',
+    kind: 'negativeWords',
+    weight: 10,
+    maxCount: 0,
+    words: ['STUPID', 'RIDICULOUS', 'WHATEVER', 'SHUT UP', 'NOT MY PROBLEM', 'CALM DOWN', 'IDIOT', 'DUMB'],
+  },
 ];
 
 /** Validate a rule set (schema, unique ids, some positive weight); throws EVX_ERR_QA_RULES. */
 export function validateRuleSet(input: unknown): QaRuleSet {
   if (!Value.Check(QaRuleSet, input)) {
     const first = [...Value.Errors(QaRuleSet, input)][0];
-    throw evxError('EVX_ERR_QA_RULES', `invalid QA rule set at ${first?.path ?? '/'}: ${first?.message ?? 'schema mismatch'}`, { details: { path: first?.path ?? '/' } });
+    throw evxError('EVX_ERR_QA_RULES', `invalid QA rule set at ${first?.path ?? '/'}: ${first?.message ?? 'schema mismatch'}`, {
+      details: { path: first?.path ?? '/' },
+    });
   }
   const set = input;
   const ids = new Set<string>();
@@ -84,6 +120,7 @@ export function validateRuleSet(input: unknown): QaRuleSet {
     if (ids.has(r.id)) throw evxError('EVX_ERR_QA_RULES', `duplicate QA rule id ${r.id}`, { details: { rule: r.id } });
     ids.add(r.id);
   }
-  if (!set.rules.some((r) => r.weight > 0)) throw evxError('EVX_ERR_QA_RULES', 'a QA rule set needs at least one rule with a positive weight');
+  if (!set.rules.some((r) => r.weight > 0))
+    throw evxError('EVX_ERR_QA_RULES', 'a QA rule set needs at least one rule with a positive weight');
   return set;
 }

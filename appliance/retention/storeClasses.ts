@@ -18,24 +18,52 @@ export function storeRetentionClasses(store: Store, retention: EdgeVoxConfig['pr
   };
   const hasTable = (name: string) => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
   const classes: RetentionClass[] = [
-    { name: 'analysis', maxAgeMs: retention.analysisHours * HOUR_MS, purge: run('retention.analysis', `UPDATE utterances SET analysis_json = '{}' WHERE created_at < ? AND analysis_json != '{}'`) },
-    { name: 'transcripts', maxAgeMs: retention.transcriptsHours * HOUR_MS, purge: run('retention.transcripts', `DELETE FROM utterances WHERE created_at < ?`) },
-    { name: 'calls', maxAgeMs: retention.callsHours * HOUR_MS, purge: run('retention.calls', `DELETE FROM calls WHERE state = 'ended' AND ended_at < ?`) },
+    {
+      name: 'analysis',
+      maxAgeMs: retention.analysisHours * HOUR_MS,
+      purge: run('retention.analysis', `UPDATE utterances SET analysis_json = '{}' WHERE created_at < ? AND analysis_json != '{}'`),
+    },
+    {
+      name: 'transcripts',
+      maxAgeMs: retention.transcriptsHours * HOUR_MS,
+      purge: run('retention.transcripts', `DELETE FROM utterances WHERE created_at < ?`),
+    },
+    {
+      name: 'calls',
+      maxAgeMs: retention.callsHours * HOUR_MS,
+      purge: run('retention.calls', `DELETE FROM calls WHERE state = 'ended' AND ended_at < ?`),
+    },
     { name: 'events', maxAgeMs: retention.eventsHours * HOUR_MS, purge: run('retention.events', `DELETE FROM audit_log WHERE at < ?`) },
     { name: 'qa', maxAgeMs: retention.qaHours * HOUR_MS, purge: run('retention.qa', `DELETE FROM qa_scorecards WHERE scored_at < ?`) },
-    { name: 'syncAudit', maxAgeMs: retention.eventsHours * HOUR_MS, purge: run('retention.syncAudit', `DELETE FROM sync_audit WHERE at < ?`) },
+    {
+      name: 'syncAudit',
+      maxAgeMs: retention.eventsHours * HOUR_MS,
+      purge: run('retention.syncAudit', `DELETE FROM sync_audit WHERE at < ?`),
+    },
   ];
   // Tables of the routing module (caller profiles, alerts), purged when that module's schema is present.
   if (hasTable('caller_profiles')) {
     classes.push(
-      { name: 'profiles', maxAgeMs: retention.profilesHours * HOUR_MS, purge: run('retention.profiles', `DELETE FROM caller_profiles WHERE last_call_at < ?`) },
+      {
+        name: 'profiles',
+        maxAgeMs: retention.profilesHours * HOUR_MS,
+        purge: run('retention.profiles', `DELETE FROM caller_profiles WHERE last_call_at < ?`),
+      },
       {
         name: 'profileEmotion',
         maxAgeMs: retention.analysisHours * HOUR_MS,
-        purge: run('retention.profileEmotion', `UPDATE caller_profiles SET last_emotion_json = NULL WHERE last_emotion_json IS NOT NULL AND COALESCE(json_extract(last_emotion_json, '$.at'), 0) < ?`),
+        purge: run(
+          'retention.profileEmotion',
+          `UPDATE caller_profiles SET last_emotion_json = NULL WHERE last_emotion_json IS NOT NULL AND COALESCE(json_extract(last_emotion_json, '$.at'), 0) < ?`,
+        ),
       },
     );
   }
-  if (hasTable('alerts')) classes.push({ name: 'alerts', maxAgeMs: retention.eventsHours * HOUR_MS, purge: run('retention.alerts', `DELETE FROM alerts WHERE at < ?`) });
+  if (hasTable('alerts'))
+    classes.push({
+      name: 'alerts',
+      maxAgeMs: retention.eventsHours * HOUR_MS,
+      purge: run('retention.alerts', `DELETE FROM alerts WHERE at < ?`),
+    });
   return classes;
 }

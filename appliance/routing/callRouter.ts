@@ -80,7 +80,13 @@ export class CallRouter {
       case 'emotion': {
         if (!this.deps.options.speakers.includes(e.speaker)) return;
         const s = this.state(e.callId);
-        const emotion: RouteEmotion = { category: e.category, angry: e.scores['angry'] ?? 0, arousal: e.arousal, valence: e.valence, trend: e.trend };
+        const emotion: RouteEmotion = {
+          category: e.category,
+          angry: e.scores['angry'] ?? 0,
+          arousal: e.arousal,
+          valence: e.valence,
+          trend: e.trend,
+        };
         s.lastEmotion = emotion;
         const key = keyOf(e.legId, e.utteranceId, null);
         remember(s.emotions, key, emotion);
@@ -93,7 +99,11 @@ export class CallRouter {
         if (s.routed || this.deps.service.isRouted(e.callId) || !this.deps.service.configured) return;
         s.utterances++;
         const intent: RouteIntent = { intent: e.intent, confidence: e.confidence, outOfScope: e.outOfScope, top: e.top };
-        const why = groupForIntent({ callId: e.callId, intent, emotion: null, profile: null }, this.deps.service.groupList(), this.deps.service.rules()).reason.code;
+        const why = groupForIntent(
+          { callId: e.callId, intent, emotion: null, profile: null },
+          this.deps.service.groupList(),
+          this.deps.service.rules(),
+        ).reason.code;
         const usable = why === 'intent.group' || why === 'intent.group-mass';
         if (!usable && s.utterances < this.deps.options.maxUtterancesBeforeDefault) return;
         const key = keyOf(e.legId, e.utteranceId, null);
@@ -131,7 +141,10 @@ export class CallRouter {
     s.routed = true;
     const finalAt = s.finals.get(p.utteranceKey)?.at ?? null;
     try {
-      this.deps.service.route({ callId, intent: p.intent, emotion: s.emotions.get(p.utteranceKey) ?? s.lastEmotion, profile: this.deps.profileOf(callId) }, finalAt);
+      this.deps.service.route(
+        { callId, intent: p.intent, emotion: s.emotions.get(p.utteranceKey) ?? s.lastEmotion, profile: this.deps.profileOf(callId) },
+        finalAt,
+      );
       if (finalAt !== null) {
         this.latencies.push(performance.now() - finalAt);
         if (this.latencies.length > 1000) this.latencies.shift();

@@ -20,10 +20,17 @@ const pct = (x: number) => x.toFixed(2);
 const secs = (ms: number) => (Number.isFinite(ms) ? `${Math.round(ms / 1000)} s` : 'unbounded');
 
 /** Skill group for the caller's intent; out-of-scope, low-confidence and unmapped intents go to the default group. */
-export function groupForIntent(req: RouteRequest, groups: readonly SkillGroup[], rules: RoutingRules): { groupId: string; reason: RouteReason } {
+export function groupForIntent(
+  req: RouteRequest,
+  groups: readonly SkillGroup[],
+  rules: RoutingRules,
+): { groupId: string; reason: RouteReason } {
   const it = req.intent;
   if (it === null || it.intent === null) {
-    return { groupId: rules.defaultGroup, reason: { code: 'intent.none', text: `no intent recognised → default group ${rules.defaultGroup}` } };
+    return {
+      groupId: rules.defaultGroup,
+      reason: { code: 'intent.none', text: `no intent recognised → default group ${rules.defaultGroup}` },
+    };
   }
   if (it.outOfScope || it.confidence < rules.minIntentConfidence) {
     const mass = rules.groupMassThreshold > 0 ? bestGroupMass(it.top ?? [], groups) : null;
@@ -40,31 +47,44 @@ export function groupForIntent(req: RouteRequest, groups: readonly SkillGroup[],
   if (it.outOfScope) {
     return {
       groupId: rules.defaultGroup,
-      reason: { code: 'intent.out-of-scope', text: `intent out of scope (best ${it.intent} ${pct(it.confidence)}) → default group ${rules.defaultGroup}` },
+      reason: {
+        code: 'intent.out-of-scope',
+        text: `intent out of scope (best ${it.intent} ${pct(it.confidence)}) → default group ${rules.defaultGroup}`,
+      },
     };
   }
   if (it.confidence < rules.minIntentConfidence) {
     return {
       groupId: rules.defaultGroup,
-      reason: { code: 'intent.low-confidence', text: `intent ${it.intent} ${pct(it.confidence)} below ${pct(rules.minIntentConfidence)} → default group ${rules.defaultGroup}` },
+      reason: {
+        code: 'intent.low-confidence',
+        text: `intent ${it.intent} ${pct(it.confidence)} below ${pct(rules.minIntentConfidence)} → default group ${rules.defaultGroup}`,
+      },
     };
   }
   const group = groups.find((g) => g.intents.includes(it.intent!));
   if (group === undefined) {
-    return { groupId: rules.defaultGroup, reason: { code: 'intent.unmapped', text: `intent ${it.intent} is in no skill group → default group ${rules.defaultGroup}` } };
+    return {
+      groupId: rules.defaultGroup,
+      reason: { code: 'intent.unmapped', text: `intent ${it.intent} is in no skill group → default group ${rules.defaultGroup}` },
+    };
   }
   return { groupId: group.id, reason: { code: 'intent.group', text: `intent ${it.intent} (${pct(it.confidence)}) → group ${group.id}` } };
 }
 
 /** The group with the largest summed probability over the classifier's top intents. */
-export function bestGroupMass(top: readonly { intent: string; confidence: number }[], groups: readonly SkillGroup[]): { groupId: string; mass: number } | null {
+export function bestGroupMass(
+  top: readonly { intent: string; confidence: number }[],
+  groups: readonly SkillGroup[],
+): { groupId: string; mass: number } | null {
   const mass = new Map<string, number>();
   for (const t of top) {
     const g = groups.find((x) => x.intents.includes(t.intent));
     if (g !== undefined) mass.set(g.id, (mass.get(g.id) ?? 0) + t.confidence);
   }
   let best: { groupId: string; mass: number } | null = null;
-  for (const [groupId, m] of mass) if (best === null || m > best.mass || (m === best.mass && groupId < best.groupId)) best = { groupId, mass: m };
+  for (const [groupId, m] of mass)
+    if (best === null || m > best.mass || (m === best.mass && groupId < best.groupId)) best = { groupId, mass: m };
   return best;
 }
 
@@ -91,18 +111,21 @@ export function computePriority(req: RouteRequest, rules: RoutingRules): Priorit
     priority += w.repeatCaller;
     reasons.push({ code: 'priority.repeat', text: `repeat caller (${p.unresolvedRepeats} unresolved) +${w.repeatCaller}` });
   }
-  const complaintIntent = req.intent !== null && req.intent.intent !== null && !req.intent.outOfScope && rules.complaintIntents.includes(req.intent.intent);
+  const complaintIntent =
+    req.intent !== null && req.intent.intent !== null && !req.intent.outOfScope && rules.complaintIntents.includes(req.intent.intent);
   const churn = p !== null && p.churnRisk >= rules.churnRiskThreshold;
   const complaintRisk = complaintIntent || churn;
   if (complaintRisk) {
     priority += w.complaintRisk;
-    const why = [complaintIntent ? `intent ${req.intent!.intent}` : '', churn ? `churn risk ${pct(p!.churnRisk)}` : ''].filter(Boolean).join(', ');
+    const why = [complaintIntent ? `intent ${req.intent.intent}` : '', churn ? `churn risk ${pct(p.churnRisk)}` : '']
+      .filter(Boolean)
+      .join(', ');
     reasons.push({ code: 'priority.complaint-risk', text: `complaint risk (${why}) +${w.complaintRisk}` });
   }
   const angry = e !== null && (e.angry >= rules.angerThreshold || e.category === 'angry');
   if (angry) {
     priority += w.angry;
-    reasons.push({ code: 'priority.angry', text: `caller sounds angry (P=${pct(e!.angry)}) +${w.angry}` });
+    reasons.push({ code: 'priority.angry', text: `caller sounds angry (P=${pct(e.angry)}) +${w.angry}` });
   }
   if (e !== null && e.trend === 'escalating') {
     priority += w.escalating;
@@ -143,12 +166,22 @@ export function selectAgent(
     if (seniors.length > 0) {
       seniors.sort((a, b) => skillLevel(b, groupId) - skillLevel(a, groupId) || byIdle(a, b));
       const a = seniors[0]!;
-      return { agent: a, reason: { code: 'agent.senior', text: `senior agent ${a.id} (level ${skillLevel(a, groupId)}, idle ${idle(a)})` } };
+      return {
+        agent: a,
+        reason: { code: 'agent.senior', text: `senior agent ${a.id} (level ${skillLevel(a, groupId)}, idle ${idle(a)})` },
+      };
     }
-    if (rules.seniorRequired) return { agent: null, reason: { code: 'agent.no-senior', text: `no senior agent available in ${groupId} (senior required)` } };
+    if (rules.seniorRequired)
+      return { agent: null, reason: { code: 'agent.no-senior', text: `no senior agent available in ${groupId} (senior required)` } };
     skilled.sort((a, b) => skillLevel(b, groupId) - skillLevel(a, groupId) || byIdle(a, b));
     const a = skilled[0]!;
-    return { agent: a, reason: { code: 'agent.senior-fallback', text: `no senior free: most skilled agent ${a.id} (level ${skillLevel(a, groupId)}, idle ${idle(a)})` } };
+    return {
+      agent: a,
+      reason: {
+        code: 'agent.senior-fallback',
+        text: `no senior free: most skilled agent ${a.id} (level ${skillLevel(a, groupId)}, idle ${idle(a)})`,
+      },
+    };
   }
   skilled.sort((a, b) => skillLevel(a, groupId) - skillLevel(b, groupId) || byIdle(a, b));
   const a = skilled[0]!;
@@ -187,13 +220,30 @@ export function decideRoute(req: RouteRequest, snapshot: RoutingSnapshot): Route
   const pick = selectAgent(group.id, agents, pr.needsSenior, rules, nowMs);
   reasons.push(pick.reason);
   if (pick.agent !== null) {
-    return finish({ ...base, action: 'agent', groupId: group.id, agentId: pick.agent.id, targetUri: pick.agent.sipUri, estimatedWaitMs: 0, overflow: null }, reasons);
+    return finish(
+      {
+        ...base,
+        action: 'agent',
+        groupId: group.id,
+        agentId: pick.agent.id,
+        targetUri: pick.agent.sipUri,
+        estimatedWaitMs: 0,
+        overflow: null,
+      },
+      reasons,
+    );
   }
 
   const waitMs = estimateWaitMs(group.id, pr.priority, snapshot);
-  reasons.push({ code: 'wait.estimate', text: `estimated wait in ${group.id} ${secs(waitMs)} (overflow above ${secs(group.overflow.maxWaitMs)})` });
+  reasons.push({
+    code: 'wait.estimate',
+    text: `estimated wait in ${group.id} ${secs(waitMs)} (overflow above ${secs(group.overflow.maxWaitMs)})`,
+  });
   const queueHere = (extra: RouteReason[] = []) =>
-    finish({ ...base, action: 'queue', groupId: group.id, agentId: null, targetUri: null, estimatedWaitMs: waitMs, overflow: null }, [...reasons, ...extra]);
+    finish({ ...base, action: 'queue', groupId: group.id, agentId: null, targetUri: null, estimatedWaitMs: waitMs, overflow: null }, [
+      ...reasons,
+      ...extra,
+    ]);
   if (waitMs <= group.overflow.maxWaitMs || group.overflow.action === 'none') {
     return queueHere([{ code: 'queue', text: `queued in ${group.id} at priority ${pr.priority}` }]);
   }
@@ -211,7 +261,15 @@ export function decideRoute(req: RouteRequest, snapshot: RoutingSnapshot): Route
         if (a.agent !== null) {
           reasons.push({ code: 'overflow.adjacent', text: `overflow ${group.id} → adjacent group ${adj.id}` }, a.reason);
           return finish(
-            { ...base, action: 'agent', groupId: adj.id, agentId: a.agent.id, targetUri: a.agent.sipUri, estimatedWaitMs: waitMs, overflow: overflow('adjacent') },
+            {
+              ...base,
+              action: 'agent',
+              groupId: adj.id,
+              agentId: a.agent.id,
+              targetUri: a.agent.sipUri,
+              estimatedWaitMs: waitMs,
+              overflow: overflow('adjacent'),
+            },
             reasons,
           );
         }
@@ -219,21 +277,60 @@ export function decideRoute(req: RouteRequest, snapshot: RoutingSnapshot): Route
         if (w <= adj.overflow.maxWaitMs && (best === null || w < best.waitMs)) best = { g: adj, waitMs: w };
       }
       if (best !== null) {
-        reasons.push({ code: 'overflow.adjacent-queue', text: `overflow ${group.id} → queued in adjacent group ${best.g.id} (estimated ${secs(best.waitMs)})` });
-        return finish({ ...base, action: 'queue', groupId: best.g.id, agentId: null, targetUri: null, estimatedWaitMs: best.waitMs, overflow: overflow('adjacent') }, reasons);
+        reasons.push({
+          code: 'overflow.adjacent-queue',
+          text: `overflow ${group.id} → queued in adjacent group ${best.g.id} (estimated ${secs(best.waitMs)})`,
+        });
+        return finish(
+          {
+            ...base,
+            action: 'queue',
+            groupId: best.g.id,
+            agentId: null,
+            targetUri: null,
+            estimatedWaitMs: best.waitMs,
+            overflow: overflow('adjacent'),
+          },
+          reasons,
+        );
       }
       return queueHere([{ code: 'overflow.adjacent-full', text: `no adjacent group can take the call sooner: queued in ${group.id}` }]);
     }
     case 'callback':
-      if (vip && rules.vipNeverSelfService) return queueHere([{ code: 'overflow.vip-kept', text: 'VIP caller kept in queue instead of a callback' }]);
+      if (vip && rules.vipNeverSelfService)
+        return queueHere([{ code: 'overflow.vip-kept', text: 'VIP caller kept in queue instead of a callback' }]);
       reasons.push({ code: 'overflow.callback', text: `wait too long in ${group.id}: callback offered` });
-      return finish({ ...base, action: 'callback', groupId: group.id, agentId: null, targetUri: null, estimatedWaitMs: waitMs, overflow: overflow('callback') }, reasons);
+      return finish(
+        {
+          ...base,
+          action: 'callback',
+          groupId: group.id,
+          agentId: null,
+          targetUri: null,
+          estimatedWaitMs: waitMs,
+          overflow: overflow('callback'),
+        },
+        reasons,
+      );
     case 'self-service': {
-      if (vip && rules.vipNeverSelfService) return queueHere([{ code: 'overflow.vip-kept', text: 'VIP caller kept in queue instead of self-service' }]);
+      if (vip && rules.vipNeverSelfService)
+        return queueHere([{ code: 'overflow.vip-kept', text: 'VIP caller kept in queue instead of self-service' }]);
       const uri = group.overflow.selfServiceUri;
-      if (uri === undefined || uri === '') return queueHere([{ code: 'overflow.no-self-service', text: `group ${group.id} has no self-service URI: queued` }]);
+      if (uri === undefined || uri === '')
+        return queueHere([{ code: 'overflow.no-self-service', text: `group ${group.id} has no self-service URI: queued` }]);
       reasons.push({ code: 'overflow.self-service', text: `wait too long in ${group.id}: sent to self-service` });
-      return finish({ ...base, action: 'self-service', groupId: group.id, agentId: null, targetUri: uri, estimatedWaitMs: waitMs, overflow: overflow('self-service') }, reasons);
+      return finish(
+        {
+          ...base,
+          action: 'self-service',
+          groupId: group.id,
+          agentId: null,
+          targetUri: uri,
+          estimatedWaitMs: waitMs,
+          overflow: overflow('self-service'),
+        },
+        reasons,
+      );
     }
     default:
       return queueHere();
@@ -250,7 +347,11 @@ export function pickQueuedCall(agent: Agent, snapshot: RoutingSnapshot): QueuedC
   for (const q of snapshot.queues) {
     if (skillLevel(agent, q.groupId) === 0) continue;
     if (q.needsSenior && snapshot.rules.seniorRequired && !isSeniorFor(agent, q.groupId, snapshot.rules)) continue;
-    if (best === null || q.priority > best.priority || (q.priority === best.priority && (q.enqueuedAt < best.enqueuedAt || (q.enqueuedAt === best.enqueuedAt && q.callId < best.callId)))) {
+    if (
+      best === null ||
+      q.priority > best.priority ||
+      (q.priority === best.priority && (q.enqueuedAt < best.enqueuedAt || (q.enqueuedAt === best.enqueuedAt && q.callId < best.callId)))
+    ) {
       best = q;
     }
   }
@@ -281,5 +382,9 @@ export function dequeueDecision(call: QueuedCall, agent: Agent, snapshot: Routin
 }
 
 function finish(d: Omit<RouteDecision, 'reasons' | 'summary'> & { action: RouteAction }, reasons: RouteReason[]): RouteDecision {
-  return { ...d, reasons, summary: `${d.action}${d.groupId ? ` ${d.groupId}` : ''}${d.agentId ? `/${d.agentId}` : ''}: ${reasons.map((r) => r.text).join('; ')}` };
+  return {
+    ...d,
+    reasons,
+    summary: `${d.action}${d.groupId ? ` ${d.groupId}` : ''}${d.agentId ? `/${d.agentId}` : ''}: ${reasons.map((r) => r.text).join('; ')}`,
+  };
 }

@@ -41,7 +41,13 @@ export interface RoutingRuntime {
   close(): Promise<void>;
 }
 
-export async function startRoutingRuntime(deps: { config: EdgeVoxConfig; store: Store; models: ModelStore; bus: EventBus; logger: Logger }): Promise<RoutingRuntime> {
+export async function startRoutingRuntime(deps: {
+  config: EdgeVoxConfig;
+  store: Store;
+  models: ModelStore;
+  bus: EventBus;
+  logger: Logger;
+}): Promise<RoutingRuntime> {
   const { config, store, bus, logger } = deps;
   const rc = config.routing;
   const writer = store.write.bind(store);
@@ -57,7 +63,14 @@ export async function startRoutingRuntime(deps: { config: EdgeVoxConfig; store: 
     frequentCallerCalls: rc.profiles.frequentCallerCalls,
     repeatWindowMs: rc.profiles.repeatWindowDays * DAY_MS,
   };
-  const profiles = new ProfileService({ repo: profilesRepo, calls: store.calls, bus, logger, settings, angerThreshold: () => routing.rules().angerThreshold });
+  const profiles = new ProfileService({
+    repo: profilesRepo,
+    calls: store.calls,
+    bus,
+    logger,
+    settings,
+    angerThreshold: () => routing.rules().angerThreshold,
+  });
   const alerts = new AlertService({
     repo: alertsRepo,
     bus,
@@ -65,7 +78,12 @@ export async function startRoutingRuntime(deps: { config: EdgeVoxConfig; store: 
     rules: () => routing.rules(),
     scripts: () => routing.scripts(),
     queueWaits: () => routing.queueWaits(),
-    spike: { bucketMs: rc.alerts.intentSpikeBucketMs, baselineBuckets: rc.alerts.intentSpikeBaselineBuckets, factor: rc.alerts.intentSpikeFactor, minCount: rc.alerts.intentSpikeMinCount },
+    spike: {
+      bucketMs: rc.alerts.intentSpikeBucketMs,
+      baselineBuckets: rc.alerts.intentSpikeBaselineBuckets,
+      factor: rc.alerts.intentSpikeFactor,
+      minCount: rc.alerts.intentSpikeMinCount,
+    },
     queueCheckMs: rc.alerts.queueCheckMs,
   });
   const router = new CallRouter({

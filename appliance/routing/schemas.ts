@@ -35,7 +35,9 @@ export const AgentInputSchema = Type.Object(
     id: Id,
     name: Type.String({ minLength: 1, maxLength: 200 }),
     sipUri: SipUri,
-    skills: Type.Array(Type.Object({ group: Id, level: Type.Integer({ minimum: 1, maximum: 5 }) }, { additionalProperties: false }), { maxItems: 50 }),
+    skills: Type.Array(Type.Object({ group: Id, level: Type.Integer({ minimum: 1, maximum: 5 }) }, { additionalProperties: false }), {
+      maxItems: 50,
+    }),
     senior: Type.Boolean({ default: false }),
     state: Type.Optional(Type.Union([Type.Literal('available'), Type.Literal('busy'), Type.Literal('wrap-up'), Type.Literal('offline')])),
   },
@@ -112,7 +114,12 @@ export type RoutingConfigInput = Static<typeof RoutingConfigSchema>;
  * adjacent groups and agent skills that name existing groups. Throws EVX_ERR_ROUTING_CONFIG.
  */
 export function checkRoutingConfig(
-  groups: readonly { readonly id: string; readonly intents: readonly string[]; readonly adjacent: readonly string[]; readonly overflow: { readonly action: string; readonly selfServiceUri?: string | undefined } }[],
+  groups: readonly {
+    readonly id: string;
+    readonly intents: readonly string[];
+    readonly adjacent: readonly string[];
+    readonly overflow: { readonly action: string; readonly selfServiceUri?: string | undefined };
+  }[],
   agents: readonly { readonly id: string; readonly skills: readonly { readonly group: string }[] }[],
   rules: Pick<RoutingRules, 'defaultGroup'>,
 ): void {
@@ -135,13 +142,16 @@ export function checkRoutingConfig(
       if (!ids.has(a)) bad(`group ${g.id}: adjacent group ${a} does not exist`, { group: g.id, adjacent: a });
       if (a === g.id) bad(`group ${g.id} is adjacent to itself`, { group: g.id });
     }
-    if (g.overflow.action === 'self-service' && !g.overflow.selfServiceUri) bad(`group ${g.id}: self-service overflow needs selfServiceUri`, { group: g.id });
+    if (g.overflow.action === 'self-service' && !g.overflow.selfServiceUri)
+      bad(`group ${g.id}: self-service overflow needs selfServiceUri`, { group: g.id });
   }
-  if (groups.length > 0 && !ids.has(rules.defaultGroup)) bad(`default group ${rules.defaultGroup} does not exist`, { defaultGroup: rules.defaultGroup });
+  if (groups.length > 0 && !ids.has(rules.defaultGroup))
+    bad(`default group ${rules.defaultGroup} does not exist`, { defaultGroup: rules.defaultGroup });
   const agentIds = new Set<string>();
   for (const a of agents) {
     if (agentIds.has(a.id)) bad(`duplicate agent id ${a.id}`, { agent: a.id });
     agentIds.add(a.id);
-    for (const s of a.skills) if (!ids.has(s.group)) bad(`agent ${a.id}: skill group ${s.group} does not exist`, { agent: a.id, group: s.group });
+    for (const s of a.skills)
+      if (!ids.has(s.group)) bad(`agent ${a.id}: skill group ${s.group} does not exist`, { agent: a.id, group: s.group });
   }
 }

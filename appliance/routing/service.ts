@@ -11,7 +11,17 @@ import type { Logger } from '../log/logger.js';
 import type { RoutingRepo } from '../store/repos/routing.js';
 import { decideRoute, dequeueDecision, pickQueuedCall } from './engine.js';
 import { checkRoutingConfig, type AgentInput, type RoutingConfigInput, type Script, type SkillGroupInput } from './schemas.js';
-import { DEFAULT_RULES, type Agent, type AgentState, type QueuedCall, type RouteDecision, type RouteRequest, type RoutingRules, type RoutingSnapshot, type SkillGroup } from './types.js';
+import {
+  DEFAULT_RULES,
+  type Agent,
+  type AgentState,
+  type QueuedCall,
+  type RouteDecision,
+  type RouteRequest,
+  type RoutingRules,
+  type RoutingSnapshot,
+  type SkillGroup,
+} from './types.js';
 
 /** Moves a call to a SIP URI (REFER); resolves with the final status of the transfer request. */
 export interface Transferer {
@@ -117,9 +127,18 @@ export class RoutingService {
     if (decision.action === 'agent' && decision.agentId !== null) this.setState(decision.agentId, 'busy', at);
     if (decision.action === 'queue' && decision.groupId !== null) {
       if (this.queue.length >= MAX_QUEUED) this.queue.shift();
-      this.queue.push({ callId: decision.callId, groupId: decision.groupId, priority: decision.priority, needsSenior: decision.needsSenior, enqueuedAt: at });
+      this.queue.push({
+        callId: decision.callId,
+        groupId: decision.groupId,
+        priority: decision.priority,
+        needsSenior: decision.needsSenior,
+        enqueuedAt: at,
+      });
     }
-    const decisionId = this.persist('routing.decision', () => this.deps.repo.insertDecision({ callId: decision.callId, at, trigger, latencyMs, decideMs, decision })) ?? null;
+    const decisionId =
+      this.persist('routing.decision', () =>
+        this.deps.repo.insertDecision({ callId: decision.callId, at, trigger, latencyMs, decideMs, decision }),
+      ) ?? null;
     this.assignments.set(decision.callId, { agentId: decision.agentId, decisionId, transferState: 'none' });
     this.deps.bus.publish({
       type: 'route.decision',
@@ -140,7 +159,10 @@ export class RoutingService {
       latencyMs: latencyMs === null ? null : Math.round(latencyMs * 1000) / 1000,
       decideMs: Math.round(decideMs * 1000) / 1000,
     });
-    this.deps.logger.info({ callId: decision.callId, action: decision.action, groupId: decision.groupId, agentId: decision.agentId, latencyMs }, 'call routed');
+    this.deps.logger.info(
+      { callId: decision.callId, action: decision.action, groupId: decision.groupId, agentId: decision.agentId, latencyMs },
+      'call routed',
+    );
     if (decision.targetUri !== null && this.deps.transfer !== false) void this.startTransfer(decision.callId, decision.targetUri);
   }
 
@@ -349,7 +371,11 @@ function toGroup(g: SkillGroupInput): SkillGroup {
     name: g.name,
     intents: [...g.intents],
     adjacent: [...(g.adjacent ?? [])],
-    overflow: { maxWaitMs: g.overflow.maxWaitMs, action: g.overflow.action, ...(g.overflow.selfServiceUri ? { selfServiceUri: g.overflow.selfServiceUri } : {}) },
+    overflow: {
+      maxWaitMs: g.overflow.maxWaitMs,
+      action: g.overflow.action,
+      ...(g.overflow.selfServiceUri ? { selfServiceUri: g.overflow.selfServiceUri } : {}),
+    },
   };
 }
 

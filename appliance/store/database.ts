@@ -95,9 +95,15 @@ export class Store {
       const sqliteCode = (err as { code?: string }).code ?? 'UNKNOWN';
       this.events.emit('writeError', { operation, sqliteCode });
       if (sqliteCode.startsWith('SQLITE_CONSTRAINT')) {
-        throw evxError('EVX_ERR_STORE_CONSTRAINT', `store write '${operation}' violated a constraint: ${sqliteCode}`, { cause: err, details: { operation, sqliteCode } });
+        throw evxError('EVX_ERR_STORE_CONSTRAINT', `store write '${operation}' violated a constraint: ${sqliteCode}`, {
+          cause: err,
+          details: { operation, sqliteCode },
+        });
       }
-      throw evxError('EVX_ERR_STORE_WRITE', `store write '${operation}' failed: ${sqliteCode}`, { cause: err, details: { operation, sqliteCode } });
+      throw evxError('EVX_ERR_STORE_WRITE', `store write '${operation}' failed: ${sqliteCode}`, {
+        cause: err,
+        details: { operation, sqliteCode },
+      });
     }
   }
 

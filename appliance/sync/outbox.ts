@@ -54,7 +54,20 @@ export class SyncOutbox {
   private readonly countStmt: Statement<[], { n: number }>;
   private readonly oldestStmt: Statement<[number], OutboxRow>;
   private readonly auditStmt: Statement;
-  private readonly auditList: Statement<[number, number], { id: number; at: number; idempotency_key: string; endpoint: string; outcome: AuditOutcome; http_status: number | null; bytes: number; sha256: string; body: string }>;
+  private readonly auditList: Statement<
+    [number, number],
+    {
+      id: number;
+      at: number;
+      idempotency_key: string;
+      endpoint: string;
+      outcome: AuditOutcome;
+      http_status: number | null;
+      bytes: number;
+      sha256: string;
+      body: string;
+    }
+  >;
 
   constructor(
     private readonly db: Database,
@@ -63,13 +76,17 @@ export class SyncOutbox {
   ) {
     this.lastWindowStmt = db.prepare(`SELECT MAX(window_start) AS w FROM sync_windows`);
     this.markWindow = db.prepare(`INSERT OR IGNORE INTO sync_windows (window_start, closed_at) VALUES (?, ?)`);
-    this.insertItem = db.prepare(`INSERT OR IGNORE INTO sync_outbox (idempotency_key, window_start, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)`);
+    this.insertItem = db.prepare(
+      `INSERT OR IGNORE INTO sync_outbox (idempotency_key, window_start, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)`,
+    );
     this.dueStmt = db.prepare(`SELECT * FROM sync_outbox WHERE next_attempt_at <= ? ORDER BY window_start, id LIMIT ?`);
     this.removeStmt = db.prepare(`DELETE FROM sync_outbox WHERE id = ?`);
     this.retryStmt = db.prepare(`UPDATE sync_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?`);
     this.countStmt = db.prepare(`SELECT COUNT(*) AS n FROM sync_outbox`);
     this.oldestStmt = db.prepare(`SELECT * FROM sync_outbox ORDER BY window_start, id LIMIT ?`);
-    this.auditStmt = db.prepare(`INSERT INTO sync_audit (at, idempotency_key, endpoint, outcome, http_status, bytes, sha256, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.auditStmt = db.prepare(
+      `INSERT INTO sync_audit (at, idempotency_key, endpoint, outcome, http_status, bytes, sha256, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
     this.auditList = db.prepare(`SELECT * FROM sync_audit WHERE id < ? ORDER BY id DESC LIMIT ?`);
   }
 
@@ -128,7 +145,14 @@ export class SyncOutbox {
     this.write('sync.retry', () =>
       this.db.transaction(() => {
         this.retryStmt.run(nextAttemptAt, error, item.id);
-        this.auditRow(at, item.idempotencyKey, endpoint, httpStatus !== null && httpStatus >= 400 && httpStatus < 500 ? 'rejected' : 'failed', httpStatus, item.body);
+        this.auditRow(
+          at,
+          item.idempotencyKey,
+          endpoint,
+          httpStatus !== null && httpStatus >= 400 && httpStatus < 500 ? 'rejected' : 'failed',
+          httpStatus,
+          item.body,
+        );
       })(),
     );
   }

@@ -65,7 +65,10 @@ export class SyncService {
   static fromConfig(ctx: { config: EdgeVoxConfig; dataDir: string; store: Store; logger: Logger; now?: () => number }): SyncService | null {
     const { config } = ctx;
     if (!config.sync.enabled) return null;
-    if (config.upstream.endpoint === '') throw evxError('EVX_ERR_SYNC_KEY', "sync.enabled needs upstream.endpoint; key 'upstream.endpoint'", { details: { key: 'upstream.endpoint' } });
+    if (config.upstream.endpoint === '')
+      throw evxError('EVX_ERR_SYNC_KEY', "sync.enabled needs upstream.endpoint; key 'upstream.endpoint'", {
+        details: { key: 'upstream.endpoint' },
+      });
     let signer: Signer;
     let publicKeyPem: string | undefined;
     if (config.sync.signing === 'ed25519') {
@@ -73,7 +76,10 @@ export class SyncService {
       signer = s;
       publicKeyPem = s.publicKeyPem;
     } else {
-      if (config.upstream.enrollmentKey === '') throw evxError('EVX_ERR_SYNC_KEY', "HMAC signing needs upstream.enrollmentKey; key 'upstream.enrollmentKey'", { details: { key: 'upstream.enrollmentKey' } });
+      if (config.upstream.enrollmentKey === '')
+        throw evxError('EVX_ERR_SYNC_KEY', "HMAC signing needs upstream.enrollmentKey; key 'upstream.enrollmentKey'", {
+          details: { key: 'upstream.enrollmentKey' },
+        });
       signer = hmacSigner(config.upstream.enrollmentKey);
     }
     const s = config.sync;
@@ -207,7 +213,16 @@ export class SyncService {
     return false;
   }
 
-  status(): { siteId: string; endpoint: string; signing: string; outbox: number; lastWindowStart: number | null; lastError: string | null; counters: SyncService['counters']; publicKeyPem: string | null } {
+  status(): {
+    siteId: string;
+    endpoint: string;
+    signing: string;
+    outbox: number;
+    lastWindowStart: number | null;
+    lastError: string | null;
+    counters: SyncService['counters'];
+    publicKeyPem: string | null;
+  } {
     return {
       siteId: this.options.siteId,
       endpoint: this.options.endpoint,

@@ -3,7 +3,17 @@
  * enrollment key, or Ed25519 with the site's own key pair (private key in the data dir, 0600).
  * Header: `X-EdgeVox-Signature: hmac-sha256=<hex>` or `ed25519=<base64>`, over the exact body bytes.
  */
-import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import {
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  hkdfSync,
+  sign,
+  timingSafeEqual,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evxError } from '../errors.js';
@@ -19,7 +29,9 @@ export interface Signer {
 /** The HMAC key both ends derive from the enrollment key (the key itself never goes on the wire). */
 export function hmacKeyFromEnrollment(enrollmentKey: string): Buffer {
   if (enrollmentKey.length < 16) throw evxError('EVX_ERR_SYNC_KEY', 'the enrollment key must be at least 16 characters');
-  return Buffer.from(hkdfSync('sha256', Buffer.from(enrollmentKey, 'utf8'), Buffer.from('edgevox-sync'), Buffer.from('hmac-sha256-v1'), 32));
+  return Buffer.from(
+    hkdfSync('sha256', Buffer.from(enrollmentKey, 'utf8'), Buffer.from('edgevox-sync'), Buffer.from('hmac-sha256-v1'), 32),
+  );
 }
 
 export function hmacSigner(enrollmentKey: string): Signer {

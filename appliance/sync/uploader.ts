@@ -54,7 +54,14 @@ export function postSigned(o: PostOptions): Promise<PostResult> {
       },
     );
     req.on('timeout', () => req.destroy(new Error(`timeout after ${o.timeoutMs} ms`)));
-    req.on('error', (err) => reject(evxError('EVX_ERR_SYNC_UPLOAD', `upload failed: ${err.message}`, { cause: err, details: { reason: (err as NodeJS.ErrnoException).code ?? 'error' } })));
+    req.on('error', (err) =>
+      reject(
+        evxError('EVX_ERR_SYNC_UPLOAD', `upload failed: ${err.message}`, {
+          cause: err,
+          details: { reason: (err as NodeJS.ErrnoException).code ?? 'error' },
+        }),
+      ),
+    );
     req.end(o.body);
   });
 }

@@ -28,9 +28,21 @@ export interface SystemInventory {
   uptimeSeconds: number;
 }
 
-const REPORTED_PACKAGES = ['onnxruntime-node', 'fastify', 'better-sqlite3', 'prom-client', 'systeminformation', 'mediasoup', '@roamhq/wrtc'];
+const REPORTED_PACKAGES = [
+  'onnxruntime-node',
+  'fastify',
+  'better-sqlite3',
+  'prom-client',
+  'systeminformation',
+  'mediasoup',
+  '@roamhq/wrtc',
+];
 
-export async function collectInventory(opts: { dataDir: string; configuredProviders: readonly string[]; repoRoot: string }): Promise<SystemInventory> {
+export async function collectInventory(opts: {
+  dataDir: string;
+  configuredProviders: readonly string[];
+  repoRoot: string;
+}): Promise<SystemInventory> {
   const [cpu, mem, disks, os, graphics, nvidia] = await Promise.all([
     si.cpu(),
     si.mem(),
@@ -46,17 +58,30 @@ export async function collectInventory(opts: { dataDir: string; configuredProvid
   const gpus: GpuInfo[] = [
     ...graphics.controllers
       .filter((c) => c.model !== '')
-      .map((c) => ({ vendor: c.vendor, model: c.model, memoryMiB: c.vram ?? null, driverVersion: c.driverVersion ?? null, source: 'systeminformation' as const })),
+      .map((c) => ({
+        vendor: c.vendor,
+        model: c.model,
+        memoryMiB: c.vram ?? null,
+        driverVersion: c.driverVersion ?? null,
+        source: 'systeminformation' as const,
+      })),
     ...nvidia,
   ];
   return {
     cpu: { model: `${cpu.manufacturer} ${cpu.brand}`.trim(), cores: cpu.cores, physicalCores: cpu.physicalCores, speedGHz: cpu.speed },
     memory: { totalBytes: mem.total, availableBytes: mem.available },
-    dataDisk: disk === undefined ? null : { path: dataPath, mount: disk.mount, sizeBytes: disk.size, usedBytes: disk.used, availableBytes: disk.available },
+    dataDisk:
+      disk === undefined
+        ? null
+        : { path: dataPath, mount: disk.mount, sizeBytes: disk.size, usedBytes: disk.used, availableBytes: disk.available },
     os: { platform: os.platform, distro: os.distro, release: os.release, kernel: os.kernel, arch: os.arch, hostname: os.hostname },
     runtime: { node: process.versions.node, packages: packageVersions(opts.repoRoot) },
     gpus,
-    inference: { configuredProviders: [...opts.configuredProviders], activeProviders: activeExecutionProviders(), backends: supportedBackends() },
+    inference: {
+      configuredProviders: [...opts.configuredProviders],
+      activeProviders: activeExecutionProviders(),
+      backends: supportedBackends(),
+    },
     uptimeSeconds: Math.round(process.uptime()),
   };
 }
@@ -77,7 +102,13 @@ export function nvidiaSmi(timeoutMs = 3000): Promise<GpuInfo[]> {
           .map((line) => {
             const [model = '', memory = '', driver = ''] = line.split(',').map((s) => s.trim());
             const memoryMiB = Number(memory);
-            return { vendor: 'NVIDIA', model, memoryMiB: Number.isFinite(memoryMiB) ? memoryMiB : null, driverVersion: driver || null, source: 'nvidia-smi' as const };
+            return {
+              vendor: 'NVIDIA',
+              model,
+              memoryMiB: Number.isFinite(memoryMiB) ? memoryMiB : null,
+              driverVersion: driver || null,
+              source: 'nvidia-smi' as const,
+            };
           });
         resolvePromise(gpus);
       },

@@ -12,7 +12,9 @@ const { configLeaves, envNameFor } = await load('appliance/config/schema.js');
 const errors = [
   '| code | HTTP | exit | retryable | meaning |',
   '|---|---|---|---|---|',
-  ...Object.entries(ERROR_CODES).map(([code, s]) => `| \`${code}\` | ${s.httpStatus} | ${s.exitCode} | ${s.retryable ? 'yes' : 'no'} | ${s.description} |`),
+  ...Object.entries(ERROR_CODES).map(
+    ([code, s]) => `| \`${code}\` | ${s.httpStatus} | ${s.exitCode} | ${s.retryable ? 'yes' : 'no'} | ${s.description} |`,
+  ),
 ].join('\n');
 
 const config = [

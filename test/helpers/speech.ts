@@ -15,7 +15,13 @@ export function speechClip(name: '0.wav' | '1.wav'): { audio: WavAudio; referenc
 
 /** Word-level edit distance between two transcripts (case and punctuation ignored). */
 export function wordErrors(reference: string, hypothesis: string): number {
-  const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9']+/g, ' ').trim().split(/\s+/).filter(Boolean);
+  const norm = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9']+/g, ' ')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
   const r = norm(reference);
   const h = norm(hypothesis);
   let prev = Array.from({ length: h.length + 1 }, (_, j) => j);
@@ -28,7 +34,13 @@ export function wordErrors(reference: string, hypothesis: string): number {
 }
 
 /** Feed samples into `write` in `frameMs` frames, `speedup` times faster than real time. */
-export async function feedPaced(samples: Int16Array, rateHz: number, write: (frame: Int16Array) => void, frameMs = 20, speedup = 4): Promise<void> {
+export async function feedPaced(
+  samples: Int16Array,
+  rateHz: number,
+  write: (frame: Int16Array) => void,
+  frameMs = 20,
+  speedup = 4,
+): Promise<void> {
   const frame = Math.round((rateHz * frameMs) / 1000);
   const started = performance.now();
   for (let off = 0, n = 0; off < samples.length; off += frame, n++) {

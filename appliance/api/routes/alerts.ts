@@ -23,7 +23,13 @@ export function registerAlertRoutes(app: FastifyInstance, deps: { repo: AlertsRe
     { schema: { tags, summary: 'Alerts (angry/escalating callers, queue waits, intent spikes), newest first', querystring: ListQuery } },
     async (request) => {
       const q = request.query;
-      const alerts = deps.repo.list({ limit: q.limit, kind: q.kind, callId: q.callId, beforeId: q.before, unacknowledged: q.unacknowledged });
+      const alerts = deps.repo.list({
+        limit: q.limit,
+        kind: q.kind,
+        callId: q.callId,
+        beforeId: q.before,
+        unacknowledged: q.unacknowledged,
+      });
       const last = alerts[alerts.length - 1];
       return { alerts, nextBefore: alerts.length === q.limit && last ? last.id : null };
     },

@@ -7,7 +7,9 @@ import type { Store } from '../../store/database.js';
 const ListQuery = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    before: Type.Optional(Type.Integer({ minimum: 0, description: 'Only calls that started before this unix ms (use nextBefore of the previous page)' })),
+    before: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Only calls that started before this unix ms (use nextBefore of the previous page)' }),
+    ),
     state: Type.Optional(Type.Union([Type.Literal('ringing'), Type.Literal('active'), Type.Literal('ended')])),
   },
   { additionalProperties: false },
@@ -26,7 +28,12 @@ export function registerCallRoutes(app: FastifyInstance, deps: { store: Store })
   );
   app.get<{ Params: { id: string } }>(
     '/api/v1/calls/:id',
-    { schema: { summary: 'One call with its legs and utterances', params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }) } },
+    {
+      schema: {
+        summary: 'One call with its legs and utterances',
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
+      },
+    },
     async (request) => {
       const call = deps.store.calls.get(request.params.id);
       if (call === undefined) throw evxError('EVX_ERR_NOT_FOUND', 'no such call', { details: { resource: 'call' } });

@@ -12,7 +12,12 @@ const ReadinessSchema = Type.Object({
 export function registerHealthRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get(
     '/healthz',
-    { schema: { summary: 'Liveness: the process is up and its event loop answers', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      schema: {
+        summary: 'Liveness: the process is up and its event loop answers',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
   app.get(

@@ -26,7 +26,14 @@ const ListQuery = Type.Object(
 
 export function registerProfileRoutes(
   app: FastifyInstance,
-  deps: { store: Store; profiles: ProfileService; profilesRepo: ProfilesRepo; routingRepo: RoutingRepo; alertsRepo: AlertsRepo; now?: () => number },
+  deps: {
+    store: Store;
+    profiles: ProfileService;
+    profilesRepo: ProfilesRepo;
+    routingRepo: RoutingRepo;
+    alertsRepo: AlertsRepo;
+    now?: () => number;
+  },
 ): void {
   const now = deps.now ?? Date.now;
   const tags = ['profiles'];
@@ -41,8 +48,10 @@ export function registerProfileRoutes(
     { schema: { tags, summary: 'Caller profiles, most recent caller first (filter by churn risk)', querystring: ListQuery } },
     async (request) => ({ profiles: deps.profilesRepo.list(request.query.limit, request.query.minChurnRisk) }),
   );
-  app.get<{ Params: HashParams }>('/api/v1/profiles/:hash', { schema: { tags, summary: 'One caller profile by salted caller hash', params: HashParams } }, async (request) =>
-    view(request.params.hash),
+  app.get<{ Params: HashParams }>(
+    '/api/v1/profiles/:hash',
+    { schema: { tags, summary: 'One caller profile by salted caller hash', params: HashParams } },
+    async (request) => view(request.params.hash),
   );
   app.put<{ Params: HashParams; Body: Static<typeof TagsBody> }>(
     '/api/v1/profiles/:hash/tags',
@@ -56,14 +65,21 @@ export function registerProfileRoutes(
     '/api/v1/profiles/:hash/resolved',
     { schema: { tags, summary: "Mark the caller's issue resolved (clears unresolved repeats)", params: HashParams } },
     async (request) => {
-      if (deps.profiles.markResolved(request.params.hash) === undefined) throw evxError('EVX_ERR_NOT_FOUND', 'no such caller profile', { details: { resource: 'profile' } });
+      if (deps.profiles.markResolved(request.params.hash) === undefined)
+        throw evxError('EVX_ERR_NOT_FOUND', 'no such caller profile', { details: { resource: 'profile' } });
       return view(request.params.hash);
     },
   );
 
   app.get<{ Params: { id: string } }>(
     '/api/v1/calls/:id/screen-pop',
-    { schema: { tags, summary: "The agent's screen-pop for a call: caller profile, current intent and emotion, route explanation, open alerts", params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }) } },
+    {
+      schema: {
+        tags,
+        summary: "The agent's screen-pop for a call: caller profile, current intent and emotion, route explanation, open alerts",
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
+      },
+    },
     async (request) => {
       const call = deps.store.calls.get(request.params.id);
       if (call === undefined) throw evxError('EVX_ERR_NOT_FOUND', 'no such call', { details: { resource: 'call' } });

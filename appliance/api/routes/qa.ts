@@ -29,7 +29,9 @@ const SummaryQuery = Type.Object(
 
 export function registerQaRoutes(app: FastifyInstance, deps: { qa: QaService; now?: () => number }): void {
   const now = deps.now ?? Date.now;
-  app.get('/api/v1/qa/rules', { schema: { summary: 'The QA rules in force (version 0 = built-in defaults)' } }, async () => deps.qa.rules());
+  app.get('/api/v1/qa/rules', { schema: { summary: 'The QA rules in force (version 0 = built-in defaults)' } }, async () =>
+    deps.qa.rules(),
+  );
 
   app.put<{ Body: Static<typeof QaRuleSet> }>(
     '/api/v1/qa/rules',
@@ -37,7 +39,7 @@ export function registerQaRoutes(app: FastifyInstance, deps: { qa: QaService; no
       schema: { summary: 'Replace the QA rule set; calls ending from now on are scored with it', body: QaRuleSet },
       // Validated by validateRuleSet (EVX_ERR_QA_RULES with the failing path): ajv's removeAdditional
       // would strip keys from a union member it tried first and corrupt the rules.
-      validatorCompiler: () => (data) => ({ value: data }),
+      validatorCompiler: () => (data: unknown) => ({ value: data }),
     },
     async (request) => {
       const user = (request as { user?: { username?: string } }).user?.username ?? 'api';

@@ -10,7 +10,9 @@ import type { SyncService } from '../../sync/service.js';
 const AuditQuery = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    before: Type.Optional(Type.Integer({ minimum: 1, description: 'Only entries with a smaller id (use nextBefore of the previous page)' })),
+    before: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Only entries with a smaller id (use nextBefore of the previous page)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -18,14 +20,21 @@ const AuditQuery = Type.Object(
 export function registerSyncRoutes(app: FastifyInstance, deps: { sync: SyncService | null }): void {
   app.get<{ Querystring: Static<typeof AuditQuery> }>(
     '/api/v1/sync/audit',
-    { schema: { summary: 'What left the box: every upload attempt with its exact body, sha256 and outcome (newest first)', querystring: AuditQuery } },
+    {
+      schema: {
+        summary: 'What left the box: every upload attempt with its exact body, sha256 and outcome (newest first)',
+        querystring: AuditQuery,
+      },
+    },
     async (request) => {
       const entries = deps.sync?.outbox.audit(request.query.limit, request.query.before) ?? [];
       const last = entries[entries.length - 1];
       return { enabled: deps.sync !== null, entries, nextBefore: entries.length === request.query.limit && last ? last.id : null };
     },
   );
-  app.get('/api/v1/sync/status', { schema: { summary: 'Upstream sync state: outbox size, last window, counters, last error' } }, async () =>
-    deps.sync === null ? { enabled: false } : { enabled: true, ...deps.sync.status() },
+  app.get(
+    '/api/v1/sync/status',
+    { schema: { summary: 'Upstream sync state: outbox size, last window, counters, last error' } },
+    async () => (deps.sync === null ? { enabled: false } : { enabled: true, ...deps.sync.status() }),
   );
 }

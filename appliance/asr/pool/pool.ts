@@ -100,7 +100,13 @@ export class RecognizerPool implements SpeechRecognizer {
   private closed = false;
   private closing: Promise<void> | undefined;
 
-  private constructor(slots: WorkerSlot[], inProcess: Recognizer | undefined, tokenizer: PhraseTokenizer | undefined, info: RecognizerInfo | undefined, key: string) {
+  private constructor(
+    slots: WorkerSlot[],
+    inProcess: Recognizer | undefined,
+    tokenizer: PhraseTokenizer | undefined,
+    info: RecognizerInfo | undefined,
+    key: string,
+  ) {
     this.slots = slots;
     this.inProcess = inProcess;
     this.tokenizer = tokenizer;
@@ -111,7 +117,10 @@ export class RecognizerPool implements SpeechRecognizer {
   /** Start the workers (or the in-process recognizer) and wait until every one has its models loaded. */
   static async create(options: PoolOptions): Promise<RecognizerPool> {
     const count = options.workers === undefined || options.workers === 'auto' ? availableParallelism() : options.workers;
-    if (!Number.isInteger(count) || count < 0) throw evxError('EVX_ERR_CONFIG_INVALID', `asr.workers must be 'auto' or an integer >= 0, got ${String(count)}`, { details: { key: 'asr.workers' } });
+    if (!Number.isInteger(count) || count < 0)
+      throw evxError('EVX_ERR_CONFIG_INVALID', `asr.workers must be 'auto' or an integer >= 0, got ${String(count)}`, {
+        details: { key: 'asr.workers' },
+      });
     const key = `asr-pool:${options.modelDir}`;
     if (count === 0) return new RecognizerPool([], await Recognizer.create(recognizerOptions(options)), undefined, undefined, key);
     // Validate the model directory here, so a bad path fails before any thread starts, and keep a
@@ -121,7 +130,11 @@ export class RecognizerPool implements SpeechRecognizer {
     const script = await asrWorkerScript();
     const settings: SlotSettings = {
       script,
-      init: { recognizer: recognizerOptions(options), mainTimeOrigin: performance.timeOrigin, statsIntervalMs: options.statsIntervalMs ?? DEFAULTS.statsIntervalMs },
+      init: {
+        recognizer: recognizerOptions(options),
+        mainTimeOrigin: performance.timeOrigin,
+        statsIntervalMs: options.statsIntervalMs ?? DEFAULTS.statsIntervalMs,
+      },
       batchIntervalMs: options.batchIntervalMs ?? DEFAULTS.batchIntervalMs,
       maxTransitMs: options.maxTransitMs ?? DEFAULTS.maxTransitMs,
       closeGraceMs: options.closeGraceMs ?? DEFAULTS.closeGraceMs,
@@ -219,7 +232,15 @@ function phraseText(p: string | PhraseSpec): string {
 
 function recognizerOptions(o: PoolOptions): RecognizerOptions {
   const { modelDir, vadModelPath, providers, threads, decoding, beamSize, hotwordBoost } = o;
-  return { modelDir, vadModelPath, providers: providers ?? ['cpu'], threads: threads ?? 1, decoding: decoding ?? 'greedy', beamSize: beamSize ?? 4, hotwordBoost: hotwordBoost ?? 1.5 };
+  return {
+    modelDir,
+    vadModelPath,
+    providers: providers ?? ['cpu'],
+    threads: threads ?? 1,
+    decoding: decoding ?? 'greedy',
+    beamSize: beamSize ?? 4,
+    hotwordBoost: hotwordBoost ?? 1.5,
+  };
 }
 
 interface SlotSettings {
@@ -276,7 +297,13 @@ class WorkerSlot implements StreamHost {
   }
 
   describe(): PoolStats['workers'][number] {
-    return { index: this.index, state: this.state, streams: this.streams.size, restarts: this.restarts, batchesInFlight: this.unacked.length };
+    return {
+      index: this.index,
+      state: this.state,
+      streams: this.streams.size,
+      restarts: this.restarts,
+      batchesInFlight: this.unacked.length,
+    };
   }
 
   /** Start the worker; resolves with its recognizer info once its models are loaded. */
@@ -326,7 +353,11 @@ class WorkerSlot implements StreamHost {
   request(stream: PooledStream, kind: 'flush' | 'idle', atMs: number): Promise<unknown> {
     if (this.state !== 'ready') {
       if (kind === 'idle') return Promise.resolve();
-      return Promise.reject(evxError('EVX_ERR_ASR_WORKER_EXITED', `recognition worker ${this.index} is restarting; the stream's audio was lost`, { details: { worker: this.index } }));
+      return Promise.reject(
+        evxError('EVX_ERR_ASR_WORKER_EXITED', `recognition worker ${this.index} is restarting; the stream's audio was lost`, {
+          details: { worker: this.index },
+        }),
+      );
     }
     this.flushAudio(); // the request must follow the stream's audio
     const req = this.nextReq++;
@@ -402,7 +433,8 @@ class WorkerSlot implements StreamHost {
         break;
       case 'stats':
         this.ack(msg.ack);
-        for (let i = 0; i < msg.ids.length; i++) this.streams.get(msg.ids[i]!)?.updateStats(unpackStats(msg.values, i * STAT_FIELDS.length));
+        for (let i = 0; i < msg.ids.length; i++)
+          this.streams.get(msg.ids[i]!)?.updateStats(unpackStats(msg.values, i * STAT_FIELDS.length));
         break;
       case 'out':
         for (const item of msg.items) this.deliver(item);
@@ -440,9 +472,13 @@ class WorkerSlot implements StreamHost {
     const error =
       this.fatal !== undefined
         ? fromWireError(this.fatal)
-        : evxError('EVX_ERR_ASR_WORKER_EXITED', `recognition worker ${this.index} stopped (exit code ${code})${this.lastError ? ': ' + this.lastError : ''}`, {
-            details: { worker: this.index, exitCode: code },
-          });
+        : evxError(
+            'EVX_ERR_ASR_WORKER_EXITED',
+            `recognition worker ${this.index} stopped (exit code ${code})${this.lastError ? ': ' + this.lastError : ''}`,
+            {
+              details: { worker: this.index, exitCode: code },
+            },
+          );
     this.fatal = undefined;
     if (this.onStarted !== undefined) {
       // the first start failed: the pool's create() reports it

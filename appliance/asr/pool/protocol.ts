@@ -36,11 +36,20 @@ export interface WireError {
   readonly details: Readonly<Record<string, unknown>>;
 }
 
-export type WireEvent = { [K in keyof StreamEvents]: K extends 'error' ? { readonly type: 'error'; readonly error: WireError } : StreamEvents[K] }[keyof StreamEvents];
+export type WireEvent = {
+  [K in keyof StreamEvents]: K extends 'error' ? { readonly type: 'error'; readonly error: WireError } : StreamEvents[K];
+}[keyof StreamEvents];
 
 export type OutItem =
   | { readonly k: 'event'; readonly id: number; readonly event: WireEvent; readonly stats: Float64Array | null }
-  | { readonly k: 'reply'; readonly id: number; readonly req: number; readonly value: unknown; readonly error: WireError | null; readonly stats: Float64Array | null };
+  | {
+      readonly k: 'reply';
+      readonly id: number;
+      readonly req: number;
+      readonly value: unknown;
+      readonly error: WireError | null;
+      readonly stats: Float64Array | null;
+    };
 
 export type FromWorker =
   | { readonly t: 'ready'; readonly info: RecognizerInfo }

@@ -75,7 +75,9 @@ function createStream(recognizer: Recognizer, id: number, msg: Extract<ToWorker,
   stream.on('partial', (event) => out({ k: 'event', id, event, stats: null }));
   stream.on('keyword', (event) => out({ k: 'event', id, event, stats: null }));
   stream.on('final', (event) => out({ k: 'event', id, event, stats: packStats(stream.stats()) }));
-  stream.on('error', (e) => out({ k: 'event', id, event: { type: 'error', error: toWireError(e.error) }, stats: packStats(stream.stats()) }));
+  stream.on('error', (e) =>
+    out({ k: 'event', id, event: { type: 'error', error: toWireError(e.error) }, stats: packStats(stream.stats()) }),
+  );
 }
 
 function reply(id: number, req: number, work: Promise<unknown>): void {
@@ -130,7 +132,13 @@ async function main(): Promise<void> {
       case 'flush': {
         const s = streams.get(msg.id);
         // a stream whose creation failed (already reported as an error event) still gets an answer
-        reply(msg.id, msg.req, s !== undefined ? s.flush(msg.atMs + clockOffset) : Promise.reject(evxError('EVX_ERR_STREAM_CLOSED', 'no such recognition stream in this worker')));
+        reply(
+          msg.id,
+          msg.req,
+          s !== undefined
+            ? s.flush(msg.atMs + clockOffset)
+            : Promise.reject(evxError('EVX_ERR_STREAM_CLOSED', 'no such recognition stream in this worker')),
+        );
         break;
       }
       case 'idle': {

@@ -86,7 +86,11 @@ async function main(): Promise<void> {
   const floats = audios.map((a) => Float32Array.from(a.samples, (s) => s / 32768));
 
   const out = (s: string): boolean => process.stdout.write(s + '\n');
-  out(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other work on the machine shifts absolute figures: compare within one run)`);
+  out(
+    `machine: ${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (other work on the machine shifts absolute figures: compare within one run)`,
+  );
   if (!SKIP_COST) await costFigures(sherpaRec, ours, clips, audios, floats, audioSeconds, out);
 
   // ---- concurrency: real-time streams with 20 ms frames on a clock, in-process and on the worker pool
@@ -95,17 +99,32 @@ async function main(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   for (const spec of WORKER_SETTINGS) {
     const workers = spec === 'auto' ? 'auto' : Number(spec);
-    const rec = await RecognizerPool.create({ modelDir: paths.modelDir, vadModelPath: paths.vadModelPath, threads: 1, workers, batchIntervalMs: BATCH_MS });
-    const label = rec.workerCount === 0 ? 'in-process (workers 0)' : `pool of ${rec.workerCount} worker threads (batch ${BATCH_MS === 0 ? 'per event-loop turn' : BATCH_MS + ' ms'})`;
+    const rec = await RecognizerPool.create({
+      modelDir: paths.modelDir,
+      vadModelPath: paths.vadModelPath,
+      threads: 1,
+      workers,
+      batchIntervalMs: BATCH_MS,
+    });
+    const label =
+      rec.workerCount === 0
+        ? 'in-process (workers 0)'
+        : `pool of ${rec.workerCount} worker threads (batch ${BATCH_MS === 0 ? 'per event-loop turn' : BATCH_MS + ' ms'})`;
     for (const speechFraction of SPEECH_FRACTIONS) {
       gc?.();
       const baseRss = process.memoryUsage().rss;
       const audioLabel = speechFraction >= 1 ? 'continuous speech' : `call-like audio, ${Math.round(speechFraction * 100)}% speech`;
-      out(`${label}, ${audioLabel}: load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start`);
+      out(
+        `${label}, ${audioLabel}: load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')} at start`,
+      );
       const search = await searchConcurrency(rec, pool, speechFraction, out);
       out(
         `concurrency [${label}, ${audioLabel}]: ${search.best} simultaneous real-time streams with every stream's chunk latency p95 < ${LATENCY_BUDGET_MS} ms (20 ms frames, VAD on, 1 inference thread per recognizer)` +
-          `; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at end`,
+          `; load average ${loadavg()
+            .map((l) => l.toFixed(1))
+            .join(' ')} at end`,
       );
       if (search.result !== undefined) {
         const r = search.result;
@@ -191,8 +210,9 @@ async function costFigures(
   }
   const sherpaCallRtf = sherpaCall / 1000 / (callSeconds * ROUNDS);
   const oursCallRtf = oursCall / 1000 / (callSeconds * ROUNDS);
-  out(`call-like audio (each clip + 4 s of -60 dBFS noise, ${callSeconds.toFixed(1)} s): sherpa ${sherpaCallRtf.toFixed(4)}, ours (VAD) ${oursCallRtf.toFixed(4)} CPU s per audio s, ratio ${(oursCallRtf / sherpaCallRtf).toFixed(3)}`);
-
+  out(
+    `call-like audio (each clip + 4 s of -60 dBFS noise, ${callSeconds.toFixed(1)} s): sherpa ${sherpaCallRtf.toFixed(4)}, ours (VAD) ${oursCallRtf.toFixed(4)} CPU s per audio s, ratio ${(oursCallRtf / sherpaCallRtf).toFixed(3)}`,
+  );
 }
 
 interface TrialResult {
@@ -214,7 +234,12 @@ interface TrialResult {
   readonly framesPerMessage: number;
 }
 
-async function searchConcurrency(rec: RecognizerPool, pool: Int16Array, speechFraction: number, out: (s: string) => void): Promise<{ best: number; result: TrialResult | undefined }> {
+async function searchConcurrency(
+  rec: RecognizerPool,
+  pool: Int16Array,
+  speechFraction: number,
+  out: (s: string) => void,
+): Promise<{ best: number; result: TrialResult | undefined }> {
   let best = 0;
   let bestResult: TrialResult | undefined;
   let lo = 0;

@@ -18,9 +18,17 @@ async function main(): Promise<number> {
   const paths = resolveModelPaths({ modelDir: process.env.ASR_MODEL_DIR, vadModel: process.env.VAD_MODEL });
   const recognizer = await Recognizer.create({ modelDir: paths.modelDir, vadModelPath: paths.vadModelPath, threads: 1 });
   const runs: { title: string; options: TranscribeOptions; transform: (a: WavAudio) => WavAudio }[] = [
-    { title: '16 kHz PCM, greedy, every sample decoded (sherpa-onnx configuration)', options: { vad: false, endpoint: false }, transform: (a) => a },
+    {
+      title: '16 kHz PCM, greedy, every sample decoded (sherpa-onnx configuration)',
+      options: { vad: false, endpoint: false },
+      transform: (a) => a,
+    },
     { title: '16 kHz PCM, greedy, Silero VAD + endpointing (product path)', options: {}, transform: (a) => a },
-    { title: '8 kHz G.711 μ-law round trip, greedy, every sample decoded (telephone path)', options: { vad: false, endpoint: false }, transform: mulawRoundTrip8k },
+    {
+      title: '8 kHz G.711 μ-law round trip, greedy, every sample decoded (telephone path)',
+      options: { vad: false, endpoint: false },
+      transform: mulawRoundTrip8k,
+    },
   ];
   try {
     for (const run of runs) {
@@ -32,7 +40,9 @@ async function main(): Promise<number> {
         const c = werCounts(normalizeForWer(clip.reference), normalizeForWer(t.text));
         total = addCounts(total, c);
         const errs = c.subs + c.dels + c.ins;
-        process.stdout.write(`${clip.id}: ${errs} errors / ${c.words} words (${c.subs} S, ${c.dels} D, ${c.ins} I)${errs > 0 ? ` hyp: ${t.text}` : ''}\n`);
+        process.stdout.write(
+          `${clip.id}: ${errs} errors / ${c.words} words (${c.subs} S, ${c.dels} D, ${c.ins} I)${errs > 0 ? ` hyp: ${t.text}` : ''}\n`,
+        );
       }
       process.stdout.write(`${werLine(total, clips.length)}\n`);
     }

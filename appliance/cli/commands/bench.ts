@@ -20,7 +20,10 @@ export const benchCommand: CliCommand = {
     const shared = resolve(values['shared-dir'] ?? join(REPO_ROOT, '..', 'shared'));
     const outDir = resolve(values['out-dir'] ?? join(REPO_ROOT, 'test', 'bench-results'));
     const report = await runWholeBench({
-      steps: (values.steps ?? '20,40,60,80,100,120,140').split(',').map(Number).filter((n) => n > 0),
+      steps: (values.steps ?? '20,40,60,80,100,120,140')
+        .split(',')
+        .map(Number)
+        .filter((n) => n > 0),
       seconds: Number(values.seconds ?? 60),
       speechRatio: Number(values['speech-ratio'] ?? 0.5),
       modelsDir: join(shared, 'models'),
@@ -28,10 +31,14 @@ export const benchCommand: CliCommand = {
       outDir,
       log: (l) => io.out(l + '\n'),
     });
-    io.out(`\nhighest sustained real-time calls: ${report.ramp.highestRealTimeCalls}; results in ${join(outDir, 'bench.json')} and bench.md\n`);
+    io.out(
+      `\nhighest sustained real-time calls: ${report.ramp.highestRealTimeCalls}; results in ${join(outDir, 'bench.json')} and bench.md\n`,
+    );
     if (report.overload) {
       const o = report.overload;
-      io.out(`beyond capacity ${o.capacity}: ${o.extraCallsRejected503}/${o.extraCallsAttempted} extra calls got 503; existing calls ${o.existingCallsCompleted} completed, ${o.existingCallsFailed} failed, final p95 ${o.existingFinalP95Ms ?? '-'} ms (baseline ${o.baselineFinalP95Ms ?? '-'} ms)\n`);
+      io.out(
+        `beyond capacity ${o.capacity}: ${o.extraCallsRejected503}/${o.extraCallsAttempted} extra calls got 503; existing calls ${o.existingCallsCompleted} completed, ${o.existingCallsFailed} failed, final p95 ${o.existingFinalP95Ms ?? '-'} ms (baseline ${o.baselineFinalP95Ms ?? '-'} ms)\n`,
+      );
     }
     return 0;
   },

@@ -31,7 +31,10 @@ export const benchSipCommand: CliCommand = {
     });
     const shared = resolve(values['shared-dir'] ?? join(REPO_ROOT, '..', 'shared'));
     const report = await runSipLoad({
-      steps: (values.steps ?? '10,25,50,75,100,125,150').split(',').map(Number).filter((n) => n > 0),
+      steps: (values.steps ?? '10,25,50,75,100,125,150')
+        .split(',')
+        .map(Number)
+        .filter((n) => n > 0),
       seconds: Number(values.seconds ?? 60),
       modelsDir: resolve(values['models-dir'] ?? join(shared, 'models')),
       sharedDir: shared,
@@ -43,12 +46,18 @@ export const benchSipCommand: CliCommand = {
     const out = resolve(values.out ?? join(REPO_ROOT, 'test', 'bench-results', 'bench-sip.json'));
     mkdirSync(join(out, '..'), { recursive: true });
     writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), ...report }, null, 2) + '\n');
-    io.out('\n| calls | completed | failed | final p50 ms | final p95 ms | max lag ms | dropped frames | CPU cores | RSS MiB | RSS/call MiB | real-time |\n');
+    io.out(
+      '\n| calls | completed | failed | final p50 ms | final p95 ms | max lag ms | dropped frames | CPU cores | RSS MiB | RSS/call MiB | real-time |\n',
+    );
     io.out('|---|---|---|---|---|---|---|---|---|---|---|\n');
     for (const s of report.steps) {
-      io.out(`| ${s.calls} | ${s.completed} | ${s.failed} | ${s.finalLatencyP50Ms ?? '-'} | ${s.finalLatencyP95Ms ?? '-'} | ${s.maxLagMs} | ${s.asrDroppedFrames} | ${s.cpuCoresUsed.toFixed(2)} | ${s.rssPeakMiB.toFixed(0)} | ${s.rssPerCallMiB.toFixed(2)} | ${s.realTime ? 'yes' : 'no: ' + s.why} |\n`);
+      io.out(
+        `| ${s.calls} | ${s.completed} | ${s.failed} | ${s.finalLatencyP50Ms ?? '-'} | ${s.finalLatencyP95Ms ?? '-'} | ${s.maxLagMs} | ${s.asrDroppedFrames} | ${s.cpuCoresUsed.toFixed(2)} | ${s.rssPeakMiB.toFixed(0)} | ${s.rssPerCallMiB.toFixed(2)} | ${s.realTime ? 'yes' : 'no: ' + s.why} |\n`,
+      );
     }
-    io.out(`\nhighest real-time concurrent calls: ${report.highestRealTimeCalls} (${report.machine.cpus} CPUs, ${report.seconds} s calls); results in ${out}\n`);
+    io.out(
+      `\nhighest real-time concurrent calls: ${report.highestRealTimeCalls} (${report.machine.cpus} CPUs, ${report.seconds} s calls); results in ${out}\n`,
+    );
     return 0;
   },
 };

@@ -40,8 +40,10 @@ export const collectorCommand: CliCommand = {
     }
     if (!values['key-file']) throw evxError('EVX_ERR_CLI_USAGE', '--key-file is required');
     const port = Number(values.port ?? 8090);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw evxError('EVX_ERR_CLI_USAGE', `--port must be 0..65535, not ${values.port}`);
-    if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw evxError('EVX_ERR_CLI_USAGE', '--tls-cert and --tls-key go together');
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw evxError('EVX_ERR_CLI_USAGE', `--port must be 0..65535, not ${values.port}`);
+    if (Boolean(values['tls-cert']) !== Boolean(values['tls-key']))
+      throw evxError('EVX_ERR_CLI_USAGE', '--tls-cert and --tls-key go together');
     const collector = await Collector.start({
       host: values.host ?? '127.0.0.1',
       port,

@@ -27,7 +27,10 @@ export const serveCommand: CliCommand = {
         void appliance
           .drain()
           .then(() => appliance.close(`signal ${signal}`))
-          .then(() => resolveExit(0), () => resolveExit(1));
+          .then(
+            () => resolveExit(0),
+            () => resolveExit(1),
+          );
       };
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);

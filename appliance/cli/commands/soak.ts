@@ -40,8 +40,12 @@ export const soakCommand: CliCommand = {
       outDir,
       log: (l) => io.out(l + '\n'),
     });
-    io.out(`\nsoak: ${report.calls} calls for ${report.minutes} min, ${report.callsCompleted} calls completed, ${report.droppedFrames} frames dropped\n`);
-    io.out(`growth over the second half: RSS ${report.rssSlopeMiBPerHour.toFixed(1)} MiB/h, open fds ${report.fdSlopePerHour.toFixed(1)}/h -> ${report.flat ? 'FLAT' : 'GROWING'}\n`);
+    io.out(
+      `\nsoak: ${report.calls} calls for ${report.minutes} min, ${report.callsCompleted} calls completed, ${report.droppedFrames} frames dropped\n`,
+    );
+    io.out(
+      `growth over the second half: RSS ${report.rssSlopeMiBPerHour.toFixed(1)} MiB/h, open fds ${report.fdSlopePerHour.toFixed(1)}/h -> ${report.flat ? 'FLAT' : 'GROWING'}\n`,
+    );
     io.out(`plots: ${report.charts.join(', ')}\n`);
     return report.flat ? 0 : 1;
   },

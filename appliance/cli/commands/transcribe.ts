@@ -1,6 +1,6 @@
 /** `edgevox transcribe`: transcribe WAV files (PCM16, μ-law or A-law; 8/16/48 kHz) with the streaming engine. */
 import { resolveModelPaths } from '../../asr/modelFiles.js';
-import { Recognizer, type DecodingMethod } from '../../asr/recognizer.js';
+import { Recognizer } from '../../asr/recognizer.js';
 import { readPhraseFile, readWavFile, transcribeAudio } from '../../asr/transcribeFile.js';
 import { evxError } from '../../errors.js';
 import type { ExecutionProviderName } from '../../inference/sessions.js';
@@ -53,7 +53,7 @@ export const transcribeCommand: CliCommand = {
     if (!Number.isInteger(threads) || threads < 1) throw evxError('EVX_ERR_CLI_USAGE', '--threads must be a positive integer');
     const providers = values.providers.split(',').map((p) => p.trim()) as ExecutionProviderName[];
     for (const p of providers) {
-      if (p !== 'cpu' && p !== 'cuda' && p !== 'tensorrt') throw evxError('EVX_ERR_CLI_USAGE', `unknown provider '${p}'`);
+      if (p !== 'cpu' && p !== 'cuda' && p !== 'tensorrt') throw evxError('EVX_ERR_CLI_USAGE', `unknown provider '${String(p)}'`);
     }
     const paths = resolveModelPaths({ modelDir: values['model-dir'], vadModel: values['vad-model'] });
     const hotwords = values.hotwords !== undefined ? readPhraseFile(values.hotwords) : [];
@@ -65,7 +65,7 @@ export const transcribeCommand: CliCommand = {
       vadModelPath: values['no-vad'] ? undefined : paths.vadModelPath,
       providers,
       threads,
-      decoding: decoding as DecodingMethod,
+      decoding: decoding,
     });
     try {
       for (const input of inputs) {
@@ -83,7 +83,12 @@ export const transcribeCommand: CliCommand = {
             cpuMs: t.cpuMs,
           };
           if (keywords.length > 0) {
-            obj.keywords = t.keywords.map((k) => ({ keyword: k.keyword, startMs: k.startMs, endMs: k.endMs, score: Number(k.score.toFixed(3)) }));
+            obj.keywords = t.keywords.map((k) => ({
+              keyword: k.keyword,
+              startMs: k.startMs,
+              endMs: k.endMs,
+              score: Number(k.score.toFixed(3)),
+            }));
           }
           io.out(JSON.stringify(obj) + '\n');
         } else {

@@ -32,7 +32,10 @@ function banking77(): string[] {
 }
 
 function clinc150(): string[] {
-  const data = JSON.parse(readFileSync(join(SHARED, 'datasets/intent/clinc150/data_full.json'), 'utf8')) as Record<string, [string, string][]>;
+  const data = JSON.parse(readFileSync(join(SHARED, 'datasets/intent/clinc150/data_full.json'), 'utf8')) as Record<
+    string,
+    [string, string][]
+  >;
   return [...(data['test'] ?? []), ...(data['oos_test'] ?? [])].map(([t]) => t);
 }
 
@@ -78,7 +81,9 @@ function main(): void {
     redactor.openEnding(`${t} FOUR ONE ONE ONE ${t}`);
     redactor.redactJoined([{ text: t }, { text: 'FOUR ONE ONE ONE' }, { text: t }]);
   });
-  console.log(`CPU per final: redact ${plain.toFixed(1)} µs; openEnding + redactJoined ${leg.toFixed(1)} µs; a group of three ${group.toFixed(1)} µs`);
+  console.log(
+    `CPU per final: redact ${plain.toFixed(1)} µs; openEnding + redactJoined ${leg.toFixed(1)} µs; a group of three ${group.toFixed(1)} µs`,
+  );
 }
 
 main();

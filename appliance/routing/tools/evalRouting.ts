@@ -33,10 +33,48 @@ import { DEFAULT_RULES } from '../types.js';
 
 /** Banking words a bank would list in asr.hotwords: products and actions callers name. */
 export const BANK_HOTWORDS = [
-  'card', 'my card', 'new card', 'virtual card', 'physical card', 'disposable card', 'contactless', 'pin', 'atm', 'cash', 'withdrawal',
-  'top up', 'top-up', 'transfer', 'bank transfer', 'payment', 'card payment', 'refund', 'charge', 'fee', 'exchange rate', 'currency',
-  'account', 'balance', 'statement', 'direct debit', 'cheque', 'deposit', 'verify my identity', 'identity', 'stolen', 'lost', 'blocked',
-  'declined', 'pending', 'apple pay', 'google pay', 'visa', 'mastercard', 'beneficiary', 'passcode', 'app',
+  'card',
+  'my card',
+  'new card',
+  'virtual card',
+  'physical card',
+  'disposable card',
+  'contactless',
+  'pin',
+  'atm',
+  'cash',
+  'withdrawal',
+  'top up',
+  'top-up',
+  'transfer',
+  'bank transfer',
+  'payment',
+  'card payment',
+  'refund',
+  'charge',
+  'fee',
+  'exchange rate',
+  'currency',
+  'account',
+  'balance',
+  'statement',
+  'direct debit',
+  'cheque',
+  'deposit',
+  'verify my identity',
+  'identity',
+  'stolen',
+  'lost',
+  'blocked',
+  'declined',
+  'pending',
+  'apple pay',
+  'google pay',
+  'visa',
+  'mastercard',
+  'beneficiary',
+  'passcode',
+  'app',
 ];
 
 const DEFAULT_VOICES = ['en-us', 'en-us+m3', 'en-gb', 'en-us+f3', 'en-gb-x-rp'];
@@ -99,7 +137,12 @@ async function main(): Promise<number> {
   const work = mkdtempSync(join(tmpdir(), 'evx-eval-routing-'));
   const store = Store.open(work);
   const bus = new EventBus();
-  const service = new RoutingService({ repo: new RoutingRepo(store.db, store.write.bind(store)), bus, logger: pino({ level: 'silent' }), transfer: false });
+  const service = new RoutingService({
+    repo: new RoutingRepo(store.db, store.write.bind(store)),
+    bus,
+    logger: pino({ level: 'silent' }),
+    transfer: false,
+  });
   const config = banking77Sample();
   service.configure(config);
   const rules = service.rules();
@@ -133,12 +176,18 @@ async function main(): Promise<number> {
       const cpu0 = process.cpuUsage();
       const callId = `eval-${i}`;
       store.calls.create({ id: callId, source: 'sip', callerHash: null, startedAt: Date.now() });
-      const [ir, er] = await Promise.all([intent.classify(t.text), emotion ? emotion.analyse(emotionWindow(audio.samples, audio.sampleRateHz, 4000), audio.sampleRateHz) : Promise.resolve(null)]);
+      const [ir, er] = await Promise.all([
+        intent.classify(t.text),
+        emotion ? emotion.analyse(emotionWindow(audio.samples, audio.sampleRateHz, 4000), audio.sampleRateHz) : Promise.resolve(null),
+      ]);
       const decision = service.route(
         {
           callId,
           intent: { intent: ir.intent, confidence: ir.confidence, outOfScope: ir.outOfScope, top: ir.top },
-          emotion: er === null ? null : { category: er.category, angry: er.scores['angry'] ?? 0, arousal: er.arousal, valence: er.valence, trend: 'unknown' },
+          emotion:
+            er === null
+              ? null
+              : { category: er.category, angry: er.scores['angry'] ?? 0, arousal: er.arousal, valence: er.valence, trend: 'unknown' },
           profile: null,
         },
         finalAt,
@@ -147,22 +196,35 @@ async function main(): Promise<number> {
       const cpu = process.cpuUsage(cpu0);
       cpuTimes.push((cpu.user + cpu.system) / 1000);
       if (decision.agentId !== null) service.setAgentState(decision.agentId, 'available');
-      const want = groupForIntent({ callId, intent: { intent: row.label, confidence: 1, outOfScope: false }, emotion: null, profile: null }, groups, { ...DEFAULT_RULES, ...rules }).groupId;
+      const want = groupForIntent(
+        { callId, intent: { intent: row.label, confidence: 1, outOfScope: false }, emotion: null, profile: null },
+        groups,
+        { ...DEFAULT_RULES, ...rules },
+      ).groupId;
       if (decision.requestedGroupId === want) routedOk++;
       const pv = perVoice.get(voice) ?? { n: 0, ok: 0 };
       pv.n++;
       if (decision.requestedGroupId === want) pv.ok++;
       perVoice.set(voice, pv);
       SWEEP.forEach((th, k) => {
-        const g = groupForIntent({ callId, intent: { ...ir }, emotion: null, profile: null }, groups, { ...DEFAULT_RULES, ...rules, groupMassThreshold: th }).groupId;
+        const g = groupForIntent({ callId, intent: { ...ir }, emotion: null, profile: null }, groups, {
+          ...DEFAULT_RULES,
+          ...rules,
+          groupMassThreshold: th,
+        }).groupId;
         if (g === want) sweepOk[k]!++;
       });
       if (ir.intent === row.label && !ir.outOfScope) intentOk++;
       const clean = await intent.classify(row.text);
-      const cleanGroup = groupForIntent({ callId, intent: clean, emotion: null, profile: null }, groups, { ...DEFAULT_RULES, ...rules }).groupId;
+      const cleanGroup = groupForIntent({ callId, intent: clean, emotion: null, profile: null }, groups, {
+        ...DEFAULT_RULES,
+        ...rules,
+      }).groupId;
       if (cleanGroup === want) textRoutedOk++;
       if (process.env['EVAL_ROUTING_VERBOSE'] === '1') {
-        process.stdout.write(`  [${voice}] ${row.label} → ${want} | asr: ${t.text.toLowerCase()} | ${ir.intent} ${ir.confidence.toFixed(2)}${ir.outOfScope ? ' oos' : ''} → ${decision.requestedGroupId}\n`);
+        process.stdout.write(
+          `  [${voice}] ${row.label} → ${want} | asr: ${t.text.toLowerCase()} | ${ir.intent} ${ir.confidence.toFixed(2)}${ir.outOfScope ? ' oos' : ''} → ${decision.requestedGroupId}\n`,
+        );
       }
       if ((i + 1) % 25 === 0) process.stdout.write(`  ${i + 1}/${rows.length}: routing ${((100 * routedOk) / (i + 1)).toFixed(1)}%\n`);
     }
@@ -184,21 +246,39 @@ async function main(): Promise<number> {
     for (const [text] of oos) {
       const r = await clf.classify(text);
       SWEEP.forEach((th, k) => {
-        const g = groupForIntent({ callId: 'oos', intent: r, emotion: null, profile: null }, groups, { ...DEFAULT_RULES, ...rules, groupMassThreshold: th }).groupId;
+        const g = groupForIntent({ callId: 'oos', intent: r, emotion: null, profile: null }, groups, {
+          ...DEFAULT_RULES,
+          ...rules,
+          groupMassThreshold: th,
+        }).groupId;
         if (g !== rules.defaultGroup) falseRouted[k]!++;
       });
     }
     await clf.close();
-    process.stdout.write(`group-mass threshold sweep (routing accuracy on speech | CLINC150 out-of-scope test text sent to a bank group, ${oos.length} utterances):\n`);
-    SWEEP.forEach((th, k) => process.stdout.write(`  ${th === 0 ? 'off' : th.toFixed(1)}: ${pct(sweepOk[k]!)}% | ${((100 * falseRouted[k]!) / Math.max(1, oos.length)).toFixed(1)}%${th === rules.groupMassThreshold ? '  (configured)' : ''}\n`));
+    process.stdout.write(
+      `group-mass threshold sweep (routing accuracy on speech | CLINC150 out-of-scope test text sent to a bank group, ${oos.length} utterances):\n`,
+    );
+    SWEEP.forEach((th, k) =>
+      process.stdout.write(
+        `  ${th === 0 ? 'off' : th.toFixed(1)}: ${pct(sweepOk[k]!)}% | ${((100 * falseRouted[k]!) / Math.max(1, oos.length)).toFixed(1)}%${th === rules.groupMassThreshold ? '  (configured)' : ''}\n`,
+      ),
+    );
   }
-  process.stdout.write(`routing accuracy per voice: ${[...perVoice].map(([v, x]) => `${v} ${((100 * x.ok) / x.n).toFixed(0)}% (${x.n})`).join(', ')}\n`);
+  process.stdout.write(
+    `routing accuracy per voice: ${[...perVoice].map(([v, x]) => `${v} ${((100 * x.ok) / x.n).toFixed(0)}% (${x.n})`).join(', ')}\n`,
+  );
   process.stdout.write(`ASR real-time factor (mean): ${(asrRtf.reduce((s, x) => s + x, 0) / asrRtf.length).toFixed(3)}\n`);
   process.stdout.write(`intent top-1 accuracy on the ASR transcripts (in scope and correct): ${pct(intentOk)}%\n`);
   process.stdout.write(`routing accuracy on the clean text (no speech, same model and groups): ${pct(textRoutedOk)}%\n`);
-  process.stdout.write(`decision latency (final transcript → stored, published decision): p50 ${percentile(latencies, 50).toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms\n`);
-  process.stdout.write(`decision CPU time (all threads, final → decision): p50 ${percentile(cpuTimes, 50).toFixed(2)} ms, p95 ${percentile(cpuTimes, 95).toFixed(2)} ms; load average at the end ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores\n`);
-  process.stdout.write(`end-to-end routing accuracy (${rows.length} utterances, ${voices.length} voices, 8 kHz G.711): ${pct(routedOk)}%\n`);
+  process.stdout.write(
+    `decision latency (final transcript → stored, published decision): p50 ${percentile(latencies, 50).toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms\n`,
+  );
+  process.stdout.write(
+    `decision CPU time (all threads, final → decision): p50 ${percentile(cpuTimes, 50).toFixed(2)} ms, p95 ${percentile(cpuTimes, 95).toFixed(2)} ms; load average at the end ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores\n`,
+  );
+  process.stdout.write(
+    `end-to-end routing accuracy (${rows.length} utterances, ${voices.length} voices, 8 kHz G.711): ${pct(routedOk)}%\n`,
+  );
   process.stdout.write(`p95 decision latency: ${percentile(latencies, 95).toFixed(2)} ms\n`);
   return 0;
 }

@@ -44,7 +44,16 @@ export class AlertsRepo {
 
   insert(a: Omit<AlertRecord, 'id' | 'acknowledgedAt' | 'acknowledgedBy'>): number {
     return this.write('alerts.insert', () =>
-      Number(this.insertStmt.run({ at: a.at, callId: a.callId, kind: a.kind, severity: a.severity, message: a.message, detailsJson: JSON.stringify(a.details) }).lastInsertRowid),
+      Number(
+        this.insertStmt.run({
+          at: a.at,
+          callId: a.callId,
+          kind: a.kind,
+          severity: a.severity,
+          message: a.message,
+          detailsJson: JSON.stringify(a.details),
+        }).lastInsertRowid,
+      ),
     );
   }
 
@@ -57,7 +66,13 @@ export class AlertsRepo {
     return row === undefined ? undefined : toAlert(row);
   }
 
-  list(q: { limit: number; kind?: string | undefined; callId?: string | undefined; beforeId?: number | undefined; unacknowledged?: boolean | undefined }): AlertRecord[] {
+  list(q: {
+    limit: number;
+    kind?: string | undefined;
+    callId?: string | undefined;
+    beforeId?: number | undefined;
+    unacknowledged?: boolean | undefined;
+  }): AlertRecord[] {
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (q.kind !== undefined) {

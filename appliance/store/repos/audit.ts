@@ -33,10 +33,14 @@ export class AuditRepo {
   }
 
   record(actor: string, action: string, target = '', details: Record<string, unknown> = {}, at = Date.now()): number {
-    return this.write('audit.record', () => Number(this.insertStmt.run(at, actor, action, target, JSON.stringify(details)).lastInsertRowid));
+    return this.write('audit.record', () =>
+      Number(this.insertStmt.run(at, actor, action, target, JSON.stringify(details)).lastInsertRowid),
+    );
   }
 
   list(limit = 100): AuditEntry[] {
-    return this.listStmt.all(limit).map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, details: parseJson(r.details_json, {}) }));
+    return this.listStmt
+      .all(limit)
+      .map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, details: parseJson(r.details_json, {}) }));
   }
 }

@@ -87,7 +87,12 @@ export class CallsRepo {
     this.mergeMetaStmt = db.prepare(`UPDATE calls SET meta_json = json_patch(meta_json, ?) WHERE id = ?`);
   }
 
-  create(call: Pick<CallRecord, 'id' | 'source' | 'callerHash' | 'startedAt'> & { direction?: 'inbound' | 'outbound'; meta?: Record<string, unknown> }): void {
+  create(
+    call: Pick<CallRecord, 'id' | 'source' | 'callerHash' | 'startedAt'> & {
+      direction?: 'inbound' | 'outbound';
+      meta?: Record<string, unknown>;
+    },
+  ): void {
     this.write('calls.create', () =>
       this.insertCall.run({
         id: call.id,
@@ -155,7 +160,8 @@ export class CallsRepo {
     return this.write('calls.closeOrphans', () =>
       this.db.transaction(() => {
         this.db.prepare(`UPDATE call_legs SET ended_at = ? WHERE ended_at IS NULL`).run(at);
-        return this.db.prepare(`UPDATE calls SET state = 'ended', ended_at = ?, end_reason = ? WHERE state != 'ended'`).run(at, reason).changes;
+        return this.db.prepare(`UPDATE calls SET state = 'ended', ended_at = ?, end_reason = ? WHERE state != 'ended'`).run(at, reason)
+          .changes;
       })(),
     );
   }

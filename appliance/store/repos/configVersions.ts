@@ -54,5 +54,11 @@ export class ConfigVersionsRepo {
 }
 
 function toVersion(row: Row): ConfigVersion {
-  return { version: row.version, config: parseJson(row.config_json, {}), author: row.author, comment: row.comment, createdAt: row.created_at };
+  return {
+    version: row.version,
+    config: parseJson(row.config_json, {}),
+    author: row.author,
+    comment: row.comment,
+    createdAt: row.created_at,
+  };
 }

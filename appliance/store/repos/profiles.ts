@@ -77,7 +77,9 @@ export class ProfilesRepo {
   }
 
   list(limit: number, minChurnRisk = 0): CallerProfile[] {
-    const hashes = this.db.prepare(`SELECT caller_hash FROM caller_profiles WHERE churn_risk >= ? ORDER BY last_call_at DESC LIMIT ?`).all(minChurnRisk, limit) as { caller_hash: string }[];
+    const hashes = this.db
+      .prepare(`SELECT caller_hash FROM caller_profiles WHERE churn_risk >= ? ORDER BY last_call_at DESC LIMIT ?`)
+      .all(minChurnRisk, limit) as { caller_hash: string }[];
     return hashes.map((h) => this.get(h.caller_hash)!);
   }
 }

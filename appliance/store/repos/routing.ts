@@ -46,12 +46,22 @@ export class RoutingRepo {
   }
 
   groups(): SkillGroup[] {
-    return (this.db.prepare(`SELECT group_json FROM routing_groups ORDER BY position, id`).all() as { group_json: string }[]).map((r) => JSON.parse(r.group_json) as SkillGroup);
+    return (this.db.prepare(`SELECT group_json FROM routing_groups ORDER BY position, id`).all() as { group_json: string }[]).map(
+      (r) => JSON.parse(r.group_json) as SkillGroup,
+    );
   }
 
   agents(): Agent[] {
-    const rows = this.db.prepare(`SELECT agent_json, state, state_since FROM routing_agents ORDER BY id`).all() as { agent_json: string; state: AgentState; state_since: number }[];
-    return rows.map((r) => ({ ...(JSON.parse(r.agent_json) as Omit<Agent, 'state' | 'stateSince'>), state: r.state, stateSince: r.state_since }));
+    const rows = this.db.prepare(`SELECT agent_json, state, state_since FROM routing_agents ORDER BY id`).all() as {
+      agent_json: string;
+      state: AgentState;
+      state_since: number;
+    }[];
+    return rows.map((r) => ({
+      ...(JSON.parse(r.agent_json) as Omit<Agent, 'state' | 'stateSince'>),
+      state: r.state,
+      stateSince: r.state_since,
+    }));
   }
 
   rules(): Partial<RoutingRules> {
@@ -60,11 +70,16 @@ export class RoutingRepo {
   }
 
   scripts(): Script[] {
-    return (this.db.prepare(`SELECT script_json FROM routing_scripts ORDER BY id`).all() as { script_json: string }[]).map((r) => JSON.parse(r.script_json) as Script);
+    return (this.db.prepare(`SELECT script_json FROM routing_scripts ORDER BY id`).all() as { script_json: string }[]).map(
+      (r) => JSON.parse(r.script_json) as Script,
+    );
   }
 
   /** Replace groups and agents (and optionally rules and scripts) in one transaction. */
-  replaceConfig(cfg: { groups: readonly SkillGroup[]; agents: readonly Agent[]; rules?: RoutingRules; scripts?: readonly Script[] }, at: number): void {
+  replaceConfig(
+    cfg: { groups: readonly SkillGroup[]; agents: readonly Agent[]; rules?: RoutingRules; scripts?: readonly Script[] },
+    at: number,
+  ): void {
     this.write('routing.config', () =>
       this.db.transaction(() => {
         this.db.prepare(`DELETE FROM routing_groups`).run();
@@ -116,7 +131,14 @@ export class RoutingRepo {
     return this.write('routing.script.delete', () => this.db.prepare(`DELETE FROM routing_scripts WHERE id = ?`).run(id).changes > 0);
   }
 
-  insertDecision(d: { callId: string; at: number; trigger: 'utterance' | 'dequeue'; latencyMs: number | null; decideMs: number; decision: RouteDecision }): number {
+  insertDecision(d: {
+    callId: string;
+    at: number;
+    trigger: 'utterance' | 'dequeue';
+    latencyMs: number | null;
+    decideMs: number;
+    decision: RouteDecision;
+  }): number {
     return this.write('routing.decision', () =>
       Number(
         this.insertDecisionStmt.run({
@@ -166,7 +188,9 @@ export class RoutingRepo {
 
   private putGroupRow(g: SkillGroup, position: number, at: number): void {
     this.db
-      .prepare(`INSERT INTO routing_groups (id, position, group_json, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET group_json = excluded.group_json, updated_at = excluded.updated_at`)
+      .prepare(
+        `INSERT INTO routing_groups (id, position, group_json, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET group_json = excluded.group_json, updated_at = excluded.updated_at`,
+      )
       .run(g.id, position, JSON.stringify(g), at);
   }
 
@@ -182,13 +206,17 @@ export class RoutingRepo {
 
   private putRulesRow(rules: RoutingRules, at: number): void {
     this.db
-      .prepare(`INSERT INTO routing_settings (key, value_json, updated_at) VALUES ('rules', ?, ?) ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json, updated_at = excluded.updated_at`)
+      .prepare(
+        `INSERT INTO routing_settings (key, value_json, updated_at) VALUES ('rules', ?, ?) ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json, updated_at = excluded.updated_at`,
+      )
       .run(JSON.stringify(rules), at);
   }
 
   private putScriptRow(s: Script, at: number): void {
     this.db
-      .prepare(`INSERT INTO routing_scripts (id, script_json, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET script_json = excluded.script_json, updated_at = excluded.updated_at`)
+      .prepare(
+        `INSERT INTO routing_scripts (id, script_json, updated_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET script_json = excluded.script_json, updated_at = excluded.updated_at`,
+      )
       .run(s.id, JSON.stringify(s), at);
   }
 }

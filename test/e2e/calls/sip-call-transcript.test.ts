@@ -33,8 +33,26 @@ describe('a SIP call through the whole appliance', () => {
     const mediaPort = await freePort(true);
     const durationMs = Math.ceil(work.ulaw.length / 8) + 1500;
     const r = await runSipp(
-      [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-pcmu-speech.xml'), '-m', '1', '-d', String(durationMs),
-        '-i', '127.0.0.1', '-p', String(localPort), '-mi', '127.0.0.1', '-mp', String(mediaPort), '-timeout', '40s', '-timeout_error'],
+      [
+        `127.0.0.1:${sipPort}`,
+        '-sf',
+        path.join(SCENARIOS, 'uac-pcmu-speech.xml'),
+        '-m',
+        '1',
+        '-d',
+        String(durationMs),
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(localPort),
+        '-mi',
+        '127.0.0.1',
+        '-mp',
+        String(mediaPort),
+        '-timeout',
+        '40s',
+        '-timeout_error',
+      ],
       work.dir,
       45_000,
     );

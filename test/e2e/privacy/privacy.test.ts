@@ -54,15 +54,52 @@ const SEGMENTS = [
 ];
 /** The planted values, typed and spoken: none may appear anywhere (whole words, any case). */
 const PLANTED = [
-  '4539148803436467', '4539', '1488', '0343', '6467', '07700900123', '07700', '900123',
-  'mary.jones@example.com', 'mary.jones', 'example.com', 'John Smith', 'JOHN', 'SMITH', 'MARY', 'JONES',
-  'FOUR FIVE THREE NINE', 'ONE FOUR EIGHT EIGHT', 'ZERO THREE FOUR THREE', 'SIX FOUR SIX SEVEN',
-  'ZERO SEVEN SEVEN ZERO ZERO', 'NINE ZERO ZERO', 'ONE TWO THREE',
+  '4539148803436467',
+  '4539',
+  '1488',
+  '0343',
+  '6467',
+  '07700900123',
+  '07700',
+  '900123',
+  'mary.jones@example.com',
+  'mary.jones',
+  'example.com',
+  'John Smith',
+  'JOHN',
+  'SMITH',
+  'MARY',
+  'JONES',
+  'FOUR FIVE THREE NINE',
+  'ONE FOUR EIGHT EIGHT',
+  'ZERO THREE FOUR THREE',
+  'SIX FOUR SIX SEVEN',
+  'ZERO SEVEN SEVEN ZERO ZERO',
+  'NINE ZERO ZERO',
+  'ONE TWO THREE',
 ];
 const KEY = 'privacy-e2e-enrollment-key-0123456789';
 const SITE = 'privacy-e2e';
 const WINDOW_MS = 60_000;
-const DIGIT = new Set(['ZERO', 'OH', 'O', 'ONE', 'TWO', 'THREE', 'FOUR', 'FIVE', 'SIX', 'SEVEN', 'EIGHT', 'NINE', 'WON', 'TO', 'TOO', 'FOR', 'FREE']);
+const DIGIT = new Set([
+  'ZERO',
+  'OH',
+  'O',
+  'ONE',
+  'TWO',
+  'THREE',
+  'FOUR',
+  'FIVE',
+  'SIX',
+  'SEVEN',
+  'EIGHT',
+  'NINE',
+  'WON',
+  'TO',
+  'TOO',
+  'FOR',
+  'FREE',
+]);
 /** Words of the e-mail utterance that are not part of the address. */
 const EMAIL_FRAME = new Set(['MY', 'EMAIL', 'E-MAIL', 'MAIL', 'IS', 'AT', 'DOT', 'COM', 'THE', 'A', 'AND']);
 
@@ -120,10 +157,36 @@ beforeAll(async () => {
   // The collector over HTTPS with a self-signed certificate the appliance trusts through sync.caFile.
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   const keys = join(dir, 'sites.json');
   writeFileSync(keys, JSON.stringify({ sites: { [SITE]: { enrollmentKey: KEY } } }));
-  collector = spawn(process.execPath, [CLI, 'collector', '--port', '0', '--data-dir', join(dir, 'collector'), '--key-file', keys, '--tls-cert', cert, '--tls-key', key], { cwd: REPO_ROOT });
+  collector = spawn(
+    process.execPath,
+    [CLI, 'collector', '--port', '0', '--data-dir', join(dir, 'collector'), '--key-file', keys, '--tls-cert', cert, '--tls-key', key],
+    { cwd: REPO_ROOT },
+  );
   collector.stdout!.on('data', (d: Buffer) => (collectorLog += d.toString()));
   collectorUrl = await new Promise<string>((resolve, reject) => {
     collector.stderr!.on('data', (d: Buffer) => {
@@ -136,7 +199,12 @@ beforeAll(async () => {
   collectorCa = readFileSync(cert);
 
   // The appliance's recogniser, with a tap on its raw results.
-  const models = new ModelStore({ manifestPath: MANIFEST_PATH, modelsDir: SHARED_MODELS_DIR, repoRoot: REPO_ROOT, storeDir: scratchDir('models') });
+  const models = new ModelStore({
+    manifestPath: MANIFEST_PATH,
+    modelsDir: SHARED_MODELS_DIR,
+    repoRoot: REPO_ROOT,
+    storeDir: scratchDir('models'),
+  });
   models.installAll();
   engine = await createSpeechEngine(models, testConfig(), captureLogger().logger);
   const tapped: TranscriberFactory = (options, cb) =>
@@ -151,7 +219,16 @@ beforeAll(async () => {
       site: { id: SITE },
       console: { enabled: true, httpsPort: 0 },
       upstream: { endpoint: `${collectorUrl}/api/v1/aggregates`, enrollmentKey: KEY },
-      sync: { enabled: true, windowMs: WINDOW_MS, settleMs: 0, intervalMs: 250, kAnonymity: 1, caFile: cert, backoffBaseMs: 100, backoffMaxMs: 1000 },
+      sync: {
+        enabled: true,
+        windowMs: WINDOW_MS,
+        settleMs: 0,
+        intervalMs: 250,
+        kAnonymity: 1,
+        caFile: cert,
+        backoffBaseMs: 100,
+        backoffMaxMs: 1000,
+      },
     }),
     // The aggregation clock is moved past the call's window once the call has ended (no waiting for the minute to end).
     { transcribers: tapped, dataClock: () => Date.now() + clockShiftMs },
@@ -179,7 +256,7 @@ afterAll(async () => {
 function recognisedValues(finals: readonly string[]): string[] {
   const values: string[] = [];
   const digitRuns = (words: string[]) => {
-    for (let i = 0; i < words.length; ) {
+    for (let i = 0; i < words.length;) {
       let j = i;
       while (j < words.length && DIGIT.has(words[j]!)) j++;
       if (j - i >= 3) values.push(words.slice(i, j).join(' '));
@@ -190,7 +267,8 @@ function recognisedValues(finals: readonly string[]): string[] {
     const words = f.split(/\s+/).filter(Boolean);
     digitRuns(words);
     const n = words.findIndex((w, i) => w === 'NAME' && words[i + 1] === 'IS');
-    if (n >= 0) for (const w of words.slice(n + 2, n + 4)) if (/^[A-Z']{3,}$/.test(w) && !['AND', 'THE', 'CALLING'].includes(w)) values.push(w);
+    if (n >= 0)
+      for (const w of words.slice(n + 2, n + 4)) if (/^[A-Z']{3,}$/.test(w) && !['AND', 'THE', 'CALLING'].includes(w)) values.push(w);
     if (/\bEMAIL\b|\bMAIL\b/.test(f) || (words.includes('AT') && words.includes('DOT'))) {
       // The words after the cue (all of them when the cue was not heard as such).
       const cue = words.findIndex((w) => w === 'EMAIL' || w === 'MAIL');
@@ -216,8 +294,26 @@ describe('planted personal data never leaves redaction', () => {
 
     const started = performance.now();
     const r = await runSipp(
-      [`127.0.0.1:${app.sip!.port}`, '-sf', join(SCENARIOS, 'uac-pcmu-speech.xml'), '-m', '1', '-d', String(Math.ceil(work.ulaw.length / 8) + 1500),
-        '-i', '127.0.0.1', '-p', String(await freePort()), '-mi', '127.0.0.1', '-mp', String(await freePort(true)), '-timeout', '60s', '-timeout_error'],
+      [
+        `127.0.0.1:${app.sip!.port}`,
+        '-sf',
+        join(SCENARIOS, 'uac-pcmu-speech.xml'),
+        '-m',
+        '1',
+        '-d',
+        String(Math.ceil(work.ulaw.length / 8) + 1500),
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(await freePort()),
+        '-mi',
+        '127.0.0.1',
+        '-mp',
+        String(await freePort(true)),
+        '-timeout',
+        '60s',
+        '-timeout_error',
+      ],
       work.dir,
       70_000,
     );
@@ -257,9 +353,15 @@ describe('planted personal data never leaves redaction', () => {
 
     // The speech was recognised well enough for the check to mean something: the card and the
     // phone number as digit runs, the name and the address, and the numbers split across finals.
-    expect(values.filter((v) => v.split(' ').length >= 3 && v.split(' ').every((w) => DIGIT.has(w))).length, `digit runs heard: ${rawFinals.join(' | ')}`).toBeGreaterThanOrEqual(4);
+    expect(
+      values.filter((v) => v.split(' ').length >= 3 && v.split(' ').every((w) => DIGIT.has(w))).length,
+      `digit runs heard: ${rawFinals.join(' | ')}`,
+    ).toBeGreaterThanOrEqual(4);
     expect(values, 'the name was heard').toEqual(expect.arrayContaining(['JOHN', 'SMITH']));
-    expect(rawFinals.some((f) => /\bAT EXAMPLE\b/.test(f)), 'the address was heard').toBe(true);
+    expect(
+      rawFinals.some((f) => /\bAT EXAMPLE\b/.test(f)),
+      'the address was heard',
+    ).toBe(true);
     expect(rawFinals.length, 'the numbers reached the appliance in several utterances').toBeGreaterThanOrEqual(7);
 
     const metricsRes = await fetch(`${app.httpUrl}/metrics`);
@@ -287,7 +389,8 @@ describe('planted personal data never leaves redaction', () => {
     expect(stored.filter((t) => t.includes('[CARD]')).length, joined).toBeGreaterThanOrEqual(2);
     expect(joined).toMatch(/\[PHONE\]|\[DIGITS\]/);
     expect(sinks['events']).toMatch(/\[CARD\]/);
-    for (const c of ['card', 'name', 'email']) expect(sinks['metrics']).toMatch(new RegExp(`^edgevox_redactions_total\\{category="${c}"\\} [1-9]`, 'm'));
+    for (const c of ['card', 'name', 'email'])
+      expect(sinks['metrics']).toMatch(new RegExp(`^edgevox_redactions_total\\{category="${c}"\\} [1-9]`, 'm'));
     expect(quality.some((e) => e.type === 'call.quality' && Number(e.quality['redactionHeldFinals']) > 0)).toBe(true);
     const audit = JSON.parse(sinks['syncAudit']!) as { entries: { outcome: string; idempotencyKey: string }[] };
     expect(audit.entries.some((e) => e.outcome === 'accepted' && e.idempotencyKey === `${SITE}:${callWindow}`)).toBe(true);

@@ -48,30 +48,88 @@ describe('a SIP call routed by intent and transferred to the agent with REFER', 
     const deadPort = await freePort();
     // The sample groups; alice (security) answers on the agent sipp, everyone else on a dead port.
     const sample = banking77Sample();
-    const agent = (id: string, group: string, port: number) => ({ id, name: id, sipUri: `sip:${id}@127.0.0.1:${port}`, senior: false, state: 'available' as const, skills: [{ group, level: 3 }] });
+    const agent = (id: string, group: string, port: number) => ({
+      id,
+      name: id,
+      sipUri: `sip:${id}@127.0.0.1:${port}`,
+      senior: false,
+      state: 'available' as const,
+      skills: [{ group, level: 3 }],
+    });
     const config = {
       groups: sample.groups,
       rules: sample.rules,
-      agents: [agent('alice', 'security', agentPort), agent('bob', 'cards', deadPort), agent('carol', 'general', deadPort), agent('dan', 'payments', deadPort)],
+      agents: [
+        agent('alice', 'security', agentPort),
+        agent('bob', 'cards', deadPort),
+        agent('carol', 'general', deadPort),
+        agent('dan', 'payments', deadPort),
+      ],
     };
-    const put = await fetch(`${app.httpUrl}/api/v1/routing/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(config) });
+    const put = await fetch(`${app.httpUrl}/api/v1/routing/config`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(config),
+    });
     expect(put.status, await put.clone().text()).toBe(200);
 
     const agentSipp = runSipp(
-      ['-sf', path.join(SCENARIOS, 'uas-agent-phone.xml'), '-m', '1', '-i', '127.0.0.1', '-p', String(agentPort), '-mp', String(await freePort(true)), '-trace_logs', '-timeout', '60s', '-timeout_error'],
+      [
+        '-sf',
+        path.join(SCENARIOS, 'uas-agent-phone.xml'),
+        '-m',
+        '1',
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(agentPort),
+        '-mp',
+        String(await freePort(true)),
+        '-trace_logs',
+        '-timeout',
+        '60s',
+        '-timeout_error',
+      ],
       work.dir,
       65_000,
     );
     const caller = await runSipp(
-      [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-speech-transferred.xml'), '-m', '1', '-i', '127.0.0.1', '-p', String(await freePort()),
-        '-mi', '127.0.0.1', '-mp', String(await freePort(true)), '-key', 'apphost', '127.0.0.1', '-key', 'appport', String(sipPort),
-        '-trace_logs', '-timeout', '80s', '-timeout_error'],
+      [
+        `127.0.0.1:${sipPort}`,
+        '-sf',
+        path.join(SCENARIOS, 'uac-speech-transferred.xml'),
+        '-m',
+        '1',
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(await freePort()),
+        '-mi',
+        '127.0.0.1',
+        '-mp',
+        String(await freePort(true)),
+        '-key',
+        'apphost',
+        '127.0.0.1',
+        '-key',
+        'appport',
+        String(sipPort),
+        '-trace_logs',
+        '-timeout',
+        '80s',
+        '-timeout_error',
+      ],
       work.dir,
       85_000,
     );
     const agentRun = await agentSipp;
-    const seen = events.map((e) => (e.type === 'asr.final' ? `final:${e.text}` : e.type === 'intent' ? `intent:${e.intent}:${e.confidence}` : e.type)).join(', ');
-    const logs = readdirSync(work.dir).filter((f) => f.endsWith('_logs.log')).map((f) => readFileSync(path.join(work.dir, f), 'utf8')).join('\n');
+    const seen = events
+      .map((e) => (e.type === 'asr.final' ? `final:${e.text}` : e.type === 'intent' ? `intent:${e.intent}:${e.confidence}` : e.type))
+      .join(', ');
+    const logs = readdirSync(work.dir)
+      .filter((f) => f.endsWith('_logs.log'))
+      .map((f) => readFileSync(path.join(work.dir, f), 'utf8'))
+      .join('\n');
     expect(caller.code, `caller sipp: ${caller.stdout}${caller.stderr}\n${logs}\nevents: ${seen}`).toBe(0);
     expect(agentRun.code, `agent sipp: ${agentRun.stdout}${agentRun.stderr}\n${logs}`).toBe(0);
     expect(logs).toContain(`CALLER-REFER alice@127.0.0.1:${agentPort}`);
@@ -86,24 +144,37 @@ describe('a SIP call routed by intent and transferred to the agent with REFER', 
     expect(decision).toMatchObject({ action: 'agent', groupId: 'security', agentId: 'alice', trigger: 'utterance' });
     // the emotion of the same utterance (from its audio) was in before the decision (events nest on
     // the bus, so compare times, not positions)
-    const emotion = events.find((e): e is Extract<ApplianceEvent, { type: 'emotion' }> => e.type === 'emotion' && e.utteranceId === intent!.utteranceId);
+    const emotion = events.find(
+      (e): e is Extract<ApplianceEvent, { type: 'emotion' }> => e.type === 'emotion' && e.utteranceId === intent!.utteranceId,
+    );
     expect(emotion, 'emotion event for the request utterance').toBeDefined();
     expect(emotion!.at).toBeLessThanOrEqual(decision!.at);
-    console.log(`routing e2e: intent ${intent!.latencyMs} ms, emotion ${emotion!.latencyMs} ms, final → decision ${decision!.latencyMs} ms (decision function ${decision!.decideMs} ms)`);
+    console.log(
+      `routing e2e: intent ${intent!.latencyMs} ms, emotion ${emotion!.latencyMs} ms, final → decision ${decision!.latencyMs} ms (decision function ${decision!.decideMs} ms)`,
+    );
     expect(decision!.reasons.map((r) => r.code)).toContain('intent.group');
     expect(decision!.latencyMs).not.toBeNull();
-    const transfers = events.filter((e) => e.type === 'route.transfer').map((e) => (e as Extract<ApplianceEvent, { type: 'route.transfer' }>).state);
+    const transfers = events.filter((e) => e.type === 'route.transfer').map((e) => e.state);
     expect(transfers).toEqual(['requested', 'accepted', 'completed']);
 
     const callId = decision!.callId;
-    const call = (await (await fetch(`${app.httpUrl}/api/v1/calls/${callId}`)).json()) as { endReason: string; utterances: { analysis: Record<string, unknown> }[] };
+    const call = (await (await fetch(`${app.httpUrl}/api/v1/calls/${callId}`)).json()) as {
+      endReason: string;
+      utterances: { analysis: Record<string, unknown> }[];
+    };
     expect(call.endReason).toBe('transfer');
     expect(call.utterances[0]!.analysis['intent']).toMatchObject({ intent: 'lost_or_stolen_card' });
-    const stored = (await (await fetch(`${app.httpUrl}/api/v1/routing/decisions?callId=${callId}`)).json()) as { decisions: { transferState: string; decision: { agentId: string } }[] };
+    const stored = (await (await fetch(`${app.httpUrl}/api/v1/routing/decisions?callId=${callId}`)).json()) as {
+      decisions: { transferState: string; decision: { agentId: string } }[];
+    };
     expect(stored.decisions).toHaveLength(1);
     expect(stored.decisions[0]).toMatchObject({ transferState: 'completed', decision: { agentId: 'alice' } });
     const pop = (await (await fetch(`${app.httpUrl}/api/v1/calls/${callId}/screen-pop`)).json()) as Record<string, unknown>;
-    expect(pop).toMatchObject({ callId, now: { intent: { intent: 'lost_or_stolen_card' } }, route: { agentId: 'alice', groupId: 'security' } });
+    expect(pop).toMatchObject({
+      callId,
+      now: { intent: { intent: 'lost_or_stolen_card' } },
+      route: { agentId: 'alice', groupId: 'security' },
+    });
     expect(JSON.stringify(pop)).not.toContain('15550142');
     // the agent keeps the call: busy until their desktop (or the API) says otherwise
     const agents = (await (await fetch(`${app.httpUrl}/api/v1/routing/agents`)).json()) as { agents: { id: string; state: string }[] };

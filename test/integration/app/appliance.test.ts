@@ -143,7 +143,10 @@ describe('the serve process', () => {
 
   it('drains and exits 0 on SIGTERM, recording a clean stop', async () => {
     const dataDir = scratchDir('serve');
-    const served = await serveProcess(['--data-dir', dataDir, '--http-port', '0', '--sip-port', '0', '--models-dir', join(REPO_ROOT, '..', 'shared', 'models')], { EDGEVOX_CONSOLE_HTTPS_PORT: '0' });
+    const served = await serveProcess(
+      ['--data-dir', dataDir, '--http-port', '0', '--sip-port', '0', '--models-dir', join(REPO_ROOT, '..', 'shared', 'models')],
+      { EDGEVOX_CONSOLE_HTTPS_PORT: '0' },
+    );
     expect((await fetch(`${served.url}/readyz`)).status).toBe(200);
     served.child.kill('SIGTERM');
     expect(await served.exited).toBe(0);

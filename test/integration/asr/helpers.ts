@@ -23,7 +23,14 @@ export async function sherpaRecognizer(): Promise<SherpaRecognizer> {
   const f = findAsrModelFiles(MODEL_DIR);
   return new sherpa.OnlineRecognizer({
     featConfig: { sampleRate: 16000, featureDim: 80 },
-    modelConfig: { transducer: { encoder: f.encoder, decoder: f.decoder, joiner: f.joiner }, tokens: f.tokens, numThreads: 1, provider: 'cpu', debug: 0, modelType: 'zipformer2' },
+    modelConfig: {
+      transducer: { encoder: f.encoder, decoder: f.decoder, joiner: f.joiner },
+      tokens: f.tokens,
+      numThreads: 1,
+      provider: 'cpu',
+      debug: 0,
+      modelType: 'zipformer2',
+    },
     decodingMethod: 'greedy_search',
   });
 }

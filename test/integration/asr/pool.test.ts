@@ -57,7 +57,9 @@ describe.skipIf(!HAVE_MODELS)('RecognizerPool (worker threads)', () => {
         expect(ref.text.length).toBeGreaterThan(0);
         expect(got.text).toBe(ref.text);
         expect(got.words).toEqual(ref.words);
-        expect(got.finals.map((f) => [f.reason, f.startMs, f.endMs, f.confidence])).toEqual(ref.finals.map((f) => [f.reason, f.startMs, f.endMs, f.confidence]));
+        expect(got.finals.map((f) => [f.reason, f.startMs, f.endMs, f.confidence])).toEqual(
+          ref.finals.map((f) => [f.reason, f.startMs, f.endMs, f.confidence]),
+        );
         expect(got.keywords.map((k) => [k.keyword, k.startMs, k.endMs])).toEqual(ref.keywords.map((k) => [k.keyword, k.startMs, k.endMs]));
       });
     }
@@ -91,7 +93,9 @@ describe.skipIf(!HAVE_MODELS)('RecognizerPool (worker threads)', () => {
 
   it('validates on the main thread, synchronously, like the in-process recognizer', () => {
     expect(() => pool.createStream({ sampleRateHz: 1000 })).toThrowError(expect.objectContaining({ code: 'EVX_ERR_AUDIO_FORMAT' }));
-    expect(() => pool.createStream({ sampleRateHz: 16000, hotwords: ['   '] })).toThrowError(expect.objectContaining({ code: 'EVX_ERR_ASR_PHRASE' }));
+    expect(() => pool.createStream({ sampleRateHz: 16000, hotwords: ['   '] })).toThrowError(
+      expect.objectContaining({ code: 'EVX_ERR_ASR_PHRASE' }),
+    );
     expect(pool.info().provider).toBe('cpu');
     expect(pool.workerCount).toBe(2);
   });
@@ -119,7 +123,12 @@ describe.skipIf(!HAVE_MODELS)('RecognizerPool supervision', () => {
       }
     })();
     const failures: number[] = [];
-    const pool = await RecognizerPool.create({ modelDir: MODEL_DIR, vadModelPath: VAD_MODEL, workers: 2, onWorkerFailure: (f) => failures.push(f.worker) });
+    const pool = await RecognizerPool.create({
+      modelDir: MODEL_DIR,
+      vadModelPath: VAD_MODEL,
+      workers: 2,
+      onWorkerFailure: (f) => failures.push(f.worker),
+    });
     try {
       // 4 streams: 0 and 2 on worker 0, 1 and 3 on worker 1
       const streams = Array.from({ length: 4 }, () => pool.createStream({ sampleRateHz: 16000, endpoint: false }));
@@ -203,7 +212,9 @@ describe.skipIf(!HAVE_MODELS)('RecognizerPool supervision', () => {
   });
 
   it('a worker that cannot load its models fails create() with the loader error (other workers are stopped)', async () => {
-    await expect(RecognizerPool.create({ modelDir: MODEL_DIR, vadModelPath: '/nonexistent/silero.onnx', workers: 2 })).rejects.toMatchObject({
+    await expect(
+      RecognizerPool.create({ modelDir: MODEL_DIR, vadModelPath: '/nonexistent/silero.onnx', workers: 2 }),
+    ).rejects.toMatchObject({
       code: expect.stringMatching(/^EVX_ERR_/),
     });
     await expect(RecognizerPool.create({ modelDir: '/nonexistent', workers: 2 })).rejects.toMatchObject({ code: 'EVX_ERR_ASR_MODEL_DIR' });

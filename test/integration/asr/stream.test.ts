@@ -135,7 +135,9 @@ describe.skipIf(!HAVE_MODELS)('recognition stream', () => {
 
   it('raises keyword events with times and scores, and none for absent phrases', async () => {
     const a = readWavFile(CLIP1);
-    const r = await feed(rec, a.samples, 16000, 320, { keywords: ['lovely child', 'cancel my account', { phrase: 'blessed soul in heaven', threshold: 0.3 }] });
+    const r = await feed(rec, a.samples, 16000, 320, {
+      keywords: ['lovely child', 'cancel my account', { phrase: 'blessed soul in heaven', threshold: 0.3 }],
+    });
     const names = r.keywords.map((k) => k.keyword);
     expect(names).toEqual(['lovely child', 'blessed soul in heaven']);
     const lovely = r.keywords[0]!;
@@ -184,7 +186,10 @@ describe.skipIf(!HAVE_MODELS)('recognition stream', () => {
     let n = up.process(f, out);
     n += up.flush(out.subarray(n));
     const s48 = Int16Array.from(out.subarray(0, n), (v) => Math.round(v * 32767));
-    const t48 = await transcribeAudio(rec, { sampleRateHz: 48000, encoding: 'pcm16', samples: s48, durationMs: n / 48 }, '48k', { vad: false, endpoint: false });
+    const t48 = await transcribeAudio(rec, { sampleRateHz: 48000, encoding: 'pcm16', samples: s48, durationMs: n / 48 }, '48k', {
+      vad: false,
+      endpoint: false,
+    });
     const c48 = werCounts(ref, normalizeForWer(t48.text));
     expect(c48.subs + c48.dels + c48.ins).toBeLessThanOrEqual(1);
   });

@@ -32,7 +32,13 @@ describe('calls through the real speech pipeline', () => {
 
     const res = await authedFetch(app)(`/api/v1/calls/${call.id}`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { state: string; endReason: string; callerHash: string; legs: unknown[]; utterances: { text: string; words: unknown[] }[] };
+    const body = (await res.json()) as {
+      state: string;
+      endReason: string;
+      callerHash: string;
+      legs: unknown[];
+      utterances: { text: string; words: unknown[] }[];
+    };
     expect(body.state).toBe('ended');
     expect(body.endReason).toBe('bye');
     expect(body.legs).toHaveLength(1);

@@ -19,14 +19,22 @@ let engine: SpeechEngine;
 const failingCalls = new Set<string>();
 
 beforeAll(async () => {
-  const models = new ModelStore({ manifestPath: MANIFEST_PATH, modelsDir: SHARED_MODELS_DIR, repoRoot: REPO_ROOT, storeDir: scratchDir('models') });
+  const models = new ModelStore({
+    manifestPath: MANIFEST_PATH,
+    modelsDir: SHARED_MODELS_DIR,
+    repoRoot: REPO_ROOT,
+    storeDir: scratchDir('models'),
+  });
   models.installAll();
   engine = await createSpeechEngine(models, testConfig(), captureLogger().logger);
   const factory: TranscriberFactory = (options, callbacks) => {
     const real = engine.factory(options, callbacks);
     if (!failingCalls.has(options.callId)) return real;
     let frames = 0;
-    return { ...real, write: (samples, rate) => (++frames === 50 ? callbacks.failed('EVX_ERR_INFERENCE_FAILED', false) : real.write(samples, rate)) };
+    return {
+      ...real,
+      write: (samples, rate) => (++frames === 50 ? callbacks.failed('EVX_ERR_INFERENCE_FAILED', false) : real.write(samples, rate)),
+    };
   };
   ({ app } = await startTestAppliance({}, { transcribers: factory }));
 });
@@ -49,9 +57,14 @@ describe('recognition failing on one call', () => {
 
     const alerts = events.filter((e) => e.type === 'alert');
     expect(alerts).toEqual([expect.objectContaining({ callId: broken.id, kind: 'transcription-failed', severity: 'warning' })]);
-    const finalsOf = (id: string) => events.filter((e) => e.type === 'asr.final' && e.callId === id).map((e) => (e.type === 'asr.final' ? e.text : ''));
+    const finalsOf = (id: string) =>
+      events.filter((e) => e.type === 'asr.final' && e.callId === id).map((e) => (e.type === 'asr.final' ? e.text : ''));
     expect(wordErrors(reference, finalsOf(healthy.id).join(' '))).toBeLessThanOrEqual(3);
-    expect(app.store.calls.get(broken.id)).toMatchObject({ state: 'ended', endReason: 'bye', meta: { transcription: { failed: 'EVX_ERR_INFERENCE_FAILED' } } });
+    expect(app.store.calls.get(broken.id)).toMatchObject({
+      state: 'ended',
+      endReason: 'bye',
+      meta: { transcription: { failed: 'EVX_ERR_INFERENCE_FAILED' } },
+    });
     expect(app.calls.counters.asrFailures).toBe(1);
   });
 });

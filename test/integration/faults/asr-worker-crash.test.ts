@@ -57,7 +57,11 @@ describe('a recognition worker crashing mid-call', () => {
     expect(wordErrors(reference, text(survivor))).toBeLessThanOrEqual(4);
     const victimWords = text(victim).split(/\s+/).filter(Boolean).length;
     expect(victimWords).toBeGreaterThan(5);
-    expect(app.store.calls.get(victim)).toMatchObject({ state: 'ended', endReason: 'bye', meta: { transcription: { gap: 'EVX_ERR_ASR_WORKER_EXITED' } } });
+    expect(app.store.calls.get(victim)).toMatchObject({
+      state: 'ended',
+      endReason: 'bye',
+      meta: { transcription: { gap: 'EVX_ERR_ASR_WORKER_EXITED' } },
+    });
     expect(pool.workerThreads().every((w) => w !== undefined)).toBe(true);
   });
 });

@@ -25,7 +25,11 @@ describe('malformed input', () => {
     expect(badJson.status).toBeLessThan(500);
     expect(await codeOf(badJson)).toMatch(/^EVX_ERR_/);
 
-    const huge = await fetch(`${url}/api/v1/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ x: 'y'.repeat(2 * 1024 * 1024) }) });
+    const huge = await fetch(`${url}/api/v1/calls`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ x: 'y'.repeat(2 * 1024 * 1024) }),
+    });
     expect([401, 403, 404, 405, 413]).toContain(huge.status);
 
     const nonsense = await fetch(`${url}/api/v1/${'%FF'.repeat(10)}`);

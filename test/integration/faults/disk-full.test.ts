@@ -58,7 +58,12 @@ describe.runIf(mountable)('disk full on the data dir', () => {
     for (let i = 0; i < 100 && app.calls.deferredWrites().pending > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(app.calls.deferredWrites()).toMatchObject({ pending: 0, dropped: 0 });
     expect(app.store.calls.get(during.id)).toMatchObject({ state: 'ended', endReason: 'bye' });
-    expect(app.store.utterances.listByCall(during.id).map((u) => u.text).join(' ')).toBe(during.finals.join(' '));
+    expect(
+      app.store.utterances
+        .listByCall(during.id)
+        .map((u) => u.text)
+        .join(' '),
+    ).toBe(during.finals.join(' '));
     const after = await call();
     const stored = app.store.calls.get(after.id);
     expect(stored?.state).toBe('ended');

@@ -62,8 +62,26 @@ describe.runIf(haveTool('sipp') && haveTool('sox'))('INVITE flood from one addre
       }
     })();
     const call = runSipp(
-      [`127.0.0.1:${sipPort}`, '-sf', path.join(SCENARIOS, 'uac-pcmu-speech.xml'), '-m', '1', '-d', String(Math.ceil(work.ulaw.length / 8) + 1500),
-        '-i', '127.0.0.1', '-p', String(await freePort()), '-mi', '127.0.0.1', '-mp', String(await freePort(true)), '-timeout', '40s', '-timeout_error'],
+      [
+        `127.0.0.1:${sipPort}`,
+        '-sf',
+        path.join(SCENARIOS, 'uac-pcmu-speech.xml'),
+        '-m',
+        '1',
+        '-d',
+        String(Math.ceil(work.ulaw.length / 8) + 1500),
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(await freePort()),
+        '-mi',
+        '127.0.0.1',
+        '-mp',
+        String(await freePort(true)),
+        '-timeout',
+        '40s',
+        '-timeout_error',
+      ],
       work.dir,
       45_000,
     );

@@ -29,15 +29,50 @@ describe.runIf(haveTool('sipp') && haveTool('sox'))('SIGKILL during calls', () =
     const work = prepareClip(join(SHARED_DIR, 'datasets', 'speech-en', '1.wav'));
     const sipPort = await freePort();
     const { rtpPortMin, rtpPortMax } = testRtpRange(400);
-    const args = ['--data-dir', dataDir, '--http-port', '0', '--sip-port', String(sipPort), '--models-dir', SHARED_MODELS_DIR, '--log-level', 'warn'];
-    const env = { EDGEVOX_SIP_RTP_PORT_MIN: String(rtpPortMin), EDGEVOX_SIP_RTP_PORT_MAX: String(rtpPortMax), EDGEVOX_SIP_RATE_LIMIT_PER_SEC: '0' };
+    const args = [
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      '0',
+      '--sip-port',
+      String(sipPort),
+      '--models-dir',
+      SHARED_MODELS_DIR,
+      '--log-level',
+      'warn',
+    ];
+    const env = {
+      EDGEVOX_SIP_RTP_PORT_MIN: String(rtpPortMin),
+      EDGEVOX_SIP_RTP_PORT_MAX: String(rtpPortMax),
+      EDGEVOX_SIP_RATE_LIMIT_PER_SEC: '0',
+    };
     const first = await serveProcess(args, env);
     served.push(first);
 
     const sipp = spawn(
       'sipp',
-      ['-nostdin', `127.0.0.1:${sipPort}`, '-sf', join(SCENARIOS, 'uac-pcmu-speech.xml'), '-m', String(CALLS), '-l', String(CALLS), '-r', '10',
-        '-d', '60000', '-i', '127.0.0.1', '-p', String(await freePort()), '-mi', '127.0.0.1', '-mp', String(await freePort(true))],
+      [
+        '-nostdin',
+        `127.0.0.1:${sipPort}`,
+        '-sf',
+        join(SCENARIOS, 'uac-pcmu-speech.xml'),
+        '-m',
+        String(CALLS),
+        '-l',
+        String(CALLS),
+        '-r',
+        '10',
+        '-d',
+        '60000',
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(await freePort()),
+        '-mi',
+        '127.0.0.1',
+        '-mp',
+        String(await freePort(true)),
+      ],
       { cwd: work.dir, stdio: 'ignore' },
     );
     try {

@@ -150,7 +150,10 @@ describe('a number split across utterances on the call path', () => {
 describe('redaction in a running appliance', () => {
   let app: Appliance;
   beforeAll(async () => {
-    ({ app } = await startTestAppliance({ sip: { enabled: false }, console: { enabled: false } }, { transcribers: scripted(RAW, PARTIAL) }));
+    ({ app } = await startTestAppliance(
+      { sip: { enabled: false }, console: { enabled: false } },
+      { transcribers: scripted(RAW, PARTIAL) },
+    ));
   });
   afterAll(async () => {
     await app?.close();
@@ -169,7 +172,10 @@ describe('redaction in a running appliance', () => {
   });
 
   it('can be switched off by configuration', async () => {
-    const { app: plain } = await startTestAppliance({ sip: { enabled: false }, console: { enabled: false }, privacy: { redaction: { enabled: false } } }, { transcribers: scripted(RAW, PARTIAL) });
+    const { app: plain } = await startTestAppliance(
+      { sip: { enabled: false }, console: { enabled: false }, privacy: { redaction: { enabled: false } } },
+      { transcribers: scripted(RAW, PARTIAL) },
+    );
     try {
       const call = plain.calls.startCall({ source: 'sip' });
       call.addLeg({ label: 'caller', codec: 'PCMU', sampleRateHz: 8000 });

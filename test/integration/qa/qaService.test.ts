@@ -74,7 +74,14 @@ describe('QA over every call', () => {
     expect(card.agentLabel).toBe('agent');
     const outcome = Object.fromEntries(card.results.map((r) => [r.ruleId, r.outcome]));
     // (The call lasts milliseconds of wall time and speech covers all of it: no silence.)
-    expect(outcome).toEqual({ greeting: 'pass', disclosure: 'pass', 'no-over-promising': 'fail', silence: 'pass', 'talk-over': 'pass', 'agent-negative-words': 'pass' });
+    expect(outcome).toEqual({
+      greeting: 'pass',
+      disclosure: 'pass',
+      'no-over-promising': 'fail',
+      silence: 'pass',
+      'talk-over': 'pass',
+      'agent-negative-words': 'pass',
+    });
     // 20 + 25 + 10 + 10 + 10 of 100 = 75, above the pass score, but the critical failure fails the call
     expect(card.score).toBe(75);
     expect(card.passed).toBe(false);
@@ -83,7 +90,11 @@ describe('QA over every call', () => {
   });
 
   it('replaces the rules through the API (validated) and scores new calls with them', async () => {
-    const bad = await fetch(`${app.httpUrl}/api/v1/qa/rules`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rules: [{ id: 'x', kind: 'bogus', weight: 1 }] }) });
+    const bad = await fetch(`${app.httpUrl}/api/v1/qa/rules`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rules: [{ id: 'x', kind: 'bogus', weight: 1 }] }),
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('EVX_ERR_QA_RULES');
     const put = await fetch(`${app.httpUrl}/api/v1/qa/rules`, {
@@ -100,11 +111,14 @@ describe('QA over every call', () => {
     const pass = await runCall({ groupId: 'billing' });
     scripts = { agent: [[20, 23, 'GOOD MORNING']], caller: [] };
     const late = await runCall({ groupId: 'sales' });
-    const get = async (id: string) => (await (await fetch(`${app.httpUrl}/api/v1/qa/scorecards/${id}`)).json()) as { score: number; passed: boolean; rulesVersion: number };
+    const get = async (id: string) =>
+      (await (await fetch(`${app.httpUrl}/api/v1/qa/scorecards/${id}`)).json()) as { score: number; passed: boolean; rulesVersion: number };
     expect(await get(pass)).toMatchObject({ score: 100, passed: true, rulesVersion: body.version });
     expect(await get(late)).toMatchObject({ score: 0, passed: false });
 
-    const byGroup = (await (await fetch(`${app.httpUrl}/api/v1/qa/summary?by=group`)).json()) as { rows: { key: string; calls: number; passed: number; passRate: number }[] };
+    const byGroup = (await (await fetch(`${app.httpUrl}/api/v1/qa/summary?by=group`)).json()) as {
+      rows: { key: string; calls: number; passed: number; passRate: number }[];
+    };
     const billing = byGroup.rows.find((r) => r.key === 'billing')!;
     expect(billing).toMatchObject({ calls: 2, passed: 1, passRate: 0.5 });
     expect(byGroup.rows.find((r) => r.key === 'sales')).toMatchObject({ calls: 1, passed: 0 });

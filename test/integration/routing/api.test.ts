@@ -41,7 +41,10 @@ const until = async (ok: () => boolean) => {
 };
 
 beforeAll(async () => {
-  ({ app } = await startTestAppliance({ sip: { enabled: false }, console: { enabled: false }, webrtc: { enabled: false } }, { transcribers: scripted }));
+  ({ app } = await startTestAppliance(
+    { sip: { enabled: false }, console: { enabled: false }, webrtc: { enabled: false } },
+    { transcribers: scripted },
+  ));
   app.bus.subscribe((e) => events.push(e));
 });
 afterAll(async () => {
@@ -54,11 +57,25 @@ describe('routing runtime and API', () => {
     const put = await api('PUT', '/api/v1/routing/config', sample);
     expect(put.status).toBe(200);
     expect((put.body!['groups'] as unknown[]).length).toBe(8);
-    const bad = await api('PUT', '/api/v1/routing/agents/zed', { id: 'zed', name: 'Zed', sipUri: 'sip:zed@pbx.test', senior: false, skills: [{ group: 'nope', level: 3 }] });
+    const bad = await api('PUT', '/api/v1/routing/agents/zed', {
+      id: 'zed',
+      name: 'Zed',
+      sipUri: 'sip:zed@pbx.test',
+      senior: false,
+      skills: [{ group: 'nope', level: 3 }],
+    });
     expect(bad).toMatchObject({ status: 400, body: { error: { code: 'EVX_ERR_ROUTING_CONFIG' } } });
-    expect((await api('PUT', '/api/v1/routing/agents/zed', { id: 'zed', name: 'Zed', sipUri: 'not a uri', senior: false, skills: [] })).status).toBe(400);
-    expect((await api('PUT', '/api/v1/routing/rules', { angerThreshold: 0.6 })).body).toMatchObject({ angerThreshold: 0.6, defaultGroup: 'general' });
-    expect((await api('PUT', '/api/v1/routing/agents/dev/state', { state: 'offline' })).body).toMatchObject({ id: 'dev', state: 'offline' });
+    expect(
+      (await api('PUT', '/api/v1/routing/agents/zed', { id: 'zed', name: 'Zed', sipUri: 'not a uri', senior: false, skills: [] })).status,
+    ).toBe(400);
+    expect((await api('PUT', '/api/v1/routing/rules', { angerThreshold: 0.6 })).body).toMatchObject({
+      angerThreshold: 0.6,
+      defaultGroup: 'general',
+    });
+    expect((await api('PUT', '/api/v1/routing/agents/dev/state', { state: 'offline' })).body).toMatchObject({
+      id: 'dev',
+      state: 'offline',
+    });
   });
 
   it('routes a call from its first caller utterance, explains it, and serves the screen-pop', async () => {
@@ -71,7 +88,12 @@ describe('routing runtime and API', () => {
     const intent = events.find((e): e is Extract<ApplianceEvent, { type: 'intent' }> => e.type === 'intent');
     expect(intent).toMatchObject({ callId: call.id, intent: 'lost_or_stolen_card', outOfScope: false });
     const decisions = await api('GET', `/api/v1/routing/decisions?callId=${call.id}`);
-    const d = (decisions.body!['decisions'] as { decision: { action: string; groupId: string; agentId: string; reasons: { code: string }[] }; latencyMs: number }[])[0]!;
+    const d = (
+      decisions.body!['decisions'] as {
+        decision: { action: string; groupId: string; agentId: string; reasons: { code: string }[] };
+        latencyMs: number;
+      }[]
+    )[0]!;
     // security: cleo (senior, level 5) and dev (offline); ada has security at level 2 as an adjacent skill → least skilled adequate
     expect(d.decision).toMatchObject({ action: 'agent', groupId: 'security', agentId: 'ada' });
     expect(d.decision.reasons.map((r) => r.code)).toEqual(['intent.group', 'priority.normal', 'agent.longest-idle']);
@@ -79,19 +101,39 @@ describe('routing runtime and API', () => {
 
     const pop = await api('GET', `/api/v1/calls/${call.id}/screen-pop`);
     expect(pop.status).toBe(200);
-    expect(pop.body).toMatchObject({ callId: call.id, now: { intent: { intent: 'lost_or_stolen_card' }, utterances: 1 }, route: { agentId: 'ada', groupId: 'security' }, caller: { known: false } });
+    expect(pop.body).toMatchObject({
+      callId: call.id,
+      now: { intent: { intent: 'lost_or_stolen_card' }, utterances: 1 },
+      route: { agentId: 'ada', groupId: 'security' },
+      caller: { known: false },
+    });
     expect(JSON.stringify(pop.body)).not.toContain('15550199');
     expect(JSON.stringify(pop.body)).not.toContain('block it');
 
     // an angry utterance (published as the emotion analyser would) raises an alert with a script
     app.bus.publish({
-      type: 'emotion', at: Date.now(), callId: call.id, legId: leg.id, speaker: 'caller', utteranceId: null, category: 'angry', confidence: 0.9,
-      arousal: 0.8, valence: -0.7, scores: { angry: 0.9 }, agitation: 1.1, trend: 'escalating', audioMs: 2000, latencyMs: 3,
+      type: 'emotion',
+      at: Date.now(),
+      callId: call.id,
+      legId: leg.id,
+      speaker: 'caller',
+      utteranceId: null,
+      category: 'angry',
+      confidence: 0.9,
+      arousal: 0.8,
+      valence: -0.7,
+      scores: { angry: 0.9 },
+      agitation: 1.1,
+      trend: 'escalating',
+      audioMs: 2000,
+      latencyMs: 3,
     });
     const alerts = await api('GET', `/api/v1/alerts?callId=${call.id}`);
     const alert = (alerts.body!['alerts'] as { id: number; kind: string; severity: string; details: { script: { id: string } } }[])[0]!;
     expect(alert).toMatchObject({ kind: 'caller_angry', severity: 'critical', details: { script: { id: 'fraud-reassure' } } });
-    expect((await api('POST', `/api/v1/alerts/${alert.id}/ack`, { by: 'supervisor-1' })).body).toMatchObject({ acknowledgedBy: 'supervisor-1' });
+    expect((await api('POST', `/api/v1/alerts/${alert.id}/ack`, { by: 'supervisor-1' })).body).toMatchObject({
+      acknowledgedBy: 'supervisor-1',
+    });
     const metrics = await app.http.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(/edgevox_alerts_total\{kind="caller_angry",severity="critical"\} 1/);
 
@@ -99,8 +141,15 @@ describe('routing runtime and API', () => {
     const hash = (pop.body!['caller'] as { callerHash: string }).callerHash;
     await until(() => app.store.db.prepare('SELECT 1 FROM caller_profiles WHERE caller_hash = ?').get(hash) !== undefined);
     const profile = await api('GET', `/api/v1/profiles/${hash}`);
-    expect(profile.body).toMatchObject({ callsTotal: 1, lastIntents: [{ intent: 'lost_or_stolen_card' }], lastEmotion: { category: 'angry' } });
-    expect((await api('PUT', `/api/v1/profiles/${hash}/tags`, { vip: true, tags: ['gold'] })).body).toMatchObject({ vip: true, derivedTags: expect.arrayContaining(['vip', 'gold', 'angry-last-call']) });
+    expect(profile.body).toMatchObject({
+      callsTotal: 1,
+      lastIntents: [{ intent: 'lost_or_stolen_card' }],
+      lastEmotion: { category: 'angry' },
+    });
+    expect((await api('PUT', `/api/v1/profiles/${hash}/tags`, { vip: true, tags: ['gold'] })).body).toMatchObject({
+      vip: true,
+      derivedTags: expect.arrayContaining(['vip', 'gold', 'angry-last-call']),
+    });
     expect((await api('GET', `/api/v1/profiles/${'0'.repeat(32)}`)).status).toBe(404);
     // the agent is free again: the call ended without a transfer (no SIP in this test)
     const agents = (await api('GET', '/api/v1/routing/agents')).body!['agents'] as { id: string; state: string }[];
@@ -108,8 +157,17 @@ describe('routing runtime and API', () => {
   });
 
   it('serves queues and the OpenAPI description of the new routes', async () => {
-    expect((await api('GET', '/api/v1/routing/queues')).body).toMatchObject({ queues: expect.arrayContaining([{ groupId: 'cards', calls: [] }]) });
+    expect((await api('GET', '/api/v1/routing/queues')).body).toMatchObject({
+      queues: expect.arrayContaining([{ groupId: 'cards', calls: [] }]),
+    });
     const openapi = (await api('GET', '/api/v1/openapi.json')).body as { paths: Record<string, unknown> };
-    for (const p of ['/api/v1/routing/config', '/api/v1/routing/agents/{id}/state', '/api/v1/calls/{id}/screen-pop', '/api/v1/alerts', '/api/v1/profiles/{hash}']) expect(Object.keys(openapi.paths)).toContain(p);
+    for (const p of [
+      '/api/v1/routing/config',
+      '/api/v1/routing/agents/{id}/state',
+      '/api/v1/calls/{id}/screen-pop',
+      '/api/v1/alerts',
+      '/api/v1/profiles/{hash}',
+    ])
+      expect(Object.keys(openapi.paths)).toContain(p);
   });
 });

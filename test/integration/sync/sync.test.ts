@@ -37,11 +37,13 @@ function keyFile(): string {
 
 /** Start `edgevox collector` and wait for its URL. */
 async function startCollector(port: number, dataDir: string, keys: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, 'collector', '--port', String(port), '--data-dir', dataDir, '--key-file', keys], { cwd: REPO_ROOT });
+  const child = spawn(process.execPath, [CLI, 'collector', '--port', String(port), '--data-dir', dataDir, '--key-file', keys], {
+    cwd: REPO_ROOT,
+  });
   children.push(child);
   const url = await new Promise<string>((resolve, reject) => {
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       err += d.toString();
       const m = /collector listening on (\S+)/.exec(err);
       if (m) resolve(m[1]!);
@@ -75,23 +77,36 @@ function siteStore(): string {
 function uploader(dataDir: string, endpoint: string): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [join(REPO_ROOT, 'test/fixtures/sync-uploader.mjs')], {
     cwd: REPO_ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, ENDPOINT: endpoint, SITE_ID: SITE, ENROLLMENT_KEY: KEY, NOW_MS: String(T0 + WINDOWS * HOUR + 1), BACKFILL_MS: String(T0) },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      ENDPOINT: endpoint,
+      SITE_ID: SITE,
+      ENROLLMENT_KEY: KEY,
+      NOW_MS: String(T0 + WINDOWS * HOUR + 1),
+      BACKFILL_MS: String(T0),
+    },
   });
   children.push(child);
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   return { child, out: () => out, exited: new Promise((r) => child.on('exit', (code) => r(code))) };
 }
 
 async function received(url: string): Promise<{ idempotencyKey: string; windowStart: number }[]> {
-  return ((await (await fetch(`${url}/api/v1/aggregates?site=${SITE}`)).json()) as { payloads: { idempotencyKey: string; windowStart: number }[] }).payloads;
+  return (
+    (await (await fetch(`${url}/api/v1/aggregates?site=${SITE}`)).json()) as { payloads: { idempotencyKey: string; windowStart: number }[] }
+  ).payloads;
 }
 
 function auditOf(dataDir: string) {
   const store = Store.open(dataDir);
   try {
-    return { audit: new SyncOutbox(store.db, (op, fn) => store.write(op, fn), 1000).audit(1000).reverse(), outbox: new SyncOutbox(store.db, (op, fn) => store.write(op, fn), 1000).size };
+    return {
+      audit: new SyncOutbox(store.db, (op, fn) => store.write(op, fn), 1000).audit(1000).reverse(),
+      outbox: new SyncOutbox(store.db, (op, fn) => store.write(op, fn), 1000).size,
+    };
   } finally {
     store.close();
   }
@@ -115,10 +130,18 @@ describe('sync to a real collector', () => {
     const { audit, outbox } = auditOf(site);
     expect(outbox).toBe(0);
     expect(audit.filter((a) => a.outcome === 'failed').length).toBeGreaterThanOrEqual(3);
-    expect(audit.filter((a) => a.outcome === 'accepted').map((a) => a.idempotencyKey).sort()).toEqual(expectedKeys);
+    expect(
+      audit
+        .filter((a) => a.outcome === 'accepted')
+        .map((a) => a.idempotencyKey)
+        .sort(),
+    ).toEqual(expectedKeys);
     // The audit holds exactly what left: the accepted bodies are byte-identical to what the collector stored.
-    const stored = (await (await fetch(`${collector.url}/api/v1/aggregates?site=${SITE}`)).json()) as { payloads: { idempotencyKey: string; sha256: string }[] };
-    for (const p of stored.payloads) expect(audit.find((a) => a.outcome === 'accepted' && a.idempotencyKey === p.idempotencyKey)!.sha256).toBe(p.sha256);
+    const stored = (await (await fetch(`${collector.url}/api/v1/aggregates?site=${SITE}`)).json()) as {
+      payloads: { idempotencyKey: string; sha256: string }[];
+    };
+    for (const p of stored.payloads)
+      expect(audit.find((a) => a.outcome === 'accepted' && a.idempotencyKey === p.idempotencyKey)!.sha256).toBe(p.sha256);
     await stop(collector.child);
   });
 
@@ -133,16 +156,19 @@ describe('sync to a real collector', () => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (r) => {
-          const body: Buffer[] = [];
-          r.on('data', (c: Buffer) => body.push(c));
-          r.on('end', () => {
-            forwarded++;
-            if (hold) return; // never answer
-            res.writeHead(r.statusCode ?? 502, r.headers);
-            res.end(Buffer.concat(body));
-          });
-        });
+        const up = http.request(
+          { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+          (r) => {
+            const body: Buffer[] = [];
+            r.on('data', (c: Buffer) => body.push(c));
+            r.on('end', () => {
+              forwarded++;
+              if (hold) return; // never answer
+              res.writeHead(r.statusCode ?? 502, r.headers);
+              res.end(Buffer.concat(body));
+            });
+          },
+        );
         up.end(Buffer.concat(chunks));
       });
     });
@@ -179,12 +205,20 @@ describe('sync to a real collector', () => {
     const collector = await startCollector(0, scratchDir('coll'), keyFile());
     try {
       const store = Store.open(siteStore());
-      const payload = buildAggregates(store, { siteId: SITE, windowStartMs: T0, windowMs: HOUR, k: 1, epsilon: 0, generatedAtMs: T0 + 2 * HOUR });
+      const payload = buildAggregates(store, {
+        siteId: SITE,
+        windowStartMs: T0,
+        windowMs: HOUR,
+        k: 1,
+        epsilon: 0,
+        generatedAtMs: T0 + 2 * HOUR,
+      });
       store.close();
       const body = Buffer.from(JSON.stringify(payload));
       const signer = hmacSigner(KEY);
       const url = `${collector.url}/api/v1/aggregates`;
-      const post = (b: Buffer, signature: string, key = `${SITE}:${T0}`, site = SITE) => postSigned({ url, body: b, idempotencyKey: key, site, signature, timeoutMs: 2000 });
+      const post = (b: Buffer, signature: string, key = `${SITE}:${T0}`, site = SITE) =>
+        postSigned({ url, body: b, idempotencyKey: key, site, signature, timeoutMs: 2000 });
 
       const tampered = Buffer.from(body.toString().replace('"total":1', '"total":9'));
       expect(tampered.equals(body)).toBe(false);

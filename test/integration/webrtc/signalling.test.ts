@@ -111,15 +111,13 @@ describe.skipIf(workerBin === undefined)(
         // The whisper is never offered to the caller, and asking for it is refused.
         expect(caller.producers().map((p) => p.role)).toEqual(['agent']);
         await expect(
-          caller.signalling
-            .request('createTransport', { direction: 'recv' })
-            .then((t) =>
-              caller.signalling.request('consume', {
-                transportId: t.transportId,
-                producerId: whisperProducer,
-                rtpCapabilities: caller.joined.routerRtpCapabilities,
-              }),
-            ),
+          caller.signalling.request('createTransport', { direction: 'recv' }).then((t) =>
+            caller.signalling.request('consume', {
+              transportId: t.transportId,
+              producerId: whisperProducer,
+              rtpCapabilities: caller.joined.routerRtpCapabilities,
+            }),
+          ),
         ).rejects.toMatchObject({ code: 'EVX_ERR_WEBRTC_SIGNALLING' });
 
         const signal = testSignal48k(1500);

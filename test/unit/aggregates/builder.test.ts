@@ -8,7 +8,11 @@ const HOUR = 3_600_000;
 const W = Date.UTC(2026, 10, 20, 9);
 
 /** `n` calls starting in the window, each answered after waitMs and lasting handleMs, with analysis. */
-function seed(store: Store, n: number, o: { prefix: string; waitMs: number; handleMs: number; intent?: string; emotion?: string; passed?: boolean }): void {
+function seed(
+  store: Store,
+  n: number,
+  o: { prefix: string; waitMs: number; handleMs: number; intent?: string; emotion?: string; passed?: boolean },
+): void {
   for (let i = 0; i < n; i++) {
     const id = `${o.prefix}-${i}`;
     const s = W + i * 1000;
@@ -24,12 +28,17 @@ function seed(store: Store, n: number, o: { prefix: string; waitMs: number; hand
       text: 'MY NAME IS [NAME]',
       words: [],
       confidence: 1,
-      analysis: { ...(o.intent ? { intent: { intent: o.intent, confidence: 0.9 } } : {}), ...(o.emotion ? { emotion: { category: o.emotion } } : {}) },
+      analysis: {
+        ...(o.intent ? { intent: { intent: o.intent, confidence: 0.9 } } : {}),
+        ...(o.emotion ? { emotion: { category: o.emotion } } : {}),
+      },
       createdAt: s,
     });
     if (o.passed !== undefined) {
       store.db
-        .prepare(`INSERT INTO qa_scorecards (call_id, scored_at, call_started_at, rules_version, score, passed, agent_label, group_id, results_json) VALUES (?, ?, ?, 0, ?, ?, 'agent-jane', 'billing', '[]')`)
+        .prepare(
+          `INSERT INTO qa_scorecards (call_id, scored_at, call_started_at, rules_version, score, passed, agent_label, group_id, results_json) VALUES (?, ?, ?, 0, ?, ?, 'agent-jane', 'billing', '[]')`,
+        )
         .run(id, s, s, o.passed ? 100 : 10, o.passed ? 1 : 0);
     }
   }
@@ -43,15 +52,28 @@ describe('aggregates builder', () => {
     seed(store, 2, { prefix: 'c', waitMs: 3000, handleMs: 100_000, intent: 'rare_intent', emotion: 'neutral' });
     // A call in the next window is not counted.
     store.calls.create({ id: 'later', source: 'webrtc', callerHash: null, startedAt: W + HOUR + 1 });
-    const p = buildAggregates(store, { siteId: 'branch-1', windowStartMs: W, windowMs: HOUR, k: 5, epsilon: 0, generatedAtMs: W + 2 * HOUR });
+    const p = buildAggregates(store, {
+      siteId: 'branch-1',
+      windowStartMs: W,
+      windowMs: HOUR,
+      k: 5,
+      epsilon: 0,
+      generatedAtMs: W + 2 * HOUR,
+    });
     expect(p.window).toEqual({ startMs: W, durationMs: HOUR, start: '2026-11-20T09:00:00.000Z' });
     expect(p.calls).toEqual({ total: 13, answered: 13, bySource: { sip: 13, siprec: 0, webrtc: 0 } });
     // wait buckets (<=1s, <=5s, <=15s, <=30s, ...): 8 calls at 3 s, 5 at 20 s
     expect(p.waitTime.counts).toEqual([0, 8, 0, 5, 0, 0, 0, 0]);
     // handle: 8 at 100 s (<=120 s), 5 at 400 s (<=600 s)
     expect(p.handleTime.counts).toEqual([0, 0, 8, 0, 5, 0, 0]);
-    expect(p.topIntents).toEqual([{ intent: 'card_lost', calls: 6 }, { intent: 'balance', calls: 5 }]);
-    expect(p.emotionMix).toEqual([{ emotion: 'neutral', calls: 8 }, { emotion: 'angry', calls: 5 }]);
+    expect(p.topIntents).toEqual([
+      { intent: 'card_lost', calls: 6 },
+      { intent: 'balance', calls: 5 },
+    ]);
+    expect(p.emotionMix).toEqual([
+      { emotion: 'neutral', calls: 8 },
+      { emotion: 'angry', calls: 5 },
+    ]);
     expect(p.qa).toEqual({ scored: 11, passed: 6, passRate: 0.545 });
     expect(p.privacy).toEqual({ k: 5, noise: null, suppressedCells: 1 }); // the rare intent
     const text = JSON.stringify(p);
@@ -81,7 +103,7 @@ describe('aggregates builder', () => {
 
   it('Laplace noise with epsilon: unbiased around the true count, never negative', () => {
     let seed = 1;
-    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const cells = new CellPublisher(1, 0.5, rand);
     const samples = Array.from({ length: 4000 }, () => cells.one(100)!);
     const mean = samples.reduce((a, b) => a + b, 0) / samples.length;

@@ -18,7 +18,15 @@ describe('QueueWaitWatch', () => {
   it('fires once per group while the wait stays long and re-arms when it drops', () => {
     const w = new QueueWaitWatch();
     expect(w.check(new Map([['cards', 90_000]]), 60_000)).toEqual([{ groupId: 'cards', waitMs: 90_000 }]);
-    expect(w.check(new Map([['cards', 95_000], ['topup', 10_000]]), 60_000)).toEqual([]);
+    expect(
+      w.check(
+        new Map([
+          ['cards', 95_000],
+          ['topup', 10_000],
+        ]),
+        60_000,
+      ),
+    ).toEqual([]);
     expect(w.check(new Map([['cards', 5_000]]), 60_000)).toEqual([]);
     expect(w.check(new Map([['cards', 70_000]]), 60_000)).toHaveLength(1);
     expect(w.check(new Map(), 60_000)).toEqual([]);

@@ -35,7 +35,14 @@ describe('AlertService', () => {
       bus,
       logger: pino({ level: 'silent' }),
       rules: () => ({ ...DEFAULT_RULES, queueAlertWaitMs: 60_000 }),
-      scripts: () => [{ id: 'refund', title: 'Refund anger', when: { alertKinds: ['caller_angry'], groups: ['payments'] }, steps: ['Acknowledge the amount.'] }],
+      scripts: () => [
+        {
+          id: 'refund',
+          title: 'Refund anger',
+          when: { alertKinds: ['caller_angry'], groups: ['payments'] },
+          steps: ['Acknowledge the amount.'],
+        },
+      ],
       queueWaits: () => waits,
       spike: { bucketMs: 60_000, baselineBuckets: 4, factor: 3, minCount: 3 },
       queueCheckMs: 60_000,
@@ -67,8 +74,23 @@ describe('AlertService', () => {
 
   it('raises an angry-caller alert with the matching script, stores it, and upgrades it once to critical', () => {
     bus.publish({
-      type: 'route.decision', at: now, callId: 'c1', decisionId: 1, trigger: 'utterance', action: 'agent', requestedGroupId: 'payments', groupId: 'payments',
-      agentId: 'ada', priority: 25, needsSenior: true, estimatedWaitMs: 0, overflow: null, reasons: [], summary: '', latencyMs: 10, decideMs: 0.1,
+      type: 'route.decision',
+      at: now,
+      callId: 'c1',
+      decisionId: 1,
+      trigger: 'utterance',
+      action: 'agent',
+      requestedGroupId: 'payments',
+      groupId: 'payments',
+      agentId: 'ada',
+      priority: 25,
+      needsSenior: true,
+      estimatedWaitMs: 0,
+      overflow: null,
+      reasons: [],
+      summary: '',
+      latencyMs: 10,
+      decideMs: 0.1,
     });
     bus.publish(emotion('angry', 0.9, 'unknown'));
     bus.publish(emotion('angry', 0.9, 'steady'));
@@ -78,7 +100,11 @@ describe('AlertService', () => {
       ['caller_angry', 'warning'],
       ['caller_angry', 'critical'],
     ]);
-    expect(published[0]!.details).toMatchObject({ groupId: 'payments', agentId: 'ada', script: { id: 'refund', steps: ['Acknowledge the amount.'] } });
+    expect(published[0]!.details).toMatchObject({
+      groupId: 'payments',
+      agentId: 'ada',
+      script: { id: 'refund', steps: ['Acknowledge the amount.'] },
+    });
     const stored = repo.list({ limit: 10, callId: 'c1' });
     expect(stored).toHaveLength(2);
     expect(stored[1]).toMatchObject({ kind: 'caller_angry', severity: 'warning', callId: 'c1' });
@@ -103,7 +129,17 @@ describe('AlertService', () => {
 
   it('raises an intent spike from caller intent events', () => {
     const intent = (at: number): ApplianceEvent => ({
-      type: 'intent', at, callId: 'c1', legId: 'l1', speaker: 'caller', utteranceId: null, intent: 'top_up_failed', confidence: 0.9, outOfScope: false, top: [], latencyMs: 1,
+      type: 'intent',
+      at,
+      callId: 'c1',
+      legId: 'l1',
+      speaker: 'caller',
+      utteranceId: null,
+      intent: 'top_up_failed',
+      confidence: 0.9,
+      outOfScope: false,
+      top: [],
+      latencyMs: 1,
     });
     for (let b = 0; b < 4; b++) bus.publish(intent(b * 60_000 + 5));
     for (let k = 0; k < 3; k++) bus.publish(intent(4 * 60_000 + k));

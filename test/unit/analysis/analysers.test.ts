@@ -40,7 +40,14 @@ describe('IntentUtteranceAnalyser on the shipped intent model', () => {
     const r = await a.analyse(ctx({ text: 'i lost my card yesterday can you block it' }));
     expect(r).toMatchObject({ intent: 'lost_or_stolen_card', outOfScope: false });
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: 'intent', at: 42, callId: 'call-1', legId: 'leg-1', utteranceId: 7, intent: 'lost_or_stolen_card' });
+    expect(events[0]).toMatchObject({
+      type: 'intent',
+      at: 42,
+      callId: 'call-1',
+      legId: 'leg-1',
+      utteranceId: 7,
+      intent: 'lost_or_stolen_card',
+    });
     const e = events[0] as Extract<ApplianceEvent, { type: 'intent' }>;
     expect(e.top.length).toBeGreaterThan(1);
     expect(JSON.stringify(e)).not.toContain('yesterday');
@@ -72,12 +79,18 @@ class LoudnessEmotion implements EmotionModel {
   }
 }
 
-const tone = (amplitude: number, samples = 8000) => Int16Array.from({ length: samples }, (_, i) => Math.round(amplitude * 32767 * Math.sin(i / 3)));
+const tone = (amplitude: number, samples = 8000) =>
+  Int16Array.from({ length: samples }, (_, i) => Math.round(amplitude * 32767 * Math.sin(i / 3)));
 
 describe('EmotionUtteranceAnalyser', () => {
   it('publishes the emotion with a trend that escalates as the caller gets louder', async () => {
     const events: ApplianceEvent[] = [];
-    const a = new EmotionUtteranceAnalyser(new LoudnessEmotion(), { speakers: ['caller'], minAudioMs: 500, trends: new EmotionTrendTracker(), publish: (e) => events.push(e) });
+    const a = new EmotionUtteranceAnalyser(new LoudnessEmotion(), {
+      speakers: ['caller'],
+      minAudioMs: 500,
+      trends: new EmotionTrendTracker(),
+      publish: (e) => events.push(e),
+    });
     for (const amp of [0.02, 0.08, 0.15, 0.25]) await a.analyse(ctx({ audio: tone(amp) }));
     const trends = events.map((e) => (e as Extract<ApplianceEvent, { type: 'emotion' }>).trend);
     expect(trends[0]).toBe('unknown');
@@ -87,14 +100,25 @@ describe('EmotionUtteranceAnalyser', () => {
   it('analyses only the last maxAudioMs of a long utterance', async () => {
     const seen: number[] = [];
     const model: EmotionModel = { analyse: async (pcm, rate) => (seen.push(pcm.length), new LoudnessEmotion().analyse(pcm, rate)) };
-    const a = new EmotionUtteranceAnalyser(model, { speakers: ['caller'], minAudioMs: 500, maxAudioMs: 4000, trends: new EmotionTrendTracker(), publish: () => {} });
+    const a = new EmotionUtteranceAnalyser(model, {
+      speakers: ['caller'],
+      minAudioMs: 500,
+      maxAudioMs: 4000,
+      trends: new EmotionTrendTracker(),
+      publish: () => {},
+    });
     await a.analyse(ctx({ audio: tone(0.1, 8000 * 9) }));
     await a.analyse(ctx({ audio: tone(0.1, 8000 * 2) }));
     expect(seen).toEqual([32000, 16000]);
   });
   it('skips other speakers and utterances too short to judge', async () => {
     const model = new LoudnessEmotion();
-    const a = new EmotionUtteranceAnalyser(model, { speakers: ['caller'], minAudioMs: 500, trends: new EmotionTrendTracker(), publish: () => {} });
+    const a = new EmotionUtteranceAnalyser(model, {
+      speakers: ['caller'],
+      minAudioMs: 500,
+      trends: new EmotionTrendTracker(),
+      publish: () => {},
+    });
     expect(await a.analyse(ctx({ speaker: 'agent' }))).toBeNull();
     expect(await a.analyse(ctx({ audio: new Int16Array(3000) }))).toBeNull();
     expect(model.calls).toBe(0);
@@ -106,7 +130,12 @@ describe('EmotionUtteranceAnalyser', () => {
     const model = await EmotionAnalyser.load(shipped);
     try {
       const events: ApplianceEvent[] = [];
-      const a = new EmotionUtteranceAnalyser(model, { speakers: ['caller'], minAudioMs: 500, trends: new EmotionTrendTracker(), publish: (e) => events.push(e) });
+      const a = new EmotionUtteranceAnalyser(model, {
+        speakers: ['caller'],
+        minAudioMs: 500,
+        trends: new EmotionTrendTracker(),
+        publish: (e) => events.push(e),
+      });
       const r = await a.analyse(ctx({ audio: tone(0.3, 16000) }));
       expect(r).not.toBeNull();
       expect(model.categories).toContain(r!['category']);

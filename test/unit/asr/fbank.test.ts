@@ -51,7 +51,10 @@ function referenceFbank(x: Float32Array): number[][] {
 
 function signal(n: number): Float32Array {
   // a chirp plus noise-like harmonics, deterministic
-  return Float32Array.from({ length: n }, (_, i) => 0.3 * Math.sin(0.001 * i * i * 0.01 + 0.2 * i) + 0.1 * Math.sin(1.3 * i) * Math.cos(0.017 * i));
+  return Float32Array.from(
+    { length: n },
+    (_, i) => 0.3 * Math.sin(0.001 * i * i * 0.01 + 0.2 * i) + 0.1 * Math.sin(1.3 * i) * Math.cos(0.017 * i),
+  );
 }
 
 function collect(fb: OnlineFbank): Float32Array {

@@ -82,7 +82,9 @@ describe('PooledStream accounting', () => {
     const errors: string[] = [];
     s.on('error', (e) => errors.push(e.error.code));
     for (let i = 0; i < 100; i++) s.push(new Int16Array(320)); // 2 s
-    s.updateStats(stats({ audioProcessedMs: 1500, audioDecodedMs: 1200, audioSkippedMs: 300, encoderChunks: 4, finals: 1, chunkLatencyP95Ms: 40 }));
+    s.updateStats(
+      stats({ audioProcessedMs: 1500, audioDecodedMs: 1200, audioSkippedMs: 300, encoderChunks: 4, finals: 1, chunkLatencyP95Ms: 40 }),
+    );
     s.workerLost(evxError('EVX_ERR_ASR_WORKER_EXITED', 'worker 0 stopped'));
     expect(errors).toEqual(['EVX_ERR_ASR_WORKER_EXITED']);
     let st = s.stats();
@@ -122,7 +124,18 @@ describe('PooledStream accounting', () => {
     expect(s.stats().lagMs).toBe(0);
     expect(() => s.push(new Int16Array(320))).toThrowError(expect.objectContaining({ code: 'EVX_ERR_STREAM_CLOSED' }));
     await expect(s.flush()).rejects.toMatchObject({ code: 'EVX_ERR_STREAM_CLOSED' });
-    s.deliver('final', { type: 'final', utteranceId: 0, text: 'X', words: [], confidence: 1, startMs: 0, endMs: 1, reason: 'flush', latencyMs: 1, processingMs: 1 });
+    s.deliver('final', {
+      type: 'final',
+      utteranceId: 0,
+      text: 'X',
+      words: [],
+      confidence: 1,
+      startMs: 0,
+      endMs: 1,
+      reason: 'flush',
+      latencyMs: 1,
+      processingMs: 1,
+    });
     expect(finals).toEqual([]); // nothing is delivered after close
   });
 });

@@ -4,7 +4,7 @@ import { normalizeForWer, werCounts, werLine } from '../../../appliance/asr/tool
 
 describe('WER scoring', () => {
   it('normalises like the model card and counts S/D/I', () => {
-    expect(normalizeForWer('COLD-HEARTED, isn\'t it?')).toEqual(['cold', 'hearted', "isn't", 'it']);
+    expect(normalizeForWer("COLD-HEARTED, isn't it?")).toEqual(['cold', 'hearted', "isn't", 'it']);
     const c = werCounts('a b c d'.split(' '), 'a x c d e'.split(' '));
     expect(c).toEqual({ words: 4, subs: 1, dels: 0, ins: 1 });
     expect(werCounts(['a', 'b'], [])).toEqual({ words: 2, subs: 0, dels: 2, ins: 0 });

@@ -28,7 +28,12 @@ describe('DeferredWrites', () => {
   it('drops a write that can never succeed instead of blocking the rest', () => {
     const written: string[] = [];
     const q = new DeferredWrites(10, 60_000, (e) => e instanceof Retryable);
-    q.add({ operation: 'dup', run: () => { throw new Error('SQLITE_CONSTRAINT'); } });
+    q.add({
+      operation: 'dup',
+      run: () => {
+        throw new Error('SQLITE_CONSTRAINT');
+      },
+    });
     q.add({ operation: 'ok', run: () => written.push('ok') });
     expect(q.flush()).toBe(2);
     expect(written).toEqual(['ok']);

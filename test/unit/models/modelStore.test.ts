@@ -91,7 +91,17 @@ describe('model store', () => {
   });
 
   it('gives the same bytes the same version and validates the manifest', () => {
-    expect(versionOf([{ path: 'a', sha256: '1' }, { path: 'b', sha256: '2' }])).toBe(versionOf([{ path: 'b', sha256: '2' }, { path: 'a', sha256: '1' }]));
+    expect(
+      versionOf([
+        { path: 'a', sha256: '1' },
+        { path: 'b', sha256: '2' },
+      ]),
+    ).toBe(
+      versionOf([
+        { path: 'b', sha256: '2' },
+        { path: 'a', sha256: '1' },
+      ]),
+    );
     const f = fixture();
     writeFileSync(f.manifestPath, JSON.stringify({ version: 1, models: [{ name: 'x' }] }));
     expect(() => loadManifest(f.manifestPath)).toThrowError(/model manifest/);

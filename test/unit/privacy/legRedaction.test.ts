@@ -118,7 +118,10 @@ describe('LegRedaction: the hold is bounded and costs nothing for other finals',
     const { leg, released } = setup();
     leg.final(final('I WOULD LIKE TO CHECK MY BALANCE'));
     leg.final(final('I HAVE TWO ACCOUNTS'));
-    expect(released.map((g) => g.map((r) => [r.text, r.heldMs]))).toEqual([[['I WOULD LIKE TO CHECK MY BALANCE', 0]], [['I HAVE TWO ACCOUNTS', 0]]]);
+    expect(released.map((g) => g.map((r) => [r.text, r.heldMs]))).toEqual([
+      [['I WOULD LIKE TO CHECK MY BALANCE', 0]],
+      [['I HAVE TWO ACCOUNTS', 0]],
+    ]);
     expect(vi.getTimerCount()).toBe(0);
     expect(leg.stats).toMatchObject({ finals: 2, held: 0 });
   });
@@ -157,7 +160,16 @@ describe('LegRedaction: the hold is bounded and costs nothing for other finals',
   it('no final waits more than maxHoldMs; the rest of a slowly read number is still redacted as part of it', () => {
     const { leg, released, texts, redactor } = setup(2500, { maxHoldMs: 7500 });
     // Card groups every 3 s, each next utterance starting in time.
-    const pieces = ['MY CARD NUMBER IS FOUR FIVE', 'THREE NINE', 'ONE FOUR', 'EIGHT EIGHT', 'ZERO THREE', 'FOUR THREE', 'SIX FOUR', 'SIX SEVEN THANKS'];
+    const pieces = [
+      'MY CARD NUMBER IS FOUR FIVE',
+      'THREE NINE',
+      'ONE FOUR',
+      'EIGHT EIGHT',
+      'ZERO THREE',
+      'FOUR THREE',
+      'SIX FOUR',
+      'SIX SEVEN THANKS',
+    ];
     for (const p of pieces) {
       leg.final(final(p));
       vi.advanceTimersByTime(1000);
@@ -170,7 +182,7 @@ describe('LegRedaction: the hold is bounded and costs nothing for other finals',
     expect(leg.stats.maxedOut).toBeGreaterThanOrEqual(1);
     expect(texts()).toHaveLength(pieces.length);
     expect(texts()[0]).toBe('MY CARD NUMBER IS [CARD]');
-    expect(texts().slice(1, -1), texts().join(" | ")).toEqual(Array(pieces.length - 2).fill("[CARD]"));
+    expect(texts().slice(1, -1), texts().join(' | ')).toEqual(Array(pieces.length - 2).fill('[CARD]'));
     expect(texts()[pieces.length - 1]).toBe('[CARD] THANKS');
     expect(texts().join(' ')).not.toMatch(DIGIT_WORDS);
     // Released in arrival order.

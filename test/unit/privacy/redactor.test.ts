@@ -48,7 +48,9 @@ describe('Redactor: cards', () => {
   });
 
   it('a non-Luhn 16-digit run is still hidden (as digits) and as card after card context', () => {
-    expect(r.redact('THE CODE IS ONE TWO THREE FOUR ONE TWO THREE FOUR ONE TWO THREE FOUR ONE TWO THREE FIVE').text).toBe('THE CODE IS [DIGITS]');
+    expect(r.redact('THE CODE IS ONE TWO THREE FOUR ONE TWO THREE FOUR ONE TWO THREE FOUR ONE TWO THREE FIVE').text).toBe(
+      'THE CODE IS [DIGITS]',
+    );
     expect(r.redact('MY CREDIT CARD ENDS IN ONE TWO THREE FOUR').text).toBe('MY CREDIT CARD ENDS IN [CARD]');
   });
 
@@ -122,7 +124,9 @@ describe('Redactor: accounts, IDs, digit runs', () => {
   it('national IDs', () => {
     expect(r.redact('ssn 078-05-1120 on file').text).toBe('ssn [ID] on file');
     expect(r.redact('NI number QQ123456C').text).toBe('NI number [ID]');
-    expect(r.redact('MY SOCIAL SECURITY NUMBER IS ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE').text).toBe('MY SOCIAL SECURITY NUMBER IS [ID]');
+    expect(r.redact('MY SOCIAL SECURITY NUMBER IS ONE TWO THREE FOUR FIVE SIX SEVEN EIGHT NINE').text).toBe(
+      'MY SOCIAL SECURITY NUMBER IS [ID]',
+    );
   });
   it('long digit sequences without context', () => {
     expect(r.redact('IT WAS IN THE LETTER NINE EIGHT SEVEN SIX FIVE FOUR OK').text).toBe('IT WAS IN THE LETTER [DIGITS] OK');
@@ -159,8 +163,12 @@ describe('Redactor: names', () => {
 describe('Redactor: configuration and contract', () => {
   it('redacts only the configured categories', () => {
     const r = new Redactor({ categories: ['email'] });
-    const out = r.redact('MY NAME IS JOHN AND MY EMAIL IS JOHN AT EXAMPLE DOT COM AND MY CARD IS FOUR ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE');
-    expect(out.text).toBe('MY NAME IS JOHN AND MY EMAIL IS [EMAIL] AND MY CARD IS FOUR ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE');
+    const out = r.redact(
+      'MY NAME IS JOHN AND MY EMAIL IS JOHN AT EXAMPLE DOT COM AND MY CARD IS FOUR ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE',
+    );
+    expect(out.text).toBe(
+      'MY NAME IS JOHN AND MY EMAIL IS [EMAIL] AND MY CARD IS FOUR ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE',
+    );
     expect(new Redactor({ categories: [] }).redact('MY NAME IS JOHN').text).toBe('MY NAME IS JOHN');
   });
 
@@ -220,12 +228,16 @@ describe('Redactor: configuration and contract', () => {
 });
 
 describe('Redactor: across utterances', () => {
-  it('redactJoined finds a value split across parts, leaves its placeholder in each with that part\'s timing, and counts it once', () => {
+  it("redactJoined finds a value split across parts, leaves its placeholder in each with that part's timing, and counts it once", () => {
     const r = new Redactor();
     const a = 'MY CARD IS FOUR ONE ONE ONE';
     const b = 'ONE ONE ONE ONE ONE ONE ONE ONE';
     const c = 'ONE ONE ONE ONE THANKS';
-    const out = r.redactJoined([{ text: a, words: timed(a) }, { text: b, words: timed(b) }, { text: c, words: timed(c) }]);
+    const out = r.redactJoined([
+      { text: a, words: timed(a) },
+      { text: b, words: timed(b) },
+      { text: c, words: timed(c) },
+    ]);
     expect(out.map((o) => o.text)).toEqual(['MY CARD IS [CARD]', '[CARD]', '[CARD] THANKS']);
     expect(out[0]!.words[3]).toEqual({ word: '[CARD]', startMs: 3 * 300, endMs: 6 * 300 + 250 });
     expect(out[1]!.words).toEqual([{ word: '[CARD]', startMs: 0, endMs: 7 * 300 + 250 }]);
@@ -253,7 +265,20 @@ describe('Redactor: across utterances', () => {
     expect(r.openEnding('MY NAME IS JOHN')).toBe('name');
     expect(r.openEnding('MY EMAIL ADDRESS IS')).toBe('email');
     expect(r.openEnding('MY EMAIL IS MARY DOT JONES')).toBe('email');
-    for (const closed of ['I HAVE TWO', 'I WENT TO', 'CALL ME ON FOR', 'MY NAME IS JOHN AND I NEED HELP', 'THANK YOU', 'LOOK AT', '', 'MY CARD IS LOST I NEED A NEW ONE', 'HOW LONG TO GET A NEW CARD IN THE MAIL', 'MY EMAIL', 'MY NAME IS JOHN SMITH']) expect(r.openEnding(closed), closed).toBeNull();
+    for (const closed of [
+      'I HAVE TWO',
+      'I WENT TO',
+      'CALL ME ON FOR',
+      'MY NAME IS JOHN AND I NEED HELP',
+      'THANK YOU',
+      'LOOK AT',
+      '',
+      'MY CARD IS LOST I NEED A NEW ONE',
+      'HOW LONG TO GET A NEW CARD IN THE MAIL',
+      'MY EMAIL',
+      'MY NAME IS JOHN SMITH',
+    ])
+      expect(r.openEnding(closed), closed).toBeNull();
     expect(new Redactor({ categories: ['email'] }).openEnding('FOUR ONE ONE ONE')).toBeNull();
   });
 
@@ -278,4 +303,3 @@ describe('Redactor: addresses after an e-mail cue', () => {
     expect(r.redact('THE EMAIL IS NOT WORKING').total).toBe(0);
   });
 });
-

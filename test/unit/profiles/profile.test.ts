@@ -1,15 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { churnRisk, DEFAULT_PROFILE_SETTINGS, profileTags, routeProfile, updateProfile, type CallSummary } from '../../../appliance/profiles/profile.js';
+import {
+  churnRisk,
+  DEFAULT_PROFILE_SETTINGS,
+  profileTags,
+  routeProfile,
+  updateProfile,
+  type CallSummary,
+} from '../../../appliance/profiles/profile.js';
 
 const DAY = 86_400_000;
 const T0 = 1_700_000_000_000;
-const call = (startedAt: number, intents: string[], emotion: CallSummary['emotion'] = null): CallSummary => ({ callerHash: 'h', startedAt, endedAt: startedAt + 60_000, intents, emotion });
+const call = (startedAt: number, intents: string[], emotion: CallSummary['emotion'] = null): CallSummary => ({
+  callerHash: 'h',
+  startedAt,
+  endedAt: startedAt + 60_000,
+  intents,
+  emotion,
+});
 const angry = (at: number) => ({ category: 'angry', agitation: 0.85, trend: 'escalating', at, maxAgitation: 0.9, wasAngry: true });
 
 describe('updateProfile', () => {
   it('creates a profile on the first call', () => {
     const p = updateProfile(null, call(T0, ['card_arrival']));
-    expect(p).toMatchObject({ callerHash: 'h', callsTotal: 1, firstSeenAt: T0, lastCallAt: T0, recentCalls: [T0], unresolvedRepeats: 0, vip: false });
+    expect(p).toMatchObject({
+      callerHash: 'h',
+      callsTotal: 1,
+      firstSeenAt: T0,
+      lastCallAt: T0,
+      recentCalls: [T0],
+      unresolvedRepeats: 0,
+      vip: false,
+    });
     expect(p.lastIntents).toEqual([{ intent: 'card_arrival', at: T0 }]);
     expect(p.churnRisk).toBeLessThan(0.1);
   });
@@ -51,10 +72,24 @@ describe('updateProfile', () => {
 
 describe('churnRisk', () => {
   it('explains itself', () => {
-    const r = churnRisk({ callsInWindow: 4, unresolvedRepeats: 2, lastEmotion: { category: 'angry', agitation: 0.9, trend: 'escalating', at: 0 }, wasAngry: true, leavingIntent: false });
-    expect(r.factors.map((f) => f.factor)).toEqual(['4 calls in the window', '2 unresolved repeat calls', 'angry on the last call', 'escalated on the last call']);
+    const r = churnRisk({
+      callsInWindow: 4,
+      unresolvedRepeats: 2,
+      lastEmotion: { category: 'angry', agitation: 0.9, trend: 'escalating', at: 0 },
+      wasAngry: true,
+      leavingIntent: false,
+    });
+    expect(r.factors.map((f) => f.factor)).toEqual([
+      '4 calls in the window',
+      '2 unresolved repeat calls',
+      'angry on the last call',
+      'escalated on the last call',
+    ]);
     expect(r.score).toBeGreaterThan(0.9);
-    expect(churnRisk({ callsInWindow: 1, unresolvedRepeats: 0, lastEmotion: null, wasAngry: false, leavingIntent: false })).toEqual({ score: 0.047, factors: [] });
+    expect(churnRisk({ callsInWindow: 1, unresolvedRepeats: 0, lastEmotion: null, wasAngry: false, leavingIntent: false })).toEqual({
+      score: 0.047,
+      factors: [],
+    });
   });
 });
 

@@ -31,10 +31,23 @@ describe('ProfileService', () => {
   const callWith = (id: string, at: number, intents: (string | null)[], angry: number | null, hash: string | null = HASH) => {
     store.calls.create({ id, source: 'sip', callerHash: hash, startedAt: at });
     const base = { at, callId: id, legId: `${id}:l`, utteranceId: null, latencyMs: 1 };
-    for (const i of intents) bus.publish({ ...base, type: 'intent', speaker: 'caller', intent: i, confidence: 0.8, outOfScope: i === null, top: [] });
+    for (const i of intents)
+      bus.publish({ ...base, type: 'intent', speaker: 'caller', intent: i, confidence: 0.8, outOfScope: i === null, top: [] });
     bus.publish({ ...base, type: 'intent', speaker: 'agent', intent: 'terminate_account', confidence: 0.9, outOfScope: false, top: [] });
     if (angry !== null) {
-      const e: ApplianceEvent = { ...base, type: 'emotion', speaker: 'caller', category: angry > 0.5 ? 'angry' : 'neutral', confidence: 0.8, arousal: 0.6, valence: -0.6, scores: { angry }, agitation: angry, trend: 'escalating', audioMs: 2000 };
+      const e: ApplianceEvent = {
+        ...base,
+        type: 'emotion',
+        speaker: 'caller',
+        category: angry > 0.5 ? 'angry' : 'neutral',
+        confidence: 0.8,
+        arousal: 0.6,
+        valence: -0.6,
+        scores: { angry },
+        agitation: angry,
+        trend: 'escalating',
+        audioMs: 2000,
+      };
       bus.publish(e);
     }
     bus.publish({ type: 'call.ended', at: at + 60_000, callId: id, reason: 'bye', durationMs: 60_000 });

@@ -11,7 +11,13 @@ function call(lines: [speaker: 'agent' | 'caller', startS: number, endS: number,
     { id: 'c', label: 'caller', startedAt: T0 },
     { id: 'a', label: 'agent', startedAt: T0 + 1000 },
   ];
-  const utterances: QaUtterance[] = lines.map(([speaker, s, e, text]) => ({ legId: speaker === 'agent' ? 'a' : 'c', speaker, startMs: s * 1000, endMs: e * 1000, text }));
+  const utterances: QaUtterance[] = lines.map(([speaker, s, e, text]) => ({
+    legId: speaker === 'agent' ? 'a' : 'c',
+    speaker,
+    startMs: s * 1000,
+    endMs: e * 1000,
+    text,
+  }));
   return { callId: 'call-1', startedAt: T0, answeredAt: T0, endedAt: T0 + durationS * 1000, legs, utterances };
 }
 
@@ -79,12 +85,33 @@ describe('QA engine on scripted calls (default rules)', () => {
       { id: 'quiet', kind: 'silence', weight: 1, maxRatio: 0.5 },
     ];
     // Agent leg clock is +1 s: agent 4-6 -> 5-7 call time; caller 6.5-8 overlaps 0.5 s (back-channel).
-    const short = scoreCall(call([['caller', 0, 5, 'A'], ['agent', 4, 6, 'B'], ['caller', 6.5, 8, 'C']], 10), rules, 50);
+    const short = scoreCall(
+      call(
+        [
+          ['caller', 0, 5, 'A'],
+          ['agent', 4, 6, 'B'],
+          ['caller', 6.5, 8, 'C'],
+        ],
+        10,
+      ),
+      rules,
+      50,
+    );
     expect(short.results.map((r) => [r.ruleId, r.outcome, r.value])).toEqual([
       ['over', 'pass', 0],
       ['quiet', 'pass', 0.2], // speech 0-8 of 10 s
     ]);
-    const long = scoreCall(call([['caller', 0, 5, 'A'], ['agent', 3, 6, 'B']], 40), rules, 50);
+    const long = scoreCall(
+      call(
+        [
+          ['caller', 0, 5, 'A'],
+          ['agent', 3, 6, 'B'],
+        ],
+        40,
+      ),
+      rules,
+      50,
+    );
     expect(long.results.map((r) => [r.ruleId, r.outcome, r.value])).toEqual([
       ['over', 'fail', 1], // caller 0-5 vs agent 4-7: 1 s overlap
       ['quiet', 'fail', 0.825], // speech 0-7 of 40 s
@@ -93,9 +120,21 @@ describe('QA engine on scripted calls (default rules)', () => {
   });
 
   it('agent rules do not apply to calls without an agent leg', () => {
-    const c: QaCall = { callId: 'ivr', startedAt: T0, answeredAt: T0, endedAt: T0 + 10_000, legs: [{ id: 'c', label: 'caller', startedAt: T0 }], utterances: [{ legId: 'c', speaker: 'caller', startMs: 0, endMs: 9000, text: 'BALANCE PLEASE' }] };
+    const c: QaCall = {
+      callId: 'ivr',
+      startedAt: T0,
+      answeredAt: T0,
+      endedAt: T0 + 10_000,
+      legs: [{ id: 'c', label: 'caller', startedAt: T0 }],
+      utterances: [{ legId: 'c', speaker: 'caller', startMs: 0, endMs: 9000, text: 'BALANCE PLEASE' }],
+    };
     const card = scoreCall(c, DEFAULT_RULES, 80);
-    expect(card.results.filter((r) => r.outcome === 'na').map((r) => r.ruleId).sort()).toEqual(['agent-negative-words', 'disclosure', 'greeting', 'no-over-promising', 'talk-over']);
+    expect(
+      card.results
+        .filter((r) => r.outcome === 'na')
+        .map((r) => r.ruleId)
+        .sort(),
+    ).toEqual(['agent-negative-words', 'disclosure', 'greeting', 'no-over-promising', 'talk-over']);
     expect(card.score).toBe(100); // only silence applies: 1 s of 10
     const none = scoreCall({ ...c, endedAt: T0 }, DEFAULT_RULES, 80);
     expect(none).toMatchObject({ score: null, passed: null });
@@ -121,7 +160,14 @@ describe('QA rule validation', () => {
     expect(fails({ rules: DEFAULT_RULES })).toBe('accepted');
     expect(fails({ rules: [] })).toMatch(/rules/);
     expect(fails({ rules: [{ id: 'x', kind: 'nope', weight: 1 }] })).toMatch(/\/rules\/0/);
-    expect(fails({ rules: [{ id: 'x', kind: 'silence', weight: 1, maxRatio: 0.5 }, { id: 'x', kind: 'silence', weight: 1, maxRatio: 0.5 }] })).toMatch(/duplicate/);
+    expect(
+      fails({
+        rules: [
+          { id: 'x', kind: 'silence', weight: 1, maxRatio: 0.5 },
+          { id: 'x', kind: 'silence', weight: 1, maxRatio: 0.5 },
+        ],
+      }),
+    ).toMatch(/duplicate/);
     expect(fails({ rules: [{ id: 'x', kind: 'silence', weight: 0, maxRatio: 0.5 }] })).toMatch(/positive weight/);
     expect(fails({ rules: [{ id: 'x', kind: 'silence', weight: 1, maxRatio: 0.5, extra: 1 }] })).not.toBe('accepted');
   });

@@ -13,7 +13,18 @@ function seed(store: Store, callId: string, at: number, ended = true): void {
   store.calls.create({ id: callId, source: 'sip', callerHash: null, startedAt: at });
   store.calls.addLeg({ id: `${callId}:caller`, callId, label: 'caller', codec: 'PCMU', startedAt: at });
   if (ended) store.calls.end(callId, at + 60_000, 'bye');
-  store.utterances.insert({ callId, legId: `${callId}:caller`, speaker: 'caller', startMs: 0, endMs: 1000, text: 'HELLO', words: [], confidence: 1, analysis: { emotion: { category: 'angry' } }, createdAt: at + 1000 });
+  store.utterances.insert({
+    callId,
+    legId: `${callId}:caller`,
+    speaker: 'caller',
+    startMs: 0,
+    endMs: 1000,
+    text: 'HELLO',
+    words: [],
+    confidence: 1,
+    analysis: { emotion: { category: 'angry' } },
+    createdAt: at + 1000,
+  });
   store.audit.record('test', 'seed', callId, {}, at);
 }
 
@@ -22,7 +33,9 @@ describe('retention per data class', () => {
 
   it('strips analysis after 72 h, deletes transcripts, calls and events at their own ages', () => {
     const store = Store.open(scratchDir('ret'));
-    const config = validateConfig({ privacy: { retention: { transcriptsHours: 24 * 30, analysisHours: 72, callsHours: 24 * 90, eventsHours: 24 * 365 } } });
+    const config = validateConfig({
+      privacy: { retention: { transcriptsHours: 24 * 30, analysisHours: 72, callsHours: 24 * 90, eventsHours: 24 * 365 } },
+    });
     const t0 = Date.UTC(2026, 0, 1);
     seed(store, 'old', t0); // 100 days before "now"
     seed(store, 'mid', t0 + 60 * 24 * HOUR); // 40 days
@@ -30,7 +43,12 @@ describe('retention per data class', () => {
     seed(store, 'fresh', t0 + 99 * 24 * HOUR); // 1 day
     seed(store, 'open', t0, false); // 100 days but still active: never deleted
     let now = t0 + 100 * 24 * HOUR;
-    const svc = new RetentionService({ classes: storeRetentionClasses(store, config.privacy.retention), intervalMs: HOUR, logger, now: () => now });
+    const svc = new RetentionService({
+      classes: storeRetentionClasses(store, config.privacy.retention),
+      intervalMs: HOUR,
+      logger,
+      now: () => now,
+    });
     const purged = svc.sweep();
     // Analysis runs first: every utterance older than 72 h loses it (old, mid, recent, open).
     expect(purged['analysis']).toBe(4);
@@ -58,7 +76,13 @@ describe('retention per data class', () => {
     let calls = 0;
     const svc = new RetentionService({
       classes: [
-        { name: 'broken', maxAgeMs: 1, purge: () => { throw new Error('disk'); } },
+        {
+          name: 'broken',
+          maxAgeMs: 1,
+          purge: () => {
+            throw new Error('disk');
+          },
+        },
         { name: 'counted', maxAgeMs: 1, purge: () => ++calls },
       ],
       intervalMs: 1000,

@@ -8,8 +8,20 @@ import { DEFAULT_RULES } from '../../../appliance/routing/types.js';
 import { SHARED_DIR } from '../../helpers/paths.js';
 
 const rules = { ...DEFAULT_RULES, defaultGroup: 'general' };
-const g = (id: string, intents: string[] = [], adjacent: string[] = []): SkillGroupInput => ({ id, name: id, intents, adjacent, overflow: { maxWaitMs: 1000, action: 'none' } });
-const a = (id: string, groups: string[]): AgentInput => ({ id, name: id, sipUri: `sip:${id}@x`, senior: false, skills: groups.map((group) => ({ group, level: 3 })) });
+const g = (id: string, intents: string[] = [], adjacent: string[] = []): SkillGroupInput => ({
+  id,
+  name: id,
+  intents,
+  adjacent,
+  overflow: { maxWaitMs: 1000, action: 'none' },
+});
+const a = (id: string, groups: string[]): AgentInput => ({
+  id,
+  name: id,
+  sipUri: `sip:${id}@x`,
+  senior: false,
+  skills: groups.map((group) => ({ group, level: 3 })),
+});
 
 function codeOf(fn: () => void): string | undefined {
   try {
@@ -26,7 +38,9 @@ describe('checkRoutingConfig', () => {
   });
   it('refuses duplicates, an intent in two groups, unknown adjacent or skill groups and a missing default group', () => {
     expect(codeOf(() => checkRoutingConfig([g('general'), g('general')], [], rules))).toMatch(/ROUTING_CONFIG:duplicate group/);
-    expect(codeOf(() => checkRoutingConfig([g('general', ['x']), g('b', ['x'])], [], rules))).toMatch(/intent x is in groups general and b/);
+    expect(codeOf(() => checkRoutingConfig([g('general', ['x']), g('b', ['x'])], [], rules))).toMatch(
+      /intent x is in groups general and b/,
+    );
     expect(codeOf(() => checkRoutingConfig([g('general', [], ['nope'])], [], rules))).toMatch(/adjacent group nope/);
     expect(codeOf(() => checkRoutingConfig([g('general')], [a('ada', ['nope'])], rules))).toMatch(/skill group nope/);
     expect(codeOf(() => checkRoutingConfig([g('cards')], [], rules))).toMatch(/default group general/);

@@ -1,9 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { computePriority, decideRoute, dequeueDecision, estimateWaitMs, groupForIntent, pickQueuedCall, selectAgent } from '../../../appliance/routing/engine.js';
-import { DEFAULT_RULES, type Agent, type QueuedCall, type RouteRequest, type RoutingRules, type RoutingSnapshot, type SkillGroup } from '../../../appliance/routing/types.js';
+import {
+  computePriority,
+  decideRoute,
+  dequeueDecision,
+  estimateWaitMs,
+  groupForIntent,
+  pickQueuedCall,
+  selectAgent,
+} from '../../../appliance/routing/engine.js';
+import {
+  DEFAULT_RULES,
+  type Agent,
+  type QueuedCall,
+  type RouteRequest,
+  type RoutingRules,
+  type RoutingSnapshot,
+  type SkillGroup,
+} from '../../../appliance/routing/types.js';
 
 const NOW = 1_000_000;
-const rules: RoutingRules = { ...DEFAULT_RULES, minIntentConfidence: 0.3, defaultGroup: 'general', complaintIntents: ['request_refund'], avgHandleMs: 60_000 };
+const rules: RoutingRules = {
+  ...DEFAULT_RULES,
+  minIntentConfidence: 0.3,
+  defaultGroup: 'general',
+  complaintIntents: ['request_refund'],
+  avgHandleMs: 60_000,
+};
 
 const group = (id: string, intents: string[], extra: Partial<SkillGroup> = {}): SkillGroup => ({
   id,
@@ -30,7 +52,13 @@ const req = (intent: string | null, extra: Partial<RouteRequest> = {}): RouteReq
   profile: null,
   ...extra,
 });
-const snap = (groups: SkillGroup[], agents: Agent[], queues: QueuedCall[] = [], r: RoutingRules = rules): RoutingSnapshot => ({ groups, agents, queues, rules: r, nowMs: NOW });
+const snap = (groups: SkillGroup[], agents: Agent[], queues: QueuedCall[] = [], r: RoutingRules = rules): RoutingSnapshot => ({
+  groups,
+  agents,
+  queues,
+  rules: r,
+  nowMs: NOW,
+});
 const angryEmotion = { category: 'angry', angry: 0.8, arousal: 0.7, valence: -0.6, trend: 'steady' as const };
 
 const GROUPS = [group('cards', ['lost_or_stolen_card', 'card_arrival']), group('payments', ['request_refund']), group('general', [])];
@@ -79,10 +107,19 @@ describe('computePriority', () => {
     const w = rules.priority;
     expect(p.priority).toBe(w.vip + w.repeatCaller + w.complaintRisk + w.angry + w.escalating);
     expect(p.needsSenior).toBe(true);
-    expect(p.reasons.map((r) => r.code)).toEqual(['priority.vip', 'priority.repeat', 'priority.complaint-risk', 'priority.angry', 'priority.escalating']);
+    expect(p.reasons.map((r) => r.code)).toEqual([
+      'priority.vip',
+      'priority.repeat',
+      'priority.complaint-risk',
+      'priority.angry',
+      'priority.escalating',
+    ]);
   });
   it('treats a high churn risk as complaint risk and a calm caller as normal', () => {
-    expect(computePriority(req('card_arrival', { profile: { vip: false, repeatCaller: false, unresolvedRepeats: 0, churnRisk: 0.9 } }), rules).complaintRisk).toBe(true);
+    expect(
+      computePriority(req('card_arrival', { profile: { vip: false, repeatCaller: false, unresolvedRepeats: 0, churnRisk: 0.9 } }), rules)
+        .complaintRisk,
+    ).toBe(true);
     const calm = computePriority(req('card_arrival', { emotion: { ...angryEmotion, category: 'neutral', angry: 0.1 } }), rules);
     expect(calm).toMatchObject({ priority: 0, needsSenior: false, reasons: [{ code: 'priority.normal' }] });
   });
@@ -108,11 +145,21 @@ describe('selectAgent', () => {
   });
   it('falls back to the most skilled agent when no senior is free, unless seniors are required', () => {
     const noSenior = agents.filter((a) => a.id !== 'senior');
-    expect(selectAgent('cards', noSenior, true, rules, NOW)).toMatchObject({ agent: { id: 'mid-old' }, reason: { code: 'agent.senior-fallback' } });
-    expect(selectAgent('cards', noSenior, true, { ...rules, seniorRequired: true }, NOW)).toMatchObject({ agent: null, reason: { code: 'agent.no-senior' } });
+    expect(selectAgent('cards', noSenior, true, rules, NOW)).toMatchObject({
+      agent: { id: 'mid-old' },
+      reason: { code: 'agent.senior-fallback' },
+    });
+    expect(selectAgent('cards', noSenior, true, { ...rules, seniorRequired: true }, NOW)).toMatchObject({
+      agent: null,
+      reason: { code: 'agent.no-senior' },
+    });
   });
   it('counts the senior flag as senior whatever the level, and ignores busy, wrap-up and offline agents', () => {
-    const flagged = [agent('flag', [['cards', 1]], { senior: true }), agent('w', [['cards', 5]], { state: 'wrap-up' }), agent('o', [['cards', 5]], { state: 'offline' })];
+    const flagged = [
+      agent('flag', [['cards', 1]], { senior: true }),
+      agent('w', [['cards', 5]], { state: 'wrap-up' }),
+      agent('o', [['cards', 5]], { state: 'offline' }),
+    ];
     expect(selectAgent('cards', flagged, true, rules, NOW).agent?.id).toBe('flag');
     expect(selectAgent('cards', flagged.slice(1), false, rules, NOW).agent).toBeNull();
   });
@@ -120,8 +167,18 @@ describe('selectAgent', () => {
 
 describe('estimateWaitMs', () => {
   it('counts calls queued ahead at the same or higher priority, per staffed agent', () => {
-    const agents = [agent('a', [['cards', 3]], { state: 'busy' }), agent('b', [['cards', 3]], { state: 'busy' }), agent('c', [['cards', 3]], { state: 'offline' })];
-    const q = (id: string, priority: number): QueuedCall => ({ callId: id, groupId: 'cards', priority, needsSenior: false, enqueuedAt: NOW });
+    const agents = [
+      agent('a', [['cards', 3]], { state: 'busy' }),
+      agent('b', [['cards', 3]], { state: 'busy' }),
+      agent('c', [['cards', 3]], { state: 'offline' }),
+    ];
+    const q = (id: string, priority: number): QueuedCall => ({
+      callId: id,
+      groupId: 'cards',
+      priority,
+      needsSenior: false,
+      enqueuedAt: NOW,
+    });
     const s = snap(GROUPS, agents, [q('q1', 10), q('q2', 0), q('q3', 0), q('q4', 50)]);
     expect(estimateWaitMs('cards', 0, s)).toBe(Math.ceil(5 / 2) * 60_000);
     expect(estimateWaitMs('cards', 20, s)).toBe(Math.ceil(2 / 2) * 60_000);
@@ -132,12 +189,22 @@ describe('estimateWaitMs', () => {
 describe('decideRoute', () => {
   it('routes to a free agent of the intent group and explains why', () => {
     const d = decideRoute(req('lost_or_stolen_card'), snap(GROUPS, [agent('ada', [['cards', 3]]), agent('ben', [['payments', 3]])]));
-    expect(d).toMatchObject({ action: 'agent', requestedGroupId: 'cards', groupId: 'cards', agentId: 'ada', targetUri: 'sip:ada@agents.test', overflow: null });
+    expect(d).toMatchObject({
+      action: 'agent',
+      requestedGroupId: 'cards',
+      groupId: 'cards',
+      agentId: 'ada',
+      targetUri: 'sip:ada@agents.test',
+      overflow: null,
+    });
     expect(d.reasons.map((r) => r.code)).toEqual(['intent.group', 'priority.normal', 'agent.longest-idle']);
     expect(d.summary).toContain('intent lost_or_stolen_card');
   });
   it('routes an angry caller to a senior agent', () => {
-    const d = decideRoute(req('card_arrival', { emotion: angryEmotion }), snap(GROUPS, [agent('reg', [['cards', 2]]), agent('sen', [['cards', 5]])]));
+    const d = decideRoute(
+      req('card_arrival', { emotion: angryEmotion }),
+      snap(GROUPS, [agent('reg', [['cards', 2]]), agent('sen', [['cards', 5]])]),
+    );
     expect(d).toMatchObject({ action: 'agent', agentId: 'sen', needsSenior: true });
     expect(d.reasons.map((r) => r.code)).toContain('senior.needed');
   });
@@ -146,9 +213,22 @@ describe('decideRoute', () => {
     expect(d).toMatchObject({ action: 'queue', groupId: 'cards', agentId: null, estimatedWaitMs: 60_000 });
   });
   it('overflows to a free agent of an adjacent group when the wait is too long', () => {
-    const groups = [group('cards', ['card_arrival'], { adjacent: ['payments'], overflow: { maxWaitMs: 30_000, action: 'adjacent' } }), group('payments', []), group('general', [])];
-    const d = decideRoute(req('card_arrival'), snap(groups, [agent('a', [['cards', 3]], { state: 'busy' }), agent('p', [['payments', 4]])]));
-    expect(d).toMatchObject({ action: 'agent', requestedGroupId: 'cards', groupId: 'payments', agentId: 'p', overflow: { from: 'cards', action: 'adjacent' } });
+    const groups = [
+      group('cards', ['card_arrival'], { adjacent: ['payments'], overflow: { maxWaitMs: 30_000, action: 'adjacent' } }),
+      group('payments', []),
+      group('general', []),
+    ];
+    const d = decideRoute(
+      req('card_arrival'),
+      snap(groups, [agent('a', [['cards', 3]], { state: 'busy' }), agent('p', [['payments', 4]])]),
+    );
+    expect(d).toMatchObject({
+      action: 'agent',
+      requestedGroupId: 'cards',
+      groupId: 'payments',
+      agentId: 'p',
+      overflow: { from: 'cards', action: 'adjacent' },
+    });
   });
   it('queues in the adjacent group with the shortest acceptable wait when no adjacent agent is free', () => {
     const groups = [
@@ -166,7 +246,10 @@ describe('decideRoute', () => {
     const cb = [group('cards', ['card_arrival'], { overflow: { maxWaitMs: 0, action: 'callback' } }), group('general', [])];
     const busy = [agent('a', [['cards', 3]], { state: 'busy' })];
     expect(decideRoute(req('card_arrival'), snap(cb, busy))).toMatchObject({ action: 'callback', overflow: { action: 'callback' } });
-    const ss = [group('cards', ['card_arrival'], { overflow: { maxWaitMs: 0, action: 'self-service', selfServiceUri: 'sip:ivr@bot.test' } }), group('general', [])];
+    const ss = [
+      group('cards', ['card_arrival'], { overflow: { maxWaitMs: 0, action: 'self-service', selfServiceUri: 'sip:ivr@bot.test' } }),
+      group('general', []),
+    ];
     expect(decideRoute(req('card_arrival'), snap(ss, busy))).toMatchObject({ action: 'self-service', targetUri: 'sip:ivr@bot.test' });
     const vip = req('card_arrival', { profile: { vip: true, repeatCaller: false, unresolvedRepeats: 0, churnRisk: 0 } });
     const d = decideRoute(vip, snap(ss, busy));
@@ -187,10 +270,21 @@ describe('decideRoute', () => {
 });
 
 describe('queue hand-out', () => {
-  const q = (id: string, g: string, priority: number, enqueuedAt: number, needsSenior = false): QueuedCall => ({ callId: id, groupId: g, priority, needsSenior, enqueuedAt });
+  const q = (id: string, g: string, priority: number, enqueuedAt: number, needsSenior = false): QueuedCall => ({
+    callId: id,
+    groupId: g,
+    priority,
+    needsSenior,
+    enqueuedAt,
+  });
   it('gives a newly available agent the highest priority call of their groups, then the longest waiting', () => {
     const a = agent('a', [['cards', 3]]);
-    const queues = [q('p-old', 'payments', 90, 1), q('c-low', 'cards', 0, 1), q('c-hi-new', 'cards', 50, 500), q('c-hi-old', 'cards', 50, 100)];
+    const queues = [
+      q('p-old', 'payments', 90, 1),
+      q('c-low', 'cards', 0, 1),
+      q('c-hi-new', 'cards', 50, 500),
+      q('c-hi-old', 'cards', 50, 100),
+    ];
     expect(pickQueuedCall(a, snap(GROUPS, [a], queues))?.callId).toBe('c-hi-old');
     expect(pickQueuedCall(agent('z', [['general', 1]]), snap(GROUPS, [], queues))).toBeNull();
   });

@@ -40,9 +40,30 @@ describe('RoutingService', () => {
   const config = {
     groups: banking77Sample().groups,
     agents: [
-      { id: 'ann', name: 'Ann', sipUri: 'sip:ann@pbx.test', senior: false, state: 'available' as const, skills: [{ group: 'cards', level: 3 }] },
-      { id: 'sam', name: 'Sam', sipUri: 'sip:sam@pbx.test', senior: true, state: 'offline' as const, skills: [{ group: 'cards', level: 5 }] },
-      { id: 'gil', name: 'Gil', sipUri: 'sip:gil@pbx.test', senior: false, state: 'available' as const, skills: [{ group: 'general', level: 3 }] },
+      {
+        id: 'ann',
+        name: 'Ann',
+        sipUri: 'sip:ann@pbx.test',
+        senior: false,
+        state: 'available' as const,
+        skills: [{ group: 'cards', level: 3 }],
+      },
+      {
+        id: 'sam',
+        name: 'Sam',
+        sipUri: 'sip:sam@pbx.test',
+        senior: true,
+        state: 'offline' as const,
+        skills: [{ group: 'cards', level: 5 }],
+      },
+      {
+        id: 'gil',
+        name: 'Gil',
+        sipUri: 'sip:gil@pbx.test',
+        senior: false,
+        state: 'available' as const,
+        skills: [{ group: 'general', level: 3 }],
+      },
     ],
   };
   const call = (id: string) => store.calls.create({ id, source: 'sip', callerHash: null, startedAt: now });
@@ -89,7 +110,12 @@ describe('RoutingService', () => {
     service.route(req('c1'));
     const q = service.route(req('c2'));
     expect(q).toMatchObject({ action: 'queue', groupId: 'cards' });
-    expect(service.queueState().find((g) => g.groupId === 'cards')?.calls.map((c) => c.callId)).toEqual(['c2']);
+    expect(
+      service
+        .queueState()
+        .find((g) => g.groupId === 'cards')
+        ?.calls.map((c) => c.callId),
+    ).toEqual(['c2']);
     now += 30_000;
     expect(service.queueWaits().get('cards')).toBe(30_000);
     service.setAgentState('sam', 'available');
@@ -153,14 +179,48 @@ describe('RoutingService', () => {
 
   describe('CallRouter', () => {
     const final = (callId: string, utteranceId: number, durMs = 2000): ApplianceEvent => ({
-      type: 'asr.final', at: now, callId, legId: `${callId}:caller`, speaker: 'caller', utteranceId, text: '', words: [], startMs: 0, endMs: durMs, confidence: 1, latencyMs: 1,
+      type: 'asr.final',
+      at: now,
+      callId,
+      legId: `${callId}:caller`,
+      speaker: 'caller',
+      utteranceId,
+      text: '',
+      words: [],
+      startMs: 0,
+      endMs: durMs,
+      confidence: 1,
+      latencyMs: 1,
     });
     const intent = (callId: string, utteranceId: number, name: string | null, outOfScope = false): ApplianceEvent => ({
-      type: 'intent', at: now, callId, legId: `${callId}:caller`, speaker: 'caller', utteranceId, intent: name, confidence: outOfScope ? 0.05 : 0.7, outOfScope, top: [], latencyMs: 1,
+      type: 'intent',
+      at: now,
+      callId,
+      legId: `${callId}:caller`,
+      speaker: 'caller',
+      utteranceId,
+      intent: name,
+      confidence: outOfScope ? 0.05 : 0.7,
+      outOfScope,
+      top: [],
+      latencyMs: 1,
     });
     const emotion = (callId: string, utteranceId: number, angry: number): ApplianceEvent => ({
-      type: 'emotion', at: now, callId, legId: `${callId}:caller`, speaker: 'caller', utteranceId, category: angry > 0.5 ? 'angry' : 'neutral', confidence: 0.8,
-      arousal: 0.5, valence: -0.5, scores: { angry }, agitation: angry, trend: 'unknown', audioMs: 2000, latencyMs: 2,
+      type: 'emotion',
+      at: now,
+      callId,
+      legId: `${callId}:caller`,
+      speaker: 'caller',
+      utteranceId,
+      category: angry > 0.5 ? 'angry' : 'neutral',
+      confidence: 0.8,
+      arousal: 0.5,
+      valence: -0.5,
+      scores: { angry },
+      agitation: angry,
+      trend: 'unknown',
+      audioMs: 2000,
+      latencyMs: 2,
     });
     const router = (emotionWaitMs: number) =>
       new CallRouter({
@@ -168,7 +228,13 @@ describe('RoutingService', () => {
         service,
         profileOf: () => null,
         logger,
-        options: { speakers: ['caller'], emotionSpeakers: ['caller'], minEmotionAudioMs: 500, emotionWaitMs, maxUtterancesBeforeDefault: 2 },
+        options: {
+          speakers: ['caller'],
+          emotionSpeakers: ['caller'],
+          minEmotionAudioMs: 500,
+          emotionWaitMs,
+          maxUtterancesBeforeDefault: 2,
+        },
       });
     const decisions = () => events.filter((e): e is Decision => e.type === 'route.decision');
 

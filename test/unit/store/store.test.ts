@@ -21,7 +21,10 @@ describe('store', () => {
   it('migrates an existing database forward and keeps its data', () => {
     const dir = scratchDir('store');
     const old = new Database(join(dir, DATABASE_FILE));
-    migrate(old, MIGRATIONS.filter((m) => m.version === 1));
+    migrate(
+      old,
+      MIGRATIONS.filter((m) => m.version === 1),
+    );
     expect(old.pragma('user_version', { simple: true })).toBe(1);
     old.prepare(`INSERT INTO calls (id, source, state, started_at) VALUES ('c1', 'sip', 'ringing', 1000)`).run();
     old.close();
@@ -35,9 +38,15 @@ describe('store', () => {
   it('leaves the database at its previous version when a migration fails', () => {
     const dir = scratchDir('store');
     const v1 = new Database(join(dir, DATABASE_FILE));
-    migrate(v1, MIGRATIONS.filter((m) => m.version === 1));
+    migrate(
+      v1,
+      MIGRATIONS.filter((m) => m.version === 1),
+    );
     v1.close();
-    const broken = [...MIGRATIONS.filter((m) => m.version === 1), { version: 2, name: 'broken', sql: 'CREATE TABLE t (a); INSERT INTO nope VALUES (1);' }];
+    const broken = [
+      ...MIGRATIONS.filter((m) => m.version === 1),
+      { version: 2, name: 'broken', sql: 'CREATE TABLE t (a); INSERT INTO nope VALUES (1);' },
+    ];
     let code = '';
     try {
       Store.open(dir, broken);
@@ -72,7 +81,18 @@ describe('store', () => {
     store.calls.create({ id: 'b', source: 'webrtc', callerHash: null, startedAt: 2 });
     store.calls.addLeg({ id: 'a-1', callId: 'a', label: 'caller', codec: 'PCMU', startedAt: 1 });
     store.calls.markAnswered('a', 5);
-    store.utterances.insert({ callId: 'a', legId: 'a-1', speaker: 'caller', startMs: 0, endMs: 900, text: 'HELLO', words: [{ word: 'HELLO', startMs: 0, endMs: 400 }], confidence: 0.9, analysis: {}, createdAt: 10 });
+    store.utterances.insert({
+      callId: 'a',
+      legId: 'a-1',
+      speaker: 'caller',
+      startMs: 0,
+      endMs: 900,
+      text: 'HELLO',
+      words: [{ word: 'HELLO', startMs: 0, endMs: 400 }],
+      confidence: 0.9,
+      analysis: {},
+      createdAt: 10,
+    });
     expect(store.calls.end('a', 20, 'bye')).toBe(true);
     expect(store.calls.end('a', 30, 'again')).toBe(false);
     const a = store.calls.get('a');
