@@ -6,7 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../buildInfo.js';
-import type { MetricSample } from './metricsScrape.js';
+import { freeLoopbackPort, type MetricSample } from './metricsScrape.js';
 
 export function value(samples: MetricSample[], name: string, labels: Record<string, string> = {}): number {
   let sum = 0;
@@ -46,36 +46,123 @@ export async function scrape(url: string): Promise<string> {
   return res.text();
 }
 
+/** The two shared clips the callers speak, and their lengths in seconds. */
+const CLIPS: readonly { file: string; seconds: number }[] = [
+  { file: '1.wav', seconds: 16.7 },
+  { file: '0.wav', seconds: 6.6 },
+];
+
 /**
- * A speech file of `seconds` as raw μ-law 8 kHz for sipp, from the shared clips. With
- * `speechRatio` < 1 it is call-like: speech alternates with quiet noise while "the other party
- * talks", so a caller leg carries that fraction of speech.
+ * Call-like audio as raw μ-law 8 kHz files for sipp, one per caller group. Each file is `seconds`
+ * long and cut from the same cycle — clip, quiet, clip, quiet — where the quiet gaps (low white
+ * noise: the caller listens while the other party talks) give the wanted `speechRatio`. Group g
+ * starts g/groups of the way into the cycle, so the groups talk at different moments, as
+ * independent callers do: with one group every call would talk and pause in step, which is the
+ * worst case (all calls in speech at once), not a call centre. `speechRatio` 1 is continuous
+ * speech (no gaps; the groups still start at different words).
  */
-export function makeSpeechFile(dir: string, sharedDir: string, seconds: number, speechRatio = 1): { path: string; seconds: number } {
-  const clips = ['1.wav', '0.wav'].map((c) => join(sharedDir, 'datasets', 'speech-en', c));
-  const inputs: string[] = [];
-  let total = 0;
-  let i = 0;
+export function makeCallerAudio(dir: string, sharedDir: string, seconds: number, speechRatio = 1, groups = 1): string[] {
+  mkdirSync(dir, { recursive: true });
+  const gapS = speechRatio < 1 ? ((1 - speechRatio) / speechRatio) * ((CLIPS[0]!.seconds + CLIPS[1]!.seconds) / 2) : 0;
+  const cycleS = CLIPS.reduce((s, c) => s + c.seconds + gapS, 0);
   const quiet = join(dir, 'quiet.wav');
-  if (speechRatio < 1) {
-    // 16.7 s + 6.6 s clips; each is followed by the gap that gives the wanted ratio.
-    const gapS = ((1 - speechRatio) / speechRatio) * 11.7;
+  if (gapS > 0) {
     execFileSync('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', quiet, 'synth', gapS.toFixed(2), 'whitenoise', 'vol', '0.003'], {
       stdio: 'ignore',
     });
   }
-  while (total < seconds + 5) {
-    const clip = clips[i++ % 2]!;
-    inputs.push(clip);
-    total += clip.endsWith('1.wav') ? 16.7 : 6.6;
-    if (speechRatio < 1) {
-      inputs.push(quiet);
-      total += ((1 - speechRatio) / speechRatio) * 11.7;
+  const inputs: string[] = [];
+  for (let total = 0; total < cycleS + seconds + 1; total += cycleS) {
+    for (const clip of CLIPS) {
+      inputs.push(join(sharedDir, 'datasets', 'speech-en', clip.file));
+      if (gapS > 0) inputs.push(quiet);
     }
   }
-  const path = join(dir, 'speech.ulaw');
-  execFileSync('sox', [...inputs, '-r', '8000', '-c', '1', '-t', 'ul', path, 'trim', '0', String(seconds)], { stdio: 'ignore' });
-  return { path, seconds };
+  const cycle = join(dir, 'cycle.wav');
+  execFileSync('sox', [...inputs, '-r', '8000', '-c', '1', cycle], { stdio: 'ignore' });
+  const dirs: string[] = [];
+  for (let g = 0; g < groups; g++) {
+    const groupDir = join(dir, `group-${g}`);
+    mkdirSync(groupDir, { recursive: true });
+    const offsetS = (cycleS * g) / groups;
+    execFileSync('sox', [cycle, '-t', 'ul', join(groupDir, 'speech.ulaw'), 'trim', offsetS.toFixed(3), String(seconds)], {
+      stdio: 'ignore',
+    });
+    dirs.push(groupDir);
+  }
+  return dirs;
+}
+
+/** A caller group's audio (see makeCallerAudio) as 48 kHz 16-bit samples, for a web caller. */
+export function callerAudio48k(groupDir: string): Int16Array {
+  const raw = execFileSync(
+    'sox',
+    ['-t', 'ul', '-r', '8000', '-c', '1', join(groupDir, 'speech.ulaw'), '-r', '48000', '-b', '16', '-e', 'signed', '-t', 'raw', '-'],
+    {
+      maxBuffer: 1 << 28,
+    },
+  );
+  return new Int16Array(raw.buffer, raw.byteOffset, raw.byteLength >> 1);
+}
+
+export interface SippCallers {
+  /** Directories made by makeCallerAudio: one sipp process per group, playing its own file. */
+  groupDirs: readonly string[];
+  /** SIP address of the appliance. */
+  target: string;
+  /** Calls to place in all (split across the groups), each `seconds` long. */
+  calls: number;
+  seconds: number;
+  /** New calls per second, in all. */
+  rate: number;
+  /** First local media port; each group gets 1000 ports from here on. */
+  mediaBase: number;
+  timeoutS: number;
+  /** Count a call that times out as failed (sipp -timeout_error). */
+  timeoutIsError?: boolean;
+}
+
+/** Place the calls with one sipp process per caller group; resolves when all have finished. */
+export async function runSippCallers(o: SippCallers): Promise<{ attempted: number; completed: number; failed: number }> {
+  const groups = o.groupDirs.length;
+  const runs = await Promise.all(
+    o.groupDirs.map(async (dir, g) => {
+      const n = Math.floor(o.calls / groups) + (g < o.calls % groups ? 1 : 0);
+      if (n === 0) return { attempted: 0, completed: 0, failed: 0 };
+      return runSipp(
+        [
+          o.target,
+          '-sf',
+          join(REPO_ROOT, 'test', 'scenarios', 'uac-pcmu-speech.xml'),
+          '-m',
+          String(n),
+          '-l',
+          String(n),
+          '-r',
+          String(Math.max(1, Math.round(o.rate / groups))),
+          '-d',
+          String(o.seconds * 1000),
+          '-i',
+          '127.0.0.1',
+          '-p',
+          String(await freeLoopbackPort()),
+          '-mi',
+          '127.0.0.1',
+          '-mp',
+          String(o.mediaBase + g * 1000),
+          '-timeout',
+          `${o.timeoutS}s`,
+          ...(o.timeoutIsError ? ['-timeout_error'] : []),
+        ],
+        dir,
+      );
+    }),
+  );
+  return runs.reduce((a, r) => ({
+    attempted: a.attempted + r.attempted,
+    completed: a.completed + r.completed,
+    failed: a.failed + r.failed,
+  }));
 }
 
 export interface RunningAppliance {

@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../buildInfo.js';
-import { fmt, histogramDelta, makeSpeechFile, runSipp, scrape, startAppliance, value } from './harness.js';
+import { callerAudio48k, fmt, histogramDelta, makeCallerAudio, runSippCallers, scrape, startAppliance, value } from './harness.js';
+import { runWebCaller } from './webrtcLoad.js';
 import { freeLoopbackPort, histogramQuantile, parseMetrics } from './metricsScrape.js';
 
 export interface SipLoadOptions {
@@ -22,6 +22,13 @@ export interface SipLoadOptions {
   maxLagS: number;
   /** Fraction of each call that is speech (1 = continuous speech, the worst case). */
   speechRatio: number;
+  /**
+   * Caller groups, each playing the call-like audio from a different point of its cycle (see
+   * makeCallerAudio); 1 = every call talks and pauses in step (the all-at-once worst case).
+   */
+  groups: number;
+  /** Of each step's calls, how many are node-webrtc web callers (Opus through mediasoup); the rest are sipp calls. */
+  webCallers: number;
   /** Extra appliance config (YAML lines), e.g. admission limits. */
   extraYaml?: string[];
   log: (line: string) => void;
@@ -29,13 +36,22 @@ export interface SipLoadOptions {
 
 export interface StepResult {
   calls: number;
+  sipCalls: number;
+  webCalls: number;
+  /** Web callers that connected and streamed to the end. */
+  webCompleted: number;
   attempted: number;
   completed: number;
   failed: number;
   rejected: number;
   finalLatencyP50Ms: number | null;
   finalLatencyP95Ms: number | null;
+  finalLatencyP99Ms: number | null;
   finals: number;
+  partialLatencyP50Ms: number | null;
+  partialLatencyP95Ms: number | null;
+  partialLatencyP99Ms: number | null;
+  partials: number;
   maxLagMs: number;
   asrDroppedFrames: number;
   rtpConcealedFrames: number;
@@ -51,26 +67,31 @@ export interface SipLoadReport {
   machine: { cpus: number; node: string; loadAverage: number[] };
   seconds: number;
   speechRatio: number;
+  groups: number;
   steps: StepResult[];
   highestRealTimeCalls: number;
 }
 
 export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport> {
   const work = mkdtempSync(join(tmpdir(), 'evx-bench-sip-'));
-  const audio = makeSpeechFile(work, options.sharedDir, options.seconds, options.speechRatio);
-  options.log(`speech: ${audio.seconds.toFixed(1)} s of PCMU per call, ${Math.round(options.speechRatio * 100)}% speech`);
+  const groupDirs = makeCallerAudio(work, options.sharedDir, options.seconds, options.speechRatio, options.groups);
+  options.log(
+    `speech: ${options.seconds} s of PCMU per call, ${Math.round(options.speechRatio * 100)}% speech, ${options.groups} caller group(s) at different points of the talk/listen cycle`,
+  );
+  const webAudio = options.webCallers > 0 ? groupDirs.map(callerAudio48k) : [];
   const sipPort = await freeLoopbackPort();
-  const app = await startAppliance(work, sipPort, options.modelsDir, options.extraYaml);
+  const webYaml = options.webCallers > 0 ? ['console:', '  enabled: false', 'webrtc:', '  rtcPortMin: 30000', '  rtcPortMax: 34999'] : [];
+  const app = await startAppliance(work, sipPort, options.modelsDir, [...webYaml, ...(options.extraYaml ?? [])]);
   const results: StepResult[] = [];
   try {
     const idle = parseMetrics(await scrape(app.url));
     const baselineRss = value(idle, 'process_resident_memory_bytes');
     for (const calls of options.steps) {
       options.log(`step: ${calls} concurrent calls for ${options.seconds} s`);
-      const step = await runStep(app.url, work, sipPort, calls, options, baselineRss);
+      const step = await runStep(app.url, groupDirs, webAudio, sipPort, calls, options, baselineRss);
       results.push(step);
       options.log(
-        `  completed ${step.completed}/${step.attempted}, failed ${step.failed}, final p95 ${fmt(step.finalLatencyP95Ms)} ms, max lag ${step.maxLagMs} ms, dropped ${step.asrDroppedFrames}, cpu ${step.cpuCoresUsed.toFixed(2)} cores, ${step.realTime ? 'REAL-TIME' : 'NOT real-time: ' + step.why}`,
+        `  completed ${step.completed}/${step.attempted}, failed ${step.failed}, final p95 ${fmt(step.finalLatencyP95Ms)} ms, partial p95 ${fmt(step.partialLatencyP95Ms)} ms, max lag ${step.maxLagMs} ms, dropped ${step.asrDroppedFrames}, cpu ${step.cpuCoresUsed.toFixed(2)} cores, ${step.realTime ? 'REAL-TIME' : 'NOT real-time: ' + step.why}`,
       );
       if (!step.realTime && options.stopAtFirstFailure) break;
     }
@@ -85,6 +106,7 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
     machine: { cpus: os.cpus().length, node: process.versions.node, loadAverage: os.loadavg() },
     seconds: options.seconds,
     speechRatio: options.speechRatio,
+    groups: options.groups,
     steps: results,
     highestRealTimeCalls: ok.length ? Math.max(...ok) : 0,
   };
@@ -92,7 +114,8 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
 
 async function runStep(
   url: string,
-  work: string,
+  groupDirs: string[],
+  webAudio: Int16Array[],
   sipPort: number,
   calls: number,
   o: SipLoadOptions,
@@ -111,36 +134,27 @@ async function runStep(
       })
       .catch(() => undefined);
   }, 1000);
-  const localPort = await freeLoopbackPort();
-  const mediaPort = 40000 + 2 * Math.floor(Math.random() * 4000);
+  const webCalls = Math.min(calls, o.webCallers);
+  const sipCalls = calls - webCalls;
   const rate = Math.min(calls, 20);
-  const sipp = await runSipp(
-    [
-      `127.0.0.1:${sipPort}`,
-      '-sf',
-      join(REPO_ROOT, 'test', 'scenarios', 'uac-pcmu-speech.xml'),
-      '-m',
-      String(calls),
-      '-l',
-      String(calls),
-      '-r',
-      String(rate),
-      '-d',
-      String(o.seconds * 1000),
-      '-i',
-      '127.0.0.1',
-      '-p',
-      String(localPort),
-      '-mi',
-      '127.0.0.1',
-      '-mp',
-      String(mediaPort),
-      '-timeout',
-      `${o.seconds + Math.ceil(calls / rate) + 60}s`,
-      '-timeout_error',
-    ],
-    work,
+  const web = Promise.all(
+    Array.from({ length: webCalls }, async (_, i) => {
+      await new Promise((r) => setTimeout(r, (i * 1000) / rate));
+      return runWebCaller(url, webAudio[i % webAudio.length]!);
+    }),
   );
+  const sipp = await runSippCallers({
+    groupDirs,
+    target: `127.0.0.1:${sipPort}`,
+    calls: sipCalls,
+    seconds: o.seconds,
+    rate,
+    mediaBase: 40000,
+    timeoutS: o.seconds + Math.ceil(calls / rate) + 60,
+    timeoutIsError: true,
+  });
+  const webResults = await web;
+  const webCompleted = webResults.filter((r) => r.callId !== null && r.error === null).length;
   // Let the last finals flush (endpointing + the leg's final flush after BYE).
   await new Promise((r) => setTimeout(r, 3000));
   clearInterval(sampler);
@@ -149,23 +163,35 @@ async function runStep(
   const d = (name: string, labels?: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
   const latency = histogramDelta(before, after, 'edgevox_asr_final_latency_seconds');
   const writes = histogramDelta(before, after, 'edgevox_store_write_duration_seconds');
-  const p50 = histogramQuantile(latency, 0.5);
-  const p95 = histogramQuantile(latency, 0.95);
+  const partial = histogramDelta(before, after, 'edgevox_asr_partial_latency_seconds');
+  const ms = (h: typeof latency, q: number): number | null => {
+    const v = histogramQuantile(h, q);
+    return v === null ? null : Math.round(v * 1000);
+  };
   const dropped = d('edgevox_asr_dropped_frames_total');
   const rejected = d('edgevox_sip_rejected_total', { reason: 'capacity' }) + d('edgevox_calls_rejected_total', { reason: 'overload' });
   const reasons: string[] = [];
   if (sipp.failed > 0) reasons.push(`${sipp.failed} calls failed`);
+  if (webCompleted < webCalls) reasons.push(`${webCalls - webCompleted} web calls failed`);
   if (dropped > 0) reasons.push(`${dropped} audio frames dropped`);
   if (maxLag > o.maxLagS * 1000) reasons.push(`lag ${Math.round(maxLag)} ms > ${o.maxLagS * 1000} ms`);
   return {
     calls,
+    sipCalls,
+    webCalls,
+    webCompleted,
     attempted: sipp.attempted,
     completed: sipp.completed,
     failed: sipp.failed,
     rejected,
-    finalLatencyP50Ms: p50 === null ? null : Math.round(p50 * 1000),
-    finalLatencyP95Ms: p95 === null ? null : Math.round(p95 * 1000),
+    finalLatencyP50Ms: ms(latency, 0.5),
+    finalLatencyP95Ms: ms(latency, 0.95),
+    finalLatencyP99Ms: ms(latency, 0.99),
     finals: latency.count,
+    partialLatencyP50Ms: ms(partial, 0.5),
+    partialLatencyP95Ms: ms(partial, 0.95),
+    partialLatencyP99Ms: ms(partial, 0.99),
+    partials: partial.count,
     maxLagMs: Math.round(maxLag),
     asrDroppedFrames: dropped,
     rtpConcealedFrames: d('edgevox_rtp_frames_concealed_total'),

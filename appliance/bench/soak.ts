@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../buildInfo.js';
-import { histogramDelta, makeSpeechFile, scrape, startAppliance, value } from './harness.js';
+import { histogramDelta, makeCallerAudio, scrape, startAppliance, value } from './harness.js';
 import { freeLoopbackPort, histogramQuantile, parseMetrics, type MetricSample } from './metricsScrape.js';
 import { lineChartSvg, slope, writeChart } from './svgChart.js';
 
@@ -17,6 +17,8 @@ export interface SoakOptions {
   minutes: number;
   callSeconds: number;
   speechRatio: number;
+  /** Caller groups at different points of the talk/listen cycle (see makeCallerAudio). */
+  groups: number;
   sampleSeconds: number;
   modelsDir: string;
   sharedDir: string;
@@ -27,6 +29,9 @@ export interface SoakOptions {
 export interface SoakSample {
   tMin: number;
   rssMiB: number;
+  /** V8 heap in use (main thread), and memory outside the JS heaps (buffers, native addons). */
+  heapUsedMiB: number;
+  externalMiB: number;
   openFds: number;
   activeCalls: number;
   finalP95Ms: number | null;
@@ -47,36 +52,41 @@ export interface SoakReport {
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const work = mkdtempSync(join(tmpdir(), 'evx-soak-'));
-  makeSpeechFile(work, o.sharedDir, o.callSeconds, o.speechRatio);
+  const groupDirs = makeCallerAudio(work, o.sharedDir, o.callSeconds, o.speechRatio, o.groups);
   const sipPort = await freeLoopbackPort();
   const app = await startAppliance(work, sipPort, o.modelsDir);
   const pid = app.child.pid!;
-  const rate = Math.max(0.1, o.calls / o.callSeconds);
-  const sipp = spawn(
-    'sipp',
-    [
-      '-nostdin',
-      `127.0.0.1:${sipPort}`,
-      '-sf',
-      join(REPO_ROOT, 'test', 'scenarios', 'uac-pcmu-speech.xml'),
-      '-l',
-      String(o.calls),
-      '-r',
-      rate.toFixed(2),
-      '-rp',
-      '1000',
-      '-d',
-      String(o.callSeconds * 1000),
-      '-i',
-      '127.0.0.1',
-      '-p',
-      String(await freeLoopbackPort()),
-      '-mi',
-      '127.0.0.1',
-      '-mp',
-      '46000',
-    ],
-    { cwd: work, stdio: 'ignore' },
+  // One sipp per caller group, each keeping its share of the calls up (ended calls are replaced).
+  const sipps = await Promise.all(
+    groupDirs.map(async (dir, g) => {
+      const n = Math.floor(o.calls / o.groups) + (g < o.calls % o.groups ? 1 : 0);
+      return spawn(
+        'sipp',
+        [
+          '-nostdin',
+          `127.0.0.1:${sipPort}`,
+          '-sf',
+          join(REPO_ROOT, 'test', 'scenarios', 'uac-pcmu-speech.xml'),
+          '-l',
+          String(n),
+          '-r',
+          Math.max(0.05, n / o.callSeconds).toFixed(2),
+          '-rp',
+          '1000',
+          '-d',
+          String(o.callSeconds * 1000),
+          '-i',
+          '127.0.0.1',
+          '-p',
+          String(await freeLoopbackPort()),
+          '-mi',
+          '127.0.0.1',
+          '-mp',
+          String(40000 + g * 1000),
+        ],
+        { cwd: dir, stdio: 'ignore' },
+      );
+    }),
   );
   const samples: SoakSample[] = [];
   const startedAt = performance.now();
@@ -90,6 +100,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       const sample: SoakSample = {
         tMin: (performance.now() - startedAt) / 60_000,
         rssMiB: value(now, 'process_resident_memory_bytes') / 2 ** 20,
+        heapUsedMiB: value(now, 'nodejs_heap_size_used_bytes') / 2 ** 20,
+        externalMiB: value(now, 'nodejs_external_memory_bytes') / 2 ** 20,
         openFds: openFds(pid),
         activeCalls: value(now, 'edgevox_calls_active'),
         finalP95Ms: p95 === null ? null : Math.round(p95 * 1000),
@@ -97,12 +109,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       };
       samples.push(sample);
       o.log(
-        `t=${sample.tMin.toFixed(1)} min rss=${sample.rssMiB.toFixed(0)} MiB fds=${sample.openFds} active=${sample.activeCalls} final p95=${sample.finalP95Ms ?? '-'} ms lag=${sample.maxLagMs} ms`,
+        `t=${sample.tMin.toFixed(1)} min rss=${sample.rssMiB.toFixed(0)} MiB heap=${sample.heapUsedMiB.toFixed(0)} MiB ext=${sample.externalMiB.toFixed(0)} MiB fds=${sample.openFds} active=${sample.activeCalls} final p95=${sample.finalP95Ms ?? '-'} ms lag=${sample.maxLagMs} ms`,
       );
       prev = now;
     }
   } finally {
-    sipp.kill('SIGTERM');
+    for (const sipp of sipps) sipp.kill('SIGTERM');
   }
   const last = parseMetrics(await scrape(app.url));
   app.child.kill('SIGTERM');
@@ -118,6 +130,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       join(o.outDir, 'soak-rss'),
       lineChartSvg(`RSS during a ${o.minutes} min soak at ${o.calls} calls`, 'minutes', 'RSS (MiB)', [
         { label: 'process RSS', points: samples.map((s) => ({ x: s.tMin, y: s.rssMiB })) },
+        { label: 'V8 heap used (main thread)', points: samples.map((s) => ({ x: s.tMin, y: s.heapUsedMiB })) },
+        { label: 'external (buffers)', points: samples.map((s) => ({ x: s.tMin, y: s.externalMiB })) },
       ]),
     ),
     writeChart(

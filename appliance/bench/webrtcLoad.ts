@@ -97,6 +97,49 @@ async function speech(sharedDir: string, seconds: number): Promise<Int16Array> {
   return out;
 }
 
+export interface WebCallerResult {
+  /** The appliance's call id, null when the call was never set up. */
+  callId: string | null;
+  setupMs: number;
+  /** Worst lateness of this caller's 10 ms send clock. */
+  clockLagMs: number;
+  error: string | null;
+}
+
+/**
+ * One web caller (node-webrtc, Opus over DTLS-SRTP through mediasoup): joins the appliance as a
+ * caller, streams `samples` (48 kHz mono) in real time, then 2 s of silence so the endpoint closes
+ * the last utterance, and hangs up.
+ */
+export async function runWebCaller(url: string, samples: Int16Array): Promise<WebCallerResult> {
+  const t0 = performance.now();
+  let peer: WebRtcPeer | undefined;
+  let callId: string | null = null;
+  let setupMs = 0;
+  let clockLagMs = 0;
+  try {
+    const res = await fetch(`${url}/api/v1/webrtc/caller-sessions`, { method: 'POST' });
+    if (res.status !== 201) throw new Error(`caller session HTTP ${res.status}`);
+    const session = (await res.json()) as CallerSession;
+    peer = await WebRtcPeer.join({
+      url: `${url.replace(/^http/, 'ws')}${session.signallingPath}`,
+      token: session.token,
+      connectTimeoutMs: 20_000,
+    });
+    await peer.startSending('opus');
+    setupMs = performance.now() - t0;
+    callId = session.callId;
+    const sent = await peer.play(samples);
+    clockLagMs = sent.maxClockLagMs;
+    await peer.play(new Int16Array(48_000 * 2));
+    await peer.hangup();
+    return { callId, setupMs, clockLagMs, error: null };
+  } catch (err) {
+    peer?.close();
+    return { callId, setupMs, clockLagMs, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 export async function runWebRtcLoad(options: WebRtcLoadOptions): Promise<WebRtcLoadReport> {
   const work = mkdtempSync(join(tmpdir(), 'evx-bench-webrtc-'));
   const samples = await speech(options.sharedDir, options.seconds);
@@ -155,33 +198,21 @@ async function runStep(url: string, pid: number, calls: number, samples: Int16Ar
       })
       .catch(() => undefined);
   }, 1000);
-  const wsBase = url.replace(/^http/, 'ws');
   const setups: number[] = [];
   const callIds: string[] = [];
   const failures: string[] = [];
   let clockLag = 0;
-  const silence = new Int16Array(48_000 * 2);
   await Promise.all(
     Array.from({ length: calls }, async (_, i) => {
       // Stagger the joins a little, as real callers would arrive.
       await new Promise((r) => setTimeout(r, i * 50));
-      const t0 = performance.now();
-      let peer: WebRtcPeer | undefined;
-      try {
-        const res = await fetch(`${url}/api/v1/webrtc/caller-sessions`, { method: 'POST' });
-        if (res.status !== 201) throw new Error(`caller session HTTP ${res.status}`);
-        const session = (await res.json()) as CallerSession;
-        peer = await WebRtcPeer.join({ url: `${wsBase}${session.signallingPath}`, token: session.token, connectTimeoutMs: 20_000 });
-        await peer.startSending('opus');
-        setups.push(performance.now() - t0);
-        callIds.push(session.callId);
-        const sent = await peer.play(samples);
-        clockLag = Math.max(clockLag, sent.maxClockLagMs);
-        await peer.play(silence); // the endpoint closes the last utterance
-        await peer.hangup();
-      } catch (err) {
-        failures.push(err instanceof Error ? err.message : String(err));
-        peer?.close();
+      const r = await runWebCaller(url, samples);
+      if (r.callId === null) failures.push(r.error ?? 'failed');
+      else {
+        setups.push(r.setupMs);
+        callIds.push(r.callId);
+        clockLag = Math.max(clockLag, r.clockLagMs);
+        if (r.error !== null) failures.push(r.error);
       }
     }),
   );

@@ -7,8 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../buildInfo.js';
-import { histogramDelta, makeSpeechFile, runSipp, scrape, startAppliance, value } from './harness.js';
+import { histogramDelta, makeCallerAudio, runSippCallers, scrape, startAppliance, value } from './harness.js';
 import { freeLoopbackPort, histogramQuantile, parseMetrics } from './metricsScrape.js';
 import { runSipLoad, type SipLoadReport } from './sipLoad.js';
 
@@ -18,8 +17,14 @@ export interface OverloadResult {
   extraCallsRejected503: number;
   existingCallsCompleted: number;
   existingCallsFailed: number;
+  /** The calls in progress while the extra calls were refused. */
   existingFinalP95Ms: number | null;
+  existingPartialP95Ms: number | null;
+  existingMaxLagMs: number;
+  /** The same calls on the same appliance just before, without extra calls. */
   baselineFinalP95Ms: number | null;
+  baselinePartialP95Ms: number | null;
+  baselineMaxLagMs: number;
 }
 
 export interface WholeBenchReport {
@@ -28,19 +33,25 @@ export interface WholeBenchReport {
   loadAverageAtEnd: number[];
 }
 
-export async function runWholeBench(o: {
+export interface WholeBenchOptions {
   steps: number[];
   seconds: number;
   speechRatio: number;
+  groups: number;
+  webCallers: number;
   modelsDir: string;
   sharedDir: string;
   outDir: string;
   log: (l: string) => void;
-}): Promise<WholeBenchReport> {
+}
+
+export async function runWholeBench(o: WholeBenchOptions): Promise<WholeBenchReport> {
   const ramp = await runSipLoad({
     steps: o.steps,
     seconds: o.seconds,
     speechRatio: o.speechRatio,
+    groups: o.groups,
+    webCallers: o.webCallers,
     modelsDir: o.modelsDir,
     sharedDir: o.sharedDir,
     stopAtFirstFailure: true,
@@ -50,8 +61,13 @@ export async function runWholeBench(o: {
   const capacity = ramp.highestRealTimeCalls;
   let overload: OverloadResult | null = null;
   if (capacity > 0) {
-    o.log(`admission control: capacity set to ${capacity}, then ${Math.ceil(capacity * 0.25) + 1} extra calls`);
-    overload = await runOverload(o, capacity, ramp.steps.find((s) => s.calls === capacity)?.finalLatencyP95Ms ?? null);
+    o.log(
+      `admission control: capacity set to ${capacity}; ${capacity} calls alone, then again with ${Math.ceil(capacity * 0.25) + 1} extra calls`,
+    );
+    overload = await runOverload(o, capacity);
+    o.log(
+      `  ${overload.extraCallsRejected503}/${overload.extraCallsAttempted} extra calls got 503; calls in progress final p95 ${overload.existingFinalP95Ms ?? '-'} ms (alone: ${overload.baselineFinalP95Ms ?? '-'} ms)`,
+    );
   }
   const report: WholeBenchReport = { ramp, overload, loadAverageAtEnd: loadavg() };
   mkdirSync(o.outDir, { recursive: true });
@@ -60,59 +76,79 @@ export async function runWholeBench(o: {
   return report;
 }
 
-async function runOverload(
-  o: { seconds: number; speechRatio: number; modelsDir: string; sharedDir: string },
-  capacity: number,
-  baselineP95: number | null,
-): Promise<OverloadResult> {
+interface Window {
+  finalP95Ms: number | null;
+  partialP95Ms: number | null;
+  maxLagMs: number;
+}
+
+/** Latency figures of the appliance while `run` runs. */
+async function measured<T>(url: string, run: () => Promise<T>): Promise<{ result: T; window: Window }> {
+  const before = parseMetrics(await scrape(url));
+  let maxLag = 0;
+  const sampler = setInterval(() => {
+    scrape(url)
+      .then((text) => (maxLag = Math.max(maxLag, value(parseMetrics(text), 'edgevox_asr_lag_max_seconds') * 1000)))
+      .catch(() => undefined);
+  }, 1000);
+  const result = await run();
+  await new Promise((r) => setTimeout(r, 3000));
+  clearInterval(sampler);
+  const after = parseMetrics(await scrape(url));
+  const p95 = (name: string): number | null => {
+    const q = histogramQuantile(histogramDelta(before, after, name), 0.95);
+    return q === null ? null : Math.round(q * 1000);
+  };
+  return {
+    result,
+    window: {
+      finalP95Ms: p95('edgevox_asr_final_latency_seconds'),
+      partialP95Ms: p95('edgevox_asr_partial_latency_seconds'),
+      maxLagMs: Math.round(maxLag),
+    },
+  };
+}
+
+async function runOverload(o: WholeBenchOptions, capacity: number): Promise<OverloadResult> {
   const work = mkdtempSync(join(tmpdir(), 'evx-bench-overload-'));
-  makeSpeechFile(work, o.sharedDir, o.seconds, o.speechRatio);
+  const groupDirs = makeCallerAudio(work, o.sharedDir, o.seconds, o.speechRatio, o.groups);
   const sipPort = await freeLoopbackPort();
   const app = await startAppliance(work, sipPort, o.modelsDir, ['calls:', `  maxConcurrent: ${capacity}`, '  maxLagMs: 1500']);
+  const callers = (calls: number, mediaBase: number) => ({
+    groupDirs,
+    target: `127.0.0.1:${sipPort}`,
+    calls,
+    seconds: o.seconds,
+    rate: Math.min(calls, 20),
+    mediaBase,
+    timeoutS: o.seconds + 90,
+  });
   try {
+    // Baseline: the calls alone, on this same (warm) appliance.
+    const alone = await measured(app.url, () => runSippCallers(callers(capacity, 40000)));
     const before = parseMetrics(await scrape(app.url));
-    const scenario = join(REPO_ROOT, 'test', 'scenarios', 'uac-pcmu-speech.xml');
-    const common = (n: number, port: number, mediaPort: number) => [
-      `127.0.0.1:${sipPort}`,
-      '-sf',
-      scenario,
-      '-m',
-      String(n),
-      '-l',
-      String(n),
-      '-r',
-      String(Math.min(n, 20)),
-      '-d',
-      String(o.seconds * 1000),
-      '-i',
-      '127.0.0.1',
-      '-p',
-      String(port),
-      '-mi',
-      '127.0.0.1',
-      '-mp',
-      String(mediaPort),
-      '-timeout',
-      `${o.seconds + 90}s`,
-    ];
-    const existing = runSipp(common(capacity, await freeLoopbackPort(), 44000), work);
-    await new Promise((r) => setTimeout(r, Math.ceil(capacity / 20) * 1000 + 5000));
-    const extra = Math.ceil(capacity * 0.25) + 1;
-    const extraRun = await runSipp(common(extra, await freeLoopbackPort(), 52000), work);
-    const existingRun = await existing;
-    await new Promise((r) => setTimeout(r, 3000));
+    const withExtra = await measured(app.url, async () => {
+      const existing = runSippCallers(callers(capacity, 40000));
+      // Once every call is up, the extra callers try to get in.
+      await new Promise((r) => setTimeout(r, Math.ceil(capacity / 20) * 1000 + 5000));
+      const extra = await runSippCallers({ ...callers(Math.ceil(capacity * 0.25) + 1, 50000), groupDirs: groupDirs.slice(0, 1) });
+      return { existing: await existing, extra };
+    });
     const after = parseMetrics(await scrape(app.url));
-    const p95 = histogramQuantile(histogramDelta(before, after, 'edgevox_asr_final_latency_seconds'), 0.95);
     return {
       capacity,
-      extraCallsAttempted: extraRun.attempted,
+      extraCallsAttempted: withExtra.result.extra.attempted,
       extraCallsRejected503:
         value(after, 'edgevox_sip_rejected_total', { reason: 'capacity' }) -
         value(before, 'edgevox_sip_rejected_total', { reason: 'capacity' }),
-      existingCallsCompleted: existingRun.completed,
-      existingCallsFailed: existingRun.failed,
-      existingFinalP95Ms: p95 === null ? null : Math.round(p95 * 1000),
-      baselineFinalP95Ms: baselineP95,
+      existingCallsCompleted: withExtra.result.existing.completed,
+      existingCallsFailed: withExtra.result.existing.failed,
+      existingFinalP95Ms: withExtra.window.finalP95Ms,
+      existingPartialP95Ms: withExtra.window.partialP95Ms,
+      existingMaxLagMs: withExtra.window.maxLagMs,
+      baselineFinalP95Ms: alone.window.finalP95Ms,
+      baselinePartialP95Ms: alone.window.partialP95Ms,
+      baselineMaxLagMs: alone.window.maxLagMs,
     };
   } finally {
     app.child.kill('SIGTERM');
@@ -122,16 +158,18 @@ async function runOverload(
 }
 
 function markdown(r: WholeBenchReport): string {
+  const f = (v: number | null): string => (v === null ? '-' : String(v));
   const lines = [
     `# EdgeVox whole-pipeline bench (${new Date().toISOString()})`,
     '',
-    `Machine: ${r.ramp.machine.cpus} CPUs, Node ${r.ramp.machine.node}, load average at start ${r.ramp.machine.loadAverage.map((l) => l.toFixed(1)).join(' ')}. Calls of ${r.ramp.seconds} s, ${Math.round(r.ramp.speechRatio * 100)}% speech.`,
+    `Machine: ${r.ramp.machine.cpus} CPUs, Node ${r.ramp.machine.node}, load average at start ${r.ramp.machine.loadAverage.map((l) => l.toFixed(1)).join(' ')}.`,
+    `Calls of ${r.ramp.seconds} s, ${Math.round(r.ramp.speechRatio * 100)}% speech, in ${r.ramp.groups} caller groups at different points of the talk/listen cycle; each step's calls are sipp (PCMU) calls plus the web callers (node-webrtc, Opus) shown. Latencies in ms: partial = arrival of the audio completing a partial to the partial; final = end of speech to the final transcript.`,
     '',
-    '| calls | completed | failed | final p50 ms | final p95 ms | max lag ms | dropped frames | CPU cores | RSS MiB | RSS/call MiB | store write p95 ms | real-time |',
+    '| calls (sip + web) | completed | failed | partial p50 / p95 / p99 | final p50 / p95 / p99 | max lag | dropped frames | CPU cores | RSS MiB | RSS/call MiB | store write p95 ms | real-time |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...r.ramp.steps.map(
       (s) =>
-        `| ${s.calls} | ${s.completed} | ${s.failed} | ${s.finalLatencyP50Ms ?? '-'} | ${s.finalLatencyP95Ms ?? '-'} | ${s.maxLagMs} | ${s.asrDroppedFrames} | ${s.cpuCoresUsed.toFixed(2)} | ${s.rssPeakMiB.toFixed(0)} | ${s.rssPerCallMiB.toFixed(2)} | ${s.storeWriteP95Ms ?? '-'} | ${s.realTime ? 'yes' : 'no: ' + s.why} |`,
+        `| ${s.calls} (${s.sipCalls} + ${s.webCalls}) | ${s.completed + s.webCompleted} | ${s.failed + s.webCalls - s.webCompleted} | ${f(s.partialLatencyP50Ms)} / ${f(s.partialLatencyP95Ms)} / ${f(s.partialLatencyP99Ms)} | ${f(s.finalLatencyP50Ms)} / ${f(s.finalLatencyP95Ms)} / ${f(s.finalLatencyP99Ms)} | ${s.maxLagMs} | ${s.asrDroppedFrames} | ${s.cpuCoresUsed.toFixed(2)} | ${s.rssPeakMiB.toFixed(0)} | ${s.rssPerCallMiB.toFixed(2)} | ${s.storeWriteP95Ms ?? '-'} | ${s.realTime ? 'yes' : 'no: ' + s.why} |`,
     ),
     '',
     `Highest sustained real-time concurrent calls: **${r.ramp.highestRealTimeCalls}**.`,
@@ -142,8 +180,12 @@ function markdown(r: WholeBenchReport): string {
     lines.push(
       '## Beyond capacity (admission control)',
       '',
-      `Capacity set to ${o.capacity} calls; ${o.extraCallsAttempted} extra calls attempted while they ran: ${o.extraCallsRejected503} answered 503 + Retry-After.`,
-      `Calls in progress: ${o.existingCallsCompleted} completed, ${o.existingCallsFailed} failed; final-transcript p95 ${o.existingFinalP95Ms ?? '-'} ms (same load without the extra calls: ${o.baselineFinalP95Ms ?? '-'} ms).`,
+      `Capacity set to ${o.capacity} calls. On the same appliance, ${o.capacity} calls ran first alone, then again while ${o.extraCallsAttempted} extra calls tried to get in: ${o.extraCallsRejected503} were answered 503 + Retry-After.`,
+      '',
+      '| calls in progress | completed | failed | partial p95 ms | final p95 ms | max lag ms |',
+      '|---|---|---|---|---|---|',
+      `| alone | ${o.capacity} | - | ${f(o.baselinePartialP95Ms)} | ${f(o.baselineFinalP95Ms)} | ${o.baselineMaxLagMs} |`,
+      `| with the extra calls refused | ${o.existingCallsCompleted} | ${o.existingCallsFailed} | ${f(o.existingPartialP95Ms)} | ${f(o.existingFinalP95Ms)} | ${o.existingMaxLagMs} |`,
       '',
     );
   }

@@ -48,7 +48,7 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
       },
     });
     stream.on('partial', (e) => {
-      if (e.changed && e.text !== '') callbacks.partial(e.text);
+      if (e.changed && e.text !== '') callbacks.partial(e.text, e.chunkLatencyMs);
     });
     stream.on('final', (e) => {
       if (e.text === '') return;

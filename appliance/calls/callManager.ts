@@ -311,7 +311,7 @@ export class CallLeg implements LegAudioSink {
         : factory(
             { callId: call.id, legId: id, speaker: label, sampleRateHz, hotwords },
             {
-              partial: (text) => this.onPartial(text),
+              partial: (text, latencyMs) => this.onPartial(text, latencyMs),
               final: (t) => this.onFinal(t),
               keyword: (k) =>
                 call.manager.publish({
@@ -429,7 +429,7 @@ export class CallLeg implements LegAudioSink {
     });
   }
 
-  private onPartial(raw: string): void {
+  private onPartial(raw: string, latencyMs: number | undefined): void {
     const text = this.redaction?.partial(raw) ?? raw;
     this.call.manager.publish({
       type: 'asr.partial',
@@ -438,6 +438,7 @@ export class CallLeg implements LegAudioSink {
       legId: this.id,
       speaker: this.label,
       text,
+      latencyMs: latencyMs ?? null,
     });
   }
 

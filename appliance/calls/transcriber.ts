@@ -23,7 +23,8 @@ export interface KeywordHit {
 }
 
 export interface TranscriberCallbacks {
-  partial(text: string): void;
+  /** A changed partial; `latencyMs`: from the arrival of the chunk's last audio to this result. */
+  partial(text: string, latencyMs?: number): void;
   final(transcript: TranscriptFinal): void;
   keyword(hit: KeywordHit): void;
   /**

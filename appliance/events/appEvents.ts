@@ -17,7 +17,16 @@ export type ApplianceEvent =
   | { type: 'call.answered'; at: number; callId: string }
   | { type: 'call.leg.added'; at: number; callId: string; legId: string; label: string; codec: string | null }
   | { type: 'call.ended'; at: number; callId: string; reason: string; durationMs: number }
-  | { type: 'asr.partial'; at: number; callId: string; legId: string; speaker: string; text: string }
+  | {
+      type: 'asr.partial';
+      at: number;
+      callId: string;
+      legId: string;
+      speaker: string;
+      text: string;
+      /** From the arrival of the audio that completed this result to the result (null: not measured). */
+      latencyMs: number | null;
+    }
   | {
       type: 'asr.final';
       at: number;

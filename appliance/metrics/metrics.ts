@@ -235,7 +235,13 @@ export class ApplianceMetrics {
     const finalLatency = new Histogram({
       name: 'edgevox_asr_final_latency_seconds',
       help: 'End of speech to final transcript',
-      buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5],
+      buckets: [0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5],
+      registers,
+    });
+    const partialLatency = new Histogram({
+      name: 'edgevox_asr_partial_latency_seconds',
+      help: 'Arrival of the audio that completed a partial transcript to the partial',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5],
       registers,
     });
     bus.subscribe((e) => {
@@ -252,6 +258,7 @@ export class ApplianceMetrics {
           break;
         case 'asr.partial':
           partials.inc();
+          if (e.latencyMs !== null) partialLatency.observe(e.latencyMs / 1000);
           break;
         case 'dtmf':
           dtmf.inc();

@@ -15,6 +15,8 @@ export const benchSipCommand: CliCommand = {
   --max-lag-ms MS  real-time criterion: worst recognition lag (default 1000)
   --speech-ratio R fraction of each call that is speech: 1 = continuous (worst case, default),
                    0.5 = call-like (the caller is quiet while the other party talks)
+  --groups G       caller groups at different points of the talk/listen cycle (default 8;
+                   1 = every call talks and pauses in step, the worst case)
   --all-steps      keep ramping after a step that is not real-time
   --out FILE       JSON results (default test/bench-results/bench-sip.json)
   --models-dir DIR --shared-dir DIR`,
@@ -24,6 +26,7 @@ export const benchSipCommand: CliCommand = {
       seconds: { type: 'string' },
       'max-lag-ms': { type: 'string' },
       'speech-ratio': { type: 'string' },
+      groups: { type: 'string' },
       'all-steps': { type: 'boolean' },
       out: { type: 'string' },
       'models-dir': { type: 'string' },
@@ -41,6 +44,8 @@ export const benchSipCommand: CliCommand = {
       stopAtFirstFailure: !values['all-steps'],
       maxLagS: Number(values['max-lag-ms'] ?? 1000) / 1000,
       speechRatio: Math.min(1, Math.max(0.05, Number(values['speech-ratio'] ?? 1))),
+      groups: Math.max(1, Number(values.groups ?? 8)),
+      webCallers: 0,
       log: (line) => io.out(line + '\n'),
     });
     const out = resolve(values.out ?? join(REPO_ROOT, 'test', 'bench-results', 'bench-sip.json'));

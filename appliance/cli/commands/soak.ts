@@ -10,10 +10,11 @@ export const soakCommand: CliCommand = {
   name: 'soak',
   summary: 'soak test: steady sipp load for a long time; RSS, open fds and latency over time, with plots',
   usage: `usage: edgevox soak [--minutes 30] [--calls N] [--call-seconds 60] [--speech-ratio 0.5] [--out-dir DIR]
-  --calls N          concurrent calls (default: 70% of the highest real-time N in test/bench-results/bench-sip.json, else 20)
+  --calls N          concurrent calls (default: 70% of the capacity in test/bench-results/bench.json, else 20)
   --minutes M        duration (default 30)
   --call-seconds S   length of each call; ended calls are replaced (default 60)
   --speech-ratio R   fraction of each call that is speech (default 0.5, call-like)
+  --groups G         caller groups at different points of the talk/listen cycle (default 8)
   --sample-seconds S sampling interval (default 10)
   --out-dir DIR      where soak.json and the PNG plots go (default test/bench-results)`,
   async run(argv, io) {
@@ -23,6 +24,7 @@ export const soakCommand: CliCommand = {
       'call-seconds': { type: 'string' },
       'speech-ratio': { type: 'string' },
       'sample-seconds': { type: 'string' },
+      groups: { type: 'string' },
       'out-dir': { type: 'string' },
       'shared-dir': { type: 'string' },
     });
@@ -35,6 +37,7 @@ export const soakCommand: CliCommand = {
       callSeconds: Number(values['call-seconds'] ?? 60),
       speechRatio: Number(values['speech-ratio'] ?? 0.5),
       sampleSeconds: Number(values['sample-seconds'] ?? 10),
+      groups: Math.max(1, Number(values.groups ?? 8)),
       modelsDir: join(shared, 'models'),
       sharedDir: shared,
       outDir,
@@ -51,9 +54,14 @@ export const soakCommand: CliCommand = {
   },
 };
 
+/** 70% of the capacity measured by `make bench` (bench.json), else by `make bench-sip`, else 20. */
 function defaultCalls(outDir: string): number {
-  const path = join(outDir, 'bench-sip.json');
-  if (!existsSync(path)) return 20;
-  const highest = (JSON.parse(readFileSync(path, 'utf8')) as { highestRealTimeCalls?: number }).highestRealTimeCalls ?? 0;
+  const read = (file: string): number => {
+    const path = join(outDir, file);
+    if (!existsSync(path)) return 0;
+    const r = JSON.parse(readFileSync(path, 'utf8')) as { highestRealTimeCalls?: number; ramp?: { highestRealTimeCalls?: number } };
+    return r.ramp?.highestRealTimeCalls ?? r.highestRealTimeCalls ?? 0;
+  };
+  const highest = read('bench.json') || read('bench-sip.json');
   return highest > 0 ? Math.max(1, Math.floor(highest * 0.7)) : 20;
 }
