@@ -8,7 +8,7 @@
  * Frames land in a bounded buffer the encoder reads chunk by chunk; `acceptWaveform` allocates
  * nothing. Arithmetic is done in float64 and stored as float32.
  */
-import { RealFft } from './fft.js';
+import { RealFft } from '../dsp/fft.js';
 
 export interface FbankOptions {
   readonly sampleRateHz: number;

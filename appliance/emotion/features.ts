@@ -13,7 +13,7 @@
  * deviations over active frames. No feature depends on the absolute level.
  */
 import { evxError } from '../errors.js';
-import { Fft } from './fft.js';
+import { EvenRealFft, RealFft } from '../dsp/fft.js';
 import { resample } from './resample.js';
 
 export const EMOTION_FEATURE_SCHEME = 'edgevox-emotion-prosody-v3';
@@ -28,6 +28,8 @@ const PITCH_FRAME = 320; // 40 ms
 const PITCH_NFFT = 512;
 const MIN_LAG = 16; // 500 Hz
 const MAX_LAG = 160; // 50 Hz
+/** Zeros each side of the normalised signal, so every pitch window (centred on a frame) lies inside it. */
+const PAD = (PITCH_FRAME - FRAME) / 2;
 const N_MEL = 24;
 const MEL_LO_HZ = 100;
 const MEL_HI_HZ = 3800;
@@ -103,17 +105,24 @@ function mel2hz(mel: number): number {
 /** Extracts the feature vector; reuses its FFT plans and tables. Not re-entrant. */
 export class EmotionFeaturizer {
   readonly names: readonly string[] = emotionFeatureNames();
-  private readonly fft = new Fft(NFFT);
-  private readonly pitchFft = new Fft(PITCH_NFFT);
+  private readonly fft = new RealFft(NFFT);
+  private readonly pitchFft = new RealFft(PITCH_NFFT);
+  private readonly acfFft = new EvenRealFft(PITCH_NFFT);
   private readonly window = new Float64Array(FRAME);
   private readonly pitchWindow = new Float64Array(PITCH_FRAME);
   private readonly windowAcf = new Float64Array(MAX_LAG + 2);
+  /** windowAcf[lag] / windowAcf[0]: the window's own autocorrelation, to undo its taper per lag. */
+  private readonly windowAcfNorm = new Float64Array(MAX_LAG + 2);
   private readonly melWeights: Float64Array[] = [];
   private readonly melStart = new Int32Array(N_MEL);
   private readonly dct: Float64Array;
   private readonly emphasis = new Float64Array(NFFT / 2 + 1);
-  private readonly re = new Float64Array(PITCH_NFFT);
-  private readonly im = new Float64Array(PITCH_NFFT);
+  // Scratch. The two frame buffers are zero beyond the frame, and only the frame part is rewritten.
+  private readonly frameBuf = new Float64Array(NFFT);
+  private readonly pitchBuf = new Float64Array(PITCH_NFFT);
+  private readonly pitchPower = new Float64Array(PITCH_NFFT / 2 + 1);
+  private readonly acf = new Float64Array(PITCH_NFFT / 2 + 1);
+  private readonly acfNorm = new Float64Array(MAX_LAG + 2);
 
   constructor() {
     for (let i = 0; i < FRAME; i++) this.window[i] = 0.54 - 0.46 * Math.cos((2 * Math.PI * i) / (FRAME - 1));
@@ -123,6 +132,7 @@ export class EmotionFeaturizer {
       for (let i = 0; i + lag < PITCH_FRAME; i++) s += this.pitchWindow[i]! * this.pitchWindow[i + lag]!;
       this.windowAcf[lag] = s;
     }
+    for (let lag = 0; lag < this.windowAcf.length; lag++) this.windowAcfNorm[lag] = this.windowAcf[lag]! / this.windowAcf[0]!;
     const bins = NFFT / 2 + 1;
     const binHz = FEATURE_SAMPLE_RATE_HZ / NFFT;
     const lo = hz2mel(MEL_LO_HZ);
@@ -167,11 +177,9 @@ export class EmotionFeaturizer {
       );
     }
     const nFrames = Math.floor((input8k.length - FRAME) / HOP) + 1;
-    const x = this.gainNormalised(input8k, nFrames);
+    const x = this.gainNormalised(input8k, nFrames); // PAD zeros, the signal, PAD zeros
     const bins = NFFT / 2 + 1;
     const binHz = FEATURE_SAMPLE_RATE_HZ / NFFT;
-    const re = this.re;
-    const im = this.im;
 
     const energyDb = new Float64Array(nFrames);
     const mfcc = new Float64Array(nFrames * N_MFCC);
@@ -182,19 +190,25 @@ export class EmotionFeaturizer {
     const flux = new Float64Array(nFrames);
     const hammarberg = new Float64Array(nFrames);
     const melFrames = new Float64Array(nFrames * N_MEL);
-    const prevSpec = new Float64Array(bins);
     const spec = new Float64Array(bins);
+    // sqrt of the band spectrum over its total, this frame's and the previous one's (for the flux).
+    let shape = new Float64Array(bins);
+    let prevShape = new Float64Array(bins);
     const logMel = new Float64Array(N_MEL);
     const loBin = Math.round(MEL_LO_HZ / binHz);
     const hiBin = Math.round(MEL_HI_HZ / binHz);
     const splitBin = Math.round(1000 / binHz);
+    const hb = Math.round(2000 / binHz);
+    const nBand = hiBin - loBin + 1;
+    const frameBuf = this.frameBuf;
+    const frameWindow = this.window;
+    const emphasis = this.emphasis;
+    const dct = this.dct;
 
     for (let f = 0; f < nFrames; f++) {
       const off = f * HOP;
-      re.fill(0, 0, NFFT);
-      im.fill(0, 0, NFFT);
-      for (let i = 0; i < FRAME; i++) re[i] = x[off + i]! * this.window[i]!;
-      this.fft.transform(re.subarray(0, NFFT), im.subarray(0, NFFT));
+      for (let i = 0; i < FRAME; i++) frameBuf[i] = x[PAD + off + i]! * frameWindow[i]!;
+      this.fft.powerSpectrum(frameBuf, spec);
       let total = 0;
       let weighted = 0;
       let lo = 0;
@@ -202,22 +216,17 @@ export class EmotionFeaturizer {
       let logSum = 0;
       let maxLo = 0;
       let maxHi = 0;
-      const hb = Math.round(2000 / binHz);
-      for (let b = 0; b < bins; b++) {
-        const p = re[b]! * re[b]! + im[b]! * im[b]!;
-        spec[b] = p;
-        if (b >= loBin && b <= hiBin) {
-          total += p;
-          weighted += p * b * binHz;
-          logSum += Math.log(p + 1e-12);
-          if (b < splitBin) lo += p;
-          else hi += p;
-          if (b < hb) maxLo = Math.max(maxLo, p);
-          else maxHi = Math.max(maxHi, p);
-        }
+      for (let b = loBin; b <= hiBin; b++) {
+        const p = spec[b]!;
+        total += p;
+        weighted += p * b * binHz;
+        logSum += Math.log(p + 1e-12);
+        if (b < splitBin) lo += p;
+        else hi += p;
+        if (b < hb) maxLo = Math.max(maxLo, p);
+        else maxHi = Math.max(maxHi, p);
       }
       hammarberg[f] = 10 * Math.log10((maxLo + 1e-10) / (maxHi + 1e-10));
-      const nBand = hiBin - loBin + 1;
       energyDb[f] = 10 * Math.log10(total + 1e-10);
       centroid[f] = total > 0 ? weighted / total / 1000 : 0;
       tilt[f] = 10 * Math.log10((hi + 1e-10) / (lo + 1e-10));
@@ -233,28 +242,30 @@ export class EmotionFeaturizer {
       }
       rolloff[f] = (rb * binHz) / 1000;
       // Flux on the normalised spectrum (shape change, not level change).
+      const totalEps = total + 1e-12;
+      for (let b = loBin; b <= hiBin; b++) shape[b] = Math.sqrt(spec[b]! / totalEps);
       let fl = 0;
       if (f > 0) {
-        let prevTotal = 0;
-        for (let b = loBin; b <= hiBin; b++) prevTotal += prevSpec[b]!;
         for (let b = loBin; b <= hiBin; b++) {
-          const d = Math.sqrt(spec[b]! / (total + 1e-12)) - Math.sqrt(prevSpec[b]! / (prevTotal + 1e-12));
+          const d = shape[b]! - prevShape[b]!;
           fl += d * d;
         }
       }
       flux[f] = fl;
-      prevSpec.set(spec);
+      const swap = prevShape;
+      prevShape = shape;
+      shape = swap;
       for (let m = 0; m < N_MEL; m++) {
         const w = this.melWeights[m]!;
         const start = this.melStart[m]!;
         let s = 0;
-        for (let i = 0; i < w.length; i++) s += w[i]! * spec[start + i]! * this.emphasis[start + i]!;
+        for (let i = 0; i < w.length; i++) s += w[i]! * spec[start + i]! * emphasis[start + i]!;
         logMel[m] = Math.log(s + 1e-8);
         melFrames[f * N_MEL + m] = logMel[m]!;
       }
       for (let k = 0; k < N_MFCC; k++) {
         let s = 0;
-        for (let m = 0; m < N_MEL; m++) s += this.dct[k * N_MEL + m]! * logMel[m]!;
+        for (let m = 0; m < N_MEL; m++) s += dct[k * N_MEL + m]! * logMel[m]!;
         mfcc[f * N_MFCC + k] = s;
       }
     }
@@ -268,50 +279,42 @@ export class EmotionFeaturizer {
     const f0 = new Float64Array(nFrames); // semitones re 100 Hz, NaN when unvoiced
     const strength = new Float64Array(nFrames);
     f0.fill(Number.NaN);
+    const pitchBuf = this.pitchBuf;
+    const pitchWindow = this.pitchWindow;
+    const power = this.pitchPower;
+    const acf = this.acf;
+    const norm = this.acfNorm;
     for (const f of active) {
-      const center = f * HOP + FRAME / 2;
-      const start = center - PITCH_FRAME / 2;
-      re.fill(0);
-      im.fill(0);
+      // Centred on the frame's centre: PAD + f·HOP + FRAME/2 - PITCH_FRAME/2 in the padded signal.
+      const start = f * HOP;
       let mean = 0;
-      for (let i = 0; i < PITCH_FRAME; i++) {
-        const idx = start + i;
-        mean += idx >= 0 && idx < x.length ? x[idx]! : 0;
-      }
+      for (let i = 0; i < PITCH_FRAME; i++) mean += x[start + i]!;
       mean /= PITCH_FRAME;
-      for (let i = 0; i < PITCH_FRAME; i++) {
-        const idx = start + i;
-        re[i] = ((idx >= 0 && idx < x.length ? x[idx]! : 0) - mean) * this.pitchWindow[i]!;
-      }
-      this.pitchFft.transform(re, im);
-      for (let b = 0; b < PITCH_NFFT; b++) {
-        re[b] = re[b]! * re[b]! + im[b]! * im[b]!;
-        im[b] = 0;
-      }
-      this.pitchFft.transform(re, im); // real, even input: forward == inverse up to 1/N
-      const r0 = re[0]!;
+      for (let i = 0; i < PITCH_FRAME; i++) pitchBuf[i] = (x[start + i]! - mean) * pitchWindow[i]!;
+      this.pitchFft.powerSpectrum(pitchBuf, power);
+      // The power spectrum is real and even: its transform, N times the autocorrelation, is too.
+      this.acfFft.transform(power, acf);
+      const r0 = acf[0]!;
       if (!(r0 > 0)) continue;
       let best = 0;
       for (let lag = MIN_LAG; lag <= MAX_LAG; lag++) {
-        const v = re[lag]! / r0 / (this.windowAcf[lag]! / this.windowAcf[0]!);
-        if (v > best) best = v;
+        const vl = acf[lag]! / r0 / this.windowAcfNorm[lag]!;
+        norm[lag] = vl;
+        if (vl > best) best = vl;
       }
       if (best < VOICING_THRESHOLD) continue;
       // Shortest lag at a local peak within 90% of the best: guards against octave-down errors.
       let chosen = -1;
       for (let lag = MIN_LAG + 1; lag < MAX_LAG; lag++) {
-        const v = re[lag]! / r0 / (this.windowAcf[lag]! / this.windowAcf[0]!);
-        const vPrev = re[lag - 1]! / r0 / (this.windowAcf[lag - 1]! / this.windowAcf[0]!);
-        const vNext = re[lag + 1]! / r0 / (this.windowAcf[lag + 1]! / this.windowAcf[0]!);
-        if (v >= vPrev && v >= vNext && v >= 0.9 * best) {
+        if (norm[lag]! >= norm[lag - 1]! && norm[lag]! >= norm[lag + 1]! && norm[lag]! >= 0.9 * best) {
           chosen = lag;
           break;
         }
       }
       if (chosen < 0) continue;
-      const a = re[chosen - 1]!;
-      const b = re[chosen]!;
-      const c = re[chosen + 1]!;
+      const a = acf[chosen - 1]!;
+      const b = acf[chosen]!;
+      const c = acf[chosen + 1]!;
       const denom = a - 2 * b + c;
       const shift = denom !== 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (a - c)) / denom)) : 0;
       const hz = FEATURE_SAMPLE_RATE_HZ / (chosen + shift);
@@ -369,15 +372,20 @@ export class EmotionFeaturizer {
       for (let i = 0; i < 9; i++) put(0);
     }
 
-    const sel = (arr: Float64Array): number[] => active.map((f) => arr[f]!);
-    put(mean(sel(centroid)));
-    put(std(sel(centroid)));
-    put(mean(sel(tilt)));
-    put(std(sel(tilt)));
-    put(mean(sel(flatness)));
-    put(mean(sel(rolloff)));
-    put(mean(sel(flux)));
-    put(mean(sel(hammarberg)));
+    // arr[f * stride + offset] over the active frames, in a scratch reused by the next call.
+    const picked = new Float64Array(active.length);
+    const pick = (arr: Float64Array, stride = 1, offset = 0): Float64Array => {
+      for (let i = 0; i < active.length; i++) picked[i] = arr[active[i]! * stride + offset]!;
+      return picked;
+    };
+    put(mean(pick(centroid)));
+    put(std(pick(centroid)));
+    put(mean(pick(tilt)));
+    put(std(pick(tilt)));
+    put(mean(pick(flatness)));
+    put(mean(pick(rolloff)));
+    put(mean(pick(flux)));
+    put(mean(pick(hammarberg)));
     const runs = (voicedFlag: boolean): number => {
       const lens: number[] = [];
       let run = 0;
@@ -404,9 +412,8 @@ export class EmotionFeaturizer {
     put(nsh > 0 ? sh / nsh : 0);
     put(percentile(actE, 0.9) - maxDb);
 
-    const col = (k: number): number[] => active.map((f) => mfcc[f * N_MFCC + k]!);
-    for (let k = 0; k < N_MFCC; k++) put(mean(col(k)));
-    for (let k = 0; k < N_MFCC; k++) put(std(col(k)));
+    for (let k = 0; k < N_MFCC; k++) put(mean(pick(mfcc, N_MFCC, k)));
+    for (let k = 0; k < N_MFCC; k++) put(std(pick(mfcc, N_MFCC, k)));
     for (let k = 1; k < N_MFCC; k++) {
       const deltas: number[] = [];
       for (const f of active) {
@@ -422,10 +429,10 @@ export class EmotionFeaturizer {
       put(std(deltas));
     }
     const melMean = new Float64Array(N_MEL);
-    for (let m = 0; m < N_MEL; m++) melMean[m] = mean(active.map((f) => melFrames[f * N_MEL + m]!));
-    const overall = mean([...melMean]);
+    for (let m = 0; m < N_MEL; m++) melMean[m] = mean(pick(melFrames, N_MEL, m));
+    const overall = mean(melMean);
     for (let m = 0; m < N_MEL; m++) put(melMean[m]! - overall);
-    for (let m = 0; m < N_MEL; m++) put(std(active.map((f) => melFrames[f * N_MEL + m]!)));
+    for (let m = 0; m < N_MEL; m++) put(std(pick(melFrames, N_MEL, m)));
     if (o !== out.length) throw new Error(`emotion features: wrote ${o} of ${out.length}`);
     return out;
   }
@@ -445,24 +452,24 @@ export class EmotionFeaturizer {
       throw evxError('EVX_ERR_EMOTION_AUDIO_TOO_SHORT', 'utterance is silent', { details: { reason: 'silent' } });
     }
     const g = TARGET_RMS / ref;
-    const out = new Float32Array(x.length);
-    for (let i = 0; i < x.length; i++) out[i] = x[i]! * g;
+    const out = new Float32Array(x.length + 2 * PAD);
+    for (let i = 0; i < x.length; i++) out[PAD + i] = x[i]! * g;
     return out;
   }
 }
 
-function mean(a: readonly number[]): number {
+function mean(a: ArrayLike<number>): number {
   if (a.length === 0) return 0;
   let s = 0;
-  for (const v of a) s += v;
+  for (let i = 0; i < a.length; i++) s += a[i]!;
   return s / a.length;
 }
 
-function std(a: readonly number[]): number {
+function std(a: ArrayLike<number>): number {
   if (a.length < 2) return 0;
   const m = mean(a);
   let s = 0;
-  for (const v of a) s += (v - m) * (v - m);
+  for (let i = 0; i < a.length; i++) s += (a[i]! - m) * (a[i]! - m);
   return Math.sqrt(s / a.length);
 }
 

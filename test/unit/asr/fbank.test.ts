@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { OnlineFbank } from '../../../appliance/asr/fbank.js';
-import { RealFft } from '../../../appliance/asr/fft.js';
 
 /** Straightforward Kaldi fbank (snip_edges=false, povey, preemph 0.97, 80 bins 20..7600 Hz), naive DFT. */
 function referenceFbank(x: Float32Array): number[][] {
@@ -62,23 +61,6 @@ function collect(fb: OnlineFbank): Float32Array {
   fb.readFrames(fb.firstFrameHeld, fb.framesHeld, out);
   return out;
 }
-
-describe('RealFft', () => {
-  it('matches a naive DFT power spectrum', () => {
-    const x = Float64Array.from({ length: 512 }, (_, i) => Math.sin(i * 0.3) + 0.5 * Math.cos(i * 1.7) + (i % 7) / 10);
-    const out = new Float64Array(257);
-    new RealFft(512).powerSpectrum(x, out);
-    for (const k of [0, 1, 5, 100, 255, 256]) {
-      let re = 0;
-      let im = 0;
-      for (let t = 0; t < 512; t++) {
-        re += x[t]! * Math.cos((2 * Math.PI * k * t) / 512);
-        im -= x[t]! * Math.sin((2 * Math.PI * k * t) / 512);
-      }
-      expect(out[k]! / (re * re + im * im)).toBeCloseTo(1, 9);
-    }
-  });
-});
 
 describe('OnlineFbank', () => {
   it('matches a direct Kaldi-style computation, including reflected edges on flush', () => {
