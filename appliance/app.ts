@@ -126,6 +126,7 @@ export class Appliance {
 
       const speech = await startSpeech(options.transcribers ?? 'asr', { config, models, logger, readiness, closeStack });
       const transcribers = speech.factory;
+      if (speech.engine !== null) metrics.bindSpeechPool(speech.engine.recognizer);
       const redaction = config.privacy.redaction;
       const redactor = redaction.enabled ? new Redactor(redaction) : null;
       if (redactor !== null) metrics.bindRedactions(redactor.totals);

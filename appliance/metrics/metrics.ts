@@ -11,6 +11,7 @@ import type { CallManager } from '../calls/callManager.js';
 import type { EventBus } from '../events/appEvents.js';
 import type { SipServer } from '../telephony/sip-server.js';
 import { activeExecutionProviders } from '../inference/sessions.js';
+import type { PoolStats } from '../asr/pool/pool.js';
 
 export interface BuildInfo {
   version: string;
@@ -270,6 +271,30 @@ export class ApplianceMetrics {
           break;
       }
     });
+  }
+
+  /** Recognition worker threads: streams placed on each, restarts, and each thread's own memory. */
+  bindSpeechPool(pool: { stats(): PoolStats }): void {
+    const registers = [this.registry];
+    const perWorker = (name: string, help: string, read: (w: PoolStats['workers'][number]) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['worker'],
+        registers,
+        collect() {
+          this.reset();
+          for (const w of pool.stats().workers) this.set({ worker: String(w.index) }, read(w));
+        },
+      });
+    perWorker('edgevox_asr_worker_streams', 'Recognition streams placed on each worker thread', (w) => w.streams);
+    perWorker('edgevox_asr_worker_restarts', 'Times each recognition worker thread was restarted after a crash', (w) => w.restarts);
+    perWorker('edgevox_asr_worker_heap_used_bytes', "Each recognition worker thread's V8 heap in use", (w) => w.heapUsedBytes);
+    perWorker(
+      'edgevox_asr_worker_external_memory_bytes',
+      "Each recognition worker thread's memory outside its V8 heap (buffers, tensors)",
+      (w) => w.externalBytes,
+    );
   }
 
   /** WebRTC media plane (issue 6): live gauges read at scrape time from the plane's own figures. */

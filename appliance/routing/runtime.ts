@@ -56,6 +56,10 @@ export async function startRoutingRuntime(deps: {
   const alertsRepo = new AlertsRepo(store.db, writer);
 
   const analysis = rc.enabled ? await startAnalysis({ models: deps.models, config, logger, publish: (e) => bus.publish(e) }) : null;
+  // A call's emotion trend lives as long as the call (the tracker's own bound is only a backstop).
+  const unsubscribeTrends = bus.subscribe((e) => {
+    if (e.type === 'call.ended') analysis?.trends.forgetCall(e.callId);
+  });
   const routing = new RoutingService({ repo: routingRepo, bus, logger, transfer: rc.transfer });
   const settings: ProfileSettings = {
     ...DEFAULT_PROFILE_SETTINGS,
@@ -117,6 +121,7 @@ export async function startRoutingRuntime(deps: {
     attachSip: (sip) => attachSipTransfer(sip, routing),
     close() {
       closed ??= (async () => {
+        unsubscribeTrends();
         router.close();
         alerts.close();
         profiles.close();

@@ -76,6 +76,9 @@ export interface PoolStats {
     readonly restarts: number;
     /** Audio batches posted and not yet taken in by the worker. */
     readonly batchesInFlight: number;
+    /** The worker's V8 heap in use and its memory outside the heap, as last reported (bytes). */
+    readonly heapUsedBytes: number;
+    readonly externalBytes: number;
   }[];
   readonly batchesSent: number;
   readonly framesSent: number;
@@ -266,6 +269,8 @@ class WorkerSlot implements StreamHost {
   restarts = 0;
   batchesSent = 0;
   framesSent = 0;
+  private heapUsedBytes = 0;
+  private externalBytes = 0;
   private readonly settings: SlotSettings;
   private readonly streams = new Map<number, PooledStream>();
   private readonly pending = new Map<number, Pending>();
@@ -303,6 +308,8 @@ class WorkerSlot implements StreamHost {
       streams: this.streams.size,
       restarts: this.restarts,
       batchesInFlight: this.unacked.length,
+      heapUsedBytes: this.heapUsedBytes,
+      externalBytes: this.externalBytes,
     };
   }
 
@@ -433,6 +440,8 @@ class WorkerSlot implements StreamHost {
         break;
       case 'stats':
         this.ack(msg.ack);
+        this.heapUsedBytes = msg.heapUsedBytes;
+        this.externalBytes = msg.externalBytes;
         for (let i = 0; i < msg.ids.length; i++)
           this.streams.get(msg.ids[i]!)?.updateStats(unpackStats(msg.values, i * STAT_FIELDS.length));
         break;

@@ -56,7 +56,15 @@ export type FromWorker =
   | { readonly t: 'fatal'; readonly error: WireError }
   | { readonly t: 'out'; readonly items: OutItem[] }
   /** Periodic mirror of every stream's stats; `ack` is the last audio batch the worker took in. */
-  | { readonly t: 'stats'; readonly ack: number; readonly ids: Int32Array; readonly values: Float64Array };
+  | {
+      readonly t: 'stats';
+      readonly ack: number;
+      readonly ids: Int32Array;
+      readonly values: Float64Array;
+      /** The worker's V8 heap in use, and its memory outside the heap (buffers, ONNX tensors), bytes. */
+      readonly heapUsedBytes: number;
+      readonly externalBytes: number;
+    };
 
 /** StreamStats fields in wire order (a Float64Array of STAT_FIELDS.length per stream). */
 export const STAT_FIELDS = [

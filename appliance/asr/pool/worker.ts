@@ -5,6 +5,7 @@
  * SIP/RTP/HTTP handling there.
  */
 import { performance } from 'node:perf_hooks';
+import { memoryUsage } from 'node:process';
 import { parentPort, workerData } from 'node:worker_threads';
 import { evxError } from '../../errors.js';
 import { Recognizer } from '../recognizer.js';
@@ -58,7 +59,8 @@ function sendStats(): void {
     packStats(s.stats(), values, i * STAT_FIELDS.length);
     i++;
   }
-  post({ t: 'stats', ack: lastSeq, ids, values }, [ids.buffer, values.buffer]);
+  const mem = memoryUsage();
+  post({ t: 'stats', ack: lastSeq, ids, values, heapUsedBytes: mem.heapUsed, externalBytes: mem.external }, [ids.buffer, values.buffer]);
 }
 
 function createStream(recognizer: Recognizer, id: number, msg: Extract<ToWorker, { t: 'create' }>): void {
