@@ -38,6 +38,11 @@ export interface RecognizerOptions {
   readonly beamSize?: number;
   /** Default per-token bonus for hotwords. */
   readonly hotwordBoost?: number;
+  /**
+   * How long a VAD batch waits for the windows of other streams (0 = end of the event-loop turn).
+   * Live streams on a worker share calls this way; files decoded faster than real time must not wait.
+   */
+  readonly vadBatchWaitMs?: number;
 }
 
 export interface PhraseSpec {
@@ -58,6 +63,8 @@ export interface StreamOptions {
   readonly endpoint?: Partial<EndpointConfig> | false;
   /** Skip silence with the VAD (default: on when the recognizer has a VAD model). */
   readonly vad?: boolean;
+  /** Rate the VAD judges this stream at (default: 8 kHz for 8 kHz audio, else 16 kHz). */
+  readonly vadRateHz?: 8000 | 16000;
   readonly decoding?: DecodingMethod;
   readonly maxBufferedMs?: number;
   readonly tailPaddingMs?: number;
@@ -97,7 +104,9 @@ export class Recognizer {
     const model = await TransducerModel.load(files, sessionOptions);
     let vad: SileroVad | undefined;
     try {
-      if (options.vadModelPath !== undefined) vad = await SileroVad.load(options.vadModelPath, sessionOptions);
+      if (options.vadModelPath !== undefined) {
+        vad = await SileroVad.load(options.vadModelPath, sessionOptions, { batchWaitMs: options.vadBatchWaitMs ?? 0 });
+      }
     } catch (err) {
       await model.close();
       throw err;
@@ -151,7 +160,8 @@ export class Recognizer {
     const stream = new RecognizerStream(config, {
       model: this.model,
       search,
-      vad: useVad ? this.vad.createState() : undefined,
+      // a telephone leg (born at 8 kHz) is judged by the VAD at 8 kHz: half the cost, its own band
+      vad: useVad ? this.vad.createState(options.vadRateHz ?? (rate === 8000 ? 8000 : 16000)) : undefined,
       kws,
       onClose: (s) => this.streams.delete(s),
       lane: this.lane,

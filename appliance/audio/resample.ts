@@ -118,18 +118,24 @@ export class StreamingResampler {
     const w = this.halfWidth;
     const twoW = 2 * w;
     const end = this.bufStart + this.bufLen; // absolute index one past the last buffered sample
+    // locals: the hot loop below must not reload fields (same arithmetic, same order)
+    const taps = this.taps;
+    const buf = this.buf;
+    const up = this.up;
+    const down = this.down;
+    const bufStart = this.bufStart;
     let n = this.nextOut;
     let written = 0;
     for (;;) {
       if (n >= limit) break;
-      const num = n * this.down;
-      const k = Math.floor(num / this.up);
+      const num = n * down;
+      const k = Math.floor(num / up);
       if (k + w >= end) break;
-      const p = num - k * this.up;
-      const base = k - w + 1 - this.bufStart;
+      const p = num - k * up;
+      const base = k - w + 1 - bufStart;
       const t0 = p * twoW;
       let acc = 0;
-      for (let i = 0; i < twoW; i++) acc += this.taps[t0 + i]! * this.buf[base + i]!;
+      for (let i = 0; i < twoW; i++) acc += taps[t0 + i]! * buf[base + i]!;
       output[at + written++] = acc;
       n++;
     }

@@ -29,6 +29,16 @@ async function main(): Promise<number> {
       options: { vad: false, endpoint: false },
       transform: mulawRoundTrip8k,
     },
+    {
+      title: '8 kHz G.711 μ-law round trip, greedy, Silero VAD at 8 kHz + endpointing (telephone product path)',
+      options: {},
+      transform: mulawRoundTrip8k,
+    },
+    {
+      title: '8 kHz G.711 μ-law round trip, greedy, Silero VAD at 16 kHz on the upsampled audio + endpointing',
+      options: { vadRateHz: 16000 },
+      transform: mulawRoundTrip8k,
+    },
   ];
   try {
     for (const run of runs) {
