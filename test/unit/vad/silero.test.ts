@@ -35,6 +35,42 @@ describe.skipIf(!existsSync(MODEL))('SileroVad', () => {
     expect(max).toBeLessThan(0.1);
   });
 
+  it('judges a telephone leg at 8 kHz much as at 16 kHz, in its own batches', async () => {
+    const w = windows();
+    const wide = vad.createState(16000);
+    const narrow = vad.createState(8000);
+    let agree = 0;
+    let speech8 = 0;
+    for (const win of w) {
+      const [p16, p8] = await Promise.all([wide.process(win), narrow.process(win)]);
+      if (p16 > 0.5 === p8 > 0.5) agree++;
+      if (p8 > 0.5) speech8++;
+    }
+    expect(speech8 / w.length).toBeGreaterThan(0.8);
+    expect(agree / w.length).toBeGreaterThan(0.9);
+    narrow.reset();
+    let max = 0;
+    for (let i = 0; i < 30; i++) max = Math.max(max, await narrow.process(new Float32Array(VAD_WINDOW_SAMPLES)));
+    expect(max).toBeLessThan(0.1);
+  });
+
+  it('holds a batch open for batchWaitMs so windows arriving apart share one call', async () => {
+    const waiting = await SileroVad.load(MODEL, { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1 }, { batchWaitMs: 20 });
+    try {
+      const w = windows().slice(0, 3);
+      const states = [waiting.createState(8000), waiting.createState(8000), waiting.createState(8000)];
+      const results = states.map(async (s, i) => {
+        await new Promise((r) => setTimeout(r, i * 3));
+        return s.process(w[i]!);
+      });
+      await Promise.all(results);
+      expect(waiting.calls).toBe(1);
+      expect(waiting.windows).toBe(3);
+    } finally {
+      await waiting.close();
+    }
+  });
+
   it('batches windows of concurrent streams into one call with the same results as one stream alone', async () => {
     const w = windows().slice(0, 40);
     const alone = vad.createState();
