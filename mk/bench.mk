@@ -19,3 +19,7 @@ BENCH_ARGS ?=
 .PHONY: bench
 bench: setup ## whole pipeline under load, ramped to the highest real-time call count, then admission control beyond it; JSON + markdown in test/bench-results/
 	node bin/edgevox.js bench $(BENCH_ARGS)
+
+.PHONY: faults
+faults: setup ## only the fault tests (they also run in make test): SIGKILL mid-call, corrupt model, disk full, upstream down, INVITE flood, worker crash, malformed input
+	npx vitest run test/integration/faults test/integration/sync test/integration/calls/transcription-failure.test.ts

@@ -4,7 +4,7 @@
  * and a flatness verdict (growth per hour over the second half) show leaks that short benches miss.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../buildInfo.js';
@@ -32,6 +32,11 @@ export interface SoakSample {
   /** V8 heap in use (main thread), and memory outside the JS heaps (buffers, native addons). */
   heapUsedMiB: number;
   externalMiB: number;
+  /** Of the RSS: anonymous memory (heaps, arenas) and file-backed pages (libraries, mapped files), from /proc. */
+  rssAnonMiB: number;
+  rssFileMiB: number;
+  /** V8 heaps in use in the recognition worker threads, together. */
+  workerHeapMiB: number;
   openFds: number;
   activeCalls: number;
   finalP95Ms: number | null;
@@ -43,7 +48,10 @@ export interface SoakReport {
   minutes: number;
   samples: SoakSample[];
   rssSlopeMiBPerHour: number;
+  rssAnonSlopeMiBPerHour: number;
   fdSlopePerHour: number;
+  /** Of the final-transcript p95 per sampling window. */
+  latencySlopeMsPerHour: number;
   flat: boolean;
   charts: string[];
   callsCompleted: number;
@@ -97,11 +105,15 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       await new Promise((r) => setTimeout(r, o.sampleSeconds * 1000));
       const now = parseMetrics(await scrape(app.url));
       const p95 = histogramQuantile(histogramDelta(prev, now, 'edgevox_asr_final_latency_seconds'), 0.95);
+      const rss = rssParts(pid);
       const sample: SoakSample = {
         tMin: (performance.now() - startedAt) / 60_000,
         rssMiB: value(now, 'process_resident_memory_bytes') / 2 ** 20,
         heapUsedMiB: value(now, 'nodejs_heap_size_used_bytes') / 2 ** 20,
         externalMiB: value(now, 'nodejs_external_memory_bytes') / 2 ** 20,
+        rssAnonMiB: rss.anonMiB,
+        rssFileMiB: rss.fileMiB,
+        workerHeapMiB: value(now, 'edgevox_asr_worker_heap_used_bytes') / 2 ** 20,
         openFds: openFds(pid),
         activeCalls: value(now, 'edgevox_calls_active'),
         finalP95Ms: p95 === null ? null : Math.round(p95 * 1000),
@@ -109,7 +121,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       };
       samples.push(sample);
       o.log(
-        `t=${sample.tMin.toFixed(1)} min rss=${sample.rssMiB.toFixed(0)} MiB heap=${sample.heapUsedMiB.toFixed(0)} MiB ext=${sample.externalMiB.toFixed(0)} MiB fds=${sample.openFds} active=${sample.activeCalls} final p95=${sample.finalP95Ms ?? '-'} ms lag=${sample.maxLagMs} ms`,
+        `t=${sample.tMin.toFixed(1)} min rss=${sample.rssMiB.toFixed(0)} MiB (anon ${sample.rssAnonMiB.toFixed(0)}, file ${sample.rssFileMiB.toFixed(0)}) heap=${sample.heapUsedMiB.toFixed(0)} MiB ext=${sample.externalMiB.toFixed(0)} MiB workers=${sample.workerHeapMiB.toFixed(0)} MiB fds=${sample.openFds} active=${sample.activeCalls} final p95=${sample.finalP95Ms ?? '-'} ms lag=${sample.maxLagMs} ms`,
       );
       prev = now;
     }
@@ -124,14 +136,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const secondHalf = samples.filter((s) => s.tMin >= o.minutes / 2);
   const rssSlope = slope(secondHalf.map((s) => ({ x: s.tMin / 60, y: s.rssMiB })));
   const fdSlope = slope(secondHalf.map((s) => ({ x: s.tMin / 60, y: s.openFds })));
+  const latencySlope = slope(secondHalf.filter((s) => s.finalP95Ms !== null).map((s) => ({ x: s.tMin / 60, y: s.finalP95Ms! })));
   mkdirSync(o.outDir, { recursive: true });
   const charts = [
     writeChart(
       join(o.outDir, 'soak-rss'),
       lineChartSvg(`RSS during a ${o.minutes} min soak at ${o.calls} calls`, 'minutes', 'RSS (MiB)', [
         { label: 'process RSS', points: samples.map((s) => ({ x: s.tMin, y: s.rssMiB })) },
+        { label: 'anonymous RSS', points: samples.map((s) => ({ x: s.tMin, y: s.rssAnonMiB })) },
         { label: 'V8 heap used (main thread)', points: samples.map((s) => ({ x: s.tMin, y: s.heapUsedMiB })) },
         { label: 'external (buffers)', points: samples.map((s) => ({ x: s.tMin, y: s.externalMiB })) },
+        { label: 'V8 heaps of the ASR workers', points: samples.map((s) => ({ x: s.tMin, y: s.workerHeapMiB })) },
       ]),
     ),
     writeChart(
@@ -153,9 +168,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     minutes: o.minutes,
     samples,
     rssSlopeMiBPerHour: rssSlope,
+    rssAnonSlopeMiBPerHour: slope(secondHalf.map((s) => ({ x: s.tMin / 60, y: s.rssAnonMiB }))),
     fdSlopePerHour: fdSlope,
+    latencySlopeMsPerHour: latencySlope,
     // Only growth matters: memory given back (a negative slope) is flat for this purpose.
-    flat: rssSlope < 25 && fdSlope < 10,
+    flat: rssSlope < 25 && fdSlope < 10 && latencySlope < 50,
     charts,
     callsCompleted:
       value(last, 'edgevox_calls_ended_total', { reason: 'bye' }) - value(first, 'edgevox_calls_ended_total', { reason: 'bye' }),
@@ -163,6 +180,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   };
   writeFileSync(join(o.outDir, 'soak.json'), JSON.stringify({ at: new Date().toISOString(), ...report }, null, 2) + '\n');
   return report;
+}
+
+/** RssAnon and RssFile of /proc/<pid>/status, in MiB (0 where /proc is not readable). */
+function rssParts(pid: number): { anonMiB: number; fileMiB: number } {
+  let text = '';
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return { anonMiB: 0, fileMiB: 0 };
+  }
+  const kib = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+  return { anonMiB: kib('RssAnon') / 1024, fileMiB: kib('RssFile') / 1024 };
 }
 
 function openFds(pid: number): number {

@@ -56,6 +56,8 @@ export async function runWholeBench(o: WholeBenchOptions): Promise<WholeBenchRep
     sharedDir: o.sharedDir,
     stopAtFirstFailure: true,
     maxLagS: 1,
+    // the issue's latency target: a step whose finals come later than this is not real-time for a caller
+    maxFinalP95Ms: 500,
     log: o.log,
   });
   const capacity = ramp.highestRealTimeCalls;
@@ -172,7 +174,7 @@ function markdown(r: WholeBenchReport): string {
         `| ${s.calls} (${s.sipCalls} + ${s.webCalls}) | ${s.completed + s.webCompleted} | ${s.failed + s.webCalls - s.webCompleted} | ${f(s.partialLatencyP50Ms)} / ${f(s.partialLatencyP95Ms)} / ${f(s.partialLatencyP99Ms)} | ${f(s.finalLatencyP50Ms)} / ${f(s.finalLatencyP95Ms)} / ${f(s.finalLatencyP99Ms)} | ${s.maxLagMs} | ${s.asrDroppedFrames} | ${s.cpuCoresUsed.toFixed(2)} | ${s.rssPeakMiB.toFixed(0)} | ${s.rssPerCallMiB.toFixed(2)} | ${s.storeWriteP95Ms ?? '-'} | ${s.realTime ? 'yes' : 'no: ' + s.why} |`,
     ),
     '',
-    `Highest sustained real-time concurrent calls: **${r.ramp.highestRealTimeCalls}**.`,
+    `Highest sustained real-time concurrent calls: **${r.ramp.highestRealTimeCalls}** (a step is real-time when every call completed, no audio frame was dropped, recognition never lagged more than 1 s behind the audio and the final-transcript p95 stayed within 500 ms).`,
     '',
   ];
   if (r.overload) {

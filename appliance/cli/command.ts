@@ -19,3 +19,14 @@ export const processIo: CliIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
 };
+
+/**
+ * End the process now with `code` once stdout is written, when running as the real CLI. For
+ * commands that used node-webrtc in this process: its native objects can abort the process
+ * (SIGABRT) during Node's natural exit teardown, turning a finished run into a failed one.
+ */
+export async function exitNowAfterNodeWebrtc(io: CliIo, code: number): Promise<number> {
+  if (io !== processIo) return code;
+  await new Promise<void>((r) => process.stdout.write('', () => r()));
+  process.exit(code);
+}

@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import { REPO_ROOT } from '../../buildInfo.js';
 import { runWholeBench } from '../../bench/wholeBench.js';
-import type { CliCommand } from '../command.js';
+import { exitNowAfterNodeWebrtc, type CliCommand } from '../command.js';
 import { parseCli } from '../parse.js';
 
 export const benchCommand: CliCommand = {
@@ -28,6 +28,7 @@ export const benchCommand: CliCommand = {
     });
     const shared = resolve(values['shared-dir'] ?? join(REPO_ROOT, '..', 'shared'));
     const outDir = resolve(values['out-dir'] ?? join(REPO_ROOT, 'test', 'bench-results'));
+    const webCallers = Math.max(0, Number(values['web-callers'] ?? 4));
     const report = await runWholeBench({
       steps: (values.steps ?? '40,60,80,100,120,140,160')
         .split(',')
@@ -36,7 +37,7 @@ export const benchCommand: CliCommand = {
       seconds: Number(values.seconds ?? 60),
       speechRatio: Number(values['speech-ratio'] ?? 0.5),
       groups: Math.max(1, Number(values.groups ?? 8)),
-      webCallers: Math.max(0, Number(values['web-callers'] ?? 4)),
+      webCallers,
       modelsDir: join(shared, 'models'),
       sharedDir: shared,
       outDir,
@@ -51,6 +52,7 @@ export const benchCommand: CliCommand = {
         `beyond capacity ${o.capacity}: ${o.extraCallsRejected503}/${o.extraCallsAttempted} extra calls got 503; existing calls ${o.existingCallsCompleted} completed, ${o.existingCallsFailed} failed, final p95 ${o.existingFinalP95Ms ?? '-'} ms (baseline ${o.baselineFinalP95Ms ?? '-'} ms)\n`,
       );
     }
-    return 0;
+    // web callers (node-webrtc) ran in this process
+    return webCallers > 0 ? exitNowAfterNodeWebrtc(io, 0) : 0;
   },
 };

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { REPO_ROOT } from '../../buildInfo.js';
 import { runWebRtcLoad } from '../../bench/webrtcLoad.js';
 import { evxError } from '../../errors.js';
-import { processIo, type CliCommand } from '../command.js';
+import { exitNowAfterNodeWebrtc, type CliCommand } from '../command.js';
 import { parseCli } from '../parse.js';
 
 export const benchWebrtcCommand: CliCommand = {
@@ -65,11 +65,6 @@ export const benchWebrtcCommand: CliCommand = {
     io.out(
       `\nhighest real-time N: ${report.highestRealTimeCalls} simultaneous web callers (${report.machine.cpus} cores, load ${report.machine.loadAverage.map((l) => l.toFixed(1)).join(' ')})\nresults: ${out}\n`,
     );
-    if (io === processIo) {
-      // node-webrtc can crash during Node's natural exit teardown; end the process explicitly.
-      await new Promise<void>((r) => process.stdout.write('', () => r()));
-      process.exit(0);
-    }
-    return 0;
+    return exitNowAfterNodeWebrtc(io, 0);
   },
 };

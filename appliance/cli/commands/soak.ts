@@ -47,7 +47,7 @@ export const soakCommand: CliCommand = {
       `\nsoak: ${report.calls} calls for ${report.minutes} min, ${report.callsCompleted} calls completed, ${report.droppedFrames} frames dropped\n`,
     );
     io.out(
-      `growth over the second half: RSS ${report.rssSlopeMiBPerHour.toFixed(1)} MiB/h, open fds ${report.fdSlopePerHour.toFixed(1)}/h -> ${report.flat ? 'FLAT' : 'GROWING'}\n`,
+      `growth over the second half: RSS ${report.rssSlopeMiBPerHour.toFixed(1)} MiB/h, open fds ${report.fdSlopePerHour.toFixed(1)}/h, final p95 ${report.latencySlopeMsPerHour.toFixed(1)} ms/h -> ${report.flat ? 'FLAT' : 'GROWING'}\n`,
     );
     io.out(`plots: ${report.charts.join(', ')}\n`);
     return report.flat ? 0 : 1;
