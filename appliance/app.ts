@@ -148,6 +148,7 @@ export class Appliance {
       // Retention sweeps, QA of every call, anonymised aggregates upstream (issue 8).
       const data = DataServices.start({ config, dataDir, store, bus, logger, ...(options.dataClock ? { now: options.dataClock } : {}) });
       closeStack.push({ name: 'data-services', close: () => data.close() });
+      if (data.sync !== null) metrics.bindSync(data.sync);
 
       // WebRTC before SIP: SIP legs are tapped for bridging to browser agents (webrtc/sipBridge.ts).
       const webrtc = await WebRtcService.start({ config, dataDir, calls, bus, logger, webDir: join(REPO_ROOT, 'dist', 'web', 'webrtc') });

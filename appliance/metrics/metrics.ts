@@ -323,6 +323,56 @@ export class ApplianceMetrics {
     });
   }
 
+  /** Upstream sync (issue 8): the outbox depth and what happened to each window, read at scrape time. */
+  bindSync(sync: {
+    status(): {
+      outbox: number;
+      counters: { windowsBuilt: number; accepted: number; duplicates: number; rejected: number; failures: number; dropped: number };
+    };
+  }): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'edgevox_sync_outbox_windows',
+      help: 'Aggregate windows waiting in the outbox for upstream (bounded by sync.outboxMaxWindows)',
+      registers,
+      collect() {
+        this.set(sync.status().outbox);
+      },
+    });
+    new Counter({
+      name: 'edgevox_sync_windows_built_total',
+      help: 'Aggregate windows built and enqueued for upstream',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sync.status().counters.windowsBuilt);
+      },
+    });
+    new Counter({
+      name: 'edgevox_sync_windows_dropped_total',
+      help: 'Oldest windows dropped from a full outbox during a long upstream outage (audited)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sync.status().counters.dropped);
+      },
+    });
+    new Counter({
+      name: 'edgevox_sync_uploads_total',
+      help: 'Upload attempts of aggregate windows by outcome (failed = retried later)',
+      labelNames: ['outcome'],
+      registers,
+      collect() {
+        this.reset();
+        const c = sync.status().counters;
+        this.inc({ outcome: 'accepted' }, c.accepted);
+        this.inc({ outcome: 'duplicate' }, c.duplicates);
+        this.inc({ outcome: 'rejected' }, c.rejected);
+        this.inc({ outcome: 'failed' }, c.failures);
+      },
+    });
+  }
+
   bindSip(sip: SipServer): void {
     const registers = [this.registry];
     const counters = sip.counters;

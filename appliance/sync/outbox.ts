@@ -95,20 +95,22 @@ export class SyncOutbox {
     return this.lastWindowStmt.get()?.w ?? null;
   }
 
-  /** Enqueue a built window once (marker + item in one transaction); returns false if it already was. */
-  enqueue(idempotencyKey: string, windowStart: number, body: string, at: number, endpoint: string): boolean {
+  /**
+   * Enqueue a built window once (marker + item in one transaction). `enqueued` is false if it
+   * already was; `dropped` is how many of the oldest windows made room for it (audited `dropped`).
+   */
+  enqueue(idempotencyKey: string, windowStart: number, body: string, at: number, endpoint: string): { enqueued: boolean; dropped: number } {
     return this.write('sync.enqueue', () =>
       this.db.transaction(() => {
-        if (this.markWindow.run(windowStart, at).changes === 0) return false;
+        if (this.markWindow.run(windowStart, at).changes === 0) return { enqueued: false, dropped: 0 };
         this.insertItem.run(idempotencyKey, windowStart, body, at, at);
         const over = this.countStmt.get()!.n - this.maxWindows;
-        if (over > 0) {
-          for (const old of this.oldestStmt.all(over)) {
-            this.removeStmt.run(old.id);
-            this.auditRow(at, old.idempotency_key, endpoint, 'dropped', null, old.body);
-          }
+        if (over <= 0) return { enqueued: true, dropped: 0 };
+        for (const old of this.oldestStmt.all(over)) {
+          this.removeStmt.run(old.id);
+          this.auditRow(at, old.idempotency_key, endpoint, 'dropped', null, old.body);
         }
-        return true;
+        return { enqueued: true, dropped: over };
       })(),
     );
   }

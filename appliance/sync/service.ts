@@ -151,7 +151,18 @@ export class SyncService {
         generatedAtMs: now,
         ...(this.deps.random ? { random: this.deps.random } : {}),
       });
-      if (this.outbox.enqueue(`${this.options.siteId}:${start}`, start, JSON.stringify(payload), now, this.options.endpoint)) built++;
+      const { enqueued, dropped } = this.outbox.enqueue(
+        `${this.options.siteId}:${start}`,
+        start,
+        JSON.stringify(payload),
+        now,
+        this.options.endpoint,
+      );
+      if (enqueued) built++;
+      if (dropped > 0) {
+        this.counters.dropped += dropped;
+        this.deps.logger.warn({ dropped, maxWindows: this.options.outboxMaxWindows }, 'sync outbox full: oldest windows dropped');
+      }
     }
     this.counters.windowsBuilt += built;
     return built;

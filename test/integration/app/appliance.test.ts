@@ -93,10 +93,17 @@ describe('appliance lifecycle and API', () => {
   });
 
   it.runIf(hasPromtool())('exposes metrics that pass promtool check metrics', async () => {
-    const { app } = await start();
+    // sync on (towards a port nothing listens on) so its metrics are part of the exposition too
+    const { app } = await start({
+      sync: { enabled: true },
+      upstream: { endpoint: 'https://127.0.0.1:9/api/v1/aggregates', enrollmentKey: 'enrollment-key-for-the-metrics-test' },
+    });
     await fetch(`${app.httpUrl}/readyz`);
     const text = await (await fetch(`${app.httpUrl}/metrics`)).text();
     expect(text).toContain('edgevox_build_info{');
+    expect(text).toMatch(/^edgevox_sync_outbox_windows \d+$/m);
+    expect(text).toMatch(/^edgevox_sync_uploads_total\{outcome="failed"\} \d+$/m);
+    expect(text).toMatch(/^edgevox_sync_windows_dropped_total 0$/m);
     expect(text).toMatch(/^edgevox_up 1$/m);
     expect(text).toMatch(/^edgevox_ready 1$/m);
     const out = execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });

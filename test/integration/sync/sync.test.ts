@@ -2,7 +2,8 @@
  * Sync against a real collector process (`edgevox collector`, from dist/) on loopback:
  *  - collector down for a while, then up: every window arrives exactly once;
  *  - the uploader process killed mid-upload (its answer held back by a proxy): no loss, no duplicate;
- *  - a tampered or unsigned payload is rejected and never stored.
+ *  - a tampered or unsigned payload is rejected and never stored;
+ *  - upstream down for two days: the outbox stays bounded (oldest dropped, audited, counted), then drains.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -13,7 +14,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildAggregates } from '../../../appliance/aggregates/builder.js';
 import { Store } from '../../../appliance/store/database.js';
 import { hmacSigner } from '../../../appliance/sync/signing.js';
+import { createLogger } from '../../../appliance/log/logger.js';
 import { SyncOutbox } from '../../../appliance/sync/outbox.js';
+import { SyncService } from '../../../appliance/sync/service.js';
 import { postSigned } from '../../../appliance/sync/uploader.js';
 import { CLI } from '../../helpers/process.js';
 import { REPO_ROOT, scratchDir } from '../../helpers/paths.js';
@@ -60,11 +63,11 @@ async function stop(child: ChildProcess): Promise<void> {
   await done;
 }
 
-/** A site store with one call in each of WINDOWS hourly windows. */
-function siteStore(): string {
+/** A site store with one call in each of `windows` hourly windows. */
+function siteStore(windows = WINDOWS): string {
   const dir = scratchDir('site');
   const store = Store.open(dir);
-  for (let w = 0; w < WINDOWS; w++) {
+  for (let w = 0; w < windows; w++) {
     const s = T0 + w * HOUR + 60_000;
     store.calls.create({ id: `call-${w}`, source: 'sip', callerHash: null, startedAt: s });
     store.calls.markAnswered(`call-${w}`, s + 2000);
@@ -198,6 +201,75 @@ describe('sync to a real collector', () => {
       proxy.closeAllConnections();
       await new Promise((r) => proxy.close(r));
       await stop(collector.child);
+    }
+  });
+
+  it('upstream down for two days: the outbox stays bounded, drops the oldest windows, then drains the rest once', async () => {
+    const HOURS = 48;
+    const MAX = 12;
+    const port = await freePort(); // nothing listens here until the collector starts
+    const store = Store.open(siteStore(HOURS));
+    let now = T0;
+    const sync = new SyncService(
+      {
+        siteId: SITE,
+        endpoint: `http://127.0.0.1:${port}/api/v1/aggregates`,
+        signer: hmacSigner(KEY),
+        windowMs: HOUR,
+        settleMs: 0,
+        intervalMs: 1000,
+        k: 1,
+        epsilon: 0,
+        outboxMaxWindows: MAX,
+        backoffBaseMs: 50,
+        backoffMaxMs: 60_000,
+        requestTimeoutMs: 2000,
+        backfillFromMs: T0,
+      },
+      { store, logger: createLogger({ level: 'silent', includePii: false }), now: () => now },
+    );
+    try {
+      // The site's clock runs through two days of outage, one tick per hour: every window is built,
+      // every upload attempt fails, and the outbox never holds more than MAX windows.
+      let most = 0;
+      for (let h = 1; h <= HOURS; h++) {
+        now = T0 + h * HOUR + 1;
+        await sync.tick();
+        most = Math.max(most, sync.outbox.size);
+      }
+      expect(sync.counters.windowsBuilt).toBe(HOURS);
+      expect(most).toBe(MAX);
+      expect(sync.counters.dropped).toBe(HOURS - MAX);
+      expect(sync.counters.failures).toBeGreaterThanOrEqual(HOURS);
+      expect(sync.counters.accepted).toBe(0);
+
+      // Upstream is back: the newest MAX windows arrive, each exactly once; the dropped ones are audited.
+      const collector = await startCollector(port, scratchDir('coll'), keyFile());
+      for (let i = 0; i < 10 && sync.outbox.size > 0; i++) {
+        now += 61_000; // past any backoff
+        await sync.drain();
+      }
+      expect(sync.outbox.size).toBe(0);
+      const key = (w: number) => `${SITE}:${T0 + w * HOUR}`;
+      const newest = Array.from({ length: MAX }, (_, i) => key(HOURS - MAX + i)).sort();
+      expect((await received(collector.url)).map((p) => p.idempotencyKey).sort()).toEqual(newest);
+      const audit = sync.outbox.audit(10_000);
+      expect(
+        audit
+          .filter((a) => a.outcome === 'accepted')
+          .map((a) => a.idempotencyKey)
+          .sort(),
+      ).toEqual(newest);
+      expect(
+        audit
+          .filter((a) => a.outcome === 'dropped')
+          .map((a) => a.idempotencyKey)
+          .sort(),
+      ).toEqual(Array.from({ length: HOURS - MAX }, (_, w) => key(w)).sort());
+      await stop(collector.child);
+    } finally {
+      await sync.close();
+      store.close();
     }
   });
 
