@@ -191,6 +191,8 @@ export async function startAppliance(
       '  rateLimitPerSec: 0',
       '  rateLimitBurst: 100000',
       ...(extraYaml.some((l) => l.startsWith('calls:')) ? [] : ['calls:', '  maxConcurrent: 2000', '  maxLagMs: 60000']),
+      // no HTTPS console on its fixed port: a bench must not collide with an appliance already running
+      ...(extraYaml.some((l) => l.startsWith('console:')) ? [] : ['console:', '  httpsPort: -1']),
       ...extraYaml,
     ].join('\n') + '\n',
   );

@@ -82,7 +82,10 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
   );
   const webAudio = options.webCallers > 0 ? groupDirs.map(callerAudio48k) : [];
   const sipPort = await freeLoopbackPort();
-  const webYaml = options.webCallers > 0 ? ['console:', '  enabled: false', 'webrtc:', '  rtcPortMin: 30000', '  rtcPortMax: 34999'] : [];
+  const webYaml =
+    options.webCallers > 0
+      ? ['console:', '  enabled: false', '  httpsPort: -1', 'webrtc:', '  rtcPortMin: 30000', '  rtcPortMax: 34999']
+      : [];
   const app = await startAppliance(work, sipPort, options.modelsDir, [...webYaml, ...(options.extraYaml ?? [])]);
   const results: StepResult[] = [];
   try {

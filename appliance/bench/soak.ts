@@ -138,31 +138,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const fdSlope = slope(secondHalf.map((s) => ({ x: s.tMin / 60, y: s.openFds })));
   const latencySlope = slope(secondHalf.filter((s) => s.finalP95Ms !== null).map((s) => ({ x: s.tMin / 60, y: s.finalP95Ms! })));
   mkdirSync(o.outDir, { recursive: true });
-  const charts = [
-    writeChart(
-      join(o.outDir, 'soak-rss'),
-      lineChartSvg(`RSS during a ${o.minutes} min soak at ${o.calls} calls`, 'minutes', 'RSS (MiB)', [
-        { label: 'process RSS', points: samples.map((s) => ({ x: s.tMin, y: s.rssMiB })) },
-        { label: 'anonymous RSS', points: samples.map((s) => ({ x: s.tMin, y: s.rssAnonMiB })) },
-        { label: 'V8 heap used (main thread)', points: samples.map((s) => ({ x: s.tMin, y: s.heapUsedMiB })) },
-        { label: 'external (buffers)', points: samples.map((s) => ({ x: s.tMin, y: s.externalMiB })) },
-        { label: 'V8 heaps of the ASR workers', points: samples.map((s) => ({ x: s.tMin, y: s.workerHeapMiB })) },
-      ]),
-    ),
-    writeChart(
-      join(o.outDir, 'soak-fds'),
-      lineChartSvg(`Open file descriptors (${o.calls} calls)`, 'minutes', 'open fds', [
-        { label: 'fds', points: samples.map((s) => ({ x: s.tMin, y: s.openFds })) },
-      ]),
-    ),
-    writeChart(
-      join(o.outDir, 'soak-latency'),
-      lineChartSvg(`Final-transcript latency p95 per ${o.sampleSeconds} s window`, 'minutes', 'ms', [
-        { label: 'final p95 (ms)', points: samples.filter((s) => s.finalP95Ms !== null).map((s) => ({ x: s.tMin, y: s.finalP95Ms! })) },
-        { label: 'max lag (ms)', points: samples.map((s) => ({ x: s.tMin, y: s.maxLagMs })) },
-      ]),
-    ),
-  ].map((c) => c.png ?? c.svg);
+  const charts = writeSoakCharts(o.outDir, o.calls, o.minutes, o.sampleSeconds, samples);
   const report: SoakReport = {
     calls: o.calls,
     minutes: o.minutes,
@@ -180,6 +156,35 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   };
   writeFileSync(join(o.outDir, 'soak.json'), JSON.stringify({ at: new Date().toISOString(), ...report }, null, 2) + '\n');
   return report;
+}
+
+/** The RSS, fd and latency plots of a soak (SVG, and PNG where rsvg-convert is installed); returns their paths. */
+export function writeSoakCharts(outDir: string, calls: number, minutes: number, sampleSeconds: number, samples: SoakSample[]): string[] {
+  return [
+    writeChart(
+      join(outDir, 'soak-rss'),
+      lineChartSvg(`RSS during a ${minutes} min soak at ${calls} calls`, 'minutes', 'RSS (MiB)', [
+        { label: 'process RSS', points: samples.map((s) => ({ x: s.tMin, y: s.rssMiB })) },
+        { label: 'anonymous RSS', points: samples.map((s) => ({ x: s.tMin, y: s.rssAnonMiB })) },
+        { label: 'V8 heap used (main thread)', points: samples.map((s) => ({ x: s.tMin, y: s.heapUsedMiB })) },
+        { label: 'external (main thread buffers)', points: samples.map((s) => ({ x: s.tMin, y: s.externalMiB })) },
+        { label: 'V8 heaps of the ASR workers', points: samples.map((s) => ({ x: s.tMin, y: s.workerHeapMiB })) },
+      ]),
+    ),
+    writeChart(
+      join(outDir, 'soak-fds'),
+      lineChartSvg(`Open file descriptors (${calls} calls)`, 'minutes', 'open fds', [
+        { label: 'fds', points: samples.map((s) => ({ x: s.tMin, y: s.openFds })) },
+      ]),
+    ),
+    writeChart(
+      join(outDir, 'soak-latency'),
+      lineChartSvg(`Final-transcript latency p95 per ${sampleSeconds} s window`, 'minutes', 'ms', [
+        { label: 'final p95 (ms)', points: samples.filter((s) => s.finalP95Ms !== null).map((s) => ({ x: s.tMin, y: s.finalP95Ms! })) },
+        { label: 'max lag (ms)', points: samples.map((s) => ({ x: s.tMin, y: s.maxLagMs })) },
+      ]),
+    ),
+  ].map((c) => c.png ?? c.svg);
 }
 
 /** RssAnon and RssFile of /proc/<pid>/status, in MiB (0 where /proc is not readable). */

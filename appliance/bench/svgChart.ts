@@ -8,16 +8,19 @@ export interface Series {
 }
 
 export function lineChartSvg(title: string, xLabel: string, yLabel: string, series: Series[], width = 900, height = 420): string {
-  const pad = { left: 80, right: 20, top: 40, bottom: 50 };
+  const pad = { left: 80, right: 20, top: 30, bottom: 50 };
   const all = series.flatMap((s) => s.points);
   const xMax = Math.max(1, ...all.map((p) => p.x));
   const yMaxRaw = Math.max(1e-9, ...all.map((p) => p.y));
   const yMax = niceCeil(yMaxRaw * 1.1);
+  const colours = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd'];
+  // legend: up to three labels per row, between the title and the plot
+  const perRow = 3;
+  pad.top += Math.ceil(series.length / perRow) * 16;
   const w = width - pad.left - pad.right;
   const h = height - pad.top - pad.bottom;
   const sx = (x: number) => pad.left + (x / xMax) * w;
   const sy = (y: number) => pad.top + h - (y / yMax) * h;
-  const colours = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e'];
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
@@ -40,7 +43,9 @@ export function lineChartSvg(title: string, xLabel: string, yLabel: string, seri
     const colour = colours[i % colours.length]!;
     const d = s.points.map((p, j) => `${j === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ');
     parts.push(`<path d="${d}" fill="none" stroke="${colour}" stroke-width="2"/>`);
-    parts.push(`<text x="${pad.left + 10 + i * 200}" y="${pad.top + 14}" fill="${colour}">${escape(s.label)}</text>`);
+    const legendX = pad.left + 10 + (i % perRow) * Math.floor(w / perRow);
+    const legendY = 30 + Math.floor(i / perRow) * 16 + 12;
+    parts.push(`<text x="${legendX}" y="${legendY}" fill="${colour}">${escape(s.label)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');
