@@ -21,6 +21,9 @@ import type { LegTranscriber, TranscriberFactory, TranscriptFinal } from './tran
 import { LegAudioHistory, type UtteranceAnalyser } from './analysis.js';
 import { DeferredWrites } from './deferredWrites.js';
 
+/** How long ending a leg waits for its last utterances' analyses. */
+const ANALYSIS_DRAIN_MS = 5000;
+
 export type { CallSource } from '../store/repos/calls.js';
 
 /** Where a media layer delivers a leg's decoded audio. */
@@ -274,6 +277,8 @@ export class CallLeg implements LegAudioSink {
   /** Samples received on this leg (at the leg's rate). */
   samplesIn = 0;
   private readonly history: LegAudioHistory | null;
+  /** Analyses of this leg's utterances still running; the leg's end waits for them (bounded). */
+  private readonly pendingAnalyses = new Set<Promise<void>>();
   private transcriberFailed = false;
   /** Holds finals that end open so a value split across utterances is redacted as one. */
   private readonly redaction: LegRedaction<TranscriptFinal> | null;
@@ -404,6 +409,16 @@ export class CallLeg implements LegAudioSink {
         }
         this.call.forgetLeg(this.id);
       }
+      // The last utterance's analyses (emotion, intent) finish before the call is announced ended,
+      // so QA and the trend registry see them; an analyser that hangs cannot hold the call open.
+      if (this.pendingAnalyses.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.allSettled([...this.pendingAnalyses]),
+          new Promise<void>((r) => (timer = setTimeout(r, ANALYSIS_DRAIN_MS).unref())),
+        ]);
+        clearTimeout(timer);
+      }
     })();
     return this.ending;
   }
@@ -500,7 +515,7 @@ export class CallLeg implements LegAudioSink {
       sampleRateHz: this.sampleRateHz,
     };
     for (const analyser of analysers) {
-      analyser
+      const pending: Promise<void> = analyser
         .analyse(ctx)
         .then((result) => {
           if (result === null) return;
@@ -522,7 +537,9 @@ export class CallLeg implements LegAudioSink {
             { analyser: analyser.name, reason: err instanceof Error ? err.message : String(err) },
             'utterance analysis failed',
           );
-        });
+        })
+        .finally(() => this.pendingAnalyses.delete(pending));
+      this.pendingAnalyses.add(pending);
     }
   }
 }
