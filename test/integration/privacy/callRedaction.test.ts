@@ -6,15 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appliance } from '../../../appliance/app.js';
 import type { UtteranceAnalyser, UtteranceContext } from '../../../appliance/calls/analysis.js';
-import { CallManager } from '../../../appliance/calls/callManager.js';
-import { CallerHasher } from '../../../appliance/calls/callerHash.js';
 import type { TranscriberFactory, TranscriptFinal } from '../../../appliance/calls/transcriber.js';
-import { EventBus, type ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { Redactor } from '../../../appliance/privacy/redactor.js';
-import { Store } from '../../../appliance/store/database.js';
-import { createLogger } from '../../../appliance/log/logger.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
-import { scratchDir } from '../../helpers/paths.js';
+import { testCallManager } from '../../helpers/calls.js';
 
 const RAW = 'MY NAME IS JOHN SMITH AND MY CARD IS FOUR ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE';
 const PARTIAL = 'MY NAME IS JOHN SMITH AND MY CARD IS FOUR ONE ONE ONE';
@@ -41,11 +36,6 @@ function scripted(text: string, partial: string): TranscriberFactory {
 
 describe('redaction on the call path (CallManager)', () => {
   it('stores and publishes only redacted text; analysers get the raw text', async () => {
-    const dir = scratchDir('redact');
-    const store = Store.open(dir);
-    const bus = new EventBus();
-    const events: ApplianceEvent[] = [];
-    bus.subscribe((e) => events.push(e));
     const seen: UtteranceContext[] = [];
     const analyser: UtteranceAnalyser = {
       name: 'probe',
@@ -55,12 +45,7 @@ describe('redaction on the call path (CallManager)', () => {
       },
     };
     const redactor = new Redactor();
-    const calls = new CallManager({
-      store,
-      bus,
-      hasher: CallerHasher.fromDataDir(dir),
-      logger: createLogger({ level: 'silent', includePii: false }),
-      limits: { maxConcurrentCalls: 5, maxLagMs: 1000, retryAfterS: 5 },
+    const { calls, store, events } = testCallManager('redact', {
       transcribers: scripted(RAW, PARTIAL),
       analysers: [analyser],
       redactor,
@@ -111,19 +96,9 @@ function scriptedFinals(texts: readonly string[]): TranscriberFactory {
 
 describe('a number split across utterances on the call path', () => {
   it('is held, redacted as one, stored and published in order; the hold is flushed when the leg ends', async () => {
-    const dir = scratchDir('redact-split');
-    const store = Store.open(dir);
-    const bus = new EventBus();
-    const events: ApplianceEvent[] = [];
-    bus.subscribe((e) => events.push(e));
     const seen: string[] = [];
     const pieces = ['MY CARD NUMBER IS FOUR ONE ONE ONE', 'ONE ONE ONE ONE', 'ONE ONE ONE ONE', 'ONE ONE ONE ONE'];
-    const calls = new CallManager({
-      store,
-      bus,
-      hasher: CallerHasher.fromDataDir(dir),
-      logger: createLogger({ level: 'silent', includePii: false }),
-      limits: { maxConcurrentCalls: 5, maxLagMs: 1000, retryAfterS: 5 },
+    const { calls, store, events } = testCallManager('redact-split', {
       transcribers: scriptedFinals(pieces),
       analysers: [{ name: 'probe', analyse: async (ctx) => (seen.push(ctx.text), null) }],
       redactor: new Redactor(),

@@ -5,13 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { UtteranceAnalyser } from '../../../appliance/calls/analysis.js';
-import { CallManager } from '../../../appliance/calls/callManager.js';
-import { CallerHasher } from '../../../appliance/calls/callerHash.js';
 import type { TranscriberFactory } from '../../../appliance/calls/transcriber.js';
-import { EventBus, type ApplianceEvent } from '../../../appliance/events/appEvents.js';
-import { createLogger } from '../../../appliance/log/logger.js';
-import { Store } from '../../../appliance/store/database.js';
-import { scratchDir } from '../../helpers/paths.js';
+import { testCallManager } from '../../helpers/calls.js';
 
 /** Emits one final when the leg is closed, as the recognizer's flush does at hang-up. */
 const finalOnClose: TranscriberFactory = (_opts, cb) => ({
@@ -25,30 +20,15 @@ const finalOnClose: TranscriberFactory = (_opts, cb) => ({
 
 describe('call end and the last utterance', () => {
   it('announces call.ended only after the last utterance was analysed', async () => {
-    const dir = scratchDir('call-end');
-    const store = Store.open(dir);
-    const bus = new EventBus();
-    const order: string[] = [];
-    bus.subscribe((e: ApplianceEvent) => {
-      if (e.type === 'analysis' || e.type === 'call.ended') order.push(e.type);
-    });
     const slow: UtteranceAnalyser = {
       name: 'slow',
       analyse: () => new Promise((r) => setTimeout(() => r({ done: true }), 50)),
     };
-    const calls = new CallManager({
-      store,
-      bus,
-      hasher: CallerHasher.fromDataDir(dir),
-      logger: createLogger({ level: 'silent', includePii: false }),
-      limits: { maxConcurrentCalls: 5, maxLagMs: 1000, retryAfterS: 5 },
-      transcribers: finalOnClose,
-      analysers: [slow],
-    });
+    const { calls, store, events } = testCallManager('call-end', { transcribers: finalOnClose, analysers: [slow] });
     const call = calls.startCall({ source: 'sip' });
     call.addLeg({ label: 'caller', codec: 'PCMU', sampleRateHz: 8000 });
     await call.end('bye');
-    expect(order).toEqual(['analysis', 'call.ended']);
+    expect(events.filter((e) => e.type === 'analysis' || e.type === 'call.ended').map((e) => e.type)).toEqual(['analysis', 'call.ended']);
     const [utterance] = store.utterances.listByCall(call.id);
     expect(utterance?.analysis).toEqual({ slow: { done: true } });
     await calls.close();
