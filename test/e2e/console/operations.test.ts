@@ -146,15 +146,17 @@ describe('console operations', () => {
     await page.click('a[href="#/config"]');
     await page.getByTestId('config-form').waitFor();
     const before = ((await (await authedFetch(app)('/api/v1/config')).json()) as { version: number }).version;
+    // The result line is filled in when the appliance answers: wait for the text, do not read it at once.
+    const resultSays = (text: string) => page.getByTestId('config-result').filter({ hasText: text }).waitFor({ timeout: 10_000 });
     // An invalid value gets the appliance's message, naming the key.
     await page.fill('input[name="calls.maxConcurrent"]', '0');
     await page.getByTestId('config-save').click();
-    await expect(page.getByTestId('config-result').textContent()).resolves.toContain("key 'calls.maxConcurrent'");
+    await resultSays("key 'calls.maxConcurrent'");
     await page.fill('input[name="calls.maxConcurrent"]', '60');
     await page.fill('input[name="site.name"]', 'Leeds Branch (renamed)');
     await page.fill('input[name=config-comment]', 'more room for the campaign');
     await page.getByTestId('config-save').click();
-    await expect(page.getByTestId('config-result').textContent()).resolves.toContain('Needs a restart: calls.maxConcurrent');
+    await resultSays('Needs a restart: calls.maxConcurrent');
     await expect(page.getByTestId('site-name').textContent()).resolves.not.toBe('Leeds Branch (renamed)'); // header refreshes on reload only
     await expect(page.getByTestId('restart-required').textContent()).resolves.toContain('calls.maxConcurrent');
     await page.getByTestId(`diff-${before}`).click();
@@ -163,7 +165,7 @@ describe('console operations', () => {
     await expect(diff.textContent()).resolves.toMatch(/calls\.maxConcurrent.*120.*60/s);
     await shot('config-diff');
     await page.getByTestId(`rollback-${before}`).click();
-    await expect(page.getByTestId('config-result').textContent()).resolves.toContain(`Rolled back to version ${before}`);
+    await resultSays(`Rolled back to version ${before}`);
     await page.getByTestId('restart-required').waitFor({ state: 'detached' });
     const cfg = (await (await authedFetch(app)('/api/v1/config')).json()) as {
       config: { site: { name: string }; calls: { maxConcurrent: number } };
