@@ -9,7 +9,7 @@
  *   GET  /api/v1/aggregates?site=S&limit=N   what was received (newest first)
  *   GET  /healthz
  */
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -28,6 +28,11 @@ export interface CollectorOptions {
   keyFile: string;
   tls?: { cert: Buffer; key: Buffer } | undefined;
   maxBodyBytes?: number;
+  /**
+   * Bearer token that may read what was received (`GET /api/v1/aggregates`). Without one, reading
+   * over HTTP is off: the payloads are only in <dataDir>/collector.sqlite.
+   */
+  readToken?: string | undefined;
 }
 
 export interface ReceivedPayload {
@@ -116,6 +121,8 @@ export class Collector {
       const url = new URL(req.url ?? '/', 'http://collector');
       if (req.method === 'GET' && url.pathname === '/healthz') return send(200, { ok: true });
       if (req.method === 'GET' && url.pathname === '/api/v1/aggregates') {
+        const denied = this.readDenied(req.headers.authorization);
+        if (denied !== null) return send(denied.status, { error: denied.error });
         const limit = Math.min(10_000, Number(url.searchParams.get('limit') ?? 1000) || 1000);
         return send(200, {
           payloads: this.received(url.searchParams.get('site') ?? undefined, limit).map((p) => ({
@@ -170,6 +177,18 @@ export class Collector {
       if (isEdgeVoxError(err, 'EVX_ERR_SYNC_PAYLOAD')) return send(413, { error: { code: err.code, message: err.message } });
       return send(500, { error: { code: 'EVX_ERR_INTERNAL', message: 'internal error' } });
     }
+  }
+
+  /** Null when `authorization` carries the read token; else the refusal to send. */
+  private readDenied(authorization: string | undefined): { status: number; error: { code: string; message: string } } | null {
+    const token = this.options.readToken;
+    if (token === undefined || token === '')
+      return { status: 403, error: { code: 'EVX_ERR_FORBIDDEN', message: 'reading is off: start the collector with --read-token-file' } };
+    const given = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1] ?? '';
+    const digest = (s: string) => createHash('sha256').update(s).digest();
+    if (!timingSafeEqual(digest(given), digest(token)))
+      return { status: 401, error: { code: 'EVX_ERR_AUTH_REQUIRED', message: 'send the read token as Authorization: Bearer <token>' } };
+    return null;
   }
 
   async close(): Promise<void> {

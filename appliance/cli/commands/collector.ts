@@ -18,6 +18,8 @@ options:
   --data-dir D      where received payloads are stored (default var/collector)
   --tls-cert FILE   serve HTTPS with this certificate (PEM) ...
   --tls-key FILE    ... and this key
+  --read-token-file FILE  a bearer token (first line of FILE) that may read what was received with
+                    GET /api/v1/aggregates; without it, reading over HTTP is off
 Prints "collector listening on URL" on stderr; stops on SIGTERM/SIGINT.`;
 
 export const collectorCommand: CliCommand = {
@@ -32,6 +34,7 @@ export const collectorCommand: CliCommand = {
       'data-dir': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'read-token-file': { type: 'string' },
       help: { type: 'boolean' },
     });
     if (values.help) {
@@ -50,6 +53,7 @@ export const collectorCommand: CliCommand = {
       dataDir: resolve(values['data-dir'] ?? 'var/collector'),
       keyFile: values['key-file'],
       tls: values['tls-cert'] ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } : undefined,
+      readToken: values['read-token-file'] ? readToken(values['read-token-file']) : undefined,
     });
     io.err(`collector listening on ${collector.url}\n`);
     return new Promise<number>((resolveExit) => {
@@ -59,3 +63,9 @@ export const collectorCommand: CliCommand = {
     });
   },
 };
+
+function readToken(file: string): string {
+  const token = (readFileSync(file, 'utf8').split('\n')[0] ?? '').trim();
+  if (token.length < 16) throw evxError('EVX_ERR_CLI_USAGE', `--read-token-file ${file}: the token must be at least 16 characters`);
+  return token;
+}

@@ -120,11 +120,13 @@ const rawPartials: string[] = [];
 /** The recogniser's own latency per final (end of speech to final), to separate the redaction hold from it. */
 const rawLatencyMs: number[] = [];
 
-/** GET JSON from the HTTPS collector, trusting its self-signed certificate. */
+const COLLECTOR_READ_TOKEN = 'privacy-test-collector-read-token';
+
+/** GET JSON from the HTTPS collector (with its read token), trusting its self-signed certificate. */
 function collectorGet<T>(path: string): Promise<T> {
   return new Promise((resolve, reject) => {
     https
-      .get(`${collectorUrl}${path}`, { ca: collectorCa }, (res) => {
+      .get(`${collectorUrl}${path}`, { ca: collectorCa, headers: { authorization: `Bearer ${COLLECTOR_READ_TOKEN}` } }, (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
         res.on('end', () => resolve(JSON.parse(body) as T));
@@ -182,9 +184,26 @@ beforeAll(async () => {
   );
   const keys = join(dir, 'sites.json');
   writeFileSync(keys, JSON.stringify({ sites: { [SITE]: { enrollmentKey: KEY } } }));
+  const readToken = join(dir, 'read-token');
+  writeFileSync(readToken, `${COLLECTOR_READ_TOKEN}\n`, { mode: 0o600 });
   collector = spawn(
     process.execPath,
-    [CLI, 'collector', '--port', '0', '--data-dir', join(dir, 'collector'), '--key-file', keys, '--tls-cert', cert, '--tls-key', key],
+    [
+      CLI,
+      'collector',
+      '--port',
+      '0',
+      '--data-dir',
+      join(dir, 'collector'),
+      '--key-file',
+      keys,
+      '--tls-cert',
+      cert,
+      '--tls-key',
+      key,
+      '--read-token-file',
+      readToken,
+    ],
     { cwd: REPO_ROOT },
   );
   collector.stdout!.on('data', (d: Buffer) => (collectorLog += d.toString()));

@@ -20,6 +20,7 @@ import { SyncService } from '../../../appliance/sync/service.js';
 import { postSigned } from '../../../appliance/sync/uploader.js';
 import { CLI } from '../../helpers/process.js';
 import { REPO_ROOT, scratchDir } from '../../helpers/paths.js';
+import { pathSpellings, rawRequest } from '../../helpers/rawHttp.js';
 import { freePort } from '../../e2e/sip/harness.js';
 
 const HOUR = 3_600_000;
@@ -38,11 +39,16 @@ function keyFile(): string {
   return path;
 }
 
+/** The collector's read token (reading what it received needs it). */
+const READ_TOKEN = 'collector-read-token-for-tests';
+const readHeaders = { authorization: `Bearer ${READ_TOKEN}` };
+
 /** Start `edgevox collector` and wait for its URL. */
 async function startCollector(port: number, dataDir: string, keys: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, 'collector', '--port', String(port), '--data-dir', dataDir, '--key-file', keys], {
-    cwd: REPO_ROOT,
-  });
+  const tokenFile = join(scratchDir('keys'), 'read-token');
+  writeFileSync(tokenFile, `${READ_TOKEN}\n`, { mode: 0o600 });
+  const args = ['collector', '--port', String(port), '--data-dir', dataDir, '--key-file', keys, '--read-token-file', tokenFile];
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT });
   children.push(child);
   const url = await new Promise<string>((resolve, reject) => {
     let err = '';
@@ -99,7 +105,9 @@ function uploader(dataDir: string, endpoint: string): { child: ChildProcess; out
 
 async function received(url: string): Promise<{ idempotencyKey: string; windowStart: number }[]> {
   return (
-    (await (await fetch(`${url}/api/v1/aggregates?site=${SITE}`)).json()) as { payloads: { idempotencyKey: string; windowStart: number }[] }
+    (await (await fetch(`${url}/api/v1/aggregates?site=${SITE}`, { headers: readHeaders })).json()) as {
+      payloads: { idempotencyKey: string; windowStart: number }[];
+    }
   ).payloads;
 }
 
@@ -118,6 +126,19 @@ function auditOf(dataDir: string) {
 const expectedKeys = Array.from({ length: WINDOWS }, (_, w) => `${SITE}:${T0 + w * HOUR}`).sort();
 
 describe('sync to a real collector', () => {
+  it('lets only the read token read what it received, under any spelling of the path', async () => {
+    const collector = await startCollector(0, scratchDir('coll'), keyFile());
+    try {
+      const get = (path: string, headers: Record<string, string> = {}) => rawRequest(collector.url, 'GET', path, { headers });
+      expect((await get('/api/v1/aggregates', readHeaders)).status).toBe(200);
+      expect((await get('/api/v1/aggregates')).status).toBe(401);
+      expect((await get('/api/v1/aggregates', { authorization: 'Bearer collector-read-token-for-testz' })).status).toBe(401);
+      for (const path of pathSpellings('/api/v1/aggregates')) expect([400, 401, 404], path).toContain((await get(path)).status);
+    } finally {
+      await stop(collector.child);
+    }
+  });
+
   it('collector down for a while then up: every window arrives exactly once', async () => {
     const port = await freePort();
     const site = siteStore();
@@ -140,7 +161,7 @@ describe('sync to a real collector', () => {
         .sort(),
     ).toEqual(expectedKeys);
     // The audit holds exactly what left: the accepted bodies are byte-identical to what the collector stored.
-    const stored = (await (await fetch(`${collector.url}/api/v1/aggregates?site=${SITE}`)).json()) as {
+    const stored = (await (await fetch(`${collector.url}/api/v1/aggregates?site=${SITE}`, { headers: readHeaders })).json()) as {
       payloads: { idempotencyKey: string; sha256: string }[];
     };
     for (const p of stored.payloads)
