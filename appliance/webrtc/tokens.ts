@@ -40,6 +40,16 @@ function secretBytes(secret: string | Uint8Array): Buffer {
   return b;
 }
 
+/**
+ * Decode a signature only if `text` is its one canonical base64url spelling. Node's decoder skips
+ * characters outside the alphabet and padding, so without this check `sig`, `sig=` and `s!ig`
+ * would all be the same valid token.
+ */
+function canonicalBase64url(text: string): Buffer | null {
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? bytes : null;
+}
+
 function mac(secret: Buffer, body: string, label = 'edgevox-webrtc-caller'): Buffer {
   return createHmac('sha256', secret).update(`${label}.${body}`).digest();
 }
@@ -67,9 +77,9 @@ export function verifyCallerToken(secret: string | Uint8Array, token: string, no
   const parts = token.split('.');
   if (parts.length !== 3 || parts[0] !== 'v1') throw fail('shape');
   const body = parts[1]!;
-  const given = Buffer.from(parts[2]!, 'base64url');
+  const given = canonicalBase64url(parts[2]!);
   const expected = mac(key, body);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw fail('signature');
+  if (given === null || given.length !== expected.length || !timingSafeEqual(given, expected)) throw fail('signature');
   let claims: unknown;
   try {
     claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
@@ -119,9 +129,9 @@ export function verifyAgentToken(
   const parts = token.split('.');
   if (parts.length !== 3 || parts[0] !== 'a1') return undefined;
   const body = parts[1]!;
-  const given = Buffer.from(parts[2]!, 'base64url');
+  const given = canonicalBase64url(parts[2]!);
   const expected = mac(key, body, AGENT_LABEL);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  if (given === null || given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   let claims: { s?: unknown; r?: unknown; e?: unknown };
   try {
     claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as typeof claims;

@@ -36,6 +36,25 @@ describe('agent tokens', () => {
   });
 });
 
+describe('token spellings', () => {
+  it('accepts only the one canonical spelling of a signature', () => {
+    const agent = mintAgentToken(SECRET, { subject: 'agent-7', role: 'supervisor' });
+    const caller = mintCallerToken(SECRET, 'call-1');
+    expect(verifyAgentToken(SECRET, agent)).toBeDefined();
+    expect(verifyCallerToken(SECRET, caller).callId).toBe('call-1');
+    // Node's base64url decoder skips padding and characters outside the alphabet: each of these
+    // decodes to the same signature bytes, and none may verify.
+    for (const suffix of ['=', '==', '!', '.', ' ', '%3D']) {
+      expect(verifyAgentToken(SECRET, `${agent}${suffix}`), suffix).toBeUndefined();
+      expect(() => verifyCallerToken(SECRET, `${caller}${suffix}`), suffix).toThrow(
+        expect.objectContaining({ code: 'EVX_ERR_WEBRTC_AUTH' }),
+      );
+    }
+    const [v, body, mac] = agent.split('.') as [string, string, string];
+    expect(verifyAgentToken(SECRET, `${v}.${body}.${mac.slice(0, 5)}*${mac.slice(5)}`)).toBeUndefined();
+  });
+});
+
 describe('teeSinkFactories', () => {
   const info = { legId: 'l1', callId: 'c1', label: 'caller', codec: 'PCMU', sampleRateHz: 8000 } as unknown as LegInfo;
 
