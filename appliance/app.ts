@@ -4,7 +4,7 @@
  * everything already started is closed before the error is rethrown: nothing is half-started.
  */
 import { accessSync, constants, mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import { COMMIT, MANIFEST_PATH, REPO_ROOT, VERSION } from './buildInfo.js';
@@ -33,6 +33,8 @@ import { startRoutingRuntime } from './routing/runtime.js';
 import { consoleRegistrar } from './console/mount.js';
 import { overlayConsoleConfig } from './console/configService.js';
 import { WebRtcService } from './webrtc/service.js';
+import { AuthService } from './auth/authService.js';
+import { applyCredentialResets } from './auth/credentialReset.js';
 import { teeSinkFactories } from './webrtc/sipBridge.js';
 import type { LegAudioSinkFactory } from './telephony/types.js';
 
@@ -93,6 +95,9 @@ export class Appliance {
       // Settings saved through the console (stored versions) win over the booted file/env/flags.
       config = overlayConsoleConfig(config, store, logger);
       readiness.register('store', () => (store.isOpen ? { ok: true } : { ok: false, reason: 'store closed' }));
+      // A migration may have ended every session and token (a security fix): rotate the token
+      // signing secrets too, before anything that signs or verifies tokens starts.
+      applyCredentialResets(store, [resolveDataPath(dataDir, config.webrtc.callerTokenSecretFile)], logger);
 
       const metrics = new ApplianceMetrics({ version: VERSION, nodeVersion: process.versions.node, commit: COMMIT });
       metrics.bindStore(store);
@@ -160,6 +165,11 @@ export class Appliance {
       if (sip !== null && config.routing.enabled) closeStack.push({ name: 'routing-transfer', close: routing.attachSip(sip) });
       if (sip !== null) webrtc?.attachSip(sip);
 
+      // Accounts, sessions and API tokens: the HTTP server's access guard asks it about every
+      // request, with or without the console's pages.
+      const authSettings = { ...config.console };
+      const auth = new AuthService(store, dataDir, authSettings, logger);
+
       const droppedEvents = metrics.eventsDropped;
       const coreRoutes = async (app: FastifyInstance) => {
         await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
@@ -168,10 +178,9 @@ export class Appliance {
         data.routes(app);
         routing.registerRoutes(app);
       };
-      const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT }, [
-        // The console goes first: its auth hook must exist before any other plugin context is created.
+      const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT, auth }, [
         ...(config.console.enabled
-          ? [consoleRegistrar({ config, logger, store, models, bus, calls, sip, readiness, repoRoot: REPO_ROOT })]
+          ? [consoleRegistrar({ config, logger, store, models, bus, calls, sip, readiness, repoRoot: REPO_ROOT, auth, authSettings })]
           : []),
         coreRoutes,
         ...(webrtc !== null ? [webrtc.registrar()] : []),
@@ -264,6 +273,11 @@ export class Appliance {
   }
 }
 
+/** A path from the config: absolute as given, else relative to the data dir. */
+function resolveDataPath(dataDir: string, file: string): string {
+  return isAbsolute(file) ? file : join(dataDir, file);
+}
+
 /** Create the data dir if needed and prove it is writable, so a bad dir fails before anything starts. */
 function assertWritableDir(dir: string): void {
   try {
@@ -335,6 +349,7 @@ async function startSip(
     accounts: config.sip.accounts,
     realm: config.sip.realm,
     allowList: config.sip.allowList,
+    transferTargets: config.sip.transferTargets,
     rateLimitPerSec: config.sip.rateLimitPerSec,
     rateLimitBurst: config.sip.rateLimitBurst,
     maxCalls: config.calls.maxConcurrent,

@@ -104,6 +104,11 @@ export const ERROR_CODES = {
   // routing, caller profiles, alerts (appliance/routing, appliance/profiles, appliance/alerts; issue 5)
   EVX_ERR_ROUTING_CONFIG: spec('The routing configuration is inconsistent (unknown group, duplicate id, intent in two groups)', 400, 1),
   EVX_ERR_ROUTING_TRANSFER: spec('The call could not be transferred to the chosen agent (REFER refused or no SIP call)', 502, 1, true),
+  EVX_ERR_TRANSFER_TARGET: spec(
+    'A transfer or agent SIP URI is malformed or points outside the networks and hosts callers may be sent to (sip.transferTargets)',
+    400,
+    1,
+  ),
   // privacy, QA, aggregates sync, collector (appliance/privacy, qa, aggregates, sync, collector; issue 8)
   EVX_ERR_SECRET: spec('A sealed secret cannot be opened (wrong key or name, tampered) or the store key file is invalid', 500, 1),
   EVX_ERR_QA_RULES: spec('A QA rule set is invalid (unknown rule kind, bad weight, duplicate id)', 400, 1),

@@ -12,10 +12,19 @@ import type { ApplianceMetrics } from '../metrics/metrics.js';
 import type { ModelStore } from '../models/modelStore.js';
 import type { Store } from '../store/database.js';
 import { VERSION } from '../buildInfo.js';
+import { installAccessGuard, type Authenticator, type RouteAccessEntry } from '../auth/guard.js';
+import { installAuditTrail } from '../auth/auditTrail.js';
 import { ErrorBodySchema, installErrorHandling } from './errors.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route the router was given, with the access the guard applies to it. */
+    accessTable: readonly RouteAccessEntry[];
+  }
+}
 
 export interface ApiDeps {
   config: EdgeVoxConfig;
@@ -25,6 +34,8 @@ export interface ApiDeps {
   readiness: Readiness;
   metrics: ApplianceMetrics;
   repoRoot: string;
+  /** Who may call what: every route needs a principal from here unless it declares itself public. */
+  auth: Authenticator;
 }
 
 /** Additional route plugins (calls, events, console, signalling) mounted by the composition root. */
@@ -40,6 +51,11 @@ export async function createHttpServer(deps: ApiDeps, registrars: readonly Route
       return () => `r${(++n).toString(36)}`;
     })(),
   });
+  // The access guard and the audit trail come first: plugin contexts copy the root's hooks when
+  // they are created, so anything registered before them would be outside their reach.
+  const accessTable = installAccessGuard(app, deps.auth, (reason) => deps.metrics.httpAccessDenied.inc({ reason }));
+  app.decorate('accessTable', accessTable);
+  installAuditTrail(app, deps.store.audit);
   app.addSchema(ErrorBodySchema);
   installErrorHandling(app, deps.logger);
   await app.register(swagger, {
@@ -64,7 +80,7 @@ export async function createHttpServer(deps: ApiDeps, registrars: readonly Route
   registerSystemRoutes(app, deps);
   registerMetricsRoute(app, deps);
   for (const register of registrars) await register(app);
-  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
   await app.ready();
   return app;
 }

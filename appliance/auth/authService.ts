@@ -1,6 +1,7 @@
 /**
  * Console authentication: first-boot setup token, users with roles, scrypt passwords, sessions in
- * the store, login rate limiting per client and lockout per account, API tokens for machines.
+ * the store, login rate limiting per client, lockout per (account, client address) and backoff per
+ * client address (loginThrottle.ts), API tokens for machines.
  * Every login, logout and account change is written to the audit log. Nothing here logs a username
  * or a secret at info level: the audit log is the place that names operators.
  */
@@ -12,6 +13,7 @@ import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/database.js';
 import { ConsoleAuthRepo, ROLES, type ConsoleUser, type Role } from '../store/repos/consoleAuth.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+import { LoginThrottle } from './loginThrottle.js';
 import { SlidingWindowLimiter } from './rateLimit.js';
 
 export type { Role } from '../store/repos/consoleAuth.js';
@@ -48,6 +50,7 @@ export interface AuthSettings {
   lockoutThreshold: number;
   lockoutMs: number;
   loginRatePerMin: number;
+  loginBackoffAfter: number;
 }
 
 export interface NewSession {
@@ -64,6 +67,7 @@ const USERNAME = /^[a-z0-9][a-z0-9._-]{1,62}$/;
 export class AuthService {
   readonly repo: ConsoleAuthRepo;
   private readonly limiter: SlidingWindowLimiter;
+  private readonly throttle: LoginThrottle;
   /** Verified against when a username is unknown, so timing does not reveal which names exist. */
   private dummyHash: Promise<string> | null = null;
 
@@ -76,6 +80,7 @@ export class AuthService {
   ) {
     this.repo = new ConsoleAuthRepo(store.db, (op, fn) => store.write(op, fn));
     this.limiter = new SlidingWindowLimiter(settings.loginRatePerMin, 60_000, 10_000, now);
+    this.throttle = new LoginThrottle(settings, now);
   }
 
   /** True until the first account exists. */
@@ -155,60 +160,57 @@ export class AuthService {
   }
 
   /**
-   * Check a password. Order matters: the client's rate limit first (cheap, stops guessing across
-   * accounts), then the account lock (a correct password does not open a locked account), then
-   * scrypt.
+   * Check a password. Order matters: the client's rate limit first (cheap, stops floods), then the
+   * throttle (a name locked from this address stays locked even for the right password, and an
+   * address backing off waits), then scrypt — against a dummy hash when the name is unknown, so a
+   * name that does not exist costs the same time, fails the same way and locks the same way.
    */
   async login(username: string, password: string, clientIp: string): Promise<NewSession> {
     this.rateLimit(clientIp);
     const user = this.repo.getUser(username);
-    const now = this.now();
-    if (user === undefined) {
-      await verifyPassword(password, await this.dummy());
-      this.store.audit.record('anonymous', 'login.failed', '', { reason: 'unknown user' });
-      throw evxError('EVX_ERR_AUTH_FAILED', 'wrong username or password');
+    const actor = user === undefined ? 'anonymous' : username;
+    const target = user === undefined ? '' : `user:${username}`;
+    const verdict = this.throttle.check(username, clientIp);
+    if (!verdict.ok) {
+      this.store.audit.record(actor, 'login.refused', target, { reason: verdict.kind, from: clientIp });
+      throw verdict.kind === 'locked' ? this.lockedError(verdict.retryAfterMs) : rateLimitedError(verdict.retryAfterMs);
     }
-    if (user.lockedUntil > now) {
-      this.store.audit.record(username, 'login.refused', `user:${username}`, { reason: 'locked' });
-      throw evxError(
-        'EVX_ERR_AUTH_LOCKED',
-        `account locked after ${this.settings.lockoutThreshold} bad passwords; try again in ${Math.ceil((user.lockedUntil - now) / 60_000)} min`,
-        {
-          details: { retryAfterMs: user.lockedUntil - now },
-        },
-      );
-    }
-    if (!(await verifyPassword(password, user.passwordHash))) {
-      this.repo.recordFailure(username, this.settings.lockoutThreshold, now + this.settings.lockoutMs);
-      const after = this.repo.getUser(username);
-      const locked = after !== undefined && after.lockedUntil > now;
-      this.store.audit.record(username, locked ? 'login.locked' : 'login.failed', `user:${username}`, {
-        failedInARow: after?.failedLogins ?? 0,
+    const passwordOk = await verifyPassword(password, user?.passwordHash ?? (await this.dummy()));
+    if (user === undefined || !passwordOk) {
+      const { locked, failuresInARow } = this.throttle.failed(username, clientIp);
+      this.store.audit.record(actor, locked ? 'login.locked' : 'login.failed', target, {
+        ...(user === undefined ? { reason: 'unknown user' } : {}),
+        failedInARow: failuresInARow,
+        from: clientIp,
       });
       if (locked) {
-        this.logger.warn({ lockoutMs: this.settings.lockoutMs }, 'console account locked after repeated bad passwords');
-        throw evxError(
-          'EVX_ERR_AUTH_LOCKED',
-          `account locked after ${this.settings.lockoutThreshold} bad passwords; try again in ${Math.ceil(this.settings.lockoutMs / 60_000)} min`,
-          {
-            details: { retryAfterMs: this.settings.lockoutMs },
-          },
-        );
+        this.logger.warn({ lockoutMs: this.settings.lockoutMs }, 'console sign-in locked for one address after repeated bad passwords');
+        throw this.lockedError(this.settings.lockoutMs);
       }
       throw evxError('EVX_ERR_AUTH_FAILED', 'wrong username or password');
     }
-    this.repo.recordSuccess(username, now);
-    this.store.audit.record(username, 'login', `user:${username}`, {});
+    this.throttle.succeeded(username, clientIp);
+    this.repo.recordSuccess(username, this.now());
+    this.store.audit.record(username, 'login', `user:${username}`, { from: clientIp });
     return this.openSession(user);
+  }
+
+  /** Whether `username` is locked out from any address right now. */
+  isLocked(username: string): boolean {
+    return this.throttle.lockedAnywhere(username);
+  }
+
+  private lockedError(retryAfterMs: number) {
+    return evxError(
+      'EVX_ERR_AUTH_LOCKED',
+      `account locked after ${this.settings.lockoutThreshold} bad passwords; try again in ${Math.ceil(retryAfterMs / 60_000)} min`,
+      { details: { retryAfterMs } },
+    );
   }
 
   private rateLimit(clientIp: string): void {
     const waitMs = this.limiter.take(clientIp);
-    if (waitMs > 0) {
-      throw evxError('EVX_ERR_AUTH_RATE_LIMITED', `too many login attempts; retry in ${Math.ceil(waitMs / 1000)} s`, {
-        details: { retryAfterMs: waitMs },
-      });
-    }
+    if (waitMs > 0) throw rateLimitedError(waitMs);
   }
 
   private dummy(): Promise<string> {
@@ -265,6 +267,12 @@ export class AuthService {
   createApiToken(name: string, role: Role, createdBy: string): { id: number; token: string } {
     return issueApiToken(this.store, name, role, createdBy, this.now());
   }
+}
+
+function rateLimitedError(waitMs: number) {
+  return evxError('EVX_ERR_AUTH_RATE_LIMITED', `too many login attempts; retry in ${Math.ceil(waitMs / 1000)} s`, {
+    details: { retryAfterMs: waitMs },
+  });
 }
 
 /**

@@ -1,54 +1,55 @@
 /**
- * The one place `/api/*` is protected: a root onRequest hook that identifies the caller (session
- * cookie or `Authorization: Bearer` API token), enforces the route's role and, for cookie sessions,
- * the session-bound CSRF token on every state-changing method. Routes written elsewhere are covered
- * without knowing about it; a route can only *raise* the bar for reads or *lower* it for writes via
- * `config: { minRole }`, and the API tests enumerate every write route to prove the policy holds.
+ * The one access decision for every HTTP route and WebSocket upgrade. It runs first (a root
+ * `onRequest` hook, before body parsing and every handler) and decides on the route the router
+ * actually matched — its declared `config` — never on the raw URL string, so a spelling of a path
+ * that the router decodes to a protected route (`/%61pi/...`) gets that route's protection.
+ *
+ * Every route needs a signed-in principal unless its definition says `config: { public: true }`.
+ * Reads need at least a viewer, writes at least a technician; a route may declare another role
+ * with `config: { minRole }`. Cookie sessions must echo the session-bound CSRF token on every
+ * state-changing method, and their WebSocket upgrades must come from the console's own origin.
+ * Requests the router matched nowhere reach the 404 handler, which changes nothing.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { evxError } from '../errors.js';
-import {
-  CSRF_COOKIE,
-  CSRF_HEADER,
-  SESSION_COOKIE,
-  isRole,
-  roleAtLeast,
-  type AuthService,
-  type Principal,
-  type Role,
-} from './authService.js';
-
-/** Routes reachable without credentials: login and first-boot setup, and the OpenAPI document. */
-export const PUBLIC_ROUTES: readonly string[] = [
-  'GET /api/v1/openapi.json',
-  'GET /api/v1/auth/session',
-  'POST /api/v1/auth/login',
-  'GET /api/v1/setup/status',
-  'POST /api/v1/setup/admin',
-  // WebRTC signalling authenticates callers and agents itself (signed caller/agent tokens in the
-  // protocol, appliance/webrtc/tokens.ts): web callers are not console users.
-  'GET /api/v1/webrtc/signal',
-  'POST /api/v1/webrtc/caller-sessions',
-  // The softphone's call queue: checks the agent token in its x-agent-token header (webrtc/service.ts).
-  'GET /api/v1/webrtc/queue',
-];
-
-/** State-changing routes every signed-in role may use (they act on the caller's own session/account). */
-export const SELF_SERVICE_ROUTES: readonly string[] = ['POST /api/v1/auth/logout', 'POST /api/v1/auth/password'];
+import { CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, isRole, roleAtLeast, type Principal, type Role } from './authService.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by the auth guard for every authenticated /api request. */
+    /** Set by the access guard for every request: who it acts as, or null. */
     principal: Principal | null;
   }
   interface FastifyContextConfig {
     /** Least role a route needs (default: viewer for reads, technician for writes). */
     minRole?: Role;
+    /**
+     * Reachable without credentials. Only for what must be: health probes, the metrics scrape, the
+     * sign-in and first-boot routes, the static pages, and routes that check their own tokens.
+     */
+    public?: true;
   }
 }
+
+/** What identifies a caller: the auth service, or a stand-in that knows nobody. */
+export interface Authenticator {
+  authenticateToken(token: string): Principal | null;
+  authenticateSession(sessionId: string): Principal | null;
+}
+
+/** One registered route and what it asks of its callers. */
+export interface RouteAccessEntry {
+  readonly method: string;
+  /** The route pattern as registered (`/api/v1/calls/:id`). */
+  readonly url: string;
+  readonly access: 'public' | Role;
+  readonly websocket: boolean;
+}
+
+/** Why a request was refused (the label of `edgevox_http_access_denied_total`). */
+export type DenialReason = 'unauthenticated' | 'role' | 'csrf' | 'origin';
 
 export function parseCookies(header: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
@@ -68,7 +69,7 @@ export function parseCookies(header: string | undefined): Map<string, string> {
 }
 
 /** Identify the caller from a bearer token or the session cookie. */
-export function identify(request: FastifyRequest, auth: AuthService): Principal | null {
+export function identify(request: FastifyRequest, auth: Authenticator): Principal | null {
   const authz = request.headers.authorization;
   if (authz !== undefined) {
     const m = /^Bearer\s+(\S+)$/i.exec(authz);
@@ -85,32 +86,85 @@ export function requiredRole(method: string, config: { minRole?: unknown } | und
   return SAFE_METHODS.has(method) ? 'viewer' : 'technician';
 }
 
-export function installAuthGuard(app: FastifyInstance, auth: AuthService): void {
+/** What a route asks of its callers: nothing ('public') or at least this role. */
+export function routeAccess(method: string, config: { minRole?: unknown; public?: unknown } | undefined): 'public' | Role {
+  return config?.public === true ? 'public' : requiredRole(method, config);
+}
+
+/** True for methods that change state (they need a CSRF token on a session, and are audited). */
+export function isStateChanging(method: string): boolean {
+  return !SAFE_METHODS.has(method);
+}
+
+/** Refuse, at registration, a route whose access declaration is not one the guard understands. */
+function checkDeclaration(route: RouteOptions): void {
+  const config = route.config as { minRole?: unknown; public?: unknown } | undefined;
+  const methods = Array.isArray(route.method) ? route.method.join(',') : route.method;
+  if (config?.minRole !== undefined && !isRole(config.minRole))
+    throw evxError('EVX_ERR_INTERNAL', `route ${methods} ${route.url} declares an unknown minRole`, { details: { route: route.url } });
+  if (config?.public !== undefined && config.public !== true)
+    throw evxError('EVX_ERR_INTERNAL', `route ${methods} ${route.url} declares public: it must be true or absent`, {
+      details: { route: route.url },
+    });
+  if (config?.public === true && config.minRole !== undefined)
+    throw evxError('EVX_ERR_INTERNAL', `route ${methods} ${route.url} is both public and role-protected`, {
+      details: { route: route.url },
+    });
+}
+
+/**
+ * Install the guard on the root instance. Call it before any route or plugin is registered: child
+ * plugin contexts copy their parent's hooks when they are created. Returns the access table: every
+ * route the router was given, with the access the guard will apply to it.
+ */
+export function installAccessGuard(
+  app: FastifyInstance,
+  auth: Authenticator,
+  onDenied: (reason: DenialReason) => void = () => {},
+): readonly RouteAccessEntry[] {
+  const table: RouteAccessEntry[] = [];
   app.decorateRequest('principal', null);
+  app.addHook('onRoute', (route) => {
+    checkDeclaration(route);
+    // Read when asked, not now: an onRoute hook of a plugin scope (the static pages') may still
+    // declare the route public after this one has run.
+    for (const method of Array.isArray(route.method) ? route.method : [route.method])
+      table.push({
+        method,
+        url: route.url,
+        get access() {
+          return routeAccess(method, route.config);
+        },
+        websocket: (route as { websocket?: unknown }).websocket === true,
+      });
+  });
   app.addHook('onRequest', async (request: FastifyRequest, _reply: FastifyReply) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (!path.startsWith('/api/')) return;
-    const route = `${request.method} ${request.routeOptions.url ?? path}`;
-    // Unknown /api paths fall through to the 404 handler only for callers who are signed in.
     const principal = identify(request, auth);
     request.principal = principal;
-    if (PUBLIC_ROUTES.includes(route) || (request.method === 'HEAD' && PUBLIC_ROUTES.includes(`GET ${request.routeOptions.url ?? path}`)))
-      return;
-    if (principal === null) throw evxError('EVX_ERR_AUTH_REQUIRED', 'sign in, or send an API token as Authorization: Bearer <token>');
-    const needed = requiredRole(request.method, request.routeOptions.config);
-    if (!roleAtLeast(principal.role, needed)) {
-      throw evxError('EVX_ERR_FORBIDDEN', `this needs the ${needed} role; you are signed in as ${principal.role}`, {
-        details: { required: needed, role: principal.role },
+    // Matched nowhere: the 404 handler answers and changes nothing.
+    if (request.routeOptions.url === undefined) return;
+    const access = routeAccess(request.method, request.routeOptions.config);
+    if (access === 'public') return;
+    if (principal === null) {
+      onDenied('unauthenticated');
+      throw evxError('EVX_ERR_AUTH_REQUIRED', 'sign in, or send an API token as Authorization: Bearer <token>');
+    }
+    if (!roleAtLeast(principal.role, access)) {
+      onDenied('role');
+      throw evxError('EVX_ERR_FORBIDDEN', `this needs the ${access} role; you are signed in as ${principal.role}`, {
+        details: { required: access, role: principal.role },
       });
     }
     // Cookies ride along on cross-site WebSocket handshakes (SameSite does not cover every browser
     // path there), so an upgrade on a session must come from the console's own origin.
     if (principal.kind === 'session' && request.headers.upgrade?.toLowerCase() === 'websocket') {
       const origin = request.headers.origin;
-      if (origin !== undefined && originHost(origin) !== request.headers.host)
+      if (origin !== undefined && !sameOrigin(origin, request.headers.host, request.protocol)) {
+        onDenied('origin');
         throw evxError('EVX_ERR_FORBIDDEN', 'WebSocket origin does not match the console');
+      }
     }
-    if (!SAFE_METHODS.has(request.method) && principal.kind === 'session') {
+    if (isStateChanging(request.method) && principal.kind === 'session') {
       const sent = request.headers[CSRF_HEADER];
       const expected = principal.csrfToken ?? '';
       const ok =
@@ -118,20 +172,32 @@ export function installAuthGuard(app: FastifyInstance, auth: AuthService): void 
         sent.length === expected.length &&
         expected.length > 0 &&
         timingSafeEqual(Buffer.from(sent), Buffer.from(expected));
-      if (!ok)
+      if (!ok) {
+        onDenied('csrf');
         throw evxError(
           'EVX_ERR_CSRF',
           `missing or wrong ${CSRF_HEADER} header (read it from the ${CSRF_COOKIE} cookie or GET /api/v1/auth/session)`,
         );
+      }
     }
   });
+  return table;
 }
 
-function originHost(origin: string): string | null {
+/**
+ * Whether a browser Origin names the host the request was sent to. Both sides are parsed as URLs
+ * (lower-cased host, default port dropped), so `HOST:80` and `host` compare equal and nothing that
+ * does not parse is ever equal.
+ */
+export function sameOrigin(origin: string, hostHeader: string | undefined, protocol: string): boolean {
+  if (hostHeader === undefined || hostHeader === '') return false;
   try {
-    return new URL(origin).host;
+    const o = new URL(origin);
+    const h = new URL(`${protocol}://${hostHeader}`);
+    if (o.username !== '' || h.username !== '' || h.pathname !== '/' || h.search !== '') return false;
+    return (o.protocol === 'http:' || o.protocol === 'https:') && o.host === h.host;
   } catch {
-    return null;
+    return false;
   }
 }
 

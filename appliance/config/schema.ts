@@ -91,6 +91,11 @@ export const ConfigSchema = Type.Object(
           default: [],
           description: 'Source IPs/CIDRs allowed to send SIP (empty = any)',
         }),
+        transferTargets: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
+          default: ['127.0.0.0/8', '::1/128'],
+          description:
+            'Where callers may be sent (agent SIP URIs, REFER targets): IPs/CIDRs and exact host names; sip.allowList entries count too',
+        }),
         rateLimitPerSec: Type.Number({
           minimum: 0,
           default: 50,
@@ -340,19 +345,26 @@ export const ConfigSchema = Type.Object(
           minimum: 1,
           maximum: 100,
           default: 5,
-          description: 'Bad passwords in a row that lock an account',
+          description: 'Bad passwords in a row for one username from one client address that lock that username from that address',
         }),
         lockoutMs: Type.Integer({
           minimum: 1000,
           maximum: 86_400_000,
           default: 15 * 60_000,
-          description: 'How long a locked account stays locked',
+          description: 'How long a locked username stays locked from that address',
         }),
         loginRatePerMin: Type.Integer({
           minimum: 1,
           maximum: 10_000,
           default: 20,
           description: 'Login attempts per minute per client address',
+        }),
+        loginBackoffAfter: Type.Integer({
+          minimum: 1,
+          maximum: 1000,
+          default: 10,
+          description:
+            'Failed logins from one client address (any usernames) after which each further attempt waits twice as long as the last (1 s, 2 s, 4 s ...)',
         }),
       },
       'Web console: sessions, login protection, HTTPS',

@@ -19,6 +19,7 @@ export const LIVE_KEYS: readonly string[] = [
   'console.sessionTtlMs',
   'console.lockout',
   'console.loginRatePerMin',
+  'console.loginBackoffAfter',
 ];
 /** Keys that hold secrets: masked in diffs, the support bundle and for roles below technician. */
 export const SECRET_KEYS: readonly string[] = ['sip.accounts', 'upstream.enrollmentKey'];

@@ -1,13 +1,12 @@
 /**
- * The console's one registrar: auth guard for /api/*, console API routes, TLS listener and the
- * static front end at `/`. app.ts mounts it with `consoleRegistrar(deps)`.
+ * The console's one registrar: console API routes, TLS listener and the static front end at `/`.
+ * app.ts mounts it with `consoleRegistrar(deps)`; the access guard is the HTTP server's own.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
-import { AuthService } from '../auth/authService.js';
-import { installAuthGuard } from '../auth/guard.js';
+import type { AuthService, AuthSettings } from '../auth/authService.js';
 import type { RouteRegistrar } from '../api/server.js';
 import type { CallManager } from '../calls/callManager.js';
 import { CallerHasher } from '../calls/callerHash.js';
@@ -37,6 +36,10 @@ export interface ConsoleDeps {
   sip: SipServer | null;
   readiness: Readiness;
   repoRoot: string;
+  /** Accounts, sessions and tokens (built by the composition root: the access guard uses it too). */
+  auth: AuthService;
+  /** The auth service's live settings: changed in place when the console's settings change. */
+  authSettings: AuthSettings;
   /** Built front end (default: <repo>/dist/console). */
   staticDir?: string;
 }
@@ -57,18 +60,18 @@ const SECURITY_HEADERS: Record<string, string> = {
 export function consoleRegistrar(deps: ConsoleDeps): RouteRegistrar {
   return async (app: FastifyInstance) => {
     const dataDir = resolve(deps.config.dataDir);
-    const settings = { ...deps.config.console };
-    const auth = new AuthService(deps.store, dataDir, settings, deps.logger);
+    const auth = deps.auth;
     const errors = new RecentErrors();
     const configs = new ConfigService({
       store: deps.store,
       running: deps.config,
       logger: deps.logger,
       onLiveChange: (next) =>
-        Object.assign(settings, {
+        Object.assign(deps.authSettings, {
           sessionTtlMs: next.console.sessionTtlMs,
           lockoutThreshold: next.console.lockoutThreshold,
           lockoutMs: next.console.lockoutMs,
+          loginBackoffAfter: next.console.loginBackoffAfter,
         }),
     });
     const ctx: ConsoleContext = {
@@ -115,17 +118,22 @@ export function consoleRegistrar(deps: ConsoleDeps): RouteRegistrar {
       done(null, payload);
     });
 
-    installAuthGuard(app, auth);
     registerAuthRoutes(app, ctx);
     registerConfigRoutes(app, ctx);
     registerOpsRoutes(app, ctx);
 
     const staticDir = deps.staticDir ?? consoleStaticDir(deps.repoRoot);
     if (existsSync(join(staticDir, 'index.html'))) {
-      await app.register(fastifyStatic, { root: staticDir, prefix: '/', index: ['index.html'], wildcard: true, cacheControl: false });
+      // The front end is public (it is the sign-in page); everything it shows comes from the API.
+      await app.register(async (pages) => {
+        pages.addHook('onRoute', (route) => {
+          route.config = { ...route.config, public: true };
+        });
+        await pages.register(fastifyStatic, { root: staticDir, prefix: '/', index: ['index.html'], wildcard: true, cacheControl: false });
+      });
     } else {
       deps.logger.warn({ staticDir }, 'console front end not built (make console-build); serving the API only');
-      app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+      app.get('/', { schema: { hide: true }, config: { public: true } }, async (_req, reply) =>
         reply.type('text/plain').send('EdgeVox console is not built: run `make console-build` (the API is under /api/v1).\n'),
       );
     }

@@ -27,6 +27,7 @@ export class ApplianceMetrics {
   readonly listenerErrors: Counter;
   readonly httpRequests: Counter;
   readonly httpRequestSeconds: Histogram;
+  readonly httpAccessDenied: Counter;
   readonly onnxProvider: Gauge;
   readonly eventsDropped: Counter;
 
@@ -63,6 +64,12 @@ export class ApplianceMetrics {
       name: 'edgevox_http_requests_total',
       help: 'HTTP API requests by route pattern and status class',
       labelNames: ['method', 'route', 'status_class'],
+      registers: [this.registry],
+    });
+    this.httpAccessDenied = new Counter({
+      name: 'edgevox_http_access_denied_total',
+      help: 'HTTP requests and WebSocket upgrades refused by the access guard, by reason',
+      labelNames: ['reason'],
       registers: [this.registry],
     });
     this.httpRequestSeconds = new Histogram({

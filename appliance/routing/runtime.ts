@@ -21,6 +21,7 @@ import { AlertsRepo } from '../store/repos/alerts.js';
 import { ProfilesRepo } from '../store/repos/profiles.js';
 import { RoutingRepo } from '../store/repos/routing.js';
 import type { SipServer } from '../telephony/sip-server.js';
+import { transferPolicyOf } from '../telephony/transferTargets.js';
 import { CallRouter } from './callRouter.js';
 import { RoutingService } from './service.js';
 import { attachSipTransfer } from './sipTransfer.js';
@@ -60,7 +61,7 @@ export async function startRoutingRuntime(deps: {
   const unsubscribeTrends = bus.subscribe((e) => {
     if (e.type === 'call.ended') analysis?.trends.forgetCall(e.callId);
   });
-  const routing = new RoutingService({ repo: routingRepo, bus, logger, transfer: rc.transfer });
+  const routing = new RoutingService({ repo: routingRepo, bus, logger, transfer: rc.transfer, targets: transferPolicyOf(config.sip) });
   const settings: ProfileSettings = {
     ...DEFAULT_PROFILE_SETTINGS,
     windowMs: rc.profiles.windowDays * DAY_MS,

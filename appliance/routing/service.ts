@@ -9,6 +9,7 @@ import type { EventBus } from '../events/appEvents.js';
 import { evxError, isEdgeVoxError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { RoutingRepo } from '../store/repos/routing.js';
+import { LOCAL_TRANSFER_TARGETS, TransferTargetPolicy } from '../telephony/transferTargets.js';
 import { decideRoute, dequeueDecision, pickQueuedCall } from './engine.js';
 import { checkRoutingConfig, type AgentInput, type RoutingConfigInput, type Script, type SkillGroupInput } from './schemas.js';
 import {
@@ -35,6 +36,8 @@ export interface RoutingServiceDeps {
   transferer?: Transferer | null;
   /** Transfer decisions that name a target (agent or self-service). */
   transfer?: boolean;
+  /** Where agents' and overflow targets' SIP URIs may point (default: this host only). */
+  targets?: TransferTargetPolicy;
   now?: () => number;
 }
 
@@ -54,6 +57,7 @@ export class RoutingService {
   private readonly queue: QueuedCall[] = [];
   private readonly assignments = new Map<string, Assignment>();
   private transferer: Transferer | null;
+  private readonly targets: TransferTargetPolicy;
   private readonly unsubscribe: () => void;
   private closed = false;
   readonly counters = { decisions: 0, transfers: 0, transferFailures: 0, storeErrors: 0 };
@@ -64,6 +68,7 @@ export class RoutingService {
     this.rulesValue = { ...DEFAULT_RULES, ...deps.repo.rules() };
     this.scriptsValue = deps.repo.scripts();
     this.transferer = deps.transferer ?? null;
+    this.targets = deps.targets ?? new TransferTargetPolicy(LOCAL_TRANSFER_TARGETS);
     this.unsubscribe = deps.bus.subscribe((e) => {
       if (e.type === 'call.ended') this.onCallEnded(e.callId, e.reason);
     });
@@ -235,6 +240,7 @@ export class RoutingService {
   /** Replace the whole configuration (groups, agents; rules and scripts when given). */
   configure(input: RoutingConfigInput): void {
     const rules = { ...this.rulesValue, ...(input.rules ?? {}) };
+    this.checkTargets(input.groups, input.agents);
     checkRoutingConfig(input.groups, input.agents, rules);
     const at = this.now();
     const groups = input.groups.map(toGroup);
@@ -250,6 +256,7 @@ export class RoutingService {
 
   putGroup(input: SkillGroupInput): SkillGroup {
     const groups = [...this.groups.filter((g) => g.id !== input.id), toGroup(input)];
+    this.checkTargets([input], []);
     checkRoutingConfig(groups, this.agentInputs(), this.rulesValue);
     const g = toGroup(input);
     this.deps.repo.putGroup(g, this.now());
@@ -270,11 +277,22 @@ export class RoutingService {
 
   putAgent(input: AgentInput): Agent {
     const agent = toAgent(input, this.agents.get(input.id), this.now());
+    this.checkTargets([], [input]);
     checkRoutingConfig(this.groups, [...this.agentInputs().filter((a) => a.id !== input.id), input], this.rulesValue);
     this.deps.repo.putAgent(agent, this.now());
     this.agents.set(agent.id, agent);
     if (agent.state === 'available') this.dispatch(agent.id);
     return agent;
+  }
+
+  /** Refuse agent and self-service URIs that would send callers outside the transfer networks. */
+  private checkTargets(
+    groups: readonly { id: string; overflow: { selfServiceUri?: string | undefined } }[],
+    agents: readonly { id: string; sipUri: string }[],
+  ): void {
+    for (const a of agents) this.targets.assertAllowed(a.sipUri, `agent ${a.id} sipUri`);
+    for (const g of groups)
+      if (g.overflow.selfServiceUri !== undefined) this.targets.assertAllowed(g.overflow.selfServiceUri, `group ${g.id} selfServiceUri`);
   }
 
   deleteAgent(id: string): boolean {

@@ -261,4 +261,29 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sync_audit_at ON sync_audit (at);
     `,
   },
+  {
+    version: 6,
+    name: 'credential reset: end every console session and API token after the API guard bypass',
+    // Versions before this one let unauthenticated requests through the API guard with an encoded
+    // path (/%61pi/...). Anything minted or read through it may be in someone else's hands: every
+    // session and API token ends here, and the signing secrets rotate at the next start (a row in
+    // credential_resets asks for that; auth/credentialReset.ts does it). A fresh database has no
+    // accounts, so nothing to reset and no row.
+    sql: `
+      CREATE TABLE credential_resets (
+        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        at                 INTEGER NOT NULL,
+        reason             TEXT NOT NULL,
+        sessions_ended     INTEGER NOT NULL,
+        tokens_revoked     INTEGER NOT NULL,
+        secrets_rotated_at INTEGER
+      );
+      INSERT INTO credential_resets (at, reason, sessions_ended, tokens_revoked)
+        SELECT CAST(strftime('%s', 'now') AS INTEGER) * 1000, 'api-guard-bypass',
+               (SELECT COUNT(*) FROM console_sessions), (SELECT COUNT(*) FROM api_tokens)
+        WHERE EXISTS (SELECT 1 FROM console_users) OR EXISTS (SELECT 1 FROM api_tokens);
+      DELETE FROM console_sessions;
+      DELETE FROM api_tokens;
+    `,
+  },
 ];

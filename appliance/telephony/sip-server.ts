@@ -11,6 +11,7 @@
 import { TypedEmitter } from '../events/typedEmitter.js';
 import { evxError } from '../errors.js';
 import { DigestAuthenticator } from '../sip/auth.js';
+import { LOCAL_TRANSFER_TARGETS, transferPolicyOf, type TransferTargetPolicy } from './transferTargets.js';
 import type { LocalEndpoint } from '../sip/dialog.js';
 import { AllowList, SourceRateLimiter } from '../sip/guard.js';
 import type { SipPeer, SipRequest, SipResponse } from '../sip/message.js';
@@ -61,6 +62,7 @@ export class SipServer {
   private readonly ports: RtpPortAllocator;
   private readonly txl: TransactionLayer;
   private readonly allow: AllowList;
+  private readonly transferTargets: TransferTargetPolicy;
   private readonly limiter: SourceRateLimiter;
   private readonly auth: DigestAuthenticator;
   private readonly calls = new Map<string, Call>(); // by dialog key
@@ -78,6 +80,10 @@ export class SipServer {
     const rtpHost = opts.rtpHost ?? this.host;
     this.ports = new RtpPortAllocator(rtpHost, opts.rtpPortMin ?? 20000, opts.rtpPortMax ?? 20999);
     this.allow = new AllowList(opts.allowList ?? []);
+    this.transferTargets = transferPolicyOf({
+      transferTargets: opts.transferTargets ?? LOCAL_TRANSFER_TARGETS,
+      allowList: opts.allowList ?? [],
+    });
     this.limiter = new SourceRateLimiter(opts.rateLimitPerSec ?? 50, opts.rateLimitBurst ?? 100);
     this.auth = new DigestAuthenticator({ realm: opts.realm ?? 'edgevox', accounts: opts.accounts ?? [] });
     this.txl = new TransactionLayer(
@@ -362,6 +368,9 @@ export class SipServer {
 
   /** Blind-transfer the caller with REFER; resolves with the REFER's final status. */
   async transfer(callId: string, targetUri: string): Promise<number> {
+    // Checked here as well as where targets are saved: a record that reached the store any other
+    // way (an older version, a restored backup) still cannot send a caller off the allowed networks.
+    this.transferTargets.assertAllowed(targetUri, 'transfer target');
     const call = this.byId.get(callId);
     if (call === undefined) throw evxError('EVX_ERR_SIP_CALL_NOT_FOUND', 'no active call with that id', { details: { callId } });
     return call.transfer(targetUri);

@@ -131,6 +131,8 @@ export interface SipServerOptions {
   readonly realm?: string;
   /** Source IPs/CIDRs allowed to send SIP; empty = everyone. */
   readonly allowList?: readonly string[];
+  /** Where REFER may send callers: IPs/CIDRs and host names (default: this host); allowList counts too. */
+  readonly transferTargets?: readonly string[];
   /** Requests per second per source IP (0 = off) and burst. */
   readonly rateLimitPerSec?: number;
   readonly rateLimitBurst?: number;

@@ -30,7 +30,7 @@ import { SipWebRtcBridge } from './sipBridge.js';
 import type { SipServer } from '../telephony/sip-server.js';
 import type { LegAudioSinkFactory } from '../telephony/types.js';
 import { MediaPlane } from './mediaPlane.js';
-import { DEFAULT_CALLER_SESSION_PATH, DEFAULT_SIGNALLING_PATH, registerWebRtcSignalling } from './signalling.js';
+import { DEFAULT_CALLER_SESSION_PATH, registerWebRtcSignalling } from './signalling.js';
 import { MIN_SECRET_BYTES, mintAgentToken, verifyAgentToken } from './tokens.js';
 import { WebRtcCallRegistry } from './webrtcCalls.js';
 import { findWorkerBin } from './workerBin.js';
@@ -38,12 +38,6 @@ import { findWorkerBin } from './workerBin.js';
 export const AGENT_TOKEN_PATH = '/api/v1/webrtc/agent-tokens';
 export const QUEUE_PATH = '/api/v1/webrtc/queue';
 export const AGENT_TOKEN_HEADER = 'x-agent-token';
-/** Routes the console's auth guard must let through: they authenticate themselves. */
-export const WEBRTC_PUBLIC_ROUTES: readonly string[] = [
-  `GET ${DEFAULT_SIGNALLING_PATH}`,
-  `POST ${DEFAULT_CALLER_SESSION_PATH}`,
-  `GET ${QUEUE_PATH}`,
-];
 
 export interface WebRtcServiceDeps {
   readonly config: EdgeVoxConfig;
@@ -216,7 +210,11 @@ export class WebRtcService {
 
       app.get(
         QUEUE_PATH,
-        { schema: { summary: 'WebRTC calls an agent can answer (agent token in x-agent-token)', hide: true } },
+        {
+          schema: { summary: 'WebRTC calls an agent can answer (agent token in x-agent-token)', hide: true },
+          // Public to the console guard: the softphone authenticates with its agent token below.
+          config: { public: true },
+        },
         async (request) => {
           const header = request.headers[AGENT_TOKEN_HEADER];
           const principal = typeof header === 'string' ? this.verifyAgent(header) : undefined;
@@ -261,9 +259,11 @@ export class WebRtcService {
       }
       return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(readFileSync(file));
     };
-    if (this.deps.config.webrtc.publicCallerPage) app.get('/call', { schema: { hide: true } }, page('call.html'));
-    app.get('/agent', { schema: { hide: true } }, page('agent.html'));
-    app.get<{ Params: { name: string } }>('/webrtc/assets/:name', { schema: { hide: true } }, async (request, reply) => {
+    // The pages and their assets are public: what they do needs a caller or agent token.
+    const pageOptions = { schema: { hide: true }, config: { public: true as const } };
+    if (this.deps.config.webrtc.publicCallerPage) app.get('/call', pageOptions, page('call.html'));
+    app.get('/agent', pageOptions, page('agent.html'));
+    app.get<{ Params: { name: string } }>('/webrtc/assets/:name', pageOptions, async (request, reply) => {
       const { name } = request.params;
       if (!/^[a-z][a-z0-9-]*\.(js|css)$/.test(name))
         throw evxError('EVX_ERR_NOT_FOUND', 'no such asset', { details: { resource: 'asset' } });

@@ -71,12 +71,13 @@ export async function registerWebRtcSignalling(fastify: FastifyInstance, deps: W
     if (!instance.hasDecorator('websocketServer')) {
       await instance.register(websocketPlugin, { options: { maxPayload: MAX_MESSAGE_BYTES } });
     }
-    instance.get(path, { websocket: true }, (socket) => {
+    // Public routes: callers and agents authenticate inside the protocol with signed tokens.
+    instance.get(path, { websocket: true, config: { public: true } }, (socket) => {
       new SignallingSession(socket, deps).start();
     });
     const sessionPath = deps.callerSessionPath ?? DEFAULT_CALLER_SESSION_PATH;
     if (sessionPath !== false) {
-      instance.post(sessionPath, async (_request, reply) => {
+      instance.post(sessionPath, { config: { public: true } }, async (_request, reply) => {
         const admission =
           deps.calls.size >= (deps.maxCalls ?? 200)
             ? { ok: false as const, reason: 'capacity', retryAfterS: deps.retryAfterS ?? 30 }

@@ -17,6 +17,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: ApiDeps): void 
         summary: 'Liveness: the process is up and its event loop answers',
         response: { 200: Type.Object({ status: Type.Literal('ok') }) },
       },
+      config: { public: true },
     },
     async () => ({ status: 'ok' as const }),
   );
@@ -27,6 +28,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: ApiDeps): void 
         summary: 'Readiness: 200 only when the store, models and media listeners are ready; 503 with the reasons otherwise',
         response: { 200: ReadinessSchema, 503: ReadinessSchema },
       },
+      config: { public: true },
     },
     async (_request, reply) => {
       const report = deps.readiness.evaluate();

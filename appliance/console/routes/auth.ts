@@ -57,7 +57,10 @@ function sendSession(ctx: ConsoleContext, request: FastifyRequest, reply: Fastif
 export function registerAuthRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   app.get(
     '/api/v1/auth/session',
-    { schema: { summary: 'Who is signed in (public: also says whether first-boot setup is pending)', tags: ['console'] } },
+    {
+      schema: { summary: 'Who is signed in (public: also says whether first-boot setup is pending)', tags: ['console'] },
+      config: { public: true },
+    },
     async (request, reply) => {
       void reply.header('cache-control', 'no-store');
       return sessionBody(ctx, request.principal);
@@ -66,7 +69,10 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ConsoleContext): v
 
   app.post<{ Body: Static<typeof Login> }>(
     '/api/v1/auth/login',
-    { schema: { summary: 'Sign in; sets the HttpOnly session cookie and the CSRF cookie', body: Login, tags: ['console'] } },
+    {
+      schema: { summary: 'Sign in; sets the HttpOnly session cookie and the CSRF cookie', body: Login, tags: ['console'] },
+      config: { public: true },
+    },
     async (request, reply) => {
       const s = await ctx.auth.login(request.body.username, request.body.password, request.ip);
       return sendSession(ctx, request, reply, s);
@@ -97,11 +103,15 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ConsoleContext): v
     },
   );
 
-  app.get('/api/v1/setup/status', { schema: { summary: 'First-boot state (public)', tags: ['console'] } }, async () => ({
-    setupRequired: ctx.auth.setupRequired,
-    setupComplete: setupComplete(ctx.dataDir),
-    tokenFile: ctx.auth.setupRequired ? 'setup-token in the data directory' : null,
-  }));
+  app.get(
+    '/api/v1/setup/status',
+    { schema: { summary: 'First-boot state (public)', tags: ['console'] }, config: { public: true } },
+    async () => ({
+      setupRequired: ctx.auth.setupRequired,
+      setupComplete: setupComplete(ctx.dataDir),
+      tokenFile: ctx.auth.setupRequired ? 'setup-token in the data directory' : null,
+    }),
+  );
 
   app.post<{ Body: Static<typeof SetupAdmin> }>(
     '/api/v1/setup/admin',
@@ -111,6 +121,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ConsoleContext): v
         body: SetupAdmin,
         tags: ['console'],
       },
+      config: { public: true },
     },
     async (request, reply) => {
       const s = await ctx.auth.completeSetup(request.body.setupToken, request.body.username, request.body.password, request.ip);
@@ -131,7 +142,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ConsoleContext): v
       role: u.role,
       createdAt: u.createdAt,
       lastLoginAt: u.lastLoginAt,
-      locked: u.lockedUntil > Date.now(),
+      locked: ctx.auth.isLocked(u.username),
     })),
   }));
 

@@ -72,9 +72,6 @@ export class ConsoleAuthRepo {
       deleteUser: db.prepare(`DELETE FROM console_users WHERE username = ?`),
       setPassword: db.prepare(`UPDATE console_users SET password_hash = ?, failed_logins = 0, locked_until = 0 WHERE username = ?`),
       setRole: db.prepare(`UPDATE console_users SET role = ? WHERE username = ?`),
-      failed: db.prepare(
-        `UPDATE console_users SET failed_logins = failed_logins + 1, locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END WHERE username = ?`,
-      ),
       succeeded: db.prepare(`UPDATE console_users SET failed_logins = 0, locked_until = 0, last_login_at = ? WHERE username = ?`),
       insertSession: db.prepare(
         `INSERT INTO console_sessions (id_hash, username, csrf_token, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -131,11 +128,6 @@ export class ConsoleAuthRepo {
 
   setRole(username: string, role: Role): void {
     this.write('auth.setRole', () => this.stmt('setRole').run(role, username));
-  }
-
-  /** Count a bad password; locks the account until `lockUntil` once `threshold` is reached. */
-  recordFailure(username: string, threshold: number, lockUntil: number): void {
-    this.write('auth.failure', () => this.stmt('failed').run(threshold, lockUntil, username));
   }
 
   recordSuccess(username: string, at = Date.now()): void {

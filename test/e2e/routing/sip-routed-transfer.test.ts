@@ -14,7 +14,11 @@ import type { Appliance } from '../../../appliance/app.js';
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { banking77Sample } from '../../../appliance/routing/samples.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
+import { authedFetch } from '../../helpers/auth.js';
 import { freePort, haveTool, prepareClip, runSipp, SCENARIOS, type Workdir } from '../sip/harness.js';
+
+/** The API as a technician (every /api route needs a principal). */
+const apiFetch = (app: Appliance, url: string, init?: RequestInit) => authedFetch(app)(url, init);
 
 // espeak-ng's voice through the small 8 kHz recogniser: this voice and wording come out as
 // "I LOST MY CARD CAN YOU ... LOCK IT ..." (see make eval-routing for accuracy over many utterances).
@@ -66,7 +70,7 @@ describe('a SIP call routed by intent and transferred to the agent with REFER', 
         agent('dan', 'payments', deadPort),
       ],
     };
-    const put = await fetch(`${app.httpUrl}/api/v1/routing/config`, {
+    const put = await apiFetch(app, `/api/v1/routing/config`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(config),
@@ -158,18 +162,18 @@ describe('a SIP call routed by intent and transferred to the agent with REFER', 
     expect(transfers).toEqual(['requested', 'accepted', 'completed']);
 
     const callId = decision!.callId;
-    const call = (await (await fetch(`${app.httpUrl}/api/v1/calls/${callId}`)).json()) as {
+    const call = (await (await apiFetch(app, `/api/v1/calls/${callId}`)).json()) as {
       endReason: string;
       utterances: { analysis: Record<string, unknown> }[];
     };
     expect(call.endReason).toBe('transfer');
     expect(call.utterances[0]!.analysis['intent']).toMatchObject({ intent: 'lost_or_stolen_card' });
-    const stored = (await (await fetch(`${app.httpUrl}/api/v1/routing/decisions?callId=${callId}`)).json()) as {
+    const stored = (await (await apiFetch(app, `/api/v1/routing/decisions?callId=${callId}`)).json()) as {
       decisions: { transferState: string; decision: { agentId: string } }[];
     };
     expect(stored.decisions).toHaveLength(1);
     expect(stored.decisions[0]).toMatchObject({ transferState: 'completed', decision: { agentId: 'alice' } });
-    const pop = (await (await fetch(`${app.httpUrl}/api/v1/calls/${callId}/screen-pop`)).json()) as Record<string, unknown>;
+    const pop = (await (await apiFetch(app, `/api/v1/calls/${callId}/screen-pop`)).json()) as Record<string, unknown>;
     expect(pop).toMatchObject({
       callId,
       now: { intent: { intent: 'lost_or_stolen_card' } },
@@ -177,10 +181,10 @@ describe('a SIP call routed by intent and transferred to the agent with REFER', 
     });
     expect(JSON.stringify(pop)).not.toContain('15550142');
     // the agent keeps the call: busy until their desktop (or the API) says otherwise
-    const agents = (await (await fetch(`${app.httpUrl}/api/v1/routing/agents`)).json()) as { agents: { id: string; state: string }[] };
+    const agents = (await (await apiFetch(app, `/api/v1/routing/agents`)).json()) as { agents: { id: string; state: string }[] };
     expect(agents.agents.find((a) => a.id === 'alice')?.state).toBe('busy');
     // the caller's profile was created at call end
-    const profile = await fetch(`${app.httpUrl}/api/v1/profiles/${(pop as { caller: { callerHash: string } }).caller.callerHash}`);
+    const profile = await apiFetch(app, `/api/v1/profiles/${(pop as { caller: { callerHash: string } }).caller.callerHash}`);
     expect(profile.status).toBe(200);
     expect(await profile.json()).toMatchObject({ callsTotal: 1, lastIntents: [{ intent: 'lost_or_stolen_card' }] });
   }, 150_000);

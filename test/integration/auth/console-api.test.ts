@@ -15,6 +15,7 @@ import type { Appliance } from '../../../appliance/app.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { authedFetch, createUser, login, quietApplianceOverrides } from '../../helpers/auth.js';
 import { scratchDir } from '../../helpers/paths.js';
+import { rawRequest } from '../../helpers/rawHttp.js';
 
 const running: Appliance[] = [];
 afterAll(async () => {
@@ -122,6 +123,80 @@ describe('sign-in protection', () => {
     expect(right.status).toBe(423);
     const actions = app.store.audit.list().map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['login.failed', 'login.locked', 'login.refused']));
+  });
+
+  it('answers an unknown username exactly like a known one through a whole lockout sequence', async () => {
+    const { app } = await start({ console: { httpsPort: -1, lockoutThreshold: 3, lockoutMs: 60_000 } });
+    await createUser(app, 'sup', 'supervisor');
+    // Each sequence from its own client address, so neither sees the other's failures.
+    const sequence = async (username: string, from: string) => {
+      const out: string[] = [];
+      const attempts = [...Array.from({ length: 4 }, (_, i) => `wrong password ${i}`), 'correct horse battery'];
+      for (const password of attempts) {
+        const r = await rawRequest(app.httpUrl, 'POST', '/api/v1/auth/login', {
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username, password }),
+          localAddress: from,
+        });
+        const body = JSON.parse(r.body) as { error?: { code: string; message: string; details?: { retryAfterMs?: number } } };
+        const retry = body.error?.details?.retryAfterMs;
+        out.push(
+          `${r.status} ${body.error?.code ?? 'ok'} ${body.error?.message ?? ''} ${retry === undefined ? '' : Math.round(retry / 60_000)}`,
+        );
+      }
+      return out;
+    };
+    const known = await sequence('sup', '127.0.0.2');
+    const unknown = await sequence('nobody-here', '127.0.0.3');
+    // The right password for the known name is refused too (it is locked from that address), so
+    // the two sequences differ nowhere.
+    expect(known).toEqual(unknown);
+    expect(known.map((l) => l.split(' ')[0])).toEqual(['401', '401', '423', '423', '423']);
+  });
+
+  it('locks a name only from the address that guessed: the real user signs in from her own desk', async () => {
+    const { app } = await start({ console: { httpsPort: -1, lockoutThreshold: 3, lockoutMs: 60_000 } });
+    await createUser(app, 'sup', 'supervisor');
+    const attempt = (password: string, from: string) =>
+      rawRequest(app.httpUrl, 'POST', '/api/v1/auth/login', {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'sup', password }),
+        localAddress: from,
+      });
+    for (let i = 0; i < 3; i++) await attempt(`wrong password ${i}`, '127.0.0.4');
+    expect((await attempt('correct horse battery', '127.0.0.4')).status).toBe(423);
+    expect((await attempt('correct horse battery', '127.0.0.5')).status).toBe(200);
+    const users = (await (await authedFetch(app)('/api/v1/users')).json()) as { users: { username: string; locked: boolean }[] };
+    expect(users.users.find((u) => u.username === 'sup')?.locked).toBe(true);
+  });
+
+  it('backs off a client address that keeps guessing across names, doubling the wait', async () => {
+    const { app } = await start({ console: { httpsPort: -1, lockoutThreshold: 3, loginBackoffAfter: 3, loginRatePerMin: 1000 } });
+    const results: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await rawRequest(app.httpUrl, 'POST', '/api/v1/auth/login', {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: `name${i}`, password: 'whatever password' }),
+        localAddress: '127.0.0.6',
+      });
+      const body = JSON.parse(r.body) as { error: { code: string; details?: { retryAfterMs?: number } } };
+      results.push(`${r.status} ${body.error.code}`);
+    }
+    // Three failures are free; the third starts a 1 s backoff, so the next attempts wait.
+    expect(results).toEqual([
+      '401 EVX_ERR_AUTH_FAILED',
+      '401 EVX_ERR_AUTH_FAILED',
+      '401 EVX_ERR_AUTH_FAILED',
+      '429 EVX_ERR_AUTH_RATE_LIMITED',
+      '429 EVX_ERR_AUTH_RATE_LIMITED',
+    ]);
+    // Another address is not affected.
+    const other = await rawRequest(app.httpUrl, 'POST', '/api/v1/auth/login', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'name0', password: 'whatever password' }),
+      localAddress: '127.0.0.7',
+    });
+    expect(other.status).toBe(401);
   });
 
   it('rate-limits login attempts per client across usernames', async () => {

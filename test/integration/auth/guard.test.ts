@@ -1,41 +1,24 @@
 /**
- * Every state-changing route of the running appliance — enumerated from fastify, so routes added
- * later by anyone are covered — rejects a missing login, the wrong role and a missing CSRF token.
+ * Every route of the running appliance — enumerated from fastify, so routes added later by anyone
+ * are covered — has one access decision: public only where its definition says so; otherwise a
+ * missing login, the wrong role and a missing CSRF token are refused. (Every spelling of every
+ * path: spellings.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appliance } from '../../../appliance/app.js';
-import { PUBLIC_ROUTES, SELF_SERVICE_ROUTES } from '../../../appliance/auth/guard.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { findWorkerBin } from '../../../appliance/webrtc/workerBin.js';
 import { apiToken, createUser, hasWebrtcSection, login, quietApplianceOverrides, type TestSession } from '../../helpers/auth.js';
-
-/** Parse `printRoutes({ commonPrefix: false })` into "METHOD /path" entries. */
-export function listRoutes(app: Appliance): string[] {
-  const tree = app.http.printRoutes({ commonPrefix: false });
-  const stack: string[] = [];
-  const out: string[] = [];
-  for (const line of tree.split('\n')) {
-    const m = /^([│ ]*)[└├]── (\S+)(?: \(([^)]*)\))?/.exec(line);
-    if (m === null) continue;
-    const depth = m[1]!.length / 4;
-    const parent = depth === 0 ? '' : stack[depth - 1]!;
-    const seg = m[2]!;
-    const full = depth === 0 ? seg : parent.endsWith('/') || seg.startsWith('/') ? parent + seg : `${parent}/${seg}`;
-    stack[depth] = full;
-    stack.length = depth + 1;
-    for (const method of (m[3] ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean))
-      out.push(`${method} ${full}`);
-  }
-  return out;
-}
+import { concretePath, listRoutes } from '../../helpers/routes.js';
 
 const WRITE = /^(POST|PUT|PATCH|DELETE) /;
 /** Supervisors may mint softphone tokens (WebRTC agents and listen-in); nothing else they may write. */
 const SUPERVISOR_WRITES = ['POST /api/v1/webrtc/agent-tokens'];
-const concrete = (route: string) => route.replace(/:[A-Za-z]+/g, '1').replace(/\*/g, 'x');
+/** Routes as "METHOD /path" with the access the guard applies, from the server's access table. */
+const accessOf = (): Map<string, string> => new Map(app.http.accessTable.map((r) => [`${r.method} ${r.url}`, r.access]));
+const publicRoutes = (): string[] => [...accessOf()].filter(([, a]) => a === 'public').map(([r]) => r);
+/** Writes every signed-in role may make on its own account (sign out, change password). */
+const selfService = (): string[] => [...accessOf()].filter(([r, a]) => WRITE.test(r) && a === 'viewer').map(([r]) => r);
 
 let app: Appliance;
 let base: string;
@@ -63,7 +46,7 @@ afterAll(async () => {
 
 async function send(route: string, headers: Record<string, string>): Promise<{ status: number; code: string | undefined }> {
   const [method, path] = route.split(' ') as [string, string];
-  const res = await fetch(`${base}${concrete(path)}`, {
+  const res = await fetch(`${base}${concretePath(path)}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
     body: method === 'DELETE' || method === 'GET' ? undefined : '{}',
@@ -97,26 +80,42 @@ describe('the auth guard over every route', () => {
       expect(routes).toEqual(expect.arrayContaining(['POST /api/v1/webrtc/agent-tokens', 'GET /api/v1/webrtc/queue']));
   });
 
-  it('keeps the public allow-list small and explicit', () => {
-    const routes = new Set(listRoutes(app));
-    const mounted = PUBLIC_ROUTES.filter((r) => routes.has(r) && !r.includes('/webrtc/'));
+  it('knows the access of every route the router has', () => {
+    const table = accessOf();
+    const routes = listRoutes(app);
+    expect(routes.length).toBeGreaterThan(40);
+    for (const r of routes) expect(table.has(r), r).toBe(true);
+  });
+
+  it('keeps the public routes few, each declared by its own definition', () => {
+    const mounted = publicRoutes().filter((r) => !r.startsWith('HEAD ') && !/webrtc|^GET \/(agent|call)$/.test(r));
     expect(mounted.sort()).toEqual([
+      'GET /*',
       'GET /api/v1/auth/session',
       'GET /api/v1/openapi.json',
       'GET /api/v1/setup/status',
+      'GET /healthz',
+      'GET /metrics',
+      'GET /readyz',
       'POST /api/v1/auth/login',
       'POST /api/v1/setup/admin',
     ]);
     // The WebRTC routes are public only because they check their own caller/agent tokens.
-    expect(PUBLIC_ROUTES.filter((r) => r.includes('/webrtc/')).sort()).toEqual([
-      'GET /api/v1/webrtc/queue',
-      'GET /api/v1/webrtc/signal',
-      'POST /api/v1/webrtc/caller-sessions',
-    ]);
+    if (app.webrtc !== null)
+      expect(
+        publicRoutes()
+          .filter((r) => r.includes('/webrtc/') && !r.startsWith('HEAD '))
+          .sort(),
+      ).toEqual([
+        'GET /api/v1/webrtc/queue',
+        'GET /api/v1/webrtc/signal',
+        'GET /webrtc/assets/:name',
+        'POST /api/v1/webrtc/caller-sessions',
+      ]);
   });
 
-  it('answers 401 to every /api read and write without credentials (except the allow-list)', async () => {
-    const routes = listRoutes(app).filter((r) => / \/api\//.test(r) && !r.startsWith('HEAD') && !PUBLIC_ROUTES.includes(r));
+  it('answers 401 to every read and write without credentials (except the public routes)', async () => {
+    const routes = listRoutes(app).filter((r) => !r.startsWith('HEAD') && !publicRoutes().includes(r));
     expect(routes.length).toBeGreaterThan(25);
     for (const route of routes) expect(await send(route, {}), route).toEqual({ status: 401, code: 'EVX_ERR_AUTH_REQUIRED' });
     // A made-up cookie or token is no better than none.
@@ -131,10 +130,10 @@ describe('the auth guard over every route', () => {
   });
 
   it('answers 403 to the wrong role on every state-changing route', async () => {
-    const writes = listRoutes(app).filter((r) => WRITE.test(r) && !PUBLIC_ROUTES.includes(r));
+    const writes = listRoutes(app).filter((r) => WRITE.test(r) && !publicRoutes().includes(r));
     const viewerToken = apiToken(app, 'viewer');
     for (const route of writes) {
-      if (SELF_SERVICE_ROUTES.includes(route)) continue;
+      if (selfService().includes(route)) continue;
       expect(await send(route, { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf }), `viewer session ${route}`).toEqual({
         status: 403,
         code: 'EVX_ERR_FORBIDDEN',
@@ -153,7 +152,7 @@ describe('the auth guard over every route', () => {
   });
 
   it("answers 403 to a session write without the CSRF header, or with another session's token", async () => {
-    const writes = listRoutes(app).filter((r) => WRITE.test(r) && !PUBLIC_ROUTES.includes(r));
+    const writes = listRoutes(app).filter((r) => WRITE.test(r) && !publicRoutes().includes(r));
     for (const route of writes) {
       expect(await send(route, { cookie: tech.cookie }), route).toEqual({ status: 403, code: 'EVX_ERR_CSRF' });
       expect(await send(route, { cookie: tech.cookie, 'x-csrf-token': viewer.csrf }), route).toEqual({ status: 403, code: 'EVX_ERR_CSRF' });

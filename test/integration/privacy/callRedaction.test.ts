@@ -9,7 +9,11 @@ import type { UtteranceAnalyser, UtteranceContext } from '../../../appliance/cal
 import type { TranscriberFactory, TranscriptFinal } from '../../../appliance/calls/transcriber.js';
 import { Redactor } from '../../../appliance/privacy/redactor.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
+import { authedFetch } from '../../helpers/auth.js';
 import { testCallManager } from '../../helpers/calls.js';
+
+/** The API as a technician (every /api route needs a principal). */
+const apiFetch = (app: Appliance, url: string, init?: RequestInit) => authedFetch(app)(url, init);
 
 const RAW = 'MY NAME IS JOHN SMITH AND MY CARD IS FOUR ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE';
 const PARTIAL = 'MY NAME IS JOHN SMITH AND MY CARD IS FOUR ONE ONE ONE';
@@ -138,7 +142,7 @@ describe('redaction in a running appliance', () => {
     const call = app.calls.startCall({ source: 'sip' });
     call.addLeg({ label: 'caller', codec: 'PCMU', sampleRateHz: 8000 });
     await call.end('bye');
-    const body = await (await fetch(`${app.httpUrl}/api/v1/calls/${call.id}`)).text();
+    const body = await (await apiFetch(app, `/api/v1/calls/${call.id}`)).text();
     expect(body).toContain('[CARD]');
     expect(body).not.toContain('JOHN');
     const metrics = await (await fetch(`${app.httpUrl}/metrics`)).text();

@@ -8,6 +8,10 @@ import type { Appliance } from '../../../appliance/app.js';
 import type { TranscriberFactory } from '../../../appliance/calls/transcriber.js';
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
+import { authedFetch } from '../../helpers/auth.js';
+
+/** The API as a technician (every /api route needs a principal). */
+const apiFetch = (app: Appliance, url: string, init?: RequestInit) => authedFetch(app)(url, init);
 
 type Line = [startS: number, endS: number, text: string];
 let scripts: Record<string, Line[]> = {};
@@ -43,7 +47,7 @@ async function runCall(meta: Record<string, unknown> = {}): Promise<string> {
   call.addLeg({ label: 'agent', codec: 'PCMU', sampleRateHz: 8000 });
   await call.end('bye');
   for (let i = 0; i < 100; i++) {
-    const res = await fetch(`${app.httpUrl}/api/v1/qa/scorecards/${call.id}`);
+    const res = await apiFetch(app, `/api/v1/qa/scorecards/${call.id}`);
     if (res.status === 200) return call.id;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -61,7 +65,7 @@ describe('QA over every call', () => {
       caller: [[6, 10, 'I WANT MY MONEY BACK']],
     };
     const id = await runCall({ groupId: 'billing' });
-    const card = (await (await fetch(`${app.httpUrl}/api/v1/qa/scorecards/${id}`)).json()) as {
+    const card = (await (await apiFetch(app, `/api/v1/qa/scorecards/${id}`)).json()) as {
       score: number;
       passed: boolean;
       rulesVersion: number;
@@ -90,14 +94,14 @@ describe('QA over every call', () => {
   });
 
   it('replaces the rules through the API (validated) and scores new calls with them', async () => {
-    const bad = await fetch(`${app.httpUrl}/api/v1/qa/rules`, {
+    const bad = await apiFetch(app, `/api/v1/qa/rules`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ rules: [{ id: 'x', kind: 'bogus', weight: 1 }] }),
     });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('EVX_ERR_QA_RULES');
-    const put = await fetch(`${app.httpUrl}/api/v1/qa/rules`, {
+    const put = await apiFetch(app, `/api/v1/qa/rules`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ rules: [{ id: 'greet', kind: 'greeting', weight: 1, withinMs: 15000, phrases: ['GOOD MORNING'] }] }),
@@ -105,24 +109,24 @@ describe('QA over every call', () => {
     expect(put.status).toBe(200);
     const body = (await put.json()) as { version: number };
     expect(body.version).toBeGreaterThan(0);
-    expect(((await (await fetch(`${app.httpUrl}/api/v1/qa/rules`)).json()) as { version: number }).version).toBe(body.version);
+    expect(((await (await apiFetch(app, `/api/v1/qa/rules`)).json()) as { version: number }).version).toBe(body.version);
 
     scripts = { agent: [[1, 3, 'GOOD MORNING']], caller: [] };
     const pass = await runCall({ groupId: 'billing' });
     scripts = { agent: [[20, 23, 'GOOD MORNING']], caller: [] };
     const late = await runCall({ groupId: 'sales' });
     const get = async (id: string) =>
-      (await (await fetch(`${app.httpUrl}/api/v1/qa/scorecards/${id}`)).json()) as { score: number; passed: boolean; rulesVersion: number };
+      (await (await apiFetch(app, `/api/v1/qa/scorecards/${id}`)).json()) as { score: number; passed: boolean; rulesVersion: number };
     expect(await get(pass)).toMatchObject({ score: 100, passed: true, rulesVersion: body.version });
     expect(await get(late)).toMatchObject({ score: 0, passed: false });
 
-    const byGroup = (await (await fetch(`${app.httpUrl}/api/v1/qa/summary?by=group`)).json()) as {
+    const byGroup = (await (await apiFetch(app, `/api/v1/qa/summary?by=group`)).json()) as {
       rows: { key: string; calls: number; passed: number; passRate: number }[];
     };
     const billing = byGroup.rows.find((r) => r.key === 'billing')!;
     expect(billing).toMatchObject({ calls: 2, passed: 1, passRate: 0.5 });
     expect(byGroup.rows.find((r) => r.key === 'sales')).toMatchObject({ calls: 1, passed: 0 });
-    const list = (await (await fetch(`${app.httpUrl}/api/v1/qa/scorecards?group=sales`)).json()) as { scorecards: { callId: string }[] };
+    const list = (await (await apiFetch(app, `/api/v1/qa/scorecards?group=sales`)).json()) as { scorecards: { callId: string }[] };
     expect(list.scorecards.map((s) => s.callId)).toEqual([late]);
   });
 });

@@ -10,6 +10,7 @@ import type { TranscriberFactory } from '../../../appliance/calls/transcriber.js
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { banking77Sample } from '../../../appliance/routing/samples.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
+import { authHeader } from '../../helpers/auth.js';
 
 /** Emits one final (the caller's request) once a second of audio has arrived. */
 const TEXT = 'i lost my card can you block it';
@@ -33,7 +34,12 @@ const scripted: TranscriberFactory = (_opts, cb) => {
 let app: Appliance;
 const events: ApplianceEvent[] = [];
 const api = async (method: string, url: string, body?: unknown) => {
-  const res = await app.http.inject({ method: method as 'GET', url, ...(body === undefined ? {} : { payload: body as object }) });
+  const res = await app.http.inject({
+    method: method as 'GET',
+    url,
+    headers: authHeader(app),
+    ...(body === undefined ? {} : { payload: body as object }),
+  });
   return { status: res.statusCode, body: res.body === '' ? null : (JSON.parse(res.body) as Record<string, unknown>) };
 };
 const until = async (ok: () => boolean) => {
@@ -42,7 +48,8 @@ const until = async (ok: () => boolean) => {
 
 beforeAll(async () => {
   ({ app } = await startTestAppliance(
-    { sip: { enabled: false }, console: { enabled: false }, webrtc: { enabled: false } },
+    // The sample agents' phones are on pbx.test: callers may be sent there.
+    { sip: { enabled: false, transferTargets: ['pbx.test'] }, console: { enabled: false }, webrtc: { enabled: false } },
     { transcribers: scripted },
   ));
   app.bus.subscribe((e) => events.push(e));

@@ -13,6 +13,10 @@ import { Store } from '../../../appliance/store/database.js';
 import { RoutingRepo } from '../../../appliance/store/repos/routing.js';
 import { isEdgeVoxError } from '../../../appliance/errors.js';
 import { scratchDir } from '../../helpers/paths.js';
+import { TransferTargetPolicy } from '../../../appliance/telephony/transferTargets.js';
+
+/** The test agents' phones are on pbx.test: callers may be sent there. */
+const targets = new TransferTargetPolicy(['pbx.test']);
 
 const logger = pino({ level: 'silent' });
 type Decision = Extract<ApplianceEvent, { type: 'route.decision' }>;
@@ -82,7 +86,7 @@ describe('RoutingService', () => {
     bus.subscribe((e) => events.push(e));
     repo = new RoutingRepo(store.db, store.write.bind(store));
     transferer = new RecordingTransferer();
-    service = new RoutingService({ repo, bus, logger, transferer, now: () => now });
+    service = new RoutingService({ repo, bus, logger, transferer, targets, now: () => now });
     service.configure(config);
     for (const id of ['c1', 'c2', 'c3']) call(id);
   });
@@ -159,7 +163,7 @@ describe('RoutingService', () => {
   it('persists configuration and agent states across a restart', () => {
     service.setAgentState('gil', 'wrap-up');
     service.setRules({ angerThreshold: 0.7 });
-    const again = new RoutingService({ repo, bus, logger, now: () => now });
+    const again = new RoutingService({ repo, bus, logger, targets, now: () => now });
     expect(again.groupList().map((g) => g.id)).toEqual(config.groups.map((g) => g.id));
     expect(again.agentList().find((a) => a.id === 'gil')?.state).toBe('wrap-up');
     expect(again.rules().angerThreshold).toBe(0.7);
