@@ -16,6 +16,7 @@ import { startTestAppliance } from '../../helpers/appliance.js';
 import { authedFetch, createUser, login, quietApplianceOverrides } from '../../helpers/auth.js';
 import { scratchDir } from '../../helpers/paths.js';
 import { rawRequest } from '../../helpers/rawHttp.js';
+import { plantedIn } from '../../helpers/planted.js';
 
 const running: Appliance[] = [];
 afterAll(async () => {
@@ -390,7 +391,8 @@ describe('diagnostics', () => {
       }),
     });
     await createUser(app, 'jane.doe', 'supervisor');
-    app.store.calls.create({ id: 'call-pii', source: 'sip', callerHash: 'feedfacefeedfacefeedfacefeedface', startedAt: Date.now() });
+    const callerHash = 'feedfacefeedfacefeedfacefeedface';
+    app.store.calls.create({ id: 'call-pii', source: 'sip', callerHash, startedAt: Date.now() });
     app.store.utterances.insert({
       callId: 'call-pii',
       legId: null,
@@ -410,8 +412,28 @@ describe('diagnostics', () => {
     expect(bundle.kind).toBe('edgevox-support-bundle');
     expect(bundle.callTotals7d.calls).toBe(1);
     expect(bundle.diagnostics.models.length).toBeGreaterThan(0);
-    for (const pii of ['07700', 'my number', 'feedface', 'enrol-secret-xyz', 'sip-pass-789', 'Priya', 'jane.doe', 'scrypt$'])
-      expect(text, pii).not.toContain(pii);
+    // Numbers are matched as whole numbers only: the bundle carries metric values such as
+    // 0.00019407700000010662, in which a short digit string can stand by chance.
+    const planted = [
+      '07700 900123',
+      '07700900123',
+      'my number',
+      callerHash,
+      'enrol-secret-xyz',
+      'sip-pass-789',
+      'Priya',
+      'jane.doe',
+      'scrypt$',
+    ];
+    expect(plantedIn(text, planted)).toEqual([]);
+    // The planted values are really where the bundle's sources could have taken them from.
+    const sources = JSON.stringify({
+      config: await (await f('/api/v1/config')).text(),
+      utterances: app.store.utterances.listByCall('call-pii'),
+      call: app.store.calls.get('call-pii'),
+      users: await (await f('/api/v1/users')).text(),
+    });
+    expect(plantedIn(sources, ['07700 900123', callerHash, 'Priya', 'jane.doe'])).toHaveLength(4);
     // The search finds the call by what was said (for signed-in users only).
     const hits = (await (await f('/api/v1/console/calls?q=number')).json()) as { calls: { id: string; match: string }[] };
     expect(hits.calls.map((c) => c.id)).toEqual(['call-pii']);

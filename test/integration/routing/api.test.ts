@@ -11,6 +11,7 @@ import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { banking77Sample } from '../../../appliance/routing/samples.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { authHeader } from '../../helpers/auth.js';
+import { plantedIn } from '../../helpers/planted.js';
 
 /** Emits one final (the caller's request) once a second of audio has arrived. */
 const TEXT = 'i lost my card can you block it';
@@ -114,8 +115,7 @@ describe('routing runtime and API', () => {
       route: { agentId: 'ada', groupId: 'security' },
       caller: { known: false },
     });
-    expect(JSON.stringify(pop.body)).not.toContain('15550199');
-    expect(JSON.stringify(pop.body)).not.toContain('block it');
+    expect(plantedIn(JSON.stringify(pop.body), ['15550199', 'block it'])).toEqual([]);
 
     // an angry utterance (published as the emotion analyser would) raises an alert with a script
     app.bus.publish({
