@@ -12,7 +12,7 @@ MODELS_DIR ?= ../shared/models
 DATA_DIR ?= var
 NPM_STAMP := node_modules/.edgevox-npm-stamp
 BUILD_STAMP := dist/.edgevox-build-stamp
-TS_SOURCES := $(shell find appliance models provisioning -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null)
+TS_SOURCES := $(shell find appliance cli collector tools models -name '*.ts' -not -path '*/node_modules/*' 2>/dev/null)
 
 .PHONY: help setup apt deps build models-install run test test-unit lint typecheck clean
 

@@ -31,7 +31,7 @@ export default tseslint.config(
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   { files: ['**/*.js', '**/*.mjs'], languageOptions: { globals: { ...globals.node } } },
   {
-    files: ['provisioning/console/**', 'provisioning/webrtc/**', 'appliance/webrtc/client/**'],
+    files: ['web/**', 'tools/webrtc/client/**'],
     languageOptions: { globals: { ...globals.browser } },
   },
 );

@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entry = join(root, 'dist', 'appliance', 'cli', 'main.js');
+const entry = join(root, 'dist', 'cli', 'main.js');
 if (!existsSync(entry)) {
   process.stderr.write('edgevox: not built yet; run `make setup` (or `npm run build`) in ' + root + '\n');
   process.exit(2);

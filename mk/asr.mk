@@ -2,7 +2,7 @@
 .PHONY: eval-asr bench-asr
 
 eval-asr: build ## ASR word error rate on speech-en + pocketsphinx-testdata (16 kHz, VAD path, 8 kHz mu-law)
-	node dist/appliance/asr/tools/evalAsr.js
+	node dist/tools/asr/evalAsr.js
 
 bench-asr: build ## ASR cost vs sherpa-onnx-node (CPU s per audio s), concurrent real-time streams, RSS per stream
-	node --expose-gc dist/appliance/asr/tools/benchAsr.js
+	node --expose-gc dist/tools/asr/benchAsr.js

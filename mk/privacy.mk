@@ -2,4 +2,4 @@
 .PHONY: bench-redaction-hold
 
 bench-redaction-hold: build ## share of real requests (banking77, clinc150) held by cross-utterance redaction, added latency, CPU per final
-	node dist/appliance/privacy/tools/benchHold.js
+	node dist/tools/privacy/benchHold.js

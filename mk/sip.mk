@@ -2,8 +2,8 @@
 .PHONY: bench-sip-fuzz
 
 bench-sip-fuzz: build ## mutation-fuzz SIP/SDP/SIPREC/RTP parsers (>=100k inputs) and a live SIP server; prints counts
-	node --expose-gc dist/appliance/sip/tools/benchFuzz.js --n 120000 --server-n 20000
+	node --expose-gc dist/tools/sip/benchFuzz.js --n 120000 --server-n 20000
 
 .PHONY: bench-sip-media
 bench-sip-media: build ## sipp N concurrent PCMU speech calls into the SIP server (media only, no ASR): completed/failed, dropped frames, lag, CPU, RSS, highest real-time N
-	node dist/appliance/telephony/tools/benchCalls.js --calls 50,100,200 --seconds 20
+	node dist/tools/telephony/benchCalls.js --calls 50,100,200 --seconds 20

@@ -37,11 +37,11 @@ setup: native-mediasoup
 # dist/web/webrtc, which the appliance serves. Part of `build`.
 .PHONY: webrtc-web bench-webrtc
 WEBRTC_WEB_STAMP := dist/web/webrtc/.edgevox-web-stamp
-WEBRTC_WEB_SOURCES := $(wildcard provisioning/webrtc/*.ts provisioning/webrtc/*.html provisioning/webrtc/*.css provisioning/webrtc/*.mjs) appliance/webrtc/client/sdpBridge.ts appliance/webrtc/protocol.ts
+WEBRTC_WEB_SOURCES := $(wildcard web/webrtc/*.ts web/webrtc/*.html web/webrtc/*.css web/webrtc/*.mjs) appliance/webrtc/sdpBridge.ts appliance/webrtc/protocol.ts
 webrtc-web: $(WEBRTC_WEB_STAMP)
 $(WEBRTC_WEB_STAMP): $(NPM_STAMP) $(WEBRTC_WEB_SOURCES)
-	npx tsc -p provisioning/webrtc/tsconfig.json
-	node provisioning/webrtc/build.mjs
+	npx tsc -p web/webrtc/tsconfig.json
+	node web/webrtc/build.mjs
 	@touch $@
 build: webrtc-web
 

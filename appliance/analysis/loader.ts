@@ -11,7 +11,7 @@ import { isEdgeVoxError } from '../errors.js';
 import type { ApplianceEvent } from '../events/appEvents.js';
 import { IntentClassifier } from '../intent/classifier.js';
 import type { Logger } from '../log/logger.js';
-import type { ModelStore } from '../models/modelStore.js';
+import type { ModelStore } from '../modelstore/modelStore.js';
 import { EmotionUtteranceAnalyser } from './emotionAnalyser.js';
 import { EmotionTrendTracker } from './emotionTrend.js';
 import { IntentUtteranceAnalyser } from './intentAnalyser.js';

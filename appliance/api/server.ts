@@ -9,7 +9,7 @@ import type { EdgeVoxConfig } from '../config/schema.js';
 import type { Readiness } from '../lifecycle/readiness.js';
 import type { Logger } from '../log/logger.js';
 import type { ApplianceMetrics } from '../metrics/metrics.js';
-import type { ModelStore } from '../models/modelStore.js';
+import type { ModelStore } from '../modelstore/modelStore.js';
 import type { Store } from '../store/database.js';
 import { VERSION } from '../buildInfo.js';
 import { installAccessGuard, type Authenticator, type RouteAccessEntry } from '../auth/guard.js';

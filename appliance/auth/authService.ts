@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { evxError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/database.js';
-import { ConsoleAuthRepo, ROLES, type ConsoleUser, type Role } from '../store/repos/consoleAuth.js';
+import { ConsoleAuthRepo, ROLES, type ConsoleUser, type Role } from './repo.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { LoginThrottle } from './loginThrottle.js';
 import { SlidingWindowLimiter } from './rateLimit.js';
 
-export type { Role } from '../store/repos/consoleAuth.js';
-export { ROLES } from '../store/repos/consoleAuth.js';
+export type { Role } from './repo.js';
+export { ROLES } from './repo.js';
 
 export const SETUP_TOKEN_FILE = 'setup-token';
 export const SESSION_COOKIE = 'evx_session';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { RecognizerPool } from '../asr/pool/pool.js';
 import type { EdgeVoxConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import type { ModelStore } from '../models/modelStore.js';
+import type { ModelStore } from '../modelstore/modelStore.js';
 import type { LegTranscriber, TranscriberFactory } from './transcriber.js';
 
 export interface SpeechEngine {

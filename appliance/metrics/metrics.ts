@@ -6,7 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Readiness } from '../lifecycle/readiness.js';
 import type { Store } from '../store/database.js';
-import type { ModelStore } from '../models/modelStore.js';
+import type { ModelStore } from '../modelstore/modelStore.js';
 import type { CallManager } from '../calls/callManager.js';
 import type { EventBus } from '../events/appEvents.js';
 import type { SipServer } from '../telephony/sip-server.js';

@@ -4,9 +4,9 @@
  * intent), how they sound (latest emotion and trend), why the call came to this agent, and the open
  * alerts with their suggested scripts. No transcript text.
  */
-import type { AlertRecord } from '../store/repos/alerts.js';
+import type { AlertRecord } from '../alerts/repo.js';
 import type { CallRecord } from '../store/repos/calls.js';
-import type { StoredDecision } from '../store/repos/routing.js';
+import type { StoredDecision } from '../routing/repo.js';
 import type { UtteranceRecord } from '../store/repos/utterances.js';
 import { churnRisk, profileTags, recentCallCount, type CallerProfile, type ProfileSettings } from './profile.js';
 

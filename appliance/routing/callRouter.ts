@@ -9,7 +9,7 @@ import type { ApplianceEvent, EventBus } from '../events/appEvents.js';
 import { isEdgeVoxError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { groupForIntent } from './engine.js';
-import type { RoutingService } from './service.js';
+import type { RoutingService } from './routingService.js';
 import type { RouteEmotion, RouteIntent, RouteProfile } from './types.js';
 
 export interface CallRouterOptions {

@@ -4,7 +4,7 @@
  * layer turns into `call.transfer` events that are forwarded to the routing service here.
  */
 import type { SipServer } from '../telephony/sip-server.js';
-import type { RoutingService, Transferer } from './service.js';
+import type { RoutingService, Transferer } from './routingService.js';
 
 export function attachSipTransfer(sip: SipServer, service: RoutingService): () => void {
   const transferer: Transferer = { transfer: (callId, uri) => sip.transfer(callId, uri) };

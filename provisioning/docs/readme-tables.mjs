@@ -26,7 +26,7 @@ const config = [
   }),
 ].join('\n');
 
-const { COMMANDS } = await load('appliance/cli/registry.js');
+const { COMMANDS } = await load('cli/registry.js');
 const commandRows = ['| command | what it does |', '|---|---|'];
 for (const [name, get] of Object.entries(COMMANDS)) commandRows.push(`| \`edgevox ${name}\` | ${(await get()).summary} |`);
 commandRows.push('| `edgevox help` | list every command; `edgevox <command> --help` for its options |');

@@ -1,7 +1,7 @@
 /** Start a real appliance on an ephemeral port with a scratch data dir, for integration tests. */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { Appliance, type ApplianceOptions } from '../../appliance/app.js';
+import { Appliance, type ApplianceOptions } from '../../appliance/app/app.js';
 import { validateConfig } from '../../appliance/config/load.js';
 import type { EdgeVoxConfig } from '../../appliance/config/schema.js';
 import type { Logger } from '../../appliance/log/logger.js';

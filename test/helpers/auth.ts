@@ -1,5 +1,5 @@
 /** Credentials for tests: API tokens minted straight in the appliance's store, and fetch wrappers that send them. */
-import type { Appliance } from '../../appliance/app.js';
+import type { Appliance } from '../../appliance/app/app.js';
 import { issueApiToken, type Role } from '../../appliance/auth/authService.js';
 import { ConfigSchema } from '../../appliance/config/schema.js';
 

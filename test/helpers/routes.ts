@@ -1,5 +1,5 @@
 /** The routes of a running appliance, read from fastify's router. */
-import type { Appliance } from '../../appliance/app.js';
+import type { Appliance } from '../../appliance/app/app.js';
 
 /** Parse `printRoutes({ commonPrefix: false })` into "METHOD /path" entries. */
 export function listRoutes(app: Appliance): string[] {

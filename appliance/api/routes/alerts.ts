@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { evxError } from '../../errors.js';
-import type { AlertsRepo } from '../../store/repos/alerts.js';
+import type { AlertsRepo } from '../../alerts/repo.js';
 
 const ListQuery = Type.Object(
   {

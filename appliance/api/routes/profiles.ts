@@ -2,13 +2,13 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { evxError } from '../../errors.js';
-import type { ProfileService } from '../../profiles/service.js';
+import type { ProfileService } from '../../profiles/profileService.js';
 import { buildScreenPop } from '../../profiles/screenPop.js';
 import { profileTags } from '../../profiles/profile.js';
 import type { Store } from '../../store/database.js';
-import type { AlertsRepo } from '../../store/repos/alerts.js';
-import type { ProfilesRepo } from '../../store/repos/profiles.js';
-import type { RoutingRepo } from '../../store/repos/routing.js';
+import type { AlertsRepo } from '../../alerts/repo.js';
+import type { ProfilesRepo } from '../../profiles/repo.js';
+import type { RoutingRepo } from '../../routing/repo.js';
 
 const HashParams = Type.Object({ hash: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
 type HashParams = Static<typeof HashParams>;

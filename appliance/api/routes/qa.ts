@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { evxError } from '../../errors.js';
-import type { QaService } from '../../qa/service.js';
+import type { QaService } from '../../qa/qaService.js';
 import { QaRuleSet } from '../../qa/rules.js';
 
 const ScorecardQuery = Type.Object(

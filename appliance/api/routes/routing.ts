@@ -5,8 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { evxError } from '../../errors.js';
-import type { RoutingRepo } from '../../store/repos/routing.js';
-import type { RoutingService } from '../../routing/service.js';
+import type { RoutingRepo } from '../../routing/repo.js';
+import type { RoutingService } from '../../routing/routingService.js';
 import {
   AgentInputSchema,
   AgentStateSchema,

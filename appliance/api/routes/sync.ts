@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import type { SyncService } from '../../sync/service.js';
+import type { SyncService } from '../../sync/syncService.js';
 
 const AuditQuery = Type.Object(
   {

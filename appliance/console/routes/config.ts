@@ -7,7 +7,7 @@ import { roleAtLeast, isRole, type Role } from '../../auth/authService.js';
 import { VERSION } from '../../buildInfo.js';
 import { configLeaves, type EdgeVoxConfig } from '../../config/schema.js';
 import { evxError } from '../../errors.js';
-import type { ConsoleUser } from '../../store/repos/consoleAuth.js';
+import type { ConsoleUser } from '../../auth/repo.js';
 import { decryptBackup, encryptBackup, type BackupPayload } from '../backup.js';
 import { diffConfigs, isLiveKey, maskChange, redactConfig, SECRET_KEYS } from '../configService.js';
 import { markSetupComplete, type ConsoleContext } from '../context.js';

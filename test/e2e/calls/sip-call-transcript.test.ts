@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { authedFetch } from '../../helpers/auth.js';
 import { SHARED_DIR } from '../../helpers/paths.js';

@@ -35,7 +35,7 @@ function newestMtime(dir: string): number {
 /** Build the console front end when dist/console is missing or older than its sources (under a lock). */
 export async function ensureConsoleBuilt(): Promise<void> {
   const out = join(REPO_ROOT, 'dist', 'console', 'index.html');
-  const src = join(REPO_ROOT, 'provisioning', 'console');
+  const src = join(REPO_ROOT, 'web', 'console');
   const lock = join(REPO_ROOT, 'dist', '.console-build-lock');
   mkdirSync(join(REPO_ROOT, 'dist'), { recursive: true });
   for (let i = 0; ; i++) {

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import { markSetupComplete } from '../../../appliance/console/context.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { authedFetch, createUser, quietApplianceOverrides } from '../../helpers/auth.js';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { authedFetch, quietApplianceOverrides } from '../../helpers/auth.js';
 import { ensureConsoleBuilt, openBrowser, type Browser } from './browser.js';

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { banking77Sample } from '../../../appliance/routing/samples.js';
 import { startTestAppliance } from '../../helpers/appliance.js';

@@ -18,7 +18,7 @@ export function haveChromium(): boolean {
 
 /** Builds the pages into dist/web/webrtc (what `make webrtc-web` does). */
 export function buildPages(): void {
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'provisioning', 'webrtc', 'build.mjs')], { cwd: REPO_ROOT, stdio: 'pipe' });
+  execFileSync(process.execPath, [path.join(REPO_ROOT, 'web', 'webrtc', 'build.mjs')], { cwd: REPO_ROOT, stdio: 'pipe' });
 }
 
 /**

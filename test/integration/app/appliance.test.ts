@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Appliance } from '../../../appliance/app.js';
+import { Appliance } from '../../../appliance/app/app.js';
 import { isEdgeVoxError } from '../../../appliance/errors.js';
 import { DATABASE_FILE } from '../../../appliance/store/database.js';
 import { captureLogger, startTestAppliance, testConfig } from '../../helpers/appliance.js';

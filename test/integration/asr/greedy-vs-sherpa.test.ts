@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Recognizer } from '../../../appliance/asr/recognizer.js';
-import { loadEvalSet } from '../../../appliance/asr/tools/evalSet.js';
+import { loadEvalSet } from '../../../tools/asr/evalSet.js';
 import { readWavFile, transcribeAudio } from '../../../appliance/asr/transcribeFile.js';
 import { HAVE_MODELS, MODEL_DIR, SHARED, sherpaRecognizer, sherpaTranscribe, type SherpaRecognizer } from './helpers.js';
 

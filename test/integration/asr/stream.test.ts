@@ -8,14 +8,14 @@ import type { FinalEvent, KeywordEvent, PartialEvent } from '../../../appliance/
 import { OnlineFbank } from '../../../appliance/asr/fbank.js';
 import { GreedySearch } from '../../../appliance/asr/greedy.js';
 import { Recognizer } from '../../../appliance/asr/recognizer.js';
-import { loadEvalSet } from '../../../appliance/asr/tools/evalSet.js';
-import { mulawRoundTrip8k } from '../../../appliance/asr/tools/telephone.js';
-import { normalizeForWer, werCounts, addCounts, type WerCounts } from '../../../appliance/asr/tools/wer.js';
+import { loadEvalSet } from '../../../tools/asr/evalSet.js';
+import { mulawRoundTrip8k } from '../../../tools/asr/telephone.js';
+import { normalizeForWer, werCounts, addCounts, type WerCounts } from '../../../tools/asr/wer.js';
 import { readWavFile, transcribeAudio } from '../../../appliance/asr/transcribeFile.js';
 import { StreamingResampler } from '../../../appliance/audio/resample.js';
 import { encodeWav, parseWav } from '../../../appliance/audio/wav.js';
 import { isEdgeVoxError } from '../../../appliance/errors.js';
-import { main } from '../../../appliance/cli/main.js';
+import { main } from '../../../cli/main.js';
 import { HAVE_MODELS, MODEL_DIR, SHARED, SPEECH_EN, VAD_MODEL } from './helpers.js';
 
 const CLIP0 = join(SPEECH_EN, '0.wav');

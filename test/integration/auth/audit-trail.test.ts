@@ -4,7 +4,7 @@
  * an API token alike. Refused changes change nothing and so are not changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import { API_CHANGE_ACTION } from '../../../appliance/auth/auditTrail.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { apiToken, createUser, login, quietApplianceOverrides, type TestSession } from '../../helpers/auth.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { authedFetch, createUser, login, quietApplianceOverrides } from '../../helpers/auth.js';
 import { scratchDir } from '../../helpers/paths.js';

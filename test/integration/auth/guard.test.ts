@@ -5,7 +5,7 @@
  * path: spellings.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { findWorkerBin } from '../../../appliance/webrtc/workerBin.js';
 import { apiToken, createUser, hasWebrtcSection, login, quietApplianceOverrides, type TestSession } from '../../helpers/auth.js';

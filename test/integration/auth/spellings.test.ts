@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import { isEdgeVoxError } from '../../../appliance/errors.js';
 import { findWorkerBin } from '../../../appliance/webrtc/workerBin.js';
 import { startTestAppliance } from '../../helpers/appliance.js';

@@ -4,11 +4,11 @@
  * real recognition stream reports inference errors through the same `failed` callback).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import { createSpeechEngine, type SpeechEngine } from '../../../appliance/calls/asrTranscriber.js';
 import type { TranscriberFactory } from '../../../appliance/calls/transcriber.js';
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
-import { ModelStore } from '../../../appliance/models/modelStore.js';
+import { ModelStore } from '../../../appliance/modelstore/modelStore.js';
 import { MANIFEST_PATH } from '../../../appliance/buildInfo.js';
 import { captureLogger, startTestAppliance, testConfig } from '../../helpers/appliance.js';
 import { REPO_ROOT, SHARED_MODELS_DIR, scratchDir } from '../../helpers/paths.js';

@@ -4,7 +4,7 @@
  * streams); calls on the other worker are unaffected.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { feedPaced, speechClip, wordErrors } from '../../helpers/speech.js';

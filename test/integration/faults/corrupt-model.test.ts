@@ -6,7 +6,7 @@
 import { cpSync, truncateSync, statSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { SHARED_MODELS_DIR, scratchDir } from '../../helpers/paths.js';
 

@@ -3,7 +3,7 @@
  * writes are counted, and storage recovers by itself when space returns.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { feedPaced, speechClip, wordErrors } from '../../helpers/speech.js';

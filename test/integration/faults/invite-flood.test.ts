@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { SHARED_DIR } from '../../helpers/paths.js';

@@ -4,7 +4,7 @@
  * analysers (intent, emotion) get the unredacted text in memory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import type { UtteranceAnalyser, UtteranceContext } from '../../../appliance/calls/analysis.js';
 import type { TranscriberFactory, TranscriptFinal } from '../../../appliance/calls/transcriber.js';
 import { Redactor } from '../../../appliance/privacy/redactor.js';

@@ -4,7 +4,7 @@
  * rules replaced through PUT /api/v1/qa/rules. Aggregates per agent label and group.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import type { TranscriberFactory } from '../../../appliance/calls/transcriber.js';
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { startTestAppliance } from '../../helpers/appliance.js';

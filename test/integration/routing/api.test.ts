@@ -5,7 +5,7 @@
  * the screen-pop, profiles and alerts; alerts are counted in the metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
+import type { Appliance } from '../../../appliance/app/app.js';
 import type { TranscriberFactory } from '../../../appliance/calls/transcriber.js';
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { banking77Sample } from '../../../appliance/routing/samples.js';

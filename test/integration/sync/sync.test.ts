@@ -16,7 +16,7 @@ import { Store } from '../../../appliance/store/database.js';
 import { hmacSigner } from '../../../appliance/sync/signing.js';
 import { createLogger } from '../../../appliance/log/logger.js';
 import { SyncOutbox } from '../../../appliance/sync/outbox.js';
-import { SyncService } from '../../../appliance/sync/service.js';
+import { SyncService } from '../../../appliance/sync/syncService.js';
 import { postSigned } from '../../../appliance/sync/uploader.js';
 import { CLI } from '../../helpers/process.js';
 import { REPO_ROOT, scratchDir } from '../../helpers/paths.js';

@@ -6,9 +6,9 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Appliance } from '../../../appliance/app.js';
-import { WebRtcPeer } from '../../../appliance/webrtc/client/peer.js';
-import { runProbe } from '../../../appliance/webrtc/probeClient.js';
+import type { Appliance } from '../../../appliance/app/app.js';
+import { WebRtcPeer } from '../../../tools/webrtc/client/peer.js';
+import { runProbe } from '../../../tools/webrtc/probeClient.js';
 import type { CallerSession } from '../../../appliance/webrtc/signalling.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { apiToken, authedFetch } from '../../helpers/auth.js';

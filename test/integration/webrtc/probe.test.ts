@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav } from '../../../appliance/audio/wav.js';
-import { probeCommand } from '../../../appliance/cli/commands/probe.js';
+import { probeCommand } from '../../../cli/commands/probe.js';
 import { SKIP_REASON, startHarness, testSignal48k, workerBin, type Harness } from './harness.js';
 
 function bufferIo() {

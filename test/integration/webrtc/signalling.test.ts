@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AudioReceiver, WebRtcPeer } from '../../../appliance/webrtc/client/peer.js';
-import { SignallingClient } from '../../../appliance/webrtc/client/signallingClient.js';
+import { AudioReceiver, WebRtcPeer } from '../../../tools/webrtc/client/peer.js';
+import { SignallingClient } from '../../../tools/webrtc/client/signallingClient.js';
 import type { LegAudioSink } from '../../../appliance/webrtc/audioTap.js';
 import { mintCallerToken } from '../../../appliance/webrtc/tokens.js';
 import { SECRET, SKIP_REASON, startHarness, testSignal48k, workerBin, type Harness } from './harness.js';

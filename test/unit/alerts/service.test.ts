@@ -1,11 +1,11 @@
 /** The alert service on a real store and event bus: what is raised, stored, published and de-duplicated. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { AlertService } from '../../../appliance/alerts/service.js';
+import { AlertService } from '../../../appliance/alerts/alertService.js';
 import { EventBus, type ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { DEFAULT_RULES } from '../../../appliance/routing/types.js';
 import { Store } from '../../../appliance/store/database.js';
-import { AlertsRepo } from '../../../appliance/store/repos/alerts.js';
+import { AlertsRepo } from '../../../appliance/alerts/repo.js';
 import { scratchDir } from '../../helpers/paths.js';
 
 type Emotion = Extract<ApplianceEvent, { type: 'emotion' }>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TypedEmitter } from '../../../appliance/asr/emitter.js';
-import { normalizeForWer, werCounts, werLine } from '../../../appliance/asr/tools/wer.js';
+import { normalizeForWer, werCounts, werLine } from '../../../tools/asr/wer.js';
 
 describe('WER scoring', () => {
   it('normalises like the model card and counts S/D/I', () => {

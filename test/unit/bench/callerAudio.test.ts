@@ -5,7 +5,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeCallerAudio } from '../../../appliance/bench/harness.js';
+import { makeCallerAudio } from '../../../tools/bench/harness.js';
 import { SHARED_DIR, scratchDir } from '../../helpers/paths.js';
 import { haveTool } from '../../e2e/sip/harness.js';
 

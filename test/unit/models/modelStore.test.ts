@@ -1,7 +1,7 @@
 import { mkdirSync, existsSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ModelStore, loadManifest, sha256File, versionOf } from '../../../appliance/models/modelStore.js';
+import { ModelStore, loadManifest, sha256File, versionOf } from '../../../appliance/modelstore/modelStore.js';
 import { scratchDir } from '../../helpers/paths.js';
 
 /** A small self-made model package, so the test does not depend on any real model. */

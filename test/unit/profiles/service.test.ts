@@ -2,9 +2,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { EventBus, type ApplianceEvent } from '../../../appliance/events/appEvents.js';
-import { ProfileService } from '../../../appliance/profiles/service.js';
+import { ProfileService } from '../../../appliance/profiles/profileService.js';
 import { Store } from '../../../appliance/store/database.js';
-import { ProfilesRepo } from '../../../appliance/store/repos/profiles.js';
+import { ProfilesRepo } from '../../../appliance/profiles/repo.js';
 import { scratchDir } from '../../helpers/paths.js';
 
 const DAY = 86_400_000;

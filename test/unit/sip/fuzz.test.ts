@@ -4,8 +4,8 @@
  * with 400/413/505 by a live server, nothing left allocated after close().
  */
 import { describe, expect, it } from 'vitest';
-import { fuzzRtp, fuzzSdp, fuzzSip } from '../../../appliance/sip/tools/fuzz.js';
-import { fuzzServer } from '../../../appliance/sip/tools/fuzz-server.js';
+import { fuzzRtp, fuzzSdp, fuzzSip } from '../../../tools/sip/fuzz.js';
+import { fuzzServer } from '../../../tools/sip/fuzz-server.js';
 
 describe('mutation fuzzing', () => {
   it('SIP parser + serializer round trip + TCP framer: 3000 inputs, no crash', () => {

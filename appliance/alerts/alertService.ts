@@ -1,0 +1,185 @@
+/**
+ * Supervisor alerts: an angry or escalating caller (with a suggested de-escalation script), a queue
+ * waiting too long, an intent spiking above its rolling baseline. Each alert is stored, published
+ * as an `alert` event (which metrics counts as edgevox_alerts_total) and de-duplicated: one per call
+ * and kind (an angry alert may be upgraded to critical once), one per group while its queue stays
+ * long, one per intent per bucket.
+ */
+import type { ApplianceEvent, EventBus } from '../events/appEvents.js';
+import { isEdgeVoxError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { Script } from '../routing/schemas.js';
+import type { RoutingRules } from '../routing/types.js';
+import type { AlertsRepo, AlertSeverity } from './repo.js';
+import { emotionAlert, IntentSpikeDetector, QueueWaitWatch, type SpikeOptions } from './detectors.js';
+import { selectScript } from './scripts.js';
+
+type AlertEvent = Extract<ApplianceEvent, { type: 'alert' }>;
+
+interface CallContext {
+  groupId: string | null;
+  agentId: string | null;
+  intent: string | null;
+  raised: Map<string, AlertSeverity>;
+}
+
+export interface AlertServiceDeps {
+  repo: AlertsRepo;
+  bus: EventBus;
+  logger: Logger;
+  rules: () => RoutingRules;
+  scripts: () => readonly Script[];
+  /** Oldest wait per group with queued calls (from the routing service). */
+  queueWaits: () => ReadonlyMap<string, number>;
+  spike: SpikeOptions;
+  queueCheckMs: number;
+  now?: () => number;
+}
+
+const MAX_TRACKED_CALLS = 10_000;
+
+export class AlertService {
+  private readonly calls = new Map<string, CallContext>();
+  private readonly spikes: IntentSpikeDetector;
+  private readonly queueWatch = new QueueWaitWatch();
+  private readonly timer: NodeJS.Timeout;
+  private readonly unsubscribe: () => void;
+  private closed = false;
+  readonly counters = { raised: 0, storeErrors: 0 };
+
+  constructor(private readonly deps: AlertServiceDeps) {
+    this.spikes = new IntentSpikeDetector(deps.spike);
+    this.unsubscribe = deps.bus.subscribe((e) => this.onEvent(e));
+    this.timer = setInterval(() => this.checkQueues(), deps.queueCheckMs);
+    this.timer.unref();
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  private ctx(callId: string): CallContext {
+    let c = this.calls.get(callId);
+    if (c === undefined) {
+      if (this.calls.size >= MAX_TRACKED_CALLS) this.calls.delete(this.calls.keys().next().value!);
+      c = { groupId: null, agentId: null, intent: null, raised: new Map() };
+      this.calls.set(callId, c);
+    }
+    return c;
+  }
+
+  private onEvent(e: ApplianceEvent): void {
+    switch (e.type) {
+      case 'intent': {
+        if (e.speaker !== 'caller' || e.intent === null || e.outOfScope) return;
+        this.ctx(e.callId).intent = e.intent;
+        const spike = this.spikes.add(e.intent, e.at);
+        if (spike !== null) {
+          this.raise({
+            callId: null,
+            kind: 'intent_spike',
+            severity: 'warning',
+            message: 'intent spiking above its baseline',
+            details: {
+              intent: spike.intent,
+              count: spike.count,
+              baselinePerBucket: Math.round(spike.baseline * 100) / 100,
+              ratio: Math.round(spike.ratio * 10) / 10,
+              bucketStart: spike.bucketStart,
+              bucketMs: this.deps.spike.bucketMs,
+            },
+          });
+        }
+        return;
+      }
+      case 'route.decision': {
+        const c = this.ctx(e.callId);
+        c.groupId = e.groupId ?? e.requestedGroupId;
+        c.agentId = e.agentId;
+        return;
+      }
+      case 'emotion': {
+        if (e.speaker !== 'caller') return;
+        const rules = this.deps.rules();
+        const hit = emotionAlert(
+          { category: e.category, angryScore: e.scores['angry'] ?? 0, trend: e.trend, agitation: e.agitation },
+          rules.angerThreshold,
+        );
+        if (hit === null) return;
+        const c = this.ctx(e.callId);
+        const prev = c.raised.get(hit.kind);
+        if (prev === 'critical' || prev === hit.severity) return;
+        // an escalating alert after an angry one adds nothing
+        if (hit.kind === 'caller_escalating' && c.raised.has('caller_angry')) return;
+        c.raised.set(hit.kind, hit.severity);
+        const script = selectScript(this.deps.scripts(), { kind: hit.kind, groupId: c.groupId, intent: c.intent });
+        this.raise({
+          callId: e.callId,
+          kind: hit.kind,
+          severity: hit.severity,
+          message: hit.kind === 'caller_angry' ? 'caller sounds angry' : 'caller is getting more upset',
+          details: {
+            emotion: {
+              category: e.category,
+              angry: e.scores['angry'] ?? 0,
+              arousal: e.arousal,
+              valence: e.valence,
+              agitation: e.agitation,
+              trend: e.trend,
+            },
+            utteranceId: e.utteranceId,
+            groupId: c.groupId,
+            agentId: c.agentId,
+            intent: c.intent,
+            script: script === null ? null : { id: script.id, title: script.title, steps: script.steps },
+          },
+        });
+        return;
+      }
+      case 'call.ended':
+        this.calls.delete(e.callId);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Check queue waits now (also runs every queueCheckMs). */
+  checkQueues(): void {
+    if (this.closed) return;
+    const threshold = this.deps.rules().queueAlertWaitMs;
+    for (const { groupId, waitMs } of this.queueWatch.check(this.deps.queueWaits(), threshold)) {
+      this.raise({
+        callId: null,
+        kind: 'queue_wait',
+        severity: 'warning',
+        message: 'queue wait above threshold',
+        details: { groupId, oldestWaitMs: Math.round(waitMs), thresholdMs: threshold },
+      });
+    }
+  }
+
+  private raise(a: Omit<AlertEvent, 'type' | 'at'>): void {
+    if (this.closed) return;
+    const at = this.now();
+    let id: number | null = null;
+    try {
+      id = this.deps.repo.insert({ at, callId: a.callId, kind: a.kind, severity: a.severity, message: a.message, details: a.details });
+    } catch (err) {
+      if (!isEdgeVoxError(err)) throw err;
+      this.counters.storeErrors++;
+      this.deps.logger.warn({ code: err.code, kind: a.kind }, 'alert not stored');
+    }
+    this.counters.raised++;
+    this.deps.logger.info({ kind: a.kind, severity: a.severity, callId: a.callId, alertId: id }, 'alert raised');
+    this.deps.bus.publish({ type: 'alert', at, ...a, details: { ...a.details, alertId: id } });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.unsubscribe();
+    this.calls.clear();
+  }
+}

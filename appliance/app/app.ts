@@ -1,0 +1,389 @@
+/**
+ * The composition root. Builds the appliance in order — data dir → logger → store → models →
+ * metrics → media → HTTP — and closes it in reverse through one CloseStack. If any step fails,
+ * everything already started is closed before the error is rethrown: nothing is half-started.
+ */
+import { accessSync, constants, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import { COMMIT, MANIFEST_PATH, REPO_ROOT, VERSION } from '../buildInfo.js';
+import type { EdgeVoxConfig } from '../config/schema.js';
+import { evxError, isEdgeVoxError } from '../errors.js';
+import { CloseStack } from '../lifecycle/closeStack.js';
+import { Readiness } from '../lifecycle/readiness.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { ApplianceMetrics } from '../metrics/metrics.js';
+import { ModelStore } from '../modelstore/modelStore.js';
+import { Store } from '../store/database.js';
+import { createHttpServer, type RouteRegistrar } from '../api/server.js';
+import { EventBus } from '../events/appEvents.js';
+import { CallManager } from '../calls/callManager.js';
+import { CallerHasher } from '../calls/callerHash.js';
+import type { TranscriberFactory } from '../calls/transcriber.js';
+import { createSpeechEngine, type SpeechEngine } from '../calls/asrTranscriber.js';
+import { reportRemoteProvider, type ExecutionProviderName } from '../inference/sessions.js';
+import { TelephonyBridge } from '../calls/telephonyBridge.js';
+import { Redactor } from '../privacy/redactor.js';
+import { DataServices } from './dataServices.js';
+import { SipServer } from '../telephony/sip-server.js';
+import { registerCallRoutes } from '../api/routes/calls.js';
+import { registerEventStream } from '../api/routes/events.js';
+import { startRoutingRuntime } from './routing.js';
+import { consoleRegistrar } from '../console/mount.js';
+import { overlayConsoleConfig } from '../console/configService.js';
+import { WebRtcService } from '../webrtc/webrtcService.js';
+import { AuthService } from '../auth/authService.js';
+import { applyCredentialResets } from '../auth/credentialReset.js';
+import { teeSinkFactories } from '../webrtc/sipBridge.js';
+import type { LegAudioSinkFactory } from '../telephony/types.js';
+
+export interface ApplianceOptions {
+  /** Logger to use (tests pass a silent or capturing one); default: pino on stdout per config. */
+  logger?: Logger;
+  /** Extra route plugins mounted on the HTTP server. */
+  routes?: readonly RouteRegistrar[];
+  /** Path of the model manifest (default: models/manifest.json in the repo). */
+  manifestPath?: string;
+  /**
+   * Builds the per-leg speech pipeline once the models are active (default: the streaming ASR on
+   * the installed models). Return null to run calls without transcription.
+   */
+  transcribers?: 'asr' | null | TranscriberFactory;
+  /** Clock of the data services (retention, QA, aggregation windows); tests move it forward to close a window. */
+  dataClock?: () => number;
+}
+
+/**
+ * A running appliance. `drain()` stops new work and waits for active work; `close()` runs the close
+ * cascade once (idempotent).
+ */
+export class Appliance {
+  private readonly drainHooks: ((graceMs: number) => Promise<void>)[] = [];
+  /** The speech engine (recognizer worker pool), or null when calls run without ASR. Set once at start. */
+  speech: SpeechEngine | null = null;
+  private runId = 0;
+
+  private constructor(
+    readonly config: EdgeVoxConfig,
+    readonly logger: Logger,
+    readonly store: Store,
+    readonly models: ModelStore,
+    readonly metrics: ApplianceMetrics,
+    readonly readiness: Readiness,
+    readonly http: FastifyInstance,
+    readonly bus: EventBus,
+    readonly calls: CallManager,
+    /** The SIP/RTP listener, or null when `sip.enabled` is false. */
+    readonly sip: SipServer | null,
+    private readonly closeStack: CloseStack,
+    /** The WebRTC media plane (web callers, browser agents), or null when `webrtc.enabled` is false. */
+    readonly webrtc: WebRtcService | null = null,
+  ) {}
+
+  /** Start an appliance from a validated config. */
+  static async start(config: EdgeVoxConfig, options: ApplianceOptions = {}): Promise<Appliance> {
+    const logger = options.logger ?? createLogger({ level: config.log.level, includePii: config.log.includePii });
+    const closeStack = new CloseStack();
+    const readiness = new Readiness();
+    try {
+      const dataDir = resolve(config.dataDir);
+      assertWritableDir(dataDir);
+
+      const store = Store.open(dataDir);
+      closeStack.push({ name: 'store', close: () => store.close() });
+      // Settings saved through the console (stored versions) win over the booted file/env/flags.
+      config = overlayConsoleConfig(config, store, logger);
+      readiness.register('store', () => (store.isOpen ? { ok: true } : { ok: false, reason: 'store closed' }));
+      // A migration may have ended every session and token (a security fix): rotate the token
+      // signing secrets too, before anything that signs or verifies tokens starts.
+      applyCredentialResets(store, [resolveDataPath(dataDir, config.webrtc.callerTokenSecretFile)], logger);
+
+      const metrics = new ApplianceMetrics({ version: VERSION, nodeVersion: process.versions.node, commit: COMMIT });
+      metrics.bindStore(store);
+      metrics.bindReadiness(readiness);
+      store.events.on('writeError', (e) => logger.warn({ operation: e.operation, sqliteCode: e.sqliteCode }, 'store write failed'));
+
+      const models = new ModelStore({
+        manifestPath: options.manifestPath ?? MANIFEST_PATH,
+        modelsDir: resolve(config.modelsDir),
+        repoRoot: REPO_ROOT,
+        storeDir: join(dataDir, 'models'),
+      });
+      for (const s of models.installAll()) {
+        if (s.error)
+          logger.error(
+            { model: s.name, code: s.error.code, reason: s.error.message, activeVersion: s.activeVersion },
+            'model not installed',
+          );
+        else logger.info({ model: s.name, version: s.activeVersion }, 'model active');
+      }
+      metrics.bindModels(models);
+      readiness.register('models', () => {
+        const r = models.requiredReady();
+        return r.ready ? { ok: true } : { ok: false, reason: `required models not active: ${r.missing.join(', ')}` };
+      });
+      const bus = new EventBus((event, err) => {
+        metrics.listenerErrors.inc({ event });
+        logger.error({ event, reason: err instanceof Error ? err.message : String(err) }, 'event listener failed');
+      });
+      closeStack.push({ name: 'events', close: () => bus.close() });
+
+      const speech = await startSpeech(options.transcribers ?? 'asr', { config, models, logger, readiness, closeStack });
+      const transcribers = speech.factory;
+      if (speech.engine !== null) metrics.bindSpeechPool(speech.engine.recognizer);
+      const redaction = config.privacy.redaction;
+      const redactor = redaction.enabled ? new Redactor(redaction) : null;
+      if (redactor !== null) metrics.bindRedactions(redactor.totals);
+      // intent/emotion analysers, routing, caller profiles and alerts (issue 5)
+      const routing = await startRoutingRuntime({ config, store, models, bus, logger });
+      closeStack.push({ name: 'routing', close: () => routing.close() });
+      const calls = new CallManager({
+        store,
+        bus,
+        hasher: CallerHasher.fromDataDir(dataDir),
+        logger,
+        limits: { maxConcurrentCalls: config.calls.maxConcurrent, maxLagMs: config.calls.maxLagMs, retryAfterS: config.calls.retryAfterS },
+        analysers: routing.analysers,
+        transcribers,
+        ...(redactor !== null ? { redactor } : {}),
+      });
+      closeStack.push({ name: 'calls', close: () => calls.close() });
+      metrics.bindCalls(calls, bus);
+      // Retention sweeps, QA of every call, anonymised aggregates upstream (issue 8).
+      const data = DataServices.start({ config, dataDir, store, bus, logger, ...(options.dataClock ? { now: options.dataClock } : {}) });
+      closeStack.push({ name: 'data-services', close: () => data.close() });
+      if (data.sync !== null) metrics.bindSync(data.sync);
+
+      // WebRTC before SIP: SIP legs are tapped for bridging to browser agents (webrtc/sipBridge.ts).
+      const webrtc = await WebRtcService.start({ config, dataDir, calls, bus, logger, webDir: join(REPO_ROOT, 'dist', 'web', 'webrtc') });
+      if (webrtc !== null) closeStack.push({ name: 'webrtc', close: () => webrtc.close() });
+      if (webrtc !== null) metrics.bindWebRtc(webrtc.metricsSource());
+
+      const sip = await startSip(config, calls, logger, readiness, closeStack, webrtc?.sipAudioTap);
+      if (sip !== null) metrics.bindSip(sip);
+      if (sip !== null && config.routing.enabled) closeStack.push({ name: 'routing-transfer', close: routing.attachSip(sip) });
+      if (sip !== null) webrtc?.attachSip(sip);
+
+      // Accounts, sessions and API tokens: the HTTP server's access guard asks it about every
+      // request, with or without the console's pages.
+      const authSettings = { ...config.console };
+      const auth = new AuthService(store, dataDir, authSettings, logger);
+
+      const droppedEvents = metrics.eventsDropped;
+      const coreRoutes = async (app: FastifyInstance) => {
+        await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+        registerCallRoutes(app, { store });
+        registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
+        data.routes(app);
+        routing.registerRoutes(app);
+      };
+      const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT, auth }, [
+        ...(config.console.enabled
+          ? [consoleRegistrar({ config, logger, store, models, bus, calls, sip, readiness, repoRoot: REPO_ROOT, auth, authSettings })]
+          : []),
+        coreRoutes,
+        ...(webrtc !== null ? [webrtc.registrar()] : []),
+        ...(options.routes ?? []),
+      ]);
+      closeStack.push({ name: 'http', close: () => http.close() });
+      try {
+        await http.listen({ host: config.http.host, port: config.http.port });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+          throw evxError(
+            'EVX_ERR_PORT_IN_USE',
+            `cannot listen on http ${config.http.host}:${config.http.port} (${code}); key 'http.port'`,
+            {
+              cause: err,
+              details: { key: 'http.port', reason: code },
+            },
+          );
+        }
+        throw err;
+      }
+      readiness.register('http', () => (http.server.listening ? { ok: true } : { ok: false, reason: 'http listener closed' }));
+
+      const appliance = new Appliance(config, logger, store, models, metrics, readiness, http, bus, calls, sip, closeStack, webrtc);
+      appliance.speech = speech.engine;
+      appliance.onDrain((graceMs) => calls.drain(graceMs));
+      appliance.recordRun();
+      metrics.up.set(1);
+      readiness.phase = 'running';
+      logger.info({ address: appliance.httpUrl, version: VERSION, dataDir }, 'appliance started');
+      return appliance;
+    } catch (err) {
+      const failures = await closeStack.close();
+      for (const f of failures) logger.error({ component: f.name, reason: f.error }, 'close failed after start error');
+      throw err;
+    }
+  }
+
+  /** The base URL of the HTTP API, with the real port when port 0 was configured. */
+  get httpUrl(): string {
+    const address = this.http.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : this.config.http.port;
+    return `http://${this.config.http.host.includes(':') ? `[${this.config.http.host}]` : this.config.http.host}:${port}`;
+  }
+
+  /** Register something to wait for while draining (e.g. active calls); called with the grace period. */
+  onDrain(hook: (graceMs: number) => Promise<void>): void {
+    this.drainHooks.push(hook);
+  }
+
+  /** Add a component to the close cascade (closed before the ones added earlier). */
+  addClosable(name: string, close: () => void | Promise<void>): void {
+    this.closeStack.push({ name, close });
+  }
+
+  /** Stop taking new work and give active work up to graceMs to finish. */
+  async drain(graceMs = this.config.shutdown.graceMs): Promise<void> {
+    if (this.readiness.phase !== 'running') return;
+    this.readiness.phase = 'draining';
+    this.logger.info({ graceMs }, 'draining');
+    await Promise.allSettled(this.drainHooks.map((hook) => hook(graceMs)));
+  }
+
+  /** Run the close cascade once; later calls wait for the first. */
+  async close(reason = 'shutdown'): Promise<void> {
+    if (this.closeStack.closed) {
+      await this.closeStack.close();
+      return;
+    }
+    this.metrics.up.set(0);
+    this.readiness.phase = 'stopped';
+    if (this.runId > 0 && this.store.isOpen) {
+      try {
+        this.store.runs.stop(this.runId, reason);
+      } catch (err) {
+        if (!isEdgeVoxError(err)) throw err;
+      }
+    }
+    const failures = await this.closeStack.close();
+    for (const f of failures) this.logger.error({ component: f.name, reason: f.error }, 'close failed');
+    this.logger.info({ reason }, 'appliance stopped');
+  }
+
+  private recordRun(): void {
+    this.runId = this.store.runs.start(VERSION);
+    const crashed = this.store.runs.takeUnclean(this.runId);
+    const orphans = this.store.calls.closeOrphans(Date.now(), crashed > 0 ? 'appliance-crashed' : 'appliance-restarted');
+    if (crashed > 0 || orphans > 0) this.logger.warn({ crashedRuns: crashed, closedCalls: orphans }, 'recovered from unclean stop');
+  }
+}
+
+/** A path from the config: absolute as given, else relative to the data dir. */
+function resolveDataPath(dataDir: string, file: string): string {
+  return isAbsolute(file) ? file : join(dataDir, file);
+}
+
+/** Create the data dir if needed and prove it is writable, so a bad dir fails before anything starts. */
+function assertWritableDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    const probe = join(dir, `.write-probe-${process.pid}`);
+    writeFileSync(probe, 'ok');
+    rmSync(probe);
+  } catch (err) {
+    throw evxError(
+      'EVX_ERR_DATA_DIR',
+      `data dir ${dir} is not writable (${(err as NodeJS.ErrnoException).code ?? 'error'}); key 'dataDir'`,
+      {
+        cause: err,
+        details: { key: 'dataDir' },
+      },
+    );
+  }
+}
+
+/**
+ * Start the speech engine on the active models. When ASR is disabled, or its models are not active
+ * (the readiness check already reports that), calls run without transcripts instead of not at all.
+ */
+async function startSpeech(
+  choice: 'asr' | null | TranscriberFactory,
+  ctx: { config: EdgeVoxConfig; models: ModelStore; logger: Logger; readiness: Readiness; closeStack: CloseStack },
+): Promise<{ factory: TranscriberFactory | null; engine: SpeechEngine | null }> {
+  if (choice === null || (choice === 'asr' && !ctx.config.asr.enabled)) return { factory: null, engine: null };
+  if (typeof choice === 'function') return { factory: choice, engine: null };
+  if (!ctx.models.requiredReady().ready) {
+    ctx.logger.error({ missing: ctx.models.requiredReady().missing }, 'speech recognition not started: models not active');
+    return { factory: null, engine: null };
+  }
+  const engine = await createSpeechEngine(ctx.models, ctx.config, ctx.logger);
+  ctx.closeStack.push({
+    name: 'asr',
+    close: async () => {
+      reportRemoteProvider('asr', null);
+      await engine.close();
+    },
+  });
+  const info = engine.recognizer.info();
+  // The sessions live in worker threads: report their provider for /api/v1/system and /metrics.
+  reportRemoteProvider('asr', info.provider as ExecutionProviderName);
+  ctx.logger.info({ provider: info.provider, vadProvider: info.vadProvider }, 'speech recognition ready');
+  ctx.readiness.register('asr', () => ({ ok: true }));
+  return { factory: engine.factory, engine };
+}
+
+/** Start the SIP/RTP listeners with their calls bridged into the call manager (null when disabled). */
+async function startSip(
+  config: EdgeVoxConfig,
+  calls: CallManager,
+  logger: Logger,
+  readiness: Readiness,
+  closeStack: CloseStack,
+  extraTap?: LegAudioSinkFactory,
+): Promise<SipServer | null> {
+  if (!config.sip.enabled) return null;
+  const bridge = new TelephonyBridge(calls, logger);
+  const sip = new SipServer({
+    host: config.sip.host,
+    port: config.sip.port,
+    transports: config.sip.transports,
+    rtpHost: config.sip.rtpHost || config.sip.host,
+    rtpPortMin: config.sip.rtpPortMin,
+    rtpPortMax: config.sip.rtpPortMax,
+    accounts: config.sip.accounts,
+    realm: config.sip.realm,
+    allowList: config.sip.allowList,
+    transferTargets: config.sip.transferTargets,
+    rateLimitPerSec: config.sip.rateLimitPerSec,
+    rateLimitBurst: config.sip.rateLimitBurst,
+    maxCalls: config.calls.maxConcurrent,
+    // Beyond max calls, the call manager refuses new calls while recognition lags real time.
+    admit: () => calls.admit(),
+    atCapacityStatus: 503,
+    retryAfterSec: config.calls.retryAfterS,
+    sessionExpiresSec: config.sip.sessionExpiresSec,
+    rtpTimeoutMs: config.sip.rtpTimeoutMs,
+    ...(config.sip.agentAorPattern ? { agentAor: new RegExp(config.sip.agentAorPattern, 'i') } : {}),
+    sinkFactory: extraTap === undefined ? bridge.sinkFactory : teeSinkFactories(bridge.sinkFactory, extraTap),
+  });
+  const detach = bridge.attach(sip);
+  try {
+    await sip.listen();
+  } catch (err) {
+    detach();
+    const code = (err as NodeJS.ErrnoException).code ?? (err as { cause?: NodeJS.ErrnoException }).cause?.code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw evxError('EVX_ERR_PORT_IN_USE', `cannot listen on sip ${config.sip.host}:${config.sip.port} (${code}); key 'sip.port'`, {
+        cause: err,
+        details: { key: 'sip.port', reason: code },
+      });
+    }
+    throw err;
+  }
+  closeStack.push({
+    name: 'sip',
+    close: async () => {
+      await sip.close();
+      detach();
+    },
+  });
+  readiness.register('sip', () => ({ ok: true }));
+  logger.info({ port: sip.port, transports: config.sip.transports }, 'sip listening');
+  return sip;
+}

@@ -1,0 +1,398 @@
+/**
+ * `make bench-asr`: in one process, our engine and sherpa-onnx-node (same model, same clips, one
+ * thread each) → CPU seconds per audio second and the ratio ours / sherpa; then the number of
+ * simultaneous real-time streams (20 ms frames pushed on a clock) this machine sustains with every
+ * stream's chunk latency p95 under 100 ms; and the peak RSS per stream at that load.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import type { WavAudio } from '../../appliance/audio/wav.js';
+import { resolveModelPaths } from '../../appliance/asr/modelFiles.js';
+import { findAsrModelFiles } from '../../appliance/asr/modelFiles.js';
+import { cpus, loadavg } from 'node:os';
+import type { SpeechStream } from '../../appliance/asr/api.js';
+import { RecognizerPool } from '../../appliance/asr/pool/pool.js';
+import { Recognizer } from '../../appliance/asr/recognizer.js';
+import { readWavFile, transcribeAudio } from '../../appliance/asr/transcribeFile.js';
+import { loadEvalSet } from './evalSet.js';
+
+interface SherpaStream {
+  acceptWaveform(o: { samples: Float32Array; sampleRate: number }): void;
+  inputFinished(): void;
+}
+interface SherpaRecognizer {
+  createStream(): SherpaStream;
+  isReady(s: SherpaStream): boolean;
+  decode(s: SherpaStream): void;
+  getResult(s: SherpaStream): { text: string };
+}
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** BENCH_WORKERS: recognizer settings to compare in one run (0 = in-process, 'auto' = one worker per core). */
+const WORKER_SETTINGS = (process.env.BENCH_WORKERS ?? '0,auto').split(',').filter((w) => w !== '');
+/** BENCH_SPEECH: speech fractions of the concurrency trials (1 = continuous speech; 0.5 = call-like). */
+const SPEECH_FRACTIONS = (process.env.BENCH_SPEECH ?? '1,0.5').split(',').map(Number);
+/** BENCH_BATCH_MS: how long the pool batches audio on the main thread (0 = per event-loop turn). */
+const BATCH_MS = Number(process.env.BENCH_BATCH_MS ?? 5);
+/** BENCH_SKIP_COST=1: only the concurrency figures. */
+const SKIP_COST = process.env.BENCH_SKIP_COST === '1';
+/** BENCH_ALL_STEPS=1: run every step (for cost figures at fixed N) instead of stopping at the first failure. */
+const ALL_STEPS = process.env.BENCH_ALL_STEPS === '1';
+const STEPS = (process.env.BENCH_STEPS ?? '8,16,32,48,64,96,128,160,200').split(',').map(Number);
+const TRIAL_SECONDS = Number(process.env.BENCH_TRIAL_SECONDS ?? 6);
+/** BENCH_ALIGNED=1: every stream starts in the same 20 ms (chunks complete together: the worst case). */
+const ALIGNED = process.env.BENCH_ALIGNED === '1';
+const LATENCY_BUDGET_MS = 100;
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+function sherpaDecode(rec: SherpaRecognizer, audio: Float32Array): string {
+  const s = rec.createStream();
+  for (let i = 0; i < audio.length; i += 1600) {
+    s.acceptWaveform({ samples: audio.subarray(i, i + 1600), sampleRate: 16000 });
+    while (rec.isReady(s)) rec.decode(s);
+  }
+  s.acceptWaveform({ samples: new Float32Array(10560), sampleRate: 16000 });
+  s.inputFinished();
+  while (rec.isReady(s)) rec.decode(s);
+  return rec.getResult(s).text;
+}
+
+async function main(): Promise<void> {
+  const { clips } = loadEvalSet();
+  const audios: WavAudio[] = clips.map((c) => readWavFile(c.path));
+  const audioSeconds = audios.reduce((a, w) => a + w.samples.length / w.sampleRateHz, 0);
+  const paths = resolveModelPaths({ modelDir: process.env.ASR_MODEL_DIR, vadModel: process.env.VAD_MODEL });
+  const files = findAsrModelFiles(paths.modelDir);
+  const require = createRequire(import.meta.url);
+  const sherpa = require('sherpa-onnx-node') as { OnlineRecognizer: new (c: unknown) => SherpaRecognizer };
+  const sherpaRec = new sherpa.OnlineRecognizer({
+    featConfig: { sampleRate: 16000, featureDim: 80 },
+    modelConfig: {
+      transducer: { encoder: files.encoder, decoder: files.decoder, joiner: files.joiner },
+      tokens: files.tokens,
+      numThreads: 1,
+      provider: 'cpu',
+      debug: 0,
+      modelType: 'zipformer2',
+    },
+    decodingMethod: 'greedy_search',
+  });
+  const ours = await Recognizer.create({ modelDir: paths.modelDir, vadModelPath: paths.vadModelPath, threads: 1 });
+  const floats = audios.map((a) => Float32Array.from(a.samples, (s) => s / 32768));
+
+  const out = (s: string): boolean => process.stdout.write(s + '\n');
+  out(
+    `machine: ${cpus().length} CPUs, load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (other work on the machine shifts absolute figures: compare within one run)`,
+  );
+  if (!SKIP_COST) await costFigures(sherpaRec, ours, clips, audios, floats, audioSeconds, out);
+
+  // ---- concurrency: real-time streams with 20 ms frames on a clock, in-process and on the worker pool
+  await ours.close();
+  const pool = concat(audios.map((a) => a.samples));
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (const spec of WORKER_SETTINGS) {
+    const workers = spec === 'auto' ? 'auto' : Number(spec);
+    const rec = await RecognizerPool.create({
+      modelDir: paths.modelDir,
+      vadModelPath: paths.vadModelPath,
+      threads: 1,
+      workers,
+      batchIntervalMs: BATCH_MS,
+    });
+    const label =
+      rec.workerCount === 0
+        ? 'in-process (workers 0)'
+        : `pool of ${rec.workerCount} worker threads (batch ${BATCH_MS === 0 ? 'per event-loop turn' : BATCH_MS + ' ms'})`;
+    for (const speechFraction of SPEECH_FRACTIONS) {
+      gc?.();
+      const baseRss = process.memoryUsage().rss;
+      const audioLabel = speechFraction >= 1 ? 'continuous speech' : `call-like audio, ${Math.round(speechFraction * 100)}% speech`;
+      out(
+        `${label}, ${audioLabel}: load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')} at start`,
+      );
+      const search = await searchConcurrency(rec, pool, speechFraction, out);
+      out(
+        `concurrency [${label}, ${audioLabel}]: ${search.best} simultaneous real-time streams with every stream's chunk latency p95 < ${LATENCY_BUDGET_MS} ms (20 ms frames, VAD on, 1 inference thread per recognizer)` +
+          `; load average ${loadavg()
+            .map((l) => l.toFixed(1))
+            .join(' ')} at end`,
+      );
+      if (search.result !== undefined) {
+        const r = search.result;
+        const perStream = (r.peakRss - baseRss) / search.best;
+        out(
+          `  at ${search.best}: main-thread event-loop utilisation ${(r.mainElu * 100).toFixed(1)}%, process CPU ${r.cpuCores.toFixed(2)} cores, ${r.messagesPerS.toFixed(0)} audio messages/s (${r.framesPerMessage.toFixed(1)} frames each)` +
+            `; peak RSS per stream ${(perStream / 1048576).toFixed(2)} MiB (process ${(r.peakRss / 1048576).toFixed(0)} MiB), engine-held buffers+state ${(r.memoryBytes / 1048576).toFixed(2)} MiB per stream`,
+        );
+      }
+    }
+    await rec.close();
+  }
+}
+
+async function costFigures(
+  sherpaRec: SherpaRecognizer,
+  ours: Recognizer,
+  clips: readonly { id: string }[],
+  audios: WavAudio[],
+  floats: Float32Array[],
+  audioSeconds: number,
+  out: (s: string) => void,
+): Promise<void> {
+  // ---- cost: CPU seconds per audio second
+  sherpaDecode(sherpaRec, floats[0]!);
+  await transcribeAudio(ours, audios[0]!, 'warmup', { vad: false, endpoint: false });
+  await transcribeAudio(ours, audios[0]!, 'warmup', {});
+  let sherpaCpu = 0;
+  let oursCpu = 0;
+  let oursVadCpu = 0;
+  let mismatches = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < audios.length; i++) {
+      let t = cpuMs();
+      const ref = sherpaDecode(sherpaRec, floats[i]!);
+      sherpaCpu += cpuMs() - t;
+      t = cpuMs();
+      const hyp = await transcribeAudio(ours, audios[i]!, clips[i]!.id, { vad: false, endpoint: false });
+      oursCpu += cpuMs() - t;
+      t = cpuMs();
+      await transcribeAudio(ours, audios[i]!, clips[i]!.id, {});
+      oursVadCpu += cpuMs() - t;
+      if (hyp.text !== ref.trim()) mismatches++;
+    }
+  }
+  const total = audioSeconds * ROUNDS;
+  const sherpaRtf = sherpaCpu / 1000 / total;
+  const oursRtf = oursCpu / 1000 / total;
+  const oursVadRtf = oursVadCpu / 1000 / total;
+  out(`clips: ${clips.length} (${audioSeconds.toFixed(2)} s of audio) x ${ROUNDS} rounds, 1 thread each, greedy, same model`);
+  out(`sherpa-onnx-node:            ${sherpaRtf.toFixed(4)} CPU s per audio s`);
+  out(`ours (every sample decoded): ${oursRtf.toFixed(4)} CPU s per audio s   ratio ours/sherpa ${(oursRtf / sherpaRtf).toFixed(3)}`);
+  out(`ours (Silero VAD + endpoints): ${oursVadRtf.toFixed(4)} CPU s per audio s ratio ours/sherpa ${(oursVadRtf / sherpaRtf).toFixed(3)}`);
+  out(`transcript mismatches vs sherpa (every sample decoded): ${mismatches}`);
+
+  // ---- call-like audio: a call leg is silent while the other party speaks. Each clip followed by
+  // 4 s of low-level noise (-60 dBFS, deterministic); sherpa decodes it all, ours skips it via the VAD.
+  const gapSamples = 4 * 16000;
+  let seed = 12345;
+  const noise = Int16Array.from({ length: gapSamples }, () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return Math.round(((seed / 0x7fffffff) * 2 - 1) * 33);
+  });
+  const callAudios = audios.map((a) => {
+    const s = new Int16Array(a.samples.length + gapSamples);
+    s.set(a.samples);
+    s.set(noise, a.samples.length);
+    return { ...a, samples: s, durationMs: (s.length * 1000) / 16000 };
+  });
+  const callSeconds = callAudios.reduce((acc, a) => acc + a.samples.length / 16000, 0);
+  let sherpaCall = 0;
+  let oursCall = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const a of callAudios) {
+      const f = Float32Array.from(a.samples, (v) => v / 32768);
+      let t = cpuMs();
+      sherpaDecode(sherpaRec, f);
+      sherpaCall += cpuMs() - t;
+      t = cpuMs();
+      await transcribeAudio(ours, a, 'call', {});
+      oursCall += cpuMs() - t;
+    }
+  }
+  const sherpaCallRtf = sherpaCall / 1000 / (callSeconds * ROUNDS);
+  const oursCallRtf = oursCall / 1000 / (callSeconds * ROUNDS);
+  out(
+    `call-like audio (each clip + 4 s of -60 dBFS noise, ${callSeconds.toFixed(1)} s): sherpa ${sherpaCallRtf.toFixed(4)}, ours (VAD) ${oursCallRtf.toFixed(4)} CPU s per audio s, ratio ${(oursCallRtf / sherpaCallRtf).toFixed(3)}`,
+  );
+}
+
+interface TrialResult {
+  readonly ok: boolean;
+  readonly worstP95Ms: number;
+  readonly maxLagMs: number;
+  readonly droppedMs: number;
+  readonly peakRss: number;
+  readonly memoryBytes: number;
+  /** Share of wall time the main thread's event loop was busy (what SIP/RTP would compete with). */
+  readonly mainElu: number;
+  readonly cpuCores: number;
+  /** CPU of the main thread alone (from /proc; the rest of the process CPU is the worker threads). */
+  readonly mainCpuCores: number;
+  /** CPU ms per second of one stream's audio: whole process, and main thread alone. */
+  readonly cpuPerStreamS: number;
+  readonly mainCpuPerStreamS: number;
+  readonly messagesPerS: number;
+  readonly framesPerMessage: number;
+}
+
+async function searchConcurrency(
+  rec: RecognizerPool,
+  pool: Int16Array,
+  speechFraction: number,
+  out: (s: string) => void,
+): Promise<{ best: number; result: TrialResult | undefined }> {
+  let best = 0;
+  let bestResult: TrialResult | undefined;
+  let lo = 0;
+  let hi = 0;
+  const line = (n: number, r: TrialResult): void =>
+    out(
+      `  ${String(n).padStart(3)} streams: worst per-stream chunk p95 ${r.worstP95Ms.toFixed(1)} ms, max lag ${r.maxLagMs.toFixed(0)} ms, dropped ${r.droppedMs.toFixed(0)} ms, main loop busy ${(r.mainElu * 100).toFixed(0)}%, CPU ${r.cpuCores.toFixed(2)} cores (main thread ${r.mainCpuCores.toFixed(2)}), CPU per stream audio-second: main thread ${r.mainCpuPerStreamS.toFixed(2)} ms + workers ${(r.cpuPerStreamS - r.mainCpuPerStreamS).toFixed(2)} ms, ${r.framesPerMessage.toFixed(1)} frames/message, load ${loadavg()[0]!.toFixed(1)}`,
+    );
+  for (const n of STEPS) {
+    const r = await trial(rec, pool, n, speechFraction);
+    line(n, r);
+    if (r.ok) {
+      best = n;
+      bestResult = r;
+      lo = n;
+    } else {
+      hi = n;
+      if (!ALL_STEPS) break;
+    }
+  }
+  if (ALL_STEPS) return { best, result: bestResult };
+  // refine between the last pass and the first failure
+  while (hi > 0 && hi - lo > Math.max(2, Math.round(lo / 8))) {
+    const mid = Math.round((lo + hi) / 2);
+    const r = await trial(rec, pool, mid, speechFraction);
+    line(mid, r);
+    if (r.ok) {
+      lo = mid;
+      best = mid;
+      bestResult = r;
+    } else hi = mid;
+  }
+  return { best, result: bestResult };
+}
+
+/**
+ * n streams, each fed 20 ms frames on a clock, starting at spread-out moments within one 320 ms
+ * chunk hop (as independent calls do; BENCH_ALIGNED=1 starts them together). With speechFraction < 1,
+ * each stream alternates speech and the -60 dBFS noise of a silent line in 10 s periods (the other
+ * party talking), phase-shifted per stream.
+ */
+async function trial(rec: RecognizerPool, pool: Int16Array, n: number, speechFraction: number): Promise<TrialResult> {
+  const frame = 320; // 20 ms at 16 kHz
+  const periodFrames = 500; // 10 s
+  const speechFrames = Math.round(periodFrames * speechFraction);
+  const silence = new Int16Array(frame);
+  let seed = 99;
+  for (let i = 0; i < frame; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    silence[i] = Math.round(((seed / 0x7fffffff) * 2 - 1) * 33);
+  }
+  const streams: SpeechStream[] = [];
+  const offsets: number[] = [];
+  const phaseMs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    streams.push(rec.createStream({ sampleRateHz: 16000 }));
+    offsets.push(Math.floor((i * pool.length) / n / frame) * frame); // different audio per stream
+    // Independent calls start at unrelated times, so their 320 ms encoder chunks complete at
+    // different moments: spread the starts over one chunk hop (BENCH_ALIGNED=1: all start together,
+    // the worst case where every stream's chunk is ready in the same instant).
+    phaseMs.push(ALIGNED ? (i * 20) / n : (i * 320) / n);
+  }
+  const totalFrames = Math.round((TRIAL_SECONDS * 1000) / 20);
+  const next = new Array<number>(n).fill(0);
+  const stats0 = rec.stats();
+  const elu0 = performance.eventLoopUtilization();
+  const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
+  const t0 = performance.now();
+  let peakRss = 0;
+  let maxLag = 0;
+  let lastSample = t0;
+  let done = 0;
+  while (done < n) {
+    const now = performance.now() - t0;
+    done = 0;
+    for (let i = 0; i < n; i++) {
+      const s = streams[i]!;
+      while (next[i]! < totalFrames && phaseMs[i]! + next[i]! * 20 <= now) {
+        const k = next[i]!++;
+        const inSpeech = speechFraction >= 1 || (k + Math.floor((i * periodFrames) / n)) % periodFrames < speechFrames;
+        if (inSpeech) {
+          const off = (offsets[i]! + k * frame) % (pool.length - frame);
+          s.push(pool.subarray(off, off + frame));
+        } else s.push(silence);
+      }
+      if (next[i]! >= totalFrames) done++;
+    }
+    if (performance.now() - lastSample >= 500) {
+      lastSample = performance.now();
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      for (const s of streams) maxLag = Math.max(maxLag, s.stats().lagMs);
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(streams.map((s) => s.whenIdle()));
+  const wallMs = performance.now() - t0;
+  const elu = performance.eventLoopUtilization(elu0);
+  const cpu = process.cpuUsage(cpu0);
+  const mainCpuMs = mainThreadCpuMs() - main0;
+  const stats1 = rec.stats();
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  let worst = 0;
+  let dropped = 0;
+  let memoryBytes = 0;
+  for (const s of streams) {
+    const st = s.stats();
+    worst = Math.max(worst, st.chunkLatencyP95Ms);
+    dropped += st.droppedMs;
+    memoryBytes = st.memoryBytes;
+    s.close();
+  }
+  const batches = stats1.batchesSent - stats0.batchesSent;
+  const frames = stats1.framesSent - stats0.framesSent;
+  return {
+    ok: worst < LATENCY_BUDGET_MS && dropped === 0,
+    worstP95Ms: worst,
+    maxLagMs: maxLag,
+    droppedMs: dropped,
+    peakRss,
+    memoryBytes,
+    mainElu: elu.utilization,
+    cpuCores: (cpu.user + cpu.system) / 1000 / wallMs,
+    mainCpuCores: mainCpuMs / wallMs,
+    cpuPerStreamS: (cpu.user + cpu.system) / 1000 / (n * TRIAL_SECONDS),
+    mainCpuPerStreamS: mainCpuMs / (n * TRIAL_SECONDS),
+    messagesPerS: (batches * 1000) / wallMs,
+    framesPerMessage: batches > 0 ? frames / batches : 0,
+  };
+}
+
+/** CPU time of the main thread (Linux /proc; clock ticks of 10 ms), NaN elsewhere. */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function concat(parts: Int16Array[]): Int16Array {
+  const out = new Int16Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench-asr: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

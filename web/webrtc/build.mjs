@@ -1,0 +1,24 @@
+// Bundles the WebRTC pages' scripts (caller.ts, agent.ts + the shared SDP bridge) with esbuild and
+// copies the HTML/CSS into dist/web/webrtc, which the appliance serves at /call, /agent and
+// /webrtc/assets/*. Usage: node web/webrtc/build.mjs [outDir]
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outDir = resolve(process.argv[2] ?? join(here, '..', '..', 'dist', 'web', 'webrtc'));
+mkdirSync(outDir, { recursive: true });
+await build({
+  entryPoints: { caller: join(here, 'caller.ts'), agent: join(here, 'agent.ts') },
+  outdir: outDir,
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  platform: 'browser',
+  minify: true,
+  sourcemap: true,
+  logLevel: 'warning',
+});
+for (const f of ['call.html', 'agent.html', 'style.css']) copyFileSync(join(here, f), join(outDir, f));
+console.log(`webrtc pages built in ${outDir}`);
