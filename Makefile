@@ -19,7 +19,7 @@ TS_SOURCES := $(shell find appliance cli collector tools models -name '*.ts' -no
 help:
 	@echo "make run    - install what is missing, then start the appliance on http://127.0.0.1:8080"
 	@echo "make test   - install what is missing, then run the whole test suite"
-	@echo "make lint   - eslint (type-checked) and prettier"
+	@echo "make lint   - typecheck, eslint (type-checked), prettier and the layout rules (dependency-cruiser)"
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t- /' | sort || true
 
 setup: apt deps build models-install ## idempotent: apt packages, npm ci, native builds, model install
@@ -58,6 +58,7 @@ lint: deps
 	npx tsc -p tsconfig.json --noEmit
 	npx eslint .
 	npx prettier --check .
+	npx depcruise --config .dependency-cruiser.cjs appliance cli tools collector models web
 
 clean:
 	rm -rf dist

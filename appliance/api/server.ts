@@ -5,19 +5,16 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import type { EdgeVoxConfig } from '../config/schema.js';
-import type { Readiness } from '../lifecycle/readiness.js';
-import type { Logger } from '../log/logger.js';
-import type { ApplianceMetrics } from '../metrics/metrics.js';
-import type { ModelStore } from '../modelstore/modelStore.js';
-import type { Store } from '../store/database.js';
 import { VERSION } from '../buildInfo.js';
-import { installAccessGuard, type Authenticator, type RouteAccessEntry } from '../auth/guard.js';
+import { installAccessGuard, type RouteAccessEntry } from '../auth/guard.js';
 import { installAuditTrail } from '../auth/auditTrail.js';
+import type { ApiDeps, RouteRegistrar } from './deps.js';
 import { ErrorBodySchema, installErrorHandling } from './errors.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerMetricsRoute } from './routes/metrics.js';
+
+export type { ApiDeps, RouteRegistrar } from './deps.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -25,21 +22,6 @@ declare module 'fastify' {
     accessTable: readonly RouteAccessEntry[];
   }
 }
-
-export interface ApiDeps {
-  config: EdgeVoxConfig;
-  logger: Logger;
-  store: Store;
-  models: ModelStore;
-  readiness: Readiness;
-  metrics: ApplianceMetrics;
-  repoRoot: string;
-  /** Who may call what: every route needs a principal from here unless it declares itself public. */
-  auth: Authenticator;
-}
-
-/** Additional route plugins (calls, events, console, signalling) mounted by the composition root. */
-export type RouteRegistrar = (app: FastifyInstance) => Promise<void> | void;
 
 export async function createHttpServer(deps: ApiDeps, registrars: readonly RouteRegistrar[] = []): Promise<FastifyInstance> {
   const app = Fastify({

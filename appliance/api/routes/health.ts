@@ -1,7 +1,7 @@
 /** Liveness and readiness probes (systemd, load balancers, the console's status light). */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { ApiDeps } from '../server.js';
+import type { ApiDeps } from '../deps.js';
 
 const ReadinessSchema = Type.Object({
   ready: Type.Boolean(),

@@ -1,6 +1,6 @@
 /** Prometheus exposition for central ops. */
 import type { FastifyInstance } from 'fastify';
-import type { ApiDeps } from '../server.js';
+import type { ApiDeps } from '../deps.js';
 
 export function registerMetricsRoute(app: FastifyInstance, deps: ApiDeps): void {
   // Public on purpose: Prometheus scrapes it without a session, and it carries no personal data

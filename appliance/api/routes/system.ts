@@ -1,7 +1,7 @@
 /** System inventory: hardware, OS, versions, GPUs, inference providers, models. */
 import type { FastifyInstance } from 'fastify';
 import { collectInventory } from '../../system/inventory.js';
-import type { ApiDeps } from '../server.js';
+import type { ApiDeps } from '../deps.js';
 
 export function registerSystemRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get(
