@@ -25,11 +25,17 @@ import { createSpeechEngine, type SpeechEngine } from '../calls/asrTranscriber.j
 import { reportRemoteProvider, type ExecutionProviderName } from '../inference/sessions.js';
 import { TelephonyBridge } from '../calls/telephonyBridge.js';
 import { Redactor } from '../privacy/redactor.js';
-import { DataServices } from './dataServices.js';
+import { SecretBox } from '../privacy/secrets.js';
+import { startUtteranceAnalysis } from './analysis.js';
+import { startAlerts } from './alerts.js';
+import { startProfiles } from './profiles.js';
+import { startQa } from './qa.js';
+import { startRetention } from './retention.js';
+import { startSync } from './sync.js';
 import { SipServer } from '../telephony/sip-server.js';
 import { registerCallRoutes } from '../api/routes/calls.js';
 import { registerEventStream } from '../api/routes/events.js';
-import { startRoutingRuntime } from './routing.js';
+import { startCallRouter, startRouting } from './routing.js';
 import { consoleRegistrar } from '../console/mount.js';
 import { overlayConsoleConfig } from '../console/configService.js';
 import { WebRtcService } from '../webrtc/webrtcService.js';
@@ -135,25 +141,39 @@ export class Appliance {
       const redaction = config.privacy.redaction;
       const redactor = redaction.enabled ? new Redactor(redaction) : null;
       if (redactor !== null) metrics.bindRedactions(redactor.totals);
-      // intent/emotion analysers, routing, caller profiles and alerts (issue 5)
-      const routing = await startRoutingRuntime({ config, store, models, bus, logger });
+      // Understanding and routing calls: analysers, routing, caller profiles, alerts, the call router.
+      const base = { config, store, bus, logger, now: options.dataClock };
+      const analysis = await startUtteranceAnalysis({ ...base, models });
+      closeStack.push({ name: 'analysis', close: () => analysis.close() });
+      const routing = startRouting(base);
       closeStack.push({ name: 'routing', close: () => routing.close() });
+      const alerts = startAlerts({ ...base, routing: routing.service });
+      closeStack.push({ name: 'alerts', close: () => alerts.close() });
+      const profiles = startProfiles({ ...base, routing: routing.service, routingRepo: routing.repo, alertsRepo: alerts.repo });
+      closeStack.push({ name: 'profiles', close: () => profiles.close() });
+      const callRouter = startCallRouter({ ...base, routing: routing.service, profiles: profiles.service, analysis: analysis.runtime });
+      closeStack.push({ name: 'call-router', close: () => callRouter.close() });
       const calls = new CallManager({
         store,
         bus,
         hasher: CallerHasher.fromDataDir(dataDir),
         logger,
         limits: { maxConcurrentCalls: config.calls.maxConcurrent, maxLagMs: config.calls.maxLagMs, retryAfterS: config.calls.retryAfterS },
-        analysers: routing.analysers,
+        analysers: analysis.analysers,
         transcribers,
         ...(redactor !== null ? { redactor } : {}),
       });
       closeStack.push({ name: 'calls', close: () => calls.close() });
       metrics.bindCalls(calls, bus);
-      // Retention sweeps, QA of every call, anonymised aggregates upstream (issue 8).
-      const data = DataServices.start({ config, dataDir, store, bus, logger, ...(options.dataClock ? { now: options.dataClock } : {}) });
-      closeStack.push({ name: 'data-services', close: () => data.close() });
-      if (data.sync !== null) metrics.bindSync(data.sync);
+      // Data governance: retention sweeps, QA of every call, anonymised aggregates upstream.
+      SecretBox.fromDataDir(dataDir); // the sealed-secrets key exists from the first start on
+      const retention = startRetention(base);
+      closeStack.push({ name: 'retention', close: () => retention.close() });
+      const qa = startQa(base);
+      closeStack.push({ name: 'qa', close: () => qa.close() });
+      const sync = startSync({ ...base, dataDir });
+      closeStack.push({ name: 'sync', close: () => sync.close() });
+      if (sync.service !== null) metrics.bindSync(sync.service);
 
       // WebRTC before SIP: SIP legs are tapped for bridging to browser agents (webrtc/sipBridge.ts).
       const webrtc = await WebRtcService.start({ config, dataDir, calls, bus, logger, webDir: join(REPO_ROOT, 'dist', 'web', 'webrtc') });
@@ -175,8 +195,7 @@ export class Appliance {
         await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
         registerCallRoutes(app, { store });
         registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
-        data.routes(app);
-        routing.registerRoutes(app);
+        for (const capability of [qa, sync, routing, profiles, alerts]) capability.routes?.(app);
       };
       const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT, auth }, [
         ...(config.console.enabled
