@@ -31,8 +31,22 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger): void
     if (mapped.httpStatus >= 500) {
       logger.error({ err: { code: mapped.code, message: mapped.message }, route: request.routeOptions.url }, 'request failed');
     }
+    const retryAfterS = retryAfterSeconds(mapped.details);
+    if (retryAfterS !== null) void reply.header('retry-after', String(retryAfterS));
     void reply.code(mapped.httpStatus).send(errorBody(mapped.code, mapped.message, mapped.details));
   });
+}
+
+/**
+ * The Retry-After of an error that says when to come back (`retryAfterS`, or `retryAfterMs` rounded
+ * up to whole seconds), or null.
+ */
+function retryAfterSeconds(details: Readonly<Record<string, unknown>> | undefined): number | null {
+  const s = details?.['retryAfterS'];
+  if (typeof s === 'number' && Number.isFinite(s) && s >= 0) return Math.ceil(s);
+  const ms = details?.['retryAfterMs'];
+  if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) return Math.ceil(ms / 1000);
+  return null;
 }
 
 function toEdgeVoxError(err: FastifyError | EdgeVoxError | Error): EdgeVoxError {

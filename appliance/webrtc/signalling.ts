@@ -82,16 +82,10 @@ export async function registerWebRtcSignalling(fastify: FastifyInstance, deps: W
           deps.calls.size >= (deps.maxCalls ?? 200)
             ? { ok: false as const, reason: 'capacity', retryAfterS: deps.retryAfterS ?? 30 }
             : (deps.admitCallerSession?.() ?? { ok: true as const });
-        if (!admission.ok) {
-          void reply.header('retry-after', String(admission.retryAfterS));
-          return reply.code(503).send({
-            error: {
-              code: 'EVX_ERR_NOT_READY',
-              message: 'The appliance is not taking new calls right now',
-              details: { reason: admission.reason },
-            },
+        if (!admission.ok)
+          throw evxError('EVX_ERR_NOT_READY', 'The appliance is not taking new calls right now', {
+            details: { reason: admission.reason, retryAfterS: admission.retryAfterS },
           });
-        }
         const callId = randomUUID();
         const ttlMs = deps.callerTokenTtlMs ?? 300_000;
         const nowMs = Date.now();

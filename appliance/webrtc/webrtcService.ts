@@ -254,9 +254,10 @@ export class WebRtcService {
     const webDir = resolve(this.deps.webDir);
     const page = (name: string) => async (_request: unknown, reply: import('fastify').FastifyReply) => {
       const file = join(webDir, name);
-      if (!existsSync(file)) {
-        return reply.code(503).type('text/plain').send('The WebRTC pages are not built: run `make webrtc-web`.\n');
-      }
+      if (!existsSync(file))
+        throw evxError('EVX_ERR_NOT_READY', 'The WebRTC pages are not built: run `make webrtc-web`', {
+          details: { reason: 'pages-not-built' },
+        });
       return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(readFileSync(file));
     };
     // The pages and their assets are public: what they do needs a caller or agent token.

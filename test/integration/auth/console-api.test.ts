@@ -182,6 +182,8 @@ describe('sign-in protection', () => {
       });
       const body = JSON.parse(r.body) as { error: { code: string; details?: { retryAfterMs?: number } } };
       results.push(`${r.status} ${body.error.code}`);
+      // The one error mapper turns "when to come back" into a Retry-After header.
+      if (r.status === 429) expect(Number(r.headers['retry-after'])).toBe(Math.ceil(body.error.details!.retryAfterMs! / 1000));
     }
     // Three failures are free; the third starts a 1 s backoff, so the next attempts wait.
     expect(results).toEqual([
