@@ -1,7 +1,7 @@
 /**
  * Utterance analyser: the emotion in the caller's voice (EmotionAnalyser on the utterance's own
  * audio, cut from the leg's bounded history) and the call's rolling trend. Stored with the utterance
- * as `analysis.emotion` and published as a typed `emotion` event.
+ * as `analysis.emotion` and announced once as a typed `emotion` event (eventOf).
  */
 import type { UtteranceAnalyser, UtteranceContext } from '../calls/analysis.js';
 import type { ApplianceEvent } from '../events/appEvents.js';
@@ -21,8 +21,6 @@ export interface EmotionAnalyserOptions {
   /** Only the last this-many ms of a longer utterance are analysed (training clips were ~3-4 s; bounds the cost). */
   readonly maxAudioMs?: number;
   readonly trends: EmotionTrendTracker;
-  readonly publish: (event: ApplianceEvent) => void;
-  readonly now?: () => number;
 }
 
 /** The last `maxMs` of an utterance (a view, no copy); the whole utterance when shorter or no limit. */
@@ -61,15 +59,14 @@ export class EmotionUtteranceAnalyser implements UtteranceAnalyser {
       audioMs: Math.round(audioMs),
       latencyMs: round(latencyMs),
     };
-    this.options.publish({
-      type: 'emotion',
-      at: (this.options.now ?? Date.now)(),
-      callId: ctx.callId,
-      legId: ctx.legId,
-      speaker: ctx.speaker,
-      utteranceId: ctx.utteranceId,
-      ...result,
-    });
     return result;
+  }
+
+  eventOf(ctx: UtteranceContext, result: Record<string, unknown>, at: number): ApplianceEvent {
+    const r = result as unknown as Omit<
+      Extract<ApplianceEvent, { type: 'emotion' }>,
+      'type' | 'at' | 'callId' | 'legId' | 'speaker' | 'utteranceId'
+    >;
+    return { type: 'emotion', at, callId: ctx.callId, legId: ctx.legId, speaker: ctx.speaker, utteranceId: ctx.utteranceId, ...r };
   }
 }

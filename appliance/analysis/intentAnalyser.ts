@@ -1,7 +1,7 @@
 /**
  * Utterance analyser: the intent of each final utterance (IntentClassifier on the unredacted text,
- * in memory only). The result is stored with the utterance as `analysis.intent` by the call manager
- * and published here as a typed `intent` event.
+ * in memory only). The result is stored with the utterance as `analysis.intent` and announced once
+ * as a typed `intent` event (eventOf).
  */
 import type { UtteranceAnalyser, UtteranceContext } from '../calls/analysis.js';
 import type { ApplianceEvent } from '../events/appEvents.js';
@@ -15,8 +15,15 @@ export interface IntentModel {
 export interface IntentAnalyserOptions {
   /** Speakers whose utterances are classified (routing needs the caller's). */
   readonly speakers: readonly string[];
-  readonly publish: (event: ApplianceEvent) => void;
-  readonly now?: () => number;
+}
+
+/** What is stored with the utterance as `analysis.intent`. */
+export interface IntentAnalysis {
+  intent: string | null;
+  confidence: number;
+  outOfScope: boolean;
+  top: { intent: string; confidence: number }[];
+  latencyMs: number;
 }
 
 export class IntentUtteranceAnalyser implements UtteranceAnalyser {
@@ -33,20 +40,19 @@ export class IntentUtteranceAnalyser implements UtteranceAnalyser {
     const r = await this.model.classify(ctx.text);
     const latencyMs = performance.now() - started;
     const top = r.top.map((t) => ({ intent: t.intent, confidence: round(t.confidence) }));
-    this.options.publish({
-      type: 'intent',
-      at: (this.options.now ?? Date.now)(),
-      callId: ctx.callId,
-      legId: ctx.legId,
-      speaker: ctx.speaker,
-      utteranceId: ctx.utteranceId,
+    const result: IntentAnalysis = {
       intent: r.intent,
       confidence: round(r.confidence),
       outOfScope: r.outOfScope,
       top,
       latencyMs: round(latencyMs),
-    });
-    return { intent: r.intent, confidence: round(r.confidence), outOfScope: r.outOfScope, top, latencyMs: round(latencyMs) };
+    };
+    return { ...result };
+  }
+
+  eventOf(ctx: UtteranceContext, result: Record<string, unknown>, at: number): ApplianceEvent {
+    const r = result as unknown as IntentAnalysis;
+    return { type: 'intent', at, callId: ctx.callId, legId: ctx.legId, speaker: ctx.speaker, utteranceId: ctx.utteranceId, ...r };
   }
 }
 

@@ -8,7 +8,6 @@ import type { UtteranceAnalyser } from '../calls/analysis.js';
 import type { EdgeVoxConfig } from '../config/schema.js';
 import { EmotionAnalyser } from '../emotion/analyser.js';
 import { isEdgeVoxError } from '../errors.js';
-import type { ApplianceEvent } from '../events/appEvents.js';
 import { IntentClassifier } from '../intent/classifier.js';
 import type { Logger } from '../log/logger.js';
 import type { ModelStore } from '../modelstore/modelStore.js';
@@ -24,12 +23,7 @@ export interface AnalysisRuntime {
   close(): Promise<void>;
 }
 
-export async function startAnalysis(deps: {
-  models: ModelStore;
-  config: EdgeVoxConfig;
-  logger: Logger;
-  publish: (e: ApplianceEvent) => void;
-}): Promise<AnalysisRuntime> {
+export async function startAnalysis(deps: { models: ModelStore; config: EdgeVoxConfig; logger: Logger }): Promise<AnalysisRuntime> {
   const { models, config, logger } = deps;
   const session = {
     providers: config.inference.providers,
@@ -53,7 +47,7 @@ export async function startAnalysis(deps: {
     const intentDir = active('intent');
     if (intentDir !== null) {
       intent = await IntentClassifier.load(join(intentDir, 'intent.json'), { session, topK: 10 });
-      analysers.push(new IntentUtteranceAnalyser(intent, { speakers: config.routing.intentSpeakers, publish: deps.publish }));
+      analysers.push(new IntentUtteranceAnalyser(intent, { speakers: config.routing.intentSpeakers }));
     }
     const emotionDir = active('emotion');
     if (emotionDir !== null) {
@@ -64,7 +58,6 @@ export async function startAnalysis(deps: {
           minAudioMs: config.routing.minEmotionAudioMs,
           maxAudioMs: config.routing.maxEmotionAudioMs,
           trends,
-          publish: deps.publish,
         }),
       );
     }

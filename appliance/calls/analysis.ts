@@ -1,9 +1,11 @@
 /**
  * Per-utterance analysis (intent, emotion, ...) that runs after a final transcript, off the media
  * path. Each analyser gets the unredacted text (in memory only) and the utterance's own audio, and
- * returns a JSON-able result that is stored with the utterance under its name and published as an
- * event by the call manager.
+ * returns a JSON-able result that is stored with the utterance under its name and published once,
+ * as the analyser's own typed event or a generic `analysis` event (calls/legAnalysis.ts).
  */
+import type { ApplianceEvent } from '../events/appEvents.js';
+
 export interface UtteranceContext {
   readonly callId: string;
   readonly legId: string;
@@ -21,7 +23,13 @@ export interface UtteranceContext {
 export interface UtteranceAnalyser {
   /** Key under which the result is stored in the utterance's analysis, e.g. 'intent'. */
   readonly name: string;
+  /** The result for this utterance, or null when it has nothing to say about it. */
   analyse(ctx: UtteranceContext): Promise<Record<string, unknown> | null>;
+  /**
+   * The one event that announces a result (`intent`, `emotion`); without it the result is
+   * announced as a generic `analysis` event. Analysers never publish themselves.
+   */
+  eventOf?(ctx: UtteranceContext, result: Record<string, unknown>, at: number): ApplianceEvent;
 }
 
 /**

@@ -2,8 +2,10 @@
  * Calls, independent of where their media comes from (SIP, SIPREC, WebRTC).
  *
  * CallManager admits or rejects new calls (capacity and real-time lag), creates CallSessions and
- * ends them all on drain/close. A CallSession owns its CallLegs; a CallLeg owns the leg's
- * transcriber. Close cascade: manager.close() → session.end() → leg.end() → transcriber.close().
+ * ends them all on drain/close. A CallSession owns its CallLegs; a CallLeg owns the leg's stages
+ * (legTranscript.ts: recognition, redaction, stored finals; legAnalysis.ts: intent, emotion).
+ * Close cascade: manager.close() → session.end() → leg.end() → transcript.close() (transcriber
+ * flushed, held finals released) → leg stored → analysis.drain().
  * Each level is idempotent and a child that ends tells its parent to forget it.
  *
  * Storage failures (disk full) are counted and logged but never stop a call: the media path and
@@ -14,23 +16,21 @@ import { isEdgeVoxError } from '../errors.js';
 import type { ApplianceEvent, EventBus } from '../events/appEvents.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/database.js';
-import { LegRedaction, type JoinedRedactor } from '../privacy/legRedaction.js';
+import type { PcmSink } from '../audio/pcmSink.js';
+import type { JoinedRedactor } from '../privacy/legRedaction.js';
 import type { CallSource } from '../store/repos/calls.js';
 import type { CallerHasher } from './callerHash.js';
-import type { LegTranscriber, TranscriberFactory, TranscriptFinal } from './transcriber.js';
-import { LegAudioHistory, type UtteranceAnalyser } from './analysis.js';
+import type { TranscriberFactory } from './transcriber.js';
+import type { UtteranceAnalyser } from './analysis.js';
+import { LegAnalysis } from './legAnalysis.js';
+import type { LegContext } from './legContext.js';
+import { LegTranscript } from './legTranscript.js';
 import { DeferredWrites } from './deferredWrites.js';
 
 /** How long ending a leg waits for its last utterances' analyses. */
 const ANALYSIS_DRAIN_MS = 5000;
 
 export type { CallSource } from '../store/repos/calls.js';
-
-/** Where a media layer delivers a leg's decoded audio. */
-export interface LegAudioSink {
-  write(samples: Int16Array, sampleRateHz: number): void;
-  close(): void;
-}
 
 export interface CallLimits {
   /** Calls beyond this are rejected (SIP 503 + Retry-After). */
@@ -269,19 +269,21 @@ export class CallSession {
   }
 }
 
-export class CallLeg implements LegAudioSink {
+/**
+ * One media leg of a call: takes the leg's decoded audio and hands it to its stages — the
+ * transcript (recognition, redaction, stored finals) and the analysis (intent, emotion on each
+ * final) — keeps the leg's quality figures, and ends once, in order: transcript flushed, leg stored,
+ * last analyses awaited (bounded).
+ */
+export class CallLeg implements PcmSink {
   readonly startedAt: number;
-  private readonly transcriber: LegTranscriber | null;
-  private ending: Promise<void> | undefined;
-  private quality: Record<string, number> = {};
   /** Samples received on this leg (at the leg's rate). */
   samplesIn = 0;
-  private readonly history: LegAudioHistory | null;
-  /** Analyses of this leg's utterances still running; the leg's end waits for them (bounded). */
-  private readonly pendingAnalyses = new Set<Promise<void>>();
-  private transcriberFailed = false;
-  /** Holds finals that end open so a value split across utterances is redacted as one. */
-  private readonly redaction: LegRedaction<TranscriptFinal> | null;
+  private readonly transcript: LegTranscript;
+  private readonly analysis: LegAnalysis | null;
+  private ending: Promise<void> | undefined;
+  private quality: Record<string, number> = {};
+  private endedAt: number | null = null;
 
   constructor(
     readonly call: CallSession,
@@ -291,58 +293,40 @@ export class CallLeg implements LegAudioSink {
     readonly sampleRateHz: number,
     hotwords: readonly string[],
   ) {
-    this.startedAt = call.manager.now();
-    const analysers = call.manager.deps.analysers ?? [];
-    this.history = analysers.length > 0 ? new LegAudioHistory(sampleRateHz, call.manager.deps.audioHistoryMs ?? 30_000) : null;
-    const redactor = call.manager.deps.redactor;
-    this.redaction =
-      redactor === undefined
-        ? null
-        : new LegRedaction<TranscriptFinal>(
-            redactor,
-            {
-              holdMs: redactor.holdMs,
-              ...(redactor.maxHoldMs !== undefined ? { maxHoldMs: redactor.maxHoldMs } : {}),
-              now: () => call.manager.now(),
-            },
-            (finals) => {
-              for (const f of finals) this.publishFinal(f.source, f.text, f.words, f.heldMs);
-            },
-          );
-    const factory = call.manager.deps.transcribers;
-    this.transcriber =
-      factory === null
-        ? null
-        : factory(
-            { callId: call.id, legId: id, speaker: label, sampleRateHz, hotwords },
-            {
-              partial: (text, latencyMs) => this.onPartial(text, latencyMs),
-              final: (t) => this.onFinal(t),
-              keyword: (k) =>
-                call.manager.publish({
-                  type: 'asr.keyword',
-                  at: call.manager.now(),
-                  callId: call.id,
-                  legId: id,
-                  speaker: label,
-                  phrase: k.phrase,
-                  startMs: k.startMs,
-                  score: k.score,
-                }),
-              failed: (code, recoverable) => this.onTranscriberFailed(code, recoverable),
-            },
-          );
+    const manager = call.manager;
+    const deps = manager.deps;
+    this.startedAt = manager.now();
+    const context: LegContext = {
+      callId: call.id,
+      legId: id,
+      speaker: label,
+      sampleRateHz,
+      store: deps.store,
+      logger: deps.logger,
+      now: () => manager.now(),
+      publish: (e) => manager.publish(e),
+      persist: (operation, write) => manager.persist(operation, write),
+    };
+    const analysers = deps.analysers ?? [];
+    this.analysis = analysers.length > 0 ? new LegAnalysis(context, analysers, deps.audioHistoryMs ?? 30_000) : null;
+    this.transcript = new LegTranscript(context, {
+      factory: deps.transcribers,
+      redactor: deps.redactor,
+      hotwords,
+      onStored: (t, utteranceId) => this.analysis?.analyse(t, utteranceId),
+      onFailed: () => manager.counters.asrFailures++,
+    });
   }
 
-  /** LegAudioSink: decoded PCM from the media layer. */
+  /** PcmSink: decoded PCM from the media layer. */
   write(samples: Int16Array, sampleRateHz: number): void {
     if (this.ending !== undefined) return;
     this.samplesIn += samples.length;
-    this.history?.write(samples);
-    if (!this.transcriberFailed) this.transcriber?.write(samples, sampleRateHz);
+    this.analysis?.write(samples);
+    this.transcript.write(samples, sampleRateHz);
   }
 
-  /** LegAudioSink: the media layer is done with this leg. */
+  /** PcmSink: the media layer is done with this leg. */
   close(): void {
     void this.end();
   }
@@ -354,192 +338,44 @@ export class CallLeg implements LegAudioSink {
   /** Latest RTP quality figures; after the leg has ended they update its stored record. */
   setQuality(quality: Record<string, number>): void {
     this.quality = { ...this.quality, ...quality };
-    if (this.ended) {
-      const at = this.endedAt ?? this.call.manager.now();
-      this.call.manager.persist('calls.endLeg', () => this.call.manager.deps.store.calls.endLeg(this.id, at, this.quality));
-    }
+    if (this.endedAt !== null) this.storeEnd(this.endedAt);
   }
-
-  private ended = false;
-  private endedAt: number | null = null;
 
   lagMs(): number {
-    return this.transcriber?.lagMs() ?? 0;
+    return this.transcript.lagMs();
   }
 
-  /** End once: flush the transcriber (its last final is stored), then store the leg's quality. */
+  /** End once: flush the transcript (its last final is stored), store the leg, await its analyses. */
   end(): Promise<void> {
     this.ending ??= (async () => {
       try {
-        await this.transcriber?.close();
-      } finally {
-        // Finals held for redaction are released (and stored) before the leg ends.
-        this.redaction?.close();
-        if (this.redaction !== null && this.redaction.stats.held > 0) {
-          const r = this.redaction.stats;
-          this.quality = {
-            ...this.quality,
-            redactionHeldFinals: r.held,
-            redactionHeldMsMax: r.heldMsMax,
-            redactionHeldMsMean: Math.round(r.heldMsTotal / r.held),
-          };
-        }
-        if (this.transcriber !== null) {
-          const st = this.transcriber.stats();
+        const { stats, quality } = await this.transcript.close();
+        this.quality = { ...this.quality, ...quality };
+        if (stats !== null) {
           const c = this.call.manager.counters;
           // Counters only grow: a transcriber's figures are clamped at zero (the VAD pre-roll is
           // decoded twice, so "skipped" derived from processed - decoded can dip below zero).
-          c.asrDroppedFrames += Math.max(0, st.droppedFrames);
-          c.asrDecodedMs += Math.max(0, st.decodedMs);
-          c.asrSkippedMs += Math.max(0, st.skippedMs);
-          this.quality = {
-            ...this.quality,
-            asrDroppedFrames: st.droppedFrames,
-            asrDecodedMs: st.decodedMs,
-            asrSkippedMs: st.skippedMs,
-            asrChunkLatencyP95Ms: st.chunkLatencyP95Ms,
-          };
+          c.asrDroppedFrames += Math.max(0, stats.droppedFrames);
+          c.asrDecodedMs += Math.max(0, stats.decodedMs);
+          c.asrSkippedMs += Math.max(0, stats.skippedMs);
         }
+      } finally {
         const at = this.call.manager.now();
-        this.ended = true;
         this.endedAt = at;
-        this.call.manager.persist('calls.endLeg', () => this.call.manager.deps.store.calls.endLeg(this.id, at, this.quality));
-        if (Object.keys(this.quality).length > 0) {
+        this.storeEnd(at);
+        if (Object.keys(this.quality).length > 0)
           this.call.manager.publish({ type: 'call.quality', at, callId: this.call.id, legId: this.id, quality: this.quality });
-        }
         this.call.forgetLeg(this.id);
       }
       // The last utterance's analyses (emotion, intent) finish before the call is announced ended,
       // so QA and the trend registry see them; an analyser that hangs cannot hold the call open.
-      if (this.pendingAnalyses.size > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          Promise.allSettled([...this.pendingAnalyses]),
-          new Promise<void>((r) => (timer = setTimeout(r, ANALYSIS_DRAIN_MS).unref())),
-        ]);
-        clearTimeout(timer);
-      }
+      await this.analysis?.drain(ANALYSIS_DRAIN_MS);
     })();
     return this.ending;
   }
 
-  /** The leg carries on without transcripts; supervisors are told, other calls are unaffected. */
-  private onTranscriberFailed(code: string, recoverable: boolean): void {
+  private storeEnd(at: number): void {
     const m = this.call.manager;
-    if (!recoverable) this.transcriberFailed = true;
-    m.counters.asrFailures++;
-    m.persist('calls.meta', () =>
-      m.deps.store.calls.mergeMeta(this.call.id, { transcription: { legId: this.id, [recoverable ? 'gap' : 'failed']: code } }),
-    );
-    m.publish({
-      type: 'alert',
-      at: m.now(),
-      callId: this.call.id,
-      kind: recoverable ? 'transcription-gap' : 'transcription-failed',
-      severity: 'warning',
-      message: recoverable
-        ? 'Speech recognition restarted on a call leg; part of the transcript is missing'
-        : 'Speech recognition failed on a call leg; the call continues without a transcript',
-      details: { legId: this.id, code },
-    });
-  }
-
-  private onPartial(raw: string, latencyMs: number | undefined): void {
-    const text = this.redaction?.partial(raw) ?? raw;
-    this.call.manager.publish({
-      type: 'asr.partial',
-      at: this.call.manager.now(),
-      callId: this.call.id,
-      legId: this.id,
-      speaker: this.label,
-      text,
-      latencyMs: latencyMs ?? null,
-    });
-  }
-
-  private onFinal(t: TranscriptFinal): void {
-    if (this.redaction !== null) this.redaction.final(t);
-    else this.publishFinal(t, t.text, t.words, 0);
-  }
-
-  /** Store and publish a final; only the redacted text and words, `t` (raw) goes to the analysers. */
-  private publishFinal(t: TranscriptFinal, text: string, words: TranscriptFinal['words'], heldMs: number): void {
-    const m = this.call.manager;
-    const utteranceId =
-      m.persist('utterances.insert', () =>
-        m.deps.store.utterances.insert({
-          callId: this.call.id,
-          legId: this.id,
-          speaker: this.label,
-          startMs: t.startMs,
-          endMs: t.endMs,
-          text,
-          words,
-          confidence: t.confidence,
-          analysis: {},
-          createdAt: m.now(),
-        }),
-      ) ?? null;
-    m.publish({
-      type: 'asr.final',
-      at: m.now(),
-      callId: this.call.id,
-      legId: this.id,
-      speaker: this.label,
-      utteranceId,
-      text,
-      words,
-      startMs: t.startMs,
-      endMs: t.endMs,
-      confidence: t.confidence,
-      // End of speech to this final being published: a final held for redaction waited heldMs more.
-      latencyMs: t.latencyMs + heldMs,
-    });
-    this.analyse(t, utteranceId);
-  }
-
-  /** Run the analysers on the utterance (off the media path) and store/publish their results. */
-  private analyse(t: TranscriptFinal, utteranceId: number | null): void {
-    const m = this.call.manager;
-    const analysers = m.deps.analysers ?? [];
-    if (analysers.length === 0) return;
-    const ctx = {
-      callId: this.call.id,
-      legId: this.id,
-      speaker: this.label,
-      utteranceId,
-      text: t.text,
-      startMs: t.startMs,
-      endMs: t.endMs,
-      audio: this.history?.slice(t.startMs, t.endMs) ?? new Int16Array(0),
-      sampleRateHz: this.sampleRateHz,
-    };
-    for (const analyser of analysers) {
-      const pending: Promise<void> = analyser
-        .analyse(ctx)
-        .then((result) => {
-          if (result === null) return;
-          if (utteranceId !== null)
-            m.persist('utterances.analysis', () => m.deps.store.utterances.mergeAnalysis(utteranceId, { [analyser.name]: result }));
-          m.publish({
-            type: 'analysis',
-            at: m.now(),
-            callId: this.call.id,
-            legId: this.id,
-            speaker: this.label,
-            utteranceId,
-            name: analyser.name,
-            result,
-          });
-        })
-        .catch((err: unknown) => {
-          m.deps.logger.warn(
-            { analyser: analyser.name, reason: err instanceof Error ? err.message : String(err) },
-            'utterance analysis failed',
-          );
-        })
-        .finally(() => this.pendingAnalyses.delete(pending));
-      this.pendingAnalyses.add(pending);
-    }
+    m.persist('calls.endLeg', () => m.deps.store.calls.endLeg(this.id, at, this.quality));
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Audio tap: receives one producer's RTP on a local UDP socket (through a mediasoup Consumer on a
  * PlainTransport), depacketises it, decodes it (Opus with libopus via @discordjs/opus; PCMU/PCMA with
- * the G.711 tables) and hands 16-bit PCM frames to a LegAudioSink — the ASR stream of that leg.
+ * the G.711 tables) and hands 16-bit PCM frames to a PcmSink — the ASR stream of that leg.
  *
  * Packet policy: duplicates and late (reordered) packets are dropped and counted; a forward gap in
  * sequence numbers is filled with silence (at most `maxGapFillMs`) so the recogniser's timeline
@@ -13,14 +13,7 @@ import type { Consumer, PlainTransport, Router } from 'mediasoup/types';
 import { decodeAlaw, decodeMulaw } from '../codecs/g711.js';
 import { evxError } from '../errors.js';
 import { parseRtp, seqDelta } from '../rtp/packet.js';
-
-/** Where a leg's decoded audio goes (the lead plugs the ASR stream in here). */
-export interface LegAudioSink {
-  /** One frame of mono 16-bit PCM; the array is not reused by the tap, the sink may keep it. */
-  write(samples: Int16Array, sampleRateHz: number): void;
-  /** Called once, when the tap closes. */
-  close(): void;
-}
+import type { PcmSink } from '../audio/pcmSink.js';
 
 export interface AudioTapOptions {
   /** Longest run of lost packets replaced by silence (default 200 ms). */
@@ -67,7 +60,7 @@ export class AudioTap {
     readonly consumer: Consumer,
     private readonly transport: PlainTransport,
     private readonly socket: dgram.Socket,
-    private readonly sink: LegAudioSink,
+    private readonly sink: PcmSink,
     readonly codec: TapCodec,
     readonly sampleRateHz: number,
     private readonly maxGapFillMs: number,
@@ -93,13 +86,7 @@ export class AudioTap {
   }
 
   /** Creates the PlainTransport, the local socket and the consumer; see CallMedia.tapProducer. */
-  static async create(
-    router: Router,
-    listenIp: string,
-    producerId: string,
-    sink: LegAudioSink,
-    options: AudioTapOptions,
-  ): Promise<AudioTap> {
+  static async create(router: Router, listenIp: string, producerId: string, sink: PcmSink, options: AudioTapOptions): Promise<AudioTap> {
     if (!router.canConsume({ producerId, rtpCapabilities: router.rtpCapabilities })) {
       throw evxError('EVX_ERR_WEBRTC_MEDIA', 'The producer cannot be tapped (unknown producer or codec)', { details: { producerId } });
     }

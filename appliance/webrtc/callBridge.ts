@@ -5,7 +5,7 @@
  * a call's live events (transcripts, intent, emotion, routing) to its agents and supervisors.
  *
  * Ownership: the bridge only reacts to registry events; the WebRtcCall owns its media (taps close
- * with it, which closes the legs: CallLeg is the tap's LegAudioSink), and `callEnded` ends the
+ * with it, which closes the legs: CallLeg is the tap's PcmSink), and `callEnded` ends the
  * session. Bridged calls whose session was started elsewhere (a SIP call an agent joins) keep their
  * source and are not ended by the bridge unless the bridge started them.
  */

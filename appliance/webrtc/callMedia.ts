@@ -6,7 +6,8 @@
 import type { Consumer, Producer, Router, Transport, WebRtcTransport } from 'mediasoup/types';
 import { evxError } from '../errors.js';
 import { TypedEmitter } from '../events/typedEmitter.js';
-import { AudioTap, type AudioTapOptions, type LegAudioSink } from './audioTap.js';
+import { AudioTap, type AudioTapOptions } from './audioTap.js';
+import type { PcmSink } from '../audio/pcmSink.js';
 import type { MediaPlaneConfig } from './config.js';
 import { SipRtpLeg, type SipRtpLegOptions } from './sipRtpLeg.js';
 
@@ -102,7 +103,7 @@ export class CallMedia {
    * Taps a producer's audio for recognition: decoded PCM goes to `sink` until the producer, the
    * tap or the call closes (then `sink.close()` is called once).
    */
-  async tapProducer(producerId: string, sink: LegAudioSink, options: AudioTapOptions = {}): Promise<AudioTap> {
+  async tapProducer(producerId: string, sink: PcmSink, options: AudioTapOptions = {}): Promise<AudioTap> {
     this.assertOpen();
     const tap = await AudioTap.create(this.router, this.config.plainListenIp, producerId, sink, options);
     this.adopt(tap, this.taps);

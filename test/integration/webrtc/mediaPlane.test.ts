@@ -1,12 +1,12 @@
 import dgram from 'node:dgram';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeMulaw } from '../../../appliance/codecs/g711.js';
-import type { LegAudioSink } from '../../../appliance/webrtc/audioTap.js';
+import type { PcmSink } from '../../../appliance/audio/pcmSink.js';
 import { MediaPlane } from '../../../appliance/webrtc/mediaPlane.js';
 import { writeRtp } from '../../../appliance/rtp/packet.js';
 import { SKIP_REASON, workerBin } from './harness.js';
 
-class CollectingSink implements LegAudioSink {
+class CollectingSink implements PcmSink {
   samples = 0;
   energy = 0;
   rates = new Set<number>();

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AudioReceiver, WebRtcPeer } from '../../../tools/webrtc/client/peer.js';
 import { SignallingClient } from '../../../tools/webrtc/client/signallingClient.js';
-import type { LegAudioSink } from '../../../appliance/webrtc/audioTap.js';
+import type { PcmSink } from '../../../appliance/audio/pcmSink.js';
 import { mintCallerToken } from '../../../appliance/webrtc/tokens.js';
 import { SECRET, SKIP_REASON, startHarness, testSignal48k, workerBin, type Harness } from './harness.js';
 
-class CollectingSink implements LegAudioSink {
+class CollectingSink implements PcmSink {
   samples = 0;
   energy = 0;
   rates = new Set<number>();

@@ -34,12 +34,12 @@ describe('IntentUtteranceAnalyser on the shipped intent model', () => {
   });
   afterAll(() => model?.close());
 
-  it('classifies caller utterances, publishes an intent event and returns the stored result', async () => {
-    const events: ApplianceEvent[] = [];
-    const a = new IntentUtteranceAnalyser(model, { speakers: ['caller'], publish: (e) => events.push(e), now: () => 42 });
-    const r = await a.analyse(ctx({ text: 'i lost my card yesterday can you block it' }));
+  it('classifies caller utterances, returns the stored result and the one intent event that announces it', async () => {
+    const a = new IntentUtteranceAnalyser(model, { speakers: ['caller'] });
+    const c = ctx({ text: 'i lost my card yesterday can you block it' });
+    const r = await a.analyse(c);
     expect(r).toMatchObject({ intent: 'lost_or_stolen_card', outOfScope: false });
-    expect(events).toHaveLength(1);
+    const events = [a.eventOf(c, r!, 42)];
     expect(events[0]).toMatchObject({
       type: 'intent',
       at: 42,
@@ -53,10 +53,8 @@ describe('IntentUtteranceAnalyser on the shipped intent model', () => {
     expect(JSON.stringify(e)).not.toContain('yesterday');
   });
   it('leaves other speakers alone', async () => {
-    const events: ApplianceEvent[] = [];
-    const a = new IntentUtteranceAnalyser(model, { speakers: ['caller'], publish: (e) => events.push(e) });
+    const a = new IntentUtteranceAnalyser(model, { speakers: ['caller'] });
     expect(await a.analyse(ctx({ speaker: 'agent', text: 'i lost my card' }))).toBeNull();
-    expect(events).toHaveLength(0);
   });
 });
 
@@ -83,15 +81,17 @@ const tone = (amplitude: number, samples = 8000) =>
   Int16Array.from({ length: samples }, (_, i) => Math.round(amplitude * 32767 * Math.sin(i / 3)));
 
 describe('EmotionUtteranceAnalyser', () => {
-  it('publishes the emotion with a trend that escalates as the caller gets louder', async () => {
+  it('announces the emotion with a trend that escalates as the caller gets louder', async () => {
     const events: ApplianceEvent[] = [];
     const a = new EmotionUtteranceAnalyser(new LoudnessEmotion(), {
       speakers: ['caller'],
       minAudioMs: 500,
       trends: new EmotionTrendTracker(),
-      publish: (e) => events.push(e),
     });
-    for (const amp of [0.02, 0.08, 0.15, 0.25]) await a.analyse(ctx({ audio: tone(amp) }));
+    for (const amp of [0.02, 0.08, 0.15, 0.25]) {
+      const c = ctx({ audio: tone(amp) });
+      events.push(a.eventOf(c, (await a.analyse(c))!, 0));
+    }
     const trends = events.map((e) => (e as Extract<ApplianceEvent, { type: 'emotion' }>).trend);
     expect(trends[0]).toBe('unknown');
     expect(trends[3]).toBe('escalating');
@@ -105,7 +105,6 @@ describe('EmotionUtteranceAnalyser', () => {
       minAudioMs: 500,
       maxAudioMs: 4000,
       trends: new EmotionTrendTracker(),
-      publish: () => {},
     });
     await a.analyse(ctx({ audio: tone(0.1, 8000 * 9) }));
     await a.analyse(ctx({ audio: tone(0.1, 8000 * 2) }));
@@ -117,7 +116,6 @@ describe('EmotionUtteranceAnalyser', () => {
       speakers: ['caller'],
       minAudioMs: 500,
       trends: new EmotionTrendTracker(),
-      publish: () => {},
     });
     expect(await a.analyse(ctx({ speaker: 'agent' }))).toBeNull();
     expect(await a.analyse(ctx({ audio: new Int16Array(3000) }))).toBeNull();
@@ -129,15 +127,15 @@ describe('EmotionUtteranceAnalyser', () => {
     const { EmotionAnalyser } = await import('../../../appliance/emotion/analyser.js');
     const model = await EmotionAnalyser.load(shipped);
     try {
-      const events: ApplianceEvent[] = [];
       const a = new EmotionUtteranceAnalyser(model, {
         speakers: ['caller'],
         minAudioMs: 500,
         trends: new EmotionTrendTracker(),
-        publish: (e) => events.push(e),
       });
-      const r = await a.analyse(ctx({ audio: tone(0.3, 16000) }));
+      const c = ctx({ audio: tone(0.3, 16000) });
+      const r = await a.analyse(c);
       expect(r).not.toBeNull();
+      const events = [a.eventOf(c, r!, 0)];
       expect(model.categories).toContain(r!['category']);
       expect(events[0]).toMatchObject({ type: 'emotion', trend: 'unknown' });
     } finally {

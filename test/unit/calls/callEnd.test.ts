@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UtteranceAnalyser } from '../../../appliance/calls/analysis.js';
 import type { TranscriberFactory } from '../../../appliance/calls/transcriber.js';
+import { IntentUtteranceAnalyser } from '../../../appliance/analysis/intentAnalyser.js';
 import { testCallManager } from '../../helpers/calls.js';
 
 /** Emits one final when the leg is closed, as the recognizer's flush does at hang-up. */
@@ -31,6 +32,33 @@ describe('call end and the last utterance', () => {
     expect(events.filter((e) => e.type === 'analysis' || e.type === 'call.ended').map((e) => e.type)).toEqual(['analysis', 'call.ended']);
     const [utterance] = store.utterances.listByCall(call.id);
     expect(utterance?.analysis).toEqual({ slow: { done: true } });
+    await calls.close();
+    store.close();
+  });
+});
+
+describe('analysis results', () => {
+  it('are published once each: as the typed event of the analyser, else as a generic analysis event', async () => {
+    const intent = new IntentUtteranceAnalyser(
+      {
+        classify: async () => ({
+          intent: 'close_account',
+          confidence: 0.9,
+          outOfScope: false,
+          top: [{ intent: 'close_account', confidence: 0.9 }],
+        }),
+      },
+      { speakers: ['caller'] },
+    );
+    const plain: UtteranceAnalyser = { name: 'length', analyse: async (ctx) => ({ words: ctx.text.split(' ').length }) };
+    const { calls, store, events } = testCallManager('analysis-once', { transcribers: finalOnClose, analysers: [intent, plain] });
+    const call = calls.startCall({ source: 'sip' });
+    call.addLeg({ label: 'caller', codec: 'PCMU', sampleRateHz: 8000 });
+    await call.end('bye');
+    const announced = events.filter((e) => e.type === 'intent' || e.type === 'analysis');
+    expect(announced.map((e) => (e.type === 'analysis' ? `analysis:${e.name}` : e.type)).sort()).toEqual(['analysis:length', 'intent']);
+    expect(announced.find((e) => e.type === 'intent')).toMatchObject({ intent: 'close_account', speaker: 'caller', utteranceId: 1 });
+    expect(store.utterances.listByCall(call.id)[0]?.analysis).toMatchObject({ intent: { intent: 'close_account' }, length: { words: 6 } });
     await calls.close();
     store.close();
   });

@@ -140,19 +140,6 @@ export function Live() {
               ),
             }));
             break;
-          case 'analysis':
-            upd(e.callId, (c) => {
-              if (e.name === 'intent') return { ...c, intent: e.result.outOfScope ? 'out of scope' : String(e.result.intent) };
-              if (e.name === 'emotion')
-                return { ...c, emotion: String(e.result.category), valence: [...c.valence, Number(e.result.valence ?? 0)].slice(-30) };
-              if (e.name === 'route')
-                return {
-                  ...c,
-                  route: `${e.result.target ?? e.result.skillGroup ?? '?'} — ${e.result.explanation ?? e.result.reason ?? ''}`,
-                };
-              return c;
-            });
-            break;
           case 'call.ended':
             upd(e.callId, (c) => ({ ...c, endedAt: e.at, endReason: e.reason }));
             window.setTimeout(() => setCalls((cs) => Object.fromEntries(Object.entries(cs).filter(([k]) => k !== e.callId))), 30_000);
