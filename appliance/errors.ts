@@ -52,7 +52,7 @@ export const ERROR_CODES = {
   // speech recognition (asr/, audio/, vad/)
   EVX_ERR_ASR_PHRASE: spec('A hotword or keyword phrase cannot be tokenized with the model vocabulary', 400, 2),
   EVX_ERR_ASR_MODEL_DIR: spec('The ASR model directory lacks an encoder, decoder, joiner or tokens file', 500, 2),
-  // ASR worker pool (appliance/asr/pool; issue 3)
+  // ASR worker pool (appliance/asr/pool)
   EVX_ERR_ASR_WORKER_EXITED: spec(
     'A speech recognition worker thread stopped; its streams lost buffered audio and continue on a restarted worker',
     500,
@@ -65,7 +65,7 @@ export const ERROR_CODES = {
   EVX_ERR_NOT_READY: spec('The appliance is not ready', 503, 1, true),
   EVX_ERR_SHUTTING_DOWN: spec('The appliance is shutting down', 503, 1, true),
   EVX_ERR_INTERNAL: spec('An unexpected internal error', 500, 1),
-  // intent and emotion models (issue 5)
+  // intent and emotion models
   EVX_ERR_EMOTION_AUDIO_TOO_SHORT: spec('The utterance is too short or silent for emotion analysis', 400, 1),
   EVX_ERR_INTENT_SIDECAR: spec('The intent model sidecar JSON is missing, malformed or does not match the ONNX model', 500, 1),
   // SIP / RTP media termination (appliance/sip, appliance/sdp, appliance/rtp, appliance/telephony)
@@ -101,7 +101,7 @@ export const ERROR_CODES = {
   EVX_ERR_BACKUP_INVALID: spec('A backup file is malformed, from an unknown format, or the passphrase is wrong', 400, 1),
   EVX_ERR_TLS_CERT: spec('A TLS certificate or key is malformed, expired or does not match', 400, 1),
   EVX_ERR_SELF_TEST: spec('The self-test call could not be placed or produced no transcript', 502, 1, true),
-  // routing, caller profiles, alerts (appliance/routing, appliance/profiles, appliance/alerts; issue 5)
+  // routing, caller profiles, alerts (appliance/routing, appliance/profiles, appliance/alerts)
   EVX_ERR_ROUTING_CONFIG: spec('The routing configuration is inconsistent (unknown group, duplicate id, intent in two groups)', 400, 1),
   EVX_ERR_ROUTING_TRANSFER: spec('The call could not be transferred to the chosen agent (REFER refused or no SIP call)', 502, 1, true),
   EVX_ERR_TRANSFER_TARGET: spec(
@@ -109,7 +109,7 @@ export const ERROR_CODES = {
     400,
     1,
   ),
-  // privacy, QA, aggregates sync, collector (appliance/privacy, qa, aggregates, sync, collector; issue 8)
+  // privacy, QA, aggregates sync, collector (appliance/privacy, qa, aggregates, sync, collector)
   EVX_ERR_SECRET: spec('A sealed secret cannot be opened (wrong key or name, tampered) or the store key file is invalid', 500, 1),
   EVX_ERR_QA_RULES: spec('A QA rule set is invalid (unknown rule kind, bad weight, duplicate id)', 400, 1),
   EVX_ERR_SYNC_KEY: spec(

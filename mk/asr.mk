@@ -1,4 +1,4 @@
-# Speech recognition (issue 3): evaluation and benchmark of the streaming engine.
+# Speech recognition: evaluation and benchmark of the streaming engine.
 .PHONY: eval-asr bench-asr
 
 eval-asr: build ## ASR word error rate on speech-en + pocketsphinx-testdata (16 kHz, VAD path, 8 kHz mu-law)

@@ -1,4 +1,4 @@
-# Whole-appliance benchmarks (issues 4 and 9). They print figures and write JSON under
+# Whole-appliance benchmarks. They print figures and write JSON under
 # test/bench-results/; they never assert timings (the suite does not run them).
 .PHONY: bench-sip
 

@@ -1,4 +1,4 @@
-# Web console (issue 7): Preact + esbuild front end built offline into dist/console, served at /.
+# Web console: Preact + esbuild front end built offline into dist/console, served at /.
 .PHONY: console-build console-typecheck test-console
 
 CONSOLE_SOURCES := $(shell find web/console -type f -not -path '*/node_modules/*' 2>/dev/null)

@@ -1,4 +1,4 @@
-# Intent and emotion models (issue 5): training (fixed seeds, reproducible) and evaluation.
+# Intent and emotion models: training (fixed seeds, reproducible) and evaluation.
 # Datasets are read from $(EDGEVOX_SHARED)/datasets; the trained files land in models/intent and models/emotion.
 .PHONY: models models-intent models-emotion eval-intent eval-emotion
 EDGEVOX_SHARED ?= ../shared

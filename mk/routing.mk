@@ -1,4 +1,4 @@
-# Routing (issue 5): end-to-end routing evaluation on spoken BANKING77 test utterances.
+# Routing: end-to-end routing evaluation on spoken BANKING77 test utterances.
 .PHONY: eval-routing
 EVAL_ROUTING_N ?= 200
 

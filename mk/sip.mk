@@ -1,4 +1,4 @@
-# SIP / RTP media termination (issue 4): parser fuzzing.
+# SIP / RTP media termination: parser fuzzing.
 .PHONY: bench-sip-fuzz
 
 bench-sip-fuzz: build ## mutation-fuzz SIP/SDP/SIPREC/RTP parsers (>=100k inputs) and a live SIP server; prints counts

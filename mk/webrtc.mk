@@ -1,4 +1,4 @@
-# WebRTC media plane (issue 6): the offline-built mediasoup worker.
+# WebRTC media plane: the offline-built mediasoup worker.
 #
 # mediasoup's npm postinstall downloads a prebuilt worker from GitHub (unreachable here) and then
 # tries to build with downloaded subprojects. native/mediasoup/build.sh builds the worker from the

@@ -111,7 +111,7 @@ export const ConfigSchema = Type.Object(
       },
       'SIP and RTP media termination',
     ),
-    // WebRTC media plane (issue 6): mediasoup workers, web callers and browser agents
+    // WebRTC media plane: mediasoup workers, web callers and browser agents
     webrtc: Section(
       {
         enabled: Type.Boolean({
@@ -324,7 +324,7 @@ export const ConfigSchema = Type.Object(
       },
       'Intent/emotion analysis, skill-based routing, caller profiles and alerts',
     ),
-    // console, agents, upstream: the provisioning and operations console (issue 7)
+    // console, agents, upstream: the provisioning and operations console
     console: Section(
       {
         enabled: Type.Boolean({ default: true, description: 'Serve the web console and require a login for /api/v1/*' }),
@@ -403,7 +403,7 @@ export const ConfigSchema = Type.Object(
       },
       'Upstream sync',
     ),
-    // privacy, QA, aggregates sync (issue 8)
+    // privacy, QA, aggregates sync
     privacy: Section(
       {
         redaction: Section(

@@ -55,7 +55,7 @@ export type ApplianceEvent =
     }
   | { type: 'dtmf'; at: number; callId: string; legId: string; digit: string; durationMs: number }
   | {
-      /** Intent of a final utterance (issue 5); also stored as the utterance's analysis.intent. */
+      /** Intent of a final utterance; also stored as the utterance's analysis.intent. */
       type: 'intent';
       at: number;
       callId: string;
@@ -69,7 +69,7 @@ export type ApplianceEvent =
       latencyMs: number;
     }
   | {
-      /** Emotion of a final utterance from the voice, with the call's rolling trend (issue 5). */
+      /** Emotion of a final utterance from the voice, with the call's rolling trend. */
       type: 'emotion';
       at: number;
       callId: string;
@@ -87,7 +87,7 @@ export type ApplianceEvent =
       latencyMs: number;
     }
   | {
-      /** A routing decision with its explanation (issue 5); agent ids only, never URIs or numbers. */
+      /** A routing decision with its explanation; agent ids only, never URIs or numbers. */
       type: 'route.decision';
       at: number;
       callId: string;
@@ -125,7 +125,7 @@ export type ApplianceEvent =
       message: string;
       details: Record<string, unknown>;
     }
-  /** A call's QA scorecard (issue 8): rule ids that failed, never transcript text. */
+  /** A call's QA scorecard: rule ids that failed, never transcript text. */
   | {
       type: 'qa.scored';
       at: number;

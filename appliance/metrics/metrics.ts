@@ -304,7 +304,7 @@ export class ApplianceMetrics {
     );
   }
 
-  /** WebRTC media plane (issue 6): live gauges read at scrape time from the plane's own figures. */
+  /** WebRTC media plane: live gauges read at scrape time from the plane's own figures. */
   bindWebRtc(source: { activeCalls(): number; workersAlive(): number; workerDeaths(): number; sipBridges(): number }): void {
     const registers = [this.registry];
     const gauge = (name: string, help: string, read: () => number) =>
@@ -330,7 +330,7 @@ export class ApplianceMetrics {
     });
   }
 
-  /** Upstream sync (issue 8): the outbox depth and what happened to each window, read at scrape time. */
+  /** Upstream sync: the outbox depth and what happened to each window, read at scrape time. */
   bindSync(sync: {
     status(): {
       outbox: number;
@@ -450,7 +450,7 @@ export class ApplianceMetrics {
     });
   }
 
-  /** Redactions made in transcripts, by category (issue 8); mirrors the redactor's totals. */
+  /** Redactions made in transcripts, by category; mirrors the redactor's totals. */
   bindRedactions(totals: Readonly<Record<string, number>>): void {
     new Counter({
       name: 'edgevox_redactions_total',

@@ -203,7 +203,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 5,
-    name: 'privacy, QA and sync (issue 8): sealed secrets, QA rule sets and scorecards, sync outbox, windows and audit',
+    name: 'privacy, QA and sync: sealed secrets, QA rule sets and scorecards, sync outbox, windows and audit',
     sql: `
       CREATE TABLE secrets (
         name          TEXT PRIMARY KEY,         -- e.g. sip.trunk.<id>.password

@@ -1,5 +1,5 @@
 /**
- * `make bench` (issue 9): the whole pipeline under load — sipp calls streaming call-like speech with
+ * `make bench`: the whole pipeline under load — sipp calls streaming call-like speech with
  * ASR, VAD, intent, emotion, routing, redaction and storage all on — ramped until calls stop being
  * real-time; then admission control beyond that capacity: new calls must get 503 while the calls in
  * progress keep their latency. Results as JSON and a markdown table under test/bench-results/.
@@ -56,7 +56,7 @@ export async function runWholeBench(o: WholeBenchOptions): Promise<WholeBenchRep
     sharedDir: o.sharedDir,
     stopAtFirstFailure: true,
     maxLagS: 1,
-    // the issue's latency target: a step whose finals come later than this is not real-time for a caller
+    // the latency target (final transcript p95 within 500 ms): a step whose finals come later than this is not real-time for a caller
     maxFinalP95Ms: 500,
     log: o.log,
   });
