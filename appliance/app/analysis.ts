@@ -15,9 +15,7 @@ export interface StartedAnalysis extends Started {
 
 export async function startUtteranceAnalysis(deps: CapabilityDeps & { models: ModelStore }): Promise<StartedAnalysis> {
   const { config, bus, logger } = deps;
-  const runtime = config.routing.enabled
-    ? await startAnalysis({ models: deps.models, config, logger })
-    : null;
+  const runtime = config.routing.enabled ? await startAnalysis({ models: deps.models, config, logger }) : null;
   // A call's emotion trend lives as long as the call (the tracker's own bound is only a backstop).
   const unsubscribe = bus.subscribe((e) => {
     if (e.type === 'call.ended') runtime?.trends.forgetCall(e.callId);
