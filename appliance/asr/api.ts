@@ -3,7 +3,7 @@
  * `Recognizer` / `RecognizerStream` (inference on the calling thread) and the worker-thread
  * `RecognizerPool` / `PooledStream` (pool/), which behave the same from the outside.
  */
-import type { Listener } from './emitter.js';
+import type { Listener } from '../events/typedEmitter.js';
 import type { FinalEvent, StreamEvents, StreamStats } from './events.js';
 import type { RecognizerInfo, StreamOptions } from './recognizer.js';
 
@@ -11,9 +11,10 @@ export interface SpeechStream {
   readonly isClosed: boolean;
   /** Listener exceptions swallowed so far (listeners never break decoding). */
   readonly listenerErrors: number;
-  on<K extends keyof StreamEvents>(event: K, listener: Listener<StreamEvents[K]>): this;
-  once<K extends keyof StreamEvents>(event: K, listener: Listener<StreamEvents[K]>): this;
-  off<K extends keyof StreamEvents>(event: K, listener: Listener<StreamEvents[K]>): this;
+  /** Subscribe; returns the function that unsubscribes. */
+  on<K extends keyof StreamEvents>(event: K, listener: Listener<StreamEvents[K]>): () => void;
+  once<K extends keyof StreamEvents>(event: K, listener: Listener<StreamEvents[K]>): () => void;
+  off<K extends keyof StreamEvents>(event: K, listener: Listener<StreamEvents[K]>): void;
   /** Queue audio (Int16 PCM or Float32 in [-1, 1]) at the stream's rate; synchronous, never blocks. */
   push(samples: Int16Array | Float32Array, arrivedAtMs?: number): void;
   /** End of input: decode the rest, emit the final (resolves to it or null), ready for more audio. */

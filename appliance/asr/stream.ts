@@ -15,7 +15,7 @@ import { ASR_SAMPLE_RATE_HZ, StreamingResampler } from '../audio/resample.js';
 import { SampleRing } from '../audio/ring.js';
 import type { SileroVadState } from '../vad/silero.js';
 import { VAD_WINDOW_SAMPLES } from '../vad/silero.js';
-import { TypedEmitter } from './emitter.js';
+import { TypedEmitter } from '../events/typedEmitter.js';
 import { EncoderState } from './encoderState.js';
 import type { DecodeLane } from './lane.js';
 import { endpointRule, type EndpointConfig } from './endpoint.js';

@@ -1,8 +1,17 @@
 /**
- * Streaming rational resampler (windowed-sinc, polyphase) for bringing 8/16/48 kHz audio to the
- * 16 kHz the ASR front end expects. Output sample n sits exactly at input time n·M/L (zero phase),
- * so word timings do not shift; the price is a look-ahead of `halfWidth` input samples, which
- * `flush()` releases by feeding zeros. All buffers are allocated once, in the constructor.
+ * The appliance's one resampler: band-limited rational resampling (polyphase windowed sinc,
+ * Blackman window, 16 zero crossings each side, cutoff at 97 % of the lower Nyquist frequency, so
+ * downsampling is anti-aliased). Output sample n sits exactly at input time n·M/L (zero phase), so
+ * word timings do not shift.
+ *
+ * Two ways to call it, one filter behind both:
+ * - `StreamingResampler` for audio that arrives in pieces (ASR streams, the RTP player). Its price
+ *   is a look-ahead of `halfWidth` input samples, which `flush()` releases by feeding zeros. All
+ *   buffers are allocated once, in the constructor.
+ * - `resample()` for a whole signal at once (emotion features, model training).
+ *
+ * The filter is the one the shipped emotion model's features were computed with: `resample()`
+ * reproduces those features bit for bit, so changing the design below means retraining that model.
  */
 import { evxError } from '../errors.js';
 
@@ -11,15 +20,18 @@ export const ASR_SAMPLE_RATE_HZ = 16000;
 /** Largest block `process()` accepts in one call; longer inputs are split internally. */
 const MAX_BLOCK_SAMPLES = 4096;
 /** Zero crossings of the sinc on each side of the centre (quality vs. cost). */
-const ZERO_CROSSINGS = 12;
-/** Passband edge as a fraction of the output Nyquist (anti-aliasing margin). */
-const ROLLOFF = 0.92;
+const HALF_ZERO_CROSSINGS = 16;
+/** Passband edge as a fraction of the lower Nyquist frequency (anti-aliasing margin). */
+const ROLLOFF = 0.97;
+/** Most filter phases (the reduced output/input ratio's numerator L) a rate pair may need. */
+const MAX_PHASES = 4096;
 
 export class StreamingResampler {
   readonly inRateHz: number;
   readonly outRateHz: number;
   private readonly up: number;
   private readonly down: number;
+  /** Input samples each side of an output instant that the taps reach (integer, > the filter's reach). */
   private readonly halfWidth: number;
   /** taps[p * 2W + i]: weight of input sample k - W + 1 + i for output phase p. */
   private readonly taps: Float32Array;
@@ -42,22 +54,14 @@ export class StreamingResampler {
     this.outRateHz = outRateHz;
     this.up = outRateHz / g;
     this.down = inRateHz / g;
-    if (this.up > 1000) throw evxError('EVX_ERR_AUDIO_FORMAT', `resampling ratio ${outRateHz}/${inRateHz} is too fine`);
-    const fc = 0.5 * Math.min(1, this.up / this.down) * ROLLOFF; // cycles per input sample
-    this.halfWidth = this.up === this.down ? 0 : Math.ceil(ZERO_CROSSINGS / (2 * fc));
-    const w = this.halfWidth;
-    this.taps = new Float32Array(Math.max(1, this.up * 2 * w));
-    for (let p = 0; p < this.up && w > 0; p++) {
-      let sum = 0;
-      for (let i = 0; i < 2 * w; i++) {
-        const d = i - w + 1 - p / this.up;
-        const v = kernel(d, fc, w);
-        this.taps[p * 2 * w + i] = v;
-        sum += v;
-      }
-      for (let i = 0; i < 2 * w; i++) this.taps[p * 2 * w + i]! /= sum;
+    if (this.up > MAX_PHASES) {
+      throw evxError('EVX_ERR_AUDIO_FORMAT', `resampling ratio ${outRateHz}/${inRateHz} is too fine (${this.up} phases)`);
     }
-    this.buf = new Float32Array(MAX_BLOCK_SAMPLES + 4 * w + 8);
+    const cutoff = Math.min(1, outRateHz / inRateHz) * ROLLOFF; // fraction of the input Nyquist
+    const reach = HALF_ZERO_CROSSINGS / cutoff; // input samples; not an integer in general
+    this.halfWidth = this.up === this.down ? 0 : Math.floor(reach) + 1;
+    this.taps = designTaps(this.up, this.halfWidth, cutoff, reach);
+    this.buf = new Float32Array(MAX_BLOCK_SAMPLES + 4 * this.halfWidth + 8);
     this.reset();
   }
 
@@ -69,6 +73,11 @@ export class StreamingResampler {
   /** Most output samples `process(input)` of this length can produce (size the output buffer with it). */
   maxOutput(inputLength: number): number {
     return Math.ceil(((inputLength + 2 * this.halfWidth + 2) * this.up) / this.down) + 1;
+  }
+
+  /** Output samples whose whole output period lies inside `inputLength` input samples: floor(length·L/M). */
+  wholeOutputs(inputLength: number): number {
+    return Math.floor((inputLength * this.up) / this.down);
   }
 
   /** Resample `input`; writes into `output` and returns the number of samples written. */
@@ -152,14 +161,52 @@ export class StreamingResampler {
   }
 }
 
-/** Blackman-windowed sinc low-pass with cutoff fc (cycles/sample), support |d| < w. */
-function kernel(d: number, fc: number, w: number): number {
-  if (Math.abs(d) >= w) return 0;
-  const x = 2 * fc * d;
+/**
+ * Resample a whole signal from `fromHz` to `toHz` (integer rates), treating it as silence before
+ * and after; returns `input` itself when the rates match. Keeps floor(length·L/M) samples, the
+ * length the emotion features were computed with.
+ */
+export function resample(input: Float32Array, fromHz: number, toHz: number): Float32Array {
+  const resampler = new StreamingResampler(fromHz, toHz);
+  if (resampler.passthrough) return input;
+  const out = new Float32Array(resampler.maxOutput(input.length));
+  const n = resampler.process(input, out);
+  resampler.flush(out.subarray(n));
+  return out.slice(0, resampler.wholeOutputs(input.length));
+}
+
+/**
+ * Per-phase taps, each phase normalised to unit DC gain. Phase p is the output instant p/L of an
+ * input period; its tap i weighs input sample (k - W + 1 + i) at distance d = i - W + 1 - p/L.
+ * Taps beyond the filter's reach stay exactly 0, so the sums over 2W taps equal the sums over the
+ * reach alone, term for term and in the same order (what keeps the emotion features bit-exact).
+ */
+function designTaps(up: number, halfWidth: number, cutoff: number, reach: number): Float32Array {
+  const w = halfWidth;
+  const taps = new Float32Array(Math.max(1, up * 2 * w));
+  for (let p = 0; p < up && w > 0; p++) {
+    const frac = p / up;
+    const first = Math.ceil(frac - reach);
+    const last = Math.floor(frac + reach);
+    let norm = 0;
+    for (let i = 0; i < 2 * w; i++) {
+      const j = i - w + 1;
+      if (j < first || j > last) continue;
+      const v = windowedSinc(j - frac, cutoff, reach);
+      taps[p * 2 * w + i] = v;
+      norm += v;
+    }
+    for (let i = 0; i < 2 * w; i++) taps[p * 2 * w + i] = taps[p * 2 * w + i]! / norm;
+  }
+  return taps;
+}
+
+/** Blackman-windowed sinc low-pass; `cutoff` is a fraction of the input Nyquist, support |d| <= reach. */
+function windowedSinc(d: number, cutoff: number, reach: number): number {
+  const x = d * cutoff;
   const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
-  const r = (d + w) / (2 * w);
-  const win = 0.42 - 0.5 * Math.cos(2 * Math.PI * r) + 0.08 * Math.cos(4 * Math.PI * r);
-  return 2 * fc * sinc * win;
+  const window = 0.42 + 0.5 * Math.cos((Math.PI * d) / reach) + 0.08 * Math.cos((2 * Math.PI * d) / reach);
+  return sinc * window;
 }
 
 function gcd(a: number, b: number): number {

@@ -21,6 +21,7 @@ import { digestResponse } from '../sip/auth.js';
 import { parseSipMessage } from '../sip/parser.js';
 import type { SipResponse } from '../sip/message.js';
 import type { Store } from '../store/database.js';
+import { countWordEdits } from '../text/wordEdits.js';
 
 export const SELF_TEST_CLIP_DIR = '/usr/share/pocketsphinx/test/data/librivox';
 const CLIP_ID = 'sense_and_sensibility_01_austen_64kb-0880';
@@ -79,15 +80,7 @@ export function wordErrorCount(reference: string, hypothesis: string): number {
       .replace(/[^a-z0-9' ]/g, ' ')
       .split(/\s+/)
       .filter(Boolean);
-  const r = norm(reference);
-  const h = norm(hypothesis);
-  let prev = Array.from({ length: h.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= r.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= h.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (r[i - 1] === h[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[h.length]!;
+  return countWordEdits(norm(reference), norm(hypothesis)).total;
 }
 
 export interface SelfTestDeps {

@@ -12,9 +12,9 @@
  * lengths; MFCC 0-12 means and deviations, delta-MFCC deviations and log-mel relative means and
  * deviations over active frames. No feature depends on the absolute level.
  */
+import { resample } from '../audio/resample.js';
 import { evxError } from '../errors.js';
 import { EvenRealFft, RealFft } from '../dsp/fft.js';
-import { resample } from './resample.js';
 
 export const EMOTION_FEATURE_SCHEME = 'edgevox-emotion-prosody-v3';
 export const FEATURE_SAMPLE_RATE_HZ = 8000;

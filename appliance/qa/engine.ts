@@ -7,6 +7,7 @@
  * not applicable ('na') to calls without an agent leg (self-service, caller-only recordings).
  * A failed critical rule fails the call whatever the score.
  */
+import { countWordEdits } from '../text/wordEdits.js';
 import type { QaRule } from './rules.js';
 
 export interface QaLeg {
@@ -208,23 +209,12 @@ function bestWindowSimilarity(tokens: readonly string[], times: readonly number[
     if (times[i]! > deadline) break;
     if (!phrase.includes(tokens[i]!)) continue; // windows start on a word of the phrase
     for (let len = Math.max(1, L - slack); len <= L + slack && i + len <= tokens.length; len++) {
-      const s = 1 - editDistance(tokens, i, len, phrase) / L;
+      const s = 1 - countWordEdits(phrase, tokens, i, len).total / L;
       if (s > best) best = s;
       if (best === 1) return 1;
     }
   }
   return Math.max(0, best);
-}
-
-function editDistance(a: readonly string[], from: number, len: number, b: readonly string[]): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= len; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[from + i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 function unionLength(intervals: readonly (readonly [number, number])[]): number {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseWav, type WavAudio } from '../../appliance/audio/wav.js';
+import { countWordEdits } from '../../appliance/text/wordEdits.js';
 import { SHARED_DIR } from './paths.js';
 
 export function speechClip(name: '0.wav' | '1.wav'): { audio: WavAudio; reference: string } {
@@ -22,15 +23,7 @@ export function wordErrors(reference: string, hypothesis: string): number {
       .trim()
       .split(/\s+/)
       .filter(Boolean);
-  const r = norm(reference);
-  const h = norm(hypothesis);
-  let prev = Array.from({ length: h.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= r.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= h.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (r[i - 1] === h[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[h.length]!;
+  return countWordEdits(norm(reference), norm(hypothesis)).total;
 }
 
 /** Feed samples into `write` in `frameMs` frames, `speedup` times faster than real time. */

@@ -6,8 +6,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { evxError, type EdgeVoxError } from '../../errors.js';
+import { TypedEmitter } from '../../events/typedEmitter.js';
 import type { SpeechStream } from '../api.js';
-import { TypedEmitter } from '../emitter.js';
 import type { FinalEvent, StreamEvents, StreamStats } from '../events.js';
 import type { StreamOptions } from '../recognizer.js';
 import { emptyStats, type StatsRecord } from './protocol.js';

@@ -1,9 +1,9 @@
 /** RAVDESS (16 kHz, actors 01-20) loader and the simulated telephone channel used for augmentation and evaluation. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { resample } from '../../../appliance/audio/resample.js';
 import { parseWav } from '../../../appliance/audio/wav.js';
 import { decodeMulaw, encodeMulaw } from '../../../appliance/codecs/g711.js';
-import { resample } from '../../../appliance/emotion/resample.js';
 import { parseCsv } from '../intent/data.js';
 
 export const RAVDESS_EMOTIONS = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'] as const;

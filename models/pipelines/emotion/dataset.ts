@@ -1,7 +1,7 @@
 /** Feature tables for RAVDESS: clean 16 kHz and the simulated telephone channel, per clip. */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resample } from '../../../appliance/audio/resample.js';
 import { EMOTION_FEATURE_SCHEME, EmotionFeaturizer, toFeatureRate } from '../../../appliance/emotion/features.js';
-import { resample } from '../../../appliance/emotion/resample.js';
 import { type Clip, telephoneChannel } from './data.js';
 import { arousalValenceTarget, categoryOf, type Category } from './model.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StreamingResampler } from '../../../appliance/audio/resample.js';
+import { resample, StreamingResampler } from '../../../appliance/audio/resample.js';
 import { SampleRing } from '../../../appliance/audio/ring.js';
 
 function tone(n: number, rate: number, hz: number): Float32Array {
@@ -57,6 +57,64 @@ describe('StreamingResampler', () => {
     const out = new Float32Array(rs.maxOutput(1000));
     expect(rs.process(input, out)).toBe(1000);
     expect(Array.from(out.subarray(0, 1000))).toEqual(Array.from(input));
+  });
+});
+
+function sine(hz: number, rate: number, seconds: number, amp = 0.5): Float32Array {
+  return Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / rate));
+}
+
+function rms(x: Float32Array, skip = 200): number {
+  let s = 0;
+  for (let i = skip; i < x.length - skip; i++) s += x[i]! * x[i]!;
+  return Math.sqrt(s / (x.length - 2 * skip));
+}
+
+describe('resample (whole signal)', () => {
+  it('keeps an in-band tone and removes one above the new Nyquist frequency', () => {
+    expect(rms(resample(sine(1000, 16000, 0.5), 16000, 8000))).toBeCloseTo(0.5 / Math.SQRT2, 2);
+    expect(rms(resample(sine(6000, 16000, 0.5), 16000, 8000))).toBeLessThan(0.01);
+    const up = resample(sine(440, 8000, 0.5), 8000, 16000);
+    expect(up.length).toBe(8000);
+    expect(rms(up)).toBeCloseTo(0.5 / Math.SQRT2, 2);
+    expect(() => resample(new Float32Array(10), 0, 8000)).toThrowError(expect.objectContaining({ code: 'EVX_ERR_AUDIO_FORMAT' }));
+  });
+
+  it('returns the input itself when the rates match', () => {
+    const x = sine(440, 8000, 0.1);
+    expect(resample(x, 8000, 8000)).toBe(x);
+  });
+
+  it("gives the streaming resampler's samples, cut to floor(length * L / M)", () => {
+    const input = sine(700, 48000, 0.3);
+    const whole = resample(input, 48000, 16000);
+    expect(whole.length).toBe(4800);
+    const rs = new StreamingResampler(48000, 16000);
+    const streamed = runAll(rs, input, [160, 7, 960]);
+    expect(Array.from(whole)).toEqual(Array.from(streamed.subarray(0, whole.length)));
+    expect(resample(new Float32Array(7), 16000, 8000).length).toBe(3);
+  });
+
+  // The shipped emotion model was trained on features computed with exactly these samples (the
+  // values of the emotion pipeline's original resampler): a filter change must fail here, since
+  // it would mean retraining that model.
+  it('reproduces the samples the emotion features were trained on', () => {
+    const chirp = (n: number, rate: number): Float32Array =>
+      Float32Array.from({ length: n }, (_, i) => 0.5 * Math.sin((2 * Math.PI * (200 + 3 * i) * i) / rate));
+    const pick = (y: Float32Array): number[] => [0, 1, 50, 100, y.length - 1].map((i) => y[i]!);
+    const down = resample(chirp(400, 16000), 16000, 8000);
+    expect(down.length).toBe(200);
+    expect(pick(down)).toEqual([
+      0.006583083420991898, 0.07930488139390945, 0.35354796051979065, 0.000006716220468661049, -0.41783782839775085,
+    ]);
+    const up = resample(chirp(200, 8000), 8000, 16000);
+    expect(up.length).toBe(400);
+    expect(pick(up)).toEqual([0.0005947515019215643, 0.032485347241163254, -0.3864991366863251, 0.4619406461715698, -0.20945551991462708]);
+    const speed = resample(chirp(360, 14400), 14400, 16000);
+    expect(speed.length).toBe(400);
+    expect(pick(speed)).toEqual([
+      0.0003339796094223857, 0.03858565539121628, 0.14513540267944336, -0.19133903086185455, -0.3846973478794098,
+    ]);
   });
 });
 

@@ -3,7 +3,6 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseWav } from '../../../appliance/audio/wav.js';
 import { EmotionFeaturizer, emotionFeatureNames, toFeatureRate } from '../../../appliance/emotion/features.js';
-import { resample } from '../../../appliance/emotion/resample.js';
 import { isEdgeVoxError } from '../../../appliance/errors.js';
 import { telephoneChannel } from '../../../models/pipelines/emotion/data.js';
 
@@ -11,31 +10,10 @@ const RAVDESS = resolve(process.env.EDGEVOX_SHARED ?? '../shared', 'datasets/emo
 const CLIP = join(RAVDESS, 'Actor_01/03-01-05-02-01-01-01.wav'); // angry, strong
 const hasData = existsSync(CLIP);
 
-function sine(hz: number, rate: number, seconds: number, amp = 0.5): Float32Array {
-  return Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => amp * Math.sin((2 * Math.PI * hz * i) / rate));
-}
-
-function rms(x: Float32Array, skip = 200): number {
-  let s = 0;
-  for (let i = skip; i < x.length - skip; i++) s += x[i]! * x[i]!;
-  return Math.sqrt(s / (x.length - 2 * skip));
-}
-
 function loadClip(path: string): { pcm: Int16Array; rate: number } {
   const wav = parseWav(readFileSync(path), path);
   return { pcm: wav.samples, rate: wav.sampleRateHz };
 }
-
-describe('resample', () => {
-  it('keeps an in-band tone and removes one above the new Nyquist frequency', () => {
-    expect(rms(resample(sine(1000, 16000, 0.5), 16000, 8000))).toBeCloseTo(0.5 / Math.SQRT2, 2);
-    expect(rms(resample(sine(6000, 16000, 0.5), 16000, 8000))).toBeLessThan(0.01);
-    const up = resample(sine(440, 8000, 0.5), 8000, 16000);
-    expect(up.length).toBe(8000);
-    expect(rms(up)).toBeCloseTo(0.5 / Math.SQRT2, 2);
-    expect(() => resample(new Float32Array(10), 0, 8000)).toThrow(RangeError);
-  });
-});
 
 describe('EmotionFeaturizer', () => {
   it('names every feature once', () => {
