@@ -258,8 +258,12 @@ export class SipServer {
     if (req.method === 'CANCEL') return this.onCancel(req, tx);
     const toTag = tagOf(req.headers.get('to'));
     if (toTag !== undefined) {
-      const call = this.calls.get(`${req.headers.get('call-id')}|${toTag}`);
+      const key = `${req.headers.get('call-id')}|${toTag}`;
+      const call = this.calls.get(key);
       if (call === undefined) return tx.respond(buildResponse(req, 481));
+      // A re-INVITE's 2xx is retransmitted until its ACK, which (like the first one's) matches by
+      // dialog, not by transaction: without this, every hold or refresh resent its 200 for 32 s.
+      if (req.method === 'INVITE') this.inviteTx.set(key, tx);
       return call.handleRequest(req, tx);
     }
     switch (req.method) {

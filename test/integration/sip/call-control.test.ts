@@ -159,6 +159,26 @@ describe('SipServer call control', () => {
     expect(events.filter((x) => x.type === 'call.ended')).toHaveLength(0);
   });
 
+  it('stops resending the 2xx of a re-INVITE once it is ACKed (hold and resume)', async () => {
+    const { uac, started } = await start({ timers: { t1Ms: 20, t2Ms: 160, t4Ms: 200 } });
+    await uac.call(30000);
+    await started;
+    for (const direction of ['a=sendonly', 'a=sendrecv']) {
+      uac.sendRaw(uac.request('INVITE', { body: uac.sdp(30000, [direction]) }));
+      const cseq = uac.cseq - 1;
+      await uac.waitResponse('INVITE', 200, cseq);
+      uac.sendRaw(uac.request('ACK', { cseq }));
+      const oks = () =>
+        uac.received.filter((m) => m.kind === 'response' && m.status === 200 && m.headers.get('cseq') === `${cseq} INVITE`).length;
+      // Once the ACK is in (well within 500 ms), nothing more: before the fix the 2xx kept coming every
+      // 160 ms (T2) for 32 s. Judged on what arrives after the ACK had time to land, not on timing.
+      await tick(500);
+      const settled = oks();
+      await tick(800);
+      expect(oks(), direction).toBe(settled);
+    }
+  });
+
   it('retransmits the 2xx until ACK and hangs up (ack_timeout) when the ACK never comes', async () => {
     const { uac, events } = await start({ timers: { t1Ms: 20, t2Ms: 160, t4Ms: 200 } });
     uac.sendRaw(uac.request('INVITE', { body: uac.sdp(30000), noToTag: true, cseq: 1 }));
