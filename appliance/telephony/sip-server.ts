@@ -202,7 +202,9 @@ export class SipServer {
   }
 
   private onBytes(bytes: Buffer, peer: SipPeer, datagram: boolean): void {
-    if (this.state !== 'listening') return;
+    // While closing, the answers to our BYEs still count (dropping them resent every BYE at T1);
+    // new requests do not.
+    if (this.state !== 'listening' && this.state !== 'closing') return;
     try {
       this.handleBytes(bytes, peer, datagram);
     } catch {
@@ -230,6 +232,7 @@ export class SipServer {
     }
     const msg = parsed.message;
     if (msg.kind === 'response') return this.onResponse(msg);
+    if (this.state !== 'listening') return;
     this.onRequest(msg, peer);
   }
 

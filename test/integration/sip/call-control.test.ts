@@ -179,6 +179,22 @@ describe('SipServer call control', () => {
     }
   });
 
+  it('sends each shutdown BYE once when it is answered, and still refuses new requests while closing', async () => {
+    const { server, uac, started } = await start();
+    await uac.call(30000);
+    await started;
+    const closing = server.close();
+    const bye = await uac.waitRequest('BYE');
+    uac.reply(bye, 200);
+    uac.sendRaw(uac.request('OPTIONS', { cseq: 90 }));
+    // An answered BYE is not resent (the old code dropped the answer while closing: a second BYE
+    // followed at T1 = 500 ms, and close() waited its full second).
+    await tick(800);
+    expect(uac.received.filter((m) => m.kind === 'request' && m.method === 'BYE')).toHaveLength(1);
+    expect(uac.received.filter((m) => m.kind === 'response' && m.headers.get('cseq') === '90 OPTIONS')).toHaveLength(0);
+    await closing;
+  });
+
   it('retransmits the 2xx until ACK and hangs up (ack_timeout) when the ACK never comes', async () => {
     const { uac, events } = await start({ timers: { t1Ms: 20, t2Ms: 160, t4Ms: 200 } });
     uac.sendRaw(uac.request('INVITE', { body: uac.sdp(30000), noToTag: true, cseq: 1 }));
