@@ -371,6 +371,9 @@ async function startSip(
     transferTargets: config.sip.transferTargets,
     rateLimitPerSec: config.sip.rateLimitPerSec,
     rateLimitBurst: config.sip.rateLimitBurst,
+    maxTcpConnections: config.sip.tcpMaxConnections,
+    maxTcpConnectionsPerSource: config.sip.tcpMaxConnectionsPerSource,
+    tcpIdleTimeoutMs: config.sip.tcpIdleTimeoutMs,
     maxCalls: config.calls.maxConcurrent,
     // Beyond max calls, the call manager refuses new calls while recognition lags real time.
     admit: () => calls.admit(),

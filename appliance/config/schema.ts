@@ -102,6 +102,24 @@ export const ConfigSchema = Type.Object(
           description: 'SIP requests per second per source address (0 = unlimited)',
         }),
         rateLimitBurst: Type.Integer({ minimum: 1, default: 100, description: 'Burst allowance of the per-source rate limit' }),
+        tcpMaxConnections: Type.Integer({
+          minimum: 1,
+          maximum: 100_000,
+          default: 1024,
+          description: 'SIP TCP connections held at once; at the cap the longest-idle one is closed to make room',
+        }),
+        tcpMaxConnectionsPerSource: Type.Integer({
+          minimum: 1,
+          maximum: 100_000,
+          default: 32,
+          description: 'SIP TCP connections one source address may hold',
+        }),
+        tcpIdleTimeoutMs: Type.Integer({
+          minimum: 1000,
+          maximum: 86_400_000,
+          default: 600_000,
+          description: 'Close a SIP TCP connection after this long without traffic (CRLF keep-alives count)',
+        }),
         sessionExpiresSec: Type.Integer({ minimum: 90, default: 1800, description: 'RFC 4028 session interval' }),
         rtpTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, description: 'End a call after this long without RTP (0 = never)' }),
         agentAorPattern: Type.String({

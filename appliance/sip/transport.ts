@@ -73,15 +73,31 @@ export class UdpTransport implements SipTransport {
 }
 
 export interface TcpTransportOptions {
+  /** Connections held at once; at the cap the longest-idle one makes room (see `accept`). */
   readonly maxConnections: number;
+  /** Connections one source address may hold: one host can never take the whole table. */
+  readonly maxConnectionsPerSource: number;
+  /** A connection silent for this long is closed (CRLF keep-alives count as activity). */
   readonly idleTimeoutMs: number;
   readonly limits: SipParseLimits;
+  /** A connection refused or evicted by these limits (counted by the caller). */
+  readonly onLimited?: (reason: 'per_source' | 'evicted' | 'full', peer: SipPeer) => void;
+}
+
+/** A connection idle at least this long may be evicted to make room for a new one. */
+const EVICTABLE_AFTER_MS = 5_000;
+
+interface Connection {
+  readonly sock: net.Socket;
+  readonly source: string;
+  lastActiveMs: number;
 }
 
 export class TcpTransport implements SipTransport {
   readonly name = 'tcp' as const;
   private server: net.Server | undefined;
-  private readonly connections = new Map<string, net.Socket>();
+  private readonly connections = new Map<string, Connection>();
+  private readonly perSource = new Map<string, number>();
 
   constructor(
     private readonly host: string,
@@ -94,7 +110,6 @@ export class TcpTransport implements SipTransport {
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
       const server = net.createServer((sock) => this.accept(sock));
-      server.maxConnections = this.opts.maxConnections;
       server.once('error', (err) =>
         reject(evxError('EVX_ERR_SIP_TRANSPORT', 'cannot listen on SIP TCP port', { cause: err, details: { port: this.port } })),
       );
@@ -108,14 +123,34 @@ export class TcpTransport implements SipTransport {
     });
   }
 
+  /**
+   * Take a new connection within the limits: a source at its own cap is refused; at the global cap
+   * the connection idle the longest (at least a few seconds) is closed to make room, so idle
+   * connections parked by one host (or many) never lock other trunks out; when every connection is
+   * busy, the new one is refused.
+   */
   private accept(sock: net.Socket): void {
     const peer: SipPeer = { transport: 'tcp', address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
+    const source = peer.address;
+    if ((this.perSource.get(source) ?? 0) >= this.opts.maxConnectionsPerSource) {
+      this.opts.onLimited?.('per_source', peer);
+      sock.destroy();
+      return;
+    }
+    if (this.connections.size >= this.opts.maxConnections && !this.evictIdlest()) {
+      this.opts.onLimited?.('full', peer);
+      sock.destroy();
+      return;
+    }
     const key = `${peer.address}:${peer.port}`;
-    this.connections.set(key, sock);
+    const conn: Connection = { sock, source, lastActiveMs: performance.now() };
+    this.connections.set(key, conn);
+    this.perSource.set(source, (this.perSource.get(source) ?? 0) + 1);
     const framer = new SipStreamFramer(this.opts.limits);
     sock.setNoDelay(true);
     sock.setTimeout(this.opts.idleTimeoutMs, () => sock.destroy());
     sock.on('data', (chunk: Buffer) => {
+      conn.lastActiveMs = performance.now();
       for (const r of framer.push(chunk)) {
         if (r.type === 'message') this.onMessage(r.bytes, peer, false);
         else if (r.type === 'keepalive') {
@@ -130,14 +165,37 @@ export class TcpTransport implements SipTransport {
     });
     sock.on('error', () => {});
     sock.on('close', () => {
-      if (this.connections.get(key) === sock) this.connections.delete(key);
+      if (this.connections.get(key) !== conn) return;
+      this.connections.delete(key);
+      const left = (this.perSource.get(source) ?? 1) - 1;
+      if (left > 0) this.perSource.set(source, left);
+      else this.perSource.delete(source);
     });
   }
 
+  /** Close the connection idle the longest, if it has been idle long enough; true when one went. */
+  private evictIdlest(): boolean {
+    let idlest: Connection | undefined;
+    for (const c of this.connections.values()) if (idlest === undefined || c.lastActiveMs < idlest.lastActiveMs) idlest = c;
+    if (idlest === undefined || performance.now() - idlest.lastActiveMs < EVICTABLE_AFTER_MS) return false;
+    this.opts.onLimited?.('evicted', { transport: 'tcp', address: idlest.source, port: idlest.sock.remotePort ?? 0 });
+    idlest.sock.destroy();
+    // The close handler runs later; take it out of the table now so the new one fits.
+    for (const [key, c] of this.connections)
+      if (c === idlest) {
+        this.connections.delete(key);
+        const left = (this.perSource.get(c.source) ?? 1) - 1;
+        if (left > 0) this.perSource.set(c.source, left);
+        else this.perSource.delete(c.source);
+      }
+    return true;
+  }
+
   send(bytes: Buffer, peer: SipPeer): boolean {
-    const sock = this.connections.get(`${peer.address}:${peer.port}`);
-    if (sock === undefined || sock.destroyed) return false;
-    sock.write(bytes);
+    const conn = this.connections.get(`${peer.address}:${peer.port}`);
+    if (conn === undefined || conn.sock.destroyed) return false;
+    conn.lastActiveMs = performance.now();
+    conn.sock.write(bytes);
     return true;
   }
 
@@ -148,8 +206,9 @@ export class TcpTransport implements SipTransport {
   close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    for (const s of this.connections.values()) s.destroy();
+    for (const c of this.connections.values()) c.sock.destroy();
     this.connections.clear();
+    this.perSource.clear();
     if (server === undefined) return Promise.resolve();
     return new Promise((resolve) => server.close(() => resolve()));
   }

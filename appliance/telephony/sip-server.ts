@@ -168,7 +168,13 @@ export class SipServer {
           : new TcpTransport(
               this.host,
               port,
-              { maxConnections: this.opts.maxTcpConnections ?? 1024, idleTimeoutMs: 600_000, limits },
+              {
+                maxConnections: this.opts.maxTcpConnections ?? 1024,
+                maxConnectionsPerSource: this.opts.maxTcpConnectionsPerSource ?? 32,
+                idleTimeoutMs: this.opts.tcpIdleTimeoutMs ?? 600_000,
+                limits,
+                onLimited: (_reason, peer) => this.countReject('connection_limit', undefined, undefined, peer),
+              },
               (b, p, d) => this.onBytes(b, p, d),
               (_reason, peer) => this.countReject('malformed', undefined, undefined, peer),
             );

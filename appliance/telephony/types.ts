@@ -85,7 +85,16 @@ export interface CallEndedEvent {
 }
 
 export type RejectReason =
-  'allow_list' | 'rate_limit' | 'auth' | 'capacity' | 'malformed' | 'bad_body' | 'unsupported' | 'no_codec' | 'overload';
+  | 'allow_list'
+  | 'rate_limit'
+  | 'auth'
+  | 'capacity'
+  | 'malformed'
+  | 'bad_body'
+  | 'unsupported'
+  | 'no_codec'
+  | 'overload'
+  | 'connection_limit';
 
 export interface TelephonyEvents {
   'call.started': CallStartedEvent;
@@ -162,6 +171,10 @@ export interface SipServerOptions {
   /** Send 180 Ringing and wait this long before answering (0 = answer at once). */
   readonly answerDelayMs?: number;
   readonly maxTcpConnections?: number;
+  /** TCP connections one source address may hold (default 32). */
+  readonly maxTcpConnectionsPerSource?: number;
+  /** A TCP connection silent this long is closed (default 600 s). */
+  readonly tcpIdleTimeoutMs?: number;
 }
 
 export type AdmissionDecision = { ok: true } | { ok: false; reason: 'capacity' | 'overload' | 'draining'; retryAfterS: number };

@@ -2,6 +2,7 @@
  * SipServer on loopback with a scripted UAC: keep-alive, malformed input, allow-list, rate limit,
  * digest auth, capacity (503 + Retry-After), CANCEL, TCP transport.
  */
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { digestResponse } from '../../../appliance/sip/auth.js';
 import { SipServer } from '../../../appliance/telephony/sip-server.js';
@@ -63,6 +64,46 @@ describe('SipServer admission and robustness', () => {
     await tick(100);
     expect(uac.received).toHaveLength(0);
     expect(server.counters.rejectedAllowList).toBe(1);
+  });
+
+  it('holds TCP connections within per-source limits: one host parking idle connections never locks out another', async () => {
+    const { server } = await start({ transports: ['udp', 'tcp'], maxTcpConnections: 8, maxTcpConnectionsPerSource: 4 });
+    const port = server.port;
+    const connect = (from: string) =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect({ host: '127.0.0.1', port, localAddress: from }, () => resolve(s));
+        s.on('error', reject);
+        open.push({ close: () => s.destroy() });
+      });
+    // One host opens as many idle connections as the whole table holds.
+    const parked = await Promise.all(Array.from({ length: 8 }, () => connect('127.0.0.2')));
+    await tick(200);
+    expect(parked.filter((s) => !s.destroyed && s.readyState === 'open').length).toBeLessThanOrEqual(4);
+    // Another trunk still gets in and is answered.
+    const trunk = await connect('127.0.0.3');
+    const answered = new Promise<string>((resolve) => {
+      let text = '';
+      trunk.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes('\r\n\r\n')) resolve(text);
+      });
+    });
+    trunk.write(
+      [
+        `OPTIONS sip:edgevox@127.0.0.1:${port} SIP/2.0`,
+        'Via: SIP/2.0/TCP 127.0.0.3:5070;branch=z9hG4bK-tcp-limit-1',
+        'Max-Forwards: 70',
+        'From: <sip:trunk@127.0.0.3>;tag=t1',
+        `To: <sip:edgevox@127.0.0.1:${port}>`,
+        'Call-ID: tcp-limit-1',
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    expect(await answered).toMatch(/^SIP\/2\.0 200 /);
+    expect(server.counters.rejectedOther).toBeGreaterThanOrEqual(4);
   });
 
   it('rate-limits requests per source', async () => {
