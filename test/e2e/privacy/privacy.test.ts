@@ -303,7 +303,15 @@ function dumpStore(): string {
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const wholeWord = (v: string) => new RegExp(`(^|[^A-Za-z0-9])${escape(v).replace(/ /g, '\\s+')}($|[^A-Za-z0-9])`, 'i');
+/**
+ * A planted value standing as a word of its own. A value of digits never counts after a decimal
+ * point: the store holds scores rounded to four places (an emotion score of 0.0343 is not the
+ * planted card group 0343).
+ */
+const wholeWord = (v: string) => {
+  const before = /^[\d ]+$/.test(v) ? '(^|[^A-Za-z0-9.])' : '(^|[^A-Za-z0-9])';
+  return new RegExp(`${before}${escape(v).replace(/ /g, '\\s+')}($|[^A-Za-z0-9])`, 'i');
+};
 
 describe('planted personal data never leaves redaction', () => {
   it('calls, then checks the store, logs, metrics, events, calls API, sync audit and collector', async () => {
