@@ -45,6 +45,8 @@ describe.runIf(haveTool('sipp') && haveTool('sox'))('SIGKILL during calls', () =
       EDGEVOX_SIP_RTP_PORT_MIN: String(rtpPortMin),
       EDGEVOX_SIP_RTP_PORT_MAX: String(rtpPortMax),
       EDGEVOX_SIP_RATE_LIMIT_PER_SEC: '0',
+      // Any free port: an appliance already running on this machine holds the default 8443.
+      EDGEVOX_CONSOLE_HTTPS_PORT: '0',
     };
     const first = await serveProcess(args, env);
     served.push(first);
