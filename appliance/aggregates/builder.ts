@@ -11,6 +11,7 @@ import { Value } from '@sinclair/typebox/value';
 import { evxError } from '../errors.js';
 import type { Store } from '../store/database.js';
 import { AggregatePayload, HANDLE_TIME_BOUNDS_MS, SCHEMA_ID, WAIT_TIME_BOUNDS_MS } from './schema.js';
+import { secureUniform } from '../randomness.js';
 
 export interface AggregateOptions {
   siteId: string;
@@ -71,7 +72,7 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
     : [];
   const alerts = alertRows.filter((r) => typeof r.label === 'string' && LABEL.test(r.label));
 
-  const cells = new CellPublisher(o.k, o.epsilon, o.random ?? Math.random);
+  const cells = new CellPublisher(o.k, o.epsilon, o.random ?? secureUniform);
   const total = calls.length;
   const bySource = { sip: 0, siprec: 0, webrtc: 0 };
   for (const c of calls) if (c.source === 'sip' || c.source === 'siprec' || c.source === 'webrtc') bySource[c.source]++;

@@ -8,6 +8,7 @@ import { StreamingResampler } from '../audio/resample.js';
 import { parseWav } from '../audio/wav.js';
 import type { CodecName } from '../sdp/offer-answer.js';
 import { createEncoder } from './codec.js';
+import { secureInt, secureUint32 } from '../randomness.js';
 
 export interface PayloadSink {
   sendPayload(payload: Uint8Array, sequence: number, timestamp: number, marker: boolean): void;
@@ -59,8 +60,8 @@ export function playPcm(sink: PayloadSink, codec: CodecName, pcm: Int16Array, op
   const frames = Math.ceil(pcm.length / samplesPerFrame);
   const frame = new Int16Array(samplesPerFrame);
   const payload = new Uint8Array(enc.bytesFor(samplesPerFrame));
-  let seq = Math.floor(Math.random() * 0x10000);
-  let ts = Math.floor(Math.random() * 0x100000000);
+  let seq = secureInt(0, 0x10000);
+  let ts = secureUint32();
   const start = now();
   let n = 0;
   let maxLate = 0;

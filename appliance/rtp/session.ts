@@ -11,6 +11,7 @@ import { parseRtp, writeRtp, RTP_HEADER_BYTES } from './packet.js';
 import type { RtpPortPair } from './ports.js';
 import { RtpReceiver, type ReceiveQuality } from './receiver.js';
 import { buildRtcpBye, buildRtcpReport, ntpFromMs, parseRtcp, rttFromReport } from './rtcp.js';
+import { secureUniform } from '../randomness.js';
 
 export interface RtpEndpoint {
   address: string;
@@ -161,7 +162,7 @@ export class RtpSession {
 
   private scheduleRtcp(): void {
     const base = this.opts.rtcpIntervalMs ?? 5000;
-    const delay = base * (0.5 + Math.random());
+    const delay = base * (0.5 + secureUniform());
     this.rtcpTimer = setTimeout(() => {
       this.rtcpTimer = undefined;
       if (this.closed) return;

@@ -5,6 +5,7 @@
 import { parseCSeq, parseNameAddr } from './grammar.js';
 import { SipHeaders, type SipPeer, type SipRequest } from './message.js';
 import { newBranch } from './serialize.js';
+import { secureInt } from '../randomness.js';
 
 export interface LocalEndpoint {
   readonly host: string;
@@ -44,7 +45,7 @@ export class Dialog {
     // UAS route set: Record-Route in order (§12.1.1)
     this.routeSet = [...invite.headers.getAll('record-route')];
     this.remoteSeq = parseCSeq(invite.headers.get('cseq')!)!.seq;
-    this.localSeq = Math.floor(Math.random() * 10_000) + 1;
+    this.localSeq = secureInt(1, 10_001);
   }
 
   get contactHeader(): string {

@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { evxError } from '../errors.js';
 import { SIGNATURE_HEADER } from './signing.js';
+import { secureUniform } from '../randomness.js';
 
 export interface PostResult {
   status: number;
@@ -67,7 +68,7 @@ export function postSigned(o: PostOptions): Promise<PostResult> {
 }
 
 /** Exponential backoff with jitter: base·2^attempt, capped, scaled by a random factor in [0.5, 1). */
-export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = secureUniform): number {
   const exp = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.round(exp * (0.5 + random() * 0.5));
 }

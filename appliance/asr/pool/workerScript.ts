@@ -8,7 +8,7 @@
  * to be built first. Bare imports (onnxruntime-node) stay external and resolve from the repo's
  * node_modules because the bundle lives inside it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -42,7 +42,7 @@ async function bundleFromSources(entry: string): Promise<URL> {
   if (!existsSync(file)) {
     mkdirSync(dir, { recursive: true });
     // write then rename: test files running in parallel may build the same bundle at once
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     writeFileSync(tmp, text);
     renameSync(tmp, file);
   }
