@@ -5,6 +5,30 @@
 import net from 'node:net';
 import { evxError } from '../errors.js';
 
+/**
+ * Add an IP address or CIDR to `list`. Returns 'not-ip' for anything else (the caller decides whether
+ * that is a host name or an error) and 'bad-prefix' for a CIDR with an impossible prefix length.
+ */
+export function addNetwork(list: net.BlockList, entry: string): 'ok' | 'not-ip' | 'bad-prefix' {
+  const [addr, bits] = entry.split('/') as [string, string | undefined];
+  const type = net.isIPv6(addr) ? 'ipv6' : net.isIPv4(addr) ? 'ipv4' : undefined;
+  if (type === undefined) return 'not-ip';
+  if (bits === undefined) {
+    list.addAddress(addr, type);
+    return 'ok';
+  }
+  if (!/^\d+$/.test(bits) || Number(bits) > (type === 'ipv4' ? 32 : 128)) return 'bad-prefix';
+  list.addSubnet(addr, Number(bits), type);
+  return 'ok';
+}
+
+/** Whether `address` is in `list`; an IPv4-mapped IPv6 address is judged as the IPv4 address it is. */
+export function inNetworks(list: net.BlockList, address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  const a = mapped !== null ? mapped[1]! : address;
+  return list.check(a, net.isIPv6(a) ? 'ipv6' : 'ipv4');
+}
+
 /** Source allow-list; an empty list allows everyone. */
 export class AllowList {
   private readonly list: net.BlockList;
@@ -14,26 +38,16 @@ export class AllowList {
     this.list = new net.BlockList();
     this.empty = entries.length === 0;
     for (const e of entries) {
-      const [addr, bits] = e.split('/') as [string, string | undefined];
-      const type = net.isIPv6(addr) ? 'ipv6' : net.isIPv4(addr) ? 'ipv4' : undefined;
-      if (type === undefined)
+      const added = addNetwork(this.list, e);
+      if (added === 'not-ip')
         throw evxError('EVX_ERR_CONFIG_INVALID', 'SIP allow-list entry is not an IP address or CIDR', { details: { entry: e } });
-      if (bits === undefined) this.list.addAddress(addr, type);
-      else {
-        const prefix = Number(bits);
-        if (!Number.isInteger(prefix) || prefix < 0 || prefix > (type === 'ipv4' ? 32 : 128)) {
-          throw evxError('EVX_ERR_CONFIG_INVALID', 'SIP allow-list entry has a bad prefix length', { details: { entry: e } });
-        }
-        this.list.addSubnet(addr, prefix, type);
-      }
+      if (added === 'bad-prefix')
+        throw evxError('EVX_ERR_CONFIG_INVALID', 'SIP allow-list entry has a bad prefix length', { details: { entry: e } });
     }
   }
 
   allows(address: string): boolean {
-    if (this.empty) return true;
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    const a = mapped !== null ? mapped[1]! : address;
-    return this.list.check(a, net.isIPv6(a) ? 'ipv6' : 'ipv4');
+    return this.empty || inNetworks(this.list, address);
   }
 }
 

@@ -164,13 +164,16 @@ export class TcpTransport implements SipTransport {
       }
     });
     sock.on('error', () => {});
-    sock.on('close', () => {
-      if (this.connections.get(key) !== conn) return;
-      this.connections.delete(key);
-      const left = (this.perSource.get(source) ?? 1) - 1;
-      if (left > 0) this.perSource.set(source, left);
-      else this.perSource.delete(source);
-    });
+    sock.on('close', () => this.forget(key, conn));
+  }
+
+  /** Drop a connection from the tables (once: a later call for the same one does nothing). */
+  private forget(key: string, conn: Connection): void {
+    if (this.connections.get(key) !== conn) return;
+    this.connections.delete(key);
+    const left = (this.perSource.get(conn.source) ?? 1) - 1;
+    if (left > 0) this.perSource.set(conn.source, left);
+    else this.perSource.delete(conn.source);
   }
 
   /** Close the connection idle the longest, if it has been idle long enough; true when one went. */
@@ -181,13 +184,7 @@ export class TcpTransport implements SipTransport {
     this.opts.onLimited?.('evicted', { transport: 'tcp', address: idlest.source, port: idlest.sock.remotePort ?? 0 });
     idlest.sock.destroy();
     // The close handler runs later; take it out of the table now so the new one fits.
-    for (const [key, c] of this.connections)
-      if (c === idlest) {
-        this.connections.delete(key);
-        const left = (this.perSource.get(c.source) ?? 1) - 1;
-        if (left > 0) this.perSource.set(c.source, left);
-        else this.perSource.delete(c.source);
-      }
+    for (const [key, c] of this.connections) if (c === idlest) this.forget(key, c);
     return true;
   }
 

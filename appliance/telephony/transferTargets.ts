@@ -12,6 +12,7 @@
  */
 import net from 'node:net';
 import { evxError } from '../errors.js';
+import { addNetwork, inNetworks } from '../sip/guard.js';
 
 export interface SipTarget {
   readonly host: string;
@@ -83,20 +84,14 @@ export class TransferTargetPolicy {
   /** `entries`: IPs, CIDRs and exact DNS names (the config key named in errors is `key`). */
   constructor(entries: readonly string[], key = 'sip.transferTargets') {
     for (const entry of entries) {
-      const [addr, bits] = entry.split('/') as [string, string | undefined];
-      const family = net.isIPv6(addr) ? 'ipv6' : net.isIPv4(addr) ? 'ipv4' : undefined;
-      if (family === undefined) {
-        const name = entry.toLowerCase().replace(/\.$/, '');
-        if (bits !== undefined || !HOSTNAME.test(name) || /^[0-9.]+$/.test(name))
-          throw evxError('EVX_ERR_CONFIG_INVALID', `${key}: entry is not an IP address, CIDR or host name`, { details: { key, entry } });
-        this.hostnames.add(name);
-      } else if (bits === undefined) this.networks.addAddress(addr, family);
-      else {
-        const prefix = Number(bits);
-        if (!/^\d+$/.test(bits) || prefix > (family === 'ipv4' ? 32 : 128))
-          throw evxError('EVX_ERR_CONFIG_INVALID', `${key}: entry has a bad prefix length`, { details: { key, entry } });
-        this.networks.addSubnet(addr, prefix, family);
-      }
+      const added = addNetwork(this.networks, entry);
+      if (added === 'bad-prefix')
+        throw evxError('EVX_ERR_CONFIG_INVALID', `${key}: entry has a bad prefix length`, { details: { key, entry } });
+      if (added === 'ok') continue;
+      const name = entry.toLowerCase().replace(/\.$/, '');
+      if (entry.includes('/') || !HOSTNAME.test(name) || /^[0-9.]+$/.test(name))
+        throw evxError('EVX_ERR_CONFIG_INVALID', `${key}: entry is not an IP address, CIDR or host name`, { details: { key, entry } });
+      this.hostnames.add(name);
     }
   }
 
@@ -105,9 +100,7 @@ export class TransferTargetPolicy {
     const target = parseSipTarget(uri);
     if ('error' in target) return `the SIP URI ${target.error}`;
     if (target.family === 'dns') return this.hostnames.has(target.host) ? null : 'its host is not a listed transfer host';
-    const mapped = target.family === 'ipv6' ? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(target.host) : null;
-    const allowed = mapped !== null ? this.networks.check(mapped[1]!, 'ipv4') : this.networks.check(target.host, target.family);
-    return allowed ? null : 'its address is outside the transfer networks';
+    return inNetworks(this.networks, target.host) ? null : 'its address is outside the transfer networks';
   }
 
   /** Throw EVX_ERR_TRANSFER_TARGET unless callers may be sent to `uri`. */
