@@ -33,6 +33,7 @@ import { startQa } from './qa.js';
 import { startRetention } from './retention.js';
 import { startSync } from './sync.js';
 import { SipServer } from '../telephony/sip-server.js';
+import { sipTlsSetup } from './sipTls.js';
 import { registerCallRoutes } from '../api/routes/calls.js';
 import { registerEventStream } from '../api/routes/events.js';
 import { startCallRouter, startRouting } from './routing.js';
@@ -180,7 +181,7 @@ export class Appliance {
       if (webrtc !== null) closeStack.push({ name: 'webrtc', close: () => webrtc.close() });
       if (webrtc !== null) metrics.bindWebRtc(webrtc.metricsSource());
 
-      const sip = await startSip(config, calls, logger, readiness, closeStack, webrtc?.sipAudioTap);
+      const sip = await startSip(config, dataDir, calls, logger, readiness, closeStack, webrtc?.sipAudioTap);
       if (sip !== null) metrics.bindSip(sip);
       if (sip !== null && config.routing.enabled) closeStack.push({ name: 'routing-transfer', close: routing.attachSip(sip) });
       if (sip !== null) webrtc?.attachSip(sip);
@@ -350,6 +351,7 @@ async function startSpeech(
 /** Start the SIP/RTP listeners with their calls bridged into the call manager (null when disabled). */
 async function startSip(
   config: EdgeVoxConfig,
+  dataDir: string,
   calls: CallManager,
   logger: Logger,
   readiness: Readiness,
@@ -358,10 +360,13 @@ async function startSip(
 ): Promise<SipServer | null> {
   if (!config.sip.enabled) return null;
   const bridge = new TelephonyBridge(calls, logger);
+  const tls = config.sip.transports.includes('tls') ? sipTlsSetup(config, dataDir, logger) : undefined;
   const sip = new SipServer({
     host: config.sip.host,
     port: config.sip.port,
     transports: config.sip.transports,
+    tlsPort: config.sip.tlsPort,
+    ...(tls === undefined ? {} : { tls: tls.options }),
     rtpHost: config.sip.rtpHost || config.sip.host,
     rtpPortMin: config.sip.rtpPortMin,
     rtpPortMax: config.sip.rtpPortMax,
@@ -398,14 +403,16 @@ async function startSip(
     }
     throw err;
   }
+  const stopTlsWatch = tls?.watch(() => sip.reloadTls());
   closeStack.push({
     name: 'sip',
     close: async () => {
+      stopTlsWatch?.();
       await sip.close();
       detach();
     },
   });
   readiness.register('sip', () => ({ ok: true }));
-  logger.info({ port: sip.port, transports: config.sip.transports }, 'sip listening');
+  logger.info({ port: sip.port, tlsPort: tls === undefined ? null : sip.tlsPort, transports: config.sip.transports }, 'sip listening');
   return sip;
 }

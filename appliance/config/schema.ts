@@ -71,11 +71,17 @@ export const ConfigSchema = Type.Object(
         enabled: Type.Boolean({ default: true, description: 'Terminate SIP trunks / PBX legs' }),
         host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address SIP listens on (UDP and TCP)' }),
         port: Port(5060, 'SIP port (0 = any free port)'),
-        transports: Type.Array(Type.Union([Type.Literal('udp'), Type.Literal('tcp')]), {
+        transports: Type.Array(Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')]), {
           minItems: 1,
           default: ['udp', 'tcp'],
-          description: 'SIP transports',
+          description: 'SIP transports (tls listens on sip.tlsPort)',
         }),
+        tlsPort: Port(5061, 'SIP over TLS port (0 = any free port)'),
+        tlsCertFile: Type.String({
+          default: '',
+          description: "PEM certificate chain for SIP over TLS (empty = the console's certificate store); re-read when it changes",
+        }),
+        tlsKeyFile: Type.String({ default: '', description: 'PEM private key for sip.tlsCertFile' }),
         rtpHost: Type.String({ default: '', description: 'Address RTP binds to and SDP announces (empty = sip.host)' }),
         rtpPortMin: Type.Integer({ minimum: 1024, maximum: 65534, default: 20000, description: 'First RTP port (even)' }),
         rtpPortMax: Type.Integer({ minimum: 1025, maximum: 65535, default: 20999, description: 'Last RTP port' }),

@@ -3,14 +3,21 @@
  * and construction of in-dialog requests (BYE, re-INVITE, REFER, NOTIFY, ACK for our re-INVITE).
  */
 import { parseCSeq, parseNameAddr } from './grammar.js';
-import { SipHeaders, type SipPeer, type SipRequest } from './message.js';
+import { SipHeaders, type SipPeer, type SipRequest, type SipTransportName } from './message.js';
 import { newBranch } from './serialize.js';
 import { secureInt } from '../randomness.js';
 
 export interface LocalEndpoint {
   readonly host: string;
   readonly port: number;
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: SipTransportName;
+}
+
+/** Our Contact URI on an endpoint: `sips:` when the peer addressed us with a sips URI (RFC 5630 §3.1.3). */
+export function contactUri(local: LocalEndpoint, secure = false): string {
+  if (secure) return `sips:edgevox@${local.host}:${local.port}`;
+  const t = local.transport === 'udp' ? '' : `;transport=${local.transport}`;
+  return `sip:edgevox@${local.host}:${local.port}${t}`;
 }
 
 export class Dialog {
@@ -26,6 +33,8 @@ export class Dialog {
   private localSeq: number;
   remoteSeq: number;
   state: 'early' | 'confirmed' | 'terminated' = 'early';
+  /** The dialog was set up with a sips: Request-URI over TLS: our Contact is sips too. */
+  readonly secure: boolean;
 
   constructor(
     invite: SipRequest,
@@ -45,12 +54,12 @@ export class Dialog {
     // UAS route set: Record-Route in order (§12.1.1)
     this.routeSet = [...invite.headers.getAll('record-route')];
     this.remoteSeq = parseCSeq(invite.headers.get('cseq')!)!.seq;
+    this.secure = local.transport === 'tls' && /^sips:/i.test(invite.uri);
     this.localSeq = secureInt(1, 10_001);
   }
 
   get contactHeader(): string {
-    const t = this.local.transport === 'tcp' ? ';transport=tcp' : '';
-    return `<sip:edgevox@${this.local.host}:${this.local.port}${t}>`;
+    return `<${contactUri(this.local, this.secure)}>`;
   }
 
   /** Check an in-dialog request's CSeq (§12.2.2): false for an out-of-order (lower) one. */

@@ -150,7 +150,7 @@ export class SipHeaders {
   }
 }
 
-export type SipTransportName = 'udp' | 'tcp';
+export type SipTransportName = 'udp' | 'tcp' | 'tls';
 
 /** Where a message came from / goes to. */
 export interface SipPeer {

@@ -16,6 +16,8 @@ export type InboundRequestDisposition =
 export class TransactionLayer {
   private readonly server = new Map<string, ServerTransaction>();
   private readonly client = new Map<string, ClientTransaction>();
+  /** Where each client transaction sends, so a failed flow fails its transactions at once. */
+  private readonly clientPeer = new Map<ClientTransaction, SipPeer>();
   private closed = false;
 
   constructor(
@@ -46,7 +48,7 @@ export class TransactionLayer {
       return { type: 'absorbed' };
     }
     if (this.closed || this.server.size >= this.maxServerTransactions) return { type: 'overload' };
-    const tx = new ServerTransaction(key, req, peer.transport === 'tcp', (bytes) => this.send(bytes, peer), this.timers, {
+    const tx = new ServerTransaction(key, req, peer.transport !== 'udp', (bytes) => this.send(bytes, peer), this.timers, {
       onAckTimeout: (t) => this.onAckTimeout(t),
       onTerminated: (t) => {
         if (this.server.get(t.key) === t) this.server.delete(t.key);
@@ -90,12 +92,18 @@ export class TransactionLayer {
       const tx = new ClientTransaction(
         key,
         req,
-        peer.transport === 'tcp',
+        peer.transport !== 'udp',
         (bytes) => this.send(bytes, peer),
         this.timers,
         (r) => {
           if (r.type === 'timeout') {
             reject(evxError('EVX_ERR_SIP_TRANSACTION_TIMEOUT', `${req.method} got no final response`, { details: { method: req.method } }));
+          } else if (r.type === 'unreachable') {
+            reject(
+              evxError('EVX_ERR_SIP_TRANSPORT', `${req.method} not sent: the connection to the peer failed`, {
+                details: { method: req.method, transport: peer.transport },
+              }),
+            );
           } else if (r.type === 'aborted') {
             reject(evxError('EVX_ERR_SIP_CLOSED', `${req.method} aborted: SIP server closing`, { details: { method: req.method } }));
           } else if (r.response.status < 200) onProvisional?.(r.response);
@@ -104,11 +112,20 @@ export class TransactionLayer {
         buildAck,
         (t) => {
           if (this.client.get(t.key) === t) this.client.delete(t.key);
+          this.clientPeer.delete(t);
         },
       );
       this.client.set(key, tx);
+      this.clientPeer.set(tx, peer);
       tx.start();
     });
+  }
+
+  /** A stream to `peer` could not be opened or broke: its pending client transactions fail now. */
+  failFlow(peer: SipPeer): void {
+    for (const [tx, p] of [...this.clientPeer]) {
+      if (p.transport === peer.transport && p.address === peer.address && p.port === peer.port) tx.fail();
+    }
   }
 
   /** Send a request outside any transaction (ACK for a 2xx, §17.1.1.3). */
@@ -131,5 +148,6 @@ export class TransactionLayer {
     for (const tx of [...this.client.values()]) tx.abort();
     this.server.clear();
     this.client.clear();
+    this.clientPeer.clear();
   }
 }

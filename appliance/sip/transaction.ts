@@ -162,7 +162,10 @@ export class ServerTransaction {
 }
 
 export type ClientTxResult =
-  { readonly type: 'response'; readonly response: SipResponse } | { readonly type: 'timeout' } | { readonly type: 'aborted' };
+  | { readonly type: 'response'; readonly response: SipResponse }
+  | { readonly type: 'timeout' }
+  | { readonly type: 'aborted' }
+  | { readonly type: 'unreachable' };
 
 export class ClientTransaction {
   state: 'calling' | 'trying' | 'proceeding' | 'completed' | 'terminated';
@@ -243,6 +246,13 @@ export class ClientTransaction {
   abort(): void {
     if (this.state === 'terminated') return;
     if (this.state !== 'completed') this.onResult({ type: 'aborted' });
+    this.terminate();
+  }
+
+  /** The flow to the peer failed (connection refused, TLS handshake failed; §8.1.3.1): told `unreachable`. */
+  fail(): void {
+    if (this.state === 'terminated' || this.state === 'completed') return;
+    this.onResult({ type: 'unreachable' });
     this.terminate();
   }
 

@@ -1,13 +1,15 @@
 /**
- * SIP transports (RFC 3261 §18): UDP datagrams and TCP streams, both delivering raw message bytes
- * with the peer they came from. Responses and in-dialog requests go back on the same flow (the
- * source address for UDP, like rport; the same connection for TCP).
+ * SIP transports (RFC 3261 §18, RFC 5630 for TLS): UDP datagrams and TCP or TLS streams, all
+ * delivering raw message bytes with the peer they came from. Responses and in-dialog requests go
+ * back on the same flow (the source address for UDP, like rport; the same connection for streams).
+ * Streams to a peer with no open connection (trunk keep-alives, registration) are opened on demand.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import tls from 'node:tls';
 import { evxError } from '../errors.js';
 import { SipStreamFramer } from './framer.js';
-import type { SipPeer } from './message.js';
+import type { SipPeer, SipTransportName } from './message.js';
 import type { SipParseLimits } from './parser.js';
 
 /** `datagram`: true for UDP (Content-Length optional), false for a TCP frame. */
@@ -16,13 +18,13 @@ export type InboundHandler = (bytes: Buffer, peer: SipPeer, datagram: boolean) =
 export type StreamErrorHandler = (reason: string, peer: SipPeer) => void;
 
 export interface SipTransport {
-  readonly name: 'udp' | 'tcp';
+  readonly name: SipTransportName;
   /** Bind; resolves with the bound port (0 in the options = ephemeral). */
   listen(): Promise<number>;
   /** Send bytes; false when there is no route (e.g. the TCP connection is gone). */
   send(bytes: Buffer, peer: SipPeer): boolean;
   close(): Promise<void>;
-  /** Open TCP connections (0 for UDP). */
+  /** Open stream connections (0 for UDP). */
   readonly connectionCount: number;
 }
 
@@ -72,7 +74,7 @@ export class UdpTransport implements SipTransport {
   }
 }
 
-export interface TcpTransportOptions {
+export interface StreamTransportOptions {
   /** Connections held at once; at the cap the longest-idle one makes room (see `accept`). */
   readonly maxConnections: number;
   /** Connections one source address may hold: one host can never take the whole table. */
@@ -82,6 +84,16 @@ export interface TcpTransportOptions {
   readonly limits: SipParseLimits;
   /** A connection refused or evicted by these limits (counted by the caller). */
   readonly onLimited?: (reason: 'per_source' | 'evicted' | 'full', peer: SipPeer) => void;
+  /** TLS only: the server's certificate and options (called again by `reloadTls`). */
+  readonly tlsServer?: () => tls.SecureContextOptions & { requestCert?: boolean };
+  /** TLS only: options to open a connection to a peer (CA, server name, verification). */
+  readonly tlsClient?: (peer: SipPeer) => tls.ConnectionOptions;
+  /** A TLS connection that completed its handshake: false closes it (client-certificate checks). */
+  readonly admitTls?: (sock: tls.TLSSocket, peer: SipPeer) => boolean;
+  /** A TLS handshake that failed (counted by the caller). */
+  readonly onTlsError?: (peer: SipPeer) => void;
+  /** A connection we opened failed before it carried anything back (refused, handshake failed). */
+  readonly onConnectFailed?: (peer: SipPeer) => void;
 }
 
 /** A connection idle at least this long may be evicted to make room for a new one. */
@@ -93,25 +105,31 @@ interface Connection {
   lastActiveMs: number;
 }
 
-export class TcpTransport implements SipTransport {
-  readonly name = 'tcp' as const;
+/** SIP over TCP or TLS: one framer per connection, limits per source and in all, idle eviction. */
+export class StreamTransport implements SipTransport {
   private server: net.Server | undefined;
   private readonly connections = new Map<string, Connection>();
   private readonly perSource = new Map<string, number>();
 
   constructor(
+    readonly name: 'tcp' | 'tls',
     private readonly host: string,
     private readonly port: number,
-    private readonly opts: TcpTransportOptions,
+    private readonly opts: StreamTransportOptions,
     private readonly onMessage: InboundHandler,
     private readonly onStreamError: StreamErrorHandler,
   ) {}
 
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = net.createServer((sock) => this.accept(sock));
+      const server = this.createServer();
       server.once('error', (err) =>
-        reject(evxError('EVX_ERR_SIP_TRANSPORT', 'cannot listen on SIP TCP port', { cause: err, details: { port: this.port } })),
+        reject(
+          evxError('EVX_ERR_SIP_TRANSPORT', `cannot listen on SIP ${this.name.toUpperCase()} port`, {
+            cause: err,
+            details: { port: this.port },
+          }),
+        ),
       );
       server.listen({ host: this.host, port: this.port, exclusive: true }, () => {
         server.removeAllListeners('error');
@@ -123,24 +141,51 @@ export class TcpTransport implements SipTransport {
     });
   }
 
+  private createServer(): net.Server {
+    if (this.name === 'tcp') return net.createServer((sock) => this.accept(sock, false));
+    const material = this.opts.tlsServer?.();
+    if (material === undefined) throw evxError('EVX_ERR_SIP_TRANSPORT', 'SIP over TLS needs a certificate and key');
+    const server = tls.createServer({ ...material, minVersion: 'TLSv1.2', rejectUnauthorized: false }, (sock) => {
+      const peer = this.peerOf(sock);
+      if (this.opts.admitTls !== undefined && !this.opts.admitTls(sock, peer)) {
+        sock.destroy();
+        return;
+      }
+      this.accept(sock, false);
+    });
+    server.on('tlsClientError', (_err, sock) => this.opts.onTlsError?.(this.peerOf(sock)));
+    return server;
+  }
+
+  /** Take a new certificate (and client CAs) for new connections; open ones keep theirs. */
+  reloadTls(): void {
+    if (this.name !== 'tls' || !(this.server instanceof tls.Server)) return;
+    const material = this.opts.tlsServer?.();
+    if (material !== undefined) this.server.setSecureContext(material);
+  }
+
+  private peerOf(sock: net.Socket): SipPeer {
+    return { transport: this.name, address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
+  }
+
   /**
    * Take a new connection within the limits: a source at its own cap is refused; at the global cap
    * the connection idle the longest (at least a few seconds) is closed to make room, so idle
    * connections parked by one host (or many) never lock other trunks out; when every connection is
-   * busy, the new one is refused.
+   * busy, the new one is refused. Connections we open count the same way.
    */
-  private accept(sock: net.Socket): void {
-    const peer: SipPeer = { transport: 'tcp', address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0 };
+  private accept(sock: net.Socket, outbound: boolean, peerOverride?: SipPeer): Connection | undefined {
+    const peer = peerOverride ?? this.peerOf(sock);
     const source = peer.address;
-    if ((this.perSource.get(source) ?? 0) >= this.opts.maxConnectionsPerSource) {
+    if (!outbound && (this.perSource.get(source) ?? 0) >= this.opts.maxConnectionsPerSource) {
       this.opts.onLimited?.('per_source', peer);
       sock.destroy();
-      return;
+      return undefined;
     }
     if (this.connections.size >= this.opts.maxConnections && !this.evictIdlest()) {
       this.opts.onLimited?.('full', peer);
       sock.destroy();
-      return;
+      return undefined;
     }
     const key = `${peer.address}:${peer.port}`;
     const conn: Connection = { sock, source, lastActiveMs: performance.now() };
@@ -165,6 +210,7 @@ export class TcpTransport implements SipTransport {
     });
     sock.on('error', () => {});
     sock.on('close', () => this.forget(key, conn));
+    return conn;
   }
 
   /** Drop a connection from the tables (once: a later call for the same one does nothing). */
@@ -181,19 +227,37 @@ export class TcpTransport implements SipTransport {
     let idlest: Connection | undefined;
     for (const c of this.connections.values()) if (idlest === undefined || c.lastActiveMs < idlest.lastActiveMs) idlest = c;
     if (idlest === undefined || performance.now() - idlest.lastActiveMs < EVICTABLE_AFTER_MS) return false;
-    this.opts.onLimited?.('evicted', { transport: 'tcp', address: idlest.source, port: idlest.sock.remotePort ?? 0 });
+    this.opts.onLimited?.('evicted', { transport: this.name, address: idlest.source, port: idlest.sock.remotePort ?? 0 });
     idlest.sock.destroy();
     // The close handler runs later; take it out of the table now so the new one fits.
     for (const [key, c] of this.connections) if (c === idlest) this.forget(key, c);
     return true;
   }
 
+  /**
+   * Send on the peer's connection; with none open, open one to the peer (writes are queued until it
+   * is up; a connection that fails closes, and the transaction sending times out).
+   */
   send(bytes: Buffer, peer: SipPeer): boolean {
-    const conn = this.connections.get(`${peer.address}:${peer.port}`);
-    if (conn === undefined || conn.sock.destroyed) return false;
+    let conn = this.connections.get(`${peer.address}:${peer.port}`);
+    if (conn === undefined || conn.sock.destroyed) conn = this.server === undefined ? undefined : this.connect(peer);
+    if (conn === undefined) return false;
     conn.lastActiveMs = performance.now();
     conn.sock.write(bytes);
     return true;
+  }
+
+  private connect(peer: SipPeer): Connection | undefined {
+    const sock =
+      this.name === 'tcp'
+        ? net.connect({ host: peer.address, port: peer.port })
+        : tls.connect({ minVersion: 'TLSv1.2', ...this.opts.tlsClient?.(peer), host: peer.address, port: peer.port });
+    let up = false;
+    sock.once(this.name === 'tcp' ? 'connect' : 'secureConnect', () => (up = true));
+    sock.once('close', () => {
+      if (!up) this.opts.onConnectFailed?.(peer);
+    });
+    return this.accept(sock, true, peer);
   }
 
   get connectionCount(): number {

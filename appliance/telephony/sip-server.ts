@@ -14,12 +14,12 @@ import { DigestAuthenticator } from '../sip/auth.js';
 import { LOCAL_TRANSFER_TARGETS, transferPolicyOf, type TransferTargetPolicy } from './transferTargets.js';
 import type { LocalEndpoint } from '../sip/dialog.js';
 import { AllowList, SourceRateLimiter } from '../sip/guard.js';
-import type { SipPeer, SipRequest, SipResponse } from '../sip/message.js';
+import type { SipPeer, SipRequest, SipResponse, SipTransportName } from '../sip/message.js';
 import { canAddressResponse, DEFAULT_SIP_LIMITS, parseSipMessage } from '../sip/parser.js';
 import { buildResponse, randomToken, serializeSipMessage, tagOf } from '../sip/serialize.js';
 import { DEFAULT_TIMERS, type ServerTransaction } from '../sip/transaction.js';
 import { TransactionLayer } from '../sip/transaction-layer.js';
-import { TcpTransport, UdpTransport, type SipTransport } from '../sip/transport.js';
+import { StreamTransport, UdpTransport, type SipTransport } from '../sip/transport.js';
 import { SUPPORTED_CODECS } from '../sdp/offer-answer.js';
 import { RtpPortAllocator } from '../rtp/ports.js';
 import { ALLOW, type Call } from './call.js';
@@ -34,6 +34,8 @@ export interface SipServerCounters {
   rejectedRateLimit: number;
   rejectedAuth: number;
   rejectedCapacity: number;
+  /** TLS handshakes that failed, client certificates refused. */
+  rejectedTls: number;
   rejectedOther: number;
   callsStarted: number;
   callsEnded: number;
@@ -51,6 +53,7 @@ export class SipServer {
     rejectedRateLimit: 0,
     rejectedAuth: 0,
     rejectedCapacity: 0,
+    rejectedTls: 0,
     rejectedOther: 0,
     callsStarted: 0,
     callsEnded: 0,
@@ -58,7 +61,7 @@ export class SipServer {
     internalErrors: 0,
   };
   private readonly host: string;
-  private readonly transports = new Map<'udp' | 'tcp', SipTransport>();
+  private readonly transports = new Map<SipTransportName, SipTransport>();
   private readonly ports: RtpPortAllocator;
   private readonly txl: TransactionLayer;
   private readonly allow: AllowList;
@@ -69,6 +72,7 @@ export class SipServer {
   private readonly byId = new Map<string, Call>();
   private pending = 0;
   private boundPort = 0;
+  private boundTlsPort = 0;
   private qualityTimer: NodeJS.Timeout | undefined;
   private state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
   private closing: Promise<void> | undefined;
@@ -159,37 +163,89 @@ export class SipServer {
   }
 
   private async bindTransports(wanted: number): Promise<number> {
-    const limits = this.opts.limits ?? DEFAULT_SIP_LIMITS;
     let port = wanted;
     for (const name of this.opts.transports ?? ['udp', 'tcp']) {
+      if (name === 'tls') continue; // on its own port, below
       const t: SipTransport =
-        name === 'udp'
-          ? new UdpTransport(this.host, port, (b, p, d) => this.onBytes(b, p, d))
-          : new TcpTransport(
-              this.host,
-              port,
-              {
-                maxConnections: this.opts.maxTcpConnections ?? 1024,
-                maxConnectionsPerSource: this.opts.maxTcpConnectionsPerSource ?? 32,
-                idleTimeoutMs: this.opts.tcpIdleTimeoutMs ?? 600_000,
-                limits,
-                onLimited: (_reason, peer) => this.countReject('connection_limit', undefined, undefined, peer),
-              },
-              (b, p, d) => this.onBytes(b, p, d),
-              (_reason, peer) => this.countReject('malformed', undefined, undefined, peer),
-            );
+        name === 'udp' ? new UdpTransport(this.host, port, (b, p, d) => this.onBytes(b, p, d)) : this.streamTransport('tcp', port);
       this.transports.set(name, t);
       port = await t.listen(); // UDP and TCP share the (possibly ephemeral) port
     }
+    if (this.opts.transports?.includes('tls') === true) {
+      const t = this.streamTransport('tls', this.opts.tlsPort ?? 5061);
+      this.transports.set('tls', t);
+      this.boundTlsPort = await t.listen();
+    }
     return port;
+  }
+
+  private streamTransport(name: 'tcp' | 'tls', port: number): StreamTransport {
+    const tlsOpts = this.opts.tls;
+    if (name === 'tls' && tlsOpts === undefined) throw evxError('EVX_ERR_SIP_TRANSPORT', 'SIP over TLS needs a certificate and key');
+    return new StreamTransport(
+      name,
+      this.host,
+      port,
+      {
+        maxConnections: this.opts.maxTcpConnections ?? 1024,
+        maxConnectionsPerSource: this.opts.maxTcpConnectionsPerSource ?? 32,
+        idleTimeoutMs: this.opts.tcpIdleTimeoutMs ?? 600_000,
+        limits: this.opts.limits ?? DEFAULT_SIP_LIMITS,
+        onLimited: (_reason, peer) => this.countReject('connection_limit', undefined, undefined, peer),
+        onConnectFailed: (peer) => this.txl.failFlow(peer),
+        ...(tlsOpts === undefined
+          ? {}
+          : {
+              tlsServer: () => {
+                const cas = tlsOpts.clientCas?.() ?? '';
+                return { ...tlsOpts.certificate(), ...(cas === '' ? {} : { ca: cas, requestCert: true }) };
+              },
+              tlsClient: (peer: SipPeer) => tlsOpts.client?.(peer) ?? {},
+              admitTls: (sock, peer) => {
+                if (tlsOpts.requireClientCert?.(peer.address) !== true || sock.authorized) return true;
+                this.countReject('tls', undefined, undefined, peer);
+                return false;
+              },
+              onTlsError: (peer: SipPeer) => this.countReject('tls', undefined, undefined, peer),
+            }),
+      },
+      (b, p, d) => this.onBytes(b, p, d),
+      (_reason, peer) => this.countReject('malformed', undefined, undefined, peer),
+    );
+  }
+
+  /** Take the TLS certificate (and client CAs) again, for new connections: no restart, calls stay up. */
+  reloadTls(): void {
+    const t = this.transports.get('tls');
+    if (t instanceof StreamTransport) t.reloadTls();
+  }
+
+  /** The SIP over TLS port (0 when TLS is off). */
+  get tlsPort(): number {
+    return this.boundTlsPort;
   }
 
   get port(): number {
     return this.boundPort;
   }
 
-  private localEndpoint(peer: SipPeer): LocalEndpoint {
-    return { host: this.host, port: this.boundPort, transport: peer.transport };
+  /** Where we are for a peer on its transport (Via, Contact). */
+  localEndpoint(peer: SipPeer): LocalEndpoint {
+    return { host: this.host, port: peer.transport === 'tls' ? this.boundTlsPort : this.boundPort, transport: peer.transport };
+  }
+
+  /**
+   * Send an out-of-dialog request (trunk keep-alive, registration) in a client transaction; over
+   * TCP/TLS a connection is opened when none is. Resolves with the final response.
+   */
+  request(req: SipRequest, peer: SipPeer): Promise<SipResponse> {
+    if (this.state !== 'listening') return Promise.reject(evxError('EVX_ERR_SIP_CLOSED', 'SIP server is not listening'));
+    if (!this.transports.has(peer.transport)) {
+      return Promise.reject(
+        evxError('EVX_ERR_SIP_TRANSPORT', `SIP transport ${peer.transport} is not enabled`, { details: { transport: peer.transport } }),
+      );
+    }
+    return this.txl.request(req, peer);
   }
 
   private send(bytes: Buffer, peer: SipPeer): void {
@@ -203,6 +259,7 @@ export class SipServer {
     else if (reason === 'rate_limit') this.counters.rejectedRateLimit++;
     else if (reason === 'auth') this.counters.rejectedAuth++;
     else if (reason === 'capacity') this.counters.rejectedCapacity++;
+    else if (reason === 'tls') this.counters.rejectedTls++;
     else this.counters.rejectedOther++;
     this.events.emit('sip.rejected', { reason, method, status, pii: { source: peer.address } });
   }
@@ -362,7 +419,7 @@ export class SipServer {
       rtpPortPairs: this.ports.allocated,
       serverTransactions: this.txl.serverCount,
       clientTransactions: this.txl.clientCount,
-      tcpConnections: this.transports.get('tcp')?.connectionCount ?? 0,
+      tcpConnections: (this.transports.get('tcp')?.connectionCount ?? 0) + (this.transports.get('tls')?.connectionCount ?? 0),
     };
   }
 

@@ -3,6 +3,8 @@
  * Phone numbers, SIP URIs, names and remote IPs only appear under a `pii` key.
  */
 import type { SipAccount } from '../sip/auth.js';
+import type { ConnectionOptions } from 'node:tls';
+import type { SipPeer, SipTransportName } from '../sip/message.js';
 import type { SipParseLimits } from '../sip/parser.js';
 import type { SipTimers } from '../sip/transaction.js';
 import type { CodecName } from '../sdp/offer-answer.js';
@@ -63,7 +65,7 @@ export interface CallStartedEvent {
   /** SIP Call-ID (opaque token chosen by the peer). */
   readonly sipCallId: string;
   readonly mode: CallMode;
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: SipTransportName;
   readonly startedAtMs: number;
   readonly answeredAtMs: number;
   readonly legs: readonly LegInfo[];
@@ -94,7 +96,8 @@ export type RejectReason =
   | 'unsupported'
   | 'no_codec'
   | 'overload'
-  | 'connection_limit';
+  | 'connection_limit'
+  | 'tls';
 
 export interface TelephonyEvents {
   'call.started': CallStartedEvent;
@@ -130,7 +133,10 @@ export interface SipServerOptions {
   readonly host?: string;
   /** 0 = ephemeral (tests). */
   readonly port?: number;
-  readonly transports?: readonly ('udp' | 'tcp')[];
+  readonly transports?: readonly SipTransportName[];
+  /** SIP over TLS port (default 5061; 0 = ephemeral). */
+  readonly tlsPort?: number;
+  readonly tls?: SipTlsOptions;
   /** Address RTP sockets bind to and the SDP advertises (default: host). */
   readonly rtpHost?: string;
   readonly rtpPortMin?: number;
@@ -175,6 +181,18 @@ export interface SipServerOptions {
   readonly maxTcpConnectionsPerSource?: number;
   /** A TCP connection silent this long is closed (default 600 s). */
   readonly tcpIdleTimeoutMs?: number;
+}
+
+/** SIP over TLS: where the certificate comes from, and who must show a client certificate. */
+export interface SipTlsOptions {
+  /** Certificate chain and key (PEM); read again by `SipServer.reloadTls()`. */
+  readonly certificate: () => { readonly cert: string; readonly key: string };
+  /** CA certificates (PEM) client certificates are checked against; empty = none asked for. */
+  readonly clientCas?: () => string;
+  /** True when connections from this address must present a certificate those CAs verify. */
+  readonly requireClientCert?: (address: string) => boolean;
+  /** Options to open a TLS connection to a peer (its CA, the name to verify). */
+  readonly client?: (peer: SipPeer) => ConnectionOptions;
 }
 
 export type AdmissionDecision = { ok: true } | { ok: false; reason: 'capacity' | 'overload' | 'draining'; retryAfterS: number };

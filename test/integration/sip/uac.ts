@@ -4,6 +4,7 @@
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { SipMessage, SipRequest, SipResponse } from '../../../appliance/sip/message.js';
 import { parseSipMessage } from '../../../appliance/sip/parser.js';
 import { SipStreamFramer } from '../../../appliance/sip/framer.js';
@@ -23,8 +24,15 @@ export class TestUac {
 
   constructor(
     readonly serverPort: number,
-    readonly transport: 'udp' | 'tcp' = 'udp',
+    readonly transport: 'udp' | 'tcp' | 'tls' = 'udp',
+    /** TLS: client certificate, CA to check the server with (none: not checked). */
+    private readonly tlsOptions: tls.ConnectionOptions = {},
   ) {}
+
+  /** The TLS connection (for certificate checks in tests). */
+  get tlsSocket(): tls.TLSSocket | undefined {
+    return this.tcp instanceof tls.TLSSocket ? this.tcp : undefined;
+  }
 
   async open(): Promise<this> {
     if (this.transport === 'udp') {
@@ -34,11 +42,18 @@ export class TestUac {
       this.port = this.udp.address().port;
     } else {
       const framer = new SipStreamFramer(DEFAULT_SIP_LIMITS);
-      this.tcp = net.connect(this.serverPort, '127.0.0.1');
+      this.tcp =
+        this.transport === 'tls'
+          ? tls.connect({ port: this.serverPort, host: '127.0.0.1', rejectUnauthorized: false, ...this.tlsOptions })
+          : net.connect(this.serverPort, '127.0.0.1');
       this.tcp.on('data', (d: Buffer) => {
         for (const f of framer.push(d)) if (f.type === 'message') this.onBytes(f.bytes, false);
       });
-      await new Promise<void>((r) => this.tcp!.once('connect', () => r()));
+      await new Promise<void>((resolve, reject) => {
+        this.tcp!.once(this.transport === 'tls' ? 'secureConnect' : 'connect', () => resolve());
+        this.tcp!.once('error', reject);
+        this.tcp!.once('close', () => reject(new Error('connection closed')));
+      });
       this.port = this.tcp.localPort!;
     }
     return this;
@@ -84,7 +99,7 @@ export class TestUac {
       `To: <sip:edgevox@127.0.0.1:${this.serverPort}>${toTag}`,
       `Call-ID: ${this.callId}`,
       `CSeq: ${opts.cseq ?? this.cseq++} ${method}`,
-      `Contact: <sip:alice@127.0.0.1:${this.port}${this.transport === 'tcp' ? ';transport=tcp' : ''}>`,
+      `Contact: <sip:alice@127.0.0.1:${this.port}${this.transport === 'udp' ? '' : `;transport=${this.transport}`}>`,
       ...(body.length > 0 ? [`Content-Type: ${opts.contentType ?? 'application/sdp'}`] : []),
       ...(opts.extra ?? []),
       `Content-Length: ${Buffer.byteLength(body)}`,
