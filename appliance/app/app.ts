@@ -386,6 +386,7 @@ async function startSip(
     retryAfterSec: config.calls.retryAfterS,
     sessionExpiresSec: config.sip.sessionExpiresSec,
     rtpTimeoutMs: config.sip.rtpTimeoutMs,
+    idleMedia: config.sip.idleMedia,
     ...(config.sip.agentAorPattern ? { agentAor: new RegExp(config.sip.agentAorPattern, 'i') } : {}),
     sinkFactory: extraTap === undefined ? bridge.sinkFactory : teeSinkFactories(bridge.sinkFactory, extraTap),
   });

@@ -238,6 +238,12 @@ export class CallSession {
     this.manager.publish({ type: 'call.answered', at: this.answeredAt, callId: this.id });
   }
 
+  /** The far end put the call on hold or resumed it. */
+  setHeld(held: boolean): void {
+    if (this.ended) return;
+    this.manager.publish({ type: 'call.hold', at: this.manager.now(), callId: this.id, held });
+  }
+
   /** Add a media leg (caller, agent, or a SIPREC participant) with its own transcriber. */
   addLeg(opts: { label: string; codec: string | null; sampleRateHz: number; legId?: string; hotwords?: readonly string[] }): CallLeg {
     const legId = opts.legId ?? `${this.id}:${opts.label}:${this.legMap.size + 1}`;

@@ -63,6 +63,8 @@ export class TelephonyBridge {
         });
         session.answer();
       }),
+      sip.events.on('call.held', (e) => this.calls.get(e.callId)?.setHeld(true)),
+      sip.events.on('call.resumed', (e) => this.calls.get(e.callId)?.setHeld(false)),
       sip.events.on('dtmf', (e) => this.legs.get(legKey(e.callId, e.legId))?.dtmf(e.digit, e.durationMs)),
       sip.events.on('call.quality', (e) => this.applyQuality(e.callId, e.legs)),
       sip.events.on('call.ended', (e) => {

@@ -128,6 +128,11 @@ export const ConfigSchema = Type.Object(
         }),
         sessionExpiresSec: Type.Integer({ minimum: 90, default: 1800, description: 'RFC 4028 session interval' }),
         rtpTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, description: 'End a call after this long without RTP (0 = never)' }),
+        idleMedia: Type.Union([Type.Literal('silence'), Type.Literal('comfort-noise'), Type.Literal('off')], {
+          default: 'silence',
+          description:
+            'What the box sends a caller while it only listens: silence frames, RFC 3389 comfort noise (when offered; silence otherwise) or nothing (peers with a no-media timeout then hang up)',
+        }),
         agentAorPattern: Type.String({
           default: '',
           description: 'SIPREC: participants whose address matches this regular expression are labelled agent',

@@ -17,6 +17,8 @@ export type ApplianceEvent =
   | { type: 'call.answered'; at: number; callId: string }
   | { type: 'call.leg.added'; at: number; callId: string; legId: string; label: string; codec: string | null }
   | { type: 'call.ended'; at: number; callId: string; reason: string; durationMs: number }
+  /** The caller put the call on hold (held) or took it off (re-INVITE / UPDATE direction). */
+  | { type: 'call.hold'; at: number; callId: string; held: boolean }
   | {
       type: 'asr.partial';
       at: number;

@@ -1,7 +1,9 @@
 /**
  * One leg's RTP session on a bound port pair: receive (via RtpReceiver), symmetric RTP latching
  * (RFC 4961 / NAT: the first valid packet fixes where we send and whom we accept), RTCP SR/RR
- * every ~5 s (randomised per RFC 3550 §6.3.1), RTCP BYE on close, and a send path for prompts.
+ * every ~5 s (randomised per RFC 3550 §6.3.1), RTCP BYE on close, and one outgoing stream: prompts
+ * and bridged audio (`sendPayload`) and, between them, silence or comfort noise (idleMedia.ts),
+ * all renumbered into one sequence and timestamp space so the peer sees a single clean stream.
  */
 import { randomBytes } from 'node:crypto';
 import type dgram from 'node:dgram';
@@ -11,7 +13,15 @@ import { parseRtp, writeRtp, RTP_HEADER_BYTES } from './packet.js';
 import type { RtpPortPair } from './ports.js';
 import { RtpReceiver, type ReceiveQuality } from './receiver.js';
 import { buildRtcpBye, buildRtcpReport, ntpFromMs, parseRtcp, rttFromReport } from './rtcp.js';
-import { secureUniform } from '../randomness.js';
+import { secureInt, secureUint32, secureUniform } from '../randomness.js';
+import {
+  COMFORT_NOISE_PAYLOAD,
+  idleMediaClock,
+  silencePayload,
+  type IdleMediaClock,
+  type IdleMediaMode,
+  type IdleMediaTarget,
+} from './idleMedia.js';
 
 export interface RtpEndpoint {
   address: string;
@@ -31,7 +41,17 @@ export interface RtpSessionOptions {
   readonly cname: string;
   readonly onFrame: (pcm: Int16Array, concealed: boolean) => void;
   readonly onDtmf: (e: DtmfEvent) => void;
+  /** What to send while nothing else is sent (default 'off'). */
+  readonly idleMedia?: IdleMediaMode;
+  /** Payload type of CN (RFC 3389) when the peer offered it; comfort noise falls back to silence without. */
+  readonly comfortNoisePt?: number;
+  readonly idleClock?: IdleMediaClock;
 }
+
+/** RTP clock of every codec we carry (G.722 included, RFC 3551 §4.5.2). */
+const RTP_CLOCK_HZ = 8000;
+/** Comfort-noise updates while idle (RFC 3389 leaves the rate to the sender). */
+const CN_EVERY_FRAMES = 10;
 
 export interface SessionCounters {
   rtpPacketsReceived: number;
@@ -42,9 +62,11 @@ export interface SessionCounters {
   rtcpSent: number;
   packetsSent: number;
   octetsSent: number;
+  /** Of packetsSent: silence or comfort noise sent while idle. */
+  idlePacketsSent: number;
 }
 
-export class RtpSession {
+export class RtpSession implements IdleMediaTarget {
   readonly ssrc = randomBytes(4).readUInt32BE(0);
   readonly receiver: RtpReceiver;
   private remote: RtpEndpoint;
@@ -64,7 +86,20 @@ export class RtpSession {
     rtcpSent: 0,
     packetsSent: 0,
     octetsSent: 0,
+    idlePacketsSent: 0,
   };
+  // the outgoing stream
+  private outSeq = secureInt(0, 0x10000);
+  private outTs = secureUint32();
+  private readonly outOriginTs = this.outTs;
+  private readonly outOriginMs = performance.now();
+  private lastSendMs = -Infinity;
+  private lastSourceTs: number | undefined;
+  private idleNextAtMs = 0;
+  private idleFrames = 0;
+  private sending = true;
+  private readonly idlePayload: Uint8Array | undefined;
+  private readonly idleClock: IdleMediaClock;
 
   constructor(private readonly opts: RtpSessionOptions) {
     this.remote = { ...opts.remote };
@@ -82,6 +117,26 @@ export class RtpSession {
     opts.pair.rtp.on('error', () => {});
     opts.pair.rtcp.on('error', () => {});
     this.scheduleRtcp();
+    this.idleClock = opts.idleClock ?? idleMediaClock;
+    const idle = opts.idleMedia ?? 'off';
+    if (idle !== 'off') {
+      this.idlePayload =
+        idle === 'comfort-noise' && opts.comfortNoisePt !== undefined ? COMFORT_NOISE_PAYLOAD : silencePayload(opts.codec, opts.frameMs);
+      this.idleClock.add(this);
+    }
+  }
+
+  /** Idle fill is comfort noise (CN stays in re-negotiated answers). */
+  get sendsComfortNoise(): boolean {
+    return this.idlePayload === COMFORT_NOISE_PAYLOAD;
+  }
+
+  /**
+   * Whether we may send (our SDP direction is sendrecv or sendonly). A peer that put the call on
+   * hold, or a SIPREC recorder leg, gets nothing.
+   */
+  setSending(allowed: boolean): void {
+    this.sending = allowed;
   }
 
   get localPort(): number {
@@ -189,17 +244,68 @@ export class RtpSession {
     this.counters.rtcpSent++;
   }
 
-  /** Send one encoded media payload (used by the prompt player). */
-  sendPayload(payload: Uint8Array, sequence: number, timestamp: number, marker: boolean): void {
-    if (this.closed) return;
+  /**
+   * Send one encoded media payload (prompt player, bridged audio). The source's own sequence
+   * numbers are replaced by ours; its timestamps are kept relative while it sends without a break,
+   * and re-anchored on our clock at a marker or after a break (or after idle frames).
+   */
+  sendPayload(payload: Uint8Array, _sequence: number, timestamp: number, marker: boolean): void {
+    if (this.closed || !this.sending) return;
+    const step = this.lastSourceTs === undefined ? 0 : (timestamp - this.lastSourceTs) >>> 0;
+    const continuous = !marker && this.lastSourceTs !== undefined && step > 0 && step <= RTP_CLOCK_HZ;
+    const ts = continuous ? (this.outTs + step) >>> 0 : this.clockTs();
+    this.lastSourceTs = timestamp;
+    this.emit(payload, this.opts.payloadType, ts, marker || !continuous);
+  }
+
+  /** The RTP timestamp for now on our clock, never behind the last one sent. */
+  private clockTs(): number {
+    const elapsed = Math.round(((performance.now() - this.outOriginMs) * RTP_CLOCK_HZ) / 1000);
+    const byClock = (this.outOriginTs + elapsed) >>> 0;
+    return ((byClock - this.outTs) | 0) > 0 || this.counters.packetsSent === 0 ? byClock : (this.outTs + 1) >>> 0;
+  }
+
+  /** Idle fill (called by the shared clock): silence or comfort noise once nothing else has been sent for a while. */
+  fillIdle(nowMs: number): void {
+    if (this.closed || !this.sending || this.idlePayload === undefined) return;
+    const frameMs = this.opts.frameMs;
+    const idle = this.lastSourceTs === undefined;
+    if (!idle) {
+      // another source sent recently: wait for a clear break before filling
+      if (nowMs - this.lastSendMs < 3 * frameMs) return;
+      this.lastSourceTs = undefined;
+      this.idleNextAtMs = nowMs;
+      this.idleFrames = 0;
+    }
+    if (nowMs < this.idleNextAtMs) return;
+    if (nowMs - this.idleNextAtMs > 5 * frameMs) this.idleNextAtMs = nowMs; // stalled loop: no burst
+    const first = this.idleFrames === 0;
+    const unitsPerFrame = (RTP_CLOCK_HZ * frameMs) / 1000;
+    const ts = first ? this.clockTs() : (this.outTs + unitsPerFrame) >>> 0;
+    this.idleNextAtMs += frameMs;
+    this.idleFrames++;
+    const cn = this.idlePayload === COMFORT_NOISE_PAYLOAD;
+    if (cn && !first && (this.idleFrames - 1) % CN_EVERY_FRAMES !== 0) {
+      this.outTs = ts; // the clock runs on between comfort-noise updates
+      return;
+    }
+    this.emit(this.idlePayload, cn ? this.opts.comfortNoisePt! : this.opts.payloadType, ts, first);
+    this.counters.idlePacketsSent++;
+  }
+
+  private emit(payload: Uint8Array, payloadType: number, timestamp: number, marker: boolean): void {
     // a fresh (pooled) buffer per packet: dgram keeps a reference until the datagram has left,
     // so reusing one buffer corrupts packets sent in the same tick (player catching up)
     const pkt = Buffer.allocUnsafe(RTP_HEADER_BYTES + payload.length);
-    const len = writeRtp(pkt, { marker, payloadType: this.opts.payloadType, sequence, timestamp, ssrc: this.ssrc }, payload);
+    const sequence = this.outSeq;
+    this.outSeq = (this.outSeq + 1) & 0xffff;
+    const len = writeRtp(pkt, { marker, payloadType, sequence, timestamp, ssrc: this.ssrc }, payload);
     this.opts.pair.rtp.send(pkt.subarray(0, len), this.remote.port, this.remote.address);
     this.counters.packetsSent++;
     this.counters.octetsSent += len - RTP_HEADER_BYTES;
+    this.outTs = timestamp;
     this.lastRtpTs = timestamp;
+    this.lastSendMs = performance.now();
     this.sentSinceReport = true;
   }
 
@@ -216,6 +322,7 @@ export class RtpSession {
     if (this.closed) return;
     this.receiver.flush();
     this.closed = true;
+    this.idleClock.delete(this);
     if (this.rtcpTimer !== undefined) clearTimeout(this.rtcpTimer);
     if (this.gapTimer !== undefined) clearTimeout(this.gapTimer);
     this.rtcpTimer = undefined;

@@ -20,6 +20,8 @@ export interface NegotiatedStream {
   /** Sample rate of decoded PCM. */
   readonly sampleRateHz: number;
   readonly telephoneEventPt: number | undefined;
+  /** Comfort noise (RFC 3389 CN/8000) when offered. */
+  readonly comfortNoisePt: number | undefined;
   readonly remoteAddress: string;
   readonly remotePort: number;
   /** Offerer's direction, from its point of view. */
@@ -38,6 +40,8 @@ export interface AnswerOptions {
   readonly codecPreference?: readonly CodecName[];
   /** Force our direction (SIPREC recorder answers recvonly). */
   readonly directionOverride?: SdpDirection;
+  /** Keep CN in the answer when offered (we send comfort noise while idle). */
+  readonly comfortNoise?: boolean;
 }
 
 function isCodec(e: string): e is CodecName {
@@ -69,6 +73,7 @@ export function selectStreams(offer: SdpSession, preference: readonly CodecName[
     }
     if (chosen === undefined) return;
     const te = maps.find((x) => x.encoding === 'TELEPHONE-EVENT' && x.clockRateHz === 8000);
+    const cn = maps.find((x) => x.encoding === 'CN' && x.clockRateHz === 8000);
     const address = mediaAddress(offer, m);
     if (address === undefined) return;
     const ptime = Number(attribute(m, 'ptime') ?? '20');
@@ -79,6 +84,7 @@ export function selectStreams(offer: SdpSession, preference: readonly CodecName[
       rtpClockHz: 8000,
       sampleRateHz: chosen.encoding === 'G722' ? 16000 : 8000,
       telephoneEventPt: te?.payloadType,
+      comfortNoisePt: cn?.payloadType,
       remoteAddress: address,
       remotePort: m.port,
       offerDirection: direction(offer, m),
@@ -108,6 +114,10 @@ export function buildAnswer(offer: SdpSession, streams: readonly NegotiatedStrea
       formats.push(String(s.telephoneEventPt));
       attributes.push({ name: 'rtpmap', value: `${s.telephoneEventPt} telephone-event/8000` });
       attributes.push({ name: 'fmtp', value: `${s.telephoneEventPt} 0-16` });
+    }
+    if (opts.comfortNoise === true && s.comfortNoisePt !== undefined) {
+      formats.push(String(s.comfortNoisePt));
+      attributes.push({ name: 'rtpmap', value: `${s.comfortNoisePt} CN/8000` });
     }
     attributes.push({ name: 'ptime', value: String(s.ptimeMs) });
     if (s.label !== undefined) attributes.push({ name: 'label', value: s.label });
@@ -139,6 +149,12 @@ export function buildAnswer(offer: SdpSession, streams: readonly NegotiatedStrea
     attributes: [],
     media,
   };
+}
+
+/** Whether our answer lets us send on a stream (sendrecv or sendonly). */
+export function answerSends(offerDirection: SdpDirection, override?: SdpDirection): boolean {
+  const d = override ?? answerDirection(offerDirection);
+  return d === 'sendrecv' || d === 'sendonly';
 }
 
 /** True when an SDP (re-)offer puts the call on hold (RFC 3264 §8.4; legacy c=0.0.0.0). */

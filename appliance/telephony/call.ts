@@ -7,11 +7,11 @@
 import type { TypedEmitter } from '../events/typedEmitter.js';
 import type { Dialog } from '../sip/dialog.js';
 import { parseNameAddr } from '../sip/grammar.js';
-import type { SipRequest, SipResponse } from '../sip/message.js';
+import { REASON_PHRASES, type SipRequest, type SipResponse } from '../sip/message.js';
 import { buildResponse } from '../sip/serialize.js';
 import type { ServerTransaction } from '../sip/transaction.js';
 import type { TransactionLayer } from '../sip/transaction-layer.js';
-import { isHoldOffer, selectStreams, buildAnswer } from '../sdp/offer-answer.js';
+import { answerSends, isHoldOffer, selectStreams, buildAnswer } from '../sdp/offer-answer.js';
 import { parseSdp, serializeSdp, type SdpSession } from '../sdp/sdp.js';
 import type { MediaLeg } from './leg.js';
 import { SessionTimer } from './session-timer.js';
@@ -30,6 +30,11 @@ export interface CallInit {
   readonly txl: TransactionLayer;
   readonly emitter: TypedEmitter<TelephonyEvents>;
   readonly onEnded: (call: Call) => void;
+  /**
+   * Decide a transfer the peer asked for (its REFER): resolves with the final status reported in
+   * the last NOTIFY (2xx carried out; 403 target not allowed; 603 declined).
+   */
+  readonly onReferral: (call: Call, targetUri: string) => Promise<number>;
 }
 
 export class Call {
@@ -51,6 +56,9 @@ export class Call {
   private readonly txl: TransactionLayer;
   private readonly emitter: TypedEmitter<TelephonyEvents>;
   private readonly onEnded: (call: Call) => void;
+  private readonly onReferral: CallInit['onReferral'];
+  /** A peer's REFER being decided: a second one meanwhile is refused (491-like, RFC 3515 §2.4.6). */
+  private referralPending = false;
 
   constructor(init: CallInit) {
     this.id = init.id;
@@ -62,6 +70,7 @@ export class Call {
     this.txl = init.txl;
     this.emitter = init.emitter;
     this.onEnded = init.onEnded;
+    this.onReferral = init.onReferral;
   }
 
   get dialogKey(): string {
@@ -129,6 +138,7 @@ export class Call {
           const s = streams.find((x) => x.codec === leg.info.codec);
           if (s === undefined) return this.respond(tx, req, 488);
           leg.rtp.updateRemote({ address: s.remoteAddress, port: s.remotePort });
+          leg.rtp.setSending(this.mode === 'call' && answerSends(s.offerDirection));
         }
         const ports = new Map(streams.slice(0, this.legs.length).map((s, i) => [s.mediaIndex, this.legs[i]!.info.localRtpPort]));
         this.localSdp = buildAnswer(offer, streams, {
@@ -136,6 +146,7 @@ export class Call {
           localPorts: ports,
           sessionId: this.localSdp.origin.sessionId,
           sessionVersion: ++this.sdpVersion,
+          comfortNoise: this.legs.some((l) => l.rtp.sendsComfortNoise),
           ...(this.mode === 'siprec' ? { directionOverride: 'recvonly' as const } : {}),
         });
       } catch (err) {
@@ -191,23 +202,39 @@ export class Call {
     const referTo = req.headers.get('refer-to');
     const target = referTo === undefined ? undefined : parseNameAddr(referTo);
     if (target === undefined) return this.respond(tx, req, 400, { reason: 'Bad Refer-To' });
+    if (this.referralPending) return this.respond(tx, req, 491);
     this.respond(tx, req, 202);
-    this.transferTarget = target.uri.raw;
+    const uri = target.uri.raw;
+    this.referralPending = true;
     this.emitter.emit('call.transfer', {
       callId: this.id,
       direction: 'inbound',
       state: 'requested',
       status: undefined,
-      pii: { target: target.uri.raw },
+      pii: { target: uri },
     });
-    // implicit subscription (RFC 3515 §2.4.4): report that the request is being worked on
+    // implicit subscription (RFC 3515 §2.4.4): "being worked on", then exactly one final outcome
     void this.notifyReferProgress(100, false);
+    void this.onReferral(this, uri)
+      .catch(() => 500)
+      .then(async (status) => {
+        this.referralPending = false;
+        const ok = status >= 200 && status < 300;
+        this.emitter.emit('call.transfer', {
+          callId: this.id,
+          direction: 'inbound',
+          state: ok ? 'completed' : 'failed',
+          status,
+          pii: { target: uri },
+        });
+        await this.notifyReferProgress(status, true);
+      });
   }
 
   /** Report the outcome of a transfer the peer asked for (inbound REFER) with a sipfrag NOTIFY. */
   async notifyReferProgress(status: number, final = status >= 200): Promise<void> {
     if (this.state === 'ended') return;
-    const reason = status === 100 ? 'Trying' : status < 300 ? 'OK' : 'Service Unavailable';
+    const reason = REASON_PHRASES[status] ?? (status < 300 ? 'OK' : 'Failed');
     const req = this.dialog.createRequest('NOTIFY', {
       body: Buffer.from(`SIP/2.0 ${status} ${reason}\r\n`),
       contentType: 'message/sipfrag;version=2.0',

@@ -14,7 +14,8 @@ import { buildResponse, randomToken } from '../sip/serialize.js';
 import { isSiprecRequest, parseSiprecOffer, type LabelledStream } from '../sip/siprec.js';
 import type { ServerTransaction } from '../sip/transaction.js';
 import type { TransactionLayer } from '../sip/transaction-layer.js';
-import { buildAnswer, selectStreams, type CodecName, type NegotiatedStream } from '../sdp/offer-answer.js';
+import { answerSends, buildAnswer, selectStreams, type CodecName, type NegotiatedStream } from '../sdp/offer-answer.js';
+import type { IdleMediaMode } from '../rtp/idleMedia.js';
 import { parseSdp, type SdpSession } from '../sdp/sdp.js';
 import type { RtpPortAllocator, RtpPortPair } from '../rtp/ports.js';
 import { ALLOW, Call } from './call.js';
@@ -42,12 +43,15 @@ export interface InviteContext {
   readonly agentAor: RegExp | undefined;
   readonly sinkFactory: LegAudioSinkFactory | undefined;
   readonly answerDelayMs: number;
+  readonly idleMedia: IdleMediaMode;
   /** Calls answered + being answered. */
   callLoad(): number;
   reserve(delta: 1 | -1): void;
   register(call: Call, inviteTx: ServerTransaction): void;
   forget(call: Call): void;
   reject(reason: RejectReason, req: SipRequest, status: number, peer: SipPeer): void;
+  /** Decide a REFER the peer sent (see Call's `onReferral`). */
+  referral(call: Call, targetUri: string): Promise<number>;
   local(peer: SipPeer): LocalEndpoint;
 }
 
@@ -130,6 +134,7 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
       localPorts: new Map(offer.streams.map((s, i) => [s.mediaIndex, pairs[i]!.rtpPort])),
       sessionId: String(Date.now()),
       sessionVersion: 1,
+      comfortNoise: ctx.idleMedia === 'comfort-noise',
       ...(offer.mode === 'siprec' ? { directionOverride: 'recvonly' as const } : {}),
     });
     const callId = randomUUID();
@@ -147,6 +152,8 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
         rtcpIntervalMs: ctx.rtcpIntervalMs,
         sinkFactory: ctx.sinkFactory,
         onDtmf: (legId, e) => ctx.emitter.emit('dtmf', { callId, legId, digit: e.digit, durationMs: e.durationMs, source: 'rfc4733' }),
+        idleMedia: ctx.idleMedia,
+        sending: offer.mode === 'call' && answerSends(s.offerDirection),
       });
     });
     const c = new Call({
@@ -159,6 +166,7 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
       txl: ctx.txl,
       emitter: ctx.emitter,
       onEnded: (c) => ctx.forget(c),
+      onReferral: (c, uri) => ctx.referral(c, uri),
     });
     if (timer.type === 'active') {
       c.sessionTimer = new SessionTimer(

@@ -4,6 +4,7 @@
  * buffer into the sink, closes the sink, then releases the sockets.
  */
 import type { NegotiatedStream } from '../sdp/offer-answer.js';
+import type { IdleMediaMode } from '../rtp/idleMedia.js';
 import type { DtmfEvent } from '../rtp/dtmf.js';
 import type { RtpPortPair } from '../rtp/ports.js';
 import { RtpSession } from '../rtp/session.js';
@@ -20,6 +21,10 @@ export interface MediaLegOptions {
   readonly rtcpIntervalMs: number;
   readonly sinkFactory: LegAudioSinkFactory | undefined;
   readonly onDtmf: (legId: string, e: DtmfEvent) => void;
+  /** Silence or comfort noise toward the peer while nothing else is sent. */
+  readonly idleMedia: IdleMediaMode;
+  /** Whether our SDP lets us send on this leg. */
+  readonly sending: boolean;
 }
 
 export class MediaLeg {
@@ -55,7 +60,10 @@ export class MediaLeg {
       cname: `edgevox-${opts.legId}`,
       onFrame: (pcm, concealed) => this.deliver(pcm, concealed),
       onDtmf: (e) => opts.onDtmf(opts.legId, e),
+      idleMedia: opts.idleMedia,
+      ...(s.comfortNoisePt === undefined ? {} : { comfortNoisePt: s.comfortNoisePt }),
     });
+    this.rtp.setSending(opts.sending);
   }
 
   /** Attach the sink (after `call.started` so the app knows the call before audio flows). */

@@ -25,7 +25,7 @@ import { RtpPortAllocator } from '../rtp/ports.js';
 import { ALLOW, type Call } from './call.js';
 import { answerInvite, type InviteContext } from './invite.js';
 import type { MediaLeg } from './leg.js';
-import type { CallEndReason, LegQuality, RejectReason, SipServerOptions, TelephonyEvents } from './types.js';
+import type { CallEndReason, LegQuality, ReferralHandler, RejectReason, SipServerOptions, TelephonyEvents } from './types.js';
 
 export interface SipServerCounters {
   received: number;
@@ -71,6 +71,7 @@ export class SipServer {
   private readonly calls = new Map<string, Call>(); // by dialog key
   private readonly byId = new Map<string, Call>();
   private pending = 0;
+  private referralHandler: ReferralHandler | undefined;
   private boundPort = 0;
   private boundTlsPort = 0;
   private qualityTimer: NodeJS.Timeout | undefined;
@@ -114,6 +115,7 @@ export class SipServer {
       agentAor: opts.agentAor,
       sinkFactory: opts.sinkFactory,
       answerDelayMs: opts.answerDelayMs ?? 0,
+      idleMedia: opts.idleMedia ?? 'silence',
       callLoad: () => this.calls.size + this.pending,
       reserve: (d) => {
         this.pending += d;
@@ -132,6 +134,7 @@ export class SipServer {
       },
       reject: (reason, req, status, peer) => this.countReject(reason, req.method, status, peer),
       local: (peer) => this.localEndpoint(peer),
+      referral: (call, uri) => this.decideReferral(call, uri),
     };
   }
 
@@ -446,11 +449,31 @@ export class SipServer {
     return call.transfer(targetUri);
   }
 
-  /** Report the outcome of a REFER the peer sent us (sipfrag NOTIFY). */
-  async answerReferral(callId: string, status: number): Promise<void> {
-    const call = this.byId.get(callId);
-    if (call === undefined) throw evxError('EVX_ERR_SIP_CALL_NOT_FOUND', 'no active call with that id', { details: { callId } });
-    await call.notifyReferProgress(status, true);
+  /**
+   * Who carries out a transfer a peer asks for (its REFER): resolves with the final status for the
+   * peer's NOTIFY. Without one, such transfers are declined (603): the box does not place calls on
+   * a caller's behalf unless the contact-centre layer takes them on.
+   */
+  setReferralHandler(handler: ReferralHandler | undefined): void {
+    this.referralHandler = handler;
+  }
+
+  private async decideReferral(call: Call, targetUri: string): Promise<number> {
+    // the same rule as our own transfers: never send a caller off the allowed networks
+    if (this.transferTargets.problem(targetUri) !== null) return 403;
+    const handler = this.referralHandler;
+    if (handler === undefined) return 603;
+    const limitMs = this.opts.referralTimeoutMs ?? 32_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<number>((resolve) => {
+      timer = setTimeout(() => resolve(408), limitMs);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([handler(call.id, targetUri), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** A call's media leg (play a prompt into it with rtp/player.ts `playPcm(leg.rtp, ...)`). */

@@ -9,6 +9,7 @@ import type { SipParseLimits } from '../sip/parser.js';
 import type { SipTimers } from '../sip/transaction.js';
 import type { CodecName } from '../sdp/offer-answer.js';
 import type { ReceiveQuality } from '../rtp/receiver.js';
+import type { IdleMediaMode } from '../rtp/idleMedia.js';
 
 export type LegLabel = 'caller' | 'agent' | 'unknown';
 
@@ -174,6 +175,10 @@ export interface SipServerOptions {
   /** SIPREC: participants whose AOR matches are labelled `agent`. */
   readonly agentAor?: RegExp;
   readonly sinkFactory?: LegAudioSinkFactory;
+  /** A peer's REFER not decided within this long is reported failed (408) (default 32 s). */
+  readonly referralTimeoutMs?: number;
+  /** What the box sends a peer while it only listens (default silence: no-media timeouts never fire). */
+  readonly idleMedia?: IdleMediaMode;
   /** Send 180 Ringing and wait this long before answering (0 = answer at once). */
   readonly answerDelayMs?: number;
   readonly maxTcpConnections?: number;
@@ -194,5 +199,8 @@ export interface SipTlsOptions {
   /** Options to open a TLS connection to a peer (its CA, the name to verify). */
   readonly client?: (peer: SipPeer) => ConnectionOptions;
 }
+
+/** Carries out a transfer a peer asked for; resolves with the final SIP status to report. */
+export type ReferralHandler = (callId: string, targetUri: string) => Promise<number>;
 
 export type AdmissionDecision = { ok: true } | { ok: false; reason: 'capacity' | 'overload' | 'draining'; retryAfterS: number };

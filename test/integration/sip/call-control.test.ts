@@ -12,6 +12,7 @@ import { playPcm } from '../../../appliance/rtp/player.js';
 import { parseSdp } from '../../../appliance/sdp/sdp.js';
 import { SipServer } from '../../../appliance/telephony/sip-server.js';
 import type { CallStartedEvent, SipServerOptions, TelephonyEvents } from '../../../appliance/telephony/types.js';
+import type { SipRequest } from '../../../appliance/sip/message.js';
 import { TestUac } from './uac.js';
 
 const open: Array<{ close(): unknown }> = [];
@@ -99,23 +100,43 @@ describe('SipServer call control', () => {
     expect(server.resources()).toMatchObject({ calls: 0, rtpPortPairs: 0 });
   });
 
-  it('accepts a REFER from the peer (202 + NOTIFY sipfrag) and reports it', async () => {
+  it('answers every REFER from the caller with one final NOTIFY: carried out, declined, or refused for its target', async () => {
     const { server, uac, events, started } = await start();
     await uac.call(30000);
     const s = await started;
-    uac.sendRaw(uac.request('REFER', { extra: ['Refer-To: <sip:+15550199@127.0.0.1>'] }));
-    await uac.waitResponse('REFER', 202);
-    const n1 = await uac.waitRequest('NOTIFY');
-    expect(n1.body.toString()).toBe('SIP/2.0 100 Trying\r\n');
-    uac.reply(n1, 200);
-    const final = server.answerReferral(s.callId, 200);
-    const n2 = await uac.waitFor((m) => m.kind === 'request' && m.method === 'NOTIFY' && m.body.toString().startsWith('SIP/2.0 200'));
-    expect(n2.headers.get('subscription-state')).toContain('terminated');
-    if (n2.kind === 'request') uac.reply(n2, 200);
-    await final;
+    const referAndFinal = async (target: string): Promise<string> => {
+      uac.sendRaw(uac.request('REFER', { extra: [`Refer-To: <${target}>`] }));
+      await uac.waitResponse('REFER', 202);
+      const seen = uac.received.length;
+      const notifies: string[] = [];
+      for (;;) {
+        const n = (await uac.waitFor(
+          (m) =>
+            uac.received.indexOf(m) >= seen && m.kind === 'request' && m.method === 'NOTIFY' && !notifies.includes(m.headers.get('cseq')!),
+        )) as SipRequest;
+        notifies.push(n.headers.get('cseq')!);
+        uac.reply(n, 200);
+        if ((n.headers.get('subscription-state') ?? '').startsWith('terminated')) return n.body.toString().trim();
+        expect(n.body.toString()).toBe('SIP/2.0 100 Trying\r\n');
+      }
+    };
+    // nobody takes transfers on: declined, not left hanging
+    expect(await referAndFinal('sip:+15550199@127.0.0.1')).toBe('SIP/2.0 603 Decline');
+    // a target off the allowed networks is refused whoever would carry it out
+    server.setReferralHandler(async () => 200);
+    expect(await referAndFinal('sip:agent@203.0.113.9')).toBe('SIP/2.0 403 Forbidden');
+    // carried out
+    const asked: string[] = [];
+    server.setReferralHandler(async (callId, target) => {
+      asked.push(`${callId === s.callId}:${target}`);
+      return 200;
+    });
+    expect(await referAndFinal('sip:agent7@127.0.0.1')).toBe('SIP/2.0 200 OK');
+    expect(asked).toEqual(['true:sip:agent7@127.0.0.1']);
+    const states = events.filter((x) => x.type === 'call.transfer').map((x) => (x.e as { state: string; status?: number }).state);
+    expect(states).toEqual(['requested', 'failed', 'requested', 'failed', 'requested', 'completed']);
     expect(events.find((x) => x.type === 'call.transfer')?.e).toMatchObject({
       direction: 'inbound',
-      state: 'requested',
       pii: { target: 'sip:+15550199@127.0.0.1' },
     });
   });
@@ -242,8 +263,70 @@ describe('SipServer call control', () => {
     expect(dtmf).toHaveLength(2);
   });
 
-  it('latches to the real RTP source and plays a prompt there, paced in 20 ms packets', async () => {
+  it('sends silence to a caller it only listens to, none while the caller holds, and keeps one clean stream around a prompt', async () => {
+    const rtp = await udpSocket();
+    const got: RtpPacket[] = [];
+    rtp.on('message', (m) => {
+      const p = parseRtp(m);
+      if (typeof p !== 'string') got.push({ ...p, payload: Uint8Array.from(p.payload) });
+    });
     const { server, uac, started } = await start();
+    await uac.call(rtp.address().port);
+    const s = await started;
+    await tick(300);
+    // the caller sent nothing: the box still sends 20 ms silence frames (PCMU silence is 0xFF)
+    expect(got.length).toBeGreaterThanOrEqual(10);
+    expect(got.every((p) => p.payloadType === 0 && p.payload.length === 160 && p.payload.every((b) => b === 0xff))).toBe(true);
+    expect(server.callQuality(s.callId)[0]!.packetsSent).toBe(got.length);
+    // a prompt takes over and silence follows it, all in one sequence space with a marker at each start
+    const pcm = new Int16Array(8000 / 10).map((_, i) => Math.round(5000 * Math.sin(i / 3))); // 100 ms
+    await playPcm(server.leg(s.callId, 'leg0').rtp, 'PCMU', pcm);
+    await tick(200);
+    for (let i = 1; i < got.length; i++) expect((got[i]!.sequence - got[i - 1]!.sequence) & 0xffff).toBe(1);
+    const spoken = got.filter((p) => !p.payload.every((b) => b === 0xff));
+    expect(spoken.length).toBe(5);
+    expect(spoken[0]!.marker).toBe(true);
+    expect(got.filter((p) => p.marker).length).toBe(3); // silence, prompt, silence again
+    for (let i = 1; i < got.length; i++) expect(((got[i]!.timestamp - got[i - 1]!.timestamp) | 0) > 0).toBe(true);
+    // hold (the caller goes sendonly: our answer is recvonly): nothing is sent
+    uac.sendRaw(uac.request('INVITE', { body: uac.sdp(rtp.address().port, ['a=sendonly']) }));
+    await uac.waitFor((m) => m.kind === 'response' && m.status === 200 && m.body.includes('a=recvonly'));
+    uac.sendRaw(uac.request('ACK', { cseq: uac.cseq - 1 }));
+    await tick(60);
+    const atHold = got.length;
+    await tick(300);
+    expect(got.length).toBe(atHold);
+    uac.sendRaw(uac.request('INVITE', { body: uac.sdp(rtp.address().port, ['a=sendrecv']) }));
+    await uac.waitFor((m) => m.kind === 'response' && m.status === 200 && m.body.includes('a=sendrecv'));
+    uac.sendRaw(uac.request('ACK', { cseq: uac.cseq - 1 }));
+    await tick(300);
+    expect(got.length).toBeGreaterThan(atHold + 5);
+  });
+
+  it('sends RFC 3389 comfort noise instead when configured and offered', async () => {
+    const rtp = await udpSocket();
+    const got: RtpPacket[] = [];
+    rtp.on('message', (m) => {
+      const p = parseRtp(m);
+      if (typeof p !== 'string') got.push({ ...p, payload: Uint8Array.from(p.payload) });
+    });
+    const { uac, started } = await start({ idleMedia: 'comfort-noise' });
+    const body = uac
+      .sdp(rtp.address().port)
+      .replace('RTP/AVP 0 101', 'RTP/AVP 0 101 13')
+      .replace('a=rtpmap:101', 'a=rtpmap:13 CN/8000\r\na=rtpmap:101');
+    const cseq = uac.cseq;
+    uac.sendRaw(uac.request('INVITE', { body, noToTag: true }));
+    const ok = await uac.waitResponse('INVITE', 200, cseq);
+    expect(ok.body.toString()).toContain('a=rtpmap:13 CN/8000');
+    await started;
+    await tick(500);
+    expect(got.length).toBeGreaterThanOrEqual(2);
+    expect(got.every((p) => p.payloadType === 13 && p.payload.length === 1)).toBe(true);
+  });
+
+  it('latches to the real RTP source and plays a prompt there, paced in 20 ms packets', async () => {
+    const { server, uac, started } = await start({ idleMedia: 'off' });
     const ok = await uac.call(39998); // SDP says 39998: nobody listens there (a NAT'ed peer)
     const s = await started;
     const serverPort = parseSdp(ok.body).media[0]!.port;

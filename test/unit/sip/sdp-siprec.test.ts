@@ -43,6 +43,7 @@ describe('SDP', () => {
       sampleRateHz: 16000,
       rtpClockHz: 8000,
       telephoneEventPt: 101,
+      comfortNoisePt: undefined,
       remotePort: 49170,
     });
     const pcmuOnly = selectStreams(offer, ['PCMU']);
