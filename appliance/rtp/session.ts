@@ -46,6 +46,8 @@ export interface RtpSessionOptions {
   /** Payload type of CN (RFC 3389) when the peer offered it; comfort noise falls back to silence without. */
   readonly comfortNoisePt?: number;
   readonly idleClock?: IdleMediaClock;
+  /** RTCP on the RTP port (RFC 5761). */
+  readonly rtcpMux?: boolean;
 }
 
 /** RTP clock of every codec we carry (G.722 included, RFC 3551 §4.5.2). */
@@ -103,7 +105,7 @@ export class RtpSession implements IdleMediaTarget {
 
   constructor(private readonly opts: RtpSessionOptions) {
     this.remote = { ...opts.remote };
-    this.remoteRtcp = { address: opts.remote.address, port: opts.remote.port + 1 };
+    this.remoteRtcp = this.rtcpEndpointFor(opts.remote);
     this.receiver = new RtpReceiver({
       codec: opts.codec,
       payloadType: opts.payloadType,
@@ -154,12 +156,23 @@ export class RtpSession implements IdleMediaTarget {
   /** New remote from a re-INVITE: latch again on the next packet. */
   updateRemote(remote: RtpEndpoint): void {
     this.remote = { ...remote };
-    this.remoteRtcp = { address: remote.address, port: remote.port + 1 };
+    this.remoteRtcp = this.rtcpEndpointFor(remote);
     this.latched = false;
+  }
+
+  private rtcpEndpointFor(rtp: RtpEndpoint): RtpEndpoint {
+    return { address: rtp.address, port: this.opts.rtcpMux === true ? rtp.port : rtp.port + 1 };
+  }
+
+  /** The socket RTCP leaves from: the RTP one when multiplexed. */
+  private get rtcpSocket(): dgram.Socket {
+    return this.opts.rtcpMux === true ? this.opts.pair.rtp : this.opts.pair.rtcp;
   }
 
   private onRtp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (this.closed) return;
+    // RFC 5761 §4: with RTCP multiplexed, packet types 192-223 in the second byte are RTCP
+    if (this.opts.rtcpMux === true && msg.length >= 2 && msg[1]! >= 192 && msg[1]! <= 223) return this.onRtcp(msg, rinfo);
     const p = parseRtp(msg);
     if (typeof p === 'string') {
       this.counters.malformedPackets++;
@@ -178,7 +191,7 @@ export class RtpSession implements IdleMediaTarget {
     if (!this.latched && this.opts.latching) {
       this.latched = true;
       this.remote = { address: rinfo.address, port: rinfo.port };
-      this.remoteRtcp = { address: rinfo.address, port: rinfo.port + 1 };
+      this.remoteRtcp = this.rtcpEndpointFor({ address: rinfo.address, port: rinfo.port });
     }
     this.armGapTimer();
   }
@@ -240,7 +253,7 @@ export class RtpSession implements IdleMediaTarget {
       : undefined;
     this.sentSinceReport = false;
     const pkt = buildRtcpReport(this.ssrc, this.opts.cname, reports, sender);
-    this.opts.pair.rtcp.send(pkt, this.remoteRtcp.port, this.remoteRtcp.address);
+    this.rtcpSocket.send(pkt, this.remoteRtcp.port, this.remoteRtcp.address);
     this.counters.rtcpSent++;
   }
 
@@ -336,7 +349,7 @@ export class RtpSession implements IdleMediaTarget {
     }
     try {
       // release once the BYE has left (closing first would cancel the queued send)
-      pair.rtcp.send(buildRtcpBye(this.ssrc), this.remoteRtcp.port, this.remoteRtcp.address, () => pair.release());
+      this.rtcpSocket.send(buildRtcpBye(this.ssrc), this.remoteRtcp.port, this.remoteRtcp.address, () => pair.release());
     } catch {
       pair.release();
     }

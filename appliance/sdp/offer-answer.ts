@@ -4,7 +4,17 @@
  * mirror the direction, reject every other stream with port 0.
  */
 import { evxError } from '../errors.js';
-import { attribute, direction, mediaAddress, rtpMaps, type SdpDirection, type SdpMedia, type SdpSession, type RtpMap } from './sdp.js';
+import {
+  attribute,
+  direction,
+  mediaAddress,
+  rtpMaps,
+  type SdpAttribute,
+  type SdpDirection,
+  type SdpMedia,
+  type SdpSession,
+  type RtpMap,
+} from './sdp.js';
 
 export type CodecName = 'PCMU' | 'PCMA' | 'G722';
 export const SUPPORTED_CODECS: readonly CodecName[] = ['PCMU', 'PCMA', 'G722'];
@@ -29,6 +39,8 @@ export interface NegotiatedStream {
   /** `a=label` of the stream (SIPREC participants are tied to streams by label). */
   readonly label: string | undefined;
   readonly ptimeMs: number;
+  /** RTP and RTCP share the RTP port (RFC 5761 `a=rtcp-mux` offered). */
+  readonly rtcpMux: boolean;
 }
 
 export interface AnswerOptions {
@@ -90,6 +102,7 @@ export function selectStreams(offer: SdpSession, preference: readonly CodecName[
       offerDirection: direction(offer, m),
       label: attribute(m, 'label'),
       ptimeMs: Number.isFinite(ptime) && ptime >= 10 && ptime <= 60 ? ptime : 20,
+      rtcpMux: m.attributes.some((a) => a.name === 'rtcp-mux'),
     });
   });
   if (out.length === 0) {
@@ -109,7 +122,7 @@ export function buildAnswer(offer: SdpSession, streams: readonly NegotiatedStrea
       return { type: m.type, port: 0, proto: m.proto, formats: m.formats, connection: undefined, bandwidth: [], attributes: [] };
     }
     const formats = [String(s.payloadType)];
-    const attributes = [{ name: 'rtpmap', value: `${s.payloadType} ${CODEC_RTPMAP[s.codec]}` }];
+    const attributes: SdpAttribute[] = [{ name: 'rtpmap', value: `${s.payloadType} ${CODEC_RTPMAP[s.codec]}` }];
     if (s.telephoneEventPt !== undefined) {
       formats.push(String(s.telephoneEventPt));
       attributes.push({ name: 'rtpmap', value: `${s.telephoneEventPt} telephone-event/8000` });
@@ -121,7 +134,8 @@ export function buildAnswer(offer: SdpSession, streams: readonly NegotiatedStrea
     }
     attributes.push({ name: 'ptime', value: String(s.ptimeMs) });
     if (s.label !== undefined) attributes.push({ name: 'label', value: s.label });
-    attributes.push({ name: 'rtcp', value: String(port + 1) });
+    if (s.rtcpMux) attributes.push({ name: 'rtcp-mux', value: undefined });
+    else attributes.push({ name: 'rtcp', value: String(port + 1) });
     const dir = opts.directionOverride ?? answerDirection(s.offerDirection);
     return {
       type: 'audio',
@@ -148,6 +162,58 @@ export function buildAnswer(offer: SdpSession, streams: readonly NegotiatedStrea
     timing: ['0 0'],
     attributes: [],
     media,
+  };
+}
+
+export interface OfferOptions {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly sessionId: string;
+  readonly sessionVersion: number;
+  /** In order of preference. */
+  readonly codecs: readonly CodecName[];
+}
+
+/** Static payload types of our codecs (RFC 3551). */
+const STATIC_PT: Readonly<Record<CodecName, number>> = { PCMU: 0, PCMA: 8, G722: 9 };
+const OFFER_TELEPHONE_EVENT_PT = 101;
+
+/** Our own offer (late offer: the INVITE had none): one sendrecv audio stream with our codecs and DTMF. */
+export function buildOffer(opts: OfferOptions): SdpSession {
+  const pts = opts.codecs.map((c) => STATIC_PT[c]);
+  const attributes: SdpAttribute[] = [
+    ...opts.codecs.map((c) => ({ name: 'rtpmap', value: `${STATIC_PT[c]} ${CODEC_RTPMAP[c]}` })),
+    { name: 'rtpmap', value: `${OFFER_TELEPHONE_EVENT_PT} telephone-event/8000` },
+    { name: 'fmtp', value: `${OFFER_TELEPHONE_EVENT_PT} 0-16` },
+    { name: 'ptime', value: '20' },
+    { name: 'rtcp', value: String(opts.localPort + 1) },
+    { name: 'sendrecv', value: undefined },
+  ];
+  return {
+    origin: {
+      username: 'edgevox',
+      sessionId: opts.sessionId,
+      sessionVersion: String(opts.sessionVersion),
+      netType: 'IN',
+      addrType: 'IP4',
+      address: opts.localAddress,
+    },
+    name: 'EdgeVox',
+    connection: { netType: 'IN', addrType: 'IP4', address: opts.localAddress },
+    bandwidth: [],
+    timing: ['0 0'],
+    attributes: [],
+    media: [
+      {
+        type: 'audio',
+        port: opts.localPort,
+        proto: 'RTP/AVP',
+        formats: [...pts.map(String), String(OFFER_TELEPHONE_EVENT_PT)],
+        connection: undefined,
+        bandwidth: [],
+        attributes,
+      },
+    ],
   };
 }
 

@@ -18,7 +18,7 @@ import { SessionTimer } from './session-timer.js';
 import type { CallEndReason, CallMode, LegQuality, TelephonyEvents } from './types.js';
 import { isEdgeVoxError } from '../errors.js';
 
-export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, REFER, NOTIFY, INFO';
+export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, REFER, NOTIFY, INFO, PRACK';
 
 export interface CallInit {
   readonly id: string;
@@ -117,6 +117,9 @@ export class Call {
         return this.handleInfo(req, tx);
       case 'OPTIONS':
         return this.respond(tx, req, 200, { headers: { allow: ALLOW } });
+      case 'PRACK':
+        // a PRACK retransmitted after the call was answered: it was already taken
+        return this.respond(tx, req, 200);
       default:
         return this.respond(tx, req, 405, { headers: { allow: ALLOW } });
     }
@@ -161,7 +164,7 @@ export class Call {
     this.sessionTimer?.refreshed();
     this.respond(tx, req, 200, {
       body: Buffer.from(this.localSdpText),
-      headers: { contact: this.dialog.contactHeader, allow: ALLOW, supported: 'timer, replaces', ...this.timerHeaders() },
+      headers: { contact: this.dialog.contactHeader, allow: ALLOW, supported: 'timer, replaces, 100rel', ...this.timerHeaders() },
     });
   }
 

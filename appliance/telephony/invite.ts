@@ -1,6 +1,8 @@
 /**
  * Answering a new INVITE: authentication, admission (max calls), option tags, session timer,
  * SDP or SIPREC offer, RTP port allocation, answer, and creation of the Call with its legs.
+ * Ringing is sent reliably (RFC 3262 100rel/PRACK) when the caller supports it. An INVITE without
+ * SDP (late offer) gets our offer in the 200 and the call starts with the answer in the ACK.
  * Every refusal is a proper final response and is reported through `reject` for counting.
  */
 import { randomUUID } from 'node:crypto';
@@ -14,16 +16,19 @@ import { buildResponse, randomToken } from '../sip/serialize.js';
 import { isSiprecRequest, parseSiprecOffer, type LabelledStream } from '../sip/siprec.js';
 import type { ServerTransaction } from '../sip/transaction.js';
 import type { TransactionLayer } from '../sip/transaction-layer.js';
-import { answerSends, buildAnswer, selectStreams, type CodecName, type NegotiatedStream } from '../sdp/offer-answer.js';
+import { answerSends, buildAnswer, buildOffer, selectStreams, type CodecName, type NegotiatedStream } from '../sdp/offer-answer.js';
 import type { IdleMediaMode } from '../rtp/idleMedia.js';
-import { parseSdp, type SdpSession } from '../sdp/sdp.js';
+import { parseSdp, serializeSdp, type SdpSession } from '../sdp/sdp.js';
 import type { RtpPortAllocator, RtpPortPair } from '../rtp/ports.js';
 import { ALLOW, Call } from './call.js';
 import { MediaLeg } from './leg.js';
 import { negotiateSessionTimer, SessionTimer } from './session-timer.js';
 import type { AdmissionDecision, LegAudioSinkFactory, LegLabel, RejectReason, TelephonyEvents } from './types.js';
 
-const SUPPORTED_TAGS = new Set(['timer', 'siprec', 'replaces', '100rel-not']);
+const SUPPORTED_TAGS = new Set(['timer', 'siprec', 'replaces', '100rel']);
+
+/** Our Supported header on answers. */
+export const SUPPORTED = 'timer, replaces, 100rel';
 
 export interface InviteContext {
   readonly auth: DigestAuthenticator;
@@ -47,12 +52,18 @@ export interface InviteContext {
   /** Calls answered + being answered. */
   callLoad(): number;
   reserve(delta: 1 | -1): void;
-  register(call: Call, inviteTx: ServerTransaction): void;
+  /** A call is answered; `inviteTx` awaits the ACK of its 2xx (none when the ACK already came). */
+  register(call: Call, inviteTx: ServerTransaction | undefined): void;
   forget(call: Call): void;
   reject(reason: RejectReason, req: SipRequest, status: number, peer: SipPeer): void;
   /** Decide a REFER the peer sent (see Call's `onReferral`). */
   referral(call: Call, targetUri: string): Promise<number>;
   local(peer: SipPeer): LocalEndpoint;
+  readonly t1Ms: number;
+  /** Resolves true when the PRACK for reliable provisional `rseq` of the dialog arrives (answered 200 by the server). */
+  expectPrack(dialogKey: string, rseq: number): { readonly arrived: Promise<boolean>; cancel(): void };
+  /** Late offer: hand the dialog's ACK (with the answer) to `onAck`; `onTimeout` when none comes. */
+  expectAck(dialogKey: string, tx: ServerTransaction, onAck: (ack: SipRequest) => void, onTimeout: () => void): void;
 }
 
 interface Offer {
@@ -70,7 +81,6 @@ function readOffer(req: SipRequest, ctx: InviteContext): Offer | { status: numbe
       return { sdp: s.sdp, streams, labels: new Map(s.streams.map((x) => [x.mediaIndex, x])), mode: 'siprec' };
     }
     const ct = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-    if (req.body.length === 0) return { status: 488, reason: 'unsupported' }; // late offer not supported
     if (ct !== 'application/sdp') return { status: 415, reason: 'unsupported' };
     const sdp = parseSdp(req.body);
     return { sdp, streams: selectStreams(sdp, ctx.codecs), labels: new Map(), mode: 'call' };
@@ -105,30 +115,38 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
   const timer = negotiateSessionTimer(req, ctx.sessionExpiresSec, ctx.minSessionExpiresSec);
   if (timer.type === 'too_small') return refuse(422, 'unsupported', { 'min-se': String(timer.minSe) });
   if (timer.type === 'bad_header') return refuse(400, 'bad_body');
-  const offer = readOffer(req, ctx);
-  if ('status' in offer) return refuse(offer.status, offer.reason);
+  const lateOffer = req.body.length === 0;
+  const offer = lateOffer ? undefined : readOffer(req, ctx);
+  if (offer !== undefined && 'status' in offer) return refuse(offer.status, offer.reason);
 
   ctx.reserve(1);
   const pairs: RtpPortPair[] = [];
   try {
     try {
-      for (let i = 0; i < offer.streams.length; i++) pairs.push(await ctx.ports.allocate());
+      for (let i = 0; i < (offer?.streams.length ?? 1); i++) pairs.push(await ctx.ports.allocate());
     } catch {
       for (const p of pairs) p.release();
       return refuse(503, 'capacity', { 'retry-after': String(ctx.retryAfterSec) });
     }
+    const localTag = randomToken();
+    const dialog = new Dialog(req, localTag, peer, ctx.local(peer));
     if (ctx.answerDelayMs > 0 && tx.state === 'proceeding') {
       // ring first (a PBX-like answer delay); a CANCEL during it gets the INVITE a 487
-      tx.respond(buildResponse(req, 180, { toTag: randomToken() }));
+      const ringing = ring(ctx, req, tx, dialog);
       await new Promise((r) => setTimeout(r, ctx.answerDelayMs));
+      if (!(await ringing)) {
+        for (const p of pairs) p.release();
+        // RFC 3262 §3: no PRACK within 64·T1 for a reliable provisional ends the INVITE with a 5xx
+        if (tx.state === 'proceeding') refuse(504, 'unsupported');
+        return;
+      }
     }
     if (tx.state !== 'proceeding') {
       // CANCELled (487 already sent) while we were allocating or ringing
       for (const p of pairs) p.release();
       return;
     }
-    const localTag = randomToken();
-    const dialog = new Dialog(req, localTag, peer, ctx.local(peer));
+    if (offer === undefined) return offerInAnswer(ctx, req, tx, peer, dialog, pairs[0]!, timer, startedAtMs);
     const answer = buildAnswer(offer.sdp, offer.streams, {
       localAddress: ctx.rtpAddress,
       localPorts: new Map(offer.streams.map((s, i) => [s.mediaIndex, pairs[i]!.rtpPort])),
@@ -137,71 +155,214 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
       comfortNoise: ctx.idleMedia === 'comfort-noise',
       ...(offer.mode === 'siprec' ? { directionOverride: 'recvonly' as const } : {}),
     });
-    const callId = randomUUID();
-    const legs = offer.streams.map((s, i) => {
-      const lab = offer.labels.get(s.mediaIndex);
-      const label: LegLabel = offer.mode === 'call' ? 'caller' : (lab?.role ?? 'unknown');
-      return new MediaLeg({
-        callId,
-        legId: `leg${i}`,
-        label,
-        participantId: lab?.participantId,
-        stream: s,
-        pair: pairs[i]!,
-        latching: ctx.latching,
-        rtcpIntervalMs: ctx.rtcpIntervalMs,
-        sinkFactory: ctx.sinkFactory,
-        onDtmf: (legId, e) => ctx.emitter.emit('dtmf', { callId, legId, digit: e.digit, durationMs: e.durationMs, source: 'rfc4733' }),
-        idleMedia: ctx.idleMedia,
-        sending: offer.mode === 'call' && answerSends(s.offerDirection),
-      });
-    });
-    const c = new Call({
-      id: callId,
+    const c = startCall(ctx, {
+      req,
+      peer,
       dialog,
+      streams: offer.streams,
+      pairs,
+      labels: offer.labels,
       mode: offer.mode,
-      legs,
       localSdp: answer,
+      timer,
       startedAtMs,
-      txl: ctx.txl,
-      emitter: ctx.emitter,
-      onEnded: (c) => ctx.forget(c),
-      onReferral: (c, uri) => ctx.referral(c, uri),
     });
-    if (timer.type === 'active') {
-      c.sessionTimer = new SessionTimer(
-        timer.intervalSec,
-        timer.refresher,
-        () => void c.refreshSession(),
-        () => void c.hangup('session_timer_expired'),
-      );
-    }
-    ctx.register(c, tx);
-    const headers: Record<string, string> = { contact: dialog.contactHeader, allow: ALLOW, supported: 'timer, replaces' };
+    const headers: Record<string, string> = { contact: dialog.contactHeader, allow: ALLOW, supported: SUPPORTED };
     if (c.sessionTimer !== undefined) headers['session-expires'] = c.sessionTimer.headerValue;
     if (timer.type === 'active' && timer.requireTimer) headers['require'] = 'timer';
-    tx.respond(buildResponse(req, 200, { toTag: localTag, body: Buffer.from(c.localSdpText), headers }));
-    c.state = 'active';
-    c.answeredAtMs = Date.now();
-    ctx.emitter.emit('call.started', {
-      callId: c.id,
-      sipCallId: dialog.callId,
-      mode: offer.mode,
-      transport: peer.transport,
-      startedAtMs,
-      answeredAtMs: c.answeredAtMs,
-      legs: legs.map((l) => l.info),
-      pii: {
-        from: req.headers.get('from') ?? '',
-        to: req.headers.get('to') ?? '',
-        remoteAddress: peer.address,
-        ...(offer.mode === 'siprec'
-          ? { participants: [...offer.labels.values()].map((l) => ({ participantId: l.participantId ?? '', aor: l.aor })) }
-          : {}),
-      },
-    });
-    for (const leg of legs) leg.attachSink(ctx.sinkFactory);
+    ctx.register(c, tx);
+    tx.respond(buildResponse(req, 200, { toTag: dialog.localTag, body: Buffer.from(c.localSdpText), headers }));
+    announce(ctx, c, req, peer, offer.labels);
   } finally {
     ctx.reserve(-1);
   }
+}
+
+/**
+ * Send 180 Ringing: reliably (RFC 3262: Require 100rel, RSeq, resent at T1 doubling until the
+ * PRACK) when the caller supports or requires it. Resolves false when a reliable one got no PRACK.
+ */
+async function ring(ctx: InviteContext, req: SipRequest, tx: ServerTransaction, dialog: Dialog): Promise<boolean> {
+  const tags = optionTags([...req.headers.getAll('supported'), ...req.headers.getAll('require')]);
+  if (!tags.has('100rel')) {
+    tx.respond(buildResponse(req, 180, { toTag: dialog.localTag, headers: { contact: dialog.contactHeader } }));
+    return true;
+  }
+  const rseq = 1;
+  const res = buildResponse(req, 180, {
+    toTag: dialog.localTag,
+    headers: { contact: dialog.contactHeader, require: '100rel', rseq: String(rseq) },
+  });
+  const key = `${dialog.callId}|${dialog.localTag}`;
+  const prack = ctx.expectPrack(key, rseq);
+  let interval = ctx.t1Ms;
+  let waited = 0;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    while (waited < 64 * ctx.t1Ms && tx.state === 'proceeding') {
+      tx.respond(res);
+      const wait = interval;
+      const acked = await Promise.race([prack.arrived, new Promise<false>((r) => (timer = setTimeout(() => r(false), wait)))]);
+      clearTimeout(timer);
+      if (acked) return true;
+      waited += wait;
+      interval *= 2;
+    }
+    return tx.state !== 'proceeding';
+  } finally {
+    prack.cancel();
+  }
+}
+
+interface CallSetup {
+  readonly req: SipRequest;
+  readonly peer: SipPeer;
+  readonly dialog: Dialog;
+  readonly streams: readonly NegotiatedStream[];
+  readonly pairs: readonly RtpPortPair[];
+  readonly labels: ReadonlyMap<number, LabelledStream>;
+  readonly mode: 'call' | 'siprec';
+  readonly localSdp: SdpSession;
+  readonly timer: ReturnType<typeof negotiateSessionTimer>;
+  readonly startedAtMs: number;
+}
+
+/** Create the Call and its legs once the media is agreed. */
+function startCall(ctx: InviteContext, setup: CallSetup): Call {
+  const { streams, pairs, labels, mode, timer } = setup;
+  const callId = randomUUID();
+  const legs = streams.map((s, i) => {
+    const lab = labels.get(s.mediaIndex);
+    const label: LegLabel = mode === 'call' ? 'caller' : (lab?.role ?? 'unknown');
+    return new MediaLeg({
+      callId,
+      legId: `leg${i}`,
+      label,
+      participantId: lab?.participantId,
+      stream: s,
+      pair: pairs[i]!,
+      latching: ctx.latching,
+      rtcpIntervalMs: ctx.rtcpIntervalMs,
+      sinkFactory: ctx.sinkFactory,
+      onDtmf: (legId, e) => ctx.emitter.emit('dtmf', { callId, legId, digit: e.digit, durationMs: e.durationMs, source: 'rfc4733' }),
+      idleMedia: ctx.idleMedia,
+      sending: mode === 'call' && answerSends(s.offerDirection),
+    });
+  });
+  const c = new Call({
+    id: callId,
+    dialog: setup.dialog,
+    mode,
+    legs,
+    localSdp: setup.localSdp,
+    startedAtMs: setup.startedAtMs,
+    txl: ctx.txl,
+    emitter: ctx.emitter,
+    onEnded: (c) => ctx.forget(c),
+    onReferral: (c, uri) => ctx.referral(c, uri),
+  });
+  if (timer.type === 'active') {
+    c.sessionTimer = new SessionTimer(
+      timer.intervalSec,
+      timer.refresher,
+      () => void c.refreshSession(),
+      () => void c.hangup('session_timer_expired'),
+    );
+  }
+  return c;
+}
+
+/** The call is up: tell the app, then let audio flow to the sinks. */
+function announce(
+  ctx: InviteContext,
+  c: Call,
+  req: SipRequest,
+  peer: SipPeer,
+  labels: ReadonlyMap<number, LabelledStream> = new Map(),
+): void {
+  c.state = 'active';
+  c.answeredAtMs = Date.now();
+  ctx.emitter.emit('call.started', {
+    callId: c.id,
+    sipCallId: c.dialog.callId,
+    mode: c.mode,
+    transport: peer.transport,
+    startedAtMs: c.startedAtMs,
+    answeredAtMs: c.answeredAtMs,
+    legs: c.legs.map((l) => l.info),
+    pii: {
+      from: req.headers.get('from') ?? '',
+      to: req.headers.get('to') ?? '',
+      remoteAddress: peer.address,
+      ...(c.mode === 'siprec'
+        ? { participants: [...labels.values()].map((l) => ({ participantId: l.participantId ?? '', aor: l.aor })) }
+        : {}),
+    },
+  });
+  for (const leg of c.legs) leg.attachSink(ctx.sinkFactory);
+}
+
+/**
+ * Late offer (RFC 3261 §13.2.1): the INVITE had no SDP, so the 200 carries our offer and the ACK
+ * the answer. The call starts when an acceptable answer arrives; a missing or unusable answer ends
+ * the dialog with a BYE (§13.3.1.4).
+ */
+function offerInAnswer(
+  ctx: InviteContext,
+  req: SipRequest,
+  tx: ServerTransaction,
+  peer: SipPeer,
+  dialog: Dialog,
+  pair: RtpPortPair,
+  timer: ReturnType<typeof negotiateSessionTimer>,
+  startedAtMs: number,
+): void {
+  const localOffer = buildOffer({
+    localAddress: ctx.rtpAddress,
+    localPort: pair.rtpPort,
+    sessionId: String(Date.now()),
+    sessionVersion: 1,
+    codecs: ctx.codecs,
+  });
+  const key = `${dialog.callId}|${dialog.localTag}`;
+  ctx.expectAck(
+    key,
+    tx,
+    (ack) => {
+      let streams: NegotiatedStream[];
+      try {
+        if ((ack.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/sdp')
+          throw new Error('no SDP answer in the ACK');
+        streams = selectStreams(parseSdp(ack.body), ctx.codecs).slice(0, 1);
+      } catch {
+        pair.release();
+        dialog.state = 'confirmed';
+        ctx.txl.request(dialog.createRequest('BYE'), peer).catch(() => undefined);
+        ctx.reject('bad_body', ack, 0, peer);
+        return;
+      }
+      dialog.state = 'confirmed';
+      const c = startCall(ctx, {
+        req,
+        peer,
+        dialog,
+        streams,
+        pairs: [pair],
+        labels: new Map(),
+        mode: 'call',
+        localSdp: localOffer,
+        timer,
+        startedAtMs,
+      });
+      ctx.register(c, undefined);
+      announce(ctx, c, req, peer);
+    },
+    () => pair.release(),
+  );
+  const headers: Record<string, string> = { contact: dialog.contactHeader, allow: ALLOW, supported: SUPPORTED };
+  if (timer.type === 'active') {
+    headers['session-expires'] = `${timer.intervalSec};refresher=${timer.refresher}`;
+    if (timer.requireTimer) headers['require'] = 'timer';
+  }
+  tx.respond(buildResponse(req, 200, { toTag: dialog.localTag, body: Buffer.from(serializeSdp(localOffer)), headers }));
 }

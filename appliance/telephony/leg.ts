@@ -61,6 +61,7 @@ export class MediaLeg {
       onFrame: (pcm, concealed) => this.deliver(pcm, concealed),
       onDtmf: (e) => opts.onDtmf(opts.legId, e),
       idleMedia: opts.idleMedia,
+      rtcpMux: s.rtcpMux,
       ...(s.comfortNoisePt === undefined ? {} : { comfortNoisePt: s.comfortNoisePt }),
     });
     this.rtp.setSending(opts.sending);

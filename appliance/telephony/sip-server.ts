@@ -23,7 +23,7 @@ import { StreamTransport, UdpTransport, type SipTransport } from '../sip/transpo
 import { SUPPORTED_CODECS } from '../sdp/offer-answer.js';
 import { RtpPortAllocator } from '../rtp/ports.js';
 import { ALLOW, type Call } from './call.js';
-import { answerInvite, type InviteContext } from './invite.js';
+import { answerInvite, SUPPORTED, type InviteContext } from './invite.js';
 import type { MediaLeg } from './leg.js';
 import type { CallEndReason, LegQuality, ReferralHandler, RejectReason, SipServerOptions, TelephonyEvents } from './types.js';
 
@@ -122,7 +122,7 @@ export class SipServer {
       },
       register: (call, tx) => {
         this.calls.set(call.dialogKey, call);
-        this.inviteTx.set(call.dialogKey, tx);
+        if (tx !== undefined) this.inviteTx.set(call.dialogKey, tx);
         this.byId.set(call.id, call);
         this.counters.callsStarted++;
       },
@@ -135,6 +135,23 @@ export class SipServer {
       reject: (reason, req, status, peer) => this.countReject(reason, req.method, status, peer),
       local: (peer) => this.localEndpoint(peer),
       referral: (call, uri) => this.decideReferral(call, uri),
+      t1Ms: (opts.timers ?? DEFAULT_TIMERS).t1Ms,
+      expectPrack: (key, rseq) => {
+        let resolve: (v: boolean) => void = () => {};
+        const arrived = new Promise<boolean>((r) => (resolve = r));
+        this.pracks.set(key, { rseq, arrived: () => resolve(true) });
+        return {
+          arrived,
+          cancel: () => {
+            this.pracks.delete(key);
+            resolve(false);
+          },
+        };
+      },
+      expectAck: (key, tx, onAck, onTimeout) => {
+        this.inviteTx.set(key, tx);
+        this.lateOffers.set(key, { onAck, onTimeout, tx });
+      },
     };
   }
 
@@ -328,6 +345,7 @@ export class SipServer {
     const toTag = tagOf(req.headers.get('to'));
     if (toTag !== undefined) {
       const key = `${req.headers.get('call-id')}|${toTag}`;
+      if (req.method === 'PRACK' && this.pracks.has(key)) return this.onPrack(req, tx, key);
       const call = this.calls.get(key);
       if (call === undefined) return tx.respond(buildResponse(req, 481));
       // A re-INVITE's 2xx is retransmitted until its ACK, which (like the first one's) matches by
@@ -340,7 +358,7 @@ export class SipServer {
         return tx.respond(
           buildResponse(req, 200, {
             toTag: randomToken(),
-            headers: { allow: ALLOW, accept: 'application/sdp, multipart/mixed', supported: 'timer, replaces, siprec' },
+            headers: { allow: ALLOW, accept: 'application/sdp, multipart/mixed', supported: `${SUPPORTED}, siprec` },
           }),
         );
       case 'INVITE':
@@ -364,6 +382,11 @@ export class SipServer {
     const toTag = tagOf(req.headers.get('to'));
     if (toTag === undefined) return;
     const key = `${req.headers.get('call-id')}|${toTag}`;
+    const late = this.lateOffers.get(key);
+    if (late !== undefined) {
+      this.lateOffers.delete(key);
+      late.onAck(req);
+    }
     this.calls.get(key)?.onAck();
     // ACK for a 2xx has its own branch: stop the INVITE transaction's 2xx retransmissions here
     this.inviteTx.get(key)?.onAck();
@@ -372,6 +395,20 @@ export class SipServer {
 
   /** Answered INVITE transactions awaiting their ACK, by dialog key. */
   private readonly inviteTx = new Map<string, ServerTransaction>();
+  /** Reliable provisionals awaiting their PRACK (RFC 3262), by early dialog key. */
+  private readonly pracks = new Map<string, { rseq: number; arrived: () => void }>();
+  /** Late offers: 2xx with our offer sent, the answer comes in the ACK. */
+  private readonly lateOffers = new Map<string, { onAck: (ack: SipRequest) => void; onTimeout: () => void; tx: ServerTransaction }>();
+
+  /** PRACK of a reliable provisional (RFC 3262 §3, RAck: rseq cseq method). */
+  private onPrack(req: SipRequest, tx: ServerTransaction, key: string): void {
+    const wanted = this.pracks.get(key)!;
+    const rack = /^\s*(\d+)\s+(\d+)\s+INVITE\s*$/i.exec(req.headers.get('rack') ?? '');
+    if (rack === null || Number(rack[1]) !== wanted.rseq) return tx.respond(buildResponse(req, 481));
+    tx.respond(buildResponse(req, 200));
+    this.pracks.delete(key);
+    wanted.arrived();
+  }
 
   private onCancel(req: SipRequest, tx: ServerTransaction): void {
     const invite = this.txl.findInviteFor(req);
@@ -382,6 +419,12 @@ export class SipServer {
 
   private onAckTimeout(tx: ServerTransaction): void {
     if (tx.finalStatus < 200 || tx.finalStatus >= 300) return;
+    for (const [key, late] of this.lateOffers) {
+      if (late.tx !== tx) continue;
+      this.lateOffers.delete(key);
+      this.inviteTx.delete(key);
+      late.onTimeout();
+    }
     const toTag = tagOf(tx.request.headers.get('to'));
     // the 2xx was never acknowledged (§13.3.1.4): hang up the call it created
     for (const call of this.calls.values()) {
@@ -497,6 +540,9 @@ export class SipServer {
       for (const c of [...this.byId.values()]) c.end('shutdown');
       this.txl.close();
       this.inviteTx.clear();
+      for (const late of this.lateOffers.values()) late.onTimeout();
+      this.lateOffers.clear();
+      this.pracks.clear();
       for (const t of this.transports.values()) await t.close();
       this.transports.clear();
       this.state = 'closed';

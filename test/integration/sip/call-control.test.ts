@@ -13,6 +13,8 @@ import { parseSdp } from '../../../appliance/sdp/sdp.js';
 import { SipServer } from '../../../appliance/telephony/sip-server.js';
 import type { CallStartedEvent, SipServerOptions, TelephonyEvents } from '../../../appliance/telephony/types.js';
 import type { SipRequest } from '../../../appliance/sip/message.js';
+import { buildRtcpReport } from '../../../appliance/rtp/rtcp.js';
+import { tagOf } from '../../../appliance/sip/serialize.js';
 import { TestUac } from './uac.js';
 
 const open: Array<{ close(): unknown }> = [];
@@ -301,6 +303,100 @@ describe('SipServer call control', () => {
     uac.sendRaw(uac.request('ACK', { cseq: uac.cseq - 1 }));
     await tick(300);
     expect(got.length).toBeGreaterThan(atHold + 5);
+  });
+
+  it('multiplexes RTCP on the RTP port when offered (RFC 5761): answer, reports out and in', async () => {
+    const rtp = await udpSocket();
+    const rtcpSeen: Buffer[] = [];
+    rtp.on('message', (m: Buffer) => {
+      if (m[1]! >= 200 && m[1]! <= 204) rtcpSeen.push(m);
+    });
+    const plain = await start({ rtcpIntervalMs: 100, idleMedia: 'off' });
+    // the plain offer (no a=rtcp-mux) is answered with a=rtcp: RTCP goes to port+1
+    expect((await plain.uac.call(rtp.address().port)).body.toString()).toContain('a=rtcp:');
+    await tick(300);
+    expect(rtcpSeen).toHaveLength(0);
+    const muxed = await start({ rtcpIntervalMs: 100, idleMedia: 'off' });
+    const cseq = muxed.uac.cseq;
+    muxed.uac.sendRaw(muxed.uac.request('INVITE', { body: muxed.uac.sdp(rtp.address().port, ['a=rtcp-mux']), noToTag: true }));
+    const answer = (await muxed.uac.waitResponse('INVITE', 200, cseq)).body.toString();
+    expect(answer).toContain('a=rtcp-mux');
+    expect(answer).not.toContain('a=rtcp:');
+    const call = await muxed.started;
+    const boxPort = parseSdp(Buffer.from(answer)).media[0]!.port;
+    // the caller's RR on the RTP port is read as RTCP, not as a malformed RTP packet
+    rtp.send(buildRtcpReport(0x1234, 'caller', [], undefined), boxPort, '127.0.0.1');
+    await tick(400);
+    expect(rtcpSeen.length).toBeGreaterThanOrEqual(1);
+    const leg = muxed.server.leg(call.callId, 'leg0');
+    expect(leg.rtp.counters.rtcpReceived).toBe(1);
+    expect(leg.rtp.counters.malformedPackets).toBe(0);
+  });
+
+  it('takes a late offer: our offer in the 200, the answer in the ACK starts the call; no answer ends it with BYE', async () => {
+    const rtp = await udpSocket();
+    const got: RtpPacket[] = [];
+    rtp.on('message', (m) => {
+      const p = parseRtp(m);
+      if (typeof p !== 'string') got.push(p);
+    });
+    const { uac, started } = await start();
+    const cseq = uac.cseq;
+    uac.sendRaw(uac.request('INVITE', { noToTag: true }));
+    const ok = await uac.waitResponse('INVITE', 200, cseq);
+    const offer = parseSdp(ok.body);
+    expect(offer.media[0]!.formats).toEqual(['0', '8', '9', '101']);
+    uac.remoteTag = tagOf(ok.headers.get('to'));
+    const answer = uac
+      .sdp(rtp.address().port)
+      .replace('RTP/AVP 0 101', 'RTP/AVP 8 101')
+      .replace('a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000');
+    uac.sendRaw(uac.request('ACK', { cseq, body: answer }));
+    const s = await started;
+    expect(s.legs[0]!.codec).toBe('PCMA');
+    await tick(200);
+    expect(got.length).toBeGreaterThan(3);
+    expect(got.every((p) => p.payloadType === 8)).toBe(true);
+    // the 2xx was ACKed: no retransmission of it
+    const oks = uac.received.filter((m) => m.kind === 'response' && m.status === 200 && (m.headers.get('cseq') ?? '') === `${cseq} INVITE`);
+    expect(oks).toHaveLength(1);
+
+    const second = await new TestUac(uac.serverPort).open();
+    open.push(second);
+    const c2 = second.cseq;
+    second.sendRaw(second.request('INVITE', { noToTag: true }));
+    const ok2 = await second.waitResponse('INVITE', 200, c2);
+    second.remoteTag = tagOf(ok2.headers.get('to'));
+    second.sendRaw(second.request('ACK', { cseq: c2 })); // no answer
+    const bye = await second.waitRequest('BYE');
+    second.reply(bye, 200);
+  });
+
+  it('sends ringing reliably to a caller that supports 100rel, until its PRACK; a required one never PRACKed gets 504', async () => {
+    const { uac, started } = await start({ answerDelayMs: 1200 });
+    const cseq = uac.cseq;
+    uac.sendRaw(uac.request('INVITE', { body: uac.sdp(30000), noToTag: true, extra: ['Supported: 100rel, timer'] }));
+    const ringing = await uac.waitResponse('INVITE', 180, cseq);
+    expect(ringing.headers.get('require')).toBe('100rel');
+    expect(ringing.headers.get('rseq')).toBe('1');
+    // not PRACKed yet: it comes again after T1
+    await uac.waitFor((m) => m !== ringing && m.kind === 'response' && m.status === 180, 1500);
+    uac.remoteTag = tagOf(ringing.headers.get('to'));
+    uac.sendRaw(uac.request('PRACK', { extra: [`RAck: 1 ${cseq} INVITE`] }));
+    await uac.waitResponse('PRACK', 200);
+    const ok = await uac.waitResponse('INVITE', 200, cseq);
+    expect(tagOf(ok.headers.get('to'))).toBe(uac.remoteTag); // one dialog from the 180 to the 200
+    uac.sendRaw(uac.request('ACK', { cseq }));
+    await started;
+    const after = uac.received.filter((m) => m.kind === 'response' && m.status === 180).length;
+    await tick(700);
+    expect(uac.received.filter((m) => m.kind === 'response' && m.status === 180).length).toBe(after);
+
+    const fast = await start({ answerDelayMs: 50, timers: { t1Ms: 10, t2Ms: 40, t4Ms: 50 } });
+    const c2 = fast.uac.cseq;
+    fast.uac.sendRaw(fast.uac.request('INVITE', { body: fast.uac.sdp(30002), noToTag: true, extra: ['Require: 100rel'] }));
+    await fast.uac.waitResponse('INVITE', 504, c2);
+    expect(fast.server.resources()).toMatchObject({ calls: 0, rtpPortPairs: 0 });
   });
 
   it('sends RFC 3389 comfort noise instead when configured and offered', async () => {

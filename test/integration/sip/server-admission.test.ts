@@ -177,7 +177,7 @@ describe('SipServer admission and robustness', () => {
     await uac.waitResponse('INVITE', 488, 1);
     uac.sendRaw(uac.request('INVITE', { body: uac.sdp(30000), noToTag: true, cseq: 2, extra: ['Require: 100rel, foo'] }));
     const r = await uac.waitResponse('INVITE', 420, 2);
-    expect(r.headers.getAll('unsupported')).toEqual(['100rel', 'foo']);
+    expect(r.headers.getAll('unsupported')).toEqual(['foo']); // 100rel is supported now
     expect(server.resources().rtpPortPairs).toBe(0);
   });
 
