@@ -34,6 +34,7 @@ import { startRetention } from './retention.js';
 import { startSync } from './sync.js';
 import { SipServer } from '../telephony/sip-server.js';
 import { sipTlsSetup } from './sipTls.js';
+import { logSipActivity } from './sipLog.js';
 import { registerCallRoutes } from '../api/routes/calls.js';
 import { registerEventStream } from '../api/routes/events.js';
 import { startCallRouter, startRouting } from './routing.js';
@@ -387,6 +388,7 @@ async function startSip(
     sessionExpiresSec: config.sip.sessionExpiresSec,
     rtpTimeoutMs: config.sip.rtpTimeoutMs,
     idleMedia: config.sip.idleMedia,
+    dropUserAgents: config.sip.dropUserAgents,
     ...(config.sip.agentAorPattern ? { agentAor: new RegExp(config.sip.agentAorPattern, 'i') } : {}),
     sinkFactory: extraTap === undefined ? bridge.sinkFactory : teeSinkFactories(bridge.sinkFactory, extraTap),
   });
@@ -405,11 +407,13 @@ async function startSip(
     throw err;
   }
   const stopTlsWatch = tls?.watch(() => sip.reloadTls());
+  const stopSipLog = logSipActivity(sip, logger);
   closeStack.push({
     name: 'sip',
     close: async () => {
       stopTlsWatch?.();
       await sip.close();
+      stopSipLog();
       detach();
     },
   });

@@ -128,6 +128,11 @@ export const ConfigSchema = Type.Object(
         }),
         sessionExpiresSec: Type.Integer({ minimum: 90, default: 1800, description: 'RFC 4028 session interval' }),
         rtpTimeoutMs: Type.Integer({ minimum: 0, default: 30_000, description: 'End a call after this long without RTP (0 = never)' }),
+        dropUserAgents: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+          default: ['friendly-scanner', 'sipvicious', 'sipcli', 'sip-scan', 'iwar', 'sundayddr', 'vaxsipuseragent', 'pplsip', 'smap'],
+          maxItems: 256,
+          description: 'Drop SIP requests, unanswered, whose User-Agent contains one of these (case-insensitive; [] = answer everyone)',
+        }),
         idleMedia: Type.Union([Type.Literal('silence'), Type.Literal('comfort-noise'), Type.Literal('off')], {
           default: 'silence',
           description:

@@ -411,6 +411,8 @@ export class ApplianceMetrics {
         this.inc({ reason: 'rate_limit' }, counters.rejectedRateLimit);
         this.inc({ reason: 'auth' }, counters.rejectedAuth);
         this.inc({ reason: 'capacity' }, counters.rejectedCapacity);
+        this.inc({ reason: 'tls' }, counters.rejectedTls);
+        this.inc({ reason: 'scanner' }, counters.rejectedScanner);
         this.inc({ reason: 'other' }, counters.rejectedOther);
       },
     });

@@ -36,6 +36,8 @@ export interface SipServerCounters {
   rejectedCapacity: number;
   /** TLS handshakes that failed, client certificates refused. */
   rejectedTls: number;
+  /** Requests from scanner user agents, dropped without an answer. */
+  rejectedScanner: number;
   rejectedOther: number;
   callsStarted: number;
   callsEnded: number;
@@ -43,6 +45,22 @@ export interface SipServerCounters {
   /** Exceptions escaping a handler (bugs): must stay 0. */
   internalErrors: number;
 }
+
+/**
+ * User agents of SIP scanners and toll-fraud tools (parts of the header, case-insensitive), as
+ * fail2ban and SBC vendors list them. Real phones and trunks never send these.
+ */
+export const DEFAULT_SCANNER_AGENTS: readonly string[] = [
+  'friendly-scanner',
+  'sipvicious',
+  'sipcli',
+  'sip-scan',
+  'iwar',
+  'sundayddr',
+  'vaxsipuseragent',
+  'pplsip',
+  'smap',
+];
 
 export class SipServer {
   readonly events: TypedEmitter<TelephonyEvents>;
@@ -54,6 +72,7 @@ export class SipServer {
     rejectedAuth: 0,
     rejectedCapacity: 0,
     rejectedTls: 0,
+    rejectedScanner: 0,
     rejectedOther: 0,
     callsStarted: 0,
     callsEnded: 0,
@@ -72,6 +91,7 @@ export class SipServer {
   private readonly byId = new Map<string, Call>();
   private pending = 0;
   private referralHandler: ReferralHandler | undefined;
+  private readonly scannerAgents: readonly string[];
   private boundPort = 0;
   private boundTlsPort = 0;
   private qualityTimer: NodeJS.Timeout | undefined;
@@ -89,6 +109,7 @@ export class SipServer {
       transferTargets: opts.transferTargets ?? LOCAL_TRANSFER_TARGETS,
       allowList: opts.allowList ?? [],
     });
+    this.scannerAgents = (opts.dropUserAgents ?? DEFAULT_SCANNER_AGENTS).map((s) => s.toLowerCase()).filter((s) => s !== '');
     this.limiter = new SourceRateLimiter(opts.rateLimitPerSec ?? 50, opts.rateLimitBurst ?? 100);
     this.auth = new DigestAuthenticator({ realm: opts.realm ?? 'edgevox', accounts: opts.accounts ?? [] });
     this.txl = new TransactionLayer(
@@ -280,6 +301,7 @@ export class SipServer {
     else if (reason === 'auth') this.counters.rejectedAuth++;
     else if (reason === 'capacity') this.counters.rejectedCapacity++;
     else if (reason === 'tls') this.counters.rejectedTls++;
+    else if (reason === 'scanner') this.counters.rejectedScanner++;
     else this.counters.rejectedOther++;
     this.events.emit('sip.rejected', { reason, method, status, pii: { source: peer.address } });
   }
@@ -315,8 +337,16 @@ export class SipServer {
     }
     const msg = parsed.message;
     if (msg.kind === 'response') return this.onResponse(msg);
+    if (this.isScanner(msg)) return this.countReject('scanner', msg.method, undefined, peer); // no answer: nothing to learn
     if (this.state !== 'listening') return;
     this.onRequest(msg, peer);
+  }
+
+  /** A request from a known scanner's user agent (sipvicious and friends), when dropping them is on. */
+  private isScanner(req: SipRequest): boolean {
+    if (this.scannerAgents.length === 0) return false;
+    const ua = (req.headers.get('user-agent') ?? '').toLowerCase();
+    return ua !== '' && this.scannerAgents.some((s) => ua.includes(s));
   }
 
   private onResponse(res: SipResponse): void {

@@ -98,7 +98,8 @@ export type RejectReason =
   | 'no_codec'
   | 'overload'
   | 'connection_limit'
-  | 'tls';
+  | 'tls'
+  | 'scanner';
 
 export interface TelephonyEvents {
   'call.started': CallStartedEvent;
@@ -175,6 +176,8 @@ export interface SipServerOptions {
   /** SIPREC: participants whose AOR matches are labelled `agent`. */
   readonly agentAor?: RegExp;
   readonly sinkFactory?: LegAudioSinkFactory;
+  /** Requests whose User-Agent contains one of these are dropped unanswered (default: known scanners; [] = off). */
+  readonly dropUserAgents?: readonly string[];
   /** A peer's REFER not decided within this long is reported failed (408) (default 32 s). */
   readonly referralTimeoutMs?: number;
   /** What the box sends a peer while it only listens (default silence: no-media timeouts never fire). */
