@@ -78,10 +78,20 @@ export const ERROR_CODES = {
   EVX_ERR_SIP_CALL_NOT_FOUND: spec('No active call has the given id', 404, 1),
   EVX_ERR_SDP_PARSE: spec('An SDP body is malformed', 400, 1),
   EVX_ERR_SDP_NO_COMMON_CODEC: spec('The SDP offer has no audio codec the appliance supports', 400, 1),
+  EVX_ERR_SDP_SRTP: spec(
+    'The SDP offer and the media-encryption policy do not agree (SRTP required, disabled, or no usable crypto)',
+    400,
+    1,
+  ),
   EVX_ERR_SIPREC_METADATA: spec('A SIPREC body (multipart or rs-metadata XML) is malformed', 400, 1),
   EVX_ERR_RTP_PARSE: spec('An RTP or RTCP packet is malformed', 400, 1),
   EVX_ERR_RTP_PORTS_EXHAUSTED: spec('No free RTP port pair is left in the configured range', 503, 1, true),
   EVX_ERR_CODEC_UNSUPPORTED: spec('The audio codec is not supported', 400, 1),
+  EVX_ERR_SRTP_KEY: spec(
+    'An SRTP master key or salt does not have the length its crypto suite requires, or a key has protected as many packets as it may',
+    500,
+    1,
+  ),
   // WebRTC media plane (appliance/webrtc, native/mediasoup)
   EVX_ERR_WEBRTC_WORKER_MISSING: spec('The mediasoup worker binary is not built (run make setup or native/mediasoup/build.sh)', 500, 2),
   EVX_ERR_WEBRTC_WORKER_DIED: spec('A mediasoup worker process died; its calls were closed', 503, 1, true),

@@ -7,3 +7,7 @@ bench-sip-fuzz: build ## mutation-fuzz SIP/SDP/SIPREC/RTP parsers (>=100k inputs
 .PHONY: bench-sip-media
 bench-sip-media: build ## sipp N concurrent PCMU speech calls into the SIP server (media only, no ASR): completed/failed, dropped frames, lag, CPU, RSS, highest real-time N
 	node dist/tools/telephony/benchCalls.js --calls 50,100,200 --seconds 20
+
+.PHONY: bench-srtp
+bench-srtp: build ## CPU cost of SRTP protect/unprotect per 20 ms G.711 packet, each suite, next to a plain buffer copy
+	node dist/tools/bench/srtpCost.js

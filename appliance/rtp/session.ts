@@ -14,6 +14,7 @@ import type { RtpPortPair } from './ports.js';
 import { RtpReceiver, type ReceiveQuality } from './receiver.js';
 import { buildRtcpBye, buildRtcpReport, ntpFromMs, parseRtcp, rttFromReport } from './rtcp.js';
 import { secureInt, secureUint32, secureUniform } from '../randomness.js';
+import type { SrtpSession } from './srtp.js';
 import {
   COMFORT_NOISE_PAYLOAD,
   idleMediaClock,
@@ -48,6 +49,14 @@ export interface RtpSessionOptions {
   readonly idleClock?: IdleMediaClock;
   /** RTCP on the RTP port (RFC 5761). */
   readonly rtcpMux?: boolean;
+  /** SRTP/SRTCP (SDES keys): what we send is protected, what we receive must authenticate. */
+  readonly srtp?: SrtpPair;
+}
+
+/** The two directions of a leg's SRTP: each with its own master key. */
+export interface SrtpPair {
+  readonly send: SrtpSession;
+  readonly receive: SrtpSession;
 }
 
 /** RTP clock of every codec we carry (G.722 included, RFC 3551 §4.5.2). */
@@ -66,6 +75,10 @@ export interface SessionCounters {
   octetsSent: number;
   /** Of packetsSent: silence or comfort noise sent while idle. */
   idlePacketsSent: number;
+  /** SRTP/SRTCP packets that failed authentication (forged, or the wrong key). */
+  srtpAuthFailures: number;
+  /** SRTP/SRTCP packets replayed or too old for the replay window. */
+  srtpReplays: number;
 }
 
 export class RtpSession implements IdleMediaTarget {
@@ -89,7 +102,10 @@ export class RtpSession implements IdleMediaTarget {
     packetsSent: 0,
     octetsSent: 0,
     idlePacketsSent: 0,
+    srtpAuthFailures: 0,
+    srtpReplays: 0,
   };
+  private srtp: SrtpPair | undefined;
   // the outgoing stream
   private outSeq = secureInt(0, 0x10000);
   private outTs = secureUint32();
@@ -119,6 +135,7 @@ export class RtpSession implements IdleMediaTarget {
     opts.pair.rtp.on('error', () => {});
     opts.pair.rtcp.on('error', () => {});
     this.scheduleRtcp();
+    this.srtp = opts.srtp;
     this.idleClock = opts.idleClock ?? idleMediaClock;
     const idle = opts.idleMedia ?? 'off';
     if (idle !== 'off') {
@@ -126,6 +143,30 @@ export class RtpSession implements IdleMediaTarget {
         idle === 'comfort-noise' && opts.comfortNoisePt !== undefined ? COMFORT_NOISE_PAYLOAD : silencePayload(opts.codec, opts.frameMs);
       this.idleClock.add(this);
     }
+  }
+
+  /** New SRTP keys (a re-INVITE changed them); packets in flight under the old keys fail and are counted. */
+  rekey(srtp: SrtpPair | undefined): void {
+    this.srtp = srtp;
+  }
+
+  get srtpKeys(): SrtpPair | undefined {
+    return this.srtp;
+  }
+
+  get encrypted(): boolean {
+    return this.srtp !== undefined;
+  }
+
+  /** Unprotect an inbound packet when SRTP is on; undefined when it must be dropped (counted). */
+  private unprotect(msg: Buffer, rtcp: boolean): Buffer | undefined {
+    if (this.srtp === undefined) return msg;
+    const out = rtcp ? this.srtp.receive.unprotectRtcp(msg) : this.srtp.receive.unprotectRtp(msg);
+    if (typeof out !== 'string') return out;
+    if (out === 'auth') this.counters.srtpAuthFailures++;
+    else if (out === 'replay' || out === 'too_old') this.counters.srtpReplays++;
+    else this.counters.malformedPackets++;
+    return undefined;
   }
 
   /** Idle fill is comfort noise (CN stays in re-negotiated answers). */
@@ -173,13 +214,15 @@ export class RtpSession implements IdleMediaTarget {
     if (this.closed) return;
     // RFC 5761 §4: with RTCP multiplexed, packet types 192-223 in the second byte are RTCP
     if (this.opts.rtcpMux === true && msg.length >= 2 && msg[1]! >= 192 && msg[1]! <= 223) return this.onRtcp(msg, rinfo);
-    const p = parseRtp(msg);
-    if (typeof p === 'string') {
-      this.counters.malformedPackets++;
-      return;
-    }
     if (this.latched && (rinfo.address !== this.remote.address || rinfo.port !== this.remote.port)) {
       this.counters.foreignPackets++;
+      return;
+    }
+    const clear = this.unprotect(msg, false);
+    if (clear === undefined) return;
+    const p = parseRtp(clear);
+    if (typeof p === 'string') {
+      this.counters.malformedPackets++;
       return;
     }
     const now = performance.now();
@@ -209,7 +252,9 @@ export class RtpSession implements IdleMediaTarget {
 
   private onRtcp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (this.closed) return;
-    const packets = parseRtcp(msg);
+    const clear = this.unprotect(msg, true);
+    if (clear === undefined) return;
+    const packets = parseRtcp(clear);
     if (packets === undefined) {
       this.counters.malformedPackets++;
       return;
@@ -252,7 +297,7 @@ export class RtpSession implements IdleMediaTarget {
         }
       : undefined;
     this.sentSinceReport = false;
-    const pkt = buildRtcpReport(this.ssrc, this.opts.cname, reports, sender);
+    const pkt = this.protectRtcp(buildRtcpReport(this.ssrc, this.opts.cname, reports, sender));
     this.rtcpSocket.send(pkt, this.remoteRtcp.port, this.remoteRtcp.address);
     this.counters.rtcpSent++;
   }
@@ -313,13 +358,18 @@ export class RtpSession implements IdleMediaTarget {
     const sequence = this.outSeq;
     this.outSeq = (this.outSeq + 1) & 0xffff;
     const len = writeRtp(pkt, { marker, payloadType, sequence, timestamp, ssrc: this.ssrc }, payload);
-    this.opts.pair.rtp.send(pkt.subarray(0, len), this.remote.port, this.remote.address);
+    const wire = this.srtp === undefined ? pkt.subarray(0, len) : this.srtp.send.protectRtp(pkt.subarray(0, len));
+    this.opts.pair.rtp.send(wire, this.remote.port, this.remote.address);
     this.counters.packetsSent++;
     this.counters.octetsSent += len - RTP_HEADER_BYTES;
     this.outTs = timestamp;
     this.lastRtpTs = timestamp;
     this.lastSendMs = performance.now();
     this.sentSinceReport = true;
+  }
+
+  private protectRtcp(packet: Buffer): Buffer {
+    return this.srtp === undefined ? packet : this.srtp.send.protectRtcp(packet);
   }
 
   quality(): ReceiveQuality {
@@ -349,7 +399,7 @@ export class RtpSession implements IdleMediaTarget {
     }
     try {
       // release once the BYE has left (closing first would cancel the queued send)
-      this.rtcpSocket.send(buildRtcpBye(this.ssrc), this.remoteRtcp.port, this.remoteRtcp.address, () => pair.release());
+      this.rtcpSocket.send(this.protectRtcp(buildRtcpBye(this.ssrc)), this.remoteRtcp.port, this.remoteRtcp.address, () => pair.release());
     } catch {
       pair.release();
     }

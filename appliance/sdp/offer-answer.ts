@@ -1,9 +1,14 @@
 /**
  * SDP offer/answer (RFC 3264) for a media-terminating endpoint: per audio m= line pick the first
  * offered codec we support (PCMU, PCMA, G722), keep telephone-event (RFC 4733) when offered,
- * mirror the direction, reject every other stream with port 0.
+ * mirror the direction, reject every other stream with port 0. Media encryption is SDES (RFC 4568)
+ * under a policy: `RTP/SAVP` needs a usable `a=crypto`; `RTP/AVP` with `a=crypto` (best-effort
+ * SRTP, as baresip and FreeSWITCH offer it) is answered encrypted unless SRTP is off; plain RTP is
+ * refused when SRTP is required.
  */
 import { evxError } from '../errors.js';
+import type { SrtpSuite } from '../rtp/srtp.js';
+import { chooseCrypto, formatCryptoAttribute } from './crypto.js';
 import {
   attribute,
   direction,
@@ -17,6 +22,33 @@ import {
 } from './sdp.js';
 
 export type CodecName = 'PCMU' | 'PCMA' | 'G722';
+
+/** Media encryption per trunk: never, when the peer offers it, or always. */
+export type SrtpPolicy = 'off' | 'optional' | 'required';
+
+export interface MediaSecurity {
+  readonly policy: SrtpPolicy;
+  /** Suites we accept, best first. */
+  readonly suites: readonly SrtpSuite[];
+}
+
+/** Every suite we implement, strongest first. */
+export const SRTP_SUITE_PREFERENCE: readonly SrtpSuite[] = [
+  'AEAD_AES_256_GCM',
+  'AEAD_AES_128_GCM',
+  'AES_CM_128_HMAC_SHA1_80',
+  'AES_CM_128_HMAC_SHA1_32',
+];
+
+export const DEFAULT_MEDIA_SECURITY: MediaSecurity = { policy: 'optional', suites: SRTP_SUITE_PREFERENCE };
+
+/** The offerer's SDES line we accepted: its tag, suite and the key it sends with. */
+export interface AcceptedCrypto {
+  readonly tag: number;
+  readonly suite: SrtpSuite;
+  readonly key: Buffer;
+  readonly salt: Buffer;
+}
 export const SUPPORTED_CODECS: readonly CodecName[] = ['PCMU', 'PCMA', 'G722'];
 
 /** What was agreed for one audio stream. */
@@ -41,6 +73,10 @@ export interface NegotiatedStream {
   readonly ptimeMs: number;
   /** RTP and RTCP share the RTP port (RFC 5761 `a=rtcp-mux` offered). */
   readonly rtcpMux: boolean;
+  /** Transport profile of the offer's m= line (answered with the same). */
+  readonly proto: string;
+  /** SRTP agreed for this stream (the peer's crypto line); undefined = plain RTP. */
+  readonly crypto: AcceptedCrypto | undefined;
 }
 
 export interface AnswerOptions {
@@ -54,6 +90,8 @@ export interface AnswerOptions {
   readonly directionOverride?: SdpDirection;
   /** Keep CN in the answer when offered (we send comfort noise while idle). */
   readonly comfortNoise?: boolean;
+  /** Our SRTP master key and salt for each encrypted stream, by offer m= index. */
+  readonly localCrypto?: ReadonlyMap<number, { readonly key: Buffer; readonly salt: Buffer }>;
 }
 
 function isCodec(e: string): e is CodecName {
@@ -71,11 +109,41 @@ function answerDirection(offer: SdpDirection): SdpDirection {
   }
 }
 
-/** Choose codecs for every acceptable audio stream (no ports needed yet). */
-export function selectStreams(offer: SdpSession, preference: readonly CodecName[] = SUPPORTED_CODECS): NegotiatedStream[] {
+/** Decide a stream's encryption under the policy: the accepted crypto, undefined for plain RTP, or why not. */
+function streamSecurity(m: SdpMedia, security: MediaSecurity): { crypto: AcceptedCrypto | undefined } | { reason: string } {
+  const lines = m.attributes.filter((a) => a.name === 'crypto' && a.value !== undefined).map((a) => a.value!);
+  if (m.proto === 'RTP/SAVP') {
+    if (security.policy === 'off') return { reason: 'SRTP is disabled for this trunk' };
+    if (lines.length === 0) return { reason: 'RTP/SAVP offer without a=crypto (DTLS-SRTP is not supported)' };
+  } else if (m.proto !== 'RTP/AVP') {
+    return { reason: `transport ${m.proto} not supported` };
+  }
+  if (security.policy === 'off' || lines.length === 0) {
+    return security.policy === 'required' ? { reason: 'SRTP required: the offer has no a=crypto' } : { crypto: undefined };
+  }
+  const chosen = chooseCrypto(lines, security.suites);
+  if ('reason' in chosen) {
+    // best-effort SRTP on RTP/AVP falls back to plain RTP unless SRTP is required
+    return m.proto === 'RTP/AVP' && security.policy === 'optional' ? { crypto: undefined } : { reason: chosen.reason };
+  }
+  return { crypto: { tag: chosen.tag, suite: chosen.suite, key: chosen.key, salt: chosen.salt } };
+}
+
+/** Choose codecs (and encryption) for every acceptable audio stream (no ports needed yet). */
+export function selectStreams(
+  offer: SdpSession,
+  preference: readonly CodecName[] = SUPPORTED_CODECS,
+  security: MediaSecurity = DEFAULT_MEDIA_SECURITY,
+): NegotiatedStream[] {
   const out: NegotiatedStream[] = [];
+  let securityProblem: string | undefined;
   offer.media.forEach((m, idx) => {
-    if (m.type !== 'audio' || m.port === 0 || m.proto !== 'RTP/AVP') return;
+    if (m.type !== 'audio' || m.port === 0) return;
+    const sec = streamSecurity(m, security);
+    if ('reason' in sec) {
+      securityProblem ??= sec.reason;
+      return;
+    }
     const maps = rtpMaps(m);
     let chosen: RtpMap | undefined;
     for (const map of maps) {
@@ -103,8 +171,13 @@ export function selectStreams(offer: SdpSession, preference: readonly CodecName[
       label: attribute(m, 'label'),
       ptimeMs: Number.isFinite(ptime) && ptime >= 10 && ptime <= 60 ? ptime : 20,
       rtcpMux: m.attributes.some((a) => a.name === 'rtcp-mux'),
+      proto: m.proto,
+      crypto: sec.crypto,
     });
   });
+  if (out.length === 0 && securityProblem !== undefined) {
+    throw evxError('EVX_ERR_SDP_SRTP', securityProblem, { details: { reason: securityProblem } });
+  }
   if (out.length === 0) {
     throw evxError('EVX_ERR_SDP_NO_COMMON_CODEC', 'no acceptable audio stream in the SDP offer');
   }
@@ -134,6 +207,10 @@ export function buildAnswer(offer: SdpSession, streams: readonly NegotiatedStrea
     }
     attributes.push({ name: 'ptime', value: String(s.ptimeMs) });
     if (s.label !== undefined) attributes.push({ name: 'label', value: s.label });
+    const ours = opts.localCrypto?.get(idx);
+    if (s.crypto !== undefined && ours !== undefined) {
+      attributes.push({ name: 'crypto', value: formatCryptoAttribute(s.crypto.tag, s.crypto.suite, ours.key, ours.salt) });
+    }
     if (s.rtcpMux) attributes.push({ name: 'rtcp-mux', value: undefined });
     else attributes.push({ name: 'rtcp', value: String(port + 1) });
     const dir = opts.directionOverride ?? answerDirection(s.offerDirection);
@@ -172,6 +249,9 @@ export interface OfferOptions {
   readonly sessionVersion: number;
   /** In order of preference. */
   readonly codecs: readonly CodecName[];
+  /** SDES lines to offer (tag, suite, our key); RTP/SAVP when `requireSrtp`, else best-effort on RTP/AVP. */
+  readonly crypto?: readonly { readonly tag: number; readonly suite: SrtpSuite; readonly key: Buffer; readonly salt: Buffer }[];
+  readonly requireSrtp?: boolean;
 }
 
 /** Static payload types of our codecs (RFC 3551). */
@@ -186,6 +266,7 @@ export function buildOffer(opts: OfferOptions): SdpSession {
     { name: 'rtpmap', value: `${OFFER_TELEPHONE_EVENT_PT} telephone-event/8000` },
     { name: 'fmtp', value: `${OFFER_TELEPHONE_EVENT_PT} 0-16` },
     { name: 'ptime', value: '20' },
+    ...(opts.crypto ?? []).map((c) => ({ name: 'crypto', value: formatCryptoAttribute(c.tag, c.suite, c.key, c.salt) })),
     { name: 'rtcp', value: String(opts.localPort + 1) },
     { name: 'sendrecv', value: undefined },
   ];
@@ -207,7 +288,7 @@ export function buildOffer(opts: OfferOptions): SdpSession {
       {
         type: 'audio',
         port: opts.localPort,
-        proto: 'RTP/AVP',
+        proto: opts.requireSrtp === true && (opts.crypto ?? []).length > 0 ? 'RTP/SAVP' : 'RTP/AVP',
         formats: [...pts.map(String), String(OFFER_TELEPHONE_EVENT_PT)],
         connection: undefined,
         bandwidth: [],

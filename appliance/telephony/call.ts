@@ -11,7 +11,8 @@ import { REASON_PHRASES, type SipRequest, type SipResponse } from '../sip/messag
 import { buildResponse } from '../sip/serialize.js';
 import type { ServerTransaction } from '../sip/transaction.js';
 import type { TransactionLayer } from '../sip/transaction-layer.js';
-import { answerSends, isHoldOffer, selectStreams, buildAnswer } from '../sdp/offer-answer.js';
+import { answerSends, isHoldOffer, selectStreams, buildAnswer, type MediaSecurity } from '../sdp/offer-answer.js';
+import type { SrtpMasterKey } from './leg.js';
 import { parseSdp, serializeSdp, type SdpSession } from '../sdp/sdp.js';
 import type { MediaLeg } from './leg.js';
 import { SessionTimer } from './session-timer.js';
@@ -35,6 +36,8 @@ export interface CallInit {
    * the last NOTIFY (2xx carried out; 403 target not allowed; 603 declined).
    */
   readonly onReferral: (call: Call, targetUri: string) => Promise<number>;
+  /** The media-encryption policy re-offers are held to (the one the call started under). */
+  readonly security: MediaSecurity;
 }
 
 export class Call {
@@ -57,6 +60,7 @@ export class Call {
   private readonly emitter: TypedEmitter<TelephonyEvents>;
   private readonly onEnded: (call: Call) => void;
   private readonly onReferral: CallInit['onReferral'];
+  private readonly security: MediaSecurity;
   /** A peer's REFER being decided: a second one meanwhile is refused (491-like, RFC 3515 §2.4.6). */
   private referralPending = false;
 
@@ -71,6 +75,7 @@ export class Call {
     this.emitter = init.emitter;
     this.onEnded = init.onEnded;
     this.onReferral = init.onReferral;
+    this.security = init.security;
   }
 
   get dialogKey(): string {
@@ -136,12 +141,15 @@ export class Call {
       let offer: SdpSession;
       try {
         offer = parseSdp(req.body);
-        const streams = selectStreams(offer);
+        const streams = selectStreams(offer, undefined, this.security);
+        const localCrypto = new Map<number, SrtpMasterKey>();
         for (const leg of this.legs) {
           const s = streams.find((x) => x.codec === leg.info.codec);
           if (s === undefined) return this.respond(tx, req, 488);
           leg.rtp.updateRemote({ address: s.remoteAddress, port: s.remotePort });
           leg.rtp.setSending(this.mode === 'call' && answerSends(s.offerDirection));
+          const key = leg.applyCrypto(s.crypto);
+          if (key !== undefined) localCrypto.set(s.mediaIndex, key);
         }
         const ports = new Map(streams.slice(0, this.legs.length).map((s, i) => [s.mediaIndex, this.legs[i]!.info.localRtpPort]));
         this.localSdp = buildAnswer(offer, streams, {
@@ -150,9 +158,15 @@ export class Call {
           sessionId: this.localSdp.origin.sessionId,
           sessionVersion: ++this.sdpVersion,
           comfortNoise: this.legs.some((l) => l.rtp.sendsComfortNoise),
+          localCrypto,
           ...(this.mode === 'siprec' ? { directionOverride: 'recvonly' as const } : {}),
         });
       } catch (err) {
+        if (isEdgeVoxError(err, 'EVX_ERR_SDP_SRTP')) {
+          return this.respond(tx, req, 488, {
+            headers: { warning: `399 ${this.dialog.local.host} "${err.message.replace(/["\\]/g, '')}"` },
+          });
+        }
         return this.respond(tx, req, isEdgeVoxError(err, 'EVX_ERR_SDP_NO_COMMON_CODEC') ? 488 : 400);
       }
       const hold = isHoldOffer(offer);

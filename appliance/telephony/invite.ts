@@ -16,7 +16,17 @@ import { buildResponse, randomToken } from '../sip/serialize.js';
 import { isSiprecRequest, parseSiprecOffer, type LabelledStream } from '../sip/siprec.js';
 import type { ServerTransaction } from '../sip/transaction.js';
 import type { TransactionLayer } from '../sip/transaction-layer.js';
-import { answerSends, buildAnswer, buildOffer, selectStreams, type CodecName, type NegotiatedStream } from '../sdp/offer-answer.js';
+import {
+  answerSends,
+  buildAnswer,
+  buildOffer,
+  selectStreams,
+  type CodecName,
+  type MediaSecurity,
+  type NegotiatedStream,
+} from '../sdp/offer-answer.js';
+import { generateMasterKey } from '../rtp/srtp.js';
+import type { SrtpMasterKey } from './leg.js';
 import type { IdleMediaMode } from '../rtp/idleMedia.js';
 import { parseSdp, serializeSdp, type SdpSession } from '../sdp/sdp.js';
 import type { RtpPortAllocator, RtpPortPair } from '../rtp/ports.js';
@@ -26,6 +36,9 @@ import { negotiateSessionTimer, SessionTimer } from './session-timer.js';
 import type { AdmissionDecision, LegAudioSinkFactory, LegLabel, RejectReason, TelephonyEvents } from './types.js';
 
 const SUPPORTED_TAGS = new Set(['timer', 'siprec', 'replaces', '100rel']);
+
+/** SDES suites of our own offers: the two every SDES peer has (RFC 4568 §6.2), HMAC-SHA1 80 first. */
+const LATE_OFFER_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const;
 
 /** Our Supported header on answers. */
 export const SUPPORTED = 'timer, replaces, 100rel';
@@ -62,6 +75,8 @@ export interface InviteContext {
   readonly t1Ms: number;
   /** Resolves true when the PRACK for reliable provisional `rseq` of the dialog arrives (answered 200 by the server). */
   expectPrack(dialogKey: string, rseq: number): { readonly arrived: Promise<boolean>; cancel(): void };
+  /** The media-encryption policy for calls from this peer (its trunk's, or the default). */
+  mediaSecurity(peer: SipPeer): MediaSecurity;
   /** Late offer: hand the dialog's ACK (with the answer) to `onAck`; `onTimeout` when none comes. */
   expectAck(dialogKey: string, tx: ServerTransaction, onAck: (ack: SipRequest) => void, onTimeout: () => void): void;
 }
@@ -73,19 +88,27 @@ interface Offer {
   readonly mode: 'call' | 'siprec';
 }
 
-function readOffer(req: SipRequest, ctx: InviteContext): Offer | { status: number; reason: RejectReason } {
+/** A refusal of the offer; `warning` is the text of a Warning header (RFC 3261 §20.43) saying why. */
+interface OfferRefusal {
+  readonly status: number;
+  readonly reason: RejectReason;
+  readonly warning?: string;
+}
+
+function readOffer(req: SipRequest, ctx: InviteContext, security: MediaSecurity): Offer | OfferRefusal {
   try {
     if (isSiprecRequest(req)) {
       const s = parseSiprecOffer(req, ctx.agentAor === undefined ? {} : { agentAor: ctx.agentAor });
-      const streams = selectStreams(s.sdp, ctx.codecs);
+      const streams = selectStreams(s.sdp, ctx.codecs, security);
       return { sdp: s.sdp, streams, labels: new Map(s.streams.map((x) => [x.mediaIndex, x])), mode: 'siprec' };
     }
     const ct = (req.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     if (ct !== 'application/sdp') return { status: 415, reason: 'unsupported' };
     const sdp = parseSdp(req.body);
-    return { sdp, streams: selectStreams(sdp, ctx.codecs), labels: new Map(), mode: 'call' };
+    return { sdp, streams: selectStreams(sdp, ctx.codecs, security), labels: new Map(), mode: 'call' };
   } catch (err) {
-    if (isEdgeVoxError(err, 'EVX_ERR_SDP_NO_COMMON_CODEC')) return { status: 488, reason: 'no_codec' };
+    if (isEdgeVoxError(err, 'EVX_ERR_SDP_NO_COMMON_CODEC')) return { status: 488, reason: 'no_codec', warning: 'no common audio codec' };
+    if (isEdgeVoxError(err, 'EVX_ERR_SDP_SRTP')) return { status: 488, reason: 'srtp', warning: err.message };
     return { status: 400, reason: 'bad_body' };
   }
 }
@@ -116,8 +139,11 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
   if (timer.type === 'too_small') return refuse(422, 'unsupported', { 'min-se': String(timer.minSe) });
   if (timer.type === 'bad_header') return refuse(400, 'bad_body');
   const lateOffer = req.body.length === 0;
-  const offer = lateOffer ? undefined : readOffer(req, ctx);
-  if (offer !== undefined && 'status' in offer) return refuse(offer.status, offer.reason);
+  const security = ctx.mediaSecurity(peer);
+  const offer = lateOffer ? undefined : readOffer(req, ctx, security);
+  if (offer !== undefined && 'status' in offer) {
+    return refuse(offer.status, offer.reason, offer.warning === undefined ? {} : { warning: warningHeader(ctx, peer, offer.warning) });
+  }
 
   ctx.reserve(1);
   const pairs: RtpPortPair[] = [];
@@ -147,7 +173,9 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
       return;
     }
     if (offer === undefined) return offerInAnswer(ctx, req, tx, peer, dialog, pairs[0]!, timer, startedAtMs);
+    const localCrypto = localKeysFor(offer.streams);
     const answer = buildAnswer(offer.sdp, offer.streams, {
+      localCrypto,
       localAddress: ctx.rtpAddress,
       localPorts: new Map(offer.streams.map((s, i) => [s.mediaIndex, pairs[i]!.rtpPort])),
       sessionId: String(Date.now()),
@@ -166,6 +194,8 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
       localSdp: answer,
       timer,
       startedAtMs,
+      localCrypto,
+      security,
     });
     const headers: Record<string, string> = { contact: dialog.contactHeader, allow: ALLOW, supported: SUPPORTED };
     if (c.sessionTimer !== undefined) headers['session-expires'] = c.sessionTimer.headerValue;
@@ -225,6 +255,21 @@ interface CallSetup {
   readonly localSdp: SdpSession;
   readonly timer: ReturnType<typeof negotiateSessionTimer>;
   readonly startedAtMs: number;
+  readonly localCrypto: ReadonlyMap<number, SrtpMasterKey>;
+  readonly security: MediaSecurity;
+}
+
+/** Our own SRTP master key for each encrypted stream (a fresh one per call). */
+export function localKeysFor(streams: readonly NegotiatedStream[]): Map<number, SrtpMasterKey> {
+  const keys = new Map<number, SrtpMasterKey>();
+  for (const s of streams) if (s.crypto !== undefined) keys.set(s.mediaIndex, generateMasterKey(s.crypto.suite));
+  return keys;
+}
+
+/** Warning header value (RFC 3261 §20.43, code 399: miscellaneous) naming us as the agent. */
+function warningHeader(ctx: InviteContext, peer: SipPeer, text: string): string {
+  const local = ctx.local(peer);
+  return `399 ${local.host}:${local.port} "${text.replace(/["\\]/g, '')}"`;
 }
 
 /** Create the Call and its legs once the media is agreed. */
@@ -247,6 +292,7 @@ function startCall(ctx: InviteContext, setup: CallSetup): Call {
       onDtmf: (legId, e) => ctx.emitter.emit('dtmf', { callId, legId, digit: e.digit, durationMs: e.durationMs, source: 'rfc4733' }),
       idleMedia: ctx.idleMedia,
       sending: mode === 'call' && answerSends(s.offerDirection),
+      localKey: setup.localCrypto.get(s.mediaIndex),
     });
   });
   const c = new Call({
@@ -260,6 +306,7 @@ function startCall(ctx: InviteContext, setup: CallSetup): Call {
     emitter: ctx.emitter,
     onEnded: (c) => ctx.forget(c),
     onReferral: (c, uri) => ctx.referral(c, uri),
+    security: setup.security,
   });
   if (timer.type === 'active') {
     c.sessionTimer = new SessionTimer(
@@ -317,12 +364,24 @@ function offerInAnswer(
   timer: ReturnType<typeof negotiateSessionTimer>,
   startedAtMs: number,
 ): void {
+  const security = ctx.mediaSecurity(peer);
+  // SDES offer: one line (and key) per suite we offer, strongest-compatible first
+  const offered =
+    security.policy === 'off'
+      ? []
+      : LATE_OFFER_SUITES.filter((suite) => security.suites.includes(suite)).map((suite, i) => ({
+          tag: i + 1,
+          suite,
+          ...generateMasterKey(suite),
+        }));
   const localOffer = buildOffer({
     localAddress: ctx.rtpAddress,
     localPort: pair.rtpPort,
     sessionId: String(Date.now()),
     sessionVersion: 1,
     codecs: ctx.codecs,
+    crypto: offered,
+    requireSrtp: security.policy === 'required',
   });
   const key = `${dialog.callId}|${dialog.localTag}`;
   ctx.expectAck(
@@ -333,7 +392,11 @@ function offerInAnswer(
       try {
         if ((ack.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/sdp')
           throw new Error('no SDP answer in the ACK');
-        streams = selectStreams(parseSdp(ack.body), ctx.codecs).slice(0, 1);
+        streams = selectStreams(parseSdp(ack.body), ctx.codecs, security).slice(0, 1);
+        const answered = streams[0]!.crypto;
+        // the answer must pick one of our lines, with its suite
+        if (answered !== undefined && !offered.some((o) => o.tag === answered.tag && o.suite === answered.suite))
+          throw new Error('crypto not offered');
       } catch {
         pair.release();
         dialog.state = 'confirmed';
@@ -353,6 +416,13 @@ function offerInAnswer(
         localSdp: localOffer,
         timer,
         startedAtMs,
+        localCrypto: new Map(
+          streams.flatMap((st) => {
+            const ours = offered.find((o) => o.tag === st.crypto?.tag);
+            return ours === undefined ? [] : [[st.mediaIndex, { key: ours.key, salt: ours.salt }] as const];
+          }),
+        ),
+        security,
       });
       ctx.register(c, undefined);
       announce(ctx, c, req, peer);

@@ -3,7 +3,8 @@
  * so an ASR fault can never stop the media path. `close()` is idempotent: it flushes the jitter
  * buffer into the sink, closes the sink, then releases the sockets.
  */
-import type { NegotiatedStream } from '../sdp/offer-answer.js';
+import type { AcceptedCrypto, NegotiatedStream } from '../sdp/offer-answer.js';
+import { generateMasterKey, SrtpSession } from '../rtp/srtp.js';
 import type { IdleMediaMode } from '../rtp/idleMedia.js';
 import type { DtmfEvent } from '../rtp/dtmf.js';
 import type { RtpPortPair } from '../rtp/ports.js';
@@ -25,6 +26,13 @@ export interface MediaLegOptions {
   readonly idleMedia: IdleMediaMode;
   /** Whether our SDP lets us send on this leg. */
   readonly sending: boolean;
+  /** Our SRTP master key when the stream is encrypted (the peer's is in the stream's crypto). */
+  readonly localKey: SrtpMasterKey | undefined;
+}
+
+export interface SrtpMasterKey {
+  readonly key: Buffer;
+  readonly salt: Buffer;
 }
 
 export class MediaLeg {
@@ -34,6 +42,8 @@ export class MediaLeg {
   private closed = false;
   sinkErrors = 0;
   lastPacketAtMs: number;
+  private remoteCrypto: AcceptedCrypto | undefined;
+  private localKey: SrtpMasterKey | undefined;
 
   constructor(opts: MediaLegOptions) {
     const s = opts.stream;
@@ -62,9 +72,19 @@ export class MediaLeg {
       onDtmf: (e) => opts.onDtmf(opts.legId, e),
       idleMedia: opts.idleMedia,
       rtcpMux: s.rtcpMux,
+      ...(s.crypto === undefined || opts.localKey === undefined
+        ? {}
+        : {
+            srtp: {
+              send: new SrtpSession(s.crypto.suite, opts.localKey.key, opts.localKey.salt),
+              receive: new SrtpSession(s.crypto.suite, s.crypto.key, s.crypto.salt),
+            },
+          }),
       ...(s.comfortNoisePt === undefined ? {} : { comfortNoisePt: s.comfortNoisePt }),
     });
     this.rtp.setSending(opts.sending);
+    this.remoteCrypto = opts.localKey === undefined ? undefined : s.crypto;
+    this.localKey = this.remoteCrypto === undefined ? undefined : opts.localKey;
   }
 
   /** Attach the sink (after `call.started` so the app knows the call before audio flows). */
@@ -86,6 +106,32 @@ export class MediaLeg {
     } catch {
       this.sinkErrors++;
     }
+  }
+
+  /**
+   * Apply the encryption a re-offer asks for and return our key for the answer: the peer's new key
+   * (or suite) takes effect for what we receive; ours is kept unless the suite changed, and its
+   * sending session is kept too, so our packet index (and keystream) never restarts under one key.
+   */
+  applyCrypto(remote: AcceptedCrypto | undefined): SrtpMasterKey | undefined {
+    const prev = this.remoteCrypto;
+    if (remote === undefined) {
+      if (prev !== undefined) this.rtp.rekey(undefined);
+      this.remoteCrypto = undefined;
+      this.localKey = undefined;
+      return undefined;
+    }
+    const sameSuite = prev !== undefined && prev.suite === remote.suite && this.localKey !== undefined;
+    if (sameSuite && prev.key.equals(remote.key) && prev.salt.equals(remote.salt)) return this.localKey;
+    const local = sameSuite ? this.localKey! : generateMasterKey(remote.suite);
+    const current = this.rtp.srtpKeys;
+    this.rtp.rekey({
+      send: sameSuite && current !== undefined ? current.send : new SrtpSession(remote.suite, local.key, local.salt),
+      receive: new SrtpSession(remote.suite, remote.key, remote.salt),
+    });
+    this.remoteCrypto = remote;
+    this.localKey = local;
+    return local;
   }
 
   quality(): LegQuality {

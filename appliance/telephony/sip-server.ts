@@ -20,7 +20,7 @@ import { buildResponse, randomToken, serializeSipMessage, tagOf } from '../sip/s
 import { DEFAULT_TIMERS, type ServerTransaction } from '../sip/transaction.js';
 import { TransactionLayer } from '../sip/transaction-layer.js';
 import { StreamTransport, UdpTransport, type SipTransport } from '../sip/transport.js';
-import { SUPPORTED_CODECS } from '../sdp/offer-answer.js';
+import { DEFAULT_MEDIA_SECURITY, SUPPORTED_CODECS } from '../sdp/offer-answer.js';
 import { RtpPortAllocator } from '../rtp/ports.js';
 import { ALLOW, type Call } from './call.js';
 import { answerInvite, SUPPORTED, type InviteContext } from './invite.js';
@@ -38,6 +38,8 @@ export interface SipServerCounters {
   rejectedTls: number;
   /** Requests from scanner user agents, dropped without an answer. */
   rejectedScanner: number;
+  /** Offers refused by the media-encryption policy (488 with a Warning). */
+  rejectedSrtp: number;
   rejectedOther: number;
   callsStarted: number;
   callsEnded: number;
@@ -73,6 +75,7 @@ export class SipServer {
     rejectedCapacity: 0,
     rejectedTls: 0,
     rejectedScanner: 0,
+    rejectedSrtp: 0,
     rejectedOther: 0,
     callsStarted: 0,
     callsEnded: 0,
@@ -157,6 +160,7 @@ export class SipServer {
       local: (peer) => this.localEndpoint(peer),
       referral: (call, uri) => this.decideReferral(call, uri),
       t1Ms: (opts.timers ?? DEFAULT_TIMERS).t1Ms,
+      mediaSecurity: (peer) => opts.mediaSecurity?.(peer) ?? DEFAULT_MEDIA_SECURITY,
       expectPrack: (key, rseq) => {
         let resolve: (v: boolean) => void = () => {};
         const arrived = new Promise<boolean>((r) => (resolve = r));
@@ -302,6 +306,7 @@ export class SipServer {
     else if (reason === 'capacity') this.counters.rejectedCapacity++;
     else if (reason === 'tls') this.counters.rejectedTls++;
     else if (reason === 'scanner') this.counters.rejectedScanner++;
+    else if (reason === 'srtp') this.counters.rejectedSrtp++;
     else this.counters.rejectedOther++;
     this.events.emit('sip.rejected', { reason, method, status, pii: { source: peer.address } });
   }

@@ -7,7 +7,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { SipPeer, SipTransportName } from '../sip/message.js';
 import type { SipParseLimits } from '../sip/parser.js';
 import type { SipTimers } from '../sip/transaction.js';
-import type { CodecName } from '../sdp/offer-answer.js';
+import type { CodecName, MediaSecurity } from '../sdp/offer-answer.js';
 import type { ReceiveQuality } from '../rtp/receiver.js';
 import type { IdleMediaMode } from '../rtp/idleMedia.js';
 
@@ -99,7 +99,8 @@ export type RejectReason =
   | 'overload'
   | 'connection_limit'
   | 'tls'
-  | 'scanner';
+  | 'scanner'
+  | 'srtp';
 
 export interface TelephonyEvents {
   'call.started': CallStartedEvent;
@@ -176,6 +177,8 @@ export interface SipServerOptions {
   /** SIPREC: participants whose AOR matches are labelled `agent`. */
   readonly agentAor?: RegExp;
   readonly sinkFactory?: LegAudioSinkFactory;
+  /** Media encryption for calls from a peer (its trunk's policy); default: optional with every suite. */
+  readonly mediaSecurity?: (peer: SipPeer) => MediaSecurity;
   /** Requests whose User-Agent contains one of these are dropped unanswered (default: known scanners; [] = off). */
   readonly dropUserAgents?: readonly string[];
   /** A peer's REFER not decided within this long is reported failed (408) (default 32 s). */
