@@ -32,9 +32,11 @@ import { startProfiles } from './profiles.js';
 import { startQa } from './qa.js';
 import { startRetention } from './retention.js';
 import { startSync } from './sync.js';
+import { startTrunks } from './trunks.js';
 import { SipServer } from '../telephony/sip-server.js';
 import { sipTlsSetup } from './sipTls.js';
 import { logSipActivity } from './sipLog.js';
+import { sipPolicyOf } from './sipPolicy.js';
 import { registerCallRoutes } from '../api/routes/calls.js';
 import { registerEventStream } from '../api/routes/events.js';
 import { startCallRouter, startRouting } from './routing.js';
@@ -186,6 +188,8 @@ export class Appliance {
       if (sip !== null) metrics.bindSip(sip);
       if (sip !== null && config.routing.enabled) closeStack.push({ name: 'routing-transfer', close: routing.attachSip(sip) });
       if (sip !== null) webrtc?.attachSip(sip);
+      const trunks = startTrunks({ config, logger, sip, metrics }); // pushed after sip: closed (registrations removed) before it
+      closeStack.push({ name: 'sip-trunks', close: () => trunks.close() });
 
       // Accounts, sessions and API tokens: the HTTP server's access guard asks it about every
       // request, with or without the console's pages.
@@ -197,7 +201,7 @@ export class Appliance {
         await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
         registerCallRoutes(app, { store });
         registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
-        for (const capability of [qa, sync, routing, profiles, alerts]) capability.routes?.(app);
+        for (const capability of [qa, sync, routing, profiles, alerts, trunks]) capability.routes?.(app);
       };
       const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT, auth }, [
         ...(config.console.enabled
@@ -361,7 +365,8 @@ async function startSip(
 ): Promise<SipServer | null> {
   if (!config.sip.enabled) return null;
   const bridge = new TelephonyBridge(calls, logger);
-  const tls = config.sip.transports.includes('tls') ? sipTlsSetup(config, dataDir, logger) : undefined;
+  const policy = sipPolicyOf(config);
+  const tls = config.sip.transports.includes('tls') ? sipTlsSetup(config, dataDir, logger, policy.tls) : undefined;
   const sip = new SipServer({
     host: config.sip.host,
     port: config.sip.port,
@@ -388,6 +393,7 @@ async function startSip(
     sessionExpiresSec: config.sip.sessionExpiresSec,
     rtpTimeoutMs: config.sip.rtpTimeoutMs,
     idleMedia: config.sip.idleMedia,
+    mediaSecurity: (peer) => policy.mediaSecurity(peer),
     dropUserAgents: config.sip.dropUserAgents,
     ...(config.sip.agentAorPattern ? { agentAor: new RegExp(config.sip.agentAorPattern, 'i') } : {}),
     sinkFactory: extraTap === undefined ? bridge.sinkFactory : teeSinkFactories(bridge.sinkFactory, extraTap),

@@ -61,7 +61,11 @@ export function validateConfig(input: unknown, origins: ReadonlyMap<string, stri
   const withDefaults = Value.Default(ConfigSchema, structuredClone(input ?? {}));
   const errors = [...Value.Errors(ConfigSchema, withDefaults)];
   const first = errors[0];
-  if (first === undefined) return withDefaults as EdgeVoxConfig;
+  if (first === undefined) {
+    const config = withDefaults as EdgeVoxConfig;
+    checkCrossField(config, origins);
+    return config;
+  }
   const key = first.path.split('/').filter(Boolean).join('.') || '(root)';
   const unknown = /unexpected property/i.test(first.message);
   const origin = origins.get(key) ?? closestOrigin(key, origins);
@@ -69,6 +73,28 @@ export function validateConfig(input: unknown, origins: ReadonlyMap<string, stri
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
   throw evxError('EVX_ERR_CONFIG_INVALID', `invalid configuration: ${problem}${origin ? ` (from ${origin})` : ''}${more}`, {
     details: { key, problem: unknown ? 'unknown key' : first.message },
+  });
+}
+
+/**
+ * Rules the schema cannot say on its own (one key against another); the first broken one is
+ * reported like a schema error, naming the key.
+ */
+function checkCrossField(config: EdgeVoxConfig, origins: ReadonlyMap<string, string>): void {
+  const fail = (key: string, problem: string): never => {
+    const origin = origins.get(key) ?? closestOrigin(key, origins);
+    throw evxError('EVX_ERR_CONFIG_INVALID', `invalid configuration: key '${key}' ${problem}${origin ? ` (from ${origin})` : ''}`, {
+      details: { key, problem },
+    });
+  };
+  const seen = new Map<string, number>();
+  config.sip.trunks.forEach((t, i) => {
+    const first = seen.get(t.name.toLowerCase());
+    if (first !== undefined)
+      fail(`sip.trunks.${i}.name`, `repeats trunk name '${t.name}' of sip.trunks.${first}: trunk names must be unique`);
+    seen.set(t.name.toLowerCase(), i);
+    if (t.keepaliveSec > 0 && t.keepaliveSec < 5)
+      fail(`sip.trunks.${i}.keepaliveSec`, `must be 0 (off) or at least 5, got ${t.keepaliveSec}`);
   });
 }
 

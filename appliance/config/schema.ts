@@ -12,6 +12,51 @@ const Port = (def: number, description: string) => Type.Integer({ minimum: 0, ma
 const Section = <T extends Parameters<typeof Type.Object>[0]>(properties: T, description: string) =>
   Type.Object(properties, { additionalProperties: false, default: {}, description });
 
+/** One SIP trunk (sip.trunks): where it is, how it is watched, and its registration if the provider needs one. */
+const SipTrunk = Type.Object(
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^[A-Za-z0-9._-]+$',
+      description: 'Label of the trunk in logs, metrics and the console (letters, digits, . _ -); unique',
+    }),
+    host: Type.String({ minLength: 1, maxLength: 253, description: 'Host name or address of the trunk (provider SBC or PBX)' }),
+    port: Port(0, 'Port of the trunk (0 = 5060, or 5061 for tls)'),
+    transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')], {
+      default: 'udp',
+      description: 'SIP transport to the trunk (must be one of sip.transports)',
+    }),
+    keepaliveSec: Type.Integer({
+      minimum: 0,
+      maximum: 3600,
+      default: 30,
+      description: 'Seconds between OPTIONS keep-alives (0 = off; at least 5 when on)',
+    }),
+    srtp: Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('required')], {
+      default: 'optional',
+      description: 'SRTP on calls with this trunk',
+    }),
+    tlsVerifyClient: Type.Boolean({ default: false, description: 'TLS: require and check a client certificate from this trunk' }),
+    tlsCaFile: Type.String({
+      default: '',
+      description: "TLS: PEM file of CAs this trunk's certificate is checked against (empty = system CAs)",
+    }),
+    register: Type.Optional(
+      Type.Object(
+        {
+          username: Type.String({ minLength: 1, maxLength: 256, description: 'Registrar user name (secret: never logged)' }),
+          password: Type.String({ minLength: 1, maxLength: 256, description: 'Registrar password (secret)' }),
+          domain: Type.String({ default: '', maxLength: 253, description: 'Domain of the registered address (empty = host)' }),
+          expiresSec: Type.Integer({ minimum: 60, maximum: 86_400, default: 600, description: 'Registration expiry asked for' }),
+        },
+        { additionalProperties: false, description: 'Register with the provider (digest authentication); absent = no registration' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const ConfigSchema = Type.Object(
   {
     site: Section(
@@ -133,6 +178,11 @@ export const ConfigSchema = Type.Object(
           maxItems: 256,
           description: 'Drop SIP requests, unanswered, whose User-Agent contains one of these (case-insensitive; [] = answer everyone)',
         }),
+        srtp: Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('required')], {
+          default: 'optional',
+          description:
+            'Media encryption (SDES SRTP) for calls from peers that are not configured trunks: off, optional (when the peer offers it) or required (plain RTP offers get 488)',
+        }),
         idleMedia: Type.Union([Type.Literal('silence'), Type.Literal('comfort-noise'), Type.Literal('off')], {
           default: 'silence',
           description:
@@ -141,6 +191,12 @@ export const ConfigSchema = Type.Object(
         agentAorPattern: Type.String({
           default: '',
           description: 'SIPREC: participants whose address matches this regular expression are labelled agent',
+        }),
+        trunks: Type.Array(SipTrunk, {
+          default: [],
+          maxItems: 100,
+          description:
+            'SIP trunks the box watches (OPTIONS keep-alive: up/down) and registers with where the provider requires it; names unique. Hosts must be in sip.allowList when it is set',
         }),
       },
       'SIP and RTP media termination',

@@ -21,7 +21,10 @@ export const LIVE_KEYS: readonly string[] = [
   'console.loginRatePerMin',
   'console.loginBackoffAfter',
 ];
-/** Keys that hold secrets: masked in diffs, the support bundle and for roles below technician. */
+/**
+ * Keys that hold secrets: masked in diffs, the support bundle and for roles below technician.
+ * sip.trunks is masked field by field instead (its registration credentials only: maskTrunks).
+ */
 export const SECRET_KEYS: readonly string[] = ['sip.accounts', 'upstream.enrollmentKey'];
 /** Versions written by the console carry this author prefix; boot snapshots do not. */
 const BOOT_AUTHOR = 'system';
@@ -65,14 +68,34 @@ export function diffConfigs(from: unknown, to: unknown): ConfigChange[] {
   return out;
 }
 
+/** Trunks are not secret as a whole (hosts, transports): only their registration credentials are. */
+const TRUNKS_KEY = 'sip.trunks';
+
 export function maskChange(c: ConfigChange): ConfigChange {
+  if (c.key === TRUNKS_KEY) return { ...c, from: maskTrunks(c.from), to: maskTrunks(c.to) };
   return isSecretKey(c.key) ? { ...c, from: c.from === undefined ? undefined : MASK, to: c.to === undefined ? undefined : MASK } : c;
+}
+
+/**
+ * sip.trunks with registration user names and passwords masked (the user name is often the
+ * trunk's number). Whatever is not a trunk list passes through.
+ */
+function maskTrunks(value: unknown): unknown {
+  if (!Array.isArray(value)) return value;
+  return value.map((t: unknown) => {
+    if (t === null || typeof t !== 'object') return t;
+    const trunk = t as Record<string, unknown>;
+    const reg = trunk['register'];
+    if (reg === null || typeof reg !== 'object') return trunk;
+    return { ...trunk, register: { ...(reg as Record<string, unknown>), username: MASK, password: MASK } };
+  });
 }
 
 /** A copy with secrets replaced (support bundle, read-only roles). */
 export function redactConfig(config: EdgeVoxConfig): Record<string, unknown> {
   const copy = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
   if (copy['sip']) copy['sip']['accounts'] = (config.sip.accounts ?? []).map((a) => ({ username: a.username, password: MASK }));
+  if (copy['sip']) copy['sip']['trunks'] = maskTrunks(config.sip.trunks ?? []);
   if (copy['upstream'] && config.upstream.enrollmentKey !== '') copy['upstream']['enrollmentKey'] = MASK;
   return copy;
 }

@@ -10,6 +10,7 @@ import type { ModelStore } from '../modelstore/modelStore.js';
 import type { CallManager } from '../calls/callManager.js';
 import type { EventBus } from '../events/appEvents.js';
 import type { SipServer } from '../telephony/sip-server.js';
+import type { TrunkStatus } from '../telephony/trunkTypes.js';
 import { activeExecutionProviders } from '../inference/sessions.js';
 import type { PoolStats } from '../asr/pool/pool.js';
 
@@ -449,6 +450,42 @@ export class ApplianceMetrics {
           mos.observe(leg.mos);
         }
       }
+    });
+  }
+
+  /** Configured SIP trunks: reachability, registration and OPTIONS round trip, read at each scrape. Label: trunk name only. */
+  bindTrunks(trunks: { status(): readonly TrunkStatus[] }): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'edgevox_sip_trunk_up',
+      help: 'SIP trunk answers OPTIONS keep-alives (1 up, 0 down or unknown)',
+      labelNames: ['trunk'],
+      registers,
+      collect() {
+        this.reset();
+        for (const t of trunks.status()) this.set({ trunk: t.name }, t.state === 'up' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'edgevox_sip_trunk_registered',
+      help: 'SIP trunk registration with the provider holds (1 registered, 0 not); trunks that do not register are absent',
+      labelNames: ['trunk'],
+      registers,
+      collect() {
+        this.reset();
+        for (const t of trunks.status())
+          if (t.registration !== null) this.set({ trunk: t.name }, t.registration.state === 'registered' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'edgevox_sip_trunk_options_rtt_seconds',
+      help: 'Round trip of the last answered OPTIONS keep-alive per SIP trunk (absent while down or not probed)',
+      labelNames: ['trunk'],
+      registers,
+      collect() {
+        this.reset();
+        for (const t of trunks.status()) if (t.rttMs !== null) this.set({ trunk: t.name }, t.rttMs / 1000);
+      },
     });
   }
 

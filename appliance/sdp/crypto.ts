@@ -5,7 +5,7 @@
  * which need one) are refused, as are session parameters that change how SRTP runs.
  */
 import { evxError } from '../errors.js';
-import { isSrtpSuite, SRTP_SUITES, type SrtpSuite } from '../rtp/srtp.js';
+import { isSrtpSuite, SRTP_SUITES, type SrtpSuite } from './srtpSuites.js';
 
 export interface CryptoKeyParam {
   readonly key: Buffer;

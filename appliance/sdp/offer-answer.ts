@@ -7,7 +7,7 @@
  * refused when SRTP is required.
  */
 import { evxError } from '../errors.js';
-import type { SrtpSuite } from '../rtp/srtp.js';
+import type { SrtpSuite } from './srtpSuites.js';
 import { chooseCrypto, formatCryptoAttribute } from './crypto.js';
 import {
   attribute,

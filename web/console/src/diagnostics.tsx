@@ -10,10 +10,16 @@ const GiB = 1024 ** 3;
 export function Diagnostics({ session }: { session: Session }) {
   const [diag, setDiag] = useState<any>(null);
   const [system, setSystem] = useState<any>(null);
+  const [trunks, setTrunks] = useState<any[] | null>(null);
   const [error, setError] = useState('');
   const load = () =>
-    void Promise.all([get('/api/v1/diagnostics'), get('/api/v1/system')]).then(
-      ([d, s]) => (setDiag(d), setSystem(s)),
+    void Promise.all([
+      get('/api/v1/diagnostics'),
+      get('/api/v1/system'),
+      // the trunks panel is extra: a failure there leaves the rest of the page
+      get('/api/v1/sip/trunks').catch(() => null),
+    ]).then(
+      ([d, s, t]) => (setDiag(d), setSystem(s), setTrunks(t ? t.trunks : null)),
       (e) => setError(errorText(e)),
     );
   useEffect(load, []);
@@ -122,6 +128,9 @@ export function Diagnostics({ session }: { session: Session }) {
           </table>
         </Card>
       </div>
+      <Card title="Trunks" testId="trunks">
+        <TrunkTable trunks={trunks} />
+      </Card>
       <Card title="Models" testId="models">
         <ModelTable diag={diag} system={system} />
       </Card>
@@ -148,5 +157,46 @@ export function Diagnostics({ session }: { session: Session }) {
         </Card>
       ) : null}
     </div>
+  );
+}
+
+/** Configured SIP trunks: reachability by OPTIONS keep-alive and registration with the provider. */
+function TrunkTable({ trunks }: { trunks: any[] | null }) {
+  if (trunks === null) return <p class="empty">Trunk state is not available.</p>;
+  if (trunks.length === 0) return <p class="empty">No SIP trunks configured (sip.trunks).</p>;
+  const stateClass = (s: string) => (s === 'up' || s === 'registered' ? 'good' : s === 'down' || s === 'failed' ? 'bad' : 'muted');
+  return (
+    <table class="table">
+      <thead>
+        <tr>
+          <th>Trunk</th>
+          <th>Address</th>
+          <th>State</th>
+          <th>Since</th>
+          <th>Round trip</th>
+          <th>Registration</th>
+        </tr>
+      </thead>
+      <tbody>
+        {trunks.map((t) => (
+          <tr key={t.name} data-testid={`trunk-${t.name}`}>
+            <td>{t.name}</td>
+            <td>
+              {t.host}:{t.port} ({t.transport})
+            </td>
+            <td class={stateClass(t.state)} title={t.reason}>
+              {t.keepaliveSec === 0 ? 'not probed' : `${t.state} — ${t.reason}`}
+            </td>
+            <td>{fmtTime(t.since)}</td>
+            <td>{t.rttMs === null ? '—' : `${t.rttMs} ms`}</td>
+            <td class={t.registration ? stateClass(t.registration.state) : 'muted'}>
+              {t.registration
+                ? `${t.registration.state}${t.registration.state === 'registered' ? ` (${t.registration.expiresSec} s)` : ` — ${t.registration.reason}`}`
+                : 'not registering'}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

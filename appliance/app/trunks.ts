@@ -1,0 +1,59 @@
+/**
+ * Starts the supervision of the configured SIP trunks (sip.trunks) on the running SIP server:
+ * keep-alive and registration (telephony/trunks.ts), their metrics, info logs on trunk up/down
+ * and registration changes, and GET /api/v1/sip/trunks. Its close removes registrations and
+ * must run before the SIP server's: the composition root pushes it after `sip`.
+ */
+import { isIP } from 'node:net';
+import { registerTrunkRoutes } from '../api/routes/trunks.js';
+import type { EdgeVoxConfig } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import type { ApplianceMetrics } from '../metrics/metrics.js';
+import { AllowList } from '../sip/guard.js';
+import type { SipServer } from '../telephony/sip-server.js';
+import { TrunkSupervisor } from '../telephony/trunks.js';
+import type { Started } from './capability.js';
+
+export interface TrunkDeps {
+  readonly config: EdgeVoxConfig;
+  readonly logger: Logger;
+  /** The listening SIP server, or null when SIP is off (then no trunk is watched). */
+  readonly sip: SipServer | null;
+  readonly metrics: ApplianceMetrics;
+}
+
+export function startTrunks(deps: TrunkDeps): Started & { readonly supervisor: TrunkSupervisor | null } {
+  const { config, logger, sip, metrics } = deps;
+  const trunks = config.sip.trunks;
+  if (sip === null || trunks.length === 0) {
+    return { supervisor: null, routes: (app) => registerTrunkRoutes(app, { trunks: null }), close: () => {} };
+  }
+  const allowList = new AllowList(config.sip.allowList);
+  for (const t of trunks) {
+    if (!config.sip.transports.includes(t.transport))
+      logger.warn({ trunk: t.name, transport: t.transport }, 'trunk transport is not in sip.transports: the trunk cannot be reached');
+    // the allow-list filters responses too: a trunk outside it never answers
+    if (isIP(t.host) !== 0 && !allowList.allows(t.host))
+      logger.warn({ trunk: t.name }, 'trunk host is not in sip.allowList: its answers are dropped and it will show down');
+  }
+  const supervisor = new TrunkSupervisor({ trunks, signalling: sip });
+  // Names are operator-chosen labels; the registrar's user name and password are never logged.
+  supervisor.events.on('trunk.state', (e) => {
+    if (e.state === 'unknown') return;
+    logger.info({ trunk: e.trunk, reason: e.reason, rttMs: e.rttMs }, e.state === 'up' ? 'trunk up' : 'trunk down');
+  });
+  supervisor.events.on('trunk.registration', (e) => {
+    const fields = { trunk: e.trunk, reason: e.reason, expiresSec: e.expiresSec };
+    if (e.state === 'registered') logger.info(fields, 'trunk registered');
+    else if (e.state === 'failed') logger.warn(fields, 'trunk registration failed');
+    else logger.info(fields, 'trunk unregistered');
+  });
+  metrics.bindTrunks(supervisor);
+  supervisor.start();
+  logger.info({ trunks: trunks.map((t) => t.name) }, 'sip trunks supervised');
+  return {
+    supervisor,
+    routes: (app) => registerTrunkRoutes(app, { trunks: supervisor }),
+    close: () => supervisor.close(),
+  };
+}
