@@ -11,3 +11,7 @@ bench-sip-media: build ## sipp N concurrent PCMU speech calls into the SIP serve
 .PHONY: bench-srtp
 bench-srtp: build ## CPU cost of SRTP protect/unprotect per 20 ms G.711 packet, each suite, next to a plain buffer copy
 	node dist/tools/bench/srtpCost.js
+
+.PHONY: interop-sip
+interop-sip: setup ## third-party phones (baresip) call the SIP server over UDP/TCP/TLS x RTP/SRTP x PCMU/PCMA/G.722; prints the matrix
+	npx vitest run --config vitest.interop.config.ts
