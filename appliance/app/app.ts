@@ -378,7 +378,7 @@ async function startSip(
     rtpPortMax: config.sip.rtpPortMax,
     accounts: config.sip.accounts,
     realm: config.sip.realm,
-    allowList: config.sip.allowList,
+    allowList: policy.allowList,
     transferTargets: config.sip.transferTargets,
     rateLimitPerSec: config.sip.rateLimitPerSec,
     rateLimitBurst: config.sip.rateLimitBurst,

@@ -6,6 +6,7 @@
  * defaults.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { EdgeVoxConfig } from '../config/schema.js';
 import { evxError } from '../errors.js';
@@ -27,6 +28,8 @@ function readCa(trunk: Trunk): string {
 }
 
 export interface SipPolicy {
+  /** sip.allowList plus the trunks' addresses (their answers must not be dropped); [] = everyone. */
+  readonly allowList: readonly string[];
   mediaSecurity(peer: SipPeer): MediaSecurity;
   /** The TLS options that depend on trunks (client certificates, trunk CAs). */
   readonly tls: Pick<SipTlsOptions, 'clientCas' | 'requireClientCert' | 'client'>;
@@ -38,7 +41,9 @@ export function sipPolicyOf(config: EdgeVoxConfig): SipPolicy {
   const cas = new Map(config.sip.trunks.filter((t) => t.tlsCaFile !== '').map((t) => [t.name, readCa(t)]));
   const clientCas = config.sip.trunks.filter((t) => t.tlsVerifyClient && cas.has(t.name)).map((t) => cas.get(t.name)!);
   const fallback: MediaSecurity = { ...DEFAULT_MEDIA_SECURITY, policy: config.sip.srtp };
+  const allow = config.sip.allowList;
   return {
+    allowList: allow.length === 0 ? [] : [...new Set([...allow, ...config.sip.trunks.map((t) => t.host).filter((h) => isIP(h) !== 0)])],
     mediaSecurity: (peer) => {
       const trunk = byAddress.get(peer.address);
       return trunk === undefined ? fallback : { ...DEFAULT_MEDIA_SECURITY, policy: trunk.srtp };

@@ -32,9 +32,9 @@ export function startTrunks(deps: TrunkDeps): Started & { readonly supervisor: T
   for (const t of trunks) {
     if (!config.sip.transports.includes(t.transport))
       logger.warn({ trunk: t.name, transport: t.transport }, 'trunk transport is not in sip.transports: the trunk cannot be reached');
-    // the allow-list filters responses too: a trunk outside it never answers
-    if (isIP(t.host) !== 0 && !allowList.allows(t.host))
-      logger.warn({ trunk: t.name }, 'trunk host is not in sip.allowList: its answers are dropped and it will show down');
+    // trunks given by address join the allow-list (sipPolicy.ts); one given by name must be in it
+    if (isIP(t.host) === 0 && config.sip.allowList.length > 0 && !allowList.allows(t.host))
+      logger.warn({ trunk: t.name }, 'trunk host is a name: add its addresses to sip.allowList, or its answers are dropped');
   }
   const supervisor = new TrunkSupervisor({ trunks, signalling: sip });
   // Names are operator-chosen labels; the registrar's user name and password are never logged.

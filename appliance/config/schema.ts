@@ -196,7 +196,7 @@ export const ConfigSchema = Type.Object(
           default: [],
           maxItems: 100,
           description:
-            'SIP trunks the box watches (OPTIONS keep-alive: up/down) and registers with where the provider requires it; names unique. Hosts must be in sip.allowList when it is set',
+            'SIP trunks the box watches (OPTIONS keep-alive: up/down) and registers with where the provider requires it; names unique. trunks given by address join sip.allowList (calls from them use their srtp policy); a host name must be added to sip.allowList by address',
         }),
       },
       'SIP and RTP media termination',
