@@ -25,7 +25,10 @@ describe('SIP policy per peer', () => {
   });
 
   it('lets trunks given by address through a set allow-list, and leaves an empty one open', () => {
-    const trunks = [{ name: 'carrier', host: '192.0.2.10' }, { name: 'named', host: 'sbc.example.net' }];
+    const trunks = [
+      { name: 'carrier', host: '192.0.2.10' },
+      { name: 'named', host: 'sbc.example.net' },
+    ];
     expect(sipPolicyOf(config({ allowList: ['10.0.0.0/8'], trunks })).allowList).toEqual(['10.0.0.0/8', '192.0.2.10']);
     expect(sipPolicyOf(config({ trunks })).allowList).toEqual([]);
   });
