@@ -86,6 +86,15 @@ function answeredCrypto(body: string): { suite: SrtpSuite; key: Buffer; salt: Bu
   return { suite: c.suite as SrtpSuite, key: c.keyParams[0]!.key, salt: c.keyParams[0]!.salt, proto: m.proto };
 }
 
+/** RTP (not RTCP) packets arriving on `sock` from now on. */
+function received(sock: dgram.Socket): Buffer[] {
+  const out: Buffer[] = [];
+  sock.on('message', (m: Buffer) => {
+    if (m[1]! < 192 || m[1]! > 223) out.push(m);
+  });
+  return out;
+}
+
 const speech = new Uint8Array(160).map((_, i) => (i * 37) & 0x7f); // loud, non-silent mu-law
 
 function srtpPacket(s: SrtpSession, seq: number): Buffer {
@@ -220,5 +229,35 @@ describe('SRTP (SDES) on SIP legs', () => {
     const c = server.leg(s.callId, 'leg0').rtp.counters;
     expect(c.rtpPacketsReceived).toBe(2);
     expect(c.srtpAuthFailures).toBe(1);
+  });
+
+  it('makes its own SDES offer in a late offer (RTP/SAVP when required) and encrypts with the line the answer picked', async () => {
+    const { server, uac, rtp, started } = await start('required');
+    const cseq = uac.cseq;
+    uac.sendRaw(uac.request('INVITE', { noToTag: true }));
+    const ok = await uac.waitResponse('INVITE', 200, cseq);
+    const offerSdp = parseSdp(ok.body);
+    expect(offerSdp.media[0]!.proto).toBe('RTP/SAVP');
+    const lines = offerSdp.media[0]!.attributes.filter((a) => a.name === 'crypto').map((a) => parseCryptoAttribute(a.value!)!);
+    expect(lines.map((l) => `${l.tag} ${l.suite}`)).toEqual(['1 AES_CM_128_HMAC_SHA1_80', '2 AES_CM_128_HMAC_SHA1_32']);
+    uac.remoteTag = ok.headers.get('to')!.match(/tag=([^;]+)/)![1];
+    // answer with tag 2 and our own key
+    const ours = generateMasterKey('AES_CM_128_HMAC_SHA1_32');
+    uac.sendRaw(
+      uac.request('ACK', {
+        cseq,
+        body: offer(uac, rtp.address().port, 'RTP/SAVP', [formatCryptoAttribute(2, 'AES_CM_128_HMAC_SHA1_32', ours.key, ours.salt)]),
+      }),
+    );
+    const s = await started;
+    await tick(200);
+    const leg = server.leg(s.callId, 'leg0');
+    expect(leg.rtp.encrypted).toBe(true);
+    const boxKey = lines[1]!.keyParams[0]!;
+    const open = new SrtpSession('AES_CM_128_HMAC_SHA1_32', boxKey.key, boxKey.salt);
+    const rtpOnly = received(rtp);
+    await tick(200);
+    expect(rtpOnly.length).toBeGreaterThan(3);
+    for (const pkt of rtpOnly) expect(typeof open.unprotectRtp(pkt)).not.toBe('string');
   });
 });
