@@ -25,7 +25,15 @@ import { RtpPortAllocator } from '../rtp/ports.js';
 import { ALLOW, type Call } from './call.js';
 import { answerInvite, SUPPORTED, type InviteContext } from './invite.js';
 import type { MediaLeg } from './leg.js';
-import type { CallEndReason, LegQuality, ReferralHandler, RejectReason, SipServerOptions, TelephonyEvents } from './types.js';
+import type {
+  CallEndReason,
+  LegQuality,
+  ReferralHandler,
+  RegistrarLike,
+  RejectReason,
+  SipServerOptions,
+  TelephonyEvents,
+} from './types.js';
 
 export interface SipServerCounters {
   received: number;
@@ -393,7 +401,7 @@ export class SipServer {
         return tx.respond(
           buildResponse(req, 200, {
             toTag: randomToken(),
-            headers: { allow: ALLOW, accept: 'application/sdp, multipart/mixed', supported: `${SUPPORTED}, siprec` },
+            headers: { allow: this.allowed, accept: 'application/sdp, multipart/mixed', supported: `${SUPPORTED}, siprec` },
           }),
         );
       case 'INVITE':
@@ -407,10 +415,38 @@ export class SipServer {
       case 'UPDATE':
       case 'INFO':
         return tx.respond(buildResponse(req, 481, { toTag: randomToken() }));
+      case 'REGISTER':
+        // without a registrar REGISTER is refused like any method the box does not serve
+        if (this.opts.registrar !== undefined) return this.onRegister(this.opts.registrar, req, tx, peer);
+        return this.notAllowed(req, tx, peer);
       default:
-        tx.respond(buildResponse(req, 405, { toTag: randomToken(), headers: { allow: ALLOW } }));
-        return this.countReject('unsupported', req.method, 405, peer);
+        return this.notAllowed(req, tx, peer);
     }
+  }
+
+  private notAllowed(req: SipRequest, tx: ServerTransaction, peer: SipPeer): void {
+    tx.respond(buildResponse(req, 405, { toTag: randomToken(), headers: { allow: this.allowed } }));
+    this.countReject('unsupported', req.method, 405, peer);
+  }
+
+  /** Methods served out of dialog: REGISTER only when a registrar is configured. */
+  private get allowed(): string {
+    return this.opts.registrar === undefined ? ALLOW : `${ALLOW}, REGISTER`;
+  }
+
+  /** REGISTER from an agent's phone: the registrar answers; its refusals are counted (401 and 403 as auth, like INVITE's). */
+  private onRegister(registrar: RegistrarLike, req: SipRequest, tx: ServerTransaction, peer: SipPeer): void {
+    let res: SipResponse;
+    try {
+      res = registrar.handle(req, peer);
+    } catch {
+      this.counters.internalErrors++;
+      res = buildResponse(req, 500, { toTag: randomToken() });
+    }
+    tx.respond(res);
+    if (res.status < 300) return;
+    const reason: RejectReason = res.status === 401 || res.status === 403 ? 'auth' : res.status === 400 ? 'malformed' : 'unsupported';
+    this.countReject(reason, req.method, res.status, peer);
   }
 
   private onAck(req: SipRequest): void {

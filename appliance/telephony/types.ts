@@ -4,7 +4,7 @@
  */
 import type { SipAccount } from '../sip/auth.js';
 import type { ConnectionOptions } from 'node:tls';
-import type { SipPeer, SipTransportName } from '../sip/message.js';
+import type { SipPeer, SipRequest, SipResponse, SipTransportName } from '../sip/message.js';
 import type { SipParseLimits } from '../sip/parser.js';
 import type { SipTimers } from '../sip/transaction.js';
 import type { CodecName, MediaSecurity } from '../sdp/offer-answer.js';
@@ -192,6 +192,13 @@ export interface SipServerOptions {
   readonly maxTcpConnectionsPerSource?: number;
   /** A TCP connection silent this long is closed (default 600 s). */
   readonly tcpIdleTimeoutMs?: number;
+  /** Answers REGISTER (agents' phones); without one REGISTER gets 405 and Allow does not list it. */
+  readonly registrar?: RegistrarLike;
+}
+
+/** The registrar the SIP server hands REGISTER to (telephony/registrar.ts): one final answer per request. */
+export interface RegistrarLike {
+  handle(req: SipRequest, peer: SipPeer): SipResponse;
 }
 
 /** SIP over TLS: where the certificate comes from, and who must show a client certificate. */

@@ -64,6 +64,15 @@ export interface BaresipOptions {
   readonly answerMode?: 'manual' | 'early' | 'auto';
   /** User part of the account AOR (default `baresip`). */
   readonly user?: string;
+  /**
+   * `host:port` of a registrar: it becomes the AOR's domain (`sip:<user>@<registrar>`), since
+   * baresip 1.0 registers with the AOR's host and port (src/ua.c `ua_register`). Default 127.0.0.1.
+   */
+  readonly registrar?: string;
+  /** `auth_pass`: the digest password (the digest user is the AOR user); no spaces or `;` (baresip 1.0 cuts the parameter there). */
+  readonly password?: string;
+  /** `regint`: registration interval in seconds (default 0: no REGISTER at all). */
+  readonly regint?: number;
   /** Load `sndfile`: what the phone sends/receives lands in `dir` as dump-<time>-enc.wav / -dec.wav. */
   readonly record?: boolean;
   /** `-s`: SIP messages go to the log (default true; they explain most failures). */
@@ -183,14 +192,15 @@ export async function startBaresip(opts: BaresipOptions): Promise<BaresipControl
   ].join('\n');
   const uriParams = transport === 'udp' ? '' : `;transport=${transport}`;
   const accountParams = [
-    'regint=0',
+    `regint=${opts.regint ?? 0}`,
+    ...(opts.password !== undefined ? [`auth_pass=${opts.password}`] : []),
     `answermode=${opts.answerMode ?? 'auto'}`,
     `audio_codecs=${codecs.map((c) => CODEC_PARAM[c]).join(',')}`,
     'ptime=20',
     ...(mediaEnc !== 'none' ? [`mediaenc=${mediaEnc}`] : []),
     ...(opts.extraAccountParams ?? []),
   ];
-  const aor = `sip:${user}@127.0.0.1`;
+  const aor = `sip:${user}@${opts.registrar ?? '127.0.0.1'}`;
   const account = `<${aor}${uriParams}>;${accountParams.join(';')}\n`;
   const dir = mkdtempSync(path.join(tmpdir(), 'evx-baresip-'));
   let child: ChildProcess;

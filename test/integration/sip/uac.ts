@@ -27,6 +27,8 @@ export class TestUac {
     readonly transport: 'udp' | 'tcp' | 'tls' = 'udp',
     /** TLS: client certificate, CA to check the server with (none: not checked). */
     private readonly tlsOptions: tls.ConnectionOptions = {},
+    /** Source address to send from (127.0.0.2 is a second source on loopback). */
+    readonly localAddress = '127.0.0.1',
   ) {}
 
   /** The TLS connection (for certificate checks in tests). */
@@ -38,14 +40,14 @@ export class TestUac {
     if (this.transport === 'udp') {
       this.udp = dgram.createSocket('udp4');
       this.udp.on('message', (b) => this.onBytes(b, true));
-      await new Promise<void>((r) => this.udp!.bind(0, '127.0.0.1', () => r()));
+      await new Promise<void>((r) => this.udp!.bind(0, this.localAddress, () => r()));
       this.port = this.udp.address().port;
     } else {
       const framer = new SipStreamFramer(DEFAULT_SIP_LIMITS);
       this.tcp =
         this.transport === 'tls'
           ? tls.connect({ port: this.serverPort, host: '127.0.0.1', rejectUnauthorized: false, ...this.tlsOptions })
-          : net.connect(this.serverPort, '127.0.0.1');
+          : net.connect({ port: this.serverPort, host: '127.0.0.1', localAddress: this.localAddress });
       this.tcp.on('data', (d: Buffer) => {
         for (const f of framer.push(d)) if (f.type === 'message') this.onBytes(f.bytes, false);
       });
@@ -105,6 +107,48 @@ export class TestUac {
       `Content-Length: ${Buffer.byteLength(body)}`,
     ];
     return lines.join('\r\n') + '\r\n\r\n' + body;
+  }
+
+  /**
+   * A REGISTER for `sip:<user>@127.0.0.1` (From = To = the AOR unless `fromUser`), out of dialog
+   * (no To tag), on this UAC's Call-ID unless given. `contacts`: Contact values (default our own
+   * address; [] = none, a query); `expires`: the Expires header; `authorization`: its header value.
+   */
+  registerRequest(opts: {
+    user: string;
+    contacts?: readonly string[];
+    expires?: number;
+    authorization?: string;
+    fromUser?: string;
+    callId?: string;
+    cseq?: number;
+    extra?: readonly string[];
+  }): string {
+    const t = this.transport.toUpperCase();
+    const contacts = opts.contacts ?? [
+      `<sip:${opts.user}@${this.localAddress}:${this.port}${this.transport === 'udp' ? '' : `;transport=${this.transport}`}>`,
+    ];
+    const lines = [
+      `REGISTER ${this.registerUri} SIP/2.0`,
+      `Via: SIP/2.0/${t} ${this.localAddress}:${this.port};branch=${this.branch()};rport`,
+      'Max-Forwards: 70',
+      `From: <sip:${opts.fromUser ?? opts.user}@127.0.0.1>;tag=r${this.branchN}`,
+      `To: <sip:${opts.user}@127.0.0.1>`,
+      `Call-ID: ${opts.callId ?? this.callId}`,
+      `CSeq: ${opts.cseq ?? this.cseq++} REGISTER`,
+      ...contacts.map((c) => `Contact: ${c}`),
+      ...(opts.expires === undefined ? [] : [`Expires: ${opts.expires}`]),
+      ...(opts.authorization === undefined ? [] : [`Authorization: ${opts.authorization}`]),
+      'User-Agent: TestUac',
+      ...(opts.extra ?? []),
+      'Content-Length: 0',
+    ];
+    return lines.join('\r\n') + '\r\n\r\n';
+  }
+
+  /** The Request-URI of a REGISTER: the registrar's domain, no user part. */
+  get registerUri(): string {
+    return `sip:127.0.0.1:${this.serverPort}`;
   }
 
   sdp(rtpPort: number, extra: string[] = []): string {
