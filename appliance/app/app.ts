@@ -39,6 +39,8 @@ import { logSipActivity } from './sipLog.js';
 import { sipPolicyOf } from './sipPolicy.js';
 import { registerCallRoutes } from '../api/routes/calls.js';
 import { registerEventStream } from '../api/routes/events.js';
+import { registerPromptRoutes } from '../api/routes/prompts.js';
+import { PromptStore } from '../prompts/promptStore.js';
 import { startCallRouter, startRouting } from './routing.js';
 import { consoleRegistrar } from '../console/mount.js';
 import { overlayConsoleConfig } from '../console/configService.js';
@@ -197,10 +199,12 @@ export class Appliance {
       const auth = new AuthService(store, dataDir, authSettings, logger);
 
       const droppedEvents = metrics.eventsDropped;
+      const prompts = new PromptStore({ dataDir, defaultsDir: join(REPO_ROOT, 'dist', 'prompts') });
       const coreRoutes = async (app: FastifyInstance) => {
         await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
         registerCallRoutes(app, { store });
         registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
+        await registerPromptRoutes(app, { prompts });
         for (const capability of [qa, sync, routing, profiles, alerts, trunks]) capability.routes?.(app);
       };
       const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT, auth }, [
