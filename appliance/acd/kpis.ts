@@ -1,0 +1,783 @@
+/**
+ * Contact-centre KPIs computed on the box from the ACD's facts: a pure engine, no clock and no I/O
+ * (every fact carries its time `at`, in ms; queries take `now`). docs/kpis.md has the same
+ * definitions for supervisors.
+ *
+ * Definitions (per skill group and overall):
+ * - A call's wait in a group runs from its offer to that group (its `offered`, or the `overflowed`
+ *   that moved it there) to its answer or abandon. Overall, the wait runs from the call's first offer.
+ * - Overflow: the call counts as offered in both groups (each queue it entered); in the group it
+ *   left it counts as `overflowedOut`, neither answered nor abandoned, so it is in neither term of
+ *   that group's service level. Overall counts the call once, with the caller's whole wait.
+ * - "Within T" is wait <= T. A short abandon is an abandon with wait <= shortAbandonS (default 5 s).
+ * - Service level = answered within T / (answered + abandoned − short abandoned); T per group
+ *   (default serviceLevelS, 20 s; overall uses serviceLevelS). Calls still waiting are in neither
+ *   term. A zero denominator gives null (never 0 or 1); so do the averages below with no calls.
+ * - ASA = total wait of answered calls / answered. Average abandon time = total wait of the
+ *   abandons that are not short / their number.
+ * - AHT = (talk + hold + wrap-up) / handled, where talk excludes hold (the Genesys and Amazon
+ *   Connect convention). A call is handled once its wrap-up ends (`wrapUpEnded`, or the agent's
+ *   next state or answer); talk = talk end − answer − hold; wrap-up = wrap-up end − talk end.
+ * - Occupancy = (on-call + wrap-up) / (on-call + wrap-up + available + ringing), from the agents'
+ *   state time. Ringing counts as available (ready, not yet handling); away and logged-out are in
+ *   neither term; hold is on-call. An agent counts in every group they are a member of
+ *   (`agentGroups`) and once overall.
+ * - Call facts move the agent's state too: `answered` → on-call, `talkEnded` → wrap-up,
+ *   `wrapUpEnded` → available; `agentState` reports the rest (log-in, ringing, away, log-out).
+ *
+ * Intervals (default 15 min, aligned to multiples of the length since the epoch): a call's figures
+ * (offered, answered, abandoned, service level, ASA, abandon time and its handle time) go to the
+ * interval it was offered in, per group the offer to that group, overall its first offer, so an
+ * interval's figures can still change while calls offered in it are open. Agent state time is
+ * split at interval boundaries. Ranges are widened to whole intervals.
+ *
+ * Memory: facts are folded into interval sums as they arrive; only open calls, logged-in agents,
+ * agent group memberships and the last `maxIntervals` intervals (default 96 = 24 h, counted back
+ * from the newest fact) are kept. Facts for dropped intervals, and calls offered in them, are
+ * dropped. Facts that do not fit (an unknown or finished call, a second answer) are ignored and counted.
+ */
+
+export type AgentState = 'available' | 'ringing' | 'on-call' | 'wrap-up' | 'away' | 'logged-out';
+export type PresentAgentState = Exclude<AgentState, 'logged-out'>;
+export const PRESENT_AGENT_STATES: readonly PresentAgentState[] = ['available', 'ringing', 'on-call', 'wrap-up', 'away'];
+
+/** What the ACD tells the engine. */
+export interface AcdFactSink {
+  /** A call entered a skill group's queue. */
+  offered(callId: string, groupId: string, at: number): void;
+  /** An agent answered a queued call. */
+  answered(callId: string, agentId: string, at: number): void;
+  /** The caller hung up while queued. */
+  abandoned(callId: string, at: number): void;
+  /** A queued call moved to another group's queue. */
+  overflowed(callId: string, toGroupId: string, at: number): void;
+  held(callId: string, at: number): void;
+  resumed(callId: string, at: number): void;
+  /** The conversation ended; the agent's wrap-up starts. */
+  talkEnded(callId: string, at: number): void;
+  wrapUpEnded(agentId: string, at: number): void;
+  agentState(agentId: string, state: AgentState, at: number): void;
+  /** The groups an agent serves (for per-group occupancy and agents by state). */
+  agentGroups(agentId: string, groupIds: readonly string[], at: number): void;
+}
+
+/** The same facts as values, for a bus or a log. */
+export type AcdFact =
+  | { readonly kind: 'offered'; readonly callId: string; readonly groupId: string; readonly at: number }
+  | { readonly kind: 'answered'; readonly callId: string; readonly agentId: string; readonly at: number }
+  | { readonly kind: 'abandoned'; readonly callId: string; readonly at: number }
+  | { readonly kind: 'overflowed'; readonly callId: string; readonly toGroupId: string; readonly at: number }
+  | { readonly kind: 'held'; readonly callId: string; readonly at: number }
+  | { readonly kind: 'resumed'; readonly callId: string; readonly at: number }
+  | { readonly kind: 'talk-ended'; readonly callId: string; readonly at: number }
+  | { readonly kind: 'wrap-up-ended'; readonly agentId: string; readonly at: number }
+  | { readonly kind: 'agent-state'; readonly agentId: string; readonly state: AgentState; readonly at: number }
+  | { readonly kind: 'agent-groups'; readonly agentId: string; readonly groupIds: readonly string[]; readonly at: number };
+
+export interface KpiOptions {
+  /** Interval length; default 15 min. */
+  readonly intervalMs?: number;
+  /** Intervals kept; default 96 (24 h of 15 min). */
+  readonly maxIntervals?: number;
+  /** Service-level threshold T overall and for groups without their own; default 20 s. */
+  readonly serviceLevelS?: number;
+  /** Abandons within this wait are short; default 5 s. */
+  readonly shortAbandonS?: number;
+  /** Per-group settings; listed groups always appear in results. */
+  readonly groups?: Readonly<Record<string, { readonly serviceLevelS?: number }>>;
+}
+
+export interface AgentTimeS {
+  readonly available: number;
+  readonly ringing: number;
+  readonly onCall: number;
+  readonly wrapUp: number;
+  readonly away: number;
+}
+
+/** The figures of one group (or overall) over one interval or a range; times in seconds. */
+export interface QueueKpis {
+  readonly offered: number;
+  readonly answered: number;
+  readonly answeredWithinThreshold: number;
+  /** All abandons, short ones included. */
+  readonly abandoned: number;
+  readonly shortAbandoned: number;
+  /** Left this group's queue for another group (always 0 overall). */
+  readonly overflowedOut: number;
+  /** Answered calls whose wrap-up has ended. */
+  readonly handled: number;
+  readonly serviceLevel: number | null;
+  readonly averageSpeedOfAnswerS: number | null;
+  readonly averageAbandonTimeS: number | null;
+  readonly averageHandleTimeS: number | null;
+  /** Totals over the handled calls. */
+  readonly talkS: number;
+  readonly holdS: number;
+  readonly wrapUpS: number;
+  readonly agentTimeS: AgentTimeS;
+  readonly occupancy: number | null;
+}
+
+export interface IntervalKpis {
+  readonly start: number;
+  readonly end: number;
+  readonly groups: Readonly<Record<string, QueueKpis>>;
+  readonly overall: QueueKpis;
+}
+
+export interface RangeKpis {
+  /** The range widened to whole intervals. */
+  readonly from: number;
+  readonly to: number;
+  readonly groups: Readonly<Record<string, QueueKpis>>;
+  readonly overall: QueueKpis;
+}
+
+export type AgentCounts = Readonly<Record<PresentAgentState, number>>;
+
+export interface RealTimeKpis {
+  readonly waiting: number;
+  /** Oldest current wait; null when nobody waits. */
+  readonly longestWaitingS: number | null;
+  readonly agents: AgentCounts;
+  /** The figures of the interval `at` falls in, up to `at`. */
+  readonly currentInterval: QueueKpis;
+}
+
+export interface KpiSnapshot {
+  readonly at: number;
+  readonly interval: { readonly start: number; readonly end: number };
+  readonly groups: Readonly<Record<string, RealTimeKpis>>;
+  readonly overall: RealTimeKpis;
+}
+
+export interface KpiSampleLabels {
+  readonly scope: 'group' | 'overall';
+  readonly group?: string;
+  readonly state?: PresentAgentState;
+}
+
+/** One gauge value for the metrics binding; labels carry only the scope, group ids and agent states. */
+export interface KpiSample {
+  readonly name: string;
+  readonly help: string;
+  readonly labels: KpiSampleLabels;
+  readonly value: number;
+}
+
+export interface KpiFootprint {
+  readonly intervals: number;
+  readonly openCalls: number;
+  readonly agents: number;
+  readonly ignoredFacts: number;
+}
+
+const SUM_KEYS = [
+  'offered',
+  'answered',
+  'answeredWithin',
+  'abandoned',
+  'shortAbandoned',
+  'abandonWaitMs',
+  'answerWaitMs',
+  'overflowedOut',
+  'handled',
+  'talkMs',
+  'holdMs',
+  'wrapUpMs',
+  'availableMs',
+  'ringingMs',
+  'onCallMs',
+  'wrapUpStateMs',
+  'awayMs',
+] as const;
+type SumKey = (typeof SUM_KEYS)[number];
+type Sums = Record<SumKey, number>;
+
+const STATE_TIME_KEY: Readonly<Record<PresentAgentState, SumKey>> = {
+  available: 'availableMs',
+  ringing: 'ringingMs',
+  'on-call': 'onCallMs',
+  'wrap-up': 'wrapUpStateMs',
+  away: 'awayMs',
+};
+
+interface IntervalSums {
+  readonly groups: Map<string, Sums>;
+  readonly overall: Sums;
+}
+
+interface OpenCall {
+  readonly id: string;
+  readonly firstOfferedAt: number;
+  groupId: string;
+  groupOfferedAt: number;
+  phase: 'queued' | 'talking' | 'wrap-up';
+  agentId?: string;
+  answeredAt: number;
+  holdMs: number;
+  holdStartedAt?: number;
+  talkEndedAt: number;
+}
+
+interface AgentRecord {
+  state: PresentAgentState;
+  since: number;
+  callId?: string;
+}
+
+interface RowSums {
+  readonly start: number;
+  readonly end: number;
+  readonly sums: IntervalSums;
+}
+
+const DEFAULT_INTERVAL_MS = 15 * 60_000;
+const DEFAULT_MAX_INTERVALS = 96;
+const DEFAULT_SERVICE_LEVEL_S = 20;
+const DEFAULT_SHORT_ABANDON_S = 5;
+
+export class ContactCentreKpis implements AcdFactSink {
+  private readonly intervalMs: number;
+  private readonly maxIntervals: number;
+  private readonly thresholdMs: number;
+  private readonly shortAbandonMs: number;
+  private readonly groupThresholdMs = new Map<string, number>();
+  private readonly buckets = new Map<number, IntervalSums>();
+  private readonly calls = new Map<string, OpenCall>();
+  private readonly agents = new Map<string, AgentRecord>();
+  private readonly memberships = new Map<string, readonly string[]>();
+  private latestAt = Number.NEGATIVE_INFINITY;
+  private ignored = 0;
+
+  constructor(options: KpiOptions = {}) {
+    this.intervalMs = positiveInteger(options.intervalMs ?? DEFAULT_INTERVAL_MS, 'intervalMs');
+    this.maxIntervals = positiveInteger(options.maxIntervals ?? DEFAULT_MAX_INTERVALS, 'maxIntervals');
+    this.thresholdMs = secondsToMs(options.serviceLevelS ?? DEFAULT_SERVICE_LEVEL_S, 'serviceLevelS');
+    this.shortAbandonMs = secondsToMs(options.shortAbandonS ?? DEFAULT_SHORT_ABANDON_S, 'shortAbandonS');
+    for (const [groupId, g] of Object.entries(options.groups ?? {})) {
+      this.groupThresholdMs.set(groupId, secondsToMs(g.serviceLevelS ?? options.serviceLevelS ?? DEFAULT_SERVICE_LEVEL_S, 'serviceLevelS'));
+    }
+  }
+
+  // ---- facts ----
+
+  apply(fact: AcdFact): void {
+    switch (fact.kind) {
+      case 'offered':
+        return this.offered(fact.callId, fact.groupId, fact.at);
+      case 'answered':
+        return this.answered(fact.callId, fact.agentId, fact.at);
+      case 'abandoned':
+        return this.abandoned(fact.callId, fact.at);
+      case 'overflowed':
+        return this.overflowed(fact.callId, fact.toGroupId, fact.at);
+      case 'held':
+        return this.held(fact.callId, fact.at);
+      case 'resumed':
+        return this.resumed(fact.callId, fact.at);
+      case 'talk-ended':
+        return this.talkEnded(fact.callId, fact.at);
+      case 'wrap-up-ended':
+        return this.wrapUpEnded(fact.agentId, fact.at);
+      case 'agent-state':
+        return this.agentState(fact.agentId, fact.state, fact.at);
+      case 'agent-groups':
+        return this.agentGroups(fact.agentId, fact.groupIds, fact.at);
+      default: {
+        const unknownFact: never = fact;
+        throw new TypeError(`unknown ACD fact ${JSON.stringify(unknownFact)}`);
+      }
+    }
+  }
+
+  offered(callId: string, groupId: string, at: number): void {
+    this.observe(at);
+    if (this.calls.has(callId)) return this.ignore();
+    this.calls.set(callId, {
+      id: callId,
+      firstOfferedAt: at,
+      groupId,
+      groupOfferedAt: at,
+      phase: 'queued',
+      answeredAt: at,
+      holdMs: 0,
+      talkEndedAt: at,
+    });
+    this.addToGroup(groupId, at, { offered: 1 });
+    this.addToOverall(at, { offered: 1 });
+  }
+
+  answered(callId: string, agentId: string, at: number): void {
+    this.observe(at);
+    const call = this.calls.get(callId);
+    if (call?.phase !== 'queued') return this.ignore();
+    const wait = Math.max(0, at - call.groupOfferedAt);
+    const overallWait = Math.max(0, at - call.firstOfferedAt);
+    this.addToGroup(call.groupId, call.groupOfferedAt, {
+      answered: 1,
+      answerWaitMs: wait,
+      answeredWithin: wait <= this.thresholdFor(call.groupId) ? 1 : 0,
+    });
+    this.addToOverall(call.firstOfferedAt, {
+      answered: 1,
+      answerWaitMs: overallWait,
+      answeredWithin: overallWait <= this.thresholdMs ? 1 : 0,
+    });
+    this.finishAgentCall(agentId, at);
+    call.phase = 'talking';
+    call.agentId = agentId;
+    call.answeredAt = at;
+    this.moveAgent(agentId, 'on-call', at);
+    const agent = this.agents.get(agentId);
+    if (agent) agent.callId = callId;
+  }
+
+  abandoned(callId: string, at: number): void {
+    this.observe(at);
+    const call = this.calls.get(callId);
+    if (call?.phase !== 'queued') return this.ignore();
+    this.addToGroup(call.groupId, call.groupOfferedAt, this.abandonSums(at - call.groupOfferedAt));
+    this.addToOverall(call.firstOfferedAt, this.abandonSums(at - call.firstOfferedAt));
+    this.calls.delete(callId);
+  }
+
+  overflowed(callId: string, toGroupId: string, at: number): void {
+    this.observe(at);
+    const call = this.calls.get(callId);
+    if (call?.phase !== 'queued' || call.groupId === toGroupId) return this.ignore();
+    this.addToGroup(call.groupId, call.groupOfferedAt, { overflowedOut: 1 });
+    this.addToGroup(toGroupId, at, { offered: 1 });
+    call.groupId = toGroupId;
+    call.groupOfferedAt = at;
+  }
+
+  held(callId: string, at: number): void {
+    this.observe(at);
+    const call = this.calls.get(callId);
+    if (call?.phase !== 'talking' || call.holdStartedAt !== undefined) return this.ignore();
+    call.holdStartedAt = at;
+  }
+
+  resumed(callId: string, at: number): void {
+    this.observe(at);
+    const call = this.calls.get(callId);
+    if (call?.phase !== 'talking' || call.holdStartedAt === undefined) return this.ignore();
+    endHold(call, at);
+  }
+
+  talkEnded(callId: string, at: number): void {
+    this.observe(at);
+    const call = this.calls.get(callId);
+    if (call?.phase !== 'talking') return this.ignore();
+    endTalk(call, at);
+    if (call.agentId !== undefined) this.moveAgent(call.agentId, 'wrap-up', at);
+  }
+
+  wrapUpEnded(agentId: string, at: number): void {
+    this.observe(at);
+    const agent = this.agents.get(agentId);
+    if (agent?.callId === undefined && agent?.state !== 'wrap-up') return this.ignore();
+    this.finishAgentCall(agentId, at);
+    this.moveAgent(agentId, 'available', at);
+  }
+
+  agentState(agentId: string, state: AgentState, at: number): void {
+    this.observe(at);
+    const agent = this.agents.get(agentId);
+    const call = agent?.callId === undefined ? undefined : this.calls.get(agent.callId);
+    if (call && state === 'wrap-up' && call.phase === 'talking') endTalk(call, at);
+    else if (state !== 'on-call' && state !== 'wrap-up') this.finishAgentCall(agentId, at);
+    this.moveAgent(agentId, state, at);
+  }
+
+  agentGroups(agentId: string, groupIds: readonly string[], at: number): void {
+    this.observe(at);
+    const agent = this.agents.get(agentId);
+    if (agent) this.foldAgentTime(agentId, agent, at);
+    this.memberships.set(agentId, [...new Set(groupIds)]);
+  }
+
+  // ---- queries ----
+
+  /** Per-interval figures for the intervals overlapping [from, to) that are kept; `now` (default: the newest fact) ends open agent states. */
+  intervals(from: number, to: number, now?: number): IntervalKpis[] {
+    const at = this.queryTime(now, from);
+    const rows = this.rowSums(from, to, at);
+    const groupIds = this.groupIdsOf(rows);
+    return rows.map((r) => ({ start: r.start, end: r.end, ...deriveScopes(r.sums, groupIds) }));
+  }
+
+  /** The figures over the intervals overlapping [from, to), summed. */
+  summary(from: number, to: number, now?: number): RangeKpis {
+    const at = this.queryTime(now, from);
+    const rows = this.rowSums(from, to, at);
+    const total: IntervalSums = { groups: new Map(), overall: zeroSums() };
+    for (const r of rows) mergeIntervalSums(total, r.sums);
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    return {
+      from: first?.start ?? this.startOf(from),
+      to: last?.end ?? this.startOf(to - 1) + this.intervalMs,
+      ...deriveScopes(total, this.groupIdsOf(rows)),
+    };
+  }
+
+  /** Real time at `at`: waiting calls, longest wait, agents by state, and the current interval. */
+  snapshot(at: number): KpiSnapshot {
+    const start = this.startOf(at);
+    const rows = this.rowSums(start, start + this.intervalMs, at);
+    const current: IntervalSums = rows[0]?.sums ?? { groups: new Map(), overall: zeroSums() };
+    const groupIds = this.groupIdsOf(rows);
+    const queued = [...this.calls.values()].filter((c) => c.phase === 'queued');
+    const presentAgents = [...this.agents.entries()];
+    const realTime = (groupId: string | null): RealTimeKpis => {
+      const waits = queued
+        .filter((c) => groupId === null || c.groupId === groupId)
+        .map((c) => (groupId === null ? c.firstOfferedAt : c.groupOfferedAt));
+      const states = presentAgents.filter(([id]) => groupId === null || this.groupsOf(id).includes(groupId)).map(([, a]) => a.state);
+      const sums = groupId === null ? current.overall : (current.groups.get(groupId) ?? zeroSums());
+      return {
+        waiting: waits.length,
+        longestWaitingS: waits.length === 0 ? null : Math.max(0, at - Math.min(...waits)) / 1000,
+        agents: countStates(states),
+        currentInterval: deriveKpis(sums),
+      };
+    };
+    return {
+      at,
+      interval: { start, end: start + this.intervalMs },
+      groups: Object.fromEntries(groupIds.map((g) => [g, realTime(g)])),
+      overall: realTime(null),
+    };
+  }
+
+  /** What the engine holds now. */
+  footprint(): KpiFootprint {
+    return { intervals: this.buckets.size, openCalls: this.calls.size, agents: this.agents.size, ignoredFacts: this.ignored };
+  }
+
+  // ---- internals ----
+
+  private ignore(): void {
+    this.ignored++;
+  }
+
+  private startOf(at: number): number {
+    return Math.floor(at / this.intervalMs) * this.intervalMs;
+  }
+
+  private oldestKeptStart(newestAt: number): number {
+    return this.startOf(newestAt) - (this.maxIntervals - 1) * this.intervalMs;
+  }
+
+  private thresholdFor(groupId: string): number {
+    return this.groupThresholdMs.get(groupId) ?? this.thresholdMs;
+  }
+
+  private groupsOf(agentId: string): readonly string[] {
+    return this.memberships.get(agentId) ?? [];
+  }
+
+  private queryTime(now: number | undefined, fallback: number): number {
+    return now ?? (Number.isFinite(this.latestAt) ? this.latestAt : fallback);
+  }
+
+  /** Advance the newest time; on entering a new interval, drop intervals and calls past the window. */
+  private observe(at: number): void {
+    if (at <= this.latestAt) return;
+    const enteredNewInterval = !Number.isFinite(this.latestAt) || this.startOf(at) > this.startOf(this.latestAt);
+    this.latestAt = at;
+    if (!enteredNewInterval) return;
+    const oldest = this.oldestKeptStart(at);
+    for (const start of this.buckets.keys()) if (start < oldest) this.buckets.delete(start);
+    for (const call of this.calls.values()) {
+      if (call.groupOfferedAt >= oldest) continue;
+      this.calls.delete(call.id);
+      const agent = call.agentId === undefined ? undefined : this.agents.get(call.agentId);
+      if (agent?.callId === call.id) delete agent.callId;
+    }
+  }
+
+  private bucket(start: number): IntervalSums | undefined {
+    if (start < this.oldestKeptStart(this.latestAt)) return undefined;
+    let b = this.buckets.get(start);
+    if (!b) {
+      b = { groups: new Map(), overall: zeroSums() };
+      this.buckets.set(start, b);
+    }
+    return b;
+  }
+
+  private addToGroup(groupId: string, offeredAt: number, delta: Partial<Sums>): void {
+    const b = this.bucket(this.startOf(offeredAt));
+    if (b) addSums(groupSums(b, groupId), delta);
+  }
+
+  private addToOverall(offeredAt: number, delta: Partial<Sums>): void {
+    const b = this.bucket(this.startOf(offeredAt));
+    if (b) addSums(b.overall, delta);
+  }
+
+  private abandonSums(waitMs: number): Partial<Sums> {
+    const wait = Math.max(0, waitMs);
+    return wait <= this.shortAbandonMs ? { abandoned: 1, shortAbandoned: 1 } : { abandoned: 1, abandonWaitMs: wait };
+  }
+
+  /** End whatever call the agent still has (talk and wrap-up end at `at`) and fold its handle time. */
+  private finishAgentCall(agentId: string, at: number): void {
+    const agent = this.agents.get(agentId);
+    if (agent?.callId === undefined) return;
+    const call = this.calls.get(agent.callId);
+    delete agent.callId;
+    if (!call) return;
+    if (call.phase === 'talking') endTalk(call, at);
+    this.addToGroup(call.groupId, call.groupOfferedAt, handleSums(call, at));
+    this.addToOverall(call.firstOfferedAt, handleSums(call, at));
+    this.calls.delete(call.id);
+  }
+
+  private moveAgent(agentId: string, state: AgentState, at: number): void {
+    const agent = this.agents.get(agentId);
+    if (!agent) {
+      if (state !== 'logged-out') this.agents.set(agentId, { state, since: at });
+      return;
+    }
+    if (agent.state === state) return;
+    this.foldAgentTime(agentId, agent, at);
+    if (state === 'logged-out') this.agents.delete(agentId);
+    else agent.state = state;
+  }
+
+  /** Fold the agent's current state time up to `until` into the kept intervals. */
+  private foldAgentTime(agentId: string, agent: AgentRecord, until: number): void {
+    const end = Math.max(until, agent.since);
+    const key = STATE_TIME_KEY[agent.state];
+    const groups = this.groupsOf(agentId);
+    for (let start = this.startOf(Math.max(agent.since, this.oldestKeptStart(this.latestAt))); start < end; start += this.intervalMs) {
+      const ms = overlapMs(agent.since, end, start, start + this.intervalMs);
+      const b = ms > 0 ? this.bucket(start) : undefined;
+      if (!b) continue;
+      b.overall[key] += ms;
+      for (const g of groups) groupSums(b, g)[key] += ms;
+    }
+    agent.since = end;
+  }
+
+  /** The kept intervals overlapping [from, to), each with open agent states added up to `now`. */
+  private rowSums(from: number, to: number, now: number): RowSums[] {
+    const newest = this.startOf(Math.max(now, this.latestAt));
+    const rows: RowSums[] = [];
+    for (let start = Math.max(this.startOf(from), this.oldestKeptStart(newest)); start < to && start <= newest; start += this.intervalMs) {
+      const end = start + this.intervalMs;
+      const sums = copyIntervalSums(this.buckets.get(start));
+      for (const [agentId, agent] of this.agents) {
+        const ms = overlapMs(agent.since, now, start, end);
+        if (ms <= 0) continue;
+        const key = STATE_TIME_KEY[agent.state];
+        sums.overall[key] += ms;
+        for (const g of this.groupsOf(agentId)) groupSums(sums, g)[key] += ms;
+      }
+      rows.push({ start, end, sums });
+    }
+    return rows;
+  }
+
+  /** Configured groups, groups with figures in the rows, groups agents serve and groups with open calls; sorted. */
+  private groupIdsOf(rows: readonly RowSums[]): string[] {
+    const ids = new Set<string>(this.groupThresholdMs.keys());
+    for (const r of rows) for (const g of r.sums.groups.keys()) ids.add(g);
+    for (const groups of this.memberships.values()) for (const g of groups) ids.add(g);
+    for (const c of this.calls.values()) ids.add(c.groupId);
+    return [...ids].sort();
+  }
+}
+
+// ---- pure helpers ----
+
+function positiveInteger(n: number, name: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer, got ${n}`);
+  return n;
+}
+
+function secondsToMs(seconds: number, name: string): number {
+  if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`${name} must be a non-negative number of seconds, got ${seconds}`);
+  return seconds * 1000;
+}
+
+function zeroSums(): Sums {
+  const s = {} as Sums;
+  for (const k of SUM_KEYS) s[k] = 0;
+  return s;
+}
+
+function addSums(into: Sums, delta: Partial<Readonly<Sums>>): void {
+  for (const k of SUM_KEYS) into[k] += delta[k] ?? 0;
+}
+
+function groupSums(b: IntervalSums, groupId: string): Sums {
+  let s = b.groups.get(groupId);
+  if (!s) {
+    s = zeroSums();
+    b.groups.set(groupId, s);
+  }
+  return s;
+}
+
+function copyIntervalSums(b: IntervalSums | undefined): IntervalSums {
+  const copy: IntervalSums = { groups: new Map(), overall: zeroSums() };
+  if (b) mergeIntervalSums(copy, b);
+  return copy;
+}
+
+function mergeIntervalSums(into: IntervalSums, from: IntervalSums): void {
+  addSums(into.overall, from.overall);
+  for (const [g, s] of from.groups) addSums(groupSums(into, g), s);
+}
+
+/** Length of [a0, a1) ∩ [b0, b1), 0 when they do not meet. */
+function overlapMs(a0: number, a1: number, b0: number, b1: number): number {
+  return Math.max(0, Math.min(a1, b1) - Math.max(a0, b0));
+}
+
+function endHold(call: OpenCall, at: number): void {
+  if (call.holdStartedAt === undefined) return;
+  call.holdMs += Math.max(0, at - call.holdStartedAt);
+  delete call.holdStartedAt;
+}
+
+function endTalk(call: OpenCall, at: number): void {
+  endHold(call, at);
+  call.talkEndedAt = Math.max(at, call.answeredAt);
+  call.phase = 'wrap-up';
+}
+
+/** A finished call's handle time: talk (hold excluded) + hold + wrap-up up to `wrapUpEndAt`. */
+function handleSums(call: OpenCall, wrapUpEndAt: number): Partial<Sums> {
+  return {
+    handled: 1,
+    talkMs: Math.max(0, call.talkEndedAt - call.answeredAt - call.holdMs),
+    holdMs: call.holdMs,
+    wrapUpMs: Math.max(0, wrapUpEndAt - call.talkEndedAt),
+  };
+}
+
+function ratio(numerator: number, denominator: number): number | null {
+  return denominator === 0 ? null : numerator / denominator;
+}
+
+function msToS(ms: number | null): number | null {
+  return ms === null ? null : ms / 1000;
+}
+
+function countStates(states: readonly PresentAgentState[]): AgentCounts {
+  const counts: Record<PresentAgentState, number> = { available: 0, ringing: 0, 'on-call': 0, 'wrap-up': 0, away: 0 };
+  for (const s of states) counts[s]++;
+  return counts;
+}
+
+/** The KPIs of one scope from its sums (the definitions in the module comment). */
+function deriveKpis(x: Readonly<Sums>): QueueKpis {
+  const nonShortAbandons = x.abandoned - x.shortAbandoned;
+  const handleMs = x.talkMs + x.holdMs + x.wrapUpMs;
+  const busyMs = x.onCallMs + x.wrapUpStateMs;
+  return {
+    offered: x.offered,
+    answered: x.answered,
+    answeredWithinThreshold: x.answeredWithin,
+    abandoned: x.abandoned,
+    shortAbandoned: x.shortAbandoned,
+    overflowedOut: x.overflowedOut,
+    handled: x.handled,
+    serviceLevel: ratio(x.answeredWithin, x.answered + nonShortAbandons),
+    averageSpeedOfAnswerS: msToS(ratio(x.answerWaitMs, x.answered)),
+    averageAbandonTimeS: msToS(ratio(x.abandonWaitMs, nonShortAbandons)),
+    averageHandleTimeS: msToS(ratio(handleMs, x.handled)),
+    talkS: x.talkMs / 1000,
+    holdS: x.holdMs / 1000,
+    wrapUpS: x.wrapUpMs / 1000,
+    agentTimeS: {
+      available: x.availableMs / 1000,
+      ringing: x.ringingMs / 1000,
+      onCall: x.onCallMs / 1000,
+      wrapUp: x.wrapUpStateMs / 1000,
+      away: x.awayMs / 1000,
+    },
+    occupancy: ratio(busyMs, busyMs + x.availableMs + x.ringingMs),
+  };
+}
+
+function deriveScopes(sums: IntervalSums, groupIds: readonly string[]): { groups: Record<string, QueueKpis>; overall: QueueKpis } {
+  return {
+    groups: Object.fromEntries(groupIds.map((g) => [g, deriveKpis(sums.groups.get(g) ?? zeroSums())])),
+    overall: deriveKpis(sums.overall),
+  };
+}
+
+const INTERVAL_GAUGES: readonly { name: string; help: string; value: (k: QueueKpis) => number | null }[] = [
+  { name: 'edgevox_acd_interval_offered_calls', help: 'Calls offered in the current interval', value: (k) => k.offered },
+  { name: 'edgevox_acd_interval_answered_calls', help: 'Calls offered in the current interval and answered', value: (k) => k.answered },
+  { name: 'edgevox_acd_interval_abandoned_calls', help: 'Calls offered in the current interval and abandoned', value: (k) => k.abandoned },
+  {
+    name: 'edgevox_acd_interval_short_abandoned_calls',
+    help: 'Abandons within the short-abandon threshold',
+    value: (k) => k.shortAbandoned,
+  },
+  { name: 'edgevox_acd_interval_overflowed_out_calls', help: 'Calls that left the group for another', value: (k) => k.overflowedOut },
+  {
+    name: 'edgevox_acd_interval_service_level_ratio',
+    help: 'Answered within T / (answered + abandoned after the short-abandon threshold)',
+    value: (k) => k.serviceLevel,
+  },
+  {
+    name: 'edgevox_acd_interval_average_speed_of_answer_seconds',
+    help: 'Mean wait of answered calls',
+    value: (k) => k.averageSpeedOfAnswerS,
+  },
+  {
+    name: 'edgevox_acd_interval_average_abandon_seconds',
+    help: 'Mean wait of abandons that are not short',
+    value: (k) => k.averageAbandonTimeS,
+  },
+  {
+    name: 'edgevox_acd_interval_average_handle_seconds',
+    help: '(Talk + hold + wrap-up) / handled calls',
+    value: (k) => k.averageHandleTimeS,
+  },
+  {
+    name: 'edgevox_acd_interval_occupancy_ratio',
+    help: '(On call + wrap-up) / (on call + wrap-up + available + ringing)',
+    value: (k) => k.occupancy,
+  },
+];
+
+/**
+ * The snapshot as gauge samples. Labels: `scope` (group | overall), `group` (operator-configured
+ * ids) and `state` (agent state); never call or agent ids. Null figures are left out; the longest
+ * wait is 0 when nobody waits.
+ */
+export function kpiSamples(snapshot: KpiSnapshot): KpiSample[] {
+  const out: KpiSample[] = [];
+  const scopes: [KpiSampleLabels, RealTimeKpis][] = [
+    [{ scope: 'overall' }, snapshot.overall],
+    ...Object.entries(snapshot.groups).map(([group, k]): [KpiSampleLabels, RealTimeKpis] => [{ scope: 'group', group }, k]),
+  ];
+  for (const [labels, k] of scopes) {
+    out.push({ name: 'edgevox_acd_calls_waiting', help: 'Calls waiting in queue now', labels, value: k.waiting });
+    out.push({
+      name: 'edgevox_acd_longest_waiting_seconds',
+      help: 'Wait of the longest-waiting call now (0 when none)',
+      labels,
+      value: k.longestWaitingS ?? 0,
+    });
+    for (const state of PRESENT_AGENT_STATES) {
+      out.push({ name: 'edgevox_acd_agents', help: 'Logged-in agents by state now', labels: { ...labels, state }, value: k.agents[state] });
+    }
+    for (const g of INTERVAL_GAUGES) {
+      const value = g.value(k.currentInterval);
+      if (value !== null) out.push({ name: g.name, help: g.help, labels, value });
+    }
+  }
+  return out;
+}
