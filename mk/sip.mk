@@ -12,6 +12,10 @@ bench-sip-media: build ## sipp N concurrent PCMU speech calls into the SIP serve
 bench-srtp: build ## CPU cost of SRTP protect/unprotect per 20 ms G.711 packet, each suite, next to a plain buffer copy
 	node dist/tools/bench/srtpCost.js
 
+.PHONY: bench-sip-secure
+bench-sip-secure: build ## SIP/TLS + SRTP vs SIP/UDP + RTP into the SIP server, same run (callers in a child process): CPU per call-second, loop p99, dropped, lag, capacity ratio secure/plain (goal >= 0.85)
+	node dist/tools/telephony/benchSecureCalls.js --calls 50,100,200 --seconds 20
+
 .PHONY: interop-sip
-interop-sip: setup ## third-party phones (baresip) call the SIP server over UDP/TCP/TLS x RTP/SRTP x PCMU/PCMA/G.722; prints the matrix
+interop-sip: setup ## third-party phones (baresip, linphonec) call the SIP server over UDP/TCP/TLS x RTP/SRTP x PCMU/PCMA/G.722; prints the matrix
 	npx vitest run --config vitest.interop.config.ts
