@@ -7,7 +7,6 @@
  *
  *   make interop-sip
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import { SipServer } from '../../appliance/telephony/sip-server.js';
 import type { CallEndedEvent, CallStartedEvent } from '../../appliance/telephony/types.js';
 import { haveBaresip, makeBaresipWav, startBaresip, type BaresipCodec, type BaresipTransport } from '../helpers/baresip.js';
 import { haveLinphone, startLinphone } from '../helpers/linphone.js';
+import { makeBenchCertificate } from '../../tools/telephony/callerProcess.js';
 import { rms, SHARED } from '../e2e/sip/harness.js';
 
 const TRANSPORTS: readonly BaresipTransport[] = ['udp', 'tcp', 'tls'];
@@ -42,28 +42,8 @@ describe.skipIf(!haveBaresip())('SIP interop matrix', () => {
   beforeAll(async () => {
     work = mkdtempSync(path.join(tmpdir(), 'evx-interop-'));
     wav = makeBaresipWav(path.join(SHARED, 'datasets/speech-en/0.wav'), path.join(work, 'speech-8k.wav'), 10);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '2',
-        '-keyout',
-        path.join(work, 'key.pem'),
-        '-out',
-        path.join(work, 'cert.pem'),
-        '-subj',
-        '/CN=edgevox-interop',
-      ],
-      { stdio: 'ignore' },
-    );
-    const material = { cert: readFileSync(path.join(work, 'cert.pem'), 'utf8'), key: readFileSync(path.join(work, 'key.pem'), 'utf8') };
+    const pem = makeBenchCertificate(work);
+    const material = { cert: readFileSync(pem.certFile, 'utf8'), key: readFileSync(pem.keyFile, 'utf8') };
     const rtpBase = 40000 + 2 * Math.floor(Math.random() * 5000);
     server = new SipServer({
       port: 0,

@@ -175,6 +175,8 @@ export async function startAppliance(
   sipPort: number,
   modelsDir: string,
   extraYaml: string[] = [],
+  /** More lines of the sip: section (indented two spaces), e.g. a TLS listener. */
+  sipYaml: string[] = [],
 ): Promise<RunningAppliance> {
   const dataDir = join(work, 'data');
   mkdirSync(dataDir, { recursive: true });
@@ -190,6 +192,7 @@ export async function startAppliance(
       '  rtpPortMax: 29999',
       '  rateLimitPerSec: 0',
       '  rateLimitBurst: 100000',
+      ...sipYaml,
       ...(extraYaml.some((l) => l.startsWith('calls:')) ? [] : ['calls:', '  maxConcurrent: 2000', '  maxLagMs: 60000']),
       // no HTTPS console on its fixed port: a bench must not collide with an appliance already running
       ...(extraYaml.some((l) => l.startsWith('console:')) ? [] : ['console:', '  httpsPort: -1']),

@@ -10,6 +10,10 @@ import { join } from 'node:path';
 import { callerAudio48k, fmt, histogramDelta, makeCallerAudio, runSippCallers, scrape, startAppliance, value } from './harness.js';
 import { runWebCaller } from './webrtcLoad.js';
 import { freeLoopbackPort, histogramQuantile, parseMetrics } from './metricsScrape.js';
+import { makeBenchCertificate, runCallerProcess, type CallerMode } from '../telephony/callerProcess.js';
+
+/** Who places a step's SIP calls: sipp (UDP, RTP), or our own callers over UDP + RTP or TLS + SRTP. */
+export type SipCallerKind = 'sipp' | CallerMode;
 
 export interface SipLoadOptions {
   steps: number[];
@@ -33,10 +37,16 @@ export interface SipLoadOptions {
   webCallers: number;
   /** Extra appliance config (YAML lines), e.g. admission limits. */
   extraYaml?: string[];
+  /**
+   * Each step once per kind, in this order, against the same appliance (default: sipp only). With
+   * `secure` the appliance also listens for SIP over TLS and offers SRTP (policy optional).
+   */
+  callers?: readonly SipCallerKind[];
   log: (line: string) => void;
 }
 
 export interface StepResult {
+  caller: SipCallerKind;
   calls: number;
   sipCalls: number;
   webCalls: number;
@@ -72,6 +82,8 @@ export interface SipLoadReport {
   groups: number;
   steps: StepResult[];
   highestRealTimeCalls: number;
+  /** Per caller kind (one entry when only sipp ran). */
+  highestRealTimeByCaller: Partial<Record<SipCallerKind, number>>;
 }
 
 export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport> {
@@ -86,19 +98,39 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
     options.webCallers > 0
       ? ['console:', '  enabled: false', '  httpsPort: -1', 'webrtc:', '  rtcPortMin: 30000', '  rtcPortMax: 34999']
       : [];
-  const app = await startAppliance(work, sipPort, options.modelsDir, [...webYaml, ...(options.extraYaml ?? [])]);
+  const kinds = options.callers ?? ['sipp'];
+  const tlsPort = kinds.includes('secure') ? await freeLoopbackPort() : 0;
+  const tlsYaml: string[] = [];
+  if (tlsPort > 0) {
+    const { certFile, keyFile } = makeBenchCertificate(work);
+    tlsYaml.push(
+      '  transports: [udp, tls]',
+      `  tlsPort: ${tlsPort}`,
+      `  tlsCertFile: ${certFile}`,
+      `  tlsKeyFile: ${keyFile}`,
+      '  srtp: optional',
+      // our callers open one TLS connection per call, all from 127.0.0.1: like many phones behind one NAT
+      '  tcpMaxConnectionsPerSource: 100000',
+    );
+  }
+  const app = await startAppliance(work, sipPort, options.modelsDir, [...webYaml, ...(options.extraYaml ?? [])], tlsYaml);
   const results: StepResult[] = [];
+  const stopped = new Set<SipCallerKind>();
   try {
     const idle = parseMetrics(await scrape(app.url));
     const baselineRss = value(idle, 'process_resident_memory_bytes');
     for (const calls of options.steps) {
-      options.log(`step: ${calls} concurrent calls for ${options.seconds} s`);
-      const step = await runStep(app.url, groupDirs, webAudio, sipPort, calls, options, baselineRss);
-      results.push(step);
-      options.log(
-        `  completed ${step.completed}/${step.attempted}, failed ${step.failed}, final p95 ${fmt(step.finalLatencyP95Ms)} ms, partial p95 ${fmt(step.partialLatencyP95Ms)} ms, max lag ${step.maxLagMs} ms, dropped ${step.asrDroppedFrames}, cpu ${step.cpuCoresUsed.toFixed(2)} cores, ${step.realTime ? 'REAL-TIME' : 'NOT real-time: ' + step.why}`,
-      );
-      if (!step.realTime && options.stopAtFirstFailure) break;
+      for (const caller of kinds) {
+        if (stopped.has(caller)) continue;
+        options.log(`step: ${calls} concurrent calls for ${options.seconds} s${caller === 'sipp' ? '' : ` (${caller} callers)`}`);
+        const step = await runStep(app.url, groupDirs, webAudio, { sipPort, tlsPort }, calls, caller, options, baselineRss);
+        results.push(step);
+        options.log(
+          `  completed ${step.completed}/${step.attempted}, failed ${step.failed}, final p95 ${fmt(step.finalLatencyP95Ms)} ms, partial p95 ${fmt(step.partialLatencyP95Ms)} ms, max lag ${step.maxLagMs} ms, dropped ${step.asrDroppedFrames}, cpu ${step.cpuCoresUsed.toFixed(2)} cores, ${step.realTime ? 'REAL-TIME' : 'NOT real-time: ' + step.why}`,
+        );
+        if (!step.realTime && options.stopAtFirstFailure) stopped.add(caller);
+      }
+      if (kinds.every((k) => stopped.has(k))) break;
     }
   } finally {
     app.child.kill('SIGTERM');
@@ -106,6 +138,9 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
     rmSync(work, { recursive: true, force: true });
   }
   const ok = results.filter((r) => r.realTime).map((r) => r.calls);
+  const highestRealTimeByCaller: Partial<Record<SipCallerKind, number>> = {};
+  for (const k of kinds)
+    highestRealTimeByCaller[k] = Math.max(0, ...results.filter((r) => r.realTime && r.caller === k).map((r) => r.calls));
   const os = await import('node:os');
   return {
     machine: { cpus: os.cpus().length, node: process.versions.node, loadAverage: os.loadavg() },
@@ -114,6 +149,7 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
     groups: options.groups,
     steps: results,
     highestRealTimeCalls: ok.length ? Math.max(...ok) : 0,
+    highestRealTimeByCaller,
   };
 }
 
@@ -121,8 +157,9 @@ async function runStep(
   url: string,
   groupDirs: string[],
   webAudio: Int16Array[],
-  sipPort: number,
+  ports: { sipPort: number; tlsPort: number },
   calls: number,
+  caller: SipCallerKind,
   o: SipLoadOptions,
   baselineRss: number,
 ): Promise<StepResult> {
@@ -148,16 +185,8 @@ async function runStep(
       return runWebCaller(url, webAudio[i % webAudio.length]!);
     }),
   );
-  const sipp = await runSippCallers({
-    groupDirs,
-    target: `127.0.0.1:${sipPort}`,
-    calls: sipCalls,
-    seconds: o.seconds,
-    rate,
-    mediaBase: 40000,
-    timeoutS: o.seconds + Math.ceil(calls / rate) + 60,
-    timeoutIsError: true,
-  });
+  const reasons: string[] = [];
+  const sipp = await placeSipCalls(caller, groupDirs, ports, sipCalls, rate, o.seconds, reasons);
   const webResults = await web;
   const webCompleted = webResults.filter((r) => r.callId !== null && r.error === null).length;
   // Let the last finals flush (endpointing + the leg's final flush after BYE).
@@ -175,7 +204,6 @@ async function runStep(
   };
   const dropped = d('edgevox_asr_dropped_frames_total');
   const rejected = d('edgevox_sip_rejected_total', { reason: 'capacity' }) + d('edgevox_calls_rejected_total', { reason: 'overload' });
-  const reasons: string[] = [];
   if (sipp.failed > 0) reasons.push(`${sipp.failed} calls failed`);
   if (webCompleted < webCalls) reasons.push(`${webCalls - webCompleted} web calls failed`);
   if (dropped > 0) reasons.push(`${dropped} audio frames dropped`);
@@ -184,6 +212,7 @@ async function runStep(
   if (o.maxFinalP95Ms !== undefined && finalP95Ms !== null && finalP95Ms > o.maxFinalP95Ms)
     reasons.push(`final p95 ${finalP95Ms} ms > ${o.maxFinalP95Ms} ms`);
   return {
+    caller,
     calls,
     sipCalls,
     webCalls,
@@ -213,4 +242,47 @@ async function runStep(
     realTime: reasons.length === 0,
     why: reasons.join('; '),
   };
+}
+
+/** One step's SIP calls by the chosen caller kind; our callers' SRTP failures are added to `reasons`. */
+async function placeSipCalls(
+  caller: SipCallerKind,
+  groupDirs: string[],
+  ports: { sipPort: number; tlsPort: number },
+  calls: number,
+  rate: number,
+  seconds: number,
+  reasons: string[],
+): Promise<{ attempted: number; completed: number; failed: number }> {
+  if (caller === 'sipp') {
+    return runSippCallers({
+      groupDirs,
+      target: `127.0.0.1:${ports.sipPort}`,
+      calls,
+      seconds,
+      rate,
+      mediaBase: 40000,
+      timeoutS: seconds + Math.ceil(calls / rate) + 60,
+      timeoutIsError: true,
+    });
+  }
+  // The same speech as sipp's first group; each caller starts it at its own point.
+  const run = await runCallerProcess({
+    mode: caller,
+    ...ports,
+    calls,
+    seconds,
+    clip: join(groupDirs[0]!, 'speech.ulaw'),
+    spreadClip: true,
+  });
+  if (run.report === undefined) {
+    reasons.push(`callers exited ${run.code}: ${run.stderr.split('\n').pop() ?? ''}`);
+    return { attempted: calls, completed: 0, failed: calls };
+  }
+  const r = run.report;
+  if (r.unprotectFailures > 0) reasons.push(`${r.unprotectFailures} packets from the box failed SRTP checks`);
+  const failures = Object.entries(r.failures).map(([why, n]) => `${n}x ${why}`);
+  if (failures.length > 0) reasons.push(`call failures: ${failures.join(', ')}`);
+  if (r.lateFrames > 0) reasons.push(`the callers fell behind (${r.lateFrames} late frames): load generator limit`);
+  return { attempted: r.attempted, completed: r.completedBye, failed: r.failed };
 }

@@ -16,7 +16,7 @@
  * whose load generator could not keep up is visible.
  *
  * Usage: node dist/tools/telephony/benchCallers.js --server-port P --tls-port Q --calls N
- *        --seconds D --mode plain|secure --clip <raw μ-law file> [--host 127.0.0.1]
+ *        --seconds D --mode plain|secure --clip <raw μ-law file> [--host 127.0.0.1] [--spread-clip]
  */
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
@@ -53,6 +53,8 @@ const calls = Number(arg('calls'));
 const seconds = Number(arg('seconds'));
 const mode = arg('mode');
 const clipFile = arg('clip');
+/** Each caller starts the clip at its own point (caller i at i/N of it), so not every call talks at once. */
+const spreadClip = process.argv.includes('--spread-clip');
 if (mode !== 'plain' && mode !== 'secure') throw new Error('--mode must be plain or secure');
 const secure = mode === 'secure';
 const raw = readFileSync(clipFile);
@@ -110,7 +112,11 @@ class Caller {
   private readonly ts0 = (Math.random() * 0x100000000) >>> 0;
   private mediaDone: () => void = () => {};
 
-  constructor(private readonly index: number) {}
+  private readonly clipOffsetFrames: number;
+
+  constructor(private readonly index: number) {
+    this.clipOffsetFrames = spreadClip ? Math.floor((index * clipFrames) / calls) : 0;
+  }
 
   async run(): Promise<void> {
     totals.attempted++;
@@ -313,7 +319,7 @@ class Caller {
       const late = now - this.nextAtMs;
       if (late > totals.maxSendLateMs) totals.maxSendLateMs = late;
       if (late > 5 * FRAME_MS) totals.lateFrames++;
-      const f = (this.sent % clipFrames) * FRAME_BYTES;
+      const f = ((this.sent + this.clipOffsetFrames) % clipFrames) * FRAME_BYTES;
       // a fresh (pooled) buffer per packet: dgram holds on to it until the datagram has left, so
       // one reused buffer would send the last of several frames sent in one tick several times
       const packet = Buffer.allocUnsafe(12 + FRAME_BYTES);

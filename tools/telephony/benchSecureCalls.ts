@@ -9,7 +9,7 @@
  * Per N and mode (median of --repeat runs): completed / failed calls, server CPU as % of one core
  * and in µs per call-second, event-loop delay p99, frames delivered vs expected, dropped frames,
  * worst per-leg lag behind real time, and whether it stayed real time (the same rule as
- * `make bench-sip-media`). Then the capacity ratio at each N, cpuPerCallSecond(plain) /
+ * `make bench-sip-media`). Then the media CPU ratio at each N, cpuPerCallSecond(plain) /
  * cpuPerCallSecond(secure) (goal >= 0.85), and the highest real-time N of each mode.
  *
  * Before the sweep, one short unreported run of each mode warms the JIT and the TLS and crypto
@@ -19,35 +19,20 @@
  * Usage: node dist/tools/telephony/benchSecureCalls.js [--calls 50,100,200] [--seconds 20]
  *        [--repeat 2] [--warmup 3] [--modes plain,secure] [--clip ../shared/datasets/speech-en/0.wav]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SRTP_SUITE_PREFERENCE } from '../../appliance/sdp/offer-answer.js';
 import { SipServer } from '../../appliance/telephony/sip-server.js';
+import { makeBenchCertificate, runCallerProcess, type CallerMode, type CallerReport } from './callerProcess.js';
 
-type Mode = 'plain' | 'secure';
+type Mode = CallerMode;
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1]! : def;
-}
-
-/** What benchCallers.js prints. */
-interface CallerReport {
-  attempted: number;
-  established: number;
-  completedBye: number;
-  failed: number;
-  packetsSent: number;
-  packetsReceivedFromBox: number;
-  unprotectFailures: number;
-  lateFrames: number;
-  maxSendLateMs: number;
-  callerCpuPctOfOneCore: number;
-  failures: Record<string, number>;
 }
 
 interface LegTrack {
@@ -77,32 +62,8 @@ interface RunResult {
   boxPacketsLost: number;
 }
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-
 function makeCertificate(dir: string): { cert: string; key: string } {
-  const keyFile = path.join(dir, 'key.pem');
-  const certFile = path.join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=edgevox-bench',
-    ],
-    { stdio: 'ignore' },
-  );
+  const { certFile, keyFile } = makeBenchCertificate(dir);
   return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
 }
 
@@ -161,41 +122,14 @@ async function runOnce(
   const t0 = performance.now();
   let peakRss = 0;
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 500);
-  const args = [
-    path.join(HERE, 'benchCallers.js'),
-    '--server-port',
-    String(sipPort),
-    '--tls-port',
-    String(server.tlsPort),
-    '--calls',
-    String(calls),
-    '--seconds',
-    String(seconds),
-    '--mode',
-    mode,
-    '--clip',
-    clip,
-  ];
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
-  });
+  const { code, report: callers, stderr } = await runCallerProcess({ mode, sipPort, tlsPort: server.tlsPort, calls, seconds, clip });
   await new Promise((r) => setTimeout(r, 500));
   clearInterval(rssTimer);
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   loop.disable();
   await server.close();
-  let callers: CallerReport | undefined;
-  try {
-    callers = JSON.parse(stdout.trim().split('\n').pop() ?? '') as CallerReport;
-  } catch {
-    process.stderr.write(`benchCallers (${mode}, ${calls}) exited ${code}: ${stderr.trim().slice(-2000)}\n`);
-  }
+  if (callers === undefined) process.stderr.write(`benchCallers (${mode}, ${calls}) exited ${code}: ${stderr}\n`);
   const framesDelivered = legs.reduce((n, l) => n + l.frames, 0);
   const framesExpected = calls * Math.round((seconds * 1000) / 20);
   const droppedFrames = legs.reduce((n, l) => n + l.concealed, 0);
@@ -389,7 +323,7 @@ async function main(): Promise<void> {
       const s = done.find((x) => x.mode === 'secure');
       if (p === undefined || s === undefined) continue;
       const ratio = p.cpuUsPerCallSecond / s.cpuUsPerCallSecond;
-      const line = `capacity ratio (secure/plain) at ${n} = cpuPerCallSecond(plain)/cpuPerCallSecond(secure) = ${p.cpuUsPerCallSecond}/${s.cpuUsPerCallSecond} = ${ratio.toFixed(3)}${ratio >= 0.85 ? '' : '  (below the 0.85 goal)'}`;
+      const line = `media CPU ratio (secure/plain) at ${n} = cpuPerCallSecond(plain)/cpuPerCallSecond(secure) = ${p.cpuUsPerCallSecond}/${s.cpuUsPerCallSecond} = ${ratio.toFixed(3)}${ratio >= 0.85 ? '' : '  (below the 0.85 goal)'}`;
       console.log(line);
       ratios.push(line);
     }
