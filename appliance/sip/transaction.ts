@@ -19,6 +19,9 @@ export interface SipTimers {
 
 export const DEFAULT_TIMERS: SipTimers = { t1Ms: 500, t2Ms: 4000, t4Ms: 5000 };
 
+/** Longest a client INVITE transaction that got a provisional waits for its final response. */
+export const INVITE_TIMER_C_MS = 181_000;
+
 export type ServerTxState = 'trying' | 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'terminated';
 
 /** Transaction key of a request (§17.2.3): branch, sent-by and method (ACK matches INVITE). */
@@ -198,11 +201,20 @@ export class ClientTransaction {
     this.send(this.bytes);
     if (!this.reliable) this.scheduleRetransmit();
     this.timers.start(64 * this.t.t1Ms, () => {
-      // Timer B / F
+      // Timer B (INVITE, only while Calling: a 1xx stops it, §17.1.1.2) / Timer F (non-INVITE)
       if (this.state === 'completed' || this.state === 'terminated') return;
-      this.onResult({ type: 'timeout' });
-      this.terminate();
+      if (this.isInvite && this.state === 'proceeding') return;
+      this.timeout();
     });
+    // A ringing INVITE waits for its final answer as long as its TU likes (the TU CANCELs it);
+    // Timer C (§16.6, > 3 min) bounds it so a peer that never answers the CANCEL leaks nothing.
+    if (this.isInvite) this.timers.start(INVITE_TIMER_C_MS, () => this.timeout());
+  }
+
+  private timeout(): void {
+    if (this.state === 'completed' || this.state === 'terminated') return;
+    this.onResult({ type: 'timeout' });
+    this.terminate();
   }
 
   private scheduleRetransmit(): void {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SipPeer, SipRequest, SipResponse } from '../../../appliance/sip/message.js';
 import { parseSipMessage } from '../../../appliance/sip/parser.js';
 import { buildResponse } from '../../../appliance/sip/serialize.js';
-import { DEFAULT_TIMERS } from '../../../appliance/sip/transaction.js';
+import { DEFAULT_TIMERS, INVITE_TIMER_C_MS } from '../../../appliance/sip/transaction.js';
 import { TransactionLayer } from '../../../appliance/sip/transaction-layer.js';
 import { invite, sip } from './fixtures.js';
 
@@ -188,6 +188,49 @@ describe('client transactions (RFC 3261 §17.1, fake timers)', () => {
     expect(sent.map((b) => b.toString('latin1').split(' ')[0])).toEqual(['INVITE', 'ACK']);
     layer.onResponse(busy);
     expect(sent).toHaveLength(3);
+    layer.close();
+  });
+
+  it('INVITE: Timer B stops at the first 1xx; the ringing INVITE takes its final answer later, Timer C bounds it', async () => {
+    const sent: Buffer[] = [];
+    const layer = new TransactionLayer(
+      (b) => sent.push(b),
+      DEFAULT_TIMERS,
+      10,
+      () => {},
+    );
+    const inv = req(invite({ branch: 'z9hG4bK-ring' }));
+    const ringing: number[] = [];
+    const p = layer.request(
+      inv,
+      UDP,
+      () => ack('z9hG4bK-ring'),
+      (r) => ringing.push(r.status),
+    );
+    let settled = false;
+    p.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    layer.onResponse(buildResponse(inv, 180, { toTag: 'r' }));
+    vi.advanceTimersByTime(64 * 500 + 30_000); // well past Timer B
+    await Promise.resolve();
+    expect(ringing).toEqual([180]);
+    expect(settled).toBe(false);
+    expect(layer.clientCount).toBe(1);
+    layer.onResponse(buildResponse(inv, 200, { toTag: 'r' }));
+    await expect(p).resolves.toMatchObject({ status: 200 });
+    expect(layer.clientCount).toBe(0);
+
+    const stuck = layer.request(req(invite({ branch: 'z9hG4bK-stuck' })), UDP, () => ack('z9hG4bK-stuck'));
+    layer.onResponse(buildResponse(req(invite({ branch: 'z9hG4bK-stuck' })), 183, { toTag: 's' }));
+    vi.advanceTimersByTime(INVITE_TIMER_C_MS);
+    await expect(stuck).rejects.toMatchObject({ code: 'EVX_ERR_SIP_TRANSACTION_TIMEOUT' });
+    expect(layer.clientCount).toBe(0);
+
+    const silent = layer.request(req(invite({ branch: 'z9hG4bK-silent' })), UDP);
+    vi.advanceTimersByTime(64 * 500); // no response at all: Timer B
+    await expect(silent).rejects.toMatchObject({ code: 'EVX_ERR_SIP_TRANSACTION_TIMEOUT' });
     layer.close();
   });
 });
