@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type dgram from 'node:dgram';
 import type { CodecName } from '../sdp/offer-answer.js';
 import type { DtmfEvent } from './dtmf.js';
-import { parseRtp, writeRtp, RTP_HEADER_BYTES } from './packet.js';
+import { parseRtp, writeRtp, RTP_HEADER_BYTES, type RtpPacket } from './packet.js';
 import type { RtpPortPair } from './ports.js';
 import { RtpReceiver, type ReceiveQuality } from './receiver.js';
 import { buildRtcpBye, buildRtcpReport, ntpFromMs, parseRtcp, rttFromReport } from './rtcp.js';
@@ -53,6 +53,18 @@ export interface RtpSessionOptions {
   readonly srtp?: SrtpPair;
 }
 
+/**
+ * Sees every accepted RTP packet of a session (its negotiated audio or telephone-event payload
+ * type, from the latched source, SRTP already removed) before the receive pipeline: the media
+ * bridge forwards from here, so the sink's work never delays the other leg.
+ */
+export interface RtpTap {
+  /** `arrivedAtMs`: performance.now() when the datagram reached the socket handler. */
+  onPacket(packet: RtpPacket, arrivedAtMs: number): void;
+  /** The session closed; the tap was dropped. */
+  onClose(): void;
+}
+
 /** The two directions of a leg's SRTP: each with its own master key. */
 export interface SrtpPair {
   readonly send: SrtpSession;
@@ -79,6 +91,8 @@ export interface SessionCounters {
   srtpAuthFailures: number;
   /** SRTP/SRTCP packets replayed or too old for the replay window. */
   srtpReplays: number;
+  /** Exceptions thrown by the tap (media bridge): contained, must stay 0. */
+  tapErrors: number;
 }
 
 export class RtpSession implements IdleMediaTarget {
@@ -104,7 +118,11 @@ export class RtpSession implements IdleMediaTarget {
     idlePacketsSent: 0,
     srtpAuthFailures: 0,
     srtpReplays: 0,
+    tapErrors: 0,
   };
+  private tap: RtpTap | undefined;
+  /** Source and output timestamp of the telephone-event being relayed (one timestamp per event). */
+  private relayedEvent: { readonly source: number; readonly out: number } | undefined;
   private srtp: SrtpPair | undefined;
   // the outgoing stream
   private outSeq = secureInt(0, 0x10000);
@@ -186,6 +204,24 @@ export class RtpSession implements IdleMediaTarget {
     return this.opts.pair.rtpPort;
   }
 
+  get codec(): CodecName {
+    return this.opts.codec;
+  }
+
+  /** The telephone-event payload type the peer negotiated (undefined: no RFC 4733 on this leg). */
+  get telephoneEventPt(): number | undefined {
+    return this.opts.telephoneEventPt;
+  }
+
+  /** Attach (or with undefined, detach) the one tap that sees received packets (the media bridge). */
+  setTap(tap: RtpTap | undefined): void {
+    this.tap = this.closed ? undefined : tap;
+  }
+
+  get currentTap(): RtpTap | undefined {
+    return this.tap;
+  }
+
   get remoteEndpoint(): Readonly<RtpEndpoint> {
     return this.remote;
   }
@@ -211,6 +247,7 @@ export class RtpSession implements IdleMediaTarget {
   }
 
   private onRtp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const arrivedAtMs = performance.now();
     if (this.closed) return;
     // RFC 5761 §4: with RTCP multiplexed, packet types 192-223 in the second byte are RTCP
     if (this.opts.rtcpMux === true && msg.length >= 2 && msg[1]! >= 192 && msg[1]! <= 223) return this.onRtcp(msg, rinfo);
@@ -225,8 +262,15 @@ export class RtpSession implements IdleMediaTarget {
       this.counters.malformedPackets++;
       return;
     }
-    const now = performance.now();
-    if (!this.receiver.push(p, now)) {
+    const tap = this.tap;
+    if (tap !== undefined && (p.payloadType === this.opts.payloadType || p.payloadType === this.opts.telephoneEventPt)) {
+      try {
+        tap.onPacket(p, arrivedAtMs);
+      } catch {
+        this.counters.tapErrors++;
+      }
+    }
+    if (!this.receiver.push(p, arrivedAtMs)) {
       this.counters.unknownPayloadType++;
       return;
     }
@@ -306,14 +350,39 @@ export class RtpSession implements IdleMediaTarget {
    * Send one encoded media payload (prompt player, bridged audio). The source's own sequence
    * numbers are replaced by ours; its timestamps are kept relative while it sends without a break,
    * and re-anchored on our clock at a marker or after a break (or after idle frames).
+   * Returns false when nothing was sent (closed, or the peer holds the call).
    */
-  sendPayload(payload: Uint8Array, _sequence: number, timestamp: number, marker: boolean): void {
-    if (this.closed || !this.sending) return;
+  sendPayload(payload: Uint8Array, _sequence: number, timestamp: number, marker: boolean): boolean {
+    if (this.closed || !this.sending) return false;
     const step = this.lastSourceTs === undefined ? 0 : (timestamp - this.lastSourceTs) >>> 0;
     const continuous = !marker && this.lastSourceTs !== undefined && step > 0 && step <= RTP_CLOCK_HZ;
     const ts = continuous ? (this.outTs + step) >>> 0 : this.clockTs();
     this.lastSourceTs = timestamp;
     this.emit(payload, this.opts.payloadType, ts, marker || !continuous);
+    return true;
+  }
+
+  /**
+   * Relay one RFC 4733 telephone-event payload (bridged DTMF) under our event payload type. Every
+   * packet of one event keeps one timestamp: the source's event timestamp mapped with the offset
+   * of the audio relayed before it (or our clock when none was). False when not sent (no
+   * telephone-event negotiated with this peer, closed, or held).
+   */
+  sendEvent(payload: Uint8Array, timestamp: number, marker: boolean): boolean {
+    const pt = this.opts.telephoneEventPt;
+    if (this.closed || !this.sending || pt === undefined) return false;
+    let out = this.relayedEvent?.source === timestamp ? this.relayedEvent.out : undefined;
+    if (out === undefined) {
+      out = this.lastSourceTs === undefined ? this.clockTs() : (this.outTs + ((timestamp - this.lastSourceTs) | 0)) >>> 0;
+      this.relayedEvent = { source: timestamp, out };
+    }
+    if (this.lastSourceTs === undefined) {
+      // idle fill pauses while events flow and restarts afterwards on our clock (with a marker)
+      this.idleFrames = 0;
+      this.idleNextAtMs = performance.now() + 3 * this.opts.frameMs;
+    }
+    this.emit(payload, pt, out, marker, false);
+    return true;
   }
 
   /** The RTP timestamp for now on our clock, never behind the last one sent. */
@@ -351,7 +420,8 @@ export class RtpSession implements IdleMediaTarget {
     this.counters.idlePacketsSent++;
   }
 
-  private emit(payload: Uint8Array, payloadType: number, timestamp: number, marker: boolean): void {
+  /** `advance`: the packet moves the stream's clock (events do not: they repeat their start time). */
+  private emit(payload: Uint8Array, payloadType: number, timestamp: number, marker: boolean, advance = true): void {
     // a fresh (pooled) buffer per packet: dgram keeps a reference until the datagram has left,
     // so reusing one buffer corrupts packets sent in the same tick (player catching up)
     const pkt = Buffer.allocUnsafe(RTP_HEADER_BYTES + payload.length);
@@ -362,7 +432,7 @@ export class RtpSession implements IdleMediaTarget {
     this.opts.pair.rtp.send(wire, this.remote.port, this.remote.address);
     this.counters.packetsSent++;
     this.counters.octetsSent += len - RTP_HEADER_BYTES;
-    this.outTs = timestamp;
+    if (advance) this.outTs = timestamp;
     this.lastRtpTs = timestamp;
     this.lastSendMs = performance.now();
     this.sentSinceReport = true;
@@ -385,6 +455,15 @@ export class RtpSession implements IdleMediaTarget {
     if (this.closed) return;
     this.receiver.flush();
     this.closed = true;
+    const tap = this.tap;
+    this.tap = undefined;
+    if (tap !== undefined) {
+      try {
+        tap.onClose();
+      } catch {
+        this.counters.tapErrors++;
+      }
+    }
     this.idleClock.delete(this);
     if (this.rtcpTimer !== undefined) clearTimeout(this.rtcpTimer);
     if (this.gapTimer !== undefined) clearTimeout(this.gapTimer);

@@ -16,7 +16,7 @@ import type { SrtpMasterKey } from './leg.js';
 import { parseSdp, serializeSdp, type SdpSession } from '../sdp/sdp.js';
 import type { MediaLeg } from './leg.js';
 import { SessionTimer } from './session-timer.js';
-import type { CallEndReason, CallMode, LegQuality, TelephonyEvents } from './types.js';
+import type { CallDirection, CallEndReason, CallMode, LegQuality, TelephonyEvents } from './types.js';
 import { isEdgeVoxError } from '../errors.js';
 
 export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, REFER, NOTIFY, INFO, PRACK';
@@ -38,12 +38,15 @@ export interface CallInit {
   readonly onReferral: (call: Call, targetUri: string) => Promise<number>;
   /** The media-encryption policy re-offers are held to (the one the call started under). */
   readonly security: MediaSecurity;
+  /** Who placed the call: the peer (`inbound`, the default) or we (`outbound`, SipServer.placeCall). */
+  readonly direction?: CallDirection;
 }
 
 export class Call {
   readonly id: string;
   readonly dialog: Dialog;
   readonly mode: CallMode;
+  readonly direction: CallDirection;
   readonly legs: readonly MediaLeg[];
   readonly startedAtMs: number;
   answeredAtMs = 0;
@@ -54,7 +57,7 @@ export class Call {
   private sdpVersion = 1;
   private ourInvitePending = false;
   private transferTarget: string | undefined;
-  /** ACK of our last re-INVITE, re-sent when its 2xx is retransmitted (§13.2.2.4). */
+  /** ACK of our last INVITE (re-INVITE, or the one that placed the call), re-sent when its 2xx is retransmitted (§13.2.2.4). */
   private lastAck: SipRequest | undefined;
   private readonly txl: TransactionLayer;
   private readonly emitter: TypedEmitter<TelephonyEvents>;
@@ -68,6 +71,7 @@ export class Call {
     this.id = init.id;
     this.dialog = init.dialog;
     this.mode = init.mode;
+    this.direction = init.direction ?? 'inbound';
     this.legs = init.legs;
     this.localSdp = init.localSdp;
     this.startedAtMs = init.startedAtMs;
@@ -203,6 +207,11 @@ export class Call {
     } finally {
       this.ourInvitePending = false;
     }
+  }
+
+  /** The ACK we sent for the 2xx of the INVITE that placed this call (repeated for retransmitted 2xx). */
+  rememberAck(ack: SipRequest): void {
+    this.lastAck = ack;
   }
 
   /** A retransmitted 2xx to our re-INVITE arrived: repeat the ACK. */
@@ -344,6 +353,7 @@ export class Call {
     this.onEnded(this);
     this.emitter.emit('call.ended', {
       callId: this.id,
+      direction: this.direction,
       reason,
       startedAtMs: this.startedAtMs,
       answeredAtMs: this.answeredAtMs,

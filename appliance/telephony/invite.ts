@@ -6,7 +6,6 @@
  * Every refusal is a proper final response and is reported through `reject` for counting.
  */
 import { randomUUID } from 'node:crypto';
-import type { TypedEmitter } from '../events/typedEmitter.js';
 import { isEdgeVoxError } from '../errors.js';
 import type { DigestAuthenticator } from '../sip/auth.js';
 import { Dialog, type LocalEndpoint } from '../sip/dialog.js';
@@ -15,39 +14,26 @@ import type { SipPeer, SipRequest } from '../sip/message.js';
 import { buildResponse, randomToken } from '../sip/serialize.js';
 import { isSiprecRequest, parseSiprecOffer, type LabelledStream } from '../sip/siprec.js';
 import type { ServerTransaction } from '../sip/transaction.js';
-import type { TransactionLayer } from '../sip/transaction-layer.js';
-import {
-  answerSends,
-  buildAnswer,
-  buildOffer,
-  selectStreams,
-  type CodecName,
-  type MediaSecurity,
-  type NegotiatedStream,
-} from '../sdp/offer-answer.js';
+import { buildAnswer, selectStreams, type CodecName, type MediaSecurity, type NegotiatedStream } from '../sdp/offer-answer.js';
 import { generateMasterKey } from '../rtp/srtp.js';
 import type { SrtpMasterKey } from './leg.js';
-import type { IdleMediaMode } from '../rtp/idleMedia.js';
 import { parseSdp, serializeSdp, type SdpSession } from '../sdp/sdp.js';
 import type { RtpPortAllocator, RtpPortPair } from '../rtp/ports.js';
-import { ALLOW, Call } from './call.js';
-import { MediaLeg } from './leg.js';
-import { negotiateSessionTimer, SessionTimer } from './session-timer.js';
-import type { AdmissionDecision, LegAudioSinkFactory, LegLabel, RejectReason, TelephonyEvents } from './types.js';
+import { ALLOW, type Call } from './call.js';
+import { createCall, type CallContext } from './callFactory.js';
+import { createLocalOffer, readAnswer, type AcceptedAnswer } from './localOffer.js';
+import { negotiateSessionTimer } from './session-timer.js';
+import type { AdmissionDecision, LegAudioSinkFactory, RejectReason } from './types.js';
 
 const SUPPORTED_TAGS = new Set(['timer', 'siprec', 'replaces', '100rel']);
-
-/** SDES suites of our own offers: the two every SDES peer has (RFC 4568 §6.2), HMAC-SHA1 80 first. */
-const LATE_OFFER_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'] as const;
 
 /** Our Supported header on answers. */
 export const SUPPORTED = 'timer, replaces, 100rel';
 
-export interface InviteContext {
+/** The server's context for calls: answering INVITEs here, placing them in outbound.ts. */
+export interface InviteContext extends CallContext {
   readonly auth: DigestAuthenticator;
   readonly ports: RtpPortAllocator;
-  readonly txl: TransactionLayer;
-  readonly emitter: TypedEmitter<TelephonyEvents>;
   readonly rtpAddress: string;
   readonly codecs: readonly CodecName[];
   readonly maxCalls: number;
@@ -56,21 +42,15 @@ export interface InviteContext {
   readonly retryAfterSec: number;
   readonly sessionExpiresSec: number;
   readonly minSessionExpiresSec: number;
-  readonly latching: boolean;
-  readonly rtcpIntervalMs: number;
   readonly agentAor: RegExp | undefined;
   readonly sinkFactory: LegAudioSinkFactory | undefined;
   readonly answerDelayMs: number;
-  readonly idleMedia: IdleMediaMode;
   /** Calls answered + being answered. */
   callLoad(): number;
   reserve(delta: 1 | -1): void;
   /** A call is answered; `inviteTx` awaits the ACK of its 2xx (none when the ACK already came). */
   register(call: Call, inviteTx: ServerTransaction | undefined): void;
-  forget(call: Call): void;
   reject(reason: RejectReason, req: SipRequest, status: number, peer: SipPeer): void;
-  /** Decide a REFER the peer sent (see Call's `onReferral`). */
-  referral(call: Call, targetUri: string): Promise<number>;
   local(peer: SipPeer): LocalEndpoint;
   readonly t1Ms: number;
   /** Resolves true when the PRACK for reliable provisional `rseq` of the dialog arrives (answered 200 by the server). */
@@ -274,49 +254,24 @@ function warningHeader(ctx: InviteContext, peer: SipPeer, text: string): string 
 
 /** Create the Call and its legs once the media is agreed. */
 function startCall(ctx: InviteContext, setup: CallSetup): Call {
-  const { streams, pairs, labels, mode, timer } = setup;
-  const callId = randomUUID();
-  const legs = streams.map((s, i) => {
-    const lab = labels.get(s.mediaIndex);
-    const label: LegLabel = mode === 'call' ? 'caller' : (lab?.role ?? 'unknown');
-    return new MediaLeg({
-      callId,
-      legId: `leg${i}`,
-      label,
-      participantId: lab?.participantId,
-      stream: s,
-      pair: pairs[i]!,
-      latching: ctx.latching,
-      rtcpIntervalMs: ctx.rtcpIntervalMs,
-      sinkFactory: ctx.sinkFactory,
-      onDtmf: (legId, e) => ctx.emitter.emit('dtmf', { callId, legId, digit: e.digit, durationMs: e.durationMs, source: 'rfc4733' }),
-      idleMedia: ctx.idleMedia,
-      sending: mode === 'call' && answerSends(s.offerDirection),
-      localKey: setup.localCrypto.get(s.mediaIndex),
-    });
-  });
-  const c = new Call({
-    id: callId,
-    dialog: setup.dialog,
+  const { labels, mode, timer } = setup;
+  return createCall(ctx, {
+    callId: randomUUID(),
+    direction: 'inbound',
     mode,
-    legs,
+    dialog: setup.dialog,
+    streams: setup.streams,
+    pairs: setup.pairs,
+    legLabel: (s) => {
+      const lab = labels.get(s.mediaIndex);
+      return { label: mode === 'call' ? 'caller' : (lab?.role ?? 'unknown'), participantId: lab?.participantId };
+    },
     localSdp: setup.localSdp,
     startedAtMs: setup.startedAtMs,
-    txl: ctx.txl,
-    emitter: ctx.emitter,
-    onEnded: (c) => ctx.forget(c),
-    onReferral: (c, uri) => ctx.referral(c, uri),
+    localCrypto: setup.localCrypto,
     security: setup.security,
+    sessionTimer: timer.type === 'active' ? { intervalSec: timer.intervalSec, refresher: timer.refresher, ourRole: 'uas' } : undefined,
   });
-  if (timer.type === 'active') {
-    c.sessionTimer = new SessionTimer(
-      timer.intervalSec,
-      timer.refresher,
-      () => void c.refreshSession(),
-      () => void c.hangup('session_timer_expired'),
-    );
-  }
-  return c;
 }
 
 /** The call is up: tell the app, then let audio flow to the sinks. */
@@ -365,38 +320,15 @@ function offerInAnswer(
   startedAtMs: number,
 ): void {
   const security = ctx.mediaSecurity(peer);
-  // SDES offer: one line (and key) per suite we offer, strongest-compatible first
-  const offered =
-    security.policy === 'off'
-      ? []
-      : LATE_OFFER_SUITES.filter((suite) => security.suites.includes(suite)).map((suite, i) => ({
-          tag: i + 1,
-          suite,
-          ...generateMasterKey(suite),
-        }));
-  const localOffer = buildOffer({
-    localAddress: ctx.rtpAddress,
-    localPort: pair.rtpPort,
-    sessionId: String(Date.now()),
-    sessionVersion: 1,
-    codecs: ctx.codecs,
-    crypto: offered,
-    requireSrtp: security.policy === 'required',
-  });
+  const offer = createLocalOffer({ localAddress: ctx.rtpAddress, localPort: pair.rtpPort, codecs: ctx.codecs, security });
   const key = `${dialog.callId}|${dialog.localTag}`;
   ctx.expectAck(
     key,
     tx,
     (ack) => {
-      let streams: NegotiatedStream[];
+      let answer: AcceptedAnswer;
       try {
-        if ((ack.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/sdp')
-          throw new Error('no SDP answer in the ACK');
-        streams = selectStreams(parseSdp(ack.body), ctx.codecs, security).slice(0, 1);
-        const answered = streams[0]!.crypto;
-        // the answer must pick one of our lines, with its suite
-        if (answered !== undefined && !offered.some((o) => o.tag === answered.tag && o.suite === answered.suite))
-          throw new Error('crypto not offered');
+        answer = readAnswer(offer, ack.headers.get('content-type'), ack.body);
       } catch {
         pair.release();
         dialog.state = 'confirmed';
@@ -409,19 +341,14 @@ function offerInAnswer(
         req,
         peer,
         dialog,
-        streams,
+        streams: [answer.stream],
         pairs: [pair],
         labels: new Map(),
         mode: 'call',
-        localSdp: localOffer,
+        localSdp: offer.sdp,
         timer,
         startedAtMs,
-        localCrypto: new Map(
-          streams.flatMap((st) => {
-            const ours = offered.find((o) => o.tag === st.crypto?.tag);
-            return ours === undefined ? [] : [[st.mediaIndex, { key: ours.key, salt: ours.salt }] as const];
-          }),
-        ),
+        localCrypto: answer.localCrypto,
         security,
       });
       ctx.register(c, undefined);
@@ -434,5 +361,5 @@ function offerInAnswer(
     headers['session-expires'] = `${timer.intervalSec};refresher=${timer.refresher}`;
     if (timer.requireTimer) headers['require'] = 'timer';
   }
-  tx.respond(buildResponse(req, 200, { toTag: dialog.localTag, body: Buffer.from(serializeSdp(localOffer)), headers }));
+  tx.respond(buildResponse(req, 200, { toTag: dialog.localTag, body: Buffer.from(serializeSdp(offer.sdp)), headers }));
 }

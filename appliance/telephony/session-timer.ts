@@ -1,7 +1,8 @@
 /**
- * RFC 4028 session timers, UAS side: negotiate the interval and refresher from the INVITE, then
- * either expect the peer's refreshes (refresher=uac: end the call if none arrives before
- * SE - min(32, SE/3) seconds) or refresh ourselves at SE/2 (refresher=uas).
+ * RFC 4028 session timers: negotiate the interval and refresher from an INVITE we answer (UAS
+ * side), then either expect the peer's refreshes (end the call if none arrives before
+ * SE - min(32, SE/3) seconds) or refresh ourselves at SE/2. On calls we placed (UAC side) the
+ * 2xx names the refresher: `uac` is then us.
  */
 import { optionTags, parseSessionExpires } from '../sip/grammar.js';
 import type { SipRequest } from '../sip/message.js';
@@ -50,12 +51,19 @@ export class SessionTimer {
   constructor(
     private readonly intervalSec: number,
     readonly refresher: 'uac' | 'uas',
-    /** Called when we must send a refresh (refresher=uas). */
+    /** Called when we must send a refresh. */
     private readonly onRefreshDue: () => void,
-    /** Called when the peer failed to refresh in time (refresher=uac). */
+    /** Called when the peer failed to refresh in time. */
     private readonly onExpired: () => void,
+    /** Our role in the dialog's initial INVITE: we refresh when `refresher` names it. */
+    private readonly ourRole: 'uac' | 'uas' = 'uas',
   ) {
     this.arm();
+  }
+
+  /** True when we send the refreshes. */
+  get weRefresh(): boolean {
+    return this.refresher === this.ourRole;
   }
 
   get headerValue(): string {
@@ -70,11 +78,12 @@ export class SessionTimer {
   private arm(): void {
     if (this.stopped) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    const ms = this.refresher === 'uas' ? (this.intervalSec * 1000) / 2 : (this.intervalSec - Math.min(32, this.intervalSec / 3)) * 1000;
+    const ours = this.weRefresh;
+    const ms = ours ? (this.intervalSec * 1000) / 2 : (this.intervalSec - Math.min(32, this.intervalSec / 3)) * 1000;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.stopped) return;
-      if (this.refresher === 'uas') this.onRefreshDue();
+      if (ours) this.onRefreshDue();
       else this.onExpired();
     }, ms);
   }

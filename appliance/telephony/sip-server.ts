@@ -21,10 +21,13 @@ import { DEFAULT_TIMERS, type ServerTransaction } from '../sip/transaction.js';
 import { TransactionLayer } from '../sip/transaction-layer.js';
 import { StreamTransport, UdpTransport, type SipTransport } from '../sip/transport.js';
 import { DEFAULT_MEDIA_SECURITY, SUPPORTED_CODECS } from '../sdp/offer-answer.js';
+import { MediaBridge } from '../rtp/bridge.js';
 import { RtpPortAllocator } from '../rtp/ports.js';
 import { ALLOW, type Call } from './call.js';
 import { answerInvite, SUPPORTED, type InviteContext } from './invite.js';
 import type { MediaLeg } from './leg.js';
+import type { OutboundCall, PlaceCallOptions } from './outbound.js';
+import { OutboundCalls } from './outboundCalls.js';
 import type {
   CallEndReason,
   LegQuality,
@@ -109,6 +112,7 @@ export class SipServer {
   private state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
   private closing: Promise<void> | undefined;
   private readonly inviteCtx: InviteContext;
+  private readonly outbound: OutboundCalls;
 
   constructor(private readonly opts: SipServerOptions = {}) {
     this.events = new TypedEmitter<TelephonyEvents>();
@@ -186,6 +190,12 @@ export class SipServer {
         this.lateOffers.set(key, { onAck, onTimeout, tx });
       },
     };
+    this.outbound = new OutboundCalls({
+      ctx: this.inviteCtx,
+      targets: this.transferTargets,
+      isListening: () => this.state === 'listening',
+      hasTransport: (t) => this.transports.has(t),
+    });
   }
 
   /** Bind the transports; resolves with the SIP port (useful with port 0). */
@@ -364,6 +374,7 @@ export class SipServer {
 
   private onResponse(res: SipResponse): void {
     if (this.txl.onResponse(res)) return;
+    if (this.outbound.onStrayResponse(res)) return;
     // a retransmitted 2xx to our re-INVITE (its transaction is gone): the call repeats its ACK (§13.2.2.4)
     if (res.status >= 200 && res.status < 300 && (res.headers.get('cseq') ?? '').endsWith(' INVITE')) {
       const ourTag = tagOf(res.headers.get('from'));
@@ -590,6 +601,20 @@ export class SipServer {
     }
   }
 
+  /**
+   * Place a call (outbound INVITE, see outbound.ts): to a registered contact or a SIP URI inside
+   * `transferTargets`. Throws when nothing could be sent; otherwise `result` tells how it went and
+   * an answered call is a normal Call (in `hangup`, `leg`, `call.ended`; no `call.started`).
+   */
+  placeCall(opts: PlaceCallOptions): OutboundCall {
+    return this.outbound.place(opts);
+  }
+
+  /** Bridge the media of two active calls (their first legs), e.g. a caller and the agent the box called. */
+  bridge(callIdA: string, callIdB: string): MediaBridge {
+    return new MediaBridge(this.leg(callIdA, 'leg0').rtp, this.leg(callIdB, 'leg0').rtp);
+  }
+
   /** A call's media leg (play a prompt into it with rtp/player.ts `playPcm(leg.rtp, ...)`). */
   leg(callId: string, legId: string): MediaLeg {
     const call = this.byId.get(callId);
@@ -603,6 +628,7 @@ export class SipServer {
     if (this.closing !== undefined) return this.closing;
     this.closing = (async () => {
       this.state = 'closing';
+      this.outbound.close(); // CANCEL what still rings while the transports are up
       if (this.qualityTimer !== undefined) clearInterval(this.qualityTimer);
       this.qualityTimer = undefined;
       const byes = [...this.byId.values()].map((c) => c.hangup('shutdown'));

@@ -54,6 +54,9 @@ export type CallEndReason =
 
 export type CallMode = 'call' | 'siprec';
 
+/** Who placed the call: the peer (`inbound`) or the box (`outbound`, `SipServer.placeCall`). */
+export type CallDirection = 'inbound' | 'outbound';
+
 export interface LegQuality extends ReceiveQuality {
   readonly legId: string;
   readonly label: LegLabel;
@@ -80,6 +83,7 @@ export interface CallStartedEvent {
 
 export interface CallEndedEvent {
   readonly callId: string;
+  readonly direction: CallDirection;
   readonly reason: CallEndReason;
   readonly startedAtMs: number;
   readonly answeredAtMs: number;
@@ -102,9 +106,45 @@ export type RejectReason =
   | 'scanner'
   | 'srtp';
 
+/** Why a call the box placed did not get answered. */
+export type OutboundFailureReason =
+  /** 3xx-6xx from the far end (ACKed). */
+  | 'rejected'
+  /** Not answered within the ring timeout: CANCELled. */
+  | 'ring_timeout'
+  /** `cancel()` before the answer: CANCELled. */
+  | 'cancelled'
+  /** Nothing at all came back (Timer B). */
+  | 'no_response'
+  /** The connection to the target failed. */
+  | 'unreachable'
+  /** Max calls, the app's admission control, or no free RTP port pair. */
+  | 'capacity'
+  /** The 2xx had no usable SDP answer: it was ACKed and the dialog ended with BYE. */
+  | 'bad_answer'
+  /** The server is closing. */
+  | 'shutdown'
+  /** An unexpected internal error (a bug): the outcome's error says which. */
+  | 'error';
+
+/**
+ * Progress of a call the box placed (outbound): `callId` is the Call's id once answered. An
+ * answered outbound call emits no `call.started` (the app placed it and holds the Call), but it
+ * ends with `call.ended` (direction `outbound`) like every call.
+ */
+export interface CallOutboundEvent {
+  readonly callId: string;
+  readonly state: 'ringing' | 'answered' | 'failed';
+  /** The SIP status that moved it (180/183, 200, the failure's final status; undefined without one). */
+  readonly status: number | undefined;
+  readonly reason: OutboundFailureReason | undefined;
+  readonly pii: { readonly target: string };
+}
+
 export interface TelephonyEvents {
   'call.started': CallStartedEvent;
   'call.ended': CallEndedEvent;
+  'call.outbound': CallOutboundEvent;
   'call.held': { readonly callId: string };
   'call.resumed': { readonly callId: string };
   'call.quality': { readonly callId: string; readonly legs: readonly LegQuality[] };
