@@ -114,6 +114,11 @@ export const ERROR_CODES = {
   // routing, caller profiles, alerts (appliance/routing, appliance/profiles, appliance/alerts)
   EVX_ERR_ROUTING_CONFIG: spec('The routing configuration is inconsistent (unknown group, duplicate id, intent in two groups)', 400, 1),
   EVX_ERR_ROUTING_TRANSFER: spec('The call could not be transferred to the chosen agent (REFER refused or no SIP call)', 502, 1, true),
+  EVX_ERR_AGENT_STATE: spec(
+    'The agent cannot change to that state now (on a call or ringing, or a state only calls set); its current state is in the details',
+    409,
+    1,
+  ),
   EVX_ERR_TRANSFER_TARGET: spec(
     'A transfer or agent SIP URI is malformed or points outside the networks and hosts callers may be sent to (sip.transferTargets)',
     400,

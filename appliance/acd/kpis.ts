@@ -166,6 +166,14 @@ export interface KpiSample {
   readonly value: number;
 }
 
+/** One interval's raw sums (counts and milliseconds), for persistence; keys are the engine's own. */
+export interface IntervalTotals {
+  readonly start: number;
+  readonly end: number;
+  readonly groups: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly overall: Readonly<Record<string, number>>;
+}
+
 export interface KpiFootprint {
   readonly intervals: number;
   readonly openCalls: number;
@@ -458,6 +466,47 @@ export class ContactCentreKpis implements AcdFactSink {
     return { intervals: this.buckets.size, openCalls: this.calls.size, agents: this.agents.size, ignoredFacts: this.ignored };
   }
 
+  // ---- settings and persistence ----
+
+  /** Replace the per-group thresholds T (groups listed always appear); calls answered from now on use them. */
+  setGroups(groups: Readonly<Record<string, { readonly serviceLevelS?: number }>>): void {
+    const next = new Map<string, number>();
+    for (const [groupId, g] of Object.entries(groups))
+      next.set(groupId, g.serviceLevelS === undefined ? this.thresholdMs : secondsToMs(g.serviceLevelS, 'serviceLevelS'));
+    this.groupThresholdMs.clear();
+    for (const [groupId, ms] of next) this.groupThresholdMs.set(groupId, ms);
+  }
+
+  /**
+   * The raw sums of the kept intervals overlapping [from, to), open agent states counted up to
+   * `now`: what a store keeps so that `restoreTotals` after a restart gives the same figures.
+   */
+  exportTotals(from: number, to: number, now: number): IntervalTotals[] {
+    return this.rowSums(from, to, now).map((r) => ({
+      start: r.start,
+      end: r.end,
+      groups: Object.fromEntries([...r.sums.groups].map(([g, sums]) => [g, { ...sums }])),
+      overall: { ...r.sums.overall },
+    }));
+  }
+
+  /**
+   * Load interval sums saved by `exportTotals` (other interval lengths are skipped). Only before the
+   * first fact: the figures of a restarted box continue from the saved ones. Returns the rows taken.
+   */
+  restoreTotals(rows: readonly IntervalTotals[]): number {
+    if (Number.isFinite(this.latestAt)) throw new Error('restoreTotals must run before the first fact');
+    let taken = 0;
+    for (const row of rows) {
+      if (row.end - row.start !== this.intervalMs || row.start % this.intervalMs !== 0) continue;
+      const b: IntervalSums = { groups: new Map(), overall: sumsFrom(row.overall) };
+      for (const [g, sums] of Object.entries(row.groups)) b.groups.set(g, sumsFrom(sums));
+      this.buckets.set(row.start, b);
+      taken++;
+    }
+    return taken;
+  }
+
   // ---- internals ----
 
   private ignore(): void {
@@ -609,6 +658,16 @@ function secondsToMs(seconds: number, name: string): number {
 function zeroSums(): Sums {
   const s = {} as Sums;
   for (const k of SUM_KEYS) s[k] = 0;
+  return s;
+}
+
+/** Sums from a stored record: known keys with finite values, the rest 0. */
+function sumsFrom(x: Readonly<Record<string, number>>): Sums {
+  const s = zeroSums();
+  for (const k of SUM_KEYS) {
+    const v = x[k];
+    if (typeof v === 'number' && Number.isFinite(v)) s[k] = v;
+  }
   return s;
 }
 
@@ -780,4 +839,34 @@ export function kpiSamples(snapshot: KpiSnapshot): KpiSample[] {
     }
   }
   return out;
+}
+
+/** Every gauge `kpiSamples` can produce, with its help and label names (for registering them up front). */
+export function kpiGaugeCatalog(): { name: string; help: string; labelNames: string[] }[] {
+  const full: QueueKpis = {
+    offered: 0,
+    answered: 0,
+    answeredWithinThreshold: 0,
+    abandoned: 0,
+    shortAbandoned: 0,
+    overflowedOut: 0,
+    handled: 0,
+    serviceLevel: 0,
+    averageSpeedOfAnswerS: 0,
+    averageAbandonTimeS: 0,
+    averageHandleTimeS: 0,
+    talkS: 0,
+    holdS: 0,
+    wrapUpS: 0,
+    agentTimeS: { available: 0, ringing: 0, onCall: 0, wrapUp: 0, away: 0 },
+    occupancy: 0,
+  };
+  const rt: RealTimeKpis = { waiting: 0, longestWaitingS: 0, agents: countStates([]), currentInterval: full };
+  const catalog = new Map<string, { name: string; help: string; labelNames: Set<string> }>();
+  for (const s of kpiSamples({ at: 0, interval: { start: 0, end: 1 }, groups: { g: rt }, overall: rt })) {
+    const c = catalog.get(s.name) ?? { name: s.name, help: s.help, labelNames: new Set<string>() };
+    for (const key of Object.keys(s.labels)) c.labelNames.add(key);
+    catalog.set(s.name, c);
+  }
+  return [...catalog.values()].map((c) => ({ name: c.name, help: c.help, labelNames: [...c.labelNames].sort() }));
 }

@@ -42,13 +42,15 @@ import { registerEventStream } from '../api/routes/events.js';
 import { registerPromptRoutes } from '../api/routes/prompts.js';
 import { PromptStore } from '../prompts/promptStore.js';
 import { startCallRouter, startRouting } from './routing.js';
+import { startAcd, type StartedAcd } from './acd.js';
+import { startAgents, type StartedAgents } from './agents.js';
 import { consoleRegistrar } from '../console/mount.js';
 import { overlayConsoleConfig } from '../console/configService.js';
 import { WebRtcService } from '../webrtc/webrtcService.js';
 import { AuthService } from '../auth/authService.js';
 import { applyCredentialResets } from '../auth/credentialReset.js';
 import { teeSinkFactories } from '../webrtc/sipBridge.js';
-import type { LegAudioSinkFactory } from '../telephony/types.js';
+import type { LegAudioSinkFactory, RegistrarLike } from '../telephony/types.js';
 
 export interface ApplianceOptions {
   /** Logger to use (tests pass a silent or capturing one); default: pino on stdout per config. */
@@ -74,6 +76,10 @@ export class Appliance {
   private readonly drainHooks: ((graceMs: number) => Promise<void>)[] = [];
   /** The speech engine (recognizer worker pool), or null when calls run without ASR. Set once at start. */
   speech: SpeechEngine | null = null;
+  /** The contact-centre KPIs, their fact sink and the queue view (the ACD orchestrator's inputs). Set once at start. */
+  acd: StartedAcd | null = null;
+  /** Agents' states and the registrar of their phones. Set once at start. */
+  agents: StartedAgents | null = null;
   private runId = 0;
 
   private constructor(
@@ -151,8 +157,10 @@ export class Appliance {
       const base = { config, store, bus, logger, now: options.dataClock };
       const analysis = await startUtteranceAnalysis({ ...base, models });
       closeStack.push({ name: 'analysis', close: () => analysis.close() });
-      const routing = startRouting(base);
+      const routing = startRouting({ ...base, secrets: SecretBox.fromDataDir(dataDir) });
       closeStack.push({ name: 'routing', close: () => routing.close() });
+      const acd = startAcd({ ...base, routing: routing.service, metrics });
+      closeStack.push({ name: 'acd', close: () => acd.close() });
       const alerts = startAlerts({ ...base, routing: routing.service });
       closeStack.push({ name: 'alerts', close: () => alerts.close() });
       const profiles = startProfiles({ ...base, routing: routing.service, routingRepo: routing.repo, alertsRepo: alerts.repo });
@@ -181,12 +189,15 @@ export class Appliance {
       closeStack.push({ name: 'sync', close: () => sync.close() });
       if (sync.service !== null) metrics.bindSync(sync.service);
 
+      // Agents' states and their phones' registrar: before SIP, which answers REGISTER with it.
+      const agents = startAgents({ ...base, routing: routing.service, routingRepo: routing.repo, facts: acd.facts, metrics });
+      closeStack.push({ name: 'agents', close: () => agents.close() });
       // WebRTC before SIP: SIP legs are tapped for bridging to browser agents (webrtc/sipBridge.ts).
       const webrtc = await WebRtcService.start({ config, dataDir, calls, bus, logger, webDir: join(REPO_ROOT, 'dist', 'web', 'webrtc') });
       if (webrtc !== null) closeStack.push({ name: 'webrtc', close: () => webrtc.close() });
       if (webrtc !== null) metrics.bindWebRtc(webrtc.metricsSource());
 
-      const sip = await startSip(config, dataDir, calls, logger, readiness, closeStack, webrtc?.sipAudioTap);
+      const sip = await startSip(config, dataDir, calls, logger, readiness, closeStack, webrtc?.sipAudioTap, agents.registrar ?? undefined);
       if (sip !== null) metrics.bindSip(sip);
       if (sip !== null && config.routing.enabled) closeStack.push({ name: 'routing-transfer', close: routing.attachSip(sip) });
       if (sip !== null) webrtc?.attachSip(sip);
@@ -205,7 +216,7 @@ export class Appliance {
         registerCallRoutes(app, { store });
         registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
         await registerPromptRoutes(app, { prompts });
-        for (const capability of [qa, sync, routing, profiles, alerts, trunks]) capability.routes?.(app);
+        for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, trunks]) capability.routes?.(app);
       };
       const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT, auth }, [
         ...(config.console.enabled
@@ -236,6 +247,8 @@ export class Appliance {
 
       const appliance = new Appliance(config, logger, store, models, metrics, readiness, http, bus, calls, sip, closeStack, webrtc);
       appliance.speech = speech.engine;
+      appliance.acd = acd;
+      appliance.agents = agents;
       appliance.onDrain((graceMs) => calls.drain(graceMs));
       appliance.recordRun();
       metrics.up.set(1);
@@ -366,6 +379,7 @@ async function startSip(
   readiness: Readiness,
   closeStack: CloseStack,
   extraTap?: LegAudioSinkFactory,
+  registrar?: RegistrarLike,
 ): Promise<SipServer | null> {
   if (!config.sip.enabled) return null;
   const bridge = new TelephonyBridge(calls, logger);
@@ -401,6 +415,7 @@ async function startSip(
     dropUserAgents: config.sip.dropUserAgents,
     ...(config.sip.agentAorPattern ? { agentAor: new RegExp(config.sip.agentAorPattern, 'i') } : {}),
     sinkFactory: extraTap === undefined ? bridge.sinkFactory : teeSinkFactories(bridge.sinkFactory, extraTap),
+    ...(registrar === undefined ? {} : { registrar }),
   });
   const detach = bridge.attach(sip);
   try {

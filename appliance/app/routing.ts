@@ -5,6 +5,7 @@
  */
 import type { AnalysisRuntime } from '../analysis/loader.js';
 import { registerRoutingRoutes } from '../api/routes/routing.js';
+import type { SecretBox } from '../privacy/secrets.js';
 import type { ProfileService } from '../profiles/profileService.js';
 import { CallRouter } from '../routing/callRouter.js';
 import { RoutingRepo } from '../routing/repo.js';
@@ -21,10 +22,18 @@ export interface StartedRouting extends Started {
   attachSip(sip: SipServer): () => void;
 }
 
-export function startRouting(deps: CapabilityDeps): StartedRouting {
+/** `secrets` seals agents' SIP passwords (without it, agent accounts with a password are refused). */
+export function startRouting(deps: CapabilityDeps & { readonly secrets?: SecretBox }): StartedRouting {
   const { config, store, bus, logger } = deps;
   const repo = new RoutingRepo(store.db, store.write.bind(store));
-  const service = new RoutingService({ repo, bus, logger, transfer: config.routing.transfer, targets: transferPolicyOf(config.sip) });
+  const service = new RoutingService({
+    repo,
+    bus,
+    logger,
+    transfer: config.routing.transfer,
+    targets: transferPolicyOf(config.sip),
+    ...(deps.secrets === undefined ? {} : { secrets: deps.secrets }),
+  });
   return {
     service,
     repo,

@@ -8,7 +8,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
 import { evxError } from '../errors.js';
-import { ConfigSchema, configLeaves, envNameFor, type EdgeVoxConfig } from './schema.js';
+import { ConfigSchema, RETIRED_KEYS, configLeaves, envNameFor, type EdgeVoxConfig } from './schema.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -58,7 +58,7 @@ export function loadConfig(options: LoadConfigOptions = {}): EdgeVoxConfig {
 
 /** Validate a plain object (e.g. from the API) and fill defaults. */
 export function validateConfig(input: unknown, origins: ReadonlyMap<string, string> = new Map()): EdgeVoxConfig {
-  const withDefaults = Value.Default(ConfigSchema, structuredClone(input ?? {}));
+  const withDefaults = Value.Default(ConfigSchema, withoutRetiredKeys(structuredClone(input ?? {})));
   const errors = [...Value.Errors(ConfigSchema, withDefaults)];
   const first = errors[0];
   if (first === undefined) {
@@ -74,6 +74,27 @@ export function validateConfig(input: unknown, origins: ReadonlyMap<string, stri
   throw evxError('EVX_ERR_CONFIG_INVALID', `invalid configuration: ${problem}${origin ? ` (from ${origin})` : ''}${more}`, {
     details: { key, problem: unknown ? 'unknown key' : first.message },
   });
+}
+
+/** The input without the keys that are gone (RETIRED_KEYS): an older file or stored version still loads. */
+function withoutRetiredKeys(input: unknown): unknown {
+  for (const { path } of RETIRED_KEYS) {
+    let node: unknown = input;
+    for (const key of path.slice(0, -1))
+      node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+    if (node !== null && typeof node === 'object' && !Array.isArray(node)) delete (node as Record<string, unknown>)[path[path.length - 1]!];
+  }
+  return input;
+}
+
+/** An IANA zone name Intl accepts (acd/businessHours.ts reads the site's clock through it). */
+function knownTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -96,6 +117,12 @@ function checkCrossField(config: EdgeVoxConfig, origins: ReadonlyMap<string, str
     if (t.keepaliveSec > 0 && t.keepaliveSec < 5)
       fail(`sip.trunks.${i}.keepaliveSec`, `must be 0 (off) or at least 5, got ${t.keepaliveSec}`);
   });
+  const reg = config.sip.registrar;
+  if (reg.minExpiresSec > reg.maxExpiresSec)
+    fail('sip.registrar.minExpiresSec', `must not exceed sip.registrar.maxExpiresSec (${reg.maxExpiresSec}), got ${reg.minExpiresSec}`);
+  if (60 % config.acd.intervalMinutes !== 0) fail('acd.intervalMinutes', `must divide 60, got ${config.acd.intervalMinutes}`);
+  if (config.acd.timeZone !== '' && !knownTimeZone(config.acd.timeZone))
+    fail('acd.timeZone', `is not an IANA time zone this system knows, got ${JSON.stringify(config.acd.timeZone)}`);
 }
 
 function readConfigFile(file: string): JsonObject {

@@ -198,6 +198,53 @@ export const ConfigSchema = Type.Object(
           description:
             'SIP trunks the box watches (OPTIONS keep-alive: up/down) and registers with where the provider requires it; names unique. trunks given by address join sip.allowList (calls from them use their srtp policy); a host name must be added to sip.allowList by address',
         }),
+        registrar: Section(
+          {
+            enabled: Type.Boolean({
+              default: true,
+              description:
+                "Answer REGISTER from agents' phones; the accounts are the agents' SIP accounts in the routing configuration (off: REGISTER gets 405)",
+            }),
+            realm: Type.String({ default: '', maxLength: 128, description: "Digest realm of agents' phones (empty = sip.realm)" }),
+            algorithms: Type.Array(Type.Union([Type.Literal('SHA-256'), Type.Literal('MD5')]), {
+              default: ['SHA-256', 'MD5'],
+              minItems: 1,
+              maxItems: 2,
+              description: "Digest algorithms challenged with, preferred first (['MD5'] for phones that give up on any other)",
+            }),
+            minExpiresSec: Type.Integer({
+              minimum: 10,
+              maximum: 86_400,
+              default: 60,
+              description: 'Shortest registration granted; shorter ones get 423 with Min-Expires',
+            }),
+            defaultExpiresSec: Type.Integer({
+              minimum: 10,
+              maximum: 86_400,
+              default: 3600,
+              description: 'Registration length when the phone asks for none (kept within min and max)',
+            }),
+            maxExpiresSec: Type.Integer({
+              minimum: 10,
+              maximum: 86_400,
+              default: 3600,
+              description: 'Longest registration granted; longer ones are cut to it',
+            }),
+            maxContactsPerAgent: Type.Integer({
+              minimum: 1,
+              maximum: 20,
+              default: 5,
+              description: 'Phones one agent may have registered at once; beyond, the one expiring first is dropped',
+            }),
+            maxAuthFailures: Type.Integer({
+              minimum: 1,
+              maximum: 100,
+              default: 5,
+              description: 'Wrong passwords from one address within a minute that block it (403 for 60 s, doubling up to 15 min)',
+            }),
+          },
+          "Registrar of agents' phones and softphones",
+        ),
       },
       'SIP and RTP media termination',
     ),
@@ -414,6 +461,41 @@ export const ConfigSchema = Type.Object(
       },
       'Intent/emotion analysis, skill-based routing, caller profiles and alerts',
     ),
+    acd: Section(
+      {
+        serviceLevelS: Type.Integer({
+          minimum: 1,
+          maximum: 3600,
+          default: 20,
+          description:
+            'Service-level threshold T overall and for skill groups without their own (queue.serviceLevelS): answered within T s',
+        }),
+        shortAbandonS: Type.Integer({
+          minimum: 0,
+          maximum: 600,
+          default: 5,
+          description: 'Callers who hang up within this wait are short abandons: left out of service level and abandon time',
+        }),
+        intervalMinutes: Type.Integer({
+          minimum: 1,
+          maximum: 60,
+          default: 15,
+          description: 'Length of the KPI intervals, aligned to the clock (must divide 60); the last 24 h of intervals are kept',
+        }),
+        timeZone: Type.String({
+          default: '',
+          maxLength: 64,
+          description: "IANA time zone of the site's business hours and holidays, e.g. Europe/Berlin (empty = the system's zone)",
+        }),
+        publishS: Type.Integer({
+          minimum: 0,
+          maximum: 3600,
+          default: 5,
+          description: 'How often the wallboard event acd.kpis is sent while the figures change (0 = never)',
+        }),
+      },
+      'Contact-centre queues and KPIs (service level, abandons, intervals, business hours)',
+    ),
     // console, agents, upstream: the provisioning and operations console
     console: Section(
       {
@@ -459,28 +541,23 @@ export const ConfigSchema = Type.Object(
       },
       'Web console: sessions, login protection, HTTPS',
     ),
+    // The agents themselves, their skill groups and SIP accounts are the routing configuration (/api/v1/routing).
     agents: Section(
       {
-        skillGroups: Type.Array(
-          Type.Object(
-            { id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), name: Type.String({ minLength: 1, maxLength: 200 }) },
-            { additionalProperties: false },
-          ),
-          { default: [], maxItems: 500, description: 'Skill groups calls can be routed to' },
-        ),
-        agents: Type.Array(
-          Type.Object(
-            {
-              id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
-              name: Type.String({ minLength: 1, maxLength: 200 }),
-              skills: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
-            },
-            { additionalProperties: false },
-          ),
-          { default: [], maxItems: 5000, description: 'Agents and the skill groups they serve' },
-        ),
+        wrapUpS: Type.Integer({
+          minimum: 0,
+          maximum: 3600,
+          default: 30,
+          description: 'After-call wrap-up before an agent is available again (0 = none; the agent can end it early)',
+        }),
+        noAnswerAwayAfter: Type.Integer({
+          minimum: 0,
+          maximum: 20,
+          default: 2,
+          description: 'Offered calls in a row an agent lets ring out before being set away with reason no-answer (0 = never)',
+        }),
       },
-      'Agents and skill groups',
+      'Agent states: wrap-up and missed calls',
     ),
     upstream: Section(
       {
@@ -661,6 +738,15 @@ export interface ConfigLeaf {
   readonly path: string[];
   readonly schema: TSchema;
 }
+
+/**
+ * Keys that are gone, with where their job went. Met in a file or a stored console version they are
+ * dropped, not refused, so an older configuration still loads.
+ */
+export const RETIRED_KEYS: readonly { readonly path: readonly string[]; readonly movedTo: string }[] = [
+  { path: ['agents', 'skillGroups'], movedTo: 'the routing configuration (/api/v1/routing/groups)' },
+  { path: ['agents', 'agents'], movedTo: 'the routing configuration (/api/v1/routing/agents)' },
+];
 
 export function configLeaves(schema: TSchema = ConfigSchema, prefix: string[] = []): ConfigLeaf[] {
   const props = (schema as { properties?: Record<string, TSchema> }).properties;

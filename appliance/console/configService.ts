@@ -6,7 +6,7 @@
  */
 import { evxError } from '../errors.js';
 import { validateConfig } from '../config/load.js';
-import { configLeaves, type EdgeVoxConfig } from '../config/schema.js';
+import { RETIRED_KEYS, configLeaves, type EdgeVoxConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/database.js';
 
@@ -197,6 +197,14 @@ export class ConfigService {
 
   /** Set dotted keys on the current configuration. */
   patch(changes: Readonly<Record<string, unknown>>, actor: string, comment: string) {
+    // a key that is gone is dropped when an old configuration loads, but never accepted as a change
+    for (const key of Object.keys(changes)) {
+      const retired = RETIRED_KEYS.find((r) => key === r.path.join('.') || key.startsWith(`${r.path.join('.')}.`));
+      if (retired !== undefined)
+        throw evxError('EVX_ERR_CONFIG_INVALID', `key '${key}' is gone: it lives in ${retired.movedTo}`, {
+          details: { key, problem: 'retired key' },
+        });
+    }
     return this.save(applyChanges(this.current().config, changes), actor, comment);
   }
 

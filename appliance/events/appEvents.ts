@@ -12,6 +12,26 @@ export interface WordTimingEvent {
   endMs: number;
 }
 
+/** One scope (a skill group, or overall) of the contact-centre wallboard: aggregates only, times in seconds. */
+export interface AcdWallboardFigures {
+  waiting: number;
+  /** The oldest current wait; null when nobody waits. */
+  longestWaitingS: number | null;
+  /** Logged-in agents by state. */
+  agents: { available: number; ringing: number; 'on-call': number; 'wrap-up': number; away: number };
+  /** The current interval so far (docs/kpis.md). */
+  offered: number;
+  answered: number;
+  abandoned: number;
+  shortAbandoned: number;
+  overflowedOut: number;
+  serviceLevel: number | null;
+  averageSpeedOfAnswerS: number | null;
+  averageAbandonTimeS: number | null;
+  averageHandleTimeS: number | null;
+  occupancy: number | null;
+}
+
 export type ApplianceEvent =
   | { type: 'call.started'; at: number; callId: string; source: string; legs: { legId: string; label: string; codec: string | null }[] }
   | { type: 'call.answered'; at: number; callId: string }
@@ -117,6 +137,30 @@ export type ApplianceEvent =
       state: 'requested' | 'accepted' | 'completed' | 'failed';
       status: number | null;
     }
+  /**
+   * An agent's state changed (acd/agentState.ts): from, to, why, who. Agent ids only: never SIP
+   * usernames, contact addresses or numbers.
+   */
+  | {
+      type: 'agent.state';
+      at: number;
+      agentId: string;
+      from: 'available' | 'ringing' | 'on-call' | 'wrap-up' | 'away' | 'logged-out';
+      to: 'available' | 'ringing' | 'on-call' | 'wrap-up' | 'away' | 'logged-out';
+      reason: string;
+      /** The away reason (break, lunch, no-answer, ...) when `to` is away; null otherwise. */
+      awayReason: string | null;
+      by: 'system' | 'agent' | 'supervisor';
+      callId: string | null;
+    }
+  /** An agent's registered SIP contacts changed (telephony/registrar.ts); a count, never the contacts. */
+  | {
+      type: 'agent.registration';
+      at: number;
+      agentId: string;
+      change: 'registered' | 'refreshed' | 'unregistered' | 'expired';
+      contacts: number;
+    }
   | { type: 'call.quality'; at: number; callId: string; legId: string; quality: Record<string, number> }
   | {
       type: 'alert';
@@ -126,6 +170,17 @@ export type ApplianceEvent =
       severity: 'info' | 'warning' | 'critical';
       message: string;
       details: Record<string, unknown>;
+    }
+  /**
+   * Contact-centre figures for the wallboard, per skill group and overall: sent every acd.publishS
+   * while they change. No call or agent ids.
+   */
+  | {
+      type: 'acd.kpis';
+      at: number;
+      interval: { start: number; end: number };
+      groups: Record<string, AcdWallboardFigures>;
+      overall: AcdWallboardFigures;
     }
   /** A call's QA scorecard: rule ids that failed, never transcript text. */
   | {

@@ -11,8 +11,10 @@ import type { CallManager } from '../calls/callManager.js';
 import type { EventBus } from '../events/appEvents.js';
 import type { SipServer } from '../telephony/sip-server.js';
 import type { TrunkStatus } from '../telephony/trunkTypes.js';
+import type { RegistrarCounters } from '../telephony/registrar.js';
 import { activeExecutionProviders } from '../inference/sessions.js';
 import type { PoolStats } from '../asr/pool/pool.js';
+import { kpiGaugeCatalog, kpiSamples, type KpiSample, type KpiSnapshot } from '../acd/kpis.js';
 
 export interface BuildInfo {
   version: string;
@@ -485,6 +487,123 @@ export class ApplianceMetrics {
       collect() {
         this.reset();
         for (const t of trunks.status()) if (t.rttMs !== null) this.set({ trunk: t.name }, t.rttMs / 1000);
+      },
+    });
+  }
+
+  /**
+   * Contact-centre KPIs (docs/kpis.md): the real-time gauges of the KPI engine's snapshot
+   * (`kpiSamples`: waiting, longest wait, agents by state, the current interval's service level,
+   * ASA, AHT, ...) and call counters since start. Labels: scope (group | overall), group (the
+   * operator's group ids) and agent state; never call or agent ids.
+   */
+  bindAcd(source: {
+    snapshot(): KpiSnapshot;
+    readonly counters: {
+      readonly groups: ReadonlyMap<string, { offered: number; answered: number; abandoned: number; overflowedOut: number }>;
+      readonly overall: { offered: number; answered: number; abandoned: number };
+    };
+    ignoredFacts(): number;
+  }): void {
+    const registers = [this.registry];
+    // One snapshot's samples serve every gauge of a scrape (the source caches the snapshot itself).
+    let memo: { snapshot: KpiSnapshot; samples: KpiSample[] } | null = null;
+    const samples = (): KpiSample[] => {
+      const snapshot = source.snapshot();
+      if (memo?.snapshot !== snapshot) memo = { snapshot, samples: kpiSamples(snapshot) };
+      return memo.samples;
+    };
+    for (const g of kpiGaugeCatalog()) {
+      new Gauge({
+        name: g.name,
+        help: g.help,
+        labelNames: g.labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const s of samples()) if (s.name === g.name) this.set({ ...s.labels }, s.value);
+        },
+      });
+    }
+    const counter = (name: string, help: string, key: 'offered' | 'answered' | 'abandoned') =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['scope', 'group'],
+        registers,
+        collect() {
+          this.reset();
+          this.inc({ scope: 'overall' }, source.counters.overall[key]);
+          for (const [group, c] of source.counters.groups) this.inc({ scope: 'group', group }, c[key]);
+        },
+      });
+    counter(
+      'edgevox_acd_calls_offered_total',
+      'Calls that entered a queue (an overflowed call counts in both groups, once overall)',
+      'offered',
+    );
+    counter('edgevox_acd_calls_answered_total', 'Queued calls an agent answered', 'answered');
+    counter('edgevox_acd_calls_abandoned_total', 'Callers who hung up while queued (short abandons included)', 'abandoned');
+    new Counter({
+      name: 'edgevox_acd_calls_overflowed_total',
+      help: "Queued calls that left the group's queue for another group",
+      labelNames: ['group'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [group, c] of source.counters.groups) if (c.overflowedOut > 0) this.inc({ group }, c.overflowedOut);
+      },
+    });
+    new Counter({
+      name: 'edgevox_acd_facts_ignored_total',
+      help: 'ACD facts the KPI engine could not place (unknown or finished call, second answer)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(source.ignoredFacts());
+      },
+    });
+  }
+
+  /**
+   * Agents' phones on the box's registrar (read at scrape time): agents with a registered contact,
+   * contacts in all, and REGISTERs refused by reason (a wrong password, a blocked address, ...).
+   * The first 401 of a registration is a challenge, not a refusal. No agent ids or usernames.
+   */
+  bindAgentRegistrations(registrar: { readonly counters: RegistrarCounters; readonly size: { agents: number; bindings: number } }): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'edgevox_agents_registered',
+      help: 'Agents with at least one SIP contact registered with the box',
+      registers,
+      collect() {
+        this.set(registrar.size.agents);
+      },
+    });
+    new Gauge({
+      name: 'edgevox_sip_registrations',
+      help: "SIP contacts registered with the box (agents' phones and softphones)",
+      registers,
+      collect() {
+        this.set(registrar.size.bindings);
+      },
+    });
+    new Counter({
+      name: 'edgevox_sip_registration_refusals_total',
+      help: 'REGISTER requests the registrar refused, by reason (auth: a wrong password or a third-party registration)',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        const c = registrar.counters;
+        this.inc({ reason: 'auth' }, c.authFailures);
+        this.inc({ reason: 'rate_limited' }, c.rateLimited);
+        this.inc({ reason: 'malformed' }, c.malformed);
+        this.inc({ reason: 'interval_too_brief' }, c.intervalTooBrief);
+        this.inc({ reason: 'out_of_order' }, c.outOfOrder);
+        this.inc({ reason: 'not_found' }, c.notFound);
+        this.inc({ reason: 'bad_extension' }, c.badExtension);
+        this.inc({ reason: 'lookup_error' }, c.lookupErrors);
       },
     });
   }

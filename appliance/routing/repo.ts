@@ -1,4 +1,8 @@
-/** Routing configuration (groups, agents with their state, rules, scripts) and routing decisions. */
+/**
+ * Routing configuration (groups, agents with their state, rules, scripts) and routing decisions.
+ * An agent's SIP password is kept sealed (privacy/secrets.ts) inside its row and read back only by
+ * `sipPasswords()`; `agents()` says whether there is one. Agents' activity is not stored.
+ */
 import type { Database, Statement } from 'better-sqlite3';
 import type { Agent, AgentState, RouteDecision, RoutingRules, SkillGroup } from './types.js';
 import type { Script } from './schemas.js';
@@ -26,6 +30,16 @@ interface DecisionRow {
   transfer_state: string | null;
   transfer_status: number | null;
   decision_json: string;
+}
+
+/** An agent's row: its configuration, with the SIP password sealed. */
+type StoredAgentJson = Omit<Agent, 'state' | 'stateSince' | 'sip' | 'activity'> & {
+  readonly sip?: { readonly username: string; readonly passwordSealed?: string };
+};
+
+/** The associated data an agent's SIP password is sealed under: a sealed value copied to another agent does not open. */
+export function sipPasswordSecretName(agentId: string): string {
+  return `routing.agent.${agentId}.sip.password`;
 }
 
 export class RoutingRepo {
@@ -57,11 +71,45 @@ export class RoutingRepo {
       state: AgentState;
       state_since: number;
     }[];
-    return rows.map((r) => ({
-      ...(JSON.parse(r.agent_json) as Omit<Agent, 'state' | 'stateSince'>),
-      state: r.state,
-      stateSince: r.state_since,
-    }));
+    return rows.map((r) => {
+      const { sip, ...rest } = JSON.parse(r.agent_json) as StoredAgentJson;
+      return {
+        ...rest,
+        ...(sip === undefined ? {} : { sip: { username: sip.username, hasPassword: sip.passwordSealed !== undefined } }),
+        state: r.state,
+        stateSince: r.state_since,
+      };
+    });
+  }
+
+  /** Sealed SIP passwords by agent id (open them with the SecretBox, name `sipPasswordSecretName(id)`). */
+  sipPasswords(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const r of this.db.prepare(`SELECT id, agent_json FROM routing_agents ORDER BY id`).all() as {
+      id: string;
+      agent_json: string;
+    }[]) {
+      const sealed = (JSON.parse(r.agent_json) as StoredAgentJson).sip?.passwordSealed;
+      if (sealed !== undefined) out.set(r.id, sealed);
+    }
+    return out;
+  }
+
+  /** Agents' own away / logged-out choices, kept across restarts (acd/agentPresence.ts). */
+  agentChoices(): Record<string, unknown> {
+    const row = this.db.prepare(`SELECT value_json FROM routing_settings WHERE key = 'agentChoices'`).get() as
+      { value_json: string } | undefined;
+    return parseJson(row?.value_json, {});
+  }
+
+  putAgentChoices(choices: Readonly<Record<string, unknown>>, at: number): void {
+    this.write('routing.agent.choices', () =>
+      this.db
+        .prepare(
+          `INSERT INTO routing_settings (key, value_json, updated_at) VALUES ('agentChoices', ?, ?) ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json, updated_at = excluded.updated_at`,
+        )
+        .run(JSON.stringify(choices), at),
+    );
   }
 
   rules(): Partial<RoutingRules> {
@@ -77,7 +125,14 @@ export class RoutingRepo {
 
   /** Replace groups and agents (and optionally rules and scripts) in one transaction. */
   replaceConfig(
-    cfg: { groups: readonly SkillGroup[]; agents: readonly Agent[]; rules?: RoutingRules; scripts?: readonly Script[] },
+    cfg: {
+      groups: readonly SkillGroup[];
+      agents: readonly Agent[];
+      /** Sealed SIP passwords of the agents that have one. */
+      sipPasswords?: ReadonlyMap<string, string>;
+      rules?: RoutingRules;
+      scripts?: readonly Script[];
+    },
     at: number,
   ): void {
     this.write('routing.config', () =>
@@ -85,7 +140,7 @@ export class RoutingRepo {
         this.db.prepare(`DELETE FROM routing_groups`).run();
         this.db.prepare(`DELETE FROM routing_agents`).run();
         cfg.groups.forEach((g, i) => this.putGroupRow(g, i, at));
-        for (const a of cfg.agents) this.putAgentRow(a, at);
+        for (const a of cfg.agents) this.putAgentRow(a, at, cfg.sipPasswords?.get(a.id));
         if (cfg.rules !== undefined) this.putRulesRow(cfg.rules, at);
         if (cfg.scripts !== undefined) {
           this.db.prepare(`DELETE FROM routing_scripts`).run();
@@ -107,8 +162,9 @@ export class RoutingRepo {
     return this.write('routing.group.delete', () => this.db.prepare(`DELETE FROM routing_groups WHERE id = ?`).run(id).changes > 0);
   }
 
-  putAgent(a: Agent, at: number): void {
-    this.write('routing.agent', () => this.putAgentRow(a, at));
+  /** Store an agent; `sipPasswordSealed` is its sealed SIP password (absent: none). */
+  putAgent(a: Agent, at: number, sipPasswordSealed?: string): void {
+    this.write('routing.agent', () => this.putAgentRow(a, at, sipPasswordSealed));
   }
 
   deleteAgent(id: string): boolean {
@@ -194,14 +250,20 @@ export class RoutingRepo {
       .run(g.id, position, JSON.stringify(g), at);
   }
 
-  private putAgentRow(a: Agent, at: number): void {
-    const { state, stateSince, ...rest } = a;
+  private putAgentRow(a: Agent, at: number, sipPasswordSealed: string | undefined): void {
+    const { state, stateSince, sip, activity: _activity, ...rest } = a;
+    const stored: StoredAgentJson = {
+      ...rest,
+      ...(sip === undefined
+        ? {}
+        : { sip: { username: sip.username, ...(sipPasswordSealed === undefined ? {} : { passwordSealed: sipPasswordSealed }) } }),
+    };
     this.db
       .prepare(
         `INSERT INTO routing_agents (id, agent_json, state, state_since, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET agent_json = excluded.agent_json, state = excluded.state, state_since = excluded.state_since, updated_at = excluded.updated_at`,
       )
-      .run(a.id, JSON.stringify(rest), state, stateSince, at);
+      .run(a.id, JSON.stringify(stored), state, stateSince, at);
   }
 
   private putRulesRow(rules: RoutingRules, at: number): void {

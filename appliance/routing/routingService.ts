@@ -4,17 +4,27 @@
  * pure engine on a snapshot, is stored with its explanation, published as `route.decision`, and —
  * when it names a target — handed to the transferer (SIP REFER). An agent who becomes available
  * takes the best queued call.
+ *
+ * Agents' states: set by hand through the API, unless an `AgentStateOwner` is attached (the box's
+ * agent state machine, acd/agentPresence.ts). Then routing never moves a state itself: the owner
+ * follows the same calls on the bus and reports each change with `applyAgentState`, and changes by
+ * hand (the API, a `state` in an agent's configuration) are handed to the owner.
+ *
+ * SIP accounts: an agent's password is sealed with the SecretBox before it is stored, kept sealed in
+ * memory and opened only for the registrar (`sipAccount`); it never leaves in an agent object.
  */
 import type { EventBus } from '../events/appEvents.js';
 import { evxError, isEdgeVoxError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { RoutingRepo } from './repo.js';
+import type { SecretBox } from '../privacy/secrets.js';
+import { sipPasswordSecretName, type RoutingRepo } from './repo.js';
 import { LOCAL_TRANSFER_TARGETS, TransferTargetPolicy } from '../telephony/transferTargets.js';
 import { decideRoute, dequeueDecision, pickQueuedCall } from './engine.js';
 import { checkRoutingConfig, type AgentInput, type RoutingConfigInput, type Script, type SkillGroupInput } from './schemas.js';
 import {
   DEFAULT_RULES,
   type Agent,
+  type AgentActivity,
   type AgentState,
   type QueuedCall,
   type RouteDecision,
@@ -23,6 +33,17 @@ import {
   type RoutingSnapshot,
   type SkillGroup,
 } from './types.js';
+
+/**
+ * Who moves agents' states when the box tracks them (acd/agentPresence.ts). Routing tells it about
+ * changes by hand and about the agents configured; it answers through `applyAgentState`.
+ */
+export interface AgentStateOwner {
+  /** A state asked for by hand (routing API, an agent's configuration); refused changes throw EVX_ERR_AGENT_STATE. */
+  requested(agentId: string, state: AgentState): void;
+  /** The configured agents changed (added, replaced or deleted); `ids` are all of them now. */
+  agentsChanged(ids: readonly string[]): void;
+}
 
 /** Moves a call to a SIP URI (REFER); resolves with the final status of the transfer request. */
 export interface Transferer {
@@ -38,6 +59,8 @@ export interface RoutingServiceDeps {
   transfer?: boolean;
   /** Where agents' and overflow targets' SIP URIs may point (default: this host only). */
   targets?: TransferTargetPolicy;
+  /** Seals agents' SIP passwords; without it an agent configuration with a password is refused. */
+  secrets?: SecretBox;
   now?: () => number;
 }
 
@@ -57,6 +80,10 @@ export class RoutingService {
   private readonly queue: QueuedCall[] = [];
   private readonly assignments = new Map<string, Assignment>();
   private transferer: Transferer | null;
+  private owner: AgentStateOwner | null = null;
+  /** Sealed SIP passwords by agent id, and agent ids by SIP username. */
+  private readonly sipSealed: Map<string, string>;
+  private readonly sipUsers = new Map<string, string>();
   private readonly targets: TransferTargetPolicy;
   private readonly unsubscribe: () => void;
   private closed = false;
@@ -65,6 +92,8 @@ export class RoutingService {
   constructor(private readonly deps: RoutingServiceDeps) {
     this.groups = deps.repo.groups();
     for (const a of deps.repo.agents()) this.agents.set(a.id, a);
+    this.sipSealed = deps.repo.sipPasswords();
+    this.indexSipUsers();
     this.rulesValue = { ...DEFAULT_RULES, ...deps.repo.rules() };
     this.scriptsValue = deps.repo.scripts();
     this.transferer = deps.transferer ?? null;
@@ -80,6 +109,24 @@ export class RoutingService {
 
   setTransferer(t: Transferer | null): void {
     this.transferer = t;
+  }
+
+  /** Hand agents' states to `owner` (null: back to states by hand). */
+  setAgentStateOwner(owner: AgentStateOwner | null): void {
+    this.owner = owner;
+  }
+
+  /** The SIP account of a username (exact match) with its password opened: for the registrar only. */
+  sipAccount(username: string): { readonly agentId: string; readonly password: string } | undefined {
+    const agentId = this.sipUsers.get(username);
+    const sealed = agentId === undefined ? undefined : this.sipSealed.get(agentId);
+    if (agentId === undefined || sealed === undefined || this.deps.secrets === undefined) return undefined;
+    return { agentId, password: this.deps.secrets.open(sipPasswordSecretName(agentId), sealed) };
+  }
+
+  /** Whether an agent with this id is configured. */
+  hasAgent(id: string): boolean {
+    return this.agents.has(id);
   }
 
   /** True once groups are configured (no groups: calls are not routed). */
@@ -129,7 +176,8 @@ export class RoutingService {
   private apply(decision: RouteDecision, trigger: 'utterance' | 'dequeue', decideMs: number, latencyMs: number | null): void {
     const at = this.now();
     this.counters.decisions++;
-    if (decision.action === 'agent' && decision.agentId !== null) this.setState(decision.agentId, 'busy', at);
+    // with an owner, the owner moves the agent when it sees this decision on the bus
+    if (decision.action === 'agent' && decision.agentId !== null && this.owner === null) this.setState(decision.agentId, 'busy', at);
     if (decision.action === 'queue' && decision.groupId !== null) {
       if (this.queue.length >= MAX_QUEUED) this.queue.shift();
       this.queue.push({
@@ -200,7 +248,8 @@ export class RoutingService {
     if (state === 'failed') {
       this.counters.transferFailures++;
       // The agent never got the call: free them for the next one.
-      if (a.agentId !== null && this.agents.get(a.agentId)?.state === 'busy') this.setAgentState(a.agentId, 'available');
+      if (a.agentId !== null && this.owner === null && this.agents.get(a.agentId)?.state === 'busy')
+        this.setAgentState(a.agentId, 'available');
     }
   }
 
@@ -209,7 +258,7 @@ export class RoutingService {
     if (i >= 0) this.queue.splice(i, 1);
     const a = this.assignments.get(callId);
     this.assignments.delete(callId);
-    if (a === undefined || a.agentId === null || this.closed) return;
+    if (a === undefined || a.agentId === null || this.closed || this.owner !== null) return;
     // Transferred calls stay with the agent (busy until their desktop or the API says otherwise);
     // a caller who hung up before the transfer completed frees the agent again.
     const transferred = a.transferState === 'completed' || reason === 'transfer';
@@ -244,13 +293,22 @@ export class RoutingService {
     checkRoutingConfig(input.groups, input.agents, rules);
     const at = this.now();
     const groups = input.groups.map(toGroup);
-    const agents = input.agents.map((a) => toAgent(a, this.agents.get(a.id), at));
-    this.deps.repo.replaceConfig({ groups, agents, rules, ...(input.scripts ? { scripts: input.scripts } : {}) }, at);
+    const sipPasswords = new Map<string, string>();
+    for (const a of input.agents) {
+      const sealed = this.sealedPasswordOf(a);
+      if (sealed !== undefined) sipPasswords.set(a.id, sealed);
+    }
+    const agents = input.agents.map((a) => toAgent(a, this.agents.get(a.id), at, sipPasswords.has(a.id), this.owner !== null));
+    this.deps.repo.replaceConfig({ groups, agents, sipPasswords, rules, ...(input.scripts ? { scripts: input.scripts } : {}) }, at);
     this.groups = groups;
     this.agents.clear();
     for (const a of agents) this.agents.set(a.id, a);
+    this.sipSealed.clear();
+    for (const [id, sealed] of sipPasswords) this.sipSealed.set(id, sealed);
+    this.indexSipUsers();
     this.rulesValue = rules;
     if (input.scripts) this.scriptsValue = [...input.scripts];
+    this.tellOwner(input.agents);
     this.dispatchAll();
   }
 
@@ -276,13 +334,53 @@ export class RoutingService {
   }
 
   putAgent(input: AgentInput): Agent {
-    const agent = toAgent(input, this.agents.get(input.id), this.now());
     this.checkTargets([], [input]);
     checkRoutingConfig(this.groups, [...this.agentInputs().filter((a) => a.id !== input.id), input], this.rulesValue);
-    this.deps.repo.putAgent(agent, this.now());
+    const sealed = this.sealedPasswordOf(input);
+    const agent = toAgent(input, this.agents.get(input.id), this.now(), sealed !== undefined, this.owner !== null);
+    this.deps.repo.putAgent(agent, this.now(), sealed);
     this.agents.set(agent.id, agent);
-    if (agent.state === 'available') this.dispatch(agent.id);
-    return agent;
+    if (sealed === undefined) this.sipSealed.delete(agent.id);
+    else this.sipSealed.set(agent.id, sealed);
+    this.indexSipUsers();
+    this.tellOwner([input]);
+    if (this.agents.get(agent.id)?.state === 'available') this.dispatch(agent.id);
+    return this.agents.get(agent.id)!;
+  }
+
+  /**
+   * The sealed password an agent input leaves stored: a new one sealed, none without an account,
+   * else the one stored (a PUT without `sip.password` keeps it, since the API never returns it).
+   */
+  private sealedPasswordOf(input: AgentInput): string | undefined {
+    if (input.sip === undefined) return undefined;
+    if (input.sip.password === undefined) return this.sipSealed.get(input.id);
+    if (this.deps.secrets === undefined)
+      throw evxError('EVX_ERR_ROUTING_CONFIG', `agent ${input.id}: SIP passwords cannot be stored without the store key`, {
+        details: { agent: input.id, field: 'sip.password' },
+      });
+    return this.deps.secrets.seal(sipPasswordSecretName(input.id), input.sip.password);
+  }
+
+  private indexSipUsers(): void {
+    this.sipUsers.clear();
+    for (const a of this.agents.values()) if (a.sip !== undefined) this.sipUsers.set(a.sip.username, a.id);
+  }
+
+  /** With an owner: the configured agents, then the states their configuration asks for (best effort). */
+  private tellOwner(inputs: readonly AgentInput[]): void {
+    const owner = this.owner;
+    if (owner === null) return;
+    owner.agentsChanged([...this.agents.keys()]);
+    for (const a of inputs) {
+      if (a.state === undefined || a.state === this.agents.get(a.id)?.state) continue;
+      try {
+        owner.requested(a.id, a.state);
+      } catch (err) {
+        // a state the agent cannot take now (on a call): the configuration still stands
+        if (!isEdgeVoxError(err) || err.code !== 'EVX_ERR_AGENT_STATE') throw err;
+      }
+    }
   }
 
   /** Refuse agent and self-service URIs that would send callers outside the transfer networks. */
@@ -299,16 +397,35 @@ export class RoutingService {
     if (!this.agents.has(id)) return false;
     this.deps.repo.deleteAgent(id);
     this.agents.delete(id);
+    this.sipSealed.delete(id);
+    this.indexSipUsers();
+    this.owner?.agentsChanged([...this.agents.keys()]);
     return true;
   }
 
-  /** Change an agent's state; an agent becoming available takes the best queued call. */
+  /**
+   * Change an agent's state by hand; an agent becoming available takes the best queued call. With
+   * an owner the owner decides (and may refuse: EVX_ERR_AGENT_STATE).
+   */
   setAgentState(id: string, state: AgentState): Agent {
     const agent = this.agents.get(id);
     if (agent === undefined) throw evxError('EVX_ERR_NOT_FOUND', 'no such agent', { details: { resource: 'agent' } });
+    if (this.owner !== null) {
+      this.owner.requested(id, state);
+      return this.agents.get(id)!;
+    }
     this.setState(id, state, this.now());
     if (state === 'available') this.dispatch(id);
     return this.agents.get(id)!;
+  }
+
+  /** The owner's report of an agent's activity and the routing state it maps to; available takes the best queued call. */
+  applyAgentState(id: string, state: AgentState, activity: AgentActivity): void {
+    const agent = this.agents.get(id);
+    if (agent === undefined) return;
+    this.agents.set(id, { ...agent, activity });
+    this.setState(id, state, activity.since);
+    if (state === 'available') this.dispatch(id);
   }
 
   setRules(patch: Partial<RoutingRules>): RoutingRules {
@@ -335,7 +452,14 @@ export class RoutingService {
   }
 
   private agentInputs(): AgentInput[] {
-    return [...this.agents.values()].map((a) => ({ id: a.id, name: a.name, sipUri: a.sipUri, skills: [...a.skills], senior: a.senior }));
+    return [...this.agents.values()].map((a) => ({
+      id: a.id,
+      name: a.name,
+      sipUri: a.sipUri,
+      skills: [...a.skills],
+      senior: a.senior,
+      ...(a.sip === undefined ? {} : { sip: { username: a.sip.username } }),
+    }));
   }
 
   private setState(id: string, state: AgentState, at: number): void {
@@ -394,11 +518,13 @@ function toGroup(g: SkillGroupInput): SkillGroup {
       action: g.overflow.action,
       ...(g.overflow.selfServiceUri ? { selfServiceUri: g.overflow.selfServiceUri } : {}),
     },
+    ...(g.queue !== undefined ? { queue: structuredClone(g.queue) } : {}),
   };
 }
 
-function toAgent(a: AgentInput, prev: Agent | undefined, at: number): Agent {
-  const state = a.state ?? prev?.state ?? 'offline';
+/** An agent from its input; with an owner the state is the owner's (a new agent starts offline). */
+function toAgent(a: AgentInput, prev: Agent | undefined, at: number, hasPassword: boolean, owned: boolean): Agent {
+  const state = owned ? (prev?.state ?? 'offline') : (a.state ?? prev?.state ?? 'offline');
   return {
     id: a.id,
     name: a.name,
@@ -407,5 +533,7 @@ function toAgent(a: AgentInput, prev: Agent | undefined, at: number): Agent {
     senior: a.senior ?? false,
     state,
     stateSince: prev !== undefined && prev.state === state ? prev.stateSince : at,
+    ...(a.sip === undefined ? {} : { sip: { username: a.sip.username, hasPassword } }),
+    ...(prev?.activity === undefined ? {} : { activity: prev.activity }),
   };
 }

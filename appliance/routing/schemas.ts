@@ -4,7 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { evxError } from '../errors.js';
-import type { RoutingRules } from './types.js';
+import type { QueuePolicy, RoutingRules } from './types.js';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'Identifier (letters, digits, _ . -)' });
 const SipUri = Type.String({ pattern: '^sips?:[^\\s<>]+$', maxLength: 256, description: 'SIP URI (sip: or sips:)' });
@@ -18,6 +18,80 @@ export const OverflowRuleSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const Clock = Type.String({
+  pattern: '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$',
+  description: "Time of day on the site's clock (acd.timeZone), HH:MM; 24:00 is the end of the day",
+});
+const OpeningIntervalSchema = Type.Object({ from: Clock, to: Clock }, { additionalProperties: false });
+const DayHours = Type.Array(OpeningIntervalSchema, { maxItems: 12, description: 'Opening intervals of the day (none: closed)' });
+
+export const BusinessHoursSchema = Type.Object(
+  {
+    weekly: Type.Object(
+      {
+        mon: Type.Optional(DayHours),
+        tue: Type.Optional(DayHours),
+        wed: Type.Optional(DayHours),
+        thu: Type.Optional(DayHours),
+        fri: Type.Optional(DayHours),
+        sat: Type.Optional(DayHours),
+        sun: Type.Optional(DayHours),
+      },
+      { additionalProperties: false, description: 'Opening intervals per weekday; a day left out is closed' },
+    ),
+    holidays: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            date: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: "The site's calendar date, YYYY-MM-DD" }),
+            name: Type.Optional(Type.String({ maxLength: 100 })),
+            open: Type.Optional(
+              Type.Array(OpeningIntervalSchema, { maxItems: 12, description: 'Partial day: open only in these; absent: closed' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 400 },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const QueuePolicySchema = Type.Object(
+  {
+    hours: Type.Optional(BusinessHoursSchema),
+    whenClosed: Type.Optional(
+      Type.Union([Type.Literal('message'), Type.Literal('callback')], {
+        description: 'Closed: the closed prompt then hang up (message, the default), or a callback offer',
+      }),
+    ),
+    maxQueued: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 10_000, description: "Most calls waiting; the next one gets the group's overflow rule" }),
+    ),
+    maxWaitS: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400, description: 'Longest actual wait before maxWaitAction' })),
+    maxWaitAction: Type.Optional(
+      Type.Union([Type.Literal('overflow'), Type.Literal('callback'), Type.Literal('message')], {
+        description:
+          'After maxWaitS: another group (maxWaitGroup or an adjacent one), a callback offer, or "please call later" and hang up',
+      }),
+    ),
+    maxWaitGroup: Type.Optional(Id),
+    serviceLevelS: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 3600, description: 'Service-level threshold T (default acd.serviceLevelS)' }),
+    ),
+    announceIntervalS: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 3600,
+        description: 'Seconds between position and expected-wait announcements (0: none; default 30)',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type QueuePolicyInput = Static<typeof QueuePolicySchema>;
+
 export const SkillGroupSchema = Type.Object(
   {
     id: Id,
@@ -25,10 +99,31 @@ export const SkillGroupSchema = Type.Object(
     intents: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 500 }),
     adjacent: Type.Array(Id, { maxItems: 20, default: [] }),
     overflow: OverflowRuleSchema,
+    queue: Type.Optional(QueuePolicySchema),
   },
   { additionalProperties: false },
 );
 export type SkillGroupInput = Static<typeof SkillGroupSchema>;
+
+/** An agent's SIP account as written: the password is sealed when stored and never read back. */
+export const AgentSipInputSchema = Type.Object(
+  {
+    username: Type.String({
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$',
+      description: "The user part the agent's phones register with (letters, digits, _ . + -); unique among agents",
+    }),
+    password: Type.Optional(
+      Type.String({
+        minLength: 8,
+        maxLength: 128,
+        pattern: '^[\\x21-\\x7e]+$',
+        description: 'Digest password (8-128 printable characters, no spaces); absent: keep the stored one',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'SIP account for registering phones with the box; absent: none' },
+);
+export type AgentSipInput = Static<typeof AgentSipInputSchema>;
 
 export const AgentInputSchema = Type.Object(
   {
@@ -40,6 +135,7 @@ export const AgentInputSchema = Type.Object(
     }),
     senior: Type.Boolean({ default: false }),
     state: Type.Optional(Type.Union([Type.Literal('available'), Type.Literal('busy'), Type.Literal('wrap-up'), Type.Literal('offline')])),
+    sip: Type.Optional(AgentSipInputSchema),
   },
   { additionalProperties: false },
 );
@@ -119,8 +215,13 @@ export function checkRoutingConfig(
     readonly intents: readonly string[];
     readonly adjacent: readonly string[];
     readonly overflow: { readonly action: string; readonly selfServiceUri?: string | undefined };
+    readonly queue?: QueuePolicy | undefined;
   }[],
-  agents: readonly { readonly id: string; readonly skills: readonly { readonly group: string }[] }[],
+  agents: readonly {
+    readonly id: string;
+    readonly skills: readonly { readonly group: string }[];
+    readonly sip?: { readonly username: string } | undefined;
+  }[],
   rules: Pick<RoutingRules, 'defaultGroup'>,
 ): void {
   const bad = (message: string, details: Record<string, unknown>): never => {
@@ -144,14 +245,69 @@ export function checkRoutingConfig(
     }
     if (g.overflow.action === 'self-service' && !g.overflow.selfServiceUri)
       bad(`group ${g.id}: self-service overflow needs selfServiceUri`, { group: g.id });
+    if (g.queue !== undefined) checkQueuePolicy(g.id, g.queue, g.adjacent, ids, bad);
   }
   if (groups.length > 0 && !ids.has(rules.defaultGroup))
     bad(`default group ${rules.defaultGroup} does not exist`, { defaultGroup: rules.defaultGroup });
+  // agent errors name the agent and the field (relative to the agent) so a form can show them next to it
   const agentIds = new Set<string>();
+  const usernames = new Map<string, string>();
   for (const a of agents) {
-    if (agentIds.has(a.id)) bad(`duplicate agent id ${a.id}`, { agent: a.id });
+    if (agentIds.has(a.id)) bad(`duplicate agent id ${a.id}`, { agent: a.id, field: 'id' });
     agentIds.add(a.id);
-    for (const s of a.skills)
-      if (!ids.has(s.group)) bad(`agent ${a.id}: skill group ${s.group} does not exist`, { agent: a.id, group: s.group });
+    a.skills.forEach((s, i) => {
+      if (!ids.has(s.group))
+        bad(`agent ${a.id}: skill group ${s.group} does not exist`, { agent: a.id, field: `skills.${i}.group`, group: s.group });
+    });
+    if (a.sip === undefined) continue;
+    // SIP user parts compare case-sensitively, but two that differ only in case are one mistake waiting to happen
+    const key = a.sip.username.toLowerCase();
+    const other = usernames.get(key);
+    if (other !== undefined)
+      bad(`agent ${a.id}: SIP username ${a.sip.username} is already agent ${other}'s`, { agent: a.id, field: 'sip.username', other });
+    usernames.set(key, a.id);
   }
+}
+
+/** HH:MM (24:00 included) as minutes since midnight. */
+export function clockMinutes(hhmm: string): number {
+  return Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+}
+
+function isCalendarDate(date: string): boolean {
+  const d = new Date(`${date}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === date;
+}
+
+/** What the queue policy schema cannot say: intervals that run forward, real and unique holiday dates, an overflow target. */
+function checkQueuePolicy(
+  groupId: string,
+  q: QueuePolicy,
+  adjacent: readonly string[],
+  ids: ReadonlySet<string>,
+  bad: (message: string, details: Record<string, unknown>) => never,
+): void {
+  const intervals = (where: string, list: readonly { from: string; to: string }[] | undefined) => {
+    for (const i of list ?? [])
+      if (clockMinutes(i.from) >= clockMinutes(i.to))
+        bad(`group ${groupId}: ${where} interval ${i.from}-${i.to} does not run forward`, { group: groupId, field: where });
+  };
+  for (const [day, list] of Object.entries(q.hours?.weekly ?? {})) intervals(`hours.weekly.${day}`, list);
+  const dates = new Set<string>();
+  for (const h of q.hours?.holidays ?? []) {
+    if (!isCalendarDate(h.date))
+      bad(`group ${groupId}: holiday ${h.date} is not a calendar date`, { group: groupId, field: 'hours.holidays' });
+    if (dates.has(h.date)) bad(`group ${groupId}: holiday ${h.date} is listed twice`, { group: groupId, field: 'hours.holidays' });
+    dates.add(h.date);
+    intervals(`holiday ${h.date}`, h.open);
+  }
+  if (q.announceIntervalS !== undefined && q.announceIntervalS > 0 && q.announceIntervalS < 10)
+    bad(`group ${groupId}: announceIntervalS must be 0 (off) or at least 10`, { group: groupId, field: 'announceIntervalS' });
+  if (q.maxWaitGroup !== undefined) {
+    if (!ids.has(q.maxWaitGroup))
+      bad(`group ${groupId}: maxWaitGroup ${q.maxWaitGroup} does not exist`, { group: groupId, maxWaitGroup: q.maxWaitGroup });
+    if (q.maxWaitGroup === groupId) bad(`group ${groupId}: maxWaitGroup is the group itself`, { group: groupId });
+  }
+  if (q.maxWaitAction === 'overflow' && q.maxWaitGroup === undefined && adjacent.length === 0)
+    bad(`group ${groupId}: maxWaitAction overflow needs maxWaitGroup or an adjacent group`, { group: groupId, field: 'maxWaitAction' });
 }

@@ -3,8 +3,31 @@
  * decision functions stay pure and the same shapes travel through the store, the API and events.
  */
 
+/**
+ * What the routing engine decides on: only `available` agents take calls, `offline` ones are not
+ * staffed. Where the box tracks agents itself (acd/agentState.ts) this is mapped from their
+ * activity: ringing and on-call are busy, away and logged-out are offline (`routingStateOf` there).
+ */
 export type AgentState = 'available' | 'busy' | 'wrap-up' | 'offline';
 export const AGENT_STATES: readonly AgentState[] = ['available', 'busy', 'wrap-up', 'offline'];
+
+/** What an agent is doing as the contact centre sees it (acd/agentState.ts is the machine that moves it). */
+export type AgentActivityState = 'available' | 'ringing' | 'on-call' | 'wrap-up' | 'away' | 'logged-out';
+export const AGENT_ACTIVITY_STATES: readonly AgentActivityState[] = ['available', 'ringing', 'on-call', 'wrap-up', 'away', 'logged-out'];
+
+/** An agent's activity, its reason (the away reason, or what moved it) and since when (unix ms). */
+export interface AgentActivity {
+  readonly state: AgentActivityState;
+  readonly reason: string | null;
+  readonly since: number;
+}
+
+/** An agent's SIP account on the box's registrar, as shown: the password is stored sealed and never returned. */
+export interface AgentSipAccount {
+  /** The user part agents' phones register and authenticate with; unique among agents. */
+  readonly username: string;
+  readonly hasPassword: boolean;
+}
 
 /** What a group does with a call whose estimated wait exceeds `maxWaitMs`. */
 export type OverflowAction = 'adjacent' | 'callback' | 'self-service' | 'none';
@@ -25,6 +48,56 @@ export interface SkillGroup {
   /** Groups that may take this group's calls on overflow, in order of preference. */
   readonly adjacent: readonly string[];
   readonly overflow: OverflowRule;
+  /** How the group's queue behaves (opening hours, limits, announcements); absent: the defaults of acd/queuePolicy.ts. */
+  readonly queue?: QueuePolicy | undefined;
+}
+
+// --- queue policy of a skill group (read by appliance/acd/) ------------------------------------
+
+export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+export const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/** Open from `from` to `to` on the site's clock, "HH:MM" (to may be "24:00"); from < to. */
+export interface OpeningInterval {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** A day with its own hours: closed all day, or open only in `open` (a partial day). */
+export interface Holiday {
+  /** The site's calendar date, "YYYY-MM-DD". */
+  readonly date: string;
+  readonly name?: string | undefined;
+  /** Opening intervals that day instead of the weekday's; absent or empty: closed all day. */
+  readonly open?: readonly OpeningInterval[] | undefined;
+}
+
+export interface BusinessHours {
+  /** Opening intervals per weekday; a day that is absent or empty is closed. */
+  readonly weekly: Readonly<Partial<Record<Weekday, readonly OpeningInterval[]>>>;
+  readonly holidays?: readonly Holiday[] | undefined;
+}
+
+/** Closed: play the closed prompt and hang up (`message`), or offer a callback. */
+export type ClosedAction = 'message' | 'callback';
+/** Waited maxWaitS: move to another group's queue, offer a callback, or "please call later" and hang up. */
+export type MaxWaitAction = 'overflow' | 'callback' | 'message';
+
+export interface QueuePolicy {
+  /** Opening hours on the site's clock (acd.timeZone); absent: always open. */
+  readonly hours?: BusinessHours | undefined;
+  readonly whenClosed?: ClosedAction | undefined;
+  /** Most calls waiting in this queue; the next one gets the group's overflow rule. Absent: no limit of its own. */
+  readonly maxQueued?: number | undefined;
+  /** Longest actual wait in this queue before maxWaitAction applies; absent: no limit. */
+  readonly maxWaitS?: number | undefined;
+  readonly maxWaitAction?: MaxWaitAction | undefined;
+  /** Where `overflow` sends the call; absent: the first adjacent group that is open and has room. */
+  readonly maxWaitGroup?: string | undefined;
+  /** Service-level threshold T of this group; absent: acd.serviceLevelS. */
+  readonly serviceLevelS?: number | undefined;
+  /** Seconds between position and expected-wait announcements (0: none); absent: 30. */
+  readonly announceIntervalS?: number | undefined;
 }
 
 export interface AgentSkill {
@@ -44,6 +117,10 @@ export interface Agent {
   readonly state: AgentState;
   /** Unix ms of the last state change: the longest-idle available agent is chosen first. */
   readonly stateSince: number;
+  /** The agent's SIP account for registering phones with the box; absent: none. */
+  readonly sip?: AgentSipAccount | undefined;
+  /** The agent's activity where the box tracks it (not stored: it starts logged-out at each start). */
+  readonly activity?: AgentActivity | undefined;
 }
 
 export interface PriorityWeights {

@@ -286,4 +286,17 @@ export const MIGRATIONS: readonly Migration[] = [
       DELETE FROM api_tokens;
     `,
   },
+  {
+    version: 7,
+    name: 'contact-centre interval figures (acd/repo.ts): the KPI engine sums per interval, kept across restarts',
+    sql: `
+      CREATE TABLE acd_intervals (
+        interval_start INTEGER NOT NULL,        -- unix ms, a multiple of interval_ms
+        interval_ms    INTEGER NOT NULL,
+        totals_json    TEXT NOT NULL,           -- counts and ms per group and overall (acd/kpis.ts IntervalTotals)
+        updated_at     INTEGER NOT NULL,
+        PRIMARY KEY (interval_start, interval_ms)
+      );
+    `,
+  },
 ];

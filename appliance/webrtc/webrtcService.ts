@@ -56,7 +56,7 @@ const AgentTokenBody = Type.Object(
       minLength: 1,
       maxLength: 128,
       pattern: '^[A-Za-z0-9_.:-]+$',
-      description: 'Agent id (from agents.agents), never a name',
+      description: 'Agent id (a routing agent), never a name',
     }),
     role: Type.Union([Type.Literal('agent'), Type.Literal('supervisor')], { default: 'agent' }),
     ttlMs: Type.Integer({ minimum: 60_000, maximum: 86_400_000, default: 12 * 3_600_000, description: 'Token lifetime (a shift)' }),

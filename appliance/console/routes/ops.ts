@@ -198,10 +198,8 @@ async function supportBundle(ctx: ConsoleContext, app: FastifyInstance) {
     site: { id: ctx.config.site.id },
     inventory: { ...inventory, os: { ...inventory.os, hostname: '(omitted)' } },
     diagnostics: await diagnostics(ctx),
-    config: {
-      ...redactConfig(ctx.configs.current().config),
-      agents: { agents: ctx.config.agents.agents.length, skillGroups: ctx.config.agents.skillGroups.length },
-    },
+    // agents' names and SIP accounts are routing data, not configuration: never in the bundle
+    config: redactConfig(ctx.configs.current().config),
     configVersions: ctx.store.configVersions.list(20).map((v) => ({
       version: v.version,
       createdAt: v.createdAt,

@@ -63,8 +63,21 @@ describe('first-boot wizard', () => {
     await page.getByTestId('wizard-next').click();
 
     await page.getByTestId('wizard-step-5').waitFor();
+    await page.getByTestId('agent-editor').waitFor();
     await page.fill('textarea[name=skill-groups]', 'billing, Billing enquiries\nsupport, Technical support');
-    await page.fill('textarea[name=agents]', 'a1, Agent One, billing support\na2, Agent Two, support');
+    await page.fill('input[name=agent-id-0]', 'a1');
+    await page.fill('input[name=agent-name-0]', 'Agent One');
+    await page.fill('input[name=agent-skills-0]', 'billing support');
+    await page.fill('input[name=agent-sipUsername-0]', 'a1');
+    await page.fill('input[name=agent-sipPassword-0]', 'agent-one-pass');
+    await page.getByTestId('agent-add').click();
+    await page.fill('input[name=agent-id-1]', 'a2');
+    await page.fill('input[name=agent-name-1]', 'Agent Two');
+    await page.fill('input[name=agent-skills-1]', 'support sales');
+    await page.getByTestId('wizard-next').click();
+    // the appliance's refusal shows in the agent's row, at the field
+    await expect(page.getByTestId('agent-error-1').textContent()).resolves.toContain('skill group sales does not exist');
+    await page.fill('input[name=agent-skills-1]', 'support');
     await shot('wizard-5-agents');
     await page.getByTestId('wizard-next').click();
 
@@ -107,10 +120,15 @@ describe('first-boot wizard', () => {
     expect(cfg.config.site).toEqual({ id: 'leeds-01', name: 'Leeds Branch' });
     expect(cfg.config.sip.rtpHost).toBe('127.0.0.1');
     expect(cfg.config.sip.allowList).toEqual(['127.0.0.1', '192.0.2.0/24']);
-    expect(cfg.config.agents.agents).toEqual([
-      { id: 'a1', name: 'Agent One', skills: ['billing', 'support'] },
-      { id: 'a2', name: 'Agent Two', skills: ['support'] },
+    // agents went into the routing configuration, the one place they live
+    const routing = (await (await authedFetch(app)('/api/v1/routing/agents')).json()) as {
+      agents: { id: string; name: string; skills: { group: string }[]; sip?: unknown }[];
+    };
+    expect(routing.agents.map((a) => [a.id, a.name, a.skills.map((k) => k.group), a.sip ?? null])).toEqual([
+      ['a1', 'Agent One', ['billing', 'support'], { username: 'a1', hasPassword: true }],
+      ['a2', 'Agent Two', ['support'], null],
     ]);
+    expect(cfg.config.agents).toEqual({ wrapUpS: 30, noAnswerAwayAfter: 2 });
     expect(cfg.config.upstream).toEqual({ endpoint: 'https://central.example.com/edgevox', enrollmentKey: 'enrol-key-0123456789' });
     const actions = app.store.audit.list().map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['setup.admin.created', 'config.change', 'selftest', 'setup.complete']));

@@ -388,8 +388,20 @@ describe('diagnostics', () => {
         changes: {
           'upstream.enrollmentKey': 'enrol-secret-xyz',
           'sip.accounts': [{ username: 'trunk1', password: 'sip-pass-789' }],
-          'agents.agents': [{ id: 'a1', name: 'Priya Sharma', skills: [] }],
         },
+      }),
+    });
+    // agents (names, SIP accounts) are routing data
+    await f('/api/v1/routing/agents/a1', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'a1',
+        name: 'Priya Sharma',
+        sipUri: 'sip:a1@127.0.0.1',
+        senior: false,
+        skills: [],
+        sip: { username: 'priya', password: 'agent-pass-456' },
       }),
     });
     await createUser(app, 'jane.doe', 'supervisor');
@@ -423,6 +435,7 @@ describe('diagnostics', () => {
       callerHash,
       'enrol-secret-xyz',
       'sip-pass-789',
+      'agent-pass-456',
       'Priya',
       'jane.doe',
       'scrypt$',
@@ -431,6 +444,7 @@ describe('diagnostics', () => {
     // The planted values are really where the bundle's sources could have taken them from.
     const sources = JSON.stringify({
       config: await (await f('/api/v1/config')).text(),
+      agents: await (await f('/api/v1/routing/agents')).text(),
       utterances: app.store.utterances.listByCall('call-pii'),
       call: app.store.calls.get('call-pii'),
       users: await (await f('/api/v1/users')).text(),

@@ -259,7 +259,9 @@ export function Live() {
           ) : (
             <div data-testid="routing-state">
               {routing.agents.length === 0 && routing.queues.length === 0 ? (
-                <p class="muted">No skill groups or agents in the routing engine yet.</p>
+                <p class="muted">
+                  No skill groups or agents in the routing engine yet: add them under <a href="#/agents">Agents</a>.
+                </p>
               ) : null}
               <ul class="alerts">
                 {routing.queues.map((q: any) => (
@@ -272,7 +274,10 @@ export function Live() {
               <div class="kv">
                 {routing.agents.map((a: any) => (
                   <span key={a.id} class="tag">
-                    {a.name}: {a.state}
+                    {a.name}:{' '}
+                    {a.activity
+                      ? `${a.activity.state}${a.activity.state === 'away' && a.activity.reason ? ` (${a.activity.reason})` : ''}`
+                      : a.state}
                   </span>
                 ))}
               </div>

@@ -8,6 +8,7 @@ import { Live } from './live.js';
 import { History, CallDetail } from './history.js';
 import { ConfigScreen } from './config.js';
 import { Diagnostics } from './diagnostics.js';
+import { AgentsScreen } from './agents.js';
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash || '#/live');
@@ -76,6 +77,7 @@ function Login({ onDone, site }: { onDone: () => void; site: Session['site'] | n
 const NAV: { hash: string; label: string }[] = [
   { hash: '#/live', label: 'Live' },
   { hash: '#/history', label: 'Call history' },
+  { hash: '#/agents', label: 'Agents' },
   { hash: '#/config', label: 'Configuration' },
   { hash: '#/diagnostics', label: 'Diagnostics' },
 ];
@@ -108,6 +110,7 @@ function App() {
   else if (route === 'history') screen = <History />;
   else if (route === 'config') screen = <ConfigScreen session={session} />;
   else if (route === 'diagnostics') screen = <Diagnostics session={session} />;
+  else if (route === 'agents') screen = <AgentsScreen session={session} />;
   else screen = <Live />;
   return (
     <div class="shell">

@@ -4,6 +4,7 @@
 // as the configuration screen, so the wizard is validated by the same rules.
 import { useEffect, useState } from 'preact/hooks';
 import { api, get, post, type Session } from './api.js';
+import { AgentEditor } from './agents.js';
 import { BackupRestore } from './backup.js';
 import { ActionButton, Field, Notice, errorText } from './ui.js';
 
@@ -145,7 +146,7 @@ export function Wizard({ session, onSessionChange }: { session: Session; onSessi
         ) : null}
         {step === 3 && cfg ? <NetworkStep cfg={cfg} onSave={save} /> : null}
         {step === 4 && cfg ? <TrunkStep cfg={cfg} onSave={save} /> : null}
-        {step === 5 && cfg ? <AgentStep cfg={cfg} onSave={save} /> : null}
+        {step === 5 && cfg ? <AgentStep cfg={cfg} onNext={next} /> : null}
         {step === 6 && cfg ? <UpstreamStep cfg={cfg} onSave={save} /> : null}
         {step === 7 ? <ModelStep onNext={next} /> : null}
         {step === 8 ? <SelfTestStep onNext={next} /> : null}
@@ -257,43 +258,15 @@ function TrunkStep({ cfg, onSave }: StepProps) {
   );
 }
 
-function AgentStep({ cfg, onSave }: StepProps) {
-  const [groups, setGroups] = useState(
-    (cfg.agents.skillGroups as { id: string; name: string }[]).map((g) => `${g.id}, ${g.name}`).join('\n'),
-  );
-  const [agents, setAgents] = useState(
-    (cfg.agents.agents as { id: string; name: string; skills: string[] }[])
-      .map((a) => `${a.id}, ${a.name}, ${a.skills.join(' ')}`)
-      .join('\n'),
-  );
+/** Agents, skill groups and their phones' SIP accounts go straight into the routing configuration. */
+function AgentStep({ cfg, onNext }: { cfg: any; onNext: () => void }) {
   return (
     <>
-      <Field label="Skill groups" hint="One per line: id, name (e.g. billing, Billing enquiries)">
-        <textarea name="skill-groups" rows={4} value={groups} onInput={(e) => setGroups(e.currentTarget.value)} />
-      </Field>
-      <Field label="Agents" hint="One per line: id, display name, skill group ids separated by spaces">
-        <textarea name="agents" rows={4} value={agents} onInput={(e) => setAgents(e.currentTarget.value)} />
-      </Field>
-      <ActionButton
-        testId="wizard-next"
-        onClick={() =>
-          onSave(
-            {
-              'agents.skillGroups': lines(groups).map((l) => {
-                const [id = '', ...rest] = l.split(',').map((s) => s.trim());
-                return { id, name: rest.join(', ') || id };
-              }),
-              'agents.agents': lines(agents).map((l) => {
-                const [id = '', name = '', skills = ''] = l.split(',').map((s) => s.trim());
-                return { id, name: name || id, skills: skills.split(/\s+/).filter(Boolean) };
-              }),
-            },
-            'agents and skill groups',
-          )
-        }
-      >
-        Save and continue
-      </ActionButton>
+      <p>
+        Skill groups and the agents who serve them. An agent with a SIP username and password registers their phone with this box; the
+        password is stored encrypted and never shown again.
+      </p>
+      <AgentEditor sipHost={cfg.sip.rtpHost || cfg.sip.host} saveLabel="Save and continue" saveTestId="wizard-next" onSaved={onNext} />
     </>
   );
 }

@@ -1,0 +1,130 @@
+/**
+ * Contact-centre KPIs API (supervisors and technicians): the real-time figures per skill group and
+ * overall, and the per-interval figures of a range (docs/kpis.md has the definitions). Aggregates
+ * only: no call ids, agent ids, names or numbers.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { evxError } from '../../errors.js';
+import type { IntervalKpis, KpiSnapshot } from '../../acd/kpis.js';
+
+const Nullable = (description: string) => Type.Union([Type.Number(), Type.Null()], { description });
+
+const QueueKpisView = Type.Object(
+  {
+    offered: Type.Integer(),
+    answered: Type.Integer(),
+    answeredWithinThreshold: Type.Integer(),
+    abandoned: Type.Integer({ description: 'All abandons, short ones included' }),
+    shortAbandoned: Type.Integer(),
+    overflowedOut: Type.Integer({ description: 'Left this group for another (0 overall)' }),
+    handled: Type.Integer({ description: 'Answered calls whose wrap-up has ended' }),
+    serviceLevel: Nullable('Answered within T / (answered + abandoned − short abandoned); null with no such calls'),
+    averageSpeedOfAnswerS: Nullable('ASA, seconds'),
+    averageAbandonTimeS: Nullable('Mean wait of abandons that are not short, seconds'),
+    averageHandleTimeS: Nullable('AHT: (talk + hold + wrap-up) / handled, seconds'),
+    talkS: Type.Number(),
+    holdS: Type.Number(),
+    wrapUpS: Type.Number(),
+    agentTimeS: Type.Object(
+      { available: Type.Number(), ringing: Type.Number(), onCall: Type.Number(), wrapUp: Type.Number(), away: Type.Number() },
+      { additionalProperties: false },
+    ),
+    occupancy: Nullable('(on call + wrap-up) / (on call + wrap-up + available + ringing)'),
+  },
+  { additionalProperties: false },
+);
+
+const RealTimeView = Type.Object(
+  {
+    waiting: Type.Integer({ description: 'Calls waiting now' }),
+    longestWaitingS: Nullable('Wait of the oldest waiting call; null when nobody waits'),
+    agents: Type.Object(
+      { available: Type.Integer(), ringing: Type.Integer(), 'on-call': Type.Integer(), 'wrap-up': Type.Integer(), away: Type.Integer() },
+      { additionalProperties: false, description: 'Logged-in agents by state' },
+    ),
+    currentInterval: QueueKpisView,
+  },
+  { additionalProperties: false },
+);
+
+const Span = Type.Object({ start: Type.Integer(), end: Type.Integer() }, { additionalProperties: false });
+
+const KpisReply = Type.Object(
+  {
+    at: Type.Integer({ description: 'unix ms of the figures' }),
+    interval: Span,
+    groups: Type.Record(Type.String(), RealTimeView),
+    overall: RealTimeView,
+  },
+  { additionalProperties: false },
+);
+
+const IntervalView = Type.Object(
+  { start: Type.Integer(), end: Type.Integer(), groups: Type.Record(Type.String(), QueueKpisView), overall: QueueKpisView },
+  { additionalProperties: false },
+);
+
+const IntervalsQuery = Type.Object(
+  {
+    from: Type.Optional(Type.Integer({ minimum: 0, description: 'unix ms, rounded down to an interval start (default: 24 h before to)' })),
+    to: Type.Optional(Type.Integer({ minimum: 0, description: 'unix ms, rounded up to an interval end (default: now)' })),
+  },
+  { additionalProperties: false },
+);
+
+const IntervalsReply = Type.Object(
+  {
+    from: Type.Integer(),
+    to: Type.Integer(),
+    intervalMs: Type.Integer(),
+    intervals: Type.Array(IntervalView, { description: 'Kept intervals (the last 24 h) overlapping the range, oldest first' }),
+  },
+  { additionalProperties: false },
+);
+
+export interface AcdRoutesDeps {
+  readonly kpis: {
+    readonly intervalMs: number;
+    snapshot(): KpiSnapshot;
+    intervals(from: number, to: number): IntervalKpis[];
+    now(): number;
+  };
+}
+
+export function registerAcdRoutes(app: FastifyInstance, deps: AcdRoutesDeps): void {
+  const tags = ['acd'];
+  app.get(
+    '/api/v1/acd/kpis',
+    {
+      schema: {
+        tags,
+        summary: 'Contact-centre figures now, per skill group and overall: waiting, longest wait, agents by state, the current interval',
+        response: { 200: KpisReply },
+      },
+      config: { minRole: 'supervisor' },
+    },
+    async (): Promise<Static<typeof KpisReply>> => deps.kpis.snapshot(),
+  );
+
+  app.get<{ Querystring: Static<typeof IntervalsQuery> }>(
+    '/api/v1/acd/kpis/intervals',
+    {
+      schema: {
+        tags,
+        summary: 'Contact-centre figures per interval (15 min by default) of a range, per skill group and overall',
+        querystring: IntervalsQuery,
+        response: { 200: IntervalsReply },
+      },
+      config: { minRole: 'supervisor' },
+    },
+    async (request): Promise<Static<typeof IntervalsReply>> => {
+      const to = request.query.to ?? deps.kpis.now();
+      const from = request.query.from ?? to - 86_400_000;
+      if (from >= to) throw evxError('EVX_ERR_BAD_REQUEST', 'from must be before to', { details: { field: 'from' } });
+      const step = deps.kpis.intervalMs;
+      const intervals = deps.kpis.intervals(from, to);
+      return { from: Math.floor(from / step) * step, to: Math.ceil(to / step) * step, intervalMs: step, intervals };
+    },
+  );
+}

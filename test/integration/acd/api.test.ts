@@ -1,0 +1,162 @@
+/**
+ * The contact-centre KPIs inside a running appliance: queue policies edited through the routing API,
+ * facts reported to the fact sink the start module exposes, GET /api/v1/acd/kpis and
+ * /api/v1/acd/kpis/intervals for supervisors only, the Prometheus series, the wallboard event, and
+ * the day's intervals still there after a restart on the same data dir.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Appliance } from '../../../appliance/app/app.js';
+import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
+import { startTestAppliance } from '../../helpers/appliance.js';
+import { authHeader } from '../../helpers/auth.js';
+import { scratchDir } from '../../helpers/paths.js';
+
+const INTERVAL_MS = 15 * 60_000;
+const dataDir = scratchDir('acd-api');
+const overrides = { dataDir, sip: { enabled: false }, console: { enabled: false }, webrtc: { enabled: false }, acd: { publishS: 1 } };
+
+let app: Appliance;
+const events: ApplianceEvent[] = [];
+
+async function start(): Promise<Appliance> {
+  const started = (await startTestAppliance(overrides, { transcribers: null })).app;
+  started.bus.subscribe((e) => events.push(e));
+  return started;
+}
+
+const api = async (url: string, role: 'viewer' | 'supervisor' | 'technician' | null = 'supervisor', method = 'GET', body?: unknown) => {
+  const res = await app.http.inject({
+    method: method as 'GET',
+    url,
+    headers: role === null ? {} : authHeader(app, role),
+    ...(body === undefined ? {} : { payload: body as object }),
+  });
+  return { status: res.statusCode, body: res.body === '' ? null : (JSON.parse(res.body) as Record<string, unknown>) };
+};
+
+const group = (id: string, queue?: Record<string, unknown>) => ({
+  id,
+  name: id,
+  intents: [],
+  adjacent: [],
+  overflow: { maxWaitMs: 120_000, action: 'none' },
+  ...(queue === undefined ? {} : { queue }),
+});
+
+/** In the previous interval (the waiting call w1 is in the current one): billing (T = 30 s) c1 answered after 25 s; cards c2 abandoned after 30 s. */
+const BASE = Math.floor(Date.now() / INTERVAL_MS) * INTERVAL_MS - INTERVAL_MS + 1000;
+const t = (seconds: number) => BASE + seconds * 1000;
+
+beforeAll(async () => {
+  app = await start();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('contact-centre KPIs in the appliance', () => {
+  it('edits a queue policy through the routing API and refuses an inconsistent one', async () => {
+    expect((await api('/api/v1/routing/groups/general', 'technician', 'PUT', group('general'))).status).toBe(200);
+    const policy = {
+      hours: {
+        weekly: { mon: [{ from: '08:00', to: '18:00' }] },
+        holidays: [{ date: '2026-12-24', open: [{ from: '09:00', to: '12:00' }] }],
+      },
+      whenClosed: 'callback',
+      maxQueued: 10,
+      maxWaitS: 300,
+      maxWaitAction: 'overflow',
+      maxWaitGroup: 'general',
+      serviceLevelS: 30,
+      announceIntervalS: 45,
+    };
+    const put = await api('/api/v1/routing/groups/billing', 'technician', 'PUT', group('billing', policy));
+    expect(put).toMatchObject({ status: 200, body: { id: 'billing', queue: policy } });
+    expect((await api('/api/v1/routing/groups/cards', 'technician', 'PUT', group('cards'))).status).toBe(200);
+    const groups = (await api('/api/v1/routing/groups', 'viewer')).body!['groups'] as { id: string; queue?: unknown }[];
+    expect(groups.find((g) => g.id === 'billing')!.queue).toEqual(policy);
+    const bad = await api('/api/v1/routing/groups/cards', 'technician', 'PUT', group('cards', { maxWaitGroup: 'nope' }));
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'EVX_ERR_ROUTING_CONFIG' } } });
+    const badTime = await api(
+      '/api/v1/routing/groups/cards',
+      'technician',
+      'PUT',
+      group('cards', { hours: { weekly: { mon: [{ from: '8', to: '9' }] } } }),
+    );
+    expect(badTime.status).toBe(400);
+  });
+
+  it('serves the real-time and per-interval figures to supervisors only', async () => {
+    const f = app.acd!.facts;
+    f.agentGroups('agent-1', ['billing'], t(0));
+    f.agentGroups('agent-2', ['cards'], t(0));
+    f.agentState('agent-1', 'available', t(0));
+    f.agentState('agent-2', 'available', t(0));
+    f.offered('c1', 'billing', t(0));
+    f.offered('c2', 'cards', t(10));
+    f.answered('c1', 'agent-1', t(25));
+    f.abandoned('c2', t(40));
+    f.talkEnded('c1', t(100));
+    f.wrapUpEnded('agent-1', t(110));
+    f.agentState('agent-1', 'logged-out', t(140));
+    f.agentState('agent-2', 'logged-out', t(140));
+    f.offered('w1', 'billing', Date.now() - 3000);
+
+    expect((await api('/api/v1/acd/kpis', null)).status).toBe(401);
+    expect((await api('/api/v1/acd/kpis', 'viewer')).status).toBe(403);
+    expect((await api('/api/v1/acd/kpis/intervals', 'viewer')).status).toBe(403);
+
+    const now = await api('/api/v1/acd/kpis');
+    expect(now.status).toBe(200);
+    const at = now.body!['at'] as number;
+    expect(now.body).toMatchObject({ interval: { start: Math.floor(at / INTERVAL_MS) * INTERVAL_MS } });
+    expect(Object.keys(now.body!['groups'] as object).sort()).toEqual(['billing', 'cards', 'general']);
+    expect(now.body).toMatchObject({
+      overall: { waiting: 1 },
+      groups: { billing: { waiting: 1 }, cards: { waiting: 0, longestWaitingS: null } },
+    });
+    expect((now.body!['overall'] as { longestWaitingS: number }).longestWaitingS).toBeGreaterThanOrEqual(3);
+
+    const range = await api(`/api/v1/acd/kpis/intervals?from=${BASE - 1000}&to=${BASE + 60_000}`);
+    expect(range).toMatchObject({ status: 200, body: { from: BASE - 1000, to: BASE - 1000 + INTERVAL_MS, intervalMs: INTERVAL_MS } });
+    const intervals = range.body!['intervals'] as {
+      start: number;
+      groups: Record<string, Record<string, unknown>>;
+      overall: Record<string, unknown>;
+    }[];
+    expect(intervals).toHaveLength(1);
+    // billing's own T is 30 s: c1 answered after 25 s is within it; overall T is 20 s and c2's 30 s abandon counts against it.
+    expect(intervals[0]!.groups['billing']).toMatchObject({
+      offered: 1,
+      answered: 1,
+      serviceLevel: 1,
+      averageSpeedOfAnswerS: 25,
+      averageHandleTimeS: 85,
+    });
+    expect(intervals[0]!.groups['cards']).toMatchObject({ offered: 1, abandoned: 1, serviceLevel: 0, averageAbandonTimeS: 30 });
+    expect(intervals[0]!.overall).toMatchObject({ offered: 2, answered: 1, abandoned: 1, serviceLevel: 0 });
+    expect(JSON.stringify(range.body)).not.toMatch(/agent-\d|"c\d"/);
+    expect((await api(`/api/v1/acd/kpis/intervals?from=${BASE}&to=${BASE}`)).status).toBe(400);
+  });
+
+  it('exports the Prometheus series and sends the wallboard event', async () => {
+    const metrics = await app.http.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toContain('edgevox_acd_calls_offered_total{scope="group",group="billing"} 2');
+    expect(metrics.body).toContain('edgevox_acd_calls_abandoned_total{scope="group",group="cards"} 1');
+    expect(metrics.body).toContain('edgevox_acd_calls_waiting{scope="group",group="billing"} 1');
+    expect(metrics.body).not.toMatch(/agent-\d/);
+    for (let i = 0; i < 300 && !events.some((e) => e.type === 'acd.kpis' && e.overall.waiting === 1); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(events.find((e) => e.type === 'acd.kpis' && e.overall.waiting === 1)).toMatchObject({ groups: { billing: { waiting: 1 } } });
+  });
+
+  it("keeps the day's intervals after a restart on the same data dir", async () => {
+    const url = `/api/v1/acd/kpis/intervals?from=${BASE - 1000}&to=${BASE + 60_000}`;
+    const before = (await api(url)).body!['intervals'];
+    await app.close();
+    app = await start();
+    expect((await api(url)).body!['intervals']).toEqual(before);
+    // The groups (and their policies) came back from the store too.
+    expect((await api('/api/v1/acd/kpis')).body!['groups']).toHaveProperty('billing');
+  });
+});

@@ -1,0 +1,32 @@
+/** The acd.* keys: defaults, and the checks the schema cannot make (interval length, time zone). */
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../../appliance/config/load.js';
+import { isEdgeVoxError } from '../../../appliance/errors.js';
+
+function errorOf(fn: () => unknown): { code: string; message: string; details: Record<string, unknown> } {
+  try {
+    fn();
+  } catch (err) {
+    if (isEdgeVoxError(err)) return { code: err.code, message: err.message, details: err.details };
+    throw err;
+  }
+  throw new Error('expected an error');
+}
+
+describe('acd configuration', () => {
+  it('defaults: T 20 s, short abandon 5 s, 15-minute intervals, the system zone, a wallboard event every 5 s', () => {
+    expect(validateConfig({}).acd).toEqual({ serviceLevelS: 20, shortAbandonS: 5, intervalMinutes: 15, timeZone: '', publishS: 5 });
+    expect(validateConfig({ acd: { timeZone: 'Europe/Berlin', intervalMinutes: 30 } }).acd).toMatchObject({
+      timeZone: 'Europe/Berlin',
+      intervalMinutes: 30,
+    });
+  });
+
+  it('refuses an interval that does not divide the hour and a zone Intl does not know, naming the key', () => {
+    const interval = errorOf(() => validateConfig({ acd: { intervalMinutes: 7 } }));
+    expect(interval).toMatchObject({ code: 'EVX_ERR_CONFIG_INVALID', details: { key: 'acd.intervalMinutes' } });
+    const zone = errorOf(() => validateConfig({ acd: { timeZone: 'Europe/Atlantis' } }));
+    expect(zone).toMatchObject({ code: 'EVX_ERR_CONFIG_INVALID', details: { key: 'acd.timeZone' } });
+    expect(errorOf(() => validateConfig({ acd: { serviceLevelS: 0 } })).details['key']).toBe('acd.serviceLevelS');
+  });
+});
