@@ -4,6 +4,9 @@
  * utterances without one: default group). The emotion of the same utterance is waited for up to
  * `emotionWaitMs` when one is coming (the utterance is long enough and emotion analysis is on), so
  * an angry caller reaches a senior agent. Latency is measured from the final utterance's event.
+ *
+ * SIPREC sessions (`call.started` with source `siprec`: recordings of calls another PBX handles) are
+ * observed and analysed elsewhere but never routed here: no decision, no queue entry, no REFER.
  */
 import type { ApplianceEvent, EventBus } from '../events/appEvents.js';
 import { isEdgeVoxError } from '../errors.js';
@@ -44,6 +47,8 @@ type Final = Extract<ApplianceEvent, { type: 'asr.final' }>;
 
 export class CallRouter {
   private readonly calls = new Map<string, CallState>();
+  /** Calls that are only observed (SIPREC sessions): never routed. Bounded like `calls`. */
+  private readonly observeOnly = new Set<string>();
   private readonly unsubscribe: () => void;
   private closed = false;
   /** Final-to-decision latencies (ms) of the last decisions, for the bench figures. */
@@ -73,6 +78,13 @@ export class CallRouter {
 
   private onEvent(e: ApplianceEvent): void {
     if (this.closed) return;
+    if (e.type === 'call.started' && e.source === 'siprec') {
+      this.drop(e.callId);
+      if (this.observeOnly.size >= MAX_CALLS) this.observeOnly.delete(this.observeOnly.values().next().value!);
+      this.observeOnly.add(e.callId);
+      return;
+    }
+    if (e.type !== 'call.ended' && 'callId' in e && e.callId !== null && this.observeOnly.has(e.callId)) return;
     switch (e.type) {
       case 'asr.final':
         if (this.deps.options.speakers.includes(e.speaker)) this.onFinal(e);
@@ -159,6 +171,7 @@ export class CallRouter {
     const s = this.calls.get(callId);
     if (s?.pending?.timer) clearTimeout(s.pending.timer);
     this.calls.delete(callId);
+    this.observeOnly.delete(callId);
   }
 
   close(): void {
