@@ -8,6 +8,7 @@ export const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   'install-models': async () => (await import('./commands/installModels.js')).installModelsCommand,
   'bench-sip': async () => (await import('./commands/benchSip.js')).benchSipCommand,
+  'bench-acd': async () => (await import('./commands/benchAcd.js')).benchAcdCommand,
   soak: async () => (await import('./commands/soak.js')).soakCommand,
   bench: async () => (await import('./commands/bench.js')).benchCommand,
   transcribe: async () => (await import('./commands/transcribe.js')).transcribeCommand,

@@ -143,6 +143,11 @@ export class AgentPresence implements AgentStateOwner {
     this.states.apply(agentId, { type: 'no-answer', callId });
   }
 
+  /** The offer could not reach the agent (no phone registered, unreachable, refused for another reason than not answering). */
+  offerFailed(agentId: string, callId: string): void {
+    this.states.apply(agentId, { type: 'offer-failed', callId });
+  }
+
   // --- by hand -------------------------------------------------------------------------------------
 
   /**

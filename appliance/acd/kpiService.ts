@@ -232,6 +232,9 @@ export class KpiService {
       abandoned: (callId: string, at: number) => {
         if (this.take(() => e.abandoned(callId, at))) this.count(forget(callId), 'abandoned');
       },
+      dequeued: (callId: string, at: number) => {
+        if (this.take(() => e.dequeued(callId, at))) forget(callId);
+      },
       overflowed: (callId: string, toGroupId: string, at: number) => {
         if (!this.take(() => e.overflowed(callId, toGroupId, at))) return;
         this.count(this.queuedGroup.get(callId), 'overflowedOut', false);

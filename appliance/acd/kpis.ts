@@ -51,6 +51,12 @@ export interface AcdFactSink {
   abandoned(callId: string, at: number): void;
   /** A queued call moved to another group's queue. */
   overflowed(callId: string, toGroupId: string, at: number): void;
+  /**
+   * The box ended a queued call itself (longest wait with a message, self-service, no agent could
+   * take it): it leaves the queue, neither answered nor abandoned, so it is in neither term of the
+   * service level.
+   */
+  dequeued(callId: string, at: number): void;
   held(callId: string, at: number): void;
   resumed(callId: string, at: number): void;
   /** The conversation ended; the agent's wrap-up starts. */
@@ -67,6 +73,7 @@ export type AcdFact =
   | { readonly kind: 'answered'; readonly callId: string; readonly agentId: string; readonly at: number }
   | { readonly kind: 'abandoned'; readonly callId: string; readonly at: number }
   | { readonly kind: 'overflowed'; readonly callId: string; readonly toGroupId: string; readonly at: number }
+  | { readonly kind: 'dequeued'; readonly callId: string; readonly at: number }
   | { readonly kind: 'held'; readonly callId: string; readonly at: number }
   | { readonly kind: 'resumed'; readonly callId: string; readonly at: number }
   | { readonly kind: 'talk-ended'; readonly callId: string; readonly at: number }
@@ -281,6 +288,8 @@ export class ContactCentreKpis implements AcdFactSink {
         return this.abandoned(fact.callId, fact.at);
       case 'overflowed':
         return this.overflowed(fact.callId, fact.toGroupId, fact.at);
+      case 'dequeued':
+        return this.dequeued(fact.callId, fact.at);
       case 'held':
         return this.held(fact.callId, fact.at);
       case 'resumed':
@@ -348,6 +357,13 @@ export class ContactCentreKpis implements AcdFactSink {
     if (call?.phase !== 'queued') return this.ignore();
     this.addToGroup(call.groupId, call.groupOfferedAt, this.abandonSums(at - call.groupOfferedAt));
     this.addToOverall(call.firstOfferedAt, this.abandonSums(at - call.firstOfferedAt));
+    this.calls.delete(callId);
+  }
+
+  dequeued(callId: string, at: number): void {
+    this.observe(at);
+    const call = this.calls.get(callId);
+    if (call?.phase !== 'queued') return this.ignore();
     this.calls.delete(callId);
   }
 

@@ -8,6 +8,7 @@
  * which is built with the registrar; so it is closed after the SIP server and before routing.
  */
 import { AgentPresence } from '../acd/agentPresence.js';
+import { DispositionRepo, Dispositions } from '../acd/dispositions.js';
 import type { AcdFactSink } from '../acd/kpis.js';
 import { registerAgentRoutes } from '../api/routes/agents.js';
 import { isEdgeVoxError } from '../errors.js';
@@ -70,12 +71,20 @@ export function startAgents(
     });
     deps.metrics.bindAgentRegistrations(registrar);
   }
+  const dispositions = new Dispositions({
+    repo: new DispositionRepo(deps.store.db, deps.store.write.bind(deps.store)),
+    bus,
+    codes: () => config.agents.dispositionCodes,
+    hasAgent: (id) => routing.hasAgent(id),
+    agentWasOn: (callId) => deps.store.calls.get(callId)?.legs.some((l) => l.label === 'agent'),
+    now: () => Date.now(),
+  });
   logger.info({ agents: routing.agentList().length, registrar: registrar !== null }, 'agent states started');
   const r = registrar;
   return {
     presence,
     registrar,
-    routes: (app) => registerAgentRoutes(app, { presence, registrar: r, routing }),
+    routes: (app) => registerAgentRoutes(app, { presence, registrar: r, routing, dispositions }),
     close: () => {
       r?.close();
       presence.close();

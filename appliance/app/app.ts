@@ -44,6 +44,8 @@ import { PromptStore } from '../prompts/promptStore.js';
 import { startCallRouter, startRouting } from './routing.js';
 import { startAcd, type StartedAcd } from './acd.js';
 import { startAgents, type StartedAgents } from './agents.js';
+import { startAcdCalls } from './acdCalls.js';
+import { wireAcdSoftphones } from './acdSoftphones.js';
 import { consoleRegistrar } from '../console/mount.js';
 import { overlayConsoleConfig } from '../console/configService.js';
 import { WebRtcService } from '../webrtc/webrtcService.js';
@@ -159,6 +161,7 @@ export class Appliance {
       closeStack.push({ name: 'analysis', close: () => analysis.close() });
       const routing = startRouting({ ...base, secrets: SecretBox.fromDataDir(dataDir) });
       closeStack.push({ name: 'routing', close: () => routing.close() });
+      if (routing.webhook !== null) metrics.bindRoutingWebhook(routing.webhook);
       const acd = startAcd({ ...base, routing: routing.service, metrics });
       closeStack.push({ name: 'acd', close: () => acd.close() });
       const alerts = startAlerts({ ...base, routing: routing.service });
@@ -197,9 +200,39 @@ export class Appliance {
       if (webrtc !== null) closeStack.push({ name: 'webrtc', close: () => webrtc.close() });
       if (webrtc !== null) metrics.bindWebRtc(webrtc.metricsSource());
 
-      const sip = await startSip(config, dataDir, calls, logger, readiness, closeStack, webrtc?.sipAudioTap, agents.registrar ?? undefined);
+      const started = await startSip(
+        config,
+        dataDir,
+        calls,
+        logger,
+        readiness,
+        closeStack,
+        webrtc?.sipAudioTap,
+        agents.registrar ?? undefined,
+      );
+      const sip = started?.sip ?? null;
       if (sip !== null) metrics.bindSip(sip);
-      if (sip !== null && config.routing.enabled) closeStack.push({ name: 'routing-transfer', close: routing.attachSip(sip) });
+      const prompts = new PromptStore({ dataDir, defaultsDir: join(REPO_ROOT, 'dist', 'prompts') });
+      // pbx: an existing PBX keeps the calls and routing suggests with REFER; acd: the box keeps them
+      if (sip !== null && config.routing.enabled && config.acd.mode === 'pbx')
+        closeStack.push({ name: 'routing-transfer', close: routing.attachSip(sip) });
+      if (started !== null && config.acd.mode === 'acd') {
+        const softphones = wireAcdSoftphones({ webrtc, presence: agents.presence, logger });
+        closeStack.push({ name: 'acd-softphones', close: () => softphones.close() });
+        const acdCalls = startAcdCalls({
+          ...base,
+          sip: started.sip,
+          telephony: started.telephony,
+          routing: routing.service,
+          presence: agents.presence,
+          registrar: agents.registrar,
+          acd,
+          prompts,
+          metrics,
+          softphones: softphones.ring,
+        });
+        closeStack.push({ name: 'acd-calls', close: () => acdCalls.close() });
+      }
       if (sip !== null) webrtc?.attachSip(sip);
       const trunks = startTrunks({ config, logger, sip, metrics }); // pushed after sip: closed (registrations removed) before it
       closeStack.push({ name: 'sip-trunks', close: () => trunks.close() });
@@ -210,7 +243,6 @@ export class Appliance {
       const auth = new AuthService(store, dataDir, authSettings, logger);
 
       const droppedEvents = metrics.eventsDropped;
-      const prompts = new PromptStore({ dataDir, defaultsDir: join(REPO_ROOT, 'dist', 'prompts') });
       const coreRoutes = async (app: FastifyInstance) => {
         await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
         registerCallRoutes(app, { store });
@@ -380,7 +412,7 @@ async function startSip(
   closeStack: CloseStack,
   extraTap?: LegAudioSinkFactory,
   registrar?: RegistrarLike,
-): Promise<SipServer | null> {
+): Promise<{ readonly sip: SipServer; readonly telephony: TelephonyBridge } | null> {
   if (!config.sip.enabled) return null;
   const bridge = new TelephonyBridge(calls, logger);
   const policy = sipPolicyOf(config);
@@ -444,5 +476,5 @@ async function startSip(
   });
   readiness.register('sip', () => ({ ok: true }));
   logger.info({ port: sip.port, tlsPort: tls === undefined ? null : sip.tlsPort, transports: config.sip.transports }, 'sip listening');
-  return sip;
+  return { sip, telephony: bridge };
 }

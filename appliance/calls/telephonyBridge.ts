@@ -51,6 +51,27 @@ export class TelephonyBridge {
     };
   };
 
+  /**
+   * The sink factory of a leg the box placed to an agent for `callerCallId` (ACD): its audio becomes
+   * that call's `agent` leg, transcribed and stored with the caller's. Undefined once the call ended.
+   */
+  agentSinkFactory(callerCallId: string): LegAudioSinkFactory | undefined {
+    const call = this.calls.get(callerCallId);
+    if (call === undefined || call.ended) return undefined;
+    return (info: LegInfo): LegAudioSink | undefined => {
+      const session = this.calls.get(callerCallId);
+      if (session === undefined || session.ended) return undefined;
+      const leg = session.addLeg({
+        label: 'agent',
+        codec: info.codec,
+        sampleRateHz: info.sampleRateHz,
+        legId: `${callerCallId}:agent:${info.callId}:${info.legId}`,
+      });
+      const rate = info.sampleRateHz;
+      return { onFrame: (pcm) => leg.write(pcm, rate), close: () => void leg.end() };
+    };
+  }
+
   /** Subscribe to the SIP server's events; returns the unsubscribe function. */
   attach(sip: SipServer): () => void {
     const offs = [

@@ -108,6 +108,9 @@ function checkCrossField(config: EdgeVoxConfig, origins: ReadonlyMap<string, str
       details: { key, problem },
     });
   };
+  const wh = config.routing.webhook;
+  if (wh.url !== '' && wh.secret.length < 16)
+    fail('routing.webhook.secret', 'must be at least 16 characters when routing.webhook.url is set');
   const seen = new Map<string, number>();
   config.sip.trunks.forEach((t, i) => {
     const first = seen.get(t.name.toLowerCase());

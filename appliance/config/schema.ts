@@ -372,6 +372,42 @@ export const ConfigSchema = Type.Object(
           description: 'Intent and emotion analysis of caller utterances, routing decisions, caller profiles and alerts',
         }),
         transfer: Type.Boolean({ default: true, description: "Transfer a routed SIP call to the chosen agent's SIP URI with REFER" }),
+        webhook: Section(
+          {
+            url: Type.String({
+              default: '',
+              maxLength: 2000,
+              pattern: '^(https?://[^\\s/?#@]+([/?][^\\s#]*)?)?$',
+              description:
+                'POST every routing decision as signed JSON to this http(s) URL, for a PBX/CTI integration (empty = off; no user:password@; docs/routing-webhook.md)',
+            }),
+            secret: Type.String({
+              default: '',
+              maxLength: 500,
+              description:
+                'HMAC-SHA256 key that signs each webhook request (X-EdgeVox-Signature); at least 16 characters, required with routing.webhook.url (secret)',
+            }),
+            timeoutMs: Type.Integer({
+              minimum: 100,
+              maximum: 60_000,
+              default: 2000,
+              description: 'Each webhook request is aborted after this long (and retried)',
+            }),
+            maxAttempts: Type.Integer({
+              minimum: 1,
+              maximum: 10,
+              default: 3,
+              description: 'Attempts per decision; network errors, timeouts, 5xx and 429 are retried with backoff, other answers never',
+            }),
+            maxPending: Type.Integer({
+              minimum: 1,
+              maximum: 100_000,
+              default: 1000,
+              description: 'Decisions waiting to be sent (a slow or absent receiver); beyond this the oldest are dropped (counted)',
+            }),
+          },
+          'Routing decisions POSTed to a PBX/CTI integration (both acd.mode values)',
+        ),
         intentSpeakers: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), {
           default: ['caller'],
           description: 'Speakers (leg labels) whose utterances get an intent',
@@ -463,6 +499,30 @@ export const ConfigSchema = Type.Object(
     ),
     acd: Section(
       {
+        mode: Type.Union([Type.Literal('pbx'), Type.Literal('acd')], {
+          default: 'pbx',
+          description:
+            "How calls are handled: pbx = an existing PBX keeps the calls (SIPREC in or calls forked to the box), the box analyses them and suggests routing by REFER or webhook; acd = the box answers calls, greets, queues with music and announcements, rings the chosen agent's registered phone and bridges the call, staying in it to the end",
+        }),
+        ringTimeoutS: Type.Integer({
+          minimum: 5,
+          maximum: 120,
+          default: 20,
+          description:
+            "ACD mode: how long the chosen agent's phones ring before the offer is withdrawn (the agent counts a no-answer; the caller waits again in its place)",
+        }),
+        routeTimeoutS: Type.Integer({
+          minimum: 1,
+          maximum: 300,
+          default: 15,
+          description:
+            "ACD mode: after the greeting, how long the caller's words may take to route the call; then it goes to routing's default group",
+        }),
+        promptLanguage: Type.String({
+          pattern: '^[a-z]{2,3}(-[a-z0-9]{2,8})?$',
+          default: 'en',
+          description: 'ACD mode: language of the greeting, queue announcements and hold music (a language the prompt store has)',
+        }),
         serviceLevelS: Type.Integer({
           minimum: 1,
           maximum: 3600,
@@ -555,6 +615,12 @@ export const ConfigSchema = Type.Object(
           maximum: 20,
           default: 2,
           description: 'Offered calls in a row an agent lets ring out before being set away with reason no-answer (0 = never)',
+        }),
+        dispositionCodes: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' }), {
+          maxItems: 100,
+          uniqueItems: true,
+          default: ['resolved', 'follow-up', 'escalated', 'no-action'],
+          description: 'Disposition codes an agent picks at wrap-up for the call just handled (lower-case words with dashes)',
         }),
       },
       'Agent states: wrap-up and missed calls',

@@ -25,7 +25,7 @@ export const LIVE_KEYS: readonly string[] = [
  * Keys that hold secrets: masked in diffs, the support bundle and for roles below technician.
  * sip.trunks is masked field by field instead (its registration credentials only: maskTrunks).
  */
-export const SECRET_KEYS: readonly string[] = ['sip.accounts', 'upstream.enrollmentKey'];
+export const SECRET_KEYS: readonly string[] = ['sip.accounts', 'upstream.enrollmentKey', 'routing.webhook.secret'];
 /** Versions written by the console carry this author prefix; boot snapshots do not. */
 const BOOT_AUTHOR = 'system';
 const MASK = '••••••';
@@ -97,6 +97,7 @@ export function redactConfig(config: EdgeVoxConfig): Record<string, unknown> {
   if (copy['sip']) copy['sip']['accounts'] = (config.sip.accounts ?? []).map((a) => ({ username: a.username, password: MASK }));
   if (copy['sip']) copy['sip']['trunks'] = maskTrunks(config.sip.trunks ?? []);
   if (copy['upstream'] && config.upstream.enrollmentKey !== '') copy['upstream']['enrollmentKey'] = MASK;
+  if (copy['routing'] && config.routing.webhook.secret !== '') (copy['routing']['webhook'] as Record<string, unknown>)['secret'] = MASK;
   return copy;
 }
 

@@ -161,6 +161,8 @@ export type ApplianceEvent =
       change: 'registered' | 'refreshed' | 'unregistered' | 'expired';
       contacts: number;
     }
+  /** The agent set the disposition code of a call they handled (acd/dispositions.ts). */
+  | { type: 'agent.disposition'; at: number; agentId: string; callId: string; code: string }
   | { type: 'call.quality'; at: number; callId: string; legId: string; quality: Record<string, number> }
   | {
       type: 'alert';

@@ -15,6 +15,8 @@ import type { RegistrarCounters } from '../telephony/registrar.js';
 import { activeExecutionProviders } from '../inference/sessions.js';
 import type { PoolStats } from '../asr/pool/pool.js';
 import { kpiGaugeCatalog, kpiSamples, type KpiSample, type KpiSnapshot } from '../acd/kpis.js';
+import type { AcdEvents } from '../acd/acdCalls.js';
+import type { TypedEmitter } from '../events/typedEmitter.js';
 
 export interface BuildInfo {
   version: string;
@@ -562,6 +564,56 @@ export class ApplianceMetrics {
         this.reset();
         this.inc(source.ignoredFacts());
       },
+    });
+  }
+
+  /** Routing decisions POSTed to `routing.webhook.url`, by outcome (read at scrape time). */
+  bindRoutingWebhook(w: { counters(): { delivered: number; rejected: number; failed: number; dropped: number } }): void {
+    new Counter({
+      name: 'edgevox_routing_webhook_deliveries_total',
+      help: 'Routing decisions POSTed to routing.webhook.url by outcome (rejected = 3xx/4xx, failed = after maxAttempts, dropped = queue full or closing)',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const c = w.counters();
+        for (const outcome of ['delivered', 'rejected', 'failed', 'dropped'] as const) this.inc({ outcome }, c[outcome]);
+      },
+    });
+  }
+
+  /**
+   * The ACD's own work (acd.mode acd): offers to agents by outcome, calls the box ended instead of
+   * queueing further, and the delay the box's bridge adds between caller and agent (each bridged
+   * call's p95 and max, socket in to socket out). No call or agent ids.
+   */
+  bindAcdCalls(source: TypedEmitter<AcdEvents>): void {
+    const registers = [this.registry];
+    const offers = new Counter({
+      name: 'edgevox_acd_offers_total',
+      help: 'Offers of a queued call to an agent, by outcome: answered, no-answer (rang out or declined), failed (no phone reachable)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    const refused = new Counter({
+      name: 'edgevox_acd_calls_refused_total',
+      help: 'Calls the box ended instead of queueing further, by reason (closed, full, max-wait, no-route, callback, none)',
+      labelNames: ['reason'],
+      registers,
+    });
+    const delay = new Histogram({
+      name: 'edgevox_acd_bridge_added_delay_ms',
+      help: 'Delay the box added to caller-agent audio per bridged call (quantile p95 or max of the call, ms)',
+      labelNames: ['quantile'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80],
+      registers,
+    });
+    source.on('offer.settled', (e) => offers.inc({ outcome: e.outcome }));
+    source.on('call.refused', (e) => refused.inc({ reason: e.reason }));
+    source.on('bridge.ended', (e) => {
+      if (e.delay.samples === 0) return;
+      delay.observe({ quantile: 'p95' }, e.delay.p95Ms);
+      delay.observe({ quantile: 'max' }, e.delay.maxMs);
     });
   }
 

@@ -79,6 +79,8 @@ export class RoutingService {
   private scriptsValue: Script[];
   private readonly queue: QueuedCall[] = [];
   private readonly assignments = new Map<string, Assignment>();
+  /** Calls seen starting as SIPREC sessions (bounded; dropped when they end): never routed. */
+  private readonly siprec = new Set<string>();
   private transferer: Transferer | null;
   private owner: AgentStateOwner | null = null;
   /** Sealed SIP passwords by agent id, and agent ids by SIP username. */
@@ -99,6 +101,7 @@ export class RoutingService {
     this.transferer = deps.transferer ?? null;
     this.targets = deps.targets ?? new TransferTargetPolicy(LOCAL_TRANSFER_TARGETS);
     this.unsubscribe = deps.bus.subscribe((e) => {
+      if (e.type === 'call.started' && e.source === 'siprec') this.rememberSiprec(e.callId);
       if (e.type === 'call.ended') this.onCallEnded(e.callId, e.reason);
     });
   }
@@ -165,6 +168,9 @@ export class RoutingService {
    */
   route(req: RouteRequest, finalAtPerfMs: number | null = null): RouteDecision {
     if (this.closed) throw evxError('EVX_ERR_STREAM_CLOSED', 'routing service is closed');
+    // SIPREC sessions are recordings of calls another PBX handles: observed, never routed or transferred
+    if (this.siprec.has(req.callId))
+      throw evxError('EVX_ERR_BAD_REQUEST', 'a SIPREC session is not routed', { details: { callId: req.callId } });
     const snapshot = this.snapshot();
     const t0 = performance.now();
     const decision = decideRoute(req, snapshot);
@@ -253,7 +259,13 @@ export class RoutingService {
     }
   }
 
+  private rememberSiprec(callId: string): void {
+    if (this.siprec.size >= MAX_QUEUED) this.siprec.delete(this.siprec.values().next().value!);
+    this.siprec.add(callId);
+  }
+
   private onCallEnded(callId: string, reason: string): void {
+    this.siprec.delete(callId);
     const i = this.queue.findIndex((q) => q.callId === callId);
     if (i >= 0) this.queue.splice(i, 1);
     const a = this.assignments.get(callId);
@@ -263,6 +275,30 @@ export class RoutingService {
     // a caller who hung up before the transfer completed frees the agent again.
     const transferred = a.transferState === 'completed' || reason === 'transfer';
     if (!transferred && this.agents.get(a.agentId)?.state === 'busy') this.setAgentState(a.agentId, 'available');
+  }
+
+  /**
+   * Put a routed call (back) in a group's queue: the agent it was offered to did not answer, or an
+   * overflow or the queue policy moved it. `enqueuedAt` keeps its place (its first queueing); an
+   * available agent of the group is offered it at once. Its earlier queue entry, if any, goes.
+   */
+  requeue(
+    call: { readonly callId: string; readonly groupId: string; readonly priority: number; readonly needsSenior: boolean },
+    enqueuedAt: number,
+  ): void {
+    if (this.closed) return;
+    this.removeFromQueue(call.callId);
+    if (this.queue.length >= MAX_QUEUED) this.queue.shift();
+    this.queue.push({ callId: call.callId, groupId: call.groupId, priority: call.priority, needsSenior: call.needsSenior, enqueuedAt });
+    this.dispatchAll();
+  }
+
+  /** Take a call out of its queue (refused by the queue policy, answered elsewhere); false when it was not queued. */
+  removeFromQueue(callId: string): boolean {
+    const i = this.queue.findIndex((q) => q.callId === callId);
+    if (i < 0) return false;
+    this.queue.splice(i, 1);
+    return true;
   }
 
   /** Oldest wait per group with queued calls (for queue alerts). */

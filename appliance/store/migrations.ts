@@ -299,4 +299,16 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'wrap-up disposition codes (acd/dispositions.ts): one per call, deleted with the call',
+    sql: `
+      CREATE TABLE call_dispositions (
+        call_id   TEXT PRIMARY KEY REFERENCES calls (id) ON DELETE CASCADE,
+        agent_id  TEXT NOT NULL,
+        code      TEXT NOT NULL,
+        at        INTEGER NOT NULL                -- unix ms of the last change
+      );
+    `,
+  },
 ];

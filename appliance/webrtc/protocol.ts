@@ -10,6 +10,12 @@
  *   consume (producerId, capabilities) -> { consumerId, producerId, kind, rtpParameters }
  *   hangup                             -> {}   (then the server closes the socket)
  *   server -> client notifications: newProducer, producerClosed, consumerClosed, callEnded, callEvent.
+ *
+ * An agent's softphone also keeps one "presence" socket open while it takes calls (softphones.ts):
+ *   ready (agent token, first message)  -> { protocolVersion, agentId }   the agent's softphone is connected
+ *   decline (callId)                    -> {}   refuse the call being offered (counts as not answered)
+ *   server -> client: offer { callId, ringTimeoutMs, source, agentCodec }, offer-cancelled { callId, reason }.
+ * The softphone answers an offer by joining its `callId` on a socket of its own (the `join` above).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -54,13 +60,21 @@ const ClientMessageSchema = Type.Union([
     { additionalProperties: false },
   ),
   Type.Object({ type: Type.Literal('hangup'), id: Id }, { additionalProperties: false }),
+  Type.Object(
+    { type: Type.Literal('ready'), id: Id, token: Type.String({ minLength: 1, maxLength: 4096 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { type: Type.Literal('decline'), id: Id, callId: Type.String({ minLength: 1, maxLength: 128 }) },
+    { additionalProperties: false },
+  ),
 ]);
 const checker = TypeCompiler.Compile(ClientMessageSchema);
 
 type RawClientMessage = Static<typeof ClientMessageSchema>;
 /** Client requests with the opaque parts given their mediasoup types. */
 export type ClientMessage =
-  | Extract<RawClientMessage, { type: 'join' | 'createTransport' | 'hangup' }>
+  | Extract<RawClientMessage, { type: 'join' | 'createTransport' | 'hangup' | 'ready' | 'decline' }>
   | (Omit<Extract<RawClientMessage, { type: 'connectTransport' }>, 'dtlsParameters'> & { dtlsParameters: DtlsParameters })
   | (Omit<Extract<RawClientMessage, { type: 'produce' }>, 'rtpParameters'> & { rtpParameters: RtpParameters })
   | (Omit<Extract<RawClientMessage, { type: 'consume' }>, 'rtpCapabilities'> & { rtpCapabilities: RtpCapabilities });
@@ -89,6 +103,29 @@ export interface ResponseData {
   produce: { producerId: string };
   consume: { consumerId: string; producerId: string; kind: MediaKind; rtpParameters: RtpParameters };
   hangup: Record<string, never>;
+  ready: { protocolVersion: number; agentId: string };
+  decline: Record<string, never>;
+}
+
+/** Why an offer stopped ringing. */
+export type OfferEndReason =
+  /** this agent's softphone joined the call (on this or another of the agent's softphones) */
+  | 'answered'
+  /** the agent declined it (on one of their softphones) */
+  | 'declined'
+  /** nobody answered within `ringTimeoutMs` */
+  | 'timeout'
+  /** the box withdrew it: another of the agent's phones answered, or the caller hung up */
+  | 'cancelled';
+
+/** A call offered to the agent's softphone: answer by joining `callId`, or `decline`. */
+export interface CallOffer {
+  readonly callId: string;
+  readonly ringTimeoutMs: number;
+  /** A phone call bridged by the box (`sip`) or a web caller (`web`). */
+  readonly source: 'sip' | 'web';
+  /** What the softphone must send on this call (mediasoup never transcodes: G.711 on phone calls). */
+  readonly agentCodec: 'opus' | 'pcmu' | 'pcma';
 }
 
 export type ServerMessage =
@@ -98,6 +135,10 @@ export type ServerMessage =
   | { type: 'producerClosed'; producerId: string }
   | { type: 'consumerClosed'; consumerId: string; producerId: string }
   | { type: 'callEnded'; callId: string; reason: string }
+  /** Presence sockets (`ready`) only: a call rings this agent. */
+  | ({ type: 'offer' } & CallOffer)
+  /** Presence sockets only: the offer of `callId` stopped ringing. */
+  | { type: 'offer-cancelled'; callId: string; reason: OfferEndReason }
   /**
    * Agents and supervisors only: the call's live events from the appliance bus (transcripts, already
    * redacted by the call layer; intent, emotion, routing decision for the screen-pop; alerts).

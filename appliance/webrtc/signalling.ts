@@ -3,6 +3,11 @@
  * protocol.ts. The first message must be `join` with a caller token (HMAC, bound to one call) or an
  * agent token (checked by the pluggable verifier) plus the call id; a socket that does not join in
  * `joinTimeoutMs` is closed. Requests on one socket are handled strictly in order.
+ *
+ * Or, for an agent's softphone, `ready` with an agent token: the socket becomes the softphone's
+ * presence socket (softphones.ts), which gets call offers and may `decline` them; it joins no call,
+ * is pinged every `heartbeatMs` (a softphone gone without a close stops counting at the next ping)
+ * and closes when its token expires.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -16,6 +21,7 @@ import {
   type ResponseData,
   type ServerMessage,
 } from './protocol.js';
+import type { SoftphoneConnection, SoftphoneHub } from './softphones.js';
 import { isValidCallId, mintCallerToken, verifyCallerToken, type AgentTokenVerifier, type ParticipantRole } from './tokens.js';
 import type { Participant, WebRtcCall, WebRtcCallRegistry } from './webrtcCalls.js';
 
@@ -27,7 +33,9 @@ interface SignallingSocket {
   send(data: string): void;
   close(code: number, reason: string): void;
   on(event: 'message', listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): void;
-  on(event: 'close' | 'error', listener: () => void): void;
+  on(event: 'close' | 'error' | 'pong', listener: () => void): void;
+  ping?(): void;
+  terminate?(): void;
 }
 
 export const DEFAULT_SIGNALLING_PATH = '/api/v1/webrtc/signal';
@@ -58,8 +66,15 @@ export interface WebRtcSignallingDeps {
   readonly joinTimeoutMs?: number;
   /** Admission control for new web callers (the call manager's); a refusal is HTTP 503 + Retry-After. */
   readonly admitCallerSession?: () => { ok: true } | { ok: false; reason: string; retryAfterS: number };
-  /** Whether an agent/supervisor may join this call id (e.g. only calls the appliance knows). Default: any. */
-  readonly authorizeJoin?: (callId: string, role: ParticipantRole) => boolean;
+  /**
+   * Whether an agent/supervisor (`subject`: the token's id) may join this call id (e.g. only calls
+   * the appliance knows). May throw its own EdgeVox error to say why not. Default: any.
+   */
+  readonly authorizeJoin?: (callId: string, role: ParticipantRole, subject: string) => boolean;
+  /** Agents' softphones taking offered calls (`ready`); absent: `ready` is refused. */
+  readonly softphones?: SoftphoneHub;
+  /** Ping period of softphone presence sockets (default 30 s); a socket that missed a pong is closed. */
+  readonly heartbeatMs?: number;
   /** Minimal logger (pino fits); messages are static, no PII. */
   readonly log?: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
 }
@@ -106,6 +121,10 @@ class SignallingSession {
   private participant: Participant | undefined;
   private queue: Promise<void> = Promise.resolve();
   private joinTimer: NodeJS.Timeout | undefined;
+  private softphone: SoftphoneConnection | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private expiry: NodeJS.Timeout | undefined;
+  private alive = true;
   private done = false;
 
   constructor(
@@ -147,18 +166,30 @@ class SignallingSession {
       this.sendError(id, err);
       return;
     }
+    // a failed join/ready closes a socket that has not authenticated yet (never a joined or ready one)
+    const unauthenticated = this.participant === undefined && this.softphone === undefined;
     try {
       const data = await this.dispatch(message);
       this.send({ type: 'response', id: message.id, ok: true, data });
       if (message.type === 'hangup') this.finish(1000, 'hangup');
     } catch (err) {
       this.sendError(message.id, err);
-      if (message.type === 'join') this.finish(4401, 'join failed');
+      if ((message.type === 'join' || message.type === 'ready') && unauthenticated) this.finish(4401, `${message.type} failed`);
     }
   }
 
   private async dispatch(message: ClientMessage): Promise<ResponseData[ClientMessage['type']]> {
     if (message.type === 'join') return this.join(message.token, message.callId);
+    if (message.type === 'ready') return this.ready(message.token);
+    if (message.type === 'decline') {
+      if (this.softphone === undefined) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Send ready first: only a softphone declines offers');
+      this.softphone.decline(message.callId);
+      return {};
+    }
+    if (message.type === 'hangup' && this.softphone !== undefined) {
+      this.softphone.close();
+      return {};
+    }
     const { call, participant } = this;
     if (call === undefined || participant === undefined) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Join the call first');
     switch (message.type) {
@@ -177,8 +208,46 @@ class SignallingSession {
     }
   }
 
+  /** The socket becomes the presence socket of an agent's softphone. */
+  private async ready(token: string): Promise<ResponseData['ready']> {
+    if (this.participant !== undefined || this.softphone !== undefined)
+      throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'A softphone sends ready once, on a socket of its own');
+    const hub = this.deps.softphones;
+    if (hub === undefined) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Calls are not offered to softphones on this appliance');
+    const principal = token.startsWith('v1.') ? undefined : await this.deps.verifyAgentToken(token);
+    if (principal === undefined) throw evxError('EVX_ERR_WEBRTC_AUTH', 'Invalid agent token');
+    if (principal.role !== 'agent') throw evxError('EVX_ERR_WEBRTC_AUTH', 'Only agents take offered calls');
+    if (this.done) throw evxError('EVX_ERR_WEBRTC_CLOSED', 'The socket closed during ready');
+    this.softphone = hub.connect(principal.subject, (m) => this.send(m));
+    if (this.joinTimer !== undefined) clearTimeout(this.joinTimer);
+    if (principal.expiresAtMs !== undefined)
+      this.expiry = setTimeout(
+        () => this.finish(4401, 'token expired'),
+        Math.max(0, Math.min(principal.expiresAtMs - Date.now(), 2 ** 31 - 1)),
+      );
+    if (this.socket.ping !== undefined) {
+      this.socket.on('pong', () => (this.alive = true));
+      this.heartbeat = setInterval(() => {
+        if (!this.alive) {
+          this.finish(4408, 'heartbeat missed');
+          this.socket.terminate?.();
+          return;
+        }
+        this.alive = false;
+        try {
+          this.socket.ping?.();
+        } catch {
+          // the close event follows
+        }
+      }, this.deps.heartbeatMs ?? 30_000);
+    }
+    this.deps.log?.debug({ role: principal.role }, 'webrtc softphone ready');
+    return { protocolVersion: PROTOCOL_VERSION, agentId: principal.subject };
+  }
+
   private async join(token: string, requestedCallId: string | undefined): Promise<ResponseData['join']> {
     if (this.participant !== undefined) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Already joined');
+    if (this.softphone !== undefined) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'A softphone joins calls on a socket of its own');
     let callId: string;
     let role: ParticipantRole;
     let subject: string | undefined;
@@ -195,7 +264,7 @@ class SignallingSession {
         throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'An agent join names a valid callId');
       callId = requestedCallId;
       role = principal.role;
-      if (this.deps.authorizeJoin !== undefined && !this.deps.authorizeJoin(callId, role))
+      if (this.deps.authorizeJoin !== undefined && !this.deps.authorizeJoin(callId, role, principal.subject))
         throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'No such call to join', { details: { callId } });
       subject = principal.subject;
     }
@@ -221,6 +290,9 @@ class SignallingSession {
 
   private leave(reason: string): void {
     if (this.joinTimer !== undefined) clearTimeout(this.joinTimer);
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    if (this.expiry !== undefined) clearTimeout(this.expiry);
+    this.softphone?.close();
     const { call, participant } = this;
     this.call = undefined;
     this.participant = undefined;

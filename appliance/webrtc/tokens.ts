@@ -16,6 +16,8 @@ export interface AgentPrincipal {
   /** Stable agent id for audit (never a name). */
   readonly subject: string;
   readonly role: 'agent' | 'supervisor';
+  /** When the token stops being valid (a softphone's presence socket closes then). */
+  readonly expiresAtMs?: number;
 }
 
 /** Returns the principal for a valid agent token, undefined for an invalid one. */

@@ -35,7 +35,8 @@ export interface Participant {
 }
 
 export interface WebRtcCallsEvents {
-  participantJoined: { callId: string; participantId: string; role: ParticipantRole };
+  /** `subject`: the agent or supervisor id of the token (undefined for callers). */
+  participantJoined: { callId: string; participantId: string; role: ParticipantRole; subject: string | undefined };
   /** A participant (or SIP leg) started sending audio: tap it for ASR here (CallMedia.tapProducer). */
   producerAdded: { call: WebRtcCall; participantId: string; role: ParticipantRole | 'sip'; producer: Producer };
   participantLeft: { callId: string; participantId: string; role: ParticipantRole; reason: string };
@@ -106,7 +107,7 @@ export class WebRtcCall {
     }
     const participant: Participant = { id: randomUUID(), role, subject, transports: new Map(), producers: new Map(), consumers: new Map() };
     this.participants.set(participant.id, { participant, send });
-    this.emitter.emit('participantJoined', { callId: this.callId, participantId: participant.id, role });
+    this.emitter.emit('participantJoined', { callId: this.callId, participantId: participant.id, role, subject });
     return participant;
   }
 
@@ -209,6 +210,23 @@ export class WebRtcCall {
     this.emitter.emit('participantLeft', { callId: this.callId, participantId, role: participant.role, reason });
     if (participant.role !== 'supervisor') this.end(`${participant.role}-left`);
     else if (this.participants.size === 0) this.end('empty');
+  }
+
+  /**
+   * Takes a participant out of the call without the end policy: it is told `callEnded` (its
+   * signalling socket then closes) and its transports close, while the call goes on for the others
+   * (a bridged SIP caller keeps their call). Used when a softphone joined a call that was no longer
+   * offered to it (softphones.ts). Returns false when it was not in the call.
+   */
+  remove(participantId: string, reason: string): boolean {
+    const entry = this.participants.get(participantId);
+    if (entry === undefined || this.endedReason !== undefined) return false;
+    this.participants.delete(participantId);
+    const { participant, send } = entry;
+    for (const transport of participant.transports.values()) transport.close();
+    send({ type: 'callEnded', callId: this.callId, reason });
+    this.emitter.emit('participantLeft', { callId: this.callId, participantId, role: participant.role, reason });
+    return true;
   }
 
   /** True while a participant with this role is in the call. */

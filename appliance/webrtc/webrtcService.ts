@@ -1,7 +1,8 @@
 /**
  * The WebRTC plane as the appliance mounts it: media plane (mediasoup workers) + call registry +
  * bridge into the call manager + HTTP routes (signalling WebSocket, caller sessions, agent tokens,
- * the agent's call queue, the softphone and "call us" pages).
+ * the agent's call queue, the softphone and "call us" pages) + the agents' softphones the ACD rings
+ * (`softphones`, softphones.ts; wired to the ACD and agent presence by app/acdSoftphones.ts).
  *
  * Routes and who may use them:
  *   GET  /api/v1/webrtc/signal           WebSocket; authenticated inside the protocol (join with a
@@ -27,6 +28,7 @@ import type { EventBus } from '../events/appEvents.js';
 import type { Logger } from '../log/logger.js';
 import { WebRtcCallBridge } from './callBridge.js';
 import { SipWebRtcBridge } from './sipBridge.js';
+import { WebRtcSoftphones } from './softphones.js';
 import type { SipServer } from '../telephony/sip-server.js';
 import type { LegAudioSinkFactory } from '../telephony/types.js';
 import { MediaPlane } from './mediaPlane.js';
@@ -88,6 +90,12 @@ export function loadTokenSecret(dataDir: string, file: string): Buffer {
 export class WebRtcService {
   private closing: Promise<void> | undefined;
   private workerDeaths = 0;
+  private readonly offSip: (() => void)[] = [];
+  /**
+   * Agents' softphones (presence sockets): the ACD's `AcdSoftphones` (ring an agent's connected
+   * softphones) and `connected`/`disconnected` events for agent presence.
+   */
+  readonly softphones: WebRtcSoftphones;
 
   private constructor(
     readonly plane: MediaPlane,
@@ -96,7 +104,21 @@ export class WebRtcService {
     readonly sipBridge: SipWebRtcBridge,
     private readonly secret: Buffer,
     private readonly deps: WebRtcServiceDeps,
-  ) {}
+  ) {
+    this.softphones = new WebRtcSoftphones({
+      registry,
+      callInfo: (callId) => {
+        if (sipBridge.isSipCall(callId)) {
+          const agentCodec = sipBridge.agentCodec(callId);
+          return agentCodec === undefined ? undefined : { source: 'sip', agentCodec };
+        }
+        return registry.get(callId) === undefined ? undefined : { source: 'web', agentCodec: 'opus' };
+      },
+      logger: deps.logger,
+      onListenerError: (event, err) =>
+        deps.logger.error({ event, reason: err instanceof Error ? err.message : String(err) }, 'softphone listener failed'),
+    });
+  }
 
   /**
    * Starts the plane, or returns null when `webrtc.enabled` is false or the mediasoup worker is not
@@ -161,12 +183,14 @@ export class WebRtcService {
   /** Lets agents be bridged into this SIP server's calls. */
   attachSip(sip: SipServer): void {
     this.sipBridge.attachSip(sip);
+    // a call offered to softphones stays guarded until it ends
+    this.offSip.push(sip.events.on('call.ended', ({ callId }) => this.softphones.callEnded(callId)));
   }
 
   /** Verifies an agent token minted by this appliance. */
-  verifyAgent(token: string): { subject: string; role: 'agent' | 'supervisor' } | undefined {
+  verifyAgent(token: string): { subject: string; role: 'agent' | 'supervisor'; expiresAtMs: number } | undefined {
     const p = verifyAgentToken(this.secret, token);
-    return p === undefined ? undefined : { subject: p.subject, role: p.role };
+    return p === undefined ? undefined : { subject: p.subject, role: p.role, expiresAtMs: p.expiresAtMs };
   }
 
   /** Mints an agent token (the route below, the CLI and tests). */
@@ -190,8 +214,11 @@ export class WebRtcService {
           const a = calls.admit();
           return a.ok ? a : { ok: false, reason: a.reason, retryAfterS: a.retryAfterS };
         },
-        // Agents join calls the appliance has (web calls, or calls the call manager knows).
-        authorizeJoin: (callId) => this.registry.get(callId) !== undefined || calls.get(callId) !== undefined,
+        // Agents join calls the appliance has (web calls, or calls the call manager knows); a call
+        // offered to softphones only by the agent it rings (softphones.ts).
+        authorizeJoin: (callId, role, subject) =>
+          (this.registry.get(callId) !== undefined || calls.get(callId) !== undefined) && this.softphones.mayJoin(callId, role, subject),
+        softphones: this.softphones,
         log: this.deps.logger,
       });
 
@@ -280,6 +307,8 @@ export class WebRtcService {
   /** Ends every web call, then stops the workers. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      for (const off of this.offSip.splice(0)) off();
+      this.softphones.close();
       this.registry.close('shutdown');
       this.sipBridge.close();
       this.bridge.close();

@@ -3,9 +3,14 @@
  * answer / mute / hang up, the caller's audio, the live transcript of both legs and a screen-pop of
  * what the appliance learned about the call (intent, emotion, routing decision). Supervisors use the
  * same page to listen in on a call by id. State on <body data-state> for tests.
+ *
+ * With an agent token the page also keeps a presence socket (`ready`): the agent counts as logged in
+ * while it is open, and the ACD offers calls on it; an offer rings (Answer joins the call, as from
+ * the queue; Decline refuses it) until answered, declined, timed out or withdrawn. Presence on
+ * <body data-presence>, the offer on <body data-offer="ringing" data-offer-call-id>.
  */
-import type { CallEventForAgent } from '../../appliance/webrtc/protocol.js';
-import { BrowserPeer } from './peer.js';
+import type { CallEventForAgent, CallOffer, ServerMessage } from '../../appliance/webrtc/protocol.js';
+import { BrowserPeer, Signalling, signallingUrl } from './peer.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
@@ -19,6 +24,11 @@ const transcript = $('transcript');
 const pop = $('pop');
 const players = $('players');
 const whisperBtn = $<HTMLButtonElement>('whisper');
+const presenceLine = $('presence');
+const offerBox = $('offer');
+const offerText = $('offer-text');
+const offerAnswerBtn = $<HTMLButtonElement>('offer-answer');
+const offerDeclineBtn = $<HTMLButtonElement>('offer-decline');
 
 const TOKEN_KEY = 'evx-agent-token';
 let peer: BrowserPeer | undefined;
@@ -195,11 +205,180 @@ async function whisper(): Promise<void> {
   whisperBtn.disabled = true;
 }
 
+// --- presence and offered calls -----------------------------------------------------------------
+
+/** How long before a dropped presence socket is opened again. */
+const PRESENCE_RETRY_MS = 3000;
+let presence: Signalling | undefined;
+let presenceToken = '';
+let presenceRetry: ReturnType<typeof setTimeout> | undefined;
+let offer: CallOffer | undefined;
+let offerTimer: ReturnType<typeof setTimeout> | undefined;
+
+function setPresence(state: 'offline' | 'connecting' | 'ready' | 'refused', text: string): void {
+  document.body.dataset['presence'] = state;
+  presenceLine.textContent = text;
+}
+
+/** Opens the presence socket for the token in the field (again after a drop, or for a new token). */
+async function connectPresence(): Promise<void> {
+  const t = token();
+  if (presenceRetry !== undefined) clearTimeout(presenceRetry);
+  presenceRetry = undefined;
+  if (presence !== undefined && presenceToken === t) return;
+  const old = presence;
+  presence = undefined;
+  if (old !== undefined) {
+    old.onClose = () => {};
+    old.close();
+    clearOffer();
+  }
+  presenceToken = t;
+  if (t === '') {
+    setPresence('offline', 'Softphone not connected (no agent token).');
+    return;
+  }
+  setPresence('connecting', 'Connecting the softphone…');
+  const retry = (why: string) => {
+    setPresence('offline', `Softphone not connected (${why}): retrying…`);
+    presenceRetry ??= setTimeout(() => void connectPresence(), PRESENCE_RETRY_MS);
+  };
+  let sig: Signalling;
+  try {
+    sig = await Signalling.open(signallingUrl());
+  } catch {
+    if (token() === t) retry('no connection');
+    return;
+  }
+  if (token() !== t) {
+    sig.close();
+    return;
+  }
+  sig.onNotification = onPresenceMessage;
+  sig.onClose = () => {
+    if (presence !== sig) return;
+    presence = undefined;
+    presenceToken = '';
+    clearOffer();
+    retry('disconnected');
+  };
+  try {
+    const ready = await sig.request('ready', { token: t });
+    presence = sig;
+    sessionStorage.setItem(TOKEN_KEY, t);
+    setPresence('ready', `Ready for calls as ${ready.agentId}.`);
+  } catch (err) {
+    sig.onClose = () => {};
+    sig.close();
+    const message = err instanceof Error ? err.message : String(err);
+    // a refused token or agent is not retried; a dropped connection is
+    if (/^EVX_ERR_WEBRTC_(AUTH|SIGNALLING)/.test(message)) {
+      presenceToken = t;
+      setPresence('refused', `Calls are not offered to this softphone: ${message.replace(/^EVX_ERR_\w+: /, '')}`);
+    } else {
+      presenceToken = '';
+      retry('connection lost');
+    }
+  }
+}
+
+function onPresenceMessage(m: ServerMessage): void {
+  if (m.type === 'offer') {
+    // busy: on a call (or answering one) already
+    if (peer !== undefined || document.body.dataset['state'] === 'joining') {
+      void presence?.request('decline', { callId: m.callId }).catch(() => undefined);
+      return;
+    }
+    showOffer(m);
+  } else if (m.type === 'offer-cancelled' && offer?.callId === m.callId) {
+    clearOffer();
+    if (m.reason !== 'answered') status.textContent = m.reason === 'timeout' ? 'Missed call.' : 'The call was withdrawn.';
+  }
+}
+
+function showOffer(o: CallOffer): void {
+  clearOffer();
+  offer = { callId: o.callId, ringTimeoutMs: o.ringTimeoutMs, source: o.source, agentCodec: o.agentCodec };
+  // the server withdraws it at the timeout; this only guards against a lost message
+  offerTimer = setTimeout(clearOffer, o.ringTimeoutMs + 2000);
+  offerText.textContent = `${o.source === 'sip' ? 'Phone' : 'Web'} call for you · rings ${Math.round(o.ringTimeoutMs / 1000)} s`;
+  offerBox.hidden = false;
+  offerAnswerBtn.disabled = false;
+  offerDeclineBtn.disabled = false;
+  document.body.dataset['offer'] = 'ringing';
+  document.body.dataset['offerCallId'] = o.callId;
+  status.textContent = 'Incoming call…';
+  startRinging();
+}
+
+function clearOffer(): void {
+  if (offerTimer !== undefined) clearTimeout(offerTimer);
+  offerTimer = undefined;
+  offer = undefined;
+  stopRinging();
+  offerBox.hidden = true;
+  document.body.dataset['offer'] = 'none';
+  delete document.body.dataset['offerCallId'];
+}
+
+offerAnswerBtn.onclick = () => {
+  const o = offer;
+  if (o === undefined) return;
+  clearOffer();
+  // The page's SDP bridge sends Opus or PCMU (a PCMA phone leg cannot hear it: see webrtc/README.md).
+  void answer(o.callId, o.agentCodec === 'opus' ? 'opus' : 'pcmu');
+};
+offerDeclineBtn.onclick = () => {
+  const o = offer;
+  if (o === undefined) return;
+  clearOffer();
+  void presence?.request('decline', { callId: o.callId }).catch(() => undefined);
+  status.textContent = 'Call declined.';
+};
+
+/** A ring tone while an offer rings (best effort: 440 + 480 Hz, 1.5 s every 4 s). */
+let ringCtx: AudioContext | undefined;
+let ringOut: GainNode | undefined;
+let ringTimer: ReturnType<typeof setInterval> | undefined;
+
+function startRinging(): void {
+  try {
+    ringCtx ??= new AudioContext();
+    const ctx = ringCtx;
+    void ctx.resume().catch(() => undefined);
+    const out = ctx.createGain();
+    out.gain.value = 0.06;
+    out.connect(ctx.destination);
+    ringOut = out;
+    const burst = () => {
+      for (const f of [440, 480]) {
+        const osc = ctx.createOscillator();
+        osc.frequency.value = f;
+        osc.connect(out);
+        osc.start();
+        osc.stop(ctx.currentTime + 1.5);
+      }
+    };
+    burst();
+    ringTimer = setInterval(burst, 4000);
+  } catch {
+    // no audio output: the offer still shows
+  }
+}
+
+function stopRinging(): void {
+  if (ringTimer !== undefined) clearInterval(ringTimer);
+  ringTimer = undefined;
+  ringOut?.disconnect();
+  ringOut = undefined;
+}
+
 /** For tests and diagnostics: inbound audio figures of the current call. */
 (window as unknown as { evxAgent: unknown }).evxAgent = { stats: () => peer?.inboundStats() };
 
 tokenInput.value = new URLSearchParams(location.hash.slice(1)).get('token') ?? sessionStorage.getItem(TOKEN_KEY) ?? '';
 if (location.hash !== '') history.replaceState(null, '', location.pathname); // keep the token out of history
+tokenInput.onchange = () => void connectPresence();
 joinBtn.onclick = () => {
   const id = joinInput.value.trim();
   if (id !== '') void answer(id);
@@ -214,5 +393,7 @@ muteBtn.onclick = () => {
   muteBtn.setAttribute('aria-pressed', String(!track.enabled));
 };
 setState('idle', 'Loading calls…');
+clearOffer();
+void connectPresence();
 void refreshQueue();
 setInterval(() => void refreshQueue(), 2000);

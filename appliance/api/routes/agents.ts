@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { MANUAL_AWAY_REASONS, AWAY_REASONS } from '../../acd/agentState.js';
 import type { AgentPresence } from '../../acd/agentPresence.js';
+import type { Dispositions } from '../../acd/dispositions.js';
 import { evxError } from '../../errors.js';
 import type { RoutingService } from '../../routing/routingService.js';
 import type { Registrar } from '../../telephony/registrar.js';
@@ -78,10 +79,30 @@ export interface AgentRoutesDeps {
   readonly presence: AgentPresence;
   readonly registrar: Registrar | null;
   readonly routing: RoutingService;
+  readonly dispositions: Dispositions;
 }
 
+const DispositionBody = Type.Object(
+  {
+    callId: Type.String({ minLength: 1, maxLength: 128, description: 'The call the agent handled' }),
+    code: Type.String({ minLength: 1, maxLength: 32, description: 'One of agents.dispositionCodes' }),
+    endWrapUp: Type.Optional(Type.Boolean({ description: 'Also end the agent’s wrap-up now (available again)' })),
+  },
+  { additionalProperties: false },
+);
+type DispositionBody = Static<typeof DispositionBody>;
+
+const DispositionReply = Type.Object({
+  callId: Type.String(),
+  agentId: Type.String(),
+  code: Type.String(),
+  at: Type.Integer({ description: 'Unix ms' }),
+});
+const CallIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+type CallIdParams = Static<typeof CallIdParams>;
+
 export function registerAgentRoutes(app: FastifyInstance, deps: AgentRoutesDeps): void {
-  const { presence, registrar, routing } = deps;
+  const { presence, registrar, routing, dispositions } = deps;
   const tags = ['agents'];
   const notFound = () => evxError('EVX_ERR_NOT_FOUND', 'no such agent', { details: { resource: 'agent' } });
 
@@ -122,6 +143,37 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRoutesDeps)
       config: { minRole: 'supervisor' },
     },
     async (request) => presence.set(request.params.id, request.body.state, { reason: request.body.reason, by: 'supervisor' }),
+  );
+
+  app.put<{ Params: IdParams; Body: DispositionBody }>(
+    '/api/v1/agents/:id/disposition',
+    {
+      schema: {
+        tags,
+        summary: 'Record the disposition code of a call the agent handled (the last one counts); optionally end the wrap-up',
+        params: IdParams,
+        body: DispositionBody,
+        response: { 200: DispositionReply },
+      },
+      config: { minRole: 'supervisor' },
+    },
+    async (request) => {
+      const { callId, code, endWrapUp } = request.body;
+      const d = dispositions.set(request.params.id, callId, code);
+      if (endWrapUp === true && presence.view(request.params.id)?.state === 'wrap-up')
+        presence.set(request.params.id, 'available', { by: 'supervisor' });
+      return d;
+    },
+  );
+
+  app.get<{ Params: CallIdParams }>(
+    '/api/v1/calls/:id/disposition',
+    { schema: { tags, summary: "A call's disposition code, once set", params: CallIdParams, response: { 200: DispositionReply } } },
+    async (request) => {
+      const d = dispositions.get(request.params.id);
+      if (d === undefined) throw evxError('EVX_ERR_NOT_FOUND', 'no disposition for this call', { details: { resource: 'disposition' } });
+      return d;
+    },
   );
 
   app.get<{ Params: IdParams }>(

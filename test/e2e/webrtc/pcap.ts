@@ -43,20 +43,27 @@ export async function captureLoopback(file: string, filter: string): Promise<Cap
 
 /** UDP payloads of a pcap file (Ethernet or Linux cooked link types, IPv4). */
 export function udpPayloads(pcap: Buffer): Buffer[] {
+  return udpPackets(pcap).map((p) => p.payload);
+}
+
+/** UDP packets of a pcap file with their capture time (Unix ms) and destination port. */
+export function udpPackets(pcap: Buffer): { atMs: number; dstPort: number; payload: Buffer }[] {
   const magic = pcap.readUInt32LE(0);
   const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+  const nanos = magic === 0xa1b23c4d || magic === 0x4d3cb2a1;
   const u32 = (o: number) => (le ? pcap.readUInt32LE(o) : pcap.readUInt32BE(o));
   const linkType = u32(20);
   const linkHeader = linkType === 1 ? 14 : linkType === 113 ? 16 : linkType === 276 ? 20 : 0;
-  const out: Buffer[] = [];
+  const out: { atMs: number; dstPort: number; payload: Buffer }[] = [];
   for (let off = 24; off + 16 <= pcap.length;) {
+    const atMs = u32(off) * 1000 + u32(off + 4) / (nanos ? 1e6 : 1e3);
     const incl = u32(off + 8);
     const pkt = pcap.subarray(off + 16, off + 16 + incl);
     off += 16 + incl;
     const ip = pkt.subarray(linkHeader);
     if (ip.length < 28 || ip[0]! >> 4 !== 4 || ip[9] !== 17) continue;
     const ihl = (ip[0]! & 0x0f) * 4;
-    out.push(ip.subarray(ihl + 8));
+    out.push({ atMs, dstPort: ip.readUInt16BE(ihl + 2), payload: ip.subarray(ihl + 8) });
   }
   return out;
 }

@@ -90,7 +90,7 @@ describe("the wizard's Agents step", () => {
       expect((await api('GET', url)).text, url).not.toContain('one-secret-pass');
     // the configuration no longer has agents of its own
     const cfg = (await api('GET', '/api/v1/config')).body!['config'] as { agents: Record<string, unknown> };
-    expect(Object.keys(cfg.agents).sort()).toEqual(['noAnswerAwayAfter', 'wrapUpS']);
+    expect(Object.keys(cfg.agents).sort()).toEqual(['dispositionCodes', 'noAnswerAwayAfter', 'wrapUpS']);
   });
 
   it('keeps what the step does not show when it is saved again (passwords, skill levels, group intents)', async () => {
@@ -155,6 +155,10 @@ describe("the wizard's Agents step", () => {
     expect(patch.status).toBe(400);
     expect(patch.body!['error']).toMatchObject({ code: 'EVX_ERR_CONFIG_INVALID', details: { key: 'agents.agents' } });
     const old = validateConfig({ agents: { skillGroups: [{ id: 'g', name: 'G' }], agents: [{ id: 'a', name: 'A', skills: ['g'] }] } });
-    expect(old.agents).toEqual({ wrapUpS: 30, noAnswerAwayAfter: 2 });
+    expect(old.agents).toEqual({
+      wrapUpS: 30,
+      noAnswerAwayAfter: 2,
+      dispositionCodes: ['resolved', 'follow-up', 'escalated', 'no-action'],
+    });
   });
 });

@@ -74,6 +74,7 @@ describe('AgentPresence', () => {
     answered: () => {},
     abandoned: () => {},
     overflowed: () => {},
+    dequeued: () => {},
     held: () => {},
     resumed: () => {},
     talkEnded: () => {},

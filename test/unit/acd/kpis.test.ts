@@ -372,6 +372,19 @@ describe('ContactCentreKpis: zero denominators and thresholds', () => {
     });
   });
 
+  it('takes a call the box ended itself out of the queue, neither answered nor abandoned', () => {
+    const k = new ContactCentreKpis({ serviceLevelS: 20, shortAbandonS: 5 });
+    k.offered('kept', 'billing', s(0));
+    k.offered('sent-away', 'billing', s(1));
+    expect(k.snapshot(s(30)).overall.waiting).toBe(2);
+    k.dequeued('sent-away', s(60)); // longest wait reached: "please call again later"
+    k.abandoned('kept', s(70));
+    expect(k.snapshot(s(80)).overall.waiting).toBe(0);
+    expectKpis(k.summary(s(0), s(900), s(900)).groups.billing, { offered: 2, answered: 0, abandoned: 1, serviceLevel: 0 });
+    k.dequeued('sent-away', s(90)); // a second one does not fit: ignored
+    expect(k.footprint()).toMatchObject({ openCalls: 0, ignoredFacts: 1 });
+  });
+
   it('counts a wait of exactly T as within T and T + 1 ms as not', () => {
     const k = new ContactCentreKpis({ serviceLevelS: 20 });
     k.offered('y1', 'billing', s(0));

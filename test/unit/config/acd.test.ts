@@ -1,6 +1,6 @@
 /** The acd.* keys: defaults, and the checks the schema cannot make (interval length, time zone). */
 import { describe, expect, it } from 'vitest';
-import { validateConfig } from '../../../appliance/config/load.js';
+import { loadConfig, validateConfig } from '../../../appliance/config/load.js';
 import { isEdgeVoxError } from '../../../appliance/errors.js';
 
 function errorOf(fn: () => unknown): { code: string; message: string; details: Record<string, unknown> } {
@@ -15,7 +15,14 @@ function errorOf(fn: () => unknown): { code: string; message: string; details: R
 
 describe('acd configuration', () => {
   it('defaults: T 20 s, short abandon 5 s, 15-minute intervals, the system zone, a wallboard event every 5 s', () => {
-    expect(validateConfig({}).acd).toEqual({ serviceLevelS: 20, shortAbandonS: 5, intervalMinutes: 15, timeZone: '', publishS: 5 });
+    expect(validateConfig({}).acd).toMatchObject({
+      mode: 'pbx',
+      serviceLevelS: 20,
+      shortAbandonS: 5,
+      intervalMinutes: 15,
+      timeZone: '',
+      publishS: 5,
+    });
     expect(validateConfig({ acd: { timeZone: 'Europe/Berlin', intervalMinutes: 30 } }).acd).toMatchObject({
       timeZone: 'Europe/Berlin',
       intervalMinutes: 30,
@@ -28,5 +35,19 @@ describe('acd configuration', () => {
     const zone = errorOf(() => validateConfig({ acd: { timeZone: 'Europe/Atlantis' } }));
     expect(zone).toMatchObject({ code: 'EVX_ERR_CONFIG_INVALID', details: { key: 'acd.timeZone' } });
     expect(errorOf(() => validateConfig({ acd: { serviceLevelS: 0 } })).details['key']).toBe('acd.serviceLevelS');
+  });
+
+  it('acd.mode: pbx by default, acd when asked for (file or EDGEVOX_ACD_MODE); any other value is refused, naming the key and the allowed values', () => {
+    expect(validateConfig({}).acd.mode).toBe('pbx');
+    expect(validateConfig({ acd: { mode: 'acd' } }).acd.mode).toBe('acd');
+    expect(loadConfig({ env: { EDGEVOX_ACD_MODE: 'acd' } }).acd.mode).toBe('acd');
+    for (const bad of ['ivr', 'ACD', '', 1]) {
+      const err = errorOf(() => validateConfig({ acd: { mode: bad } }));
+      expect(err).toMatchObject({ code: 'EVX_ERR_CONFIG_INVALID', details: { key: 'acd.mode' } });
+      expect(err.message).toContain('acd.mode');
+    }
+    const fromEnv = errorOf(() => loadConfig({ env: { EDGEVOX_ACD_MODE: 'ivr' } }));
+    expect(fromEnv).toMatchObject({ code: 'EVX_ERR_CONFIG_INVALID', details: { key: 'acd.mode' } });
+    expect(fromEnv.message).toContain('EDGEVOX_ACD_MODE');
   });
 });

@@ -131,6 +131,42 @@ describe('RoutingService', () => {
     expect(transferer.calls.map((c) => c.uri)).toEqual(['sip:ann@pbx.test', 'sip:sam@pbx.test']);
   });
 
+  it('re-queues a call in its old place and offers it to an available agent at once; a call can be taken out of its queue', async () => {
+    service.setAgentState('gil', 'offline'); // no overflow to general
+    service.route(req('c1')); // ann takes c1
+    service.route(req('c2')); // queued in cards at 1 000 000
+    now += 10_000;
+    service.route(req('c3')); // queued behind c2
+    expect(service.removeFromQueue('c2')).toBe(true);
+    expect(service.removeFromQueue('c2')).toBe(false);
+    expect(
+      service
+        .queueState()
+        .find((g) => g.groupId === 'cards')
+        ?.calls.map((c) => c.callId),
+    ).toEqual(['c3']);
+    // c2 comes back (its agent did not answer) with its first queueing time: ahead of c3
+    service.requeue({ callId: 'c2', groupId: 'cards', priority: 0, needsSenior: false }, 1_000_000);
+    expect(
+      service
+        .queueState()
+        .find((g) => g.groupId === 'cards')
+        ?.calls.map((c) => c.callId),
+    ).toEqual(['c2', 'c3']);
+    // requeue again: still one entry
+    service.requeue({ callId: 'c2', groupId: 'cards', priority: 0, needsSenior: false }, 1_000_000);
+    expect(service.queueState().find((g) => g.groupId === 'cards')?.calls).toHaveLength(2);
+    // an agent who is available when a call is re-queued is offered it at once
+    service.setAgentState('sam', 'available');
+    await flush();
+    const handed = events.filter((e): e is Decision => e.type === 'route.decision').at(-1)!;
+    expect(handed).toMatchObject({ callId: 'c2', agentId: 'sam', trigger: 'dequeue' });
+    service.setAgentState('gil', 'available');
+    service.requeue({ callId: 'c2', groupId: 'general', priority: 0, needsSenior: false }, 1_000_000);
+    await flush();
+    expect(events.filter((e): e is Decision => e.type === 'route.decision').at(-1)).toMatchObject({ callId: 'c2', agentId: 'gil' });
+  });
+
   it('frees the agent when the transfer is refused, and when the caller hangs up before it completes', async () => {
     transferer.status = 603;
     service.route(req('c1'));

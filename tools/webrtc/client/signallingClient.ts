@@ -25,6 +25,9 @@ export interface SignallingClientEvents {
   consumerClosed: Extract<ServerMessage, { type: 'consumerClosed' }>;
   callEnded: Extract<ServerMessage, { type: 'callEnded' }>;
   callEvent: Extract<ServerMessage, { type: 'callEvent' }>;
+  /** Softphone presence sockets (`ready`): a call offered, an offer withdrawn. */
+  offer: Extract<ServerMessage, { type: 'offer' }>;
+  'offer-cancelled': Extract<ServerMessage, { type: 'offer-cancelled' }>;
   closed: { code: number };
 }
 
@@ -125,6 +128,12 @@ export class SignallingClient {
       case 'callEnded':
       case 'callEvent':
         this.events.emit(message.type, message);
+        return;
+      case 'offer':
+        this.events.emit('offer', message);
+        return;
+      case 'offer-cancelled':
+        this.events.emit('offer-cancelled', message);
         return;
     }
   }

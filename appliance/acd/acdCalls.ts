@@ -1,0 +1,651 @@
+/**
+ * The ACD: in `acd` mode the box answers each inbound SIP call and stays in it to the end.
+ *
+ *   answered → greeting → (the call router decides from the caller's words: routing's
+ *   `route.decision`) → queue admission (business hours, size: queuePolicy.ts) → queued with hold
+ *   music and position / expected-wait announcements (announcements.ts), the max-wait rule → the
+ *   chosen agent's registered phones ring (all of them; the first to answer takes the call, the
+ *   others are cancelled) → caller and agent bridged through the box's media path (rtp/bridge.ts)
+ *   → hang-up from either side ends both legs → the agent's wrap-up (agentPresence.ts).
+ *
+ * Not answered within the ring timeout (or refused busy): the agent is reported `no-answer` (set
+ * away after `agents.noAnswerAwayAfter` in a row) and the caller goes back to the queue in its old
+ * place; an agent with no phone registered or unreachable is reported `offer-failed`, same re-queue.
+ * The agent leg's audio is transcribed as the caller's call's `agent` leg (`agentSink`). KPI facts
+ * (offered, answered, abandoned, overflowed, hold, talk end) go to `facts` (docs/kpis.md).
+ *
+ * SIPREC sessions are never handled here: they are observed, never answered with media or routed.
+ * Callbacks are not built yet: a decision or policy that offers one plays "all agents are busy,
+ * please call again later" and hangs up.
+ *
+ * One slow call never holds the others: everything is event-driven per call; prompt loading and
+ * playing are per call and their failures end only that call's audio.
+ */
+import type { Logger } from '../log/logger.js';
+import type { EventBus, ApplianceEvent } from '../events/appEvents.js';
+import type { MediaBridge } from '../rtp/bridge.js';
+import type { RoutingService } from '../routing/routingService.js';
+import type { CodecName } from '../sdp/offer-answer.js';
+import { TypedEmitter } from '../events/typedEmitter.js';
+import type { DelaySummary } from '../rtp/delayStats.js';
+import type { MediaLeg } from '../telephony/leg.js';
+import type { SipPeer } from '../sip/message.js';
+import type { OutboundCall, PlaceCallOptions } from '../telephony/outbound.js';
+import type { CallEndReason, LegAudioSinkFactory, TelephonyEvents } from '../telephony/types.js';
+import { HOLD_MUSIC, QueueAnnouncer, type QueueAudio } from './announcements.js';
+import { CallAudio } from './callAudio.js';
+import type { AcdFactSink } from './kpis.js';
+import { admit, onMaxWait, QUEUE_PROMPTS } from './queuePolicy.js';
+import type { AcdQueues } from './queueView.js';
+
+/** The parts of the SIP server the ACD drives. */
+export interface AcdTelephony {
+  readonly events: TypedEmitter<TelephonyEvents>;
+  placeCall(opts: PlaceCallOptions): OutboundCall;
+  bridge(callIdA: string, callIdB: string): MediaBridge;
+  hangup(callId: string, reason?: CallEndReason): Promise<void>;
+  transfer(callId: string, targetUri: string): Promise<number>;
+  leg(callId: string, legId: string): MediaLeg;
+}
+
+/** The agent-state calls the ACD makes (agentPresence.ts). */
+export interface AcdAgents {
+  answered(agentId: string, callId: string): void;
+  noAnswer(agentId: string, callId: string): void;
+  offerFailed(agentId: string, callId: string): void;
+  held(agentId: string, callId: string, held: boolean): void;
+}
+
+export interface AcdOptions {
+  /** How long an agent's phones ring before the offer is withdrawn. */
+  readonly ringTimeoutMs: number;
+  /** After the greeting, how long the caller's words may take to route the call before it goes to the default group. */
+  readonly routeTimeoutMs: number;
+  /** Language of the prompts. */
+  readonly lang: string;
+}
+
+/** What the ACD asks of routing: its clock, its queue, the groups. */
+export type AcdRouting = Pick<RoutingService, 'now' | 'requeue' | 'removeFromQueue' | 'groupList' | 'route' | 'isRouted'>;
+
+export interface AcdCallsDeps {
+  readonly sip: AcdTelephony;
+  readonly routing: AcdRouting;
+  readonly bus: Pick<EventBus, 'subscribe'>;
+  readonly agents: AcdAgents;
+  /** Agents' browser softphones, when WebRTC is on. */
+  readonly softphones?: AcdSoftphones;
+  /** The agent's live registered contacts (registrar `contactsOf`). */
+  readonly contactsOf: (agentId: string) => readonly { readonly target: SipPeer; readonly contact: string }[];
+  readonly facts: AcdFactSink | null;
+  readonly queues: Pick<AcdQueues, 'state' | 'view'>;
+  /** A prompt's PCM at `rateHz` (prompt store). */
+  readonly prompt: (lang: string, name: string, rateHz: 8000 | 16000) => Promise<Int16Array>;
+  /** Where the agent leg's audio goes, tied to the caller's call (transcribed as its `agent` leg). */
+  readonly agentSink: (callerCallId: string) => LegAudioSinkFactory | undefined;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly options: AcdOptions;
+}
+
+type Phase = 'greeting' | 'waiting-route' | 'queued' | 'offering' | 'bridged' | 'leaving' | 'ended';
+
+/** How ringing one of the agent's endpoints ended. */
+export type RingOutcome =
+  /** `agentCallId`: the SIP call to bridge with the caller; null when the endpoint joined the caller's call itself (softphone). */
+  | { readonly type: 'answered'; readonly agentCallId: string | null }
+  /** `noAnswer`: it rang out or the agent declined (busy); else it could not be reached. */
+  | { readonly type: 'failed'; readonly noAnswer: boolean };
+
+/** One of the agent's endpoints being rung for a call. */
+export interface AgentRing {
+  /** Resolves once; never rejects. */
+  readonly result: Promise<RingOutcome>;
+  /** Stop ringing (another endpoint answered, the caller left); its result then says failed. */
+  cancel(): void;
+  /** It answered too late (another endpoint won, the caller left): end what it answered. */
+  hangUpAnswered(): void;
+}
+
+/** Agents' browser softphones (WebRTC): rung alongside their registered phones. */
+export interface AcdSoftphones {
+  /** Ring the agent's connected softphones for `callerCallId`; null when none is connected. */
+  ring(agentId: string, callerCallId: string, ringTimeoutMs: number): AgentRing | null;
+}
+
+interface Offer {
+  readonly agentId: string;
+  readonly groupId: string;
+  readonly rings: AgentRing[];
+  settled: boolean;
+}
+
+interface AcdCall {
+  readonly callId: string;
+  readonly codec: CodecName;
+  readonly audio: CallAudio;
+  phase: Phase;
+  greetingDone: Promise<unknown>;
+  /** The group it waits in or was last offered from. */
+  groupId: string | null;
+  priority: number;
+  needsSenior: boolean;
+  /** When it first entered a queue (its place when re-queued); null before. */
+  queuedAt: number | null;
+  /** Groups it has waited in (never sent back by the max-wait rule). */
+  visited: string[];
+  /** `offered` fact sent (the KPI engine knows the call). */
+  offeredFact: boolean;
+  offer: Offer | null;
+  agentId: string | null;
+  agentCallId: string | null;
+  bridge: MediaBridge | null;
+  talkEnded: boolean;
+  routeTimer: NodeJS.Timeout | null;
+}
+
+/** What the ACD reports as it goes (metrics, tests); ids only, never numbers or names. */
+export interface AcdEvents {
+  /** An offer to an agent ended: answered by one endpoint, rang out / declined, or unreachable. */
+  'offer.settled': { readonly callId: string; readonly agentId: string; readonly outcome: 'answered' | 'no-answer' | 'failed' };
+  /** The box ended a call instead of queueing it further (closed, queue full, longest wait, no route). */
+  'call.refused': { readonly callId: string; readonly reason: string };
+  /** A caller-agent bridge ended; `delay` is what the box added to the relayed audio (socket in → socket out). */
+  'bridge.ended': { readonly callId: string; readonly delay: DelaySummary; readonly transcoding: boolean };
+}
+
+export interface AcdCounters {
+  answered: number;
+  offersNotAnswered: number;
+  offersFailed: number;
+  refused: number;
+}
+
+export class AcdCalls {
+  private readonly calls = new Map<string, AcdCall>();
+  /** Agent call id → caller call id, for the agent leg's hang-up and hold. */
+  private readonly byAgentCall = new Map<string, string>();
+  private readonly announcer: QueueAnnouncer;
+  private readonly offs: (() => void)[] = [];
+  readonly counters: AcdCounters = { answered: 0, offersNotAnswered: 0, offersFailed: 0, refused: 0 };
+  readonly events = new TypedEmitter<AcdEvents>();
+  private closed = false;
+
+  constructor(private readonly deps: AcdCallsDeps) {
+    this.announcer = new QueueAnnouncer({
+      now: () => deps.routing.now(),
+      view: (callId) => {
+        const c = this.calls.get(callId);
+        return c === undefined || c.phase !== 'queued' ? null : deps.queues.view(callId, c.visited);
+      },
+      play: (callId, items) => void this.play(callId, items),
+      maxWait: (callId) => this.onMaxWait(callId),
+      onError: (err) => deps.logger.error({ reason: err instanceof Error ? err.message : String(err) }, 'queue announcement failed'),
+    });
+    const ev = deps.sip.events;
+    this.offs.push(
+      ev.on('call.started', (e) => {
+        if (e.mode === 'call') this.onCallStarted(e.callId);
+      }),
+      ev.on('call.ended', (e) => this.onCallEnded(e.callId)),
+      ev.on('call.held', (e) => this.onHold(e.callId, true)),
+      ev.on('call.resumed', (e) => this.onHold(e.callId, false)),
+      deps.bus.subscribe((e) => this.onBusEvent(e)),
+    );
+  }
+
+  /** Calls the ACD holds now, by phase (for the console and tests). */
+  phases(): Record<string, Phase> {
+    const out: Record<string, Phase> = {};
+    for (const [id, c] of this.calls) out[id] = c.phase;
+    return out;
+  }
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const off of this.offs) off();
+    this.announcer.close();
+    for (const c of this.calls.values()) {
+      this.clearRouteTimer(c);
+      c.audio.close();
+      for (const ring of c.offer?.rings ?? []) ring.cancel();
+    }
+  }
+
+  // --- a caller arrives ----------------------------------------------------------------------------
+
+  private onCallStarted(callId: string): void {
+    if (this.closed) return;
+    let leg: MediaLeg;
+    try {
+      leg = this.deps.sip.leg(callId, 'leg0');
+    } catch {
+      return;
+    }
+    const audio = new CallAudio({
+      sink: leg.rtp,
+      codec: leg.info.codec,
+      load: (name, rateHz) => this.deps.prompt(this.deps.options.lang, name, rateHz),
+      onError: (name, err) =>
+        this.deps.logger.error({ callId, prompt: name, reason: err instanceof Error ? err.message : String(err) }, 'prompt not played'),
+    });
+    const call: AcdCall = {
+      callId,
+      codec: leg.info.codec,
+      audio,
+      phase: 'greeting',
+      greetingDone: Promise.resolve(),
+      groupId: null,
+      priority: 0,
+      needsSenior: false,
+      queuedAt: null,
+      visited: [],
+      offeredFact: false,
+      offer: null,
+      agentId: null,
+      agentCallId: null,
+      bridge: null,
+      talkEnded: false,
+      routeTimer: null,
+    };
+    this.calls.set(callId, call);
+    call.greetingDone = audio.play([{ kind: 'prompt', name: 'greeting' }]).then(() => {
+      if (call.phase !== 'greeting') return;
+      call.phase = 'waiting-route';
+      call.routeTimer = setTimeout(() => this.routeByDefault(call), this.deps.options.routeTimeoutMs);
+      call.routeTimer.unref();
+    });
+  }
+
+  /** The caller said nothing routable in time (or no intent model runs): the default group takes the call. */
+  private routeByDefault(call: AcdCall): void {
+    call.routeTimer = null;
+    if (call.phase !== 'waiting-route' || !this.calls.has(call.callId) || this.deps.routing.isRouted(call.callId)) return;
+    this.deps.logger.info({ callId: call.callId }, 'no route from the caller’s words in time: default group');
+    try {
+      this.deps.routing.route({ callId: call.callId, intent: null, emotion: null, profile: null });
+    } catch (err) {
+      this.deps.logger.warn({ callId: call.callId, code: (err as { code?: string }).code ?? 'error' }, 'default route failed');
+      this.leave(call, QUEUE_PROMPTS.callLater, 'no-route');
+    }
+  }
+
+  // --- routing's decisions -------------------------------------------------------------------------
+
+  private onBusEvent(e: ApplianceEvent): void {
+    if (e.type !== 'route.decision') return;
+    const call = this.calls.get(e.callId);
+    if (call === undefined || this.closed) return;
+    this.clearRouteTimer(call);
+    if (e.groupId !== null) call.groupId = e.groupId;
+    call.priority = e.priority;
+    call.needsSenior = e.needsSenior;
+    switch (e.action) {
+      case 'agent':
+        if (e.agentId !== null && e.groupId !== null) this.offerTo(call, e.agentId, e.groupId);
+        return;
+      case 'queue':
+        if (e.groupId !== null) this.enterQueue(call, e.groupId);
+        return;
+      case 'self-service':
+        this.toSelfService(call, e.groupId);
+        return;
+      default:
+        // callback (not built yet) or nothing to route to
+        this.deps.routing.removeFromQueue(call.callId);
+        this.leave(call, QUEUE_PROMPTS.callLater, e.action);
+    }
+  }
+
+  /** Routing queued the call in `groupId`: the queue policy decides whether it stays. */
+  private enterQueue(call: AcdCall, groupId: string): void {
+    const state = this.deps.queues.state();
+    // routing has already counted this call in its group: admission is about the calls before it
+    const waiting = new Map(state.waiting);
+    waiting.set(groupId, Math.max(0, (waiting.get(groupId) ?? 0) - 1));
+    const admission = admit(groupId, { ...state, waiting });
+    switch (admission.outcome) {
+      case 'accept':
+        this.queueIn(call, groupId);
+        return;
+      case 'overflow':
+        this.queueIn(call, admission.from); // counted as offered where the caller asked, then moved
+        this.moveTo(call, admission.groupId);
+        return;
+      case 'closed':
+      case 'full':
+        this.counters.refused++;
+        this.deps.routing.removeFromQueue(call.callId);
+        this.deps.logger.info({ callId: call.callId, groupId, outcome: admission.outcome }, 'call not queued');
+        this.leave(
+          call,
+          admission.outcome === 'closed'
+            ? QUEUE_PROMPTS.closed
+            : admission.action === 'message'
+              ? admission.prompts
+              : QUEUE_PROMPTS.callLater,
+          admission.outcome,
+        );
+        return;
+    }
+  }
+
+  /** The group is outside its business hours (or a holiday) now. */
+  private closedNow(groupId: string): boolean {
+    const state = this.deps.queues.state();
+    return admit(groupId, { ...state, waiting: new Map() }).outcome === 'closed';
+  }
+
+  private queueIn(call: AcdCall, groupId: string): void {
+    const at = this.deps.now();
+    call.groupId = groupId;
+    call.phase = 'queued';
+    call.queuedAt ??= this.deps.routing.now();
+    if (!call.visited.includes(groupId)) call.visited.push(groupId);
+    if (!call.offeredFact) {
+      call.offeredFact = true;
+      this.deps.facts?.offered(call.callId, groupId, at);
+    }
+    void call.greetingDone.then(() => {
+      if (call.phase === 'queued' && this.calls.has(call.callId)) this.announcer.add(call.callId);
+    });
+  }
+
+  /** Overflow: the call waits in `groupId` now (a new queue entry, its old place kept). */
+  private moveTo(call: AcdCall, groupId: string): void {
+    this.deps.facts?.overflowed(call.callId, groupId, this.deps.now());
+    call.groupId = groupId;
+    if (!call.visited.includes(groupId)) call.visited.push(groupId);
+    this.announcer.remove(call.callId);
+    this.deps.routing.requeue(
+      { callId: call.callId, groupId, priority: call.priority, needsSenior: call.needsSenior },
+      call.queuedAt ?? this.deps.routing.now(),
+    );
+    if (call.phase === 'queued') this.announcer.add(call.callId);
+  }
+
+  private onMaxWait(callId: string): void {
+    const call = this.calls.get(callId);
+    if (call === undefined || call.phase !== 'queued') return;
+    const view = this.deps.queues.view(callId, call.visited);
+    if (view === null) return;
+    const decision = onMaxWait(view, this.deps.queues.state());
+    this.deps.logger.info({ callId, groupId: view.groupId, action: decision.action }, 'longest wait reached');
+    switch (decision.action) {
+      case 'stay':
+        return;
+      case 'overflow':
+        this.moveTo(call, decision.groupId);
+        return;
+      default:
+        this.deps.routing.removeFromQueue(callId);
+        this.leave(call, decision.action === 'message' ? decision.prompts : QUEUE_PROMPTS.callLater, 'max-wait');
+    }
+  }
+
+  // --- ringing the agent ---------------------------------------------------------------------------
+
+  private offerTo(call: AcdCall, agentId: string, groupId: string): void {
+    if (call.phase === 'bridged' || call.phase === 'leaving' || call.phase === 'offering') return;
+    if (!call.offeredFact && this.closedNow(groupId)) {
+      // routing picks a free agent without looking at opening hours: a closed group takes no call
+      this.tellAgent(agentId, call.callId, 'failed');
+      this.counters.refused++;
+      this.deps.routing.removeFromQueue(call.callId);
+      this.deps.logger.info({ callId: call.callId, groupId, outcome: 'closed' }, 'call not queued');
+      this.leave(call, QUEUE_PROMPTS.closed, 'closed');
+      return;
+    }
+    this.announcer.remove(call.callId);
+    call.groupId = groupId;
+    call.queuedAt ??= this.deps.routing.now();
+    if (!call.offeredFact) {
+      call.offeredFact = true;
+      this.deps.facts?.offered(call.callId, groupId, this.deps.now());
+    }
+    call.phase = 'offering';
+    const rings = [...this.ringPhones(call, agentId)];
+    const softphone = this.deps.softphones?.ring(agentId, call.callId, this.deps.options.ringTimeoutMs);
+    if (softphone) rings.push(softphone);
+    const offer: Offer = { agentId, groupId, rings, settled: false };
+    call.offer = offer;
+    if (rings.length === 0) {
+      this.offerFailed(call, offer, 'failed');
+      return;
+    }
+    // hold music while the agent's phones ring
+    void call.greetingDone.then(() => call.phase === 'offering' && call.offer === offer && void this.play(call.callId, [HOLD_MUSIC]));
+    let pending = rings.length;
+    let anyNoAnswer = false;
+    for (const ring of rings) {
+      void ring.result.then((outcome) => {
+        if (outcome.type === 'answered') {
+          this.onAgentAnswered(call, offer, ring, outcome.agentCallId);
+          return;
+        }
+        anyNoAnswer ||= outcome.noAnswer;
+        if (--pending === 0 && !offer.settled) this.offerFailed(call, offer, anyNoAnswer ? 'no-answer' : 'failed');
+      });
+    }
+  }
+
+  /** An INVITE from the box to each of the agent's registered phones. */
+  private *ringPhones(call: AcdCall, agentId: string): Iterable<AgentRing> {
+    for (const c of this.deps.contactsOf(agentId)) {
+      let placed: OutboundCall;
+      try {
+        placed = this.deps.sip.placeCall({
+          target: { target: c.target, contact: c.contact },
+          ringTimeoutMs: this.deps.options.ringTimeoutMs,
+          label: 'agent',
+          codecs: [call.codec],
+          ...(this.sinkFor(call.callId) ?? {}),
+        });
+      } catch (err) {
+        this.deps.logger.warn({ callId: call.callId, agentId, code: (err as { code?: string }).code ?? 'error' }, 'agent phone not called');
+        continue;
+      }
+      yield {
+        result: placed.result.then((o): RingOutcome =>
+          o.type === 'answered'
+            ? { type: 'answered', agentCallId: placed.id }
+            : {
+                type: 'failed',
+                noAnswer:
+                  o.reason === 'ring_timeout' || (o.reason === 'rejected' && o.status !== undefined && NO_ANSWER_STATUSES.has(o.status)),
+              },
+        ),
+        cancel: () => void placed.cancel(),
+        hangUpAnswered: () => void this.deps.sip.hangup(placed.id).catch(() => undefined),
+      };
+    }
+  }
+
+  private sinkFor(callerCallId: string): { sinkFactory: LegAudioSinkFactory } | undefined {
+    const f = this.deps.agentSink(callerCallId);
+    return f === undefined ? undefined : { sinkFactory: f };
+  }
+
+  private onAgentAnswered(call: AcdCall, offer: Offer, ring: AgentRing, agentCallId: string | null): void {
+    if (offer.settled || call.offer !== offer || call.phase !== 'offering' || !this.calls.has(call.callId)) {
+      // a second phone answered, or the caller left meanwhile: that leg goes
+      ring.hangUpAnswered();
+      return;
+    }
+    offer.settled = true;
+    for (const other of offer.rings) if (other !== ring) other.cancel();
+    call.audio.stop();
+    call.phase = 'bridged';
+    call.agentId = offer.agentId;
+    call.agentCallId = agentCallId;
+    if (agentCallId !== null) {
+      this.byAgentCall.set(agentCallId, call.callId);
+      try {
+        call.bridge = this.deps.sip.bridge(call.callId, agentCallId);
+      } catch (err) {
+        this.deps.logger.error(
+          { callId: call.callId, reason: err instanceof Error ? err.message : String(err) },
+          'caller and agent not bridged',
+        );
+        void this.deps.sip.hangup(agentCallId).catch(() => undefined);
+        void this.deps.sip.hangup(call.callId).catch(() => undefined);
+        return;
+      }
+    }
+    this.counters.answered++;
+    this.events.emit('offer.settled', { callId: call.callId, agentId: offer.agentId, outcome: 'answered' });
+    this.deps.facts?.answered(call.callId, offer.agentId, this.deps.now());
+    this.deps.agents.answered(offer.agentId, call.callId);
+    this.deps.logger.info({ callId: call.callId, agentId: offer.agentId, groupId: offer.groupId }, 'call answered by agent');
+  }
+
+  /** Nobody answered (or no phone could be reached): the agent is told, the caller waits again in its old place. */
+  private offerFailed(call: AcdCall, offer: Offer, why: 'no-answer' | 'failed'): void {
+    offer.settled = true;
+    if (call.offer === offer) call.offer = null;
+    if (why === 'no-answer') this.counters.offersNotAnswered++;
+    else this.counters.offersFailed++;
+    this.events.emit('offer.settled', { callId: call.callId, agentId: offer.agentId, outcome: why });
+    this.deps.logger.info({ callId: call.callId, agentId: offer.agentId, outcome: why }, 'agent did not take the call');
+    if (!this.calls.has(call.callId) || call.phase !== 'offering') return;
+    call.phase = 'queued';
+    this.tellAgent(offer.agentId, call.callId, why);
+    // back in routing's queue first: the announcer reads the call's place there (and routing may
+    // offer it to another available agent at once, which moves the call on again)
+    this.deps.routing.requeue(
+      { callId: call.callId, groupId: offer.groupId, priority: call.priority, needsSenior: call.needsSenior },
+      call.queuedAt ?? this.deps.routing.now(),
+    );
+    if (call.phase === 'queued') this.announcer.add(call.callId);
+  }
+
+  private tellAgent(agentId: string, callId: string, why: 'no-answer' | 'failed'): void {
+    try {
+      if (why === 'no-answer') this.deps.agents.noAnswer(agentId, callId);
+      else this.deps.agents.offerFailed(agentId, callId);
+    } catch (err) {
+      this.deps.logger.warn({ agentId, code: (err as { code?: string }).code ?? 'error' }, 'agent state not moved');
+    }
+  }
+
+  // --- hold, hang-up, leaving ----------------------------------------------------------------------
+
+  private onHold(callId: string, held: boolean): void {
+    const callerId = this.byAgentCall.get(callId) ?? (this.calls.has(callId) ? callId : undefined);
+    const call = callerId === undefined ? undefined : this.calls.get(callerId);
+    if (call === undefined || call.phase !== 'bridged' || call.agentId === null) return;
+    const at = this.deps.now();
+    if (held) this.deps.facts?.held(call.callId, at);
+    else this.deps.facts?.resumed(call.callId, at);
+    try {
+      this.deps.agents.held(call.agentId, call.callId, held);
+    } catch {
+      // the agent's state machine refuses a hold it cannot place: the facts above still count it
+    }
+  }
+
+  private onCallEnded(callId: string): void {
+    const callerId = this.byAgentCall.get(callId);
+    if (callerId !== undefined) {
+      // the agent hung up (or their phone vanished): the conversation is over, the caller's leg goes too
+      this.byAgentCall.delete(callId);
+      const call = this.calls.get(callerId);
+      if (call !== undefined) {
+        call.agentCallId = null;
+        this.endTalk(call);
+        void this.deps.sip.hangup(callerId).catch(() => undefined);
+      }
+      return;
+    }
+    const call = this.calls.get(callId);
+    if (call === undefined) return;
+    this.calls.delete(callId);
+    this.announcer.remove(callId);
+    this.clearRouteTimer(call);
+    call.audio.close();
+    const at = this.deps.now();
+    if (call.phase === 'bridged') {
+      this.endTalk(call);
+      if (call.agentCallId !== null) {
+        this.byAgentCall.delete(call.agentCallId);
+        void this.deps.sip.hangup(call.agentCallId).catch(() => undefined);
+      }
+    } else {
+      for (const ring of call.offer?.rings ?? []) ring.cancel();
+      if (call.offeredFact && call.phase !== 'leaving') this.deps.facts?.abandoned(callId, at);
+    }
+    call.phase = 'ended';
+  }
+
+  private clearRouteTimer(call: AcdCall): void {
+    if (call.routeTimer !== null) clearTimeout(call.routeTimer);
+    call.routeTimer = null;
+  }
+
+  private endTalk(call: AcdCall): void {
+    if (call.talkEnded || call.phase !== 'bridged') return;
+    call.talkEnded = true;
+    if (call.bridge !== null) {
+      const stats = call.bridge.stats();
+      call.bridge.close();
+      this.events.emit('bridge.ended', { callId: call.callId, delay: stats.delay, transcoding: stats.transcoding });
+    }
+    this.deps.facts?.talkEnded(call.callId, this.deps.now());
+  }
+
+  /** The box ends the call: prompts, then hang-up (or a REFER to self-service). */
+  private leave(call: AcdCall, prompts: readonly string[], why: string): void {
+    if (call.phase === 'leaving' || call.phase === 'ended') return;
+    this.leaveQueue(call);
+    this.events.emit('call.refused', { callId: call.callId, reason: why });
+    this.deps.logger.info({ callId: call.callId, why }, 'call leaving the queue');
+    void call.greetingDone
+      .then(() =>
+        prompts.length === 0
+          ? true
+          : this.play(
+              call.callId,
+              prompts.map((name) => ({ kind: 'prompt', name }) as const),
+            ),
+      )
+      .then(() => (this.calls.has(call.callId) ? this.deps.sip.hangup(call.callId) : undefined))
+      .catch(() => undefined);
+  }
+
+  /** The box takes the call out of queueing for good; an offered call leaves the KPI queue (not an abandon). */
+  private leaveQueue(call: AcdCall): void {
+    call.phase = 'leaving';
+    this.announcer.remove(call.callId);
+    if (call.offeredFact) this.deps.facts?.dequeued(call.callId, this.deps.now());
+  }
+
+  /** Routing sent the caller to the group's self-service number: a blind transfer (REFER) there. */
+  private toSelfService(call: AcdCall, groupId: string | null): void {
+    const uri = this.deps.routing.groupList().find((g) => g.id === groupId)?.overflow.selfServiceUri;
+    if (uri === undefined) {
+      this.leave(call, QUEUE_PROMPTS.callLater, 'self-service');
+      return;
+    }
+    this.leaveQueue(call);
+    void call.greetingDone
+      .then(() => this.deps.sip.transfer(call.callId, uri))
+      .then((status) => {
+        if (status >= 300 && this.calls.has(call.callId)) void this.deps.sip.hangup(call.callId);
+      })
+      .catch(() => (this.calls.has(call.callId) ? this.deps.sip.hangup(call.callId) : undefined))
+      .catch(() => undefined);
+  }
+
+  private play(callId: string, items: readonly QueueAudio[]): Promise<boolean> {
+    const call = this.calls.get(callId);
+    return call === undefined ? Promise.resolve(false) : call.audio.play(items);
+  }
+}
+
+/** Final statuses that mean the agent did not pick up (busy, not available, declined). */
+const NO_ANSWER_STATUSES = new Set([408, 480, 486, 487, 600, 603]);
