@@ -35,6 +35,12 @@ const OPTIONS_PROBE = (port: number, n: number): Buffer =>
     ].join('\r\n'),
   );
 
+/** Resolve once `done()` holds, or after `ms` (the caller's assertions then tell what is missing). */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done() && Date.now() < end) await new Promise((res) => setTimeout(res, 2));
+}
+
 export async function fuzzServer(n: number, seed: number, rtpBase = 47000): Promise<ServerFuzzResult> {
   const server = new SipServer({ port: 0, rtpPortMin: rtpBase, rtpPortMax: rtpBase + 19, rateLimitPerSec: 0, maxCalls: 2 });
   const port = await server.listen();
@@ -63,13 +69,14 @@ export async function fuzzServer(n: number, seed: number, rtpBase = 47000): Prom
     if (!r.ok && canAddressResponse(r)) expected++;
     sock.send(input, port, '127.0.0.1');
     sent++;
-    // small batches keep the loopback socket buffers from overflowing
-    if (sent % 50 === 0) await new Promise((res) => setTimeout(res, 20));
+    // Flow control: after each small batch wait until the server has read what it was sent (its
+    // malformed count catches up), so a loaded machine never overflows the loopback socket buffer.
+    if (sent % 10 === 0) await until(() => server.counters.malformed >= expectedMalformed, 2000);
   }
-  await new Promise((res) => setTimeout(res, 300));
   const probe = OPTIONS_PROBE(port, 0).toString('latin1').replace('probe-0', 'probe-final');
   sock.send(Buffer.from(probe, 'latin1'), port, '127.0.0.1');
-  await new Promise((res) => setTimeout(res, 200));
+  // datagrams from one socket are read in order: once the probe is answered, every input was read
+  await until(() => probeOk, 5000);
   const malformedCounted = server.counters.malformed;
   const internalErrors = server.counters.internalErrors;
   await server.close();
