@@ -128,7 +128,11 @@ describe('first-boot wizard', () => {
       ['a1', 'Agent One', ['billing', 'support'], { username: 'a1', hasPassword: true }],
       ['a2', 'Agent Two', ['support'], null],
     ]);
-    expect(cfg.config.agents).toEqual({ wrapUpS: 30, noAnswerAwayAfter: 2 });
+    expect(cfg.config.agents).toEqual({
+      wrapUpS: 30,
+      noAnswerAwayAfter: 2,
+      dispositionCodes: ['resolved', 'follow-up', 'escalated', 'no-action'],
+    });
     expect(cfg.config.upstream).toEqual({ endpoint: 'https://central.example.com/edgevox', enrollmentKey: 'enrol-key-0123456789' });
     const actions = app.store.audit.list().map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['setup.admin.created', 'config.change', 'selftest', 'setup.complete']));

@@ -16,7 +16,12 @@ const WRITE = /^(POST|PUT|PATCH|DELETE) /;
  * Supervisors may mint softphone tokens (WebRTC agents and listen-in) and set agents' states
  * (available, away, logged out: running the floor); nothing else they may write.
  */
-const SUPERVISOR_WRITES = ['POST /api/v1/webrtc/agent-tokens', 'PUT /api/v1/agents/:id/state'];
+const SUPERVISOR_WRITES = [
+  'POST /api/v1/webrtc/agent-tokens',
+  'PUT /api/v1/agents/:id/state',
+  'PUT /api/v1/agents/:id/disposition',
+  'DELETE /api/v1/acd/callbacks/:id',
+];
 /** Routes as "METHOD /path" with the access the guard applies, from the server's access table. */
 const accessOf = (): Map<string, string> => new Map(app.http.accessTable.map((r) => [`${r.method} ${r.url}`, r.access]));
 const publicRoutes = (): string[] => [...accessOf()].filter(([, a]) => a === 'public').map(([r]) => r);
