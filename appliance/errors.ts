@@ -119,6 +119,7 @@ export const ERROR_CODES = {
     409,
     1,
   ),
+  EVX_ERR_CALLBACK_STATE: spec('The callback request is no longer pending (cancelled or done); its state is in the details', 409, 1),
   EVX_ERR_TRANSFER_TARGET: spec(
     'A transfer or agent SIP URI is malformed or points outside the networks and hosts callers may be sent to (sip.transferTargets)',
     400,

@@ -15,8 +15,17 @@
  * (offered, answered, abandoned, overflowed, hold, talk end) go to `facts` (docs/kpis.md).
  *
  * SIPREC sessions are never handled here: they are observed, never answered with media or routed.
- * Callbacks are not built yet: a decision or policy that offers one plays "all agents are busy,
- * please call again later" and hangs up.
+ *
+ * Callback offer: where routing or the queue policy offers a callback (a `callback` decision, a
+ * closed group with `whenClosed: callback`, a full queue whose overflow is `callback`, the longest
+ * wait with `maxWaitAction: callback`) the call leaves the queue (dequeued, not abandoned), the
+ * policy's prompts play (`callback-offer`, after `closed` for a closed group) and the caller has
+ * `callbackOfferMs` after them to press a key (pressing while they play counts): 1 keeps a callback
+ * request (`callbacks`) and plays `callback-confirmed`; any other key or none plays `goodbye`; then
+ * the box hangs up. A caller with no number to call back (anonymous, withheld), or a box without a
+ * callback store, is not offered one: the message of the same case plays instead (`closed`,
+ * `queue-full`, `all-busy`). The caller's URI stays in this call's memory: never logged, never in
+ * an event. Placing the callback is not done here.
  *
  * One slow call never holds the others: everything is event-driven per call; prompt loading and
  * playing are per call and their failures end only that call's audio.
@@ -35,7 +44,8 @@ import type { CallEndReason, LegAudioSinkFactory, TelephonyEvents } from '../tel
 import { HOLD_MUSIC, QueueAnnouncer, type QueueAudio } from './announcements.js';
 import { CallAudio } from './callAudio.js';
 import type { AcdFactSink } from './kpis.js';
-import { admit, onMaxWait, QUEUE_PROMPTS } from './queuePolicy.js';
+import { callbackUri } from './callbacks.js';
+import { admit, onMaxWait, QUEUE_PROMPTS, type Admission } from './queuePolicy.js';
 import type { AcdQueues } from './queueView.js';
 
 /** The parts of the SIP server the ACD drives. */
@@ -63,6 +73,14 @@ export interface AcdOptions {
   readonly routeTimeoutMs: number;
   /** Language of the prompts. */
   readonly lang: string;
+  /** After a callback offer's prompts, how long the caller has to press 1 (acd.callbackOfferS). */
+  readonly callbackOfferMs: number;
+}
+
+/** Where a caller's callback request is kept (acd/callbacks.ts). */
+export interface AcdCallbackStore {
+  /** Keep the request; throws when it cannot be kept (the caller is then told to call again). */
+  request(callId: string, groupId: string, numberUri: string): void;
 }
 
 /** What the ACD asks of routing: its clock, its queue, the groups. */
@@ -83,12 +101,14 @@ export interface AcdCallsDeps {
   readonly prompt: (lang: string, name: string, rateHz: 8000 | 16000) => Promise<Int16Array>;
   /** Where the agent leg's audio goes, tied to the caller's call (transcribed as its `agent` leg). */
   readonly agentSink: (callerCallId: string) => LegAudioSinkFactory | undefined;
+  /** Where callback requests go; without it no callback is offered (the message of the case plays). */
+  readonly callbacks?: AcdCallbackStore;
   readonly logger: Logger;
   readonly now: () => number;
   readonly options: AcdOptions;
 }
 
-type Phase = 'greeting' | 'waiting-route' | 'queued' | 'offering' | 'bridged' | 'leaving' | 'ended';
+type Phase = 'greeting' | 'waiting-route' | 'queued' | 'offering' | 'callback-offer' | 'bridged' | 'leaving' | 'ended';
 
 /** How ringing one of the agent's endpoints ended. */
 export type RingOutcome =
@@ -120,8 +140,19 @@ interface Offer {
   settled: boolean;
 }
 
+/** A callback offered to a caller, waiting for their key. */
+interface CallbackOffer {
+  readonly groupId: string;
+  /** The offer's prompts have started: a key counts from now. */
+  listening: boolean;
+  timer: NodeJS.Timeout | null;
+  settled: boolean;
+}
+
 interface AcdCall {
   readonly callId: string;
+  /** Where to call the caller back (their From URI), null without a usable number. PII: memory only, never logged. */
+  readonly callbackUri: string | null;
   readonly codec: CodecName;
   readonly audio: CallAudio;
   phase: Phase;
@@ -142,6 +173,7 @@ interface AcdCall {
   bridge: MediaBridge | null;
   talkEnded: boolean;
   routeTimer: NodeJS.Timeout | null;
+  callback: CallbackOffer | null;
 }
 
 /** What the ACD reports as it goes (metrics, tests); ids only, never numbers or names. */
@@ -152,6 +184,8 @@ export interface AcdEvents {
   'call.refused': { readonly callId: string; readonly reason: string };
   /** A caller-agent bridge ended; `delay` is what the box added to the relayed audio (socket in → socket out). */
   'bridge.ended': { readonly callId: string; readonly delay: DelaySummary; readonly transcoding: boolean };
+  /** A caller pressed 1 at a callback offer and the request was kept. */
+  'callback.requested': { readonly callId: string; readonly groupId: string };
 }
 
 export interface AcdCounters {
@@ -185,11 +219,12 @@ export class AcdCalls {
     const ev = deps.sip.events;
     this.offs.push(
       ev.on('call.started', (e) => {
-        if (e.mode === 'call') this.onCallStarted(e.callId);
+        if (e.mode === 'call') this.onCallStarted(e.callId, e.pii.from);
       }),
       ev.on('call.ended', (e) => this.onCallEnded(e.callId)),
       ev.on('call.held', (e) => this.onHold(e.callId, true)),
       ev.on('call.resumed', (e) => this.onHold(e.callId, false)),
+      ev.on('dtmf', (e) => this.onDigit(e.callId, e.digit)),
       deps.bus.subscribe((e) => this.onBusEvent(e)),
     );
   }
@@ -212,6 +247,7 @@ export class AcdCalls {
     this.announcer.close();
     for (const c of this.calls.values()) {
       this.clearRouteTimer(c);
+      this.endCallbackOffer(c);
       c.audio.close();
       for (const ring of c.offer?.rings ?? []) ring.cancel();
     }
@@ -219,7 +255,7 @@ export class AcdCalls {
 
   // --- a caller arrives ----------------------------------------------------------------------------
 
-  private onCallStarted(callId: string): void {
+  private onCallStarted(callId: string, from: string): void {
     if (this.closed) return;
     let leg: MediaLeg;
     try {
@@ -236,6 +272,7 @@ export class AcdCalls {
     });
     const call: AcdCall = {
       callId,
+      callbackUri: callbackUri(from),
       codec: leg.info.codec,
       audio,
       phase: 'greeting',
@@ -252,6 +289,7 @@ export class AcdCalls {
       bridge: null,
       talkEnded: false,
       routeTimer: null,
+      callback: null,
     };
     this.calls.set(callId, call);
     call.greetingDone = audio.play([{ kind: 'prompt', name: 'greeting' }]).then(() => {
@@ -295,8 +333,12 @@ export class AcdCalls {
       case 'self-service':
         this.toSelfService(call, e.groupId);
         return;
+      case 'callback':
+        this.deps.routing.removeFromQueue(call.callId);
+        this.offerCallback(call, e.groupId ?? call.groupId, QUEUE_PROMPTS.callbackOffer, QUEUE_PROMPTS.callLater, 'callback');
+        return;
       default:
-        // callback (not built yet) or nothing to route to
+        // nothing to route to
         this.deps.routing.removeFromQueue(call.callId);
         this.leave(call, QUEUE_PROMPTS.callLater, e.action);
     }
@@ -322,23 +364,30 @@ export class AcdCalls {
         this.counters.refused++;
         this.deps.routing.removeFromQueue(call.callId);
         this.deps.logger.info({ callId: call.callId, groupId, outcome: admission.outcome }, 'call not queued');
-        this.leave(
-          call,
-          admission.outcome === 'closed'
-            ? QUEUE_PROMPTS.closed
-            : admission.action === 'message'
-              ? admission.prompts
-              : QUEUE_PROMPTS.callLater,
-          admission.outcome,
-        );
+        this.refuse(call, admission);
         return;
     }
   }
 
-  /** The group is outside its business hours (or a holiday) now. */
-  private closedNow(groupId: string): boolean {
+  /** A closed group or a full queue: the callback offer where the policy says so, else its message and hang-up. */
+  private refuse(call: AcdCall, admission: Extract<Admission, { outcome: 'closed' | 'full' }>): void {
+    const message =
+      admission.outcome === 'closed'
+        ? QUEUE_PROMPTS.closed
+        : admission.action === 'message'
+          ? admission.prompts
+          : admission.action === 'callback'
+            ? QUEUE_PROMPTS.queueFull
+            : QUEUE_PROMPTS.callLater;
+    if (admission.action === 'callback') this.offerCallback(call, admission.groupId, admission.prompts, message, admission.outcome);
+    else this.leave(call, message, admission.outcome);
+  }
+
+  /** The group's admission when it is outside its business hours (or a holiday) now; null while open. */
+  private closedNow(groupId: string): Extract<Admission, { outcome: 'closed' }> | null {
     const state = this.deps.queues.state();
-    return admit(groupId, { ...state, waiting: new Map() }).outcome === 'closed';
+    const admission = admit(groupId, { ...state, waiting: new Map() });
+    return admission.outcome === 'closed' ? admission : null;
   }
 
   private queueIn(call: AcdCall, groupId: string): void {
@@ -382,23 +431,28 @@ export class AcdCalls {
       case 'overflow':
         this.moveTo(call, decision.groupId);
         return;
+      case 'callback':
+        this.deps.routing.removeFromQueue(callId);
+        this.offerCallback(call, decision.groupId, decision.prompts, QUEUE_PROMPTS.callLater, 'max-wait');
+        return;
       default:
         this.deps.routing.removeFromQueue(callId);
-        this.leave(call, decision.action === 'message' ? decision.prompts : QUEUE_PROMPTS.callLater, 'max-wait');
+        this.leave(call, decision.prompts, 'max-wait');
     }
   }
 
   // --- ringing the agent ---------------------------------------------------------------------------
 
   private offerTo(call: AcdCall, agentId: string, groupId: string): void {
-    if (call.phase === 'bridged' || call.phase === 'leaving' || call.phase === 'offering') return;
-    if (!call.offeredFact && this.closedNow(groupId)) {
+    if (call.phase === 'bridged' || call.phase === 'leaving' || call.phase === 'offering' || call.phase === 'callback-offer') return;
+    const closed = call.offeredFact ? null : this.closedNow(groupId);
+    if (closed !== null) {
       // routing picks a free agent without looking at opening hours: a closed group takes no call
       this.tellAgent(agentId, call.callId, 'failed');
       this.counters.refused++;
       this.deps.routing.removeFromQueue(call.callId);
       this.deps.logger.info({ callId: call.callId, groupId, outcome: 'closed' }, 'call not queued');
-      this.leave(call, QUEUE_PROMPTS.closed, 'closed');
+      this.refuse(call, closed);
       return;
     }
     this.announcer.remove(call.callId);
@@ -567,6 +621,7 @@ export class AcdCalls {
     this.calls.delete(callId);
     this.announcer.remove(callId);
     this.clearRouteTimer(call);
+    this.endCallbackOffer(call);
     call.audio.close();
     const at = this.deps.now();
     if (call.phase === 'bridged') {
@@ -577,7 +632,8 @@ export class AcdCalls {
       }
     } else {
       for (const ring of call.offer?.rings ?? []) ring.cancel();
-      if (call.offeredFact && call.phase !== 'leaving') this.deps.facts?.abandoned(callId, at);
+      // a call the box took out of the queue (leaving, or at the callback offer) is dequeued, not abandoned
+      if (call.offeredFact && call.phase !== 'leaving' && call.phase !== 'callback-offer') this.deps.facts?.abandoned(callId, at);
     }
     call.phase = 'ended';
   }
@@ -600,21 +656,98 @@ export class AcdCalls {
 
   /** The box ends the call: prompts, then hang-up (or a REFER to self-service). */
   private leave(call: AcdCall, prompts: readonly string[], why: string): void {
-    if (call.phase === 'leaving' || call.phase === 'ended') return;
+    if (call.phase === 'leaving' || call.phase === 'callback-offer' || call.phase === 'ended') return;
     this.leaveQueue(call);
     this.events.emit('call.refused', { callId: call.callId, reason: why });
     this.deps.logger.info({ callId: call.callId, why }, 'call leaving the queue');
+    this.hangUpAfter(call, prompts);
+  }
+
+  /** Once the greeting is over: `prompts`, then hang-up. */
+  private hangUpAfter(call: AcdCall, prompts: readonly string[]): void {
     void call.greetingDone
-      .then(() =>
-        prompts.length === 0
-          ? true
-          : this.play(
-              call.callId,
-              prompts.map((name) => ({ kind: 'prompt', name }) as const),
-            ),
-      )
+      .then(() => (prompts.length === 0 ? true : this.play(call.callId, promptItems(prompts))))
       .then(() => (this.calls.has(call.callId) ? this.deps.sip.hangup(call.callId) : undefined))
       .catch(() => undefined);
+  }
+
+  // --- the callback offer --------------------------------------------------------------------------
+
+  /**
+   * Offer `groupId`'s callback: the call leaves the queue, `offer` plays, and a key decides (onDigit,
+   * or nothing within callbackOfferMs). Without a number to call back, a group, or a callback store:
+   * `message` and hang-up instead. `why` is the refusal's reason (metrics).
+   */
+  private offerCallback(call: AcdCall, groupId: string | null, offer: readonly string[], message: readonly string[], why: string): void {
+    if (call.phase === 'leaving' || call.phase === 'callback-offer' || call.phase === 'ended') return;
+    if (this.deps.callbacks === undefined || call.callbackUri === null || groupId === null) {
+      this.leave(call, message, why);
+      return;
+    }
+    this.leaveQueue(call);
+    call.phase = 'callback-offer';
+    this.events.emit('call.refused', { callId: call.callId, reason: why });
+    this.deps.logger.info({ callId: call.callId, groupId, why }, 'callback offered');
+    const pending: CallbackOffer = { groupId, listening: false, timer: null, settled: false };
+    call.callback = pending;
+    void call.greetingDone
+      .then(async () => {
+        if (pending.settled || !this.calls.has(call.callId)) return;
+        pending.listening = true;
+        const heard = await this.play(call.callId, promptItems(offer));
+        if (pending.settled || !this.calls.has(call.callId)) return;
+        if (!heard) {
+          // the offer could not be played (a prompt missing): nobody can answer it
+          pending.settled = true;
+          this.hangUpAfter(call, message);
+          return;
+        }
+        pending.timer = setTimeout(() => this.settleCallback(call, pending, null), this.deps.options.callbackOfferMs);
+        pending.timer.unref();
+      })
+      .catch(() => undefined);
+  }
+
+  /** A key from the caller: it answers the callback offer (from the moment its prompts start); any other time it is ignored. */
+  private onDigit(callId: string, digit: string): void {
+    const call = this.calls.get(callId);
+    const offer = call?.callback;
+    if (call === undefined || offer === null || offer === undefined || call.phase !== 'callback-offer' || !offer.listening) return;
+    this.settleCallback(call, offer, digit);
+  }
+
+  /** The caller pressed `digit` (null: nothing in time): 1 keeps the request and confirms it; else goodbye. Then hang-up. */
+  private settleCallback(call: AcdCall, offer: CallbackOffer, digit: string | null): void {
+    if (offer.settled || call.callback !== offer || !this.calls.has(call.callId)) return;
+    offer.settled = true;
+    if (offer.timer !== null) clearTimeout(offer.timer);
+    offer.timer = null;
+    const answer = digit === null ? 'none' : digit === '1' ? 'accepted' : 'declined';
+    let prompts: readonly string[] = CALLBACK_PROMPTS.goodbye;
+    if (digit === '1' && call.callbackUri !== null && this.deps.callbacks !== undefined) {
+      try {
+        this.deps.callbacks.request(call.callId, offer.groupId, call.callbackUri);
+        prompts = CALLBACK_PROMPTS.confirmed;
+        this.events.emit('callback.requested', { callId: call.callId, groupId: offer.groupId });
+      } catch (err) {
+        // not kept: promising a call would be a lie; the caller is asked to call again
+        prompts = QUEUE_PROMPTS.callLater;
+        this.deps.logger.error(
+          { callId: call.callId, groupId: offer.groupId, code: (err as { code?: string }).code ?? 'error' },
+          'callback request not kept',
+        );
+      }
+    }
+    this.deps.logger.info({ callId: call.callId, groupId: offer.groupId, answer }, 'callback offer answered');
+    this.hangUpAfter(call, prompts);
+  }
+
+  private endCallbackOffer(call: AcdCall): void {
+    const offer = call.callback;
+    if (offer === null) return;
+    offer.settled = true;
+    if (offer.timer !== null) clearTimeout(offer.timer);
+    offer.timer = null;
   }
 
   /** The box takes the call out of queueing for good; an offered call leaves the KPI queue (not an abandon). */
@@ -646,6 +779,14 @@ export class AcdCalls {
     return call === undefined ? Promise.resolve(false) : call.audio.play(items);
   }
 }
+
+/** What the caller hears after answering a callback offer. */
+const CALLBACK_PROMPTS = {
+  confirmed: ['callback-confirmed'],
+  goodbye: ['goodbye'],
+} as const satisfies Record<string, readonly string[]>;
+
+const promptItems = (names: readonly string[]): QueueAudio[] => names.map((name) => ({ kind: 'prompt', name }) as const);
 
 /** Final statuses that mean the agent did not pick up (busy, not available, declined). */
 const NO_ANSWER_STATUSES = new Set([408, 480, 486, 487, 600, 603]);

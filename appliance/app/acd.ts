@@ -2,16 +2,21 @@
  * Starts the contact-centre side of the ACD: the KPI service (engine, fact sink, intervals restored
  * from and saved to the store), its API (GET /api/v1/acd/kpis, /api/v1/acd/kpis/intervals), its
  * Prometheus series, the wallboard event every acd.publishS, and the queue view the ACD orchestrator
- * decides admissions and announcements from. The orchestrator reports to `facts`.
+ * decides admissions and announcements from. The orchestrator reports to `facts`, and keeps the
+ * callers' callback requests in `callbacks` (numbers sealed with the store's SecretBox; supervisors
+ * list and cancel them under /api/v1/acd/callbacks; `edgevox_acd_callbacks_pending`).
  * Its close saves the intervals once more, so it is pushed after `routing` (closed before it and the store).
  */
 import { registerAcdRoutes } from '../api/routes/acd.js';
+import { registerCallbackRoutes } from '../api/routes/callbacks.js';
+import { CallbackRepo, Callbacks } from '../acd/callbacks.js';
 import { siteTimeZone } from '../acd/businessHours.js';
 import type { AcdFactSink } from '../acd/kpis.js';
 import { KpiService } from '../acd/kpiService.js';
 import { AcdQueues } from '../acd/queueView.js';
 import { AcdRepo } from '../acd/repo.js';
 import type { ApplianceMetrics } from '../metrics/metrics.js';
+import type { SecretBox } from '../privacy/secrets.js';
 import type { RoutingService } from '../routing/routingService.js';
 import type { CapabilityDeps, Started } from './capability.js';
 
@@ -23,12 +28,16 @@ export interface StartedAcd extends Started {
   readonly queues: AcdQueues;
   /** The site's IANA zone (acd.timeZone, or the system's). */
   readonly timeZone: string;
+  /** Callers' callback requests (kept in the store; the ACD orchestrator adds them). */
+  readonly callbacks: Callbacks;
 }
 
 /** How often intervals are saved when no wallboard events are sent. */
 const PERSIST_TICK_MS = 60_000;
 
-export function startAcd(deps: CapabilityDeps & { readonly routing: RoutingService; readonly metrics: ApplianceMetrics }): StartedAcd {
+export function startAcd(
+  deps: CapabilityDeps & { readonly routing: RoutingService; readonly metrics: ApplianceMetrics; readonly secrets: SecretBox },
+): StartedAcd {
   const { config, store, bus, logger, routing, metrics } = deps;
   const acd = config.acd;
   const timeZone = siteTimeZone(acd.timeZone);
@@ -38,6 +47,13 @@ export function startAcd(deps: CapabilityDeps & { readonly routing: RoutingServi
   );
   const queues = new AcdQueues({ routing, kpis, serviceLevelS: acd.serviceLevelS, timeZone });
   metrics.bindAcd(kpis);
+  const callbacks = new Callbacks({
+    repo: new CallbackRepo(store.db, store.write.bind(store)),
+    box: deps.secrets,
+    bus,
+    now: () => Date.now(),
+  });
+  metrics.bindAcdCallbacks(callbacks);
   const publish = acd.publishS > 0;
   const timer = setInterval(
     () => {
@@ -56,7 +72,11 @@ export function startAcd(deps: CapabilityDeps & { readonly routing: RoutingServi
     facts: kpis.facts,
     queues,
     timeZone,
-    routes: (app) => registerAcdRoutes(app, { kpis }),
+    callbacks,
+    routes: (app) => {
+      registerAcdRoutes(app, { kpis });
+      registerCallbackRoutes(app, { callbacks });
+    },
     close: () => {
       clearInterval(timer);
       kpis.close();

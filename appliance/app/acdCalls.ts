@@ -1,8 +1,8 @@
 /**
  * Starts the ACD (acd.mode = acd): the box answers calls, queues them and rings agents' phones
  * (acd/acdCalls.ts) on the SIP server, with routing's decisions, the agents' states and registered
- * phones, the queue view and KPI facts, the prompt store, and the telephony bridge that transcribes
- * the agent leg with the caller's call. Pushed after the SIP server: closed before it, so calls
+ * phones, the queue view and KPI facts, the callback requests, the prompt store, and the telephony
+ * bridge that transcribes the agent leg with the caller's call. Pushed after the SIP server: closed before it, so calls
  * still ringing agents are cancelled while the transports are up.
  */
 import { AcdCalls, type AcdSoftphones } from '../acd/acdCalls.js';
@@ -47,12 +47,14 @@ export function startAcdCalls(
     queues: deps.acd.queues,
     prompt: (lang, name, rateHz) => deps.prompts.get(lang, name, { rateHz }),
     agentSink: (callerCallId) => deps.telephony.agentSinkFactory(callerCallId),
+    callbacks: deps.acd.callbacks,
     logger,
     now: () => Date.now(),
     options: {
       ringTimeoutMs: config.acd.ringTimeoutS * 1000,
       routeTimeoutMs: config.acd.routeTimeoutS * 1000,
       lang: config.acd.promptLanguage,
+      callbackOfferMs: config.acd.callbackOfferS * 1000,
     },
   });
   deps.metrics.bindAcdCalls(calls.events);

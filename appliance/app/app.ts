@@ -159,10 +159,11 @@ export class Appliance {
       const base = { config, store, bus, logger, now: options.dataClock };
       const analysis = await startUtteranceAnalysis({ ...base, models });
       closeStack.push({ name: 'analysis', close: () => analysis.close() });
-      const routing = startRouting({ ...base, secrets: SecretBox.fromDataDir(dataDir) });
+      const secrets = SecretBox.fromDataDir(dataDir);
+      const routing = startRouting({ ...base, secrets });
       closeStack.push({ name: 'routing', close: () => routing.close() });
       if (routing.webhook !== null) metrics.bindRoutingWebhook(routing.webhook);
-      const acd = startAcd({ ...base, routing: routing.service, metrics });
+      const acd = startAcd({ ...base, routing: routing.service, metrics, secrets });
       closeStack.push({ name: 'acd', close: () => acd.close() });
       const alerts = startAlerts({ ...base, routing: routing.service });
       closeStack.push({ name: 'alerts', close: () => alerts.close() });

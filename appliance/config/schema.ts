@@ -413,8 +413,8 @@ export const ConfigSchema = Type.Object(
           description: 'Speakers (leg labels) whose utterances get an intent',
         }),
         emotionSpeakers: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), {
-          default: ['caller'],
-          description: 'Speakers (leg labels) whose utterances get an emotion',
+          default: ['caller', 'agent'],
+          description: "Speakers (leg labels) whose utterances get an emotion (routing waits only for the caller's)",
         }),
         minEmotionAudioMs: Type.Integer({
           minimum: 300,
@@ -517,6 +517,13 @@ export const ConfigSchema = Type.Object(
           default: 15,
           description:
             "ACD mode: after the greeting, how long the caller's words may take to route the call; then it goes to routing's default group",
+        }),
+        callbackOfferS: Type.Integer({
+          minimum: 3,
+          maximum: 60,
+          default: 10,
+          description:
+            'ACD mode: after a callback offer ("press one to be called back") how long the caller has to press 1; then goodbye and hang-up',
         }),
         promptLanguage: Type.String({
           pattern: '^[a-z]{2,3}(-[a-z0-9]{2,8})?$',

@@ -163,6 +163,12 @@ export type ApplianceEvent =
     }
   /** The agent set the disposition code of a call they handled (acd/dispositions.ts). */
   | { type: 'agent.disposition'; at: number; agentId: string; callId: string; code: string }
+  /**
+   * A caller asked to be called back (pressed 1 at the ACD's offer), or a supervisor cancelled such a
+   * request (acd/callbacks.ts). Ids and the group only: never the caller's number.
+   */
+  | { type: 'callback.requested'; at: number; id: string; callId: string | null; groupId: string }
+  | { type: 'callback.cancelled'; at: number; id: string; callId: string | null; groupId: string }
   | { type: 'call.quality'; at: number; callId: string; legId: string; quality: Record<string, number> }
   | {
       type: 'alert';

@@ -567,6 +567,22 @@ export class ApplianceMetrics {
     });
   }
 
+  /** Callers' callback requests not yet called back or cancelled (read at scrape time); no ids, no numbers. */
+  bindAcdCallbacks(source: { pending(): number }): void {
+    new Gauge({
+      name: 'edgevox_acd_callbacks_pending',
+      help: 'Callback requests of callers waiting to be called back (pending: neither done nor cancelled)',
+      registers: [this.registry],
+      collect() {
+        try {
+          this.set(source.pending());
+        } catch {
+          // the store is closing or failing: the last value stays
+        }
+      },
+    });
+  }
+
   /** Routing decisions POSTed to `routing.webhook.url`, by outcome (read at scrape time). */
   bindRoutingWebhook(w: { counters(): { delivered: number; rejected: number; failed: number; dropped: number } }): void {
     new Counter({
@@ -584,8 +600,8 @@ export class ApplianceMetrics {
 
   /**
    * The ACD's own work (acd.mode acd): offers to agents by outcome, calls the box ended instead of
-   * queueing further, and the delay the box's bridge adds between caller and agent (each bridged
-   * call's p95 and max, socket in to socket out). No call or agent ids.
+   * queueing further, callbacks callers asked for, and the delay the box's bridge adds between
+   * caller and agent (each bridged call's p95 and max, socket in to socket out). No call or agent ids.
    */
   bindAcdCalls(source: TypedEmitter<AcdEvents>): void {
     const registers = [this.registry];
@@ -608,7 +624,13 @@ export class ApplianceMetrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 40, 80],
       registers,
     });
+    const callbacks = new Counter({
+      name: 'edgevox_acd_callbacks_requested_total',
+      help: 'Callers who pressed 1 at a callback offer and whose request was kept',
+      registers,
+    });
     source.on('offer.settled', (e) => offers.inc({ outcome: e.outcome }));
+    source.on('callback.requested', () => callbacks.inc());
     source.on('call.refused', (e) => refused.inc({ reason: e.reason }));
     source.on('bridge.ended', (e) => {
       if (e.delay.samples === 0) return;

@@ -311,4 +311,20 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'callback requests (acd/callbacks.ts): a caller asked to be called back; kept when the call record goes',
+    sql: `
+      CREATE TABLE callback_requests (
+        id            TEXT PRIMARY KEY,               -- uuid
+        call_id       TEXT REFERENCES calls (id) ON DELETE SET NULL,
+        group_id      TEXT NOT NULL,
+        number_sealed TEXT NOT NULL,                  -- the caller's URI, SecretBox-sealed (name callback:<id>)
+        requested_at  INTEGER NOT NULL,               -- unix ms
+        state         TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'cancelled', 'done')),
+        updated_at    INTEGER NOT NULL
+      );
+      CREATE INDEX callback_requests_state ON callback_requests (state, requested_at);
+    `,
+  },
 ];

@@ -29,7 +29,17 @@ interface FakeLeg {
   settle: (o: OutboundOutcome) => void;
 }
 
-function harness(opts: { groups?: SkillGroup[]; contacts?: string[]; routeTimeoutMs?: number; maxWaitDueInMs?: number } = {}) {
+function harness(
+  opts: {
+    groups?: SkillGroup[];
+    contacts?: string[];
+    routeTimeoutMs?: number;
+    maxWaitDueInMs?: number;
+    callbackOfferMs?: number;
+    /** none: no callback store; fail: its request throws. */
+    callbackStore?: 'ok' | 'none' | 'fail';
+  } = {},
+) {
   const events = new TypedEmitter<TelephonyEvents>();
   const listeners: ((e: ApplianceEvent) => void)[] = [];
   const sent: { callId: string; frames: number }[] = [];
@@ -41,6 +51,7 @@ function harness(opts: { groups?: SkillGroup[]; contacts?: string[]; routeTimeou
   const agentCalls: string[] = [];
   const requeued: string[] = [];
   const defaultRouted: string[] = [];
+  const callbacks: { callId: string; groupId: string; numberUri: string }[] = [];
   const queue = new Map<string, string>(); // callId → groupId
   const queuedAt = new Map<string, number>();
   const groups = opts.groups ?? [GROUP];
@@ -159,9 +170,24 @@ function harness(opts: { groups?: SkillGroup[]; contacts?: string[]; routeTimeou
       return new Int16Array(name === 'hold-music' ? 1600 : 160); // 200 ms of music, 20 ms prompts
     },
     agentSink: () => undefined,
+    ...(opts.callbackStore === 'none'
+      ? {}
+      : {
+          callbacks: {
+            request: (callId: string, groupId: string, numberUri: string) => {
+              if (opts.callbackStore === 'fail') throw Object.assign(new Error('disk full'), { code: 'EVX_ERR_STORE_WRITE' });
+              callbacks.push({ callId, groupId, numberUri });
+            },
+          },
+        }),
     logger: createLogger({ level: 'silent', includePii: false }),
     now: () => Date.now(),
-    options: { ringTimeoutMs: 5000, routeTimeoutMs: opts.routeTimeoutMs ?? 60_000, lang: 'en' },
+    options: {
+      ringTimeoutMs: 5000,
+      routeTimeoutMs: opts.routeTimeoutMs ?? 60_000,
+      lang: 'en',
+      callbackOfferMs: opts.callbackOfferMs ?? 5000,
+    },
   });
   const publish = (e: Partial<ApplianceEvent> & { type: 'route.decision' }) => {
     if (e.action === 'queue' && e.groupId) {
@@ -188,8 +214,28 @@ function harness(opts: { groups?: SkillGroup[]; contacts?: string[]; routeTimeou
         ...e,
       } as ApplianceEvent);
   };
-  const start = (callId: string, mode: 'call' | 'siprec' = 'call') => events.emit('call.started', { callId, mode } as never);
-  return { acd, events, publish, start, sent, played, placed, bridged, hungUp, facts, agentCalls, requeued, queue, defaultRouted };
+  const start = (callId: string, mode: 'call' | 'siprec' = 'call', from = '"Ann" <sip:+4930123456@trunk.example;user=phone>;tag=a1') =>
+    events.emit('call.started', { callId, mode, pii: { from, to: '<sip:service@box>', remoteAddress: '192.0.2.1' } } as never);
+  const dtmf = (callId: string, digit: string) =>
+    events.emit('dtmf', { callId, legId: 'leg0', digit, durationMs: 100, source: 'rfc4733' } as never);
+  return {
+    acd,
+    events,
+    publish,
+    start,
+    dtmf,
+    sent,
+    played,
+    placed,
+    bridged,
+    hungUp,
+    facts,
+    agentCalls,
+    requeued,
+    queue,
+    defaultRouted,
+    callbacks,
+  };
 }
 
 const until = async (cond: () => boolean, ms = 3000) => {
@@ -333,5 +379,137 @@ describe('ACD orchestration of a call', () => {
     expect(h.played).toEqual([]);
     expect(h.placed).toEqual([]);
     expect(h.acd.size).toBe(0);
+  });
+  describe('callback offer', () => {
+    const CALLER = 'sip:+4930123456@trunk.example;user=phone';
+
+    it('a caller who presses 1 at the longest-wait callback offer is kept for a callback, hears the confirmation and is hung up; the call is dequeued, not abandoned', async () => {
+      const limited: SkillGroup = { ...GROUP, queue: { maxWaitS: 10, maxWaitAction: 'callback' } };
+      const h = harness({ groups: [limited], maxWaitDueInMs: 30 });
+      open.push(h.acd);
+      const requested: unknown[] = [];
+      const refused: string[] = [];
+      h.acd.events.on('callback.requested', (e) => requested.push(e));
+      h.acd.events.on('call.refused', (e) => refused.push(e.reason));
+      h.start('cb1');
+      h.dtmf('cb1', '1'); // during the greeting: nothing is offered yet
+      h.publish({ type: 'route.decision', callId: 'cb1', action: 'queue', groupId: 'cards' });
+      await until(() => h.played.includes('callback-offer'));
+      expect(h.acd.phases()).toEqual({ cb1: 'callback-offer' });
+      expect(h.queue.has('cb1')).toBe(false);
+      expect(h.callbacks).toEqual([]);
+      h.dtmf('cb1', '1');
+      await until(() => h.hungUp.includes('cb1'));
+      expect(h.callbacks).toEqual([{ callId: 'cb1', groupId: 'cards', numberUri: CALLER }]);
+      expect(h.played.slice(-2)).toEqual(['callback-offer', 'callback-confirmed']);
+      expect(h.facts).toEqual(['offered cb1 cards', 'dequeued cb1']);
+      expect(requested).toEqual([{ callId: 'cb1', groupId: 'cards' }]);
+      expect(refused).toEqual(['max-wait']);
+      expect(h.acd.size).toBe(0);
+    });
+
+    it('no key within acd.callbackOfferS: no request, goodbye and hang-up (a closed group offering a callback plays closed, then the offer)', async () => {
+      const closed: SkillGroup = { ...GROUP, queue: { hours: { weekly: {} }, whenClosed: 'callback' } };
+      const h = harness({ groups: [closed], callbackOfferMs: 50 });
+      open.push(h.acd);
+      h.start('cb2');
+      h.publish({ type: 'route.decision', callId: 'cb2', action: 'queue', groupId: 'cards' });
+      await until(() => h.hungUp.includes('cb2'));
+      expect(h.played).toEqual(['greeting', 'closed', 'callback-offer', 'goodbye']);
+      expect(h.callbacks).toEqual([]);
+      expect(h.facts).toEqual([]);
+      // a key after the offer was settled changes nothing
+      h.dtmf('cb2', '1');
+      expect(h.callbacks).toEqual([]);
+    });
+
+    it('any other key declines: no request, goodbye and hang-up (routing offered the callback); keys of calls not at an offer are ignored', async () => {
+      const h = harness();
+      open.push(h.acd);
+      h.start('cb3');
+      h.start('other');
+      h.publish({ type: 'route.decision', callId: 'other', action: 'queue', groupId: 'cards' });
+      h.publish({ type: 'route.decision', callId: 'cb3', action: 'callback', groupId: 'cards' });
+      await until(() => h.played.includes('callback-offer'));
+      h.dtmf('other', '1');
+      h.dtmf('cb3', '2');
+      await until(() => h.hungUp.includes('cb3'));
+      expect(h.played.filter((p) => p === 'goodbye')).toHaveLength(1);
+      expect(h.played).not.toContain('callback-confirmed');
+      expect(h.callbacks).toEqual([]);
+      expect(h.acd.phases()).toEqual({ other: 'queued' });
+    });
+
+    it('an anonymous caller is not offered a callback: the message of the case plays instead', async () => {
+      const closed: SkillGroup = { ...GROUP, queue: { hours: { weekly: {} }, whenClosed: 'callback' } };
+      const h = harness({ groups: [closed] });
+      open.push(h.acd);
+      h.start('anon1', 'call', '"Anonymous" <sip:anonymous@anonymous.invalid>;tag=x');
+      h.publish({ type: 'route.decision', callId: 'anon1', action: 'queue', groupId: 'cards' });
+      await until(() => h.hungUp.includes('anon1'));
+      expect(h.played).toEqual(['greeting', 'closed']);
+
+      const busy = harness();
+      open.push(busy.acd);
+      busy.start('anon2', 'call', '<sip:trunk.example>;tag=y'); // no user part: no number
+      busy.publish({ type: 'route.decision', callId: 'anon2', action: 'callback', groupId: 'cards' });
+      await until(() => busy.hungUp.includes('anon2'));
+      expect(busy.played).toEqual(['greeting', 'all-busy']);
+      busy.dtmf('anon2', '1');
+      expect(busy.callbacks).toEqual([]);
+    });
+
+    it('a full queue whose overflow is callback offers one; without a callback store it plays queue-full', async () => {
+      const full: SkillGroup = { ...GROUP, queue: { maxQueued: 1 }, overflow: { maxWaitMs: 600_000, action: 'callback' } };
+      const h = harness({ groups: [full] });
+      open.push(h.acd);
+      h.start('first');
+      h.publish({ type: 'route.decision', callId: 'first', action: 'queue', groupId: 'cards' });
+      h.start('cb4');
+      h.publish({ type: 'route.decision', callId: 'cb4', action: 'queue', groupId: 'cards' });
+      await until(() => h.played.includes('callback-offer'));
+      h.dtmf('cb4', '1');
+      await until(() => h.hungUp.includes('cb4'));
+      expect(h.callbacks).toEqual([{ callId: 'cb4', groupId: 'cards', numberUri: CALLER }]);
+
+      const bare = harness({ groups: [full], callbackStore: 'none' });
+      open.push(bare.acd);
+      bare.start('first');
+      bare.publish({ type: 'route.decision', callId: 'first', action: 'queue', groupId: 'cards' });
+      bare.start('cb5');
+      bare.publish({ type: 'route.decision', callId: 'cb5', action: 'queue', groupId: 'cards' });
+      await until(() => bare.hungUp.includes('cb5'));
+      expect(bare.played).toContain('queue-full');
+      expect(bare.played).not.toContain('callback-offer');
+    });
+
+    it('a request the store cannot keep is not confirmed: the caller hears all-busy', async () => {
+      const h = harness({ callbackStore: 'fail' });
+      open.push(h.acd);
+      const requested: unknown[] = [];
+      h.acd.events.on('callback.requested', (e) => requested.push(e));
+      h.start('cb6');
+      h.publish({ type: 'route.decision', callId: 'cb6', action: 'callback', groupId: 'cards' });
+      await until(() => h.played.includes('callback-offer'));
+      h.dtmf('cb6', '1');
+      await until(() => h.hungUp.includes('cb6'));
+      expect(h.played.slice(-1)).toEqual(['all-busy']);
+      expect(requested).toEqual([]);
+    });
+
+    it('a caller who hangs up at the offer is not an abandon and leaves no request', async () => {
+      const limited: SkillGroup = { ...GROUP, queue: { maxWaitS: 10, maxWaitAction: 'callback' } };
+      const h = harness({ groups: [limited], maxWaitDueInMs: 30, callbackOfferMs: 30 });
+      open.push(h.acd);
+      h.start('cb7');
+      h.publish({ type: 'route.decision', callId: 'cb7', action: 'queue', groupId: 'cards' });
+      await until(() => h.played.includes('callback-offer'));
+      h.events.emit('call.ended', { callId: 'cb7' } as never);
+      await new Promise((r) => setTimeout(r, 80));
+      expect(h.facts).toEqual(['offered cb7 cards', 'dequeued cb7']);
+      expect(h.callbacks).toEqual([]);
+      expect(h.hungUp).toEqual([]);
+      expect(h.acd.size).toBe(0);
+    });
   });
 });

@@ -37,6 +37,14 @@ describe('acd configuration', () => {
     expect(errorOf(() => validateConfig({ acd: { serviceLevelS: 0 } })).details['key']).toBe('acd.serviceLevelS');
   });
 
+  it('acd.callbackOfferS: 10 s to press 1 after a callback offer by default, 3 to 60 s', () => {
+    expect(validateConfig({}).acd.callbackOfferS).toBe(10);
+    expect(validateConfig({ acd: { callbackOfferS: 3 } }).acd.callbackOfferS).toBe(3);
+    expect(validateConfig({ acd: { callbackOfferS: 60 } }).acd.callbackOfferS).toBe(60);
+    for (const bad of [2, 61, 5.5])
+      expect(errorOf(() => validateConfig({ acd: { callbackOfferS: bad } })).details['key']).toBe('acd.callbackOfferS');
+  });
+
   it('acd.mode: pbx by default, acd when asked for (file or EDGEVOX_ACD_MODE); any other value is refused, naming the key and the allowed values', () => {
     expect(validateConfig({}).acd.mode).toBe('pbx');
     expect(validateConfig({ acd: { mode: 'acd' } }).acd.mode).toBe('acd');
