@@ -1,16 +1,15 @@
 /**
  * The one typed configuration schema of the appliance, with its defaults.
  *
- * Every key is documented here (the README's configuration reference is generated from these
- * descriptions by `edgevox config-reference`). Objects reject unknown keys so a typo in a site's
+ * Every key is documented here or in a section file it imports (contactCentreSchema.ts: routing,
+ * acd, agents); the README's configuration reference is generated from these descriptions by
+ * `edgevox config-reference`. Objects reject unknown keys so a typo in a site's
  * config file is an error at start, not a silently ignored setting.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
-const Port = (def: number, description: string) => Type.Integer({ minimum: 0, maximum: 65535, default: def, description });
-
-const Section = <T extends Parameters<typeof Type.Object>[0]>(properties: T, description: string) =>
-  Type.Object(properties, { additionalProperties: false, default: {}, description });
+import { AcdSection, AgentsSection, RoutingSection } from './contactCentreSchema.js';
+import { Port, Section } from './schemaParts.js';
 
 /** One SIP trunk (sip.trunks): where it is, how it is watched, and its registration if the provider needs one. */
 const SipTrunk = Type.Object(
@@ -365,204 +364,8 @@ export const ConfigSchema = Type.Object(
       },
       'Local inference',
     ),
-    routing: Section(
-      {
-        enabled: Type.Boolean({
-          default: true,
-          description: 'Intent and emotion analysis of caller utterances, routing decisions, caller profiles and alerts',
-        }),
-        transfer: Type.Boolean({ default: true, description: "Transfer a routed SIP call to the chosen agent's SIP URI with REFER" }),
-        webhook: Section(
-          {
-            url: Type.String({
-              default: '',
-              maxLength: 2000,
-              pattern: '^(https?://[^\\s/?#@]+([/?][^\\s#]*)?)?$',
-              description:
-                'POST every routing decision as signed JSON to this http(s) URL, for a PBX/CTI integration (empty = off; no user:password@; docs/routing-webhook.md)',
-            }),
-            secret: Type.String({
-              default: '',
-              maxLength: 500,
-              description:
-                'HMAC-SHA256 key that signs each webhook request (X-EdgeVox-Signature); at least 16 characters, required with routing.webhook.url (secret)',
-            }),
-            timeoutMs: Type.Integer({
-              minimum: 100,
-              maximum: 60_000,
-              default: 2000,
-              description: 'Each webhook request is aborted after this long (and retried)',
-            }),
-            maxAttempts: Type.Integer({
-              minimum: 1,
-              maximum: 10,
-              default: 3,
-              description: 'Attempts per decision; network errors, timeouts, 5xx and 429 are retried with backoff, other answers never',
-            }),
-            maxPending: Type.Integer({
-              minimum: 1,
-              maximum: 100_000,
-              default: 1000,
-              description: 'Decisions waiting to be sent (a slow or absent receiver); beyond this the oldest are dropped (counted)',
-            }),
-          },
-          'Routing decisions POSTed to a PBX/CTI integration (both acd.mode values)',
-        ),
-        intentSpeakers: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), {
-          default: ['caller'],
-          description: 'Speakers (leg labels) whose utterances get an intent',
-        }),
-        emotionSpeakers: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), {
-          default: ['caller', 'agent'],
-          description: "Speakers (leg labels) whose utterances get an emotion (routing waits only for the caller's)",
-        }),
-        minEmotionAudioMs: Type.Integer({
-          minimum: 300,
-          maximum: 60_000,
-          default: 500,
-          description: 'Utterances shorter than this get no emotion',
-        }),
-        maxEmotionAudioMs: Type.Integer({
-          minimum: 1000,
-          maximum: 60_000,
-          default: 4000,
-          description:
-            'Emotion is judged on the last this-many ms of an utterance (the model was trained on clips of about 3-4 s; bounds its cost)',
-        }),
-        emotionWaitMs: Type.Integer({
-          minimum: 0,
-          maximum: 5000,
-          default: 250,
-          description: "How long routing waits for an utterance's emotion once its intent is known",
-        }),
-        maxUtterancesBeforeDefault: Type.Integer({
-          minimum: 1,
-          maximum: 20,
-          default: 2,
-          description: 'Caller utterances without an in-scope intent before the call goes to the default group',
-        }),
-        profiles: Section(
-          {
-            windowDays: Type.Integer({ minimum: 1, maximum: 365, default: 30, description: 'Contact-frequency window of caller profiles' }),
-            frequentCallerCalls: Type.Integer({
-              minimum: 2,
-              maximum: 1000,
-              default: 3,
-              description: 'Calls in the window that make a frequent caller',
-            }),
-            repeatWindowDays: Type.Integer({
-              minimum: 1,
-              maximum: 90,
-              default: 7,
-              description: 'A call about the same intent within this many days counts as an unresolved repeat',
-            }),
-          },
-          'Caller profiles (keyed by the salted caller hash)',
-        ),
-        alerts: Section(
-          {
-            queueCheckMs: Type.Integer({
-              minimum: 100,
-              maximum: 60_000,
-              default: 1000,
-              description: 'How often queue waits are checked against rules.queueAlertWaitMs',
-            }),
-            intentSpikeBucketMs: Type.Integer({
-              minimum: 10_000,
-              maximum: 86_400_000,
-              default: 300_000,
-              description: 'Width of the intent-rate buckets',
-            }),
-            intentSpikeBaselineBuckets: Type.Integer({
-              minimum: 2,
-              maximum: 2016,
-              default: 12,
-              description: 'Buckets averaged into an intent baseline',
-            }),
-            intentSpikeFactor: Type.Number({
-              minimum: 1.1,
-              maximum: 100,
-              default: 3,
-              description: 'An intent above this multiple of its baseline is a spike',
-            }),
-            intentSpikeMinCount: Type.Integer({
-              minimum: 1,
-              maximum: 100_000,
-              default: 5,
-              description: 'Fewest calls in a bucket for a spike',
-            }),
-          },
-          'Supervisor alerts',
-        ),
-      },
-      'Intent/emotion analysis, skill-based routing, caller profiles and alerts',
-    ),
-    acd: Section(
-      {
-        mode: Type.Union([Type.Literal('pbx'), Type.Literal('acd')], {
-          default: 'pbx',
-          description:
-            "How calls are handled: pbx = an existing PBX keeps the calls (SIPREC in or calls forked to the box), the box analyses them and suggests routing by REFER or webhook; acd = the box answers calls, greets, queues with music and announcements, rings the chosen agent's registered phone and bridges the call, staying in it to the end",
-        }),
-        ringTimeoutS: Type.Integer({
-          minimum: 5,
-          maximum: 120,
-          default: 20,
-          description:
-            "ACD mode: how long the chosen agent's phones ring before the offer is withdrawn (the agent counts a no-answer; the caller waits again in its place)",
-        }),
-        routeTimeoutS: Type.Integer({
-          minimum: 1,
-          maximum: 300,
-          default: 15,
-          description:
-            "ACD mode: after the greeting, how long the caller's words may take to route the call; then it goes to routing's default group",
-        }),
-        callbackOfferS: Type.Integer({
-          minimum: 3,
-          maximum: 60,
-          default: 10,
-          description:
-            'ACD mode: after a callback offer ("press one to be called back") how long the caller has to press 1; then goodbye and hang-up',
-        }),
-        promptLanguage: Type.String({
-          pattern: '^[a-z]{2,3}(-[a-z0-9]{2,8})?$',
-          default: 'en',
-          description: 'ACD mode: language of the greeting, queue announcements and hold music (a language the prompt store has)',
-        }),
-        serviceLevelS: Type.Integer({
-          minimum: 1,
-          maximum: 3600,
-          default: 20,
-          description:
-            'Service-level threshold T overall and for skill groups without their own (queue.serviceLevelS): answered within T s',
-        }),
-        shortAbandonS: Type.Integer({
-          minimum: 0,
-          maximum: 600,
-          default: 5,
-          description: 'Callers who hang up within this wait are short abandons: left out of service level and abandon time',
-        }),
-        intervalMinutes: Type.Integer({
-          minimum: 1,
-          maximum: 60,
-          default: 15,
-          description: 'Length of the KPI intervals, aligned to the clock (must divide 60); the last 24 h of intervals are kept',
-        }),
-        timeZone: Type.String({
-          default: '',
-          maxLength: 64,
-          description: "IANA time zone of the site's business hours and holidays, e.g. Europe/Berlin (empty = the system's zone)",
-        }),
-        publishS: Type.Integer({
-          minimum: 0,
-          maximum: 3600,
-          default: 5,
-          description: 'How often the wallboard event acd.kpis is sent while the figures change (0 = never)',
-        }),
-      },
-      'Contact-centre queues and KPIs (service level, abandons, intervals, business hours)',
-    ),
+    routing: RoutingSection,
+    acd: AcdSection,
     // console, agents, upstream: the provisioning and operations console
     console: Section(
       {
@@ -609,29 +412,7 @@ export const ConfigSchema = Type.Object(
       'Web console: sessions, login protection, HTTPS',
     ),
     // The agents themselves, their skill groups and SIP accounts are the routing configuration (/api/v1/routing).
-    agents: Section(
-      {
-        wrapUpS: Type.Integer({
-          minimum: 0,
-          maximum: 3600,
-          default: 30,
-          description: 'After-call wrap-up before an agent is available again (0 = none; the agent can end it early)',
-        }),
-        noAnswerAwayAfter: Type.Integer({
-          minimum: 0,
-          maximum: 20,
-          default: 2,
-          description: 'Offered calls in a row an agent lets ring out before being set away with reason no-answer (0 = never)',
-        }),
-        dispositionCodes: Type.Array(Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' }), {
-          maxItems: 100,
-          uniqueItems: true,
-          default: ['resolved', 'follow-up', 'escalated', 'no-action'],
-          description: 'Disposition codes an agent picks at wrap-up for the call just handled (lower-case words with dashes)',
-        }),
-      },
-      'Agent states: wrap-up and missed calls',
-    ),
+    agents: AgentsSection,
     upstream: Section(
       {
         endpoint: Type.String({
