@@ -14,7 +14,8 @@ import type { TrunkStatus } from '../telephony/trunkTypes.js';
 import type { RegistrarCounters } from '../telephony/registrar.js';
 import { activeExecutionProviders } from '../inference/sessions.js';
 import type { PoolStats } from '../asr/pool/pool.js';
-import { kpiGaugeCatalog, kpiSamples, type KpiSample, type KpiSnapshot } from '../acd/kpis.js';
+import type { KpiSnapshot } from '../acd/kpis.js';
+import { kpiGaugeCatalog, kpiSamples, type KpiSample } from '../acd/kpiSamples.js';
 import type { AcdEvents } from '../acd/acdCalls.js';
 import type { TypedEmitter } from '../events/typedEmitter.js';
 

@@ -4,7 +4,8 @@
  * "Within T" means wait <= T; a short abandon is an abandon with wait <= shortAbandonS.
  */
 import { describe, expect, it } from 'vitest';
-import { ContactCentreKpis, kpiSamples, type AcdFact, type QueueKpis } from '../../../appliance/acd/kpis.js';
+import { ContactCentreKpis, type AcdFact, type QueueKpis } from '../../../appliance/acd/kpis.js';
+import { kpiSamples } from '../../../appliance/acd/kpiSamples.js';
 
 /** 2027-01-15 08:00:00 UTC: a multiple of 15 minutes (1.8e12 / 900 000 = 2 000 000). */
 const T0 = 1_800_000_000_000;
