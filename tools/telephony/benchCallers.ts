@@ -29,6 +29,7 @@ import { SipStreamFramer } from '../../appliance/sip/framer.js';
 import type { SipMessage, SipRequest } from '../../appliance/sip/message.js';
 import { DEFAULT_SIP_LIMITS, parseSipMessage } from '../../appliance/sip/parser.js';
 import { buildResponse, randomToken, serializeSipMessage, tagOf } from '../../appliance/sip/serialize.js';
+import { arg } from './benchArgs.js';
 
 const SUITE = 'AES_CM_128_HMAC_SHA1_80';
 const FRAME_MS = 20;
@@ -38,13 +39,6 @@ const TICK_MS = 10;
 const TRANSACTION_TIMEOUT_MS = 32_000;
 /** RFC 3261 T1. */
 const UDP_RETRANSMIT_MS = 500;
-
-function arg(name: string, def?: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? process.argv[i + 1] : def;
-  if (v === undefined) throw new Error(`--${name} is required`);
-  return v;
-}
 
 const host = arg('host', '127.0.0.1');
 const serverPort = Number(arg('server-port'));
