@@ -36,7 +36,9 @@ afterAll(async () => {
   work?.cleanup();
 });
 
+/** Sign in from a signed-out browser, so no test depends on the session an earlier one left behind. */
 async function signIn(page: Page, base: string, username: string, password: string): Promise<void> {
+  await page.context().clearCookies();
   await page.goto(base);
   await page.getByTestId('login').waitFor();
   await page.fill('input[name=username]', username);
@@ -72,7 +74,11 @@ describe('console operations', () => {
     const { page, shot } = browser;
     await signIn(page, app.httpUrl, 'super1', 'super one password');
     await page.getByTestId('live').waitFor();
-    await expect(page.getByTestId('live-connection').textContent()).resolves.toBe('live');
+    // The label says 'reconnecting…' until the event socket opens: wait for the text, do not read it at once.
+    await page
+      .getByTestId('live-connection')
+      .filter({ hasText: /^live$/ })
+      .waitFor({ timeout: 10_000 });
     const { reference } = speechClip('0.wav');
     const durationMs = Math.ceil(work.ulaw.length / 8) + 1500;
     const call = runSipp(
@@ -179,6 +185,8 @@ describe('console operations', () => {
 
   it('shows diagnostics and hands out a support bundle', async () => {
     const { page, shot } = browser;
+    await signIn(page, app.httpUrl, 'tech1', 'tech one password');
+    await page.getByTestId('live').waitFor();
     await page.click('a[href="#/diagnostics"]');
     await page.getByTestId('diagnostics').waitFor();
     await expect(page.getByTestId('listeners').textContent()).resolves.toContain(`127.0.0.1:${app.sip!.port}`);
@@ -191,6 +199,8 @@ describe('console operations', () => {
 
   it('exports a backup here and restores it on a new box through its wizard', async () => {
     const { page, shot } = browser;
+    await signIn(page, app.httpUrl, 'tech1', 'tech one password');
+    await page.getByTestId('live').waitFor();
     await page.click('a[href="#/config"]');
     await page.getByTestId('backup-export').waitFor();
     await page.fill('input[name=export-passphrase]', 'field backup passphrase');
