@@ -1,6 +1,6 @@
 # Intent and emotion models: training (fixed seeds, reproducible) and evaluation.
 # Datasets are read from $(EDGEVOX_SHARED)/datasets; the trained files land in models/intent and models/emotion.
-.PHONY: models models-intent models-emotion eval-intent eval-emotion
+.PHONY: models models-intent models-emotion models-asr-batch eval-intent eval-emotion
 EDGEVOX_SHARED ?= ../shared
 
 models: models-intent models-emotion ## retrain the intent (BANKING77) and emotion (RAVDESS) models, fixed seeds
@@ -19,3 +19,6 @@ eval-intent: build ## BANKING77 test accuracy, CLINC150 out-of-scope detection, 
 
 eval-emotion: build ## emotion leave-actors-out CV on RAVDESS, clean 16 kHz and 8 kHz G.711 (retrains the folds)
 	node dist/models/pipelines/emotion/train.js --eval-only --out models/emotion --shared "$(EDGEVOX_SHARED)" --cache .cache/emotion-features
+
+models-asr-batch: build ## remake the batchable ASR encoder -> models/asr-batch from the installed zipformer2 model (seconds; same source, same bytes)
+	node dist/models/pipelines/asr/export.js --source "$(EDGEVOX_SHARED)/models/asr/zipformer-gigaspeech-3.3m" --out models/asr-batch

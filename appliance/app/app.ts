@@ -398,7 +398,10 @@ async function startSpeech(
   const info = engine.recognizer.info();
   // The sessions live in worker threads: report their provider for /api/v1/system and /metrics.
   reportRemoteProvider('asr', info.provider as ExecutionProviderName);
-  ctx.logger.info({ provider: info.provider, vadProvider: info.vadProvider }, 'speech recognition ready');
+  ctx.logger.info(
+    { provider: info.provider, vadProvider: info.vadProvider, encoder: info.encoderFile, maxBatch: info.maxBatch },
+    'speech recognition ready',
+  );
   ctx.readiness.register('asr', () => ({ ok: true }));
   return { factory: engine.factory, engine };
 }

@@ -30,8 +30,11 @@ export function resolveModelPaths(opts: { modelDir?: string | undefined; vadMode
   };
 }
 
-/** Find encoder*.onnx, decoder*.onnx, joiner*.onnx and tokens.txt in `dir` by prefix. */
-export function findAsrModelFiles(dir: string): AsrModelFiles {
+/**
+ * Find encoder*.onnx, decoder*.onnx, joiner*.onnx and tokens.txt in `dir` by prefix; `override.encoder`
+ * names an encoder file elsewhere (the batchable encoder our pipeline makes from this model).
+ */
+export function findAsrModelFiles(dir: string, override: { encoder?: string | undefined } = {}): AsrModelFiles {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw evxError('EVX_ERR_ASR_MODEL_DIR', `ASR model directory ${dir} does not exist`, { details: { dir } });
   }
@@ -52,10 +55,18 @@ export function findAsrModelFiles(dir: string): AsrModelFiles {
   const bpe = join(dir, 'bpe.model');
   return {
     dir,
-    encoder: pick('encoder'),
+    encoder: override.encoder !== undefined ? existingFile(override.encoder, dir) : pick('encoder'),
     decoder: pick('decoder'),
     joiner: pick('joiner'),
     tokens,
     bpeModel: existsSync(bpe) ? bpe : undefined,
   };
+}
+
+function existingFile(path: string, dir: string): string {
+  const full = resolve(path);
+  if (!existsSync(full) || !statSync(full).isFile()) {
+    throw evxError('EVX_ERR_ASR_MODEL_DIR', `encoder file ${full} does not exist`, { details: { dir, missing: full } });
+  }
+  return full;
 }

@@ -8,12 +8,14 @@
  *   stream.on('final', (e) => ...); stream.push(int16Frame); ...; await stream.flush(); stream.close();
  *   await recognizer.close();
  */
+import { basename } from 'node:path';
 import { evxError } from '../errors.js';
 import type { ExecutionProviderName } from '../inference/sessions.js';
 import { SileroVad } from '../vad/silero.js';
 import { ModifiedBeamSearch } from './beam.js';
 import { ContextGraph, type ContextPhrase } from './contextGraph.js';
 import { DEFAULT_ENDPOINT_CONFIG, type EndpointConfig } from './endpoint.js';
+import { EncoderBatcher, type EncoderBatchOptions, type EncoderBatchStats } from './encoderBatch.js';
 import { GreedySearch } from './greedy.js';
 import { DecodeLane } from './lane.js';
 import type { Search } from './hypothesis.js';
@@ -43,6 +45,13 @@ export interface RecognizerOptions {
    * Live streams on a worker share calls this way; files decoded faster than real time must not wait.
    */
   readonly vadBatchWaitMs?: number;
+  /**
+   * Encoder file to use instead of the directory's encoder*.onnx (e.g. the batchable encoder made
+   * by models/pipelines/asr; decoder, joiner and tokens still come from `modelDir`).
+   */
+  readonly encoderPath?: string | undefined;
+  /** Encoder batching across streams (needs a batchable encoder; otherwise every chunk runs alone). */
+  readonly batch?: EncoderBatchOptions | undefined;
 }
 
 export interface PhraseSpec {
@@ -80,6 +89,9 @@ export interface RecognizerInfo {
   readonly geometry: TransducerGeometry;
   readonly activeStreams: number;
   readonly phraseTokenizer: string;
+  /** The encoder file in use, and the most streams one encoder run takes (1 = every chunk alone). */
+  readonly encoderFile: string;
+  readonly maxBatch: number;
 }
 
 export class Recognizer {
@@ -88,6 +100,7 @@ export class Recognizer {
   private readonly options: RecognizerOptions;
   private readonly streams = new Set<RecognizerStream>();
   private readonly lane = new DecodeLane();
+  private readonly batcher: EncoderBatcher | undefined;
   private tokenizer: PhraseTokenizer | undefined;
   private closed = false;
 
@@ -95,10 +108,22 @@ export class Recognizer {
     this.model = model;
     this.vad = vad;
     this.options = options;
+    if (options.batch && options.batch.maxBatch > 1) {
+      if (!model.geometry.encoderBatchable) {
+        throw evxError(
+          'EVX_ERR_MODEL_CONTRACT',
+          `${model.files.encoder}: encoder batching asked for, but the encoder has a fixed batch of 1`,
+          {
+            details: { path: model.files.encoder },
+          },
+        );
+      }
+      this.batcher = new EncoderBatcher(model, options.batch);
+    }
   }
 
   static async create(options: RecognizerOptions): Promise<Recognizer> {
-    const files = findAsrModelFiles(options.modelDir);
+    const files = findAsrModelFiles(options.modelDir, { encoder: options.encoderPath });
     const threads = options.threads ?? 1;
     const sessionOptions = { providers: options.providers ?? ['cpu'], intraOpThreads: threads, interOpThreads: 1 };
     const model = await TransducerModel.load(files, sessionOptions);
@@ -122,6 +147,8 @@ export class Recognizer {
       geometry: this.model.geometry,
       activeStreams: this.streams.size,
       phraseTokenizer: this.phraseTokenizer().method,
+      encoderFile: basename(this.model.files.encoder),
+      maxBatch: this.batcher?.maxBatch ?? 1,
     };
   }
 
@@ -165,9 +192,15 @@ export class Recognizer {
       kws,
       onClose: (s) => this.streams.delete(s),
       lane: this.lane,
+      batcher: this.batcher,
     });
     this.streams.add(stream);
     return stream;
+  }
+
+  /** Encoder calls by batch size (undefined when this recognizer does not batch). */
+  batchStats(): EncoderBatchStats | undefined {
+    return this.batcher?.stats();
   }
 
   /** Close every stream, then release the sessions. Idempotent. */
@@ -175,6 +208,7 @@ export class Recognizer {
     if (this.closed) return;
     this.closed = true;
     for (const s of [...this.streams]) s.close();
+    this.batcher?.close();
     await this.vad?.close();
     await this.model.close();
   }

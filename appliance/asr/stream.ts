@@ -18,6 +18,7 @@ import { VAD_WINDOW_SAMPLES } from '../vad/silero.js';
 import { TypedEmitter } from '../events/typedEmitter.js';
 import { EncoderState } from './encoderState.js';
 import type { DecodeLane } from './lane.js';
+import type { EncoderBatcher } from './encoderBatch.js';
 import { endpointRule, type EndpointConfig } from './endpoint.js';
 import type { FinalEvent, FinalReason, StreamEvents, StreamStats } from './events.js';
 import { OnlineFbank } from './fbank.js';
@@ -53,6 +54,8 @@ export interface StreamParts {
   readonly onClose: (s: RecognizerStream) => void;
   /** Shared FIFO for chunk decoding (see lane.ts). */
   readonly lane: DecodeLane;
+  /** Batching scheduler for encoder calls (encoderBatch.ts); without one each chunk runs alone. */
+  readonly batcher?: EncoderBatcher | undefined;
 }
 
 export class RecognizerStream extends TypedEmitter<StreamEvents> {
@@ -63,6 +66,8 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
   private readonly kws: KeywordSpotter | undefined;
   private readonly onClose: (s: RecognizerStream) => void;
   private readonly lane: DecodeLane;
+  /** Encoder calls go through a batching scheduler (chunks of several streams in one call). */
+  private readonly batched: boolean;
   private readonly resampler: StreamingResampler;
   private readonly ring: SampleRing;
   private readonly preRoll: SampleRing;
@@ -118,6 +123,7 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
     this.kws = parts.kws;
     this.onClose = parts.onClose;
     this.lane = parts.lane;
+    this.batched = (parts.batcher?.maxBatch ?? 1) > 1;
     this.resampler = new StreamingResampler(config.sampleRateHz, ASR_SAMPLE_RATE_HZ);
     this.resBuf = new Float32Array(this.resampler.maxOutput(MAX_PUSH_PIECE));
     this.ring = new SampleRing(Math.max(BLOCK * 4, Math.round((config.maxBufferedMs * ASR_SAMPLE_RATE_HZ) / 1000)));
@@ -125,7 +131,7 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
     this.preRoll = new SampleRing(Math.max(BLOCK, preRollSamples));
     this.preRollBuf = new Float32Array(this.preRoll.capacity);
     this.fbank = new OnlineFbank({ maxFrames: 256, maxBlockSamples: 1600 });
-    this.encoder = new EncoderState(this.model);
+    this.encoder = new EncoderState(this.model, parts.batcher);
     this.mode = this.vad !== undefined ? 'silence' : 'speech';
   }
 
@@ -346,17 +352,26 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
   private async runChunks(): Promise<void> {
     const g = this.model.geometry;
     while (!this.closed && this.fbank.numFramesReady - this.chunkStart >= g.chunkFrames) {
-      await this.lane.run(() => this.decodeOneChunk());
+      // Batched: the encoder call waits in the scheduler with other streams' chunks (not in the
+      // FIFO lane, which would let only one chunk in flight); the search after it keeps FIFO order.
+      if (this.batched) await this.decodeOneChunk();
+      else await this.lane.run(() => this.decodeOneChunk());
     }
   }
 
   private async decodeOneChunk(): Promise<void> {
+    if (this.closed) return;
+    const t0 = performance.now();
+    this.fbank.readFrames(this.chunkStart, this.model.geometry.chunkFrames, this.encoder.x);
+    const encoderOut = await this.encoder.run();
+    if (this.batched) await this.lane.run(() => this.searchChunk(encoderOut, t0));
+    else await this.searchChunk(encoderOut, t0);
+  }
+
+  private async searchChunk(encoderOut: Float32Array, t0: number): Promise<void> {
     const g = this.model.geometry;
     {
       if (this.closed) return;
-      const t0 = performance.now();
-      this.fbank.readFrames(this.chunkStart, g.chunkFrames, this.encoder.x);
-      const encoderOut = await this.encoder.run();
       const firstFrame = this.streamFrame(this.chunkStart);
       await this.search.decodeChunk(encoderOut, g.encoderFramesPerChunk, firstFrame);
       if (this.kws !== undefined) {

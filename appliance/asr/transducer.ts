@@ -17,8 +17,11 @@ export interface EncoderStateSpec {
   readonly name: string;
   readonly outputName: string;
   readonly type: 'float32' | 'int64';
+  /** Shape for one stream (the batch axis, if any, is 1). */
   readonly dims: readonly number[];
   readonly size: number;
+  /** The axis that stacks streams, when the encoder takes a dynamic batch; else undefined. */
+  readonly batchAxis: number | undefined;
 }
 
 export interface TransducerGeometry {
@@ -80,10 +83,14 @@ export class TransducerModel {
       if (m.name === 'x') continue;
       if (!m.isTensor || (m.type !== 'float32' && m.type !== 'int64'))
         throw contract(files.encoder, `state ${m.name} is not float32/int64`);
-      const dims = m.shape.map((d, i) => numericDim(d, `${m.name} dim ${i}`, files.encoder));
+      // A symbolic dimension is the batch axis of a batchable encoder (exactly one allowed).
+      const symbolic = m.shape.flatMap((d, i) => (typeof d === 'number' ? [] : [i]));
+      if (symbolic.length > 1) throw contract(files.encoder, `state ${m.name} has ${symbolic.length} symbolic dims; only the batch may be`);
+      const batchAxis = symbolic[0];
+      const dims = m.shape.map((d, i) => (i === batchAxis ? 1 : numericDim(d, `${m.name} dim ${i}`, files.encoder)));
       const outputName = `new_${m.name}`;
       if (!enc.outputNames.includes(outputName)) throw contract(files.encoder, `state ${m.name} has no output ${outputName}`);
-      specs.push({ name: m.name, outputName, type: m.type, dims, size: dims.reduce((a, b) => a * b, 1) });
+      specs.push({ name: m.name, outputName, type: m.type, dims, size: dims.reduce((a, b) => a * b, 1), batchAxis });
     }
     this.states = specs;
     const batchDim = x.shape[0];
@@ -100,7 +107,7 @@ export class TransducerModel {
       decoderDim: numericDim(decOut.shape[1], 'decoder_out dim 1', files.decoder),
       contextSize,
       vocabSize: numericDim(logit.shape[1], 'logit dim 1', files.joiner),
-      encoderBatchable: typeof batchDim !== 'number',
+      encoderBatchable: typeof batchDim !== 'number' && specs.every((st) => st.batchAxis !== undefined),
     };
     if (this.geometry.vocabSize !== tokens.size) {
       throw contract(files.joiner, `joiner has ${this.geometry.vocabSize} outputs but tokens.txt has ${tokens.size} symbols`);

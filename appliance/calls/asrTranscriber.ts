@@ -17,9 +17,37 @@ export interface SpeechEngine {
   close(): Promise<void>;
 }
 
+const GPU_PROVIDERS = new Set(['webgpu', 'cuda', 'tensorrt']);
+
+/**
+ * The batchable encoder and its batching, when configured (asr.encoder 'batched') and installed;
+ * otherwise nothing, and the pool runs the model's own exact batch-1 encoder.
+ */
+function batchedEncoder(
+  models: ModelStore,
+  config: EdgeVoxConfig,
+  logger: Logger,
+): { encoderPath: string; batch: { maxBatch: number; windowMs: number } } | Record<string, never> {
+  if (config.asr.encoder !== 'batched') return {};
+  let dir: string;
+  try {
+    dir = models.activeDir('asr-batch');
+  } catch (err) {
+    logger.warn({ code: (err as { code?: string }).code }, 'batchable ASR encoder not installed; using the exact batch-1 encoder');
+    return {};
+  }
+  const gpu = GPU_PROVIDERS.has(config.inference.providers[0] ?? 'cpu');
+  return {
+    encoderPath: join(dir, 'encoder.batch.onnx'),
+    batch: { maxBatch: gpu ? config.inference.gpuMaxBatch : config.asr.maxBatch, windowMs: config.asr.batchWindowMs },
+  };
+}
+
 export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConfig, logger: Logger): Promise<SpeechEngine> {
+  const encoder = batchedEncoder(models, config, logger);
   const recognizer = await RecognizerPool.create({
     modelDir: models.activeDir('asr'),
+    ...encoder,
     vadModelPath: join(models.activeDir('vad'), 'silero_vad.onnx'),
     providers: config.inference.providers,
     threads: config.inference.intraOpThreads,

@@ -316,6 +316,23 @@ export const ConfigSchema = Type.Object(
             description: 'Recognition worker threads (unset = one per core; 0 = recognize on the main thread)',
           }),
         ),
+        encoder: Type.Union([Type.Literal('batched'), Type.Literal('exact')], {
+          default: 'batched',
+          description:
+            "batched = the batchable encoder made from the installed model (models/asr-batch): chunks of several calls in one inference run; exact = the model's own batch-1 int8 encoder (the reference; also used when the batchable one is not installed)",
+        }),
+        maxBatch: Type.Integer({
+          minimum: 1,
+          maximum: 512,
+          default: 32,
+          description: 'Most call legs per encoder run on the CPU (batched encoder; GPU providers use inference.gpuMaxBatch)',
+        }),
+        batchWindowMs: Type.Integer({
+          minimum: 0,
+          maximum: 50,
+          default: 4,
+          description: 'Longest a ready chunk waits for other legs to join its encoder run (batched encoder)',
+        }),
         hotwords: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
           default: [],
           maxItems: 500,
@@ -354,10 +371,19 @@ export const ConfigSchema = Type.Object(
     ),
     inference: Section(
       {
-        providers: Type.Array(Type.Union([Type.Literal('cuda'), Type.Literal('tensorrt'), Type.Literal('cpu')]), {
+        providers: Type.Array(Type.Union([Type.Literal('cuda'), Type.Literal('tensorrt'), Type.Literal('webgpu'), Type.Literal('cpu')]), {
           minItems: 1,
           default: ['cpu'],
-          description: 'onnxruntime execution providers to try, in order (e.g. [cuda, cpu])',
+          description:
+            'onnxruntime execution providers to try, in order, falling back to the next when one cannot start (e.g. [webgpu, cpu]): ' +
+            "webgpu = the WebGPU provider bundled with onnxruntime-node, over Vulkan on Linux (needs Debian's Vulkan loader libvulkan1 and a GPU driver); " +
+            "cuda, tensorrt = only where a site has installed onnxruntime's CUDA provider libraries; cpu always works",
+        }),
+        gpuMaxBatch: Type.Integer({
+          minimum: 1,
+          maximum: 512,
+          default: 64,
+          description: 'Largest number of streams per encoder call when the encoder runs on a GPU provider',
         }),
         intraOpThreads: Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Threads inside one inference operator' }),
         interOpThreads: Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Threads across operators' }),

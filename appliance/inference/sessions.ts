@@ -1,15 +1,27 @@
 /**
  * onnxruntime session factory: one InferenceSession per model file, shared by every stream.
  *
- * Execution providers are tried in the configured order (e.g. ['cuda', 'cpu']); a provider whose
- * libraries are missing (onnxruntime-node ships only the CPU provider in its npm tarball) fails at
- * session creation and we fall back to the next one. The provider that actually loaded is recorded
- * so /api/v1/system and the metrics can report it.
+ * Execution providers are tried in the configured order (e.g. ['webgpu', 'cpu']); a provider that
+ * cannot start fails at session creation and we fall back to the next one:
+ *  - cpu always works;
+ *  - webgpu is bundled in onnxruntime-node (Dawn, linked into libonnxruntime.so.1). On Linux it runs
+ *    over Vulkan: Dawn dlopen()s libvulkan.so.1 (Debian package libvulkan1) and needs a GPU driver's
+ *    Vulkan ICD. Without them session creation throws "Failed to get a WebGPU adapter: No supported
+ *    adapters" within milliseconds (no hang, no abort), and we add what is missing to the reason;
+ *  - cuda and tensorrt need onnxruntime's provider libraries (libonnxruntime_providers_*.so), which
+ *    the npm tarball does not contain: they load only where a site has installed them.
+ * The provider that actually loaded is recorded so /api/v1/system and the metrics can report it.
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { delimiter, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { evxError } from '../errors.js';
 
-export type ExecutionProviderName = 'cuda' | 'tensorrt' | 'cpu';
+export type ExecutionProviderName = 'cuda' | 'tensorrt' | 'webgpu' | 'cpu';
+
+/** Every provider name the configuration accepts, in no particular order. */
+export const EXECUTION_PROVIDER_NAMES: readonly ExecutionProviderName[] = ['cuda', 'tensorrt', 'webgpu', 'cpu'];
 
 export interface SessionOptions {
   /** Providers to try, in order. */
@@ -73,7 +85,12 @@ export async function loadSession(path: string, options: SessionOptions = DEFAUL
       activeProviders.set(path, provider);
       return { session, provider, fallbacks, path };
     } catch (err) {
-      fallbacks.push({ provider, reason: firstLine(err) });
+      let reason = firstLine(err);
+      if (provider === 'webgpu') {
+        const missing = vulkanSetupProblem();
+        if (missing !== null) reason = `${reason} (${missing})`;
+      }
+      fallbacks.push({ provider, reason });
     }
   }
   const reasons = fallbacks.map((f) => `${f.provider}: ${f.reason}`).join('; ');
@@ -94,5 +111,92 @@ export async function releaseSession(loaded: LoadedSession): Promise<void> {
 
 function firstLine(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n')[0]?.slice(0, 300) ?? 'unknown error';
+  const line = text.split('\n')[0] ?? '';
+  // onnxruntime's ORT_ENFORCE messages start with "<source>.cc:<line> <function> <condition> was false. ".
+  const cleaned = line.replace(/^\/\S+\.(?:cc|cpp|h):\d+ .*? was false\. /, '');
+  return cleaned.slice(0, 300) || 'unknown error';
+}
+
+/** Where the host looks for things, for tests: environment and filesystem root. */
+export interface VulkanProbeHost {
+  readonly env: NodeJS.ProcessEnv;
+  /** Prefix for absolute system paths ('' = the real root). */
+  readonly root: string;
+  readonly platform: NodeJS.Platform;
+  readonly arch: string;
+}
+
+/**
+ * What the WebGPU provider lacks on this host to run over Vulkan, in words, or null when nothing
+ * obvious is missing (or the host is not Linux). Only explains a failure: it never skips the attempt,
+ * so an unusual library layout that this check does not know still gets its chance.
+ */
+export function vulkanSetupProblem(
+  host: VulkanProbeHost = { env: process.env, root: '', platform: process.platform, arch: process.arch },
+): string | null {
+  if (host.platform !== 'linux') return null;
+  if (!vulkanLoaderPresent(host)) {
+    return 'Vulkan loader libvulkan.so.1 not found: install the Debian package libvulkan1 and a GPU driver with Vulkan support';
+  }
+  if (vulkanDriverManifests(host).length === 0) {
+    return 'Vulkan loader present but no Vulkan driver (ICD manifest in vulkan/icd.d) found: install the GPU driver';
+  }
+  return null;
+}
+
+const LOADER = 'libvulkan.so.1';
+
+function vulkanLoaderPresent(host: VulkanProbeHost): boolean {
+  const multiarch = host.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+  const dirs = [
+    ...(host.env['LD_LIBRARY_PATH'] ?? '').split(delimiter).filter((d) => d !== ''),
+    ortBinaryDir(),
+    ...[`/usr/lib/${multiarch}`, `/lib/${multiarch}`, '/usr/lib64', '/lib64', '/usr/lib', '/lib', '/usr/local/lib'].map(
+      (d) => host.root + d,
+    ),
+  ].filter((d): d is string => d !== null);
+  if (dirs.some((d) => existsSync(join(d, LOADER)))) return true;
+  // The dynamic linker's cache names every library in the directories listed in /etc/ld.so.conf.
+  try {
+    return readFileSync(`${host.root}/etc/ld.so.cache`).includes(LOADER);
+  } catch {
+    return false;
+  }
+}
+
+/** Vulkan ICD manifests (one per installed driver), where the Vulkan loader looks for them. */
+function vulkanDriverManifests(host: VulkanProbeHost): string[] {
+  const env = host.env;
+  const listed = [env['VK_DRIVER_FILES'], env['VK_ICD_FILENAMES'], env['VK_ADD_DRIVER_FILES']]
+    .flatMap((v) => (v ?? '').split(delimiter))
+    .filter((f) => f !== '' && existsSync(f));
+  const configDirs = (env['XDG_CONFIG_DIRS'] || '/etc/xdg').split(delimiter).map((d) => host.root + d);
+  const dataDirs = (env['XDG_DATA_DIRS'] || '/usr/local/share:/usr/share').split(delimiter).map((d) => host.root + d);
+  const home = env['HOME'];
+  const dirs = [
+    ...configDirs,
+    `${host.root}/etc`,
+    ...dataDirs,
+    ...(home !== undefined && home !== '' ? [join(home, '.local', 'share')] : []),
+  ].map((d) => join(d, 'vulkan', 'icd.d'));
+  const found = dirs.flatMap((d) => {
+    try {
+      return readdirSync(d)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => join(d, f));
+    } catch {
+      return [];
+    }
+  });
+  return [...listed, ...found];
+}
+
+/** The folder holding onnxruntime-node's native libraries (its RUNPATH, also searched by dlopen). */
+function ortBinaryDir(): string | null {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+    return join(dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
+  } catch {
+    return null;
+  }
 }

@@ -289,17 +289,35 @@ export class ApplianceMetrics {
   /** Recognition worker threads: streams placed on each, restarts, and each thread's own memory. */
   bindSpeechPool(pool: { stats(): PoolStats }): void {
     const registers = [this.registry];
-    const perWorker = (name: string, help: string, read: (w: PoolStats['workers'][number]) => number) =>
-      new Gauge({
+    type Worker = PoolStats['workers'][number];
+    // Read at scrape time from the pool's last reports: a gauge per worker, or a counter for running totals.
+    const perWorker = (name: string, help: string, read: (w: Worker) => number, total = false) => {
+      const each = (put: (labels: { worker: string }, v: number) => void) => {
+        for (const w of pool.stats().workers) put({ worker: String(w.index) }, read(w));
+      };
+      if (total) {
+        return new Counter({
+          name,
+          help,
+          labelNames: ['worker'],
+          registers,
+          collect() {
+            this.reset();
+            each((l, v) => this.inc(l, v));
+          },
+        });
+      }
+      return new Gauge({
         name,
         help,
         labelNames: ['worker'],
         registers,
         collect() {
           this.reset();
-          for (const w of pool.stats().workers) this.set({ worker: String(w.index) }, read(w));
+          each((l, v) => this.set(l, v));
         },
       });
+    };
     perWorker('edgevox_asr_worker_streams', 'Recognition streams placed on each worker thread', (w) => w.streams);
     perWorker('edgevox_asr_worker_restarts', 'Times each recognition worker thread was restarted after a crash', (w) => w.restarts);
     perWorker('edgevox_asr_worker_heap_used_bytes', "Each recognition worker thread's V8 heap in use", (w) => w.heapUsedBytes);
@@ -307,6 +325,19 @@ export class ApplianceMetrics {
       'edgevox_asr_worker_external_memory_bytes',
       "Each recognition worker thread's memory outside its V8 heap (buffers, tensors)",
       (w) => w.externalBytes,
+    );
+    // Encoder batching: runs and stream chunks per worker (their ratio is the mean batch size).
+    perWorker(
+      'edgevox_asr_encoder_runs_total',
+      'Encoder inference runs of each recognition worker (a batch of several call legs counts once; 0 with the exact encoder)',
+      (w) => w.encoderBatch?.calls ?? 0,
+      true,
+    );
+    perWorker(
+      'edgevox_asr_encoder_chunks_total',
+      "Call-leg chunks encoded by each worker's batched encoder (chunks / runs = mean batch size)",
+      (w) => w.encoderBatch?.chunks ?? 0,
+      true,
     );
   }
 

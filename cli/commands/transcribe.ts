@@ -3,7 +3,7 @@ import { resolveModelPaths } from '../../appliance/asr/modelFiles.js';
 import { Recognizer } from '../../appliance/asr/recognizer.js';
 import { readPhraseFile, readWavFile, transcribeAudio } from '../../appliance/asr/transcribeFile.js';
 import { evxError } from '../../appliance/errors.js';
-import type { ExecutionProviderName } from '../../appliance/inference/sessions.js';
+import { EXECUTION_PROVIDER_NAMES, type ExecutionProviderName } from '../../appliance/inference/sessions.js';
 import type { CliCommand } from '../command.js';
 import { parseCli } from '../parse.js';
 
@@ -23,7 +23,7 @@ options:
   --no-vad               decode every sample (no silence skipping)
   --no-endpoint          one final per file instead of one per utterance
   --threads N            onnxruntime intra-op threads (default 1)
-  --providers LIST       execution providers in order, e.g. cuda,cpu (default cpu)`;
+  --providers LIST       execution providers in order, e.g. webgpu,cpu (default cpu)`;
 
 export const transcribeCommand: CliCommand = {
   name: 'transcribe',
@@ -53,7 +53,7 @@ export const transcribeCommand: CliCommand = {
     if (!Number.isInteger(threads) || threads < 1) throw evxError('EVX_ERR_CLI_USAGE', '--threads must be a positive integer');
     const providers = values.providers.split(',').map((p) => p.trim()) as ExecutionProviderName[];
     for (const p of providers) {
-      if (p !== 'cpu' && p !== 'cuda' && p !== 'tensorrt') throw evxError('EVX_ERR_CLI_USAGE', `unknown provider '${String(p)}'`);
+      if (!EXECUTION_PROVIDER_NAMES.includes(p)) throw evxError('EVX_ERR_CLI_USAGE', `unknown provider '${String(p)}'`);
     }
     const paths = resolveModelPaths({ modelDir: values['model-dir'], vadModel: values['vad-model'] });
     const hotwords = values.hotwords !== undefined ? readPhraseFile(values.hotwords) : [];

@@ -29,8 +29,27 @@ interface SherpaRecognizer {
 }
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-/** BENCH_WORKERS: recognizer settings to compare in one run (0 = in-process, 'auto' = one worker per core). */
-const WORKER_SETTINGS = (process.env.BENCH_WORKERS ?? '0,auto').split(',').filter((w) => w !== '');
+/**
+ * BENCH_POOLS: recognizer settings to compare in one run, `workers:encoder` (workers 0 = in-process,
+ * 'auto' = one worker per core; encoder 'exact' = the model's own batch-1 int8 encoder, 'batched' =
+ * the batchable encoder from models/asr-batch with the batching scheduler).
+ */
+const POOL_SETTINGS = (process.env.BENCH_POOLS ?? '0:exact,auto:exact,auto:batched')
+  .split(',')
+  .filter((w) => w !== '')
+  .map((w) => {
+    const [workers = 'auto', encoder = 'exact'] = w.split(':');
+    if (encoder !== 'exact' && encoder !== 'batched') throw new Error(`BENCH_POOLS: encoder must be exact or batched, got ${encoder}`);
+    return { workers: workers === 'auto' ? ('auto' as const) : Number(workers), encoder };
+  });
+/** BENCH_BATCH_SIZES: streams decoded together for the batched cost figures. */
+const BATCH_SIZES = (process.env.BENCH_BATCH_SIZES ?? '8,16,32,64')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 1);
+/** The batchable encoder and the scheduler settings of the batched runs (ASR_BATCH_ENCODER overrides the file). */
+const BATCH_ENCODER = process.env.ASR_BATCH_ENCODER ?? 'models/asr-batch/encoder.batch.onnx';
+const LIVE_BATCH = { maxBatch: Number(process.env.BENCH_MAX_BATCH ?? 32), windowMs: Number(process.env.BENCH_BATCH_WINDOW_MS ?? 4) };
 /** BENCH_SPEECH: speech fractions of the concurrency trials (1 = continuous speech; 0.5 = call-like). */
 const SPEECH_FRACTIONS = (process.env.BENCH_SPEECH ?? '1,0.5').split(',').map(Number);
 /** BENCH_BATCH_MS: how long the pool batches audio on the main thread (0 = per event-loop turn). */
@@ -91,25 +110,32 @@ async function main(): Promise<void> {
       .map((l) => l.toFixed(1))
       .join(' ')} (other work on the machine shifts absolute figures: compare within one run)`,
   );
-  if (!SKIP_COST) await costFigures(sherpaRec, ours, clips, audios, floats, audioSeconds, out);
+  if (!SKIP_COST) {
+    const sherpaRtf = await costFigures(sherpaRec, ours, clips, audios, floats, audioSeconds, out);
+    await batchedCostFigures(paths.modelDir, concat(audios.map((a) => a.samples)), sherpaRtf, out);
+  }
 
   // ---- concurrency: real-time streams with 20 ms frames on a clock, in-process and on the worker pool
   await ours.close();
   const pool = concat(audios.map((a) => a.samples));
   const gc = (globalThis as { gc?: () => void }).gc;
-  for (const spec of WORKER_SETTINGS) {
-    const workers = spec === 'auto' ? 'auto' : Number(spec);
+  for (const spec of POOL_SETTINGS) {
+    const batched = spec.encoder === 'batched';
     const rec = await RecognizerPool.create({
       modelDir: paths.modelDir,
       vadModelPath: paths.vadModelPath,
       threads: 1,
-      workers,
+      workers: spec.workers,
       batchIntervalMs: BATCH_MS,
+      ...(batched ? { encoderPath: BATCH_ENCODER, batch: LIVE_BATCH } : {}),
     });
+    const encoderLabel = batched
+      ? `batched encoder (up to ${LIVE_BATCH.maxBatch} streams per call, window ${LIVE_BATCH.windowMs} ms)`
+      : 'exact batch-1 encoder';
     const label =
       rec.workerCount === 0
-        ? 'in-process (workers 0)'
-        : `pool of ${rec.workerCount} worker threads (batch ${BATCH_MS === 0 ? 'per event-loop turn' : BATCH_MS + ' ms'})`;
+        ? `in-process (workers 0), ${encoderLabel}`
+        : `pool of ${rec.workerCount} worker threads (audio batch ${BATCH_MS === 0 ? 'per event-loop turn' : BATCH_MS + ' ms'}), ${encoderLabel}`;
     for (const speechFraction of SPEECH_FRACTIONS) {
       gc?.();
       const baseRss = process.memoryUsage().rss;
@@ -131,7 +157,8 @@ async function main(): Promise<void> {
         const perStream = (r.peakRss - baseRss) / search.best;
         out(
           `  at ${search.best}: main-thread event-loop utilisation ${(r.mainElu * 100).toFixed(1)}%, process CPU ${r.cpuCores.toFixed(2)} cores, ${r.messagesPerS.toFixed(0)} audio messages/s (${r.framesPerMessage.toFixed(1)} frames each)` +
-            `; peak RSS per stream ${(perStream / 1048576).toFixed(2)} MiB (process ${(r.peakRss / 1048576).toFixed(0)} MiB), engine-held buffers+state ${(r.memoryBytes / 1048576).toFixed(2)} MiB per stream`,
+            `; peak RSS per stream ${(perStream / 1048576).toFixed(2)} MiB (process ${(r.peakRss / 1048576).toFixed(0)} MiB), engine-held buffers+state ${(r.memoryBytes / 1048576).toFixed(2)} MiB per stream` +
+            (r.batchLine ? `; ${r.batchLine}` : ''),
         );
       }
     }
@@ -147,7 +174,7 @@ async function costFigures(
   floats: Float32Array[],
   audioSeconds: number,
   out: (s: string) => void,
-): Promise<void> {
+): Promise<number> {
   // ---- cost: CPU seconds per audio second
   sherpaDecode(sherpaRec, floats[0]!);
   await transcribeAudio(ours, audios[0]!, 'warmup', { vad: false, endpoint: false });
@@ -213,6 +240,79 @@ async function costFigures(
   out(
     `call-like audio (each clip + 4 s of -60 dBFS noise, ${callSeconds.toFixed(1)} s): sherpa ${sherpaCallRtf.toFixed(4)}, ours (VAD) ${oursCallRtf.toFixed(4)} CPU s per audio s, ratio ${(oursCallRtf / sherpaCallRtf).toFixed(3)}`,
   );
+  return sherpaRtf;
+}
+
+/**
+ * Cost per stream when B streams are decoded together through the batchable encoder (every sample
+ * decoded, greedy, one thread): B different 20 s stretches of the eval audio pushed whole, then
+ * flushed together, so every encoder call can take up to B streams. Also the same encoder alone
+ * (batch 1): what the model change costs without batching. Transcripts of the batched run are
+ * compared with the same encoder run one stream at a time.
+ */
+async function batchedCostFigures(modelDir: string, audio: Int16Array, sherpaRtf: number, out: (s: string) => void): Promise<void> {
+  const seconds = 20;
+  const len = seconds * 16000;
+  const piece = (i: number, n: number) => {
+    const off = Math.floor(((audio.length - len) * i) / Math.max(1, n - 1));
+    return audio.subarray(off, off + len);
+  };
+  const decodeAll = async (rec: Recognizer, n: number): Promise<string[]> => {
+    const streams = Array.from({ length: n }, () =>
+      rec.createStream({ sampleRateHz: 16000, vad: false, endpoint: false, maxBufferedMs: (seconds + 2) * 1000 }),
+    );
+    const texts = streams.map(() => [] as string[]);
+    streams.forEach((s, i) => s.on('final', (e) => texts[i]!.push(e.text)));
+    streams.forEach((s, i) => s.push(piece(i, n)));
+    await Promise.all(streams.map((s) => s.flush()));
+    for (const s of streams) s.close();
+    return texts.map((t) => t.join(' '));
+  };
+  const alone = await Recognizer.create({ modelDir, encoderPath: BATCH_ENCODER, threads: 1 });
+  try {
+    await decodeAll(alone, 1);
+    let t = cpuMs();
+    const n1 = 8;
+    for (let i = 0; i < n1; i++) await decodeAll(alone, 1);
+    const aloneRtf = (cpuMs() - t) / 1000 / (n1 * seconds);
+    out(
+      `batchable encoder, one stream at a time (batch 1): ${aloneRtf.toFixed(4)} CPU s per audio s, ratio to sherpa ${(aloneRtf / sherpaRtf).toFixed(3)}`,
+    );
+    for (const n of BATCH_SIZES) {
+      const rec = await Recognizer.create({ modelDir, encoderPath: BATCH_ENCODER, threads: 1, batch: { maxBatch: n, windowMs: 50 } });
+      try {
+        await decodeAll(rec, Math.min(n, 4));
+        const before = rec.batchStats()!;
+        t = cpuMs();
+        const texts = await decodeAll(rec, n);
+        const cpu = cpuMs() - t;
+        const after = rec.batchStats()!;
+        const rtf = cpu / 1000 / (n * seconds);
+        const calls = after.calls - before.calls;
+        const chunks = after.chunks - before.chunks;
+        // the same streams one at a time through the same encoder: transcripts must be identical
+        const solo: string[] = [];
+        for (let i = 0; i < n; i++) {
+          const s = alone.createStream({ sampleRateHz: 16000, vad: false, endpoint: false, maxBufferedMs: (seconds + 2) * 1000 });
+          const parts: string[] = [];
+          s.on('final', (e) => parts.push(e.text));
+          s.push(piece(i, n));
+          await s.flush();
+          s.close();
+          solo.push(parts.join(' '));
+        }
+        const differing = texts.filter((x, i) => x !== solo[i]).length;
+        out(
+          `batched decoding, ${String(n).padStart(2)} streams together: ${rtf.toFixed(4)} CPU s per stream audio s, ratio to sherpa's single stream ${(rtf / sherpaRtf).toFixed(3)}` +
+            ` (${calls} encoder calls for ${chunks} chunks, mean batch ${(chunks / calls).toFixed(1)}, encoder ${((after.runMsSum - before.runMsSum) / chunks).toFixed(2)} ms per stream chunk); transcripts differing from the same encoder one stream at a time: ${differing} of ${n}`,
+        );
+      } finally {
+        await rec.close();
+      }
+    }
+  } finally {
+    await alone.close();
+  }
 }
 
 interface TrialResult {
@@ -232,6 +332,8 @@ interface TrialResult {
   readonly mainCpuPerStreamS: number;
   readonly messagesPerS: number;
   readonly framesPerMessage: number;
+  /** Encoder batching during the trial (batched pools only). */
+  readonly batchLine: string | undefined;
 }
 
 async function searchConcurrency(
@@ -246,7 +348,7 @@ async function searchConcurrency(
   let hi = 0;
   const line = (n: number, r: TrialResult): void =>
     out(
-      `  ${String(n).padStart(3)} streams: worst per-stream chunk p95 ${r.worstP95Ms.toFixed(1)} ms, max lag ${r.maxLagMs.toFixed(0)} ms, dropped ${r.droppedMs.toFixed(0)} ms, main loop busy ${(r.mainElu * 100).toFixed(0)}%, CPU ${r.cpuCores.toFixed(2)} cores (main thread ${r.mainCpuCores.toFixed(2)}), CPU per stream audio-second: main thread ${r.mainCpuPerStreamS.toFixed(2)} ms + workers ${(r.cpuPerStreamS - r.mainCpuPerStreamS).toFixed(2)} ms, ${r.framesPerMessage.toFixed(1)} frames/message, load ${loadavg()[0]!.toFixed(1)}`,
+      `  ${String(n).padStart(3)} streams: worst per-stream chunk p95 ${r.worstP95Ms.toFixed(1)} ms, max lag ${r.maxLagMs.toFixed(0)} ms, dropped ${r.droppedMs.toFixed(0)} ms, main loop busy ${(r.mainElu * 100).toFixed(0)}%, CPU ${r.cpuCores.toFixed(2)} cores (main thread ${r.mainCpuCores.toFixed(2)}), CPU per stream audio-second: main thread ${r.mainCpuPerStreamS.toFixed(2)} ms + workers ${(r.cpuPerStreamS - r.mainCpuPerStreamS).toFixed(2)} ms, ${r.framesPerMessage.toFixed(1)} frames/message, load ${loadavg()[0]!.toFixed(1)}${r.batchLine ? `, ${r.batchLine}` : ''}`,
     );
   for (const n of STEPS) {
     const r = await trial(rec, pool, n, speechFraction);
@@ -355,6 +457,7 @@ async function trial(rec: RecognizerPool, pool: Int16Array, n: number, speechFra
   const batches = stats1.batchesSent - stats0.batchesSent;
   const frames = stats1.framesSent - stats0.framesSent;
   return {
+    batchLine: batchLine(stats0, stats1),
     ok: worst < LATENCY_BUDGET_MS && dropped === 0,
     worstP95Ms: worst,
     maxLagMs: maxLag,
@@ -369,6 +472,24 @@ async function trial(rec: RecognizerPool, pool: Int16Array, n: number, speechFra
     messagesPerS: (batches * 1000) / wallMs,
     framesPerMessage: batches > 0 ? frames / batches : 0,
   };
+}
+
+/** Encoder calls and mean batch size over all workers between two pool stats (undefined without batching). */
+function batchLine(a: ReturnType<RecognizerPool['stats']>, b: ReturnType<RecognizerPool['stats']>): string | undefined {
+  let calls = 0;
+  let chunks = 0;
+  let max = 0;
+  let batching = false;
+  b.workers.forEach((w, i) => {
+    if (!w.encoderBatch) return;
+    batching = true;
+    const before = a.workers[i]?.encoderBatch;
+    calls += w.encoderBatch.calls - (before?.calls ?? 0);
+    chunks += w.encoderBatch.chunks - (before?.chunks ?? 0);
+    max = Math.max(max, w.encoderBatch.maxBatchRun);
+  });
+  if (!batching) return undefined;
+  return `encoder calls ${calls} for ${chunks} chunks (mean batch ${calls > 0 ? (chunks / calls).toFixed(1) : '0'}, largest so far ${max})`;
 }
 
 /** CPU time of the main thread (Linux /proc; clock ticks of 10 ms), NaN elsewhere. */

@@ -56,10 +56,59 @@ async function main(): Promise<number> {
       }
       process.stdout.write(`${werLine(total, clips.length)}\n`);
     }
+    await batchedEncoderWer(paths.modelDir, paths.vadModelPath, clips, runs, recognizer);
   } finally {
     await recognizer.close();
   }
   return 0;
+}
+
+/** Largest WER increase (percentage points) accepted for the batchable encoder against the model's own int8 encoder. */
+const BATCHED_WER_BOUND_POINTS = 1.0;
+
+/**
+ * The batchable encoder (models/asr-batch, activations in float instead of per-call int8) against
+ * the model's own encoder on the same runs: WER of both, and how many transcripts differ.
+ */
+async function batchedEncoderWer(
+  modelDir: string,
+  vadModelPath: string,
+  clips: ReturnType<typeof loadEvalSet>['clips'],
+  runs: { title: string; options: TranscribeOptions; transform: (a: WavAudio) => WavAudio }[],
+  exact: Recognizer,
+): Promise<void> {
+  const encoderPath = process.env.ASR_BATCH_ENCODER ?? 'models/asr-batch/encoder.batch.onnx';
+  const batched = await Recognizer.create({ modelDir, vadModelPath, encoderPath, threads: 1 });
+  try {
+    process.stdout.write(`
+== batchable encoder (${encoderPath}) vs the model's own int8 encoder
+`);
+    let worst = -Infinity;
+    for (const run of runs) {
+      let a: WerCounts = { words: 0, subs: 0, dels: 0, ins: 0 };
+      let b: WerCounts = { ...a };
+      let differing = 0;
+      for (const clip of clips) {
+        const audio = run.transform(readWavFile(clip.path));
+        const ref = normalizeForWer(clip.reference);
+        const ta = await transcribeAudio(exact, audio, clip.id, run.options);
+        const tb = await transcribeAudio(batched, audio, clip.id, run.options);
+        a = addCounts(a, werCounts(ref, normalizeForWer(ta.text)));
+        b = addCounts(b, werCounts(ref, normalizeForWer(tb.text)));
+        if (ta.text !== tb.text) differing++;
+      }
+      const wer = (c: WerCounts) => (100 * (c.subs + c.dels + c.ins)) / c.words;
+      worst = Math.max(worst, wer(b) - wer(a));
+      process.stdout.write(
+        `${run.title}: exact ${wer(a).toFixed(2)}% vs batchable ${wer(b).toFixed(2)}% WER (${(wer(b) - wer(a)).toFixed(2)} points); transcripts differing ${differing} of ${clips.length}\n`,
+      );
+    }
+    process.stdout.write(
+      `batchable encoder WER within ${BATCHED_WER_BOUND_POINTS} point of the exact encoder on every run: ${worst <= BATCHED_WER_BOUND_POINTS ? 'yes' : 'NO'} (largest increase ${worst.toFixed(2)} points)\n`,
+    );
+  } finally {
+    await batched.close();
+  }
 }
 
 main().then(

@@ -24,6 +24,7 @@ import { evxError, type EdgeVoxError } from '../../errors.js';
 import { reportRemoteProvider } from '../../inference/sessions.js';
 import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from '../../audio/wav.js';
 import type { SpeechRecognizer, SpeechStream } from '../api.js';
+import type { EncoderBatchStats } from '../encoderBatch.js';
 import { findAsrModelFiles } from '../modelFiles.js';
 import { PhraseTokenizer } from '../phraseTokenizer.js';
 import { Recognizer, type PhraseSpec, type RecognizerInfo, type RecognizerOptions, type StreamOptions } from '../recognizer.js';
@@ -84,6 +85,8 @@ export interface PoolStats {
     /** The worker's V8 heap in use and its memory outside the heap, as last reported (bytes). */
     readonly heapUsedBytes: number;
     readonly externalBytes: number;
+    /** Encoder calls by batch size, as last reported (undefined when the worker does not batch). */
+    readonly encoderBatch: EncoderBatchStats | undefined;
   }[];
   readonly batchesSent: number;
   readonly framesSent: number;
@@ -133,7 +136,7 @@ export class RecognizerPool implements SpeechRecognizer {
     if (count === 0) return new RecognizerPool([], await Recognizer.create(recognizerOptions(options)), undefined, undefined, key);
     // Validate the model directory here, so a bad path fails before any thread starts, and keep a
     // phrase tokenizer so createStream() rejects unspellable phrases synchronously, as in-process.
-    const files = findAsrModelFiles(options.modelDir);
+    const files = findAsrModelFiles(options.modelDir, { encoder: options.encoderPath });
     const tokenizer = new PhraseTokenizer(TokenTable.fromFile(files.tokens), files.bpeModel);
     const script = await asrWorkerScript();
     const settings: SlotSettings = {
@@ -239,9 +242,11 @@ function phraseText(p: string | PhraseSpec): string {
 }
 
 function recognizerOptions(o: PoolOptions): RecognizerOptions {
-  const { modelDir, vadModelPath, providers, threads, decoding, beamSize, hotwordBoost } = o;
+  const { modelDir, vadModelPath, providers, threads, decoding, beamSize, hotwordBoost, encoderPath, batch } = o;
   return {
     modelDir,
+    encoderPath,
+    batch,
     vadModelPath,
     providers: providers ?? ['cpu'],
     threads: threads ?? 1,
@@ -277,6 +282,7 @@ class WorkerSlot implements StreamHost {
   framesSent = 0;
   private heapUsedBytes = 0;
   private externalBytes = 0;
+  private encoderBatch: EncoderBatchStats | undefined;
   private readonly settings: SlotSettings;
   private readonly streams = new Map<number, PooledStream>();
   private readonly pending = new Map<number, Pending>();
@@ -316,6 +322,7 @@ class WorkerSlot implements StreamHost {
       batchesInFlight: this.unacked.length,
       heapUsedBytes: this.heapUsedBytes,
       externalBytes: this.externalBytes,
+      encoderBatch: this.encoderBatch,
     };
   }
 
@@ -448,6 +455,7 @@ class WorkerSlot implements StreamHost {
         this.ack(msg.ack);
         this.heapUsedBytes = msg.heapUsedBytes;
         this.externalBytes = msg.externalBytes;
+        this.encoderBatch = msg.encoderBatch;
         for (let i = 0; i < msg.ids.length; i++)
           this.streams.get(msg.ids[i]!)?.updateStats(unpackStats(msg.values, i * STAT_FIELDS.length));
         break;

@@ -6,6 +6,7 @@
 import type { ErrorCode } from '../../errors.js';
 import { evxError, isEdgeVoxError, type EdgeVoxError } from '../../errors.js';
 import type { StreamEvents, StreamStats } from '../events.js';
+import type { EncoderBatchStats } from '../encoderBatch.js';
 import type { RecognizerInfo, RecognizerOptions, StreamOptions } from '../recognizer.js';
 
 /** Index entry per frame: stream id, sample kind, byte offset in the payload, samples, arrival time. */
@@ -64,6 +65,8 @@ export type FromWorker =
       /** The worker's V8 heap in use, and its memory outside the heap (buffers, ONNX tensors), bytes. */
       readonly heapUsedBytes: number;
       readonly externalBytes: number;
+      /** Encoder calls by batch size so far (absent when the worker does not batch). */
+      readonly encoderBatch?: EncoderBatchStats | undefined;
     };
 
 /** StreamStats fields in wire order (a Float64Array of STAT_FIELDS.length per stream). */

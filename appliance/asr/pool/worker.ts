@@ -29,6 +29,8 @@ const init = workerData as WorkerInit;
 const clockOffset = init.mainTimeOrigin - performance.timeOrigin;
 
 const streams = new Map<number, RecognizerStream>();
+/** Set once the models are loaded (stats report its encoder batching). */
+let loaded: Recognizer | undefined;
 let outbox: OutItem[] = [];
 let outScheduled = false;
 let lastSeq = 0;
@@ -60,7 +62,10 @@ function sendStats(): void {
     i++;
   }
   const mem = memoryUsage();
-  post({ t: 'stats', ack: lastSeq, ids, values, heapUsedBytes: mem.heapUsed, externalBytes: mem.external }, [ids.buffer, values.buffer]);
+  post(
+    { t: 'stats', ack: lastSeq, ids, values, heapUsedBytes: mem.heapUsed, externalBytes: mem.external, encoderBatch: loaded?.batchStats() },
+    [ids.buffer, values.buffer],
+  );
 }
 
 function createStream(recognizer: Recognizer, id: number, msg: Extract<ToWorker, { t: 'create' }>): void {
@@ -118,6 +123,7 @@ async function main(): Promise<void> {
   let recognizer: Recognizer;
   try {
     recognizer = await Recognizer.create(init.recognizer);
+    loaded = recognizer;
   } catch (err) {
     post({ t: 'fatal', error: toWireError(err) });
     return;

@@ -1,0 +1,234 @@
+/**
+ * Encoder calls of many streams run as one: the batching scheduler of a recognizer whose encoder
+ * has a dynamic batch axis (`geometry.encoderBatchable`, made by models/pipelines/asr/).
+ *
+ * A stream whose next chunk is ready submits its EncoderState and awaits its encoder output. The
+ * first request of a batch waits at most `windowMs` for others; a batch runs as soon as it holds
+ * `maxBatch` requests or the window ends. While one batch runs (onnxruntime runs on this thread),
+ * the chunks that become ready meanwhile queue up and form the next batch, so the batch size follows
+ * the load: one stream alone runs at once after the window, many streams run in large batches. No
+ * request waits longer than the window plus the batch ahead of it, and a batch is bounded by
+ * `maxBatch`, so one slow batch cannot hold streams for more than one batch's run time.
+ *
+ * Stacking copies each stream's window and states into the batch's input tensors (row-major: a
+ * stream's slice sits between the leading rows of its state's batch axis). The outputs are split
+ * back without copies where the stream's rows are contiguous (batch axis first: encoder_out,
+ * convolution caches) and copied where they are interleaved (attention caches, batch axis 1).
+ * A model without a batch axis runs every request alone, exactly as before.
+ */
+import * as ort from 'onnxruntime-node';
+import type { EncoderStateSpec, TransducerModel } from './transducer.js';
+
+export interface EncoderBatchOptions {
+  /** Most streams per encoder call. */
+  readonly maxBatch: number;
+  /** Longest wait for other streams' chunks after the first request of a batch (ms). */
+  readonly windowMs: number;
+}
+
+export const DEFAULT_ENCODER_BATCH: EncoderBatchOptions = { maxBatch: 32, windowMs: 4 };
+
+/** What the scheduler needs from a stream's encoder (EncoderState implements it). */
+export interface BatchMember {
+  readonly x: Float32Array;
+  /** The current state tensors (batch 1), by input name. */
+  stateFeeds(): Readonly<Record<string, ort.Tensor>>;
+  /** Take this stream's next states from a batched run. */
+  accept(states: Record<string, ort.Tensor>): void;
+  /** Run this stream alone (the exact batch-1 call). */
+  runAlone(): Promise<Float32Array>;
+}
+
+export interface EncoderBatchStats {
+  /** Encoder calls made (a batch of one counts as a call). */
+  readonly calls: number;
+  /** Stream chunks encoded. */
+  readonly chunks: number;
+  /** Largest batch run so far. */
+  readonly maxBatchRun: number;
+  /** Calls by batch size (index = size; index 0 unused). */
+  readonly sizes: readonly number[];
+  /** Time requests waited for their batch to start (ms): sum and max. */
+  readonly waitMsSum: number;
+  readonly waitMsMax: number;
+  /** Wall time spent in encoder calls, stacking and unstacking included (ms). */
+  readonly runMsSum: number;
+}
+
+interface Pending {
+  readonly member: BatchMember;
+  readonly at: number;
+  readonly resolve: (out: Float32Array) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export class EncoderBatcher {
+  private readonly model: TransducerModel;
+  private readonly options: EncoderBatchOptions;
+  private readonly queue: Pending[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private closed = false;
+  private readonly sizes: number[];
+  private calls = 0;
+  private chunks = 0;
+  private waitMsSum = 0;
+  private waitMsMax = 0;
+  private runMsSum = 0;
+
+  constructor(model: TransducerModel, options: EncoderBatchOptions) {
+    this.model = model;
+    const batchable = model.geometry.encoderBatchable;
+    this.options = { maxBatch: batchable ? Math.max(1, Math.floor(options.maxBatch)) : 1, windowMs: Math.max(0, options.windowMs) };
+    this.sizes = new Array<number>(this.options.maxBatch + 1).fill(0);
+  }
+
+  /** Largest batch this scheduler forms (1 when the encoder is not batchable). */
+  get maxBatch(): number {
+    return this.options.maxBatch;
+  }
+
+  /** Encode one chunk of `member`; resolves with its encoder_out once its batch has run. */
+  submit(member: BatchMember): Promise<Float32Array> {
+    if (this.options.maxBatch === 1) return this.count(1, 0, member.runAlone());
+    return new Promise((resolve, reject) => {
+      this.queue.push({ member, at: performance.now(), resolve, reject });
+      this.schedule();
+    });
+  }
+
+  stats(): EncoderBatchStats {
+    return {
+      calls: this.calls,
+      chunks: this.chunks,
+      maxBatchRun: this.sizes.findLastIndex((n) => n > 0),
+      sizes: [...this.sizes],
+      waitMsSum: this.waitMsSum,
+      waitMsMax: this.waitMsMax,
+      runMsSum: this.runMsSum,
+    };
+  }
+
+  /** Reject what is queued; later submissions run alone (a closing recognizer drains its streams). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const p of this.queue.splice(0)) p.member.runAlone().then(p.resolve, p.reject);
+  }
+
+  private schedule(): void {
+    if (this.running || this.queue.length === 0) return;
+    const waited = performance.now() - this.queue[0]!.at;
+    if (this.closed || this.queue.length >= this.options.maxBatch || waited >= this.options.windowMs) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.runBatch();
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      if (!this.running) void this.runBatch();
+    }, this.options.windowMs - waited);
+  }
+
+  private async runBatch(): Promise<void> {
+    const batch = this.queue.splice(0, this.options.maxBatch);
+    if (batch.length === 0) return;
+    this.running = true;
+    const start = performance.now();
+    let wait = 0;
+    for (const p of batch) wait = Math.max(wait, start - p.at);
+    try {
+      if (batch.length === 1) {
+        const out = await this.count(1, wait, batch[0]!.member.runAlone(), start - batch[0]!.at);
+        batch[0]!.resolve(out);
+      } else {
+        await this.count(
+          batch.length,
+          wait,
+          this.runStacked(batch),
+          batch.reduce((a, p) => a + (start - p.at), 0),
+        );
+      }
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    } finally {
+      this.running = false;
+      this.schedule();
+    }
+  }
+
+  private async runStacked(batch: Pending[]): Promise<void> {
+    const n = batch.length;
+    const g = this.model.geometry;
+    const feeds: Record<string, ort.Tensor> = {};
+    const xSize = g.chunkFrames * g.featureDim;
+    const x = new Float32Array(n * xSize);
+    batch.forEach((p, b) => x.set(p.member.x, b * xSize));
+    feeds.x = new ort.Tensor('float32', x, [n, g.chunkFrames, g.featureDim]);
+    const memberFeeds = batch.map((p) => p.member.stateFeeds());
+    for (const spec of this.model.states) {
+      feeds[spec.name] = stackState(
+        spec,
+        memberFeeds.map((f) => f[spec.name]!),
+      );
+    }
+    const out = await this.model.encoder.session.run(feeds);
+    const encOut = out.encoder_out!.data as Float32Array;
+    const rows = g.encoderFramesPerChunk * g.encoderDim;
+    batch.forEach((p, b) => {
+      const states: Record<string, ort.Tensor> = {};
+      for (const spec of this.model.states) states[spec.name] = unstackState(spec, out[spec.outputName]!, n, b);
+      p.member.accept(states);
+    });
+    batch.forEach((p, b) => p.resolve(encOut.subarray(b * rows, (b + 1) * rows)));
+  }
+
+  private async count<T>(size: number, waitMs: number, work: Promise<T>, waitSum = waitMs): Promise<T> {
+    const t0 = performance.now();
+    const result = await work;
+    this.runMsSum += performance.now() - t0;
+    this.calls++;
+    this.chunks += size;
+    this.sizes[size] = (this.sizes[size] ?? 0) + 1;
+    this.waitMsSum += waitSum;
+    this.waitMsMax = Math.max(this.waitMsMax, waitMs);
+    return result;
+  }
+}
+
+/** Rows of the state before its batch axis (1 = each stream's slice is contiguous). */
+function leadingRows(spec: EncoderStateSpec): number {
+  let pre = 1;
+  for (let i = 0; i < spec.batchAxis!; i++) pre *= spec.dims[i]!;
+  return pre;
+}
+
+function stackState(spec: EncoderStateSpec, tensors: ort.Tensor[]): ort.Tensor {
+  const n = tensors.length;
+  const pre = leadingRows(spec);
+  const post = spec.size / pre;
+  const out = (spec.type === 'int64' ? new BigInt64Array(n * spec.size) : new Float32Array(n * spec.size)) as Float32Array;
+  tensors.forEach((t, b) => {
+    const data = t.data as Float32Array; // or BigInt64Array: same layout code, typed as one
+    if (pre === 1) out.set(data, b * post);
+    else for (let p = 0; p < pre; p++) out.set(data.subarray(p * post, (p + 1) * post), (p * n + b) * post);
+  });
+  const dims = [...spec.dims];
+  dims[spec.batchAxis!] = n;
+  return new ort.Tensor(spec.type, out, dims);
+}
+
+function unstackState(spec: EncoderStateSpec, t: ort.Tensor, n: number, b: number): ort.Tensor {
+  const pre = leadingRows(spec);
+  const post = spec.size / pre;
+  const data = t.data as Float32Array; // or BigInt64Array: same layout code, typed as one
+  let mine: Float32Array;
+  if (pre === 1) mine = data.subarray(b * post, (b + 1) * post);
+  else {
+    mine = (spec.type === 'int64' ? new BigInt64Array(spec.size) : new Float32Array(spec.size)) as Float32Array;
+    for (let p = 0; p < pre; p++) mine.set(data.subarray((p * n + b) * post, (p * n + b + 1) * post), p * post);
+  }
+  return new ort.Tensor(spec.type, mine, spec.dims);
+}
