@@ -3,24 +3,32 @@
  * initial decoder context [-1, blank]; per encoder frame one joiner call and an argmax; blank and
  * <unk> emit nothing; any other token is emitted (at most one per frame) and the decoder is rerun
  * on the last `contextSize` tokens.
+ *
+ * Alone, each stream makes its own joiner call per frame. With a GreedyBatch (greedyBatch.ts) the
+ * streams of one encoder batch share the calls: one joiner call per frame for all of them, one
+ * decoder call for those that emitted; the per-frame decision below is the same code either way.
  */
 import { DecoderJoiner, logSoftmaxAt } from './decoderJoiner.js';
+import type { GreedyBatch } from './greedyBatch.js';
 import type { Hypothesis } from './hypothesis.js';
 import type { TransducerModel } from './transducer.js';
 
 export class GreedySearch {
   private readonly dj: DecoderJoiner;
+  private readonly batch: GreedyBatch | undefined;
   private readonly blank: number;
   private readonly unk: number;
   private ys: number[] = [];
   private frames: number[] = [];
   private logProbs: number[] = [];
-  private decoderOut: Float32Array | undefined;
+  /** The decoder output for the current context (decoderDim values). */
+  decoderOut: Float32Array | undefined;
   /** Encoder frames since the last emitted token. */
   trailingBlankFrames = 0;
 
-  constructor(model: TransducerModel) {
+  constructor(model: TransducerModel, batch?: GreedyBatch) {
     this.dj = new DecoderJoiner(model, 1);
+    this.batch = batch;
     this.blank = model.tokens.blankId;
     this.unk = model.tokens.unkId;
   }
@@ -36,41 +44,56 @@ export class GreedySearch {
     for (let i = 0; i < this.dj.contextSize - 1; i++) ctx.push(-1);
     ctx.push(this.blank);
     this.dj.setContext(0, ctx);
-    this.decoderOut = await this.dj.decode(1);
-    this.dj.setDecoderRow(0, this.decoderOut);
+    this.decoderOut = (await this.dj.decode(1)).slice(0, this.dj.model.geometry.decoderDim);
   }
 
   /** Decode `numFrames` encoder frames; `firstFrame` is the utterance-relative index of the first. */
   async decodeChunk(encoderOut: Float32Array, numFrames: number, firstFrame: number): Promise<boolean> {
     if (this.decoderOut === undefined) await this.reset();
+    if (this.batch) return this.batch.decode(this, encoderOut, numFrames, firstFrame);
     const dj = this.dj;
-    const vocab = dj.vocabSize;
     let changed = false;
     for (let f = 0; f < numFrames; f++) {
       dj.setEncoderRow(0, encoderOut, f);
+      dj.setDecoderRow(0, this.decoderOut!);
       const logits = await dj.join(1);
-      let best = 0;
-      let bestValue = logits[0]!;
-      for (let i = 1; i < vocab; i++) {
-        if (logits[i]! > bestValue) {
-          bestValue = logits[i]!;
-          best = i;
-        }
-      }
-      if (best === this.blank || best === this.unk) {
-        this.trailingBlankFrames++;
-        continue;
-      }
-      this.ys.push(best);
-      this.frames.push(firstFrame + f);
-      this.logProbs.push(logSoftmaxAt(logits, 0, vocab, best));
-      this.trailingBlankFrames = 0;
+      if (!this.takeFrame(logits, 0, firstFrame + f)) continue;
       changed = true;
       dj.setContext(0, this.ys);
-      this.decoderOut = await dj.decode(1);
-      dj.setDecoderRow(0, this.decoderOut);
+      this.decoderOut = (await dj.decode(1)).slice(0, dj.model.geometry.decoderDim);
     }
     return changed;
+  }
+
+  /**
+   * The decision for one frame from row `row` of the joiner's logits: true when a token was emitted
+   * (then the caller reruns the decoder on `context()` and stores the result in `decoderOut`).
+   */
+  takeFrame(logits: Float32Array, row: number, frame: number): boolean {
+    const vocab = this.dj.vocabSize;
+    const base = row * vocab;
+    let best = 0;
+    let bestValue = logits[base]!;
+    for (let i = 1; i < vocab; i++) {
+      if (logits[base + i]! > bestValue) {
+        bestValue = logits[base + i]!;
+        best = i;
+      }
+    }
+    if (best === this.blank || best === this.unk) {
+      this.trailingBlankFrames++;
+      return false;
+    }
+    this.ys.push(best);
+    this.frames.push(frame);
+    this.logProbs.push(logSoftmaxAt(logits, row, vocab, best));
+    this.trailingBlankFrames = 0;
+    return true;
+  }
+
+  /** Tokens so far (the decoder's context is the last contextSize of them). */
+  context(): readonly number[] {
+    return this.ys;
   }
 
   best(): Hypothesis {

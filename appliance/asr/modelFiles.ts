@@ -30,11 +30,19 @@ export function resolveModelPaths(opts: { modelDir?: string | undefined; vadMode
   };
 }
 
+/** The batchable encoder and joiner our pipeline makes from a model (models/asr-batch). */
+export function batchModelFiles(batchDir: string | undefined): { encoder?: string; joiner?: string } {
+  return batchDir === undefined ? {} : { encoder: join(batchDir, 'encoder.batch.onnx'), joiner: join(batchDir, 'joiner.batch.onnx') };
+}
+
 /**
- * Find encoder*.onnx, decoder*.onnx, joiner*.onnx and tokens.txt in `dir` by prefix; `override.encoder`
- * names an encoder file elsewhere (the batchable encoder our pipeline makes from this model).
+ * Find encoder*.onnx, decoder*.onnx, joiner*.onnx and tokens.txt in `dir` by prefix; `override`
+ * names an encoder or joiner file elsewhere (the batchable ones our pipeline makes from this model).
  */
-export function findAsrModelFiles(dir: string, override: { encoder?: string | undefined } = {}): AsrModelFiles {
+export function findAsrModelFiles(
+  dir: string,
+  override: { encoder?: string | undefined; joiner?: string | undefined } = {},
+): AsrModelFiles {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw evxError('EVX_ERR_ASR_MODEL_DIR', `ASR model directory ${dir} does not exist`, { details: { dir } });
   }
@@ -57,7 +65,7 @@ export function findAsrModelFiles(dir: string, override: { encoder?: string | un
     dir,
     encoder: override.encoder !== undefined ? existingFile(override.encoder, dir) : pick('encoder'),
     decoder: pick('decoder'),
-    joiner: pick('joiner'),
+    joiner: override.joiner !== undefined ? existingFile(override.joiner, dir) : pick('joiner'),
     tokens,
     bpeModel: existsSync(bpe) ? bpe : undefined,
   };
@@ -66,7 +74,7 @@ export function findAsrModelFiles(dir: string, override: { encoder?: string | un
 function existingFile(path: string, dir: string): string {
   const full = resolve(path);
   if (!existsSync(full) || !statSync(full).isFile()) {
-    throw evxError('EVX_ERR_ASR_MODEL_DIR', `encoder file ${full} does not exist`, { details: { dir, missing: full } });
+    throw evxError('EVX_ERR_ASR_MODEL_DIR', `model file ${full} does not exist`, { details: { dir, missing: full } });
   }
   return full;
 }

@@ -17,10 +17,11 @@ import { ContextGraph, type ContextPhrase } from './contextGraph.js';
 import { DEFAULT_ENDPOINT_CONFIG, type EndpointConfig } from './endpoint.js';
 import { EncoderBatcher, type EncoderBatchOptions, type EncoderBatchStats } from './encoderBatch.js';
 import { GreedySearch } from './greedy.js';
+import { GreedyBatch } from './greedyBatch.js';
 import { DecodeLane } from './lane.js';
 import type { Search } from './hypothesis.js';
 import { DEFAULT_KEYWORD_BOOST, DEFAULT_KEYWORD_THRESHOLD, KeywordSpotter } from './kws.js';
-import { findAsrModelFiles } from './modelFiles.js';
+import { batchModelFiles, findAsrModelFiles } from './modelFiles.js';
 import { PhraseTokenizer } from './phraseTokenizer.js';
 import { RecognizerStream, type StreamConfig } from './stream.js';
 import { TransducerModel, type TransducerGeometry } from './transducer.js';
@@ -46,10 +47,11 @@ export interface RecognizerOptions {
    */
   readonly vadBatchWaitMs?: number;
   /**
-   * Encoder file to use instead of the directory's encoder*.onnx (e.g. the batchable encoder made
-   * by models/pipelines/asr; decoder, joiner and tokens still come from `modelDir`).
+   * Directory with the batchable encoder and joiner made from this model by models/pipelines/asr
+   * (encoder.batch.onnx, joiner.batch.onnx), used instead of the model's own; decoder, tokens and
+   * bpe.model still come from `modelDir`.
    */
-  readonly encoderPath?: string | undefined;
+  readonly batchModelDir?: string | undefined;
   /** Encoder batching across streams (needs a batchable encoder; otherwise every chunk runs alone). */
   readonly batch?: EncoderBatchOptions | undefined;
 }
@@ -101,6 +103,7 @@ export class Recognizer {
   private readonly streams = new Set<RecognizerStream>();
   private readonly lane = new DecodeLane();
   private readonly batcher: EncoderBatcher | undefined;
+  private readonly greedyBatch: GreedyBatch | undefined;
   private tokenizer: PhraseTokenizer | undefined;
   private closed = false;
 
@@ -119,11 +122,12 @@ export class Recognizer {
         );
       }
       this.batcher = new EncoderBatcher(model, options.batch);
+      this.greedyBatch = new GreedyBatch(model, this.batcher.maxBatch);
     }
   }
 
   static async create(options: RecognizerOptions): Promise<Recognizer> {
-    const files = findAsrModelFiles(options.modelDir, { encoder: options.encoderPath });
+    const files = findAsrModelFiles(options.modelDir, batchModelFiles(options.batchModelDir));
     const threads = options.threads ?? 1;
     const sessionOptions = { providers: options.providers ?? ['cpu'], intraOpThreads: threads, interOpThreads: 1 };
     const model = await TransducerModel.load(files, sessionOptions);
@@ -169,7 +173,7 @@ export class Recognizer {
     const beamSize = this.options.beamSize ?? 4;
     const search: Search =
       method === 'greedy'
-        ? new GreedySearch(this.model)
+        ? new GreedySearch(this.model, this.greedyBatch)
         : new ModifiedBeamSearch(this.model, { beamSize, context: hotwords.length > 0 ? new ContextGraph(hotwords) : undefined });
     const kws = keywords.length > 0 ? new KeywordSpotter(this.model, keywords, beamSize) : undefined;
     const useVad = (options.vad ?? true) && this.vad !== undefined;
@@ -199,8 +203,9 @@ export class Recognizer {
   }
 
   /** Encoder calls by batch size (undefined when this recognizer does not batch). */
-  batchStats(): EncoderBatchStats | undefined {
-    return this.batcher?.stats();
+  batchStats(): (EncoderBatchStats & { readonly joinerCalls: number; readonly joinerRows: number }) | undefined {
+    if (!this.batcher) return undefined;
+    return { ...this.batcher.stats(), joinerCalls: this.greedyBatch!.joinerCalls, joinerRows: this.greedyBatch!.joinerRows };
   }
 
   /** Close every stream, then release the sessions. Idempotent. */

@@ -353,7 +353,7 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
     const g = this.model.geometry;
     while (!this.closed && this.fbank.numFramesReady - this.chunkStart >= g.chunkFrames) {
       // Batched: the encoder call waits in the scheduler with other streams' chunks (not in the
-      // FIFO lane, which would let only one chunk in flight); the search after it keeps FIFO order.
+      // FIFO lane, which would let only one chunk in flight); so does the search after it (greedyBatch.ts).
       if (this.batched) await this.decodeOneChunk();
       else await this.lane.run(() => this.decodeOneChunk());
     }
@@ -364,8 +364,9 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
     const t0 = performance.now();
     this.fbank.readFrames(this.chunkStart, this.model.geometry.chunkFrames, this.encoder.x);
     const encoderOut = await this.encoder.run();
-    if (this.batched) await this.lane.run(() => this.searchChunk(encoderOut, t0));
-    else await this.searchChunk(encoderOut, t0);
+    // Batched: the streams of one encoder batch search together (greedy shares its joiner and
+    // decoder calls, greedyBatch.ts), so they are not queued one by one in the lane.
+    await this.searchChunk(encoderOut, t0);
   }
 
   private async searchChunk(encoderOut: Float32Array, t0: number): Promise<void> {

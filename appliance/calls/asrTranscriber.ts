@@ -27,7 +27,7 @@ function batchedEncoder(
   models: ModelStore,
   config: EdgeVoxConfig,
   logger: Logger,
-): { encoderPath: string; batch: { maxBatch: number; windowMs: number } } | Record<string, never> {
+): { batchModelDir: string; batch: { maxBatch: number; windowMs: number } } | Record<string, never> {
   if (config.asr.encoder !== 'batched') return {};
   let dir: string;
   try {
@@ -38,7 +38,7 @@ function batchedEncoder(
   }
   const gpu = GPU_PROVIDERS.has(config.inference.providers[0] ?? 'cpu');
   return {
-    encoderPath: join(dir, 'encoder.batch.onnx'),
+    batchModelDir: dir,
     batch: { maxBatch: gpu ? config.inference.gpuMaxBatch : config.asr.maxBatch, windowMs: config.asr.batchWindowMs },
   };
 }

@@ -47,8 +47,8 @@ const BATCH_SIZES = (process.env.BENCH_BATCH_SIZES ?? '8,16,32,64')
   .split(',')
   .map(Number)
   .filter((n) => n > 1);
-/** The batchable encoder and the scheduler settings of the batched runs (ASR_BATCH_ENCODER overrides the file). */
-const BATCH_ENCODER = process.env.ASR_BATCH_ENCODER ?? 'models/asr-batch/encoder.batch.onnx';
+/** The batchable encoder/joiner and the scheduler settings of the batched runs (ASR_BATCH_MODEL_DIR overrides the folder). */
+const BATCH_MODEL_DIR = process.env.ASR_BATCH_MODEL_DIR ?? 'models/asr-batch';
 const LIVE_BATCH = { maxBatch: Number(process.env.BENCH_MAX_BATCH ?? 32), windowMs: Number(process.env.BENCH_BATCH_WINDOW_MS ?? 4) };
 /** BENCH_SPEECH: speech fractions of the concurrency trials (1 = continuous speech; 0.5 = call-like). */
 const SPEECH_FRACTIONS = (process.env.BENCH_SPEECH ?? '1,0.5').split(',').map(Number);
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
       threads: 1,
       workers: spec.workers,
       batchIntervalMs: BATCH_MS,
-      ...(batched ? { encoderPath: BATCH_ENCODER, batch: LIVE_BATCH } : {}),
+      ...(batched ? { batchModelDir: BATCH_MODEL_DIR, batch: LIVE_BATCH } : {}),
     });
     const encoderLabel = batched
       ? `batched encoder (up to ${LIVE_BATCH.maxBatch} streams per call, window ${LIVE_BATCH.windowMs} ms)`
@@ -268,7 +268,7 @@ async function batchedCostFigures(modelDir: string, audio: Int16Array, sherpaRtf
     for (const s of streams) s.close();
     return texts.map((t) => t.join(' '));
   };
-  const alone = await Recognizer.create({ modelDir, encoderPath: BATCH_ENCODER, threads: 1 });
+  const alone = await Recognizer.create({ modelDir, batchModelDir: BATCH_MODEL_DIR, threads: 1 });
   try {
     await decodeAll(alone, 1);
     let t = cpuMs();
@@ -279,7 +279,7 @@ async function batchedCostFigures(modelDir: string, audio: Int16Array, sherpaRtf
       `batchable encoder, one stream at a time (batch 1): ${aloneRtf.toFixed(4)} CPU s per audio s, ratio to sherpa ${(aloneRtf / sherpaRtf).toFixed(3)}`,
     );
     for (const n of BATCH_SIZES) {
-      const rec = await Recognizer.create({ modelDir, encoderPath: BATCH_ENCODER, threads: 1, batch: { maxBatch: n, windowMs: 50 } });
+      const rec = await Recognizer.create({ modelDir, batchModelDir: BATCH_MODEL_DIR, threads: 1, batch: { maxBatch: n, windowMs: 50 } });
       try {
         await decodeAll(rec, Math.min(n, 4));
         const before = rec.batchStats()!;

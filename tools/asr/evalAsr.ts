@@ -77,11 +77,11 @@ async function batchedEncoderWer(
   runs: { title: string; options: TranscribeOptions; transform: (a: WavAudio) => WavAudio }[],
   exact: Recognizer,
 ): Promise<void> {
-  const encoderPath = process.env.ASR_BATCH_ENCODER ?? 'models/asr-batch/encoder.batch.onnx';
-  const batched = await Recognizer.create({ modelDir, vadModelPath, encoderPath, threads: 1 });
+  const batchModelDir = process.env.ASR_BATCH_MODEL_DIR ?? 'models/asr-batch';
+  const batched = await Recognizer.create({ modelDir, vadModelPath, batchModelDir, threads: 1 });
   try {
     process.stdout.write(`
-== batchable encoder (${encoderPath}) vs the model's own int8 encoder
+== batchable encoder and joiner (${batchModelDir}) vs the model's own int8 encoder and joiner
 `);
     let worst = -Infinity;
     for (const run of runs) {

@@ -25,7 +25,7 @@ import { reportRemoteProvider } from '../../inference/sessions.js';
 import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from '../../audio/wav.js';
 import type { SpeechRecognizer, SpeechStream } from '../api.js';
 import type { EncoderBatchStats } from '../encoderBatch.js';
-import { findAsrModelFiles } from '../modelFiles.js';
+import { batchModelFiles, findAsrModelFiles } from '../modelFiles.js';
 import { PhraseTokenizer } from '../phraseTokenizer.js';
 import { Recognizer, type PhraseSpec, type RecognizerInfo, type RecognizerOptions, type StreamOptions } from '../recognizer.js';
 import { TokenTable } from '../tokens.js';
@@ -136,7 +136,7 @@ export class RecognizerPool implements SpeechRecognizer {
     if (count === 0) return new RecognizerPool([], await Recognizer.create(recognizerOptions(options)), undefined, undefined, key);
     // Validate the model directory here, so a bad path fails before any thread starts, and keep a
     // phrase tokenizer so createStream() rejects unspellable phrases synchronously, as in-process.
-    const files = findAsrModelFiles(options.modelDir, { encoder: options.encoderPath });
+    const files = findAsrModelFiles(options.modelDir, batchModelFiles(options.batchModelDir));
     const tokenizer = new PhraseTokenizer(TokenTable.fromFile(files.tokens), files.bpeModel);
     const script = await asrWorkerScript();
     const settings: SlotSettings = {
@@ -242,10 +242,10 @@ function phraseText(p: string | PhraseSpec): string {
 }
 
 function recognizerOptions(o: PoolOptions): RecognizerOptions {
-  const { modelDir, vadModelPath, providers, threads, decoding, beamSize, hotwordBoost, encoderPath, batch } = o;
+  const { modelDir, vadModelPath, providers, threads, decoding, beamSize, hotwordBoost, batchModelDir, batch } = o;
   return {
     modelDir,
-    encoderPath,
+    batchModelDir,
     batch,
     vadModelPath,
     providers: providers ?? ['cpu'],

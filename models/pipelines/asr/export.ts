@@ -8,7 +8,9 @@
  *    activations on their own, so each stream's rows are computed independently of the others);
  * 2. the batch made dynamic (batchAxis.ts, with the shapes of one batch-1 run from probeShapes.ts
  *    and the family's state layout from zipformer2.ts);
- * 3. checked: batched runs of 2..16 random streams against the same model run per stream.
+ * 3. checked: batched runs of 2..16 random streams against the same model run per stream;
+ * 4. the joiner likewise (its batch axis is already dynamic; only its per-call activation
+ *    quantisation goes), so greedy search can take one joiner row per stream in one call.
  *
  * Writes encoder.batch.onnx and metrics.json (source sha256, rewrite counts, the check); the same
  * source gives the same bytes. The runtime's transcript and WER checks are `make eval-asr-batch`.
@@ -24,6 +26,7 @@ import { probeShapes } from './probeShapes.js';
 import { encoderInputBatchAxis } from './zipformer2.js';
 
 export const BATCH_ENCODER_FILE = 'encoder.batch.onnx';
+export const BATCH_JOINER_FILE = 'joiner.batch.onnx';
 /** Largest per-element difference accepted between a batched row and the same stream alone. */
 export const BATCH_TOLERANCE = 1e-5;
 
@@ -67,12 +70,31 @@ export async function exportBatchEncoder(sourceDir: string, outDir: string): Pro
   const bytes = encode(graph.model);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, BATCH_ENCODER_FILE), bytes);
+  const joinerSource = readFileSync(join(sourceDir, 'joiner.int8.onnx'));
+  const joiner = new Graph(loadModel(join(sourceDir, 'joiner.int8.onnx')));
+  const joinerDequantized = removeDynamicQuantization(joiner, 'int8-weight');
+  const joinerChecks = [];
+  for (const b of [2, 16]) {
+    const c = await checkBatchEquality(joiner, b, b);
+    if (!(c.maxAbsDiff <= BATCH_TOLERANCE))
+      throw new Error(`joiner batch ${b}: ${c.worstOutput} differs from the row alone by ${c.maxAbsDiff}`);
+    joinerChecks.push(c);
+  }
+  joiner.model.producerName = 'edgevox-pipelines';
+  const joinerBytes = encode(joiner.model);
+  writeFileSync(join(outDir, BATCH_JOINER_FILE), joinerBytes);
   const metrics = {
     source: { file: 'encoder.int8.onnx', sha256: sha(sourceBytes), bytes: sourceBytes.length },
     output: { file: BATCH_ENCODER_FILE, sha256: sha(bytes), bytes: bytes.length, nodes: graph.nodes.length },
     dequantized,
     batchRewrite: rewrite,
     batchEquality: { tolerance: BATCH_TOLERANCE, checks },
+    joiner: {
+      source: { file: 'joiner.int8.onnx', sha256: sha(joinerSource), bytes: joinerSource.length },
+      output: { file: BATCH_JOINER_FILE, sha256: sha(joinerBytes), bytes: joinerBytes.length },
+      dequantized: joinerDequantized,
+      batchEquality: { tolerance: BATCH_TOLERANCE, checks: joinerChecks },
+    },
   };
   writeFileSync(join(outDir, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
   return metrics;

@@ -1,6 +1,7 @@
 /**
- * The batched encoder path: chunks of many streams in one encoder call give, stream by stream, the
- * same transcripts as the same encoder run one stream at a time, on every clip of the eval set; the
+ * The batched path: chunks of many streams in one encoder call, and their greedy search in shared
+ * joiner/decoder calls, give, stream by stream, the same transcripts as the same models run one
+ * stream at a time, on every clip of the eval set; the
  * batches really hold more than one stream; a fixed-batch encoder refuses batching; closing with
  * chunks queued loses no caller.
  */
@@ -12,7 +13,7 @@ import { loadEvalSet } from '../../../tools/asr/evalSet.js';
 import { REPO_ROOT } from '../../helpers/paths.js';
 import { MODEL_DIR, SHARED } from './helpers.js';
 
-const BATCH_ENCODER = join(REPO_ROOT, 'models', 'asr-batch', 'encoder.batch.onnx');
+const BATCH_MODEL_DIR = join(REPO_ROOT, 'models', 'asr-batch');
 const { clips } = loadEvalSet(SHARED);
 
 /** Decode every clip as its own stream, all pushed at once, then flushed together. */
@@ -33,11 +34,11 @@ describe('batched encoder', () => {
   let batched: Recognizer;
   const audios = clips.map((c) => readWavFile(c.path).samples);
   beforeAll(async () => {
-    alone = await Recognizer.create({ modelDir: MODEL_DIR, encoderPath: BATCH_ENCODER, threads: 1 });
+    alone = await Recognizer.create({ modelDir: MODEL_DIR, batchModelDir: BATCH_MODEL_DIR, threads: 1 });
     // a long window: every stream's next chunk joins the batch (decoding files, not live audio)
     batched = await Recognizer.create({
       modelDir: MODEL_DIR,
-      encoderPath: BATCH_ENCODER,
+      batchModelDir: BATCH_MODEL_DIR,
       threads: 1,
       batch: { maxBatch: 16, windowMs: 200 },
     });
@@ -65,13 +66,15 @@ describe('batched encoder', () => {
     expect(stats.maxBatchRun).toBeGreaterThan(4);
     const multi = stats.sizes.reduce((acc, calls, size) => acc + (size > 1 ? calls * size : 0), 0);
     expect(multi / stats.chunks).toBeGreaterThan(0.8);
+    // greedy search shared its joiner calls across the streams of a batch
+    expect(stats.joinerRows / stats.joinerCalls).toBeGreaterThan(4);
     expect(alone.batchStats()).toBeUndefined();
   });
 
   it('runs a lone stream in calls of one', async () => {
     const rec = await Recognizer.create({
       modelDir: MODEL_DIR,
-      encoderPath: BATCH_ENCODER,
+      batchModelDir: BATCH_MODEL_DIR,
       threads: 1,
       batch: { maxBatch: 8, windowMs: 2 },
     });
@@ -95,7 +98,7 @@ describe('batched encoder', () => {
   it('closes with chunks queued for a batch: every flush settles', async () => {
     const rec = await Recognizer.create({
       modelDir: MODEL_DIR,
-      encoderPath: BATCH_ENCODER,
+      batchModelDir: BATCH_MODEL_DIR,
       threads: 1,
       batch: { maxBatch: 64, windowMs: 10_000 },
     });

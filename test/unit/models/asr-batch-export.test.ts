@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BatchRewriter } from '../../../models/pipelines/asr/batchAxis.js';
-import { BATCH_ENCODER_FILE, exportBatchEncoder } from '../../../models/pipelines/asr/export.js';
+import { BATCH_ENCODER_FILE, BATCH_JOINER_FILE, exportBatchEncoder } from '../../../models/pipelines/asr/export.js';
 import { Graph } from '../../../models/pipelines/asr/graph.js';
 import { encodeModel, floatTensor, int64Tensor, node, valueInfo, DT } from '../../../models/pipelines/common/onnx.js';
 import onnxProto from 'onnx-proto';
@@ -17,13 +17,14 @@ import { REPO_ROOT, SHARED_MODELS_DIR, scratchDir } from '../../helpers/paths.js
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 describe('batchable encoder pipeline', () => {
-  it('remakes the committed encoder byte for byte, with every batched row equal to the stream alone', async () => {
+  it('remakes the committed encoder and joiner byte for byte, with every batched row equal to the stream alone', async () => {
     const out = scratchDir('asr-batch');
     const metrics = (await exportBatchEncoder(join(SHARED_MODELS_DIR, 'asr', 'zipformer-gigaspeech-3.3m'), out)) as {
       batchEquality: { checks: { batch: number; maxAbsDiff: number }[] };
       batchRewrite: { reshapes: number };
     };
-    expect(sha(join(out, BATCH_ENCODER_FILE))).toBe(sha(join(REPO_ROOT, 'models', 'asr-batch', BATCH_ENCODER_FILE)));
+    for (const file of [BATCH_ENCODER_FILE, BATCH_JOINER_FILE])
+      expect(sha(join(out, file))).toBe(sha(join(REPO_ROOT, 'models', 'asr-batch', file)));
     expect(readFileSync(join(out, 'metrics.json'), 'utf8')).toBe(
       readFileSync(join(REPO_ROOT, 'models', 'asr-batch', 'metrics.json'), 'utf8'),
     );
