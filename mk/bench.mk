@@ -14,10 +14,16 @@ SOAK_ARGS ?=
 soak: setup ## steady load at 70% of capacity for SOAK_MINUTES (default 30); RSS/fds/latency plots in test/bench-results/
 	node bin/edgevox.js soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
 
+# make bench: analysis of the caller leg only (sipp callers into the analysis box). Ramps twice in one
+# run, each on a fresh appliance with the same steps: asr.encoder exact (today's batch-1 encoder), then
+# batched; prints both capacities and batched/exact, raw and normalised by a machine reference
+# measured in the same run (sherpa-onnx single-stream cost on the eval clips, before and after), with
+# per step the load generators' CPU and the appliance's busiest threads. One encoder only:
+# BENCH_ARGS='--encoders batched'.
 BENCH_ARGS ?=
 
 .PHONY: bench
-bench: setup ## whole pipeline under load, ramped to the highest real-time call count, then admission control beyond it; JSON + markdown in test/bench-results/
+bench: setup ## whole pipeline under load, exact and batched ASR encoder, ramped to the highest real-time call count (raw and normalised by a machine reference), then admission control beyond it; JSON + markdown in test/bench-results/
 	node bin/edgevox.js bench $(BENCH_ARGS)
 
 .PHONY: faults

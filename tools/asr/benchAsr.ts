@@ -5,28 +5,16 @@
  * stream's chunk latency p95 under 100 ms; and the peak RSS per stream at that load.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import type { WavAudio } from '../../appliance/audio/wav.js';
 import { resolveModelPaths } from '../../appliance/asr/modelFiles.js';
-import { findAsrModelFiles } from '../../appliance/asr/modelFiles.js';
 import { cpus, loadavg } from 'node:os';
 import type { SpeechStream } from '../../appliance/asr/api.js';
 import { RecognizerPool } from '../../appliance/asr/pool/pool.js';
 import { Recognizer } from '../../appliance/asr/recognizer.js';
 import { readWavFile, transcribeAudio } from '../../appliance/asr/transcribeFile.js';
 import { loadEvalSet } from './evalSet.js';
-
-interface SherpaStream {
-  acceptWaveform(o: { samples: Float32Array; sampleRate: number }): void;
-  inputFinished(): void;
-}
-interface SherpaRecognizer {
-  createStream(): SherpaStream;
-  isReady(s: SherpaStream): boolean;
-  decode(s: SherpaStream): void;
-  getResult(s: SherpaStream): { text: string };
-}
+import { createSherpaRecognizer, sherpaDecode, type SherpaRecognizer } from './sherpaReference.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /**
@@ -69,38 +57,12 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-function sherpaDecode(rec: SherpaRecognizer, audio: Float32Array): string {
-  const s = rec.createStream();
-  for (let i = 0; i < audio.length; i += 1600) {
-    s.acceptWaveform({ samples: audio.subarray(i, i + 1600), sampleRate: 16000 });
-    while (rec.isReady(s)) rec.decode(s);
-  }
-  s.acceptWaveform({ samples: new Float32Array(10560), sampleRate: 16000 });
-  s.inputFinished();
-  while (rec.isReady(s)) rec.decode(s);
-  return rec.getResult(s).text;
-}
-
 async function main(): Promise<void> {
   const { clips } = loadEvalSet();
   const audios: WavAudio[] = clips.map((c) => readWavFile(c.path));
   const audioSeconds = audios.reduce((a, w) => a + w.samples.length / w.sampleRateHz, 0);
   const paths = resolveModelPaths({ modelDir: process.env.ASR_MODEL_DIR, vadModel: process.env.VAD_MODEL });
-  const files = findAsrModelFiles(paths.modelDir);
-  const require = createRequire(import.meta.url);
-  const sherpa = require('sherpa-onnx-node') as { OnlineRecognizer: new (c: unknown) => SherpaRecognizer };
-  const sherpaRec = new sherpa.OnlineRecognizer({
-    featConfig: { sampleRate: 16000, featureDim: 80 },
-    modelConfig: {
-      transducer: { encoder: files.encoder, decoder: files.decoder, joiner: files.joiner },
-      tokens: files.tokens,
-      numThreads: 1,
-      provider: 'cpu',
-      debug: 0,
-      modelType: 'zipformer2',
-    },
-    decodingMethod: 'greedy_search',
-  });
+  const sherpaRec = createSherpaRecognizer(paths.modelDir);
   const ours = await Recognizer.create({ modelDir: paths.modelDir, vadModelPath: paths.vadModelPath, threads: 1 });
   const floats = audios.map((a) => Float32Array.from(a.samples, (s) => s / 32768));
 

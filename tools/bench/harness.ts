@@ -168,6 +168,73 @@ export async function runSippCallers(o: SippCallers): Promise<{ attempted: numbe
 export interface RunningAppliance {
   child: ChildProcess;
   url: string;
+  /**
+   * The first line the appliance logged containing `text` (stdout and stderr: its log records, at
+   * the bench's level warn), if any. Only warnings/errors and the last lines are kept, so look for
+   * warn-level messages.
+   */
+  findLog(text: string): string | undefined;
+  /** The appliance's last log lines (bounded). */
+  logTail(): string[];
+}
+
+/** Which ASR encoder the appliance runs (config asr.encoder). */
+export type AsrEncoder = 'exact' | 'batched';
+
+/** The appliance's warning when asr.encoder is batched but models/asr-batch is not installed. */
+export const EXACT_FALLBACK_LOG = 'batchable ASR encoder not installed; using the exact batch-1 encoder';
+
+/** Encoder runs of the recognition workers (0 with the exact encoder; appliance/metrics/metrics.ts). */
+const ENCODER_RUNS = 'edgevox_asr_encoder_runs_total';
+const ENCODER_CHUNKS = 'edgevox_asr_encoder_chunks_total';
+
+/** Config lines selecting the encoder (an `asr:` section of their own). */
+export function asrEncoderYaml(encoder: AsrEncoder): string[] {
+  return ['asr:', `  encoder: ${encoder}`];
+}
+
+export interface EncoderCheck {
+  /** How it was verified: the log alone, or the log and the encoder-run counters too. */
+  verifiedBy: 'log' | 'log + metrics';
+  /** Encoder runs and chunks in the window (null where the appliance does not export them). */
+  runs: number | null;
+  chunks: number | null;
+}
+
+/**
+ * Make sure the appliance runs the encoder asked for, from its log (the fallback warning) and,
+ * where it exports them, the encoder-run counters between `before` and `after` (a window in which
+ * audio was recognised): batched must show encoder runs, exact none. Throws otherwise: a batched
+ * figure must never come from an exact run.
+ */
+export function verifyAsrEncoder(app: RunningAppliance, asked: AsrEncoder, before?: MetricSample[], after?: MetricSample[]): EncoderCheck {
+  const fallback = asked === 'batched' ? app.findLog(EXACT_FALLBACK_LOG) : undefined;
+  if (fallback !== undefined) {
+    // the model store says why (hash mismatch, missing file) in its 'model not installed' error
+    const why = app.findLog('"model":"asr-batch"');
+    throw new Error(
+      `asked for asr.encoder batched, but the appliance runs the exact encoder; no batched figure from this run. Its log: ${fallback}${why !== undefined && why !== fallback ? `\n${why}` : ''}`,
+    );
+  }
+  if (before === undefined || after === undefined || !after.some((s) => s.name === ENCODER_RUNS)) {
+    return { verifiedBy: 'log', runs: null, chunks: null };
+  }
+  const runs = value(after, ENCODER_RUNS) - value(before, ENCODER_RUNS);
+  const chunks = value(after, ENCODER_CHUNKS) - value(before, ENCODER_CHUNKS);
+  const recognised =
+    value(after, 'edgevox_asr_partial_latency_seconds_count') -
+    value(before, 'edgevox_asr_partial_latency_seconds_count') +
+    value(after, 'edgevox_asr_final_latency_seconds_count') -
+    value(before, 'edgevox_asr_final_latency_seconds_count');
+  if (asked === 'batched' && recognised > 0 && runs === 0) {
+    throw new Error(
+      `asked for asr.encoder batched, but the appliance recognised speech (${recognised} partials + finals) with no batched encoder run (${ENCODER_RUNS} did not move): no batched figure from this run`,
+    );
+  }
+  if (asked === 'exact' && runs > 0) {
+    throw new Error(`asked for asr.encoder exact, but the appliance made ${runs} batched encoder runs (${ENCODER_RUNS})`);
+  }
+  return { verifiedBy: 'log + metrics', runs, chunks };
 }
 
 export async function startAppliance(
@@ -215,23 +282,64 @@ export async function startAppliance(
     ],
     {
       cwd: REPO_ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      // its log records go to stdout: read them (and keep reading: a full pipe would stall it)
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  let err = '';
+  const log = new LogKeeper();
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`appliance did not start: ${err}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`appliance did not start: ${log.tail().join('\n')}`)), 60_000);
+    child.stdout.on('data', (d: Buffer) => log.add(d, 'out'));
     child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = /serving on (http:\/\/\S+)/.exec(err);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve(m[1]);
+      const lines = log.add(d, 'err');
+      for (const l of lines) {
+        const m = /serving on (http:\/\/\S+)/.exec(l);
+        if (m?.[1]) {
+          clearTimeout(timer);
+          resolve(m[1]);
+        }
       }
     });
-    child.once('exit', (code) => reject(new Error(`appliance exited with ${code}: ${err}`)));
+    child.once('exit', (code) => reject(new Error(`appliance exited with ${code}: ${log.tail().join('\n')}`)));
   });
-  return { child, url };
+  return { child, url, findLog: (text) => log.find(text), logTail: () => log.tail() };
+}
+
+/** Pino levels: 40 warn, 50 error, 60 fatal. */
+const WARN_LEVEL = 40;
+
+/** The appliance's output as lines: every warning and error kept (up to a bound), and the last lines. */
+class LogKeeper {
+  private readonly partial = { out: '', err: '' };
+  private readonly warnings: string[] = [];
+  private readonly last: string[] = [];
+
+  add(d: Buffer, stream: 'out' | 'err'): string[] {
+    const text = this.partial[stream] + d.toString();
+    const lines = text.split('\n');
+    this.partial[stream] = lines.pop() ?? '';
+    for (const l of lines) {
+      if (l.trim() === '') continue;
+      const line = l.length > 2000 ? l.slice(0, 2000) + '…' : l;
+      this.last.push(line);
+      if (this.last.length > 200) this.last.shift();
+      if (this.warnings.length < 5000 && (stream === 'err' || LogKeeper.level(line) >= WARN_LEVEL)) this.warnings.push(line);
+    }
+    return lines;
+  }
+
+  find(text: string): string | undefined {
+    return this.warnings.find((l) => l.includes(text)) ?? this.last.find((l) => l.includes(text));
+  }
+
+  tail(): string[] {
+    return [...this.last];
+  }
+
+  private static level(line: string): number {
+    const m = /"level":(\d+)/.exec(line);
+    return m?.[1] ? Number(m[1]) : 0;
+  }
 }
 
 export async function runSipp(args: string[], cwd: string): Promise<{ attempted: number; completed: number; failed: number }> {

@@ -7,9 +7,31 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { callerAudio48k, fmt, histogramDelta, makeCallerAudio, runSippCallers, scrape, startAppliance, value } from './harness.js';
+import {
+  asrEncoderYaml,
+  callerAudio48k,
+  fmt,
+  histogramDelta,
+  makeCallerAudio,
+  runSippCallers,
+  scrape,
+  startAppliance,
+  value,
+  verifyAsrEncoder,
+  type AsrEncoder,
+  type EncoderCheck,
+} from './harness.js';
+import {
+  findRecognitionWorkers,
+  loadGeneratorsSince,
+  SATURATED_CORES,
+  markLoadGenerators,
+  snapshotThreads,
+  threadLoadBetween,
+  type ThreadLoad,
+} from './machineReference.js';
 import { runWebCaller } from './webrtcLoad.js';
-import { freeLoopbackPort, histogramQuantile, parseMetrics } from './metricsScrape.js';
+import { freeLoopbackPort, histogramQuantile, parseMetrics, type MetricSample } from './metricsScrape.js';
 import { makeBenchCertificate, runCallerProcess, type CallerMode } from '../telephony/callerProcess.js';
 
 /** Who places a step's SIP calls: sipp (UDP, RTP), or our own callers over UDP + RTP or TLS + SRTP. */
@@ -42,6 +64,12 @@ export interface SipLoadOptions {
    * `secure` the appliance also listens for SIP over TLS and offers SRTP (policy optional).
    */
   callers?: readonly SipCallerKind[];
+  /**
+   * Run the appliance with this ASR encoder (config asr.encoder) and make sure it really does (its
+   * log and encoder-run counters; see verifyAsrEncoder): the ramp throws rather than report figures
+   * of the other encoder. Unset: the appliance's default, unchecked.
+   */
+  asrEncoder?: AsrEncoder;
   log: (line: string) => void;
 }
 
@@ -73,6 +101,16 @@ export interface StepResult {
   storeWriteP95Ms: number | null;
   realTime: boolean;
   why: string;
+  /**
+   * CPU of the load generators over the step, in cores: `child` = sipp / caller processes (reaped
+   * children of the bench: their cutime + cstime), `self` = the bench process (web callers run in it).
+   */
+  loadGenCores?: { child: number | null; self: number; total: number };
+  /** Where the appliance's CPU went over the step: main thread, busiest other thread, saturated threads. */
+  threads?: ThreadLoad | null;
+  /** Encoder runs and call-leg chunks encoded in the step (null where the appliance does not export them). */
+  encoderRuns?: number | null;
+  encoderChunks?: number | null;
 }
 
 export interface SipLoadReport {
@@ -84,6 +122,9 @@ export interface SipLoadReport {
   highestRealTimeCalls: number;
   /** Per caller kind (one entry when only sipp ran). */
   highestRealTimeByCaller: Partial<Record<SipCallerKind, number>>;
+  /** The encoder asked for (asrEncoder) and how the bench made sure the appliance ran it. */
+  asrEncoder?: AsrEncoder;
+  encoderCheck?: EncoderCheck['verifiedBy'];
 }
 
 export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport> {
@@ -113,21 +154,47 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
       '  tcpMaxConnectionsPerSource: 100000',
     );
   }
-  const app = await startAppliance(work, sipPort, options.modelsDir, [...webYaml, ...(options.extraYaml ?? [])], tlsYaml);
+  const extraYaml = options.extraYaml ?? [];
+  if (options.asrEncoder !== undefined && extraYaml.some((l) => l.startsWith('asr:'))) {
+    throw new Error('runSipLoad: asrEncoder and an asr: section in extraYaml cannot be combined');
+  }
+  const encoderYaml = options.asrEncoder === undefined ? [] : asrEncoderYaml(options.asrEncoder);
+  const app = await startAppliance(work, sipPort, options.modelsDir, [...webYaml, ...encoderYaml, ...extraYaml], tlsYaml);
   const results: StepResult[] = [];
   const stopped = new Set<SipCallerKind>();
+  let encoderCheck: EncoderCheck['verifiedBy'] | undefined;
   try {
     const idle = parseMetrics(await scrape(app.url));
+    if (options.asrEncoder !== undefined) encoderCheck = verifyAsrEncoder(app, options.asrEncoder).verifiedBy;
     const baselineRss = value(idle, 'process_resident_memory_bytes');
+    // which of its threads are the recognition workers: told apart while it is idle
+    const asrWorkers = new Set(idle.filter((s) => s.name === 'edgevox_asr_worker_streams').map((s) => s.labels['worker'])).size;
+    const workerTids = app.child.pid === undefined ? new Set<number>() : await findRecognitionWorkers(app.child.pid, asrWorkers);
     for (const calls of options.steps) {
       for (const caller of kinds) {
         if (stopped.has(caller)) continue;
         options.log(`step: ${calls} concurrent calls for ${options.seconds} s${caller === 'sipp' ? '' : ` (${caller} callers)`}`);
-        const step = await runStep(app.url, groupDirs, webAudio, { sipPort, tlsPort }, calls, caller, options, baselineRss);
-        results.push(step);
-        options.log(
-          `  completed ${step.completed}/${step.attempted}, failed ${step.failed}, final p95 ${fmt(step.finalLatencyP95Ms)} ms, partial p95 ${fmt(step.partialLatencyP95Ms)} ms, max lag ${step.maxLagMs} ms, dropped ${step.asrDroppedFrames}, cpu ${step.cpuCoresUsed.toFixed(2)} cores, ${step.realTime ? 'REAL-TIME' : 'NOT real-time: ' + step.why}`,
+        const step = await runStep(
+          app.url,
+          app.child.pid,
+          workerTids,
+          groupDirs,
+          webAudio,
+          { sipPort, tlsPort },
+          calls,
+          caller,
+          options,
+          baselineRss,
         );
+        results.push(step);
+        if (options.asrEncoder !== undefined) {
+          const check = verifyAsrEncoder(app, options.asrEncoder, step.metricsBefore, step.metricsAfter);
+          // the counters prove it once a step has recognised speech; until then the log alone does
+          if (encoderCheck !== 'log + metrics') encoderCheck = check.verifiedBy;
+        }
+        delete step.metricsBefore;
+        delete step.metricsAfter;
+        options.log(`  ${stepLine(step)}`);
         if (!step.realTime && options.stopAtFirstFailure) stopped.add(caller);
       }
       if (kinds.every((k) => stopped.has(k))) break;
@@ -150,11 +217,46 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
     steps: results,
     highestRealTimeCalls: ok.length ? Math.max(...ok) : 0,
     highestRealTimeByCaller,
+    ...(options.asrEncoder !== undefined ? { asrEncoder: options.asrEncoder, encoderCheck } : {}),
   };
 }
 
+/** The busiest recognition worker, where the busiest other thread is something else. */
+export function workerAside(t: ThreadLoad): string {
+  const w = t.recognitionWorkerMaxCores;
+  return w === null || w === undefined || t.busiestName.startsWith('recognition worker')
+    ? ''
+    : ` (busiest recognition worker ${w.toFixed(2)})`;
+}
+
+/** One step's figures on one line (the bench logs). */
+export function stepLine(step: StepResult): string {
+  const parts = [
+    `completed ${step.completed}/${step.attempted}, failed ${step.failed}, final p95 ${fmt(step.finalLatencyP95Ms)} ms, partial p95 ${fmt(step.partialLatencyP95Ms)} ms, max lag ${step.maxLagMs} ms, dropped ${step.asrDroppedFrames}, cpu ${step.cpuCoresUsed.toFixed(2)} cores`,
+  ];
+  const t = step.threads;
+  if (t)
+    parts.push(
+      `threads: main ${t.mainCores.toFixed(2)}, busiest other ${t.busiestName} ${t.busiestCores.toFixed(2)}${workerAside(t)}, ${t.threadsOver90} over ${SATURATED_CORES}, total ${t.totalCores.toFixed(2)} cores`,
+    );
+  const g = step.loadGenCores;
+  if (g)
+    parts.push(
+      `load generators ${g.total.toFixed(2)} cores (callers ${g.child === null ? '-' : g.child.toFixed(2)} + bench process ${g.self.toFixed(2)})`,
+    );
+  if (step.encoderRuns)
+    parts.push(`encoder ${step.encoderRuns} runs, ${((step.encoderChunks ?? 0) / step.encoderRuns).toFixed(1)} legs per run`);
+  parts.push(step.realTime ? 'REAL-TIME' : 'NOT real-time: ' + step.why);
+  return parts.join(', ');
+}
+
+/** A step's result with the metric scrapes around it (for the encoder check; removed before the report). */
+type StepWithMetrics = StepResult & { metricsBefore?: MetricSample[]; metricsAfter?: MetricSample[] };
+
 async function runStep(
   url: string,
+  pid: number | undefined,
+  workerTids: ReadonlySet<number>,
   groupDirs: string[],
   webAudio: Int16Array[],
   ports: { sipPort: number; tlsPort: number },
@@ -162,9 +264,11 @@ async function runStep(
   caller: SipCallerKind,
   o: SipLoadOptions,
   baselineRss: number,
-): Promise<StepResult> {
+): Promise<StepWithMetrics> {
   const before = parseMetrics(await scrape(url));
   const startedAt = performance.now();
+  const threadsAtStart = pid === undefined ? undefined : snapshotThreads(pid);
+  const loadGen = markLoadGenerators();
   let maxLag = 0;
   let peakRss = 0;
   const sampler = setInterval(() => {
@@ -193,6 +297,9 @@ async function runStep(
   await new Promise((r) => setTimeout(r, 3000));
   clearInterval(sampler);
   const wallS = (performance.now() - startedAt) / 1000;
+  const threads =
+    pid === undefined || threadsAtStart === undefined ? null : threadLoadBetween(threadsAtStart, snapshotThreads(pid), workerTids);
+  const loadGenCpu = loadGeneratorsSince(loadGen);
   const after = parseMetrics(await scrape(url));
   const d = (name: string, labels?: Record<string, string>) => value(after, name, labels) - value(before, name, labels);
   const latency = histogramDelta(before, after, 'edgevox_asr_final_latency_seconds');
@@ -241,7 +348,27 @@ async function runStep(
     })(),
     realTime: reasons.length === 0,
     why: reasons.join('; '),
+    loadGenCores: {
+      child: loadGenCpu.childCores === null ? null : round2(loadGenCpu.childCores),
+      self: round2(loadGenCpu.selfCores),
+      total: round2(loadGenCpu.totalCores),
+    },
+    threads,
+    ...encoderFigures(before, after),
+    metricsBefore: before,
+    metricsAfter: after,
   };
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+/** Encoder runs and chunks between two scrapes (null where the appliance does not export them). */
+function encoderFigures(before: MetricSample[], after: MetricSample[]): { encoderRuns: number | null; encoderChunks: number | null } {
+  if (!after.some((s) => s.name === 'edgevox_asr_encoder_runs_total')) return { encoderRuns: null, encoderChunks: null };
+  const d = (name: string) => value(after, name) - value(before, name);
+  return { encoderRuns: d('edgevox_asr_encoder_runs_total'), encoderChunks: d('edgevox_asr_encoder_chunks_total') };
 }
 
 /** One step's SIP calls by the chosen caller kind; our callers' SRTP failures are added to `reasons`. */

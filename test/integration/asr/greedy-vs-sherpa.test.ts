@@ -15,7 +15,7 @@ describe.skipIf(!HAVE_MODELS)('greedy search equals sherpa-onnx-node', () => {
   let sherpa: SherpaRecognizer;
   beforeAll(async () => {
     ours = await Recognizer.create({ modelDir: MODEL_DIR, threads: 1 });
-    sherpa = await sherpaRecognizer();
+    sherpa = sherpaRecognizer();
   });
   afterAll(async () => ours.close());
 
