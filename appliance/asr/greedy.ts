@@ -9,11 +9,11 @@
  * decoder call for those that emitted; the per-frame decision below is the same code either way.
  */
 import { DecoderJoiner, logSoftmaxAt } from './decoderJoiner.js';
-import type { GreedyBatch } from './greedyBatch.js';
+import type { GreedyBatch, GreedyMember } from './greedyBatch.js';
 import type { Hypothesis } from './hypothesis.js';
 import type { TransducerModel } from './transducer.js';
 
-export class GreedySearch {
+export class GreedySearch implements GreedyMember {
   private readonly dj: DecoderJoiner;
   private readonly batch: GreedyBatch | undefined;
   private readonly blank: number;

@@ -10,11 +10,17 @@
  * than the end of the turn it arrived in plus the batches ahead of it.
  */
 import { DecoderJoiner } from './decoderJoiner.js';
-import type { GreedySearch } from './greedy.js';
 import type { TransducerModel } from './transducer.js';
 
+/** What a batch needs of a stream's greedy search (GreedySearch implements it). */
+export interface GreedyMember {
+  decoderOut: Float32Array | undefined;
+  takeFrame(logits: Float32Array, row: number, frame: number): boolean;
+  context(): readonly number[];
+}
+
 interface Request {
-  readonly search: GreedySearch;
+  readonly search: GreedyMember;
   readonly encoderOut: Float32Array;
   readonly numFrames: number;
   readonly firstFrame: number;
@@ -38,7 +44,7 @@ export class GreedyBatch {
     this.decDim = model.geometry.decoderDim;
   }
 
-  decode(search: GreedySearch, encoderOut: Float32Array, numFrames: number, firstFrame: number): Promise<boolean> {
+  decode(search: GreedyMember, encoderOut: Float32Array, numFrames: number, firstFrame: number): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.pending.push({ search, encoderOut, numFrames, firstFrame, changed: false, resolve, reject });
       if (this.scheduled) return;
