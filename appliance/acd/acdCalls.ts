@@ -40,6 +40,7 @@ import type { DelaySummary } from '../rtp/delayStats.js';
 import type { MediaLeg } from '../telephony/leg.js';
 import type { SipPeer } from '../sip/message.js';
 import type { OutboundCall, PlaceCallOptions } from '../telephony/outbound.js';
+import { ringPhones, type AcdSoftphones, type AgentRing, type PhoneRinger } from './agentRing.js';
 import type { CallEndReason, LegAudioSinkFactory, TelephonyEvents } from '../telephony/types.js';
 import { HOLD_MUSIC, QueueAnnouncer, type QueueAudio } from './announcements.js';
 import { CallAudio } from './callAudio.js';
@@ -109,29 +110,6 @@ export interface AcdCallsDeps {
 }
 
 type Phase = 'greeting' | 'waiting-route' | 'queued' | 'offering' | 'callback-offer' | 'bridged' | 'leaving' | 'ended';
-
-/** How ringing one of the agent's endpoints ended. */
-export type RingOutcome =
-  /** `agentCallId`: the SIP call to bridge with the caller; null when the endpoint joined the caller's call itself (softphone). */
-  | { readonly type: 'answered'; readonly agentCallId: string | null }
-  /** `noAnswer`: it rang out or the agent declined (busy); else it could not be reached. */
-  | { readonly type: 'failed'; readonly noAnswer: boolean };
-
-/** One of the agent's endpoints being rung for a call. */
-export interface AgentRing {
-  /** Resolves once; never rejects. */
-  readonly result: Promise<RingOutcome>;
-  /** Stop ringing (another endpoint answered, the caller left); its result then says failed. */
-  cancel(): void;
-  /** It answered too late (another endpoint won, the caller left): end what it answered. */
-  hangUpAnswered(): void;
-}
-
-/** Agents' browser softphones (WebRTC): rung alongside their registered phones. */
-export interface AcdSoftphones {
-  /** Ring the agent's connected softphones for `callerCallId`; null when none is connected. */
-  ring(agentId: string, callerCallId: string, ringTimeoutMs: number): AgentRing | null;
-}
 
 interface Offer {
   readonly agentId: string;
@@ -204,8 +182,15 @@ export class AcdCalls {
   readonly counters: AcdCounters = { answered: 0, offersNotAnswered: 0, offersFailed: 0, refused: 0 };
   readonly events = new TypedEmitter<AcdEvents>();
   private closed = false;
+  private readonly ringer: PhoneRinger;
 
   constructor(private readonly deps: AcdCallsDeps) {
+    this.ringer = {
+      placeCall: (opts) => deps.sip.placeCall(opts),
+      hangup: (callId, reason) => deps.sip.hangup(callId, reason),
+      contactsOf: deps.contactsOf,
+      logger: deps.logger,
+    };
     this.announcer = new QueueAnnouncer({
       now: () => deps.routing.now(),
       view: (callId) => {
@@ -463,7 +448,12 @@ export class AcdCalls {
       this.deps.facts?.offered(call.callId, groupId, this.deps.now());
     }
     call.phase = 'offering';
-    const rings = [...this.ringPhones(call, agentId)];
+    const rings = ringPhones(this.ringer, agentId, {
+      ringTimeoutMs: this.deps.options.ringTimeoutMs,
+      codec: call.codec,
+      sinkFactory: this.deps.agentSink(call.callId),
+      callId: call.callId,
+    });
     const softphone = this.deps.softphones?.ring(agentId, call.callId, this.deps.options.ringTimeoutMs);
     if (softphone) rings.push(softphone);
     const offer: Offer = { agentId, groupId, rings, settled: false };
@@ -486,43 +476,6 @@ export class AcdCalls {
         if (--pending === 0 && !offer.settled) this.offerFailed(call, offer, anyNoAnswer ? 'no-answer' : 'failed');
       });
     }
-  }
-
-  /** An INVITE from the box to each of the agent's registered phones. */
-  private *ringPhones(call: AcdCall, agentId: string): Iterable<AgentRing> {
-    for (const c of this.deps.contactsOf(agentId)) {
-      let placed: OutboundCall;
-      try {
-        placed = this.deps.sip.placeCall({
-          target: { target: c.target, contact: c.contact },
-          ringTimeoutMs: this.deps.options.ringTimeoutMs,
-          label: 'agent',
-          codecs: [call.codec],
-          ...(this.sinkFor(call.callId) ?? {}),
-        });
-      } catch (err) {
-        this.deps.logger.warn({ callId: call.callId, agentId, code: (err as { code?: string }).code ?? 'error' }, 'agent phone not called');
-        continue;
-      }
-      yield {
-        result: placed.result.then((o): RingOutcome =>
-          o.type === 'answered'
-            ? { type: 'answered', agentCallId: placed.id }
-            : {
-                type: 'failed',
-                noAnswer:
-                  o.reason === 'ring_timeout' || (o.reason === 'rejected' && o.status !== undefined && NO_ANSWER_STATUSES.has(o.status)),
-              },
-        ),
-        cancel: () => void placed.cancel(),
-        hangUpAnswered: () => void this.deps.sip.hangup(placed.id).catch(() => undefined),
-      };
-    }
-  }
-
-  private sinkFor(callerCallId: string): { sinkFactory: LegAudioSinkFactory } | undefined {
-    const f = this.deps.agentSink(callerCallId);
-    return f === undefined ? undefined : { sinkFactory: f };
   }
 
   private onAgentAnswered(call: AcdCall, offer: Offer, ring: AgentRing, agentCallId: string | null): void {
@@ -787,6 +740,3 @@ const CALLBACK_PROMPTS = {
 } as const satisfies Record<string, readonly string[]>;
 
 const promptItems = (names: readonly string[]): QueueAudio[] => names.map((name) => ({ kind: 'prompt', name }) as const);
-
-/** Final statuses that mean the agent did not pick up (busy, not available, declined). */
-const NO_ANSWER_STATUSES = new Set([408, 480, 486, 487, 600, 603]);

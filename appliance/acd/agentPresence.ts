@@ -21,6 +21,7 @@
  * Across a restart every agent starts logged out (registrations are in memory and phones
  * re-register); only the agents' away and logged-out choices are kept (routing_settings).
  */
+import { NO_ANSWER_STATUSES } from './agentRing.js';
 import { evxError, isEdgeVoxError } from '../errors.js';
 import type { ApplianceEvent, EventBus } from '../events/appEvents.js';
 import type { Logger } from '../log/logger.js';
@@ -57,9 +58,6 @@ export interface AgentPresenceDeps {
   readonly facts?: AcdFactSink | null;
   readonly clock?: AgentClock;
 }
-
-/** sipfrag statuses that mean the agent did not take the call (no answer, busy, declined). */
-const NO_ANSWER_STATUSES = new Set([408, 480, 486, 487, 600, 603]);
 
 /** One agent as the agents API shows it: no usernames, no contacts. */
 export interface AgentPresenceView {

@@ -5,7 +5,8 @@
  * bridge that transcribes the agent leg with the caller's call. Pushed after the SIP server: closed before it, so calls
  * still ringing agents are cancelled while the transports are up.
  */
-import { AcdCalls, type AcdSoftphones } from '../acd/acdCalls.js';
+import { AcdCalls } from '../acd/acdCalls.js';
+import type { AcdSoftphones } from '../acd/agentRing.js';
 import type { AgentPresence } from '../acd/agentPresence.js';
 import type { TelephonyBridge } from '../calls/telephonyBridge.js';
 import type { ApplianceMetrics } from '../metrics/metrics.js';

@@ -5,7 +5,7 @@
  * like a SIP registration (available / logged out). Only agents the presence knows (routing's
  * agents) may connect a softphone. Pushed before the ACD calls: closed after them.
  */
-import type { AcdSoftphones } from '../acd/acdCalls.js';
+import type { AcdSoftphones } from '../acd/agentRing.js';
 import type { AgentPresence } from '../acd/agentPresence.js';
 import { isEdgeVoxError } from '../errors.js';
 import type { Logger } from '../log/logger.js';

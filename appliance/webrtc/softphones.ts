@@ -25,7 +25,7 @@
  */
 import { evxError } from '../errors.js';
 import { TypedEmitter } from '../events/typedEmitter.js';
-import type { AcdSoftphones, AgentRing, RingOutcome } from '../acd/acdCalls.js';
+import type { AcdSoftphones, AgentRing, RingOutcome } from '../acd/agentRing.js';
 import type { Logger } from '../log/logger.js';
 import type { CallOffer, OfferEndReason, ServerMessage } from './protocol.js';
 import type { ParticipantRole } from './tokens.js';

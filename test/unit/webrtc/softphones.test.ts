@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TypedEmitter } from '../../../appliance/events/typedEmitter.js';
-import type { RingOutcome } from '../../../appliance/acd/acdCalls.js';
+import type { RingOutcome } from '../../../appliance/acd/agentRing.js';
 import type { ServerMessage } from '../../../appliance/webrtc/protocol.js';
 import { WebRtcSoftphones } from '../../../appliance/webrtc/softphones.js';
 import type { WebRtcCallsEvents } from '../../../appliance/webrtc/webrtcCalls.js';
