@@ -327,4 +327,42 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX callback_requests_state ON callback_requests (state, requested_at);
     `,
   },
+  {
+    version: 10,
+    name: 'placing callbacks (acd/callbackDialer.ts): attempts, retry time, place in the queue, outcome; callback offers for the KPIs',
+    sql: `
+      CREATE TABLE callback_requests_v10 (
+        id              TEXT PRIMARY KEY,             -- uuid
+        call_id         TEXT REFERENCES calls (id) ON DELETE SET NULL,
+        group_id        TEXT NOT NULL,
+        number_sealed   TEXT NOT NULL,                -- the caller's URI, SecretBox-sealed (name callback:<id>)
+        requested_at    INTEGER NOT NULL,             -- unix ms
+        queued_at       INTEGER NOT NULL,             -- its place in the queue: when the caller first queued (unix ms)
+        state           TEXT NOT NULL DEFAULT 'pending'
+                        CHECK (state IN ('pending', 'dialing', 'cancelled', 'done', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,   -- calls to the customer that were not answered
+        next_attempt_at INTEGER NOT NULL,             -- not queued for an agent before this (unix ms)
+        attempt_call_id TEXT,                         -- the call record of the attempt being dialled
+        reason          TEXT,                         -- why the last attempt failed, or why it was closed
+        updated_at      INTEGER NOT NULL
+      );
+      INSERT INTO callback_requests_v10
+        (id, call_id, group_id, number_sealed, requested_at, queued_at, state, attempts, next_attempt_at, updated_at)
+        SELECT id, call_id, group_id, number_sealed, requested_at, requested_at, state, 0, requested_at, updated_at
+        FROM callback_requests;
+      DROP TABLE callback_requests;
+      ALTER TABLE callback_requests_v10 RENAME TO callback_requests;
+      CREATE INDEX callback_requests_state ON callback_requests (state, next_attempt_at);
+      CREATE INDEX callback_requests_updated ON callback_requests (updated_at);
+
+      CREATE TABLE callback_offers (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        call_id   TEXT REFERENCES calls (id) ON DELETE SET NULL,
+        group_id  TEXT NOT NULL,
+        at        INTEGER NOT NULL,                   -- unix ms the offer started
+        answer    TEXT CHECK (answer IN ('accepted', 'declined', 'none'))
+      );
+      CREATE INDEX callback_offers_at ON callback_offers (at);
+    `,
+  },
 ];
