@@ -225,6 +225,13 @@ export class AcdCalls {
     return this.calls.size;
   }
 
+  /** A caller's call while it is bridged to an agent's SIP phone: the agent, their call and the bridge (supervision). */
+  bridged(callId: string): { readonly agentId: string; readonly agentCallId: string; readonly bridge: MediaBridge } | undefined {
+    const c = this.calls.get(callId);
+    if (c === undefined || c.phase !== 'bridged' || c.agentId === null || c.agentCallId === null || c.bridge === null) return undefined;
+    return { agentId: c.agentId, agentCallId: c.agentCallId, bridge: c.bridge };
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
