@@ -21,6 +21,9 @@ import { isEdgeVoxError } from '../errors.js';
 
 export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, REFER, NOTIFY, INFO, PRACK';
 
+/** Our Supported header on answers (not `replaces`: INVITE with Replaces is not carried out, see invite.ts). */
+export const SUPPORTED = 'timer, 100rel';
+
 export interface CallInit {
   readonly id: string;
   readonly dialog: Dialog;
@@ -182,7 +185,7 @@ export class Call {
     this.sessionTimer?.refreshed();
     this.respond(tx, req, 200, {
       body: Buffer.from(this.localSdpText),
-      headers: { contact: this.dialog.contactHeader, allow: ALLOW, supported: 'timer, replaces, 100rel', ...this.timerHeaders() },
+      headers: { contact: this.dialog.contactHeader, allow: ALLOW, supported: SUPPORTED, ...this.timerHeaders() },
     });
   }
 

@@ -19,16 +19,18 @@ import { generateMasterKey } from '../rtp/srtp.js';
 import type { SrtpMasterKey } from './leg.js';
 import { parseSdp, serializeSdp, type SdpSession } from '../sdp/sdp.js';
 import type { RtpPortAllocator, RtpPortPair } from '../rtp/ports.js';
-import { ALLOW, type Call } from './call.js';
+import { ALLOW, SUPPORTED, type Call } from './call.js';
 import { createCall, type CallContext } from './callFactory.js';
 import { createLocalOffer, readAnswer, type AcceptedAnswer } from './localOffer.js';
 import { negotiateSessionTimer } from './session-timer.js';
 import type { AdmissionDecision, LegAudioSinkFactory, RejectReason } from './types.js';
 
-const SUPPORTED_TAGS = new Set(['timer', 'siprec', 'replaces', '100rel']);
+/**
+ * Option tags a caller may require. Not `replaces` (RFC 3891): an INVITE that asks to take over
+ * another dialog is not carried out, so it gets 420 rather than a new call that pretends it did.
+ */
+const SUPPORTED_TAGS = new Set(['timer', 'siprec', '100rel']);
 
-/** Our Supported header on answers. */
-export const SUPPORTED = 'timer, replaces, 100rel';
 
 /** The server's context for calls: answering INVITEs here, placing them in outbound.ts. */
 export interface InviteContext extends CallContext {

@@ -23,8 +23,8 @@ import { StreamTransport, UdpTransport, type SipTransport } from '../sip/transpo
 import { DEFAULT_MEDIA_SECURITY, SUPPORTED_CODECS } from '../sdp/offer-answer.js';
 import { MediaBridge } from '../rtp/bridge.js';
 import { RtpPortAllocator } from '../rtp/ports.js';
-import { ALLOW, type Call } from './call.js';
-import { answerInvite, SUPPORTED, type InviteContext } from './invite.js';
+import { ALLOW, SUPPORTED, type Call } from './call.js';
+import { answerInvite, type InviteContext } from './invite.js';
 import type { MediaLeg } from './leg.js';
 import type { OutboundCall, PlaceCallOptions } from './outbound.js';
 import { OutboundCalls } from './outboundCalls.js';

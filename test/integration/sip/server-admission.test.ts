@@ -181,6 +181,21 @@ describe('SipServer admission and robustness', () => {
     expect(server.resources().rtpPortPairs).toBe(0);
   });
 
+  it('does not claim Replaces (RFC 3891), which it does not carry out: Require: replaces gets 420, no Supported lists it', async () => {
+    const { uac, server } = await start();
+    uac.sendRaw(uac.request('INVITE', { body: uac.sdp(30000), noToTag: true, cseq: 1, extra: ['Require: replaces'] }));
+    const r = await uac.waitResponse('INVITE', 420, 1);
+    expect(r.headers.getAll('unsupported')).toEqual(['replaces']);
+    expect(server.resources()).toMatchObject({ calls: 0, rtpPortPairs: 0 });
+    const second = await new TestUac(uac.serverPort).open();
+    open.push(second);
+    const ok = await second.call(30002);
+    expect(ok.headers.getAll('supported')).toEqual(['timer', '100rel']);
+    second.sendRaw(second.request('OPTIONS', { cseq: 9 }));
+    const options = await second.waitResponse('OPTIONS', 200, 9);
+    expect(options.headers.getAll('supported')).not.toContain('replaces');
+  });
+
   it('CANCEL while ringing: 200 to CANCEL, 487 to INVITE, nothing left allocated', async () => {
     const { server, uac } = await start({ answerDelayMs: 300 });
     const started: unknown[] = [];
