@@ -107,6 +107,11 @@ export class Dialog {
     return { kind: 'request', method, uri: this.remoteTarget, headers: h, body };
   }
 
+  /** Our next requests count above `seq`: a UAC's dialog whose INVITE had CSeq `seq` (§12.1.2). */
+  countAbove(seq: number): void {
+    if (this.localSeq < seq) this.localSeq = seq;
+  }
+
   get lastLocalSeq(): number {
     return this.localSeq;
   }

@@ -4,6 +4,11 @@
  * - 1xx: 180/183 report `ringing` once (100 only allows a CANCEL). No PRACK: we do not offer 100rel.
  * - 2xx: ACK (repeated for retransmitted 2xx by the Call), then a normal Call (callFactory.ts) with
  *   one leg: BYE either way, re-INVITE hold/resume, session timer and REFER work as for inbound calls.
+ * - 401/407 (RFC 3261 §22.2): the transaction ACKs it; with `auth` the INVITE goes again once with
+ *   Authorization / Proxy-Authorization (same Call-ID, From tag, SDP and RTP ports; CSeq + 1, a new
+ *   branch); CANCEL, ring timeout and late answers then follow the new transaction. A second
+ *   challenge, one that cannot be answered, or none without credentials is `rejected` with its status.
+ *   The ACK of the 2xx carries the INVITE's credentials (§13.2.2.4); the password goes nowhere else.
  * - 3xx-6xx: the transaction ACKs it; the outcome is `failed` with the status.
  * - Ring timeout or `cancel()`: CANCEL once a provisional came (§9.1: never before), the RTP ports
  *   go at once; the outcome waits for the INVITE's final answer (487, at most 64·T1 after the
@@ -13,8 +18,7 @@
  *
  * Resources: the admission slot (counted like an INVITE being answered) and the RTP port pair are
  * released on every path to `failed`; on `answered` they belong to the Call.
- * Not done: digest challenges (401/407) from the far end (phones registered to us do not challenge
- * us; a challenge is a `rejected` outcome with its status), forked 2xx from several phones.
+ * Not done: forked 2xx from several phones.
  */
 import { randomUUID } from 'node:crypto';
 import { evxError, isEdgeVoxError, type EdgeVoxError } from '../errors.js';
@@ -23,14 +27,25 @@ import type { RtpPortPair } from '../rtp/ports.js';
 import type { CodecName } from '../sdp/offer-answer.js';
 import { serializeSdp } from '../sdp/sdp.js';
 import type { Dialog } from '../sip/dialog.js';
+import { answerDigestChallenge, chooseChallenge, type SipAccount } from '../sip/auth.js';
 import { parseSessionExpires } from '../sip/grammar.js';
-import type { SipPeer, SipResponse } from '../sip/message.js';
+import type { SipPeer, SipRequest, SipResponse } from '../sip/message.js';
+import { randomToken } from '../sip/serialize.js';
 import type { Call } from './call.js';
 import { createCall, type SessionTimerSetup } from './callFactory.js';
 import type { InviteContext } from './invite.js';
 import { createLocalOffer, readAnswer, type AcceptedAnswer, type LocalOffer } from './localOffer.js';
 import type { LegAudioSinkFactory, LegLabel, OutboundFailureReason } from './types.js';
-import { ackForFailure, buildInvite, cancelFor, uacDialog, type UacInvite } from './uacRequests.js';
+import {
+  ackForFailure,
+  buildInvite,
+  cancelFor,
+  credentialsOf,
+  cseqOf,
+  inviteWithCredentials,
+  uacDialog,
+  type UacInvite,
+} from './uacRequests.js';
 
 /** Where to ring: a registered contact (`Registrar.contactsOf()` entries fit as they are) or a SIP URI. */
 export type OutboundTarget =
@@ -55,6 +70,10 @@ export interface PlaceCallOptions {
   readonly label?: LegLabel;
   /** Codecs offered, best first (default: the server's); e.g. the caller's codec first, to avoid transcoding. */
   readonly codecs?: readonly CodecName[];
+  /** Digest credentials for a 401/407 to the INVITE (a trunk's); answered once. Secret: never logged. */
+  readonly auth?: SipAccount;
+  /** P-Asserted-Identity of the INVITE (RFC 3325), for a trunk that trusts our caller id. */
+  readonly assertedIdentity?: string;
 }
 
 export type OutboundOutcome =
@@ -97,6 +116,9 @@ export class OutboundCall {
   private pair: RtpPortPair | undefined;
   private offer: LocalOffer | undefined;
   private invite: UacInvite | undefined;
+  /** Every INVITE sent (the first, and the one with credentials): late answers are matched by CSeq. */
+  private readonly sent: SipRequest[] = [];
+  private challenged = false;
   private provisional = false;
   private cancelReason: 'ring_timeout' | 'cancelled' | 'shutdown' | undefined;
   private cancelSent = false;
@@ -107,7 +129,7 @@ export class OutboundCall {
 
   constructor(
     private readonly ctx: InviteContext,
-    private readonly opts: PlaceCallOptions,
+    private readonly opts: Omit<PlaceCallOptions, 'target'>,
     private readonly plan: OutboundPlan,
   ) {
     this.result = new Promise((resolve) => (this.resolveResult = resolve));
@@ -163,15 +185,22 @@ export class OutboundCall {
       fromUser: this.opts.fromUser ?? 'edgevox',
       ...(this.opts.fromDisplayName === undefined ? {} : { fromDisplayName: this.opts.fromDisplayName }),
       ...(this.opts.toUser === undefined ? {} : { toUser: this.opts.toUser }),
+      ...(this.opts.assertedIdentity === undefined ? {} : { assertedIdentity: this.opts.assertedIdentity }),
       sdp: serializeSdp(this.offer.sdp),
     });
     this.ringTimer = setTimeout(() => this.stop('ring_timeout'), this.opts.ringTimeoutMs);
     this.ringTimer.unref();
-    const invite = this.invite.request;
+    this.send(this.invite.request);
+  }
+
+  /** `invite` in a client transaction of its own (the first INVITE, or the one with credentials). */
+  private send(invite: SipRequest): void {
+    this.sent.push(invite);
+    this.provisional = false; // a CANCEL waits for a provisional of this transaction (§9.1)
     this.ctx.txl
       .request(
         invite,
-        peer,
+        this.plan.peer,
         (res) => ackForFailure(invite, res),
         (res) => this.onProvisional(res),
       )
@@ -180,6 +209,32 @@ export class OutboundCall {
         (err: unknown) => this.onTransactionError(asEvx(err)),
       )
       .catch((err: unknown) => this.fail('error', undefined, asEvx(err)));
+  }
+
+  /**
+   * A 401/407 to our INVITE: the same INVITE again with credentials, once. False when the
+   * challenge ends the call (no credentials, already answered one, given up, or not answerable).
+   */
+  private answerChallenge(res: SipResponse): boolean {
+    const auth = this.opts.auth;
+    const invite = this.invite;
+    if (auth === undefined || invite === undefined || this.challenged) return false;
+    if (this.outcome !== undefined || this.cancelReason !== undefined) return false;
+    this.challenged = true;
+    const proxy = res.status === 407;
+    const challenge = chooseChallenge(res.headers.getAll(proxy ? 'proxy-authenticate' : 'www-authenticate'));
+    if (challenge === undefined) return false;
+    const value = answerDigestChallenge(challenge, {
+      method: 'INVITE',
+      uri: invite.request.uri,
+      username: auth.username,
+      password: auth.password,
+      nc: 1,
+      cnonce: randomToken(8),
+    });
+    this.invite = inviteWithCredentials(invite, proxy ? 'proxy-authorization' : 'authorization', value);
+    this.send(this.invite.request);
+    return true;
   }
 
   /** Max calls (placed calls count like answered ones), then the app's admission control. */
@@ -196,10 +251,13 @@ export class OutboundCall {
 
   /** A response that reached no transaction (see the header): the registry routes it here. */
   onStray(res: SipResponse): void {
+    const sent = this.sent.find((r) => cseqOf(r) === cseqOf(res));
+    if (sent === undefined) return;
+    // the transaction that would have ACKed a failure is gone
+    if (res.status >= 300) this.ctx.txl.sendAck(ackForFailure(sent, res), this.plan.peer);
+    // a late answer to the INVITE that was challenged: the one sent with credentials decides
+    if (sent !== this.invite?.request) return;
     if (res.status < 200) return this.onProvisional(res);
-    if (res.status < 300) return this.onFinal(res);
-    // the transaction that would have ACKed it is gone
-    if (this.invite !== undefined) this.ctx.txl.sendAck(ackForFailure(this.invite.request, res), this.plan.peer);
     this.onFinal(res);
   }
 
@@ -218,6 +276,7 @@ export class OutboundCall {
       if (res.status < 300) this.answeredCall.resendAck();
       return;
     }
+    if ((res.status === 401 || res.status === 407) && this.answerChallenge(res)) return;
     if (res.status >= 300) return this.fail(this.cancelReason ?? 'rejected', res.status);
     if (this.outcome !== undefined || this.cancelReason !== undefined) {
       // a 2xx crossing our CANCEL, or arriving after we gave up: take it and end it
@@ -237,7 +296,7 @@ export class OutboundCall {
   }
 
   private answer(res: SipResponse, dialog: Dialog, answer: AcceptedAnswer): void {
-    const ack = dialog.createRequest('ACK', { cseq: 1 });
+    const ack = this.ackOf2xx(dialog);
     this.ctx.txl.sendAck(ack, this.plan.peer);
     const label = this.opts.label ?? 'agent';
     const call = createCall(this.ctx, {
@@ -267,12 +326,18 @@ export class OutboundCall {
     for (const leg of call.legs) leg.attachSink(this.opts.sinkFactory);
   }
 
+  /** The ACK of a 2xx (§13.2.2.4): the INVITE's CSeq number and credentials. */
+  private ackOf2xx(dialog: Dialog): SipRequest {
+    const invite = this.invite!.request;
+    return dialog.createRequest('ACK', { cseq: cseqOf(invite) ?? 1, headers: credentialsOf(invite) });
+  }
+
   /** ACK a 2xx we do not want and end its dialog with BYE (best effort). */
   private endUnwanted(res: SipResponse): void {
     if (this.invite === undefined) return;
     const dialog = uacDialog(this.invite, res, this.plan.peer, this.ctx.local(this.plan.peer));
     if (dialog === undefined) return;
-    this.ctx.txl.sendAck(dialog.createRequest('ACK', { cseq: 1 }), this.plan.peer);
+    this.ctx.txl.sendAck(this.ackOf2xx(dialog), this.plan.peer);
     if (this.byeSent) return; // a retransmitted 2xx: the ACK again, the BYE once
     this.byeSent = true;
     this.ctx.txl.request(dialog.createRequest('BYE'), this.plan.peer).catch(() => undefined);

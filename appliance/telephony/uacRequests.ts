@@ -1,12 +1,13 @@
 /**
- * The requests of a call the box places (RFC 3261 UAC): the INVITE, its CANCEL (§9.1), the ACK of
- * a failure response (§17.1.1.3), and the dialog a 2xx creates (§12.1.2). Pure functions: no I/O.
+ * The requests of a call the box places (RFC 3261 UAC): the INVITE, the same INVITE again with
+ * credentials after a 401/407 (§22.2), its CANCEL (§9.1), the ACK of a failure response
+ * (§17.1.1.3), and the dialog a 2xx creates (§12.1.2). Pure functions: no I/O.
  */
 import { contactUri, Dialog, type LocalEndpoint } from '../sip/dialog.js';
 import { parseCSeq, parseNameAddr } from '../sip/grammar.js';
 import { SipHeaders, type SipPeer, type SipRequest, type SipResponse } from '../sip/message.js';
 import { createOutOfDialogRequest, newCallId, uriHost, uriUser } from '../sip/outOfDialog.js';
-import { randomToken } from '../sip/serialize.js';
+import { newBranch, randomToken } from '../sip/serialize.js';
 import { ALLOW } from './call.js';
 
 /** CSeq of our INVITE; every later request of the dialog counts up from the Dialog's own start. */
@@ -28,6 +29,8 @@ export interface InviteOptions {
   readonly fromDisplayName?: string;
   /** User part of the To URI; default: the Request-URI's user. */
   readonly toUser?: string;
+  /** P-Asserted-Identity (RFC 3325) value, for a trunk that trusts us to assert the caller id. */
+  readonly assertedIdentity?: string;
   readonly sdp: string;
 }
 
@@ -62,7 +65,42 @@ export function buildInvite(opts: InviteOptions): UacInvite {
   });
   const localAddress = `${opts.fromDisplayName === undefined ? '' : displayName(opts.fromDisplayName)}<${fromUri}>`;
   req.headers.set('from', `${localAddress};tag=${localTag}`);
+  if (opts.assertedIdentity !== undefined) req.headers.set('p-asserted-identity', opts.assertedIdentity);
   return { request: { ...req, body: Buffer.from(opts.sdp) }, localTag, localAddress };
+}
+
+/** The header that answers a 401 (Authorization) or a 407 (Proxy-Authorization). */
+export type CredentialsHeader = 'authorization' | 'proxy-authorization';
+
+/**
+ * The INVITE again with credentials after a challenge (§22.2, §8.1.3.5): a new transaction (new Via
+ * branch, CSeq + 1) in the same call (Call-ID, From and its tag, To, Contact, SDP unchanged).
+ * Earlier credentials of the other kind are kept (a proxy's and the far end's may both be needed).
+ */
+export function inviteWithCredentials(invite: UacInvite, header: CredentialsHeader, value: string): UacInvite {
+  const prev = invite.request;
+  const headers = prev.headers.clone();
+  const seq = (cseqOf(prev) ?? INVITE_CSEQ) + 1;
+  const [top = '', ...rest] = prev.headers.getAll('via');
+  headers.set('via', [top.replace(/;branch=[^;,\s]*/i, `;branch=${newBranch()}`), ...rest]);
+  headers.set('cseq', `${seq} INVITE`);
+  headers.set(header, value);
+  return { ...invite, request: { ...prev, headers } };
+}
+
+/** The credentials an INVITE carried: the ACK of its 2xx carries the same (§13.2.2.4). */
+export function credentialsOf(invite: SipRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ['authorization', 'proxy-authorization'] as const) {
+    const value = invite.headers.get(name);
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+/** The CSeq number of a request or response (the INVITE's, for the ACK of its 2xx). */
+export function cseqOf(msg: SipRequest | SipResponse): number | undefined {
+  return parseCSeq(msg.headers.get('cseq') ?? '')?.seq;
 }
 
 /** Headers a CANCEL or failure ACK copies from the INVITE: its top Via (same branch), From, Call-ID, Route. */
@@ -110,6 +148,7 @@ export function uacDialog(invite: UacInvite, res: SipResponse, peer: SipPeer, lo
   if (recordRoute.length > 0) h.set('record-route', [...recordRoute].reverse());
   const mirror: SipRequest = { kind: 'request', method: 'INVITE', uri: invite.request.uri, headers: h, body: Buffer.alloc(0) };
   const dialog = new Dialog(mirror, invite.localTag, peer, local);
+  dialog.countAbove(cseqOf(invite.request) ?? INVITE_CSEQ);
   dialog.state = 'confirmed';
   return dialog;
 }

@@ -6,7 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseVia } from '../../../appliance/sip/grammar.js';
 import { SipHeaders, type SipResponse } from '../../../appliance/sip/message.js';
-import { ackForFailure, buildInvite, cancelFor, uacDialog } from '../../../appliance/telephony/uacRequests.js';
+import {
+  ackForFailure,
+  buildInvite,
+  cancelFor,
+  credentialsOf,
+  inviteWithCredentials,
+  uacDialog,
+} from '../../../appliance/telephony/uacRequests.js';
 
 const local = { host: '10.0.0.5', port: 5060, transport: 'udp' as const };
 const peer = { transport: 'udp' as const, address: '10.0.0.9', port: 5062 };
@@ -75,5 +82,22 @@ describe('UAC requests', () => {
     expect(d.acceptRemoteCSeq({ kind: 'request', method: 'BYE', uri: 'sip:x', headers: fromPhone, body: Buffer.alloc(0) })).toBe(true);
     // a 2xx whose To cannot be read makes no dialog
     expect(uacDialog(inv, response(200, { to: 'garbage<' }), peer, local)).toBeUndefined();
+  });
+
+  it('sends the INVITE again with credentials: same call and SDP, CSeq + 1, a new branch; its dialog counts above it', () => {
+    const again = inviteWithCredentials(inv, 'proxy-authorization', 'Digest username="u"');
+    const r2 = again.request;
+    expect(r2.headers.get('proxy-authorization')).toBe('Digest username="u"');
+    expect(req.headers.get('proxy-authorization')).toBeUndefined(); // the first one is left as it was
+    expect(r2.headers.get('cseq')).toBe('2 INVITE');
+    for (const h of ['call-id', 'from', 'to', 'contact']) expect(r2.headers.get(h)).toBe(req.headers.get(h));
+    expect(r2.body.toString()).toBe(req.body.toString());
+    expect(parseVia(r2.headers.get('via')!)!.branch).not.toBe(parseVia(req.headers.get('via')!)!.branch);
+    expect(again.localTag).toBe(inv.localTag);
+    const third = inviteWithCredentials(again, 'authorization', 'Digest username="v"').request;
+    expect(credentialsOf(third)).toEqual({ authorization: 'Digest username="v"', 'proxy-authorization': 'Digest username="u"' });
+    expect(cancelFor(r2).headers.get('cseq')).toBe('2 CANCEL');
+    const d = uacDialog(again, response(200, { to: '<sip:agent7@10.0.0.9:5062>;tag=ph1' }), peer, local)!;
+    for (let i = 0; i < 3; i++) expect(Number(d.createRequest('BYE').headers.get('cseq')!.split(' ')[0])).toBeGreaterThan(2);
   });
 });
