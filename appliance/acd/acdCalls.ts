@@ -80,8 +80,11 @@ export interface AcdOptions {
 
 /** Where a caller's callback request is kept (acd/callbacks.ts). */
 export interface AcdCallbackStore {
-  /** Keep the request; throws when it cannot be kept (the caller is then told to call again). */
-  request(callId: string, groupId: string, numberUri: string): void;
+  /** Keep the request (`queuedAt`: its place in the queue); throws when it cannot be kept (the caller is then told to call again). */
+  request(callId: string, groupId: string, numberUri: string, queuedAt?: number): void;
+  /** A callback was offered (KPIs); its id for `offerAnswered`, null when it was not kept. */
+  offered(callId: string, groupId: string): number | null;
+  offerAnswered(offerId: number | null, answer: 'accepted' | 'declined' | 'none'): void;
 }
 
 /** What the ACD asks of routing: its clock, its queue, the groups. */
@@ -121,6 +124,8 @@ interface Offer {
 /** A callback offered to a caller, waiting for their key. */
 interface CallbackOffer {
   readonly groupId: string;
+  /** The offer as kept for the KPIs (null when not kept). */
+  readonly offerId: number | null;
   /** The offer's prompts have started: a key counts from now. */
   listening: boolean;
   timer: NodeJS.Timeout | null;
@@ -162,6 +167,8 @@ export interface AcdEvents {
   'call.refused': { readonly callId: string; readonly reason: string };
   /** A caller-agent bridge ended; `delay` is what the box added to the relayed audio (socket in → socket out). */
   'bridge.ended': { readonly callId: string; readonly delay: DelaySummary; readonly transcoding: boolean };
+  /** A callback was offered to a caller. */
+  'callback.offered': { readonly callId: string; readonly groupId: string };
   /** A caller pressed 1 at a callback offer and the request was kept. */
   'callback.requested': { readonly callId: string; readonly groupId: string };
 }
@@ -648,7 +655,9 @@ export class AcdCalls {
     call.phase = 'callback-offer';
     this.events.emit('call.refused', { callId: call.callId, reason: why });
     this.deps.logger.info({ callId: call.callId, groupId, why }, 'callback offered');
-    const pending: CallbackOffer = { groupId, listening: false, timer: null, settled: false };
+    const offerId = this.deps.callbacks.offered(call.callId, groupId);
+    this.events.emit('callback.offered', { callId: call.callId, groupId });
+    const pending: CallbackOffer = { groupId, offerId, listening: false, timer: null, settled: false };
     call.callback = pending;
     void call.greetingDone
       .then(async () => {
@@ -683,10 +692,11 @@ export class AcdCalls {
     if (offer.timer !== null) clearTimeout(offer.timer);
     offer.timer = null;
     const answer = digit === null ? 'none' : digit === '1' ? 'accepted' : 'declined';
+    this.deps.callbacks?.offerAnswered(offer.offerId, answer);
     let prompts: readonly string[] = CALLBACK_PROMPTS.goodbye;
     if (digit === '1' && call.callbackUri !== null && this.deps.callbacks !== undefined) {
       try {
-        this.deps.callbacks.request(call.callId, offer.groupId, call.callbackUri);
+        this.deps.callbacks.request(call.callId, offer.groupId, call.callbackUri, call.queuedAt ?? undefined);
         prompts = CALLBACK_PROMPTS.confirmed;
         this.events.emit('callback.requested', { callId: call.callId, groupId: offer.groupId });
       } catch (err) {

@@ -47,8 +47,8 @@ export interface PhoneRinger {
 
 export interface PhoneRingOptions {
   readonly ringTimeoutMs: number;
-  /** Offered first (the caller's codec: no transcoding in the bridge). */
-  readonly codec: CodecName;
+  /** Offered alone (the caller's codec: no transcoding in the bridge); default: the server's codecs. */
+  readonly codec?: CodecName | undefined;
   /** Where the answered leg's audio goes (transcribed as the interaction's agent leg). */
   readonly sinkFactory?: LegAudioSinkFactory | undefined;
   /** The call being offered, for logs only. */
@@ -65,7 +65,7 @@ export function ringPhones(r: PhoneRinger, agentId: string, opts: PhoneRingOptio
         target: { target: c.target, contact: c.contact },
         ringTimeoutMs: opts.ringTimeoutMs,
         label: 'agent',
-        codecs: [opts.codec],
+        ...(opts.codec === undefined ? {} : { codecs: [opts.codec] }),
         ...(opts.sinkFactory === undefined ? {} : { sinkFactory: opts.sinkFactory }),
       });
     } catch (err) {

@@ -1,8 +1,10 @@
 /**
  * Callback requests: a caller the ACD offered a callback pressed 1 (acd/acdCalls.ts), so the box
- * keeps the request until it calls back (the next step: placing that call) or a supervisor cancels
- * it. Kept in SQLite (migration 9), so a restart loses none; the request outlives the call record
- * (retention deleting the call leaves `callId` null).
+ * keeps the request until it has called back (acd/callbackDialer.ts places the call: agent first,
+ * then the customer), the attempts run out, or a supervisor cancels it. Kept in SQLite
+ * (callbackRepo.ts), so a restart neither loses nor repeats one; the request outlives the call
+ * record (retention deleting the call leaves `callId` null). Offers are kept too (offered,
+ * accepted) for the KPIs.
  *
  * The caller's number (their SIP or tel URI) is personal data: it is sealed at rest with the store's
  * SecretBox under the request's own name (`callback:<id>`), listed only masked (the last two
@@ -10,27 +12,13 @@
  * to the number, for placing the call; it is not exposed over HTTP.
  */
 import { randomUUID } from 'node:crypto';
-import type { Database, Statement } from 'better-sqlite3';
 import { evxError } from '../errors.js';
 import type { EventBus } from '../events/appEvents.js';
 import type { SecretBox } from '../privacy/secrets.js';
 import { parseNameAddr, parseUri } from '../sip/grammar.js';
-import type { Writer } from '../store/repos/writer.js';
+import type { CallbackCounts, CallbackOfferAnswer, CallbackRepo, CallbackState, StoredCallback } from './callbackRepo.js';
 
-export const CALLBACK_STATES = ['pending', 'cancelled', 'done'] as const;
-export type CallbackState = (typeof CALLBACK_STATES)[number];
-
-/** A request as stored: the number sealed. */
-export interface StoredCallback {
-  readonly id: string;
-  /** null once the call record was deleted (retention), or when there was none. */
-  readonly callId: string | null;
-  readonly groupId: string;
-  readonly numberSealed: string;
-  readonly requestedAt: number;
-  readonly state: CallbackState;
-  readonly updatedAt: number;
-}
+export { CALLBACK_STATES, type CallbackState } from './callbackRepo.js';
 
 /** A request as listed: the number masked (`••••••42`). */
 export interface CallbackEntry {
@@ -40,79 +28,13 @@ export interface CallbackEntry {
   readonly number: string;
   readonly requestedAt: number;
   readonly state: CallbackState;
+  /** Calls to the customer that were not answered so far. */
+  readonly attempts: number;
+  /** Not offered to an agent before this (unix ms). */
+  readonly nextAttemptAt: number;
+  /** Why the last attempt failed or why it was closed; null when nothing failed. */
+  readonly reason: string | null;
   readonly updatedAt: number;
-}
-
-interface Row {
-  id: string;
-  call_id: string | null;
-  group_id: string;
-  number_sealed: string;
-  requested_at: number;
-  state: CallbackState;
-  updated_at: number;
-}
-
-const fromRow = (r: Row): StoredCallback => ({
-  id: r.id,
-  callId: r.call_id,
-  groupId: r.group_id,
-  numberSealed: r.number_sealed,
-  requestedAt: r.requested_at,
-  state: r.state,
-  updatedAt: r.updated_at,
-});
-
-export class CallbackRepo {
-  private readonly insertStmt: Statement;
-  private readonly getStmt: Statement<[string], Row>;
-  private readonly listAll: Statement<[number], Row>;
-  private readonly listState: Statement<[string, number], Row>;
-  private readonly moveStmt: Statement;
-  private readonly countStmt: Statement<[string], { n: number }>;
-
-  constructor(
-    db: Database,
-    private readonly write: Writer,
-  ) {
-    // the call id only when the call record exists: a request is never lost to a missing record
-    this.insertStmt = db.prepare(
-      `INSERT INTO callback_requests (id, call_id, group_id, number_sealed, requested_at, state, updated_at)
-       VALUES (?, (SELECT id FROM calls WHERE id = ?), ?, ?, ?, ?, ?)`,
-    );
-    const cols = `id, call_id, group_id, number_sealed, requested_at, state, updated_at`;
-    this.getStmt = db.prepare(`SELECT ${cols} FROM callback_requests WHERE id = ?`);
-    this.listAll = db.prepare(`SELECT ${cols} FROM callback_requests ORDER BY requested_at, id LIMIT ?`);
-    this.listState = db.prepare(`SELECT ${cols} FROM callback_requests WHERE state = ? ORDER BY requested_at, id LIMIT ?`);
-    this.moveStmt = db.prepare(`UPDATE callback_requests SET state = ?, updated_at = ? WHERE id = ? AND state = ?`);
-    this.countStmt = db.prepare(`SELECT COUNT(*) AS n FROM callback_requests WHERE state = ?`);
-  }
-
-  insert(r: StoredCallback): void {
-    this.write('acd.callback.insert', () =>
-      this.insertStmt.run(r.id, r.callId, r.groupId, r.numberSealed, r.requestedAt, r.state, r.updatedAt),
-    );
-  }
-
-  get(id: string): StoredCallback | undefined {
-    const row = this.getStmt.get(id);
-    return row === undefined ? undefined : fromRow(row);
-  }
-
-  /** Oldest first (the order to call back in). */
-  list(state: CallbackState | undefined, limit: number): StoredCallback[] {
-    const rows = state === undefined ? this.listAll.all(limit) : this.listState.all(state, limit);
-    return rows.map(fromRow);
-  }
-
-  /** Move `id` from `from` to `to`; false when it is not in `from` (or unknown). */
-  move(id: string, from: CallbackState, to: CallbackState, at: number): boolean {
-    return this.write('acd.callback.state', () => this.moveStmt.run(to, at, id, from).changes > 0);
-  }
-
-  count(state: CallbackState): number {
-    return this.countStmt.get(state)?.n ?? 0;
-  }
 }
 
 /** User parts that say the caller withheld or has no number (RFC 3323 and what trunks send). */
@@ -157,24 +79,49 @@ export const MAX_CALLBACK_LIST = 1000;
 export class Callbacks {
   constructor(private readonly deps: CallbacksDeps) {}
 
-  /** Keep a caller's request to be called back on `numberUri` for `groupId`. Throws EVX_ERR_STORE_WRITE when the store fails. */
-  request(callId: string, groupId: string, numberUri: string): CallbackEntry {
+  /**
+   * Keep a caller's request to be called back on `numberUri` for `groupId`; `queuedAt` is its place
+   * in the queue (when the caller first queued; default now). Throws EVX_ERR_STORE_WRITE when the store fails.
+   */
+  request(callId: string, groupId: string, numberUri: string, queuedAt?: number): CallbackEntry {
     if (numberUri.trim() === '') throw evxError('EVX_ERR_BAD_REQUEST', 'a callback needs a number', { details: { field: 'number' } });
     const id = (this.deps.newId ?? randomUUID)();
     const at = this.deps.now();
-    const stored: StoredCallback = {
+    this.deps.repo.insert({
       id,
       callId,
       groupId,
       numberSealed: this.deps.box.seal(sealName(id), numberUri),
       requestedAt: at,
-      state: 'pending',
-      updatedAt: at,
-    };
-    this.deps.repo.insert(stored);
-    const entry = this.view(this.deps.repo.get(id) ?? stored);
+      queuedAt: queuedAt ?? at,
+    });
+    const entry = this.get(id)!;
     this.deps.bus.publish({ type: 'callback.requested', at, id, callId: entry.callId, groupId });
     return entry;
+  }
+
+  /** The ACD offered a callback on `callId`: kept for the KPIs; the offer's id for `offerAnswered`, null when the store failed. */
+  offered(callId: string, groupId: string): number | null {
+    try {
+      return this.deps.repo.offered(callId, groupId, this.deps.now());
+    } catch {
+      return null; // a KPI row: the store counts its write errors, the offer goes on
+    }
+  }
+
+  /** How the caller answered the offer `offerId`. */
+  offerAnswered(offerId: number | null, answer: CallbackOfferAnswer): void {
+    if (offerId === null) return;
+    try {
+      this.deps.repo.offerAnswered(offerId, answer);
+    } catch {
+      // as in offered()
+    }
+  }
+
+  /** Offers, acceptances and closed requests in [from, to). */
+  counts(from: number, to: number): CallbackCounts {
+    return this.deps.repo.counts(from, to);
   }
 
   /** Requests oldest first, numbers masked; `state` filters. */
@@ -203,13 +150,84 @@ export class Callbacks {
 
   /** Requests waiting to be called back. */
   pending(): number {
-    return this.deps.repo.count('pending');
+    return this.deps.repo.count('pending') + this.deps.repo.count('dialing');
   }
 
   /** The caller's URI in clear, for placing the callback; undefined for an unknown id. Throws EVX_ERR_SECRET when it does not open. */
   open(id: string): string | undefined {
     const r = this.deps.repo.get(id);
     return r === undefined ? undefined : this.deps.box.open(sealName(id), r.numberSealed);
+  }
+
+  // --- placing the callback (acd/callbackDialer.ts) ----------------------------------------------
+
+  /** Pending requests due now, by their place in the queue. */
+  due(limit: number): StoredCallback[] {
+    return this.deps.repo.due(this.deps.now(), limit);
+  }
+
+  stored(id: string): StoredCallback | undefined {
+    return this.deps.repo.get(id);
+  }
+
+  /** An agent answered for `id`: it is being dialled by the attempt `attemptCallId`; false when it is no longer pending (cancelled meanwhile). */
+  dialing(id: string, attemptCallId: string): boolean {
+    return this.deps.repo.dialing(id, attemptCallId, this.deps.now());
+  }
+
+  /** The customer answered: the callback is done (never dialled again, whatever happens next). */
+  completed(id: string): void {
+    const at = this.deps.now();
+    if (this.deps.repo.move(id, 'dialing', 'done', at)) this.publishClosed('callback.completed', id, at, null);
+  }
+
+  /**
+   * The customer did not answer (`reason`: no-answer, busy, failed...): tried again not before
+   * `retryAt`, or closed as failed when that was the last attempt (`retryAt` null). What it became.
+   */
+  attemptFailed(id: string, reason: string, retryAt: number | null): 'retry' | 'failed' | 'gone' {
+    const at = this.deps.now();
+    const r = this.deps.repo.get(id);
+    if (r === undefined || r.state !== 'dialing') return 'gone';
+    if (retryAt === null) {
+      if (!this.deps.repo.failed(id, r.attempts + 1, reason, at)) return 'gone';
+      this.publishClosed('callback.failed', id, at, reason);
+      return 'failed';
+    }
+    return this.deps.repo.retry(id, r.attempts + 1, retryAt, reason, at) ? 'retry' : 'gone';
+  }
+
+  /**
+   * The attempt ended before the customer could answer (the agent hung up, the box stopped, the
+   * trunk was at a cap): pending again, from `retryAt` (default: at once), no attempt counted.
+   */
+  undial(id: string, reason: string, retryAt?: number): void {
+    const r = this.deps.repo.get(id);
+    if (r?.state === 'dialing') this.deps.repo.retry(id, r.attempts, retryAt ?? r.nextAttemptAt, reason, this.deps.now());
+  }
+
+  /** Close a pending or dialling request that can never be placed (its number was refused, it no longer opens). */
+  close(id: string, reason: string): void {
+    const at = this.deps.now();
+    const r = this.deps.repo.get(id);
+    if (r === undefined || (r.state !== 'pending' && r.state !== 'dialing')) return;
+    if (this.deps.repo.move(id, r.state, 'failed', at, reason)) this.publishClosed('callback.failed', id, at, reason);
+  }
+
+  /** At start: requests left dialling by a stopped box go back to pending (the customer had not answered, or they would be done). */
+  recover(): number {
+    let n = 0;
+    for (const r of this.deps.repo.list('dialing', MAX_CALLBACK_LIST)) {
+      this.undial(r.id, 'restart');
+      n++;
+    }
+    return n;
+  }
+
+  private publishClosed(type: 'callback.completed' | 'callback.failed', id: string, at: number, reason: string | null): void {
+    const r = this.deps.repo.get(id);
+    if (r === undefined) return;
+    this.deps.bus.publish({ type, at, id, callId: r.callId, groupId: r.groupId, attempts: r.attempts, reason });
   }
 
   private view(r: StoredCallback): CallbackEntry {
@@ -219,7 +237,18 @@ export class Callbacks {
     } catch {
       // a sealed value that no longer opens (the store key was replaced) is listed fully masked
     }
-    return { id: r.id, callId: r.callId, groupId: r.groupId, number, requestedAt: r.requestedAt, state: r.state, updatedAt: r.updatedAt };
+    return {
+      id: r.id,
+      callId: r.callId,
+      groupId: r.groupId,
+      number,
+      requestedAt: r.requestedAt,
+      state: r.state,
+      attempts: r.attempts,
+      nextAttemptAt: r.nextAttemptAt,
+      reason: r.reason,
+      updatedAt: r.updatedAt,
+    };
   }
 }
 

@@ -9,7 +9,8 @@
  */
 import { registerAcdRoutes } from '../api/routes/acd.js';
 import { registerCallbackRoutes } from '../api/routes/callbacks.js';
-import { CallbackRepo, Callbacks } from '../acd/callbacks.js';
+import { CallbackRepo } from '../acd/callbackRepo.js';
+import { Callbacks } from '../acd/callbacks.js';
 import { siteTimeZone } from '../acd/businessHours.js';
 import type { AcdFactSink } from '../acd/kpis.js';
 import { KpiService } from '../acd/kpiService.js';

@@ -6,6 +6,8 @@
  * still ringing agents are cancelled while the transports are up.
  */
 import { AcdCalls } from '../acd/acdCalls.js';
+import { CallbackDialer, type CallbackTrunk } from '../acd/callbackDialer.js';
+import type { CallManager } from '../calls/callManager.js';
 import type { AcdSoftphones } from '../acd/agentRing.js';
 import type { AgentPresence } from '../acd/agentPresence.js';
 import type { TelephonyBridge } from '../calls/telephonyBridge.js';
@@ -19,6 +21,7 @@ import type { CapabilityDeps, Started } from './capability.js';
 
 export interface StartedAcdCalls extends Started {
   readonly calls: AcdCalls;
+  readonly callbacks: CallbackDialer;
 }
 
 export function startAcdCalls(
@@ -33,6 +36,12 @@ export function startAcdCalls(
     /** Agents' browser softphones (app/acdSoftphones.ts), when WebRTC is on. */
     readonly softphones?: AcdSoftphones | undefined;
     readonly metrics: ApplianceMetrics;
+    /** The live calls (callback attempts are interactions of their own). */
+    readonly liveCalls: CallManager;
+    /** Where callbacks are dialled (the trunk dialer); null when no trunk has outbound calls enabled. */
+    readonly trunk: CallbackTrunk | null;
+    /** The dialable number of a caller's URI. */
+    readonly dialable: (uri: string) => string | null;
   },
 ): StartedAcdCalls {
   const { config, bus, logger } = deps;
@@ -47,7 +56,7 @@ export function startAcdCalls(
     facts: deps.acd.facts,
     queues: deps.acd.queues,
     prompt: (lang, name, rateHz) => deps.prompts.get(lang, name, { rateHz }),
-    agentSink: (callerCallId) => deps.telephony.agentSinkFactory(callerCallId),
+    agentSink: (callerCallId) => deps.telephony.placedLegSinkFactory(callerCallId),
     callbacks: deps.acd.callbacks,
     logger,
     now: () => Date.now(),
@@ -58,8 +67,53 @@ export function startAcdCalls(
       callbackOfferMs: config.acd.callbackOfferS * 1000,
     },
   });
+  const cb = config.acd.callbacks;
+  const dialer = new CallbackDialer({
+    callbacks: deps.acd.callbacks,
+    routing: deps.routing,
+    bus,
+    agents: deps.presence,
+    ringer: {
+      placeCall: (opts) => deps.sip.placeCall(opts),
+      hangup: (callId, reason) => deps.sip.hangup(callId, reason),
+      contactsOf: (agentId) => registrar?.contactsOf(agentId) ?? [],
+      logger,
+    },
+    trunk: deps.trunk,
+    dialable: deps.dialable,
+    sip: deps.sip,
+    interactions: {
+      open: (callId, meta) => {
+        deps.liveCalls.startCall({ callId, source: 'sip', direction: 'outbound', meta: { callback: meta.callbackId, groupId: meta.groupId } });
+      },
+      answered: (callId) => deps.liveCalls.get(callId)?.answer(),
+      legSink: (callId, label) => deps.telephony.placedLegSinkFactory(callId, label),
+      end: (callId, reason) => void deps.liveCalls.get(callId)?.end(reason),
+    },
+    prompt: (lang, name, rateHz) => deps.prompts.get(lang, name, { rateHz }),
+    logger,
+    now: () => Date.now(),
+    options: {
+      ringTimeoutMs: config.acd.ringTimeoutS * 1000,
+      customerRingTimeoutMs: cb.ringS * 1000,
+      maxAttempts: cb.maxAttempts,
+      retryMs: cb.retryS * 1000,
+      maxRetryMs: cb.maxRetryS * 1000,
+      maxQueued: cb.maxQueued,
+      pollMs: 5000,
+      lang: config.acd.promptLanguage,
+    },
+  });
+  dialer.start();
   deps.metrics.bindAcdCalls(calls.events);
   if (registrar === null) logger.warn({}, 'ACD mode without the registrar (sip.registrar.enabled): no agent phone can be rung');
   logger.info({ ringTimeoutS: config.acd.ringTimeoutS, lang: config.acd.promptLanguage }, 'ACD started: the box answers and queues calls');
-  return { calls, close: () => calls.close() };
+  return {
+    calls,
+    callbacks: dialer,
+    close: () => {
+      dialer.close();
+      calls.close();
+    },
+  };
 }

@@ -112,7 +112,14 @@ export class CallManager {
   }
 
   /** Start a call (admission is the caller's job: call admit() first). */
-  startCall(opts: { source: CallSource; callerNumber?: string | undefined; meta?: Record<string, unknown>; callId?: string }): CallSession {
+  startCall(opts: {
+    source: CallSource;
+    callerNumber?: string | undefined;
+    meta?: Record<string, unknown>;
+    callId?: string;
+    /** outbound: the box placed it (a callback); default inbound. */
+    direction?: 'inbound' | 'outbound';
+  }): CallSession {
     const id = opts.callId ?? randomUUID();
     const session = new CallSession(this, id, opts.source, this.now());
     this.calls.set(id, session);
@@ -123,6 +130,7 @@ export class CallManager {
         callerHash: opts.callerNumber ? this.deps.hasher.hash(opts.callerNumber) : null,
         startedAt: session.startedAt,
         meta: opts.meta ?? {},
+        ...(opts.direction === undefined ? {} : { direction: opts.direction }),
       }),
     );
     this.publish({ type: 'call.started', at: session.startedAt, callId: id, source: opts.source, legs: [] });

@@ -52,20 +52,21 @@ export class TelephonyBridge {
   };
 
   /**
-   * The sink factory of a leg the box placed to an agent for `callerCallId` (ACD): its audio becomes
-   * that call's `agent` leg, transcribed and stored with the caller's. Undefined once the call ended.
+   * The sink factory of a leg the box placed for the call `callId` (ACD: to an agent for a caller;
+   * callbacks: to the agent and to the customer): its audio becomes that call's `label` leg,
+   * transcribed and stored with it. Undefined once the call ended.
    */
-  agentSinkFactory(callerCallId: string): LegAudioSinkFactory | undefined {
-    const call = this.calls.get(callerCallId);
+  placedLegSinkFactory(callId: string, label: 'agent' | 'caller' = 'agent'): LegAudioSinkFactory | undefined {
+    const call = this.calls.get(callId);
     if (call === undefined || call.ended) return undefined;
     return (info: LegInfo): LegAudioSink | undefined => {
-      const session = this.calls.get(callerCallId);
+      const session = this.calls.get(callId);
       if (session === undefined || session.ended) return undefined;
       const leg = session.addLeg({
-        label: 'agent',
+        label,
         codec: info.codec,
         sampleRateHz: info.sampleRateHz,
-        legId: `${callerCallId}:agent:${info.callId}:${info.legId}`,
+        legId: `${callId}:${label}:${info.callId}:${info.legId}`,
       });
       const rate = info.sampleRateHz;
       return { onFrame: (pcm) => leg.write(pcm, rate), close: () => void leg.end() };

@@ -167,6 +167,36 @@ export const AcdSection = Section(
       description:
         'ACD mode: after a callback offer ("press one to be called back") how long the caller has to press 1; then goodbye and hang-up',
     }),
+    callbacks: Section(
+      {
+        trunk: Type.String({
+          default: '',
+          maxLength: 64,
+          description: 'Trunk callbacks are dialled through (a sip.trunks name with outbound.enabled; empty = the first such trunk)',
+        }),
+        maxAttempts: Type.Integer({
+          minimum: 1,
+          maximum: 10,
+          default: 3,
+          description: 'Calls to the customer before an unanswered callback is closed as failed',
+        }),
+        retryS: Type.Integer({
+          minimum: 10,
+          maximum: 86_400,
+          default: 300,
+          description: 'Wait before calling an unanswered customer again (doubled for each further attempt, up to maxRetryS)',
+        }),
+        maxRetryS: Type.Integer({ minimum: 10, maximum: 86_400, default: 3600, description: 'Longest wait between two attempts' }),
+        ringS: Type.Integer({ minimum: 5, maximum: 120, default: 30, description: "How long the customer's phone rings" }),
+        maxQueued: Type.Integer({
+          minimum: 1,
+          maximum: 100,
+          default: 5,
+          description: 'Callbacks waiting for an agent at once (each holds a call slot while it waits; the rest wait in the store)',
+        }),
+      },
+      'ACD mode: placing the callbacks callers asked for — agent first (ringing like a queued call, in the caller’s place), then the customer through the trunk',
+    ),
     promptLanguage: Type.String({
       pattern: '^[a-z]{2,3}(-[a-z0-9]{2,8})?$',
       default: 'en',

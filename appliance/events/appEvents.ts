@@ -169,6 +169,16 @@ export type ApplianceEvent =
    */
   | { type: 'callback.requested'; at: number; id: string; callId: string | null; groupId: string }
   | { type: 'callback.cancelled'; at: number; id: string; callId: string | null; groupId: string }
+  /** A callback was placed and the customer answered (completed), or it was closed unanswered / refused (failed). */
+  | {
+      type: 'callback.completed' | 'callback.failed';
+      at: number;
+      id: string;
+      callId: string | null;
+      groupId: string;
+      attempts: number;
+      reason: string | null;
+    }
   | { type: 'call.quality'; at: number; callId: string; legId: string; quality: Record<string, number> }
   | {
       type: 'alert';

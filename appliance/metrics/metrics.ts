@@ -599,17 +599,39 @@ export class ApplianceMetrics {
     });
   }
 
-  /** Callers' callback requests not yet called back or cancelled (read at scrape time); no ids, no numbers. */
-  bindAcdCallbacks(source: { pending(): number }): void {
+  /**
+   * Callbacks (read from the store at scrape time, so the totals survive restarts): requests
+   * waiting to be called back, and offers, acceptances and closed requests by outcome since the
+   * store began. No ids, no numbers.
+   */
+  bindAcdCallbacks(source: {
+    pending(): number;
+    counts(from: number, to: number): Record<'offered' | 'accepted' | 'completed' | 'failed' | 'cancelled', number>;
+  }): void {
     new Gauge({
       name: 'edgevox_acd_callbacks_pending',
-      help: 'Callback requests of callers waiting to be called back (pending: neither done nor cancelled)',
+      help: 'Callback requests of callers waiting to be called back (pending: neither done, failed nor cancelled)',
       registers: [this.registry],
       collect() {
         try {
           this.set(source.pending());
         } catch {
           // the store is closing or failing: the last value stays
+        }
+      },
+    });
+    new Counter({
+      name: 'edgevox_acd_callbacks_total',
+      help: 'Callbacks by outcome: offered to callers, accepted (a request kept), completed (the customer answered the callback), failed (unanswered after the last attempt, or refused), cancelled (by a supervisor)',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+      collect() {
+        try {
+          const c = source.counts(0, Number.MAX_SAFE_INTEGER);
+          this.reset();
+          for (const outcome of ['offered', 'accepted', 'completed', 'failed', 'cancelled'] as const) this.inc({ outcome }, c[outcome]);
+        } catch {
+          // as above
         }
       },
     });

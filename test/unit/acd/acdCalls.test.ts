@@ -52,6 +52,10 @@ function harness(
   const requeued: string[] = [];
   const defaultRouted: string[] = [];
   const callbacks: { callId: string; groupId: string; numberUri: string }[] = [];
+  /** Callback offers as kept for the KPIs: `<callId> <groupId> <answer or open>`. */
+  const offers: string[] = [];
+  /** The place in the queue each kept request got. */
+  const queuedAts: (number | undefined)[] = [];
   const queue = new Map<string, string>(); // callId → groupId
   const queuedAt = new Map<string, number>();
   const groups = opts.groups ?? [GROUP];
@@ -174,9 +178,14 @@ function harness(
       ? {}
       : {
           callbacks: {
-            request: (callId: string, groupId: string, numberUri: string) => {
+            request: (callId: string, groupId: string, numberUri: string, queuedAt?: number) => {
               if (opts.callbackStore === 'fail') throw Object.assign(new Error('disk full'), { code: 'EVX_ERR_STORE_WRITE' });
               callbacks.push({ callId, groupId, numberUri });
+              queuedAts.push(queuedAt);
+            },
+            offered: (callId: string, groupId: string) => offers.push(`${callId} ${groupId} open`) - 1,
+            offerAnswered: (offerId: number | null, answer: string) => {
+              if (offerId !== null) offers[offerId] = offers[offerId]!.replace(/ open$/, ` ${answer}`);
             },
           },
         }),
@@ -235,6 +244,8 @@ function harness(
     queue,
     defaultRouted,
     callbacks,
+    offers,
+    queuedAts,
   };
 }
 
@@ -401,6 +412,10 @@ describe('ACD orchestration of a call', () => {
       h.dtmf('cb1', '1');
       await until(() => h.hungUp.includes('cb1'));
       expect(h.callbacks).toEqual([{ callId: 'cb1', groupId: 'cards', numberUri: CALLER }]);
+      expect(h.offers).toEqual(['cb1 cards accepted']);
+      // the request keeps the caller's place: when it first queued
+      expect(h.queuedAts).toEqual([expect.any(Number)]);
+      expect(h.queuedAts[0]).toBeLessThanOrEqual(Date.now());
       expect(h.played.slice(-2)).toEqual(['callback-offer', 'callback-confirmed']);
       expect(h.facts).toEqual(['offered cb1 cards', 'dequeued cb1']);
       expect(requested).toEqual([{ callId: 'cb1', groupId: 'cards' }]);
@@ -417,6 +432,7 @@ describe('ACD orchestration of a call', () => {
       await until(() => h.hungUp.includes('cb2'));
       expect(h.played).toEqual(['greeting', 'closed', 'callback-offer', 'goodbye']);
       expect(h.callbacks).toEqual([]);
+      expect(h.offers).toEqual(['cb2 cards none']);
       expect(h.facts).toEqual([]);
       // a key after the offer was settled changes nothing
       h.dtmf('cb2', '1');
@@ -437,6 +453,7 @@ describe('ACD orchestration of a call', () => {
       expect(h.played.filter((p) => p === 'goodbye')).toHaveLength(1);
       expect(h.played).not.toContain('callback-confirmed');
       expect(h.callbacks).toEqual([]);
+      expect(h.offers).toEqual(['cb3 cards declined']);
       expect(h.acd.phases()).toEqual({ other: 'queued' });
     });
 

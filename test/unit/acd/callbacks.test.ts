@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CallbackRepo, Callbacks, callbackUri, maskNumber } from '../../../appliance/acd/callbacks.js';
+import { CallbackRepo } from '../../../appliance/acd/callbackRepo.js';
+import { Callbacks, callbackUri, maskNumber } from '../../../appliance/acd/callbacks.js';
 import { isEdgeVoxError } from '../../../appliance/errors.js';
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { SecretBox } from '../../../appliance/privacy/secrets.js';
