@@ -120,6 +120,11 @@ export const ERROR_CODES = {
     1,
   ),
   EVX_ERR_CALLBACK_STATE: spec('The callback request is no longer pending (cancelled or done); its state is in the details', 409, 1),
+  EVX_ERR_SUPERVISION_STATE: spec(
+    'The call cannot be supervised now (already supervised, the supervisor is busy or is its agent, or has no registered phone); why is in the details',
+    409,
+    1,
+  ),
   EVX_ERR_TRANSFER_TARGET: spec(
     'A transfer or agent SIP URI is malformed or points outside the networks and hosts callers may be sent to (sip.transferTargets)',
     400,

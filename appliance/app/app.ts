@@ -45,6 +45,7 @@ import { startCallRouter, startRouting } from './routing.js';
 import { startAcd, type StartedAcd } from './acd.js';
 import { startAgents, type StartedAgents } from './agents.js';
 import { startAcdCalls } from './acdCalls.js';
+import { startSupervision, type StartedSupervision } from './supervision.js';
 import { wireAcdSoftphones } from './acdSoftphones.js';
 import { consoleRegistrar } from '../console/mount.js';
 import { overlayConsoleConfig } from '../console/configService.js';
@@ -217,6 +218,7 @@ export class Appliance {
       // pbx: an existing PBX keeps the calls and routing suggests with REFER; acd: the box keeps them
       if (sip !== null && config.routing.enabled && config.acd.mode === 'pbx')
         closeStack.push({ name: 'routing-transfer', close: routing.attachSip(sip) });
+      let supervision: StartedSupervision | null = null;
       if (started !== null && config.acd.mode === 'acd') {
         const softphones = wireAcdSoftphones({ webrtc, presence: agents.presence, logger });
         closeStack.push({ name: 'acd-softphones', close: () => softphones.close() });
@@ -233,6 +235,9 @@ export class Appliance {
           softphones: softphones.ring,
         });
         closeStack.push({ name: 'acd-calls', close: () => acdCalls.close() });
+        const supervising = startSupervision({ ...base, sip: started.sip, calls: acdCalls.calls, registrar: agents.registrar, metrics });
+        closeStack.push({ name: 'acd-supervision', close: () => supervising.close() });
+        supervision = supervising;
       }
       if (sip !== null) webrtc?.attachSip(sip);
       const trunks = startTrunks({ config, logger, sip, metrics }); // pushed after sip: closed (registrations removed) before it
@@ -250,6 +255,7 @@ export class Appliance {
         registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
         await registerPromptRoutes(app, { prompts });
         for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, trunks]) capability.routes?.(app);
+        supervision?.routes?.(app);
       };
       const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT, auth }, [
         ...(config.console.enabled

@@ -164,6 +164,18 @@ export type ApplianceEvent =
   /** The agent set the disposition code of a call they handled (acd/dispositions.ts). */
   | { type: 'agent.disposition'; at: number; agentId: string; callId: string; code: string }
   /**
+   * A supervisor joined a call bridged to a SIP agent's phone (listen, whisper, barge), changed
+   * mode, or the supervision ended (acd/supervision.ts). Ids only.
+   */
+  | {
+      type: 'supervision.started' | 'supervision.mode';
+      at: number;
+      callId: string;
+      supervisorId: string;
+      mode: 'listen' | 'whisper' | 'barge';
+    }
+  | { type: 'supervision.ended'; at: number; callId: string; supervisorId: string; mode: 'listen' | 'whisper' | 'barge'; reason: string }
+  /**
    * A caller asked to be called back (pressed 1 at the ACD's offer), or a supervisor cancelled such a
    * request (acd/callbacks.ts). Ids and the group only: never the caller's number.
    */

@@ -17,6 +17,7 @@ import type { PoolStats } from '../asr/pool/pool.js';
 import type { KpiSnapshot } from '../acd/kpis.js';
 import { kpiGaugeCatalog, kpiSamples, type KpiSample } from '../acd/kpiSamples.js';
 import type { AcdEvents } from '../acd/acdCalls.js';
+import type { SupervisionEvents } from '../acd/supervision.js';
 import type { TypedEmitter } from '../events/typedEmitter.js';
 
 export interface BuildInfo {
@@ -690,6 +691,41 @@ export class ApplianceMetrics {
       if (e.delay.samples === 0) return;
       delay.observe({ quantile: 'p95' }, e.delay.p95Ms);
       delay.observe({ quantile: 'max' }, e.delay.maxMs);
+    });
+  }
+
+  /**
+   * Supervision of SIP-agent calls (acd/supervision.ts): sessions whose supervisor's phone answered,
+   * by the mode they started in; mode changes by the new mode; and the delay the mixer added while
+   * mixed (each session's p95 and max, socket in to mixed send). No call or agent ids.
+   */
+  bindSupervision(source: TypedEmitter<SupervisionEvents>): void {
+    const registers = [this.registry];
+    const sessions = new Counter({
+      name: 'edgevox_acd_supervision_sessions_total',
+      help: "Supervisions of SIP-agent calls whose supervisor's phone answered, by starting mode (listen, whisper, barge)",
+      labelNames: ['mode'],
+      registers,
+    });
+    const modes = new Counter({
+      name: 'edgevox_acd_supervision_mode_changes_total',
+      help: 'Mode changes of supervisions, by the new mode',
+      labelNames: ['mode'],
+      registers,
+    });
+    const delay = new Histogram({
+      name: 'edgevox_acd_supervision_added_delay_ms',
+      help: 'Delay the supervision mixer added per session (quantile p95 or max of the session, ms)',
+      labelNames: ['quantile'],
+      buckets: [1, 2, 5, 10, 20, 30, 40, 60, 80, 120],
+      registers,
+    });
+    source.on('started', (e) => sessions.inc({ mode: e.mode }));
+    source.on('mode', (e) => modes.inc({ mode: e.mode }));
+    source.on('ended', (e) => {
+      if (e.mixer === null || e.mixer.delay.samples === 0) return;
+      delay.observe({ quantile: 'p95' }, e.mixer.delay.p95Ms);
+      delay.observe({ quantile: 'max' }, e.mixer.delay.maxMs);
     });
   }
 

@@ -197,7 +197,7 @@ class Party implements RtpTap {
     }
     this.counters.packetsIn++;
     const n = this.decoder.decode(p.payload, this.decoded);
-    let pcm = this.decoded.subarray(0, n);
+    let pcm: Int16Array = this.decoded.subarray(0, n);
     if (this.up !== undefined) pcm = this.upsampled.subarray(0, this.up.process(pcm, this.upsampled));
     this.push(pcm, arrivedAtMs);
   }
