@@ -52,6 +52,8 @@ export interface CallbackTrunk {
     readonly number: string;
     readonly purpose: 'callback';
     readonly ringTimeoutMs: number;
+    /** Trunk name; absent: the dialer's default (the first trunk with outbound calls). */
+    readonly trunk?: string;
     readonly sinkFactory?: LegAudioSinkFactory;
     readonly label?: LegLabel;
     readonly codecs?: readonly CodecName[];
@@ -93,6 +95,8 @@ export interface CallbackDialerOptions {
   /** How often due requests are looked for (besides on each new request and each attempt's end). */
   readonly pollMs: number;
   readonly lang: string;
+  /** The trunk to dial through ('' = the trunk dialer's default). */
+  readonly trunk: string;
 }
 
 export interface CallbackDialerDeps {
@@ -359,6 +363,7 @@ export class CallbackDialer {
         number,
         purpose: 'callback',
         ringTimeoutMs: this.deps.options.customerRingTimeoutMs,
+        ...(this.deps.options.trunk === '' ? {} : { trunk: this.deps.options.trunk }),
         label: 'caller',
         ...(codec === undefined ? {} : { codecs: [codec] }),
         ...sinkOption(this.deps.interactions.legSink(a.callId, 'caller')),

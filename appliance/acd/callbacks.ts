@@ -16,6 +16,7 @@ import { evxError } from '../errors.js';
 import type { EventBus } from '../events/appEvents.js';
 import type { SecretBox } from '../privacy/secrets.js';
 import { parseNameAddr, parseUri } from '../sip/grammar.js';
+import { dialableNumber } from '../telephony/trunkDialer.js';
 import type { CallbackCounts, CallbackOfferAnswer, CallbackRepo, CallbackState, StoredCallback } from './callbackRepo.js';
 
 export { CALLBACK_STATES, type CallbackState } from './callbackRepo.js';
@@ -43,7 +44,8 @@ const NO_NUMBER_USERS = new Set(['anonymous', 'unknown', 'restricted', 'unavaila
 /**
  * The URI to call a caller back on, from their From header (`"Ann" <sip:+4930123@trunk>;tag=x`):
  * scheme, user, host and port (and `;user=phone`), without display name, tag or other parameters.
- * null when there is no usable number: unparsable, no user part, anonymous or withheld.
+ * null when there is no usable number: unparsable, no user part, anonymous or withheld, or a user
+ * part that is not a dialable number (telephony/trunkDialer.ts `dialableNumber`).
  */
 export function callbackUri(fromHeader: string): string | null {
   const addr = parseNameAddr(fromHeader);
@@ -51,10 +53,11 @@ export function callbackUri(fromHeader: string): string | null {
   const uri = addr.uri;
   const user = uri.user?.trim() ?? '';
   if (user === '' || NO_NUMBER_USERS.has(user.toLowerCase()) || uri.host.toLowerCase() === 'anonymous.invalid') return null;
-  if (uri.scheme === 'tel') return `tel:${user}`;
   const port = uri.port === undefined ? '' : `:${uri.port}`;
   const userPhone = uri.params.get('user') === 'phone' ? ';user=phone' : '';
-  return `${uri.scheme}:${user}@${uri.host}${port}${userPhone}`;
+  const out = uri.scheme === 'tel' ? `tel:${user}` : `${uri.scheme}:${user}@${uri.host}${port}${userPhone}`;
+  // only a number the trunk can dial back (a name like sip:bob@host is not one)
+  return dialableNumber(out) === null ? null : out;
 }
 
 const MASK = '••••••';

@@ -102,6 +102,7 @@ export function startAcdCalls(
       maxQueued: cb.maxQueued,
       pollMs: 5000,
       lang: config.acd.promptLanguage,
+      trunk: cb.trunk,
     },
   });
   dialer.start();

@@ -41,6 +41,7 @@ const OPTIONS: CallbackDialerOptions = {
   maxQueued: 5,
   pollMs: 3_600_000,
   lang: 'en',
+  trunk: '',
 };
 
 const dirs: string[] = [];
