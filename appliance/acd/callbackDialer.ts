@@ -335,7 +335,10 @@ export class CallbackDialer {
         codec: leg.info.codec,
         load: (name, rateHz) => this.deps.prompt(this.deps.options.lang, name, rateHz),
         onError: (name, err) =>
-          this.deps.logger.warn({ callId: a.callId, prompt: name, reason: err instanceof Error ? err.message : String(err) }, 'prompt not played'),
+          this.deps.logger.warn(
+            { callId: a.callId, prompt: name, reason: err instanceof Error ? err.message : String(err) },
+            'prompt not played',
+          ),
       });
       void a.audio.play([{ kind: 'prompt', name: CONNECTING_PROMPT }, HOLD_MUSIC]);
     }
@@ -396,7 +399,10 @@ export class CallbackDialer {
     try {
       a.bridge = this.deps.sip.bridge(a.agentCallId!, customerCallId);
     } catch (err) {
-      this.deps.logger.error({ callId: a.callId, reason: err instanceof Error ? err.message : String(err) }, 'agent and customer not bridged');
+      this.deps.logger.error(
+        { callId: a.callId, reason: err instanceof Error ? err.message : String(err) },
+        'agent and customer not bridged',
+      );
       this.finish(a, 'error');
       return;
     }
@@ -456,7 +462,8 @@ export class CallbackDialer {
 /** What the agent hears when they answer a callback, before music while the customer's phone rings. */
 export const CONNECTING_PROMPT = 'callback-connecting';
 
-const sinkOption = (f: LegAudioSinkFactory | undefined): { sinkFactory?: LegAudioSinkFactory } => (f === undefined ? {} : { sinkFactory: f });
+const sinkOption = (f: LegAudioSinkFactory | undefined): { sinkFactory?: LegAudioSinkFactory } =>
+  f === undefined ? {} : { sinkFactory: f };
 
 /** The trunk dialer's refusal reason, or `failed` for any other error. */
 function refusalReason(err: unknown): string {

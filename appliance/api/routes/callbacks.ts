@@ -107,7 +107,8 @@ export function registerCallbackRoutes(app: FastifyInstance, deps: CallbackRoute
     {
       schema: {
         tags,
-        summary: 'Callbacks offered, accepted, completed, failed and cancelled in a time range (default the last 24 hours), and pending now',
+        summary:
+          'Callbacks offered, accepted, completed, failed and cancelled in a time range (default the last 24 hours), and pending now',
         querystring: KpiQuery,
         response: { 200: CallbackKpis },
       },

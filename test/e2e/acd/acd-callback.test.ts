@@ -192,8 +192,14 @@ describe.skipIf(!haveBaresip())('ACD: a callback asked for by DTMF, kept across 
         .split(/\s+/);
     const customerHeard = text('caller');
     const aliceHeard = text('agent');
-    expect(CUSTOMER_WORDS.some((w) => customerHeard.includes(w)), customerHeard.join(' ')).toBe(true);
-    expect(AGENT_WORDS.some((w) => aliceHeard.includes(w)), aliceHeard.join(' ')).toBe(true);
+    expect(
+      CUSTOMER_WORDS.some((w) => customerHeard.includes(w)),
+      customerHeard.join(' '),
+    ).toBe(true);
+    expect(
+      AGENT_WORDS.some((w) => aliceHeard.includes(w)),
+      aliceHeard.join(' '),
+    ).toBe(true);
 
     // the request is done, called once; KPIs in the API and Prometheus
     const done = await getJson<{ callbacks: Record<string, unknown>[] }>(app, '/api/v1/acd/callbacks', 'supervisor');

@@ -67,7 +67,12 @@ function rig(dir = mkdtempSync(path.join(tmpdir(), 'evx-cbdial-')), opts: { refu
       return () => subs.delete(fn);
     },
   };
-  const callbacks = new Callbacks({ repo: new CallbackRepo(store.db, store.write.bind(store)), box: SecretBox.fromKey(KEY), bus, now: () => clock.t });
+  const callbacks = new Callbacks({
+    repo: new CallbackRepo(store.db, store.write.bind(store)),
+    box: SecretBox.fromKey(KEY),
+    bus,
+    now: () => clock.t,
+  });
   const queued: { callId: string; groupId: string; enqueuedAt: number }[] = [];
   const removed: string[] = [];
   const agentReports: string[] = [];
@@ -120,7 +125,8 @@ function rig(dir = mkdtempSync(path.join(tmpdir(), 'evx-cbdial-')), opts: { refu
     ringer: {
       placeCall: () => place('agent', null),
       hangup: async (id) => void hungUp.push(id),
-      contactsOf: () => (opts.noPhone ? [] : [{ target: { transport: 'udp', address: '10.0.0.5', port: 5062 }, contact: 'sip:alice@10.0.0.5:5062' }]),
+      contactsOf: () =>
+        opts.noPhone ? [] : [{ target: { transport: 'udp', address: '10.0.0.5', port: 5062 }, contact: 'sip:alice@10.0.0.5:5062' }],
       logger: createLogger({ level: 'silent', includePii: false }),
     },
     trunk: {
@@ -177,7 +183,24 @@ function rig(dir = mkdtempSync(path.join(tmpdir(), 'evx-cbdial-')), opts: { refu
     store.close();
   };
   closers.push(close);
-  return { dir, clock, store, callbacks, dialer, queued, removed, agentReports, calls, hungUp, bridged, interactions, sipEvents, decide, published, close };
+  return {
+    dir,
+    clock,
+    store,
+    callbacks,
+    dialer,
+    queued,
+    removed,
+    agentReports,
+    calls,
+    hungUp,
+    bridged,
+    interactions,
+    sipEvents,
+    decide,
+    published,
+    close,
+  };
 }
 
 const flush = () => new Promise((r) => setImmediate(r));
@@ -242,7 +265,12 @@ describe('CallbackDialer', () => {
     r.decide(r.queued[0]!.callId);
     await settle(r.calls[0], 'answered');
     await settle(r.calls[1], { reason: 'ring_timeout' });
-    expect(r.callbacks.get(req.id)).toMatchObject({ state: 'pending', attempts: 1, reason: 'no-answer', nextAttemptAt: 1_000_000 + 60_000 });
+    expect(r.callbacks.get(req.id)).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      reason: 'no-answer',
+      nextAttemptAt: 1_000_000 + 60_000,
+    });
     expect(r.hungUp).toContain(r.calls[0]!.id); // the agent's leg ends
     expect(r.interactions.at(-1)).toMatch(/ callback-no-answer$/);
     // not before its time
@@ -276,7 +304,12 @@ describe('CallbackDialer', () => {
     capped.dialer.start();
     capped.decide(capped.queued[0]!.callId);
     await settle(capped.calls[0], 'answered');
-    expect(capped.callbacks.get(b.id)).toMatchObject({ state: 'pending', reason: 'hourly-cap', attempts: 0, nextAttemptAt: 1_000_000 + 60_000 });
+    expect(capped.callbacks.get(b.id)).toMatchObject({
+      state: 'pending',
+      reason: 'hourly-cap',
+      attempts: 0,
+      nextAttemptAt: 1_000_000 + 60_000,
+    });
   });
 
   it('a request cancelled while it waits leaves the queue; the agent giving up while the customer rings cancels that call and leaves it pending', async () => {
