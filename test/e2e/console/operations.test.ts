@@ -183,6 +183,31 @@ describe('console operations', () => {
     await shot('config');
   });
 
+  it('lists callback requests with masked numbers and the day’s figures; a supervisor cancels a pending one', async () => {
+    const { page, shot } = browser;
+    const callbacks = app.acd!.callbacks;
+    const kept = callbacks.request('console-call-1', 'cards', 'sip:+4930123456@trunk.example;user=phone');
+    const other = callbacks.request('console-call-2', 'loans', 'tel:+441632960042');
+    callbacks.offerAnswered(callbacks.offered('console-call-1', 'cards'), 'accepted');
+    await signIn(page, app.httpUrl, 'super1', 'super one password');
+    await page.goto(`${app.httpUrl}/#/callbacks`);
+    await page.getByTestId(`callback-${kept.id}`).waitFor();
+    const row = (await page.getByTestId(`callback-${kept.id}`).textContent()) ?? '';
+    expect(row).toContain('••••••56');
+    expect(row).toContain('pending');
+    expect(await page.getByTestId('callbacks').textContent()).not.toMatch(/4930123456|1632960042/);
+    await expect(page.getByTestId('callback-kpi-accepted').textContent()).resolves.toMatch(/^1\s*accepted/);
+    await page.getByTestId(`callback-cancel-${other.id}`).click();
+    await page.waitForFunction(
+      (id) => document.querySelector(`[data-testid="callback-state-${id}"]`)?.textContent === 'cancelled',
+      other.id,
+      { timeout: 10_000 },
+    );
+    expect(callbacks.get(other.id)?.state).toBe('cancelled');
+    await expect(page.getByTestId(`callback-cancel-${other.id}`).count()).resolves.toBe(0);
+    await shot('callbacks');
+  });
+
   it('shows diagnostics and hands out a support bundle', async () => {
     const { page, shot } = browser;
     await signIn(page, app.httpUrl, 'tech1', 'tech one password');

@@ -9,6 +9,7 @@ import { History, CallDetail } from './history.js';
 import { ConfigScreen } from './config.js';
 import { Diagnostics } from './diagnostics.js';
 import { AgentsScreen } from './agents.js';
+import { CallbacksScreen } from './callbacks.js';
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash || '#/live');
@@ -78,6 +79,7 @@ const NAV: { hash: string; label: string }[] = [
   { hash: '#/live', label: 'Live' },
   { hash: '#/history', label: 'Call history' },
   { hash: '#/agents', label: 'Agents' },
+  { hash: '#/callbacks', label: 'Callbacks' },
   { hash: '#/config', label: 'Configuration' },
   { hash: '#/diagnostics', label: 'Diagnostics' },
 ];
@@ -111,6 +113,7 @@ function App() {
   else if (route === 'config') screen = <ConfigScreen session={session} />;
   else if (route === 'diagnostics') screen = <Diagnostics session={session} />;
   else if (route === 'agents') screen = <AgentsScreen session={session} />;
+  else if (route === 'callbacks') screen = <CallbacksScreen session={session} />;
   else screen = <Live />;
   return (
     <div class="shell">
