@@ -125,6 +125,11 @@ export const ERROR_CODES = {
     409,
     1,
   ),
+  EVX_ERR_OUTBOUND_REFUSED: spec(
+    'A call out through a SIP trunk was refused before anything was sent (no trunk calls out, invalid number, not in the allow-list, hourly or concurrent cap); the reason is in the details',
+    403,
+    1,
+  ),
   EVX_ERR_TRANSFER_TARGET: spec(
     'A transfer or agent SIP URI is malformed or points outside the networks and hosts callers may be sent to (sip.transferTargets)',
     400,

@@ -34,6 +34,7 @@ import { startRetention } from './retention.js';
 import { startSync } from './sync.js';
 import { startTrunks } from './trunks.js';
 import { SipServer } from '../telephony/sip-server.js';
+import type { TrunkDialer } from '../telephony/trunkDialer.js';
 import { sipTlsSetup } from './sipTls.js';
 import { logSipActivity } from './sipLog.js';
 import { sipPolicyOf } from './sipPolicy.js';
@@ -83,6 +84,8 @@ export class Appliance {
   acd: StartedAcd | null = null;
   /** Agents' states and the registrar of their phones. Set once at start. */
   agents: StartedAgents | null = null;
+  /** The one way calls leave through a SIP trunk (allow-lists, caps, audit); null when no trunk has outbound.enabled. Set once at start. */
+  trunkDialer: TrunkDialer | null = null;
   private runId = 0;
 
   private constructor(
@@ -214,6 +217,10 @@ export class Appliance {
       );
       const sip = started?.sip ?? null;
       if (sip !== null) metrics.bindSip(sip);
+      // Trunks before the ACD, which places callbacks through their dialer; pushed after sip:
+      // closed (registrations removed) before it, and after the ACD's calls stop using the dialer.
+      const trunks = startTrunks({ config, logger, sip, metrics, store });
+      closeStack.push({ name: 'sip-trunks', close: () => trunks.close() });
       const prompts = new PromptStore({ dataDir, defaultsDir: join(REPO_ROOT, 'dist', 'prompts') });
       // pbx: an existing PBX keeps the calls and routing suggests with REFER; acd: the box keeps them
       if (sip !== null && config.routing.enabled && config.acd.mode === 'pbx')
@@ -240,8 +247,6 @@ export class Appliance {
         supervision = supervising;
       }
       if (sip !== null) webrtc?.attachSip(sip);
-      const trunks = startTrunks({ config, logger, sip, metrics }); // pushed after sip: closed (registrations removed) before it
-      closeStack.push({ name: 'sip-trunks', close: () => trunks.close() });
 
       // Accounts, sessions and API tokens: the HTTP server's access guard asks it about every
       // request, with or without the console's pages.
@@ -288,6 +293,7 @@ export class Appliance {
       appliance.speech = speech.engine;
       appliance.acd = acd;
       appliance.agents = agents;
+      appliance.trunkDialer = trunks.dialer;
       appliance.onDrain((graceMs) => calls.drain(graceMs));
       appliance.recordRun();
       metrics.up.set(1);

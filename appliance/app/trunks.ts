@@ -3,6 +3,11 @@
  * keep-alive and registration (telephony/trunks.ts), their metrics, info logs on trunk up/down
  * and registration changes, and GET /api/v1/sip/trunks. Its close removes registrations and
  * must run before the SIP server's: the composition root pushes it after `sip`.
+ *
+ * Where a trunk has `outbound.enabled`, it also builds the trunk dialer (telephony/trunkDialer.ts),
+ * the one way calls leave through a trunk: it takes the SIP server's trunk line, audits into the
+ * store, counts into the metrics and logs refusals (trunk, purpose, reason; never the number).
+ * `dialer` is null when no trunk calls out.
  */
 import { isIP } from 'node:net';
 import { registerTrunkRoutes } from '../api/routes/trunks.js';
@@ -10,8 +15,11 @@ import type { EdgeVoxConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { ApplianceMetrics } from '../metrics/metrics.js';
 import { AllowList } from '../sip/guard.js';
+import type { Store } from '../store/database.js';
 import type { SipServer } from '../telephony/sip-server.js';
+import { callingTrunks, TrunkDialer } from '../telephony/trunkDialer.js';
 import { TrunkSupervisor } from '../telephony/trunks.js';
+import { trunkPort } from '../telephony/trunkTypes.js';
 import type { Started } from './capability.js';
 
 export interface TrunkDeps {
@@ -20,13 +28,21 @@ export interface TrunkDeps {
   /** The listening SIP server, or null when SIP is off (then no trunk is watched). */
   readonly sip: SipServer | null;
   readonly metrics: ApplianceMetrics;
+  /** Where placed and refused calls out are audited. */
+  readonly store: Store;
 }
 
-export function startTrunks(deps: TrunkDeps): Started & { readonly supervisor: TrunkSupervisor | null } {
+export interface StartedTrunks extends Started {
+  readonly supervisor: TrunkSupervisor | null;
+  /** The one way calls leave through a trunk; null when SIP is off or no trunk has outbound.enabled. */
+  readonly dialer: TrunkDialer | null;
+}
+
+export function startTrunks(deps: TrunkDeps): StartedTrunks {
   const { config, logger, sip, metrics } = deps;
   const trunks = config.sip.trunks;
   if (sip === null || trunks.length === 0) {
-    return { supervisor: null, routes: (app) => registerTrunkRoutes(app, { trunks: null }), close: () => {} };
+    return { supervisor: null, dialer: null, routes: (app) => registerTrunkRoutes(app, { trunks: null }), close: () => {} };
   }
   const allowList = new AllowList(config.sip.allowList);
   for (const t of trunks) {
@@ -51,9 +67,34 @@ export function startTrunks(deps: TrunkDeps): Started & { readonly supervisor: T
   metrics.bindTrunks(supervisor);
   supervisor.start();
   logger.info({ trunks: trunks.map((t) => t.name) }, 'sip trunks supervised');
+  const dialer = startDialer(deps, sip);
   return {
     supervisor,
+    dialer,
     routes: (app) => registerTrunkRoutes(app, { trunks: supervisor }),
-    close: () => supervisor.close(),
+    close: async () => {
+      dialer?.close();
+      await supervisor.close();
+    },
   };
+}
+
+/** The trunk dialer over the SIP server's trunk line, when a trunk calls out. */
+function startDialer(deps: TrunkDeps, sip: SipServer): TrunkDialer | null {
+  const { config, logger, metrics, store } = deps;
+  const calling = callingTrunks(config.sip.trunks);
+  if (calling.length === 0) return null;
+  const dialer = new TrunkDialer({
+    trunks: config.sip.trunks,
+    line: sip.claimTrunkLine(calling.map((t) => ({ address: t.host, port: trunkPort(t) }))),
+    onCallEnded: (listener) => sip.events.on('call.ended', (e) => listener(e.callId)),
+    audit: (action, target, details) => store.audit.record('system', action, target, details),
+  });
+  metrics.bindTrunkDialer(dialer.events);
+  dialer.events.on('outbound.refused', (e) =>
+    logger.warn({ trunk: e.trunk, purpose: e.purpose, reason: e.reason }, 'outbound call refused'),
+  );
+  dialer.events.on('outbound.audit_failed', (e) => logger.error({ trunk: e.trunk }, 'outbound call not audited: store write failed'));
+  logger.info({ trunks: dialer.trunks }, 'sip trunks call out');
+  return dialer;
 }

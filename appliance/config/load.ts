@@ -4,6 +4,7 @@
  * is reported as a single line naming the key, the problem and where the value came from.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
@@ -119,6 +120,7 @@ function checkCrossField(config: EdgeVoxConfig, origins: ReadonlyMap<string, str
     seen.set(t.name.toLowerCase(), i);
     if (t.keepaliveSec > 0 && t.keepaliveSec < 5)
       fail(`sip.trunks.${i}.keepaliveSec`, `must be 0 (off) or at least 5, got ${t.keepaliveSec}`);
+    if (t.outbound?.enabled === true) checkTrunkOutbound(t, `sip.trunks.${i}`, fail);
   });
   const reg = config.sip.registrar;
   if (reg.minExpiresSec > reg.maxExpiresSec)
@@ -126,6 +128,19 @@ function checkCrossField(config: EdgeVoxConfig, origins: ReadonlyMap<string, str
   if (60 % config.acd.intervalMinutes !== 0) fail('acd.intervalMinutes', `must divide 60, got ${config.acd.intervalMinutes}`);
   if (config.acd.timeZone !== '' && !knownTimeZone(config.acd.timeZone))
     fail('acd.timeZone', `is not an IANA time zone this system knows, got ${JSON.stringify(config.acd.timeZone)}`);
+}
+
+/** A trunk that calls out: reached by address (no DNS lookups), with a caller id, credentials in pairs. */
+function checkTrunkOutbound(t: EdgeVoxConfig['sip']['trunks'][number], key: string, fail: (key: string, problem: string) => never): void {
+  const out = t.outbound!;
+  if (isIP(t.host) !== 4)
+    fail(
+      `${key}.host`,
+      `must be an IPv4 address when ${key}.outbound.enabled is set (calls out use no DNS lookups), got ${JSON.stringify(t.host)}`,
+    );
+  if (out.callerId === '') fail(`${key}.outbound.callerId`, `is required when ${key}.outbound.enabled is set (the From of calls out)`);
+  if ((out.username === '') !== (out.password === ''))
+    fail(`${key}.outbound.${out.username === '' ? 'username' : 'password'}`, 'must be set together with the outbound user name / password');
 }
 
 function readConfigFile(file: string): JsonObject {

@@ -52,6 +52,51 @@ const SipTrunk = Type.Object(
         { additionalProperties: false, description: 'Register with the provider (digest authentication); absent = no registration' },
       ),
     ),
+    outbound: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Boolean({
+            default: false,
+            description: 'Calls out through this trunk (only through the trunk dialer); the host must then be an IPv4 address',
+          }),
+          username: Type.String({
+            default: '',
+            maxLength: 256,
+            description: "Digest user name for the provider's challenge to INVITE (secret: never logged; empty = register.username)",
+          }),
+          password: Type.String({ default: '', maxLength: 256, description: 'Digest password (secret; empty = register.password)' }),
+          callerId: Type.String({
+            default: '',
+            pattern: '^(\\+?[0-9]{3,20})?$',
+            description: "Our number, the user part of the From of calls out (e.g. '+4930999000'); required when enabled",
+          }),
+          callerName: Type.String({ default: '', maxLength: 64, description: 'Display name of the From of calls out (empty = none)' }),
+          assertIdentity: Type.Boolean({
+            default: false,
+            description: 'Also send P-Asserted-Identity with the caller id (RFC 3325; for trunks that trust the box)',
+          }),
+          allow: Type.Array(Type.String({ pattern: '^\\+?[0-9X]{1,20}$' }), {
+            default: [],
+            maxItems: 1000,
+            description:
+              "Numbers that may be dialled: a prefix ('+4930'), or with X for any one digit a whole number ('+44XXXXXXXXXX'); empty = none",
+          }),
+          maxPerHour: Type.Integer({
+            minimum: 1,
+            maximum: 100_000,
+            default: 30,
+            description: 'Calls out per trunk in any 60 minutes (attempts, refused ones not counted)',
+          }),
+          maxConcurrent: Type.Integer({
+            minimum: 1,
+            maximum: 1000,
+            default: 4,
+            description: 'Calls out through this trunk at once (ringing or answered)',
+          }),
+        },
+        { additionalProperties: false, description: 'Calls out through this trunk, with toll-fraud limits; absent = none' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -77,17 +77,20 @@ export function maskChange(c: ConfigChange): ConfigChange {
 }
 
 /**
- * sip.trunks with registration user names and passwords masked (the user name is often the
- * trunk's number). Whatever is not a trunk list passes through.
+ * sip.trunks with the user names and passwords of registration and calls out masked (the user
+ * name is often the trunk's number). Whatever is not a trunk list passes through.
  */
 function maskTrunks(value: unknown): unknown {
   if (!Array.isArray(value)) return value;
   return value.map((t: unknown) => {
     if (t === null || typeof t !== 'object') return t;
-    const trunk = t as Record<string, unknown>;
-    const reg = trunk['register'];
-    if (reg === null || typeof reg !== 'object') return trunk;
-    return { ...trunk, register: { ...(reg as Record<string, unknown>), username: MASK, password: MASK } };
+    const trunk = { ...(t as Record<string, unknown>) };
+    for (const part of ['register', 'outbound']) {
+      const creds = trunk[part];
+      if (creds !== null && typeof creds === 'object')
+        trunk[part] = { ...(creds as Record<string, unknown>), username: MASK, password: MASK };
+    }
+    return trunk;
   });
 }
 

@@ -11,6 +11,7 @@ import type { CallManager } from '../calls/callManager.js';
 import type { EventBus } from '../events/appEvents.js';
 import type { SipServer } from '../telephony/sip-server.js';
 import type { TrunkStatus } from '../telephony/trunkTypes.js';
+import type { TrunkDialerEvents } from '../telephony/trunkDialer.js';
 import type { RegistrarCounters } from '../telephony/registrar.js';
 import { activeExecutionProviders } from '../inference/sessions.js';
 import type { PoolStats } from '../asr/pool/pool.js';
@@ -527,6 +528,28 @@ export class ApplianceMetrics {
   }
 
   /**
+   * Calls out through the SIP trunks (telephony/trunkDialer.ts): placed, and refused before
+   * anything was sent, by trunk, purpose and reason. Never a number.
+   */
+  bindTrunkDialer(source: TypedEmitter<TrunkDialerEvents>): void {
+    const registers = [this.registry];
+    const placed = new Counter({
+      name: 'edgevox_sip_trunk_outbound_placed_total',
+      help: 'Calls placed out through a SIP trunk, by trunk and purpose (callback, transfer)',
+      labelNames: ['trunk', 'purpose'],
+      registers,
+    });
+    const refused = new Counter({
+      name: 'edgevox_sip_trunk_outbound_refused_total',
+      help: 'Calls out refused before anything was sent, by trunk (empty: none calls out under the name asked for), purpose and reason (no-trunk, invalid-number, not-allowed, hourly-cap, concurrent-cap)',
+      labelNames: ['trunk', 'purpose', 'reason'],
+      registers,
+    });
+    source.on('outbound.placed', (e) => placed.inc({ trunk: e.trunk, purpose: e.purpose }));
+    source.on('outbound.refused', (e) => refused.inc({ trunk: e.trunk, purpose: e.purpose, reason: e.reason }));
+  }
+
+  /**
    * Contact-centre KPIs (docs/kpis.md): the real-time gauges of the KPI engine's snapshot
    * (`kpiSamples`: waiting, longest wait, agents by state, the current interval's service level,
    * ASA, AHT, ...) and call counters since start. Labels: scope (group | overall), group (the
@@ -684,7 +707,14 @@ export class ApplianceMetrics {
       help: 'Callers who pressed 1 at a callback offer and whose request was kept',
       registers,
     });
+    const transfers = new Counter({
+      name: 'edgevox_acd_transfers_total',
+      help: 'Transfers asked by agents (REFER), by target kind (agent, group, other) and outcome (completed, requeued, returned, failed, refused)',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    });
     source.on('offer.settled', (e) => offers.inc({ outcome: e.outcome }));
+    source.on('call.transferred', (e) => transfers.inc({ kind: e.kind, outcome: e.outcome }));
     source.on('callback.requested', () => callbacks.inc());
     source.on('call.refused', (e) => refused.inc({ reason: e.reason }));
     source.on('bridge.ended', (e) => {

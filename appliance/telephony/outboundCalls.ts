@@ -3,6 +3,10 @@
  * tracks every call until its outcome, and keeps failed ones for 64·T1 afterwards so a response
  * arriving late (a 2xx crossing our CANCEL and its retransmissions, a 487 after the CANCEL timed out) is still
  * ACKed. Closing cancels every call still ringing.
+ *
+ * Calls out through a SIP trunk cost money and are what toll fraud is after: they leave only
+ * through the trunk line, handed out once (`claimTrunkLine`, taken by the trunk dialer), and a
+ * plain target (`{ uri }`) on the address and port of a claimed trunk is refused, whatever transferTargets says.
  */
 import { evxError } from '../errors.js';
 import { parseNameAddr } from '../sip/grammar.js';
@@ -23,8 +27,23 @@ export interface OutboundHost {
   hasTransport(transport: SipTransportName): boolean;
 }
 
-/** Where the INVITE goes and its Request-URI. Throws EVX_ERR_TRANSFER_TARGET for a target we may not call. */
-export function planTarget(t: OutboundTarget, targets: TransferTargetPolicy): { peer: SipPeer; requestUri: string } {
+/** Where an INVITE goes and its Request-URI. */
+export interface OutboundRoute {
+  readonly peer: SipPeer;
+  readonly requestUri: string;
+}
+
+/** The one way out through the trunks (SipServer.claimTrunkLine): the trunk dialer holds it. */
+export interface TrunkLine {
+  /** Place a call to `route` (a trunk's address); throws like SipServer.placeCall when nothing could be sent. */
+  place(opts: Omit<PlaceCallOptions, 'target'>, route: OutboundRoute): OutboundCall;
+}
+
+/**
+ * Where the INVITE goes and its Request-URI. Throws EVX_ERR_TRANSFER_TARGET for a target we may
+ * not call; `trunks` (`address:port` of claimed trunks) are never a plain target.
+ */
+export function planTarget(t: OutboundTarget, targets: TransferTargetPolicy, trunks: ReadonlySet<string> = new Set()): OutboundRoute {
   if ('uri' in t) {
     targets.assertAllowed(t.uri, 'outbound call target');
     const parsed = parseSipTarget(t.uri);
@@ -34,7 +53,13 @@ export function planTarget(t: OutboundTarget, targets: TransferTargetPolicy): { 
         details: { field: 'outbound call target' },
       });
     }
-    return { peer: contactPeer(addr), requestUri: t.uri };
+    const peer = contactPeer(addr);
+    if (trunks.has(`${peer.address}:${peer.port}`)) {
+      throw evxError('EVX_ERR_TRANSFER_TARGET', 'outbound call target: a trunk is called only through the trunk dialer', {
+        details: { field: 'outbound call target' },
+      });
+    }
+    return { peer, requestUri: t.uri };
   }
   const addr = parseNameAddr(`<${t.contact}>`);
   if (addr === undefined || addr.uri.scheme === 'tel') {
@@ -46,6 +71,9 @@ export function planTarget(t: OutboundTarget, targets: TransferTargetPolicy): { 
 export class OutboundCalls {
   private readonly ringing = new Set<OutboundCall>();
   private readonly lingering = new Map<string, { readonly call: OutboundCall; readonly timer: NodeJS.Timeout }>();
+  /** `address:port` of the claimed trunks. */
+  private readonly trunks = new Set<string>();
+  private trunkLineClaimed = false;
 
   constructor(private readonly host: OutboundHost) {}
 
@@ -55,11 +83,34 @@ export class OutboundCalls {
    * or the ring timeout is not positive (EVX_ERR_BAD_REQUEST); every later failure is an outcome.
    */
   place(opts: PlaceCallOptions): OutboundCall {
+    this.assertCanPlace(opts);
+    return this.placeRoute(opts, planTarget(opts.target, this.host.targets, this.trunks));
+  }
+
+  /**
+   * The trunk line, once: calls to the trunks at `trunks` (IPv4 address and port) leave only
+   * through it, and `place` refuses them from then on. A second claim throws EVX_ERR_INTERNAL (a wiring bug).
+   */
+  claimTrunkLine(trunks: readonly { readonly address: string; readonly port: number }[]): TrunkLine {
+    if (this.trunkLineClaimed) throw evxError('EVX_ERR_INTERNAL', 'the trunk line is already taken');
+    this.trunkLineClaimed = true;
+    for (const t of trunks) this.trunks.add(`${t.address}:${t.port}`);
+    return {
+      place: (opts, route) => {
+        this.assertCanPlace(opts);
+        return this.placeRoute(opts, route);
+      },
+    };
+  }
+
+  private assertCanPlace(opts: Pick<PlaceCallOptions, 'ringTimeoutMs'>): void {
     if (!this.host.isListening()) throw evxError('EVX_ERR_SIP_CLOSED', 'SIP server is not listening');
     if (!(opts.ringTimeoutMs > 0 && opts.ringTimeoutMs < INVITE_TIMER_C_MS)) {
       throw evxError('EVX_ERR_BAD_REQUEST', `ringTimeoutMs must be a positive number of milliseconds below ${INVITE_TIMER_C_MS}`);
     }
-    const { peer, requestUri } = planTarget(opts.target, this.host.targets);
+  }
+
+  private placeRoute(opts: Omit<PlaceCallOptions, 'target'>, { peer, requestUri }: OutboundRoute): OutboundCall {
     if (!this.host.hasTransport(peer.transport)) {
       throw evxError('EVX_ERR_SIP_TRANSPORT', `SIP transport ${peer.transport} is not enabled`, { details: { transport: peer.transport } });
     }

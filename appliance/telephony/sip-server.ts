@@ -27,7 +27,7 @@ import { ALLOW, SUPPORTED, type Call } from './call.js';
 import { answerInvite, type InviteContext } from './invite.js';
 import type { MediaLeg } from './leg.js';
 import type { OutboundCall, PlaceCallOptions } from './outbound.js';
-import { OutboundCalls } from './outboundCalls.js';
+import { OutboundCalls, type TrunkLine } from './outboundCalls.js';
 import type {
   CallEndReason,
   LegQuality,
@@ -608,6 +608,15 @@ export class SipServer {
    */
   placeCall(opts: PlaceCallOptions): OutboundCall {
     return this.outbound.place(opts);
+  }
+
+  /**
+   * The one way to call out through the SIP trunks at `trunks` (IPv4 address and port), handed out
+   * once: the trunk dialer (trunkDialer.ts) takes it, with its allow-lists and caps. From then on
+   * `placeCall` refuses a target on those addresses and ports.
+   */
+  claimTrunkLine(trunks: readonly { readonly address: string; readonly port: number }[]): TrunkLine {
+    return this.outbound.claimTrunkLine(trunks);
   }
 
   /** Bridge the media of two active calls (their first legs), e.g. a caller and the agent the box called. */

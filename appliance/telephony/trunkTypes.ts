@@ -15,6 +15,24 @@ export interface TrunkRegistrationConfig {
   readonly expiresSec: number;
 }
 
+/** Calls out through a trunk (trunkDialer.ts): who we say we are, and the toll-fraud limits. */
+export interface TrunkOutboundConfig {
+  readonly enabled: boolean;
+  /** Digest credentials for a challenge to our INVITE; '' = the registration's. Secret. */
+  readonly username: string;
+  readonly password: string;
+  /** User part of our From (our number). */
+  readonly callerId: string;
+  /** Display name of our From; '' = none. */
+  readonly callerName: string;
+  /** Also send P-Asserted-Identity (RFC 3325). */
+  readonly assertIdentity: boolean;
+  /** Prefixes, or whole numbers with X for any one digit; empty = nothing may be dialled. */
+  readonly allow: readonly string[];
+  readonly maxPerHour: number;
+  readonly maxConcurrent: number;
+}
+
 export interface TrunkConfig {
   /** Operator-chosen label: in logs, events, metrics and the API. */
   readonly name: string;
@@ -25,6 +43,7 @@ export interface TrunkConfig {
   /** OPTIONS interval; 0 = no keep-alive (the state stays unknown). */
   readonly keepaliveSec: number;
   readonly register?: TrunkRegistrationConfig | undefined;
+  readonly outbound?: TrunkOutboundConfig | undefined;
 }
 
 /** The part of SipServer trunk supervision sends through (tests drive it with a real SipServer). */

@@ -1,4 +1,8 @@
-/** sip.trunks: defaults, the rules across trunks (unique names, keep-alive floor), and the masking of registration credentials. */
+/**
+ * sip.trunks: defaults, the rules across trunks (unique names, keep-alive floor, calls out only to an
+ * IPv4 address with a caller id and credentials in pairs), and the masking of registration and
+ * outbound credentials.
+ */
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../appliance/config/load.js';
 import { diffConfigs, maskChange, redactConfig } from '../../../appliance/console/configService.js';
@@ -90,5 +94,60 @@ describe('sip.trunks', () => {
     expect(shown).toContain('sbc.example.net');
     expect(shown).not.toContain(register.username);
     expect(shown).not.toContain(register.password);
+  });
+
+  it('fills calls out (off by default) and checks them when enabled: IPv4 host, caller id, credentials in pairs, allow patterns', () => {
+    const [t] = validateConfig({ sip: { trunks: [{ name: 'c', host: '192.0.2.10', outbound: {} }] } }).sip.trunks;
+    expect(t!.outbound).toEqual({
+      enabled: false,
+      username: '',
+      password: '',
+      callerId: '',
+      callerName: '',
+      assertIdentity: false,
+      allow: [],
+      maxPerHour: 30,
+      maxConcurrent: 4,
+    });
+    const on = { enabled: true, callerId: '+4930999000', allow: ['+4930', '+44XXXXXXXXXX'] };
+    expect(validateConfig({ sip: { trunks: [{ name: 'c', host: '192.0.2.10', outbound: on }] } }).sip.trunks[0]!.outbound!.enabled).toBe(
+      true,
+    );
+    // no DNS lookups: a trunk that calls out is given by IPv4 address
+    const byName = errorOf(() => validateConfig({ sip: { trunks: [{ name: 'c', host: 'sbc.example.net', outbound: on }] } }));
+    expect(byName.code).toBe('EVX_ERR_CONFIG_INVALID');
+    expect(byName.message).toContain("key 'sip.trunks.0.host' must be an IPv4 address when sip.trunks.0.outbound.enabled is set");
+    expect(errorOf(() => validateConfig({ sip: { trunks: [{ name: 'c', host: '2001:db8::1', outbound: on }] } })).details['key']).toBe(
+      'sip.trunks.0.host',
+    );
+    // a name is fine while it does not call out
+    expect(
+      validateConfig({ sip: { trunks: [{ name: 'c', host: 'sbc.example.net', outbound: { ...on, enabled: false } }] } }).sip.trunks,
+    ).toHaveLength(1);
+    const noId = errorOf(() => validateConfig({ sip: { trunks: [{ name: 'c', host: '192.0.2.10', outbound: { enabled: true } }] } }));
+    expect(noId.details['key']).toBe('sip.trunks.0.outbound.callerId');
+    const half = errorOf(() =>
+      validateConfig({ sip: { trunks: [{ name: 'c', host: '192.0.2.10', outbound: { ...on, username: 'u' } }] } }),
+    );
+    expect(half.details['key']).toBe('sip.trunks.0.outbound.password');
+    for (const allow of [['+49 30'], ['*'], ['4930x'], ['']]) {
+      const bad = errorOf(() => validateConfig({ sip: { trunks: [{ name: 'c', host: '192.0.2.10', outbound: { ...on, allow } }] } }));
+      expect(bad.details['key'], JSON.stringify(allow)).toBe('sip.trunks.0.outbound.allow.0');
+    }
+    expect(
+      errorOf(() => validateConfig({ sip: { trunks: [{ name: 'c', host: '192.0.2.10', outbound: { ...on, callerId: 'acme' } }] } }))
+        .details['key'],
+    ).toBe('sip.trunks.0.outbound.callerId');
+  });
+
+  it('masks outbound credentials like the registration ones', () => {
+    const outbound = { enabled: true, callerId: '+4930999000', username: 'out-user-77', password: 'outbound secret' };
+    const before = validateConfig({ sip: { trunks: [{ name: 'c', host: '192.0.2.10' }] } });
+    const after = validateConfig({ sip: { trunks: [{ name: 'c', host: '192.0.2.10', outbound }] } });
+    for (const shown of [JSON.stringify(redactConfig(after)), JSON.stringify(diffConfigs(before, after).map(maskChange))]) {
+      expect(shown).toContain('+4930999000');
+      expect(shown).not.toContain('out-user-77');
+      expect(shown).not.toContain('outbound secret');
+    }
   });
 });
