@@ -3,8 +3,9 @@
  * challenges the INVITE with 407 (a proxy) or 401 (the far end). With 401 sipp checks the
  * credentials itself (verifyauth); its verifyauth reads only Authorization, so with 407 the test
  * recomputes the Proxy-Authorization's digest response (node:crypto, not the box's code). The INVITE goes again once with them (same Call-ID, From tag and SDP; CSeq + 1, a
- * new branch), the call is answered and ends with our BYE; wrong credentials, no credentials and a
- * second challenge are `rejected` with their status, and every path releases its ports.
+ * new branch), the call is answered and ends with our BYE; the ring timeout CANCELs the INVITE sent
+ * with credentials; wrong credentials, no credentials and a second challenge are `rejected` with
+ * their status, and every path releases its ports.
  */
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
@@ -130,6 +131,40 @@ describe('outbound INVITE with digest authentication (sipp as the trunk)', () =>
     const sent = got.filter((m) => m.method === 'INVITE');
     expect(sent.map((m) => m.headers.get('cseq'))).toEqual(['1 INVITE', '2 INVITE']);
     expect(sent[1]!.headers.get('proxy-authorization')).toMatch(/^Digest username="trunk-7"/);
+    expect(got.filter((m) => m.method === 'ACK').map((m) => m.headers.get('cseq'))).toEqual(['1 ACK', '2 ACK']);
+    expect(sip.resources()).toMatchObject({ pendingInvites: 0, rtpPortPairs: 0 });
+  });
+
+  it('the ring timeout CANCELs the INVITE sent with credentials (its branch and CSeq), and its 487 is ACKed', async () => {
+    const sip = await server();
+    const sock = dgram.createSocket('udp4');
+    open.push({ close: () => new Promise<void>((r) => sock.close(() => r())) });
+    const got: SipRequest[] = [];
+    sock.on('message', (buf, rinfo) => {
+      const p = parseSipMessage(buf, DEFAULT_SIP_LIMITS, true);
+      if (!p.ok || p.message.kind !== 'request') return;
+      const req = p.message;
+      got.push(req);
+      const send = (res: ReturnType<typeof buildResponse>) => sock.send(serializeSipMessage(res), rinfo.port, rinfo.address);
+      if (req.method === 'INVITE' && !req.headers.has('proxy-authorization')) {
+        send(buildResponse(req, 407, { toTag: 'tr1', headers: { 'proxy-authenticate': 'Digest realm="provider.test", nonce="n1"' } }));
+      } else if (req.method === 'INVITE') {
+        send(buildResponse(req, 180, { toTag: 'tr2' }));
+      } else if (req.method === 'CANCEL') {
+        send(buildResponse(req, 200, { toTag: 'tr2' }));
+        const invite = got.find((m) => m.method === 'INVITE' && m.headers.get('cseq') === '2 INVITE')!;
+        send(buildResponse(invite, 487, { toTag: 'tr2' }));
+      }
+    });
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const oc = sip.placeCall({ target: { uri: `sip:+4930123456@127.0.0.1:${sock.address().port}` }, ringTimeoutMs: 400, auth: ACCOUNT });
+    expect(await oc.result).toMatchObject({ type: 'failed', reason: 'ring_timeout', status: 487 });
+    await new Promise((r) => setTimeout(r, 100));
+    const invite2 = got.find((m) => m.method === 'INVITE' && m.headers.get('cseq') === '2 INVITE')!;
+    const cancels = got.filter((m) => m.method === 'CANCEL');
+    expect(cancels).toHaveLength(1);
+    expect(cancels[0]!.headers.get('cseq')).toBe('2 CANCEL');
+    expect(parseVia(cancels[0]!.headers.get('via')!)!.branch).toBe(parseVia(invite2.headers.get('via')!)!.branch);
     expect(got.filter((m) => m.method === 'ACK').map((m) => m.headers.get('cseq'))).toEqual(['1 ACK', '2 ACK']);
     expect(sip.resources()).toMatchObject({ pendingInvites: 0, rtpPortPairs: 0 });
   });
