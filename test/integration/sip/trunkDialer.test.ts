@@ -6,7 +6,8 @@
  * - a number outside the allow-list is refused, and a UDP socket listening as the trunk receives
  *   nothing; caps refuse the call after the limit, again with nothing sent;
  * - the trunk's address and port can no longer be called through a plain SIP URI target;
- * - no number in clear in the audit rows, the metrics or the log.
+ * - no number in clear in the audit rows, the metrics or the log;
+ * - the appliance exposes the dialer as `trunkDialer` (null when no trunk calls out).
  */
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Appliance } from '../../../appliance/app/app.js';
 import { startTrunks, type StartedTrunks } from '../../../appliance/app/trunks.js';
 import { validateConfig } from '../../../appliance/config/load.js';
 import { isEdgeVoxError } from '../../../appliance/errors.js';
@@ -21,6 +23,8 @@ import { createLogger } from '../../../appliance/log/logger.js';
 import { ApplianceMetrics } from '../../../appliance/metrics/metrics.js';
 import { Store } from '../../../appliance/store/database.js';
 import { SipServer } from '../../../appliance/telephony/sip-server.js';
+import { startTestAppliance } from '../../helpers/appliance.js';
+import { quietApplianceOverrides } from '../../helpers/auth.js';
 import { startSippUas } from '../../helpers/sipp.js';
 
 const open: Array<{ close(): unknown }> = [];
@@ -224,6 +228,33 @@ describe('calls out through a trunk (sipp as the provider)', () => {
     }
     expect(isEdgeVoxError(err, 'EVX_ERR_TRANSFER_TARGET')).toBe(true);
     expect(() => b.sip.claimTrunkLine([{ address: '127.0.0.1', port: trunk.port }])).toThrow(/already taken/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(trunk.received()).toBe(0);
+  });
+
+  it('the appliance exposes it as trunkDialer when a trunk calls out, audited in its store; null otherwise', async () => {
+    const trunk = await silentTrunk();
+    const outbound = { enabled: true, callerId: '+4930999000', allow: ['+4930'] };
+    const started: Appliance[] = [];
+    open.push({ close: async () => Promise.all(started.map((a) => a.close())) });
+    const start = async (trunks: unknown[]) => {
+      const { app } = await startTestAppliance(quietApplianceOverrides({ sip: { transports: ['udp'], trunks } }), { transcribers: null });
+      started.push(app);
+      return app;
+    };
+    const none = await start([{ name: 'in-only', host: '127.0.0.1', port: trunk.port, keepaliveSec: 0 }]);
+    expect(none.trunkDialer).toBeNull();
+    const app = await start([{ name: 'carrier', host: '127.0.0.1', port: trunk.port, keepaliveSec: 0, outbound }]);
+    const dialer = app.trunkDialer!;
+    expect(dialer.trunks).toEqual(['carrier']);
+    expect(refusedReason(() => dialer.place({ number: '+33 1 2345 6789', purpose: 'callback', ringTimeoutMs: 1000 }))).toBe('not-allowed');
+    expect(app.store.audit.list().filter((a) => a.action === 'outbound.refused')).toEqual([
+      expect.objectContaining({
+        actor: 'system',
+        target: 'trunk:carrier',
+        details: { purpose: 'callback', reason: 'not-allowed', number: '••••••89' },
+      }),
+    ]);
     await new Promise((r) => setTimeout(r, 100));
     expect(trunk.received()).toBe(0);
   });
