@@ -83,6 +83,8 @@ export interface MixerFigures {
   /** Party frames that were not there at their tick (silence in their place). */
   readonly missingFrames: number;
   readonly droppedSamples: number;
+  /** Samples skipped to bring a standing buffer level (queued jitter) back down. */
+  readonly trimmedSamples: number;
   readonly delay: DelaySummary;
 }
 
@@ -138,13 +140,14 @@ export class Supervisions {
    */
   start(callId: string, supervisorId: string, mode: SupervisionMode): SupervisionView {
     if (this.closed) throw evxError('EVX_ERR_SHUTTING_DOWN', 'supervision is closed');
-    const bridged = this.deps.calls.bridged(callId);
-    if (bridged === undefined || bridged.bridge.state !== 'bridged')
-      throw evxError('EVX_ERR_NOT_FOUND', 'no call with that id is bridged to a SIP agent', { details: { callId } });
     const refuse = (why: string): never => {
       throw evxError('EVX_ERR_SUPERVISION_STATE', `the call cannot be supervised: ${why}`, { details: { callId, supervisorId, why } });
     };
+    // while supervised the bridge is unbridged: that is a 409, not an unknown call
     if (this.sessions.has(callId)) refuse('already-supervised');
+    const bridged = this.deps.calls.bridged(callId);
+    if (bridged === undefined || bridged.bridge.state !== 'bridged')
+      throw evxError('EVX_ERR_NOT_FOUND', 'no call with that id is bridged to a SIP agent', { details: { callId } });
     if ([...this.sessions.values()].some((s) => s.supervisorId === supervisorId)) refuse('supervisor-busy');
     if (bridged.agentId === supervisorId) refuse('supervisor-is-agent');
     const rings = ringPhones(this.ringer, supervisorId, {
@@ -322,9 +325,11 @@ export class Supervisions {
 function figures(stats: ConferenceStats): MixerFigures {
   let missingFrames = 0;
   let droppedSamples = 0;
+  let trimmedSamples = 0;
   for (const p of Object.values(stats.parties)) {
     missingFrames += p.framesMissing;
     droppedSamples += p.droppedSamples;
+    trimmedSamples += p.trimmedSamples;
   }
-  return { frames: stats.ticks, missingFrames, droppedSamples, delay: stats.delay };
+  return { frames: stats.ticks, missingFrames, droppedSamples, trimmedSamples, delay: stats.delay };
 }

@@ -8,7 +8,9 @@
  * Jitter: a party whose frame is not there at the tick (late, lost, or not sending) contributes
  * silence to that frame and is counted `missing`; the others are never held back. A FIFO holds at
  * most `maxBufferedMs`: beyond it the oldest audio is dropped and counted (`droppedSamples`), so a
- * fast or bursty sender cannot grow the delay without bound. RFC 4733 telephone-events are relayed
+ * fast or bursty sender cannot grow the delay without bound, and a level that stands in a FIFO for a
+ * whole second (jitter queued a frame or two and nothing drained it) is skipped once, counted
+ * (`trimmedSamples`): the delay comes back down to what the jitter needs. RFC 4733 telephone-events are relayed
  * at once to the parties that hear their sender, under each listener's own clock.
  *
  * Delay: for every frame of a party that reached a listener, the time from the arrival of its oldest
@@ -68,6 +70,8 @@ export interface ConferencePartyCounters {
   framesMissing: number;
   /** Samples dropped from the front of the FIFO because it was full (bounded delay). */
   droppedSamples: number;
+  /** Samples skipped because the FIFO never ran below them for a whole window (delay brought back down). */
+  trimmedSamples: number;
   /** Mixed frames sent to the party. */
   framesSent: number;
   /** Mixed frames not sent (the party holds the call or is closed). */
@@ -85,7 +89,7 @@ export interface ConferenceStats {
   readonly frameMs: number;
   /** Ticks of the mix clock (frames mixed for everyone). */
   readonly ticks: number;
-  /** Frames the clock skipped after a stall of more than `CATCH_UP_FRAMES` frames (no burst). */
+  /** Frames the clock skipped after an event-loop stall longer than the FIFOs hold (their audio is gone anyway). */
   readonly ticksSkipped: number;
   readonly parties: Readonly<Record<string, Readonly<ConferencePartyCounters>>>;
   /** Socket in → mixed frame sent, per party frame heard by someone, all parties. */
@@ -103,10 +107,10 @@ export interface ConferenceEvents {
 const MAX_PAYLOAD_SAMPLES = 1920;
 /** RTP clock of every codec we carry. */
 const RTP_CLOCK_HZ = 8000;
-/** A late clock mixes at most this many frames at once; beyond, it skips ahead. */
-const CATCH_UP_FRAMES = 3;
 /** Arrival marks kept per party (one per packet in the FIFO). */
 const MARKS = 64;
+/** Ticks over which a party's lowest FIFO level is watched before the standing part of it is skipped. */
+const TRIM_WINDOW_TICKS = 50;
 
 /** out[i] = saturate(sum of inputs[k][i]): the mix of the frames given (none: silence). */
 export function mixFrames(out: Int16Array, inputs: readonly Int16Array[], acc: Int32Array = new Int32Array(out.length)): void {
@@ -124,6 +128,7 @@ class Party implements RtpTap {
     framesMixed: 0,
     framesMissing: 0,
     droppedSamples: 0,
+    trimmedSamples: 0,
     framesSent: 0,
     sendsRefused: 0,
     oversized: 0,
@@ -154,6 +159,9 @@ class Party implements RtpTap {
   private readonly markArrivedMs = new Float64Array(MARKS);
   private marksHead = 0;
   private marksCount = 0;
+  // the lowest FIFO level after a take in the current trim window
+  private lowest = Infinity;
+  private windowTicks = 0;
   // the outgoing stream: our own timestamps, continuous from the first frame
   private outTs = 0;
   private sentAny = false;
@@ -235,8 +243,30 @@ class Party implements RtpTap {
     else this.marksHead = (this.marksHead + 1) % MARKS;
   }
 
-  /** Take this tick's frame (or mark it missing). */
+  /** Take this tick's frame (or mark it missing), then keep the FIFO's standing level down. */
   take(): void {
+    this.takeFrame();
+    this.trim();
+  }
+
+  /**
+   * Jitter grows a party's FIFO (a late packet, then two at once) and nothing drains it: after a
+   * window in which it never ran below `lowest`, that much (less a 5 ms margin) was delay without
+   * use, and is skipped once (at most a few frames' audio, counted) when it is at least half a frame.
+   */
+  private trim(): void {
+    this.lowest = Math.min(this.lowest, this.buffered);
+    if (++this.windowTicks < TRIM_WINDOW_TICKS) return;
+    const skip = this.lowest - this.frameSamples / 4;
+    if (skip >= this.frameSamples / 2) {
+      this.read += skip;
+      this.counters.trimmedSamples += skip;
+    }
+    this.lowest = Infinity;
+    this.windowTicks = 0;
+  }
+
+  private takeFrame(): void {
     if (this.buffered < this.frameSamples) {
       this.present = false;
       this.counters.framesMissing++;
@@ -305,6 +335,12 @@ export class Conference {
   private originMs = 0;
   private ticks = 0;
   private ticksSkipped = 0;
+  /**
+   * A late clock (the event loop stalled) mixes every frame it owes, up to what a FIFO holds: the
+   * packets queued in the socket meanwhile arrive together, and mixing them at once sends them on
+   * as the plain relay would, rather than leaving them standing in the FIFOs as added delay.
+   */
+  private readonly catchUpFrames: number;
   private matrix: HearingMatrix;
 
   /**
@@ -316,7 +352,9 @@ export class Conference {
     this.frameMs = opts.frameMs ?? 20;
     this.mixRateHz = parties.some((p) => p.side.codec === 'G722') ? 16000 : 8000;
     const frameSamples = (this.mixRateHz * this.frameMs) / 1000;
-    const maxBuffered = Math.round((this.mixRateHz * (opts.maxBufferedMs ?? 100)) / 1000);
+    const maxBufferedMs = opts.maxBufferedMs ?? 100;
+    const maxBuffered = Math.round((this.mixRateHz * maxBufferedMs) / 1000);
+    this.catchUpFrames = Math.max(1, Math.ceil(maxBufferedMs / this.frameMs));
     const sides = new Set(parties.map((p) => p.side));
     if (sides.size !== parties.length || new Set(parties.map((p) => p.name)).size !== parties.length)
       throw evxError('EVX_ERR_BAD_REQUEST', 'a conference party appears twice');
@@ -373,17 +411,19 @@ export class Conference {
 
   private schedule(): void {
     const dueMs = this.originMs + (this.ticks + this.ticksSkipped + 1) * this.frameMs;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, dueMs - performance.now()));
+    // mixed from setImmediate: after a stall, the packets queued in the socket meanwhile are read
+    // (poll phase) before the frames they belong to are mixed, instead of just after
+    this.timer = setTimeout(() => setImmediate(() => this.onTimer()), Math.max(0, dueMs - performance.now()));
   }
 
   private onTimer(): void {
     this.timer = undefined;
     if (this.state !== 'running') return;
     let due = Math.floor((performance.now() - this.originMs) / this.frameMs) - this.ticks - this.ticksSkipped;
-    if (due > CATCH_UP_FRAMES) {
-      // the event loop stalled: skip what cannot be sent in time rather than burst it
-      this.ticksSkipped += due - 1;
-      due = 1;
+    if (due > this.catchUpFrames) {
+      // the event loop stalled longer than a FIFO holds: what was due before is lost anyway
+      this.ticksSkipped += due - this.catchUpFrames;
+      due = this.catchUpFrames;
     }
     for (let i = 0; i < due && this.state === 'running'; i++) this.mixFrame();
     if (this.state === 'running') this.schedule();

@@ -39,6 +39,9 @@ const View = Type.Object(
             frames: Type.Integer({ description: '20 ms frames mixed' }),
             missingFrames: Type.Integer({ description: "Parties' frames not there at their tick (late or lost): silence in their place" }),
             droppedSamples: Type.Integer({ description: "Samples dropped from a party's full buffer (bounded delay)" }),
+            trimmedSamples: Type.Integer({
+              description: "Samples skipped to bring a party's standing buffer level (queued jitter) back down",
+            }),
             delay: Delay,
           },
           { additionalProperties: false },

@@ -18,6 +18,7 @@ import { SipServer } from '../../../appliance/telephony/sip-server.js';
 import type { CallStartedEvent } from '../../../appliance/telephony/types.js';
 import { answerInvite, phoneRequest, phoneSdp, RtpPeer, type ReceivedRtp } from '../sip/phone.js';
 import { TestUac } from '../sip/uac.js';
+import { until } from '../../e2e/acd/harness.js';
 
 const open: Array<{ close(): unknown }> = [];
 const timers: NodeJS.Timeout[] = [];
@@ -26,15 +27,9 @@ afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.close();
 });
 
-const tick = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await tick(20);
-  }
-}
+const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Wait for `cond` (polled), failing with `what` after 5 s. */
+const waitUntil = async (cond: () => boolean, what: string): Promise<void> => expect(await until(cond, 5000), what).toBe(true);
 
 /** Stream a μ-law tone to `port` every 20 ms, phase-continuous, until the test ends. */
 function streamTone(peer: RtpPeer, port: () => number, freqHz: number): void {
@@ -58,7 +53,7 @@ function streamTone(peer: RtpPeer, port: () => number, freqHz: number): void {
 
 /** Amplitude of `freqHz` in `pcm` (Goertzel; a full-scale sine of amplitude A gives about A). */
 function goertzel(pcm: Int16Array, freqHz: number, rateHz = 8000): number {
-  const k = (2 * Math.cos((2 * Math.PI * freqHz) / rateHz)) as number;
+  const k = 2 * Math.cos((2 * Math.PI * freqHz) / rateHz);
   let s1 = 0;
   let s2 = 0;
   for (const x of pcm) {
@@ -163,7 +158,7 @@ async function join(r: Rig, mode: 'listen' | 'whisper' | 'barge'): Promise<strin
   const view = r.supervisions.start(r.callerId, 'sup1', mode);
   expect(view).toMatchObject({ state: 'ringing', mode, supervisorId: 'sup1', mixer: null });
   await answerInvite(r.current.supPhone, phoneSdp(r.peers.supervisor.port, 'PCMU'));
-  await until(() => r.supervisions.get(r.callerId)?.state === 'active');
+  await waitUntil(() => r.supervisions.get(r.callerId)?.state === 'active', 'supervisor joined');
   const supCallId = r.answered.at(-1)!;
   streamTone(r.peers.supervisor, () => r.server.leg(supCallId, 'leg0').rtp.localPort, TONES.supervisor);
   return supCallId;
@@ -241,7 +236,7 @@ describe('supervision of a bridged SIP call (real RTP sockets)', () => {
     const ack = await r.current.supPhone.waitRequest('ACK');
     r.current.supPhone.sendRaw(phoneRequest(r.current.supPhone, ack, 'BYE', 20));
     await r.current.supPhone.waitResponse('BYE', 200, 20);
-    await until(() => r.ended.length === 1);
+    await waitUntil(() => r.ended.length === 1, 'supervision ended');
     expect(r.ended[0]).toMatchObject({ reason: 'supervisor-left' });
     expect(r.bridge.state).toBe('bridged');
     const after = await listen(r, 400);
@@ -255,7 +250,7 @@ describe('supervision of a bridged SIP call (real RTP sockets)', () => {
     const supBye = r.current.supPhone.waitRequest('BYE');
     await Promise.all([r.server.hangup(r.callerId), r.caller.waitRequest('BYE').then((b) => r.caller.reply(b, 200))]);
     r.current.supPhone.reply(await supBye, 200);
-    await until(() => r.ended.length === 2);
+    await waitUntil(() => r.ended.length === 2, 'second supervision ended');
     expect(r.ended[1]).toMatchObject({ reason: 'call-ended' });
     expect(r.supervisions.list()).toEqual([]);
     expect(() => r.supervisions.start(r.callerId, 'sup1', 'listen')).toThrow(/not bridged|no call/);
@@ -273,7 +268,7 @@ describe('supervision of a bridged SIP call (real RTP sockets)', () => {
     // the supervisor declines: ended, the bridge was never touched
     const invite = await r.current.supPhone.waitRequest('INVITE');
     r.current.supPhone.reply(invite, 486);
-    await until(() => r.ended.length === 1);
+    await waitUntil(() => r.ended.length === 1, 'supervision ended');
     expect(r.ended[0]).toMatchObject({ reason: 'no-answer', mixer: null });
     expect(r.bridge.state).toBe('bridged');
   });

@@ -9,7 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { decodeMulaw, encodeMulaw } from '../../../appliance/codecs/g711.js';
 import { G722Decoder, G722Encoder } from '../../../appliance/codecs/g722.js';
 import type { BridgeSide } from '../../../appliance/rtp/bridge.js';
-import { Conference, mixFrames, SUPERVISION_MATRIX, type HearingMatrix } from '../../../appliance/rtp/conference.js';
+import {
+  Conference,
+  mixFrames,
+  SUPERVISION_MATRIX,
+  type ConferenceOptions,
+  type HearingMatrix,
+} from '../../../appliance/rtp/conference.js';
 import type { RtpPacket } from '../../../appliance/rtp/packet.js';
 import type { RtpTap } from '../../../appliance/rtp/session.js';
 import type { CodecName } from '../../../appliance/sdp/offer-answer.js';
@@ -92,6 +98,17 @@ function threeParties(matrix: HearingMatrix = SUPERVISION_MATRIX.barge, codecs: 
     matrix,
   );
   return { caller, agent, supervisor, conf };
+}
+
+/** A caller and an agent who hear each other. */
+function twoParties(opts: ConferenceOptions = {}) {
+  const caller = new FakeSide();
+  const agent = new FakeSide();
+  const parties = [
+    { name: 'caller', side: caller },
+    { name: 'agent', side: agent },
+  ];
+  return { caller, agent, conf: new Conference(parties, { caller: ['agent'], agent: ['caller'] }, opts) };
 }
 
 const C = constant(1000);
@@ -206,16 +223,7 @@ describe('Conference', () => {
   });
 
   it('bounds each party’s FIFO: a burst beyond maxBufferedMs drops the oldest audio and counts it', () => {
-    const caller = new FakeSide();
-    const agent = new FakeSide();
-    const conf = new Conference(
-      [
-        { name: 'caller', side: caller },
-        { name: 'agent', side: agent },
-      ],
-      { caller: ['agent'], agent: ['caller'] },
-      { maxBufferedMs: 60 },
-    );
+    const { caller, agent, conf } = twoParties({ maxBufferedMs: 60 });
     const values = [100, 200, 300, 400, 500].map(constant);
     for (const v of values) caller.deliver(v.payload); // 100 ms at once: 40 ms too much
     expect(conf.stats().parties['caller']!.droppedSamples).toBe(320);
@@ -226,6 +234,27 @@ describe('Conference', () => {
     }
     // the two oldest frames went; the newest three play in order, then silence
     expect(heard).toEqual([values[2]!.decoded, values[3]!.decoded, values[4]!.decoded, 0].map(heardOf));
+  });
+
+  it('skips a standing FIFO level once it has lasted a whole window (jitter-queued delay comes back down)', () => {
+    const { caller, conf } = twoParties();
+    // a burst queued two frames ahead, then one packet per tick: 40 ms standing in the FIFO
+    caller.deliver(C.payload);
+    caller.deliver(C.payload);
+    for (let i = 0; i < 49; i++) {
+      caller.deliver(C.payload);
+      conf.mixFrame();
+    }
+    expect(conf.stats().parties['caller']!.trimmedSamples).toBe(0);
+    caller.deliver(C.payload);
+    conf.mixFrame(); // the 50th tick: 320 samples stood all along; all but a 5 ms margin go
+    expect(conf.stats().parties['caller']!.trimmedSamples).toBe(280);
+    for (let i = 0; i < 60; i++) {
+      caller.deliver(C.payload);
+      conf.mixFrame();
+    }
+    // nothing missing before or after, and no second trim (40 samples stand now, under half a frame)
+    expect(conf.stats().parties['caller']).toMatchObject({ framesMissing: 0, trimmedSamples: 280 });
   });
 
   it('mixes at 16 kHz when a party speaks G.722 and encodes each party to its own codec', () => {
