@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSipMessage, DEFAULT_SIP_LIMITS } from '../../../appliance/sip/parser.js';
-import type { SipRequest } from '../../../appliance/sip/message.js';
+import type { SipRequest, SipResponse } from '../../../appliance/sip/message.js';
 import { buildResponse, serializeSipMessage } from '../../../appliance/sip/serialize.js';
 import { parseVia } from '../../../appliance/sip/grammar.js';
 import { SipServer } from '../../../appliance/telephony/sip-server.js';
@@ -36,6 +36,25 @@ async function trunk(status: 401 | 407): Promise<SippUas> {
   const s = await startSippUas(`uas-trunk-digest-${status}.xml`);
   open.push({ close: () => (s.kill(), s.cleanup()) });
   return s;
+}
+
+type Send = (res: SipResponse) => void;
+
+/** A scripted trunk on a UDP socket: `answer` sees every request (and all before it) and may respond. */
+async function scriptedTrunk(
+  answer: (req: SipRequest, got: readonly SipRequest[], send: Send) => void,
+): Promise<{ port: number; got: SipRequest[] }> {
+  const sock = dgram.createSocket('udp4');
+  open.push({ close: () => new Promise<void>((r) => sock.close(() => r())) });
+  const got: SipRequest[] = [];
+  sock.on('message', (buf, rinfo) => {
+    const p = parseSipMessage(buf, DEFAULT_SIP_LIMITS, true);
+    if (!p.ok || p.message.kind !== 'request') return;
+    got.push(p.message);
+    answer(p.message, got, (res) => sock.send(serializeSipMessage(res), rinfo.port, rinfo.address));
+  });
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  return { port: sock.address().port, got };
 }
 
 /** The INVITEs sipp received, from its message trace (in the output of `done`). */
@@ -109,23 +128,13 @@ describe('outbound INVITE with digest authentication (sipp as the trunk)', () =>
 
   it('a second challenge ends it: rejected with its status, the credentials went once', async () => {
     const sip = await server();
-    // a trunk that challenges every INVITE (and ACKs nothing itself: the transaction ACKs)
-    const sock = dgram.createSocket('udp4');
-    open.push({ close: () => new Promise<void>((r) => sock.close(() => r())) });
-    const got: SipRequest[] = [];
-    sock.on('message', (buf, rinfo) => {
-      const p = parseSipMessage(buf, DEFAULT_SIP_LIMITS, true);
-      if (!p.ok || p.message.kind !== 'request') return;
-      got.push(p.message);
-      if (p.message.method !== 'INVITE') return;
-      const res = buildResponse(p.message, 407, {
-        toTag: 'tr1',
-        headers: { 'proxy-authenticate': `Digest realm="provider.test", nonce="n${got.length}", algorithm=MD5` },
-      });
-      sock.send(serializeSipMessage(res), rinfo.port, rinfo.address);
+    // a trunk that challenges every INVITE (the transaction ACKs each challenge)
+    const { port, got } = await scriptedTrunk((req, all, send) => {
+      if (req.method !== 'INVITE') return;
+      const challenge = `Digest realm="provider.test", nonce="n${all.length}", algorithm=MD5`;
+      send(buildResponse(req, 407, { toTag: 'tr1', headers: { 'proxy-authenticate': challenge } }));
     });
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
-    const oc = sip.placeCall({ target: { uri: `sip:+4930123456@127.0.0.1:${sock.address().port}` }, ringTimeoutMs: 5000, auth: ACCOUNT });
+    const oc = sip.placeCall({ target: { uri: `sip:+4930123456@127.0.0.1:${port}` }, ringTimeoutMs: 5000, auth: ACCOUNT });
     expect(await oc.result).toMatchObject({ type: 'failed', reason: 'rejected', status: 407 });
     await new Promise((r) => setTimeout(r, 100));
     const sent = got.filter((m) => m.method === 'INVITE');
@@ -137,27 +146,18 @@ describe('outbound INVITE with digest authentication (sipp as the trunk)', () =>
 
   it('the ring timeout CANCELs the INVITE sent with credentials (its branch and CSeq), and its 487 is ACKed', async () => {
     const sip = await server();
-    const sock = dgram.createSocket('udp4');
-    open.push({ close: () => new Promise<void>((r) => sock.close(() => r())) });
-    const got: SipRequest[] = [];
-    sock.on('message', (buf, rinfo) => {
-      const p = parseSipMessage(buf, DEFAULT_SIP_LIMITS, true);
-      if (!p.ok || p.message.kind !== 'request') return;
-      const req = p.message;
-      got.push(req);
-      const send = (res: ReturnType<typeof buildResponse>) => sock.send(serializeSipMessage(res), rinfo.port, rinfo.address);
+    const { port, got } = await scriptedTrunk((req, all, send) => {
       if (req.method === 'INVITE' && !req.headers.has('proxy-authorization')) {
         send(buildResponse(req, 407, { toTag: 'tr1', headers: { 'proxy-authenticate': 'Digest realm="provider.test", nonce="n1"' } }));
       } else if (req.method === 'INVITE') {
         send(buildResponse(req, 180, { toTag: 'tr2' }));
       } else if (req.method === 'CANCEL') {
         send(buildResponse(req, 200, { toTag: 'tr2' }));
-        const invite = got.find((m) => m.method === 'INVITE' && m.headers.get('cseq') === '2 INVITE')!;
+        const invite = all.find((m) => m.method === 'INVITE' && m.headers.get('cseq') === '2 INVITE')!;
         send(buildResponse(invite, 487, { toTag: 'tr2' }));
       }
     });
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
-    const oc = sip.placeCall({ target: { uri: `sip:+4930123456@127.0.0.1:${sock.address().port}` }, ringTimeoutMs: 400, auth: ACCOUNT });
+    const oc = sip.placeCall({ target: { uri: `sip:+4930123456@127.0.0.1:${port}` }, ringTimeoutMs: 400, auth: ACCOUNT });
     expect(await oc.result).toMatchObject({ type: 'failed', reason: 'ring_timeout', status: 487 });
     await new Promise((r) => setTimeout(r, 100));
     const invite2 = got.find((m) => m.method === 'INVITE' && m.headers.get('cseq') === '2 INVITE')!;
