@@ -6,7 +6,8 @@
  * its own tone (caller 400 Hz after its request, alice 800 Hz, bob 1200 Hz) and what each phone heard
  * (baresip's sndfile dump) is measured: in barge each hears the other two and not itself.
  *
- * Also checked: a viewer is refused (403), the audit trail has the POST, the bus has
+ * Also checked: a viewer is refused (403), PATCH switches the mode (and back), the audit trail has
+ * the POST and the PATCHes (refused requests are not audited), the bus has
  * supervision.started with ids only, the counter edgevox_acd_supervision_sessions_total{mode="barge"}
  * counts it, and the caller hanging up ends the supervision and bob's leg.
  */
@@ -181,6 +182,19 @@ describe.skipIf(!haveBaresip())('ACD supervision with real phones: a supervisor 
     const joined = await bus.wait((e) => e.type === 'supervision.started' && e.callId === callId, 10_000, 'supervision.started', explain);
     expect(joined.e).toEqual({ type: 'supervision.started', at: expect.any(Number), callId, supervisorId: 'bob', mode: 'barge' });
     expect((await post('technician')).status).toBe(409); // one supervision per call
+    // a mode change and back (PATCH), each published; GET of an unsupervised call is 404
+    const patch = (mode: string) =>
+      apiFetch(
+        app,
+        url,
+        { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mode }) },
+        'supervisor',
+      );
+    expect(await (await patch('listen')).json()).toMatchObject({ mode: 'listen', state: 'active' });
+    expect((await patch('barge')).status).toBe(200);
+    expect((await patch('shout')).status).toBe(400);
+    expect(bus.filter((e) => e.type === 'supervision.mode').map((e) => (e.e as { mode: string }).mode)).toEqual(['listen', 'barge']);
+    expect((await apiFetch(app, '/api/v1/acd/calls/nope/supervision', undefined, 'supervisor')).status).toBe(404);
 
     // the three talk for a while (the caller's tone starts ~8 s after its request; bob's at once)
     const view = await untilAsync(
@@ -197,7 +211,12 @@ describe.skipIf(!haveBaresip())('ACD supervision with real phones: a supervisor 
     const metrics = await (await fetch(`${app.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/edgevox_acd_supervision_sessions_total\{mode="barge"\} 1/);
     const audit = app.store.audit.list(100).filter((e) => e.action === API_CHANGE_ACTION && e.at >= since);
-    expect(audit.map((e) => e.target)).toContain('POST /api/v1/acd/calls/:callId/supervision');
+    expect(audit.map((e) => e.target).sort()).toEqual([
+      'PATCH /api/v1/acd/calls/:callId/supervision',
+      'PATCH /api/v1/acd/calls/:callId/supervision',
+      'POST /api/v1/acd/calls/:callId/supervision',
+    ]);
+    expect(audit.find((e) => e.target.startsWith('POST'))!.details).toMatchObject({ role: 'supervisor', params: { callId } });
 
     // the caller hangs up: the supervision ends and bob's leg too
     const bobClosed = stamped(bob, 'CALL_CLOSED', 15_000);
