@@ -14,6 +14,25 @@
  * The agent leg's audio is transcribed as the caller's call's `agent` leg (`agentSink`). KPI facts
  * (offered, answered, abandoned, overflowed, hold, talk end) go to `facts` (docs/kpis.md).
  *
+ * Transfers by the agent (blind, RFC 3515: a REFER on the agent's leg; addressing in
+ * agentTransfer.ts): the box decides every REFER of an agent leg itself (SipServer referral
+ * handler; the transfer-target policy applies to what would leave the box).
+ * - To an agent (`sip:<agentId>@<box>`): the agent is offered the call (they must be available:
+ *   else 486) and their endpoints ring while the caller hears hold music and the transferring agent
+ *   waits unbridged. Answered: caller and new agent bridged, final NOTIFY 200, the transferring
+ *   agent's leg released (their phone's BYE, else the box's after the NOTIFY) and their wrap-up
+ *   starts. Not answered: NOTIFY 480 and the caller goes back to the transferring agent, or — when
+ *   that agent hung up meanwhile — waits again in its group's queue in its old place.
+ * - To a queue (`sip:queue-<groupId>@<box>`): NOTIFY 200, the transferring agent is released at
+ *   once, the caller waits in that group with its priority and its first queueing time.
+ * - Refused (external targets, a target outside sip.transferTargets, attended transfer, unknown
+ *   agent or group): 403/404 and an audit entry (the agent as actor, reason only, no number).
+ * It stays one interaction: the caller's call id, the new agent's leg transcribed as its `agent`
+ * leg, routing's assignment moved to the new agent, a `transferred` KPI fact, `call.transferred`.
+ *
+ * Hold by the agent's phone (re-INVITE sendonly/inactive): the bridge is detached and the caller
+ * hears hold music until the phone resumes; hold facts go to the KPIs as before.
+ *
  * SIPREC sessions are never handled here: they are observed, never answered with media or routed.
  *
  * Callback offer: where routing or the queue policy offers a callback (a `callback` decision, a
@@ -46,6 +65,7 @@ import { HOLD_MUSIC, QueueAnnouncer, type QueueAudio } from './announcements.js'
 import { CallAudio } from './callAudio.js';
 import type { AcdFactSink } from './kpis.js';
 import { callbackUri } from './callbacks.js';
+import { transferTarget, type TransferRefusal } from './agentTransfer.js';
 import { admit, onMaxWait, QUEUE_PROMPTS, type Admission } from './queuePolicy.js';
 import type { AcdQueues } from './queueView.js';
 
@@ -65,6 +85,18 @@ export interface AcdAgents {
   noAnswer(agentId: string, callId: string): void;
   offerFailed(agentId: string, callId: string): void;
   held(agentId: string, callId: string, held: boolean): void;
+  /** The box offers the agent a call itself (a transfer to them); throws when they cannot take it. */
+  offer(agentId: string, callId: string): void;
+  /** The agent's leg of the call ended while the call goes on (they transferred it): wrap-up. */
+  legEnded(agentId: string, callId: string): void;
+}
+
+/** Where agents may transfer callers: the box's own hosts, and the transfer-target policy for the rest. */
+export interface AcdTransferPlaces {
+  /** The box's host names and addresses as phones address it (lower case). */
+  readonly boxHosts: readonly string[];
+  /** Why callers may not be sent to `uri` (sip.transferTargets), null when they may. */
+  readonly problem: (uri: string) => string | null;
 }
 
 export interface AcdOptions {
@@ -88,7 +120,10 @@ export interface AcdCallbackStore {
 }
 
 /** What the ACD asks of routing: its clock, its queue, the groups. */
-export type AcdRouting = Pick<RoutingService, 'now' | 'requeue' | 'removeFromQueue' | 'groupList' | 'route' | 'isRouted'>;
+export type AcdRouting = Pick<
+  RoutingService,
+  'now' | 'requeue' | 'removeFromQueue' | 'groupList' | 'route' | 'isRouted' | 'agentList' | 'reassign'
+>;
 
 export interface AcdCallsDeps {
   readonly sip: AcdTelephony;
@@ -107,18 +142,36 @@ export interface AcdCallsDeps {
   readonly agentSink: (callerCallId: string) => LegAudioSinkFactory | undefined;
   /** Where callback requests go; without it no callback is offered (the message of the case plays). */
   readonly callbacks?: AcdCallbackStore;
+  /** Where agents may transfer callers; without it every transfer an agent asks for is refused. */
+  readonly transfers?: AcdTransferPlaces;
+  /** The audit log (refused transfers); actor, action, target, details without numbers. */
+  readonly audit?: (actor: string, action: string, target: string, details: Record<string, unknown>) => void;
   readonly logger: Logger;
   readonly now: () => number;
   readonly options: AcdOptions;
 }
 
-type Phase = 'greeting' | 'waiting-route' | 'queued' | 'offering' | 'callback-offer' | 'bridged' | 'leaving' | 'ended';
+/** transferring: the transferring agent left while the transfer's target rings (no agent on the call). */
+type Phase = 'greeting' | 'waiting-route' | 'queued' | 'offering' | 'callback-offer' | 'bridged' | 'transferring' | 'leaving' | 'ended';
 
 interface Offer {
   readonly agentId: string;
   readonly groupId: string;
   readonly rings: AgentRing[];
   settled: boolean;
+}
+
+/** A transfer to another agent asked by the agent on the call, their endpoints ringing. */
+interface PendingTransfer {
+  readonly fromAgentId: string;
+  readonly fromCallId: string;
+  readonly toAgentId: string;
+  readonly rings: AgentRing[];
+  settled: boolean;
+  /** The transferring agent's leg ended while the target rang. */
+  fromGone: boolean;
+  /** The REFER's final status (its last NOTIFY). */
+  readonly done: (status: number) => void;
 }
 
 /** A callback offered to a caller, waiting for their key. */
@@ -157,6 +210,9 @@ interface AcdCall {
   talkEnded: boolean;
   routeTimer: NodeJS.Timeout | null;
   callback: CallbackOffer | null;
+  transfer: PendingTransfer | null;
+  /** The agent's phone holds the call (the caller hears hold music). */
+  agentHeld: boolean;
 }
 
 /** What the ACD reports as it goes (metrics, tests); ids only, never numbers or names. */
@@ -171,6 +227,18 @@ export interface AcdEvents {
   'callback.offered': { readonly callId: string; readonly groupId: string };
   /** A caller pressed 1 at a callback offer and the request was kept. */
   'callback.requested': { readonly callId: string; readonly groupId: string };
+  /**
+   * A transfer the agent asked for ended: completed (the new agent answered), requeued (in a queue),
+   * returned (the target did not answer: back to the transferring agent), failed (the target could
+   * not be offered it), refused (403/404, `reason`).
+   */
+  'call.transferred': {
+    readonly callId: string;
+    readonly fromAgentId: string;
+    readonly kind: 'agent' | 'group' | 'other';
+    readonly outcome: 'completed' | 'requeued' | 'returned' | 'failed' | 'refused';
+    readonly reason: TransferRefusal | null;
+  };
 }
 
 export interface AcdCounters {
@@ -178,7 +246,12 @@ export interface AcdCounters {
   offersNotAnswered: number;
   offersFailed: number;
   refused: number;
+  /** Transfers by agents carried out (to an agent who answered, or to a queue). */
+  transfers: number;
 }
+
+/** After the final NOTIFY of a transfer, how long the transferring phone has to hang up before the box does. */
+const RELEASE_AFTER_NOTIFY_MS = 500;
 
 export class AcdCalls {
   private readonly calls = new Map<string, AcdCall>();
@@ -186,7 +259,7 @@ export class AcdCalls {
   private readonly byAgentCall = new Map<string, string>();
   private readonly announcer: QueueAnnouncer;
   private readonly offs: (() => void)[] = [];
-  readonly counters: AcdCounters = { answered: 0, offersNotAnswered: 0, offersFailed: 0, refused: 0 };
+  readonly counters: AcdCounters = { answered: 0, offersNotAnswered: 0, offersFailed: 0, refused: 0, transfers: 0 };
   readonly events = new TypedEmitter<AcdEvents>();
   private closed = false;
   private readonly ringer: PhoneRinger;
@@ -247,6 +320,7 @@ export class AcdCalls {
     for (const c of this.calls.values()) {
       this.clearRouteTimer(c);
       this.endCallbackOffer(c);
+      this.cancelTransfer(c);
       c.audio.close();
       for (const ring of c.offer?.rings ?? []) ring.cancel();
     }
@@ -289,6 +363,8 @@ export class AcdCalls {
       talkEnded: false,
       routeTimer: null,
       callback: null,
+      transfer: null,
+      agentHeld: false,
     };
     this.calls.set(callId, call);
     call.greetingDone = audio.play([{ kind: 'prompt', name: 'greeting' }]).then(() => {
@@ -462,14 +538,7 @@ export class AcdCalls {
       this.deps.facts?.offered(call.callId, groupId, this.deps.now());
     }
     call.phase = 'offering';
-    const rings = ringPhones(this.ringer, agentId, {
-      ringTimeoutMs: this.deps.options.ringTimeoutMs,
-      codec: call.codec,
-      sinkFactory: this.deps.agentSink(call.callId),
-      callId: call.callId,
-    });
-    const softphone = this.deps.softphones?.ring(agentId, call.callId, this.deps.options.ringTimeoutMs);
-    if (softphone) rings.push(softphone);
+    const rings = this.ringAgent(call, agentId);
     const offer: Offer = { agentId, groupId, rings, settled: false };
     call.offer = offer;
     if (rings.length === 0) {
@@ -478,17 +547,60 @@ export class AcdCalls {
     }
     // hold music while the agent's phones ring
     void call.greetingDone.then(() => call.phase === 'offering' && call.offer === offer && void this.play(call.callId, [HOLD_MUSIC]));
+    this.watchRings(
+      rings,
+      (ring, agentCallId) => this.onAgentAnswered(call, offer, ring, agentCallId),
+      (why) => !offer.settled && this.offerFailed(call, offer, why),
+    );
+  }
+
+  /** Every endpoint of the agent rung for the call (its agent leg transcribed with the caller's call). */
+  private ringAgent(call: AcdCall, agentId: string): AgentRing[] {
+    const rings = ringPhones(this.ringer, agentId, {
+      ringTimeoutMs: this.deps.options.ringTimeoutMs,
+      codec: call.codec,
+      sinkFactory: this.deps.agentSink(call.callId),
+      callId: call.callId,
+    });
+    const softphone = this.deps.softphones?.ring(agentId, call.callId, this.deps.options.ringTimeoutMs);
+    if (softphone) rings.push(softphone);
+    return rings;
+  }
+
+  /** `answered` for each endpoint that answers; `none` once, when every one failed (no-answer if any rang out or declined). */
+  private watchRings(
+    rings: readonly AgentRing[],
+    answered: (ring: AgentRing, agentCallId: string | null) => void,
+    none: (why: 'no-answer' | 'failed') => void,
+  ): void {
     let pending = rings.length;
     let anyNoAnswer = false;
     for (const ring of rings) {
       void ring.result.then((outcome) => {
         if (outcome.type === 'answered') {
-          this.onAgentAnswered(call, offer, ring, outcome.agentCallId);
+          answered(ring, outcome.agentCallId);
           return;
         }
         anyNoAnswer ||= outcome.noAnswer;
-        if (--pending === 0 && !offer.settled) this.offerFailed(call, offer, anyNoAnswer ? 'no-answer' : 'failed');
+        if (--pending === 0) none(anyNoAnswer ? 'no-answer' : 'failed');
       });
+    }
+  }
+
+  /** Bridge the caller with the agent's SIP call; false (both hung up) when that fails. */
+  private bridgeAgent(call: AcdCall, agentCallId: string): boolean {
+    this.byAgentCall.set(agentCallId, call.callId);
+    try {
+      call.bridge = this.deps.sip.bridge(call.callId, agentCallId);
+      return true;
+    } catch (err) {
+      this.deps.logger.error(
+        { callId: call.callId, reason: err instanceof Error ? err.message : String(err) },
+        'caller and agent not bridged',
+      );
+      void this.deps.sip.hangup(agentCallId).catch(() => undefined);
+      void this.deps.sip.hangup(call.callId).catch(() => undefined);
+      return false;
     }
   }
 
@@ -504,20 +616,8 @@ export class AcdCalls {
     call.phase = 'bridged';
     call.agentId = offer.agentId;
     call.agentCallId = agentCallId;
-    if (agentCallId !== null) {
-      this.byAgentCall.set(agentCallId, call.callId);
-      try {
-        call.bridge = this.deps.sip.bridge(call.callId, agentCallId);
-      } catch (err) {
-        this.deps.logger.error(
-          { callId: call.callId, reason: err instanceof Error ? err.message : String(err) },
-          'caller and agent not bridged',
-        );
-        void this.deps.sip.hangup(agentCallId).catch(() => undefined);
-        void this.deps.sip.hangup(call.callId).catch(() => undefined);
-        return;
-      }
-    }
+    call.agentHeld = false;
+    if (agentCallId !== null && !this.bridgeAgent(call, agentCallId)) return;
     this.counters.answered++;
     this.events.emit('offer.settled', { callId: call.callId, agentId: offer.agentId, outcome: 'answered' });
     this.deps.facts?.answered(call.callId, offer.agentId, this.deps.now());
@@ -554,12 +654,221 @@ export class AcdCalls {
     }
   }
 
+  // --- transfers by the agent ----------------------------------------------------------------------
+
+  /** Whether the ACD decides the REFERs of `callId`: an agent's leg of one of its calls. */
+  ownsReferral(callId: string): boolean {
+    return this.byAgentCall.has(callId);
+  }
+
+  /** The agent's phone asked to transfer its caller (REFER on `agentCallId`): resolves with the status of the final NOTIFY. */
+  referral(agentCallId: string, targetUri: string): Promise<number> {
+    const callerId = this.byAgentCall.get(agentCallId);
+    const call = callerId === undefined ? undefined : this.calls.get(callerId);
+    if (call === undefined || call.phase !== 'bridged' || call.agentId === null || call.agentCallId !== agentCallId) {
+      return Promise.resolve(481);
+    }
+    if (call.transfer !== null) return Promise.resolve(491);
+    const places = this.deps.transfers;
+    const fromAgentId = call.agentId;
+    const target = transferTarget(targetUri, {
+      boxHosts: new Set(places?.boxHosts ?? []),
+      agents: this.deps.routing.agentList(),
+      groupIds: this.deps.routing.groupList().map((g) => g.id),
+      problem: places?.problem ?? (() => 'no transfer targets configured'),
+    });
+    if (target.kind === 'refused') return Promise.resolve(this.refuseTransfer(call, fromAgentId, target.reason, target.status));
+    if (target.kind === 'group') return Promise.resolve(this.transferToQueue(call, fromAgentId, agentCallId, target.groupId));
+    if (target.agentId === fromAgentId) return Promise.resolve(this.refuseTransfer(call, fromAgentId, 'same-agent', 403));
+    return this.transferToAgent(call, fromAgentId, agentCallId, target.agentId);
+  }
+
+  private refuseTransfer(call: AcdCall, fromAgentId: string, reason: TransferRefusal, status: number): number {
+    try {
+      this.deps.audit?.('agent:' + fromAgentId, 'acd.transfer.refused', `call:${call.callId}`, { reason, status });
+    } catch (err) {
+      this.deps.logger.warn({ callId: call.callId, code: (err as { code?: string }).code ?? 'error' }, 'transfer refusal not audited');
+    }
+    this.deps.logger.info({ callId: call.callId, agentId: fromAgentId, reason, status }, 'transfer refused');
+    this.events.emit('call.transferred', { callId: call.callId, fromAgentId, kind: 'other', outcome: 'refused', reason });
+    return status;
+  }
+
+  /** To a queue: the transferring agent is released at once, the caller waits in `groupId` (its priority, its first queueing). */
+  private transferToQueue(call: AcdCall, fromAgentId: string, fromCallId: string, groupId: string): number {
+    this.deps.facts?.transferred(call.callId, this.deps.now());
+    this.releaseAgentLeg(call, fromAgentId, fromCallId);
+    call.agentId = null;
+    call.groupId = groupId;
+    if (!call.visited.includes(groupId)) call.visited.push(groupId);
+    this.counters.transfers++;
+    this.events.emit('call.transferred', { callId: call.callId, fromAgentId, kind: 'group', outcome: 'requeued', reason: null });
+    this.deps.logger.info({ callId: call.callId, agentId: fromAgentId, groupId }, 'call transferred to a queue');
+    this.queueAgain(call, groupId);
+    return 200;
+  }
+
+  /** Back in routing's queue in its old place (routing may offer it at once, moving the call on). */
+  private queueAgain(call: AcdCall, groupId: string): void {
+    call.phase = 'queued';
+    this.deps.routing.requeue(
+      { callId: call.callId, groupId, priority: call.priority, needsSenior: call.needsSenior },
+      call.queuedAt ?? this.deps.routing.now(),
+    );
+    if (call.phase === 'queued') this.announcer.add(call.callId);
+  }
+
+  /** To an agent: their endpoints ring, the caller hears music, the transferring agent waits unbridged. */
+  private transferToAgent(call: AcdCall, fromAgentId: string, fromCallId: string, toAgentId: string): Promise<number> {
+    const failed = (status: number): Promise<number> => {
+      this.events.emit('call.transferred', { callId: call.callId, fromAgentId, kind: 'agent', outcome: 'failed', reason: null });
+      return Promise.resolve(status);
+    };
+    try {
+      this.deps.agents.offer(toAgentId, call.callId);
+    } catch (err) {
+      this.deps.logger.info(
+        { callId: call.callId, agentId: toAgentId, code: (err as { code?: string }).code ?? 'error' },
+        'transfer target busy',
+      );
+      return failed(486);
+    }
+    const rings = this.ringAgent(call, toAgentId);
+    if (rings.length === 0) {
+      this.tellAgent(toAgentId, call.callId, 'failed');
+      return failed(480);
+    }
+    call.bridge?.unbridge();
+    void this.play(call.callId, [HOLD_MUSIC]);
+    this.deps.logger.info({ callId: call.callId, agentId: fromAgentId, toAgentId }, 'transfer to an agent ringing');
+    return new Promise<number>((done) => {
+      const t: PendingTransfer = { fromAgentId, fromCallId, toAgentId, rings, settled: false, fromGone: false, done };
+      call.transfer = t;
+      this.watchRings(
+        rings,
+        (ring, agentCallId) => this.onTransferAnswered(call, t, ring, agentCallId),
+        (why) => !t.settled && this.onTransferNotAnswered(call, t, why),
+      );
+    });
+  }
+
+  private onTransferAnswered(call: AcdCall, t: PendingTransfer, ring: AgentRing, agentCallId: string | null): void {
+    if (t.settled || call.transfer !== t || !this.calls.has(call.callId)) {
+      ring.hangUpAnswered();
+      return;
+    }
+    t.settled = true;
+    call.transfer = null;
+    for (const other of t.rings) if (other !== ring) other.cancel();
+    const at = this.deps.now();
+    if (!t.fromGone) {
+      this.deps.facts?.transferred(call.callId, at);
+      this.releaseAgentLeg(call, t.fromAgentId, t.fromCallId);
+    }
+    call.audio.stop();
+    call.phase = 'bridged';
+    call.agentId = t.toAgentId;
+    call.agentCallId = agentCallId;
+    call.agentHeld = false;
+    if (agentCallId !== null && !this.bridgeAgent(call, agentCallId)) {
+      t.done(500);
+      return;
+    }
+    this.counters.transfers++;
+    this.deps.facts?.answered(call.callId, t.toAgentId, at);
+    try {
+      this.deps.agents.answered(t.toAgentId, call.callId);
+    } catch (err) {
+      this.deps.logger.warn({ agentId: t.toAgentId, code: (err as { code?: string }).code ?? 'error' }, 'agent state not moved');
+    }
+    this.deps.routing.reassign(call.callId, t.toAgentId);
+    this.events.emit('call.transferred', {
+      callId: call.callId,
+      fromAgentId: t.fromAgentId,
+      kind: 'agent',
+      outcome: 'completed',
+      reason: null,
+    });
+    this.deps.logger.info({ callId: call.callId, agentId: t.fromAgentId, toAgentId: t.toAgentId }, 'call transferred to an agent');
+    t.done(200);
+  }
+
+  /** The target did not answer: back to the transferring agent, or — they left — to the call's queue. */
+  private onTransferNotAnswered(call: AcdCall, t: PendingTransfer, why: 'no-answer' | 'failed'): void {
+    t.settled = true;
+    if (call.transfer === t) call.transfer = null;
+    this.tellAgent(t.toAgentId, call.callId, why);
+    t.done(480);
+    if (!this.calls.has(call.callId)) return;
+    const back = !t.fromGone;
+    this.events.emit('call.transferred', {
+      callId: call.callId,
+      fromAgentId: t.fromAgentId,
+      kind: 'agent',
+      outcome: back ? 'returned' : 'failed',
+      reason: null,
+    });
+    this.deps.logger.info({ callId: call.callId, agentId: t.toAgentId, outcome: why, back }, 'transfer target did not answer');
+    if (back) {
+      if (!call.agentHeld) this.holdMusic(call, false);
+      return;
+    }
+    if (call.groupId === null) this.leave(call, QUEUE_PROMPTS.callLater, 'transfer-failed');
+    else this.queueAgain(call, call.groupId);
+  }
+
+  /** The transferring agent hung up while the target rings (a blind transfer): the caller stays, music on. */
+  private transferringAgentLeft(call: AcdCall, t: PendingTransfer): void {
+    t.fromGone = true;
+    call.agentCallId = null;
+    call.agentId = null;
+    this.deps.facts?.transferred(call.callId, this.deps.now());
+    this.closeBridge(call);
+    call.phase = 'transferring';
+    this.legEnded(t.fromAgentId, call.callId);
+  }
+
+  /** The transfer is over unfinished (the caller left, the ACD closes): rings cancelled, the target's offer withdrawn. */
+  private cancelTransfer(call: AcdCall): void {
+    const t = call.transfer;
+    if (t === null) return;
+    call.transfer = null;
+    t.settled = true;
+    for (const ring of t.rings) ring.cancel();
+    this.legEnded(t.toAgentId, call.callId);
+    t.done(487);
+  }
+
+  /** The transferring agent leaves the call: wrap-up; their leg ends after the final NOTIFY unless their phone hangs up first. */
+  private releaseAgentLeg(call: AcdCall, agentId: string, agentCallId: string): void {
+    this.byAgentCall.delete(agentCallId);
+    if (call.agentCallId === agentCallId) call.agentCallId = null;
+    this.closeBridge(call);
+    this.legEnded(agentId, call.callId);
+    const timer = setTimeout(() => void this.deps.sip.hangup(agentCallId, 'transferred').catch(() => undefined), RELEASE_AFTER_NOTIFY_MS);
+    timer.unref();
+  }
+
+  private legEnded(agentId: string, callId: string): void {
+    try {
+      this.deps.agents.legEnded(agentId, callId);
+    } catch (err) {
+      this.deps.logger.warn({ agentId, code: (err as { code?: string }).code ?? 'error' }, 'agent state not moved');
+    }
+  }
+
   // --- hold, hang-up, leaving ----------------------------------------------------------------------
 
   private onHold(callId: string, held: boolean): void {
-    const callerId = this.byAgentCall.get(callId) ?? (this.calls.has(callId) ? callId : undefined);
+    const byAgent = this.byAgentCall.get(callId);
+    const callerId = byAgent ?? (this.calls.has(callId) ? callId : undefined);
     const call = callerId === undefined ? undefined : this.calls.get(callerId);
     if (call === undefined || call.phase !== 'bridged' || call.agentId === null) return;
+    if (byAgent !== undefined && call.agentCallId === callId) {
+      call.agentHeld = held;
+      // during a transfer the caller hears music already, and the bridge comes back with its outcome
+      if (call.transfer === null) this.holdMusic(call, held);
+    }
     const at = this.deps.now();
     if (held) this.deps.facts?.held(call.callId, at);
     else this.deps.facts?.resumed(call.callId, at);
@@ -570,12 +879,31 @@ export class AcdCalls {
     }
   }
 
+  /** The agent's phone holds (the caller hears music, the bridge detached) or resumes (bridged again). */
+  private holdMusic(call: AcdCall, held: boolean): void {
+    if (held) {
+      call.bridge?.unbridge();
+      void this.play(call.callId, [HOLD_MUSIC]);
+      return;
+    }
+    call.audio.stop();
+    try {
+      call.bridge?.bridge();
+    } catch (err) {
+      this.deps.logger.warn({ callId: call.callId, code: (err as { code?: string }).code ?? 'error' }, 'bridge not resumed');
+    }
+  }
+
   private onCallEnded(callId: string): void {
     const callerId = this.byAgentCall.get(callId);
     if (callerId !== undefined) {
-      // the agent hung up (or their phone vanished): the conversation is over, the caller's leg goes too
       this.byAgentCall.delete(callId);
       const call = this.calls.get(callerId);
+      if (call?.transfer?.fromCallId === callId) {
+        this.transferringAgentLeft(call, call.transfer);
+        return;
+      }
+      // the agent hung up (or their phone vanished): the conversation is over, the caller's leg goes too
       if (call !== undefined) {
         call.agentCallId = null;
         this.endTalk(call);
@@ -589,6 +917,7 @@ export class AcdCalls {
     this.announcer.remove(callId);
     this.clearRouteTimer(call);
     this.endCallbackOffer(call);
+    this.cancelTransfer(call);
     call.audio.close();
     const at = this.deps.now();
     if (call.phase === 'bridged') {
@@ -613,12 +942,16 @@ export class AcdCalls {
   private endTalk(call: AcdCall): void {
     if (call.talkEnded || call.phase !== 'bridged') return;
     call.talkEnded = true;
-    if (call.bridge !== null) {
-      const stats = call.bridge.stats();
-      call.bridge.close();
-      this.events.emit('bridge.ended', { callId: call.callId, delay: stats.delay, transcoding: stats.transcoding });
-    }
+    this.closeBridge(call);
     this.deps.facts?.talkEnded(call.callId, this.deps.now());
+  }
+
+  private closeBridge(call: AcdCall): void {
+    if (call.bridge === null) return;
+    const stats = call.bridge.stats();
+    call.bridge.close();
+    call.bridge = null;
+    this.events.emit('bridge.ended', { callId: call.callId, delay: stats.delay, transcoding: stats.transcoding });
   }
 
   /** The box ends the call: prompts, then hang-up (or a REFER to self-service). */

@@ -30,6 +30,11 @@ const INTERVAL_GAUGES: readonly { name: string; help: string; value: (k: QueueKp
   },
   { name: 'edgevox_acd_interval_overflowed_out_calls', help: 'Calls that left the group for another', value: (k) => k.overflowedOut },
   {
+    name: 'edgevox_acd_interval_transferred_calls',
+    help: 'Transfers by agents of calls offered in the current interval (to another agent or queue)',
+    value: (k) => k.transferred,
+  },
+  {
     name: 'edgevox_acd_interval_service_level_ratio',
     help: 'Answered within T / (answered + abandoned after the short-abandon threshold)',
     value: (k) => k.serviceLevel,
@@ -95,6 +100,7 @@ export function kpiGaugeCatalog(): { name: string; help: string; labelNames: str
     abandoned: 0,
     shortAbandoned: 0,
     overflowedOut: 0,
+    transferred: 0,
     handled: 0,
     serviceLevel: 0,
     averageSpeedOfAnswerS: 0,

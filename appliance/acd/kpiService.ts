@@ -244,6 +244,7 @@ export class KpiService {
       held: (callId: string, at: number) => void this.take(() => e.held(callId, at)),
       resumed: (callId: string, at: number) => void this.take(() => e.resumed(callId, at)),
       talkEnded: (callId: string, at: number) => void this.take(() => e.talkEnded(callId, at)),
+      transferred: (callId: string, at: number) => void this.take(() => e.transferred(callId, at)),
       wrapUpEnded: (agentId: string, at: number) => void this.take(() => e.wrapUpEnded(agentId, at)),
       agentState: (agentId: string, state: AgentState, at: number) => void this.take(() => e.agentState(agentId, state, at)),
       agentGroups: (agentId: string, groupIds: readonly string[], at: number) => void this.take(() => e.agentGroups(agentId, groupIds, at)),

@@ -22,6 +22,12 @@
  *   state time. Ringing counts as available (ready, not yet handling); away and logged-out are in
  *   neither term; hold is on-call. An agent counts in every group they are a member of
  *   (`agentGroups`) and once overall.
+ * - Transfer (`transferred`: the agent handed the caller to another agent or queue of the box):
+ *   counted in `transferred` of the group the call was answered from (and overall). The call stays
+ *   one call: answered once (its first answer), handled once (when the last agent's wrap-up ends,
+ *   or when the caller leaves before another agent answers); its talk and hold add up every
+ *   agent's. The transferring agent goes to wrap-up at once; their wrap-up after a transfer is
+ *   agent state time, not the call's. A transferred call waiting again is not `waiting`.
  * - Call facts move the agent's state too: `answered` → on-call, `talkEnded` → wrap-up,
  *   `wrapUpEnded` → available; `agentState` reports the rest (log-in, ringing, away, log-out).
  *
@@ -61,6 +67,8 @@ export interface AcdFactSink {
   resumed(callId: string, at: number): void;
   /** The conversation ended; the agent's wrap-up starts. */
   talkEnded(callId: string, at: number): void;
+  /** The agent on the call handed it on (another agent or a queue): their talk ends, the call goes on. */
+  transferred(callId: string, at: number): void;
   wrapUpEnded(agentId: string, at: number): void;
   agentState(agentId: string, state: AgentState, at: number): void;
   /** The groups an agent serves (for per-group occupancy and agents by state). */
@@ -77,6 +85,7 @@ export type AcdFact =
   | { readonly kind: 'held'; readonly callId: string; readonly at: number }
   | { readonly kind: 'resumed'; readonly callId: string; readonly at: number }
   | { readonly kind: 'talk-ended'; readonly callId: string; readonly at: number }
+  | { readonly kind: 'transferred'; readonly callId: string; readonly at: number }
   | { readonly kind: 'wrap-up-ended'; readonly agentId: string; readonly at: number }
   | { readonly kind: 'agent-state'; readonly agentId: string; readonly state: AgentState; readonly at: number }
   | { readonly kind: 'agent-groups'; readonly agentId: string; readonly groupIds: readonly string[]; readonly at: number };
@@ -112,6 +121,8 @@ export interface QueueKpis {
   readonly shortAbandoned: number;
   /** Left this group's queue for another group (always 0 overall). */
   readonly overflowedOut: number;
+  /** Answered calls an agent handed on to another agent or queue (each hand-on counts). */
+  readonly transferred: number;
   /** Answered calls whose wrap-up has ended. */
   readonly handled: number;
   readonly serviceLevel: number | null;
@@ -183,6 +194,7 @@ const SUM_KEYS = [
   'abandonWaitMs',
   'answerWaitMs',
   'overflowedOut',
+  'transferred',
   'handled',
   'talkMs',
   'holdMs',
@@ -214,7 +226,8 @@ interface OpenCall {
   readonly firstOfferedAt: number;
   groupId: string;
   groupOfferedAt: number;
-  phase: 'queued' | 'talking' | 'wrap-up';
+  /** transferring: answered, handed on, no agent on it until the next answer. */
+  phase: 'queued' | 'talking' | 'transferring' | 'wrap-up';
   agentId?: string;
   answeredAt: number;
   holdMs: number;
@@ -282,6 +295,8 @@ export class ContactCentreKpis implements AcdFactSink {
         return this.resumed(fact.callId, fact.at);
       case 'talk-ended':
         return this.talkEnded(fact.callId, fact.at);
+      case 'transferred':
+        return this.transferred(fact.callId, fact.at);
       case 'wrap-up-ended':
         return this.wrapUpEnded(fact.agentId, fact.at);
       case 'agent-state':
@@ -315,6 +330,12 @@ export class ContactCentreKpis implements AcdFactSink {
   answered(callId: string, agentId: string, at: number): void {
     this.observe(at);
     const call = this.calls.get(callId);
+    if (call?.phase === 'transferring') {
+      // the next agent after a transfer: the call was answered once already
+      this.finishAgentCall(agentId, at);
+      this.startTalk(call, agentId, at);
+      return;
+    }
     if (call?.phase !== 'queued') return this.ignore();
     const wait = Math.max(0, at - call.groupOfferedAt);
     const overallWait = Math.max(0, at - call.firstOfferedAt);
@@ -329,17 +350,40 @@ export class ContactCentreKpis implements AcdFactSink {
       answeredWithin: overallWait <= this.thresholdMs ? 1 : 0,
     });
     this.finishAgentCall(agentId, at);
+    this.startTalk(call, agentId, at);
+  }
+
+  private startTalk(call: OpenCall, agentId: string, at: number): void {
     call.phase = 'talking';
     call.agentId = agentId;
     call.answeredAt = at;
     this.moveAgent(agentId, 'on-call', at);
     const agent = this.agents.get(agentId);
-    if (agent) agent.callId = callId;
+    if (agent) agent.callId = call.id;
+  }
+
+  transferred(callId: string, at: number): void {
+    this.observe(at);
+    const call = this.calls.get(callId);
+    if (call?.phase !== 'talking') return this.ignore();
+    endHold(call, at);
+    const segment = { transferred: 1, talkMs: Math.max(0, at - call.answeredAt - call.holdMs), holdMs: call.holdMs };
+    this.addToGroup(call.groupId, call.groupOfferedAt, segment);
+    this.addToOverall(call.firstOfferedAt, segment);
+    call.holdMs = 0;
+    call.phase = 'transferring';
+    const agentId = call.agentId;
+    delete call.agentId;
+    if (agentId === undefined) return;
+    const agent = this.agents.get(agentId);
+    if (agent?.callId === callId) delete agent.callId;
+    this.moveAgent(agentId, 'wrap-up', at);
   }
 
   abandoned(callId: string, at: number): void {
     this.observe(at);
     const call = this.calls.get(callId);
+    if (call?.phase === 'transferring') return this.endTransferred(call);
     if (call?.phase !== 'queued') return this.ignore();
     this.addToGroup(call.groupId, call.groupOfferedAt, this.abandonSums(at - call.groupOfferedAt));
     this.addToOverall(call.firstOfferedAt, this.abandonSums(at - call.firstOfferedAt));
@@ -349,8 +393,16 @@ export class ContactCentreKpis implements AcdFactSink {
   dequeued(callId: string, at: number): void {
     this.observe(at);
     const call = this.calls.get(callId);
+    if (call?.phase === 'transferring') return this.endTransferred(call);
     if (call?.phase !== 'queued') return this.ignore();
     this.calls.delete(callId);
+  }
+
+  /** A transferred call ended before another agent answered: handled, its agents' time already counted. */
+  private endTransferred(call: OpenCall): void {
+    this.addToGroup(call.groupId, call.groupOfferedAt, { handled: 1 });
+    this.addToOverall(call.firstOfferedAt, { handled: 1 });
+    this.calls.delete(call.id);
   }
 
   overflowed(callId: string, toGroupId: string, at: number): void {
@@ -750,6 +802,7 @@ function deriveKpis(x: Readonly<Sums>): QueueKpis {
     abandoned: x.abandoned,
     shortAbandoned: x.shortAbandoned,
     overflowedOut: x.overflowedOut,
+    transferred: x.transferred,
     handled: x.handled,
     serviceLevel: ratio(x.answeredWithin, x.answered + nonShortAbandons),
     averageSpeedOfAnswerS: msToS(ratio(x.answerWaitMs, x.answered)),

@@ -5,6 +5,7 @@
  * bridge that transcribes the agent leg with the caller's call. Pushed after the SIP server: closed before it, so calls
  * still ringing agents are cancelled while the transports are up.
  */
+import { networkInterfaces } from 'node:os';
 import { AcdCalls } from '../acd/acdCalls.js';
 import { CallbackDialer, type CallbackTrunk } from '../acd/callbackDialer.js';
 import type { CallManager } from '../calls/callManager.js';
@@ -16,6 +17,7 @@ import type { PromptStore } from '../prompts/promptStore.js';
 import type { RoutingService } from '../routing/routingService.js';
 import type { Registrar } from '../telephony/registrar.js';
 import type { SipServer } from '../telephony/sip-server.js';
+import { transferPolicyOf } from '../telephony/transferTargets.js';
 import type { StartedAcd } from './acd.js';
 import type { CapabilityDeps, Started } from './capability.js';
 
@@ -46,6 +48,7 @@ export function startAcdCalls(
 ): StartedAcdCalls {
   const { config, bus, logger } = deps;
   const registrar = deps.registrar;
+  const transferPolicy = transferPolicyOf(config.sip);
   const calls = new AcdCalls({
     sip: deps.sip,
     routing: deps.routing,
@@ -58,6 +61,8 @@ export function startAcdCalls(
     prompt: (lang, name, rateHz) => deps.prompts.get(lang, name, { rateHz }),
     agentSink: (callerCallId) => deps.telephony.placedLegSinkFactory(callerCallId),
     callbacks: deps.acd.callbacks,
+    transfers: { boxHosts: boxHosts(config.sip.host), problem: (uri) => transferPolicy.problem(uri) },
+    audit: (actor, action, target, details) => void deps.store.audit.record(actor, action, target, details),
     logger,
     now: () => Date.now(),
     options: {
@@ -84,7 +89,12 @@ export function startAcdCalls(
     sip: deps.sip,
     interactions: {
       open: (callId, meta) => {
-        deps.liveCalls.startCall({ callId, source: 'sip', direction: 'outbound', meta: { callback: meta.callbackId, groupId: meta.groupId } });
+        deps.liveCalls.startCall({
+          callId,
+          source: 'sip',
+          direction: 'outbound',
+          meta: { callback: meta.callbackId, groupId: meta.groupId },
+        });
       },
       answered: (callId) => deps.liveCalls.get(callId)?.answer(),
       legSink: (callId, label) => deps.telephony.placedLegSinkFactory(callId, label),
@@ -106,6 +116,11 @@ export function startAcdCalls(
     },
   });
   dialer.start();
+  // transfers asked by agents' phones (REFER on their legs) are the ACD's to decide
+  deps.sip.setReferralHandler(
+    (callId, uri) => calls.referral(callId, uri),
+    (callId) => calls.ownsReferral(callId),
+  );
   deps.metrics.bindAcdCalls(calls.events);
   if (registrar === null) logger.warn({}, 'ACD mode without the registrar (sip.registrar.enabled): no agent phone can be rung');
   logger.info({ ringTimeoutS: config.acd.ringTimeoutS, lang: config.acd.promptLanguage }, 'ACD started: the box answers and queues calls');
@@ -113,8 +128,17 @@ export function startAcdCalls(
     calls,
     callbacks: dialer,
     close: () => {
+      deps.sip.setReferralHandler(undefined);
       dialer.close();
       calls.close();
     },
   };
+}
+
+/** How agents' phones address the box in a transfer: sip.host, or every local IPv4 address when it listens on all. */
+function boxHosts(sipHost: string): string[] {
+  if (sipHost !== '0.0.0.0') return [sipHost.toLowerCase()];
+  const out: string[] = [];
+  for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (a.family === 'IPv4') out.push(a.address);
+  return out;
 }

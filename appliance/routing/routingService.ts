@@ -293,6 +293,12 @@ export class RoutingService {
     this.dispatchAll();
   }
 
+  /** The ACD handed a routed call to another agent (a transfer by the agent): its assignment follows. */
+  reassign(callId: string, agentId: string): void {
+    const a = this.assignments.get(callId);
+    if (a !== undefined) a.agentId = agentId;
+  }
+
   /** Take a call out of its queue (refused by the queue policy, answered elsewhere); false when it was not queued. */
   removeFromQueue(callId: string): boolean {
     const i = this.queue.findIndex((q) => q.callId === callId);

@@ -31,7 +31,6 @@ import type { AdmissionDecision, LegAudioSinkFactory, RejectReason } from './typ
  */
 const SUPPORTED_TAGS = new Set(['timer', 'siprec', '100rel']);
 
-
 /** The server's context for calls: answering INVITEs here, placing them in outbound.ts. */
 export interface InviteContext extends CallContext {
   readonly auth: DigestAuthenticator;

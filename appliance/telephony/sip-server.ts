@@ -105,6 +105,7 @@ export class SipServer {
   private readonly byId = new Map<string, Call>();
   private pending = 0;
   private referralHandler: ReferralHandler | undefined;
+  private referralOwner: ((callId: string) => boolean) | undefined;
   private readonly scannerAgents: readonly string[];
   private boundPort = 0;
   private boundTlsPort = 0;
@@ -577,15 +578,19 @@ export class SipServer {
   /**
    * Who carries out a transfer a peer asks for (its REFER): resolves with the final status for the
    * peer's NOTIFY. Without one, such transfers are declined (603): the box does not place calls on
-   * a caller's behalf unless the contact-centre layer takes them on.
+   * a caller's behalf unless the contact-centre layer takes them on. `owns`: the calls whose REFERs
+   * the handler decides in full, the transfer-target policy included (the ACD's agent legs, whose
+   * targets are mostly places on the box itself); for other calls the policy is checked here first.
    */
-  setReferralHandler(handler: ReferralHandler | undefined): void {
+  setReferralHandler(handler: ReferralHandler | undefined, owns?: (callId: string) => boolean): void {
     this.referralHandler = handler;
+    this.referralOwner = handler === undefined ? undefined : owns;
   }
 
   private async decideReferral(call: Call, targetUri: string): Promise<number> {
     // the same rule as our own transfers: never send a caller off the allowed networks
-    if (this.transferTargets.problem(targetUri) !== null) return 403;
+    const owned = this.referralOwner?.(call.id) === true;
+    if (!owned && this.transferTargets.problem(targetUri) !== null) return 403;
     const handler = this.referralHandler;
     if (handler === undefined) return 603;
     const limitMs = this.opts.referralTimeoutMs ?? 32_000;

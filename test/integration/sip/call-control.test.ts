@@ -141,6 +141,22 @@ describe('SipServer call control', () => {
       direction: 'inbound',
       pii: { target: 'sip:+15550199@127.0.0.1' },
     });
+    // a handler that owns the call's referrals (the ACD's agent legs) decides them in full, the policy its own
+    const owned: string[] = [];
+    server.setReferralHandler(
+      async (_callId, target) => {
+        owned.push(target);
+        return 404;
+      },
+      (callId) => callId === s.callId,
+    );
+    expect(await referAndFinal('sip:agent@203.0.113.9')).toBe('SIP/2.0 404 Not Found');
+    expect(owned).toEqual(['sip:agent@203.0.113.9']);
+    server.setReferralHandler(
+      async () => 200,
+      () => false,
+    );
+    expect(await referAndFinal('sip:agent@203.0.113.9')).toBe('SIP/2.0 403 Forbidden');
   });
 
   it('session timers: 422 below Min-SE; BYE when the refresher (uac) stays silent; UPDATE refreshes', async () => {

@@ -38,6 +38,10 @@ function harness(
     callbackOfferMs?: number;
     /** none: no callback store; fail: its request throws. */
     callbackStore?: 'ok' | 'none' | 'fail';
+    /** Registered phones of one agent (the others have `contacts`). */
+    contactsByAgent?: Record<string, string[]>;
+    /** Agents who cannot be offered a call (not available). */
+    busyAgents?: string[];
   } = {},
 ) {
   const events = new TypedEmitter<TelephonyEvents>();
@@ -54,6 +58,11 @@ function harness(
   const callbacks: { callId: string; groupId: string; numberUri: string }[] = [];
   /** Callback offers as kept for the KPIs: `<callId> <groupId> <answer or open>`. */
   const offers: string[] = [];
+  const bridgeOps: string[] = [];
+  const requeuedTo: string[] = [];
+  const reassigned: string[] = [];
+  const sinks: string[] = [];
+  const audits: { actor: string; action: string; target: string; details: Record<string, unknown> }[] = [];
   /** The place in the queue each kept request got. */
   const queuedAts: (number | undefined)[] = [];
   const queue = new Map<string, string>(); // callId → groupId
@@ -81,7 +90,9 @@ function harness(
     bridge: (a, b) => {
       bridged.push([a, b]);
       return {
-        close: () => undefined,
+        close: () => void bridgeOps.push(`close ${a} ${b}`),
+        unbridge: () => void bridgeOps.push(`unbridge ${a} ${b}`),
+        bridge: () => void bridgeOps.push(`bridge ${a} ${b}`),
         stats: () => ({ transcoding: false, delay: { samples: 3, p50Ms: 0.03, p95Ms: 0.1, maxMs: 0.2 } }),
       } as never;
     },
@@ -110,6 +121,7 @@ function harness(
     held: (c) => facts.push(`held ${c}`),
     resumed: (c) => facts.push(`resumed ${c}`),
     talkEnded: (c) => facts.push(`talk-ended ${c}`),
+    transferred: (c) => facts.push(`transferred ${c}`),
     wrapUpEnded: () => undefined,
     agentState: () => undefined,
     agentGroups: () => undefined,
@@ -124,8 +136,11 @@ function harness(
     routing: {
       now: () => Date.now(),
       groupList: () => groups,
+      agentList: () => ['alice', 'bob', 'carol'].map((id) => ({ id, sipUri: `sip:${id}@10.0.0.5` })) as never,
+      reassign: (c, a) => void reassigned.push(`${c} ${a}`),
       requeue: (c) => {
         requeued.push(c.callId);
+        requeuedTo.push(`${c.callId} ${c.groupId} ${c.priority}`);
         queue.set(c.callId, c.groupId);
       },
       removeFromQueue: (callId) => queue.delete(callId),
@@ -146,9 +161,14 @@ function harness(
       noAnswer: (a, c) => agentCalls.push(`no-answer ${a} ${c}`),
       offerFailed: (a, c) => agentCalls.push(`offer-failed ${a} ${c}`),
       held: (a, c, h) => agentCalls.push(`held ${a} ${c} ${h}`),
+      offer: (a, c) => {
+        if (opts.busyAgents?.includes(a)) throw Object.assign(new Error('not available'), { code: 'EVX_ERR_AGENT_STATE' });
+        agentCalls.push(`offer ${a} ${c}`);
+      },
+      legEnded: (a, c) => void agentCalls.push(`leg-ended ${a} ${c}`),
     },
-    contactsOf: () =>
-      (opts.contacts ?? ['sip:alice@10.0.0.5:5062']).map((contact) => ({
+    contactsOf: (agentId) =>
+      (opts.contactsByAgent?.[agentId] ?? opts.contacts ?? ['sip:alice@10.0.0.5:5062']).map((contact) => ({
         contact,
         target: { transport: 'udp', address: '10.0.0.5', port: 5062 },
       })),
@@ -173,7 +193,12 @@ function harness(
       played.push(name);
       return new Int16Array(name === 'hold-music' ? 1600 : 160); // 200 ms of music, 20 ms prompts
     },
-    agentSink: () => undefined,
+    agentSink: (callerCallId) => {
+      sinks.push(callerCallId);
+      return undefined;
+    },
+    transfers: { boxHosts: ['192.0.2.10'], problem: (uri) => (uri.includes('@198.51.100.') ? null : 'outside the transfer networks') },
+    audit: (actor, action, target, details) => void audits.push({ actor, action, target, details }),
     ...(opts.callbackStore === 'none'
       ? {}
       : {
@@ -246,6 +271,11 @@ function harness(
     callbacks,
     offers,
     queuedAts,
+    bridgeOps,
+    requeuedTo,
+    reassigned,
+    sinks,
+    audits,
   };
 }
 
@@ -528,5 +558,189 @@ describe('ACD orchestration of a call', () => {
       expect(h.hungUp).toEqual([]);
       expect(h.acd.size).toBe(0);
     });
+  });
+});
+
+describe('ACD transfers and hold asked by the agent’s phone', () => {
+  let open: AcdCalls[] = [];
+  afterEach(() => {
+    for (const a of open) a.close();
+    open = [];
+  });
+
+  const contactsByAgent = { alice: ['sip:alice@10.0.0.5:5062'], bob: ['sip:bob@10.0.0.7:5062'] };
+  const billing: SkillGroup = { ...GROUP, id: 'billing', name: 'Billing' };
+
+  /** c1 offered to alice from the cards queue, her phone answered (agent-call-1): bridged. */
+  const bridgedToAlice = async (opts: Parameters<typeof harness>[0] = {}) => {
+    const h = harness({ contactsByAgent, groups: [GROUP, billing], ...opts });
+    open.push(h.acd);
+    h.start('c1');
+    h.publish({ type: 'route.decision', callId: 'c1', action: 'agent', groupId: 'cards', agentId: 'alice', priority: 3 } as never);
+    h.placed[0]!.settle({ type: 'answered', call: {} as never });
+    await until(() => h.bridged.length === 1);
+    expect(h.acd.ownsReferral('agent-call-1')).toBe(true);
+    expect(h.acd.ownsReferral('c1')).toBe(false); // the caller's own REFERs are not the ACD's
+    return h;
+  };
+  const musicCount = (h: ReturnType<typeof harness>) => h.played.filter((p) => p === 'hold-music').length;
+
+  it('blind transfer to another agent: bob rings with music to the caller, answers, is bridged as the same call; alice is released to wrap-up', async () => {
+    const h = await bridgedToAlice();
+    const outcomes: string[] = [];
+    h.acd.events.on('call.transferred', (e) => outcomes.push(`${e.kind} ${e.outcome}`));
+    const music = musicCount(h);
+    const final = h.acd.referral('agent-call-1', 'sip:bob@192.0.2.10');
+    expect(h.placed.map((l) => l.target)).toEqual(['sip:alice@10.0.0.5:5062', 'sip:bob@10.0.0.7:5062']);
+    expect(h.agentCalls).toEqual(['answered alice c1', 'offer bob c1']);
+    expect(h.bridgeOps).toEqual(['unbridge c1 agent-call-1']);
+    await until(() => musicCount(h) > music); // the caller hears music while bob's phone rings
+    expect(h.sinks).toEqual(['c1', 'c1']); // bob's leg is transcribed as the agent leg of the caller's call
+
+    h.placed[1]!.settle({ type: 'answered', call: {} as never });
+    expect(await final).toBe(200);
+    expect(h.bridged).toEqual([
+      ['c1', 'agent-call-1'],
+      ['c1', 'agent-call-2'],
+    ]);
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice', 'transferred c1', 'answered c1 bob']);
+    expect(h.agentCalls).toEqual(['answered alice c1', 'offer bob c1', 'leg-ended alice c1', 'answered bob c1']);
+    expect(h.reassigned).toEqual(['c1 bob']);
+    expect(outcomes).toEqual(['agent completed']);
+    expect(h.acd.counters.transfers).toBe(1);
+    expect(h.acd.bridged('c1')).toMatchObject({ agentId: 'bob', agentCallId: 'agent-call-2' });
+    // alice's leg ends after the final NOTIFY (her phone did not hang up itself); the caller stays
+    await until(() => h.hungUp.includes('agent-call-1'));
+    expect(h.hungUp).toEqual(['agent-call-1']);
+    expect(h.acd.phases()).toEqual({ c1: 'bridged' });
+    // bob hangs up: the call ends once, one talk end
+    h.events.emit('call.ended', { callId: 'agent-call-2' } as never);
+    await until(() => h.acd.size === 0);
+    expect(h.hungUp).toEqual(['agent-call-1', 'c1']);
+    expect(h.facts.filter((f) => f.startsWith('talk-ended'))).toEqual(['talk-ended c1']);
+  });
+
+  it('the target does not answer: NOTIFY 480 and the caller is bridged back to alice, still on the call', async () => {
+    const h = await bridgedToAlice();
+    const final = h.acd.referral('agent-call-1', 'sip:bob@10.0.0.5'); // bob's configured sipUri names him too
+    h.placed[1]!.settle({ type: 'failed', reason: 'ring_timeout', status: 487, error: new Error('x') as never });
+    expect(await final).toBe(480);
+    expect(h.agentCalls).toEqual(['answered alice c1', 'offer bob c1', 'no-answer bob c1']);
+    expect(h.bridgeOps).toEqual(['unbridge c1 agent-call-1', 'bridge c1 agent-call-1']);
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice']);
+    expect(h.acd.bridged('c1')).toMatchObject({ agentId: 'alice', agentCallId: 'agent-call-1' });
+    expect(h.hungUp).toEqual([]);
+  });
+
+  it('alice hangs up while bob rings and bob does not answer: the caller waits again in its group, priority and place kept', async () => {
+    const h = await bridgedToAlice();
+    const final = h.acd.referral('agent-call-1', 'sip:bob@192.0.2.10');
+    h.events.emit('call.ended', { callId: 'agent-call-1' } as never); // her phone's BYE after the REFER
+    expect(h.acd.phases()).toEqual({ c1: 'transferring' });
+    expect(h.hungUp).toEqual([]); // the caller is not hung up with her
+    expect(h.agentCalls).toEqual(['answered alice c1', 'offer bob c1', 'leg-ended alice c1']);
+    h.placed[1]!.settle({ type: 'failed', reason: 'rejected', status: 486, error: new Error('x') as never });
+    expect(await final).toBe(480);
+    expect(h.requeuedTo).toEqual(['c1 cards 3']);
+    expect(h.acd.phases()).toEqual({ c1: 'queued' });
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice', 'transferred c1']);
+    // the caller hangs up while waiting: no abandon of a second queue, the KPI engine closes the transferred call
+    h.events.emit('call.ended', { callId: 'c1' } as never);
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice', 'transferred c1', 'abandoned c1']);
+  });
+
+  it('blind transfer to a queue: NOTIFY 200, alice released at once, the caller re-queued in billing with its priority', async () => {
+    const h = await bridgedToAlice();
+    expect(await h.acd.referral('agent-call-1', 'sip:queue-billing@192.0.2.10:5060;transport=udp')).toBe(200);
+    expect(h.requeuedTo).toEqual(['c1 billing 3']);
+    expect(h.acd.phases()).toEqual({ c1: 'queued' });
+    expect(h.agentCalls).toEqual(['answered alice c1', 'leg-ended alice c1']);
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice', 'transferred c1']);
+    expect(h.bridgeOps).toEqual(['close c1 agent-call-1']);
+    expect(h.acd.ownsReferral('agent-call-1')).toBe(false);
+    await until(() => h.hungUp.includes('agent-call-1'));
+    // routing offers it to bob: rung and answered like any queued call, one interaction
+    h.publish({ type: 'route.decision', callId: 'c1', action: 'agent', groupId: 'billing', agentId: 'bob', trigger: 'dequeue' });
+    h.placed[1]!.settle({ type: 'answered', call: {} as never });
+    await until(() => h.bridged.length === 2);
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice', 'transferred c1', 'answered c1 bob']);
+  });
+
+  it('refuses unknown agents and groups (404), external, off-network, attended and self transfers (403), each audited without the number', async () => {
+    const h = await bridgedToAlice();
+    const refusals: string[] = [];
+    h.acd.events.on('call.transferred', (e) => refusals.push(`${e.outcome} ${e.reason}`));
+    expect(await h.acd.referral('agent-call-1', 'sip:zed@192.0.2.10')).toBe(404);
+    expect(await h.acd.referral('agent-call-1', 'sip:queue-nope@192.0.2.10')).toBe(404);
+    expect(await h.acd.referral('agent-call-1', 'sip:+4930123456@198.51.100.7')).toBe(403);
+    expect(await h.acd.referral('agent-call-1', 'sip:+4930123456@203.0.113.9')).toBe(403);
+    expect(await h.acd.referral('agent-call-1', 'sip:bob@192.0.2.10?Replaces=abc%3Bto-tag%3D1%3Bfrom-tag%3D2')).toBe(403);
+    expect(await h.acd.referral('agent-call-1', 'sip:alice@192.0.2.10')).toBe(403);
+    expect(await h.acd.referral('agent-call-9', 'sip:bob@192.0.2.10')).toBe(481); // not a leg the ACD has
+    expect(refusals).toEqual([
+      'refused unknown-agent',
+      'refused unknown-agent',
+      'refused external-unsupported',
+      'refused target-not-allowed',
+      'refused attended-unsupported',
+      'refused same-agent',
+    ]);
+    expect(h.audits.map((a) => `${a.actor} ${a.action} ${a.target} ${String(a.details['reason'])} ${String(a.details['status'])}`)).toEqual(
+      [
+        'agent:alice acd.transfer.refused call:c1 unknown-agent 404',
+        'agent:alice acd.transfer.refused call:c1 unknown-agent 404',
+        'agent:alice acd.transfer.refused call:c1 external-unsupported 403',
+        'agent:alice acd.transfer.refused call:c1 target-not-allowed 403',
+        'agent:alice acd.transfer.refused call:c1 attended-unsupported 403',
+        'agent:alice acd.transfer.refused call:c1 same-agent 403',
+      ],
+    );
+    expect(JSON.stringify(h.audits)).not.toContain('4930123456');
+    // nothing moved: still bridged to alice, nobody rung
+    expect(h.placed).toHaveLength(1);
+    expect(h.bridgeOps).toEqual([]);
+    expect(h.acd.bridged('c1')).toMatchObject({ agentId: 'alice' });
+  });
+
+  it('a target agent who is not available gets nothing rung (486); one with no phone is offer-failed (480); a second REFER while one rings is 491', async () => {
+    const busy = await bridgedToAlice({ busyAgents: ['bob'] });
+    expect(await busy.acd.referral('agent-call-1', 'sip:bob@192.0.2.10')).toBe(486);
+    expect(busy.placed).toHaveLength(1);
+    expect(busy.audits).toEqual([]);
+
+    const unreachable = await bridgedToAlice({ contactsByAgent: { ...contactsByAgent, carol: [] } });
+    expect(await unreachable.acd.referral('agent-call-1', 'sip:carol@192.0.2.10')).toBe(480);
+    expect(unreachable.agentCalls).toEqual(['answered alice c1', 'offer carol c1', 'offer-failed carol c1']);
+    expect(unreachable.bridgeOps).toEqual([]);
+
+    const h = await bridgedToAlice();
+    const first = h.acd.referral('agent-call-1', 'sip:bob@192.0.2.10');
+    expect(await h.acd.referral('agent-call-1', 'sip:queue-billing@192.0.2.10')).toBe(491);
+    // the caller hangs up while bob rings: bob's ring is cancelled, the REFER ends 487, alice's leg goes
+    h.events.emit('call.ended', { callId: 'c1' } as never);
+    expect(await first).toBe(487);
+    expect(h.placed[1]!.cancelled).toBe(true);
+    expect(h.hungUp).toEqual(['agent-call-1']);
+    expect(h.agentCalls).toEqual(['answered alice c1', 'offer bob c1', 'leg-ended bob c1']);
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice', 'talk-ended c1']);
+  });
+
+  it('the agent’s phone holds: the bridge is detached and the caller hears hold music; resume bridges again', async () => {
+    const h = await bridgedToAlice();
+    const music = musicCount(h);
+    const before = h.sent.find((x) => x.callId === 'c1')!.frames;
+    h.events.emit('call.held', { callId: 'agent-call-1' });
+    expect(h.bridgeOps).toEqual(['unbridge c1 agent-call-1']);
+    await until(() => musicCount(h) > music);
+    await until(() => h.sent.find((x) => x.callId === 'c1')!.frames > before); // music frames reach the caller's leg
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice', 'held c1']);
+    h.events.emit('call.resumed', { callId: 'agent-call-1' });
+    expect(h.bridgeOps).toEqual(['unbridge c1 agent-call-1', 'bridge c1 agent-call-1']);
+    const after = h.sent.find((x) => x.callId === 'c1')!.frames;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.sent.find((x) => x.callId === 'c1')!.frames).toBe(after); // the music stopped
+    // the caller holding is only a fact: nothing is played to them
+    h.events.emit('call.held', { callId: 'c1' });
+    expect(h.bridgeOps).toHaveLength(2);
   });
 });

@@ -78,6 +78,7 @@ describe('AgentPresence', () => {
     held: () => {},
     resumed: () => {},
     talkEnded: () => {},
+    transferred: () => {},
     wrapUpEnded: () => {},
     agentState: (agentId, state) => facts.push(`${agentId}:${state}`),
     agentGroups: (agentId, groupIds) => facts.push(`${agentId} in ${groupIds.join(',')}`),

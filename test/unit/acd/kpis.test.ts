@@ -555,3 +555,48 @@ describe('ContactCentreKpis: bounded memory', () => {
     expectKpis(k.summary(s(0), s(5400), s(5399)).overall, { offered: 4, abandoned: 4 });
   });
 });
+
+describe('ContactCentreKpis: a call transferred by its agent', () => {
+  /**
+   * t1 offered to billing at 0, answered by A1 at 10, hold 20–30 (10), transferred at 40 (A1 talk
+   * 30 − 10 = 20, hold 10); A2 answers at 50, talk ends 110 (60), wrap-up to 120 (10). One call:
+   * answered once (wait 10), handled once, talk 80, hold 10, wrap-up 10 → AHT 100; transferred 1.
+   * t2 offered at 0, answered by A1 at 5, transferred at 25 (talk 20), the caller hangs up at 35
+   * before anyone answers: handled (talk 20), not an abandon.
+   */
+  const k = new ContactCentreKpis({ serviceLevelS: 20, shortAbandonS: 5, groups: { billing: {} } });
+  k.offered('t1', 'billing', s(0));
+  k.offered('t2', 'billing', s(0));
+  k.answered('t2', 'A3', s(5));
+  k.answered('t1', 'A1', s(10));
+  k.held('t1', s(20));
+  k.resumed('t1', s(30));
+  k.transferred('t1', s(40));
+  k.answered('t1', 'A2', s(50));
+  k.transferred('t2', s(25));
+  k.abandoned('t2', s(35));
+  k.talkEnded('t1', s(110));
+  k.wrapUpEnded('A2', s(120));
+
+  it('counts the call once answered and once handled, with both agents’ talk and hold, and the transfer', () => {
+    const r = k.summary(s(0), s(900), s(120));
+    expectKpis(r.groups['billing'], {
+      offered: 2,
+      answered: 2,
+      abandoned: 0,
+      transferred: 2,
+      handled: 2,
+      talkS: 100,
+      holdS: 10,
+      wrapUpS: 10,
+    });
+    expectKpis(r.overall, { answered: 2, transferred: 2, handled: 2, averageHandleTimeS: 60 });
+    expect(k.footprint()).toMatchObject({ openCalls: 0, ignoredFacts: 0 });
+  });
+
+  it('moves the transferring agent to wrap-up at the transfer', () => {
+    const snap = k.snapshot(s(45));
+    expect(snap.overall.agents['wrap-up']).toBeGreaterThanOrEqual(1);
+    expect(kpiSamples(snap).some((x) => x.name === 'edgevox_acd_interval_transferred_calls' && x.value === 2)).toBe(true);
+  });
+});
