@@ -15,7 +15,9 @@
  * conference's delay figures), and re-encodes G.722. The hand-over costs one marker packet.
  *
  * The caller or the agent hanging up (or the bridge closing) ends the supervision too: the
- * supervisor's leg is hung up and the ACD ends the call as usual. One supervision per call, one
+ * supervisor's leg is hung up and the ACD ends the call as usual. So does a hold by the caller's or
+ * the agent's phone, or a transfer the agent asks for (REFER): the ACD detaches the bridge for hold
+ * music or another agent, and the taps must be free for it; the bridge is left to it. One supervision per call, one
  * call per supervisor. Events (`supervision.started`, `.mode`, `.ended` on the bus, `started` /
  * `ended` here for metrics) carry ids only, never numbers or names.
  */
@@ -62,7 +64,8 @@ export interface SupervisionDeps {
 
 export type SupervisionState = 'ringing' | 'active';
 /** Why a supervision ended. */
-export type SupervisionEndReason = 'stopped' | 'supervisor-left' | 'call-ended' | 'no-answer' | 'failed' | 'closed';
+export type SupervisionEndReason =
+  'stopped' | 'supervisor-left' | 'call-ended' | 'call-held' | 'transfer' | 'no-answer' | 'failed' | 'closed';
 
 /** What the API shows of a supervision. */
 export interface SupervisionView {
@@ -119,7 +122,7 @@ export class Supervisions {
   /** By the caller's call id. */
   private readonly sessions = new Map<string, Session>();
   private readonly ringer: PhoneRinger;
-  private readonly offCallEnded: () => void;
+  private readonly offs: (() => void)[];
   private closed = false;
 
   constructor(private readonly deps: SupervisionDeps) {
@@ -129,7 +132,13 @@ export class Supervisions {
       contactsOf: deps.contactsOf,
       logger: deps.logger,
     };
-    this.offCallEnded = deps.sip.events.on('call.ended', (e) => this.onCallEnded(e.callId));
+    const ev = deps.sip.events;
+    this.offs = [
+      ev.on('call.ended', (e) => this.onCallEnded(e.callId)),
+      // the ACD takes the caller and agent back for a hold or a transfer (music, another agent)
+      ev.on('call.held', (e) => this.onCallTaken(e.callId, 'call-held')),
+      ev.on('call.transfer', (e) => e.direction === 'inbound' && e.state === 'requested' && this.onCallTaken(e.callId, 'transfer')),
+    ];
   }
 
   /**
@@ -218,7 +227,7 @@ export class Supervisions {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.offCallEnded();
+    for (const off of this.offs) off();
     for (const s of [...this.sessions.values()]) this.end(s, 'closed');
   }
 
@@ -275,6 +284,11 @@ export class Supervisions {
     }
   }
 
+  /** The caller's or the agent's phone held the call, or the agent transfers it: the ACD owns the bridge from here. */
+  private onCallTaken(callId: string, reason: 'call-held' | 'transfer'): void {
+    for (const s of [...this.sessions.values()]) if (callId === s.callId || callId === s.agentCallId) this.end(s, reason);
+  }
+
   private end(session: Session, reason: SupervisionEndReason): void {
     if (session.state === 'ended') return;
     session.state = 'ended';
@@ -283,7 +297,8 @@ export class Supervisions {
     for (const ring of session.rings) ring.cancel();
     const mixer = session.conference === null ? null : figures(session.conference.stats());
     session.conference?.close();
-    if (reason !== 'call-ended' && session.bridge.state === 'unbridged') {
+    const acdOwnsBridge = reason === 'call-ended' || reason === 'call-held' || reason === 'transfer';
+    if (!acdOwnsBridge && session.bridge.state === 'unbridged') {
       // caller and agent back on the plain relay
       try {
         session.bridge.bridge();

@@ -5,7 +5,8 @@
  * (caller 400 Hz, agent 800 Hz, supervisor 1200 Hz, μ-law, 20 ms packets) and what each peer
  * receives is measured (Goertzel) in listen, whisper and barge, switched mid-call; stopping hands
  * caller and agent back to the plain relay; the supervisor hanging up leaves the call going; the
- * caller's call ending ends the supervision and hangs up the supervisor. The mixer's and the
+ * caller's call ending ends the supervision and hangs up the supervisor; a hold by the agent's phone
+ * ends it and leaves the bridge detached for the ACD. The mixer's and the
  * relay's added delay are printed (`[supervision delay]`).
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -254,6 +255,21 @@ describe('supervision of a bridged SIP call (real RTP sockets)', () => {
     expect(r.ended[1]).toMatchObject({ reason: 'call-ended' });
     expect(r.supervisions.list()).toEqual([]);
     expect(() => r.supervisions.start(r.callerId, 'sup1', 'listen')).toThrow(/not bridged|no call/);
+  });
+
+  it('a hold by the agent’s phone ends the supervision and leaves the bridge to the ACD (detached for its hold music)', async () => {
+    const r = await rig();
+    await join(r, 'listen');
+    const ack = await r.agentPhone.waitRequest('ACK');
+    r.agentPhone.sendRaw(phoneRequest(r.agentPhone, ack, 'INVITE', 30, phoneSdp(r.peers.agent.port, 'PCMU', undefined, 'sendonly')));
+    const bye = r.current.supPhone.waitRequest('BYE');
+    await waitUntil(() => r.ended.length === 1, 'supervision ended by the hold');
+    expect(r.ended[0]).toMatchObject({ reason: 'call-held' });
+    r.current.supPhone.reply(await bye, 200);
+    expect(r.bridge.state).toBe('unbridged');
+    // the taps are free: the ACD's resume bridges again
+    r.bridge.bridge();
+    expect(r.bridge.state).toBe('bridged');
   });
 
   it('refuses a call that is not bridged, a second supervision, and a supervisor without a phone; no answer ends it', async () => {
