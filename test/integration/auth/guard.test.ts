@@ -13,14 +13,18 @@ import { concretePath, listRoutes } from '../../helpers/routes.js';
 
 const WRITE = /^(POST|PUT|PATCH|DELETE) /;
 /**
- * Supervisors may mint softphone tokens (WebRTC agents and listen-in) and set agents' states
- * (available, away, logged out: running the floor); nothing else they may write.
+ * Supervisors may mint softphone tokens (WebRTC agents and listen-in), set agents' states
+ * (available, away, logged out: running the floor) and supervise SIP-agent calls; nothing else they may write.
  */
 const SUPERVISOR_WRITES = [
   'POST /api/v1/webrtc/agent-tokens',
   'PUT /api/v1/agents/:id/state',
   'PUT /api/v1/agents/:id/disposition',
   'DELETE /api/v1/acd/callbacks/:id',
+  // supervision of SIP-agent calls (registered in ACD mode with SIP only)
+  'POST /api/v1/acd/calls/:callId/supervision',
+  'PATCH /api/v1/acd/calls/:callId/supervision',
+  'DELETE /api/v1/acd/calls/:callId/supervision',
 ];
 /** Routes as "METHOD /path" with the access the guard applies, from the server's access table. */
 const accessOf = (): Map<string, string> => new Map(app.http.accessTable.map((r) => [`${r.method} ${r.url}`, r.access]));
