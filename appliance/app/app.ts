@@ -34,7 +34,7 @@ import { startRetention } from './retention.js';
 import { startSync } from './sync.js';
 import { startTrunks } from './trunks.js';
 import { SipServer } from '../telephony/sip-server.js';
-import type { TrunkDialer } from '../telephony/trunkDialer.js';
+import { dialableNumber, type TrunkDialer } from '../telephony/trunkDialer.js';
 import { sipTlsSetup } from './sipTls.js';
 import { logSipActivity } from './sipLog.js';
 import { sipPolicyOf } from './sipPolicy.js';
@@ -240,6 +240,9 @@ export class Appliance {
           prompts,
           metrics,
           softphones: softphones.ring,
+          liveCalls: calls,
+          trunk: trunks.dialer,
+          dialable: dialableNumber,
         });
         closeStack.push({ name: 'acd-calls', close: () => acdCalls.close() });
         const supervising = startSupervision({ ...base, sip: started.sip, calls: acdCalls.calls, registrar: agents.registrar, metrics });

@@ -198,11 +198,9 @@ describe('console operations', () => {
     expect(await page.getByTestId('callbacks').textContent()).not.toMatch(/4930123456|1632960042/);
     await expect(page.getByTestId('callback-kpi-accepted').textContent()).resolves.toMatch(/^1\s*accepted/);
     await page.getByTestId(`callback-cancel-${other.id}`).click();
-    await page.waitForFunction(
-      (id) => document.querySelector(`[data-testid="callback-state-${id}"]`)?.textContent === 'cancelled',
-      other.id,
-      { timeout: 10_000 },
-    );
+    const state = page.getByTestId(`callback-state-${other.id}`);
+    for (let i = 0; i < 100 && (await state.textContent()) !== 'cancelled'; i++) await page.waitForTimeout(100);
+    await expect(state.textContent()).resolves.toBe('cancelled');
     expect(callbacks.get(other.id)?.state).toBe('cancelled');
     await expect(page.getByTestId(`callback-cancel-${other.id}`).count()).resolves.toBe(0);
     await shot('callbacks');
