@@ -18,6 +18,7 @@ const QueueKpisView = Type.Object(
     abandoned: Type.Integer({ description: 'All abandons, short ones included' }),
     shortAbandoned: Type.Integer(),
     overflowedOut: Type.Integer({ description: 'Left this group for another (0 overall)' }),
+    transferred: Type.Integer({ description: 'Transfers by agents of answered calls (to another agent or a queue)' }),
     handled: Type.Integer({ description: 'Answered calls whose wrap-up has ended' }),
     serviceLevel: Nullable('Answered within T / (answered + abandoned − short abandoned); null with no such calls'),
     averageSpeedOfAnswerS: Nullable('ASA, seconds'),
