@@ -59,7 +59,7 @@ import type { DelaySummary } from '../rtp/delayStats.js';
 import type { MediaLeg } from '../telephony/leg.js';
 import type { SipPeer } from '../sip/message.js';
 import type { OutboundCall, PlaceCallOptions } from '../telephony/outbound.js';
-import { ringPhones, type AcdSoftphones, type AgentRing, type PhoneRinger } from './agentRing.js';
+import { ringPhones, type AcdSoftphones, type AgentRing, type PhoneRinger, phoneRinger } from './agentRing.js';
 import type { CallEndReason, LegAudioSinkFactory, TelephonyEvents } from '../telephony/types.js';
 import { HOLD_MUSIC, QueueAnnouncer, type QueueAudio } from './announcements.js';
 import { CallAudio } from './callAudio.js';
@@ -265,12 +265,7 @@ export class AcdCalls {
   private readonly ringer: PhoneRinger;
 
   constructor(private readonly deps: AcdCallsDeps) {
-    this.ringer = {
-      placeCall: (opts) => deps.sip.placeCall(opts),
-      hangup: (callId, reason) => deps.sip.hangup(callId, reason),
-      contactsOf: deps.contactsOf,
-      logger: deps.logger,
-    };
+    this.ringer = phoneRinger(deps.sip, deps.contactsOf, deps.logger);
     this.announcer = new QueueAnnouncer({
       now: () => deps.routing.now(),
       view: (callId) => {

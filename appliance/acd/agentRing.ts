@@ -55,6 +55,20 @@ export interface PhoneRingOptions {
   readonly callId: string;
 }
 
+/** A PhoneRinger over the SIP server's placeCall and hangup (bound: the server's methods keep their `this`). */
+export function phoneRinger(
+  sip: Pick<PhoneRinger, 'placeCall' | 'hangup'>,
+  contactsOf: PhoneRinger['contactsOf'],
+  logger: Logger,
+): PhoneRinger {
+  return {
+    placeCall: (opts) => sip.placeCall(opts),
+    hangup: (callId, reason) => sip.hangup(callId, reason),
+    contactsOf,
+    logger,
+  };
+}
+
 /** An INVITE from the box to each of the agent's registered phones (none when no phone is registered or none could be called). */
 export function ringPhones(r: PhoneRinger, agentId: string, opts: PhoneRingOptions): AgentRing[] {
   const rings: AgentRing[] = [];

@@ -31,7 +31,7 @@ import type { DelaySummary } from '../rtp/delayStats.js';
 import type { MediaLeg } from '../telephony/leg.js';
 import type { OutboundCall, PlaceCallOptions } from '../telephony/outbound.js';
 import type { CallEndReason, TelephonyEvents } from '../telephony/types.js';
-import { ringPhones, type AgentRing, type PhoneRinger } from './agentRing.js';
+import { ringPhones, type AgentRing, type PhoneRinger, phoneRinger } from './agentRing.js';
 
 export type { SupervisionMode } from '../rtp/conference.js';
 
@@ -126,12 +126,7 @@ export class Supervisions {
   private closed = false;
 
   constructor(private readonly deps: SupervisionDeps) {
-    this.ringer = {
-      placeCall: (opts) => deps.sip.placeCall(opts),
-      hangup: (callId, reason) => deps.sip.hangup(callId, reason),
-      contactsOf: deps.contactsOf,
-      logger: deps.logger,
-    };
+    this.ringer = phoneRinger(deps.sip, deps.contactsOf, deps.logger);
     const ev = deps.sip.events;
     this.offs = [
       ev.on('call.ended', (e) => this.onCallEnded(e.callId)),

@@ -22,7 +22,7 @@ import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { haveBaresip, startBaresip } from '../../helpers/baresip.js';
 import { scratchDir } from '../../helpers/paths.js';
 import { startSippUas, type SippUas } from '../../helpers/sipp.js';
-import { freePort, prepareClip, runSipp, SCENARIOS } from '../sip/harness.js';
+import { prepareClip, runSipp, sippUacArgs } from '../sip/harness.js';
 import {
   AGENT_SPEED,
   AGENT_VOICE,
@@ -82,26 +82,14 @@ describe.skipIf(!haveBaresip())('ACD: a callback asked for by DTMF, kept across 
     const callerDir = mkdtempSync(path.join(tmpdir(), 'evx-sipp-callback-'));
     copyFileSync(DTMF_PCAP, path.join(callerDir, 'dtmf_2833_1.pcap'));
     const caller = await runSipp(
-      [
-        `127.0.0.1:${app1.sip!.port}`,
-        '-sf',
-        path.join(SCENARIOS, 'uac-callback-dtmf.xml'),
-        '-m',
-        '1',
-        '-i',
-        '127.0.0.1',
-        '-p',
-        String(await freePort()),
-        '-mi',
-        '127.0.0.1',
-        '-mp',
-        String(await freePort(true)),
+      await sippUacArgs(`127.0.0.1:${app1.sip!.port}`, 'uac-callback-dtmf.xml', [
+        // greeting, the default route and the offer's start: then 1
         '-d',
         String(prompt('greeting').durationMs + acd.routeTimeoutS * 1000 + 3000),
         '-timeout',
         '60s',
         '-timeout_error',
-      ],
+      ]),
       callerDir,
       70_000,
     );

@@ -78,6 +78,31 @@ export interface SippResult {
   readonly stderr: string;
 }
 
+/**
+ * The arguments of a sipp UAC placing one call from loopback to `target` (`host:port`) with
+ * `scenario` (a file in test/scenarios), on free SIP and media ports; `extra` follows.
+ */
+export async function sippUacArgs(target: string, scenario: string, extra: readonly string[] = []): Promise<string[]> {
+  const sipPort = String(await freePort());
+  const mediaPort = String(await freePort(true));
+  return [
+    target,
+    '-sf',
+    path.join(SCENARIOS, scenario),
+    '-m',
+    '1',
+    '-i',
+    '127.0.0.1',
+    '-p',
+    sipPort,
+    '-mi',
+    '127.0.0.1',
+    '-mp',
+    mediaPort,
+    ...extra,
+  ];
+}
+
 /** Run sipp to completion (killed after `timeoutMs`). */
 export function runSipp(args: string[], cwd: string, timeoutMs = 30_000): Promise<SippResult> {
   return new Promise((resolve) => {
