@@ -39,12 +39,13 @@
  * closed group with `whenClosed: callback`, a full queue whose overflow is `callback`, the longest
  * wait with `maxWaitAction: callback`) the call leaves the queue (dequeued, not abandoned), the
  * policy's prompts play (`callback-offer`, after `closed` for a closed group) and the caller has
- * `callbackOfferMs` after them to press a key (pressing while they play counts): 1 keeps a callback
- * request (`callbacks`) and plays `callback-confirmed`; any other key or none plays `goodbye`; then
- * the box hangs up. A caller with no number to call back (anonymous, withheld), or a box without a
- * callback store, is not offered one: the message of the same case plays instead (`closed`,
- * `queue-full`, `all-busy`). The caller's URI stays in this call's memory: never logged, never in
- * an event. Placing the callback is not done here.
+ * `callbackOfferMs` after them to press a key or answer aloud (while they play counts too): 1 or a
+ * spoken yes (spokenAnswer.ts, from the caller's final transcripts) keeps a callback request
+ * (`callbacks`) and plays `callback-confirmed`; any other key, a spoken no, or nothing plays
+ * `goodbye`; then the box hangs up. A caller with no dialable number to call back (anonymous,
+ * withheld, a name), or a box without a callback store, is not offered one: the message of the same
+ * case plays instead (`closed`, `queue-full`, `all-busy`). The caller's URI stays in this call's
+ * memory: never logged, never in an event. The callback is placed by callbackDialer.ts.
  *
  * One slow call never holds the others: everything is event-driven per call; prompt loading and
  * playing are per call and their failures end only that call's audio.
@@ -65,7 +66,9 @@ import { HOLD_MUSIC, QueueAnnouncer, type QueueAudio } from './announcements.js'
 import { CallAudio } from './callAudio.js';
 import type { AcdFactSink } from './kpis.js';
 import { callbackUri } from './callbacks.js';
+import { spokenAnswer } from './spokenAnswer.js';
 import { transferTarget, type TransferRefusal } from './agentTransfer.js';
+import { replacesOf, type ConsultCalls, type ReplacesTarget } from './consultCalls.js';
 import { admit, onMaxWait, QUEUE_PROMPTS, type Admission } from './queuePolicy.js';
 import type { AcdQueues } from './queueView.js';
 
@@ -386,6 +389,10 @@ export class AcdCalls {
   // --- routing's decisions -------------------------------------------------------------------------
 
   private onBusEvent(e: ApplianceEvent): void {
+    if (e.type === 'asr.final') {
+      if (e.speaker === 'caller') this.onCallerWords(e.callId, e.text);
+      return;
+    }
     if (e.type !== 'route.decision') return;
     const call = this.calls.get(e.callId);
     if (call === undefined || this.closed) return;
@@ -1011,6 +1018,15 @@ export class AcdCalls {
     const offer = call?.callback;
     if (call === undefined || offer === null || offer === undefined || call.phase !== 'callback-offer' || !offer.listening) return;
     this.settleCallback(call, offer, digit);
+  }
+
+  /** The caller's words: at a callback offer, a spoken yes accepts it as 1 would and a no declines it; other times nothing. */
+  private onCallerWords(callId: string, text: string): void {
+    const call = this.calls.get(callId);
+    const offer = call?.callback;
+    if (call === undefined || offer === null || offer === undefined || call.phase !== 'callback-offer' || !offer.listening) return;
+    const answer = spokenAnswer(text);
+    if (answer !== null) this.settleCallback(call, offer, answer === 'yes' ? '1' : 'no');
   }
 
   /** The caller pressed `digit` (null: nothing in time): 1 keeps the request and confirms it; else goodbye. Then hang-up. */

@@ -469,6 +469,29 @@ describe('ACD orchestration of a call', () => {
       expect(h.callbacks).toEqual([]);
     });
 
+    it('a spoken yes at the offer accepts it as 1 would; a spoken no declines; words before the offer or of the agent change nothing', async () => {
+      const h = harness();
+      open.push(h.acd);
+      const said = (callId: string, text: string, speaker = 'caller') =>
+        h.publish({ type: 'asr.final', callId, speaker, text } as never);
+      h.start('sy1');
+      h.start('sn1');
+      said('sy1', 'YES'); // the greeting: nothing offered yet
+      h.publish({ type: 'route.decision', callId: 'sy1', action: 'callback', groupId: 'cards' });
+      h.publish({ type: 'route.decision', callId: 'sn1', action: 'callback', groupId: 'cards' });
+      await until(() => h.played.filter((p) => p === 'callback-offer').length === 2);
+      said('sy1', 'YEAH', 'agent');
+      said('sy1', 'I AM NOT SURE NO YES'); // both: no answer
+      expect(h.callbacks).toEqual([]);
+      said('sy1', 'YES PLEASE CALL ME BACK');
+      said('sn1', 'NO THANKS');
+      await until(() => h.hungUp.includes('sy1') && h.hungUp.includes('sn1'));
+      expect(h.callbacks).toEqual([{ callId: 'sy1', groupId: 'cards', numberUri: CALLER }]);
+      expect(h.offers.sort()).toEqual(['sn1 cards declined', 'sy1 cards accepted']);
+      expect(h.played).toContain('callback-confirmed');
+      expect(h.played).toContain('goodbye');
+    });
+
     it('any other key declines: no request, goodbye and hang-up (routing offered the callback); keys of calls not at an offer are ignored', async () => {
       const h = harness();
       open.push(h.acd);
