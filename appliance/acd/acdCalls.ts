@@ -25,8 +25,13 @@
  *   that agent hung up meanwhile — waits again in its group's queue in its old place.
  * - To a queue (`sip:queue-<groupId>@<box>`): NOTIFY 200, the transferring agent is released at
  *   once, the caller waits in that group with its priority and its first queueing time.
- * - Refused (external targets, a target outside sip.transferTargets, attended transfer, unknown
- *   agent or group): 403/404 and an audit entry (the agent as actor, reason only, no number).
+ * - Attended (`?Replaces=` naming the agent's consult call with another agent: consultCalls.ts
+ *   claims such INVITEs before they become callers and hands the consulted agent's leg over): the
+ *   caller is bridged with that leg, NOTIFY 200, the transferring agent's leg released as above.
+ *   A Replaces naming no consult dialog: 481, audited.
+ * - Refused (external targets, a target outside sip.transferTargets, attended transfer without
+ *   consult calls, unknown agent or group): 403/404 and an audit entry (the agent as actor, reason
+ *   only, no number).
  * It stays one interaction: the caller's call id, the new agent's leg transcribed as its `agent`
  * leg, routing's assignment moved to the new agent, a `transferred` KPI fact, `call.transferred`.
  *
@@ -149,6 +154,8 @@ export interface AcdCallsDeps {
   readonly transfers?: AcdTransferPlaces;
   /** The audit log (refused transfers); actor, action, target, details without numbers. */
   readonly audit?: (actor: string, action: string, target: string, details: Record<string, unknown>) => void;
+  /** Agents' consult calls (consultCalls.ts); without it agents' INVITEs are callers and attended transfers are refused. */
+  readonly consults?: Pick<ConsultCalls, 'claim' | 'take'>;
   readonly logger: Logger;
   readonly now: () => number;
   readonly options: AcdOptions;
@@ -238,7 +245,7 @@ export interface AcdEvents {
   'call.transferred': {
     readonly callId: string;
     readonly fromAgentId: string;
-    readonly kind: 'agent' | 'group' | 'other';
+    readonly kind: 'agent' | 'group' | 'attended' | 'other';
     readonly outcome: 'completed' | 'requeued' | 'returned' | 'failed' | 'refused';
     readonly reason: TransferRefusal | null;
   };
@@ -282,7 +289,7 @@ export class AcdCalls {
     const ev = deps.sip.events;
     this.offs.push(
       ev.on('call.started', (e) => {
-        if (e.mode === 'call') this.onCallStarted(e.callId, e.pii.from);
+        if (e.mode === 'call' && this.deps.consults?.claim(e) !== true) this.onCallStarted(e.callId, e.pii.from);
       }),
       ev.on('call.ended', (e) => this.onCallEnded(e.callId)),
       ev.on('call.held', (e) => this.onHold(e.callId, true)),
@@ -673,6 +680,9 @@ export class AcdCalls {
     if (call.transfer !== null) return Promise.resolve(491);
     const places = this.deps.transfers;
     const fromAgentId = call.agentId;
+    const replaces = this.deps.consults === undefined ? undefined : replacesOf(targetUri);
+    if (replaces === null) return Promise.resolve(this.refuseTransfer(call, fromAgentId, 'malformed', 403));
+    if (replaces !== undefined) return Promise.resolve(this.attendedTransfer(call, fromAgentId, agentCallId, replaces));
     const target = transferTarget(targetUri, {
       boxHosts: new Set(places?.boxHosts ?? []),
       agents: this.deps.routing.agentList(),
@@ -793,6 +803,32 @@ export class AcdCalls {
     });
     this.deps.logger.info({ callId: call.callId, agentId: t.fromAgentId, toAgentId: t.toAgentId }, 'call transferred to an agent');
     t.done(200);
+  }
+
+  /**
+   * Attended (REFER with Replaces naming the agent's consult call): the consulted agent's leg is
+   * bridged with the caller, the transferring agent's leg released; 481 when no consult matches.
+   */
+  private attendedTransfer(call: AcdCall, fromAgentId: string, fromCallId: string, replaces: ReplacesTarget): number {
+    const taken = this.deps.consults?.take(replaces, fromAgentId, call.callId) ?? null;
+    if (taken === null) return this.refuseTransfer(call, fromAgentId, 'unknown-replaces', 481);
+    const at = this.deps.now();
+    this.deps.facts?.transferred(call.callId, at);
+    this.releaseAgentLeg(call, fromAgentId, fromCallId);
+    call.audio.stop();
+    call.agentId = taken.agentId;
+    call.agentCallId = taken.agentCallId;
+    call.agentHeld = false;
+    if (!this.bridgeAgent(call, taken.agentCallId)) return 500;
+    this.counters.transfers++;
+    this.deps.facts?.answered(call.callId, taken.agentId, at);
+    this.deps.routing.reassign(call.callId, taken.agentId);
+    this.events.emit('call.transferred', { callId: call.callId, fromAgentId, kind: 'attended', outcome: 'completed', reason: null });
+    this.deps.logger.info(
+      { callId: call.callId, agentId: fromAgentId, toAgentId: taken.agentId },
+      'call transferred to the consulted agent',
+    );
+    return 200;
   }
 
   /** The target did not answer: back to the transferring agent, or — they left — to the call's queue. */

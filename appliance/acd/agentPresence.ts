@@ -137,6 +137,11 @@ export class AgentPresence implements AgentStateOwner {
     this.states.apply(agentId, { type: 'leg-ended', callId });
   }
 
+  /** The agent's leg now belongs to `toCallId` (attended transfer: from the consult call to the caller's). */
+  moveCall(agentId: string, callId: string, toCallId: string): void {
+    this.states.apply(agentId, { type: 'call-moved', callId, toCallId });
+  }
+
   noAnswer(agentId: string, callId: string): void {
     this.states.apply(agentId, { type: 'no-answer', callId });
   }

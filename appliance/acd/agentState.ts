@@ -16,6 +16,8 @@
  *   makes them available (or the agent ends it early). A caller gone while ringing frees the agent;
  *   a no-answer too, but `maxNoAnswers` in a row (0: never) make them away with reason no-answer;
  *   an answer resets the count. An offer that failed for another reason is not counted.
+ * - An attended transfer moves an on-call agent's leg from the consult call to the caller's call
+ *   (`call-moved`): they stay on the call, nothing else changes.
  * - A call the box no longer carries (transferred out to the agent) ends by hand: the agent or a
  *   supervisor says wrap-up, available or logged-out.
  * - By hand (agent or supervisor): available (from away, wrap-up — ending it early — or logged-out),
@@ -97,6 +99,8 @@ export type AgentInput =
   | { readonly type: 'call-left-box'; readonly callId: string }
   /** The agent's leg of the call ended (or the caller hung up while it rang). */
   | { readonly type: 'leg-ended'; readonly callId: string }
+  /** The agent's leg now belongs to another call (an attended transfer: consult call → the caller's). */
+  | { readonly type: 'call-moved'; readonly callId: string; readonly toCallId: string }
   | { readonly type: 'no-answer'; readonly callId: string }
   | { readonly type: 'offer-failed'; readonly callId: string }
   | { readonly type: 'wrap-up-elapsed' }
@@ -250,6 +254,9 @@ export function step(agentId: string, s: AgentStatus, input: AgentInput, policy:
     case 'call-left-box':
       if (!onCall(input.callId)) refuse(agentId, s, input, 'only the call the agent is on can leave the box');
       return same({ ...s, callOnBox: false, held: false });
+    case 'call-moved':
+      if (!onCall(input.callId)) refuse(agentId, s, input, 'only the call the agent is on can move');
+      return same({ ...s, callId: input.toCallId });
     case 'leg-ended':
       if (ringing(input.callId)) return move('available', 'offer-withdrawn');
       if (!onCall(input.callId)) refuse(agentId, s, input, 'the call is not the agent’s');

@@ -12,7 +12,8 @@
  *   `sip.transferTargets` whatever would carry it out.
  * `<box>` is one of the box's own host names or addresses (`boxHosts`); the port and URI parameters
  * are not compared. A Refer-To with URI headers (`?Replaces=...`: an attended transfer) is refused
- * with 403: Replaces is not carried out (see telephony/invite.ts).
+ * with 403 here; the ACD reads a Replaces naming an agent's consult call first (consultCalls.ts:
+ * attended transfer), so this refusal is left for boxes without consult calls.
  */
 
 /** The parts of a configured agent a Refer-To may name. */
@@ -32,7 +33,14 @@ export interface TransferPlaces {
 
 /** Why a transfer was refused (audit and metrics; never the target's number). */
 export type TransferRefusal =
-  'attended-unsupported' | 'malformed' | 'unknown-agent' | 'same-agent' | 'target-not-allowed' | 'external-unsupported';
+  | 'attended-unsupported'
+  | 'malformed'
+  | 'unknown-agent'
+  | 'same-agent'
+  | 'target-not-allowed'
+  | 'external-unsupported'
+  /** A REFER with Replaces naming no consult call of the agent's (RFC 3891: 481). */
+  | 'unknown-replaces';
 
 export type TransferTarget =
   | { readonly kind: 'agent'; readonly agentId: string }

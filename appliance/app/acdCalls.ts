@@ -2,12 +2,14 @@
  * Starts the ACD (acd.mode = acd): the box answers calls, queues them and rings agents' phones
  * (acd/acdCalls.ts) on the SIP server, with routing's decisions, the agents' states and registered
  * phones, the queue view and KPI facts, the callback requests, the prompt store, and the telephony
- * bridge that transcribes the agent leg with the caller's call. Pushed after the SIP server: closed before it, so calls
+ * bridge that transcribes the agent leg with the caller's call; agents' consult calls (acd/consultCalls.ts: an
+ * agent's phone dialling another agent, then handed over by a REFER with Replaces). Pushed after the SIP server: closed before it, so calls
  * still ringing agents are cancelled while the transports are up.
  */
 import { networkInterfaces } from 'node:os';
 import { AcdCalls } from '../acd/acdCalls.js';
 import { CallbackDialer, type CallbackTrunk } from '../acd/callbackDialer.js';
+import { ConsultCalls } from '../acd/consultCalls.js';
 import type { CallManager } from '../calls/callManager.js';
 import type { AcdSoftphones } from '../acd/agentRing.js';
 import type { AgentPresence } from '../acd/agentPresence.js';
@@ -44,11 +46,26 @@ export function startAcdCalls(
     readonly trunk: CallbackTrunk | null;
     /** The dialable number of a caller's URI. */
     readonly dialable: (uri: string) => string | null;
+    /** Keep the call router from routing a call from its words (agents' consult calls). */
+    readonly doNotRoute?: (callId: string) => void;
   },
 ): StartedAcdCalls {
   const { config, bus, logger } = deps;
   const registrar = deps.registrar;
   const transferPolicy = transferPolicyOf(config.sip);
+  const hosts = boxHosts(config.sip.host);
+  // an agent's phone dialling another agent at the box: a consult call (attended transfers)
+  const consults = new ConsultCalls({
+    sip: deps.sip,
+    agents: deps.presence,
+    agentIds: () => deps.routing.agentList().map((a) => a.id),
+    contactsOf: (agentId) => registrar?.contactsOf(agentId) ?? [],
+    boxHosts: hosts,
+    agentSink: (callerCallId) => deps.telephony.placedLegSinkFactory(callerCallId),
+    ...(deps.doNotRoute === undefined ? {} : { doNotRoute: deps.doNotRoute }),
+    logger,
+    ringTimeoutMs: config.acd.ringTimeoutS * 1000,
+  });
   const calls = new AcdCalls({
     sip: deps.sip,
     routing: deps.routing,
@@ -61,7 +78,8 @@ export function startAcdCalls(
     prompt: (lang, name, rateHz) => deps.prompts.get(lang, name, { rateHz }),
     agentSink: (callerCallId) => deps.telephony.placedLegSinkFactory(callerCallId),
     callbacks: deps.acd.callbacks,
-    transfers: { boxHosts: boxHosts(config.sip.host), problem: (uri) => transferPolicy.problem(uri) },
+    transfers: { boxHosts: hosts, problem: (uri) => transferPolicy.problem(uri) },
+    consults,
     audit: (actor, action, target, details) => void deps.store.audit.record(actor, action, target, details),
     logger,
     now: () => Date.now(),
@@ -131,6 +149,7 @@ export function startAcdCalls(
       deps.sip.setReferralHandler(undefined);
       dialer.close();
       calls.close();
+      consults.close();
     },
   };
 }

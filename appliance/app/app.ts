@@ -243,6 +243,7 @@ export class Appliance {
           liveCalls: calls,
           trunk: trunks.dialer,
           dialable: dialableNumber,
+          doNotRoute: (callId) => callRouter.router.observe(callId),
         });
         closeStack.push({ name: 'acd-calls', close: () => acdCalls.close() });
         const supervising = startSupervision({ ...base, sip: started.sip, calls: acdCalls.calls, registrar: agents.registrar, metrics });

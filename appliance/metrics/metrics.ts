@@ -709,7 +709,7 @@ export class ApplianceMetrics {
     });
     const transfers = new Counter({
       name: 'edgevox_acd_transfers_total',
-      help: 'Transfers asked by agents (REFER), by target kind (agent, group, other) and outcome (completed, requeued, returned, failed, refused)',
+      help: 'Transfers asked by agents (REFER), by target kind (agent, group, attended, other) and outcome (completed, requeued, returned, failed, refused)',
       labelNames: ['kind', 'outcome'],
       registers,
     });

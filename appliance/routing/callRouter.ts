@@ -47,7 +47,7 @@ type Final = Extract<ApplianceEvent, { type: 'asr.final' }>;
 
 export class CallRouter {
   private readonly calls = new Map<string, CallState>();
-  /** Calls that are only observed (SIPREC sessions): never routed. Bounded like `calls`. */
+  /** Calls that are only observed (SIPREC sessions, agents' consult calls: `observe`): never routed. Bounded like `calls`. */
   private readonly observeOnly = new Set<string>();
   private readonly unsubscribe: () => void;
   private closed = false;
@@ -172,6 +172,13 @@ export class CallRouter {
     if (s?.pending?.timer) clearTimeout(s.pending.timer);
     this.calls.delete(callId);
     this.observeOnly.delete(callId);
+  }
+
+  /** Never route `callId` from its words (an agent's consult call, acd/consultCalls.ts); forgotten with the call. */
+  observe(callId: string): void {
+    this.drop(callId);
+    if (this.observeOnly.size >= MAX_CALLS) this.observeOnly.delete(this.observeOnly.values().next().value!);
+    this.observeOnly.add(callId);
   }
 
   close(): void {

@@ -629,6 +629,12 @@ export class SipServer {
     return new MediaBridge(this.leg(callIdA, 'leg0').rtp, this.leg(callIdB, 'leg0').rtp);
   }
 
+  /** An active call's dialog as the box sees it (RFC 3891 matching: Call-ID, our tag, the peer's tag) and its peer. */
+  dialogOf(callId: string): { sipCallId: string; localTag: string; remoteTag: string | undefined; peer: SipPeer } | undefined {
+    const d = this.byId.get(callId)?.dialog;
+    return d === undefined ? undefined : { sipCallId: d.callId, localTag: d.localTag, remoteTag: d.remoteTag, peer: d.peer };
+  }
+
   /** A call's media leg (play a prompt into it with rtp/player.ts `playPcm(leg.rtp, ...)`). */
   leg(callId: string, legId: string): MediaLeg {
     const call = this.byId.get(callId);

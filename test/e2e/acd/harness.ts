@@ -374,3 +374,37 @@ export async function startAcdRig(overrides: Record<string, unknown> = {}): Prom
 
 /** Log lines of the appliance with this message (pino's `msg`). */
 export const logLines = (log: CapturedLog, msg: string): Record<string, unknown>[] => log.lines.filter((l) => l['msg'] === msg);
+
+// bob, the second agent of the transfer tests (cards group)
+export const BOB_PASSWORD = 'bob-desk-phone-1';
+export const BOB_SENTENCE = 'Hello, this is Bob. Your new card is on the way today.';
+export const BOB_WORDS = ['BOB', 'NEW', 'CARD', 'WAY', 'TODAY'];
+
+/** The first `agent` final of `callId` at or after `afterAt` with one of `words` (e.g. the new agent after a transfer). */
+export function agentWords(
+  rig: AcdRig,
+  callId: string,
+  words: readonly string[],
+  afterAt: number,
+  what: string,
+): Promise<{ at: number; e: ApplianceEvent }> {
+  return rig.bus.wait(
+    (e) =>
+      e.type === 'asr.final' &&
+      e.callId === callId &&
+      e.speaker === 'agent' &&
+      e.at >= afterAt &&
+      wordsOf(e.text).some((w) => words.includes(w)),
+    40_000,
+    what,
+    rig.explain,
+  );
+}
+
+/** Whether every SIP call, RTP port pair and pending INVITE of the box is gone within `timeoutMs`. */
+export function sipReleased(app: Appliance, timeoutMs = 10_000): Promise<boolean> {
+  return until(() => {
+    const r = app.sip!.resources();
+    return r.calls === 0 && r.rtpPortPairs === 0 && r.pendingInvites === 0;
+  }, timeoutMs);
+}

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { AcdCalls, type AcdTelephony } from '../../../appliance/acd/acdCalls.js';
 import type { AcdFactSink } from '../../../appliance/acd/kpis.js';
+import { ConsultCalls, type ConsultTelephony } from '../../../appliance/acd/consultCalls.js';
 import type { QueueState } from '../../../appliance/acd/queuePolicy.js';
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { TypedEmitter } from '../../../appliance/events/typedEmitter.js';
@@ -42,6 +43,8 @@ function harness(
     contactsByAgent?: Record<string, string[]>;
     /** Agents who cannot be offered a call (not available). */
     busyAgents?: string[];
+    /** Agents' consult calls (attended transfer) with these dialogs of inbound calls, by call id. */
+    consultDialogs?: Map<string, ReturnType<ConsultTelephony['dialogOf']>>;
   } = {},
 ) {
   const events = new TypedEmitter<TelephonyEvents>();
@@ -70,12 +73,18 @@ function harness(
   const groups = opts.groups ?? [GROUP];
   let n = 0;
   const legs = new Map<string, { rtp: { sendPayload: () => void; isClosed: boolean }; info: { codec: 'PCMU' } }>();
-  const sip: AcdTelephony = {
+  const routedNever: string[] = [];
+  const sip: AcdTelephony & Pick<ConsultTelephony, 'dialogOf'> = {
     events,
+    dialogOf: (callId) => opts.consultDialogs?.get(callId),
     placeCall: (o) => {
       const id = `agent-call-${++n}`;
       let settle: (x: OutboundOutcome) => void = () => {};
-      const result = new Promise<OutboundOutcome>((r) => (settle = r));
+      const result = new Promise<OutboundOutcome>((r) => (settle = r)).then((x) => {
+        // the answered leg's audio starts: its sink is asked for (the consult's deferred sink)
+        if (x.type === 'answered') o.sinkFactory?.({ callId: id, legId: 'leg0', codec: 'PCMU', sampleRateHz: 8000 } as never);
+        return x;
+      });
       const leg: FakeLeg = { id, target: 'contact' in o.target ? o.target.contact : o.target.uri, cancelled: false, settle };
       placed.push(leg);
       return {
@@ -131,8 +140,44 @@ function harness(
     for (const g of queue.values()) waiting.set(g, (waiting.get(g) ?? 0) + 1);
     return { groups, waiting, nowMs: Date.now(), timeZone: 'UTC', serviceLevelS: 20 };
   };
+  const agents = {
+    answered: (a: string, c: string) => void agentCalls.push(`answered ${a} ${c}`),
+    noAnswer: (a: string, c: string) => void agentCalls.push(`no-answer ${a} ${c}`),
+    offerFailed: (a: string, c: string) => void agentCalls.push(`offer-failed ${a} ${c}`),
+    held: (a: string, c: string, h: boolean) => void agentCalls.push(`held ${a} ${c} ${h}`),
+    offer: (a: string, c: string) => {
+      if (opts.busyAgents?.includes(a)) throw Object.assign(new Error('not available'), { code: 'EVX_ERR_AGENT_STATE' });
+      agentCalls.push(`offer ${a} ${c}`);
+    },
+    legEnded: (a: string, c: string) => void agentCalls.push(`leg-ended ${a} ${c}`),
+    moveCall: (a: string, c: string, to: string) => void agentCalls.push(`moved ${a} ${c} ${to}`),
+  };
+  const contactsOf = (agentId: string) =>
+    (opts.contactsByAgent?.[agentId] ?? opts.contacts ?? ['sip:alice@10.0.0.5:5062']).map((contact) => ({
+      contact,
+      target: { transport: 'udp' as const, address: /@([^:;>]+)/.exec(contact)![1]!, port: 5062 },
+    }));
+  const agentSink = (callerCallId: string) => {
+    sinks.push(callerCallId);
+    return undefined;
+  };
+  const consults =
+    opts.consultDialogs === undefined
+      ? undefined
+      : new ConsultCalls({
+          sip,
+          agents,
+          agentIds: () => ['alice', 'bob', 'carol'],
+          contactsOf,
+          boxHosts: ['192.0.2.10'],
+          agentSink,
+          doNotRoute: (callId) => void routedNever.push(callId),
+          logger: createLogger({ level: 'silent', includePii: false }),
+          ringTimeoutMs: 5000,
+        });
   const acd = new AcdCalls({
     sip,
+    ...(consults === undefined ? {} : { consults }),
     routing: {
       now: () => Date.now(),
       groupList: () => groups,
@@ -156,22 +201,8 @@ function harness(
         return () => listeners.splice(listeners.indexOf(l), 1);
       },
     },
-    agents: {
-      answered: (a, c) => agentCalls.push(`answered ${a} ${c}`),
-      noAnswer: (a, c) => agentCalls.push(`no-answer ${a} ${c}`),
-      offerFailed: (a, c) => agentCalls.push(`offer-failed ${a} ${c}`),
-      held: (a, c, h) => agentCalls.push(`held ${a} ${c} ${h}`),
-      offer: (a, c) => {
-        if (opts.busyAgents?.includes(a)) throw Object.assign(new Error('not available'), { code: 'EVX_ERR_AGENT_STATE' });
-        agentCalls.push(`offer ${a} ${c}`);
-      },
-      legEnded: (a, c) => void agentCalls.push(`leg-ended ${a} ${c}`),
-    },
-    contactsOf: (agentId) =>
-      (opts.contactsByAgent?.[agentId] ?? opts.contacts ?? ['sip:alice@10.0.0.5:5062']).map((contact) => ({
-        contact,
-        target: { transport: 'udp', address: '10.0.0.5', port: 5062 },
-      })),
+    agents,
+    contactsOf,
     facts: sink,
     queues: {
       state,
@@ -193,10 +224,7 @@ function harness(
       played.push(name);
       return new Int16Array(name === 'hold-music' ? 1600 : 160); // 200 ms of music, 20 ms prompts
     },
-    agentSink: (callerCallId) => {
-      sinks.push(callerCallId);
-      return undefined;
-    },
+    agentSink,
     transfers: { boxHosts: ['192.0.2.10'], problem: (uri) => (uri.includes('@198.51.100.') ? null : 'outside the transfer networks') },
     audit: (actor, action, target, details) => void audits.push({ actor, action, target, details }),
     ...(opts.callbackStore === 'none'
@@ -248,8 +276,12 @@ function harness(
         ...e,
       } as ApplianceEvent);
   };
-  const start = (callId: string, mode: 'call' | 'siprec' = 'call', from = '"Ann" <sip:+4930123456@trunk.example;user=phone>;tag=a1') =>
-    events.emit('call.started', { callId, mode, pii: { from, to: '<sip:service@box>', remoteAddress: '192.0.2.1' } } as never);
+  const start = (
+    callId: string,
+    mode: 'call' | 'siprec' = 'call',
+    from = '"Ann" <sip:+4930123456@trunk.example;user=phone>;tag=a1',
+    to = '<sip:service@box>',
+  ) => events.emit('call.started', { callId, mode, pii: { from, to, remoteAddress: '192.0.2.1' } } as never);
   const dtmf = (callId: string, digit: string) =>
     events.emit('dtmf', { callId, legId: 'leg0', digit, durationMs: 100, source: 'rfc4733' } as never);
   return {
@@ -276,6 +308,8 @@ function harness(
     reassigned,
     sinks,
     audits,
+    consults,
+    routedNever,
   };
 }
 
@@ -472,8 +506,7 @@ describe('ACD orchestration of a call', () => {
     it('a spoken yes at the offer accepts it as 1 would; a spoken no declines; words before the offer or of the agent change nothing', async () => {
       const h = harness();
       open.push(h.acd);
-      const said = (callId: string, text: string, speaker = 'caller') =>
-        h.publish({ type: 'asr.final', callId, speaker, text } as never);
+      const said = (callId: string, text: string, speaker = 'caller') => h.publish({ type: 'asr.final', callId, speaker, text } as never);
       h.start('sy1');
       h.start('sn1');
       said('sy1', 'YES'); // the greeting: nothing offered yet
@@ -765,5 +798,146 @@ describe('ACD transfers and hold asked by the agent’s phone', () => {
     // the caller holding is only a fact: nothing is played to them
     h.events.emit('call.held', { callId: 'c1' });
     expect(h.bridgeOps).toHaveLength(2);
+  });
+});
+
+describe('ACD attended transfer: consult call, then REFER with Replaces', () => {
+  let open: { close(): void }[] = [];
+  afterEach(() => {
+    for (const a of open) a.close();
+    open = [];
+  });
+
+  const contactsByAgent = { alice: ['sip:alice@10.0.0.5:5062'], bob: ['sip:bob@10.0.0.7:5062'] };
+  /** The consult call k1 as the box sees its dialog: alice's phone (its registered source) is the UAC. */
+  const k1Dialog = {
+    sipCallId: 'cons-1@10.0.0.5',
+    localTag: 'box-k1',
+    remoteTag: 'alice-k1',
+    peer: { transport: 'udp' as const, address: '10.0.0.5', port: 5062 },
+  };
+  const replaces = (callId: string, toTag: string, fromTag: string) =>
+    `sip:bob@192.0.2.10?Replaces=${encodeURIComponent(`${callId};to-tag=${toTag};from-tag=${fromTag}`)}`;
+
+  /** c1 bridged to alice (agent-call-1), her phone holds it, then dials bob at the box (k1): bob's phone rings (agent-call-2). */
+  const consulting = async (opts: Parameters<typeof harness>[0] = {}) => {
+    const h = harness({ contactsByAgent, consultDialogs: new Map([['k1', k1Dialog]]), ...opts });
+    open.push(h.acd, h.consults!);
+    h.start('c1');
+    h.publish({ type: 'route.decision', callId: 'c1', action: 'agent', groupId: 'cards', agentId: 'alice', priority: 3 } as never);
+    h.placed[0]!.settle({ type: 'answered', call: {} as never });
+    await until(() => h.bridged.length === 1);
+    h.events.emit('call.held', { callId: 'agent-call-1' });
+    h.start('k1', 'call', '<sip:alice@10.0.0.5>;tag=alice-k1', '<sip:bob@192.0.2.10>');
+    return h;
+  };
+
+  it('the consult call is not a caller: bob’s phone rings, is bridged with alice’s consult call on answer; not routed', async () => {
+    const h = await consulting();
+    expect(h.acd.phases()).toEqual({ c1: 'bridged' }); // no greeting, queue or KPI for k1
+    expect(h.routedNever).toEqual(['k1']);
+    expect(h.placed.map((l) => l.target)).toEqual(['sip:alice@10.0.0.5:5062', 'sip:bob@10.0.0.7:5062']);
+    expect(h.agentCalls).toEqual(['answered alice c1', 'held alice c1 true', 'offer bob k1']);
+    h.placed[1]!.settle({ type: 'answered', call: {} as never });
+    await until(() => h.bridged.length === 2);
+    expect(h.bridged[1]).toEqual(['k1', 'agent-call-2']);
+    expect(h.agentCalls.at(-1)).toBe('answered bob k1');
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice', 'held c1']);
+    expect(h.sinks).toEqual(['c1']); // only alice's leg; bob's consult talk is not the caller's
+    expect(h.acd.bridged('c1')).toMatchObject({ agentId: 'alice', agentCallId: 'agent-call-1' });
+    expect(h.consults!.size).toBe(1);
+  });
+
+  it('REFER with Replaces on alice’s leg: the caller is bridged with bob’s leg, alice’s two legs end, one interaction', async () => {
+    const h = await consulting();
+    const outcomes: string[] = [];
+    h.acd.events.on('call.transferred', (e) => outcomes.push(`${e.kind} ${e.outcome}`));
+    h.placed[1]!.settle({ type: 'answered', call: {} as never });
+    await until(() => h.bridged.length === 2);
+
+    expect(await h.acd.referral('agent-call-1', replaces('cons-1@10.0.0.5', 'box-k1', 'alice-k1'))).toBe(200);
+    expect(h.bridged.at(-1)).toEqual(['c1', 'agent-call-2']);
+    expect(h.bridgeOps).toEqual(['unbridge c1 agent-call-1', 'close k1 agent-call-2', 'close c1 agent-call-1']);
+    expect(h.acd.bridged('c1')).toMatchObject({ agentId: 'bob', agentCallId: 'agent-call-2' });
+    expect(h.agentCalls.slice(3)).toEqual(['answered bob k1', 'moved bob k1 c1', 'leg-ended alice c1']);
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice', 'held c1', 'transferred c1', 'answered c1 bob']);
+    expect(h.reassigned).toEqual(['c1 bob']);
+    expect(h.sinks).toEqual(['c1', 'c1']); // bob's leg transcribed as the caller's agent leg from now on
+    expect(outcomes).toEqual(['attended completed']);
+    expect(h.acd.counters.transfers).toBe(1);
+    expect(h.consults!.counters.taken).toBe(1);
+    // the consult call ends at once, alice's ACD leg after the NOTIFY; the caller and bob stay
+    await until(() => h.hungUp.includes('agent-call-1'));
+    expect(h.hungUp).toEqual(['k1', 'agent-call-1']);
+    expect(h.acd.phases()).toEqual({ c1: 'bridged' });
+    expect(h.consults!.size).toBe(0);
+    // bob hangs up: the caller's call ends once
+    h.events.emit('call.ended', { callId: 'agent-call-2' } as never);
+    await until(() => h.acd.size === 0);
+    expect(h.hungUp).toEqual(['k1', 'agent-call-1', 'c1']);
+  });
+
+  it('a Replaces naming no consult dialog of the agent is refused 481 and audited; a malformed one 403; nothing moves', async () => {
+    const h = await consulting();
+    h.placed[1]!.settle({ type: 'answered', call: {} as never });
+    await until(() => h.bridged.length === 2);
+    expect(await h.acd.referral('agent-call-1', replaces('other@10.0.0.5', 'box-k1', 'alice-k1'))).toBe(481);
+    // the tags as alice's side sees them (to-tag = her own) do not match the box's side of the dialog
+    expect(await h.acd.referral('agent-call-1', replaces('cons-1@10.0.0.5', 'alice-k1', 'box-k1'))).toBe(481);
+    expect(await h.acd.referral('agent-call-1', 'sip:bob@192.0.2.10?Replaces=cons-1%4010.0.0.5%3Bto-tag%3Dbox-k1')).toBe(403);
+    expect(h.audits.map((a) => `${a.actor} ${a.action} ${a.target} ${String(a.details['reason'])} ${String(a.details['status'])}`)).toEqual(
+      [
+        'agent:alice acd.transfer.refused call:c1 unknown-replaces 481',
+        'agent:alice acd.transfer.refused call:c1 unknown-replaces 481',
+        'agent:alice acd.transfer.refused call:c1 malformed 403',
+      ],
+    );
+    expect(JSON.stringify(h.audits)).not.toContain('cons-1');
+    expect(h.acd.bridged('c1')).toMatchObject({ agentId: 'alice', agentCallId: 'agent-call-1' });
+    expect(h.bridgeOps).toEqual(['unbridge c1 agent-call-1']); // the consult bridge stays, the caller stays on hold
+    expect(h.hungUp).toEqual([]);
+    expect(h.consults!.size).toBe(1);
+  });
+
+  it('bob does not answer the consult call: it ends (BYE to alice), the caller stays on hold with alice; a later Replaces is 481', async () => {
+    const h = await consulting();
+    h.placed[1]!.settle({ type: 'failed', reason: 'ring_timeout', status: 487, error: new Error('x') as never });
+    await until(() => h.hungUp.includes('k1'));
+    expect(h.agentCalls.at(-1)).toBe('no-answer bob k1');
+    expect(h.bridged).toHaveLength(1);
+    expect(h.bridgeOps).toEqual(['unbridge c1 agent-call-1']);
+    expect(h.acd.bridged('c1')).toMatchObject({ agentId: 'alice', agentCallId: 'agent-call-1' });
+    const frames = h.sent.find((x) => x.callId === 'c1')!.frames;
+    await until(() => h.sent.find((x) => x.callId === 'c1')!.frames > frames); // the caller still hears hold music
+    expect(h.hungUp).toEqual(['k1']);
+    expect(h.consults!.size).toBe(0);
+    expect(await h.acd.referral('agent-call-1', replaces('cons-1@10.0.0.5', 'box-k1', 'alice-k1'))).toBe(481);
+    // alice's phone resumes: back with the caller
+    h.events.emit('call.resumed', { callId: 'agent-call-1' });
+    expect(h.bridgeOps).toEqual(['unbridge c1 agent-call-1', 'bridge c1 agent-call-1']);
+  });
+
+  it('bob hangs up the consult call: alice’s consult leg is hung up; an unknown source or user at the box is a caller', async () => {
+    const h = await consulting();
+    h.placed[1]!.settle({ type: 'answered', call: {} as never });
+    await until(() => h.bridged.length === 2);
+    h.events.emit('call.ended', { callId: 'agent-call-2' } as never);
+    expect(h.hungUp).toEqual(['k1']);
+    expect(h.bridgeOps).toEqual(['unbridge c1 agent-call-1', 'close k1 agent-call-2']);
+    expect(h.acd.bridged('c1')).toMatchObject({ agentId: 'alice' });
+
+    const other = { ...k1Dialog, peer: { ...k1Dialog.peer, address: '10.0.0.99' } };
+    const g = harness({
+      contactsByAgent,
+      consultDialogs: new Map([
+        ['x1', other],
+        ['x2', k1Dialog],
+      ]),
+    });
+    open.push(g.acd, g.consults!);
+    g.start('x1', 'call', '<sip:mallory@10.0.0.99>;tag=m', '<sip:bob@192.0.2.10>'); // not a registered contact
+    g.start('x2', 'call', '<sip:alice@10.0.0.5>;tag=a', '<sip:zed@192.0.2.10>'); // no such agent
+    expect(g.acd.phases()).toEqual({ x1: 'greeting', x2: 'greeting' });
+    expect(g.routedNever).toEqual([]);
   });
 });

@@ -149,6 +149,15 @@ describe('agent state machine: registrations and softphones', () => {
     expect(m.clock.pending()).toBe(0);
   });
 
+  it('moves an on-call agent’s leg to another call without a transition (attended transfer); a call not theirs is refused', () => {
+    const m = onCall();
+    expect(m.apply({ type: 'call-moved', callId: 'call-1', toCallId: 'caller-7' })).toBeNull();
+    expect(m.status()).toMatchObject({ state: 'on-call', callId: 'caller-7' });
+    expect(() => m.apply({ type: 'leg-ended', callId: 'call-1' })).toThrow();
+    expect(() => m.apply({ type: 'call-moved', callId: 'call-1', toCallId: 'x' })).toThrow();
+    expect(m.apply({ type: 'leg-ended', callId: 'caller-7' })).toMatchObject({ to: 'wrap-up', reason: 'call-ended', callId: 'caller-7' });
+  });
+
   it('forgets the pending log-out when a contact comes back during the call', () => {
     const m = onCall();
     m.apply(registered(0, 'unregistered'));
