@@ -161,6 +161,10 @@ export interface AcdCallsDeps {
   readonly options: AcdOptions;
 }
 
+/** A transfer a browser softphone's agent asks for (no Refer-To: the target named by id). */
+export type AgentTransferRequest =
+  { readonly kind: 'agent'; readonly agentId: string } | { readonly kind: 'group'; readonly groupId: string };
+
 /** transferring: the transferring agent left while the transfer's target rings (no agent on the call). */
 type Phase = 'greeting' | 'waiting-route' | 'queued' | 'offering' | 'callback-offer' | 'bridged' | 'transferring' | 'leaving' | 'ended';
 
@@ -174,7 +178,8 @@ interface Offer {
 /** A transfer to another agent asked by the agent on the call, their endpoints ringing. */
 interface PendingTransfer {
   readonly fromAgentId: string;
-  readonly fromCallId: string;
+  /** The transferring agent's SIP leg; null for a browser softphone (it is in the caller's call). */
+  readonly fromCallId: string | null;
   readonly toAgentId: string;
   readonly rings: AgentRing[];
   settled: boolean;
@@ -695,19 +700,60 @@ export class AcdCalls {
     return this.transferToAgent(call, fromAgentId, agentCallId, target.agentId);
   }
 
-  private refuseTransfer(call: AcdCall, fromAgentId: string, reason: TransferRefusal, status: number): number {
-    try {
-      this.deps.audit?.('agent:' + fromAgentId, 'acd.transfer.refused', `call:${call.callId}`, { reason, status });
-    } catch (err) {
-      this.deps.logger.warn({ callId: call.callId, code: (err as { code?: string }).code ?? 'error' }, 'transfer refusal not audited');
+  /**
+   * A browser softphone's agent holds (`held`) or resumes `callId` (softphoneControl.ts): the same
+   * as their phone's re-INVITE. 200 done; 481 (nothing done) unless their softphone is on that call,
+   * bridged; 409 when it is held (resumed) already.
+   */
+  holdByAgent(callId: string, agentId: string, held: boolean): 200 | 409 | 481 {
+    const call = this.calls.get(callId);
+    if (call === undefined || call.phase !== 'bridged' || call.agentId !== agentId || call.agentCallId !== null) return 481;
+    if (call.agentHeld === held) return 409;
+    this.held(call, agentId, held, true);
+    return 200;
+  }
+
+  /**
+   * A browser softphone's agent transfers `callId` to another agent or a queue (softphoneControl.ts):
+   * the REFER's path without a SIP leg; resolves with the status a REFER's final NOTIFY would carry
+   * (200 done: the softphone leaves the call; 480 not answered: the call is back with the agent;
+   * 404/403 refused and audited; 481 not the agent's call, audited; 491 a transfer already rings).
+   */
+  transferByAgent(callId: string, agentId: string, target: AgentTransferRequest): Promise<number> {
+    const call = this.calls.get(callId);
+    if (call === undefined || call.phase !== 'bridged' || call.agentId !== agentId || call.agentCallId !== null) {
+      this.audit(agentId, callId, 'not-on-call', 481);
+      return Promise.resolve(481);
     }
+    if (call.transfer !== null) return Promise.resolve(491);
+    if (target.kind === 'group') {
+      if (!this.deps.routing.groupList().some((g) => g.id === target.groupId))
+        return Promise.resolve(this.refuseTransfer(call, agentId, 'unknown-agent', 404));
+      return Promise.resolve(this.transferToQueue(call, agentId, null, target.groupId));
+    }
+    if (!this.deps.routing.agentList().some((a) => a.id === target.agentId))
+      return Promise.resolve(this.refuseTransfer(call, agentId, 'unknown-agent', 404));
+    if (target.agentId === agentId) return Promise.resolve(this.refuseTransfer(call, agentId, 'same-agent', 403));
+    return this.transferToAgent(call, agentId, null, target.agentId);
+  }
+
+  private audit(fromAgentId: string, callId: string, reason: TransferRefusal, status: number): void {
+    try {
+      this.deps.audit?.('agent:' + fromAgentId, 'acd.transfer.refused', `call:${callId}`, { reason, status });
+    } catch (err) {
+      this.deps.logger.warn({ callId, code: (err as { code?: string }).code ?? 'error' }, 'transfer refusal not audited');
+    }
+  }
+
+  private refuseTransfer(call: AcdCall, fromAgentId: string, reason: TransferRefusal, status: number): number {
+    this.audit(fromAgentId, call.callId, reason, status);
     this.deps.logger.info({ callId: call.callId, agentId: fromAgentId, reason, status }, 'transfer refused');
     this.events.emit('call.transferred', { callId: call.callId, fromAgentId, kind: 'other', outcome: 'refused', reason });
     return status;
   }
 
   /** To a queue: the transferring agent is released at once, the caller waits in `groupId` (its priority, its first queueing). */
-  private transferToQueue(call: AcdCall, fromAgentId: string, fromCallId: string, groupId: string): number {
+  private transferToQueue(call: AcdCall, fromAgentId: string, fromCallId: string | null, groupId: string): number {
     this.deps.facts?.transferred(call.callId, this.deps.now());
     this.releaseAgentLeg(call, fromAgentId, fromCallId);
     call.agentId = null;
@@ -731,7 +777,7 @@ export class AcdCalls {
   }
 
   /** To an agent: their endpoints ring, the caller hears music, the transferring agent waits unbridged. */
-  private transferToAgent(call: AcdCall, fromAgentId: string, fromCallId: string, toAgentId: string): Promise<number> {
+  private transferToAgent(call: AcdCall, fromAgentId: string, fromCallId: string | null, toAgentId: string): Promise<number> {
     const failed = (status: number): Promise<number> => {
       this.events.emit('call.transferred', { callId: call.callId, fromAgentId, kind: 'agent', outcome: 'failed', reason: null });
       return Promise.resolve(status);
@@ -878,11 +924,13 @@ export class AcdCalls {
   }
 
   /** The transferring agent leaves the call: wrap-up; their leg ends after the final NOTIFY unless their phone hangs up first. */
-  private releaseAgentLeg(call: AcdCall, agentId: string, agentCallId: string): void {
-    this.byAgentCall.delete(agentCallId);
-    if (call.agentCallId === agentCallId) call.agentCallId = null;
+  private releaseAgentLeg(call: AcdCall, agentId: string, agentCallId: string | null): void {
     this.closeBridge(call);
     this.legEnded(agentId, call.callId);
+    // a softphone (no SIP leg) is taken out of the call by whoever asked (softphoneControl.ts)
+    if (agentCallId === null) return;
+    this.byAgentCall.delete(agentCallId);
+    if (call.agentCallId === agentCallId) call.agentCallId = null;
     const timer = setTimeout(() => void this.deps.sip.hangup(agentCallId, 'transferred').catch(() => undefined), RELEASE_AFTER_NOTIFY_MS);
     timer.unref();
   }
@@ -902,7 +950,12 @@ export class AcdCalls {
     const callerId = byAgent ?? (this.calls.has(callId) ? callId : undefined);
     const call = callerId === undefined ? undefined : this.calls.get(callerId);
     if (call === undefined || call.phase !== 'bridged' || call.agentId === null) return;
-    if (byAgent !== undefined && call.agentCallId === callId) {
+    this.held(call, call.agentId, held, byAgent !== undefined && call.agentCallId === callId);
+  }
+
+  /** The call is held or resumed: by the agent (`byAgent`: music to the caller) or by the caller (facts only). */
+  private held(call: AcdCall, agentId: string, held: boolean, byAgent: boolean): void {
+    if (byAgent) {
       call.agentHeld = held;
       // during a transfer the caller hears music already, and the bridge comes back with its outcome
       if (call.transfer === null) this.holdMusic(call, held);
@@ -911,7 +964,7 @@ export class AcdCalls {
     if (held) this.deps.facts?.held(call.callId, at);
     else this.deps.facts?.resumed(call.callId, at);
     try {
-      this.deps.agents.held(call.agentId, call.callId, held);
+      this.deps.agents.held(agentId, call.callId, held);
     } catch {
       // the agent's state machine refuses a hold it cannot place: the facts above still count it
     }

@@ -40,7 +40,9 @@ export type TransferRefusal =
   | 'target-not-allowed'
   | 'external-unsupported'
   /** A REFER with Replaces naming no consult call of the agent's (RFC 3891: 481). */
-  | 'unknown-replaces';
+  | 'unknown-replaces'
+  /** A softphone asked to transfer a call it is not on (softphoneControl.ts: 481). */
+  | 'not-on-call';
 
 export type TransferTarget =
   | { readonly kind: 'agent'; readonly agentId: string }

@@ -246,6 +246,7 @@ export class Appliance {
           doNotRoute: (callId) => callRouter.router.observe(callId),
         });
         closeStack.push({ name: 'acd-calls', close: () => acdCalls.close() });
+        closeStack.push({ name: 'acd-softphone-control', close: softphones.control(acdCalls.calls) });
         const supervising = startSupervision({ ...base, sip: started.sip, calls: acdCalls.calls, registrar: agents.registrar, metrics });
         closeStack.push({ name: 'acd-supervision', close: () => supervising.close() });
         supervision = supervising;

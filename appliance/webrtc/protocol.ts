@@ -68,13 +68,36 @@ const ClientMessageSchema = Type.Union([
     { type: Type.Literal('decline'), id: Id, callId: Type.String({ minLength: 1, maxLength: 128 }) },
     { additionalProperties: false },
   ),
+  // presence sockets: the agent's softphone holds or transfers the call it is on (softphoneControl.ts)
+  Type.Object(
+    { type: Type.Literal('hold'), id: Id, callId: Type.String({ minLength: 1, maxLength: 128 }), held: Type.Boolean() },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      type: Type.Literal('transfer'),
+      id: Id,
+      callId: Type.String({ minLength: 1, maxLength: 128 }),
+      target: Type.Union([
+        Type.Object(
+          { kind: Type.Literal('agent'), agentId: Type.String({ minLength: 1, maxLength: 128 }) },
+          { additionalProperties: false },
+        ),
+        Type.Object(
+          { kind: Type.Literal('group'), groupId: Type.String({ minLength: 1, maxLength: 128 }) },
+          { additionalProperties: false },
+        ),
+      ]),
+    },
+    { additionalProperties: false },
+  ),
 ]);
 const checker = TypeCompiler.Compile(ClientMessageSchema);
 
 type RawClientMessage = Static<typeof ClientMessageSchema>;
 /** Client requests with the opaque parts given their mediasoup types. */
 export type ClientMessage =
-  | Extract<RawClientMessage, { type: 'join' | 'createTransport' | 'hangup' | 'ready' | 'decline' }>
+  | Extract<RawClientMessage, { type: 'join' | 'createTransport' | 'hangup' | 'ready' | 'decline' | 'hold' | 'transfer' }>
   | (Omit<Extract<RawClientMessage, { type: 'connectTransport' }>, 'dtlsParameters'> & { dtlsParameters: DtlsParameters })
   | (Omit<Extract<RawClientMessage, { type: 'produce' }>, 'rtpParameters'> & { rtpParameters: RtpParameters })
   | (Omit<Extract<RawClientMessage, { type: 'consume' }>, 'rtpCapabilities'> & { rtpCapabilities: RtpCapabilities });
@@ -105,6 +128,9 @@ export interface ResponseData {
   hangup: Record<string, never>;
   ready: { protocolVersion: number; agentId: string };
   decline: Record<string, never>;
+  hold: { held: boolean };
+  /** The transfer is over: 200 (answered or queued: the softphone leaves the call). Refusals are errors. */
+  transfer: { status: number };
 }
 
 /** Why an offer stopped ringing. */

@@ -186,6 +186,12 @@ class SignallingSession {
       this.softphone.decline(message.callId);
       return {};
     }
+    if (message.type === 'hold' || message.type === 'transfer') {
+      if (this.softphone === undefined)
+        throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Send ready first: hold and transfer go on the presence socket');
+      if (message.type === 'hold') return this.softphone.hold(message.callId, message.held);
+      return this.softphone.transfer(message.callId, message.target);
+    }
     if (message.type === 'hangup' && this.softphone !== undefined) {
       this.softphone.close();
       return {};

@@ -58,6 +58,8 @@ class SipRelay {
   private socket: Socket | undefined;
   private leg: SipRtpLeg | undefined;
   private closed = false;
+  /** Held by the agent's softphone: neither side's audio is relayed (the caller hears the ACD's music). */
+  paused = false;
   framesForwarded = 0;
   packetsToPhone = 0;
 
@@ -93,7 +95,7 @@ class SipRelay {
   /** A decoded 8 kHz frame of the phone's audio: re-packetised as G.711 into the router. */
   onFrame(pcm: Int16Array): void {
     const leg = this.leg;
-    if (leg === undefined || this.closed || leg.closed || pcm.length > this.payload.length) return;
+    if (leg === undefined || this.closed || this.paused || leg.closed || pcm.length > this.payload.length) return;
     const n = this.codec === 'pcmu' ? encodeMulaw(pcm, this.payload) : encodeAlaw(pcm, this.payload);
     const len = writeRtp(
       this.packet,
@@ -108,6 +110,7 @@ class SipRelay {
   }
 
   private toPhone(msg: Buffer): void {
+    if (this.paused) return;
     const p = parseRtp(msg);
     if (typeof p === 'string') return;
     try {
@@ -209,6 +212,14 @@ export class SipWebRtcBridge {
       relay.close();
       this.logger.warn({ callId, reason: err instanceof Error ? err.message : String(err) }, 'bridging the sip call failed');
     }
+  }
+
+  /** Stops (`paused`) or restarts relaying `callId`'s audio both ways (softphone hold, transfer); false without a relay. */
+  pause(callId: string, paused: boolean): boolean {
+    const relay = this.relays.get(callId);
+    if (relay === undefined) return false;
+    relay.paused = paused;
+    return true;
   }
 
   /** Relays running (tests). */

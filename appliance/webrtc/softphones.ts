@@ -26,7 +26,9 @@
 import { evxError } from '../errors.js';
 import { TypedEmitter } from '../events/typedEmitter.js';
 import type { AcdSoftphones, AgentRing, RingOutcome } from '../acd/agentRing.js';
+import type { AgentTransferRequest } from '../acd/acdCalls.js';
 import type { Logger } from '../log/logger.js';
+import type { SoftphoneControl, SoftphoneControlResult } from './softphoneControl.js';
 import type { CallOffer, OfferEndReason, ServerMessage } from './protocol.js';
 import type { ParticipantRole } from './tokens.js';
 import type { WebRtcCallsEvents } from './webrtcCalls.js';
@@ -43,6 +45,10 @@ export interface SoftphoneConnection {
   readonly agentId: string;
   /** The agent refused the offer of `callId` (ignored when it no longer rings). */
   decline(callId: string): void;
+  /** The agent holds or resumes the call they are on (softphoneControl.ts); throws the refusal. */
+  hold(callId: string, held: boolean): { held: boolean };
+  /** The agent transfers the call they are on; resolves when it is over, throws the refusal. */
+  transfer(callId: string, target: AgentTransferRequest): Promise<{ status: number }>;
   /** The socket closed. Idempotent. */
   close(): void;
 }
@@ -70,6 +76,13 @@ export interface WebRtcSoftphonesDeps {
   readonly onListenerError?: (event: string, err: unknown) => void;
 }
 
+/** A control's answer, or its refusal thrown (the page shows the message; `status` as a REFER's). */
+function controlled(result: SoftphoneControlResult | undefined): number {
+  if (result === undefined) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Hold and transfer are not available on this appliance');
+  if (!result.ok) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', result.message, { details: { status: result.status } });
+  return result.status;
+}
+
 /** Guarded calls kept at most (a call leaves at its end; this bounds a leak if an end is missed). */
 const MAX_GUARDED = 10_000;
 
@@ -83,6 +96,15 @@ class Connection implements SoftphoneConnection {
 
   decline(callId: string): void {
     if (!this.closed) this.hub.declined(this, callId);
+  }
+
+  hold(callId: string, held: boolean): { held: boolean } {
+    controlled(this.hub.control?.hold(this.agentId, callId, held));
+    return { held };
+  }
+
+  async transfer(callId: string, target: AgentTransferRequest): Promise<{ status: number }> {
+    return { status: controlled(await this.hub.control?.transfer(this.agentId, callId, target)) };
   }
 
   close(): void {
@@ -117,6 +139,8 @@ export class WebRtcSoftphones implements AcdSoftphones, SoftphoneHub {
   private readonly guards = new Map<string, Guard>();
   private readonly offs: (() => void)[] = [];
   private admit: (agentId: string) => boolean = () => true;
+  /** @internal Connection: hold and transfer of the agents' calls (the ACD's), null without one. */
+  control: Pick<SoftphoneControl, 'hold' | 'transfer'> | null = null;
   private closed = false;
 
   constructor(private readonly deps: WebRtcSoftphonesDeps) {
@@ -130,6 +154,11 @@ export class WebRtcSoftphones implements AcdSoftphones, SoftphoneHub {
   /** Which agents may connect a softphone (e.g. only agents the site's routing knows). Default: any. */
   setAdmission(admit: (agentId: string) => boolean): void {
     this.admit = admit;
+  }
+
+  /** What carries out the softphones' hold and transfer (app/acdSoftphones.ts: the ACD's); null: refused. */
+  setControl(control: Pick<SoftphoneControl, 'hold' | 'transfer'> | null): void {
+    this.control = control;
   }
 
   /** Agents with a softphone connected now, with how many each. */
@@ -242,6 +271,22 @@ export class WebRtcSoftphones implements AcdSoftphones, SoftphoneHub {
     const g = this.guards.get(callId);
     if (g === undefined || this.isAllowed(g, subject)) return true;
     throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'This call is not offered to you', { details: { callId } });
+  }
+
+  /** The participant id of `agentId`'s softphone that answered `callId`, undefined when it is not theirs. */
+  answeredBy(callId: string, agentId: string): string | undefined {
+    const answered = this.guards.get(callId)?.answered;
+    return answered !== null && answered !== undefined && answered.agentId === agentId ? answered.participantId : undefined;
+  }
+
+  /**
+   * The agent's softphone leaves `callId`, which goes on (their transfer was carried out): taken out
+   * of the call (the page sees `callEnded` with `reason`) and no longer allowed to join it.
+   */
+  release(callId: string, participantId: string, reason: string): void {
+    const g = this.guards.get(callId);
+    if (g?.answered?.participantId === participantId) g.answered = null;
+    this.kick(callId, participantId, reason);
   }
 
   /** The call ended (SIP BYE, WebRTC end): forget its guard; a ring still going says failed. */

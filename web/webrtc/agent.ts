@@ -7,7 +7,10 @@
  * With an agent token the page also keeps a presence socket (`ready`): the agent counts as logged in
  * while it is open, and the ACD offers calls on it; an offer rings (Answer joins the call, as from
  * the queue; Decline refuses it) until answered, declined, timed out or withdrawn. Presence on
- * <body data-presence>, the offer on <body data-offer="ringing" data-offer-call-id>.
+ * <body data-presence>, the offer on <body data-offer="ringing" data-offer-call-id>. In a call the
+ * agent may hold / resume it and transfer it to another agent or a queue by id (requests on the
+ * presence socket; the box checks the call is theirs and the target exists): <body data-held>,
+ * <body data-transfer="pending|done|failed">; a done transfer ends the page's call (`transferred`).
  */
 import type { CallEventForAgent, CallOffer, ServerMessage } from '../../appliance/webrtc/protocol.js';
 import { BrowserPeer, Signalling, signallingUrl } from './peer.js';
@@ -29,6 +32,11 @@ const offerBox = $('offer');
 const offerText = $('offer-text');
 const offerAnswerBtn = $<HTMLButtonElement>('offer-answer');
 const offerDeclineBtn = $<HTMLButtonElement>('offer-decline');
+const holdBtn = $<HTMLButtonElement>('hold');
+const transferKind = $<HTMLSelectElement>('transfer-kind');
+const transferId = $<HTMLInputElement>('transfer-id');
+const transferBtn = $<HTMLButtonElement>('transfer');
+const controlStatus = $('control-status');
 
 const TOKEN_KEY = 'evx-agent-token';
 let peer: BrowserPeer | undefined;
@@ -47,6 +55,62 @@ function setState(state: 'idle' | 'joining' | 'in-call' | 'error', text: string)
   hangBtn.disabled = !inCall;
   whisperBtn.disabled = !(state === 'in-call' && peer?.joined.role === 'supervisor');
   joinBtn.disabled = inCall;
+  setControls();
+}
+
+// --- hold and transfer (ACD calls answered on this softphone; sent on the presence socket) -------
+
+let held = false;
+let transferring = false;
+
+/** Hold and transfer: only an agent in a call, with the presence socket the requests go on. */
+function setControls(): void {
+  const usable = document.body.dataset['state'] === 'in-call' && peer?.joined.role === 'agent' && presence !== undefined;
+  holdBtn.disabled = !usable || transferring;
+  transferBtn.disabled = !usable || transferring || held;
+  transferKind.disabled = transferBtn.disabled;
+  transferId.disabled = transferBtn.disabled;
+  holdBtn.textContent = held ? 'Resume' : 'Hold';
+  holdBtn.setAttribute('aria-pressed', String(held));
+  document.body.dataset['held'] = String(held);
+}
+
+function controlError(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).replace(/^EVX_ERR_\w+: /, '');
+}
+
+async function toggleHold(): Promise<void> {
+  const callId = peer?.joined.callId;
+  if (callId === undefined || presence === undefined) return;
+  holdBtn.disabled = true;
+  try {
+    held = (await presence.request('hold', { callId, held: !held })).held;
+    controlStatus.textContent = held ? 'On hold: the caller hears music.' : 'Resumed.';
+  } catch (err) {
+    controlStatus.textContent = `Hold failed: ${controlError(err)}`;
+  }
+  setControls();
+}
+
+async function transfer(): Promise<void> {
+  const callId = peer?.joined.callId;
+  const id = transferId.value.trim();
+  if (callId === undefined || presence === undefined || id === '') return;
+  const target = transferKind.value === 'group' ? { kind: 'group', groupId: id } : { kind: 'agent', agentId: id };
+  transferring = true;
+  document.body.dataset['transfer'] = 'pending';
+  controlStatus.textContent = target.kind === 'group' ? 'Transferring to the queue…' : 'Ringing the agent…';
+  setControls();
+  try {
+    await presence.request('transfer', { callId, target });
+    document.body.dataset['transfer'] = 'done';
+    controlStatus.textContent = 'Transferred.';
+  } catch (err) {
+    document.body.dataset['transfer'] = 'failed';
+    controlStatus.textContent = `Transfer failed: ${controlError(err)}`;
+  }
+  transferring = false;
+  setControls();
 }
 
 function line(speaker: string, text: string, cls = ''): HTMLParagraphElement {
@@ -157,6 +221,7 @@ async function answer(callId: string, codec: 'opus' | 'pcmu' = 'opus'): Promise<
       producerClosed: (id) => players.querySelector(`audio[data-producer-id="${id}"]`)?.remove(),
       callEvent: onCallEvent,
       ended: (reason) => {
+        held = false;
         mic?.getTracks().forEach((t) => t.stop());
         mic = undefined;
         players.replaceChildren();
@@ -218,6 +283,7 @@ let offerTimer: ReturnType<typeof setTimeout> | undefined;
 function setPresence(state: 'offline' | 'connecting' | 'ready' | 'refused', text: string): void {
   document.body.dataset['presence'] = state;
   presenceLine.textContent = text;
+  setControls();
 }
 
 /** Opens the presence socket for the token in the field (again after a drop, or for a new token). */
@@ -384,6 +450,8 @@ joinBtn.onclick = () => {
   if (id !== '') void answer(id);
 };
 hangBtn.onclick = () => void peer?.hangup();
+holdBtn.onclick = () => void toggleHold();
+transferBtn.onclick = () => void transfer();
 whisperBtn.onclick = () => void whisper();
 muteBtn.onclick = () => {
   const track = mic?.getAudioTracks()[0];

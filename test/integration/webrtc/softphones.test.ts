@@ -152,6 +152,37 @@ describe.skipIf(workerBin === undefined)(
       expect(await until(() => c.closed && rig.hub.connectedAgents().size === 0)).toBe(true);
     });
 
+    it('hold and transfer over the protocol reach the control as the socket’s agent; refusals come back as errors; none before ready', async () => {
+      const asked: string[] = [];
+      rig.hub.setControl({
+        hold: (agentId, callId, held) =>
+          callId === 'mine'
+            ? (asked.push(`hold ${agentId} ${callId} ${held}`), { ok: true, status: 200 })
+            : { ok: false, status: 481, message: 'You are not on that call' },
+        transfer: async (agentId, callId, target) => {
+          asked.push(`transfer ${agentId} ${callId} ${JSON.stringify(target)}`);
+          return target.kind === 'group' ? { ok: true, status: 200 } : { ok: false, status: 404, message: 'No such agent or queue' };
+        },
+      });
+      const fresh = await SignallingClient.connect(rig.wsUrl);
+      clients.push(fresh);
+      await expect(fresh.request('hold', { callId: 'mine', held: true })).rejects.toMatchObject({ code: 'EVX_ERR_WEBRTC_SIGNALLING' });
+      const { c } = await presence('alice-token');
+      expect(await c.request('hold', { callId: 'mine', held: true })).toEqual({ held: true });
+      await expect(c.request('hold', { callId: 'other', held: true })).rejects.toThrow(/not on that call/);
+      expect(await c.request('transfer', { callId: 'mine', target: { kind: 'group', groupId: 'billing' } })).toEqual({ status: 200 });
+      await expect(c.request('transfer', { callId: 'mine', target: { kind: 'agent', agentId: 'zed' } })).rejects.toThrow(/No such agent/);
+      // a target of another shape is malformed: never reaches the control
+      await expect(c.request('transfer', { callId: 'mine', target: { kind: 'uri', uri: 'sip:x@y' } as never })).rejects.toMatchObject({
+        code: 'EVX_ERR_WEBRTC_SIGNALLING',
+      });
+      expect(asked).toEqual([
+        'hold alice mine true',
+        'transfer alice mine {"kind":"group","groupId":"billing"}',
+        'transfer alice mine {"kind":"agent","agentId":"zed"}',
+      ]);
+    });
+
     it('closes a presence socket at its token’s expiry and one that stops answering pings', async () => {
       const { c } = await presence(EXPIRING);
       expect(rig.hub.connectedAgents().size).toBe(1);

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { AcdCalls, type AcdTelephony } from '../../../appliance/acd/acdCalls.js';
+import type { AcdSoftphones, RingOutcome } from '../../../appliance/acd/agentRing.js';
 import type { AcdFactSink } from '../../../appliance/acd/kpis.js';
 import { ConsultCalls, type ConsultTelephony } from '../../../appliance/acd/consultCalls.js';
 import type { QueueState } from '../../../appliance/acd/queuePolicy.js';
@@ -45,6 +46,8 @@ function harness(
     busyAgents?: string[];
     /** Agents' consult calls (attended transfer) with these dialogs of inbound calls, by call id. */
     consultDialogs?: Map<string, ReturnType<ConsultTelephony['dialogOf']>>;
+    /** Agents' browser softphones rung alongside their phones. */
+    softphones?: AcdSoftphones;
   } = {},
 ) {
   const events = new TypedEmitter<TelephonyEvents>();
@@ -178,6 +181,7 @@ function harness(
   const acd = new AcdCalls({
     sip,
     ...(consults === undefined ? {} : { consults }),
+    ...(opts.softphones === undefined ? {} : { softphones: opts.softphones }),
     routing: {
       now: () => Date.now(),
       groupList: () => groups,
@@ -939,5 +943,161 @@ describe('ACD attended transfer: consult call, then REFER with Replaces', () => 
     g.start('x2', 'call', '<sip:alice@10.0.0.5>;tag=a', '<sip:zed@192.0.2.10>'); // no such agent
     expect(g.acd.phases()).toEqual({ x1: 'greeting', x2: 'greeting' });
     expect(g.routedNever).toEqual([]);
+  });
+});
+
+describe('ACD hold and transfer asked by the agent’s browser softphone', () => {
+  let open: AcdCalls[] = [];
+  afterEach(() => {
+    for (const a of open) a.close();
+    open = [];
+  });
+
+  const billing: SkillGroup = { ...GROUP, id: 'billing', name: 'Billing' };
+
+  /** Softphones of alice and bob (no registered phones): each ring answered or not by the test. */
+  const softphoneFake = () => {
+    const rings: { agentId: string; callId: string; settle: (o: RingOutcome) => void; cancelled: boolean }[] = [];
+    const softphones: AcdSoftphones = {
+      ring: (agentId, callId) => {
+        let settle: (o: RingOutcome) => void = () => {};
+        const result = new Promise<RingOutcome>((r) => (settle = r));
+        const ring = { agentId, callId, settle, cancelled: false };
+        rings.push(ring);
+        return {
+          result,
+          cancel: () => {
+            ring.cancelled = true;
+            settle({ type: 'failed', noAnswer: false });
+          },
+          hangUpAnswered: () => undefined,
+        };
+      },
+    };
+    return { softphones, rings };
+  };
+
+  /** c1 offered to alice from the cards queue, her softphone joined the call (no SIP leg, no bridge). */
+  const onAlicesSoftphone = async () => {
+    const fake = softphoneFake();
+    const h = harness({ contactsByAgent: { alice: [], bob: [], carol: [] }, groups: [GROUP, billing], softphones: fake.softphones });
+    open.push(h.acd);
+    h.start('c1');
+    h.publish({ type: 'route.decision', callId: 'c1', action: 'agent', groupId: 'cards', agentId: 'alice', priority: 3 } as never);
+    await until(() => fake.rings.length === 1);
+    fake.rings[0]!.settle({ type: 'answered', agentCallId: null });
+    await until(() => h.agentCalls.includes('answered alice c1'));
+    expect(h.acd.phases()).toEqual({ c1: 'bridged' });
+    return { h, rings: fake.rings };
+  };
+  const musicCount = (h: ReturnType<typeof harness>) => h.played.filter((p) => p === 'hold-music').length;
+  const frames = (h: ReturnType<typeof harness>) => h.sent.find((x) => x.callId === 'c1')!.frames;
+
+  it('hold plays hold music to the caller (their leg gets frames), resume stops it; held / resumed facts; only once each', async () => {
+    const { h } = await onAlicesSoftphone();
+    const music = musicCount(h);
+    const before = frames(h);
+    expect(h.acd.holdByAgent('c1', 'alice', true)).toBe(200);
+    await until(() => musicCount(h) > music);
+    await until(() => frames(h) > before);
+    expect(h.acd.holdByAgent('c1', 'alice', true)).toBe(409);
+    expect(h.acd.holdByAgent('c1', 'alice', false)).toBe(200);
+    const after = frames(h);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(frames(h)).toBe(after); // the music stopped
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice', 'held c1', 'resumed c1']);
+    expect(h.agentCalls).toEqual(['answered alice c1', 'held alice c1 true', 'held alice c1 false']);
+    expect(h.bridged).toEqual([]); // a softphone is in the caller's call: no SIP bridge
+  });
+
+  it('only the agent on the call may hold or transfer it: another agent, another call are 481 (transfers audited), nothing moves', async () => {
+    const { h } = await onAlicesSoftphone();
+    expect(h.acd.holdByAgent('c1', 'bob', true)).toBe(481);
+    expect(h.acd.holdByAgent('c9', 'alice', true)).toBe(481);
+    expect(await h.acd.transferByAgent('c1', 'bob', { kind: 'group', groupId: 'billing' })).toBe(481);
+    expect(await h.acd.transferByAgent('c9', 'alice', { kind: 'group', groupId: 'billing' })).toBe(481);
+    expect(h.audits.map((a) => `${a.actor} ${a.action} ${a.target} ${String(a.details['reason'])} ${String(a.details['status'])}`)).toEqual(
+      ['agent:bob acd.transfer.refused call:c1 not-on-call 481', 'agent:alice acd.transfer.refused call:c9 not-on-call 481'],
+    );
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice']);
+    expect(h.requeued).toEqual([]);
+    expect(h.acd.phases()).toEqual({ c1: 'bridged' });
+  });
+
+  it('a SIP agent’s call is not the softphone’s: holdByAgent / transferByAgent refuse it (their phone holds and REFERs)', async () => {
+    const h = harness({ contactsByAgent: { alice: ['sip:alice@10.0.0.5:5062'] } });
+    open.push(h.acd);
+    h.start('c1');
+    h.publish({ type: 'route.decision', callId: 'c1', action: 'agent', groupId: 'cards', agentId: 'alice' } as never);
+    h.placed[0]!.settle({ type: 'answered', call: {} as never });
+    await until(() => h.bridged.length === 1);
+    expect(h.acd.holdByAgent('c1', 'alice', true)).toBe(481);
+    expect(await h.acd.transferByAgent('c1', 'alice', { kind: 'group', groupId: 'cards' })).toBe(481);
+    expect(h.bridgeOps).toEqual([]);
+  });
+
+  it('unknown agents and groups are 404, the agent themselves 403, each audited and reported refused; the call stays', async () => {
+    const { h } = await onAlicesSoftphone();
+    const refusals: string[] = [];
+    h.acd.events.on('call.transferred', (e) => refusals.push(`${e.outcome} ${e.reason}`));
+    expect(await h.acd.transferByAgent('c1', 'alice', { kind: 'agent', agentId: 'zed' })).toBe(404);
+    expect(await h.acd.transferByAgent('c1', 'alice', { kind: 'group', groupId: 'nope' })).toBe(404);
+    expect(await h.acd.transferByAgent('c1', 'alice', { kind: 'agent', agentId: 'alice' })).toBe(403);
+    expect(refusals).toEqual(['refused unknown-agent', 'refused unknown-agent', 'refused same-agent']);
+    expect(h.audits.map((a) => `${a.actor} ${a.target} ${String(a.details['reason'])} ${String(a.details['status'])}`)).toEqual([
+      'agent:alice call:c1 unknown-agent 404',
+      'agent:alice call:c1 unknown-agent 404',
+      'agent:alice call:c1 same-agent 403',
+    ]);
+    expect(h.acd.phases()).toEqual({ c1: 'bridged' });
+    expect(h.agentCalls).toEqual(['answered alice c1']);
+  });
+
+  it('to a queue: 200 at once, alice released to wrap-up, the caller re-queued in billing with its priority; one interaction', async () => {
+    const { h, rings } = await onAlicesSoftphone();
+    expect(await h.acd.transferByAgent('c1', 'alice', { kind: 'group', groupId: 'billing' })).toBe(200);
+    expect(h.requeuedTo).toEqual(['c1 billing 3']);
+    expect(h.acd.phases()).toEqual({ c1: 'queued' });
+    expect(h.agentCalls).toEqual(['answered alice c1', 'leg-ended alice c1']);
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice', 'transferred c1']);
+    expect(h.hungUp).toEqual([]); // no SIP leg of hers to hang up; the caller stays
+    expect(h.acd.counters.transfers).toBe(1);
+    // routing offers it to bob's softphone: the same call
+    h.publish({ type: 'route.decision', callId: 'c1', action: 'agent', groupId: 'billing', agentId: 'bob', trigger: 'dequeue' });
+    await until(() => rings.length === 2);
+    expect(rings[1]).toMatchObject({ agentId: 'bob', callId: 'c1' });
+    rings[1]!.settle({ type: 'answered', agentCallId: null });
+    await until(() => h.agentCalls.includes('answered bob c1'));
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice', 'transferred c1', 'answered c1 bob']);
+  });
+
+  it('to an agent: bob’s softphone rings with music to the caller, answers: 200, bob is the call’s agent; alice may no longer hold it', async () => {
+    const { h, rings } = await onAlicesSoftphone();
+    const music = musicCount(h);
+    const final = h.acd.transferByAgent('c1', 'alice', { kind: 'agent', agentId: 'bob' });
+    expect(rings.map((r) => `${r.agentId} ${r.callId}`)).toEqual(['alice c1', 'bob c1']);
+    await until(() => musicCount(h) > music);
+    rings[1]!.settle({ type: 'answered', agentCallId: null });
+    expect(await final).toBe(200);
+    expect(h.agentCalls).toEqual(['answered alice c1', 'offer bob c1', 'leg-ended alice c1', 'answered bob c1']);
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice', 'transferred c1', 'answered c1 bob']);
+    expect(h.reassigned).toEqual(['c1 bob']);
+    expect(h.acd.holdByAgent('c1', 'alice', true)).toBe(481);
+    expect(h.acd.holdByAgent('c1', 'bob', true)).toBe(200);
+  });
+
+  it('to an agent who does not answer: 480, the call is back with alice (music stops), she may transfer again', async () => {
+    const { h, rings } = await onAlicesSoftphone();
+    const final = h.acd.transferByAgent('c1', 'alice', { kind: 'agent', agentId: 'bob' });
+    expect(await h.acd.transferByAgent('c1', 'alice', { kind: 'group', groupId: 'billing' })).toBe(491);
+    await until(() => musicCount(h) > 0);
+    rings[1]!.settle({ type: 'failed', noAnswer: true });
+    expect(await final).toBe(480);
+    const after = frames(h);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(frames(h)).toBe(after);
+    expect(h.agentCalls).toEqual(['answered alice c1', 'offer bob c1', 'no-answer bob c1']);
+    expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice']);
+    expect(await h.acd.transferByAgent('c1', 'alice', { kind: 'group', groupId: 'billing' })).toBe(200);
   });
 });
