@@ -10,6 +10,12 @@
  * top of it). The caller hangs up: the page goes idle, alice goes to wrap-up, every SIP call, RTP
  * port, relay and router is released, and the stored call has a `caller` and an `agent` leg, both
  * transcribed. Closing the page logs alice out.
+ *
+ * Then alice's page again, a second caller: she answers, clicks Hold (the browser receives no packet
+ * of the caller for 2.5 s, the phone gets the ACD's hold music, one 50 pps stream with energy),
+ * Resume (the browser hears the caller again), and Transfer to the general queue: the page's call
+ * ends (`Transferred.`), the caller's call goes on in the queue (its music on the phone), one
+ * transfer in the KPIs, and alice's softphone no longer holds the call.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -23,7 +29,7 @@ import { startTestAppliance, type CapturedLog } from '../../helpers/appliance.js
 import { authedFetch } from '../../helpers/auth.js';
 import { SHARED_DIR } from '../../helpers/paths.js';
 import { workerBin } from '../../integration/webrtc/harness.js';
-import { freePort, haveTool, runSipp, SCENARIOS } from '../sip/harness.js';
+import { haveTool, runSipp, sippUacArgs } from '../sip/harness.js';
 import { buildPages, captureWav, haveChromium, launchChromium } from './browser.js';
 import { captureLoopback, mulawRtpEnergy, udpPackets } from './pcap.js';
 
@@ -83,6 +89,18 @@ describe.skipIf(workerBin === undefined || !haveChromium() || !haveTool('sipp') 
     let mic: ReturnType<typeof captureWav>;
     let work = '';
     const bus = new Watch();
+    /** A sipp caller playing `speech.ulaw` of `dir` for `talkMs`; `started`: its call id at the box. */
+    const dial = async (dir: string, talkMs: number, timeoutS: number) => {
+      const started = new Promise<string>((resolve) => app.sip!.events.once('call.started', (e) => resolve(e.callId)));
+      const args = await sippUacArgs(`127.0.0.1:${app.sip!.port}`, 'uac-pcmu-speech.xml', [
+        '-d',
+        String(talkMs),
+        '-timeout',
+        `${timeoutS}s`,
+        '-timeout_error',
+      ]);
+      return { started, sipp: runSipp(args, dir, (timeoutS + 10) * 1000) };
+    };
 
     beforeAll(async () => {
       buildPages();
@@ -175,31 +193,7 @@ describe.skipIf(workerBin === undefined || !haveChromium() || !haveTool('sipp') 
         expect(app.webrtc!.softphones.connectedAgents().get('alice')).toBe(1);
 
         // 3. the phone call
-        const started = new Promise<string>((resolve) => app.sip!.events.once('call.started', (e) => resolve(e.callId)));
-        const sipp = runSipp(
-          [
-            `127.0.0.1:${app.sip!.port}`,
-            '-sf',
-            path.join(SCENARIOS, 'uac-pcmu-speech.xml'),
-            '-m',
-            '1',
-            '-d',
-            String(talkMs),
-            '-i',
-            '127.0.0.1',
-            '-p',
-            String(await freePort()),
-            '-mi',
-            '127.0.0.1',
-            '-mp',
-            String(await freePort(true)),
-            '-timeout',
-            '60s',
-            '-timeout_error',
-          ],
-          work,
-          70_000,
-        );
+        const { started, sipp } = await dial(work, talkMs, 60);
         let sippDone = false;
         const result = sipp.finally(() => (sippDone = true));
         const callId = await started;
@@ -305,5 +299,97 @@ describe.skipIf(workerBin === undefined || !haveChromium() || !haveTool('sipp') 
         if (!page.isClosed()) await page.close();
       }
     }, 120_000);
+
+    it('alice’s softphone holds the call (the caller hears music, the browser nothing), resumes it, then transfers it to the general queue', async () => {
+      const explain = (): string =>
+        log.lines
+          .filter((l) => (l['level'] as number) >= 30)
+          .slice(-30)
+          .map((l) => JSON.stringify(l))
+          .join('\n');
+      // the routing config of the test above: general, served by alice
+      const minted = await authedFetch(app, 'supervisor')('/api/v1/webrtc/agent-tokens', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ agentId: 'alice', role: 'agent', ttlMs: 3_600_000 }),
+      });
+      const { token } = (await minted.json()) as { token: string };
+      const page = await browser.newPage();
+      // the caller: the clip after 1 s, then silence long enough to answer, hold, resume and transfer
+      // the scenario plays `speech.ulaw` from its folder: a folder of this test's own
+      const dir = mkdtempSync(path.join(work, 'hold-'));
+      const speech = path.join(dir, 'speech.ulaw');
+      execFileSync('sox', [clipPath, '-r', '8000', '-c', '1', '-b', '16', '-t', 'ul', speech, 'pad', '1', '25']);
+      const talkMs = Math.ceil(statSync(speech).size / 8) + 500;
+      const { rtpPortMin, rtpPortMax } = app.config.sip;
+      const capture = await captureLoopback(
+        path.join(work, 'hold.pcap'),
+        `udp and src portrange ${rtpPortMin}-${rtpPortMax} and not dst portrange ${RTC_PORTS.rtcPortMin}-${RTC_PORTS.rtcPortMax}`,
+      );
+      const inbound = async () =>
+        (await page.evaluate<{ packetsReceived: number } | undefined>('window.evxAgent.stats()'))?.packetsReceived ?? 0;
+      try {
+        await page.goto(`${app.httpUrl}/agent#token=${encodeURIComponent(token)}`);
+        await page.waitForSelector('body[data-presence="ready"]', { timeout: 10_000 });
+        const { started, sipp } = await dial(dir, talkMs, 90);
+        const callId = await started;
+        await page.waitForSelector('body[data-offer="ringing"]', { timeout: 40_000 });
+        await page.click('#offer-answer');
+        await page.waitForSelector('body[data-state="in-call"]', { timeout: 15_000 });
+        await new Promise((r) => setTimeout(r, 1000));
+
+        // Hold: the phone gets the ACD's music, the browser stops receiving the caller
+        await page.click('#hold');
+        await page.waitForSelector('body[data-held="true"]', { timeout: 5000 });
+        const heldAt = Date.now();
+        await new Promise((r) => setTimeout(r, 500));
+        const inHoldFrom = await inbound();
+        await new Promise((r) => setTimeout(r, 2500));
+        const inHoldTo = await inbound();
+        // Resume: the browser hears the caller again
+        await page.click('#hold');
+        await page.waitForSelector('body[data-held="false"]', { timeout: 5000 });
+        await new Promise((r) => setTimeout(r, 2000));
+        const afterResume = await inbound();
+
+        // Transfer to the general queue: the page's call ends (transferred), the caller stays, in the queue
+        await page.selectOption('#transfer-kind', 'group');
+        await page.fill('#transfer-id', 'general');
+        await page.click('#transfer');
+        await page.waitForSelector('body[data-transfer="done"]', { timeout: 10_000 });
+        await page.waitForSelector('body[data-state="idle"]', { timeout: 10_000 });
+        const transferredAt = Date.now();
+        expect(await page.textContent('#control-status')).toBe('Transferred.');
+        expect(app.sip!.resources().calls, explain()).toBeGreaterThanOrEqual(1); // the caller's call goes on
+        await new Promise((r) => setTimeout(r, 2000));
+
+        const r = await sipp;
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+        const packets = udpPackets(await capture.stop());
+        const toPhone = (from: number, to: number) =>
+          mulawRtpEnergy(
+            packets
+              .filter((p) => p.atMs >= from && p.atMs < to && p.payload.length > 12 && (p.payload[1]! & 0x7f) === 0)
+              .map((p) => p.payload),
+          );
+        const music = toPhone(heldAt + 500, heldAt + 3000);
+        const queued = toPhone(transferredAt + 200, transferredAt + 2000);
+        console.info(
+          `softphone hold figures: browser packets in 2.5 s of hold ${inHoldTo - inHoldFrom}, 2 s after resume ${afterResume - inHoldTo}; ` +
+            `to the phone on hold ${music.packets} packets rms ${music.rms.toFixed(0)}; after the transfer ${queued.packets} rms ${queued.rms.toFixed(0)}`,
+        );
+        expect(inHoldTo - inHoldFrom, explain()).toBeLessThan(10);
+        expect(afterResume - inHoldTo).toBeGreaterThan(50);
+        expect(music.packets).toBeGreaterThan(75);
+        expect(music.rms).toBeGreaterThan(100);
+        expect(queued.packets).toBeGreaterThan(40); // hold music of the queue again
+        const kpis = await (await authedFetch(app)('/api/v1/acd/kpis')).json();
+        expect(JSON.stringify(kpis)).toMatch(/"transferred":1/);
+        expect(app.webrtc!.softphones.answeredBy(callId, 'alice')).toBeUndefined();
+      } finally {
+        await capture.stop().catch(() => undefined);
+        if (!page.isClosed()) await page.close();
+      }
+    }, 150_000);
   },
 );
