@@ -8,10 +8,10 @@
  */
 import { networkInterfaces } from 'node:os';
 import { AcdCalls } from '../acd/acdCalls.js';
+import { phoneRinger, type AcdSoftphones } from '../acd/agentRing.js';
 import { CallbackDialer, type CallbackTrunk } from '../acd/callbackDialer.js';
 import { ConsultCalls } from '../acd/consultCalls.js';
 import type { CallManager } from '../calls/callManager.js';
-import type { AcdSoftphones } from '../acd/agentRing.js';
 import type { AgentPresence } from '../acd/agentPresence.js';
 import type { TelephonyBridge } from '../calls/telephonyBridge.js';
 import type { ApplianceMetrics } from '../metrics/metrics.js';
@@ -96,12 +96,7 @@ export function startAcdCalls(
     routing: deps.routing,
     bus,
     agents: deps.presence,
-    ringer: {
-      placeCall: (opts) => deps.sip.placeCall(opts),
-      hangup: (callId, reason) => deps.sip.hangup(callId, reason),
-      contactsOf: (agentId) => registrar?.contactsOf(agentId) ?? [],
-      logger,
-    },
+    ringer: phoneRinger(deps.sip, (agentId) => registrar?.contactsOf(agentId) ?? [], logger),
     trunk: deps.trunk,
     dialable: deps.dialable,
     sip: deps.sip,
