@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,40 @@ function tcpFree(port: number): Promise<boolean> {
     srv.once('error', () => resolve(false));
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * The UDP ports in [min, max] that a socket of this process is bound to (IPv4 and IPv6), read from
+ * /proc: the socket inodes this process holds against the kernel's UDP tables. Unlike trying to bind
+ * each port, it is not fooled by another process (a parallel test, an ephemeral port) that happens
+ * to hold a port of the range.
+ */
+export function udpPortsHeldHere(min: number, max: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // the fd closed while we listed them
+    }
+  }
+  const held: number[] = [];
+  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text: string;
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue; // no IPv6 on this kernel
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10) continue;
+      const port = parseInt(cols[1]!.split(':')[1]!, 16);
+      if (port >= min && port <= max && inodes.has(cols[9]!)) held.push(port);
+    }
+  }
+  return held.sort((a, b) => a - b);
 }
 
 /** True when a UDP port can be bound exclusively again (its previous owner closed it). */

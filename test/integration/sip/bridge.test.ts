@@ -16,7 +16,7 @@ import { SipServer } from '../../../appliance/telephony/sip-server.js';
 import type { Call } from '../../../appliance/telephony/call.js';
 import type { CallStartedEvent, TelephonyEvents } from '../../../appliance/telephony/types.js';
 import type { BridgeStats } from '../../../appliance/rtp/bridge.js';
-import { udpPortFree } from '../../e2e/sip/harness.js';
+import { udpPortFree, udpPortsHeldHere } from '../../e2e/sip/harness.js';
 import { silencePayload } from '../../../appliance/rtp/idleMedia.js';
 import { answerInvite, phoneRequest, phoneSdp, RtpPeer, type ReceivedRtp } from './phone.js';
 import { TestUac } from './uac.js';
@@ -128,10 +128,9 @@ function rms(pcm: Int16Array): number {
 
 const payloadsOf = (pkts: readonly ReceivedRtp[]): string[] => pkts.map((p) => p.payload.toString('hex'));
 
-/** Every RTP port of the range binds again. */
-async function rtpRangeFree(s: Setup): Promise<boolean> {
-  for (let p = s.rtpBase; p < s.rtpBase + 2 * RTP_PAIRS; p++) if (!(await udpPortFree(p))) return false;
-  return true;
+/** No socket of this process is bound to any RTP port of the range: no call left one open. */
+function rtpRangeFree(s: Setup): boolean {
+  return udpPortsHeldHere(s.rtpBase, s.rtpBase + 2 * RTP_PAIRS - 1).length === 0;
 }
 
 function report(name: string, st: BridgeStats): void {
@@ -236,7 +235,7 @@ describe('MediaBridge between an inbound caller and a placed agent call', () => 
       ['inbound', 'remote_bye'],
     ]);
     expect(s.server.resources()).toMatchObject({ calls: 0, pendingInvites: 0, rtpPortPairs: 0 });
-    expect(await rtpRangeFree(s)).toBe(true);
+    expect(rtpRangeFree(s)).toBe(true);
   });
 
   it('transcodes a PCMU caller to a G.722 agent and back, and closes when the caller hangs up', async () => {
@@ -301,7 +300,7 @@ describe('MediaBridge between an inbound caller and a placed agent call', () => 
     await Promise.all([s.server.hangup(s.agent.id), s.phone.waitRequest('BYE').then((bye) => s.phone.reply(bye, 200))]);
     await tick();
     expect(s.server.resources()).toMatchObject({ calls: 0, pendingInvites: 0, rtpPortPairs: 0 });
-    expect(await rtpRangeFree(s)).toBe(true);
+    expect(rtpRangeFree(s)).toBe(true);
   });
 
   it('relays into an SRTP agent leg (our SDES offer, the phone answers with its key) and drops while the agent holds', async () => {

@@ -12,7 +12,7 @@ import type { SipRequest } from '../../../appliance/sip/message.js';
 import { buildResponse, serializeSipMessage } from '../../../appliance/sip/serialize.js';
 import { SipServer } from '../../../appliance/telephony/sip-server.js';
 import type { CallEndedEvent, CallOutboundEvent, LegInfo, SipServerOptions } from '../../../appliance/telephony/types.js';
-import { udpPortFree } from '../../e2e/sip/harness.js';
+import { udpPortFree, udpPortsHeldHere } from '../../e2e/sip/harness.js';
 import { startSippUas, type SippUas } from '../../helpers/sipp.js';
 import { answerInvite, phoneSdp, RtpPeer } from './phone.js';
 import { TestUac } from './uac.js';
@@ -49,10 +49,9 @@ async function sipp(scenario: string, opts: Parameters<typeof startSippUas>[1] =
   return s;
 }
 
-/** Every RTP port of the server's range binds again: no socket of any call is left open. */
-async function rtpRangeFree(ctx: Ctx): Promise<boolean> {
-  for (let p = ctx.rtpBase; p < ctx.rtpBase + 2 * RTP_PAIRS; p++) if (!(await udpPortFree(p))) return false;
-  return true;
+/** No socket of this process is bound to any RTP port of the range: no call left one open. */
+function rtpRangeFree(ctx: Ctx): boolean {
+  return udpPortsHeldHere(ctx.rtpBase, ctx.rtpBase + 2 * RTP_PAIRS - 1).length === 0;
 }
 
 /** A sine as raw mu-law (sipp's rtp_stream format). */
@@ -130,7 +129,7 @@ describe('SipServer.placeCall (outbound INVITE, sipp as the phone)', () => {
     expect(ctx.server.resources()).toMatchObject({ calls: 0, pendingInvites: 0, rtpPortPairs: 0 });
     expect(await udpPortFree(port)).toBe(true);
     expect(await udpPortFree(port + 1)).toBe(true);
-    expect(await rtpRangeFree(ctx)).toBe(true);
+    expect(rtpRangeFree(ctx)).toBe(true);
   });
 
   it('calls a registered contact over its flow; the phone hangs up (its BYE) and every port is released', async () => {
@@ -152,7 +151,7 @@ describe('SipServer.placeCall (outbound INVITE, sipp as the phone)', () => {
     expect(ctx.ended[0]).toMatchObject({ direction: 'outbound', reason: 'remote_bye' });
     await tick();
     expect(ctx.server.resources()).toMatchObject({ calls: 0, pendingInvites: 0, rtpPortPairs: 0 });
-    expect(await rtpRangeFree(ctx)).toBe(true);
+    expect(rtpRangeFree(ctx)).toBe(true);
   });
 
   it('reports a busy phone (486, ACKed) as rejected and releases its ports', async () => {
@@ -167,7 +166,7 @@ describe('SipServer.placeCall (outbound INVITE, sipp as the phone)', () => {
     expect(r.code, r.output).toBe(0); // the 486 was ACKed
     expect(ctx.outbound.map((e) => [e.state, e.status, e.reason])).toEqual([['failed', 486, 'rejected']]);
     expect(ctx.server.resources()).toMatchObject({ calls: 0, pendingInvites: 0, rtpPortPairs: 0 });
-    expect(await rtpRangeFree(ctx)).toBe(true);
+    expect(rtpRangeFree(ctx)).toBe(true);
     expect(ctx.ended).toEqual([]);
   });
 
@@ -185,7 +184,7 @@ describe('SipServer.placeCall (outbound INVITE, sipp as the phone)', () => {
     const r = await phone.done;
     expect(r.code, r.output).toBe(0); // CANCEL came, the 487 was ACKed
     expect(ctx.server.resources()).toMatchObject({ calls: 0, pendingInvites: 0, rtpPortPairs: 0 });
-    expect(await rtpRangeFree(ctx)).toBe(true);
+    expect(rtpRangeFree(ctx)).toBe(true);
   });
 
   it('takes a 200 that crosses its CANCEL: ACK, then BYE; the call never starts', async () => {
@@ -200,7 +199,7 @@ describe('SipServer.placeCall (outbound INVITE, sipp as the phone)', () => {
     expect(ctx.ended).toEqual([]);
     expect(ctx.server.activeCalls).toBe(0);
     expect(ctx.server.resources()).toMatchObject({ calls: 0, pendingInvites: 0, rtpPortPairs: 0 });
-    expect(await rtpRangeFree(ctx)).toBe(true);
+    expect(rtpRangeFree(ctx)).toBe(true);
   });
 
   it('counts placed calls in the admission limit, both ways', async () => {
@@ -243,7 +242,7 @@ describe('SipServer.placeCall (outbound INVITE, sipp as the phone)', () => {
     await ctx.server.close();
     expect(await oc.result).toMatchObject({ type: 'failed', reason: 'shutdown' });
     expect(ctx.server.resources()).toMatchObject({ calls: 0, pendingInvites: 0, rtpPortPairs: 0, clientTransactions: 0 });
-    expect(await rtpRangeFree(ctx)).toBe(true);
+    expect(rtpRangeFree(ctx)).toBe(true);
     expect(() => place('sip:agent@127.0.0.1')).toThrow(expect.objectContaining({ code: 'EVX_ERR_SIP_CLOSED' }));
   });
 
@@ -328,6 +327,6 @@ describe('SipServer.placeCall (outbound INVITE, sipp as the phone)', () => {
     phone.reply(bye, 200);
     expect(ctx.ended).toEqual([]);
     expect(ctx.server.resources()).toMatchObject({ calls: 0, pendingInvites: 0, rtpPortPairs: 0 });
-    expect(await rtpRangeFree(ctx)).toBe(true);
+    expect(rtpRangeFree(ctx)).toBe(true);
   });
 });
