@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cataloguesPlugin } from '../i18n/esbuildCatalogues.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = resolve(process.argv[2] ?? join(here, '..', '..', 'dist', 'console'));
@@ -21,6 +22,7 @@ await build({
   jsxImportSource: 'preact',
   outfile: join(out, 'app.js'),
   logLevel: 'warning',
+  plugins: [cataloguesPlugin],
 });
 copyFileSync(join(here, 'index.html'), join(out, 'index.html'));
 copyFileSync(join(here, 'styles.css'), join(out, 'styles.css'));

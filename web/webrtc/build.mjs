@@ -5,6 +5,7 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { cataloguesPlugin } from '../i18n/esbuildCatalogues.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = resolve(process.argv[2] ?? join(here, '..', '..', 'dist', 'web', 'webrtc'));
@@ -19,6 +20,7 @@ await build({
   minify: true,
   sourcemap: true,
   logLevel: 'warning',
+  plugins: [cataloguesPlugin],
 });
 for (const f of ['call.html', 'agent.html', 'style.css']) copyFileSync(join(here, f), join(outDir, f));
 console.log(`webrtc pages built in ${outDir}`);

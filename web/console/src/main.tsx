@@ -2,7 +2,8 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, setUnauthorizedHandler, type Session } from './api.js';
-import { ActionButton, Field, Notice, errorText } from './ui.js';
+import { ActionButton, Field, LanguageSwitch, Notice, errorText } from './ui.js';
+import { initI18n, t } from '../../i18n/i18n.js';
 import { Wizard } from './wizard.js';
 import { Live } from './live.js';
 import { History, CallDetail } from './history.js';
@@ -37,7 +38,7 @@ function Login({ onDone, site }: { onDone: () => void; site: Session['site'] | n
   };
   return (
     <main class="narrow" data-testid="login">
-      <h1>Sign in</h1>
+      <h1>{t('common:signIn')}</h1>
       {site ? (
         <p class="muted">
           {site.name} ({site.id})
@@ -49,10 +50,10 @@ function Login({ onDone, site }: { onDone: () => void; site: Session['site'] | n
           void submit();
         }}
       >
-        <Field label="Username">
+        <Field label={t('common:username')}>
           <input name="username" autocomplete="username" value={username} onInput={(e) => setUsername(e.currentTarget.value)} required />
         </Field>
-        <Field label="Password">
+        <Field label={t('common:password')}>
           <input
             name="password"
             type="password"
@@ -68,20 +69,21 @@ function Login({ onDone, site }: { onDone: () => void; site: Session['site'] | n
           </Notice>
         ) : null}
         <button class="btn primary" type="submit" data-testid="login-submit">
-          Sign in
+          {t('common:signIn')}
         </button>
       </form>
     </main>
   );
 }
 
+/** The header's screens: the hash each opens and its label's key in the nav catalogue. */
 const NAV: { hash: string; label: string }[] = [
-  { hash: '#/live', label: 'Live' },
-  { hash: '#/history', label: 'Call history' },
-  { hash: '#/agents', label: 'Agents' },
-  { hash: '#/callbacks', label: 'Callbacks' },
-  { hash: '#/config', label: 'Configuration' },
-  { hash: '#/diagnostics', label: 'Diagnostics' },
+  { hash: '#/live', label: 'nav:live' },
+  { hash: '#/history', label: 'nav:history' },
+  { hash: '#/agents', label: 'nav:agents' },
+  { hash: '#/callbacks', label: 'nav:callbacks' },
+  { hash: '#/config', label: 'nav:config' },
+  { hash: '#/diagnostics', label: 'nav:diagnostics' },
 ];
 
 function App() {
@@ -100,8 +102,8 @@ function App() {
     setUnauthorizedHandler(() => void refresh());
     void refresh();
   }, []);
-  if (loadError) return <Notice kind="error">{`Cannot reach the appliance: ${loadError}`}</Notice>;
-  if (session === null) return <p class="boot">Loading…</p>;
+  if (loadError) return <Notice kind="error">{t('common:cannotReach', { error: loadError })}</Notice>;
+  if (session === null) return <p class="boot">{t('common:loading')}</p>;
   if (session.setupRequired || (session.authenticated && !session.setupComplete && session.role === 'technician')) {
     return <Wizard session={session} onSessionChange={refresh} />;
   }
@@ -125,12 +127,12 @@ function App() {
         <nav>
           {NAV.map((n) => (
             <a key={n.hash} href={n.hash} class={hash.startsWith(n.hash) ? 'active' : ''}>
-              {n.label}
+              {t(n.label)}
             </a>
           ))}
         </nav>
         <span class="who" data-testid="who">
-          {session.username} · {session.role}
+          {session.username} · {t(`roles:${session.role}`)}
         </span>
         <ActionButton
           kind="secondary"
@@ -140,12 +142,14 @@ function App() {
             await refresh();
           }}
         >
-          Sign out
+          {t('common:signOut')}
         </ActionButton>
+        <LanguageSwitch />
       </header>
       <main>{screen}</main>
     </div>
   );
 }
 
+initI18n();
 render(<App />, document.getElementById('app')!);

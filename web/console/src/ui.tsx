@@ -2,6 +2,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { ApiError } from './api.js';
+import { currentLanguage, LANGUAGES, setLanguage, t, type Language } from '../../i18n/i18n.js';
 
 export function Notice({
   kind = 'info',
@@ -58,7 +59,7 @@ export function ActionButton(props: {
           .finally(() => setBusy(false));
       }}
     >
-      {busy ? '…' : props.children}
+      {busy ? t('common:busy') : props.children}
     </button>
   );
 }
@@ -69,5 +70,21 @@ export function Card(props: { title: string; children: ComponentChildren; testId
       <h2>{props.title}</h2>
       {props.children}
     </section>
+  );
+}
+
+/** The language chooser: the browser's language is the default, the choice is remembered. */
+export function LanguageSwitch() {
+  return (
+    <label class="lang-switch">
+      <span class="label">{t('common:language')}</span>
+      <select data-testid="language" value={currentLanguage()} onChange={(e) => setLanguage(e.currentTarget.value as Language)}>
+        {LANGUAGES.map((l) => (
+          <option key={l.code} value={l.code} lang={l.code}>
+            {l.name}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
