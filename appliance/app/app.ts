@@ -30,6 +30,8 @@ import { startUtteranceAnalysis } from './analysis.js';
 import { startAlerts } from './alerts.js';
 import { startProfiles } from './profiles.js';
 import { startQa } from './qa.js';
+import { QaRepo } from '../qa/repo.js';
+import { queuePolicyOf } from '../acd/queuePolicy.js';
 import { startRetention } from './retention.js';
 import { startSync } from './sync.js';
 import { startTrunks } from './trunks.js';
@@ -171,6 +173,11 @@ export class Appliance {
       closeStack.push({ name: 'acd', close: () => acd.close() });
       const alerts = startAlerts({ ...base, routing: routing.service });
       closeStack.push({ name: 'alerts', close: () => alerts.close() });
+      metrics.bindOpenAlerts(alerts.repo);
+      metrics.bindServiceLevelThreshold(() => ({
+        overallS: config.acd.serviceLevelS,
+        groups: new Map(routing.service.groupList().map((g) => [g.id, queuePolicyOf(g, config.acd).serviceLevelS])),
+      }));
       const profiles = startProfiles({ ...base, routing: routing.service, routingRepo: routing.repo, alertsRepo: alerts.repo });
       closeStack.push({ name: 'profiles', close: () => profiles.close() });
       const callRouter = startCallRouter({ ...base, routing: routing.service, profiles: profiles.service, analysis: analysis.runtime });
@@ -193,6 +200,7 @@ export class Appliance {
       closeStack.push({ name: 'retention', close: () => retention.close() });
       const qa = startQa(base);
       closeStack.push({ name: 'qa', close: () => qa.close() });
+      if (config.qa.enabled) metrics.bindQa(new QaRepo(store.db, store.write.bind(store)));
       const sync = startSync({ ...base, dataDir });
       closeStack.push({ name: 'sync', close: () => sync.close() });
       if (sync.service !== null) metrics.bindSync(sync.service);

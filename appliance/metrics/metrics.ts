@@ -19,6 +19,7 @@ import type { KpiSnapshot } from '../acd/kpis.js';
 import type { AcdEvents } from '../acd/acdCalls.js';
 import type { SupervisionEvents } from '../acd/supervision.js';
 import * as acd from './acdMetrics.js';
+import * as ops from './opsMetrics.js';
 import type { TypedEmitter } from '../events/typedEmitter.js';
 
 export interface BuildInfo {
@@ -321,7 +322,12 @@ export class ApplianceMetrics {
       });
     };
     perWorker('edgevox_asr_worker_streams', 'Recognition streams placed on each worker thread', (w) => w.streams);
-    perWorker('edgevox_asr_worker_restarts', 'Times each recognition worker thread was restarted after a crash', (w) => w.restarts);
+    perWorker(
+      'edgevox_asr_worker_restarts_total',
+      'Times each recognition worker thread was restarted after a crash',
+      (w) => w.restarts,
+      true,
+    );
     perWorker('edgevox_asr_worker_heap_used_bytes', "Each recognition worker thread's V8 heap in use", (w) => w.heapUsedBytes);
     perWorker(
       'edgevox_asr_worker_external_memory_bytes',
@@ -652,6 +658,21 @@ export class ApplianceMetrics {
         this.inc({ reason: 'lookup_error' }, c.lookupErrors);
       },
     });
+  }
+
+  /** QA scorecards by skill group: calls scored, calls passed, pass ratio (ops.bindQa). */
+  bindQa(source: Parameters<typeof ops.bindQa>[1]): void {
+    ops.bindQa(this.registry, source);
+  }
+
+  /** Open supervisor alerts by severity (ops.bindOpenAlerts). */
+  bindOpenAlerts(source: Parameters<typeof ops.bindOpenAlerts>[1]): void {
+    ops.bindOpenAlerts(this.registry, source);
+  }
+
+  /** The service-level threshold T overall and per group (ops.bindServiceLevelThreshold). */
+  bindServiceLevelThreshold(source: Parameters<typeof ops.bindServiceLevelThreshold>[1]): void {
+    ops.bindServiceLevelThreshold(this.registry, source);
   }
 
   /** Redactions made in transcripts, by category; mirrors the redactor's totals. */

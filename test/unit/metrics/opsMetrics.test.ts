@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { PoolStats } from '../../../appliance/asr/pool/pool.js';
+import { ApplianceMetrics } from '../../../appliance/metrics/metrics.js';
+import type { AlertRecord } from '../../../appliance/alerts/repo.js';
+import { summarise, type ScorecardRecord } from '../../../appliance/qa/repo.js';
+
+const metrics = (): ApplianceMetrics => new ApplianceMetrics({ version: 't', nodeVersion: 'v20', commit: 'c' });
+const text = async (m: ApplianceMetrics): Promise<string> => (await m.exposition()).body;
+
+describe('ops metrics', () => {
+  it('counts recognition worker restarts with a counter named _total', async () => {
+    const m = metrics();
+    const workers = [
+      { index: 0, streams: 1, restarts: 2, heapUsedBytes: 1, externalBytes: 1 },
+      { index: 1, streams: 0, restarts: 0, heapUsedBytes: 1, externalBytes: 1 },
+    ];
+    m.bindSpeechPool({ stats: () => ({ workers }) as unknown as PoolStats });
+    const body = await text(m);
+    expect(body).toContain('# TYPE edgevox_asr_worker_restarts_total counter');
+    expect(body).toMatch(/^edgevox_asr_worker_restarts_total\{worker="0"\} 2$/m);
+    expect(body).not.toMatch(/^# TYPE edgevox_asr_worker_restarts gauge$/m);
+  });
+
+  it('exports QA scored and passed totals and the pass ratio per group, from the repo summary', async () => {
+    const m = metrics();
+    const card = (callId: string, passed: boolean | null, groupId: string | null): ScorecardRecord => ({
+      callId,
+      scoredAt: 1,
+      callStartedAt: 1,
+      rulesVersion: 1,
+      score: passed === null ? null : passed ? 90 : 40,
+      passed,
+      agentLabel: 'a',
+      groupId,
+      results: [],
+    });
+    const cards = [card('c1', true, 'sales'), card('c2', false, 'sales'), card('c3', true, 'sales'), card('c4', null, null)];
+    m.bindQa({
+      summary: () => [
+        summarise(
+          'sales',
+          cards.filter((c) => c.groupId === 'sales'),
+        ),
+        summarise(
+          null,
+          cards.filter((c) => c.groupId === null),
+        ),
+      ],
+    });
+    const body = await text(m);
+    expect(body).toMatch(/^edgevox_qa_calls_scored_total\{group="sales"\} 3$/m);
+    expect(body).toMatch(/^edgevox_qa_calls_passed_total\{group="sales"\} 2$/m);
+    expect(body).toMatch(/^edgevox_qa_pass_ratio\{group="sales"\} 0\.666/m);
+    expect(body).toMatch(/^edgevox_qa_calls_scored_total\{group="none"\} 0$/m);
+    expect(body).not.toMatch(/^edgevox_qa_pass_ratio\{group="none"\}/m);
+  });
+
+  it('exports open alerts by severity and the service-level threshold per group', async () => {
+    const m = metrics();
+    const alert = (severity: AlertRecord['severity'], acknowledgedAt: number | null): AlertRecord => ({
+      id: 1,
+      at: 1,
+      callId: 'call-secret',
+      kind: 'anger',
+      severity,
+      message: 'm',
+      details: {},
+      acknowledgedAt,
+      acknowledgedBy: null,
+    });
+    const all = [alert('critical', null), alert('critical', null), alert('warning', 5), alert('info', null)];
+    m.bindOpenAlerts({ list: (q) => all.filter((a) => !q.unacknowledged || a.acknowledgedAt === null) });
+    m.bindServiceLevelThreshold(() => ({ overallS: 20, groups: new Map([['billing', 30]]) }));
+    const body = await text(m);
+    expect(body).toMatch(/^edgevox_alerts_open\{severity="critical"\} 2$/m);
+    expect(body).toMatch(/^edgevox_alerts_open\{severity="warning"\} 0$/m);
+    expect(body).toMatch(/^edgevox_alerts_open\{severity="info"\} 1$/m);
+    expect(body).not.toContain('call-secret');
+    expect(body).toMatch(/^edgevox_acd_service_level_threshold_seconds\{scope="overall"\} 20$/m);
+    expect(body).toMatch(/^edgevox_acd_service_level_threshold_seconds\{scope="group",group="billing"\} 30$/m);
+  });
+});
