@@ -176,6 +176,7 @@ export class Appliance {
       metrics.bindOpenAlerts(alerts.repo);
       metrics.bindServiceLevelThreshold(() => ({
         overallS: config.acd.serviceLevelS,
+        target: config.acd.serviceLevelTarget,
         groups: new Map(routing.service.groupList().map((g) => [g.id, queuePolicyOf(g, config.acd).serviceLevelS])),
       }));
       const profiles = startProfiles({ ...base, routing: routing.service, routingRepo: routing.repo, alertsRepo: alerts.repo });

@@ -208,6 +208,13 @@ export const AcdSection = Section(
       default: 20,
       description: 'Service-level threshold T overall and for skill groups without their own (queue.serviceLevelS): answered within T s',
     }),
+    serviceLevelTarget: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.8,
+      description:
+        'Target service-level ratio (0..1; 0.8 = 80 % of calls answered within T), exported as edgevox_acd_service_level_target_ratio for the Prometheus rules and dashboards',
+    }),
     shortAbandonS: Type.Integer({
       minimum: 0,
       maximum: 600,

@@ -87,13 +87,22 @@ export function bindOpenAlerts(
 }
 
 /**
- * The service-level threshold T (answered within T seconds) each group is measured against, and
- * the overall one (acd.serviceLevelS), as configured; the KPI engine uses the same settings.
+ * The service-level target ratio (acd.serviceLevelTarget), and the threshold T (answered within T
+ * seconds) each group is measured against and the overall one (acd.serviceLevelS), as configured;
+ * the KPI engine uses the same settings.
  */
 export function bindServiceLevelThreshold(
   registry: Registry,
-  source: () => { overallS: number; groups: ReadonlyMap<string, number> },
+  source: () => { overallS: number; groups: ReadonlyMap<string, number>; target: number },
 ): void {
+  new Gauge({
+    name: 'edgevox_acd_service_level_target_ratio',
+    help: 'Target service-level ratio (acd.serviceLevelTarget) the service level is compared against',
+    registers: [registry],
+    collect() {
+      this.set(source().target);
+    },
+  });
   new Gauge({
     name: 'edgevox_acd_service_level_threshold_seconds',
     help: 'Service-level threshold T: a call answered within T seconds counts as within service level',

@@ -70,13 +70,14 @@ describe('ops metrics', () => {
     });
     const all = [alert('critical', null), alert('critical', null), alert('warning', 5), alert('info', null)];
     m.bindOpenAlerts({ list: (q) => all.filter((a) => !q.unacknowledged || a.acknowledgedAt === null) });
-    m.bindServiceLevelThreshold(() => ({ overallS: 20, groups: new Map([['billing', 30]]) }));
+    m.bindServiceLevelThreshold(() => ({ overallS: 20, groups: new Map([['billing', 30]]), target: 0.85 }));
     const body = await text(m);
     expect(body).toMatch(/^edgevox_alerts_open\{severity="critical"\} 2$/m);
     expect(body).toMatch(/^edgevox_alerts_open\{severity="warning"\} 0$/m);
     expect(body).toMatch(/^edgevox_alerts_open\{severity="info"\} 1$/m);
     expect(body).not.toContain('call-secret');
     expect(body).toMatch(/^edgevox_acd_service_level_threshold_seconds\{scope="overall"\} 20$/m);
+    expect(body).toMatch(/^edgevox_acd_service_level_target_ratio 0\.85$/m);
     expect(body).toMatch(/^edgevox_acd_service_level_threshold_seconds\{scope="group",group="billing"\} 30$/m);
   });
 });
