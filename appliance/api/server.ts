@@ -5,6 +5,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
+import { SECURITY_SCHEMES, openapiTransform } from './openapi.js';
 import { VERSION } from '../buildInfo.js';
 import { installAccessGuard, type RouteAccessEntry } from '../auth/guard.js';
 import { installAuditTrail } from '../auth/auditTrail.js';
@@ -49,7 +50,9 @@ export async function createHttpServer(deps: ApiDeps, registrars: readonly Route
         description: 'On-premise voice appliance: calls, transcripts, routing, operations.',
       },
       servers: [{ url: '/' }],
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
+    transform: openapiTransform,
   });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
