@@ -127,6 +127,7 @@ export class Appliance {
 
       const metrics = new ApplianceMetrics({ version: VERSION, nodeVersion: process.versions.node, commit: COMMIT });
       metrics.bindStore(store);
+      metrics.bindDataDisk(dataDir);
       metrics.bindReadiness(readiness);
       store.events.on('writeError', (e) => logger.warn({ operation: e.operation, sqliteCode: e.sqliteCode }, 'store write failed'));
 

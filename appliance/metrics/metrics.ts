@@ -675,6 +675,11 @@ export class ApplianceMetrics {
     ops.bindServiceLevelThreshold(this.registry, source);
   }
 
+  /** Free and total space of the data directory's file system (ops.bindDataDisk). */
+  bindDataDisk(dataDir: string): void {
+    ops.bindDataDisk(this.registry, dataDir);
+  }
+
   /** Redactions made in transcripts, by category; mirrors the redactor's totals. */
   bindRedactions(totals: Readonly<Record<string, number>>): void {
     new Counter({

@@ -4,6 +4,7 @@
  * group is measured against. Labels: group ids (configuration) and severities; never call, agent
  * or caller ids.
  */
+import { statfsSync } from 'node:fs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AlertRecord } from '../alerts/repo.js';
 import type { QaSummaryRow } from '../qa/repo.js';
@@ -114,5 +115,30 @@ export function bindServiceLevelThreshold(
       this.set({ scope: 'overall' }, t.overallS);
       for (const [group, s] of t.groups) this.set({ scope: 'group', group }, s);
     },
+  });
+}
+
+/** Free and total space of the file system holding the data directory (the store, recordings, backups), read at scrape time. */
+export function bindDataDisk(registry: Registry, dataDir: string): void {
+  const read = (pick: (s: { bavail: number; blocks: number; bsize: number }) => number) =>
+    function (this: Gauge) {
+      try {
+        const s = statfsSync(dataDir);
+        this.set(pick(s) * s.bsize);
+      } catch {
+        // the directory is gone or unreadable: the last value stays
+      }
+    };
+  new Gauge({
+    name: 'edgevox_data_filesystem_avail_bytes',
+    help: 'Space an unprivileged process can still use on the file system of the data directory',
+    registers: [registry],
+    collect: read((s) => s.bavail),
+  });
+  new Gauge({
+    name: 'edgevox_data_filesystem_size_bytes',
+    help: 'Size of the file system of the data directory',
+    registers: [registry],
+    collect: read((s) => s.blocks),
   });
 }

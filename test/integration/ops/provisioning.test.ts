@@ -94,6 +94,8 @@ describe('ops provisioning against a running box', () => {
     expect(exposition).toMatch(/^edgevox_acd_service_level_threshold_seconds\{scope="overall"\} 20$/m);
     expect(exposition).toMatch(/^edgevox_alerts_open\{severity="critical"\} 0$/m);
     expect(exposition).toMatch(/^edgevox_acd_callbacks_pending 0$/m);
+    expect(exposition).toMatch(/^edgevox_data_filesystem_avail_bytes [1-9]\d*$/m);
+    expect(exposition).toMatch(/^edgevox_data_filesystem_size_bytes [1-9]\d*$/m);
     expect(exposition).toContain('# TYPE edgevox_qa_calls_scored_total counter');
     expect(exposition).toContain('# TYPE edgevox_qa_pass_ratio gauge');
     // every counter is named _total, and no gauge is
@@ -152,6 +154,7 @@ describe('ops provisioning against a running box', () => {
       'edgevox_alerts_total',
       'edgevox_acd_callbacks_pending',
       'edgevox_http_requests_total',
+      'edgevox_data_filesystem_avail_bytes',
     ])
       expect(used).toContain(name);
   });
