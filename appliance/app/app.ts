@@ -202,7 +202,7 @@ export class Appliance {
       closeStack.push({ name: 'retention', close: () => retention.close() });
       const qa = startQa(base);
       closeStack.push({ name: 'qa', close: () => qa.close() });
-      if (config.qa.enabled) metrics.bindQa(new QaRepo(store.db, store.write.bind(store)));
+      if (config.qa.enabled) metrics.bindQa(new QaRepo(store.db, store.write.bind(store)), bus);
       const sync = startSync({ ...base, dataDir });
       closeStack.push({ name: 'sync', close: () => sync.close() });
       if (sync.service !== null) metrics.bindSync(sync.service);

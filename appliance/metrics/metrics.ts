@@ -661,8 +661,8 @@ export class ApplianceMetrics {
   }
 
   /** QA scorecards by skill group: calls scored, calls passed, pass ratio (ops.bindQa). */
-  bindQa(source: Parameters<typeof ops.bindQa>[1]): void {
-    ops.bindQa(this.registry, source);
+  bindQa(repo: Parameters<typeof ops.bindQa>[1], bus: Parameters<typeof ops.bindQa>[2]): void {
+    ops.bindQa(this.registry, repo, bus);
   }
 
   /** Open supervisor alerts by severity (ops.bindOpenAlerts). */

@@ -1,66 +1,60 @@
 /**
- * Series for central operations that read existing stores at scrape time (never a second
- * computation): QA scorecards, open supervisor alerts, and the service-level threshold each skill
- * group is measured against. Labels: group ids (configuration) and severities; never call, agent
+ * Series for central operations from what the box already computes (never a second computation):
+ * QA scorecards, open supervisor alerts, the service-level target and thresholds, the data disk. Labels: group ids (configuration) and severities; never call, agent
  * or caller ids.
  */
 import { statfsSync } from 'node:fs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AlertRecord } from '../alerts/repo.js';
+import type { ApplianceEvent } from '../events/appEvents.js';
 import type { QaSummaryRow } from '../qa/repo.js';
 
 /** How many open alerts one scrape counts at most (the console lists far fewer). */
 const OPEN_ALERTS_SCAN = 10_000;
 
 /**
- * QA of scored calls (qa/repo.ts's summary of every stored scorecard, per skill group): calls
- * scored and calls that passed since the store began, and the pass ratio of the scored calls.
+ * QA of scored calls: calls scored (a score computed) and calls that passed, counted from the QA
+ * service's `qa.scored` events since the process started (so retention purging old scorecards
+ * never makes them go down), by skill group; and the pass ratio of the scorecards the store holds
+ * now (qa/repo.ts's summary per group).
  */
-export function bindQa(registry: Registry, source: { summary(by: 'group', fromMs: number, toMs: number): QaSummaryRow[] }): void {
-  let memo: { at: number; rows: QaSummaryRow[] } | null = null;
-  // One read serves the three series of a scrape.
-  const rows = (): QaSummaryRow[] => {
-    const at = Date.now();
-    if (memo === null || at - memo.at > 1000) memo = { at, rows: source.summary('group', 0, Number.MAX_SAFE_INTEGER) };
-    return memo.rows;
-  };
-  const each = (put: (labels: { group: string }, row: QaSummaryRow) => void): void => {
-    try {
-      for (const row of rows()) put({ group: row.key ?? 'none' }, row);
-    } catch {
-      // the store is closing or failing: nothing this scrape
-    }
-  };
-  new Counter({
+export function bindQa(
+  registry: Registry,
+  repo: { summary(by: 'group', fromMs: number, toMs: number): QaSummaryRow[] },
+  bus: { subscribe(listener: (e: ApplianceEvent) => void): () => void },
+): void {
+  const scored = new Counter({
     name: 'edgevox_qa_calls_scored_total',
     help: 'Calls the QA rules scored, by skill group (none: not queued to a group)',
     labelNames: ['group'],
     registers: [registry],
-    collect() {
-      this.reset();
-      each((l, r) => this.inc(l, r.scored));
-    },
   });
-  new Counter({
+  const passed = new Counter({
     name: 'edgevox_qa_calls_passed_total',
     help: 'Scored calls at or above qa.passScore, by skill group',
     labelNames: ['group'],
     registers: [registry],
-    collect() {
-      this.reset();
-      each((l, r) => this.inc(l, r.passed));
-    },
+  });
+  bus.subscribe((e) => {
+    if (e.type !== 'qa.scored' || e.score === null) return;
+    const labels = { group: e.groupId ?? 'none' };
+    scored.inc(labels);
+    if (e.passed === true) passed.inc(labels);
+    else passed.inc(labels, 0);
   });
   new Gauge({
     name: 'edgevox_qa_pass_ratio',
-    help: 'Passed / scored calls since the store began, by skill group (absent while none is scored)',
+    help: 'Passed / scored calls of the scorecards kept in the store, by skill group (absent while none is scored)',
     labelNames: ['group'],
     registers: [registry],
     collect() {
-      this.reset();
-      each((l, r) => {
-        if (r.passRate !== null) this.set(l, r.passRate);
-      });
+      try {
+        const rows = repo.summary('group', 0, Number.MAX_SAFE_INTEGER);
+        this.reset();
+        for (const r of rows) if (r.passRate !== null) this.set({ group: r.key ?? 'none' }, r.passRate);
+      } catch {
+        // the store is closing or failing: the last values stay
+      }
     },
   });
 }

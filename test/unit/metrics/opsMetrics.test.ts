@@ -3,6 +3,7 @@ import type { PoolStats } from '../../../appliance/asr/pool/pool.js';
 import { ApplianceMetrics } from '../../../appliance/metrics/metrics.js';
 import type { AlertRecord } from '../../../appliance/alerts/repo.js';
 import { summarise, type ScorecardRecord } from '../../../appliance/qa/repo.js';
+import { EventBus } from '../../../appliance/events/appEvents.js';
 
 const metrics = (): ApplianceMetrics => new ApplianceMetrics({ version: 't', nodeVersion: 'v20', commit: 'c' });
 const text = async (m: ApplianceMetrics): Promise<string> => (await m.exposition()).body;
@@ -21,7 +22,7 @@ describe('ops metrics', () => {
     expect(body).not.toMatch(/^# TYPE edgevox_asr_worker_restarts gauge$/m);
   });
 
-  it('exports QA scored and passed totals and the pass ratio per group, from the repo summary', async () => {
+  it('counts QA scored and passed calls per group from the qa.scored events, and the pass ratio from the repo summary', async () => {
     const m = metrics();
     const card = (callId: string, passed: boolean | null, groupId: string | null): ScorecardRecord => ({
       callId,
@@ -30,29 +31,49 @@ describe('ops metrics', () => {
       rulesVersion: 1,
       score: passed === null ? null : passed ? 90 : 40,
       passed,
-      agentLabel: 'a',
+      agentLabel: 'agent-secret',
       groupId,
       results: [],
     });
     const cards = [card('c1', true, 'sales'), card('c2', false, 'sales'), card('c3', true, 'sales'), card('c4', null, null)];
-    m.bindQa({
-      summary: () => [
-        summarise(
-          'sales',
-          cards.filter((c) => c.groupId === 'sales'),
-        ),
-        summarise(
-          null,
-          cards.filter((c) => c.groupId === null),
-        ),
-      ],
-    });
+    // the store keeps fewer scorecards than were scored (retention purged one): the ratio follows the store
+    const stored = cards.slice(1);
+    const bus = new EventBus();
+    m.bindQa(
+      {
+        summary: () => [
+          summarise(
+            'sales',
+            stored.filter((c) => c.groupId === 'sales'),
+          ),
+          summarise(
+            null,
+            stored.filter((c) => c.groupId === null),
+          ),
+        ],
+      },
+      bus,
+    );
+    for (const c of cards)
+      bus.publish({
+        type: 'qa.scored',
+        at: 1,
+        callId: c.callId,
+        score: c.score,
+        passed: c.passed,
+        rulesVersion: 1,
+        failedRules: [],
+        agentLabel: c.agentLabel,
+        groupId: c.groupId,
+      });
+    await new Promise((r) => setImmediate(r));
     const body = await text(m);
     expect(body).toMatch(/^edgevox_qa_calls_scored_total\{group="sales"\} 3$/m);
     expect(body).toMatch(/^edgevox_qa_calls_passed_total\{group="sales"\} 2$/m);
-    expect(body).toMatch(/^edgevox_qa_pass_ratio\{group="sales"\} 0\.666/m);
-    expect(body).toMatch(/^edgevox_qa_calls_scored_total\{group="none"\} 0$/m);
+    expect(body).toMatch(/^edgevox_qa_pass_ratio\{group="sales"\} 0\.5$/m);
+    expect(body).not.toMatch(/^edgevox_qa_calls_scored_total\{group="none"\}/m);
     expect(body).not.toMatch(/^edgevox_qa_pass_ratio\{group="none"\}/m);
+    expect(body).not.toContain('secret');
   });
 
   it('exports open alerts by severity and the service-level threshold per group', async () => {
