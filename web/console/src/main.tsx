@@ -11,6 +11,8 @@ import { ConfigScreen } from './config.js';
 import { Diagnostics } from './diagnostics.js';
 import { AgentsScreen } from './agents.js';
 import { CallbacksScreen } from './callbacks.js';
+import { Wallboard } from './wallboard.js';
+import { Report } from './report.js';
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash || '#/live');
@@ -79,6 +81,8 @@ function Login({ onDone, site }: { onDone: () => void; site: Session['site'] | n
 /** The header's screens: the hash each opens and its label's key in the nav catalogue. */
 const NAV: { hash: string; label: string }[] = [
   { hash: '#/live', label: 'nav:live' },
+  { hash: '#/wallboard', label: 'nav:wallboard' },
+  { hash: '#/reports', label: 'nav:reports' },
   { hash: '#/history', label: 'nav:history' },
   { hash: '#/agents', label: 'nav:agents' },
   { hash: '#/callbacks', label: 'nav:callbacks' },
@@ -116,6 +120,8 @@ function App() {
   else if (route === 'diagnostics') screen = <Diagnostics session={session} />;
   else if (route === 'agents') screen = <AgentsScreen session={session} />;
   else if (route === 'callbacks') screen = <CallbacksScreen session={session} />;
+  else if (route === 'wallboard') screen = <Wallboard session={session} />;
+  else if (route === 'reports') screen = <Report />;
   else screen = <Live />;
   return (
     <div class="shell">

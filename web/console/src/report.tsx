@@ -1,0 +1,118 @@
+// Historical report: the ACD's per-interval figures (GET /api/v1/acd/kpis/intervals) of a date
+// range, overall and per skill group, with a CSV export of the same rows.
+import { useEffect, useState } from 'preact/hooks';
+import { get } from './api.js';
+import { Field, Notice, errorText } from './ui.js';
+import { fmtDateTime, fmtDuration, fmtNumber, fmtPercent, t } from '../../i18n/i18n.js';
+import { reportCsv, type ReportFigures, type ReportInterval } from './wallboardModel.js';
+
+/** A datetime-local input's value for an instant, in the browser's time zone. */
+function localInput(ms: number): string {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 16);
+}
+
+const secs = (s: number | null) => (s === null ? '—' : fmtDuration(s * 1000));
+
+export function Report() {
+  const [from, setFrom] = useState(localInput(Date.now() - 86_400_000));
+  const [to, setTo] = useState(localInput(Date.now()));
+  const [group, setGroup] = useState('overall');
+  const [intervals, setIntervals] = useState<ReportInterval[] | null>(null);
+  const [error, setError] = useState('');
+
+  const load = async () => {
+    setError('');
+    try {
+      const f = new Date(from).getTime();
+      const tt = new Date(to).getTime();
+      const r = await get<{ intervals: ReportInterval[] }>(`/api/v1/acd/kpis/intervals?from=${f}&to=${tt}`);
+      setIntervals(r.intervals);
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  useEffect(() => void load(), []);
+
+  const groups = Array.from(new Set((intervals ?? []).flatMap((i) => Object.keys(i.groups)))).sort();
+  const pick = (i: ReportInterval): ReportFigures | undefined => (group === 'overall' ? i.overall : i.groups[group]);
+  const exportCsv = () => {
+    const blob = new Blob([reportCsv(intervals ?? [])], { type: 'text/csv' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = 'edgevox-report.csv';
+    a.click();
+    URL.revokeObjectURL(a.href);
+  };
+
+  return (
+    <section class="report" data-testid="report">
+      <h1>{t('report:title')}</h1>
+      <form
+        class="report-filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void load();
+        }}
+      >
+        <Field label={t('report:from')}>
+          <input type="datetime-local" name="from" value={from} onInput={(e) => setFrom(e.currentTarget.value)} required />
+        </Field>
+        <Field label={t('report:to')}>
+          <input type="datetime-local" name="to" value={to} onInput={(e) => setTo(e.currentTarget.value)} required />
+        </Field>
+        <Field label={t('report:group')}>
+          <select name="group" value={group} onChange={(e) => setGroup(e.currentTarget.value)}>
+            <option value="overall">{t('report:overall')}</option>
+            {groups.map((g) => (
+              <option key={g} value={g}>
+                {g}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <button class="btn primary" type="submit" data-testid="report-load">
+          {t('report:show')}
+        </button>
+        <button class="btn secondary" type="button" data-testid="report-csv" disabled={!intervals?.length} onClick={exportCsv}>
+          {t('report:exportCsv')}
+        </button>
+      </form>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      {intervals && intervals.length === 0 ? <p class="muted">{t('report:empty')}</p> : null}
+      {intervals && intervals.length > 0 ? (
+        <table class="report-table" data-testid="report-table">
+          <thead>
+            <tr>
+              <th>{t('report:interval')}</th>
+              <th>{t('report:offered')}</th>
+              <th>{t('report:answered')}</th>
+              <th>{t('report:abandoned')}</th>
+              <th>{t('report:serviceLevel')}</th>
+              <th>{t('report:asa')}</th>
+              <th>{t('report:aht')}</th>
+              <th>{t('report:occupancy')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {intervals.map((i) => {
+              const f = pick(i);
+              return (
+                <tr key={i.start}>
+                  <td>{fmtDateTime(i.start)}</td>
+                  <td>{fmtNumber(f?.offered ?? 0)}</td>
+                  <td>{fmtNumber(f?.answered ?? 0)}</td>
+                  <td>{fmtNumber(f?.abandoned ?? 0)}</td>
+                  <td>{fmtPercent(f?.serviceLevel)}</td>
+                  <td>{secs(f?.averageSpeedOfAnswerS ?? null)}</td>
+                  <td>{secs(f?.averageHandleTimeS ?? null)}</td>
+                  <td>{fmtPercent(f?.occupancy)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
+  );
+}

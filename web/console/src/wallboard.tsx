@@ -1,0 +1,233 @@
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call -- API JSON is validated and typed by the server; the screen reads it loosely. */
+// Wallboard: the ACD's own KPIs (GET /api/v1/acd/kpis, then the `acd.kpis` events on
+// /api/v1/events) as big tiles per skill group and overall, coloured against thresholds; the
+// longest wait ticks locally between events. Emotion mix and top reasons of the last hour come from
+// the call statistics the live page uses; agents and time in state from /api/v1/agents.
+import { useEffect, useState } from 'preact/hooks';
+import { api, get, type Session } from './api.js';
+import { Donut, HBarChart } from './charts.js';
+import { Notice, errorText } from './ui.js';
+import { fmtDuration, fmtNumber, fmtPercent, t } from '../../i18n/i18n.js';
+import { DEFAULT_THRESHOLDS, abandonRate, levelOf, type Level, type WallboardMetric } from './wallboardModel.js';
+
+/** The figures of one tile set (the `acd.kpis` event's shape; the REST snapshot is mapped to it). */
+interface Figures {
+  waiting: number;
+  longestWaitingS: number | null;
+  agents: Record<string, number>;
+  answered: number;
+  abandoned: number;
+  serviceLevel: number | null;
+  averageSpeedOfAnswerS: number | null;
+  averageHandleTimeS: number | null;
+}
+
+interface Board {
+  at: number;
+  groups: Record<string, Figures>;
+  overall: Figures;
+}
+
+function fromSnapshot(k: any): Figures {
+  const i = k.currentInterval;
+  return {
+    waiting: k.waiting,
+    longestWaitingS: k.longestWaitingS,
+    agents: k.agents,
+    answered: i.answered,
+    abandoned: i.abandoned,
+    serviceLevel: i.serviceLevel,
+    averageSpeedOfAnswerS: i.averageSpeedOfAnswerS,
+    averageHandleTimeS: i.averageHandleTimeS,
+  };
+}
+
+const AGENT_STATES = ['available', 'ringing', 'on-call', 'wrap-up', 'away'] as const;
+
+function Tile(props: { label: string; value: string; level: Level; testId: string }) {
+  return (
+    <div class={`wb-tile wb-${props.level}`} data-testid={props.testId} data-level={props.level}>
+      <div class="wb-label">{props.label}</div>
+      <div class="wb-value">{props.value}</div>
+    </div>
+  );
+}
+
+function Tiles({ name, f, at, now }: { name: string; f: Figures; at: number; now: number }) {
+  // The longest wait grows by the time since the figures were taken, while anyone waits.
+  const longest = f.longestWaitingS === null ? null : f.longestWaitingS + Math.max(0, Math.floor((now - at) / 1000));
+  const lvl = (m: WallboardMetric, v: number | null) => levelOf(v, DEFAULT_THRESHOLDS[m]);
+  const abandoned = abandonRate(f.answered, f.abandoned);
+  const id = (m: string) => `wb-${name}-${m}`;
+  return (
+    <div class="wb-tiles">
+      <Tile testId={id('waiting')} label={t('wallboard:waiting')} value={fmtNumber(f.waiting)} level={lvl('waiting', f.waiting)} />
+      <Tile
+        testId={id('longest')}
+        label={t('wallboard:longestWait')}
+        value={longest === null ? '—' : fmtDuration(longest * 1000)}
+        level={lvl('longestWaitingS', longest)}
+      />
+      <Tile
+        testId={id('sl')}
+        label={t('wallboard:serviceLevel')}
+        value={fmtPercent(f.serviceLevel)}
+        level={lvl('serviceLevel', f.serviceLevel)}
+      />
+      <Tile
+        testId={id('asa')}
+        label={t('wallboard:asa')}
+        value={f.averageSpeedOfAnswerS === null ? '—' : fmtDuration(f.averageSpeedOfAnswerS * 1000)}
+        level={lvl('averageSpeedOfAnswerS', f.averageSpeedOfAnswerS)}
+      />
+      <Tile testId={id('abandoned')} label={t('wallboard:abandoned')} value={fmtPercent(abandoned)} level={lvl('abandonRate', abandoned)} />
+      <Tile
+        testId={id('aht')}
+        label={t('wallboard:aht')}
+        value={f.averageHandleTimeS === null ? '—' : fmtDuration(f.averageHandleTimeS * 1000)}
+        level={lvl('averageHandleTimeS', f.averageHandleTimeS)}
+      />
+      <div class="wb-tile wb-none wb-agents" data-testid={id('agents')}>
+        <div class="wb-label">{t('wallboard:agents')}</div>
+        <ul>
+          {AGENT_STATES.map((s) => (
+            <li key={s}>
+              {t(`wallboard:state.${s}`)}: <strong data-testid={id(`agents-${s}`)}>{fmtNumber(f.agents[s] ?? 0)}</strong>
+            </li>
+          ))}
+        </ul>
+      </div>
+    </div>
+  );
+}
+
+export function Wallboard({ session }: { session: Session }) {
+  const [board, setBoard] = useState<Board | null>(null);
+  const [error, setError] = useState('');
+  const [now, setNow] = useState(Date.now());
+  const [agents, setAgents] = useState<any[]>([]);
+  const [stats, setStats] = useState<any>(null);
+  const supervisor = session.role === 'supervisor' || session.role === 'technician';
+
+  const loadAgents = () =>
+    void get('/api/v1/agents').then(
+      (r) => setAgents(r.agents),
+      () => setAgents([]),
+    );
+  useEffect(() => {
+    let ws: WebSocket | null = null;
+    let closed = false;
+    let retry: number | undefined;
+    const load = () =>
+      void get('/api/v1/acd/kpis').then(
+        (s) => {
+          setBoard({
+            at: s.at,
+            overall: fromSnapshot(s.overall),
+            groups: Object.fromEntries(Object.entries(s.groups).map(([g, k]) => [g, fromSnapshot(k)])),
+          });
+          setError('');
+        },
+        (err) => setError(errorText(err)),
+      );
+    const connect = () => {
+      ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/events`);
+      // Events from here on are applied on top of the snapshot taken after connecting.
+      ws.onopen = load;
+      ws.onclose = () => {
+        if (!closed) retry = window.setTimeout(connect, 2000);
+      };
+      ws.onmessage = (m) => {
+        const e = JSON.parse(m.data as string);
+        if (e.type === 'acd.kpis') setBoard({ at: e.at, groups: e.groups, overall: e.overall });
+        else if (typeof e.type === 'string' && e.type.startsWith('agent.')) loadAgents();
+      };
+    };
+    connect();
+    loadAgents();
+    void get('/api/v1/console/stats?hours=1').then(setStats, () => setStats(null));
+    const tick = window.setInterval(() => setNow(Date.now()), 1000);
+    return () => {
+      closed = true;
+      window.clearInterval(tick);
+      if (retry) window.clearTimeout(retry);
+      ws?.close();
+    };
+  }, []);
+
+  const setState = async (agentId: string, state: string) => {
+    try {
+      await api('PUT', `/api/v1/agents/${encodeURIComponent(agentId)}/state`, { state });
+      loadAgents();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
+  return (
+    <section class="wallboard" data-testid="wallboard">
+      <h1>{t('wallboard:title')}</h1>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      {board === null ? (
+        <p class="muted">{t('wallboard:loading')}</p>
+      ) : (
+        <>
+          <h2>{t('wallboard:overall')}</h2>
+          <Tiles name="overall" f={board.overall} at={board.at} now={now} />
+          {Object.entries(board.groups)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([g, f]) => (
+              <div key={g} data-testid={`wb-group-${g}`}>
+                <h2>{t('wallboard:group', { group: g })}</h2>
+                <Tiles name={g} f={f} at={board.at} now={now} />
+              </div>
+            ))}
+        </>
+      )}
+      {stats ? (
+        <div class="wb-charts">
+          <Donut
+            testId="wb-emotions"
+            title={t('wallboard:emotionMix')}
+            data={stats.emotionMix.map((e: any) => ({ label: e.label, value: e.utterances }))}
+          />
+          <HBarChart
+            testId="wb-reasons"
+            title={t('wallboard:topReasons')}
+            data={stats.topIntents.map((e: any) => ({ label: e.label, value: e.utterances }))}
+          />
+        </div>
+      ) : null}
+      <h2>{t('wallboard:agentsTable')}</h2>
+      <table class="wb-agent-table" data-testid="wb-agent-table">
+        <thead>
+          <tr>
+            <th>{t('wallboard:agent')}</th>
+            <th>{t('wallboard:stateColumn')}</th>
+            <th>{t('wallboard:timeInState')}</th>
+            {supervisor ? <th>{t('wallboard:actions')}</th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {agents.map((a) => (
+            <tr key={a.agentId} data-testid={`wb-agent-${a.agentId}`}>
+              <td>{a.agentId}</td>
+              <td>{t(`wallboard:state.${a.state}`)}</td>
+              <td>{fmtDuration(now - a.since)}</td>
+              {supervisor ? (
+                <td>
+                  <button class="btn secondary" type="button" onClick={() => void setState(a.agentId, 'available')}>
+                    {t('wallboard:makeAvailable')}
+                  </button>{' '}
+                  <button class="btn secondary" type="button" onClick={() => void setState(a.agentId, 'away')}>
+                    {t('wallboard:makeAway')}
+                  </button>
+                </td>
+              ) : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
