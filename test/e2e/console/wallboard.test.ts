@@ -1,0 +1,85 @@
+/**
+ * The wallboard and reports pages in a real browser against a box in ACD mode. The ACD's own fact
+ * sink is fed directly (two calls offered to `general`: one answered by alice, one abandoned) —
+ * not sipp calls — and the tiles are checked against GET /api/v1/acd/kpis read in the same test,
+ * after the page received the `acd.kpis` event. Screenshots: wallboard-en, wallboard-zh-CN, report.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { markSetupComplete } from '../../../appliance/console/context.js';
+import { createUser } from '../../helpers/auth.js';
+import { agentConfig, kpis, putRouting, sampleGroups, startAcdRig, type AcdRig } from '../acd/harness.js';
+import { ensureConsoleBuilt, openBrowser, type Browser } from './browser.js';
+
+let rig: AcdRig;
+let browser: Browser;
+
+beforeAll(async () => {
+  await ensureConsoleBuilt();
+  rig = await startAcdRig({ console: { httpsPort: -1 } });
+  await createUser(rig.app, 'super1', 'supervisor', 'super one password');
+  markSetupComplete(rig.app.config.dataDir);
+  await putRouting(rig.app, sampleGroups(), [agentConfig('alice', 'general')]);
+  browser = await openBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await rig?.close();
+});
+
+const pct = (locale: string, r: number | null) => (r === null ? '—' : new Intl.NumberFormat(locale, { style: 'percent' }).format(r));
+
+describe('wallboard', () => {
+  it('shows the ACD figures per group, updated by its events, in English and Chinese', async () => {
+    const { page, shot } = browser;
+    const base = rig.app.httpUrl;
+    await page.goto(base);
+    await page.getByTestId('login').waitFor();
+    await page.fill('input[name=username]', 'super1');
+    await page.fill('input[name=password]', 'super one password');
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('who').waitFor();
+    await page.goto(`${base}/#/wallboard`);
+    await page.getByTestId('wb-overall-waiting').waitFor();
+
+    const facts = rig.app.acd!.kpis.facts;
+    const t0 = Date.now();
+    facts.agentState('alice', 'available', t0);
+    facts.offered('wb-1', 'general', t0);
+    facts.offered('wb-2', 'general', t0);
+    // two waiting: the page follows the event
+    await page
+      .getByTestId('wb-general-waiting')
+      .filter({ hasText: /^[^\d]*2[^\d]*$/ })
+      .waitFor({ timeout: 10_000 });
+    facts.answered('wb-1', 'alice', t0 + 4000);
+    facts.abandoned('wb-2', t0 + 9000);
+    await page.getByTestId('wb-general-abandoned').filter({ hasText: '50%' }).waitFor({ timeout: 10_000 });
+
+    const k = await kpis(rig.app);
+    const g = k.groups['general']!;
+    expect(g.waiting).toBe(0);
+    expect(g.currentInterval.answered).toBe(1);
+    expect(g.currentInterval.abandoned).toBe(1);
+    const text = (id: string) => page.getByTestId(id).locator('.wb-value').textContent();
+    await expect(text('wb-general-waiting')).resolves.toBe(String(g.waiting));
+    await expect(text('wb-general-sl')).resolves.toBe(pct('en', g.currentInterval.serviceLevel));
+    await expect(text('wb-general-abandoned')).resolves.toBe(
+      pct('en', g.currentInterval.abandoned / (g.currentInterval.answered + g.currentInterval.abandoned)),
+    );
+    await expect(page.getByTestId('wb-general-agents-on-call').textContent()).resolves.toBe(String(g.agents['on-call']));
+    await expect(page.getByTestId('wb-overall-waiting').locator('.wb-value').textContent()).resolves.toBe(String(k.overall.waiting));
+    // 50% abandoned is beyond the default red limit (10%)
+    await expect(page.getByTestId('wb-general-abandoned').getAttribute('data-level')).resolves.toBe('red');
+    await shot('wallboard-en');
+
+    await page.evaluate(() => localStorage.setItem('edgevox.lang', 'zh-CN'));
+    await page.reload();
+    await page.getByTestId('wb-general-abandoned').waitFor();
+    await expect(page.locator('.wallboard h1').textContent()).resolves.toBe('监控大屏');
+    await shot('wallboard-zh-CN');
+
+    await page.goto(`${base}/#/reports`);
+    await page.getByTestId('report-table').waitFor();
+    await shot('report');
+  }, 90_000);
+});
