@@ -2,7 +2,8 @@
  * The wallboard and reports pages in a real browser against a box in ACD mode. The ACD's own fact
  * sink is fed directly (two calls offered to `general`: one answered by alice, one abandoned) —
  * not sipp calls — and the tiles are checked against GET /api/v1/acd/kpis read in the same test,
- * after the page received the `acd.kpis` event. Screenshots: wallboard-en, wallboard-zh-CN, report.
+ * after the page received the `acd.kpis` event; the TV mode rotates from overall to a group.
+ * Screenshots: wallboard-en, wallboard-tv, wallboard-zh-CN, report.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markSetupComplete } from '../../../appliance/console/context.js';
@@ -72,7 +73,22 @@ describe('wallboard', () => {
     await expect(page.getByTestId('wb-general-abandoned').getAttribute('data-level')).resolves.toBe('red');
     await shot('wallboard-en');
 
-    await page.evaluate(() => localStorage.setItem('edgevox.lang', 'zh-CN'));
+    // TV mode: no header, overall first, then the groups in turn (rotation every 5 s here)
+    await page.goto(`${base}/#/wallboard?tv=1&rotate=5`);
+    await page.getByTestId('wallboard-tv').waitFor();
+    await expect(page.locator('header').count()).resolves.toBe(0);
+    await page.getByTestId('wb-tv-view').filter({ hasText: 'All skill groups' }).waitFor();
+    await expect(page.getByTestId('wb-overall-abandoned').locator('.wb-value').textContent()).resolves.toBe(
+      pct('en', k.overall.currentInterval.abandoned / (k.overall.currentInterval.answered + k.overall.currentInterval.abandoned)),
+    );
+    await page
+      .getByTestId('wb-tv-view')
+      .filter({ hasText: /^Skill group / })
+      .waitFor({ timeout: 20_000 });
+    await shot('wallboard-tv');
+    await page.goto(`${base}/#/wallboard`);
+
+    await page.evaluate("localStorage.setItem('edgevox.lang', 'zh-CN')");
     await page.reload();
     await page.getByTestId('wb-general-abandoned').waitFor();
     await expect(page.locator('.wallboard h1').textContent()).resolves.toBe('监控大屏');

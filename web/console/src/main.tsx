@@ -11,7 +11,7 @@ import { ConfigScreen } from './config.js';
 import { Diagnostics } from './diagnostics.js';
 import { AgentsScreen } from './agents.js';
 import { CallbacksScreen } from './callbacks.js';
-import { Wallboard } from './wallboard.js';
+import { Wallboard, tvOptions } from './wallboard.js';
 import { Report } from './report.js';
 
 function useHash(): string {
@@ -113,6 +113,11 @@ function App() {
   }
   if (!session.authenticated) return <Login onDone={() => void refresh()} site={session.site} />;
   const [, route, arg] = hash.split('/');
+  // The wallboard's TV mode: full screen, no header (#/wallboard?tv=1&rotate=15).
+  if (route?.startsWith('wallboard?')) {
+    const tv = tvOptions(hash);
+    if (tv.tv) return <Wallboard session={session} tv rotateS={tv.rotateS} />;
+  }
   let screen;
   if (route === 'history' && arg) screen = <CallDetail id={decodeURIComponent(arg)} />;
   else if (route === 'history') screen = <History />;
@@ -120,7 +125,7 @@ function App() {
   else if (route === 'diagnostics') screen = <Diagnostics session={session} />;
   else if (route === 'agents') screen = <AgentsScreen session={session} />;
   else if (route === 'callbacks') screen = <CallbacksScreen session={session} />;
-  else if (route === 'wallboard') screen = <Wallboard session={session} />;
+  else if (route === 'wallboard' || route?.startsWith('wallboard?')) screen = <Wallboard session={session} />;
   else if (route === 'reports') screen = <Report />;
   else screen = <Live />;
   return (

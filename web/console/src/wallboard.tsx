@@ -101,8 +101,16 @@ function Tiles({ name, f, at, now }: { name: string; f: Figures; at: number; now
   );
 }
 
-export function Wallboard({ session }: { session: Session }) {
+/** TV mode's options from the hash (`#/wallboard?tv=1&rotate=15`): full screen, one view at a time. */
+export function tvOptions(hash: string): { tv: boolean; rotateS: number } {
+  const q = new URLSearchParams(hash.split('?')[1] ?? '');
+  const rotate = Number(q.get('rotate') ?? '15');
+  return { tv: q.get('tv') === '1', rotateS: Number.isFinite(rotate) && rotate >= 5 ? Math.min(rotate, 600) : 15 };
+}
+
+export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Session; tv?: boolean; rotateS?: number }) {
   const [board, setBoard] = useState<Board | null>(null);
+  const [view, setView] = useState(0);
   const [error, setError] = useState('');
   const [now, setNow] = useState(Date.now());
   const [agents, setAgents] = useState<any[]>([]);
@@ -147,9 +155,12 @@ export function Wallboard({ session }: { session: Session }) {
     loadAgents();
     void get('/api/v1/console/stats?hours=1').then(setStats, () => setStats(null));
     const tick = window.setInterval(() => setNow(Date.now()), 1000);
+    // TV mode: overall, then each group in turn.
+    const rotate = tv ? window.setInterval(() => setView((v) => v + 1), rotateS * 1000) : undefined;
     return () => {
       closed = true;
       window.clearInterval(tick);
+      if (rotate !== undefined) window.clearInterval(rotate);
       if (retry) window.clearTimeout(retry);
       ws?.close();
     };
@@ -163,6 +174,28 @@ export function Wallboard({ session }: { session: Session }) {
       setError(errorText(err));
     }
   };
+
+  if (tv) {
+    const views: [string, Figures][] = board
+      ? [['overall', board.overall], ...Object.entries(board.groups).sort(([a], [b]) => a.localeCompare(b))]
+      : [];
+    const current = views.length ? views[view % views.length] : undefined;
+    return (
+      <section class="wallboard wb-tv" data-testid="wallboard-tv">
+        {error ? <Notice kind="error">{error}</Notice> : null}
+        {current === undefined || board === null ? (
+          <p class="muted">{t('wallboard:loading')}</p>
+        ) : (
+          <>
+            <h1 data-testid="wb-tv-view">
+              {current[0] === 'overall' ? t('wallboard:overall') : t('wallboard:group', { group: current[0] })}
+            </h1>
+            <Tiles name={current[0]} f={current[1]} at={board.at} now={now} />
+          </>
+        )}
+      </section>
+    );
+  }
 
   return (
     <section class="wallboard" data-testid="wallboard">
