@@ -6,14 +6,17 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, fmtTime, get, type Session } from './api.js';
 import { emptyRow, fieldOfError, groupsText, routingConfigFrom, rowsOf, type AgentRow, type RoutingConfig } from './agentSetup.js';
 import { ActionButton, Card, Field, Notice, errorText } from './ui.js';
+import { fmtNumber, t } from '../../i18n/i18n.js';
+import { agentStateText, awayReasonText } from './labels.js';
 
+/** The editor's columns: label and placeholder are keys of the agents catalogue. */
 const COLUMNS: { key: keyof AgentRow; label: string; placeholder?: string; type?: 'text' | 'password' }[] = [
-  { key: 'id', label: 'Id', placeholder: 'a1' },
-  { key: 'name', label: 'Name', placeholder: 'Display name' },
-  { key: 'skills', label: 'Skill groups', placeholder: 'billing support' },
-  { key: 'sipUsername', label: 'SIP username', placeholder: '(no phone account)' },
-  { key: 'sipPassword', label: 'SIP password', type: 'password' },
-  { key: 'sipUri', label: 'Transfer URI', placeholder: 'sip:<username>@this box' },
+  { key: 'id', label: 'agents:col.id', placeholder: 'agents:placeholder.id' },
+  { key: 'name', label: 'agents:col.name', placeholder: 'agents:placeholder.name' },
+  { key: 'skills', label: 'agents:col.skills', placeholder: 'agents:placeholder.skills' },
+  { key: 'sipUsername', label: 'agents:col.sipUsername', placeholder: 'agents:placeholder.sipUsername' },
+  { key: 'sipPassword', label: 'agents:col.sipPassword', type: 'password' },
+  { key: 'sipUri', label: 'agents:col.sipUri', placeholder: 'agents:placeholder.sipUri' },
 ];
 
 /** The editor: loads the routing configuration, saves it in one PUT; errors about an agent show in its row. */
@@ -34,7 +37,7 @@ export function AgentEditor(props: { sipHost: string; saveLabel: string; saveTes
     load().catch((e) => setError({ text: errorText(e), agent: null, column: null }));
   }, []);
 
-  if (current === null) return error ? <Notice kind="error">{error.text}</Notice> : <p>Loading agents…</p>;
+  if (current === null) return error ? <Notice kind="error">{error.text}</Notice> : <p>{t('agents:loading')}</p>;
   const setCell = (i: number, key: keyof AgentRow, value: string) => setRows(rows.map((r, j) => (j === i ? { ...r, [key]: value } : r)));
   const save = async () => {
     setError(null);
@@ -51,14 +54,16 @@ export function AgentEditor(props: { sipHost: string; saveLabel: string; saveTes
   };
   return (
     <div data-testid="agent-editor">
-      <Field label="Skill groups" hint="One per line: id, name (e.g. billing, Billing enquiries)">
+      <Field label={t('agents:skillGroups')} hint={t('agents:skillGroupsHint')}>
         <textarea name="skill-groups" rows={4} value={groups} disabled={props.readOnly} onInput={(e) => setGroups(e.currentTarget.value)} />
       </Field>
       <table class="table agents">
         <thead>
           <tr>
             {COLUMNS.map((c) => (
-              <th key={c.key}>{c.label}</th>
+              <th key={c.key} id={`agent-col-${c.key}`}>
+                {t(c.label)}
+              </th>
             ))}
           </tr>
         </thead>
@@ -71,6 +76,8 @@ export function AgentEditor(props: { sipHost: string; saveLabel: string; saveTes
                   const invalid = rowError && error?.column === c.key;
                   const common = {
                     name: `agent-${c.key}-${i}`,
+                    // each cell's name: its column and its row (a screen reader hears "SIP username, agent 2")
+                    'aria-label': t('agents:cellLabel', { column: t(c.label), row: fmtNumber(i + 1) }),
                     value: r[c.key] as string,
                     'aria-invalid': invalid ? ('true' as const) : undefined,
                     class: invalid ? 'invalid' : undefined,
@@ -84,10 +91,10 @@ export function AgentEditor(props: { sipHost: string; saveLabel: string; saveTes
                           {...common}
                           type="password"
                           autocomplete="new-password"
-                          placeholder={r.hasPassword ? '(unchanged)' : '(none)'}
+                          placeholder={r.hasPassword ? t('agents:placeholder.unchanged') : t('agents:placeholder.none')}
                         />
                       ) : (
-                        <input {...common} type="text" autocomplete="off" placeholder={c.placeholder} />
+                        <input {...common} type="text" autocomplete="off" placeholder={c.placeholder ? t(c.placeholder) : undefined} />
                       )}
                     </td>
                   );
@@ -106,8 +113,8 @@ export function AgentEditor(props: { sipHost: string; saveLabel: string; saveTes
       </table>
       {props.readOnly ? null : (
         <div class="row">
-          <button class="btn secondary" data-testid="agent-add" onClick={() => setRows([...rows, emptyRow()])}>
-            Add agent
+          <button class="btn secondary" type="button" data-testid="agent-add" onClick={() => setRows([...rows, emptyRow()])}>
+            {t('agents:add')}
           </button>
           <ActionButton testId={props.saveTestId} onClick={save}>
             {props.saveLabel}
@@ -119,7 +126,7 @@ export function AgentEditor(props: { sipHost: string; saveLabel: string; saveTes
           {error.text}
         </Notice>
       ) : null}
-      {saved && !props.onSaved ? <Notice kind="ok">Saved.</Notice> : null}
+      {saved && !props.onSaved ? <Notice kind="ok">{t('agents:saved')}</Notice> : null}
     </div>
   );
 }
@@ -157,39 +164,39 @@ export function AgentsScreen({ session }: { session: Session }) {
   };
   return (
     <main data-testid="agents">
-      <Card title="Agent states" testId="agent-states">
+      <Card title={t('agents:statesTitle')} testId="agent-states">
         {error ? <Notice kind="error">{error}</Notice> : null}
-        {states === null ? <p>Loading…</p> : null}
-        {states?.length === 0 ? <p class="empty">No agents yet.</p> : null}
+        {states === null ? <p>{t('common:loading')}</p> : null}
+        {states?.length === 0 ? <p class="empty">{t('agents:none')}</p> : null}
         <table class="table">
           <tbody>
             {(states ?? []).map((a) => (
               <tr key={a.agentId}>
                 <td>{a.agentId}</td>
-                <td data-testid={`agent-state-${a.agentId}`}>
-                  {a.state}
-                  {a.awayReason ? ` (${a.awayReason})` : ''}
-                </td>
-                <td class="muted">since {fmtTime(a.since)}</td>
+                <td data-testid={`agent-state-${a.agentId}`}>{agentStateText(a.state, a.awayReason)}</td>
+                <td class="muted">{t('agents:since', { time: fmtTime(a.since) })}</td>
                 <td class="muted">
-                  {a.registeredContacts} phone(s), {a.softphones} softphone(s)
+                  {t('agents:devices', { phones: fmtNumber(a.registeredContacts), softphones: fmtNumber(a.softphones) })}
                 </td>
                 <td>
                   {canSet ? (
                     <span class="row">
-                      <button class="btn secondary" onClick={() => void setState(a.agentId, 'available')}>
-                        Available
+                      <button class="btn secondary" type="button" onClick={() => void setState(a.agentId, 'available')}>
+                        {t('agents:makeAvailable')}
                       </button>
-                      <select onChange={(e) => e.currentTarget.value && void setState(a.agentId, 'away', e.currentTarget.value)}>
-                        <option value="">Away…</option>
+                      <select
+                        aria-label={t('agents:setAwayFor', { agent: a.agentId })}
+                        onChange={(e) => e.currentTarget.value && void setState(a.agentId, 'away', e.currentTarget.value)}
+                      >
+                        <option value="">{t('agents:awayChoose')}</option>
                         {AWAY_REASONS.map((r) => (
                           <option key={r} value={r}>
-                            {r}
+                            {awayReasonText(r)}
                           </option>
                         ))}
                       </select>
-                      <button class="btn secondary" onClick={() => void setState(a.agentId, 'logged-out')}>
-                        Log out
+                      <button class="btn secondary" type="button" onClick={() => void setState(a.agentId, 'logged-out')}>
+                        {t('agents:logOut')}
                       </button>
                     </span>
                   ) : null}
@@ -199,12 +206,9 @@ export function AgentsScreen({ session }: { session: Session }) {
           </tbody>
         </table>
       </Card>
-      <Card title="Agents, skill groups and phone accounts" testId="agent-config">
-        <p class="muted">
-          Agents register their phones with this box using their SIP username and password. Passwords are stored encrypted and never shown
-          again: leave the field empty to keep the one stored.
-        </p>
-        <AgentEditor sipHost={sipHost} saveLabel="Save agents" saveTestId="agents-save" readOnly={session.role !== 'technician'} />
+      <Card title={t('agents:configTitle')} testId="agent-config">
+        <p class="muted">{t('agents:configHelp')}</p>
+        <AgentEditor sipHost={sipHost} saveLabel={t('agents:save')} saveTestId="agents-save" readOnly={session.role !== 'technician'} />
       </Card>
     </main>
   );

@@ -1,6 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- API JSON is validated and typed by the server; the screens read it loosely. */
 // The console's HTTP client: same-origin fetch with the session cookie, the CSRF header on writes,
 // and one error shape ({ error: { code, message } }) turned into ApiError.
+import { fmtDateTime, fmtDuration as fmtLocaleDuration } from '../../i18n/i18n.js';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -80,13 +82,12 @@ export async function download(res: Response, fallbackName: string): Promise<voi
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
+/** Date and time in the page's language (i18n's locale formatting). */
 export function fmtTime(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return '—';
-  return new Date(ms).toLocaleString();
+  return fmtDateTime(ms);
 }
 
+/** A duration in the page's language, e.g. "1 min 5 s" / "1分钟5秒". */
 export function fmtDuration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return '—';
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+  return fmtLocaleDuration(ms);
 }

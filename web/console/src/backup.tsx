@@ -2,13 +2,14 @@
 import { useState } from 'preact/hooks';
 import { api, download, post } from './api.js';
 import { ActionButton, Field, Notice, errorText } from './ui.js';
+import { t } from '../../i18n/i18n.js';
 
 export function BackupExport() {
   const [pass, setPass] = useState('');
   const [msg, setMsg] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   return (
     <div data-testid="backup-export">
-      <Field label="Passphrase (12+ characters; needed to restore)">
+      <Field label={t('backup:exportPassphrase')}>
         <input type="password" name="export-passphrase" value={pass} onInput={(e) => setPass(e.currentTarget.value)} />
       </Field>
       <ActionButton
@@ -18,13 +19,13 @@ export function BackupExport() {
           try {
             const res = await api<Response>('POST', '/api/v1/backup/export', { passphrase: pass }, { raw: true });
             await download(res, 'edgevox.evxbak');
-            setMsg({ kind: 'ok', text: 'Backup downloaded. Keep the passphrase with it: without it the file cannot be read.' });
+            setMsg({ kind: 'ok', text: t('backup:downloaded') });
           } catch (err) {
             setMsg({ kind: 'error', text: errorText(err) });
           }
         }}
       >
-        Download encrypted backup
+        {t('backup:download')}
       </ActionButton>
       {msg ? <Notice kind={msg.kind}>{msg.text}</Notice> : null}
     </div>
@@ -37,7 +38,7 @@ export function BackupRestore({ onRestored }: { onRestored: (r: { signInAgain: b
   const [msg, setMsg] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   return (
     <div data-testid="backup-restore">
-      <Field label="Backup file (.evxbak)">
+      <Field label={t('backup:file')}>
         <input
           type="file"
           name="restore-file"
@@ -45,7 +46,7 @@ export function BackupRestore({ onRestored }: { onRestored: (r: { signInAgain: b
           onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
         />
       </Field>
-      <Field label="Passphrase">
+      <Field label={t('backup:passphrase')}>
         <input type="password" name="restore-passphrase" value={pass} onInput={(e) => setPass(e.currentTarget.value)} />
       </Field>
       <ActionButton
@@ -64,7 +65,9 @@ export function BackupRestore({ onRestored }: { onRestored: (r: { signInAgain: b
             });
             setMsg({
               kind: 'ok',
-              text: `Restored the backup of ${r.siteId}.${r.restartRequired.length ? ` Restart the appliance to apply: ${r.restartRequired.join(', ')}.` : ''}`,
+              text: r.restartRequired.length
+                ? t('backup:restoredRestart', { site: r.siteId, keys: r.restartRequired.join(', ') })
+                : t('backup:restored', { site: r.siteId }),
             });
             onRestored(r);
           } catch (err) {
@@ -72,7 +75,7 @@ export function BackupRestore({ onRestored }: { onRestored: (r: { signInAgain: b
           }
         }}
       >
-        Restore backup
+        {t('backup:restore')}
       </ActionButton>
       {msg ? (
         <Notice kind={msg.kind} testId="restore-result">

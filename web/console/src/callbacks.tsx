@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, fmtTime, get, type Session } from './api.js';
 import { ActionButton, Card, Notice, errorText } from './ui.js';
+import { fmtNumber, t } from '../../i18n/i18n.js';
 
 const FIGURES = ['offered', 'accepted', 'completed', 'failed', 'cancelled', 'pending'] as const;
 
@@ -38,33 +39,35 @@ export function CallbacksScreen({ session }: { session: Session }) {
   };
   return (
     <main data-testid="callbacks">
-      <Card title="Callbacks in the last 24 hours" testId="callback-kpis">
+      <Card title={t('callbacks:kpisTitle')} testId="callback-kpis">
         {kpis === null ? (
-          <p>Loading…</p>
+          <p>{t('common:loading')}</p>
         ) : (
           <div class="row">
             {FIGURES.map((f) => (
               <span key={f} class="figure" data-testid={`callback-kpi-${f}`}>
-                <strong>{kpis[f] ?? 0}</strong> {f}
+                <strong>{fmtNumber(kpis[f] ?? 0)}</strong> {t(`callbacks:figure.${f}`)}
               </span>
             ))}
           </div>
         )}
       </Card>
-      <Card title="Callback requests" testId="callback-list">
+      <Card title={t('callbacks:listTitle')} testId="callback-list">
         {error ? <Notice kind="error">{error}</Notice> : null}
-        {list?.length === 0 ? <p class="empty">No callback requests.</p> : null}
+        {list?.length === 0 ? <p class="empty">{t('callbacks:none')}</p> : null}
         <table class="table">
           <thead>
             <tr>
-              <th>Asked at</th>
-              <th>Group</th>
-              <th>Number</th>
-              <th>State</th>
-              <th>Attempts</th>
-              <th>Next attempt</th>
-              <th>Reason</th>
-              <th />
+              <th>{t('callbacks:askedAt')}</th>
+              <th>{t('callbacks:group')}</th>
+              <th>{t('callbacks:number')}</th>
+              <th>{t('callbacks:state')}</th>
+              <th>{t('callbacks:attempts')}</th>
+              <th>{t('callbacks:nextAttempt')}</th>
+              <th>{t('callbacks:reason')}</th>
+              <th>
+                <span class="sr-only">{t('callbacks:actions')}</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -73,14 +76,14 @@ export function CallbacksScreen({ session }: { session: Session }) {
                 <td>{fmtTime(c.requestedAt)}</td>
                 <td>{c.groupId}</td>
                 <td>{c.number}</td>
-                <td data-testid={`callback-state-${c.id}`}>{c.state}</td>
-                <td>{c.attempts}</td>
+                <td data-testid={`callback-state-${c.id}`}>{t(`callbacks:stateOf.${c.state}`, { defaultValue: String(c.state) })}</td>
+                <td>{fmtNumber(c.attempts)}</td>
                 <td class="muted">{c.state === 'pending' ? fmtTime(c.nextAttemptAt) : ''}</td>
-                <td class="muted">{c.reason ?? ''}</td>
+                <td class="muted">{c.reason ? t(`callbacks:reasonOf.${c.reason}`, { defaultValue: String(c.reason) }) : ''}</td>
                 <td>
                   {canCancel && c.state === 'pending' ? (
                     <ActionButton kind="secondary" testId={`callback-cancel-${c.id}`} onClick={() => cancel(c.id)}>
-                      Cancel
+                      {t('callbacks:cancel')}
                     </ActionButton>
                   ) : null}
                 </td>

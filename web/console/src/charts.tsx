@@ -1,4 +1,6 @@
 // Hand-drawn SVG charts (no chart library): vertical bars over time, horizontal bars, a donut.
+import { fmtNumber, fmtPercent, t } from '../../i18n/i18n.js';
+
 const PALETTE = ['#2563eb', '#16a34a', '#f59e0b', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#65a30d', '#ea580c', '#475569'];
 
 export function BarChart(props: {
@@ -15,11 +17,11 @@ export function BarChart(props: {
   return (
     <figure class="chart" data-testid={props.testId} data-total={props.data.reduce((sum, d) => sum + d.value, 0)}>
       <figcaption>{props.title}</figcaption>
-      {props.data.every((d) => d.value === 0) ? <p class="empty">No data yet</p> : null}
+      {props.data.every((d) => d.value === 0) ? <p class="empty">{t('charts:noData')}</p> : null}
       <svg viewBox={`0 0 ${w} ${h + 30}`} role="img" aria-label={props.title}>
         <line x1="34" y1={h} x2={w} y2={h} stroke="#94a3b8" />
         <text x="30" y="12" text-anchor="end" class="axis">
-          {max}
+          {fmtNumber(max)}
         </text>
         <text x="30" y={h} text-anchor="end" class="axis">
           0
@@ -29,7 +31,7 @@ export function BarChart(props: {
           return (
             <g key={d.label}>
               <rect x={40 + i * bw + 2} y={h - bh} width={Math.max(1, bw - 4)} height={bh} fill={PALETTE[0]} rx="2">
-                <title>{`${d.label}: ${d.value}${props.unit ?? ''}`}</title>
+                <title>{t('charts:valueOf', { label: d.label, value: `${fmtNumber(d.value)}${props.unit ?? ''}` })}</title>
               </rect>
               {props.data.length <= 12 || i % Math.ceil(props.data.length / 12) === 0 ? (
                 <text x={40 + i * bw + bw / 2} y={h + 16} text-anchor="middle" class="axis">
@@ -51,7 +53,7 @@ export function HBarChart(props: { data: { label: string; value: number }[]; tit
   return (
     <figure class="chart" data-testid={props.testId}>
       <figcaption>{props.title}</figcaption>
-      {props.data.length === 0 ? <p class="empty">No data yet</p> : null}
+      {props.data.length === 0 ? <p class="empty">{t('charts:noData')}</p> : null}
       <svg viewBox={`0 0 ${w} ${Math.max(rowH, props.data.length * rowH)}`} role="img" aria-label={props.title}>
         {props.data.map((d, i) => (
           <g key={d.label}>
@@ -67,7 +69,7 @@ export function HBarChart(props: { data: { label: string; value: number }[]; tit
               rx="2"
             />
             <text x={162 + ((w - 200) * d.value) / max} y={i * rowH + 16} class="axis">
-              {d.value}
+              {fmtNumber(d.value)}
             </text>
           </g>
         ))}
@@ -85,7 +87,7 @@ export function Donut(props: { data: { label: string; value: number }[]; title: 
   return (
     <figure class="chart" data-testid={props.testId}>
       <figcaption>{props.title}</figcaption>
-      {total === 0 ? <p class="empty">No data yet</p> : null}
+      {total === 0 ? <p class="empty">{t('charts:noData')}</p> : null}
       <svg viewBox="0 0 340 160" role="img" aria-label={props.title}>
         {total === 0 ? <circle cx={cx} cy={cy} r={r} fill="none" stroke="#e2e8f0" stroke-width="24" /> : null}
         {props.data.map((d, i) => {
@@ -105,7 +107,7 @@ export function Donut(props: { data: { label: string; value: number }[]; title: 
         {props.data.map((d, i) => (
           <g key={`l-${d.label}`}>
             <rect x="170" y={10 + i * 20} width="12" height="12" fill={PALETTE[i % PALETTE.length]} />
-            <text x="188" y={21 + i * 20} class="axis">{`${d.label} ${total ? Math.round((d.value / total) * 100) : 0}%`}</text>
+            <text x="188" y={21 + i * 20} class="axis">{`${d.label} ${fmtPercent(total ? d.value / total : 0)}`}</text>
           </g>
         ))}
       </svg>

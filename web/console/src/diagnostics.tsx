@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, download, fmtTime, get, type Session } from './api.js';
 import { ActionButton, Card, Notice, errorText } from './ui.js';
 import { ModelTable, SelfTestPanel } from './wizard.js';
+import { fmtDuration, fmtNumber, t } from '../../i18n/i18n.js';
 
 const GiB = 1024 ** 3;
 
@@ -24,14 +25,15 @@ export function Diagnostics({ session }: { session: Session }) {
     );
   useEffect(load, []);
   if (error) return <Notice kind="error">{error}</Notice>;
-  if (!diag || !system) return <p>Loading…</p>;
+  if (!diag || !system) return <p>{t('common:loading')}</p>;
+  const gib = (bytes: number) => fmtNumber(bytes / GiB, 1);
   const l = diag.listeners;
   return (
     <div data-testid="diagnostics">
       <div class="toolbar">
-        <h1>Diagnostics</h1>
+        <h1>{t('diagnostics:title')}</h1>
         <span class={`dot ${diag.readiness.ready ? 'on' : 'off'}`} data-testid="readiness">
-          {diag.readiness.ready ? 'ready' : `not ready (${diag.readiness.phase})`}
+          {diag.readiness.ready ? t('diagnostics:ready') : t('diagnostics:notReady', { phase: diag.readiness.phase })}
         </span>
         {session.role === 'technician' ? (
           <ActionButton
@@ -47,70 +49,74 @@ export function Diagnostics({ session }: { session: Session }) {
               }
             }}
           >
-            Download support bundle
+            {t('diagnostics:supportBundle')}
           </ActionButton>
         ) : null}
-        <button class="btn secondary" onClick={load}>
-          Refresh
+        <button class="btn secondary" type="button" onClick={load}>
+          {t('common:refresh')}
         </button>
       </div>
       <div class="grid2">
-        <Card title="System" testId="inventory">
+        <Card title={t('diagnostics:system')} testId="inventory">
           <dl>
-            <dt>Version</dt>
+            <dt>{t('diagnostics:version')}</dt>
             <dd>
               {diag.version} ({diag.commit})
             </dd>
-            <dt>CPU</dt>
-            <dd>
-              {system.cpu.model} — {system.cpu.cores} cores
-            </dd>
-            <dt>Memory</dt>
-            <dd>
-              {(system.memory.availableBytes / GiB).toFixed(1)} of {(system.memory.totalBytes / GiB).toFixed(1)} GiB free
-            </dd>
-            <dt>Data disk</dt>
+            <dt>{t('diagnostics:cpu')}</dt>
+            <dd>{t('diagnostics:cpuValue', { model: system.cpu.model, cores: fmtNumber(system.cpu.cores) })}</dd>
+            <dt>{t('diagnostics:memory')}</dt>
+            <dd>{t('diagnostics:gibFree', { free: gib(system.memory.availableBytes), total: gib(system.memory.totalBytes) })}</dd>
+            <dt>{t('diagnostics:dataDisk')}</dt>
             <dd>
               {system.dataDisk
-                ? `${(system.dataDisk.availableBytes / GiB).toFixed(1)} of ${(system.dataDisk.sizeBytes / GiB).toFixed(1)} GiB free (${system.dataDisk.mount})`
-                : 'unknown'}
+                ? t('diagnostics:diskFree', {
+                    free: gib(system.dataDisk.availableBytes),
+                    total: gib(system.dataDisk.sizeBytes),
+                    mount: system.dataDisk.mount,
+                  })
+                : t('diagnostics:unknown')}
             </dd>
-            <dt>OS</dt>
+            <dt>{t('diagnostics:os')}</dt>
             <dd>
               {system.os.distro} {system.os.release} ({system.os.kernel}, {system.os.arch})
             </dd>
-            <dt>Node</dt>
+            <dt>{t('diagnostics:node')}</dt>
             <dd>{system.runtime.node}</dd>
-            <dt>Uptime</dt>
-            <dd>{Math.round(system.uptimeSeconds / 60)} min</dd>
+            <dt>{t('diagnostics:uptime')}</dt>
+            <dd>{fmtDuration(system.uptimeSeconds * 1000)}</dd>
           </dl>
-          <h3>Readiness</h3>
+          <h3>{t('diagnostics:readiness')}</h3>
           <ul>
             {diag.readiness.checks.map((c: any) => (
               <li key={c.name} class={c.ok ? 'good' : 'bad'}>
-                {c.ok ? '✓' : '✗'} {c.name} {c.reason ?? ''}
+                {c.ok ? t('diagnostics:checkPassed', { name: c.name }) : t('diagnostics:checkFailed', { name: c.name })} {c.reason ?? ''}
               </li>
             ))}
           </ul>
         </Card>
-        <Card title="Listeners" testId="listeners">
+        <Card title={t('diagnostics:listeners')} testId="listeners">
           <table class="table">
             <tbody>
               <tr>
-                <td>SIP</td>
-                <td>{l.sip ? `${l.sip.host}:${l.sip.port} (${l.sip.transports.join(', ')})` : 'disabled'}</td>
+                <td>{t('diagnostics:sip')}</td>
+                <td>{l.sip ? `${l.sip.host}:${l.sip.port} (${l.sip.transports.join(', ')})` : t('diagnostics:disabled')}</td>
               </tr>
               <tr>
-                <td>RTP</td>
-                <td>{l.rtp ? `${l.rtp.host} ports ${l.rtp.portMin}–${l.rtp.portMax}` : 'disabled'}</td>
+                <td>{t('diagnostics:rtp')}</td>
+                <td>
+                  {l.rtp
+                    ? t('diagnostics:rtpPorts', { host: l.rtp.host, min: l.rtp.portMin, max: l.rtp.portMax })
+                    : t('diagnostics:disabled')}
+                </td>
               </tr>
               <tr>
-                <td>HTTPS console</td>
-                <td>{l.https ? `${l.https.host}:${l.https.port}` : 'off'}</td>
+                <td>{t('diagnostics:httpsConsole')}</td>
+                <td>{l.https ? `${l.https.host}:${l.https.port}` : t('diagnostics:off')}</td>
               </tr>
               {l.sip ? (
                 <tr>
-                  <td>SIP resources</td>
+                  <td>{t('diagnostics:sipResources')}</td>
                   <td>
                     {Object.entries(l.sip.resources)
                       .map(([k, v]) => `${k} ${String(v)}`)
@@ -119,23 +125,27 @@ export function Diagnostics({ session }: { session: Session }) {
                 </tr>
               ) : null}
               <tr>
-                <td>Calls</td>
+                <td>{t('diagnostics:calls')}</td>
                 <td>
-                  {diag.calls.active} active of {diag.calls.capacity}; worst lag {diag.calls.maxLagMs} ms
+                  {t('diagnostics:callsValue', {
+                    active: fmtNumber(diag.calls.active),
+                    capacity: fmtNumber(diag.calls.capacity),
+                    lag: fmtNumber(diag.calls.maxLagMs),
+                  })}
                 </td>
               </tr>
             </tbody>
           </table>
         </Card>
       </div>
-      <Card title="Trunks" testId="trunks">
+      <Card title={t('diagnostics:trunks')} testId="trunks">
         <TrunkTable trunks={trunks} />
       </Card>
-      <Card title="Models" testId="models">
+      <Card title={t('diagnostics:models')} testId="models">
         <ModelTable diag={diag} system={system} />
       </Card>
-      <Card title="Recent errors" testId="recent-errors">
-        {diag.recentErrors.length === 0 ? <p class="empty">No errors recorded since the appliance started.</p> : null}
+      <Card title={t('diagnostics:recentErrors')} testId="recent-errors">
+        {diag.recentErrors.length === 0 ? <p class="empty">{t('diagnostics:noErrors')}</p> : null}
         <table class="table">
           <tbody>
             {diag.recentErrors.map((e: any, i: number) => (
@@ -152,7 +162,7 @@ export function Diagnostics({ session }: { session: Session }) {
         </table>
       </Card>
       {session.role === 'technician' ? (
-        <Card title="Self-test call" testId="diag-selftest">
+        <Card title={t('diagnostics:selfTest')} testId="diag-selftest">
           <SelfTestPanel />
         </Card>
       ) : null}
@@ -162,37 +172,40 @@ export function Diagnostics({ session }: { session: Session }) {
 
 /** Configured SIP trunks: reachability by OPTIONS keep-alive and registration with the provider. */
 function TrunkTable({ trunks }: { trunks: any[] | null }) {
-  if (trunks === null) return <p class="empty">Trunk state is not available.</p>;
-  if (trunks.length === 0) return <p class="empty">No SIP trunks configured (sip.trunks).</p>;
+  if (trunks === null) return <p class="empty">{t('diagnostics:trunksUnavailable')}</p>;
+  if (trunks.length === 0) return <p class="empty">{t('diagnostics:noTrunks')}</p>;
+  const trunkState = (s: string) => t(`diagnostics:trunkState.${s}`, { defaultValue: s });
   const stateClass = (s: string) => (s === 'up' || s === 'registered' ? 'good' : s === 'down' || s === 'failed' ? 'bad' : 'muted');
   return (
     <table class="table">
       <thead>
         <tr>
-          <th>Trunk</th>
-          <th>Address</th>
-          <th>State</th>
-          <th>Since</th>
-          <th>Round trip</th>
-          <th>Registration</th>
+          <th>{t('diagnostics:trunk')}</th>
+          <th>{t('diagnostics:address')}</th>
+          <th>{t('diagnostics:state')}</th>
+          <th>{t('diagnostics:since')}</th>
+          <th>{t('diagnostics:roundTrip')}</th>
+          <th>{t('diagnostics:registration')}</th>
         </tr>
       </thead>
       <tbody>
-        {trunks.map((t) => (
-          <tr key={t.name} data-testid={`trunk-${t.name}`}>
-            <td>{t.name}</td>
+        {trunks.map((tr) => (
+          <tr key={tr.name} data-testid={`trunk-${tr.name}`}>
+            <td>{tr.name}</td>
             <td>
-              {t.host}:{t.port} ({t.transport})
+              {tr.host}:{tr.port} ({tr.transport})
             </td>
-            <td class={stateClass(t.state)} title={t.reason}>
-              {t.keepaliveSec === 0 ? 'not probed' : `${t.state} — ${t.reason}`}
+            <td class={stateClass(tr.state)} title={tr.reason}>
+              {tr.keepaliveSec === 0 ? t('diagnostics:notProbed') : `${trunkState(tr.state)} — ${tr.reason}`}
             </td>
-            <td>{fmtTime(t.since)}</td>
-            <td>{t.rttMs === null ? '—' : `${t.rttMs} ms`}</td>
-            <td class={t.registration ? stateClass(t.registration.state) : 'muted'}>
-              {t.registration
-                ? `${t.registration.state}${t.registration.state === 'registered' ? ` (${t.registration.expiresSec} s)` : ` — ${t.registration.reason}`}`
-                : 'not registering'}
+            <td>{fmtTime(tr.since)}</td>
+            <td>{tr.rttMs === null ? '—' : t('diagnostics:ms', { ms: fmtNumber(tr.rttMs) })}</td>
+            <td class={tr.registration ? stateClass(tr.registration.state) : 'muted'}>
+              {tr.registration
+                ? tr.registration.state === 'registered'
+                  ? t('diagnostics:registeredFor', { state: trunkState(tr.registration.state), s: fmtNumber(tr.registration.expiresSec) })
+                  : `${trunkState(tr.registration.state)} — ${tr.registration.reason}`
+                : t('diagnostics:notRegistering')}
             </td>
           </tr>
         ))}

@@ -3,6 +3,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { fmtDuration, fmtTime, get } from './api.js';
 import { Card, Notice, errorText } from './ui.js';
+import { fmtNumber, t } from '../../i18n/i18n.js';
+import { emotionText, endReasonText } from './labels.js';
 
 export function History() {
   const [q, setQ] = useState('');
@@ -16,26 +18,36 @@ export function History() {
   useEffect(() => search(''), []);
   return (
     <div data-testid="history">
-      <h1>Call history</h1>
-      <form class="row" onSubmit={(e) => (e.preventDefault(), search(q))}>
-        <input name="q" type="search" placeholder="Search call id or words said" value={q} onInput={(e) => setQ(e.currentTarget.value)} />
+      <h1>{t('history:title')}</h1>
+      <form class="row" role="search" onSubmit={(e) => (e.preventDefault(), search(q))}>
+        <label class="sr-only" for="history-q">
+          {t('history:searchLabel')}
+        </label>
+        <input
+          id="history-q"
+          name="q"
+          type="search"
+          placeholder={t('history:searchPlaceholder')}
+          value={q}
+          onInput={(e) => setQ(e.currentTarget.value)}
+        />
         <button class="btn primary" type="submit" data-testid="history-search">
-          Search
+          {t('history:search')}
         </button>
       </form>
       {error ? <Notice kind="error">{error}</Notice> : null}
-      {calls === null ? <p>Loading…</p> : calls.length === 0 ? <p class="empty">No calls found.</p> : null}
+      {calls === null ? <p>{t('common:loading')}</p> : calls.length === 0 ? <p class="empty">{t('history:noCalls')}</p> : null}
       {calls && calls.length > 0 ? (
         <table class="table" data-testid="history-table">
           <thead>
             <tr>
-              <th>Started</th>
-              <th>Call</th>
-              <th>Source</th>
-              <th>Duration</th>
-              <th>End</th>
-              <th>Utterances</th>
-              <th>Match</th>
+              <th>{t('history:started')}</th>
+              <th>{t('history:call')}</th>
+              <th>{t('history:source')}</th>
+              <th>{t('history:duration')}</th>
+              <th>{t('history:end')}</th>
+              <th>{t('history:utterances')}</th>
+              <th>{t('history:match')}</th>
             </tr>
           </thead>
           <tbody>
@@ -48,9 +60,9 @@ export function History() {
                   </a>
                 </td>
                 <td>{c.source}</td>
-                <td>{c.endedAt ? fmtDuration(c.endedAt - c.startedAt) : 'active'}</td>
-                <td>{c.endReason ?? '—'}</td>
-                <td>{c.utterances}</td>
+                <td>{c.endedAt ? fmtDuration(c.endedAt - c.startedAt) : t('history:active')}</td>
+                <td>{endReasonText(c.endReason)}</td>
+                <td>{fmtNumber(c.utterances)}</td>
                 <td class="muted">{c.match ?? ''}</td>
               </tr>
             ))}
@@ -66,40 +78,40 @@ export function CallDetail({ id }: { id: string }) {
   const [error, setError] = useState('');
   useEffect(() => void get(`/api/v1/calls/${encodeURIComponent(id)}`).then(setCall, (e) => setError(errorText(e))), [id]);
   if (error) return <Notice kind="error">{error}</Notice>;
-  if (!call) return <p>Loading…</p>;
+  if (!call) return <p>{t('common:loading')}</p>;
   return (
     <div data-testid="call-detail">
       <p>
-        <a href="#/history">← Call history</a>
+        <a href="#/history">{t('history:back')}</a>
       </p>
       <h1>
-        Call <code>{call.id}</code>
+        {t('history:callTitle')} <code>{call.id}</code>
       </h1>
       <div class="grid2">
-        <Card title="Call">
+        <Card title={t('history:call')}>
           <dl>
-            <dt>Source</dt>
+            <dt>{t('history:source')}</dt>
             <dd>{call.source}</dd>
-            <dt>State</dt>
-            <dd>{call.state}</dd>
-            <dt>Started</dt>
+            <dt>{t('history:state')}</dt>
+            <dd>{t(`history:callState.${call.state}`, { defaultValue: String(call.state) })}</dd>
+            <dt>{t('history:started')}</dt>
             <dd>{fmtTime(call.startedAt)}</dd>
-            <dt>Answered after</dt>
+            <dt>{t('history:answeredAfter')}</dt>
             <dd>{call.answeredAt ? fmtDuration(call.answeredAt - call.startedAt) : '—'}</dd>
-            <dt>Duration</dt>
-            <dd>{call.endedAt ? fmtDuration(call.endedAt - call.startedAt) : 'active'}</dd>
-            <dt>End reason</dt>
-            <dd>{call.endReason ?? '—'}</dd>
+            <dt>{t('history:duration')}</dt>
+            <dd>{call.endedAt ? fmtDuration(call.endedAt - call.startedAt) : t('history:active')}</dd>
+            <dt>{t('history:endReason')}</dt>
+            <dd>{endReasonText(call.endReason)}</dd>
           </dl>
         </Card>
-        <Card title="Legs and quality">
+        <Card title={t('history:legsAndQuality')}>
           {call.legs.map((l: any) => (
             <div key={l.id}>
               <b>{l.label}</b> {l.codec ?? ''}
               <div class="kv">
                 {Object.entries(l.quality ?? {}).map(([k, v]) => (
                   <span key={k}>
-                    {k}: {typeof v === 'number' ? Math.round(v * 100) / 100 : String(v)}
+                    {k}: {typeof v === 'number' ? fmtNumber(Math.round(v * 100) / 100, Number.isInteger(v) ? 0 : 2) : String(v)}
                   </span>
                 ))}
               </div>
@@ -107,13 +119,15 @@ export function CallDetail({ id }: { id: string }) {
           ))}
         </Card>
       </div>
-      <Card title="Transcript" testId="call-transcript">
-        {call.utterances.length === 0 ? <p class="empty">No transcript for this call.</p> : null}
+      <Card title={t('history:transcript')} testId="call-transcript">
+        {call.utterances.length === 0 ? <p class="empty">{t('history:noTranscript')}</p> : null}
         {call.utterances.map((u: any) => (
           <p key={u.id}>
             <span class="muted">{fmtDuration(u.startMs)}</span> <b>{u.speaker}:</b> {u.text}
-            {u.analysis?.intent ? <span class="tag">intent: {u.analysis.intent.intent}</span> : null}
-            {u.analysis?.emotion ? <span class="tag">emotion: {u.analysis.emotion.category}</span> : null}
+            {u.analysis?.intent ? <span class="tag">{t('live:intentTag', { intent: u.analysis.intent.intent })}</span> : null}
+            {u.analysis?.emotion ? (
+              <span class="tag">{t('live:emotionTag', { emotion: emotionText(u.analysis.emotion.category) })}</span>
+            ) : null}
           </p>
         ))}
       </Card>

@@ -5,6 +5,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { fmtDuration, get } from './api.js';
 import { BarChart, Donut, HBarChart, Sparkline } from './charts.js';
 import { Card, Notice } from './ui.js';
+import { currentLanguage, fmtNumber, t } from '../../i18n/i18n.js';
+import { agentStateText, emotionText, endReasonText } from './labels.js';
 
 interface Line {
   key: string;
@@ -146,19 +148,24 @@ export function Live() {
             loadStats();
             break;
           case 'intent':
-            upd(e.callId, (c) => ({ ...c, intent: e.outOfScope || e.intent === null ? 'out of scope' : String(e.intent) }));
+            upd(e.callId, (c) => ({ ...c, intent: e.outOfScope || e.intent === null ? t('live:outOfScope') : String(e.intent) }));
             break;
           case 'emotion':
             upd(e.callId, (c) => ({
               ...c,
-              emotion: `${e.category}${e.trend && e.trend !== 'unknown' ? ` (${e.trend})` : ''}`,
+              emotion: emotionText(e.category, e.trend),
               valence: [...c.valence, Number(e.valence ?? 0)].slice(-30),
             }));
             break;
           case 'route.decision':
             upd(e.callId, (c) => ({
               ...c,
-              route: `${e.action}${e.groupId ? ` → ${e.groupId}` : ''}${e.agentId ? ` (agent ${e.agentId})` : ''}: ${e.summary}`,
+              route: t(e.agentId ? 'live:routeToAgent' : e.groupId ? 'live:routeToGroup' : 'live:routeAction', {
+                action: t(`live:action.${e.action}`, { defaultValue: String(e.action) }),
+                group: e.groupId ?? '',
+                agent: e.agentId ?? '',
+                summary: e.summary,
+              }),
             }));
             loadRouting();
             break;
@@ -203,15 +210,15 @@ export function Live() {
   return (
     <div class="live" data-testid="live">
       <div class="toolbar">
-        <h1>Live operations</h1>
+        <h1>{t('live:title')}</h1>
         <span class={`dot ${connected ? 'on' : 'off'}`} data-testid="live-connection">
-          {connected ? 'live' : 'reconnecting…'}
+          {connected ? t('live:connected') : t('live:reconnecting')}
         </span>
-        <span data-testid="active-count">{active.length} active</span>
+        <span data-testid="active-count">{t('live:activeCount', { count: fmtNumber(active.length) })}</span>
       </div>
       <div class="grid2">
-        <Card title="Calls" testId="live-calls">
-          {list.length === 0 ? <p class="empty">No calls right now.</p> : null}
+        <Card title={t('live:calls')} testId="live-calls">
+          {list.length === 0 ? <p class="empty">{t('live:noCalls')}</p> : null}
           {list.map((c) => (
             <article key={c.id} class={`call ${c.endedAt ? 'ended' : 'active'}`} data-testid="live-call" data-call-id={c.id}>
               <header>
@@ -220,13 +227,15 @@ export function Live() {
                 </a>
                 <span>{c.source}</span>
                 <span>
-                  {c.endedAt ? `ended (${c.endReason}) after ${fmtDuration(c.endedAt - c.startedAt)}` : fmtDuration(now - c.startedAt)}
+                  {c.endedAt
+                    ? t('live:endedAfter', { reason: endReasonText(c.endReason), duration: fmtDuration(c.endedAt - c.startedAt) })
+                    : fmtDuration(now - c.startedAt)}
                 </span>
-                {c.intent ? <span class="tag">intent: {c.intent}</span> : null}
-                {c.emotion ? <span class="tag">emotion: {c.emotion}</span> : null}
-                {c.valence.length > 1 ? <Sparkline values={c.valence} min={-1} max={1} label="emotion trend (valence)" /> : null}
+                {c.intent ? <span class="tag">{t('live:intentTag', { intent: c.intent })}</span> : null}
+                {c.emotion ? <span class="tag">{t('live:emotionTag', { emotion: c.emotion })}</span> : null}
+                {c.valence.length > 1 ? <Sparkline values={c.valence} min={-1} max={1} label={t('live:valenceTrend')} /> : null}
               </header>
-              {c.route ? <p class="route">Route: {c.route}</p> : null}
+              {c.route ? <p class="route">{t('live:routeLine', { route: c.route })}</p> : null}
               <div class="transcript" data-testid="live-transcript">
                 {c.lines.map((l) => (
                   <p key={l.key}>
@@ -234,50 +243,54 @@ export function Live() {
                   </p>
                 ))}
                 {Object.entries(c.partials)
-                  .filter(([, t]) => t)
-                  .map(([leg, t]) => (
+                  .filter(([, text]) => text)
+                  .map(([leg, text]) => (
                     <p key={`p-${leg}`} class="partial">
-                      <b>{c.legs[leg] ?? 'caller'}:</b> {t}…
+                      <b>{c.legs[leg] ?? t('live:caller')}:</b> {text}…
                     </p>
                   ))}
               </div>
             </article>
           ))}
         </Card>
-        <Card title="Alerts" testId="alerts">
-          {alerts.length === 0 ? <p class="empty">No alerts since this page opened.</p> : null}
+        <Card title={t('live:alerts')} testId="alerts">
+          {alerts.length === 0 ? <p class="empty">{t('live:noAlerts')}</p> : null}
           <ul class="alerts">
             {alerts.map((a, i) => (
               <li key={i} class={a.severity}>
-                <time>{new Date(a.at).toLocaleTimeString()}</time> <b>{a.kind}</b> {a.message}
+                <time>{timeOfDay(a.at)}</time> <b>{a.kind}</b> {a.message}
               </li>
             ))}
           </ul>
-          <h3>Queues and agents</h3>
+          <h3>{t('live:queuesAndAgents')}</h3>
           {routing === null ? (
-            <p class="muted">The routing engine is not running on this appliance.</p>
+            <p class="muted">{t('live:noRoutingEngine')}</p>
           ) : (
             <div data-testid="routing-state">
               {routing.agents.length === 0 && routing.queues.length === 0 ? (
                 <p class="muted">
-                  No skill groups or agents in the routing engine yet: add them under <a href="#/agents">Agents</a>.
+                  {t('live:noRoutingBefore')}
+                  <a href="#/agents">{t('nav:agents')}</a>
+                  {t('live:noRoutingAfter')}
                 </p>
               ) : null}
               <ul class="alerts">
                 {routing.queues.map((q: any) => (
                   <li key={q.groupId}>
-                    <b>{q.groupId}</b>: {q.calls.length} waiting
-                    {q.calls.length ? `, longest ${fmtDuration(Math.max(...q.calls.map((c: any) => c.waitMs)))}` : ''}
+                    <b>{q.groupId}</b>:{' '}
+                    {q.calls.length
+                      ? t('live:queueWaitingLongest', {
+                          count: fmtNumber(q.calls.length),
+                          longest: fmtDuration(Math.max(...q.calls.map((c: any) => c.waitMs))),
+                        })
+                      : t('live:queueWaiting', { count: fmtNumber(0) })}
                   </li>
                 ))}
               </ul>
               <div class="kv">
                 {routing.agents.map((a: any) => (
                   <span key={a.id} class="tag">
-                    {a.name}:{' '}
-                    {a.activity
-                      ? `${a.activity.state}${a.activity.state === 'away' && a.activity.reason ? ` (${a.activity.reason})` : ''}`
-                      : a.state}
+                    {a.name}: {a.activity ? agentStateText(a.activity.state, a.activity.reason) : agentStateText(a.state)}
                   </span>
                 ))}
               </div>
@@ -287,25 +300,25 @@ export function Live() {
       </div>
       {stats ? (
         <div class="charts" data-testid="charts">
-          <BarChart testId="chart-calls-per-hour" title="Calls per hour (last 24 h)" data={hours(stats.callsPerHour)} />
+          <BarChart testId="chart-calls-per-hour" title={t('live:chartCallsPerHour')} data={hours(stats.callsPerHour)} />
           <BarChart
             testId="chart-wait"
-            title="Time to answer"
-            data={stats.answerWait.map((w: any) => ({ label: w.bucket, value: w.calls }))}
+            title={t('live:chartTimeToAnswer')}
+            data={stats.answerWait.map((w: any) => ({ label: waitBucket(w.bucket), value: w.calls }))}
           />
           <Donut
             testId="chart-emotion"
-            title="Emotion mix"
-            data={stats.emotionMix.map((e: any) => ({ label: e.label, value: e.utterances }))}
+            title={t('live:chartEmotionMix')}
+            data={stats.emotionMix.map((e: any) => ({ label: emotionText(e.label), value: e.utterances }))}
           />
           <HBarChart
             testId="chart-intents"
-            title="Top intents"
+            title={t('live:chartTopIntents')}
             data={stats.topIntents.map((e: any) => ({ label: e.label, value: e.utterances }))}
           />
         </div>
       ) : (
-        <Notice>Loading charts…</Notice>
+        <Notice>{t('live:loadingCharts')}</Notice>
       )}
     </div>
   );
@@ -315,6 +328,21 @@ function hours(rows: { hourStartMs: number; calls: number }[]): { label: string;
   const byHour = new Map(rows.map((r) => [r.hourStartMs, r.calls]));
   const end = Math.floor(Date.now() / 3_600_000) * 3_600_000;
   const out = [];
-  for (let t = end - 23 * 3_600_000; t <= end; t += 3_600_000) out.push({ label: `${new Date(t).getHours()}h`, value: byHour.get(t) ?? 0 });
+  const hour = new Intl.DateTimeFormat(currentLanguage(), { hour: 'numeric' });
+  for (let at = end - 23 * 3_600_000; at <= end; at += 3_600_000) out.push({ label: hour.format(at), value: byHour.get(at) ?? 0 });
   return out;
+}
+
+function timeOfDay(ms: number): string {
+  return new Intl.DateTimeFormat(currentLanguage(), { timeStyle: 'medium' }).format(ms);
+}
+
+/** The server's answer-time buckets ('< 1 s', '1-3 s', '> 60 s') in the page's language. */
+function waitBucket(bucket: string): string {
+  const m = /^([<>])?\s*(\d+)(?:-(\d+))?\s*s$/.exec(bucket);
+  if (!m) return bucket;
+  const [, sign, a, b] = m;
+  if (sign === '<') return t('live:bucketUnder', { s: fmtNumber(Number(a)) });
+  if (sign === '>') return t('live:bucketOver', { s: fmtNumber(Number(a)) });
+  return t('live:bucketRange', { from: fmtNumber(Number(a)), to: fmtNumber(Number(b)) });
 }

@@ -20,8 +20,19 @@ export function Notice({
   );
 }
 
+/**
+ * An error as the page shows it: the server's message as sent (it is English and names the detail),
+ * or, in another language, the catalogue's message for a known error code (errors:<code>, with the
+ * server's text as {{message}} where the detail matters).
+ */
 export function errorText(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
+  if (err instanceof ApiError) {
+    if (currentLanguage() !== 'en') {
+      const known = t(`errors:${err.code}`, { message: err.message, defaultValue: '' });
+      if (known !== '') return known;
+    }
+    return err.message;
+  }
   return err instanceof Error ? err.message : String(err);
 }
 
