@@ -2,7 +2,8 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, post, setUnauthorizedHandler, type Session } from './api.js';
-import { ActionButton, Field, LanguageSwitch, Notice, errorText } from './ui.js';
+import { Field, Notice, errorText } from './ui.js';
+import { Header } from './header.js';
 import { initI18n, t } from '../../i18n/i18n.js';
 import { Wizard } from './wizard.js';
 import { Live } from './live.js';
@@ -130,33 +131,7 @@ function App() {
   else screen = <Live />;
   return (
     <div class="shell">
-      <header>
-        <strong class="brand">EdgeVox</strong>
-        <span class="site" data-testid="site-name">
-          {session.site.name}
-        </span>
-        <nav>
-          {NAV.map((n) => (
-            <a key={n.hash} href={n.hash} class={hash.startsWith(n.hash) ? 'active' : ''}>
-              {t(n.label)}
-            </a>
-          ))}
-        </nav>
-        <span class="who" data-testid="who">
-          {session.username} · {t(`roles:${session.role}`)}
-        </span>
-        <ActionButton
-          kind="secondary"
-          testId="logout"
-          onClick={async () => {
-            await post('/api/v1/auth/logout');
-            await refresh();
-          }}
-        >
-          {t('common:signOut')}
-        </ActionButton>
-        <LanguageSwitch />
-      </header>
+      <Header nav={NAV} hash={hash} session={session} onSignedOut={refresh} />
       <main>{screen}</main>
     </div>
   );
