@@ -14,6 +14,10 @@
  */
 import type { CallEventForAgent, CallOffer, ServerMessage } from '../../appliance/webrtc/protocol.js';
 import { BrowserPeer, Signalling, signallingUrl } from './peer.js';
+import { fmtNumber, fmtPercent, t } from '../i18n/i18n.js';
+import { pageErrorText, startPageI18n } from './pageI18n.js';
+
+startPageI18n();
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
@@ -70,13 +74,13 @@ function setControls(): void {
   transferBtn.disabled = !usable || transferring || held;
   transferKind.disabled = transferBtn.disabled;
   transferId.disabled = transferBtn.disabled;
-  holdBtn.textContent = held ? 'Resume' : 'Hold';
+  holdBtn.textContent = held ? t('softphone:resume') : t('softphone:hold');
   holdBtn.setAttribute('aria-pressed', String(held));
   document.body.dataset['held'] = String(held);
 }
 
 function controlError(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).replace(/^EVX_ERR_\w+: /, '');
+  return pageErrorText(err instanceof Error ? err.message : String(err));
 }
 
 async function toggleHold(): Promise<void> {
@@ -85,9 +89,9 @@ async function toggleHold(): Promise<void> {
   holdBtn.disabled = true;
   try {
     held = (await presence.request('hold', { callId, held: !held })).held;
-    controlStatus.textContent = held ? 'On hold: the caller hears music.' : 'Resumed.';
+    controlStatus.textContent = held ? t('softphone:onHold') : t('softphone:resumed');
   } catch (err) {
-    controlStatus.textContent = `Hold failed: ${controlError(err)}`;
+    controlStatus.textContent = t('softphone:holdFailed', { error: controlError(err) });
   }
   setControls();
 }
@@ -99,15 +103,15 @@ async function transfer(): Promise<void> {
   const target = transferKind.value === 'group' ? { kind: 'group', groupId: id } : { kind: 'agent', agentId: id };
   transferring = true;
   document.body.dataset['transfer'] = 'pending';
-  controlStatus.textContent = target.kind === 'group' ? 'Transferring to the queue…' : 'Ringing the agent…';
+  controlStatus.textContent = target.kind === 'group' ? t('softphone:transferringToQueue') : t('softphone:ringingAgent');
   setControls();
   try {
     await presence.request('transfer', { callId, target });
     document.body.dataset['transfer'] = 'done';
-    controlStatus.textContent = 'Transferred.';
+    controlStatus.textContent = t('softphone:transferred');
   } catch (err) {
     document.body.dataset['transfer'] = 'failed';
-    controlStatus.textContent = `Transfer failed: ${controlError(err)}`;
+    controlStatus.textContent = t('softphone:transferFailed', { error: controlError(err) });
   }
   transferring = false;
   setControls();
@@ -127,7 +131,7 @@ function setPop(key: string, value: string): void {
   let dd = pop.querySelector<HTMLElement>(`dd[data-key="${key}"]`);
   if (dd === null) {
     const dt = document.createElement('dt');
-    dt.textContent = key;
+    dt.textContent = t(`softphone:pop.${key}`, { defaultValue: key });
     dd = document.createElement('dd');
     dd.dataset['key'] = key;
     pop.querySelector('dl')?.append(dt, dd);
@@ -154,10 +158,16 @@ function onCallEvent(e: CallEventForAgent): void {
       break;
     }
     case 'intent':
-      if (e.intent !== null) setPop('intent', `${e.intent} (${Math.round(e.confidence * 100)}%)`);
+      if (e.intent !== null) setPop('intent', t('softphone:intentValue', { intent: e.intent, confidence: fmtPercent(e.confidence) }));
       break;
     case 'emotion':
-      setPop('emotion', `${e.category}, ${e.trend}`);
+      setPop(
+        'emotion',
+        t('softphone:emotionValue', {
+          emotion: t(`live:emotion.${e.category}`, { defaultValue: e.category }),
+          trend: t(`live:trend.${e.trend}`, { defaultValue: e.trend }),
+        }),
+      );
       break;
     case 'route.decision':
       setPop('routing', e.summary);
@@ -169,11 +179,15 @@ function onCallEvent(e: CallEventForAgent): void {
 }
 
 async function refreshQueue(): Promise<void> {
-  if (token() === '' || peer !== undefined) return;
+  if (peer !== undefined) return;
+  if (token() === '') {
+    if (document.body.dataset['state'] === 'idle') status.textContent = t('softphone:needToken');
+    return;
+  }
   const res = await fetch('/api/v1/webrtc/queue', { headers: { 'x-agent-token': token() } }).catch(() => undefined);
   if (res === undefined) return;
   if (res.status === 401) {
-    setState('error', 'The agent token is not valid (ask a supervisor for a new one).');
+    setState('error', t('softphone:tokenInvalid'));
     return;
   }
   const { calls } = (await res.json()) as {
@@ -191,10 +205,14 @@ async function refreshQueue(): Promise<void> {
     ...waiting.map((c) => {
       const li = document.createElement('li');
       const waitedS = c.startedAt === null ? 0 : Math.max(0, Math.round((Date.now() - c.startedAt) / 1000));
-      li.append(document.createTextNode(`${c.source === 'sip' ? 'Phone' : 'Web'} call · waiting ${waitedS} s`));
+      li.append(
+        document.createTextNode(
+          t(c.source === 'sip' ? 'softphone:phoneCallWaiting' : 'softphone:webCallWaiting', { s: fmtNumber(waitedS) }),
+        ),
+      );
       const b = document.createElement('button');
       b.className = 'primary answer';
-      b.textContent = 'Answer';
+      b.textContent = t('softphone:answer');
       b.dataset['callId'] = c.callId;
       // The page's SDP bridge sends Opus or PCMU (a PCMA phone leg cannot hear it: see webrtc/README.md).
       b.onclick = () => void answer(c.callId, c.agentCodec === 'opus' ? 'opus' : 'pcmu');
@@ -203,17 +221,17 @@ async function refreshQueue(): Promise<void> {
     }),
   );
   if (document.body.dataset['state'] !== 'error')
-    status.textContent = waiting.length === 0 ? 'No calls waiting.' : `${waiting.length} call(s) waiting.`;
+    status.textContent = waiting.length === 0 ? t('softphone:noneWaiting') : t('softphone:nWaiting', { count: fmtNumber(waiting.length) });
 }
 
 /** `codec`: what this agent sends; a phone (SIP) call needs its G.711, since mediasoup does not transcode. */
 async function answer(callId: string, codec: 'opus' | 'pcmu' = 'opus'): Promise<void> {
   sessionStorage.setItem(TOKEN_KEY, token());
-  setState('joining', 'Answering…');
+  setState('joining', t('softphone:answering'));
   transcript.replaceChildren();
   partials.clear();
   heard.clear();
-  whisperBtn.textContent = 'Whisper to agent';
+  whisperBtn.textContent = t('softphone:whisper');
   try {
     peer = await BrowserPeer.join(token(), callId, {
       // An agent hears the caller; a supervisor hears the caller and the agent (the server decides who may hear whom).
@@ -226,22 +244,22 @@ async function answer(callId: string, codec: 'opus' | 'pcmu' = 'opus'): Promise<
         mic = undefined;
         players.replaceChildren();
         peer = undefined;
-        setState('idle', `Call ended (${reason}).`);
+        setState('idle', t('softphone:callEnded', { reason: t(`history:endReasonOf.${reason}`, { defaultValue: reason }) }));
         void refreshQueue();
       },
     });
     document.body.dataset['callId'] = callId;
     setPop('call', callId.slice(0, 8));
-    setPop('role', peer.joined.role);
+    setPop('role', t(`softphone:role.${peer.joined.role}`, { defaultValue: peer.joined.role }));
     for (const p of [...peer.producers.values()]) await hear(p.producerId);
     if (peer.joined.role === 'agent') {
       mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true }, video: false });
       const track = mic.getAudioTracks()[0];
       if (track !== undefined) await peer.send(track, codec);
     }
-    setState('in-call', peer.joined.role === 'agent' ? 'In call.' : 'Listening in.');
+    setState('in-call', peer.joined.role === 'agent' ? t('softphone:inCall') : t('softphone:listeningIn'));
   } catch (err) {
-    setState('error', `Answering failed: ${err instanceof Error ? err.message : String(err)}`);
+    setState('error', t('softphone:answerFailed', { error: pageErrorText(err instanceof Error ? err.message : String(err)) }));
     void peer?.hangup();
     peer = undefined;
   }
@@ -266,7 +284,7 @@ async function whisper(): Promise<void> {
   mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true }, video: false });
   const track = mic.getAudioTracks()[0];
   if (track !== undefined) await peer.send(track, 'opus');
-  whisperBtn.textContent = 'Whispering';
+  whisperBtn.textContent = t('softphone:whispering');
   whisperBtn.disabled = true;
 }
 
@@ -288,10 +306,10 @@ function setPresence(state: 'offline' | 'connecting' | 'ready' | 'refused', text
 
 /** Opens the presence socket for the token in the field (again after a drop, or for a new token). */
 async function connectPresence(): Promise<void> {
-  const t = token();
+  const tok = token();
   if (presenceRetry !== undefined) clearTimeout(presenceRetry);
   presenceRetry = undefined;
-  if (presence !== undefined && presenceToken === t) return;
+  if (presence !== undefined && presenceToken === tok) return;
   const old = presence;
   presence = undefined;
   if (old !== undefined) {
@@ -299,24 +317,24 @@ async function connectPresence(): Promise<void> {
     old.close();
     clearOffer();
   }
-  presenceToken = t;
-  if (t === '') {
-    setPresence('offline', 'Softphone not connected (no agent token).');
+  presenceToken = tok;
+  if (tok === '') {
+    setPresence('offline', t('softphone:presenceNoToken'));
     return;
   }
-  setPresence('connecting', 'Connecting the softphone…');
-  const retry = (why: string) => {
-    setPresence('offline', `Softphone not connected (${why}): retrying…`);
+  setPresence('connecting', t('softphone:presenceConnecting'));
+  const retry = (why: 'noConnection' | 'disconnected' | 'connectionLost') => {
+    setPresence('offline', t('softphone:presenceRetrying', { why: t(`softphone:why.${why}`) }));
     presenceRetry ??= setTimeout(() => void connectPresence(), PRESENCE_RETRY_MS);
   };
   let sig: Signalling;
   try {
     sig = await Signalling.open(signallingUrl());
   } catch {
-    if (token() === t) retry('no connection');
+    if (token() === tok) retry('noConnection');
     return;
   }
-  if (token() !== t) {
+  if (token() !== tok) {
     sig.close();
     return;
   }
@@ -329,21 +347,21 @@ async function connectPresence(): Promise<void> {
     retry('disconnected');
   };
   try {
-    const ready = await sig.request('ready', { token: t });
+    const ready = await sig.request('ready', { token: tok });
     presence = sig;
-    sessionStorage.setItem(TOKEN_KEY, t);
-    setPresence('ready', `Ready for calls as ${ready.agentId}.`);
+    sessionStorage.setItem(TOKEN_KEY, tok);
+    setPresence('ready', t('softphone:presenceReady', { agent: ready.agentId }));
   } catch (err) {
     sig.onClose = () => {};
     sig.close();
     const message = err instanceof Error ? err.message : String(err);
     // a refused token or agent is not retried; a dropped connection is
     if (/^EVX_ERR_WEBRTC_(AUTH|SIGNALLING)/.test(message)) {
-      presenceToken = t;
-      setPresence('refused', `Calls are not offered to this softphone: ${message.replace(/^EVX_ERR_\w+: /, '')}`);
+      presenceToken = tok;
+      setPresence('refused', t('softphone:presenceRefused', { error: pageErrorText(message) }));
     } else {
       presenceToken = '';
-      retry('connection lost');
+      retry('connectionLost');
     }
   }
 }
@@ -358,7 +376,7 @@ function onPresenceMessage(m: ServerMessage): void {
     showOffer(m);
   } else if (m.type === 'offer-cancelled' && offer?.callId === m.callId) {
     clearOffer();
-    if (m.reason !== 'answered') status.textContent = m.reason === 'timeout' ? 'Missed call.' : 'The call was withdrawn.';
+    if (m.reason !== 'answered') status.textContent = m.reason === 'timeout' ? t('softphone:missed') : t('softphone:withdrawn');
   }
 }
 
@@ -367,13 +385,15 @@ function showOffer(o: CallOffer): void {
   offer = { callId: o.callId, ringTimeoutMs: o.ringTimeoutMs, source: o.source, agentCodec: o.agentCodec };
   // the server withdraws it at the timeout; this only guards against a lost message
   offerTimer = setTimeout(clearOffer, o.ringTimeoutMs + 2000);
-  offerText.textContent = `${o.source === 'sip' ? 'Phone' : 'Web'} call for you · rings ${Math.round(o.ringTimeoutMs / 1000)} s`;
+  offerText.textContent = t(o.source === 'sip' ? 'softphone:phoneOffer' : 'softphone:webOffer', {
+    s: fmtNumber(Math.round(o.ringTimeoutMs / 1000)),
+  });
   offerBox.hidden = false;
   offerAnswerBtn.disabled = false;
   offerDeclineBtn.disabled = false;
   document.body.dataset['offer'] = 'ringing';
   document.body.dataset['offerCallId'] = o.callId;
-  status.textContent = 'Incoming call…';
+  status.textContent = t('softphone:incomingStatus');
   startRinging();
 }
 
@@ -399,7 +419,7 @@ offerDeclineBtn.onclick = () => {
   if (o === undefined) return;
   clearOffer();
   void presence?.request('decline', { callId: o.callId }).catch(() => undefined);
-  status.textContent = 'Call declined.';
+  status.textContent = t('softphone:declined');
 };
 
 /** A ring tone while an offer rings (best effort: 440 + 480 Hz, 1.5 s every 4 s). */
@@ -457,10 +477,10 @@ muteBtn.onclick = () => {
   const track = mic?.getAudioTracks()[0];
   if (track === undefined) return;
   track.enabled = !track.enabled;
-  muteBtn.textContent = track.enabled ? 'Mute' : 'Unmute';
+  muteBtn.textContent = track.enabled ? t('softphone:mute') : t('softphone:unmute');
   muteBtn.setAttribute('aria-pressed', String(!track.enabled));
 };
-setState('idle', 'Loading calls…');
+setState('idle', t('softphone:loadingCalls'));
 clearOffer();
 void connectPresence();
 void refreshQueue();

@@ -4,6 +4,10 @@
  * on data-call-id) for the end-to-end tests and for styling.
  */
 import { BrowserPeer } from './peer.js';
+import { t } from '../i18n/i18n.js';
+import { startPageI18n } from './pageI18n.js';
+
+startPageI18n();
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const status = $('status');
@@ -27,15 +31,15 @@ async function hearAgent(producerId: string): Promise<void> {
   if (peer === undefined) return;
   remote.srcObject = await peer.receive(producerId);
   await remote.play().catch(() => undefined);
-  setState('talking', 'Connected to an agent.');
+  setState('talking', t('callus:connected'));
 }
 
 async function call(): Promise<void> {
-  setState('connecting', 'Connecting…');
+  setState('connecting', t('callus:connecting'));
   try {
     const res = await fetch('/api/v1/webrtc/caller-sessions', { method: 'POST' });
     if (res.status === 503) {
-      setState('error', 'All lines are busy. Please try again in a moment.');
+      setState('error', t('callus:busy'));
       return;
     }
     if (res.status !== 201) throw new Error(`HTTP ${res.status}`);
@@ -47,19 +51,19 @@ async function call(): Promise<void> {
       },
       ended: (reason) => {
         mic?.getTracks().forEach((t) => t.stop());
-        setState('ended', reason === 'agent-left' ? 'The agent ended the call.' : 'Call ended.');
+        setState('ended', reason === 'agent-left' ? t('callus:agentEnded') : t('callus:ended'));
       },
     });
     document.body.dataset['callId'] = peer.callId;
     const track = mic.getAudioTracks()[0];
     if (track === undefined) throw new Error('no microphone');
     await peer.send(track, 'opus');
-    setState('waiting', 'Waiting for an agent…');
+    setState('waiting', t('callus:waiting'));
     const agent = [...peer.producers.values()].find((p) => p.role === 'agent');
     if (agent !== undefined) await hearAgent(agent.producerId);
   } catch (err) {
     mic?.getTracks().forEach((t) => t.stop());
-    setState('error', `The call failed: ${err instanceof Error ? err.message : String(err)}`);
+    setState('error', t('callus:failed', { error: err instanceof Error ? err.message : String(err) }));
   }
 }
 
@@ -69,7 +73,7 @@ muteBtn.onclick = () => {
   const track = mic?.getAudioTracks()[0];
   if (track === undefined) return;
   track.enabled = !track.enabled;
-  muteBtn.textContent = track.enabled ? 'Mute' : 'Unmute';
+  muteBtn.textContent = track.enabled ? t('callus:mute') : t('callus:unmute');
   muteBtn.setAttribute('aria-pressed', String(!track.enabled));
 };
-setState('idle', 'Press Call to talk to us.');
+setState('idle', t('callus:idle'));
