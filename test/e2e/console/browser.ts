@@ -64,8 +64,13 @@ export interface Browser {
   close: () => Promise<void>;
 }
 
-/** A fresh browser with an empty profile; downloads are accepted. */
-export async function openBrowser(options: { ignoreHTTPSErrors?: boolean } = {}): Promise<Browser> {
+/**
+ * A fresh browser with an empty profile; downloads are accepted. `locale` sets the browser's
+ * language (navigator.languages, Accept-Language), as a user's browser would; default English.
+ */
+export async function openBrowser(
+  options: { ignoreHTTPSErrors?: boolean; locale?: string; viewport?: { width: number; height: number } } = {},
+): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (make setup)`);
   mkdirSync(SCREENSHOTS, { recursive: true });
   const profile = mkdtempSync(join(tmpdir(), 'evx-chromium-'));
@@ -74,8 +79,9 @@ export async function openBrowser(options: { ignoreHTTPSErrors?: boolean } = {})
     headless: true,
     args: FLAGS,
     acceptDownloads: true,
-    viewport: { width: 1280, height: 900 },
+    viewport: options.viewport ?? { width: 1280, height: 900 },
     ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
+    locale: options.locale ?? 'en-US',
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15_000);
