@@ -55,218 +55,40 @@
  * One slow call never holds the others: everything is event-driven per call; prompt loading and
  * playing are per call and their failures end only that call's audio.
  */
-import type { Logger } from '../log/logger.js';
-import type { EventBus, ApplianceEvent } from '../events/appEvents.js';
+import type { ApplianceEvent } from '../events/appEvents.js';
 import type { MediaBridge } from '../rtp/bridge.js';
-import type { RoutingService } from '../routing/routingService.js';
-import type { CodecName } from '../sdp/offer-answer.js';
 import { TypedEmitter } from '../events/typedEmitter.js';
-import type { DelaySummary } from '../rtp/delayStats.js';
 import type { MediaLeg } from '../telephony/leg.js';
-import type { SipPeer } from '../sip/message.js';
-import type { OutboundCall, PlaceCallOptions } from '../telephony/outbound.js';
-import { ringPhones, type AcdSoftphones, type AgentRing, type PhoneRinger, phoneRinger } from './agentRing.js';
-import type { CallEndReason, LegAudioSinkFactory, TelephonyEvents } from '../telephony/types.js';
+import { ringPhones, type AgentRing, type PhoneRinger, phoneRinger } from './agentRing.js';
 import { HOLD_MUSIC, QueueAnnouncer, type QueueAudio } from './announcements.js';
 import { CallAudio } from './callAudio.js';
-import type { AcdFactSink } from './kpis.js';
 import { callbackUri } from './callbacks.js';
-import { spokenAnswer } from './spokenAnswer.js';
-import { transferTarget, type TransferRefusal } from './agentTransfer.js';
-import { replacesOf, type ConsultCalls, type ReplacesTarget } from './consultCalls.js';
 import { admit, onMaxWait, QUEUE_PROMPTS, type Admission } from './queuePolicy.js';
-import type { AcdQueues } from './queueView.js';
+import { AgentTransfers } from './agentTransfers.js';
+import { CallbackOffers } from './callbackOffer.js';
+import {
+  promptItems,
+  type AcdCall,
+  type AcdCallsDeps,
+  type AcdCounters,
+  type AcdEvents,
+  type AgentTransferRequest,
+  type Offer,
+  type Phase,
+} from './acdCall.js';
 
-/** The parts of the SIP server the ACD drives. */
-export interface AcdTelephony {
-  readonly events: TypedEmitter<TelephonyEvents>;
-  placeCall(opts: PlaceCallOptions): OutboundCall;
-  bridge(callIdA: string, callIdB: string): MediaBridge;
-  hangup(callId: string, reason?: CallEndReason): Promise<void>;
-  transfer(callId: string, targetUri: string): Promise<number>;
-  leg(callId: string, legId: string): MediaLeg;
-}
-
-/** The agent-state calls the ACD makes (agentPresence.ts). */
-export interface AcdAgents {
-  answered(agentId: string, callId: string): void;
-  noAnswer(agentId: string, callId: string): void;
-  offerFailed(agentId: string, callId: string): void;
-  held(agentId: string, callId: string, held: boolean): void;
-  /** The box offers the agent a call itself (a transfer to them); throws when they cannot take it. */
-  offer(agentId: string, callId: string): void;
-  /** The agent's leg of the call ended while the call goes on (they transferred it): wrap-up. */
-  legEnded(agentId: string, callId: string): void;
-}
-
-/** Where agents may transfer callers: the box's own hosts, and the transfer-target policy for the rest. */
-export interface AcdTransferPlaces {
-  /** The box's host names and addresses as phones address it (lower case). */
-  readonly boxHosts: readonly string[];
-  /** Why callers may not be sent to `uri` (sip.transferTargets), null when they may. */
-  readonly problem: (uri: string) => string | null;
-}
-
-export interface AcdOptions {
-  /** How long an agent's phones ring before the offer is withdrawn. */
-  readonly ringTimeoutMs: number;
-  /** After the greeting, how long the caller's words may take to route the call before it goes to the default group. */
-  readonly routeTimeoutMs: number;
-  /** Language of the prompts. */
-  readonly lang: string;
-  /** After a callback offer's prompts, how long the caller has to press 1 (acd.callbackOfferS). */
-  readonly callbackOfferMs: number;
-}
-
-/** Where a caller's callback request is kept (acd/callbacks.ts). */
-export interface AcdCallbackStore {
-  /** Keep the request (`queuedAt`: its place in the queue); throws when it cannot be kept (the caller is then told to call again). */
-  request(callId: string, groupId: string, numberUri: string, queuedAt?: number): void;
-  /** A callback was offered (KPIs); its id for `offerAnswered`, null when it was not kept. */
-  offered(callId: string, groupId: string): number | null;
-  offerAnswered(offerId: number | null, answer: 'accepted' | 'declined' | 'none'): void;
-}
-
-/** What the ACD asks of routing: its clock, its queue, the groups. */
-export type AcdRouting = Pick<
-  RoutingService,
-  'now' | 'requeue' | 'removeFromQueue' | 'groupList' | 'route' | 'isRouted' | 'agentList' | 'reassign'
->;
-
-export interface AcdCallsDeps {
-  readonly sip: AcdTelephony;
-  readonly routing: AcdRouting;
-  readonly bus: Pick<EventBus, 'subscribe'>;
-  readonly agents: AcdAgents;
-  /** Agents' browser softphones, when WebRTC is on. */
-  readonly softphones?: AcdSoftphones;
-  /** The agent's live registered contacts (registrar `contactsOf`). */
-  readonly contactsOf: (agentId: string) => readonly { readonly target: SipPeer; readonly contact: string }[];
-  readonly facts: AcdFactSink | null;
-  readonly queues: Pick<AcdQueues, 'state' | 'view'>;
-  /** A prompt's PCM at `rateHz` (prompt store). */
-  readonly prompt: (lang: string, name: string, rateHz: 8000 | 16000) => Promise<Int16Array>;
-  /** Where the agent leg's audio goes, tied to the caller's call (transcribed as its `agent` leg). */
-  readonly agentSink: (callerCallId: string) => LegAudioSinkFactory | undefined;
-  /** Where callback requests go; without it no callback is offered (the message of the case plays). */
-  readonly callbacks?: AcdCallbackStore;
-  /** Where agents may transfer callers; without it every transfer an agent asks for is refused. */
-  readonly transfers?: AcdTransferPlaces;
-  /** The audit log (refused transfers); actor, action, target, details without numbers. */
-  readonly audit?: (actor: string, action: string, target: string, details: Record<string, unknown>) => void;
-  /** Agents' consult calls (consultCalls.ts); without it agents' INVITEs are callers and attended transfers are refused. */
-  readonly consults?: Pick<ConsultCalls, 'claim' | 'take'>;
-  readonly logger: Logger;
-  readonly now: () => number;
-  readonly options: AcdOptions;
-}
-
-/** A transfer a browser softphone's agent asks for (no Refer-To: the target named by id). */
-export type AgentTransferRequest =
-  { readonly kind: 'agent'; readonly agentId: string } | { readonly kind: 'group'; readonly groupId: string };
-
-/** transferring: the transferring agent left while the transfer's target rings (no agent on the call). */
-type Phase = 'greeting' | 'waiting-route' | 'queued' | 'offering' | 'callback-offer' | 'bridged' | 'transferring' | 'leaving' | 'ended';
-
-interface Offer {
-  readonly agentId: string;
-  readonly groupId: string;
-  readonly rings: AgentRing[];
-  settled: boolean;
-}
-
-/** A transfer to another agent asked by the agent on the call, their endpoints ringing. */
-interface PendingTransfer {
-  readonly fromAgentId: string;
-  /** The transferring agent's SIP leg; null for a browser softphone (it is in the caller's call). */
-  readonly fromCallId: string | null;
-  readonly toAgentId: string;
-  readonly rings: AgentRing[];
-  settled: boolean;
-  /** The transferring agent's leg ended while the target rang. */
-  fromGone: boolean;
-  /** The REFER's final status (its last NOTIFY). */
-  readonly done: (status: number) => void;
-}
-
-/** A callback offered to a caller, waiting for their key. */
-interface CallbackOffer {
-  readonly groupId: string;
-  /** The offer as kept for the KPIs (null when not kept). */
-  readonly offerId: number | null;
-  /** The offer's prompts have started: a key counts from now. */
-  listening: boolean;
-  timer: NodeJS.Timeout | null;
-  settled: boolean;
-}
-
-interface AcdCall {
-  readonly callId: string;
-  /** Where to call the caller back (their From URI), null without a usable number. PII: memory only, never logged. */
-  readonly callbackUri: string | null;
-  readonly codec: CodecName;
-  readonly audio: CallAudio;
-  phase: Phase;
-  greetingDone: Promise<unknown>;
-  /** The group it waits in or was last offered from. */
-  groupId: string | null;
-  priority: number;
-  needsSenior: boolean;
-  /** When it first entered a queue (its place when re-queued); null before. */
-  queuedAt: number | null;
-  /** Groups it has waited in (never sent back by the max-wait rule). */
-  visited: string[];
-  /** `offered` fact sent (the KPI engine knows the call). */
-  offeredFact: boolean;
-  offer: Offer | null;
-  agentId: string | null;
-  agentCallId: string | null;
-  bridge: MediaBridge | null;
-  talkEnded: boolean;
-  routeTimer: NodeJS.Timeout | null;
-  callback: CallbackOffer | null;
-  transfer: PendingTransfer | null;
-  /** The agent's phone holds the call (the caller hears hold music). */
-  agentHeld: boolean;
-}
-
-/** What the ACD reports as it goes (metrics, tests); ids only, never numbers or names. */
-export interface AcdEvents {
-  /** An offer to an agent ended: answered by one endpoint, rang out / declined, or unreachable. */
-  'offer.settled': { readonly callId: string; readonly agentId: string; readonly outcome: 'answered' | 'no-answer' | 'failed' };
-  /** The box ended a call instead of queueing it further (closed, queue full, longest wait, no route). */
-  'call.refused': { readonly callId: string; readonly reason: string };
-  /** A caller-agent bridge ended; `delay` is what the box added to the relayed audio (socket in → socket out). */
-  'bridge.ended': { readonly callId: string; readonly delay: DelaySummary; readonly transcoding: boolean };
-  /** A callback was offered to a caller. */
-  'callback.offered': { readonly callId: string; readonly groupId: string };
-  /** A caller pressed 1 at a callback offer and the request was kept. */
-  'callback.requested': { readonly callId: string; readonly groupId: string };
-  /**
-   * A transfer the agent asked for ended: completed (the new agent answered), requeued (in a queue),
-   * returned (the target did not answer: back to the transferring agent), failed (the target could
-   * not be offered it), refused (403/404, `reason`).
-   */
-  'call.transferred': {
-    readonly callId: string;
-    readonly fromAgentId: string;
-    readonly kind: 'agent' | 'group' | 'attended' | 'other';
-    readonly outcome: 'completed' | 'requeued' | 'returned' | 'failed' | 'refused';
-    readonly reason: TransferRefusal | null;
-  };
-}
-
-export interface AcdCounters {
-  answered: number;
-  offersNotAnswered: number;
-  offersFailed: number;
-  refused: number;
-  /** Transfers by agents carried out (to an agent who answered, or to a queue). */
-  transfers: number;
-}
-
-/** After the final NOTIFY of a transfer, how long the transferring phone has to hang up before the box does. */
-const RELEASE_AFTER_NOTIFY_MS = 500;
+export type {
+  AcdAgents,
+  AcdCallbackStore,
+  AcdCallsDeps,
+  AcdCounters,
+  AcdEvents,
+  AcdOptions,
+  AcdRouting,
+  AcdTelephony,
+  AcdTransferPlaces,
+  AgentTransferRequest,
+} from './acdCall.js';
 
 export class AcdCalls {
   private readonly calls = new Map<string, AcdCall>();
@@ -278,9 +100,35 @@ export class AcdCalls {
   readonly events = new TypedEmitter<AcdEvents>();
   private closed = false;
   private readonly ringer: PhoneRinger;
+  private readonly transfers: AgentTransfers;
+  private readonly callbackOffers: CallbackOffers;
 
   constructor(private readonly deps: AcdCallsDeps) {
     this.ringer = phoneRinger(deps.sip, deps.contactsOf, deps.logger);
+    const parts = {
+      deps,
+      events: this.events,
+      counters: this.counters,
+      calls: this.calls,
+      byAgentCall: this.byAgentCall,
+      leave: (call: AcdCall, prompts: readonly string[], why: string) => this.leave(call, prompts, why),
+      play: (callId: string, items: readonly QueueAudio[]) => this.play(callId, items),
+    };
+    this.transfers = new AgentTransfers({
+      ...parts,
+      ringAgent: (call, agentId) => this.ringAgent(call, agentId),
+      watchRings: (rings, answered, none) => this.watchRings(rings, answered, none),
+      tellAgent: (agentId, callId, why) => this.tellAgent(agentId, callId, why),
+      bridgeAgent: (call, agentCallId) => this.bridgeAgent(call, agentCallId),
+      closeBridge: (call) => this.closeBridge(call),
+      holdMusic: (call, held) => this.holdMusic(call, held),
+      queueAgain: (call, groupId) => this.queueAgain(call, groupId),
+    });
+    this.callbackOffers = new CallbackOffers({
+      ...parts,
+      leaveQueue: (call) => this.leaveQueue(call),
+      hangUpAfter: (call, prompts) => this.hangUpAfter(call, prompts),
+    });
     this.announcer = new QueueAnnouncer({
       now: () => deps.routing.now(),
       view: (callId) => {
@@ -299,7 +147,7 @@ export class AcdCalls {
       ev.on('call.ended', (e) => this.onCallEnded(e.callId)),
       ev.on('call.held', (e) => this.onHold(e.callId, true)),
       ev.on('call.resumed', (e) => this.onHold(e.callId, false)),
-      ev.on('dtmf', (e) => this.onDigit(e.callId, e.digit)),
+      ev.on('dtmf', (e) => this.callbackOffers.onDigit(e.callId, e.digit)),
       deps.bus.subscribe((e) => this.onBusEvent(e)),
     );
   }
@@ -329,8 +177,8 @@ export class AcdCalls {
     this.announcer.close();
     for (const c of this.calls.values()) {
       this.clearRouteTimer(c);
-      this.endCallbackOffer(c);
-      this.cancelTransfer(c);
+      this.callbackOffers.endCallbackOffer(c);
+      this.transfers.cancelTransfer(c);
       c.audio.close();
       for (const ring of c.offer?.rings ?? []) ring.cancel();
     }
@@ -402,7 +250,7 @@ export class AcdCalls {
 
   private onBusEvent(e: ApplianceEvent): void {
     if (e.type === 'asr.final') {
-      if (e.speaker === 'caller') this.onCallerWords(e.callId, e.text);
+      if (e.speaker === 'caller') this.callbackOffers.onCallerWords(e.callId, e.text);
       return;
     }
     if (e.type !== 'route.decision') return;
@@ -424,7 +272,13 @@ export class AcdCalls {
         return;
       case 'callback':
         this.deps.routing.removeFromQueue(call.callId);
-        this.offerCallback(call, e.groupId ?? call.groupId, QUEUE_PROMPTS.callbackOffer, QUEUE_PROMPTS.callLater, 'callback');
+        this.callbackOffers.offerCallback(
+          call,
+          e.groupId ?? call.groupId,
+          QUEUE_PROMPTS.callbackOffer,
+          QUEUE_PROMPTS.callLater,
+          'callback',
+        );
         return;
       default:
         // nothing to route to
@@ -468,7 +322,8 @@ export class AcdCalls {
           : admission.action === 'callback'
             ? QUEUE_PROMPTS.queueFull
             : QUEUE_PROMPTS.callLater;
-    if (admission.action === 'callback') this.offerCallback(call, admission.groupId, admission.prompts, message, admission.outcome);
+    if (admission.action === 'callback')
+      this.callbackOffers.offerCallback(call, admission.groupId, admission.prompts, message, admission.outcome);
     else this.leave(call, message, admission.outcome);
   }
 
@@ -522,7 +377,7 @@ export class AcdCalls {
         return;
       case 'callback':
         this.deps.routing.removeFromQueue(callId);
-        this.offerCallback(call, decision.groupId, decision.prompts, QUEUE_PROMPTS.callLater, 'max-wait');
+        this.callbackOffers.offerCallback(call, decision.groupId, decision.prompts, QUEUE_PROMPTS.callLater, 'max-wait');
         return;
       default:
         this.deps.routing.removeFromQueue(callId);
@@ -668,36 +523,21 @@ export class AcdCalls {
     }
   }
 
-  // --- transfers by the agent ----------------------------------------------------------------------
+  // --- transfers by the agent (agentTransfers.ts) ---------------------------------------------------
+
+  /** The agent's phone asked to transfer its caller (REFER on `agentCallId`): resolves with the status of the final NOTIFY. */
+  referral(agentCallId: string, targetUri: string): Promise<number> {
+    return this.transfers.referral(agentCallId, targetUri);
+  }
+
+  /** A browser softphone's agent transfers `callId` to another agent or a queue (agentTransfers.ts). */
+  transferByAgent(callId: string, agentId: string, target: AgentTransferRequest): Promise<number> {
+    return this.transfers.transferByAgent(callId, agentId, target);
+  }
 
   /** Whether the ACD decides the REFERs of `callId`: an agent's leg of one of its calls. */
   ownsReferral(callId: string): boolean {
     return this.byAgentCall.has(callId);
-  }
-
-  /** The agent's phone asked to transfer its caller (REFER on `agentCallId`): resolves with the status of the final NOTIFY. */
-  referral(agentCallId: string, targetUri: string): Promise<number> {
-    const callerId = this.byAgentCall.get(agentCallId);
-    const call = callerId === undefined ? undefined : this.calls.get(callerId);
-    if (call === undefined || call.phase !== 'bridged' || call.agentId === null || call.agentCallId !== agentCallId) {
-      return Promise.resolve(481);
-    }
-    if (call.transfer !== null) return Promise.resolve(491);
-    const places = this.deps.transfers;
-    const fromAgentId = call.agentId;
-    const replaces = this.deps.consults === undefined ? undefined : replacesOf(targetUri);
-    if (replaces === null) return Promise.resolve(this.refuseTransfer(call, fromAgentId, 'malformed', 403));
-    if (replaces !== undefined) return Promise.resolve(this.attendedTransfer(call, fromAgentId, agentCallId, replaces));
-    const target = transferTarget(targetUri, {
-      boxHosts: new Set(places?.boxHosts ?? []),
-      agents: this.deps.routing.agentList(),
-      groupIds: this.deps.routing.groupList().map((g) => g.id),
-      problem: places?.problem ?? (() => 'no transfer targets configured'),
-    });
-    if (target.kind === 'refused') return Promise.resolve(this.refuseTransfer(call, fromAgentId, target.reason, target.status));
-    if (target.kind === 'group') return Promise.resolve(this.transferToQueue(call, fromAgentId, agentCallId, target.groupId));
-    if (target.agentId === fromAgentId) return Promise.resolve(this.refuseTransfer(call, fromAgentId, 'same-agent', 403));
-    return this.transferToAgent(call, fromAgentId, agentCallId, target.agentId);
   }
 
   /**
@@ -713,59 +553,6 @@ export class AcdCalls {
     return 200;
   }
 
-  /**
-   * A browser softphone's agent transfers `callId` to another agent or a queue (softphoneControl.ts):
-   * the REFER's path without a SIP leg; resolves with the status a REFER's final NOTIFY would carry
-   * (200 done: the softphone leaves the call; 480 not answered: the call is back with the agent;
-   * 404/403 refused and audited; 481 not the agent's call, audited; 491 a transfer already rings).
-   */
-  transferByAgent(callId: string, agentId: string, target: AgentTransferRequest): Promise<number> {
-    const call = this.calls.get(callId);
-    if (call === undefined || call.phase !== 'bridged' || call.agentId !== agentId || call.agentCallId !== null) {
-      this.audit(agentId, callId, 'not-on-call', 481);
-      return Promise.resolve(481);
-    }
-    if (call.transfer !== null) return Promise.resolve(491);
-    if (target.kind === 'group') {
-      if (!this.deps.routing.groupList().some((g) => g.id === target.groupId))
-        return Promise.resolve(this.refuseTransfer(call, agentId, 'unknown-agent', 404));
-      return Promise.resolve(this.transferToQueue(call, agentId, null, target.groupId));
-    }
-    if (!this.deps.routing.agentList().some((a) => a.id === target.agentId))
-      return Promise.resolve(this.refuseTransfer(call, agentId, 'unknown-agent', 404));
-    if (target.agentId === agentId) return Promise.resolve(this.refuseTransfer(call, agentId, 'same-agent', 403));
-    return this.transferToAgent(call, agentId, null, target.agentId);
-  }
-
-  private audit(fromAgentId: string, callId: string, reason: TransferRefusal, status: number): void {
-    try {
-      this.deps.audit?.('agent:' + fromAgentId, 'acd.transfer.refused', `call:${callId}`, { reason, status });
-    } catch (err) {
-      this.deps.logger.warn({ callId, code: (err as { code?: string }).code ?? 'error' }, 'transfer refusal not audited');
-    }
-  }
-
-  private refuseTransfer(call: AcdCall, fromAgentId: string, reason: TransferRefusal, status: number): number {
-    this.audit(fromAgentId, call.callId, reason, status);
-    this.deps.logger.info({ callId: call.callId, agentId: fromAgentId, reason, status }, 'transfer refused');
-    this.events.emit('call.transferred', { callId: call.callId, fromAgentId, kind: 'other', outcome: 'refused', reason });
-    return status;
-  }
-
-  /** To a queue: the transferring agent is released at once, the caller waits in `groupId` (its priority, its first queueing). */
-  private transferToQueue(call: AcdCall, fromAgentId: string, fromCallId: string | null, groupId: string): number {
-    this.deps.facts?.transferred(call.callId, this.deps.now());
-    this.releaseAgentLeg(call, fromAgentId, fromCallId);
-    call.agentId = null;
-    call.groupId = groupId;
-    if (!call.visited.includes(groupId)) call.visited.push(groupId);
-    this.counters.transfers++;
-    this.events.emit('call.transferred', { callId: call.callId, fromAgentId, kind: 'group', outcome: 'requeued', reason: null });
-    this.deps.logger.info({ callId: call.callId, agentId: fromAgentId, groupId }, 'call transferred to a queue');
-    this.queueAgain(call, groupId);
-    return 200;
-  }
-
   /** Back in routing's queue in its old place (routing may offer it at once, moving the call on). */
   private queueAgain(call: AcdCall, groupId: string): void {
     call.phase = 'queued';
@@ -774,173 +561,6 @@ export class AcdCalls {
       call.queuedAt ?? this.deps.routing.now(),
     );
     if (call.phase === 'queued') this.announcer.add(call.callId);
-  }
-
-  /** To an agent: their endpoints ring, the caller hears music, the transferring agent waits unbridged. */
-  private transferToAgent(call: AcdCall, fromAgentId: string, fromCallId: string | null, toAgentId: string): Promise<number> {
-    const failed = (status: number): Promise<number> => {
-      this.events.emit('call.transferred', { callId: call.callId, fromAgentId, kind: 'agent', outcome: 'failed', reason: null });
-      return Promise.resolve(status);
-    };
-    try {
-      this.deps.agents.offer(toAgentId, call.callId);
-    } catch (err) {
-      this.deps.logger.info(
-        { callId: call.callId, agentId: toAgentId, code: (err as { code?: string }).code ?? 'error' },
-        'transfer target busy',
-      );
-      return failed(486);
-    }
-    const rings = this.ringAgent(call, toAgentId);
-    if (rings.length === 0) {
-      this.tellAgent(toAgentId, call.callId, 'failed');
-      return failed(480);
-    }
-    call.bridge?.unbridge();
-    void this.play(call.callId, [HOLD_MUSIC]);
-    this.deps.logger.info({ callId: call.callId, agentId: fromAgentId, toAgentId }, 'transfer to an agent ringing');
-    return new Promise<number>((done) => {
-      const t: PendingTransfer = { fromAgentId, fromCallId, toAgentId, rings, settled: false, fromGone: false, done };
-      call.transfer = t;
-      this.watchRings(
-        rings,
-        (ring, agentCallId) => this.onTransferAnswered(call, t, ring, agentCallId),
-        (why) => !t.settled && this.onTransferNotAnswered(call, t, why),
-      );
-    });
-  }
-
-  private onTransferAnswered(call: AcdCall, t: PendingTransfer, ring: AgentRing, agentCallId: string | null): void {
-    if (t.settled || call.transfer !== t || !this.calls.has(call.callId)) {
-      ring.hangUpAnswered();
-      return;
-    }
-    t.settled = true;
-    call.transfer = null;
-    for (const other of t.rings) if (other !== ring) other.cancel();
-    const at = this.deps.now();
-    if (!t.fromGone) {
-      this.deps.facts?.transferred(call.callId, at);
-      this.releaseAgentLeg(call, t.fromAgentId, t.fromCallId);
-    }
-    call.audio.stop();
-    call.phase = 'bridged';
-    call.agentId = t.toAgentId;
-    call.agentCallId = agentCallId;
-    call.agentHeld = false;
-    if (agentCallId !== null && !this.bridgeAgent(call, agentCallId)) {
-      t.done(500);
-      return;
-    }
-    this.counters.transfers++;
-    this.deps.facts?.answered(call.callId, t.toAgentId, at);
-    try {
-      this.deps.agents.answered(t.toAgentId, call.callId);
-    } catch (err) {
-      this.deps.logger.warn({ agentId: t.toAgentId, code: (err as { code?: string }).code ?? 'error' }, 'agent state not moved');
-    }
-    this.deps.routing.reassign(call.callId, t.toAgentId);
-    this.events.emit('call.transferred', {
-      callId: call.callId,
-      fromAgentId: t.fromAgentId,
-      kind: 'agent',
-      outcome: 'completed',
-      reason: null,
-    });
-    this.deps.logger.info({ callId: call.callId, agentId: t.fromAgentId, toAgentId: t.toAgentId }, 'call transferred to an agent');
-    t.done(200);
-  }
-
-  /**
-   * Attended (REFER with Replaces naming the agent's consult call): the consulted agent's leg is
-   * bridged with the caller, the transferring agent's leg released; 481 when no consult matches.
-   */
-  private attendedTransfer(call: AcdCall, fromAgentId: string, fromCallId: string, replaces: ReplacesTarget): number {
-    const taken = this.deps.consults?.take(replaces, fromAgentId, call.callId) ?? null;
-    if (taken === null) return this.refuseTransfer(call, fromAgentId, 'unknown-replaces', 481);
-    const at = this.deps.now();
-    this.deps.facts?.transferred(call.callId, at);
-    this.releaseAgentLeg(call, fromAgentId, fromCallId);
-    call.audio.stop();
-    call.agentId = taken.agentId;
-    call.agentCallId = taken.agentCallId;
-    call.agentHeld = false;
-    if (!this.bridgeAgent(call, taken.agentCallId)) return 500;
-    this.counters.transfers++;
-    this.deps.facts?.answered(call.callId, taken.agentId, at);
-    this.deps.routing.reassign(call.callId, taken.agentId);
-    this.events.emit('call.transferred', { callId: call.callId, fromAgentId, kind: 'attended', outcome: 'completed', reason: null });
-    this.deps.logger.info(
-      { callId: call.callId, agentId: fromAgentId, toAgentId: taken.agentId },
-      'call transferred to the consulted agent',
-    );
-    return 200;
-  }
-
-  /** The target did not answer: back to the transferring agent, or — they left — to the call's queue. */
-  private onTransferNotAnswered(call: AcdCall, t: PendingTransfer, why: 'no-answer' | 'failed'): void {
-    t.settled = true;
-    if (call.transfer === t) call.transfer = null;
-    this.tellAgent(t.toAgentId, call.callId, why);
-    t.done(480);
-    if (!this.calls.has(call.callId)) return;
-    const back = !t.fromGone;
-    this.events.emit('call.transferred', {
-      callId: call.callId,
-      fromAgentId: t.fromAgentId,
-      kind: 'agent',
-      outcome: back ? 'returned' : 'failed',
-      reason: null,
-    });
-    this.deps.logger.info({ callId: call.callId, agentId: t.toAgentId, outcome: why, back }, 'transfer target did not answer');
-    if (back) {
-      if (!call.agentHeld) this.holdMusic(call, false);
-      return;
-    }
-    if (call.groupId === null) this.leave(call, QUEUE_PROMPTS.callLater, 'transfer-failed');
-    else this.queueAgain(call, call.groupId);
-  }
-
-  /** The transferring agent hung up while the target rings (a blind transfer): the caller stays, music on. */
-  private transferringAgentLeft(call: AcdCall, t: PendingTransfer): void {
-    t.fromGone = true;
-    call.agentCallId = null;
-    call.agentId = null;
-    this.deps.facts?.transferred(call.callId, this.deps.now());
-    this.closeBridge(call);
-    call.phase = 'transferring';
-    this.legEnded(t.fromAgentId, call.callId);
-  }
-
-  /** The transfer is over unfinished (the caller left, the ACD closes): rings cancelled, the target's offer withdrawn. */
-  private cancelTransfer(call: AcdCall): void {
-    const t = call.transfer;
-    if (t === null) return;
-    call.transfer = null;
-    t.settled = true;
-    for (const ring of t.rings) ring.cancel();
-    this.legEnded(t.toAgentId, call.callId);
-    t.done(487);
-  }
-
-  /** The transferring agent leaves the call: wrap-up; their leg ends after the final NOTIFY unless their phone hangs up first. */
-  private releaseAgentLeg(call: AcdCall, agentId: string, agentCallId: string | null): void {
-    this.closeBridge(call);
-    this.legEnded(agentId, call.callId);
-    // a softphone (no SIP leg) is taken out of the call by whoever asked (softphoneControl.ts)
-    if (agentCallId === null) return;
-    this.byAgentCall.delete(agentCallId);
-    if (call.agentCallId === agentCallId) call.agentCallId = null;
-    const timer = setTimeout(() => void this.deps.sip.hangup(agentCallId, 'transferred').catch(() => undefined), RELEASE_AFTER_NOTIFY_MS);
-    timer.unref();
-  }
-
-  private legEnded(agentId: string, callId: string): void {
-    try {
-      this.deps.agents.legEnded(agentId, callId);
-    } catch (err) {
-      this.deps.logger.warn({ agentId, code: (err as { code?: string }).code ?? 'error' }, 'agent state not moved');
-    }
   }
 
   // --- hold, hang-up, leaving ----------------------------------------------------------------------
@@ -991,7 +611,7 @@ export class AcdCalls {
       this.byAgentCall.delete(callId);
       const call = this.calls.get(callerId);
       if (call?.transfer?.fromCallId === callId) {
-        this.transferringAgentLeft(call, call.transfer);
+        this.transfers.transferringAgentLeft(call, call.transfer);
         return;
       }
       // the agent hung up (or their phone vanished): the conversation is over, the caller's leg goes too
@@ -1007,8 +627,8 @@ export class AcdCalls {
     this.calls.delete(callId);
     this.announcer.remove(callId);
     this.clearRouteTimer(call);
-    this.endCallbackOffer(call);
-    this.cancelTransfer(call);
+    this.callbackOffers.endCallbackOffer(call);
+    this.transfers.cancelTransfer(call);
     call.audio.close();
     const at = this.deps.now();
     if (call.phase === 'bridged') {
@@ -1062,97 +682,6 @@ export class AcdCalls {
       .catch(() => undefined);
   }
 
-  // --- the callback offer --------------------------------------------------------------------------
-
-  /**
-   * Offer `groupId`'s callback: the call leaves the queue, `offer` plays, and a key decides (onDigit,
-   * or nothing within callbackOfferMs). Without a number to call back, a group, or a callback store:
-   * `message` and hang-up instead. `why` is the refusal's reason (metrics).
-   */
-  private offerCallback(call: AcdCall, groupId: string | null, offer: readonly string[], message: readonly string[], why: string): void {
-    if (call.phase === 'leaving' || call.phase === 'callback-offer' || call.phase === 'ended') return;
-    if (this.deps.callbacks === undefined || call.callbackUri === null || groupId === null) {
-      this.leave(call, message, why);
-      return;
-    }
-    this.leaveQueue(call);
-    call.phase = 'callback-offer';
-    this.events.emit('call.refused', { callId: call.callId, reason: why });
-    this.deps.logger.info({ callId: call.callId, groupId, why }, 'callback offered');
-    const offerId = this.deps.callbacks.offered(call.callId, groupId);
-    this.events.emit('callback.offered', { callId: call.callId, groupId });
-    const pending: CallbackOffer = { groupId, offerId, listening: false, timer: null, settled: false };
-    call.callback = pending;
-    void call.greetingDone
-      .then(async () => {
-        if (pending.settled || !this.calls.has(call.callId)) return;
-        pending.listening = true;
-        const heard = await this.play(call.callId, promptItems(offer));
-        if (pending.settled || !this.calls.has(call.callId)) return;
-        if (!heard) {
-          // the offer could not be played (a prompt missing): nobody can answer it
-          pending.settled = true;
-          this.hangUpAfter(call, message);
-          return;
-        }
-        pending.timer = setTimeout(() => this.settleCallback(call, pending, null), this.deps.options.callbackOfferMs);
-        pending.timer.unref();
-      })
-      .catch(() => undefined);
-  }
-
-  /** A key from the caller: it answers the callback offer (from the moment its prompts start); any other time it is ignored. */
-  private onDigit(callId: string, digit: string): void {
-    const call = this.calls.get(callId);
-    const offer = call?.callback;
-    if (call === undefined || offer === null || offer === undefined || call.phase !== 'callback-offer' || !offer.listening) return;
-    this.settleCallback(call, offer, digit);
-  }
-
-  /** The caller's words: at a callback offer, a spoken yes accepts it as 1 would and a no declines it; other times nothing. */
-  private onCallerWords(callId: string, text: string): void {
-    const call = this.calls.get(callId);
-    const offer = call?.callback;
-    if (call === undefined || offer === null || offer === undefined || call.phase !== 'callback-offer' || !offer.listening) return;
-    const answer = spokenAnswer(text);
-    if (answer !== null) this.settleCallback(call, offer, answer === 'yes' ? '1' : 'no');
-  }
-
-  /** The caller pressed `digit` (null: nothing in time): 1 keeps the request and confirms it; else goodbye. Then hang-up. */
-  private settleCallback(call: AcdCall, offer: CallbackOffer, digit: string | null): void {
-    if (offer.settled || call.callback !== offer || !this.calls.has(call.callId)) return;
-    offer.settled = true;
-    if (offer.timer !== null) clearTimeout(offer.timer);
-    offer.timer = null;
-    const answer = digit === null ? 'none' : digit === '1' ? 'accepted' : 'declined';
-    this.deps.callbacks?.offerAnswered(offer.offerId, answer);
-    let prompts: readonly string[] = CALLBACK_PROMPTS.goodbye;
-    if (digit === '1' && call.callbackUri !== null && this.deps.callbacks !== undefined) {
-      try {
-        this.deps.callbacks.request(call.callId, offer.groupId, call.callbackUri, call.queuedAt ?? undefined);
-        prompts = CALLBACK_PROMPTS.confirmed;
-        this.events.emit('callback.requested', { callId: call.callId, groupId: offer.groupId });
-      } catch (err) {
-        // not kept: promising a call would be a lie; the caller is asked to call again
-        prompts = QUEUE_PROMPTS.callLater;
-        this.deps.logger.error(
-          { callId: call.callId, groupId: offer.groupId, code: (err as { code?: string }).code ?? 'error' },
-          'callback request not kept',
-        );
-      }
-    }
-    this.deps.logger.info({ callId: call.callId, groupId: offer.groupId, answer }, 'callback offer answered');
-    this.hangUpAfter(call, prompts);
-  }
-
-  private endCallbackOffer(call: AcdCall): void {
-    const offer = call.callback;
-    if (offer === null) return;
-    offer.settled = true;
-    if (offer.timer !== null) clearTimeout(offer.timer);
-    offer.timer = null;
-  }
-
   /** The box takes the call out of queueing for good; an offered call leaves the KPI queue (not an abandon). */
   private leaveQueue(call: AcdCall): void {
     call.phase = 'leaving';
@@ -1182,11 +711,3 @@ export class AcdCalls {
     return call === undefined ? Promise.resolve(false) : call.audio.play(items);
   }
 }
-
-/** What the caller hears after answering a callback offer. */
-const CALLBACK_PROMPTS = {
-  confirmed: ['callback-confirmed'],
-  goodbye: ['goodbye'],
-} as const satisfies Record<string, readonly string[]>;
-
-const promptItems = (names: readonly string[]): QueueAudio[] => names.map((name) => ({ kind: 'prompt', name }) as const);
