@@ -63,7 +63,7 @@ describe('wallboard', () => {
     expect(g.currentInterval.abandoned).toBe(1);
     const text = (id: string) => page.getByTestId(id).locator('.wb-value').textContent();
     await expect(text('wb-general-waiting')).resolves.toBe(String(g.waiting));
-    await expect(text('wb-general-sl')).resolves.toBe(pct('en', g.currentInterval.serviceLevel));
+    await expect(text('wb-general-sl')).resolves.toBe(pct('en', g.currentInterval.serviceLevel as number | null));
     await expect(text('wb-general-abandoned')).resolves.toBe(
       pct('en', g.currentInterval.abandoned / (g.currentInterval.answered + g.currentInterval.abandoned)),
     );

@@ -16,7 +16,7 @@ import { SipServer } from '../../../appliance/telephony/sip-server.js';
 import type { Call } from '../../../appliance/telephony/call.js';
 import type { CallStartedEvent, TelephonyEvents } from '../../../appliance/telephony/types.js';
 import type { BridgeStats } from '../../../appliance/rtp/bridge.js';
-import { udpPortFree, udpPortsHeldHere } from '../../e2e/sip/harness.js';
+import { udpPortsHeldHere } from '../../e2e/sip/harness.js';
 import { silencePayload } from '../../../appliance/rtp/idleMedia.js';
 import { answerInvite, phoneRequest, phoneSdp, RtpPeer, type ReceivedRtp } from './phone.js';
 import { TestUac } from './uac.js';
