@@ -17,6 +17,8 @@ export interface QaLeg {
 }
 
 export interface QaUtterance {
+  /** The stored utterance's id, echoed in hits (absent for calls not read from the store). */
+  id?: number;
   legId: string | null;
   speaker: string;
   startMs: number;
@@ -45,7 +47,23 @@ export interface RuleResult {
   value: number | null;
   /** Configured phrases that matched (never transcript text). */
   matched: string[];
+  /** Where the rule matched: character spans in the (redacted) utterances it read; empty for timing rules. */
+  hits: RuleHit[];
 }
+
+/**
+ * One place a rule matched: `index` is the utterance's position in the call's utterances as scored
+ * (start order of the store), `start`/`end` are UTF-16 offsets into its text, as String.slice takes them.
+ */
+export interface RuleHit {
+  utteranceId: number | null;
+  index: number;
+  start: number;
+  end: number;
+}
+
+/** At most this many spans are kept per rule (a count beyond it is still in `value`). */
+export const MAX_HITS_PER_RULE = 50;
 
 export interface Scorecard {
   callId: string;
@@ -56,27 +74,47 @@ export interface Scorecard {
 }
 
 interface Timed {
+  index: number;
+  id: number | null;
+  text: string;
   speaker: string;
   startAt: number;
   endAt: number;
   tokens: string[];
+  /** [start, end) UTF-16 offsets of each token in `text`. */
+  spans: (readonly [number, number])[];
+}
+
+/**
+ * Words of a text with their offsets: runs of letters, digits, apostrophes and redaction brackets
+ * ("[DIGITS]" is one word); each Han, Hiragana or Katakana character is a word by itself, since those
+ * scripts are written without spaces. Upper-cased per word so offsets stay those of the original.
+ */
+const WORD =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|(?:(?![\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}])[\p{L}\p{N}\p{M}'[\]])+/gu;
+
+export function tokenise(text: string): { tokens: string[]; spans: (readonly [number, number])[] } {
+  const tokens: string[] = [];
+  const spans: (readonly [number, number])[] = [];
+  for (const m of text.matchAll(WORD)) {
+    tokens.push(m[0].toUpperCase());
+    spans.push([m.index, m.index + m[0].length]);
+  }
+  return { tokens, spans };
 }
 
 export function normaliseWords(text: string): string[] {
-  return text
-    .toUpperCase()
-    .replace(/[^A-Z0-9'[\]]+/g, ' ')
-    .split(' ')
-    .filter((w) => w !== '');
+  return tokenise(text).tokens;
 }
 
 /** Score a call. `passScore` is the 0..100 threshold for `passed`. */
 export function scoreCall(call: QaCall, rules: readonly QaRule[], passScore: number): Scorecard {
   const legStart = new Map(call.legs.map((l) => [l.id, l.startedAt]));
   const timed: Timed[] = call.utterances
-    .map((u) => {
+    .map((u, index) => {
       const base = (u.legId !== null ? legStart.get(u.legId) : undefined) ?? call.startedAt;
-      return { speaker: u.speaker, startAt: base + u.startMs, endAt: base + u.endMs, tokens: normaliseWords(u.text) };
+      const { tokens, spans } = tokenise(u.text);
+      return { index, id: u.id ?? null, text: u.text, speaker: u.speaker, startAt: base + u.startMs, endAt: base + u.endMs, tokens, spans };
     })
     .sort((a, b) => a.startAt - b.startAt);
   const answeredAt = call.answeredAt ?? call.startedAt;
@@ -95,7 +133,12 @@ export function scoreCall(call: QaCall, rules: readonly QaRule[], passScore: num
   return { callId: call.callId, score, passed: !criticalFailed && score >= passScore, results };
 }
 
-type Eval = { outcome: RuleOutcome; value: number | null; matched: string[] };
+type Eval = { outcome: RuleOutcome; value: number | null; matched: string[]; hits: RuleHit[] };
+
+/** The hit covering tokens [from, to) of an utterance. */
+function tokenHit(u: Timed, from: number, to: number): RuleHit {
+  return { utteranceId: u.id, index: u.index, start: u.spans[from]![0], end: u.spans[to - 1]![1] };
+}
 
 function evaluate(rule: QaRule, utts: readonly Timed[], ctx: { answeredAt: number; endedAt: number; labels: ReadonlySet<string> }): Eval {
   const speaker = 'speaker' in rule ? (rule.speaker ?? 'agent') : 'agent';
@@ -109,10 +152,16 @@ function evaluate(rule: QaRule, utts: readonly Timed[], ctx: { answeredAt: numbe
         const hit = phrases.findIndex((p) => indexOfPhrase(u.tokens, p) >= 0);
         if (hit >= 0) {
           const after = Math.max(0, u.startAt - ctx.answeredAt);
-          return { outcome: after <= rule.withinMs ? 'pass' : 'fail', value: after, matched: [rule.phrases[hit]!] };
+          const at = indexOfPhrase(u.tokens, phrases[hit]!);
+          return {
+            outcome: after <= rule.withinMs ? 'pass' : 'fail',
+            value: after,
+            matched: [rule.phrases[hit]!],
+            hits: [tokenHit(u, at, at + phrases[hit]!.length)],
+          };
         }
       }
-      return { outcome: 'fail', value: null, matched: [] };
+      return { outcome: 'fail', value: null, matched: [], hits: [] };
     }
     case 'disclosure': {
       if (!agentPresent) return na();
@@ -120,50 +169,69 @@ function evaluate(rule: QaRule, utts: readonly Timed[], ctx: { answeredAt: numbe
       // The disclosure may run over two utterances: match on the agent's words as one stream.
       const tokens: string[] = [];
       const times: number[] = [];
+      const origin: (readonly [Timed, number])[] = [];
       for (const u of mine) {
-        for (const t of u.tokens) {
+        u.tokens.forEach((t, k) => {
           tokens.push(t);
           times.push(u.startAt);
-        }
+          origin.push([u, k]);
+        });
       }
-      let best = 0;
+      let best: Window = { similarity: 0, from: 0, length: 0 };
       let bestPhrase = '';
       for (const phrase of rule.phrases) {
         const p = normaliseWords(phrase);
-        const s = bestWindowSimilarity(tokens, times, p, deadline);
-        if (s > best) {
-          best = s;
+        const w = bestWindowSimilarity(tokens, times, p, deadline);
+        if (w.similarity > best.similarity) {
+          best = w;
           bestPhrase = phrase;
         }
       }
-      const value = Math.round(best * 1000) / 1000;
-      return { outcome: best >= rule.minSimilarity ? 'pass' : 'fail', value, matched: best >= rule.minSimilarity ? [bestPhrase] : [] };
+      const value = Math.round(best.similarity * 1000) / 1000;
+      if (best.similarity < rule.minSimilarity) return { outcome: 'fail', value, matched: [], hits: [] };
+      return { outcome: 'pass', value, matched: [bestPhrase], hits: windowHits(origin.slice(best.from, best.from + best.length)) };
     }
     case 'forbidden':
     case 'negativeWords': {
       if (!agentPresent) return na();
       const list = rule.kind === 'forbidden' ? rule.phrases : rule.words;
       const limit = rule.kind === 'forbidden' ? 0 : rule.maxCount;
-      let hits = 0;
+      let count = 0;
       const matched = new Set<string>();
+      const spans: RuleHit[] = [];
       for (const entry of list) {
         const p = normaliseWords(entry);
         for (const u of mine) {
-          const n = countPhrase(u.tokens, p);
-          if (n > 0) {
-            hits += n;
+          for (const at of phraseAt(u.tokens, p)) {
+            count++;
             matched.add(entry);
+            spans.push(tokenHit(u, at, at + p.length));
           }
         }
       }
-      return { outcome: hits <= limit ? 'pass' : 'fail', value: hits, matched: [...matched] };
+      return { outcome: count <= limit ? 'pass' : 'fail', value: count, matched: [...matched], hits: keepHits(spans) };
+    }
+    case 'pattern': {
+      if (!agentPresent) return na();
+      const re = compilePattern(rule.pattern, rule.caseSensitive ?? false);
+      let count = 0;
+      const spans: RuleHit[] = [];
+      for (const u of mine) {
+        for (const m of u.text.slice(0, MAX_PATTERN_TEXT).matchAll(re)) {
+          if (m[0].length === 0) continue;
+          count++;
+          spans.push({ utteranceId: u.id, index: u.index, start: m.index, end: m.index + m[0].length });
+        }
+      }
+      const pass = rule.expect === 'present' ? count > 0 : count === 0;
+      return { outcome: pass ? 'pass' : 'fail', value: count, matched: count > 0 ? [rule.pattern] : [], hits: keepHits(spans) };
     }
     case 'silence': {
       const duration = ctx.endedAt - ctx.answeredAt;
       if (duration <= 0) return na();
       const speech = unionLength(utts.map((u) => [Math.max(u.startAt, ctx.answeredAt), Math.min(u.endAt, ctx.endedAt)] as const));
       const ratio = Math.round((1 - speech / duration) * 1000) / 1000;
-      return { outcome: ratio <= rule.maxRatio ? 'pass' : 'fail', value: ratio, matched: [] };
+      return { outcome: ratio <= rule.maxRatio ? 'pass' : 'fail', value: ratio, matched: [], hits: [] };
     }
     case 'talkOver': {
       if (!agentPresent) return na();
@@ -175,13 +243,36 @@ function evaluate(rule: QaRule, utts: readonly Timed[], ctx: { answeredAt: numbe
           if (overlap > 0 && overlap >= rule.minOverlapMs) count++;
         }
       }
-      return { outcome: count <= rule.maxCount ? 'pass' : 'fail', value: count, matched: [] };
+      return { outcome: count <= rule.maxCount ? 'pass' : 'fail', value: count, matched: [], hits: [] };
     }
   }
 }
 
 function na(): Eval {
-  return { outcome: 'na', value: null, matched: [] };
+  return { outcome: 'na', value: null, matched: [], hits: [] };
+}
+
+/** Pattern rules read at most this many characters of an utterance (bounds the regex's work). */
+export const MAX_PATTERN_TEXT = 2000;
+
+/** A pattern rule's regex: Unicode, global, case-insensitive unless asked (validated at rule-set time). */
+export function compilePattern(pattern: string, caseSensitive: boolean): RegExp {
+  return new RegExp(pattern, caseSensitive ? 'gu' : 'giu');
+}
+
+function keepHits(hits: RuleHit[]): RuleHit[] {
+  return hits.sort((a, b) => a.index - b.index || a.start - b.start).slice(0, MAX_HITS_PER_RULE);
+}
+
+/** One hit per utterance a matched window of the word stream covers. */
+function windowHits(window: readonly (readonly [Timed, number])[]): RuleHit[] {
+  const hits: RuleHit[] = [];
+  for (const [u, k] of window) {
+    const last = hits[hits.length - 1];
+    if (last !== undefined && last.index === u.index) last.end = u.spans[k]![1];
+    else hits.push(tokenHit(u, k, k + 1));
+  }
+  return hits;
 }
 
 function indexOfPhrase(tokens: readonly string[], phrase: readonly string[], from = 0): number {
@@ -193,28 +284,35 @@ function indexOfPhrase(tokens: readonly string[], phrase: readonly string[], fro
   return -1;
 }
 
-function countPhrase(tokens: readonly string[], phrase: readonly string[]): number {
-  let n = 0;
-  for (let i = indexOfPhrase(tokens, phrase); i >= 0; i = indexOfPhrase(tokens, phrase, i + phrase.length)) n++;
-  return n;
+/** Token indexes where non-overlapping occurrences of the phrase start. */
+function phraseAt(tokens: readonly string[], phrase: readonly string[]): number[] {
+  const at: number[] = [];
+  for (let i = indexOfPhrase(tokens, phrase); i >= 0; i = indexOfPhrase(tokens, phrase, i + phrase.length)) at.push(i);
+  return at;
+}
+
+interface Window {
+  similarity: number;
+  from: number;
+  length: number;
 }
 
 /** Best 1 - (word edit distance / phrase length) over windows of the stream near the phrase length. */
-function bestWindowSimilarity(tokens: readonly string[], times: readonly number[], phrase: readonly string[], deadline: number): number {
+function bestWindowSimilarity(tokens: readonly string[], times: readonly number[], phrase: readonly string[], deadline: number): Window {
   const L = phrase.length;
-  if (L === 0 || tokens.length === 0) return 0;
-  let best = 0;
+  let best: Window = { similarity: 0, from: 0, length: 0 };
+  if (L === 0 || tokens.length === 0) return best;
   const slack = Math.max(1, Math.ceil(L * 0.25));
   for (let i = 0; i < tokens.length; i++) {
     if (times[i]! > deadline) break;
     if (!phrase.includes(tokens[i]!)) continue; // windows start on a word of the phrase
     for (let len = Math.max(1, L - slack); len <= L + slack && i + len <= tokens.length; len++) {
       const s = 1 - countWordEdits(phrase, tokens, i, len).total / L;
-      if (s > best) best = s;
-      if (best === 1) return 1;
+      if (s > best.similarity) best = { similarity: s, from: i, length: len };
+      if (best.similarity === 1) return best;
     }
   }
-  return Math.max(0, best);
+  return best;
 }
 
 function unionLength(intervals: readonly (readonly [number, number])[]): number {

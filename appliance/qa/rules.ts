@@ -4,7 +4,8 @@
  * score). Rule sets are validated with TypeBox plus the checks a schema cannot express.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
+import safeRegex from 'safe-regex2';
 import { evxError } from '../errors.js';
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Rule id (lower-case, digits, dashes)' });
@@ -67,7 +68,25 @@ export const TalkOverRule = Type.Object(
   { additionalProperties: false, description: 'Caller and agent speak over each other at most maxCount times' },
 );
 
-export const QaRule = Type.Union([GreetingRule, DisclosureRule, ForbiddenRule, NegativeWordsRule, SilenceRule, TalkOverRule]);
+export const PatternRule = Type.Object(
+  {
+    ...base,
+    kind: Type.Literal('pattern'),
+    pattern: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'A regular expression (Unicode; no nested repetition such as (a+)+, which could run for ever)',
+    }),
+    caseSensitive: Type.Optional(Type.Boolean({ description: 'Match letter case exactly (default: ignore case)' })),
+    expect: Type.Union([Type.Literal('present'), Type.Literal('absent')], {
+      description: 'present: the speaker must say something matching; absent: never',
+    }),
+    speaker: Speaker,
+  },
+  { additionalProperties: false, description: 'The speaker says (or never says) something matching a regular expression' },
+);
+
+export const QaRule = Type.Union([GreetingRule, DisclosureRule, ForbiddenRule, NegativeWordsRule, SilenceRule, TalkOverRule, PatternRule]);
 export type QaRule = Static<typeof QaRule>;
 export const QaRuleSet = Type.Object({ rules: Type.Array(QaRule, { minItems: 1, maxItems: 200 }) }, { additionalProperties: false });
 export type QaRuleSet = Static<typeof QaRuleSet>;
@@ -106,21 +125,149 @@ export const DEFAULT_RULES: readonly QaRule[] = [
   },
 ];
 
-/** Validate a rule set (schema, unique ids, some positive weight); throws EVX_ERR_QA_RULES. */
+const RULE_SCHEMAS = {
+  greeting: GreetingRule,
+  disclosure: DisclosureRule,
+  forbidden: ForbiddenRule,
+  negativeWords: NegativeWordsRule,
+  silence: SilenceRule,
+  talkOver: TalkOverRule,
+  pattern: PatternRule,
+} as const;
+export const RULE_KINDS = Object.keys(RULE_SCHEMAS) as QaRule['kind'][];
+
+/** One problem with a proposed rule set, in words a supervisor can act on. */
+export interface RuleIssue {
+  /** Position of the rule in the set (absent for problems of the whole set). */
+  index?: number;
+  rule?: string;
+  field?: string;
+  message: string;
+}
+
+/** Every problem with a proposed rule set (empty when it can be used). */
+export function ruleSetIssues(input: unknown): RuleIssue[] {
+  if (typeof input !== 'object' || input === null || !Array.isArray((input as { rules?: unknown }).rules))
+    return [{ message: 'The rule set must be an object with a list of rules.' }];
+  const rules = (input as { rules: unknown[] }).rules;
+  const issues: RuleIssue[] = [];
+  if (rules.length === 0) issues.push({ message: 'The rule set needs at least one rule.' });
+  if (rules.length > 200) issues.push({ message: 'A rule set may hold at most 200 rules.' });
+  const extra = Object.keys(input).filter((k) => k !== 'rules');
+  if (extra.length > 0) issues.push({ message: `Unknown setting ${extra.map((k) => `"${k}"`).join(', ')} beside the rules.` });
+  const seen = new Set<string>();
+  rules.slice(0, 200).forEach((rule, index) => {
+    for (const issue of ruleIssues(rule)) issues.push({ index, ...issue });
+    const id = (rule as { id?: unknown } | null)?.id;
+    if (typeof id === 'string') {
+      if (seen.has(id)) issues.push({ index, rule: id, field: 'id', message: `Two rules are called "${id}"; each rule needs its own id.` });
+      seen.add(id);
+    }
+  });
+  if (issues.length === 0 && !(rules as QaRule[]).some((r) => r.weight > 0))
+    issues.push({ message: 'At least one rule needs a weight above 0, or no call could be scored.' });
+  return issues;
+}
+
+/** Problems with one rule (schema by kind, then what a schema cannot say: the regex). */
+export function ruleIssues(rule: unknown): Omit<RuleIssue, 'index'>[] {
+  if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) return [{ message: 'Each rule must be an object.' }];
+  const r = rule as Record<string, unknown>;
+  const id = typeof r['id'] === 'string' ? r['id'] : undefined;
+  const at = (field: string | undefined, message: string) => ({
+    ...(id !== undefined ? { rule: id } : {}),
+    ...(field ? { field } : {}),
+    message,
+  });
+  const kind = r['kind'];
+  if (typeof kind !== 'string' || !Object.hasOwn(RULE_SCHEMAS, kind))
+    return [at('kind', `Unknown kind of rule ${JSON.stringify(kind ?? null)}; choose one of ${RULE_KINDS.join(', ')}.`)];
+  const schema = RULE_SCHEMAS[kind as QaRule['kind']];
+  const issues = [...Value.Errors(schema, rule)].map((e) => at(fieldOf(e), plain(e)));
+  if (issues.length === 0 && kind === 'pattern') {
+    const problem = patternProblem(r['pattern'] as string);
+    if (problem !== null) issues.push(at('pattern', problem));
+  }
+  return issues;
+}
+
+/** Why a pattern cannot be used, or null. */
+export function patternProblem(pattern: string): string | null {
+  try {
+    void new RegExp(pattern, 'giu'); // only checks the syntax
+  } catch (err) {
+    return `The pattern is not a valid regular expression (${err instanceof Error ? err.message : String(err)}).`;
+  }
+  if (!safeRegex(pattern, { limit: 25 }))
+    return 'The pattern repeats a repetition (like (a+)+ or (x|xy)*), which can take minutes on one sentence; write it without nested repeats.';
+  return null;
+}
+
+function fieldOf(e: ValueError): string | undefined {
+  const field = e.path.split('/').filter((p) => p !== '')[0];
+  return field === undefined ? undefined : field;
+}
+
+/** TypeBox's error, said plainly, naming the field. */
+function plain(e: ValueError): string {
+  const parts = e.path.split('/').filter((p) => p !== '');
+  const name = parts[0] === undefined ? 'The rule' : parts.length > 1 ? `Entry ${Number(parts[1]) + 1} of "${parts[0]}"` : `"${parts[0]}"`;
+  const s = e.schema as {
+    minimum?: number;
+    maximum?: number;
+    minLength?: number;
+    maxLength?: number;
+    minItems?: number;
+    maxItems?: number;
+  };
+  switch (e.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return `${name} is missing.`;
+    case ValueErrorType.ObjectAdditionalProperties:
+      return `This kind of rule has no setting ${name}.`;
+    case ValueErrorType.Number:
+    case ValueErrorType.Integer:
+      return e.type === ValueErrorType.Integer ? `${name} must be a whole number.` : `${name} must be a number.`;
+    case ValueErrorType.NumberMinimum:
+    case ValueErrorType.NumberMaximum:
+    case ValueErrorType.IntegerMinimum:
+    case ValueErrorType.IntegerMaximum:
+      return `${name} must be between ${s.minimum ?? '-∞'} and ${s.maximum ?? '∞'}.`;
+    case ValueErrorType.StringMinLength:
+      return `${name} must not be empty.`;
+    case ValueErrorType.StringMaxLength:
+      return `${name} is too long (at most ${s.maxLength} characters).`;
+    case ValueErrorType.StringPattern:
+      return parts[0] === 'id'
+        ? 'The id may use only lower-case letters, digits and dashes (1 to 63, not starting with a dash).'
+        : `${name} has the wrong form.`;
+    case ValueErrorType.ArrayMinItems:
+      return `${name} needs at least ${s.minItems} entr${s.minItems === 1 ? 'y' : 'ies'}.`;
+    case ValueErrorType.ArrayMaxItems:
+      return `${name} may hold at most ${s.maxItems} entries.`;
+    case ValueErrorType.Array:
+      return `${name} must be a list.`;
+    case ValueErrorType.String:
+      return `${name} must be text.`;
+    case ValueErrorType.Boolean:
+      return `${name} must be yes or no (true or false).`;
+    case ValueErrorType.Literal:
+    case ValueErrorType.Union:
+      return `${name} has a value this rule does not know.`;
+    default:
+      return `${name}: ${e.message}.`;
+  }
+}
+
+/** Validate a rule set; throws EVX_ERR_QA_RULES whose details carry every issue in plain language. */
 export function validateRuleSet(input: unknown): QaRuleSet {
-  if (!Value.Check(QaRuleSet, input)) {
-    const first = [...Value.Errors(QaRuleSet, input)][0];
-    throw evxError('EVX_ERR_QA_RULES', `invalid QA rule set at ${first?.path ?? '/'}: ${first?.message ?? 'schema mismatch'}`, {
-      details: { path: first?.path ?? '/' },
+  const issues = ruleSetIssues(input);
+  if (issues.length > 0 || !Value.Check(QaRuleSet, input)) {
+    const first = issues[0];
+    const where = first?.rule !== undefined ? `rule "${first.rule}": ` : first?.index !== undefined ? `rule ${first.index + 1}: ` : '';
+    throw evxError('EVX_ERR_QA_RULES', `The QA rules cannot be used: ${where}${first?.message ?? 'they do not match the schema.'}`, {
+      details: { issues },
     });
   }
-  const set = input;
-  const ids = new Set<string>();
-  for (const r of set.rules) {
-    if (ids.has(r.id)) throw evxError('EVX_ERR_QA_RULES', `duplicate QA rule id ${r.id}`, { details: { rule: r.id } });
-    ids.add(r.id);
-  }
-  if (!set.rules.some((r) => r.weight > 0))
-    throw evxError('EVX_ERR_QA_RULES', 'a QA rule set needs at least one rule with a positive weight');
-  return set;
+  return input;
 }

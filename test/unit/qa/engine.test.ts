@@ -156,10 +156,10 @@ describe('QA rule validation', () => {
     }
     return 'accepted';
   };
-  it('accepts the defaults and rejects bad sets with a path', () => {
+  it('accepts the defaults and rejects bad sets naming the rule, in plain words', () => {
     expect(fails({ rules: DEFAULT_RULES })).toBe('accepted');
     expect(fails({ rules: [] })).toMatch(/rules/);
-    expect(fails({ rules: [{ id: 'x', kind: 'nope', weight: 1 }] })).toMatch(/\/rules\/0/);
+    expect(fails({ rules: [{ id: 'x', kind: 'nope', weight: 1 }] })).toMatch(/rule "x": Unknown kind of rule "nope"/);
     expect(
       fails({
         rules: [
@@ -167,8 +167,8 @@ describe('QA rule validation', () => {
           { id: 'x', kind: 'silence', weight: 1, maxRatio: 0.5 },
         ],
       }),
-    ).toMatch(/duplicate/);
-    expect(fails({ rules: [{ id: 'x', kind: 'silence', weight: 0, maxRatio: 0.5 }] })).toMatch(/positive weight/);
+    ).toMatch(/Two rules are called "x"/);
+    expect(fails({ rules: [{ id: 'x', kind: 'silence', weight: 0, maxRatio: 0.5 }] })).toMatch(/weight above 0/);
     expect(fails({ rules: [{ id: 'x', kind: 'silence', weight: 1, maxRatio: 0.5, extra: 1 }] })).not.toBe('accepted');
   });
 });
