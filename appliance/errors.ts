@@ -119,6 +119,11 @@ export const ERROR_CODES = {
     409,
     1,
   ),
+  EVX_ERR_ALERT_STATE: spec(
+    'The alert cannot make this transition from its current state (acknowledge needs open; resolve and assign need open or acknowledged); its state is in the details',
+    409,
+    1,
+  ),
   EVX_ERR_CALLBACK_STATE: spec('The callback request is no longer pending (cancelled or done); its state is in the details', 409, 1),
   EVX_ERR_SUPERVISION_STATE: spec(
     'The call cannot be supervised now (already supervised, the supervisor is busy or is its agent, or has no registered phone); why is in the details',

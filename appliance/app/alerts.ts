@@ -1,14 +1,21 @@
-/** Starts supervisor alerts (anger, escalation, intent spikes, long queues) and their HTTP routes. */
+/** Starts supervisor alerts (anger, escalation, intent spikes, long queues), their lifecycle and HTTP routes. */
 import { AlertService } from '../alerts/alertService.js';
+import { AlertLifecycle } from '../alerts/lifecycle.js';
 import { AlertsRepo } from '../alerts/repo.js';
 import { registerAlertRoutes } from '../api/routes/alerts.js';
+import { ConsoleAuthRepo } from '../auth/repo.js';
 import type { RoutingService } from '../routing/routingService.js';
 import type { CapabilityDeps, Started } from './capability.js';
+
+/** History entries shown with one alert. */
+const HISTORY_LIMIT = 100;
 
 export function startAlerts(deps: CapabilityDeps & { routing: RoutingService }): Started & { readonly repo: AlertsRepo } {
   const { config, store, bus, logger, routing } = deps;
   const alerts = config.routing.alerts;
   const repo = new AlertsRepo(store.db, store.write.bind(store));
+  const users = new ConsoleAuthRepo(store.db, (op, fn) => store.write(op, fn));
+  const lifecycle = new AlertLifecycle({ repo, bus, audit: store.audit, userExists: (u) => users.getUser(u) !== undefined });
   const service = new AlertService({
     repo,
     bus,
@@ -24,5 +31,9 @@ export function startAlerts(deps: CapabilityDeps & { routing: RoutingService }):
     },
     queueCheckMs: alerts.queueCheckMs,
   });
-  return { repo, routes: (app) => registerAlertRoutes(app, { repo }), close: () => service.close() };
+  return {
+    repo,
+    routes: (app) => registerAlertRoutes(app, { repo, lifecycle, history: (id) => store.audit.forTarget(`alert:${id}`, HISTORY_LIMIT) }),
+    close: () => service.close(),
+  };
 }

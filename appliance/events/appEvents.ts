@@ -201,6 +201,19 @@ export type ApplianceEvent =
       message: string;
       details: Record<string, unknown>;
     }
+  /** A supervisor acknowledged, assigned or resolved an alert (alerts/lifecycle.ts); `by` is the console user. */
+  | {
+      type: 'alert.updated';
+      at: number;
+      alertId: number;
+      callId: string | null;
+      kind: string;
+      severity: 'info' | 'warning' | 'critical';
+      action: 'acknowledge' | 'assign' | 'resolve';
+      state: 'open' | 'acknowledged' | 'resolved';
+      assignedTo: string | null;
+      by: string;
+    }
   /**
    * Contact-centre figures for the wallboard, per skill group and overall: sent every acd.publishS
    * while they change. No call or agent ids.

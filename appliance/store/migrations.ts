@@ -365,4 +365,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX callback_offers_at ON callback_offers (at);
     `,
   },
+  {
+    version: 11,
+    name: 'alert lifecycle (alerts/lifecycle.ts): open, acknowledged, resolved; assignment to a console user',
+    sql: `
+      ALTER TABLE alerts ADD COLUMN state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'acknowledged', 'resolved'));
+      ALTER TABLE alerts ADD COLUMN assigned_to TEXT;          -- console username, or NULL
+      ALTER TABLE alerts ADD COLUMN resolved_at INTEGER;       -- unix ms
+      ALTER TABLE alerts ADD COLUMN resolved_by TEXT;
+      ALTER TABLE alerts ADD COLUMN updated_at INTEGER;        -- unix ms of the last transition or assignment
+      UPDATE alerts SET state = 'acknowledged', updated_at = acknowledged_at WHERE acknowledged_at IS NOT NULL;
+      CREATE INDEX alerts_state ON alerts (state, at DESC);
+      CREATE INDEX audit_log_target ON audit_log (target, id DESC);  -- an alert's history (alert:<id>)
+    `,
+  },
 ];

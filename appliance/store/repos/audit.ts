@@ -25,7 +25,7 @@ export class AuditRepo {
   private readonly listStmt: Statement<[number], Row>;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly write: Writer,
   ) {
     this.insertStmt = db.prepare(`INSERT INTO audit_log (at, actor, action, target, details_json) VALUES (?, ?, ?, ?, ?)`);
@@ -38,9 +38,16 @@ export class AuditRepo {
     );
   }
 
-  list(limit = 100): AuditEntry[] {
-    return this.listStmt
-      .all(limit)
-      .map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, details: parseJson(r.details_json, {}) }));
+  /** The entries about one target (e.g. `alert:12`), newest first. */
+  forTarget(target: string, limit = 100): AuditEntry[] {
+    return (this.db.prepare(`SELECT * FROM audit_log WHERE target = ? ORDER BY id DESC LIMIT ?`).all(target, limit) as Row[]).map(toEntry);
   }
+
+  list(limit = 100): AuditEntry[] {
+    return this.listStmt.all(limit).map(toEntry);
+  }
+}
+
+function toEntry(r: Row): AuditEntry {
+  return { id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, details: parseJson(r.details_json, {}) };
 }

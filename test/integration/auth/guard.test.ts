@@ -13,7 +13,7 @@ import { concretePath, listRoutes } from '../../helpers/routes.js';
 
 const WRITE = /^(POST|PUT|PATCH|DELETE) /;
 /**
- * Supervisors may mint softphone tokens (WebRTC agents and listen-in), set agents' states
+ * Supervisors may mint softphone tokens (WebRTC agents and listen-in), handle alerts, set agents' states
  * (available, away, logged out: running the floor) and supervise SIP-agent calls; nothing else they may write.
  */
 const SUPERVISOR_WRITES = [
@@ -21,6 +21,10 @@ const SUPERVISOR_WRITES = [
   'PUT /api/v1/agents/:id/state',
   'PUT /api/v1/agents/:id/disposition',
   'DELETE /api/v1/acd/callbacks/:id',
+  // the alert lifecycle (acknowledge, assign, resolve)
+  'POST /api/v1/alerts/:id/ack',
+  'POST /api/v1/alerts/:id/assign',
+  'POST /api/v1/alerts/:id/resolve',
   // supervision of SIP-agent calls (registered in ACD mode with SIP only)
   'POST /api/v1/acd/calls/:callId/supervision',
   'PATCH /api/v1/acd/calls/:callId/supervision',

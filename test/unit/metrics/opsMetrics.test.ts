@@ -86,8 +86,13 @@ describe('ops metrics', () => {
       severity,
       message: 'm',
       details: {},
+      state: acknowledgedAt === null ? 'open' : 'acknowledged',
+      assignedTo: null,
       acknowledgedAt,
       acknowledgedBy: null,
+      resolvedAt: null,
+      resolvedBy: null,
+      updatedAt: null,
     });
     const all = [alert('critical', null), alert('critical', null), alert('warning', 5), alert('info', null)];
     m.bindOpenAlerts({ list: (q) => all.filter((a) => !q.unacknowledged || a.acknowledgedAt === null) });
