@@ -33,7 +33,13 @@ export function startAlerts(deps: CapabilityDeps & { routing: RoutingService }):
   });
   return {
     repo,
-    routes: (app) => registerAlertRoutes(app, { repo, lifecycle, history: (id) => store.audit.forTarget(`alert:${id}`, HISTORY_LIMIT) }),
+    routes: (app) =>
+      registerAlertRoutes(app, {
+        repo,
+        lifecycle,
+        history: (id) => store.audit.forTarget(`alert:${id}`, HISTORY_LIMIT),
+        assignees: () => users.listUsers().map((u) => ({ username: u.username, role: u.role })),
+      }),
     close: () => service.close(),
   };
 }

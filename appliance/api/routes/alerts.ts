@@ -51,7 +51,13 @@ function actor(request: FastifyRequest): string {
 
 export function registerAlertRoutes(
   app: FastifyInstance,
-  deps: { repo: AlertsRepo; lifecycle: AlertLifecycle; history: (id: number) => unknown[] },
+  deps: {
+    repo: AlertsRepo;
+    lifecycle: AlertLifecycle;
+    history: (id: number) => unknown[];
+    /** Console users an alert may be assigned to (usernames and roles only). */
+    assignees: () => { username: string; role: string }[];
+  },
 ): void {
   const tags = ['alerts'];
   const read = { minRole: 'viewer' as const };
@@ -84,6 +90,11 @@ export function registerAlertRoutes(
   app.get('/api/v1/alerts/counts', { config: read, schema: { tags, summary: 'Alerts by state and severity' } }, async () => ({
     counts: deps.repo.counts(),
   }));
+  app.get(
+    '/api/v1/alerts/assignees',
+    { config: write, schema: { tags, summary: 'Console users an alert may be assigned to' } },
+    async () => ({ assignees: deps.assignees() }),
+  );
   app.get<{ Params: Static<typeof IdParams> }>(
     '/api/v1/alerts/:id',
     {

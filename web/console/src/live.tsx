@@ -7,6 +7,7 @@ import { BarChart, Donut, HBarChart, Sparkline } from './charts.js';
 import { Card, Notice } from './ui.js';
 import { currentLanguage, fmtNumber, t } from '../../i18n/i18n.js';
 import { agentStateText, emotionText, endReasonText } from './labels.js';
+import { AlertsSummary } from './alerts.js';
 
 interface Line {
   key: string;
@@ -31,17 +32,8 @@ interface LiveCall {
   endReason: string | null;
 }
 
-interface Alert {
-  at: number;
-  kind: string;
-  severity: string;
-  message: string;
-  callId: string | null;
-}
-
 export function Live() {
   const [calls, setCalls] = useState<Record<string, LiveCall>>({});
-  const [alerts, setAlerts] = useState<Alert[]>([]);
   const [stats, setStats] = useState<any>(null);
   const [connected, setConnected] = useState(false);
   const [now, setNow] = useState(Date.now());
@@ -173,7 +165,9 @@ export function Live() {
             loadRouting();
             break;
           case 'alert':
-            setAlerts((as) => [{ at: e.at, kind: e.kind, severity: e.severity, message: e.message, callId: e.callId }, ...as].slice(0, 50));
+          case 'alert.updated':
+            // the alerts summary (alerts.tsx) recounts
+            window.dispatchEvent(new Event('evx-alert-event'));
             break;
         }
       };
@@ -181,17 +175,6 @@ export function Live() {
     connect();
     loadStats();
     loadRouting();
-    // Recent alerts from the store, newest first; live ones are prepended as they fire.
-    void get('/api/v1/alerts?limit=20').then(
-      (r) =>
-        setAlerts((as) =>
-          [
-            ...as,
-            ...r.alerts.map((a: any) => ({ at: a.at, kind: a.kind, severity: a.severity, message: a.message, callId: a.callId ?? null })),
-          ].slice(0, 50),
-        ),
-      () => {},
-    );
     const routingTimer = window.setInterval(loadRouting, 5000);
     statsTimer.current = window.setInterval(loadStats, 30_000);
     const tick = window.setInterval(() => setNow(Date.now()), 1000);
@@ -254,14 +237,7 @@ export function Live() {
           ))}
         </Card>
         <Card title={t('live:alerts')} testId="alerts">
-          {alerts.length === 0 ? <p class="empty">{t('live:noAlerts')}</p> : null}
-          <ul class="alerts">
-            {alerts.map((a, i) => (
-              <li key={i} class={a.severity}>
-                <time>{timeOfDay(a.at)}</time> <b>{a.kind}</b> {a.message}
-              </li>
-            ))}
-          </ul>
+          <AlertsSummary />
           <h3>{t('live:queuesAndAgents')}</h3>
           {routing === null ? (
             <p class="muted">{t('live:noRoutingEngine')}</p>
@@ -331,10 +307,6 @@ function hours(rows: { hourStartMs: number; calls: number }[]): { label: string;
   const hour = new Intl.DateTimeFormat(currentLanguage(), { hour: 'numeric' });
   for (let at = end - 23 * 3_600_000; at <= end; at += 3_600_000) out.push({ label: hour.format(at), value: byHour.get(at) ?? 0 });
   return out;
-}
-
-function timeOfDay(ms: number): string {
-  return new Intl.DateTimeFormat(currentLanguage(), { timeStyle: 'medium' }).format(ms);
 }
 
 /** The server's answer-time buckets ('< 1 s', '1-3 s', '> 60 s') in the page's language. */

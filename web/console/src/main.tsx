@@ -7,6 +7,7 @@ import { Header } from './header.js';
 import { initI18n, t } from '../../i18n/i18n.js';
 import { Wizard } from './wizard.js';
 import { Live } from './live.js';
+import { AlertsScreen } from './alerts.js';
 import { History, CallDetail } from './history.js';
 import { ConfigScreen } from './config.js';
 import { Diagnostics } from './diagnostics.js';
@@ -82,6 +83,7 @@ function Login({ onDone, site }: { onDone: () => void; site: Session['site'] | n
 /** The header's screens: the hash each opens and its label's key in the nav catalogue. */
 const NAV: { hash: string; label: string }[] = [
   { hash: '#/live', label: 'nav:live' },
+  { hash: '#/alerts', label: 'nav:alerts' },
   { hash: '#/wallboard', label: 'nav:wallboard' },
   { hash: '#/reports', label: 'nav:reports' },
   { hash: '#/history', label: 'nav:history' },
@@ -128,6 +130,7 @@ function App() {
   else if (route === 'callbacks') screen = <CallbacksScreen session={session} />;
   else if (route === 'wallboard' || route?.startsWith('wallboard?')) screen = <Wallboard session={session} />;
   else if (route === 'reports') screen = <Report />;
+  else if (route === 'alerts') screen = <AlertsScreen session={session} />;
   else screen = <Live />;
   return (
     <div class="shell">

@@ -1,0 +1,77 @@
+// The alerts page's pure parts: the list query from the filters, the mute setting (remembered in
+// localStorage), which events sound, and the tone itself (Web Audio; browsers only let a page make
+// sound after the user has interacted with it, so the first tone may need a click or key first).
+
+export type AlertView = 'active' | 'open' | 'acknowledged' | 'resolved' | 'all';
+export const ALERT_VIEWS: readonly AlertView[] = ['active', 'open', 'acknowledged', 'resolved', 'all'];
+export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export const KINDS = ['caller_angry', 'caller_escalating', 'queue_wait', 'intent_spike'] as const;
+
+export interface AlertFilters {
+  view: AlertView;
+  severity: '' | (typeof SEVERITIES)[number];
+  kind: string;
+  /** datetime-local values (the browser's time zone); '' = no bound. */
+  since: string;
+  until: string;
+}
+
+export const DEFAULT_FILTERS: AlertFilters = { view: 'active', severity: '', kind: '', since: '', until: '' };
+
+/** The GET /api/v1/alerts query string for these filters. */
+export function alertsQuery(f: AlertFilters, limit: number, before?: number): string {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (f.view === 'active') q.set('state', 'open,acknowledged');
+  else if (f.view !== 'all') q.set('state', f.view);
+  if (f.severity) q.set('severity', f.severity);
+  if (f.kind) q.set('kind', f.kind);
+  const since = f.since ? Date.parse(f.since) : NaN;
+  const until = f.until ? Date.parse(f.until) : NaN;
+  if (Number.isFinite(since)) q.set('since', String(since));
+  if (Number.isFinite(until)) q.set('until', String(until));
+  if (before !== undefined) q.set('before', String(before));
+  return q.toString();
+}
+
+export const MUTE_KEY = 'evx.alerts.muted';
+
+export function isMuted(storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): boolean {
+  try {
+    return storage?.getItem(MUTE_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
+export function setMuted(muted: boolean, storage: Pick<Storage, 'setItem'> | undefined = globalThis.localStorage): void {
+  try {
+    storage?.setItem(MUTE_KEY, muted ? '1' : '0');
+  } catch {
+    // storage refused (private mode): the choice lasts for this page only
+  }
+}
+
+/** Whether an event from /api/v1/events should sound: a new critical alert, not muted. */
+export function shouldSound(e: { type?: unknown; severity?: unknown }, muted: boolean): boolean {
+  return !muted && e.type === 'alert' && e.severity === 'critical';
+}
+
+/** Two short rising beeps; returns false when the context cannot play yet (no user gesture so far). */
+export function playTone(ctx: AudioContext): boolean {
+  if (ctx.state !== 'running') return false;
+  const t0 = ctx.currentTime;
+  for (const [i, hz] of [880, 1320].entries()) {
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.type = 'sine';
+    osc.frequency.value = hz;
+    const start = t0 + i * 0.22;
+    gain.gain.setValueAtTime(0.0001, start);
+    gain.gain.exponentialRampToValueAtTime(0.3, start + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.18);
+    osc.connect(gain).connect(ctx.destination);
+    osc.start(start);
+    osc.stop(start + 0.2);
+  }
+  return true;
+}
