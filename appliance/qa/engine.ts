@@ -124,13 +124,21 @@ export function scoreCall(call: QaCall, rules: readonly QaRule[], passScore: num
     const r = evaluate(rule, timed, { answeredAt, endedAt: call.endedAt, labels });
     return { ruleId: rule.id, kind: rule.kind, weight: rule.weight, critical: rule.critical ?? false, ...r };
   });
+  return { callId: call.callId, ...scoreOf(results, passScore), results };
+}
+
+/** Score and pass/fail of rule outcomes (also after a supervisor changed some of them). */
+export function scoreOf(
+  results: readonly Pick<RuleResult, 'weight' | 'critical' | 'outcome'>[],
+  passScore: number,
+): { score: number | null; passed: boolean | null } {
   const applicable = results.filter((r) => r.outcome !== 'na');
   const total = applicable.reduce((a, r) => a + r.weight, 0);
-  if (applicable.length === 0 || total === 0) return { callId: call.callId, score: null, passed: null, results };
+  if (applicable.length === 0 || total === 0) return { score: null, passed: null };
   const got = applicable.filter((r) => r.outcome === 'pass').reduce((a, r) => a + r.weight, 0);
   const score = Math.round((1000 * got) / total) / 10;
   const criticalFailed = applicable.some((r) => r.critical && r.outcome === 'fail');
-  return { callId: call.callId, score, passed: !criticalFailed && score >= passScore, results };
+  return { score, passed: !criticalFailed && score >= passScore };
 }
 
 type Eval = { outcome: RuleOutcome; value: number | null; matched: string[]; hits: RuleHit[] };
@@ -260,8 +268,17 @@ export function compilePattern(pattern: string, caseSensitive: boolean): RegExp 
   return new RegExp(pattern, caseSensitive ? 'gu' : 'giu');
 }
 
+/** Hits in text order; a span inside another of the same rule ("I PROMISE" in "I PROMISE YOU A REFUND") is dropped. */
 function keepHits(hits: RuleHit[]): RuleHit[] {
-  return hits.sort((a, b) => a.index - b.index || a.start - b.start).slice(0, MAX_HITS_PER_RULE);
+  const sorted = hits.sort((a, b) => a.index - b.index || a.start - b.start || b.end - a.end);
+  const kept: RuleHit[] = [];
+  for (const h of sorted) {
+    const last = kept[kept.length - 1];
+    if (last !== undefined && last.index === h.index && h.end <= last.end) continue;
+    kept.push(h);
+    if (kept.length === MAX_HITS_PER_RULE) break;
+  }
+  return kept;
 }
 
 /** One hit per utterance a matched window of the word stream covers. */

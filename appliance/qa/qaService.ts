@@ -6,10 +6,33 @@
 import type { EventBus } from '../events/appEvents.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/database.js';
-import { isEdgeVoxError } from '../errors.js';
-import { scoreCall, type Scorecard } from './engine.js';
-import { QaRepo, type ScorecardRecord } from './repo.js';
+import { evxError, isEdgeVoxError } from '../errors.js';
+import { scoreCall, scoreOf, type QaCall, type RuleOutcome, type RuleResult, type Scorecard } from './engine.js';
+import { QaRepo, type QaOverride, type ScorecardRecord } from './repo.js';
 import { DEFAULT_RULES, validateRuleSet, type QaRule } from './rules.js';
+
+/** A rule result as it stands after overrides: `original` is the engine's outcome when a supervisor changed it. */
+export type EffectiveResult = RuleResult & { original?: RuleOutcome };
+
+export interface EffectiveCard {
+  score: number | null;
+  passed: boolean | null;
+  results: EffectiveResult[];
+}
+
+/** One day of a trend: calls scored and passed (per agent), or calls the rule applied to and passed (per rule). */
+export interface TrendPoint {
+  day: string;
+  count: number;
+  passed: number;
+  passRate: number | null;
+  meanScore?: number | null;
+}
+
+const DAY_MS = 86_400_000;
+/** Trends span at most this many days; dry runs score at most MAX_DRY_RUN_CALLS calls. */
+export const MAX_TREND_DAYS = 92;
+export const MAX_DRY_RUN_CALLS = 1000;
 
 export interface QaServiceDeps {
   store: Store;
@@ -65,35 +88,39 @@ export class QaService {
     return { version, rules: set.rules };
   }
 
-  /** Score a stored call now (also used to re-score); undefined when the call does not exist. */
-  scoreCall(callId: string): ScorecardRecord | undefined {
+  /** A stored call as the engine reads it (utterances in store order: hits' `index` refers to it). */
+  private qaCall(callId: string): (QaCall & { meta: Record<string, unknown>; agentLeg: boolean }) | undefined {
     const call = this.deps.store.calls.get(callId);
     if (call === undefined) return undefined;
-    const { version, rules } = this.rules();
     const utterances = this.deps.store.utterances.listByCall(callId);
-    const card: Scorecard = scoreCall(
-      {
-        callId,
-        startedAt: call.startedAt,
-        answeredAt: call.answeredAt,
-        endedAt: call.endedAt ?? this.now(),
-        legs: call.legs.map((l) => ({ id: l.id, label: l.label, startedAt: l.startedAt })),
-        utterances: utterances.map((u) => ({
-          id: u.id,
-          legId: u.legId,
-          speaker: u.speaker,
-          startMs: u.startMs,
-          endMs: u.endMs,
-          text: u.text,
-        })),
-      },
-      rules,
-      this.deps.passScore,
-    );
+    return {
+      callId,
+      startedAt: call.startedAt,
+      answeredAt: call.answeredAt,
+      endedAt: call.endedAt ?? this.now(),
+      legs: call.legs.map((l) => ({ id: l.id, label: l.label, startedAt: l.startedAt })),
+      utterances: utterances.map((u) => ({
+        id: u.id,
+        legId: u.legId,
+        speaker: u.speaker,
+        startMs: u.startMs,
+        endMs: u.endMs,
+        text: u.text,
+      })),
+      meta: call.meta,
+      agentLeg: call.legs.some((l) => l.label === 'agent'),
+    };
+  }
+
+  /** Score a stored call now (also used to re-score); undefined when the call does not exist. */
+  scoreCall(callId: string): ScorecardRecord | undefined {
+    const call = this.qaCall(callId);
+    if (call === undefined) return undefined;
+    const { version, rules } = this.rules();
+    const card: Scorecard = scoreCall(call, rules, this.deps.passScore);
     const routed = this.routing.get(callId);
     const meta = call.meta;
     const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
-    const agentLeg = call.legs.find((l) => l.label === 'agent');
     const record: ScorecardRecord = {
       callId,
       scoredAt: this.now(),
@@ -101,12 +128,208 @@ export class QaService {
       rulesVersion: version,
       score: card.score,
       passed: card.passed,
-      agentLabel: str(meta['agentLabel']) ?? routed?.agentId ?? str(meta['agentId']) ?? (agentLeg ? agentLeg.label : null),
+      agentLabel: str(meta['agentLabel']) ?? routed?.agentId ?? str(meta['agentId']) ?? (call.agentLeg ? 'agent' : null),
       groupId: str(meta['groupId']) ?? routed?.groupId ?? null,
       results: card.results,
     };
     this.repo.saveScorecard(record);
-    return record;
+    // A re-scored call keeps its supervisors' overrides.
+    const overrides = this.repo.overrides(callId);
+    if (overrides.length > 0) {
+      const eff = this.effective(record, overrides);
+      this.repo.setEffective(callId, eff.score, eff.passed, true);
+    }
+    return this.repo.scorecard(callId) ?? record;
+  }
+
+  /** A scorecard as it stands after overrides (the latest per rule and for the call win). */
+  effective(card: ScorecardRecord, overrides: readonly QaOverride[]): EffectiveCard {
+    const byRule = new Map<string, RuleOutcome>();
+    let call: RuleOutcome | undefined;
+    for (const o of overrides) {
+      if (o.ruleId === null) call = o.outcome;
+      else byRule.set(o.ruleId, o.outcome);
+    }
+    const results: EffectiveResult[] = card.results.map((r) => {
+      const o = byRule.get(r.ruleId);
+      return o === undefined || o === r.outcome ? r : { ...r, outcome: o, original: r.outcome };
+    });
+    const computed = scoreOf(results, this.deps.passScore);
+    return { score: computed.score, passed: call === undefined ? computed.passed : call === 'pass', results };
+  }
+
+  /** A supervisor changes a call's result (ruleId null) or one rule's outcome; the original score stays. */
+  override(
+    callId: string,
+    change: { ruleId: string | null; outcome: RuleOutcome; reason: string },
+    author: string,
+  ): { scorecard: ScorecardRecord; effective: EffectiveCard; overrides: QaOverride[] } {
+    const card = this.repo.scorecard(callId);
+    if (card === undefined) throw evxError('EVX_ERR_NOT_FOUND', 'no scorecard for this call', { details: { resource: 'scorecard' } });
+    const reason = change.reason.trim();
+    if (reason.length < 3)
+      throw evxError('EVX_ERR_BAD_REQUEST', 'An override needs a reason of a few words.', { details: { field: 'reason' } });
+    if (change.ruleId !== null && !card.results.some((r) => r.ruleId === change.ruleId))
+      throw evxError('EVX_ERR_NOT_FOUND', `This call was not scored on a rule "${change.ruleId}".`, { details: { resource: 'rule' } });
+    if (change.ruleId === null && change.outcome === 'na')
+      throw evxError('EVX_ERR_BAD_REQUEST', "A call's result can only be overridden to pass or fail.", { details: { field: 'outcome' } });
+    const at = this.now();
+    const before = this.effective(card, this.repo.overrides(callId));
+    this.repo.addOverride({ callId, ruleId: change.ruleId, outcome: change.outcome, reason, author, at });
+    const overrides = this.repo.overrides(callId);
+    const eff = this.effective(card, overrides);
+    this.repo.setEffective(callId, eff.score, eff.passed, true);
+    this.deps.store.audit.record(
+      author,
+      'qa.override',
+      `call:${callId}`,
+      {
+        rule: change.ruleId,
+        outcome: change.outcome,
+        reason,
+        before: { score: before.score, passed: before.passed },
+        after: { score: eff.score, passed: eff.passed },
+        original: { score: card.score, passed: card.passed },
+      },
+      at,
+    );
+    return { scorecard: this.repo.scorecard(callId)!, effective: eff, overrides };
+  }
+
+  /** A call's scorecard with its transcript (stored, redacted text) and overrides; undefined when not scored. */
+  detail(callId: string):
+    | {
+        scorecard: ScorecardRecord;
+        effective: EffectiveCard;
+        overrides: QaOverride[];
+        transcript: { id: number; index: number; speaker: string; startMs: number; endMs: number; text: string }[];
+      }
+    | undefined {
+    const scorecard = this.repo.scorecard(callId);
+    if (scorecard === undefined) return undefined;
+    const overrides = this.repo.overrides(callId);
+    const transcript = this.deps.store.utterances
+      .listByCall(callId)
+      .map((u, index) => ({ id: u.id, index, speaker: u.speaker, startMs: u.startMs, endMs: u.endMs, text: u.text }));
+    return { scorecard, effective: this.effective(scorecard, overrides), overrides, transcript };
+  }
+
+  /** Per day (UTC) over calls started in [fromMs, toMs): per agent label, or per rule; overrides applied. */
+  trends(by: 'agent' | 'rule', fromMs: number, toMs: number): { days: string[]; series: { key: string | null; points: TrendPoint[] }[] } {
+    if (toMs <= fromMs)
+      throw evxError('EVX_ERR_BAD_REQUEST', 'The end of the range must come after its start.', { details: { field: 'to' } });
+    if (toMs - fromMs > MAX_TREND_DAYS * DAY_MS)
+      throw evxError('EVX_ERR_BAD_REQUEST', `A trend covers at most ${MAX_TREND_DAYS} days.`, { details: { field: 'from' } });
+    const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const days: string[] = [];
+    for (let d = Math.floor(fromMs / DAY_MS) * DAY_MS; d < toMs; d += DAY_MS) days.push(dayOf(d));
+    const overrides = new Map<string, QaOverride[]>();
+    for (const o of this.repo.overridesStartedBetween(fromMs, toMs)) {
+      const list = overrides.get(o.callId);
+      if (list === undefined) overrides.set(o.callId, [o]);
+      else list.push(o);
+    }
+    type Acc = { count: number; passed: number; scoreSum: number; scored: number };
+    const acc = new Map<string | null, Map<string, Acc>>();
+    const add = (key: string | null, day: string, pass: boolean, score: number | null) => {
+      let perDay = acc.get(key);
+      if (perDay === undefined) acc.set(key, (perDay = new Map<string, Acc>()));
+      const a = perDay.get(day) ?? { count: 0, passed: 0, scoreSum: 0, scored: 0 };
+      a.count++;
+      if (pass) a.passed++;
+      if (score !== null) {
+        a.scoreSum += score;
+        a.scored++;
+      }
+      perDay.set(day, a);
+    };
+    for (const card of this.repo.startedBetween(fromMs, toMs)) {
+      const day = dayOf(card.callStartedAt);
+      const eff = this.effective(card, overrides.get(card.callId) ?? []);
+      if (by === 'agent') {
+        if (eff.passed !== null) add(card.agentLabel, day, eff.passed, eff.score);
+      } else for (const r of eff.results) if (r.outcome !== 'na') add(r.ruleId, day, r.outcome === 'pass', null);
+    }
+    const series = [...acc.entries()]
+      .sort(([a], [b]) => (a ?? '').localeCompare(b ?? ''))
+      .map(([key, perDay]) => ({
+        key,
+        points: days.map((day): TrendPoint => {
+          const a = perDay.get(day);
+          const point: TrendPoint = {
+            day,
+            count: a?.count ?? 0,
+            passed: a?.passed ?? 0,
+            passRate: a && a.count > 0 ? a.passed / a.count : null,
+          };
+          if (by === 'agent') point.meanScore = a && a.scored > 0 ? Math.round((10 * a.scoreSum) / a.scored) / 10 : null;
+          return point;
+        }),
+      }));
+    return { days, series };
+  }
+
+  /** Add one rule to the set in force (a new version). */
+  addRule(rule: unknown, author: string): { version: number; rules: QaRule[] } {
+    return this.setRules({ rules: [...this.rules().rules, rule] }, author);
+  }
+
+  /** Replace the rule called `ruleId` (it may be renamed); 404 when there is none. */
+  updateRule(ruleId: string, rule: unknown, author: string): { version: number; rules: QaRule[] } {
+    const { rules } = this.rules();
+    const at = rules.findIndex((r) => r.id === ruleId);
+    if (at < 0) throw evxError('EVX_ERR_NOT_FOUND', `There is no rule "${ruleId}".`, { details: { resource: 'rule' } });
+    return this.setRules({ rules: rules.map((r, i) => (i === at ? rule : r)) }, author);
+  }
+
+  deleteRule(ruleId: string, author: string): { version: number; rules: QaRule[] } {
+    const { rules } = this.rules();
+    if (!rules.some((r) => r.id === ruleId))
+      throw evxError('EVX_ERR_NOT_FOUND', `There is no rule "${ruleId}".`, { details: { resource: 'rule' } });
+    return this.setRules({ rules: rules.filter((r) => r.id !== ruleId) }, author);
+  }
+
+  /** Score stored calls of [fromMs, toMs) with a proposed rule set; stores nothing. */
+  dryRun(
+    input: unknown,
+    fromMs: number,
+    toMs: number,
+    limit: number,
+  ): {
+    scanned: number;
+    truncated: boolean;
+    calls: {
+      callId: string;
+      startedAt: number;
+      current: { score: number | null; passed: boolean | null } | null;
+      proposed: { score: number | null; passed: boolean | null };
+      results: { ruleId: string; outcome: RuleOutcome; value: number | null; hits: number }[];
+    }[];
+    rules: { ruleId: string; pass: number; fail: number; na: number }[];
+  } {
+    const set = validateRuleSet(input);
+    if (toMs <= fromMs)
+      throw evxError('EVX_ERR_BAD_REQUEST', 'The end of the range must come after its start.', { details: { field: 'to' } });
+    const cap = Math.min(limit, MAX_DRY_RUN_CALLS);
+    const ids = this.repo.endedCallIds(fromMs, toMs, cap + 1);
+    const perRule = new Map(set.rules.map((r) => [r.id, { ruleId: r.id, pass: 0, fail: 0, na: 0 }]));
+    const calls = [];
+    for (const callId of ids.slice(0, cap)) {
+      const call = this.qaCall(callId);
+      if (call === undefined) continue;
+      const card = scoreCall(call, set.rules, this.deps.passScore);
+      for (const r of card.results) perRule.get(r.ruleId)![r.outcome]++;
+      const stored = this.repo.scorecard(callId);
+      calls.push({
+        callId,
+        startedAt: call.startedAt,
+        current:
+          stored === undefined ? null : { score: stored.effectiveScore ?? stored.score, passed: stored.effectivePassed ?? stored.passed },
+        proposed: { score: card.score, passed: card.passed },
+        results: card.results.map((r) => ({ ruleId: r.ruleId, outcome: r.outcome, value: r.value, hits: r.hits.length })),
+      });
+    }
+    return { scanned: calls.length, truncated: ids.length > cap, calls, rules: [...perRule.values()] };
   }
 
   private scoreAndPublish(callId: string): void {

@@ -21,6 +21,31 @@ export interface ScorecardRecord {
   agentLabel: string | null;
   groupId: string | null;
   results: RuleResult[];
+  /** After supervisor overrides (equal to score/passed when there are none); the original stays in score/passed. */
+  effectiveScore?: number | null;
+  effectivePassed?: boolean | null;
+  overridden?: boolean;
+}
+
+/** A supervisor's change of a call's result (ruleId null) or of one rule's outcome. */
+export interface QaOverride {
+  id: number;
+  callId: string;
+  ruleId: string | null;
+  outcome: 'pass' | 'fail' | 'na';
+  reason: string;
+  author: string;
+  at: number;
+}
+
+interface OverrideRow {
+  id: number;
+  call_id: string;
+  rule_id: string | null;
+  outcome: 'pass' | 'fail' | 'na';
+  reason: string;
+  author: string;
+  at: number;
 }
 
 export interface QaSummaryRow {
@@ -44,6 +69,9 @@ interface ScoreRow {
   agent_label: string | null;
   group_id: string | null;
   results_json: string;
+  effective_score: number | null;
+  effective_passed: number | null;
+  overridden: number;
 }
 
 export class QaRepo {
@@ -52,6 +80,11 @@ export class QaRepo {
   private readonly upsertCard: Statement;
   private readonly getCard: Statement<[string], ScoreRow>;
   private readonly between: Statement<[number, number], ScoreRow>;
+  private readonly insertOverride: Statement;
+  private readonly overridesOfCall: Statement<[string], OverrideRow>;
+  private readonly overridesStarted: Statement<[number, number], OverrideRow>;
+  private readonly setEffectiveStmt: Statement;
+  private readonly endedCalls: Statement<[number, number, number], { id: string }>;
 
   constructor(
     private readonly db: Database,
@@ -60,10 +93,26 @@ export class QaRepo {
     this.insertRules = db.prepare(`INSERT INTO qa_rule_sets (rules_json, author, created_at) VALUES (?, ?, ?)`);
     this.currentRules = db.prepare(`SELECT * FROM qa_rule_sets ORDER BY version DESC LIMIT 1`);
     this.upsertCard = db.prepare(
-      `INSERT INTO qa_scorecards (call_id, scored_at, call_started_at, rules_version, score, passed, agent_label, group_id, results_json)
-       VALUES (@callId, @scoredAt, @callStartedAt, @rulesVersion, @score, @passed, @agentLabel, @groupId, @resultsJson)
+      `INSERT INTO qa_scorecards (call_id, scored_at, call_started_at, rules_version, score, passed, agent_label, group_id, results_json,
+         effective_score, effective_passed)
+       VALUES (@callId, @scoredAt, @callStartedAt, @rulesVersion, @score, @passed, @agentLabel, @groupId, @resultsJson, @score, @passed)
        ON CONFLICT (call_id) DO UPDATE SET scored_at = excluded.scored_at, rules_version = excluded.rules_version, score = excluded.score,
-         passed = excluded.passed, agent_label = excluded.agent_label, group_id = excluded.group_id, results_json = excluded.results_json`,
+         passed = excluded.passed, agent_label = excluded.agent_label, group_id = excluded.group_id, results_json = excluded.results_json,
+         effective_score = excluded.score, effective_passed = excluded.passed, overridden = 0`,
+    );
+    this.insertOverride = db.prepare(
+      `INSERT INTO qa_overrides (call_id, rule_id, outcome, reason, author, at) VALUES (@callId, @ruleId, @outcome, @reason, @author, @at)`,
+    );
+    this.overridesOfCall = db.prepare(`SELECT * FROM qa_overrides WHERE call_id = ? ORDER BY id`);
+    this.overridesStarted = db.prepare(
+      `SELECT o.* FROM qa_overrides o JOIN qa_scorecards s ON s.call_id = o.call_id
+       WHERE s.call_started_at >= ? AND s.call_started_at < ? ORDER BY o.id`,
+    );
+    this.setEffectiveStmt = db.prepare(
+      `UPDATE qa_scorecards SET effective_score = ?, effective_passed = ?, overridden = ? WHERE call_id = ?`,
+    );
+    this.endedCalls = db.prepare(
+      `SELECT id FROM calls WHERE started_at >= ? AND started_at < ? AND ended_at IS NOT NULL ORDER BY started_at DESC, id LIMIT ?`,
     );
     this.getCard = db.prepare(`SELECT * FROM qa_scorecards WHERE call_id = ?`);
     this.between = db.prepare(`SELECT * FROM qa_scorecards WHERE call_started_at >= ? AND call_started_at < ? ORDER BY call_started_at`);
@@ -98,6 +147,29 @@ export class QaRepo {
     );
   }
 
+  /** Record an override (the scorecard's effective columns are set by the caller in the same breath). */
+  addOverride(o: Omit<QaOverride, 'id'>): number {
+    return this.write('qa.override', () => Number(this.insertOverride.run(o).lastInsertRowid));
+  }
+
+  overrides(callId: string): QaOverride[] {
+    return this.overridesOfCall.all(callId).map(toOverride);
+  }
+
+  /** Overrides of calls that started in [fromMs, toMs), oldest first. */
+  overridesStartedBetween(fromMs: number, toMs: number): QaOverride[] {
+    return this.overridesStarted.all(fromMs, toMs).map(toOverride);
+  }
+
+  setEffective(callId: string, score: number | null, passed: boolean | null, overridden: boolean): void {
+    this.write('qa.scorecard', () => this.setEffectiveStmt.run(score, passed === null ? null : passed ? 1 : 0, overridden ? 1 : 0, callId));
+  }
+
+  /** Ids of ended calls that started in [fromMs, toMs), newest first, at most `limit`. */
+  endedCallIds(fromMs: number, toMs: number, limit: number): string[] {
+    return this.endedCalls.all(fromMs, toMs, limit).map((r) => r.id);
+  }
+
   scorecard(callId: string): ScorecardRecord | undefined {
     const row = this.getCard.get(callId);
     return row === undefined ? undefined : toRecord(row);
@@ -109,6 +181,12 @@ export class QaRepo {
     agentLabel?: string | undefined;
     groupId?: string | undefined;
     passed?: boolean | undefined;
+    /** Calls where this rule had `ruleOutcome` (default fail) when scored. */
+    rule?: string | undefined;
+    ruleOutcome?: 'pass' | 'fail' | 'na' | undefined;
+    /** Calls started in [from, to). */
+    from?: number | undefined;
+    to?: number | undefined;
   }): ScorecardRecord[] {
     const where: string[] = [];
     const params: (string | number)[] = [];
@@ -125,8 +203,22 @@ export class QaRepo {
       params.push(query.groupId);
     }
     if (query.passed !== undefined) {
-      where.push('passed = ?');
+      where.push('effective_passed = ?');
       params.push(query.passed ? 1 : 0);
+    }
+    if (query.rule !== undefined) {
+      where.push(
+        `EXISTS (SELECT 1 FROM json_each(results_json) WHERE json_extract(value, '$.ruleId') = ? AND json_extract(value, '$.outcome') = ?)`,
+      );
+      params.push(query.rule, query.ruleOutcome ?? 'fail');
+    }
+    if (query.from !== undefined) {
+      where.push('call_started_at >= ?');
+      params.push(query.from);
+    }
+    if (query.to !== undefined) {
+      where.push('call_started_at < ?');
+      params.push(query.to);
     }
     const sql = `SELECT * FROM qa_scorecards ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY scored_at DESC, call_id LIMIT ?`;
     return (this.db.prepare(sql).all(...params, query.limit) as ScoreRow[]).map(toRecord);
@@ -184,5 +276,12 @@ function toRecord(r: ScoreRow): ScorecardRecord {
     agentLabel: r.agent_label,
     groupId: r.group_id,
     results: parseJson<RuleResult[]>(r.results_json, []),
+    effectiveScore: r.effective_score,
+    effectivePassed: r.effective_passed === null ? null : r.effective_passed === 1,
+    overridden: r.overridden === 1,
   };
+}
+
+function toOverride(r: OverrideRow): QaOverride {
+  return { id: r.id, callId: r.call_id, ruleId: r.rule_id, outcome: r.outcome, reason: r.reason, author: r.author, at: r.at };
 }

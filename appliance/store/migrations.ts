@@ -379,4 +379,26 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_log_target ON audit_log (target, id DESC);  -- an alert's history (alert:<id>)
     `,
   },
+  {
+    version: 12,
+    name: 'QA workspace: supervisor overrides of a call result or a rule outcome (with reason), the effective score beside the original',
+    sql: `
+      ALTER TABLE qa_scorecards ADD COLUMN effective_score REAL;       -- after overrides; = score when none
+      ALTER TABLE qa_scorecards ADD COLUMN effective_passed INTEGER;
+      ALTER TABLE qa_scorecards ADD COLUMN overridden INTEGER NOT NULL DEFAULT 0;
+      UPDATE qa_scorecards SET effective_score = score, effective_passed = passed;
+      CREATE INDEX qa_scorecards_started ON qa_scorecards (call_started_at);
+
+      CREATE TABLE qa_overrides (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        call_id   TEXT NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+        rule_id   TEXT,                                -- NULL: the call's result
+        outcome   TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'na')),
+        reason    TEXT NOT NULL,
+        author    TEXT NOT NULL,
+        at        INTEGER NOT NULL                     -- unix ms
+      );
+      CREATE INDEX qa_overrides_call ON qa_overrides (call_id, id);
+    `,
+  },
 ];

@@ -1,6 +1,10 @@
 /**
- * QA API: the rule set (GET/PUT, versioned), per-call scorecards (paged, filterable) and per-agent /
- * per-group summaries. Scorecards carry rule outcomes and configured phrases, never transcript text.
+ * QA API: the rule set (GET/PUT, versioned; one rule at a time; a dry run against stored calls),
+ * per-call scorecards (paged, filterable), a call's scorecard with its transcript and where each rule
+ * matched, supervisor overrides with a reason (audited; the original score kept), per-agent / per-group
+ * summaries and per-agent / per-rule trends. Reads need a viewer, changes a supervisor. Scorecard
+ * lists carry outcomes, configured phrases and character offsets, never transcript text; only the
+ * per-call view returns the stored (redacted) transcript.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
@@ -14,10 +18,46 @@ const ScorecardQuery = Type.Object(
     before: Type.Optional(Type.Integer({ minimum: 0, description: 'Only scorecards scored before this unix ms (keyset paging)' })),
     agent: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     group: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    passed: Type.Optional(Type.Boolean()),
+    passed: Type.Optional(Type.Boolean({ description: 'Pass or fail after overrides' })),
+    rule: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Only calls where this rule had ruleOutcome' })),
+    ruleOutcome: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('na')], { default: 'fail' }),
+    from: Type.Optional(Type.Integer({ minimum: 0, description: 'Calls started at or after this unix ms' })),
+    to: Type.Optional(Type.Integer({ minimum: 0, description: 'Calls started before this unix ms' })),
   },
   { additionalProperties: false },
 );
+const CallParams = Type.Object({ callId: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+const RuleParams = Type.Object({ ruleId: Type.String({ minLength: 1, maxLength: 63 }) }, { additionalProperties: false });
+const Override = Type.Object(
+  {
+    ruleId: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 63, description: "The rule whose outcome changes; absent: the call's result" }),
+    ),
+    outcome: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('na')]),
+    reason: Type.String({ minLength: 3, maxLength: 1000, description: 'Why (kept in the audit log)' }),
+  },
+  { additionalProperties: false },
+);
+const TrendsQuery = Type.Object(
+  {
+    by: Type.Union([Type.Literal('agent'), Type.Literal('rule')], { default: 'agent' }),
+    from: Type.Optional(Type.Integer({ minimum: 0, description: 'Calls started at or after this unix ms (default: 14 days ago)' })),
+    to: Type.Optional(Type.Integer({ minimum: 0, description: 'Calls started before this unix ms (default: now); at most 92 days' })),
+  },
+  { additionalProperties: false },
+);
+const DryRun = Type.Object(
+  {
+    rules: Type.Unknown({ description: 'A proposed rule set: { rules: [...] }' }),
+    from: Type.Optional(Type.Integer({ minimum: 0, description: 'Calls started at or after this unix ms (default: 7 days ago)' })),
+    to: Type.Optional(Type.Integer({ minimum: 0, description: 'Calls started before this unix ms (default: now)' })),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200, description: 'Newest calls of the period scored, at most' }),
+  },
+  { additionalProperties: false },
+);
+/** Bodies that are rules are checked by validateRuleSet (every issue, in plain words), not by ajv. */
+const passThrough = { validatorCompiler: () => (data: unknown) => ({ value: data }) };
+const userOf = (request: unknown): string => (request as { user?: { username?: string } }).user?.username ?? 'api';
 const SummaryQuery = Type.Object(
   {
     by: Type.Union([Type.Literal('agent'), Type.Literal('group')], { default: 'agent' }),
@@ -37,6 +77,7 @@ export function registerQaRoutes(app: FastifyInstance, deps: { qa: QaService; no
     '/api/v1/qa/rules',
     {
       schema: { summary: 'Replace the QA rule set; calls ending from now on are scored with it', body: QaRuleSet },
+      config: { minRole: 'supervisor' },
       // Validated by validateRuleSet (EVX_ERR_QA_RULES with the failing path): ajv's removeAdditional
       // would strip keys from a union member it tried first and corrupt the rules.
       validatorCompiler: () => (data: unknown) => ({ value: data }),
@@ -52,7 +93,17 @@ export function registerQaRoutes(app: FastifyInstance, deps: { qa: QaService; no
     { schema: { summary: 'Per-call QA scorecards, newest first, keyset-paged', querystring: ScorecardQuery } },
     async (request) => {
       const q = request.query;
-      const scorecards = deps.qa.repo.list({ limit: q.limit, before: q.before, agentLabel: q.agent, groupId: q.group, passed: q.passed });
+      const scorecards = deps.qa.repo.list({
+        limit: q.limit,
+        before: q.before,
+        agentLabel: q.agent,
+        groupId: q.group,
+        passed: q.passed,
+        rule: q.rule,
+        ruleOutcome: q.ruleOutcome,
+        from: q.from,
+        to: q.to,
+      });
       const last = scorecards[scorecards.length - 1];
       return { scorecards, nextBefore: scorecards.length === q.limit && last ? last.scoredAt : null };
     },
@@ -60,7 +111,7 @@ export function registerQaRoutes(app: FastifyInstance, deps: { qa: QaService; no
 
   app.get<{ Params: { callId: string } }>(
     '/api/v1/qa/scorecards/:callId',
-    { schema: { summary: "One call's QA scorecard", params: Type.Object({ callId: Type.String({ minLength: 1, maxLength: 200 }) }) } },
+    { schema: { summary: "One call's QA scorecard", params: CallParams } },
     async (request) => {
       const card = deps.qa.repo.scorecard(request.params.callId);
       if (card === undefined) throw evxError('EVX_ERR_NOT_FOUND', 'no scorecard for this call', { details: { resource: 'scorecard' } });
@@ -75,6 +126,79 @@ export function registerQaRoutes(app: FastifyInstance, deps: { qa: QaService; no
       const to = request.query.to ?? now();
       const from = request.query.from ?? to - 86_400_000;
       return { by: request.query.by, from, to, rows: deps.qa.repo.summary(request.query.by, from, to) };
+    },
+  );
+
+  app.get<{ Params: Static<typeof CallParams> }>(
+    '/api/v1/qa/calls/:callId',
+    {
+      schema: {
+        summary: "A call's scorecard as it stands after overrides, with its (redacted) transcript and where each rule matched",
+        params: CallParams,
+      },
+    },
+    async (request) => {
+      const detail = deps.qa.detail(request.params.callId);
+      if (detail === undefined) throw evxError('EVX_ERR_NOT_FOUND', 'no scorecard for this call', { details: { resource: 'scorecard' } });
+      return detail;
+    },
+  );
+
+  app.post<{ Params: Static<typeof CallParams>; Body: Static<typeof Override> }>(
+    '/api/v1/qa/calls/:callId/overrides',
+    {
+      schema: {
+        summary: "Override a call's result or one rule's outcome, with a reason (audited; the original score is kept)",
+        params: CallParams,
+        body: Override,
+      },
+      config: { minRole: 'supervisor' },
+    },
+    async (request, reply) => {
+      const { ruleId, outcome, reason } = request.body;
+      const result = deps.qa.override(request.params.callId, { ruleId: ruleId ?? null, outcome, reason }, userOf(request));
+      return reply.code(201).send(result);
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof TrendsQuery> }>(
+    '/api/v1/qa/trends',
+    { schema: { summary: 'Per day (UTC): pass rate per agent label or per rule, overrides applied', querystring: TrendsQuery } },
+    async (request) => {
+      const to = request.query.to ?? now();
+      const from = request.query.from ?? to - 14 * 86_400_000;
+      return { by: request.query.by, from, to, ...deps.qa.trends(request.query.by, from, to) };
+    },
+  );
+
+  app.post(
+    '/api/v1/qa/rules/items',
+    { schema: { summary: 'Add one rule to the rule set in force (a new version)' }, config: { minRole: 'supervisor' }, ...passThrough },
+    async (request, reply) => reply.code(201).send(deps.qa.addRule(request.body, userOf(request))),
+  );
+
+  app.put<{ Params: Static<typeof RuleParams> }>(
+    '/api/v1/qa/rules/items/:ruleId',
+    { schema: { summary: 'Replace one rule (a new version)', params: RuleParams }, config: { minRole: 'supervisor' }, ...passThrough },
+    async (request) => deps.qa.updateRule(request.params.ruleId, request.body, userOf(request)),
+  );
+
+  app.delete<{ Params: Static<typeof RuleParams> }>(
+    '/api/v1/qa/rules/items/:ruleId',
+    { schema: { summary: 'Remove one rule (a new version)', params: RuleParams }, config: { minRole: 'supervisor' } },
+    async (request) => deps.qa.deleteRule(request.params.ruleId, userOf(request)),
+  );
+
+  app.post<{ Body: Static<typeof DryRun> }>(
+    '/api/v1/qa/rules/dry-run',
+    {
+      schema: { summary: 'Score stored calls of a period with a proposed rule set; stores nothing', body: DryRun },
+      config: { minRole: 'supervisor' },
+    },
+    async (request) => {
+      const to = request.body.to ?? now();
+      const from = request.body.from ?? to - 7 * 86_400_000;
+      return { from, to, ...deps.qa.dryRun(request.body.rules, from, to, request.body.limit) };
     },
   );
 }

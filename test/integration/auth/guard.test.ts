@@ -14,7 +14,8 @@ import { concretePath, listRoutes } from '../../helpers/routes.js';
 const WRITE = /^(POST|PUT|PATCH|DELETE) /;
 /**
  * Supervisors may mint softphone tokens (WebRTC agents and listen-in), handle alerts, set agents' states
- * (available, away, logged out: running the floor) and supervise SIP-agent calls; nothing else they may write.
+ * (available, away, logged out: running the floor), supervise SIP-agent calls and run QA (rules, overrides);
+ * nothing else they may write.
  */
 const SUPERVISOR_WRITES = [
   'POST /api/v1/webrtc/agent-tokens',
@@ -29,6 +30,13 @@ const SUPERVISOR_WRITES = [
   'POST /api/v1/acd/calls/:callId/supervision',
   'PATCH /api/v1/acd/calls/:callId/supervision',
   'DELETE /api/v1/acd/calls/:callId/supervision',
+  // QA: supervisors own the rules (the whole set, one rule, a dry run) and override scores with a reason
+  'PUT /api/v1/qa/rules',
+  'POST /api/v1/qa/rules/items',
+  'PUT /api/v1/qa/rules/items/:ruleId',
+  'DELETE /api/v1/qa/rules/items/:ruleId',
+  'POST /api/v1/qa/rules/dry-run',
+  'POST /api/v1/qa/calls/:callId/overrides',
 ];
 /** Routes as "METHOD /path" with the access the guard applies, from the server's access table. */
 const accessOf = (): Map<string, string> => new Map(app.http.accessTable.map((r) => [`${r.method} ${r.url}`, r.access]));

@@ -137,3 +137,12 @@ describe('rule validation in plain language', () => {
     expect(() => validateRuleSet({ rules: [{ id: 'ok', kind: 'silence', weight: 0, maxRatio: 0.5 }] })).toThrow(/weight above 0/);
   });
 });
+
+describe('overlapping hits', () => {
+  it('a phrase inside a longer matched phrase is counted but not marked twice', () => {
+    const c = call([['agent', 1, 'I PROMISE YOU A REFUND']]);
+    const [r] = result(c, [{ id: 'fb', kind: 'forbidden', weight: 1, phrases: ['I PROMISE', 'I PROMISE YOU A REFUND'] }]);
+    expect(r!.value).toBe(2);
+    expect(texts(c, r!.hits)).toEqual(['I PROMISE YOU A REFUND']);
+  });
+});
