@@ -1,15 +1,16 @@
 /**
  * Loads the configuration: embedded defaults < config file (YAML or JSON) < EDGEVOX_* environment
- * variables < command-line flags. The result is validated against the one schema; the first problem
- * is reported as a single line naming the key, the problem and where the value came from.
+ * variables < command-line flags. The result is validated against the one schema and the rules of
+ * validate.ts; the problems are reported as a single line naming the first keys, the problems and
+ * where the values came from, all of them in the error's details.issues.
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
-import { evxError } from '../errors.js';
+import { evxError, type EdgeVoxError } from '../errors.js';
 import { ConfigSchema, RETIRED_KEYS, configLeaves, envNameFor, type EdgeVoxConfig } from './schema.js';
+import { configIssues, type ConfigIssue } from './validate.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -57,23 +58,41 @@ export function loadConfig(options: LoadConfigOptions = {}): EdgeVoxConfig {
   return validateConfig(merged, origins);
 }
 
-/** Validate a plain object (e.g. from the API) and fill defaults. */
+/**
+ * Validate a plain object (e.g. from the API) and fill defaults. Every problem is gathered
+ * (validate.ts); the error's message names the first few, `details.issues` holds them all.
+ */
 export function validateConfig(input: unknown, origins: ReadonlyMap<string, string> = new Map()): EdgeVoxConfig {
   const withDefaults = Value.Default(ConfigSchema, withoutRetiredKeys(structuredClone(input ?? {})));
-  const errors = [...Value.Errors(ConfigSchema, withDefaults)];
-  const first = errors[0];
-  if (first === undefined) {
-    const config = withDefaults as EdgeVoxConfig;
-    checkCrossField(config, origins);
-    return config;
-  }
-  const key = first.path.split('/').filter(Boolean).join('.') || '(root)';
-  const unknown = /unexpected property/i.test(first.message);
-  const origin = origins.get(key) ?? closestOrigin(key, origins);
-  const problem = unknown ? `unknown key '${key}'` : `key '${key}' ${first.message.toLowerCase()}, got ${JSON.stringify(first.value)}`;
-  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-  throw evxError('EVX_ERR_CONFIG_INVALID', `invalid configuration: ${problem}${origin ? ` (from ${origin})` : ''}${more}`, {
-    details: { key, problem: unknown ? 'unknown key' : first.message },
+  const issues = configIssues(withDefaults);
+  if (issues.length === 0) return withDefaults as EdgeVoxConfig;
+  throw configInvalid(issues, origins);
+}
+
+/** Every problem of `input` (defaults filled, retired keys dropped); [] when it is valid. */
+export function checkConfig(input: unknown): ConfigIssue[] {
+  return configIssues(Value.Default(ConfigSchema, withoutRetiredKeys(structuredClone(input ?? {}))));
+}
+
+/** How many issues the one-line message names before "and N more". */
+const ISSUES_IN_MESSAGE = 3;
+
+/** One EVX_ERR_CONFIG_INVALID for a list of issues: a one-line message naming the first few, all of them in details.issues. */
+export function configInvalid(issues: readonly ConfigIssue[], origins: ReadonlyMap<string, string> = new Map()): EdgeVoxError {
+  const said = issues.slice(0, ISSUES_IN_MESSAGE).map((i) => {
+    const origin = origins.get(i.key) ?? closestOrigin(i.key, origins);
+    const what =
+      i.code === 'unknown-key'
+        ? `unknown key '${i.key}'`
+        : /^(must|is required) /.test(i.message)
+          ? `key '${i.key}' ${i.message}`
+          : `key '${i.key}': ${i.message}`;
+    return `${what}${origin ? ` (from ${origin})` : ''}`;
+  });
+  const more = issues.length > ISSUES_IN_MESSAGE ? ` (and ${issues.length - ISSUES_IN_MESSAGE} more)` : '';
+  const first = issues[0]!;
+  return evxError('EVX_ERR_CONFIG_INVALID', `invalid configuration: ${said.join('; ')}${more}`, {
+    details: { key: first.key, problem: first.code === 'unknown-key' ? 'unknown key' : first.message, issues },
   });
 }
 
@@ -86,61 +105,6 @@ function withoutRetiredKeys(input: unknown): unknown {
     if (node !== null && typeof node === 'object' && !Array.isArray(node)) delete (node as Record<string, unknown>)[path[path.length - 1]!];
   }
   return input;
-}
-
-/** An IANA zone name Intl accepts (acd/businessHours.ts reads the site's clock through it). */
-function knownTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Rules the schema cannot say on its own (one key against another); the first broken one is
- * reported like a schema error, naming the key.
- */
-function checkCrossField(config: EdgeVoxConfig, origins: ReadonlyMap<string, string>): void {
-  const fail = (key: string, problem: string): never => {
-    const origin = origins.get(key) ?? closestOrigin(key, origins);
-    throw evxError('EVX_ERR_CONFIG_INVALID', `invalid configuration: key '${key}' ${problem}${origin ? ` (from ${origin})` : ''}`, {
-      details: { key, problem },
-    });
-  };
-  const wh = config.routing.webhook;
-  if (wh.url !== '' && wh.secret.length < 16)
-    fail('routing.webhook.secret', 'must be at least 16 characters when routing.webhook.url is set');
-  const seen = new Map<string, number>();
-  config.sip.trunks.forEach((t, i) => {
-    const first = seen.get(t.name.toLowerCase());
-    if (first !== undefined)
-      fail(`sip.trunks.${i}.name`, `repeats trunk name '${t.name}' of sip.trunks.${first}: trunk names must be unique`);
-    seen.set(t.name.toLowerCase(), i);
-    if (t.keepaliveSec > 0 && t.keepaliveSec < 5)
-      fail(`sip.trunks.${i}.keepaliveSec`, `must be 0 (off) or at least 5, got ${t.keepaliveSec}`);
-    if (t.outbound?.enabled === true) checkTrunkOutbound(t, `sip.trunks.${i}`, fail);
-  });
-  const reg = config.sip.registrar;
-  if (reg.minExpiresSec > reg.maxExpiresSec)
-    fail('sip.registrar.minExpiresSec', `must not exceed sip.registrar.maxExpiresSec (${reg.maxExpiresSec}), got ${reg.minExpiresSec}`);
-  if (60 % config.acd.intervalMinutes !== 0) fail('acd.intervalMinutes', `must divide 60, got ${config.acd.intervalMinutes}`);
-  if (config.acd.timeZone !== '' && !knownTimeZone(config.acd.timeZone))
-    fail('acd.timeZone', `is not an IANA time zone this system knows, got ${JSON.stringify(config.acd.timeZone)}`);
-}
-
-/** A trunk that calls out: reached by address (no DNS lookups), with a caller id, credentials in pairs. */
-function checkTrunkOutbound(t: EdgeVoxConfig['sip']['trunks'][number], key: string, fail: (key: string, problem: string) => never): void {
-  const out = t.outbound!;
-  if (isIP(t.host) !== 4)
-    fail(
-      `${key}.host`,
-      `must be an IPv4 address when ${key}.outbound.enabled is set (calls out use no DNS lookups), got ${JSON.stringify(t.host)}`,
-    );
-  if (out.callerId === '') fail(`${key}.outbound.callerId`, `is required when ${key}.outbound.enabled is set (the From of calls out)`);
-  if ((out.username === '') !== (out.password === ''))
-    fail(`${key}.outbound.${out.username === '' ? 'username' : 'password'}`, 'must be set together with the outbound user name / password');
 }
 
 function readConfigFile(file: string): JsonObject {

@@ -5,8 +5,9 @@
  * makes the latest console-saved version the running configuration (the data dir stays as booted).
  */
 import { evxError } from '../errors.js';
-import { validateConfig } from '../config/load.js';
-import { RETIRED_KEYS, configLeaves, type EdgeVoxConfig } from '../config/schema.js';
+import { checkConfig, configInvalid, validateConfig } from '../config/load.js';
+import type { ConfigIssue } from '../config/validate.js';
+import { ConfigSchema, RETIRED_KEYS, configLeaves, type EdgeVoxConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/database.js';
 
@@ -121,6 +122,22 @@ export function applyChanges(base: EdgeVoxConfig, changes: Readonly<Record<strin
   return next;
 }
 
+/** A change to a key that is gone: refused, naming where its job went. */
+function retiredKeyIssues(changes: Readonly<Record<string, unknown>>): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const key of Object.keys(changes)) {
+    const retired = RETIRED_KEYS.find((r) => key === r.path.join('.') || key.startsWith(`${r.path.join('.')}.`));
+    if (retired !== undefined)
+      out.push({
+        key,
+        code: 'unknown-key',
+        message: `${key} is gone: it lives in ${retired.movedTo}`,
+        params: { key, movedTo: retired.movedTo },
+      });
+  }
+  return out;
+}
+
 /** At start: the latest console-saved version, keeping the booted data dir. */
 export function overlayConsoleConfig(booted: EdgeVoxConfig, store: Store, logger?: Logger): EdgeVoxConfig {
   const latest = store.configVersions.latest();
@@ -178,14 +195,9 @@ export class ConfigService {
     comment: string,
     action = 'config.change',
   ): { version: number; changes: ConfigChange[]; restartRequired: string[] } {
+    const issues = this.check(input);
+    if (issues.length > 0) throw configInvalid(issues);
     const next = validateConfig(input);
-    if (next.dataDir !== this.booted.dataDir) {
-      throw evxError(
-        'EVX_ERR_CONFIG_INVALID',
-        "key 'dataDir' cannot be changed from the console (set it in the config file or with --data-dir)",
-        { details: { key: 'dataDir' } },
-      );
-    }
     const prev = this.current();
     const changes = diffConfigs(prev.config, next);
     if (changes.length === 0) return { version: prev.version, changes, restartRequired: this.pendingRestart() };
@@ -199,16 +211,35 @@ export class ConfigService {
     return { version, changes, restartRequired: this.pendingRestart() };
   }
 
+  /**
+   * Every problem of a whole configuration as the console would save it (the schema, addresses,
+   * ports, cross-references, and the data dir, which only the file or --data-dir may change); [] when
+   * it would be accepted. Nothing is stored.
+   */
+  check(input: unknown): ConfigIssue[] {
+    const issues = checkConfig(input);
+    const given = input !== null && typeof input === 'object' ? (input as Record<string, unknown>)['dataDir'] : undefined;
+    const dataDir: unknown = given ?? (ConfigSchema.properties.dataDir.default as string);
+    if (dataDir !== this.booted.dataDir && !issues.some((i) => i.key === 'dataDir'))
+      issues.push({
+        key: 'dataDir',
+        code: 'rule',
+        message: 'the data directory cannot be changed from the console (set it in the config file or with --data-dir)',
+      });
+    return issues;
+  }
+
+  /** The problems of setting these dotted keys on the current configuration ([] = a patch would be accepted). */
+  checkChanges(changes: Readonly<Record<string, unknown>>): ConfigIssue[] {
+    const retired = retiredKeyIssues(changes);
+    return retired.length > 0 ? retired : this.check(applyChanges(this.current().config, changes));
+  }
+
   /** Set dotted keys on the current configuration. */
   patch(changes: Readonly<Record<string, unknown>>, actor: string, comment: string) {
     // a key that is gone is dropped when an old configuration loads, but never accepted as a change
-    for (const key of Object.keys(changes)) {
-      const retired = RETIRED_KEYS.find((r) => key === r.path.join('.') || key.startsWith(`${r.path.join('.')}.`));
-      if (retired !== undefined)
-        throw evxError('EVX_ERR_CONFIG_INVALID', `key '${key}' is gone: it lives in ${retired.movedTo}`, {
-          details: { key, problem: 'retired key' },
-        });
-    }
+    const retired = retiredKeyIssues(changes);
+    if (retired.length > 0) throw configInvalid(retired);
     return this.save(applyChanges(this.current().config, changes), actor, comment);
   }
 

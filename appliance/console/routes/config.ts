@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { roleAtLeast, isRole, type Role } from '../../auth/authService.js';
 import { VERSION } from '../../buildInfo.js';
+import { configInvalid } from '../../config/load.js';
 import { configLeaves, type EdgeVoxConfig } from '../../config/schema.js';
 import { evxError } from '../../errors.js';
 import type { ConsoleUser } from '../../auth/repo.js';
@@ -19,6 +20,16 @@ const PutConfig = Type.Object({ config: Type.Record(Type.String(), Type.Unknown(
 const PatchConfig = Type.Object(
   { changes: Type.Record(Type.String({ pattern: '^[A-Za-z0-9.]+$' }), Type.Unknown(), { minProperties: 1 }), comment: Comment },
   { additionalProperties: false },
+);
+const ValidateConfig = Type.Union(
+  [
+    Type.Object(
+      { changes: Type.Record(Type.String({ pattern: '^[A-Za-z0-9.]+$' }), Type.Unknown(), { minProperties: 1 }) },
+      { additionalProperties: false },
+    ),
+    Type.Object({ config: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false }),
+  ],
+  { description: 'Either some dotted keys to set on the current configuration, or a whole configuration' },
 );
 const Rollback = Type.Object({ version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
 const Export = Type.Object({ passphrase: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
@@ -91,6 +102,27 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext):
       },
     },
     async (request) => ctx.configs.patch(request.body.changes, principalOf(request).username, request.body.comment),
+  );
+
+  // A dry run: the same checks as saving, nothing stored or audited. Valid: 200 {ok: true, issues: []};
+  // invalid: 400 EVX_ERR_CONFIG_INVALID with every issue in error.details.issues, as PATCH/PUT answer.
+  app.post<{ Body: Static<typeof ValidateConfig> }>(
+    '/api/v1/config/validate',
+    {
+      config: { minRole: 'technician' },
+      schema: {
+        summary:
+          'Check changes ({"changes": {...}}) or a whole configuration ({"config": {...}}) without saving: every issue with its key, code and a plain-language message',
+        body: ValidateConfig,
+        tags: ['config'],
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const issues = 'changes' in body ? ctx.configs.checkChanges(body.changes) : ctx.configs.check(body.config);
+      if (issues.length > 0) throw configInvalid(issues);
+      return { ok: true, issues: [] };
+    },
   );
 
   app.get(
