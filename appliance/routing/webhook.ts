@@ -6,9 +6,9 @@
  * and the reasons' stable codes; never the reasons' sentences or the summary (they quote profile
  * facts such as repeat counts, churn risk and anger), never numbers, names or transcripts.
  *
- * Signing: `X-EdgeVox-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` with
- * `X-EdgeVox-Timestamp` (Unix seconds, fresh on every attempt), so a receiver can refuse stale
- * replays; `X-EdgeVox-Delivery` (also the body's `id`) stays the same across retries for dedup.
+ * Signing, the attempt and the backoff are the box's common webhook pieces (webhooks/signedPost.ts):
+ * `X-EdgeVox-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` with
+ * `X-EdgeVox-Timestamp`; `X-EdgeVox-Delivery` (also the body's `id`) stays the same across retries.
  *
  * It never holds up routing: the bus listener only builds the body and queues it. Delivery is
  * asynchronous, at most `MAX_IN_FLIGHT` requests at a time (one hung receiver request does not stop
@@ -16,22 +16,31 @@
  * counted). Network errors, timeouts, 5xx and 429 are retried with backoff (Retry-After honoured,
  * capped) up to `maxAttempts`; any other answer (3xx, 4xx) is final.
  */
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { VERSION } from '../buildInfo.js';
-import { evxError } from '../errors.js';
 import type { ApplianceEvent, EventBus } from '../events/appEvents.js';
 import type { Logger } from '../log/logger.js';
-import { secureUniform } from '../randomness.js';
+import {
+  backoffDelayMs,
+  checkWebhookSecret as checkSecret,
+  parseWebhookUrl as parseUrl,
+  postSigned,
+  type AttemptResult,
+} from '../webhooks/signedPost.js';
+
+export {
+  signWebhook,
+  verifyWebhookSignature,
+  WEBHOOK_DELIVERY_HEADER,
+  WEBHOOK_EVENT_HEADER,
+  WEBHOOK_MIN_SECRET_LENGTH,
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_TIMESTAMP_HEADER,
+} from '../webhooks/signedPost.js';
 
 export type RouteDecisionEvent = Extract<ApplianceEvent, { type: 'route.decision' }>;
 
-export const WEBHOOK_SIGNATURE_HEADER = 'x-edgevox-signature';
-export const WEBHOOK_TIMESTAMP_HEADER = 'x-edgevox-timestamp';
-export const WEBHOOK_DELIVERY_HEADER = 'x-edgevox-delivery';
-export const WEBHOOK_EVENT_HEADER = 'x-edgevox-event';
 export const WEBHOOK_USER_AGENT = `EdgeVox/${VERSION} (routing-webhook)`;
-/** Shortest signing secret accepted. */
-export const WEBHOOK_MIN_SECRET_LENGTH = 16;
 
 /** Requests in flight at once: a hung one takes a slot until its timeout, the others go on. */
 const MAX_IN_FLIGHT = 4;
@@ -132,63 +141,15 @@ export function decisionPayload(e: RouteDecisionEvent, ctx: { readonly id: strin
   };
 }
 
-/** `sha256=<hex>` of HMAC-SHA256(secret, "<timestamp>.<body>"). */
-export function signWebhook(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
-}
-
-/**
- * What a receiver does (and the tests): the signature matches (constant time) and the timestamp is
- * within `toleranceS` of now.
- */
-export function verifyWebhookSignature(
-  secret: string,
-  headers: { readonly timestamp: string | undefined; readonly signature: string | undefined },
-  body: string,
-  options: { readonly nowMs?: number; readonly toleranceS?: number } = {},
-): boolean {
-  const { timestamp, signature } = headers;
-  if (timestamp === undefined || signature === undefined || !/^\d{1,12}$/.test(timestamp)) return false;
-  const age = Math.abs((options.nowMs ?? Date.now()) / 1000 - Number(timestamp));
-  if (age > (options.toleranceS ?? 300)) return false;
-  const want = Buffer.from(signWebhook(secret, timestamp, body));
-  const got = Buffer.from(signature);
-  return want.length === got.length && timingSafeEqual(want, got);
-}
-
-/**
- * The webhook URL, parsed: http(s), no credentials in it (fetch refuses them, and they would be
- * logged with it). Throws EVX_ERR_CONFIG_INVALID naming the key; the message never quotes the URL.
- */
+/** The webhook URL, parsed (EVX_ERR_CONFIG_INVALID naming routing.webhook.url; never quoting it). */
 export function parseWebhookUrl(url: string): URL {
-  const fail = (problem: string): never => {
-    throw evxError('EVX_ERR_CONFIG_INVALID', `invalid configuration: key 'routing.webhook.url' ${problem}`, {
-      details: { key: 'routing.webhook.url', problem },
-    });
-  };
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return fail('is not a URL');
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') fail(`must be an http or https URL, got ${parsed.protocol}`);
-  if (parsed.username !== '' || parsed.password !== '') fail('must not carry a user name or password');
-  return parsed;
+  return parseUrl(url, 'routing.webhook.url');
 }
 
 /** The secret, checked: long enough to be a key. The message never quotes it. */
 export function checkWebhookSecret(secret: string): void {
-  if (secret.length < WEBHOOK_MIN_SECRET_LENGTH) {
-    const problem = `must be at least ${WEBHOOK_MIN_SECRET_LENGTH} characters when routing.webhook.url is set (it signs every request)`;
-    throw evxError('EVX_ERR_CONFIG_INVALID', `invalid configuration: key 'routing.webhook.secret' ${problem}`, {
-      details: { key: 'routing.webhook.secret', problem },
-    });
-  }
+  checkSecret(secret, 'routing.webhook.secret', 'routing.webhook.url');
 }
-
-type AttemptResult =
-  { kind: 'delivered' } | { kind: 'rejected'; status: number } | { kind: 'retry'; reason: string; retryAfterMs: number | null };
 
 export class RoutingWebhook {
   private readonly url: URL;
@@ -361,47 +322,22 @@ export class RoutingWebhook {
     this.notifyIfIdle();
   }
 
-  private async attempt(d: Delivery): Promise<AttemptResult> {
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const signal = AbortSignal.any([AbortSignal.timeout(this.o.timeoutMs), this.abort.signal]);
-    let res: Response;
-    try {
-      res = await fetch(this.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': WEBHOOK_USER_AGENT,
-          [WEBHOOK_EVENT_HEADER]: 'route.decision',
-          [WEBHOOK_DELIVERY_HEADER]: d.id,
-          [WEBHOOK_TIMESTAMP_HEADER]: timestamp,
-          [WEBHOOK_SIGNATURE_HEADER]: signWebhook(this.o.secret, timestamp, d.body),
-        },
-        body: d.body,
-        redirect: 'manual',
-        signal,
-      });
-    } catch (err) {
-      return { kind: 'retry', reason: failureReason(err, signal), retryAfterMs: null };
-    }
-    // the answer's body is not read: free the connection
-    await res.body?.cancel().catch(() => undefined);
-    if (res.status >= 200 && res.status < 300) return { kind: 'delivered' };
-    if (res.status >= 500 || res.status === 429)
-      return { kind: 'retry', reason: `status ${res.status}`, retryAfterMs: this.retryAfter(res.headers.get('retry-after')) };
-    return { kind: 'rejected', status: res.status };
+  private attempt(d: Delivery): Promise<AttemptResult> {
+    return postSigned({
+      url: this.url,
+      secret: this.o.secret,
+      body: d.body,
+      deliveryId: d.id,
+      event: 'route.decision',
+      userAgent: WEBHOOK_USER_AGENT,
+      timeoutMs: this.o.timeoutMs,
+      abort: this.abort.signal,
+      retryAfterMaxMs: this.o.backoffMaxMs ?? 10_000,
+    });
   }
 
   private backoff(attempt: number): number {
-    const base = this.o.backoffBaseMs ?? 500;
-    const max = this.o.backoffMaxMs ?? 10_000;
-    const exp = Math.min(max, base * 2 ** Math.min(attempt - 1, 30));
-    return Math.round(exp * (0.5 + (this.o.random ?? secureUniform)() * 0.5));
-  }
-
-  /** Retry-After in seconds (the HTTP-date form is ignored), capped by backoffMaxMs. */
-  private retryAfter(header: string | null): number | null {
-    if (header === null || !/^\d{1,6}$/.test(header.trim())) return null;
-    return Math.min(Number(header.trim()) * 1000, this.o.backoffMaxMs ?? 10_000);
+    return backoffDelayMs(attempt, { baseMs: this.o.backoffBaseMs ?? 500, maxMs: this.o.backoffMaxMs ?? 10_000, random: this.o.random });
   }
 
   private notifyIfIdle(): void {
@@ -409,14 +345,4 @@ export class RoutingWebhook {
     for (const w of [...this.settledWaiters]) w();
     this.settledWaiters.clear();
   }
-}
-
-/** A short, secret-free reason for a failed request: timeout, closed, or the socket error's code. */
-function failureReason(err: unknown, signal: AbortSignal): string {
-  if (signal.aborted) {
-    const reason: unknown = signal.reason;
-    return reason instanceof Error && reason.name === 'TimeoutError' ? 'timeout' : 'closed';
-  }
-  const cause = err instanceof Error ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
-  return typeof cause?.code === 'string' ? cause.code : 'network error';
 }

@@ -13,7 +13,6 @@ import {
   SEVERITIES,
   alertsQuery,
   isMuted,
-  playTone,
   setMuted,
   shouldSound,
   type AlertFilters,
@@ -354,4 +353,24 @@ export function AlertsSummary() {
       </a>
     </p>
   );
+}
+
+/** Two short rising beeps; returns false when the context cannot play yet (no user gesture so far). */
+export function playTone(ctx: AudioContext): boolean {
+  if (ctx.state !== 'running') return false;
+  const t0 = ctx.currentTime;
+  for (const [i, hz] of [880, 1320].entries()) {
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.type = 'sine';
+    osc.frequency.value = hz;
+    const start = t0 + i * 0.22;
+    gain.gain.setValueAtTime(0.0001, start);
+    gain.gain.exponentialRampToValueAtTime(0.3, start + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.18);
+    osc.connect(gain).connect(ctx.destination);
+    osc.start(start);
+    osc.stop(start + 0.2);
+  }
+  return true;
 }

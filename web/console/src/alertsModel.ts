@@ -1,6 +1,5 @@
 // The alerts page's pure parts: the list query from the filters, the mute setting (remembered in
-// localStorage), which events sound, and the tone itself (Web Audio; browsers only let a page make
-// sound after the user has interacted with it, so the first tone may need a click or key first).
+// localStorage) and which events sound.
 
 export type AlertView = 'active' | 'open' | 'acknowledged' | 'resolved' | 'all';
 export const ALERT_VIEWS: readonly AlertView[] = ['active', 'open', 'acknowledged', 'resolved', 'all'];
@@ -35,7 +34,14 @@ export function alertsQuery(f: AlertFilters, limit: number, before?: number): st
 
 export const MUTE_KEY = 'evx.alerts.muted';
 
-export function isMuted(storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): boolean {
+/** The part of localStorage used here (this module is also type-checked without the DOM library). */
+interface KeyValueStore {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+const browserStorage = (): KeyValueStore | undefined => (globalThis as { localStorage?: KeyValueStore }).localStorage;
+
+export function isMuted(storage: Pick<KeyValueStore, 'getItem'> | undefined = browserStorage()): boolean {
   try {
     return storage?.getItem(MUTE_KEY) === '1';
   } catch {
@@ -43,7 +49,7 @@ export function isMuted(storage: Pick<Storage, 'getItem'> | undefined = globalTh
   }
 }
 
-export function setMuted(muted: boolean, storage: Pick<Storage, 'setItem'> | undefined = globalThis.localStorage): void {
+export function setMuted(muted: boolean, storage: Pick<KeyValueStore, 'setItem'> | undefined = browserStorage()): void {
   try {
     storage?.setItem(MUTE_KEY, muted ? '1' : '0');
   } catch {
@@ -54,24 +60,4 @@ export function setMuted(muted: boolean, storage: Pick<Storage, 'setItem'> | und
 /** Whether an event from /api/v1/events should sound: a new critical alert, not muted. */
 export function shouldSound(e: { type?: unknown; severity?: unknown }, muted: boolean): boolean {
   return !muted && e.type === 'alert' && e.severity === 'critical';
-}
-
-/** Two short rising beeps; returns false when the context cannot play yet (no user gesture so far). */
-export function playTone(ctx: AudioContext): boolean {
-  if (ctx.state !== 'running') return false;
-  const t0 = ctx.currentTime;
-  for (const [i, hz] of [880, 1320].entries()) {
-    const osc = ctx.createOscillator();
-    const gain = ctx.createGain();
-    osc.type = 'sine';
-    osc.frequency.value = hz;
-    const start = t0 + i * 0.22;
-    gain.gain.setValueAtTime(0.0001, start);
-    gain.gain.exponentialRampToValueAtTime(0.3, start + 0.02);
-    gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.18);
-    osc.connect(gain).connect(ctx.destination);
-    osc.start(start);
-    osc.stop(start + 0.2);
-  }
-  return true;
 }
