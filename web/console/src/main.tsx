@@ -10,6 +10,7 @@ import { Live } from './live.js';
 import { AlertsScreen } from './alerts.js';
 import { History, CallDetail } from './history.js';
 import { ConfigScreen } from './config.js';
+import { SettingsScreen } from './settings/settings.js';
 import { Diagnostics } from './diagnostics.js';
 import { AgentsScreen } from './agents.js';
 import { CallbacksScreen } from './callbacks.js';
@@ -89,6 +90,7 @@ const NAV: { hash: string; label: string }[] = [
   { hash: '#/history', label: 'nav:history' },
   { hash: '#/agents', label: 'nav:agents' },
   { hash: '#/callbacks', label: 'nav:callbacks' },
+  { hash: '#/settings', label: 'nav:settings' },
   { hash: '#/config', label: 'nav:config' },
   { hash: '#/diagnostics', label: 'nav:diagnostics' },
 ];
@@ -125,6 +127,7 @@ function App() {
   if (route === 'history' && arg) screen = <CallDetail id={decodeURIComponent(arg)} />;
   else if (route === 'history') screen = <History />;
   else if (route === 'config') screen = <ConfigScreen session={session} />;
+  else if (route === 'settings') screen = <SettingsScreen session={session} page={arg} />;
   else if (route === 'diagnostics') screen = <Diagnostics session={session} />;
   else if (route === 'agents') screen = <AgentsScreen session={session} />;
   else if (route === 'callbacks') screen = <CallbacksScreen session={session} />;
