@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, fmtTime, get, post, type Session } from './api.js';
 import { BackupExport, BackupRestore } from './backup.js';
 import { ActionButton, Card, Field, Notice, errorText } from './ui.js';
+import { t } from '../../i18n/i18n.js';
 
 interface FieldSpec {
   key: string;
@@ -73,7 +74,7 @@ export function ConfigScreen({ session }: { session: Session }) {
     setEdits({});
   };
   useEffect(() => void load().catch((e) => setResult({ kind: 'error', text: errorText(e) })), []);
-  if (!cfg) return result ? <Notice kind="error">{result.text}</Notice> : <p>Loading…</p>;
+  if (!cfg) return result ? <Notice kind="error">{result.text}</Notice> : <p>{t('common:loading')}</p>;
 
   const sections = [...new Set(fields.map((f) => f.key.split('.')[0]!))];
   const save = async () => {
@@ -84,12 +85,14 @@ export function ConfigScreen({ session }: { session: Session }) {
         fields.find((f) => f.key === key)!,
         text,
       );
-    if (Object.keys(changes).length === 0) return setResult({ kind: 'error', text: 'nothing changed' });
+    if (Object.keys(changes).length === 0) return setResult({ kind: 'error', text: t('settings:raw.nothingChanged') });
     try {
       const r = await api('PATCH', '/api/v1/config', { changes, comment });
       setResult({
         kind: 'ok',
-        text: `Saved as version ${r.version}.${r.restartRequired.length ? ` Needs a restart: ${r.restartRequired.join(', ')}` : ' Applied.'}`,
+        text: r.restartRequired.length
+          ? t('settings:savedRestart', { version: r.version, keys: r.restartRequired.join(', ') })
+          : t('settings:saved', { version: r.version }),
         changes: r.changes,
       });
       setComment('');
@@ -101,16 +104,29 @@ export function ConfigScreen({ session }: { session: Session }) {
 
   return (
     <div data-testid="config">
-      <h1>Configuration</h1>
+      <h1>{t('settings:raw.title')}</h1>
+      <p>
+        <a href="#/settings" data-testid="raw-to-settings">
+          {t('settings:raw.toSettings')}
+        </a>
+      </p>
       <p class="muted">
-        Version {version}. {canEdit ? 'Changes are validated, stored as a new version and audited.' : 'Read-only for your role.'}
+        {t('settings:version', { version })} {canEdit ? t('settings:canEdit') : t('settings:readOnly')}
       </p>
       {pending.length ? (
-        <Notice kind="warn" testId="restart-required">{`Saved but waiting for a restart: ${pending.join(', ')}`}</Notice>
+        <Notice kind="warn" testId="restart-required">
+          {t('settings:pendingRestart', { keys: pending.join(', ') })}
+        </Notice>
       ) : null}
       <div class="grid2">
-        <Card title="Settings" testId="config-form">
-          <input type="search" placeholder="Filter settings" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+        <Card title={t('settings:raw.keys')} testId="config-form">
+          <input
+            type="search"
+            aria-label={t('settings:raw.filter')}
+            placeholder={t('settings:raw.filter')}
+            value={filter}
+            onInput={(e) => setFilter(e.currentTarget.value)}
+          />
           {sections.map((sec) => {
             const fs = fields.filter(
               (f) =>
@@ -128,7 +144,7 @@ export function ConfigScreen({ session }: { session: Session }) {
                   const value = edits[f.key] ?? current;
                   const set = (v: string) => setEdits((e) => ({ ...e, [f.key]: v }));
                   const disabled = !canEdit || !f.editable;
-                  const hint = `${f.description}${f.live ? '' : ' · needs a restart'}`;
+                  const hint = f.live ? f.description : `${f.description} · ${t('settings:needsRestart')}`;
                   return (
                     <Field key={f.key} label={f.key} hint={hint}>
                       {f.type === 'boolean' ? (
@@ -167,11 +183,11 @@ export function ConfigScreen({ session }: { session: Session }) {
           })}
           {canEdit ? (
             <div class="sticky">
-              <Field label="Comment (why)">
+              <Field label={t('settings:comment')}>
                 <input name="config-comment" value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
               </Field>
               <ActionButton testId="config-save" onClick={save}>
-                Save {Object.keys(edits).length ? `(${Object.keys(edits).length} changed)` : ''}
+                {Object.keys(edits).length ? t('settings:saveN', { count: Object.keys(edits).length }) : t('settings:save')}
               </ActionButton>
             </div>
           ) : null}
@@ -183,7 +199,7 @@ export function ConfigScreen({ session }: { session: Session }) {
           ) : null}
         </Card>
         <div>
-          <Card title="Versions" testId="config-versions">
+          <Card title={t('settings:raw.versions')} testId="config-versions">
             <table class="table">
               <tbody>
                 {versions.map((v) => (
@@ -198,7 +214,7 @@ export function ConfigScreen({ session }: { session: Session }) {
                         data-testid={`diff-${v.version}`}
                         onClick={() => void get(`/api/v1/config/diff?from=${v.version}`).then(setDiff)}
                       >
-                        Diff
+                        {t('settings:raw.diff')}
                       </button>
                       {canEdit && v.version !== version ? (
                         <ActionButton
@@ -209,7 +225,7 @@ export function ConfigScreen({ session }: { session: Session }) {
                               const r = await post('/api/v1/config/rollback', { version: v.version });
                               setResult({
                                 kind: 'ok',
-                                text: `Rolled back to version ${v.version} (saved as ${r.version}).`,
+                                text: t('settings:raw.rolledBack', { version: v.version, saved: r.version }),
                                 changes: r.changes,
                               });
                               await load();
@@ -218,7 +234,7 @@ export function ConfigScreen({ session }: { session: Session }) {
                             }
                           }}
                         >
-                          Roll back
+                          {t('settings:raw.rollBack')}
                         </ActionButton>
                       ) : null}
                     </td>
@@ -228,22 +244,22 @@ export function ConfigScreen({ session }: { session: Session }) {
             </table>
             {diff ? (
               <div data-testid="config-diff">
-                <h3>
-                  v{diff.from} → v{diff.to}
-                </h3>
-                {diff.changes.length === 0 ? <p>No differences.</p> : <Changes changes={diff.changes} />}
+                <h3>{t('settings:raw.diffTitle', { from: diff.from, to: diff.to })}</h3>
+                {diff.changes.length === 0 ? <p>{t('settings:raw.noDiff')}</p> : <Changes changes={diff.changes} />}
               </div>
             ) : null}
           </Card>
           {canEdit ? (
             <>
-              <Card title="Backup" testId="backup">
+              <Card title={t('settings:raw.backup')} testId="backup">
                 <BackupExport />
-                <h3>Restore</h3>
+                <h3>{t('settings:raw.restore')}</h3>
                 <BackupRestore onRestored={() => setTimeout(() => location.reload(), 1500)} />
               </Card>
               <TlsCard />
-              <Users />
+              <Card title={t('settings:accounts.usersTitle')} testId="users">
+                <a href="#/settings/accounts">{t('settings:raw.accountsMoved')}</a>
+              </Card>
             </>
           ) : null}
         </div>
@@ -262,9 +278,9 @@ function Changes({ changes }: { changes: { key: string; from: unknown; to: unkno
               <code>{c.key}</code>
             </td>
             <td class="from">{JSON.stringify(c.from)}</td>
-            <td>→</td>
+            <td aria-hidden="true">{t('settings:raw.arrow')}</td>
             <td class="to">{JSON.stringify(c.to)}</td>
-            <td>{c.live ? 'live' : 'restart'}</td>
+            <td>{c.live ? t('settings:raw.live') : t('settings:raw.restartCol')}</td>
           </tr>
         ))}
       </tbody>
@@ -279,29 +295,29 @@ function TlsCard() {
   const [msg, setMsg] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   useEffect(() => void get('/api/v1/tls').then(setInfo), []);
   return (
-    <Card title="HTTPS certificate" testId="tls">
+    <Card title={t('settings:raw.tlsTitle')} testId="tls">
       {info?.certificate ? (
         <dl>
-          <dt>Subject</dt>
+          <dt>{t('settings:raw.subject')}</dt>
           <dd>{info.certificate.subject}</dd>
-          <dt>Valid until</dt>
+          <dt>{t('settings:raw.validUntil')}</dt>
           <dd>{fmtTime(Date.parse(info.certificate.validTo))}</dd>
-          <dt>SHA-256</dt>
+          <dt>{t('settings:raw.sha256')}</dt>
           <dd>
             <code class="wrap">{info.certificate.fingerprint256}</code>
           </dd>
-          <dt>Self-signed</dt>
-          <dd>{info.certificate.selfSigned ? 'yes' : 'no'}</dd>
-          <dt>HTTPS port</dt>
-          <dd>{info.httpsPort ?? 'off'}</dd>
+          <dt>{t('settings:raw.selfSigned')}</dt>
+          <dd>{info.certificate.selfSigned ? t('settings:raw.yes') : t('settings:raw.no')}</dd>
+          <dt>{t('settings:raw.httpsPort')}</dt>
+          <dd>{info.httpsPort ?? t('settings:raw.off')}</dd>
         </dl>
       ) : (
-        <p>No certificate.</p>
+        <p>{t('settings:raw.noCert')}</p>
       )}
-      <Field label="Certificate (PEM)">
+      <Field label={t('settings:raw.certPem')}>
         <textarea name="tls-cert" rows={3} value={cert} onInput={(e) => setCert(e.currentTarget.value)} />
       </Field>
-      <Field label="Private key (PEM, unencrypted)">
+      <Field label={t('settings:raw.keyPem')}>
         <textarea name="tls-key" rows={3} value={key} onInput={(e) => setKey(e.currentTarget.value)} />
       </Field>
       <ActionButton
@@ -309,73 +325,14 @@ function TlsCard() {
           try {
             const r = await api('PUT', '/api/v1/tls', { cert, key });
             setInfo({ ...info, certificate: r.certificate });
-            setMsg({ kind: 'ok', text: 'Certificate replaced for new connections.' });
+            setMsg({ kind: 'ok', text: t('settings:raw.certReplaced') });
           } catch (err) {
             setMsg({ kind: 'error', text: errorText(err) });
           }
         }}
       >
-        Upload certificate
+        {t('settings:raw.uploadCert')}
       </ActionButton>
-      {msg ? <Notice kind={msg.kind}>{msg.text}</Notice> : null}
-    </Card>
-  );
-}
-
-function Users() {
-  const [users, setUsers] = useState<any[]>([]);
-  const [form, setForm] = useState({ username: '', password: '', role: 'supervisor' });
-  const [msg, setMsg] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
-  const load = () => void get('/api/v1/users').then((r) => setUsers(r.users));
-  useEffect(load, []);
-  return (
-    <Card title="Accounts" testId="users">
-      <table class="table">
-        <tbody>
-          {users.map((u) => (
-            <tr key={u.username}>
-              <td>{u.username}</td>
-              <td>{u.role}</td>
-              <td>{u.locked ? 'locked' : ''}</td>
-              <td class="muted">{u.lastLoginAt ? `last login ${fmtTime(u.lastLoginAt)}` : 'never signed in'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <div class="row">
-        <input
-          name="new-username"
-          placeholder="username"
-          value={form.username}
-          onInput={(e) => setForm({ ...form, username: e.currentTarget.value })}
-        />
-        <input
-          name="new-password"
-          type="password"
-          placeholder="password"
-          value={form.password}
-          onInput={(e) => setForm({ ...form, password: e.currentTarget.value })}
-        />
-        <select name="new-role" value={form.role} onChange={(e) => setForm({ ...form, role: e.currentTarget.value })}>
-          <option>technician</option>
-          <option>supervisor</option>
-          <option>viewer</option>
-        </select>
-        <ActionButton
-          onClick={async () => {
-            try {
-              await post('/api/v1/users', form);
-              setMsg({ kind: 'ok', text: `Account ${form.username} created.` });
-              setForm({ username: '', password: '', role: 'supervisor' });
-              load();
-            } catch (err) {
-              setMsg({ kind: 'error', text: errorText(err) });
-            }
-          }}
-        >
-          Add account
-        </ActionButton>
-      </div>
       {msg ? <Notice kind={msg.kind}>{msg.text}</Notice> : null}
     </Card>
   );
