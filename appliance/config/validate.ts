@@ -156,9 +156,11 @@ function schemaIssue(e: ValueError): ConfigIssue {
     case ValueErrorType.NumberMaximum: {
       const min = s.minimum ?? Number.NEGATIVE_INFINITY;
       const max = s.maximum ?? Number.POSITIVE_INFINITY;
-      if (s.maximum === undefined) return issue(key, 'range', `${got} is too small: the least is ${min}`, { value: got, min });
-      if (s.minimum === undefined) return issue(key, 'range', `${got} is too large: the most is ${max}`, { value: got, max });
-      return issue(key, 'range', `${got} is out of range: it must be ${min} to ${max}`, { value: got, min, max });
+      if (s.maximum === undefined)
+        return issue(key, 'range', `${got} is too small: the least is ${min}`, { value: got, min, reason: 'min' });
+      if (s.minimum === undefined)
+        return issue(key, 'range', `${got} is too large: the most is ${max}`, { value: got, max, reason: 'max' });
+      return issue(key, 'range', `${got} is out of range: it must be ${min} to ${max}`, { value: got, min, max, reason: 'between' });
     }
     case ValueErrorType.StringMinLength:
       return s.minLength === 1
@@ -279,7 +281,7 @@ function semanticIssues(c: unknown, refused: ReadonlySet<string>): ConfigIssue[]
       'webrtc.rtcPortMin',
       'port-overlap',
       `the WebRTC port range ${rtc.lo}–${rtc.hi} overlaps the RTP port range ${rtp.lo}–${rtp.hi} (sip.rtpPortMin–sip.rtpPortMax): both are UDP media ports`,
-      { first: rtc.lo, last: rtc.hi, otherFirst: rtp.lo, otherLast: rtp.hi, other: 'sip.rtpPortMin' },
+      { first: rtc.lo, last: rtc.hi, otherFirst: rtp.lo, otherLast: rtp.hi, other: 'sip.rtpPortMin', reason: 'ranges' },
     );
   const transports = list('sip.transports').filter((t): t is string => typeof t === 'string');
   const sipUdp: [string, number | undefined][] = [['sip.port', transports.includes('udp') ? int('sip.port') : undefined]];
@@ -299,6 +301,8 @@ function semanticIssues(c: unknown, refused: ReadonlySet<string>): ConfigIssue[]
             first: r.lo,
             last: r.hi,
             other: first,
+            what: name,
+            reason: 'port',
           },
         );
   }
@@ -364,11 +368,16 @@ function semanticIssues(c: unknown, refused: ReadonlySet<string>): ConfigIssue[]
   if (cbTrunk !== undefined && cbTrunk !== '') {
     const trunk = list('sip.trunks').find((t) => isRecord(t) && t['name'] === cbTrunk);
     if (!isRecord(trunk))
-      rule('acd.callbacks.trunk', 'ref', `there is no trunk named '${cbTrunk}' in sip.trunks`, { value: cbTrunk, other: 'sip.trunks' });
+      rule('acd.callbacks.trunk', 'ref', `there is no trunk named '${cbTrunk}' in sip.trunks`, {
+        value: cbTrunk,
+        other: 'sip.trunks',
+        reason: 'missing',
+      });
     else if (!isRecord(trunk['outbound']) || trunk['outbound']['enabled'] !== true)
       rule('acd.callbacks.trunk', 'ref', `trunk '${cbTrunk}' does not call out: set its outbound.enabled`, {
         value: cbTrunk,
         other: 'sip.trunks',
+        reason: 'no-outbound',
       });
   }
 

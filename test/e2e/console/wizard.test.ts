@@ -1,7 +1,10 @@
 /**
  * A technician sets up a fresh box in a real browser: setup token from the data dir → admin
  * account → site → network → SIP trunks → agents → upstream → model check → self-test call through
- * the real SIP/RTP/ASR pipeline (transcript shown) → finish, landing on the live screen.
+ * the real SIP/RTP/ASR pipeline (transcript shown) → finish, landing on the live screen. Bad input
+ * (a site id, the media address 999.1.2.3, allow-list entries not-an-ip and 10.0.0.0/33, an agent in
+ * a skill group that does not exist) is refused by the appliance's validation: the plain-language
+ * issue shows beside its field (aria-invalid, aria-describedby) and the wizard stays on the step.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +30,23 @@ afterAll(async () => {
 describe('first-boot wizard', () => {
   it('walks every step on a fresh data dir, including a self-test call with its transcript', async () => {
     const { page, shot } = browser;
+    /**
+     * The step's field `name` is marked invalid, described by the refusal shown beside it, which
+     * says `text`; the wizard stays on the step. Returns all the field's error text.
+     */
+    const expectRefused = async (name: string, text: string): Promise<string> => {
+      const error = page.getByTestId(`field-error-${name}`);
+      await error.waitFor();
+      const said = (await error.textContent()) ?? '';
+      expect(said).toContain(text);
+      const field = page.locator(`[name=${name}]`);
+      await expect(field.getAttribute('aria-invalid')).resolves.toBe('true');
+      const describedBy = ((await field.getAttribute('aria-describedby')) ?? '').split(' ');
+      expect(describedBy).toContain(await error.getAttribute('id'));
+      // beside the field: the error follows the control within the same field
+      expect(await page.locator(`.field:has([name=${name}]) [data-testid=field-error-${name}]`).count()).toBe(1);
+      return said;
+    };
     const token = readFileSync(join(app.config.dataDir, 'setup-token'), 'utf8').trim();
     await page.goto(app.httpUrl);
     await page.getByTestId('wizard-step-0').waitFor();
@@ -45,18 +65,31 @@ describe('first-boot wizard', () => {
     await page.fill('input[name=site-name]', 'Leeds Branch');
     await page.fill('input[name=site-id]', 'Leeds 01');
     await page.getByTestId('wizard-next').click();
-    // The appliance's validation message is shown as it is.
-    await expect(page.getByTestId('wizard-error').textContent()).resolves.toContain("key 'site.id'");
+    // The appliance's refusal is said plainly, beside the field, and the step stays.
+    await expectRefused('site-id', 'Leeds 01 is not accepted here: use lower-case letters, digits and dashes');
+    await page.getByTestId('wizard-step-2').waitFor();
     await page.fill('input[name=site-id]', 'leeds-01');
     await shot('wizard-2-site');
     await page.getByTestId('wizard-next').click();
 
     await page.getByTestId('wizard-step-3').waitFor();
+    await page.fill('input[name=rtp-host]', '999.1.2.3');
+    await page.getByTestId('wizard-next').click();
+    await expectRefused('rtp-host', '999.1.2.3 is not an IP address: each of the four numbers must be 0–255');
+    await shot('wizard-3-network-error');
+    expect(await page.getByTestId('wizard-step-4').count()).toBe(0);
     await page.fill('input[name=rtp-host]', '127.0.0.1');
     await shot('wizard-3-network');
     await page.getByTestId('wizard-next').click();
 
     await page.getByTestId('wizard-step-4').waitFor();
+    // every refused entry is reported, not only the first
+    await page.fill('textarea[name=allow-list]', '127.0.0.1\nnot-an-ip\n10.0.0.0/33');
+    await page.getByTestId('wizard-next').click();
+    const allowErrors = await expectRefused('allow-list', 'not-an-ip is not an IP address or network');
+    expect(allowErrors).toContain('10.0.0.0/33: an IPv4 prefix length is 0 to 32');
+    await shot('wizard-4-trunks-error');
+    expect(await page.getByTestId('wizard-step-5').count()).toBe(0);
     await page.fill('textarea[name=allow-list]', '127.0.0.1\n192.0.2.0/24');
     await page.fill('textarea[name=sip-accounts]', '');
     await shot('wizard-4-trunks');
@@ -77,6 +110,11 @@ describe('first-boot wizard', () => {
     await page.getByTestId('wizard-next').click();
     // the appliance's refusal shows in the agent's row, at the field
     await expect(page.getByTestId('agent-error-1').textContent()).resolves.toContain('skill group sales does not exist');
+    const skills = page.locator('input[name=agent-skills-1]');
+    await expect(skills.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(skills.getAttribute('aria-describedby')).resolves.toBe('agent-error-1');
+    await shot('wizard-5-agents-error');
+    expect(await page.getByTestId('wizard-step-6').count()).toBe(0);
     await page.fill('input[name=agent-skills-1]', 'support');
     await shot('wizard-5-agents');
     await page.getByTestId('wizard-next').click();

@@ -80,6 +80,8 @@ export function AgentEditor(props: { sipHost: string; saveLabel: string; saveTes
                     'aria-label': t('agents:cellLabel', { column: t(c.label), row: fmtNumber(i + 1) }),
                     value: r[c.key] as string,
                     'aria-invalid': invalid ? ('true' as const) : undefined,
+                    // the refusal, in the row below, describes the cell it is about
+                    'aria-describedby': invalid ? `agent-error-${i}` : undefined,
                     class: invalid ? 'invalid' : undefined,
                     disabled: props.readOnly,
                     onInput: (e: { currentTarget: HTMLInputElement }) => setCell(i, c.key, e.currentTarget.value),
@@ -102,7 +104,7 @@ export function AgentEditor(props: { sipHost: string; saveLabel: string; saveTes
               </tr>,
               rowError ? (
                 <tr key={`error-${i}`}>
-                  <td colSpan={COLUMNS.length} class="bad" data-testid={`agent-error-${i}`}>
+                  <td colSpan={COLUMNS.length} class="bad" id={`agent-error-${i}`} data-testid={`agent-error-${i}`}>
                     {error.text}
                   </td>
                 </tr>

@@ -1,14 +1,22 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- API JSON is validated and typed by the server; the screens read it loosely. */
 // The first-boot wizard: setup token → admin account → site → network → SIP trunks → agents →
 // upstream → model check → self-test call → finish. Each step saves through the same config API
-// as the configuration screen, so the wizard is validated by the same rules.
+// as the configuration screen, so the wizard is validated by the same rules: a refused step stays,
+// every issue shown beside the field it belongs to (configIssues.ts), in the page's language.
+import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, get, post, type Session } from './api.js';
 import { AgentEditor } from './agents.js';
 import { BackupRestore } from './backup.js';
+import { issuesOf, issueText, issuesUnder, type ConfigIssue } from './configIssues.js';
 import { ActionButton, Field, Notice, errorText } from './ui.js';
+import { fmtNumber, t } from '../../i18n/i18n.js';
 
-const STEPS = ['Setup token', 'Admin account', 'Site', 'Network', 'SIP trunks', 'Agents', 'Upstream', 'Models', 'Self-test call', 'Finish'];
+/** Step titles: keys of the wizard catalogue. */
+const STEPS = ['token', 'admin', 'site', 'network', 'trunks', 'agents', 'upstream', 'models', 'selftest', 'finish'] as const;
+
+/** The appliance log's line that carries the setup token (as the log writes it, in English). */
+const SETUP_LOG_LINE = 'first boot: open the console…';
 
 function lines(text: string): string[] {
   return text
@@ -20,6 +28,7 @@ function lines(text: string): string[] {
 export function Wizard({ session, onSessionChange }: { session: Session; onSessionChange: () => Promise<void> }) {
   const [step, setStep] = useState(session.authenticated ? 2 : 0);
   const [error, setError] = useState('');
+  const [issues, setIssues] = useState<ConfigIssue[]>([]);
   const [token, setToken] = useState('');
   const [admin, setAdmin] = useState({ username: 'admin', password: '', confirm: '' });
   const [cfg, setCfg] = useState<any>(null);
@@ -35,58 +44,67 @@ export function Wizard({ session, onSessionChange }: { session: Session; onSessi
 
   const next = () => {
     setError('');
+    setIssues([]);
     setStep((s) => s + 1);
   };
-  const save = async (changes: Record<string, unknown>, comment: string) => {
+  /**
+   * Save a step's keys. The appliance checks them with the configuration's own rules; when it
+   * refuses, the step stays and each issue goes beside its field (the fields a step has: `keys`);
+   * issues about keys the step does not show go to the notice under the step.
+   */
+  const save = async (changes: Record<string, unknown>, comment: string, keys: readonly string[]) => {
     setError('');
+    setIssues([]);
     try {
-      const r = await api('PATCH', '/api/v1/config', { changes, comment: `setup wizard: ${comment}` });
+      await api('PATCH', '/api/v1/config', { changes, comment: `setup wizard: ${comment}` });
       const fresh = await get('/api/v1/config');
       setCfg(fresh.config);
-      void r;
       next();
     } catch (err) {
-      setError(errorText(err));
+      const found = issuesOf(err);
+      if (found === null) return setError(errorText(err));
+      setIssues(found);
+      const elsewhere = found.filter((i) => !keys.some((k) => issuesUnder([i], k).length > 0));
+      setError(elsewhere.map(issueText).join(' '));
     }
   };
 
   return (
     <main class="wizard" data-testid="wizard">
-      <h1>Set up this EdgeVox appliance</h1>
+      <h1>{t('wizard:title')}</h1>
       <ol class="steps">
         {STEPS.map((s, i) => (
-          <li key={s} class={i === step ? 'current' : i < step ? 'done' : ''}>
-            {s}
+          <li key={s} class={i === step ? 'current' : i < step ? 'done' : ''} aria-current={i === step ? 'step' : undefined}>
+            {t(`wizard:step.${s}`)}
           </li>
         ))}
       </ol>
       <section class="card" data-testid={`wizard-step-${step}`}>
-        <h2>{STEPS[step]}</h2>
+        <h2>{t(`wizard:step.${STEPS[step]}`)}</h2>
         {step === 0 ? (
           <>
             <p>
-              This appliance has no accounts yet and no default password. Enter the one-time setup token: it is printed in the appliance log
-              at start (<code>first boot: open the console…</code>) and written to <code>setup-token</code> in the data directory.
+              {t('wizard:token.intro')} <code>{SETUP_LOG_LINE}</code> {t('wizard:token.file')} <code>setup-token</code>.
             </p>
-            <Field label="Setup token">
+            <Field label={t('wizard:token.label')}>
               <input name="setup-token" value={token} onInput={(e) => setToken(e.currentTarget.value.trim())} autocomplete="off" />
             </Field>
             <ActionButton testId="wizard-next" disabled={token.length < 10} onClick={next}>
-              Next
+              {t('wizard:next')}
             </ActionButton>
           </>
         ) : null}
         {step === 1 ? (
           <>
-            <p>Create the first technician account. Passwords need at least 10 characters and must not contain the username.</p>
-            <Field label="Username">
+            <p>{t('wizard:admin.intro')}</p>
+            <Field label={t('common:username')}>
               <input
                 name="admin-username"
                 value={admin.username}
                 onInput={(e) => setAdmin({ ...admin, username: e.currentTarget.value })}
               />
             </Field>
-            <Field label="Password">
+            <Field label={t('common:password')}>
               <input
                 name="admin-password"
                 type="password"
@@ -95,7 +113,7 @@ export function Wizard({ session, onSessionChange }: { session: Session; onSessi
                 onInput={(e) => setAdmin({ ...admin, password: e.currentTarget.value })}
               />
             </Field>
-            <Field label="Password again">
+            <Field label={t('wizard:admin.confirm')}>
               <input
                 name="admin-confirm"
                 type="password"
@@ -106,13 +124,13 @@ export function Wizard({ session, onSessionChange }: { session: Session; onSessi
             </Field>
             <div class="row">
               <button class="btn secondary" onClick={() => setStep(0)}>
-                Back
+                {t('wizard:back')}
               </button>
               <ActionButton
                 testId="wizard-next"
                 onClick={async () => {
                   setError('');
-                  if (admin.password !== admin.confirm) return setError('the two passwords differ');
+                  if (admin.password !== admin.confirm) return setError(t('wizard:admin.differ'));
                   try {
                     await post('/api/v1/setup/admin', { setupToken: token, username: admin.username, password: admin.password });
                     await onSessionChange();
@@ -122,7 +140,7 @@ export function Wizard({ session, onSessionChange }: { session: Session; onSessi
                   }
                 }}
               >
-                Create account
+                {t('wizard:admin.create')}
               </ActionButton>
             </div>
           </>
@@ -130,24 +148,24 @@ export function Wizard({ session, onSessionChange }: { session: Session; onSessi
         {step === 2 && cfg ? (
           restoring ? (
             <>
-              <p>Restore the configuration, accounts and certificate of another appliance (for example the box this one replaces).</p>
+              <p>{t('wizard:site.restoreIntro')}</p>
               <BackupRestore
                 onRestored={(r) => {
                   if (r.signInAgain) setTimeout(() => void onSessionChange(), 1500);
                 }}
               />
               <button class="btn secondary" onClick={() => setRestoring(false)}>
-                Back to the wizard
+                {t('wizard:site.backToWizard')}
               </button>
             </>
           ) : (
-            <SiteStep cfg={cfg} onSave={save} onRestore={() => setRestoring(true)} />
+            <SiteStep cfg={cfg} issues={issues} onSave={save} onRestore={() => setRestoring(true)} />
           )
         ) : null}
-        {step === 3 && cfg ? <NetworkStep cfg={cfg} onSave={save} /> : null}
-        {step === 4 && cfg ? <TrunkStep cfg={cfg} onSave={save} /> : null}
+        {step === 3 && cfg ? <NetworkStep cfg={cfg} issues={issues} onSave={save} /> : null}
+        {step === 4 && cfg ? <TrunkStep cfg={cfg} issues={issues} onSave={save} /> : null}
         {step === 5 && cfg ? <AgentStep cfg={cfg} onNext={next} /> : null}
-        {step === 6 && cfg ? <UpstreamStep cfg={cfg} onSave={save} /> : null}
+        {step === 6 && cfg ? <UpstreamStep cfg={cfg} issues={issues} onSave={save} /> : null}
         {step === 7 ? <ModelStep onNext={next} /> : null}
         {step === 8 ? <SelfTestStep onNext={next} /> : null}
         {step === 9 ? (
@@ -169,74 +187,136 @@ export function Wizard({ session, onSessionChange }: { session: Session; onSessi
   );
 }
 
-type StepProps = { cfg: any; onSave: (changes: Record<string, unknown>, comment: string) => Promise<void> };
+type StepProps = {
+  cfg: any;
+  issues: readonly ConfigIssue[];
+  onSave: (changes: Record<string, unknown>, comment: string, keys: readonly string[]) => Promise<void>;
+};
 
-function SiteStep({ cfg, onSave, onRestore }: StepProps & { onRestore: () => void }) {
+/**
+ * A field of a configuration key: its label, the control, a hint, and the appliance's issues
+ * about the key beside it (the control is marked aria-invalid and described by them).
+ */
+function KeyField(props: {
+  name: string;
+  label: string;
+  hint?: string;
+  issues: readonly ConfigIssue[];
+  control: (a11y: { id: string; name: string; 'aria-invalid'?: 'true'; 'aria-describedby'?: string; class?: string }) => ComponentChildren;
+}) {
+  const id = `wizard-${props.name}`;
+  const errorId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  const bad = props.issues.length > 0;
+  const describedBy = [bad ? errorId : '', props.hint ? hintId : ''].filter(Boolean).join(' ');
+  return (
+    <div class="field">
+      <label class="label" for={id}>
+        {props.label}
+      </label>
+      {props.control({
+        id,
+        name: props.name,
+        ...(bad ? { 'aria-invalid': 'true' as const, class: 'invalid' } : {}),
+        ...(describedBy ? { 'aria-describedby': describedBy } : {}),
+      })}
+      {bad ? (
+        <ul class="field-error" id={errorId} data-testid={`field-error-${props.name}`}>
+          {props.issues.map((i) => (
+            <li key={`${i.key}:${i.code}`}>{issueText(i)}</li>
+          ))}
+        </ul>
+      ) : null}
+      {props.hint ? (
+        <span class="hint" id={hintId}>
+          {props.hint}
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
+function SiteStep({ cfg, issues, onSave, onRestore }: StepProps & { onRestore: () => void }) {
   const [name, setName] = useState(cfg.site.name);
   const [id, setId] = useState(cfg.site.id === 'unprovisioned' ? '' : cfg.site.id);
   return (
     <>
-      <Field label="Branch name" hint="Shown in the console header and in reports">
-        <input name="site-name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
-      </Field>
-      <Field label="Site id" hint="Lower-case letters, digits and dashes, e.g. leeds-01; used in upstream aggregates">
-        <input name="site-id" value={id} onInput={(e) => setId(e.currentTarget.value)} />
-      </Field>
+      <KeyField
+        name="site-name"
+        label={t('wizard:site.name')}
+        hint={t('wizard:site.nameHint')}
+        issues={issuesUnder(issues, 'site.name')}
+        control={(a) => <input {...a} value={name} onInput={(e) => setName(e.currentTarget.value)} />}
+      />
+      <KeyField
+        name="site-id"
+        label={t('wizard:site.id')}
+        hint={t('wizard:site.idHint')}
+        issues={issuesUnder(issues, 'site.id')}
+        control={(a) => <input {...a} value={id} onInput={(e) => setId(e.currentTarget.value)} />}
+      />
       <div class="row">
-        <ActionButton testId="wizard-next" onClick={() => onSave({ 'site.name': name, 'site.id': id }, 'site identity')}>
-          Save and continue
+        <ActionButton testId="wizard-next" onClick={() => onSave({ 'site.name': name, 'site.id': id }, 'site identity', ['site'])}>
+          {t('wizard:saveContinue')}
         </ActionButton>
         <button class="btn secondary" data-testid="wizard-restore" onClick={onRestore}>
-          Restore a backup instead
+          {t('wizard:site.restore')}
         </button>
       </div>
     </>
   );
 }
 
-function NetworkStep({ cfg, onSave }: StepProps) {
+function NetworkStep({ cfg, issues, onSave }: StepProps) {
   const [rtpHost, setRtpHost] = useState(cfg.sip.rtpHost);
   return (
     <>
       <p>
-        SIP listens on{' '}
+        {t('wizard:network.sipListens')}{' '}
         <code>
           {cfg.sip.host}:{cfg.sip.port}
         </code>
-        . The announced media address is the IP address this appliance puts in its SDP answers: the address the PBX or carrier can reach for
-        RTP.
+        . {t('wizard:network.intro')}
       </p>
-      <Field label="Announced media address (empty = the SIP address)">
-        <input name="rtp-host" value={rtpHost} placeholder={cfg.sip.host} onInput={(e) => setRtpHost(e.currentTarget.value.trim())} />
+      <KeyField
+        name="rtp-host"
+        label={t('wizard:network.rtpHost')}
+        issues={issuesUnder(issues, 'sip.rtpHost')}
+        control={(a) => (
+          <input {...a} value={rtpHost} placeholder={cfg.sip.host} onInput={(e) => setRtpHost(e.currentTarget.value.trim())} />
+        )}
+      />
+      <Field label={t('wizard:network.rtpPorts')}>
+        <span>{t('wizard:network.portRange', { min: cfg.sip.rtpPortMin, max: cfg.sip.rtpPortMax })}</span>
       </Field>
-      <Field label="RTP port range">
-        <span>
-          {cfg.sip.rtpPortMin}–{cfg.sip.rtpPortMax}
-        </span>
-      </Field>
-      <ActionButton testId="wizard-next" onClick={() => onSave({ 'sip.rtpHost': rtpHost }, 'network')}>
-        Save and continue
+      <ActionButton testId="wizard-next" onClick={() => onSave({ 'sip.rtpHost': rtpHost }, 'network', ['sip.rtpHost'])}>
+        {t('wizard:saveContinue')}
       </ActionButton>
     </>
   );
 }
 
-function TrunkStep({ cfg, onSave }: StepProps) {
+function TrunkStep({ cfg, issues, onSave }: StepProps) {
   const [allow, setAllow] = useState((cfg.sip.allowList as string[]).join('\n'));
   const [accounts, setAccounts] = useState(
     (cfg.sip.accounts as { username: string; password: string }[]).map((a) => `${a.username}:${a.password}`).join('\n'),
   );
   return (
     <>
-      <Field
-        label="Allowed SIP sources"
-        hint="One IP address or CIDR per line (the PBX, the carrier's SBC). Empty = any source. Include 127.0.0.1 for the self-test call."
-      >
-        <textarea name="allow-list" rows={4} value={allow} onInput={(e) => setAllow(e.currentTarget.value)} />
-      </Field>
-      <Field label="Trunk digest accounts" hint="One username:password per line. Empty = no SIP authentication.">
-        <textarea name="sip-accounts" rows={3} value={accounts} onInput={(e) => setAccounts(e.currentTarget.value)} />
-      </Field>
+      <KeyField
+        name="allow-list"
+        label={t('wizard:trunks.allowList')}
+        hint={t('wizard:trunks.allowListHint')}
+        issues={issuesUnder(issues, 'sip.allowList')}
+        control={(a) => <textarea {...a} rows={4} value={allow} onInput={(e) => setAllow(e.currentTarget.value)} />}
+      />
+      <KeyField
+        name="sip-accounts"
+        label={t('wizard:trunks.accounts')}
+        hint={t('wizard:trunks.accountsHint')}
+        issues={issuesUnder(issues, 'sip.accounts')}
+        control={(a) => <textarea {...a} rows={3} value={accounts} onInput={(e) => setAccounts(e.currentTarget.value)} />}
+      />
       <ActionButton
         testId="wizard-next"
         onClick={() =>
@@ -249,10 +329,11 @@ function TrunkStep({ cfg, onSave }: StepProps) {
               })),
             },
             'SIP trunks',
+            ['sip.allowList', 'sip.accounts'],
           )
         }
       >
-        Save and continue
+        {t('wizard:saveContinue')}
       </ActionButton>
     </>
   );
@@ -262,36 +343,47 @@ function TrunkStep({ cfg, onSave }: StepProps) {
 function AgentStep({ cfg, onNext }: { cfg: any; onNext: () => void }) {
   return (
     <>
-      <p>
-        Skill groups and the agents who serve them. An agent with a SIP username and password registers their phone with this box; the
-        password is stored encrypted and never shown again.
-      </p>
-      <AgentEditor sipHost={cfg.sip.rtpHost || cfg.sip.host} saveLabel="Save and continue" saveTestId="wizard-next" onSaved={onNext} />
+      <p>{t('wizard:agents.intro')}</p>
+      <AgentEditor
+        sipHost={cfg.sip.rtpHost || cfg.sip.host}
+        saveLabel={t('wizard:saveContinue')}
+        saveTestId="wizard-next"
+        onSaved={onNext}
+      />
     </>
   );
 }
 
-function UpstreamStep({ cfg, onSave }: StepProps) {
+function UpstreamStep({ cfg, issues, onSave }: StepProps) {
   const [endpoint, setEndpoint] = useState(cfg.upstream.endpoint);
   const [key, setKey] = useState(cfg.upstream.enrollmentKey);
   return (
     <>
-      <Field label="Sync endpoint" hint="https URL of the central service; leave empty to run stand-alone">
-        <input
-          name="upstream-endpoint"
-          value={endpoint}
-          placeholder="https://central.example.com/edgevox"
-          onInput={(e) => setEndpoint(e.currentTarget.value.trim())}
-        />
-      </Field>
-      <Field label="Enrollment key">
-        <input name="enrollment-key" type="password" value={key} onInput={(e) => setKey(e.currentTarget.value.trim())} />
-      </Field>
+      <KeyField
+        name="upstream-endpoint"
+        label={t('wizard:upstream.endpoint')}
+        hint={t('wizard:upstream.endpointHint')}
+        issues={issuesUnder(issues, 'upstream.endpoint')}
+        control={(a) => (
+          <input
+            {...a}
+            value={endpoint}
+            placeholder="https://central.example.com/edgevox"
+            onInput={(e) => setEndpoint(e.currentTarget.value.trim())}
+          />
+        )}
+      />
+      <KeyField
+        name="enrollment-key"
+        label={t('wizard:upstream.key')}
+        issues={issuesUnder(issues, 'upstream.enrollmentKey')}
+        control={(a) => <input {...a} type="password" value={key} onInput={(e) => setKey(e.currentTarget.value.trim())} />}
+      />
       <ActionButton
         testId="wizard-next"
-        onClick={() => onSave({ 'upstream.endpoint': endpoint, 'upstream.enrollmentKey': key }, 'upstream sync')}
+        onClick={() => onSave({ 'upstream.endpoint': endpoint, 'upstream.enrollmentKey': key }, 'upstream sync', ['upstream'])}
       >
-        Save and continue
+        {t('wizard:saveContinue')}
       </ActionButton>
     </>
   );
@@ -303,20 +395,20 @@ export function ModelTable({ diag, system }: { diag: any; system: any }) {
       <table class="table">
         <thead>
           <tr>
-            <th>Model</th>
-            <th>Required</th>
-            <th>Active version</th>
-            <th>Files (sha256)</th>
-            <th>Status</th>
+            <th>{t('wizard:models.model')}</th>
+            <th>{t('wizard:models.required')}</th>
+            <th>{t('wizard:models.activeVersion')}</th>
+            <th>{t('wizard:models.files')}</th>
+            <th>{t('wizard:models.status')}</th>
           </tr>
         </thead>
         <tbody>
           {diag.models.map((m: any) => (
             <tr key={m.name}>
               <td>{m.name}</td>
-              <td>{m.required ? 'yes' : 'no'}</td>
+              <td>{m.required ? t('wizard:models.yes') : t('wizard:models.no')}</td>
               <td>
-                <code>{m.activeVersion ?? '—'}</code>
+                <code>{m.activeVersion ?? t('common:none')}</code>
               </td>
               <td>
                 {m.files.map((f: any) => (
@@ -326,21 +418,27 @@ export function ModelTable({ diag, system }: { diag: any; system: any }) {
                 ))}
               </td>
               <td class={m.error ? 'bad' : m.activeVersion ? 'good' : 'bad'}>
-                {m.error ? m.error.message : m.activeVersion ? 'verified' : 'not installed'}
+                {m.error ? m.error.message : m.activeVersion ? t('wizard:models.verified') : t('wizard:models.notInstalled')}
               </td>
             </tr>
           ))}
         </tbody>
       </table>
       <p data-testid="providers">
-        Execution providers: configured <code>{diag.inference.configuredProviders.join(', ')}</code>, active{' '}
-        <code>{diag.inference.activeProviders.join(', ') || 'none yet'}</code>
+        {t('wizard:models.providersConfigured')} <code>{diag.inference.configuredProviders.join(', ')}</code>
+        {t('wizard:models.providersActive')} <code>{diag.inference.activeProviders.join(', ') || t('wizard:models.noneYet')}</code>
       </p>
       <p data-testid="gpu">
-        GPU:{' '}
+        {t('wizard:models.gpu')}{' '}
         {system.gpus.length === 0
-          ? 'none found (inference runs on the CPU)'
-          : system.gpus.map((g: any) => `${g.vendor} ${g.model}${g.memoryMiB ? ` (${g.memoryMiB} MiB)` : ''}`).join('; ')}
+          ? t('wizard:models.noGpu')
+          : system.gpus
+              .map((g: any) =>
+                g.memoryMiB
+                  ? t('wizard:models.gpuWithMemory', { vendor: g.vendor, model: g.model, mib: fmtNumber(g.memoryMiB) })
+                  : t('wizard:models.gpuName', { vendor: g.vendor, model: g.model }),
+              )
+              .join('; ')}
       </p>
     </div>
   );
@@ -356,18 +454,18 @@ function ModelStep({ onNext }: { onNext: () => void }) {
     );
   }, []);
   if (error) return <Notice kind="error">{error}</Notice>;
-  if (!data) return <p>Checking models…</p>;
+  if (!data) return <p>{t('wizard:models.checking')}</p>;
   const missing = data.diag.models.filter((m: any) => m.required && !m.activeVersion);
   return (
     <>
       <ModelTable diag={data.diag} system={data.system} />
       {missing.length ? (
-        <Notice kind="warn">{`Required models missing: ${missing.map((m: any) => m.name).join(', ')}. Install them (make models-install) before taking calls.`}</Notice>
+        <Notice kind="warn">{t('wizard:models.missing', { names: missing.map((m: any) => m.name).join(', ') })}</Notice>
       ) : (
-        <Notice kind="ok">All required models are installed and verified.</Notice>
+        <Notice kind="ok">{t('wizard:models.allInstalled')}</Notice>
       )}
       <ActionButton testId="wizard-next" onClick={onNext}>
-        Continue
+        {t('wizard:continue')}
       </ActionButton>
     </>
   );
@@ -378,10 +476,7 @@ export function SelfTestPanel() {
   const [error, setError] = useState('');
   return (
     <div data-testid="selftest">
-      <p>
-        The appliance places a SIP call to itself over loopback, streams a recorded sentence with a known transcript, hangs up, and shows
-        what the speech pipeline transcribed.
-      </p>
+      <p>{t('wizard:selftest.intro')}</p>
       <ActionButton
         testId="selftest-run"
         onClick={async () => {
@@ -394,25 +489,26 @@ export function SelfTestPanel() {
           }
         }}
       >
-        Place test call
+        {t('wizard:selftest.run')}
       </ActionButton>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {result ? (
         <div class={`selftest-result ${result.ok ? 'good' : 'bad'}`} data-testid="selftest-result">
           <p>
-            <strong>{result.ok ? 'Passed' : 'Failed'}</strong> — {result.wordErrors >= 0 ? `${result.wordErrors} word errors` : ''}{' '}
-            {result.finalLatencyMs !== null ? `, transcript stored ${result.finalLatencyMs} ms after the speech ended` : ''}
+            <strong>{result.ok ? t('wizard:selftest.passed') : t('wizard:selftest.failed')}</strong>
+            {result.wordErrors >= 0 ? ` — ${t('wizard:selftest.wordErrors', { n: fmtNumber(result.wordErrors) })}` : ''}
+            {result.finalLatencyMs !== null ? `, ${t('wizard:selftest.latency', { ms: fmtNumber(result.finalLatencyMs) })}` : ''}
           </p>
           <p>
-            Heard: <q data-testid="selftest-transcript">{result.transcript || '(nothing)'}</q>
+            {t('wizard:selftest.heard')} <q data-testid="selftest-transcript">{result.transcript || t('wizard:selftest.nothing')}</q>
           </p>
           <p class="muted">
-            Expected: <q>{result.reference}</q>
+            {t('wizard:selftest.expected')} <q>{result.reference}</q>
           </p>
           <ul>
             {result.steps.map((s: any) => (
               <li key={s.name} class={s.ok ? 'good' : 'bad'}>
-                {s.ok ? '✓' : '✗'} {s.name}: {s.detail}
+                {s.ok ? t('wizard:selftest.stepOk') : t('wizard:selftest.stepFailed')} {s.name}: {s.detail}
               </li>
             ))}
           </ul>
@@ -427,7 +523,7 @@ function SelfTestStep({ onNext }: { onNext: () => void }) {
     <>
       <SelfTestPanel />
       <ActionButton testId="wizard-next" kind="secondary" onClick={onNext}>
-        Continue
+        {t('wizard:continue')}
       </ActionButton>
     </>
   );
@@ -440,15 +536,14 @@ function FinishStep({ onFinish }: { onFinish: () => Promise<void> }) {
   }, []);
   return (
     <>
-      <p>The appliance is set up. Supervisors can now watch calls live; technicians can change any setting later under Configuration.</p>
+      <p>{t('wizard:finish.intro')}</p>
       {pending && pending.length ? (
-        <Notice
-          kind="warn"
-          testId="restart-required"
-        >{`Restart the appliance (systemctl restart edgevox) to apply: ${pending.join(', ')}`}</Notice>
+        <Notice kind="warn" testId="restart-required">
+          {t('wizard:finish.restart', { keys: pending.join(', ') })}
+        </Notice>
       ) : null}
       <ActionButton testId="wizard-finish" onClick={onFinish}>
-        Finish
+        {t('wizard:finish.button')}
       </ActionButton>
     </>
   );
