@@ -16,6 +16,7 @@ import type { AcdFactSink } from '../acd/kpis.js';
 import { KpiService } from '../acd/kpiService.js';
 import { AcdQueues } from '../acd/queueView.js';
 import { AcdRepo } from '../acd/repo.js';
+import { resolveThresholds } from '../acd/wallboardThresholds.js';
 import type { ApplianceMetrics } from '../metrics/metrics.js';
 import type { SecretBox } from '../privacy/secrets.js';
 import type { RoutingService } from '../routing/routingService.js';
@@ -75,7 +76,14 @@ export function startAcd(
     timeZone,
     callbacks,
     routes: (app) => {
-      registerAcdRoutes(app, { kpis });
+      registerAcdRoutes(app, {
+        kpis,
+        thresholds: () =>
+          resolveThresholds(
+            acd,
+            routing.groupList().map((g) => g.id),
+          ),
+      });
       registerCallbackRoutes(app, { callbacks });
     },
     close: () => {

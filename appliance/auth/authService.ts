@@ -24,7 +24,8 @@ export const SESSION_COOKIE = 'evx_session';
 export const CSRF_COOKIE = 'evx_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
 
-const ROLE_RANK: Record<Role, number> = { viewer: 0, supervisor: 1, technician: 2 };
+// kiosk is below viewer: every route (default viewer) refuses it unless it declares minRole 'kiosk'.
+const ROLE_RANK: Record<Role, number> = { kiosk: 0, viewer: 1, supervisor: 2, technician: 3 };
 
 /** True when `role` may do what `required` may. */
 export function roleAtLeast(role: Role, required: Role): boolean {

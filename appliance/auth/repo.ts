@@ -5,8 +5,9 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Writer } from '../store/repos/writer.js';
 
-export type Role = 'technician' | 'supervisor' | 'viewer';
-export const ROLES: readonly Role[] = ['technician', 'supervisor', 'viewer'];
+/** Console roles, most to least able; `kiosk` is a wall TV's sign-in: it reads the wallboard's figures only. */
+export type Role = 'technician' | 'supervisor' | 'viewer' | 'kiosk';
+export const ROLES: readonly Role[] = ['technician', 'supervisor', 'viewer', 'kiosk'];
 
 export interface ConsoleUser {
   username: string;

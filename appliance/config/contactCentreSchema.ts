@@ -139,6 +139,65 @@ export const RoutingSection = Section(
   'Intent/emotion analysis, skill-based routing, caller profiles and alerts',
 );
 
+/** Amber and red limits of one wallboard tile (its direction: whether higher values are better). */
+const Limits = (amber: number, red: number, higherIsBetter: boolean, unit: string) =>
+  Section(
+    {
+      amber: Type.Number({ minimum: 0, default: amber, description: `Amber from this value on (${unit})` }),
+      red: Type.Number({ minimum: 0, default: red, description: `Red from this value on (${unit})` }),
+      higherIsBetter: Type.Boolean({
+        default: higherIsBetter,
+        description: 'true: amber at or below `amber` and red at or below `red`; false: at or above',
+      }),
+    },
+    `Wallboard colours of this tile (${unit})`,
+  );
+
+/** A skill group's own limits: any metric, any of its fields (the rest from acd.wallboard). */
+const LimitsOverride = Type.Object(
+  {
+    amber: Type.Optional(Type.Number({ minimum: 0 })),
+    red: Type.Optional(Type.Number({ minimum: 0 })),
+    higherIsBetter: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const WALLBOARD_METRICS = ['waiting', 'longestWaitingS', 'averageSpeedOfAnswerS', 'abandonRate', 'averageHandleTimeS'] as const;
+
+export const WallboardSection = Section(
+  {
+    waiting: Limits(3, 6, false, 'calls waiting'),
+    longestWaitingS: Limits(30, 60, false, 'seconds'),
+    averageSpeedOfAnswerS: Limits(20, 40, false, 'seconds'),
+    abandonRate: Limits(0.05, 0.1, false, 'ratio 0..1 of answered + abandoned'),
+    averageHandleTimeS: Limits(300, 480, false, 'seconds'),
+    serviceLevelRed: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.6,
+      description: "Service level tile: red at or below this ratio (0..1); amber at or below acd.serviceLevelTarget (or the group's own)",
+    }),
+    groups: Type.Record(
+      Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }),
+      Type.Object(
+        {
+          waiting: Type.Optional(LimitsOverride),
+          longestWaitingS: Type.Optional(LimitsOverride),
+          averageSpeedOfAnswerS: Type.Optional(LimitsOverride),
+          abandonRate: Type.Optional(LimitsOverride),
+          averageHandleTimeS: Type.Optional(LimitsOverride),
+          serviceLevelTarget: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+          serviceLevelRed: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+        },
+        { additionalProperties: false },
+      ),
+      { default: {}, description: 'Per skill group id: limits that differ from the ones above (only the fields given)' },
+    ),
+  },
+  'Wallboard tile colours (green / amber / red) overall and per skill group; the service level turns amber below acd.serviceLevelTarget',
+);
+
 export const AcdSection = Section(
   {
     mode: Type.Union([Type.Literal('pbx'), Type.Literal('acd')], {
@@ -238,6 +297,7 @@ export const AcdSection = Section(
       default: 5,
       description: 'How often the wallboard event acd.kpis is sent while the figures change (0 = never)',
     }),
+    wallboard: WallboardSection,
   },
   'Contact-centre queues and KPIs (service level, abandons, intervals, business hours)',
 );

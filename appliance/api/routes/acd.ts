@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { evxError } from '../../errors.js';
 import type { IntervalKpis, KpiSnapshot } from '../../acd/kpis.js';
+import type { ResolvedThresholds } from '../../acd/wallboardThresholds.js';
 
 const Nullable = (description: string) => Type.Union([Type.Number(), Type.Null()], { description });
 
@@ -84,7 +85,29 @@ const IntervalsReply = Type.Object(
   { additionalProperties: false },
 );
 
+const ThresholdView = Type.Object(
+  { amber: Type.Number(), red: Type.Number(), higherIsBetter: Type.Boolean() },
+  { additionalProperties: false },
+);
+const ThresholdSet = Type.Object(
+  {
+    waiting: ThresholdView,
+    longestWaitingS: ThresholdView,
+    serviceLevel: ThresholdView,
+    averageSpeedOfAnswerS: ThresholdView,
+    abandonRate: ThresholdView,
+    averageHandleTimeS: ThresholdView,
+  },
+  { additionalProperties: false },
+);
+const ThresholdsReply = Type.Object(
+  { overall: ThresholdSet, groups: Type.Record(Type.String(), ThresholdSet) },
+  { additionalProperties: false },
+);
+
 export interface AcdRoutesDeps {
+  /** The wallboard's configured tile limits (acd.wallboard, acd.serviceLevelTarget) overall and per skill group. */
+  readonly thresholds: () => ResolvedThresholds;
   readonly kpis: {
     readonly intervalMs: number;
     snapshot(): KpiSnapshot;
@@ -103,7 +126,8 @@ export function registerAcdRoutes(app: FastifyInstance, deps: AcdRoutesDeps): vo
         summary: 'Contact-centre figures now, per skill group and overall: waiting, longest wait, agents by state, the current interval',
         response: { 200: KpisReply },
       },
-      config: { minRole: 'supervisor' },
+      // the wallboard's figures (aggregates only): every signed-in role, a wall TV's kiosk sign-in included
+      config: { minRole: 'kiosk' },
     },
     async (): Promise<Static<typeof KpisReply>> => deps.kpis.snapshot(),
   );
@@ -127,5 +151,18 @@ export function registerAcdRoutes(app: FastifyInstance, deps: AcdRoutesDeps): vo
       const intervals = deps.kpis.intervals(from, to);
       return { from: Math.floor(from / step) * step, to: Math.ceil(to / step) * step, intervalMs: step, intervals };
     },
+  );
+
+  app.get(
+    '/api/v1/acd/wallboard/thresholds',
+    {
+      schema: {
+        tags,
+        summary: 'Wallboard tile colours: amber and red limits of each figure overall and per skill group (acd.wallboard)',
+        response: { 200: ThresholdsReply },
+      },
+      config: { minRole: 'kiosk' },
+    },
+    async (): Promise<Static<typeof ThresholdsReply>> => deps.thresholds(),
   );
 }

@@ -3,10 +3,14 @@
  * `types` (comma-separated) and `callId`. Each client has a bounded send buffer: when a slow client
  * falls behind by more than `maxBufferedBytes`, events for it are dropped (counted) and it is told
  * how many it missed once it catches up, so one slow console never slows the media path.
+ * A kiosk sign-in (a wall TV) gets the wallboard's figures only (KIOSK_EVENT_TYPES), whatever it asks for.
  */
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
 import type { ApplianceEvent, EventBus } from '../../events/appEvents.js';
+
+/** What a kiosk sign-in may receive: the wallboard's aggregates, no call, agent or caller data. */
+export const KIOSK_EVENT_TYPES: ReadonlySet<string> = new Set(['acd.kpis']);
 
 export interface EventStreamDeps {
   bus: EventBus;
@@ -18,9 +22,15 @@ export function registerEventStream(app: FastifyInstance, deps: EventStreamDeps)
   const maxBuffered = deps.maxBufferedBytes ?? 1024 * 1024;
   app.get<{ Querystring: { types?: string; callId?: string } }>(
     '/api/v1/events',
-    { websocket: true, schema: { summary: 'WebSocket stream of typed appliance events (call.*, asr.*, dtmf, alert, ...)' } },
+    {
+      websocket: true,
+      schema: { summary: 'WebSocket stream of typed appliance events (call.*, asr.*, dtmf, alert, ...); a kiosk gets acd.kpis only' },
+      config: { minRole: 'kiosk' },
+    },
     (socket: WebSocket, request) => {
-      const types = request.query.types ? new Set(request.query.types.split(',').map((t) => t.trim())) : null;
+      const asked = request.query.types ? new Set(request.query.types.split(',').map((t) => t.trim())) : null;
+      const types =
+        request.principal?.role === 'kiosk' ? new Set([...KIOSK_EVENT_TYPES].filter((t) => asked === null || asked.has(t))) : asked;
       const callId = request.query.callId ?? null;
       let dropped = 0;
       const unsubscribe = deps.bus.subscribe((event: ApplianceEvent) => {

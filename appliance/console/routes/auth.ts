@@ -81,7 +81,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ConsoleContext): v
 
   app.post(
     '/api/v1/auth/logout',
-    { schema: { summary: 'Sign out (ends this session)', tags: ['console'] }, config: { minRole: 'viewer' } },
+    { schema: { summary: 'Sign out (ends this session)', tags: ['console'] }, config: { minRole: 'kiosk' } },
     async (request, reply) => {
       ctx.auth.logout(principalOf(request));
       void reply.header('set-cookie', clearedCookies(request.protocol === 'https'));

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appliance } from '../../../appliance/app/app.js';
+import type { AcdWallboardFigures } from '../../../appliance/events/appEvents.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { findWorkerBin } from '../../../appliance/webrtc/workerBin.js';
 import { apiToken, createUser, hasWebrtcSection, login, quietApplianceOverrides, type TestSession } from '../../helpers/auth.js';
@@ -38,17 +39,40 @@ const SUPERVISOR_WRITES = [
   'POST /api/v1/qa/rules/dry-run',
   'POST /api/v1/qa/calls/:callId/overrides',
 ];
+/**
+ * All a kiosk sign-in (a wall TV showing the wallboard) may use: the KPI figures, the tile colours,
+ * the event stream (which gives it acd.kpis only) and signing out.
+ */
+const KIOSK_ROUTES = ['GET /api/v1/acd/kpis', 'GET /api/v1/acd/wallboard/thresholds', 'GET /api/v1/events', 'POST /api/v1/auth/logout'];
 /** Routes as "METHOD /path" with the access the guard applies, from the server's access table. */
 const accessOf = (): Map<string, string> => new Map(app.http.accessTable.map((r) => [`${r.method} ${r.url}`, r.access]));
 const publicRoutes = (): string[] => [...accessOf()].filter(([, a]) => a === 'public').map(([r]) => r);
 /** Writes every signed-in role may make on its own account (sign out, change password). */
-const selfService = (): string[] => [...accessOf()].filter(([r, a]) => WRITE.test(r) && a === 'viewer').map(([r]) => r);
+const selfService = (): string[] => [...accessOf()].filter(([r, a]) => WRITE.test(r) && (a === 'viewer' || a === 'kiosk')).map(([r]) => r);
+
+/** An acd.kpis event's figures with nothing going on. */
+const NO_FIGURES: AcdWallboardFigures = {
+  waiting: 0,
+  longestWaitingS: null,
+  agents: { available: 0, ringing: 0, 'on-call': 0, 'wrap-up': 0, away: 0 },
+  offered: 0,
+  answered: 0,
+  abandoned: 0,
+  shortAbandoned: 0,
+  overflowedOut: 0,
+  serviceLevel: null,
+  averageSpeedOfAnswerS: null,
+  averageAbandonTimeS: null,
+  averageHandleTimeS: null,
+  occupancy: null,
+};
 
 let app: Appliance;
 let base: string;
 let tech: TestSession;
 let viewer: TestSession;
 let supervisor: TestSession;
+let kiosk: TestSession;
 
 beforeAll(async () => {
   // With the mediasoup worker built, the WebRTC plane is mounted too, so its routes are checked.
@@ -58,10 +82,12 @@ beforeAll(async () => {
   const t = await createUser(app, 'tech1', 'technician');
   const v = await createUser(app, 'view1', 'viewer');
   const s = await createUser(app, 'super1', 'supervisor');
-  [tech, viewer, supervisor] = await Promise.all([
+  const k = await createUser(app, 'tv1', 'kiosk');
+  [tech, viewer, supervisor, kiosk] = await Promise.all([
     login(base, t.username, t.password),
     login(base, v.username, v.password),
     login(base, s.username, s.password),
+    login(base, k.username, k.password),
   ]);
 });
 afterAll(async () => {
@@ -213,5 +239,47 @@ describe('the auth guard over every route', () => {
     expect(await outcome({})).toBe('401');
     expect(await outcome({ cookie: viewer.cookie, origin: 'https://evil.example' })).toBe('403');
     expect(await outcome({ cookie: viewer.cookie, origin: base })).toBe('open');
+  });
+
+  it('lets a kiosk read the wallboard and nothing else: 403 on every other read and write', async () => {
+    const kioskLevel = [...accessOf()].filter(([r, a]) => a === 'kiosk' && !r.startsWith('HEAD ')).map(([r]) => r);
+    expect(kioskLevel.sort()).toEqual([...KIOSK_ROUTES].sort());
+    const headers = { cookie: kiosk.cookie, 'x-csrf-token': kiosk.csrf };
+    for (const route of ['GET /api/v1/acd/kpis', 'GET /api/v1/acd/wallboard/thresholds'])
+      expect((await send(route, headers)).status, route).toBe(200);
+    const others = listRoutes(app).filter((r) => !r.startsWith('HEAD') && !publicRoutes().includes(r) && !KIOSK_ROUTES.includes(r));
+    expect(others).toEqual(
+      expect.arrayContaining(['GET /api/v1/calls', 'GET /api/v1/calls/:id', 'GET /api/v1/agents', 'PATCH /api/v1/config']),
+    );
+    for (const route of others) expect(await send(route, headers), `kiosk ${route}`).toEqual({ status: 403, code: 'EVX_ERR_FORBIDDEN' });
+    // an API token with the kiosk role is held to the same
+    const token = apiToken(app, 'kiosk');
+    expect(await send('GET /api/v1/calls', { authorization: `Bearer ${token}` })).toEqual({ status: 403, code: 'EVX_ERR_FORBIDDEN' });
+    expect((await send('GET /api/v1/acd/kpis', { authorization: `Bearer ${token}` })).status).toBe(200);
+  });
+
+  it("gives a kiosk's event stream the wallboard's figures only, whatever types it asks for", async () => {
+    const { default: WebSocket } = await import('ws');
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/v1/events?types=call.started,alert,acd.kpis`, {
+      headers: { cookie: kiosk.cookie, origin: base },
+    });
+    const messages: { type: string; filters?: { types: string[] | null } }[] = [];
+    const kpisSeen = new Promise<void>((resolve, reject) => {
+      ws.on('message', (data: Buffer) => {
+        const m = JSON.parse(data.toString()) as { type: string; filters?: { types: string[] | null } };
+        messages.push(m);
+        if (m.type === 'events.hello') {
+          // sent in this order on one socket: anything but acd.kpis would arrive before it
+          app.bus.publish({ type: 'alert', at: 1, callId: 'c-1', kind: 'test', severity: 'info', message: 'private', details: {} });
+          app.bus.publish({ type: 'acd.kpis', at: 2, interval: { start: 0, end: 1 }, groups: {}, overall: NO_FIGURES });
+        }
+        if (m.type === 'acd.kpis') resolve();
+      });
+      ws.on('error', reject);
+    });
+    await kpisSeen;
+    ws.close();
+    expect(messages.map((m) => m.type)).toEqual(['events.hello', 'acd.kpis']);
+    expect(messages[0]!.filters!.types).toEqual(['acd.kpis']);
   });
 });

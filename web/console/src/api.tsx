@@ -61,7 +61,7 @@ export const post = <T = any,>(path: string, body?: unknown) => api<T>('POST', p
 export interface Session {
   authenticated: boolean;
   username: string | null;
-  role: 'technician' | 'supervisor' | 'viewer' | null;
+  role: 'technician' | 'supervisor' | 'viewer' | 'kiosk' | null;
   csrfToken: string | null;
   setupRequired: boolean;
   setupComplete: boolean;

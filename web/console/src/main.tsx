@@ -117,6 +117,8 @@ function App() {
     return <Wizard session={session} onSessionChange={refresh} />;
   }
   if (!session.authenticated) return <Login onDone={() => void refresh()} site={session.site} />;
+  // A kiosk sign-in (a wall TV) only ever gets the wallboard's TV mode, rotating its views.
+  if (session.role === 'kiosk') return <Wallboard session={session} tv rotateS={tvOptions(hash).rotateS} />;
   const [, route, arg] = hash.split('/');
   // The wallboard's TV mode: full screen, no header (#/wallboard?tv=1&rotate=15).
   if (route?.startsWith('wallboard?')) {

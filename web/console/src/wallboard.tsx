@@ -8,7 +8,15 @@ import { api, get, type Session } from './api.js';
 import { Donut, HBarChart } from './charts.js';
 import { Notice, errorText } from './ui.js';
 import { fmtDuration, fmtNumber, fmtPercent, t } from '../../i18n/i18n.js';
-import { DEFAULT_THRESHOLDS, abandonRate, levelOf, type Level, type WallboardMetric } from './wallboardModel.js';
+import {
+  abandonRate,
+  levelOf,
+  thresholdsFor,
+  type Level,
+  type Threshold,
+  type ThresholdsConfig,
+  type WallboardMetric,
+} from './wallboardModel.js';
 
 /** The figures of one tile set (the `acd.kpis` event's shape; the REST snapshot is mapped to it). */
 interface Figures {
@@ -53,10 +61,10 @@ function Tile(props: { label: string; value: string; level: Level; testId: strin
   );
 }
 
-function Tiles({ name, f, at, now }: { name: string; f: Figures; at: number; now: number }) {
+function Tiles({ name, f, at, now, th }: { name: string; f: Figures; at: number; now: number; th: Record<WallboardMetric, Threshold> }) {
   // The longest wait grows by the time since the figures were taken, while anyone waits.
   const longest = f.longestWaitingS === null ? null : f.longestWaitingS + Math.max(0, Math.floor((now - at) / 1000));
-  const lvl = (m: WallboardMetric, v: number | null) => levelOf(v, DEFAULT_THRESHOLDS[m]);
+  const lvl = (m: WallboardMetric, v: number | null) => levelOf(v, th[m]);
   const abandoned = abandonRate(f.answered, f.abandoned);
   const id = (m: string) => `wb-${name}-${m}`;
   return (
@@ -101,6 +109,41 @@ function Tiles({ name, f, at, now }: { name: string; f: Figures; at: number; now
   );
 }
 
+/** The TV's last view: no group has this id (ids start with a letter or digit). */
+const AGENTS_VIEW = '*agents';
+
+/** Agents by state per skill group and overall (counts from the KPI figures; no names). */
+function AgentsByState({ overall, groups }: { overall: Figures; groups: [string, Figures][] }) {
+  const rows: [string, string, Figures][] = [
+    ['overall', t('wallboard:overall'), overall],
+    ...groups.map(([g, f]): [string, string, Figures] => [g, g, f]),
+  ];
+  return (
+    <table class="wb-agent-table wb-agents-by-state" data-testid="wb-agents-by-state">
+      <thead>
+        <tr>
+          <th>{t('wallboard:groupColumn')}</th>
+          {AGENT_STATES.map((s) => (
+            <th key={s}>{t(`wallboard:state.${s}`)}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(([id, label, f]) => (
+          <tr key={id} data-testid={`wb-agents-row-${id}`}>
+            <td>{label}</td>
+            {AGENT_STATES.map((s) => (
+              <td key={s} data-testid={`wb-agents-row-${id}-${s}`}>
+                {fmtNumber(f.agents[s] ?? 0)}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /** TV mode's options from the hash (`#/wallboard?tv=1&rotate=15`): full screen, one view at a time. */
 export function tvOptions(hash: string): { tv: boolean; rotateS: number } {
   const q = new URLSearchParams(hash.split('?')[1] ?? '');
@@ -115,13 +158,18 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
   const [now, setNow] = useState(Date.now());
   const [agents, setAgents] = useState<any[]>([]);
   const [stats, setStats] = useState<any>(null);
+  const [limits, setLimits] = useState<ThresholdsConfig | null>(null);
   const supervisor = session.role === 'supervisor' || session.role === 'technician';
+  // A wall TV's kiosk sign-in reads the figures and their colours only (the box refuses it the rest).
+  const kiosk = session.role === 'kiosk';
 
-  const loadAgents = () =>
+  const loadAgents = () => {
+    if (kiosk) return;
     void get('/api/v1/agents').then(
       (r) => setAgents(r.agents),
       () => setAgents([]),
     );
+  };
   useEffect(() => {
     let ws: WebSocket | null = null;
     let closed = false;
@@ -139,7 +187,8 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
         (err) => setError(errorText(err)),
       );
     const connect = () => {
-      ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/events`);
+      const types = kiosk ? '?types=acd.kpis' : '';
+      ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/events${types}`);
       // Events from here on are applied on top of the snapshot taken after connecting.
       ws.onopen = load;
       ws.onclose = () => {
@@ -153,7 +202,9 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
     };
     connect();
     loadAgents();
-    void get('/api/v1/console/stats?hours=1').then(setStats, () => setStats(null));
+    if (!kiosk) void get('/api/v1/console/stats?hours=1').then(setStats, () => setStats(null));
+    // the configured colours (acd.wallboard); the built-in defaults until they arrive or if refused
+    void get('/api/v1/acd/wallboard/thresholds').then(setLimits, () => setLimits(null));
     const tick = window.setInterval(() => setNow(Date.now()), 1000);
     // TV mode: overall, then each group in turn.
     const rotate = tv ? window.setInterval(() => setView((v) => v + 1), rotateS * 1000) : undefined;
@@ -176,9 +227,9 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
   };
 
   if (tv) {
-    const views: [string, Figures][] = board
-      ? [['overall', board.overall], ...Object.entries(board.groups).sort(([a], [b]) => a.localeCompare(b))]
-      : [];
+    const groups = board ? Object.entries(board.groups).sort(([a], [b]) => a.localeCompare(b)) : [];
+    // overall, each skill group, then the agents by state of every group
+    const views: [string, Figures | null][] = board ? [['overall', board.overall], ...groups, [AGENTS_VIEW, null]] : [];
     const current = views.length ? views[view % views.length] : undefined;
     return (
       <section class="wallboard wb-tv" data-testid="wallboard-tv">
@@ -188,9 +239,17 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
         ) : (
           <>
             <h1 data-testid="wb-tv-view">
-              {current[0] === 'overall' ? t('wallboard:overall') : t('wallboard:group', { group: current[0] })}
+              {current[0] === 'overall'
+                ? t('wallboard:overall')
+                : current[1] === null
+                  ? t('wallboard:agentsByState')
+                  : t('wallboard:group', { group: current[0] })}
             </h1>
-            <Tiles name={current[0]} f={current[1]} at={board.at} now={now} />
+            {current[1] === null ? (
+              <AgentsByState overall={board.overall} groups={groups} />
+            ) : (
+              <Tiles name={current[0]} f={current[1]} at={board.at} now={now} th={thresholdsFor(limits, current[0])} />
+            )}
           </>
         )}
       </section>
@@ -206,13 +265,13 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
       ) : (
         <>
           <h2>{t('wallboard:overall')}</h2>
-          <Tiles name="overall" f={board.overall} at={board.at} now={now} />
+          <Tiles name="overall" f={board.overall} at={board.at} now={now} th={thresholdsFor(limits, 'overall')} />
           {Object.entries(board.groups)
             .sort(([a], [b]) => a.localeCompare(b))
             .map(([g, f]) => (
               <div key={g} data-testid={`wb-group-${g}`}>
                 <h2>{t('wallboard:group', { group: g })}</h2>
-                <Tiles name={g} f={f} at={board.at} now={now} />
+                <Tiles name={g} f={f} at={board.at} now={now} th={thresholdsFor(limits, g)} />
               </div>
             ))}
         </>

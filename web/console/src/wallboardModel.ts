@@ -46,6 +46,27 @@ export function levelOf(value: number | null | undefined, t: Threshold): Level {
   return 'green';
 }
 
+/** The limits the box serves (GET /api/v1/acd/wallboard/thresholds): overall and per skill group. */
+export interface ThresholdsConfig {
+  readonly overall: Readonly<Record<WallboardMetric, Threshold>>;
+  readonly groups: Readonly<Record<string, Readonly<Record<WallboardMetric, Threshold>>>>;
+}
+
+/**
+ * The limits of one view ('overall' or a skill group id): the configured ones where coherent
+ * (validThreshold), else DEFAULT_THRESHOLDS' (also before the configuration is loaded).
+ */
+export function thresholdsFor(cfg: ThresholdsConfig | null, view: string): Record<WallboardMetric, Threshold> {
+  const set = cfg === null ? undefined : view === 'overall' ? cfg.overall : (cfg.groups[view] ?? cfg.overall);
+  const out = { ...DEFAULT_THRESHOLDS };
+  if (set === undefined) return out;
+  for (const m of Object.keys(DEFAULT_THRESHOLDS) as WallboardMetric[]) {
+    const t = set[m];
+    if (t !== undefined && validThreshold(t)) out[m] = t;
+  }
+  return out;
+}
+
 /** Abandoned share of the calls that ended in the queue (answered + abandoned); null with none. */
 export function abandonRate(answered: number, abandoned: number): number | null {
   const n = answered + abandoned;
