@@ -75,8 +75,13 @@ let loads = 0;
 async function openPage(page: Page, id: string): Promise<void> {
   loads += 1;
   await page.goto(`${app.httpUrl}/?load=${loads}#/settings/${id}`);
-  await page.getByTestId(`settings-page-${id}`).waitFor();
-  await page.getByTestId('settings-form').waitFor();
+  try {
+    await page.getByTestId(`settings-page-${id}`).waitFor({ timeout: 60_000 });
+  } catch (err) {
+    await browser.shot(`settings-failed-${id}`, page);
+    throw new Error(`settings page ${id} did not open; screen: ${(await page.locator('body').innerText()).slice(0, 400)}`, { cause: err });
+  }
+  await page.getByTestId('settings-form').waitFor({ timeout: 60_000 });
   if (id === 'agents') await page.getByTestId('agent-table').waitFor();
   if (id === 'accounts') await page.getByTestId('tokens').waitFor();
 }
@@ -119,11 +124,35 @@ describe('settings pages', () => {
     expect(after.config.site.name).toBe('Leeds Branch');
   });
 
+  it('adds a SIP trunk as a row of labelled fields', async () => {
+    const { page } = browser;
+    await signIn(page);
+    await openPage(page, 'trunks');
+    await page.getByTestId('add-sip.trunks').click();
+    const row = page.getByTestId('row-sip.trunks-0');
+    await row.getByLabel('Trunk name').fill('carrier-a');
+    await row.getByLabel('Host', { exact: true }).fill('192.0.2.10');
+    await row.getByLabel('Transport').selectOption('tcp');
+    await page.getByTestId('settings-save').click();
+    await page.getByTestId('settings-result').filter({ hasText: 'Saved as version' }).waitFor();
+    const cfg = await api('/api/v1/config');
+    expect(cfg.config.sip.trunks).toHaveLength(1);
+    expect(cfg.config.sip.trunks[0]).toMatchObject({ name: 'carrier-a', host: '192.0.2.10', transport: 'tcp', keepaliveSec: 30 });
+  });
+
   it('shows a bad network beside the allow-list field and saves nothing', async () => {
     const { page, shot } = browser;
     await signIn(page);
     const before = await api('/api/v1/config');
     await openPage(page, 'network');
+    // checked on leaving the field (the dry-run route), before any save
+    await page.getByLabel('Media (RTP) address').fill('999.1.2.3');
+    await page.getByLabel('SIP port').focus();
+    await page.getByTestId('issue-sip.rtpHost').waitFor();
+    await expect(describedError(page, 'input[name="sip.rtpHost"]')).resolves.toContain('999.1.2.3');
+    await page.getByLabel('Media (RTP) address').fill('');
+    await page.getByLabel('SIP port').focus();
+    await page.getByTestId('issue-sip.rtpHost').waitFor({ state: 'detached' });
     await page.getByLabel('Allowed SIP sources').fill('127.0.0.1\n10.0.0.0/33');
     await page.getByLabel('SIP port').focus();
     await page.getByTestId('settings-save').click();

@@ -37,6 +37,8 @@ export function AgentTable(props: { sipHost: string; canEdit: boolean }) {
   const setRow = (i: number, patch: Partial<AgentRow>) => setRows(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
   const setGroup = (i: number, patch: Partial<GroupRow>) => setGroups(groups.map((g, j) => (j === i ? { ...g, ...patch } : g)));
   const defined = groups.map((g) => g.id.trim()).filter(Boolean);
+  // the refusal is shown beside a field when its agent and column are on screen
+  const shownBeside = error !== null && error.column !== null && rows.some((r) => r.id.trim() === error.agent);
   const save = async () => {
     setError(null);
     setSaved(false);
@@ -220,14 +222,9 @@ export function AgentTable(props: { sipHost: string; canEdit: boolean }) {
           </ActionButton>
         </div>
       )}
-      {error && error.agent === null ? (
+      {error ? (
         <Notice kind="error" testId="agents-error">
-          {error.text}
-        </Notice>
-      ) : null}
-      {error && error.agent !== null ? (
-        <Notice kind="error" testId="agents-error">
-          {t('settings:agents.notSaved')}
+          {shownBeside ? t('settings:agents.notSaved') : error.text}
         </Notice>
       ) : null}
       {saved ? (

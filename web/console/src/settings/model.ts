@@ -82,11 +82,16 @@ export const PAGES: { id: SettingsPageId; keys: string[]; exclude?: string[] }[]
 
 const matches = (key: string, entry: string) => (entry.endsWith('.') ? key.startsWith(entry) : key === entry);
 
-/** The schema fields a page shows, in schema order. */
+/** The schema fields a page shows, in the page's order (keys under one entry in schema order). */
 export function fieldsOf(page: SettingsPageId, fields: readonly FieldSpec[]): FieldSpec[] {
   const p = PAGES.find((x) => x.id === page);
   if (p === undefined) return [];
-  return fields.filter((f) => p.keys.some((e) => matches(f.key, e)) && !(p.exclude ?? []).some((e) => matches(f.key, e)));
+  const rank = (key: string) => p.keys.findIndex((e) => matches(key, e));
+  return fields
+    .filter((f) => rank(f.key) >= 0 && !(p.exclude ?? []).some((e) => matches(f.key, e)))
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => rank(a.f.key) - rank(b.f.key) || a.i - b.i)
+    .map(({ f }) => f);
 }
 
 export type InputKind = 'toggle' | 'select' | 'number' | 'text' | 'secret' | 'lines' | 'choices' | 'rows';
