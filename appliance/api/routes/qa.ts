@@ -6,7 +6,7 @@
  * lists carry outcomes, configured phrases and character offsets, never transcript text; only the
  * per-call view returns the stored (redacted) transcript.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { evxError } from '../../errors.js';
 import type { QaService } from '../../qa/qaService.js';
@@ -57,7 +57,8 @@ const DryRun = Type.Object(
 );
 /** Bodies that are rules are checked by validateRuleSet (every issue, in plain words), not by ajv. */
 const passThrough = { validatorCompiler: () => (data: unknown) => ({ value: data }) };
-const userOf = (request: unknown): string => (request as { user?: { username?: string } }).user?.username ?? 'api';
+/** The acting user: the signed-in principal (an API token's principal is named token:<name>), never a body field. */
+const userOf = (request: FastifyRequest): string => request.principal?.username ?? 'unknown';
 const SummaryQuery = Type.Object(
   {
     by: Type.Union([Type.Literal('agent'), Type.Literal('group')], { default: 'agent' }),
@@ -83,8 +84,7 @@ export function registerQaRoutes(app: FastifyInstance, deps: { qa: QaService; no
       validatorCompiler: () => (data: unknown) => ({ value: data }),
     },
     async (request) => {
-      const user = (request as { user?: { username?: string } }).user?.username ?? 'api';
-      return deps.qa.setRules(request.body, user);
+      return deps.qa.setRules(request.body, userOf(request));
     },
   );
 

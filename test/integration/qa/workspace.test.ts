@@ -127,7 +127,14 @@ describe('QA workspace API', () => {
     expect(d.scorecard).toMatchObject({ score: 75, passed: false });
     expect(d.effective).toMatchObject({ score: 100, passed: true });
     expect(d.effective.results.find((r) => r.ruleId === 'no-over-promising')).toMatchObject({ outcome: 'pass', original: 'fail' });
-    expect(d.overrides).toEqual([expect.objectContaining({ ruleId: 'no-over-promising', reason: 'Refund was pre-approved by billing' })]);
+    // the acting principal (here a supervisor's API token), never a body field
+    expect(d.overrides).toEqual([
+      expect.objectContaining({
+        ruleId: 'no-over-promising',
+        reason: 'Refund was pre-approved by billing',
+        author: expect.stringMatching(/^token:test-supervisor-/),
+      }),
+    ]);
 
     await supervisor(`/api/v1/qa/calls/${promised}/overrides`, json({ outcome: 'fail', reason: 'Tone was unacceptable' }));
     const after = (await (await viewer(`/api/v1/qa/scorecards/${promised}`)).json()) as Record<string, unknown>;

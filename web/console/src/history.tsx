@@ -5,6 +5,7 @@ import { fmtDuration, fmtTime, get } from './api.js';
 import { Card, Notice, errorText } from './ui.js';
 import { fmtNumber, t } from '../../i18n/i18n.js';
 import { emotionText, endReasonText } from './labels.js';
+import { QaSummaryLine } from './qa.js';
 
 export function History() {
   const [q, setQ] = useState('');
@@ -87,6 +88,7 @@ export function CallDetail({ id }: { id: string }) {
       <h1>
         {t('history:callTitle')} <code>{call.id}</code>
       </h1>
+      <QaSummaryLine callId={call.id} />
       <div class="grid2">
         <Card title={t('history:call')}>
           <dl>

@@ -16,6 +16,7 @@ import { AgentsScreen } from './agents.js';
 import { CallbacksScreen } from './callbacks.js';
 import { Wallboard, tvOptions } from './wallboard.js';
 import { Report } from './report.js';
+import { QaScreen } from './qa.js';
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash || '#/live');
@@ -87,6 +88,7 @@ const NAV: { hash: string; label: string }[] = [
   { hash: '#/alerts', label: 'nav:alerts' },
   { hash: '#/wallboard', label: 'nav:wallboard' },
   { hash: '#/reports', label: 'nav:reports' },
+  { hash: '#/qa', label: 'nav:qa' },
   { hash: '#/history', label: 'nav:history' },
   { hash: '#/agents', label: 'nav:agents' },
   { hash: '#/callbacks', label: 'nav:callbacks' },
@@ -135,6 +137,7 @@ function App() {
   else if (route === 'callbacks') screen = <CallbacksScreen session={session} />;
   else if (route === 'wallboard' || route?.startsWith('wallboard?')) screen = <Wallboard session={session} />;
   else if (route === 'reports') screen = <Report />;
+  else if (route === 'qa') screen = <QaScreen session={session} arg={arg} />;
   else if (route === 'alerts') screen = <AlertsScreen session={session} />;
   else screen = <Live />;
   return (

@@ -1,0 +1,149 @@
+// QA workspace, the parts without a screen: cutting a transcript line into marked pieces at the rule
+// hits' character offsets, the rule editor's form <-> rule conversion, and the list's query string.
+
+/** A rule's hit in one utterance: UTF-16 offsets, as the server's engine records them. */
+export interface Mark {
+  start: number;
+  end: number;
+  /** The rule id the hit belongs to. */
+  rule: string;
+}
+
+export interface Piece {
+  text: string;
+  /** Rules whose hits cover this piece (empty: plain text). */
+  rules: string[];
+}
+
+/** Split `text` at every hit boundary; each piece lists the rules covering it (overlaps kept, in order). */
+export function markSegments(text: string, marks: readonly Mark[]): Piece[] {
+  const valid = marks.filter((m) => m.start >= 0 && m.end <= text.length && m.end > m.start);
+  const cuts = [...new Set([0, text.length, ...valid.flatMap((m) => [m.start, m.end])])].sort((a, b) => a - b);
+  const pieces: Piece[] = [];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    const [s, e] = [cuts[i]!, cuts[i + 1]!];
+    const rules = [...new Set(valid.filter((m) => m.start <= s && m.end >= e).map((m) => m.rule))];
+    const last = pieces[pieces.length - 1];
+    if (last !== undefined && rules.length === 0 && last.rules.length === 0) last.text += text.slice(s, e);
+    else pieces.push({ text: text.slice(s, e), rules });
+  }
+  return pieces;
+}
+
+/** Hits of a scorecard's results grouped by utterance (matched by stored id, else by position). */
+export function marksByUtterance(
+  results: readonly { ruleId: string; hits?: readonly { utteranceId: number | null; index: number; start: number; end: number }[] }[],
+  transcript: readonly { id: number; index: number }[],
+): Map<number, Mark[]> {
+  const byId = new Map(transcript.map((u) => [u.id, u.index]));
+  const out = new Map<number, Mark[]>();
+  for (const r of results)
+    for (const h of r.hits ?? []) {
+      const at = (h.utteranceId !== null ? byId.get(h.utteranceId) : undefined) ?? h.index;
+      const list = out.get(at) ?? [];
+      list.push({ start: h.start, end: h.end, rule: r.ruleId });
+      out.set(at, list);
+    }
+  return out;
+}
+
+export type FieldKind = 'number' | 'lines' | 'text' | 'expect' | 'bool';
+/** The settings of each kind of rule beyond id, weight and critical, in form order. */
+export const KIND_FIELDS: Record<string, [name: string, kind: FieldKind][]> = {
+  greeting: [
+    ['phrases', 'lines'],
+    ['withinMs', 'number'],
+    ['speaker', 'text'],
+  ],
+  disclosure: [
+    ['phrases', 'lines'],
+    ['minSimilarity', 'number'],
+    ['withinMs', 'number'],
+    ['speaker', 'text'],
+  ],
+  forbidden: [
+    ['phrases', 'lines'],
+    ['speaker', 'text'],
+  ],
+  negativeWords: [
+    ['words', 'lines'],
+    ['maxCount', 'number'],
+    ['speaker', 'text'],
+  ],
+  silence: [['maxRatio', 'number']],
+  talkOver: [
+    ['minOverlapMs', 'number'],
+    ['maxCount', 'number'],
+  ],
+  pattern: [
+    ['pattern', 'text'],
+    ['expect', 'expect'],
+    ['caseSensitive', 'bool'],
+    ['speaker', 'text'],
+  ],
+};
+export const RULE_KINDS = Object.keys(KIND_FIELDS);
+
+/** The editor's form: every value as the input holds it. */
+export type RuleForm = Record<string, string | boolean>;
+
+const str = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '');
+
+export function formFromRule(rule: Record<string, unknown>): RuleForm {
+  const form: RuleForm = {
+    id: str(rule['id']),
+    kind: str(rule['kind']) || 'forbidden',
+    weight: str(rule['weight']),
+    critical: rule['critical'] === true,
+  };
+  for (const [name, kind] of KIND_FIELDS[String(form['kind'])] ?? []) {
+    const v = rule[name];
+    if (kind === 'bool') form[name] = v === true;
+    else if (kind === 'lines') form[name] = Array.isArray(v) ? v.join('\n') : '';
+    else form[name] = v === undefined ? (kind === 'expect' ? 'absent' : '') : str(v);
+  }
+  return form;
+}
+
+/** The rule a form describes; empty optional fields are left out, numbers parsed (the server validates). */
+export function ruleFromForm(form: RuleForm): Record<string, unknown> {
+  const num = (v: string | boolean | undefined) => (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
+  const rule: Record<string, unknown> = { id: String(form['id'] ?? '').trim(), kind: form['kind'], weight: num(form['weight']) };
+  if (form['critical'] === true) rule['critical'] = true;
+  for (const [name, kind] of KIND_FIELDS[String(form['kind'])] ?? []) {
+    const v = form[name];
+    if (kind === 'bool') {
+      if (v === true) rule[name] = true;
+    } else if (kind === 'lines') {
+      rule[name] = String(v ?? '')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
+    } else if (typeof v === 'string' && v.trim() !== '') rule[name] = kind === 'number' ? num(v) : v.trim();
+  }
+  return rule;
+}
+
+export interface QaFilters {
+  agent: string;
+  group: string;
+  result: '' | 'pass' | 'fail';
+  rule: string;
+  /** yyyy-mm-dd, local days; '' for no bound. */
+  from: string;
+  to: string;
+}
+export const NO_FILTERS: QaFilters = { agent: '', group: '', result: '', rule: '', from: '', to: '' };
+
+/** The scorecards query for filters (dates are whole local days; `to` is inclusive). */
+export function scorecardQuery(f: QaFilters, limit: number, before?: number | null): string {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (f.agent.trim()) q.set('agent', f.agent.trim());
+  if (f.group.trim()) q.set('group', f.group.trim());
+  if (f.result) q.set('passed', String(f.result === 'pass'));
+  if (f.rule) q.set('rule', f.rule);
+  if (f.from) q.set('from', String(new Date(`${f.from}T00:00:00`).getTime()));
+  if (f.to) q.set('to', String(new Date(`${f.to}T00:00:00`).getTime() + 86_400_000));
+  if (before != null) q.set('before', String(before));
+  return q.toString();
+}
