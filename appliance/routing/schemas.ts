@@ -207,7 +207,10 @@ export type RoutingConfigInput = Static<typeof RoutingConfigSchema>;
 
 /**
  * Cross-reference checks a schema cannot express: unique ids, an intent in at most one group,
- * adjacent groups and agent skills that name existing groups. Throws EVX_ERR_ROUTING_CONFIG.
+ * adjacent groups and agent skills that name existing groups. Throws EVX_ERR_ROUTING_CONFIG: the
+ * first problem's message and details as before, and every problem in details.issues (key such as
+ * agents.1.skills.0.group or groups.2.adjacent, code, message, params), the shape configuration
+ * issues have.
  */
 export function checkRoutingConfig(
   groups: readonly {
@@ -224,49 +227,80 @@ export function checkRoutingConfig(
   }[],
   rules: Pick<RoutingRules, 'defaultGroup'>,
 ): void {
-  const bad = (message: string, details: Record<string, unknown>): never => {
-    throw evxError('EVX_ERR_ROUTING_CONFIG', message, { details });
-  };
+  const found: { message: string; details: Record<string, unknown>; issue: RoutingIssue }[] = [];
+  const note =
+    (key: string) =>
+    (message: string, details: Record<string, unknown>, code: RoutingIssue['code'] = /does not exist/.test(message) ? 'ref' : 'rule') => {
+      const field = typeof details['field'] === 'string' && !key.startsWith('agents.') ? `.${details['field']}` : '';
+      const params: Record<string, string | number> = {};
+      for (const [k, v] of Object.entries(details)) if (typeof v === 'string' || typeof v === 'number') params[k] = v;
+      found.push({ message, details, issue: { key: `${key}${field}`, code, message, params } });
+    };
   const ids = new Set<string>();
   const owner = new Map<string, string>();
-  for (const g of groups) {
-    if (ids.has(g.id)) bad(`duplicate group id ${g.id}`, { group: g.id });
+  groups.forEach((g, gi) => {
+    const bad = note(`groups.${gi}`);
+    if (ids.has(g.id)) bad(`duplicate group id ${g.id}`, { group: g.id }, 'unique');
     ids.add(g.id);
     for (const intent of g.intents) {
       const prev = owner.get(intent);
-      if (prev !== undefined) bad(`intent ${intent} is in groups ${prev} and ${g.id}`, { intent, groups: [prev, g.id] });
+      if (prev !== undefined) bad(`intent ${intent} is in groups ${prev} and ${g.id}`, { intent, groups: [prev, g.id] }, 'unique');
       owner.set(intent, g.id);
     }
-  }
-  for (const g of groups) {
+  });
+  groups.forEach((g, gi) => {
     for (const a of g.adjacent) {
-      if (!ids.has(a)) bad(`group ${g.id}: adjacent group ${a} does not exist`, { group: g.id, adjacent: a });
-      if (a === g.id) bad(`group ${g.id} is adjacent to itself`, { group: g.id });
+      if (!ids.has(a)) note(`groups.${gi}.adjacent`)(`group ${g.id}: adjacent group ${a} does not exist`, { group: g.id, adjacent: a });
+      if (a === g.id) note(`groups.${gi}.adjacent`)(`group ${g.id} is adjacent to itself`, { group: g.id });
     }
     if (g.overflow.action === 'self-service' && !g.overflow.selfServiceUri)
-      bad(`group ${g.id}: self-service overflow needs selfServiceUri`, { group: g.id });
-    if (g.queue !== undefined) checkQueuePolicy(g.id, g.queue, g.adjacent, ids, bad);
-  }
+      note(`groups.${gi}.overflow.selfServiceUri`)(
+        `group ${g.id}: self-service overflow needs selfServiceUri`,
+        { group: g.id },
+        'required',
+      );
+    if (g.queue !== undefined)
+      checkQueuePolicy(g.id, g.queue, g.adjacent, ids, (message, details) => note(`groups.${gi}.queue`)(message, details));
+  });
   if (groups.length > 0 && !ids.has(rules.defaultGroup))
-    bad(`default group ${rules.defaultGroup} does not exist`, { defaultGroup: rules.defaultGroup });
+    note('rules.defaultGroup')(`default group ${rules.defaultGroup} does not exist`, { defaultGroup: rules.defaultGroup });
   // agent errors name the agent and the field (relative to the agent) so a form can show them next to it
   const agentIds = new Set<string>();
   const usernames = new Map<string, string>();
-  for (const a of agents) {
-    if (agentIds.has(a.id)) bad(`duplicate agent id ${a.id}`, { agent: a.id, field: 'id' });
+  agents.forEach((a, ai) => {
+    if (agentIds.has(a.id)) note(`agents.${ai}.id`)(`duplicate agent id ${a.id}`, { agent: a.id, field: 'id' }, 'unique');
     agentIds.add(a.id);
     a.skills.forEach((s, i) => {
       if (!ids.has(s.group))
-        bad(`agent ${a.id}: skill group ${s.group} does not exist`, { agent: a.id, field: `skills.${i}.group`, group: s.group });
+        note(`agents.${ai}.skills.${i}.group`)(`agent ${a.id}: skill group ${s.group} does not exist`, {
+          agent: a.id,
+          field: `skills.${i}.group`,
+          group: s.group,
+        });
     });
-    if (a.sip === undefined) continue;
+    if (a.sip === undefined) return;
     // SIP user parts compare case-sensitively, but two that differ only in case are one mistake waiting to happen
     const key = a.sip.username.toLowerCase();
     const other = usernames.get(key);
     if (other !== undefined)
-      bad(`agent ${a.id}: SIP username ${a.sip.username} is already agent ${other}'s`, { agent: a.id, field: 'sip.username', other });
+      note(`agents.${ai}.sip.username`)(
+        `agent ${a.id}: SIP username ${a.sip.username} is already agent ${other}'s`,
+        { agent: a.id, field: 'sip.username', other },
+        'unique',
+      );
     usernames.set(key, a.id);
-  }
+  });
+  const first = found[0];
+  if (first !== undefined)
+    throw evxError('EVX_ERR_ROUTING_CONFIG', first.message, { details: { ...first.details, issues: found.map((f) => f.issue) } });
+}
+
+/** One problem of the routing configuration, in the shape of a configuration issue (config/validate.ts). */
+export interface RoutingIssue {
+  key: string;
+  code: 'ref' | 'unique' | 'required' | 'rule';
+  message: string;
+  params: Record<string, string | number>;
 }
 
 /** HH:MM (24:00 included) as minutes since midnight. */
@@ -285,7 +319,7 @@ function checkQueuePolicy(
   q: QueuePolicy,
   adjacent: readonly string[],
   ids: ReadonlySet<string>,
-  bad: (message: string, details: Record<string, unknown>) => never,
+  bad: (message: string, details: Record<string, unknown>) => void,
 ): void {
   const intervals = (where: string, list: readonly { from: string; to: string }[] | undefined) => {
     for (const i of list ?? [])

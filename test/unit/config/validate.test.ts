@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkConfig, validateConfig } from '../../../appliance/config/load.js';
 import { hostProblem, networkProblem, type ConfigIssue } from '../../../appliance/config/validate.js';
 import { isEdgeVoxError } from '../../../appliance/errors.js';
+import { checkRoutingConfig } from '../../../appliance/routing/schemas.js';
 
 function issuesOf(input: unknown): ConfigIssue[] {
   try {
@@ -141,6 +142,29 @@ describe('configuration validation: every issue, per key, in plain language', ()
     expect(hostProblem('bad host!')?.code).toBe('host');
     expect(checkConfig({ sip: { transferTargets: ['10.0.0.0/40'] } })).toEqual([
       expect.objectContaining({ key: 'sip.transferTargets.0', code: 'cidr' }),
+    ]);
+  });
+
+  it('routing configuration: an agent in a skill group that does not exist, and every other cross-reference problem, all reported', () => {
+    const group = (id: string, adjacent: string[] = []) => ({ id, intents: [], adjacent, overflow: { action: 'none' } });
+    const agent = (id: string, groups: string[]) => ({ id, skills: groups.map((g) => ({ group: g })) });
+    let details: Record<string, unknown> = {};
+    try {
+      checkRoutingConfig([group('billing'), group('support', ['sales'])], [agent('a1', ['billing', 'sales']), agent('a2', ['marketing'])], {
+        defaultGroup: 'general',
+      });
+    } catch (err) {
+      if (!isEdgeVoxError(err, 'EVX_ERR_ROUTING_CONFIG')) throw err;
+      details = err.details;
+    }
+    // the first problem's details as before (the agents form shows it in the agent's row) ...
+    expect(details).toMatchObject({ group: 'support', adjacent: 'sales' });
+    // ... and every problem, keyed
+    expect((details['issues'] as ConfigIssue[]).map((i) => [i.key, i.code, i.message])).toEqual([
+      ['groups.1.adjacent', 'ref', 'group support: adjacent group sales does not exist'],
+      ['rules.defaultGroup', 'ref', 'default group general does not exist'],
+      ['agents.0.skills.1.group', 'ref', 'agent a1: skill group sales does not exist'],
+      ['agents.1.skills.0.group', 'ref', 'agent a2: skill group marketing does not exist'],
     ]);
   });
 });
