@@ -51,6 +51,9 @@ function fromSnapshot(k: any): Figures {
 }
 
 const AGENT_STATES = ['available', 'ringing', 'on-call', 'wrap-up', 'away'] as const;
+const SUPERVISION_MODES = ['listen', 'whisper', 'barge'] as const;
+/** Where the supervisor's phone (their agent / extension id with a registered phone) is remembered. */
+const PHONE_KEY = 'edgevox.wallboard.phone';
 
 function Tile(props: { label: string; value: string; level: Level; testId: string }) {
   return (
@@ -159,6 +162,8 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
   const [agents, setAgents] = useState<any[]>([]);
   const [stats, setStats] = useState<any>(null);
   const [limits, setLimits] = useState<ThresholdsConfig | null>(null);
+  const [myPhone, setMyPhone] = useState(() => localStorage.getItem(PHONE_KEY) ?? '');
+  const [supervision, setSupervision] = useState<{ ok: boolean; text: string } | null>(null);
   const supervisor = session.role === 'supervisor' || session.role === 'technician';
   // A wall TV's kiosk sign-in reads the figures and their colours only (the box refuses it the rest).
   const kiosk = session.role === 'kiosk';
@@ -216,6 +221,16 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
       ws?.close();
     };
   }, []);
+
+  // Listen / whisper / barge: the box rings the supervisor's own registered phone into the call.
+  const supervise = async (callId: string, mode: (typeof SUPERVISION_MODES)[number]) => {
+    try {
+      await api('POST', `/api/v1/acd/calls/${encodeURIComponent(callId)}/supervision`, { supervisorId: myPhone, mode });
+      setSupervision({ ok: true, text: t('wallboard:supervisionRinging', { phone: myPhone }) });
+    } catch (err) {
+      setSupervision({ ok: false, text: errorText(err) });
+    }
+  };
 
   const setState = async (agentId: string, state: string) => {
     try {
@@ -291,6 +306,27 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
         </div>
       ) : null}
       <h2>{t('wallboard:agentsTable')}</h2>
+      {supervisor ? (
+        <div class="wb-supervise">
+          <label for="wb-my-phone">{t('wallboard:myPhone')}</label>{' '}
+          <input
+            id="wb-my-phone"
+            name="supervisorId"
+            value={myPhone}
+            placeholder={t('wallboard:myPhoneHint')}
+            onInput={(e) => {
+              const v = (e.target as HTMLInputElement).value.trim();
+              setMyPhone(v);
+              localStorage.setItem(PHONE_KEY, v);
+            }}
+          />
+          {supervision ? (
+            <Notice kind={supervision.ok ? 'ok' : 'error'} testId="wb-supervision-status">
+              {supervision.text}
+            </Notice>
+          ) : null}
+        </div>
+      ) : null}
       <table class="wb-agent-table" data-testid="wb-agent-table">
         <thead>
           <tr>
@@ -314,6 +350,21 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
                   <button class="btn secondary" type="button" onClick={() => void setState(a.agentId, 'away')}>
                     {t('wallboard:makeAway')}
                   </button>
+                  {a.state === 'on-call' && typeof a.callId === 'string'
+                    ? SUPERVISION_MODES.map((m) => (
+                        <button
+                          key={m}
+                          class="btn secondary wb-supervise-btn"
+                          type="button"
+                          data-testid={`wb-${m}-${a.agentId}`}
+                          disabled={myPhone === ''}
+                          title={myPhone === '' ? t('wallboard:myPhoneFirst') : undefined}
+                          onClick={() => void supervise(a.callId as string, m)}
+                        >
+                          {t(`wallboard:supervise.${m}`)}
+                        </button>
+                      ))
+                    : null}
                 </td>
               ) : null}
             </tr>
