@@ -15,6 +15,20 @@ import { ensureConsoleBuilt, openBrowser, type Browser } from './browser.js';
 
 const PAGES = ['site', 'network', 'trunks', 'agents', 'routing', 'prompts', 'privacy', 'upstream', 'models', 'accounts'];
 
+/** Inputs, selects and textareas (rendered) without a label, aria-label or aria-labelledby. */
+const UNLABELLED = `(() => {
+  const named = (el) => {
+    if ([...(el.labels ?? [])].some((l) => (l.textContent ?? '').trim() !== '')) return true;
+    if ((el.getAttribute('aria-label') ?? '').trim() !== '') return true;
+    const ids = (el.getAttribute('aria-labelledby') ?? '').split(/\\s+/).filter(Boolean);
+    return ids.length > 0 && ids.every((id) => (document.getElementById(id)?.textContent ?? '').trim() !== '');
+  };
+  return [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => el.type !== 'hidden' && el.checkVisibility())
+    .filter((el) => !named(el))
+    .map((el) => el.outerHTML.slice(0, 120));
+})()`;
+
 let app: Appliance;
 let browser: Browser;
 
@@ -217,17 +231,20 @@ describe('settings pages', () => {
     expect(t.tokens.map((x: { name: string }) => x.name)).toContain('pbx-cti');
   });
 
-  it('fits 360 px without sideways scrolling on every page', async () => {
+  it('fits 360 px without sideways scrolling on every page, every field named', async () => {
     const { page, shot } = browser;
     await signIn(page);
     await page.setViewportSize({ width: 360, height: 800 });
     for (const id of PAGES) {
       await openPage(page, id);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      expect(overflow, `page ${id}`).toBeLessThanOrEqual(0);
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+      expect(overflow, `page ${id} scrolls sideways`).toBeLessThanOrEqual(0);
+      await expect(page.evaluate<string[]>(UNLABELLED), `page ${id}: fields without a name`).resolves.toEqual([]);
     }
     await openPage(page, 'network');
     await shot('settings-network-360');
+    await openPage(page, 'agents');
+    await shot('settings-agents-360');
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 

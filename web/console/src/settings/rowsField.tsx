@@ -3,7 +3,7 @@
 import { fmtNumber, t } from '../../../i18n/i18n.js';
 import { FieldIssues, SettingField } from './fieldInput.js';
 import { issuesAt, kindOf, numberOf, textOf, toInput, type Issue, type SchemaNode } from './model.js';
-import { fieldLabel } from './text.js';
+import { fieldHelp, fieldLabel } from './text.js';
 
 type Row = Record<string, unknown>;
 
@@ -57,7 +57,7 @@ function ObjectFields(props: {
                   <span>{t('settings:use', { what: fieldLabel(path) })}</span>
                 </label>
               ) : null}
-              {s.description ? <span class="hint">{s.description}</span> : null}
+              {s.description ? <span class="hint">{fieldHelp(path, s.description)}</span> : null}
               {on ? (
                 <ObjectFields
                   path={path}
@@ -120,7 +120,7 @@ export function RowsField(props: {
   return (
     <fieldset class="field rows" data-testid={`field-${props.path}`}>
       <legend class="label">{fieldLabel(props.path)}</legend>
-      {props.description ? <span class="hint">{props.description}</span> : null}
+      {props.description ? <span class="hint">{fieldHelp(props.path, props.description)}</span> : null}
       {rows.length === 0 ? <p class="muted">{t('settings:noRows')}</p> : null}
       {rows.map((r, i) => (
         <fieldset key={i} class="row-item" data-testid={`row-${props.path}-${i}`}>
