@@ -2,7 +2,7 @@
  * Every problem of a configuration at once, each naming its dotted key, with a code a console can
  * translate (and its parameters) and a plain-language English sentence: schema problems (type,
  * range, pattern, unknown key), addresses (IPv4/IPv6 through node:net), networks (CIDR prefix
- * lengths), ports and port ranges (order, overlaps between the UDP media ranges and the SIP ports,
+ * lengths), ports and port ranges (order, the SIP port outside the UDP media ranges,
  * the same TCP port twice) and cross-references (the callback trunk exists and calls out). validateConfig (load.ts) throws these as one
  * EVX_ERR_CONFIG_INVALID with `details.issues`; the console's dry run returns them.
  */
@@ -276,13 +276,7 @@ function semanticIssues(c: unknown, refused: ReadonlySet<string>): ConfigIssue[]
   };
   const rtp = range('sip.rtpPortMin', 'sip.rtpPortMax', 'RTP');
   const rtc = range('webrtc.rtcPortMin', 'webrtc.rtcPortMax', 'WebRTC');
-  if (rtp !== undefined && rtc !== undefined && rtp.lo <= rtc.hi && rtc.lo <= rtp.hi)
-    rule(
-      'webrtc.rtcPortMin',
-      'port-overlap',
-      `the WebRTC port range ${rtc.lo}–${rtc.hi} overlaps the RTP port range ${rtp.lo}–${rtp.hi} (sip.rtpPortMin–sip.rtpPortMax): both are UDP media ports`,
-      { first: rtc.lo, last: rtc.hi, otherFirst: rtp.lo, otherLast: rtp.hi, other: 'sip.rtpPortMin', reason: 'ranges' },
-    );
+  // RTP and WebRTC ranges may overlap: the RTP allocator skips ports held by others (rtp/ports.ts), and test boxes draw random RTP ranges
   const transports = list('sip.transports').filter((t): t is string => typeof t === 'string');
   const sipUdp: [string, number | undefined][] = [['sip.port', transports.includes('udp') ? int('sip.port') : undefined]];
   for (const [key, port] of sipUdp) {

@@ -179,4 +179,45 @@ describe('first-boot wizard', () => {
     const callId = selftest.target.replace('call:', '');
     expect(app.store.calls.get(callId)).toMatchObject({ source: 'sip', state: 'ended' });
   });
+
+  it('in a Chinese browser says the refusal in Chinese beside the field, and stays on the step', async () => {
+    const { app: fresh } = await startTestAppliance(quietApplianceOverrides());
+    const zh = await openBrowser({ locale: 'zh-CN' });
+    try {
+      const { page, shot } = zh;
+      const token = readFileSync(join(fresh.config.dataDir, 'setup-token'), 'utf8').trim();
+      await page.goto(fresh.httpUrl);
+      await page.getByTestId('wizard-step-0').waitFor();
+      await expect(page.locator('h1').textContent()).resolves.toBe('设置这台 EdgeVox 设备');
+      await page.fill('input[name=setup-token]', token);
+      await page.getByTestId('wizard-next').click();
+      await page.getByTestId('wizard-step-1').waitFor();
+      await page.fill('input[name=admin-password]', 'leeds setup 2024!');
+      await page.fill('input[name=admin-confirm]', 'leeds setup 2024!');
+      await page.getByTestId('wizard-next').click();
+      await page.getByTestId('wizard-step-2').waitFor();
+      await page.fill('input[name=site-id]', 'leeds-02');
+      await page.getByTestId('wizard-next').click();
+      await page.getByTestId('wizard-step-3').waitFor();
+      await page.fill('input[name=rtp-host]', '999.1.2.3');
+      await page.getByTestId('wizard-next').click();
+      const error = page.getByTestId('field-error-rtp-host');
+      await error.waitFor();
+      await expect(error.textContent()).resolves.toBe('999.1.2.3 不是有效的 IP 地址：四个数字都必须在 0–255 之间');
+      await expect(page.locator('[name=rtp-host]').getAttribute('aria-invalid')).resolves.toBe('true');
+      await shot('wizard-3-network-error-zh-CN');
+      expect(await page.getByTestId('wizard-step-4').count()).toBe(0);
+      await page.fill('input[name=rtp-host]', '127.0.0.1');
+      await page.getByTestId('wizard-next').click();
+      await page.getByTestId('wizard-step-4').waitFor();
+      await page.fill('textarea[name=allow-list]', '10.0.0.0/33');
+      await page.getByTestId('wizard-next').click();
+      await page.getByTestId('field-error-allow-list').waitFor();
+      await expect(page.getByTestId('field-error-allow-list').textContent()).resolves.toBe('10.0.0.0/33：IPv4 前缀长度应为 0 到 32');
+      await shot('wizard-4-trunks-error-zh-CN');
+    } finally {
+      await zh.close();
+      await fresh.close();
+    }
+  });
 });

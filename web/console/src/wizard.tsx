@@ -276,7 +276,7 @@ function NetworkStep({ cfg, issues, onSave }: StepProps) {
         <code>
           {cfg.sip.host}:{cfg.sip.port}
         </code>
-        . {t('wizard:network.intro')}
+        {t('wizard:network.afterAddress')} {t('wizard:network.intro')}
       </p>
       <KeyField
         name="rtp-host"
