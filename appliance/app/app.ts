@@ -175,6 +175,7 @@ export class Appliance {
       const alerts = startAlerts({ ...base, routing: routing.service });
       closeStack.push({ name: 'alerts', close: () => alerts.close() });
       metrics.bindOpenAlerts(alerts.repo);
+      if (alerts.push !== null) metrics.bindAlertPush(alerts.push);
       metrics.bindServiceLevelThreshold(() => ({
         overallS: config.acd.serviceLevelS,
         target: config.acd.serviceLevelTarget,

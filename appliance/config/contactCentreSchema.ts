@@ -132,6 +132,99 @@ export const RoutingSection = Section(
           default: 5,
           description: 'Fewest calls in a bucket for a spike',
         }),
+        webhook: Section(
+          {
+            url: Type.String({
+              default: '',
+              maxLength: 2000,
+              pattern: '^(https?://[^\\s/?#@]+([/?][^\\s#]*)?)?$',
+              description:
+                'POST each alert raised, acknowledged, assigned or resolved as signed JSON to this http(s) URL (empty = off; no user:password@; docs/alert-push.md)',
+            }),
+            secret: Type.String({
+              default: '',
+              maxLength: 500,
+              description:
+                'HMAC-SHA256 key that signs each alert webhook request (X-EdgeVox-Signature over timestamp.body); at least 16 characters, required with the URL (secret)',
+            }),
+            minSeverity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')], {
+              default: 'warning',
+              description: 'Alerts below this severity are not pushed to the webhook',
+            }),
+            timeoutMs: Type.Integer({
+              minimum: 100,
+              maximum: 60_000,
+              default: 5000,
+              description: 'Each alert webhook request is aborted after this long (and retried)',
+            }),
+            maxAttempts: Type.Integer({
+              minimum: 1,
+              maximum: 20,
+              default: 6,
+              description:
+                'Attempts per alert; connection errors, timeouts, 5xx and 429 are retried with exponential backoff and jitter, other answers (3xx, 4xx) never',
+            }),
+            maxPending: Type.Integer({
+              minimum: 1,
+              maximum: 100_000,
+              default: 1000,
+              description:
+                'Alert deliveries waiting (sent one at a time, in order); beyond this the oldest are dropped (edgevox_alert_push_total{outcome="dropped"})',
+            }),
+          },
+          'Alerts pushed to a webhook (alert kind, severity, state, ids, counts, site, times; nothing about callers)',
+        ),
+        email: Section(
+          {
+            host: Type.String({ default: '', maxLength: 253, description: 'SMTP server for alert e-mail (empty = off)' }),
+            port: Type.Integer({
+              minimum: 1,
+              maximum: 65_535,
+              default: 587,
+              description: 'SMTP port (587 submission with STARTTLS, 465 implicit TLS)',
+            }),
+            secure: Type.Boolean({
+              default: false,
+              description: 'Implicit TLS from the first byte (port 465); otherwise STARTTLS when offered',
+            }),
+            requireTls: Type.Boolean({ default: true, description: 'Refuse to send unless the connection is upgraded with STARTTLS' }),
+            rejectUnauthorized: Type.Boolean({
+              default: true,
+              description: "Check the SMTP server's TLS certificate (false only for a relay with a self-signed certificate)",
+            }),
+            user: Type.String({ default: '', maxLength: 200, description: 'SMTP user name (empty = no authentication)' }),
+            password: Type.String({ default: '', maxLength: 500, description: 'SMTP password (secret)' }),
+            from: Type.String({ default: '', maxLength: 320, description: 'Sender address of alert e-mail, e.g. edgevox@branch.example' }),
+            to: Type.Array(Type.String({ minLength: 3, maxLength: 320, pattern: '^[^\\s@]+@[^\\s@]+$' }), {
+              default: [],
+              maxItems: 50,
+              description: 'Recipients of alert e-mail',
+            }),
+            minSeverity: Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')], {
+              default: 'warning',
+              description: 'New alerts at or above this severity are e-mailed (warning: critical and major ones)',
+            }),
+            timeoutMs: Type.Integer({
+              minimum: 1000,
+              maximum: 120_000,
+              default: 10_000,
+              description: 'Connection, greeting and socket timeout',
+            }),
+            maxAttempts: Type.Integer({
+              minimum: 1,
+              maximum: 20,
+              default: 5,
+              description: 'Attempts per e-mail; connection errors, timeouts and SMTP 4xx are retried, 5xx never',
+            }),
+            maxPending: Type.Integer({
+              minimum: 1,
+              maximum: 10_000,
+              default: 200,
+              description: 'E-mails waiting (sent one at a time, in order); beyond this the oldest are dropped (counted)',
+            }),
+          },
+          'Alerts e-mailed through SMTP as plain text (nothing about callers)',
+        ),
       },
       'Supervisor alerts',
     ),

@@ -599,6 +599,23 @@ export class ApplianceMetrics {
     });
   }
 
+  /** Alert pushes (routing.alerts.webhook / .email) by channel and outcome; dropped = queue full or closing. */
+  bindAlertPush(p: {
+    counters(): Partial<Record<'webhook' | 'email', { delivered: number; rejected: number; failed: number; dropped: number }>>;
+  }): void {
+    new Counter({
+      name: 'edgevox_alert_push_total',
+      help: 'Alert pushes by channel (webhook, email) and outcome (delivered; rejected = 4xx or SMTP 5xx; failed = after maxAttempts; dropped = queue full or closing)',
+      labelNames: ['channel', 'outcome'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [channel, c] of Object.entries(p.counters()))
+          for (const outcome of ['delivered', 'rejected', 'failed', 'dropped'] as const) this.inc({ channel, outcome }, c[outcome]);
+      },
+    });
+  }
+
   /**
    * The ACD's own work (acd.mode acd): offers to agents by outcome, calls the box ended instead of
    * queueing further, callbacks callers asked for, and the delay the box's bridge adds between

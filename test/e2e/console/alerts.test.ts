@@ -11,6 +11,7 @@ import type { Appliance } from '../../../appliance/app/app.js';
 import { markSetupComplete } from '../../../appliance/console/context.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { authedFetch, createUser, quietApplianceOverrides } from '../../helpers/auth.js';
+import { angryCaller as angryCallerOn } from '../../helpers/alerts.js';
 import { ensureConsoleBuilt, openBrowser, type Browser } from './browser.js';
 
 let app: Appliance;
@@ -39,28 +40,7 @@ async function signIn(page: Page): Promise<void> {
   await page.getByTestId('live').waitFor();
 }
 
-/** An angry, escalating caller on a real call, published as the emotion analyser does: the detector raises a critical alert. */
-function angryCaller(): string {
-  const call = app.calls.startCall({ source: 'sip', callerNumber: '+15550123' });
-  app.bus.publish({
-    type: 'emotion',
-    at: Date.now(),
-    callId: call.id,
-    legId: 'leg',
-    speaker: 'caller',
-    utteranceId: null,
-    category: 'angry',
-    confidence: 0.9,
-    arousal: 0.8,
-    valence: -0.7,
-    scores: { angry: 0.9 },
-    agitation: 1.1,
-    trend: 'escalating',
-    audioMs: 2000,
-    latencyMs: 3,
-  });
-  return call.id;
-}
+const angryCaller = (): string => angryCallerOn(app);
 
 describe('alerts page', () => {
   it('shows a live critical alert with a tone, and a supervisor acknowledges it with a note', async () => {

@@ -9,6 +9,7 @@ import type { Appliance } from '../../../appliance/app/app.js';
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { createUser, login, quietApplianceOverrides, type TestSession } from '../../helpers/auth.js';
+import { angryCaller as angryCallerOn } from '../../helpers/alerts.js';
 
 let app: Appliance;
 let supervisor: TestSession;
@@ -25,28 +26,7 @@ async function call(s: TestSession, method: string, path: string, body?: unknown
   return { status: res.status, body: text === '' ? null : JSON.parse(text) };
 }
 
-/** Raise an alert the way the emotion analyser does: an angry, escalating caller on a real call. */
-function angryCaller(): string {
-  const c = app.calls.startCall({ source: 'sip', callerNumber: '+15550123' });
-  app.bus.publish({
-    type: 'emotion',
-    at: Date.now(),
-    callId: c.id,
-    legId: 'leg',
-    speaker: 'caller',
-    utteranceId: null,
-    category: 'angry',
-    confidence: 0.9,
-    arousal: 0.8,
-    valence: -0.7,
-    scores: { angry: 0.9 },
-    agitation: 1.1,
-    trend: 'escalating',
-    audioMs: 2000,
-    latencyMs: 3,
-  });
-  return c.id;
-}
+const angryCaller = (): string => angryCallerOn(app);
 
 beforeAll(async () => {
   ({ app } = await startTestAppliance(quietApplianceOverrides({ sip: { enabled: false } }), { transcribers: null }));
