@@ -42,6 +42,10 @@ describe('passwords, roles, cookies', () => {
   it('orders roles and defaults reads to viewer, writes to technician', () => {
     expect(roleAtLeast('technician', 'supervisor')).toBe(true);
     expect(roleAtLeast('viewer', 'supervisor')).toBe(false);
+    // a wall TV's kiosk sign-in is below viewer: only routes declaring minRole kiosk let it in
+    expect(roleAtLeast('kiosk', 'viewer')).toBe(false);
+    expect(roleAtLeast('viewer', 'kiosk')).toBe(true);
+    expect(roleAtLeast('kiosk', 'kiosk')).toBe(true);
     expect(requiredRole('GET', undefined)).toBe('viewer');
     expect(requiredRole('DELETE', {})).toBe('technician');
     expect(requiredRole('POST', { minRole: 'supervisor' })).toBe('supervisor');
