@@ -8,6 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { evxError } from '../../errors.js';
 import type { IntervalKpis, KpiSnapshot } from '../../acd/kpis.js';
 import type { ResolvedThresholds } from '../../acd/wallboardThresholds.js';
+import { kpiCsv } from '../../acd/kpiCsv.js';
 
 const Nullable = (description: string) => Type.Union([Type.Number(), Type.Null()], { description });
 
@@ -105,6 +106,15 @@ const ThresholdsReply = Type.Object(
   { additionalProperties: false },
 );
 
+const CsvQuery = Type.Object(
+  {
+    from: Type.Optional(Type.Integer({ minimum: 0, description: 'unix ms (default: 24 h before to)' })),
+    to: Type.Optional(Type.Integer({ minimum: 0, description: 'unix ms (default: now)' })),
+    group: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "One view only: 'overall' or a skill group id" })),
+  },
+  { additionalProperties: false },
+);
+
 export interface AcdRoutesDeps {
   /** The wallboard's configured tile limits (acd.wallboard, acd.serviceLevelTarget) overall and per skill group. */
   readonly thresholds: () => ResolvedThresholds;
@@ -150,6 +160,31 @@ export function registerAcdRoutes(app: FastifyInstance, deps: AcdRoutesDeps): vo
       const step = deps.kpis.intervalMs;
       const intervals = deps.kpis.intervals(from, to);
       return { from: Math.floor(from / step) * step, to: Math.ceil(to / step) * step, intervalMs: step, intervals };
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof CsvQuery> }>(
+    '/api/v1/acd/kpis/intervals.csv',
+    {
+      schema: {
+        tags,
+        summary:
+          'The per-interval figures of a range as CSV (a row per interval and view: overall, then each skill group), for spreadsheets',
+        querystring: CsvQuery,
+        produces: ['text/csv'],
+      },
+      config: { minRole: 'supervisor' },
+    },
+    async (request, reply) => {
+      const to = request.query.to ?? deps.kpis.now();
+      const from = request.query.from ?? to - 86_400_000;
+      if (from >= to) throw evxError('EVX_ERR_BAD_REQUEST', 'from must be before to', { details: { field: 'from' } });
+      const name = `edgevox-kpis-${new Date(from).toISOString().slice(0, 16).replace(/\D/g, '')}.csv`;
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .header('cache-control', 'no-store')
+        .send(kpiCsv(deps.kpis.intervals(from, to), request.query.group));
     },
   );
 

@@ -103,8 +103,10 @@ describe('contact-centre KPIs in the appliance', () => {
     f.offered('w1', 'billing', Date.now() - 3000);
 
     expect((await api('/api/v1/acd/kpis', null)).status).toBe(401);
-    expect((await api('/api/v1/acd/kpis', 'viewer')).status).toBe(403);
+    // the real-time snapshot is the wallboard's: every signed-in role (a wall TV's kiosk too); the report supervisors only
+    expect((await api('/api/v1/acd/kpis', 'viewer')).status).toBe(200);
     expect((await api('/api/v1/acd/kpis/intervals', 'viewer')).status).toBe(403);
+    expect((await api('/api/v1/acd/kpis/intervals.csv', 'viewer')).status).toBe(403);
 
     const now = await api('/api/v1/acd/kpis');
     expect(now.status).toBe(200);
@@ -137,6 +139,45 @@ describe('contact-centre KPIs in the appliance', () => {
     expect(intervals[0]!.overall).toMatchObject({ offered: 2, answered: 1, abandoned: 1, serviceLevel: 0 });
     expect(JSON.stringify(range.body)).not.toMatch(/agent-\d|"c\d"/);
     expect((await api(`/api/v1/acd/kpis/intervals?from=${BASE}&to=${BASE}`)).status).toBe(400);
+
+    // the same figures as CSV, from the server
+    const csv = await app.http.inject({
+      method: 'GET',
+      url: `/api/v1/acd/kpis/intervals.csv?from=${BASE - 1000}&to=${BASE + 60_000}`,
+      headers: authHeader(app, 'supervisor'),
+    });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(csv.headers['content-disposition']).toMatch(/^attachment; filename="edgevox-kpis-\d{12}\.csv"$/);
+    const rows = csv.body.split('\r\n').map((r) => r.split(','));
+    const header = rows[0]!;
+    const col = (row: string[], name: string) => row[header.indexOf(name)];
+    expect(rows.slice(1, -1).map((r) => col(r, 'group'))).toEqual(['overall', 'billing', 'cards', 'general']);
+    const billing = rows.find((r) => col(r, 'group') === 'billing')!;
+    expect([col(billing, 'offered'), col(billing, 'answered'), col(billing, 'serviceLevel'), col(billing, 'averageHandleTimeS')]).toEqual([
+      '1',
+      '1',
+      '1',
+      '85',
+    ]);
+    expect(
+      col(
+        rows.find((r) => col(r, 'group') === 'general')!,
+        'serviceLevel',
+      ),
+    ).toBe('');
+    expect(csv.body).not.toMatch(/agent-\d|\bc\d\b/);
+    const one = await app.http.inject({
+      method: 'GET',
+      url: `/api/v1/acd/kpis/intervals.csv?from=${BASE - 1000}&to=${BASE + 60_000}&group=cards`,
+      headers: authHeader(app, 'supervisor'),
+    });
+    expect(
+      one.body
+        .split('\r\n')
+        .slice(1, -1)
+        .map((r) => r.split(',')[2]),
+    ).toEqual(['cards']);
   });
 
   it('exports the Prometheus series and sends the wallboard event', async () => {

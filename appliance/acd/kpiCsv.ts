@@ -1,0 +1,43 @@
+/**
+ * The per-interval KPI report as CSV (GET /api/v1/acd/kpis/intervals.csv): one row per interval
+ * and view (overall first, then the skill groups by id), the ACD's own figures (docs/kpis.md),
+ * ratios 0..1 and seconds as numbers, times ISO 8601 UTC. RFC 4180 quoting and spreadsheet
+ * formula escaping (a leading = + - @ tab or CR gets a quote) come from csv-stringify.
+ */
+import { stringify } from 'csv-stringify/sync';
+import type { IntervalKpis, QueueKpis } from './kpis.js';
+
+export const KPI_CSV_COLUMNS = [
+  'offered',
+  'answered',
+  'answeredWithinThreshold',
+  'abandoned',
+  'shortAbandoned',
+  'overflowedOut',
+  'transferred',
+  'handled',
+  'serviceLevel',
+  'averageSpeedOfAnswerS',
+  'averageAbandonTimeS',
+  'averageHandleTimeS',
+  'occupancy',
+] as const satisfies readonly (keyof QueueKpis)[];
+
+/** The CSV of `intervals`; `group` keeps one view only ('overall' or a skill group id). */
+export function kpiCsv(intervals: readonly IntervalKpis[], group?: string): string {
+  const rows: (string | number | null)[][] = [];
+  for (const i of intervals) {
+    const views: [string, QueueKpis][] = [['overall', i.overall], ...Object.entries(i.groups).sort(([a], [b]) => a.localeCompare(b))];
+    for (const [id, k] of views) {
+      if (group !== undefined && id !== group) continue;
+      rows.push([new Date(i.start).toISOString(), new Date(i.end).toISOString(), id, ...KPI_CSV_COLUMNS.map((c) => k[c])]);
+    }
+  }
+  return stringify(rows, {
+    header: true,
+    columns: ['start', 'end', 'group', ...KPI_CSV_COLUMNS],
+    record_delimiter: 'windows',
+    // null (no calls to judge) is an empty field
+    escape_formulas: true,
+  });
+}
