@@ -3,8 +3,11 @@
  * sink is fed directly (two calls offered to `general`: one answered by alice, one abandoned) —
  * not sipp calls — and the tiles are checked against GET /api/v1/acd/kpis read in the same test,
  * after the page received the `acd.kpis` event; the TV mode rotates from overall to a group.
- * Screenshots: wallboard-en, wallboard-tv, wallboard-zh-CN, report.
+ * The report's CSV is the box's (GET /api/v1/acd/kpis/intervals.csv); a kiosk account signs in and
+ * gets the TV mode without a header, its figures loaded.
+ * Screenshots: wallboard-en, wallboard-tv, wallboard-zh-CN, report, wallboard-kiosk.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markSetupComplete } from '../../../appliance/console/context.js';
 import { createUser } from '../../helpers/auth.js';
@@ -18,6 +21,7 @@ beforeAll(async () => {
   await ensureConsoleBuilt();
   rig = await startAcdRig({ console: { httpsPort: -1 } });
   await createUser(rig.app, 'super1', 'supervisor', 'super one password');
+  await createUser(rig.app, 'tv1', 'kiosk', 'wall tv password');
   markSetupComplete(rig.app.config.dataDir);
   await putRouting(rig.app, sampleGroups(), [agentConfig('alice', 'general')]);
   browser = await openBrowser();
@@ -97,5 +101,29 @@ describe('wallboard', () => {
     await page.goto(`${base}/#/reports`);
     await page.getByTestId('report-table').waitFor();
     await shot('report');
+    // the CSV comes from the box: its header, and the general group's row of this interval
+    const download = page.waitForEvent('download');
+    await page.getByTestId('report-csv').click();
+    const csv = readFileSync(await (await download).path(), 'utf8');
+    const rows = csv.split('\r\n').map((r) => r.split(','));
+    expect(rows[0]!.slice(0, 6)).toEqual(['start', 'end', 'group', 'offered', 'answered', 'answeredWithinThreshold']);
+    const general = rows.filter((r) => r[2] === 'general').at(-1)!;
+    expect(general.slice(3, 5)).toEqual([String(g.currentInterval.offered), String(g.currentInterval.answered)]);
+    await page.evaluate("localStorage.setItem('edgevox.lang', 'en')");
+    await page.reload();
+    await page.getByTestId('report').waitFor();
+
+    // a kiosk sign-in (a wall TV) lands on the TV mode, whose figures it may read, and nothing else
+    await page.getByTestId('logout').click();
+    await page.getByTestId('login').waitFor();
+    await page.fill('input[name=username]', 'tv1');
+    await page.fill('input[name=password]', 'wall tv password');
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('wallboard-tv').waitFor();
+    await page.getByTestId('wb-tv-view').filter({ hasText: 'All skill groups' }).waitFor();
+    await expect(page.locator('header').count()).resolves.toBe(0);
+    await expect(page.locator('.notice.error').count()).resolves.toBe(0);
+    await expect(page.getByTestId('wb-overall-waiting').locator('.wb-value').textContent()).resolves.toBe(String(k.overall.waiting));
+    await shot('wallboard-kiosk');
   }, 90_000);
 });

@@ -1,10 +1,10 @@
 // Historical report: the ACD's per-interval figures (GET /api/v1/acd/kpis/intervals) of a date
-// range, overall and per skill group, with a CSV export of the same rows.
+// range, overall and per skill group; the CSV export is the box's (GET /api/v1/acd/kpis/intervals.csv).
 import { useEffect, useState } from 'preact/hooks';
 import { get } from './api.js';
 import { Field, Notice, errorText } from './ui.js';
 import { fmtDateTime, fmtDuration, fmtNumber, fmtPercent, t } from '../../i18n/i18n.js';
-import { reportCsv, type ReportFigures, type ReportInterval } from './wallboardModel.js';
+import type { ReportFigures, ReportInterval } from './wallboardModel.js';
 
 /** A datetime-local input's value for an instant, in the browser's time zone. */
 function localInput(ms: number): string {
@@ -36,14 +36,8 @@ export function Report() {
 
   const groups = Array.from(new Set((intervals ?? []).flatMap((i) => Object.keys(i.groups)))).sort();
   const pick = (i: ReportInterval): ReportFigures | undefined => (group === 'overall' ? i.overall : i.groups[group]);
-  const exportCsv = () => {
-    const blob = new Blob([reportCsv(intervals ?? [])], { type: 'text/csv' });
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = 'edgevox-report.csv';
-    a.click();
-    URL.revokeObjectURL(a.href);
-  };
+  // The CSV comes from the box (every interval of the range, overall and each group), as loaded.
+  const csvHref = `/api/v1/acd/kpis/intervals.csv?from=${new Date(from).getTime()}&to=${new Date(to).getTime()}`;
 
   return (
     <section class="report" data-testid="report">
@@ -74,9 +68,11 @@ export function Report() {
         <button class="btn primary" type="submit" data-testid="report-load">
           {t('report:show')}
         </button>
-        <button class="btn secondary" type="button" data-testid="report-csv" disabled={!intervals?.length} onClick={exportCsv}>
-          {t('report:exportCsv')}
-        </button>
+        {intervals?.length ? (
+          <a class="btn secondary" data-testid="report-csv" href={csvHref} download>
+            {t('report:exportCsv')}
+          </a>
+        ) : null}
       </form>
       {error ? <Notice kind="error">{error}</Notice> : null}
       {intervals && intervals.length === 0 ? <p class="muted">{t('report:empty')}</p> : null}
