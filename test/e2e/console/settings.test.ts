@@ -216,6 +216,13 @@ describe('settings pages', () => {
     const users = page.getByTestId('users');
     await users.getByLabel('Username').fill('sup2');
     await users.getByLabel('Password').fill('super two password');
+    // every role is offered, the wall TV's kiosk too
+    await expect(
+      users
+        .getByLabel('Role')
+        .locator('option')
+        .evaluateAll((os) => os.map((o) => (o as { value: string }).value)),
+    ).resolves.toEqual(['kiosk', 'viewer', 'supervisor', 'technician']);
     await users.getByLabel('Role').selectOption('supervisor');
     await page.getByTestId('user-add').click();
     await page.getByTestId('user-sup2').waitFor();

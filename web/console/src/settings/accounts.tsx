@@ -5,8 +5,8 @@ import { api, fmtTime, get, post } from '../api.js';
 import { ActionButton, Card, Field, Notice, errorText } from '../ui.js';
 import { t } from '../../../i18n/i18n.js';
 
-/** The roles an account or token can have, lowest first. */
-export const ROLES = ['viewer', 'supervisor', 'technician'] as const;
+/** The roles an account or token can have, lowest first (kiosk: a wall TV that shows the wallboard only). */
+export const ROLES = ['kiosk', 'viewer', 'supervisor', 'technician'] as const;
 
 interface User {
   username: string;
@@ -26,7 +26,7 @@ type Msg = { kind: 'ok' | 'error'; text: string } | null;
 
 function RoleSelect(props: { name: string; value: string; onChange: (v: string) => void }) {
   return (
-    <Field label={t('settings:accounts.role')}>
+    <Field label={t('settings:accounts.role')} hint={props.value === 'kiosk' ? t('settings:accounts.kioskHint') : undefined}>
       <select name={props.name} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
         {ROLES.map((r) => (
           <option key={r} value={r}>
