@@ -26,6 +26,7 @@ import {
   parseWebhookUrl as parseUrl,
   postSigned,
   type AttemptResult,
+  type DeliveryCounters,
 } from '../webhooks/signedPost.js';
 
 export {
@@ -72,20 +73,8 @@ export interface RouteDecisionPayload {
   readonly reasonCodes: readonly string[];
 }
 
-/** What happened to deliveries since start (a delivery is one decision, whatever its attempts). */
-export interface RoutingWebhookCounters {
-  /** Answered 2xx. */
-  delivered: number;
-  /** Answered 3xx or 4xx (other than 429): not retried. */
-  rejected: number;
-  /** Still failing (network, timeout, 5xx, 429) after maxAttempts. */
-  failed: number;
-  /** Never sent or given up unsent: the queue was full (oldest dropped) or the box was closing. */
-  dropped: number;
-  /** Attempts that were retried. */
-  retries: number;
-  /** Waiting now (queued or waiting for a retry). */
-  pending: number;
+/** What happened to deliveries since start (a delivery is one decision); `pending` excludes those in flight. */
+export interface RoutingWebhookCounters extends DeliveryCounters {
   inFlight: number;
 }
 

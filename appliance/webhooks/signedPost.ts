@@ -72,6 +72,22 @@ export function checkWebhookSecret(secret: string, key: string, urlKey: string):
   }
 }
 
+/** What happened to a sender's deliveries since start (a delivery counts once, whatever its attempts). */
+export interface DeliveryCounters {
+  /** Accepted by the receiver (2xx, or the SMTP server took the message). */
+  delivered: number;
+  /** Refused for good (3xx, 4xx other than 429; SMTP 5xx): not retried. */
+  rejected: number;
+  /** Still failing (network, timeout, 5xx, 429) after maxAttempts. */
+  failed: number;
+  /** Never sent or given up unsent: the queue was full (oldest dropped) or the box was closing. */
+  dropped: number;
+  /** Attempts that were retried. */
+  retries: number;
+  /** Waiting now (queued, waiting for a retry or being sent). */
+  pending: number;
+}
+
 export type AttemptResult =
   { kind: 'delivered' } | { kind: 'rejected'; status: number } | { kind: 'retry'; reason: string; retryAfterMs: number | null };
 

@@ -7,11 +7,17 @@ import type { Appliance } from '../../appliance/app/app.js';
  */
 export function angryCaller(app: Appliance, callerNumber = '+15550123'): string {
   const call = app.calls.startCall({ source: 'sip', callerNumber });
+  angryEmotion(app, call.id);
+  return call.id;
+}
+
+/** An angry, escalating caller emotion on an existing call's leg, published as the emotion analyser does. */
+export function angryEmotion(app: Appliance, callId: string, legId = 'leg'): void {
   app.bus.publish({
     type: 'emotion',
     at: Date.now(),
-    callId: call.id,
-    legId: 'leg',
+    callId,
+    legId,
     speaker: 'caller',
     utteranceId: null,
     category: 'angry',
@@ -24,5 +30,4 @@ export function angryCaller(app: Appliance, callerNumber = '+15550123'): string 
     audioMs: 2000,
     latencyMs: 3,
   });
-  return call.id;
 }

@@ -4,26 +4,14 @@
  * and jitter while the sender says the failure is transient, up to `maxAttempts`; then the next one.
  * The queue is bounded: when full, the oldest delivery not being sent is dropped and counted.
  */
-import { backoffDelayMs } from '../../webhooks/signedPost.js';
+import { backoffDelayMs, type DeliveryCounters } from '../../webhooks/signedPost.js';
 
 /** What one attempt came to, as the channel's sender judges it. */
 export type SendOutcome =
   { kind: 'delivered' } | { kind: 'rejected'; reason: string } | { kind: 'retry'; reason: string; retryAfterMs?: number | null };
 
-export interface OutboxCounters {
-  /** Accepted by the receiver. */
-  delivered: number;
-  /** Refused for good (4xx, SMTP 5xx): not retried. */
-  rejected: number;
-  /** Still failing after maxAttempts. */
-  failed: number;
-  /** Never sent: the queue was full (oldest dropped) or the box was closing. */
-  dropped: number;
-  /** Attempts that were retried. */
-  retries: number;
-  /** Waiting now, the one being sent included. */
-  pending: number;
-}
+/** Delivery outcomes of one channel; `pending` includes the one being sent. */
+export type OutboxCounters = DeliveryCounters;
 
 export interface OutboxOptions<T> {
   readonly send: (item: T, attempt: number, abort: AbortSignal) => Promise<SendOutcome>;

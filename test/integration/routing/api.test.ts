@@ -9,6 +9,7 @@ import type { Appliance } from '../../../appliance/app/app.js';
 import type { TranscriberFactory } from '../../../appliance/calls/transcriber.js';
 import type { ApplianceEvent } from '../../../appliance/events/appEvents.js';
 import { banking77Sample } from '../../../appliance/routing/samples.js';
+import { angryEmotion } from '../../helpers/alerts.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { authHeader } from '../../helpers/auth.js';
 import { plantedIn } from '../../helpers/planted.js';
@@ -118,23 +119,7 @@ describe('routing runtime and API', () => {
     expect(plantedIn(JSON.stringify(pop.body), ['15550199', 'block it'])).toEqual([]);
 
     // an angry utterance (published as the emotion analyser would) raises an alert with a script
-    app.bus.publish({
-      type: 'emotion',
-      at: Date.now(),
-      callId: call.id,
-      legId: leg.id,
-      speaker: 'caller',
-      utteranceId: null,
-      category: 'angry',
-      confidence: 0.9,
-      arousal: 0.8,
-      valence: -0.7,
-      scores: { angry: 0.9 },
-      agitation: 1.1,
-      trend: 'escalating',
-      audioMs: 2000,
-      latencyMs: 3,
-    });
+    angryEmotion(app, call.id, leg.id);
     const alerts = await api('GET', `/api/v1/alerts?callId=${call.id}`);
     const alert = (alerts.body!['alerts'] as { id: number; kind: string; severity: string; details: { script: { id: string } } }[])[0]!;
     expect(alert).toMatchObject({ kind: 'caller_angry', severity: 'critical', details: { script: { id: 'fraud-reassure' } } });

@@ -148,59 +148,34 @@ export function AlertsScreen({ session }: { session: Session }) {
       ) : null}
       <Card title={t('alerts:filters')} testId="alerts-filters">
         <div class="row alerts-filters">
-          <Field label={t('alerts:filter.view')}>
-            <select
-              data-testid="alerts-filter-view"
-              value={filters.view}
-              onChange={(e) => change({ view: e.currentTarget.value as AlertFilters['view'] })}
-            >
-              {ALERT_VIEWS.map((v) => (
-                <option key={v} value={v}>
-                  {t(`alerts:view.${v}`)}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field label={t('alerts:filter.severity')}>
-            <select
-              data-testid="alerts-filter-severity"
-              value={filters.severity}
-              onChange={(e) => change({ severity: e.currentTarget.value as AlertFilters['severity'] })}
-            >
-              <option value="">{t('alerts:any')}</option>
-              {SEVERITIES.map((s) => (
-                <option key={s} value={s}>
-                  {t(`alerts:severity.${s}`)}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field label={t('alerts:filter.kind')}>
-            <select data-testid="alerts-filter-kind" value={filters.kind} onChange={(e) => change({ kind: e.currentTarget.value })}>
-              <option value="">{t('alerts:any')}</option>
-              {KINDS.map((k) => (
-                <option key={k} value={k}>
-                  {kindText(k)}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field label={t('alerts:filter.since')}>
-            <input
-              type="datetime-local"
-              data-testid="alerts-filter-since"
-              value={filters.since}
-              onChange={(e) => change({ since: e.currentTarget.value })}
-            />
-          </Field>
-          <Field label={t('alerts:filter.until')}>
-            <input
-              type="datetime-local"
-              data-testid="alerts-filter-until"
-              value={filters.until}
-              onChange={(e) => change({ until: e.currentTarget.value })}
-            />
-          </Field>
+          <Choice
+            field="view"
+            value={filters.view}
+            options={ALERT_VIEWS.map((v) => [v, t(`alerts:view.${v}`)])}
+            onChange={(view) => change({ view: view as AlertFilters['view'] })}
+          />
+          <Choice
+            field="severity"
+            value={filters.severity}
+            options={[['', t('alerts:any')], ...SEVERITIES.map((v): [string, string] => [v, t(`alerts:severity.${v}`)])]}
+            onChange={(severity) => change({ severity: severity as AlertFilters['severity'] })}
+          />
+          <Choice
+            field="kind"
+            value={filters.kind}
+            options={[['', t('alerts:any')], ...KINDS.map((k): [string, string] => [k, kindText(k)])]}
+            onChange={(kind) => change({ kind })}
+          />
+          {(['since', 'until'] as const).map((bound) => (
+            <Field key={bound} label={t(`alerts:filter.${bound}`)}>
+              <input
+                type="datetime-local"
+                data-testid={`alerts-filter-${bound}`}
+                value={filters[bound]}
+                onChange={(e) => change({ [bound]: e.currentTarget.value })}
+              />
+            </Field>
+          ))}
         </div>
       </Card>
       <Card title={t('alerts:listTitle')} testId="alerts-list">
@@ -240,6 +215,21 @@ export function AlertsScreen({ session }: { session: Session }) {
         ) : null}
       </Card>
     </main>
+  );
+}
+
+/** One filter's labelled drop-down: options as [value, label]. */
+function Choice(props: { field: string; value: string; options: [string, string][]; onChange: (value: string) => void }) {
+  return (
+    <Field label={t(`alerts:filter.${props.field}`)}>
+      <select data-testid={`alerts-filter-${props.field}`} value={props.value} onChange={(e) => props.onChange(e.currentTarget.value)}>
+        {props.options.map(([value, label]) => (
+          <option key={value} value={value}>
+            {label}
+          </option>
+        ))}
+      </select>
+    </Field>
   );
 }
 
