@@ -63,15 +63,20 @@ export function loadConfig(options: LoadConfigOptions = {}): EdgeVoxConfig {
  * (validate.ts); the error's message names the first few, `details.issues` holds them all.
  */
 export function validateConfig(input: unknown, origins: ReadonlyMap<string, string> = new Map()): EdgeVoxConfig {
-  const withDefaults = Value.Default(ConfigSchema, withoutRetiredKeys(structuredClone(input ?? {})));
-  const issues = configIssues(withDefaults);
-  if (issues.length === 0) return withDefaults as EdgeVoxConfig;
+  const filled = withDefaults(input);
+  const issues = configIssues(filled);
+  if (issues.length === 0) return filled;
   throw configInvalid(issues, origins);
 }
 
 /** Every problem of `input` (defaults filled, retired keys dropped); [] when it is valid. */
 export function checkConfig(input: unknown): ConfigIssue[] {
-  return configIssues(Value.Default(ConfigSchema, withoutRetiredKeys(structuredClone(input ?? {}))));
+  return configIssues(withDefaults(input));
+}
+
+/** A copy of `input` with the defaults filled and retired keys dropped, NOT checked. */
+export function withDefaults(input: unknown): EdgeVoxConfig {
+  return Value.Default(ConfigSchema, withoutRetiredKeys(structuredClone(input ?? {}))) as EdgeVoxConfig;
 }
 
 /** How many issues the one-line message names before "and N more". */

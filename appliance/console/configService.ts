@@ -5,7 +5,7 @@
  * makes the latest console-saved version the running configuration (the data dir stays as booted).
  */
 import { evxError } from '../errors.js';
-import { checkConfig, configInvalid, validateConfig } from '../config/load.js';
+import { checkConfig, configInvalid, validateConfig, withDefaults } from '../config/load.js';
 import type { ConfigIssue } from '../config/validate.js';
 import { ConfigSchema, RETIRED_KEYS, configLeaves, type EdgeVoxConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -184,7 +184,13 @@ export class ConfigService {
   current(): { version: number; config: EdgeVoxConfig } {
     const latest = this.deps.store.configVersions.latest();
     if (latest === undefined) return { version: 0, config: this.deps.running };
-    return { version: latest.version, config: validateConfig(latest.config) };
+    try {
+      return { version: latest.version, config: validateConfig(latest.config) };
+    } catch {
+      // stored before a rule that now refuses it (e.g. an address no IP): shown as stored, defaults
+      // filled, so the console can still open and fix it; saving reports the issue at its key
+      return { version: latest.version, config: withDefaults(latest.config) };
+    }
   }
 
   /** Keys whose stored value differs from what the process runs with (need a restart). */

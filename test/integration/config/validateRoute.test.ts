@@ -52,4 +52,18 @@ describe('POST /api/v1/config/validate', () => {
     expect(saved.body.error.details.issues.map((i: { key: string }) => i.key)).toEqual(['sip.rtpHost', 'sip.allowList.0']);
     expect((await send('POST', '/api/v1/config/validate', { changes: { 'site.name': 'x' } }, 'supervisor')).status).toBe(403);
   });
+
+  it('a version stored before a rule refused it still opens, and saving names the old problem at its key', async () => {
+    const current = (await (await authedFetch(app)('/api/v1/config')).json()) as { config: Record<string, any> };
+    const old = structuredClone(current.config);
+    old['sip'].rtpHost = '999.1.2.3';
+    app.store.configVersions.add(old as never, 'console:admin', 'stored by an older version');
+    const read = await authedFetch(app)('/api/v1/config');
+    expect(read.status).toBe(200);
+    expect(((await read.json()) as { config: any }).config.sip.rtpHost).toBe('999.1.2.3');
+    const saved = await send('PATCH', '/api/v1/config', { changes: { 'site.name': 'Leeds' } });
+    expect(saved.status).toBe(400);
+    expect(saved.body.error.details.issues.map((i: { key: string }) => i.key)).toEqual(['sip.rtpHost']);
+    expect((await send('PATCH', '/api/v1/config', { changes: { 'site.name': 'Leeds', 'sip.rtpHost': '' } })).status).toBe(200);
+  });
 });
