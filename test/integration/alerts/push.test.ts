@@ -31,6 +31,9 @@ const hits: Hit[] = [];
 /** Answers per delivery id still to give before 200. */
 const failFirst = new Map<string, number>();
 let failNextNew = 0;
+/** The next new delivery is refused with 400 (every attempt of it). */
+let refuseNextNew = false;
+const refused = new Set<string>();
 let hold: { release: () => void } | null = null;
 let holdNext = false;
 const mails: { raw: string; secure: boolean }[] = [];
@@ -63,7 +66,11 @@ beforeAll(async () => {
         failNextNew = 0;
       }
       const left = failFirst.get(delivery) ?? 0;
-      const status = !signed ? 401 : left > 0 ? 500 : 200;
+      if (refuseNextNew && !hits.some((h) => h.delivery === delivery)) {
+        refuseNextNew = false;
+        refused.add(delivery);
+      }
+      const status = !signed ? 401 : refused.has(delivery) ? 400 : left > 0 ? 500 : 200;
       if (left > 0) failFirst.set(delivery, left - 1);
       let answered = false;
       const answer = () => {
@@ -198,6 +205,30 @@ describe('alert push', () => {
         .slice(before)
         .map((h) => h.body.alert.id),
     ).toEqual([101, 105]);
+  });
+
+  it('never retries a 4xx answer: the next alert follows it at once', async () => {
+    const before = hits.length;
+    refuseNextNew = true;
+    const publish = (alertId: number) =>
+      app.bus.publish({
+        type: 'alert',
+        at: Date.now(),
+        callId: null,
+        kind: 'queue_wait',
+        severity: 'info',
+        message: 'm',
+        details: { alertId },
+      });
+    publish(201);
+    publish(202);
+    await until(() => delivered().some((h) => h.body.alert.id === 202));
+    expect(hits.slice(before).map((h) => [h.body.alert.id, h.status])).toEqual([
+      [201, 400],
+      [202, 200],
+    ]);
+    const metrics = await app.http.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.body).toMatch(/^edgevox_alert_push_total\{channel="webhook",outcome="rejected"\} 1$/m);
   });
 
   it('pushes nothing personal from an alert whose context holds a phone number and transcript text', async () => {
