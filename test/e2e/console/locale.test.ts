@@ -50,6 +50,7 @@ const SCREENS = [
   { hash: '#/history', testId: 'history' },
   { hash: '#/agents', testId: 'agent-editor', shot: 'agents-zh-CN' },
   { hash: '#/callbacks', testId: 'callback-kpi-offered' },
+  { hash: '#/alerts', testId: 'alerts-filters' },
   { hash: '#/diagnostics', testId: 'diagnostics' },
 ] as const;
 
