@@ -69,6 +69,9 @@ describe('alerts page', () => {
     await row.getByTestId('alert-note').fill('calling the customer back');
     await row.getByTestId('alert-ack').click();
     await page.locator(`[data-testid=alert-row][data-alert-id="${alertId}"][data-state=acknowledged]`).waitFor();
+    const acked = page.locator(`[data-testid=alert-row][data-alert-id="${alertId}"]`);
+    await acked.getByTestId('alert-history').locator('summary').click();
+    await acked.getByTestId('alert-history').getByText('super1: acknowledged — “calling the customer back”').waitFor();
     await shot('alerts-acknowledged');
 
     const res = await authedFetch(app, 'viewer')(`/api/v1/alerts/${alertId}`);

@@ -218,6 +218,39 @@ export function AlertsScreen({ session }: { session: Session }) {
   );
 }
 
+/** An alert's audited changes (who, when, what, the note), fetched when opened. */
+function History(props: { id: number; updatedAt: number | null }) {
+  const [entries, setEntries] = useState<any[] | null>(null);
+  const [open, setOpen] = useState(false);
+  useEffect(() => {
+    if (open)
+      void get(`/api/v1/alerts/${props.id}`).then(
+        (r) => setEntries(r.history),
+        () => setEntries([]),
+      );
+  }, [open, props.updatedAt]);
+  return (
+    <details class="alert-history" data-testid="alert-history" onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>{t('alerts:history')}</summary>
+      {entries === null ? null : (
+        <ul>
+          {[...entries].reverse().map((h) => (
+            <li key={h.id}>
+              {t('alerts:historyLine', {
+                at: fmtTime(h.at),
+                who: h.actor,
+                action: t(`alerts:action.${String(h.action).replace('alert.', '')}`, { defaultValue: h.action }),
+              })}
+              {h.details?.assignee !== undefined ? ` → ${h.details.assignee ?? t('alerts:nobody')}` : ''}
+              {h.details?.note ? ` — “${h.details.note}”` : ''}
+            </li>
+          ))}
+        </ul>
+      )}
+    </details>
+  );
+}
+
 /** One filter's labelled drop-down: options as [value, label]. */
 function Choice(props: { field: string; value: string; options: [string, string][]; onChange: (value: string) => void }) {
   return (
@@ -257,7 +290,10 @@ function AlertRow(props: {
       </td>
       <td>{kindText(a.kind)}</td>
       <td>{a.callId ? <a href={`#/history/${encodeURIComponent(a.callId)}`}>{String(a.callId).slice(0, 8)}</a> : '—'}</td>
-      <td data-testid="alert-state">{t(`alerts:state.${a.state}`, { defaultValue: a.state })}</td>
+      <td data-testid="alert-state">
+        {t(`alerts:state.${a.state}`, { defaultValue: a.state })}
+        {a.state !== 'open' ? <History id={a.id} updatedAt={a.updatedAt} /> : null}
+      </td>
       <td data-testid="alert-assignee">{a.assignedTo ?? '—'}</td>
       {props.canWrite ? (
         <td class="alert-actions">
