@@ -198,9 +198,41 @@ export function patternProblem(pattern: string): string | null {
   } catch (err) {
     return `The pattern is not a valid regular expression (${err instanceof Error ? err.message : String(err)}).`;
   }
-  if (!safeRegex(pattern, { limit: 25 }))
+  if (!safeRegex(pattern, { limit: 25 }) || repeatsAlternation(pattern))
     return 'The pattern repeats a repetition (like (a+)+ or (x|xy)*), which can take minutes on one sentence; write it without nested repeats.';
+  if (/\\[1-9]|\\k</.test(pattern))
+    return 'The pattern refers back to an earlier group (\\1, \\k<name>), which can take minutes on one sentence.';
   return null;
+}
+
+/**
+ * Whether a group holding alternatives is repeated ((a|ab)*, (x|y){2,}): overlapping alternatives
+ * under a repeat backtrack exponentially, and safe-regex2's star-height check does not see them.
+ */
+function repeatsAlternation(pattern: string): boolean {
+  const open: boolean[] = []; // per open group: has a top-level '|'
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(') open.push(false);
+    else if (c === '|' && open.length > 0) open[open.length - 1] = true;
+    else if (c === ')') {
+      const alternated = open.pop() ?? false;
+      const next = pattern[i + 1];
+      const repeated = next === '*' || next === '+' || (next === '{' && !/^\{[01](,[01])?\}/.test(pattern.slice(i + 1)));
+      if (alternated && repeated) return true;
+    }
+  }
+  return false;
 }
 
 function fieldOf(e: ValueError): string | undefined {

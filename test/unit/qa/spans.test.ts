@@ -113,7 +113,13 @@ describe('rule validation in plain language', () => {
     expect(patternProblem('(unclosed')).toMatch(/not a valid regular expression/);
     expect(patternProblem('(a+)+$')).toMatch(/nested repeats/);
     expect(patternProblem('([a-z]*)*x')).toMatch(/nested repeats/);
+    // overlapping alternatives under a repeat, which a star-height check does not see
+    expect(patternProblem('(a|a)*b')).toMatch(/nested repeats/);
+    expect(patternProblem('(x|xy){2,}z')).toMatch(/nested repeats/);
+    expect(patternProblem('(a|a){30}b')).toMatch(/nested repeats/);
+    expect(patternProblem('(a)\\1')).toMatch(/refers back/);
     expect(patternProblem('refund (now|today)')).toBeNull();
+    expect(patternProblem('(now|today)? [|(]x')).toBeNull();
   });
 
   it('lists every issue with the rule and field it is about', () => {
