@@ -13,7 +13,8 @@ export function listRoutes(app: Appliance): string[] {
     const parent = depth === 0 ? '' : stack[depth - 1]!;
     const seg = m[2]!;
     const root = seg.startsWith('/') ? seg : `/${seg}`;
-    const full = depth === 0 ? root : parent.endsWith('/') || seg.startsWith('/') ? parent + seg : `${parent}/${seg}`;
+    // a radix node continues its parent's text: '/x' a new segment, ':id' after a '/', '.csv' the same segment
+    const full = depth === 0 ? root : parent + seg;
     stack[depth] = full;
     stack.length = depth + 1;
     for (const method of (m[3] ?? '')
