@@ -5,9 +5,11 @@
  *
  * - Facts go straight into the engine; the ones it accepts also count in monotonic counters per
  *   group (offered, answered, abandoned, overflowed out) for Prometheus.
- * - `tick()` (every acd.publishS) publishes `acd.kpis` when the wallboard figures changed (rounded:
- *   ratios to 3 decimals, times to whole seconds), and saves the intervals whose sums changed at
- *   most once a minute; `close()` saves once more.
+ * - A fact the engine takes publishes `acd.kpis` within `factPublishMs` (a burst of facts makes one
+ *   event), so the wallboard follows a call within a second; `tick()` (every acd.publishS) publishes
+ *   when the figures changed with time alone. Both send only changed figures (rounded: ratios to 3
+ *   decimals, times to whole seconds). `tick()` saves the intervals whose sums changed at most once
+ *   a minute; `close()` saves once more.
  * - The per-group thresholds T follow the routing configuration (each group's queue.serviceLevelS).
  */
 import { isEdgeVoxError } from '../errors.js';
@@ -20,6 +22,7 @@ import {
   type AgentState,
   type IntervalKpis,
   type KpiSnapshot,
+  type RangeAgentKpis,
   type RangeKpis,
   type RealTimeKpis,
 } from './kpis.js';
@@ -38,6 +41,8 @@ export interface KpiServiceOptions {
   readonly intervalMs: number;
   /** Saves at most this often (default 60 s). */
   readonly persistMs?: number;
+  /** After a fact, publish the wallboard event within this many ms (facts in between coalesce); 0 = only on tick(). */
+  readonly factPublishMs?: number;
 }
 
 export interface KpiServiceDeps {
@@ -66,6 +71,8 @@ export class KpiService {
   readonly counters = { groups: new Map<string, AcdCallCounts>(), overall: zeroCounts(), storeErrors: 0, published: 0 };
   private readonly engine: ContactCentreKpis;
   private readonly persistMs: number;
+  private readonly factPublishMs: number;
+  private factPublish: NodeJS.Timeout | null = null;
   private readonly queuedGroup = new Map<string, string>();
   private readonly saved = new Map<number, string>();
   private groupsKey = '';
@@ -81,6 +88,7 @@ export class KpiService {
   ) {
     this.intervalMs = options.intervalMs;
     this.persistMs = options.persistMs ?? DEFAULT_PERSIST_MS;
+    this.factPublishMs = options.factPublishMs ?? 0;
     this.engine = new ContactCentreKpis({
       intervalMs: options.intervalMs,
       maxIntervals: Math.ceil(DAY_MS / options.intervalMs),
@@ -115,6 +123,11 @@ export class KpiService {
     return this.engine.intervals(from, to, this.now());
   }
 
+  /** Per-agent figures of a range (overall, or one skill group's). */
+  agentFigures(from: number, to: number, group?: string): RangeAgentKpis {
+    return this.engine.agentFigures(from, to, group);
+  }
+
   summary(from: number, to: number): RangeKpis {
     this.syncGroups();
     return this.engine.summary(from, to, this.now());
@@ -137,14 +150,32 @@ export class KpiService {
   tick(publish = true): void {
     if (this.closed) return;
     const snapshot = this.snapshot();
+    if (publish) this.publishIfChanged(snapshot);
+    if (snapshot.at - this.lastPersistAt >= this.persistMs) this.persist();
+  }
+
+  private publishIfChanged(snapshot: KpiSnapshot): void {
     const event = wallboardEvent(snapshot);
     const key = JSON.stringify({ ...event, at: 0 });
-    if (publish && key !== this.lastWallboard) {
-      this.lastWallboard = key;
-      this.counters.published++;
-      this.deps.bus.publish(event);
-    }
-    if (snapshot.at - this.lastPersistAt >= this.persistMs) this.persist();
+    if (key === this.lastWallboard) return;
+    this.lastWallboard = key;
+    this.counters.published++;
+    this.deps.bus.publish(event);
+  }
+
+  /** One wallboard event for the facts of the next factPublishMs. */
+  private schedulePublish(): void {
+    if (this.factPublishMs <= 0 || this.factPublish !== null || this.closed) return;
+    this.factPublish = setTimeout(() => {
+      this.factPublish = null;
+      if (this.closed) return;
+      try {
+        this.publishIfChanged(this.snapshot());
+      } catch (err) {
+        this.deps.logger.error({ reason: err instanceof Error ? err.message : String(err) }, 'wallboard figures not published');
+      }
+    }, this.factPublishMs);
+    this.factPublish.unref();
   }
 
   /** Save the intervals whose sums changed since the last save, and drop rows older than a day. */
@@ -173,6 +204,8 @@ export class KpiService {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.factPublish !== null) clearTimeout(this.factPublish);
+    this.factPublish = null;
     this.persist();
   }
 
@@ -204,7 +237,9 @@ export class KpiService {
     const before = this.engine.footprint().ignoredFacts;
     run();
     this.factsSeen++;
-    return this.engine.footprint().ignoredFacts === before;
+    const taken = this.engine.footprint().ignoredFacts === before;
+    if (taken) this.schedulePublish();
+    return taken;
   }
 
   private sink(): AcdFactSink {

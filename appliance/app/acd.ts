@@ -36,6 +36,8 @@ export interface StartedAcd extends Started {
 
 /** How often intervals are saved when no wallboard events are sent. */
 const PERSIST_TICK_MS = 60_000;
+/** A fact reaches the wallboard within this (a burst of facts makes one event). */
+const FACT_PUBLISH_MS = 200;
 
 export function startAcd(
   deps: CapabilityDeps & { readonly routing: RoutingService; readonly metrics: ApplianceMetrics; readonly secrets: SecretBox },
@@ -45,7 +47,12 @@ export function startAcd(
   const timeZone = siteTimeZone(acd.timeZone);
   const kpis = new KpiService(
     { repo: new AcdRepo(store.db, store.write.bind(store)), bus, logger, groups: () => routing.groupList() },
-    { serviceLevelS: acd.serviceLevelS, shortAbandonS: acd.shortAbandonS, intervalMs: acd.intervalMinutes * 60_000 },
+    {
+      serviceLevelS: acd.serviceLevelS,
+      shortAbandonS: acd.shortAbandonS,
+      intervalMs: acd.intervalMinutes * 60_000,
+      factPublishMs: acd.publishS > 0 ? FACT_PUBLISH_MS : 0,
+    },
   );
   const queues = new AcdQueues({ routing, kpis, serviceLevelS: acd.serviceLevelS, timeZone });
   metrics.bindAcd(kpis);

@@ -50,12 +50,15 @@ describe('wallboard', () => {
     const t0 = Date.now();
     facts.agentState('alice', 'available', t0);
     facts.offered('wb-1', 'general', t0);
+    const offeredAt = performance.now();
     facts.offered('wb-2', 'general', t0);
     // two waiting: the page follows the event
     await page
       .getByTestId('wb-general-waiting')
       .filter({ hasText: /^[^\d]*2[^\d]*$/ })
       .waitFor({ timeout: 10_000 });
+    // a figure, not a check: from the ACD's fact to the tile drawn (event, SSE, render, Playwright's poll)
+    console.log(`wallboard: fact → tile on screen ${(performance.now() - offeredAt).toFixed(0)} ms`);
     facts.answered('wb-1', 'alice', t0 + 4000);
     facts.abandoned('wb-2', t0 + 9000);
     await page.getByTestId('wb-general-abandoned').filter({ hasText: '50%' }).waitFor({ timeout: 10_000 });

@@ -33,7 +33,7 @@ afterEach(() => {
   for (const st of stores.splice(0)) st.close();
 });
 
-function setup(dir = scratchDir('acd')) {
+function setup(dir = scratchDir('acd'), factPublishMs?: number) {
   const store = Store.open(dir);
   stores.push(store);
   const bus = new EventBus();
@@ -43,7 +43,7 @@ function setup(dir = scratchDir('acd')) {
   const groups = [group('billing', 30), group('cards')];
   const service = new KpiService(
     { repo: new AcdRepo(store.db, store.write.bind(store)), bus, logger, groups: () => groups, now: () => clock.now },
-    { serviceLevelS: 20, shortAbandonS: 5, intervalMs: 15 * 60_000 },
+    { serviceLevelS: 20, shortAbandonS: 5, intervalMs: 15 * 60_000, ...(factPublishMs === undefined ? {} : { factPublishMs }) },
   );
   return { store, dir, bus, events, clock, groups, service };
 }
@@ -115,6 +115,31 @@ describe('KpiService', () => {
     clock.now = s(165);
     service.tick(); // the wait grows: a change
     expect(events.filter((e) => e.type === 'acd.kpis')).toHaveLength(3);
+  });
+
+  it('publishes after a fact without waiting for the periodic tick, one event for a burst of facts', async () => {
+    const { service, events, clock } = setup(undefined, 20);
+    const wall = () => events.filter((e) => e.type === 'acd.kpis');
+    const next = (n: number) =>
+      new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (wall().length >= n) {
+            clearInterval(poll);
+            resolve();
+          }
+        }, 5);
+      });
+    service.facts.agentState('agent-1', 'available', s(1));
+    service.facts.offered('c1', 'billing', s(1));
+    service.facts.offered('c2', 'billing', s(1));
+    await next(1);
+    expect(wall()[0]).toMatchObject({ overall: { waiting: 2, offered: 2 } });
+    clock.now = s(3);
+    service.facts.answered('c1', 'agent-1', s(3));
+    await next(2);
+    expect(wall()).toHaveLength(2);
+    expect(wall()[1]).toMatchObject({ overall: { waiting: 1, answered: 1 } });
+    service.close();
   });
 
   it("keeps the day's intervals across a restart", () => {
