@@ -5,7 +5,7 @@
  * formula escaping (a leading = + - @ tab or CR gets a quote) come from csv-stringify.
  */
 import { stringify } from 'csv-stringify/sync';
-import type { IntervalKpis, QueueKpis } from './kpis.js';
+import type { AgentKpis, IntervalKpis, QueueKpis, RangeAgentKpis } from './kpis.js';
 
 export const KPI_CSV_COLUMNS = [
   'offered',
@@ -38,6 +38,33 @@ export function kpiCsv(intervals: readonly IntervalKpis[], group?: string): stri
     columns: ['start', 'end', 'group', ...KPI_CSV_COLUMNS],
     record_delimiter: 'windows',
     // null (no calls to judge) is an empty field
+    escape_formulas: true,
+  });
+}
+
+export const AGENT_CSV_COLUMNS = [
+  'rung',
+  'answered',
+  'notAnswered',
+  'transferred',
+  'handled',
+  'handleTimeS',
+  'averageHandleTimeS',
+  'averageAnswerTimeS',
+] as const satisfies readonly (keyof AgentKpis)[];
+
+/**
+ * The per-agent report as CSV (GET /api/v1/acd/kpis/agents.csv): one row per agent over the range,
+ * the view ('overall' or the skill group) in its own column; the same quoting and formula escaping.
+ */
+export function agentKpiCsv(range: RangeAgentKpis, group?: string): string {
+  const from = new Date(range.from).toISOString();
+  const to = new Date(range.to).toISOString();
+  const rows = range.agents.map((a) => [from, to, group ?? 'overall', a.agentId, ...AGENT_CSV_COLUMNS.map((c) => a[c])]);
+  return stringify(rows, {
+    header: true,
+    columns: ['from', 'to', 'group', 'agent', ...AGENT_CSV_COLUMNS],
+    record_delimiter: 'windows',
     escape_formulas: true,
   });
 }

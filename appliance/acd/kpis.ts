@@ -37,6 +37,17 @@
  * interval's figures can still change while calls offered in it are open. Agent state time is
  * split at interval boundaries. Ranges are widened to whole intervals.
  *
+ * Per agent (`agentFigures`): the same facts folded per agent at the same moment, into the same intervals.
+ * `answered` (a call's first answer, as in the group figures), `transferred`, `handled` and talk,
+ * hold and wrap-up go to the agent who did them, in the group the call was answered from (and
+ * overall), so the agents' sums equal the group's; a transferred call that ends before another
+ * agent answers is handled by the agent who transferred it. AHT per agent = (talk + hold + wrap-up)
+ * / handled, the definition above. Rings are agent state (`agentState` ringing): `rung` counts each
+ * ring (the interval it started in), `notAnswered` the rings that ended other than on-call (no
+ * answer, rejected, caller gone), average answer time = ring time of the answered rings / their
+ * number; like occupancy they count in every group the agent is a member of, and once overall.
+ * Per-agent sums are not part of `exportTotals`: they start empty after a restart.
+ *
  * Memory: facts are folded into interval sums as they arrive; only open calls, logged-in agents,
  * agent group memberships and the last `maxIntervals` intervals (default 96 = 24 h, counted back
  * from the newest fact) are kept. Facts for dropped intervals, and calls offered in them, are
@@ -178,6 +189,30 @@ export interface IntervalTotals {
   readonly overall: Readonly<Record<string, number>>;
 }
 
+/** One agent's figures over a range; times in seconds. */
+export interface AgentKpis {
+  readonly agentId: string;
+  readonly rung: number;
+  readonly answered: number;
+  readonly notAnswered: number;
+  readonly transferred: number;
+  readonly handled: number;
+  readonly talkS: number;
+  readonly holdS: number;
+  readonly wrapUpS: number;
+  /** talk + hold + wrap-up of the handled calls. */
+  readonly handleTimeS: number;
+  readonly averageHandleTimeS: number | null;
+  /** Mean ring time of the answered rings. */
+  readonly averageAnswerTimeS: number | null;
+}
+
+export interface RangeAgentKpis {
+  readonly from: number;
+  readonly to: number;
+  readonly agents: readonly AgentKpis[];
+}
+
 export interface KpiFootprint {
   readonly intervals: number;
   readonly openCalls: number;
@@ -216,6 +251,26 @@ const STATE_TIME_KEY: Readonly<Record<PresentAgentState, SumKey>> = {
   away: 'awayMs',
 };
 
+const AGENT_SUM_KEYS = [
+  'rung',
+  'ringAnswered',
+  'notAnswered',
+  'answerRingMs',
+  'answered',
+  'transferred',
+  'handled',
+  'talkMs',
+  'holdMs',
+  'wrapUpMs',
+] as const;
+type AgentSumKey = (typeof AGENT_SUM_KEYS)[number];
+type AgentSums = Record<AgentSumKey, number>;
+
+interface AgentScopes {
+  readonly groups: Map<string, AgentSums>;
+  readonly overall: AgentSums;
+}
+
 interface IntervalSums {
   readonly groups: Map<string, Sums>;
   readonly overall: Sums;
@@ -229,6 +284,8 @@ interface OpenCall {
   /** transferring: answered, handed on, no agent on it until the next answer. */
   phase: 'queued' | 'talking' | 'transferring' | 'wrap-up';
   agentId?: string;
+  /** The agent who last handed the call on (handles it if the caller leaves before the next answer). */
+  transferredBy?: string;
   answeredAt: number;
   holdMs: number;
   holdStartedAt?: number;
@@ -239,6 +296,8 @@ interface AgentRecord {
   state: PresentAgentState;
   since: number;
   callId?: string;
+  /** When the current ring started (state ringing). */
+  ringStartedAt?: number;
 }
 
 interface RowSums {
@@ -259,6 +318,7 @@ export class ContactCentreKpis implements AcdFactSink {
   private readonly shortAbandonMs: number;
   private readonly groupThresholdMs = new Map<string, number>();
   private readonly buckets = new Map<number, IntervalSums>();
+  private readonly agentBuckets = new Map<number, Map<string, AgentScopes>>();
   private readonly calls = new Map<string, OpenCall>();
   private readonly agents = new Map<string, AgentRecord>();
   private readonly memberships = new Map<string, readonly string[]>();
@@ -349,6 +409,7 @@ export class ContactCentreKpis implements AcdFactSink {
       answerWaitMs: overallWait,
       answeredWithin: overallWait <= this.thresholdMs ? 1 : 0,
     });
+    this.addToAgent(agentId, call, { answered: 1 });
     this.finishAgentCall(agentId, at);
     this.startTalk(call, agentId, at);
   }
@@ -375,6 +436,8 @@ export class ContactCentreKpis implements AcdFactSink {
     const agentId = call.agentId;
     delete call.agentId;
     if (agentId === undefined) return;
+    this.addToAgent(agentId, call, segment);
+    call.transferredBy = agentId;
     const agent = this.agents.get(agentId);
     if (agent?.callId === callId) delete agent.callId;
     this.moveAgent(agentId, 'wrap-up', at);
@@ -402,6 +465,7 @@ export class ContactCentreKpis implements AcdFactSink {
   private endTransferred(call: OpenCall): void {
     this.addToGroup(call.groupId, call.groupOfferedAt, { handled: 1 });
     this.addToOverall(call.firstOfferedAt, { handled: 1 });
+    if (call.transferredBy !== undefined) this.addToAgent(call.transferredBy, call, { handled: 1 });
     this.calls.delete(call.id);
   }
 
@@ -484,6 +548,37 @@ export class ContactCentreKpis implements AcdFactSink {
       to: last?.end ?? this.startOf(to - 1) + this.intervalMs,
       ...deriveScopes(total, this.groupIdsOf(rows)),
     };
+  }
+
+  /**
+   * Per-agent figures over the kept intervals overlapping [from, to), summed; `group` keeps that
+   * skill group's figures (default: overall). Agents with no figures in the range are left out;
+   * sorted by agent id.
+   */
+  agentFigures(from: number, to: number, group?: string): RangeAgentKpis {
+    const newest = this.startOf(this.latestAt);
+    const totals = new Map<string, AgentSums>();
+    let first: number | undefined;
+    let last: number | undefined;
+    for (let start = Math.max(this.startOf(from), this.oldestKeptStart(newest)); start < to && start <= newest; start += this.intervalMs) {
+      first ??= start;
+      last = start + this.intervalMs;
+      for (const [agentId, scopes] of this.agentBuckets.get(start) ?? []) {
+        const sums = group === undefined ? scopes.overall : scopes.groups.get(group);
+        if (!sums) continue;
+        let total = totals.get(agentId);
+        if (!total) {
+          total = zeroAgentSums();
+          totals.set(agentId, total);
+        }
+        addAgentSums(total, sums);
+      }
+    }
+    const agents = [...totals]
+      .filter(([, x]) => AGENT_SUM_KEYS.some((k) => x[k] !== 0))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([agentId, x]) => deriveAgentKpis(agentId, x));
+    return { from: first ?? this.startOf(from), to: last ?? this.startOf(to - 1) + this.intervalMs, agents };
   }
 
   /** Real time at `at`: waiting calls, longest wait, agents by state, and the current interval. */
@@ -595,6 +690,7 @@ export class ContactCentreKpis implements AcdFactSink {
     if (!enteredNewInterval) return;
     const oldest = this.oldestKeptStart(at);
     for (const start of this.buckets.keys()) if (start < oldest) this.buckets.delete(start);
+    for (const start of this.agentBuckets.keys()) if (start < oldest) this.agentBuckets.delete(start);
     for (const call of this.calls.values()) {
       if (call.groupOfferedAt >= oldest) continue;
       this.calls.delete(call.id);
@@ -638,19 +734,68 @@ export class ContactCentreKpis implements AcdFactSink {
     if (call.phase === 'talking') endTalk(call, at);
     this.addToGroup(call.groupId, call.groupOfferedAt, handleSums(call, at));
     this.addToOverall(call.firstOfferedAt, handleSums(call, at));
+    this.addToAgent(agentId, call, handleSums(call, at));
     this.calls.delete(call.id);
   }
 
   private moveAgent(agentId: string, state: AgentState, at: number): void {
     const agent = this.agents.get(agentId);
     if (!agent) {
-      if (state !== 'logged-out') this.agents.set(agentId, { state, since: at });
+      if (state === 'logged-out') return;
+      this.agents.set(agentId, { state, since: at });
+      if (state === 'ringing') this.ringStarted(agentId, at);
       return;
     }
     if (agent.state === state) return;
     this.foldAgentTime(agentId, agent, at);
+    if (agent.ringStartedAt !== undefined) this.ringEnded(agentId, agent.ringStartedAt, state === 'on-call', at);
+    delete agent.ringStartedAt;
+    if (state === 'ringing') this.ringStarted(agentId, at);
     if (state === 'logged-out') this.agents.delete(agentId);
     else agent.state = state;
+  }
+
+  private ringStarted(agentId: string, at: number): void {
+    const agent = this.agents.get(agentId);
+    if (agent) agent.ringStartedAt = at;
+    this.addToAgentByMembership(agentId, at, { rung: 1 });
+  }
+
+  private ringEnded(agentId: string, startedAt: number, answered: boolean, at: number): void {
+    const delta: Partial<AgentSums> = answered ? { ringAnswered: 1, answerRingMs: Math.max(0, at - startedAt) } : { notAnswered: 1 };
+    this.addToAgentByMembership(agentId, startedAt, delta);
+  }
+
+  private agentScopes(agentId: string, at: number): AgentScopes | undefined {
+    const start = this.startOf(at);
+    if (start < this.oldestKeptStart(this.latestAt)) return undefined;
+    let byAgent = this.agentBuckets.get(start);
+    if (!byAgent) {
+      byAgent = new Map();
+      this.agentBuckets.set(start, byAgent);
+    }
+    let scopes = byAgent.get(agentId);
+    if (!scopes) {
+      scopes = { groups: new Map(), overall: zeroAgentSums() };
+      byAgent.set(agentId, scopes);
+    }
+    return scopes;
+  }
+
+  /** A call's figures for the agent: in the group the call is in (its offer's interval) and overall (its first offer's). */
+  private addToAgent(agentId: string, call: OpenCall, delta: Partial<Readonly<AgentSums>>): void {
+    const inGroup = this.agentScopes(agentId, call.groupOfferedAt);
+    if (inGroup) addAgentSums(agentGroupSums(inGroup, call.groupId), delta);
+    const overall = this.agentScopes(agentId, call.firstOfferedAt);
+    if (overall) addAgentSums(overall.overall, delta);
+  }
+
+  /** Ring figures: every group the agent is a member of, and overall. */
+  private addToAgentByMembership(agentId: string, at: number, delta: Partial<Readonly<AgentSums>>): void {
+    const scopes = this.agentScopes(agentId, at);
+    if (!scopes) return;
+    addAgentSums(scopes.overall, delta);
+    for (const g of this.groupsOf(agentId)) addAgentSums(agentGroupSums(scopes, g), delta);
   }
 
   /** Fold the agent's current state time up to `until` into the kept intervals. */
@@ -773,6 +918,44 @@ function handleSums(call: OpenCall, wrapUpEndAt: number): Partial<Sums> {
     talkMs: Math.max(0, call.talkEndedAt - call.answeredAt - call.holdMs),
     holdMs: call.holdMs,
     wrapUpMs: Math.max(0, wrapUpEndAt - call.talkEndedAt),
+  };
+}
+
+function zeroAgentSums(): AgentSums {
+  const s = {} as AgentSums;
+  for (const k of AGENT_SUM_KEYS) s[k] = 0;
+  return s;
+}
+
+function addAgentSums(into: AgentSums, delta: Partial<Readonly<AgentSums>>): void {
+  for (const k of AGENT_SUM_KEYS) into[k] += delta[k] ?? 0;
+}
+
+function agentGroupSums(scopes: AgentScopes, groupId: string): AgentSums {
+  let s = scopes.groups.get(groupId);
+  if (!s) {
+    s = zeroAgentSums();
+    scopes.groups.set(groupId, s);
+  }
+  return s;
+}
+
+/** One agent's figures from their sums (the definitions in the module comment). */
+function deriveAgentKpis(agentId: string, x: Readonly<AgentSums>): AgentKpis {
+  const handleMs = x.talkMs + x.holdMs + x.wrapUpMs;
+  return {
+    agentId,
+    rung: x.rung,
+    answered: x.answered,
+    notAnswered: x.notAnswered,
+    transferred: x.transferred,
+    handled: x.handled,
+    talkS: x.talkMs / 1000,
+    holdS: x.holdMs / 1000,
+    wrapUpS: x.wrapUpMs / 1000,
+    handleTimeS: handleMs / 1000,
+    averageHandleTimeS: msToS(ratio(handleMs, x.handled)),
+    averageAnswerTimeS: msToS(ratio(x.answerRingMs, x.ringAnswered)),
   };
 }
 

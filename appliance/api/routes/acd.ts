@@ -1,14 +1,15 @@
 /**
  * Contact-centre KPIs API (supervisors and technicians): the real-time figures per skill group and
  * overall, and the per-interval figures of a range (docs/kpis.md has the definitions). Aggregates
- * only: no call ids, agent ids, names or numbers.
+ * only: no call ids, agent ids, names or numbers — except the per-agent report (supervisors), whose
+ * rows are per agent id (staff identifiers, kept on the box).
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { evxError } from '../../errors.js';
-import type { IntervalKpis, KpiSnapshot } from '../../acd/kpis.js';
+import type { IntervalKpis, KpiSnapshot, RangeAgentKpis } from '../../acd/kpis.js';
 import type { ResolvedThresholds } from '../../acd/wallboardThresholds.js';
-import { kpiCsv } from '../../acd/kpiCsv.js';
+import { agentKpiCsv, kpiCsv } from '../../acd/kpiCsv.js';
 
 const Nullable = (description: string) => Type.Union([Type.Number(), Type.Null()], { description });
 
@@ -115,6 +116,41 @@ const CsvQuery = Type.Object(
   { additionalProperties: false },
 );
 
+const AgentKpisView = Type.Object(
+  {
+    agentId: Type.String(),
+    rung: Type.Integer({ description: 'Rings of the agent (calls offered to them)' }),
+    answered: Type.Integer({ description: 'Calls answered from the queue (first answers, as in the group figures)' }),
+    notAnswered: Type.Integer({ description: 'Rings that ended unanswered: no answer, rejected, caller gone' }),
+    transferred: Type.Integer({ description: 'Calls the agent handed on' }),
+    handled: Type.Integer(),
+    talkS: Type.Number(),
+    holdS: Type.Number(),
+    wrapUpS: Type.Number(),
+    handleTimeS: Type.Number({ description: 'talk + hold + wrap-up, seconds' }),
+    averageHandleTimeS: Nullable('AHT: (talk + hold + wrap-up) / handled, seconds'),
+    averageAnswerTimeS: Nullable('Mean ring time of the answered rings, seconds'),
+  },
+  { additionalProperties: false },
+);
+
+const AgentsReply = Type.Object(
+  {
+    from: Type.Integer(),
+    to: Type.Integer(),
+    group: Type.String({ description: "'overall' or the skill group id" }),
+    agents: Type.Array(AgentKpisView, { description: 'Agents with figures in the range, by id' }),
+  },
+  { additionalProperties: false },
+);
+
+function agentRange(query: Static<typeof CsvQuery>, now: number): { from: number; to: number; group: string | undefined } {
+  const to = query.to ?? now;
+  const from = query.from ?? to - 86_400_000;
+  if (from >= to) throw evxError('EVX_ERR_BAD_REQUEST', 'from must be before to', { details: { field: 'from' } });
+  return { from, to, group: query.group === undefined || query.group === 'overall' ? undefined : query.group };
+}
+
 export interface AcdRoutesDeps {
   /** The wallboard's configured tile limits (acd.wallboard, acd.serviceLevelTarget) overall and per skill group. */
   readonly thresholds: () => ResolvedThresholds;
@@ -122,6 +158,7 @@ export interface AcdRoutesDeps {
     readonly intervalMs: number;
     snapshot(): KpiSnapshot;
     intervals(from: number, to: number): IntervalKpis[];
+    agentFigures(from: number, to: number, group?: string): RangeAgentKpis;
     now(): number;
   };
 }
@@ -185,6 +222,46 @@ export function registerAcdRoutes(app: FastifyInstance, deps: AcdRoutesDeps): vo
         .header('content-disposition', `attachment; filename="${name}"`)
         .header('cache-control', 'no-store')
         .send(kpiCsv(deps.kpis.intervals(from, to), request.query.group));
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof CsvQuery> }>(
+    '/api/v1/acd/kpis/agents',
+    {
+      schema: {
+        tags,
+        summary: 'Contact-centre figures per agent over a range (kept intervals, the last 24 h), overall or for one skill group',
+        querystring: CsvQuery,
+        response: { 200: AgentsReply },
+      },
+      config: { minRole: 'supervisor' },
+    },
+    async (request): Promise<Static<typeof AgentsReply>> => {
+      const { from, to, group } = agentRange(request.query, deps.kpis.now());
+      const r = deps.kpis.agentFigures(from, to, group);
+      return { from: r.from, to: r.to, group: group ?? 'overall', agents: [...r.agents] };
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof CsvQuery> }>(
+    '/api/v1/acd/kpis/agents.csv',
+    {
+      schema: {
+        tags,
+        summary: 'The per-agent figures of a range as CSV (a row per agent), for spreadsheets',
+        querystring: CsvQuery,
+        produces: ['text/csv'],
+      },
+      config: { minRole: 'supervisor' },
+    },
+    async (request, reply) => {
+      const { from, to, group } = agentRange(request.query, deps.kpis.now());
+      const name = `edgevox-agents-${new Date(from).toISOString().slice(0, 16).replace(/\D/g, '')}.csv`;
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .header('cache-control', 'no-store')
+        .send(agentKpiCsv(deps.kpis.agentFigures(from, to, group), group));
     },
   );
 

@@ -180,6 +180,70 @@ describe('contact-centre KPIs in the appliance', () => {
     ).toEqual(['cards']);
   });
 
+  it('serves the per-agent figures (JSON and CSV) to supervisors only, summing to the group figures', async () => {
+    // agent-2 (cards) is rung once and does not answer
+    const f = app.acd!.facts;
+    f.agentState('agent-2', 'available', t(150));
+    f.agentState('agent-2', 'ringing', t(151));
+    f.agentState('agent-2', 'available', t(160));
+    f.agentState('agent-2', 'logged-out', t(170));
+    const q = `from=${BASE - 1000}&to=${BASE + 60_000}`;
+    expect((await api(`/api/v1/acd/kpis/agents?${q}`, 'viewer')).status).toBe(403);
+    expect((await api(`/api/v1/acd/kpis/agents.csv?${q}`, 'viewer')).status).toBe(403);
+    expect((await api(`/api/v1/acd/kpis/agents?from=${BASE}&to=${BASE}`)).status).toBe(400);
+
+    const all = await api(`/api/v1/acd/kpis/agents?${q}`);
+    expect(all).toMatchObject({ status: 200, body: { from: BASE - 1000, to: BASE - 1000 + INTERVAL_MS, group: 'overall' } });
+    expect(all.body!['agents']).toEqual([
+      {
+        agentId: 'agent-1',
+        rung: 0,
+        answered: 1,
+        notAnswered: 0,
+        transferred: 0,
+        handled: 1,
+        talkS: 75,
+        holdS: 0,
+        wrapUpS: 10,
+        handleTimeS: 85,
+        averageHandleTimeS: 85,
+        averageAnswerTimeS: null,
+      },
+      expect.objectContaining({ agentId: 'agent-2', rung: 1, answered: 0, notAnswered: 1, handled: 0 }),
+    ]);
+
+    // each group's agents add up to the group's interval figures
+    const intervals = (await api(`/api/v1/acd/kpis/intervals?${q}`)).body!['intervals'] as {
+      groups: Record<string, { answered: number; handled: number; talkS: number; holdS: number; wrapUpS: number }>;
+    }[];
+    for (const g of ['billing', 'cards']) {
+      const agents = (await api(`/api/v1/acd/kpis/agents?${q}&group=${g}`)).body!['agents'] as {
+        answered: number;
+        handled: number;
+        handleTimeS: number;
+      }[];
+      const kpis = intervals[0]!.groups[g]!;
+      expect(agents.reduce((n, a) => n + a.answered, 0)).toBe(kpis.answered);
+      expect(agents.reduce((n, a) => n + a.handled, 0)).toBe(kpis.handled);
+      expect(agents.reduce((n, a) => n + a.handleTimeS, 0)).toBe(kpis.talkS + kpis.holdS + kpis.wrapUpS);
+    }
+
+    const csv = await app.http.inject({
+      method: 'GET',
+      url: `/api/v1/acd/kpis/agents.csv?${q}&group=billing`,
+      headers: authHeader(app, 'supervisor'),
+    });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(csv.headers['content-disposition']).toMatch(/^attachment; filename="edgevox-agents-\d{12}\.csv"$/);
+    const rows = csv.body.split('\r\n').map((r) => r.split(','));
+    const header = rows[0]!;
+    const col = (row: string[], name: string) => row[header.indexOf(name)];
+    expect(rows.slice(1, -1).map((r) => [col(r, 'group'), col(r, 'agent'), col(r, 'answered'), col(r, 'averageHandleTimeS')])).toEqual([
+      ['billing', 'agent-1', '1', '85'],
+    ]);
+  });
+
   it('exports the Prometheus series and sends the wallboard event', async () => {
     const metrics = await app.http.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toContain('edgevox_acd_calls_offered_total{scope="group",group="billing"} 2');

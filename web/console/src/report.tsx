@@ -1,5 +1,6 @@
 // Historical report: the ACD's per-interval figures (GET /api/v1/acd/kpis/intervals) of a date
 // range, overall and per skill group; the CSV export is the box's (GET /api/v1/acd/kpis/intervals.csv).
+// Below, the per-agent figures of the same range and group (GET /api/v1/acd/kpis/agents, agents.csv).
 import { useEffect, useState } from 'preact/hooks';
 import { get } from './api.js';
 import { Field, Notice, errorText } from './ui.js';
@@ -12,6 +13,17 @@ function localInput(ms: number): string {
   return d.toISOString().slice(0, 16);
 }
 
+interface AgentRow {
+  readonly agentId: string;
+  readonly rung: number;
+  readonly answered: number;
+  readonly notAnswered: number;
+  readonly transferred: number;
+  readonly handleTimeS: number;
+  readonly averageHandleTimeS: number | null;
+  readonly averageAnswerTimeS: number | null;
+}
+
 const secs = (s: number | null) => (s === null ? '—' : fmtDuration(s * 1000));
 
 export function Report() {
@@ -19,7 +31,9 @@ export function Report() {
   const [to, setTo] = useState(localInput(Date.now()));
   const [group, setGroup] = useState('overall');
   const [intervals, setIntervals] = useState<ReportInterval[] | null>(null);
+  const [agents, setAgents] = useState<AgentRow[] | null>(null);
   const [error, setError] = useState('');
+  const groupQuery = group === 'overall' ? '' : `&group=${encodeURIComponent(group)}`;
 
   const load = async () => {
     setError('');
@@ -28,6 +42,8 @@ export function Report() {
       const tt = new Date(to).getTime();
       const r = await get<{ intervals: ReportInterval[] }>(`/api/v1/acd/kpis/intervals?from=${f}&to=${tt}`);
       setIntervals(r.intervals);
+      const a = await get<{ agents: AgentRow[] }>(`/api/v1/acd/kpis/agents?from=${f}&to=${tt}${groupQuery}`);
+      setAgents(a.agents);
     } catch (err) {
       setError(errorText(err));
     }
@@ -38,6 +54,7 @@ export function Report() {
   const pick = (i: ReportInterval): ReportFigures | undefined => (group === 'overall' ? i.overall : i.groups[group]);
   // The CSV comes from the box (every interval of the range, overall and each group), as loaded.
   const csvHref = `/api/v1/acd/kpis/intervals.csv?from=${new Date(from).getTime()}&to=${new Date(to).getTime()}`;
+  const agentsCsvHref = `/api/v1/acd/kpis/agents.csv?from=${new Date(from).getTime()}&to=${new Date(to).getTime()}${groupQuery}`;
 
   return (
     <section class="report" data-testid="report">
@@ -56,7 +73,15 @@ export function Report() {
           <input type="datetime-local" name="to" value={to} onInput={(e) => setTo(e.currentTarget.value)} required />
         </Field>
         <Field label={t('report:group')}>
-          <select name="group" value={group} onChange={(e) => setGroup(e.currentTarget.value)}>
+          <select
+            name="group"
+            value={group}
+            onChange={(e) => {
+              setGroup(e.currentTarget.value);
+              // the per-agent figures are per group: show them again for the new choice
+              setAgents(null);
+            }}
+          >
             <option value="overall">{t('report:overall')}</option>
             {groups.map((g) => (
               <option key={g} value={g}>
@@ -108,6 +133,48 @@ export function Report() {
             })}
           </tbody>
         </table>
+      ) : null}
+      {agents ? (
+        <div class="report-agents" data-testid="report-agents">
+          <h2>{t('report:perAgent')}</h2>
+          {agents.length === 0 ? (
+            <p class="muted">{t('report:agentsEmpty')}</p>
+          ) : (
+            <>
+              <a class="btn secondary" data-testid="report-agents-csv" href={agentsCsvHref} download>
+                {t('report:exportAgentsCsv')}
+              </a>
+              <table class="report-table" data-testid="report-agents-table">
+                <thead>
+                  <tr>
+                    <th>{t('report:agent')}</th>
+                    <th>{t('report:rung')}</th>
+                    <th>{t('report:answered')}</th>
+                    <th>{t('report:notAnswered')}</th>
+                    <th>{t('report:answerTime')}</th>
+                    <th>{t('report:aht')}</th>
+                    <th>{t('report:handleTime')}</th>
+                    <th>{t('report:transferred')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {agents.map((a) => (
+                    <tr key={a.agentId}>
+                      <td>{a.agentId}</td>
+                      <td>{fmtNumber(a.rung)}</td>
+                      <td>{fmtNumber(a.answered)}</td>
+                      <td>{fmtNumber(a.notAnswered)}</td>
+                      <td>{secs(a.averageAnswerTimeS)}</td>
+                      <td>{secs(a.averageHandleTimeS)}</td>
+                      <td>{secs(a.handleTimeS)}</td>
+                      <td>{fmtNumber(a.transferred)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          )}
+        </div>
       ) : null}
     </section>
   );
