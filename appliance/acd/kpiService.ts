@@ -125,7 +125,7 @@ export class KpiService {
 
   /** Per-agent figures of a range (overall, or one skill group's). */
   agentFigures(from: number, to: number, group?: string): RangeAgentKpis {
-    return this.engine.agentFigures(from, to, group);
+    return this.engine.agentFigures(from, to, group, this.now());
   }
 
   summary(from: number, to: number): RangeKpis {

@@ -46,7 +46,7 @@
  * ring (the interval it started in), `notAnswered` the rings that ended other than on-call (no
  * answer, rejected, caller gone), average answer time = ring time of the answered rings / their
  * number; like occupancy they count in every group the agent is a member of, and once overall.
- * Per-agent sums are not part of `exportTotals`: they start empty after a restart.
+ * Per-agent sums are kept and dropped with their intervals, and saved and restored with them.
  *
  * Memory: facts are folded into interval sums as they arrive; only open calls, logged-in agents,
  * agent group memberships and the last `maxIntervals` intervals (default 96 = 24 h, counted back
@@ -185,6 +185,14 @@ export interface KpiSnapshot {
 export interface IntervalTotals {
   readonly start: number;
   readonly end: number;
+  readonly groups: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  readonly overall: Readonly<Record<string, number>>;
+  /** The interval's per-agent sums, when it has any. */
+  readonly agents?: Readonly<Record<string, StoredAgentSums>>;
+}
+
+/** One agent's raw sums in one interval, for persistence. */
+export interface StoredAgentSums {
   readonly groups: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly overall: Readonly<Record<string, number>>;
 }
@@ -551,12 +559,12 @@ export class ContactCentreKpis implements AcdFactSink {
   }
 
   /**
-   * Per-agent figures over the kept intervals overlapping [from, to), summed; `group` keeps that
-   * skill group's figures (default: overall). Agents with no figures in the range are left out;
-   * sorted by agent id.
+   * Per-agent figures over the kept intervals overlapping [from, to) up to `now` (default: the
+   * newest fact), summed; `group` keeps that skill group's figures (default: overall). Agents with
+   * no figures in the range are left out; sorted by agent id.
    */
-  agentFigures(from: number, to: number, group?: string): RangeAgentKpis {
-    const newest = this.startOf(this.latestAt);
+  agentFigures(from: number, to: number, group?: string, now?: number): RangeAgentKpis {
+    const newest = this.startOf(Math.max(this.queryTime(now, from), this.latestAt));
     const totals = new Map<string, AgentSums>();
     let first: number | undefined;
     let last: number | undefined;
@@ -631,12 +639,25 @@ export class ContactCentreKpis implements AcdFactSink {
    * `now`: what a store keeps so that `restoreTotals` after a restart gives the same figures.
    */
   exportTotals(from: number, to: number, now: number): IntervalTotals[] {
-    return this.rowSums(from, to, now).map((r) => ({
-      start: r.start,
-      end: r.end,
-      groups: Object.fromEntries([...r.sums.groups].map(([g, sums]) => [g, { ...sums }])),
-      overall: { ...r.sums.overall },
-    }));
+    return this.rowSums(from, to, now).map((r) => {
+      const byAgent = this.agentBuckets.get(r.start);
+      return {
+        start: r.start,
+        end: r.end,
+        groups: Object.fromEntries([...r.sums.groups].map(([g, sums]) => [g, { ...sums }])),
+        overall: { ...r.sums.overall },
+        ...(byAgent && byAgent.size > 0
+          ? {
+              agents: Object.fromEntries(
+                [...byAgent].map(([agentId, scopes]) => [
+                  agentId,
+                  { groups: Object.fromEntries([...scopes.groups].map(([g, sums]) => [g, { ...sums }])), overall: { ...scopes.overall } },
+                ]),
+              ),
+            }
+          : {}),
+      };
+    });
   }
 
   /**
@@ -651,6 +672,14 @@ export class ContactCentreKpis implements AcdFactSink {
       const b: IntervalSums = { groups: new Map(), overall: sumsFrom(row.overall) };
       for (const [g, sums] of Object.entries(row.groups)) b.groups.set(g, sumsFrom(sums));
       this.buckets.set(row.start, b);
+      const byAgent = new Map<string, AgentScopes>();
+      for (const [agentId, stored] of Object.entries(row.agents ?? {})) {
+        if (typeof stored !== 'object' || stored === null) continue;
+        const scopes: AgentScopes = { groups: new Map(), overall: agentSumsFrom(stored.overall ?? {}) };
+        for (const [g, sums] of Object.entries(stored.groups ?? {})) scopes.groups.set(g, agentSumsFrom(sums));
+        byAgent.set(agentId, scopes);
+      }
+      if (byAgent.size > 0) this.agentBuckets.set(row.start, byAgent);
       taken++;
     }
     return taken;
@@ -924,6 +953,16 @@ function handleSums(call: OpenCall, wrapUpEndAt: number): Partial<Sums> {
 function zeroAgentSums(): AgentSums {
   const s = {} as AgentSums;
   for (const k of AGENT_SUM_KEYS) s[k] = 0;
+  return s;
+}
+
+/** Agent sums from a stored record: known keys with finite values, the rest 0. */
+function agentSumsFrom(x: Readonly<Record<string, number>>): AgentSums {
+  const s = zeroAgentSums();
+  for (const k of AGENT_SUM_KEYS) {
+    const v = x[k];
+    if (typeof v === 'number' && Number.isFinite(v)) s[k] = v;
+  }
   return s;
 }
 

@@ -22,7 +22,8 @@ export class AcdRepo {
       .all(intervalMs, since) as { interval_start: number; totals_json: string }[];
     return rows.map((r) => {
       const t = parseJson<Partial<IntervalTotals>>(r.totals_json, {});
-      return { start: r.interval_start, end: r.interval_start + intervalMs, groups: t.groups ?? {}, overall: t.overall ?? {} };
+      const agents = typeof t.agents === 'object' && t.agents !== null ? { agents: t.agents } : {};
+      return { start: r.interval_start, end: r.interval_start + intervalMs, groups: t.groups ?? {}, overall: t.overall ?? {}, ...agents };
     });
   }
 

@@ -2,7 +2,8 @@
  * The contact-centre KPIs inside a running appliance: queue policies edited through the routing API,
  * facts reported to the fact sink the start module exposes, GET /api/v1/acd/kpis and
  * /api/v1/acd/kpis/intervals for supervisors only, the Prometheus series, the wallboard event, and
- * the day's intervals still there after a restart on the same data dir.
+ * the day's intervals still there after a restart on the same data dir; the per-agent report
+ * (/api/v1/acd/kpis/agents and agents.csv) against the group figures, restored after the restart too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appliance } from '../../../appliance/app/app.js';
@@ -258,9 +259,13 @@ describe('contact-centre KPIs in the appliance', () => {
   it("keeps the day's intervals after a restart on the same data dir", async () => {
     const url = `/api/v1/acd/kpis/intervals?from=${BASE - 1000}&to=${BASE + 60_000}`;
     const before = (await api(url)).body!['intervals'];
+    const agentsUrl = `/api/v1/acd/kpis/agents?from=${BASE - 1000}&to=${BASE + 60_000}`;
+    const agentsBefore = (await api(agentsUrl)).body!['agents'];
+    expect(agentsBefore).toHaveLength(2);
     await app.close();
     app = await start();
     expect((await api(url)).body!['intervals']).toEqual(before);
+    expect((await api(agentsUrl)).body!['agents']).toEqual(agentsBefore);
     // The groups (and their policies) came back from the store too.
     expect((await api('/api/v1/acd/kpis')).body!['groups']).toHaveProperty('billing');
   });

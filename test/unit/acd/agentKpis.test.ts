@@ -120,6 +120,16 @@ describe('per-agent figures', () => {
     expect(k.summary(s(0), s(900)).overall.handled).toBe(1);
   });
 
+  it('saves and restores the per-agent sums with the interval totals', () => {
+    const k = scenario();
+    const saved = JSON.parse(JSON.stringify(k.exportTotals(s(0), s(900), s(200)))) as ReturnType<ContactCentreKpis['exportTotals']>;
+    expect(Object.keys(saved[0]?.agents ?? {}).sort()).toEqual(['A1', 'A2']);
+    const restored = new ContactCentreKpis({ groups: { billing: {} } });
+    expect(restored.restoreTotals(saved)).toBe(1);
+    expect(restored.agentFigures(s(0), s(900))).toEqual(k.agentFigures(s(0), s(900)));
+    expect(restored.agentFigures(s(0), s(900), 'billing')).toEqual(k.agentFigures(s(0), s(900), 'billing'));
+  });
+
   it('writes a CSV row per agent with formula escaping', () => {
     const csv = agentKpiCsv(scenario().agentFigures(s(0), s(900)));
     const lines = csv.trim().split('\r\n');

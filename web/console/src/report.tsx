@@ -42,6 +42,15 @@ export function Report() {
       const tt = new Date(to).getTime();
       const r = await get<{ intervals: ReportInterval[] }>(`/api/v1/acd/kpis/intervals?from=${f}&to=${tt}`);
       setIntervals(r.intervals);
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  // the per-agent figures are per group: loaded again when the group changes
+  const loadAgents = async () => {
+    try {
+      const f = new Date(from).getTime();
+      const tt = new Date(to).getTime();
       const a = await get<{ agents: AgentRow[] }>(`/api/v1/acd/kpis/agents?from=${f}&to=${tt}${groupQuery}`);
       setAgents(a.agents);
     } catch (err) {
@@ -49,6 +58,7 @@ export function Report() {
     }
   };
   useEffect(() => void load(), []);
+  useEffect(() => void loadAgents(), [group]);
 
   const groups = Array.from(new Set((intervals ?? []).flatMap((i) => Object.keys(i.groups)))).sort();
   const pick = (i: ReportInterval): ReportFigures | undefined => (group === 'overall' ? i.overall : i.groups[group]);
@@ -64,6 +74,7 @@ export function Report() {
         onSubmit={(e) => {
           e.preventDefault();
           void load();
+          void loadAgents();
         }}
       >
         <Field label={t('report:from')}>
@@ -73,15 +84,7 @@ export function Report() {
           <input type="datetime-local" name="to" value={to} onInput={(e) => setTo(e.currentTarget.value)} required />
         </Field>
         <Field label={t('report:group')}>
-          <select
-            name="group"
-            value={group}
-            onChange={(e) => {
-              setGroup(e.currentTarget.value);
-              // the per-agent figures are per group: show them again for the new choice
-              setAgents(null);
-            }}
-          >
+          <select name="group" value={group} onChange={(e) => setGroup(e.currentTarget.value)}>
             <option value="overall">{t('report:overall')}</option>
             {groups.map((g) => (
               <option key={g} value={g}>
