@@ -54,265 +54,52 @@
  * dropped. Facts that do not fit (an unknown or finished call, a second answer) are ignored and counted.
  */
 
-export type AgentState = 'available' | 'ringing' | 'on-call' | 'wrap-up' | 'away' | 'logged-out';
-export type PresentAgentState = Exclude<AgentState, 'logged-out'>;
-export const PRESENT_AGENT_STATES: readonly PresentAgentState[] = ['available', 'ringing', 'on-call', 'wrap-up', 'away'];
+import {
+  type Sums,
+  STATE_TIME_KEY,
+  AGENT_SUM_KEYS,
+  type AgentSums,
+  type AgentScopes,
+  type IntervalSums,
+  type OpenCall,
+  type AgentRecord,
+  type RowSums,
+  positiveInteger,
+  secondsToMs,
+  zeroSums,
+  sumsFrom,
+  addSums,
+  groupSums,
+  copyIntervalSums,
+  mergeIntervalSums,
+  overlapMs,
+  endHold,
+  endTalk,
+  handleSums,
+  zeroAgentSums,
+  agentSumsFrom,
+  addAgentSums,
+  agentGroupSums,
+  deriveAgentKpis,
+  countStates,
+  deriveKpis,
+  deriveScopes,
+} from './kpiSums.js';
+import {
+  type AgentState,
+  type AcdFactSink,
+  type AcdFact,
+  type KpiOptions,
+  type IntervalKpis,
+  type RangeKpis,
+  type RealTimeKpis,
+  type KpiSnapshot,
+  type IntervalTotals,
+  type RangeAgentKpis,
+  type KpiFootprint,
+} from './kpiTypes.js';
 
-/** What the ACD tells the engine. */
-export interface AcdFactSink {
-  /** A call entered a skill group's queue. */
-  offered(callId: string, groupId: string, at: number): void;
-  /** An agent answered a queued call. */
-  answered(callId: string, agentId: string, at: number): void;
-  /** The caller hung up while queued. */
-  abandoned(callId: string, at: number): void;
-  /** A queued call moved to another group's queue. */
-  overflowed(callId: string, toGroupId: string, at: number): void;
-  /**
-   * The box ended a queued call itself (longest wait with a message, self-service, no agent could
-   * take it): it leaves the queue, neither answered nor abandoned, so it is in neither term of the
-   * service level.
-   */
-  dequeued(callId: string, at: number): void;
-  held(callId: string, at: number): void;
-  resumed(callId: string, at: number): void;
-  /** The conversation ended; the agent's wrap-up starts. */
-  talkEnded(callId: string, at: number): void;
-  /** The agent on the call handed it on (another agent or a queue): their talk ends, the call goes on. */
-  transferred(callId: string, at: number): void;
-  wrapUpEnded(agentId: string, at: number): void;
-  agentState(agentId: string, state: AgentState, at: number): void;
-  /** The groups an agent serves (for per-group occupancy and agents by state). */
-  agentGroups(agentId: string, groupIds: readonly string[], at: number): void;
-}
-
-/** The same facts as values, for a bus or a log. */
-export type AcdFact =
-  | { readonly kind: 'offered'; readonly callId: string; readonly groupId: string; readonly at: number }
-  | { readonly kind: 'answered'; readonly callId: string; readonly agentId: string; readonly at: number }
-  | { readonly kind: 'abandoned'; readonly callId: string; readonly at: number }
-  | { readonly kind: 'overflowed'; readonly callId: string; readonly toGroupId: string; readonly at: number }
-  | { readonly kind: 'dequeued'; readonly callId: string; readonly at: number }
-  | { readonly kind: 'held'; readonly callId: string; readonly at: number }
-  | { readonly kind: 'resumed'; readonly callId: string; readonly at: number }
-  | { readonly kind: 'talk-ended'; readonly callId: string; readonly at: number }
-  | { readonly kind: 'transferred'; readonly callId: string; readonly at: number }
-  | { readonly kind: 'wrap-up-ended'; readonly agentId: string; readonly at: number }
-  | { readonly kind: 'agent-state'; readonly agentId: string; readonly state: AgentState; readonly at: number }
-  | { readonly kind: 'agent-groups'; readonly agentId: string; readonly groupIds: readonly string[]; readonly at: number };
-
-export interface KpiOptions {
-  /** Interval length; default 15 min. */
-  readonly intervalMs?: number;
-  /** Intervals kept; default 96 (24 h of 15 min). */
-  readonly maxIntervals?: number;
-  /** Service-level threshold T overall and for groups without their own; default 20 s. */
-  readonly serviceLevelS?: number;
-  /** Abandons within this wait are short; default 5 s. */
-  readonly shortAbandonS?: number;
-  /** Per-group settings; listed groups always appear in results. */
-  readonly groups?: Readonly<Record<string, { readonly serviceLevelS?: number }>>;
-}
-
-export interface AgentTimeS {
-  readonly available: number;
-  readonly ringing: number;
-  readonly onCall: number;
-  readonly wrapUp: number;
-  readonly away: number;
-}
-
-/** The figures of one group (or overall) over one interval or a range; times in seconds. */
-export interface QueueKpis {
-  readonly offered: number;
-  readonly answered: number;
-  readonly answeredWithinThreshold: number;
-  /** All abandons, short ones included. */
-  readonly abandoned: number;
-  readonly shortAbandoned: number;
-  /** Left this group's queue for another group (always 0 overall). */
-  readonly overflowedOut: number;
-  /** Answered calls an agent handed on to another agent or queue (each hand-on counts). */
-  readonly transferred: number;
-  /** Answered calls whose wrap-up has ended. */
-  readonly handled: number;
-  readonly serviceLevel: number | null;
-  readonly averageSpeedOfAnswerS: number | null;
-  readonly averageAbandonTimeS: number | null;
-  readonly averageHandleTimeS: number | null;
-  /** Totals over the handled calls. */
-  readonly talkS: number;
-  readonly holdS: number;
-  readonly wrapUpS: number;
-  readonly agentTimeS: AgentTimeS;
-  readonly occupancy: number | null;
-}
-
-export interface IntervalKpis {
-  readonly start: number;
-  readonly end: number;
-  readonly groups: Readonly<Record<string, QueueKpis>>;
-  readonly overall: QueueKpis;
-}
-
-export interface RangeKpis {
-  /** The range widened to whole intervals. */
-  readonly from: number;
-  readonly to: number;
-  readonly groups: Readonly<Record<string, QueueKpis>>;
-  readonly overall: QueueKpis;
-}
-
-export type AgentCounts = Readonly<Record<PresentAgentState, number>>;
-
-export interface RealTimeKpis {
-  readonly waiting: number;
-  /** Oldest current wait; null when nobody waits. */
-  readonly longestWaitingS: number | null;
-  readonly agents: AgentCounts;
-  /** The figures of the interval `at` falls in, up to `at`. */
-  readonly currentInterval: QueueKpis;
-}
-
-export interface KpiSnapshot {
-  readonly at: number;
-  readonly interval: { readonly start: number; readonly end: number };
-  readonly groups: Readonly<Record<string, RealTimeKpis>>;
-  readonly overall: RealTimeKpis;
-}
-
-/** One interval's raw sums (counts and milliseconds), for persistence; keys are the engine's own. */
-export interface IntervalTotals {
-  readonly start: number;
-  readonly end: number;
-  readonly groups: Readonly<Record<string, Readonly<Record<string, number>>>>;
-  readonly overall: Readonly<Record<string, number>>;
-  /** The interval's per-agent sums, when it has any. */
-  readonly agents?: Readonly<Record<string, StoredAgentSums>>;
-}
-
-/** One agent's raw sums in one interval, for persistence. */
-export interface StoredAgentSums {
-  readonly groups: Readonly<Record<string, Readonly<Record<string, number>>>>;
-  readonly overall: Readonly<Record<string, number>>;
-}
-
-/** One agent's figures over a range; times in seconds. */
-export interface AgentKpis {
-  readonly agentId: string;
-  readonly rung: number;
-  readonly answered: number;
-  readonly notAnswered: number;
-  readonly transferred: number;
-  readonly handled: number;
-  readonly talkS: number;
-  readonly holdS: number;
-  readonly wrapUpS: number;
-  /** talk + hold + wrap-up of the handled calls. */
-  readonly handleTimeS: number;
-  readonly averageHandleTimeS: number | null;
-  /** Mean ring time of the answered rings. */
-  readonly averageAnswerTimeS: number | null;
-}
-
-export interface RangeAgentKpis {
-  readonly from: number;
-  readonly to: number;
-  readonly agents: readonly AgentKpis[];
-}
-
-export interface KpiFootprint {
-  readonly intervals: number;
-  readonly openCalls: number;
-  readonly agents: number;
-  readonly ignoredFacts: number;
-}
-
-const SUM_KEYS = [
-  'offered',
-  'answered',
-  'answeredWithin',
-  'abandoned',
-  'shortAbandoned',
-  'abandonWaitMs',
-  'answerWaitMs',
-  'overflowedOut',
-  'transferred',
-  'handled',
-  'talkMs',
-  'holdMs',
-  'wrapUpMs',
-  'availableMs',
-  'ringingMs',
-  'onCallMs',
-  'wrapUpStateMs',
-  'awayMs',
-] as const;
-type SumKey = (typeof SUM_KEYS)[number];
-type Sums = Record<SumKey, number>;
-
-const STATE_TIME_KEY: Readonly<Record<PresentAgentState, SumKey>> = {
-  available: 'availableMs',
-  ringing: 'ringingMs',
-  'on-call': 'onCallMs',
-  'wrap-up': 'wrapUpStateMs',
-  away: 'awayMs',
-};
-
-const AGENT_SUM_KEYS = [
-  'rung',
-  'ringAnswered',
-  'notAnswered',
-  'answerRingMs',
-  'answered',
-  'transferred',
-  'handled',
-  'talkMs',
-  'holdMs',
-  'wrapUpMs',
-] as const;
-type AgentSumKey = (typeof AGENT_SUM_KEYS)[number];
-type AgentSums = Record<AgentSumKey, number>;
-
-interface AgentScopes {
-  readonly groups: Map<string, AgentSums>;
-  readonly overall: AgentSums;
-}
-
-interface IntervalSums {
-  readonly groups: Map<string, Sums>;
-  readonly overall: Sums;
-}
-
-interface OpenCall {
-  readonly id: string;
-  readonly firstOfferedAt: number;
-  groupId: string;
-  groupOfferedAt: number;
-  /** transferring: answered, handed on, no agent on it until the next answer. */
-  phase: 'queued' | 'talking' | 'transferring' | 'wrap-up';
-  agentId?: string;
-  /** The agent who last handed the call on (handles it if the caller leaves before the next answer). */
-  transferredBy?: string;
-  answeredAt: number;
-  holdMs: number;
-  holdStartedAt?: number;
-  talkEndedAt: number;
-}
-
-interface AgentRecord {
-  state: PresentAgentState;
-  since: number;
-  callId?: string;
-  /** When the current ring started (state ringing). */
-  ringStartedAt?: number;
-}
-
-interface RowSums {
-  readonly start: number;
-  readonly end: number;
-  readonly sums: IntervalSums;
-}
+export * from './kpiTypes.js';
 
 const DEFAULT_INTERVAL_MS = 15 * 60_000;
 const DEFAULT_MAX_INTERVALS = 96;
@@ -869,184 +656,4 @@ export class ContactCentreKpis implements AcdFactSink {
     for (const c of this.calls.values()) ids.add(c.groupId);
     return [...ids].sort();
   }
-}
-
-// ---- pure helpers ----
-
-function positiveInteger(n: number, name: string): number {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer, got ${n}`);
-  return n;
-}
-
-function secondsToMs(seconds: number, name: string): number {
-  if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`${name} must be a non-negative number of seconds, got ${seconds}`);
-  return seconds * 1000;
-}
-
-function zeroSums(): Sums {
-  const s = {} as Sums;
-  for (const k of SUM_KEYS) s[k] = 0;
-  return s;
-}
-
-/** Sums from a stored record: known keys with finite values, the rest 0. */
-function sumsFrom(x: Readonly<Record<string, number>>): Sums {
-  const s = zeroSums();
-  for (const k of SUM_KEYS) {
-    const v = x[k];
-    if (typeof v === 'number' && Number.isFinite(v)) s[k] = v;
-  }
-  return s;
-}
-
-function addSums(into: Sums, delta: Partial<Readonly<Sums>>): void {
-  for (const k of SUM_KEYS) into[k] += delta[k] ?? 0;
-}
-
-function groupSums(b: IntervalSums, groupId: string): Sums {
-  let s = b.groups.get(groupId);
-  if (!s) {
-    s = zeroSums();
-    b.groups.set(groupId, s);
-  }
-  return s;
-}
-
-function copyIntervalSums(b: IntervalSums | undefined): IntervalSums {
-  const copy: IntervalSums = { groups: new Map(), overall: zeroSums() };
-  if (b) mergeIntervalSums(copy, b);
-  return copy;
-}
-
-function mergeIntervalSums(into: IntervalSums, from: IntervalSums): void {
-  addSums(into.overall, from.overall);
-  for (const [g, s] of from.groups) addSums(groupSums(into, g), s);
-}
-
-/** Length of [a0, a1) ∩ [b0, b1), 0 when they do not meet. */
-function overlapMs(a0: number, a1: number, b0: number, b1: number): number {
-  return Math.max(0, Math.min(a1, b1) - Math.max(a0, b0));
-}
-
-function endHold(call: OpenCall, at: number): void {
-  if (call.holdStartedAt === undefined) return;
-  call.holdMs += Math.max(0, at - call.holdStartedAt);
-  delete call.holdStartedAt;
-}
-
-function endTalk(call: OpenCall, at: number): void {
-  endHold(call, at);
-  call.talkEndedAt = Math.max(at, call.answeredAt);
-  call.phase = 'wrap-up';
-}
-
-/** A finished call's handle time: talk (hold excluded) + hold + wrap-up up to `wrapUpEndAt`. */
-function handleSums(call: OpenCall, wrapUpEndAt: number): Partial<Sums> {
-  return {
-    handled: 1,
-    talkMs: Math.max(0, call.talkEndedAt - call.answeredAt - call.holdMs),
-    holdMs: call.holdMs,
-    wrapUpMs: Math.max(0, wrapUpEndAt - call.talkEndedAt),
-  };
-}
-
-function zeroAgentSums(): AgentSums {
-  const s = {} as AgentSums;
-  for (const k of AGENT_SUM_KEYS) s[k] = 0;
-  return s;
-}
-
-/** Agent sums from a stored record: known keys with finite values, the rest 0. */
-function agentSumsFrom(x: Readonly<Record<string, number>>): AgentSums {
-  const s = zeroAgentSums();
-  for (const k of AGENT_SUM_KEYS) {
-    const v = x[k];
-    if (typeof v === 'number' && Number.isFinite(v)) s[k] = v;
-  }
-  return s;
-}
-
-function addAgentSums(into: AgentSums, delta: Partial<Readonly<AgentSums>>): void {
-  for (const k of AGENT_SUM_KEYS) into[k] += delta[k] ?? 0;
-}
-
-function agentGroupSums(scopes: AgentScopes, groupId: string): AgentSums {
-  let s = scopes.groups.get(groupId);
-  if (!s) {
-    s = zeroAgentSums();
-    scopes.groups.set(groupId, s);
-  }
-  return s;
-}
-
-/** One agent's figures from their sums (the definitions in the module comment). */
-function deriveAgentKpis(agentId: string, x: Readonly<AgentSums>): AgentKpis {
-  const handleMs = x.talkMs + x.holdMs + x.wrapUpMs;
-  return {
-    agentId,
-    rung: x.rung,
-    answered: x.answered,
-    notAnswered: x.notAnswered,
-    transferred: x.transferred,
-    handled: x.handled,
-    talkS: x.talkMs / 1000,
-    holdS: x.holdMs / 1000,
-    wrapUpS: x.wrapUpMs / 1000,
-    handleTimeS: handleMs / 1000,
-    averageHandleTimeS: msToS(ratio(handleMs, x.handled)),
-    averageAnswerTimeS: msToS(ratio(x.answerRingMs, x.ringAnswered)),
-  };
-}
-
-function ratio(numerator: number, denominator: number): number | null {
-  return denominator === 0 ? null : numerator / denominator;
-}
-
-function msToS(ms: number | null): number | null {
-  return ms === null ? null : ms / 1000;
-}
-
-function countStates(states: readonly PresentAgentState[]): AgentCounts {
-  const counts: Record<PresentAgentState, number> = { available: 0, ringing: 0, 'on-call': 0, 'wrap-up': 0, away: 0 };
-  for (const s of states) counts[s]++;
-  return counts;
-}
-
-/** The KPIs of one scope from its sums (the definitions in the module comment). */
-function deriveKpis(x: Readonly<Sums>): QueueKpis {
-  const nonShortAbandons = x.abandoned - x.shortAbandoned;
-  const handleMs = x.talkMs + x.holdMs + x.wrapUpMs;
-  const busyMs = x.onCallMs + x.wrapUpStateMs;
-  return {
-    offered: x.offered,
-    answered: x.answered,
-    answeredWithinThreshold: x.answeredWithin,
-    abandoned: x.abandoned,
-    shortAbandoned: x.shortAbandoned,
-    overflowedOut: x.overflowedOut,
-    transferred: x.transferred,
-    handled: x.handled,
-    serviceLevel: ratio(x.answeredWithin, x.answered + nonShortAbandons),
-    averageSpeedOfAnswerS: msToS(ratio(x.answerWaitMs, x.answered)),
-    averageAbandonTimeS: msToS(ratio(x.abandonWaitMs, nonShortAbandons)),
-    averageHandleTimeS: msToS(ratio(handleMs, x.handled)),
-    talkS: x.talkMs / 1000,
-    holdS: x.holdMs / 1000,
-    wrapUpS: x.wrapUpMs / 1000,
-    agentTimeS: {
-      available: x.availableMs / 1000,
-      ringing: x.ringingMs / 1000,
-      onCall: x.onCallMs / 1000,
-      wrapUp: x.wrapUpStateMs / 1000,
-      away: x.awayMs / 1000,
-    },
-    occupancy: ratio(busyMs, busyMs + x.availableMs + x.ringingMs),
-  };
-}
-
-function deriveScopes(sums: IntervalSums, groupIds: readonly string[]): { groups: Record<string, QueueKpis>; overall: QueueKpis } {
-  return {
-    groups: Object.fromEntries(groupIds.map((g) => [g, deriveKpis(sums.groups.get(g) ?? zeroSums())])),
-    overall: deriveKpis(sums.overall),
-  };
 }
