@@ -4,7 +4,7 @@
  * only: no call ids, agent ids, names or numbers — except the per-agent report (supervisors), whose
  * rows are per agent id (staff identifiers, kept on the box).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { evxError } from '../../errors.js';
 import type { IntervalKpis, KpiSnapshot, RangeAgentKpis } from '../../acd/kpis.js';
@@ -144,11 +144,26 @@ const AgentsReply = Type.Object(
   { additionalProperties: false },
 );
 
-function agentRange(query: Static<typeof CsvQuery>, now: number): { from: number; to: number; group: string | undefined } {
+/** A report's range: `to` defaults to now, `from` to a day before it; from must be before to. */
+function reportRange(query: { from?: number; to?: number }, now: number): { from: number; to: number } {
   const to = query.to ?? now;
   const from = query.from ?? to - 86_400_000;
   if (from >= to) throw evxError('EVX_ERR_BAD_REQUEST', 'from must be before to', { details: { field: 'from' } });
-  return { from, to, group: query.group === undefined || query.group === 'overall' ? undefined : query.group };
+  return { from, to };
+}
+
+function agentRange(query: Static<typeof CsvQuery>, now: number): { from: number; to: number; group: string | undefined } {
+  return { ...reportRange(query, now), group: query.group === undefined || query.group === 'overall' ? undefined : query.group };
+}
+
+/** A report as a CSV download named after its kind and the range's start. */
+function sendCsv(reply: FastifyReply, kind: string, from: number, csv: string): FastifyReply {
+  const name = `edgevox-${kind}-${new Date(from).toISOString().slice(0, 16).replace(/\D/g, '')}.csv`;
+  return reply
+    .header('content-type', 'text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${name}"`)
+    .header('cache-control', 'no-store')
+    .send(csv);
 }
 
 export interface AcdRoutesDeps {
@@ -191,9 +206,7 @@ export function registerAcdRoutes(app: FastifyInstance, deps: AcdRoutesDeps): vo
       config: { minRole: 'supervisor' },
     },
     async (request): Promise<Static<typeof IntervalsReply>> => {
-      const to = request.query.to ?? deps.kpis.now();
-      const from = request.query.from ?? to - 86_400_000;
-      if (from >= to) throw evxError('EVX_ERR_BAD_REQUEST', 'from must be before to', { details: { field: 'from' } });
+      const { from, to } = reportRange(request.query, deps.kpis.now());
       const step = deps.kpis.intervalMs;
       const intervals = deps.kpis.intervals(from, to);
       return { from: Math.floor(from / step) * step, to: Math.ceil(to / step) * step, intervalMs: step, intervals };
@@ -213,15 +226,8 @@ export function registerAcdRoutes(app: FastifyInstance, deps: AcdRoutesDeps): vo
       config: { minRole: 'supervisor' },
     },
     async (request, reply) => {
-      const to = request.query.to ?? deps.kpis.now();
-      const from = request.query.from ?? to - 86_400_000;
-      if (from >= to) throw evxError('EVX_ERR_BAD_REQUEST', 'from must be before to', { details: { field: 'from' } });
-      const name = `edgevox-kpis-${new Date(from).toISOString().slice(0, 16).replace(/\D/g, '')}.csv`;
-      return reply
-        .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${name}"`)
-        .header('cache-control', 'no-store')
-        .send(kpiCsv(deps.kpis.intervals(from, to), request.query.group));
+      const { from, to } = reportRange(request.query, deps.kpis.now());
+      return sendCsv(reply, 'kpis', from, kpiCsv(deps.kpis.intervals(from, to), request.query.group));
     },
   );
 
@@ -256,12 +262,7 @@ export function registerAcdRoutes(app: FastifyInstance, deps: AcdRoutesDeps): vo
     },
     async (request, reply) => {
       const { from, to, group } = agentRange(request.query, deps.kpis.now());
-      const name = `edgevox-agents-${new Date(from).toISOString().slice(0, 16).replace(/\D/g, '')}.csv`;
-      return reply
-        .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${name}"`)
-        .header('cache-control', 'no-store')
-        .send(agentKpiCsv(deps.kpis.agentFigures(from, to, group), group));
+      return sendCsv(reply, 'agents', from, agentKpiCsv(deps.kpis.agentFigures(from, to, group), group));
     },
   );
 

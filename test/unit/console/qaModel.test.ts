@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  failedRuleIds,
   formFromRule,
   markSegments,
   marksByUtterance,
@@ -53,5 +54,15 @@ describe('QA rule editor form', () => {
   it('builds the list query from filters', () => {
     const q = new URLSearchParams(scorecardQuery({ ...NO_FILTERS, agent: ' alice ', result: 'fail', rule: 'greeting' }, 50, 123));
     expect(Object.fromEntries(q)).toEqual({ limit: '50', agent: 'alice', passed: 'false', rule: 'greeting', before: '123' });
+  });
+
+  it('lists the rules a call failed, in order, for a table cell', () => {
+    const results = [
+      { ruleId: 'greeting', outcome: 'pass' },
+      { ruleId: 'disclosure', outcome: 'fail' },
+      { ruleId: 'silence', outcome: 'fail' },
+    ];
+    expect(failedRuleIds(results)).toBe('disclosure, silence');
+    expect(failedRuleIds([])).toBe('');
   });
 });

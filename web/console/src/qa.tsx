@@ -17,6 +17,7 @@ import {
   scorecardQuery,
   type QaFilters,
   type RuleForm,
+  failedRuleIds,
 } from './qaModel.js';
 
 const PAGE = 50;
@@ -148,12 +149,7 @@ function QaList() {
                     </span>
                     {c.overridden ? <span class="tag">{t('qa:overridden')}</span> : null}
                   </td>
-                  <td class="muted">
-                    {c.results
-                      .filter((r: any) => r.outcome === 'fail')
-                      .map((r: any) => r.ruleId)
-                      .join(', ')}
-                  </td>
+                  <td class="muted">{failedRuleIds(c.results)}</td>
                 </tr>
               ))}
             </tbody>
@@ -655,12 +651,7 @@ function DryRunResult({ dry }: { dry: any }) {
                 </td>
                 <td>{c.current ? `${scoreText(c.current.score)} · ${resultText(c.current.passed)}` : t('qa:notScored')}</td>
                 <td>{`${scoreText(c.proposed.score)} · ${resultText(c.proposed.passed)}`}</td>
-                <td class="muted">
-                  {c.results
-                    .filter((r: any) => r.outcome === 'fail')
-                    .map((r: any) => r.ruleId)
-                    .join(', ')}
-                </td>
+                <td class="muted">{failedRuleIds(c.results)}</td>
               </tr>
             ))}
           </tbody>

@@ -147,3 +147,11 @@ export function scorecardQuery(f: QaFilters, limit: number, before?: number | nu
   if (before != null) q.set('before', String(before));
   return q.toString();
 }
+
+/** The ids of the rules a call failed, as one line for a table cell. */
+export function failedRuleIds(results: readonly { ruleId: string; outcome: string }[]): string {
+  return results
+    .filter((r) => r.outcome === 'fail')
+    .map((r) => r.ruleId)
+    .join(', ');
+}
