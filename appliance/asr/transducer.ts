@@ -109,8 +109,10 @@ export class TransducerModel {
       vocabSize: numericDim(logit.shape[1], 'logit dim 1', files.joiner),
       encoderBatchable: typeof batchDim !== 'number' && specs.every((st) => st.batchAxis !== undefined),
     };
-    if (this.geometry.vocabSize !== tokens.size) {
-      throw contract(files.joiner, `joiner has ${this.geometry.vocabSize} outputs but tokens.txt has ${tokens.size} symbols`);
+    // A tokens file may be longer than the joiner's output: the extra symbols (e.g. `#0`…`#29`
+    // lexicon disambiguators of a keyword-spotting bundle) exist only in graphs, never in decoding.
+    if (this.geometry.vocabSize > tokens.size) {
+      throw contract(files.joiner, `joiner has ${this.geometry.vocabSize} outputs but tokens.txt has only ${tokens.size} symbols`);
     }
     if (!Number.isInteger(this.geometry.subsampling)) {
       throw contract(files.encoder, `decode_chunk_len ${shift} is not a multiple of ${encFrames} output frames`);
