@@ -87,6 +87,7 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
         endMs: e.endMs,
         confidence: e.confidence,
         latencyMs: e.latencyMs,
+        language: 'en',
       });
     });
     stream.on('keyword', (e) => callbacks.keyword({ phrase: e.keyword, startMs: e.startMs, score: e.score }));

@@ -3,6 +3,7 @@
  * LegTranscriber and receives partial/final/keyword callbacks. The ASR adapter (asrTranscriber.ts)
  * implements it on the streaming recognizer; tests can implement it on anything real.
  */
+import type { LanguageChoice, LanguageDecision, SpeechLanguage } from '../asr/language.js';
 import type { WordTimingEvent } from '../events/appEvents.js';
 
 export interface TranscriptFinal {
@@ -14,6 +15,10 @@ export interface TranscriptFinal {
   confidence: number;
   /** End of speech (endpoint) to final result, ms. */
   latencyMs: number;
+  /** The language the text is in (the leg's language, or the one `auto` decided); absent = English. */
+  language?: SpeechLanguage;
+  /** Mandarin only: the recognised tonal pinyin, syllables separated by spaces. */
+  pinyin?: string;
 }
 
 export interface KeywordHit {
@@ -32,6 +37,8 @@ export interface TranscriberCallbacks {
    * (a gap in the transcript); otherwise no more results will come.
    */
   failed(code: string, recoverable: boolean): void;
+  /** A leg transcribed with language `auto` decided its language (once per leg). */
+  language?(decision: LanguageDecision): void;
 }
 
 export interface LegTranscriber {
@@ -61,6 +68,8 @@ export interface TranscriberOptions {
   speaker: string;
   sampleRateHz: number;
   hotwords: readonly string[];
+  /** The leg's language (from its trunk, DID or queue); absent = the site's default. */
+  language?: LanguageChoice;
 }
 
 export type TranscriberFactory = (options: TranscriberOptions, callbacks: TranscriberCallbacks) => LegTranscriber;
