@@ -24,6 +24,7 @@ import type { TranscriberFactory } from '../calls/transcriber.js';
 import { createSpeechEngine, type SpeechEngine } from '../calls/asrTranscriber.js';
 import { reportRemoteProvider, type ExecutionProviderName } from '../inference/sessions.js';
 import { TelephonyBridge } from '../calls/telephonyBridge.js';
+import type { LanguageSources } from '../calls/callLanguage.js';
 import { Redactor } from '../privacy/redactor.js';
 import { SecretBox } from '../privacy/secrets.js';
 import { startUtteranceAnalysis } from './analysis.js';
@@ -194,6 +195,7 @@ export class Appliance {
         analysers: analysis.analysers,
         transcribers,
         ...(redactor !== null ? { redactor } : {}),
+        defaultLanguage: config.asr.language,
       });
       closeStack.push({ name: 'calls', close: () => calls.close() });
       metrics.bindCalls(calls, bus);
@@ -225,6 +227,13 @@ export class Appliance {
         closeStack,
         webrtc?.sipAudioTap,
         agents.registrar ?? undefined,
+        // a call's language: its number's queue, its number, its trunk, the site (calls/callLanguage.ts)
+        {
+          siteDefault: config.asr.language,
+          trunks: config.sip.trunks,
+          dids: config.sip.dids,
+          queueLanguage: (id) => routing.service.groupList().find((g) => g.id === id)?.language,
+        },
       );
       const sip = started?.sip ?? null;
       if (sip !== null) metrics.bindSip(sip);
@@ -444,9 +453,10 @@ async function startSip(
   closeStack: CloseStack,
   extraTap?: LegAudioSinkFactory,
   registrar?: RegistrarLike,
+  languages?: LanguageSources,
 ): Promise<{ readonly sip: SipServer; readonly telephony: TelephonyBridge } | null> {
   if (!config.sip.enabled) return null;
-  const bridge = new TelephonyBridge(calls, logger);
+  const bridge = new TelephonyBridge(calls, logger, languages);
   const policy = sipPolicyOf(config);
   const tls = config.sip.transports.includes('tls') ? sipTlsSetup(config, dataDir, logger, policy.tls) : undefined;
   const sip = new SipServer({

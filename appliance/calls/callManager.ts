@@ -12,6 +12,7 @@
  * the live events keep going, and what could not be stored is reported by the store's events.
  */
 import { randomUUID } from 'node:crypto';
+import type { LanguageChoice, LanguageDecision, SpeechLanguage } from '../asr/language.js';
 import { isEdgeVoxError } from '../errors.js';
 import type { ApplianceEvent, EventBus } from '../events/appEvents.js';
 import type { Logger } from '../log/logger.js';
@@ -20,6 +21,7 @@ import type { PcmSink } from '../audio/pcmSink.js';
 import type { JoinedRedactor } from '../privacy/legRedaction.js';
 import type { CallSource } from '../store/repos/calls.js';
 import type { CallerHasher } from './callerHash.js';
+import type { CallLanguage } from './callLanguage.js';
 import type { TranscriberFactory } from './transcriber.js';
 import type { UtteranceAnalyser } from './analysis.js';
 import { LegAnalysis } from './legAnalysis.js';
@@ -66,6 +68,8 @@ export interface CallManagerDeps {
   /** Store writes kept for retry while the store fails (disk full), and the retry interval. */
   maxDeferredWrites?: number;
   deferredRetryMs?: number;
+  /** The site's speech language (asr.language): calls started without one of their own take it. */
+  defaultLanguage?: LanguageChoice;
   now?: () => number;
 }
 
@@ -119,9 +123,12 @@ export class CallManager {
     callId?: string;
     /** outbound: the box placed it (a callback); default inbound. */
     direction?: 'inbound' | 'outbound';
+    /** The call's speech language (calls/callLanguage.ts); absent = the site's default. */
+    language?: CallLanguage;
   }): CallSession {
     const id = opts.callId ?? randomUUID();
-    const session = new CallSession(this, id, opts.source, this.now());
+    const language = opts.language ?? { choice: this.deps.defaultLanguage ?? 'en', from: 'site' };
+    const session = new CallSession(this, id, opts.source, this.now(), language);
     this.calls.set(id, session);
     this.persist('calls.create', () =>
       this.deps.store.calls.create({
@@ -131,9 +138,10 @@ export class CallManager {
         startedAt: session.startedAt,
         meta: opts.meta ?? {},
         ...(opts.direction === undefined ? {} : { direction: opts.direction }),
+        language,
       }),
     );
-    this.publish({ type: 'call.started', at: session.startedAt, callId: id, source: opts.source, legs: [] });
+    this.publish({ type: 'call.started', at: session.startedAt, callId: id, source: opts.source, legs: [], language: language.choice });
     return session;
   }
 
@@ -223,13 +231,35 @@ export class CallSession {
   answeredAt: number | null = null;
   endedAt: number | null = null;
   endReason: string | null = null;
+  /** What `auto` decided (the first leg to decide speaks for the call); undefined otherwise. */
+  decidedLanguage: LanguageDecision | undefined;
 
   constructor(
     readonly manager: CallManager,
     readonly id: string,
     readonly source: CallSource,
     readonly startedAt: number,
+    readonly language: CallLanguage,
   ) {}
+
+  /** The language spoken: the one asked for, or `auto`'s decision; null while `auto` has not decided. */
+  get spokenLanguage(): SpeechLanguage | null {
+    return this.language.choice === 'auto' ? (this.decidedLanguage?.language ?? null) : this.language.choice;
+  }
+
+  /** The language a leg added now is transcribed in: once `auto` decided, later legs (the agent's) take the decision. */
+  legLanguage(): LanguageChoice {
+    return this.decidedLanguage?.language ?? this.language.choice;
+  }
+
+  /** @internal a leg's `auto` decided its language: the first decision is the call's (stored, published). */
+  languageDecided(decision: LanguageDecision): void {
+    if (this.language.choice !== 'auto' || this.decidedLanguage !== undefined) return;
+    this.decidedLanguage = decision;
+    const m = this.manager;
+    m.persist('calls.language', () => m.deps.store.calls.decideAutoLanguage(this.id, decision.language, decision.confidence));
+    m.publish({ type: 'call.language', at: m.now(), callId: this.id, language: decision.language, confidence: decision.confidence });
+  }
 
   get ended(): boolean {
     return this.ending !== undefined;
@@ -327,6 +357,8 @@ export class CallLeg implements PcmSink {
       factory: deps.transcribers,
       redactor: deps.redactor,
       hotwords,
+      language: call.legLanguage(),
+      onLanguage: (decision) => call.languageDecided(decision),
       onStored: (t, utteranceId) => this.analysis?.analyse(t, utteranceId),
       onFailed: () => manager.counters.asrFailures++,
     });

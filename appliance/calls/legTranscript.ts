@@ -5,6 +5,7 @@
  * and turns a failing transcriber into a supervisor alert while the call goes on. Every stored
  * final is handed, unredacted and in memory only, to `onStored` (the analysis stage).
  */
+import type { LanguageChoice, LanguageDecision } from '../asr/language.js';
 import { LegRedaction, type JoinedRedactor } from '../privacy/legRedaction.js';
 import type { LegContext } from './legContext.js';
 import type { LegTranscriber, TranscriberFactory, TranscriberStats, TranscriptFinal } from './transcriber.js';
@@ -13,6 +14,10 @@ export interface LegTranscriptOptions {
   readonly factory: TranscriberFactory | null;
   readonly redactor?: (JoinedRedactor & { readonly holdMs: number; readonly maxHoldMs?: number }) | undefined;
   readonly hotwords: readonly string[];
+  /** The leg's speech language (its call's); absent = the transcriber's default. */
+  readonly language?: LanguageChoice | undefined;
+  /** `auto` decided this leg's language. */
+  readonly onLanguage?: ((decision: LanguageDecision) => void) | undefined;
   /** A stored final (unredacted `t`, in memory only) and the id it was stored under. */
   readonly onStored: (t: TranscriptFinal, utteranceId: number | null) => void;
   /** Recognition failed on this leg (counted by the call manager). */
@@ -47,7 +52,14 @@ export class LegTranscript {
       options.factory === null
         ? null
         : options.factory(
-            { callId: leg.callId, legId: leg.legId, speaker: leg.speaker, sampleRateHz: leg.sampleRateHz, hotwords: options.hotwords },
+            {
+              callId: leg.callId,
+              legId: leg.legId,
+              speaker: leg.speaker,
+              sampleRateHz: leg.sampleRateHz,
+              hotwords: options.hotwords,
+              ...(options.language === undefined ? {} : { language: options.language }),
+            },
             {
               partial: (text, latencyMs) => this.onPartial(text, latencyMs),
               final: (t) => (this.redaction !== null ? this.redaction.final(t) : this.storeFinal(t, t.text, t.words, 0)),
@@ -63,6 +75,7 @@ export class LegTranscript {
                   score: k.score,
                 }),
               failed: (code, recoverable) => this.onFailed(code, recoverable),
+              language: (decision) => options.onLanguage?.(decision),
             },
           );
   }
@@ -119,9 +132,15 @@ export class LegTranscript {
     });
   }
 
-  /** Store and publish a final: only the redacted text and words; `t` (raw) goes to analysis. */
+  /**
+   * Store and publish a final: only the redacted text and words; `t` (raw) goes to analysis. The
+   * pinyin of a Mandarin final is kept only when redaction left the text as it was: it spells what
+   * was said, so it would carry what redaction removed.
+   */
   private storeFinal(t: TranscriptFinal, text: string, words: TranscriptFinal['words'], heldMs: number): void {
     const leg = this.leg;
+    const language = t.language ?? 'en';
+    const pinyin = language === 'zh' && t.pinyin !== undefined && t.pinyin !== '' && text === t.text ? t.pinyin : undefined;
     const utteranceId =
       leg.persist('utterances.insert', () =>
         leg.store.utterances.insert({
@@ -135,6 +154,8 @@ export class LegTranscript {
           confidence: t.confidence,
           analysis: {},
           createdAt: leg.now(),
+          language,
+          pinyin: pinyin ?? null,
         }),
       ) ?? null;
     leg.publish({
@@ -151,6 +172,8 @@ export class LegTranscript {
       confidence: t.confidence,
       // End of speech to this final being published: a final held for redaction waited heldMs more.
       latencyMs: t.latencyMs + heldMs,
+      language,
+      ...(pinyin === undefined ? {} : { pinyin }),
     });
     this.options.onStored(t, utteranceId);
   }

@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { SipServer } from '../telephony/sip-server.js';
 import type { CallEndReason, LegAudioSink, LegAudioSinkFactory, LegInfo, LegQuality } from '../telephony/types.js';
 import type { CallLeg, CallManager, CallSession } from './callManager.js';
+import { dialledNumber, resolveCallLanguage, type LanguageSources } from './callLanguage.js';
 
 /** Reasons as stored on the call record and used as the metric label. */
 const END_REASON: Record<CallEndReason, string> = {
@@ -28,6 +29,8 @@ export class TelephonyBridge {
   constructor(
     private readonly calls: CallManager,
     private readonly logger: Logger,
+    /** Where a SIP call's speech language comes from (its dialled number, queue, trunk); absent = the site's default. */
+    private readonly languages?: LanguageSources,
   ) {}
 
   /** The sink factory to pass to the SipServer: called for each leg after `call.started`. */
@@ -82,6 +85,14 @@ export class TelephonyBridge {
           source: e.mode === 'siprec' ? 'siprec' : 'sip',
           callerNumber: e.pii.from,
           meta: { transport: e.transport, mode: e.mode, legs: e.legs.length },
+          ...(this.languages === undefined
+            ? {}
+            : {
+                language: resolveCallLanguage(this.languages, {
+                  remoteAddress: e.pii.remoteAddress,
+                  dialled: dialledNumber(e.pii.to),
+                }),
+              }),
         });
         session.answer();
       }),

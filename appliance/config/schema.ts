@@ -9,7 +9,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 import { AcdSection, AgentsSection, RoutingSection } from './contactCentreSchema.js';
-import { Port, Section } from './schemaParts.js';
+import { LanguageChoiceSchema, Port, Section } from './schemaParts.js';
 
 /** One SIP trunk (sip.trunks): where it is, how it is watched, and its registration if the provider needs one. */
 const SipTrunk = Type.Object(
@@ -41,6 +41,12 @@ const SipTrunk = Type.Object(
       default: '',
       description: "TLS: PEM file of CAs this trunk's certificate is checked against (empty = system CAs)",
     }),
+    language: Type.Optional(
+      LanguageChoiceSchema({
+        description:
+          'Speech language of calls from this trunk (en, zh, auto); a dialled number (sip.dids) or its queue wins; absent = asr.language',
+      }),
+    ),
     register: Type.Optional(
       Type.Object(
         {
@@ -96,6 +102,27 @@ const SipTrunk = Type.Object(
         },
         { additionalProperties: false, description: 'Calls out through this trunk, with toll-fraud limits; absent = none' },
       ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** A dialled number (sip.dids) and the speech language of the calls to it. */
+const Did = Type.Object(
+  {
+    number: Type.String({
+      pattern: '^\\+?[0-9]{2,20}$',
+      description: "The number as the To of inbound calls carries it, digits with an optional + (e.g. '+4930999000'); unique",
+    }),
+    language: Type.Optional(
+      LanguageChoiceSchema({ description: 'Speech language of calls to this number; absent = the trunk’s or asr.language' }),
+    ),
+    queue: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
+        description:
+          "The skill group (queue) this number serves: that group's language, when it has one, wins over the number's (only the language; routing is unchanged)",
+      }),
     ),
   },
   { additionalProperties: false },
@@ -236,6 +263,12 @@ export const ConfigSchema = Type.Object(
           default: '',
           description: 'SIPREC: participants whose address matches this regular expression are labelled agent',
         }),
+        dids: Type.Array(Did, {
+          default: [],
+          maxItems: 1000,
+          description:
+            "Dialled numbers (DIDs) with their own speech language, matched against the user part of an inbound call's To; numbers unique",
+        }),
         trunks: Type.Array(SipTrunk, {
           default: [],
           maxItems: 100,
@@ -350,6 +383,11 @@ export const ConfigSchema = Type.Object(
     asr: Section(
       {
         enabled: Type.Boolean({ default: true, description: 'Transcribe every call leg with the streaming recognizer' }),
+        language: LanguageChoiceSchema({
+          default: 'en',
+          description:
+            "Speech language of calls by default: en, zh, or auto (decided from the first seconds of speech). Each call takes the first set of: its queue (a sip.dids entry's queue), its dialled number (sip.dids), its trunk (sip.trunks), this; fixed when the call starts",
+        }),
         decoding: Type.Union([Type.Literal('greedy'), Type.Literal('beam')], {
           default: 'greedy',
           description: 'Search method (beam is used anyway where hotwords are set)',

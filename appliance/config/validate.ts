@@ -375,6 +375,21 @@ function semanticIssues(c: unknown, refused: ReadonlySet<string>): ConfigIssue[]
       });
   }
 
+  // dialled numbers: each once (its language would otherwise depend on the order)
+  const numbers = new Map<string, number>();
+  list('sip.dids').forEach((d, i) => {
+    if (!isRecord(d)) return;
+    const number = str(`sip.dids.${i}.number`);
+    if (number === undefined) return;
+    const first = numbers.get(number);
+    if (first !== undefined)
+      rule(`sip.dids.${i}.number`, 'rule', `repeats number '${number}' of sip.dids.${first}: numbers must be unique`, {
+        value: number,
+        other: first,
+      });
+    else numbers.set(number, i);
+  });
+
   // one key against another
   const whUrl = str('routing.webhook.url');
   const whSecret = str('routing.webhook.secret');

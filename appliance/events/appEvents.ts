@@ -4,6 +4,7 @@
  * results, never caller numbers; transcript text is marked so redaction (and the privacy tests) can
  * find every place it travels.
  */
+import type { LanguageChoice, SpeechLanguage } from '../asr/language.js';
 import { TypedEmitter } from './typedEmitter.js';
 
 export interface WordTimingEvent {
@@ -33,7 +34,17 @@ export interface AcdWallboardFigures {
 }
 
 export type ApplianceEvent =
-  | { type: 'call.started'; at: number; callId: string; source: string; legs: { legId: string; label: string; codec: string | null }[] }
+  | {
+      type: 'call.started';
+      at: number;
+      callId: string;
+      source: string;
+      legs: { legId: string; label: string; codec: string | null }[];
+      /** The speech language the call asked for (its queue, number, trunk or the site default); absent = en. */
+      language?: LanguageChoice;
+    }
+  /** A call transcribed with language `auto` decided its language (once per call). */
+  | { type: 'call.language'; at: number; callId: string; language: SpeechLanguage; confidence: number }
   | { type: 'call.answered'; at: number; callId: string }
   | { type: 'call.leg.added'; at: number; callId: string; legId: string; label: string; codec: string | null }
   | { type: 'call.ended'; at: number; callId: string; reason: string; durationMs: number }
@@ -62,6 +73,10 @@ export type ApplianceEvent =
       endMs: number;
       confidence: number;
       latencyMs: number;
+      /** The language of the text; absent = en. */
+      language?: SpeechLanguage;
+      /** Mandarin: tonal pinyin of the text (left out when redaction changed the text). */
+      pinyin?: string;
     }
   | { type: 'asr.keyword'; at: number; callId: string; legId: string; speaker: string; phrase: string; startMs: number; score: number }
   | {

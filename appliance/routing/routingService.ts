@@ -561,6 +561,7 @@ function toGroup(g: SkillGroupInput): SkillGroup {
       ...(g.overflow.selfServiceUri ? { selfServiceUri: g.overflow.selfServiceUri } : {}),
     },
     ...(g.queue !== undefined ? { queue: structuredClone(g.queue) } : {}),
+    ...(g.language !== undefined ? { language: g.language } : {}),
   };
 }
 

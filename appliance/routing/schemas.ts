@@ -100,6 +100,11 @@ export const SkillGroupSchema = Type.Object(
     adjacent: Type.Array(Id, { maxItems: 20, default: [] }),
     overflow: OverflowRuleSchema,
     queue: Type.Optional(QueuePolicySchema),
+    language: Type.Optional(
+      Type.Union([Type.Literal('en'), Type.Literal('zh'), Type.Literal('auto')], {
+        description: 'Speech language of calls to the numbers this group serves (sip.dids queue): en, zh or auto',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

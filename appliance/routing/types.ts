@@ -2,6 +2,7 @@
  * The routing domain: skill groups, agents, rules, queued calls and decisions. Plain data, so the
  * decision functions stay pure and the same shapes travel through the store, the API and events.
  */
+import type { LanguageChoice } from '../asr/language.js';
 
 /**
  * What the routing engine decides on: only `available` agents take calls, `offline` ones are not
@@ -50,6 +51,8 @@ export interface SkillGroup {
   readonly overflow: OverflowRule;
   /** How the group's queue behaves (opening hours, limits, announcements); absent: the defaults of acd/queuePolicy.ts. */
   readonly queue?: QueuePolicy | undefined;
+  /** Speech language of calls to a number this group serves (sip.dids queue); absent: the number's, trunk's or site's. */
+  readonly language?: LanguageChoice | undefined;
 }
 
 // --- queue policy of a skill group (read by appliance/acd/) ------------------------------------

@@ -401,4 +401,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX qa_overrides_call ON qa_overrides (call_id, id);
     `,
   },
+  {
+    version: 13,
+    name: 'speech languages: the language of each call (asked for, decided, where from) and of each utterance (with its pinyin)',
+    sql: `
+      ALTER TABLE calls ADD COLUMN language TEXT CHECK (language IN ('en', 'zh'));             -- spoken; NULL: auto, not decided yet
+      ALTER TABLE calls ADD COLUMN language_choice TEXT NOT NULL DEFAULT 'en' CHECK (language_choice IN ('en', 'zh', 'auto'));
+      ALTER TABLE calls ADD COLUMN language_from TEXT;                                          -- queue | did | trunk | site
+      ALTER TABLE calls ADD COLUMN language_confidence REAL;                                    -- auto's decision only, 0..1
+      UPDATE calls SET language = 'en', language_from = 'site';                                 -- every earlier call was English
+      CREATE INDEX calls_language ON calls (language, started_at DESC);
+
+      ALTER TABLE utterances ADD COLUMN language TEXT NOT NULL DEFAULT 'en' CHECK (language IN ('en', 'zh'));
+      ALTER TABLE utterances ADD COLUMN pinyin TEXT;                                            -- zh only: tonal pinyin, syllables spaced
+    `,
+  },
 ];

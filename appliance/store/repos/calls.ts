@@ -1,5 +1,6 @@
 /** Calls and their legs. Caller numbers never reach this table: only salted hashes. */
 import type { Database, Statement } from 'better-sqlite3';
+import type { LanguageChoice, SpeechLanguage } from '../../asr/language.js';
 import { parseJson, type Writer } from './writer.js';
 
 export type CallSource = 'sip' | 'siprec' | 'webrtc';
@@ -16,6 +17,19 @@ export interface CallRecord {
   endedAt: number | null;
   endReason: string | null;
   meta: Record<string, unknown>;
+  /** The language spoken: the one asked for, or the one `auto` decided; null while `auto` has not decided. */
+  language: SpeechLanguage | null;
+  /** What the call asked for (its queue, number, trunk or the site default), and where that came from. */
+  languageChoice: LanguageChoice;
+  languageFrom: string | null;
+  /** `auto` only: how sure its decision was (0..1). */
+  languageConfidence: number | null;
+}
+
+/** The language a new call asks for and where that came from (calls/callLanguage.ts). */
+export interface CallLanguageChoice {
+  choice: LanguageChoice;
+  from: string;
 }
 
 export interface LegRecord {
@@ -39,6 +53,10 @@ interface CallRow {
   ended_at: number | null;
   end_reason: string | null;
   meta_json: string;
+  language: SpeechLanguage | null;
+  language_choice: LanguageChoice;
+  language_from: string | null;
+  language_confidence: number | null;
 }
 
 interface LegRow {
@@ -56,6 +74,8 @@ export interface CallListQuery {
   /** Only calls that started before this unix ms (keyset pagination). */
   beforeStartedAt?: number | undefined;
   state?: CallState | undefined;
+  /** Only calls in this language (undecided `auto` calls match neither). */
+  language?: SpeechLanguage | undefined;
 }
 
 export class CallsRepo {
@@ -67,14 +87,15 @@ export class CallsRepo {
   private readonly getCall: Statement<[string], CallRow>;
   private readonly legsOf: Statement<[string], LegRow>;
   private readonly mergeMetaStmt: Statement;
+  private readonly decideLanguage: Statement;
 
   constructor(
     private readonly db: Database,
     private readonly write: Writer,
   ) {
     this.insertCall = db.prepare(
-      `INSERT INTO calls (id, source, direction, caller_hash, state, started_at, meta_json)
-       VALUES (@id, @source, @direction, @callerHash, @state, @startedAt, @metaJson)`,
+      `INSERT INTO calls (id, source, direction, caller_hash, state, started_at, meta_json, language, language_choice, language_from)
+       VALUES (@id, @source, @direction, @callerHash, @state, @startedAt, @metaJson, @language, @languageChoice, @languageFrom)`,
     );
     this.answerCall = db.prepare(`UPDATE calls SET state = 'active', answered_at = ? WHERE id = ? AND state = 'ringing'`);
     this.endCall = db.prepare(`UPDATE calls SET state = 'ended', ended_at = ?, end_reason = ? WHERE id = ? AND state != 'ended'`);
@@ -85,14 +106,20 @@ export class CallsRepo {
     this.getCall = db.prepare(`SELECT * FROM calls WHERE id = ?`);
     this.legsOf = db.prepare(`SELECT * FROM call_legs WHERE call_id = ? ORDER BY started_at`);
     this.mergeMetaStmt = db.prepare(`UPDATE calls SET meta_json = json_patch(meta_json, ?) WHERE id = ?`);
+    this.decideLanguage = db.prepare(
+      `UPDATE calls SET language = ?, language_confidence = ? WHERE id = ? AND language_choice = 'auto' AND language_confidence IS NULL`,
+    );
   }
 
   create(
     call: Pick<CallRecord, 'id' | 'source' | 'callerHash' | 'startedAt'> & {
       direction?: 'inbound' | 'outbound';
       meta?: Record<string, unknown>;
+      /** Absent: English, origin unknown (what every call was before languages). */
+      language?: CallLanguageChoice;
     },
   ): void {
+    const choice = call.language?.choice ?? 'en';
     this.write('calls.create', () =>
       this.insertCall.run({
         id: call.id,
@@ -102,6 +129,9 @@ export class CallsRepo {
         state: 'ringing',
         startedAt: call.startedAt,
         metaJson: JSON.stringify(call.meta ?? {}),
+        language: choice === 'auto' ? null : choice,
+        languageChoice: choice,
+        languageFrom: call.language?.from ?? null,
       }),
     );
   }
@@ -117,6 +147,11 @@ export class CallsRepo {
 
   mergeMeta(id: string, patch: Record<string, unknown>): void {
     this.write('calls.meta', () => this.mergeMetaStmt.run(JSON.stringify(patch), id));
+  }
+
+  /** `auto` decided the call's language (the first decision counts; a call that asked for one language is left alone). */
+  decideAutoLanguage(id: string, language: SpeechLanguage, confidence: number): boolean {
+    return this.write('calls.language', () => this.decideLanguage.run(language, confidence, id).changes > 0);
   }
 
   addLeg(leg: Pick<LegRecord, 'id' | 'callId' | 'label' | 'codec' | 'startedAt'>): void {
@@ -143,6 +178,10 @@ export class CallsRepo {
     if (query.state !== undefined) {
       where.push('state = ?');
       params.push(query.state);
+    }
+    if (query.language !== undefined) {
+      where.push('language = ?');
+      params.push(query.language);
     }
     const sql = `SELECT * FROM calls ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY started_at DESC, id LIMIT ?`;
     return (this.db.prepare(sql).all(...params, query.limit) as CallRow[]).map(toCall);
@@ -179,6 +218,10 @@ function toCall(row: CallRow): CallRecord {
     endedAt: row.ended_at,
     endReason: row.end_reason,
     meta: parseJson(row.meta_json, {}),
+    language: row.language,
+    languageChoice: row.language_choice,
+    languageFrom: row.language_from,
+    languageConfidence: row.language_confidence,
   };
 }
 

@@ -1,5 +1,6 @@
 /** Final utterances of a call (already redacted text when redaction is on). */
 import type { Database, Statement } from 'better-sqlite3';
+import type { SpeechLanguage } from '../../asr/language.js';
 import { parseJson, type Writer } from './writer.js';
 
 export interface WordTiming {
@@ -20,6 +21,10 @@ export interface UtteranceRecord {
   confidence: number | null;
   analysis: Record<string, unknown>;
   createdAt: number;
+  /** The language of the text (absent when inserting = English). */
+  language: SpeechLanguage;
+  /** Mandarin: the recognised tonal pinyin, syllables separated by spaces; otherwise null. */
+  pinyin: string | null;
 }
 
 interface Row {
@@ -34,6 +39,8 @@ interface Row {
   confidence: number | null;
   analysis_json: string;
   created_at: number;
+  language: SpeechLanguage;
+  pinyin: string | null;
 }
 
 export class UtterancesRepo {
@@ -46,14 +53,14 @@ export class UtterancesRepo {
     private readonly write: Writer,
   ) {
     this.insertStmt = db.prepare(
-      `INSERT INTO utterances (call_id, leg_id, speaker, start_ms, end_ms, text, words_json, confidence, analysis_json, created_at)
-       VALUES (@callId, @legId, @speaker, @startMs, @endMs, @text, @wordsJson, @confidence, @analysisJson, @createdAt)`,
+      `INSERT INTO utterances (call_id, leg_id, speaker, start_ms, end_ms, text, words_json, confidence, analysis_json, created_at, language, pinyin)
+       VALUES (@callId, @legId, @speaker, @startMs, @endMs, @text, @wordsJson, @confidence, @analysisJson, @createdAt, @language, @pinyin)`,
     );
     this.byCall = db.prepare(`SELECT * FROM utterances WHERE call_id = ? ORDER BY start_ms, id`);
     this.patchAnalysis = db.prepare(`UPDATE utterances SET analysis_json = json_patch(analysis_json, ?) WHERE id = ?`);
   }
 
-  insert(u: Omit<UtteranceRecord, 'id'>): number {
+  insert(u: Omit<UtteranceRecord, 'id' | 'language' | 'pinyin'> & { language?: SpeechLanguage; pinyin?: string | null }): number {
     return this.write('utterances.insert', () =>
       Number(
         this.insertStmt.run({
@@ -67,6 +74,8 @@ export class UtterancesRepo {
           confidence: u.confidence,
           analysisJson: JSON.stringify(u.analysis),
           createdAt: u.createdAt,
+          language: u.language ?? 'en',
+          pinyin: u.language === 'zh' ? (u.pinyin ?? null) : null,
         }).lastInsertRowid,
       ),
     );
@@ -89,6 +98,8 @@ export class UtterancesRepo {
       confidence: r.confidence,
       analysis: parseJson(r.analysis_json, {}),
       createdAt: r.created_at,
+      language: r.language,
+      pinyin: r.pinyin,
     }));
   }
 }
