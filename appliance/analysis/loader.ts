@@ -18,6 +18,8 @@ import { IntentUtteranceAnalyser } from './intentAnalyser.js';
 export interface AnalysisRuntime {
   readonly analysers: readonly UtteranceAnalyser[];
   readonly intent: IntentClassifier | null;
+  /** The Mandarin intent model (models/intent-zh), for finals whose language is `zh`. */
+  readonly intentZh: IntentClassifier | null;
   readonly emotion: EmotionAnalyser | null;
   readonly trends: EmotionTrendTracker;
   close(): Promise<void>;
@@ -40,14 +42,23 @@ export async function startAnalysis(deps: { models: ModelStore; config: EdgeVoxC
     }
   };
   let intent: IntentClassifier | null = null;
+  let intentZh: IntentClassifier | null = null;
   let emotion: EmotionAnalyser | null = null;
   const trends = new EmotionTrendTracker();
   const analysers: UtteranceAnalyser[] = [];
   try {
     const intentDir = active('intent');
-    if (intentDir !== null) {
-      intent = await IntentClassifier.load(join(intentDir, 'intent.json'), { session, topK: 10 });
-      analysers.push(new IntentUtteranceAnalyser(intent, { speakers: config.routing.intentSpeakers }));
+    if (intentDir !== null) intent = await IntentClassifier.load(join(intentDir, 'intent.json'), { session, topK: 10 });
+    // The Mandarin model is optional: without it Chinese finals simply get no intent.
+    const intentZhDir = active('intent-zh');
+    if (intentZhDir !== null) intentZh = await IntentClassifier.load(join(intentZhDir, 'intent.json'), { session, topK: 7 });
+    if (intent !== null || intentZh !== null) {
+      analysers.push(
+        new IntentUtteranceAnalyser(
+          { ...(intent !== null ? { en: intent } : {}), ...(intentZh !== null ? { zh: intentZh } : {}) },
+          { speakers: config.routing.intentSpeakers },
+        ),
+      );
     }
     const emotionDir = active('emotion');
     if (emotionDir !== null) {
@@ -63,6 +74,7 @@ export async function startAnalysis(deps: { models: ModelStore; config: EdgeVoxC
     }
   } catch (err) {
     await intent?.close();
+    await intentZh?.close();
     await emotion?.close();
     throw err;
   }
@@ -70,24 +82,32 @@ export async function startAnalysis(deps: { models: ModelStore; config: EdgeVoxC
   // not on the first caller's routing decision.
   const warmStarted = performance.now();
   await intent?.classify('warm up the intent model');
+  await intentZh?.classify('预热意图模型');
   await emotion?.analyse(
     Int16Array.from({ length: 8000 }, (_, i) => Math.round(2000 * Math.sin(i / 7))),
     8000,
   );
   logger.info(
-    { intent: intent !== null, emotion: emotion !== null, warmUpMs: Math.round(performance.now() - warmStarted) },
+    {
+      intent: intent !== null,
+      intentZh: intentZh !== null,
+      emotion: emotion !== null,
+      warmUpMs: Math.round(performance.now() - warmStarted),
+    },
     'utterance analysis ready',
   );
   let closed = false;
   return {
     analysers,
     intent,
+    intentZh,
     emotion,
     trends,
     async close() {
       if (closed) return;
       closed = true;
       await intent?.close();
+      await intentZh?.close();
       await emotion?.close();
     },
   };

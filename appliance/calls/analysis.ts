@@ -4,6 +4,7 @@
  * returns a JSON-able result that is stored with the utterance under its name and published once,
  * as the analyser's own typed event or a generic `analysis` event (calls/legAnalysis.ts).
  */
+import type { SpeechLanguage } from '../asr/language.js';
 import type { ApplianceEvent } from '../events/appEvents.js';
 
 export interface UtteranceContext {
@@ -13,6 +14,8 @@ export interface UtteranceContext {
   readonly utteranceId: number | null;
   /** Unredacted transcript: never store, log or send it; use it for inference only. */
   readonly text: string;
+  /** The language of `text` (the final's); absent = English. */
+  readonly language?: SpeechLanguage | undefined;
   readonly startMs: number;
   readonly endMs: number;
   /** The utterance's samples at `sampleRateHz` (empty when the audio is no longer buffered). */

@@ -36,6 +36,7 @@ export class LegAnalysis {
       speaker: leg.speaker,
       utteranceId,
       text: t.text,
+      language: t.language,
       startMs: t.startMs,
       endMs: t.endMs,
       audio: this.history.slice(t.startMs, t.endMs),

@@ -9,10 +9,23 @@
  */
 import { evxError } from '../errors.js';
 import { normalizeText } from './normalize.js';
+import { normalizeChineseText } from './normalizeZh.js';
+
+export type IntentFeaturizerScheme = 'edgevox-intent-hash-v1' | 'edgevox-intent-hash-zh-v1';
+
+const NORMALIZERS: Record<IntentFeaturizerScheme, (text: string) => string> = {
+  'edgevox-intent-hash-v1': normalizeText,
+  'edgevox-intent-hash-zh-v1': normalizeChineseText,
+};
 
 export interface IntentFeaturizerConfig {
-  /** Name of the normalisation + tokenisation scheme; the runtime refuses an unknown one. */
-  readonly scheme: 'edgevox-intent-hash-v1';
+  /**
+   * Name of the normalisation + tokenisation scheme; the runtime refuses an unknown one.
+   * `edgevox-intent-hash-v1`: English (normalize.ts, words split on spaces).
+   * `edgevox-intent-hash-zh-v1`: Chinese (normalizeZh.ts; a "word" is a segment between
+   * punctuation, so character n-grams run over whole phrases; use wordNgrams [0, 0]).
+   */
+  readonly scheme: IntentFeaturizerScheme;
   /** Number of hash buckets (the model's input vocabulary size). */
   readonly hashDim: number;
   /** Word n-gram orders, inclusive, e.g. [1, 2]. */
@@ -53,7 +66,8 @@ export function validateFeaturizerConfig(raw: unknown): IntentFeaturizerConfig {
   if (
     c === null ||
     typeof c !== 'object' ||
-    c.scheme !== 'edgevox-intent-hash-v1' ||
+    typeof c.scheme !== 'string' ||
+    !Object.hasOwn(NORMALIZERS, c.scheme) ||
     !Number.isInteger(c.hashDim) ||
     (c.hashDim ?? 0) < 2 ||
     !pair(c.wordNgrams) ||
@@ -72,9 +86,11 @@ export class IntentFeaturizer {
   private readonly raw: Uint32Array;
   private readonly ids: BigInt64Array;
   private readonly counts: Float32Array;
+  private readonly normalize: (text: string) => string;
 
   constructor(config: IntentFeaturizerConfig) {
     this.config = validateFeaturizerConfig(config);
+    this.normalize = NORMALIZERS[this.config.scheme];
     const [w0, w1] = config.wordNgrams;
     const [c0, c1] = config.charNgrams;
     const maxWords = MAX_NORMALIZED_CHARS / 2 + 2;
@@ -87,7 +103,7 @@ export class IntentFeaturizer {
 
   /** Normalise and featurize `text`. The returned arrays are reused by the next call. */
   featurize(text: string): SparseFeatures {
-    const normalized = normalizeText(text).slice(0, MAX_NORMALIZED_CHARS).trim();
+    const normalized = this.normalize(text).slice(0, MAX_NORMALIZED_CHARS).trim();
     if (normalized.length === 0) return { ids: this.ids, counts: this.counts, length: 0, normalized };
     const words = normalized.split(' ');
     const dim = this.config.hashDim;

@@ -27,3 +27,7 @@ export function defaultIntentSidecar(): string {
 export function defaultEmotionSidecar(): string {
   return join(repositoryRoot(), 'models', 'emotion', 'emotion.json');
 }
+
+export function defaultIntentZhSidecar(): string {
+  return join(repositoryRoot(), 'models', 'intent-zh', 'intent.json');
+}
