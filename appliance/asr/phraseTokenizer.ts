@@ -6,9 +6,15 @@
  * and segment each word with the unigram Viterbi algorithm (best total piece score), which is
  * what SentencePiece does for unigram models. Only pieces present in tokens.txt are used. Without
  * a bpe.model (or for a BPE-type model) we fall back to greedy longest match over tokens.txt.
+ * When tokens.txt holds tonal pinyin units (initials and tone-marked finals, as the Mandarin model's)
+ * phrases are spelled in pinyin instead (`pinyinSpelling.ts`): 交易 → `j iāo y ì`.
+ *
+ * A spelling only uses symbols the network can emit: ids below `outputSize` (the joiner's output
+ * width, when known) and never graph-only symbols (`<...>`, lexicon disambiguation `#0`, `#1`, ...).
  */
 import { readFileSync } from 'node:fs';
 import { evxError } from '../errors.js';
+import { isPinyinTokenSet, PinyinSpeller } from './pinyinSpelling.js';
 import { pbFields, pbFloat, pbString } from './protobuf.js';
 import { WORD_START, type TokenTable } from './tokens.js';
 
@@ -20,19 +26,33 @@ export class PhraseTokenizer {
   /** piece → score, for pieces usable in Viterbi (normal pieces present in tokens.txt). */
   private readonly scores: Map<string, number> | undefined;
   private readonly maxPieceLength: number;
-  readonly method: 'unigram-viterbi' | 'longest-match';
+  private readonly pinyin: PinyinSpeller | undefined;
+  private readonly outputSize: number;
+  readonly method: 'unigram-viterbi' | 'longest-match' | 'pinyin';
 
-  constructor(tokens: TokenTable, bpeModelPath?: string) {
+  /** `outputSize`: the joiner's number of output classes; symbols with larger ids are never used. */
+  constructor(tokens: TokenTable, bpeModelPath?: string, options: { outputSize?: number | undefined } = {}) {
     this.tokens = tokens;
+    this.outputSize = options.outputSize ?? tokens.size;
     let scores: Map<string, number> | undefined;
     if (bpeModelPath !== undefined) scores = readUnigramScores(bpeModelPath, tokens);
     this.scores = scores;
-    this.method = scores !== undefined ? 'unigram-viterbi' : 'longest-match';
+    this.pinyin = scores === undefined && isPinyinTokenSet(tokens) ? new PinyinSpeller(tokens, (s) => this.usable(s)) : undefined;
+    this.method = scores !== undefined ? 'unigram-viterbi' : this.pinyin !== undefined ? 'pinyin' : 'longest-match';
     this.maxPieceLength = Math.max(...tokens.symbols.map((s) => s.length));
   }
 
-  /** Tokenize a phrase. Words are upper-cased (the vocabulary is upper case). */
+  /** Tokenize a phrase. Pinyin models: characters or pinyin; otherwise words are upper-cased (the vocabulary is upper case). */
   encode(phrase: string): number[] {
+    if (this.pinyin !== undefined) {
+      const r = this.pinyin.spell(phrase);
+      if ('failure' in r) {
+        throw evxError('EVX_ERR_ASR_PHRASE', `a phrase cannot be spelled with the model's pinyin tokens (${r.failure})`, {
+          details: { reason: r.failure, length: phrase.length },
+        });
+      }
+      return r.pieces.map((p) => this.tokens.id(p)!);
+    }
     const words = phrase
       .toUpperCase()
       .split(/\s+/)
@@ -82,7 +102,7 @@ export class PhraseTokenizer {
       let found = '';
       for (let len = Math.min(this.maxPieceLength, text.length - pos); len > 0; len--) {
         const cand = text.slice(pos, pos + len);
-        if (this.tokens.id(cand) !== undefined && !cand.startsWith('<')) {
+        if (this.usable(cand)) {
           found = cand;
           break;
         }
@@ -92,6 +112,12 @@ export class PhraseTokenizer {
       pos += found.length;
     }
     return pieces;
+  }
+
+  /** A symbol the network emits: below the joiner's output size and not graph-only. */
+  private usable(symbol: string): boolean {
+    const id = this.tokens.id(symbol);
+    return id !== undefined && id < this.outputSize && !symbol.startsWith('<') && !/^#\d+$/.test(symbol);
   }
 }
 
