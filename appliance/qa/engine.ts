@@ -88,7 +88,8 @@ interface Timed {
 /**
  * Words of a text with their offsets: runs of letters, digits, apostrophes and redaction brackets
  * ("[DIGITS]" is one word); each Han, Hiragana or Katakana character is a word by itself, since those
- * scripts are written without spaces. Upper-cased per word so offsets stay those of the original.
+ * scripts are written without spaces. NFKC-normalised and upper-cased per word so offsets stay those
+ * of the original.
  */
 const WORD =
   /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|(?:(?![\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}])[\p{L}\p{N}\p{M}'[\]])+/gu;
@@ -97,7 +98,8 @@ export function tokenise(text: string): { tokens: string[]; spans: (readonly [nu
   const tokens: string[] = [];
   const spans: (readonly [number, number])[] = [];
   for (const m of text.matchAll(WORD)) {
-    tokens.push(m[0].toUpperCase());
+    // NFKC: full-width letters and digits (ＶＩＰ, ５) compare equal to half-width ones.
+    tokens.push(m[0].normalize('NFKC').toUpperCase());
     spans.push([m.index, m.index + m[0].length]);
   }
   return { tokens, spans };

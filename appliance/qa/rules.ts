@@ -98,21 +98,51 @@ export const DEFAULT_RULES: readonly QaRule[] = [
     kind: 'greeting',
     weight: 20,
     withinMs: 15_000,
-    phrases: ['HELLO', 'GOOD MORNING', 'GOOD AFTERNOON', 'GOOD EVENING', 'THANK YOU FOR CALLING', 'WELCOME TO', 'HI'],
+    phrases: [
+      'HELLO',
+      'GOOD MORNING',
+      'GOOD AFTERNOON',
+      'GOOD EVENING',
+      'THANK YOU FOR CALLING',
+      'WELCOME TO',
+      'HI',
+      // Mandarin calls: the same rule, the usual openings (Han characters match one by one).
+      '您好',
+      '你好',
+      '欢迎致电',
+      '感谢致电',
+      '早上好',
+      '下午好',
+      '晚上好',
+    ],
   },
   {
     id: 'disclosure',
     kind: 'disclosure',
     weight: 25,
     minSimilarity: 0.75,
-    phrases: ['THIS CALL MAY BE RECORDED FOR QUALITY AND TRAINING PURPOSES'],
+    phrases: ['THIS CALL MAY BE RECORDED FOR QUALITY AND TRAINING PURPOSES', '为了保证服务质量本次通话可能会被录音'],
   },
   {
     id: 'no-over-promising',
     kind: 'forbidden',
     weight: 25,
     critical: true,
-    phrases: ['GUARANTEED', 'GUARANTEE', 'I PROMISE YOU A REFUND', 'I PROMISE', 'ONE HUNDRED PERCENT', 'NO RISK', 'RISK FREE'],
+    phrases: [
+      'GUARANTEED',
+      'GUARANTEE',
+      'I PROMISE YOU A REFUND',
+      'I PROMISE',
+      'ONE HUNDRED PERCENT',
+      'NO RISK',
+      'RISK FREE',
+      '我保证',
+      '保证退款',
+      '百分之百',
+      '绝对没问题',
+      '零风险',
+      '稳赚不赔',
+    ],
   },
   { id: 'silence', kind: 'silence', weight: 10, maxRatio: 0.4 },
   { id: 'talk-over', kind: 'talkOver', weight: 10, minOverlapMs: 800, maxCount: 2 },
@@ -121,7 +151,24 @@ export const DEFAULT_RULES: readonly QaRule[] = [
     kind: 'negativeWords',
     weight: 10,
     maxCount: 0,
-    words: ['STUPID', 'RIDICULOUS', 'WHATEVER', 'SHUT UP', 'NOT MY PROBLEM', 'CALM DOWN', 'IDIOT', 'DUMB'],
+    words: [
+      'STUPID',
+      'RIDICULOUS',
+      'WHATEVER',
+      'SHUT UP',
+      'NOT MY PROBLEM',
+      'CALM DOWN',
+      'IDIOT',
+      'DUMB',
+      // Multi-character on purpose: 烦 alone is in the polite 麻烦您.
+      '笨蛋',
+      '白痴',
+      '闭嘴',
+      '随便你',
+      '不关我的事',
+      '你烦不烦',
+      '你冷静点',
+    ],
   },
 ];
 
@@ -191,6 +238,10 @@ export function ruleIssues(rule: unknown): Omit<RuleIssue, 'index'>[] {
   return issues;
 }
 
+/** `\b` right before or after a Han/Kana literal: \b never holds there (it only sees [A-Za-z0-9_]). */
+const BOUNDARY_BESIDE_CJK =
+  /\\b[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]\\b/u;
+
 /** Why a pattern cannot be used, or null. */
 export function patternProblem(pattern: string): string | null {
   try {
@@ -200,6 +251,8 @@ export function patternProblem(pattern: string): string | null {
   }
   if (!safeRegex(pattern, { limit: 25 }) || repeatsAlternation(pattern))
     return 'The pattern repeats a repetition (like (a+)+ or (x|xy)*), which can take minutes on one sentence; write it without nested repeats.';
+  if (BOUNDARY_BESIDE_CJK.test(pattern))
+    return 'The pattern puts \\b next to a Chinese or Japanese character, where it never matches (\\b only sees Latin letters and digits); leave the \\b out.';
   if (/\\[1-9]|\\k</.test(pattern))
     return 'The pattern refers back to an earlier group (\\1, \\k<name>), which can take minutes on one sentence.';
   return null;
