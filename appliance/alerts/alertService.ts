@@ -1,6 +1,7 @@
 /**
- * Supervisor alerts: an angry or escalating caller (with a suggested de-escalation script), a queue
- * waiting too long, an intent spiking above its rolling baseline. Each alert is stored, published
+ * Supervisor alerts: an angry or escalating caller (with a suggested de-escalation script), a
+ * caller talking of a complaint, a manager, a lawyer or the press (phrases in the final's language,
+ * alerts/phrases.ts), a queue waiting too long, an intent spiking above its rolling baseline. Each alert is stored, published
  * as an `alert` event (which metrics counts as edgevox_alerts_total) and de-duplicated: one per call
  * and kind (an angry alert may be upgraded to critical once), one per group while its queue stays
  * long, one per intent per bucket.
@@ -12,7 +13,9 @@ import type { Script } from '../routing/schemas.js';
 import type { RoutingRules } from '../routing/types.js';
 import type { AlertsRepo, AlertSeverity } from './repo.js';
 import { emotionAlert, IntentSpikeDetector, QueueWaitWatch, type SpikeOptions } from './detectors.js';
+import { complaintCategories, complaintRisk, type ComplaintCategory } from './phrases.js';
 import { selectScript } from './scripts.js';
+import type { SpeechLanguage } from '../asr/language.js';
 
 type AlertEvent = Extract<ApplianceEvent, { type: 'alert' }>;
 
@@ -20,6 +23,10 @@ interface CallContext {
   groupId: string | null;
   agentId: string | null;
   intent: string | null;
+  /** The language of the caller's latest final (absent: English); picks phrase lists and scripts. */
+  language: SpeechLanguage | undefined;
+  /** Complaint-risk categories heard so far on the call (refund included). */
+  complaint: Set<ComplaintCategory>;
   raised: Map<string, AlertSeverity>;
 }
 
@@ -62,7 +69,7 @@ export class AlertService {
     let c = this.calls.get(callId);
     if (c === undefined) {
       if (this.calls.size >= MAX_TRACKED_CALLS) this.calls.delete(this.calls.keys().next().value!);
-      c = { groupId: null, agentId: null, intent: null, raised: new Map() };
+      c = { groupId: null, agentId: null, intent: null, language: undefined, complaint: new Set(), raised: new Map() };
       this.calls.set(callId, c);
     }
     return c;
@@ -112,7 +119,7 @@ export class AlertService {
         // an escalating alert after an angry one adds nothing
         if (hit.kind === 'caller_escalating' && c.raised.has('caller_angry')) return;
         c.raised.set(hit.kind, hit.severity);
-        const script = selectScript(this.deps.scripts(), { kind: hit.kind, groupId: c.groupId, intent: c.intent });
+        const script = selectScript(this.deps.scripts(), { kind: hit.kind, groupId: c.groupId, intent: c.intent, language: c.language });
         this.raise({
           callId: e.callId,
           kind: hit.kind,
@@ -136,12 +143,52 @@ export class AlertService {
         });
         return;
       }
+      case 'asr.final': {
+        if (e.speaker !== 'caller') return;
+        const c = this.ctx(e.callId);
+        c.language = e.language;
+        this.checkComplaint(e.callId, c, e.text, e.utteranceId);
+        return;
+      }
       case 'call.ended':
         this.calls.delete(e.callId);
         return;
       default:
         return;
     }
+  }
+
+  /**
+   * A complaint-risk alert when the caller's words (not stored in the alert: only the categories)
+   * ask for a manager or to complain (warning) or threaten a lawyer or the press (critical); once
+   * per call, upgraded to critical once.
+   */
+  private checkComplaint(callId: string, c: CallContext, text: string, utteranceId: number | null): void {
+    const found = complaintCategories(text, c.language ?? 'en');
+    if (found.length === 0) return;
+    for (const k of found) c.complaint.add(k);
+    const severity = complaintRisk([...c.complaint]);
+    if (severity === null) return;
+    const kind = 'caller_complaint_risk';
+    const prev = c.raised.get(kind);
+    if (prev === 'critical' || prev === severity) return;
+    c.raised.set(kind, severity);
+    const script = selectScript(this.deps.scripts(), { kind, groupId: c.groupId, intent: c.intent, language: c.language });
+    this.raise({
+      callId,
+      kind,
+      severity,
+      message: severity === 'critical' ? 'caller mentions legal action or the press' : 'caller asks for a manager or to complain',
+      details: {
+        categories: [...c.complaint],
+        language: c.language ?? 'en',
+        utteranceId,
+        groupId: c.groupId,
+        agentId: c.agentId,
+        intent: c.intent,
+        script: script === null ? null : { id: script.id, title: script.title, steps: script.steps },
+      },
+    });
   }
 
   /** Check queue waits now (also runs every queueCheckMs). */
