@@ -52,6 +52,11 @@ export const ERROR_CODES = {
   // speech recognition (asr/, audio/, vad/)
   EVX_ERR_ASR_PHRASE: spec('A hotword or keyword phrase cannot be tokenized with the model vocabulary', 400, 2),
   EVX_ERR_ASR_MODEL_DIR: spec('The ASR model directory lacks an encoder, decoder, joiner or tokens file', 500, 2),
+  EVX_ERR_ASR_HANZI_DATA: spec(
+    'The pinyin-to-character data (sunpinyin lm_sc.t3g language model or pydict_sc.bin lexicon) is missing, truncated or corrupt',
+    500,
+    2,
+  ),
   // ASR worker pool (appliance/asr/pool)
   EVX_ERR_ASR_WORKER_EXITED: spec(
     'A speech recognition worker thread stopped; its streams lost buffered audio and continue on a restarted worker',
