@@ -3,7 +3,7 @@
  * lexicon lookups, sane trigram probabilities, the model card's example sentence, wrong tones,
  * n-best choice, syllables the lexicon cannot spell, the no-LM baseline, and damaged data refused.
  */
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,11 +127,14 @@ describe.skipIf(!HAVE)('HanziConverter on sunpinyin-data', () => {
       throw new Error(`${dir} loaded`);
     };
     refused(join(tmp, 'nowhere'), /lm_sc\.t3g is missing.*sunpinyin-data/);
-    const lm = readFileSync(join(DEFAULT_HANZI_DATA_DIR, 'lm_sc.t3g'));
-    writeFileSync(join(tmp, 'lm_sc.t3g'), lm.subarray(0, lm.length - 4096));
+    const lmHead = Buffer.alloc(1 << 20);
+    const fd = openSync(join(DEFAULT_HANZI_DATA_DIR, 'lm_sc.t3g'), 'r');
+    readSync(fd, lmHead, 0, lmHead.length, 0);
+    closeSync(fd);
+    writeFileSync(join(tmp, 'lm_sc.t3g'), lmHead); // a download cut off after 1 MB
     copyFileSync(join(DEFAULT_HANZI_DATA_DIR, 'pydict_sc.bin'), join(tmp, 'pydict_sc.bin'));
-    refused(tmp, /lm_sc\.t3g is truncated or corrupt/);
-    writeFileSync(join(tmp, 'lm_sc.t3g'), lm);
+    refused(tmp, /lm_sc\.t3g is truncated or corrupt: size 1048576 bytes, its header describes 39188868/);
+    copyFileSync(join(DEFAULT_HANZI_DATA_DIR, 'lm_sc.t3g'), join(tmp, 'lm_sc.t3g'));
     const dict = readFileSync(join(DEFAULT_HANZI_DATA_DIR, 'pydict_sc.bin'));
     writeFileSync(join(tmp, 'pydict_sc.bin'), dict.subarray(0, dict.length - 4000));
     refused(tmp, /pydict_sc\.bin is truncated or corrupt/);
