@@ -4,6 +4,7 @@
  * signed-in user on the call history screen.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import type { SpeechLanguage } from '../asr/language.js';
 
 export interface ConsoleStats {
   sinceMs: number;
@@ -31,6 +32,8 @@ export interface CallSearchHit {
   startedAt: number;
   endedAt: number | null;
   endReason: string | null;
+  /** The language spoken (null: auto, not decided). */
+  language: SpeechLanguage | null;
   utterances: number;
   /** The first matching utterance, for the result list (only when searching text). */
   match: string | null;
@@ -44,8 +47,8 @@ export class ConsoleStatsRepo {
   private readonly emotions: Statement<[number]>;
   private readonly intents: Statement<[number]>;
   private readonly totals: Statement<[number, number]>;
-  private readonly searchText: Statement<[string, string, string, number, number]>;
-  private readonly searchAll: Statement<[number, number]>;
+  private readonly searchText: Statement<[string, string, string, number, string | null, string | null, number]>;
+  private readonly searchAll: Statement<[number, string | null, string | null, number]>;
 
   constructor(db: Database) {
     this.perHour = db.prepare(
@@ -67,13 +70,17 @@ export class ConsoleStatsRepo {
               (SELECT COUNT(*) FROM utterances u WHERE u.created_at >= ?) AS utterances
          FROM calls WHERE started_at >= ?`,
     );
-    const cols = `c.id, c.source, c.state, c.started_at, c.ended_at, c.end_reason, (SELECT COUNT(*) FROM utterances u WHERE u.call_id = c.id) AS n`;
+    const cols = `c.id, c.source, c.state, c.started_at, c.ended_at, c.end_reason, c.language, (SELECT COUNT(*) FROM utterances u WHERE u.call_id = c.id) AS n`;
+    // the language filter, its parameter given twice (null: every call)
+    const inLanguage = `(? IS NULL OR c.language = ?)`;
     this.searchText = db.prepare(
       `SELECT ${cols}, (SELECT text FROM utterances u WHERE u.call_id = c.id AND u.text LIKE ? ESCAPE '\\' ORDER BY start_ms LIMIT 1) AS match
-         FROM calls c WHERE (c.id LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM utterances u WHERE u.call_id = c.id AND u.text LIKE ? ESCAPE '\\')) AND c.started_at < ?
+         FROM calls c WHERE (c.id LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM utterances u WHERE u.call_id = c.id AND u.text LIKE ? ESCAPE '\\')) AND c.started_at < ? AND ${inLanguage}
         ORDER BY c.started_at DESC LIMIT ?`,
     );
-    this.searchAll = db.prepare(`SELECT ${cols}, NULL AS match FROM calls c WHERE c.started_at < ? ORDER BY c.started_at DESC LIMIT ?`);
+    this.searchAll = db.prepare(
+      `SELECT ${cols}, NULL AS match FROM calls c WHERE c.started_at < ? AND ${inLanguage} ORDER BY c.started_at DESC LIMIT ?`,
+    );
   }
 
   stats(sinceMs: number): ConsoleStats {
@@ -107,8 +114,8 @@ export class ConsoleStatsRepo {
     };
   }
 
-  /** Calls whose id or transcript contains `query` (case-insensitive), newest first. */
-  search(query: string, beforeMs: number, limit: number): CallSearchHit[] {
+  /** Calls whose id or transcript contains `query` (case-insensitive), newest first; only those in `language` when given. */
+  search(query: string, beforeMs: number, limit: number, language?: SpeechLanguage): CallSearchHit[] {
     type Row = {
       id: string;
       source: string;
@@ -116,12 +123,16 @@ export class ConsoleStatsRepo {
       started_at: number;
       ended_at: number | null;
       end_reason: string | null;
+      language: SpeechLanguage | null;
       n: number;
       match: string | null;
     };
     const q = query.trim();
+    const lang = language ?? null;
     const rows = (
-      q === '' ? this.searchAll.all(beforeMs, limit) : this.searchText.all(like(q), like(q), like(q), beforeMs, limit)
+      q === ''
+        ? this.searchAll.all(beforeMs, lang, lang, limit)
+        : this.searchText.all(like(q), like(q), like(q), beforeMs, lang, lang, limit)
     ) as Row[];
     return rows.map((r) => ({
       id: r.id,
@@ -130,6 +141,7 @@ export class ConsoleStatsRepo {
       startedAt: r.started_at,
       endedAt: r.ended_at,
       endReason: r.end_reason,
+      language: r.language,
       utterances: r.n,
       match: r.match,
     }));

@@ -11,6 +11,11 @@ const ListQuery = Type.Object(
       Type.Integer({ minimum: 0, description: 'Only calls that started before this unix ms (use nextBefore of the previous page)' }),
     ),
     state: Type.Optional(Type.Union([Type.Literal('ringing'), Type.Literal('active'), Type.Literal('ended')])),
+    language: Type.Optional(
+      Type.Union([Type.Literal('en'), Type.Literal('zh')], {
+        description: 'Only calls in this language (en, zh): the one asked for, or the one auto decided',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -20,8 +25,8 @@ export function registerCallRoutes(app: FastifyInstance, deps: { store: Store })
     '/api/v1/calls',
     { schema: { summary: 'Recent and active calls, newest first, keyset-paged', querystring: ListQuery } },
     async (request) => {
-      const { limit, before, state } = request.query;
-      const calls = deps.store.calls.list({ limit, beforeStartedAt: before, state });
+      const { limit, before, state, language } = request.query;
+      const calls = deps.store.calls.list({ limit, beforeStartedAt: before, state, language });
       const last = calls[calls.length - 1];
       return { calls, nextBefore: calls.length === limit && last ? last.startedAt : null };
     },
@@ -30,7 +35,7 @@ export function registerCallRoutes(app: FastifyInstance, deps: { store: Store })
     '/api/v1/calls/:id',
     {
       schema: {
-        summary: 'One call with its legs and utterances',
+        summary: 'One call with its legs and utterances (each with its language; Mandarin ones with their pinyin)',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
       },
     },

@@ -13,6 +13,7 @@ import type { ConsoleContext } from '../context.js';
 import { loadSelfTestClip, runSelfTest } from '../selfTest.js';
 import { principalOf } from './auth.js';
 import { evxError } from '../../errors.js';
+import type { SpeechLanguage } from '../../asr/language.js';
 
 export function registerOpsRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   app.get(
@@ -29,6 +30,8 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
         id: c.id,
         source: c.source,
         startedAt: c.startedAt,
+        language: c.spokenLanguage,
+        languageChoice: c.language.choice,
         legs: c.legs().map((l) => ({ id: l.id, label: l.label, lagMs: Math.round(l.lagMs()) })),
         utterances: ctx.store.utterances.listByCall(c.id).slice(-20),
       })),
@@ -49,21 +52,27 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
     async (request) => ctx.stats.stats(Date.now() - request.query.hours * 3_600_000),
   );
 
-  app.get<{ Querystring: { q: string; before?: number; limit: number } }>(
+  app.get<{ Querystring: { q: string; before?: number; limit: number; language?: SpeechLanguage } }>(
     '/api/v1/console/calls',
     {
       schema: {
-        summary: 'Call history search: by call id or transcript text',
+        summary: 'Call history search: by call id or transcript text, optionally in one language',
         querystring: Type.Object({
           q: Type.String({ maxLength: 200, default: '' }),
           before: Type.Optional(Type.Integer({ minimum: 0 })),
           limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+          language: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('zh')], { description: 'Only calls in this language' })),
         }),
         tags: ['console'],
       },
     },
     async (request) => {
-      const hits = ctx.stats.search(request.query.q, request.query.before ?? Number.MAX_SAFE_INTEGER, request.query.limit);
+      const hits = ctx.stats.search(
+        request.query.q,
+        request.query.before ?? Number.MAX_SAFE_INTEGER,
+        request.query.limit,
+        request.query.language,
+      );
       const last = hits[hits.length - 1];
       return { calls: hits, nextBefore: hits.length === request.query.limit && last ? last.startedAt : null };
     },

@@ -21,6 +21,8 @@ export class TestUac {
   readonly callId = `uac-${Math.random().toString(16).slice(2)}@127.0.0.1`;
   cseq = 1;
   remoteTag: string | undefined;
+  /** The user part of the To of requests: the number dialled (a DID) or the box's name. */
+  toUser = 'edgevox';
 
   constructor(
     readonly serverPort: number,
@@ -98,7 +100,7 @@ export class TestUac {
       `Via: SIP/2.0/${t} 127.0.0.1:${this.port};branch=${opts.branch ?? this.branch()};rport`,
       'Max-Forwards: 70',
       `From: "Alice" <sip:+15550100@127.0.0.1:${this.port}>;tag=u1`,
-      `To: <sip:edgevox@127.0.0.1:${this.serverPort}>${toTag}`,
+      `To: <sip:${this.toUser}@127.0.0.1:${this.serverPort}>${toTag}`,
       `Call-ID: ${this.callId}`,
       `CSeq: ${opts.cseq ?? this.cseq++} ${method}`,
       `Contact: <sip:alice@127.0.0.1:${this.port}${this.transport === 'udp' ? '' : `;transport=${this.transport}`}>`,
