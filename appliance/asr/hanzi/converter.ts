@@ -5,7 +5,7 @@
  * path over all hypotheses wins.
  *
  * Score of a path (natural log, higher is better):
- *   Σ ln P_LM(word | two previous words)          (back-off as sunpinyin does; + sentence end)
+ *   Σ ln P_LM(word | two previous words)          (back-off as sunpinyin does; + utterance end)
  * − Σ lexicon rank cost (cost · ln 2)              (sunpinyin's 2^-cost per word of a node)
  * − TONE_MISMATCH_NATS per character whose readings lack the recognised tone
  * + ACOUSTIC_WEIGHT · the hypothesis' logProb
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { evxError } from '../../errors.js';
 import { PinyinLexicon } from './pinyinLexicon.js';
 import { parseSyllable, syllableId, syllableText, toneBit } from './syllable.js';
-import { SENTENCE_END_ID, ThreadedTrigram } from './threadedTrigram.js';
+import { ThreadedTrigram } from './threadedTrigram.js';
 import { toneMasks } from './toneReadings.js';
 
 export { parseSyllable } from './syllable.js';
@@ -68,6 +68,7 @@ const MAX_LEXICON_TRIES = 32;
 /** Longest word, in syllables, the search tries. */
 const MAX_WORD_SYLLABLES = 8;
 const LN2 = Math.log(2);
+const UTTERANCE_END = ['，', '。', '？', '！'];
 
 /** The simplified-Chinese words of one lexicon node that the search tries. */
 interface NodeWords {
@@ -108,6 +109,8 @@ interface ParsedHypothesis {
 export class HanziConverter {
   private readonly nodeWords = new Map<number, NodeWords>();
   private readonly unknownWordLnP: number;
+  /** Word ids of the punctuation that ends an utterance (，。？！). */
+  private readonly endIds: number[];
 
   private constructor(
     private readonly lm: ThreadedTrigram,
@@ -115,6 +118,9 @@ export class HanziConverter {
     private readonly dataDir: string,
   ) {
     this.unknownWordLnP = lm.unigram(0x3_ffff); // an id no model holds: the root's unknown-word probability
+    // sunpinyin's symbols sit among the first 100 ids (the comma is 70)
+    this.endIds = [];
+    for (let id = 1; id < Math.min(100, lexicon.wordCount); id++) if (UTTERANCE_END.includes(lexicon.word(id))) this.endIds.push(id);
   }
 
   /** Load sunpinyin's lm_sc.t3g and pydict_sc.bin from `dataDir`; throws EVX_ERR_ASR_HANZI_DATA. */
@@ -243,7 +249,7 @@ export class HanziConverter {
     let end: LatticeState | null = null;
     let endScore = -Infinity;
     for (const s of frames[n]!.values()) {
-      const sc = s.score + (n > 0 ? this.lm.transfer(s.lm, SENTENCE_END_ID) : 0);
+      const sc = s.score + (n > 0 ? this.utteranceEnd(s.lm) : 0);
       if (sc > endScore) {
         endScore = sc;
         end = s;
@@ -330,6 +336,17 @@ export class HanziConverter {
     picked.forEach((p, k) => words.masks.set(toneMasks(p.text, bases), k * depth));
     this.nodeWords.set(node, words);
     return words;
+  }
+
+  /**
+   * ln P(the utterance ends | history): the LM's probability of any sentence-ending mark after it.
+   * (sunpinyin scores only the comma, since typed input goes on; an utterance may just as well end
+   * with a question mark, which a question particle like 吗 needs.)
+   */
+  private utteranceEnd(state: number): number {
+    let p = 0;
+    for (const id of this.endIds) p += Math.exp(this.lm.transfer(state, id));
+    return this.endIds.length === 0 ? 0 : Math.log(p);
   }
 
   private wordOf(h: ParsedHypothesis, word: string, from: number, to: number): HanziWord {

@@ -25,8 +25,6 @@ const STATE_LEVEL = 0x100_0000;
 const CACHE_BITS = 16;
 /** Word id sunpinyin treats as "not a word": transfers to the root at no cost. */
 export const NOT_A_WORD_ID = 69;
-/** Word id of the sentence end (sunpinyin uses the comma). */
-export const SENTENCE_END_ID = 70;
 
 export class ThreadedTrigram {
   /** Model order (3 for lm_sc.t3g). */

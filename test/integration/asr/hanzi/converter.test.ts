@@ -86,6 +86,10 @@ describe.skipIf(!HAVE)('HanziConverter on sunpinyin-data', () => {
     expect(hz.convert([hyp('mài')]).text).toBe('卖');
   });
 
+  it('ends an utterance with any closing mark, so a question keeps its particle 吗', () => {
+    expect(hz.convert([hyp('zhōu biān yǒu shén me jǐng diǎn ma')]).text).toBe('周边有什么景点吗');
+  });
+
   it('takes the best over the n-best: LM and acoustic score together', () => {
     const garbled = hyp('xyz qqq jiāo', 0);
     const good = hyp('jiāo yì', -1);
