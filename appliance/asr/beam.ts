@@ -6,7 +6,7 @@
  */
 import type { ContextGraph, ContextNode } from './contextGraph.js';
 import { DecoderJoiner } from './decoderJoiner.js';
-import type { Hypothesis } from './hypothesis.js';
+import type { Hypothesis, ScoredHypothesis } from './hypothesis.js';
 import type { TransducerModel } from './transducer.js';
 
 export interface BeamHyp {
@@ -219,6 +219,14 @@ export class ModifiedBeamSearch {
   best(): Hypothesis {
     const h = this.bestHyp();
     return { tokens: h?.ys ?? [], frames: h?.frames ?? [], tokenLogProbs: h?.tokenLogProbs ?? [] };
+  }
+
+  /** The n best live hypotheses, length-normalised score order (call after final()). */
+  nbest(n: number): ScoredHypothesis[] {
+    return [...this.hyps]
+      .sort((a, b) => b.logProb / Math.max(1, b.ys.length) - a.logProb / Math.max(1, a.ys.length))
+      .slice(0, n)
+      .map((h) => ({ hypothesis: { tokens: h.ys, frames: h.frames, tokenLogProbs: h.tokenLogProbs }, logProb: h.logProb }));
   }
 
   /** Best hypothesis after taking back the bonus of unfinished biasing matches. */

@@ -1,11 +1,14 @@
 /** The events a recognition stream emits (discriminated on `type`). */
 import type { EdgeVoxError } from '../errors.js';
+import type { LanguageDecision, SpeechLanguage } from './language.js';
 import type { WordTiming } from './words.js';
 
 export interface PartialEvent {
   readonly type: 'partial';
   readonly utteranceId: number;
   readonly text: string;
+  /** exp(mean token log-probability) of the hypothesis so far, 0..1. */
+  readonly confidence: number;
   /** True when the text differs from the previous partial of this utterance. */
   readonly changed: boolean;
   /** Stream time (ms of audio pushed, at 16 kHz) at the end of the decoded audio. */
@@ -19,7 +22,12 @@ export type FinalReason = 'endpoint' | 'max-length' | 'flush';
 export interface FinalEvent {
   readonly type: 'final';
   readonly utteranceId: number;
+  /** The language of the text (of the model that produced it). */
+  readonly language: SpeechLanguage;
+  /** Characters for Mandarin, words for English. */
   readonly text: string;
+  /** Mandarin: the recognised tonal pinyin, syllables separated by spaces. */
+  readonly pinyin?: string;
   readonly words: readonly WordTiming[];
   /** exp(mean token log-probability), 0..1. */
   readonly confidence: number;
@@ -41,6 +49,11 @@ export interface KeywordEvent {
   readonly score: number;
 }
 
+/** A stream with language `auto` decided its language (once). */
+export interface LanguageEvent extends LanguageDecision {
+  readonly type: 'language';
+}
+
 export interface ErrorEvent {
   readonly type: 'error';
   readonly error: EdgeVoxError;
@@ -50,6 +63,7 @@ export type StreamEvents = {
   partial: PartialEvent;
   final: FinalEvent;
   keyword: KeywordEvent;
+  language: LanguageEvent;
   error: ErrorEvent;
 };
 

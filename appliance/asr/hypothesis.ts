@@ -16,4 +16,12 @@ export interface Search {
   best(): Hypothesis;
   /** Best hypothesis at the end of an utterance (biasing bonuses of unfinished matches removed). */
   final?(): Hypothesis;
+  /** The `n` best hypotheses at the end of an utterance, best first (searches that keep several). */
+  nbest?(n: number): ScoredHypothesis[];
+}
+
+/** One entry of a search's n-best list: a hypothesis and its total log score. */
+export interface ScoredHypothesis {
+  readonly hypothesis: Hypothesis;
+  readonly logProb: number;
 }

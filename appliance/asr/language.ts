@@ -21,3 +21,11 @@ export interface LanguageDecision {
   /** Audio (ms from the start of the leg) heard when the decision was made. */
   decidedAtMs: number;
 }
+
+/** CJK ideographs, or pinyin tone marks: a phrase written for the Mandarin model. */
+const MANDARIN_SCRIPT = /[\u3400-\u9fff\uf900-\ufaff]|[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]/u;
+
+/** The language whose model can spell a keyword or hotword, from its script. */
+export function phraseLanguage(phrase: string): SpeechLanguage {
+  return MANDARIN_SCRIPT.test(phrase) ? 'zh' : 'en';
+}

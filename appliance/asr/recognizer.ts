@@ -25,6 +25,8 @@ import { batchModelFiles, findAsrModelFiles } from './modelFiles.js';
 import { PhraseTokenizer } from './phraseTokenizer.js';
 import { RecognizerStream, type StreamConfig } from './stream.js';
 import { TransducerModel, type TransducerGeometry } from './transducer.js';
+import type { SpeechLanguage } from './language.js';
+import { textFormFor, type TextForm } from './textForm.js';
 import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from '../audio/wav.js';
 
 export type DecodingMethod = 'greedy' | 'beam';
@@ -54,6 +56,13 @@ export interface RecognizerOptions {
   readonly batchModelDir?: string | undefined;
   /** Encoder batching across streams (needs a batchable encoder; otherwise every chunk runs alone). */
   readonly batch?: EncoderBatchOptions | undefined;
+  /**
+   * Pinyin models: the directory of the pinyin-to-character language data (default: Debian
+   * sunpinyin-data's), and whether to use its language model (false = each syllable's most
+   * frequent character: the baseline `make eval-asr-zh` compares against).
+   */
+  readonly hanziDataDir?: string | undefined;
+  readonly hanziLm?: boolean | undefined;
 }
 
 export interface PhraseSpec {
@@ -94,11 +103,14 @@ export interface RecognizerInfo {
   /** The encoder file in use, and the most streams one encoder run takes (1 = every chunk alone). */
   readonly encoderFile: string;
   readonly maxBatch: number;
+  /** The language the model transcribes (read from its units: tonal pinyin = Mandarin). */
+  readonly language: SpeechLanguage;
 }
 
 export class Recognizer {
   readonly model: TransducerModel;
   readonly vad: SileroVad | undefined;
+  readonly text: TextForm;
   private readonly options: RecognizerOptions;
   private readonly streams = new Set<RecognizerStream>();
   private readonly lane = new DecodeLane();
@@ -107,9 +119,10 @@ export class Recognizer {
   private tokenizer: PhraseTokenizer | undefined;
   private closed = false;
 
-  private constructor(model: TransducerModel, vad: SileroVad | undefined, options: RecognizerOptions) {
+  private constructor(model: TransducerModel, vad: SileroVad | undefined, text: TextForm, options: RecognizerOptions) {
     this.model = model;
     this.vad = vad;
+    this.text = text;
     this.options = options;
     if (options.batch && options.batch.maxBatch > 1) {
       if (!model.geometry.encoderBatchable) {
@@ -132,7 +145,9 @@ export class Recognizer {
     const sessionOptions = { providers: options.providers ?? ['cpu'], intraOpThreads: threads, interOpThreads: 1 };
     const model = await TransducerModel.load(files, sessionOptions);
     let vad: SileroVad | undefined;
+    let text: TextForm;
     try {
+      text = textFormFor(model.tokens, options);
       if (options.vadModelPath !== undefined) {
         vad = await SileroVad.load(options.vadModelPath, sessionOptions, { batchWaitMs: options.vadBatchWaitMs ?? 0 });
       }
@@ -140,7 +155,7 @@ export class Recognizer {
       await model.close();
       throw err;
     }
-    return new Recognizer(model, vad, options);
+    return new Recognizer(model, vad, text, options);
   }
 
   info(): RecognizerInfo {
@@ -153,6 +168,7 @@ export class Recognizer {
       phraseTokenizer: this.phraseTokenizer().method,
       encoderFile: basename(this.model.files.encoder),
       maxBatch: this.batcher?.maxBatch ?? 1,
+      language: this.text.language,
     };
   }
 
@@ -169,7 +185,9 @@ export class Recognizer {
     }
     const hotwords = this.phrases(options.hotwords ?? [], this.options.hotwordBoost ?? 1.5, undefined);
     const keywords = this.phrases(options.keywords ?? [], DEFAULT_KEYWORD_BOOST, DEFAULT_KEYWORD_THRESHOLD);
-    const method: DecodingMethod = hotwords.length > 0 ? 'beam' : (options.decoding ?? this.options.decoding ?? 'greedy');
+    // pinyin models default to beam search: their n-best feeds the pinyin-to-character language model
+    const method: DecodingMethod =
+      hotwords.length > 0 ? 'beam' : (options.decoding ?? this.options.decoding ?? (this.text.language === 'zh' ? 'beam' : 'greedy'));
     const beamSize = this.options.beamSize ?? 4;
     const search: Search =
       method === 'greedy'
@@ -197,6 +215,7 @@ export class Recognizer {
       onClose: (s) => this.streams.delete(s),
       lane: this.lane,
       batcher: this.batcher,
+      text: this.text,
     });
     this.streams.add(stream);
     return stream;

@@ -25,12 +25,15 @@ import { OnlineFbank } from './fbank.js';
 import type { Hypothesis, Search } from './hypothesis.js';
 import type { KeywordSpotter } from './kws.js';
 import type { TransducerModel } from './transducer.js';
-import { hypothesisConfidence, toWords } from './words.js';
+import type { TextForm, TextTiming } from './textForm.js';
+import { hypothesisConfidence } from './words.js';
 
 const BLOCK = VAD_WINDOW_SAMPLES; // 32 ms at 16 kHz: the unit of work of the pump
 const MAX_PUSH_PIECE = 4096;
 const LATENCY_WINDOW = 256;
 const ARRIVAL_LOG = 1024;
+/** Hypotheses of a beam handed to the text form at the end of an utterance. */
+const NBEST = 4;
 
 export interface StreamConfig {
   readonly sampleRateHz: number;
@@ -56,12 +59,16 @@ export interface StreamParts {
   readonly lane: DecodeLane;
   /** Batching scheduler for encoder calls (encoderBatch.ts); without one each chunk runs alone. */
   readonly batcher?: EncoderBatcher | undefined;
+  /** How tokens become text (words, or pinyin through a language model into characters). */
+  readonly text: TextForm;
 }
 
 export class RecognizerStream extends TypedEmitter<StreamEvents> {
   readonly config: StreamConfig;
   private readonly model: TransducerModel;
   private readonly search: Search;
+  private readonly text: TextForm;
+  private readonly timing: TextTiming;
   private readonly vad: SileroVadState | undefined;
   private readonly kws: KeywordSpotter | undefined;
   private readonly onClose: (s: RecognizerStream) => void;
@@ -118,6 +125,8 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
     super();
     this.config = config;
     this.model = parts.model;
+    this.text = parts.text;
+    this.timing = { frameMs: (f) => this.frameMs(f), encoderFrameMs: this.model.geometry.subsampling * 10 };
     this.search = parts.search;
     this.vad = parts.vad;
     this.kws = parts.kws;
@@ -397,12 +406,14 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
       const lastSample = this.segmentStart + (this.chunkStart - g.chunkShift + g.chunkFrames) * this.fbank.frameShift;
       const latency = now - this.arrivalOf(Math.min(lastSample, this.pushedSamples));
       this.latencies[this.latencyCount++ % LATENCY_WINDOW] = latency;
-      const text = this.model.tokens.text(this.search.best().tokens);
+      const best = this.search.best();
+      const text = this.text.partial(best, this.timing);
       if (text !== '') {
         this.emit('partial', {
           type: 'partial',
           utteranceId: this.utteranceId,
           text,
+          confidence: hypothesisConfidence(best),
           changed: text !== this.lastPartial,
           audioMs: Math.round(this.decodedUpTo() / 16),
           chunkLatencyMs: latency,
@@ -453,11 +464,13 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
     const upTo = this.decodedUpTo();
     let event: FinalEvent | null = null;
     if (h.tokens.length > 0) {
-      const words = toWords(h, this.model.tokens, (f) => this.frameMs(f), this.encoderFrameMs);
+      const { text, words, pinyin } = this.text.final(h, this.search.nbest?.(NBEST) ?? [], this.timing);
       event = {
         type: 'final',
         utteranceId: this.utteranceId,
-        text: this.model.tokens.text(h.tokens),
+        language: this.text.language,
+        text,
+        ...(pinyin !== undefined ? { pinyin } : {}),
         words,
         confidence: hypothesisConfidence(h),
         startMs: words[0]?.startMs ?? Math.round(this.utteranceStart / 16),

@@ -12,7 +12,10 @@ import type { WordTiming } from './words.js';
 
 export interface FileTranscript {
   readonly file: string;
+  /** The finals' text: words joined by spaces (English), characters run together (Mandarin). */
   readonly text: string;
+  /** Mandarin: the finals' tonal pinyin. */
+  readonly pinyin?: string;
   readonly words: readonly WordTiming[];
   readonly finals: readonly FinalEvent[];
   readonly keywords: readonly KeywordEvent[];
@@ -54,9 +57,11 @@ export async function transcribeAudio(
     stream.close();
   }
   const cpu = process.cpuUsage(cpu0);
+  const zh = recognizer.info().language === 'zh';
   return {
     file,
-    text: finals.map((f) => f.text).join(' '),
+    text: finals.map((f) => f.text).join(zh ? '' : ' '),
+    ...(zh ? { pinyin: finals.map((f) => f.pinyin ?? '').join(' ') } : {}),
     words: finals.flatMap((f) => f.words),
     finals,
     keywords,

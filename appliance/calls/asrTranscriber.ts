@@ -4,16 +4,21 @@
  * store, never from paths outside it.
  */
 import { join } from 'node:path';
-import { RecognizerPool } from '../asr/pool/pool.js';
+import type { SpeechStream } from '../asr/api.js';
+import { AutoLanguageStream, DEFAULT_AUTO_LANGUAGE } from '../asr/autoLanguage.js';
+import { phraseLanguage, type LanguageChoice, type SpeechLanguage } from '../asr/language.js';
+import { RecognizerPool, type PoolOptions } from '../asr/pool/pool.js';
 import type { EdgeVoxConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { ModelStore } from '../modelstore/modelStore.js';
-import type { LegTranscriber, TranscriberFactory } from './transcriber.js';
+import type { LegTranscriber, TranscriberFactory, TranscriberOptions } from './transcriber.js';
 
 export interface SpeechEngine {
   readonly factory: TranscriberFactory;
   /** Worker-thread recognizers (config asr.workers; 0 = in-process): inference stays off the media thread. */
   readonly recognizer: RecognizerPool;
+  /** The Mandarin recognizer, when its model is installed and a call may need it. */
+  readonly mandarin?: RecognizerPool;
   close(): Promise<void>;
 }
 
@@ -43,11 +48,16 @@ function batchedEncoder(
   };
 }
 
-export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConfig, logger: Logger): Promise<SpeechEngine> {
-  const encoder = batchedEncoder(models, config, logger);
-  const recognizer = await RecognizerPool.create({
-    modelDir: models.activeDir('asr'),
-    ...encoder,
+/** The worker pool options of one language's recognizer. */
+function poolOptions(
+  modelDir: string,
+  config: EdgeVoxConfig,
+  logger: Logger,
+  models: ModelStore,
+  extra: Partial<PoolOptions>,
+): PoolOptions {
+  return {
+    modelDir,
     vadModelPath: join(models.activeDir('vad'), 'silero_vad.onnx'),
     providers: config.inference.providers,
     threads: config.inference.intraOpThreads,
@@ -58,15 +68,51 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
         { worker: f.worker, exitCode: f.exitCode, streams: f.streams, code: f.error.code, restartInMs: f.restartInMs },
         'recognition worker stopped; restarting it',
       ),
-  });
+    ...extra,
+  };
+}
+
+/** Mandarin is loaded when the site, a trunk or a dialled number asks for it (zh or auto) and its model is installed. */
+function mandarinWanted(config: EdgeVoxConfig): boolean {
+  const asks = (l: string | undefined): boolean => l === 'zh' || l === 'auto';
+  return asks(config.asr.language) || config.sip.trunks.some((t) => asks(t.language)) || config.sip.dids.some((d) => asks(d.language));
+}
+
+async function startMandarin(models: ModelStore, config: EdgeVoxConfig, logger: Logger): Promise<RecognizerPool | undefined> {
+  if (!mandarinWanted(config)) return undefined;
+  try {
+    // Mandarin decodes with beam search: its n-best feeds the pinyin-to-character language model
+    return await RecognizerPool.create(poolOptions(models.activeDir('asr-zh'), config, logger, models, { decoding: 'beam' }));
+  } catch (err) {
+    logger.error(
+      { code: (err as { code?: string }).code },
+      'Mandarin speech recognition not started; Mandarin calls are transcribed as English',
+    );
+    return undefined;
+  }
+}
+
+export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConfig, logger: Logger): Promise<SpeechEngine> {
+  const encoder = batchedEncoder(models, config, logger);
+  const recognizer = await RecognizerPool.create(poolOptions(models.activeDir('asr'), config, logger, models, encoder));
+  let mandarin: RecognizerPool | undefined;
+  try {
+    mandarin = await startMandarin(models, config, logger);
+  } catch (err) {
+    await recognizer.close();
+    throw err;
+  }
+  const pools: Partial<Record<SpeechLanguage, RecognizerPool>> = { en: recognizer, ...(mandarin ? { zh: mandarin } : {}) };
   const keywords = config.asr.keywords;
   const siteHotwords = config.asr.hotwords;
-  const factory: TranscriberFactory = (options, callbacks): LegTranscriber => {
-    const hotwords = [...siteHotwords, ...options.hotwords];
-    const stream = recognizer.createStream({
+  let fellBack = false;
+  const streamFor = (language: SpeechLanguage, options: TranscriberOptions): SpeechStream => {
+    const hotwords = [...siteHotwords, ...options.hotwords].filter((p) => phraseLanguage(p) === language);
+    const spots = keywords.filter((p) => phraseLanguage(p) === language);
+    return pools[language]!.createStream({
       sampleRateHz: options.sampleRateHz,
       ...(hotwords.length > 0 ? { hotwords } : {}),
-      ...(keywords.length > 0 ? { keywords } : {}),
+      ...(spots.length > 0 ? { keywords: spots } : {}),
       endpoint: {
         rules: [
           { mustContainSpeech: false, minTrailingSilenceMs: config.asr.endpoint.silenceNoSpeechMs, minUtteranceMs: 0 },
@@ -75,6 +121,22 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
         ],
       },
     });
+  };
+  const factory: TranscriberFactory = (options, callbacks): LegTranscriber => {
+    let choice: LanguageChoice = options.language ?? config.asr.language;
+    if (choice !== 'en' && pools.zh === undefined) {
+      if (!fellBack) logger.warn({ language: choice }, 'Mandarin recognition is not available; transcribing as English');
+      fellBack = true;
+      choice = 'en';
+    }
+    const stream: SpeechStream =
+      choice === 'auto'
+        ? new AutoLanguageStream(
+            { en: streamFor('en', options), zh: streamFor('zh', options) },
+            { ...DEFAULT_AUTO_LANGUAGE, preferred: 'en' },
+          )
+        : streamFor(choice, options);
+    stream.on('language', (e) => callbacks.language?.({ language: e.language, confidence: e.confidence, decidedAtMs: e.decidedAtMs }));
     stream.on('partial', (e) => {
       if (e.changed && e.text !== '') callbacks.partial(e.text, e.chunkLatencyMs);
     });
@@ -87,7 +149,8 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
         endMs: e.endMs,
         confidence: e.confidence,
         latencyMs: e.latencyMs,
-        language: 'en',
+        language: e.language,
+        ...(e.pinyin !== undefined ? { pinyin: e.pinyin } : {}),
       });
     });
     stream.on('keyword', (e) => callbacks.keyword({ phrase: e.keyword, startMs: e.startMs, score: e.score }));
@@ -130,5 +193,12 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
       },
     };
   };
-  return { factory, recognizer, close: () => recognizer.close() };
+  return {
+    factory,
+    recognizer,
+    ...(mandarin ? { mandarin } : {}),
+    close: async () => {
+      await Promise.all([recognizer.close(), mandarin?.close()]);
+    },
+  };
 }

@@ -10,14 +10,15 @@ import { parseCli } from '../parse.js';
 const USAGE = `usage: edgevox transcribe [options] FILE...
 
 Transcribe WAV files (mono PCM16, μ-law or A-law; 8, 16 or 48 kHz). Plain output: one line per
-file with the final text. --json: one JSON object per file:
-{"file","text","words":[{"word","startMs","endMs"}],"durationMs","cpuMs"} (plus "keywords" when --keywords is given).
+file with the final text (Chinese characters for a Mandarin pinyin model). --json: one JSON object per file:
+{"file","language","text","pinyin" (Mandarin),"words":[{"word","startMs","endMs"}],"durationMs","cpuMs"} (plus "keywords" when --keywords is given).
 
 options:
   --json                 JSON lines instead of plain text
   --hotwords FILE        phrases to bias decoding towards, one per line ("PHRASE [:boost]"); uses beam search
   --keywords FILE        phrases to spot, one per line ("PHRASE [:boost] [#threshold]")
-  --decoding METHOD      greedy (default) or beam
+  --decoding METHOD      greedy or beam (default: greedy; beam for pinyin models, whose n-best feeds the language model)
+  --no-lm                pinyin models: each syllable's most frequent character instead of the language model
   --model-dir DIR        ASR model directory (default ../shared/models/asr/zipformer-gigaspeech-3.3m)
   --vad-model FILE       Silero VAD model (default ../shared/models/vad/silero-vad-v5/silero_vad.onnx)
   --no-vad               decode every sample (no silence skipping)
@@ -36,7 +37,8 @@ export const transcribeCommand: CliCommand = {
         json: { type: 'boolean', default: false },
         hotwords: { type: 'string' },
         keywords: { type: 'string' },
-        decoding: { type: 'string', default: 'greedy' },
+        decoding: { type: 'string' },
+        'no-lm': { type: 'boolean', default: false },
         'model-dir': { type: 'string' },
         'vad-model': { type: 'string' },
         'no-vad': { type: 'boolean', default: false },
@@ -48,7 +50,8 @@ export const transcribeCommand: CliCommand = {
     );
     if (positionals.length === 0) throw evxError('EVX_ERR_CLI_USAGE', 'no input files (see --help)');
     const decoding = values.decoding;
-    if (decoding !== 'greedy' && decoding !== 'beam') throw evxError('EVX_ERR_CLI_USAGE', `--decoding must be greedy or beam`);
+    if (decoding !== undefined && decoding !== 'greedy' && decoding !== 'beam')
+      throw evxError('EVX_ERR_CLI_USAGE', `--decoding must be greedy or beam`);
     const threads = Number(values.threads);
     if (!Number.isInteger(threads) || threads < 1) throw evxError('EVX_ERR_CLI_USAGE', '--threads must be a positive integer');
     const providers = values.providers.split(',').map((p) => p.trim()) as ExecutionProviderName[];
@@ -65,7 +68,8 @@ export const transcribeCommand: CliCommand = {
       vadModelPath: values['no-vad'] ? undefined : paths.vadModelPath,
       providers,
       threads,
-      decoding: decoding,
+      ...(decoding !== undefined ? { decoding } : {}),
+      ...(values['no-lm'] ? { hanziLm: false } : {}),
     });
     try {
       for (const input of inputs) {
@@ -77,7 +81,9 @@ export const transcribeCommand: CliCommand = {
         if (values.json) {
           const obj: Record<string, unknown> = {
             file: t.file,
+            language: recognizer.info().language,
             text: t.text,
+            ...(t.pinyin !== undefined ? { pinyin: t.pinyin } : {}),
             words: t.words.map((w) => ({ word: w.word, startMs: w.startMs, endMs: w.endMs })),
             durationMs: t.durationMs,
             cpuMs: t.cpuMs,

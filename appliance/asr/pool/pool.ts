@@ -242,15 +242,17 @@ function phraseText(p: string | PhraseSpec): string {
 }
 
 function recognizerOptions(o: PoolOptions): RecognizerOptions {
-  const { modelDir, vadModelPath, providers, threads, decoding, beamSize, hotwordBoost, batchModelDir, batch } = o;
+  const { modelDir, vadModelPath, providers, threads, decoding, beamSize, hotwordBoost, batchModelDir, batch, hanziDataDir, hanziLm } = o;
   return {
     modelDir,
+    ...(hanziDataDir !== undefined ? { hanziDataDir } : {}),
+    ...(hanziLm !== undefined ? { hanziLm } : {}),
     batchModelDir,
     batch,
     vadModelPath,
     providers: providers ?? ['cpu'],
     threads: threads ?? 1,
-    decoding: decoding ?? 'greedy',
+    ...(decoding !== undefined ? { decoding } : {}),
     beamSize: beamSize ?? 4,
     hotwordBoost: hotwordBoost ?? 1.5,
     vadBatchWaitMs: o.vadBatchWaitMs ?? DEFAULTS.vadBatchWaitMs,

@@ -276,7 +276,7 @@ describe.skipIf(!HAVE_MODELS)('edgevox transcribe', () => {
     const code = await main(['transcribe', '--json', ...flags, CLIP0], cio);
     expect(code).toBe(0);
     const obj = JSON.parse(out.join('')) as Record<string, unknown>;
-    expect(Object.keys(obj)).toEqual(['file', 'text', 'words', 'durationMs', 'cpuMs']);
+    expect(Object.keys(obj)).toEqual(['file', 'language', 'text', 'words', 'durationMs', 'cpuMs']);
     expect(obj.text).toBe(GREEDY_0);
     expect(obj.durationMs).toBe(6625);
   });

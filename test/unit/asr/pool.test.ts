@@ -127,6 +127,7 @@ describe('PooledStream accounting', () => {
     s.deliver('final', {
       type: 'final',
       utteranceId: 0,
+      language: 'en',
       text: 'X',
       words: [],
       confidence: 1,
