@@ -47,6 +47,14 @@ export const NEW_GROUP_OVERFLOW = { maxWaitMs: 120_000, action: 'none' } as cons
 /** The level a skill gets when the form adds it (1 junior .. 5 expert). */
 export const DEFAULT_SKILL_LEVEL = 3;
 
+/** The speech languages a skill group (queue) may ask for; '' = none of its own. */
+export const GROUP_LANGUAGES = ['', 'en', 'zh', 'auto'] as const;
+
+/** Each group's own speech language ('' = none), by group id. */
+export function groupLanguages(groups: readonly RoutingGroup[]): Record<string, string> {
+  return Object.fromEntries(groups.map((g) => [g.id, typeof g['language'] === 'string' ? g['language'] : '']));
+}
+
 /** "id, name" per line. */
 export function groupsText(groups: readonly RoutingGroup[]): string {
   return groups.map((g) => `${g.id}, ${g.name}`).join('\n');
@@ -90,11 +98,19 @@ export function routingConfigFrom(
   groupLines: string,
   rows: readonly AgentRow[],
   sipHost: string,
+  /** Speech language per group id as the form shows it ('' = none of its own); groups not named keep theirs. */
+  languages?: Readonly<Record<string, string>>,
 ): { groups: RoutingGroup[]; agents: Record<string, unknown>[]; rules: { defaultGroup: string } } {
   const oldGroups = new Map(current.groups.map((g) => [g.id, g]));
   const groups = parseGroups(groupLines).map((g) => {
     const old = oldGroups.get(g.id);
-    return old ? { ...old, name: g.name } : { id: g.id, name: g.name, intents: [], adjacent: [], overflow: { ...NEW_GROUP_OVERFLOW } };
+    const group: RoutingGroup = old
+      ? { ...old, name: g.name }
+      : { id: g.id, name: g.name, intents: [], adjacent: [], overflow: { ...NEW_GROUP_OVERFLOW } };
+    const language = languages?.[g.id];
+    if (language === undefined) return group;
+    const { language: _old, ...rest } = group;
+    return language === '' ? rest : { ...rest, language };
   });
   const oldAgents = new Map(current.agents.map((a) => [a.id, a]));
   const agents = rows

@@ -4,10 +4,21 @@
 // agents' live states, which supervisors can set.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, api, fmtTime, get, type Session } from './api.js';
-import { emptyRow, fieldOfError, groupsText, routingConfigFrom, rowsOf, type AgentRow, type RoutingConfig } from './agentSetup.js';
+import {
+  GROUP_LANGUAGES,
+  emptyRow,
+  fieldOfError,
+  groupLanguages,
+  groupsText,
+  parseGroups,
+  routingConfigFrom,
+  rowsOf,
+  type AgentRow,
+  type RoutingConfig,
+} from './agentSetup.js';
 import { ActionButton, Card, Field, Notice, errorText } from './ui.js';
 import { fmtNumber, t } from '../../i18n/i18n.js';
-import { agentStateText, awayReasonText } from './labels.js';
+import { agentStateText, awayReasonText, languageText } from './labels.js';
 
 /** The editor's columns: label and placeholder are keys of the agents catalogue. */
 const COLUMNS: { key: keyof AgentRow; label: string; placeholder?: string; type?: 'text' | 'password' }[] = [
@@ -23,6 +34,8 @@ const COLUMNS: { key: keyof AgentRow; label: string; placeholder?: string; type?
 export function AgentEditor(props: { sipHost: string; saveLabel: string; saveTestId: string; onSaved?: () => void; readOnly?: boolean }) {
   const [current, setCurrent] = useState<RoutingConfig | null>(null);
   const [groups, setGroups] = useState('');
+  /** Each group's own speech language ('' = none), by group id. */
+  const [languages, setLanguages] = useState<Record<string, string>>({});
   const [rows, setRows] = useState<AgentRow[]>([]);
   const [error, setError] = useState<{ text: string; agent: string | null; column: keyof AgentRow | null } | null>(null);
   const [saved, setSaved] = useState(false);
@@ -31,6 +44,7 @@ export function AgentEditor(props: { sipHost: string; saveLabel: string; saveTes
     const cfg = await get<RoutingConfig>('/api/v1/routing/config');
     setCurrent(cfg);
     setGroups(groupsText(cfg.groups));
+    setLanguages(groupLanguages(cfg.groups));
     setRows(cfg.agents.length ? rowsOf(cfg.agents) : [emptyRow()]);
   };
   useEffect(() => {
@@ -43,7 +57,7 @@ export function AgentEditor(props: { sipHost: string; saveLabel: string; saveTes
     setError(null);
     setSaved(false);
     try {
-      await api('PUT', '/api/v1/routing/config', routingConfigFrom(current, groups, rows, props.sipHost));
+      await api('PUT', '/api/v1/routing/config', routingConfigFrom(current, groups, rows, props.sipHost, languages));
       await load();
       setSaved(true);
       props.onSaved?.();
@@ -56,6 +70,27 @@ export function AgentEditor(props: { sipHost: string; saveLabel: string; saveTes
     <div data-testid="agent-editor">
       <Field label={t('agents:skillGroups')} hint={t('agents:skillGroupsHint')}>
         <textarea name="skill-groups" rows={4} value={groups} disabled={props.readOnly} onInput={(e) => setGroups(e.currentTarget.value)} />
+      </Field>
+      <Field label={t('agents:groupLanguages')} hint={t('agents:groupLanguagesHint')}>
+        <div class="kv" data-testid="group-languages">
+          {parseGroups(groups).map((g) => (
+            <label key={g.id} class="choice">
+              <span>{g.name}</span>
+              <select
+                name={`group-language-${g.id}`}
+                value={languages[g.id] ?? ''}
+                disabled={props.readOnly}
+                onChange={(e) => setLanguages({ ...languages, [g.id]: e.currentTarget.value })}
+              >
+                {GROUP_LANGUAGES.map((l) => (
+                  <option key={l} value={l}>
+                    {l === '' ? t('common:speechLanguage.siteDefault') : l === 'auto' ? t('common:speechLanguage.auto') : languageText(l)}
+                  </option>
+                ))}
+              </select>
+            </label>
+          ))}
+        </div>
       </Field>
       <table class="table agents">
         <thead>

@@ -3,16 +3,17 @@
 import { useEffect, useState } from 'preact/hooks';
 import { fmtDuration, fmtTime, get } from './api.js';
 import { Card, Notice, errorText } from './ui.js';
-import { fmtNumber, t } from '../../i18n/i18n.js';
-import { emotionText, endReasonText } from './labels.js';
+import { fmtNumber, fmtPercent, t } from '../../i18n/i18n.js';
+import { LANGUAGE_FILTERS, emotionText, endReasonText, languageFilterText, languageText } from './labels.js';
 import { QaSummaryLine } from './qa.js';
 
 export function History() {
   const [q, setQ] = useState('');
+  const [language, setLanguage] = useState('');
   const [calls, setCalls] = useState<any[] | null>(null);
   const [error, setError] = useState('');
-  const search = (query: string) =>
-    void get(`/api/v1/console/calls?limit=100&q=${encodeURIComponent(query)}`).then(
+  const search = (query: string, lang = language) =>
+    void get(`/api/v1/console/calls?limit=100&q=${encodeURIComponent(query)}${lang ? `&language=${encodeURIComponent(lang)}` : ''}`).then(
       (r) => setCalls(r.calls),
       (e) => setError(errorText(e)),
     );
@@ -32,6 +33,26 @@ export function History() {
           value={q}
           onInput={(e) => setQ(e.currentTarget.value)}
         />
+        <label class="sr-only" for="history-language">
+          {t('common:speechLanguage.filter')}
+        </label>
+        <select
+          id="history-language"
+          name="language"
+          data-testid="history-language"
+          value={language}
+          onChange={(e) => {
+            const lang = e.currentTarget.value;
+            setLanguage(lang);
+            search(q, lang);
+          }}
+        >
+          {LANGUAGE_FILTERS.map((l) => (
+            <option key={l} value={l}>
+              {languageFilterText(l)}
+            </option>
+          ))}
+        </select>
         <button class="btn primary" type="submit" data-testid="history-search">
           {t('history:search')}
         </button>
@@ -45,6 +66,7 @@ export function History() {
               <th>{t('history:started')}</th>
               <th>{t('history:call')}</th>
               <th>{t('history:source')}</th>
+              <th>{t('history:language')}</th>
               <th>{t('history:duration')}</th>
               <th>{t('history:end')}</th>
               <th>{t('history:utterances')}</th>
@@ -61,6 +83,9 @@ export function History() {
                   </a>
                 </td>
                 <td>{c.source}</td>
+                <td data-testid="history-row-language" data-language={c.language ?? ''}>
+                  {languageText(c.language)}
+                </td>
                 <td>{c.endedAt ? fmtDuration(c.endedAt - c.startedAt) : t('history:active')}</td>
                 <td>{endReasonText(c.endReason)}</td>
                 <td>{fmtNumber(c.utterances)}</td>
@@ -94,6 +119,19 @@ export function CallDetail({ id }: { id: string }) {
           <dl>
             <dt>{t('history:source')}</dt>
             <dd>{call.source}</dd>
+            <dt>{t('history:language')}</dt>
+            <dd data-testid="call-language">
+              {languageText(call.language, call.languageChoice)}
+              {call.languageChoice === 'auto' && call.languageConfidence !== null ? (
+                <span class="muted"> — {t('history:languageDecided', { confidence: fmtPercent(call.languageConfidence) })}</span>
+              ) : null}
+            </dd>
+            {call.languageFrom ? (
+              <>
+                <dt>{t('history:languageFrom')}</dt>
+                <dd>{t(`history:languageFromOf.${call.languageFrom}`, { defaultValue: String(call.languageFrom) })}</dd>
+              </>
+            ) : null}
             <dt>{t('history:state')}</dt>
             <dd>{t(`history:callState.${call.state}`, { defaultValue: String(call.state) })}</dd>
             <dt>{t('history:started')}</dt>
@@ -125,7 +163,14 @@ export function CallDetail({ id }: { id: string }) {
         {call.utterances.length === 0 ? <p class="empty">{t('history:noTranscript')}</p> : null}
         {call.utterances.map((u: any) => (
           <p key={u.id}>
-            <span class="muted">{fmtDuration(u.startMs)}</span> <b>{u.speaker}:</b> {u.text}
+            <span class="muted">{fmtDuration(u.startMs)}</span> <b>{u.speaker}:</b>{' '}
+            <span lang={u.language === 'zh' ? 'zh' : undefined}>{u.text}</span>
+            {u.pinyin ? (
+              <span class="muted pinyin" lang="zh-Latn-pinyin" title={t('history:pinyin')}>
+                {' '}
+                ({u.pinyin})
+              </span>
+            ) : null}
             {u.analysis?.intent ? <span class="tag">{t('live:intentTag', { intent: u.analysis.intent.intent })}</span> : null}
             {u.analysis?.emotion ? (
               <span class="tag">{t('live:emotionTag', { emotion: emotionText(u.analysis.emotion.category) })}</span>

@@ -24,3 +24,17 @@ export function endReasonText(reason: string | null | undefined): string {
   if (!reason) return '—';
   return t(`history:endReasonOf.${reason}`, { defaultValue: reason });
 }
+
+/** A call's speech language: the one spoken, else (auto, not decided yet) what it asked for. */
+export function languageText(language: string | null | undefined, choice?: string | null): string {
+  if (language) return t(`common:speechLanguage.${language}`, { defaultValue: language });
+  if (choice === 'auto') return t('common:speechLanguage.undecided');
+  return '—';
+}
+
+/** The language filter's choices (the server's `?language=`): every language, English, Mandarin. */
+export const LANGUAGE_FILTERS = ['', 'en', 'zh'] as const;
+
+export function languageFilterText(value: string): string {
+  return value === '' ? t('common:speechLanguage.all') : languageText(value);
+}

@@ -6,7 +6,7 @@ import { fmtDuration, get } from './api.js';
 import { BarChart, Donut, HBarChart, Sparkline } from './charts.js';
 import { Card, Notice } from './ui.js';
 import { currentLanguage, fmtNumber, t } from '../../i18n/i18n.js';
-import { agentStateText, emotionText, endReasonText } from './labels.js';
+import { LANGUAGE_FILTERS, agentStateText, emotionText, endReasonText, languageFilterText, languageText } from './labels.js';
 import { AlertsSummary } from './alerts.js';
 
 interface Line {
@@ -30,6 +30,9 @@ interface LiveCall {
   route: string | null;
   endedAt: number | null;
   endReason: string | null;
+  /** The language spoken (null: auto, not decided yet), and what the call asked for. */
+  language: string | null;
+  languageChoice: string | null;
 }
 
 export function Live() {
@@ -40,6 +43,8 @@ export function Live() {
   const statsTimer = useRef<number | null>(null);
 
   const [routing, setRouting] = useState<{ agents: any[]; queues: any[] } | null>(null);
+  /** Show only calls in this language ('' = all). */
+  const [language, setLanguage] = useState('');
   const loadStats = () => void get('/api/v1/console/stats?hours=24').then(setStats, () => {});
   // Queue and agent states come from the routing engine when it is mounted (404 otherwise).
   const loadRouting = () =>
@@ -68,6 +73,8 @@ export function Live() {
           route: null,
           endedAt: null,
           endReason: null,
+          language: null,
+          languageChoice: null,
         };
         return { ...cs, [id]: fn(c) };
       });
@@ -93,6 +100,8 @@ export function Live() {
                 }),
                 id: c.id,
                 source: c.source,
+                language: c.language ?? null,
+                languageChoice: c.languageChoice ?? null,
                 startedAt: c.startedAt,
                 answered: true,
                 legs: Object.fromEntries(c.legs.map((l: any) => [l.id, l.label])),
@@ -113,8 +122,17 @@ export function Live() {
         const e = JSON.parse(m.data as string);
         switch (e.type) {
           case 'call.started':
-            upd(e.callId, (c) => ({ ...c, source: e.source, startedAt: e.at }));
+            upd(e.callId, (c) => ({
+              ...c,
+              source: e.source,
+              startedAt: e.at,
+              languageChoice: e.language ?? 'en',
+              language: e.language === 'auto' ? null : (e.language ?? 'en'),
+            }));
             loadStats();
+            break;
+          case 'call.language':
+            upd(e.callId, (c) => ({ ...c, language: e.language }));
             break;
           case 'call.answered':
             upd(e.callId, (c) => ({ ...c, answered: true }));
@@ -188,8 +206,10 @@ export function Live() {
     };
   }, []);
 
-  const list = Object.values(calls).sort((a, b) => b.startedAt - a.startedAt);
-  const active = list.filter((c) => c.endedAt === null);
+  const list = Object.values(calls)
+    .filter((c) => language === '' || c.language === language)
+    .sort((a, b) => b.startedAt - a.startedAt);
+  const active = Object.values(calls).filter((c) => c.endedAt === null);
   return (
     <div class="live" data-testid="live">
       <div class="toolbar">
@@ -198,6 +218,18 @@ export function Live() {
           {connected ? t('live:connected') : t('live:reconnecting')}
         </span>
         <span data-testid="active-count">{t('live:activeCount', { count: fmtNumber(active.length) })}</span>
+        <select
+          aria-label={t('common:speechLanguage.filter')}
+          data-testid="live-language"
+          value={language}
+          onChange={(e) => setLanguage(e.currentTarget.value)}
+        >
+          {LANGUAGE_FILTERS.map((l) => (
+            <option key={l} value={l}>
+              {languageFilterText(l)}
+            </option>
+          ))}
+        </select>
       </div>
       <div class="grid2">
         <Card title={t('live:calls')} testId="live-calls">
@@ -209,6 +241,9 @@ export function Live() {
                   <code>{c.id.slice(0, 8)}</code>
                 </a>
                 <span>{c.source}</span>
+                <span class="tag" data-testid="live-call-language" data-language={c.language ?? ''}>
+                  {t('live:languageTag', { language: languageText(c.language, c.languageChoice) })}
+                </span>
                 <span>
                   {c.endedAt
                     ? t('live:endedAfter', { reason: endReasonText(c.endReason), duration: fmtDuration(c.endedAt - c.startedAt) })

@@ -24,6 +24,8 @@ export interface FieldProps {
   onBlur?: () => void;
   /** Extra help, e.g. "needs a restart". */
   note?: string;
+  /** The value may be unset (a select then offers "not set", whose value is ''). */
+  optional?: boolean;
 }
 
 /** The error text beside a field, or nothing. */
@@ -104,6 +106,7 @@ export function SettingField(props: FieldProps) {
         onBlur={props.onBlur}
         {...aria}
       >
+        {props.optional ? <option value="">{t('settings:notSet')}</option> : null}
         {choicesOf(props.spec).map((c) => (
           <option key={c} value={c}>
             {c}

@@ -67,13 +67,16 @@ export const PAGES: { id: SettingsPageId; keys: string[]; exclude?: string[] }[]
       'console.httpsPort',
     ],
   },
-  { id: 'trunks', keys: ['sip.trunks', 'sip.accounts', 'sip.realm', 'sip.srtp', 'sip.transferTargets', 'sip.registrar.'] },
+  {
+    id: 'trunks',
+    keys: ['sip.trunks', 'asr.language', 'sip.dids', 'sip.accounts', 'sip.realm', 'sip.srtp', 'sip.transferTargets', 'sip.registrar.'],
+  },
   { id: 'agents', keys: ['agents.', 'sip.agentAorPattern'] },
   { id: 'routing', keys: ['routing.', 'acd.'], exclude: ['acd.timeZone', 'acd.promptLanguage', 'acd.callbackOfferS', 'acd.callbacks.'] },
   { id: 'prompts', keys: ['acd.promptLanguage', 'acd.callbackOfferS', 'acd.callbacks.'] },
   { id: 'privacy', keys: ['privacy.', 'log.includePii'] },
   { id: 'upstream', keys: ['upstream.', 'sync.'] },
-  { id: 'models', keys: ['asr.', 'inference.', 'qa.'] },
+  { id: 'models', keys: ['asr.', 'inference.', 'qa.'], exclude: ['asr.language'] },
   {
     id: 'accounts',
     keys: ['console.sessionTtlMs', 'console.lockoutThreshold', 'console.lockoutMs', 'console.loginRatePerMin', 'console.loginBackoffAfter'],

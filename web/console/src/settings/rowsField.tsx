@@ -11,7 +11,9 @@ type Row = Record<string, unknown>;
 export function defaultsOf(schema: SchemaNode): Row {
   const out: Row = {};
   for (const [k, s] of Object.entries(schema.properties ?? {})) {
-    if (s.type === 'object' && !(schema.required ?? []).includes(k)) continue;
+    const optional = !(schema.required ?? []).includes(k);
+    // an optional part, or an optional value without a default (a trunk's language): left out until set
+    if (optional && (s.type === 'object' || s.default === undefined)) continue;
     out[k] =
       s.type === 'object'
         ? defaultsOf(s)
@@ -74,17 +76,26 @@ function ObjectFields(props: {
         }
         const kind = kindOf(s);
         if (kind === 'rows') return null;
+        // an optional value without a default may be unset: '' leaves it out of the row
+        const unsettable = !(props.schema.required ?? []).includes(k) && s.default === undefined;
         return (
           <SettingField
             key={k}
             path={path}
+            optional={unsettable}
             spec={{ ...s, secret: /password|secret/i.test(k) }}
             description={s.description ?? ''}
             value={toInput(kind, v)}
             issues={issuesAt(props.issues, path)}
             disabled={props.disabled}
             onBlur={props.onBlur}
-            onChange={(nv) =>
+            onChange={(nv) => {
+              if (unsettable && nv === '') {
+                const next = { ...props.value };
+                delete next[k];
+                props.onChange(next);
+                return;
+              }
               props.onChange({
                 ...props.value,
                 [k]:
@@ -96,8 +107,8 @@ function ObjectFields(props: {
                           .map((x) => x.trim())
                           .filter(Boolean)
                       : nv,
-              })
-            }
+              });
+            }}
           />
         );
       })}
