@@ -13,3 +13,14 @@ export function calibrateThreshold(inScope: number[], oos: number[]): { threshol
   }
   return { threshold: best.threshold, inAccepted: best.inAccepted, oosRejected: best.oosRejected };
 }
+
+/**
+ * Threshold on the top-1 probability that accepts the share `accept` of in-scope `probs` (midway
+ * between neighbouring scores), for a model without an out-of-scope set to balance against.
+ */
+export function acceptingThreshold(probs: readonly number[], accept: number): number {
+  const sorted = [...probs].sort((x, y) => x - y);
+  const k = Math.floor((1 - accept) * sorted.length);
+  if (k <= 0) return 0;
+  return (sorted[k - 1]! + sorted[k]!) / 2;
+}

@@ -31,11 +31,14 @@ const bytes = readFileSync(join(dirname(values.model), clf.sidecar.model)).byteL
 const cardPath = join(dirname(values.model), 'metrics.json');
 if (existsSync(cardPath)) {
   const card = JSON.parse(readFileSync(cardPath, 'utf8')) as IntentZhMetrics;
-  const same = card.accuracy === metrics.accuracy && card.accuracyUnpunctuated === metrics.accuracyUnpunctuated;
+  const same =
+    card.accuracy === metrics.accuracy &&
+    card.accuracyUnpunctuated === metrics.accuracyUnpunctuated &&
+    card.inScopeRejected === metrics.inScopeRejected;
   process.stdout.write(`reproduces ${cardPath}: ${same ? 'yes' : 'NO'}\n`);
 }
 process.stdout.write(`intent-zh: model ${clf.sidecar.model} ${(bytes / 1e6).toFixed(2)} MB, ${clf.labels.length} intents\n`);
 process.stdout.write(
   `intent-zh: latency per utterance (featurize + ONNX, 1 intra-op thread, ${latency.utterances} utterances) mean ${latency.meanMs.toFixed(3)} ms, p50 ${latency.p50Ms.toFixed(3)} ms, p95 ${latency.p95Ms.toFixed(3)} ms; CPU ${latency.cpuMsPerUtterance.toFixed(3)} ms per utterance\n`,
 );
-for (const line of formatIntentZhMetrics(metrics)) process.stdout.write(`${line}\n`);
+for (const line of formatIntentZhMetrics(metrics, clf.oosThreshold)) process.stdout.write(`${line}\n`);

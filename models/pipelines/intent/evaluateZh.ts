@@ -8,6 +8,10 @@ export interface IntentZhMetrics {
   readonly macroF1: number;
   /** Top-1 accuracy with every punctuation mark and space removed, the shape of an ASR final. */
   readonly accuracyUnpunctuated: number;
+  /** Share of test turns flagged out of scope (all are in scope: false rejections). */
+  readonly inScopeRejected: number;
+  /** Share of test turns accepted and correctly classified. */
+  readonly acceptedCorrect: number;
   readonly perIntentRecall: Record<string, number>;
   readonly testUtterances: number;
 }
@@ -20,6 +24,8 @@ export function unpunctuated(text: string): string {
 export async function evaluateIntentZh(clf: IntentClassifier, test: readonly Example[]): Promise<IntentZhMetrics> {
   let correct = 0;
   let correctBare = 0;
+  let rejected = 0;
+  let acceptedCorrect = 0;
   const tp = new Map<string, number>();
   const fp = new Map<string, number>();
   const fn = new Map<string, number>();
@@ -30,8 +36,10 @@ export async function evaluateIntentZh(clf: IntentClassifier, test: readonly Exa
   for (const e of test) {
     inc(support, e.label);
     const r = await clf.classify(e.text);
+    if (r.outOfScope) rejected++;
     if (r.intent === e.label) {
       correct++;
+      if (!r.outOfScope) acceptedCorrect++;
       inc(tp, e.label);
     } else {
       inc(fn, e.label);
@@ -52,15 +60,18 @@ export async function evaluateIntentZh(clf: IntentClassifier, test: readonly Exa
     accuracy: correct / test.length,
     macroF1: f1Sum / clf.labels.length,
     accuracyUnpunctuated: correctBare / test.length,
+    inScopeRejected: rejected / test.length,
+    acceptedCorrect: acceptedCorrect / test.length,
     perIntentRecall,
     testUtterances: test.length,
   };
 }
 
-export function formatIntentZhMetrics(m: IntentZhMetrics): string[] {
+export function formatIntentZhMetrics(m: IntentZhMetrics, threshold: number): string[] {
   const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
   return [
     `intent-zh: CrossWOZ test accuracy ${pct(m.accuracy)} (${m.testUtterances} user turns), macro-F1 ${m.macroF1.toFixed(4)}, without punctuation ${pct(m.accuracyUnpunctuated)}`,
+    `intent-zh: out-of-scope threshold ${threshold.toFixed(4)}: CrossWOZ test falsely rejected ${pct(m.inScopeRejected)}, accepted and correct ${pct(m.acceptedCorrect)}`,
     `intent-zh: recall per intent ${Object.entries(m.perIntentRecall)
       .map(([k, v]) => `${k} ${pct(v)}`)
       .join(', ')}`,

@@ -13,6 +13,7 @@ import {
   type DialogueAct,
 } from '../../../models/pipelines/intent/crosswoz.js';
 import { unpunctuated } from '../../../models/pipelines/intent/evaluateZh.js';
+import { acceptingThreshold } from '../../../models/pipelines/intent/calibrate.js';
 import { readFileSync } from 'node:fs';
 
 const ZH: IntentFeaturizerConfig = { scheme: 'edgevox-intent-hash-zh-v1', hashDim: 65536, wordNgrams: [0, 0], charNgrams: [1, 3] };
@@ -156,5 +157,20 @@ describe('IntentClassifier (shipped Chinese model)', () => {
       expect((await clf.classify(unpunctuated(text))).intent).toBe(label);
       expect(typed.outOfScope).toBe(false);
     }
+  });
+
+  it('flags requests outside its travel domain and content-free openings as out of scope', async () => {
+    expect(clf.oosThreshold).toBeGreaterThan(0.2);
+    for (const text of ['我的信用卡丢了', '帮我查一下话费余额', '喂你好', '嗯']) expect((await clf.classify(text)).outOfScope).toBe(true);
+  });
+});
+
+describe('acceptingThreshold', () => {
+  it('accepts the requested share of in-scope scores, midway between neighbours', () => {
+    const probs = Array.from({ length: 20 }, (_, i) => (i + 1) / 20);
+    const t = acceptingThreshold(probs, 0.95);
+    expect(probs.filter((p) => p >= t).length).toBe(19);
+    expect(t).toBeCloseTo(0.075, 10);
+    expect(acceptingThreshold(probs, 1)).toBe(0);
   });
 });
