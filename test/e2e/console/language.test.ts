@@ -1,0 +1,122 @@
+/**
+ * Call languages in the console, in a real browser against a running box: the call history lists
+ * each call's language and its language filter narrows the list to Mandarin calls (the server's
+ * ?language=); the call detail shows the language and the pinyin of a Mandarin utterance; the live
+ * board tags each call with its language, and its filter shows an `auto` call once it has decided.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { Appliance } from '../../../appliance/app/app.js';
+import type { TranscriberFactory } from '../../../appliance/calls/transcriber.js';
+import { markSetupComplete } from '../../../appliance/console/context.js';
+import { startTestAppliance } from '../../helpers/appliance.js';
+import { createUser, quietApplianceOverrides } from '../../helpers/auth.js';
+import { ensureConsoleBuilt, openBrowser, type Browser } from './browser.js';
+
+const ZH = { text: '我想查询一下我的账单', pinyin: 'wǒ xiǎng chá xún yí xià wǒ de zhàng dān' };
+/** One final per leg when it closes, in the leg's language. */
+const scripted: TranscriberFactory = (opts, cb) => ({
+  write: () => {},
+  lagMs: () => 0,
+  stats: () => ({ droppedFrames: 0, decodedMs: 0, skippedMs: 0, chunkLatencyP95Ms: 0 }),
+  close: async () => {
+    const base = { words: [], startMs: 0, endMs: 1200, confidence: 0.9, latencyMs: 40 };
+    if (opts.language === 'zh') cb.final({ ...base, ...ZH, language: 'zh' });
+    else cb.final({ ...base, text: 'I WANT TO CHECK MY BILL' });
+  },
+});
+
+let app: Appliance;
+let browser: Browser;
+const zhCalls: string[] = [];
+const enCalls: string[] = [];
+
+beforeAll(async () => {
+  await ensureConsoleBuilt();
+  ({ app } = await startTestAppliance(quietApplianceOverrides({ sip: { enabled: false }, console: { httpsPort: -1 } }), {
+    transcribers: scripted,
+  }));
+  await createUser(app, 'viewer1', 'viewer', 'viewer one password');
+  markSetupComplete(app.config.dataDir);
+  for (const [choice, into] of [
+    ['zh', zhCalls],
+    ['en', enCalls],
+    ['zh', zhCalls],
+    ['en', enCalls],
+  ] as const) {
+    const call = app.calls.startCall({ source: 'sip', language: { choice, from: 'did' } });
+    call.addLeg({ label: 'caller', codec: 'PCMU', sampleRateHz: 8000 });
+    await call.end('bye');
+    into.push(call.id);
+  }
+  browser = await openBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+async function signIn(page: Page): Promise<void> {
+  await page.goto(app.httpUrl);
+  await page.getByTestId('login').waitFor();
+  await page.fill('input[name=username]', 'viewer1');
+  await page.fill('input[name=password]', 'viewer one password');
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('live').waitFor();
+}
+
+/** The data-language of every row of the history table. */
+const rowLanguages = (page: Page): Promise<string[]> =>
+  page.locator('[data-testid=history-row-language]').evaluateAll((cells) => cells.map((c) => c.getAttribute('data-language') ?? ''));
+
+describe('call languages in the console', () => {
+  it('filters the call history to Mandarin calls and shows a call’s language and pinyin', async () => {
+    const { page, shot } = browser;
+    await signIn(page);
+    await page.click('a[href="#/history"]');
+    await page.getByTestId('history-table').waitFor();
+    await expect.poll(() => rowLanguages(page)).toHaveLength(4);
+    expect((await rowLanguages(page)).sort()).toEqual(['en', 'en', 'zh', 'zh']);
+    await expect(page.getByTestId('history-row-language').first().textContent()).resolves.toMatch(/^(English|Mandarin)$/);
+
+    await page.getByTestId('history-language').selectOption('zh');
+    await expect.poll(() => rowLanguages(page)).toEqual(['zh', 'zh']);
+    const shown = await page.locator('[data-testid=history-row] a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+    expect(shown.sort()).toEqual(zhCalls.map((id) => `#/history/${id}`).sort());
+    await shot('history-language-zh');
+
+    await page.getByTestId('history-language').selectOption('en');
+    await expect.poll(() => rowLanguages(page)).toEqual(['en', 'en']);
+    await page.getByTestId('history-language').selectOption('');
+    await expect.poll(() => rowLanguages(page)).toHaveLength(4);
+
+    await page.goto(`${app.httpUrl}/#/history/${zhCalls[0]}`);
+    await page.getByTestId('call-detail').waitFor();
+    await expect(page.getByTestId('call-language').textContent()).resolves.toContain('Mandarin');
+    await expect(page.getByTestId('call-transcript').textContent()).resolves.toContain(ZH.pinyin);
+    await shot('call-detail-mandarin');
+  });
+
+  it('tags live calls with their language and filters them, an auto call once it decided', async () => {
+    const { page } = browser;
+    await page.goto(`${app.httpUrl}/#/live`);
+    await page.getByTestId('live').waitFor();
+    const auto = app.calls.startCall({ source: 'sip', language: { choice: 'auto', from: 'trunk' } });
+    const english = app.calls.startCall({ source: 'sip', language: { choice: 'en', from: 'site' } });
+    const card = (id: string) => page.locator(`[data-testid=live-call][data-call-id="${id}"]`);
+    await card(auto.id).waitFor();
+    await expect(card(auto.id).getByTestId('live-call-language').textContent()).resolves.toContain('not decided');
+    await expect(card(english.id).getByTestId('live-call-language').textContent()).resolves.toContain('English');
+
+    await page.getByTestId('live-language').selectOption('zh');
+    await card(english.id).waitFor({ state: 'detached' });
+    await card(auto.id).waitFor({ state: 'detached' });
+    auto.languageDecided({ language: 'zh', confidence: 0.92, decidedAtMs: 2400 });
+    await card(auto.id).waitFor();
+    await expect(card(auto.id).getByTestId('live-call-language').textContent()).resolves.toContain('Mandarin');
+    await page.getByTestId('live-language').selectOption('');
+    await card(english.id).waitFor();
+    await auto.end('bye');
+    await english.end('bye');
+  });
+});
