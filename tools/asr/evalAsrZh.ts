@@ -26,8 +26,8 @@ interface ZhClip {
   readonly reference: string;
 }
 
-function loadZhClips(shared: string): ZhClip[] {
-  const dir = join(shared, 'datasets/speech-zh');
+/** Clips of a folder with `trans.tsv` (file<TAB>characters). */
+function loadZhClips(dir: string): ZhClip[] {
   const tsv = join(dir, 'trans.tsv');
   if (!existsSync(tsv)) return [];
   return readFileSync(tsv, 'utf8')
@@ -57,11 +57,14 @@ const pct = (c: WerCounts): string => (c.words === 0 ? '-' : ((100 * (c.subs + c
 
 async function main(): Promise<number> {
   const shared = sharedDir();
-  const clips = loadZhClips(shared);
+  const clips = loadZhClips(join(shared, 'datasets/speech-zh'));
   if (clips.length === 0) {
     process.stderr.write(`eval-asr-zh: no ${join(shared, 'datasets/speech-zh/trans.tsv')}\n`);
     return 1;
   }
+  // More Mandarin clips with references, where a site or a developer has them (same layout)
+  const extraDir = process.env.ASR_ZH_EXTRA_DIR;
+  const extra = extraDir !== undefined && extraDir !== '' ? loadZhClips(extraDir) : [];
   const zhDir = process.env.ASR_ZH_MODEL_DIR ?? join(shared, 'models/asr/kws-zipformer-wenetspeech-zh-3.3m');
   const paths = resolveModelPaths({ modelDir: process.env.ASR_MODEL_DIR, vadModel: process.env.VAD_MODEL });
   const base = { modelDir: zhDir, vadModelPath: paths.vadModelPath, threads: 1 };
@@ -74,38 +77,41 @@ async function main(): Promise<number> {
       `Mandarin model: ${zhDir}\nLanguage: ${withLm.info().language}; characters from the sunpinyin open-gram trigram (CC BY-SA 3.0)\n`,
     );
     process.stdout.write('speech-zh has four clips: a smoke test, per-clip figures; nothing was tuned on them.\n');
-    for (const [title, transform] of [
-      ['16 kHz PCM, VAD + endpointing', (a: WavAudio) => a],
-      ['8 kHz G.711 μ-law round trip, VAD at 8 kHz + endpointing', mulawRoundTrip8k],
-    ] as const) {
-      process.stdout.write(
-        `\n== ${title}\n| clip | chars | CER with LM | CER without LM | pinyin SER (tonal) | pinyin SER (toneless) | text with LM |\n|---|---|---|---|---|---|---|\n`,
-      );
-      let cerLm: WerCounts = { words: 0, subs: 0, dels: 0, ins: 0 };
-      let cerNoLm = cerLm;
-      let ser = cerLm;
-      let serToneless = cerLm;
-      for (const clip of clips) {
-        const audio = transform(readWavFile(clip.path));
-        const a = await transcribeAudio(withLm, audio, clip.id);
-        const b = await transcribeAudio(noLm, audio, clip.id);
-        const ref = chars(clip.reference);
-        const c1 = werCounts(ref, chars(a.text));
-        const c2 = werCounts(ref, chars(b.text));
-        const refPy = referencePinyin(clip.reference);
-        const hypPy = (a.pinyin ?? '').split(/\s+/).filter((s) => s !== '');
-        const s1 = werCounts(refPy, hypPy);
-        const s2 = werCounts(refPy.map(stripTones), hypPy.map(stripTones));
-        cerLm = addCounts(cerLm, c1);
-        cerNoLm = addCounts(cerNoLm, c2);
-        ser = addCounts(ser, s1);
-        serToneless = addCounts(serToneless, s2);
-        process.stdout.write(`| ${clip.id} | ${ref.length} | ${pct(c1)} | ${pct(c2)} | ${pct(s1)} | ${pct(s2)} | ${a.text} |\n`);
+    const sets: [string, ZhClip[]][] = [['speech-zh', clips]];
+    if (extra.length > 0) sets.push([`${extraDir} (ASR_ZH_EXTRA_DIR)`, extra]);
+    for (const [setName, set] of sets)
+      for (const [title, transform] of [
+        ['16 kHz PCM, VAD + endpointing', (a: WavAudio) => a],
+        ['8 kHz G.711 μ-law round trip, VAD at 8 kHz + endpointing', mulawRoundTrip8k],
+      ] as const) {
+        process.stdout.write(
+          `\n== ${title}\n| clip | chars | CER with LM | CER without LM | pinyin SER (tonal) | pinyin SER (toneless) | text with LM |\n|---|---|---|---|---|---|---|\n`,
+        );
+        let cerLm: WerCounts = { words: 0, subs: 0, dels: 0, ins: 0 };
+        let cerNoLm = cerLm;
+        let ser = cerLm;
+        let serToneless = cerLm;
+        for (const clip of set) {
+          const audio = transform(readWavFile(clip.path));
+          const a = await transcribeAudio(withLm, audio, clip.id);
+          const b = await transcribeAudio(noLm, audio, clip.id);
+          const ref = chars(clip.reference);
+          const c1 = werCounts(ref, chars(a.text));
+          const c2 = werCounts(ref, chars(b.text));
+          const refPy = referencePinyin(clip.reference);
+          const hypPy = (a.pinyin ?? '').split(/\s+/).filter((s) => s !== '');
+          const s1 = werCounts(refPy, hypPy);
+          const s2 = werCounts(refPy.map(stripTones), hypPy.map(stripTones));
+          cerLm = addCounts(cerLm, c1);
+          cerNoLm = addCounts(cerNoLm, c2);
+          ser = addCounts(ser, s1);
+          serToneless = addCounts(serToneless, s2);
+          process.stdout.write(`| ${clip.id} | ${ref.length} | ${pct(c1)} | ${pct(c2)} | ${pct(s1)} | ${pct(s2)} | ${a.text} |\n`);
+        }
+        process.stdout.write(`| **all** | ${cerLm.words} | **${pct(cerLm)}** | ${pct(cerNoLm)} | ${pct(ser)} | ${pct(serToneless)} | |\n`);
       }
-      process.stdout.write(`| **all** | ${cerLm.words} | **${pct(cerLm)}** | ${pct(cerNoLm)} | ${pct(ser)} | ${pct(serToneless)} | |\n`);
-    }
     await cpuCost(withLm, zhGreedy, en, clips, shared);
-    await languageId(zhGreedy, en, clips);
+    await languageId(zhGreedy, en, [...clips, ...extra]);
   } finally {
     await Promise.all([withLm.close(), noLm.close(), zhGreedy.close(), en.close()]);
   }
