@@ -66,8 +66,13 @@ async function signIn(page: Page): Promise<void> {
 }
 
 /** The data-language of every row of the history table. */
-const rowLanguages = (page: Page): Promise<string[]> =>
-  page.locator('[data-testid=history-row-language]').evaluateAll((cells) => cells.map((c) => c.getAttribute('data-language') ?? ''));
+const rowLanguages = (page: Page): Promise<string[]> => attributes(page, '[data-testid=history-row-language]', 'data-language');
+
+/** One attribute of every element `selector` matches, in page order ('' where absent). */
+async function attributes(page: Page, selector: string, name: string): Promise<string[]> {
+  const all = await page.locator(selector).all();
+  return Promise.all(all.map(async (el) => (await el.getAttribute(name)) ?? ''));
+}
 
 describe('call languages in the console', () => {
   it('filters the call history to Mandarin calls and shows a call’s language and pinyin', async () => {
@@ -81,7 +86,7 @@ describe('call languages in the console', () => {
 
     await page.getByTestId('history-language').selectOption('zh');
     await expect.poll(() => rowLanguages(page)).toEqual(['zh', 'zh']);
-    const shown = await page.locator('[data-testid=history-row] a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+    const shown = await attributes(page, '[data-testid=history-row] a', 'href');
     expect(shown.sort()).toEqual(zhCalls.map((id) => `#/history/${id}`).sort());
     await shot('history-language-zh');
 
