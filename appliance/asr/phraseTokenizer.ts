@@ -14,7 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { evxError } from '../errors.js';
-import { isPinyinTokenSet, PinyinSpeller } from './pinyinSpelling.js';
+import { PinyinSpeller } from './pinyinSpelling.js';
+import { isPinyinTokenSet } from './pinyinSyllables.js';
 import { pbFields, pbFloat, pbString } from './protobuf.js';
 import { WORD_START, type TokenTable } from './tokens.js';
 

@@ -34,14 +34,6 @@ const ZERO_INITIAL_START = /^([aoeāáǎàōóǒòēéěè]|[nmńňǹḿ]g?$)/;
 /** Longest written pinyin syllable (`zhuang` + a tone digit). */
 const MAX_SYLLABLE_LENGTH = 7;
 
-/** True when a token table looks like tonal pinyin units: initials plus many tone-marked finals. */
-export function isPinyinTokenSet(tokens: TokenTable): boolean {
-  const marked = tokens.symbols.filter(
-    (s) => s.length > 0 && [...s].every((c) => /[a-zü]/.test(c) || MARKED_VOWELS.includes(c)) && hasToneMark(s),
-  );
-  return marked.length >= 20 && ['zh', 'ch', 'sh', 'j', 'q', 'x'].every((s) => tokens.id(s) !== undefined);
-}
-
 function hasToneMark(s: string): boolean {
   for (const c of s) if (MARKED_VOWELS.includes(c)) return true;
   return false;
