@@ -551,11 +551,12 @@ export const ConfigSchema = Type.Object(
                 Type.Literal('digits'),
                 Type.Literal('id'),
                 Type.Literal('name'),
+                Type.Literal('address'),
               ]),
               {
-                default: ['card', 'phone', 'email', 'account', 'digits', 'id', 'name'],
+                default: ['card', 'phone', 'email', 'account', 'digits', 'id', 'name', 'address'],
                 uniqueItems: true,
-                description: 'What is replaced by a typed placeholder ([CARD], [PHONE], ...)',
+                description: 'What is replaced by a typed placeholder ([CARD], [PHONE], ...; [ADDRESS] in Chinese transcripts)',
               },
             ),
             minDigitRun: Type.Integer({

@@ -20,13 +20,23 @@
  * Partials of the next utterance are redacted with the held finals (and the context) before them,
  * so digits that continue a held number are masked in the partial too.
  */
+import type { SpeechLanguage } from '../asr/language.js';
 import type { JoinedOptions, OpenEnding, RedactionPart, RedactionResult, TimedWord } from './redactor.js';
 
 /** What the leg needs from the redactor (the Redactor class implements it). */
 export interface JoinedRedactor {
   redactJoined(parts: readonly RedactionPart[], options?: JoinedOptions): RedactionResult[];
-  redactPartial(text: string, context?: readonly string[]): RedactionResult;
-  openEnding(text: string): OpenEnding | null;
+  redactPartial(text: string, context?: readonly (string | RedactionPart)[], language?: SpeechLanguage): RedactionResult;
+  /** Given parts: each with its language (and Chinese pinyin), joined by the redactor. */
+  openEnding(text: string | readonly RedactionPart[]): OpenEnding | null;
+}
+
+/** What the leg reads of a final: its text and words, and for Chinese its language and pinyin. */
+export interface RedactableFinal {
+  text: string;
+  words: readonly TimedWord[];
+  language?: SpeechLanguage | undefined;
+  pinyin?: string | undefined;
 }
 
 export interface LegRedactionOptions {
@@ -70,15 +80,17 @@ interface Held<T> {
 /** Finals kept as context after a group was released at maxHoldMs. */
 const MAX_CONTEXT_FINALS = 8;
 
-export class LegRedaction<T extends { text: string; words: readonly TimedWord[] }> {
+export class LegRedaction<T extends RedactableFinal> {
   private held: Held<T>[] = [];
-  /** Raw texts of finals released at maxHoldMs while their value went on, and when the last arrived. */
-  private context: string[] = [];
+  /** Raw finals released at maxHoldMs while their value went on (text, language, pinyin), and when the last arrived. */
+  private context: RedactionPart[] = [];
   private contextAt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** A partial arrived after the last held final: the next utterance has started. */
   private resumed = false;
   private lastAt = 0;
+  /** The language of the last final: partials carry none of their own. */
+  private language: SpeechLanguage | undefined;
   private closed = false;
   private readonly maxHoldMs: number;
   private readonly maxHeldFinals: number;
@@ -106,12 +118,13 @@ export class LegRedaction<T extends { text: string; words: readonly TimedWord[] 
     if (this.held.length === 0 && this.context.length > 0 && now - this.contextAt > this.maxHoldMs) this.context = [];
     const entry: Held<T> = { final: t, at: now, waited: false };
     this.held.push(entry);
+    this.language = t.language;
     // Judged on the run so far: "MY EMAIL IS" | "MARY DOT JONES" still ends inside an address.
     const hold =
       !this.closed &&
       this.options.holdMs > 0 &&
       this.held.length < this.maxHeldFinals &&
-      this.redactor.openEnding([...this.context, ...this.held.map((h) => h.final.text)].join(' ')) !== null;
+      this.redactor.openEnding([...this.context, ...this.held.map((h) => partOf(h.final))]) !== null;
     if (!hold) {
       this.releaseHeld('ended');
       return;
@@ -124,12 +137,12 @@ export class LegRedaction<T extends { text: string; words: readonly TimedWord[] 
 
   /** The redacted text of a partial; it also tells a hold that the next utterance has started. */
   partial(text: string): string {
-    const before = [...this.context, ...this.held.map((h) => h.final.text)];
+    const before = [...this.context, ...this.held.map((h) => partOf(h.final))];
     if (this.held.length > 0 && !this.resumed && text.trim() !== '') {
       this.resumed = true;
       this.schedule();
     }
-    return this.redactor.redactPartial(text, before).text;
+    return this.redactor.redactPartial(text, before, this.language).text;
   }
 
   /** Release what is held now. */
@@ -183,11 +196,11 @@ export class LegRedaction<T extends { text: string; words: readonly TimedWord[] 
     const group = this.held;
     this.held = [];
     const context = this.context;
-    const parts = group.map((h) => ({ text: h.final.text, words: h.final.words }));
+    const parts = group.map((h) => ({ ...partOf(h.final), words: h.final.words }));
     const results = this.redactor.redactJoined(parts, { context, openTail: why === 'maxed' });
     if (why === 'maxed') {
       // The value goes on in the next final: keep this run's raw text (memory only) as its context.
-      this.context = [...context, ...group.map((h) => h.final.text)].slice(-MAX_CONTEXT_FINALS);
+      this.context = [...context, ...group.map((h) => partOf(h.final))].slice(-MAX_CONTEXT_FINALS);
       this.contextAt = group[group.length - 1]!.at;
     } else {
       this.context = [];
@@ -206,4 +219,13 @@ export class LegRedaction<T extends { text: string; words: readonly TimedWord[] 
     });
     this.release(out);
   }
+}
+
+/** A final as a part for the redactor: text, and for Chinese its language and pinyin (no words). */
+function partOf(f: RedactableFinal): RedactionPart {
+  return {
+    text: f.text,
+    ...(f.language !== undefined ? { language: f.language } : {}),
+    ...(f.pinyin !== undefined ? { pinyin: f.pinyin } : {}),
+  };
 }

@@ -1,6 +1,7 @@
 /** The categories, placeholders, options and results of transcript redaction (privacy/redactor.ts). */
+import type { SpeechLanguage } from '../asr/language.js';
 
-export const REDACTION_CATEGORIES = ['card', 'phone', 'email', 'account', 'digits', 'id', 'name'] as const;
+export const REDACTION_CATEGORIES = ['card', 'phone', 'email', 'account', 'digits', 'id', 'name', 'address'] as const;
 export type RedactionCategory = (typeof REDACTION_CATEGORIES)[number];
 
 export const PLACEHOLDERS: Readonly<Record<RedactionCategory, string>> = {
@@ -11,6 +12,7 @@ export const PLACEHOLDERS: Readonly<Record<RedactionCategory, string>> = {
   digits: '[DIGITS]',
   id: '[ID]',
   name: '[NAME]',
+  address: '[ADDRESS]',
 };
 
 export interface RedactorOptions {
@@ -37,8 +39,8 @@ export interface RedactorOptions {
 }
 
 export interface JoinedOptions {
-  /** Raw texts of earlier finals of the same run, already released: detection context only, not returned or counted. */
-  context?: readonly string[];
+  /** Earlier finals of the same run (raw texts, or parts with their language and pinyin), already released: detection context only, not returned or counted. */
+  context?: readonly (string | RedactionPart)[];
   /** The speaker is still reading a number out: a digit run at the very end is redacted even if short. */
   openTail?: boolean;
 }
@@ -47,10 +49,14 @@ export interface JoinedOptions {
 export interface RedactionPart {
   text: string;
   words?: readonly TimedWord[];
+  /** The language of the text: 'zh' is redacted by the Chinese rules (redactorZh.ts); absent = English. */
+  language?: SpeechLanguage;
+  /** Chinese: the recognised tonal pinyin, one syllable per character (finds digits the characters hide). */
+  pinyin?: string;
 }
 
-/** Why a text may continue in the next utterance: it ends in a digit run, a name cue or an e-mail cue. */
-export type OpenEnding = 'digits' | 'name' | 'email';
+/** Why a text may continue in the next utterance: it ends in a digit run, a name cue, an e-mail cue or an address (Chinese). */
+export type OpenEnding = 'digits' | 'name' | 'email' | 'address';
 
 export interface TimedWord {
   word: string;

@@ -65,6 +65,9 @@ import {
   rewriteWords,
   emptyCounts,
 } from './spokenPii.js';
+import { ChineseRedactor } from './redactorZh.js';
+import { HAN } from './spokenPiiZh.js';
+import type { SpeechLanguage } from '../asr/language.js';
 
 export * from './redactionTypes.js';
 export { ibanValid, luhnValid } from './spokenPii.js';
@@ -84,6 +87,8 @@ export class Redactor {
   readonly maxHoldMs: number;
   /** Cumulative redactions per category since this redactor was created (for metrics). */
   readonly totals: RedactionCounts = emptyCounts();
+  /** The rules for Chinese text (parts with language 'zh'); same categories, options and totals. */
+  private readonly zh: ChineseRedactor;
 
   constructor(options: RedactorOptions = {}) {
     this.enabled = new Set(options.categories ?? REDACTION_CATEGORIES);
@@ -94,6 +99,7 @@ export class Redactor {
     this.minSpokenDigits = options.minSpokenDigits ?? 4;
     this.holdMs = options.holdMs ?? 2500;
     this.maxHoldMs = options.maxHoldMs ?? 3 * this.holdMs;
+    this.zh = new ChineseRedactor({ enabled: this.enabled, totals: this.totals });
   }
 
   /** Categories this redactor replaces. */
@@ -101,9 +107,11 @@ export class Redactor {
     return REDACTION_CATEGORIES.filter((c) => this.enabled.has(c));
   }
 
-  /** Redact a final transcript and its word timings. */
-  redact(text: string, words: readonly TimedWord[] = []): RedactionResult {
-    return this.runParts([{ text, words }], this.minDigitRun, 0, false)[0]!;
+  /** Redact a final transcript and its word timings; `zh`: Chinese text (language 'zh') and its pinyin. */
+  redact(text: string, words: readonly TimedWord[] = [], zh: { language?: SpeechLanguage; pinyin?: string } = {}): RedactionResult {
+    const part: RedactionPart = { text, words, ...zh };
+    if (isChinese([part])) return this.zh.redactParts([part], this.minDigitRun, 0, false)[0]!;
+    return this.runParts([part], this.minDigitRun, 0, false)[0]!;
   }
 
   /**
@@ -114,29 +122,40 @@ export class Redactor {
    * digits on both sides, is always redacted: the speaker paused while reading a number out.
    */
   redactJoined(parts: readonly RedactionPart[], options: JoinedOptions = {}): RedactionResult[] {
-    const context = (options.context ?? []).map((text) => ({ text }));
+    const context = (options.context ?? []).map(asPart);
     const all = [...context, ...parts];
-    return this.runParts(all, this.minDigitRun, context.length, options.openTail === true).slice(context.length);
+    const openTail = options.openTail === true;
+    if (isChinese(all)) return this.zh.redactParts(all, this.minDigitRun, context.length, openTail).slice(context.length);
+    return this.runParts(all, this.minDigitRun, context.length, openTail).slice(context.length);
   }
 
   /**
    * Redact a partial result: shorter digit runs are hidden too, since the run may still be growing.
    * `context`: the raw texts of the finals a leg is holding (legRedaction.ts); a value that starts
    * there and continues into the partial is masked in the partial too. Only redactions that start
-   * in the partial are counted.
+   * in the partial are counted. `language`: the leg's (a partial has no language of its own); when
+   * absent, a partial with Chinese characters in it is read by the Chinese rules.
    */
-  redactPartial(text: string, context: readonly string[] = []): RedactionResult {
-    const parts: RedactionPart[] = [...context.map((t) => ({ text: t })), { text }];
-    return this.runParts(parts, Math.min(this.partialMinDigitRun, this.minDigitRun), context.length, false)[context.length]!;
+  redactPartial(text: string, context: readonly (string | RedactionPart)[] = [], language?: SpeechLanguage): RedactionResult {
+    const own: RedactionPart = { text, language: language ?? (HAN.test(text) ? 'zh' : 'en') };
+    const parts: RedactionPart[] = [...context.map(asPart), own];
+    const minDigits = Math.min(this.partialMinDigitRun, this.minDigitRun);
+    if (isChinese(parts)) return this.zh.redactParts(parts, minDigits, context.length, false)[context.length]!;
+    return this.runParts(parts, minDigits, context.length, false)[context.length]!;
   }
 
   /**
    * Whether a final ends in a way the next utterance may continue: a digit run (two or more digit
    * words, a final of digits only, or digits after card/phone/account/ID words), a name cue or a
    * name running to the end, an e-mail cue or an address running to the end. A leg holds such a
-   * final briefly (see legRedaction.ts).
+   * final briefly (see legRedaction.ts). Given parts (the held finals with their language), Chinese
+   * ones are judged by the Chinese rules: also an address cue or an address running to the end.
    */
-  openEnding(text: string): OpenEnding | null {
+  openEnding(text: string | readonly RedactionPart[]): OpenEnding | null {
+    if (typeof text !== 'string') {
+      if (isChinese(text)) return this.zh.openEnding(text, this.minDigitRun);
+      text = text.map((p) => p.text).join(' ');
+    }
     if (this.enabled.size === 0) return null;
     const tokens = tokenize(text.split(/\s+/).filter((t) => t !== ''));
     let end = tokens.length;
@@ -384,4 +403,13 @@ export class Redactor {
       }
     }
   }
+}
+
+function asPart(p: string | RedactionPart): RedactionPart {
+  return typeof p === 'string' ? { text: p } : p;
+}
+
+/** Parts read by the Chinese rules: any of them is Chinese (a leg speaks one language). */
+function isChinese(parts: readonly RedactionPart[]): boolean {
+  return parts.some((p) => p.language === 'zh');
 }

@@ -465,5 +465,5 @@ export function rewriteWords(words: readonly TimedWord[], spans: Span[]): TimedW
 }
 
 export function emptyCounts(): RedactionCounts {
-  return { card: 0, phone: 0, email: 0, account: 0, digits: 0, id: 0, name: 0 };
+  return { card: 0, phone: 0, email: 0, account: 0, digits: 0, id: 0, name: 0, address: 0 };
 }

@@ -177,7 +177,7 @@ describe('Redactor: configuration and contract', () => {
     const text =
       'MY NAME IS JOHN SMITH MY EMAIL IS JOHN DOT SMITH AT EXAMPLE DOT COM CALL ME ON OH SEVEN SEVEN OH OH NINE OH OH ONE TWO THREE AND MY CARD IS FOUR ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE ONE';
     const out = r.redact(text, timed(text));
-    expect(out.counts).toEqual({ card: 1, phone: 1, email: 1, account: 0, digits: 0, id: 0, name: 1 });
+    expect(out.counts).toEqual({ card: 1, phone: 1, email: 1, account: 0, digits: 0, id: 0, name: 1, address: 0 });
     expect(out.text).toBe('MY NAME IS [NAME] MY EMAIL IS [EMAIL] CALL ME ON [PHONE] AND MY CARD IS [CARD]');
     expect(out.words.map((w) => w.word).join(' ')).toBe(out.text);
     r.redact('MY NAME IS ANNA');
