@@ -33,8 +33,10 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
   const from = o.windowStartMs;
   const to = from + o.windowMs;
   const calls = db
-    .prepare(`SELECT id, source, started_at AS s, answered_at AS a, ended_at AS e FROM calls WHERE started_at >= ? AND started_at < ?`)
-    .all(from, to) as { id: string; source: string; s: number; a: number | null; e: number | null }[];
+    .prepare(
+      `SELECT id, source, started_at AS s, answered_at AS a, ended_at AS e, language AS lang FROM calls WHERE started_at >= ? AND started_at < ?`,
+    )
+    .all(from, to) as { id: string; source: string; s: number; a: number | null; e: number | null; lang: string | null }[];
   const hasTable = (name: string) => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 
   const handle = histogram(
@@ -78,6 +80,17 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
   for (const c of calls) if (c.source === 'sip' || c.source === 'siprec' || c.source === 'webrtc') bySource[c.source]++;
   const srcCells = cells.group([bySource.sip, bySource.siprec, bySource.webrtc]);
   const qaCells = cells.group([qa.scored, qa.passed]);
+  const byLanguage = { en: 0, zh: 0, undecided: 0 };
+  for (const c of calls) byLanguage[c.lang === 'en' || c.lang === 'zh' ? c.lang : 'undecided']++;
+  const langCells = cells.group([byLanguage.en, byLanguage.zh, byLanguage.undecided]);
+  const topIntents = zipLabels(intents.slice(0, TOP_N), cells);
+  const intentsByLanguage = splitByLanguage(
+    db,
+    topIntents.map(([label]) => label),
+    from,
+    to,
+    cells,
+  );
   const payload: AggregatePayload = {
     schema: SCHEMA_ID,
     site: o.siteId,
@@ -91,7 +104,7 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
     },
     handleTime: { boundsMs: HANDLE_TIME_BOUNDS_MS, counts: cells.group(handle) },
     waitTime: { boundsMs: WAIT_TIME_BOUNDS_MS, counts: cells.group(wait) },
-    topIntents: zipLabels(intents.slice(0, TOP_N), cells).map(([label, n]) => ({ intent: label, calls: n })),
+    topIntents: topIntents.map(([label, n]) => ({ intent: label, calls: n })),
     emotionMix: zipLabels(emotions.slice(0, TOP_N), cells).map(([label, n]) => ({ emotion: label, calls: n })),
     qa: {
       scored: qaCells[0]!,
@@ -100,6 +113,10 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
       passRate: qaCells[0] !== null && qaCells[1] !== null && qa.scored > 0 ? Math.round((1000 * qa.passed) / qa.scored) / 1000 : null,
     },
     alerts: zipLabels(alerts.slice(0, TOP_N), cells).map(([label, n]) => ({ kind: label, count: n })),
+    languages: {
+      calls: { en: langCells[0]!, zh: langCells[1]!, undecided: langCells[2]! },
+      intents: intentsByLanguage,
+    },
   };
   payload.privacy.suppressedCells = cells.suppressed;
   assertPayload(payload);
@@ -124,6 +141,40 @@ function histogram(values: number[], bounds: readonly number[]): number[] {
     counts[i]!++;
   }
   return counts;
+}
+
+/**
+ * Calls per (language, intent) for the intents already published: each intent's cells (en, zh and
+ * the undecided ones, which are not published) are one group (secondary suppression), as the
+ * published intent total would otherwise give away a hidden one by subtraction. Zero and hidden cells are left out.
+ */
+function splitByLanguage(
+  db: Store['db'],
+  published: readonly string[],
+  from: number,
+  to: number,
+  cells: CellPublisher,
+): { language: 'en' | 'zh'; intent: string; calls: number }[] {
+  if (published.length === 0) return [];
+  const rows = db
+    .prepare(
+      `SELECT json_extract(u.analysis_json, '$.intent.intent') AS label, COALESCE(c.language, '') AS lang, COUNT(DISTINCT u.call_id) AS n
+         FROM utterances u JOIN calls c ON c.id = u.call_id
+        WHERE c.started_at >= ? AND c.started_at < ? AND label IS NOT NULL GROUP BY label, lang`,
+    )
+    .all(from, to) as { label: unknown; lang: string; n: number }[];
+  const out: { language: 'en' | 'zh'; intent: string; calls: number }[] = [];
+  for (const intent of published) {
+    const n = (lang: string) => rows.find((r) => r.label === intent && r.lang === lang)?.n ?? 0;
+    // undecided calls are in the published intent total too: in the group, never published themselves
+    const counts = [n('en'), n('zh'), n('')];
+    const [en, zh, undecided] = cells.group(counts);
+    if (undecided === null) cells.suppressed--; // hidden, but never published anyway
+    // as with labels, a hidden cell is left out: that a language had the intent at all says something
+    if (counts[0]! > 0 && en !== null) out.push({ language: 'en', intent, calls: en });
+    if (counts[1]! > 0 && zh !== null) out.push({ language: 'zh', intent, calls: zh });
+  }
+  return out;
 }
 
 function zipLabels(rows: { label: unknown; n: number }[], cells: CellPublisher): [string, number | null][] {

@@ -67,6 +67,25 @@ export const AggregatePayload = Type.Object(
       { additionalProperties: false },
     ),
     alerts: Type.Array(Type.Object({ kind: Label, count: Cell }, { additionalProperties: false }), { maxItems: 20 }),
+    /**
+     * The speech language of the calls (undecided: `auto` calls with no decision), and the top
+     * intents split by it. Optional: payloads from boxes without languages stay valid.
+     */
+    languages: Type.Optional(
+      Type.Object(
+        {
+          calls: Type.Object({ en: Cell, zh: Cell, undecided: Cell }, { additionalProperties: false }),
+          intents: Type.Array(
+            Type.Object(
+              { language: Type.Union([Type.Literal('en'), Type.Literal('zh')]), intent: Label, calls: Cell },
+              { additionalProperties: false },
+            ),
+            { maxItems: 40 },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false, $id: 'EdgeVoxAggregates' },
 );

@@ -231,14 +231,20 @@ export class ApplianceMetrics {
     const ended = new Counter({ name: 'edgevox_calls_ended_total', help: 'Calls ended, by end reason', labelNames: ['reason'], registers });
     const started = new Counter({
       name: 'edgevox_calls_started_total',
-      help: 'Calls started, by source',
-      labelNames: ['source'],
+      help: 'Calls started, by source and the speech language asked for (en, zh, auto)',
+      labelNames: ['source', 'language'],
+      registers,
+    });
+    const languageDecisions = new Counter({
+      name: 'edgevox_call_language_decisions_total',
+      help: 'Calls with language auto that decided their language, by the language decided',
+      labelNames: ['language'],
       registers,
     });
     const finals = new Counter({
       name: 'edgevox_asr_finals_total',
-      help: 'Final utterances recognised',
-      labelNames: ['speaker'],
+      help: 'Final utterances recognised, by speaker and language',
+      labelNames: ['speaker', 'language'],
       registers,
     });
     const partials = new Counter({ name: 'edgevox_asr_partials_total', help: 'Partial results emitted', registers });
@@ -264,18 +270,21 @@ export class ApplianceMetrics {
     bus.subscribe((e) => {
       switch (e.type) {
         case 'call.started':
-          started.inc({ source: e.source });
+          started.inc({ source: e.source, language: languageLabel(e.language ?? 'en') });
           break;
         case 'call.ended':
           ended.inc({ reason: normaliseReason(e.reason) });
           break;
         case 'asr.final':
-          finals.inc({ speaker: e.speaker === 'agent' ? 'agent' : 'caller' });
+          finals.inc({ speaker: e.speaker === 'agent' ? 'agent' : 'caller', language: languageLabel(e.language ?? 'en') });
           finalLatency.observe(e.latencyMs / 1000);
           break;
         case 'asr.partial':
           partials.inc();
           if (e.latencyMs !== null) partialLatency.observe(e.latencyMs / 1000);
+          break;
+        case 'call.language':
+          languageDecisions.inc({ language: languageLabel(e.language) });
           break;
         case 'dtmf':
           dtmf.inc();
@@ -765,4 +774,9 @@ const END_REASONS = new Set([
 function normaliseReason(reason: string): string {
   const r = reason.toLowerCase();
   return END_REASONS.has(r) ? r : 'other';
+}
+
+/** A language as a metric label: en, zh or auto; anything else (never expected) is 'other', so the label stays bounded. */
+function languageLabel(language: string): string {
+  return language === 'en' || language === 'zh' || language === 'auto' ? language : 'other';
 }
