@@ -13,6 +13,10 @@ export interface ConsoleStats {
   answerWait: { bucket: string; calls: number }[];
   emotionMix: { label: string; utterances: number }[];
   topIntents: { label: string; utterances: number }[];
+  /** Calls per language spoken (undecided: auto calls with no decision yet). */
+  callsByLanguage: { language: SpeechLanguage | 'undecided'; calls: number }[];
+  /** The top intents of each language's utterances. */
+  topIntentsByLanguage: { language: SpeechLanguage; label: string; utterances: number }[];
   totals: { calls: number; answered: number; ended: number; active: number; utterances: number; meanCallMs: number | null };
 }
 
@@ -47,6 +51,8 @@ export class ConsoleStatsRepo {
   private readonly emotions: Statement<[number]>;
   private readonly intents: Statement<[number]>;
   private readonly totals: Statement<[number, number]>;
+  private readonly languages: Statement<[number]>;
+  private readonly intentsByLanguage: Statement<[number]>;
   private readonly searchText: Statement<[string, string, string, number, string | null, string | null, number]>;
   private readonly searchAll: Statement<[number, string | null, string | null, number]>;
 
@@ -63,6 +69,17 @@ export class ConsoleStatsRepo {
       `SELECT json_extract(analysis_json, '$.intent.intent') AS label, COUNT(*) AS n FROM utterances
         WHERE created_at >= ? AND label IS NOT NULL AND COALESCE(json_extract(analysis_json, '$.intent.outOfScope'), 0) = 0
         GROUP BY label ORDER BY n DESC LIMIT 10`,
+    );
+    this.languages = db.prepare(
+      `SELECT COALESCE(language, 'undecided') AS language, COUNT(*) AS n FROM calls WHERE started_at >= ? GROUP BY 1 ORDER BY n DESC, 1`,
+    );
+    this.intentsByLanguage = db.prepare(
+      `SELECT language, label, n FROM (
+         SELECT language, label, n, ROW_NUMBER() OVER (PARTITION BY language ORDER BY n DESC, label) AS rank FROM (
+           SELECT language, json_extract(analysis_json, '$.intent.intent') AS label, COUNT(*) AS n FROM utterances
+            WHERE created_at >= ? AND label IS NOT NULL AND COALESCE(json_extract(analysis_json, '$.intent.outOfScope'), 0) = 0
+            GROUP BY language, label))
+        WHERE rank <= 10 ORDER BY language, n DESC, label`,
     );
     this.totals = db.prepare(
       `SELECT COUNT(*) AS calls, COUNT(answered_at) AS answered, SUM(state = 'ended') AS ended, SUM(state != 'ended') AS active,
@@ -103,6 +120,15 @@ export class ConsoleStatsRepo {
       answerWait: [...counts].map(([bucket, calls]) => ({ bucket, calls })),
       emotionMix: (this.emotions.all(sinceMs) as { label: string; n: number }[]).map((r) => ({ label: String(r.label), utterances: r.n })),
       topIntents: (this.intents.all(sinceMs) as { label: string; n: number }[]).map((r) => ({ label: String(r.label), utterances: r.n })),
+      callsByLanguage: (this.languages.all(sinceMs) as { language: SpeechLanguage | 'undecided'; n: number }[]).map((r) => ({
+        language: r.language,
+        calls: r.n,
+      })),
+      topIntentsByLanguage: (this.intentsByLanguage.all(sinceMs) as { language: SpeechLanguage; label: string; n: number }[]).map((r) => ({
+        language: r.language,
+        label: String(r.label),
+        utterances: r.n,
+      })),
       totals: {
         calls: t.calls,
         answered: t.answered,

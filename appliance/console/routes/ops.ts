@@ -44,7 +44,7 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
     '/api/v1/console/stats',
     {
       schema: {
-        summary: 'Chart data: calls per hour, time to answer, emotion mix, top intents',
+        summary: 'Chart data: calls per hour, time to answer, emotion mix, top intents, calls and top intents by language',
         querystring: Type.Object({ hours: Type.Integer({ minimum: 1, maximum: 24 * 31, default: 24 }) }),
         tags: ['console'],
       },

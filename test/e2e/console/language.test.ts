@@ -2,7 +2,8 @@
  * Call languages in the console, in a real browser against a running box: the call history lists
  * each call's language and its language filter narrows the list to Mandarin calls (the server's
  * ?language=); the call detail shows the language and the pinyin of a Mandarin utterance; the live
- * board tags each call with its language, and its filter shows an `auto` call once it has decided.
+ * board tags each call with its language, and its filter shows an `auto` call once it has decided;
+ * its charts count calls by language.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -106,6 +107,7 @@ describe('call languages in the console', () => {
     const { page } = browser;
     await page.goto(`${app.httpUrl}/#/live`);
     await page.getByTestId('live').waitFor();
+    await expect(page.getByTestId('chart-languages').textContent()).resolves.toContain('Mandarin');
     const auto = app.calls.startCall({ source: 'sip', language: { choice: 'auto', from: 'trunk' } });
     const english = app.calls.startCall({ source: 'sip', language: { choice: 'en', from: 'site' } });
     const card = (id: string) => page.locator(`[data-testid=live-call][data-call-id="${id}"]`);

@@ -322,6 +322,14 @@ export function Live() {
             title={t('live:chartEmotionMix')}
             data={stats.emotionMix.map((e: any) => ({ label: emotionText(e.label), value: e.utterances }))}
           />
+          <Donut
+            testId="chart-languages"
+            title={t('live:chartLanguages')}
+            data={(stats.callsByLanguage ?? []).map((r: any) => ({
+              label: r.language === 'undecided' ? t('common:speechLanguage.undecided') : languageText(r.language),
+              value: r.calls,
+            }))}
+          />
           <HBarChart
             testId="chart-intents"
             title={t('live:chartTopIntents')}
