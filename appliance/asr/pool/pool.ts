@@ -98,6 +98,8 @@ export interface PoolStats {
 // gave ~7 frames per message (721 messages/s) and cost ~2.5% of a core more than a 5 ms window
 // (29 frames per message, 166 messages/s); 5 ms is noise against the 100 ms chunk-latency budget.
 const DEFAULTS = { batchIntervalMs: 5, statsIntervalMs: 100, maxTransitMs: 5000, closeGraceMs: 2000, vadBatchWaitMs: 10 };
+/** How long a worker still loading its models may take to end itself on close before it is terminated. */
+const LOADING_GRACE_MS = 30_000;
 const INITIAL_STAGING_BYTES = 64 * 1024;
 const MAX_STAGING_BYTES = 4 * 1024 * 1024;
 
@@ -405,7 +407,7 @@ class WorkerSlot implements StreamHost {
   /** Close the streams, ask the worker to shut down, terminate it after the grace period. Idempotent. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
-    const wasReady = this.state === 'ready';
+    const wasStarting = this.state === 'starting';
     this.state = 'closed';
     clearTimeout(this.restartTimer);
     clearTimeout(this.timer);
@@ -421,9 +423,11 @@ class WorkerSlot implements StreamHost {
     const thread = this.thread;
     if (thread === undefined) return;
     const exited = new Promise<void>((r) => this.exitWaiters.push(r));
-    if (wasReady) thread.postMessage({ t: 'shutdown' } satisfies ToWorker);
-    else void thread.terminate();
-    const grace = setTimeout(() => void thread.terminate(), this.settings.closeGraceMs);
+    // a worker still loading its models ends itself when loading is over (see worker.ts): terminating
+    // it from outside during a native onnxruntime call would abort the process
+    thread.postMessage({ t: 'shutdown' } satisfies ToWorker);
+    const graceMs = wasStarting ? Math.max(this.settings.closeGraceMs, LOADING_GRACE_MS) : this.settings.closeGraceMs;
+    const grace = setTimeout(() => void thread.terminate(), graceMs);
     await exited;
     clearTimeout(grace);
   }

@@ -120,14 +120,25 @@ function takeAudio(msg: Extract<ToWorker, { t: 'audio' }>): void {
 }
 
 async function main(): Promise<void> {
+  // A shutdown can come while the models load (the pool closing during a start or a restart). The
+  // thread must not be terminated from outside then: onnxruntime is inside a native call, and that
+  // aborts the whole process. So it is noted here and the thread ends itself once loading is over.
+  let shutdownWhileLoading = false;
+  const whileLoading = (msg: ToWorker): void => {
+    if (msg.t === 'shutdown') shutdownWhileLoading = true;
+  };
+  port!.on('message', whileLoading);
   let recognizer: Recognizer;
   try {
     recognizer = await Recognizer.create(init.recognizer);
     loaded = recognizer;
   } catch (err) {
+    if (shutdownWhileLoading) process.exit(0);
     post({ t: 'fatal', error: toWireError(err) });
     return;
   }
+  port!.off('message', whileLoading);
+  if (shutdownWhileLoading) process.exit(0);
   const timer = setInterval(sendStats, init.statsIntervalMs);
   port!.on('message', (msg: ToWorker) => {
     switch (msg.t) {

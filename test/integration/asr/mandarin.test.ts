@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FinalEvent, PartialEvent } from '../../../appliance/asr/events.js';
 import { AutoLanguageStream } from '../../../appliance/asr/autoLanguage.js';
+import { RecognizerPool } from '../../../appliance/asr/pool/pool.js';
 import { Recognizer } from '../../../appliance/asr/recognizer.js';
 import { readWavFile, transcribeAudio } from '../../../appliance/asr/transcribeFile.js';
 import type { WavAudio } from '../../../appliance/audio/wav.js';
@@ -133,5 +134,34 @@ describe('language auto', () => {
     expect(r.closed).toEqual([false, true]);
     expect(r.finals.every((f) => f.language === 'en')).toBe(true);
     expect(r.finals.map((f) => f.text).join(' ')).toMatch(/[A-Z]{3,}/);
+  });
+
+  it('a candidate that fails before the decision leaves it to the other; the leg sees no error', async () => {
+    const pool = await RecognizerPool.create({ modelDir: ZH_MODEL_DIR, vadModelPath: VAD_MODEL, threads: 1, workers: 1 });
+    try {
+      const audio = mulawRoundTrip8k(readWavFile(EN));
+      const zhStream = pool.createStream({ sampleRateHz: audio.sampleRateHz });
+      const auto = new AutoLanguageStream({ en: en.createStream({ sampleRateHz: audio.sampleRateHz }), zh: zhStream });
+      const errors: string[] = [];
+      let language: string | undefined;
+      const finals: FinalEvent[] = [];
+      auto.on('error', (e) => errors.push(e.error.code));
+      auto.on('language', (e) => (language = e.language));
+      auto.on('final', (e) => finals.push(e));
+      const gotError = new Promise<void>((resolve) => zhStream.once('error', () => resolve()));
+      auto.push(audio.samples.subarray(0, 1600));
+      await auto.whenIdle();
+      expect(pool.crashWorker(0)).toBe(true);
+      await gotError;
+      expect(language).toBe('en');
+      auto.push(audio.samples.subarray(1600));
+      await auto.flush();
+      auto.close();
+      expect(errors).toEqual([]);
+      expect(finals.length).toBeGreaterThan(0);
+      expect(finals.every((f) => f.language === 'en')).toBe(true);
+    } finally {
+      await pool.close();
+    }
   });
 });

@@ -12,7 +12,9 @@ import { Recognizer } from '../../../appliance/asr/recognizer.js';
 import { readWavFile, transcribeAudio, type TranscribeOptions } from '../../../appliance/asr/transcribeFile.js';
 import type { WavAudio } from '../../../appliance/audio/wav.js';
 import { isEdgeVoxError } from '../../../appliance/errors.js';
-import { HAVE_MODELS, MODEL_DIR, SPEECH_EN, VAD_MODEL } from './helpers.js';
+import { HAVE_MODELS, MODEL_DIR, SHARED, SPEECH_EN, VAD_MODEL } from './helpers.js';
+
+const ZH_MODEL_DIR = `${SHARED}/models/asr/kws-zipformer-wenetspeech-zh-3.3m`;
 
 const CLIPS = ['0.wav', '1.wav'];
 
@@ -184,6 +186,27 @@ describe.skipIf(!HAVE_MODELS)('RecognizerPool supervision', () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it('closing while a restarted worker still loads its models ends it cleanly (no terminate inside onnxruntime)', async () => {
+    // the Mandarin model: its start (ONNX sessions and the pinyin language data) takes long enough to be caught
+    const pool = await RecognizerPool.create({ modelDir: ZH_MODEL_DIR, vadModelPath: VAD_MODEL, workers: 1 });
+    const victim = pool.workerThreads()[0]!;
+    const gone = exited(victim);
+    expect(pool.crashWorker(0)).toBe(true);
+    await gone;
+    // the replacement thread is spawned after the restart delay and starts loading its models
+    while (pool.stats().workers[0]!.state !== 'starting' || pool.workerThreads()[0] === undefined) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const loading = pool.workerThreads()[0]!;
+    expect(loading).not.toBe(victim);
+    const code = exited(loading);
+    // well into the load: the ONNX sessions are being created (native code) when close() comes
+    await new Promise((r) => setTimeout(r, 400));
+    await pool.close();
+    // it ended itself after loading (exit 0); terminating it mid-load aborted the whole process before
+    expect(await code).toBe(0);
   });
 
   it('close cascade: pool.close() closes every stream, rejects pending work and ends every worker thread', async () => {
