@@ -3,8 +3,9 @@
  * number followed by its suffix (北京市 朝阳区 建国路 88号 3栋 2单元 401室).
  *
  * A chain is an address when it is specific enough to find a home: two or more units with a
- * street, a named estate or a numbered unit among them (建国路88号, 三号楼二单元), or any unit right
- * after an address cue (我住在朝阳区…, 地址是…). A city or district alone (我在上海市) is not.
+ * numbered unit or a named estate among them (建国路88号, 三号楼二单元, 朝阳区幸福小区), three or more
+ * with a street (北京市朝阳区建国路), or any unit right after an address cue (我住在朝阳区…,
+ * 地址是…). A city or district alone (我在上海市), or a shop's street (中关村南大街店), is not.
  * Linear scan; no regular expression backtracking on hostile input.
  */
 import {
@@ -104,8 +105,10 @@ export function findAddressChains(chars: readonly ZhChar[], taken: Uint8Array): 
     // A bare number after the last unit (…2单元401) is the flat number.
     while (end < chars.length && !taken[end] && numberish(chars[end]!) && end - current.end < 6) end++;
     const cued = cuedAt(chars, start);
-    const specific = units.some((u) => u.kind !== 'admin');
-    chains.push({ start, end, cued, units: units.length, address: cued || (units.length >= 2 && specific) });
+    // A number or an estate pins a home down; a street does with a district or city before it.
+    const pinned = units.some((u) => u.kind === 'number' || u.kind === 'place');
+    const street = units.some((u) => u.kind === 'street');
+    chains.push({ start, end, cued, units: units.length, address: cued || (units.length >= 2 && pinned) || (units.length >= 3 && street) });
     current = null;
   };
   let i = 0;

@@ -38,10 +38,12 @@ import {
   DIGIT_GAP_CHARS,
   LISTED_SURNAMES,
   MAX_GAP_CHARS,
+  MEASURE_WORDS,
   MOBILE,
   NAME_CUES_ZH,
   NAME_STOP_ZH,
   NOT_NAME_AFTER_JIAO,
+  NOT_NAME_BEFORE_WO_JIAO,
   NUMBER_CONTEXT_ZH,
   STRONG,
   SURNAMES,
@@ -207,6 +209,7 @@ export class ChineseRedactor {
       const cue = NAME_CUES_ZH.find((c) => startsWithWord(chars, i, c.cue));
       if (cue === undefined) continue;
       if (cue.cue === '姓' && i > 0 && '百贵同'.includes(chars[i - 1]!.ch)) continue;
+      if (cue.cue === '我叫' && i > 0 && NOT_NAME_BEFORE_WO_JIAO.includes(chars[i - 1]!.ch)) continue;
       let j = i + Array.from(cue.cue).length;
       while (j < chars.length && FILLERS.has(chars[j]!.ch)) j++;
       if (cue.cue.endsWith('叫') && NOT_NAME_AFTER_JIAO.some((w) => startsWithWord(chars, j, w))) continue;
@@ -333,6 +336,8 @@ function classify(
   }
   if (sure && n >= 7 && n <= 15 && (ctx.has('phone') || (digits.startsWith('0') && n >= 10 && n <= 12))) return span(core, 'phone');
   if (ctx.has('digits') && n >= 4) return span(core, 'digits');
+  const after = core.at[core.at.length - 1]! + 1;
+  if (MEASURE_WORDS.some((w) => startsWithWord(chars, after, w))) return null;
   const sureCount = core.strengths.filter((x) => x >= TONAL).length;
   if (sureCount >= minDigits) return span(core, 'digits');
   return null;

@@ -163,6 +163,19 @@ export const NUMBER_CONTEXT_ZH: Record<'card' | 'phone' | 'account' | 'id' | 'di
   digits: ['密码', '验证码', '口令', '编号', '号是', '号为'],
 };
 export const CONTEXT_WINDOW_CHARS = 10;
+/** Units after a number that make it a quantity (价格400-500元, 24小时), not an identifier: kept unless it is a valid ID, card or phone. */
+export const MEASURE_WORDS = [
+  ...'元块毛角分个位岁年月日天点秒米斤克人次倍折度张间晚套件份台辆种家条本名%％',
+  '小时',
+  '公里',
+  '千米',
+  '公斤',
+  '之间',
+  '左右',
+  '以上',
+  '以下',
+  '以内',
+];
 
 /**
  * Name cues and what must follow them. `any`: the next 1–3 characters are a name (我叫, 名字是);
@@ -170,13 +183,18 @@ export const CONTEXT_WINDOW_CHARS = 10;
  * starts with a surname from the unambiguous list (我是王小明 — 我是 also starts 我是想问…).
  */
 export const NAME_CUES_ZH: readonly { cue: string; takes: 'any' | 'surname' | 'listed' }[] = [
-  { cue: '名字叫', takes: 'any' },
-  { cue: '名字是', takes: 'any' },
+  // 名字是/名叫 alone also name places and shops (名叫大运河森林公园的景点): only a person's.
+  { cue: '我的名字是', takes: 'any' },
+  { cue: '我的名字叫', takes: 'any' },
+  { cue: '我名字是', takes: 'any' },
+  { cue: '我名字叫', takes: 'any' },
+  { cue: '我名叫', takes: 'any' },
+  { cue: '他的名字是', takes: 'any' },
+  { cue: '她的名字是', takes: 'any' },
   { cue: '姓名是', takes: 'any' },
   { cue: '姓名叫', takes: 'any' },
   { cue: '全名是', takes: 'any' },
   { cue: '全名叫', takes: 'any' },
-  { cue: '名叫', takes: 'any' },
   { cue: '我叫做', takes: 'any' },
   { cue: '我叫', takes: 'any' },
   { cue: '他叫', takes: 'any' },
@@ -201,7 +219,9 @@ export const NAME_STOP_ZH = new Set([
   ...'，。！？、,.!? ',
 ]);
 /** After 我叫: words that mean "I called / ordered", not a name. */
-export const NOT_NAME_AFTER_JIAO = ['了', '过', '车', '外卖', '人', '醒', '做'];
+export const NOT_NAME_AFTER_JIAO = ['了', '过', '车', '辆', '下', '个', '一', '外卖', '人', '醒', '做'];
+/** Before 我叫: "call (a taxi) for me" (帮我叫辆车), not "I am called". */
+export const NOT_NAME_BEFORE_WO_JIAO = [...'帮给替让请叫'];
 /** Titles after a surname (王先生): the surname alone is the name. */
 export const TITLES_ZH = [
   '先生',
