@@ -75,6 +75,13 @@ describe('Chinese redaction: numbers', () => {
       expect(redact(t).text).toBe(t);
   });
 
+  it('quantities stay: a price range, hours, a range 之间; an identifier before a unit is still hidden', () => {
+    for (const t of ['最低价格400-500元的酒店', '价格最好在200-300之间', '人均消费一零零一五零元', '游玩时间1-2小时', '评分4.5分以上'])
+      expect(redact(t).text).toBe(t);
+    expect(redact('我的手机13812345678号码').text).toBe('我的手机[PHONE]号码');
+    expect(redact(`${ID}人`).text).toBe('[ID]人');
+  });
+
   it('syllables matching a digit only without their tone do not make a number', () => {
     // 要就是吧 (yào jiù shì ba): toneless yao, jiu, ba — weak; with sure digits around they only fill in.
     const text = '要就起吧就要吧起就';
@@ -114,7 +121,12 @@ describe('Chinese redaction: names', () => {
   });
 
   it('我叫 as "called / ordered" is not a name', () => {
-    for (const t of ['我叫了外卖', '我叫车过去', '我叫他明天来']) expect(redact(t).text).toBe(t);
+    for (const t of ['我叫了外卖', '我叫车过去', '我叫他明天来', '麻烦您帮我叫辆出租车', '给我叫下车']) expect(redact(t).text).toBe(t);
+  });
+
+  it('名字是 and 名叫 name a person only after 我的/我/他的 (places and shops have names too)', () => {
+    for (const t of ['我想去名叫草莓博览园的景点', '名字是北京亚运村民宿的酒店']) expect(redact(t).text).toBe(t);
+    expect(redact('我名叫赵敏').text).toBe('我名叫[NAME]');
   });
 });
 
@@ -129,6 +141,7 @@ describe('Chinese redaction: addresses', () => {
   it('places and words that only look like units stay', () => {
     for (const t of [
       '我在上海市',
+      '麦当劳中关村南大街店电话是多少',
       '我去超市买东西',
       '在三楼会议室开会',
       '我的手机号码丢了',
