@@ -7,6 +7,10 @@ eval-asr: build ## ASR word error rate on speech-en + pocketsphinx-testdata (16 
 bench-asr: build ## ASR cost vs sherpa-onnx-node (CPU s per audio s), concurrent real-time streams, RSS per stream
 	node --expose-gc dist/tools/asr/benchAsr.js
 
+.PHONY: eval-kws-zh
+eval-kws-zh: build ## Chinese keywords on the Mandarin model: detections on speech-zh (16 kHz, 8 kHz mu-law), false alarms per hour over all zh/en audio
+	node dist/tools/asr/evalKwsZh.js
+
 # CrossWOZ user turns (Apache-2.0, not committed): unzip CrossWOZ/data/crosswoz/test.json.zip into one of these;
 # with neither present the tool uses its built-in sentences.
 HANZI_TEXT ?= $(firstword $(wildcard ../shared/datasets/text-zh/test.json ../shared/datasets/intent/crosswoz/test.json))
