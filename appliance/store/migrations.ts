@@ -416,4 +416,30 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE utterances ADD COLUMN pinyin TEXT;                                            -- zh only: tonal pinyin, syllables spaced
     `,
   },
+  {
+    version: 14,
+    name: 'knowledge base for agent assist (assist/knowledgeRepo.ts): articles and every version of each, soft deletion',
+    sql: `
+      CREATE TABLE kb_articles (
+        id          TEXT PRIMARY KEY,                 -- the uploader's id or a slug of the title
+        version     INTEGER NOT NULL,                 -- the current version
+        deleted_at  INTEGER,                          -- unix ms; NULL while the article is live
+        deleted_by  TEXT
+      );
+      CREATE TABLE kb_article_versions (
+        article_id  TEXT NOT NULL REFERENCES kb_articles (id) ON DELETE CASCADE,
+        version     INTEGER NOT NULL,
+        title       TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        tags        TEXT NOT NULL,                    -- JSON array
+        intents     TEXT NOT NULL,                    -- JSON array of intent labels
+        language    TEXT NOT NULL CHECK (language IN ('en', 'zh')),
+        format      TEXT NOT NULL CHECK (format IN ('markdown', 'text', 'csv')),
+        sha256      TEXT NOT NULL,                    -- of title, body, tags, intents, language
+        author      TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,                 -- unix ms
+        PRIMARY KEY (article_id, version)
+      );
+    `,
+  },
 ];
