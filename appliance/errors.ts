@@ -70,6 +70,11 @@ export const ERROR_CODES = {
   EVX_ERR_NOT_READY: spec('The appliance is not ready', 503, 1, true),
   EVX_ERR_SHUTTING_DOWN: spec('The appliance is shutting down', 503, 1, true),
   EVX_ERR_INTERNAL: spec('An unexpected internal error', 500, 1),
+  // knowledge base for agent assist (appliance/assist)
+  EVX_ERR_KB_ENCODING: spec('A knowledge upload is not UTF-8 text (invalid byte sequence or NUL characters)', 400, 1),
+  EVX_ERR_KB_TOO_LARGE: spec('A knowledge upload exceeds the size limit (2 MiB per upload)', 413, 1),
+  EVX_ERR_KB_CSV: spec('A knowledge CSV upload is malformed (unclosed quote, stray quote, ragged row, missing question/answer header)', 400, 1),
+  EVX_ERR_KB_ARTICLE: spec('A knowledge article is invalid (no title or text, too long, bad id, language, tags or intents)', 400, 1),
   // intent and emotion models
   EVX_ERR_EMOTION_AUDIO_TOO_SHORT: spec('The utterance is too short or silent for emotion analysis', 400, 1),
   EVX_ERR_INTENT_SIDECAR: spec('The intent model sidecar JSON is missing, malformed or does not match the ONNX model', 500, 1),
