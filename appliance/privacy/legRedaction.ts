@@ -19,6 +19,11 @@
  *
  * Partials of the next utterance are redacted with the held finals (and the context) before them,
  * so digits that continue a held number are masked in the partial too.
+ *
+ * Each final's language and (Mandarin) pinyin go with its text to the redactor, for holding and for
+ * redaction: a Mandarin number split over two finals (我的手机号是幺三八 | 一二三四五六七八) is held
+ * and redacted as one like an English one. A partial has no language of its own: the last final's
+ * is used.
  */
 import type { SpeechLanguage } from '../asr/language.js';
 import type { JoinedOptions, OpenEnding, RedactionPart, RedactionResult, TimedWord } from './redactor.js';

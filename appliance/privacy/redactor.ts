@@ -7,6 +7,10 @@
  * given, the redacted words are replaced by one placeholder word spanning their time, so timings
  * stay usable (talk-over, silence, QA) without the content. Pure: no I/O, no clock, no shared state
  * other than the cumulative per-category totals kept for metrics.
+ *
+ * Chinese text (parts with `language: 'zh'`, and partials with Han characters on a leg without a
+ * final yet) goes to the Chinese rules (redactorZh.ts) with the same options, results and totals;
+ * everything else, including parts without a language, keeps the English rules below.
  */
 import {
   REDACTION_CATEGORIES,
