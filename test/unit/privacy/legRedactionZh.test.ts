@@ -74,6 +74,23 @@ describe('LegRedaction: Chinese finals', () => {
     expect(texts()).toEqual(['我是想问一下', '我的账单有问题', '好的谢谢']);
   });
 
+  it('an ID read out slowly in groups: released at maxHoldMs, the rest still redacted with the pinyin kept as context', () => {
+    const { leg, released, texts } = setup();
+    const pieces = ['身份证号是一一零', '一零五', '一九四九', '一二三一', '零零二叉谢谢'];
+    for (const p of pieces) {
+      leg.final(final(p));
+      vi.advanceTimersByTime(1000);
+      leg.partial('呃');
+      vi.advanceTimersByTime(2000);
+    }
+    leg.flush();
+    expect(Math.max(...released.flat().map((r) => r.heldMs))).toBeLessThanOrEqual(7500);
+    expect(leg.stats.maxedOut).toBeGreaterThanOrEqual(1);
+    expect(texts().join('|')).not.toMatch(DIGIT_CHARS);
+    expect(texts()[0]).toMatch(/^身份证号是\[(ID|DIGITS)\]$/);
+    expect(texts()[pieces.length - 1]).toMatch(/^\[(ID|DIGITS)\]谢谢$/);
+  });
+
   it('a partial on a Chinese leg continues a held number', () => {
     const { leg } = setup();
     leg.final(final('我的手机号是幺三八'));
