@@ -1,7 +1,8 @@
 /**
  * Loads the intent and emotion models from the model store's verified, active copies (never from
- * paths outside it) and builds the utterance analysers on them. A model that is not active leaves
- * its analyser out (logged), so calls and routing still run on what is there.
+ * paths outside it) and builds the utterance analysers on them, and the text-sentiment one (a
+ * lexicon, no model). A model that is not active leaves its analyser out (logged), so calls and
+ * routing still run on what is there.
  */
 import { join } from 'node:path';
 import type { UtteranceAnalyser } from '../calls/analysis.js';
@@ -14,6 +15,7 @@ import type { ModelStore } from '../modelstore/modelStore.js';
 import { EmotionUtteranceAnalyser } from './emotionAnalyser.js';
 import { EmotionTrendTracker } from './emotionTrend.js';
 import { IntentUtteranceAnalyser } from './intentAnalyser.js';
+import { SentimentUtteranceAnalyser } from './textSentiment.js';
 
 export interface AnalysisRuntime {
   readonly analysers: readonly UtteranceAnalyser[];
@@ -72,6 +74,8 @@ export async function startAnalysis(deps: { models: ModelStore; config: EdgeVoxC
         }),
       );
     }
+    // Text sentiment needs no model (a lexicon in the package): on for the same speakers as emotion.
+    analysers.push(new SentimentUtteranceAnalyser({ speakers: config.routing.emotionSpeakers }));
   } catch (err) {
     await intent?.close();
     await intentZh?.close();

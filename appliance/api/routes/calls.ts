@@ -1,6 +1,10 @@
-/** Calls API: recent and active calls (paged), and one call with its legs and utterances. */
+/**
+ * Calls API: recent and active calls (paged), one call with its legs and utterances, and one call's
+ * mood over time (acoustic emotion and text sentiment apart, and combined: analysis/callMood.ts).
+ */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import { callMood } from '../../analysis/callMood.js';
 import { evxError } from '../../errors.js';
 import type { Store } from '../../store/database.js';
 
@@ -43,6 +47,21 @@ export function registerCallRoutes(app: FastifyInstance, deps: { store: Store })
       const call = deps.store.calls.get(request.params.id);
       if (call === undefined) throw evxError('EVX_ERR_NOT_FOUND', 'no such call', { details: { resource: 'call' } });
       return { ...call, utterances: deps.store.utterances.listByCall(call.id) };
+    },
+  );
+  app.get<{ Params: { id: string } }>(
+    '/api/v1/calls/:id/mood',
+    {
+      schema: {
+        summary:
+          "One call's mood per utterance and speaker: acoustic emotion and text sentiment as separate series, a combined distress figure, and each one's trend",
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
+      },
+    },
+    async (request) => {
+      const call = deps.store.calls.get(request.params.id);
+      if (call === undefined) throw evxError('EVX_ERR_NOT_FOUND', 'no such call', { details: { resource: 'call' } });
+      return { callId: call.id, ...callMood(deps.store.utterances.listByCall(call.id)) };
     },
   );
 }
