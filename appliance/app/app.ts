@@ -171,6 +171,8 @@ export class Appliance {
       const routing = startRouting({ ...base, secrets });
       closeStack.push({ name: 'routing', close: () => routing.close() });
       if (routing.webhook !== null) metrics.bindRoutingWebhook(routing.webhook);
+      // a skill group that asks for Mandarin (or auto) starts the Mandarin recognizer now, not on its first call
+      if (routing.service.groupList().some((g) => g.language === 'zh' || g.language === 'auto')) await speech.engine?.ensureMandarin();
       const acd = startAcd({ ...base, routing: routing.service, metrics, secrets });
       closeStack.push({ name: 'acd', close: () => acd.close() });
       const alerts = startAlerts({ ...base, routing: routing.service });

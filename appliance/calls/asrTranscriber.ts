@@ -17,8 +17,10 @@ export interface SpeechEngine {
   readonly factory: TranscriberFactory;
   /** Worker-thread recognizers (config asr.workers; 0 = in-process): inference stays off the media thread. */
   readonly recognizer: RecognizerPool;
-  /** The Mandarin recognizer, when its model is installed and a call may need it. */
-  readonly mandarin?: RecognizerPool;
+  /** The Mandarin recognizer, once started (its model installed and a call, trunk, number or group asking for it). */
+  readonly mandarin: RecognizerPool | undefined;
+  /** Start the Mandarin recognizer if it is not running (idempotent; a failure is logged, not thrown). */
+  ensureMandarin(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -72,14 +74,13 @@ function poolOptions(
   };
 }
 
-/** Mandarin is loaded when the site, a trunk or a dialled number asks for it (zh or auto) and its model is installed. */
+/** The configuration asks for Mandarin (zh or auto) for the site, a trunk or a dialled number. */
 function mandarinWanted(config: EdgeVoxConfig): boolean {
   const asks = (l: string | undefined): boolean => l === 'zh' || l === 'auto';
   return asks(config.asr.language) || config.sip.trunks.some((t) => asks(t.language)) || config.sip.dids.some((d) => asks(d.language));
 }
 
 async function startMandarin(models: ModelStore, config: EdgeVoxConfig, logger: Logger): Promise<RecognizerPool | undefined> {
-  if (!mandarinWanted(config)) return undefined;
   try {
     // Mandarin decodes with beam search: its n-best feeds the pinyin-to-character language model
     return await RecognizerPool.create(poolOptions(models.activeDir('asr-zh'), config, logger, models, { decoding: 'beam' }));
@@ -95,14 +96,19 @@ async function startMandarin(models: ModelStore, config: EdgeVoxConfig, logger: 
 export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConfig, logger: Logger): Promise<SpeechEngine> {
   const encoder = batchedEncoder(models, config, logger);
   const recognizer = await RecognizerPool.create(poolOptions(models.activeDir('asr'), config, logger, models, encoder));
-  let mandarin: RecognizerPool | undefined;
-  try {
-    mandarin = await startMandarin(models, config, logger);
-  } catch (err) {
-    await recognizer.close();
-    throw err;
-  }
-  const pools: Partial<Record<SpeechLanguage, RecognizerPool>> = { en: recognizer, ...(mandarin ? { zh: mandarin } : {}) };
+  const pools: Partial<Record<SpeechLanguage, RecognizerPool>> = { en: recognizer };
+  let closed = false;
+  let mandarinStarting: Promise<void> | undefined;
+  // Mandarin starts once, at boot when the configuration asks for it, otherwise on the first call
+  // (or skill group) that does; calls that need it before it is ready are transcribed as English.
+  const ensureMandarin = (): Promise<void> => {
+    mandarinStarting ??= startMandarin(models, config, logger).then(async (pool) => {
+      if (closed) await pool?.close();
+      else if (pool !== undefined) pools.zh = pool;
+    });
+    return mandarinStarting;
+  };
+  if (mandarinWanted(config)) await ensureMandarin();
   const keywords = config.asr.keywords;
   const siteHotwords = config.asr.hotwords;
   let fellBack = false;
@@ -125,7 +131,8 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
   const factory: TranscriberFactory = (options, callbacks): LegTranscriber => {
     let choice: LanguageChoice = options.language ?? config.asr.language;
     if (choice !== 'en' && pools.zh === undefined) {
-      if (!fellBack) logger.warn({ language: choice }, 'Mandarin recognition is not available; transcribing as English');
+      void ensureMandarin();
+      if (!fellBack) logger.warn({ language: choice }, 'Mandarin recognition is not ready; transcribing this call as English');
       fellBack = true;
       choice = 'en';
     }
@@ -196,9 +203,14 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
   return {
     factory,
     recognizer,
-    ...(mandarin ? { mandarin } : {}),
+    get mandarin() {
+      return pools.zh;
+    },
+    ensureMandarin,
     close: async () => {
-      await Promise.all([recognizer.close(), mandarin?.close()]);
+      closed = true;
+      await mandarinStarting;
+      await Promise.all([recognizer.close(), pools.zh?.close()]);
     },
   };
 }
