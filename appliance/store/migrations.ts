@@ -442,4 +442,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 15,
+    name: 'post-call summaries (summary/summaryRepo.ts): one per call, built from the stored (redacted) utterances at the call end',
+    sql: `
+      CREATE TABLE call_summaries (
+        call_id        TEXT PRIMARY KEY REFERENCES calls (id) ON DELETE CASCADE,
+        version        INTEGER NOT NULL,                 -- summariser format version
+        language       TEXT NOT NULL CHECK (language IN ('en', 'zh')),
+        reason_intent  TEXT,                             -- intent label of the reason; NULL: none found
+        outcome        TEXT NOT NULL CHECK (outcome IN ('resolved', 'follow_up', 'transferred', 'unresolved')),
+        summary_json   TEXT NOT NULL,                    -- the whole summary (redacted excerpts only)
+        created_at     INTEGER NOT NULL                  -- unix ms
+      );
+      CREATE INDEX call_summaries_created ON call_summaries (created_at);
+      CREATE INDEX call_summaries_outcome ON call_summaries (outcome, created_at);
+    `,
+  },
 ];
