@@ -146,7 +146,9 @@ export function findAddressChains(chars: readonly ZhChar[], taken: Uint8Array): 
   return chains;
 }
 
-/** Whether the characters end with an address cue (…地址是, …我住在). */
+/** Whether the characters end with a cue that an address follows (…地址是, …我住在); a bare 地址 (…的地址) asks for one. */
 export function endsWithAddressCue(chars: readonly ZhChar[], end: number): boolean {
-  return ADDRESS_CUES.some((c) => endsWithWord(chars, end, c));
+  const last = chars[chars.length - 1]?.ch;
+  if (last === '？' || last === '?') return false;
+  return ADDRESS_CUES.some((c) => c !== '地址' && c !== '住址' && endsWithWord(chars, end, c));
 }

@@ -188,7 +188,8 @@ describe('Chinese redaction: words and parts', () => {
     expect(r.openEnding([zh('你好我是')])).toBe('name');
     expect(r.openEnding([zh('我的地址是')])).toBe('address');
     expect(r.openEnding([zh('北京市朝阳区')])).toBe('address');
-    for (const t of ['我是想问一下', '好的谢谢', '第一', '我要两个', '我在上海市']) expect(r.openEnding([zh(t)])).toBeNull();
+    for (const t of ['我是想问一下', '好的谢谢', '第一', '我要两个', '我在上海市', '请告诉我餐馆的地址', '这家餐馆的地址是？'])
+      expect(r.openEnding([zh(t)])).toBeNull();
   });
 
   it('English text and texts without a language keep the English rules', () => {
