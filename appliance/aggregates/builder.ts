@@ -171,8 +171,8 @@ function splitByLanguage(
     const [en, zh, undecided] = cells.group(counts);
     if (undecided === null) cells.suppressed--; // hidden, but never published anyway
     // as with labels, a hidden cell is left out: that a language had the intent at all says something
-    if (counts[0]! > 0 && en !== null) out.push({ language: 'en', intent, calls: en });
-    if (counts[1]! > 0 && zh !== null) out.push({ language: 'zh', intent, calls: zh });
+    if (counts[0]! > 0 && typeof en === 'number') out.push({ language: 'en', intent, calls: en });
+    if (counts[1]! > 0 && typeof zh === 'number') out.push({ language: 'zh', intent, calls: zh });
   }
   return out;
 }
