@@ -31,6 +31,7 @@ import { startUtteranceAnalysis } from './analysis.js';
 import { startAlerts } from './alerts.js';
 import { startProfiles } from './profiles.js';
 import { startQa } from './qa.js';
+import { startSummaries } from './summary.js';
 import { QaRepo } from '../qa/repo.js';
 import { queuePolicyOf } from '../acd/queuePolicy.js';
 import { startRetention } from './retention.js';
@@ -207,6 +208,9 @@ export class Appliance {
       closeStack.push({ name: 'retention', close: () => retention.close() });
       const qa = startQa(base);
       closeStack.push({ name: 'qa', close: () => qa.close() });
+      // A summary of every call when it ends, from its stored (redacted) transcript.
+      const summaries = startSummaries(base);
+      closeStack.push({ name: 'summaries', close: () => summaries.close() });
       if (config.qa.enabled) metrics.bindQa(new QaRepo(store.db, store.write.bind(store)), bus);
       const sync = startSync({ ...base, dataDir });
       closeStack.push({ name: 'sync', close: () => sync.close() });

@@ -1,8 +1,9 @@
 /**
  * The retention classes of the appliance's own tables, from the `privacy.retention` config.
- * Calls are deleted only once ended; their legs, utterances and QA scorecards go with them
- * (ON DELETE CASCADE). Analysis results (emotion, intent) are stripped from utterances that are
- * otherwise kept, so emotion data can expire sooner (72 h by default) than transcripts.
+ * Calls are deleted only once ended; their legs, utterances, QA scorecards and summaries go with
+ * them (ON DELETE CASCADE); summaries also expire with the transcripts they quote. Analysis
+ * results (emotion, intent) are stripped from utterances that are otherwise kept, so emotion data
+ * can expire sooner (72 h by default) than transcripts.
  */
 import type { EdgeVoxConfig } from '../config/schema.js';
 import type { Store } from '../store/database.js';
@@ -17,6 +18,8 @@ export function storeRetentionClasses(store: Store, retention: EdgeVoxConfig['pr
     return (cutoffMs: number) => store.write(operation, () => stmt.run(cutoffMs).changes);
   };
   const hasTable = (name: string) => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+  const purgeUtterances = run('retention.transcripts', `DELETE FROM utterances WHERE created_at < ?`);
+  const purgeSummaries = run('retention.summaries', `DELETE FROM call_summaries WHERE created_at < ?`);
   const classes: RetentionClass[] = [
     {
       name: 'analysis',
@@ -26,7 +29,8 @@ export function storeRetentionClasses(store: Store, retention: EdgeVoxConfig['pr
     {
       name: 'transcripts',
       maxAgeMs: retention.transcriptsHours * HOUR_MS,
-      purge: run('retention.transcripts', `DELETE FROM utterances WHERE created_at < ?`),
+      // Post-call summaries quote the (redacted) transcript, so they expire with it.
+      purge: (cutoffMs) => purgeUtterances(cutoffMs) + purgeSummaries(cutoffMs),
     },
     {
       name: 'calls',

@@ -156,8 +156,23 @@ function said(utterances: readonly SummaryUtterance[]): Said[] {
   );
 }
 
+/**
+ * The English recogniser writes finals in capitals ("I WILL CALL YOU BACK TOMORROW BY 5PM"); the
+ * summary reads and shows them in sentence case. Redaction placeholders ([CARD]) stay as they are.
+ */
+export function displayCase(text: string): string {
+  if (/[a-z]/.test(text) || !/[A-Z]{2}/.test(text)) return text;
+  const lower = text
+    .toLowerCase()
+    .replace(/\[([a-z_]+)\]/g, (_m, tag: string) => `[${tag.toUpperCase()}]`)
+    .replace(/\bi\b/g, 'I')
+    .replace(/\bi'(m|ll|ve|d)\b/g, "I'$1");
+  return lower.charAt(0).toUpperCase() + lower.slice(1);
+}
+
 /** Build the summary of a call from its stored (redacted) utterances in order. */
-export function summariseCall(utterances: readonly SummaryUtterance[], facts: SummaryCallFacts): CallSummary {
+export function summariseCall(stored: readonly SummaryUtterance[], facts: SummaryCallFacts): CallSummary {
+  const utterances = stored.map((u) => ({ ...u, text: displayCase(u.text) }));
   const zhCount = utterances.filter((u) => u.language === 'zh').length;
   const language: SpeechLanguage = facts.language ?? (zhCount * 2 > utterances.length ? 'zh' : 'en');
   const all = said(utterances);

@@ -1,12 +1,14 @@
 /**
- * Calls API: recent and active calls (paged), one call with its legs and utterances, and one call's
- * mood over time (acoustic emotion and text sentiment apart, and combined: analysis/callMood.ts).
+ * Calls API: recent and active calls (paged), one call with its legs, utterances and post-call
+ * summary (summary/summaryService.ts; null until the call has ended), and one call's mood over
+ * time (acoustic emotion and text sentiment apart, and combined: analysis/callMood.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { callMood } from '../../analysis/callMood.js';
 import { evxError } from '../../errors.js';
 import type { Store } from '../../store/database.js';
+import { SummaryRepo } from '../../summary/summaryRepo.js';
 
 const ListQuery = Type.Object(
   {
@@ -25,6 +27,7 @@ const ListQuery = Type.Object(
 );
 
 export function registerCallRoutes(app: FastifyInstance, deps: { store: Store }): void {
+  const summaries = new SummaryRepo(deps.store.db, (op, fn) => deps.store.write(op, fn));
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/api/v1/calls',
     { schema: { summary: 'Recent and active calls, newest first, keyset-paged', querystring: ListQuery } },
@@ -39,14 +42,15 @@ export function registerCallRoutes(app: FastifyInstance, deps: { store: Store })
     '/api/v1/calls/:id',
     {
       schema: {
-        summary: 'One call with its legs and utterances (each with its language; Mandarin ones with their pinyin)',
+        summary:
+          'One call with its legs, utterances (each with its language; Mandarin ones with their pinyin) and post-call summary (null until summarised)',
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
       },
     },
     async (request) => {
       const call = deps.store.calls.get(request.params.id);
       if (call === undefined) throw evxError('EVX_ERR_NOT_FOUND', 'no such call', { details: { resource: 'call' } });
-      return { ...call, utterances: deps.store.utterances.listByCall(call.id) };
+      return { ...call, utterances: deps.store.utterances.listByCall(call.id), summary: summaries.get(call.id)?.summary ?? null };
     },
   );
   app.get<{ Params: { id: string } }>(

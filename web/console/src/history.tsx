@@ -6,6 +6,7 @@ import { Card, Notice, errorText } from './ui.js';
 import { fmtNumber, fmtPercent, t } from '../../i18n/i18n.js';
 import { LANGUAGE_FILTERS, emotionText, endReasonText, languageFilterText, languageText } from './labels.js';
 import { QaSummaryLine } from './qa.js';
+import { CallSummaryCard } from './callSummary.js';
 
 export function History() {
   const [q, setQ] = useState('');
@@ -159,6 +160,7 @@ export function CallDetail({ id }: { id: string }) {
           ))}
         </Card>
       </div>
+      <CallSummaryCard summary={call.summary} />
       <Card title={t('history:transcript')} testId="call-transcript">
         {call.utterances.length === 0 ? <p class="empty">{t('history:noTranscript')}</p> : null}
         {call.utterances.map((u: any) => (
