@@ -73,7 +73,11 @@ export const ERROR_CODES = {
   // knowledge base for agent assist (appliance/assist)
   EVX_ERR_KB_ENCODING: spec('A knowledge upload is not UTF-8 text (invalid byte sequence or NUL characters)', 400, 1),
   EVX_ERR_KB_TOO_LARGE: spec('A knowledge upload exceeds the size limit (2 MiB per upload)', 413, 1),
-  EVX_ERR_KB_CSV: spec('A knowledge CSV upload is malformed (unclosed quote, stray quote, ragged row, missing question/answer header)', 400, 1),
+  EVX_ERR_KB_CSV: spec(
+    'A knowledge CSV upload is malformed (unclosed quote, stray quote, ragged row, missing question/answer header)',
+    400,
+    1,
+  ),
   EVX_ERR_KB_ARTICLE: spec('A knowledge article is invalid (no title or text, too long, bad id, language, tags or intents)', 400, 1),
   // intent and emotion models
   EVX_ERR_EMOTION_AUDIO_TOO_SHORT: spec('The utterance is too short or silent for emotion analysis', 400, 1),
@@ -153,6 +157,12 @@ export const ERROR_CODES = {
   // privacy, QA, aggregates sync, collector (appliance/privacy, qa, aggregates, sync, collector)
   EVX_ERR_SECRET: spec('A sealed secret cannot be opened (wrong key or name, tampered) or the store key file is invalid', 500, 1),
   EVX_ERR_QA_RULES: spec('A QA rule set is invalid (unknown rule kind, bad weight, duplicate id)', 400, 1),
+  EVX_ERR_QA_SEMANTIC_UNAVAILABLE: spec(
+    'The sentence-embedding model for semantic QA rules is not available (failed to load, worker ended); those rules fall back to exact phrases',
+    503,
+    1,
+    true,
+  ),
   EVX_ERR_SYNC_KEY: spec(
     'No signing key for upstream sync (upstream.enrollmentKey or the site Ed25519 key), or the collector key file is invalid',
     500,

@@ -9,6 +9,8 @@
  */
 import { countWordEdits } from '../text/wordEdits.js';
 import type { QaRule } from './rules.js';
+import { keywordOnly, matchSegment, semanticPhrases, semanticSegments } from './semanticMatch.js';
+import { isNegated } from './negation.js';
 
 export interface QaLeg {
   id: string;
@@ -24,7 +26,15 @@ export interface QaUtterance {
   startMs: number;
   endMs: number;
   text: string;
+  /** The language of the text (absent = English); semantic rules read Chinese text by exact words. */
+  language?: string;
 }
+
+/**
+ * Sentence vectors for semantic rules, by text: every text `semanticTexts` lists for the call and
+ * rules. Without them (or for a text that has none) semantic rules match their phrases' exact words.
+ */
+export type SemanticVectors = ReadonlyMap<string, Float32Array>;
 
 export interface QaCall {
   callId: string;
@@ -78,6 +88,7 @@ interface Timed {
   id: number | null;
   text: string;
   speaker: string;
+  language: string | undefined;
   startAt: number;
   endAt: number;
   tokens: string[];
@@ -109,21 +120,52 @@ export function normaliseWords(text: string): string[] {
   return tokenise(text).tokens;
 }
 
-/** Score a call. `passScore` is the 0..100 threshold for `passed`. */
-export function scoreCall(call: QaCall, rules: readonly QaRule[], passScore: number): Scorecard {
+/**
+ * The texts whose sentence vectors semantic rules need for this call: their English phrases and the
+ * segments (utterance, clauses) of the English utterances of the speakers they read. Empty when no
+ * rule is semantic.
+ */
+export function semanticTexts(call: Pick<QaCall, 'utterances'>, rules: readonly QaRule[]): string[] {
+  const texts = new Set<string>();
+  const speakers = new Set<string>();
+  for (const r of rules) {
+    if (r.kind !== 'semantic') continue;
+    speakers.add(r.speaker ?? 'agent');
+    for (const p of semanticPhrases(r.phrases)) texts.add(p);
+  }
+  for (const u of call.utterances)
+    if (speakers.has(u.speaker) && !keywordOnly(u.text, u.language)) for (const s of semanticSegments(u.text)) texts.add(s.text);
+  return [...texts];
+}
+
+/**
+ * Score a call. `passScore` is the 0..100 threshold for `passed`; `vectors` serve semantic rules
+ * (see `semanticTexts`).
+ */
+export function scoreCall(call: QaCall, rules: readonly QaRule[], passScore: number, vectors?: SemanticVectors): Scorecard {
   const legStart = new Map(call.legs.map((l) => [l.id, l.startedAt]));
   const timed: Timed[] = call.utterances
     .map((u, index) => {
       const base = (u.legId !== null ? legStart.get(u.legId) : undefined) ?? call.startedAt;
       const { tokens, spans } = tokenise(u.text);
-      return { index, id: u.id ?? null, text: u.text, speaker: u.speaker, startAt: base + u.startMs, endAt: base + u.endMs, tokens, spans };
+      return {
+        index,
+        id: u.id ?? null,
+        text: u.text,
+        speaker: u.speaker,
+        language: u.language,
+        startAt: base + u.startMs,
+        endAt: base + u.endMs,
+        tokens,
+        spans,
+      };
     })
     .sort((a, b) => a.startAt - b.startAt);
   const answeredAt = call.answeredAt ?? call.startedAt;
   const labels = new Set(call.legs.map((l) => l.label));
 
   const results = rules.map((rule): RuleResult => {
-    const r = evaluate(rule, timed, { answeredAt, endedAt: call.endedAt, labels });
+    const r = evaluate(rule, timed, { answeredAt, endedAt: call.endedAt, labels, vectors });
     return { ruleId: rule.id, kind: rule.kind, weight: rule.weight, critical: rule.critical ?? false, ...r };
   });
   return { callId: call.callId, ...scoreOf(results, passScore), results };
@@ -150,7 +192,11 @@ function tokenHit(u: Timed, from: number, to: number): RuleHit {
   return { utteranceId: u.id, index: u.index, start: u.spans[from]![0], end: u.spans[to - 1]![1] };
 }
 
-function evaluate(rule: QaRule, utts: readonly Timed[], ctx: { answeredAt: number; endedAt: number; labels: ReadonlySet<string> }): Eval {
+function evaluate(
+  rule: QaRule,
+  utts: readonly Timed[],
+  ctx: { answeredAt: number; endedAt: number; labels: ReadonlySet<string>; vectors: SemanticVectors | undefined },
+): Eval {
   const speaker = 'speaker' in rule ? (rule.speaker ?? 'agent') : 'agent';
   const agentPresent = ctx.labels.has(speaker);
   const mine = utts.filter((u) => u.speaker === speaker);
@@ -236,6 +282,10 @@ function evaluate(rule: QaRule, utts: readonly Timed[], ctx: { answeredAt: numbe
       const pass = rule.expect === 'present' ? count > 0 : count === 0;
       return { outcome: pass ? 'pass' : 'fail', value: count, matched: count > 0 ? [rule.pattern] : [], hits: keepHits(spans) };
     }
+    case 'semantic': {
+      if (!agentPresent) return na();
+      return semantic(rule, mine, ctx.vectors);
+    }
     case 'silence': {
       const duration = ctx.endedAt - ctx.answeredAt;
       if (duration <= 0) return na();
@@ -256,6 +306,51 @@ function evaluate(rule: QaRule, utts: readonly Timed[], ctx: { answeredAt: numbe
       return { outcome: count <= rule.maxCount ? 'pass' : 'fail', value: count, matched: [], hits: [] };
     }
   }
+}
+
+/**
+ * A semantic rule over the speaker's utterances: value is the best same-polarity similarity of any
+ * English segment to any phrase (1 when a phrase's exact words were found), hits the segments that
+ * said a phrase.
+ */
+function semantic(rule: Extract<QaRule, { kind: 'semantic' }>, mine: readonly Timed[], vectors: SemanticVectors | undefined): Eval {
+  const byMeaning = semanticPhrases(rule.phrases).flatMap((phrase) => {
+    const vector = vectors?.get(phrase);
+    return vector === undefined ? [] : [{ phrase, vector, negated: isNegated(phrase) }];
+  });
+  const exact = rule.phrases.map((p) => ({ phrase: p, words: normaliseWords(p), negated: isNegated(p) }));
+  const matched = new Set<string>();
+  const spans: RuleHit[] = [];
+  let best: number | null = null;
+  for (const u of mine) {
+    const segments = keywordOnly(u.text, u.language) ? [] : semanticSegments(u.text);
+    const embedded = segments.length > 0 && byMeaning.length > 0 && segments.every((s) => vectors?.has(s.text));
+    if (embedded) {
+      for (const seg of segments) {
+        const { match, best: b } = matchSegment(seg, vectors!.get(seg.text)!, byMeaning, rule.threshold);
+        if (b > (best ?? 0)) best = b;
+        if (match === null) continue;
+        matched.add(match.phrase);
+        spans.push({ utteranceId: u.id, index: u.index, start: seg.start, end: seg.end });
+      }
+      // Chinese phrases never match English text; nothing else to look for here.
+      continue;
+    }
+    // Exact words (Chinese text, or no vectors): a negated utterance still does not say a positive phrase.
+    const negatedUtterance = !keywordOnly(u.text, u.language) && isNegated(u.text);
+    for (const p of exact) {
+      if (p.words.length === 0 || (!keywordOnly(p.phrase) && p.negated !== negatedUtterance)) continue;
+      for (const at of phraseAt(u.tokens, p.words)) {
+        matched.add(p.phrase);
+        best = 1;
+        spans.push(tokenHit(u, at, at + p.words.length));
+      }
+    }
+  }
+  const count = spans.length;
+  const pass = rule.expect === 'present' ? count > 0 : count === 0;
+  const value = best === null ? null : Math.round(best * 1000) / 1000;
+  return { outcome: pass ? 'pass' : 'fail', value, matched: [...matched], hits: keepHits(spans) };
 }
 
 function na(): Eval {

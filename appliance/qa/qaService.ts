@@ -2,12 +2,25 @@
  * Scores 100% of calls: on every `call.ended` the call's stored (redacted) utterances are scored
  * against the current rule set, the scorecard is stored and a `qa.scored` event is published.
  * Scoring runs off the publishing stack (setImmediate) so the call path never waits for it.
+ * Semantic rules need sentence vectors: the call's texts are embedded in one batch by the embedding
+ * worker thread (model loaded once, when a rule set first has a semantic rule), so the event loop
+ * only waits on a message; without the model those rules fall back to exact phrases (logged).
  */
 import type { EventBus } from '../events/appEvents.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/database.js';
 import { evxError, isEdgeVoxError } from '../errors.js';
-import { scoreCall, scoreOf, type QaCall, type RuleOutcome, type RuleResult, type Scorecard } from './engine.js';
+import {
+  scoreCall,
+  scoreOf,
+  semanticTexts,
+  type QaCall,
+  type RuleOutcome,
+  type RuleResult,
+  type Scorecard,
+  type SemanticVectors,
+} from './engine.js';
+import { SentenceEmbedder } from './sentenceEmbedder.js';
 import { QaRepo, type QaOverride, type ScorecardRecord } from './repo.js';
 import { DEFAULT_RULES, validateRuleSet, type QaRule } from './rules.js';
 
@@ -40,6 +53,8 @@ export interface QaServiceDeps {
   logger: Logger;
   passScore: number;
   now?: () => number;
+  /** Sentence embeddings for semantic rules (default: a worker-thread Universal Sentence Encoder lite). */
+  embedder?: SentenceEmbedder;
 }
 
 /** Routing facts remembered per active call (from route.decision events); bounded. */
@@ -51,18 +66,22 @@ export class QaService {
   private readonly routing = new Map<string, { groupId: string | null; agentId: string | null }>();
   private readonly pending = new Set<Promise<void>>();
   private closed = false;
-  readonly counters = { scored: 0, passed: 0, failed: 0, errors: 0 };
+  readonly counters = { scored: 0, passed: 0, failed: 0, errors: 0, semanticFallbacks: 0 };
+  readonly embedder: SentenceEmbedder;
 
   constructor(private readonly deps: QaServiceDeps) {
     this.repo = new QaRepo(deps.store.db, (op, fn) => deps.store.write(op, fn));
+    this.embedder = deps.embedder ?? new SentenceEmbedder();
+    // Rules in force with a semantic rule: load the model now, in its thread, not at the first call's end.
+    if (this.rules().rules.some((r) => r.kind === 'semantic')) this.warmEmbedder();
     this.unsubscribe = deps.bus.subscribe((e) => {
       if (e.type === 'route.decision') {
         if (this.routing.size >= MAX_TRACKED_CALLS && !this.routing.has(e.callId)) this.routing.delete(this.routing.keys().next().value!);
         const prev = this.routing.get(e.callId);
         this.routing.set(e.callId, { groupId: e.groupId ?? prev?.groupId ?? null, agentId: e.agentId ?? prev?.agentId ?? null });
       } else if (e.type === 'call.ended' && !this.closed) {
-        const job = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-          if (!this.closed) this.scoreAndPublish(e.callId);
+        const job = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+          if (!this.closed) await this.scoreAndPublish(e.callId);
         });
         this.pending.add(job);
         void job.finally(() => this.pending.delete(job));
@@ -85,6 +104,7 @@ export class QaService {
     const set = validateRuleSet(input);
     const version = this.repo.saveRuleSet(set.rules, author, this.now());
     this.deps.store.audit.record(author, 'qa.rules.update', `v${version}`, { rules: set.rules.length }, this.now());
+    if (set.rules.some((r) => r.kind === 'semantic')) this.warmEmbedder();
     return { version, rules: set.rules };
   }
 
@@ -106,18 +126,41 @@ export class QaService {
         startMs: u.startMs,
         endMs: u.endMs,
         text: u.text,
+        language: u.language,
       })),
       meta: call.meta,
       agentLeg: call.legs.some((l) => l.label === 'agent'),
     };
   }
 
+  /** Load the embedding model in the background (errors are logged; semantic rules then fall back). */
+  private warmEmbedder(): void {
+    this.embedder.load().catch((err: unknown) => {
+      this.deps.logger.warn({ code: isEdgeVoxError(err) ? err.code : 'unknown' }, 'qa embedding model not loaded');
+    });
+  }
+
+  /** Sentence vectors for the call's semantic rules (one batch); undefined when none are needed or the model is unavailable. */
+  private async vectorsFor(call: Pick<QaCall, 'utterances'>, rules: readonly QaRule[]): Promise<SemanticVectors | undefined> {
+    const texts = semanticTexts(call, rules);
+    if (texts.length === 0) return undefined;
+    try {
+      const vectors = await this.embedder.embed(texts);
+      return new Map(texts.map((t, i) => [t, vectors[i]!]));
+    } catch (err) {
+      this.counters.semanticFallbacks++;
+      this.deps.logger.warn({ code: isEdgeVoxError(err) ? err.code : 'unknown' }, 'semantic qa rules matched on exact phrases');
+      return undefined;
+    }
+  }
+
   /** Score a stored call now (also used to re-score); undefined when the call does not exist. */
-  scoreCall(callId: string): ScorecardRecord | undefined {
+  async scoreCall(callId: string): Promise<ScorecardRecord | undefined> {
     const call = this.qaCall(callId);
     if (call === undefined) return undefined;
     const { version, rules } = this.rules();
-    const card: Scorecard = scoreCall(call, rules, this.deps.passScore);
+    const vectors = await this.vectorsFor(call, rules);
+    const card: Scorecard = scoreCall(call, rules, this.deps.passScore, vectors);
     const routed = this.routing.get(callId);
     const meta = call.meta;
     const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
@@ -290,12 +333,12 @@ export class QaService {
   }
 
   /** Score stored calls of [fromMs, toMs) with a proposed rule set; stores nothing. */
-  dryRun(
+  async dryRun(
     input: unknown,
     fromMs: number,
     toMs: number,
     limit: number,
-  ): {
+  ): Promise<{
     scanned: number;
     truncated: boolean;
     calls: {
@@ -306,7 +349,7 @@ export class QaService {
       results: { ruleId: string; outcome: RuleOutcome; value: number | null; hits: number }[];
     }[];
     rules: { ruleId: string; pass: number; fail: number; na: number }[];
-  } {
+  }> {
     const set = validateRuleSet(input);
     if (toMs <= fromMs)
       throw evxError('EVX_ERR_BAD_REQUEST', 'The end of the range must come after its start.', { details: { field: 'to' } });
@@ -317,7 +360,7 @@ export class QaService {
     for (const callId of ids.slice(0, cap)) {
       const call = this.qaCall(callId);
       if (call === undefined) continue;
-      const card = scoreCall(call, set.rules, this.deps.passScore);
+      const card = scoreCall(call, set.rules, this.deps.passScore, await this.vectorsFor(call, set.rules));
       for (const r of card.results) perRule.get(r.ruleId)![r.outcome]++;
       const stored = this.repo.scorecard(callId);
       calls.push({
@@ -332,9 +375,9 @@ export class QaService {
     return { scanned: calls.length, truncated: ids.length > cap, calls, rules: [...perRule.values()] };
   }
 
-  private scoreAndPublish(callId: string): void {
+  private async scoreAndPublish(callId: string): Promise<void> {
     try {
-      const record = this.scoreCall(callId);
+      const record = await this.scoreCall(callId);
       this.routing.delete(callId);
       if (record === undefined) return;
       this.counters.scored++;
@@ -369,5 +412,6 @@ export class QaService {
     await this.idle();
     this.closed = true;
     this.routing.clear();
+    if (this.deps.embedder === undefined) await this.embedder.close();
   }
 }

@@ -86,7 +86,45 @@ export const PatternRule = Type.Object(
   { additionalProperties: false, description: 'The speaker says (or never says) something matching a regular expression' },
 );
 
-export const QaRule = Type.Union([GreetingRule, DisclosureRule, ForbiddenRule, NegativeWordsRule, SilenceRule, TalkOverRule, PatternRule]);
+/** Lowest and highest similarity a semantic rule may ask for (below 0.5 nearly everything matches). */
+export const SEMANTIC_THRESHOLD = { min: 0.5, max: 0.99 } as const;
+
+export const SemanticRule = Type.Object(
+  {
+    ...base,
+    kind: Type.Literal('semantic'),
+    phrases: Type.Array(Phrase, {
+      minItems: 1,
+      maxItems: 20,
+      description:
+        'What the speaker should (or should not) say, in any wording: English phrases are matched by meaning, Chinese ones by their exact words',
+    }),
+    threshold: Type.Number({
+      minimum: SEMANTIC_THRESHOLD.min,
+      maximum: SEMANTIC_THRESHOLD.max,
+      description: 'Sentence-embedding cosine similarity a clause needs to count as saying a phrase',
+    }),
+    expect: Type.Union([Type.Literal('present'), Type.Literal('absent')], {
+      description: 'present: the speaker must say it (in some wording); absent: never',
+    }),
+    speaker: Speaker,
+  },
+  {
+    additionalProperties: false,
+    description: 'The speaker says (or never says) something meaning one of the phrases; a negated wording does not count',
+  },
+);
+
+export const QaRule = Type.Union([
+  GreetingRule,
+  DisclosureRule,
+  ForbiddenRule,
+  NegativeWordsRule,
+  SilenceRule,
+  TalkOverRule,
+  PatternRule,
+  SemanticRule,
+]);
 export type QaRule = Static<typeof QaRule>;
 export const QaRuleSet = Type.Object({ rules: Type.Array(QaRule, { minItems: 1, maxItems: 200 }) }, { additionalProperties: false });
 export type QaRuleSet = Static<typeof QaRuleSet>;
@@ -180,6 +218,7 @@ const RULE_SCHEMAS = {
   silence: SilenceRule,
   talkOver: TalkOverRule,
   pattern: PatternRule,
+  semantic: SemanticRule,
 } as const;
 export const RULE_KINDS = Object.keys(RULE_SCHEMAS) as QaRule['kind'][];
 

@@ -198,7 +198,7 @@ export function registerQaRoutes(app: FastifyInstance, deps: { qa: QaService; no
     async (request) => {
       const to = request.body.to ?? now();
       const from = request.body.from ?? to - 7 * 86_400_000;
-      return { from, to, ...deps.qa.dryRun(request.body.rules, from, to, request.body.limit) };
+      return { from, to, ...(await deps.qa.dryRun(request.body.rules, from, to, request.body.limit)) };
     },
   );
 }
