@@ -29,6 +29,7 @@ import { Redactor } from '../privacy/redactor.js';
 import { SecretBox } from '../privacy/secrets.js';
 import { startUtteranceAnalysis } from './analysis.js';
 import { startAlerts } from './alerts.js';
+import { startInsight } from './insight.js';
 import { startProfiles } from './profiles.js';
 import { startQa } from './qa.js';
 import { startSummaries } from './summary.js';
@@ -180,6 +181,9 @@ export class Appliance {
       closeStack.push({ name: 'alerts', close: () => alerts.close() });
       metrics.bindOpenAlerts(alerts.repo);
       if (alerts.push !== null) metrics.bindAlertPush(alerts.push);
+      // Contact reasons: rising-topic alerts and the insight API.
+      const insight = startInsight({ ...base, alertsRepo: alerts.repo });
+      closeStack.push({ name: 'insight', close: () => insight.close() });
       metrics.bindServiceLevelThreshold(() => ({
         overallS: config.acd.serviceLevelS,
         target: config.acd.serviceLevelTarget,
@@ -290,7 +294,7 @@ export class Appliance {
         registerCallRoutes(app, { store });
         registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
         await registerPromptRoutes(app, { prompts });
-        for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, trunks]) capability.routes?.(app);
+        for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, insight, trunks]) capability.routes?.(app);
         supervision?.routes?.(app);
       };
       const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT, auth }, [
