@@ -44,6 +44,7 @@ import {
   NAME_STOP_ZH,
   NOT_NAME_AFTER_JIAO,
   NOT_NAME_BEFORE_WO_JIAO,
+  NOT_NAMES_AFTER_WO_SHI,
   NUMBER_CONTEXT_ZH,
   STRONG,
   SURNAMES,
@@ -364,6 +365,7 @@ function nameEnd(chars: readonly ZhChar[], j: number, takes: 'any' | 'surname' |
     // 小王, 老李: the prefix belongs to the name.
     if ((chars[k]?.ch === '小' || chars[k]?.ch === '老') && LISTED_SURNAMES.has(chars[k + 1]?.ch ?? '')) return nameChar(k + 1) ? k + 2 : j;
     if (compound === undefined && !LISTED_SURNAMES.has(chars[k]?.ch ?? '')) return j;
+    if (NOT_NAMES_AFTER_WO_SHI.some((w) => startsWithWord(chars, k, w))) return j;
   }
   const surnameLength = compound !== undefined ? 2 : SURNAMES.has(chars[k]?.ch ?? '') ? 1 : 0;
   if (compound !== undefined) limit++;

@@ -268,6 +268,12 @@ export const COMPOUND_SURNAMES = [
 export const LISTED_SURNAMES = new Set([
   ...'王李张刘陈杨黄赵吴周徐孙朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范石廖贾韦邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵严覃武戴莫孔汤康施牛樊葛邢齐易乔伍庞颜倪庄聂章鲁岳翟殷詹耿焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕季裴霍涂苗谷盛曲翁冉骆蓝游辛靳柴蒙鲍华喻祁蒲滕屈饶牟艾尤穆卓吉缪简项芦麦褚娄窦戚岑景党宫费卜冷晏席卫柏宗瞿桂佟臧闵苟邬卞姬栾隋刁巫寇桑郎甄丛仲虞敖巩佘池邝谌奚粟冼蔺',
 ]);
+/** Everyday words that begin with a listed surname: after 我是 they are not a name (我是顾客, 我是余额不足, 我是江苏的). */
+export const NOT_NAMES_AFTER_WO_SHI = (
+  '顾客 游客 余额 费用 包月 包年 包裹 项目 简单 凌晨 严重 任何 华为 程序 周末 周一 周二 周三 周四 周五 周六 周日 黄金 许多 ' +
+  '江苏 江西 苏州 宁波 尚未 符合 舒服 季度 毕业 卫生 党员 冷静 齐全 左边 武汉 毛病 谢谢 曾经 范围 颜色 辛苦 尤其 吉林 桂林 ' +
+  '沈阳 郑州 徐州 韩国 罗马 石家庄 张家口 唐山 蓝色 陆续 董事 施工 康复 牛奶 秦皇岛 王者 李宁 何时 陈列 杨浦 龙岗 史上 雷同'
+).split(' ');
 /** All common surnames, ambiguous ones included: after 姓 a surname is certain. */
 export const SURNAMES = new Set([
   ...LISTED_SURNAMES,

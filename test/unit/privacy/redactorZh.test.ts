@@ -113,6 +113,11 @@ describe('Chinese redaction: names', () => {
       '我是高兴的',
       '我是说这个不对',
       '我是在网上买的',
+      '我是顾客',
+      '我是余额不足',
+      '我是江苏的',
+      '我是周末打的',
+      '我是曾经买过',
     ])
       expect(redact(t).text).toBe(t);
     expect(redact('我是王小明想问一下').text).toBe('我是[NAME]想问一下');
