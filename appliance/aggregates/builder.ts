@@ -12,6 +12,7 @@ import { evxError } from '../errors.js';
 import type { Store } from '../store/database.js';
 import { AggregatePayload, HANDLE_TIME_BOUNDS_MS, SCHEMA_ID, WAIT_TIME_BOUNDS_MS } from './schema.js';
 import { secureUniform } from '../randomness.js';
+import { ContactReasonsRepo, countRepeats, DAY_MS } from '../insight/contactReasons.js';
 
 export interface AggregateOptions {
   siteId: string;
@@ -23,6 +24,8 @@ export interface AggregateOptions {
   generatedAtMs: number;
   /** Uniform [0, 1) source for the noise (tests pass a seeded one). */
   random?: () => number;
+  /** A repeat contact: the same caller and reason within this many days (default 7). */
+  repeatWithinDays?: number;
 }
 
 const LABEL = /^[a-z][a-z0-9_.-]{0,63}$/;
@@ -75,6 +78,9 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
   const alerts = alertRows.filter((r) => typeof r.label === 'string' && LABEL.test(r.label));
 
   const cells = new CellPublisher(o.k, o.epsilon, o.random ?? secureUniform);
+  // Repeat contacts of the window's calls, looking back over the repeat window (hashes stay here).
+  const withinDays = o.repeatWithinDays ?? 7;
+  const repeats = countRepeats(new ContactReasonsRepo(db).callReasons(from - withinDays * DAY_MS, to), from, withinDays * DAY_MS);
   const total = calls.length;
   const bySource = { sip: 0, siprec: 0, webrtc: 0 };
   for (const c of calls) if (c.source === 'sip' || c.source === 'siprec' || c.source === 'webrtc') bySource[c.source]++;
@@ -117,6 +123,7 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
       calls: { en: langCells[0]!, zh: langCells[1]!, undecided: langCells[2]! },
       intents: intentsByLanguage,
     },
+    contactReasons: contactReasonCells(repeats, withinDays, cells),
   };
   payload.privacy.suppressedCells = cells.suppressed;
   assertPayload(payload);
@@ -131,6 +138,23 @@ export function assertPayload(p: unknown): asserts p is AggregatePayload {
       details: { path: first?.path ?? '/' },
     });
   }
+}
+
+/** Repeat contacts as cells: calls and repeat calls one group (as QA scored/passed), reasons whose count is hidden left out. */
+function contactReasonCells(
+  r: ReturnType<typeof countRepeats>,
+  withinDays: number,
+  cells: CellPublisher,
+): NonNullable<AggregatePayload['contactReasons']> {
+  const [calls, repeatCalls] = cells.group([r.calls, r.repeatCalls]);
+  const repeatIntents = zipLabels(
+    r.byIntent
+      .filter((x) => LABEL.test(x.intent))
+      .slice(0, TOP_N)
+      .map((x) => ({ label: x.intent, n: x.repeatCalls })),
+    cells,
+  ).map(([intent, n]) => ({ intent, calls: n }));
+  return { withinDays, calls: calls!, repeatCalls: repeatCalls!, repeatIntents };
 }
 
 function histogram(values: number[], bounds: readonly number[]): number[] {

@@ -86,6 +86,22 @@ export const AggregatePayload = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * Repeat contacts: calls of the window (with a known caller and a contact reason) whose caller
+     * had called for the same reason within `withinDays` before, overall and per reason. Optional:
+     * payloads from boxes before contact reasons stay valid.
+     */
+    contactReasons: Type.Optional(
+      Type.Object(
+        {
+          withinDays: Type.Integer({ minimum: 1, maximum: 90 }),
+          calls: Cell,
+          repeatCalls: Cell,
+          repeatIntents: Type.Array(Type.Object({ intent: Label, calls: Cell }, { additionalProperties: false }), { maxItems: 20 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false, $id: 'EdgeVoxAggregates' },
 );
