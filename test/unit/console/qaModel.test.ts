@@ -7,7 +7,9 @@ import {
   ruleFromForm,
   scorecardQuery,
   NO_FILTERS,
+  RULE_KINDS,
 } from '../../../web/console/src/qaModel.js';
+import { RULE_KINDS as SERVER_RULE_KINDS } from '../../../appliance/qa/rules.js';
 
 describe('QA transcript marking', () => {
   it('cuts a line at hit boundaries; overlapping hits of two rules give a piece marked with both', () => {
@@ -47,8 +49,21 @@ describe('QA rule editor form', () => {
     expect(ruleFromForm(formFromRule(rule))).toEqual(rule);
     const pattern = { id: 'p', kind: 'pattern', weight: 1, pattern: 'a|b', expect: 'present' };
     expect(ruleFromForm(formFromRule(pattern))).toEqual(pattern);
+    const semantic = {
+      id: 's',
+      kind: 'semantic',
+      weight: 5,
+      phrases: ['I will resolve this', '我会帮您解决'],
+      threshold: 0.55,
+      expect: 'present',
+    };
+    expect(ruleFromForm(formFromRule(semantic))).toEqual(semantic);
     // what the user typed that is not a number is sent as typed, for the server to explain
     expect(ruleFromForm({ ...formFromRule(rule), weight: 'ten' })['weight']).toBe('ten');
+  });
+
+  it('offers every kind of rule the server knows', () => {
+    expect([...RULE_KINDS].sort()).toEqual([...SERVER_RULE_KINDS].sort());
   });
 
   it('builds the list query from filters', () => {

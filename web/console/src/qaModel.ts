@@ -81,6 +81,12 @@ export const KIND_FIELDS: Record<string, [name: string, kind: FieldKind][]> = {
     ['caseSensitive', 'bool'],
     ['speaker', 'text'],
   ],
+  semantic: [
+    ['phrases', 'lines'],
+    ['threshold', 'number'],
+    ['expect', 'expect'],
+    ['speaker', 'text'],
+  ],
 };
 export const RULE_KINDS = Object.keys(KIND_FIELDS);
 
