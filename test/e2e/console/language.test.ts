@@ -3,7 +3,8 @@
  * each call's language and its language filter narrows the list to Mandarin calls (the server's
  * ?language=); the call detail shows the language and the pinyin of a Mandarin utterance; the live
  * board tags each call with its language, and its filter shows an `auto` call once it has decided;
- * its charts count calls by language.
+ * its charts count calls by language. A technician sets the languages of a trunk, a dialled number,
+ * the site and a queue in the settings and on the Agents screen.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -11,7 +12,7 @@ import type { Appliance } from '../../../appliance/app/app.js';
 import type { TranscriberFactory } from '../../../appliance/calls/transcriber.js';
 import { markSetupComplete } from '../../../appliance/console/context.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
-import { createUser, quietApplianceOverrides } from '../../helpers/auth.js';
+import { authedFetch, createUser, quietApplianceOverrides } from '../../helpers/auth.js';
 import { ensureConsoleBuilt, openBrowser, type Browser } from './browser.js';
 
 const ZH = { text: '我想查询一下我的账单', pinyin: 'wǒ xiǎng chá xún yí xià wǒ de zhàng dān' };
@@ -38,6 +39,14 @@ beforeAll(async () => {
     transcribers: scripted,
   }));
   await createUser(app, 'viewer1', 'viewer', 'viewer one password');
+  await createUser(app, 'tech1', 'technician', 'tech one password');
+  const group = (id: string) => ({ id, name: id, intents: [], adjacent: [], overflow: { maxWaitMs: 60_000, action: 'none' } });
+  const put = await authedFetch(app)('/api/v1/routing/config', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ groups: [group('general'), group('mandarin')], agents: [], rules: { defaultGroup: 'general' } }),
+  });
+  expect(put.status, await put.clone().text()).toBe(200);
   markSetupComplete(app.config.dataDir);
   for (const [choice, into] of [
     ['zh', zhCalls],
@@ -57,11 +66,12 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function signIn(page: Page): Promise<void> {
+async function signIn(page: Page, user = 'viewer1', password = 'viewer one password'): Promise<void> {
+  await page.context().clearCookies();
   await page.goto(app.httpUrl);
   await page.getByTestId('login').waitFor();
-  await page.fill('input[name=username]', 'viewer1');
-  await page.fill('input[name=password]', 'viewer one password');
+  await page.fill('input[name=username]', user);
+  await page.fill('input[name=password]', password);
   await page.getByTestId('login-submit').click();
   await page.getByTestId('live').waitFor();
 }
@@ -125,5 +135,42 @@ describe('call languages in the console', () => {
     await card(english.id).waitFor();
     await auto.end('bye');
     await english.end('bye');
+  });
+
+  it('sets the languages of a trunk, a dialled number, the site and a queue in the settings', async () => {
+    const { page, shot } = browser;
+    const json = async <T>(path: string): Promise<T> => (await (await authedFetch(app)(path)).json()) as T;
+    const groups = async () => (await json<{ groups: { id: string; language?: string }[] }>('/api/v1/routing/groups')).groups;
+    await signIn(page, 'tech1', 'tech one password');
+    await page.goto(`${app.httpUrl}/#/settings/trunks`);
+    await page.getByTestId('settings-page-trunks').waitFor({ timeout: 60_000 });
+    await page.getByTestId('add-sip.trunks').click();
+    const trunk = page.getByTestId('row-sip.trunks-0');
+    await trunk.getByLabel('Trunk name').fill('cn-carrier');
+    await trunk.getByLabel('Host', { exact: true }).fill('192.0.2.10');
+    await trunk.getByLabel('Speech language').selectOption('zh');
+    await page.getByTestId('add-sip.dids').click();
+    await page.getByTestId('add-sip.dids').click();
+    const first = page.getByTestId('row-sip.dids-0');
+    await first.getByLabel('Number').fill('+862150000001');
+    await first.getByLabel('Speech language').selectOption('auto');
+    await first.getByLabel('Queue (skill group)').fill('mandarin');
+    // the second number keeps the trunk's language: its language is left unset
+    await page.getByTestId('row-sip.dids-1').getByLabel('Number').fill('+862150000002');
+    await page.getByLabel('Default speech language').selectOption('en');
+    await page.getByTestId('settings-save').click();
+    await page.getByTestId('settings-result').filter({ hasText: 'Saved as version' }).waitFor();
+    await shot('settings-languages');
+    const cfg = await json<{ config: { sip: { trunks: unknown[]; dids: unknown[] }; asr: { language: string } } }>('/api/v1/config');
+    expect(cfg.config.sip.trunks[0]).toMatchObject({ name: 'cn-carrier', language: 'zh' });
+    expect(cfg.config.sip.dids).toEqual([{ number: '+862150000001', language: 'auto', queue: 'mandarin' }, { number: '+862150000002' }]);
+    expect(cfg.config.asr.language).toBe('en');
+
+    await page.goto(`${app.httpUrl}/#/agents`);
+    const select = page.locator('select[name="group-language-mandarin"]');
+    await select.selectOption('zh');
+    await page.getByTestId('agents-save').click();
+    await expect.poll(async () => (await groups()).find((g) => g.id === 'mandarin')?.language).toBe('zh');
+    expect((await groups()).find((g) => g.id === 'general')?.language).toBeUndefined();
   });
 });
