@@ -7,6 +7,7 @@ import { fmtNumber, fmtPercent, t } from '../../i18n/i18n.js';
 import { LANGUAGE_FILTERS, emotionText, endReasonText, languageFilterText, languageText } from './labels.js';
 import { QaSummaryLine } from './qa.js';
 import { CallSummaryCard } from './callSummary.js';
+import { CallMood } from './insight.js';
 
 export function History() {
   const [q, setQ] = useState('');
@@ -177,9 +178,17 @@ export function CallDetail({ id }: { id: string }) {
             {u.analysis?.emotion ? (
               <span class="tag">{t('live:emotionTag', { emotion: emotionText(u.analysis.emotion.category) })}</span>
             ) : null}
+            {u.analysis?.sentiment ? (
+              <span class="tag" data-testid="sentiment-tag">
+                {t('insight:sentimentTag', {
+                  sentiment: t(`insight:sentiment.${u.analysis.sentiment.label}`, { defaultValue: String(u.analysis.sentiment.label) }),
+                })}
+              </span>
+            ) : null}
           </p>
         ))}
       </Card>
+      <CallMood callId={call.id} />
     </div>
   );
 }

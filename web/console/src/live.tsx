@@ -27,6 +27,8 @@ interface LiveCall {
   intent: string | null;
   emotion: string | null;
   valence: number[];
+  /** Text sentiment (VADER compound, -1..1) of the call's English finals, apart from the voice's valence. */
+  sentiment: number[];
   route: string | null;
   endedAt: number | null;
   endReason: string | null;
@@ -70,6 +72,7 @@ export function Live() {
           intent: null,
           emotion: null,
           valence: [],
+          sentiment: [],
           route: null,
           endedAt: null,
           endReason: null,
@@ -94,6 +97,7 @@ export function Live() {
                   intent: null,
                   emotion: null,
                   valence: [],
+                  sentiment: [],
                   route: null,
                   endedAt: null,
                   endReason: null,
@@ -166,6 +170,10 @@ export function Live() {
               emotion: emotionText(e.category, e.trend),
               valence: [...c.valence, Number(e.valence ?? 0)].slice(-30),
             }));
+            break;
+          case 'analysis':
+            if (e.name === 'sentiment' && typeof e.result?.compound === 'number')
+              upd(e.callId, (c) => ({ ...c, sentiment: [...c.sentiment, Number(e.result.compound)].slice(-30) }));
             break;
           case 'route.decision':
             upd(e.callId, (c) => ({
@@ -252,6 +260,11 @@ export function Live() {
                 {c.intent ? <span class="tag">{t('live:intentTag', { intent: c.intent })}</span> : null}
                 {c.emotion ? <span class="tag">{t('live:emotionTag', { emotion: c.emotion })}</span> : null}
                 {c.valence.length > 1 ? <Sparkline values={c.valence} min={-1} max={1} label={t('live:valenceTrend')} /> : null}
+                {c.sentiment.length > 1 ? (
+                  <span class="spark-sentiment" title={t('insight:sentimentTrend')} data-testid="live-sentiment">
+                    <Sparkline values={c.sentiment} min={-1} max={1} label={t('insight:sentimentTrend')} />
+                  </span>
+                ) : null}
               </header>
               {c.route ? <p class="route">{t('live:routeLine', { route: c.route })}</p> : null}
               <div class="transcript" data-testid="live-transcript">

@@ -2,10 +2,12 @@
 // Wallboard: the ACD's own KPIs (GET /api/v1/acd/kpis, then the `acd.kpis` events on
 // /api/v1/events) as big tiles per skill group and overall, coloured against thresholds; the
 // longest wait ticks locally between events. Emotion mix and top reasons of the last hour come from
-// the call statistics the live page uses; agents and time in state from /api/v1/agents.
+// the call statistics the live page uses; agents and time in state from /api/v1/agents; for
+// supervisors, the contact-reasons tile (top and rising reasons, repeat calls: insight.tsx).
 import { useEffect, useState } from 'preact/hooks';
 import { api, get, type Session } from './api.js';
 import { Donut, HBarChart } from './charts.js';
+import { ContactReasonsTile } from './insight.js';
 import { Notice, errorText } from './ui.js';
 import { fmtDuration, fmtNumber, fmtPercent, t } from '../../i18n/i18n.js';
 import {
@@ -305,6 +307,7 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
           />
         </div>
       ) : null}
+      {supervisor ? <ContactReasonsTile /> : null}
       <h2>{t('wallboard:agentsTable')}</h2>
       {supervisor ? (
         <div class="wb-supervise">
