@@ -37,6 +37,7 @@ export interface SummaryUtterance {
 
 /** Facts of the call record the summary uses. */
 export interface SummaryCallFacts {
+  /** The call record's language: used only for a call with no utterances (the finals carry their own). */
   readonly language: SpeechLanguage | null;
   /** True when the switch saw the call transferred (end reason 'transferred', a completed transfer). */
   readonly transferred: boolean;
@@ -174,7 +175,8 @@ export function displayCase(text: string): string {
 export function summariseCall(stored: readonly SummaryUtterance[], facts: SummaryCallFacts): CallSummary {
   const utterances = stored.map((u) => ({ ...u, text: displayCase(u.text) }));
   const zhCount = utterances.filter((u) => u.language === 'zh').length;
-  const language: SpeechLanguage = facts.language ?? (zhCount * 2 > utterances.length ? 'zh' : 'en');
+  // The language spoken decides (the finals carry it); the call record's only when nothing was said.
+  const language: SpeechLanguage = utterances.length > 0 ? (zhCount * 2 > utterances.length ? 'zh' : 'en') : (facts.language ?? 'en');
   const all = said(utterances);
   const reason = reasonOf(utterances, language);
 

@@ -10,7 +10,7 @@ import type { CallSummary } from '../../../appliance/summary/summariser.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { authedFetch } from '../../helpers/auth.js';
 
-type Line = [startS: number, endS: number, text: string];
+type Line = [startS: number, endS: number, text: string, language?: 'zh'];
 let scripts: Record<string, Line[]> = {};
 
 /** Emits each leg's scripted finals (recogniser style: capitals, no punctuation) when the leg closes. */
@@ -19,9 +19,10 @@ const scripted: TranscriberFactory = (opts, cb) => ({
   lagMs: () => 0,
   stats: () => ({ droppedFrames: 0, decodedMs: 0, skippedMs: 0, chunkLatencyP95Ms: 0 }),
   close: async () => {
-    for (const [s, e, text] of scripts[opts.speaker] ?? []) {
-      const words = text.split(' ').map((word, i) => ({ word, startMs: s * 1000 + i * 100, endMs: s * 1000 + i * 100 + 80 }));
-      cb.final({ text, words, startMs: s * 1000, endMs: e * 1000, confidence: 0.9, latencyMs: 100 });
+    for (const [s, e, text, language] of scripts[opts.speaker] ?? []) {
+      const tokens = language === 'zh' ? [...text] : text.split(' ');
+      const words = tokens.map((word, i) => ({ word, startMs: s * 1000 + i * 100, endMs: s * 1000 + i * 100 + 80 }));
+      cb.final({ text, words, startMs: s * 1000, endMs: e * 1000, confidence: 0.9, latencyMs: 100, ...(language ? { language } : {}) });
     }
   },
 });
@@ -114,5 +115,33 @@ describe('post-call summary', () => {
       await new Promise((r) => setTimeout(r, 20));
     const detail = (await (await authedFetch(app, 'viewer')(`/api/v1/calls/${call.id}`)).json()) as { summary: CallSummary };
     expect(detail.summary).toMatchObject({ outcome: 'transferred', outcomeBasis: 'transfer_record' });
+  });
+
+  it('summarises a Mandarin call in Chinese, with the phone number and name redacted out of it', async () => {
+    scripts = {
+      caller: [
+        [1, 4, '你好我的银行卡丢了想挂失一下', 'zh'],
+        [5, 8, '我叫王小明手机号是一三八一二三四五六七八', 'zh'],
+      ],
+      agent: [
+        [9, 11, '好的我已经帮您把这张卡挂失了', 'zh'],
+        [12, 15, '我会在明天下午五点前给您回电话', 'zh'],
+      ],
+    };
+    const { callId, detail } = await runCall();
+    const stored = detail.utterances.map((u) => u.text).join(' ');
+    expect(stored).not.toContain('王小明');
+    expect(stored).not.toContain('一三八一二三四五六七八');
+    const s = detail.summary!;
+    expect(s.language).toBe('zh');
+    expect(s.reason).toMatchObject({ intent: 'lost_or_stolen_card', source: 'lexicon' });
+    expect(s.outcome).toBe('follow_up');
+    expect(s.followUps).toEqual([expect.objectContaining({ who: { role: 'agent', name: '坐席' }, when: 'tomorrow by 17:00' })]);
+    expect(s.text.endsWith('需跟进。')).toBe(true);
+    const row = app.store.db.prepare('SELECT summary_json FROM call_summaries WHERE call_id = ?').get(callId) as { summary_json: string };
+    for (const text of [JSON.stringify(s), row.summary_json]) {
+      expect(text).not.toContain('王小明');
+      expect(text).not.toContain('一三八一二三四五六七八');
+    }
   });
 });
