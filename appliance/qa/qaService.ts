@@ -46,6 +46,8 @@ const DAY_MS = 86_400_000;
 /** Trends span at most this many days; dry runs score at most MAX_DRY_RUN_CALLS calls. */
 export const MAX_TREND_DAYS = 92;
 export const MAX_DRY_RUN_CALLS = 1000;
+/** With a semantic rule each call's utterances are embedded (tens of ms each): dry runs score fewer calls. */
+export const MAX_SEMANTIC_DRY_RUN_CALLS = 50;
 
 export interface QaServiceDeps {
   store: Store;
@@ -353,7 +355,7 @@ export class QaService {
     const set = validateRuleSet(input);
     if (toMs <= fromMs)
       throw evxError('EVX_ERR_BAD_REQUEST', 'The end of the range must come after its start.', { details: { field: 'to' } });
-    const cap = Math.min(limit, MAX_DRY_RUN_CALLS);
+    const cap = Math.min(limit, set.rules.some((r) => r.kind === 'semantic') ? MAX_SEMANTIC_DRY_RUN_CALLS : MAX_DRY_RUN_CALLS);
     const ids = this.repo.endedCallIds(fromMs, toMs, cap + 1);
     const perRule = new Map(set.rules.map((r) => [r.id, { ruleId: r.id, pass: 0, fail: 0, na: 0 }]));
     const calls = [];

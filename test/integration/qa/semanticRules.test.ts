@@ -80,5 +80,16 @@ describe('semantic QA rules in the appliance', () => {
     const negated = await card(await runCall());
     expect(negated.results[0]).toMatchObject({ ruleId: 'resolve', outcome: 'fail', matched: [] });
     expect(negated.score).toBe(0);
+
+    // A dry run of a proposed semantic rule over the stored calls embeds them too.
+    const dry = await apiFetch(app, '/api/v1/qa/rules/dry-run', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rules: { rules: [{ ...resolveRule, id: 'resolve-2', expect: 'absent' }] } }),
+    });
+    expect(dry.status).toBe(200);
+    const body = (await dry.json()) as { scanned: number; rules: { ruleId: string; pass: number; fail: number }[] };
+    expect(body.scanned).toBe(2);
+    expect(body.rules).toEqual([{ ruleId: 'resolve-2', pass: 1, fail: 1, na: 0 }]);
   });
 });
