@@ -27,8 +27,10 @@ import { TelephonyBridge } from '../calls/telephonyBridge.js';
 import type { LanguageSources } from '../calls/callLanguage.js';
 import { Redactor } from '../privacy/redactor.js';
 import { SecretBox } from '../privacy/secrets.js';
+import type { KnowledgeBase } from '../assist/knowledgeBase.js';
 import { startUtteranceAnalysis } from './analysis.js';
 import { startAlerts } from './alerts.js';
+import { startAssist } from './assist.js';
 import { startInsight } from './insight.js';
 import { startProfiles } from './profiles.js';
 import { startQa } from './qa.js';
@@ -91,6 +93,8 @@ export class Appliance {
   agents: StartedAgents | null = null;
   /** The one way calls leave through a SIP trunk (allow-lists, caps, audit); null when no trunk has outbound.enabled. Set once at start. */
   trunkDialer: TrunkDialer | null = null;
+  /** The knowledge base of agent assist (articles, their index, card search). Set once at start. */
+  knowledge: KnowledgeBase | null = null;
   private runId = 0;
 
   private constructor(
@@ -212,6 +216,9 @@ export class Appliance {
       closeStack.push({ name: 'retention', close: () => retention.close() });
       const qa = startQa(base);
       closeStack.push({ name: 'qa', close: () => qa.close() });
+      // The knowledge base of agent assist: its index is built from the stored articles before calls come in.
+      const assist = await startAssist(base);
+      closeStack.push({ name: 'assist', close: () => assist.close() });
       // A summary of every call when it ends, from its stored (redacted) transcript.
       const summaries = startSummaries(base);
       closeStack.push({ name: 'summaries', close: () => summaries.close() });
@@ -294,6 +301,7 @@ export class Appliance {
         registerCallRoutes(app, { store });
         registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
         await registerPromptRoutes(app, { prompts });
+        await assist.routes(app);
         for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, insight, trunks]) capability.routes?.(app);
         supervision?.routes?.(app);
       };
@@ -329,6 +337,7 @@ export class Appliance {
       appliance.acd = acd;
       appliance.agents = agents;
       appliance.trunkDialer = trunks.dialer;
+      appliance.knowledge = assist.knowledge;
       appliance.onDrain((graceMs) => calls.drain(graceMs));
       appliance.recordRun();
       metrics.up.set(1);

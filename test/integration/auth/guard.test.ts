@@ -15,8 +15,8 @@ import { concretePath, listRoutes } from '../../helpers/routes.js';
 const WRITE = /^(POST|PUT|PATCH|DELETE) /;
 /**
  * Supervisors may mint softphone tokens (WebRTC agents and listen-in), handle alerts, set agents' states
- * (available, away, logged out: running the floor), supervise SIP-agent calls and run QA (rules, overrides);
- * nothing else they may write.
+ * (available, away, logged out: running the floor), supervise SIP-agent calls, run QA (rules, overrides)
+ * and keep the knowledge base; nothing else they may write.
  */
 const SUPERVISOR_WRITES = [
   'POST /api/v1/webrtc/agent-tokens',
@@ -38,6 +38,9 @@ const SUPERVISOR_WRITES = [
   'DELETE /api/v1/qa/rules/items/:ruleId',
   'POST /api/v1/qa/rules/dry-run',
   'POST /api/v1/qa/calls/:callId/overrides',
+  // the knowledge base of agent assist: supervisors upload and delete articles
+  'POST /api/v1/knowledge/articles',
+  'DELETE /api/v1/knowledge/articles/:articleId',
 ];
 /**
  * All a kiosk sign-in (a wall TV showing the wallboard) may use: the KPI figures, the tile colours,
