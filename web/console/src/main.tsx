@@ -14,6 +14,7 @@ import { SettingsScreen } from './settings/settings.js';
 import { Diagnostics } from './diagnostics.js';
 import { AgentsScreen } from './agents.js';
 import { CallbacksScreen } from './callbacks.js';
+import { KnowledgeScreen } from './knowledge.js';
 import { Wallboard, tvOptions } from './wallboard.js';
 import { Report } from './report.js';
 import { QaScreen } from './qa.js';
@@ -92,6 +93,7 @@ const NAV: { hash: string; label: string }[] = [
   { hash: '#/history', label: 'nav:history' },
   { hash: '#/agents', label: 'nav:agents' },
   { hash: '#/callbacks', label: 'nav:callbacks' },
+  { hash: '#/knowledge', label: 'nav:knowledge' },
   { hash: '#/settings', label: 'nav:settings' },
   { hash: '#/config', label: 'nav:config' },
   { hash: '#/diagnostics', label: 'nav:diagnostics' },
@@ -135,6 +137,7 @@ function App() {
   else if (route === 'diagnostics') screen = <Diagnostics session={session} />;
   else if (route === 'agents') screen = <AgentsScreen session={session} />;
   else if (route === 'callbacks') screen = <CallbacksScreen session={session} />;
+  else if (route === 'knowledge') screen = <KnowledgeScreen session={session} />;
   else if (route === 'wallboard' || route?.startsWith('wallboard?')) screen = <Wallboard session={session} />;
   else if (route === 'reports') screen = <Report />;
   else if (route === 'qa') screen = <QaScreen session={session} arg={arg} />;
