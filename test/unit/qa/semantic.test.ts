@@ -133,6 +133,14 @@ describe('semantic QA rule', () => {
   });
 });
 
+describe('sentence embedder', () => {
+  it('a closed embedder refuses with EVX_ERR_QA_SEMANTIC_UNAVAILABLE (the QA service then falls back to exact phrases)', async () => {
+    const e = new SentenceEmbedder();
+    await e.close();
+    await expect(e.embed(['I will resolve this'])).rejects.toMatchObject({ code: 'EVX_ERR_QA_SEMANTIC_UNAVAILABLE' });
+  });
+});
+
 describe('semantic rule validation', () => {
   const rule = (extra: Record<string, unknown>) => ({
     id: 'sem',
