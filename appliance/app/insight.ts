@@ -7,11 +7,9 @@ import type { CapabilityDeps, Started } from './capability.js';
 
 /** How often the rising-topic watch looks at the store. */
 const CHECK_MS = 5 * 60_000;
-/** A repeat caller: the same reason within this many days (the API takes any N). */
-const REPEAT_DAYS = 7;
 
 export function startInsight(deps: CapabilityDeps & { alertsRepo: AlertsRepo }): Started & { readonly watch: TopicWatch } {
-  const { store, bus, logger, now } = deps;
+  const { config, store, bus, logger, now } = deps;
   const reasons = new ContactReasonsRepo(store.db);
   const first = store.db.prepare(`SELECT MIN(started_at) AS t FROM calls`);
   const watch = new TopicWatch({
@@ -25,7 +23,14 @@ export function startInsight(deps: CapabilityDeps & { alertsRepo: AlertsRepo }):
   });
   return {
     watch,
-    routes: (app) => registerInsightRoutes(app, { reasons, watch, repeatDays: REPEAT_DAYS, ...(now ? { now } : {}) }),
+    routes: (app) =>
+      registerInsightRoutes(app, {
+        reasons,
+        watch,
+        // a repeat caller as caller profiles count one (routing.profiles.repeatWindowDays); the API takes any N
+        repeatDays: config.routing.profiles.repeatWindowDays,
+        ...(now ? { now } : {}),
+      }),
     close: () => watch.close(),
   };
 }

@@ -35,6 +35,8 @@ export interface SyncOptions {
   backfillFromMs?: number | undefined;
   /** Ed25519 public key to enroll with the collector (when signing with ed25519). */
   publicKeyPem?: string | undefined;
+  /** Repeat contacts in the aggregates: the same caller and reason within this many days (default 7). */
+  repeatWithinDays?: number | undefined;
 }
 
 export interface SyncDeps {
@@ -99,6 +101,7 @@ export class SyncService {
         backoffMaxMs: s.backoffMaxMs,
         requestTimeoutMs: s.requestTimeoutMs,
         ca: s.caFile === '' ? undefined : readFileSync(s.caFile),
+        repeatWithinDays: config.routing.profiles.repeatWindowDays,
       },
       { store: ctx.store, logger: ctx.logger, ...(ctx.now ? { now: ctx.now } : {}) },
     );
@@ -150,6 +153,7 @@ export class SyncService {
         epsilon: this.options.epsilon,
         generatedAtMs: now,
         ...(this.deps.random ? { random: this.deps.random } : {}),
+        ...(this.options.repeatWithinDays !== undefined ? { repeatWithinDays: this.options.repeatWithinDays } : {}),
       });
       const { enqueued, dropped } = this.outbox.enqueue(
         `${this.options.siteId}:${start}`,
