@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 async function upload(
-  body: BodyInit,
+  body: NonNullable<RequestInit['body']>,
   contentType: string,
   query = '',
   role = 'supervisor',
