@@ -105,18 +105,20 @@ describe('knowledge API', () => {
 
     const huge = await upload(Buffer.alloc(MAX_KB_UPLOAD_BYTES + 10, 0x61), 'text/plain');
     expect([huge.status, huge.json.error?.code]).toEqual([413, 'EVX_ERR_KB_TOO_LARGE']);
-    // streamed without a Content-Length: refused once it passes the limit
+    // streamed without a Content-Length: refused as soon as it passes the limit, not after reading it all
     const chunk = new Uint8Array(256 * 1024).fill(0x62);
+    const total = 16 * MAX_KB_UPLOAD_BYTES;
     let sent = 0;
     const stream = new ReadableStream<Uint8Array>({
       pull(controller) {
-        if (sent > MAX_KB_UPLOAD_BYTES + chunk.length) return controller.close();
+        if (sent >= total) return controller.close();
         sent += chunk.length;
         controller.enqueue(chunk);
       },
     });
     const streamed = await upload(stream, 'text/plain');
     expect([streamed.status, streamed.json.error?.code]).toEqual([413, 'EVX_ERR_KB_TOO_LARGE']);
+    expect(sent).toBeLessThan(total / 2);
 
     const latin1 = await upload(Buffer.from('# Top up\n\nCaf\xe9 top up by card', 'latin1'), 'text/markdown');
     expect([latin1.status, latin1.json.error?.code]).toEqual([400, 'EVX_ERR_KB_ENCODING']);
