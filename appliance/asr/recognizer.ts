@@ -238,7 +238,7 @@ export class Recognizer {
   }
 
   private phraseTokenizer(): PhraseTokenizer {
-    this.tokenizer ??= new PhraseTokenizer(this.model.tokens, this.model.files.bpeModel);
+    this.tokenizer ??= new PhraseTokenizer(this.model.tokens, this.model.files.bpeModel, { outputSize: this.model.geometry.vocabSize });
     return this.tokenizer;
   }
 
