@@ -4,7 +4,7 @@
  * results, never caller numbers; transcript text is marked so redaction (and the privacy tests) can
  * find every place it travels.
  */
-import type { LanguageChoice, SpeechLanguage } from '../asr/language.js';
+import type { LanguageChoice, SpeechLanguage } from '../language.js';
 import { TypedEmitter } from './typedEmitter.js';
 
 export interface WordTimingEvent {

@@ -85,7 +85,7 @@ async function main(): Promise<number> {
         ['8 kHz G.711 μ-law round trip, VAD at 8 kHz + endpointing', mulawRoundTrip8k],
       ] as const) {
         process.stdout.write(
-          `\n== ${title}\n| clip | chars | CER with LM | CER without LM | pinyin SER (tonal) | pinyin SER (toneless) | text with LM |\n|---|---|---|---|---|---|---|\n`,
+          `\n== ${setName}: ${title}\n| clip | chars | CER with LM | CER without LM | pinyin SER (tonal) | pinyin SER (toneless) | text with LM |\n|---|---|---|---|---|---|---|\n`,
         );
         let cerLm: WerCounts = { words: 0, subs: 0, dels: 0, ins: 0 };
         let cerNoLm = cerLm;
