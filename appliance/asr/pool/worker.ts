@@ -133,6 +133,8 @@ async function main(): Promise<void> {
     recognizer = await Recognizer.create(init.recognizer);
     loaded = recognizer;
   } catch (err) {
+    // no listener left: the thread ends on its own once the fatal report is out
+    port!.off('message', whileLoading);
     if (shutdownWhileLoading) process.exit(0);
     post({ t: 'fatal', error: toWireError(err) });
     return;
