@@ -63,7 +63,8 @@ const VISIBLE_TEXTS = `(() => {
   for (let n = walker.nextNode(); n !== null; n = walker.nextNode()) {
     const text = (n.textContent ?? '').trim();
     const el = n.parentElement;
-    if (text !== '' && el !== null && el.checkVisibility() && !['SCRIPT', 'STYLE'].includes(el.tagName)) out.push(text);
+    // names a site typed (a skill group called "Transfers") are data, marked translate="no"
+    if (text !== '' && el !== null && el.checkVisibility() && !['SCRIPT', 'STYLE'].includes(el.tagName) && el.closest('[translate="no"]') === null) out.push(text);
   }
   for (const el of document.querySelectorAll('[placeholder], [aria-label]'))
     if (el.checkVisibility())

@@ -75,7 +75,8 @@ export function AgentEditor(props: { sipHost: string; saveLabel: string; saveTes
         <div class="kv" data-testid="group-languages">
           {parseGroups(groups).map((g) => (
             <label key={g.id} class="choice">
-              <span>{g.name}</span>
+              {/* a name the site typed: data, not a message (translate="no"; a property in Preact, so false) */}
+              <span translate={false}>{g.name}</span>
               <select
                 name={`group-language-${g.id}`}
                 value={languages[g.id] ?? ''}
