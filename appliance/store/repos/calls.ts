@@ -79,7 +79,7 @@ export interface CallListQuery {
 }
 
 export class CallsRepo {
-  private readonly insertCall: Statement;
+  private insertCallStmt: Statement | undefined;
   private readonly answerCall: Statement;
   private readonly endCall: Statement;
   private readonly insertLeg: Statement;
@@ -87,16 +87,12 @@ export class CallsRepo {
   private readonly getCall: Statement<[string], CallRow>;
   private readonly legsOf: Statement<[string], LegRow>;
   private readonly mergeMetaStmt: Statement;
-  private readonly decideLanguage: Statement;
+  private decideLanguageStmt: Statement | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly write: Writer,
   ) {
-    this.insertCall = db.prepare(
-      `INSERT INTO calls (id, source, direction, caller_hash, state, started_at, meta_json, language, language_choice, language_from)
-       VALUES (@id, @source, @direction, @callerHash, @state, @startedAt, @metaJson, @language, @languageChoice, @languageFrom)`,
-    );
     this.answerCall = db.prepare(`UPDATE calls SET state = 'active', answered_at = ? WHERE id = ? AND state = 'ringing'`);
     this.endCall = db.prepare(`UPDATE calls SET state = 'ended', ended_at = ?, end_reason = ? WHERE id = ? AND state != 'ended'`);
     this.insertLeg = db.prepare(
@@ -106,9 +102,23 @@ export class CallsRepo {
     this.getCall = db.prepare(`SELECT * FROM calls WHERE id = ?`);
     this.legsOf = db.prepare(`SELECT * FROM call_legs WHERE call_id = ? ORDER BY started_at`);
     this.mergeMetaStmt = db.prepare(`UPDATE calls SET meta_json = json_patch(meta_json, ?) WHERE id = ?`);
-    this.decideLanguage = db.prepare(
+  }
+
+  // Statements on columns of later migrations are prepared on first use, so a store opened at an
+  // older schema (Store.open with fewer migrations: upgrade tests) can still be constructed.
+  private insertCall(): Statement {
+    this.insertCallStmt ??= this.db.prepare(
+      `INSERT INTO calls (id, source, direction, caller_hash, state, started_at, meta_json, language, language_choice, language_from)
+       VALUES (@id, @source, @direction, @callerHash, @state, @startedAt, @metaJson, @language, @languageChoice, @languageFrom)`,
+    );
+    return this.insertCallStmt;
+  }
+
+  private decideLanguage(): Statement {
+    this.decideLanguageStmt ??= this.db.prepare(
       `UPDATE calls SET language = ?, language_confidence = ? WHERE id = ? AND language_choice = 'auto' AND language_confidence IS NULL`,
     );
+    return this.decideLanguageStmt;
   }
 
   create(
@@ -121,7 +131,7 @@ export class CallsRepo {
   ): void {
     const choice = call.language?.choice ?? 'en';
     this.write('calls.create', () =>
-      this.insertCall.run({
+      this.insertCall().run({
         id: call.id,
         source: call.source,
         direction: call.direction ?? 'inbound',
@@ -151,7 +161,7 @@ export class CallsRepo {
 
   /** `auto` decided the call's language (the first decision counts; a call that asked for one language is left alone). */
   decideAutoLanguage(id: string, language: SpeechLanguage, confidence: number): boolean {
-    return this.write('calls.language', () => this.decideLanguage.run(language, confidence, id).changes > 0);
+    return this.write('calls.language', () => this.decideLanguage().run(language, confidence, id).changes > 0);
   }
 
   addLeg(leg: Pick<LegRecord, 'id' | 'callId' | 'label' | 'codec' | 'startedAt'>): void {

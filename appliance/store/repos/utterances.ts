@@ -44,26 +44,31 @@ interface Row {
 }
 
 export class UtterancesRepo {
-  private readonly insertStmt: Statement;
+  private insertStmtCache: Statement | undefined;
   private readonly byCall: Statement<[string], Row>;
   private readonly patchAnalysis: Statement;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly write: Writer,
   ) {
-    this.insertStmt = db.prepare(
+    this.byCall = db.prepare(`SELECT * FROM utterances WHERE call_id = ? ORDER BY start_ms, id`);
+    this.patchAnalysis = db.prepare(`UPDATE utterances SET analysis_json = json_patch(analysis_json, ?) WHERE id = ?`);
+  }
+
+  // prepared on first use: its language/pinyin columns come from a later migration (see CallsRepo)
+  private insertStmt(): Statement {
+    this.insertStmtCache ??= this.db.prepare(
       `INSERT INTO utterances (call_id, leg_id, speaker, start_ms, end_ms, text, words_json, confidence, analysis_json, created_at, language, pinyin)
        VALUES (@callId, @legId, @speaker, @startMs, @endMs, @text, @wordsJson, @confidence, @analysisJson, @createdAt, @language, @pinyin)`,
     );
-    this.byCall = db.prepare(`SELECT * FROM utterances WHERE call_id = ? ORDER BY start_ms, id`);
-    this.patchAnalysis = db.prepare(`UPDATE utterances SET analysis_json = json_patch(analysis_json, ?) WHERE id = ?`);
+    return this.insertStmtCache;
   }
 
   insert(u: Omit<UtteranceRecord, 'id' | 'language' | 'pinyin'> & { language?: SpeechLanguage; pinyin?: string | null }): number {
     return this.write('utterances.insert', () =>
       Number(
-        this.insertStmt.run({
+        this.insertStmt().run({
           callId: u.callId,
           legId: u.legId,
           speaker: u.speaker,

@@ -22,6 +22,10 @@ export function haveTool(name: string): boolean {
 }
 
 /** A UDP port that is free on 127.0.0.1 now (and its TCP twin, for SIP). */
+/** The appliance's default WebRTC media port range (webrtc.rtcPortMin..rtcPortMax). */
+const WEBRTC_DEFAULT_PORT_MIN = 40000;
+const WEBRTC_DEFAULT_PORT_MAX = 40999;
+
 export async function freePort(even = false): Promise<number> {
   for (;;) {
     const port = await new Promise<number>((resolve) => {
@@ -32,6 +36,9 @@ export async function freePort(even = false): Promise<number> {
       });
     });
     if (even && port % 2 === 1) continue;
+    // the kernel's ephemeral range overlaps the appliance's default WebRTC media range: a SIP port
+    // there is refused by the configuration check (SIP and media must use different UDP ports)
+    if (port >= WEBRTC_DEFAULT_PORT_MIN && port <= WEBRTC_DEFAULT_PORT_MAX) continue;
     if (await tcpFree(port)) return port;
   }
 }
