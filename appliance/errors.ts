@@ -79,6 +79,7 @@ export const ERROR_CODES = {
     1,
   ),
   EVX_ERR_KB_ARTICLE: spec('A knowledge article is invalid (no title or text, too long, bad id, language, tags or intents)', 400, 1),
+  EVX_ERR_ASSIST_CARD_NOT_FOUND: spec('No such knowledge card was shown on this call (feedback names a card the agent was pushed)', 404, 1),
   // intent and emotion models
   EVX_ERR_EMOTION_AUDIO_TOO_SHORT: spec('The utterance is too short or silent for emotion analysis', 400, 1),
   EVX_ERR_INTENT_SIDECAR: spec('The intent model sidecar JSON is missing, malformed or does not match the ONNX model', 500, 1),

@@ -86,21 +86,38 @@ export const BUILTIN_SCRIPTS: readonly BuiltinScript[] = [
   },
 ];
 
+/** What a script's condition is checked against. */
+export interface ScriptContext {
+  kind: string;
+  groupId: string | null;
+  intent: string | null;
+  /** The caller's latest emotion category (absent or null: not known). */
+  emotion?: string | null | undefined;
+  language?: SpeechLanguage | undefined;
+}
+
+/** Whether a script's condition holds: its kind, and each of groups, intents and emotions it names. */
+export function scriptApplies(s: Script, ctx: ScriptContext): boolean {
+  const has = (list: readonly string[] | undefined, value: string | null | undefined): boolean =>
+    list === undefined || (value !== null && value !== undefined && list.includes(value));
+  return (
+    s.when.alertKinds.includes(ctx.kind) &&
+    has(s.when.groups, ctx.groupId) &&
+    has(s.when.intents, ctx.intent) &&
+    has(s.when.emotions, ctx.emotion)
+  );
+}
+
 /**
  * The script for an alert: the most specific matching site script (one naming the intent beats one
- * naming the group beats a general one), else the built-in one for the alert kind in the call's
+ * naming the group beats a general one; naming the emotion counts as naming the intent), else the built-in one for the alert kind in the call's
  * language (absent: English).
  */
-export function selectScript(
-  scripts: readonly Script[],
-  ctx: { kind: string; groupId: string | null; intent: string | null; language?: SpeechLanguage | undefined },
-): Script | null {
+export function selectScript(scripts: readonly Script[], ctx: ScriptContext): Script | null {
   let best: { s: Script; score: number } | null = null;
   for (const s of scripts) {
-    if (!s.when.alertKinds.includes(ctx.kind)) continue;
-    if (s.when.groups !== undefined && (ctx.groupId === null || !s.when.groups.includes(ctx.groupId))) continue;
-    if (s.when.intents !== undefined && (ctx.intent === null || !s.when.intents.includes(ctx.intent))) continue;
-    const score = (s.when.intents !== undefined ? 2 : 0) + (s.when.groups !== undefined ? 1 : 0);
+    if (!scriptApplies(s, ctx)) continue;
+    const score = (s.when.intents !== undefined ? 2 : 0) + (s.when.emotions !== undefined ? 2 : 0) + (s.when.groups !== undefined ? 1 : 0);
     if (best === null || score > best.score) best = { s, score };
   }
   if (best !== null) return best.s;

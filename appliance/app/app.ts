@@ -217,7 +217,7 @@ export class Appliance {
       const qa = startQa(base);
       closeStack.push({ name: 'qa', close: () => qa.close() });
       // The knowledge base of agent assist: its index is built from the stored articles before calls come in.
-      const assist = await startAssist(base);
+      const assist = await startAssist({ ...base, routing: routing.service });
       closeStack.push({ name: 'assist', close: () => assist.close() });
       // A summary of every call when it ends, from its stored (redacted) transcript.
       const summaries = startSummaries(base);
@@ -231,7 +231,15 @@ export class Appliance {
       const agents = startAgents({ ...base, routing: routing.service, routingRepo: routing.repo, facts: acd.facts, metrics });
       closeStack.push({ name: 'agents', close: () => agents.close() });
       // WebRTC before SIP: SIP legs are tapped for bridging to browser agents (webrtc/sipBridge.ts).
-      const webrtc = await WebRtcService.start({ config, dataDir, calls, bus, logger, webDir: join(REPO_ROOT, 'dist', 'web', 'webrtc') });
+      const webrtc = await WebRtcService.start({
+        config,
+        dataDir,
+        calls,
+        bus,
+        logger,
+        webDir: join(REPO_ROOT, 'dist', 'web', 'webrtc'),
+        cardFeedback: (callId, cardId, useful, by) => assist.cards.feedback(callId, cardId, useful, by),
+      });
       if (webrtc !== null) closeStack.push({ name: 'webrtc', close: () => webrtc.close() });
       if (webrtc !== null) metrics.bindWebRtc(webrtc.metricsSource());
 

@@ -30,6 +30,8 @@ export interface KnowledgeCard {
   readonly title: string;
   readonly snippet: string;
   readonly score: number;
+  /** The intents the article is labelled with. */
+  readonly intents: readonly string[];
 }
 
 export interface SearchOptions {
@@ -157,6 +159,7 @@ export class KnowledgeIndex {
         title: r['title'] as string,
         snippet: snippetOf(this.texts.get(articleId) ?? '', new Set(r.terms)),
         score: Math.round(r.score * 1000) / 1000,
+        intents: (r['intents'] as string[] | undefined) ?? [],
       };
     });
   }

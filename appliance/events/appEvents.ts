@@ -240,6 +240,22 @@ export type ApplianceEvent =
       groups: Record<string, AcdWallboardFigures>;
       overall: AcdWallboardFigures;
     }
+  /**
+   * Agent assist: knowledge and next-best-action cards for a call's agent, picked from the caller's
+   * recent finals, intent and emotion (assist/cardService.ts). Article text only, never the caller's.
+   */
+  | {
+      type: 'assist.cards';
+      at: number;
+      callId: string;
+      /** The caller's final (its asr.final `at`) that led to these cards, and from it to this push. */
+      utteranceId: number | null;
+      finalAt: number;
+      latencyMs: number;
+      cards: AssistCard[];
+    }
+  /** The agent marked a card of the call useful or not (`by`: the agent or console user). */
+  | { type: 'assist.feedback'; at: number; callId: string; cardId: string; useful: boolean; by: string }
   /** A call's QA scorecard: rule ids that failed, never transcript text. */
   | {
       type: 'qa.scored';
@@ -252,6 +268,25 @@ export type ApplianceEvent =
       agentLabel: string | null;
       groupId: string | null;
     };
+
+/** One card pushed to an agent: a knowledge article, or a next-best action with its steps. */
+export interface AssistCard {
+  /** `article:<id>` or `action:<script id>`: unique within a call, shown once per call. */
+  cardId: string;
+  kind: 'article' | 'action';
+  refId: string;
+  /** The article version shown (null for actions). */
+  version: number | null;
+  title: string;
+  /** The article's sentence that best matches what the caller said ('' for actions). */
+  snippet: string;
+  /** An action's steps ([] for articles). */
+  steps: string[];
+  score: number;
+  /** What it was picked for: the caller's intent and emotion at the time (null: not known). */
+  intent: string | null;
+  emotion: string | null;
+}
 
 export type ApplianceEventType = ApplianceEvent['type'];
 

@@ -190,6 +190,8 @@ export const ScriptSchema = Type.Object(
         alertKinds: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 10 }),
         groups: Type.Optional(Type.Array(Id, { maxItems: 50 })),
         intents: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 200 })),
+        /** The caller's latest emotion category (e.g. angry): next-best-action cards (assist/nextBestActions.ts). */
+        emotions: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 20 })),
       },
       { additionalProperties: false },
     ),

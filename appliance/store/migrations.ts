@@ -459,4 +459,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX call_summaries_outcome ON call_summaries (outcome, created_at);
     `,
   },
+  {
+    version: 16,
+    name: "agent assist cards (assist/cardRepo.ts): the cards pushed to each call with the agent's feedback, and feedback totals per card and intent for ranking",
+    sql: `
+      CREATE TABLE assist_cards (
+        call_id      TEXT NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+        card_id      TEXT NOT NULL,                     -- article:<id> or action:<script id>; unique in a call
+        kind         TEXT NOT NULL CHECK (kind IN ('article', 'action')),
+        ref_id       TEXT NOT NULL,                     -- the article or script id
+        version      INTEGER,                           -- the article version shown
+        title        TEXT NOT NULL,
+        intent       TEXT,                              -- the caller's intent when it was shown
+        emotion      TEXT,                              -- the caller's emotion when it was shown
+        rank         INTEGER NOT NULL,                  -- 0 = top card of its push
+        score        REAL NOT NULL,
+        shown_at     INTEGER NOT NULL,                  -- unix ms
+        latency_ms   INTEGER NOT NULL,                  -- from the caller's final to the push
+        feedback     TEXT CHECK (feedback IN ('useful', 'not_useful')),
+        feedback_by  TEXT,
+        feedback_at  INTEGER,
+        PRIMARY KEY (call_id, card_id)
+      );
+      CREATE INDEX assist_cards_shown ON assist_cards (shown_at);
+      -- Feedback totals outlive the calls (retention deletes call rows): counts only, no call data.
+      CREATE TABLE assist_card_ratings (
+        kind        TEXT NOT NULL,
+        ref_id      TEXT NOT NULL,
+        intent      TEXT NOT NULL,                      -- '' when the caller's intent was not known
+        useful      INTEGER NOT NULL DEFAULT 0,
+        not_useful  INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (kind, ref_id, intent)
+      );
+    `,
+  },
 ];

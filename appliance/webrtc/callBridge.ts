@@ -22,6 +22,8 @@ const FORWARDED: ReadonlySet<ApplianceEvent['type']> = new Set([
   'emotion',
   'route.decision',
   'call.answered',
+  'assist.cards',
+  'assist.feedback',
 ]);
 
 function isForwarded(e: ApplianceEvent): e is CallEventForAgent {

@@ -68,6 +68,11 @@ const ClientMessageSchema = Type.Union([
     { type: Type.Literal('decline'), id: Id, callId: Type.String({ minLength: 1, maxLength: 128 }) },
     { additionalProperties: false },
   ),
+  // joined agents: the agent marks a card pushed on this call useful or not (assist/cardService.ts)
+  Type.Object(
+    { type: Type.Literal('cardFeedback'), id: Id, cardId: Type.String({ minLength: 1, maxLength: 200 }), useful: Type.Boolean() },
+    { additionalProperties: false },
+  ),
   // presence sockets: the agent's softphone holds or transfers the call it is on (softphoneControl.ts)
   Type.Object(
     { type: Type.Literal('hold'), id: Id, callId: Type.String({ minLength: 1, maxLength: 128 }), held: Type.Boolean() },
@@ -97,7 +102,7 @@ const checker = TypeCompiler.Compile(ClientMessageSchema);
 type RawClientMessage = Static<typeof ClientMessageSchema>;
 /** Client requests with the opaque parts given their mediasoup types. */
 export type ClientMessage =
-  | Extract<RawClientMessage, { type: 'join' | 'createTransport' | 'hangup' | 'ready' | 'decline' | 'hold' | 'transfer' }>
+  | Extract<RawClientMessage, { type: 'join' | 'createTransport' | 'hangup' | 'ready' | 'decline' | 'hold' | 'transfer' | 'cardFeedback' }>
   | (Omit<Extract<RawClientMessage, { type: 'connectTransport' }>, 'dtlsParameters'> & { dtlsParameters: DtlsParameters })
   | (Omit<Extract<RawClientMessage, { type: 'produce' }>, 'rtpParameters'> & { rtpParameters: RtpParameters })
   | (Omit<Extract<RawClientMessage, { type: 'consume' }>, 'rtpCapabilities'> & { rtpCapabilities: RtpCapabilities });
@@ -131,6 +136,8 @@ export interface ResponseData {
   hold: { held: boolean };
   /** The transfer is over: 200 (answered or queued: the softphone leaves the call). Refusals are errors. */
   transfer: { status: number };
+  /** The feedback as stored. */
+  cardFeedback: { cardId: string; feedback: 'useful' | 'not_useful' };
 }
 
 /** Why an offer stopped ringing. */
@@ -167,14 +174,15 @@ export type ServerMessage =
   | { type: 'offer-cancelled'; callId: string; reason: OfferEndReason }
   /**
    * Agents and supervisors only: the call's live events from the appliance bus (transcripts, already
-   * redacted by the call layer; intent, emotion, routing decision for the screen-pop; alerts).
+   * redacted by the call layer; intent, emotion, routing decision for the screen-pop; alerts;
+   * agent assist's cards and the feedback on them).
    */
   | { type: 'callEvent'; event: CallEventForAgent };
 
 /** The bus events forwarded to a call's agents (see webrtc/callBridge.ts). */
 export type CallEventForAgent = Extract<
   ApplianceEvent,
-  { type: 'asr.partial' | 'asr.final' | 'intent' | 'emotion' | 'route.decision' | 'call.answered' }
+  { type: 'asr.partial' | 'asr.final' | 'intent' | 'emotion' | 'route.decision' | 'call.answered' | 'assist.cards' | 'assist.feedback' }
 >;
 
 /** Parses one text frame; throws EVX_ERR_WEBRTC_SIGNALLING with the request id when it has one. */

@@ -75,6 +75,11 @@ export interface WebRtcSignallingDeps {
   readonly softphones?: SoftphoneHub;
   /** Ping period of softphone presence sockets (default 30 s); a socket that missed a pong is closed. */
   readonly heartbeatMs?: number;
+  /**
+   * A joined agent's (or supervisor's) verdict on a card pushed on their call (assist/cardService.ts);
+   * throws EVX_ERR_ASSIST_CARD_NOT_FOUND for a card the call was not shown. Absent: refused.
+   */
+  readonly cardFeedback?: (callId: string, cardId: string, useful: boolean, by: string) => { feedback: 'useful' | 'not_useful' };
   /** Minimal logger (pino fits); messages are static, no PII. */
   readonly log?: { warn(obj: object, msg: string): void; debug(obj: object, msg: string): void };
 }
@@ -199,6 +204,14 @@ class SignallingSession {
     const { call, participant } = this;
     if (call === undefined || participant === undefined) throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Join the call first');
     switch (message.type) {
+      case 'cardFeedback': {
+        if (participant.role === 'caller' || participant.subject === undefined)
+          throw evxError('EVX_ERR_WEBRTC_AUTH', "Only the call's agent or supervisor gives card feedback");
+        if (this.deps.cardFeedback === undefined)
+          throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Agent assist is not running on this appliance');
+        const stored = this.deps.cardFeedback(call.callId, message.cardId, message.useful, `${participant.role}:${participant.subject}`);
+        return { cardId: message.cardId, feedback: stored.feedback };
+      }
       case 'createTransport':
         return call.createTransport(participant, message.direction);
       case 'connectTransport':

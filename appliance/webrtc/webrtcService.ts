@@ -50,6 +50,8 @@ export interface WebRtcServiceDeps {
   readonly logger: Logger;
   /** Built pages and scripts (default <repo>/dist/web/webrtc). */
   readonly webDir: string;
+  /** Agent assist's card feedback from joined agents (assist/cardService.ts `feedback`). */
+  readonly cardFeedback?: (callId: string, cardId: string, useful: boolean, by: string) => { feedback: 'useful' | 'not_useful' };
 }
 
 const AgentTokenBody = Type.Object(
@@ -219,6 +221,7 @@ export class WebRtcService {
         authorizeJoin: (callId, role, subject) =>
           (this.registry.get(callId) !== undefined || calls.get(callId) !== undefined) && this.softphones.mayJoin(callId, role, subject),
         softphones: this.softphones,
+        ...(this.deps.cardFeedback !== undefined ? { cardFeedback: this.deps.cardFeedback } : {}),
         log: this.deps.logger,
       });
 

@@ -92,7 +92,14 @@ const SearchQuery = Type.Object(
 );
 type SearchQuery = Static<typeof SearchQuery>;
 const Card = Type.Object(
-  { articleId: Type.String(), version: Type.Integer(), title: Type.String(), snippet: Type.String(), score: Type.Number() },
+  {
+    articleId: Type.String(),
+    version: Type.Integer(),
+    title: Type.String(),
+    snippet: Type.String(),
+    score: Type.Number(),
+    intents: Type.Array(Type.String(), { description: 'The intents the article is labelled with' }),
+  },
   { additionalProperties: false },
 );
 const SearchReply = Type.Object({ cards: Type.Array(Card) }, { additionalProperties: false });

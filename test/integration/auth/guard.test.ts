@@ -16,7 +16,7 @@ const WRITE = /^(POST|PUT|PATCH|DELETE) /;
 /**
  * Supervisors may mint softphone tokens (WebRTC agents and listen-in), handle alerts, set agents' states
  * (available, away, logged out: running the floor), supervise SIP-agent calls, run QA (rules, overrides)
- * and keep the knowledge base; nothing else they may write.
+ * keep the knowledge base and rate the cards it pushed; nothing else they may write.
  */
 const SUPERVISOR_WRITES = [
   'POST /api/v1/webrtc/agent-tokens',
@@ -41,6 +41,8 @@ const SUPERVISOR_WRITES = [
   // the knowledge base of agent assist: supervisors upload and delete articles
   'POST /api/v1/knowledge/articles',
   'DELETE /api/v1/knowledge/articles/:articleId',
+  // agent assist: a card shown on a call marked useful or not from the console
+  'POST /api/v1/calls/:id/cards/:cardId/feedback',
 ];
 /**
  * All a kiosk sign-in (a wall TV showing the wallboard) may use: the KPI figures, the tile colours,
