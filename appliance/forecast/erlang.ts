@@ -217,13 +217,13 @@ function servedWithin(tail: number[], z: number, nMu: number, theta: number, t: 
       for (let j = 0; j < J; j++) {
         const pj = cur[j]!;
         if (pj === 0) continue;
-        next[j] += pj * (1 - rateOut(j) / big);
-        if (j > 0) next[j - 1] += (pj * (nMu + j * theta)) / big;
+        next[j] = next[j]! + pj * (1 - rateOut(j) / big);
+        if (j > 0) next[j - 1] = next[j - 1]! + (pj * (nMu + j * theta)) / big;
       }
       [cur, next] = [next, cur];
       weight *= lt / m;
       cum += weight;
-      for (let j = 0; j < J; j++) out[j] += weight * cur[j]!;
+      for (let j = 0; j < J; j++) out[j] = out[j]! + weight * cur[j]!;
       servedChunk += weight * servedMass;
       if (1 - cum < 1e-13 && m > lt) break;
     }
