@@ -197,9 +197,9 @@ function holtWintersTotals(view: DayView, usable: boolean[], lastComplete: numbe
 }
 
 /** Weight, in expected calls, of the plan against today's actuals (a gamma prior on today's level). */
-const PRIOR_CALLS = 60;
+const PRIOR_CALLS = 30;
 /** The plan's weight as a share of the day already expected (early in the day trust the plan). */
-const PRIOR_DAY_SHARE = 0.1;
+const PRIOR_DAY_SHARE = 0.05;
 
 /**
  * The rest of the day: the day's forecast from the first interval not yet in actualSoFar, scaled
@@ -207,6 +207,12 @@ const PRIOR_DAY_SHARE = 0.1;
  * few calls were expected (unknown actuals, NaN, are skipped).
  */
 export function reforecastIntraday(dayForecast: number[], actualSoFar: number[]): number[] {
+  const ratio = intradayRatio(dayForecast, actualSoFar);
+  return dayForecast.slice(Math.min(actualSoFar.length, dayForecast.length)).map((f) => Math.max(0, f) * ratio);
+}
+
+/** Today's damped actual/forecast ratio so far (1 when nothing is known yet). */
+function intradayRatio(dayForecast: number[], actualSoFar: number[]): number {
   const k = Math.min(actualSoFar.length, dayForecast.length);
   let expected = 0;
   let actual = 0;
@@ -219,6 +225,5 @@ export function reforecastIntraday(dayForecast: number[], actualSoFar: number[])
     actual += Math.max(0, a);
   }
   const prior = Math.max(PRIOR_CALLS, PRIOR_DAY_SHARE * dayTotal);
-  const ratio = Math.min(5, Math.max(0.2, (actual + prior) / (expected + prior)));
-  return dayForecast.slice(k).map((f) => Math.max(0, f) * ratio);
+  return Math.min(5, Math.max(0.2, (actual + prior) / (expected + prior)));
 }

@@ -7,10 +7,16 @@
  * (Erlang C and Erlang A) for a scripted day from the default method's forecast.
  */
 import { staffErlangA, staffErlangC } from '../../appliance/forecast/erlang.js';
-import { DEFAULT_METHOD, FORECAST_METHODS, forecastSeries } from '../../appliance/forecast/models.js';
+import { DEFAULT_METHOD, FORECAST_METHODS, forecastSeries, type ForecastMethod } from '../../appliance/forecast/models.js';
 import { generateArrivals, loadArrivalParams } from './arrivals.js';
 
 const params = loadArrivalParams(process.argv[2]);
+// EVAL_FORECAST_TUNE=1 scores the weeks before the held-out ones instead (for choosing settings
+// without looking at the held-out weeks).
+const TUNE = process.env['EVAL_FORECAST_TUNE'] === '1';
+/** Not a forecast: the generator's own mean (day noise included), the floor set by the interval noise. */
+const ORACLE = 'oracle (mean)';
+const ROWS = [...FORECAST_METHODS, ORACLE];
 const groups = generateArrivals(params);
 const perDay = (24 * 60) / params.intervalMinutes;
 const WEEK = 7 * perDay;
@@ -44,11 +50,16 @@ let origins = 0;
 for (const g of groups) {
   const evalStart = Math.round((Date.parse(`${params.evaluation.evalStartDate}T00:00:00Z`) - g.startMs) / g.intervalMs);
   const step = (params.evaluation.originEveryHours * 3_600_000) / g.intervalMs;
-  for (let o = evalStart; o + WEEK <= g.values.length; o += step) {
+  const first = TUNE ? 8 * WEEK : evalStart;
+  const end = TUNE ? evalStart : g.values.length;
+  for (let o = first; o + WEEK <= end; o += step) {
     origins++;
     const history = { startMs: g.startMs, intervalMs: g.intervalMs, values: g.values.slice(0, o) };
-    for (const method of FORECAST_METHODS) {
-      const f = forecastSeries(history, { horizon: WEEK, method, specialDays: g.announced });
+    for (const method of ROWS) {
+      const f =
+        method === ORACLE
+          ? g.means.slice(o, o + WEEK)
+          : forecastSeries(history, { horizon: WEEK, method: method as ForecastMethod, specialDays: g.announced });
       for (const b of BUCKETS) {
         const a = total.get(key(method, b.name)) ?? acc();
         const pg = b.from === 1 && b.to === perDay ? (perGroupDay.get(key(method, g.name)) ?? acc()) : null;
@@ -79,7 +90,7 @@ console.log(
   `forecast accuracy: ${groups.length} synthetic groups (${groups.map((g) => g.name).join(', ')}), ${params.intervalMinutes}-min intervals, ${params.weeks} weeks from ${params.startDate};`,
 );
 console.log(
-  `rolling origin every ${params.evaluation.originEveryHours} h from ${params.evaluation.evalStartDate} (held out; ${origins} origin x group pairs), horizon 7 days; models told only the announced special days (guessed factors)`,
+  `rolling origin every ${params.evaluation.originEveryHours} h ${TUNE ? 'before' : 'from'} ${params.evaluation.evalStartDate} (${TUNE ? 'TUNING weeks before the held-out ones' : 'held out'}; ${origins} origin x group pairs), horizon 7 days; models told only the announced special days (guessed factors)`,
 );
 console.log(
   `unannounced: ${params.specialDays.unannounced.map((u) => `${u.date} ${u.label}`).join('; ')}; level shifts: ${params.groups
@@ -92,7 +103,7 @@ console.log(`${'horizon'.padEnd(22)} ${'method'.padEnd(15)} ${'WAPE'.padStart(7)
 for (const b of BUCKETS) {
   const naive = total.get(key('seasonal-naive', b.name))!;
   const naiveWape = naive.absErr / naive.actual;
-  for (const m of FORECAST_METHODS) {
+  for (const m of ROWS) {
     const a = total.get(key(m, b.name))!;
     const wape = a.absErr / a.actual;
     const mark = m === DEFAULT_METHOD ? ' (default)' : '';
@@ -103,10 +114,10 @@ for (const b of BUCKETS) {
 }
 console.log('');
 console.log('next-day WAPE per group (h=1..96):');
-console.log(`${'group'.padEnd(14)} ${FORECAST_METHODS.map((m) => m.padStart(15)).join(' ')}`);
+console.log(`${'group'.padEnd(14)} ${ROWS.map((m) => m.padStart(15)).join(' ')}`);
 for (const g of groups) {
   console.log(
-    `${g.name.padEnd(14)} ${FORECAST_METHODS.map((m) => {
+    `${g.name.padEnd(14)} ${ROWS.map((m) => {
       const a = perGroupDay.get(key(m, g.name))!;
       return pct(a.absErr / a.actual).padStart(15);
     }).join(' ')}`,
