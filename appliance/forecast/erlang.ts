@@ -132,16 +132,26 @@ export function erlangAFigures(
   const lambda = a * mu;
   // Mass of states 0..n-1 relative to sum(0..n) = 1 comes from Erlang B: w_n = B(n, A).
   const bn = n === 0 ? 1 : erlangB(n, a);
-  const below = 1 - bn; // states 0..n-1
-  // Tail w_{n+j}, j >= 0: w_{n+j+1} = w_{n+j} · λ / (nμ + (j+1)θ).
+  let below = 1 - bn; // states 0..n-1
+  // Tail w_{n+j}, j >= 0: w_{n+j+1} = w_{n+j} · λ / (nμ + (j+1)θ); rescaled while it grows.
   const tail: number[] = [bn];
   let tailSum = bn;
+  let decayed = false;
   for (let j = 0; j < MAX_QUEUE; j++) {
     const next = (tail[j]! * lambda) / (n * mu + (j + 1) * theta);
     tail.push(next);
     tailSum += next;
-    if (next < 1e-15 * tailSum && j > 2) break;
+    if (next < 1e-15 * tailSum && j > 2) {
+      decayed = true;
+      break;
+    }
+    if (next > 1e200) {
+      for (let i = 0; i < tail.length; i++) tail[i] = tail[i]! * 1e-200;
+      tailSum *= 1e-200;
+      below *= 1e-200;
+    }
   }
+  if (!decayed) return overloaded(n, a, theta);
   const z = below + tailSum;
   const pWait = tailSum / z;
   // Per caller who finds j ahead: served with probability L_j = Π r_i/(r_i+θ), r_i = nμ + iθ;
@@ -166,6 +176,20 @@ export function erlangAFigures(
     asaSec: served > 0 ? waitServed / served : Infinity,
     abandonRate,
     occupancy: n > 0 ? Math.min(1, (a * (1 - abandonRate)) / n) : 1,
+  };
+}
+
+/**
+ * Far more traffic than agents with a patience so long the queue does not settle within MAX_QUEUE
+ * places: the fluid limit (everyone waits, the excess abandons, the served wait ln(A/n)/θ).
+ */
+function overloaded(n: number, a: number, theta: number): QueueFigures {
+  return {
+    pWait: 1,
+    serviceLevel: 0,
+    asaSec: Math.log(a / Math.max(n, 1e-9)) / theta,
+    abandonRate: Math.max(0, 1 - n / a),
+    occupancy: 1,
   };
 }
 

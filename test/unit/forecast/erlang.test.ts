@@ -176,6 +176,14 @@ describe('Erlang A (M/M/n+M)', () => {
     expect(f.abandonRate).toBeGreaterThan(0.2);
     expect(f.occupancy).toBeLessThanOrEqual(1);
     expect(Number.isFinite(f.asaSec)).toBe(true);
+    // Overloaded with very patient callers: the tail is rescaled (no overflow to NaN) and, beyond
+    // the truncation, the fluid limit (served wait ln(A/n)/θ, abandonment 1 - n/A) is returned.
+    for (const patience of [1e4, 1e12]) {
+      const g = erlangAFigures(900, 1000, 180, patience, 20);
+      expect(g.abandonRate).toBeCloseTo(0.1, 6);
+      expect(g.asaSec / (Math.log(1000 / 900) * patience)).toBeCloseTo(1, 2);
+      expect(g.serviceLevel).toBeLessThan(1e-6);
+    }
   });
 
   it('staffs no more than Erlang C for the worked example and meets the targets', () => {
