@@ -101,6 +101,23 @@ describe('forecastSeries', () => {
     expect(maxRelErr(naive, continuation(14 * PER_DAY, 10 * PER_DAY))).toBe(0);
   });
 
+  it('works on 30-minute intervals too', () => {
+    const h = periodic(8 * 7);
+    const half = {
+      startMs: h.startMs,
+      intervalMs: 2 * INTERVAL_MS,
+      values: h.values.flatMap((v, i) => (i % 2 === 0 ? [v + h.values[i + 1]!] : [])),
+    };
+    const want = continuation(h.values.length, 2 * PER_DAY);
+    const got = forecastSeries(half, { horizon: PER_DAY, method: 'ensemble' });
+    expect(
+      maxRelErr(
+        got,
+        want.flatMap((v, i) => (i % 2 === 0 ? [v + want[i + 1]!] : [])),
+      ),
+    ).toBeLessThan(1e-9);
+  });
+
   it('tracks a level shift of the last ten days', () => {
     const h = periodic(10 * 7);
     const shiftFrom = h.values.length - 10 * PER_DAY;
