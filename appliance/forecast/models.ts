@@ -48,7 +48,8 @@ export const FORECAST_METHODS: readonly ForecastMethod[] = ['seasonal-naive', 'p
 /** A day further than this from its weekday's usual volume is not used for profile or level. */
 const OUTLIER_RATIO = 0.35;
 /** Weeks of history that set the weekday index and the outlier test. */
-const INDEX_WEEKS = 8;
+const INDEX_WEEKS = 12;
+const INDEX_DECAY = 0.9;
 /** Day-to-day decay of the weight of a day in the level. */
 const LEVEL_DECAY = 0.8;
 const LEVEL_DAYS = 14;
@@ -108,22 +109,38 @@ function seasonalNaive(history: IntervalSeries, horizon: number): number[] {
   return out;
 }
 
-/** Complete, not special, not an outlier against its weekday's recent median. */
+/**
+ * Complete, not special, and not a lone outlier: a day further than OUTLIER_RATIO from the median
+ * of the same weekday in nearby weeks is left out, unless the nearest scored day before or after
+ * it deviates the same way (then it is the start of a level shift, which the level must follow).
+ */
 function usableDays(view: DayView, special: Map<number, number>, lastComplete: number): boolean[] {
   const usable = view.totals.map((t, d) => d <= lastComplete && Number.isFinite(t) && !special.has(view.firstDay + d));
+  const ratio = new Array<number>(lastComplete + 1).fill(NaN);
   for (let d = 0; d <= lastComplete; d++) {
     if (!usable[d]) continue;
     const peers: number[] = [];
     for (let k = 1; k <= INDEX_WEEKS; k++) {
       for (const e of [d - 7 * k, d + 7 * k]) {
-        if (e >= 0 && e <= lastComplete && Number.isFinite(view.totals[e]!) && !special.has(view.firstDay + e)) peers.push(view.totals[e]!);
+        if (e >= 0 && e <= lastComplete && usable[e]) peers.push(view.totals[e]!);
       }
       if (peers.length >= 6) break;
     }
     if (peers.length < 2) continue;
     const med = median(peers);
-    const t = view.totals[d]!;
-    if (med > 0 && Math.abs(t / med - 1) > OUTLIER_RATIO) usable[d] = false;
+    if (med > 0) ratio[d] = view.totals[d]! / med - 1;
+  }
+  const deviates = (r: number | undefined, dir: number, by: number) =>
+    r !== undefined && Number.isFinite(r) && Math.sign(r) === dir && Math.abs(r) > by;
+  const nearest = (d: number, step: number) => {
+    for (let e = d + step; e >= 0 && e <= lastComplete; e += step) if (Number.isFinite(ratio[e]!)) return ratio[e];
+    return undefined;
+  };
+  for (let d = 0; d <= lastComplete; d++) {
+    const r = ratio[d]!;
+    if (!(Math.abs(r) > OUTLIER_RATIO)) continue;
+    const dir = Math.sign(r);
+    if (!deviates(nearest(d, -1), dir, OUTLIER_RATIO / 2) && !deviates(nearest(d, 1), dir, OUTLIER_RATIO / 2)) usable[d] = false;
   }
   return usable;
 }
@@ -177,7 +194,7 @@ function weekdayIndex(view: DayView, usable: boolean[], lastComplete: number): n
     const age = Math.floor((lastComplete - d) / 7);
     if (age >= INDEX_WEEKS) break;
     if (!usable[d]) continue;
-    const w = Math.pow(0.85, age);
+    const w = Math.pow(INDEX_DECAY, age);
     const wd = weekday(view.firstDay + d);
     sum[wd] = sum[wd]! + w * view.totals[d]!;
     wsum[wd] = wsum[wd]! + w;

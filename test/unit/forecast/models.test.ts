@@ -132,6 +132,17 @@ describe('forecastSeries', () => {
     // Seasonal naive follows it too once a week has passed; the models above must not lag behind it.
   });
 
+  it('follows a level shift larger than the outlier test (x1.6 for the last ten days)', () => {
+    const h = periodic(10 * 7);
+    for (let i = h.values.length - 10 * PER_DAY; i < h.values.length; i++) h.values[i] = h.values[i]! * 1.6;
+    const want = continuation(h.values.length, 7 * PER_DAY).map((v) => v * 1.6);
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    for (const method of MODELS) {
+      const f = forecastSeries(h, { horizon: 7 * PER_DAY, method });
+      expect(sum(f) / sum(want)).toBeGreaterThan(0.95);
+    }
+  });
+
   it('scales a future special day by its factor and ignores listed special days in the history', () => {
     const h = periodic(8 * 7);
     // A holiday two weeks ago (listed) at 30 % of the usual volume.
