@@ -132,9 +132,9 @@ console.log(
 );
 console.log(`evaluation time ${seconds.toFixed(1)} s`);
 
-// Staffing for a scripted day: the default method's forecast for the first Monday after the data.
+// Staffing for a scripted day: the default method's forecast for the last Monday of the data (actuals beside it).
 const g = groups[0]!;
-const lastMidnight = Math.floor(g.values.length / perDay) * perDay;
+const lastMidnight = Math.floor(g.values.length / perDay) * perDay - perDay;
 let startIdx = lastMidnight;
 while (new Date(g.startMs + startIdx * g.intervalMs).getUTCDay() !== 1) startIdx -= perDay;
 const history = { startMs: g.startMs, intervalMs: g.intervalMs, values: g.values.slice(0, startIdx) };
@@ -170,4 +170,7 @@ for (let i = 0; i < perDay; i++) {
     `${hhmm}  ${calls.toFixed(1).padStart(6)} ${c.trafficErlangs.toFixed(1).padStart(5)} | ${String(c.agents).padStart(9)} ${String(c.scheduled).padStart(5)} ${pct(c.serviceLevel).padStart(6)} ${c.asaSec.toFixed(1).padStart(5)} ${pct(c.occupancy).padStart(5)} | ${String(a.agents).padStart(9)} ${String(a.scheduled).padStart(5)} ${pct(a.serviceLevel).padStart(6)} ${a.asaSec.toFixed(1).padStart(5)} ${pct(a.abandonRate).padStart(6)} ${pct(a.occupancy).padStart(5)} | ${actual ?? ''}`,
   );
 }
-console.log(`scheduled agent-hours for the day: Erlang C ${cHours.toFixed(1)}, Erlang A ${aHours.toFixed(1)}`);
+const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
+console.log(
+  `day total: forecast ${sum(day96).toFixed(0)} calls, actual ${sum(g.values.slice(startIdx, startIdx + perDay))}; scheduled agent-hours for the day: Erlang C ${cHours.toFixed(1)}, Erlang A ${aHours.toFixed(1)}`,
+);
