@@ -1,6 +1,6 @@
 /**
  * Which knowledge cards a call's agent sees next: the search's candidates re-ranked by the agents'
- * feedback, those already shown on the call left out, weak text-only matches dropped.
+ * feedback, those already shown on the call left out, text-only matches that do not stand out dropped.
  */
 import type { AssistCard } from '../events/appEvents.js';
 import type { CardRating } from './cardRepo.js';
@@ -41,17 +41,26 @@ export interface PickOptions {
   /** The caller's in-scope intent (null: unknown or out of scope). */
   readonly intent: string | null;
   readonly emotion: string | null;
-  /** Articles labelled with the intent pass; other candidates need at least this search score. */
-  readonly minTextScore: number;
+  /**
+   * Articles labelled with the intent pass; another candidate passes only when its search score is
+   * at least this many times the next candidate's (BM25 scores have no absolute scale; the margin
+   * over the runner-up is what says a text match is clear).
+   */
+  readonly minMargin: number;
   readonly max: number;
 }
 
-/** New article cards for this push, best first. */
+/** New article cards for this push, best first; `candidates` in search order (best first). */
 export function pickArticleCards(candidates: readonly KnowledgeCard[], o: PickOptions): AssistCard[] {
+  const standsOut = (i: number): boolean => {
+    const next = candidates[i + 1];
+    // the last of several has no known runner-up (the search stopped at its limit): not clear
+    return next === undefined ? candidates.length === 1 : candidates[i]!.score >= o.minMargin * next.score;
+  };
   return candidates
-    .map((c) => ({ c, score: c.score * feedbackFactor(o.ratings.get(`article:${c.articleId}`), o.intent) }))
+    .map((c, i) => ({ c, i, score: c.score * feedbackFactor(o.ratings.get(`article:${c.articleId}`), o.intent) }))
     .filter(({ c }) => !o.shown.has(`article:${c.articleId}`))
-    .filter(({ c }) => (o.intent !== null && c.intents.includes(o.intent)) || c.score >= o.minTextScore)
+    .filter(({ c, i }) => (o.intent !== null && c.intents.includes(o.intent)) || standsOut(i))
     .sort((a, b) => b.score - a.score)
     .slice(0, o.max)
     .map(({ c, score }) => ({

@@ -267,8 +267,33 @@ export class ApplianceMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5],
       registers,
     });
+    const cardLatency = new Histogram({
+      name: 'edgevox_assist_card_latency_seconds',
+      help: "Agent assist: the caller's final to the cards' push to the agent",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1],
+      registers,
+    });
+    const cards = new Counter({
+      name: 'edgevox_assist_cards_total',
+      help: 'Agent assist cards pushed to agents, by kind (article, action)',
+      labelNames: ['kind'],
+      registers,
+    });
+    const cardFeedback = new Counter({
+      name: 'edgevox_assist_card_feedback_total',
+      help: "Agents' verdicts on assist cards (useful, not_useful)",
+      labelNames: ['verdict'],
+      registers,
+    });
     bus.subscribe((e) => {
       switch (e.type) {
+        case 'assist.cards':
+          cardLatency.observe(e.latencyMs / 1000);
+          for (const c of e.cards) cards.inc({ kind: c.kind });
+          break;
+        case 'assist.feedback':
+          cardFeedback.inc({ verdict: e.useful ? 'useful' : 'not_useful' });
+          break;
         case 'call.started':
           started.inc({ source: e.source, language: languageLabel(e.language ?? 'en') });
           break;

@@ -12,12 +12,27 @@
  * and both halves are reported. Also: the event-loop delay while ~2,000 articles are re-indexed
  * (perf_hooks.monitorEventLoopDelay), in time slices as the appliance does and in one block, and the time
  * of one search.
+ *
+ * Cards as the appliance pushes them during a call (assist/cardService.ts):
+ * - a text-only card (no intent, or one the article is not labelled with) needs a minimum search
+ *   score: the precision of the top card per score band on the tuning half, the threshold, and its
+ *   precision and coverage on the held-out half;
+ * - feedback: agents mark the cards of the tuning half's pushes (top 3) useful when right, not
+ *   useful when wrong (and a noisy agent who gets 20% of the marks backwards); the held-out half is
+ *   then ranked with those ratings: top-1 with and without;
+ * - latency inside the box: from the caller's final on the bus (its intent published right after)
+ *   to the assist.cards event, through the real card service, knowledge base and store.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { pickArticleCards } from '../../appliance/assist/cardRanking.js';
+import { CardRepo, type CardRating } from '../../appliance/assist/cardRepo.js';
+import { CardService, DEFAULT_CARD_SETTINGS } from '../../appliance/assist/cardService.js';
 import { parseCsvStrict } from '../../appliance/assist/csv.js';
+import { EventBus, type ApplianceEvent } from '../../appliance/events/appEvents.js';
+import { createLogger } from '../../appliance/log/logger.js';
 import { KnowledgeBase } from '../../appliance/assist/knowledgeBase.js';
 import { INDEX_SLICE_MS, INTENT_BOOST, KnowledgeIndex } from '../../appliance/assist/knowledgeIndex.js';
 import { KnowledgeRepo, type StoredArticle } from '../../appliance/assist/knowledgeRepo.js';
@@ -95,6 +110,129 @@ async function lagDuring(articles: readonly StoredArticle[], sliceMs: number): P
   return { maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6, buildMs };
 }
 
+/** Top card's precision per search-score band (text only), feedback re-ranking, and the push latency. */
+async function cardsAsPushed(
+  kb: KnowledgeBase,
+  tune: readonly Query[],
+  held: readonly Query[],
+  articleCategory: ReadonlyMap<string, string>,
+  store: Store,
+): Promise<void> {
+  const EDGES = [1, 1.1, 1.25, 1.5, 2, 3];
+  /** The text-only top card: right or not, and its margin over the runner-up (top score / second score). */
+  const topOf = (q: Query): { margin: number; right: boolean } | null => {
+    const [top, second] = kb.search(q.text, { language: 'en', intent: null, limit: 2 });
+    if (top === undefined) return null;
+    return {
+      margin: second === undefined ? Number.POSITIVE_INFINITY : top.score / second.score,
+      right: articleCategory.get(top.articleId) === q.category,
+    };
+  };
+  console.log('Cards as pushed: text-only top card (no intent) by its margin over the runner-up (score / second score), tuning half:');
+  const tuneTops = tune.map(topOf).filter((x): x is { margin: number; right: boolean } => x !== null);
+  const bands = EDGES.map((lo, i) => {
+    const hi = EDGES[i + 1] ?? Number.POSITIVE_INFINITY;
+    const band = tuneTops.filter((t) => t.margin >= lo && t.margin < hi);
+    return { lo, hi, n: band.length, right: band.filter((t) => t.right).length };
+  });
+  for (const b of bands)
+    console.log(
+      `  margin x${String(b.lo).padEnd(4)}-${b.hi === Number.POSITIVE_INFINITY ? '     ' : `x${String(b.hi).padEnd(4)}`} n=${String(b.n).padStart(4)}  top card right ${b.n ? pct(b.right / b.n) : '     -'}`,
+    );
+  // the lowest edge from which every band up has its top card right at least half the time
+  let threshold = Number.POSITIVE_INFINITY;
+  for (let i = bands.length - 1; i >= 0; i--) {
+    const b = bands[i]!;
+    if (b.n > 0 && b.right / b.n < 0.5) break;
+    threshold = b.lo;
+  }
+  const minMargin = DEFAULT_CARD_SETTINGS.minMargin;
+  console.log(
+    `  chosen on the tuning half (lowest band edge from which every band's top card is right at least half the time): x${threshold}; appliance minMargin: x${minMargin}`,
+  );
+  for (const [name, half] of [
+    ['tuning', tune],
+    ['held-out', held],
+  ] as const) {
+    const tops = half.map(topOf).filter((x): x is { margin: number; right: boolean } => x !== null);
+    const pushed = tops.filter((t) => t.margin >= minMargin);
+    console.log(
+      `  ${name} half, text only, minMargin x${minMargin}: a card for ${pct(pushed.length / half.length)} of utterances, top card right ${pct(pushed.filter((t) => t.right).length / Math.max(1, pushed.length))} (every utterance's top card: ${pct(tops.filter((t) => t.right).length / Math.max(1, tops.length))} right)`,
+    );
+  }
+
+  // feedback from agents on the tuning half's pushes, then the held-out half ranked with it
+  const rank = (q: Query, ratings: ReadonlyMap<string, ReadonlyMap<string, CardRating>>): string[] =>
+    pickArticleCards(kb.search(q.text, { language: 'en', intent: q.intent, limit: 10 }), {
+      shown: new Set(),
+      ratings,
+      intent: q.intent,
+      emotion: null,
+      minMargin: 0,
+      max: 10,
+    }).map((c) => c.refId);
+  const top1 = (qs: readonly Query[], ratings: ReadonlyMap<string, ReadonlyMap<string, CardRating>>): number =>
+    qs.filter((q) => {
+      const [first] = rank(q, ratings);
+      return first !== undefined && articleCategory.get(first) === q.category;
+    }).length / qs.length;
+  const none = new Map<string, Map<string, CardRating>>();
+  console.log('Feedback: agents mark the top 3 cards of each tuning-half push; the held-out half ranked with those ratings:');
+  console.log(`  no feedback                                   held-out top-1 ${pct(top1(held, none))}`);
+  for (const [label, flip] of [
+    ['every mark right', 0],
+    ['20% of marks backwards (seeded)', 0.2],
+  ] as const) {
+    const ratings = new Map<string, Map<string, CardRating>>();
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (const q of tune) {
+      for (const refId of rank(q, none).slice(0, 3)) {
+        let useful = articleCategory.get(refId) === q.category;
+        if (random() < flip) useful = !useful;
+        const key = `article:${refId}`;
+        if (!ratings.has(key)) ratings.set(key, new Map());
+        const byIntent = ratings.get(key)!;
+        const r = byIntent.get(q.intent ?? '') ?? { useful: 0, notUseful: 0 };
+        byIntent.set(q.intent ?? '', useful ? { ...r, useful: r.useful + 1 } : { ...r, notUseful: r.notUseful + 1 });
+      }
+    }
+    console.log(`  feedback, ${label.padEnd(34)}  held-out top-1 ${pct(top1(held, ratings))}`);
+  }
+
+  // latency inside the box: final (and its intent) on the bus -> assist.cards, real service and store
+  const bus = new EventBus();
+  const cards = new CardService({
+    bus,
+    repo: new CardRepo(store.db, store.write.bind(store)),
+    search: (text, options) => kb.search(text, options),
+    scripts: () => [],
+    logger: createLogger({ level: 'silent', includePii: false }),
+  });
+  const arrived = new Map<string, number>();
+  bus.subscribe((e: ApplianceEvent) => {
+    if (e.type === 'assist.cards') arrived.set(e.callId, performance.now());
+  });
+  const latencies: number[] = [];
+  const sample = held.filter((_, i) => i % 3 === 0);
+  for (const [i, q] of sample.entries()) {
+    const callId = `eval-${i}`;
+    store.calls.create({ id: callId, source: 'sip', callerHash: null, startedAt: Date.now() });
+    const t0 = performance.now();
+    const common = { at: Date.now(), callId, legId: 'leg', speaker: 'caller', utteranceId: 1 };
+    bus.publish({ ...common, type: 'asr.final', text: q.text, words: [], startMs: 0, endMs: 1, confidence: 1, latencyMs: 0 });
+    bus.publish({ ...common, type: 'intent', intent: q.intent, confidence: 1, outOfScope: q.intent === null, top: [], latencyMs: 0 });
+    const at = arrived.get(callId);
+    if (at !== undefined) latencies.push(at - t0);
+    bus.publish({ ...common, type: 'call.ended', reason: 'eval', durationMs: 1 });
+  }
+  cards.close();
+  latencies.sort((a, b) => a - b);
+  console.log(
+    `Final -> assist.cards inside the box (card service, 77 articles, store write after the push): ${latencies.length} of ${sample.length} finals pushed cards at once; median ${latencies[Math.floor(latencies.length / 2)]!.toFixed(2)} ms, p99 ${latencies[Math.floor(latencies.length * 0.99)]!.toFixed(2)} ms, max ${latencies[latencies.length - 1]!.toFixed(2)} ms`,
+  );
+}
+
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'evx-eval-assist-'));
   const store = Store.open(dataDir);
@@ -160,6 +298,8 @@ async function main(): Promise<void> {
           line(`BM25 + intent boost x${INTENT_BOOST} (appliance default)`, score(kb, half, 'model', INTENT_BOOST, articleCategory)),
         );
     }
+
+    await cardsAsPushed(kb, tune, held, articleCategory, store);
 
     // search cost
     const times: number[] = [];

@@ -28,7 +28,7 @@ const ratings = (entries: [string, string, CardRating][]): Map<string, Map<strin
   }
   return m;
 };
-const base: PickOptions = { shown: new Set(), ratings: new Map(), intent: null, emotion: null, minTextScore: 8, max: 3 };
+const base: PickOptions = { shown: new Set(), ratings: new Map(), intent: null, emotion: null, minMargin: 1.5, max: 3 };
 
 describe('feedbackFactor', () => {
   it('is 1 without votes and moves by the smoothed share of useful votes, within (0, 2)', () => {
@@ -52,27 +52,42 @@ describe('feedbackFactor', () => {
 });
 
 describe('pickArticleCards', () => {
-  it('drops text-only matches under the minimum score but keeps an article labelled with the intent', () => {
-    const cands = [card('weak', 3), card('strong', 12), card('labelled', 2, ['lost_or_stolen_card'])];
-    expect(pickArticleCards(cands, base).map((c) => c.refId)).toEqual(['strong']);
-    expect(pickArticleCards(cands, { ...base, intent: 'lost_or_stolen_card' }).map((c) => c.refId)).toEqual(['strong', 'labelled']);
+  it('keeps a text-only match only when it stands out from the next candidate, and an article labelled with the intent', () => {
+    const cands = [
+      card('clear', 30),
+      card('close-a', 12),
+      card('close-b', 11),
+      card('labelled', 5, ['lost_or_stolen_card']),
+      card('last', 1),
+    ];
+    // clear: 30 >= 1.5 x 12; close-a: 12 < 1.5 x 11; close-b: 11 >= 1.5 x 5; labelled: 5 >= 1.5 x 1 (text alone would do too)
+    expect(pickArticleCards(cands, base).map((c) => c.refId)).toEqual(['clear', 'close-b', 'labelled']);
+    expect(pickArticleCards([card('near', 10), card('labelled', 9.5, ['lost_or_stolen_card']), card('z', 9)], base)).toEqual([]);
+    expect(
+      pickArticleCards([card('near', 10), card('labelled', 9.5, ['lost_or_stolen_card']), card('z', 9)], {
+        ...base,
+        intent: 'lost_or_stolen_card',
+      }).map((c) => c.refId),
+    ).toEqual(['labelled']);
+    expect(pickArticleCards([card('only', 2)], base).map((c) => c.refId)).toEqual(['only']);
   });
   it('never pushes a card the call was already shown, and stops at max', () => {
     const cands = [card('a', 20), card('b', 15), card('c', 14), card('d', 13)];
-    const picked = pickArticleCards(cands, { ...base, shown: new Set(['article:a']), max: 2 });
+    const picked = pickArticleCards(cands, { ...base, minMargin: 1, shown: new Set(['article:a']), max: 2 });
     expect(picked.map((c) => c.cardId)).toEqual(['article:b', 'article:c']);
     expect(picked[0]).toMatchObject({ kind: 'article', version: 1, steps: [], snippet: 'b snippet' });
   });
   it('lets feedback reorder close candidates', () => {
-    const cands = [card('a', 10), card('b', 9)];
+    const cands = [card('a', 10), card('b', 9), card('c', 1)];
+    const loose = { ...base, minMargin: 1 };
     const r = ratings([
       ['article:a', 'card_arrival', { useful: 0, notUseful: 5 }],
       ['article:b', 'card_arrival', { useful: 5, notUseful: 0 }],
     ]);
-    expect(pickArticleCards(cands, { ...base, ratings: r, intent: 'card_arrival' }).map((c) => c.refId)).toEqual(['b', 'a']);
+    expect(pickArticleCards(cands, { ...loose, ratings: r, intent: 'card_arrival' }).map((c) => c.refId)).toEqual(['b', 'a']);
     // the same votes under another intent count only through the card's totals (5 up, 0 down for b)
-    expect(pickArticleCards(cands, { ...base, ratings: r, intent: 'pin_blocked' }).map((c) => c.refId)).toEqual(['b', 'a']);
-    expect(pickArticleCards(cands, base).map((c) => c.refId)).toEqual(['a', 'b']);
+    expect(pickArticleCards(cands, { ...loose, ratings: r, intent: 'pin_blocked' }).map((c) => c.refId)).toEqual(['b', 'a']);
+    expect(pickArticleCards(cands, loose).map((c) => c.refId)).toEqual(['a', 'b']);
   });
 });
 
