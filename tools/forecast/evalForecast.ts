@@ -7,90 +7,41 @@
  * (Erlang C and Erlang A) for a scripted day from the default method's forecast.
  */
 import { staffErlangA, staffErlangC } from '../../appliance/forecast/erlang.js';
-import { DEFAULT_METHOD, FORECAST_METHODS, forecastSeries, type ForecastMethod } from '../../appliance/forecast/models.js';
+import { DEFAULT_METHOD, forecastSeries } from '../../appliance/forecast/models.js';
 import { generateArrivals, loadArrivalParams } from './arrivals.js';
+import { loadBankCalls } from './bankCalls.js';
+import { printScores, scoreRollingOrigin } from './rollingOrigin.js';
 
 const params = loadArrivalParams(process.argv[2]);
 // EVAL_FORECAST_TUNE=1 scores the weeks before the held-out ones instead (for choosing settings
 // without looking at the held-out weeks).
 const TUNE = process.env['EVAL_FORECAST_TUNE'] === '1';
-/** Not a forecast: the generator's own mean (day noise included), the floor set by the interval noise. */
-const ORACLE = 'oracle (mean)';
-const ROWS = [...FORECAST_METHODS, ORACLE];
 const groups = generateArrivals(params);
 const perDay = (24 * 60) / params.intervalMinutes;
 const WEEK = 7 * perDay;
-
-interface Bucket {
-  name: string;
-  from: number;
-  to: number;
-}
-const BUCKETS: Bucket[] = [
-  { name: 'next interval (h=1)', from: 1, to: 1 },
-  { name: 'next day (h=1..96)', from: 1, to: perDay },
-  { name: 'day 2 (h=97..192)', from: perDay + 1, to: 2 * perDay },
-  { name: 'next week (h=1..672)', from: 1, to: WEEK },
-  { name: 'day 7 (h=577..672)', from: 6 * perDay + 1, to: WEEK },
-];
-
-interface Acc {
-  absErr: number;
-  actual: number;
-  ape: number;
-  apeN: number;
-}
-const acc = () => ({ absErr: 0, actual: 0, ape: 0, apeN: 0 });
-const total = new Map<string, Acc>();
-const perGroupDay = new Map<string, Acc>();
-const key = (m: string, b: string) => `${m}|${b}`;
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 const started = performance.now();
-let origins = 0;
-for (const g of groups) {
-  const evalStart = Math.round((Date.parse(`${params.evaluation.evalStartDate}T00:00:00Z`) - g.startMs) / g.intervalMs);
-  const step = (params.evaluation.originEveryHours * 3_600_000) / g.intervalMs;
-  const first = TUNE ? 8 * WEEK : evalStart;
-  const end = TUNE ? evalStart : g.values.length;
-  for (let o = first; o + WEEK <= end; o += step) {
-    origins++;
-    const history = { startMs: g.startMs, intervalMs: g.intervalMs, values: g.values.slice(0, o) };
-    for (const method of ROWS) {
-      const f =
-        method === ORACLE
-          ? g.means.slice(o, o + WEEK)
-          : forecastSeries(history, { horizon: WEEK, method: method as ForecastMethod, specialDays: g.announced });
-      for (const b of BUCKETS) {
-        const a = total.get(key(method, b.name)) ?? acc();
-        const pg = b.from === 1 && b.to === perDay ? (perGroupDay.get(key(method, g.name)) ?? acc()) : null;
-        for (let h = b.from; h <= b.to; h++) {
-          const y = g.values[o + h - 1]!;
-          const e = Math.abs(f[h - 1]! - y);
-          a.absErr += e;
-          a.actual += y;
-          if (y >= 10) {
-            a.ape += e / y;
-            a.apeN++;
-          }
-          if (pg) {
-            pg.absErr += e;
-            pg.actual += y;
-          }
-        }
-        total.set(key(method, b.name), a);
-        if (pg) perGroupDay.set(key(method, g.name), pg);
-      }
-    }
-  }
-}
+const scores = scoreRollingOrigin(
+  groups.map((g) => {
+    const evalStart = Math.round((Date.parse(`${params.evaluation.evalStartDate}T00:00:00Z`) - g.startMs) / g.intervalMs);
+    const step = (params.evaluation.originEveryHours * 3_600_000) / g.intervalMs;
+    const first = TUNE ? 8 * WEEK : evalStart;
+    const end = TUNE ? evalStart : g.values.length;
+    const origins: number[] = [];
+    for (let o = first; o + WEEK <= end; o += step) origins.push(o);
+    // Not a forecast: the generator's own mean (day noise included), the floor set by the interval noise.
+    return { ...g, origins, reference: { label: 'oracle (mean)', values: g.means } };
+  }),
+  perDay,
+);
 const seconds = (performance.now() - started) / 1000;
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 console.log(
   `forecast accuracy: ${groups.length} synthetic groups (${groups.map((g) => g.name).join(', ')}), ${params.intervalMinutes}-min intervals, ${params.weeks} weeks from ${params.startDate};`,
 );
 console.log(
-  `rolling origin every ${params.evaluation.originEveryHours} h ${TUNE ? 'before' : 'from'} ${params.evaluation.evalStartDate} (${TUNE ? 'TUNING weeks before the held-out ones' : 'held out'}; ${origins} origin x group pairs), horizon 7 days; models told only the announced special days (guessed factors)`,
+  `rolling origin every ${params.evaluation.originEveryHours} h ${TUNE ? 'before' : 'from'} ${params.evaluation.evalStartDate} (${TUNE ? 'TUNING weeks before the held-out ones' : 'held out'}; ${scores.origins} origin x group pairs), horizon 7 days; models told only the announced special days (guessed factors)`,
 );
 console.log(
   `unannounced: ${params.specialDays.unannounced.map((u) => `${u.date} ${u.label}`).join('; ')}; level shifts: ${params.groups
@@ -99,38 +50,30 @@ console.log(
     .join(', ')}`,
 );
 console.log('');
-console.log(`${'horizon'.padEnd(22)} ${'method'.padEnd(15)} ${'WAPE'.padStart(7)} ${'vs naive'.padStart(9)} ${'MAPE(>=10)'.padStart(11)}`);
-for (const b of BUCKETS) {
-  const naive = total.get(key('seasonal-naive', b.name))!;
-  const naiveWape = naive.absErr / naive.actual;
-  for (const m of ROWS) {
-    const a = total.get(key(m, b.name))!;
-    const wape = a.absErr / a.actual;
-    const mark = m === DEFAULT_METHOD ? ' (default)' : '';
-    console.log(
-      `${b.name.padEnd(22)} ${m.padEnd(15)} ${pct(wape).padStart(7)} ${(wape / naiveWape).toFixed(3).padStart(9)} ${(a.apeN > 0 ? pct(a.ape / a.apeN) : 'n/a').padStart(11)}${mark}`,
-    );
-  }
-}
-console.log('');
-console.log('next-day WAPE per group (h=1..96):');
-console.log(`${'group'.padEnd(14)} ${ROWS.map((m) => m.padStart(15)).join(' ')}`);
-for (const g of groups) {
-  console.log(
-    `${g.name.padEnd(14)} ${ROWS.map((m) => {
-      const a = perGroupDay.get(key(m, g.name))!;
-      return pct(a.absErr / a.actual).padStart(15);
-    }).join(' ')}`,
-  );
-}
-const day = total.get(key(DEFAULT_METHOD, BUCKETS[1]!.name))!;
-const nday = total.get(key('seasonal-naive', BUCKETS[1]!.name))!;
-const gain = 1 - day.absErr / day.actual / (nday.absErr / nday.actual);
-console.log('');
-console.log(
-  `goal: default method (${DEFAULT_METHOD}) next-day WAPE at least 15% lower than seasonal naive: ${pct(gain)} lower -> ${gain >= 0.15 ? 'met' : 'NOT met'}`,
+printScores(
+  scores,
+  groups.map((g) => g.name),
+  DEFAULT_METHOD,
 );
 console.log(`evaluation time ${seconds.toFixed(1)} s`);
+
+// Real arrivals, when the user points to them (not stored here): fpp3's bank_calls.
+const bankPath = process.env['FORECAST_BANK_CALLS_CSV'];
+console.log('');
+if (bankPath) {
+  const bank = loadBankCalls(bankPath);
+  const step = (4 * 3_600_000) / bank.intervalMs;
+  const first = Math.round((Date.parse('2003-06-02T07:00:00Z') - bank.startMs) / bank.intervalMs);
+  const origins: number[] = [];
+  for (let o = first; o + WEEK <= bank.values.length; o += step) if (Number.isFinite(bank.values[o]!)) origins.push(o);
+  const real = scoreRollingOrigin([{ name: 'bank_calls', ...bank, announced: [], origins }], perDay);
+  console.log(
+    `real arrivals: fpp3 bank_calls (North American bank, weekdays 07:00-21:00, 2003; ${bankPath}), 15-min intervals, rolling origin every 4 h within opening hours from 2003-06-02 (${real.origins} origins), no special days given, settings never tuned on it`,
+  );
+  printScores(real, ['bank_calls'], DEFAULT_METHOD);
+} else {
+  console.log('real arrivals: skipped (set FORECAST_BANK_CALLS_CSV to the fpp3 bank_calls CSV, e.g. from Rdatasets, to score them too)');
+}
 
 // Staffing for a scripted day: the default method's forecast for the last Monday of the data (actuals beside it).
 const g = groups[0]!;
