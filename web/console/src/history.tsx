@@ -8,6 +8,7 @@ import { LANGUAGE_FILTERS, emotionText, endReasonText, languageFilterText, langu
 import { QaSummaryLine } from './qa.js';
 import { CallSummaryCard } from './callSummary.js';
 import { CallMood } from './insight.js';
+import { CallCardsCard } from './assistCards.js';
 
 export function History() {
   const [q, setQ] = useState('');
@@ -188,6 +189,7 @@ export function CallDetail({ id }: { id: string }) {
           </p>
         ))}
       </Card>
+      <CallCardsCard callId={call.id} />
       <CallMood callId={call.id} />
     </div>
   );

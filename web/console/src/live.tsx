@@ -2,12 +2,13 @@
 // Live operations: active calls with streaming transcripts (WebSocket /api/v1/events), intent and
 // emotion per call, alerts as they fire, and charts of the last 24 hours.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { fmtDuration, get } from './api.js';
+import { fmtDuration, get, type Session } from './api.js';
 import { BarChart, Donut, HBarChart, Sparkline } from './charts.js';
 import { Card, Notice } from './ui.js';
 import { currentLanguage, fmtNumber, t } from '../../i18n/i18n.js';
 import { LANGUAGE_FILTERS, agentStateText, emotionText, endReasonText, languageFilterText, languageText } from './labels.js';
 import { AlertsSummary } from './alerts.js';
+import { LiveCards, addPushedCards, addStoredCards, loadCards, setCardFeedback, type LiveCard } from './assistCards.js';
 
 interface Line {
   key: string;
@@ -35,14 +36,25 @@ interface LiveCall {
   /** The language spoken (null: auto, not decided yet), and what the call asked for. */
   language: string | null;
   languageChoice: string | null;
+  /** Agent-assist cards pushed so far (and, for a call in progress when the page opened, the stored ones). */
+  cards: LiveCard[];
 }
 
-export function Live() {
+export function Live({ session }: { session: Session }) {
+  const canRateCards = session.role === 'supervisor' || session.role === 'technician';
   const [calls, setCalls] = useState<Record<string, LiveCall>>({});
   const [stats, setStats] = useState<any>(null);
   const [connected, setConnected] = useState(false);
   const [now, setNow] = useState(Date.now());
   const statsTimer = useRef<number | null>(null);
+  /** Calls whose stored cards were asked for (once per call, when the page first sees it). */
+  const cardsLoaded = useRef(new Set<string>());
+  /** Change a known call's cards (a call the page no longer lists is left alone). */
+  const updateCards = (id: string, fn: (cards: LiveCard[]) => LiveCard[]) =>
+    setCalls((cs) => {
+      const c = cs[id];
+      return c ? { ...cs, [id]: { ...c, cards: fn(c.cards) } } : cs;
+    });
 
   const [routing, setRouting] = useState<{ agents: any[]; queues: any[] } | null>(null);
   /** Show only calls in this language ('' = all). */
@@ -59,7 +71,19 @@ export function Live() {
     let ws: WebSocket | null = null;
     let closed = false;
     let retry: number | undefined;
-    const upd = (id: string, fn: (c: LiveCall) => LiveCall) =>
+    // A call the page first sees may be in progress: its earlier cards come from the store.
+    const storedCards = (id: string) => {
+      if (cardsLoaded.current.has(id)) return;
+      cardsLoaded.current.add(id);
+      void loadCards(id).then(
+        (stored) => {
+          if (stored.length > 0) updateCards(id, (cards) => addStoredCards(cards, stored));
+        },
+        () => {},
+      );
+    };
+    const upd = (id: string, fn: (c: LiveCall) => LiveCall) => {
+      storedCards(id);
       setCalls((cs) => {
         const c = cs[id] ?? {
           id,
@@ -78,9 +102,11 @@ export function Live() {
           endReason: null,
           language: null,
           languageChoice: null,
+          cards: [],
         };
         return { ...cs, [id]: fn(c) };
       });
+    };
     const connect = () => {
       ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/events`);
       ws.onopen = () => {
@@ -101,6 +127,7 @@ export function Live() {
                   route: null,
                   endedAt: null,
                   endReason: null,
+                  cards: [],
                 }),
                 id: c.id,
                 source: c.source,
@@ -116,6 +143,7 @@ export function Live() {
             }
             return out;
           });
+          for (const c of snap.calls) storedCards(c.id);
         });
       };
       ws.onclose = () => {
@@ -189,6 +217,12 @@ export function Live() {
             break;
           case 'route.transfer':
             loadRouting();
+            break;
+          case 'assist.cards':
+            upd(e.callId, (c) => ({ ...c, cards: addPushedCards(c.cards, e.cards) }));
+            break;
+          case 'assist.feedback':
+            upd(e.callId, (c) => ({ ...c, cards: setCardFeedback(c.cards, e.cardId, e.useful ? 'useful' : 'not_useful', e.by) }));
             break;
           case 'alert':
           case 'alert.updated':
@@ -281,6 +315,12 @@ export function Live() {
                     </p>
                   ))}
               </div>
+              <LiveCards
+                callId={c.id}
+                cards={c.cards}
+                canRate={canRateCards}
+                onRated={(cardId, feedback, by) => updateCards(c.id, (cards) => setCardFeedback(cards, cardId, feedback, by))}
+              />
             </article>
           ))}
         </Card>

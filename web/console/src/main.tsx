@@ -142,7 +142,7 @@ function App() {
   else if (route === 'reports') screen = <Report />;
   else if (route === 'qa') screen = <QaScreen session={session} arg={arg} />;
   else if (route === 'alerts') screen = <AlertsScreen session={session} />;
-  else screen = <Live />;
+  else screen = <Live session={session} />;
   return (
     <div class="shell">
       <Header nav={NAV} hash={hash} session={session} onSignedOut={refresh} />
