@@ -140,6 +140,11 @@ export const ERROR_CODES = {
     1,
   ),
   EVX_ERR_CALLBACK_STATE: spec('The callback request is no longer pending (cancelled or done); its state is in the details', 409, 1),
+  EVX_ERR_FORECAST_SPECIAL_DAY_EXISTS: spec(
+    'A forecast special day is already set for that date and skill group (change or delete that one); its id is in the details',
+    409,
+    1,
+  ),
   EVX_ERR_SUPERVISION_STATE: spec(
     'The call cannot be supervised now (already supervised, the supervisor is busy or is its agent, or has no registered phone); why is in the details',
     409,

@@ -32,6 +32,7 @@ import { startUtteranceAnalysis } from './analysis.js';
 import { startAlerts } from './alerts.js';
 import { startAssist } from './assist.js';
 import { startInsight } from './insight.js';
+import { startForecast, type StartedForecast } from './forecast.js';
 import { startProfiles } from './profiles.js';
 import { startQa } from './qa.js';
 import { startSummaries } from './summary.js';
@@ -91,6 +92,8 @@ export class Appliance {
   acd: StartedAcd | null = null;
   /** Agents' states and the registrar of their phones. Set once at start. */
   agents: StartedAgents | null = null;
+  /** Forecasting and staffing: the interval history, its roll-up, the forecast service, the scale-up alert. Set once at start. */
+  forecast: StartedForecast | null = null;
   /** The one way calls leave through a SIP trunk (allow-lists, caps, audit); null when no trunk has outbound.enabled. Set once at start. */
   trunkDialer: TrunkDialer | null = null;
   /** The knowledge base of agent assist (articles, their index, card search). Set once at start. */
@@ -188,6 +191,9 @@ export class Appliance {
       // Contact reasons: rising-topic alerts and the insight API.
       const insight = startInsight({ ...base, alertsRepo: alerts.repo });
       closeStack.push({ name: 'insight', close: () => insight.close() });
+      // Forecasting and staffing: interval history from the ACD's figures, forecasts, the scale-up alert.
+      const forecast = startForecast({ ...base, kpis: acd.kpis, routing: routing.service, alertsRepo: alerts.repo, timeZone: acd.timeZone });
+      closeStack.push({ name: 'forecast', close: () => forecast.close() });
       metrics.bindServiceLevelThreshold(() => ({
         overallS: config.acd.serviceLevelS,
         target: config.acd.serviceLevelTarget,
@@ -310,7 +316,7 @@ export class Appliance {
         registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
         await registerPromptRoutes(app, { prompts });
         await assist.routes(app);
-        for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, insight, trunks]) capability.routes?.(app);
+        for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, insight, forecast, trunks]) capability.routes?.(app);
         supervision?.routes?.(app);
       };
       const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT, auth }, [
@@ -343,6 +349,7 @@ export class Appliance {
       const appliance = new Appliance(config, logger, store, models, metrics, readiness, http, bus, calls, sip, closeStack, webrtc);
       appliance.speech = speech.engine;
       appliance.acd = acd;
+      appliance.forecast = forecast;
       appliance.agents = agents;
       appliance.trunkDialer = trunks.dialer;
       appliance.knowledge = assist.knowledge;
@@ -507,6 +514,7 @@ async function startSip(
     maxCalls: config.calls.maxConcurrent,
     // Beyond max calls, the call manager refuses new calls while recognition lags real time.
     admit: () => calls.admit(),
+    availability: () => calls.availability(),
     atCapacityStatus: 503,
     retryAfterSec: config.calls.retryAfterS,
     sessionExpiresSec: config.sip.sessionExpiresSec,

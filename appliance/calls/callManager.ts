@@ -105,14 +105,19 @@ export class CallManager {
 
   /** Decide whether a new call may start, before any media resources are allocated for it. */
   admit(): Admission {
-    const { limits } = this.deps;
-    let decision: Admission = { ok: true };
-    if (this.draining || this.closed) decision = { ok: false, reason: 'draining', retryAfterS: limits.retryAfterS };
-    else if (this.calls.size >= limits.maxConcurrentCalls) decision = { ok: false, reason: 'capacity', retryAfterS: limits.retryAfterS };
-    else if (this.maxLagMs() > limits.maxLagMs) decision = { ok: false, reason: 'overload', retryAfterS: limits.retryAfterS };
+    const decision = this.availability();
     if (decision.ok) this.counters.admitted++;
     else this.counters.rejected[decision.reason]++;
     return decision;
+  }
+
+  /** What admit() would decide now, without counting it (SIP OPTIONS health probes ask this). */
+  availability(): Admission {
+    const { limits } = this.deps;
+    if (this.draining || this.closed) return { ok: false, reason: 'draining', retryAfterS: limits.retryAfterS };
+    if (this.calls.size >= limits.maxConcurrentCalls) return { ok: false, reason: 'capacity', retryAfterS: limits.retryAfterS };
+    if (this.maxLagMs() > limits.maxLagMs) return { ok: false, reason: 'overload', retryAfterS: limits.retryAfterS };
+    return { ok: true };
   }
 
   /** Start a call (admission is the caller's job: call admit() first). */

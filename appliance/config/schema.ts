@@ -617,6 +617,12 @@ export const ConfigSchema = Type.Object(
               default: 180 * 24,
               description: 'Caller profiles are deleted this long after the caller last called',
             }),
+            intervalHistoryHours: Type.Integer({
+              minimum: 1,
+              default: 3 * 365 * 24,
+              description:
+                'Interval history per skill group (offered, answered, abandoned, handle time: counts only, what forecasts learn from) is deleted after this long; it outlives the call records',
+            }),
             sweepIntervalMs: Type.Integer({
               minimum: 1000,
               maximum: 86_400_000,

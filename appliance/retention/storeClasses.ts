@@ -3,7 +3,8 @@
  * Calls are deleted only once ended; their legs, utterances, QA scorecards and summaries go with
  * them (ON DELETE CASCADE); summaries also expire with the transcripts they quote. Analysis
  * results (emotion, intent) are stripped from utterances that are otherwise kept, so emotion data
- * can expire sooner (72 h by default) than transcripts.
+ * can expire sooner (72 h by default) than transcripts. The interval history (counts per skill group)
+ * has its own, longer limit and is untouched when calls are purged.
  */
 import type { EdgeVoxConfig } from '../config/schema.js';
 import type { Store } from '../store/database.js';
@@ -63,6 +64,13 @@ export function storeRetentionClasses(store: Store, retention: EdgeVoxConfig['pr
       },
     );
   }
+  // Counts per skill group and interval (forecast/historyRepo.ts): not personal data, kept longer than the calls they count.
+  if (hasTable('interval_history'))
+    classes.push({
+      name: 'intervalHistory',
+      maxAgeMs: retention.intervalHistoryHours * HOUR_MS,
+      purge: run('retention.intervalHistory', `DELETE FROM interval_history WHERE interval_start < ?`),
+    });
   if (hasTable('alerts'))
     classes.push({
       name: 'alerts',

@@ -493,4 +493,49 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 17,
+    name: 'forecasting (forecast/): interval history per skill group (counts only, kept when calls are purged), special days, settings',
+    sql: `
+      CREATE TABLE interval_history (
+        interval_start INTEGER NOT NULL,              -- unix ms, a multiple of interval_ms
+        interval_ms    INTEGER NOT NULL,
+        group_id       TEXT NOT NULL,                 -- skill group id; '' = all groups (each call once)
+        offered        INTEGER NOT NULL,
+        answered       INTEGER NOT NULL,
+        abandoned      INTEGER NOT NULL,
+        handled        INTEGER NOT NULL,              -- answered calls whose wrap-up ended
+        handle_ms      INTEGER NOT NULL,              -- talk + hold + wrap-up of the handled calls
+        updated_at     INTEGER NOT NULL,
+        PRIMARY KEY (group_id, interval_ms, interval_start)
+      );
+      CREATE INDEX interval_history_start ON interval_history (interval_start);
+
+      CREATE TABLE forecast_special_days (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        date        TEXT NOT NULL,                    -- YYYY-MM-DD, site-local
+        group_id    TEXT NOT NULL DEFAULT '',         -- '' = every group
+        factor      REAL NOT NULL,                    -- expected volume x factor (1.3 = +30 %, 0 = closed)
+        label       TEXT NOT NULL,
+        updated_by  TEXT NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        UNIQUE (date, group_id)
+      );
+
+      CREATE TABLE forecast_settings (
+        key         TEXT PRIMARY KEY,                 -- settings
+        value_json  TEXT NOT NULL,
+        updated_by  TEXT NOT NULL,
+        updated_at  INTEGER NOT NULL
+      );
+    `,
+  },
+  {
+    version: 18,
+    name: 'privacy budget of the upstream aggregates (sync/outbox.ts): the epsilon each window spent, and windows withheld past the budget',
+    sql: `
+      ALTER TABLE sync_windows ADD COLUMN epsilon_spent REAL NOT NULL DEFAULT 0;   -- epsilon x sensitivity of the window sent
+      ALTER TABLE sync_windows ADD COLUMN withheld INTEGER NOT NULL DEFAULT 0;     -- 1: not sent, the budget was spent
+    `,
+  },
 ];

@@ -410,12 +410,7 @@ export class SipServer {
     }
     switch (req.method) {
       case 'OPTIONS':
-        return tx.respond(
-          buildResponse(req, 200, {
-            toTag: randomToken(),
-            headers: { allow: this.allowed, accept: 'application/sdp, multipart/mixed', supported: `${SUPPORTED}, siprec` },
-          }),
-        );
+        return this.onOptions(req, tx);
       case 'INVITE':
         void answerInvite(this.inviteCtx, req, tx, peer).catch(() => {
           if (tx.state === 'proceeding') tx.respond(buildResponse(req, 500, { toTag: randomToken() }));
@@ -434,6 +429,31 @@ export class SipServer {
       default:
         return this.notAllowed(req, tx, peer);
     }
+  }
+
+  /**
+   * OPTIONS outside a dialog (RFC 3261 §11): 200 with what the box serves while it would take a new
+   * call; 503 + Retry-After while it is full or its admission control says no (draining, recognition
+   * lagging), the answer a new INVITE would get, so health probes route calls elsewhere.
+   */
+  private onOptions(req: SipRequest, tx: ServerTransaction): void {
+    const refusal = this.availability();
+    if (refusal !== undefined) {
+      return tx.respond(buildResponse(req, 503, { toTag: randomToken(), headers: { 'retry-after': String(refusal.retryAfterS) } }));
+    }
+    tx.respond(
+      buildResponse(req, 200, {
+        toTag: randomToken(),
+        headers: { allow: this.allowed, accept: 'application/sdp, multipart/mixed', supported: `${SUPPORTED}, siprec` },
+      }),
+    );
+  }
+
+  /** Why a new call would be refused now (capacity or admission control), or undefined when it would be taken. */
+  private availability(): { retryAfterS: number } | undefined {
+    if (this.calls.size + this.pending >= (this.opts.maxCalls ?? 100)) return { retryAfterS: this.opts.retryAfterSec ?? 30 };
+    const decision = this.opts.availability?.();
+    return decision === undefined || decision.ok ? undefined : { retryAfterS: decision.retryAfterS };
   }
 
   private notAllowed(req: SipRequest, tx: ServerTransaction, peer: SipPeer): void {

@@ -200,6 +200,12 @@ export interface SipServerOptions {
    * appliance refuse calls (503 + Retry-After) while recognition lags real time or it is draining.
    */
   readonly admit?: () => AdmissionDecision;
+  /**
+   * The same decision without counting it as an attempt, asked by each OPTIONS outside a dialog: a
+   * box that would refuse a new INVITE answers 503 + Retry-After, so a SIP front (Kamailio's
+   * dispatcher probing with OPTIONS) sends it no new calls while it drains or is full.
+   */
+  readonly availability?: () => AdmissionDecision;
   readonly atCapacityStatus?: 486 | 503;
   readonly retryAfterSec?: number;
   /** RFC 4028: interval we propose / accept, and our Min-SE. */
