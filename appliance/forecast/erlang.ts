@@ -264,15 +264,30 @@ export function staffErlangA(input: StaffingInput & { patienceSec: number }): St
   const a = traffic(input);
   const figures = (n: number) => erlangAFigures(n, a, input.ahtSec, input.patienceSec, input.targetSec);
   if (a <= 0) return result('erlang-a', 0, input, a, figures(0));
-  // Service level, ASA and occupancy all improve with n: start at the Erlang C answer and walk.
+  // Service level, ASA and occupancy all improve with n. Abandonment usually needs fewer agents
+  // than Erlang C: from its answer, gallop down (1, 2, 4 … agents) to one that fails, then bisect.
   let n = staffErlangC(input).agents;
   let f = figures(n);
   if (meets(f, input)) {
-    while (n > 1) {
-      const g = figures(n - 1);
-      if (!meets(g, input)) break;
-      n--;
+    let lo = 0; // fails (no agents answer nobody)
+    let step = 1;
+    while (n - step >= 1) {
+      const g = figures(n - step);
+      if (!meets(g, input)) {
+        lo = n - step;
+        break;
+      }
+      n -= step;
       f = g;
+      step *= 2;
+    }
+    while (n - lo > 1) {
+      const mid = (lo + n) >> 1;
+      const g = figures(mid);
+      if (meets(g, input)) {
+        n = mid;
+        f = g;
+      } else lo = mid;
     }
   } else {
     do {
