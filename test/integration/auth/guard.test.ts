@@ -16,7 +16,8 @@ const WRITE = /^(POST|PUT|PATCH|DELETE) /;
 /**
  * Supervisors may mint softphone tokens (WebRTC agents and listen-in), handle alerts, set agents' states
  * (available, away, logged out: running the floor), supervise SIP-agent calls, run QA (rules, overrides)
- * keep the knowledge base and rate the cards it pushed; nothing else they may write.
+ * keep the knowledge base and rate the cards it pushed, and plan (forecast special days and settings);
+ * nothing else they may write.
  */
 const SUPERVISOR_WRITES = [
   'POST /api/v1/webrtc/agent-tokens',
@@ -43,6 +44,11 @@ const SUPERVISOR_WRITES = [
   'DELETE /api/v1/knowledge/articles/:articleId',
   // agent assist: a card shown on a call marked useful or not from the console
   'POST /api/v1/calls/:id/cards/:cardId/feedback',
+  // forecasting: supervisors plan, so they keep the special days and the forecast settings (targets, shrinkage, the scale-up alert)
+  'POST /api/v1/forecast/special-days',
+  'PUT /api/v1/forecast/special-days/:id',
+  'DELETE /api/v1/forecast/special-days/:id',
+  'PUT /api/v1/forecast/settings',
 ];
 /**
  * All a kiosk sign-in (a wall TV showing the wallboard) may use: the KPI figures, the tile colours,

@@ -186,6 +186,31 @@ describe('Erlang A (M/M/n+M)', () => {
     }
   });
 
+  it('finds the smallest agent count meeting every target, from light to heavy traffic and short to long patience', () => {
+    for (const calls of [1, 7, 40, 300, 5000]) {
+      for (const patienceSec of [30, 120, 600]) {
+        const input = {
+          callsPerInterval: calls,
+          intervalSec: 900,
+          ahtSec: 180,
+          serviceLevel: 0.8,
+          targetSec: 20,
+          asaTargetSec: 20,
+          maxOccupancy: 0.95,
+          shrinkage: 0.3,
+          patienceSec,
+        };
+        const r = staffErlangA(input);
+        const ok = (n: number) => {
+          const f = erlangAFigures(n, r.trafficErlangs, 180, patienceSec, 20);
+          return f.serviceLevel >= 0.8 && f.asaSec <= 20 && f.occupancy <= 0.95;
+        };
+        expect(ok(r.agents)).toBe(true);
+        if (r.agents > 1) expect(ok(r.agents - 1)).toBe(false);
+      }
+    }
+  });
+
   it('staffs no more than Erlang C for the worked example and meets the targets', () => {
     const input = {
       callsPerInterval: 100,
