@@ -207,6 +207,24 @@ describe('forecastSeries', () => {
     ]);
   });
 
+  it('forecasts a handle-time series (unknown where no calls were answered) near its usual values', () => {
+    // AHT 200 s in the morning rising to 300 s in the evening, open 08:00-20:00, a tenth of the
+    // open intervals without calls (NaN), noise of +-10 %.
+    let seed = 7;
+    const u = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const aht = (slot: number) => 200 + (100 * (slot - 32)) / 48;
+    const values: number[] = [];
+    for (let i = 0; i < 6 * 7 * PER_DAY; i++) {
+      const slot = i % PER_DAY;
+      values.push(slot < 32 || slot >= 80 || u() < 0.1 ? NaN : aht(slot) * (0.9 + 0.2 * u()));
+    }
+    for (const method of MODELS) {
+      const f = forecastSeries({ startMs: MONDAY, intervalMs: INTERVAL_MS, values }, { horizon: PER_DAY, method });
+      for (let slot = 32; slot < 80; slot++) expect(Math.abs(f[slot]! / aht(slot) - 1)).toBeLessThan(0.08);
+      expect(f[10]).toBe(0);
+    }
+  });
+
   it('falls back to the week before when last week is unknown (seasonal naive)', () => {
     const h = periodic(14);
     h.values[7 * PER_DAY + 40] = NaN;
