@@ -8,7 +8,8 @@ import { Card, Notice } from './ui.js';
 import { currentLanguage, fmtNumber, t } from '../../i18n/i18n.js';
 import { LANGUAGE_FILTERS, agentStateText, emotionText, endReasonText, languageFilterText, languageText } from './labels.js';
 import { AlertsSummary } from './alerts.js';
-import { LiveCards, addPushedCards, addStoredCards, loadCards, setCardFeedback, type LiveCard } from './assistCards.js';
+import { LiveCards, loadCards } from './assistCards.js';
+import { addPushedCards, addStoredCards, setCardFeedback, type LiveCard } from './assistCardsModel.js';
 
 interface Line {
   key: string;
