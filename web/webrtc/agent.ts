@@ -11,11 +11,16 @@
  * agent may hold / resume it and transfer it to another agent or a queue by id (requests on the
  * presence socket; the box checks the call is theirs and the target exists): <body data-held>,
  * <body data-transfer="pending|done|failed">; a done transfer ends the page's call (`transferred`).
+ *
+ * During a call the agent-assist cards the box pushes (`assist.cards`) show newest first, with
+ * Useful / Not useful buttons (assistCards.ts); `window.evxAgent.cards()` lists them with the moment
+ * the page received each.
  */
 import type { CallEventForAgent, CallOffer, ServerMessage } from '../../appliance/webrtc/protocol.js';
 import { BrowserPeer, Signalling, signallingUrl } from './peer.js';
 import { fmtNumber, fmtPercent, t } from '../i18n/i18n.js';
 import { pageErrorText, startPageI18n } from './pageI18n.js';
+import { CardPanel } from './assistCards.js';
 
 startPageI18n();
 
@@ -41,6 +46,14 @@ const transferKind = $<HTMLSelectElement>('transfer-kind');
 const transferId = $<HTMLInputElement>('transfer-id');
 const transferBtn = $<HTMLButtonElement>('transfer');
 const controlStatus = $('control-status');
+const cardPanel = new CardPanel($('card-list'), $('cards-none'), {
+  send: async (cardId, useful) => {
+    if (peer === undefined) throw new Error('not in a call');
+    return (await peer.cardFeedback(cardId, useful)).feedback;
+  },
+  self: () => (peer !== undefined && presenceAgentId !== undefined ? `${peer.joined.role}:${presenceAgentId}` : undefined),
+  errorText: controlError,
+});
 
 const TOKEN_KEY = 'evx-agent-token';
 let peer: BrowserPeer | undefined;
@@ -140,6 +153,8 @@ function setPop(key: string, value: string): void {
 }
 
 function onCallEvent(e: CallEventForAgent): void {
+  // the moment of receipt, before any rendering: the issue times final -> softphone
+  const receivedAt = Date.now();
   switch (e.type) {
     case 'asr.partial': {
       let p = partials.get(e.legId);
@@ -171,6 +186,12 @@ function onCallEvent(e: CallEventForAgent): void {
       break;
     case 'route.decision':
       setPop('routing', e.summary);
+      break;
+    case 'assist.cards':
+      cardPanel.push(e, receivedAt);
+      break;
+    case 'assist.feedback':
+      cardPanel.verdict(e.cardId, e.useful, e.by);
       break;
     case 'call.answered':
       break;
@@ -231,6 +252,7 @@ async function answer(callId: string, codec: 'opus' | 'pcmu' = 'opus'): Promise<
   transcript.replaceChildren();
   partials.clear();
   heard.clear();
+  cardPanel.start();
   whisperBtn.textContent = t('softphone:whisper');
   try {
     peer = await BrowserPeer.join(token(), callId, {
@@ -240,6 +262,7 @@ async function answer(callId: string, codec: 'opus' | 'pcmu' = 'opus'): Promise<
       callEvent: onCallEvent,
       ended: (reason) => {
         held = false;
+        cardPanel.end();
         mic?.getTracks().forEach((t) => t.stop());
         mic = undefined;
         players.replaceChildren();
@@ -294,6 +317,8 @@ async function whisper(): Promise<void> {
 const PRESENCE_RETRY_MS = 3000;
 let presence: Signalling | undefined;
 let presenceToken = '';
+/** The agent the presence socket is ready as (feedback's `by` is `agent:<id>`). */
+let presenceAgentId: string | undefined;
 let presenceRetry: ReturnType<typeof setTimeout> | undefined;
 let offer: CallOffer | undefined;
 let offerTimer: ReturnType<typeof setTimeout> | undefined;
@@ -349,6 +374,7 @@ async function connectPresence(): Promise<void> {
   try {
     const ready = await sig.request('ready', { token: tok });
     presence = sig;
+    presenceAgentId = ready.agentId;
     sessionStorage.setItem(TOKEN_KEY, tok);
     setPresence('ready', t('softphone:presenceReady', { agent: ready.agentId }));
   } catch (err) {
@@ -459,8 +485,8 @@ function stopRinging(): void {
   ringOut = undefined;
 }
 
-/** For tests and diagnostics: inbound audio figures of the current call. */
-(window as unknown as { evxAgent: unknown }).evxAgent = { stats: () => peer?.inboundStats() };
+/** For tests and diagnostics: inbound audio figures of the current call, and its cards with their receipt times. */
+(window as unknown as { evxAgent: unknown }).evxAgent = { stats: () => peer?.inboundStats(), cards: () => cardPanel.cards() };
 
 tokenInput.value = new URLSearchParams(location.hash.slice(1)).get('token') ?? sessionStorage.getItem(TOKEN_KEY) ?? '';
 if (location.hash !== '') history.replaceState(null, '', location.pathname); // keep the token out of history

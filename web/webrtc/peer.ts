@@ -162,6 +162,11 @@ export class BrowserPeer {
     return s;
   }
 
+  /** The agent's (or supervisor's) verdict on a card pushed on this call; resolves with the stored one. */
+  async cardFeedback(cardId: string, useful: boolean): Promise<ResponseData['cardFeedback']> {
+    return this.sig.request('cardFeedback', { cardId, useful });
+  }
+
   /** Inbound audio level figures of the receive side (for the page and tests). */
   async inboundStats(): Promise<{ packetsReceived: number; audioLevel: number; totalAudioEnergy: number }> {
     const out = { packetsReceived: 0, audioLevel: 0, totalAudioEnergy: 0 };
