@@ -181,6 +181,11 @@ export const ERROR_CODES = {
     1,
   ),
   EVX_ERR_SYNC_SIGNATURE: spec('A payload signature is missing or does not verify for its site', 401, 1),
+  EVX_ERR_SYNC_PRIVACY_BUDGET: spec(
+    'An aggregates window was withheld: with it, the windows of the budget period would spend more than sync.epsilonBudget',
+    503,
+    1,
+  ),
   EVX_ERR_SYNC_PAYLOAD: spec('A sync payload does not match the aggregates schema', 400, 1),
 } as const satisfies Record<string, ErrorSpec>;
 

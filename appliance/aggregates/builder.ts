@@ -3,9 +3,13 @@
  *
  * Privacy: every count is a number of calls (a call adds at most 1 to a cell); a cell built from
  * fewer than k calls is published as null, and when exactly one cell of a group would be hidden the
- * next smallest is hidden too, so it cannot be recovered by subtraction from a total. Optional
- * Laplace noise (scale 1/epsilon) is added to the published counts. The payload is assembled field by
- * field from the closed schema and checked against it: nothing outside it can be added.
+ * next smallest is hidden too, so it cannot be recovered by subtraction from a total. With epsilon > 0
+ * every published cell (zeros too) gets integer noise from the two-sided geometric distribution
+ * (the discrete Laplace: P(x) ∝ exp(-epsilon·|x|)), drawn from node:crypto; every figure derived
+ * from cells (the QA pass rate) is computed from the noisy cells, never the true counts. The payload
+ * says what it spent: the cells one call can change at most (its L1 sensitivity) times epsilon, which
+ * the sync service charges to the site's privacy budget. The payload is assembled field by field
+ * from the closed schema and checked against it: nothing outside it can be added.
  */
 import { Value } from '@sinclair/typebox/value';
 import { evxError } from '../errors.js';
@@ -84,11 +88,12 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
   const total = calls.length;
   const bySource = { sip: 0, siprec: 0, webrtc: 0 };
   for (const c of calls) if (c.source === 'sip' || c.source === 'siprec' || c.source === 'webrtc') bySource[c.source]++;
-  const srcCells = cells.group([bySource.sip, bySource.siprec, bySource.webrtc]);
-  const qaCells = cells.group([qa.scored, qa.passed]);
+  const srcCells = cells.group([bySource.sip, bySource.siprec, bySource.webrtc], 'partition');
+  // a passed call is also a scored one: both cells can change with one call
+  const qaCells = cells.group([qa.scored, qa.passed], 'overlapping');
   const byLanguage = { en: 0, zh: 0, undecided: 0 };
   for (const c of calls) byLanguage[c.lang === 'en' || c.lang === 'zh' ? c.lang : 'undecided']++;
-  const langCells = cells.group([byLanguage.en, byLanguage.zh, byLanguage.undecided]);
+  const langCells = cells.group([byLanguage.en, byLanguage.zh, byLanguage.undecided], 'partition');
   const topIntents = zipLabels(intents.slice(0, TOP_N), cells);
   const intentsByLanguage = splitByLanguage(
     db,
@@ -102,21 +107,25 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
     site: o.siteId,
     window: { startMs: from, durationMs: o.windowMs, start: new Date(from).toISOString() },
     generatedAtMs: o.generatedAtMs,
-    privacy: { k: o.k, noise: o.epsilon > 0 ? { mechanism: 'laplace', epsilon: o.epsilon } : null, suppressedCells: 0 },
+    privacy: {
+      k: o.k,
+      noise: o.epsilon > 0 ? { mechanism: 'two-sided-geometric', epsilon: o.epsilon, sensitivity: 0, epsilonSpent: 0 } : null,
+      suppressedCells: 0,
+    },
     calls: {
       total: cells.one(total),
       answered: cells.one(calls.filter((c) => c.a !== null).length),
       bySource: { sip: srcCells[0]!, siprec: srcCells[1]!, webrtc: srcCells[2]! },
     },
-    handleTime: { boundsMs: HANDLE_TIME_BOUNDS_MS, counts: cells.group(handle) },
-    waitTime: { boundsMs: WAIT_TIME_BOUNDS_MS, counts: cells.group(wait) },
+    handleTime: { boundsMs: HANDLE_TIME_BOUNDS_MS, counts: cells.group(handle, 'partition') },
+    waitTime: { boundsMs: WAIT_TIME_BOUNDS_MS, counts: cells.group(wait, 'partition') },
     topIntents: topIntents.map(([label, n]) => ({ intent: label, calls: n })),
     emotionMix: zipLabels(emotions.slice(0, TOP_N), cells).map(([label, n]) => ({ emotion: label, calls: n })),
     qa: {
       scored: qaCells[0]!,
       passed: qaCells[1]!,
-      // A rate is published only when both of its counts are.
-      passRate: qaCells[0] !== null && qaCells[1] !== null && qa.scored > 0 ? Math.round((1000 * qa.passed) / qa.scored) / 1000 : null,
+      // Only from the published (noisy) counts, and only when both are published.
+      passRate: rateOf(qaCells[1]!, qaCells[0]!),
     },
     alerts: zipLabels(alerts.slice(0, TOP_N), cells).map(([label, n]) => ({ kind: label, count: n })),
     languages: {
@@ -126,8 +135,18 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
     contactReasons: contactReasonCells(repeats, withinDays, cells),
   };
   payload.privacy.suppressedCells = cells.suppressed;
+  if (payload.privacy.noise !== null) {
+    payload.privacy.noise.sensitivity = cells.sensitivity;
+    payload.privacy.noise.epsilonSpent = Math.round(o.epsilon * cells.sensitivity * 1e6) / 1e6;
+  }
   assertPayload(payload);
   return payload;
+}
+
+/** part / whole of two published cells, 3 decimals, clamped to [0, 1]; null when either is hidden or the whole is 0. */
+function rateOf(part: number | null, whole: number | null): number | null {
+  if (part === null || whole === null || whole <= 0) return null;
+  return Math.round((1000 * Math.min(part, whole)) / whole) / 1000;
 }
 
 /** Throws unless `p` is exactly an AggregatePayload (no extra keys anywhere, labels well-formed). */
@@ -146,7 +165,8 @@ function contactReasonCells(
   withinDays: number,
   cells: CellPublisher,
 ): NonNullable<AggregatePayload['contactReasons']> {
-  const [calls, repeatCalls] = cells.group([r.calls, r.repeatCalls]);
+  // a repeat call is also a call: both cells can change with one call
+  const [calls, repeatCalls] = cells.group([r.calls, r.repeatCalls], 'overlapping');
   const repeatIntents = zipLabels(
     r.byIntent
       .filter((x) => LABEL.test(x.intent))
@@ -192,7 +212,7 @@ function splitByLanguage(
     const n = (lang: string) => rows.find((r) => r.label === intent && r.lang === lang)?.n ?? 0;
     // undecided calls are in the published intent total too: in the group, never published themselves
     const counts = [n('en'), n('zh'), n('')];
-    const [en, zh, undecided] = cells.group(counts);
+    const [en, zh, undecided] = cells.group(counts, 'partition');
     if (undecided === null) cells.suppressed--; // hidden, but never published anyway
     // as with labels, a hidden cell is left out: that a language had the intent at all says something
     if (counts[0]! > 0 && typeof en === 'number') out.push({ language: 'en', intent, calls: en });
@@ -209,22 +229,37 @@ function zipLabels(rows: { label: unknown; n: number }[], cells: CellPublisher):
   return rows.map((r, i) => [r.label as string, published[i]!] as [string, number | null]).filter(([, n]) => n !== null);
 }
 
+/**
+ * How the cells of a group relate: a call is in at most one cell of a `partition` (sources,
+ * languages, histogram bins), but may be in every cell of an `overlapping` group (scored and passed).
+ */
+export type CellGroupKind = 'partition' | 'overlapping';
+
 /** k-anonymous (and optionally noisy) publication of call counts. */
 export class CellPublisher {
   suppressed = 0;
+  /**
+   * The published cells one call can change at most (L1 sensitivity of what was published so far):
+   * 1 per partition group or single cell with anything published, 1 per published cell of an
+   * overlapping group. Hidden cells publish nothing and count nothing.
+   */
+  sensitivity = 0;
+  private readonly alpha: number;
 
   constructor(
     private readonly k: number,
     private readonly epsilon: number,
     private readonly random: () => number,
-  ) {}
+  ) {
+    this.alpha = epsilon > 0 ? Math.exp(-epsilon) : 0;
+  }
 
   one(n: number): number | null {
-    return this.group([n])[0]!;
+    return this.group([n], 'partition')[0]!;
   }
 
   /** Publish a group of cells that sum to a published total (secondary suppression). */
-  group(counts: readonly number[]): (number | null)[] {
+  group(counts: readonly number[], kind: CellGroupKind): (number | null)[] {
     const hide = counts.map((n) => n > 0 && n < this.k);
     if (hide.filter(Boolean).length === 1 && counts.length > 1) {
       // One hidden cell could be recovered from the total: hide the smallest other non-zero cell too.
@@ -234,6 +269,8 @@ export class CellPublisher {
       });
       if (j >= 0) hide[j] = true;
     }
+    const published = hide.filter((h) => !h).length;
+    this.sensitivity += kind === 'partition' ? Math.min(1, published) : published;
     return counts.map((n, i) => {
       if (hide[i]) {
         this.suppressed++;
@@ -243,11 +280,15 @@ export class CellPublisher {
     });
   }
 
+  /** n plus two-sided geometric noise (the difference of two geometric draws), never below 0. */
   private noisy(n: number): number {
-    if (this.epsilon <= 0 || n === 0) return n;
-    // Laplace(0, 1/epsilon) by inverse CDF.
-    const u = this.random() - 0.5;
-    const noise = -(1 / this.epsilon) * Math.sign(u) * Math.log(1 - 2 * Math.abs(u));
-    return Math.max(0, Math.round(n + noise));
+    if (this.epsilon <= 0) return n;
+    return Math.max(0, n + this.geometric() - this.geometric());
+  }
+
+  /** Failures before the first success, success probability 1 - alpha (inverse CDF). */
+  private geometric(): number {
+    const u = 1 - this.random(); // (0, 1]
+    return Math.floor(Math.log(u) / Math.log(this.alpha));
   }
 }

@@ -42,7 +42,16 @@ export const AggregatePayload = Type.Object(
         noise: Type.Union([
           Type.Null(),
           Type.Object(
-            { mechanism: Type.Literal('laplace'), epsilon: Type.Number({ exclusiveMinimum: 0 }) },
+            {
+              // 'laplace': rounded continuous Laplace (boxes before the two-sided geometric mechanism)
+              mechanism: Type.Union([Type.Literal('two-sided-geometric'), Type.Literal('laplace')]),
+              /** per published cell */
+              epsilon: Type.Number({ exclusiveMinimum: 0 }),
+              /** published cells one call can change at most (L1 sensitivity) */
+              sensitivity: Type.Optional(Type.Integer({ minimum: 0 })),
+              /** epsilon x sensitivity: what this window cost the site's privacy budget */
+              epsilonSpent: Type.Optional(Type.Number({ minimum: 0 })),
+            },
             { additionalProperties: false },
           ),
         ]),

@@ -673,7 +673,21 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           maximum: 100,
           default: 0,
-          description: 'Laplace noise scale 1/epsilon on counts (0 = no noise)',
+          description:
+            'Differential privacy per published count: two-sided geometric noise with P(x) ∝ exp(-epsilon·|x|) (0 = no noise, k-anonymity only)',
+        }),
+        epsilonBudget: Type.Number({
+          minimum: 0,
+          maximum: 1_000_000,
+          default: 10,
+          description:
+            'Privacy budget: the epsilon all windows of the last epsilonBudgetDays may spend together (a window spends epsilon x the counts one call can change); a window past it is withheld, not sent (only with epsilon > 0)',
+        }),
+        epsilonBudgetDays: Type.Integer({
+          minimum: 1,
+          maximum: 3660,
+          default: 30,
+          description: 'The rolling period of sync.epsilonBudget, in days',
         }),
         signing: Type.Union([Type.Literal('hmac'), Type.Literal('ed25519')], {
           default: 'hmac',

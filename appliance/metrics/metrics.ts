@@ -413,7 +413,16 @@ export class ApplianceMetrics {
   bindSync(sync: {
     status(): {
       outbox: number;
-      counters: { windowsBuilt: number; accepted: number; duplicates: number; rejected: number; failures: number; dropped: number };
+      counters: {
+        windowsBuilt: number;
+        accepted: number;
+        duplicates: number;
+        rejected: number;
+        failures: number;
+        dropped: number;
+        withheld: number;
+      };
+      privacy: { budget: number; spent: number };
     };
   }): void {
     const registers = [this.registry];
@@ -441,6 +450,31 @@ export class ApplianceMetrics {
       collect() {
         this.reset();
         this.inc(sync.status().counters.dropped);
+      },
+    });
+    new Counter({
+      name: 'edgevox_sync_windows_withheld_total',
+      help: 'Windows not sent because the privacy budget of the period was spent (sync.epsilonBudget)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sync.status().counters.withheld);
+      },
+    });
+    new Gauge({
+      name: 'edgevox_sync_privacy_budget_spent',
+      help: 'Epsilon the windows of the rolling budget period spent (sync.epsilonBudgetDays; 0 without noise)',
+      registers,
+      collect() {
+        this.set(sync.status().privacy.spent);
+      },
+    });
+    new Gauge({
+      name: 'edgevox_sync_privacy_budget',
+      help: 'Epsilon the windows of the rolling budget period may spend (sync.epsilonBudget)',
+      registers,
+      collect() {
+        this.set(sync.status().privacy.budget);
       },
     });
     new Counter({

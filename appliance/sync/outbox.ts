@@ -19,7 +19,7 @@ export interface OutboxItem {
   lastError: string | null;
 }
 
-export type AuditOutcome = 'accepted' | 'duplicate' | 'rejected' | 'failed' | 'dropped';
+export type AuditOutcome = 'accepted' | 'duplicate' | 'rejected' | 'failed' | 'dropped' | 'withheld';
 
 export interface SyncAuditEntry {
   id: number;
@@ -46,7 +46,8 @@ interface OutboxRow {
 
 export class SyncOutbox {
   private readonly lastWindowStmt: Statement<[], { w: number | null }>;
-  private readonly markWindow: Statement;
+  /** Prepared on first use: the columns of migration 18 (a store opened at an older schema can still build this). */
+  private markWindowStmt: Statement | undefined;
   private readonly insertItem: Statement;
   private readonly dueStmt: Statement<[number, number], OutboxRow>;
   private readonly removeStmt: Statement;
@@ -75,7 +76,6 @@ export class SyncOutbox {
     private readonly maxWindows: number,
   ) {
     this.lastWindowStmt = db.prepare(`SELECT MAX(window_start) AS w FROM sync_windows`);
-    this.markWindow = db.prepare(`INSERT OR IGNORE INTO sync_windows (window_start, closed_at) VALUES (?, ?)`);
     this.insertItem = db.prepare(
       `INSERT OR IGNORE INTO sync_outbox (idempotency_key, window_start, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)`,
     );
@@ -99,10 +99,48 @@ export class SyncOutbox {
    * Enqueue a built window once (marker + item in one transaction). `enqueued` is false if it
    * already was; `dropped` is how many of the oldest windows made room for it (audited `dropped`).
    */
-  enqueue(idempotencyKey: string, windowStart: number, body: string, at: number, endpoint: string): { enqueued: boolean; dropped: number } {
+  /** The privacy budget spent by the windows enqueued from `fromWindowStart` on (withheld ones spent nothing). */
+  epsilonSpentSince(fromWindowStart: number): number {
+    return (
+      this.db
+        .prepare(`SELECT COALESCE(SUM(epsilon_spent), 0) AS e FROM sync_windows WHERE window_start >= ? AND withheld = 0`)
+        .get(fromWindowStart) as {
+        e: number;
+      }
+    ).e;
+  }
+
+  /**
+   * Mark a window withheld for want of privacy budget: never built again, nothing sent, audited
+   * `withheld` (with no body). False if the window was already marked.
+   */
+  withhold(idempotencyKey: string, windowStart: number, needs: number, at: number, endpoint: string): boolean {
+    return this.write('sync.withhold', () =>
+      this.db.transaction(() => {
+        const marked = this.db
+          .prepare(`INSERT OR IGNORE INTO sync_windows (window_start, closed_at, epsilon_spent, withheld) VALUES (?, ?, 0, 1)`)
+          .run(windowStart, at).changes;
+        if (marked === 0) return false;
+        this.auditRow(at, idempotencyKey, endpoint, 'withheld', null, JSON.stringify({ withheld: 'privacy budget', epsilonNeeded: needs }));
+        return true;
+      })(),
+    );
+  }
+
+  enqueue(
+    idempotencyKey: string,
+    windowStart: number,
+    body: string,
+    at: number,
+    endpoint: string,
+    epsilonSpent = 0,
+  ): { enqueued: boolean; dropped: number } {
     return this.write('sync.enqueue', () =>
       this.db.transaction(() => {
-        if (this.markWindow.run(windowStart, at).changes === 0) return { enqueued: false, dropped: 0 };
+        this.markWindowStmt ??= this.db.prepare(
+          `INSERT OR IGNORE INTO sync_windows (window_start, closed_at, epsilon_spent) VALUES (?, ?, ?)`,
+        );
+        if (this.markWindowStmt.run(windowStart, at, epsilonSpent).changes === 0) return { enqueued: false, dropped: 0 };
         this.insertItem.run(idempotencyKey, windowStart, body, at, at);
         const over = this.countStmt.get()!.n - this.maxWindows;
         if (over <= 0) return { enqueued: true, dropped: 0 };

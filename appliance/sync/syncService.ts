@@ -26,6 +26,9 @@ export interface SyncOptions {
   intervalMs: number;
   k: number;
   epsilon: number;
+  /** What the windows of the last `epsilonBudgetMs` may spend together (only with epsilon > 0). */
+  epsilonBudget: number;
+  epsilonBudgetMs: number;
   outboxMaxWindows: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
@@ -53,7 +56,7 @@ export class SyncService {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private closed = false;
-  readonly counters = { windowsBuilt: 0, accepted: 0, duplicates: 0, rejected: 0, failures: 0, dropped: 0 };
+  readonly counters = { windowsBuilt: 0, accepted: 0, duplicates: 0, rejected: 0, failures: 0, dropped: 0, withheld: 0 };
   lastError: string | null = null;
 
   constructor(
@@ -96,6 +99,8 @@ export class SyncService {
         intervalMs: s.intervalMs,
         k: s.kAnonymity,
         epsilon: s.epsilon,
+        epsilonBudget: s.epsilonBudget,
+        epsilonBudgetMs: s.epsilonBudgetDays * 86_400_000,
         outboxMaxWindows: s.outboxMaxWindows,
         backoffBaseMs: s.backoffBaseMs,
         backoffMaxMs: s.backoffMaxMs,
@@ -155,13 +160,23 @@ export class SyncService {
         ...(this.deps.random ? { random: this.deps.random } : {}),
         ...(this.options.repeatWithinDays !== undefined ? { repeatWithinDays: this.options.repeatWithinDays } : {}),
       });
-      const { enqueued, dropped } = this.outbox.enqueue(
-        `${this.options.siteId}:${start}`,
-        start,
-        JSON.stringify(payload),
-        now,
-        this.options.endpoint,
-      );
+      const key = `${this.options.siteId}:${start}`;
+      const spend = payload.privacy.noise?.epsilonSpent ?? 0;
+      if (spend > 0) {
+        // the budget: what the windows of the period before this one spent, plus this one
+        const spent = this.outbox.epsilonSpentSince(start - this.options.epsilonBudgetMs);
+        if (spent + spend > this.options.epsilonBudget) {
+          if (this.outbox.withhold(key, start, spend, now, this.options.endpoint)) {
+            this.counters.withheld++;
+            this.deps.logger.warn(
+              { windowStart: start, needs: spend, spent, budget: this.options.epsilonBudget, code: 'EVX_ERR_SYNC_PRIVACY_BUDGET' },
+              'sync window withheld: the privacy budget of the period is spent',
+            );
+          }
+          continue;
+        }
+      }
+      const { enqueued, dropped } = this.outbox.enqueue(key, start, JSON.stringify(payload), now, this.options.endpoint, spend);
       if (enqueued) built++;
       if (dropped > 0) {
         this.counters.dropped += dropped;
@@ -237,6 +252,8 @@ export class SyncService {
     lastError: string | null;
     counters: SyncService['counters'];
     publicKeyPem: string | null;
+    /** Epsilon per published count, the budget of the rolling period, and what that period spent. */
+    privacy: { epsilon: number; budget: number; periodMs: number; spent: number };
   } {
     return {
       siteId: this.options.siteId,
@@ -247,6 +264,12 @@ export class SyncService {
       lastError: this.lastError,
       counters: this.counters,
       publicKeyPem: this.options.publicKeyPem ?? null,
+      privacy: {
+        epsilon: this.options.epsilon,
+        budget: this.options.epsilonBudget,
+        periodMs: this.options.epsilonBudgetMs,
+        spent: this.outbox.epsilonSpentSince(this.now() - this.options.epsilonBudgetMs),
+      },
     };
   }
 

@@ -241,6 +241,8 @@ describe('sync to a real collector', () => {
         intervalMs: 1000,
         k: 1,
         epsilon: 0,
+        epsilonBudget: 10,
+        epsilonBudgetMs: 30 * 24 * HOUR,
         outboxMaxWindows: MAX,
         backoffBaseMs: 50,
         backoffMaxMs: 60_000,
