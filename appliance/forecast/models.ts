@@ -73,7 +73,7 @@ export function forecastSeries(history: IntervalSeries, opts: ForecastOptions): 
   const nDays = Math.ceil(((partial ? view.lastDayKnownSlots : 0) + horizon) / perDay);
   const totals = dayTotals(opts.method, view, usable, lastComplete, firstDay, nDays);
   const out: number[] = [];
-  for (let k = 0; k < nDays && out.length < horizon + (partial ? view.lastDayKnownSlots : 0); k++) {
+  for (let k = 0; k < nDays && out.length < horizon; k++) {
     const d = firstDay + k;
     const dayNo = view.firstDay + d;
     const total = totals[k]! * (special.get(dayNo) ?? 1);
@@ -94,16 +94,11 @@ function seasonalNaive(history: IntervalSeries, horizon: number): number[] {
   const n = v.length;
   const out: number[] = [];
   for (let h = 0; h < horizon; h++) {
+    // The latest known value at the same time of week (beyond a week ahead, last week repeats).
     let i = n + h - perWeek;
     while (i >= n) i -= perWeek;
     let got = NaN;
-    for (; i >= 0; i -= perWeek) {
-      const x = i < n ? v[i]! : out[i - n]!;
-      if (Number.isFinite(x)) {
-        got = x;
-        break;
-      }
-    }
+    for (; i >= 0 && !Number.isFinite(got); i -= perWeek) got = v[i]!;
     out.push(Number.isFinite(got) ? Math.max(0, got) : 0);
   }
   return out;
