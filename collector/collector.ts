@@ -1,48 +1,50 @@
 /**
- * The reference receiver for site aggregates (`edgevox collector`): verifies each payload's
- * signature with the sending site's key, checks it against the aggregates schema and the
- * idempotency key, stores it once (SQLite), and answers a repeat of the same key with "duplicate"
- * so sites can retry safely. Tampered or unsigned payloads are refused with 401 and never stored.
+ * The receiver for site aggregates (`edgevox collector`): verifies each payload's signature with
+ * the sending site's key, checks it against the aggregates schema and the idempotency key, stores
+ * it once per (site, window) in PostgreSQL (`postgres`) or one SQLite file, and answers a repeat of
+ * the same key with "duplicate" so sites can retry safely. Tampered or unsigned payloads are
+ * refused with 401 and never stored.
  *
  *   POST /api/v1/aggregates   body: the payload; headers: idempotency-key, x-edgevox-site, x-edgevox-signature
- *        201 {"status":"accepted"} | 200 {"status":"duplicate"} | 401 | 400 | 409 (same key, different body)
- *   GET  /api/v1/aggregates?site=S&limit=N   what was received (newest first)
+ *        201 {"status":"accepted"} | 200 {"status":"duplicate"} | 401 | 400 | 409 (same key, different body) | 503 (store down: retry)
+ *   GET  /api/v1/aggregates?site=S&limit=N   what was received (newest first)                  read token
+ *   GET  /api/v1/totals?metric=M&from=T&to=T[&site=S][&by=site]   sums per window for HQ         read token
  *   GET  /healthz
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { assertPayload } from '../appliance/aggregates/builder.js';
 import { evxError, isEdgeVoxError } from '../appliance/errors.js';
 import { SIGNATURE_HEADER, verifierFor, type SiteKey, type Verifier } from '../appliance/sync/signing.js';
+import { PostgresStore } from './postgresStore.js';
+import { SqliteStore } from './sqliteStore.js';
+import { METRIC_NAME, metricRows, type AggregateStore, type TotalsQuery } from './store.js';
+
+export type { ReceivedPayload } from './store.js';
 
 export interface CollectorOptions {
   host: string;
   port: number;
+  /** Where the SQLite store lives when no PostgreSQL connection is given. */
   dataDir: string;
+  /** Store in PostgreSQL instead of <dataDir>/collector.sqlite. */
+  postgres?: { connectionString: string; poolSize?: number | undefined } | undefined;
   /** JSON: {"sites": {"<siteId>": {"enrollmentKey": "..."} | {"ed25519PublicKey": "-----BEGIN PUBLIC KEY-----..."}}} */
   keyFile: string;
   tls?: { cert: Buffer; key: Buffer } | undefined;
   maxBodyBytes?: number;
   /**
-   * Bearer token that may read what was received (`GET /api/v1/aggregates`). Without one, reading
-   * over HTTP is off: the payloads are only in <dataDir>/collector.sqlite.
+   * Bearer token that may read what was received (`GET /api/v1/aggregates`, `/api/v1/totals`).
+   * Without one, reading over HTTP is off: the data is only in the store.
    */
   readToken?: string | undefined;
 }
 
-export interface ReceivedPayload {
-  idempotencyKey: string;
-  site: string;
-  windowStart: number;
-  sha256: string;
-  receivedAt: number;
-  body: string;
-}
+const DAY_MS = 86_400_000;
+const MAX_ROWS = 10_000;
 
 export function loadKeyFile(path: string): Map<string, Verifier> {
   let parsed: unknown;
@@ -63,53 +65,39 @@ export function loadKeyFile(path: string): Map<string, Verifier> {
 }
 
 export class Collector {
-  private readonly db: Database.Database;
   private readonly server: http.Server;
   private readonly verifiers: Map<string, Verifier>;
   readonly counters = { accepted: 0, duplicates: 0, badSignature: 0, badPayload: 0, conflicts: 0 };
   private closed = false;
 
-  private constructor(private readonly options: CollectorOptions) {
+  private constructor(
+    private readonly options: CollectorOptions,
+    readonly store: AggregateStore,
+  ) {
     this.verifiers = loadKeyFile(options.keyFile);
-    mkdirSync(options.dataDir, { recursive: true });
-    this.db = new Database(join(options.dataDir, 'collector.sqlite'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS received (
-      idempotency_key TEXT PRIMARY KEY, site TEXT NOT NULL, window_start INTEGER NOT NULL,
-      sha256 TEXT NOT NULL, received_at INTEGER NOT NULL, body TEXT NOT NULL)`);
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
     this.server = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) : http.createServer(handler);
   }
 
   static async start(options: CollectorOptions): Promise<Collector> {
-    const c = new Collector(options);
-    await new Promise<void>((resolve, reject) => {
-      c.server.once('error', reject);
-      c.server.listen(options.port, options.host, () => resolve());
-    });
+    loadKeyFile(options.keyFile); // a bad key file is refused before the store is opened
+    const store = options.postgres ? await PostgresStore.open(options.postgres) : new SqliteStore(options.dataDir);
+    const c = new Collector(options, store);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        c.server.once('error', reject);
+        c.server.listen(options.port, options.host, () => resolve());
+      });
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
     return c;
   }
 
   get url(): string {
     const a = this.server.address() as AddressInfo;
     return `${this.options.tls ? 'https' : 'http'}://${this.options.host}:${a.port}`;
-  }
-
-  received(site?: string, limit = 1000): ReceivedPayload[] {
-    const rows = (
-      site === undefined
-        ? this.db.prepare(`SELECT * FROM received ORDER BY window_start DESC LIMIT ?`).all(limit)
-        : this.db.prepare(`SELECT * FROM received WHERE site = ? ORDER BY window_start DESC LIMIT ?`).all(site, limit)
-    ) as { idempotency_key: string; site: string; window_start: number; sha256: string; received_at: number; body: string }[];
-    return rows.map((r) => ({
-      idempotencyKey: r.idempotency_key,
-      site: r.site,
-      windowStart: r.window_start,
-      sha256: r.sha256,
-      receivedAt: r.received_at,
-      body: r.body,
-    }));
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -123,13 +111,21 @@ export class Collector {
       if (req.method === 'GET' && url.pathname === '/api/v1/aggregates') {
         const denied = this.readDenied(req.headers.authorization);
         if (denied !== null) return send(denied.status, { error: denied.error });
-        const limit = Math.min(10_000, Number(url.searchParams.get('limit') ?? 1000) || 1000);
+        const limit = Math.min(MAX_ROWS, Number(url.searchParams.get('limit') ?? 1000) || 1000);
+        const received = await this.store.received(url.searchParams.get('site') ?? undefined, limit);
         return send(200, {
-          payloads: this.received(url.searchParams.get('site') ?? undefined, limit).map((p) => ({
+          payloads: received.map((p) => ({
             ...p,
             body: JSON.parse(p.body) as unknown,
           })),
         });
+      }
+      if (req.method === 'GET' && url.pathname === '/api/v1/totals') {
+        const denied = this.readDenied(req.headers.authorization);
+        if (denied !== null) return send(denied.status, { error: denied.error });
+        const query = totalsQuery(url.searchParams);
+        if (typeof query === 'string') return send(400, { error: { code: 'EVX_ERR_BAD_REQUEST', message: query } });
+        return send(200, { ...query, rows: await this.store.totals(query) });
       }
       if (req.method !== 'POST' || url.pathname !== '/api/v1/aggregates')
         return send(404, { error: { code: 'EVX_ERR_NOT_FOUND', message: 'no such route' } });
@@ -155,17 +151,21 @@ export class Collector {
         return send(400, { error: { code: 'EVX_ERR_SYNC_PAYLOAD', message: 'site or idempotency key does not match the payload' } });
       }
       const sha256 = createHash('sha256').update(body).digest('hex');
-      const inserted = this.db
-        .prepare(
-          `INSERT OR IGNORE INTO received (idempotency_key, site, window_start, sha256, received_at, body) VALUES (?, ?, ?, ?, ?, ?)`,
-        )
-        .run(key, site, payload.window.startMs, sha256, Date.now(), body.toString('utf8')).changes;
-      if (inserted === 1) {
+      const outcome = await this.store.put({
+        idempotencyKey: key,
+        site,
+        windowStartMs: payload.window.startMs,
+        durationMs: payload.window.durationMs,
+        sha256,
+        receivedAtMs: Date.now(),
+        body: body.toString('utf8'),
+        metrics: metricRows(payload),
+      });
+      if (outcome === 'accepted') {
         this.counters.accepted++;
         return send(201, { status: 'accepted', idempotencyKey: key });
       }
-      const existing = this.db.prepare(`SELECT sha256 FROM received WHERE idempotency_key = ?`).get(key) as { sha256: string };
-      if (existing.sha256 !== sha256) {
+      if (outcome === 'conflict') {
         this.counters.conflicts++;
         return send(409, {
           error: { code: 'EVX_ERR_SYNC_PAYLOAD', message: 'this idempotency key was already used for a different payload' },
@@ -175,6 +175,7 @@ export class Collector {
       return send(200, { status: 'duplicate', idempotencyKey: key });
     } catch (err) {
       if (isEdgeVoxError(err, 'EVX_ERR_SYNC_PAYLOAD')) return send(413, { error: { code: err.code, message: err.message } });
+      if (isEdgeVoxError(err, 'EVX_ERR_STORE_WRITE')) return send(503, { error: { code: err.code, message: err.message } });
       return send(500, { error: { code: 'EVX_ERR_INTERNAL', message: 'internal error' } });
     }
   }
@@ -196,7 +197,7 @@ export class Collector {
     this.closed = true;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections?.();
-    this.db.close();
+    await this.store.close();
   }
 }
 
@@ -214,4 +215,25 @@ function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** The totals query from the URL, or what is wrong with it. Times are epoch ms or ISO 8601. */
+function totalsQuery(params: URLSearchParams): TotalsQuery | string {
+  const metric = params.get('metric') ?? '';
+  if (!METRIC_NAME.test(metric)) return 'metric= is required (e.g. calls.total, intent.billing)';
+  const time = (name: string, fallback: number): number | string => {
+    const raw = params.get(name);
+    if (raw === null || raw === '') return fallback;
+    const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+    return Number.isFinite(ms) ? ms : `${name}= must be epoch milliseconds or an ISO 8601 time`;
+  };
+  const toMs = time('to', Date.now());
+  if (typeof toMs === 'string') return toMs;
+  const fromMs = time('from', toMs - DAY_MS);
+  if (typeof fromMs === 'string') return fromMs;
+  const site = params.get('site') ?? undefined;
+  const by = params.get('by');
+  if (by !== null && by !== 'site') return 'by= may only be "site"';
+  const limit = Math.min(MAX_ROWS, Number(params.get('limit') ?? MAX_ROWS) || MAX_ROWS);
+  return { metric, fromMs, toMs, site, bySite: by === 'site', limit };
 }
