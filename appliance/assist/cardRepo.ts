@@ -5,7 +5,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { AssistCard } from '../events/appEvents.js';
-import type { Writer } from '../store/repos/writer.js';
+import { parseJson, type Writer } from '../store/repos/writer.js';
 
 export type CardFeedback = 'useful' | 'not_useful';
 
@@ -17,6 +17,8 @@ export interface ShownCard {
   readonly refId: string;
   readonly version: number | null;
   readonly title: string;
+  readonly snippet: string;
+  readonly steps: readonly string[];
   readonly intent: string | null;
   readonly emotion: string | null;
   readonly rank: number;
@@ -44,6 +46,8 @@ interface ShownRow {
   ref_id: string;
   version: number | null;
   title: string;
+  snippet: string;
+  steps_json: string;
   intent: string | null;
   emotion: string | null;
   rank: number;
@@ -62,6 +66,8 @@ const toShown = (r: ShownRow): ShownCard => ({
   refId: r.ref_id,
   version: r.version,
   title: r.title,
+  snippet: r.snippet,
+  steps: parseJson<string[]>(r.steps_json, []),
   intent: r.intent,
   emotion: r.emotion,
   rank: r.rank,
@@ -86,8 +92,8 @@ export class CardRepo {
     private readonly write: Writer,
   ) {
     this.insertStmt = db.prepare(
-      `INSERT OR IGNORE INTO assist_cards (call_id, card_id, kind, ref_id, version, title, intent, emotion, rank, score, shown_at, latency_ms)
-       VALUES (@callId, @cardId, @kind, @refId, @version, @title, @intent, @emotion, @rank, @score, @shownAt, @latencyMs)`,
+      `INSERT OR IGNORE INTO assist_cards (call_id, card_id, kind, ref_id, version, title, snippet, steps_json, intent, emotion, rank, score, shown_at, latency_ms)
+       VALUES (@callId, @cardId, @kind, @refId, @version, @title, @snippet, @steps, @intent, @emotion, @rank, @score, @shownAt, @latencyMs)`,
     );
     this.getStmt = db.prepare(`SELECT * FROM assist_cards WHERE call_id = ? AND card_id = ?`);
     this.listStmt = db.prepare(`SELECT * FROM assist_cards WHERE call_id = ? ORDER BY shown_at, rank`);
@@ -112,6 +118,8 @@ export class CardRepo {
           refId: c.refId,
           version: c.version,
           title: c.title,
+          snippet: c.snippet,
+          steps: JSON.stringify(c.steps),
           intent: c.intent,
           emotion: c.emotion,
           rank,

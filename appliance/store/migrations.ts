@@ -470,6 +470,8 @@ export const MIGRATIONS: readonly Migration[] = [
         ref_id       TEXT NOT NULL,                     -- the article or script id
         version      INTEGER,                           -- the article version shown
         title        TEXT NOT NULL,
+        snippet      TEXT NOT NULL DEFAULT '',          -- the article sentence shown ('' for actions)
+        steps_json   TEXT NOT NULL DEFAULT '[]',        -- an action's steps (JSON array; [] for articles)
         intent       TEXT,                              -- the caller's intent when it was shown
         emotion      TEXT,                              -- the caller's emotion when it was shown
         rank         INTEGER NOT NULL,                  -- 0 = top card of its push

@@ -24,6 +24,8 @@ const ShownCard = Type.Object(
     refId: Type.String(),
     version: Type.Union([Type.Integer(), Type.Null()]),
     title: Type.String(),
+    snippet: Type.String({ description: "The article's sentence that matched ('' for actions)" }),
+    steps: Type.Array(Type.String(), { description: "An action's steps ([] for articles)" }),
     intent: Type.Union([Type.String(), Type.Null()]),
     emotion: Type.Union([Type.String(), Type.Null()]),
     rank: Type.Integer({ description: 'Place in its push, 0 = top' }),

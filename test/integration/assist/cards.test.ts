@@ -137,7 +137,8 @@ describe('cards during the call', () => {
     expect(res.status).toBe(200);
     const stored = (await res.json()) as { cards: { cardId: string; rank: number; feedback: string | null; latencyMs: number }[] };
     expect(stored.cards.map((c) => c.cardId)).toEqual(all);
-    expect(stored.cards[0]).toMatchObject({ cardId: 'article:lost-or-stolen-card', rank: 0, feedback: null });
+    expect(stored.cards[0]).toMatchObject({ cardId: 'article:lost-or-stolen-card', rank: 0, feedback: null, steps: [] });
+    expect((stored.cards[0] as unknown as { snippet: string }).snippet).toMatch(/freeze/i);
   });
 
   it('offers retention to an angry caller closing the account, when the emotion comes after the final', async () => {
