@@ -157,6 +157,9 @@ describe('cards during the call', () => {
         .flatMap((p) => p.cards)
         .filter((c) => c.cardId === action.cardId),
     ).toHaveLength(1);
+    const res = await fetch(`${app.httpUrl}/api/v1/calls/c-leave/cards`, { headers: auth('viewer') });
+    const stored = ((await res.json()) as { cards: { cardId: string; steps: string[]; snippet: string }[] }).cards;
+    expect(stored.find((c) => c.cardId === action.cardId)).toMatchObject({ steps: action.steps, snippet: '' });
   });
 
   it('does not wait for an intent that never comes', async () => {
