@@ -15,6 +15,8 @@ const stored = (cardId: string, rank: number, feedback: StoredCard['feedback'] =
   cardId,
   kind: 'article',
   title: `title of ${cardId}`,
+  snippet: `stored snippet of ${cardId}`,
+  steps: [],
   intent: 'lost_or_stolen_card',
   emotion: null,
   rank,
@@ -39,7 +41,8 @@ describe('assist cards in the live view', () => {
     live = setCardFeedback(live, 'article:b', 'not_useful', 'bob');
     const cards = addStoredCards(live, [stored('article:a', 0, 'useful'), stored('article:b', 1, 'useful')]);
     expect(cards.map((c) => c.cardId)).toEqual(['article:a', 'article:b', 'article:new']);
-    expect(cards[0]).toMatchObject({ snippet: '', steps: [], feedback: 'useful', feedbackBy: 'ann' });
+    // a card only the store knows shows the text it was shown with
+    expect(cards[0]).toMatchObject({ snippet: 'stored snippet of article:a', steps: [], feedback: 'useful', feedbackBy: 'ann' });
     expect(cards[1]).toMatchObject({ snippet: 'snippet of article:b', feedback: 'not_useful', feedbackBy: 'bob' });
   });
 

@@ -21,6 +21,8 @@ export interface StoredCard {
   cardId: string;
   kind: 'article' | 'action';
   title: string;
+  snippet: string;
+  steps: string[];
   intent: string | null;
   emotion: string | null;
   rank: number;
@@ -71,8 +73,8 @@ export function addStoredCards(cards: LiveCard[], stored: StoredCard[]): LiveCar
       cardId: s.cardId,
       kind: s.kind,
       title: s.title,
-      snippet: seen?.snippet ?? '',
-      steps: seen?.steps ?? [],
+      snippet: seen?.snippet ?? s.snippet,
+      steps: seen?.steps ?? s.steps,
       intent: s.intent,
       emotion: s.emotion,
       feedback: seen?.feedback ?? s.feedback,
