@@ -56,7 +56,7 @@ export interface ResponseOptions {
   readonly contentType?: string;
 }
 
-/** Build a response to `req` copying Via, From, To, Call-ID, CSeq (§8.2.6.2). */
+/** Build a response to `req` copying Via, From, To, Call-ID, CSeq (§8.2.6.2), and Record-Route in 1xx-2xx (§12.1.1). */
 export function buildResponse(req: Pick<SipRequest, 'headers'>, status: number, opts: ResponseOptions = {}): SipResponse {
   const h = new SipHeaders();
   h.set('via', req.headers.getAll('via'));
@@ -66,6 +66,11 @@ export function buildResponse(req: Pick<SipRequest, 'headers'>, status: number, 
   h.set('to', to);
   h.set('call-id', req.headers.get('call-id') ?? '');
   h.set('cseq', req.headers.get('cseq') ?? '');
+  // A dialog's route set (§12.1.1): a UAS copies every Record-Route of the request into its 1xx-2xx
+  // answers, so the caller's ACK, BYE and re-INVITEs come back through the record-routing proxy (a
+  // Kamailio front) that chose this box, not around it.
+  const recordRoute = req.headers.getAll('record-route');
+  if (status > 100 && status < 300 && recordRoute.length > 0) h.set('record-route', recordRoute);
   if (status === 100) {
     const ts = req.headers.get('timestamp');
     if (ts !== undefined) h.set('timestamp', ts);
