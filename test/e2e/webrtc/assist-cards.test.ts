@@ -12,7 +12,9 @@
  * `at`) to the softphone receiving the card, is printed (`final -> softphone card: N ms`), not
  * asserted (same machine, same clock). A supervisor's verdict from the console reaches the page;
  * then alice clicks Useful: the call's stored card has feedback `useful` by `agent:alice` and the
- * card's rating row moved (the supervisor's vote taken back, alice's counted).
+ * card's rating row moved (the supervisor's vote taken back, alice's counted). A next-best action
+ * pushed on the call shows on top, set apart, its steps numbered and any markup as text; feedback on
+ * a card the box never pushed is refused and the page says so.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -232,7 +234,7 @@ describe.skipIf(workerBin === undefined || !haveChromium() || !haveTool('sipp') 
         const [load1] = loadavg();
         console.log(
           `final -> softphone card: ${finalToPageMs} ms (final -> box push ${push.latencyMs} ms, push -> page ${card!.receivedAt - push.at} ms, ` +
-            `page render ${card!.shownAt - card!.receivedAt} ms; load average ${load1!.toFixed(2)}; caller said "${final!.text}")`,
+            `page render ${card!.shownAt - card!.receivedAt} ms; load average ${load1!.toFixed(2)}; push ${push.cards.map((c) => c.cardId).join(', ')}; caller said "${final!.text}")`,
         );
 
         // 6. feedback: a supervisor's verdict from the console reaches the page, then alice's Useful wins
@@ -281,7 +283,51 @@ describe.skipIf(workerBin === undefined || !haveChromium() || !haveTool('sipp') 
         // the supervisor's vote was taken back when alice's replaced it; hers counts
         expect(rating(push.cards[0]!.intent)).toEqual({ useful: before.useful + 1, not_useful: before.not_useful });
 
-        // 7. the caller hangs up: the page goes idle, the cards stay readable, their buttons off
+        // 7. how the page shows any push: a next-best action (published on the bus as the card service
+        // would: the box picks actions only for an upset caller, which espeak-ng does not sound like)
+        // goes on top, set apart, its steps numbered, markup in it shown as text; feedback on a card the
+        // box never pushed is refused and the page says so
+        const markup = '<img src="x" onerror="window.evxInjected=1">';
+        app.bus.publish({
+          type: 'assist.cards',
+          at: Date.now(),
+          callId,
+          utteranceId: null,
+          finalAt: Date.now(),
+          latencyMs: 0,
+          cards: [
+            {
+              cardId: 'action:test-unknown',
+              kind: 'action',
+              refId: 'test-unknown',
+              version: null,
+              title: `Block the card <b>now</b>`,
+              snippet: '',
+              steps: ['Block it.', `Check the payments ${markup}`],
+              score: 1,
+              intent: 'lost_or_stolen_card',
+              emotion: 'fearful',
+            },
+          ],
+        });
+        const action = '#card-list .assist-card[data-card-id="action:test-unknown"]';
+        await page.waitForSelector(action, { timeout: 10_000 });
+        expect(await page.getAttribute('#card-list .assist-card:first-child', 'data-card-id')).toBe('action:test-unknown');
+        expect(await page.getAttribute(action, 'class')).toBe('assist-card action');
+        expect(await page.textContent(`${action} h3`)).toBe('Block the card <b>now</b>');
+        expect(await page.locator(`${action} ol.steps li`).allTextContents()).toEqual(['Block it.', `Check the payments ${markup}`]);
+        expect(await page.$$(`${action} b, ${action} img`)).toHaveLength(0);
+        expect(await page.textContent(`${action} .kind`)).toBe('Next-best action');
+        await page.click(`${action} button.useful`);
+        await page.waitForFunction(
+          (sel) => document.querySelector(`${sel} .verdict`)?.textContent?.startsWith('Feedback not stored:') === true,
+          action,
+          { timeout: 10_000 },
+        );
+        expect(await page.getAttribute(action, 'data-feedback')).toBe('none');
+        expect(await page.evaluate('window.evxInjected')).toBeUndefined();
+
+        // 8. the caller hangs up: the page goes idle, the cards stay readable, their buttons off
         const r = await sipp;
         expect(r.code, r.stdout + r.stderr).toBe(0);
         await page.waitForSelector('body[data-state="idle"]', { timeout: 20_000 });
