@@ -42,14 +42,19 @@ function poisson(mean: number, rnd: () => number): number {
   return k;
 }
 
-/** Mean calls of an interval: busy 09:00-17:00 UTC with a late-morning peak, weekends at a third. */
-export function officeProfile(perIntervalAtPeak: number): (start: number) => number {
+/**
+ * Mean calls of an interval: open 10 h a day from `openHour` UTC (default 08:00) with a peak 3 h
+ * after opening, weekends at a third.
+ */
+export function officeProfile(perIntervalAtPeak: number, openHour = 8): (start: number) => number {
   return (start) => {
     const d = new Date(start);
-    const hour = d.getUTCHours() + d.getUTCMinutes() / 60;
-    if (hour < 8 || hour >= 18) return 0;
-    const shape = 0.4 + 0.6 * Math.exp(-((hour - 11) ** 2) / 8);
-    const weekend = d.getUTCDay() === 0 || d.getUTCDay() === 6 ? 1 / 3 : 1;
+    const hour = (d.getUTCHours() + d.getUTCMinutes() / 60 - openHour + 24) % 24;
+    if (hour >= 10) return 0;
+    const shape = 0.4 + 0.6 * Math.exp(-((hour - 3) ** 2) / 8);
+    // the weekday of the opening hour, so a day that runs past midnight UTC stays one day
+    const opened = new Date(start - hour * 3_600_000);
+    const weekend = opened.getUTCDay() === 0 || opened.getUTCDay() === 6 ? 1 / 3 : 1;
     return perIntervalAtPeak * shape * weekend;
   };
 }

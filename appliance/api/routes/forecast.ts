@@ -234,12 +234,12 @@ export function registerForecastRoutes(app: FastifyInstance, deps: ForecastRoute
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/api/v1/forecast/special-days/:id',
     { schema: { tags, summary: 'Delete a special day', params: IdParams }, config: supervisor },
-    async (request, reply) => {
+    async (request) => {
       if (!deps.plan.deleteSpecialDay(request.params.id))
         throw evxError('EVX_ERR_NOT_FOUND', 'no such special day', { details: { resource: 'special-day' } });
       deps.audit.record(actor(request), 'forecast.specialDay.delete', `forecast-day:${request.params.id}`);
       f.specialDaysChanged();
-      return reply.code(204).send();
+      return { deleted: request.params.id };
     },
   );
 

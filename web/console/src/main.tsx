@@ -18,6 +18,7 @@ import { KnowledgeScreen } from './knowledge.js';
 import { Wallboard, tvOptions } from './wallboard.js';
 import { Report } from './report.js';
 import { QaScreen } from './qa.js';
+import { ForecastScreen } from './forecast.js';
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash || '#/live');
@@ -89,6 +90,7 @@ const NAV: { hash: string; label: string }[] = [
   { hash: '#/alerts', label: 'nav:alerts' },
   { hash: '#/wallboard', label: 'nav:wallboard' },
   { hash: '#/reports', label: 'nav:reports' },
+  { hash: '#/forecast', label: 'nav:forecast' },
   { hash: '#/qa', label: 'nav:qa' },
   { hash: '#/history', label: 'nav:history' },
   { hash: '#/agents', label: 'nav:agents' },
@@ -140,6 +142,7 @@ function App() {
   else if (route === 'knowledge') screen = <KnowledgeScreen session={session} />;
   else if (route === 'wallboard' || route?.startsWith('wallboard?')) screen = <Wallboard session={session} />;
   else if (route === 'reports') screen = <Report />;
+  else if (route === 'forecast') screen = <ForecastScreen />;
   else if (route === 'qa') screen = <QaScreen session={session} arg={arg} />;
   else if (route === 'alerts') screen = <AlertsScreen session={session} />;
   else screen = <Live session={session} />;
