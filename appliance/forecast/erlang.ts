@@ -5,10 +5,9 @@
  *
  * Erlang C goes through the Erlang B recursion B(k) = A·B(k-1) / (k + A·B(k-1)), which never forms
  * A^n or n! and so stays exact for thousands of erlangs. Erlang A is solved exactly on its
- * birth-death chain (truncated where the tail is below 1e-15 of the mass); the service level of a
- * caller who finds j callers ahead uses the chain seen by that caller (the queue ahead drains at
- * n·μ + i·θ) with uniformization; the ASA and abandonment come in closed form from the Laplace
- * transform of that drain time.
+ * birth-death chain (truncated where the tail is below 1e-15 of the mass); the service level,
+ * ASA and abandonment of a caller who finds j callers ahead come in closed form from the time the
+ * queue ahead of it takes to drain (at n·μ + i·θ), a hypoexponential with evenly spaced rates.
  */
 
 export interface StaffingInput {
@@ -197,64 +196,32 @@ function overloaded(n: number, a: number, theta: number): QueueFigures {
 const MAX_QUEUE = 200_000;
 
 /**
- * Σ_j q_j · P(caller with j ahead is answered within t): the caller's position drains from j to 0 at
- * rate nμ + iθ, then a server frees at nμ; the caller abandons at θ throughout. Uniformized forward
- * over the mixture of starting positions, in chunks short enough that e^{-Λτ} stays representable.
+ * Σ_j q_j · P(caller with j ahead is answered within t). The caller's position drains from j to 0
+ * at rate nμ + iθ, then a server frees at nμ, while the caller abandons at θ throughout. With
+ * c = nμ/θ each stage ends at rate θ(c+i+1) (i = 0…j), in progress with probability (c+i)/(c+i+1),
+ * independently of when; so P(answered) = c/(c+j+1) and the stage times sum to a hypoexponential
+ * with rates θ(c+1)…θ(c+j+1), whose distribution function is the regularized incomplete beta
+ * I_x(j+1, c+1) with x = 1 - e^{-θt} (e^{-θT} ~ Beta(c+1, j+1)). I_x(a, b) follows from
+ * I_x(1, b) = 1 - (1-x)^b and I_x(a+1, b) = I_x(a, b) - x^a (1-x)^b / (a·B(a, b)), the last term
+ * carried in logarithms so that neither factor underflows alone.
  */
 function servedWithin(tail: number[], z: number, nMu: number, theta: number, t: number): number {
   if (t <= 0) return 0;
-  // Drop the far tail whose mass cannot matter.
-  let total = 0;
-  for (const w of tail) total += w;
-  let J = tail.length;
-  let acc = 0;
-  for (let j = tail.length - 1; j >= 0; j--) {
-    acc += tail[j]!;
-    if (acc > 1e-13 * total) {
-      J = j + 1;
-      break;
-    }
+  const c = nMu / theta;
+  const b = c + 1;
+  const logX = Math.log(-Math.expm1(-theta * t));
+  const log1mX = -theta * t;
+  let incBeta = -Math.expm1(b * log1mX); // I_x(1, b)
+  let logTerm = Math.log(b) + logX + b * log1mX; // x (1-x)^b / (1·B(1, b))
+  let sum = 0;
+  for (let j = 0; j < tail.length; j++) {
+    const a = j + 1;
+    sum += (tail[j]! / z) * (c / (c + a)) * Math.max(0, incBeta);
+    incBeta -= Math.exp(logTerm);
+    logTerm += Math.log((a + b) / (a + 1)) + logX;
+    if (incBeta <= 0) break;
   }
-  let p = new Float64Array(J);
-  for (let j = 0; j < J; j++) p[j] = tail[j]! / z;
-  let absorbed = 0;
-  const rateOut = (j: number) => nMu + j * theta + theta; // leave state j: move up the queue (or get served) or abandon
-  const big = rateOut(J - 1);
-  const chunks = Math.max(1, Math.ceil((big * t) / 40));
-  const tau = t / chunks;
-  const lt = big * tau;
-  let next = new Float64Array(J);
-  let cur = new Float64Array(J);
-  for (let c = 0; c < chunks; c++) {
-    // p(τ) = Σ_m Pois(m; Λτ) · p·P^m, with P = I + Q/Λ.
-    let weight = Math.exp(-lt);
-    cur.set(p);
-    const out = new Float64Array(J);
-    let servedChunk = 0;
-    let cum = weight;
-    for (let j = 0; j < J; j++) out[j] = weight * cur[j]!;
-    let servedMass = 0; // mass absorbed as served after m steps
-    for (let m = 1; m < 10_000; m++) {
-      // one step of P on cur
-      next.fill(0);
-      servedMass += (cur[0]! * nMu) / big;
-      for (let j = 0; j < J; j++) {
-        const pj = cur[j]!;
-        if (pj === 0) continue;
-        next[j] = next[j]! + pj * (1 - rateOut(j) / big);
-        if (j > 0) next[j - 1] = next[j - 1]! + (pj * (nMu + j * theta)) / big;
-      }
-      [cur, next] = [next, cur];
-      weight *= lt / m;
-      cum += weight;
-      for (let j = 0; j < J; j++) out[j] = out[j]! + weight * cur[j]!;
-      servedChunk += weight * servedMass;
-      if (1 - cum < 1e-13 && m > lt) break;
-    }
-    absorbed += servedChunk;
-    p = out;
-  }
-  return absorbed;
+  return sum;
 }
 
 /** Smallest agent count meeting the targets with abandonment (Erlang A). */
