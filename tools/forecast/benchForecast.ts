@@ -4,7 +4,8 @@
  * 26,880 intervals by Erlang C and by Erlang A. Prints times; asserts nothing.
  */
 import { staffErlangA, staffErlangC } from '../../appliance/forecast/erlang.js';
-import { FORECAST_METHODS, forecastSeries } from '../../appliance/forecast/models.js';
+import { cpus, loadavg } from 'node:os';
+import { FORECAST_METHODS, forecastSeries, type ForecastMethod } from '../../appliance/forecast/models.js';
 import { generateArrivals, loadArrivalParams } from './arrivals.js';
 
 const params = loadArrivalParams(process.argv[2]);
@@ -23,21 +24,26 @@ const ms = (t0: number) => performance.now() - t0;
 console.log(
   `bench-forecast: ${groups.length} groups x ${HORIZON / PER_DAY} days x ${PER_DAY} intervals (${groups.length * HORIZON} intervals), ${HISTORY / PER_DAY / 7} weeks of history each; node ${process.version}`,
 );
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${cpus().length} CPUs (timings are wall time on a shared machine)`,
+);
+const run = (method: ForecastMethod) =>
+  groups.map((g) =>
+    forecastSeries(
+      { startMs: g.startMs, intervalMs: g.intervalMs, values: g.values },
+      { horizon: HORIZON, method, specialDays: g.announced },
+    ),
+  );
+// Warm every method up (JIT) before timing any, then the best of five each.
+for (let r = 0; r < 3; r++) for (const method of FORECAST_METHODS) run(method);
 let forecasts: number[][] = [];
 for (const method of FORECAST_METHODS) {
-  // One warm-up pass, then the best of five.
-  const run = () =>
-    groups.map((g) =>
-      forecastSeries(
-        { startMs: g.startMs, intervalMs: g.intervalMs, values: g.values },
-        { horizon: HORIZON, method, specialDays: g.announced },
-      ),
-    );
-  run();
   let best = Infinity;
   for (let r = 0; r < 5; r++) {
     const t0 = performance.now();
-    forecasts = run();
+    forecasts = run(method);
     best = Math.min(best, ms(t0));
   }
   console.log(`forecast ${method.padEnd(15)} ${best.toFixed(1).padStart(8)} ms for all ${groups.length} groups (target < 1000 ms)`);
