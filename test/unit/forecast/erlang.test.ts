@@ -162,6 +162,59 @@ describe('Erlang A (M/M/n+M)', () => {
     });
   }
 
+  it('agrees to 1e-7 with the chain solved independently (stationary distribution by balance, each waiting caller by RK4)', () => {
+    for (const [n, a, aht, patience, t] of [
+      [11, 10, 180, 60, 20],
+      [48, 50, 240, 120, 30],
+      [5, 3, 300, 30, 45],
+    ] as const) {
+      const mu = 1 / aht;
+      const th = 1 / patience;
+      const lambda = a * mu;
+      // Stationary distribution of the number in system, truncated far out.
+      const K = n + 400;
+      const p = [1];
+      for (let k = 1; k <= K; k++) p.push((p[k - 1]! * lambda) / (Math.min(k, n) * mu + Math.max(0, k - n) * th));
+      const z = p.reduce((x, y) => x + y, 0);
+      // A caller finding j ahead (state n + j): position i drains at n·mu + i·theta, served from 0 at n·mu,
+      // abandons at theta. Integrate P(served by t) for every starting j at once, backwards in the
+      // starting state: u_j(s) = P(served within s | j ahead).
+      const J = K - n;
+      let u = new Float64Array(J + 1);
+      const steps = 4000;
+      const dt = t / steps;
+      const deriv = (v: Float64Array) => {
+        const d = new Float64Array(J + 1);
+        for (let j = 0; j <= J; j++) {
+          const move = n * mu + j * th;
+          const next = j === 0 ? 1 : v[j - 1]!;
+          d[j] = move * (next - v[j]!) - th * v[j]!;
+        }
+        return d;
+      };
+      for (let k = 0; k < steps; k++) {
+        const k1 = deriv(u);
+        const k2 = deriv(u.map((v, j) => v + (dt / 2) * k1[j]!));
+        const k3 = deriv(u.map((v, j) => v + (dt / 2) * k2[j]!));
+        const k4 = deriv(u.map((v, j) => v + dt * k3[j]!));
+        u = u.map((v, j) => v + (dt / 6) * (k1[j]! + 2 * k2[j]! + 2 * k3[j]! + k4[j]!));
+      }
+      let sl = 0;
+      let queued = 0;
+      for (let k = 0; k <= K; k++) {
+        if (k < n) sl += p[k]! / z;
+        else {
+          sl += (p[k]! / z) * u[k - n]!;
+          queued += ((k - n) * p[k]!) / z;
+        }
+      }
+      const f = erlangAFigures(n, a, aht, patience, t);
+      expect(Math.abs(f.serviceLevel - sl)).toBeLessThan(1e-7);
+      // Abandonment = theta · E[queue] / lambda.
+      expect(Math.abs(f.abandonRate - (th * queued) / lambda)).toBeLessThan(1e-9);
+    }
+  });
+
   it('tends to Erlang C as patience grows', () => {
     const c = erlangCFigures(13, 10, 180, 20);
     const a = erlangAFigures(13, 10, 180, 1e9, 20);
