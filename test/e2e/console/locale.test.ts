@@ -52,6 +52,7 @@ const SCREENS = [
   { hash: '#/callbacks', testId: 'callback-kpi-offered' },
   { hash: '#/alerts', testId: 'alerts-filters' },
   { hash: '#/diagnostics', testId: 'diagnostics' },
+  { hash: '#/forecast', testId: 'forecast-settings' },
 ] as const;
 
 // In-page scripts are strings: the test project's TypeScript has no DOM library.
