@@ -18,7 +18,6 @@ describe.skipIf(!havePostgres())('edgevox collector on PostgreSQL', () => {
   const postgres = usePostgres();
 
   it('stores into the database named by EDGEVOX_COLLECTOR_PG_URL over the unix socket, and stops on SIGTERM', async () => {
-    await postgres.database();
     const server = postgres.server();
     const database = 'evx_cli_socket';
     await server.createDatabase(database);
@@ -36,7 +35,8 @@ describe.skipIf(!havePostgres())('edgevox collector on PostgreSQL', () => {
       child.stderr.on('data', (d: Buffer) => {
         err += d.toString();
         const m = /collector listening on (\S+) \(store: (\w+)\)/.exec(err);
-        if (m) m[2] === 'postgres' ? resolve(m[1]!) : reject(new Error(`store ${m[2]}`));
+        if (m?.[2] === 'postgres') resolve(m[1]!);
+        else if (m) reject(new Error(`store ${m[2]}`));
       });
       void exited.then((code) => reject(new Error(`collector exited ${code}: ${err}`)));
     });
