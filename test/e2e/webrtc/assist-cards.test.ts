@@ -319,11 +319,7 @@ describe.skipIf(workerBin === undefined || !haveChromium() || !haveTool('sipp') 
         expect(await page.$$(`${action} b, ${action} img`)).toHaveLength(0);
         expect(await page.textContent(`${action} .kind`)).toBe('Next-best action');
         await page.click(`${action} button.useful`);
-        await page.waitForFunction(
-          (sel) => document.querySelector(`${sel} .verdict`)?.textContent?.startsWith('Feedback not stored:') === true,
-          action,
-          { timeout: 10_000 },
-        );
+        await page.waitForSelector(`${action} .verdict:has-text("Feedback not stored:")`, { timeout: 10_000 });
         expect(await page.getAttribute(action, 'data-feedback')).toBe('none');
         expect(await page.evaluate('window.evxInjected')).toBeUndefined();
 
