@@ -4,7 +4,15 @@
 export type AlertView = 'active' | 'open' | 'acknowledged' | 'resolved' | 'all';
 export const ALERT_VIEWS: readonly AlertView[] = ['active', 'open', 'acknowledged', 'resolved', 'all'];
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
-export const KINDS = ['caller_angry', 'caller_escalating', 'caller_complaint_risk', 'queue_wait', 'intent_spike', 'topic_rising'] as const;
+export const KINDS = [
+  'caller_angry',
+  'caller_escalating',
+  'caller_complaint_risk',
+  'queue_wait',
+  'intent_spike',
+  'topic_rising',
+  'forecast_deviation',
+] as const;
 
 export interface AlertFilters {
   view: AlertView;
