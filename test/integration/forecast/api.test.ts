@@ -4,7 +4,7 @@
  * (days, interval, range, date, settings), an unknown group with 404, a second special day for the
  * same date and group with EVX_ERR_FORECAST_SPECIAL_DAY_EXISTS; history, forecast, staffing and the
  * CSV read two weeks of calls seeded through the KPI engine and the box's own history roll-up; a
- * settings change is audited and used by the staffing.
+ * settings change is audited and used by the staffing; the box's own ACD figures reach the history.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KpiService } from '../../../appliance/acd/kpiService.js';
@@ -194,5 +194,21 @@ describe('forecast API', () => {
     const lines = csv.text.trim().split('\r\n');
     expect(lines).toHaveLength(2 * 96 + 1);
     expect(lines[1]).toMatch(/^\d{4}-\d{2}-\d{2}T00:00:00\.000Z,\d{4}-\d{2}-\d{2}T00:15:00\.000Z,billing,/);
+  });
+
+  it("rolls the box's own ACD figures into the history: a call to a new group shows up once its interval has closed", async () => {
+    const facts = app.acd!.facts;
+    const at = Math.floor(Date.now() / INTERVAL) * INTERVAL - INTERVAL + 1000;
+    facts.offered('live-1', 'sales', at);
+    facts.answered('live-1', 'agent-live', at + 5000);
+    facts.talkEnded('live-1', at + 125_000);
+    facts.wrapUpEnded('agent-live', at + 155_000);
+    facts.offered('live-2', 'sales', at + 10_000);
+    facts.abandoned('live-2', at + 40_000);
+    app.forecast!.tick();
+    const h = await api(`/api/v1/forecast/history?group=sales&from=${at - 1000}&to=${at + INTERVAL}`);
+    expect(h.status).toBe(200);
+    expect(h.body!['intervals']).toEqual([{ start: at - 1000, offered: 2, answered: 1, abandoned: 1, handled: 1, averageHandleS: 150 }]);
+    expect((await api('/api/v1/forecast/groups')).body!['groups']).toContain('sales');
   });
 });
