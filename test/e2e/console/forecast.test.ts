@@ -71,6 +71,9 @@ afterAll(async () => {
   await app?.close();
 });
 
+/** The chart once it has drawn `n` intervals (the page's CSP allows no in-page script strings: locators only). */
+const chartOf = (page: Page, n: number) => page.locator(`[data-testid=forecast-chart][data-points="${n}"]`);
+
 async function signIn(page: Page): Promise<void> {
   await page.context().clearCookies();
   await page.goto(app.httpUrl);
@@ -90,7 +93,7 @@ describe('forecast screen', () => {
     await page.selectOption('[data-testid=forecast-group]', 'billing');
     await page.selectOption('[data-testid=forecast-days]', '1');
     const chart = page.getByTestId('forecast-chart');
-    await page.waitForFunction(() => document.querySelector('[data-testid=forecast-chart]')?.getAttribute('data-points') === '96');
+    await chartOf(page, 96).waitFor();
 
     // today's actual calls on the chart are the seeded ones of today's closed intervals
     const dayStart = Math.floor(Date.now() / DAY) * DAY;
@@ -108,7 +111,7 @@ describe('forecast screen', () => {
 
     // the staffing table: one row per interval of the day, agents where calls are expected
     const rows = page.locator('[data-testid=staffing-table] tbody tr');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=staffing-table] tbody tr').length === 96);
+    await expect.poll(() => rows.count()).toBe(96);
     const figures = await rows.evaluateAll((trs) =>
       trs.map((tr) => ({ calls: Number(tr.getAttribute('data-calls')), agents: Number(tr.getAttribute('data-agents')) })),
     );
@@ -131,7 +134,7 @@ describe('forecast screen', () => {
 
     // the CSV: a row per interval with the plan, the actuals and both models' agents
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('forecast-csv').click()]);
-    const csv = readFileSync((await download.path()), 'utf8')
+    const csv = readFileSync(await download.path(), 'utf8')
       .trim()
       .split('\r\n');
     expect(csv[0]).toBe(
@@ -146,9 +149,7 @@ describe('forecast screen', () => {
   it('adds a special day that raises the plan of that day, and deletes it', async () => {
     const { page } = browser;
     await page.selectOption('[data-testid=forecast-days]', '7');
-    await page.waitForFunction(
-      () => document.querySelector('[data-testid=forecast-chart]')?.getAttribute('data-points') === String(7 * 96),
-    );
+    await chartOf(page, 7 * 96).waitFor();
     const before = Number(await page.getByTestId('forecast-chart').getAttribute('data-forecast-total'));
     const tomorrow = new Date(Math.floor(Date.now() / DAY) * DAY + DAY).toISOString().slice(0, 10);
     const card = page.getByTestId('special-days');
@@ -158,11 +159,10 @@ describe('forecast screen', () => {
     await page.getByTestId('special-day-add').click();
     await page.getByTestId('special-days-table').waitFor();
     await expect(page.getByTestId('special-days-table').textContent()).resolves.toContain('Spring sale');
-    await page.waitForFunction(
-      (b) => Number(document.querySelector('[data-testid=forecast-chart]')?.getAttribute('data-forecast-total')) > b,
-      before,
-    );
+    await expect
+      .poll(async () => Number(await page.getByTestId('forecast-chart').getAttribute('data-forecast-total')))
+      .toBeGreaterThan(before);
     await page.locator('[data-testid^=special-day-delete-]').first().click();
-    await page.waitForFunction(() => document.querySelector('[data-testid=special-days-table]') === null);
+    await page.getByTestId('special-days-table').waitFor({ state: 'detached' });
   });
 });
