@@ -64,12 +64,13 @@ export class PostgresStore implements AggregateStore {
       w.metrics.map((m) => m.metric),
       w.metrics.map((m) => m.value),
     ];
-    const inserted = await this.query<{ inserted: number }>(PUT, values);
+    const inserted = await this.query<{ inserted: number }>(PUT, values, 'evx-collector-put');
     if (inserted[0]?.inserted === 1) return 'accepted';
-    const existing = await this.query<{ sha256: string }>(`SELECT sha256 FROM aggregate_windows WHERE site = $1 AND window_start = ${MS}`, [
-      w.site,
-      w.windowStartMs,
-    ]);
+    const existing = await this.query<{ sha256: string }>(
+      `SELECT sha256 FROM aggregate_windows WHERE site = $1 AND window_start = ${MS}`,
+      [w.site, w.windowStartMs],
+      'evx-collector-stored-sha',
+    );
     return existing[0]?.sha256 === w.sha256 ? 'duplicate' : 'conflict';
   }
 
@@ -122,9 +123,10 @@ export class PostgresStore implements AggregateStore {
     await this.pool.end();
   }
 
-  private async query<R extends pg.QueryResultRow>(sql: string, values: unknown[]): Promise<R[]> {
+  /** `name`: a statement every upload runs, parsed and planned once per connection. */
+  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[], name?: string): Promise<R[]> {
     try {
-      return (await this.pool.query<R>(sql, values)).rows;
+      return (await this.pool.query<R>(name === undefined ? { text, values } : { name, text, values })).rows;
     } catch (err) {
       // the site keeps the window in its outbox and retries on 503
       throw evxError('EVX_ERR_STORE_WRITE', 'the collector database did not answer', { cause: err });

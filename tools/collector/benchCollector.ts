@@ -10,8 +10,8 @@
  *   node dist/tools/collector/benchCollector.js [--sites 1000] [--windows 4] [--pg-pool 20] [--only postgres|sqlite]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -46,6 +46,8 @@ interface RunResult {
   distinctWindows: number;
   expectedWindows: number;
   totalsMatch: boolean;
+  /** CPU ms used during the uploads: the collector process, the database server (PostgreSQL only), this load generator. */
+  cpuMs: { collector: number; database: number | null; loadGenerator: number };
 }
 
 async function main(): Promise<void> {
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
               await client.end();
               return { rows: Number(r.rows[0]!.n), distinct: Number(r.rows[0]!.d) };
             },
+            server.pid(),
           ),
         );
       } finally {
@@ -120,15 +123,27 @@ async function main(): Promise<void> {
     if (values.only !== 'postgres') {
       const dataDir = join(scratch, 'sqlite');
       results.push(
-        await runOnce('sqlite', ['--data-dir', dataDir], plan, resend, race, expected, keyFile, tokenFile, scratch, () => {
-          const db = new Database(join(dataDir, 'collector.sqlite'), { readonly: true });
-          const r = db.prepare("SELECT count(*) AS n, count(DISTINCT site || ':' || window_start) AS d FROM received").get() as {
-            n: number;
-            d: number;
-          };
-          db.close();
-          return Promise.resolve({ rows: r.n, distinct: r.d });
-        }),
+        await runOnce(
+          'sqlite',
+          ['--data-dir', dataDir],
+          plan,
+          resend,
+          race,
+          expected,
+          keyFile,
+          tokenFile,
+          scratch,
+          () => {
+            const db = new Database(join(dataDir, 'collector.sqlite'), { readonly: true });
+            const r = db.prepare("SELECT count(*) AS n, count(DISTINCT site || ':' || window_start) AS d FROM received").get() as {
+              n: number;
+              d: number;
+            };
+            db.close();
+            return Promise.resolve({ rows: r.n, distinct: r.d });
+          },
+          null,
+        ),
       );
     }
   } finally {
@@ -150,6 +165,7 @@ async function runOnce(
   tokenFile: string,
   scratch: string,
   count: () => Promise<{ rows: number; distinct: number }>,
+  databasePid: number | null,
 ): Promise<RunResult> {
   const { child, url } = await startCollector([...args, '--key-file', keyFile, '--read-token-file', tokenFile], scratch);
   const latenciesMs: number[] = [];
@@ -180,6 +196,11 @@ async function runOnce(
       await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
     }
   };
+  const cpuBefore = {
+    collector: processCpuMs(child.pid!),
+    database: databasePid === null ? 0 : treeCpuMs(databasePid),
+    own: process.cpuUsage(),
+  };
   const t0 = performance.now();
   try {
     await Promise.all(
@@ -193,6 +214,12 @@ async function runOnce(
       }),
     );
     const wallMs = performance.now() - t0;
+    const own = process.cpuUsage(cpuBefore.own);
+    const cpuMs = {
+      collector: processCpuMs(child.pid!) - cpuBefore.collector,
+      database: databasePid === null ? null : treeCpuMs(databasePid) - cpuBefore.database,
+      loadGenerator: (own.user + own.system) / 1000,
+    };
     const { rows, distinct } = await count();
     const totals = (await (
       await fetch(`${url}/api/v1/totals?metric=calls.total&from=0&to=${Date.UTC(2100, 0)}`, {
@@ -211,11 +238,38 @@ async function runOnce(
       distinctWindows: distinct,
       expectedWindows: expected.windows,
       totalsMatch: summed === expected.calls,
+      cpuMs,
     };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   }
+}
+
+/** User + system CPU of a process and its waited-for children, in ms (Linux /proc; clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // after "pid (comm) ": state is field 0; utime, stime, cutime, cstime are fields 11..14
+    return [11, 12, 13, 14].reduce((a, i) => a + Number(fields[i]), 0) * 10;
+  } catch {
+    return 0; // the process ended between the listing and the read
+  }
+}
+
+/** CPU of a process and of its live children (PostgreSQL: the postmaster and its backends). */
+function treeCpuMs(pid: number): number {
+  let ms = processCpuMs(pid);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      if (ppid === pid) ms += processCpuMs(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return ms;
 }
 
 function startCollector(args: string[], cwd: string): Promise<{ child: ChildProcess; url: string }> {
@@ -235,12 +289,17 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+function cpu(r: RunResult): string {
+  const per = (ms: number | null) => (ms === null ? '-' : (ms / r.uploads).toFixed(2));
+  return `${per(r.cpuMs.collector)} / ${per(r.cpuMs.database)} / ${per(r.cpuMs.loadGenerator)}`;
+}
+
 function report(results: RunResult[]): void {
   console.log('');
   console.log(
-    '| store | uploads | p50 ms | p95 ms | p99 ms | max ms | wall s | stored rows/s | statuses | retries | stored / distinct / expected | totals = sent |',
+    '| store | uploads | p50 ms | p95 ms | p99 ms | max ms | wall s | stored rows/s | CPU ms per upload: collector / database / load generator | statuses | retries | stored / distinct / expected | totals = sent |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     const sorted = [...r.latenciesMs].sort((a, b) => a - b);
     const statuses = [...r.statuses.entries()]
@@ -249,14 +308,15 @@ function report(results: RunResult[]): void {
       .join(' ');
     console.log(
       `| ${r.store} | ${r.uploads} | ${percentile(sorted, 50).toFixed(1)} | ${percentile(sorted, 95).toFixed(1)} | ${percentile(sorted, 99).toFixed(1)} | ` +
-        `${(sorted.at(-1) ?? NaN).toFixed(1)} | ${(r.wallMs / 1000).toFixed(2)} | ${Math.round(r.storedRows / (r.wallMs / 1000))} | ${statuses} | ${r.retries} | ` +
+        `${(sorted.at(-1) ?? NaN).toFixed(1)} | ${(r.wallMs / 1000).toFixed(2)} | ${Math.round(r.storedRows / (r.wallMs / 1000))} | ${cpu(r)} | ${statuses} | ${r.retries} | ` +
         `${r.storedRows} / ${r.distinctWindows} / ${r.expectedWindows} | ${r.totalsMatch ? 'yes' : 'NO'} |`,
     );
   }
   const ok = results.every((r) => r.storedRows === r.expectedWindows && r.distinctWindows === r.expectedWindows && r.totalsMatch);
   console.log(`\neach window stored exactly once: ${ok ? 'yes' : 'NO'}`);
   console.log(
-    'All on one machine: the load generator, the collector (one Node process) and PostgreSQL share its cores, so these are a floor, not HQ capacity.',
+    `All on one machine (${cpus().length} cores, load average ${loadavg()[0]!.toFixed(1)} now): the load generator, the collector (one Node process) and ` +
+      'PostgreSQL share its cores, so rows/s and latency are a floor; CPU ms per upload does not depend on what else runs.',
   );
 }
 

@@ -23,6 +23,8 @@ export interface TempPostgres {
   urlFor(database: string): string;
   /** Creates a database and returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /** The postmaster's process id (its backends are its children). */
+  pid(): number;
   /** The server log so far (for a failing test's message). */
   log(): string;
   stop(): Promise<void>;
@@ -112,6 +114,7 @@ export async function startTempPostgres(o: TempPostgresOptions = {}): Promise<Te
       await pg('psql', ['-h', socketDir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-qc', `CREATE DATABASE ${name}`]);
       return urlFor(name);
     },
+    pid: () => Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]),
     log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
     async stop() {
       if (stopped) return;
