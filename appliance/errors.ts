@@ -107,6 +107,15 @@ export const ERROR_CODES = {
     500,
     1,
   ),
+  // conversations: web chat and e-mail cases (appliance/conversations)
+  EVX_ERR_CHAT_NOT_FOUND: spec('No such conversation, or it is not this visitor\'s or agent\'s', 404, 1),
+  EVX_ERR_CHAT_CLOSED: spec('The conversation is closed; start a new one', 409, 1),
+  EVX_ERR_CHAT_PROTOCOL: spec('A chat socket message is malformed, too large or not allowed in this state', 400, 1),
+  EVX_ERR_CHAT_ORIGIN: spec('The chat socket was opened from an origin the site does not allow (chat.allowedOrigins)', 403, 1),
+  EVX_ERR_CHAT_RATE_LIMITED: spec('Too many chat messages or sessions from this visitor or address; wait and retry', 429, 1, true),
+  EVX_ERR_CHAT_UPLOAD_REFUSED: spec('File uploads in chat are not enabled on this box', 415, 1),
+  EVX_ERR_CHAT_AGENT_FULL: spec('The agent already holds the most chats allowed (chat.maxChatsPerAgent)', 409, 1),
+  EVX_ERR_CHAT_TAKEN: spec('Another agent took the chat first', 409, 1),
   // WebRTC media plane (appliance/webrtc, native/mediasoup)
   EVX_ERR_WEBRTC_WORKER_MISSING: spec('The mediasoup worker binary is not built (run make setup or native/mediasoup/build.sh)', 500, 2),
   EVX_ERR_WEBRTC_WORKER_DIED: spec('A mediasoup worker process died; its calls were closed', 503, 1, true),

@@ -29,4 +29,14 @@ export class CallerHasher {
       .toLowerCase();
     return createHmac('sha256', this.salt).update(normalised).digest('hex').slice(0, 32);
   }
+
+  /**
+   * Hash another identifier a customer gave (chat, e-mail): the kind is part of the hashed input, so
+   * a customer id never equals an e-mail's hash; case and surrounding/inner runs of space are folded.
+   * Phone numbers go through `hash` so a chat's phone matches the calls from that number.
+   */
+  hashIdentifier(kind: 'name' | 'customer' | 'email', value: string): string {
+    const normalised = value.trim().replace(/\s+/g, ' ').toLowerCase();
+    return createHmac('sha256', this.salt).update(`${kind}:${normalised}`).digest('hex').slice(0, 32);
+  }
 }

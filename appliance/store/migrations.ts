@@ -540,4 +540,50 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sync_windows ADD COLUMN withheld INTEGER NOT NULL DEFAULT 0;     -- 1: not sent, the budget was spent
     `,
   },
+  {
+    version: 19,
+    name: 'conversations (conversations/): chats and e-mail cases with their ordered, redacted messages; identifiers only as salted hashes',
+    sql: `
+      CREATE TABLE conversations (
+        id              TEXT PRIMARY KEY,
+        channel         TEXT NOT NULL CHECK (channel IN ('chat', 'email')),
+        state           TEXT NOT NULL CHECK (state IN ('waiting', 'assigned', 'closed')),
+        group_id        TEXT,                             -- skill group it was routed to (null until routed)
+        agent_id        TEXT,                             -- the agent holding it (assigned), or who closed it
+        intent          TEXT,                             -- the intent that routed it
+        route_reason    TEXT,                             -- the routing engine's reason code
+        language        TEXT NOT NULL DEFAULT 'en',
+        name_hash       TEXT,                             -- salted hashes of what the customer gave (calls/callerHash.ts)
+        customer_hash   TEXT,
+        email_hash      TEXT,
+        phone_hash      TEXT,
+        call_id         TEXT,                             -- the call it was escalated to
+        subject         TEXT,                             -- e-mail subject (redacted); null for chats
+        visitor_read_seq INTEGER NOT NULL DEFAULT 0,      -- the customer has read messages up to this seq
+        agent_read_seq  INTEGER NOT NULL DEFAULT 0,       -- the agent has read messages up to this seq
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        closed_at       INTEGER
+      );
+      CREATE INDEX conversations_state ON conversations (state, group_id);
+      CREATE INDEX conversations_created ON conversations (created_at);
+      CREATE INDEX conversations_customer ON conversations (customer_hash);
+      CREATE INDEX conversations_email ON conversations (email_hash);
+
+      CREATE TABLE conversation_messages (
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        seq             INTEGER NOT NULL,                 -- 1, 2, ... per conversation: the order everyone sees
+        client_id       TEXT NOT NULL,                    -- the sender's id of the message (de-duplicates resends; Message-ID for e-mail)
+        sender          TEXT NOT NULL CHECK (sender IN ('visitor', 'agent', 'system')),
+        agent_id        TEXT,
+        text            TEXT NOT NULL,                    -- redacted before it is stored
+        redactions      INTEGER NOT NULL DEFAULT 0,
+        intent          TEXT,
+        meta_json       TEXT NOT NULL DEFAULT '{}',       -- channel details (e-mail: In-Reply-To, References)
+        at              INTEGER NOT NULL,
+        PRIMARY KEY (conversation_id, seq),
+        UNIQUE (conversation_id, sender, client_id)
+      );
+    `,
+  },
 ];
