@@ -15,6 +15,7 @@ import { migrate, PG_MIGRATIONS } from '../../../collector/postgresMigrations.js
 import { PostgresStore } from '../../../collector/postgresStore.js';
 import { HOUR_MS, keyFileJson, seededRandom, simulatedPayload, simulatedSites } from '../../../tools/collector/simulatedSites.js';
 import { scratchDir } from '../../helpers/paths.js';
+import { pathSpellings, rawRequest } from '../../helpers/rawHttp.js';
 import { havePostgres, usePostgres } from '../../helpers/postgres.js';
 
 const T0 = Date.UTC(2026, 10, 20, 0);
@@ -214,6 +215,11 @@ describe.skipIf(!havePostgres())('collector on PostgreSQL', () => {
       expect((await fetch(`${open.url}${q}`)).status).toBe(401);
       expect((await fetch(`${open.url}${q}`, { headers: { authorization: `Bearer ${READ_TOKEN}x` } })).status).toBe(401);
       expect((await fetch(`${open.url}/api/v1/aggregates`, { headers: { authorization: 'Bearer ' } })).status).toBe(401);
+      // no spelling of the path gets past the token
+      for (const path of pathSpellings('/api/v1/totals')) {
+        const r = await rawRequest(open.url, 'GET', `${path}?metric=calls.total&from=0`);
+        expect([400, 401, 404], path).toContain(r.status);
+      }
 
       const auth = { headers: { authorization: `Bearer ${READ_TOKEN}` } };
       const all = (await (await fetch(`${open.url}${q}`, auth)).json()) as {
