@@ -11,6 +11,7 @@ import { installAccessGuard, type RouteAccessEntry } from '../auth/guard.js';
 import { installAuditTrail } from '../auth/auditTrail.js';
 import type { ApiDeps, RouteRegistrar } from './deps.js';
 import { ErrorBodySchema, installErrorHandling } from './errors.js';
+import { registerClusterRoutes } from './routes/cluster.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -63,6 +64,7 @@ export async function createHttpServer(deps: ApiDeps, registrars: readonly Route
   });
   registerHealthRoutes(app, deps);
   registerSystemRoutes(app, deps);
+  registerClusterRoutes(app, { frontRpcUrl: deps.config.cluster.frontRpcUrl });
   registerMetricsRoute(app, deps);
   for (const register of registrars) await register(app);
   app.get('/api/v1/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());

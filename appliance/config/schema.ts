@@ -182,6 +182,17 @@ export const ConfigSchema = Type.Object(
       },
       'Shutdown',
     ),
+    cluster: Section(
+      {
+        frontRpcUrl: Type.String({
+          default: '',
+          pattern: '^(https?://\\S+)?$',
+          description:
+            "JSON-RPC URL of the site's Kamailio front (http://<front>:<port>/RPC, docs/cluster.md) the console's cluster view reads; empty: the box stands alone",
+        }),
+      },
+      'Several boxes behind a SIP front',
+    ),
     sip: Section(
       {
         enabled: Type.Boolean({ default: true, description: 'Terminate SIP trunks / PBX legs' }),
@@ -361,6 +372,63 @@ export const ConfigSchema = Type.Object(
         }),
       },
       'WebRTC media plane: web callers, browser agents, supervisor listen-in',
+    ),
+    // Web chat on the "call us" page (conversations/): who may open the chat socket, limits, redaction
+    chat: Section(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          description: 'Offer web chat on the "call us" page and take chats in the softphone page (needs webrtc)',
+        }),
+        allowedOrigins: Type.Array(Type.String({ minLength: 1, maxLength: 300, pattern: '^https?://[^/\\s]+$' }), {
+          default: [],
+          maxItems: 100,
+          description: "Origins (scheme://host[:port]) of sites whose pages may open the chat socket; empty = the box's own origin only",
+        }),
+        maxChatsPerAgent: Type.Integer({
+          minimum: 1,
+          maximum: 20,
+          default: 3,
+          description: 'Chats an agent may hold at once (besides one call)',
+        }),
+        maxMessageChars: Type.Integer({ minimum: 1, maximum: 20_000, default: 2000, description: 'Longest chat message (characters)' }),
+        maxFrameBytes: Type.Integer({
+          minimum: 256,
+          maximum: 65_536,
+          default: 16_384,
+          description: 'Largest chat socket frame; a larger one closes the socket',
+        }),
+        visitorMessagesPerMinute: Type.Integer({
+          minimum: 1,
+          maximum: 10_000,
+          default: 30,
+          description: 'Messages (and typing signals / 10) one visitor may send per minute',
+        }),
+        ipMessagesPerMinute: Type.Integer({
+          minimum: 1,
+          maximum: 100_000,
+          default: 240,
+          description: 'Messages from one source address per minute, all its visitors together',
+        }),
+        ipSessionsPerMinute: Type.Integer({
+          minimum: 1,
+          maximum: 10_000,
+          default: 20,
+          description: 'New chats from one source address per minute',
+        }),
+        maxMessagesBeforeDefault: Type.Integer({
+          minimum: 1,
+          maximum: 20,
+          default: 3,
+          description: 'Visitor messages without a usable intent before the chat goes to the default skill group',
+        }),
+        redact: Type.Boolean({
+          default: true,
+          description:
+            'Redact chat messages (card numbers, phone numbers, ... as privacy.redaction.categories) before they are stored or shown to the agent',
+        }),
+      },
+      'Web chat: origins, limits, redaction',
     ),
     calls: Section(
       {
