@@ -1,7 +1,8 @@
 /**
  * `edgevox collector` (the compiled CLI, as the systemd unit runs it) on PostgreSQL: the database
  * named by EDGEVOX_COLLECTOR_PG_URL in the unix-socket form the unit's environment file uses; a
- * window uploaded is in the database, and SIGTERM stops the collector cleanly.
+ * window uploaded is in the database; with the database gone an upload is answered 503 and the
+ * collector keeps running; SIGTERM stops it cleanly.
  */
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { havePostgres, usePostgres } from '../../helpers/postgres.js';
 describe.skipIf(!havePostgres())('edgevox collector on PostgreSQL', () => {
   const postgres = usePostgres();
 
-  it('stores into the database named by EDGEVOX_COLLECTOR_PG_URL over the unix socket, and stops on SIGTERM', async () => {
+  it('stores into the database named by EDGEVOX_COLLECTOR_PG_URL over the unix socket, answers 503 while the database is gone, and stops on SIGTERM', async () => {
     const server = postgres.server();
     const database = 'evx_cli_socket';
     await server.createDatabase(database);
@@ -40,23 +41,30 @@ describe.skipIf(!havePostgres())('edgevox collector on PostgreSQL', () => {
       });
       void exited.then((code) => reject(new Error(`collector exited ${code}: ${err}`)));
     });
-    const payload = simulatedPayload(site!.id, Date.UTC(2026, 10, 20, 9), seededRandom(3));
-    const body = Buffer.from(JSON.stringify(payload));
-    const r = await postSigned({
-      url: `${url}/api/v1/aggregates`,
-      body,
-      idempotencyKey: `${site!.id}:${payload.window.startMs}`,
-      site: site!.id,
-      signature: site!.signer.sign(body),
-      timeoutMs: 10_000,
-    });
-    expect(r.status).toBe(201);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    const upload = (startMs: number) => {
+      const payload = simulatedPayload(site!.id, startMs, seededRandom(3));
+      const body = Buffer.from(JSON.stringify(payload));
+      return postSigned({
+        url: `${url}/api/v1/aggregates`,
+        body,
+        idempotencyKey: `${site!.id}:${payload.window.startMs}`,
+        site: site!.id,
+        signature: site!.signer.sign(body),
+        timeoutMs: 10_000,
+      });
+    };
+    expect((await upload(Date.UTC(2026, 10, 20, 9))).status).toBe(201);
     const client = new pg.Client({ connectionString: server.urlFor(database) });
     await client.connect();
     const rows = await client.query<{ site: string }>('SELECT site FROM aggregate_windows');
     await client.end();
     expect(rows.rows).toEqual([{ site: site!.id }]);
+
+    // the database goes away: the collector answers 503 (the site keeps the window and retries) and keeps running
+    await server.stop();
+    expect((await upload(Date.UTC(2026, 10, 20, 10))).status).toBe(503);
+    expect(child.exitCode).toBeNull();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 });
