@@ -215,6 +215,8 @@ describe('console operations', () => {
     await expect(page.getByTestId('listeners').textContent()).resolves.toContain(`127.0.0.1:${app.sip!.port}`);
     await expect(page.getByTestId('readiness').textContent()).resolves.toBe('ready');
     await expect(page.getByTestId('models').textContent()).resolves.toMatch(/asr.*verified/s);
+    // no Kamailio front configured (cluster.frontRpcUrl): the cluster panel says the box stands alone
+    await expect(page.getByTestId('cluster').textContent()).resolves.toContain('stands alone');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('support-bundle').click()]);
     expect(download.suggestedFilename()).toMatch(/^edgevox-support-.*\.json\.gz$/);
     await shot('diagnostics');

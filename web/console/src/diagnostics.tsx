@@ -12,6 +12,7 @@ export function Diagnostics({ session }: { session: Session }) {
   const [diag, setDiag] = useState<any>(null);
   const [system, setSystem] = useState<any>(null);
   const [trunks, setTrunks] = useState<any[] | null>(null);
+  const [cluster, setCluster] = useState<any>(null);
   const [error, setError] = useState('');
   const load = () =>
     void Promise.all([
@@ -19,8 +20,9 @@ export function Diagnostics({ session }: { session: Session }) {
       get('/api/v1/system'),
       // the trunks panel is extra: a failure there leaves the rest of the page
       get('/api/v1/sip/trunks').catch(() => null),
+      get('/api/v1/cluster').catch(() => null),
     ]).then(
-      ([d, s, t]) => (setDiag(d), setSystem(s), setTrunks(t ? t.trunks : null)),
+      ([d, s, t, c]) => (setDiag(d), setSystem(s), setTrunks(t ? t.trunks : null), setCluster(c)),
       (e) => setError(errorText(e)),
     );
   useEffect(load, []);
@@ -141,6 +143,9 @@ export function Diagnostics({ session }: { session: Session }) {
       <Card title={t('diagnostics:trunks')} testId="trunks">
         <TrunkTable trunks={trunks} />
       </Card>
+      <Card title={t('diagnostics:cluster')} testId="cluster">
+        <ClusterTable cluster={cluster} />
+      </Card>
       <Card title={t('diagnostics:models')} testId="models">
         <ModelTable diag={diag} system={system} />
       </Card>
@@ -167,6 +172,39 @@ export function Diagnostics({ session }: { session: Session }) {
         </Card>
       ) : null}
     </div>
+  );
+}
+
+/** The boxes behind the site's Kamailio front (docs/cluster.md), per partition, and whether the front sends them new calls. */
+function ClusterTable({ cluster }: { cluster: any }) {
+  if (cluster === null || cluster.front === 'unreachable') return <p class="empty">{t('diagnostics:clusterUnavailable')}</p>;
+  if (cluster.front === 'none') return <p class="empty">{t('diagnostics:noCluster')}</p>;
+  const stateClass = (s: string) => (s === 'up' ? 'good' : s === 'down' ? 'bad' : 'muted');
+  return (
+    <table class="table">
+      <thead>
+        <tr>
+          <th>{t('diagnostics:partition')}</th>
+          <th>{t('diagnostics:box')}</th>
+          <th>{t('diagnostics:address')}</th>
+          <th>{t('diagnostics:role')}</th>
+          <th>{t('diagnostics:state')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {cluster.boxes.map((b: any, i: number) => (
+          <tr key={`${b.set}-${b.uri}`} data-testid={`cluster-${b.set}-${b.name}`}>
+            <td>{fmtNumber(b.set)}</td>
+            <td>{b.name}</td>
+            <td>
+              <code>{b.uri}</code>
+            </td>
+            <td>{i > 0 && cluster.boxes[i - 1].set === b.set ? t('diagnostics:standbyBox') : t('diagnostics:homeBox')}</td>
+            <td class={stateClass(b.state)}>{t(`diagnostics:boxState.${b.state}`, { defaultValue: b.state })}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
