@@ -35,9 +35,9 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         window_start timestamptz NOT NULL,
         metric text NOT NULL,
         value bigint,
+        -- serves every dashboard and API query (a metric, a time range, then sites): no second index
         PRIMARY KEY (metric, window_start, site)
-      );
-      CREATE INDEX window_metrics_site ON window_metrics (site, metric, window_start);`,
+      );`,
   },
   {
     version: 2,
