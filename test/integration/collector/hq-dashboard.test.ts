@@ -95,6 +95,11 @@ describe.skipIf(!havePostgres())('the HQ dashboard on the collector database', (
       expect(Number(total.rows[0]!.calls)).toBe(sent);
       const one = await client.query<{ calls: string | null }>(expand(calls.targets[0]!.rawSql, T0, T0 + 4 * HOUR_MS, [sites[0]!.id]));
       expect(Number(one.rows[0]!.calls)).toBeLessThan(sent);
+      // the all-site view for ad-hoc SQL agrees
+      const view = await client.query<{ calls: string; sites: string }>(
+        `SELECT sum(total) AS calls, max(sites) AS sites FROM hq_window_totals WHERE metric = 'calls.total'`,
+      );
+      expect(view.rows[0]).toEqual({ calls: String(sent), sites: String(sites.length) });
     } finally {
       await client.end();
     }
