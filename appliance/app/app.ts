@@ -29,6 +29,7 @@ import { Redactor } from '../privacy/redactor.js';
 import { SecretBox } from '../privacy/secrets.js';
 import type { KnowledgeBase } from '../assist/knowledgeBase.js';
 import { startUtteranceAnalysis } from './analysis.js';
+import { startConversations } from './conversations.js';
 import { startAlerts } from './alerts.js';
 import { startAssist } from './assist.js';
 import { startInsight } from './insight.js';
@@ -203,10 +204,11 @@ export class Appliance {
       closeStack.push({ name: 'profiles', close: () => profiles.close() });
       const callRouter = startCallRouter({ ...base, routing: routing.service, profiles: profiles.service, analysis: analysis.runtime });
       closeStack.push({ name: 'call-router', close: () => callRouter.close() });
+      const hasher = CallerHasher.fromDataDir(dataDir);
       const calls = new CallManager({
         store,
         bus,
-        hasher: CallerHasher.fromDataDir(dataDir),
+        hasher,
         logger,
         limits: { maxConcurrentCalls: config.calls.maxConcurrent, maxLagMs: config.calls.maxLagMs, retryAfterS: config.calls.retryAfterS },
         analysers: analysis.analysers,
@@ -248,6 +250,9 @@ export class Appliance {
       });
       if (webrtc !== null) closeStack.push({ name: 'webrtc', close: () => webrtc.close() });
       if (webrtc !== null) metrics.bindWebRtc(webrtc.metricsSource());
+      // Web chat: after WebRTC (agent tokens, the "call us" page), closed before it.
+      const conversations = startConversations({ ...base, dataDir, hasher, analysis: analysis.runtime, routing: routing.service, webrtc });
+      closeStack.push({ name: 'conversations', close: () => conversations.close() });
 
       const started = await startSip(
         config,
@@ -316,7 +321,7 @@ export class Appliance {
         registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
         await registerPromptRoutes(app, { prompts });
         await assist.routes(app);
-        for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, insight, forecast, trunks]) capability.routes?.(app);
+        for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, insight, forecast, trunks, conversations]) capability.routes?.(app);
         supervision?.routes?.(app);
       };
       const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT, auth }, [

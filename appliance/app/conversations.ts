@@ -1,0 +1,85 @@
+/**
+ * Starts conversations (conversations/): the model on the store, redaction of messages (chat.redact,
+ * with privacy.redaction's categories), intent from the call analysis models, routing by the skill
+ * groups, and the chat socket — only with the WebRTC plane (its agent tokens sign agents in, and the
+ * "call us" page it serves hosts the chat). Started after WebRTC, closed before it.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AnalysisRuntime } from '../analysis/loader.js';
+import type { CallerHasher } from '../calls/callerHash.js';
+import { registerChatSocket } from '../conversations/chatSocket.js';
+import { ConversationRepo } from '../conversations/conversationRepo.js';
+import { ConversationService } from '../conversations/conversationService.js';
+import { messageIntentOf } from '../conversations/messageIntent.js';
+import { Redactor } from '../privacy/redactor.js';
+import type { RoutingService } from '../routing/routingService.js';
+import { verifyCallerToken } from '../webrtc/tokens.js';
+import { loadTokenSecret, type WebRtcService } from '../webrtc/webrtcService.js';
+import type { CapabilityDeps, Started } from './capability.js';
+
+export interface StartedConversations extends Started {
+  readonly service: ConversationService | null;
+}
+
+export function startConversations(
+  deps: CapabilityDeps & {
+    dataDir: string;
+    hasher: CallerHasher;
+    analysis: AnalysisRuntime | null;
+    routing: RoutingService;
+    webrtc: WebRtcService | null;
+  },
+): StartedConversations {
+  const { config, store, logger, webrtc } = deps;
+  const c = config.chat;
+  if (!c.enabled || webrtc === null) return { service: null, close: () => undefined };
+  const service = new ConversationService({
+    repo: new ConversationRepo(store.db, store.write.bind(store)),
+    redactor: c.redact ? new Redactor(config.privacy.redaction) : null,
+    hasher: deps.hasher,
+    intent: messageIntentOf({ en: deps.analysis?.intent ?? null, zh: deps.analysis?.intentZh ?? null }),
+    routing: deps.routing,
+    agentGroups: (agentId) =>
+      deps.routing
+        .agentList()
+        .find((a) => a.id === agentId)
+        ?.skills.map((s) => s.group) ?? [],
+    logger,
+    options: {
+      maxChatsPerAgent: c.maxChatsPerAgent,
+      maxMessagesBeforeDefault: c.maxMessagesBeforeDefault,
+      maxMessageChars: c.maxMessageChars,
+    },
+    ...(deps.now !== undefined ? { now: deps.now } : {}),
+  });
+  const secret = loadTokenSecret(deps.dataDir, config.webrtc.callerTokenSecretFile);
+  let socket: { close(): void } | null = null;
+  return {
+    service,
+    routes(app: FastifyInstance) {
+      socket = registerChatSocket(app, {
+        service,
+        secret,
+        verifyAgent: (token) => webrtc.verifyAgent(token),
+        verifyCallerToken: (callId, token) => {
+          try {
+            return verifyCallerToken(secret, token).callId === callId;
+          } catch {
+            return false;
+          }
+        },
+        logger,
+        options: {
+          allowedOrigins: c.allowedOrigins,
+          maxFrameBytes: c.maxFrameBytes,
+          visitorMessagesPerMinute: c.visitorMessagesPerMinute,
+          ipMessagesPerMinute: c.ipMessagesPerMinute,
+          ipSessionsPerMinute: c.ipSessionsPerMinute,
+        },
+      });
+    },
+    close() {
+      socket?.close();
+    },
+  };
+}
