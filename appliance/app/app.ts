@@ -193,7 +193,13 @@ export class Appliance {
       const insight = startInsight({ ...base, alertsRepo: alerts.repo });
       closeStack.push({ name: 'insight', close: () => insight.close() });
       // Forecasting and staffing: interval history from the ACD's figures, forecasts, the scale-up alert.
-      const forecast = startForecast({ ...base, kpis: acd.kpis, routing: routing.service, alertsRepo: alerts.repo, timeZone: acd.timeZone });
+      const forecast = startForecast({
+        ...base,
+        kpis: acd.kpis,
+        routing: routing.service,
+        alertsRepo: alerts.repo,
+        timeZone: acd.timeZone,
+      });
       closeStack.push({ name: 'forecast', close: () => forecast.close() });
       metrics.bindServiceLevelThreshold(() => ({
         overallS: config.acd.serviceLevelS,
@@ -321,7 +327,8 @@ export class Appliance {
         registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
         await registerPromptRoutes(app, { prompts });
         await assist.routes(app);
-        for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, insight, forecast, trunks, conversations]) capability.routes?.(app);
+        for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, insight, forecast, trunks, conversations])
+          capability.routes?.(app);
         supervision?.routes?.(app);
       };
       const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT, auth }, [
