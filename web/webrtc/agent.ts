@@ -20,6 +20,7 @@ import type { CallEventForAgent, CallOffer, ServerMessage } from '../../applianc
 import { BrowserPeer, Signalling, signallingUrl } from './peer.js';
 import { fmtNumber, fmtPercent, t } from '../i18n/i18n.js';
 import { pageErrorText, startPageI18n } from './pageI18n.js';
+import { AgentChats } from './agentChats.js';
 import { CardPanel } from './assistCards.js';
 
 startPageI18n();
@@ -267,11 +268,13 @@ async function answer(callId: string, codec: 'opus' | 'pcmu' = 'opus'): Promise<
         mic = undefined;
         players.replaceChildren();
         peer = undefined;
+        chats.showForCall(null);
         setState('idle', t('softphone:callEnded', { reason: t(`history:endReasonOf.${reason}`, { defaultValue: reason }) }));
         void refreshQueue();
       },
     });
     document.body.dataset['callId'] = callId;
+    chats.showForCall(callId);
     setPop('call', callId.slice(0, 8));
     setPop('role', t(`softphone:role.${peer.joined.role}`, { defaultValue: peer.joined.role }));
     for (const p of [...peer.producers.values()]) await hear(p.producerId);
@@ -490,7 +493,20 @@ function stopRinging(): void {
 
 tokenInput.value = new URLSearchParams(location.hash.slice(1)).get('token') ?? sessionStorage.getItem(TOKEN_KEY) ?? '';
 if (location.hash !== '') history.replaceState(null, '', location.pathname); // keep the token out of history
-tokenInput.onchange = () => void connectPresence();
+// Chats (agentChats.ts) on the same agent token.
+const chats = new AgentChats({
+  root: $('chats'),
+  status: $('chats-status'),
+  offers: $('chat-offers'),
+  held: $('chat-held'),
+  callChat: $('call-chat'),
+  callLog: $('call-chat-log'),
+});
+chats.setToken(token());
+tokenInput.onchange = () => {
+  chats.setToken(token());
+  void connectPresence();
+};
 joinBtn.onclick = () => {
   const id = joinInput.value.trim();
   if (id !== '') void answer(id);

@@ -6,6 +6,7 @@
 import { BrowserPeer } from './peer.js';
 import { t } from '../i18n/i18n.js';
 import { startPageI18n } from './pageI18n.js';
+import { VisitorChat } from './visitorChat.js';
 
 startPageI18n();
 
@@ -44,6 +45,7 @@ async function call(): Promise<void> {
     }
     if (res.status !== 201) throw new Error(`HTTP ${res.status}`);
     const session = (await res.json()) as { callId: string; token: string };
+    chat.callStarted(session.callId, session.token);
     mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true }, video: false });
     peer = await BrowserPeer.join(session.token, undefined, {
       producer: (p) => {
@@ -77,3 +79,28 @@ muteBtn.onclick = () => {
   muteBtn.setAttribute('aria-pressed', String(!track.enabled));
 };
 setState('idle', t('callus:idle'));
+
+// The chat (visitorChat.ts): start, send, typing, call from the chat (linked), end.
+const chat = new VisitorChat({
+  root: $('chat'),
+  log: $('chat-log'),
+  typing: $('chat-typing'),
+  input: $<HTMLInputElement>('chat-input'),
+  status: $('chat-status'),
+});
+$('chat-start').onsubmit = (e) => {
+  e.preventDefault();
+  chat.start({
+    name: $<HTMLInputElement>('chat-name').value,
+    customerId: $<HTMLInputElement>('chat-customer').value,
+    email: $<HTMLInputElement>('chat-email').value,
+  });
+};
+$('chat-form').onsubmit = (e) => {
+  e.preventDefault();
+  chat.send();
+};
+$('chat-input').oninput = () => chat.typing();
+$('chat-call').onclick = () => callBtn.click();
+$('chat-end').onclick = () => chat.end();
+(window as unknown as { evxChat: VisitorChat }).evxChat = chat;
