@@ -183,6 +183,7 @@ export class AgentChats {
         const text = input.value.trim();
         if (text === '') return;
         input.value = '';
+        lastTyping = 0;
         this.client?.sendText(text, c.conversationId);
         this.client?.send({ type: 'typing', conversationId: c.conversationId, typing: false });
       };

@@ -84,6 +84,9 @@ export class VisitorChat {
     p.dataset['clientId'] = clientId;
     p.dataset['status'] = 'sending';
     this.pendingEls.set(clientId, p);
+    // sent: no longer typing, and the next keystroke says "typing" again at once
+    clearTimeout(this.typingTimer);
+    this.lastTypingSent = 0;
     this.client.send({ type: 'typing', typing: false });
   }
 

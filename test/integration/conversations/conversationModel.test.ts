@@ -77,6 +77,8 @@ describe('conversation model', () => {
     expect(m.text).not.toContain('1111');
     expect(m.text).toContain('[CARD]');
     expect(m.redactions).toBeGreaterThan(0);
+    // routed on the first message: the intent is taken from the redacted text (raw digits make it out of scope)
+    expect(service.get(c.id)).toMatchObject({ groupId: 'cards', intent: 'lost_or_stolen_card', routeReason: 'intent.group' });
     expect(seen.join('')).toContain('[CARD]');
     // the identifiers are stored only as hashes
     const row = store.db.prepare(`SELECT * FROM conversations WHERE id = ?`).get(c.id) as Record<string, unknown>;
