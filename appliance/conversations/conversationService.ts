@@ -73,6 +73,9 @@ export interface ConversationServiceDeps {
   readonly now?: () => number;
 }
 
+/** Unrouted conversations whose message count is kept (the oldest is forgotten past it: it starts counting again). */
+const MAX_UNROUTED = 10_000;
+
 export class ConversationService {
   readonly events: TypedEmitter<ConversationEvents>;
   /** Customer messages seen per unrouted conversation (routing waits for a usable intent). */
@@ -273,6 +276,7 @@ export class ConversationService {
     );
     const usable = reason.code === 'intent.group' || reason.code === 'intent.group-mass';
     if (!usable && seen < this.deps.options.maxMessagesBeforeDefault) {
+      if (this.unrouted.size >= MAX_UNROUTED && !this.unrouted.has(c.id)) this.unrouted.delete(this.unrouted.keys().next().value!);
       this.unrouted.set(c.id, seen);
       return;
     }

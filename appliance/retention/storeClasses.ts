@@ -77,5 +77,20 @@ export function storeRetentionClasses(store: Store, retention: EdgeVoxConfig['pr
       maxAgeMs: retention.eventsHours * HOUR_MS,
       purge: run('retention.alerts', `DELETE FROM alerts WHERE at < ?`),
     });
+  // Conversations (chats, e-mail cases; conversations/): messages expire like transcripts, closed
+  // conversations (with what is left of their messages) like ended calls.
+  if (hasTable('conversations'))
+    classes.push(
+      {
+        name: 'conversationMessages',
+        maxAgeMs: retention.transcriptsHours * HOUR_MS,
+        purge: run('retention.conversationMessages', `DELETE FROM conversation_messages WHERE at < ?`),
+      },
+      {
+        name: 'conversations',
+        maxAgeMs: retention.callsHours * HOUR_MS,
+        purge: run('retention.conversations', `DELETE FROM conversations WHERE state = 'closed' AND closed_at < ?`),
+      },
+    );
   return classes;
 }

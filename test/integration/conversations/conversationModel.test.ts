@@ -18,6 +18,7 @@ import { defaultIntentSidecar } from '../../../appliance/intent/modelPaths.js';
 import { createLogger } from '../../../appliance/log/logger.js';
 import { Redactor } from '../../../appliance/privacy/redactor.js';
 import { DEFAULT_RULES, type SkillGroup } from '../../../appliance/routing/types.js';
+import { storeRetentionClasses } from '../../../appliance/retention/storeClasses.js';
 import { Store } from '../../../appliance/store/database.js';
 
 const CARD = '4111 1111 1111 1111';
@@ -171,5 +172,46 @@ describe('conversation model', () => {
     await service.postCustomer(c.id, '1', 'my card was stolen');
     service.linkCall(c.id, 'call-123');
     expect(service.byCall('call-123')?.id).toBe(c.id);
+  });
+});
+
+describe('conversation retention', () => {
+  it('purges messages past the transcripts limit and closed conversations past the calls limit; open ones stay', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evx-conv-ret-'));
+    const store = Store.open(dir);
+    try {
+      let now = 1_000_000;
+      const service = new ConversationService({
+        repo: new ConversationRepo(store.db, store.write.bind(store)),
+        redactor: new Redactor(),
+        hasher: CallerHasher.fromDataDir(dir),
+        intent: null,
+        routing: null,
+        agentGroups: () => [],
+        logger: createLogger({ level: 'silent', includePii: false }),
+        options: { maxChatsPerAgent: 3, maxMessagesBeforeDefault: 3, maxMessageChars: 2000 },
+        now: () => now,
+      });
+      const old = service.start({ channel: 'chat' });
+      await service.postCustomer(old.id, 'a', 'old words');
+      service.close(old.id, { side: 'visitor' });
+      const open = service.start({ channel: 'chat' });
+      await service.postCustomer(open.id, 'b', 'old words of an open chat');
+      now = 5_000_000;
+      await service.postCustomer(open.id, 'c', 'new words');
+      const classes = new Map(
+        storeRetentionClasses(store, { transcriptsHours: 1, callsHours: 1 } as Parameters<typeof storeRetentionClasses>[1]).map((c) => [
+          c.name,
+          c,
+        ]),
+      );
+      expect(classes.get('conversationMessages')!.purge(2_000_000)).toBe(2);
+      expect(classes.get('conversations')!.purge(2_000_000)).toBe(1);
+      expect(service.find(old.id)).toBeUndefined();
+      expect(service.history(open.id).map((m) => m.text)).toEqual(['new words']);
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
