@@ -217,6 +217,20 @@ export class Callbacks {
     if (this.deps.repo.move(id, r.state, 'failed', at, reason)) this.publishClosed('callback.failed', id, at, reason);
   }
 
+  /**
+   * The partner box adopted `id` while this box was down (cluster/callbackHandover.ts): closed here
+   * as cancelled with reason `taken-over`, so it is placed once, by the partner. false when it was
+   * already closed. Called before the dialler starts (a request left dialling is closed too).
+   */
+  takenOver(id: string): boolean {
+    const at = this.deps.now();
+    const r = this.deps.repo.get(id);
+    if (r === undefined || (r.state !== 'pending' && r.state !== 'dialing')) return false;
+    if (!this.deps.repo.move(id, r.state, 'cancelled', at, 'taken-over')) return false;
+    this.deps.bus.publish({ type: 'callback.cancelled', at, id, callId: r.callId, groupId: r.groupId });
+    return true;
+  }
+
   /** At start: requests left dialling by a stopped box go back to pending (the customer had not answered, or they would be done). */
   recover(): number {
     let n = 0;

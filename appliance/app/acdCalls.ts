@@ -48,6 +48,8 @@ export function startAcdCalls(
     readonly dialable: (uri: string) => string | null;
     /** Keep the call router from routing a call from its words (agents' consult calls). */
     readonly doNotRoute?: (callId: string) => void;
+    /** The dialler starts once this settles: the partner told which callbacks it adopted (cluster/callbackHandover.ts). */
+    readonly callbacksReady?: Promise<unknown>;
   },
 ): StartedAcdCalls {
   const { config, bus, logger } = deps;
@@ -128,7 +130,17 @@ export function startAcdCalls(
       trunk: cb.trunk,
     },
   });
-  dialer.start();
+  let stopped = false;
+  if (deps.callbacksReady === undefined) dialer.start();
+  else
+    // a store error while closing adopted requests leaves the dialler stopped rather than risk a second call
+    void deps.callbacksReady.then(
+      () => {
+        if (!stopped) dialer.start();
+      },
+      (err: unknown) =>
+        logger.error({ reason: err instanceof Error ? err.message : String(err) }, 'callbacks not placed: hand-over check failed'),
+    );
   // transfers asked by agents' phones (REFER on their legs) are the ACD's to decide
   deps.sip.setReferralHandler(
     (callId, uri) => calls.referral(callId, uri),
@@ -142,6 +154,7 @@ export function startAcdCalls(
     callbacks: dialer,
     close: () => {
       deps.sip.setReferralHandler(undefined);
+      stopped = true;
       dialer.close();
       calls.close();
       consults.close();
