@@ -48,6 +48,8 @@ export interface HandoverOptions {
   readonly frontRpcUrl: string;
   readonly adoptPollMs: number;
   readonly peerTimeoutMs?: number;
+  /** Mirror messages kept while the partner does not answer (default MIRROR_QUEUE_MAX); the oldest dropped beyond. */
+  readonly queueMax?: number;
 }
 
 export interface HandoverDeps {
@@ -74,6 +76,8 @@ export class CallbackHandover {
   dropped = 0;
   /** Mirror messages the partner acknowledged. */
   sent = 0;
+  /** Sends that failed (each followed by a backoff). */
+  failedSends = 0;
 
   constructor(
     private readonly deps: HandoverDeps,
@@ -169,7 +173,7 @@ export class CallbackHandover {
 
   private enqueue(m: Queued): void {
     if (this.closed) return;
-    if (this.queue.length >= MIRROR_QUEUE_MAX) {
+    if (this.queue.length >= (this.opts.queueMax ?? MIRROR_QUEUE_MAX)) {
       this.queue.shift();
       this.dropped++;
     }
@@ -190,6 +194,7 @@ export class CallbackHandover {
         this.pump();
         return;
       }
+      this.failedSends++;
       this.backoffMs = this.backoffMs === 0 ? BACKOFF_MIN_MS : Math.min(BACKOFF_MAX_MS, this.backoffMs * 2);
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
@@ -227,7 +232,7 @@ export class CallbackHandover {
         signal: AbortSignal.timeout(this.opts.peerTimeoutMs ?? 2000),
       });
       if (!res.ok) return null;
-      return (await res.json());
+      return await res.json();
     } catch {
       return null;
     }
