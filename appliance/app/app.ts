@@ -55,6 +55,9 @@ import { startCallRouter, startRouting } from './routing.js';
 import { startAcd, type StartedAcd } from './acd.js';
 import { startAgents, type StartedAgents } from './agents.js';
 import { startAcdCalls } from './acdCalls.js';
+import { HeldCallbacks } from '../cluster/heldCallbacks.js';
+import { CallbackHandover } from '../cluster/callbackHandover.js';
+import { registerClusterPeerRoutes } from '../api/routes/clusterPeer.js';
 import { startSupervision, type StartedSupervision } from './supervision.js';
 import { wireAcdSoftphones } from './acdSoftphones.js';
 import { consoleRegistrar } from '../console/mount.js';
@@ -91,6 +94,10 @@ export class Appliance {
   speech: SpeechEngine | null = null;
   /** The contact-centre KPIs, their fact sink and the queue view (the ACD orchestrator's inputs). Set once at start. */
   acd: StartedAcd | null = null;
+  /** Callback hand-over with the partner box (cluster.peerUrl); null when the box stands alone. */
+  handover: CallbackHandover | null = null;
+  /** The partner's callbacks this box holds. */
+  heldCallbacks: HeldCallbacks | null = null;
   /** Agents' states and the registrar of their phones. Set once at start. */
   agents: StartedAgents | null = null;
   /** Forecasting and staffing: the interval history, its roll-up, the forecast service, the scale-up alert. Set once at start. */
@@ -185,6 +192,30 @@ export class Appliance {
       if (routing.service.groupList().some((g) => g.language === 'zh' || g.language === 'auto')) await speech.engine?.ensureMandarin();
       const acd = startAcd({ ...base, routing: routing.service, metrics, secrets });
       closeStack.push({ name: 'acd', close: () => acd.close() });
+      // callback hand-over: mirror to the partner, adopt its requests if it dies, and before the
+      // dialler starts learn which of ours it adopted while this box was down (docs/cluster.md)
+      const heldCallbacks = new HeldCallbacks(store.db, store.write.bind(store));
+      const cluster = config.cluster;
+      const handover =
+        cluster.peerUrl === ''
+          ? null
+          : new CallbackHandover(
+              { callbacks: acd.callbacks, held: heldCallbacks, bus, logger, now: () => Date.now() },
+              {
+                boxName: cluster.boxName,
+                peerUrl: cluster.peerUrl,
+                peerToken: cluster.peerToken,
+                frontRpcUrl: cluster.frontRpcUrl,
+                adoptPollMs: cluster.adoptPollS * 1000,
+              },
+            );
+      let callbacksReady: Promise<unknown> | undefined;
+      if (handover !== null) {
+        closeStack.push({ name: 'callback-handover', close: () => handover.close() });
+        handover.startMirror();
+        callbacksReady = handover.reconcile();
+        handover.startAdoption();
+      }
       const alerts = startAlerts({ ...base, routing: routing.service });
       closeStack.push({ name: 'alerts', close: () => alerts.close() });
       metrics.bindOpenAlerts(alerts.repo);
@@ -306,6 +337,7 @@ export class Appliance {
           trunk: trunks.dialer,
           dialable: dialableNumber,
           doNotRoute: (callId) => callRouter.router.observe(callId),
+          callbacksReady,
         });
         closeStack.push({ name: 'acd-calls', close: () => acdCalls.close() });
         closeStack.push({ name: 'acd-softphone-control', close: softphones.control(acdCalls.calls) });
@@ -330,6 +362,13 @@ export class Appliance {
         for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, insight, forecast, trunks, conversations])
           capability.routes?.(app);
         supervision?.routes?.(app);
+        registerClusterPeerRoutes(app, {
+          token: cluster.peerToken,
+          boxName: cluster.boxName,
+          held: heldCallbacks,
+          box: secrets,
+          now: () => Date.now(),
+        });
       };
       const http = await createHttpServer({ config, logger, store, models, readiness, metrics, repoRoot: REPO_ROOT, auth }, [
         ...(config.console.enabled
@@ -361,6 +400,10 @@ export class Appliance {
       const appliance = new Appliance(config, logger, store, models, metrics, readiness, http, bus, calls, sip, closeStack, webrtc);
       appliance.speech = speech.engine;
       appliance.acd = acd;
+      appliance.handover = handover;
+      appliance.heldCallbacks = heldCallbacks;
+      // with this box's API answering, its open requests are mirrored again (the partner returned them)
+      if (handover !== null) void callbacksReady?.then(() => handover.resync());
       appliance.forecast = forecast;
       appliance.agents = agents;
       appliance.trunkDialer = trunks.dialer;

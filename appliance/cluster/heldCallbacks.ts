@@ -1,5 +1,5 @@
 /**
- * Callback requests this box holds for its partner (migration 21, docs/cluster.md "Callbacks when a
+ * Callback requests this box holds for its partner (migration 20, docs/cluster.md "Callbacks when a
  * box dies"): the partner mirrors each pending request to it (callbackMirror.ts); they are kept
  * sealed with this box's own key, held, never due, until either
  *

@@ -190,6 +190,27 @@ export const ConfigSchema = Type.Object(
           description:
             "JSON-RPC URL of the site's Kamailio front (http://<front>:<port>/RPC, docs/cluster.md) the console's cluster view reads; empty: the box stands alone",
         }),
+        boxName: Type.String({
+          default: '',
+          pattern: '^[A-Za-z0-9._-]{0,64}$',
+          description: "This box's name at the front (the name= attribute of its dispatcher entry); names its callbacks held by the peer",
+        }),
+        peerUrl: Type.String({
+          default: '',
+          pattern: '^(https?://\\S+)?$',
+          description:
+            "Base URL of the partner box's API (https://<peer>:<port>): this box's pending callbacks are mirrored to it and it holds the peer's; empty: no hand-over",
+        }),
+        peerToken: Type.String({
+          default: '',
+          description: 'Box-to-box token shared by the pair (at least 24 characters); the peer route denies everything while it is shorter',
+        }),
+        adoptPollS: Type.Integer({
+          default: 5,
+          minimum: 1,
+          maximum: 300,
+          description: "How often the box reads the front's state to adopt the callbacks of a partner that died",
+        }),
       },
       'Several boxes behind a SIP front',
     ),

@@ -586,4 +586,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 20,
+    name: "callbacks held for a peer (cluster/heldCallbacks.ts): a partner box's pending callback requests, kept sealed with this box's key until it dies (adopted) or comes back (returned)",
+    sql: `
+      CREATE TABLE callback_held (
+        id            TEXT PRIMARY KEY,                   -- the request's id on its home box (kept when adopted)
+        home          TEXT NOT NULL,                      -- the home box's name (cluster.boxName there)
+        group_id      TEXT NOT NULL,
+        number_sealed TEXT NOT NULL,                      -- the caller's URI, sealed with THIS box's key (name callback:<id>)
+        requested_at  INTEGER NOT NULL,
+        queued_at     INTEGER NOT NULL,
+        state         TEXT NOT NULL DEFAULT 'held' CHECK (state IN ('held', 'closed', 'adopted', 'returned')),
+        updated_at    INTEGER NOT NULL
+      );
+      CREATE INDEX callback_held_home ON callback_held (home, state);
+    `,
+  },
 ];

@@ -27,7 +27,8 @@ Prints "collector listening on URL" on stderr; stops on SIGTERM/SIGINT.`;
 
 export const collectorCommand: CliCommand = {
   name: 'collector',
-  summary: 'run the reference receiver for upstream aggregates',
+  summary:
+    'run the central receiver of upstream aggregates: signature, schema and idempotency checks; stored in PostgreSQL (`--postgres URL` or `EDGEVOX_COLLECTOR_PG_URL`) or a local SQLite file; HQ totals API; see [docs/central.md](docs/central.md)',
   usage: USAGE,
   async run(argv, io) {
     const { values } = parseCli(argv, {

@@ -159,6 +159,7 @@ describe('the auth guard over every route', () => {
       'GET /metrics',
       'GET /readyz',
       'POST /api/v1/auth/login',
+      'POST /api/v1/cluster/peer',
       'POST /api/v1/setup/admin',
     ]);
     // The WebRTC routes are public only because they check their own caller/agent tokens.
@@ -191,7 +192,13 @@ describe('the auth guard over every route', () => {
     expect(await send('PATCH /api/v1/config', { authorization: 'Bearer evx_forged' })).toEqual({
       status: 401,
       code: 'EVX_ERR_AUTH_REQUIRED',
-    });
+    }); // The box-to-box hand-over route is public to the guard because it checks its own token
+    // (cluster.peerToken): with none configured, as here, it refuses every token.
+    for (const token of ['', 'evx_forged', 'x'.repeat(40)])
+      expect(await send('POST /api/v1/cluster/peer', { authorization: `Bearer ${token}` })).toEqual({
+        status: 401,
+        code: 'EVX_ERR_AUTH_FAILED',
+      });
   });
 
   it('answers 403 to the wrong role on every state-changing route', async () => {
