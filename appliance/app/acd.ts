@@ -8,6 +8,7 @@
  * Its close saves the intervals once more, so it is pushed after `routing` (closed before it and the store).
  */
 import { registerAcdRoutes } from '../api/routes/acd.js';
+import { ChannelKpis } from '../conversations/channelKpis.js';
 import { registerCallbackRoutes } from '../api/routes/callbacks.js';
 import { CallbackRepo } from '../acd/callbackRepo.js';
 import { Callbacks } from '../acd/callbacks.js';
@@ -56,6 +57,9 @@ export function startAcd(
   );
   const queues = new AcdQueues({ routing, kpis, serviceLevelS: acd.serviceLevelS, timeZone });
   metrics.bindAcd(kpis);
+  // Text channels: read from the conversations table, so the figures hold whichever channel writes it.
+  const channels = new ChannelKpis(store.db);
+  metrics.bindChannels(channels);
   const callbacks = new Callbacks({
     repo: new CallbackRepo(store.db, store.write.bind(store)),
     box: deps.secrets,
@@ -85,6 +89,7 @@ export function startAcd(
     routes: (app) => {
       registerAcdRoutes(app, {
         kpis,
+        channels,
         thresholds: () =>
           resolveThresholds(
             acd,

@@ -19,6 +19,8 @@ import type { KpiSnapshot } from '../acd/kpis.js';
 import type { AcdEvents } from '../acd/acdCalls.js';
 import type { SupervisionEvents } from '../acd/supervision.js';
 import * as acd from './acdMetrics.js';
+import { bindChannels } from './channelMetrics.js';
+import type { ChannelKpiSnapshot } from '../conversations/channelKpis.js';
 import * as ops from './opsMetrics.js';
 import type { TypedEmitter } from '../events/typedEmitter.js';
 
@@ -638,6 +640,11 @@ export class ApplianceMetrics {
     ignoredFacts(): number;
   }): void {
     acd.bindAcd(this.registry, source);
+  }
+
+  /** KPIs of the text channels (chat, e-mail) per channel and skill group (channelMetrics.ts). */
+  bindChannels(source: { snapshot(): ChannelKpiSnapshot }): void {
+    bindChannels(this.registry, source);
   }
 
   /**

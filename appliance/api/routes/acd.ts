@@ -10,6 +10,7 @@ import { evxError } from '../../errors.js';
 import type { IntervalKpis, KpiSnapshot, RangeAgentKpis } from '../../acd/kpis.js';
 import type { ResolvedThresholds } from '../../acd/wallboardThresholds.js';
 import { agentKpiCsv, kpiCsv } from '../../acd/kpiCsv.js';
+import type { ChannelKpiSnapshot } from '../../conversations/channelKpis.js';
 
 const Nullable = (description: string) => Type.Union([Type.Number(), Type.Null()], { description });
 
@@ -54,12 +55,43 @@ const RealTimeView = Type.Object(
 
 const Span = Type.Object({ start: Type.Integer(), end: Type.Integer() }, { additionalProperties: false });
 
+const ChannelView = Type.Object(
+  {
+    waiting: Type.Integer({ description: 'Conversations waiting for an agent (offered or not yet routed, not accepted)' }),
+    longestWaitingS: Nullable('Oldest current wait; null when none waits'),
+    active: Type.Integer({ description: 'Conversations an agent holds' }),
+    open: Type.Integer({ description: 'waiting + active (for e-mail: open cases)' }),
+    firstResponse: Type.Object(
+      { count: Type.Integer(), p50S: Nullable('median, seconds'), p95S: Nullable('95th percentile, seconds') },
+      {
+        additionalProperties: false,
+        description: "Customer's first message to the agent's first reply, conversations started in the window",
+      },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const ChannelsView = Type.Object(
+  {
+    at: Type.Integer(),
+    windowS: Type.Number({ description: 'first-response window, seconds' }),
+    channels: Type.Object({ chat: ChannelView, email: ChannelView }, { additionalProperties: false }),
+    groups: Type.Object(
+      { chat: Type.Record(Type.String(), ChannelView), email: Type.Record(Type.String(), ChannelView) },
+      { additionalProperties: false, description: 'Per skill group (`unrouted`: no group yet)' },
+    ),
+  },
+  { additionalProperties: false, description: 'Text channels (chat, e-mail) from the conversations table' },
+);
+
 const KpisReply = Type.Object(
   {
     at: Type.Integer({ description: 'unix ms of the figures' }),
     interval: Span,
     groups: Type.Record(Type.String(), RealTimeView),
     overall: RealTimeView,
+    channels: Type.Optional(ChannelsView),
   },
   { additionalProperties: false },
 );
@@ -176,6 +208,8 @@ export interface AcdRoutesDeps {
     agentFigures(from: number, to: number, group?: string): RangeAgentKpis;
     now(): number;
   };
+  /** The text channels' figures (chat, e-mail), served with the voice snapshot. */
+  readonly channels?: { snapshot(): ChannelKpiSnapshot };
 }
 
 export function registerAcdRoutes(app: FastifyInstance, deps: AcdRoutesDeps): void {
@@ -191,7 +225,8 @@ export function registerAcdRoutes(app: FastifyInstance, deps: AcdRoutesDeps): vo
       // the wallboard's figures (aggregates only): every signed-in role, a wall TV's kiosk sign-in included
       config: { minRole: 'kiosk' },
     },
-    async (): Promise<Static<typeof KpisReply>> => deps.kpis.snapshot(),
+    async (): Promise<Static<typeof KpisReply>> =>
+      deps.channels === undefined ? deps.kpis.snapshot() : { ...deps.kpis.snapshot(), channels: deps.channels.snapshot() },
   );
 
   app.get<{ Querystring: Static<typeof IntervalsQuery> }>(

@@ -119,6 +119,10 @@ describe('contact-centre KPIs in the appliance', () => {
       groups: { billing: { waiting: 1 }, cards: { waiting: 0, longestWaitingS: null } },
     });
     expect((now.body!['overall'] as { longestWaitingS: number }).longestWaitingS).toBeGreaterThanOrEqual(3);
+    // the text channels ride along (the wallboard's channel section): no conversation yet
+    expect(now.body).toMatchObject({
+      channels: { channels: { chat: { waiting: 0, open: 0, firstResponse: { count: 0, p95S: null } }, email: { open: 0 } } },
+    });
 
     const range = await api(`/api/v1/acd/kpis/intervals?from=${BASE - 1000}&to=${BASE + 60_000}`);
     expect(range).toMatchObject({ status: 200, body: { from: BASE - 1000, to: BASE - 1000 + INTERVAL_MS, intervalMs: INTERVAL_MS } });

@@ -106,6 +106,9 @@ describe('appliance lifecycle and API', () => {
     expect(text).toMatch(/^edgevox_sync_windows_dropped_total 0$/m);
     expect(text).toMatch(/^edgevox_up 1$/m);
     expect(text).toMatch(/^edgevox_ready 1$/m);
+    // the text channels' KPIs are exposed with no conversation yet (channel series without group)
+    expect(text).toMatch(/^edgevox_channel_waiting\{channel="chat"\} 0$/m);
+    expect(text).toMatch(/^edgevox_channel_open\{channel="email"\} 0$/m);
     const out = execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(out).toBe('');
   });
