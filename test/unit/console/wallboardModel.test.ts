@@ -3,6 +3,7 @@ import {
   DEFAULT_THRESHOLDS,
   abandonRate,
   buildCsv,
+  channelTiles,
   csvField,
   levelOf,
   reportCsv,
@@ -73,5 +74,25 @@ describe('CSV building', () => {
       '1970-01-01T00:00:00.000Z,1970-01-01T00:15:00.000Z,support,1,1,1,,4,,0.25',
       '',
     ]);
+  });
+});
+
+describe('channel section tiles', () => {
+  const f = { waiting: 7, longestWaitingS: 45, active: 3, open: 10, firstResponse: { count: 4, p50S: 12, p95S: 50 } };
+
+  it('colours a chat like a call: waiting, longest wait, first response against ASA', () => {
+    expect(channelTiles('chat', f, DEFAULT_THRESHOLDS)).toEqual([
+      { key: 'waiting', value: 7, level: 'red' },
+      { key: 'longestWaitingS', value: 45, level: 'amber' },
+      { key: 'active', value: 3, level: 'none' },
+      { key: 'firstResponseP95S', value: 50, level: 'red' },
+    ]);
+  });
+
+  it('shows open e-mail cases and leaves their first response uncoloured; no reply yet is no colour', () => {
+    const tiles = channelTiles('email', { ...f, firstResponse: { count: 0, p50S: null, p95S: null } }, DEFAULT_THRESHOLDS);
+    expect(tiles.map((x) => x.key)).toEqual(['waiting', 'longestWaitingS', 'open', 'firstResponseP95S']);
+    expect(tiles[2]).toEqual({ key: 'open', value: 10, level: 'none' });
+    expect(tiles[3]).toEqual({ key: 'firstResponseP95S', value: null, level: 'none' });
   });
 });

@@ -12,8 +12,10 @@ import { Notice, errorText } from './ui.js';
 import { fmtDuration, fmtNumber, fmtPercent, t } from '../../i18n/i18n.js';
 import {
   abandonRate,
+  channelTiles,
   levelOf,
   thresholdsFor,
+  type ChannelFigures,
   type Level,
   type Threshold,
   type ThresholdsConfig,
@@ -50,6 +52,33 @@ function fromSnapshot(k: any): Figures {
     averageSpeedOfAnswerS: i.averageSpeedOfAnswerS,
     averageHandleTimeS: i.averageHandleTimeS,
   };
+}
+
+/** The text channels' section (chat, e-mail): the `channels` of GET /api/v1/acd/kpis, polled. */
+function ChannelSection({ channels, th }: { channels: Record<'chat' | 'email', ChannelFigures>; th: Record<WallboardMetric, Threshold> }) {
+  const show = (key: string, v: number | null) =>
+    v === null ? '—' : key === 'longestWaitingS' || key === 'firstResponseP95S' ? fmtDuration(v * 1000) : fmtNumber(v);
+  return (
+    <div data-testid="wb-channels">
+      <h2>{t('wallboard:channels')}</h2>
+      {(['chat', 'email'] as const).map((ch) => (
+        <div key={ch} data-testid={`wb-channel-${ch}`}>
+          <h3>{t(`wallboard:channel.${ch}`)}</h3>
+          <div class="wb-tiles">
+            {channelTiles(ch, channels[ch], th).map((tile) => (
+              <Tile
+                key={tile.key}
+                testId={`wb-${ch}-${tile.key}`}
+                label={t(`wallboard:channelTile.${tile.key}`)}
+                value={show(tile.key, tile.value)}
+                level={tile.level}
+              />
+            ))}
+          </div>
+        </div>
+      ))}
+    </div>
+  );
 }
 
 const AGENT_STATES = ['available', 'ringing', 'on-call', 'wrap-up', 'away'] as const;
@@ -164,6 +193,7 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
   const [agents, setAgents] = useState<any[]>([]);
   const [stats, setStats] = useState<any>(null);
   const [limits, setLimits] = useState<ThresholdsConfig | null>(null);
+  const [channels, setChannels] = useState<Record<'chat' | 'email', ChannelFigures> | null>(null);
   const [myPhone, setMyPhone] = useState(() => localStorage.getItem(PHONE_KEY) ?? '');
   const [supervision, setSupervision] = useState<{ ok: boolean; text: string } | null>(null);
   const supervisor = session.role === 'supervisor' || session.role === 'technician';
@@ -189,6 +219,7 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
             overall: fromSnapshot(s.overall),
             groups: Object.fromEntries(Object.entries(s.groups).map(([g, k]) => [g, fromSnapshot(k)])),
           });
+          setChannels(s.channels?.channels ?? null);
           setError('');
         },
         (err) => setError(errorText(err)),
@@ -213,11 +244,21 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
     // the configured colours (acd.wallboard); the built-in defaults until they arrive or if refused
     void get('/api/v1/acd/wallboard/thresholds').then(setLimits, () => setLimits(null));
     const tick = window.setInterval(() => setNow(Date.now()), 1000);
+    // the text channels have no event of their own: their figures are read from the store every 5 s
+    const pollChannels = window.setInterval(
+      () =>
+        void get('/api/v1/acd/kpis').then(
+          (s) => setChannels(s.channels?.channels ?? null),
+          () => undefined,
+        ),
+      5000,
+    );
     // TV mode: overall, then each group in turn.
     const rotate = tv ? window.setInterval(() => setView((v) => v + 1), rotateS * 1000) : undefined;
     return () => {
       closed = true;
       window.clearInterval(tick);
+      window.clearInterval(pollChannels);
       if (rotate !== undefined) window.clearInterval(rotate);
       if (retry) window.clearTimeout(retry);
       ws?.close();
@@ -291,6 +332,7 @@ export function Wallboard({ session, tv = false, rotateS = 15 }: { session: Sess
                 <Tiles name={g} f={f} at={board.at} now={now} th={thresholdsFor(limits, g)} />
               </div>
             ))}
+          {channels ? <ChannelSection channels={channels} th={thresholdsFor(limits, 'overall')} /> : null}
         </>
       )}
       {stats ? (

@@ -131,3 +131,40 @@ export function reportRows(intervals: readonly ReportInterval[]): (string | numb
 export function reportCsv(intervals: readonly ReportInterval[]): string {
   return buildCsv(['start', 'end', 'group', ...REPORT_COLUMNS], reportRows(intervals));
 }
+
+/** One text channel's figures as the box serves them (GET /api/v1/acd/kpis `channels.channels.*`). */
+export interface ChannelFigures {
+  readonly waiting: number;
+  readonly longestWaitingS: number | null;
+  readonly active: number;
+  readonly open: number;
+  readonly firstResponse: { readonly count: number; readonly p50S: number | null; readonly p95S: number | null };
+}
+
+/** A tile of the channel section: which figure, its value and colour. */
+export interface ChannelTile {
+  readonly key: 'waiting' | 'longestWaitingS' | 'active' | 'open' | 'firstResponseP95S';
+  readonly value: number | null;
+  readonly level: Level;
+}
+
+/**
+ * The tiles of one text channel: waiting and the longest wait coloured with the voice limits of the
+ * view (a chat waits like a call), first response against the ASA limits; active / open uncoloured.
+ * E-mail shows open cases instead of active chats.
+ */
+export function channelTiles(
+  channel: 'chat' | 'email',
+  f: ChannelFigures,
+  th: Readonly<Record<WallboardMetric, Threshold>>,
+): ChannelTile[] {
+  const tiles: ChannelTile[] = [
+    { key: 'waiting', value: f.waiting, level: levelOf(f.waiting, th.waiting) },
+    { key: 'longestWaitingS', value: f.longestWaitingS, level: levelOf(f.longestWaitingS, th.longestWaitingS) },
+    channel === 'chat' ? { key: 'active', value: f.active, level: 'none' } : { key: 'open', value: f.open, level: 'none' },
+  ];
+  // e-mail answers are measured in hours: no call-sized colour for them
+  const responseLevel = channel === 'chat' ? levelOf(f.firstResponse.p95S, th.averageSpeedOfAnswerS) : 'none';
+  tiles.push({ key: 'firstResponseP95S', value: f.firstResponse.p95S, level: responseLevel });
+  return tiles;
+}
