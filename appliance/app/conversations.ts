@@ -7,11 +7,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { AnalysisRuntime } from '../analysis/loader.js';
 import type { CallerHasher } from '../calls/callerHash.js';
+import { ConversationAnalysis } from '../conversations/conversationAnalysis.js';
+import { ConversationAnalysisRepo } from '../conversations/conversationAnalysisRepo.js';
 import { registerChatSocket } from '../conversations/chatSocket.js';
 import { ConversationRepo } from '../conversations/conversationRepo.js';
 import { ConversationService } from '../conversations/conversationService.js';
 import { messageIntentOf } from '../conversations/messageIntent.js';
 import { Redactor } from '../privacy/redactor.js';
+import { DEFAULT_RULES } from '../qa/rules.js';
+import { QaRepo } from '../qa/repo.js';
 import type { RoutingService } from '../routing/routingService.js';
 import { verifyCallerToken } from '../webrtc/tokens.js';
 import { loadTokenSecret, type WebRtcService } from '../webrtc/webrtcService.js';
@@ -19,6 +23,8 @@ import type { CapabilityDeps, Started } from './capability.js';
 
 export interface StartedConversations extends Started {
   readonly service: ConversationService | null;
+  /** Sentiment, QA and summary of conversations (null with chat off, or qa.enabled false). */
+  readonly analysis: ConversationAnalysis | null;
 }
 
 export function startConversations(
@@ -32,9 +38,10 @@ export function startConversations(
 ): StartedConversations {
   const { config, store, logger, webrtc } = deps;
   const c = config.chat;
-  if (!c.enabled || webrtc === null) return { service: null, close: () => undefined };
+  if (!c.enabled || webrtc === null) return { service: null, analysis: null, close: () => undefined };
+  const repo = new ConversationRepo(store.db, store.write.bind(store));
   const service = new ConversationService({
-    repo: new ConversationRepo(store.db, store.write.bind(store)),
+    repo,
     redactor: c.redact ? new Redactor(config.privacy.redaction) : null,
     hasher: deps.hasher,
     intent: messageIntentOf({ en: deps.analysis?.intent ?? null, zh: deps.analysis?.intentZh ?? null }),
@@ -52,10 +59,26 @@ export function startConversations(
     },
     ...(deps.now !== undefined ? { now: deps.now } : {}),
   });
+  // Sentiment on every message; QA (the rules in force, as for calls) and a summary at close.
+  const qaRepo = new QaRepo(store.db, store.write.bind(store));
+  const analysis = new ConversationAnalysis({
+    service,
+    repo: new ConversationAnalysisRepo(store.db, store.write.bind(store)),
+    rules: () => {
+      const current = qaRepo.currentRuleSet();
+      return current === null ? { version: 0, rules: DEFAULT_RULES } : { version: current.version, rules: current.rules };
+    },
+    qa: config.qa.enabled,
+    passScore: config.qa.passScore,
+    messages: (id) => repo.messagesAfter(id, 0, 5000),
+    logger,
+    ...(deps.now !== undefined ? { now: deps.now } : {}),
+  });
   const secret = loadTokenSecret(deps.dataDir, config.webrtc.callerTokenSecretFile);
   let socket: { close(): void } | null = null;
   return {
     service,
+    analysis,
     routes(app: FastifyInstance) {
       socket = registerChatSocket(app, {
         service,
@@ -78,8 +101,9 @@ export function startConversations(
         },
       });
     },
-    close() {
+    async close() {
       socket?.close();
+      await analysis.close();
     },
   };
 }

@@ -603,4 +603,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX callback_held_home ON callback_held (home, state);
     `,
   },
+  {
+    version: 24,
+    name: 'chat analysis (conversations/conversationAnalysis.ts): sentiment of each message, and at close the sentiment, QA scorecard and summary of the conversation',
+    sql: `
+      CREATE TABLE conversation_message_sentiment (
+        conversation_id TEXT NOT NULL,
+        seq             INTEGER NOT NULL,
+        label           TEXT NOT NULL CHECK (label IN ('positive', 'neutral', 'negative')),
+        compound        REAL NOT NULL,                    -- VADER compound, -1 .. 1 (scores only, never the words)
+        PRIMARY KEY (conversation_id, seq),
+        FOREIGN KEY (conversation_id, seq) REFERENCES conversation_messages (conversation_id, seq) ON DELETE CASCADE
+      );
+
+      CREATE TABLE conversation_analysis (
+        conversation_id  TEXT PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+        channel          TEXT NOT NULL,
+        sentiment_label  TEXT CHECK (sentiment_label IN ('positive', 'neutral', 'negative')), -- null: no scored message
+        sentiment_json   TEXT NOT NULL,                   -- the customer's mean and last, counts per label
+        qa_score         REAL,                            -- null: no rule applied
+        qa_passed        INTEGER,
+        qa_rules_version INTEGER NOT NULL,
+        qa_json          TEXT NOT NULL,                   -- the scorecard (rule outcomes, audio rules 'na'; hits as offsets)
+        summary_outcome  TEXT NOT NULL,
+        summary_json     TEXT NOT NULL,                   -- the summary (redacted excerpts only)
+        created_at       INTEGER NOT NULL
+      );
+      CREATE INDEX conversation_analysis_created ON conversation_analysis (created_at);
+    `,
+  },
 ];

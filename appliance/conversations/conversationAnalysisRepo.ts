@@ -1,0 +1,133 @@
+/** Chat analysis in the store (migration 24): each message's sentiment, and a conversation's analysis at close. */
+import type { Database, Statement } from 'better-sqlite3';
+import type { SentimentLabel } from '../analysis/textSentiment.js';
+import type { Scorecard } from '../qa/engine.js';
+import { parseJson, type Writer } from '../store/repos/writer.js';
+import type { CallSummary } from '../summary/summariser.js';
+import type { ConversationAnalysisResult, ConversationSentiment } from './conversationAnalysis.js';
+
+export interface MessageSentiment {
+  seq: number;
+  label: SentimentLabel;
+  compound: number;
+}
+
+export interface StoredConversationAnalysis {
+  conversationId: string;
+  channel: string;
+  createdAt: number;
+  sentiment: ConversationSentiment;
+  qa: Scorecard;
+  qaRulesVersion: number;
+  summary: CallSummary;
+}
+
+/** One row of the QA list: a conversation's score next to calls' (channel shown). */
+export interface ConversationQaRow {
+  conversationId: string;
+  channel: string;
+  score: number | null;
+  passed: boolean | null;
+  createdAt: number;
+}
+
+interface Row {
+  conversation_id: string;
+  channel: string;
+  created_at: number;
+  sentiment_json: string;
+  qa_json: string;
+  qa_rules_version: number;
+  summary_json: string;
+}
+
+export class ConversationAnalysisRepo {
+  private readonly sentimentStmt: Statement;
+  private readonly sentimentsStmt: Statement<[string], MessageSentiment>;
+  private readonly upsertStmt: Statement;
+  private readonly getStmt: Statement<[string], Row>;
+  private readonly listStmt: Statement<
+    [number, number],
+    { conversation_id: string; channel: string; qa_score: number | null; qa_passed: number | null; created_at: number }
+  >;
+
+  constructor(
+    db: Database,
+    private readonly write: Writer,
+  ) {
+    this.sentimentStmt = db.prepare(
+      `INSERT INTO conversation_message_sentiment (conversation_id, seq, label, compound) VALUES (?, ?, ?, ?)
+       ON CONFLICT (conversation_id, seq) DO UPDATE SET label = excluded.label, compound = excluded.compound`,
+    );
+    this.sentimentsStmt = db.prepare(
+      `SELECT seq, label, compound FROM conversation_message_sentiment WHERE conversation_id = ? ORDER BY seq`,
+    );
+    this.upsertStmt = db.prepare(
+      `INSERT INTO conversation_analysis (conversation_id, channel, sentiment_label, sentiment_json, qa_score, qa_passed, qa_rules_version,
+         qa_json, summary_outcome, summary_json, created_at)
+       VALUES (@id, @channel, @sentimentLabel, @sentimentJson, @qaScore, @qaPassed, @rulesVersion, @qaJson, @outcome, @summaryJson, @createdAt)
+       ON CONFLICT (conversation_id) DO UPDATE SET sentiment_label = excluded.sentiment_label, sentiment_json = excluded.sentiment_json,
+         qa_score = excluded.qa_score, qa_passed = excluded.qa_passed, qa_rules_version = excluded.qa_rules_version, qa_json = excluded.qa_json,
+         summary_outcome = excluded.summary_outcome, summary_json = excluded.summary_json, created_at = excluded.created_at`,
+    );
+    this.getStmt = db.prepare(
+      `SELECT conversation_id, channel, created_at, sentiment_json, qa_json, qa_rules_version, summary_json
+       FROM conversation_analysis WHERE conversation_id = ?`,
+    );
+    this.listStmt = db.prepare(
+      `SELECT conversation_id, channel, qa_score, qa_passed, created_at FROM conversation_analysis
+       WHERE created_at >= ? ORDER BY created_at DESC LIMIT ?`,
+    );
+  }
+
+  saveMessageSentiment(conversationId: string, seq: number, label: SentimentLabel, compound: number): void {
+    this.write('conversations.sentiment', () => this.sentimentStmt.run(conversationId, seq, label, compound));
+  }
+
+  messageSentiments(conversationId: string): MessageSentiment[] {
+    return this.sentimentsStmt.all(conversationId);
+  }
+
+  save(conversationId: string, channel: string, r: ConversationAnalysisResult, createdAt: number): void {
+    this.write('conversations.analysis', () =>
+      this.upsertStmt.run({
+        id: conversationId,
+        channel,
+        sentimentLabel: r.sentiment.label,
+        sentimentJson: JSON.stringify(r.sentiment),
+        qaScore: r.qa.score,
+        qaPassed: r.qa.passed === null ? null : r.qa.passed ? 1 : 0,
+        rulesVersion: r.qaRulesVersion,
+        qaJson: JSON.stringify(r.qa),
+        outcome: r.summary.outcome,
+        summaryJson: JSON.stringify(r.summary),
+        createdAt,
+      }),
+    );
+  }
+
+  get(conversationId: string): StoredConversationAnalysis | undefined {
+    const row = this.getStmt.get(conversationId);
+    if (row === undefined) return undefined;
+    return {
+      conversationId: row.conversation_id,
+      channel: row.channel,
+      createdAt: row.created_at,
+      sentiment: parseJson<ConversationSentiment>(row.sentiment_json, null as unknown as ConversationSentiment),
+      qa: parseJson<Scorecard>(row.qa_json, null as unknown as Scorecard),
+      qaRulesVersion: row.qa_rules_version,
+      summary: parseJson<CallSummary>(row.summary_json, null as unknown as CallSummary),
+    };
+  }
+
+  /** Scored conversations since `from` (unix ms), newest first. */
+  qaList(from: number, limit = 200): ConversationQaRow[] {
+    return this.listStmt.all(from, limit).map((r) => ({
+      conversationId: r.conversation_id,
+      channel: r.channel,
+      score: r.qa_score,
+      passed: r.qa_passed === null ? null : r.qa_passed === 1,
+      createdAt: r.created_at,
+    }));
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Chats through the call analysis pipeline on a real store: each message's sentiment is stored as it
+ * arrives (scores only), and at close the conversation's sentiment, a QA scorecard with the default
+ * rules (silence and talk-over not applicable, never failed) and a summary are stored. Mandarin gets
+ * no sentiment (no lexicon, as for transcripts) but is scored and summarised; a typed card number is
+ * in none of it; a chat the agent never answered scores no agent rule.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallerHasher } from '../../../appliance/calls/callerHash.js';
+import { ConversationAnalysis, scoreConversation } from '../../../appliance/conversations/conversationAnalysis.js';
+import { ConversationAnalysisRepo } from '../../../appliance/conversations/conversationAnalysisRepo.js';
+import { ConversationRepo } from '../../../appliance/conversations/conversationRepo.js';
+import { ConversationService, type ConversationRouting } from '../../../appliance/conversations/conversationService.js';
+import { createLogger } from '../../../appliance/log/logger.js';
+import { Redactor } from '../../../appliance/privacy/redactor.js';
+import { DEFAULT_RULES as QA_RULES } from '../../../appliance/qa/rules.js';
+import { DEFAULT_RULES, type SkillGroup } from '../../../appliance/routing/types.js';
+import { Store } from '../../../appliance/store/database.js';
+
+function group(id: string, intents: string[]): SkillGroup {
+  return { id, name: id, intents, adjacent: [], overflow: { afterMs: 0, action: 'none' } } as unknown as SkillGroup;
+}
+
+const routing: ConversationRouting = {
+  configured: true,
+  groupList: () => [group('general', []), group('cards', ['lost_or_stolen_card'])],
+  rules: () => ({ ...DEFAULT_RULES, defaultGroup: 'general' }),
+};
+
+describe('conversation analysis', () => {
+  let dir: string;
+  let store: Store;
+  let service: ConversationService;
+  let repo: ConversationRepo;
+  let analysis: ConversationAnalysis;
+  let clock = 1_800_000_000_000;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'evx-conv-an-'));
+    store = Store.open(dir);
+    repo = new ConversationRepo(store.db, store.write.bind(store));
+    const now = () => (clock += 1000);
+    service = new ConversationService({
+      repo,
+      redactor: new Redactor(),
+      hasher: CallerHasher.fromDataDir(dir),
+      // A stand-in for the intent models: card words are lost_or_stolen_card.
+      intent: (text) =>
+        Promise.resolve(/card|卡/i.test(text) ? { intent: 'lost_or_stolen_card', confidence: 0.9, outOfScope: false, top: [] } : null),
+      routing,
+      agentGroups: () => ['cards', 'general'],
+      logger: createLogger({ level: 'silent', includePii: false }),
+      options: { maxChatsPerAgent: 5, maxMessagesBeforeDefault: 1, maxMessageChars: 2000 },
+      now,
+    });
+    analysis = new ConversationAnalysis({
+      service,
+      repo: new ConversationAnalysisRepo(store.db, store.write.bind(store)),
+      rules: () => ({ version: 0, rules: QA_RULES }),
+      qa: true,
+      passScore: 80,
+      messages: (id) => repo.messagesAfter(id, 0, 5000),
+      logger: createLogger({ level: 'silent', includePii: false }),
+      now,
+    });
+  });
+
+  afterAll(async () => {
+    await analysis.close();
+    if (store.isOpen) store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const sentiments = (id: string) =>
+    store.db.prepare(`SELECT seq, label, compound FROM conversation_message_sentiment WHERE conversation_id = ? ORDER BY seq`).all(id) as {
+      seq: number;
+      label: string;
+      compound: number;
+    }[];
+
+  it('stores each message sentiment, and at close sentiment, QA (audio rules na) and a summary', async () => {
+    const c = service.start({ channel: 'chat' });
+    await service.postCustomer(c.id, 'v1', 'My card 4111 1111 1111 1111 was stolen and this is awful, I am really angry');
+    service.accept(c.id, 'alice');
+    service.postAgent(c.id, 'alice', 'a1', 'Hello, I am sorry to hear that. I guarantee you will not lose any money.');
+    service.postAgent(c.id, 'alice', 'a2', 'I have blocked the card and I will send you a new one by Friday.');
+    await service.postCustomer(c.id, 'v2', 'Thank you so much, that is great help!');
+    const rows = sentiments(c.id);
+    expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    expect(rows[0]!.label).toBe('negative');
+    expect(rows[3]!.label).toBe('positive');
+    expect(Object.keys(rows[0]!)).not.toContain('text');
+
+    expect(analysis.get(c.id)).toBeUndefined();
+    service.close(c.id, { side: 'agent', agentId: 'alice' });
+    await analysis.idle();
+    const a = analysis.get(c.id)!;
+    expect(a.channel).toBe('chat');
+    // The customer's side only: one negative, one positive message; ended positive.
+    expect(a.sentiment.scored).toBe(2);
+    expect(a.sentiment.counts).toEqual({ positive: 1, neutral: 0, negative: 1 });
+    expect(a.sentiment.last).toBe('positive');
+    const outcome = (id: string) => a.qa.results.find((r) => r.ruleId === id)?.outcome;
+    expect(outcome('silence')).toBe('na');
+    expect(outcome('talk-over')).toBe('na');
+    expect(outcome('greeting')).toBe('pass');
+    expect(outcome('no-over-promising')).toBe('fail');
+    expect(outcome('disclosure')).toBe('fail');
+    expect(a.qa.passed).toBe(false); // a critical rule failed
+    // Hits point at the agent's message by seq.
+    expect(a.qa.results.find((r) => r.ruleId === 'no-over-promising')!.hits[0]!.utteranceId).toBe(2);
+    expect(a.summary.reason.intent).toBe('lost_or_stolen_card');
+    expect(a.summary.actions.length).toBeGreaterThan(0);
+    const stored = JSON.stringify(store.db.prepare(`SELECT * FROM conversation_analysis`).all());
+    expect(stored).not.toContain('1111');
+    expect(stored).not.toContain('4111');
+  });
+
+  it('Mandarin: no sentiment (no lexicon), but QA and summary', async () => {
+    const c = service.start({ channel: 'chat', language: 'zh' });
+    await service.postCustomer(c.id, 'v1', '我的银行卡丢了，怎么办');
+    service.accept(c.id, 'alice');
+    service.postAgent(c.id, 'alice', 'a1', '您好，我马上帮您冻结这张卡。');
+    service.close(c.id, { side: 'visitor' });
+    await analysis.idle();
+    expect(sentiments(c.id)).toEqual([]);
+    const a = analysis.get(c.id)!;
+    expect(a.sentiment).toMatchObject({ label: null, compound: null, scored: 0 });
+    expect(a.qa.results.find((r) => r.ruleId === 'greeting')!.outcome).toBe('pass');
+    expect(a.summary.language).toBe('zh');
+  });
+
+  it('a chat no agent answered: agent rules na, no score; hostile text is only scored, never failed', async () => {
+    const c = service.start({ channel: 'chat' });
+    const hostile = ['\u0000\u202e'.repeat(50), '😡'.repeat(500), '[CARD] '.repeat(200), 'a'.repeat(1999)];
+    for (const [i, t] of hostile.entries()) await service.postCustomer(c.id, `h${i}`, t);
+    service.close(c.id, { side: 'visitor' });
+    await analysis.idle();
+    const a = analysis.get(c.id)!;
+    expect(a.qa.score).toBeNull();
+    expect(a.qa.passed).toBeNull();
+    expect(a.qa.results.every((r) => r.outcome === 'na')).toBe(true);
+    expect(analysis.counters.errors).toBe(0);
+  });
+
+  it('scoreConversation: an operator rule set of only audio rules gives no score rather than a failure', () => {
+    const c = { id: 'x', createdAt: 0, closedAt: 10_000, updatedAt: 10_000, language: 'en' as const };
+    const card = scoreConversation(c, [], [{ id: 's', kind: 'silence', weight: 10, maxRatio: 0.1 }], 80);
+    expect(card.results[0]!.outcome).toBe('na');
+    expect(card.score).toBeNull();
+  });
+});
