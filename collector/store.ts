@@ -102,6 +102,14 @@ export function metricRows(p: AggregatePayload): MetricRow[] {
     add('repeat.calls', p.contactReasons.calls);
     add('repeat.repeatCalls', p.contactReasons.repeatCalls);
   }
+  if (p.channels) {
+    for (const ch of ['voice', 'chat', 'email'] as const) {
+      add(`channel.${ch}.contacts`, p.channels.contacts[ch]);
+      add(`channel.${ch}.answered`, p.channels.answered[ch]);
+    }
+    const fr = p.channels.firstResponse;
+    for (const ch of ['chat', 'email'] as const) histogram(`channel.${ch}.firstResponseMs`, { boundsMs: fr.boundsMs, counts: fr[ch] });
+  }
   // a label repeated in one payload would break the (window, metric) key: the first one counts
   const byMetric = new Map<string, MetricRow>();
   for (const r of rows) if (!byMetric.has(r.metric)) byMetric.set(r.metric, r);

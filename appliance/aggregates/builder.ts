@@ -14,7 +14,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { evxError } from '../errors.js';
 import type { Store } from '../store/database.js';
-import { AggregatePayload, HANDLE_TIME_BOUNDS_MS, SCHEMA_ID, WAIT_TIME_BOUNDS_MS } from './schema.js';
+import { AggregatePayload, FIRST_RESPONSE_BOUNDS_MS, HANDLE_TIME_BOUNDS_MS, SCHEMA_ID, WAIT_TIME_BOUNDS_MS } from './schema.js';
 import { secureUniform } from '../randomness.js';
 import { ContactReasonsRepo, countRepeats, DAY_MS } from '../insight/contactReasons.js';
 
@@ -134,6 +134,9 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
     },
     contactReasons: contactReasonCells(repeats, withinDays, cells),
   };
+  if (hasTable('conversations')) {
+    payload.channels = channelCells(db, { contacts: total, answered: calls.filter((c) => c.a !== null).length }, from, to, cells);
+  }
   payload.privacy.suppressedCells = cells.suppressed;
   if (payload.privacy.noise !== null) {
     payload.privacy.noise.sensitivity = cells.sensitivity;
@@ -175,6 +178,52 @@ function contactReasonCells(
     cells,
   ).map(([intent, n]) => ({ intent, calls: n }));
   return { withinDays, calls: calls!, repeatCalls: repeatCalls!, repeatIntents };
+}
+
+/**
+ * The channel dimension: contacts and answered ones per channel are each a partition (a contact is
+ * in one channel), so each is one group with secondary suppression; the first-response histograms
+ * one group per channel. The answer rates come from the published (noisy) cells only.
+ */
+function channelCells(
+  db: Store['db'],
+  voice: { contacts: number; answered: number },
+  from: number,
+  to: number,
+  cells: CellPublisher,
+): NonNullable<AggregatePayload['channels']> {
+  const rows = db
+    .prepare(
+      `SELECT c.channel,
+              (SELECT MIN(m.at) FROM conversation_messages m WHERE m.conversation_id = c.id AND m.sender = 'visitor') AS v,
+              (SELECT MIN(m.at) FROM conversation_messages m WHERE m.conversation_id = c.id AND m.sender = 'agent') AS a
+         FROM conversations c WHERE c.created_at >= ? AND c.created_at < ?`,
+    )
+    .all(from, to) as { channel: string; v: number | null; a: number | null }[];
+  const text = {
+    chat: { contacts: 0, answered: 0, responsesMs: [] as number[] },
+    email: { contacts: 0, answered: 0, responsesMs: [] as number[] },
+  };
+  for (const r of rows) {
+    if (r.channel !== 'chat' && r.channel !== 'email') continue;
+    const t = text[r.channel];
+    t.contacts++;
+    if (r.a === null) continue;
+    t.answered++;
+    if (r.v !== null && r.a >= r.v) t.responsesMs.push(r.a - r.v);
+  }
+  const [vc, cc, ec] = cells.group([voice.contacts, text.chat.contacts, text.email.contacts], 'partition');
+  const [va, ca, ea] = cells.group([voice.answered, text.chat.answered, text.email.answered], 'partition');
+  return {
+    contacts: { voice: vc!, chat: cc!, email: ec! },
+    answered: { voice: va!, chat: ca!, email: ea! },
+    answerRate: { voice: rateOf(va!, vc!), chat: rateOf(ca!, cc!), email: rateOf(ea!, ec!) },
+    firstResponse: {
+      boundsMs: FIRST_RESPONSE_BOUNDS_MS,
+      chat: cells.group(histogram(text.chat.responsesMs, FIRST_RESPONSE_BOUNDS_MS), 'partition'),
+      email: cells.group(histogram(text.email.responsesMs, FIRST_RESPONSE_BOUNDS_MS), 'partition'),
+    },
+  };
 }
 
 function histogram(values: number[], bounds: readonly number[]): number[] {

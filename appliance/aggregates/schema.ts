@@ -23,6 +23,10 @@ const Histogram = Type.Object(
   { additionalProperties: false },
 );
 
+/** One count per channel of contact (a call, a chat, an e-mail case each sit in exactly one). */
+const ChannelCells = Type.Object({ voice: Cell, chat: Cell, email: Cell }, { additionalProperties: false });
+const Rate = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]);
+
 export const AggregatePayload = Type.Object(
   {
     schema: Type.Literal(SCHEMA_ID),
@@ -111,10 +115,37 @@ export const AggregatePayload = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * The channel dimension: contacts of the window per channel (voice = calls, chat and e-mail =
+     * conversations started in it), those answered (voice: by an agent; text: with an agent's reply
+     * by the time the window is built), the answer rate from those published cells, and the
+     * first-response histogram of chats and e-mail cases. Optional: payloads from boxes before
+     * channels stay valid.
+     */
+    channels: Type.Optional(
+      Type.Object(
+        {
+          contacts: ChannelCells,
+          answered: ChannelCells,
+          answerRate: Type.Object({ voice: Rate, chat: Rate, email: Rate }, { additionalProperties: false }),
+          firstResponse: Type.Object(
+            {
+              boundsMs: Type.Array(Type.Integer({ minimum: 0 }), { maxItems: 32 }),
+              chat: Type.Array(Cell, { maxItems: 33 }),
+              email: Type.Array(Cell, { maxItems: 33 }),
+            },
+            { additionalProperties: false },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false, $id: 'EdgeVoxAggregates' },
 );
 export type AggregatePayload = Static<typeof AggregatePayload>;
 
 export const HANDLE_TIME_BOUNDS_MS = [30_000, 60_000, 120_000, 300_000, 600_000, 1_200_000];
+/** First response of chats (seconds to minutes) and e-mail cases (hours): one set of bounds for both. */
+export const FIRST_RESPONSE_BOUNDS_MS = [15_000, 30_000, 60_000, 120_000, 300_000, 900_000, 3_600_000, 14_400_000, 86_400_000];
 export const WAIT_TIME_BOUNDS_MS = [1_000, 5_000, 15_000, 30_000, 60_000, 120_000, 300_000];

@@ -124,8 +124,9 @@ describe('aggregates privacy', () => {
       random: seeded(3),
     });
     // total, answered, bySource, handle, wait, languages: 1 each; qa scored + passed: 2; one intent,
-    // one emotion, the intent's language split: 1 each; contact reasons calls + repeat calls: 2 — 13
-    expect(p.privacy.noise).toEqual({ mechanism: 'two-sided-geometric', epsilon: 0.5, sensitivity: 13, epsilonSpent: 6.5 });
+    // one emotion, the intent's language split: 1 each; contact reasons calls + repeat calls: 2; the
+    // channel dimension: contacts, answered and the chat and e-mail first-response histograms: 1 each — 17
+    expect(p.privacy.noise).toEqual({ mechanism: 'two-sided-geometric', epsilon: 0.5, sensitivity: 17, epsilonSpent: 8.5 });
     const plain = buildAggregates(store, { siteId: 'b', windowStartMs: W, windowMs: HOUR, k: 1, epsilon: 0, generatedAtMs: W });
     expect(plain.privacy.noise).toBeNull();
     expect(plain.qa).toEqual({ scored: 11, passed: 6, passRate: 0.545 });
