@@ -116,6 +116,10 @@ export const ERROR_CODES = {
   EVX_ERR_CHAT_UPLOAD_REFUSED: spec('File uploads in chat are not enabled on this box', 415, 1),
   EVX_ERR_CHAT_AGENT_FULL: spec('The agent already holds the most chats allowed (chat.maxChatsPerAgent)', 409, 1),
   EVX_ERR_CHAT_TAKEN: spec('Another agent took the chat first', 409, 1),
+  EVX_ERR_EMAIL_CASE_NOT_FOUND: spec('No such e-mail case', 404, 1),
+  EVX_ERR_EMAIL_NO_ADDRESS: spec('The e-mail case has no address to reply to (its mail named no sender)', 409, 1),
+  EVX_ERR_EMAIL_RELAY_OFF: spec('Replies need an SMTP relay (email.relay.host) and it is not configured', 503, 1),
+  EVX_ERR_EMAIL_SEND: spec('The SMTP relay did not take the reply (refused, unreachable or timed out); nothing was stored', 502, 1, true),
   // WebRTC media plane (appliance/webrtc, native/mediasoup)
   EVX_ERR_WEBRTC_WORKER_MISSING: spec('The mediasoup worker binary is not built (run make setup or native/mediasoup/build.sh)', 500, 2),
   EVX_ERR_WEBRTC_WORKER_DIED: spec('A mediasoup worker process died; its calls were closed', 503, 1, true),

@@ -30,6 +30,8 @@ import { SecretBox } from '../privacy/secrets.js';
 import type { KnowledgeBase } from '../assist/knowledgeBase.js';
 import { startUtteranceAnalysis } from './analysis.js';
 import { startConversations } from './conversations.js';
+import { startEmail } from './email.js';
+import type { EmailIntake } from '../conversations/emailIntake.js';
 import { startAlerts } from './alerts.js';
 import { startAssist } from './assist.js';
 import { startInsight } from './insight.js';
@@ -106,6 +108,8 @@ export class Appliance {
   trunkDialer: TrunkDialer | null = null;
   /** The knowledge base of agent assist (articles, their index, card search). Set once at start. */
   knowledge: KnowledgeBase | null = null;
+  /** E-mail intake's SMTP listener; null when email.enabled is false. Set once at start. */
+  emailIntake: EmailIntake | null = null;
   private runId = 0;
 
   private constructor(
@@ -290,6 +294,9 @@ export class Appliance {
       // Web chat: after WebRTC (agent tokens, the "call us" page), closed before it.
       const conversations = startConversations({ ...base, dataDir, hasher, analysis: analysis.runtime, routing: routing.service, webrtc });
       closeStack.push({ name: 'conversations', close: () => conversations.close() });
+      // E-mail intake (email.enabled): its SMTP listener, the reply relay; closed before the store.
+      const email = await startEmail({ ...base, hasher, analysis: analysis.runtime, routing: routing.service, secrets });
+      closeStack.push({ name: 'email', close: () => email.close() });
 
       const started = await startSip(
         config,
@@ -359,7 +366,7 @@ export class Appliance {
         registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
         await registerPromptRoutes(app, { prompts });
         await assist.routes(app);
-        for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, insight, forecast, trunks, conversations])
+        for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, insight, forecast, trunks, conversations, email])
           capability.routes?.(app);
         supervision?.routes?.(app);
         registerClusterPeerRoutes(app, {
@@ -408,6 +415,7 @@ export class Appliance {
       appliance.agents = agents;
       appliance.trunkDialer = trunks.dialer;
       appliance.knowledge = assist.knowledge;
+      appliance.emailIntake = email.intake;
       appliance.onDrain((graceMs) => calls.drain(graceMs));
       appliance.recordRun();
       metrics.up.set(1);

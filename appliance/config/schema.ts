@@ -9,6 +9,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 import { AcdSection, AgentsSection, RoutingSection } from './contactCentreSchema.js';
+import { EmailSection } from './emailSchema.js';
 import { LanguageChoiceSchema, Port, Section } from './schemaParts.js';
 
 /** One SIP trunk (sip.trunks): where it is, how it is watched, and its registration if the provider needs one. */
@@ -451,6 +452,8 @@ export const ConfigSchema = Type.Object(
       },
       'Web chat: origins, limits, redaction',
     ),
+    // E-mail intake (conversations/emailIntake.ts): the SMTP listener, accepted addresses, the reply relay
+    email: EmailSection,
     calls: Section(
       {
         maxConcurrent: Type.Integer({

@@ -604,6 +604,25 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 21,
+    name: 'e-mail cases (conversations/emailThreads.ts): the Message-ID hashes that keep a thread in its case, and where a reply goes (sealed)',
+    sql: `
+      CREATE TABLE email_threads (
+        message_hash    TEXT PRIMARY KEY,                 -- SHA-256 of a Message-ID seen in or sent from the case (never the id itself)
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        at              INTEGER NOT NULL
+      );
+      CREATE INDEX email_threads_conversation ON email_threads (conversation_id);
+
+      CREATE TABLE email_cases (
+        conversation_id TEXT PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+        mailbox         TEXT NOT NULL,                    -- the box's own address the customer wrote to (configuration, not personal)
+        reply_sealed    TEXT NOT NULL,                    -- the customer's address and the ids a reply threads under, sealed (privacy/secrets.ts)
+        updated_at      INTEGER NOT NULL
+      );
+    `,
+  },
+  {
     version: 24,
     name: 'chat analysis (conversations/conversationAnalysis.ts): sentiment of each message, and at close the sentiment, QA scorecard and summary of the conversation',
     sql: `

@@ -1,0 +1,82 @@
+/**
+ * Starts e-mail intake (email.*, off by default): its own conversation service on the conversations
+ * model (e-mail redaction with privacy.redaction's categories, intent and routing like a chat), the
+ * SMTP listener, the reply relay and the console routes. Closed in the cascade: the listener first,
+ * then the relay's connections.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AnalysisRuntime } from '../analysis/loader.js';
+import { registerEmailRoutes } from '../api/routes/email.js';
+import type { CallerHasher } from '../calls/callerHash.js';
+import { ConversationRepo } from '../conversations/conversationRepo.js';
+import { ConversationService } from '../conversations/conversationService.js';
+import { EmailIntake } from '../conversations/emailIntake.js';
+import { EmailReplies } from '../conversations/emailReply.js';
+import { EmailThreads } from '../conversations/emailThreads.js';
+import { messageIntentOf } from '../conversations/messageIntent.js';
+import { Redactor } from '../privacy/redactor.js';
+import type { SecretBox } from '../privacy/secrets.js';
+import type { RoutingService } from '../routing/routingService.js';
+import type { CapabilityDeps, Started } from './capability.js';
+
+export interface StartedEmail extends Started {
+  readonly intake: EmailIntake | null;
+}
+
+export async function startEmail(
+  deps: CapabilityDeps & { hasher: CallerHasher; analysis: AnalysisRuntime | null; routing: RoutingService; secrets: SecretBox },
+): Promise<StartedEmail> {
+  const { config, store, logger } = deps;
+  const e = config.email;
+  if (!e.enabled) return { intake: null, close: () => undefined };
+  const write = store.write.bind(store);
+  const repo = new ConversationRepo(store.db, write);
+  const threads = new EmailThreads(store.db, write, deps.secrets);
+  const service = new ConversationService({
+    repo,
+    redactor: e.redact ? new Redactor(config.privacy.redaction) : null,
+    hasher: deps.hasher,
+    intent: messageIntentOf({ en: deps.analysis?.intent ?? null, zh: deps.analysis?.intentZh ?? null }),
+    routing: deps.routing,
+    agentGroups: (agentId) =>
+      deps.routing
+        .agentList()
+        .find((a) => a.id === agentId)
+        ?.skills.map((s) => s.group) ?? [],
+    logger,
+    options: {
+      maxChatsPerAgent: e.maxCasesPerUser,
+      maxMessagesBeforeDefault: config.chat.maxMessagesBeforeDefault,
+      maxMessageChars: e.maxTextChars,
+    },
+    ...(deps.now !== undefined ? { now: deps.now } : {}),
+  });
+  const intake = await EmailIntake.start({
+    service,
+    repo,
+    threads,
+    routing: deps.routing,
+    logger,
+    options: {
+      host: e.host,
+      port: e.port,
+      recipients: e.recipients,
+      maxMessageBytes: e.maxMessageBytes,
+      maxTextChars: e.maxTextChars,
+      messagesPerMinutePerSource: e.messagesPerMinutePerSource,
+      maxClients: e.maxClients,
+    },
+    ...(deps.now !== undefined ? { now: deps.now } : {}),
+  });
+  const replies = new EmailReplies({ service, threads, relay: e.relay.host === '' ? null : e.relay, logger });
+  return {
+    intake,
+    routes(app: FastifyInstance) {
+      registerEmailRoutes(app, { repo, threads, replies });
+    },
+    async close() {
+      await intake.close();
+      replies.close();
+    },
+  };
+}
