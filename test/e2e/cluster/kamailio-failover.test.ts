@@ -14,34 +14,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DATABASE_FILE } from '../../../appliance/store/database.js';
 import { runSipp } from '../../../tools/bench/harness.js';
 import { haveKamailio, startKamailioFront, waitForBoxes, type KamailioFront } from '../../../tools/cluster/kamailioFront.js';
-import { testRtpRange } from '../../helpers/appliance.js';
-import { SHARED_DIR, SHARED_MODELS_DIR, scratchDir } from '../../helpers/paths.js';
-import { serveProcess, type Served } from '../../helpers/process.js';
+import { SHARED_DIR, scratchDir } from '../../helpers/paths.js';
+import type { Served } from '../../helpers/process.js';
 import { freePort, haveTool, prepareClip, SCENARIOS, type Workdir } from '../sip/harness.js';
-
-/** DIDs of partition 1 (home box A) and partition 2 (home box B), as provisioning/kamailio/partitions.cfg has them. */
-const DID_A = '+15550101000';
-const DID_B = '+15550201000';
-const PROBE_S = 2;
-
-async function metricSum(url: string, name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  let sum = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm'))) {
-    if (labels === '' || (m[1] ?? '').includes(labels)) sum += Number(m[2]);
-  }
-  return sum;
-}
+import { DID_A, DID_B, PROBE_S, markedDown, metricSum, serveBox, sleep, type Box } from './clusterRig.js';
 
 const started = (s: Served): Promise<number> => metricSum(s.url, 'edgevox_calls_started_total');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-interface Box {
-  name: string;
-  sipPort: number;
-  dataDir: string;
-  served: Served;
-}
 
 describe.runIf(haveTool('sipp') && haveTool('sox') && haveKamailio())('Kamailio front: two boxes, failover and drain', () => {
   const children: Served[] = [];
@@ -53,21 +31,7 @@ describe.runIf(haveTool('sipp') && haveTool('sox') && haveKamailio())('Kamailio 
     work?.cleanup();
   });
 
-  async function startBox(name: string, sipPort: number, dataDir: string): Promise<Box> {
-    const { rtpPortMin, rtpPortMax } = testRtpRange(300);
-    const served = await serveProcess(
-      ['--data-dir', dataDir, '--http-port', '0', '--sip-port', String(sipPort), '--models-dir', SHARED_MODELS_DIR, '--log-level', 'warn'],
-      {
-        EDGEVOX_SIP_RTP_PORT_MIN: String(rtpPortMin),
-        EDGEVOX_SIP_RTP_PORT_MAX: String(rtpPortMax),
-        EDGEVOX_SIP_RATE_LIMIT_PER_SEC: '0',
-        EDGEVOX_CONSOLE_HTTPS_PORT: '0',
-        EDGEVOX_SHUTDOWN_GRACE_MS: '60000',
-      },
-    );
-    children.push(served);
-    return { name, sipPort, dataDir, served };
-  }
+  const startBox = (name: string, sipPort: number, dataDir: string): Promise<Box> => serveBox(children, { name, sipPort, dataDir });
 
   async function load(did: string, calls: number, rate: number, talkMs: number) {
     const args = [
@@ -133,8 +97,7 @@ describe.runIf(haveTool('sipp') && haveTool('sox') && haveKamailio())('Kamailio 
     while (Number.isNaN(firstOnBMs) || Number.isNaN(markedDownMs)) {
       const now = performance.now() - killedAt;
       if (Number.isNaN(firstOnBMs) && (await started(b.served)) > bBefore) firstOnBMs = now;
-      if (Number.isNaN(markedDownMs) && (await front.dispatcher()).some((t) => t.name === a.name && t.set === 1 && t.flags.startsWith('I')))
-        markedDownMs = now;
+      if (Number.isNaN(markedDownMs) && (await markedDown(front, a.name, 1))) markedDownMs = now;
       if (now > 30_000) break;
       await sleep(50);
     }
