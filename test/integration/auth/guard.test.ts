@@ -49,6 +49,8 @@ const SUPERVISOR_WRITES = [
   'PUT /api/v1/forecast/special-days/:id',
   'DELETE /api/v1/forecast/special-days/:id',
   'PUT /api/v1/forecast/settings',
+  // e-mail cases: a console user answers a customer's mail through the relay (email.enabled)
+  'POST /api/v1/email/cases/:id/reply',
 ];
 /**
  * All a kiosk sign-in (a wall TV showing the wallboard) may use: the KPI figures, the tile colours,
@@ -88,7 +90,12 @@ let kiosk: TestSession;
 beforeAll(async () => {
   // With the mediasoup worker built, the WebRTC plane is mounted too, so its routes are checked.
   const webrtc = hasWebrtcSection() && findWorkerBin() !== undefined ? { webrtc: { enabled: true, workers: 1 } } : {};
-  ({ app } = await startTestAppliance({ ...quietApplianceOverrides({ sip: { enabled: false } }), ...webrtc }, { transcribers: null }));
+  // E-mail intake on (listener on loopback), so its console routes are checked too.
+  const email = { email: { enabled: true, host: '127.0.0.1', port: 0 } };
+  ({ app } = await startTestAppliance(
+    { ...quietApplianceOverrides({ sip: { enabled: false } }), ...webrtc, ...email },
+    { transcribers: null },
+  ));
   base = app.httpUrl;
   const t = await createUser(app, 'tech1', 'technician');
   const v = await createUser(app, 'view1', 'viewer');
@@ -134,6 +141,9 @@ describe('the auth guard over every route', () => {
         'PATCH /api/v1/config',
         'POST /api/v1/backup/restore',
         'DELETE /api/v1/users/:username',
+        'GET /api/v1/email/cases',
+        'GET /api/v1/email/cases/:id',
+        'POST /api/v1/email/cases/:id/reply',
       ]),
     );
     expect(routes.filter((r) => WRITE.test(r)).length).toBeGreaterThanOrEqual(15);
