@@ -4,14 +4,19 @@
  * groups, and the chat socket — only with the WebRTC plane (its agent tokens sign agents in, and the
  * "call us" page it serves hosts the chat). Started after WebRTC, closed before it.
  */
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AnalysisRuntime } from '../analysis/loader.js';
 import type { CallerHasher } from '../calls/callerHash.js';
 import { ConversationAnalysis } from '../conversations/conversationAnalysis.js';
 import { ConversationAnalysisRepo } from '../conversations/conversationAnalysisRepo.js';
+import { REPO_ROOT } from '../buildInfo.js';
+import { registerChatEmbed } from '../conversations/chatEmbed.js';
 import { registerChatSocket } from '../conversations/chatSocket.js';
 import { ConversationRepo } from '../conversations/conversationRepo.js';
 import { ConversationService } from '../conversations/conversationService.js';
+import { CustomerRepo } from '../customers/customerRepo.js';
+import { identityLinker } from '../customers/identityToken.js';
 import { messageIntentOf } from '../conversations/messageIntent.js';
 import { Redactor } from '../privacy/redactor.js';
 import { DEFAULT_RULES } from '../qa/rules.js';
@@ -80,6 +85,8 @@ export function startConversations(
     service,
     analysis,
     routes(app: FastifyInstance) {
+      // The snippet sites paste into their pages, and the chat page it frames (allowed origins only).
+      registerChatEmbed(app, { webDir: join(REPO_ROOT, 'dist', 'web', 'webrtc'), allowedOrigins: c.allowedOrigins });
       socket = registerChatSocket(app, {
         service,
         secret,
@@ -91,6 +98,16 @@ export function startConversations(
             return false;
           }
         },
+        // a site's signed identity token links the chat to the customer's timeline (chat.identitySecret)
+        ...(c.identitySecret !== ''
+          ? {
+              identity: identityLinker({
+                secret: c.identitySecret,
+                hasher: deps.hasher,
+                repo: new CustomerRepo(store.db, store.write.bind(store)),
+              }),
+            }
+          : {}),
         logger,
         options: {
           allowedOrigins: c.allowedOrigins,

@@ -22,5 +22,16 @@ await build({
   logLevel: 'warning',
   plugins: [cataloguesPlugin],
 });
+// The embeddable snippet: one self-contained classic script (sites load it with a plain <script async>).
+await build({
+  entryPoints: { embed: join(here, 'embed.ts') },
+  outdir: outDir,
+  bundle: true,
+  format: 'iife',
+  target: 'es2020',
+  platform: 'browser',
+  minify: true,
+  logLevel: 'warning',
+});
 for (const f of ['call.html', 'agent.html', 'style.css']) copyFileSync(join(here, f), join(outDir, f));
 console.log(`webrtc pages built in ${outDir}`);

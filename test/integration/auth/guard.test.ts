@@ -159,7 +159,9 @@ describe('the auth guard over every route', () => {
   });
 
   it('keeps the public routes few, each declared by its own definition', () => {
-    const mounted = publicRoutes().filter((r) => !r.startsWith('HEAD ') && !/webrtc|\/api\/v1\/chat\/|^GET \/(agent|call)$/.test(r));
+    const mounted = publicRoutes().filter(
+      (r) => !r.startsWith('HEAD ') && !/webrtc|\/api\/v1\/chat\/|^GET \/chat\/|^GET \/(agent|call)$/.test(r),
+    );
     expect(mounted.sort()).toEqual([
       'GET /*',
       'GET /api/v1/auth/session',
@@ -185,9 +187,14 @@ describe('the auth guard over every route', () => {
         'POST /api/v1/webrtc/caller-sessions',
       ]);
     // The chat socket is public for the same reason: visitors' chat tokens and agents' tokens inside
-    // the protocol, behind its own origin allow-list (conversations/chatSocket.ts).
+    // the protocol, behind its own origin allow-list (conversations/chatSocket.ts); the embed snippet
+    // and the page it frames are static files (conversations/chatEmbed.ts, framed by allowed origins only).
     if (app.webrtc !== null && app.config.chat.enabled)
-      expect(publicRoutes().filter((r) => r.includes('/chat/') && !r.startsWith('HEAD '))).toEqual(['GET /api/v1/chat/socket']);
+      expect(
+        publicRoutes()
+          .filter((r) => r.includes('/chat/') && !r.startsWith('HEAD '))
+          .sort(),
+      ).toEqual(['GET /api/v1/chat/socket', 'GET /chat/embed.js', 'GET /chat/frame']);
   });
 
   it('answers 401 to every read and write without credentials (except the public routes)', async () => {
