@@ -14,6 +14,7 @@ import { SettingsScreen } from './settings/settings.js';
 import { Diagnostics } from './diagnostics.js';
 import { AgentsScreen } from './agents.js';
 import { CallbacksScreen } from './callbacks.js';
+import { EmailCasesScreen } from './emailCases.js';
 import { KnowledgeScreen } from './knowledge.js';
 import { Wallboard, tvOptions } from './wallboard.js';
 import { Report } from './report.js';
@@ -95,6 +96,7 @@ const NAV: { hash: string; label: string }[] = [
   { hash: '#/history', label: 'nav:history' },
   { hash: '#/agents', label: 'nav:agents' },
   { hash: '#/callbacks', label: 'nav:callbacks' },
+  { hash: '#/email', label: 'nav:email' },
   { hash: '#/knowledge', label: 'nav:knowledge' },
   { hash: '#/settings', label: 'nav:settings' },
   { hash: '#/config', label: 'nav:config' },
@@ -139,6 +141,7 @@ function App() {
   else if (route === 'diagnostics') screen = <Diagnostics session={session} />;
   else if (route === 'agents') screen = <AgentsScreen session={session} />;
   else if (route === 'callbacks') screen = <CallbacksScreen session={session} />;
+  else if (route === 'email') screen = <EmailCasesScreen session={session} />;
   else if (route === 'knowledge') screen = <KnowledgeScreen session={session} />;
   else if (route === 'wallboard' || route?.startsWith('wallboard?')) screen = <Wallboard session={session} />;
   else if (route === 'reports') screen = <Report />;
