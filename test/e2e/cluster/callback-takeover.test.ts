@@ -14,7 +14,8 @@
  *      before its dialler runs.
  *
  * Checked: every request A stored was held by B, adopted by B and dialled exactly once at the trunk
- * (INVITEs counted per number), none twice, none by A after its return. Printed: the counts and the
+ * (INVITEs counted per number), none twice, none by A after its return although alice's other phone
+ * is registered there (A's dialler would offer a request still pending to her). Printed: the counts and the
  * time from the kill to the front marking A down, to the adoption, and to the first callback placed.
  */
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,7 +46,7 @@ import {
   type AcdRig,
 } from '../acd/harness.js';
 import { freePort, haveTool, runSipp, SCENARIOS, sippUacArgs } from '../sip/harness.js';
-import { PROBE_S, freeTcpPort, markedDown, serveBox, sleep, type Box } from './clusterRig.js';
+import { PROBE_S, freeTcpPort, markedDown, metricSum, serveBox, sleep, type Box } from './clusterRig.js';
 
 const DTMF_PCAP = '/usr/share/sip-tester/dtmf_2833_1.pcap';
 const TOKEN = 'e2e-box-to-box-token-0123456789';
@@ -163,10 +164,14 @@ describe.runIf(haveTool('sipp') && haveKamailio() && haveBaresip() && haveTool('
       const configA = join(clips.dir, 'box-a.json');
       writeFileSync(
         configA,
-        JSON.stringify({ acd: { mode: 'acd', ...ACD }, cluster: cluster('box-a', httpB), sip: { trunks: [trunkConfig(trunk.port)] } }),
+        JSON.stringify({
+          acd: { mode: 'acd', ...ACD },
+          cluster: cluster('box-a', httpB),
+          sip: { registrar: { algorithms: ['MD5'] }, trunks: [trunkConfig(trunk.port)] },
+        }),
       );
-      const startA = (): Promise<Box> =>
-        serveBox(children, { name: 'box-a', sipPort: sipA, dataDir: dataDirA, httpPort: httpA, args: ['--config', configA] });
+      const startA = (env: NodeJS.ProcessEnv = {}): Promise<Box> =>
+        serveBox(children, { name: 'box-a', sipPort: sipA, dataDir: dataDirA, httpPort: httpA, args: ['--config', configA], env });
 
       front = await startKamailioFront({
         port: frontPort,
@@ -269,6 +274,18 @@ describe.runIf(haveTool('sipp') && haveKamailio() && haveBaresip() && haveTool('
         () => a.served.stderr(),
       );
       const reconciledMs = performance.now() - restartedAt;
+      // alice's other phone registers at A: were any of those requests still pending there, A's
+      // dialler would offer it to her and dial the customer through the same trunk
+      const aliceAtA = await startBaresip({
+        wav: micWav(clips.dir, 'alice-a', AGENT_SENTENCE, AGENT_VOICE, AGENT_SPEED, 1, TRAIL_S),
+        user: 'alice',
+        registrar: `127.0.0.1:${sipA}`,
+        password: ALICE_PASSWORD,
+        regint: 600,
+        answerMode: 'auto',
+      });
+      cleanups.push(() => aliceAtA.close());
+      await waitFor('alice registered at A', async () => (await metricSum(a.served.url, 'edgevox_agents_registered')) >= 1, 15_000);
       await sleep(6000); // more than a dialler poll (5 s) on A
       const dialled = dialledAtTrunk(trunk);
       const perNumber = countBy(dialled);
