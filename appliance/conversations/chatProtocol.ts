@@ -63,6 +63,8 @@ export interface ChatMessageView {
   readonly from: 'visitor' | 'agent' | 'system';
   readonly text: string;
   readonly at: number;
+  /** Agents only: the sentiment of a customer's message (absent where no lexicon serves the language). */
+  readonly sentiment?: 'positive' | 'neutral' | 'negative';
 }
 
 /** A conversation as an agent sees it (no identifiers: only the customer's words, routing and state). */

@@ -16,7 +16,7 @@ import { evxError, isEdgeVoxError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { parseChatMessage, type ChatClientMessage, type ChatServerMessage, type ChatSummaryView } from './chatProtocol.js';
 import { mintChatToken, verifyChatToken } from './chatTokens.js';
-import { messageView, summaryView } from './chatViews.js';
+import { agentMessageView, messageView, summaryView } from './chatViews.js';
 import type { ConversationService } from './conversationService.js';
 import { RateLimiter } from './rateLimit.js';
 import type { Conversation } from './types.js';
@@ -71,7 +71,9 @@ class ChatHub {
       ev.on('message', ({ conversation, message }) => {
         const out: ChatServerMessage = { type: 'message', message: messageView(message) };
         this.toVisitors(conversation.id, out);
-        if (conversation.state === 'assigned' && conversation.agentId !== null) this.toAgent(conversation.agentId, out);
+        // The agent's copy carries the customer's sentiment; the visitor's never does.
+        const toAgent: ChatServerMessage = { type: 'message', message: agentMessageView(message, conversation.language) };
+        if (conversation.state === 'assigned' && conversation.agentId !== null) this.toAgent(conversation.agentId, toAgent);
         else this.refreshAgents();
       }),
       ev.on('typing', (e) => {
@@ -452,7 +454,11 @@ class AgentSession {
     switch (msg.type) {
       case 'accept': {
         const c = this.service.accept(msg.conversationId, agentId);
-        this.s.send({ type: 'history', conversation: this.s.hub.summary(c), messages: this.service.history(c.id).map(messageView) });
+        this.s.send({
+          type: 'history',
+          conversation: this.s.hub.summary(c),
+          messages: this.service.history(c.id).map((m) => agentMessageView(m, c.language)),
+        });
         return;
       }
       case 'history': {
@@ -463,7 +469,7 @@ class AgentSession {
         this.s.send({
           type: 'history',
           conversation: this.s.hub.summary(c),
-          messages: this.service.history(c.id, msg.afterSeq ?? 0).map(messageView),
+          messages: this.service.history(c.id, msg.afterSeq ?? 0).map((m) => agentMessageView(m, c.language)),
         });
         return;
       }

@@ -232,5 +232,12 @@ function line(m: ChatMessageView): HTMLElement {
   const who = document.createElement('strong');
   who.textContent = `${t(`chat:from.${m.from}`)}: `;
   p.append(who, m.text);
+  if (m.sentiment !== undefined) {
+    p.dataset['sentiment'] = m.sentiment;
+    const mood = document.createElement('span');
+    mood.className = `chat-sentiment sentiment-${m.sentiment}`;
+    mood.textContent = ` (${t(`chat:sentiment.${m.sentiment}`)})`;
+    p.append(mood);
+  }
   return p;
 }
