@@ -116,6 +116,18 @@ export const ERROR_CODES = {
   EVX_ERR_CHAT_UPLOAD_REFUSED: spec('File uploads in chat are not enabled on this box', 415, 1),
   EVX_ERR_CHAT_AGENT_FULL: spec('The agent already holds the most chats allowed (chat.maxChatsPerAgent)', 409, 1),
   EVX_ERR_CHAT_TAKEN: spec('Another agent took the chat first', 409, 1),
+  // customers across channels (appliance/customers)
+  EVX_ERR_CUSTOMER_IDENTITY: spec(
+    "A site's identity token is malformed, not signed with chat.identitySecret, expired, or none is configured",
+    401,
+    1,
+  ),
+  EVX_ERR_CUSTOMER_NOT_FOUND: spec('No such customer, conversation or merge', 404, 1),
+  EVX_ERR_CUSTOMER_MERGE: spec(
+    'The merge cannot be made or undone: same customer, already undone, or a later merge moved its items (undo that first)',
+    409,
+    1,
+  ),
   EVX_ERR_EMAIL_CASE_NOT_FOUND: spec('No such e-mail case', 404, 1),
   EVX_ERR_EMAIL_NO_ADDRESS: spec('The e-mail case has no address to reply to (its mail named no sender)', 409, 1),
   EVX_ERR_EMAIL_RELAY_OFF: spec('Replies need an SMTP relay (email.relay.host) and it is not configured', 503, 1),

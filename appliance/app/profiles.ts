@@ -3,7 +3,10 @@
  * routes, including the agent's screen-pop, which also reads the routing decisions and alerts.
  */
 import type { AlertsRepo } from '../alerts/repo.js';
+import { registerCustomerRoutes } from '../api/routes/customers.js';
 import { registerProfileRoutes } from '../api/routes/profiles.js';
+import { CustomerRepo } from '../customers/customerRepo.js';
+import { CustomerService } from '../customers/customerService.js';
 import { DEFAULT_PROFILE_SETTINGS, type ProfileSettings } from '../profiles/profile.js';
 import { ProfileService } from '../profiles/profileService.js';
 import { ProfilesRepo } from '../profiles/repo.js';
@@ -33,16 +36,27 @@ export function startProfiles(
     settings,
     angerThreshold: () => deps.routing.rules().angerThreshold,
   });
+  // One customer across calls, chats and e-mail cases (customers/): the screen-pop's open cases and timeline.
+  const customers = new CustomerService({
+    repo: new CustomerRepo(store.db, store.write.bind(store)),
+    db: store.db,
+    profiles: repo,
+    audit: store.audit,
+    settings: () => service.settings,
+  });
   return {
     service,
-    routes: (app) =>
+    routes: (app) => {
       registerProfileRoutes(app, {
         store,
         profiles: service,
         profilesRepo: repo,
         routingRepo: deps.routingRepo,
         alertsRepo: deps.alertsRepo,
-      }),
+        customers,
+      });
+      registerCustomerRoutes(app, { customers });
+    },
     close: () => service.close(),
   };
 }

@@ -449,6 +449,12 @@ export const ConfigSchema = Type.Object(
           description:
             'Redact chat messages (card numbers, phone numbers, ... as privacy.redaction.categories) before they are stored or shown to the agent',
         }),
+        identitySecret: Type.String({
+          maxLength: 200,
+          default: '',
+          description:
+            "Secret (32+ characters) the site signs visitors' identity tokens with (HMAC-SHA256, customers/identityToken.ts): a signed customer id / phone / e-mail links the chat to the customer's timeline; empty = no token accepted, typed identifiers never link",
+        }),
       },
       'Web chat: origins, limits, redaction',
     ),

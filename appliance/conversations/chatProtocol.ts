@@ -23,6 +23,10 @@ const ClientMessageSchema = Type.Union([
       name: Optional(200),
       customerId: Optional(200),
       email: Optional(320),
+      /** Typed by the visitor: stored as a salted hash, an unverified claim that links no timeline. */
+      phone: Optional(40),
+      /** The site's signed identity token (customers/identityToken.ts): links the chat to the customer. */
+      identity: Optional(2000),
       language: Type.Optional(Type.Union([Type.Literal('en'), Type.Literal('zh')])),
     },
     { additionalProperties: false },

@@ -55,6 +55,11 @@ export interface ChatSocketDeps {
   readonly verifyAgent: (token: string) => { subject: string; expiresAtMs: number } | undefined;
   /** Whether `callerToken` is a valid caller token of `callId` (the escalated WebRTC call). */
   readonly verifyCallerToken: (callId: string, callerToken: string) => boolean;
+  /**
+   * Verifies a site's identity token (throws EVX_ERR_CUSTOMER_IDENTITY) and returns what links the
+   * new chat to that customer; absent: tokens are refused. Typed identifiers never link.
+   */
+  readonly identity?: (token: string) => (conversationId: string) => void;
   readonly logger: Logger;
   readonly options: ChatSocketOptions;
 }
@@ -339,13 +344,20 @@ class VisitorSession {
       case 'start': {
         if (this.conversationId !== null) throw evxError('EVX_ERR_CHAT_PROTOCOL', 'this socket already has a chat');
         if (!this.s.limits.sessions.take(this.s.ip)) throw evxError('EVX_ERR_CHAT_RATE_LIMITED', 'too many new chats from this address');
+        // verified before the chat exists: a forged or expired token starts nothing
+        const verify = this.s.deps.identity;
+        if (msg.identity !== undefined && verify === undefined)
+          throw evxError('EVX_ERR_CUSTOMER_IDENTITY', 'identity tokens are not accepted on this box');
+        const link = msg.identity === undefined || verify === undefined ? null : verify(msg.identity);
         const c = this.service.start({
           channel: 'chat',
           ...(msg.language !== undefined ? { language: msg.language } : {}),
           ...(msg.name !== undefined ? { name: msg.name } : {}),
           ...(msg.customerId !== undefined ? { customerId: msg.customerId } : {}),
           ...(msg.email !== undefined ? { email: msg.email } : {}),
+          ...(msg.phone !== undefined ? { phone: msg.phone } : {}),
         });
+        link?.(c.id);
         this.attach(c.id);
         this.send({ type: 'started', conversationId: c.id, token: mintChatToken(this.s.deps.secret, c.id), lastSeq: 0, state: c.state });
         return;

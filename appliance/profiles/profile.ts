@@ -77,6 +77,10 @@ export function churnRisk(f: {
   lastEmotion: ProfileEmotion | null;
   wasAngry: boolean;
   leavingIntent: boolean;
+  /** Chats and e-mail cases of the same customer in the window (they count as contacts like calls). */
+  textContactsInWindow?: number;
+  /** The customer's latest contact was a chat or e-mail case with negative sentiment: weighs as an angry call. */
+  negativeText?: 'chat' | 'email' | null;
 }): {
   score: number;
   factors: ChurnFactor[];
@@ -85,9 +89,15 @@ export function churnRisk(f: {
   const add = (factor: string, weight: number) => {
     if (weight > 0) factors.push({ factor, weight: Math.round(weight * 100) / 100 });
   };
-  add(`${f.callsInWindow} calls in the window`, Math.min(2.5, 0.5 * Math.max(0, f.callsInWindow - 1)));
+  const texts = f.textContactsInWindow ?? 0;
+  const contacts = f.callsInWindow + texts;
+  add(
+    texts === 0 ? `${f.callsInWindow} calls in the window` : `${f.callsInWindow} calls and ${texts} chats or e-mails in the window`,
+    Math.min(2.5, 0.5 * Math.max(0, contacts - 1)),
+  );
   add(`${f.unresolvedRepeats} unresolved repeat calls`, Math.min(2.7, 0.9 * f.unresolvedRepeats));
-  if (f.wasAngry || f.lastEmotion?.category === 'angry') add('angry on the last call', 1.5);
+  if (f.negativeText) add(`negative on the last ${f.negativeText === 'chat' ? 'chat' : 'e-mail'}`, 1.5);
+  else if (f.wasAngry || f.lastEmotion?.category === 'angry') add('angry on the last call', 1.5);
   else if (f.lastEmotion !== null && (f.lastEmotion.category === 'sad' || f.lastEmotion.category === 'fearful'))
     add(`${f.lastEmotion.category} on the last call`, 0.6);
   if (f.lastEmotion?.trend === 'escalating') add('escalated on the last call', 0.8);

@@ -8,7 +8,19 @@ import type { AlertRecord } from '../alerts/repo.js';
 import type { CallRecord } from '../store/repos/calls.js';
 import type { StoredDecision } from '../routing/repo.js';
 import type { UtteranceRecord } from '../store/repos/utterances.js';
+import type { CustomerChurn } from '../customers/customerChurn.js';
+import type { TimelineEntry } from '../customers/timeline.js';
 import { churnRisk, profileTags, recentCallCount, type CallerProfile, type ProfileSettings } from './profile.js';
+
+/** The caller's customer across channels: open chats and e-mail cases first, then the timeline. */
+export interface ScreenPopCustomer {
+  readonly id: string;
+  /** Open chats and e-mail cases of the customer, newest first: shown first. */
+  readonly openCases: readonly TimelineEntry[];
+  /** Everything else (calls, closed chats and cases), newest first, bounded. */
+  readonly timeline: readonly TimelineEntry[];
+  readonly churn: CustomerChurn;
+}
 
 export interface ScreenPop {
   callId: string;
@@ -43,6 +55,8 @@ export interface ScreenPop {
     transferState: string | null;
   } | null;
   alerts: { id: number; kind: string; severity: string; message: string; at: number; script: unknown }[];
+  /** The caller's customer (null: anonymous caller, or no customer model). */
+  customer: { id: string; openCases: TimelineEntry[]; timeline: TimelineEntry[] } | null;
 }
 
 export function buildScreenPop(args: {
@@ -53,6 +67,8 @@ export function buildScreenPop(args: {
   alerts: readonly AlertRecord[];
   settings: ProfileSettings;
   nowMs: number;
+  /** When given, churn risk and tags are the customer's over all channels. */
+  customer?: ScreenPopCustomer | null;
 }): ScreenPop {
   const { call, profile: p, settings, nowMs } = args;
   let intent: ScreenPop['now']['intent'] = null;
@@ -78,6 +94,7 @@ export function buildScreenPop(args: {
           leavingIntent: p.lastIntents.some((x) => settings.leavingIntents.includes(x.intent)),
         }).factors;
   const d = args.decision;
+  const cu = args.customer ?? null;
   return {
     callId: call.id,
     state: call.state,
@@ -85,16 +102,16 @@ export function buildScreenPop(args: {
     caller: {
       known: p !== null && p.callsTotal > 0,
       callerHash: call.callerHash,
-      tags: p === null ? [] : profileTags(p, nowMs, settings),
+      tags: cu !== null ? [...cu.churn.tags] : p === null ? [] : profileTags(p, nowMs, settings),
       vip: p?.vip ?? false,
       callsTotal: p?.callsTotal ?? 0,
       callsInWindow: p === null ? 0 : recentCallCount(p, nowMs, settings),
       lastCallAt: p === null || p.callsTotal === 0 ? null : p.lastCallAt,
       lastIntents: p === null ? [] : [...p.lastIntents],
       lastEmotion: p?.lastEmotion ?? null,
-      unresolvedRepeats: p?.unresolvedRepeats ?? 0,
-      churnRisk: p?.churnRisk ?? 0,
-      churnFactors: factors,
+      unresolvedRepeats: cu?.churn.unresolvedRepeats ?? p?.unresolvedRepeats ?? 0,
+      churnRisk: cu?.churn.churnRisk ?? p?.churnRisk ?? 0,
+      churnFactors: cu !== null ? [...cu.churn.churnFactors] : factors,
     },
     now: { intent, emotion, utterances: count },
     route:
@@ -112,5 +129,6 @@ export function buildScreenPop(args: {
     alerts: args.alerts
       .filter((a) => a.acknowledgedAt === null)
       .map((a) => ({ id: a.id, kind: a.kind, severity: a.severity, message: a.message, at: a.at, script: a.details['script'] ?? null })),
+    customer: cu === null ? null : { id: cu.id, openCases: [...cu.openCases], timeline: [...cu.timeline] },
   };
 }

@@ -623,6 +623,43 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 22,
+    name: "one customer across channels (customers/customerRepo.ts): verified hashed identifiers, verified links of chats and e-mail cases, agents' merges and attaches (undone exactly)",
+    sql: `
+      CREATE TABLE customers (
+        id              TEXT PRIMARY KEY,
+        created_at      INTEGER NOT NULL
+      );
+      CREATE TABLE customer_identifiers (
+        kind            TEXT NOT NULL CHECK (kind IN ('phone', 'email', 'customerId')),
+        hash            TEXT NOT NULL,                    -- salted hash as calls.caller_hash / conversations.*_hash (never the value)
+        customer_id     TEXT NOT NULL REFERENCES customers (id),
+        source          TEXT NOT NULL CHECK (source IN ('network', 'token', 'agent')), -- how it was verified
+        at              INTEGER NOT NULL,
+        PRIMARY KEY (kind, hash)
+      );
+      CREATE INDEX customer_identifiers_customer ON customer_identifiers (customer_id);
+      CREATE TABLE customer_conversations (
+        conversation_id TEXT PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+        customer_id     TEXT NOT NULL REFERENCES customers (id),
+        source          TEXT NOT NULL CHECK (source IN ('token', 'agent')), -- a site's signed identity token, or an agent's attach
+        at              INTEGER NOT NULL
+      );
+      CREATE INDEX customer_conversations_customer ON customer_conversations (customer_id);
+      CREATE TABLE customer_merges (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind            TEXT NOT NULL CHECK (kind IN ('merge', 'attach')),
+        from_customer   TEXT,                             -- merge: the customer merged away; attach: the chat's customer before (or null)
+        into_customer   TEXT NOT NULL,
+        moved_json      TEXT NOT NULL,                    -- exactly what moved (identifier kinds+hashes, conversation ids): unmerge moves these back
+        agent           TEXT NOT NULL,
+        at              INTEGER NOT NULL,
+        undone_at       INTEGER,
+        undone_by       TEXT
+      );
+    `,
+  },
+  {
     version: 24,
     name: 'chat analysis (conversations/conversationAnalysis.ts): sentiment of each message, and at close the sentiment, QA scorecard and summary of the conversation',
     sql: `

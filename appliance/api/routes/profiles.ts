@@ -9,6 +9,7 @@ import type { Store } from '../../store/database.js';
 import type { AlertsRepo } from '../../alerts/repo.js';
 import type { ProfilesRepo } from '../../profiles/repo.js';
 import type { RoutingRepo } from '../../routing/repo.js';
+import type { CustomerService } from '../../customers/customerService.js';
 
 const HashParams = Type.Object({ hash: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
 type HashParams = Static<typeof HashParams>;
@@ -32,6 +33,8 @@ export function registerProfileRoutes(
     profilesRepo: ProfilesRepo;
     routingRepo: RoutingRepo;
     alertsRepo: AlertsRepo;
+    /** The caller's customer across channels (open chats and e-mail cases first, churn over all channels). */
+    customers?: CustomerService;
     now?: () => number;
   },
 ): void {
@@ -76,7 +79,8 @@ export function registerProfileRoutes(
     {
       schema: {
         tags,
-        summary: "The agent's screen-pop for a call: caller profile, current intent and emotion, route explanation, open alerts",
+        summary:
+          "The agent's screen-pop for a call: caller profile, current intent and emotion, route explanation, open alerts, the customer's open chats and e-mail cases first, then their timeline",
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
       },
     },
@@ -92,6 +96,7 @@ export function registerProfileRoutes(
         alerts: deps.alertsRepo.list({ callId: call.id, limit: 20 }),
         settings: deps.profiles.settings,
         nowMs: now(),
+        customer: deps.customers?.ofCall(call) ?? null,
       });
     },
   );
