@@ -7,6 +7,7 @@ import { fmtNumber, fmtPercent, t } from '../../i18n/i18n.js';
 import { LANGUAGE_FILTERS, emotionText, endReasonText, languageFilterText, languageText } from './labels.js';
 import { QaSummaryLine } from './qa.js';
 import { CallSummaryCard } from './callSummary.js';
+import { CustomerCard } from './customerCard.js';
 import { CallMood } from './insight.js';
 import { CallCardsCard } from './assistCards.js';
 
@@ -162,6 +163,7 @@ export function CallDetail({ id }: { id: string }) {
           ))}
         </Card>
       </div>
+      <CustomerCard callId={call.id} />
       <CallSummaryCard summary={call.summary} />
       <Card title={t('history:transcript')} testId="call-transcript">
         {call.utterances.length === 0 ? <p class="empty">{t('history:noTranscript')}</p> : null}
