@@ -124,6 +124,12 @@ export class EmailReplies {
     return message;
   }
 
+  /** Close case `id` as `username` (a case another user holds stays open); its messages and sealed address then expire with retention. */
+  closeCase(id: string, username: string): Conversation {
+    this.caseOf(id);
+    return this.deps.service.close(id, { side: 'agent', agentId: consoleAgentId(username) });
+  }
+
   close(): void {
     this.transport?.close();
   }

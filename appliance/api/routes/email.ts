@@ -123,4 +123,21 @@ export function registerEmailRoutes(app: FastifyInstance, deps: EmailRoutesDeps)
     },
     async (request) => messageView(await deps.replies.reply(request.params.id, userOf(request), request.body.text)),
   );
+
+  app.post<{ Params: Static<typeof IdParams> }>(
+    '/api/v1/email/cases/:id/close',
+    {
+      schema: {
+        tags,
+        summary: 'Close the case (closed cases and their sealed reply address expire with privacy.retention.callsHours)',
+        params: IdParams,
+        response: { 200: CaseView },
+      },
+      config: { minRole: 'supervisor' },
+    },
+    async (request) => {
+      const c = deps.replies.closeCase(request.params.id, userOf(request));
+      return caseView(c, deps.threads.replyTarget(c.id)?.mailbox ?? '');
+    },
+  );
 }

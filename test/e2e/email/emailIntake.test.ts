@@ -127,6 +127,13 @@ describe('e-mail intake end to end', () => {
     const other = both.cases.find((x) => x.id !== c.id)!;
     expect(other.routeReason).not.toBe('email.address');
 
+    // Closing the case: it leaves the open list (and expires with retention).
+    const closed = await api(`/api/v1/email/cases/${c.id}/close`, { method: 'POST' });
+    expect(closed.status, await closed.clone().text()).toBe(200);
+    expect(((await closed.json()) as { state: string }).state).toBe('closed');
+    const open = (await (await api('/api/v1/email/cases')).json()) as CaseList;
+    expect(open.cases.map((x) => x.id)).not.toContain(c.id);
+
     // No raw card number in the database file or its WAL; no address in the log.
     const dir = app.config.dataDir;
     const files = readdirSync(dir).filter((f) => f.startsWith('edgevox.sqlite'));

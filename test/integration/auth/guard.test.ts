@@ -51,9 +51,7 @@ const SUPERVISOR_WRITES = [
   'PUT /api/v1/forecast/settings',
   // e-mail cases: a console user answers a customer's mail through the relay (email.enabled)
   'POST /api/v1/email/cases/:id/reply',
-  // one customer across channels: supervisors merge customers / attach a chat or e-mail case, and undo it (audited)
-  'POST /api/v1/customers/merge',
-  'POST /api/v1/customers/unmerge',
+  'POST /api/v1/email/cases/:id/close',
 ];
 /**
  * All a kiosk sign-in (a wall TV showing the wallboard) may use: the KPI figures, the tile colours,
@@ -147,6 +145,7 @@ describe('the auth guard over every route', () => {
         'GET /api/v1/email/cases',
         'GET /api/v1/email/cases/:id',
         'POST /api/v1/email/cases/:id/reply',
+        'POST /api/v1/email/cases/:id/close',
       ]),
     );
     expect(routes.filter((r) => WRITE.test(r)).length).toBeGreaterThanOrEqual(15);
