@@ -52,6 +52,9 @@ const SUPERVISOR_WRITES = [
   // e-mail cases: a console user answers a customer's mail through the relay (email.enabled)
   'POST /api/v1/email/cases/:id/reply',
   'POST /api/v1/email/cases/:id/close',
+  // one customer across channels: supervisors merge customers / attach a chat or e-mail case, and undo it (audited)
+  'POST /api/v1/customers/merge',
+  'POST /api/v1/customers/unmerge',
 ];
 /**
  * All a kiosk sign-in (a wall TV showing the wallboard) may use: the KPI figures, the tile colours,
