@@ -20,6 +20,7 @@ import {
   verifyAsrEncoder,
   type AsrEncoder,
   type EncoderCheck,
+  type RunningAppliance,
 } from './harness.js';
 import {
   findRecognitionWorkers,
@@ -70,7 +71,17 @@ export interface SipLoadOptions {
    * of the other encoder. Unset: the appliance's default, unchecked.
    */
   asrEncoder?: AsrEncoder;
+  /** Other load on the same appliance (make bench-chat): told when it is up, around each step, and before it stops. */
+  alongside?: LoadAlongside;
   log: (line: string) => void;
+}
+
+/** Hooks for load that runs next to the calls in the same appliance; `index` counts the steps run. */
+export interface LoadAlongside {
+  started(app: RunningAppliance, dataDir: string): Promise<void>;
+  beforeStep(index: number, calls: number): Promise<void>;
+  afterStep(index: number, calls: number, step: StepResult): Promise<void>;
+  stopping(): Promise<void>;
 }
 
 export interface StepResult {
@@ -170,10 +181,13 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
     // which of its threads are the recognition workers: told apart while it is idle
     const asrWorkers = new Set(idle.filter((s) => s.name === 'edgevox_asr_worker_streams').map((s) => s.labels['worker'])).size;
     const workerTids = app.child.pid === undefined ? new Set<number>() : await findRecognitionWorkers(app.child.pid, asrWorkers);
+    await options.alongside?.started(app, join(work, 'data'));
+    let index = 0;
     for (const calls of options.steps) {
       for (const caller of kinds) {
         if (stopped.has(caller)) continue;
         options.log(`step: ${calls} concurrent calls for ${options.seconds} s${caller === 'sipp' ? '' : ` (${caller} callers)`}`);
+        await options.alongside?.beforeStep(index, calls);
         const step = await runStep(
           app.url,
           app.child.pid,
@@ -187,6 +201,7 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
           baselineRss,
         );
         results.push(step);
+        await options.alongside?.afterStep(index++, calls, step);
         if (options.asrEncoder !== undefined) {
           const check = verifyAsrEncoder(app, options.asrEncoder, step.metricsBefore, step.metricsAfter);
           // the counters prove it once a step has recognised speech; until then the log alone does
@@ -200,6 +215,7 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
       if (kinds.every((k) => stopped.has(k))) break;
     }
   } finally {
+    await options.alongside?.stopping();
     app.child.kill('SIGTERM');
     await new Promise((r) => app.child.once('exit', r));
     rmSync(work, { recursive: true, force: true });
