@@ -1,7 +1,7 @@
 /**
  * E-mail cases in the console, in a real browser: a customer's mail (nodemailer to the box's
  * listener) is listed with its redacted subject; a supervisor opens it, sees the redacted text (no
- * card digits, no address), replies from the page and the reply reaches the local relay's Maildir.
+ * card digits, no address), replies from the page and the reply reaches the local relay's Maildir; closing takes it off the list.
  * Screenshot: email-cases.
  */
 import nodemailer from 'nodemailer';
@@ -76,5 +76,8 @@ describe('e-mail cases in the console', () => {
     expect(relay.messages()).toHaveLength(1);
     expect(relay.envelopes[0]).toEqual(['frank@client.example']);
     expect(relay.messages()[0]).toContain('Your card is blocked.');
+    // Closing it takes it off the open list.
+    await page.getByTestId('email-close').click();
+    await row.first().waitFor({ state: 'detached' });
   }, 60_000);
 });

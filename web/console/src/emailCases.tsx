@@ -38,6 +38,15 @@ export function EmailCasesScreen({ session }: { session: Session }) {
     }
     await refresh();
   };
+  const closeCase = async () => {
+    if (open === null) return;
+    try {
+      await api('POST', `/api/v1/email/cases/${encodeURIComponent(open)}/close`);
+    } catch (err) {
+      setError(errorText(err));
+    }
+    await refresh();
+  };
   return (
     <main data-testid="email-cases">
       <Card title={t('email:listTitle')} testId="email-case-list">
@@ -96,6 +105,9 @@ export function EmailCasesScreen({ session }: { session: Session }) {
               </label>
               <ActionButton testId="email-reply-send" onClick={reply}>
                 {t('email:send')}
+              </ActionButton>
+              <ActionButton kind="secondary" testId="email-close" onClick={closeCase}>
+                {t('email:close')}
               </ActionButton>
             </div>
           ) : null}
