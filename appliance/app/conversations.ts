@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { AnalysisRuntime } from '../analysis/loader.js';
+import { registerConversationAnalysisRoutes } from '../api/routes/conversationAnalysis.js';
 import type { CallerHasher } from '../calls/callerHash.js';
 import { ConversationAnalysis } from '../conversations/conversationAnalysis.js';
 import { ConversationAnalysisRepo } from '../conversations/conversationAnalysisRepo.js';
@@ -66,9 +67,10 @@ export function startConversations(
   });
   // Sentiment on every message; QA (the rules in force, as for calls) and a summary at close.
   const qaRepo = new QaRepo(store.db, store.write.bind(store));
+  const analysisRepo = new ConversationAnalysisRepo(store.db, store.write.bind(store));
   const analysis = new ConversationAnalysis({
     service,
-    repo: new ConversationAnalysisRepo(store.db, store.write.bind(store)),
+    repo: analysisRepo,
     rules: () => {
       const current = qaRepo.currentRuleSet();
       return current === null ? { version: 0, rules: DEFAULT_RULES } : { version: current.version, rules: current.rules };
@@ -86,6 +88,7 @@ export function startConversations(
     analysis,
     routes(app: FastifyInstance) {
       // The snippet sites paste into their pages, and the chat page it frames (allowed origins only).
+      registerConversationAnalysisRoutes(app, { analysis, repo: analysisRepo, ...(deps.now !== undefined ? { now: deps.now } : {}) });
       registerChatEmbed(app, { webDir: join(REPO_ROOT, 'dist', 'web', 'webrtc'), allowedOrigins: c.allowedOrigins });
       socket = registerChatSocket(app, {
         service,

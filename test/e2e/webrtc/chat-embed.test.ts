@@ -13,6 +13,7 @@ import type { Browser, Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appliance } from '../../../appliance/app/app.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
+import { authedFetch } from '../../helpers/auth.js';
 import { SHARED_DIR } from '../../helpers/paths.js';
 import { workerBin } from '../../integration/webrtc/harness.js';
 import { buildPages, captureWav, haveChromium, launchChromium } from './browser.js';
@@ -117,6 +118,23 @@ describe.skipIf(workerBin === undefined || !haveChromium())('embeddable chat sni
           timeout: 10_000,
         })
         .toEqual({ channel: 'chat' });
+      // The console reads it: the QA list of conversations (channel shown) and the conversation's analysis.
+      const list = (await (await authedFetch(app)('/api/v1/qa/conversations')).json()) as {
+        conversations: { conversationId: string; channel: string }[];
+      };
+      expect(list.conversations.find((x) => x.conversationId === conversationId)?.channel).toBe('chat');
+      const res = await authedFetch(app)(`/api/v1/conversations/${conversationId}/analysis`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as {
+        qa: { results: { ruleId: string; outcome: string }[] };
+        messages: { label: string }[];
+        summary: { text: string };
+      };
+      expect(body.qa.results.find((r) => r.ruleId === 'silence')?.outcome).toBe('na');
+      expect(body.messages.map((m) => m.label)).toEqual(['negative']);
+      expect(JSON.stringify(body)).not.toContain('4111');
+      expect((await fetch(`${box}/api/v1/conversations/${conversationId}/analysis`)).status).toBe(401);
+      expect((await authedFetch(app)('/api/v1/conversations/..%2F..%2Fetc/analysis')).status).toBe(404);
       // The site's own page may open the socket too (its origin is allowed).
       expect(await socketOpens(page, `${box.replace('http', 'ws')}/api/v1/chat/socket`)).toBe(true);
       expect(await page.evaluate('window.pwned')).toBeUndefined();
