@@ -269,6 +269,24 @@ export interface KpisReply {
 
 export const kpis = (app: Appliance): Promise<KpisReply> => getJson<KpisReply>(app, '/api/v1/acd/kpis', 'supervisor');
 
+/**
+ * The overall counts of GET /api/v1/acd/kpis/intervals summed over every interval from `from` to now:
+ * a test's figures whichever 15-minute boundary fell inside it (the current interval alone loses
+ * what happened before the boundary).
+ */
+export async function overallCountsSince(
+  app: Appliance,
+  from: number,
+): Promise<Record<'offered' | 'answered' | 'abandoned' | 'transferred', number>> {
+  const r = await getJson<{ intervals: { overall: Record<string, unknown> }[] }>(
+    app,
+    `/api/v1/acd/kpis/intervals?from=${from}&to=${Date.now() + 1}`,
+    'supervisor',
+  );
+  const sum = (key: string) => r.intervals.reduce((n, i) => n + Number(i.overall[key] ?? 0), 0);
+  return { offered: sum('offered'), answered: sum('answered'), abandoned: sum('abandoned'), transferred: sum('transferred') };
+}
+
 /** The counting figures of a KPI view, for short comparisons. */
 export const counts = (k: RealTimeKpis | undefined) => ({
   offered: k?.currentInterval.offered ?? 0,

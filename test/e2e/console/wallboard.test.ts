@@ -46,6 +46,10 @@ describe('wallboard', () => {
     await page.goto(`${base}/#/wallboard`);
     await page.getByTestId('wb-overall-waiting').waitFor();
 
+    // the tiles show the current interval: start clear of its end (the facts below span 9 s, the CSV check comes some 20 s later)
+    const intervalMs = rig.app.acd!.kpis.intervalMs;
+    const left = intervalMs - (Date.now() % intervalMs);
+    if (left < 60_000) await new Promise((r) => setTimeout(r, left + 1000));
     const facts = rig.app.acd!.kpis.facts;
     const t0 = Date.now();
     facts.agentState('alice', 'available', t0);

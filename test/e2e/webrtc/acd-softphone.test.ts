@@ -29,6 +29,7 @@ import { startTestAppliance, type CapturedLog } from '../../helpers/appliance.js
 import { authedFetch } from '../../helpers/auth.js';
 import { SHARED_DIR } from '../../helpers/paths.js';
 import { workerBin } from '../../integration/webrtc/harness.js';
+import { overallCountsSince } from '../acd/harness.js';
 import { haveTool, runSipp, sippUacArgs } from '../sip/harness.js';
 import { buildPages, captureWav, haveChromium, launchChromium } from './browser.js';
 import { captureLoopback, mulawRtpEnergy, udpPackets } from './pcap.js';
@@ -386,10 +387,7 @@ describe.skipIf(workerBin === undefined || !haveChromium() || !haveTool('sipp') 
         expect(music.rms).toBeGreaterThan(100);
         expect(queued.packets).toBeGreaterThan(40); // hold music of the queue again
         // over every interval the call spanned: a 15-minute boundary may fall between the transfer and this read
-        const range = (await (await authedFetch(app)(`/api/v1/acd/kpis/intervals?from=${testStartedAt}&to=${Date.now() + 1}`)).json()) as {
-          intervals: { overall: { transferred: number } }[];
-        };
-        expect(range.intervals.reduce((n, i) => n + i.overall.transferred, 0)).toBe(1);
+        expect(await overallCountsSince(app, testStartedAt)).toMatchObject({ transferred: 1 });
         expect(app.webrtc!.softphones.answeredBy(callId, 'alice')).toBeUndefined();
       } finally {
         await capture.stop().catch(() => undefined);
