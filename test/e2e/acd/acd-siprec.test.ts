@@ -28,9 +28,7 @@ import {
   REQUEST,
   agentConfig,
   clipDir,
-  counts,
   getJson,
-  kpis,
   micWav,
   putRouting,
   requireTools,
@@ -41,6 +39,7 @@ import {
   type AcdRig,
   type BusEvent,
   type SipEvent,
+  tally,
 } from './harness.js';
 
 /** Send raw μ-law bytes as 20 ms PCMU packets, paced on an absolute schedule (as siprec.test.ts). */
@@ -99,7 +98,7 @@ describe.skipIf(!haveBaresip())('ACD mode: a SIPREC session is transcribed but n
     });
     phones.push(alice);
     await bus.wait((e) => e.type === 'agent.state' && e.agentId === 'alice' && e.to === 'available', 15_000, 'alice available', explain);
-    const before = await kpis(app);
+    const before = await tally(app);
     const aliceEventsBefore = alice.events.length;
 
     // the caller's stream: this socket sends it to the box's caller leg and counts what comes back
@@ -221,7 +220,6 @@ describe.skipIf(!haveBaresip())('ACD mode: a SIPREC session is transcribed but n
     expect(fromBox, 'RTP from the box to the recording client').toBe(0);
 
     // the ACD counted nothing
-    const after = await kpis(app);
-    expect(counts(after.overall), JSON.stringify(after)).toEqual(counts(before.overall));
+    expect(await tally(app)).toEqual(before);
   }, 90_000);
 });

@@ -24,7 +24,7 @@ import {
   TRAIL_S,
   agentConfig,
   clipDir,
-  overallCountsSince,
+  tally,
   micWav,
   prompt,
   putRouting,
@@ -64,7 +64,6 @@ describe.skipIf(!haveBaresip())('ACD: blind transfer by the agent’s phone to a
   });
 
   it('alice REFERs the caller to bob: bob rings, answers, is bridged and transcribed on the same call; alice is released', async () => {
-    const testStartedAt = Date.now();
     const { app, bus, sip, phones, explain } = rig;
     const sipPort = app.sip!.port;
     await putRouting(app, sampleGroups(), [agentConfig('alice', 'security', ALICE_PASSWORD), agentConfig('bob', 'cards', BOB_PASSWORD)]);
@@ -123,7 +122,7 @@ describe.skipIf(!haveBaresip())('ACD: blind transfer by the agent’s phone to a
       sip.find((e) => e.kind === 'ended' && e.callId === callId),
       explain(),
     ).toBeUndefined();
-    expect(await overallCountsSince(app, testStartedAt)).toMatchObject({ transferred: 1, answered: 1 });
+    expect(await tally(app)).toMatchObject({ transferred: 1, answered: 1 });
 
     // the caller hangs up: bob's leg ends too, nothing is left
     await caller.hangup();

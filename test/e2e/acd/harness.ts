@@ -269,31 +269,31 @@ export interface KpisReply {
 
 export const kpis = (app: Appliance): Promise<KpisReply> => getJson<KpisReply>(app, '/api/v1/acd/kpis', 'supervisor');
 
+/** The counting figures of a KPI view and who waits in it now. */
+export interface Tally {
+  offered: number;
+  answered: number;
+  abandoned: number;
+  transferred: number;
+  waiting: number;
+}
 /**
- * The overall counts of GET /api/v1/acd/kpis/intervals summed over every interval from `from` to now:
- * a test's figures whichever 15-minute boundary fell inside it (the current interval alone loses
- * what happened before the boundary).
+ * The counts of a KPI view (overall, or one skill group) summed over the box's intervals of the last
+ * day (GET /api/v1/acd/kpis/intervals; a test's box is new, so that is all of its calls), and who
+ * waits now: the figures hold whichever 15-minute boundary falls inside a test, where the current
+ * interval alone would lose what came before the boundary.
  */
-export async function overallCountsSince(
-  app: Appliance,
-  from: number,
-): Promise<Record<'offered' | 'answered' | 'abandoned' | 'transferred', number>> {
-  const r = await getJson<{ intervals: { overall: Record<string, unknown> }[] }>(
+export async function tally(app: Appliance, group?: string): Promise<Tally> {
+  const r = await getJson<{ intervals: { overall: Record<string, unknown>; groups: Record<string, Record<string, unknown>> }[] }>(
     app,
-    `/api/v1/acd/kpis/intervals?from=${from}&to=${Date.now() + 1}`,
+    `/api/v1/acd/kpis/intervals?to=${Date.now() + 1}`,
     'supervisor',
   );
-  const sum = (key: string) => r.intervals.reduce((n, i) => n + Number(i.overall[key] ?? 0), 0);
-  return { offered: sum('offered'), answered: sum('answered'), abandoned: sum('abandoned'), transferred: sum('transferred') };
+  const sum = (key: string) => r.intervals.reduce((n, i) => n + Number((group === undefined ? i.overall : i.groups[group])?.[key] ?? 0), 0);
+  const now = await kpis(app);
+  const waiting = (group === undefined ? now.overall : now.groups[group])?.waiting ?? 0;
+  return { offered: sum('offered'), answered: sum('answered'), abandoned: sum('abandoned'), transferred: sum('transferred'), waiting };
 }
-
-/** The counting figures of a KPI view, for short comparisons. */
-export const counts = (k: RealTimeKpis | undefined) => ({
-  offered: k?.currentInterval.offered ?? 0,
-  answered: k?.currentInterval.answered ?? 0,
-  abandoned: k?.currentInterval.abandoned ?? 0,
-  waiting: k?.waiting ?? 0,
-});
 
 /** Transcribe part of what a phone heard with the appliance's recogniser (no VAD: the whole slice). */
 export async function transcribeHeard(app: Appliance, heard: WavAudio, fromMs: number, toMs: number, name: string): Promise<string> {
