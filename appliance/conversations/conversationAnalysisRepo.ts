@@ -8,6 +8,8 @@ import type { ConversationAnalysisResult, ConversationSentiment } from './conver
 
 export interface MessageSentiment {
   seq: number;
+  /** Who wrote the message (visitor, agent): the side only, never the text. */
+  sender: string;
   label: SentimentLabel;
   compound: number;
 }
@@ -28,7 +30,27 @@ export interface ConversationQaRow {
   channel: string;
   score: number | null;
   passed: boolean | null;
+  /** When the analysis was stored (the conversation closed). */
   createdAt: number;
+  /** When the conversation started (the calls' list shows calls' starts). */
+  startedAt: number;
+  /** The agent who held it and the skill group it was routed to (null: none). */
+  agentId: string | null;
+  groupId: string | null;
+  /** Ids of the rules it failed (ids only, never the matched words). */
+  failedRules: string[];
+}
+
+interface ListRow {
+  conversation_id: string;
+  channel: string;
+  qa_score: number | null;
+  qa_passed: number | null;
+  created_at: number;
+  started_at: number | null;
+  agent_id: string | null;
+  group_id: string | null;
+  qa_json: string;
 }
 
 interface Row {
@@ -46,10 +68,7 @@ export class ConversationAnalysisRepo {
   private readonly sentimentsStmt: Statement<[string], MessageSentiment>;
   private readonly upsertStmt: Statement;
   private readonly getStmt: Statement<[string], Row>;
-  private readonly listStmt: Statement<
-    [number, number],
-    { conversation_id: string; channel: string; qa_score: number | null; qa_passed: number | null; created_at: number }
-  >;
+  private readonly listStmt: Statement<[number, number], ListRow>;
 
   constructor(
     db: Database,
@@ -60,7 +79,9 @@ export class ConversationAnalysisRepo {
        ON CONFLICT (conversation_id, seq) DO UPDATE SET label = excluded.label, compound = excluded.compound`,
     );
     this.sentimentsStmt = db.prepare(
-      `SELECT seq, label, compound FROM conversation_message_sentiment WHERE conversation_id = ? ORDER BY seq`,
+      `SELECT s.seq, m.sender, s.label, s.compound FROM conversation_message_sentiment s
+       JOIN conversation_messages m ON m.conversation_id = s.conversation_id AND m.seq = s.seq
+       WHERE s.conversation_id = ? ORDER BY s.seq`,
     );
     this.upsertStmt = db.prepare(
       `INSERT INTO conversation_analysis (conversation_id, channel, sentiment_label, sentiment_json, qa_score, qa_passed, qa_rules_version,
@@ -75,8 +96,10 @@ export class ConversationAnalysisRepo {
        FROM conversation_analysis WHERE conversation_id = ?`,
     );
     this.listStmt = db.prepare(
-      `SELECT conversation_id, channel, qa_score, qa_passed, created_at FROM conversation_analysis
-       WHERE created_at >= ? ORDER BY created_at DESC LIMIT ?`,
+      `SELECT a.conversation_id, a.channel, a.qa_score, a.qa_passed, a.created_at, a.qa_json,
+         c.created_at AS started_at, c.agent_id, c.group_id
+       FROM conversation_analysis a LEFT JOIN conversations c ON c.id = a.conversation_id
+       WHERE a.created_at >= ? ORDER BY a.created_at DESC LIMIT ?`,
     );
   }
 
@@ -128,6 +151,12 @@ export class ConversationAnalysisRepo {
       score: r.qa_score,
       passed: r.qa_passed === null ? null : r.qa_passed === 1,
       createdAt: r.created_at,
+      startedAt: r.started_at ?? r.created_at,
+      agentId: r.agent_id,
+      groupId: r.group_id,
+      failedRules: (parseJson<Partial<Pick<Scorecard, 'results'>> | null>(r.qa_json, null)?.results ?? [])
+        .filter((x) => x.outcome === 'fail')
+        .map((x) => x.ruleId),
     }));
   }
 }
