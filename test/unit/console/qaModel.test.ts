@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  callRow,
+  conversationMatches,
+  conversationQuery,
+  conversationRow,
   failedRuleIds,
+  mergeQaRows,
   formFromRule,
   markSegments,
   marksByUtterance,
@@ -79,5 +84,87 @@ describe('QA rule editor form', () => {
     ];
     expect(failedRuleIds(results)).toBe('disclosure, silence');
     expect(failedRuleIds([])).toBe('');
+  });
+});
+
+describe('QA list of calls and conversations', () => {
+  const call = (id: string, scoredAt: number) =>
+    callRow({
+      callId: id,
+      scoredAt,
+      callStartedAt: scoredAt - 60_000,
+      agentLabel: 'alice',
+      groupId: 'billing',
+      score: 75,
+      passed: false,
+      effectiveScore: 100,
+      effectivePassed: true,
+      overridden: true,
+      results: [{ ruleId: 'greeting', outcome: 'fail' }],
+    });
+  const chat = (id: string, createdAt: number, over: Partial<Parameters<typeof conversationRow>[0]> = {}) =>
+    conversationRow({
+      conversationId: id,
+      channel: 'chat',
+      createdAt,
+      startedAt: createdAt - 60_000,
+      agentId: 'bob',
+      groupId: 'cards',
+      score: 55,
+      passed: false,
+      failedRules: ['no-over-promising', 'disclosure'],
+      ...over,
+    });
+
+  it('makes one row shape of both, overrides applied to calls', () => {
+    expect(call('c1', 1000)).toMatchObject({
+      kind: 'call',
+      channel: 'voice',
+      score: 100,
+      passed: true,
+      overridden: true,
+      failed: 'greeting',
+    });
+    expect(chat('k1', 2000)).toMatchObject({
+      kind: 'conversation',
+      channel: 'chat',
+      agent: 'bob',
+      group: 'cards',
+      scoredAt: 2000,
+      failed: 'no-over-promising, disclosure',
+    });
+  });
+
+  it('orders by when scored; conversations older than the oldest loaded call wait while more calls remain', () => {
+    const calls = [call('c2', 500), call('c1', 300)];
+    const chats = [chat('k3', 600), chat('k2', 400), chat('k1', 100)];
+    expect(mergeQaRows(calls, chats, true).map((r) => r.id)).toEqual(['k3', 'c2', 'k2', 'c1']);
+    expect(mergeQaRows(calls, chats, false).map((r) => r.id)).toEqual(['k3', 'c2', 'k2', 'c1', 'k1']);
+    expect(mergeQaRows([], chats, false).map((r) => r.id)).toEqual(['k3', 'k2', 'k1']);
+  });
+
+  it('matches conversations against the filters the calls API applies on the server', () => {
+    const r = chat('k1', new Date('2026-03-10T12:00:00').getTime());
+    expect(conversationMatches(r, NO_FILTERS)).toBe(true);
+    expect(conversationMatches(r, { ...NO_FILTERS, channel: 'chat' })).toBe(true);
+    expect(conversationMatches(r, { ...NO_FILTERS, channel: 'email' })).toBe(false);
+    expect(conversationMatches(r, { ...NO_FILTERS, channel: 'voice' })).toBe(false);
+    expect(conversationMatches(r, { ...NO_FILTERS, agent: ' bob ' })).toBe(true);
+    expect(conversationMatches(r, { ...NO_FILTERS, agent: 'alice' })).toBe(false);
+    expect(conversationMatches(r, { ...NO_FILTERS, group: 'billing' })).toBe(false);
+    expect(conversationMatches(r, { ...NO_FILTERS, result: 'fail' })).toBe(true);
+    expect(conversationMatches(r, { ...NO_FILTERS, result: 'pass' })).toBe(false);
+    expect(conversationMatches(r, { ...NO_FILTERS, rule: 'disclosure' })).toBe(true);
+    expect(conversationMatches(r, { ...NO_FILTERS, rule: 'greeting' })).toBe(false);
+    expect(conversationMatches(r, { ...NO_FILTERS, from: '2026-03-10', to: '2026-03-10' })).toBe(true);
+    expect(conversationMatches(r, { ...NO_FILTERS, from: '2026-03-11' })).toBe(false);
+    expect(conversationMatches(r, { ...NO_FILTERS, to: '2026-03-09' })).toBe(false);
+    expect(conversationMatches(chat('k2', 1, { passed: null }), { ...NO_FILTERS, result: 'fail' })).toBe(false);
+  });
+
+  it('asks the conversations API from the first day of the filter, or from the start', () => {
+    expect(Object.fromEntries(new URLSearchParams(conversationQuery(NO_FILTERS, 500)))).toEqual({ limit: '500', from: '0' });
+    const q = new URLSearchParams(conversationQuery({ ...NO_FILTERS, from: '2026-03-10' }, 10));
+    expect(Number(q.get('from'))).toBe(new Date('2026-03-10T00:00:00').getTime());
   });
 });

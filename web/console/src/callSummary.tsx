@@ -23,17 +23,19 @@ function whoText(who: Actor): string {
   return who.role === 'other' ? who.name : t(`summary:who.${who.role}`);
 }
 
-export function CallSummaryCard({ summary }: { summary: CallSummaryView | null | undefined }) {
+/** `title`: another heading (a conversation's summary); the call's by default. */
+export function CallSummaryCard({ summary, title }: { summary: CallSummaryView | null | undefined; title?: string }) {
+  const heading = title ?? t('summary:title');
   if (!summary) {
     return (
-      <Card title={t('summary:title')} testId="call-summary">
+      <Card title={heading} testId="call-summary">
         <p class="empty">{t('summary:none')}</p>
       </Card>
     );
   }
   const lang = summary.language === 'zh' ? 'zh' : undefined;
   return (
-    <Card title={t('summary:title')} testId="call-summary">
+    <Card title={heading} testId="call-summary">
       <p lang={lang} data-testid="call-summary-text">
         {summary.text}
       </p>

@@ -127,7 +127,7 @@ function App() {
   if (!session.authenticated) return <Login onDone={() => void refresh()} site={session.site} />;
   // A kiosk sign-in (a wall TV) only ever gets the wallboard's TV mode, rotating its views.
   if (session.role === 'kiosk') return <Wallboard session={session} tv rotateS={tvOptions(hash).rotateS} />;
-  const [, route, arg] = hash.split('/');
+  const [, route, arg, sub] = hash.split('/');
   // The wallboard's TV mode: full screen, no header (#/wallboard?tv=1&rotate=15).
   if (route?.startsWith('wallboard?')) {
     const tv = tvOptions(hash);
@@ -146,7 +146,7 @@ function App() {
   else if (route === 'wallboard' || route?.startsWith('wallboard?')) screen = <Wallboard session={session} />;
   else if (route === 'reports') screen = <Report />;
   else if (route === 'forecast') screen = <ForecastScreen />;
-  else if (route === 'qa') screen = <QaScreen session={session} arg={arg} />;
+  else if (route === 'qa') screen = <QaScreen session={session} arg={arg} sub={sub} />;
   else if (route === 'alerts') screen = <AlertsScreen session={session} />;
   else screen = <Live session={session} />;
   return (

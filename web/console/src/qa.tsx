@@ -1,5 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- API JSON is validated and typed by the server; the screens read it loosely. */
-// QA workspace: scored calls with filters; one call's scorecard with its transcript and every rule
+// QA workspace: scored calls and closed conversations (chats, e-mail cases; channel shown) with
+// filters; one call's scorecard with its transcript and every rule
 // hit marked where it matched, and a supervisor's override with a reason; per-agent and per-rule
 // trends; the rule editor with a dry run against stored calls. Reads for everyone, changes for supervisors.
 import { useEffect, useState } from 'preact/hooks';
@@ -9,28 +10,35 @@ import { fmtNumber, fmtPercent, t } from '../../i18n/i18n.js';
 import {
   KIND_FIELDS,
   NO_FILTERS,
+  QA_CHANNELS,
   RULE_KINDS,
+  callRow,
+  conversationMatches,
+  conversationQuery,
+  conversationRow,
+  mergeQaRows,
   formFromRule,
   markSegments,
   marksByUtterance,
   ruleFromForm,
   scorecardQuery,
   type QaFilters,
+  type QaListRow,
   type RuleForm,
   failedRuleIds,
 } from './qaModel.js';
+import { QaConversation } from './qaConversation.js';
+import { outcomeText, resultText, scoreText } from './qaText.js';
 
 const PAGE = 50;
 type Tab = 'calls' | 'trends' | 'rules';
 
 const canChange = (s: Session) => s.role === 'supervisor' || s.role === 'technician';
-const resultText = (passed: boolean | null | undefined) =>
-  passed === true ? t('qa:pass') : passed === false ? t('qa:fail') : t('qa:notScored');
-const outcomeText = (o: string) => t(`qa:outcome.${o}`, { defaultValue: o });
-const scoreText = (s: number | null | undefined) => (s === null || s === undefined ? '—' : fmtNumber(s, Number.isInteger(s) ? 0 : 1));
 
-export function QaScreen({ session, arg }: { session: Session; arg?: string | undefined }) {
+export function QaScreen({ session, arg, sub }: { session: Session; arg?: string | undefined; sub?: string | undefined }) {
   const [tab, setTab] = useState<Tab>('calls');
+  // #/qa/conversations/<id>: a chat's or e-mail case's analysis (call ids never read "conversations").
+  if (arg === 'conversations' && sub) return <QaConversation conversationId={decodeURIComponent(sub)} />;
   if (arg) return <QaCall session={session} callId={decodeURIComponent(arg)} />;
   return (
     <div data-testid="qa">
@@ -55,17 +63,42 @@ export function QaScreen({ session, arg }: { session: Session; arg?: string | un
   );
 }
 
+/** Closed conversations read at once (the API pages by time only; the other filters are matched here). */
+const CONVERSATION_LIMIT = 500;
+
+async function conversationRows(f: QaFilters): Promise<QaListRow[]> {
+  if (f.channel === 'voice') return [];
+  try {
+    const r = await get(`/api/v1/qa/conversations?${conversationQuery(f, CONVERSATION_LIMIT)}`);
+    return r.conversations.map(conversationRow).filter((c: QaListRow) => conversationMatches(c, f));
+  } catch (e) {
+    // Chat off: the route is not there, and there is nothing to list.
+    if (e instanceof ApiError && e.status === 404) return [];
+    throw e;
+  }
+}
+
+const rowHref = (r: QaListRow) =>
+  r.kind === 'call' ? `#/qa/${encodeURIComponent(r.id)}` : `#/qa/conversations/${encodeURIComponent(r.id)}`;
+
 function QaList() {
   const [filters, setFilters] = useState<QaFilters>(NO_FILTERS);
   const [rules, setRules] = useState<any[]>([]);
-  const [rows, setRows] = useState<any[] | null>(null);
+  const [calls, setCalls] = useState<QaListRow[] | null>(null);
+  const [conversations, setConversations] = useState<QaListRow[]>([]);
   const [next, setNext] = useState<number | null>(null);
   const [error, setError] = useState('');
   const load = async (f: QaFilters, before?: number | null) => {
     try {
-      const r = await get(`/api/v1/qa/scorecards?${scorecardQuery(f, PAGE, before)}`);
-      setRows((prev) => (before != null && prev ? [...prev, ...r.scorecards] : r.scorecards));
-      setNext(r.nextBefore);
+      const callsOn = f.channel === '' || f.channel === 'voice';
+      const [page, convs] = await Promise.all([
+        callsOn ? get(`/api/v1/qa/scorecards?${scorecardQuery(f, PAGE, before)}`) : Promise.resolve({ scorecards: [], nextBefore: null }),
+        before != null ? Promise.resolve(null) : conversationRows(f),
+      ]);
+      const rows: QaListRow[] = page.scorecards.map(callRow);
+      setCalls((prev) => (before != null && prev ? [...prev, ...rows] : rows));
+      setNext(page.nextBefore);
+      if (convs !== null) setConversations(convs);
       setError('');
     } catch (e) {
       setError(errorText(e));
@@ -79,9 +112,20 @@ function QaList() {
     );
   }, []);
   const set = (k: keyof QaFilters) => (e: { currentTarget: { value: string } }) => setFilters({ ...filters, [k]: e.currentTarget.value });
+  const rows = calls === null ? null : mergeQaRows(calls, conversations, next !== null);
   return (
     <div data-testid="qa-list">
       <form class="row filters" role="search" aria-label={t('qa:filters')} onSubmit={(e) => (e.preventDefault(), void load(filters))}>
+        <Field label={t('qa:channelHead')}>
+          <select name="channel" value={filters.channel} onChange={set('channel')} data-testid="qa-filter-channel">
+            <option value="">{t('qa:any')}</option>
+            {QA_CHANNELS.map((c) => (
+              <option key={c} value={c}>
+                {t(`qa:channel.${c}`)}
+              </option>
+            ))}
+          </select>
+        </Field>
         <Field label={t('qa:agent')}>
           <input name="agent" value={filters.agent} onInput={set('agent')} data-testid="qa-filter-agent" />
         </Field>
@@ -123,7 +167,8 @@ function QaList() {
             <thead>
               <tr>
                 <th>{t('qa:started')}</th>
-                <th>{t('qa:call')}</th>
+                <th>{t('qa:channelHead')}</th>
+                <th>{t('qa:contact')}</th>
                 <th>{t('qa:agent')}</th>
                 <th>{t('qa:group')}</th>
                 <th>{t('qa:score')}</th>
@@ -132,24 +177,25 @@ function QaList() {
               </tr>
             </thead>
             <tbody>
-              {rows.map((c) => (
-                <tr key={c.callId} data-testid="qa-row">
-                  <td>{fmtTime(c.callStartedAt)}</td>
+              {rows.map((r) => (
+                <tr key={`${r.kind}:${r.id}`} data-testid="qa-row" data-channel={r.channel}>
+                  <td>{fmtTime(r.startedAt)}</td>
                   <td>
-                    <a href={`#/qa/${encodeURIComponent(c.callId)}`} data-testid="qa-open">
-                      <code>{c.callId.slice(0, 8)}</code>
+                    <span class="tag">{t(`qa:channel.${r.channel}`, { defaultValue: r.channel })}</span>
+                  </td>
+                  <td>
+                    <a href={rowHref(r)} data-testid="qa-open">
+                      <code>{r.id.slice(0, 8)}</code>
                     </a>
                   </td>
-                  <td>{c.agentLabel ?? '—'}</td>
-                  <td>{c.groupId ?? '—'}</td>
-                  <td>{scoreText(c.effectiveScore ?? c.score)}</td>
+                  <td>{r.agent ?? '—'}</td>
+                  <td>{r.group ?? '—'}</td>
+                  <td>{scoreText(r.score)}</td>
                   <td>
-                    <span class={`tag ${(c.effectivePassed ?? c.passed) === false ? 'bad' : 'good'}`}>
-                      {resultText(c.effectivePassed ?? c.passed)}
-                    </span>
-                    {c.overridden ? <span class="tag">{t('qa:overridden')}</span> : null}
+                    <span class={`tag ${r.passed === false ? 'bad' : 'good'}`}>{resultText(r.passed)}</span>
+                    {r.overridden ? <span class="tag">{t('qa:overridden')}</span> : null}
                   </td>
-                  <td class="muted">{failedRuleIds(c.results)}</td>
+                  <td class="muted">{r.failed}</td>
                 </tr>
               ))}
             </tbody>

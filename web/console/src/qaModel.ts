@@ -138,8 +138,12 @@ export interface QaFilters {
   /** yyyy-mm-dd, local days; '' for no bound. */
   from: string;
   to: string;
+  /** '' all; 'voice' calls only; 'chat' or 'email' those conversations only. */
+  channel: QaChannel;
 }
-export const NO_FILTERS: QaFilters = { agent: '', group: '', result: '', rule: '', from: '', to: '' };
+export type QaChannel = '' | 'voice' | 'chat' | 'email';
+export const QA_CHANNELS: readonly Exclude<QaChannel, ''>[] = ['voice', 'chat', 'email'];
+export const NO_FILTERS: QaFilters = { agent: '', group: '', result: '', rule: '', from: '', to: '', channel: '' };
 
 /** The scorecards query for filters (dates are whole local days; `to` is inclusive). */
 export function scorecardQuery(f: QaFilters, limit: number, before?: number | null): string {
@@ -152,6 +156,109 @@ export function scorecardQuery(f: QaFilters, limit: number, before?: number | nu
   if (f.to) q.set('to', String(new Date(`${f.to}T00:00:00`).getTime() + 86_400_000));
   if (before != null) q.set('before', String(before));
   return q.toString();
+}
+
+const dayStart = (day: string) => new Date(`${day}T00:00:00`).getTime();
+
+/** The conversations' QA list query for filters: the API filters by time only (the rest is matched here). */
+export function conversationQuery(f: QaFilters, limit: number): string {
+  return new URLSearchParams({ limit: String(limit), from: String(f.from ? dayStart(f.from) : 0) }).toString();
+}
+
+/** One row of the QA list: a scored call (channel voice) or a closed conversation (chat, e-mail). */
+export interface QaListRow {
+  kind: 'call' | 'conversation';
+  id: string;
+  channel: string;
+  startedAt: number;
+  /** When it was scored (a call) or analysed at close (a conversation): the list's order. */
+  scoredAt: number;
+  agent: string | null;
+  group: string | null;
+  score: number | null;
+  passed: boolean | null;
+  overridden: boolean;
+  /** Failed rule ids, comma separated. */
+  failed: string;
+}
+
+/** A row of GET /api/v1/qa/scorecards as a list row (overrides applied). */
+export function callRow(c: {
+  callId: string;
+  scoredAt: number;
+  callStartedAt: number;
+  agentLabel: string | null;
+  groupId: string | null;
+  score: number | null;
+  passed: boolean | null;
+  effectiveScore?: number | null;
+  effectivePassed?: boolean | null;
+  overridden?: boolean;
+  results: readonly { ruleId: string; outcome: string }[];
+}): QaListRow {
+  return {
+    kind: 'call',
+    id: c.callId,
+    channel: 'voice',
+    startedAt: c.callStartedAt,
+    scoredAt: c.scoredAt,
+    agent: c.agentLabel,
+    group: c.groupId,
+    score: c.effectiveScore ?? c.score,
+    passed: c.effectivePassed ?? c.passed,
+    overridden: c.overridden === true,
+    failed: failedRuleIds(c.results),
+  };
+}
+
+/** A row of GET /api/v1/qa/conversations as a list row. */
+export function conversationRow(c: {
+  conversationId: string;
+  channel: string;
+  createdAt: number;
+  startedAt: number;
+  agentId: string | null;
+  groupId: string | null;
+  score: number | null;
+  passed: boolean | null;
+  failedRules: readonly string[];
+}): QaListRow {
+  return {
+    kind: 'conversation',
+    id: c.conversationId,
+    channel: c.channel,
+    startedAt: c.startedAt,
+    scoredAt: c.createdAt,
+    agent: c.agentId,
+    group: c.groupId,
+    score: c.score,
+    passed: c.passed,
+    overridden: false,
+    failed: c.failedRules.join(', '),
+  };
+}
+
+/** Whether a conversation's row passes the filters the calls' API applies on the server. */
+export function conversationMatches(r: QaListRow, f: QaFilters): boolean {
+  if (f.channel !== '' && f.channel !== r.channel) return false;
+  if (f.agent.trim() && r.agent !== f.agent.trim()) return false;
+  if (f.group.trim() && r.group !== f.group.trim()) return false;
+  if (f.result && r.passed !== (f.result === 'pass')) return false;
+  if (f.rule && !r.failed.split(', ').includes(f.rule)) return false;
+  if (f.from && r.startedAt < dayStart(f.from)) return false;
+  if (f.to && r.startedAt >= dayStart(f.to) + 86_400_000) return false;
+  return true;
+}
+
+/**
+ * Calls and conversations in one list, newest scored first (the calls' API pages in that order).
+ * While older calls are still to be loaded (`moreCalls`), conversations scored before the oldest
+ * loaded call wait for them, so "More" never fills a gap above rows already shown.
+ */
+export function mergeQaRows(calls: readonly QaListRow[], conversations: readonly QaListRow[], moreCalls: boolean): QaListRow[] {
+  const oldestCall = calls.reduce((m, c) => Math.min(m, c.scoredAt), Infinity);
+  const shown = moreCalls ? conversations.filter((c) => c.scoredAt >= oldestCall) : conversations;
+  return [...calls, ...shown].sort((a, b) => b.scoredAt - a.scoredAt);
 }
 
 /** The ids of the rules a call failed, as one line for a table cell. */

@@ -1,0 +1,186 @@
+/**
+ * Chats in the console's QA workspace, in a real browser on a running box: a visitor and an agent
+ * chat through the real chat socket (the visitor types a card number), the visitor ends the chat and
+ * the box analyses it; the QA list shows the chat next to the calls with its channel, and its page
+ * shows the scorecard (audio rules not applicable), the customer's sentiment, the summary (from the
+ * redacted text) and each message's sentiment label, never the card number. Screenshots in English and Chinese.
+ */
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Appliance } from '../../../appliance/app/app.js';
+import { markSetupComplete } from '../../../appliance/console/context.js';
+import type { ChatServerMessage } from '../../../appliance/conversations/chatProtocol.js';
+import { CHAT_SOCKET_PATH } from '../../../appliance/conversations/chatSocket.js';
+import { startTestAppliance } from '../../helpers/appliance.js';
+import { authedFetch, createUser, quietApplianceOverrides } from '../../helpers/auth.js';
+import { workerBin } from '../../integration/webrtc/harness.js';
+import { ensureConsoleBuilt, openBrowser, type Browser } from './browser.js';
+
+interface Ws {
+  send(data: string): void;
+  close(): void;
+  on(event: 'message', l: (data: Buffer) => void): void;
+  on(event: 'open', l: () => void): void;
+  on(event: 'error', l: (err: Error) => void): void;
+}
+const WebSocket = createRequire(import.meta.url)('ws') as new (url: string, opts?: { origin?: string }) => Ws;
+
+/** One side of the chat socket: what it received, and a wait for the next message of a type. */
+class ChatClient {
+  readonly got: ChatServerMessage[] = [];
+  private waiters: (() => void)[] = [];
+  private constructor(readonly ws: Ws) {
+    ws.on('message', (d) => {
+      this.got.push(JSON.parse(d.toString('utf8')) as ChatServerMessage);
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+  static open(url: string, origin: string): Promise<ChatClient> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, { origin });
+      const c = new ChatClient(ws);
+      ws.on('open', () => resolve(c));
+      ws.on('error', reject);
+    });
+  }
+  send(m: object): void {
+    this.ws.send(JSON.stringify(m));
+  }
+  async next<T extends ChatServerMessage['type']>(type: T, pred: (m: Extract<ChatServerMessage, { type: T }>) => boolean = () => true) {
+    for (;;) {
+      const found = this.got.find((m): m is Extract<ChatServerMessage, { type: T }> => m.type === type && pred(m as never));
+      if (found !== undefined) return found;
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+}
+
+const CARD = '4111 1111 1111 1111';
+let app: Appliance;
+let browser: Browser;
+let conversationId = '';
+
+describe.skipIf(workerBin === undefined)('chats in the QA workspace', () => {
+  beforeAll(async () => {
+    await ensureConsoleBuilt();
+    // The chat socket comes with the WebRTC plane (agent tokens); no media flows in this test.
+    ({ app } = await startTestAppliance(
+      quietApplianceOverrides({
+        sip: { enabled: false },
+        console: { httpsPort: -1 },
+        webrtc: { workers: 1, rtcPortMin: 60000, rtcPortMax: 60199 },
+      }),
+      { transcribers: null },
+    ));
+    await createUser(app, 'super1', 'supervisor', 'super one password');
+    markSetupComplete(app.config.dataDir);
+
+    const res = await authedFetch(app, 'supervisor')('/api/v1/webrtc/agent-tokens', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ agentId: 'alice', role: 'agent', ttlMs: 3_600_000 }),
+    });
+    expect(res.status).toBe(201);
+    const { token } = (await res.json()) as { token: string };
+    const url = `${app.httpUrl.replace('http', 'ws')}${CHAT_SOCKET_PATH}`;
+    const agent = await ChatClient.open(url, app.httpUrl);
+    const visitor = await ChatClient.open(url, app.httpUrl);
+    try {
+      agent.send({ type: 'agent', token });
+      await agent.next('agent-ready');
+      visitor.send({ type: 'start', language: 'en' });
+      conversationId = (await visitor.next('started')).conversationId;
+      visitor.send({ type: 'message', clientId: 'v1', text: `My card ${CARD} was charged twice and I am really upset` });
+      await visitor.next('ack', (m) => m.clientId === 'v1');
+      await agent.next('offers', (m) => m.conversations.some((c) => c.conversationId === conversationId));
+      agent.send({ type: 'accept', conversationId });
+      await agent.next('history', (m) => m.conversation.conversationId === conversationId);
+      agent.send({
+        type: 'message',
+        conversationId,
+        clientId: 'a1',
+        text: 'Hello, thank you for waiting. I promise you a refund, it is guaranteed!',
+      });
+      await visitor.next('message', (m) => m.message.seq === 2);
+      visitor.send({ type: 'close' });
+      await visitor.next('state', (m) => m.conversation.state === 'closed');
+    } finally {
+      agent.ws.close();
+      visitor.ws.close();
+    }
+    await createUser(app, 'viewer1', 'viewer', 'viewer one password');
+    browser = await openBrowser();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('lists the chat with its channel and opens its scorecard, sentiment and summary; no card number', async () => {
+    // analysed off the closing stack
+    await expect
+      .poll(() => app.store.db.prepare(`SELECT channel FROM conversation_analysis WHERE conversation_id = ?`).get(conversationId), {
+        timeout: 10_000,
+      })
+      .toEqual({ channel: 'chat' });
+    const analysis = (await (await authedFetch(app, 'viewer')(`/api/v1/conversations/${conversationId}/analysis`)).json()) as {
+      qa: { score: number; passed: boolean };
+      summary: { text: string };
+    };
+    expect(analysis.qa.passed).toBe(false); // the critical no-over-promising rule failed
+    expect(analysis.summary.text).not.toBe('');
+
+    const { page, shot } = browser;
+    await page.goto(app.httpUrl);
+    await page.getByTestId('login').waitFor();
+    await page.fill('input[name=username]', 'viewer1');
+    await page.fill('input[name=password]', 'viewer one password');
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('who').waitFor();
+    await page.goto(`${app.httpUrl}/#/qa`);
+    const row = page.locator('[data-testid=qa-row][data-channel=chat]').filter({ hasText: conversationId.slice(0, 8) });
+    await expect(row.textContent()).resolves.toMatch(/Chat.*alice.*Fail.*no-over-promising/);
+    await shot('qa-list-chat-en');
+
+    // the channel filter: calls only leaves the chat out, chats only brings it back
+    await page.getByTestId('qa-filter-channel').selectOption('voice');
+    await page.getByTestId('qa-filter-apply').click();
+    await row.waitFor({ state: 'detached' });
+    await page.getByTestId('qa-filter-channel').selectOption('chat');
+    await page.getByTestId('qa-filter-apply').click();
+    await row.waitFor();
+
+    await row.getByTestId('qa-open').click();
+    const view = page.getByTestId('qa-conversation');
+    await view.waitFor();
+    expect(page.url()).toBe(`${app.httpUrl}/#/qa/conversations/${conversationId}`);
+    await expect(page.getByTestId('qa-score').textContent()).resolves.toContain('· Fail');
+    await expect(page.getByTestId('qa-result-no-over-promising').textContent()).resolves.toContain('Fail');
+    await expect(page.getByTestId('qa-result-silence').textContent()).resolves.toContain('Not applicable');
+    await expect(page.getByTestId('qa-result-greeting').textContent()).resolves.toContain('Pass');
+    await expect(page.getByTestId('call-summary-text').textContent()).resolves.toBe(analysis.summary.text);
+    await expect(page.getByTestId('qa-conversation-sentiment-overall').getAttribute('data-label')).resolves.toBe('negative');
+    await expect(page.getByTestId('qa-message-1').textContent()).resolves.toMatch(/Customer.*Negative/);
+    const html = await page.content();
+    expect(html).not.toContain('4111');
+    expect(html).not.toContain('1111'); // the summary quotes the stored text, redacted: [CARD]
+    await shot('qa-conversation-en');
+
+    const zh = await openBrowser({ locale: 'zh-CN' });
+    try {
+      await zh.page.goto(app.httpUrl);
+      await zh.page.getByTestId('login').waitFor();
+      await zh.page.fill('input[name=username]', 'viewer1');
+      await zh.page.fill('input[name=password]', 'viewer one password');
+      await zh.page.getByTestId('login-submit').click();
+      await zh.page.getByTestId('who').waitFor();
+      await zh.page.goto(`${app.httpUrl}/#/qa/conversations/${conversationId}`);
+      await zh.page.getByTestId('qa-conversation').waitFor();
+      await expect(zh.page.locator('h1').textContent()).resolves.toContain('在线聊天的质检评分卡');
+      await expect(zh.page.getByTestId('qa-result-silence').textContent()).resolves.toContain('不适用');
+      await zh.shot('qa-conversation-zh-CN');
+    } finally {
+      await zh.close();
+    }
+  }, 60_000);
+});
