@@ -721,6 +721,28 @@ export const ConfigSchema = Type.Object(
               description:
                 'Interval history per skill group (offered, answered, abandoned, handle time: counts only, what forecasts learn from) is deleted after this long; it outlives the call records',
             }),
+            chatMessagesHours: Type.Integer({
+              minimum: 0,
+              default: 0,
+              description: 'Chat messages (redacted text, their sentiment) are deleted after this long (0 = as transcriptsHours)',
+            }),
+            emailMessagesHours: Type.Integer({
+              minimum: 0,
+              default: 0,
+              description: "E-mail cases' messages (redacted text, their sentiment) are deleted after this long (0 = as transcriptsHours)",
+            }),
+            chatsHours: Type.Integer({
+              minimum: 0,
+              default: 0,
+              description:
+                'Closed chats (with their QA scorecard, sentiment and summary, and any message left) are deleted after this long (0 = as callsHours)',
+            }),
+            emailCasesHours: Type.Integer({
+              minimum: 0,
+              default: 0,
+              description:
+                'Closed e-mail cases (with their thread hashes, sealed reply address and any message left) are deleted after this long (0 = as callsHours)',
+            }),
             sweepIntervalMs: Type.Integer({
               minimum: 1000,
               maximum: 86_400_000,

@@ -77,20 +77,33 @@ export function storeRetentionClasses(store: Store, retention: EdgeVoxConfig['pr
       maxAgeMs: retention.eventsHours * HOUR_MS,
       purge: run('retention.alerts', `DELETE FROM alerts WHERE at < ?`),
     });
-  // Conversations (chats, e-mail cases; conversations/): messages expire like transcripts, closed
-  // conversations (with what is left of their messages) like ended calls.
-  if (hasTable('conversations'))
-    classes.push(
-      {
-        name: 'conversationMessages',
-        maxAgeMs: retention.transcriptsHours * HOUR_MS,
-        purge: run('retention.conversationMessages', `DELETE FROM conversation_messages WHERE at < ?`),
-      },
-      {
-        name: 'conversations',
-        maxAgeMs: retention.callsHours * HOUR_MS,
-        purge: run('retention.conversations', `DELETE FROM conversations WHERE state = 'closed' AND closed_at < ?`),
-      },
-    );
+  // Conversations (conversations/), each channel by its own keys; 0 (the default) keeps the voice
+  // limits: messages expire like transcripts, closed conversations (with their analysis, e-mail
+  // threads and what is left of their messages) like ended calls. Open conversations stay.
+  if (hasTable('conversations')) {
+    const orHours = (hours: number | undefined, fallback: number) => (hours !== undefined && hours > 0 ? hours : fallback);
+    for (const [channel, messages, closed, messagesHours, closedHours] of [
+      ['chat', 'chatMessages', 'chats', retention.chatMessagesHours, retention.chatsHours],
+      ['email', 'emailMessages', 'emailCases', retention.emailMessagesHours, retention.emailCasesHours],
+    ] as const)
+      classes.push(
+        {
+          name: messages,
+          maxAgeMs: orHours(messagesHours, retention.transcriptsHours) * HOUR_MS,
+          purge: run(
+            `retention.${messages}`,
+            `DELETE FROM conversation_messages WHERE at < ? AND conversation_id IN (SELECT id FROM conversations WHERE channel = '${channel}')`,
+          ),
+        },
+        {
+          name: closed,
+          maxAgeMs: orHours(closedHours, retention.callsHours) * HOUR_MS,
+          purge: run(
+            `retention.${closed}`,
+            `DELETE FROM conversations WHERE channel = '${channel}' AND state = 'closed' AND closed_at < ?`,
+          ),
+        },
+      );
+  }
   return classes;
 }

@@ -205,8 +205,8 @@ describe('conversation retention', () => {
           c,
         ]),
       );
-      expect(classes.get('conversationMessages')!.purge(2_000_000)).toBe(2);
-      expect(classes.get('conversations')!.purge(2_000_000)).toBe(1);
+      expect(classes.get('chatMessages')!.purge(2_000_000)).toBe(2);
+      expect(classes.get('chats')!.purge(2_000_000)).toBe(1);
       expect(service.find(old.id)).toBeUndefined();
       expect(service.history(open.id).map((m) => m.text)).toEqual(['new words']);
     } finally {
