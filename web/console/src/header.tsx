@@ -2,7 +2,7 @@
 // language switch. On a narrow screen the navigation folds behind a Menu button (a real button with
 // aria-expanded, so it works from the keyboard and screen readers); everything else wraps onto a
 // second line and stays on screen down to 360 px.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { post, type Session } from './api.js';
 import { ActionButton, LanguageSwitch } from './ui.js';
 import { t } from '../../i18n/i18n.js';
@@ -14,9 +14,10 @@ export function Header(props: {
   onSignedOut: () => Promise<void>;
 }) {
   const { session, hash } = props;
-  const [menuOpen, setMenuOpen] = useState(false);
-  // a chosen screen closes the menu
-  useEffect(() => setMenuOpen(false), [hash]);
+  // The menu is open on the screen it was opened on: choosing a screen closes it in the same render
+  // that draws the new screen (an effect after the paint would leave it open for a frame).
+  const [openOn, setOpenOn] = useState<string | null>(null);
+  const menuOpen = openOn === hash;
   return (
     <header class={menuOpen ? 'menu-open' : undefined}>
       <strong class="brand">EdgeVox</strong>
@@ -29,7 +30,7 @@ export function Header(props: {
         data-testid="menu-toggle"
         aria-expanded={menuOpen ? 'true' : 'false'}
         aria-controls="console-nav"
-        onClick={() => setMenuOpen(!menuOpen)}
+        onClick={() => setOpenOn(menuOpen ? null : hash)}
       >
         {t('common:menu')}
       </button>
@@ -40,6 +41,7 @@ export function Header(props: {
             href={n.hash}
             class={hash.startsWith(n.hash) ? 'active' : ''}
             aria-current={hash.startsWith(n.hash) ? 'page' : undefined}
+            onClick={() => setOpenOn(null)}
           >
             {t(n.label)}
           </a>
