@@ -5,13 +5,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { get } from './api.js';
 import { Field, Notice, errorText } from './ui.js';
 import { fmtDateTime, fmtDuration, fmtNumber, fmtPercent, t } from '../../i18n/i18n.js';
+import { defaultReportRange } from './reportModel.js';
 import type { ReportFigures, ReportInterval } from './wallboardModel.js';
-
-/** A datetime-local input's value for an instant, in the browser's time zone. */
-function localInput(ms: number): string {
-  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
-  return d.toISOString().slice(0, 16);
-}
 
 interface AgentRow {
   readonly agentId: string;
@@ -27,8 +22,9 @@ interface AgentRow {
 const secs = (s: number | null) => (s === null ? '—' : fmtDuration(s * 1000));
 
 export function Report() {
-  const [from, setFrom] = useState(localInput(Date.now() - 86_400_000));
-  const [to, setTo] = useState(localInput(Date.now()));
+  const [opened] = useState(() => defaultReportRange(Date.now()));
+  const [from, setFrom] = useState(opened.from);
+  const [to, setTo] = useState(opened.to);
   const [group, setGroup] = useState('overall');
   const [intervals, setIntervals] = useState<ReportInterval[] | null>(null);
   const [agents, setAgents] = useState<AgentRow[] | null>(null);
