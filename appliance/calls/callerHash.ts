@@ -20,11 +20,17 @@ export class CallerHasher {
     return new CallerHasher(Buffer.from(readFileSync(path, 'utf8').trim(), 'hex'));
   }
 
-  /** Hash a caller identity (E.164 number or SIP user); digits-only normalisation first. */
+  /**
+   * Hash a caller identity: an E.164 number, a SIP user, a sip:/tel: URI or a From header value (its
+   * URI's user part: the display name and tag never count, so a call's hash matches the same number
+   * given by a chat's identity token or a callback); digits-only normalisation first.
+   */
   hash(callerNumber: string): string {
-    const normalised = callerNumber
-      .replace(/^sips?:/i, '')
-      .split('@')[0]!
+    const angled = /<([^>]*)>/.exec(callerNumber)?.[1];
+    const normalised = (angled ?? callerNumber)
+      .trim()
+      .replace(/^(sips?|tel):/i, '')
+      .split(/[@;]/)[0]!
       .replace(/[^0-9a-z+]/gi, '')
       .toLowerCase();
     return createHmac('sha256', this.salt).update(normalised).digest('hex').slice(0, 32);
