@@ -62,6 +62,7 @@ import { CallbackHandover } from '../cluster/callbackHandover.js';
 import { registerClusterPeerRoutes } from '../api/routes/clusterPeer.js';
 import { startSupervision, type StartedSupervision } from './supervision.js';
 import { wireAcdSoftphones } from './acdSoftphones.js';
+import { SoftphoneCustomerReader } from '../customers/softphoneCustomer.js';
 import { consoleRegistrar } from '../console/mount.js';
 import { overlayConsoleConfig } from '../console/configService.js';
 import { WebRtcService } from '../webrtc/webrtcService.js';
@@ -291,6 +292,14 @@ export class Appliance {
       });
       if (webrtc !== null) closeStack.push({ name: 'webrtc', close: () => webrtc.close() });
       if (webrtc !== null) metrics.bindWebRtc(webrtc.metricsSource());
+      // The softphone's screen-pop: the caller's customer (open chats and e-mail cases first) with each offer.
+      if (webrtc !== null) {
+        const reader = new SoftphoneCustomerReader(store.db);
+        webrtc.softphones.setCustomers((callId) => {
+          const call = store.calls.get(callId);
+          return call === undefined ? null : reader.view(profiles.customers.ofCall(call));
+        });
+      }
       // Web chat: after WebRTC (agent tokens, the "call us" page), closed before it.
       const conversations = startConversations({ ...base, dataDir, hasher, analysis: analysis.runtime, routing: routing.service, webrtc });
       closeStack.push({ name: 'conversations', close: () => conversations.close() });

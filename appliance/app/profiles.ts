@@ -18,7 +18,7 @@ const DAY_MS = 86_400_000;
 
 export function startProfiles(
   deps: CapabilityDeps & { routing: RoutingService; routingRepo: RoutingRepo; alertsRepo: AlertsRepo },
-): Started & { readonly service: ProfileService } {
+): Started & { readonly service: ProfileService; readonly customers: CustomerService } {
   const { config, store, bus, logger } = deps;
   const rc = config.routing;
   const repo = new ProfilesRepo(store.db, store.write.bind(store));
@@ -46,6 +46,7 @@ export function startProfiles(
   });
   return {
     service,
+    customers,
     routes: (app) => {
       registerProfileRoutes(app, {
         store,

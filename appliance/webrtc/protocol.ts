@@ -14,7 +14,9 @@
  * An agent's softphone also keeps one "presence" socket open while it takes calls (softphones.ts):
  *   ready (agent token, first message)  -> { protocolVersion, agentId }   the agent's softphone is connected
  *   decline (callId)                    -> {}   refuse the call being offered (counts as not answered)
- *   server -> client: offer { callId, ringTimeoutMs, source, agentCodec }, offer-cancelled { callId, reason }.
+ *   customer (callId)                   -> { customer }   the caller's customer (a call ringing or answered here)
+ *   server -> client: offer { callId, ringTimeoutMs, source, agentCodec }, offer-cancelled { callId, reason },
+ *                     customer { callId, customer } (right after an offer: the caller's open chats first).
  * The softphone answers an offer by joining its `callId` on a socket of its own (the `join` above).
  */
 import { Type, type Static } from '@sinclair/typebox';
@@ -22,6 +24,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { DtlsParameters, IceCandidate, IceParameters, MediaKind, RtpCapabilities, RtpParameters } from 'mediasoup/types';
 import { evxError } from '../errors.js';
 import type { ApplianceEvent } from '../events/appEvents.js';
+import type { SoftphoneCustomer } from '../customers/softphoneCustomer.js';
 import type { ParticipantRole } from './tokens.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -68,6 +71,11 @@ const ClientMessageSchema = Type.Union([
     { type: Type.Literal('decline'), id: Id, callId: Type.String({ minLength: 1, maxLength: 128 }) },
     { additionalProperties: false },
   ),
+  // presence sockets: the caller's customer of a call ringing this agent or answered by them
+  Type.Object(
+    { type: Type.Literal('customer'), id: Id, callId: Type.String({ minLength: 1, maxLength: 128 }) },
+    { additionalProperties: false },
+  ),
   // joined agents: the agent marks a card pushed on this call useful or not (assist/cardService.ts)
   Type.Object(
     { type: Type.Literal('cardFeedback'), id: Id, cardId: Type.String({ minLength: 1, maxLength: 200 }), useful: Type.Boolean() },
@@ -102,7 +110,10 @@ const checker = TypeCompiler.Compile(ClientMessageSchema);
 type RawClientMessage = Static<typeof ClientMessageSchema>;
 /** Client requests with the opaque parts given their mediasoup types. */
 export type ClientMessage =
-  | Extract<RawClientMessage, { type: 'join' | 'createTransport' | 'hangup' | 'ready' | 'decline' | 'hold' | 'transfer' | 'cardFeedback' }>
+  | Extract<
+      RawClientMessage,
+      { type: 'join' | 'createTransport' | 'hangup' | 'ready' | 'decline' | 'customer' | 'hold' | 'transfer' | 'cardFeedback' }
+    >
   | (Omit<Extract<RawClientMessage, { type: 'connectTransport' }>, 'dtlsParameters'> & { dtlsParameters: DtlsParameters })
   | (Omit<Extract<RawClientMessage, { type: 'produce' }>, 'rtpParameters'> & { rtpParameters: RtpParameters })
   | (Omit<Extract<RawClientMessage, { type: 'consume' }>, 'rtpCapabilities'> & { rtpCapabilities: RtpCapabilities });
@@ -133,6 +144,8 @@ export interface ResponseData {
   hangup: Record<string, never>;
   ready: { protocolVersion: number; agentId: string };
   decline: Record<string, never>;
+  /** null: an anonymous caller (or no customer model on this box). */
+  customer: { customer: SoftphoneCustomer | null };
   hold: { held: boolean };
   /** The transfer is over: 200 (answered or queued: the softphone leaves the call). Refusals are errors. */
   transfer: { status: number };
@@ -172,6 +185,8 @@ export type ServerMessage =
   | ({ type: 'offer' } & CallOffer)
   /** Presence sockets only: the offer of `callId` stopped ringing. */
   | { type: 'offer-cancelled'; callId: string; reason: OfferEndReason }
+  /** Presence sockets only: the caller's customer of a call offered to this agent (softphoneCustomer.ts). */
+  | { type: 'customer'; callId: string; customer: SoftphoneCustomer | null }
   /**
    * Agents and supervisors only: the call's live events from the appliance bus (transcripts, already
    * redacted by the call layer; intent, emotion, routing decision for the screen-pop; alerts;

@@ -191,6 +191,11 @@ class SignallingSession {
       this.softphone.decline(message.callId);
       return {};
     }
+    if (message.type === 'customer') {
+      if (this.softphone === undefined)
+        throw evxError('EVX_ERR_WEBRTC_SIGNALLING', "Send ready first: a call's customer goes to the presence socket");
+      return { customer: this.softphone.customer(message.callId) };
+    }
     if (message.type === 'hold' || message.type === 'transfer') {
       if (this.softphone === undefined)
         throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'Send ready first: hold and transfer go on the presence socket');

@@ -17,18 +17,24 @@
  * Whenever an offer stops ringing for another reason than the join, the agent's sockets get
  * `offer-cancelled` with the reason.
  *
+ * The caller's customer (`setCustomers`: customers/softphoneCustomer.ts, the open chats and e-mail
+ * cases first) follows each offer on the sockets it rings (`customer`, off the ringing path: a slow
+ * or failing read never delays or breaks the offer), and an agent's `customer` request is answered
+ * for a call ringing them or answered by them only; any other call is refused (deny by default).
+ *
  * A call offered here is guarded until it ends: only the agent it rings (or who answered it) may
  * join it as an agent (`mayJoin`, checked at join); an agent whose join raced the end of the ring,
  * or who answered after another endpoint won (`hangUpAnswered`), is taken out of the call again
  * without ending it (WebRtcCall.remove), so the caller is never left with two agents or with an
  * agent talking over the queue's music.
  */
-import { evxError } from '../errors.js';
+import { evxError, isEdgeVoxError } from '../errors.js';
 import { TypedEmitter } from '../events/typedEmitter.js';
 import type { AcdSoftphones, AgentRing, RingOutcome } from '../acd/agentRing.js';
 import type { AgentTransferRequest } from '../acd/acdCalls.js';
 import type { Logger } from '../log/logger.js';
 import type { SoftphoneControl, SoftphoneControlResult } from './softphoneControl.js';
+import type { SoftphoneCustomer } from '../customers/softphoneCustomer.js';
 import type { CallOffer, OfferEndReason, ServerMessage } from './protocol.js';
 import type { ParticipantRole } from './tokens.js';
 import type { WebRtcCallsEvents } from './webrtcCalls.js';
@@ -45,6 +51,8 @@ export interface SoftphoneConnection {
   readonly agentId: string;
   /** The agent refused the offer of `callId` (ignored when it no longer rings). */
   decline(callId: string): void;
+  /** The caller's customer of `callId`, when it rings this agent or they answered it; throws the refusal. */
+  customer(callId: string): SoftphoneCustomer | null;
   /** The agent holds or resumes the call they are on (softphoneControl.ts); throws the refusal. */
   hold(callId: string, held: boolean): { held: boolean };
   /** The agent transfers the call they are on; resolves when it is over, throws the refusal. */
@@ -98,6 +106,10 @@ class Connection implements SoftphoneConnection {
     if (!this.closed) this.hub.declined(this, callId);
   }
 
+  customer(callId: string): SoftphoneCustomer | null {
+    return this.hub.customerFor(this.agentId, callId);
+  }
+
   hold(callId: string, held: boolean): { held: boolean } {
     controlled(this.hub.control?.hold(this.agentId, callId, held));
     return { held };
@@ -141,6 +153,7 @@ export class WebRtcSoftphones implements AcdSoftphones, SoftphoneHub {
   private admit: (agentId: string) => boolean = () => true;
   /** @internal Connection: hold and transfer of the agents' calls (the ACD's), null without one. */
   control: Pick<SoftphoneControl, 'hold' | 'transfer'> | null = null;
+  private customerOf: ((callId: string) => SoftphoneCustomer | null) | null = null;
   private closed = false;
 
   constructor(private readonly deps: WebRtcSoftphonesDeps) {
@@ -159,6 +172,11 @@ export class WebRtcSoftphones implements AcdSoftphones, SoftphoneHub {
   /** What carries out the softphones' hold and transfer (app/acdSoftphones.ts: the ACD's); null: refused. */
   setControl(control: Pick<SoftphoneControl, 'hold' | 'transfer'> | null): void {
     this.control = control;
+  }
+
+  /** What reads a call's customer for the softphones (app/app.ts: profiles' customers); null: none shown. */
+  setCustomers(customerOf: ((callId: string) => SoftphoneCustomer | null) | null): void {
+    this.customerOf = customerOf;
   }
 
   /** Agents with a softphone connected now, with how many each. */
@@ -196,6 +214,7 @@ export class WebRtcSoftphones implements AcdSoftphones, SoftphoneHub {
       ring.connections.add(conn);
       const left = Math.max(0, ring.offer.ringTimeoutMs - (Date.now() - ring.startedAt));
       conn.send({ type: 'offer', ...ring.offer, ringTimeoutMs: left });
+      this.pushCustomer(ring, [conn]);
     }
     return conn;
   }
@@ -254,6 +273,7 @@ export class WebRtcSoftphones implements AcdSoftphones, SoftphoneHub {
     guard.ringing = ring;
     guard.answered = null;
     for (const conn of ring.connections) conn.send({ type: 'offer', ...offer });
+    this.pushCustomer(ring, [...ring.connections]);
     this.deps.logger.info({ agentId, callId: callerCallId, softphones: ring.connections.size }, 'softphone ringing');
     return {
       result,
@@ -271,6 +291,17 @@ export class WebRtcSoftphones implements AcdSoftphones, SoftphoneHub {
     const g = this.guards.get(callId);
     if (g === undefined || this.isAllowed(g, subject)) return true;
     throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'This call is not offered to you', { details: { callId } });
+  }
+
+  /**
+   * The caller's customer of `callId` for `agentId`: only while the call rings them or after they
+   * answered it (null: an anonymous caller, or no customers on this box). Throws the refusal.
+   */
+  customerFor(agentId: string, callId: string): SoftphoneCustomer | null {
+    const g = this.guards.get(callId);
+    if (g === undefined || !this.isAllowed(g, agentId))
+      throw evxError('EVX_ERR_WEBRTC_AUTH', 'This call is not offered to you', { details: { callId } });
+    return this.customerOf?.(callId) ?? null;
   }
 
   /** The participant id of `agentId`'s softphone that answered `callId`, undefined when it is not theirs. */
@@ -342,6 +373,30 @@ export class WebRtcSoftphones implements AcdSoftphones, SoftphoneHub {
     if (this.isAllowed(g, e.subject)) return;
     // joined as the offer ended (the join was authorised a moment before): out again, the call goes on
     this.kick(e.callId, e.participantId, 'offer-withdrawn');
+  }
+
+  /**
+   * After the offer went out: the caller's customer to the sockets it rang, while the call still
+   * rings this agent or they answered it. A failed read is logged (its code only) and sends nothing.
+   */
+  private pushCustomer(ring: Ring, to: readonly Connection[]): void {
+    const customerOf = this.customerOf;
+    if (customerOf === null) return;
+    setImmediate(() => {
+      const g = this.guards.get(ring.callId);
+      if (g === undefined || g.ringing !== ring || !this.isAllowed(g, ring.agentId)) return;
+      let customer: SoftphoneCustomer | null;
+      try {
+        customer = customerOf(ring.callId);
+      } catch (err) {
+        this.deps.logger.warn(
+          { callId: ring.callId, code: isEdgeVoxError(err) ? err.code : 'unexpected' },
+          "softphone screen-pop: the caller's customer not read",
+        );
+        return;
+      }
+      for (const conn of to) if (!conn.closed) conn.send({ type: 'customer', callId: ring.callId, customer });
+    });
   }
 
   private hangUpAnswered(ring: Ring): void {

@@ -2,7 +2,8 @@
  * Softphone presence sockets over the real signalling route and a real mediasoup worker: `ready`
  * with an agent token, offers pushed to it, `decline`, the answer being the agent's ordinary `join`
  * of the offered call id (resolved before the join's response), joins of other agents refused while
- * the call is offered, a socket gone while ringing, and the heartbeat closing a silent socket.
+ * the call is offered, a socket gone while ringing, the heartbeat closing a silent socket, and the
+ * caller's customer pushed after an offer and refused to anyone but the rung agent.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
@@ -122,6 +123,27 @@ describe.skipIf(workerBin === undefined)(
       expect(await cancelled).toEqual({ type: 'offer-cancelled', callId: 'call-d', reason: 'declined' });
       // the declined call stays guarded until it ends
       await expect(WebRtcPeer.join({ url: rig.wsUrl, token: 'alice-token', callId: 'call-d' })).rejects.toThrow(/not offered/);
+    });
+
+    it('the caller’s customer follows the offer; a request is answered for the agent’s own call only', async () => {
+      const customer = { customerId: 'cust-1', openCases: [], timeline: [], churnRisk: 0.2, tags: [] };
+      rig.hub.setCustomers(() => customer);
+      const a = await presence('alice-token');
+      const b = await presence('bob-token');
+      const pushed = new Promise((r) => a.c.events.once('customer', r));
+      let bobGot = false;
+      b.c.events.once('customer', () => (bobGot = true));
+      const ring = rig.hub.ring('alice', 'call-p', 5000)!;
+      expect(await pushed).toEqual({ type: 'customer', callId: 'call-p', customer });
+      expect(await a.c.request('customer', { callId: 'call-p' })).toEqual({ customer });
+      await expect(b.c.request('customer', { callId: 'call-p' })).rejects.toMatchObject({ code: 'EVX_ERR_WEBRTC_AUTH' });
+      await expect(a.c.request('customer', { callId: 'call-other' })).rejects.toMatchObject({ code: 'EVX_ERR_WEBRTC_AUTH' });
+      const bare = await SignallingClient.connect(rig.wsUrl);
+      clients.push(bare);
+      await expect(bare.request('customer', { callId: 'call-p' })).rejects.toMatchObject({ code: 'EVX_ERR_WEBRTC_SIGNALLING' });
+      expect(bobGot).toBe(false);
+      ring.cancel();
+      expect(await ring.result).toEqual({ type: 'failed', noAnswer: false });
     });
 
     it('the presence socket going away while ringing fails the ring (not reachable)', async () => {

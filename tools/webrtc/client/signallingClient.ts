@@ -28,6 +28,8 @@ export interface SignallingClientEvents {
   /** Softphone presence sockets (`ready`): a call offered, an offer withdrawn. */
   offer: Extract<ServerMessage, { type: 'offer' }>;
   'offer-cancelled': Extract<ServerMessage, { type: 'offer-cancelled' }>;
+  /** Presence sockets: the caller's customer of a call just offered. */
+  customer: Extract<ServerMessage, { type: 'customer' }>;
   closed: { code: number };
 }
 
@@ -134,6 +136,9 @@ export class SignallingClient {
         return;
       case 'offer-cancelled':
         this.events.emit('offer-cancelled', message);
+        return;
+      case 'customer':
+        this.events.emit('customer', message);
         return;
     }
   }
