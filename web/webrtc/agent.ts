@@ -12,6 +12,11 @@
  * presence socket; the box checks the call is theirs and the target exists): <body data-held>,
  * <body data-transfer="pending|done|failed">; a done transfer ends the page's call (`transferred`).
  *
+ * The screen-pop also shows the caller's customer (customerPop.ts): their open chat or e-mail case
+ * first, then earlier contacts. The box sends it right after an offer on the presence socket; for a
+ * call answered otherwise the page asks for it there (`customer`; the box answers only for a call
+ * offered to or answered by this agent).
+ *
  * During a call the agent-assist cards the box pushes (`assist.cards`) show newest first, with
  * Useful / Not useful buttons (assistCards.ts); `window.evxAgent.cards()` lists them with the moment
  * the page received each.
@@ -22,6 +27,7 @@ import { fmtNumber, fmtPercent, t } from '../i18n/i18n.js';
 import { pageErrorText, startPageI18n } from './pageI18n.js';
 import { AgentChats } from './agentChats.js';
 import { CardPanel } from './assistCards.js';
+import { CustomerPop } from './customerPop.js';
 
 startPageI18n();
 
@@ -47,6 +53,12 @@ const transferKind = $<HTMLSelectElement>('transfer-kind');
 const transferId = $<HTMLInputElement>('transfer-id');
 const transferBtn = $<HTMLButtonElement>('transfer');
 const controlStatus = $('control-status');
+const customerPop = new CustomerPop({
+  root: $('customer'),
+  summary: $('customer-summary'),
+  open: $('customer-open'),
+  timeline: $('customer-timeline'),
+});
 const cardPanel = new CardPanel($('card-list'), $('cards-none'), {
   send: async (cardId, useful) => {
     if (peer === undefined) throw new Error('not in a call');
@@ -275,6 +287,7 @@ async function answer(callId: string, codec: 'opus' | 'pcmu' = 'opus'): Promise<
     });
     document.body.dataset['callId'] = callId;
     chats.showForCall(callId);
+    if (customerPop.call !== callId || !customerPop.shown) requestCustomer(callId);
     setPop('call', callId.slice(0, 8));
     setPop('role', t(`softphone:role.${peer.joined.role}`, { defaultValue: peer.joined.role }));
     for (const p of [...peer.producers.values()]) await hear(p.producerId);
@@ -395,6 +408,15 @@ async function connectPresence(): Promise<void> {
   }
 }
 
+/** Asks the box for the caller's customer of `callId` (refused unless the call is this agent's: nothing shown). */
+function requestCustomer(callId: string): void {
+  if (customerPop.call !== callId) customerPop.clear(callId);
+  presence
+    ?.request('customer', { callId })
+    .then(({ customer }) => customerPop.show(callId, customer))
+    .catch(() => undefined);
+}
+
 function onPresenceMessage(m: ServerMessage): void {
   if (m.type === 'offer') {
     // busy: on a call (or answering one) already
@@ -403,6 +425,8 @@ function onPresenceMessage(m: ServerMessage): void {
       return;
     }
     showOffer(m);
+  } else if (m.type === 'customer') {
+    customerPop.show(m.callId, m.customer);
   } else if (m.type === 'offer-cancelled' && offer?.callId === m.callId) {
     clearOffer();
     if (m.reason !== 'answered') status.textContent = m.reason === 'timeout' ? t('softphone:missed') : t('softphone:withdrawn');
@@ -417,11 +441,13 @@ function showOffer(o: CallOffer): void {
   offerText.textContent = t(o.source === 'sip' ? 'softphone:phoneOffer' : 'softphone:webOffer', {
     s: fmtNumber(Math.round(o.ringTimeoutMs / 1000)),
   });
+  customerPop.clear(o.callId);
   offerBox.hidden = false;
   offerAnswerBtn.disabled = false;
   offerDeclineBtn.disabled = false;
   document.body.dataset['offer'] = 'ringing';
   document.body.dataset['offerCallId'] = o.callId;
+  document.body.dataset['offerAt'] = String(Date.now());
   status.textContent = t('softphone:incomingStatus');
   startRinging();
 }
