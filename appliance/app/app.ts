@@ -304,7 +304,15 @@ export class Appliance {
       const conversations = startConversations({ ...base, dataDir, hasher, analysis: analysis.runtime, routing: routing.service, webrtc });
       closeStack.push({ name: 'conversations', close: () => conversations.close() });
       // E-mail intake (email.enabled): its SMTP listener, the reply relay; closed before the store.
-      const email = await startEmail({ ...base, hasher, analysis: analysis.runtime, routing: routing.service, secrets });
+      const email = await startEmail({
+        ...base,
+        hasher,
+        analysis: analysis.runtime,
+        routing: routing.service,
+        secrets,
+        // the analysis API is served by web chat when it runs, else here
+        analysisRoutes: conversations.service === null,
+      });
       closeStack.push({ name: 'email', close: () => email.close() });
 
       const started = await startSip(

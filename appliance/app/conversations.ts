@@ -33,6 +33,34 @@ export interface StartedConversations extends Started {
   readonly analysis: ConversationAnalysis | null;
 }
 
+/**
+ * A channel's analysis (the chat's here, the e-mail's in email.ts): sentiment on every message, and
+ * at close a QA scorecard (the rules in force, as for calls) and a summary, into one table for all channels.
+ */
+export function startConversationAnalysis(
+  deps: CapabilityDeps,
+  service: ConversationService,
+  repo: ConversationRepo,
+): { analysis: ConversationAnalysis; repo: ConversationAnalysisRepo } {
+  const { config, store, logger } = deps;
+  const qaRepo = new QaRepo(store.db, store.write.bind(store));
+  const analysisRepo = new ConversationAnalysisRepo(store.db, store.write.bind(store));
+  const analysis = new ConversationAnalysis({
+    service,
+    repo: analysisRepo,
+    rules: () => {
+      const current = qaRepo.currentRuleSet();
+      return current === null ? { version: 0, rules: DEFAULT_RULES } : { version: current.version, rules: current.rules };
+    },
+    qa: config.qa.enabled,
+    passScore: config.qa.passScore,
+    messages: (id) => repo.messagesAfter(id, 0, 5000),
+    logger,
+    ...(deps.now !== undefined ? { now: deps.now } : {}),
+  });
+  return { analysis, repo: analysisRepo };
+}
+
 export function startConversations(
   deps: CapabilityDeps & {
     dataDir: string;
@@ -65,22 +93,7 @@ export function startConversations(
     },
     ...(deps.now !== undefined ? { now: deps.now } : {}),
   });
-  // Sentiment on every message; QA (the rules in force, as for calls) and a summary at close.
-  const qaRepo = new QaRepo(store.db, store.write.bind(store));
-  const analysisRepo = new ConversationAnalysisRepo(store.db, store.write.bind(store));
-  const analysis = new ConversationAnalysis({
-    service,
-    repo: analysisRepo,
-    rules: () => {
-      const current = qaRepo.currentRuleSet();
-      return current === null ? { version: 0, rules: DEFAULT_RULES } : { version: current.version, rules: current.rules };
-    },
-    qa: config.qa.enabled,
-    passScore: config.qa.passScore,
-    messages: (id) => repo.messagesAfter(id, 0, 5000),
-    logger,
-    ...(deps.now !== undefined ? { now: deps.now } : {}),
-  });
+  const { analysis, repo: analysisRepo } = startConversationAnalysis(deps, service, repo);
   const secret = loadTokenSecret(deps.dataDir, config.webrtc.callerTokenSecretFile);
   let socket: { close(): void } | null = null;
   return {

@@ -1,11 +1,12 @@
 /**
  * Starts e-mail intake (email.*, off by default): its own conversation service on the conversations
- * model (e-mail redaction with privacy.redaction's categories, intent and routing like a chat), the
- * SMTP listener, the reply relay and the console routes. Closed in the cascade: the listener first,
- * then the relay's connections.
+ * model (e-mail redaction with privacy.redaction's categories, intent and routing like a chat, the
+ * chat's analysis at close), the SMTP listener, the reply relay and the console routes. Closed in
+ * the cascade: the listener first, then the relay's connections, then analyses in flight.
  */
 import type { FastifyInstance } from 'fastify';
 import type { AnalysisRuntime } from '../analysis/loader.js';
+import { registerConversationAnalysisRoutes } from '../api/routes/conversationAnalysis.js';
 import { registerEmailRoutes } from '../api/routes/email.js';
 import type { CallerHasher } from '../calls/callerHash.js';
 import { ConversationRepo } from '../conversations/conversationRepo.js';
@@ -18,13 +19,21 @@ import { Redactor } from '../privacy/redactor.js';
 import type { SecretBox } from '../privacy/secrets.js';
 import type { RoutingService } from '../routing/routingService.js';
 import type { CapabilityDeps, Started } from './capability.js';
+import { startConversationAnalysis } from './conversations.js';
 
 export interface StartedEmail extends Started {
   readonly intake: EmailIntake | null;
 }
 
 export async function startEmail(
-  deps: CapabilityDeps & { hasher: CallerHasher; analysis: AnalysisRuntime | null; routing: RoutingService; secrets: SecretBox },
+  deps: CapabilityDeps & {
+    hasher: CallerHasher;
+    analysis: AnalysisRuntime | null;
+    routing: RoutingService;
+    secrets: SecretBox;
+    /** Serve the conversations' analysis API here: web chat, which serves it otherwise, is off. */
+    analysisRoutes: boolean;
+  },
 ): Promise<StartedEmail> {
   const { config, store, logger } = deps;
   const e = config.email;
@@ -51,6 +60,8 @@ export async function startEmail(
     },
     ...(deps.now !== undefined ? { now: deps.now } : {}),
   });
+  // Cases are scored and summarised at close like chats (the QA screen lists them with their channel).
+  const { analysis, repo: analysisRepo } = startConversationAnalysis(deps, service, repo);
   const intake = await EmailIntake.start({
     service,
     repo,
@@ -73,10 +84,13 @@ export async function startEmail(
     intake,
     routes(app: FastifyInstance) {
       registerEmailRoutes(app, { repo, threads, replies });
+      if (deps.analysisRoutes)
+        registerConversationAnalysisRoutes(app, { analysis, repo: analysisRepo, ...(deps.now !== undefined ? { now: deps.now } : {}) });
     },
     async close() {
       await intake.close();
       replies.close();
+      await analysis.close();
     },
   };
 }

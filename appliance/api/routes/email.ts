@@ -129,7 +129,7 @@ export function registerEmailRoutes(app: FastifyInstance, deps: EmailRoutesDeps)
     {
       schema: {
         tags,
-        summary: 'Close the case (closed cases and their sealed reply address expire with privacy.retention.callsHours)',
+        summary: 'Close the case (closed cases and their sealed reply address expire with privacy.retention.emailCasesHours)',
         params: IdParams,
         response: { 200: CaseView },
       },

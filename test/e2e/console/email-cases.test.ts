@@ -1,7 +1,8 @@
 /**
  * E-mail cases in the console, in a real browser: a customer's mail (nodemailer to the box's
  * listener) is listed with its redacted subject; a supervisor opens it, sees the redacted text (no
- * card digits, no address), replies from the page and the reply reaches the local relay's Maildir; closing takes it off the list.
+ * card digits, no address), replies from the page and the reply reaches the local relay's Maildir; closing takes it off the list,
+ * and the closed case is then on the QA screen as e-mail with its scorecard and summary.
  * Screenshot: email-cases.
  */
 import nodemailer from 'nodemailer';
@@ -79,5 +80,19 @@ describe('e-mail cases in the console', () => {
     // Closing it takes it off the open list.
     await page.getByTestId('email-close').click();
     await row.first().waitFor({ state: 'detached' });
+    // Closed, it is scored and summarised like a chat: the QA screen lists it as e-mail and opens it.
+    await expect
+      .poll(() => app.store.db.prepare(`SELECT COUNT(*) AS n FROM conversation_analysis WHERE channel = 'email'`).get(), {
+        timeout: 10_000,
+      })
+      .toEqual({ n: 1 });
+    await page.goto(`${app.httpUrl}/#/qa`);
+    const scored = page.locator('[data-testid=qa-row][data-channel=email]');
+    await expect(scored.textContent()).resolves.toMatch(/E-mail.*console:super1/);
+    await scored.getByTestId('qa-open').click();
+    await page.getByTestId('qa-conversation').waitFor();
+    await expect(page.getByTestId('qa-result-silence').textContent()).resolves.toContain('Not applicable');
+    await expect(page.getByTestId('call-summary-text').textContent()).resolves.toContain('[CARD]');
+    expect(await page.content()).not.toContain('4111');
   }, 60_000);
 });
