@@ -11,30 +11,17 @@ import { scoreCall, scoreOf, type QaCall, type RuleResult, type Scorecard } from
 import type { QaRule } from '../qa/rules.js';
 import { summariseCall, type CallSummary, type SummaryUtterance } from '../summary/summariser.js';
 import { SENTIMENT_THRESHOLD, textSentiment, type SentimentLabel } from '../analysis/textSentiment.js';
-import type { ConversationAnalysisRepo, StoredConversationAnalysis } from './conversationAnalysisRepo.js';
+import type {
+  ConversationAnalysisRepo,
+  ConversationAnalysisResult,
+  ConversationSentiment,
+  StoredConversationAnalysis,
+} from './conversationAnalysisRepo.js';
 import type { ConversationService } from './conversationService.js';
 import type { Conversation, ConversationMessage } from './types.js';
 
 /** Rule kinds measured on audio: not applicable to a text channel. */
 export const AUDIO_RULE_KINDS: ReadonlySet<QaRule['kind']> = new Set<QaRule['kind']>(['silence', 'talkOver']);
-
-export interface ConversationSentiment {
-  /** Label of the customer's mean compound; null when no customer message was scored. */
-  label: SentimentLabel | null;
-  /** Mean VADER compound of the customer's scored messages. */
-  compound: number | null;
-  /** Label of the customer's last scored message (where the conversation ended up). */
-  last: SentimentLabel | null;
-  counts: Record<SentimentLabel, number>;
-  scored: number;
-}
-
-export interface ConversationAnalysisResult {
-  sentiment: ConversationSentiment;
-  qa: Scorecard;
-  qaRulesVersion: number;
-  summary: CallSummary;
-}
 
 export interface ConversationAnalysisDeps {
   readonly service: ConversationService;

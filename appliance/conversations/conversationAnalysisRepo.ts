@@ -4,7 +4,25 @@ import type { SentimentLabel } from '../analysis/textSentiment.js';
 import type { Scorecard } from '../qa/engine.js';
 import { parseJson, type Writer } from '../store/repos/writer.js';
 import type { CallSummary } from '../summary/summariser.js';
-import type { ConversationAnalysisResult, ConversationSentiment } from './conversationAnalysis.js';
+
+/** The customer's side of a closed conversation, as analysed (conversationAnalysis.ts) and stored here. */
+export interface ConversationSentiment {
+  /** Label of the customer's mean compound; null when no customer message was scored. */
+  label: SentimentLabel | null;
+  /** Mean VADER compound of the customer's scored messages. */
+  compound: number | null;
+  /** Label of the customer's last scored message (where the conversation ended up). */
+  last: SentimentLabel | null;
+  counts: Record<SentimentLabel, number>;
+  scored: number;
+}
+
+export interface ConversationAnalysisResult {
+  sentiment: ConversationSentiment;
+  qa: Scorecard;
+  qaRulesVersion: number;
+  summary: CallSummary;
+}
 
 export interface MessageSentiment {
   seq: number;
