@@ -393,6 +393,7 @@ async function connectPresence(): Promise<void> {
     presenceAgentId = ready.agentId;
     sessionStorage.setItem(TOKEN_KEY, tok);
     setPresence('ready', t('softphone:presenceReady', { agent: ready.agentId }));
+    prepareRinging();
   } catch (err) {
     sig.onClose = () => {};
     sig.close();
@@ -481,6 +482,18 @@ offerDeclineBtn.onclick = () => {
 let ringCtx: AudioContext | undefined;
 let ringOut: GainNode | undefined;
 let ringTimer: ReturnType<typeof setInterval> | undefined;
+
+/**
+ * Creates the ring tone's audio context once the softphone is ready: creating one takes ~100 ms of
+ * the page's thread, which at the first offer delayed the screen-pop that follows it.
+ */
+function prepareRinging(): void {
+  try {
+    ringCtx ??= new AudioContext();
+  } catch {
+    // no audio output: offers still show
+  }
+}
 
 function startRinging(): void {
   try {
