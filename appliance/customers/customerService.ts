@@ -6,7 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import type { ProfileSettings } from '../profiles/profile.js';
 import type { ProfilesRepo } from '../profiles/repo.js';
-import type { ScreenPopCustomer } from '../profiles/screenPop.js';
+import type { ScreenPopCustomer } from './screenPop.js';
 import type { CallRecord } from '../store/repos/calls.js';
 import { evxError } from '../errors.js';
 import { customerChurn } from './customerChurn.js';

@@ -6,7 +6,7 @@
  * address or name.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { ScreenPopCustomer } from '../profiles/screenPop.js';
+import type { ScreenPopCustomer } from './screenPop.js';
 import type { TimelineEntry } from './timeline.js';
 
 /** Messages of an open chat the softphone shows (the newest ones). */

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { evxError } from '../../errors.js';
 import type { ProfileService } from '../../profiles/profileService.js';
-import { buildScreenPop } from '../../profiles/screenPop.js';
+import { buildScreenPop } from '../../customers/screenPop.js';
 import { profileTags } from '../../profiles/profile.js';
 import type { Store } from '../../store/database.js';
 import type { AlertsRepo } from '../../alerts/repo.js';

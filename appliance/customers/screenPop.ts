@@ -8,9 +8,9 @@ import type { AlertRecord } from '../alerts/repo.js';
 import type { CallRecord } from '../store/repos/calls.js';
 import type { StoredDecision } from '../routing/repo.js';
 import type { UtteranceRecord } from '../store/repos/utterances.js';
-import type { CustomerChurn } from '../customers/customerChurn.js';
-import type { TimelineEntry } from '../customers/timeline.js';
-import { churnRisk, profileTags, recentCallCount, type CallerProfile, type ProfileSettings } from './profile.js';
+import type { CustomerChurn } from './customerChurn.js';
+import type { TimelineEntry } from './timeline.js';
+import { churnRisk, profileTags, recentCallCount, type CallerProfile, type ProfileSettings } from '../profiles/profile.js';
 
 /** The caller's customer across channels: open chats and e-mail cases first, then the timeline. */
 export interface ScreenPopCustomer {
