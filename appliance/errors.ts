@@ -108,7 +108,7 @@ export const ERROR_CODES = {
     1,
   ),
   // conversations: web chat and e-mail cases (appliance/conversations)
-  EVX_ERR_CHAT_NOT_FOUND: spec('No such conversation, or it is not this visitor\'s or agent\'s', 404, 1),
+  EVX_ERR_CHAT_NOT_FOUND: spec("No such conversation, or it is not this visitor's or agent's", 404, 1),
   EVX_ERR_CHAT_CLOSED: spec('The conversation is closed; start a new one', 409, 1),
   EVX_ERR_CHAT_PROTOCOL: spec('A chat socket message is malformed, too large or not allowed in this state', 400, 1),
   EVX_ERR_CHAT_ORIGIN: spec('The chat socket was opened from an origin the site does not allow (chat.allowedOrigins)', 403, 1),

@@ -171,7 +171,7 @@ export class CardRepo {
     for (const r of this.ratingsStmt.all()) {
       const key = `${r.kind}:${r.ref_id}`;
       let byIntent = out.get(key);
-      if (byIntent === undefined) out.set(key, (byIntent = new Map()));
+      if (byIntent === undefined) out.set(key, (byIntent = new Map<string, CardRating>()));
       byIntent.set(r.intent, { useful: r.useful, notUseful: r.not_useful });
     }
     return out;

@@ -260,7 +260,7 @@ export class CardService {
   private moveRating(card: ShownCard, verdict: 'useful' | 'not_useful'): void {
     const key = `${card.kind}:${card.refId}`;
     let byIntent = this.ratings.get(key);
-    if (byIntent === undefined) this.ratings.set(key, (byIntent = new Map()));
+    if (byIntent === undefined) this.ratings.set(key, (byIntent = new Map<string, CardRating>()));
     const intent = card.intent ?? '';
     const r = byIntent.get(intent) ?? { useful: 0, notUseful: 0 };
     let { useful, notUseful } = r;
