@@ -29,6 +29,7 @@ import {
 } from './qaModel.js';
 import { QaConversation } from './qaConversation.js';
 import { outcomeText, resultText, scoreText } from './qaText.js';
+import { QaResultsTable } from './qaResults.js';
 
 const PAGE = 50;
 type Tab = 'calls' | 'trends' | 'rules';
@@ -268,32 +269,7 @@ export function QaCall({ session, callId }: { session: Session; callId: string }
       </p>
       <div class="grid2">
         <Card title={t('qa:rules')} testId="qa-results">
-          <table class="table">
-            <thead>
-              <tr>
-                <th>{t('qa:rule')}</th>
-                <th>{t('qa:outcomeHead')}</th>
-                <th>{t('qa:value')}</th>
-                <th>{t('qa:hits')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {eff.results.map((r: any) => (
-                <tr key={r.ruleId} data-testid={`qa-result-${r.ruleId}`}>
-                  <td>
-                    {r.ruleId}
-                    {r.critical ? <span class="tag">{t('qa:critical')}</span> : null}
-                  </td>
-                  <td>
-                    <span class={`tag ${r.outcome === 'fail' ? 'bad' : r.outcome === 'pass' ? 'good' : ''}`}>{outcomeText(r.outcome)}</span>
-                    {r.original ? <span class="muted"> {t('qa:wasOutcome', { outcome: outcomeText(r.original) })}</span> : null}
-                  </td>
-                  <td>{r.value === null ? '—' : fmtNumber(r.value, Number.isInteger(r.value) ? 0 : 3)}</td>
-                  <td>{fmtNumber(r.hits?.length ?? 0)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <QaResultsTable results={eff.results} />
         </Card>
         {canChange(session) ? <OverrideForm callId={callId} results={eff.results} onDone={load} /> : null}
       </div>

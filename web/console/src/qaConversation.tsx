@@ -8,7 +8,8 @@ import { fmtTime, get } from './api.js';
 import { CallSummaryCard, type CallSummaryView } from './callSummary.js';
 import { Card, Notice, errorText } from './ui.js';
 import { fmtNumber, t } from '../../i18n/i18n.js';
-import { outcomeText, resultText, scoreText } from './qaText.js';
+import { QaResultsTable } from './qaResults.js';
+import { resultText, scoreText } from './qaText.js';
 
 type Label = 'positive' | 'neutral' | 'negative';
 
@@ -78,31 +79,7 @@ export function QaConversation({ conversationId }: { conversationId: string }) {
       <p data-testid="qa-score">{t('qa:scoreLine', { score: scoreText(d.qa.score), result: resultText(d.qa.passed) })}</p>
       <div class="grid2">
         <Card title={t('qa:rules')} testId="qa-results">
-          <table class="table">
-            <thead>
-              <tr>
-                <th>{t('qa:rule')}</th>
-                <th>{t('qa:outcomeHead')}</th>
-                <th>{t('qa:value')}</th>
-                <th>{t('qa:hits')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.qa.results.map((r) => (
-                <tr key={r.ruleId} data-testid={`qa-result-${r.ruleId}`}>
-                  <td>
-                    {r.ruleId}
-                    {r.critical ? <span class="tag">{t('qa:critical')}</span> : null}
-                  </td>
-                  <td>
-                    <span class={`tag ${r.outcome === 'fail' ? 'bad' : r.outcome === 'pass' ? 'good' : ''}`}>{outcomeText(r.outcome)}</span>
-                  </td>
-                  <td>{r.value === null ? '—' : fmtNumber(r.value, Number.isInteger(r.value) ? 0 : 3)}</td>
-                  <td>{fmtNumber(r.hits?.length ?? 0)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <QaResultsTable results={d.qa.results} />
           <p class="muted">{t('qa:conversation.audioRules')}</p>
         </Card>
         <Card title={t('qa:conversation.sentiment')} testId="qa-conversation-sentiment">
