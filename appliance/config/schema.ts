@@ -498,9 +498,9 @@ export const ConfigSchema = Type.Object(
           }),
         ),
         encoder: Type.Union([Type.Literal('batched'), Type.Literal('exact')], {
-          default: 'batched',
+          default: 'exact',
           description:
-            "batched = the batchable encoder made from the installed model (models/asr-batch): chunks of several calls in one inference run; exact = the model's own batch-1 int8 encoder (the reference; also used when the batchable one is not installed)",
+            "exact = the model's own batch-1 int8 encoder (the reference, and the faster on the CPU: make bench-asr carried more real-time streams with it); batched = the batchable encoder made from the installed model (models/asr-batch): chunks of several calls in one inference run, for GPU providers (falls back to exact when the batchable one is not installed)",
         }),
         maxBatch: Type.Integer({
           minimum: 1,
