@@ -23,9 +23,14 @@ export function captureLogger(level = 'info'): { logger: Logger; log: CapturedLo
 }
 
 /** A random RTP range per appliance, so tests running in parallel never compete for ports. */
-export function testRtpRange(size = 200): { rtpPortMin: number; rtpPortMax: number } {
-  const min = 30000 + 2 * Math.floor(Math.random() * ((30000 - size) / 2));
-  return { rtpPortMin: min, rtpPortMax: min + size - 1 };
+export function testRtpRange(size = 200, avoid: readonly number[] = []): { rtpPortMin: number; rtpPortMax: number } {
+  // drawn again while it holds a port the test already took (the SIP port from the kernel's ephemeral
+  // range lies in 30000-60000 too; the configuration check refuses SIP inside the RTP range)
+  for (;;) {
+    const min = 30000 + 2 * Math.floor(Math.random() * ((30000 - size) / 2));
+    const max = min + size - 1;
+    if (!avoid.some((p) => p >= min && p <= max)) return { rtpPortMin: min, rtpPortMax: max };
+  }
 }
 
 export function testConfig(overrides: Record<string, unknown> = {}): EdgeVoxConfig {
@@ -34,7 +39,7 @@ export function testConfig(overrides: Record<string, unknown> = {}): EdgeVoxConf
     dataDir: scratchDir('app'),
     modelsDir: SHARED_MODELS_DIR,
     http: { host: '127.0.0.1', port: 0 },
-    sip: { port: 0, ...testRtpRange(), ...sip },
+    sip: { port: 0, ...testRtpRange(200, typeof sip?.['port'] === 'number' ? [sip['port']] : []), ...sip },
     console: { httpsPort: 0, ...consoleOverrides },
     ...rest,
   });

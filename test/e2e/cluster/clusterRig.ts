@@ -40,7 +40,7 @@ export async function serveBox(
   children: Served[],
   box: { name: string; sipPort: number; dataDir: string; httpPort?: number; args?: readonly string[]; env?: NodeJS.ProcessEnv },
 ): Promise<Box> {
-  const { rtpPortMin, rtpPortMax } = testRtpRange(300);
+  const { rtpPortMin, rtpPortMax } = testRtpRange(300, [box.sipPort]);
   const served = await serveProcess(
     [
       '--data-dir',

@@ -28,7 +28,7 @@ describe.runIf(haveTool('sipp') && haveTool('sox'))('SIGKILL during calls', () =
     const dataDir = scratchDir('kill');
     const work = prepareClip(join(SHARED_DIR, 'datasets', 'speech-en', '1.wav'));
     const sipPort = await freePort();
-    const { rtpPortMin, rtpPortMax } = testRtpRange(400);
+    const { rtpPortMin, rtpPortMax } = testRtpRange(400, [sipPort]);
     const args = [
       '--data-dir',
       dataDir,
