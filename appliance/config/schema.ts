@@ -2,7 +2,7 @@
  * The one typed configuration schema of the appliance, with its defaults.
  *
  * Every key is documented here or in a section file it imports (contactCentreSchema.ts: routing,
- * acd, agents); the README's configuration reference is generated from these descriptions by
+ * acd, agents; emailSchema.ts; privacySchema.ts); the README's configuration reference is generated from these descriptions by
  * `edgevox config-reference`. Objects reject unknown keys so a typo in a site's
  * config file is an error at start, not a silently ignored setting.
  */
@@ -10,6 +10,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 import { AcdSection, AgentsSection, RoutingSection } from './contactCentreSchema.js';
 import { EmailSection } from './emailSchema.js';
+import { PrivacySection } from './privacySchema.js';
 import { LanguageChoiceSchema, Port, Section } from './schemaParts.js';
 
 /** One SIP trunk (sip.trunks): where it is, how it is watched, and its registration if the provider needs one. */
@@ -632,129 +633,7 @@ export const ConfigSchema = Type.Object(
       'Upstream sync',
     ),
     // privacy, QA, aggregates sync
-    privacy: Section(
-      {
-        redaction: Section(
-          {
-            enabled: Type.Boolean({
-              default: true,
-              description: 'Redact transcripts (finals and partials) before they are stored, shown or sent',
-            }),
-            categories: Type.Array(
-              Type.Union([
-                Type.Literal('card'),
-                Type.Literal('phone'),
-                Type.Literal('email'),
-                Type.Literal('account'),
-                Type.Literal('digits'),
-                Type.Literal('id'),
-                Type.Literal('name'),
-                Type.Literal('address'),
-              ]),
-              {
-                default: ['card', 'phone', 'email', 'account', 'digits', 'id', 'name', 'address'],
-                uniqueItems: true,
-                description: 'What is replaced by a typed placeholder ([CARD], [PHONE], ...; [ADDRESS] in Chinese transcripts)',
-              },
-            ),
-            minDigitRun: Type.Integer({
-              minimum: 3,
-              maximum: 20,
-              default: 6,
-              description: 'Digit sequences this long are redacted even without context',
-            }),
-            partialMinDigitRun: Type.Integer({
-              minimum: 2,
-              maximum: 20,
-              default: 4,
-              description: 'The same for partial results (which may still be growing)',
-            }),
-            maxNameWords: Type.Integer({ minimum: 1, maximum: 6, default: 3, description: 'Words taken as a name after "my name is"' }),
-            holdMs: Type.Integer({
-              minimum: 0,
-              maximum: 10_000,
-              default: 2500,
-              description:
-                'A final ending in digits or a name/e-mail cue waits this long for the next utterance to start, so a number split across utterances is redacted as one (0 = never hold)',
-            }),
-            maxHoldMs: Type.Integer({
-              minimum: 0,
-              maximum: 60_000,
-              default: 7500,
-              description:
-                'No final is held longer than this for redaction across utterances, even while the next utterance is still being spoken',
-            }),
-          },
-          'Transcript redaction',
-        ),
-        retention: Section(
-          {
-            transcriptsHours: Type.Integer({
-              minimum: 1,
-              default: 30 * 24,
-              description: 'Utterances (redacted transcripts, word timings) are deleted after this long',
-            }),
-            analysisHours: Type.Integer({
-              minimum: 1,
-              default: 72,
-              description: 'Emotion/intent analysis results on utterances are cleared after this long',
-            }),
-            callsHours: Type.Integer({
-              minimum: 1,
-              default: 90 * 24,
-              description: 'Ended calls (with legs, utterances, QA scorecards) are deleted after this long',
-            }),
-            qaHours: Type.Integer({ minimum: 1, default: 90 * 24, description: 'QA scorecards are deleted after this long' }),
-            eventsHours: Type.Integer({
-              minimum: 1,
-              default: 365 * 24,
-              description: 'Audit-log events, alerts and the upstream sync audit log are deleted after this long',
-            }),
-            profilesHours: Type.Integer({
-              minimum: 1,
-              default: 180 * 24,
-              description: 'Caller profiles are deleted this long after the caller last called',
-            }),
-            intervalHistoryHours: Type.Integer({
-              minimum: 1,
-              default: 3 * 365 * 24,
-              description:
-                'Interval history per skill group (offered, answered, abandoned, handle time: counts only, what forecasts learn from) is deleted after this long; it outlives the call records',
-            }),
-            chatMessagesHours: Type.Integer({
-              minimum: 0,
-              default: 0,
-              description: 'Chat messages (redacted text, their sentiment) are deleted after this long (0 = as transcriptsHours)',
-            }),
-            emailMessagesHours: Type.Integer({
-              minimum: 0,
-              default: 0,
-              description: "E-mail cases' messages (redacted text, their sentiment) are deleted after this long (0 = as transcriptsHours)",
-            }),
-            chatsHours: Type.Integer({
-              minimum: 0,
-              default: 0,
-              description:
-                'Closed chats (with their QA scorecard, sentiment and summary, and any message left) are deleted after this long (0 = as callsHours)',
-            }),
-            emailCasesHours: Type.Integer({
-              minimum: 0,
-              default: 0,
-              description:
-                'Closed e-mail cases (with their thread hashes, sealed reply address and any message left) are deleted after this long (0 = as callsHours)',
-            }),
-            sweepIntervalMs: Type.Integer({
-              minimum: 1000,
-              maximum: 86_400_000,
-              default: 3_600_000,
-              description: 'How often expired data is purged',
-            }),
-          },
-          'Retention per data class',
-        ),
-      },
-      'Privacy: redaction and retention',
-    ),
+    privacy: PrivacySection,
     qa: Section(
       {
         enabled: Type.Boolean({ default: true, description: 'Score every call with the QA rules when it ends' }),
