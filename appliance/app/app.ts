@@ -46,7 +46,7 @@ import { startSync } from './sync.js';
 import { startTrunks } from './trunks.js';
 import { SipServer } from '../telephony/sip-server.js';
 import { dialableNumber, type TrunkDialer } from '../telephony/trunkDialer.js';
-import { sipTlsSetup } from './sipTls.js';
+import { sipTlsSetup } from './tlsCertificate.js';
 import { logSipActivity } from './sipLog.js';
 import { sipPolicyOf } from './sipPolicy.js';
 import { registerCallRoutes } from '../api/routes/calls.js';
@@ -310,6 +310,7 @@ export class Appliance {
         analysis: analysis.runtime,
         routing: routing.service,
         secrets,
+        dataDir,
         // the analysis API is served by web chat when it runs, else here
         analysisRoutes: conversations.service === null,
       });

@@ -1,8 +1,10 @@
 /**
  * Starts e-mail intake (email.*, off by default): its own conversation service on the conversations
  * model (e-mail redaction with privacy.redaction's categories, intent and routing like a chat, the
- * chat's analysis at close), the SMTP listener, the reply relay and the console routes. Closed in
- * the cascade: the listener first, then the relay's connections, then analyses in flight.
+ * chat's analysis at close), the SMTP listener (STARTTLS with the box's certificate: email.tlsCertFile
+ * / tlsKeyFile or the console's store, re-read when it changes), the reply relay and the console
+ * routes. Closed in the cascade: the listener first, then the relay's connections, then analyses in
+ * flight.
  */
 import type { FastifyInstance } from 'fastify';
 import type { AnalysisRuntime } from '../analysis/loader.js';
@@ -20,6 +22,7 @@ import type { SecretBox } from '../privacy/secrets.js';
 import type { RoutingService } from '../routing/routingService.js';
 import type { CapabilityDeps, Started } from './capability.js';
 import { startConversationAnalysis } from './conversations.js';
+import { certificateSource } from './tlsCertificate.js';
 
 export interface StartedEmail extends Started {
   readonly intake: EmailIntake | null;
@@ -31,6 +34,8 @@ export async function startEmail(
     analysis: AnalysisRuntime | null;
     routing: RoutingService;
     secrets: SecretBox;
+    /** Where the console's certificate store and relative email.tlsCertFile / tlsKeyFile paths are. */
+    dataDir: string;
     /** Serve the conversations' analysis API here: web chat, which serves it otherwise, is off. */
     analysisRoutes: boolean;
   },
@@ -60,6 +65,20 @@ export async function startEmail(
     },
     ...(deps.now !== undefined ? { now: deps.now } : {}),
   });
+  // Read before anything listens: an unreadable or invalid certificate stops the start (naming the keys).
+  const tls = e.starttls
+    ? certificateSource({
+        dataDir: deps.dataDir,
+        certFile: e.tlsCertFile,
+        keyFile: e.tlsKeyFile,
+        keys: { cert: 'email.tlsCertFile', key: 'email.tlsKeyFile' },
+        purpose: 'e-mail STARTTLS',
+        commonName: `edgevox-${config.site.id}`,
+        // made here when the store is still empty (first boot): the console serves it too, so its names are in
+        hosts: [config.console.httpsHost || config.http.host, config.sip.rtpHost, e.host],
+        logger,
+      })
+    : undefined;
   // Cases are scored and summarised at close like chats (the QA screen lists them with their channel).
   const { analysis, repo: analysisRepo } = startConversationAnalysis(deps, service, repo);
   const intake = await EmailIntake.start({
@@ -76,7 +95,9 @@ export async function startEmail(
       maxTextChars: e.maxTextChars,
       messagesPerMinutePerSource: e.messagesPerMinutePerSource,
       maxClients: e.maxClients,
+      requireTls: e.requireTls,
     },
+    ...(tls !== undefined ? { tls } : {}),
     ...(deps.now !== undefined ? { now: deps.now } : {}),
   });
   const replies = new EmailReplies({ service, threads, relay: e.relay.host === '' ? null : e.relay, logger });

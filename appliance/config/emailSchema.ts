@@ -49,6 +49,21 @@ export const EmailSection = Section(
       description: 'Messages one source address may send per minute; more are refused with 421 before DATA',
     }),
     maxClients: Type.Integer({ minimum: 1, maximum: 1000, default: 20, description: 'SMTP connections at once' }),
+    starttls: Type.Boolean({
+      default: true,
+      description:
+        "Offer STARTTLS with the box's certificate (the console's, replaceable from the console, or email.tlsCertFile/tlsKeyFile)",
+    }),
+    tlsCertFile: Type.String({
+      default: '',
+      maxLength: 1000,
+      description: "PEM certificate chain for the listener's STARTTLS (empty = the console's certificate store); re-read when it changes",
+    }),
+    tlsKeyFile: Type.String({ default: '', maxLength: 1000, description: 'PEM private key for email.tlsCertFile' }),
+    requireTls: Type.Boolean({
+      default: false,
+      description: 'Refuse MAIL FROM with 530 on a connection not upgraded with STARTTLS (needs email.starttls)',
+    }),
     redact: Type.Boolean({
       default: true,
       description: 'Redact e-mail text and subjects (as privacy.redaction.categories) before they are stored or shown to the agent',

@@ -402,6 +402,13 @@ function semanticIssues(c: unknown, refused: ReadonlySet<string>): ConfigIssue[]
       value: minExp,
       max: maxExp,
     });
+  if (at(c, 'email.requireTls') === true && at(c, 'email.starttls') === false && ok('email.requireTls') && ok('email.starttls'))
+    rule(
+      'email.requireTls',
+      'rule',
+      'must not be true while email.starttls is false: no client could upgrade its connection, so all mail would be refused (set email.starttls to true, or email.requireTls to false)',
+      { other: 'email.starttls' },
+    );
   const interval = int('acd.intervalMinutes');
   if (interval !== undefined && interval > 0 && 60 % interval !== 0)
     rule('acd.intervalMinutes', 'rule', `must divide 60, got ${interval}`, { value: interval });

@@ -8,6 +8,10 @@
  * turned into text when there is no plain one) is redacted by the conversation service before it is
  * stored; a case goes to its address's skill group, or is routed by intent like a chat.
  *
+ * STARTTLS is offered with the box's own certificate (`tls`: app/tlsCertificate.ts), swapped for new
+ * connections when it changes; without one STARTTLS is neither advertised nor accepted (never the
+ * library's sample certificate). `requireTls` refuses MAIL FROM with 530 before the upgrade.
+ *
  * Logs say which case; never an address, who wrote or what.
  */
 import { randomUUID } from 'node:crypto';
@@ -35,6 +39,18 @@ export interface EmailIntakeOptions {
   readonly maxTextChars: number;
   readonly messagesPerMinutePerSource: number;
   readonly maxClients: number;
+  /** Refuse MAIL FROM with 530 on a connection not upgraded with STARTTLS (needs `tls`). */
+  readonly requireTls?: boolean;
+}
+
+/** Where STARTTLS's certificate comes from (app/tlsCertificate.ts: its files or the console's store). */
+export interface EmailIntakeTls {
+  /** The certificate chain and key now (PEM). */
+  current(): { readonly cert: string; readonly key: string };
+  /** Read the source again now; true when it changed (the watch's `changed` has then run). */
+  check(): boolean;
+  /** Call `changed` after each change (the source checks every few seconds); returns the stop function. */
+  watch(changed: () => void): () => void;
 }
 
 export interface EmailIntakeDeps {
@@ -44,6 +60,8 @@ export interface EmailIntakeDeps {
   readonly routing: ConversationRouting | null;
   readonly logger: Logger;
   readonly options: EmailIntakeOptions;
+  /** The certificate STARTTLS serves; absent: STARTTLS is neither advertised nor accepted. */
+  readonly tls?: EmailIntakeTls;
   readonly now?: () => number;
 }
 
@@ -67,8 +85,11 @@ export class EmailIntake {
   private readonly recipients: Map<string, EmailRecipient>;
   private readonly limiter: SlidingWindowLimiter;
   private server: SMTPServer | null = null;
+  private stopTlsWatch: (() => void) | null = null;
 
   private constructor(private readonly deps: EmailIntakeDeps) {
+    if (deps.options.requireTls === true && deps.tls === undefined)
+      throw new Error('email intake: requireTls needs a STARTTLS certificate');
     this.recipients = new Map(deps.options.recipients.map((r) => [r.address.trim().toLowerCase(), r]));
     this.limiter = new SlidingWindowLimiter(deps.options.messagesPerMinutePerSource, 60_000, MAX_SOURCES, deps.now);
   }
@@ -89,15 +110,27 @@ export class EmailIntake {
     return (this.server?.server.address() as AddressInfo | null)?.port ?? 0;
   }
 
+  /**
+   * Read the certificate's source now and serve a changed one to new connections (what happens
+   * every few seconds anyway); true when it changed. Open sessions keep theirs.
+   */
+  checkCertificate(): boolean {
+    return this.deps.tls?.check() ?? false;
+  }
+
   private async listen(): Promise<void> {
     const o = this.deps.options;
+    const tls = this.deps.tls;
     const server = new SMTPServer({
       name: 'edgevox',
       banner: 'EdgeVox mail intake',
       logger: false,
       // Nobody signs in: the listener takes mail for its own addresses and relays nothing.
       authOptional: true,
-      disabledCommands: ['AUTH'],
+      // No certificate of the box's: no STARTTLS at all (smtp-server would upgrade with its sample one).
+      disabledCommands: tls === undefined ? ['AUTH', 'STARTTLS'] : ['AUTH'],
+      hideSTARTTLS: tls === undefined,
+      ...(tls === undefined ? {} : { ...tls.current(), minVersion: 'TLSv1.2' as const }),
       size: o.maxMessageBytes,
       maxClients: o.maxClients,
       onMailFrom: (_address, session, callback) => this.onMailFrom(session, callback),
@@ -113,10 +146,18 @@ export class EmailIntake {
         resolve();
       });
     });
-    this.deps.logger.info({ port: this.port, addresses: this.recipients.size }, 'e-mail intake listening');
+    if (tls !== undefined) this.stopTlsWatch = tls.watch(() => server.updateSecureContext({ ...tls.current() }));
+    this.deps.logger.info(
+      { port: this.port, addresses: this.recipients.size, starttls: tls !== undefined, requireTls: o.requireTls === true },
+      'e-mail intake listening',
+    );
   }
 
   private onMailFrom(session: SMTPServerSession, callback: (err?: Error | null) => void): void {
+    if (this.deps.options.requireTls === true && !session.secure) {
+      this.deps.logger.info({}, 'e-mail refused: connection not upgraded with STARTTLS');
+      return callback(smtpError(530, 'Must issue a STARTTLS command first'));
+    }
     const wait = this.limiter.take(session.remoteAddress);
     if (wait > 0) {
       this.deps.logger.warn({ waitMs: wait }, 'e-mail refused: source over its rate');
@@ -197,6 +238,8 @@ export class EmailIntake {
   }
 
   async close(): Promise<void> {
+    this.stopTlsWatch?.();
+    this.stopTlsWatch = null;
     const server = this.server;
     this.server = null;
     if (server === null) return;

@@ -144,6 +144,23 @@ describe('configuration validation: every issue, per key, in plain language', ()
     ]);
   });
 
+  it('refuses email.requireTls without email.starttls (no client could upgrade), naming both keys', () => {
+    const issues = issuesOf({ email: { starttls: false, requireTls: true } });
+    expect(issues).toEqual([expect.objectContaining({ key: 'email.requireTls', code: 'rule', params: { other: 'email.starttls' } })]);
+    let message = '';
+    try {
+      validateConfig({ email: { starttls: false, requireTls: true } });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^invalid configuration: key 'email\.requireTls' must not be true while email\.starttls is false/);
+    expect(message).toContain('set email.starttls to true, or email.requireTls to false');
+    // either alone is fine, and STARTTLS is on by default
+    expect(checkConfig({ email: { requireTls: true } })).toEqual([]);
+    expect(checkConfig({ email: { starttls: false } })).toEqual([]);
+    expect(validateConfig({}).email).toMatchObject({ starttls: true, requireTls: false, tlsCertFile: '', tlsKeyFile: '' });
+  });
+
   it('routing configuration: an agent in a skill group that does not exist, and every other cross-reference problem, all reported', () => {
     const group = (id: string, adjacent: string[] = []) => ({ id, intents: [], adjacent, overflow: { action: 'none' } });
     const agent = (id: string, groups: string[]) => ({ id, skills: groups.map((g) => ({ group: g })) });
