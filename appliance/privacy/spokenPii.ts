@@ -165,6 +165,11 @@ export interface Token {
 
 export const EDGE_PUNCT = /^[^\p{L}\p{N}+@(]+|[^\p{L}\p{N})']+$/gu;
 export const DIGIT_FORM = /^\+?\(?\d[\d\-./()]*$/;
+/**
+ * Typed digits glued by punctuation to a following word ("1111,thanks", "4111111111111111.pdf"):
+ * the digits count, and the whole token is rewritten when they are redacted.
+ */
+const DIGITS_THEN_WORD = /^(\+?\(?\d[\d\-./()]*?)[.,;:!?_]+\p{L}[\p{L}\p{N}]*$/u;
 export const EMAIL_TOKEN = /^[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+$/u;
 export const IBAN_TOKEN = /^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/;
 export const SSN_TOKEN = /^\d{3}-\d{2}-\d{4}$/;
@@ -176,6 +181,8 @@ export function tokenize(words: readonly string[]): Token[] {
     if (DIGIT_FORM.test(norm)) {
       return { raw, norm, kind: 'strong', digits: norm.replace(/\D/g, ''), phoneShaped: /^\+|[()]/.test(norm) };
     }
+    const glued = DIGITS_THEN_WORD.exec(norm)?.[1];
+    if (glued !== undefined) return { raw, norm, kind: 'strong', digits: glued.replace(/\D/g, ''), phoneShaped: /^\+|[()]/.test(glued) };
     let kind: Kind = 'other';
     let digits = '';
     const strong = STRONG_DIGITS[norm];

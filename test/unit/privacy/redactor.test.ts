@@ -39,6 +39,10 @@ describe('Redactor: cards', () => {
     expect(r.redact('IT IS FOUR TWO FOUR TWO FOUR TWO FOUR TWO FOUR TWO FOUR TWO FOUR TWO FOUR TWO OK').text).toBe('IT IS [CARD] OK');
     expect(r.redact('Use 4111 1111 1111 1111 please.').text).toBe('Use [CARD] please.');
     expect(r.redact('card 4111-1111-1111-1111, thanks').text).toBe('card [CARD], thanks');
+    // typed digits glued to the next word by punctuation still count (the last group used to stay)
+    expect(r.redact('card 4111 1111 1111 1111,thanks').text).toBe('card [CARD]');
+    expect(r.redact('see 4111111111111111.pdf').text).toBe('see [CARD]');
+    expect(r.redact('my card 4111 1111 1111 1111.ok?').text).not.toContain('1111');
   });
 
   it('accepts ASR homophones inside a digit run (FOR, TO, WON, OH)', () => {
