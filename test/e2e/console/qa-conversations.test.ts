@@ -5,55 +5,15 @@
  * shows the scorecard (audio rules not applicable), the customer's sentiment, the summary (from the
  * redacted text) and each message's sentiment label, never the card number. Screenshots in English and Chinese.
  */
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appliance } from '../../../appliance/app/app.js';
 import { markSetupComplete } from '../../../appliance/console/context.js';
-import type { ChatServerMessage } from '../../../appliance/conversations/chatProtocol.js';
 import { CHAT_SOCKET_PATH } from '../../../appliance/conversations/chatSocket.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
 import { authedFetch, createUser, quietApplianceOverrides } from '../../helpers/auth.js';
+import { openChat } from '../../helpers/chatSocketClient.js';
 import { workerBin } from '../../integration/webrtc/harness.js';
 import { ensureConsoleBuilt, openBrowser, type Browser } from './browser.js';
-
-interface Ws {
-  send(data: string): void;
-  close(): void;
-  on(event: 'message', l: (data: Buffer) => void): void;
-  on(event: 'open', l: () => void): void;
-  on(event: 'error', l: (err: Error) => void): void;
-}
-const WebSocket = createRequire(import.meta.url)('ws') as new (url: string, opts?: { origin?: string }) => Ws;
-
-/** One side of the chat socket: what it received, and a wait for the next message of a type. */
-class ChatClient {
-  readonly got: ChatServerMessage[] = [];
-  private waiters: (() => void)[] = [];
-  private constructor(readonly ws: Ws) {
-    ws.on('message', (d) => {
-      this.got.push(JSON.parse(d.toString('utf8')) as ChatServerMessage);
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-  static open(url: string, origin: string): Promise<ChatClient> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { origin });
-      const c = new ChatClient(ws);
-      ws.on('open', () => resolve(c));
-      ws.on('error', reject);
-    });
-  }
-  send(m: object): void {
-    this.ws.send(JSON.stringify(m));
-  }
-  async next<T extends ChatServerMessage['type']>(type: T, pred: (m: Extract<ChatServerMessage, { type: T }>) => boolean = () => true) {
-    for (;;) {
-      const found = this.got.find((m): m is Extract<ChatServerMessage, { type: T }> => m.type === type && pred(m as never));
-      if (found !== undefined) return found;
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-  }
-}
 
 const CARD = '4111 1111 1111 1111';
 let app: Appliance;
@@ -83,8 +43,8 @@ describe.skipIf(workerBin === undefined)('chats in the QA workspace', () => {
     expect(res.status).toBe(201);
     const { token } = (await res.json()) as { token: string };
     const url = `${app.httpUrl.replace('http', 'ws')}${CHAT_SOCKET_PATH}`;
-    const agent = await ChatClient.open(url, app.httpUrl);
-    const visitor = await ChatClient.open(url, app.httpUrl);
+    const agent = await openChat(url, app.httpUrl);
+    const visitor = await openChat(url, app.httpUrl);
     try {
       agent.send({ type: 'agent', token });
       await agent.next('agent-ready');

@@ -3,52 +3,18 @@
  * the history of an accepted chat); the visitor's copy never carries it; Mandarin gets none (no
  * lexicon, as on the transcript path).
  */
-import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import websocketPlugin from '@fastify/websocket';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testConversationService } from '../../helpers/conversations.js';
 import { installErrorHandling } from '../../../appliance/api/errors.js';
-import { CallerHasher } from '../../../appliance/calls/callerHash.js';
-import type { ChatServerMessage } from '../../../appliance/conversations/chatProtocol.js';
 import { CHAT_SOCKET_PATH, registerChatSocket } from '../../../appliance/conversations/chatSocket.js';
-import { ConversationRepo } from '../../../appliance/conversations/conversationRepo.js';
-import { ConversationService } from '../../../appliance/conversations/conversationService.js';
 import { createLogger } from '../../../appliance/log/logger.js';
-import { Redactor } from '../../../appliance/privacy/redactor.js';
 import { Store } from '../../../appliance/store/database.js';
-
-interface Ws {
-  send(data: string): void;
-  close(): void;
-  on(event: 'message', l: (data: Buffer) => void): void;
-  on(event: 'open', l: () => void): void;
-  on(event: 'error', l: (err: Error) => void): void;
-}
-const WebSocket = createRequire(import.meta.url)('ws') as new (url: string, opts?: { origin?: string }) => Ws;
-
-class Client {
-  readonly got: ChatServerMessage[] = [];
-  private waiters: (() => void)[] = [];
-  constructor(readonly ws: Ws) {
-    ws.on('message', (d) => {
-      this.got.push(JSON.parse(d.toString('utf8')) as ChatServerMessage);
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-  send(m: object): void {
-    this.ws.send(JSON.stringify(m));
-  }
-  async next<T extends ChatServerMessage['type']>(type: T, pred: (m: Extract<ChatServerMessage, { type: T }>) => boolean = () => true) {
-    for (;;) {
-      const found = this.got.find((m): m is Extract<ChatServerMessage, { type: T }> => m.type === type && pred(m as never));
-      if (found !== undefined) return found;
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-  }
-}
+import { openChat } from '../../helpers/chatSocketClient.js';
 
 describe('chat sentiment for the agent', () => {
   let dir: string;
@@ -62,16 +28,7 @@ describe('chat sentiment for the agent', () => {
     dir = mkdtempSync(join(tmpdir(), 'evx-chat-sent-'));
     store = Store.open(dir);
     const logger = createLogger({ level: 'silent', includePii: false });
-    const service = new ConversationService({
-      repo: new ConversationRepo(store.db, store.write.bind(store)),
-      redactor: new Redactor(),
-      hasher: CallerHasher.fromDataDir(dir),
-      intent: null,
-      routing: null,
-      agentGroups: () => [],
-      logger,
-      options: { maxChatsPerAgent: 3, maxMessagesBeforeDefault: 3, maxMessageChars: 1000 },
-    });
+    const service = testConversationService(store, dir, { logger });
     app = Fastify({ logger: false });
     installErrorHandling(app, logger);
     await app.register(websocketPlugin);
@@ -104,13 +61,7 @@ describe('chat sentiment for the agent', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const open = () =>
-    new Promise<Client>((resolve, reject) => {
-      const ws = new WebSocket(url, { origin });
-      const c = new Client(ws);
-      ws.on('open', () => resolve(c));
-      ws.on('error', reject);
-    });
+  const open = () => openChat(url, origin);
 
   it('history and live messages carry the sentiment for the agent only', async () => {
     const agent = await open();

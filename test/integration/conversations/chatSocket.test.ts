@@ -4,72 +4,23 @@
  * duplicating messages, escalates to a call; and hostile input: foreign or missing Origin, bad JSON,
  * binary and huge frames, floods, uploads, a socket that never starts, a half-open socket.
  */
-import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import websocketPlugin from '@fastify/websocket';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testConversationService } from '../../helpers/conversations.js';
 import { installErrorHandling } from '../../../appliance/api/errors.js';
-import { CallerHasher } from '../../../appliance/calls/callerHash.js';
-import type { ChatServerMessage } from '../../../appliance/conversations/chatProtocol.js';
 import { CHAT_SOCKET_PATH, registerChatSocket } from '../../../appliance/conversations/chatSocket.js';
-import { ConversationRepo } from '../../../appliance/conversations/conversationRepo.js';
 import { ConversationService } from '../../../appliance/conversations/conversationService.js';
 import { createLogger } from '../../../appliance/log/logger.js';
-import { Redactor } from '../../../appliance/privacy/redactor.js';
 import { Store } from '../../../appliance/store/database.js';
 import { mintCallerToken, verifyCallerToken } from '../../../appliance/webrtc/tokens.js';
-
-interface Ws {
-  readyState: number;
-  send(data: string | Buffer): void;
-  close(): void;
-  terminate(): void;
-  on(event: 'message', l: (data: Buffer) => void): void;
-  on(event: 'close', l: (code: number) => void): void;
-  on(event: 'open' | 'ping', l: () => void): void;
-  on(event: 'error', l: (err: Error) => void): void;
-  on(event: 'unexpected-response', l: (req: unknown, res: { statusCode: number }) => void): void;
-}
-type WsCtor = new (url: string, opts?: { origin?: string; autoPong?: boolean }) => Ws;
-const WebSocket = createRequire(import.meta.url)('ws') as WsCtor;
+import { Client, WebSocket, openChat } from '../../helpers/chatSocketClient.js';
 
 const SECRET = Buffer.alloc(32, 7);
 const FRAME = 4096;
-
-class Client {
-  readonly got: ChatServerMessage[] = [];
-  closedWith: number | null = null;
-  private waiters: (() => void)[] = [];
-  constructor(readonly ws: Ws) {
-    ws.on('message', (d) => {
-      this.got.push(JSON.parse(d.toString('utf8')) as ChatServerMessage);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    ws.on('close', (code) => {
-      this.closedWith = code;
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-  send(m: object): void {
-    this.ws.send(JSON.stringify(m));
-  }
-  /** Waits for a message matching `pred` (already received or coming). */
-  async next<T extends ChatServerMessage['type']>(type: T, pred: (m: Extract<ChatServerMessage, { type: T }>) => boolean = () => true) {
-    for (;;) {
-      const found = this.got.find((m): m is Extract<ChatServerMessage, { type: T }> => m.type === type && pred(m as never));
-      if (found !== undefined) return found;
-      if (this.closedWith !== null) throw new Error(`closed ${this.closedWith} waiting for ${type}`);
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-  }
-  async closed(): Promise<number> {
-    while (this.closedWith === null) await new Promise<void>((r) => this.waiters.push(r));
-    return this.closedWith;
-  }
-}
 
 describe('chat socket', () => {
   let dir: string;
@@ -84,16 +35,7 @@ describe('chat socket', () => {
     dir = mkdtempSync(join(tmpdir(), 'evx-chat-'));
     store = Store.open(dir);
     const logger = createLogger({ level: 'silent', includePii: false });
-    service = new ConversationService({
-      repo: new ConversationRepo(store.db, store.write.bind(store)),
-      redactor: new Redactor(),
-      hasher: CallerHasher.fromDataDir(dir),
-      intent: null,
-      routing: null,
-      agentGroups: () => [],
-      logger,
-      options: { maxChatsPerAgent: 3, maxMessagesBeforeDefault: 3, maxMessageChars: 1000 },
-    });
+    service = testConversationService(store, dir, { logger });
     app = Fastify({ logger: false });
     installErrorHandling(app, logger);
     await app.register(websocketPlugin, { options: { maxPayload: 64 * 1024 } });
@@ -136,13 +78,7 @@ describe('chat socket', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const open = (o: string | undefined = origin) =>
-    new Promise<Client>((resolve, reject) => {
-      const ws = new WebSocket(url, o === undefined ? {} : { origin: o });
-      const c = new Client(ws);
-      ws.on('open', () => resolve(c));
-      ws.on('error', reject);
-    });
+  const open = (o: string | undefined = origin) => openChat(url, o);
   const refusedStatus = (o: string | undefined) =>
     new Promise<number>((resolve) => {
       const ws = new WebSocket(url, o === undefined ? {} : { origin: o });
