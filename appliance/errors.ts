@@ -114,6 +114,7 @@ export const ERROR_CODES = {
   EVX_ERR_CHAT_ORIGIN: spec('The chat socket was opened from an origin the site does not allow (chat.allowedOrigins)', 403, 1),
   EVX_ERR_CHAT_RATE_LIMITED: spec('Too many chat messages or sessions from this visitor or address; wait and retry', 429, 1, true),
   EVX_ERR_CHAT_UPLOAD_REFUSED: spec('File uploads in chat are not enabled on this box', 415, 1),
+  EVX_ERR_CHAT_FILE_TYPE: spec('The file is not of a type chat.uploads.types accepts, or does not start like its type', 415, 1),
   EVX_ERR_CHAT_AGENT_FULL: spec('The agent already holds the most chats allowed (chat.maxChatsPerAgent)', 409, 1),
   EVX_ERR_CHAT_TAKEN: spec('Another agent took the chat first', 409, 1),
   // customers across channels (appliance/customers)

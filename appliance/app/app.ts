@@ -385,8 +385,8 @@ export class Appliance {
         await registerPromptRoutes(app, { prompts });
         await assist.routes(app);
         for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, insight, forecast, trunks, conversations, email])
-          capability.routes?.(app);
-        supervision?.routes?.(app);
+          await capability.routes?.(app);
+        await supervision?.routes?.(app);
         registerClusterPeerRoutes(app, {
           token: cluster.peerToken,
           boxName: cluster.boxName,

@@ -17,6 +17,6 @@ export interface CapabilityDeps {
 
 /** A started capability: its HTTP routes (if any) and its part of the close cascade. */
 export interface Started {
-  readonly routes?: (app: FastifyInstance) => void;
+  readonly routes?: (app: FastifyInstance) => void | Promise<void>;
   close(): void | Promise<void>;
 }

@@ -1,7 +1,7 @@
 /**
  * Starts conversations (conversations/): the model on the store, redaction of messages (chat.redact,
  * with privacy.redaction's categories), intent from the call analysis models, routing by the skill
- * groups, and the chat socket — only with the WebRTC plane (its agent tokens sign agents in, and the
+ * groups, the chat socket and the files visitors send — only with the WebRTC plane (its agent tokens sign agents in, and the
  * "call us" page it serves hosts the chat). Started after WebRTC, closed before it.
  */
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import { ConversationAnalysis } from '../conversations/conversationAnalysis.js';
 import { ConversationAnalysisRepo } from '../conversations/conversationAnalysisRepo.js';
 import { REPO_ROOT } from '../buildInfo.js';
 import { registerChatEmbed } from '../conversations/chatEmbed.js';
+import { registerChatFileRoutes } from '../conversations/chatFileRoutes.js';
+import { ChatFileRepo } from '../conversations/chatFiles.js';
 import { registerChatSocket } from '../conversations/chatSocket.js';
 import { ConversationRepo } from '../conversations/conversationRepo.js';
 import { ConversationService } from '../conversations/conversationService.js';
@@ -99,7 +101,7 @@ export function startConversations(
   return {
     service,
     analysis,
-    routes(app: FastifyInstance) {
+    async routes(app: FastifyInstance) {
       // The snippet sites paste into their pages, and the chat page it frames (allowed origins only).
       registerConversationAnalysisRoutes(app, { analysis, repo: analysisRepo, ...(deps.now !== undefined ? { now: deps.now } : {}) });
       registerChatEmbed(app, { webDir: join(REPO_ROOT, 'dist', 'web', 'webrtc'), allowedOrigins: c.allowedOrigins });
@@ -131,7 +133,19 @@ export function startConversations(
           visitorMessagesPerMinute: c.visitorMessagesPerMinute,
           ipMessagesPerMinute: c.ipMessagesPerMinute,
           ipSessionsPerMinute: c.ipSessionsPerMinute,
+          ...(c.uploads.enabled ? { uploads: c.uploads } : {}),
         },
+      });
+      // Files visitors send (chat.uploads): served even with uploads off, until retention deletes them.
+      await registerChatFileRoutes(app, {
+        service,
+        files: new ChatFileRepo(store.db, store.write.bind(store)),
+        secret,
+        verifyAgent: (token) => webrtc.verifyAgent(token),
+        allowedOrigins: c.allowedOrigins,
+        uploads: c.uploads,
+        logger,
+        ...(deps.now !== undefined ? { now: deps.now } : {}),
       });
     },
     async close() {

@@ -99,6 +99,11 @@ export const PrivacySection = Section(
           default: 0,
           description: 'Chat messages (redacted text, their sentiment) are deleted after this long (0 = as transcriptsHours)',
         }),
+        chatFilesHours: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description: 'Files visitors sent in chats (chat.uploads) are deleted after this long (0 = as chatMessagesHours)',
+        }),
         emailMessagesHours: Type.Integer({
           minimum: 0,
           default: 0,

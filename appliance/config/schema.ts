@@ -2,13 +2,14 @@
  * The one typed configuration schema of the appliance, with its defaults.
  *
  * Every key is documented here or in a section file it imports (contactCentreSchema.ts: routing,
- * acd, agents; emailSchema.ts; privacySchema.ts); the README's configuration reference is generated from these descriptions by
+ * acd, agents; chatSchema.ts; emailSchema.ts; privacySchema.ts); the README's configuration reference is generated from these descriptions by
  * `edgevox config-reference`. Objects reject unknown keys so a typo in a site's
  * config file is an error at start, not a silently ignored setting.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 import { AcdSection, AgentsSection, RoutingSection } from './contactCentreSchema.js';
+import { ChatSection } from './chatSchema.js';
 import { EmailSection } from './emailSchema.js';
 import { PrivacySection } from './privacySchema.js';
 import { LanguageChoiceSchema, Port, Section } from './schemaParts.js';
@@ -396,69 +397,8 @@ export const ConfigSchema = Type.Object(
       },
       'WebRTC media plane: web callers, browser agents, supervisor listen-in',
     ),
-    // Web chat on the "call us" page (conversations/): who may open the chat socket, limits, redaction
-    chat: Section(
-      {
-        enabled: Type.Boolean({
-          default: true,
-          description: 'Offer web chat on the "call us" page and take chats in the softphone page (needs webrtc)',
-        }),
-        allowedOrigins: Type.Array(Type.String({ minLength: 1, maxLength: 300, pattern: '^https?://[^/\\s]+$' }), {
-          default: [],
-          maxItems: 100,
-          description: "Origins (scheme://host[:port]) of sites whose pages may open the chat socket; empty = the box's own origin only",
-        }),
-        maxChatsPerAgent: Type.Integer({
-          minimum: 1,
-          maximum: 20,
-          default: 3,
-          description: 'Chats an agent may hold at once (besides one call)',
-        }),
-        maxMessageChars: Type.Integer({ minimum: 1, maximum: 20_000, default: 2000, description: 'Longest chat message (characters)' }),
-        maxFrameBytes: Type.Integer({
-          minimum: 256,
-          maximum: 65_536,
-          default: 16_384,
-          description: 'Largest chat socket frame; a larger one closes the socket',
-        }),
-        visitorMessagesPerMinute: Type.Integer({
-          minimum: 1,
-          maximum: 10_000,
-          default: 30,
-          description: 'Messages (and typing signals / 10) one visitor may send per minute',
-        }),
-        ipMessagesPerMinute: Type.Integer({
-          minimum: 1,
-          maximum: 100_000,
-          default: 240,
-          description: 'Messages from one source address per minute, all its visitors together',
-        }),
-        ipSessionsPerMinute: Type.Integer({
-          minimum: 1,
-          maximum: 10_000,
-          default: 20,
-          description: 'New chats from one source address per minute',
-        }),
-        maxMessagesBeforeDefault: Type.Integer({
-          minimum: 1,
-          maximum: 20,
-          default: 3,
-          description: 'Visitor messages without a usable intent before the chat goes to the default skill group',
-        }),
-        redact: Type.Boolean({
-          default: true,
-          description:
-            'Redact chat messages (card numbers, phone numbers, ... as privacy.redaction.categories) before they are stored or shown to the agent',
-        }),
-        identitySecret: Type.String({
-          maxLength: 200,
-          default: '',
-          description:
-            "Secret (32+ characters) the site signs visitors' identity tokens with (HMAC-SHA256, customers/identityToken.ts): a signed customer id / phone / e-mail links the chat to the customer's timeline; empty = no token accepted, typed identifiers never link",
-        }),
-      },
-      'Web chat: origins, limits, redaction',
-    ),
+    // Web chat on the "call us" page (conversations/): who may open the chat socket, limits, redaction, files
+    chat: ChatSection,
     // E-mail intake (conversations/emailIntake.ts): the SMTP listener, accepted addresses, the reply relay
     email: EmailSection,
     calls: Section(

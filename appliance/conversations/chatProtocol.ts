@@ -53,7 +53,7 @@ const ClientMessageSchema = Type.Union([
   Type.Object({ type: Type.Literal('typing'), typing: Type.Boolean(), conversationId: Type.Optional(Id) }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('read'), seq: Seq, conversationId: Type.Optional(Id) }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('close'), conversationId: Type.Optional(Id) }, { additionalProperties: false }),
-  // refused: uploads are not enabled (not implemented), said with a clear error
+  // refused with a clear error: files go over HTTP (chatFileRoutes.ts), not in socket frames
   Type.Object({ type: Type.Literal('upload') }, { additionalProperties: true }),
 ]);
 
@@ -67,8 +67,18 @@ export interface ChatMessageView {
   readonly from: 'visitor' | 'agent' | 'system';
   readonly text: string;
   readonly at: number;
+  /** A file the visitor sent (its name is `text`); fetched from GET /api/v1/chat/files/:id. */
+  readonly file?: ChatFileView;
   /** Agents only: the sentiment of a customer's message (absent where no lexicon serves the language). */
   readonly sentiment?: 'positive' | 'neutral' | 'negative';
+}
+
+/** A file in a chat (chatFiles.ts). */
+export interface ChatFileView {
+  readonly id: string;
+  readonly name: string;
+  readonly type: string;
+  readonly bytes: number;
 }
 
 /** A conversation as an agent sees it (no identifiers: only the customer's words, routing and state). */
@@ -85,7 +95,15 @@ export interface ChatSummaryView {
 }
 
 export type ChatServerMessage =
-  | { type: 'started'; conversationId: string; token: string; lastSeq: number; state: 'waiting' | 'assigned' | 'closed' }
+  | {
+      type: 'started';
+      conversationId: string;
+      token: string;
+      lastSeq: number;
+      state: 'waiting' | 'assigned' | 'closed';
+      /** What files the visitor may send (chat.uploads); absent: none. */
+      uploads?: { maxBytes: number; types: string[] };
+    }
   | { type: 'ack'; clientId: string; seq: number; text: string }
   | { type: 'message'; message: ChatMessageView }
   | { type: 'typing'; conversationId: string; from: 'visitor' | 'agent'; typing: boolean }

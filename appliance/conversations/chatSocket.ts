@@ -3,7 +3,7 @@
  * softphone page speak chatProtocol.ts over it. Its own socket rather than the WebRTC signalling
  * one: a chat needs no call (signalling sockets join one call with a token bound to it and close
  * without one), it must outlive calls and reconnects, and its doors differ (origin allow-list, rate
- * limits per visitor and per address, uploads refused) — the signalling protocol stays as it was.
+ * limits per visitor and per address; files go over HTTP, chatFileRoutes.ts) — the signalling protocol stays as it was.
  *
  * Doors: the handshake is refused (403) unless its Origin is the box's own or in chat.allowedOrigins;
  * a frame over chat.maxFrameBytes or binary closes the socket (1009 / 1003); repeated bad frames or
@@ -46,6 +46,8 @@ export interface ChatSocketOptions {
   readonly heartbeatMs?: number;
   /** Bad frames or refused messages on one socket before it is closed. */
   readonly maxStrikes?: number;
+  /** Files visitors may send (chat.uploads, over HTTP); absent: none, and `started` says nothing of files. */
+  readonly uploads?: { readonly maxBytes: number; readonly types: readonly string[] };
 }
 
 export interface ChatSocketDeps {
@@ -262,7 +264,11 @@ class Session {
 
   private async handle(msg: ChatClientMessage): Promise<void> {
     if (this.done) return;
-    if (msg.type === 'upload') throw evxError('EVX_ERR_CHAT_UPLOAD_REFUSED', 'file uploads are not enabled on this box');
+    if (msg.type === 'upload') {
+      if (this.deps.options.uploads === undefined)
+        throw evxError('EVX_ERR_CHAT_UPLOAD_REFUSED', 'file uploads are not enabled on this box');
+      throw evxError('EVX_ERR_CHAT_PROTOCOL', 'files are sent with POST /api/v1/chat/conversations/:id/files, not over the socket');
+    }
     if (this.role === null) {
       if (msg.type === 'start' || msg.type === 'resume') this.role = new VisitorSession(this);
       else if (msg.type === 'agent') this.role = new AgentSession(this);
@@ -334,6 +340,11 @@ class VisitorSession {
     return this.conversationId;
   }
 
+  private uploads(): { uploads?: { maxBytes: number; types: string[] } } {
+    const u = this.s.deps.options.uploads;
+    return u === undefined ? {} : { uploads: { maxBytes: u.maxBytes, types: [...u.types] } };
+  }
+
   private attach(id: string): void {
     this.conversationId = id;
     this.s.hub.add(this.s.hub.visitors, id, this);
@@ -359,7 +370,14 @@ class VisitorSession {
         });
         link?.(c.id);
         this.attach(c.id);
-        this.send({ type: 'started', conversationId: c.id, token: mintChatToken(this.s.deps.secret, c.id), lastSeq: 0, state: c.state });
+        this.send({
+          type: 'started',
+          conversationId: c.id,
+          token: mintChatToken(this.s.deps.secret, c.id),
+          lastSeq: 0,
+          state: c.state,
+          ...this.uploads(),
+        });
         return;
       }
       case 'resume': {
@@ -370,7 +388,7 @@ class VisitorSession {
         this.attach(c.id);
         const missed = this.service.history(c.id, msg.afterSeq);
         const lastSeq = this.service.history(c.id).at(-1)?.seq ?? 0;
-        this.send({ type: 'started', conversationId: c.id, token: msg.token, lastSeq, state: c.state });
+        this.send({ type: 'started', conversationId: c.id, token: msg.token, lastSeq, state: c.state, ...this.uploads() });
         for (const m of missed) this.send({ type: 'message', message: messageView(m) });
         if (c.agentReadSeq > 0) this.send({ type: 'read', conversationId: c.id, by: 'agent', seq: c.agentReadSeq });
         return;

@@ -144,6 +144,27 @@ export class ConversationService {
     return message;
   }
 
+  /**
+   * A file the customer sent (chatFiles.ts): a message whose text is the file's (cleaned, redacted)
+   * name and whose meta names the file. It routes nothing: a file name says nothing of the intent.
+   */
+  postCustomerFile(
+    id: string,
+    clientId: string,
+    name: string,
+    file: { id: string; name: string; type: string; bytes: number },
+  ): ConversationMessage {
+    const c = this.openConversation(id);
+    const { message, duplicate } = this.store(c, 'visitor', null, clientId, name, { file });
+    if (!duplicate) this.events.emit('message', { conversation: c, message });
+    return message;
+  }
+
+  /** Text as it would be stored (redacted when redaction is on): for what is kept beside a message, like a file's name. */
+  redactText(text: string): string {
+    return this.redact(text).text;
+  }
+
   /** An agent's reply; only the agent holding the conversation may reply. */
   postAgent(id: string, agentId: string, clientId: string, text: string, meta?: Record<string, unknown>): ConversationMessage {
     const c = this.openConversation(id);

@@ -105,5 +105,17 @@ export function storeRetentionClasses(store: Store, retention: EdgeVoxConfig['pr
         },
       );
   }
+  // Files visitors sent in chats go with their conversation, or sooner by their own key.
+  if (hasTable('conversation_files'))
+    classes.push({
+      name: 'chatFiles',
+      maxAgeMs:
+        (retention.chatFilesHours > 0
+          ? retention.chatFilesHours
+          : retention.chatMessagesHours > 0
+            ? retention.chatMessagesHours
+            : retention.transcriptsHours) * HOUR_MS,
+      purge: run('retention.chatFiles', `DELETE FROM conversation_files WHERE created_at < ?`),
+    });
   return classes;
 }

@@ -688,4 +688,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX conversation_analysis_created ON conversation_analysis (created_at);
     `,
   },
+  {
+    version: 25,
+    name: 'files visitors send in chats (conversations/chatFiles.ts, off unless chat.uploads.enabled): kept on the box, each with the message that shows it',
+    sql: `
+      CREATE TABLE conversation_files (
+        id              TEXT PRIMARY KEY,                 -- random (128 bits): the download names it
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        name            TEXT NOT NULL,                    -- the file name as sent, cleaned and redacted
+        type            TEXT NOT NULL,                    -- one of chat.uploads.types, checked against the first bytes
+        bytes           INTEGER NOT NULL,
+        sha256          TEXT NOT NULL,
+        data            BLOB NOT NULL,
+        created_at      INTEGER NOT NULL
+      );
+      CREATE INDEX conversation_files_conversation ON conversation_files (conversation_id);
+      CREATE INDEX conversation_files_created ON conversation_files (created_at);
+    `,
+  },
 ];

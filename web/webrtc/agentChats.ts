@@ -2,7 +2,8 @@
  * Chats in the softphone page: the chats offered to the agent (routed to the agent's skill groups),
  * accept, the chats held (up to chat.maxChatsPerAgent) each with its messages, typing indicator and
  * read marks, reply and close; and, when the agent takes a call a visitor started from a chat, that
- * chat's history in the call view (`showForCall`). Texts arrive redacted from the box.
+ * chat's history in the call view (`showForCall`). Texts arrive redacted from the box; a file the
+ * customer sent is a button that saves it (chatFiles.ts).
  *
  * Page state for tests: <section id="chats" data-connection data-held="n">, offers
  * <li data-conversation-id>, held chats <article data-conversation-id data-group>, the call's chat
@@ -11,6 +12,7 @@
 import type { ChatMessageView, ChatServerMessage, ChatSummaryView } from '../../appliance/conversations/chatProtocol.js';
 import { t } from '../i18n/i18n.js';
 import { ChatClient } from './chatClient.js';
+import { fileButton } from './chatFiles.js';
 import { pageErrorText } from './pageI18n.js';
 
 interface Held {
@@ -199,7 +201,7 @@ export class AgentChats {
   private addMessage(m: ChatMessageView): void {
     const h = this.held.get(m.conversationId);
     if (h === undefined || h.bySeq.has(m.seq)) return;
-    const p = line(m);
+    const p = this.line(m);
     if (m.from === 'agent') p.dataset['status'] = 'delivered';
     h.bySeq.set(m.seq, p);
     const after = [...h.bySeq.entries()].filter(([s]) => s > m.seq).sort((a, b) => a[0] - b[0])[0];
@@ -209,7 +211,7 @@ export class AgentChats {
       h.typing.hidden = true;
       this.client?.send({ type: 'read', conversationId: m.conversationId, seq: m.seq });
     }
-    if (this.callId !== null && h.view.callId === this.callId && !this.el.callChat.hidden) this.el.callLog.append(line(m));
+    if (this.callId !== null && h.view.callId === this.callId && !this.el.callChat.hidden) this.el.callLog.append(this.line(m));
   }
 
   private drop(id: string): void {
@@ -220,18 +222,23 @@ export class AgentChats {
   private renderCallChat(c: ChatSummaryView, messages: ChatMessageView[]): void {
     this.el.callChat.hidden = false;
     this.el.callChat.dataset['conversationId'] = c.conversationId;
-    this.el.callLog.replaceChildren(...messages.map(line));
+    this.el.callLog.replaceChildren(...messages.map((m) => this.line(m)));
+  }
+
+  /** A message; a file the customer sent is a button that saves it (with this agent's token). */
+  private line(m: ChatMessageView): HTMLElement {
+    return line(m, (f) => fileButton(f, () => `Agent ${this.token}`, this.el.status));
   }
 }
 
-function line(m: ChatMessageView): HTMLElement {
+function line(m: ChatMessageView, fileEl: (f: NonNullable<ChatMessageView['file']>) => HTMLElement): HTMLElement {
   const p = document.createElement('p');
   p.className = `chat-msg from-${m.from}`;
   p.dataset['from'] = m.from;
   p.dataset['seq'] = String(m.seq);
   const who = document.createElement('strong');
   who.textContent = `${t(`chat:from.${m.from}`)}: `;
-  p.append(who, m.text);
+  p.append(who, m.file === undefined ? m.text : fileEl(m.file));
   if (m.sentiment !== undefined) {
     p.dataset['sentiment'] = m.sentiment;
     const mood = document.createElement('span');

@@ -87,7 +87,10 @@ const chat = new VisitorChat({
   typing: $('chat-typing'),
   input: $<HTMLInputElement>('chat-input'),
   status: $('chat-status'),
+  file: $<HTMLInputElement>('chat-file'),
+  fileLabel: $('chat-file-label'),
 });
+$('chat-file').onchange = () => void chat.sendFile();
 $('chat-start').onsubmit = (e) => {
   e.preventDefault();
   chat.start({

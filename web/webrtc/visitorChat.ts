@@ -3,7 +3,8 @@
  * the box keeps only salted hashes of them), types, sees the agent typing and whether the agent has
  * read the messages, and keeps the chat through a network drop or a reload (the conversation id,
  * its chat token and the last seq seen stay in sessionStorage). A call started on the page is linked
- * to the chat, so the agent who takes it sees what was written.
+ * to the chat, so the agent who takes it sees what was written. Where the box takes files
+ * (chat.uploads), the visitor can send one (chatFiles.ts).
  *
  * Page state for tests and styling: <section id="chat" data-state="idle|open|closed"
  * data-connection="…" data-conversation-id>, each message <p data-seq data-from data-status="sending|delivered|read">.
@@ -11,6 +12,7 @@
 import type { ChatMessageView, ChatServerMessage } from '../../appliance/conversations/chatProtocol.js';
 import { currentLanguage, t } from '../i18n/i18n.js';
 import { ChatClient } from './chatClient.js';
+import { fileButton, fileSize, uploadChatFile } from './chatFiles.js';
 import { pageErrorText } from './pageI18n.js';
 
 const STORE_KEY = 'evx-chat';
@@ -31,9 +33,19 @@ export class VisitorChat {
   private typingTimer: ReturnType<typeof setTimeout> | undefined;
   private lastTypingSent = 0;
   private linkedCall: { callId: string; token: string } | null = null;
+  private uploads: { maxBytes: number; types: string[] } | null = null;
 
   constructor(
-    private readonly el: { root: HTMLElement; log: HTMLElement; typing: HTMLElement; input: HTMLInputElement; status: HTMLElement },
+    private readonly el: {
+      root: HTMLElement;
+      log: HTMLElement;
+      typing: HTMLElement;
+      input: HTMLInputElement;
+      status: HTMLElement;
+      /** The file picker and its label, shown when the box takes files (chat.uploads). */
+      file: HTMLInputElement;
+      fileLabel: HTMLElement;
+    },
   ) {
     const raw = sessionStorage.getItem(STORE_KEY);
     this.saved = raw === null ? null : (JSON.parse(raw) as Saved);
@@ -90,6 +102,31 @@ export class VisitorChat {
     this.client.send({ type: 'typing', typing: false });
   }
 
+  /** Sends the file picked (when the box takes files): shown as "sending" until the box has it. */
+  async sendFile(): Promise<void> {
+    const file = this.el.file.files?.[0];
+    this.el.file.value = '';
+    if (file === undefined || !this.active || this.saved === null || this.uploads === null) return;
+    if (file.size > this.uploads.maxBytes) {
+      this.el.status.textContent = t('chat:fileTooLarge', { max: fileSize(this.uploads.maxBytes) });
+      return;
+    }
+    const clientId = crypto.randomUUID();
+    const p = this.line('visitor', `${file.name} (${fileSize(file.size)})`);
+    p.dataset['clientId'] = clientId;
+    p.dataset['status'] = 'sending';
+    this.pendingEls.set(clientId, p);
+    try {
+      await uploadChatFile(this.saved.conversationId, this.saved.token, file, clientId);
+    } catch (err) {
+      if (this.pendingEls.get(clientId) === p) {
+        this.pendingEls.delete(clientId);
+        p.remove();
+      }
+      this.el.status.textContent = pageErrorText(err instanceof Error ? err.message : String(err));
+    }
+  }
+
   /** The visitor is typing: told to the agent at most every 2 s, and "stopped" after 3 s quiet. */
   typing(): void {
     if (!this.active) return;
@@ -118,6 +155,9 @@ export class VisitorChat {
       case 'started':
         this.saved = { conversationId: m.conversationId, token: m.token, lastSeq: this.saved?.lastSeq ?? 0 };
         this.persist();
+        this.uploads = m.uploads ?? null;
+        this.el.fileLabel.hidden = this.uploads === null;
+        this.el.file.accept = this.uploads?.types.join(',') ?? '';
         this.setState(m.state === 'closed' ? 'closed' : 'open');
         this.el.status.textContent =
           m.state === 'assigned' ? t('chat:withAgent') : m.state === 'closed' ? t('chat:closed') : t('chat:waiting');
@@ -176,16 +216,23 @@ export class VisitorChat {
     const pending = msg.from === 'visitor' ? this.pendingEls.get(msg.clientId) : undefined;
     if (pending !== undefined) {
       this.pendingEls.delete(msg.clientId);
-      pending.textContent = msg.text;
+      this.fill(pending, msg);
       this.placeSeq(pending, msg.seq);
       return;
     }
     const p = this.line(msg.from, msg.text);
+    this.fill(p, msg);
     this.placeSeq(p, msg.seq);
     if (msg.from === 'agent') {
       this.el.typing.hidden = true;
       if (document.visibilityState === 'visible') this.client.send({ type: 'read', seq: msg.seq });
     }
+  }
+
+  /** A message's content: its (redacted) text, or a button that saves the file it carries. */
+  private fill(p: HTMLElement, msg: ChatMessageView): void {
+    if (msg.file === undefined) p.textContent = msg.text;
+    else p.replaceChildren(fileButton(msg.file, () => `Chat ${this.saved?.token ?? ''}`, this.el.status));
   }
 
   private line(from: string, text: string): HTMLElement {

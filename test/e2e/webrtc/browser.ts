@@ -33,7 +33,8 @@ export function captureWav(clip: string, leadS: number, tailS: number): { file: 
   return { file, durationS, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function launchChromium(micWav: string): Promise<Browser> {
+/** Headless Chromium with a fake microphone playing `micWav` (none: a silent fake device). */
+export async function launchChromium(micWav?: string): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -47,7 +48,7 @@ export async function launchChromium(micWav: string): Promise<Browser> {
       '--disable-sync',
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
-      `--use-file-for-fake-audio-capture=${micWav}`,
+      ...(micWav === undefined ? [] : [`--use-file-for-fake-audio-capture=${micWav}`]),
       '--autoplay-policy=no-user-gesture-required',
     ],
   });

@@ -99,6 +99,7 @@ describe.skipIf(workerBin === undefined || !haveChromium())(
         await visitor.waitForSelector('#chat[data-state="open"]', { timeout: 10_000 });
         const conversationId = await visitor.getAttribute('#chat', 'data-conversation-id');
         expect(conversationId).toBeTruthy();
+        expect(await visitor.isHidden('#chat-file-label')).toBe(true); // chat.uploads off: no file picker
         await visitor.fill('#chat-input', FIRST);
         await visitor.click('#chat-send');
         await visitor.waitForSelector('#chat-log p[data-seq="1"][data-status="delivered"]', { timeout: 10_000 });

@@ -192,14 +192,21 @@ describe('the auth guard over every route', () => {
         'POST /api/v1/webrtc/caller-sessions',
       ]);
     // The chat socket is public for the same reason: visitors' chat tokens and agents' tokens inside
-    // the protocol, behind its own origin allow-list (conversations/chatSocket.ts); the embed snippet
+    // the protocol, behind its own origin allow-list (conversations/chatSocket.ts), and the chat's files
+    // (chatFileRoutes.ts: the chat token or an agent token in Authorization); the embed snippet
     // and the page it frames are static files (conversations/chatEmbed.ts, framed by allowed origins only).
     if (app.webrtc !== null && app.config.chat.enabled)
       expect(
         publicRoutes()
           .filter((r) => r.includes('/chat/') && !r.startsWith('HEAD '))
           .sort(),
-      ).toEqual(['GET /api/v1/chat/socket', 'GET /chat/embed.js', 'GET /chat/frame']);
+      ).toEqual([
+        'GET /api/v1/chat/files/:fileId',
+        'GET /api/v1/chat/socket',
+        'GET /chat/embed.js',
+        'GET /chat/frame',
+        'POST /api/v1/chat/conversations/:id/files',
+      ]);
   });
 
   it('answers 401 to every read and write without credentials (except the public routes)', async () => {

@@ -2,16 +2,16 @@
  * Retention per channel on a real store through the retention sweep: chat messages and closed chats
  * follow privacy.retention.chatMessagesHours / chatsHours, e-mail cases' messages and closed cases
  * emailMessagesHours / emailCasesHours, each independently of the voice keys (transcriptsHours,
- * callsHours) and of each other; unset (0), they follow the voice keys as before.
+ * callsHours) and of each other; unset (0), they follow the voice keys as before. Files visitors
+ * sent follow chatFilesHours (unset: chatMessagesHours), and go with their conversation.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CallerHasher } from '../../../appliance/calls/callerHash.js';
+import { testConversationService } from '../../helpers/conversations.js';
 import { validateConfig } from '../../../appliance/config/load.js';
-import { ConversationRepo } from '../../../appliance/conversations/conversationRepo.js';
-import { ConversationService } from '../../../appliance/conversations/conversationService.js';
+import { ChatFileRepo } from '../../../appliance/conversations/chatFiles.js';
 import { createLogger } from '../../../appliance/log/logger.js';
 import { RetentionService } from '../../../appliance/retention/retention.js';
 import { storeRetentionClasses } from '../../../appliance/retention/storeClasses.js';
@@ -27,6 +27,7 @@ async function withConversations(
     sweep: (hoursLater: number) => void;
     messages: (id: string) => number;
     exists: (id: string) => boolean;
+    files: () => number;
     chat: string;
     email: string;
   }) => void,
@@ -36,19 +37,22 @@ async function withConversations(
   try {
     let now = T0;
     const logger = createLogger({ level: 'silent', includePii: false });
-    const service = new ConversationService({
-      repo: new ConversationRepo(store.db, store.write.bind(store)),
+    const service = testConversationService(store, dir, {
       redactor: null,
-      hasher: CallerHasher.fromDataDir(dir),
-      intent: null,
-      routing: null,
-      agentGroups: () => [],
       logger,
       options: { maxChatsPerAgent: 3, maxMessagesBeforeDefault: 3, maxMessageChars: 2000 },
       now: () => now,
     });
     const chat = service.start({ channel: 'chat' });
     await service.postCustomer(chat.id, 'c1', 'chat words');
+    const file = new ChatFileRepo(store.db, store.write.bind(store)).add({
+      conversationId: chat.id,
+      name: 'receipt.pdf',
+      type: 'application/pdf',
+      data: Buffer.from('%PDF-1.4'),
+      at: now,
+    });
+    service.postCustomerFile(chat.id, 'f1', file.name, { id: file.id, name: file.name, type: file.type, bytes: file.bytes });
     service.close(chat.id, { side: 'visitor' });
     const email = service.start({ channel: 'email' });
     await service.postCustomer(email.id, 'e1', 'mail words');
@@ -68,6 +72,7 @@ async function withConversations(
       },
       messages: (id) => service.history(id).length,
       exists: (id) => service.find(id) !== undefined,
+      files: () => (store.db.prepare('SELECT COUNT(*) AS n FROM conversation_files').get() as { n: number }).n,
       chat: chat.id,
       email: email.id,
     });
@@ -81,11 +86,13 @@ describe('conversation retention per channel', () => {
   it('keeps chat messages and chats by their own keys past the voice limits; e-mail follows the voice keys when unset', async () => {
     await withConversations({ transcriptsHours: 1, callsHours: 2, chatMessagesHours: 10, chatsHours: 20 }, (at) => {
       at.sweep(3);
-      expect(at.messages(at.chat)).toBe(1); // the voice limits do not touch chats any more
+      expect(at.messages(at.chat)).toBe(2); // the voice limits do not touch chats any more
+      expect(at.files()).toBe(1); // chatFilesHours unset: files follow chatMessagesHours
       expect(at.exists(at.chat)).toBe(true);
       expect(at.exists(at.email)).toBe(false); // e-mail: emailCasesHours unset, callsHours (2 h)
       at.sweep(11);
       expect(at.messages(at.chat)).toBe(0);
+      expect(at.files()).toBe(0);
       expect(at.exists(at.chat)).toBe(true);
       at.sweep(21);
       expect(at.exists(at.chat)).toBe(false);
@@ -97,15 +104,30 @@ describe('conversation retention per channel', () => {
       at.sweep(2);
       expect(at.messages(at.email)).toBe(0);
       expect(at.exists(at.email)).toBe(true);
-      expect(at.messages(at.chat)).toBe(1);
+      expect(at.messages(at.chat)).toBe(2);
       at.sweep(6);
       expect(at.exists(at.email)).toBe(false);
-      expect(at.messages(at.chat)).toBe(1);
+      expect(at.messages(at.chat)).toBe(2);
       at.sweep(101);
       expect(at.messages(at.chat)).toBe(0); // transcriptsHours, as before
       expect(at.exists(at.chat)).toBe(true);
       at.sweep(201);
       expect(at.exists(at.chat)).toBe(false);
+    });
+  });
+
+  it('deletes files visitors sent by chatFilesHours, before their messages and chat; with the chat at the latest', async () => {
+    await withConversations({ chatFilesHours: 2, chatMessagesHours: 10, chatsHours: 20 }, (at) => {
+      at.sweep(1);
+      expect(at.files()).toBe(1);
+      at.sweep(3);
+      expect(at.files()).toBe(0);
+      expect(at.messages(at.chat)).toBe(2); // the message that showed it stays (its download is gone)
+    });
+    await withConversations({ chatFilesHours: 100, chatMessagesHours: 100, chatsHours: 5 }, (at) => {
+      at.sweep(6);
+      expect(at.exists(at.chat)).toBe(false);
+      expect(at.files()).toBe(0); // deleted with its conversation
     });
   });
 
