@@ -138,10 +138,26 @@ export function vulkanSetupProblem(
   if (!vulkanLoaderPresent(host)) {
     return 'Vulkan loader libvulkan.so.1 not found: install the Debian package libvulkan1 and a GPU driver with Vulkan support';
   }
-  if (vulkanDriverManifests(host).length === 0) {
+  const manifests = vulkanDriverManifests(host);
+  if (manifests.length === 0) {
     return 'Vulkan loader present but no Vulkan driver (ICD manifest in vulkan/icd.d) found: install the GPU driver';
   }
+  // Debian 12's Mesa lavapipe (mesa-vulkan-drivers) is refused by the provider's Dawn
+  // ("shaderUniform*ArrayDynamicIndexing required"), as is any CPU Vulkan: measured, not assumed.
+  if (manifests.every(isSoftwareDriver)) {
+    return 'only a software Vulkan driver (lavapipe / SwiftShader) is installed, which the WebGPU provider refuses: install the GPU driver';
+  }
   return null;
+}
+
+/** Whether an ICD manifest names a CPU implementation of Vulkan (Mesa lavapipe, SwiftShader). */
+function isSoftwareDriver(manifest: string): boolean {
+  try {
+    const library = (JSON.parse(readFileSync(manifest, 'utf8')) as { ICD?: { library_path?: unknown } }).ICD?.library_path;
+    return typeof library === 'string' && /vulkan_lvp|swiftshader/i.test(library);
+  } catch {
+    return false;
+  }
 }
 
 const LOADER = 'libvulkan.so.1';

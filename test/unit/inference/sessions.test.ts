@@ -105,6 +105,15 @@ describe('vulkanSetupProblem', () => {
     writeFileSync(join(root, 'usr/lib/x86_64-linux-gnu/libvulkan.so.1'), '');
     expect(vulkanSetupProblem(host(root))).toMatch(/no Vulkan driver/);
     mkdirSync(join(root, 'usr/share/vulkan/icd.d'), { recursive: true });
+    // Mesa's lavapipe alone (mesa-vulkan-drivers): Dawn refuses it, so it is named as the problem
+    writeFileSync(
+      join(root, 'usr/share/vulkan/icd.d/lvp_icd.x86_64.json'),
+      JSON.stringify({
+        ICD: { api_version: '1.3.230', library_path: '/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so' },
+        file_format_version: '1.0.0',
+      }),
+    );
+    expect(vulkanSetupProblem(host(root))).toMatch(/only a software Vulkan driver/);
     writeFileSync(join(root, 'usr/share/vulkan/icd.d/nvidia_icd.json'), '{}');
     expect(vulkanSetupProblem(host(root))).toBeNull();
   });
