@@ -58,6 +58,7 @@ export function startConversationAnalysis(
     passScore: config.qa.passScore,
     messages: (id) => repo.messagesAfter(id, 0, 5000),
     logger,
+    audit: store.audit,
     ...(deps.now !== undefined ? { now: deps.now } : {}),
   });
   return { analysis, repo: analysisRepo };

@@ -5,8 +5,13 @@
  * rules in force; visitor messages are the caller's lines, agent messages the agent's) and a summary
  * (summary/summariser.ts). Everything reads the stored, redacted text. Rules about audio (silence,
  * talk-over) are 'na' for a text channel, never failed. Runs off the service's emitting stack.
+ * Supervisors override the scorecard as they do a call's (qa/overrides.ts: same checks, effective
+ * score and audit entry); analysing a conversation again (its scorecard stored anew) keeps them.
  */
 import type { Logger } from '../log/logger.js';
+import { evxError } from '../errors.js';
+import { applyOverride, effectiveCard, type EffectiveCard, type OverrideChange } from '../qa/overrides.js';
+import type { AuditRepo } from '../store/repos/audit.js';
 import { scoreCall, scoreOf, type QaCall, type RuleResult, type Scorecard } from '../qa/engine.js';
 import type { QaRule } from '../qa/rules.js';
 import { summariseCall, type CallSummary, type SummaryUtterance } from '../summary/summariser.js';
@@ -14,6 +19,7 @@ import { SENTIMENT_THRESHOLD, textSentiment, type SentimentLabel } from '../anal
 import type {
   ConversationAnalysisRepo,
   ConversationAnalysisResult,
+  ConversationQaOverride,
   ConversationSentiment,
   StoredConversationAnalysis,
 } from './conversationAnalysisRepo.js';
@@ -34,6 +40,8 @@ export interface ConversationAnalysisDeps {
   /** Messages of a conversation in seq order. */
   readonly messages: (conversationId: string) => readonly ConversationMessage[];
   readonly logger: Logger;
+  /** Where supervisors' overrides are recorded (action qa.override, target conversation:<id>). */
+  readonly audit: Pick<AuditRepo, 'record'>;
   readonly now?: () => number;
 }
 
@@ -163,12 +171,54 @@ export class ConversationAnalysis {
     return this.deps.repo.get(conversationId);
   }
 
+  /** The stored scorecard as it stands after overrides, and the overrides; undefined when not analysed. */
+  qa(conversationId: string): { effective: EffectiveCard; overrides: ConversationQaOverride[] } | undefined {
+    const stored = this.deps.repo.get(conversationId);
+    if (stored === undefined) return undefined;
+    const overrides = this.deps.repo.overrides(conversationId);
+    return { effective: effectiveCard(stored.qa.results, overrides, this.deps.passScore), overrides };
+  }
+
+  /** A supervisor changes a conversation's result (ruleId null) or one rule's outcome; the original score stays. */
+  override(
+    conversationId: string,
+    change: OverrideChange,
+    author: string,
+  ): { conversationId: string; qa: StoredConversationAnalysis['qa']; effective: EffectiveCard; overrides: ConversationQaOverride[] } {
+    const stored = this.deps.repo.get(conversationId);
+    if (stored === undefined)
+      throw evxError('EVX_ERR_NOT_FOUND', 'no scorecard for this conversation (not closed, or unknown)', {
+        details: { resource: 'scorecard' },
+      });
+    const repo = this.deps.repo;
+    const { effective, overrides } = applyOverride(
+      {
+        kind: 'conversation',
+        id: conversationId,
+        card: stored.qa,
+        list: () => repo.overrides(conversationId),
+        add: (o) => repo.addOverride({ conversationId, ...o }),
+        setEffective: (eff) => repo.setEffective(conversationId, eff.score, eff.passed, true),
+      },
+      change,
+      author,
+      { passScore: this.deps.passScore, audit: this.deps.audit, at: (this.deps.now ?? Date.now)() },
+    );
+    return { conversationId, qa: stored.qa, effective, overrides };
+  }
+
   private analyseAndStore(conversationId: string): void {
     try {
       const c = this.deps.service.find(conversationId);
       const result = this.analyse(conversationId);
       if (c === undefined || result === undefined) return;
       this.deps.repo.save(conversationId, c.channel, result, (this.deps.now ?? Date.now)());
+      // Stored anew (the upsert resets the effective columns): overrides made before still stand, as for a re-scored call.
+      const overrides = this.deps.repo.overrides(conversationId);
+      if (overrides.length > 0) {
+        const eff = effectiveCard(result.qa.results, overrides, this.deps.passScore);
+        this.deps.repo.setEffective(conversationId, eff.score, eff.passed, true);
+      }
       this.counters.analysed++;
     } catch (err) {
       this.counters.errors++;

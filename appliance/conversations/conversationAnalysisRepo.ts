@@ -1,7 +1,10 @@
-/** Chat analysis in the store (migration 24): each message's sentiment, and a conversation's analysis at close. */
+/**
+ * Chat analysis in the store (migration 24): each message's sentiment, and a conversation's analysis at
+ * close; supervisors' overrides of its QA scorecard and the effective score beside the original (migration 26).
+ */
 import type { Database, Statement } from 'better-sqlite3';
 import type { SentimentLabel } from '../analysis/textSentiment.js';
-import type { Scorecard } from '../qa/engine.js';
+import type { RuleOutcome, Scorecard } from '../qa/engine.js';
 import { parseJson, type Writer } from '../store/repos/writer.js';
 import type { CallSummary } from '../summary/summariser.js';
 
@@ -48,6 +51,10 @@ export interface ConversationQaRow {
   channel: string;
   score: number | null;
   passed: boolean | null;
+  /** After supervisors' overrides (equal to score/passed when there are none); the original stays in score/passed. */
+  effectiveScore: number | null;
+  effectivePassed: boolean | null;
+  overridden: boolean;
   /** When the analysis was stored (the conversation closed). */
   createdAt: number;
   /** When the conversation started (the calls' list shows calls' starts). */
@@ -59,11 +66,35 @@ export interface ConversationQaRow {
   failedRules: string[];
 }
 
+/** A supervisor's change of a conversation's result (ruleId null) or of one rule's outcome. */
+export interface ConversationQaOverride {
+  id: number;
+  conversationId: string;
+  ruleId: string | null;
+  outcome: RuleOutcome;
+  reason: string;
+  author: string;
+  at: number;
+}
+
+interface OverrideRow {
+  id: number;
+  conversation_id: string;
+  rule_id: string | null;
+  outcome: RuleOutcome;
+  reason: string;
+  author: string;
+  at: number;
+}
+
 interface ListRow {
   conversation_id: string;
   channel: string;
   qa_score: number | null;
   qa_passed: number | null;
+  effective_score: number | null;
+  effective_passed: number | null;
+  overridden: number;
   created_at: number;
   started_at: number | null;
   agent_id: string | null;
@@ -87,6 +118,9 @@ export class ConversationAnalysisRepo {
   private readonly upsertStmt: Statement;
   private readonly getStmt: Statement<[string], Row>;
   private readonly listStmt: Statement<[number, number], ListRow>;
+  private readonly insertOverrideStmt: Statement;
+  private readonly overridesStmt: Statement<[string], OverrideRow>;
+  private readonly setEffectiveStmt: Statement;
 
   constructor(
     db: Database,
@@ -103,21 +137,31 @@ export class ConversationAnalysisRepo {
     );
     this.upsertStmt = db.prepare(
       `INSERT INTO conversation_analysis (conversation_id, channel, sentiment_label, sentiment_json, qa_score, qa_passed, qa_rules_version,
-         qa_json, summary_outcome, summary_json, created_at)
-       VALUES (@id, @channel, @sentimentLabel, @sentimentJson, @qaScore, @qaPassed, @rulesVersion, @qaJson, @outcome, @summaryJson, @createdAt)
+         qa_json, summary_outcome, summary_json, created_at, effective_score, effective_passed)
+       VALUES (@id, @channel, @sentimentLabel, @sentimentJson, @qaScore, @qaPassed, @rulesVersion, @qaJson, @outcome, @summaryJson, @createdAt,
+         @qaScore, @qaPassed)
        ON CONFLICT (conversation_id) DO UPDATE SET sentiment_label = excluded.sentiment_label, sentiment_json = excluded.sentiment_json,
          qa_score = excluded.qa_score, qa_passed = excluded.qa_passed, qa_rules_version = excluded.qa_rules_version, qa_json = excluded.qa_json,
-         summary_outcome = excluded.summary_outcome, summary_json = excluded.summary_json, created_at = excluded.created_at`,
+         summary_outcome = excluded.summary_outcome, summary_json = excluded.summary_json, created_at = excluded.created_at,
+         effective_score = excluded.qa_score, effective_passed = excluded.qa_passed, overridden = 0`,
     );
     this.getStmt = db.prepare(
       `SELECT conversation_id, channel, created_at, sentiment_json, qa_json, qa_rules_version, summary_json
        FROM conversation_analysis WHERE conversation_id = ?`,
     );
     this.listStmt = db.prepare(
-      `SELECT a.conversation_id, a.channel, a.qa_score, a.qa_passed, a.created_at, a.qa_json,
+      `SELECT a.conversation_id, a.channel, a.qa_score, a.qa_passed, a.effective_score, a.effective_passed, a.overridden, a.created_at, a.qa_json,
          c.created_at AS started_at, c.agent_id, c.group_id
        FROM conversation_analysis a LEFT JOIN conversations c ON c.id = a.conversation_id
        WHERE a.created_at >= ? ORDER BY a.created_at DESC LIMIT ?`,
+    );
+    this.insertOverrideStmt = db.prepare(
+      `INSERT INTO conversation_qa_overrides (conversation_id, rule_id, outcome, reason, author, at)
+       VALUES (@conversationId, @ruleId, @outcome, @reason, @author, @at)`,
+    );
+    this.overridesStmt = db.prepare(`SELECT * FROM conversation_qa_overrides WHERE conversation_id = ? ORDER BY id`);
+    this.setEffectiveStmt = db.prepare(
+      `UPDATE conversation_analysis SET effective_score = ?, effective_passed = ?, overridden = ? WHERE conversation_id = ?`,
     );
   }
 
@@ -168,6 +212,9 @@ export class ConversationAnalysisRepo {
       channel: r.channel,
       score: r.qa_score,
       passed: r.qa_passed === null ? null : r.qa_passed === 1,
+      effectiveScore: r.effective_score,
+      effectivePassed: r.effective_passed === null ? null : r.effective_passed === 1,
+      overridden: r.overridden === 1,
       createdAt: r.created_at,
       startedAt: r.started_at ?? r.created_at,
       agentId: r.agent_id,
@@ -176,5 +223,29 @@ export class ConversationAnalysisRepo {
         .filter((x) => x.outcome === 'fail')
         .map((x) => x.ruleId),
     }));
+  }
+
+  /** Record an override (the analysis's effective columns are set by the caller in the same breath). */
+  addOverride(o: Omit<ConversationQaOverride, 'id'>): number {
+    return this.write('conversations.qaOverride', () => Number(this.insertOverrideStmt.run(o).lastInsertRowid));
+  }
+
+  /** A conversation's overrides, oldest first. */
+  overrides(conversationId: string): ConversationQaOverride[] {
+    return this.overridesStmt.all(conversationId).map((r) => ({
+      id: r.id,
+      conversationId: r.conversation_id,
+      ruleId: r.rule_id,
+      outcome: r.outcome,
+      reason: r.reason,
+      author: r.author,
+      at: r.at,
+    }));
+  }
+
+  setEffective(conversationId: string, score: number | null, passed: boolean | null, overridden: boolean): void {
+    this.write('conversations.analysis', () =>
+      this.setEffectiveStmt.run(score, passed === null ? null : passed ? 1 : 0, overridden ? 1 : 0, conversationId),
+    );
   }
 }

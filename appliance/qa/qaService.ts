@@ -10,28 +10,11 @@ import type { EventBus } from '../events/appEvents.js';
 import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/database.js';
 import { evxError, isEdgeVoxError } from '../errors.js';
-import {
-  scoreCall,
-  scoreOf,
-  semanticTexts,
-  type QaCall,
-  type RuleOutcome,
-  type RuleResult,
-  type Scorecard,
-  type SemanticVectors,
-} from './engine.js';
+import { scoreCall, semanticTexts, type QaCall, type RuleOutcome, type Scorecard, type SemanticVectors } from './engine.js';
+import { applyOverride, effectiveCard, type EffectiveCard, type OverrideChange } from './overrides.js';
 import { SentenceEmbedder } from './sentenceEmbedder.js';
 import { QaRepo, type QaOverride, type ScorecardRecord } from './repo.js';
 import { DEFAULT_RULES, validateRuleSet, type QaRule } from './rules.js';
-
-/** A rule result as it stands after overrides: `original` is the engine's outcome when a supervisor changed it. */
-export type EffectiveResult = RuleResult & { original?: RuleOutcome };
-
-export interface EffectiveCard {
-  score: number | null;
-  passed: boolean | null;
-  results: EffectiveResult[];
-}
 
 /** One day of a trend: calls scored and passed (per agent), or calls the rule applied to and passed (per rule). */
 export interface TrendPoint {
@@ -189,56 +172,31 @@ export class QaService {
 
   /** A scorecard as it stands after overrides (the latest per rule and for the call win). */
   effective(card: ScorecardRecord, overrides: readonly QaOverride[]): EffectiveCard {
-    const byRule = new Map<string, RuleOutcome>();
-    let call: RuleOutcome | undefined;
-    for (const o of overrides) {
-      if (o.ruleId === null) call = o.outcome;
-      else byRule.set(o.ruleId, o.outcome);
-    }
-    const results: EffectiveResult[] = card.results.map((r) => {
-      const o = byRule.get(r.ruleId);
-      return o === undefined || o === r.outcome ? r : { ...r, outcome: o, original: r.outcome };
-    });
-    const computed = scoreOf(results, this.deps.passScore);
-    return { score: computed.score, passed: call === undefined ? computed.passed : call === 'pass', results };
+    return effectiveCard(card.results, overrides, this.deps.passScore);
   }
 
   /** A supervisor changes a call's result (ruleId null) or one rule's outcome; the original score stays. */
   override(
     callId: string,
-    change: { ruleId: string | null; outcome: RuleOutcome; reason: string },
+    change: OverrideChange,
     author: string,
   ): { scorecard: ScorecardRecord; effective: EffectiveCard; overrides: QaOverride[] } {
     const card = this.repo.scorecard(callId);
     if (card === undefined) throw evxError('EVX_ERR_NOT_FOUND', 'no scorecard for this call', { details: { resource: 'scorecard' } });
-    const reason = change.reason.trim();
-    if (reason.length < 3)
-      throw evxError('EVX_ERR_BAD_REQUEST', 'An override needs a reason of a few words.', { details: { field: 'reason' } });
-    if (change.ruleId !== null && !card.results.some((r) => r.ruleId === change.ruleId))
-      throw evxError('EVX_ERR_NOT_FOUND', `This call was not scored on a rule "${change.ruleId}".`, { details: { resource: 'rule' } });
-    if (change.ruleId === null && change.outcome === 'na')
-      throw evxError('EVX_ERR_BAD_REQUEST', "A call's result can only be overridden to pass or fail.", { details: { field: 'outcome' } });
-    const at = this.now();
-    const before = this.effective(card, this.repo.overrides(callId));
-    this.repo.addOverride({ callId, ruleId: change.ruleId, outcome: change.outcome, reason, author, at });
-    const overrides = this.repo.overrides(callId);
-    const eff = this.effective(card, overrides);
-    this.repo.setEffective(callId, eff.score, eff.passed, true);
-    this.deps.store.audit.record(
-      author,
-      'qa.override',
-      `call:${callId}`,
+    const { effective, overrides } = applyOverride(
       {
-        rule: change.ruleId,
-        outcome: change.outcome,
-        reason,
-        before: { score: before.score, passed: before.passed },
-        after: { score: eff.score, passed: eff.passed },
-        original: { score: card.score, passed: card.passed },
+        kind: 'call',
+        id: callId,
+        card,
+        list: () => this.repo.overrides(callId),
+        add: (o) => this.repo.addOverride({ callId, ...o }),
+        setEffective: (eff) => this.repo.setEffective(callId, eff.score, eff.passed, true),
       },
-      at,
+      change,
+      author,
+      { passScore: this.deps.passScore, audit: this.deps.store.audit, at: this.now() },
     );
-    return { scorecard: this.repo.scorecard(callId)!, effective: eff, overrides };
+    return { scorecard: this.repo.scorecard(callId)!, effective, overrides };
   }
 
   /** A call's scorecard with its transcript (stored, redacted text) and overrides; undefined when not scored. */

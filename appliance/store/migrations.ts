@@ -706,4 +706,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX conversation_files_created ON conversation_files (created_at);
     `,
   },
+  {
+    version: 26,
+    name: 'QA of chats and e-mail cases: supervisor overrides of a conversation result or a rule outcome (with reason), the effective score beside the original',
+    sql: `
+      ALTER TABLE conversation_analysis ADD COLUMN effective_score REAL;   -- after overrides; = qa_score when none
+      ALTER TABLE conversation_analysis ADD COLUMN effective_passed INTEGER;
+      ALTER TABLE conversation_analysis ADD COLUMN overridden INTEGER NOT NULL DEFAULT 0;
+      UPDATE conversation_analysis SET effective_score = qa_score, effective_passed = qa_passed;
+
+      CREATE TABLE conversation_qa_overrides (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        rule_id         TEXT,                             -- NULL: the conversation's result
+        outcome         TEXT NOT NULL CHECK (outcome IN ('pass', 'fail', 'na')),
+        reason          TEXT NOT NULL,
+        author          TEXT NOT NULL,
+        at              INTEGER NOT NULL                  -- unix ms
+      );
+      CREATE INDEX conversation_qa_overrides_conversation ON conversation_qa_overrides (conversation_id, id);
+    `,
+  },
 ];

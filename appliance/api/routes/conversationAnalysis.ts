@@ -1,13 +1,16 @@
 /**
  * Chat analysis API (conversations/conversationAnalysis.ts): the QA list of conversations next to the
  * calls' (channel shown; scores, outcomes and offsets only, never text), and one conversation's stored
- * analysis (customer sentiment, scorecard, summary) with each message's sentiment label. Viewers read.
+ * analysis (customer sentiment, scorecard, summary) with each message's sentiment label; both show the
+ * score after supervisors' overrides beside the original. Viewers read; supervisors override a
+ * conversation's result or a rule's outcome with a reason, as for calls (audited; the original kept).
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { evxError } from '../../errors.js';
 import type { ConversationAnalysis } from '../../conversations/conversationAnalysis.js';
 import type { ConversationAnalysisRepo } from '../../conversations/conversationAnalysisRepo.js';
+import { registerOverrideRoute } from './qa.js';
 
 const ListQuery = Type.Object(
   {
@@ -40,7 +43,14 @@ export function registerConversationAnalysisRoutes(
         throw evxError('EVX_ERR_NOT_FOUND', 'no analysis for this conversation (not closed, or unknown)', {
           details: { resource: 'conversation' },
         });
-      return { ...stored, messages: deps.repo.messageSentiments(request.params.id) };
+      return { ...stored, ...deps.analysis.qa(request.params.id), messages: deps.repo.messageSentiments(request.params.id) };
     },
+  );
+  registerOverrideRoute(
+    app,
+    '/api/v1/qa/conversations/:id/overrides',
+    Params,
+    "Override a conversation's result or one rule's outcome, with a reason (audited; the original score is kept)",
+    (params, change, author) => deps.analysis.override(params.id, change, author),
   );
 }

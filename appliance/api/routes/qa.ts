@@ -7,8 +7,9 @@
  * per-call view returns the stored (redacted) transcript.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { evxError } from '../../errors.js';
+import type { OverrideChange } from '../../qa/overrides.js';
 import type { QaService } from '../../qa/qaService.js';
 import { QaRuleSet } from '../../qa/rules.js';
 
@@ -30,9 +31,7 @@ const CallParams = Type.Object({ callId: Type.String({ minLength: 1, maxLength: 
 const RuleParams = Type.Object({ ruleId: Type.String({ minLength: 1, maxLength: 63 }) }, { additionalProperties: false });
 const Override = Type.Object(
   {
-    ruleId: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 63, description: "The rule whose outcome changes; absent: the call's result" }),
-    ),
+    ruleId: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'The rule whose outcome changes; absent: the result' })),
     outcome: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('na')]),
     reason: Type.String({ minLength: 3, maxLength: 1000, description: 'Why (kept in the audit log)' }),
   },
@@ -67,6 +66,27 @@ const SummaryQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/**
+ * A supervisor's override of one scorecard, with a reason: a call's (here) or a conversation's
+ * (routes/conversationAnalysis.ts). `apply` checks, stores and audits it; 201 with what stands now.
+ */
+export function registerOverrideRoute<P extends TSchema>(
+  app: FastifyInstance,
+  url: string,
+  params: P,
+  summary: string,
+  apply: (params: Static<P>, change: OverrideChange, author: string) => unknown,
+): void {
+  app.post<{ Params: Static<P>; Body: Static<typeof Override> }>(
+    url,
+    { schema: { summary, params, body: Override }, config: { minRole: 'supervisor' } },
+    async (request, reply) => {
+      const { ruleId, outcome, reason } = request.body;
+      return reply.code(201).send(apply(request.params, { ruleId: ruleId ?? null, outcome, reason }, userOf(request)));
+    },
+  );
+}
 
 export function registerQaRoutes(app: FastifyInstance, deps: { qa: QaService; now?: () => number }): void {
   const now = deps.now ?? Date.now;
@@ -144,21 +164,12 @@ export function registerQaRoutes(app: FastifyInstance, deps: { qa: QaService; no
     },
   );
 
-  app.post<{ Params: Static<typeof CallParams>; Body: Static<typeof Override> }>(
+  registerOverrideRoute(
+    app,
     '/api/v1/qa/calls/:callId/overrides',
-    {
-      schema: {
-        summary: "Override a call's result or one rule's outcome, with a reason (audited; the original score is kept)",
-        params: CallParams,
-        body: Override,
-      },
-      config: { minRole: 'supervisor' },
-    },
-    async (request, reply) => {
-      const { ruleId, outcome, reason } = request.body;
-      const result = deps.qa.override(request.params.callId, { ruleId: ruleId ?? null, outcome, reason }, userOf(request));
-      return reply.code(201).send(result);
-    },
+    CallParams,
+    "Override a call's result or one rule's outcome, with a reason (audited; the original score is kept)",
+    (params, change, author) => deps.qa.override(params.callId, change, author),
   );
 
   app.get<{ Querystring: Static<typeof TrendsQuery> }>(

@@ -97,3 +97,13 @@ export async function openBrowser(
     },
   };
 }
+
+/** Sign in on the console at `baseUrl` and wait for the signed-in header. */
+export async function signIn(page: Page, baseUrl: string, username: string, password: string): Promise<void> {
+  await page.goto(baseUrl);
+  await page.getByTestId('login').waitFor();
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('who').waitFor();
+}

@@ -4,6 +4,7 @@
  * the box analyses it; the QA list shows the chat next to the calls with its channel, and its page
  * shows the scorecard (audio rules not applicable), the customer's sentiment, the summary (from the
  * redacted text) and each message's sentiment label, never the card number. Screenshots in English and Chinese.
+ * A supervisor overrides a rule there, as on a call's page: the effective score shows beside the original.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appliance } from '../../../appliance/app/app.js';
@@ -13,7 +14,7 @@ import { startTestAppliance } from '../../helpers/appliance.js';
 import { authedFetch, createUser, quietApplianceOverrides } from '../../helpers/auth.js';
 import { openChat } from '../../helpers/chatSocketClient.js';
 import { workerBin } from '../../integration/webrtc/harness.js';
-import { ensureConsoleBuilt, openBrowser, type Browser } from './browser.js';
+import { ensureConsoleBuilt, openBrowser, signIn, type Browser } from './browser.js';
 
 const CARD = '4111 1111 1111 1111';
 let app: Appliance;
@@ -91,12 +92,7 @@ describe.skipIf(workerBin === undefined)('chats in the QA workspace', () => {
     expect(analysis.summary.text).not.toBe('');
 
     const { page, shot } = browser;
-    await page.goto(app.httpUrl);
-    await page.getByTestId('login').waitFor();
-    await page.fill('input[name=username]', 'viewer1');
-    await page.fill('input[name=password]', 'viewer one password');
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('who').waitFor();
+    await signIn(page, app.httpUrl, 'viewer1', 'viewer one password');
     await page.goto(`${app.httpUrl}/#/qa`);
     const row = page.locator('[data-testid=qa-row][data-channel=chat]').filter({ hasText: conversationId.slice(0, 8) });
     await expect(row.textContent()).resolves.toMatch(/Chat.*alice.*Fail.*no-over-promising/);
@@ -121,6 +117,7 @@ describe.skipIf(workerBin === undefined)('chats in the QA workspace', () => {
     await expect(page.getByTestId('call-summary-text').textContent()).resolves.toBe(analysis.summary.text);
     await expect(page.getByTestId('qa-conversation-sentiment-overall').getAttribute('data-label')).resolves.toBe('negative');
     await expect(page.getByTestId('qa-message-1').textContent()).resolves.toMatch(/Customer.*Negative/);
+    expect(await page.getByTestId('qa-override').count()).toBe(0); // a viewer reads only
     const html = await page.content();
     expect(html).not.toContain('4111');
     expect(html).not.toContain('1111'); // the summary quotes the stored text, redacted: [CARD]
@@ -128,12 +125,7 @@ describe.skipIf(workerBin === undefined)('chats in the QA workspace', () => {
 
     const zh = await openBrowser({ locale: 'zh-CN' });
     try {
-      await zh.page.goto(app.httpUrl);
-      await zh.page.getByTestId('login').waitFor();
-      await zh.page.fill('input[name=username]', 'viewer1');
-      await zh.page.fill('input[name=password]', 'viewer one password');
-      await zh.page.getByTestId('login-submit').click();
-      await zh.page.getByTestId('who').waitFor();
+      await signIn(zh.page, app.httpUrl, 'viewer1', 'viewer one password');
       await zh.page.goto(`${app.httpUrl}/#/qa/conversations/${conversationId}`);
       await zh.page.getByTestId('qa-conversation').waitFor();
       await expect(zh.page.locator('h1').textContent()).resolves.toContain('在线聊天的质检评分卡');
@@ -141,6 +133,33 @@ describe.skipIf(workerBin === undefined)('chats in the QA workspace', () => {
       await zh.shot('qa-conversation-zh-CN');
     } finally {
       await zh.close();
+    }
+  }, 60_000);
+
+  it('a supervisor overrides a rule on the page: the effective score shows beside the original', async () => {
+    const sup = await openBrowser();
+    try {
+      const { page } = sup;
+      await signIn(page, app.httpUrl, 'super1', 'super one password');
+      await page.goto(`${app.httpUrl}/#/qa/conversations/${conversationId}`);
+      await page.getByTestId('qa-override-target').selectOption('no-over-promising');
+      await page.getByTestId('qa-override-outcome').selectOption('pass');
+      await page.getByTestId('qa-override-reason').fill('Refund was pre-approved by billing');
+      await page.getByTestId('qa-override-submit').click();
+      await page.getByTestId('qa-score-original').waitFor();
+      const d = (await (await authedFetch(app, 'viewer')(`/api/v1/conversations/${conversationId}/analysis`)).json()) as {
+        qa: { score: number };
+        effective: { score: number };
+      };
+      expect(d.effective.score).toBeGreaterThan(d.qa.score);
+      const shown = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+      await expect(page.getByTestId('qa-score').textContent()).resolves.toContain(`QA score ${shown(d.effective.score)} ·`);
+      await expect(page.getByTestId('qa-score-original').textContent()).resolves.toContain(`scored ${shown(d.qa.score)} · Fail`);
+      await expect(page.getByTestId('qa-result-no-over-promising').textContent()).resolves.toMatch(/Pass.*was Fail/);
+      await expect(page.getByTestId('qa-overrides').textContent()).resolves.toContain('Refund was pre-approved by billing');
+      await sup.shot('qa-conversation-override-en');
+    } finally {
+      await sup.close();
     }
   }, 60_000);
 });

@@ -39,6 +39,7 @@ const SUPERVISOR_WRITES = [
   'DELETE /api/v1/qa/rules/items/:ruleId',
   'POST /api/v1/qa/rules/dry-run',
   'POST /api/v1/qa/calls/:callId/overrides',
+  'POST /api/v1/qa/conversations/:id/overrides',
   // the knowledge base of agent assist: supervisors upload and delete articles
   'POST /api/v1/knowledge/articles',
   'DELETE /api/v1/knowledge/articles/:articleId',

@@ -64,6 +64,7 @@ describe('conversation analysis', () => {
       passScore: 80,
       messages: (id) => repo.messagesAfter(id, 0, 5000),
       logger: createLogger({ level: 'silent', includePii: false }),
+      audit: store.audit,
       now,
     });
   });
@@ -144,6 +145,24 @@ describe('conversation analysis', () => {
     expect(a.qa.passed).toBeNull();
     expect(a.qa.results.every((r) => r.outcome === 'na')).toBe(true);
     expect(analysis.counters.errors).toBe(0);
+  });
+
+  it('a supervisor override is audited and survives the conversation being analysed again', async () => {
+    const c = service.start({ channel: 'chat' });
+    await service.postCustomer(c.id, 'v1', 'Where is my refund?');
+    service.accept(c.id, 'alice');
+    service.postAgent(c.id, 'alice', 'a1', 'Hello, I promise you a refund, it is guaranteed.');
+    service.close(c.id, { side: 'agent', agentId: 'alice' });
+    await analysis.idle();
+    const { effective } = analysis.override(c.id, { ruleId: 'no-over-promising', outcome: 'pass', reason: 'pre-approved' }, 'sup');
+    expect(effective.results.find((r) => r.ruleId === 'no-over-promising')).toMatchObject({ outcome: 'pass', original: 'fail' });
+    expect(store.audit.forTarget(`conversation:${c.id}`)).toMatchObject([{ actor: 'sup', action: 'qa.override' }]);
+    const row = () => new ConversationAnalysisRepo(store.db, store.write.bind(store)).qaList(0).find((r) => r.conversationId === c.id);
+    expect(row()).toMatchObject({ effectiveScore: effective.score, overridden: true });
+    service.events.emit('closed', { conversation: service.find(c.id)! });
+    await analysis.idle();
+    expect(row()).toMatchObject({ effectiveScore: effective.score, effectivePassed: effective.passed, overridden: true });
+    expect(analysis.qa(c.id)).toMatchObject({ effective, overrides: [{ ruleId: 'no-over-promising', author: 'sup' }] });
   });
 
   it('scoreConversation: an operator rule set of only audio rules gives no score rather than a failure', () => {

@@ -116,7 +116,7 @@ describe('QA list of calls and conversations', () => {
       ...over,
     });
 
-  it('makes one row shape of both, overrides applied to calls', () => {
+  it('makes one row shape of both, overrides applied', () => {
     expect(call('c1', 1000)).toMatchObject({
       kind: 'call',
       channel: 'voice',
@@ -132,6 +132,12 @@ describe('QA list of calls and conversations', () => {
       group: 'cards',
       scoredAt: 2000,
       failed: 'no-over-promising, disclosure',
+    });
+    expect(chat('k1', 2000)).toMatchObject({ score: 55, passed: false, overridden: false });
+    expect(chat('k2', 2000, { effectiveScore: 80, effectivePassed: true, overridden: true })).toMatchObject({
+      score: 80,
+      passed: true,
+      overridden: true,
     });
   });
 

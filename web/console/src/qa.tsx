@@ -30,16 +30,15 @@ import {
 import { QaConversation } from './qaConversation.js';
 import { outcomeText, resultText, scoreText } from './qaText.js';
 import { QaResultsTable } from './qaResults.js';
+import { QaOverrideForm, QaOverridesCard, QaScoreLine, canChange } from './qaOverride.js';
 
 const PAGE = 50;
 type Tab = 'calls' | 'trends' | 'rules';
 
-const canChange = (s: Session) => s.role === 'supervisor' || s.role === 'technician';
-
 export function QaScreen({ session, arg, sub }: { session: Session; arg?: string | undefined; sub?: string | undefined }) {
   const [tab, setTab] = useState<Tab>('calls');
   // #/qa/conversations/<id>: a chat's or e-mail case's analysis (call ids never read "conversations").
-  if (arg === 'conversations' && sub) return <QaConversation conversationId={decodeURIComponent(sub)} />;
+  if (arg === 'conversations' && sub) return <QaConversation session={session} conversationId={decodeURIComponent(sub)} />;
   if (arg) return <QaCall session={session} callId={decodeURIComponent(arg)} />;
   return (
     <div data-testid="qa">
@@ -258,20 +257,19 @@ export function QaCall({ session, callId }: { session: Session; callId: string }
       <h1>
         {t('qa:scorecardTitle')} <code>{callId}</code>
       </h1>
-      <p data-testid="qa-score">
-        {t('qa:scoreLine', { score: scoreText(eff.score), result: resultText(eff.passed) })}
-        {d.overrides.length > 0 ? (
-          <span class="muted">
-            {' '}
-            {t('qa:originalLine', { score: scoreText(d.scorecard.score), result: resultText(d.scorecard.passed) })}
-          </span>
-        ) : null}
-      </p>
+      <QaScoreLine effective={eff} original={d.scorecard} overridden={d.overrides.length > 0} />
       <div class="grid2">
         <Card title={t('qa:rules')} testId="qa-results">
           <QaResultsTable results={eff.results} />
         </Card>
-        {canChange(session) ? <OverrideForm callId={callId} results={eff.results} onDone={load} /> : null}
+        {canChange(session) ? (
+          <QaOverrideForm
+            path={`/api/v1/qa/calls/${encodeURIComponent(callId)}/overrides`}
+            resultLabel={t('qa:callResult')}
+            results={eff.results}
+            onDone={load}
+          />
+        ) : null}
       </div>
       <Card title={t('qa:transcript')} testId="qa-transcript">
         {d.transcript.length === 0 ? <p class="empty">{t('qa:noTranscript')}</p> : null}
@@ -279,83 +277,8 @@ export function QaCall({ session, callId }: { session: Session; callId: string }
           <MarkedLine key={u.id} u={u} marks={marks.get(u.index) ?? []} failing={failing} />
         ))}
       </Card>
-      {d.overrides.length > 0 ? (
-        <Card title={t('qa:overrides')} testId="qa-overrides">
-          <ul>
-            {d.overrides.map((o: any) => (
-              <li key={o.id}>
-                {t('qa:overrideLine', {
-                  at: fmtTime(o.at),
-                  author: o.author,
-                  target: o.ruleId ?? t('qa:callResult'),
-                  outcome: outcomeText(o.outcome),
-                  reason: o.reason,
-                })}
-              </li>
-            ))}
-          </ul>
-        </Card>
-      ) : null}
+      <QaOverridesCard overrides={d.overrides} resultLabel={t('qa:callResult')} />
     </div>
-  );
-}
-
-function OverrideForm({ callId, results, onDone }: { callId: string; results: any[]; onDone: () => void }) {
-  const [target, setTarget] = useState('');
-  const [outcome, setOutcome] = useState('pass');
-  const [reason, setReason] = useState('');
-  const [msg, setMsg] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
-  const submit = async () => {
-    if (reason.trim().length < 3) return setMsg({ kind: 'error', text: t('qa:reasonNeeded') });
-    try {
-      await post(`/api/v1/qa/calls/${encodeURIComponent(callId)}/overrides`, {
-        ...(target ? { ruleId: target } : {}),
-        outcome,
-        reason: reason.trim(),
-      });
-      setReason('');
-      setMsg({ kind: 'ok', text: t('qa:overrideSaved') });
-      onDone();
-    } catch (e) {
-      setMsg({ kind: 'error', text: errorText(e) });
-    }
-  };
-  return (
-    <Card title={t('qa:override')} testId="qa-override">
-      <form onSubmit={(e) => (e.preventDefault(), void submit())}>
-        <Field label={t('qa:overrideTarget')}>
-          <select name="target" value={target} onChange={(e) => setTarget(e.currentTarget.value)} data-testid="qa-override-target">
-            <option value="">{t('qa:callResult')}</option>
-            {results.map((r) => (
-              <option key={r.ruleId} value={r.ruleId}>
-                {t('qa:ruleOption', { rule: r.ruleId })}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label={t('qa:newOutcome')}>
-          <select name="outcome" value={outcome} onChange={(e) => setOutcome(e.currentTarget.value)} data-testid="qa-override-outcome">
-            <option value="pass">{outcomeText('pass')}</option>
-            <option value="fail">{outcomeText('fail')}</option>
-            {target ? <option value="na">{outcomeText('na')}</option> : null}
-          </select>
-        </Field>
-        <Field label={t('qa:reason')} hint={t('qa:reasonHint')}>
-          <textarea
-            name="reason"
-            rows={3}
-            required
-            value={reason}
-            onInput={(e) => setReason(e.currentTarget.value)}
-            data-testid="qa-override-reason"
-          />
-        </Field>
-        {msg ? <Notice kind={msg.kind}>{msg.text}</Notice> : null}
-        <button class="btn primary" type="submit" data-testid="qa-override-submit">
-          {t('qa:saveOverride')}
-        </button>
-      </form>
-    </Card>
   );
 }
 

@@ -1,15 +1,16 @@
 // One closed conversation (a chat or an e-mail case) in the QA workspace: its scorecard (rules about
-// audio are "not applicable" to text), the customer's sentiment, the summary, and each message's
+// audio are "not applicable" to text) after supervisors' overrides, with the original beside it and the
+// same override controls as a call's (qaOverride.tsx), the customer's sentiment, the summary, and each message's
 // sentiment label. What the API returns is all there is: scores, labels and the summary built from
 // the stored, redacted text (it quotes redacted excerpts, as a call's does); never the message list,
 // the customer's hashed identifiers or the words a rule matched.
 import { useEffect, useState } from 'preact/hooks';
-import { fmtTime, get } from './api.js';
+import { fmtTime, get, type Session } from './api.js';
 import { CallSummaryCard, type CallSummaryView } from './callSummary.js';
 import { Card, Notice, errorText } from './ui.js';
 import { fmtNumber, t } from '../../i18n/i18n.js';
-import { QaResultsTable } from './qaResults.js';
-import { resultText, scoreText } from './qaText.js';
+import { QaResultsTable, type QaResultRow } from './qaResults.js';
+import { QaOverrideForm, QaOverridesCard, QaScoreLine, canChange, type QaOverrideView } from './qaOverride.js';
 
 type Label = 'positive' | 'neutral' | 'negative';
 
@@ -20,11 +21,10 @@ interface ConversationAnalysisView {
   createdAt: number;
   qaRulesVersion: number;
   sentiment: { label: Label | null; compound: number | null; last: Label | null; counts: Record<Label, number>; scored: number };
-  qa: {
-    score: number | null;
-    passed: boolean | null;
-    results: { ruleId: string; critical: boolean; outcome: string; value: number | null; hits?: unknown[] }[];
-  };
+  qa: { score: number | null; passed: boolean | null; results: QaResultRow[] };
+  /** The scorecard after supervisors' overrides (a changed rule keeps its `original` outcome). */
+  effective: { score: number | null; passed: boolean | null; results: QaResultRow[] };
+  overrides: QaOverrideView[];
   summary: CallSummaryView | null;
   messages: { seq: number; sender: string; label: Label; compound: number }[];
 }
@@ -41,17 +41,15 @@ function SentimentTag({ label, testId }: { label: Label | null; testId?: string 
   );
 }
 
-export function QaConversation({ conversationId }: { conversationId: string }) {
+export function QaConversation({ session, conversationId }: { session: Session; conversationId: string }) {
   const [d, setD] = useState<ConversationAnalysisView | null>(null);
   const [error, setError] = useState('');
-  useEffect(
-    () =>
-      void get<ConversationAnalysisView>(`/api/v1/conversations/${encodeURIComponent(conversationId)}/analysis`).then(
-        (r) => (setD(r), setError('')),
-        (e) => setError(errorText(e)),
-      ),
-    [conversationId],
-  );
+  const load = () =>
+    void get<ConversationAnalysisView>(`/api/v1/conversations/${encodeURIComponent(conversationId)}/analysis`).then(
+      (r) => (setD(r), setError('')),
+      (e) => setError(errorText(e)),
+    );
+  useEffect(load, [conversationId]);
   const back = (
     <p>
       <a href="#/qa">{t('qa:back')}</a>
@@ -76,10 +74,10 @@ export function QaConversation({ conversationId }: { conversationId: string }) {
       <p class="muted">
         {t('qa:conversation.closedAt', { at: fmtTime(d.createdAt) })} · {t('qa:rulesVersion', { version: d.qaRulesVersion })}
       </p>
-      <p data-testid="qa-score">{t('qa:scoreLine', { score: scoreText(d.qa.score), result: resultText(d.qa.passed) })}</p>
+      <QaScoreLine effective={d.effective} original={d.qa} overridden={d.overrides.length > 0} />
       <div class="grid2">
         <Card title={t('qa:rules')} testId="qa-results">
-          <QaResultsTable results={d.qa.results} />
+          <QaResultsTable results={d.effective.results} />
           <p class="muted">{t('qa:conversation.audioRules')}</p>
         </Card>
         <Card title={t('qa:conversation.sentiment')} testId="qa-conversation-sentiment">
@@ -97,6 +95,17 @@ export function QaConversation({ conversationId }: { conversationId: string }) {
             <dd>{LABELS.map((l) => t('qa:conversation.countOf', { label: labelText(l), n: fmtNumber(s.counts[l]) })).join(' · ')}</dd>
           </dl>
         </Card>
+      </div>
+      <div class="grid2">
+        {canChange(session) ? (
+          <QaOverrideForm
+            path={`/api/v1/qa/conversations/${encodeURIComponent(conversationId)}/overrides`}
+            resultLabel={t('qa:conversation.result')}
+            results={d.effective.results}
+            onDone={load}
+          />
+        ) : null}
+        <QaOverridesCard overrides={d.overrides} resultLabel={t('qa:conversation.result')} />
       </div>
       <CallSummaryCard summary={d.summary} title={t('qa:conversation.summary')} />
       <Card title={t('qa:conversation.messages')} testId="qa-conversation-messages">

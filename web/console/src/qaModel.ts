@@ -211,7 +211,7 @@ export function callRow(c: {
   };
 }
 
-/** A row of GET /api/v1/qa/conversations as a list row. */
+/** A row of GET /api/v1/qa/conversations as a list row (overrides applied). */
 export function conversationRow(c: {
   conversationId: string;
   channel: string;
@@ -221,6 +221,9 @@ export function conversationRow(c: {
   groupId: string | null;
   score: number | null;
   passed: boolean | null;
+  effectiveScore?: number | null;
+  effectivePassed?: boolean | null;
+  overridden?: boolean;
   failedRules: readonly string[];
 }): QaListRow {
   return {
@@ -231,9 +234,9 @@ export function conversationRow(c: {
     scoredAt: c.createdAt,
     agent: c.agentId,
     group: c.groupId,
-    score: c.score,
-    passed: c.passed,
-    overridden: false,
+    score: c.effectiveScore ?? c.score,
+    passed: c.effectivePassed ?? c.passed,
+    overridden: c.overridden === true,
     failed: c.failedRules.join(', '),
   };
 }
