@@ -87,29 +87,32 @@ export async function registerChatFileRoutes(app: FastifyInstance, deps: ChatFil
         bodyLimit: o.maxBytes,
         schema: { hide: true, params: ConversationParams },
         config: { public: true },
-        preValidation: async (request) => {
+        // Everything that can refuse without the file is decided before its bytes are read.
+        onRequest: async (request) => {
           if (!originAllowed(request, deps.allowedOrigins))
             throw evxError('EVX_ERR_CHAT_ORIGIN', 'this origin may not send files to the chat (chat.allowedOrigins)');
           if (!o.enabled) throw evxError('EVX_ERR_CHAT_UPLOAD_REFUSED', 'file uploads are not enabled on this box');
+          const id = request.params.id;
+          const who = credentials(request);
+          if (who === null || who.kind !== 'chat') throw unauthenticated();
+          const c = deps.service.find(id);
+          if (c === undefined || c.channel !== 'chat' || !verifyChatToken(deps.secret, id, who.token))
+            throw evxError('EVX_ERR_CHAT_NOT_FOUND', 'no such chat, or the token is not its');
+          if (c.state === 'closed') throw evxError('EVX_ERR_CHAT_CLOSED', 'the conversation is closed');
+          const clientId = request.headers['x-client-id'];
+          if (typeof clientId !== 'string' || !ClientId.test(clientId))
+            throw evxError('EVX_ERR_BAD_REQUEST', 'X-Client-Id (1-64 letters, digits, _ . : -) is required');
+          if (deps.files.countSince(id, now() - HOUR_MS) >= o.perVisitorPerHour)
+            throw evxError('EVX_ERR_CHAT_RATE_LIMITED', `a chat may send ${o.perVisitorPerHour} files an hour`, {
+              details: { retryAfterS: 60 },
+            });
         },
       },
       async (request, reply): Promise<UploadReply> => {
         const id = request.params.id;
-        const who = credentials(request);
-        if (who === null || who.kind !== 'chat') throw unauthenticated();
-        const c = deps.service.find(id);
-        if (c === undefined || c.channel !== 'chat' || !verifyChatToken(deps.secret, id, who.token))
-          throw evxError('EVX_ERR_CHAT_NOT_FOUND', 'no such chat, or the token is not its');
-        if (c.state === 'closed') throw evxError('EVX_ERR_CHAT_CLOSED', 'the conversation is closed');
-        const clientId = request.headers['x-client-id'];
-        if (typeof clientId !== 'string' || !ClientId.test(clientId))
-          throw evxError('EVX_ERR_BAD_REQUEST', 'X-Client-Id (1-64 letters, digits, _ . : -) is required');
+        const clientId = request.headers['x-client-id'] as string;
         const body = request.body;
         if (!Buffer.isBuffer(body) || body.length === 0) throw evxError('EVX_ERR_BAD_REQUEST', 'send the file as the request body');
-        if (deps.files.countSince(id, now() - HOUR_MS) >= o.perVisitorPerHour)
-          throw evxError('EVX_ERR_CHAT_RATE_LIMITED', `a chat may send ${o.perVisitorPerHour} files an hour`, {
-            details: { retryAfterS: 60 },
-          });
         const type = checkFileType(request.headers['content-type'], body, o.types);
         const rawName = request.headers['x-file-name'];
         const name = deps.service.redactText(cleanFileName(typeof rawName === 'string' ? rawName : undefined));

@@ -225,6 +225,10 @@ describe('chat files, uploads on', () => {
     expect([html.status, codeOf(html)]).toEqual([415, 'EVX_ERR_CHAT_FILE_TYPE']);
     expect(codeOf(await r.upload(id, token, Buffer.from('GIF89a....'), { 'content-type': 'image/gif' }))).toBe('EVX_ERR_CHAT_FILE_TYPE');
     expect(codeOf(await r.upload(id, token, PDF))).toBe('EVX_ERR_CHAT_FILE_TYPE');
+    // who may not send is refused before the body is read: an oversized body with a forged token is 404, not 413
+    const huge = Buffer.concat([PNG, Buffer.alloc(8192)]);
+    expect((await r.upload(id, 'chat1.forged', huge)).status).toBe(404);
+    expect((await r.upload(id, token, huge, { origin: 'https://evil.example' })).status).toBe(403);
     // over maxBytes: 413 before the body is stored
     expect((await r.upload(id, token, Buffer.concat([PNG, Buffer.alloc(8192)]))).status).toBe(413);
     // no client id, an empty body
