@@ -38,7 +38,17 @@ export function histogramQuantile(h: { buckets: { le: number; count: number }[];
   return prevLe;
 }
 
-export function freeLoopbackPort(): Promise<number> {
+/**
+ * UDP/TCP port ranges the benches give the appliance's media (sip.rtpPort*, webrtc.rtcPort* in
+ * harness.ts, sipLoad.ts, chatBench.ts, webrtcLoad.ts, and the WebRTC default 40000-40999). A SIP
+ * port the kernel picks inside one of them makes the appliance refuse its configuration.
+ */
+export const BENCH_MEDIA_PORTS: readonly (readonly [number, number])[] = [
+  [20000, 34999],
+  [40000, 44999],
+];
+
+function anyFreePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -48,4 +58,13 @@ export function freeLoopbackPort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** A free loopback port outside the benches' media port ranges. */
+export async function freeLoopbackPort(): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = await anyFreePort();
+    if (!BENCH_MEDIA_PORTS.some(([lo, hi]) => port >= lo && port <= hi)) return port;
+  }
+  throw new Error('no free loopback port outside the media port ranges');
 }
