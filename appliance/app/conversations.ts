@@ -104,7 +104,7 @@ export function startConversations(
     analysis,
     async routes(app: FastifyInstance) {
       // The snippet sites paste into their pages, and the chat page it frames (allowed origins only).
-      registerConversationAnalysisRoutes(app, { analysis, repo: analysisRepo, ...(deps.now !== undefined ? { now: deps.now } : {}) });
+      registerConversationAnalysisRoutes(app, { analysis, repo: analysisRepo });
       registerChatEmbed(app, { webDir: join(REPO_ROOT, 'dist', 'web', 'webrtc'), allowedOrigins: c.allowedOrigins });
       socket = registerChatSocket(app, {
         service,

@@ -105,8 +105,7 @@ export async function startEmail(
     intake,
     routes(app: FastifyInstance) {
       registerEmailRoutes(app, { repo, threads, replies });
-      if (deps.analysisRoutes)
-        registerConversationAnalysisRoutes(app, { analysis, repo: analysisRepo, ...(deps.now !== undefined ? { now: deps.now } : {}) });
+      if (deps.analysisRoutes) registerConversationAnalysisRoutes(app, { analysis, repo: analysisRepo });
     },
     async close() {
       await intake.close();

@@ -102,6 +102,25 @@ interface ListRow {
   qa_json: string;
 }
 
+/** What the QA list of conversations is filtered by (as the calls' scorecards list). */
+export interface ConversationQaQuery {
+  readonly limit: number;
+  /** Analysed before this unix ms (keyset paging). */
+  readonly before?: number | undefined;
+  readonly channel?: string | undefined;
+  /** The agent who held it (as the calls' agent label). */
+  readonly agentLabel?: string | undefined;
+  readonly groupId?: string | undefined;
+  /** Pass or fail after overrides. */
+  readonly passed?: boolean | undefined;
+  /** Conversations where this rule had `ruleOutcome` (default fail) when scored. */
+  readonly rule?: string | undefined;
+  readonly ruleOutcome?: 'pass' | 'fail' | 'na' | undefined;
+  /** Conversations started in [from, to). */
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
+}
+
 interface Row {
   conversation_id: string;
   channel: string;
@@ -117,13 +136,12 @@ export class ConversationAnalysisRepo {
   private readonly sentimentsStmt: Statement<[string], MessageSentiment>;
   private readonly upsertStmt: Statement;
   private readonly getStmt: Statement<[string], Row>;
-  private readonly listStmt: Statement<[number, number], ListRow>;
   private readonly insertOverrideStmt: Statement;
   private readonly overridesStmt: Statement<[string], OverrideRow>;
   private readonly setEffectiveStmt: Statement;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     private readonly write: Writer,
   ) {
     this.sentimentStmt = db.prepare(
@@ -148,12 +166,6 @@ export class ConversationAnalysisRepo {
     this.getStmt = db.prepare(
       `SELECT conversation_id, channel, created_at, sentiment_json, qa_json, qa_rules_version, summary_json
        FROM conversation_analysis WHERE conversation_id = ?`,
-    );
-    this.listStmt = db.prepare(
-      `SELECT a.conversation_id, a.channel, a.qa_score, a.qa_passed, a.effective_score, a.effective_passed, a.overridden, a.created_at, a.qa_json,
-         c.created_at AS started_at, c.agent_id, c.group_id
-       FROM conversation_analysis a LEFT JOIN conversations c ON c.id = a.conversation_id
-       WHERE a.created_at >= ? ORDER BY a.created_at DESC LIMIT ?`,
     );
     this.insertOverrideStmt = db.prepare(
       `INSERT INTO conversation_qa_overrides (conversation_id, rule_id, outcome, reason, author, at)
@@ -206,8 +218,35 @@ export class ConversationAnalysisRepo {
   }
 
   /** Scored conversations since `from` (unix ms), newest first. */
-  qaList(from: number, limit = 200): ConversationQaRow[] {
-    return this.listStmt.all(from, limit).map((r) => ({
+  /** Scored conversations matching `q`, newest analysed first (keyset-paged by `before`). */
+  qaList(q: ConversationQaQuery): ConversationQaRow[] {
+    const conditions: [string, string | number | undefined][] = [
+      ['a.created_at < ?', q.before],
+      ['a.channel = ?', q.channel],
+      ['c.agent_id = ?', q.agentLabel],
+      ['c.group_id = ?', q.groupId],
+      ['a.effective_passed = ?', q.passed === undefined ? undefined : Number(q.passed)],
+      ['c.created_at >= ?', q.from],
+      ['c.created_at < ?', q.to],
+    ];
+    const used = conditions.filter(([, v]) => v !== undefined);
+    const where = used.map(([sql]) => sql);
+    const params = used.map(([, v]) => v as string | number);
+    if (q.rule !== undefined) {
+      where.push(
+        `EXISTS (SELECT 1 FROM json_each(a.qa_json, '$.results') WHERE json_extract(value, '$.ruleId') = ? AND json_extract(value, '$.outcome') = ?)`,
+      );
+      params.push(q.rule, q.ruleOutcome ?? 'fail');
+    }
+    const rows = this.db
+      .prepare<(string | number)[], ListRow>(
+        `SELECT a.conversation_id, a.channel, a.qa_score, a.qa_passed, a.effective_score, a.effective_passed, a.overridden, a.created_at, a.qa_json,
+           c.created_at AS started_at, c.agent_id, c.group_id
+         FROM conversation_analysis a LEFT JOIN conversations c ON c.id = a.conversation_id
+         ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.created_at DESC, a.conversation_id LIMIT ?`,
+      )
+      .all(...params, q.limit);
+    return rows.map((r) => ({
       conversationId: r.conversation_id,
       channel: r.channel,
       score: r.qa_score,

@@ -10,28 +10,30 @@ import { Type, type Static } from '@sinclair/typebox';
 import { evxError } from '../../errors.js';
 import type { ConversationAnalysis } from '../../conversations/conversationAnalysis.js';
 import type { ConversationAnalysisRepo } from '../../conversations/conversationAnalysisRepo.js';
-import { registerOverrideRoute } from './qa.js';
+import { qaListFilters, qaListQuery, qaPage, registerOverrideRoute } from './qa.js';
 
 const ListQuery = Type.Object(
-  {
-    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    from: Type.Optional(Type.Integer({ minimum: 0, description: 'Analysed at or after this unix ms (default: 7 days ago)' })),
-  },
+  { ...qaListQuery('conversations'), channel: Type.Optional(Type.Union([Type.Literal('chat'), Type.Literal('email')])) },
   { additionalProperties: false },
 );
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 
 export function registerConversationAnalysisRoutes(
   app: FastifyInstance,
-  deps: { analysis: ConversationAnalysis; repo: ConversationAnalysisRepo; now?: () => number },
+  deps: { analysis: ConversationAnalysis; repo: ConversationAnalysisRepo },
 ): void {
-  const now = deps.now ?? Date.now;
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/api/v1/qa/conversations',
-    { schema: { summary: 'QA scorecards of closed conversations (chats), newest first, with their channel', querystring: ListQuery } },
+    {
+      schema: {
+        summary: "QA scorecards of closed chats and e-mail cases, newest analysed first, keyset-paged, filtered like the calls' scorecards",
+        querystring: ListQuery,
+      },
+    },
     async (request) => {
-      const from = request.query.from ?? now() - 7 * 86_400_000;
-      return { conversations: deps.repo.qaList(from, request.query.limit) };
+      const q = request.query;
+      const page = qaPage(deps.repo.qaList({ ...qaListFilters(q), channel: q.channel }), q.limit, (c) => c.createdAt);
+      return { conversations: page.rows, nextBefore: page.nextBefore };
     },
   );
   app.get<{ Params: Static<typeof Params> }>(

@@ -13,20 +13,44 @@ import type { OverrideChange } from '../../qa/overrides.js';
 import type { QaService } from '../../qa/qaService.js';
 import { QaRuleSet } from '../../qa/rules.js';
 
-const ScorecardQuery = Type.Object(
-  {
+/** The query keys of a QA list (calls' scorecards, conversations'): filters and keyset paging. */
+export function qaListQuery(what: 'calls' | 'conversations') {
+  const noun = what === 'calls' ? 'Calls' : 'Conversations';
+  return {
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    before: Type.Optional(Type.Integer({ minimum: 0, description: 'Only scorecards scored before this unix ms (keyset paging)' })),
+    before: Type.Optional(Type.Integer({ minimum: 0, description: 'Only those scored before this unix ms (keyset paging)' })),
     agent: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     group: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     passed: Type.Optional(Type.Boolean({ description: 'Pass or fail after overrides' })),
-    rule: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: 'Only calls where this rule had ruleOutcome' })),
+    rule: Type.Optional(Type.String({ minLength: 1, maxLength: 63, description: `Only ${what} where this rule had ruleOutcome` })),
     ruleOutcome: Type.Union([Type.Literal('pass'), Type.Literal('fail'), Type.Literal('na')], { default: 'fail' }),
-    from: Type.Optional(Type.Integer({ minimum: 0, description: 'Calls started at or after this unix ms' })),
-    to: Type.Optional(Type.Integer({ minimum: 0, description: 'Calls started before this unix ms' })),
-  },
-  { additionalProperties: false },
-);
+    from: Type.Optional(Type.Integer({ minimum: 0, description: `${noun} started at or after this unix ms` })),
+    to: Type.Optional(Type.Integer({ minimum: 0, description: `${noun} started before this unix ms` })),
+  };
+}
+
+/** A QA list query as the repositories take it. */
+export function qaListFilters(q: Static<typeof ScorecardQuery>) {
+  return {
+    limit: q.limit,
+    before: q.before,
+    agentLabel: q.agent,
+    groupId: q.group,
+    passed: q.passed,
+    rule: q.rule,
+    ruleOutcome: q.ruleOutcome,
+    from: q.from,
+    to: q.to,
+  };
+}
+
+/** A page of a QA list and the cursor of the next one (null: the last page). */
+export function qaPage<T>(rows: T[], limit: number, scoredAt: (row: T) => number): { rows: T[]; nextBefore: number | null } {
+  const last = rows[rows.length - 1];
+  return { rows, nextBefore: rows.length === limit && last !== undefined ? scoredAt(last) : null };
+}
+
+const ScorecardQuery = Type.Object(qaListQuery('calls'), { additionalProperties: false });
 const CallParams = Type.Object({ callId: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 const RuleParams = Type.Object({ ruleId: Type.String({ minLength: 1, maxLength: 63 }) }, { additionalProperties: false });
 const Override = Type.Object(
@@ -112,20 +136,8 @@ export function registerQaRoutes(app: FastifyInstance, deps: { qa: QaService; no
     '/api/v1/qa/scorecards',
     { schema: { summary: 'Per-call QA scorecards, newest first, keyset-paged', querystring: ScorecardQuery } },
     async (request) => {
-      const q = request.query;
-      const scorecards = deps.qa.repo.list({
-        limit: q.limit,
-        before: q.before,
-        agentLabel: q.agent,
-        groupId: q.group,
-        passed: q.passed,
-        rule: q.rule,
-        ruleOutcome: q.ruleOutcome,
-        from: q.from,
-        to: q.to,
-      });
-      const last = scorecards[scorecards.length - 1];
-      return { scorecards, nextBefore: scorecards.length === q.limit && last ? last.scoredAt : null };
+      const page = qaPage(deps.qa.repo.list(qaListFilters(request.query)), request.query.limit, (c) => c.scoredAt);
+      return { scorecards: page.rows, nextBefore: page.nextBefore };
     },
   );
 

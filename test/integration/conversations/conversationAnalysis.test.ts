@@ -8,10 +8,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installErrorHandling } from '../../../appliance/api/errors.js';
+import { registerConversationAnalysisRoutes } from '../../../appliance/api/routes/conversationAnalysis.js';
 import { CallerHasher } from '../../../appliance/calls/callerHash.js';
 import { ConversationAnalysis, scoreConversation } from '../../../appliance/conversations/conversationAnalysis.js';
-import { ConversationAnalysisRepo } from '../../../appliance/conversations/conversationAnalysisRepo.js';
+import { ConversationAnalysisRepo, type ConversationQaRow } from '../../../appliance/conversations/conversationAnalysisRepo.js';
 import { ConversationRepo } from '../../../appliance/conversations/conversationRepo.js';
 import { ConversationService, type ConversationRouting } from '../../../appliance/conversations/conversationService.js';
 import { createLogger } from '../../../appliance/log/logger.js';
@@ -157,12 +160,66 @@ describe('conversation analysis', () => {
     const { effective } = analysis.override(c.id, { ruleId: 'no-over-promising', outcome: 'pass', reason: 'pre-approved' }, 'sup');
     expect(effective.results.find((r) => r.ruleId === 'no-over-promising')).toMatchObject({ outcome: 'pass', original: 'fail' });
     expect(store.audit.forTarget(`conversation:${c.id}`)).toMatchObject([{ actor: 'sup', action: 'qa.override' }]);
-    const row = () => new ConversationAnalysisRepo(store.db, store.write.bind(store)).qaList(0).find((r) => r.conversationId === c.id);
+    const row = () =>
+      new ConversationAnalysisRepo(store.db, store.write.bind(store)).qaList({ limit: 500 }).find((r) => r.conversationId === c.id);
     expect(row()).toMatchObject({ effectiveScore: effective.score, overridden: true });
     service.events.emit('closed', { conversation: service.find(c.id)! });
     await analysis.idle();
     expect(row()).toMatchObject({ effectiveScore: effective.score, effectivePassed: effective.passed, overridden: true });
     expect(analysis.qa(c.id)).toMatchObject({ effective, overrides: [{ ruleId: 'no-over-promising', author: 'sup' }] });
+  });
+
+  it("the QA list filters on the server like the calls' scorecards, and pages by when analysed without gaps or repeats", async () => {
+    const make = async (channel: 'chat' | 'email', agent: string, reply: string) => {
+      const c = service.start({ channel });
+      await service.postCustomer(c.id, `v-${c.id}`, 'I have a question about my card');
+      service.accept(c.id, agent);
+      service.postAgent(c.id, agent, `a-${c.id}`, reply);
+      service.close(c.id, { side: 'agent', agentId: agent });
+      return c.id;
+    };
+    await make('chat', 'alice', 'Hello, thank you for waiting. I promise it is guaranteed.');
+    await make('email', 'alice', 'Hello, thank you for your mail. Let me check that for you.');
+    await make('chat', 'bob', 'Hello, thank you for waiting. Let me check that for you.');
+    await analysis.idle();
+    const app = Fastify({ logger: false });
+    installErrorHandling(app, createLogger({ level: 'silent', includePii: false }));
+    registerConversationAnalysisRoutes(app, { analysis, repo: new ConversationAnalysisRepo(store.db, store.write.bind(store)) });
+    const list = async (query: string) => {
+      const res = await app.inject({ method: 'GET', url: `/api/v1/qa/conversations?${query}` });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json<{ conversations: ConversationQaRow[]; nextBefore: number | null }>();
+    };
+    const all = (await list('limit=500')).conversations;
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const ids = (rows: ConversationQaRow[]) => rows.map((r) => r.conversationId).sort();
+    const expectFilter = async (query: string, keep: (r: ConversationQaRow) => boolean) => {
+      const want = ids(all.filter(keep));
+      expect(want.length, query).toBeGreaterThan(0);
+      expect(ids((await list(`limit=500&${query}`)).conversations), query).toEqual(want);
+    };
+    await expectFilter('channel=email', (r) => r.channel === 'email');
+    await expectFilter('agent=alice', (r) => r.agentId === 'alice');
+    await expectFilter('agent=bob&channel=chat', (r) => r.agentId === 'bob' && r.channel === 'chat');
+    await expectFilter('passed=false', (r) => r.effectivePassed === false);
+    await expectFilter('rule=no-over-promising', (r) => r.failedRules.includes('no-over-promising'));
+    const first = Math.min(...all.map((r) => r.startedAt));
+    await expectFilter(`from=${first + 1}`, (r) => r.startedAt >= first + 1);
+    await expectFilter(`to=${first + 1}`, (r) => r.startedAt < first + 1);
+    // pages of 2, newest analysed first: together they are the whole list, in order, once each
+    const paged: ConversationQaRow[] = [];
+    let before: number | null = null;
+    do {
+      const page = await list(`limit=2${before === null ? '' : `&before=${before}`}`);
+      paged.push(...page.conversations);
+      before = page.nextBefore;
+    } while (before !== null);
+    expect(paged.map((r) => r.conversationId)).toEqual(all.map((r) => r.conversationId));
+    // hostile or unknown filters are refused, not ignored
+    for (const bad of ['channel=voice', 'limit=0', 'passed=maybe', "agent=' OR 1=1 --&limit=abc"])
+      expect((await app.inject({ method: 'GET', url: `/api/v1/qa/conversations?${bad}` })).statusCode, bad).toBe(400);
+    expect((await list("agent=' OR 1=1 --")).conversations).toEqual([]);
+    await app.close();
   });
 
   it('scoreConversation: an operator rule set of only audio rules gives no score rather than a failure', () => {

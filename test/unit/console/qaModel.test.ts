@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   callRow,
-  conversationMatches,
   conversationQuery,
   conversationRow,
   failedRuleIds,
@@ -141,36 +140,36 @@ describe('QA list of calls and conversations', () => {
     });
   });
 
-  it('orders by when scored; conversations older than the oldest loaded call wait while more calls remain', () => {
+  it('orders by when scored; rows older than the oldest loaded row of a side with more to load wait for it', () => {
     const calls = [call('c2', 500), call('c1', 300)];
     const chats = [chat('k3', 600), chat('k2', 400), chat('k1', 100)];
-    expect(mergeQaRows(calls, chats, true).map((r) => r.id)).toEqual(['k3', 'c2', 'k2', 'c1']);
-    expect(mergeQaRows(calls, chats, false).map((r) => r.id)).toEqual(['k3', 'c2', 'k2', 'c1', 'k1']);
-    expect(mergeQaRows([], chats, false).map((r) => r.id)).toEqual(['k3', 'k2', 'k1']);
+    const ids = (a: boolean, b: boolean) => mergeQaRows({ rows: calls, more: a }, { rows: chats, more: b }).map((r) => r.id);
+    expect(ids(true, false)).toEqual(['k3', 'c2', 'k2', 'c1']);
+    expect(ids(false, false)).toEqual(['k3', 'c2', 'k2', 'c1', 'k1']);
+    // more conversations to come: the calls older than the oldest loaded conversation wait too
+    expect(mergeQaRows({ rows: calls, more: false }, { rows: chats.slice(0, 2), more: true }).map((r) => r.id)).toEqual(['k3', 'c2', 'k2']);
+    expect(mergeQaRows({ rows: [], more: false }, { rows: chats, more: false }).map((r) => r.id)).toEqual(['k3', 'k2', 'k1']);
   });
 
-  it('matches conversations against the filters the calls API applies on the server', () => {
-    const r = chat('k1', new Date('2026-03-10T12:00:00').getTime());
-    expect(conversationMatches(r, NO_FILTERS)).toBe(true);
-    expect(conversationMatches(r, { ...NO_FILTERS, channel: 'chat' })).toBe(true);
-    expect(conversationMatches(r, { ...NO_FILTERS, channel: 'email' })).toBe(false);
-    expect(conversationMatches(r, { ...NO_FILTERS, channel: 'voice' })).toBe(false);
-    expect(conversationMatches(r, { ...NO_FILTERS, agent: ' bob ' })).toBe(true);
-    expect(conversationMatches(r, { ...NO_FILTERS, agent: 'alice' })).toBe(false);
-    expect(conversationMatches(r, { ...NO_FILTERS, group: 'billing' })).toBe(false);
-    expect(conversationMatches(r, { ...NO_FILTERS, result: 'fail' })).toBe(true);
-    expect(conversationMatches(r, { ...NO_FILTERS, result: 'pass' })).toBe(false);
-    expect(conversationMatches(r, { ...NO_FILTERS, rule: 'disclosure' })).toBe(true);
-    expect(conversationMatches(r, { ...NO_FILTERS, rule: 'greeting' })).toBe(false);
-    expect(conversationMatches(r, { ...NO_FILTERS, from: '2026-03-10', to: '2026-03-10' })).toBe(true);
-    expect(conversationMatches(r, { ...NO_FILTERS, from: '2026-03-11' })).toBe(false);
-    expect(conversationMatches(r, { ...NO_FILTERS, to: '2026-03-09' })).toBe(false);
-    expect(conversationMatches(chat('k2', 1, { passed: null }), { ...NO_FILTERS, result: 'fail' })).toBe(false);
-  });
-
-  it('asks the conversations API from the first day of the filter, or from the start', () => {
-    expect(Object.fromEntries(new URLSearchParams(conversationQuery(NO_FILTERS, 500)))).toEqual({ limit: '500', from: '0' });
-    const q = new URLSearchParams(conversationQuery({ ...NO_FILTERS, from: '2026-03-10' }, 10));
-    expect(Number(q.get('from'))).toBe(new Date('2026-03-10T00:00:00').getTime());
+  it("asks the conversations API with the calls' filters, the text channel and the page cursor", () => {
+    expect(Object.fromEntries(new URLSearchParams(conversationQuery(NO_FILTERS, 50)))).toEqual({ limit: '50' });
+    const q = new URLSearchParams(
+      conversationQuery(
+        { ...NO_FILTERS, channel: 'email', agent: ' bob ', result: 'fail', rule: 'disclosure', from: '2026-03-10', to: '2026-03-10' },
+        10,
+        777,
+      ),
+    );
+    expect(Object.fromEntries(q)).toEqual({
+      limit: '10',
+      channel: 'email',
+      agent: 'bob',
+      passed: 'false',
+      rule: 'disclosure',
+      from: String(new Date('2026-03-10T00:00:00').getTime()),
+      to: String(new Date('2026-03-10T00:00:00').getTime() + 86_400_000),
+      before: '777',
+    });
+    expect(new URLSearchParams(conversationQuery({ ...NO_FILTERS, channel: 'voice' }, 10)).has('channel')).toBe(false);
   });
 });

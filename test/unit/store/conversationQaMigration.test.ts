@@ -34,7 +34,7 @@ describe('migration 26: QA overrides of conversations', () => {
     const repo = new ConversationAnalysisRepo(store.db, store.write.bind(store));
     expect(
       repo
-        .qaList(0)
+        .qaList({ limit: 500 })
         .sort((a, b) => a.conversationId.localeCompare(b.conversationId))
         .map((r) => [r.conversationId, r.score, r.passed, r.effectiveScore, r.effectivePassed, r.overridden]),
     ).toEqual([

@@ -13,7 +13,6 @@ import {
   QA_CHANNELS,
   RULE_KINDS,
   callRow,
-  conversationMatches,
   conversationQuery,
   conversationRow,
   mergeQaRows,
@@ -63,17 +62,15 @@ export function QaScreen({ session, arg, sub }: { session: Session; arg?: string
   );
 }
 
-/** Closed conversations read at once (the API pages by time only; the other filters are matched here). */
-const CONVERSATION_LIMIT = 500;
-
-async function conversationRows(f: QaFilters): Promise<QaListRow[]> {
-  if (f.channel === 'voice') return [];
+/** A page of closed conversations (chats, e-mail cases) for the filters; none with channel voice or chat off. */
+async function conversationPage(f: QaFilters, before?: number | null): Promise<{ rows: QaListRow[]; next: number | null }> {
+  if (f.channel === 'voice') return { rows: [], next: null };
   try {
-    const r = await get(`/api/v1/qa/conversations?${conversationQuery(f, CONVERSATION_LIMIT)}`);
-    return r.conversations.map(conversationRow).filter((c: QaListRow) => conversationMatches(c, f));
+    const r = await get(`/api/v1/qa/conversations?${conversationQuery(f, PAGE, before)}`);
+    return { rows: r.conversations.map(conversationRow), next: r.nextBefore };
   } catch (e) {
-    // Chat off: the route is not there, and there is nothing to list.
-    if (e instanceof ApiError && e.status === 404) return [];
+    // Chat and e-mail off: the route is not there, and there is nothing to list.
+    if (e instanceof ApiError && e.status === 404) return { rows: [], next: null };
     throw e;
   }
 }
@@ -87,18 +84,25 @@ function QaList() {
   const [calls, setCalls] = useState<QaListRow[] | null>(null);
   const [conversations, setConversations] = useState<QaListRow[]>([]);
   const [next, setNext] = useState<number | null>(null);
+  const [nextConversation, setNextConversation] = useState<number | null>(null);
   const [error, setError] = useState('');
-  const load = async (f: QaFilters, before?: number | null) => {
+  /** The first page for `f`, or (`more`) the next page of each side that has one. */
+  const load = async (f: QaFilters, more = false) => {
     try {
       const callsOn = f.channel === '' || f.channel === 'voice';
       const [page, convs] = await Promise.all([
-        callsOn ? get(`/api/v1/qa/scorecards?${scorecardQuery(f, PAGE, before)}`) : Promise.resolve({ scorecards: [], nextBefore: null }),
-        before != null ? Promise.resolve(null) : conversationRows(f),
+        callsOn && (!more || next !== null)
+          ? get(`/api/v1/qa/scorecards?${scorecardQuery(f, PAGE, more ? next : null)}`)
+          : Promise.resolve({ scorecards: [], nextBefore: null }),
+        !more || nextConversation !== null
+          ? conversationPage(f, more ? nextConversation : null)
+          : Promise.resolve({ rows: [], next: null }),
       ]);
       const rows: QaListRow[] = page.scorecards.map(callRow);
-      setCalls((prev) => (before != null && prev ? [...prev, ...rows] : rows));
+      setCalls((prev) => (more && prev ? [...prev, ...rows] : rows));
       setNext(page.nextBefore);
-      if (convs !== null) setConversations(convs);
+      setConversations((prev) => (more ? [...prev, ...convs.rows] : convs.rows));
+      setNextConversation(convs.next);
       setError('');
     } catch (e) {
       setError(errorText(e));
@@ -112,7 +116,8 @@ function QaList() {
     );
   }, []);
   const set = (k: keyof QaFilters) => (e: { currentTarget: { value: string } }) => setFilters({ ...filters, [k]: e.currentTarget.value });
-  const rows = calls === null ? null : mergeQaRows(calls, conversations, next !== null);
+  const rows =
+    calls === null ? null : mergeQaRows({ rows: calls, more: next !== null }, { rows: conversations, more: nextConversation !== null });
   return (
     <div data-testid="qa-list">
       <form class="row filters" role="search" aria-label={t('qa:filters')} onSubmit={(e) => (e.preventDefault(), void load(filters))}>
@@ -202,8 +207,8 @@ function QaList() {
           </table>
         </div>
       ) : null}
-      {next !== null ? (
-        <ActionButton kind="secondary" onClick={() => load(filters, next)}>
+      {next !== null || nextConversation !== null ? (
+        <ActionButton kind="secondary" onClick={() => load(filters, true)}>
           {t('qa:more')}
         </ActionButton>
       ) : null}

@@ -158,11 +158,11 @@ export function scorecardQuery(f: QaFilters, limit: number, before?: number | nu
   return q.toString();
 }
 
-const dayStart = (day: string) => new Date(`${day}T00:00:00`).getTime();
-
-/** The conversations' QA list query for filters: the API filters by time only (the rest is matched here). */
-export function conversationQuery(f: QaFilters, limit: number): string {
-  return new URLSearchParams({ limit: String(limit), from: String(f.from ? dayStart(f.from) : 0) }).toString();
+/** The conversations' QA list query: the calls' filters, and the channel when it names a text channel. */
+export function conversationQuery(f: QaFilters, limit: number, before?: number | null): string {
+  const q = new URLSearchParams(scorecardQuery(f, limit, before));
+  if (f.channel === 'chat' || f.channel === 'email') q.set('channel', f.channel);
+  return q.toString();
 }
 
 /** One row of the QA list: a scored call (channel voice) or a closed conversation (chat, e-mail). */
@@ -241,27 +241,18 @@ export function conversationRow(c: {
   };
 }
 
-/** Whether a conversation's row passes the filters the calls' API applies on the server. */
-export function conversationMatches(r: QaListRow, f: QaFilters): boolean {
-  if (f.channel !== '' && f.channel !== r.channel) return false;
-  if (f.agent.trim() && r.agent !== f.agent.trim()) return false;
-  if (f.group.trim() && r.group !== f.group.trim()) return false;
-  if (f.result && r.passed !== (f.result === 'pass')) return false;
-  if (f.rule && !r.failed.split(', ').includes(f.rule)) return false;
-  if (f.from && r.startedAt < dayStart(f.from)) return false;
-  if (f.to && r.startedAt >= dayStart(f.to) + 86_400_000) return false;
-  return true;
-}
-
 /**
- * Calls and conversations in one list, newest scored first (the calls' API pages in that order).
- * While older calls are still to be loaded (`moreCalls`), conversations scored before the oldest
- * loaded call wait for them, so "More" never fills a gap above rows already shown.
+ * Calls and conversations in one list, newest scored first (both APIs page in that order). While a
+ * side has older rows still to load (`more`), rows of the other side scored before that side's
+ * oldest loaded row wait for them, so "More" never fills a gap above rows already shown.
  */
-export function mergeQaRows(calls: readonly QaListRow[], conversations: readonly QaListRow[], moreCalls: boolean): QaListRow[] {
-  const oldestCall = calls.reduce((m, c) => Math.min(m, c.scoredAt), Infinity);
-  const shown = moreCalls ? conversations.filter((c) => c.scoredAt >= oldestCall) : conversations;
-  return [...calls, ...shown].sort((a, b) => b.scoredAt - a.scoredAt);
+export function mergeQaRows(
+  calls: { rows: readonly QaListRow[]; more: boolean },
+  conversations: { rows: readonly QaListRow[]; more: boolean },
+): QaListRow[] {
+  const oldest = (rows: readonly QaListRow[]) => rows.reduce((m, r) => Math.min(m, r.scoredAt), Infinity);
+  const cutoff = Math.max(calls.more ? oldest(calls.rows) : -Infinity, conversations.more ? oldest(conversations.rows) : -Infinity);
+  return [...calls.rows, ...conversations.rows].filter((r) => r.scoredAt >= cutoff).sort((a, b) => b.scoredAt - a.scoredAt);
 }
 
 /** The ids of the rules a call failed, as one line for a table cell. */
