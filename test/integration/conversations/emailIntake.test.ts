@@ -11,7 +11,6 @@
  * with email.starttls false the EHLO does not offer STARTTLS and the command is refused; a replaced
  * certificate is served to new connections without a restart.
  */
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -24,6 +23,7 @@ import type { Appliance } from '../../../appliance/app/app.js';
 import { readTls } from '../../../appliance/console/tls.js';
 import { authedFetch } from '../../helpers/auth.js';
 import { startTestAppliance } from '../../helpers/appliance.js';
+import { selfSignedCertificate } from '../../helpers/certificates.js';
 import { startLocalMailbox, type LocalMailbox } from '../../helpers/mailbox.js';
 
 const RATE = 12;
@@ -151,33 +151,8 @@ describe('e-mail listener doors', () => {
 const MAIL_HOST = 'mail.branch.example';
 let certDir = '';
 
-/** A self-signed P-256 certificate for MAIL_HOST, written as <name>.crt / <name>.key. */
-function makeCert(name: string): { cert: string; key: string } {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      `subjectAltName=DNS:${MAIL_HOST}`,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-    ],
-    { cwd: certDir, stdio: 'ignore' },
-  );
-  return { cert: readFileSync(join(certDir, `${name}.crt`), 'utf8'), key: readFileSync(join(certDir, `${name}.key`), 'utf8') };
-}
+/** A self-signed certificate for MAIL_HOST, written as <name>.crt / <name>.key. */
+const makeCert = (name: string) => selfSignedCertificate(certDir, name, [MAIL_HOST]);
 
 const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
 

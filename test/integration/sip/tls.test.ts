@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
+import { selfSignedCertificate, type Pem } from '../../helpers/certificates.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SipStreamFramer } from '../../../appliance/sip/framer.js';
 import { SipHeaders } from '../../../appliance/sip/message.js';
@@ -19,10 +20,6 @@ import type { SipServerOptions } from '../../../appliance/telephony/types.js';
 import { TestUac } from './uac.js';
 
 let dir = '';
-interface Pem {
-  cert: string;
-  key: string;
-}
 let serverA: Pem;
 let serverB: Pem;
 let ca: Pem;
@@ -32,26 +29,7 @@ function openssl(args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
 }
 
-function selfSigned(name: string): Pem {
-  openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-days',
-    '2',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.crt`,
-    '-subj',
-    `/CN=${name}`,
-  ]);
-  return { cert: readFileSync(join(dir, `${name}.crt`), 'utf8'), key: readFileSync(join(dir, `${name}.key`), 'utf8') };
-}
+const selfSigned = (name: string): Pem => selfSignedCertificate(dir, name);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'evx-sip-tls-'));
