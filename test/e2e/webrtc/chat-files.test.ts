@@ -59,9 +59,8 @@ describe.skipIf(workerBin === undefined || !haveChromium())('files in web chat (
 
       // a type the box does not take: refused with its error, nothing kept
       await visitor.setInputFiles('#chat-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
-      await visitor.waitForFunction("(document.querySelector('#chat-status')?.textContent ?? '').includes('are not accepted')", undefined, {
-        timeout: 10_000,
-      });
+      // (a selector, not waitForFunction: the page's CSP forbids the eval its polling uses)
+      await visitor.waitForSelector('#chat-status:has-text("are not accepted")', { timeout: 10_000 });
       expect(await visitor.$('#chat-log p[data-status="sending"]')).toBeNull();
 
       // the PNG, with a card number in its name
