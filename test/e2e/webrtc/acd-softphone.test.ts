@@ -100,7 +100,10 @@ describe.skipIf(workerBin === undefined || !haveChromium() || !haveTool('sipp') 
         `${timeoutS}s`,
         '-timeout_error',
       ]);
-      return { started, sipp: runSipp(args, dir, (timeoutS + 10) * 1000) };
+      // the phone's own RTP port: what is sent to it (its own packets, from a port the kernel picked,
+      // can fall inside the box's RTP range and would match a capture filter by source port)
+      const mediaPort = Number(args[args.indexOf('-mp') + 1]);
+      return { started, sipp: runSipp(args, dir, (timeoutS + 10) * 1000), mediaPort };
     };
 
     beforeAll(async () => {
@@ -194,7 +197,7 @@ describe.skipIf(workerBin === undefined || !haveChromium() || !haveTool('sipp') 
         expect(app.webrtc!.softphones.connectedAgents().get('alice')).toBe(1);
 
         // 3. the phone call
-        const { started, sipp } = await dial(work, talkMs, 60);
+        const { started, sipp, mediaPort } = await dial(work, talkMs, 60);
         let sippDone = false;
         const result = sipp.finally(() => (sippDone = true));
         const callId = await started;
@@ -236,7 +239,9 @@ describe.skipIf(workerBin === undefined || !haveChromium() || !haveTool('sipp') 
         // agent -> phone: after the answer the phone gets alice's voice, one 50 pps stream (the music stopped)
         const packets = udpPackets(await capture.stop());
         const toPhone = (from: number, to: number) =>
-          packets.filter((p) => p.atMs >= from && p.atMs < to && p.payload.length > 12 && (p.payload[1]! & 0x7f) === 0);
+          packets.filter(
+            (p) => p.dstPort === mediaPort && p.atMs >= from && p.atMs < to && p.payload.length > 12 && (p.payload[1]! & 0x7f) === 0,
+          );
         const before = mulawRtpEnergy(toPhone(0, answeredAt).map((p) => p.payload));
         const talkFrom = answeredAt + 2000;
         const talkTo = hangupAt - 1000;
@@ -332,7 +337,7 @@ describe.skipIf(workerBin === undefined || !haveChromium() || !haveTool('sipp') 
       try {
         await page.goto(`${app.httpUrl}/agent#token=${encodeURIComponent(token)}`);
         await page.waitForSelector('body[data-presence="ready"]', { timeout: 10_000 });
-        const { started, sipp } = await dial(dir, talkMs, 90);
+        const { started, sipp, mediaPort } = await dial(dir, talkMs, 90);
         const callId = await started;
         await page.waitForSelector('body[data-offer="ringing"]', { timeout: 40_000 });
         await page.click('#offer-answer');
@@ -370,7 +375,9 @@ describe.skipIf(workerBin === undefined || !haveChromium() || !haveTool('sipp') 
         const toPhone = (from: number, to: number) =>
           mulawRtpEnergy(
             packets
-              .filter((p) => p.atMs >= from && p.atMs < to && p.payload.length > 12 && (p.payload[1]! & 0x7f) === 0)
+              .filter(
+                (p) => p.dstPort === mediaPort && p.atMs >= from && p.atMs < to && p.payload.length > 12 && (p.payload[1]! & 0x7f) === 0,
+              )
               .map((p) => p.payload),
           );
         const music = toPhone(heldAt + 500, heldAt + 3000);
