@@ -100,7 +100,8 @@ describe('forecast screen', () => {
     const expected = expectedIntervals(calls, INTERVAL, seededUntil, 'billing');
     let actualToday = 0;
     for (const [start, e] of expected) if (start >= dayStart && start + INTERVAL <= seededUntil) actualToday += e.offered;
-    expect(actualToday).toBeGreaterThan(50);
+    // the comparison below is not vacuous, except in the first hours of a UTC day (few intervals closed yet)
+    if (Date.now() - dayStart > 3 * 3_600_000) expect(actualToday).toBeGreaterThan(50);
     expect(Number(await chart.getAttribute('data-actual-total'))).toBe(actualToday);
     const forecastTotal = Number(await chart.getAttribute('data-forecast-total'));
     // a weekday of this profile has about 10 h x 4 x 14 x 0.75 calls; a weekend a third
