@@ -101,12 +101,13 @@ describe('forecast screen', () => {
     let actualToday = 0;
     for (const [start, e] of expected) if (start >= dayStart && start + INTERVAL <= seededUntil) actualToday += e.offered;
     // the comparison below is not vacuous, except in the first hours of a UTC day (few intervals closed yet)
-    if (Date.now() - dayStart > 3 * 3_600_000) expect(actualToday).toBeGreaterThan(50);
+    const dayUnderway = Date.now() - dayStart > 3 * 3_600_000;
+    if (dayUnderway) expect(actualToday).toBeGreaterThan(50);
     expect(Number(await chart.getAttribute('data-actual-total'))).toBe(actualToday);
     const forecastTotal = Number(await chart.getAttribute('data-forecast-total'));
     // a weekday of this profile has about 10 h x 4 x 14 x 0.75 calls; a weekend a third
     expect(forecastTotal).toBeGreaterThan(100);
-    expect(await page.locator('[data-testid=forecast-chart] rect.actual-bar').count()).toBeGreaterThan(10);
+    if (dayUnderway) expect(await page.locator('[data-testid=forecast-chart] rect.actual-bar').count()).toBeGreaterThan(10);
     expect(await page.getByTestId('forecast-line').getAttribute('d')).toMatch(/^M[\d.]+,[\d.]+L/);
     await expect(page.getByTestId('forecast-basis').textContent()).resolves.toMatch(/\d/);
 
