@@ -108,7 +108,11 @@ describe.skipIf(workerBin === undefined || !haveChromium())('WebRTC pages in hea
       // The agent page shows the caller's finals live (pushed over its signalling socket).
       const callerFinals =
         "[...document.querySelectorAll('#transcript p.final')].filter((p) => p.firstChild.textContent === 'caller').map((p) => p.lastChild.textContent).join(' ')";
-      await page.waitForFunction(`(${callerFinals}).split(' ').length >= 12`, undefined, { timeout: 15_000 });
+      // Polled from here with page.evaluate: waitForFunction polls inside the page by eval, which the
+      // page's CSP refuses, so it only passed when the words were already there at its first check.
+      await expect
+        .poll(async () => (await page.evaluate<string>(callerFinals)).split(' ').length, { timeout: 15_000 })
+        .toBeGreaterThanOrEqual(12);
       const shown = await page.evaluate<string>(callerFinals);
       const agentSide = await page.evaluate<{ packetsReceived: number; totalAudioEnergy: number }>('window.evxAgent.stats()');
       // caller -> agent: RTP with energy arrived in the browser; agent -> caller: speech-level audio.
@@ -144,7 +148,7 @@ describe.skipIf(workerBin === undefined || !haveChromium())('WebRTC pages in hea
       await page.fill('#join-id', session.callId);
       await page.click('#join');
       await page.waitForSelector('body[data-state="in-call"]', { timeout: 15_000 });
-      await page.waitForFunction("document.querySelectorAll('#players audio').length === 2", undefined, { timeout: 10_000 });
+      await expect.poll(() => page.evaluate<number>("document.querySelectorAll('#players audio').length"), { timeout: 10_000 }).toBe(2);
       await page.click('#whisper');
       const whisper = await agent.waitForProducer(10_000, (p) => p.role === 'supervisor');
       const agentHearsWhisper = await agent.receive(whisper.producerId);
