@@ -15,6 +15,7 @@ import { Recognizer } from '../../appliance/asr/recognizer.js';
 import { readWavFile, transcribeAudio } from '../../appliance/asr/transcribeFile.js';
 import { loadEvalSet } from './evalSet.js';
 import { createSherpaRecognizer, sherpaDecode, type SherpaRecognizer } from './sherpaReference.js';
+import { stageCost } from './stageCost.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /**
@@ -73,7 +74,13 @@ async function main(): Promise<void> {
       .join(' ')} (other work on the machine shifts absolute figures: compare within one run)`,
   );
   if (!SKIP_COST) {
-    const sherpaRtf = await costFigures(sherpaRec, ours, clips, audios, floats, audioSeconds, out);
+    const { sherpaRtf, oursRtf } = await costFigures(sherpaRec, ours, clips, audios, floats, audioSeconds, out);
+    const stages = await stageCost(paths.modelDir, floats, ROUNDS);
+    out(
+      `ours by stage (the recognizer's fbank and encoder on the same clips, 1 thread): features ${stages.featuresRtf.toFixed(4)}, encoder ${stages.encoderRtf.toFixed(4)} CPU s per audio s` +
+        ` (${stages.encoderCalls} calls, ${stages.encoderMsPerCall.toFixed(2)} ms each), search and stream bookkeeping ${(oursRtf - stages.featuresRtf - stages.encoderRtf).toFixed(4)} (the rest of every-sample decoding);` +
+        ` encoder alone / sherpa-onnx's whole decode ${(stages.encoderRtf / sherpaRtf).toFixed(3)}`,
+    );
     await batchedCostFigures(paths.modelDir, concat(audios.map((a) => a.samples)), sherpaRtf, out);
   }
 
@@ -136,7 +143,7 @@ async function costFigures(
   floats: Float32Array[],
   audioSeconds: number,
   out: (s: string) => void,
-): Promise<number> {
+): Promise<{ sherpaRtf: number; oursRtf: number }> {
   // ---- cost: CPU seconds per audio second
   sherpaDecode(sherpaRec, floats[0]!);
   await transcribeAudio(ours, audios[0]!, 'warmup', { vad: false, endpoint: false });
@@ -202,7 +209,7 @@ async function costFigures(
   out(
     `call-like audio (each clip + 4 s of -60 dBFS noise, ${callSeconds.toFixed(1)} s): sherpa ${sherpaCallRtf.toFixed(4)}, ours (VAD) ${oursCallRtf.toFixed(4)} CPU s per audio s, ratio ${(oursCallRtf / sherpaCallRtf).toFixed(3)}`,
   );
-  return sherpaRtf;
+  return { sherpaRtf, oursRtf };
 }
 
 /**
