@@ -21,3 +21,7 @@ eval-hanzi: build ## pinyin → characters on text alone: character accuracy wit
 .PHONY: eval-asr-zh
 eval-asr-zh: build ## Mandarin model on speech-zh: character error rate with and without the pinyin-to-character LM, pinyin error rate, 16 kHz and 8 kHz G.711; CPU per audio s next to English; language auto accuracy
 	node dist/tools/asr/evalAsrZh.js
+
+.PHONY: bench-asr-ops
+bench-asr-ops: build ## encoder time by operator type (onnxruntime profiler): exact encoder at batch 1, batchable encoder at BENCH_OPS_BATCHES (1,16,64)
+	node dist/tools/asr/encoderOps.js

@@ -1,0 +1,201 @@
+/**
+ * Where an encoder call spends its time, by operator type, at several batch sizes: the streaming
+ * encoder of the installed model (batch 1 only) and the batchable one made by models/pipelines/asr,
+ * run on real feature windows with onnxruntime's own profiler (CPU provider, one thread). It shows which operators the cost per stream falls with as batches
+ * grow (matrix products) and which it does not (element-wise work, whose cost is per element).
+ *
+ *   make bench-asr-ops            (BENCH_OPS_BATCHES=1,16,64 BENCH_OPS_RUNS=40)
+ *
+ * The profiler adds a fixed cost to every node run (about 3 µs on the dev VM, ~1,500 nodes a call),
+ * so each line also gives the same calls' CPU time unprofiled; read the shares at the larger
+ * batches, where that fixed cost is spread over many streams.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { OnlineFbank } from '../../appliance/asr/fbank.js';
+import { batchModelFiles, findAsrModelFiles, resolveModelPaths } from '../../appliance/asr/modelFiles.js';
+import { TransducerModel } from '../../appliance/asr/transducer.js';
+import { readWavFile } from '../../appliance/asr/transcribeFile.js';
+import { loadEvalSet } from './evalSet.js';
+
+const BATCHES = (process.env.BENCH_OPS_BATCHES ?? '1,16,64').split(',').map(Number);
+const RUNS = Number(process.env.BENCH_OPS_RUNS ?? 40);
+const BATCH_MODEL_DIR = process.env.ASR_BATCH_MODEL_DIR ?? 'models/asr-batch';
+/** Operator types that do a fixed amount of work per element (no reduction over a weight matrix). */
+const ELEMENTWISE = new Set([
+  'Add', 'Sub', 'Mul', 'Div', 'Exp', 'Log', 'Where', 'Equal', 'Abs', 'Neg', 'Max', 'Min', 'Pow', 'Sigmoid',
+  'Tanh', 'Sqrt', 'Cast', 'Expand', 'Clip', 'Softplus', 'Not', 'And', 'Less', 'LessOrEqual', 'Greater',
+]); // prettier-ignore
+const SESSION: ort.InferenceSession.SessionOptions = {
+  executionProviders: ['cpu'],
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  graphOptimizationLevel: 'all',
+};
+const MATRIX = new Set([
+  'MatMul',
+  'MatMulInteger',
+  'DynamicQuantizeMatMul',
+  'MatMulIntegerToFloat',
+  'MatMulNBits',
+  'Gemm',
+  'FusedMatMul',
+  'Conv',
+  'FusedConv',
+]);
+
+interface OpShare {
+  readonly op: string;
+  readonly usPerCall: number;
+  readonly nodes: number;
+}
+
+async function main(): Promise<void> {
+  const paths = resolveModelPaths({ modelDir: process.env.ASR_MODEL_DIR });
+  const exact = await TransducerModel.load(findAsrModelFiles(paths.modelDir), { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1 });
+  const windows = featureWindows(exact, 256);
+  const batchable = await TransducerModel.load(findAsrModelFiles(paths.modelDir, batchModelFiles(BATCH_MODEL_DIR)), {
+    providers: ['cpu'],
+    intraOpThreads: 1,
+    interOpThreads: 1,
+  });
+  const runs: { label: string; model: TransducerModel; batch: number }[] = [
+    { label: 'exact encoder (source int8)', model: exact, batch: 1 },
+  ];
+  for (const b of BATCHES) runs.push({ label: 'batchable encoder', model: batchable, batch: b });
+  process.stdout.write(`encoder operator time by type, onnxruntime profiler, ${RUNS} calls per line, CPU, 1 thread\n`);
+  for (const r of runs) {
+    const ops = await profile(r.model, r.batch, windows);
+    const plainMs = await unprofiledMs(r.model, r.batch, windows);
+    const total = ops.reduce((a, o) => a + o.usPerCall, 0);
+    const nodes = ops.reduce((a, o) => a + o.nodes, 0);
+    const sum = (set: Set<string>) => ops.filter((o) => set.has(o.op)).reduce((a, o) => a + o.usPerCall, 0);
+    const elementwise = sum(ELEMENTWISE);
+    const matrix = sum(MATRIX);
+    const top = ops
+      .slice(0, 8)
+      .map((o) => `${o.op} ${((100 * o.usPerCall) / total).toFixed(0)}%`)
+      .join(', ');
+    process.stdout.write(
+      `${r.label}, batch ${String(r.batch).padStart(2)}: ${(plainMs / r.batch).toFixed(2)} ms per stream chunk unprofiled (CPU time), ${(total / 1000 / r.batch).toFixed(2)} profiled (${nodes.toFixed(0)} node runs a call);` +
+        ` matrix products and convolutions ${((100 * matrix) / total).toFixed(0)}% (${(matrix / 1000 / r.batch).toFixed(2)} ms per stream chunk),` +
+        ` element-wise ${((100 * elementwise) / total).toFixed(0)}% (${(elementwise / 1000 / r.batch).toFixed(2)} ms per stream chunk),` +
+        ` other ${((100 * (total - matrix - elementwise)) / total).toFixed(0)}%; top: ${top}\n`,
+    );
+  }
+  await exact.close();
+  await batchable.close();
+}
+
+/** Feature windows (chunkFrames × featureDim each) cut from the eval clips by the appliance's fbank. */
+function featureWindows(model: TransducerModel, count: number): Float32Array[] {
+  const g = model.geometry;
+  const out: Float32Array[] = [];
+  const fbank = new OnlineFbank({ maxFrames: 256, maxBlockSamples: 1600 });
+  for (const clip of loadEvalSet().clips) {
+    const samples = readWavFile(clip.path).samples;
+    fbank.reset();
+    let start = 0;
+    for (let off = 0; off < samples.length && out.length < count; off += 1600) {
+      fbank.acceptWaveform(Float32Array.from(samples.subarray(off, off + 1600), (v) => v / 32768));
+      while (fbank.numFramesReady - start >= g.chunkFrames && out.length < count) {
+        const w = new Float32Array(g.chunkFrames * g.featureDim);
+        fbank.readFrames(start, g.chunkFrames, w);
+        out.push(w);
+        start += g.chunkShift;
+        fbank.discardBefore(start);
+      }
+    }
+  }
+  return out;
+}
+
+/** Inputs of `batch` streams: each row a different feature window, states zero (timing does not depend on their values). */
+function batchFeeds(
+  model: TransducerModel,
+  batch: number,
+): { feeds: Record<string, ort.Tensor>; fill: (call: number, windows: Float32Array[]) => void } {
+  const g = model.geometry;
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const s of model.states) {
+    const dims = [...s.dims];
+    if (batch > 1) dims[s.batchAxis!] = batch;
+    const n = s.size * batch;
+    feeds[s.name] =
+      s.type === 'int64' ? new ort.Tensor('int64', new BigInt64Array(n), dims) : new ort.Tensor('float32', new Float32Array(n), dims);
+  }
+  const xSize = g.chunkFrames * g.featureDim;
+  const x = new Float32Array(batch * xSize);
+  feeds.x = new ort.Tensor('float32', x, [batch, g.chunkFrames, g.featureDim]);
+  const fill = (call: number, windows: Float32Array[]) => {
+    for (let b = 0; b < batch; b++) x.set(windows[(call * batch + b) % windows.length]!, b * xSize);
+  };
+  return { feeds, fill };
+}
+
+/** Mean CPU time of one unprofiled call (ms), after a warm-up call. */
+async function unprofiledMs(model: TransducerModel, batch: number, windows: Float32Array[]): Promise<number> {
+  const session = await ort.InferenceSession.create(model.files.encoder, SESSION);
+  try {
+    const { feeds, fill } = batchFeeds(model, batch);
+    fill(0, windows);
+    await session.run(feeds);
+    const before = process.cpuUsage();
+    for (let i = 0; i < RUNS; i++) {
+      fill(i, windows);
+      await session.run(feeds);
+    }
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / 1000 / RUNS;
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * Profiled calls of `model`'s encoder at `batch` streams (inputs as batchFeeds). Returns operator
+ * types, most time first.
+ */
+async function profile(model: TransducerModel, batch: number, windows: Float32Array[]): Promise<OpShare[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'evx-encoder-ops-'));
+  try {
+    const session = await ort.InferenceSession.create(model.files.encoder, {
+      ...SESSION,
+      enableProfiling: true,
+      profileFilePrefix: join(dir, 'profile'),
+    });
+    const { feeds, fill } = batchFeeds(model, batch);
+    for (let i = 0; i < RUNS; i++) {
+      fill(i, windows);
+      await session.run(feeds);
+    }
+    const profileFile = session.endProfiling() as unknown as string | undefined;
+    await session.release();
+    const name = profileFile ?? readdirSync(dir).find((f) => f.endsWith('.json'));
+    const events = JSON.parse(readFileSync(name!.startsWith('/') ? name! : join(dir, name!), 'utf8')) as {
+      cat: string;
+      name: string;
+      dur: number;
+      args?: { op_name?: string };
+    }[];
+    const byOp = new Map<string, { us: number; nodes: number }>();
+    for (const e of events) {
+      if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+      const op = e.args?.op_name ?? '?';
+      const entry = byOp.get(op) ?? { us: 0, nodes: 0 };
+      entry.us += e.dur;
+      entry.nodes++;
+      byOp.set(op, entry);
+    }
+    return [...byOp].map(([op, v]) => ({ op, usPerCall: v.us / RUNS, nodes: v.nodes / RUNS })).sort((a, b) => b.usPerCall - a.usPerCall);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
