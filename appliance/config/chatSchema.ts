@@ -89,6 +89,13 @@ export const ChatSection = Section(
         ),
         maxBytes: Type.Integer({ minimum: 1024, maximum: 25_000_000, default: 5_000_000, description: 'Largest file (bytes)' }),
         perVisitorPerHour: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Files one chat may send per hour' }),
+        perAddressPerHour: Type.Integer({
+          minimum: 1,
+          maximum: 10_000,
+          default: 30,
+          description:
+            'Files one source address may send per hour over all its chats (a visitor may start many chats; uploads in progress count)',
+        }),
       },
       'Files visitors send in a chat: off unless enabled',
     ),

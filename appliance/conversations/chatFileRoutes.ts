@@ -7,8 +7,11 @@
  *   socket's `started` gave), the file as the body with its Content-Type, the name in `X-File-Name`
  *   (percent-encoded) and the page's `X-Client-Id` (a resend with the same id is the same message).
  *   Refused unless chat.uploads.enabled (415), from an origin the chat does not allow (403), for a
- *   closed chat (409), over chat.uploads.perVisitorPerHour (429), over maxBytes (413, before the
- *   body is read), of a type not accepted or not starting like it (415).
+ *   closed chat (409), over chat.uploads.perVisitorPerHour (429; uploads still arriving count, so
+ *   parallel requests cannot pass the limit together) or perAddressPerHour (429, over all the chats
+ *   of one source address), over maxBytes (413, before the body is read), of a type not accepted or
+ *   not starting like it (415). The name is kept cleaned, redacted and ending with the extension of
+ *   the checked type.
  * - GET /api/v1/chat/files/:fileId — `Authorization: Chat <token>` of the file's chat, or
  *   `Agent <agent token>` of an agent who holds or is offered it. Anything else: 401 without
  *   credentials, 404 otherwise (a file's existence is not told). Always an attachment, never rendered
@@ -18,8 +21,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { evxError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { ChatFileRepo, checkFileType, cleanFileName, type ChatFile } from './chatFiles.js';
+import { ChatFileRepo, checkFileType, cleanFileName, withTypeExtension, type ChatFile } from './chatFiles.js';
 import { originAllowed } from './chatSocket.js';
+import { RateLimiter } from './rateLimit.js';
 import { verifyChatToken } from './chatTokens.js';
 import type { ConversationService } from './conversationService.js';
 
@@ -28,6 +32,7 @@ export interface ChatUploadOptions {
   readonly types: readonly string[];
   readonly maxBytes: number;
   readonly perVisitorPerHour: number;
+  readonly perAddressPerHour: number;
 }
 
 export interface ChatFileRoutesDeps {
@@ -76,6 +81,19 @@ const notFound = () => evxError('EVX_ERR_CHAT_NOT_FOUND', 'no such file for this
 export async function registerChatFileRoutes(app: FastifyInstance, deps: ChatFileRoutesDeps): Promise<void> {
   const now = deps.now ?? Date.now;
   const o = deps.uploads;
+  const perAddress = new RateLimiter(o.perAddressPerHour / 60, { burst: o.perAddressPerHour, now });
+  // Uploads past onRequest whose reply is not sent yet, by conversation (their rows do not exist yet).
+  const arriving = new Map<string, number>();
+  const counted = new WeakMap<FastifyRequest, string>();
+  const release = (request: FastifyRequest): void => {
+    const id = counted.get(request);
+    if (id === undefined) return;
+    counted.delete(request);
+    const n = (arriving.get(id) ?? 1) - 1;
+    if (n > 0) arriving.set(id, n);
+    else arriving.delete(id);
+  };
+  const rateLimited = (what: string) => evxError('EVX_ERR_CHAT_RATE_LIMITED', what, { details: { retryAfterS: 60 } });
   // Its own scope: any body is read as bytes here (the type is checked against the file's first bytes).
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -102,11 +120,14 @@ export async function registerChatFileRoutes(app: FastifyInstance, deps: ChatFil
           const clientId = request.headers['x-client-id'];
           if (typeof clientId !== 'string' || !ClientId.test(clientId))
             throw evxError('EVX_ERR_BAD_REQUEST', 'X-Client-Id (1-64 letters, digits, _ . : -) is required');
-          if (deps.files.countSince(id, now() - HOUR_MS) >= o.perVisitorPerHour)
-            throw evxError('EVX_ERR_CHAT_RATE_LIMITED', `a chat may send ${o.perVisitorPerHour} files an hour`, {
-              details: { retryAfterS: 60 },
-            });
+          if (deps.files.countSince(id, now() - HOUR_MS) + (arriving.get(id) ?? 0) >= o.perVisitorPerHour)
+            throw rateLimited(`a chat may send ${o.perVisitorPerHour} files an hour`);
+          if (!perAddress.take(request.ip)) throw rateLimited(`one address may send ${o.perAddressPerHour} files an hour`);
+          arriving.set(id, (arriving.get(id) ?? 0) + 1);
+          counted.set(request, id);
         },
+        onResponse: async (request) => release(request),
+        onRequestAbort: async (request) => release(request),
       },
       async (request, reply): Promise<UploadReply> => {
         const id = request.params.id;
@@ -115,11 +136,14 @@ export async function registerChatFileRoutes(app: FastifyInstance, deps: ChatFil
         if (!Buffer.isBuffer(body) || body.length === 0) throw evxError('EVX_ERR_BAD_REQUEST', 'send the file as the request body');
         const type = checkFileType(request.headers['content-type'], body, o.types);
         const rawName = request.headers['x-file-name'];
-        const name = deps.service.redactText(cleanFileName(typeof rawName === 'string' ? rawName : undefined));
+        const cleaned = withTypeExtension(cleanFileName(typeof rawName === 'string' ? rawName : undefined), type);
+        // The row keeps the redacted name; the message gets the cleaned one and redacts it as it stores
+        // any text (so its redaction count is recorded).
+        const name = withTypeExtension(deps.service.redactText(cleaned), type);
         const file = deps.files.add({ conversationId: id, name, type, data: body, at: now() });
         let message;
         try {
-          message = deps.service.postCustomerFile(id, clientId, name, fileView(file));
+          message = deps.service.postCustomerFile(id, clientId, cleaned, fileView(file));
         } catch (err) {
           deps.files.delete(file.id);
           throw err;

@@ -34,6 +34,31 @@ export function checkFileType(declared: string | undefined, bytes: Buffer, allow
   return known;
 }
 
+/** A message that shows a file (its text is the file's name, not something the customer wrote). */
+export function isFileMessage(m: { readonly meta: Readonly<Record<string, unknown>> }): boolean {
+  return m.meta['file'] !== undefined;
+}
+
+/** The extensions a saved file of each type may end with (the first is added when it ends otherwise). */
+const EXTENSIONS: Record<ChatFileType, readonly string[]> = {
+  'image/png': ['png'],
+  'image/jpeg': ['jpg', 'jpeg'],
+  'image/gif': ['gif'],
+  'image/webp': ['webp'],
+  'application/pdf': ['pdf'],
+};
+
+/**
+ * `name` ending with an extension of the file's checked type: whoever saves the file opens it as
+ * what it was checked to be, never as what its sender named it ("invoice.html" that starts like a
+ * PDF is kept as "invoice.html.pdf").
+ */
+export function withTypeExtension(name: string, type: ChatFileType): string {
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
+  return EXTENSIONS[type].includes(ext) ? name : `${name}.${EXTENSIONS[type][0]!}`;
+}
+
 /** The longest file name kept (characters). */
 const MAX_NAME_CHARS = 120;
 

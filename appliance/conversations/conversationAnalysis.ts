@@ -8,6 +8,7 @@
  * Supervisors override the scorecard as they do a call's (qa/overrides.ts: same checks, effective
  * score and audit entry); analysing a conversation again (its scorecard stored anew) keeps them.
  */
+import { isFileMessage } from './chatFiles.js';
 import type { Logger } from '../log/logger.js';
 import { evxError } from '../errors.js';
 import { applyOverride, effectiveCard, type EffectiveCard, type OverrideChange } from '../qa/overrides.js';
@@ -58,6 +59,11 @@ export function conversationSentiment(
   return { label, compound: mean, last: mine[mine.length - 1]!.label, counts, scored: mine.length };
 }
 
+/** What someone wrote: not the box's system lines, not a file (whose text is only its name). */
+function isWrittenLine(m: ConversationMessage): boolean {
+  return m.sender !== 'system' && !isFileMessage(m);
+}
+
 /** Score a conversation's messages as a call: audio rules are 'na', the rest read the lines. */
 export function scoreConversation(
   c: Pick<Conversation, 'id' | 'createdAt' | 'closedAt' | 'updatedAt' | 'language'>,
@@ -65,7 +71,7 @@ export function scoreConversation(
   rules: readonly QaRule[],
   passScore: number,
 ): Scorecard {
-  const lines = messages.filter((m) => m.sender !== 'system');
+  const lines = messages.filter(isWrittenLine);
   const firstAgent = lines.find((m) => m.sender === 'agent');
   const call: QaCall = {
     callId: c.id,
@@ -108,15 +114,13 @@ export function scoreConversation(
 
 /** Summarise a conversation's messages as a call (visitor = caller; the routed intent is the reason). */
 export function summariseConversation(c: Pick<Conversation, 'language'>, messages: readonly ConversationMessage[]): CallSummary {
-  const utterances: SummaryUtterance[] = messages
-    .filter((m) => m.sender !== 'system')
-    .map((m) => ({
-      speaker: m.sender === 'agent' ? 'agent' : 'caller',
-      text: m.text,
-      language: c.language,
-      // Messages keep the intent label that routed them, not its confidence: a stored label passed routing's threshold.
-      intent: m.sender === 'visitor' && m.intent !== null ? { intent: m.intent, confidence: 1, outOfScope: false } : null,
-    }));
+  const utterances: SummaryUtterance[] = messages.filter(isWrittenLine).map((m) => ({
+    speaker: m.sender === 'agent' ? 'agent' : 'caller',
+    text: m.text,
+    language: c.language,
+    // Messages keep the intent label that routed them, not its confidence: a stored label passed routing's threshold.
+    intent: m.sender === 'visitor' && m.intent !== null ? { intent: m.intent, confidence: 1, outOfScope: false } : null,
+  }));
   return summariseCall(utterances, { language: c.language, transferred: false });
 }
 
@@ -141,7 +145,7 @@ export class ConversationAnalysis {
   }
 
   private onMessage(c: Conversation, m: ConversationMessage): void {
-    if (m.sender === 'system') return;
+    if (!isWrittenLine(m)) return;
     const s = textSentiment(m.text, c.language);
     if (s === null) return;
     this.deps.repo.saveMessageSentiment(c.id, m.seq, s.label, s.compound);

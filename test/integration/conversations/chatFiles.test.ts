@@ -46,6 +46,28 @@ function send(url: string, method: string, headers: Record<string, string>, body
   });
 }
 
+/**
+ * A request whose headers go out at once and whose body follows `holdMs` later (a slow upload):
+ * the box decides what it can from the headers while the body is still on its way.
+ */
+function sendLate(url: string, headers: Record<string, string>, body: Buffer, holdMs: number): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = httpRequest(url, { method: 'POST', headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    // once answered (a refusal before the body), the box may close: writing then fails, which is expected
+    req.on('error', (err) => {
+      if (!answered) reject(err);
+    });
+    req.flushHeaders();
+    setTimeout(() => req.end(body), holdMs);
+  });
+}
+
 const codeOf = (r: Reply) => (JSON.parse(r.body.toString('utf8')) as { error?: { code?: string } }).error?.code;
 
 async function rig(uploads: ChatUploadOptions) {
@@ -119,10 +141,24 @@ async function rig(uploads: ChatUploadOptions) {
   const download = (fileId: string, authorization?: string) =>
     send(`${base}/api/v1/chat/files/${fileId}`, 'GET', authorization === undefined ? {} : { authorization });
   const count = () => (store.db.prepare('SELECT COUNT(*) AS n FROM conversation_files').get() as { n: number }).n;
+  const uploadLate = (id: string, token: string, body: Buffer, holdMs: number) =>
+    sendLate(
+      `${base}/api/v1/chat/conversations/${id}/files`,
+      {
+        origin: base,
+        authorization: `Chat ${token}`,
+        'content-type': 'image/png',
+        'x-file-name': 'receipt.png',
+        'x-client-id': `f-${Math.random().toString(36).slice(2)}`,
+      },
+      body,
+      holdMs,
+    );
   return {
     store,
     service,
     chat,
+    uploadLate,
     agent,
     upload,
     download,
@@ -138,7 +174,13 @@ async function rig(uploads: ChatUploadOptions) {
   };
 }
 
-const ON: ChatUploadOptions = { enabled: true, types: ['image/png', 'application/pdf'], maxBytes: 8192, perVisitorPerHour: 4 };
+const ON: ChatUploadOptions = {
+  enabled: true,
+  types: ['image/png', 'application/pdf'],
+  maxBytes: 8192,
+  perVisitorPerHour: 4,
+  perAddressPerHour: 1000,
+};
 
 describe('chat files, uploads off (the default)', () => {
   let r: Awaited<ReturnType<typeof rig>>;
@@ -252,6 +294,8 @@ describe('chat files, uploads on', () => {
     expect(up.file.name).toContain('[CARD]');
     const raw = r.store.db.prepare('SELECT name FROM conversation_files WHERE id = ?').get(up.file.id) as { name: string };
     expect(raw.name).toBe(up.file.name);
+    // redacted once, as any text the chat stores, and counted on the message
+    expect(r.service.history(id)[0]!.redactions).toBeGreaterThan(0);
     // the same client id again: the same message and file, nothing new stored
     const again = await r.upload(id, token, PDF, { 'content-type': 'application/pdf', 'x-client-id': 'same' });
     expect(again.status).toBe(200);
@@ -270,6 +314,61 @@ describe('chat files, uploads on', () => {
     expect([closed.status, codeOf(closed)]).toEqual([409, 'EVX_ERR_CHAT_CLOSED']);
     // the visitor may still fetch their own file of the closed chat
     expect((await r.download(up.file.id, `Chat ${token}`)).status).toBe(200);
+    v.ws.close();
+  });
+});
+
+describe('chat files, limits that slow or parallel uploads cannot pass', () => {
+  let r: Awaited<ReturnType<typeof rig>>;
+  beforeAll(async () => {
+    r = await rig({ ...ON, perVisitorPerHour: 4, perAddressPerHour: 7 });
+  });
+  afterAll(() => r.close());
+
+  it('20 uploads whose bodies arrive after all their headers: 4 kept (perVisitorPerHour), the rest refused before their bodies', async () => {
+    const { v, id, token } = await r.chat();
+    const replies = await Promise.all(Array.from({ length: 20 }, () => r.uploadLate(id, token, PNG, 300)));
+    const statuses = replies.map((x) => x.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(4);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(16);
+    expect(r.count()).toBe(4);
+    // the uploads in flight are released once answered: still refused (4 stored), not more
+    expect((await r.upload(id, token, PNG)).status).toBe(429);
+    v.ws.close();
+  });
+
+  it('one address over all its chats: perAddressPerHour (7 here, 4 of them above), then refused in a new chat too', async () => {
+    const a = await r.chat();
+    expect((await r.upload(a.id, a.token, PNG)).status).toBe(201);
+    expect((await r.upload(a.id, a.token, PNG)).status).toBe(201);
+    const b = await r.chat();
+    expect((await r.upload(b.id, b.token, PNG)).status).toBe(201);
+    const refused = await r.upload(b.id, b.token, PNG);
+    expect([refused.status, codeOf(refused)]).toEqual([429, 'EVX_ERR_CHAT_RATE_LIMITED']);
+    const c = await r.chat();
+    expect((await r.upload(c.id, c.token, PNG)).status).toBe(429);
+    expect(r.count()).toBe(7);
+    for (const x of [a, b, c]) x.v.ws.close();
+  });
+});
+
+describe('chat files, the saved name', () => {
+  let r: Awaited<ReturnType<typeof rig>>;
+  beforeAll(async () => {
+    r = await rig(ON);
+  });
+  afterAll(() => r.close());
+
+  it('ends with the extension of the checked type: a PDF named invoice.html is saved as invoice.html.pdf', async () => {
+    const { v, id, token } = await r.chat();
+    const res = await r.upload(id, token, PDF, { 'content-type': 'application/pdf', 'x-file-name': 'invoice.html' });
+    expect(res.status).toBe(201);
+    const up = JSON.parse(res.body.toString('utf8')) as { file: { id: string; name: string } };
+    expect(up.file.name).toBe('invoice.html.pdf');
+    const got = await r.download(up.file.id, `Chat ${token}`);
+    expect(got.headers['content-disposition']).toBe("attachment; filename*=UTF-8''invoice.html.pdf");
+    const scan = await r.upload(id, token, PNG, { 'x-file-name': 'scan' });
+    expect((JSON.parse(scan.body.toString('utf8')) as { file: { name: string } }).file.name).toBe('scan.png');
     v.ws.close();
   });
 });

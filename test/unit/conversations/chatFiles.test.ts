@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkFileType, cleanFileName } from '../../../appliance/conversations/chatFiles.js';
+import { checkFileType, cleanFileName, withTypeExtension } from '../../../appliance/conversations/chatFiles.js';
 import { isEdgeVoxError } from '../../../appliance/errors.js';
 
 const codeOf = (fn: () => unknown): string | undefined => {
@@ -61,5 +61,19 @@ describe('cleanFileName', () => {
   it('gives "file" for nothing usable, and spaces for underscores so redaction sees words', () => {
     for (const raw of [undefined, '', '   ', '../', '\u0001\u0002']) expect(cleanFileName(raw)).toBe('file');
     expect(cleanFileName('card_4111_1111.png')).toBe('card 4111 1111.png');
+  });
+});
+
+describe('withTypeExtension', () => {
+  it('ends every name with an extension of the checked type, whatever the sender named it', () => {
+    expect(withTypeExtension('receipt.png', 'image/png')).toBe('receipt.png');
+    expect(withTypeExtension('Photo.JPEG', 'image/jpeg')).toBe('Photo.JPEG');
+    expect(withTypeExtension('photo.jpg', 'image/jpeg')).toBe('photo.jpg');
+    // a PDF named as a page or a program is saved as a PDF
+    expect(withTypeExtension('invoice.html', 'application/pdf')).toBe('invoice.html.pdf');
+    expect(withTypeExtension('invoice.hta', 'application/pdf')).toBe('invoice.hta.pdf');
+    expect(withTypeExtension('scan', 'image/webp')).toBe('scan.webp');
+    expect(withTypeExtension('file.png.exe', 'image/png')).toBe('file.png.exe.png');
+    expect(withTypeExtension('.png', 'image/gif')).toBe('.png.gif');
   });
 });
