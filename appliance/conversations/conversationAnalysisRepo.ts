@@ -107,6 +107,11 @@ export interface ConversationQaQuery {
   readonly limit: number;
   /** Analysed before this unix ms (keyset paging). */
   readonly before?: number | undefined;
+  /**
+   * With `before`: the previous page's last conversation, so that those analysed in that same
+   * millisecond after it (by id, the list's tie-break) come too; without it, `before` is strict.
+   */
+  readonly beforeId?: string | undefined;
   readonly channel?: string | undefined;
   /** The agent who held it (as the calls' agent label). */
   readonly agentLabel?: string | undefined;
@@ -217,11 +222,16 @@ export class ConversationAnalysisRepo {
     };
   }
 
-  /** Scored conversations since `from` (unix ms), newest first. */
-  /** Scored conversations matching `q`, newest analysed first (keyset-paged by `before`). */
+  /** Scored conversations matching `q`, newest analysed first, then by id (keyset-paged by `before`, `beforeId`). */
   qaList(q: ConversationQaQuery): ConversationQaRow[] {
+    const cursor: [string, (string | number)[]] | undefined =
+      q.before === undefined
+        ? undefined
+        : q.beforeId === undefined
+          ? ['a.created_at < ?', [q.before]]
+          : // The ORDER BY's tie-break (conversation_id ascending) continued past the cursor row.
+            ['(a.created_at < ? OR (a.created_at = ? AND a.conversation_id > ?))', [q.before, q.before, q.beforeId]];
     const conditions: [string, string | number | undefined][] = [
-      ['a.created_at < ?', q.before],
       ['a.channel = ?', q.channel],
       ['c.agent_id = ?', q.agentLabel],
       ['c.group_id = ?', q.groupId],
@@ -232,6 +242,10 @@ export class ConversationAnalysisRepo {
     const used = conditions.filter(([, v]) => v !== undefined);
     const where = used.map(([sql]) => sql);
     const params = used.map(([, v]) => v as string | number);
+    if (cursor !== undefined) {
+      where.unshift(cursor[0]);
+      params.unshift(...cursor[1]);
+    }
     if (q.rule !== undefined) {
       where.push(
         `EXISTS (SELECT 1 FROM json_each(a.qa_json, '$.results') WHERE json_extract(value, '$.ruleId') = ? AND json_extract(value, '$.outcome') = ?)`,

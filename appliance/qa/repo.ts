@@ -175,9 +175,16 @@ export class QaRepo {
     return row === undefined ? undefined : toRecord(row);
   }
 
+  /**
+   * Scorecards matching `query`, newest scored first (then by call id), keyset-paged: `before` and
+   * `beforeId` are the last row of the previous page (scoredAt, callId); `before` alone (older
+   * clients) lists those scored strictly earlier, skipping the rest of that millisecond.
+   */
   list(query: {
     limit: number;
     before?: number | undefined;
+    /** With `before`: page on after this call among those scored in that very millisecond. */
+    beforeId?: string | undefined;
     agentLabel?: string | undefined;
     groupId?: string | undefined;
     passed?: boolean | undefined;
@@ -190,7 +197,11 @@ export class QaRepo {
   }): ScorecardRecord[] {
     const where: string[] = [];
     const params: (string | number)[] = [];
-    if (query.before !== undefined) {
+    if (query.before !== undefined && query.beforeId !== undefined) {
+      // The ORDER BY's tie-break (call_id ascending) continued past the cursor row.
+      where.push('(scored_at < ? OR (scored_at = ? AND call_id > ?))');
+      params.push(query.before, query.before, query.beforeId);
+    } else if (query.before !== undefined) {
       where.push('scored_at < ?');
       params.push(query.before);
     }

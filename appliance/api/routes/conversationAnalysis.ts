@@ -32,8 +32,13 @@ export function registerConversationAnalysisRoutes(
     },
     async (request) => {
       const q = request.query;
-      const page = qaPage(deps.repo.qaList({ ...qaListFilters(q), channel: q.channel }), q.limit, (c) => c.createdAt);
-      return { conversations: page.rows, nextBefore: page.nextBefore };
+      const page = qaPage(
+        deps.repo.qaList({ ...qaListFilters(q), channel: q.channel }),
+        q.limit,
+        (c) => c.createdAt,
+        (c) => c.conversationId,
+      );
+      return { conversations: page.rows, nextBefore: page.nextBefore, nextBeforeId: page.nextBeforeId };
     },
   );
   app.get<{ Params: Static<typeof Params> }>(

@@ -18,7 +18,20 @@ export function qaListQuery(what: 'calls' | 'conversations') {
   const noun = what === 'calls' ? 'Calls' : 'Conversations';
   return {
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    before: Type.Optional(Type.Integer({ minimum: 0, description: 'Only those scored before this unix ms (keyset paging)' })),
+    before: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
+        description: 'Keyset paging: nextBefore of the previous page. Alone: only those scored before this unix ms',
+      }),
+    ),
+    beforeId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: `Keyset paging, with before: nextBeforeId of the previous page (${what === 'calls' ? 'a call' : 'a conversation'} id), so that those scored in the same millisecond after it come too`,
+      }),
+    ),
     agent: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     group: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     passed: Type.Optional(Type.Boolean({ description: 'Pass or fail after overrides' })),
@@ -29,11 +42,21 @@ export function qaListQuery(what: 'calls' | 'conversations') {
   };
 }
 
-/** A QA list query as the repositories take it. */
+/**
+ * A QA list query as the repositories take it. A `before` that is no safe integer (ajv's coercion lets
+ * `1e400` through as Infinity) or a `beforeId` without its `before` is refused.
+ */
 export function qaListFilters(q: Static<typeof ScorecardQuery>) {
+  if (q.before !== undefined && !Number.isSafeInteger(q.before))
+    throw evxError('EVX_ERR_BAD_REQUEST', 'before must be a unix ms (nextBefore of the previous page)', { details: { field: 'before' } });
+  if (q.beforeId !== undefined && q.before === undefined)
+    throw evxError('EVX_ERR_BAD_REQUEST', 'beforeId pages on only with before (nextBefore and nextBeforeId of the previous page)', {
+      details: { field: 'before' },
+    });
   return {
     limit: q.limit,
     before: q.before,
+    beforeId: q.beforeId,
     agentLabel: q.agent,
     groupId: q.group,
     passed: q.passed,
@@ -44,10 +67,19 @@ export function qaListFilters(q: Static<typeof ScorecardQuery>) {
   };
 }
 
-/** A page of a QA list and the cursor of the next one (null: the last page). */
-export function qaPage<T>(rows: T[], limit: number, scoredAt: (row: T) => number): { rows: T[]; nextBefore: number | null } {
-  const last = rows[rows.length - 1];
-  return { rows, nextBefore: rows.length === limit && last !== undefined ? scoredAt(last) : null };
+/**
+ * A page of a QA list and the cursor of the next one, its last row's (when scored, id): both null on
+ * the last page. Rows scored in one millisecond are ordered by id, so the pair names one place in
+ * the list and the next page starts right after it.
+ */
+export function qaPage<T>(
+  rows: T[],
+  limit: number,
+  scoredAt: (row: T) => number,
+  id: (row: T) => string,
+): { rows: T[]; nextBefore: number | null; nextBeforeId: string | null } {
+  const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+  return { rows, nextBefore: last === undefined ? null : scoredAt(last), nextBeforeId: last === undefined ? null : id(last) };
 }
 
 const ScorecardQuery = Type.Object(qaListQuery('calls'), { additionalProperties: false });
@@ -136,8 +168,13 @@ export function registerQaRoutes(app: FastifyInstance, deps: { qa: QaService; no
     '/api/v1/qa/scorecards',
     { schema: { summary: 'Per-call QA scorecards, newest first, keyset-paged', querystring: ScorecardQuery } },
     async (request) => {
-      const page = qaPage(deps.qa.repo.list(qaListFilters(request.query)), request.query.limit, (c) => c.scoredAt);
-      return { scorecards: page.rows, nextBefore: page.nextBefore };
+      const page = qaPage(
+        deps.qa.repo.list(qaListFilters(request.query)),
+        request.query.limit,
+        (c) => c.scoredAt,
+        (c) => c.callId,
+      );
+      return { scorecards: page.rows, nextBefore: page.nextBefore, nextBeforeId: page.nextBeforeId };
     },
   );
 

@@ -5,6 +5,7 @@ import {
   conversationRow,
   failedRuleIds,
   mergeQaRows,
+  qaCursor,
   formFromRule,
   markSegments,
   marksByUtterance,
@@ -71,8 +72,30 @@ describe('QA rule editor form', () => {
   });
 
   it('builds the list query from filters', () => {
-    const q = new URLSearchParams(scorecardQuery({ ...NO_FILTERS, agent: ' alice ', result: 'fail', rule: 'greeting' }, 50, 123));
-    expect(Object.fromEntries(q)).toEqual({ limit: '50', agent: 'alice', passed: 'false', rule: 'greeting', before: '123' });
+    const q = new URLSearchParams(
+      scorecardQuery({ ...NO_FILTERS, agent: ' alice ', result: 'fail', rule: 'greeting' }, 50, { before: 123, beforeId: 'call-9' }),
+    );
+    expect(Object.fromEntries(q)).toEqual({
+      limit: '50',
+      agent: 'alice',
+      passed: 'false',
+      rule: 'greeting',
+      before: '123',
+      beforeId: 'call-9',
+    });
+  });
+
+  it("pages on from the last row's (when scored, id): the page's nextBefore and nextBeforeId", () => {
+    expect(qaCursor({ nextBefore: null, nextBeforeId: null })).toBeNull();
+    expect(qaCursor({ nextBefore: 5, nextBeforeId: 'c 1&x' })).toEqual({ before: 5, beforeId: 'c 1&x' });
+    expect(new URLSearchParams(scorecardQuery(NO_FILTERS, 10, qaCursor({ nextBefore: 5, nextBeforeId: 'c 1&x' }))).get('beforeId')).toBe(
+      'c 1&x',
+    );
+    // A server that gives no nextBeforeId: paged by time alone, as before.
+    expect(Object.fromEntries(new URLSearchParams(scorecardQuery(NO_FILTERS, 10, qaCursor({ nextBefore: 5 }))))).toEqual({
+      limit: '10',
+      before: '5',
+    });
   });
 
   it('lists the rules a call failed, in order, for a table cell', () => {
@@ -157,7 +180,7 @@ describe('QA list of calls and conversations', () => {
       conversationQuery(
         { ...NO_FILTERS, channel: 'email', agent: ' bob ', result: 'fail', rule: 'disclosure', from: '2026-03-10', to: '2026-03-10' },
         10,
-        777,
+        { before: 777, beforeId: 'conv-1' },
       ),
     );
     expect(Object.fromEntries(q)).toEqual({
@@ -169,6 +192,7 @@ describe('QA list of calls and conversations', () => {
       from: String(new Date('2026-03-10T00:00:00').getTime()),
       to: String(new Date('2026-03-10T00:00:00').getTime() + 86_400_000),
       before: '777',
+      beforeId: 'conv-1',
     });
     expect(new URLSearchParams(conversationQuery({ ...NO_FILTERS, channel: 'voice' }, 10)).has('channel')).toBe(false);
   });

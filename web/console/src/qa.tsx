@@ -16,11 +16,13 @@ import {
   conversationQuery,
   conversationRow,
   mergeQaRows,
+  qaCursor,
   formFromRule,
   markSegments,
   marksByUtterance,
   ruleFromForm,
   scorecardQuery,
+  type QaCursor,
   type QaFilters,
   type QaListRow,
   type RuleForm,
@@ -63,11 +65,11 @@ export function QaScreen({ session, arg, sub }: { session: Session; arg?: string
 }
 
 /** A page of closed conversations (chats, e-mail cases) for the filters; none with channel voice or chat off. */
-async function conversationPage(f: QaFilters, before?: number | null): Promise<{ rows: QaListRow[]; next: number | null }> {
+async function conversationPage(f: QaFilters, cursor?: QaCursor | null): Promise<{ rows: QaListRow[]; next: QaCursor | null }> {
   if (f.channel === 'voice') return { rows: [], next: null };
   try {
-    const r = await get(`/api/v1/qa/conversations?${conversationQuery(f, PAGE, before)}`);
-    return { rows: r.conversations.map(conversationRow), next: r.nextBefore };
+    const r = await get(`/api/v1/qa/conversations?${conversationQuery(f, PAGE, cursor)}`);
+    return { rows: r.conversations.map(conversationRow), next: qaCursor(r) };
   } catch (e) {
     // Chat and e-mail off: the route is not there, and there is nothing to list.
     if (e instanceof ApiError && e.status === 404) return { rows: [], next: null };
@@ -83,8 +85,8 @@ function QaList() {
   const [rules, setRules] = useState<any[]>([]);
   const [calls, setCalls] = useState<QaListRow[] | null>(null);
   const [conversations, setConversations] = useState<QaListRow[]>([]);
-  const [next, setNext] = useState<number | null>(null);
-  const [nextConversation, setNextConversation] = useState<number | null>(null);
+  const [next, setNext] = useState<QaCursor | null>(null);
+  const [nextConversation, setNextConversation] = useState<QaCursor | null>(null);
   const [error, setError] = useState('');
   /** The first page for `f`, or (`more`) the next page of each side that has one. */
   const load = async (f: QaFilters, more = false) => {
@@ -100,7 +102,7 @@ function QaList() {
       ]);
       const rows: QaListRow[] = page.scorecards.map(callRow);
       setCalls((prev) => (more && prev ? [...prev, ...rows] : rows));
-      setNext(page.nextBefore);
+      setNext(qaCursor(page));
       setConversations((prev) => (more ? [...prev, ...convs.rows] : convs.rows));
       setNextConversation(convs.next);
       setError('');

@@ -145,8 +145,23 @@ export type QaChannel = '' | 'voice' | 'chat' | 'email';
 export const QA_CHANNELS: readonly Exclude<QaChannel, ''>[] = ['voice', 'chat', 'email'];
 export const NO_FILTERS: QaFilters = { agent: '', group: '', result: '', rule: '', from: '', to: '', channel: '' };
 
+/**
+ * Where a QA list's next page starts: the last row's (when scored, id), as the page gave them in
+ * nextBefore and nextBeforeId. Both are sent, so rows scored in that row's millisecond after it
+ * are not skipped (a server without nextBeforeId pages by time alone).
+ */
+export interface QaCursor {
+  before: number;
+  beforeId: string | null;
+}
+
+/** The next page's cursor of a QA list page; null on the last page. */
+export function qaCursor(page: { nextBefore: number | null; nextBeforeId?: string | null }): QaCursor | null {
+  return page.nextBefore === null ? null : { before: page.nextBefore, beforeId: page.nextBeforeId ?? null };
+}
+
 /** The scorecards query for filters (dates are whole local days; `to` is inclusive). */
-export function scorecardQuery(f: QaFilters, limit: number, before?: number | null): string {
+export function scorecardQuery(f: QaFilters, limit: number, cursor?: QaCursor | null): string {
   const q = new URLSearchParams({ limit: String(limit) });
   if (f.agent.trim()) q.set('agent', f.agent.trim());
   if (f.group.trim()) q.set('group', f.group.trim());
@@ -154,13 +169,16 @@ export function scorecardQuery(f: QaFilters, limit: number, before?: number | nu
   if (f.rule) q.set('rule', f.rule);
   if (f.from) q.set('from', String(new Date(`${f.from}T00:00:00`).getTime()));
   if (f.to) q.set('to', String(new Date(`${f.to}T00:00:00`).getTime() + 86_400_000));
-  if (before != null) q.set('before', String(before));
+  if (cursor != null) {
+    q.set('before', String(cursor.before));
+    if (cursor.beforeId !== null) q.set('beforeId', cursor.beforeId);
+  }
   return q.toString();
 }
 
 /** The conversations' QA list query: the calls' filters, and the channel when it names a text channel. */
-export function conversationQuery(f: QaFilters, limit: number, before?: number | null): string {
-  const q = new URLSearchParams(scorecardQuery(f, limit, before));
+export function conversationQuery(f: QaFilters, limit: number, cursor?: QaCursor | null): string {
+  const q = new URLSearchParams(scorecardQuery(f, limit, cursor));
   if (f.channel === 'chat' || f.channel === 'email') q.set('channel', f.channel);
   return q.toString();
 }
