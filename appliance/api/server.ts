@@ -11,6 +11,7 @@ import { installAccessGuard, type RouteAccessEntry } from '../auth/guard.js';
 import { installAuditTrail } from '../auth/auditTrail.js';
 import type { ApiDeps, RouteRegistrar } from './deps.js';
 import { ErrorBodySchema, installErrorHandling } from './errors.js';
+import { installFiniteNumbers } from './finiteNumbers.js';
 import { registerClusterRoutes } from './routes/cluster.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerSystemRoutes } from './routes/system.js';
@@ -42,6 +43,7 @@ export async function createHttpServer(deps: ApiDeps, registrars: readonly Route
   installAuditTrail(app, deps.store.audit);
   app.addSchema(ErrorBodySchema);
   installErrorHandling(app, deps.logger);
+  installFiniteNumbers(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
