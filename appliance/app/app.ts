@@ -46,7 +46,7 @@ import { startSync } from './sync.js';
 import { startTrunks } from './trunks.js';
 import { SipServer } from '../telephony/sip-server.js';
 import { dialableNumber, type TrunkDialer } from '../telephony/trunkDialer.js';
-import { sipTlsSetup } from './tlsCertificate.js';
+import { keepSelfSignedCertificate, sipTlsSetup } from './tlsCertificate.js';
 import { logSipActivity } from './sipLog.js';
 import { sipPolicyOf } from './sipPolicy.js';
 import { registerCallRoutes } from '../api/routes/calls.js';
@@ -153,6 +153,10 @@ export class Appliance {
       metrics.bindDataDisk(dataDir);
       metrics.bindReadiness(readiness);
       store.events.on('writeError', (e) => logger.warn({ operation: e.operation, sqliteCode: e.sqliteCode }, 'store write failed'));
+      // The box's own self-signed certificate (console HTTPS, SIP TLS and e-mail STARTTLS without own files)
+      // is renewed before it ends, now and daily, before any listener takes it; an uploaded one is left alone.
+      const stopCertificateRenewal = keepSelfSignedCertificate({ dataDir, logger });
+      closeStack.push({ name: 'certificate-renewal', close: () => stopCertificateRenewal() });
 
       const models = new ModelStore({
         manifestPath: options.manifestPath ?? MANIFEST_PATH,

@@ -11,12 +11,29 @@
  * an unusable one there is a warning and a wait for a renewal, never a failed start of the box. A
  * certificate that stays unusable is warned about once per reason (again at most once an hour), not
  * at every check.
+ *
+ * SIP over TLS takes the store as the console does (servesLapsed): an expired or not yet valid
+ * certificate there is served (phones that check validity refuse the handshake; UDP/TCP SIP are not
+ * concerned), warned about, and followed until renewed. A store that holds no pair a TLS server can
+ * serve (not parsed, key not matching) still fails the start, saying where and what to do: it does not
+ * come about by time on a box nobody touched, and the console's HTTPS listener cannot serve it either.
+ *
+ * keepSelfSignedCertificate renews the box's own self-signed certificate (never an uploaded one) within
+ * 30 days of its end, at start and daily; the listeners that follow the store then take it.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { EdgeVoxConfig } from '../config/schema.js';
-import { ensureCertificate, readTls, validateTls, type TlsMaterial } from '../console/tls.js';
+import {
+  ensureCertificate,
+  readTls,
+  renewSelfSignedCertificate,
+  tlsDir,
+  validateTls,
+  validateTlsPair,
+  type TlsMaterial,
+} from '../console/tls.js';
 import { evxError, isEdgeVoxError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { SipTlsOptions } from '../telephony/types.js';
@@ -41,6 +58,11 @@ export interface CertificateSourceOptions {
   readonly logger: Logger;
   /** Clock of the validity check and of the warnings' repeat (tests); Date.now by default. */
   readonly now?: () => number;
+  /**
+   * Serve a certificate of the console's store that is not valid now (expired, not yet valid), as the
+   * console does, with a warning, instead of refusing it (own files are refused all the same).
+   */
+  readonly servesLapsed?: boolean;
 }
 
 /** A certificate that follows its source. */
@@ -61,9 +83,10 @@ function read(o: CertificateSourceOptions): TlsMaterial | null {
 
 /**
  * Read and check the certificate; throws EVX_ERR_CONFIG_INVALID naming the keys when the files cannot
- * be read, EVX_ERR_TLS_CERT when the certificate cannot be used (naming the keys for the listener's own files).
+ * be read, EVX_ERR_TLS_CERT when the certificate cannot be used (naming the keys for the listener's own
+ * files). With servesLapsed, a store certificate outside its validity is returned with `lapsed` (why).
  */
-function load(o: CertificateSourceOptions): TlsMaterial {
+function load(o: CertificateSourceOptions): { material: TlsMaterial; lapsed: string | null } {
   let material: TlsMaterial | null;
   try {
     material = read(o);
@@ -74,6 +97,25 @@ function load(o: CertificateSourceOptions): TlsMaterial {
     });
   }
   if (material === null) material = ensureCertificate(o.dataDir, o.commonName, o.hosts).material;
+  if (o.certFile === '' && o.servesLapsed === true) {
+    try {
+      validateTlsPair(material);
+    } catch (err) {
+      if (!isEdgeVoxError(err, 'EVX_ERR_TLS_CERT')) throw err;
+      throw evxError(
+        'EVX_ERR_TLS_CERT',
+        `${o.purpose} cannot use the console's certificate store (${tlsDir(o.dataDir)}): ${err.message}; ` +
+          `replace cert.pem and key.pem there with a matching pair, or remove both to have a new self-signed one made at the next start, or set '${o.keys.cert}', '${o.keys.key}'`,
+        { cause: err, details: { ...err.details } },
+      );
+    }
+    try {
+      validateTls(material, (o.now ?? Date.now)());
+      return { material, lapsed: null };
+    } catch (err) {
+      return { material, lapsed: reasonOf(err) };
+    }
+  }
   try {
     validateTls(material, (o.now ?? Date.now)());
   } catch (err) {
@@ -87,7 +129,7 @@ function load(o: CertificateSourceOptions): TlsMaterial {
       },
     );
   }
-  return material;
+  return { material, lapsed: null };
 }
 
 const reasonOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -117,21 +159,31 @@ const digest = (m: TlsMaterial) => createHash('sha256').update(m.cert).update(m.
 
 /** The certificate from its files or the console's store; throws (EVX_ERR_CONFIG_INVALID, EVX_ERR_TLS_CERT) when it is unusable at start. */
 export function certificateSource(o: CertificateSourceOptions): CertificateSource {
-  let material = load(o);
+  const first = load(o);
+  let material = first.material;
   let current = digest(material);
   const listeners = new Set<() => void>();
   const warning = repeatLimitedWarning(o.logger, o.now ?? Date.now);
+  const lapsedWarning = (reason: string) =>
+    warning.warn(
+      reason,
+      `${o.purpose} serves the console's certificate as the console does, though it is not valid now; ` +
+        'clients that check validity refuse it until it is renewed',
+    );
+  if (first.lapsed !== null) lapsedWarning(first.lapsed);
   const check = (): boolean => {
     let next: TlsMaterial;
     try {
-      next = load(o);
+      const loaded = load(o);
+      next = loaded.material;
+      if (loaded.lapsed !== null) lapsedWarning(loaded.lapsed);
+      else warning.clear();
     } catch (err) {
       // A half-written or broken replacement, or the one served has expired: keep serving the last
       // one that worked, and say so once (not at every check while it stays so).
       warning.warn(reasonOf(err), `${o.purpose.toLowerCase()} certificate not reloaded`);
       return false;
     }
-    warning.clear();
     const d = digest(next);
     if (d === current) return false;
     material = next;
@@ -223,8 +275,14 @@ export interface SipTlsSetup {
   readonly options: SipTlsOptions;
   /** Start watching for a new certificate; `reload` applies it. Returns the stop function. */
   watch(reload: () => void): () => void;
+  /** Read the certificate again now (what the watch does every few seconds); true when it changed. */
+  check(): boolean;
 }
 
+/**
+ * SIP over TLS: sip.tlsCertFile / tlsKeyFile, or the console's store. Own files that cannot be used fail
+ * the start naming the keys; the store's certificate is served even when expired (see the file's head).
+ */
 export function sipTlsSetup(config: EdgeVoxConfig, dataDir: string, logger: Logger, extra: Partial<SipTlsOptions> = {}): SipTlsSetup {
   const source = certificateSource({
     dataDir,
@@ -235,6 +293,48 @@ export function sipTlsSetup(config: EdgeVoxConfig, dataDir: string, logger: Logg
     commonName: `edgevox-${config.site.id}`,
     hosts: [config.sip.host, config.sip.rtpHost],
     logger,
+    servesLapsed: true,
   });
-  return { options: { ...extra, certificate: () => source.current() }, watch: (reload) => source.watch(reload) };
+  return {
+    options: { ...extra, certificate: () => source.current() },
+    watch: (reload) => source.watch(reload),
+    check: () => source.check(),
+  };
+}
+
+/** How often keepSelfSignedCertificate looks at the store's certificate again. */
+const RENEWAL_CHECK_MS = 86_400_000;
+/** The box's own certificate is renewed this long before it ends. */
+const RENEW_WITHIN_MS = 30 * 86_400_000;
+
+/**
+ * Renew the box's own self-signed certificate in the console's store when it ends within 30 days (or
+ * has ended): now and then daily. Listeners that follow the store (console HTTPS, SIP TLS, e-mail
+ * STARTTLS) take the fresh one within seconds. An uploaded certificate is never replaced; one near its
+ * end is warned about (daily). A failed renewal is a warning, retried the next day. Returns the stop function.
+ */
+export function keepSelfSignedCertificate(o: {
+  readonly dataDir: string;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}): () => void {
+  const now = o.now ?? Date.now;
+  const check = (): void => {
+    try {
+      const outcome = renewSelfSignedCertificate(o.dataDir, now(), RENEW_WITHIN_MS);
+      if (outcome.status === 'renewed')
+        o.logger.info({ validTo: outcome.validTo, previousValidTo: outcome.previousValidTo }, 'self-signed certificate renewed');
+      else if (outcome.status === 'expiring')
+        o.logger.warn(
+          { validTo: outcome.validTo },
+          "the console's certificate (uploaded) expires soon or has expired; upload a renewed one from the console",
+        );
+    } catch (err) {
+      o.logger.warn({ reason: reasonOf(err) }, 'self-signed certificate not renewed; tried again tomorrow');
+    }
+  };
+  check();
+  const timer = setInterval(check, RENEWAL_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -146,6 +146,8 @@ export function consoleRegistrar(deps: ConsoleDeps): RouteRegistrar {
       if (created) deps.logger.info({ dir: join(dataDir, 'tls') }, 'self-signed console certificate created');
       const listener = new HttpsListener(app, material);
       ctx.https.listener = listener;
+      // a certificate renewed in the store (the box's own, renewed before it ends) is served without a restart
+      listener.follow(dataDir, (reason) => deps.logger.warn({ reason }, 'console https certificate not reloaded'));
       app.addHook('onReady', async () => {
         try {
           const port = await listener.listen(host, deps.config.console.httpsPort);
