@@ -43,12 +43,10 @@ export function qaListQuery(what: 'calls' | 'conversations') {
 }
 
 /**
- * A QA list query as the repositories take it. A `before` that is no safe integer (ajv's coercion lets
- * `1e400` through as Infinity) or a `beforeId` without its `before` is refused.
+ * A QA list query as the repositories take it; a `beforeId` without its `before` is refused. (An
+ * infinite `before` never gets here: the server refuses non-finite numbers, api/finiteNumbers.ts.)
  */
 export function qaListFilters(q: Static<typeof ScorecardQuery>) {
-  if (q.before !== undefined && !Number.isSafeInteger(q.before))
-    throw evxError('EVX_ERR_BAD_REQUEST', 'before must be a unix ms (nextBefore of the previous page)', { details: { field: 'before' } });
   if (q.beforeId !== undefined && q.before === undefined)
     throw evxError('EVX_ERR_BAD_REQUEST', 'beforeId pages on only with before (nextBefore and nextBeforeId of the previous page)', {
       details: { field: 'before' },

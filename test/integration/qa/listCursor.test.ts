@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installErrorHandling } from '../../../appliance/api/errors.js';
+import { installFiniteNumbers } from '../../../appliance/api/finiteNumbers.js';
 import { registerConversationAnalysisRoutes } from '../../../appliance/api/routes/conversationAnalysis.js';
 import { registerQaRoutes } from '../../../appliance/api/routes/qa.js';
 import type { ConversationAnalysis } from '../../../appliance/conversations/conversationAnalysis.js';
@@ -91,6 +92,7 @@ describe('QA lists page by (when scored, id) without losing rows that share a mi
     }
     app = Fastify({ logger: false });
     installErrorHandling(app, createLogger({ level: 'silent', includePii: false }));
+    installFiniteNumbers(app); // as the appliance's server does
     registerQaRoutes(app, { qa: { repo: qaRepo } as unknown as QaService });
     registerConversationAnalysisRoutes(app, { analysis: {} as ConversationAnalysis, repo: convRepo });
     await app.ready();
