@@ -17,6 +17,8 @@ import { isEdgeVoxError } from '../../../appliance/errors.js';
 import { captureLogger, startTestAppliance, testConfig } from '../../helpers/appliance.js';
 import { expiredCertificate, selfSignedCertificate } from '../../helpers/certificates.js';
 import { scratchDir } from '../../helpers/paths.js';
+// a port free now, outside the media ranges (the intake is restarted on its configured port, so the test needs to know it)
+import { freeLoopbackPort } from '../../../tools/bench/metricsScrape.js';
 
 const certDir = scratchDir('email-expired-cert');
 const dataDirs: string[] = [];
@@ -29,15 +31,6 @@ afterEach(async () => {
   await app?.close();
   app = null;
 });
-
-/** A port free now (the intake is restarted on its configured port, so the test needs to know it). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A data dir whose console certificate store holds an expired certificate. */
 function dataDirWithExpiredConsoleCertificate(name: string): string {
@@ -83,7 +76,7 @@ const casesOf = (a: Appliance) => (a.store.db.prepare('SELECT COUNT(*) AS n FROM
 describe("e-mail intake with the console's certificate expired", () => {
   it('the box starts; the intake takes plain mail without STARTTLS, warns once, and turns STARTTLS on when the certificate is renewed', async () => {
     const dataDir = dataDirWithExpiredConsoleCertificate('expired-console');
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     let log: { lines: Record<string, unknown>[] };
     ({ app, log } = await startTestAppliance({ dataDir, sip: { enabled: false }, email: emailConfig(port) }));
 
@@ -110,7 +103,7 @@ describe("e-mail intake with the console's certificate expired", () => {
 
   it('with email.requireTls the box starts and the intake does not listen until the certificate is renewed', async () => {
     const dataDir = dataDirWithExpiredConsoleCertificate('expired-require');
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     let log: { lines: Record<string, unknown>[] };
     ({ app, log } = await startTestAppliance({ dataDir, sip: { enabled: false }, email: emailConfig(port, { requireTls: true }) }));
     expect(app.emailIntake).toBeNull();

@@ -46,6 +46,19 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the box certificate for SIP TLS and e-mail STARTTLS', () => {
+  /** Options of the e-mail intake's source: the console's store of `dataDir` unless own files are given. */
+  const emailSource = (dataDir: string, logger: CertificateSourceOptions['logger'], extra: Partial<CertificateSourceOptions> = {}) => ({
+    dataDir,
+    certFile: '',
+    keyFile: '',
+    keys: { cert: 'email.tlsCertFile', key: 'email.tlsKeyFile' },
+    purpose: 'e-mail STARTTLS',
+    commonName: 'edgevox-test',
+    hosts: ['127.0.0.1'],
+    logger,
+    ...extra,
+  });
+
   it('SIP: reads sip.tlsCertFile / tlsKeyFile relative to the data dir; an unreadable one names the sip keys', () => {
     const own = makeCert('sip-own');
     const { logger } = captureLogger();
@@ -66,16 +79,7 @@ describe('the box certificate for SIP TLS and e-mail STARTTLS', () => {
   it("e-mail: the console's store by default (made when empty), a replacement applied on check and told to watchers", () => {
     const dataDir = mkdtempSync(join(dir, 'data-'));
     const { logger, log } = captureLogger();
-    const source = certificateSource({
-      dataDir,
-      certFile: '',
-      keyFile: '',
-      keys: { cert: 'email.tlsCertFile', key: 'email.tlsKeyFile' },
-      purpose: 'e-mail STARTTLS',
-      commonName: 'edgevox-test',
-      hosts: ['127.0.0.1'],
-      logger,
-    });
+    const source = certificateSource(emailSource(dataDir, logger));
     const made = readTls(dataDir);
     expect(made).not.toBeNull();
     expect(source.current()).toEqual(made);
@@ -102,32 +106,11 @@ describe('the box certificate for SIP TLS and e-mail STARTTLS', () => {
   it('e-mail: an unreadable email.tlsCertFile names the email keys', () => {
     const { logger } = captureLogger();
     writeFileSync(join(dir, 'only.crt'), makeCert('only').cert);
-    expect(() =>
-      certificateSource({
-        dataDir: dir,
-        certFile: 'only.crt',
-        keyFile: 'missing.key',
-        keys: { cert: 'email.tlsCertFile', key: 'email.tlsKeyFile' },
-        purpose: 'e-mail STARTTLS',
-        commonName: 'edgevox-test',
-        hosts: [],
-        logger,
-      }),
-    ).toThrow("cannot read the e-mail STARTTLS certificate or key; keys 'email.tlsCertFile', 'email.tlsKeyFile'");
+    expect(() => certificateSource(emailSource(dir, logger, { certFile: 'only.crt', keyFile: 'missing.key', hosts: [] }))).toThrow(
+      "cannot read the e-mail STARTTLS certificate or key; keys 'email.tlsCertFile', 'email.tlsKeyFile'",
+    );
   });
 
-  /** Options of the e-mail intake's source: the console's store of `dataDir` unless own files are given. */
-  const emailSource = (dataDir: string, logger: CertificateSourceOptions['logger'], extra: Partial<CertificateSourceOptions> = {}) => ({
-    dataDir,
-    certFile: '',
-    keyFile: '',
-    keys: { cert: 'email.tlsCertFile', key: 'email.tlsKeyFile' },
-    purpose: 'e-mail STARTTLS',
-    commonName: 'edgevox-test',
-    hosts: ['127.0.0.1'],
-    logger,
-    ...extra,
-  });
   const warnings = (log: { lines: Record<string, unknown>[] }, msg: string) => log.lines.filter((l) => l['msg'] === msg);
 
   it('the test helper makes a certificate that really is expired', () => {
