@@ -76,7 +76,12 @@ export class JitterBuffer {
   /** Offer a packet. `nowMs` is a monotonic clock (used for the time-based gap decision). */
   push(seq: number, payload: Uint8Array, nowMs: number): void {
     this.stats.received++;
-    const ext = this.extend(seq);
+    let ext = this.extend(seq);
+    if (this.next - ext >= this.capacity) {
+      // further behind than the ring reaches: a sender restart (seq jumped back), not a late packet
+      this.reset();
+      ext = this.extend(seq);
+    }
     if (this.next < 0) {
       this.next = ext;
       this.highest = ext;
@@ -122,6 +127,17 @@ export class JitterBuffer {
   drain(): void {
     while (this.next >= 0 && this.next <= this.highest) this.emitNext();
     this.gapSinceMs = -1;
+  }
+
+  /** Release what is held, then start over as before the first packet (a new source, a restart). */
+  reset(): void {
+    this.drain();
+    this.stats.resyncs++;
+    this.next = -1;
+    this.highest = -1;
+    this.lastExt = -1;
+    this.seqs.fill(-1);
+    this.done.fill(-1);
   }
 
   /** Frames held waiting for a gap to fill. */

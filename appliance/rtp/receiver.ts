@@ -76,6 +76,8 @@ export class RtpReceiver {
     }
     if (p.payloadType !== this.opts.payloadType) return false;
     if (p.ssrc !== this.ssrc) {
+      // a new source (transfer, re-INVITE to other media) has its own sequence space
+      if (this.ssrc >= 0) this.jb.reset();
       this.ssrc = p.ssrc;
       this.stats.ssrc = p.ssrc;
     }

@@ -102,6 +102,13 @@ describe('jitter buffer', () => {
     const j = run(Array.from({ length: 200 }, (_, i) => (i === 0 ? 0 : i + 1))); // seq 1 never comes
     expect(j.jb.heldFrames).toBeLessThanOrEqual(32);
   });
+
+  it('resyncs when the sequence jumps back further than its capacity (sender restart), not dropping all as late', () => {
+    const { out, jb } = run([20000, 20001, 20002, 5000, 5001, 5002]);
+    expect(out).toEqual([20000 & 0xff, 20001 & 0xff, 20002 & 0xff, 5000 & 0xff, 5001 & 0xff, 5002 & 0xff]);
+    expect(jb.stats.late).toBe(0);
+    expect(jb.stats.resyncs).toBe(1);
+  });
 });
 
 describe('DTMF (RFC 4733)', () => {
@@ -262,6 +269,32 @@ describe('receive pipeline', () => {
     // seq 1..7 expected (the unknown payload type is not counted), seq 3 missing
     expect(q).toMatchObject({ packetsReceived: 6, packetsExpected: 7, packetsLost: 1, concealedFrames: 1, framesDelivered: 6 });
     expect(q.mos).toBeLessThan(4.41);
+  });
+
+  it('decodes a new SSRC whose sequence numbers are behind the old source (transfer) instead of dropping it as late', () => {
+    const frames: boolean[] = [];
+    const rx = new RtpReceiver({
+      codec: 'PCMU',
+      payloadType: 0,
+      telephoneEventPt: 101,
+      frameMs: 20,
+      onFrame: (_pcm, concealed) => frames.push(concealed),
+      onDtmf: () => {},
+    });
+    let t = 0;
+    const send = (seq: number, ssrc: number) => {
+      const b = new Uint8Array(12 + 160);
+      writeRtp(b, { marker: false, payloadType: 0, sequence: seq, timestamp: seq * 160, ssrc }, new Uint8Array(160));
+      const p = parseRtp(b);
+      if (typeof p === 'string') throw new Error(p);
+      rx.push(p, (t += 20));
+    };
+    for (let s = 20000; s < 20010; s++) send(s, 1);
+    for (let s = 20005; s < 20015; s++) send(s, 2); // a few behind: still within the ring, but another source
+    for (let s = 5000; s < 5020; s++) send(s, 3);
+    rx.flush();
+    expect(frames).toEqual(Array.from({ length: 40 }, () => false));
+    expect(rx.quality().late).toBe(0);
   });
 
   it('decodes G.722 to 16 kHz frames of 320 samples', () => {
