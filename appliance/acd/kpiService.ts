@@ -262,10 +262,14 @@ export class KpiService {
       answered: (callId: string, agentId: string, at: number) => {
         // The answer is judged against the group's T: take a routing change made since the last tick.
         this.syncGroups();
-        if (this.take(() => e.answered(callId, agentId, at))) this.count(forget(callId), 'answered');
+        // a transferred call's next agent is not another answered call (the engine counts its first answer only)
+        const first = e.isQueued(callId);
+        if (this.take(() => e.answered(callId, agentId, at)) && first) this.count(forget(callId), 'answered');
       },
       abandoned: (callId: string, at: number) => {
-        if (this.take(() => e.abandoned(callId, at))) this.count(forget(callId), 'abandoned');
+        // a transferred call ending before the next agent answers is handled, not abandoned (as in the engine)
+        const queued = e.isQueued(callId);
+        if (this.take(() => e.abandoned(callId, at)) && queued) this.count(forget(callId), 'abandoned');
       },
       dequeued: (callId: string, at: number) => {
         if (this.take(() => e.dequeued(callId, at))) forget(callId);

@@ -405,6 +405,11 @@ export class ContactCentreKpis implements AcdFactSink {
     };
   }
 
+  /** Whether `callId` is an open call still waiting for its first answer (a transferred call waiting again is not). */
+  isQueued(callId: string): boolean {
+    return this.calls.get(callId)?.phase === 'queued';
+  }
+
   /** What the engine holds now. */
   footprint(): KpiFootprint {
     return { intervals: this.buckets.size, openCalls: this.calls.size, agents: this.agents.size, ignoredFacts: this.ignored };

@@ -90,6 +90,23 @@ describe('KpiService', () => {
     expect(service.recentHandleMs('billing')).toBeNull();
   });
 
+  it('counts a transferred call once: answered at its first answer, never abandoned when it ends before the next agent answers', () => {
+    const { service, clock } = setup();
+    const f = service.facts;
+    f.offered('t1', 'billing', s(0));
+    f.answered('t1', 'agent-ada', s(5));
+    f.transferred('t1', s(30));
+    f.answered('t1', 'agent-bob', s(40)); // the transfer's target answers: the same call
+    f.offered('t2', 'billing', s(50));
+    f.answered('t2', 'agent-ada', s(55));
+    f.transferred('t2', s(60));
+    f.abandoned('t2', s(70)); // the caller hangs up while the transfer's target rings
+    clock.now = s(80);
+    expect(service.snapshot().overall.currentInterval).toMatchObject({ offered: 2, answered: 2, abandoned: 0, transferred: 2 });
+    expect(service.counters.overall).toEqual({ offered: 2, answered: 2, abandoned: 0, overflowedOut: 0 });
+    expect(service.counters.groups.get('billing')).toEqual({ offered: 2, answered: 2, abandoned: 0, overflowedOut: 0 });
+  });
+
   it('publishes the wallboard event only when its figures change', () => {
     const { service, events, clock } = setup();
     feed(service);
