@@ -18,7 +18,9 @@
  *   pronoun); 我姓/免贵姓/姓 take a listed surname; 我是 takes a name only when it starts with a
  *   surname from the unambiguous list (LISTED_SURNAMES), so 我是想问… is left alone;
  * - addresses: chains of units (…省/市/区/路/号/小区/栋/单元/室) specific enough to find a home
- *   (addressesZh.ts).
+ *   (addressesZh.ts);
+ * - typed e-mail addresses (local@domain.tld, half- or full-width, plus-addressing included), found
+ *   first, so a numeric local part (QQ mail) is one [EMAIL], not a number.
  */
 import { findAddressChains, endsWithAddressCue } from './addressesZh.js';
 import {
@@ -78,6 +80,18 @@ interface DigitRun {
 }
 
 type Add = (start: number, end: number, category: RedactionCategory) => void;
+
+const MAX_EMAIL_LOCAL = 64;
+const MAX_EMAIL_DOMAIN = 253;
+const EMAIL_LOCAL_CHAR = /^[A-Za-z0-9._%+-]$/;
+const EMAIL_DOMAIN_CHAR = /^[A-Za-z0-9.-]$/;
+const EMAIL_DOMAIN = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+
+/** A full-width ASCII form (Ｊ, ＠, ．) as its half-width character; anything else as it is. */
+function halfWidth(ch: string): string {
+  const code = ch.charCodeAt(0);
+  return ch.length === 1 && code >= 0xff01 && code <= 0xff5e ? String.fromCharCode(code - 0xfee0) : ch;
+}
 
 /** Share of sure (tonal or stronger) digits a structured number needs. */
 const SURE_SHARE = 0.6;
@@ -168,6 +182,7 @@ export class ChineseRedactor {
       for (let i = start; i < end; i++) taken[i] = 1;
       spans.push({ start, end, category });
     };
+    this.detectEmails(chars, add);
     this.detectNumbers(chars, add, minDigits, offsets.slice(1, -1), openTail);
     this.detectAddresses(chars, add, taken);
     this.detectNames(chars, add, taken);
@@ -195,6 +210,28 @@ export class ChineseRedactor {
           core.at.some((a, k) => a < b && core.strengths[k]! >= TONAL) && core.at.some((a, k) => a >= b && core.strengths[k]! >= TONAL),
       );
       if (crosses || (openTail && last === lastWord)) add(first, last + 1, 'digits');
+    }
+  }
+
+  /** Typed addresses: from each @ out over the characters an address is made of (linear: each side is bounded). */
+  private detectEmails(chars: ZhChar[], add: Add): void {
+    if (!this.settings.enabled.has('email')) return;
+    const at = (k: number) => halfWidth(chars[k]!.ch);
+    for (let i = 0; i < chars.length; i++) {
+      if (at(i) !== '@') continue;
+      let start = i;
+      while (start > 0 && i - start < MAX_EMAIL_LOCAL && EMAIL_LOCAL_CHAR.test(at(start - 1))) start--;
+      while (start < i && at(start) === '.') start++;
+      let end = i + 1;
+      while (end < chars.length && end - i <= MAX_EMAIL_DOMAIN && EMAIL_DOMAIN_CHAR.test(at(end))) end++;
+      // a full stop or dash after the address ends the sentence, not the domain
+      while (end > i + 1 && (at(end - 1) === '.' || at(end - 1) === '-')) end--;
+      let domain = '';
+      for (let k = i + 1; k < end; k++) domain += at(k);
+      if (start < i && EMAIL_DOMAIN.test(domain)) {
+        add(start, end, 'email');
+        i = end - 1;
+      }
     }
   }
 

@@ -135,6 +135,23 @@ describe('Chinese redaction: names', () => {
   });
 });
 
+describe('Chinese redaction: e-mail addresses', () => {
+  it('a typed address in Chinese text, with or without spaces, plus-addressing and a numeric (QQ) local part', () => {
+    expect(redact('我的邮箱是zhang.san@qq.com').text).toBe('我的邮箱是[EMAIL]');
+    expect(redact('邮箱 zhang.san+vip@163.com 谢谢').text).toBe('邮箱 [EMAIL] 谢谢');
+    expect(redact('发到12345678@qq.com。').text).toBe('发到[EMAIL]。');
+    expect(redact('请发到ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｎ').text).toBe('请发到[EMAIL]');
+    const out = redact('联系我 li_si-01@mail.example.com.cn 或者手机13812345678');
+    expect(out.text).toBe('联系我 [EMAIL] 或者手机[PHONE]');
+    expect(out.counts.email).toBe(1);
+  });
+
+  it('an @ without an address around it stays', () => {
+    expect(redact('在@某人之前').text).toBe('在@某人之前');
+    expect(redact('发到abc@qq').text).toBe('发到abc@qq');
+  });
+});
+
 describe('Chinese redaction: addresses', () => {
   it('a chain of units specific enough to find a home', () => {
     expect(redact('我住在北京市朝阳区建国路88号3栋2单元401室').text).toBe('我住在[ADDRESS]');
