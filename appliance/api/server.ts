@@ -30,6 +30,9 @@ export async function createHttpServer(deps: ApiDeps, registrars: readonly Route
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
+    // Forwarded headers count only from the site's own reverse proxies; from anyone else they are
+    // the client's word and ignored, so no client can pick the address it is throttled under.
+    trustProxy: deps.config.http.trustedProxies.length > 0 ? [...deps.config.http.trustedProxies] : false,
     // Our own request ids keep logs joinable without leaking anything about the caller.
     genReqId: (() => {
       let n = 0;

@@ -158,6 +158,12 @@ export const ConfigSchema = Type.Object(
       {
         host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address the console and API listen on' }),
         port: Port(8080, 'Port of the console and API (0 = any free port)'),
+        trustedProxies: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          maxItems: 64,
+          description:
+            'Reverse proxies (IPs/CIDRs) in front of the console, API and web chat whose X-Forwarded-For and X-Forwarded-Proto the box believes: the client address then counts for sign-in lockout, chat limits and the audit trail, and https for cookies (empty = none: the connecting address is the client, and those headers are ignored)',
+        }),
       },
       'HTTP console and API',
     ),

@@ -249,10 +249,11 @@ function semanticIssues(c: unknown, refused: ReadonlySet<string>): ConfigIssue[]
     const v = str(key);
     if (v !== undefined && v !== '') add(key, hostProblem(v));
   }
-  list('sip.allowList').forEach((v, i) => {
-    const key = `sip.allowList.${i}`;
-    if (typeof v === 'string' && v !== '' && ok(key)) add(key, networkProblem(v));
-  });
+  for (const name of ['sip.allowList', 'http.trustedProxies'])
+    list(name).forEach((v, i) => {
+      const key = `${name}.${i}`;
+      if (typeof v === 'string' && v !== '' && ok(key)) add(key, networkProblem(v));
+    });
   list('sip.transferTargets').forEach((v, i) => {
     const key = `sip.transferTargets.${i}`;
     if (typeof v !== 'string' || v === '' || !ok(key)) return;

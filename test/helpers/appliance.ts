@@ -34,11 +34,16 @@ export function testRtpRange(size = 200, avoid: readonly number[] = []): { rtpPo
 }
 
 export function testConfig(overrides: Record<string, unknown> = {}): EdgeVoxConfig {
-  const { sip, console: consoleOverrides, ...rest } = overrides as { sip?: Record<string, unknown>; console?: Record<string, unknown> };
+  const {
+    sip,
+    http,
+    console: consoleOverrides,
+    ...rest
+  } = overrides as { sip?: Record<string, unknown>; http?: Record<string, unknown>; console?: Record<string, unknown> };
   return validateConfig({
     dataDir: scratchDir('app'),
     modelsDir: SHARED_MODELS_DIR,
-    http: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0, ...http },
     sip: { port: 0, ...testRtpRange(200, typeof sip?.['port'] === 'number' ? [sip['port']] : []), ...sip },
     console: { httpsPort: 0, ...consoleOverrides },
     ...rest,

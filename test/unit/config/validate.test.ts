@@ -37,6 +37,14 @@ describe('configuration validation: every issue, per key, in plain language', ()
     ]);
   });
 
+  it('refuses a trusted proxy that is not an address or network, and takes IPv4 and IPv6 networks', () => {
+    expect(issuesOf({ http: { trustedProxies: ['10.0.0.0/8', 'proxy.example', '2001:db8::/200'] } }).map((i) => [i.key, i.code])).toEqual([
+      ['http.trustedProxies.1', 'ip'],
+      ['http.trustedProxies.2', 'cidr'],
+    ]);
+    expect(checkConfig({ http: { trustedProxies: ['192.0.2.10', '10.0.0.0/8', '2001:db8::/32'] } })).toEqual([]);
+  });
+
   it('refuses an IPv4 prefix length above 32 (10.0.0.0/33), and one above 128 for IPv6', () => {
     expect(issuesOf({ sip: { allowList: ['10.0.0.0/33'] } })).toEqual([
       {
