@@ -102,7 +102,7 @@ export class ConversationService {
     const customerId = given(input.customerId);
     const email = given(input.email);
     const phone = given(input.phone);
-    const subject = input.subject === undefined ? null : this.redact(input.subject).text;
+    const subject = input.subject === undefined ? null : this.redact(input.subject, input.language ?? 'en').text;
     const c = this.deps.repo.create({
       id: randomUUID(),
       channel: input.channel,
@@ -246,10 +246,11 @@ export class ConversationService {
     return c;
   }
 
-  private redact(text: string): { text: string; total: number } {
+  /** `language`: the conversation's; Chinese text needs the Chinese rules (the English ones miss its numbers and names). */
+  private redact(text: string, language: 'en' | 'zh' = 'en'): { text: string; total: number } {
     const r = this.deps.redactor;
     if (r === null) return { text, total: 0 };
-    const out = r.redact(text);
+    const out = r.redact(text, [], { language });
     return { text: out.text, total: out.total };
   }
 
@@ -264,7 +265,7 @@ export class ConversationService {
     if (text.trim() === '') throw evxError('EVX_ERR_CHAT_PROTOCOL', 'a message needs text');
     if (text.length > this.deps.options.maxMessageChars)
       throw evxError('EVX_ERR_CHAT_PROTOCOL', `a message holds at most ${this.deps.options.maxMessageChars} characters`);
-    const redacted = this.redact(text);
+    const redacted = this.redact(text, c.language);
     return this.deps.repo.addMessage(c.id, {
       clientId,
       sender,
