@@ -157,8 +157,8 @@ class SignallingSession {
       // Serialise: a produce must not overtake the connect before it.
       this.queue = this.queue.then(() => this.handle(text));
     });
-    this.socket.on('close', () => this.leave('socket-closed'));
-    this.socket.on('error', () => this.leave('socket-error'));
+    this.socket.on('close', () => this.closed('socket-closed'));
+    this.socket.on('error', () => this.closed('socket-error'));
   }
 
   private async handle(text: string): Promise<void> {
@@ -298,6 +298,12 @@ class SignallingSession {
       this.send(m);
       if (m.type === 'callEnded') this.finish(1000, 'call ended');
     });
+    if (this.done) {
+      // the socket closed while the call was being created: nothing will ever make it leave, so it
+      // leaves now, as if the socket had closed just after joining (the call's end policy applies)
+      call.leave(participant.id, 'socket-closed');
+      throw evxError('EVX_ERR_WEBRTC_CLOSED', 'The socket closed during join');
+    }
     this.call = call;
     this.participant = participant;
     if (this.joinTimer !== undefined) clearTimeout(this.joinTimer);
@@ -321,6 +327,12 @@ class SignallingSession {
     this.call = undefined;
     this.participant = undefined;
     if (call !== undefined && participant !== undefined) call.leave(participant.id, reason);
+  }
+
+  /** The socket is gone: nothing more is handled, and a join or ready still in progress gives up. */
+  private closed(reason: string): void {
+    this.done = true;
+    this.leave(reason);
   }
 
   private finish(code: number, reason: string): void {
