@@ -30,7 +30,7 @@ import { SecretBox } from '../privacy/secrets.js';
 import type { KnowledgeBase } from '../assist/knowledgeBase.js';
 import { startUtteranceAnalysis } from './analysis.js';
 import { startConversations } from './conversations.js';
-import { startEmail } from './email.js';
+import { startEmail, type StartedEmail } from './email.js';
 import type { EmailIntake } from '../conversations/emailIntake.js';
 import { startAlerts } from './alerts.js';
 import { startAssist } from './assist.js';
@@ -109,8 +109,12 @@ export class Appliance {
   trunkDialer: TrunkDialer | null = null;
   /** The knowledge base of agent assist (articles, their index, card search). Set once at start. */
   knowledge: KnowledgeBase | null = null;
-  /** E-mail intake's SMTP listener; null when email.enabled is false. Set once at start. */
-  emailIntake: EmailIntake | null = null;
+  /** E-mail intake, set once at start: its `intake` is the SMTP listener now (see StartedEmail). */
+  email: StartedEmail | null = null;
+  /** E-mail intake's SMTP listener now: null when email.enabled is false or while it waits for a certificate. */
+  get emailIntake(): EmailIntake | null {
+    return this.email?.intake ?? null;
+  }
   private runId = 0;
 
   private constructor(
@@ -437,7 +441,7 @@ export class Appliance {
       appliance.agents = agents;
       appliance.trunkDialer = trunks.dialer;
       appliance.knowledge = assist.knowledge;
-      appliance.emailIntake = email.intake;
+      appliance.email = email;
       appliance.onDrain((graceMs) => calls.drain(graceMs));
       appliance.recordRun();
       metrics.up.set(1);
