@@ -385,12 +385,14 @@ function classify(
 
 /** Where a name that starts at `j` ends (j when there is none), by what the cue takes. */
 function nameEnd(chars: readonly ZhChar[], j: number, takes: 'any' | 'surname' | 'listed', maxChars: number, taken: Uint8Array): number {
+  // A numeral may be part of a given name (张三, 王一博) but never starts one (我叫一个…); a number
+  // after the name was found first and is taken.
   const nameChar = (k: number) =>
     k < chars.length &&
     !taken[k] &&
     isHan(chars[k]!.ch) &&
     !NAME_STOP_ZH.has(chars[k]!.ch) &&
-    digitOf(chars[k]!.ch, null)?.strength !== STRONG;
+    (k > j || digitOf(chars[k]!.ch, null)?.strength !== STRONG);
   const compound = COMPOUND_SURNAMES.find((s) => startsWithWord(chars, j, s));
   let k = j;
   if (takes === 'surname') {

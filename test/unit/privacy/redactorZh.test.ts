@@ -97,6 +97,16 @@ describe('Chinese redaction: names', () => {
     expect(redact('姓名是张伟').text).toBe('姓名是[NAME]');
   });
 
+  it('a given name with a numeral character is taken whole (张三, 王一博), a number after it is still a number', () => {
+    expect(redact('我叫张三').text).toBe('我叫[NAME]');
+    expect(redact('你好我叫王一博想问一下').text).toBe('你好我叫[NAME]想问一下');
+    expect(redact('姓名是李四光').text).toBe('姓名是[NAME]');
+    expect(redact('我叫张三，电话是一三八零零一三八零零零').text).toBe('我叫[NAME]，电话是[PHONE]');
+    expect(redact('我叫王一三八零零一三八零零零').text).toBe('我叫[NAME][PHONE]');
+    // a numeral first is no name: 我叫一个朋友…
+    expect(redact('我叫一个朋友帮忙').text).toBe('我叫一个朋友帮忙');
+  });
+
   it('after 我姓, 免贵姓: a surname', () => {
     expect(redact('我姓张').text).toBe('我姓[NAME]');
     expect(redact('免贵姓马').text).toBe('免贵姓[NAME]');
