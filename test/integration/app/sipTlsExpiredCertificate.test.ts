@@ -13,7 +13,7 @@ import { X509Certificate } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { Appliance } from '../../../appliance/app/app.js';
 import { keepSelfSignedCertificate, sipTlsSetup } from '../../../appliance/app/tlsCertificate.js';
 import { ensureCertificate, readTls, tlsDir, writeTls, type TlsMaterial } from '../../../appliance/console/tls.js';
@@ -185,6 +185,44 @@ describe("the box's own self-signed certificate renews itself", () => {
     // far from expiry now: left alone
     keepSelfSignedCertificate({ dataDir: dir, logger, now: () => Date.now() })();
     expect(readTls(dir)).toEqual(fresh);
+  });
+
+  it('the daily check renews it on the first day it is within 30 days, and stops with the box', () => {
+    const dir = dataDir('renew-daily');
+    const made = ensureCertificate(dir, 'edgevox-site-4', ['10.0.0.6']).material;
+    const validTo = Date.parse(new X509Certificate(made.cert).validTo);
+    const { logger, log } = captureLogger();
+    const renewed = () => log.lines.filter((l) => l['msg'] === 'self-signed certificate renewed').length;
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      // started 33.5 days before the end: the check at start leaves it
+      let clock = validTo - 33.5 * DAY;
+      const stop = keepSelfSignedCertificate({ dataDir: dir, logger, now: () => clock });
+      expect(readTls(dir)).toEqual(made);
+      const day = () => {
+        clock += DAY;
+        vi.advanceTimersByTime(DAY);
+      };
+      day(); // 32.5 days before
+      day(); // 31.5
+      expect(renewed()).toBe(0);
+      day(); // 30.5: still outside
+      expect(readTls(dir)).toEqual(made);
+      day(); // 29.5: renewed
+      expect(renewed()).toBe(1);
+      const fresh = readTls(dir)!;
+      expect(fingerprint(fresh.cert)).not.toBe(fingerprint(made.cert));
+      // the fresh one is made on the real clock (openssl): from there it is far from its end
+      clock = Date.now();
+      day();
+      expect(renewed()).toBe(1);
+      stop();
+      clock = Date.parse(new X509Certificate(fresh.cert).validTo);
+      vi.advanceTimersByTime(10 * DAY);
+      expect(readTls(dir)).toEqual(fresh); // stopped: no more checks
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('an already expired self-made one, and one made before the box marked its own, are renewed at start', () => {
