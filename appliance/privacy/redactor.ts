@@ -45,6 +45,7 @@ import {
   SSN_TOKEN,
   UK_NI_TOKEN,
   tokenize,
+  halfWidth,
   luhnValid,
   crossesWithDigits,
   cuedAddressStart,
@@ -258,7 +259,7 @@ export class Redactor {
   private detectSingleTokens(tokens: Token[], add: (s: number, e: number, c: RedactionCategory) => void): void {
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
-      const lower = t.raw.replace(EDGE_PUNCT, '');
+      const lower = halfWidth(t.raw).replace(EDGE_PUNCT, '');
       if (EMAIL_TOKEN.test(lower)) add(i, i + 1, 'email');
       else if (SSN_TOKEN.test(t.norm) || UK_NI_TOKEN.test(t.norm)) add(i, i + 1, 'id');
       else if (IBAN_TOKEN.test(t.norm)) add(i, i + 1, 'account');

@@ -175,9 +175,15 @@ export const IBAN_TOKEN = /^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/;
 export const SSN_TOKEN = /^\d{3}-\d{2}-\d{4}$/;
 export const UK_NI_TOKEN = /^[A-Z]{2}\d{6}[A-D]$/;
 
+/** Full-width ASCII forms (０-９, ＠, ＋, Ａ-Ｚ, as an IME's full-width mode types them) as their half-width characters. */
+export function halfWidth(text: string): string {
+  return text.replace(/[\uff01-\uff5e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+}
+
 export function tokenize(words: readonly string[]): Token[] {
   return words.map((raw) => {
-    const norm = raw.replace(EDGE_PUNCT, '').toUpperCase();
+    // read as half-width; the raw token (what is kept or replaced) stays as typed
+    const norm = halfWidth(raw).replace(EDGE_PUNCT, '').toUpperCase();
     if (DIGIT_FORM.test(norm)) {
       return { raw, norm, kind: 'strong', digits: norm.replace(/\D/g, ''), phoneShaped: /^\+|[()]/.test(norm) };
     }
@@ -272,7 +278,7 @@ export function endsWithEmailCue(tokens: Token[], end: number): boolean {
 export function completesAddress(tokens: Token[], end: number): boolean {
   const last = tokens[end - 1];
   if (last === undefined) return false;
-  if (EMAIL_TOKEN.test(last.raw.replace(EDGE_PUNCT, '')) || last.norm === 'DOTCOM') return true;
+  if (EMAIL_TOKEN.test(halfWidth(last.raw).replace(EDGE_PUNCT, '')) || last.norm === 'DOTCOM') return true;
   const dotted = last.norm.split('.');
   if (dotted.length > 1 && TLDS.has(dotted[dotted.length - 1]!)) return true;
   const before = tokens[end - 2]?.norm;

@@ -96,6 +96,21 @@ describe('Redactor: phone numbers', () => {
   });
 });
 
+describe('Redactor: full-width forms in typed text', () => {
+  // An IME's full-width mode types ０-９ and ＠ in otherwise English text (a chat, an e-mail).
+  const r = new Redactor();
+  it('full-width digits are digits: a card, a phone number, a digit run', () => {
+    expect(r.redact('card ４１１１ １１１１ １１１１ １１１１ thanks').text).toBe('card [CARD] thanks');
+    expect(r.redact('my number is ＋４４ ２０ ７９４６ ０９５８').text).toBe('my number is [PHONE]');
+    expect(r.redact('my number is １３８００１３８０００').text).not.toContain('１３８');
+    expect(r.redact('my ssn is １２３-４５-６７８９').text).toBe('my ssn is [ID]');
+  });
+
+  it('a full-width at sign still makes an address', () => {
+    expect(r.redact('mail ｊｏｈｎ＠example.com now').text).toBe('mail [EMAIL] now');
+  });
+});
+
 describe('Redactor: e-mail addresses', () => {
   const r = new Redactor();
   it('spoken', () => {
