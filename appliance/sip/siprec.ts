@@ -55,6 +55,19 @@ export function isSiprecRequest(req: SipRequest): boolean {
   return tags.includes('siprec') || req.body.includes('rs-metadata');
 }
 
+/**
+ * The SDP of a request's body: the body itself, or its application/sdp part when it is multipart
+ * (a SIPREC INVITE or re-INVITE also carries metadata). Throws EVX_ERR_SIPREC_METADATA when a
+ * multipart body is malformed or has no SDP part.
+ */
+export function sdpBodyOf(req: SipRequest): Buffer {
+  const boundary = multipartBoundary(req.headers.get('content-type') ?? '');
+  if (boundary === undefined) return req.body;
+  const sdp = parseMultipart(req.body, boundary).find((p) => p.contentType === 'application/sdp');
+  if (sdp === undefined) throw evxError('EVX_ERR_SIPREC_METADATA', 'multipart body has no SDP part');
+  return sdp.body;
+}
+
 /** Parse rs-metadata XML. */
 export function parseRecordingMetadata(xml: string): RecordingMetadata {
   const root = parseXml(xml);

@@ -9,6 +9,7 @@ import type { Dialog } from '../sip/dialog.js';
 import { parseNameAddr } from '../sip/grammar.js';
 import { REASON_PHRASES, type SipRequest, type SipResponse } from '../sip/message.js';
 import { buildResponse } from '../sip/serialize.js';
+import { sdpBodyOf } from '../sip/siprec.js';
 import type { ServerTransaction } from '../sip/transaction.js';
 import type { TransactionLayer } from '../sip/transaction-layer.js';
 import { answerSends, isHoldOffer, selectStreams, buildAnswer, type MediaSecurity } from '../sdp/offer-answer.js';
@@ -147,18 +148,25 @@ export class Call {
     if (req.body.length > 0) {
       let offer: SdpSession;
       try {
-        offer = parseSdp(req.body);
+        offer = parseSdp(sdpBodyOf(req));
         const streams = selectStreams(offer, undefined, this.security);
+        // each leg keeps its own m= line (a SIPREC session's streams share a codec, not a key):
+        // the one our current SDP gives the leg's port
+        const matched = this.legs.map((leg) => {
+          const index = this.localSdp.media.findIndex((m) => m.port === leg.info.localRtpPort);
+          return streams.find((x) => x.mediaIndex === index && x.codec === leg.info.codec);
+        });
+        if (matched.some((s) => s === undefined)) return this.respond(tx, req, 488);
         const localCrypto = new Map<number, SrtpMasterKey>();
-        for (const leg of this.legs) {
-          const s = streams.find((x) => x.codec === leg.info.codec);
-          if (s === undefined) return this.respond(tx, req, 488);
+        const ports = new Map<number, number>();
+        this.legs.forEach((leg, i) => {
+          const s = matched[i]!;
           leg.rtp.updateRemote({ address: s.remoteAddress, port: s.remotePort });
           leg.rtp.setSending(this.mode === 'call' && answerSends(s.offerDirection));
           const key = leg.applyCrypto(s.crypto);
           if (key !== undefined) localCrypto.set(s.mediaIndex, key);
-        }
-        const ports = new Map(streams.slice(0, this.legs.length).map((s, i) => [s.mediaIndex, this.legs[i]!.info.localRtpPort]));
+          ports.set(s.mediaIndex, leg.info.localRtpPort);
+        });
         this.localSdp = buildAnswer(offer, streams, {
           localAddress: this.localSdp.origin.address,
           localPorts: ports,
