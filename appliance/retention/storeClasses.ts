@@ -3,7 +3,8 @@
  * Calls are deleted only once ended; their legs, utterances, QA scorecards and summaries go with
  * them (ON DELETE CASCADE); summaries also expire with the transcripts they quote. Analysis
  * results (emotion, intent) are stripped from utterances that are otherwise kept, so emotion data
- * can expire sooner (72 h by default) than transcripts. The interval history (counts per skill group)
+ * can expire sooner (72 h by default) than transcripts. Closed callback requests (with the caller's
+ * sealed number) go like ended calls. The interval history (counts per skill group)
  * has its own, longer limit and is untouched when calls are purged.
  */
 import type { EdgeVoxConfig } from '../config/schema.js';
@@ -64,6 +65,14 @@ export function storeRetentionClasses(store: Store, retention: EdgeVoxConfig['pr
       },
     );
   }
+  // Callback requests (acd/callbackRepo.ts) hold the caller's number (sealed) and outlive their call
+  // record while open; once closed (done, failed, cancelled) they go like an ended call.
+  if (hasTable('callback_requests'))
+    classes.push({
+      name: 'callbacks',
+      maxAgeMs: retention.callsHours * HOUR_MS,
+      purge: run('retention.callbacks', `DELETE FROM callback_requests WHERE state IN ('done', 'failed', 'cancelled') AND updated_at < ?`),
+    });
   // Counts per skill group and interval (forecast/historyRepo.ts): not personal data, kept longer than the calls they count.
   if (hasTable('interval_history'))
     classes.push({

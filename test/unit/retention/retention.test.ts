@@ -111,3 +111,36 @@ describe('retention per data class', () => {
     expect(seen).toEqual([6000]);
   });
 });
+
+describe('retention of callback requests', () => {
+  it('a closed request (done, failed, cancelled) goes with its sealed number after callsHours; an open one stays', () => {
+    const store = Store.open(scratchDir('ret-cb'));
+    const config = validateConfig({ privacy: { retention: { callsHours: 24 * 90 } } });
+    const t0 = Date.UTC(2026, 0, 1);
+    const now = t0 + 100 * 24 * HOUR;
+    const insert = store.db.prepare(
+      `INSERT INTO callback_requests (id, call_id, group_id, number_sealed, requested_at, queued_at, state, attempts, next_attempt_at, updated_at)
+       VALUES (?, NULL, 'general', 'sealed-number', ?, ?, ?, 0, ?, ?)`,
+    );
+    for (const [id, state, at] of [
+      ['old-done', 'done', t0],
+      ['old-failed', 'failed', t0],
+      ['old-cancelled', 'cancelled', t0],
+      ['old-pending', 'pending', t0],
+      ['old-dialing', 'dialing', t0],
+      ['recent-done', 'done', now - 24 * HOUR],
+    ] as const)
+      insert.run(id, at, at, state, at, at);
+    const svc = new RetentionService({
+      classes: storeRetentionClasses(store, config.privacy.retention),
+      intervalMs: HOUR,
+      logger,
+      now: () => now,
+    });
+    const purged = svc.sweep();
+    expect(purged['callbacks']).toBe(3);
+    const left = (store.db.prepare(`SELECT id FROM callback_requests ORDER BY id`).all() as { id: string }[]).map((r) => r.id);
+    expect(left).toEqual(['old-dialing', 'old-pending', 'recent-done']);
+    store.close();
+  });
+});
