@@ -32,6 +32,9 @@ export const SECRET_KEYS: readonly string[] = [
   'routing.webhook.secret',
   'routing.alerts.webhook.secret',
   'routing.alerts.email.password',
+  'email.relay.password',
+  'chat.identitySecret',
+  'cluster.peerToken',
 ];
 /** Versions written by the console carry this author prefix; boot snapshots do not. */
 const BOOT_AUTHOR = 'system';
@@ -106,8 +109,17 @@ export function redactConfig(config: EdgeVoxConfig): Record<string, unknown> {
   const copy = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
   if (copy['sip']) copy['sip']['accounts'] = (config.sip.accounts ?? []).map((a) => ({ username: a.username, password: MASK }));
   if (copy['sip']) copy['sip']['trunks'] = maskTrunks(config.sip.trunks ?? []);
-  if (copy['upstream'] && config.upstream.enrollmentKey !== '') copy['upstream']['enrollmentKey'] = MASK;
-  if (copy['routing'] && config.routing.webhook.secret !== '') (copy['routing']['webhook'] as Record<string, unknown>)['secret'] = MASK;
+  // Every other secret key is one string: masked when set (an empty one says "not configured").
+  for (const key of SECRET_KEYS) {
+    if (key === 'sip.accounts') continue;
+    const path = key.split('.');
+    const parent = getPath(copy, path.slice(0, -1));
+    const leaf = path[path.length - 1]!;
+    if (parent !== null && typeof parent === 'object' && leaf in parent) {
+      const holder = parent as Record<string, unknown>;
+      if (holder[leaf] !== '') holder[leaf] = MASK;
+    }
+  }
   return copy;
 }
 
