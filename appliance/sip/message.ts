@@ -53,14 +53,14 @@ const PRETTY: Readonly<Record<string, string>> = {
   rack: 'RAck',
 };
 
+// Own properties only: a header named `constructor` or `__proto__` must not find Object.prototype's.
 export function canonicalHeaderName(name: string): string {
   const lower = name.toLowerCase();
-  return COMPACT[lower] ?? lower;
+  return Object.hasOwn(COMPACT, lower) ? COMPACT[lower]! : lower;
 }
 
 export function prettyHeaderName(canonical: string): string {
-  const p = PRETTY[canonical];
-  if (p !== undefined) return p;
+  if (Object.hasOwn(PRETTY, canonical)) return PRETTY[canonical]!;
   return canonical.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
 }
 

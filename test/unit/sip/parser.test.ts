@@ -153,6 +153,13 @@ describe('SIP parser', () => {
     expect(again).toEqual(m);
   });
 
+  it('keeps headers named like Object.prototype members (constructor, toString, __proto__) as ordinary headers', () => {
+    const m = must(invite({ extra: ['constructor: a', 'toString: b', '__proto__: c'] }));
+    expect([m.headers.get('constructor'), m.headers.get('tostring'), m.headers.get('__proto__')]).toEqual(['a', 'b', 'c']);
+    expect([...m.headers.entries()].every(([name]) => typeof name === 'string')).toBe(true);
+    expect(must(serializeSipMessage(m))).toEqual(m);
+  });
+
   it('builds responses that copy the dialog-forming headers and add a to-tag', () => {
     const m = must(invite({ extra: ['Via: SIP/2.0/UDP 10.9.9.9;branch=z9hG4bKproxy'] }));
     if (m.kind !== 'request') throw new Error();
