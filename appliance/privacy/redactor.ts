@@ -41,6 +41,7 @@ import {
   type Token,
   EDGE_PUNCT,
   EMAIL_TOKEN,
+  containsEmail,
   IBAN_TOKEN,
   SSN_TOKEN,
   UK_NI_TOKEN,
@@ -260,7 +261,7 @@ export class Redactor {
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
       const lower = halfWidth(t.raw).replace(EDGE_PUNCT, '');
-      if (EMAIL_TOKEN.test(lower)) add(i, i + 1, 'email');
+      if (EMAIL_TOKEN.test(lower) || (lower.includes('@') && containsEmail(lower))) add(i, i + 1, 'email');
       else if (SSN_TOKEN.test(t.norm) || UK_NI_TOKEN.test(t.norm)) add(i, i + 1, 'id');
       else if (IBAN_TOKEN.test(t.norm)) add(i, i + 1, 'account');
     }

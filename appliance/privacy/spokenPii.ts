@@ -171,6 +171,30 @@ export const DIGIT_FORM = /^\+?\(?\d[\d\-./()]*$/;
  */
 const DIGITS_THEN_WORD = /^(\+?\(?\d[\d\-./()]*?)[.,;:!?_]+\p{L}[\p{L}\p{N}]*$/u;
 export const EMAIL_TOKEN = /^[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+$/u;
+const EMAIL_LOCAL_CHAR = /[\p{L}\p{N}._%+-]/u;
+const EMAIL_DOMAIN_CHAR = /[\p{L}\p{N}.-]/u;
+
+/**
+ * Whether a typed token holds an address anywhere in it: in brackets or quotes, after `mailto:` or
+ * `Email:`, two joined by `;`. Looks out from each @ over the characters of an address (each side
+ * bounded, so linear in the token's length) and checks what it found with EMAIL_TOKEN.
+ */
+export function containsEmail(token: string): boolean {
+  const chars = Array.from(token);
+  for (let i = 0; i < chars.length; i++) {
+    if (chars[i] !== '@') continue;
+    let start = i;
+    while (start > 0 && i - start < 64 && EMAIL_LOCAL_CHAR.test(chars[start - 1]!)) start--;
+    let end = i + 1;
+    while (end < chars.length && end - i <= 253 && EMAIL_DOMAIN_CHAR.test(chars[end]!)) end++;
+    const found = chars
+      .slice(start, end)
+      .join('')
+      .replace(/^[._%+-]+|[.-]+$/gu, '');
+    if (EMAIL_TOKEN.test(found)) return true;
+  }
+  return false;
+}
 export const IBAN_TOKEN = /^[A-Z]{2}\d{2}[A-Z0-9]{10,30}$/;
 export const SSN_TOKEN = /^\d{3}-\d{2}-\d{4}$/;
 export const UK_NI_TOKEN = /^[A-Z]{2}\d{6}[A-D]$/;

@@ -113,6 +113,16 @@ describe('Redactor: full-width forms in typed text', () => {
 
 describe('Redactor: e-mail addresses', () => {
   const r = new Redactor();
+  it('a typed address inside brackets, after mailto: or a label, or next to another is still found', () => {
+    expect(r.redact('write to me (jane@example.com) please').text).toBe('write to me [EMAIL] please');
+    expect(r.redact('mailto:jane.doe+bank@example.com').text).toBe('[EMAIL]');
+    expect(r.redact('Email:jane@example.com').text).toBe('[EMAIL]');
+    expect(r.redact('cc jane@example.com;bob@example.org thanks').text).toBe('cc [EMAIL] thanks');
+    expect(r.redact('[jane@example.com], thanks').text).toBe('[EMAIL], thanks');
+    // an @ alone, a handle or a domain without a dot is no address
+    expect(r.redact('ask @support or me@home').text).toBe('ask @support or me@home');
+  });
+
   it('spoken', () => {
     const out = r.redact('MY EMAIL IS JOHN DOT SMITH AT EXAMPLE DOT COM THANK YOU');
     expect(out.text).toBe('MY EMAIL IS [EMAIL] THANK YOU');
