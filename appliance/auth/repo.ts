@@ -71,6 +71,7 @@ export class ConsoleAuthRepo {
       listUsers: db.prepare(`SELECT * FROM console_users ORDER BY username`),
       insertUser: db.prepare(`INSERT INTO console_users (username, role, password_hash, created_at) VALUES (?, ?, ?, ?)`),
       deleteUser: db.prepare(`DELETE FROM console_users WHERE username = ?`),
+      deleteUserTokens: db.prepare(`DELETE FROM api_tokens WHERE created_by = ?`),
       setPassword: db.prepare(`UPDATE console_users SET password_hash = ?, failed_logins = 0, locked_until = 0 WHERE username = ?`),
       setRole: db.prepare(`UPDATE console_users SET role = ? WHERE username = ?`),
       succeeded: db.prepare(`UPDATE console_users SET failed_logins = 0, locked_until = 0, last_login_at = ? WHERE username = ?`),
@@ -116,8 +117,17 @@ export class ConsoleAuthRepo {
     this.write('auth.createUser', () => this.stmt('insertUser').run(username, role, passwordHash, at));
   }
 
-  deleteUser(username: string): boolean {
-    return this.write('auth.deleteUser', () => this.stmt('deleteUser').run(username).changes > 0);
+  /**
+   * Delete an account, its sessions (cascade) and the API tokens it minted, in one transaction: a
+   * removed operator keeps no way in. Null when there was no such account.
+   */
+  deleteUser(username: string): { tokensRevoked: number } | null {
+    return this.write('auth.deleteUser', () =>
+      this.db.transaction(() => {
+        if (this.stmt('deleteUser').run(username).changes === 0) return null;
+        return { tokensRevoked: this.stmt('deleteUserTokens').run(username).changes };
+      })(),
+    );
   }
 
   setPassword(username: string, passwordHash: string): void {

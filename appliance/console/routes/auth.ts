@@ -159,7 +159,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ConsoleContext): v
     '/api/v1/users/:username',
     {
       schema: {
-        summary: 'Delete an account',
+        summary: 'Delete an account (its sessions and the API tokens it created end with it)',
         params: Type.Object({ username: Type.String({ minLength: 1, maxLength: 100 }) }),
         tags: ['console'],
       },
@@ -167,9 +167,9 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ConsoleContext): v
     async (request) => {
       const actor = principalOf(request).username;
       if (request.params.username === actor) throw evxError('EVX_ERR_BAD_REQUEST', 'you cannot delete your own account');
-      if (!ctx.auth.repo.deleteUser(request.params.username))
-        throw evxError('EVX_ERR_NOT_FOUND', 'no such account', { details: { resource: 'user' } });
-      ctx.store.audit.record(actor, 'user.deleted', `user:${request.params.username}`, {});
+      const deleted = ctx.auth.repo.deleteUser(request.params.username);
+      if (deleted === null) throw evxError('EVX_ERR_NOT_FOUND', 'no such account', { details: { resource: 'user' } });
+      ctx.store.audit.record(actor, 'user.deleted', `user:${request.params.username}`, { tokensRevoked: deleted.tokensRevoked });
       return { ok: true };
     },
   );
