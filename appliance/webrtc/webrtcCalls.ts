@@ -177,6 +177,13 @@ export class WebRtcCall {
     if (entry === undefined || entry.participantId === participant.id || !hears(participant.role, entry.role)) {
       throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'No such producer for this participant', { details: { producerId } });
     }
+    // a second consumer of one producer forwards every packet again: N requests would make the box
+    // send N copies of the stream (traffic amplification), so one at a time per participant
+    for (const c of participant.consumers.values()) {
+      if (c.producerId === producerId && !c.closed) {
+        throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'The participant already receives this producer', { details: { producerId } });
+      }
+    }
     if (!this.media.router.canConsume({ producerId, rtpCapabilities })) {
       throw evxError('EVX_ERR_WEBRTC_NEGOTIATION', 'The client cannot receive the producer codec', { details: { producerId } });
     }

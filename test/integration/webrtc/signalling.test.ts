@@ -140,6 +140,29 @@ describe.skipIf(workerBin === undefined)(
       }
     });
 
+    it('refuses a second consumer of one producer for the same participant (each would forward every packet again)', async () => {
+      const session = (await (await fetch(`${h.httpUrl}/api/v1/webrtc/caller-sessions`, { method: 'POST' })).json()) as {
+        callId: string;
+        token: string;
+      };
+      const caller = await SignallingClient.connect(h.wsUrl);
+      const agent = await SignallingClient.connect(h.wsUrl);
+      try {
+        await caller.request('join', { token: session.token });
+        const joined = await agent.request('join', { token: 'agent-token-1', callId: session.callId });
+        const leg = await h.calls.get(session.callId)!.attachSipLeg({ ssrc: 1234 });
+        const { transportId } = await agent.request('createTransport', { direction: 'recv' });
+        const consume = () =>
+          agent.request('consume', { transportId, producerId: leg.producer.id, rtpCapabilities: joined.routerRtpCapabilities });
+        await consume();
+        await expect(consume()).rejects.toMatchObject({ code: 'EVX_ERR_WEBRTC_SIGNALLING' });
+        await expect(consume()).rejects.toMatchObject({ code: 'EVX_ERR_WEBRTC_SIGNALLING' });
+      } finally {
+        caller.close();
+        agent.close();
+      }
+    });
+
     it('rejects bad credentials and requests before join', async () => {
       const expectJoinError = async (token: string, callId?: string) => {
         const c = await SignallingClient.connect(h.wsUrl);
