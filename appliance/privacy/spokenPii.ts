@@ -115,7 +115,8 @@ export const TLDS = new Set(
     ' ',
   ),
 );
-export const EMAIL_JOINERS = new Set(['DOT', 'PERIOD', 'UNDERSCORE', 'DASH', 'HYPHEN']);
+// PLUS: plus-addressing (jane+news@...), read out as "JANE PLUS NEWS AT ..."
+export const EMAIL_JOINERS = new Set(['DOT', 'PERIOD', 'UNDERSCORE', 'DASH', 'HYPHEN', 'PLUS']);
 /** Words ASR hears for "at" in a spoken address; accepted only before a complete domain. */
 export const AT_WORDS = new Set(['AT', '@']);
 export const WEAK_AT_WORDS = new Set(['AND', 'ET', 'ADD', 'HAT']);

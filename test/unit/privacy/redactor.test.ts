@@ -113,6 +113,15 @@ describe('Redactor: full-width forms in typed text', () => {
 
 describe('Redactor: e-mail addresses', () => {
   const r = new Redactor();
+  it('spoken plus-addressing: the words before PLUS are the address too', () => {
+    expect(r.redact('IT IS JANE PLUS NEWS AT EXAMPLE DOT COM').text).toBe('IT IS [EMAIL]');
+    const out = r.redact('ITS MARY DOT JONES PLUS BANK AT GMAIL DOT COM THANKS');
+    expect(out.text).toBe('ITS [EMAIL] THANKS');
+    expect(out.counts.email).toBe(1);
+    // a phone number read with PLUS is still a phone number
+    expect(r.redact('MY NUMBER IS PLUS FOUR FOUR SEVEN SEVEN ZERO ZERO NINE ZERO ZERO ONE TWO THREE').text).toBe('MY NUMBER IS [PHONE]');
+  });
+
   it('a typed address inside brackets, after mailto: or a label, or next to another is still found', () => {
     expect(r.redact('write to me (jane@example.com) please').text).toBe('write to me [EMAIL] please');
     expect(r.redact('mailto:jane.doe+bank@example.com').text).toBe('[EMAIL]');
