@@ -160,6 +160,12 @@ export interface AcdCall {
   needsSenior: boolean;
   /** When it first entered a queue (its place when re-queued); null before. */
   queuedAt: number | null;
+  /**
+   * When it entered the group it waits in now, where that is not routing's queue time (which keeps
+   * its first place): after an overflow or a transfer to a queue. The group's longest wait counts
+   * from here. null: routing's queue time is the entry.
+   */
+  groupEnteredAt: number | null;
   /** Groups it has waited in (never sent back by the max-wait rule). */
   visited: string[];
   /** `offered` fact sent (the KPI engine knows the call). */

@@ -133,7 +133,7 @@ export class AcdCalls {
       now: () => deps.routing.now(),
       view: (callId) => {
         const c = this.calls.get(callId);
-        return c === undefined || c.phase !== 'queued' ? null : deps.queues.view(callId, c.visited);
+        return c === undefined || c.phase !== 'queued' ? null : this.queueView(c);
       },
       play: (callId, items) => void this.play(callId, items),
       maxWait: (callId) => this.onMaxWait(callId),
@@ -212,6 +212,7 @@ export class AcdCalls {
       priority: 0,
       needsSenior: false,
       queuedAt: null,
+      groupEnteredAt: null,
       visited: [],
       offeredFact: false,
       offer: null,
@@ -349,10 +350,11 @@ export class AcdCalls {
     });
   }
 
-  /** Overflow: the call waits in `groupId` now (a new queue entry, its old place kept). */
+  /** Overflow: the call waits in `groupId` now (a new queue entry, its old place kept; that group's longest wait from now). */
   private moveTo(call: AcdCall, groupId: string): void {
     this.deps.facts?.overflowed(call.callId, groupId, this.deps.now());
     call.groupId = groupId;
+    call.groupEnteredAt = this.deps.routing.now();
     if (!call.visited.includes(groupId)) call.visited.push(groupId);
     this.announcer.remove(call.callId);
     this.deps.routing.requeue(
@@ -362,10 +364,22 @@ export class AcdCalls {
     if (call.phase === 'queued') this.announcer.add(call.callId);
   }
 
+  /**
+   * The queued call's place (queueView.ts), its group's wait counted from when it entered that group:
+   * routing's queue time keeps the call's first place, which is not the entry after an overflow or a transfer.
+   */
+  private queueView(call: AcdCall): ReturnType<AcdCallsDeps['queues']['view']> {
+    const view = this.deps.queues.view(call.callId, call.visited);
+    const entered = call.groupEnteredAt;
+    if (view === null || entered === null || entered <= view.groupEnqueuedAt) return view;
+    const maxWaitDueAt = view.maxWaitDueAt === null ? null : view.maxWaitDueAt - view.groupEnqueuedAt + entered;
+    return { ...view, groupEnqueuedAt: entered, maxWaitDueAt };
+  }
+
   private onMaxWait(callId: string): void {
     const call = this.calls.get(callId);
     if (call === undefined || call.phase !== 'queued') return;
-    const view = this.deps.queues.view(callId, call.visited);
+    const view = this.queueView(call);
     if (view === null) return;
     const decision = onMaxWait(view, this.deps.queues.state());
     this.deps.logger.info({ callId, groupId: view.groupId, action: decision.action }, 'longest wait reached');
@@ -553,9 +567,10 @@ export class AcdCalls {
     return 200;
   }
 
-  /** Back in routing's queue in its old place (routing may offer it at once, moving the call on). */
+  /** Back in routing's queue in its old place after a transfer (routing may offer it at once, moving the call on); the group's longest wait from now. */
   private queueAgain(call: AcdCall, groupId: string): void {
     call.phase = 'queued';
+    call.groupEnteredAt = this.deps.routing.now();
     this.deps.routing.requeue(
       { callId: call.callId, groupId, priority: call.priority, needsSenior: call.needsSenior },
       call.queuedAt ?? this.deps.routing.now(),
