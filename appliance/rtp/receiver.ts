@@ -30,6 +30,8 @@ export interface ReceiverOptions {
   readonly codec: CodecName;
   readonly payloadType: number;
   readonly telephoneEventPt: number | undefined;
+  /** RFC 3389 comfort noise, when negotiated: its packets are silence, not lost audio. */
+  readonly comfortNoisePt?: number | undefined;
   readonly frameMs: number;
   /** PCM frame (a view valid only during the call; copy it to keep it). */
   readonly onFrame: (pcm: Int16Array, concealed: boolean) => void;
@@ -74,6 +76,12 @@ export class RtpReceiver {
       this.jb.push(p.sequence, EMPTY, nowMs);
       return true;
     }
+    if (p.payloadType === this.opts.comfortNoisePt) {
+      // a silence descriptor takes a sequence number like audio: mark its slot, deliver nothing
+      this.stats.update(p.sequence, p.timestamp, nowMs);
+      this.jb.push(p.sequence, EMPTY, nowMs);
+      return true;
+    }
     if (p.payloadType !== this.opts.payloadType) return false;
     if (p.ssrc !== this.ssrc) {
       // a new source (transfer, re-INVITE to other media) has its own sequence space
@@ -103,7 +111,7 @@ export class RtpReceiver {
   }
 
   private onJitterFrame(payload: Uint8Array | null): void {
-    if (payload !== null && payload.length === 0) return; // a telephone-event slot
+    if (payload !== null && payload.length === 0) return; // a telephone-event or comfort-noise slot
     if (payload !== null) {
       const n = this.decoder.decode(payload, this.frame);
       this.last.set(this.frame.subarray(0, n));

@@ -144,6 +144,7 @@ export class RtpSession implements IdleMediaTarget {
       codec: opts.codec,
       payloadType: opts.payloadType,
       telephoneEventPt: opts.telephoneEventPt,
+      comfortNoisePt: opts.comfortNoisePt,
       frameMs: opts.frameMs,
       onFrame: opts.onFrame,
       onDtmf: opts.onDtmf,

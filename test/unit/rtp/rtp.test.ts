@@ -297,6 +297,32 @@ describe('receive pipeline', () => {
     expect(rx.quality().late).toBe(0);
   });
 
+  it('does not count comfort-noise packets (RFC 3389, negotiated) as lost audio', () => {
+    const frames: boolean[] = [];
+    const rx = new RtpReceiver({
+      codec: 'PCMU',
+      payloadType: 0,
+      telephoneEventPt: 101,
+      comfortNoisePt: 13,
+      frameMs: 20,
+      onFrame: (_pcm, concealed) => frames.push(concealed),
+      onDtmf: () => {},
+    });
+    let t = 0;
+    const send = (seq: number, pt: number, payload: Uint8Array) => {
+      const p = parseRtp(pkt(seq, pt, payload));
+      if (typeof p === 'string') throw new Error(p);
+      return rx.push(p, (t += 20));
+    };
+    for (let s = 1; s <= 5; s++) send(s, 0, new Uint8Array(160));
+    expect(send(6, 13, Uint8Array.of(40))).toBe(true); // silence starts: one SID frame
+    t += 2000;
+    for (let s = 7; s <= 12; s++) send(s, 0, new Uint8Array(160));
+    rx.flush();
+    expect(frames).toEqual(Array.from({ length: 11 }, () => false));
+    expect(rx.quality()).toMatchObject({ packetsLost: 0, concealedFrames: 0 });
+  });
+
   it('decodes G.722 to 16 kHz frames of 320 samples', () => {
     const frames: Int16Array[] = [];
     const rx = new RtpReceiver({
