@@ -65,6 +65,11 @@ export interface NewSession {
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,62}$/;
 
+/** True for a name an account may have (2-63 lower-case letters, digits, dot, dash, underscore). */
+export function isUsername(x: unknown): x is string {
+  return typeof x === 'string' && USERNAME.test(x);
+}
+
 export class AuthService {
   readonly repo: ConsoleAuthRepo;
   private readonly limiter: SlidingWindowLimiter;

@@ -6,6 +6,8 @@
  * from the passphrase through scrypt.
  */
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
+import { isUsername } from '../auth/authService.js';
+import { isPasswordHash, scryptParamsOk } from '../auth/passwords.js';
 import { evxError } from '../errors.js';
 
 const MAGIC = Buffer.from('EVXBAK1\n', 'ascii');
@@ -76,7 +78,9 @@ export function backupHeader(file: Buffer): Header {
   if (len > 4096 || MAGIC.length + 4 + len + 16 > file.length) throw evxError('EVX_ERR_BACKUP_INVALID', 'the backup file is truncated');
   try {
     const h = JSON.parse(file.subarray(MAGIC.length + 4, MAGIC.length + 4 + len).toString('utf8')) as Header;
-    if (h.kdf !== 'scrypt' || ![h.N, h.r, h.p].every((x) => Number.isInteger(x) && x > 0 && x <= 1 << 20)) throw new Error('kdf');
+    // Bounded before anything is derived: the header is only authenticated after the key exists.
+    if (h.kdf !== 'scrypt' || !scryptParamsOk(h.N, h.r, h.p)) throw new Error('kdf');
+    if (typeof h.salt !== 'string' || typeof h.iv !== 'string') throw new Error('salt');
     return h;
   } catch (err) {
     throw evxError('EVX_ERR_BACKUP_INVALID', 'the backup header is malformed', { cause: err });
@@ -99,8 +103,40 @@ export async function decryptBackup(file: Buffer, passphrase: string): Promise<B
   } catch (err) {
     throw evxError('EVX_ERR_BACKUP_INVALID', 'wrong passphrase, or the backup file was altered', { cause: err });
   }
-  const payload = JSON.parse(text) as BackupPayload;
-  if (payload.format !== 'edgevox-backup' || payload.version !== 1)
-    throw evxError('EVX_ERR_BACKUP_INVALID', 'unknown backup format version');
-  return payload;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch (err) {
+    throw evxError('EVX_ERR_BACKUP_INVALID', 'the backup contents are not readable', { cause: err });
+  }
+  return checkPayload(payload);
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const MAX_USERS = 1000;
+
+/**
+ * The decrypted payload, checked as a whole before the caller applies any of it: the passphrase only
+ * proves who made the file, not that it is well formed, and a restore that failed half way would
+ * leave the box with another box's configuration and its own accounts.
+ */
+function checkPayload(x: unknown): BackupPayload {
+  const invalid = (what: string) => evxError('EVX_ERR_BACKUP_INVALID', `the backup is malformed: ${what}`, { details: { field: what } });
+  if (!isObject(x)) throw invalid('payload');
+  if (x['format'] !== 'edgevox-backup' || x['version'] !== 1) throw evxError('EVX_ERR_BACKUP_INVALID', 'unknown backup format version');
+  if (typeof x['createdAt'] !== 'number' || !Number.isFinite(x['createdAt'])) throw invalid('createdAt');
+  if (typeof x['siteId'] !== 'string' || x['siteId'].length > 200) throw invalid('siteId');
+  if (typeof x['appVersion'] !== 'string') throw invalid('appVersion');
+  if (!isObject(x['config'])) throw invalid('config');
+  const users = x['users'];
+  if (!Array.isArray(users) || users.length > MAX_USERS) throw invalid('users');
+  for (const u of users as unknown[]) {
+    if (!isObject(u) || !isUsername(u['username']) || typeof u['role'] !== 'string') throw invalid('users');
+    if (!isPasswordHash(u['passwordHash'])) throw invalid('users');
+    if (typeof u['createdAt'] !== 'number' || !Number.isFinite(u['createdAt'])) throw invalid('users');
+  }
+  const tls = x['tls'];
+  if (tls !== null && !(isObject(tls) && typeof tls['cert'] === 'string' && typeof tls['key'] === 'string')) throw invalid('tls');
+  if (x['callerSalt'] !== null && typeof x['callerSalt'] !== 'string') throw invalid('callerSalt');
+  return x as unknown as BackupPayload;
 }
