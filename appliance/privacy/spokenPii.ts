@@ -171,6 +171,12 @@ export const DIGIT_FORM = /^\+?\(?\d[\d\-./()]*$/;
  * the digits count, and the whole token is rewritten when they are redacted.
  */
 const DIGITS_THEN_WORD = /^(\+?\(?\d[\d\-./()]*?)[.,;:!?_]+\p{L}[\p{L}\p{N}]*$/u;
+/**
+ * Typed digits glued after a label by its punctuation ("Tel:+442079460958", "Mobile:07700900123",
+ * "card:4111..."), as e-mail signatures and chats write them: the digits count, and the whole token
+ * is rewritten when they are redacted.
+ */
+const WORD_THEN_DIGITS = /^\p{L}{1,20}[.:=#]+(\+?\(?\d[\d\-./()]*)$/u;
 export const EMAIL_TOKEN = /^[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+$/u;
 const EMAIL_LOCAL_CHAR = /[\p{L}\p{N}._%+-]/u;
 const EMAIL_DOMAIN_CHAR = /[\p{L}\p{N}.-]/u;
@@ -212,7 +218,7 @@ export function tokenize(words: readonly string[]): Token[] {
     if (DIGIT_FORM.test(norm)) {
       return { raw, norm, kind: 'strong', digits: norm.replace(/\D/g, ''), phoneShaped: /^\+|[()]/.test(norm) };
     }
-    const glued = DIGITS_THEN_WORD.exec(norm)?.[1];
+    const glued = DIGITS_THEN_WORD.exec(norm)?.[1] ?? WORD_THEN_DIGITS.exec(norm)?.[1];
     if (glued !== undefined) return { raw, norm, kind: 'strong', digits: glued.replace(/\D/g, ''), phoneShaped: /^\+|[()]/.test(glued) };
     let kind: Kind = 'other';
     let digits = '';

@@ -91,6 +91,16 @@ describe('Redactor: phone numbers', () => {
     expect(r.redact('ring (020) 7946 0018 tomorrow').text).toBe('ring [PHONE] tomorrow');
     expect(r.redact('or 07700900123').text).toBe('or [PHONE]');
   });
+  it('typed straight after a label and its colon, as in an e-mail signature', () => {
+    expect(r.redact('Tel:+442079460958').text).toBe('[PHONE]');
+    expect(r.redact('Mobile:07700900123, office hours only').text).toBe('[PHONE], office hours only');
+    expect(r.redact('Phone:+1-555-123-4567').text).toBe('[PHONE]');
+    // the country code glued to the label goes with the rest of the number
+    expect(r.redact('Tel:+44 20 7946 0958').text).toBe('[PHONE]');
+    expect(r.redact('card:4111111111111111').text).toBe('[CARD]');
+    // a short number after a label is no personal data
+    expect(r.redact('meet in Room:12 today').text).toBe('meet in Room:12 today');
+  });
   it('PLUS spoken', () => {
     expect(r.redact('IT IS PLUS FOUR FOUR SEVEN SEVEN ZERO ZERO NINE ZERO ZERO ONE TWO THREE').text).toBe('IT IS [PHONE]');
   });
