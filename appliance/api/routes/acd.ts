@@ -101,10 +101,21 @@ const IntervalView = Type.Object(
   { additionalProperties: false },
 );
 
+/** The last millisecond of the year 9999: a report's bounds stay dates (the CSV's file name and columns are ISO dates). */
+const MAX_TIME_MS = 253_402_300_799_999;
+
 const IntervalsQuery = Type.Object(
   {
-    from: Type.Optional(Type.Integer({ minimum: 0, description: 'unix ms, rounded down to an interval start (default: 24 h before to)' })),
-    to: Type.Optional(Type.Integer({ minimum: 0, description: 'unix ms, rounded up to an interval end (default: now)' })),
+    from: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_TIME_MS,
+        description: 'unix ms, rounded down to an interval start (default: 24 h before to)',
+      }),
+    ),
+    to: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: MAX_TIME_MS, description: 'unix ms, rounded up to an interval end (default: now)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -141,8 +152,8 @@ const ThresholdsReply = Type.Object(
 
 const CsvQuery = Type.Object(
   {
-    from: Type.Optional(Type.Integer({ minimum: 0, description: 'unix ms (default: 24 h before to)' })),
-    to: Type.Optional(Type.Integer({ minimum: 0, description: 'unix ms (default: now)' })),
+    from: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TIME_MS, description: 'unix ms (default: 24 h before to)' })),
+    to: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TIME_MS, description: 'unix ms (default: now)' })),
     group: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "One view only: 'overall' or a skill group id" })),
   },
   { additionalProperties: false },

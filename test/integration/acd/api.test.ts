@@ -249,6 +249,22 @@ describe('contact-centre KPIs in the appliance', () => {
     ]);
   });
 
+  it('refuses report bounds past the year 9999 (400; the CSV reports answered 500, their dates not writable)', async () => {
+    const huge = Number.MAX_SAFE_INTEGER;
+    for (const route of ['intervals', 'intervals.csv', 'agents', 'agents.csv'])
+      for (const q of [`to=${huge}`, `from=${huge - 1000}&to=${huge}`, `from=0&to=253402300800000`]) {
+        const res = await api(`/api/v1/acd/kpis/${route}?${q}`);
+        expect(res, `${route}?${q}`).toMatchObject({ status: 400, body: { error: { code: 'EVX_ERR_BAD_REQUEST' } } });
+      }
+    // the last instant of 9999 is still a report range
+    const last = await app.http.inject({
+      method: 'GET',
+      url: '/api/v1/acd/kpis/agents.csv?from=253402300000000&to=253402300799999',
+      headers: authHeader(app, 'supervisor'),
+    });
+    expect(last.statusCode).toBe(200);
+  });
+
   it('exports the Prometheus series and sends the wallboard event', async () => {
     const metrics = await app.http.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toContain('edgevox_acd_calls_offered_total{scope="group",group="billing"} 2');
