@@ -228,6 +228,9 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext):
     async (request) => {
       const p = principalOf(request);
       const payload = await decryptBackup(Buffer.from(request.body.file, 'base64'), request.body.passphrase);
+      // Every part is checked before any is applied: a refused TLS pair must not leave the box
+      // running another box's configuration.
+      if (payload.tls !== null) validateTls(payload.tls);
       const saved = ctx.configs.save(
         { ...payload.config, dataDir: ctx.config.dataDir },
         p.username,
@@ -235,7 +238,6 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext):
         'backup.restore',
       );
       if (payload.tls !== null) {
-        validateTls(payload.tls);
         writeTls(ctx.dataDir, payload.tls);
         ctx.https.listener?.replace(payload.tls);
       }
