@@ -3,9 +3,10 @@
  * Calls are deleted only once ended; their legs, utterances, QA scorecards and summaries go with
  * them (ON DELETE CASCADE); summaries also expire with the transcripts they quote. Analysis
  * results (emotion, intent) are stripped from utterances that are otherwise kept, so emotion data
- * can expire sooner (72 h by default) than transcripts. Closed callback requests (with the caller's
- * sealed number) go like ended calls. The interval history (counts per skill group)
- * has its own, longer limit and is untouched when calls are purged.
+ * can expire sooner (72 h by default) than transcripts; so is the emotion stored with agent-assist
+ * cards. Closed callback requests (with the caller's sealed number) go like ended calls. The
+ * interval history (counts per skill group) has its own, longer limit and is untouched when calls
+ * are purged.
  */
 import type { EdgeVoxConfig } from '../config/schema.js';
 import type { Store } from '../store/database.js';
@@ -65,6 +66,14 @@ export function storeRetentionClasses(store: Store, retention: EdgeVoxConfig['pr
       },
     );
   }
+  // The caller's emotion an agent-assist card was picked for (assist/cardRepo.ts) is emotion data
+  // like the utterances' analysis: cleared at the same age, while the card stays with its call.
+  if (hasTable('assist_cards'))
+    classes.push({
+      name: 'assistEmotion',
+      maxAgeMs: retention.analysisHours * HOUR_MS,
+      purge: run('retention.assistEmotion', `UPDATE assist_cards SET emotion = NULL WHERE emotion IS NOT NULL AND shown_at < ?`),
+    });
   // Callback requests (acd/callbackRepo.ts) hold the caller's number (sealed) and outlive their call
   // record while open; once closed (done, failed, cancelled) they go like an ended call.
   if (hasTable('callback_requests'))

@@ -144,3 +144,32 @@ describe('retention of callback requests', () => {
     store.close();
   });
 });
+
+describe('retention of emotion on assist cards', () => {
+  it("the caller's emotion a card was picked for is cleared after analysisHours, like the utterances' analysis", () => {
+    const store = Store.open(scratchDir('ret-cards'));
+    const config = validateConfig({ privacy: { retention: { analysisHours: 72, callsHours: 24 * 90 } } });
+    const t0 = Date.UTC(2026, 0, 1);
+    const now = t0 + 10 * 24 * HOUR;
+    seed(store, 'c1', t0);
+    const insert = store.db.prepare(
+      `INSERT INTO assist_cards (call_id, card_id, kind, ref_id, version, title, intent, emotion, rank, score, shown_at, latency_ms)
+       VALUES ('c1', ?, 'article', ?, 1, 'Lost card', 'card_lost', 'angry', 0, 1, ?, 100)`,
+    );
+    insert.run('article:old', 'old', t0 + 1000);
+    insert.run('article:new', 'new', now - HOUR);
+    const svc = new RetentionService({
+      classes: storeRetentionClasses(store, config.privacy.retention),
+      intervalMs: HOUR,
+      logger,
+      now: () => now,
+    });
+    svc.sweep();
+    const rows = store.db.prepare(`SELECT card_id AS id, emotion, intent FROM assist_cards ORDER BY card_id`).all();
+    expect(rows).toEqual([
+      { id: 'article:new', emotion: 'angry', intent: 'card_lost' },
+      { id: 'article:old', emotion: null, intent: 'card_lost' },
+    ]);
+    store.close();
+  });
+});
