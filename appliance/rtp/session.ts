@@ -95,6 +95,11 @@ export interface SessionCounters {
   tapErrors: number;
 }
 
+/** 0.0.0.0 or :: : no address to send to (sent there, a packet reaches this host itself). */
+function unspecified(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
 export class RtpSession implements IdleMediaTarget {
   readonly ssrc = randomBytes(4).readUInt32BE(0);
   readonly receiver: RtpReceiver;
@@ -199,6 +204,15 @@ export class RtpSession implements IdleMediaTarget {
    */
   setSending(allowed: boolean): void {
     this.sending = allowed;
+  }
+
+  /**
+   * Sending allowed, and somewhere to send: an unspecified remote address (the legacy c=0.0.0.0
+   * hold of RFC 3264 §8.4) gets nothing until a packet from the peer latches a real one; sent
+   * there, packets would reach this host itself.
+   */
+  private get canSend(): boolean {
+    return this.sending && !unspecified(this.remote.address);
   }
 
   get localPort(): number {
@@ -331,7 +345,7 @@ export class RtpSession implements IdleMediaTarget {
 
   /** Send an SR (when we sent media since the last report) or RR now. */
   sendRtcpReport(): void {
-    if (this.closed) return;
+    if (this.closed || unspecified(this.remoteRtcp.address)) return;
     const reports = this.counters.rtpPacketsReceived > 0 ? [this.receiver.stats.reportBlock(performance.now())] : [];
     const sender = this.sentSinceReport
       ? {
@@ -354,7 +368,7 @@ export class RtpSession implements IdleMediaTarget {
    * Returns false when nothing was sent (closed, or the peer holds the call).
    */
   sendPayload(payload: Uint8Array, _sequence: number, timestamp: number, marker: boolean): boolean {
-    if (this.closed || !this.sending) return false;
+    if (this.closed || !this.canSend) return false;
     const step = this.lastSourceTs === undefined ? 0 : (timestamp - this.lastSourceTs) >>> 0;
     const continuous = !marker && this.lastSourceTs !== undefined && step > 0 && step <= RTP_CLOCK_HZ;
     const ts = continuous ? (this.outTs + step) >>> 0 : this.clockTs();
@@ -371,7 +385,7 @@ export class RtpSession implements IdleMediaTarget {
    */
   sendEvent(payload: Uint8Array, timestamp: number, marker: boolean): boolean {
     const pt = this.opts.telephoneEventPt;
-    if (this.closed || !this.sending || pt === undefined) return false;
+    if (this.closed || !this.canSend || pt === undefined) return false;
     let out = this.relayedEvent?.source === timestamp ? this.relayedEvent.out : undefined;
     if (out === undefined) {
       out = this.lastSourceTs === undefined ? this.clockTs() : (this.outTs + ((timestamp - this.lastSourceTs) | 0)) >>> 0;
@@ -395,7 +409,7 @@ export class RtpSession implements IdleMediaTarget {
 
   /** Idle fill (called by the shared clock): silence or comfort noise once nothing else has been sent for a while. */
   fillIdle(nowMs: number): void {
-    if (this.closed || !this.sending || this.idlePayload === undefined) return;
+    if (this.closed || !this.canSend || this.idlePayload === undefined) return;
     const frameMs = this.opts.frameMs;
     const idle = this.lastSourceTs === undefined;
     if (!idle) {
@@ -473,7 +487,7 @@ export class RtpSession implements IdleMediaTarget {
     this.opts.pair.rtp.removeAllListeners('message');
     this.opts.pair.rtcp.removeAllListeners('message');
     const pair = this.opts.pair;
-    if (this.counters.rtpPacketsReceived === 0 && this.counters.packetsSent === 0) {
+    if ((this.counters.rtpPacketsReceived === 0 && this.counters.packetsSent === 0) || unspecified(this.remoteRtcp.address)) {
       pair.release();
       return;
     }

@@ -326,6 +326,30 @@ describe('SipServer call control', () => {
     expect(got.length).toBeGreaterThan(atHold + 5);
   });
 
+  it('sends nothing to a caller holding with the legacy c=0.0.0.0 (RFC 3264 §8.4), and resumes afterwards', async () => {
+    const rtp = await udpSocket();
+    const { server, uac, events, started } = await start();
+    await uac.call(rtp.address().port);
+    const s = await started;
+    const sent = () => server.callQuality(s.callId)[0]!.packetsSent;
+    await tick(100);
+    expect(sent()).toBeGreaterThan(0);
+    // no direction attribute: sendrecv, but there is no address to send to (0.0.0.0 is this host itself)
+    uac.sendRaw(uac.request('INVITE', { body: uac.sdp(rtp.address().port).replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0') }));
+    await uac.waitResponse('INVITE', 200, uac.cseq - 1);
+    uac.sendRaw(uac.request('ACK', { cseq: uac.cseq - 1 }));
+    expect(events.map((x) => x.type)).toEqual(['call.held']);
+    await tick(60);
+    const atHold = sent();
+    await tick(200);
+    expect(sent()).toBe(atHold);
+    uac.sendRaw(uac.request('INVITE', { body: uac.sdp(rtp.address().port) }));
+    await uac.waitResponse('INVITE', 200, uac.cseq - 1);
+    uac.sendRaw(uac.request('ACK', { cseq: uac.cseq - 1 }));
+    await tick(200);
+    expect(sent()).toBeGreaterThan(atHold + 3);
+  });
+
   it('multiplexes RTCP on the RTP port when offered (RFC 5761): answer, reports out and in', async () => {
     const rtp = await udpSocket();
     const rtcpSeen: Buffer[] = [];
