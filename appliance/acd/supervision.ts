@@ -16,8 +16,10 @@
  *
  * The caller or the agent hanging up (or the bridge closing) ends the supervision too: the
  * supervisor's leg is hung up and the ACD ends the call as usual. So does a hold by the caller's or
- * the agent's phone, or a transfer the agent asks for (REFER): the ACD detaches the bridge for hold
- * music or another agent, and the taps must be free for it; the bridge is left to it. One supervision per call, one
+ * the agent's phone, or a transfer the agent asks for (REFER). The agent's hold leaves the bridge
+ * detached for the ACD's hold music; a caller's hold (the ACD plays nothing) and a transfer (which
+ * the ACD, deciding right after, detaches or closes as it needs, or refuses) put caller and agent
+ * back on the plain relay, so a refused transfer does not leave them unheard. One supervision per call, one
  * call per supervisor. Events (`supervision.started`, `.mode`, `.ended` on the bus, `started` /
  * `ended` here for metrics) carry ids only, never numbers or names.
  */
@@ -279,12 +281,14 @@ export class Supervisions {
     }
   }
 
-  /** The caller's or the agent's phone held the call, or the agent transfers it: the ACD owns the bridge from here. */
+  /** The caller's or the agent's phone held the call, or the agent transfers it: only the agent's hold leaves the bridge detached for the ACD. */
   private onCallTaken(callId: string, reason: 'call-held' | 'transfer'): void {
-    for (const s of [...this.sessions.values()]) if (callId === s.callId || callId === s.agentCallId) this.end(s, reason);
+    for (const s of [...this.sessions.values()])
+      if (callId === s.callId || callId === s.agentCallId) this.end(s, reason, reason === 'call-held' && callId === s.agentCallId);
   }
 
-  private end(session: Session, reason: SupervisionEndReason): void {
+  /** `acdOwnsBridge`: leave caller and agent detached (the call ended, or the ACD plays them hold music). */
+  private end(session: Session, reason: SupervisionEndReason, acdOwnsBridge = reason === 'call-ended'): void {
     if (session.state === 'ended') return;
     session.state = 'ended';
     this.sessions.delete(session.callId);
@@ -292,7 +296,6 @@ export class Supervisions {
     for (const ring of session.rings) ring.cancel();
     const mixer = session.conference === null ? null : figures(session.conference.stats());
     session.conference?.close();
-    const acdOwnsBridge = reason === 'call-ended' || reason === 'call-held' || reason === 'transfer';
     if (!acdOwnsBridge && session.bridge.state === 'unbridged') {
       // caller and agent back on the plain relay
       try {

@@ -6,7 +6,8 @@
  * receives is measured (Goertzel) in listen, whisper and barge, switched mid-call; stopping hands
  * caller and agent back to the plain relay; the supervisor hanging up leaves the call going; the
  * caller's call ending ends the supervision and hangs up the supervisor; a hold by the agent's phone
- * ends it and leaves the bridge detached for the ACD. The mixer's and the
+ * ends it and leaves the bridge detached for the ACD; a hold by the caller's phone and a transfer the
+ * box refuses end it with caller and agent relayed again. The mixer's and the
  * relay's added delay are printed (`[supervision delay]`).
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -270,6 +271,47 @@ describe('supervision of a bridged SIP call (real RTP sockets)', () => {
     // the taps are free: the ACD's resume bridges again
     r.bridge.bridge();
     expect(r.bridge.state).toBe('bridged');
+  });
+
+  it('a hold by the caller’s phone ends the supervision and gives caller and agent back the relay (the ACD plays no music for it)', async () => {
+    const r = await rig();
+    await join(r, 'listen');
+    const bye = r.current.supPhone.waitRequest('BYE');
+    r.caller.sendRaw(r.caller.request('INVITE', { body: r.caller.sdp(r.peers.caller.port, ['a=sendonly']) }));
+    await waitUntil(() => r.ended.length === 1, 'supervision ended by the hold');
+    expect(r.ended[0]).toMatchObject({ reason: 'call-held' });
+    r.current.supPhone.reply(await bye, 200);
+    expect(r.bridge.state).toBe('bridged');
+    // the caller resumes: caller and agent hear each other, nobody has to bridge them again
+    r.caller.sendRaw(r.caller.request('INVITE', { body: r.caller.sdp(r.peers.caller.port, ['a=sendrecv']) }));
+    const after = await listen(r, 400);
+    expect(after.caller).toEqual(['agent']);
+    expect(after.agent).toEqual(['caller']);
+  });
+
+  it('a transfer the agent asks for and the box refuses ends the supervision and leaves caller and agent bridged', async () => {
+    const r = await rig();
+    await join(r, 'listen');
+    const ack = await r.agentPhone.waitRequest('ACK');
+    const bye = r.current.supPhone.waitRequest('BYE');
+    const refer = phoneRequest(r.agentPhone, ack, 'REFER', 31).replace(
+      'Content-Length:',
+      'Refer-To: <sip:+15550100@203.0.113.9>\r\nContent-Length:',
+    );
+    r.agentPhone.sendRaw(refer);
+    await r.agentPhone.waitResponse('REFER', 202, 31);
+    await waitUntil(() => r.ended.length === 1, 'supervision ended by the transfer');
+    expect(r.ended[0]).toMatchObject({ reason: 'transfer' });
+    r.current.supPhone.reply(await bye, 200);
+    // the final NOTIFY says refused: the call stays with the agent
+    const notify = await r.agentPhone.waitFor(
+      (m) => m.kind === 'request' && m.method === 'NOTIFY' && /terminated/.test(m.headers.get('subscription-state') ?? ''),
+    );
+    expect(notify.body.toString()).toMatch(/^SIP\/2\.0 (403|603) /);
+    expect(r.bridge.state).toBe('bridged');
+    const after = await listen(r, 400);
+    expect(after.caller).toEqual(['agent']);
+    expect(after.agent).toEqual(['caller']);
   });
 
   it('refuses a call that is not bridged, a second supervision, and a supervisor without a phone; no answer ends it', async () => {
