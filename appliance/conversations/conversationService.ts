@@ -246,11 +246,20 @@ export class ConversationService {
     return c;
   }
 
-  /** `language`: the conversation's; Chinese text needs the Chinese rules (the English ones miss its numbers and names). */
+  /**
+   * `language`: the conversation's. Chinese text needs the Chinese rules (the English ones miss its
+   * numbers and names); what a customer types in a Chinese conversation may still be English words
+   * ("my name is ..."), so the English rules then read what the Chinese ones left.
+   */
   private redact(text: string, language: 'en' | 'zh' = 'en'): { text: string; total: number } {
     const r = this.deps.redactor;
     if (r === null) return { text, total: 0 };
-    const out = r.redact(text, [], { language });
+    if (language === 'zh') {
+      const zh = r.redact(text, [], { language: 'zh' });
+      const en = r.redact(zh.text);
+      return { text: en.text, total: zh.total + en.total };
+    }
+    const out = r.redact(text);
     return { text: out.text, total: out.total };
   }
 

@@ -54,6 +54,14 @@ describe('conversation messages are redacted in the conversation language', () =
     expect(stored).not.toMatch(/王小明|13800138000|11010519491231002X|wang\.xm/);
   });
 
+  it('a Chinese chat with English words in it: the English rules still apply', async () => {
+    const s = service();
+    const c = s.start({ channel: 'chat', language: 'zh' });
+    const m = await s.postCustomer(c.id, 'v-1', 'Hello, my name is John Smith. 我的手机号是13800138000');
+    expect(m.text).toBe('Hello, my name is [NAME]. 我的手机号是[PHONE]');
+    expect(m.redactions).toBe(2);
+  });
+
   it('a Chinese e-mail case: the subject too', () => {
     const s = service();
     const c = s.start({ channel: 'email', language: 'zh', subject: '请回电，手机号是13800138000' });
