@@ -166,12 +166,11 @@ export function installAccessGuard(
     }
     if (isStateChanging(request.method) && principal.kind === 'session') {
       const sent = request.headers[CSRF_HEADER];
-      const expected = principal.csrfToken ?? '';
-      const ok =
-        typeof sent === 'string' &&
-        sent.length === expected.length &&
-        expected.length > 0 &&
-        timingSafeEqual(Buffer.from(sent), Buffer.from(expected));
+      const expected = Buffer.from(principal.csrfToken ?? '', 'utf8');
+      // Lengths compared in bytes: a header of the right length in characters but not in bytes
+      // (latin-1 obs-text) would make timingSafeEqual throw.
+      const given = typeof sent === 'string' ? Buffer.from(sent, 'utf8') : null;
+      const ok = given !== null && expected.length > 0 && given.length === expected.length && timingSafeEqual(given, expected);
       if (!ok) {
         onDenied('csrf');
         throw evxError(
