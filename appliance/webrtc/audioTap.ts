@@ -28,6 +28,8 @@ export interface AudioTapStats {
   lostPackets: number;
   latePackets: number;
   malformedPackets: number;
+  /** Datagrams not from the tap's mediasoup transport (dropped unread). */
+  foreignPackets: number;
   decodeErrors: number;
   sinkErrors: number;
   samplesDelivered: number;
@@ -73,13 +75,17 @@ export class AudioTap {
       lostPackets: 0,
       latePackets: 0,
       malformedPackets: 0,
+      foreignPackets: 0,
       decodeErrors: 0,
       sinkErrors: 0,
       samplesDelivered: 0,
       concealedSamples: 0,
     };
     this.opus = codec === 'opus' ? createOpusDecoder(sampleRateHz, 1) : undefined;
-    socket.on('message', (msg) => this.onDatagram(msg));
+    socket.on('message', (msg, rinfo) => {
+      if (this.fromTransport(rinfo)) this.onDatagram(msg);
+      else this.counters.foreignPackets++;
+    });
     consumer.on('producerclose', () => this.close());
     consumer.on('transportclose', () => this.close());
     transport.on('routerclose', () => this.close());
@@ -134,6 +140,11 @@ export class AudioTap {
     return this.closedFlag;
   }
 
+  /** The local UDP port the tap reads RTP on. */
+  get localPort(): number {
+    return this.socket.address().port;
+  }
+
   stats(): AudioTapStats {
     return { ...this.counters };
   }
@@ -155,6 +166,17 @@ export class AudioTap {
       this.counters.sinkErrors++;
     }
     for (const listener of this.closeListeners.splice(0)) listener();
+  }
+
+  /**
+   * Only the worker's end of our PlainTransport sends here; the socket is on `plainListenIp`,
+   * which may be reachable from the network, and a forged packet far ahead in sequence would
+   * make the real stream "late" (dropped) until the sequence caught up.
+   */
+  private fromTransport(rinfo: dgram.RemoteInfo): boolean {
+    const { localIp, localPort } = this.transport.tuple;
+    if (rinfo.port !== localPort) return false;
+    return localIp === '0.0.0.0' || localIp === '::' || rinfo.address === localIp;
   }
 
   private onDatagram(msg: Buffer): void {

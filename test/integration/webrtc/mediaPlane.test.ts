@@ -21,15 +21,15 @@ class CollectingSink implements PcmSink {
   }
 }
 
-/** Sends `packets` 20 ms PCMU packets of a 440 Hz tone (amplitude 8000) from `socket` to port. */
-async function sendPcmuTone(socket: dgram.Socket, port: number, ssrc: number, packets: number): Promise<void> {
+/** Sends `packets` 20 ms PCMU packets (the first one `first` packets into the stream) of a 440 Hz tone (amplitude 8000) from `socket` to port. */
+async function sendPcmuTone(socket: dgram.Socket, port: number, ssrc: number, packets: number, first = 0): Promise<void> {
   const pcm = new Int16Array(160);
   const payload = new Uint8Array(160);
   const out = new Uint8Array(12 + 160);
-  for (let k = 0; k < packets; k++) {
+  for (let k = first; k < first + packets; k++) {
     for (let i = 0; i < 160; i++) pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (k * 160 + i)) / 8000));
     encodeMulaw(pcm, payload);
-    const len = writeRtp(out, { marker: k === 0, payloadType: 0, sequence: 1000 + k, timestamp: 5000 + k * 160, ssrc }, payload);
+    const len = writeRtp(out, { marker: k === first, payloadType: 0, sequence: 1000 + k, timestamp: 5000 + k * 160, ssrc }, payload);
     await new Promise<void>((resolve, reject) =>
       socket.send(out.subarray(0, len), port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
     );
@@ -91,6 +91,43 @@ describe.skipIf(workerBin === undefined)(
       expect(plane.activeCalls).toBe(0);
       const dumpAfter = await plane['slots'][0]!.worker!.dump();
       expect(dumpAfter.routerIds).toEqual([]);
+    });
+
+    it('the ASR tap reads only what its mediasoup transport sends: datagrams from elsewhere are dropped and counted', async () => {
+      const call = await plane.createCall('call-tap-forged');
+      const leg = await call.createSipLeg({ ssrc: 0x1234abcd });
+      const sink = new CollectingSink();
+      const tap = await call.tapProducer(leg.producer.id, sink);
+      const phone = dgram.createSocket('udp4');
+      const intruder = dgram.createSocket('udp4');
+      await new Promise<void>((r) => phone.bind(0, '127.0.0.1', () => r()));
+      await new Promise<void>((r) => intruder.bind(0, '127.0.0.1', () => r()));
+      try {
+        await sendPcmuTone(phone, leg.localPort, 0x1234abcd, 5);
+        const waitFor = async (n: number) => {
+          const deadline = Date.now() + 3000;
+          while (tap.stats().packets < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        };
+        await waitFor(5);
+        // forged RTP straight at the tap's socket, with sequence numbers far ahead: taken, it would
+        // inject audio into the transcript and make the real stream "late" for minutes
+        const forged = new Uint8Array(12 + 160);
+        for (const seq of [20000, 40000, 60000]) {
+          writeRtp(forged, { marker: false, payloadType: 0, sequence: seq, timestamp: seq * 160, ssrc: 7 }, new Uint8Array(160));
+          await new Promise<void>((r) => intruder.send(forged, tap.localPort, '127.0.0.1', () => r()));
+        }
+        await new Promise((r) => setTimeout(r, 50));
+        await sendPcmuTone(phone, leg.localPort, 0x1234abcd, 5, 5);
+        await waitFor(10);
+        const stats = tap.stats();
+        expect({ packets: stats.packets, late: stats.latePackets, lost: stats.lostPackets }).toEqual({ packets: 10, late: 0, lost: 0 });
+        expect(stats.foreignPackets).toBe(3);
+        expect(sink.samples).toBe(10 * 160);
+      } finally {
+        phone.close();
+        intruder.close();
+        call.close('test');
+      }
     });
 
     it('a killed worker closes its calls, emits workerDied and is replaced', async () => {
