@@ -396,7 +396,7 @@ export class CallLeg implements PcmSink {
     return this.transcript.lagMs();
   }
 
-  /** End once: flush the transcript (its last final is stored), store the leg, await its analyses. */
+  /** End once: flush the transcript (its last final is stored), store the leg, await its analyses. Never rejects. */
   end(): Promise<void> {
     this.ending ??= (async () => {
       try {
@@ -410,6 +410,14 @@ export class CallLeg implements PcmSink {
           c.asrDecodedMs += Math.max(0, stats.decodedMs);
           c.asrSkippedMs += Math.max(0, stats.skippedMs);
         }
+      } catch (err) {
+        // A flush that fails (its recognition worker restarting, the stream torn down) loses the
+        // leg's last words, not the leg: this promise is also the media layer's `void close()`,
+        // where a rejection is unhandled and would take the process, every call on it, down.
+        this.call.manager.deps.logger.warn(
+          { callId: this.call.id, legId: this.id, code: isEdgeVoxError(err) ? err.code : 'EVX_ERR_INTERNAL' },
+          'call leg transcript not flushed',
+        );
       } finally {
         const at = this.call.manager.now();
         this.endedAt = at;
