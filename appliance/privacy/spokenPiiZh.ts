@@ -203,6 +203,10 @@ export const NAME_CUES_ZH: readonly { cue: string; takes: 'any' | 'surname' | 'l
   { cue: '收件人是', takes: 'any' },
   { cue: '收货人是', takes: 'any' },
   { cue: '持卡人是', takes: 'any' },
+  // typed form fields (a chat, an e-mail signature, an order): the colon says what 是 says
+  ...['姓名', '全名', '联系人', '收件人', '收货人', '持卡人'].flatMap((field) =>
+    ['：', ':'].map((colon) => ({ cue: `${field}${colon}`, takes: 'any' as const })),
+  ),
   { cue: '免贵姓', takes: 'surname' },
   { cue: '我姓', takes: 'surname' },
   { cue: '他姓', takes: 'surname' },

@@ -107,6 +107,14 @@ describe('Chinese redaction: names', () => {
     expect(redact('我叫一个朋友帮忙').text).toBe('我叫一个朋友帮忙');
   });
 
+  it('typed form fields with a colon: 姓名：, 联系人：, 收件人：', () => {
+    expect(redact('姓名：王小明').text).toBe('姓名：[NAME]');
+    expect(redact('姓名: 王小明').text).toBe('姓名: [NAME]');
+    expect(redact('联系人：李雷，电话13800138000').text).toBe('联系人：[NAME]，电话[PHONE]');
+    expect(redact('收件人：韩梅梅').text).toBe('收件人：[NAME]');
+    expect(redact('持卡人:欧阳娜娜').text).toBe('持卡人:[NAME]');
+  });
+
   it('after 我姓, 免贵姓: a surname', () => {
     expect(redact('我姓张').text).toBe('我姓[NAME]');
     expect(redact('免贵姓马').text).toBe('免贵姓[NAME]');
