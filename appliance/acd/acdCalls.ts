@@ -504,7 +504,12 @@ export class AcdCalls {
     this.counters.answered++;
     this.events.emit('offer.settled', { callId: call.callId, agentId: offer.agentId, outcome: 'answered' });
     this.deps.facts?.answered(call.callId, offer.agentId, this.deps.now());
-    this.deps.agents.answered(offer.agentId, call.callId);
+    try {
+      this.deps.agents.answered(offer.agentId, call.callId);
+    } catch (err) {
+      // their state moved while the phone rang (the last registration went): the call is theirs all the same
+      this.deps.logger.warn({ agentId: offer.agentId, code: (err as { code?: string }).code ?? 'error' }, 'agent state not moved');
+    }
     this.deps.logger.info({ callId: call.callId, agentId: offer.agentId, groupId: offer.groupId }, 'call answered by agent');
   }
 

@@ -316,7 +316,12 @@ export class CallbackDialer {
     this.byCall.set(agentCallId, a);
     a.phase = 'calling-customer';
     this.deps.interactions.answered(a.callId);
-    this.deps.agents.answered(agentId, a.callId);
+    try {
+      this.deps.agents.answered(agentId, a.callId);
+    } catch (err) {
+      // their state moved while the phone rang (the last registration went): they answered all the same
+      this.deps.logger.warn({ agentId, code: (err as { code?: string }).code ?? 'error' }, 'agent state not moved');
+    }
     if (!this.deps.callbacks.dialing(a.id, a.callId)) {
       // cancelled (or closed) while the agent's phone rang
       this.deps.logger.info({ callbackId: a.id, callId: a.callId }, 'callback no longer pending when the agent answered');

@@ -44,6 +44,8 @@ function harness(
     contactsByAgent?: Record<string, string[]>;
     /** Agents who cannot be offered a call (not available). */
     busyAgents?: string[];
+    /** Agents whose state refuses an answer (no longer ringing: their last phone unregistered meanwhile). */
+    answerRefused?: string[];
     /** Agents' consult calls (attended transfer) with these dialogs of inbound calls, by call id. */
     consultDialogs?: Map<string, ReturnType<ConsultTelephony['dialogOf']>>;
     /** Agents' browser softphones rung alongside their phones. */
@@ -144,7 +146,10 @@ function harness(
     return { groups, waiting, nowMs: Date.now(), timeZone: 'UTC', serviceLevelS: 20 };
   };
   const agents = {
-    answered: (a: string, c: string) => void agentCalls.push(`answered ${a} ${c}`),
+    answered: (a: string, c: string) => {
+      if (opts.answerRefused?.includes(a)) throw Object.assign(new Error('not ringing'), { code: 'EVX_ERR_AGENT_STATE' });
+      agentCalls.push(`answered ${a} ${c}`);
+    },
     noAnswer: (a: string, c: string) => void agentCalls.push(`no-answer ${a} ${c}`),
     offerFailed: (a: string, c: string) => void agentCalls.push(`offer-failed ${a} ${c}`),
     held: (a: string, c: string, h: boolean) => void agentCalls.push(`held ${a} ${c} ${h}`),
@@ -381,6 +386,29 @@ describe('ACD orchestration of a call', () => {
     h.events.emit('call.ended', { callId: 'c2' } as never);
     expect(h.facts).toEqual(['offered c2 cards', 'abandoned c2']);
     expect(h.acd.size).toBe(0);
+  });
+
+  it('an answer the agent state refuses (they went logged out while their phone rang) still bridges the call and throws nowhere', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => void rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const h = harness({ answerRefused: ['alice'] });
+      open.push(h.acd);
+      const settled: string[] = [];
+      h.acd.events.on('offer.settled', (e) => settled.push(e.outcome));
+      h.start('c1');
+      h.publish({ type: 'route.decision', callId: 'c1', action: 'agent', groupId: 'cards', agentId: 'alice' });
+      h.placed[0]!.settle({ type: 'answered', call: {} as never });
+      await until(() => h.bridged.length === 1);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(rejections).toEqual([]);
+      expect(h.acd.phases()).toEqual({ c1: 'bridged' });
+      expect(h.facts).toEqual(['offered c1 cards', 'answered c1 alice']);
+      expect(settled).toEqual(['answered']);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
   });
 
   it('an agent with no registered phone is offer-failed; a busy 486 counts as not answered', async () => {

@@ -51,7 +51,10 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function rig(dir = mkdtempSync(path.join(tmpdir(), 'evx-cbdial-')), opts: { refuse?: string; noPhone?: boolean } = {}) {
+function rig(
+  dir = mkdtempSync(path.join(tmpdir(), 'evx-cbdial-')),
+  opts: { refuse?: string; noPhone?: boolean; answerRefused?: boolean } = {},
+) {
   if (!dirs.includes(dir)) dirs.push(dir);
   const clock = { t: 1_000_000 };
   const store = Store.open(dir);
@@ -118,7 +121,11 @@ function rig(dir = mkdtempSync(path.join(tmpdir(), 'evx-cbdial-')), opts: { refu
     },
     bus,
     agents: {
-      answered: (a, c) => agentReports.push(`answered ${a} ${c}`),
+      answered: (a, c) => {
+        // the agent's state no longer rings (their last phone unregistered meanwhile)
+        if (opts.answerRefused === true) throw evxError('EVX_ERR_AGENT_STATE', 'not ringing');
+        agentReports.push(`answered ${a} ${c}`);
+      },
       noAnswer: (a, c) => agentReports.push(`no-answer ${a} ${c}`),
       offerFailed: (a, c) => agentReports.push(`offer-failed ${a} ${c}`),
     },
@@ -238,6 +245,25 @@ describe('CallbackDialer', () => {
     await flush();
     expect(r.queued).toHaveLength(1);
     expect(JSON.stringify(r.published)).not.toMatch(/4930123456/);
+  });
+
+  it('an answer the agent state refuses still dials the customer and throws nowhere', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => void rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const r = rig(undefined, { answerRefused: true });
+      const req = r.callbacks.request('c0', 'cards', NUMBER, 999_000);
+      r.dialer.start();
+      r.decide(r.queued[0]!.callId);
+      await settle(r.calls[0], 'answered');
+      await flush();
+      expect(rejections).toEqual([]);
+      expect(r.callbacks.get(req.id)?.state).toBe('dialing');
+      expect(r.calls.map((c) => `${c.kind} ${c.number}`)).toEqual(['agent null', 'customer +4930123456']);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
   });
 
   it('an agent who does not answer is reported and the callback waits again in its place; nothing counted against it', async () => {
