@@ -311,6 +311,12 @@ export class RtpSession implements IdleMediaTarget {
 
   private onRtcp(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (this.closed) return;
+    // once RTP has latched, RTCP comes from the same host (its port may differ behind a NAT):
+    // taken from anyone, a report would point ours elsewhere and feed our statistics
+    if (this.latched && rinfo.address !== this.remote.address) {
+      this.counters.foreignPackets++;
+      return;
+    }
     const clear = this.unprotect(msg, true);
     if (clear === undefined) return;
     const packets = parseRtcp(clear);
