@@ -389,7 +389,7 @@ export class Appliance {
       const coreRoutes = async (app: FastifyInstance) => {
         await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
         registerCallRoutes(app, { store });
-        registerEventStream(app, { bus, onDropped: (n) => droppedEvents.inc(n) });
+        registerEventStream(app, { bus, auth, onDropped: (n) => droppedEvents.inc(n) });
         await registerPromptRoutes(app, { prompts });
         await assist.routes(app);
         for (const capability of [qa, sync, routing, acd, agents, profiles, alerts, insight, forecast, trunks, conversations, email])

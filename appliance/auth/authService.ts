@@ -44,6 +44,8 @@ export interface Principal {
   /** Session principals only: the token state-changing requests must echo in x-csrf-token. */
   csrfToken?: string;
   sessionIdHash?: string;
+  /** Token principals only: the stored hash of the bearer token. */
+  tokenHash?: string;
 }
 
 export interface AuthSettings {
@@ -262,11 +264,41 @@ export class AuthService {
 
   /** The principal of a bearer API token, or null. */
   authenticateToken(token: string): Principal | null {
-    const row = this.repo.getToken(sha256(token));
+    const tokenHash = sha256(token);
+    const row = this.repo.getToken(tokenHash);
     if (row === undefined) return null;
     const now = this.now();
     if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) this.repo.touchToken(row.id, now);
-    return { kind: 'token', username: `token:${row.name}`, role: row.role };
+    return { kind: 'token', username: `token:${row.name}`, role: row.role, tokenHash };
+  }
+
+  /**
+   * For connections that outlive the request that opened them (WebSocket streams): a check that
+   * says whether `principal`'s session or API token is still in force with the same role. It asks
+   * the store again only after a credential was removed or the session's last known expiry passed;
+   * once false it stays false.
+   */
+  watchPrincipal(principal: Principal): () => boolean {
+    let seen = this.repo.revision;
+    let validUntil = this.validUntil(principal);
+    return () => {
+      if (validUntil === null) return false;
+      const now = this.now();
+      if (seen === this.repo.revision && now < validUntil) return true;
+      seen = this.repo.revision;
+      validUntil = this.validUntil(principal);
+      return validUntil !== null && now < validUntil;
+    };
+  }
+
+  /** Until when the principal's credential holds as far as the store knows now, or null when it is gone. */
+  private validUntil(p: Principal): number | null {
+    if (p.kind === 'session') {
+      const row = p.sessionIdHash === undefined ? undefined : this.repo.getSession(p.sessionIdHash);
+      return row === undefined || row.role !== p.role ? null : row.expiresAt;
+    }
+    const row = p.tokenHash === undefined ? undefined : this.repo.getToken(p.tokenHash);
+    return row === undefined || row.role !== p.role ? null : Number.POSITIVE_INFINITY;
   }
 
   /** Create an API token; the secret is returned once and only its hash is kept. */

@@ -60,6 +60,7 @@ const toUser = (r: UserDb): ConsoleUser => ({
 
 export class ConsoleAuthRepo {
   private readonly s: Record<string, Statement>;
+  private removals = 0;
 
   constructor(
     private readonly db: Database,
@@ -94,6 +95,14 @@ export class ConsoleAuthRepo {
     };
   }
 
+  /**
+   * Goes up whenever a session, token or account may have been removed through this repo: long-lived
+   * connections re-check their credential only when it moved (AuthService.watchPrincipal).
+   */
+  get revision(): number {
+    return this.removals;
+  }
+
   private stmt(name: string): Statement {
     const s = this.s[name];
     if (s === undefined) throw new Error(`no statement ${name}`);
@@ -122,6 +131,7 @@ export class ConsoleAuthRepo {
    * removed operator keeps no way in. Null when there was no such account.
    */
   deleteUser(username: string): { tokensRevoked: number } | null {
+    this.removals++;
     return this.write('auth.deleteUser', () =>
       this.db.transaction(() => {
         if (this.stmt('deleteUser').run(username).changes === 0) return null;
@@ -131,6 +141,7 @@ export class ConsoleAuthRepo {
   }
 
   setPassword(username: string, passwordHash: string): void {
+    this.removals++;
     this.write('auth.setPassword', () => {
       this.stmt('setPassword').run(passwordHash, username);
       this.stmt('deleteUserSessions').run(username);
@@ -172,10 +183,12 @@ export class ConsoleAuthRepo {
   }
 
   deleteSession(idHash: string): void {
+    this.removals++;
     this.write('auth.deleteSession', () => this.stmt('deleteSession').run(idHash));
   }
 
   deleteExpiredSessions(now = Date.now()): number {
+    this.removals++;
     return this.write('auth.expireSessions', () => this.stmt('deleteExpired').run(now).changes);
   }
 
@@ -216,11 +229,13 @@ export class ConsoleAuthRepo {
   }
 
   deleteToken(id: number): boolean {
+    this.removals++;
     return this.write('auth.deleteToken', () => this.stmt('deleteToken').run(id).changes > 0);
   }
 
   /** Replace all users (backup restore); sessions go with them. */
   replaceUsers(users: readonly ConsoleUser[]): void {
+    this.removals++;
     this.write('auth.replaceUsers', () =>
       this.db.transaction(() => {
         this.db.prepare(`DELETE FROM console_sessions`).run();

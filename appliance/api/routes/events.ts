@@ -4,16 +4,24 @@
  * falls behind by more than `maxBufferedBytes`, events for it are dropped (counted) and it is told
  * how many it missed once it catches up, so one slow console never slows the media path.
  * A kiosk sign-in (a wall TV) gets the wallboard's figures only (KIOSK_EVENT_TYPES), whatever it asks for.
+ * A stream lasts no longer than the session or API token that opened it: once that is gone the next
+ * event closes the socket (CREDENTIAL_ENDED) instead of being sent.
  */
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
+import type { Principal } from '../../auth/authService.js';
 import type { ApplianceEvent, EventBus } from '../../events/appEvents.js';
+
+/** WebSocket close code of a stream whose session or API token ended. */
+export const CREDENTIAL_ENDED = 4401;
 
 /** What a kiosk sign-in may receive: the wallboard's aggregates, no call, agent or caller data. */
 export const KIOSK_EVENT_TYPES: ReadonlySet<string> = new Set(['acd.kpis']);
 
 export interface EventStreamDeps {
   bus: EventBus;
+  /** Ends a stream whose session or API token has ended (signed out, account deleted, token revoked). */
+  auth?: { watchPrincipal(principal: Principal): () => boolean };
   maxBufferedBytes?: number;
   onDropped?: (count: number) => void;
 }
@@ -32,8 +40,15 @@ export function registerEventStream(app: FastifyInstance, deps: EventStreamDeps)
       const types =
         request.principal?.role === 'kiosk' ? new Set([...KIOSK_EVENT_TYPES].filter((t) => asked === null || asked.has(t))) : asked;
       const callId = request.query.callId ?? null;
+      const principal = request.principal;
+      const stillValid = principal !== null && deps.auth !== undefined ? deps.auth.watchPrincipal(principal) : () => principal !== null;
       let dropped = 0;
       const unsubscribe = deps.bus.subscribe((event: ApplianceEvent) => {
+        if (!stillValid()) {
+          unsubscribe();
+          socket.close(CREDENTIAL_ENDED, 'credential ended');
+          return;
+        }
         if (types !== null && !types.has(event.type)) return;
         if (callId !== null && ('callId' in event ? event.callId : null) !== callId) return;
         if (socket.readyState !== socket.OPEN) return;
