@@ -70,6 +70,8 @@ export class Call {
   private readonly security: MediaSecurity;
   /** A peer's REFER being decided: a second one meanwhile is refused (491-like, RFC 3515 §2.4.6). */
   private referralPending = false;
+  /** Our session refresh met the peer's re-INVITE (491): it goes again after this timer (RFC 3261 §14.1). */
+  private refreshRetry: NodeJS.Timeout | undefined;
 
   constructor(init: CallInit) {
     this.id = init.id;
@@ -120,7 +122,7 @@ export class Call {
       case 'INVITE':
         return this.handleReInvite(req, tx);
       case 'UPDATE':
-        this.sessionTimer?.refreshed();
+        this.sessionRefreshed();
         return this.respond(tx, req, 200, { headers: this.timerHeaders() });
       case 'REFER':
         return this.handleRefer(req, tx);
@@ -190,11 +192,34 @@ export class Call {
         this.emitter.emit(hold ? 'call.held' : 'call.resumed', { callId: this.id });
       }
     }
-    this.sessionTimer?.refreshed();
+    this.sessionRefreshed();
     this.respond(tx, req, 200, {
       body: Buffer.from(this.localSdpText),
       headers: { contact: this.dialog.contactHeader, allow: ALLOW, supported: SUPPORTED, ...this.timerHeaders() },
     });
+  }
+
+  /** The peer refreshed the session (its re-INVITE or UPDATE): the clock restarts, a pending retry of ours is moot. */
+  private sessionRefreshed(): void {
+    clearTimeout(this.refreshRetry);
+    this.refreshRetry = undefined;
+    this.sessionTimer?.refreshed();
+  }
+
+  /**
+   * Our refresh crossed the peer's re-INVITE and got 491: try again after a random wait (RFC 3261
+   * §14.1: 2.1-4 s when we own the Call-ID, i.e. placed the call; 0-2 s otherwise). Without it the
+   * session clock is never re-armed and a peer enforcing the timer ends the call at expiry.
+   */
+  private retryRefreshAfterGlare(): void {
+    if (this.state !== 'active') return;
+    const delayMs = this.direction === 'outbound' ? 2100 + 10 * Math.floor(Math.random() * 191) : 10 * Math.floor(Math.random() * 201);
+    clearTimeout(this.refreshRetry);
+    this.refreshRetry = setTimeout(() => {
+      this.refreshRetry = undefined;
+      void this.refreshSession();
+    }, delayMs);
+    this.refreshRetry.unref();
   }
 
   /** Refresh the session ourselves (refresher=uas): re-INVITE with the current SDP. */
@@ -212,7 +237,8 @@ export class Call {
         this.lastAck = this.ackFor(req, res);
         this.txl.sendAck(this.lastAck, this.dialog.peer);
         this.sessionTimer?.refreshed();
-      } else if (res.status === 481 || res.status === 408) await this.hangup('session_timer_expired');
+      } else if (res.status === 491) this.retryRefreshAfterGlare();
+      else if (res.status === 481 || res.status === 408) await this.hangup('session_timer_expired');
     } catch {
       await this.hangup('session_timer_expired');
     } finally {
@@ -359,6 +385,8 @@ export class Call {
     this.state = 'ended';
     this.dialog.state = 'terminated';
     this.sessionTimer?.stop();
+    clearTimeout(this.refreshRetry);
+    this.refreshRetry = undefined;
     for (const leg of this.legs) leg.close(reason); // flushes the jitter buffers first
     const legs = this.quality();
     this.onEnded(this);
