@@ -360,8 +360,10 @@ export class Redactor {
   private detectNames(tokens: Token[], add: (s: number, e: number, c: RedactionCategory) => void, taken: Uint8Array): void {
     for (let i = 0; i < tokens.length; i++) {
       const trigger = NAME_TRIGGERS.find((t) => t.every((w, k) => tokens[i + k]?.norm === w));
-      if (trigger === undefined) continue;
-      let j = i + trigger.length;
+      // a typed field: "Name: ...", "Full name: ...", "Surname: ..."
+      const field = trigger === undefined && NAME_FIELDS.has(tokens[i]!.norm) && FIELD_COLON.test(tokens[i]!.raw);
+      if (trigger === undefined && !field) continue;
+      let j = i + (trigger?.length ?? 1);
       while (j < tokens.length && FILLERS.has(tokens[j]!.norm)) j++;
       const start = j;
       let words = 0;
@@ -371,6 +373,8 @@ export class Redactor {
         const letter = /^\p{L}$/u.test(t.norm);
         // Inside a spelling, "I" and "A" are letters, not words.
         if (t.norm === '' || (NAME_STOP.has(t.norm) && !(letter && letters > 0)) || t.kind === 'strong') break;
+        // in a typed form, the next field's label ("Phone:") is no part of the name
+        if (field && j > start && FIELD_COLON.test(t.raw)) break;
         if (letter) {
           if (++letters > SPELLING_LIMIT) break;
         } else if (/^[\p{L}'-]+$/u.test(t.norm)) {
@@ -410,6 +414,10 @@ export class Redactor {
     }
   }
 }
+
+/** Field labels a typed name follows (with a colon). */
+const NAME_FIELDS = new Set(['NAME', 'SURNAME']);
+const FIELD_COLON = /[:：]$/;
 
 function asPart(p: string | RedactionPart): RedactionPart {
   return typeof p === 'string' ? { text: p } : p;

@@ -191,6 +191,17 @@ describe('Redactor: accounts, IDs, digit runs', () => {
 
 describe('Redactor: names', () => {
   const r = new Redactor();
+  it('after a typed field label with a colon: Name:, Full name:, Surname:', () => {
+    expect(r.redact('Name: John Smith').text).toBe('Name: [NAME]');
+    expect(r.redact('Full name: Mary Anne Jones').text).toBe('Full name: [NAME]');
+    expect(r.redact('Surname: Okafor, thanks').text).toBe('Surname: [NAME], thanks');
+    // the next field's label ends the name
+    expect(r.redact('Name: Jane Doe Phone: 07700900123').text).toBe('Name: [NAME] Phone: [PHONE]');
+    expect(r.redact('my name is John Smith: thanks').text).toBe('my name is [NAME]: thanks');
+    // a name without its colon is an ordinary word
+    expect(r.redact('what name should I use').text).toBe('what name should I use');
+  });
+
   it('after MY NAME IS and similar phrases, stopping at ordinary words', () => {
     const text = 'HI MY NAME IS JOHN SMITH AND I AM CALLING ABOUT MY BILL';
     const out = r.redact(text, timed(text));
