@@ -22,6 +22,9 @@
  * - The agent hangs up before the customer answers: the customer's call is cancelled and the
  *   request is pending again (no attempt counted).
  * - A supervisor cancels a request while it waits for an agent: it leaves the queue at once.
+ * - The store refuses a write (disk full): logged, never thrown from a call's event; an agent's answer
+ *   whose request cannot be marked dialling ends the attempt (nothing dialled, still pending), a
+ *   customer's answer is put through all the same.
  * - The box stops: requests being dialled go back to pending at the next start (Callbacks.recover)
  *   unless the customer had answered (then they are `done`): neither lost nor placed twice.
  *
@@ -322,7 +325,13 @@ export class CallbackDialer {
       // their state moved while the phone rang (the last registration went): they answered all the same
       this.deps.logger.warn({ agentId, code: (err as { code?: string }).code ?? 'error' }, 'agent state not moved');
     }
-    if (!this.deps.callbacks.dialing(a.id, a.callId)) {
+    let dialing = false;
+    if (!this.stored(a, 'dialing', () => (dialing = this.deps.callbacks.dialing(a.id, a.callId)))) {
+      // not marked dialling, so never dialled: the request stays pending for a later attempt
+      this.finish(a, 'error');
+      return;
+    }
+    if (!dialing) {
       // cancelled (or closed) while the agent's phone rang
       this.deps.logger.info({ callbackId: a.id, callId: a.callId }, 'callback no longer pending when the agent answered');
       this.finish(a, 'cancelled');
@@ -361,7 +370,7 @@ export class CallbackDialer {
       number = null; // sealed under a key that no longer opens
     }
     if (number === null) {
-      this.deps.callbacks.close(a.id, 'invalid-number');
+      this.stored(a, 'close', () => this.deps.callbacks.close(a.id, 'invalid-number'));
       this.finish(a, 'callback-invalid-number');
       return;
     }
@@ -379,8 +388,9 @@ export class CallbackDialer {
     } catch (err) {
       const reason = refusalReason(err);
       this.deps.logger.warn({ callbackId: a.id, callId: a.callId, reason }, 'callback not dialled');
-      if (CAP_REFUSALS.has(reason)) this.deps.callbacks.undial(a.id, reason, this.deps.now() + this.deps.options.retryMs);
-      else this.deps.callbacks.close(a.id, reason);
+      if (CAP_REFUSALS.has(reason))
+        this.stored(a, 'undial', () => this.deps.callbacks.undial(a.id, reason, this.deps.now() + this.deps.options.retryMs));
+      else this.stored(a, 'close', () => this.deps.callbacks.close(a.id, reason));
       this.finish(a, `callback-${reason}`);
       return;
     }
@@ -398,7 +408,8 @@ export class CallbackDialer {
   private customerAnswered(a: Attempt, customerCallId: string): void {
     a.customerCallId = customerCallId;
     this.byCall.set(customerCallId, a);
-    this.deps.callbacks.completed(a.id);
+    // the customer is on the line: they are put through even when `done` cannot be stored
+    this.stored(a, 'completed', () => this.deps.callbacks.completed(a.id));
     a.audio?.close();
     a.audio = null;
     try {
@@ -416,13 +427,33 @@ export class CallbackDialer {
   }
 
   private customerMissed(a: Attempt, reason: string): void {
-    const r = this.deps.callbacks.stored(a.id);
-    const attempts = (r?.attempts ?? 0) + 1;
-    const { maxAttempts, retryMs, maxRetryMs } = this.deps.options;
-    const retryAt = attempts >= maxAttempts ? null : this.deps.now() + Math.min(maxRetryMs, retryMs * 2 ** (attempts - 1));
-    const became = this.deps.callbacks.attemptFailed(a.id, reason, retryAt);
+    let attempts = 1;
+    let became = 'error';
+    this.stored(a, 'attemptFailed', () => {
+      attempts = (this.deps.callbacks.stored(a.id)?.attempts ?? 0) + 1;
+      const { maxAttempts, retryMs, maxRetryMs } = this.deps.options;
+      const retryAt = attempts >= maxAttempts ? null : this.deps.now() + Math.min(maxRetryMs, retryMs * 2 ** (attempts - 1));
+      became = this.deps.callbacks.attemptFailed(a.id, reason, retryAt);
+    });
     this.deps.logger.info({ callbackId: a.id, callId: a.callId, reason, attempts, next: became }, 'callback not answered');
     this.finish(a, `callback-${reason}`);
+  }
+
+  /**
+   * A change of the request in the store; one the store refuses (disk full: EVX_ERR_STORE_WRITE) is
+   * logged and the attempt goes on or ends as the caller decides (false), never thrown from a call's event.
+   */
+  private stored(a: Attempt, operation: string, write: () => unknown): boolean {
+    try {
+      write();
+      return true;
+    } catch (err) {
+      this.deps.logger.error(
+        { callbackId: a.id, callId: a.callId, operation, code: (err as { code?: string }).code ?? 'error' },
+        'callback request not updated',
+      );
+      return false;
+    }
   }
 
   // --- ends --------------------------------------------------------------------------------------
@@ -435,7 +466,7 @@ export class CallbackDialer {
       if (a.phase === 'calling-customer') {
         // the agent gave up before the customer answered: not the customer's miss
         void a.customer?.cancel();
-        this.deps.callbacks.undial(a.id, 'agent-hung-up');
+        this.stored(a, 'undial', () => this.deps.callbacks.undial(a.id, 'agent-hung-up'));
       }
       this.finish(a, a.phase === 'bridged' ? 'hangup' : 'agent-hung-up');
       return;

@@ -53,7 +53,13 @@ afterEach(() => {
 
 function rig(
   dir = mkdtempSync(path.join(tmpdir(), 'evx-cbdial-')),
-  opts: { refuse?: string; noPhone?: boolean; answerRefused?: boolean } = {},
+  opts: {
+    refuse?: string;
+    noPhone?: boolean;
+    answerRefused?: boolean;
+    /** Callbacks methods whose store write fails (disk full) when the dialler calls them. */
+    failStore?: readonly string[];
+  } = {},
 ) {
   if (!dirs.includes(dir)) dirs.push(dir);
   const clock = { t: 1_000_000 };
@@ -112,8 +118,20 @@ function rig(
       },
     } as unknown as OutboundCall;
   };
+  // what the dialler sees of the requests: the store's writes fail for the methods in failStore
+  const dialerCallbacks = new Proxy(callbacks, {
+    get: (target, name, receiver) => {
+      const v: unknown = Reflect.get(target, name, receiver);
+      if (typeof v !== 'function') return v;
+      if (opts.failStore?.includes(String(name)) === true)
+        return () => {
+          throw evxError('EVX_ERR_STORE_WRITE', 'store write failed: SQLITE_FULL');
+        };
+      return (v as (...args: unknown[]) => unknown).bind(target);
+    },
+  });
   const dialer = new CallbackDialer({
-    callbacks,
+    callbacks: dialerCallbacks,
     routing: {
       now: () => clock.t,
       requeue: (c, enqueuedAt) => queued.push({ callId: c.callId, groupId: c.groupId, enqueuedAt }),
@@ -261,6 +279,49 @@ describe('CallbackDialer', () => {
       expect(rejections).toEqual([]);
       expect(r.callbacks.get(req.id)?.state).toBe('dialing');
       expect(r.calls.map((c) => `${c.kind} ${c.number}`)).toEqual(['agent null', 'customer +4930123456']);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+
+  it('a store that fails its writes (disk full) ends or carries on the attempt and throws nowhere', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => void rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      // the agent answers but the request cannot be marked dialling: no customer call, the agent's leg and the attempt end
+      const noDial = rig(undefined, { failStore: ['dialing'] });
+      const a = noDial.callbacks.request('c0', 'cards', NUMBER, 1);
+      noDial.dialer.start();
+      const callId = noDial.queued[0]!.callId;
+      noDial.decide(callId);
+      await settle(noDial.calls[0], 'answered');
+      expect(noDial.calls.map((c) => c.kind)).toEqual(['agent']);
+      expect(noDial.hungUp).toContain(noDial.calls[0]!.id);
+      expect(noDial.interactions).toContain(`end ${callId} error`);
+      expect(noDial.callbacks.get(a.id)?.state).toBe('pending');
+
+      // the customer answers but `done` cannot be stored: agent and customer are bridged all the same
+      const noDone = rig(undefined, { failStore: ['completed'] });
+      noDone.callbacks.request('c0', 'cards', NUMBER, 1);
+      noDone.dialer.start();
+      noDone.decide(noDone.queued[0]!.callId);
+      await settle(noDone.calls[0], 'answered');
+      await settle(noDone.calls[1], 'answered');
+      expect(noDone.bridged).toEqual([`${noDone.calls[0]!.id}<->${noDone.calls[1]!.id}`]);
+      expect(noDone.dialer.size).toBe(1);
+
+      // the customer does not answer and the miss cannot be stored: the attempt ends
+      const noMiss = rig(undefined, { failStore: ['attemptFailed'] });
+      noMiss.callbacks.request('c0', 'cards', NUMBER, 1);
+      noMiss.dialer.start();
+      noMiss.decide(noMiss.queued[0]!.callId);
+      await settle(noMiss.calls[0], 'answered');
+      await settle(noMiss.calls[1], { reason: 'ring_timeout' });
+      expect(noMiss.hungUp).toContain(noMiss.calls[0]!.id);
+      expect(noMiss.dialer.size).toBe(0);
+      await flush();
+      expect(rejections).toEqual([]);
     } finally {
       process.off('unhandledRejection', onRejection);
     }
