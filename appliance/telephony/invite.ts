@@ -323,10 +323,20 @@ function offerInAnswer(
   const security = ctx.mediaSecurity(peer);
   const offer = createLocalOffer({ localAddress: ctx.rtpAddress, localPort: pair.rtpPort, codecs: ctx.codecs, security });
   const key = `${dialog.callId}|${dialog.localTag}`;
+  // Answered, awaiting the ACK: a call under maxCalls until the ACK starts it (registered) or
+  // fails or never comes. The INVITE's own reservation ends when answerInvite returns.
+  ctx.reserve(1);
+  let reserved = true;
+  const unreserve = (): void => {
+    if (reserved) ctx.reserve(-1);
+    reserved = false;
+  };
   ctx.expectAck(
     key,
     tx,
     (ack) => {
+      // registered below in the same turn, or ended: either way no longer a pending one
+      unreserve();
       let answer: AcceptedAnswer;
       try {
         answer = readAnswer(offer, ack.headers.get('content-type'), ack.body);
@@ -355,7 +365,10 @@ function offerInAnswer(
       ctx.register(c, undefined);
       announce(ctx, c, req, peer);
     },
-    () => pair.release(),
+    () => {
+      unreserve();
+      pair.release();
+    },
   );
   const headers: Record<string, string> = { contact: dialog.contactHeader, allow: ALLOW, supported: SUPPORTED };
   if (timer.type === 'active') {
