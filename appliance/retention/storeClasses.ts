@@ -4,7 +4,8 @@
  * them (ON DELETE CASCADE); summaries also expire with the transcripts they quote. Analysis
  * results (emotion, intent) are stripped from utterances that are otherwise kept, so emotion data
  * can expire sooner (72 h by default) than transcripts; so is the emotion stored with agent-assist
- * cards. Closed callback requests (with the caller's sealed number) go like ended calls. The
+ * cards. Closed callback requests (with the caller's sealed number) go like ended calls, and so
+ * does the number in a partner box's held copy once it is closed, adopted or returned. The
  * interval history (counts per skill group) has its own, longer limit and is untouched when calls
  * are purged.
  */
@@ -81,6 +82,18 @@ export function storeRetentionClasses(store: Store, retention: EdgeVoxConfig['pr
       name: 'callbacks',
       maxAgeMs: retention.callsHours * HOUR_MS,
       purge: run('retention.callbacks', `DELETE FROM callback_requests WHERE state IN ('done', 'failed', 'cancelled') AND updated_at < ?`),
+    });
+  // A partner box's callbacks held here (cluster/heldCallbacks.ts): once closed, adopted (copied
+  // into callback_requests) or returned, the row stays to recognise a repeated message, but the
+  // caller's sealed number in it is not needed any more and goes like an ended call.
+  if (hasTable('callback_held'))
+    classes.push({
+      name: 'heldCallbacks',
+      maxAgeMs: retention.callsHours * HOUR_MS,
+      purge: run(
+        'retention.heldCallbacks',
+        `UPDATE callback_held SET number_sealed = '' WHERE state IN ('closed', 'adopted', 'returned') AND number_sealed != '' AND updated_at < ?`,
+      ),
     });
   // Counts per skill group and interval (forecast/historyRepo.ts): not personal data, kept longer than the calls they count.
   if (hasTable('interval_history'))

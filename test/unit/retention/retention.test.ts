@@ -173,3 +173,40 @@ describe('retention of emotion on assist cards', () => {
     store.close();
   });
 });
+
+describe("retention of a partner box's held callbacks", () => {
+  it('a held copy that is closed, adopted or returned loses its sealed number after callsHours; one still held keeps it', () => {
+    const store = Store.open(scratchDir('ret-held'));
+    const config = validateConfig({ privacy: { retention: { callsHours: 24 * 90 } } });
+    const t0 = Date.UTC(2026, 0, 1);
+    const now = t0 + 100 * 24 * HOUR;
+    const insert = store.db.prepare(
+      `INSERT INTO callback_held (id, home, group_id, number_sealed, requested_at, queued_at, state, updated_at)
+       VALUES (?, 'box-b', 'general', 'sealed-number', ?, ?, ?, ?)`,
+    );
+    for (const [id, state, at] of [
+      ['old-closed', 'closed', t0],
+      ['old-adopted', 'adopted', t0],
+      ['old-returned', 'returned', t0],
+      ['old-held', 'held', t0],
+      ['recent-closed', 'closed', now - HOUR],
+    ] as const)
+      insert.run(id, at, at, state, at);
+    const svc = new RetentionService({
+      classes: storeRetentionClasses(store, config.privacy.retention),
+      intervalMs: HOUR,
+      logger,
+      now: () => now,
+    });
+    expect(svc.sweep()['heldCallbacks']).toBe(3);
+    const rows = store.db.prepare(`SELECT id, state, number_sealed AS n FROM callback_held ORDER BY id`).all();
+    expect(rows).toEqual([
+      { id: 'old-adopted', state: 'adopted', n: '' },
+      { id: 'old-closed', state: 'closed', n: '' },
+      { id: 'old-held', state: 'held', n: 'sealed-number' },
+      { id: 'old-returned', state: 'returned', n: '' },
+      { id: 'recent-closed', state: 'closed', n: 'sealed-number' },
+    ]);
+    store.close();
+  });
+});
