@@ -281,6 +281,12 @@ class SignallingSession {
         throw evxError('EVX_ERR_WEBRTC_AUTH', 'The caller token is for another call');
       callId = claims.callId;
       role = 'caller';
+      // the cap is checked when a token is minted, but tokens minted while there was room must
+      // not open calls past it when they are all used at once
+      if (this.deps.calls.get(callId) === undefined && this.deps.calls.size >= (this.deps.maxCalls ?? 200))
+        throw evxError('EVX_ERR_NOT_READY', 'The appliance is not taking new calls right now', {
+          details: { reason: 'capacity', retryAfterS: this.deps.retryAfterS ?? 30 },
+        });
     } else {
       const principal = await this.deps.verifyAgentToken(token);
       if (principal === undefined) throw evxError('EVX_ERR_WEBRTC_AUTH', 'Invalid agent token');

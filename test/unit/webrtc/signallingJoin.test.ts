@@ -45,6 +45,7 @@ describe('WebRTC signalling join', () => {
     const asked: string[] = [];
     const registry = {
       size: 0,
+      get: () => undefined,
       getOrCreate: (callId: string) => {
         asked.push(callId);
         return new Promise<typeof call>((r) => (created = r));
@@ -102,5 +103,35 @@ describe('WebRTC signalling join', () => {
     verified({ subject: 'alice', role: 'agent' });
     await new Promise((r) => setImmediate(r));
     expect(connected).toEqual([]);
+  });
+
+  it('a caller token minted while there was room does not open a call past maxCalls', async () => {
+    const asked: string[] = [];
+    const registry = {
+      size: 1, // one web call in progress: the cap is reached
+      get: () => undefined,
+      getOrCreate: (callId: string) => {
+        asked.push(callId);
+        return Promise.resolve(fakeCall(callId));
+      },
+    };
+    app = Fastify({ logger: false });
+    await app.register(websocketPlugin);
+    await registerWebRtcSignalling(app, {
+      calls: registry as unknown as WebRtcCallRegistry,
+      callerTokenSecret: SECRET,
+      verifyAgentToken: () => undefined,
+      callerSessionPath: false,
+      maxCalls: 1,
+    });
+    await app.ready();
+    const ws = await app.injectWS('/api/v1/webrtc/signal');
+    const replies: Array<{ ok: boolean; error?: { code: string } }> = [];
+    ws.on('message', (d: Buffer) => replies.push(JSON.parse(d.toString('utf8')) as (typeof replies)[number]));
+    ws.send(JSON.stringify({ type: 'join', id: 1, token: mintCallerToken(SECRET, 'c-late', { ttlMs: 60_000, nowMs: Date.now() }) }));
+    await vi.waitFor(() => expect(replies).toHaveLength(1));
+    expect(replies[0]).toMatchObject({ ok: false, error: { code: 'EVX_ERR_NOT_READY' } });
+    expect(asked).toEqual([]);
+    ws.terminate();
   });
 });
