@@ -148,15 +148,27 @@ function offsetMs(atMs: number, timeZone: string): number {
 function instantOf(date: string, minuteOfDay: number, timeZone: string): number {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   const wall = Date.UTC(y, m - 1, d, 0, minuteOfDay);
-  const first = wall - offsetMs(wall, timeZone);
-  const second = wall - offsetMs(first, timeZone);
+  // the zone's offsets around that day (before and after a change on it): each gives a candidate
+  const candidates = [...new Set([-DAY_MS, 0, DAY_MS].map((dt) => wall - offsetMs(wall + dt, timeZone)))];
   const shows = (at: number) => {
     const t = localTimeAt(at, timeZone);
     return t.date === date && t.minuteOfDay === minuteOfDay;
   };
-  const valid = [first, second].filter(shows);
-  return valid.length > 0 ? Math.min(...valid) : Math.max(first, second);
+  const valid = candidates.filter(shows);
+  if (valid.length > 0) return Math.min(...valid);
+  // The clock skips the wall time: the first minute it shows past it, where the skipped hour ends
+  // (between the candidates: the later one is as far past the end as the wall time is into the gap).
+  const past = (at: number) => {
+    const t = localTimeAt(at, timeZone);
+    return t.date > date || (t.date === date && t.minuteOfDay > minuteOfDay);
+  };
+  let at = Math.min(...candidates);
+  const last = Math.max(...candidates);
+  while (at < last && !past(at)) at += 60_000;
+  return at;
 }
+
+const DAY_MS = 86_400_000;
 
 /** Date#getUTCDay order. */
 const UTC_WEEKDAYS: readonly Weekday[] = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];

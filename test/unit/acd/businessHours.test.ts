@@ -62,6 +62,26 @@ describe('openAt across a daylight-saving change', () => {
     expect(nextOpeningAt(hours, at('2025-03-30T00:30:00Z'), BERLIN)).toBe(at('2025-03-30T01:00:00Z'));
   });
 
+  it('the next opening of an interval starting inside the skipped hour is when the clock comes out of it', () => {
+    // Sunday 02:30-03:30: the clock shows 01:59 CET then 03:00 CEST (01:00Z), open until 03:30 CEST.
+    const late: BusinessHours = { weekly: { sun: [{ from: '02:30', to: '03:30' }] } };
+    expect(openAt(late, at('2025-03-30T01:00:00Z'), BERLIN).open).toBe(true);
+    // from Saturday 23:00 CET: that Sunday at 03:00 CEST, not the next Sunday
+    expect(nextOpeningAt(late, at('2025-03-29T22:00:00Z'), BERLIN)).toBe(at('2025-03-30T01:00:00Z'));
+    // an interval wholly inside the skipped hour never exists that day: the next Sunday
+    const skipped: BusinessHours = { weekly: { sun: [{ from: '02:00', to: '02:30' }] } };
+    expect(nextOpeningAt(skipped, at('2025-03-29T22:00:00Z'), BERLIN)).toBe(at('2025-04-06T00:00:00Z'));
+  });
+
+  it('the next opening of an interval starting in the repeated hour is its first showing', () => {
+    // Sunday 2025-10-26: 02:30 CEST (00:30Z), then 02:30 CET again (01:30Z); open at the first
+    const late: BusinessHours = { weekly: { sun: [{ from: '02:30', to: '03:30' }] } };
+    expect(openAt(late, at('2025-10-26T00:30:00Z'), BERLIN).open).toBe(true);
+    expect(nextOpeningAt(late, at('2025-10-25T22:00:00Z'), BERLIN)).toBe(at('2025-10-26T00:30:00Z'));
+    const ny: BusinessHours = { weekly: { sun: [{ from: '01:00', to: '01:30' }] } };
+    expect(nextOpeningAt(ny, at('2025-11-01T16:00:00Z'), NEW_YORK)).toBe(at('2025-11-02T05:00:00Z')); // 01:00 EDT
+  });
+
   it('the repeated hour of the autumn change is open both times', () => {
     const ny: BusinessHours = { weekly: { ...weekdays('09:00', '17:00'), sun: [{ from: '01:00', to: '01:30' }] } };
     expect(openAt(ny, at('2025-11-02T05:15:00Z'), NEW_YORK).open).toBe(true); // 01:15 EDT
