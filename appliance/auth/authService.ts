@@ -46,6 +46,8 @@ export interface Principal {
   sessionIdHash?: string;
   /** Token principals only: the stored hash of the bearer token. */
   tokenHash?: string;
+  /** Token principals only: who the token belongs to (the account, or `cli`, that minted it or its ancestor). */
+  owner?: string;
 }
 
 export interface AuthSettings {
@@ -269,7 +271,7 @@ export class AuthService {
     if (row === undefined) return null;
     const now = this.now();
     if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) this.repo.touchToken(row.id, now);
-    return { kind: 'token', username: `token:${row.name}`, role: row.role, tokenHash };
+    return { kind: 'token', username: `token:${row.name}`, role: row.role, tokenHash, owner: row.createdBy };
   }
 
   /**
@@ -301,9 +303,14 @@ export class AuthService {
     return row === undefined || row.role !== p.role ? null : Number.POSITIVE_INFINITY;
   }
 
-  /** Create an API token; the secret is returned once and only its hash is kept. */
-  createApiToken(name: string, role: Role, createdBy: string): { id: number; token: string } {
-    return issueApiToken(this.store, name, role, createdBy, this.now());
+  /**
+   * Create an API token for `by`; the secret is returned once and only its hash is kept. A token
+   * minted with a token belongs to the same owner as the minting one, so deleting that account
+   * revokes the whole family; the audit names the principal that minted it.
+   */
+  createApiToken(name: string, role: Role, by: Principal): { id: number; token: string } {
+    const owner = by.kind === 'token' ? (by.owner ?? by.username) : by.username;
+    return issueApiToken(this.store, name, role, owner, this.now(), by.username);
   }
 }
 
@@ -317,13 +324,20 @@ function rateLimitedError(waitMs: number) {
  * Mint an API token straight in the store (used by the API, the `console-token` CLI command for
  * operators with shell access, and tests). The secret is returned once; only its hash is kept.
  */
-export function issueApiToken(store: Store, name: string, role: Role, createdBy: string, at = Date.now()): { id: number; token: string } {
+export function issueApiToken(
+  store: Store,
+  name: string,
+  role: Role,
+  createdBy: string,
+  at = Date.now(),
+  actor = createdBy,
+): { id: number; token: string } {
   if (!/^[A-Za-z0-9 ._:-]{1,64}$/.test(name))
     throw evxError('EVX_ERR_BAD_REQUEST', 'token name must be 1-64 letters, digits, spaces, dots, dashes', { details: { field: 'name' } });
   if (!isRole(role)) throw evxError('EVX_ERR_BAD_REQUEST', `role must be one of ${ROLES.join(', ')}`, { details: { field: 'role' } });
   const repo = new ConsoleAuthRepo(store.db, (op, fn) => store.write(op, fn));
   const token = `evx_${randomBytes(30).toString('base64url')}`;
   const id = repo.createToken(sha256(token), name, role, createdBy, at);
-  store.audit.record(createdBy, 'token.created', `token:${id}`, { name, role });
+  store.audit.record(actor, 'token.created', `token:${id}`, { name, role, ...(actor !== createdBy ? { owner: createdBy } : {}) });
   return { id, token };
 }

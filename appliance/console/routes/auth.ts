@@ -188,7 +188,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ConsoleContext): v
   app.post<{ Body: Static<typeof NewToken> }>(
     '/api/v1/tokens',
     { schema: { summary: 'Create an API token for machines (returned once)', body: NewToken, tags: ['console'] } },
-    async (request) => ctx.auth.createApiToken(request.body.name, request.body.role, principalOf(request).username),
+    async (request) => ctx.auth.createApiToken(request.body.name, request.body.role, principalOf(request)),
   );
 
   app.delete<{ Params: { id: number } }>(

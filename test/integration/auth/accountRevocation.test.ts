@@ -69,3 +69,34 @@ describe('deleting an account', () => {
     expect((await fetch(`${app.httpUrl}/api/v1/users`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
   });
 });
+
+describe('tokens minted with a token', () => {
+  it('belong to the account behind the minting token, and go when that account is deleted', async () => {
+    const app = await start();
+    const admin = authedFetch(app);
+    await createUser(app, 'tech3', 'technician');
+    const s = await login(app.httpUrl, 'tech3', 'correct horse battery');
+    const mint = async (headers: Record<string, string>, name: string) => {
+      const res = await fetch(`${app.httpUrl}/api/v1/tokens`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ name, role: 'technician' }),
+      });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { token: string }).token;
+    };
+    const first = await mint({ cookie: s.cookie, 'x-csrf-token': s.csrf }, 'tech3-first');
+    const second = await mint({ authorization: `Bearer ${first}` }, 'tech3-second');
+    const third = await mint({ authorization: `Bearer ${second}` }, 'tech3-third');
+    const listed = (await (await admin('/api/v1/tokens')).json()) as { tokens: { name: string; createdBy: string }[] };
+    expect(listed.tokens.filter((t) => t.name.startsWith('tech3-')).map((t) => t.createdBy)).toEqual(['tech3', 'tech3', 'tech3']);
+
+    expect((await admin('/api/v1/users/tech3', { method: 'DELETE' })).status).toBe(200);
+
+    for (const t of [first, second, third])
+      expect((await fetch(`${app.httpUrl}/api/v1/users`, { headers: { authorization: `Bearer ${t}` } })).status).toBe(401);
+    // the audit still names the token that minted each one
+    const minted = app.store.audit.list().filter((e) => e.action === 'token.created');
+    expect(minted.map((e) => e.actor)).toEqual(expect.arrayContaining(['tech3', 'token:tech3-first', 'token:tech3-second']));
+  });
+});
