@@ -165,12 +165,19 @@ export class OutboundCall {
     if (refused !== undefined) return this.fail('capacity', undefined, refused);
     this.ctx.reserve(1);
     this.reserved = true;
+    let pair: RtpPortPair;
     try {
-      this.pair = await this.ctx.ports.allocate();
+      pair = await this.ctx.ports.allocate();
     } catch (err) {
       return this.fail('capacity', undefined, asEvx(err));
     }
-    if (this.cancelReason !== undefined) return this.fail(this.cancelReason, undefined);
+    // given up while the ports were being bound (cancel, ring timeout, the server closing, which
+    // also settles the outcome): the pair came too late to be released by settle(), so here
+    if (this.cancelReason !== undefined || this.outcome !== undefined) {
+      pair.release();
+      return this.fail(this.cancelReason ?? 'shutdown', undefined);
+    }
+    this.pair = pair;
     const { peer } = this.plan;
     const security = this.ctx.mediaSecurity(peer);
     this.offer = createLocalOffer({
