@@ -13,4 +13,13 @@ describe('spokenAnswer', () => {
     expect(spokenAnswer('YESTERDAY NOTHING NOW')).toBeNull();
     expect(spokenAnswer('')).toBeNull();
   });
+
+  it('a yes word under a negation is no yes: "not sure" keeps no callback', () => {
+    expect(spokenAnswer("I'M NOT SURE")).toBeNull();
+    expect(spokenAnswer('NOT OKAY')).toBeNull();
+    expect(spokenAnswer("THAT'S NOT CORRECT")).toBeNull();
+    expect(spokenAnswer("DON'T BE SURE")).toBeNull();
+    expect(spokenAnswer('NOT REALLY NO')).toBe('no');
+    expect(spokenAnswer('SURE NOTHING ELSE')).toBe('yes');
+  });
 });
