@@ -20,7 +20,7 @@ import type { Store } from '../store/database.js';
 import type { PcmSink } from '../audio/pcmSink.js';
 import type { JoinedRedactor } from '../privacy/legRedaction.js';
 import type { CallSource } from '../store/repos/calls.js';
-import type { CallerHasher } from './callerHash.js';
+import { withheldCaller, type CallerHasher } from './callerHash.js';
 import type { CallLanguage } from './callLanguage.js';
 import type { TranscriberFactory } from './transcriber.js';
 import type { UtteranceAnalyser } from './analysis.js';
@@ -139,7 +139,8 @@ export class CallManager {
       this.deps.store.calls.create({
         id,
         source: opts.source,
-        callerHash: opts.callerNumber ? this.deps.hasher.hash(opts.callerNumber) : null,
+        // a withheld number is nobody's: no hash, or all anonymous callers would be one caller
+        callerHash: opts.callerNumber && !withheldCaller(opts.callerNumber) ? this.deps.hasher.hash(opts.callerNumber) : null,
         startedAt: session.startedAt,
         meta: opts.meta ?? {},
         ...(opts.direction === undefined ? {} : { direction: opts.direction }),

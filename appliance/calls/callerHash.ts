@@ -7,6 +7,31 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** User parts that say the caller withheld the number or has none (RFC 3323 and what trunks send). */
+const NO_NUMBER_USERS = new Set(['anonymous', 'unknown', 'restricted', 'unavailable', 'private', 'withheld']);
+
+/**
+ * Whether a caller identity (a number, a URI or a From header value) names nobody: an anonymous or
+ * withheld user, the anonymous.invalid host, or a SIP URI without a user part. Such calls get no
+ * caller hash: hashed, every one of them would be the same caller.
+ */
+export function withheldCaller(callerNumber: string): boolean {
+  const uri = (/<([^>]*)>/.exec(callerNumber)?.[1] ?? callerNumber).trim();
+  const scheme = /^(sips?|tel):/i.exec(uri)?.[1]?.toLowerCase();
+  const rest = uri.slice(scheme === undefined ? 0 : scheme.length + 1).split(';')[0]!;
+  const at = rest.lastIndexOf('@');
+  // a sip: URI without an @ is a host alone: no user
+  const user = at >= 0 ? rest.slice(0, at) : scheme === 'sip' || scheme === 'sips' ? '' : rest;
+  const host =
+    at >= 0
+      ? rest
+          .slice(at + 1)
+          .split(':')[0]!
+          .toLowerCase()
+      : '';
+  return user.replace(/[^0-9a-z+]/gi, '') === '' || NO_NUMBER_USERS.has(user.toLowerCase()) || host === 'anonymous.invalid';
+}
+
 export class CallerHasher {
   private constructor(private readonly salt: Buffer) {}
 
