@@ -233,11 +233,20 @@ export class ConsoleAuthRepo {
     return this.write('auth.deleteToken', () => this.stmt('deleteToken').run(id).changes > 0);
   }
 
-  /** Replace all users (backup restore); sessions go with them. */
+  /**
+   * Replace all users (backup restore); sessions go with them, and so do the API tokens of accounts
+   * the new set does not have (tokens minted outside any account, by the CLI, stay).
+   */
   replaceUsers(users: readonly ConsoleUser[]): void {
     this.removals++;
     this.write('auth.replaceUsers', () =>
       this.db.transaction(() => {
+        const keep = new Set(users.map((u) => u.username));
+        const gone = (this.db.prepare(`SELECT username FROM console_users`).all() as { username: string }[])
+          .map((r) => r.username)
+          .filter((name) => !keep.has(name));
+        const revoke = this.stmt('deleteUserTokens');
+        for (const name of gone) revoke.run(name);
         this.db.prepare(`DELETE FROM console_sessions`).run();
         this.db.prepare(`DELETE FROM console_users`).run();
         const insert = this.db.prepare(
