@@ -1,5 +1,5 @@
 /**
- * SDP offer/answer (RFC 3264) for a media-terminating endpoint: per audio m= line pick the first
+ * SDP offer/answer (RFC 3264) for a media-terminating endpoint: per audio m= line (IPv4) pick the first
  * offered codec we support (PCMU, PCMA, G722), keep telephone-event (RFC 4733) when offered,
  * mirror the direction, reject every other stream with port 0. Media encryption is SDES (RFC 4568)
  * under a policy: `RTP/SAVP` needs a usable `a=crypto`; `RTP/AVP` with `a=crypto` (best-effort
@@ -156,6 +156,8 @@ export function selectStreams(
     const cn = maps.find((x) => x.encoding === 'CN' && x.clockRateHz === 8000);
     const address = mediaAddress(offer, m);
     if (address === undefined) return;
+    // our answer and our RTP sockets are IPv4: an IPv6 peer would get a 200 and a silent call
+    if ((m.connection ?? offer.connection)?.addrType !== 'IP4') return;
     const ptime = Number(attribute(m, 'ptime') ?? '20');
     out.push({
       mediaIndex: idx,

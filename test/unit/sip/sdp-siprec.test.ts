@@ -75,6 +75,19 @@ describe('SDP', () => {
     expect(isHoldOffer(parseSdp(SDP_OFFER.replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0')))).toBe(true);
   });
 
+  it('refuses an IPv6 media address (the box answers and sends on IPv4 only) and takes an IPv4 stream next to it', () => {
+    const v6 = parseSdp(SDP_OFFER.replace('c=IN IP4 127.0.0.1', 'c=IN IP6 2001:db8::1'));
+    expect(() => selectStreams(v6)).toThrowError(expect.objectContaining({ code: 'EVX_ERR_SDP_NO_COMMON_CODEC' }));
+    const mixed = parseSdp(
+      SDP_OFFER.replace('m=video 51372 RTP/AVP 31', 'm=audio 49180 RTP/AVP 0\r\nc=IN IP4 192.0.2.7').replace(
+        'a=ptime:20',
+        'a=ptime:20\r\nc=IN IP6 2001:db8::1',
+      ),
+    );
+    expect(mixed.media[0]!.connection?.addrType).toBe('IP6');
+    expect(selectStreams(mixed).map((s) => [s.mediaIndex, s.remoteAddress])).toEqual([[1, '192.0.2.7']]);
+  });
+
   it('refuses an offer without a supported codec', () => {
     const offer = parseSdp(
       SDP_OFFER.replace('m=audio 49170 RTP/AVP 9 8 0 101', 'm=audio 49170 RTP/AVP 18').replace(/a=rtpmap:(9|8|0) .*\r\n/g, ''),
