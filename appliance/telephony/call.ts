@@ -122,8 +122,7 @@ export class Call {
       case 'INVITE':
         return this.handleReInvite(req, tx);
       case 'UPDATE':
-        this.sessionRefreshed();
-        return this.respond(tx, req, 200, { headers: this.timerHeaders() });
+        return this.handleUpdate(req, tx);
       case 'REFER':
         return this.handleRefer(req, tx);
       case 'NOTIFY':
@@ -147,56 +146,84 @@ export class Call {
   private handleReInvite(req: SipRequest, tx: ServerTransaction | undefined): void {
     if (this.ourInvitePending) return this.respond(tx, req, 491);
     this.dialog.refreshTarget(req);
-    if (req.body.length > 0) {
-      let offer: SdpSession;
-      try {
-        offer = parseSdp(sdpBodyOf(req));
-        const streams = selectStreams(offer, undefined, this.security);
-        // each leg keeps its own m= line (a SIPREC session's streams share a codec, not a key):
-        // the one our current SDP gives the leg's port
-        const matched = this.legs.map((leg) => {
-          const index = this.localSdp.media.findIndex((m) => m.port === leg.info.localRtpPort);
-          return streams.find((x) => x.mediaIndex === index && x.codec === leg.info.codec);
-        });
-        if (matched.some((s) => s === undefined)) return this.respond(tx, req, 488);
-        const localCrypto = new Map<number, SrtpMasterKey>();
-        const ports = new Map<number, number>();
-        this.legs.forEach((leg, i) => {
-          const s = matched[i]!;
-          leg.rtp.updateRemote({ address: s.remoteAddress, port: s.remotePort });
-          leg.rtp.setSending(this.mode === 'call' && answerSends(s.offerDirection));
-          const key = leg.applyCrypto(s.crypto);
-          if (key !== undefined) localCrypto.set(s.mediaIndex, key);
-          ports.set(s.mediaIndex, leg.info.localRtpPort);
-        });
-        this.localSdp = buildAnswer(offer, streams, {
-          localAddress: this.localSdp.origin.address,
-          localPorts: ports,
-          sessionId: this.localSdp.origin.sessionId,
-          sessionVersion: ++this.sdpVersion,
-          comfortNoise: this.legs.some((l) => l.rtp.sendsComfortNoise),
-          localCrypto,
-          ...(this.mode === 'siprec' ? { directionOverride: 'recvonly' as const } : {}),
-        });
-      } catch (err) {
-        if (isEdgeVoxError(err, 'EVX_ERR_SDP_SRTP')) {
-          return this.respond(tx, req, 488, {
-            headers: { warning: `399 ${this.dialog.local.host} "${err.message.replace(/["\\]/g, '')}"` },
-          });
-        }
-        return this.respond(tx, req, isEdgeVoxError(err, 'EVX_ERR_SDP_NO_COMMON_CODEC') ? 488 : 400);
-      }
-      const hold = isHoldOffer(offer);
-      if (hold !== this.held) {
-        this.held = hold;
-        this.emitter.emit(hold ? 'call.held' : 'call.resumed', { callId: this.id });
-      }
-    }
+    if (req.body.length > 0 && !this.takeOffer(req, tx)) return;
     this.sessionRefreshed();
     this.respond(tx, req, 200, {
       body: Buffer.from(this.localSdpText),
       headers: { contact: this.dialog.contactHeader, allow: ALLOW, supported: SUPPORTED, ...this.timerHeaders() },
     });
+  }
+
+  /**
+   * UPDATE (RFC 3311): a session refresh, or with SDP an offer (hold, resume, new address) answered
+   * in its 200 exactly as a re-INVITE's; an offer while our re-INVITE is pending gets 491 (§5.2).
+   */
+  private handleUpdate(req: SipRequest, tx: ServerTransaction | undefined): void {
+    if (req.body.length === 0) {
+      this.sessionRefreshed();
+      return this.respond(tx, req, 200, { headers: this.timerHeaders() });
+    }
+    if (this.ourInvitePending) return this.respond(tx, req, 491);
+    this.dialog.refreshTarget(req);
+    if (!this.takeOffer(req, tx)) return;
+    this.sessionRefreshed();
+    this.respond(tx, req, 200, {
+      body: Buffer.from(this.localSdpText),
+      headers: { contact: this.dialog.contactHeader, ...this.timerHeaders() },
+    });
+  }
+
+  /** Apply a peer's SDP re-offer to the legs and make our answer; false when it was refused (answered here). */
+  private takeOffer(req: SipRequest, tx: ServerTransaction | undefined): boolean {
+    let offer: SdpSession;
+    try {
+      offer = parseSdp(sdpBodyOf(req));
+      const streams = selectStreams(offer, undefined, this.security);
+      // each leg keeps its own m= line (a SIPREC session's streams share a codec, not a key):
+      // the one our current SDP gives the leg's port
+      const matched = this.legs.map((leg) => {
+        const index = this.localSdp.media.findIndex((m) => m.port === leg.info.localRtpPort);
+        return streams.find((x) => x.mediaIndex === index && x.codec === leg.info.codec);
+      });
+      if (matched.some((s) => s === undefined)) {
+        this.respond(tx, req, 488);
+        return false;
+      }
+      const localCrypto = new Map<number, SrtpMasterKey>();
+      const ports = new Map<number, number>();
+      this.legs.forEach((leg, i) => {
+        const s = matched[i]!;
+        leg.rtp.updateRemote({ address: s.remoteAddress, port: s.remotePort });
+        leg.rtp.setSending(this.mode === 'call' && answerSends(s.offerDirection));
+        const key = leg.applyCrypto(s.crypto);
+        if (key !== undefined) localCrypto.set(s.mediaIndex, key);
+        ports.set(s.mediaIndex, leg.info.localRtpPort);
+      });
+      this.localSdp = buildAnswer(offer, streams, {
+        localAddress: this.localSdp.origin.address,
+        localPorts: ports,
+        sessionId: this.localSdp.origin.sessionId,
+        sessionVersion: ++this.sdpVersion,
+        comfortNoise: this.legs.some((l) => l.rtp.sendsComfortNoise),
+        localCrypto,
+        ...(this.mode === 'siprec' ? { directionOverride: 'recvonly' as const } : {}),
+      });
+    } catch (err) {
+      if (isEdgeVoxError(err, 'EVX_ERR_SDP_SRTP')) {
+        this.respond(tx, req, 488, {
+          headers: { warning: `399 ${this.dialog.local.host} "${err.message.replace(/["\\]/g, '')}"` },
+        });
+        return false;
+      }
+      this.respond(tx, req, isEdgeVoxError(err, 'EVX_ERR_SDP_NO_COMMON_CODEC') ? 488 : 400);
+      return false;
+    }
+    const hold = isHoldOffer(offer);
+    if (hold !== this.held) {
+      this.held = hold;
+      this.emitter.emit(hold ? 'call.held' : 'call.resumed', { callId: this.id });
+    }
+    return true;
   }
 
   /** The peer refreshed the session (its re-INVITE or UPDATE): the clock restarts, a pending retry of ours is moot. */
