@@ -15,6 +15,7 @@ import { evxError } from '../errors.js';
 import { TypedEmitter } from '../events/typedEmitter.js';
 import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../privacy/redactor.js';
+import { HAN } from '../privacy/spokenPiiZh.js';
 import { groupForIntent } from '../routing/engine.js';
 import type { RouteIntent, RoutingRules, SkillGroup } from '../routing/types.js';
 import type { ConversationRepo } from './conversationRepo.js';
@@ -248,13 +249,14 @@ export class ConversationService {
 
   /**
    * `language`: the conversation's. Chinese text needs the Chinese rules (the English ones miss its
-   * numbers and names); what a customer types in a Chinese conversation may still be English words
-   * ("my name is ..."), so the English rules then read what the Chinese ones left.
+   * numbers and names), also in a conversation started without a language (English by default);
+   * what a customer types in a Chinese conversation may still be English words ("my name is ..."),
+   * so the English rules then read what the Chinese ones left.
    */
   private redact(text: string, language: 'en' | 'zh' = 'en'): { text: string; total: number } {
     const r = this.deps.redactor;
     if (r === null) return { text, total: 0 };
-    if (language === 'zh') {
+    if (language === 'zh' || HAN.test(text)) {
       const zh = r.redact(text, [], { language: 'zh' });
       const en = r.redact(zh.text);
       return { text: en.text, total: zh.total + en.total };

@@ -62,6 +62,15 @@ describe('conversation messages are redacted in the conversation language', () =
     expect(m.redactions).toBe(2);
   });
 
+  it('a chat started without a language: Chinese text typed in it still gets the Chinese rules', async () => {
+    const s = service();
+    const c = s.start({ channel: 'chat' });
+    expect(c.language).toBe('en');
+    const m = await s.postCustomer(c.id, 'v-1', '你好，我叫王小明，我的手机号是13800138000');
+    expect(m.text).toBe('你好，我叫[NAME]，我的手机号是[PHONE]');
+    expect(m.redactions).toBe(2);
+  });
+
   it('a Chinese e-mail case: the subject too', () => {
     const s = service();
     const c = s.start({ channel: 'email', language: 'zh', subject: '请回电，手机号是13800138000' });
