@@ -159,10 +159,25 @@ export class AuthService {
     if (actor !== 'setup') this.store.audit.record(actor, 'user.created', `user:${username}`, { role });
   }
 
-  async changePassword(username: string, current: string, next: string): Promise<void> {
+  /**
+   * Change a password after checking the current one under the sign-in throttle (same lock per
+   * name and address, same backoff): a held session is no unlimited password oracle.
+   */
+  async changePassword(username: string, current: string, next: string, clientIp: string): Promise<void> {
+    this.rateLimit(clientIp);
+    const verdict = this.throttle.check(username, clientIp);
+    if (!verdict.ok) {
+      this.store.audit.record(username, 'user.password.refused', `user:${username}`, { reason: verdict.kind, from: clientIp });
+      throw verdict.kind === 'locked' ? this.lockedError(verdict.retryAfterMs) : rateLimitedError(verdict.retryAfterMs);
+    }
     const user = this.repo.getUser(username);
-    if (user === undefined || !(await verifyPassword(current, user.passwordHash)))
+    if (user === undefined || !(await verifyPassword(current, user.passwordHash))) {
+      const { locked, failuresInARow } = this.throttle.failed(username, clientIp);
+      this.store.audit.record(username, 'user.password.failed', `user:${username}`, { failedInARow: failuresInARow, from: clientIp });
+      if (locked) throw this.lockedError(this.settings.lockoutMs);
       throw evxError('EVX_ERR_AUTH_FAILED', 'the current password is wrong');
+    }
+    this.throttle.succeeded(username, clientIp);
     const problem = passwordProblem(next, username);
     if (problem !== null) throw evxError('EVX_ERR_BAD_REQUEST', problem, { details: { field: 'password' } });
     this.repo.setPassword(username, await hashPassword(next));

@@ -98,7 +98,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: ConsoleContext): v
     async (request) => {
       const p = principalOf(request);
       if (p.kind !== 'session') throw evxError('EVX_ERR_FORBIDDEN', 'API tokens have no password');
-      await ctx.auth.changePassword(p.username, request.body.current, request.body.next);
+      await ctx.auth.changePassword(p.username, request.body.current, request.body.next, request.ip);
       return { ok: true };
     },
   );
