@@ -130,6 +130,15 @@ export function findAddressChains(chars: readonly ZhChar[], taken: Uint8Array): 
         break;
       }
     const unit = unitAt(chars, i, suffix.length, suffix.kind, floor);
+    if (unit === null && current !== null && current.end === i && (suffix.kind === 'street' || suffix.kind === 'place')) {
+      // a street or estate named after the unit before it (中关村 + 大街, 七宝镇 + 花园): one unit
+      const last = current.units[current.units.length - 1]!;
+      last.end = i + suffix.length;
+      last.kind = suffix.kind;
+      current.end = last.end;
+      i = last.end;
+      continue;
+    }
     if (unit === null) {
       i += suffix.length;
       continue;

@@ -178,6 +178,12 @@ describe('Chinese redaction: addresses', () => {
     expect(redact('地址是朝阳区').text).toBe('地址是[ADDRESS]');
   });
 
+  it('a street named after a village or town (中关村大街) is one unit: the house number stays in the chain', () => {
+    expect(redact('北京市海淀区中关村大街1号').text).toBe('[ADDRESS]');
+    expect(redact('寄到北京市海淀区中关村大街27号').text).toBe('寄到[ADDRESS]');
+    expect(redact('收件地址：朝阳区三里屯路19号院').text).not.toContain('19');
+  });
+
   it('places and words that only look like units stay', () => {
     for (const t of [
       '我在上海市',
