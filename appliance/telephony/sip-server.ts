@@ -402,7 +402,10 @@ export class SipServer {
       const key = `${req.headers.get('call-id')}|${toTag}`;
       if (req.method === 'PRACK' && this.pracks.has(key)) return this.onPrack(req, tx, key);
       const call = this.calls.get(key);
-      if (call === undefined) return tx.respond(buildResponse(req, 481));
+      if (call === undefined) {
+        if (req.method === 'BYE' && this.lateOffers.has(key)) return this.onByeBeforeAck(req, tx, key);
+        return tx.respond(buildResponse(req, 481));
+      }
       // A re-INVITE's 2xx is retransmitted until its ACK, which (like the first one's) matches by
       // dialog, not by transaction: without this, every hold or refresh resent its 200 for 32 s.
       if (req.method === 'INVITE') this.inviteTx.set(key, tx);
@@ -502,6 +505,21 @@ export class SipServer {
   private readonly pracks = new Map<string, { rseq: number; arrived: () => void }>();
   /** Late offers: 2xx with our offer sent, the answer comes in the ACK. */
   private readonly lateOffers = new Map<string, { onAck: (ack: SipRequest) => void; onTimeout: () => void; tx: ServerTransaction }>();
+
+  /**
+   * BYE in a late-offer dialog whose ACK (with the answer) has not come: the caller hung up at once
+   * and its ACK was lost or overtaken. The dialog exists since our 2xx (§15), so the BYE ends it
+   * here: ports and the admission place go, the 2xx stops, and a late ACK starts no call (before,
+   * the BYE got 481 and the retransmitted ACK then started a call nobody would ever hang up).
+   */
+  private onByeBeforeAck(req: SipRequest, tx: ServerTransaction, key: string): void {
+    const late = this.lateOffers.get(key)!;
+    this.lateOffers.delete(key);
+    this.inviteTx.get(key)?.onAck();
+    this.inviteTx.delete(key);
+    late.onTimeout();
+    tx.respond(buildResponse(req, 200));
+  }
 
   /** PRACK of a reliable provisional (RFC 3262 §3, RAck: rseq cseq method). */
   private onPrack(req: SipRequest, tx: ServerTransaction, key: string): void {

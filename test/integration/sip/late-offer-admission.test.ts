@@ -1,7 +1,8 @@
 /**
  * A late-offer INVITE (no SDP: our offer goes in the 200, the caller's answer in the ACK) holds its
  * place under maxCalls from the INVITE until the ACK decides: a call answered and awaiting its ACK
- * is a call, and one more INVITE in that window must not push the box past its maximum.
+ * is a call, and one more INVITE in that window must not push the box past its maximum. A BYE that
+ * overtakes that ACK ends the dialog there and then.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { tagOf } from '../../../appliance/sip/serialize.js';
@@ -58,3 +59,25 @@ async function waitUntil(cond: () => boolean, maxTurns = 20_000): Promise<boolea
   }
   return cond();
 }
+
+describe('late offer and an early hang-up', () => {
+  it('takes a BYE that overtakes the ACK (200, ports and place released) and starts no call on the late ACK', async () => {
+    const { server, uac } = await start({ maxCalls: 1 });
+    let started = 0;
+    server.events.on('call.started', () => started++);
+    const cseq = uac.cseq;
+    uac.sendRaw(uac.request('INVITE', { noToTag: true }));
+    const ok = await uac.waitResponse('INVITE', 200, cseq);
+    uac.remoteTag = tagOf(ok.headers.get('to'));
+    // the caller hangs up at once: its ACK is lost, its BYE arrives first
+    uac.sendRaw(uac.request('BYE'));
+    await uac.waitResponse('BYE', 200);
+    expect(server.resources()).toMatchObject({ calls: 0, pendingInvites: 0, rtpPortPairs: 0 });
+    // the ACK retransmitted for the 2xx arrives late, with its answer: no call starts for it
+    uac.sendRaw(uac.request('ACK', { cseq, body: uac.sdp(30000) }));
+    uac.sendRaw(uac.request('OPTIONS', { noToTag: true, cseq: 50 }));
+    await uac.waitResponse('OPTIONS', 200, 50); // the ACK before it was handled
+    expect(started).toBe(0);
+    expect(server.resources()).toMatchObject({ calls: 0, pendingInvites: 0, rtpPortPairs: 0 });
+  });
+});
