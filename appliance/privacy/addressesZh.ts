@@ -72,12 +72,14 @@ function suffixAt(chars: readonly ZhChar[], i: number): { length: number; kind: 
  * The unit ending with the suffix at [i, i+length): its prefix runs back over place-name or number
  * characters, not past `floor` (the previous unit of the chain, or a taken character).
  */
-function unitAt(chars: readonly ZhChar[], i: number, length: number, kind: UnitKind, floor: number): Unit | null {
+function unitAt(chars: readonly ZhChar[], i: number, length: number, kind: UnitKind, floor: number, afterAdmin = false): Unit | null {
   let start = i;
   while (start > floor && i - start < MAX_ADDRESS_PREFIX && prefixChar(chars[start - 1]!)) start--;
   if (start === i) return null;
   const end = i + length;
-  for (const w of NOT_ADDRESS_BY_LAST.get(chars[end - 1]!.ch) ?? []) if (endsWithWord(chars, end, w, start)) return null;
+  // straight after a city or province, a district is one even when its name ends like a noun (深圳市南山区: 山区)
+  const district = afterAdmin && start === floor && kind === 'admin';
+  if (!district) for (const w of NOT_ADDRESS_BY_LAST.get(chars[end - 1]!.ch) ?? []) if (endsWithWord(chars, end, w, start)) return null;
   const allNumber = chars.slice(start, i).every(numberish);
   if (kind === 'number') {
     // A number unit needs a number (88号, 三栋); 手机号, 大楼 are not units. Take only the number.
@@ -129,7 +131,9 @@ export function findAddressChains(chars: readonly ZhChar[], taken: Uint8Array): 
         floor = k + 1;
         break;
       }
-    const unit = unitAt(chars, i, suffix.length, suffix.kind, floor);
+    const previous = current?.units[current.units.length - 1];
+    const afterAdmin = current !== null && current.end === floor && previous?.kind === 'admin';
+    const unit = unitAt(chars, i, suffix.length, suffix.kind, floor, afterAdmin);
     if (unit === null && current !== null && current.end === i && (suffix.kind === 'street' || suffix.kind === 'place')) {
       // a street or estate named after the unit before it (中关村 + 大街, 七宝镇 + 花园): one unit
       const last = current.units[current.units.length - 1]!;

@@ -184,6 +184,12 @@ describe('Chinese redaction: addresses', () => {
     expect(redact('收件地址：朝阳区三里屯路19号院').text).not.toContain('19');
   });
 
+  it('a district whose name ends like a common noun (南山区: 山区) is a district after its city', () => {
+    expect(redact('深圳市南山区8栋').text).toBe('[ADDRESS]');
+    expect(redact('收货地址：深圳市南山区科技园南区8栋').text).toBe('收货地址：[ADDRESS]');
+    expect(redact('我老家在山区').text).toBe('我老家在山区');
+  });
+
   it('places and words that only look like units stay', () => {
     for (const t of [
       '我在上海市',
