@@ -95,9 +95,24 @@ export function loadManifest(path: string): ModelManifest {
     throw evxError('EVX_ERR_MODEL_MANIFEST', `model manifest ${path}: ${first.path || '(root)'} ${first.message.toLowerCase()}`);
   }
   const manifest = raw as ModelManifest;
+  for (const m of manifest.models)
+    for (const f of m.files)
+      if (!isInsidePath(f.path))
+        throw evxError('EVX_ERR_MODEL_MANIFEST', `model manifest ${path}: model '${m.name}' names a file outside its folder`, {
+          details: { model: m.name },
+        });
   const names = manifest.models.map((m) => m.name);
   if (new Set(names).size !== names.length) throw evxError('EVX_ERR_MODEL_MANIFEST', `model manifest ${path}: duplicate model names`);
   return manifest;
+}
+
+/**
+ * A relative path that stays inside its folder: '/'-separated segments, none empty, '.' or '..', no
+ * backslash or NUL (installing joins it to the source folder and to the store).
+ */
+function isInsidePath(p: string): boolean {
+  if (p.includes('\\') || p.includes('\0')) return false;
+  return p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
 }
 
 export function sha256File(path: string): string {
