@@ -139,7 +139,7 @@ export async function registerChatFileRoutes(app: FastifyInstance, deps: ChatFil
         const cleaned = withTypeExtension(cleanFileName(typeof rawName === 'string' ? rawName : undefined), type);
         // The row keeps the redacted name; the message gets the cleaned one and redacts it as it stores
         // any text (so its redaction count is recorded).
-        const name = withTypeExtension(deps.service.redactText(cleaned), type);
+        const name = withTypeExtension(deps.service.redactText(id, cleaned), type);
         const file = deps.files.add({ conversationId: id, name, type, data: body, at: now() });
         let message;
         try {

@@ -161,9 +161,12 @@ export class ConversationService {
     return message;
   }
 
-  /** Text as it would be stored (redacted when redaction is on): for what is kept beside a message, like a file's name. */
-  redactText(text: string): string {
-    return this.redact(text).text;
+  /**
+   * Text as conversation `id` would store it (redacted when redaction is on, by the rules of its
+   * language): for what is kept beside a message, like a file's name.
+   */
+  redactText(id: string, text: string): string {
+    return this.redact(text, this.find(id)?.language ?? 'en').text;
   }
 
   /** An agent's reply; only the agent holding the conversation may reply. */

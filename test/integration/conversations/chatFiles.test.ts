@@ -112,9 +112,9 @@ async function rig(uploads: ChatUploadOptions) {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as { port: number }).port;
   const base = `http://127.0.0.1:${port}`;
-  const chat = async (): Promise<{ v: Client; id: string; token: string; uploads: unknown }> => {
+  const chat = async (language: 'en' | 'zh' = 'en'): Promise<{ v: Client; id: string; token: string; uploads: unknown }> => {
     const v = await openChat(`ws://127.0.0.1:${port}${CHAT_SOCKET_PATH}`, base);
-    v.send({ type: 'start', language: 'en' });
+    v.send({ type: 'start', language });
     const s = await v.next('started');
     return { v, id: s.conversationId, token: s.token, uploads: s.uploads };
   };
@@ -369,6 +369,16 @@ describe('chat files, the saved name', () => {
     expect(got.headers['content-disposition']).toBe("attachment; filename*=UTF-8''invoice.html.pdf");
     const scan = await r.upload(id, token, PNG, { 'x-file-name': 'scan' });
     expect((JSON.parse(scan.body.toString('utf8')) as { file: { name: string } }).file.name).toBe('scan.png');
+    v.ws.close();
+  });
+
+  it("is redacted by the rules of the chat's language: a mainland mobile in a Latin-letter name of a Chinese chat", async () => {
+    const { v, id, token } = await r.chat('zh');
+    const res = await r.upload(id, token, PNG, { 'x-file-name': 'zhangsan-13800138000.png' });
+    expect(res.status).toBe(201);
+    const up = JSON.parse(res.body.toString('utf8')) as { file: { id: string; name: string } };
+    expect(up.file.name).toBe('zhangsan-[PHONE].png');
+    expect(r.service.history(id)[0]!.text).not.toContain('13800138000');
     v.ws.close();
   });
 });
