@@ -70,6 +70,8 @@ export class Call {
   private readonly security: MediaSecurity;
   /** A peer's REFER being decided: a second one meanwhile is refused (491-like, RFC 3515 §2.4.6). */
   private referralPending = false;
+  /** Our 2xx to an offerless re-INVITE carried an offer: the answer comes in its ACK. */
+  private offerInAck = false;
   /** Our session refresh met the peer's re-INVITE (491): it goes again after this timer (RFC 3261 §14.1). */
   private refreshRetry: NodeJS.Timeout | undefined;
 
@@ -96,9 +98,53 @@ export class Call {
     return serializeSdp(this.localSdp);
   }
 
-  /** 2xx ACK arrived: the dialog is confirmed. */
-  onAck(): void {
+  /** 2xx ACK arrived: the dialog is confirmed; after an offerless re-INVITE it carries the answer to our offer. */
+  onAck(ack?: SipRequest): void {
     if (this.dialog.state === 'early') this.dialog.state = 'confirmed';
+    if (!this.offerInAck || ack === undefined) return;
+    this.offerInAck = false;
+    // no usable answer: the media stays as it was (the offer/answer exchange failed, §13.2.1)
+    if (ack.body.length === 0 || this.state === 'ended') return;
+    try {
+      const answer = parseSdp(sdpBodyOf(ack));
+      const streams = selectStreams(answer, undefined, this.security);
+      for (const leg of this.legs) {
+        const index = this.localSdp.media.findIndex((m) => m.port === leg.info.localRtpPort);
+        const s = streams.find((x) => x.mediaIndex === index);
+        if (s === undefined) continue;
+        leg.rtp.updateRemote({ address: s.remoteAddress, port: s.remotePort });
+        leg.rtp.setSending(this.mode === 'call' && answerSends(s.offerDirection));
+        leg.applyCrypto(s.crypto);
+      }
+      this.setHeld(isHoldOffer(answer));
+    } catch {
+      /* an answer we cannot use: keep the media as it was */
+    }
+  }
+
+  private setHeld(hold: boolean): void {
+    if (hold === this.held) return;
+    this.held = hold;
+    this.emitter.emit(hold ? 'call.held' : 'call.resumed', { callId: this.id });
+  }
+
+  /**
+   * An offerless re-INVITE (a delayed-offer resume after hold, a refresh) gets a fresh offer in the
+   * direction we want (RFC 6337 §5.3), not our last answer again: after a hold that was recvonly,
+   * and repeating it kept the call held; the answer comes in the ACK.
+   */
+  private makeReOffer(): void {
+    const isDirection = (a: { name: string }): boolean => /^(sendrecv|sendonly|recvonly|inactive)$/.test(a.name);
+    const wanted = this.mode === 'call' ? 'sendrecv' : 'recvonly';
+    this.localSdp = {
+      ...this.localSdp,
+      origin: { ...this.localSdp.origin, sessionVersion: String(++this.sdpVersion) },
+      attributes: this.localSdp.attributes.filter((a) => !isDirection(a)),
+      media: this.localSdp.media.map((m) =>
+        m.port === 0 ? m : { ...m, attributes: [...m.attributes.filter((a) => !isDirection(a)), { name: wanted, value: undefined }] },
+      ),
+    };
+    this.offerInAck = true;
   }
 
   private respond(
@@ -146,7 +192,8 @@ export class Call {
   private handleReInvite(req: SipRequest, tx: ServerTransaction | undefined): void {
     if (this.ourInvitePending) return this.respond(tx, req, 491);
     this.dialog.refreshTarget(req);
-    if (req.body.length > 0 && !this.takeOffer(req, tx)) return;
+    if (req.body.length === 0) this.makeReOffer();
+    else if (!this.takeOffer(req, tx)) return;
     this.sessionRefreshed();
     this.respond(tx, req, 200, {
       body: Buffer.from(this.localSdpText),
@@ -218,11 +265,7 @@ export class Call {
       this.respond(tx, req, isEdgeVoxError(err, 'EVX_ERR_SDP_NO_COMMON_CODEC') ? 488 : 400);
       return false;
     }
-    const hold = isHoldOffer(offer);
-    if (hold !== this.held) {
-      this.held = hold;
-      this.emitter.emit(hold ? 'call.held' : 'call.resumed', { callId: this.id });
-    }
+    this.setHeld(isHoldOffer(offer));
     return true;
   }
 

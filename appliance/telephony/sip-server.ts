@@ -493,7 +493,7 @@ export class SipServer {
       this.lateOffers.delete(key);
       late.onAck(req);
     }
-    this.calls.get(key)?.onAck();
+    this.calls.get(key)?.onAck(req);
     // ACK for a 2xx has its own branch: stop the INVITE transaction's 2xx retransmissions here
     this.inviteTx.get(key)?.onAck();
     this.inviteTx.delete(key);
