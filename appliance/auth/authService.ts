@@ -138,14 +138,25 @@ export class AuthService {
       this.store.audit.record('anonymous', 'setup.token.rejected', '', {});
       throw evxError('EVX_ERR_AUTH_FAILED', 'the setup token is not valid (see the appliance log or <dataDir>/setup-token)');
     }
-    await this.createUser(username, 'technician', password, 'setup');
+    const passwordHash = await this.newUserHash(username, password);
+    // Checked again after the await: a request racing this one with the token may have made the
+    // first account meanwhile. From here to the insert nothing yields.
+    if (!this.setupRequired) throw evxError('EVX_ERR_SETUP_DONE', 'setup is already complete: sign in instead');
+    this.insertUser(username, 'technician', passwordHash);
     rmSync(this.setupTokenPath, { force: true });
     this.store.audit.record(username, 'setup.admin.created', `user:${username}`, {});
     return this.openSession(this.repo.getUser(username)!);
   }
 
-  /** Validate and create an account (audit is the caller's). */
+  /** Validate and create an account (audited as `user.created` by `actor`). */
   async createUser(username: string, role: Role, password: string, actor: string): Promise<void> {
+    const passwordHash = await this.newUserHash(username, password);
+    this.insertUser(username, role, passwordHash);
+    this.store.audit.record(actor, 'user.created', `user:${username}`, { role });
+  }
+
+  /** Check a new account's name and password, and hash the password. */
+  private async newUserHash(username: string, password: string): Promise<string> {
     if (!USERNAME.test(username)) {
       throw evxError('EVX_ERR_BAD_REQUEST', 'username must be 2-63 characters: lower-case letters, digits, dot, dash, underscore', {
         details: { field: 'username' },
@@ -153,10 +164,19 @@ export class AuthService {
     }
     const problem = passwordProblem(password, username);
     if (problem !== null) throw evxError('EVX_ERR_BAD_REQUEST', problem, { details: { field: 'password' } });
+    this.checkNameFree(username);
+    return hashPassword(password);
+  }
+
+  /** Insert a checked account; the name is checked again here, after the hashing await. */
+  private insertUser(username: string, role: Role, passwordHash: string): void {
+    this.checkNameFree(username);
+    this.repo.createUser(username, role, passwordHash, this.now());
+  }
+
+  private checkNameFree(username: string): void {
     if (this.repo.getUser(username) !== undefined)
       throw evxError('EVX_ERR_BAD_REQUEST', 'that username is taken', { details: { field: 'username' } });
-    this.repo.createUser(username, role, await hashPassword(password), this.now());
-    if (actor !== 'setup') this.store.audit.record(actor, 'user.created', `user:${username}`, { role });
   }
 
   /**
