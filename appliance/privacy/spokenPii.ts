@@ -173,10 +173,11 @@ export const DIGIT_FORM = /^\+?\(?\d[\d\-./()]*$/;
 const DIGITS_THEN_WORD = /^(\+?\(?\d[\d\-./()]*?)[.,;:!?_]+\p{L}[\p{L}\p{N}]*$/u;
 /**
  * Typed digits glued after a label by its punctuation ("Tel:+442079460958", "Mobile:07700900123",
- * "card:4111..."), as e-mail signatures and chats write them: the digits count, and the whole token
- * is rewritten when they are redacted.
+ * "card:4111..."), as e-mail signatures and chats write them, or after a name or handle by a dash
+ * or underscore ("john-07700900123", "wx_13912345678", a file name "zhangsan-13800138000.pdf"): the
+ * digits count, and the whole token is rewritten when they are redacted.
  */
-const WORD_THEN_DIGITS = /^\p{L}{1,20}[.:=#]+(\+?\(?\d[\d\-./()]*)$/u;
+const WORD_THEN_DIGITS = /^\p{L}{1,20}[.:=#_-]+(\+?\(?\d[\d\-./()]*?)(?:[.,;:!?_]+\p{L}[\p{L}\p{N}]*)?$/u;
 export const EMAIL_TOKEN = /^[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+$/u;
 const EMAIL_LOCAL_CHAR = /[\p{L}\p{N}._%+-]/u;
 const EMAIL_DOMAIN_CHAR = /[\p{L}\p{N}.-]/u;

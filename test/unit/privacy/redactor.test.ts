@@ -101,6 +101,13 @@ describe('Redactor: phone numbers', () => {
     // a short number after a label is no personal data
     expect(r.redact('meet in Room:12 today').text).toBe('meet in Room:12 today');
   });
+  it('glued to a name or handle by a dash or underscore, also in a file name', () => {
+    expect(r.redact('call me on john-07700900123').text).toBe('call me on [PHONE]');
+    expect(r.redact('whatsapp_07700900123 please').text).toBe('[PHONE] please');
+    expect(r.redact('zhangsan-13800138000.pdf').text).toBe('[DIGITS]');
+    // short numbers and codes with letters stay
+    expect(r.redact('see page-12 and flight BA-287').text).toBe('see page-12 and flight BA-287');
+  });
   it('PLUS spoken', () => {
     expect(r.redact('IT IS PLUS FOUR FOUR SEVEN SEVEN ZERO ZERO NINE ZERO ZERO ONE TWO THREE').text).toBe('IT IS [PHONE]');
   });
