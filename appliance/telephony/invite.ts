@@ -58,8 +58,11 @@ export interface InviteContext extends CallContext {
   expectPrack(dialogKey: string, rseq: number): { readonly arrived: Promise<boolean>; cancel(): void };
   /** The media-encryption policy for calls from this peer (its trunk's, or the default). */
   mediaSecurity(peer: SipPeer): MediaSecurity;
-  /** Late offer: hand the dialog's ACK (with the answer) to `onAck`; `onTimeout` when none comes. */
-  expectAck(dialogKey: string, tx: ServerTransaction, onAck: (ack: SipRequest) => void, onTimeout: () => void): void;
+  /**
+   * Late offer: hand the dialog's ACK (with the answer) to `onAck`; `onGone` when none will come:
+   * `byeNeeded` after 64·T1 without it (§13.3.1.4), not when the caller's BYE or closing ended it.
+   */
+  expectAck(dialogKey: string, tx: ServerTransaction, onAck: (ack: SipRequest) => void, onGone: (byeNeeded: boolean) => void): void;
 }
 
 interface Offer {
@@ -365,9 +368,13 @@ function offerInAnswer(
       ctx.register(c, undefined);
       announce(ctx, c, req, peer);
     },
-    () => {
+    (byeNeeded) => {
       unreserve();
       pair.release();
+      if (!byeNeeded) return;
+      // answered and never acknowledged: the session ends with a BYE, as for any answered call
+      dialog.state = 'confirmed';
+      ctx.txl.request(dialog.createRequest('BYE'), peer).catch(() => undefined);
     },
   );
   const headers: Record<string, string> = { contact: dialog.contactHeader, allow: ALLOW, supported: SUPPORTED };

@@ -186,9 +186,9 @@ export class SipServer {
           },
         };
       },
-      expectAck: (key, tx, onAck, onTimeout) => {
+      expectAck: (key, tx, onAck, onGone) => {
         this.inviteTx.set(key, tx);
-        this.lateOffers.set(key, { onAck, onTimeout, tx });
+        this.lateOffers.set(key, { onAck, onGone, tx });
       },
     };
     this.outbound = new OutboundCalls({
@@ -504,7 +504,10 @@ export class SipServer {
   /** Reliable provisionals awaiting their PRACK (RFC 3262), by early dialog key. */
   private readonly pracks = new Map<string, { rseq: number; arrived: () => void }>();
   /** Late offers: 2xx with our offer sent, the answer comes in the ACK. */
-  private readonly lateOffers = new Map<string, { onAck: (ack: SipRequest) => void; onTimeout: () => void; tx: ServerTransaction }>();
+  private readonly lateOffers = new Map<
+    string,
+    { onAck: (ack: SipRequest) => void; onGone: (byeNeeded: boolean) => void; tx: ServerTransaction }
+  >();
 
   /**
    * BYE in a late-offer dialog whose ACK (with the answer) has not come: the caller hung up at once
@@ -517,7 +520,7 @@ export class SipServer {
     this.lateOffers.delete(key);
     this.inviteTx.get(key)?.onAck();
     this.inviteTx.delete(key);
-    late.onTimeout();
+    late.onGone(false);
     tx.respond(buildResponse(req, 200));
   }
 
@@ -544,7 +547,7 @@ export class SipServer {
       if (late.tx !== tx) continue;
       this.lateOffers.delete(key);
       this.inviteTx.delete(key);
-      late.onTimeout();
+      late.onGone(true);
     }
     const toTag = tagOf(tx.request.headers.get('to'));
     // the 2xx was never acknowledged (§13.3.1.4): hang up the call it created
@@ -695,7 +698,7 @@ export class SipServer {
       for (const c of [...this.byId.values()]) c.end('shutdown');
       this.txl.close();
       this.inviteTx.clear();
-      for (const late of this.lateOffers.values()) late.onTimeout();
+      for (const late of this.lateOffers.values()) late.onGone(false);
       this.lateOffers.clear();
       this.pracks.clear();
       for (const t of this.transports.values()) await t.close();

@@ -81,3 +81,18 @@ describe('late offer and an early hang-up', () => {
     expect(server.resources()).toMatchObject({ calls: 0, pendingInvites: 0, rtpPortPairs: 0 });
   });
 });
+
+describe('late offer never acknowledged', () => {
+  it('ends the dialog with BYE after 64·T1 without the ACK (RFC 3261 §13.3.1.4), as for any answered call', async () => {
+    const { server, uac } = await start({ timers: { t1Ms: 20, t2Ms: 160, t4Ms: 200 } });
+    const cseq = uac.cseq;
+    uac.sendRaw(uac.request('INVITE', { noToTag: true }));
+    const ok = await uac.waitResponse('INVITE', 200, cseq);
+    const bye = await uac.waitRequest('BYE');
+    expect(bye.headers.get('call-id')).toBe(uac.callId);
+    expect(tagOf(bye.headers.get('from'))).toBe(tagOf(ok.headers.get('to')));
+    expect(tagOf(bye.headers.get('to'))).toBe('u1');
+    uac.reply(bye, 200);
+    expect(server.resources()).toMatchObject({ calls: 0, pendingInvites: 0, rtpPortPairs: 0 });
+  });
+});
