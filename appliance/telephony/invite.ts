@@ -54,6 +54,8 @@ export interface InviteContext extends CallContext {
   reject(reason: RejectReason, req: SipRequest, status: number, peer: SipPeer): void;
   local(peer: SipPeer): LocalEndpoint;
   readonly t1Ms: number;
+  /** A provisional with our To tag went out for `tx`: its final answer (487 to a CANCEL) must carry the same tag. */
+  earlyDialog(tx: ServerTransaction, localTag: string): void;
   /** Resolves true when the PRACK for reliable provisional `rseq` of the dialog arrives (answered 200 by the server). */
   expectPrack(dialogKey: string, rseq: number): { readonly arrived: Promise<boolean>; cancel(): void };
   /** The media-encryption policy for calls from this peer (its trunk's, or the default). */
@@ -147,7 +149,10 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
       if (!(await ringing)) {
         for (const p of pairs) p.release();
         // RFC 3262 §3: no PRACK within 64·T1 for a reliable provisional ends the INVITE with a 5xx
-        if (tx.state === 'proceeding') refuse(504, 'unsupported');
+        if (tx.state === 'proceeding') {
+          tx.respond(buildResponse(req, 504, { toTag: dialog.localTag }));
+          ctx.reject('unsupported', req, 504, peer);
+        }
         return;
       }
     }
@@ -198,6 +203,7 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
  */
 async function ring(ctx: InviteContext, req: SipRequest, tx: ServerTransaction, dialog: Dialog): Promise<boolean> {
   const tags = optionTags([...req.headers.getAll('supported'), ...req.headers.getAll('require')]);
+  ctx.earlyDialog(tx, dialog.localTag);
   if (!tags.has('100rel')) {
     tx.respond(buildResponse(req, 180, { toTag: dialog.localTag, headers: { contact: dialog.contactHeader } }));
     return true;

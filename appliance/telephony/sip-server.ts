@@ -186,6 +186,7 @@ export class SipServer {
           },
         };
       },
+      earlyDialog: (tx, localTag) => this.earlyTags.set(tx, localTag),
       expectAck: (key, tx, onAck, onGone) => {
         this.inviteTx.set(key, tx);
         this.lateOffers.set(key, { onAck, onGone, tx });
@@ -499,6 +500,8 @@ export class SipServer {
     this.inviteTx.delete(key);
   }
 
+  /** The To tag of the early dialog a ringing INVITE opened (its 180), for the 487 that ends it. */
+  private readonly earlyTags = new WeakMap<ServerTransaction, string>();
   /** Answered INVITE transactions awaiting their ACK, by dialog key. */
   private readonly inviteTx = new Map<string, ServerTransaction>();
   /** Reliable provisionals awaiting their PRACK (RFC 3262), by early dialog key. */
@@ -538,7 +541,9 @@ export class SipServer {
     const invite = this.txl.findInviteFor(req);
     if (invite === undefined) return tx.respond(buildResponse(req, 481, { toTag: randomToken() }));
     tx.respond(buildResponse(req, 200, { toTag: randomToken() }));
-    if (invite.state === 'proceeding') invite.respond(buildResponse(invite.request, 487, { toTag: randomToken() }));
+    // one To tag for every response to the INVITE (§8.2.6.2): the 180's when it rang
+    if (invite.state === 'proceeding')
+      invite.respond(buildResponse(invite.request, 487, { toTag: this.earlyTags.get(invite) ?? randomToken() }));
   }
 
   private onAckTimeout(tx: ServerTransaction): void {
