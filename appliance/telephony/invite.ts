@@ -54,6 +54,8 @@ export interface InviteContext extends CallContext {
   reject(reason: RejectReason, req: SipRequest, status: number, peer: SipPeer): void;
   local(peer: SipPeer): LocalEndpoint;
   readonly t1Ms: number;
+  /** Call `then` once when a CANCEL ends the INVITE of `tx` (487 sent). */
+  whenCancelled(tx: ServerTransaction, then: () => void): void;
   /** A provisional with our To tag went out for `tx`: its final answer (487 to a CANCEL) must carry the same tag. */
   earlyDialog(tx: ServerTransaction, localTag: string): void;
   /** Resolves true when the PRACK for reliable provisional `rseq` of the dialog arrives (answered 200 by the server). */
@@ -143,9 +145,13 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
     const localTag = randomToken();
     const dialog = new Dialog(req, localTag, peer, ctx.local(peer));
     if (ctx.answerDelayMs > 0 && tx.state === 'proceeding') {
-      // ring first (a PBX-like answer delay); a CANCEL during it gets the INVITE a 487
-      const ringing = ring(ctx, req, tx, dialog);
-      await new Promise((r) => setTimeout(r, ctx.answerDelayMs));
+      // ring first (a PBX-like answer delay); a CANCEL during it gets the INVITE a 487 and ends the
+      // wait at once: the caller's place under maxCalls and its ports go with it, not seconds later
+      const cancelled = new Promise<void>((r) => ctx.whenCancelled(tx, r));
+      const ringing = ring(ctx, req, tx, dialog, cancelled);
+      let delay: NodeJS.Timeout | undefined;
+      await Promise.race([cancelled, new Promise((r) => (delay = setTimeout(r, ctx.answerDelayMs)))]);
+      clearTimeout(delay);
       if (!(await ringing)) {
         for (const p of pairs) p.release();
         // RFC 3262 §3: no PRACK within 64·T1 for a reliable provisional ends the INVITE with a 5xx
@@ -201,7 +207,13 @@ export async function answerInvite(ctx: InviteContext, req: SipRequest, tx: Serv
  * Send 180 Ringing: reliably (RFC 3262: Require 100rel, RSeq, resent at T1 doubling until the
  * PRACK) when the caller supports or requires it. Resolves false when a reliable one got no PRACK.
  */
-async function ring(ctx: InviteContext, req: SipRequest, tx: ServerTransaction, dialog: Dialog): Promise<boolean> {
+async function ring(
+  ctx: InviteContext,
+  req: SipRequest,
+  tx: ServerTransaction,
+  dialog: Dialog,
+  cancelled: Promise<void>,
+): Promise<boolean> {
   const tags = optionTags([...req.headers.getAll('supported'), ...req.headers.getAll('require')]);
   ctx.earlyDialog(tx, dialog.localTag);
   if (!tags.has('100rel')) {
@@ -222,7 +234,11 @@ async function ring(ctx: InviteContext, req: SipRequest, tx: ServerTransaction, 
     while (waited < 64 * ctx.t1Ms && tx.state === 'proceeding') {
       tx.respond(res);
       const wait = interval;
-      const acked = await Promise.race([prack.arrived, new Promise<false>((r) => (timer = setTimeout(() => r(false), wait)))]);
+      const acked = await Promise.race([
+        prack.arrived,
+        cancelled.then(() => false),
+        new Promise<false>((r) => (timer = setTimeout(() => r(false), wait))),
+      ]);
       clearTimeout(timer);
       if (acked) return true;
       waited += wait;

@@ -187,6 +187,7 @@ export class SipServer {
         };
       },
       earlyDialog: (tx, localTag) => this.earlyTags.set(tx, localTag),
+      whenCancelled: (tx, then) => this.cancelWatchers.set(tx, then),
       expectAck: (key, tx, onAck, onGone) => {
         this.inviteTx.set(key, tx);
         this.lateOffers.set(key, { onAck, onGone, tx });
@@ -502,6 +503,8 @@ export class SipServer {
 
   /** The To tag of the early dialog a ringing INVITE opened (its 180), for the 487 that ends it. */
   private readonly earlyTags = new WeakMap<ServerTransaction, string>();
+  /** Who waits on a ringing INVITE to be CANCELled (the answer delay). */
+  private readonly cancelWatchers = new WeakMap<ServerTransaction, () => void>();
   /** Answered INVITE transactions awaiting their ACK, by dialog key. */
   private readonly inviteTx = new Map<string, ServerTransaction>();
   /** Reliable provisionals awaiting their PRACK (RFC 3262), by early dialog key. */
@@ -542,8 +545,10 @@ export class SipServer {
     if (invite === undefined) return tx.respond(buildResponse(req, 481, { toTag: randomToken() }));
     tx.respond(buildResponse(req, 200, { toTag: randomToken() }));
     // one To tag for every response to the INVITE (§8.2.6.2): the 180's when it rang
-    if (invite.state === 'proceeding')
-      invite.respond(buildResponse(invite.request, 487, { toTag: this.earlyTags.get(invite) ?? randomToken() }));
+    if (invite.state !== 'proceeding') return;
+    invite.respond(buildResponse(invite.request, 487, { toTag: this.earlyTags.get(invite) ?? randomToken() }));
+    this.cancelWatchers.get(invite)?.();
+    this.cancelWatchers.delete(invite);
   }
 
   private onAckTimeout(tx: ServerTransaction): void {
