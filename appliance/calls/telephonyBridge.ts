@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../log/logger.js';
 import type { SipServer } from '../telephony/sip-server.js';
-import type { CallEndReason, LegAudioSink, LegAudioSinkFactory, LegInfo, LegQuality } from '../telephony/types.js';
+import type { CallEndReason, CallStartedEvent, LegAudioSink, LegAudioSinkFactory, LegInfo, LegQuality } from '../telephony/types.js';
 import type { CallLeg, CallManager, CallSession } from './callManager.js';
 import { dialledNumber, resolveCallLanguage, type LanguageSources } from './callLanguage.js';
 
@@ -83,7 +83,7 @@ export class TelephonyBridge {
         const session = this.calls.startCall({
           callId: e.callId,
           source: e.mode === 'siprec' ? 'siprec' : 'sip',
-          callerNumber: e.pii.from,
+          callerNumber: callerOf(e),
           meta: { transport: e.transport, mode: e.mode, legs: e.legs.length },
           ...(this.languages === undefined
             ? {}
@@ -122,6 +122,17 @@ export class TelephonyBridge {
       leg.setQuality(numeric);
     }
   }
+}
+
+/**
+ * Who the caller is: a plain call's From; a SIPREC session's caller participant (its AOR in the
+ * recording metadata). The From of a SIPREC INVITE is the recorder (the PBX), the same for every
+ * recorded call: hashed as the caller, it made all of them one repeat caller.
+ */
+function callerOf(e: CallStartedEvent): string | undefined {
+  if (e.mode !== 'siprec') return e.pii.from;
+  const id = e.legs.find((l) => l.label === 'caller')?.participantId;
+  return id === undefined ? undefined : e.pii.participants?.find((p) => p.participantId === id)?.aor;
 }
 
 function legKey(callId: string, legId: string): string {
