@@ -14,7 +14,7 @@ import type { ServerTransaction } from '../sip/transaction.js';
 import type { TransactionLayer } from '../sip/transaction-layer.js';
 import { answerSends, isHoldOffer, selectStreams, buildAnswer, type MediaSecurity } from '../sdp/offer-answer.js';
 import type { SrtpMasterKey } from './leg.js';
-import { parseSdp, serializeSdp, type SdpSession } from '../sdp/sdp.js';
+import { direction, mediaAddress, parseSdp, serializeSdp, type SdpSession } from '../sdp/sdp.js';
 import type { MediaLeg } from './leg.js';
 import { SessionTimer } from './session-timer.js';
 import type { CallDirection, CallEndReason, CallMode, LegQuality, TelephonyEvents } from './types.js';
@@ -116,10 +116,21 @@ export class Call {
         leg.rtp.setSending(this.mode === 'call' && answerSends(s.offerDirection));
         leg.applyCrypto(s.crypto);
       }
-      this.setHeld(isHoldOffer(answer));
+      this.setHeld(this.holds(answer));
     } catch {
       /* an answer we cannot use: keep the media as it was */
     }
+  }
+
+  /**
+   * Whether the peer's SDP holds the call. A SIPREC recorder's streams are sendonly by nature
+   * (RFC 7866): its refresh re-INVITE is no hold (taken as one, the call was reported held and
+   * spared by the media timeout for good); a recording is held when every stream is inactive.
+   */
+  private holds(sdp: SdpSession): boolean {
+    if (this.mode === 'call') return isHoldOffer(sdp);
+    const audio = sdp.media.filter((m) => m.type === 'audio' && m.port !== 0);
+    return audio.length > 0 && audio.every((m) => direction(sdp, m) === 'inactive' || mediaAddress(sdp, m) === '0.0.0.0');
   }
 
   private setHeld(hold: boolean): void {
@@ -265,7 +276,7 @@ export class Call {
       this.respond(tx, req, isEdgeVoxError(err, 'EVX_ERR_SDP_NO_COMMON_CODEC') ? 488 : 400);
       return false;
     }
-    this.setHeld(isHoldOffer(offer));
+    this.setHeld(this.holds(offer));
     return true;
   }
 
