@@ -14,7 +14,7 @@ import { TypedEmitter } from '../../../appliance/events/typedEmitter.js';
 import { createLogger } from '../../../appliance/log/logger.js';
 import { RoutingRepo } from '../../../appliance/routing/repo.js';
 import { RoutingService } from '../../../appliance/routing/routingService.js';
-import type { SkillGroupInput } from '../../../appliance/routing/types.js';
+import type { SkillGroupInput } from '../../../appliance/routing/schemas.js';
 import { Store } from '../../../appliance/store/database.js';
 import type { OutboundOutcome } from '../../../appliance/telephony/outbound.js';
 import { TransferTargetPolicy } from '../../../appliance/telephony/transferTargets.js';
@@ -77,7 +77,7 @@ describe('the longest wait of the group a call waits in', () => {
         agentId: null,
         groupId: null,
         ...e,
-      } as ApplianceEvent);
+      } as unknown as ApplianceEvent);
   };
   const until = async (cond: () => boolean) => {
     for (let i = 0; i < 600 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
