@@ -404,21 +404,36 @@ export class Call {
       status: undefined,
       pii: { target: targetUri },
     });
-    const res = await this.txl.request(req, this.dialog.peer);
+    let res;
+    try {
+      res = await this.txl.request(req, this.dialog.peer);
+    } catch (err) {
+      this.transferTarget = undefined;
+      throw err;
+    }
     const state = res.status < 300 ? 'accepted' : 'failed';
+    // refused: no subscription, so no NOTIFY of it is taken
+    if (res.status >= 300) this.transferTarget = undefined;
     this.emitter.emit('call.transfer', { callId: this.id, direction: 'outbound', state, status: res.status, pii: { target: targetUri } });
     return res.status;
   }
 
+  /**
+   * A refer NOTIFY reports the transfer we asked for; with no REFER of ours accepted and not yet
+   * finished there is no such subscription (481, RFC 6665 §4.1.3), and it ends nothing: a peer's
+   * stray or forged "200 OK" sipfrag must not hang up the call.
+   */
   private handleNotify(req: SipRequest, tx: ServerTransaction | undefined): void {
-    this.respond(tx, req, 200);
     const event = (req.headers.get('event') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (event === 'refer' && this.transferTarget === undefined) return this.respond(tx, req, 481);
+    this.respond(tx, req, 200);
     if (event !== 'refer') return;
     const m = /^SIP\/2\.0 ([0-9]{3})/.exec(req.body.toString('latin1'));
     if (m === null) return;
     const status = Number(m[1]);
     if (status < 200) return;
     const target = this.transferTarget ?? '';
+    this.transferTarget = undefined;
     const ok = status < 300;
     this.emitter.emit('call.transfer', {
       callId: this.id,

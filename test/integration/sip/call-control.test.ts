@@ -102,6 +102,33 @@ describe('SipServer call control', () => {
     expect(server.resources()).toMatchObject({ calls: 0, rtpPortPairs: 0 });
   });
 
+  it('a refer NOTIFY the box asked for by no REFER (or after a refused one) is 481 and ends nothing', async () => {
+    const { server, uac, events, started } = await start();
+    await uac.call(30000);
+    const s = await started;
+    const forged = () =>
+      uac.sendRaw(
+        uac.request('NOTIFY', {
+          body: 'SIP/2.0 200 OK\r\n',
+          contentType: 'message/sipfrag;version=2.0',
+          extra: ['Event: refer', 'Subscription-State: terminated;reason=noresource'],
+        }),
+      );
+    forged();
+    await uac.waitResponse('NOTIFY', 481);
+    // a REFER the caller's side refused leaves no subscription either
+    const result = server.transfer(s.callId, 'sip:agent7@127.0.0.1');
+    uac.reply(await uac.waitRequest('REFER'), 603);
+    expect(await result).toBe(603);
+    forged();
+    await uac.waitResponse('NOTIFY', 481, uac.cseq - 1);
+    await tick(100);
+    expect(events.map((x) => x.type)).not.toContain('call.ended');
+    expect(server.resources()).toMatchObject({ calls: 1 });
+    const kinds = events.filter((x) => x.type === 'call.transfer').map((x) => (x.e as { state: string }).state);
+    expect(kinds).toEqual(['requested', 'failed']);
+  });
+
   it('answers every REFER from the caller with one final NOTIFY: carried out, declined, or refused for its target', async () => {
     const { server, uac, events, started } = await start();
     await uac.call(30000);
