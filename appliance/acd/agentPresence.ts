@@ -11,7 +11,8 @@
  *   answer, failed a no-answer (timeout, busy, declined) or a failed offer; `call.hold` holds;
  *   `call.ended` ends their leg, or — reason `transfer` — leaves the call with the agent, whose end
  *   then comes by hand. An ACD that rings contacts itself calls `offer`, `answered`, `held`,
- *   `legEnded`, `noAnswer` directly.
+ *   `legEnded`, `noAnswer` directly; consult calls (consultCalls.ts) `consultStarted` and
+ *   `consultEnded`, so an agent whose caller hangs up mid-consult stays on-call for the consult.
  * - by hand: `set` (the agents API), and routing's own state API (`requested`).
  *
  * Each transition is published as `agent.state` before routing hears of it, so the bus shows
@@ -140,6 +141,16 @@ export class AgentPresence implements AgentStateOwner {
   /** The agent's leg now belongs to `toCallId` (attended transfer: from the consult call to the caller's). */
   moveCall(agentId: string, callId: string, toCallId: string): void {
     this.states.apply(agentId, { type: 'call-moved', callId, toCallId });
+  }
+
+  /** The agent placed the consult call `consultCallId` from the call they are on: they stay busy until it ends (consultCalls.ts). */
+  consultStarted(agentId: string, consultCallId: string): void {
+    this.states.apply(agentId, { type: 'consult-started', consultCallId });
+  }
+
+  /** The agent's consult call ended: their wrap-up starts if the call they consulted for has ended already. */
+  consultEnded(agentId: string, consultCallId: string): void {
+    this.states.apply(agentId, { type: 'consult-ended', consultCallId });
   }
 
   noAnswer(agentId: string, callId: string): void {
@@ -296,12 +307,14 @@ export class AgentPresence implements AgentStateOwner {
     }
   }
 
-  private agentOnCall(callId: string): { agentId: string; status: AgentStatus } | undefined {
+  /** The agents ringing for or on `callId`: a consult call has two (the consulted agent, and the consulting one once their caller left). */
+  private agentsOnCall(callId: string): { agentId: string; status: AgentStatus }[] {
+    const out: { agentId: string; status: AgentStatus }[] = [];
     for (const agentId of this.states.ids()) {
       const status = this.states.status(agentId)!;
-      if (status.callId === callId) return { agentId, status };
+      if (status.callId === callId) out.push({ agentId, status });
     }
-    return undefined;
+    return out;
   }
 
   private onEvent(e: ApplianceEvent): void {
@@ -322,27 +335,29 @@ export class AgentPresence implements AgentStateOwner {
           });
         return;
       }
-      case 'call.hold': {
-        const a = this.agentOnCall(e.callId);
-        if (a?.status.state === 'on-call' && a.status.callOnBox) this.feed(a.agentId, { type: 'hold', callId: e.callId, held: e.held });
+      case 'call.hold':
+        for (const a of this.agentsOnCall(e.callId))
+          if (a.status.state === 'on-call' && a.status.callOnBox) this.feed(a.agentId, { type: 'hold', callId: e.callId, held: e.held });
         return;
-      }
-      case 'call.ended': {
-        const a = this.agentOnCall(e.callId);
-        if (a === undefined) return;
-        if (e.reason === 'transfer') {
-          // the caller went to the agent: the call goes on without the box
-          if (a.status.state === 'ringing') this.feed(a.agentId, { type: 'answer', callId: e.callId });
-          if (this.states.status(a.agentId)?.state === 'on-call') this.feed(a.agentId, { type: 'call-left-box', callId: e.callId });
-          return;
-        }
-        if (a.status.state === 'on-call' && !a.status.callOnBox) return;
-        this.feed(a.agentId, { type: 'leg-ended', callId: e.callId });
+      case 'call.ended':
+        for (const a of this.agentsOnCall(e.callId)) this.callEnded(a, e.reason);
         return;
-      }
       default:
         return;
     }
+  }
+
+  /** A call the agent rang for or was on ended (`reason` of the bus's call.ended). */
+  private callEnded(a: { agentId: string; status: AgentStatus }, reason: string): void {
+    const callId = a.status.callId!;
+    if (reason === 'transfer') {
+      // the caller went to the agent: the call goes on without the box
+      if (a.status.state === 'ringing') this.feed(a.agentId, { type: 'answer', callId });
+      if (this.states.status(a.agentId)?.state === 'on-call') this.feed(a.agentId, { type: 'call-left-box', callId });
+      return;
+    }
+    if (a.status.state === 'on-call' && !a.status.callOnBox) return;
+    this.feed(a.agentId, { type: 'leg-ended', callId });
   }
 
   /** Store the agents' away / logged-out choices when they changed (by hand: rare). */

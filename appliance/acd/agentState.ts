@@ -18,6 +18,9 @@
  *   an answer resets the count. An offer that failed for another reason is not counted.
  * - An attended transfer moves an on-call agent's leg from the consult call to the caller's call
  *   (`call-moved`): they stay on the call, nothing else changes.
+ * - A consult call the on-call agent places (`consult-started`) keeps them busy: when the call
+ *   they are on ends first (the caller hung up), they stay on-call for the consult, and its end
+ *   (`consult-ended`) starts the wrap-up; a consult that ends first changes nothing.
  * - A call the box no longer carries (transferred out to the agent) ends by hand: the agent or a
  *   supervisor says wrap-up, available or logged-out.
  * - By hand (agent or supervisor): available (from away, wrap-up — ending it early — or logged-out),
@@ -70,6 +73,8 @@ export interface AgentStatus {
   readonly softphones: number;
   /** The call ringing or on; null otherwise. */
   readonly callId: string | null;
+  /** The consult call (attended transfer) the agent placed while on `callId`; null for none. */
+  readonly consultCallId: string | null;
   readonly held: boolean;
   /** False once the call left the box (transferred to the agent): its end comes by hand. */
   readonly callOnBox: boolean;
@@ -101,6 +106,10 @@ export type AgentInput =
   | { readonly type: 'leg-ended'; readonly callId: string }
   /** The agent's leg now belongs to another call (an attended transfer: consult call → the caller's). */
   | { readonly type: 'call-moved'; readonly callId: string; readonly toCallId: string }
+  /** The agent placed the consult call `consultCallId` (attended transfer) from the call they are on. */
+  | { readonly type: 'consult-started'; readonly consultCallId: string }
+  /** The agent's consult call ended (hung up, or handed over to the caller). */
+  | { readonly type: 'consult-ended'; readonly consultCallId: string }
   | { readonly type: 'no-answer'; readonly callId: string }
   | { readonly type: 'offer-failed'; readonly callId: string }
   | { readonly type: 'wrap-up-elapsed' }
@@ -142,6 +151,7 @@ export function initialStatus(now: number, choice: AgentChoice | null = null): A
     sipContacts: 0,
     softphones: 0,
     callId: null,
+    consultCallId: null,
     held: false,
     callOnBox: false,
     missedOffers: 0,
@@ -195,6 +205,7 @@ export function step(agentId: string, s: AgentStatus, input: AgentInput, policy:
     const next: AgentStatus = {
       ...s,
       callId: to === 'ringing' || to === 'on-call' ? s.callId : null,
+      consultCallId: to === 'on-call' ? s.consultCallId : null,
       held: to === 'on-call' ? s.held : false,
       callOnBox: to === 'on-call' ? s.callOnBox : false,
       logoutAfterCall: to === 'on-call' ? s.logoutAfterCall : false,
@@ -257,9 +268,20 @@ export function step(agentId: string, s: AgentStatus, input: AgentInput, policy:
     case 'call-moved':
       if (!onCall(input.callId)) refuse(agentId, s, input, 'only the call the agent is on can move');
       return same({ ...s, callId: input.toCallId });
+    case 'consult-started':
+      // a colleague dialled while not on a call is not a consult: nothing to keep
+      if (s.state !== 'on-call' || s.callId === null || s.callId === input.consultCallId) return same(s);
+      return same({ ...s, consultCallId: input.consultCallId });
+    case 'consult-ended':
+      if (s.consultCallId === input.consultCallId) return same({ ...s, consultCallId: null });
+      // the call they were on ended first: the consult was what kept them on a call
+      if (onCall(input.consultCallId)) return endCall();
+      return same(s);
     case 'leg-ended':
       if (ringing(input.callId)) return move('available', 'offer-withdrawn');
       if (!onCall(input.callId)) refuse(agentId, s, input, 'the call is not the agent’s');
+      // still talking on their consult call: on-call for it until it ends
+      if (s.consultCallId !== null) return same({ ...s, callId: s.consultCallId, consultCallId: null, held: false, callOnBox: true });
       return endCall();
     case 'no-answer': {
       if (!ringing(input.callId)) refuse(agentId, s, input, 'only a ringing call goes unanswered');

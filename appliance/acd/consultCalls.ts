@@ -10,7 +10,9 @@
  * (agent state ringing, for the consult call's id: an agent who is not available is not rung and
  * the consult call ends) and B's registered phones ring (agentRing.ts); the first to answer is
  * bridged with A's consult call (rtp/bridge.ts) and B is on-call. A stays on-call for their caller
- * (their phone holds the caller: hold music). B not answering (or A hanging up first) ends the
+ * (their phone holds the caller: hold music), and for the consult: if the caller hangs up first, A
+ * stays on-call for the consult call until it ends (agentState.ts `consult-started` / `consult-ended`),
+ * never offered a call while talking to B. B not answering (or A hanging up first) ends the
  * consult call with a BYE to A; A's call with the caller is not touched and stays on hold.
  * B's leg is placed with a deferred audio sink: not transcribed during the consult.
  *
@@ -51,6 +53,10 @@ export interface ConsultAgents {
   noAnswer(agentId: string, callId: string): void;
   offerFailed(agentId: string, callId: string): void;
   moveCall(agentId: string, callId: string, toCallId: string): void;
+  /** The consulting agent placed `consultCallId` from the call they are on: busy until it ends. */
+  consultStarted(agentId: string, consultCallId: string): void;
+  /** The consulting agent's consult call is over (ended, or handed over to the caller). */
+  consultEnded(agentId: string, consultCallId: string): void;
 }
 
 export interface ConsultCallsDeps {
@@ -181,6 +187,7 @@ export class ConsultCalls {
       done: false,
     };
     this.consults.set(e.callId, consult);
+    this.tellAgents(() => this.deps.agents.consultStarted(fromAgentId, e.callId), fromAgentId);
     this.deps.logger.info({ callId: e.callId, agentId: fromAgentId, toAgentId }, 'consult call: ringing an agent');
     try {
       this.deps.agents.offer(toAgentId, e.callId);
@@ -325,10 +332,21 @@ export class ConsultCalls {
     }
   }
 
+  /** The consult is no longer carried here; A's state is told (their wrap-up starts if their caller has gone). */
   private forget(consult: Consult): void {
     consult.done = true;
     this.consults.delete(consult.callId);
     if (consult.toCallId !== null) this.byToCall.delete(consult.toCallId);
+    this.tellAgents(() => this.deps.agents.consultEnded(consult.fromAgentId, consult.callId), consult.fromAgentId);
+  }
+
+  /** An agent-state input; one the state refuses is logged, never thrown from a call's event. */
+  private tellAgents(input: () => void, agentId: string): void {
+    try {
+      input();
+    } catch (err) {
+      this.deps.logger.warn({ agentId, code: (err as { code?: string }).code ?? 'error' }, 'agent state not moved');
+    }
   }
 
   /** The agent one of whose live registered contacts is `peer` (same transport, address and port), null for none. */

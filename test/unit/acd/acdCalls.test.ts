@@ -159,6 +159,8 @@ function harness(
     },
     legEnded: (a: string, c: string) => void agentCalls.push(`leg-ended ${a} ${c}`),
     moveCall: (a: string, c: string, to: string) => void agentCalls.push(`moved ${a} ${c} ${to}`),
+    consultStarted: () => undefined,
+    consultEnded: () => undefined,
   };
   const contactsOf = (agentId: string) =>
     (opts.contactsByAgent?.[agentId] ?? opts.contacts ?? ['sip:alice@10.0.0.5:5062']).map((contact) => ({
