@@ -110,6 +110,8 @@ export function startConversations(
         service,
         secret,
         verifyAgent: (token) => webrtc.verifyAgent(token),
+        // with routing configured, only the roster's agents chat: a removed agent's socket ends
+        agentActive: (agentId) => !deps.routing.configured || deps.routing.hasAgent(agentId),
         verifyCallerToken: (callId, token) => {
           try {
             return verifyCallerToken(secret, token).callId === callId;

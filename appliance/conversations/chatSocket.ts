@@ -9,7 +9,9 @@
  * a frame over chat.maxFrameBytes or binary closes the socket (1009 / 1003); repeated bad frames or
  * rate-limit refusals close it (1008); a socket that says nothing in `joinTimeoutMs`, or misses a
  * pong (half-open: the peer vanished without a close), is terminated. Visitors authenticate with the
- * chat token `start` gave them (chatTokens.ts); agents with their softphone's agent token.
+ * chat token `start` gave them (chatTokens.ts); agents with their softphone's agent token, and an
+ * agent's socket lasts no longer than the agent's place on the roster (`agentActive`): once the
+ * agent is removed, the next chat event for them, or their next message, closes it (AGENT_REMOVED).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { evxError, isEdgeVoxError } from '../errors.js';
@@ -22,6 +24,9 @@ import { RateLimiter } from './rateLimit.js';
 import type { Conversation } from './types.js';
 
 export const CHAT_SOCKET_PATH = '/api/v1/chat/socket';
+
+/** WebSocket close code of an agent's socket whose agent is no longer on the roster. */
+export const AGENT_REMOVED = 4401;
 
 /** The part of a `ws` WebSocket used here. */
 interface ChatSocket {
@@ -55,6 +60,11 @@ export interface ChatSocketDeps {
   /** Signs visitors' chat tokens (the box's token secret). */
   readonly secret: Uint8Array;
   readonly verifyAgent: (token: string) => { subject: string; expiresAtMs: number } | undefined;
+  /**
+   * Whether an agent id may chat now (on the roster; app/conversations.ts). Asked at sign-in and
+   * before each delivery to, or message from, a signed-in agent. Absent: every verified token may.
+   */
+  readonly agentActive?: (agentId: string) => boolean;
   /** Whether `callerToken` is a valid caller token of `callId` (the escalated WebRTC call). */
   readonly verifyCallerToken: (callId: string, callerToken: string) => boolean;
   /**
@@ -467,7 +477,7 @@ class AgentSession {
     if (msg.type === 'agent') {
       if (this.agentId !== null) throw evxError('EVX_ERR_CHAT_PROTOCOL', 'already signed in');
       const p = this.s.deps.verifyAgent(msg.token);
-      if (p === undefined) {
+      if (p === undefined || this.s.deps.agentActive?.(p.subject) === false) {
         this.s.send({ type: 'error', code: 'EVX_ERR_WEBRTC_AUTH', message: 'the agent token is not valid' });
         this.s.end(1008, 'bad agent token');
         return;
@@ -481,6 +491,7 @@ class AgentSession {
       return;
     }
     const agentId = this.me();
+    if (!this.stillActive()) return;
     switch (msg.type) {
       case 'accept': {
         const c = this.service.accept(msg.conversationId, agentId);
@@ -528,13 +539,21 @@ class AgentSession {
     }
   }
 
+  /** False (and the socket closed) once the agent is off the roster: nothing more goes either way. */
+  private stillActive(): boolean {
+    if (this.agentId === null || this.s.deps.agentActive?.(this.agentId) !== false) return true;
+    this.s.end(AGENT_REMOVED, 'agent removed');
+    return false;
+  }
+
   sendLists(agentId: string): void {
+    if (!this.stillActive()) return;
     this.s.send({ type: 'offers', conversations: this.service.offersFor(agentId).map((c) => this.s.hub.summary(c)) });
     this.s.send({ type: 'held', conversations: this.service.heldBy(agentId).map((c) => this.s.hub.summary(c)) });
   }
 
   send(m: ChatServerMessage): void {
-    this.s.send(m);
+    if (this.stillActive()) this.s.send(m);
   }
 
   detach(): void {
