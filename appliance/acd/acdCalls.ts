@@ -23,8 +23,10 @@
  *   agent's leg released (their phone's BYE, else the box's after the NOTIFY) and their wrap-up
  *   starts. Not answered: NOTIFY 480 and the caller goes back to the transferring agent, or — when
  *   that agent hung up meanwhile — waits again in its group's queue in its old place.
- * - To a queue (`sip:queue-<groupId>@<box>`): NOTIFY 200, the transferring agent is released at
- *   once, the caller waits in that group with its priority and its first queueing time.
+ * - To a queue (`sip:queue-<groupId>@<box>`): admitted as a caller entering it (queuePolicy.ts):
+ *   NOTIFY 200, the transferring agent is released at once, the caller waits in that group (or the
+ *   adjacent group its overflow picks) with its priority and its first queueing time; a closed
+ *   group (480) or a full queue (486) refuses it and the agent keeps the caller, audited.
  * - Attended (`?Replaces=` naming the agent's consult call with another agent: consultCalls.ts
  *   claims such INVITEs before they become callers and hands the consulted agent's leg over): the
  *   caller is bridged with that leg, NOTIFY 200, the transferring agent's leg released as above.

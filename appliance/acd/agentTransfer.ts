@@ -42,7 +42,11 @@ export type TransferRefusal =
   /** A REFER with Replaces naming no consult call of the agent's (RFC 3891: 481). */
   | 'unknown-replaces'
   /** A softphone asked to transfer a call it is not on (softphoneControl.ts: 481). */
-  | 'not-on-call';
+  | 'not-on-call'
+  /** A transfer to a queue whose group is closed now (business hours, holiday: 480). */
+  | 'queue-closed'
+  /** A transfer to a full queue (`maxQueued`) that no adjacent group takes (486). */
+  | 'queue-full';
 
 export type TransferTarget =
   | { readonly kind: 'agent'; readonly agentId: string }

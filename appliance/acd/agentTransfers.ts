@@ -9,7 +9,7 @@ import type { AgentRing } from './agentRing.js';
 import { transferTarget, type TransferRefusal } from './agentTransfer.js';
 import { HOLD_MUSIC, type QueueAudio } from './announcements.js';
 import { replacesOf, type ReplacesTarget } from './consultCalls.js';
-import { QUEUE_PROMPTS } from './queuePolicy.js';
+import { admit, QUEUE_PROMPTS } from './queuePolicy.js';
 import type { AcdCall, AcdCallsDeps, AcdCounters, AcdEvents, AgentTransferRequest, PendingTransfer } from './acdCall.js';
 
 /** After the final NOTIFY of a transfer, how long the transferring phone has to hang up before the box does. */
@@ -98,15 +98,30 @@ export class AgentTransfers {
     }
   }
 
-  private refuseTransfer(call: AcdCall, fromAgentId: string, reason: TransferRefusal, status: number): number {
+  private refuseTransfer(
+    call: AcdCall,
+    fromAgentId: string,
+    reason: TransferRefusal,
+    status: number,
+    kind: 'group' | 'other' = 'other',
+  ): number {
     this.audit(fromAgentId, call.callId, reason, status);
     this.host.deps.logger.info({ callId: call.callId, agentId: fromAgentId, reason, status }, 'transfer refused');
-    this.host.events.emit('call.transferred', { callId: call.callId, fromAgentId, kind: 'other', outcome: 'refused', reason });
+    this.host.events.emit('call.transferred', { callId: call.callId, fromAgentId, kind, outcome: 'refused', reason });
     return status;
   }
 
-  /** To a queue: the transferring agent is released at once, the caller waits in `groupId` (its priority, its first queueing). */
-  private transferToQueue(call: AcdCall, fromAgentId: string, fromCallId: string | null, groupId: string): number {
+  /**
+   * To a queue, admitted as a caller entering it would be (queuePolicy.ts `admit`): a closed group
+   * (480) or a full queue (486) refuses the transfer and the agent keeps the caller, bridged; a full
+   * queue whose overflow finds an adjacent group with room sends the caller there. Admitted: the
+   * transferring agent is released at once, the caller waits in the group (its priority, its first queueing).
+   */
+  private transferToQueue(call: AcdCall, fromAgentId: string, fromCallId: string | null, requestedGroupId: string): number {
+    const admission = admit(requestedGroupId, this.host.deps.queues.state());
+    if (admission.outcome === 'closed') return this.refuseTransfer(call, fromAgentId, 'queue-closed', 480, 'group');
+    if (admission.outcome === 'full') return this.refuseTransfer(call, fromAgentId, 'queue-full', 486, 'group');
+    const groupId = admission.groupId;
     this.host.deps.facts?.transferred(call.callId, this.host.deps.now());
     this.releaseAgentLeg(call, fromAgentId, fromCallId);
     call.agentId = null;
