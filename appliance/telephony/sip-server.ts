@@ -13,6 +13,7 @@ import { evxError } from '../errors.js';
 import { DigestAuthenticator } from '../sip/auth.js';
 import { LOCAL_TRANSFER_TARGETS, transferPolicyOf, type TransferTargetPolicy } from './transferTargets.js';
 import type { LocalEndpoint } from '../sip/dialog.js';
+import { parseCSeq } from '../sip/grammar.js';
 import { AllowList, SourceRateLimiter } from '../sip/guard.js';
 import type { SipPeer, SipRequest, SipResponse, SipTransportName } from '../sip/message.js';
 import { canAddressResponse, DEFAULT_SIP_LIMITS, parseSipMessage } from '../sip/parser.js';
@@ -490,6 +491,10 @@ export class SipServer {
     const toTag = tagOf(req.headers.get('to'));
     if (toTag === undefined) return;
     const key = `${req.headers.get('call-id')}|${toTag}`;
+    // an earlier INVITE's ACK again (retransmitted, or late in the network) acknowledges nothing now:
+    // taken, it stopped the 2xx of the INVITE awaiting its ACK and used up the answer that ACK carries
+    const awaiting = this.inviteTx.get(key) ?? this.lateOffers.get(key)?.tx;
+    if (awaiting !== undefined && cseqNumber(awaiting.request) !== cseqNumber(req)) return;
     const late = this.lateOffers.get(key);
     if (late !== undefined) {
       this.lateOffers.delete(key);
@@ -717,4 +722,8 @@ export class SipServer {
     })();
     return this.closing;
   }
+}
+
+function cseqNumber(m: SipRequest): number | undefined {
+  return parseCSeq(m.headers.get('cseq') ?? '')?.seq;
 }

@@ -17,31 +17,35 @@ afterEach(async () => {
   for (const o of open.splice(0).reverse()) await o.close();
 });
 
+/** A call from the test UAC, held by its re-INVITE (a=sendonly) and ACKed. */
+async function heldCall() {
+  const base = 46000 + 2 * Math.floor(Math.random() * 4000);
+  const server = new SipServer({ port: 0, rtpPortMin: base, rtpPortMax: base + 9 });
+  const events: string[] = [];
+  server.events.on('call.held', () => events.push('held'));
+  server.events.on('call.resumed', () => events.push('resumed'));
+  const started = new Promise<CallStartedEvent>((r) => server.events.on('call.started', r));
+  const port = await server.listen();
+  open.push(server);
+  const uac = await new TestUac(port).open();
+  open.push(uac);
+  const rtp = dgram.createSocket('udp4');
+  await new Promise<void>((r) => rtp.bind(0, '127.0.0.1', () => r()));
+  open.push({ close: () => rtp.close() });
+  const rtpPort = rtp.address().port;
+  await uac.call(rtpPort);
+  await started;
+  uac.sendRaw(uac.request('INVITE', { body: uac.sdp(rtpPort, ['a=sendonly']) }));
+  const holdCseq = uac.cseq - 1;
+  await uac.waitResponse('INVITE', 200, holdCseq);
+  uac.sendRaw(uac.request('ACK', { cseq: holdCseq }));
+  expect(events).toEqual(['held']);
+  return { uac, rtp, rtpPort, events, holdCseq };
+}
+
 describe('re-INVITE without SDP', () => {
   it('resumes a held call: a sendrecv offer in the 200, the answer taken from the ACK', async () => {
-    const base = 46000 + 2 * Math.floor(Math.random() * 4000);
-    const server = new SipServer({ port: 0, rtpPortMin: base, rtpPortMax: base + 9 });
-    const events: string[] = [];
-    server.events.on('call.held', () => events.push('held'));
-    server.events.on('call.resumed', () => events.push('resumed'));
-    const started = new Promise<CallStartedEvent>((r) => server.events.on('call.started', r));
-    const port = await server.listen();
-    open.push(server);
-    const uac = await new TestUac(port).open();
-    open.push(uac);
-    const rtp = dgram.createSocket('udp4');
-    await new Promise<void>((r) => rtp.bind(0, '127.0.0.1', () => r()));
-    open.push({ close: () => rtp.close() });
-    const rtpPort = rtp.address().port;
-    await uac.call(rtpPort);
-    await started;
-
-    // hold
-    uac.sendRaw(uac.request('INVITE', { body: uac.sdp(rtpPort, ['a=sendonly']) }));
-    const holdCseq = uac.cseq - 1;
-    await uac.waitResponse('INVITE', 200, holdCseq);
-    uac.sendRaw(uac.request('ACK', { cseq: holdCseq }));
-    expect(events).toEqual(['held']);
+    const { uac, rtp, rtpPort, events } = await heldCall();
 
     // resume, delayed offer: our offer comes in the 200
     uac.sendRaw(uac.request('INVITE'));
@@ -62,4 +66,20 @@ describe('re-INVITE without SDP', () => {
     await media;
     expect(events).toEqual(['held', 'resumed']);
   });
+  it("a late retransmission of the hold's ACK does not take the place of the resume's ACK", async () => {
+    const { uac, rtp, rtpPort, events, holdCseq } = await heldCall();
+    uac.sendRaw(uac.request('INVITE'));
+    const resumeCseq = uac.cseq - 1;
+    await uac.waitResponse('INVITE', 200, resumeCseq);
+    // the hold's ACK again (retransmitted, or delayed in the network): it acknowledges nothing now
+    uac.sendRaw(uac.request('ACK', { cseq: holdCseq }));
+    const media = new Promise<void>((resolve) =>
+      rtp.on('message', (m) => {
+        if (typeof parseRtp(m) !== 'string') resolve();
+      }),
+    );
+    uac.sendRaw(uac.request('ACK', { cseq: resumeCseq, body: uac.sdp(rtpPort, ['a=sendrecv']) }));
+    await media;
+    expect(events).toEqual(['held', 'resumed']);
+  }, 15_000);
 });
