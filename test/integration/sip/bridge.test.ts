@@ -158,7 +158,13 @@ describe('MediaBridge between an inbound caller and a placed agent call', () => 
     expect(payloadsOf(relayed)).toEqual(toAgent.map((x) => x.toString('hex')));
     expect(new Set(relayed.map((p) => p.ssrc))).toEqual(new Set([agentLeg.rtp.ssrc]));
     expect(relayed.every((p) => p.payloadType === 0)).toBe(true);
-    for (let i = 1; i < relayed.length; i++) expect(relayed[i]!.sequence).toBe((relayed[i - 1]!.sequence + 1) & 0xffff);
+    // one sequence space: no gap from the first relayed packet to the last. The leg's idle fill may
+    // come in between when the test's own sending stalls for three frames (a loaded machine), and
+    // takes its numbers from the same space, so continuity is checked over everything the leg sent.
+    const own = s.phoneRtp.received.filter((p) => p.ssrc === agentLeg.rtp.ssrc);
+    const span = own.slice(own.indexOf(relayed[0]!), own.indexOf(relayed.at(-1)!) + 1);
+    expect(span.length).toBeGreaterThanOrEqual(relayed.length);
+    for (let i = 1; i < span.length; i++) expect(span[i]!.sequence).toBe((span[i - 1]!.sequence + 1) & 0xffff);
     // the caller leg's own sink (the transcriber) still got every frame
     await until(() => s.callerFrames.length - framesBefore >= 40);
 
