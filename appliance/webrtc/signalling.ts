@@ -242,7 +242,11 @@ class SignallingSession {
     if (principal === undefined) throw evxError('EVX_ERR_WEBRTC_AUTH', 'Invalid agent token');
     if (principal.role !== 'agent') throw evxError('EVX_ERR_WEBRTC_AUTH', 'Only agents take offered calls');
     if (this.done) throw evxError('EVX_ERR_WEBRTC_CLOSED', 'The socket closed during ready');
-    this.softphone = hub.connect(principal.subject, (m) => this.send(m));
+    this.softphone = hub.connect(
+      principal.subject,
+      (m) => this.send(m),
+      (code, reason) => this.finish(code, reason),
+    );
     if (this.joinTimer !== undefined) clearTimeout(this.joinTimer);
     if (principal.expiresAtMs !== undefined)
       this.expiry = setTimeout(

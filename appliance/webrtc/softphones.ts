@@ -22,6 +22,10 @@
  * or failing read never delays or breaks the offer), and an agent's `customer` request is answered
  * for a call ringing them or answered by them only; any other call is refused (deny by default).
  *
+ * A presence socket lasts no longer than its agent's admission (`setAdmission`: on the roster):
+ * once the agent is removed, the next offer or customer for it, or its next request, closes the
+ * socket (the session's `end`, AGENT_REMOVED) instead of being sent or carried out.
+ *
  * A call offered here is guarded until it ends: only the agent it rings (or who answered it) may
  * join it as an agent (`mayJoin`, checked at join); an agent whose join raced the end of the ring,
  * or who answered after another endpoint won (`hangUpAnswered`), is taken out of the call again
@@ -63,8 +67,11 @@ export interface SoftphoneConnection {
 
 /** The signalling side of the hub (signalling.ts `ready`). */
 export interface SoftphoneHub {
-  /** Registers a presence socket; throws EVX_ERR_WEBRTC_AUTH when the agent may not take calls here. */
-  connect(agentId: string, send: (message: ServerMessage) => void): SoftphoneConnection;
+  /**
+   * Registers a presence socket; throws EVX_ERR_WEBRTC_AUTH when the agent may not take calls here.
+   * `end` closes the socket once its agent no longer may (removed from the roster).
+   */
+  connect(agentId: string, send: (message: ServerMessage) => void, end?: (code: number, reason: string) => void): SoftphoneConnection;
 }
 
 /** The parts of the call registry the hub uses. */
@@ -94,28 +101,54 @@ function controlled(result: SoftphoneControlResult | undefined): number {
 /** Guarded calls kept at most (a call leaves at its end; this bounds a leak if an end is missed). */
 const MAX_GUARDED = 10_000;
 
+/** Close code of a presence socket whose agent is no longer admitted (removed from the roster). */
+export const AGENT_REMOVED = 4401;
+
 class Connection implements SoftphoneConnection {
   closed = false;
   constructor(
     readonly agentId: string,
-    readonly send: (message: ServerMessage) => void,
+    private readonly sendOut: (message: ServerMessage) => void,
+    private readonly end: ((code: number, reason: string) => void) | undefined,
     private readonly hub: WebRtcSoftphones,
   ) {}
 
+  /** Whether the agent is still admitted; once not, the socket is closed and forgotten. */
+  private admitted(): boolean {
+    if (this.closed) return false;
+    if (this.hub.admits(this.agentId)) return true;
+    this.close();
+    this.end?.(AGENT_REMOVED, 'agent removed');
+    return false;
+  }
+
+  /** Sends to the socket while its agent is admitted. */
+  send(message: ServerMessage): void {
+    if (this.admitted()) this.sendOut(message);
+  }
+
+  /** Throws the refusal of a request from an agent no longer admitted (the socket is closing). */
+  private mustBeAdmitted(): void {
+    if (!this.admitted()) throw evxError('EVX_ERR_WEBRTC_AUTH', 'This agent takes no calls on this appliance');
+  }
+
   decline(callId: string): void {
-    if (!this.closed) this.hub.declined(this, callId);
+    if (this.admitted()) this.hub.declined(this, callId);
   }
 
   customer(callId: string): SoftphoneCustomer | null {
+    this.mustBeAdmitted();
     return this.hub.customerFor(this.agentId, callId);
   }
 
   hold(callId: string, held: boolean): { held: boolean } {
+    this.mustBeAdmitted();
     controlled(this.hub.control?.hold(this.agentId, callId, held));
     return { held };
   }
 
   async transfer(callId: string, target: AgentTransferRequest): Promise<{ status: number }> {
+    this.mustBeAdmitted();
     return { status: controlled(await this.hub.control?.transfer(this.agentId, callId, target)) };
   }
 
@@ -169,6 +202,11 @@ export class WebRtcSoftphones implements AcdSoftphones, SoftphoneHub {
     this.admit = admit;
   }
 
+  /** Whether `agentId` may have a softphone here now (asked again before each use of one). */
+  admits(agentId: string): boolean {
+    return this.admit(agentId);
+  }
+
   /** What carries out the softphones' hold and transfer (app/acdSoftphones.ts: the ACD's); null: refused. */
   setControl(control: Pick<SoftphoneControl, 'hold' | 'transfer'> | null): void {
     this.control = control;
@@ -195,10 +233,10 @@ export class WebRtcSoftphones implements AcdSoftphones, SoftphoneHub {
 
   // --- presence sockets ------------------------------------------------------------------------------
 
-  connect(agentId: string, send: (message: ServerMessage) => void): SoftphoneConnection {
+  connect(agentId: string, send: (message: ServerMessage) => void, end?: (code: number, reason: string) => void): SoftphoneConnection {
     if (this.closed) throw evxError('EVX_ERR_SHUTTING_DOWN', 'Softphones are shutting down');
     if (!this.admit(agentId)) throw evxError('EVX_ERR_WEBRTC_AUTH', 'This agent takes no calls on this appliance');
-    const conn = new Connection(agentId, send, this);
+    const conn = new Connection(agentId, send, end, this);
     let set = this.byAgent.get(agentId);
     if (set === undefined) {
       set = new Set();
