@@ -28,8 +28,11 @@
  * - The box stops: requests being dialled go back to pending at the next start (Callbacks.recover)
  *   unless the customer had answered (then they are `done`): neither lost nor placed twice.
  *
- * At most `maxQueued` attempts wait in the queue at once (each is a live interaction), so waiting
- * callbacks never crowd out inbound calls. The customer's number is opened from the store only to
+ * At most `maxQueued` attempts of each group wait in the queue at once (each is a live interaction),
+ * so waiting callbacks never crowd out inbound calls, and a group whose attempts nobody takes (no
+ * agent staffed) never holds up another group's callbacks. A group no longer configured gets no
+ * attempt (its requests stay pending in the store, placed if it comes back); attempts already
+ * waiting for it are withdrawn. The customer's number is opened from the store only to
  * dial it: never logged, never in an event.
  */
 import { randomUUID } from 'node:crypto';
@@ -93,7 +96,7 @@ export interface CallbackDialerOptions {
   /** Wait before the second attempt (doubled for each one after, up to maxRetryMs). */
   readonly retryMs: number;
   readonly maxRetryMs: number;
-  /** Attempts waiting in the queue at once. */
+  /** Attempts of one group waiting in the queue at once. */
   readonly maxQueued: number;
   /** How often due requests are looked for (besides on each new request and each attempt's end). */
   readonly pollMs: number;
@@ -105,9 +108,11 @@ export interface CallbackDialerOptions {
 export interface CallbackDialerDeps {
   readonly callbacks: Pick<
     Callbacks,
-    'due' | 'stored' | 'open' | 'dialing' | 'completed' | 'attemptFailed' | 'undial' | 'close' | 'recover'
+    'dueByGroup' | 'stored' | 'open' | 'dialing' | 'completed' | 'attemptFailed' | 'undial' | 'close' | 'recover'
   >;
   readonly routing: Pick<AcdRouting, 'now' | 'requeue' | 'removeFromQueue'>;
+  /** The configured skill groups' ids (read at each look for due requests); absent: every group is taken as configured. */
+  readonly groupIds?: () => readonly string[];
   readonly bus: Pick<EventBus, 'subscribe'>;
   readonly agents: Pick<AcdAgents, 'answered' | 'noAnswer' | 'offerFailed'>;
   readonly ringer: PhoneRinger;
@@ -186,24 +191,36 @@ export class CallbackDialer {
     }
   }
 
-  /** Queue due requests, oldest place first, up to maxQueued waiting. */
+  /** Queue due requests, oldest place first, up to maxQueued waiting in each configured group. */
   private fill(): void {
     if (this.closed || this.deps.trunk === null) return;
-    const waiting = [...this.byRequest.values()].filter((a) => a.phase === 'queued').length;
-    let room = this.deps.options.maxQueued - waiting;
-    if (room <= 0) return;
+    const ids = this.deps.groupIds?.();
+    const configured = ids === undefined ? null : new Set(ids);
+    const waiting = new Map<string, number>();
+    for (const a of [...this.byRequest.values()]) {
+      if (a.phase !== 'queued') continue;
+      if (configured !== null && !configured.has(a.groupId)) {
+        // its group was deleted: nobody will ever be offered it; the request stays pending
+        this.deps.routing.removeFromQueue(a.callId);
+        this.finish(a, 'group-missing');
+        continue;
+      }
+      waiting.set(a.groupId, (waiting.get(a.groupId) ?? 0) + 1);
+    }
     let due: StoredCallback[];
     try {
-      due = this.deps.callbacks.due(this.deps.options.maxQueued + this.byRequest.size);
+      // each group's first ones: those already in progress are skipped below, maxQueued more at most
+      due = this.deps.callbacks.dueByGroup(this.deps.options.maxQueued + this.byRequest.size);
     } catch (err) {
       this.deps.logger.error({ code: (err as { code?: string }).code ?? 'error' }, 'callback requests not read');
       return;
     }
     for (const r of due) {
-      if (room <= 0) break;
-      if (this.byRequest.has(r.id)) continue;
+      if (this.byRequest.has(r.id) || (configured !== null && !configured.has(r.groupId))) continue;
+      const n = waiting.get(r.groupId) ?? 0;
+      if (n >= this.deps.options.maxQueued) continue;
+      waiting.set(r.groupId, n + 1);
       this.enqueue(r);
-      room--;
     }
   }
 

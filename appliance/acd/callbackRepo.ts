@@ -86,6 +86,7 @@ export class CallbackRepo {
   private readonly listAll: Statement<[number], Row>;
   private readonly listState: Statement<[string, number], Row>;
   private readonly dueStmt: Statement<[number, number], Row>;
+  private readonly dueByGroupStmt: Statement<[number, number], Row>;
   private readonly moveStmt: Statement;
   private readonly dialStmt: Statement;
   private readonly retryStmt: Statement;
@@ -110,6 +111,13 @@ export class CallbackRepo {
     this.listState = db.prepare(`SELECT ${COLS} FROM callback_requests WHERE state = ? ORDER BY requested_at, id LIMIT ?`);
     this.dueStmt = db.prepare(
       `SELECT ${COLS} FROM callback_requests WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY queued_at, id LIMIT ?`,
+    );
+    // the first `limit` of each group, so one group's backlog never hides another group's requests
+    this.dueByGroupStmt = db.prepare(
+      `SELECT ${COLS} FROM (
+         SELECT ${COLS}, ROW_NUMBER() OVER (PARTITION BY group_id ORDER BY queued_at, id) AS n
+         FROM callback_requests WHERE state = 'pending' AND next_attempt_at <= ?
+       ) WHERE n <= ? ORDER BY queued_at, id`,
     );
     this.moveStmt = db.prepare(`UPDATE callback_requests SET state = ?, reason = ?, updated_at = ? WHERE id = ? AND state = ?`);
     this.dialStmt = db.prepare(
@@ -155,6 +163,11 @@ export class CallbackRepo {
   /** Pending requests whose retry time has come, by their place in the queue. */
   due(now: number, limit: number): StoredCallback[] {
     return this.dueStmt.all(now, limit).map(fromRow);
+  }
+
+  /** Pending requests whose retry time has come, at most `limitPerGroup` of each group, by their place in the queue. */
+  dueByGroup(now: number, limitPerGroup: number): StoredCallback[] {
+    return this.dueByGroupStmt.all(now, limitPerGroup).map(fromRow);
   }
 
   /** Move `id` from `from` to `to` (with a reason); false when it is not in `from` (or unknown). */

@@ -169,6 +169,11 @@ export class Callbacks {
     return this.deps.repo.due(this.deps.now(), limit);
   }
 
+  /** Pending requests due now, at most `limitPerGroup` of each group, by their place in the queue. */
+  dueByGroup(limitPerGroup: number): StoredCallback[] {
+    return this.deps.repo.dueByGroup(this.deps.now(), limitPerGroup);
+  }
+
   stored(id: string): StoredCallback | undefined {
     return this.deps.repo.get(id);
   }

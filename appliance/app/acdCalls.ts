@@ -96,6 +96,7 @@ export function startAcdCalls(
   const dialer = new CallbackDialer({
     callbacks: deps.acd.callbacks,
     routing: deps.routing,
+    groupIds: () => deps.routing.groupList().map((g) => g.id),
     bus,
     agents: deps.presence,
     ringer: phoneRinger(deps.sip, (agentId) => registrar?.contactsOf(agentId) ?? [], logger),
