@@ -160,6 +160,17 @@ describe('agent states around a consult call', () => {
     expect(presence.view('ann')?.state).toBe('wrap-up');
   });
 
+  it('the hand-over (REFER with Replaces) ends ann’s consult first: her release wraps her up, bob is on the caller’s call', async () => {
+    await consulting();
+    expect(consults.take({ callId: 'k1@ann', toTag: 'box', fromTag: 'ann' }, 'ann', 'c1')).toEqual({
+      agentId: 'bob',
+      agentCallId: 'bob-leg-1',
+    });
+    presence.legEnded('ann', 'c1'); // the ACD releases her leg
+    expect(presence.view('ann')).toMatchObject({ state: 'wrap-up', callId: null });
+    expect(presence.view('bob')).toMatchObject({ state: 'on-call', callId: 'c1' });
+  });
+
   it('the caller and the consult end at once, whichever event comes first: nobody is left on a call', async () => {
     await consulting();
     ended('c1');
