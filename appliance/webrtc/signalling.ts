@@ -7,7 +7,8 @@
  * Or, for an agent's softphone, `ready` with an agent token: the socket becomes the softphone's
  * presence socket (softphones.ts), which gets call offers and may `decline` them; it joins no call,
  * is pinged every `heartbeatMs` (a softphone gone without a close stops counting at the next ping)
- * and closes when its token expires.
+ * and closes when its token expires. A supervisor's socket joined to a call closes (4401) when
+ * their token expires too.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -279,6 +280,7 @@ class SignallingSession {
     let callId: string;
     let role: ParticipantRole;
     let subject: string | undefined;
+    let expiresAtMs: number | undefined;
     if (token.startsWith('v1.')) {
       const claims = verifyCallerToken(this.deps.callerTokenSecret, token);
       if (requestedCallId !== undefined && requestedCallId !== claims.callId)
@@ -301,6 +303,7 @@ class SignallingSession {
       if (this.deps.authorizeJoin !== undefined && !this.deps.authorizeJoin(callId, role, principal.subject))
         throw evxError('EVX_ERR_WEBRTC_SIGNALLING', 'No such call to join', { details: { callId } });
       subject = principal.subject;
+      expiresAtMs = principal.expiresAtMs;
     }
     if (this.done) throw evxError('EVX_ERR_WEBRTC_CLOSED', 'The socket closed during join');
     const call = await this.deps.calls.getOrCreate(callId);
@@ -317,6 +320,10 @@ class SignallingSession {
     this.call = call;
     this.participant = participant;
     if (this.joinTimer !== undefined) clearTimeout(this.joinTimer);
+    // A supervisor listening in (transcripts, audio) stops with their token; an agent's call is not
+    // cut at their token's expiry (their leaving would hang up on the caller), it only gets no new offers.
+    if (role === 'supervisor' && expiresAtMs !== undefined)
+      this.expiry = setTimeout(() => this.finish(4401, 'token expired'), Math.max(0, Math.min(expiresAtMs - Date.now(), 2 ** 31 - 1)));
     this.deps.log?.debug({ callId, role }, 'webrtc participant joined');
     return {
       protocolVersion: PROTOCOL_VERSION,
