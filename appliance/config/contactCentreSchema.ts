@@ -344,7 +344,8 @@ export const AcdSection = Section(
           minimum: 1,
           maximum: 100,
           default: 5,
-          description: 'Callbacks waiting for an agent at once (each holds a call slot while it waits; the rest wait in the store)',
+          description:
+            'Callbacks of one group waiting for an agent at once (each holds a call slot while it waits; the rest wait in the store)',
         }),
       },
       'ACD mode: placing the callbacks callers asked for — agent first (ringing like a queued call, in the caller’s place), then the customer through the trunk',
