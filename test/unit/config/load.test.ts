@@ -25,7 +25,7 @@ function errorOf(fn: () => unknown): { code: string; message: string; exitCode: 
 describe('configuration loading', () => {
   it('has embedded defaults for everything', () => {
     const config = loadConfig({ env: {} });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, trustedProxies: [] });
     expect(config.dataDir).toBe('var');
     expect(config.modelsDir).toBe('../shared/models');
     expect(config.inference.providers).toEqual(['cpu']);
@@ -34,7 +34,7 @@ describe('configuration loading', () => {
   it('layers file < environment < flags', () => {
     const path = file('layers.yaml', 'http:\n  port: 9001\n  host: 0.0.0.0\nlog:\n  level: debug\n');
     const config = loadConfig({ file: path, env: { EDGEVOX_HTTP_PORT: '9002' }, flags: { 'http.host': '127.0.0.2' } });
-    expect(config.http).toEqual({ host: '127.0.0.2', port: 9002 });
+    expect(config.http).toEqual({ host: '127.0.0.2', port: 9002, trustedProxies: [] });
     expect(config.log.level).toBe('debug');
   });
 
