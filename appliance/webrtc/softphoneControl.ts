@@ -52,11 +52,18 @@ const MESSAGES: Readonly<Record<number, string>> = {
   491: 'A transfer of this call is already ringing',
 };
 
+/** A transfer to a queue refused by the group's admission (acd: queue-closed, queue-full). */
+const QUEUE_MESSAGES: Readonly<Record<number, string>> = {
+  480: 'That queue is closed now; the call is still with you',
+  486: 'That queue is full; the call is still with you',
+};
+
 /** Held calls remembered at most. */
 const MAX_HELD = 10_000;
 
-function refused(status: number): SoftphoneControlResult {
-  return { ok: false, status, message: MESSAGES[status] ?? 'The transfer failed' };
+function refused(status: number, target?: AgentTransferRequest): SoftphoneControlResult {
+  const message = (target?.kind === 'group' ? QUEUE_MESSAGES[status] : undefined) ?? MESSAGES[status] ?? 'The transfer failed';
+  return { ok: false, status, message };
 }
 
 export class SoftphoneControl {
@@ -97,6 +104,6 @@ export class SoftphoneControl {
       return { ok: true, status };
     }
     if (paused && !this.held.has(callId)) this.deps.media.pause(callId, false);
-    return refused(status);
+    return refused(status, target);
   }
 }

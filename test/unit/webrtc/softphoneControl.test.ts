@@ -132,6 +132,19 @@ describe('SoftphoneControl (hold and transfer from the agent page)', () => {
     expect(t.hub.mayJoin('c1', 'agent', 'alice')).toBe(true);
   });
 
+  it('a transfer to a closed (480) or full (486) queue says so, not that an agent did not answer', async () => {
+    const t = make();
+    const closed = t.conn.transfer('c1', { kind: 'group', groupId: 'cards' });
+    await tick();
+    t.finishTransfer(480);
+    expect(await refusal(closed)).toBe('EVX_ERR_WEBRTC_SIGNALLING 480 That queue is closed now; the call is still with you');
+    const full = t.conn.transfer('c1', { kind: 'group', groupId: 'cards' });
+    await tick();
+    t.finishTransfer(486);
+    expect(await refusal(full)).toBe('EVX_ERR_WEBRTC_SIGNALLING 486 That queue is full; the call is still with you');
+    expect(t.hub.mayJoin('c1', 'agent', 'alice')).toBe(true);
+  });
+
   it('a held call whose transfer fails stays held: the relay is not started again', async () => {
     const t = make();
     t.conn.hold('c1', true);
