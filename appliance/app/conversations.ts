@@ -99,6 +99,9 @@ export function startConversations(
   const { analysis, repo: analysisRepo } = startConversationAnalysis(deps, service, repo);
   const secret = loadTokenSecret(deps.dataDir, config.webrtc.callerTokenSecretFile);
   let socket: { close(): void } | null = null;
+  // with routing configured, only the roster's agents chat: a removed agent's socket ends and their
+  // token opens no chat file
+  const agentActive = (agentId: string): boolean => !deps.routing.configured || deps.routing.hasAgent(agentId);
   return {
     service,
     analysis,
@@ -110,8 +113,7 @@ export function startConversations(
         service,
         secret,
         verifyAgent: (token) => webrtc.verifyAgent(token),
-        // with routing configured, only the roster's agents chat: a removed agent's socket ends
-        agentActive: (agentId) => !deps.routing.configured || deps.routing.hasAgent(agentId),
+        agentActive,
         verifyCallerToken: (callId, token) => {
           try {
             return verifyCallerToken(secret, token).callId === callId;
@@ -145,6 +147,7 @@ export function startConversations(
         files: new ChatFileRepo(store.db, store.write.bind(store)),
         secret,
         verifyAgent: (token) => webrtc.verifyAgent(token),
+        agentActive,
         allowedOrigins: c.allowedOrigins,
         uploads: c.uploads,
         logger,

@@ -40,6 +40,8 @@ export interface ChatFileRoutesDeps {
   readonly files: ChatFileRepo;
   readonly secret: Uint8Array;
   readonly verifyAgent: (token: string) => { subject: string } | undefined;
+  /** Whether an agent is still on the roster (as for the chat socket): a removed agent's token opens no file. */
+  readonly agentActive?: (agentId: string) => boolean;
   readonly allowedOrigins: readonly string[];
   readonly uploads: ChatUploadOptions;
   readonly logger: Logger;
@@ -184,7 +186,7 @@ export async function registerChatFileRoutes(app: FastifyInstance, deps: ChatFil
 /** An agent sees a chat's files while holding the chat, or while it is offered to them. */
 function agentMaySee(deps: ChatFileRoutesDeps, token: string, file: ChatFile): boolean {
   const agent = deps.verifyAgent(token);
-  if (agent === undefined) return false;
+  if (agent === undefined || deps.agentActive?.(agent.subject) === false) return false;
   const c = deps.service.find(file.conversationId);
   if (c === undefined) return false;
   if (c.state !== 'waiting') return c.agentId === agent.subject;

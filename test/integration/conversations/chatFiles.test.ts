@@ -81,6 +81,9 @@ async function rig(uploads: ChatUploadOptions) {
   installErrorHandling(app, logger);
   await app.register(websocketPlugin, { options: { maxPayload: 64 * 1024 } });
   const verifyAgent = (t: string) => (AGENTS[t] !== undefined ? { subject: AGENTS[t], expiresAtMs: Date.now() + 3_600_000 } : undefined);
+  /** Agents taken off the roster. */
+  const removed = new Set<string>();
+  const agentActive = (agentId: string) => !removed.has(agentId);
   let socket: { close(): void } = { close: () => undefined };
   await app.register(async (instance) => {
     socket = registerChatSocket(instance, {
@@ -103,6 +106,7 @@ async function rig(uploads: ChatUploadOptions) {
       files,
       secret: SECRET,
       verifyAgent,
+      agentActive,
       allowedOrigins: ['https://shop.example'],
       uploads,
       logger,
@@ -165,6 +169,7 @@ async function rig(uploads: ChatUploadOptions) {
     count,
     base,
     advance: (ms: number) => (clock += ms),
+    removeAgent: (agentId: string) => removed.add(agentId),
     async close() {
       socket.close();
       await app.close();
@@ -251,6 +256,9 @@ describe('chat files, uploads on', () => {
     expect((await r.download(up.file.id, `Chat ${other.token}`)).status).toBe(404);
     expect((await r.download('AAAAAAAAAAAAAAAAAAAAAA', 'Agent agent-token-alice')).status).toBe(404);
     expect((await r.download('..%2F..%2Fetc%2Fpasswd', 'Agent agent-token-alice')).status).toBe(400);
+    // alice taken off the roster: her token, still unexpired, opens the chat's file no more
+    r.removeAgent('alice');
+    expect((await r.download(up.file.id, 'Agent agent-token-alice')).status).toBe(404);
     for (const c of [v, alice, bob, other.v]) c.ws.close();
   });
 
