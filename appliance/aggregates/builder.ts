@@ -88,9 +88,11 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
   const total = calls.length;
   const bySource = { sip: 0, siprec: 0, webrtc: 0 };
   for (const c of calls) if (c.source === 'sip' || c.source === 'siprec' || c.source === 'webrtc') bySource[c.source]++;
+  // the unanswered calls are total minus answered: nested, so a small number of them is not given away
+  const callCells = cells.group([total, calls.filter((c) => c.a !== null).length], 'nested');
   const srcCells = cells.group([bySource.sip, bySource.siprec, bySource.webrtc], 'partition');
   // a passed call is also a scored one: both cells can change with one call
-  const qaCells = cells.group([qa.scored, qa.passed], 'overlapping');
+  const qaCells = cells.group([qa.scored, qa.passed], 'nested');
   const byLanguage = { en: 0, zh: 0, undecided: 0 };
   for (const c of calls) byLanguage[c.lang === 'en' || c.lang === 'zh' ? c.lang : 'undecided']++;
   const langCells = cells.group([byLanguage.en, byLanguage.zh, byLanguage.undecided], 'partition');
@@ -113,8 +115,8 @@ export function buildAggregates(store: Store, o: AggregateOptions): AggregatePay
       suppressedCells: 0,
     },
     calls: {
-      total: cells.one(total),
-      answered: cells.one(calls.filter((c) => c.a !== null).length),
+      total: callCells[0]!,
+      answered: callCells[1]!,
       bySource: { sip: srcCells[0]!, siprec: srcCells[1]!, webrtc: srcCells[2]! },
     },
     handleTime: { boundsMs: HANDLE_TIME_BOUNDS_MS, counts: cells.group(handle, 'partition') },
@@ -169,7 +171,7 @@ function contactReasonCells(
   cells: CellPublisher,
 ): NonNullable<AggregatePayload['contactReasons']> {
   // a repeat call is also a call: both cells can change with one call
-  const [calls, repeatCalls] = cells.group([r.calls, r.repeatCalls], 'overlapping');
+  const [calls, repeatCalls] = cells.group([r.calls, r.repeatCalls], 'nested');
   const repeatIntents = zipLabels(
     r.byIntent
       .filter((x) => LABEL.test(x.intent))
@@ -213,7 +215,9 @@ function channelCells(
     if (r.v !== null && r.a >= r.v) t.responsesMs.push(r.a - r.v);
   }
   const [vc, cc, ec] = cells.group([voice.contacts, text.chat.contacts, text.email.contacts], 'partition');
-  const [va, ca, ea] = cells.group([voice.answered, text.chat.answered, text.email.answered], 'partition');
+  // a channel's answered contacts are a part of its contacts: hidden when the unanswered ones are few
+  const fewUnanswered = [voice, text.chat, text.email].map((c) => c.contacts - c.answered > 0 && c.contacts - c.answered < cells.k);
+  const [va, ca, ea] = cells.group([voice.answered, text.chat.answered, text.email.answered], 'partition', fewUnanswered);
   return {
     contacts: { voice: vc!, chat: cc!, email: ec! },
     answered: { voice: va!, chat: ca!, email: ea! },
@@ -280,9 +284,11 @@ function zipLabels(rows: { label: unknown; n: number }[], cells: CellPublisher):
 
 /**
  * How the cells of a group relate: a call is in at most one cell of a `partition` (sources,
- * languages, histogram bins), but may be in every cell of an `overlapping` group (scored and passed).
+ * languages, histogram bins); in a `nested` group the first cell is a whole and each other cell a
+ * part of it (scored and passed, calls and answered ones), so a call may be in every cell, and the
+ * whole minus a part (failed, unanswered) is a cell anyone can work out.
  */
-export type CellGroupKind = 'partition' | 'overlapping';
+export type CellGroupKind = 'partition' | 'nested';
 
 /** k-anonymous (and optionally noisy) publication of call counts. */
 export class CellPublisher {
@@ -296,7 +302,7 @@ export class CellPublisher {
   private readonly alpha: number;
 
   constructor(
-    private readonly k: number,
+    readonly k: number,
     private readonly epsilon: number,
     private readonly random: () => number,
   ) {
@@ -307,10 +313,20 @@ export class CellPublisher {
     return this.group([n], 'partition')[0]!;
   }
 
-  /** Publish a group of cells that sum to a published total (secondary suppression). */
-  group(counts: readonly number[], kind: CellGroupKind): (number | null)[] {
-    const hide = counts.map((n) => n > 0 && n < this.k);
-    if (hide.filter(Boolean).length === 1 && counts.length > 1) {
+  /**
+   * Publish a group of cells. One small cell alone hidden in a partition hides the next smallest too
+   * (secondary suppression: its sum is a published total); `alsoHide` hides cells for a reason found
+   * outside the group. A nested group's parts are hidden with a whole under k, and when the whole
+   * minus the part (its complement: failed, unanswered) would be a small cell given away by subtraction.
+   */
+  group(counts: readonly number[], kind: CellGroupKind, alsoHide: readonly boolean[] = []): (number | null)[] {
+    const small = (n: number) => n > 0 && n < this.k;
+    const hide =
+      kind === 'nested'
+        ? counts.map((n, i) => small(n) || (i > 0 && (small(counts[0]!) || small(counts[0]! - n))))
+        : counts.map((n, i) => small(n) || (n > 0 && alsoHide[i] === true));
+    // a hidden part of a nested group is not the whole minus anything published: no second cell to hide
+    if (kind === 'partition' && hide.filter(Boolean).length === 1 && counts.length > 1) {
       // One hidden cell could be recovered from the total: hide the smallest other non-zero cell too.
       let j = -1;
       counts.forEach((n, i) => {

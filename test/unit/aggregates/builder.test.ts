@@ -101,6 +101,23 @@ describe('aggregates builder', () => {
     expect(cells.suppressed).toBe(4);
   });
 
+  it('nested cells: a part is hidden when the whole minus it (failed QA, unanswered calls) is under k', () => {
+    const cells = new CellPublisher(5, 0, Math.random);
+    // 11 scored, 9 passed: 2 failed, by subtraction
+    expect(cells.group([11, 9], 'nested')).toEqual([11, null]);
+    expect(cells.group([11, 6], 'nested')).toEqual([11, 6]);
+    expect(cells.group([11, 11], 'nested')).toEqual([11, 11]);
+    expect(cells.group([11, 0], 'nested')).toEqual([11, 0]);
+    // a whole under k hides its parts, zeros too
+    expect(cells.group([3, 0], 'nested')).toEqual([null, null]);
+    const store = Store.open(scratchDir('agg'));
+    seed(store, 9, { prefix: 'p', waitMs: 3000, handleMs: 100_000, passed: true });
+    seed(store, 2, { prefix: 'f', waitMs: 3000, handleMs: 100_000, passed: false });
+    const p = buildAggregates(store, { siteId: 'branch-1', windowStartMs: W, windowMs: HOUR, k: 5, epsilon: 0, generatedAtMs: W });
+    expect(p.qa).toEqual({ scored: 11, passed: null, passRate: null });
+    store.close();
+  });
+
   it('noise with epsilon: unbiased around the true count, never negative', () => {
     let seed = 1;
     const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;

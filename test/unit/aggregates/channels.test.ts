@@ -59,20 +59,35 @@ const build = (store: Store, k: number, epsilon = 0, random?: () => number) =>
 describe('aggregates by channel', () => {
   it('counts contacts, answered ones and first responses per channel', () => {
     const store = Store.open(scratchDir('agg-ch'));
-    calls(store, 8, 6);
-    conversations(store, 'chat', 7, 6, 20_000);
+    calls(store, 11, 6);
+    conversations(store, 'chat', 12, 6, 20_000);
     conversations(store, 'email', 5, 5, 2 * HOUR);
     const p = build(store, 5);
-    expect(p.channels?.contacts).toEqual({ voice: 8, chat: 7, email: 5 });
+    expect(p.channels?.contacts).toEqual({ voice: 11, chat: 12, email: 5 });
     expect(p.channels?.answered).toEqual({ voice: 6, chat: 6, email: 5 });
-    expect(p.channels?.answerRate).toEqual({ voice: 0.75, chat: 0.857, email: 1 });
+    expect(p.channels?.answerRate).toEqual({ voice: 0.545, chat: 0.5, email: 1 });
     // chats answered within 30 s (bucket 2), e-mails within 4 h (bucket 8)
     expect(p.channels?.firstResponse.chat).toEqual([0, 6, 0, 0, 0, 0, 0, 0, 0, 0]);
     expect(p.channels?.firstResponse.email).toEqual([0, 0, 0, 0, 0, 0, 0, 5, 0, 0]);
     const rows = metricRows(p);
-    expect(rows).toContainEqual({ metric: 'channel.chat.contacts', value: 7 });
+    expect(rows).toContainEqual({ metric: 'channel.chat.contacts', value: 12 });
     expect(rows).toContainEqual({ metric: 'channel.email.firstResponseMs.le_14400000', value: 5 });
     expect(rows).toContainEqual({ metric: 'channel.chat.firstResponseMs.le_inf', value: 0 });
+    store.close();
+  });
+
+  it("hides a channel's answered count when its unanswered contacts (contacts minus answered) are under k", () => {
+    const store = Store.open(scratchDir('agg-ch-complement'));
+    calls(store, 8, 6);
+    conversations(store, 'chat', 7, 6, 20_000);
+    conversations(store, 'email', 5, 5, 2 * HOUR);
+    const p = build(store, 5);
+    // 2 unanswered calls and 1 unanswered chat would be 8 - 6 and 7 - 6 by subtraction; e-mail has none
+    expect(p.channels?.contacts).toEqual({ voice: 8, chat: 7, email: 5 });
+    expect(p.channels?.answered).toEqual({ voice: null, chat: null, email: 5 });
+    expect(p.channels?.answerRate).toEqual({ voice: null, chat: null, email: 1 });
+    expect(p.calls.total).toBe(8);
+    expect(p.calls.answered).toBeNull();
     store.close();
   });
 
