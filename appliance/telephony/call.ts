@@ -19,6 +19,7 @@ import type { MediaLeg } from './leg.js';
 import { SessionTimer } from './session-timer.js';
 import type { CallDirection, CallEndReason, CallMode, LegQuality, TelephonyEvents } from './types.js';
 import { isEdgeVoxError } from '../errors.js';
+import { secureInt } from '../randomness.js';
 
 export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, REFER, NOTIFY, INFO, PRACK';
 
@@ -294,7 +295,7 @@ export class Call {
    */
   private retryRefreshAfterGlare(): void {
     if (this.state !== 'active') return;
-    const delayMs = this.direction === 'outbound' ? 2100 + 10 * Math.floor(Math.random() * 191) : 10 * Math.floor(Math.random() * 201);
+    const delayMs = this.direction === 'outbound' ? 2100 + 10 * secureInt(0, 191) : 10 * secureInt(0, 201);
     clearTimeout(this.refreshRetry);
     this.refreshRetry = setTimeout(() => {
       this.refreshRetry = undefined;
