@@ -19,6 +19,17 @@ export default tseslint.config(
     },
   },
   {
+    // The runtime draws from node:crypto (appliance/randomness.ts): Math.random's state can be
+    // recovered from a few outputs, and ids, tokens, sequence numbers and privacy noise must not be predictable.
+    files: ['appliance/**/*.ts', 'collector/**/*.ts', 'cli/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'use appliance/randomness.ts (node:crypto) in the runtime' },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts'],
     rules: {
       // Tests poke at JSON responses; strictness there costs more than it catches.
