@@ -16,9 +16,8 @@ const NO_NUMBER_USERS = new Set(['anonymous', 'unknown', 'restricted', 'unavaila
  * caller hash: hashed, every one of them would be the same caller.
  */
 export function withheldCaller(callerNumber: string): boolean {
-  const uri = (/<([^>]*)>/.exec(callerNumber)?.[1] ?? callerNumber).trim();
-  const scheme = /^(sips?|tel):/i.exec(uri)?.[1]?.toLowerCase();
-  const rest = uri.slice(scheme === undefined ? 0 : scheme.length + 1).split(';')[0]!;
+  const { scheme, address } = callerAddress(callerNumber);
+  const rest = address.split(';')[0]!;
   const at = rest.lastIndexOf('@');
   // a sip: URI without an @ is a host alone: no user
   const user = at >= 0 ? rest.slice(0, at) : scheme === 'sip' || scheme === 'sips' ? '' : rest;
@@ -30,6 +29,16 @@ export function withheldCaller(callerNumber: string): boolean {
           .toLowerCase()
       : '';
   return user.replace(/[^0-9a-z+]/gi, '') === '' || NO_NUMBER_USERS.has(user.toLowerCase()) || host === 'anonymous.invalid';
+}
+
+/**
+ * The address of a caller identity (a number, a URI or a From header value: its angled URI, the
+ * display name and tag never count) without its scheme: `user@host;params`, or the number itself.
+ */
+function callerAddress(callerNumber: string): { scheme: string | undefined; address: string } {
+  const uri = (/<([^>]*)>/.exec(callerNumber)?.[1] ?? callerNumber).trim();
+  const scheme = /^(sips?|tel):/i.exec(uri)?.[1]?.toLowerCase();
+  return { scheme, address: uri.slice(scheme === undefined ? 0 : scheme.length + 1) };
 }
 
 export class CallerHasher {
@@ -51,11 +60,8 @@ export class CallerHasher {
    * given by a chat's identity token or a callback); digits-only normalisation first.
    */
   hash(callerNumber: string): string {
-    const angled = /<([^>]*)>/.exec(callerNumber)?.[1];
-    const normalised = (angled ?? callerNumber)
-      .trim()
-      .replace(/^(sips?|tel):/i, '')
-      .split(/[@;]/)[0]!
+    const normalised = callerAddress(callerNumber)
+      .address.split(/[@;]/)[0]!
       .replace(/[^0-9a-z+]/gi, '')
       .toLowerCase();
     return createHmac('sha256', this.salt).update(normalised).digest('hex').slice(0, 32);
