@@ -11,7 +11,7 @@
  * pong (half-open: the peer vanished without a close), is terminated. Visitors authenticate with the
  * chat token `start` gave them (chatTokens.ts); agents with their softphone's agent token, and an
  * agent's socket lasts no longer than the agent's place on the roster (`agentActive`): once the
- * agent is removed, the next chat event for them, or their next message, closes it (AGENT_REMOVED).
+ * agent is removed, the next chat event for them, or their next message, closes it (CREDENTIAL_ENDED).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { evxError, isEdgeVoxError } from '../errors.js';
@@ -22,11 +22,9 @@ import { agentMessageView, messageView, summaryView } from './chatViews.js';
 import type { ConversationService } from './conversationService.js';
 import { RateLimiter } from './rateLimit.js';
 import type { Conversation } from './types.js';
+import { CREDENTIAL_ENDED } from '../auth/socketClose.js';
 
 export const CHAT_SOCKET_PATH = '/api/v1/chat/socket';
-
-/** WebSocket close code of an agent's socket whose agent is no longer on the roster. */
-export const AGENT_REMOVED = 4401;
 
 /** The part of a `ws` WebSocket used here. */
 interface ChatSocket {
@@ -542,7 +540,7 @@ class AgentSession {
   /** False (and the socket closed) once the agent is off the roster: nothing more goes either way. */
   private stillActive(): boolean {
     if (this.agentId === null || this.s.deps.agentActive?.(this.agentId) !== false) return true;
-    this.s.end(AGENT_REMOVED, 'agent removed');
+    this.s.end(CREDENTIAL_ENDED, 'agent removed');
     return false;
   }
 

@@ -25,6 +25,7 @@ import {
 import type { SoftphoneConnection, SoftphoneHub } from './softphones.js';
 import { isValidCallId, mintCallerToken, verifyCallerToken, type AgentTokenVerifier, type ParticipantRole } from './tokens.js';
 import type { Participant, WebRtcCall, WebRtcCallRegistry } from './webrtcCalls.js';
+import { CREDENTIAL_ENDED } from '../auth/socketClose.js';
 
 /** The part of a `ws` WebSocket this module uses (ws ships no types here). */
 interface SignallingSocket {
@@ -139,7 +140,7 @@ class SignallingSession {
   ) {}
 
   start(): void {
-    this.joinTimer = setTimeout(() => this.finish(4401, 'join timeout'), this.deps.joinTimeoutMs ?? 10_000);
+    this.joinTimer = setTimeout(() => this.finish(CREDENTIAL_ENDED, 'join timeout'), this.deps.joinTimeoutMs ?? 10_000);
     this.socket.on('message', (data, isBinary) => {
       if (isBinary) {
         this.send({
@@ -180,7 +181,7 @@ class SignallingSession {
       if (message.type === 'hangup') this.finish(1000, 'hangup');
     } catch (err) {
       this.sendError(message.id, err);
-      if ((message.type === 'join' || message.type === 'ready') && unauthenticated) this.finish(4401, `${message.type} failed`);
+      if ((message.type === 'join' || message.type === 'ready') && unauthenticated) this.finish(CREDENTIAL_ENDED, `${message.type} failed`);
     }
   }
 
@@ -251,7 +252,7 @@ class SignallingSession {
     if (this.joinTimer !== undefined) clearTimeout(this.joinTimer);
     if (principal.expiresAtMs !== undefined)
       this.expiry = setTimeout(
-        () => this.finish(4401, 'token expired'),
+        () => this.finish(CREDENTIAL_ENDED, 'token expired'),
         Math.max(0, Math.min(principal.expiresAtMs - Date.now(), 2 ** 31 - 1)),
       );
     if (this.socket.ping !== undefined) {
@@ -323,7 +324,10 @@ class SignallingSession {
     // A supervisor listening in (transcripts, audio) stops with their token; an agent's call is not
     // cut at their token's expiry (their leaving would hang up on the caller), it only gets no new offers.
     if (role === 'supervisor' && expiresAtMs !== undefined)
-      this.expiry = setTimeout(() => this.finish(4401, 'token expired'), Math.max(0, Math.min(expiresAtMs - Date.now(), 2 ** 31 - 1)));
+      this.expiry = setTimeout(
+        () => this.finish(CREDENTIAL_ENDED, 'token expired'),
+        Math.max(0, Math.min(expiresAtMs - Date.now(), 2 ** 31 - 1)),
+      );
     this.deps.log?.debug({ callId, role }, 'webrtc participant joined');
     return {
       protocolVersion: PROTOCOL_VERSION,

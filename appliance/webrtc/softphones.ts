@@ -24,7 +24,7 @@
  *
  * A presence socket lasts no longer than its agent's admission (`setAdmission`: on the roster):
  * once the agent is removed, the next offer or customer for it, or its next request, closes the
- * socket (the session's `end`, AGENT_REMOVED) instead of being sent or carried out.
+ * socket (the session's `end`, CREDENTIAL_ENDED) instead of being sent or carried out.
  *
  * A call offered here is guarded until it ends: only the agent it rings (or who answered it) may
  * join it as an agent (`mayJoin`, checked at join); an agent whose join raced the end of the ring,
@@ -42,6 +42,7 @@ import type { SoftphoneCustomer } from '../customers/softphoneCustomer.js';
 import type { CallOffer, OfferEndReason, ServerMessage } from './protocol.js';
 import type { ParticipantRole } from './tokens.js';
 import type { WebRtcCallsEvents } from './webrtcCalls.js';
+import { CREDENTIAL_ENDED } from '../auth/socketClose.js';
 
 export interface SoftphoneEvents {
   /** A presence socket of the agent became ready (`softphones`: how many the agent has now). */
@@ -101,9 +102,6 @@ function controlled(result: SoftphoneControlResult | undefined): number {
 /** Guarded calls kept at most (a call leaves at its end; this bounds a leak if an end is missed). */
 const MAX_GUARDED = 10_000;
 
-/** Close code of a presence socket whose agent is no longer admitted (removed from the roster). */
-export const AGENT_REMOVED = 4401;
-
 class Connection implements SoftphoneConnection {
   closed = false;
   constructor(
@@ -118,7 +116,7 @@ class Connection implements SoftphoneConnection {
     if (this.closed) return false;
     if (this.hub.admits(this.agentId)) return true;
     this.close();
-    this.end?.(AGENT_REMOVED, 'agent removed');
+    this.end?.(CREDENTIAL_ENDED, 'agent removed');
     return false;
   }
 

@@ -10,10 +10,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from '@fastify/websocket';
 import type { Principal } from '../../auth/authService.js';
+import { CREDENTIAL_ENDED } from '../../auth/socketClose.js';
 import type { ApplianceEvent, EventBus } from '../../events/appEvents.js';
-
-/** WebSocket close code of a stream whose session or API token ended. */
-export const CREDENTIAL_ENDED = 4401;
 
 /** What a kiosk sign-in may receive: the wallboard's aggregates, no call, agent or caller data. */
 export const KIOSK_EVENT_TYPES: ReadonlySet<string> = new Set(['acd.kpis']);

@@ -1,7 +1,7 @@
 /**
  * An agent's chat socket lasts no longer than the agent's place on the roster: once the agent is
  * removed, a customer's next message to a chat they held is not delivered, the socket closes
- * (AGENT_REMOVED), and the same (unexpired) agent token signs in no more.
+ * (CREDENTIAL_ENDED), and the same (unexpired) agent token signs in no more.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,8 @@ import websocketPlugin from '@fastify/websocket';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConversationService } from '../../helpers/conversations.js';
 import { installErrorHandling } from '../../../appliance/api/errors.js';
-import { AGENT_REMOVED, CHAT_SOCKET_PATH, registerChatSocket } from '../../../appliance/conversations/chatSocket.js';
+import { CREDENTIAL_ENDED } from '../../../appliance/auth/socketClose.js';
+import { CHAT_SOCKET_PATH, registerChatSocket } from '../../../appliance/conversations/chatSocket.js';
 import { createLogger } from '../../../appliance/log/logger.js';
 import { Store } from '../../../appliance/store/database.js';
 import { openChat, type Client } from '../../helpers/chatSocketClient.js';
@@ -90,7 +91,7 @@ describe('chat socket of an agent removed from the roster', () => {
 
     roster.delete('alice');
     v.send({ type: 'message', clientId: 'c2', text: 'my new address is 1 High Street' });
-    expect(await closedOr(agent, 'message')).toBe(`closed ${AGENT_REMOVED}`);
+    expect(await closedOr(agent, 'message')).toBe(`closed ${CREDENTIAL_ENDED}`);
     expect(agent.got.filter((m) => m.type === 'message')).toEqual([]);
     await v.next('ack', (m) => m.clientId === 'c2');
 
@@ -114,7 +115,7 @@ describe('chat socket of an agent removed from the roster', () => {
 
     roster.delete('bob');
     agent.send({ type: 'message', conversationId, clientId: 'a1', text: 'please read me your card number' });
-    expect(await closedOr(agent, 'ack')).toBe(`closed ${AGENT_REMOVED}`);
+    expect(await closedOr(agent, 'ack')).toBe(`closed ${CREDENTIAL_ENDED}`);
     // the visitor is still there; the agent's words never reached the chat
     v.send({ type: 'message', clientId: 'c2', text: 'anyone?' });
     await v.next('ack', (m) => m.clientId === 'c2');

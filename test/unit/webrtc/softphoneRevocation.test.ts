@@ -1,7 +1,7 @@
 /**
  * A softphone's presence socket lasts no longer than its agent's place on the roster (the hub's
  * admission): once the agent is removed, the caller's customer of a call still ringing them is not
- * given out, no further offer reaches them, and the socket closes (AGENT_REMOVED). The signalling
+ * given out, no further offer reaches them, and the socket closes (CREDENTIAL_ENDED). The signalling
  * route is the real one; the call registry is a stand-in (presence sockets join no call).
  */
 import websocketPlugin from '@fastify/websocket';
@@ -9,7 +9,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SoftphoneCustomer } from '../../../appliance/customers/softphoneCustomer.js';
 import { registerWebRtcSignalling } from '../../../appliance/webrtc/signalling.js';
-import { AGENT_REMOVED, WebRtcSoftphones } from '../../../appliance/webrtc/softphones.js';
+import { CREDENTIAL_ENDED } from '../../../appliance/auth/socketClose.js';
+import { WebRtcSoftphones } from '../../../appliance/webrtc/softphones.js';
 import type { WebRtcCallRegistry } from '../../../appliance/webrtc/webrtcCalls.js';
 
 const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
@@ -84,7 +85,7 @@ describe('softphone presence socket of an agent removed from the roster', () => 
     expect(await alice.next((m) => m.type === 'customer')).toBe('got customer');
     roster.delete('alice');
     alice.ws.send(JSON.stringify({ type: 'customer', id: 2, callId: 'call-1' }));
-    expect(await alice.next((m) => m.type === 'response' && m.id === 2 && m.ok === true)).toBe(`closed ${AGENT_REMOVED}`);
+    expect(await alice.next((m) => m.type === 'response' && m.id === 2 && m.ok === true)).toBe(`closed ${CREDENTIAL_ENDED}`);
     expect(hub.connectedAgents().has('alice')).toBe(false);
   });
 
@@ -92,7 +93,7 @@ describe('softphone presence socket of an agent removed from the roster', () => 
     const alice = await presence(app, 'token-alice');
     roster.delete('alice');
     hub.ring('alice', 'call-2', 60_000);
-    expect(await alice.next((m) => m.type === 'offer')).toBe(`closed ${AGENT_REMOVED}`);
+    expect(await alice.next((m) => m.type === 'offer')).toBe(`closed ${CREDENTIAL_ENDED}`);
   });
 
   it('an agent still on the roster goes on', async () => {
