@@ -69,7 +69,7 @@ export interface AcdCallbackStore {
   request(callId: string, groupId: string, numberUri: string, queuedAt?: number): void;
   /** A callback was offered (KPIs); its id for `offerAnswered`, null when it was not kept. */
   offered(callId: string, groupId: string): number | null;
-  offerAnswered(offerId: number | null, answer: 'accepted' | 'declined' | 'none'): void;
+  offerAnswered(offerId: number | null, answer: 'accepted' | 'declined' | 'none' | 'hung-up'): void;
 }
 
 /** What the ACD asks of routing: its clock, its queue, the groups. */

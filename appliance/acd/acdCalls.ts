@@ -649,7 +649,7 @@ export class AcdCalls {
     this.calls.delete(callId);
     this.announcer.remove(callId);
     this.clearRouteTimer(call);
-    this.callbackOffers.endCallbackOffer(call);
+    this.callbackOffers.callerHungUp(call);
     this.transfers.cancelTransfer(call);
     call.audio.close();
     const at = this.deps.now();

@@ -1,7 +1,9 @@
 /**
  * The callback offer made to a caller in the queue (rules in acdCalls.ts's header): its prompts,
  * then 1 or a spoken yes keeps a callback request, anything else or nothing says goodbye, and the
- * box hangs up. The call record, playing and leaving are the ACD's (CallbackOfferHost).
+ * box hangs up. The offer's answer is kept for the KPIs: accepted, declined, none (nothing in time)
+ * or hung-up (the caller left before answering). The call record, playing and leaving are the
+ * ACD's (CallbackOfferHost).
  */
 import type { TypedEmitter } from '../events/typedEmitter.js';
 import type { QueueAudio } from './announcements.js';
@@ -108,6 +110,15 @@ export class CallbackOffers {
     }
     this.host.deps.logger.info({ callId: call.callId, groupId: offer.groupId, answer }, 'callback offer answered');
     this.host.hangUpAfter(call, prompts);
+  }
+
+  /** The caller hung up: an offer not answered yet is kept as hung-up (not left open, nor taken for an answer). */
+  callerHungUp(call: AcdCall): void {
+    const offer = call.callback;
+    if (offer === null || offer.settled) return this.endCallbackOffer(call);
+    this.endCallbackOffer(call);
+    this.host.deps.callbacks?.offerAnswered(offer.offerId, 'hung-up');
+    this.host.deps.logger.info({ callId: call.callId, groupId: offer.groupId, answer: 'hung-up' }, 'callback offer answered');
   }
 
   endCallbackOffer(call: AcdCall): void {

@@ -1,5 +1,5 @@
 /**
- * Callback requests and callback offers in SQLite (migrations 9 and 10): the rows acd/callbacks.ts
+ * Callback requests and callback offers in SQLite (migrations 9, 10 and 27): the rows acd/callbacks.ts
  * keeps and acd/callbackDialer.ts works through. Every state change is a guarded UPDATE (`WHERE
  * state = ?`), so two paths racing on one request (a supervisor cancelling while the dialler takes
  * it) cannot both win, and a request is never lost nor dialled twice.
@@ -37,7 +37,8 @@ export interface StoredCallback {
   readonly updatedAt: number;
 }
 
-export type CallbackOfferAnswer = 'accepted' | 'declined' | 'none';
+/** How a caller answered a callback offer: 1 or yes, another key or no, nothing in time, or hung up first. */
+export type CallbackOfferAnswer = 'accepted' | 'declined' | 'none' | 'hung-up';
 
 /** Callback figures over a time range (rows changed, or offers started, within it). */
 export interface CallbackCounts {

@@ -727,4 +727,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX conversation_qa_overrides_conversation ON conversation_qa_overrides (conversation_id, id);
     `,
   },
+  {
+    version: 27,
+    name: "callback offers: a caller who hangs up before answering is kept as answer 'hung-up' (acd/callbackOffer.ts), not left unanswered",
+    sql: `
+      CREATE TABLE callback_offers_v27 (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        call_id   TEXT REFERENCES calls (id) ON DELETE SET NULL,
+        group_id  TEXT NOT NULL,
+        at        INTEGER NOT NULL,                   -- unix ms the offer started
+        answer    TEXT CHECK (answer IN ('accepted', 'declined', 'none', 'hung-up')) -- null: not answered yet
+      );
+      INSERT INTO callback_offers_v27 (id, call_id, group_id, at, answer) SELECT id, call_id, group_id, at, answer FROM callback_offers;
+      DROP TABLE callback_offers;
+      ALTER TABLE callback_offers_v27 RENAME TO callback_offers;
+      CREATE INDEX callback_offers_at ON callback_offers (at);
+    `,
+  },
 ];

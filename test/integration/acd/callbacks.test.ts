@@ -75,15 +75,19 @@ describe('callback requests API', () => {
     const offer = callbacks.offered('call-1', 'cards');
     callbacks.offerAnswered(offer, 'accepted');
     callbacks.offerAnswered(callbacks.offered('call-1', 'cards'), 'declined');
+    const left = callbacks.offered('call-1', 'cards');
+    callbacks.offerAnswered(left, 'hung-up');
+    // the caller who hung up at the offer is kept as such, for the supervisor's figures (not left unanswered)
+    expect(app.store.db.prepare('SELECT answer FROM callback_offers WHERE id = ?').get(left)).toEqual({ answer: 'hung-up' });
     const kpis = await api('GET', '/api/v1/acd/callbacks/kpis');
     expect(kpis.status).toBe(200);
-    expect(kpis.body).toMatchObject({ offered: 2, accepted: 1, completed: 0, failed: 0, cancelled: 1, pending: 1 });
+    expect(kpis.body).toMatchObject({ offered: 3, accepted: 1, completed: 0, failed: 0, cancelled: 1, pending: 1 });
     const past = await api('GET', '/api/v1/acd/callbacks/kpis?from=0&to=1000');
     expect(past.body).toMatchObject({ from: 0, to: 1000, offered: 0, accepted: 0, cancelled: 0, pending: 1 });
     expect((await api('GET', '/api/v1/acd/callbacks/kpis?from=2000&to=1000')).status).toBe(400);
     expect((await api('GET', '/api/v1/acd/callbacks/kpis', 'viewer')).status).toBe(403);
     const metrics = await app.http.inject({ method: 'GET', url: '/metrics' });
-    expect(metrics.body).toMatch(/^edgevox_acd_callbacks_total\{outcome="offered"\} 2$/m);
+    expect(metrics.body).toMatch(/^edgevox_acd_callbacks_total\{outcome="offered"\} 3$/m);
     expect(metrics.body).toMatch(/^edgevox_acd_callbacks_total\{outcome="accepted"\} 1$/m);
     expect(metrics.body).toMatch(/^edgevox_acd_callbacks_total\{outcome="cancelled"\} 1$/m);
     expect(metrics.body).toMatch(/^edgevox_acd_callbacks_total\{outcome="completed"\} 0$/m);

@@ -311,7 +311,7 @@ describe('ACD orchestration of a call', () => {
       expect(requested).toEqual([]);
     });
 
-    it('a caller who hangs up at the offer is not an abandon and leaves no request', async () => {
+    it('a caller who hangs up at the offer is not an abandon, leaves no request, and the offer is kept as hung-up (not left unanswered)', async () => {
       const limited: SkillGroup = { ...GROUP, queue: { maxWaitS: 10, maxWaitAction: 'callback' } };
       const h = harness({ groups: [limited], maxWaitDueInMs: 30, callbackOfferMs: 30 });
       open.push(h.acd);
@@ -322,8 +322,25 @@ describe('ACD orchestration of a call', () => {
       await new Promise((r) => setTimeout(r, 80));
       expect(h.facts).toEqual(['offered cb7 cards', 'dequeued cb7']);
       expect(h.callbacks).toEqual([]);
+      expect(h.offers).toEqual(['cb7 cards hung-up']);
       expect(h.hungUp).toEqual([]);
       expect(h.acd.size).toBe(0);
+    });
+
+    it('a caller who hangs up before the offer is heard (still in the greeting) is kept as hung-up too; an answered offer is not changed by the hang-up', async () => {
+      const h = harness();
+      open.push(h.acd);
+      h.start('cb8');
+      h.publish({ type: 'route.decision', callId: 'cb8', action: 'callback', groupId: 'cards' });
+      h.events.emit('call.ended', { callId: 'cb8' } as never);
+      expect(h.offers).toEqual(['cb8 cards hung-up']);
+
+      h.start('cb9');
+      h.publish({ type: 'route.decision', callId: 'cb9', action: 'callback', groupId: 'cards' });
+      await until(() => h.played.includes('callback-offer'));
+      h.dtmf('cb9', '2');
+      await until(() => h.hungUp.includes('cb9'));
+      expect(h.offers).toEqual(['cb8 cards hung-up', 'cb9 cards declined']);
     });
   });
 });
