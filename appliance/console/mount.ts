@@ -56,6 +56,27 @@ const SECURITY_HEADERS: Record<string, string> = {
     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
 };
 
+/**
+ * The built front end at `/`, public (it is the sign-in page; everything it shows comes from the
+ * API). Source maps (*.map) are never served, to anyone: they carry the front end's whole source
+ * and help nobody but a developer, who has them in the build on the box.
+ */
+export async function registerConsolePages(app: FastifyInstance, staticDir: string): Promise<void> {
+  await app.register(async (pages) => {
+    pages.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true };
+    });
+    await pages.register(fastifyStatic, {
+      root: staticDir,
+      prefix: '/',
+      index: ['index.html'],
+      wildcard: true,
+      cacheControl: false,
+      allowedPath: (pathName) => !pathName.toLowerCase().endsWith('.map'),
+    });
+  });
+}
+
 /** Build the console's services and return the registrar that mounts them. */
 export function consoleRegistrar(deps: ConsoleDeps): RouteRegistrar {
   return async (app: FastifyInstance) => {
@@ -124,13 +145,7 @@ export function consoleRegistrar(deps: ConsoleDeps): RouteRegistrar {
 
     const staticDir = deps.staticDir ?? consoleStaticDir(deps.repoRoot);
     if (existsSync(join(staticDir, 'index.html'))) {
-      // The front end is public (it is the sign-in page); everything it shows comes from the API.
-      await app.register(async (pages) => {
-        pages.addHook('onRoute', (route) => {
-          route.config = { ...route.config, public: true };
-        });
-        await pages.register(fastifyStatic, { root: staticDir, prefix: '/', index: ['index.html'], wildcard: true, cacheControl: false });
-      });
+      await registerConsolePages(app, staticDir);
     } else {
       deps.logger.warn({ staticDir }, 'console front end not built (make console-build); serving the API only');
       app.get('/', { schema: { hide: true }, config: { public: true } }, async (_req, reply) =>
