@@ -128,3 +128,11 @@ function packageVersions(repoRoot: string): Record<string, string> {
   }
   return out;
 }
+
+/** A path in free text: absolute, or starting ./ or ../ (after a space, quote, bracket or the start). */
+const PATH_IN_TEXT = /(^|[\s'"`(=,:])\.{0,2}\/[^\s'"`(),;]+/g;
+
+/** A message with the filesystem paths in it replaced, for readers who are not to learn the box's layout. */
+export function withoutPaths(text: string): string {
+  return text.replace(PATH_IN_TEXT, '$1(path)');
+}
