@@ -595,7 +595,10 @@ export class AcdCalls {
     this.held(call, call.agentId, held, byAgent !== undefined && call.agentCallId === callId);
   }
 
-  /** The call is held or resumed: by the agent (`byAgent`: music to the caller) or by the caller (facts only). */
+  /**
+   * The call is held or resumed: by the agent (`byAgent`: music to the caller, the agent's hold
+   * state) or by the caller (facts only: the agent is not holding anyone, their state stays as it is).
+   */
   private held(call: AcdCall, agentId: string, held: boolean, byAgent: boolean): void {
     if (byAgent) {
       call.agentHeld = held;
@@ -605,6 +608,7 @@ export class AcdCalls {
     const at = this.deps.now();
     if (held) this.deps.facts?.held(call.callId, at);
     else this.deps.facts?.resumed(call.callId, at);
+    if (!byAgent) return;
     try {
       this.deps.agents.held(agentId, call.callId, held);
     } catch {

@@ -8,9 +8,11 @@
  * - registrations: `registrationChanged` (the registrar's event, wired in app/agents.ts);
  * - softphones: `softphoneConnected` / `softphoneDisconnected` (the WebRTC plane, once wired);
  * - calls, from the bus: `route.decision` to an agent rings them; `route.transfer` completed is the
- *   answer, failed a no-answer (timeout, busy, declined) or a failed offer; `call.hold` holds;
- *   `call.ended` ends their leg, or — reason `transfer` — leaves the call with the agent, whose end
- *   then comes by hand. An ACD that rings contacts itself calls `offer`, `answered`, `held`,
+ *   answer, failed a no-answer (timeout, busy, declined) or a failed offer; `call.ended` ends their
+ *   leg, or — reason `transfer` — leaves the call with the agent, whose end then comes by hand. The
+ *   bus's `call.hold` is not an agent's hold: it is the far end of the box's call, the caller, putting
+ *   it on hold (shown on the call, not on the agent). An ACD that rings contacts itself calls `offer`,
+ *   `answered`, `held` (the agent's own hold: their phone or softphone),
  *   `legEnded`, `noAnswer` directly; consult calls (consultCalls.ts) `consultStarted` and
  *   `consultEnded`, so an agent whose caller hangs up mid-consult stays on-call for the consult.
  * - by hand: `set` (the agents API), and routing's own state API (`requested`).
@@ -130,6 +132,7 @@ export class AgentPresence implements AgentStateOwner {
     this.states.apply(agentId, { type: 'answer', callId });
   }
 
+  /** The agent holds (or resumes) the call they are on: their own hold, never the caller's. */
   held(agentId: string, callId: string, held: boolean): void {
     this.states.apply(agentId, { type: 'hold', callId, held });
   }
@@ -335,10 +338,6 @@ export class AgentPresence implements AgentStateOwner {
           });
         return;
       }
-      case 'call.hold':
-        for (const a of this.agentsOnCall(e.callId))
-          if (a.status.state === 'on-call' && a.status.callOnBox) this.feed(a.agentId, { type: 'hold', callId: e.callId, held: e.held });
-        return;
       case 'call.ended':
         for (const a of this.agentsOnCall(e.callId)) this.callEnded(a, e.reason);
         return;

@@ -527,6 +527,18 @@ describe('ACD transfers and hold asked by the agent’s phone', () => {
     h.events.emit('call.held', { callId: 'c1' });
     expect(h.bridgeOps).toHaveLength(2);
   });
+
+  it('the caller holding (their leg’s re-INVITE) is not the agent’s hold: her hold state is not moved, no music, the bridge stays', async () => {
+    const h = await bridgedToAlice();
+    h.events.emit('call.held', { callId: 'c1' });
+    h.events.emit('call.resumed', { callId: 'c1' });
+    expect(h.agentCalls).toEqual(['answered alice c1']);
+    expect(h.bridgeOps).toEqual([]);
+    expect(h.acd.holdByAgent('c1', 'alice', true)).toBe(481); // her SIP phone’s call: the phone holds it
+    // her own phone’s hold is hers
+    h.events.emit('call.held', { callId: 'agent-call-1' });
+    expect(h.agentCalls).toEqual(['answered alice c1', 'held alice c1 true']);
+  });
 });
 
 describe('ACD attended transfer: consult call, then REFER with Replaces', () => {

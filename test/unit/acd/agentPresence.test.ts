@@ -171,11 +171,15 @@ describe('AgentPresence', () => {
     ]);
   });
 
-  it('wraps up when a call the box carries ends, and holds in between', () => {
+  it('wraps up when a call the box carries ends, and holds in between (her own hold only: the caller holding the call is not hers)', () => {
     presence.registrationChanged({ agentId: 'ann', contacts: 1, reason: 'registered' });
     routing.route(req('c1'));
     presence.answered('ann', 'c1');
-    bus.publish({ type: 'call.hold', at: now, callId: 'c1', held: true });
+    bus.publish({ type: 'call.hold', at: now, callId: 'c1', held: true }); // the caller's re-INVITE
+    expect(presence.view('ann')).toMatchObject({ state: 'on-call', held: false });
+    presence.held('ann', 'c1', true);
+    expect(presence.view('ann')).toMatchObject({ state: 'on-call', held: true });
+    bus.publish({ type: 'call.hold', at: now, callId: 'c1', held: false }); // the caller resumes: she still holds
     expect(presence.view('ann')).toMatchObject({ state: 'on-call', held: true });
     bus.publish({ type: 'call.ended', at: now, callId: 'c1', reason: 'bye', durationMs: 1000 });
     expect(presence.view('ann')).toMatchObject({ state: 'wrap-up', callId: null });
