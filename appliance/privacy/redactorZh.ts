@@ -12,7 +12,8 @@
  * What is redacted:
  * - numbers: an 18-character resident ID with a valid MOD 11-2 check character (its last may be
  *   X or 叉) → [ID]; 16–19 digits passing Luhn → [CARD]; a mainland mobile (1[3-9] + 9 digits,
- *   also after 86) or a number after 手机/电话/号码 → [PHONE]; numbers after card, ID and account
+ *   also after 86) or a number after 手机/电话/号码 → [PHONE], typed with dots between its groups
+ *   too (138.1234.5678, 010.8888.6666: DOTTED_PHONE); numbers after card, ID and account
  *   words likewise; any other run of `minDigitRun` sure digits → [DIGITS];
  * - names after cues: 我叫/名字是/姓名是… take the next 1–3 characters (up to a particle or
  *   pronoun); 我姓/免贵姓/姓 take a listed surname; 我是 takes a name only when it starts with a
@@ -92,6 +93,15 @@ function halfWidth(ch: string): string {
   const code = ch.charCodeAt(0);
   return ch.length === 1 && code >= 0xff01 && code <= 0xff5e ? String.fromCharCode(code - 0xfee0) : ch;
 }
+
+/**
+ * A typed phone number with dots between its groups (138.1234.5678, 010.8888.6666, 0755.12345678),
+ * as people write them in chats and forms: a mobile (3-4-4, also after 86/+86) or an area code and a
+ * local number (whole or in two groups). The dots are taken only in these shapes, so decimals,
+ * versions, dates and addresses with dots (3.14, 1.3.5, 2023.10.01, 192.168.1.1) stay.
+ */
+const DOTTED_PHONE =
+  /(?<![0-9A-Za-z.+-])(?:(?:\+?86[ .-]?)?1[3-9][0-9][ .-][0-9]{4}[ .-][0-9]{4}|0[0-9]{2,3}[ .-](?:[0-9]{7,8}|[0-9]{3,4}[ .-][0-9]{4}))(?![0-9]|[ .-][0-9])/g;
 
 /** Share of sure (tonal or stronger) digits a structured number needs. */
 const SURE_SHARE = 0.6;
@@ -183,6 +193,7 @@ export class ChineseRedactor {
       spans.push({ start, end, category });
     };
     this.detectEmails(chars, add);
+    this.detectDottedPhones(chars, add);
     this.detectNumbers(chars, add, minDigits, offsets.slice(1, -1), openTail);
     this.detectAddresses(chars, add, taken);
     this.detectNames(chars, add, taken);
@@ -211,6 +222,20 @@ export class ChineseRedactor {
       );
       if (crosses || (openTail && last === lastWord)) add(first, last + 1, 'digits');
     }
+  }
+
+  /** Typed phone numbers with dots between their groups (DOTTED_PHONE); other spellings are digit runs. */
+  private detectDottedPhones(chars: ZhChar[], add: Add): void {
+    if (!this.settings.enabled.has('phone')) return;
+    // One character per ZhChar, so a match's indexes are character indexes; full-width forms as ASCII.
+    const text = chars
+      .map((c) => {
+        const h = halfWidth(c.ch);
+        return h.length === 1 && h.charCodeAt(0) < 0x80 ? h : '#';
+      })
+      .join('');
+    if (!text.includes('.')) return;
+    for (const m of text.matchAll(DOTTED_PHONE)) if (m[0].includes('.')) add(m.index, m.index + m[0].length, 'phone');
   }
 
   /** Typed addresses: from each @ out over the characters an address is made of (linear: each side is bounded). */

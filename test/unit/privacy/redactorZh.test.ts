@@ -82,6 +82,30 @@ describe('Chinese redaction: numbers', () => {
     expect(redact(`${ID}人`).text).toBe('[ID]人');
   });
 
+  it('a typed phone number with dots between its groups: mobile, landline, full-width, after +86', () => {
+    expect(redact('我的手机号是138.1234.5678').text).toBe('我的手机号是[PHONE]');
+    expect(redact('139.1234.5678。').text).toBe('[PHONE]。');
+    const landline = redact('电话010.8888.6666谢谢');
+    expect(landline.text).toBe('电话[PHONE]谢谢');
+    expect(landline.counts.phone).toBe(1);
+    expect(redact('座机0755.12345678').text).toBe('座机[PHONE]');
+    expect(redact('手机１３８．１２３４．５６７８').text).toBe('手机[PHONE]');
+    expect(redact('+86.138.1234.5678').text).toBe('[PHONE]');
+  });
+
+  it('dots in other numbers do not make a phone number: decimals, versions, dates, addresses, amounts', () => {
+    for (const t of [
+      '版本1.3.5',
+      '价格是138.50元',
+      '日期2023.10.01',
+      '地址192.168.1.1',
+      '金额1380.1234元',
+      '评分4.5分以上',
+      '138.1234.5678.9',
+    ])
+      expect(redact(t).counts.phone, t).toBe(0);
+  });
+
   it('syllables matching a digit only without their tone do not make a number', () => {
     // 要就是吧 (yào jiù shì ba): toneless yao, jiu, ba — weak; with sure digits around they only fill in.
     const text = '要就起吧就要吧起就';
