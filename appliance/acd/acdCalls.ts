@@ -38,7 +38,8 @@
  * leg, routing's assignment moved to the new agent, a `transferred` KPI fact, `call.transferred`.
  *
  * Hold by the agent's phone (re-INVITE sendonly/inactive): the bridge is detached and the caller
- * hears hold music until the phone resumes; hold facts go to the KPIs as before.
+ * hears hold music until the phone resumes; hold facts go to the KPIs as before. The caller's own
+ * hold (their leg's re-INVITE) is not the agent's: no music, no agent hold state, no hold time.
  *
  * SIPREC sessions are never handled here: they are observed, never answered with media or routed.
  *
@@ -596,19 +597,18 @@ export class AcdCalls {
   }
 
   /**
-   * The call is held or resumed: by the agent (`byAgent`: music to the caller, the agent's hold
-   * state) or by the caller (facts only: the agent is not holding anyone, their state stays as it is).
+   * The call is held or resumed: by the agent (`byAgent`: music to the caller, the agent's hold state,
+   * hold facts) or by the caller (nothing: the agent is not holding anyone, and the KPIs' hold time is
+   * the agent's hold, so a caller's hold and resume inside it neither start nor end it).
    */
   private held(call: AcdCall, agentId: string, held: boolean, byAgent: boolean): void {
-    if (byAgent) {
-      call.agentHeld = held;
-      // during a transfer the caller hears music already, and the bridge comes back with its outcome
-      if (call.transfer === null) this.holdMusic(call, held);
-    }
+    if (!byAgent) return;
+    call.agentHeld = held;
+    // during a transfer the caller hears music already, and the bridge comes back with its outcome
+    if (call.transfer === null) this.holdMusic(call, held);
     const at = this.deps.now();
     if (held) this.deps.facts?.held(call.callId, at);
     else this.deps.facts?.resumed(call.callId, at);
-    if (!byAgent) return;
     try {
       this.deps.agents.held(agentId, call.callId, held);
     } catch {

@@ -18,6 +18,7 @@
  * - AHT = (talk + hold + wrap-up) / handled, where talk excludes hold (the Genesys and Amazon
  *   Connect convention). A call is handled once its wrap-up ends (`wrapUpEnded`, or the agent's
  *   next state or answer); talk = talk end − answer − hold; wrap-up = wrap-up end − talk end.
+ *   Hold is the agent's own hold, start to end (the ACD sends no facts for the caller's: talk time).
  * - Occupancy = (on-call + wrap-up) / (on-call + wrap-up + available + ringing), from the agents'
  *   state time. Ringing counts as available (ready, not yet handling); away and logged-out are in
  *   neither term; hold is on-call. An agent counts in every group they are a member of

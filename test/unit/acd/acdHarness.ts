@@ -49,6 +49,9 @@ export function harness(
     consultDialogs?: Map<string, ReturnType<ConsultTelephony['dialogOf']>>;
     /** Agents' browser softphones rung alongside their phones. */
     softphones?: AcdSoftphones;
+    /** Where the KPI facts go instead of `facts` (a real KPI engine), and the ACD's clock for them. */
+    factSink?: AcdFactSink;
+    now?: () => number;
   } = {},
 ) {
   const events = new TypedEmitter<TelephonyEvents>();
@@ -213,7 +216,7 @@ export function harness(
     },
     agents,
     contactsOf,
-    facts: sink,
+    facts: opts.factSink ?? sink,
     queues: {
       state,
       view: (callId, visited) =>
@@ -253,7 +256,7 @@ export function harness(
           },
         }),
     logger: createLogger({ level: 'silent', includePii: false }),
-    now: () => Date.now(),
+    now: opts.now ?? (() => Date.now()),
     options: {
       ringTimeoutMs: 5000,
       routeTimeoutMs: opts.routeTimeoutMs ?? 60_000,
