@@ -140,6 +140,68 @@ describe('DTMF (RFC 4733)', () => {
   });
 });
 
+describe('DTMF long-duration events (RFC 4733 §2.5.1.3)', () => {
+  /** The packets of one key held for `totalUnits`, as a sender segments it: 0xFFFF units per segment, the E bit on the last. */
+  function segmentedEvent(code: number, startTs: number, totalUnits: number): Array<[Uint8Array, number]> {
+    const packets: Array<[Uint8Array, number]> = [];
+    let segmentTs = startTs;
+    let left = totalUnits;
+    while (left > 0xffff) {
+      for (const d of [160, 32000, 0xffff]) packets.push([encodeTelephoneEvent(code, false, 10, d), segmentTs]);
+      segmentTs = (segmentTs + 0xffff) >>> 0;
+      left -= 0xffff;
+    }
+    packets.push([encodeTelephoneEvent(code, false, 10, Math.min(160, left)), segmentTs]);
+    for (let i = 0; i < 3; i++) packets.push([encodeTelephoneEvent(code, true, 10, left), segmentTs]);
+    return packets;
+  }
+
+  it('reports a key held for 20 s (three segments) as one event with its whole duration and first timestamp', () => {
+    const ev: DtmfEvent[] = [];
+    const d = new DtmfDecoder(8000, (e) => ev.push(e));
+    for (const [payload, ts] of segmentedEvent(5, 1000, 160_000)) d.push(payload, ts);
+    d.push(encodeTelephoneEvent(11, false, 10, 160), 200_000);
+    d.push(encodeTelephoneEvent(11, true, 10, 400), 200_000);
+    expect(ev).toEqual([
+      { digit: '5', durationMs: 20_000, volumeDbm0: -10, rtpTimestamp: 1000, ended: true },
+      { digit: '#', durationMs: 50, volumeDbm0: -10, rtpTimestamp: 200_000, ended: true },
+    ]);
+  });
+
+  it('follows the segments across the RTP timestamp wrap and past a late packet of the previous segment', () => {
+    const ev: DtmfEvent[] = [];
+    const d = new DtmfDecoder(8000, (e) => ev.push(e));
+    const start = 0xffffffff - 1000;
+    const packets = segmentedEvent(1, start, 0xffff + 8000);
+    // a packet of the first segment overtaken by the second segment's first packet
+    const firstOfSecond = packets.findIndex(([, ts]) => ts !== start);
+    packets.splice(firstOfSecond + 1, 0, [encodeTelephoneEvent(1, false, 10, 0xffff), start]);
+    for (const [payload, ts] of packets) d.push(payload, ts);
+    d.flush();
+    expect(ev).toEqual([{ digit: '1', durationMs: 9192, volumeDbm0: -10, rtpTimestamp: start, ended: true }]);
+  });
+
+  it('still reports a long event whose end packets were lost once, on flush', () => {
+    const ev: DtmfEvent[] = [];
+    const d = new DtmfDecoder(8000, (e) => ev.push(e));
+    for (const [payload, ts] of segmentedEvent(9, 5000, 0xffff + 800).filter(([p]) => (p[1]! & 0x80) === 0)) d.push(payload, ts);
+    d.flush();
+    expect(ev.map((e) => [e.digit, e.ended, e.rtpTimestamp])).toEqual([['9', false, 5000]]);
+  });
+
+  it('starts a new event for the same key pressed again (a new timestamp that is not one segment on)', () => {
+    const ev: DtmfEvent[] = [];
+    const d = new DtmfDecoder(8000, (e) => ev.push(e));
+    d.push(encodeTelephoneEvent(2, false, 10, 0xffff), 100);
+    d.push(encodeTelephoneEvent(2, false, 10, 160), 100 + 0xffff + 800);
+    d.flush();
+    expect(ev.map((e) => [e.digit, e.rtpTimestamp, e.durationMs])).toEqual([
+      ['2', 100, 8192],
+      ['2', 100 + 0xffff + 800, 20],
+    ]);
+  });
+});
+
 describe('RTCP and receiver statistics', () => {
   it('computes loss, extended sequence and RFC 3550 jitter', () => {
     const s = new ReceiverStats(8000);
