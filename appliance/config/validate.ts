@@ -3,11 +3,12 @@
  * translate (and its parameters) and a plain-language English sentence: schema problems (type,
  * range, pattern, unknown key), addresses (IPv4/IPv6 through node:net), networks (CIDR prefix
  * lengths), ports and port ranges (order, the SIP port outside the UDP media ranges,
- * the same TCP port twice) and cross-references (the callback trunk exists and calls out). validateConfig (load.ts) throws these as one
+ * the same TCP port twice), file paths (no control characters: paths.ts) and cross-references (the callback trunk exists and calls out). validateConfig (load.ts) throws these as one
  * EVX_ERR_CONFIG_INVALID with `details.issues`; the console's dry run returns them.
  */
 import { isIP, isIPv4 } from 'node:net';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
+import { pathCharacterIssue, pathValues } from './paths.js';
 import { ConfigSchema } from './schema.js';
 
 export type ConfigIssueCode =
@@ -27,7 +28,8 @@ export type ConfigIssueCode =
   | 'port-range'
   | 'port-overlap'
   | 'ref'
-  | 'rule';
+  | 'rule'
+  | 'path';
 
 /** One problem, in the shape the console shows next to the field (key: dotted path, list entries by index). */
 export interface ConfigIssue {
@@ -235,6 +237,9 @@ function semanticIssues(c: unknown, refused: ReadonlySet<string>): ConfigIssue[]
   };
   const rule = (key: string, code: ConfigIssueCode, message: string, params?: Record<string, string | number>) =>
     out.push(issue(key, code, message, params));
+
+  // file paths (the stricter rules for values set through the console: ConfigService.check)
+  for (const p of pathValues(c)) if (ok(p.key)) add(p.key, pathCharacterIssue(p));
 
   // addresses
   for (const key of ['sip.host', 'webrtc.listenIp']) {

@@ -6,6 +6,7 @@
  */
 import { evxError } from '../errors.js';
 import { checkConfig, configInvalid, validateConfig, withDefaults } from '../config/load.js';
+import { consolePathIssue, pathValues } from '../config/paths.js';
 import type { ConfigIssue } from '../config/validate.js';
 import { ConfigSchema, RETIRED_KEYS, configLeaves, type EdgeVoxConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
@@ -237,11 +238,21 @@ export class ConfigService {
 
   /**
    * Every problem of a whole configuration as the console would save it (the schema, addresses,
-   * ports, cross-references, and the data dir, which only the file or --data-dir may change); [] when
-   * it would be accepted. Nothing is stored.
+   * ports, cross-references, the paths it sets (config/paths.ts), and the data dir, which only the
+   * file or --data-dir may change); [] when it would be accepted. Nothing is stored.
    */
   check(input: unknown): ConfigIssue[] {
     const issues = checkConfig(input);
+    // A path set here (neither one the current configuration holds nor the shipped default) is
+    // absolute and has no . or .. segment.
+    const current = pathValues(this.current().config);
+    const shipped = pathValues(withDefaults({}));
+    for (const p of pathValues(withDefaults(input))) {
+      if (p.pattern === 'dataDir' || issues.some((i) => i.key === p.key)) continue;
+      if ([...current, ...shipped].some((c) => c.pattern === p.pattern && c.value === p.value)) continue;
+      const found = consolePathIssue(p);
+      if (found !== null) issues.push(found);
+    }
     const given = input !== null && typeof input === 'object' ? (input as Record<string, unknown>)['dataDir'] : undefined;
     const dataDir: unknown = given ?? (ConfigSchema.properties.dataDir.default as string);
     if (dataDir !== this.booted.dataDir && !issues.some((i) => i.key === 'dataDir'))
