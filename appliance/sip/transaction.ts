@@ -151,6 +151,15 @@ export class ServerTransaction {
     }
   }
 
+  /**
+   * The dialog our 2xx set up ended before its ACK (a BYE overtook it, or we hung up): the 2xx
+   * has nobody left to reach, so its retransmissions stop (§13.3.1.4 sends them to set the dialog
+   * up). The transaction stays until Timer L to absorb INVITE retransmissions.
+   */
+  onDialogEnded(): void {
+    if (this.state === 'accepted') this.timers.stop(this.retransmit);
+  }
+
   terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';

@@ -166,6 +166,8 @@ export class SipServer {
       },
       forget: (call) => {
         this.calls.delete(call.dialogKey);
+        // a 2xx still awaiting its ACK (BYE before ACK) must not go on being resent for 64·T1
+        this.inviteTx.get(call.dialogKey)?.onDialogEnded();
         this.inviteTx.delete(call.dialogKey);
         this.byId.delete(call.id);
         this.counters.callsEnded++;
