@@ -1,15 +1,17 @@
 /**
  * Greedy transducer search exactly as the model card (and sherpa-onnx greedy_search) does it:
- * initial decoder context [-1, blank]; per encoder frame one joiner call and an argmax; blank and
+ * initial decoder context [-1, blank]; per encoder frame a joiner row and an argmax; blank and
  * <unk> emit nothing; any other token is emitted (at most one per frame) and the decoder is rerun
  * on the last `contextSize` tokens.
  *
- * Alone, each stream makes its own joiner call per frame. With a GreedyBatch (greedyBatch.ts) the
- * streams of one encoder batch share the calls: one joiner call per frame for all of them, one
- * decoder call for those that emitted; the per-frame decision below is the same code either way.
+ * Alone, each stream makes its own joiner calls: one per frame, or, with a joiner whose rows are
+ * independent, one per run of frames up to the next emitted token (greedyFrames.ts). With a
+ * GreedyBatch (greedyBatch.ts) the streams of one encoder batch share the calls. The per-frame
+ * decision below is the same code in every case.
  */
 import { DecoderJoiner, logSoftmaxAt } from './decoderJoiner.js';
-import type { GreedyBatch, GreedyMember } from './greedyBatch.js';
+import type { GreedyBatch } from './greedyBatch.js';
+import { decideFrames, type GreedyMember } from './greedyFrames.js';
 import type { Hypothesis } from './hypothesis.js';
 import type { TransducerModel } from './transducer.js';
 
@@ -26,8 +28,16 @@ export class GreedySearch implements GreedyMember {
   /** Encoder frames since the last emitted token. */
   trailingBlankFrames = 0;
 
-  constructor(model: TransducerModel, batch?: GreedyBatch) {
-    this.dj = new DecoderJoiner(model, 1);
+  /**
+   * `framesPerCall`: frames of this stream per joiner call when it runs alone (default: a whole
+   * chunk when the joiner's rows are independent, else 1; 1 forces the frame-by-frame loop).
+   */
+  constructor(model: TransducerModel, batch?: GreedyBatch, framesPerCall?: number) {
+    const g = model.geometry;
+    const perCall = framesPerCall ?? (g.joinerRowsIndependent ? g.encoderFramesPerChunk : 1);
+    if (perCall > 1 && !g.joinerRowsIndependent)
+      throw new RangeError(`${model.files.joiner}: several frames per joiner call need a joiner whose rows are independent`);
+    this.dj = new DecoderJoiner(model, Math.max(1, Math.floor(perCall)));
     this.batch = batch;
     this.blank = model.tokens.blankId;
     this.unk = model.tokens.unkId;
@@ -51,18 +61,9 @@ export class GreedySearch implements GreedyMember {
   async decodeChunk(encoderOut: Float32Array, numFrames: number, firstFrame: number): Promise<boolean> {
     if (this.decoderOut === undefined) await this.reset();
     if (this.batch) return this.batch.decode(this, encoderOut, numFrames, firstFrame);
-    const dj = this.dj;
-    let changed = false;
-    for (let f = 0; f < numFrames; f++) {
-      dj.setEncoderRow(0, encoderOut, f);
-      dj.setDecoderRow(0, this.decoderOut!);
-      const logits = await dj.join(1);
-      if (!this.takeFrame(logits, 0, firstFrame + f)) continue;
-      changed = true;
-      dj.setContext(0, this.ys);
-      this.decoderOut = (await dj.decode(1)).slice(0, dj.model.geometry.decoderDim);
-    }
-    return changed;
+    const work = { search: this, encoderOut, numFrames, firstFrame, changed: false };
+    await decideFrames(this.dj, [work], this.dj.maxRows);
+    return work.changed;
   }
 
   /**

@@ -1,37 +1,29 @@
 /**
  * Greedy search of many streams with shared joiner and decoder calls. The streams whose chunks ran
  * in one encoder batch reach their search in the same event-loop turn; their requests are taken
- * together (at the end of that turn) and decoded frame by frame: one joiner call with a row per
- * stream, then one decoder call for the streams that emitted a token. Each stream's decisions are
- * GreedySearch.takeFrame, as when it runs alone; with a joiner and decoder whose rows are computed
- * independently (models/asr-batch) the transcripts are the same.
+ * together (at the end of that turn) and decided by the frame loop of greedyFrames.ts: joiner calls
+ * with rows of every stream (one frame each, or, with a joiner whose rows are independent, each
+ * stream's frames up to its next emitted token), then one decoder call for the streams that emitted
+ * a token. Each stream's decisions are GreedySearch.takeFrame, as when it runs alone; with a joiner
+ * and decoder whose rows are computed independently (models/asr-batch) the transcripts are the same.
  *
  * Batches run one after another (they share the input buffers); a request never waits for more
  * than the end of the turn it arrived in plus the batches ahead of it.
  */
 import { DecoderJoiner } from './decoderJoiner.js';
+import { decideFrames, type FrameWork, type GreedyMember, type JoinerCounts } from './greedyFrames.js';
 import type { TransducerModel } from './transducer.js';
 
-/** What a batch needs of a stream's greedy search (GreedySearch implements it). */
-export interface GreedyMember {
-  decoderOut: Float32Array | undefined;
-  takeFrame(logits: Float32Array, row: number, frame: number): boolean;
-  context(): readonly number[];
-}
-
-interface Request {
-  readonly search: GreedyMember;
-  readonly encoderOut: Float32Array;
-  readonly numFrames: number;
-  readonly firstFrame: number;
-  changed: boolean;
+interface Request extends FrameWork {
   readonly resolve: (changed: boolean) => void;
   readonly reject: (err: unknown) => void;
 }
 
-export class GreedyBatch {
+export class GreedyBatch implements JoinerCounts {
   private readonly dj: DecoderJoiner;
-  private readonly decDim: number;
+  private readonly maxStreams: number;
+  /** Frames of one stream per joiner call (1 unless the joiner's rows are independent). */
+  private readonly framesPerStream: number;
   private pending: Request[] = [];
   private scheduled = false;
   private tail: Promise<void> = Promise.resolve();
@@ -39,9 +31,11 @@ export class GreedyBatch {
   joinerCalls = 0;
   joinerRows = 0;
 
-  constructor(model: TransducerModel, maxRows: number) {
-    this.dj = new DecoderJoiner(model, maxRows);
-    this.decDim = model.geometry.decoderDim;
+  constructor(model: TransducerModel, maxStreams: number) {
+    const g = model.geometry;
+    this.maxStreams = maxStreams;
+    this.framesPerStream = g.joinerRowsIndependent ? g.encoderFramesPerChunk : 1;
+    this.dj = new DecoderJoiner(model, maxStreams * this.framesPerStream);
   }
 
   decode(search: GreedyMember, encoderOut: Float32Array, numFrames: number, firstFrame: number): Promise<boolean> {
@@ -53,10 +47,10 @@ export class GreedyBatch {
         this.scheduled = false;
         const taken = this.pending;
         this.pending = [];
-        for (let i = 0; i < taken.length; i += this.dj.maxRows) {
-          const group = taken.slice(i, i + this.dj.maxRows);
+        for (let i = 0; i < taken.length; i += this.maxStreams) {
+          const group = taken.slice(i, i + this.maxStreams);
           this.tail = this.tail.then(() =>
-            this.run(group).then(
+            decideFrames(this.dj, group, this.framesPerStream, this).then(
               () => group.forEach((r) => r.resolve(r.changed)),
               (err: unknown) => group.forEach((r) => r.reject(err)),
             ),
@@ -64,30 +58,5 @@ export class GreedyBatch {
         }
       });
     });
-  }
-
-  private async run(group: Request[]): Promise<void> {
-    const dj = this.dj;
-    const frames = Math.max(...group.map((r) => r.numFrames));
-    for (let f = 0; f < frames; f++) {
-      const rows = group.filter((r) => f < r.numFrames);
-      rows.forEach((r, i) => {
-        dj.setEncoderRow(i, r.encoderOut, f);
-        dj.setDecoderRow(i, r.search.decoderOut!);
-      });
-      const logits = await dj.join(rows.length);
-      this.joinerCalls++;
-      this.joinerRows += rows.length;
-      const emitted = rows.filter((r, i) => r.search.takeFrame(logits, i, r.firstFrame + f));
-      if (emitted.length === 0) continue;
-      emitted.forEach((r, i) => {
-        r.changed = true;
-        dj.setContext(i, r.search.context());
-      });
-      const out = await dj.decode(emitted.length);
-      emitted.forEach((r, i) => {
-        r.search.decoderOut = out.slice(i * this.decDim, (i + 1) * this.decDim);
-      });
-    }
   }
 }

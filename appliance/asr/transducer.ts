@@ -13,6 +13,13 @@ import type { AsrModelFiles } from './modelFiles.js';
 import { onnxMetadata } from './protobuf.js';
 import { TokenTable } from './tokens.js';
 
+/**
+ * Joiner metadata key (value "1") set by models/pipelines/asr on a joiner whose rows are computed
+ * independently of each other (no per-call activation quantisation): several frames of a stream
+ * may then be joined in one call with the results of one call per frame.
+ */
+export const JOINER_ROWS_INDEPENDENT_KEY = 'rows_independent';
+
 export interface EncoderStateSpec {
   readonly name: string;
   readonly outputName: string;
@@ -40,6 +47,8 @@ export interface TransducerGeometry {
   readonly vocabSize: number;
   /** True when the encoder accepts more than one stream per call (dynamic batch axis). */
   readonly encoderBatchable: boolean;
+  /** True when the joiner's rows do not depend on each other (metadata JOINER_ROWS_INDEPENDENT_KEY). */
+  readonly joinerRowsIndependent: boolean;
 }
 
 export class TransducerModel {
@@ -59,6 +68,7 @@ export class TransducerModel {
     tokens: TokenTable,
     meta: Map<string, string>,
     decoderMeta: Map<string, string>,
+    joinerMeta: Map<string, string>,
   ) {
     this.files = files;
     [this.encoder, this.decoder, this.joiner] = sessions;
@@ -108,6 +118,7 @@ export class TransducerModel {
       contextSize,
       vocabSize: numericDim(logit.shape[1], 'logit dim 1', files.joiner),
       encoderBatchable: typeof batchDim !== 'number' && specs.every((st) => st.batchAxis !== undefined),
+      joinerRowsIndependent: joinerMeta.get(JOINER_ROWS_INDEPENDENT_KEY) === '1',
     };
     // A tokens file may be longer than the joiner's output: the extra symbols (e.g. `#0`…`#29`
     // lexicon disambiguators of a keyword-spotting bundle) exist only in graphs, never in decoding.
@@ -124,10 +135,11 @@ export class TransducerModel {
     const tokens = TokenTable.fromFile(files.tokens);
     const meta = readMetadata(files.encoder);
     const decoderMeta = readMetadata(files.decoder);
+    const joinerMeta = readMetadata(files.joiner);
     const loaded: LoadedSession[] = [];
     try {
       for (const path of [files.encoder, files.decoder, files.joiner]) loaded.push(await loadSession(path, options));
-      return new TransducerModel(files, loaded as [LoadedSession, LoadedSession, LoadedSession], tokens, meta, decoderMeta);
+      return new TransducerModel(files, loaded as [LoadedSession, LoadedSession, LoadedSession], tokens, meta, decoderMeta, joinerMeta);
     } catch (err) {
       for (const s of loaded) await releaseSession(s).catch(() => undefined);
       throw err;

@@ -24,11 +24,24 @@ import { removeDynamicQuantization } from './dequantize.js';
 import { encode, Graph, loadModel } from './graph.js';
 import { probeShapes } from './probeShapes.js';
 import { encoderInputBatchAxis } from './zipformer2.js';
+import { JOINER_ROWS_INDEPENDENT_KEY } from '../../../appliance/asr/transducer.js';
 
 export const BATCH_ENCODER_FILE = 'encoder.batch.onnx';
 export const BATCH_JOINER_FILE = 'joiner.batch.onnx';
 /** Largest per-element difference accepted between a batched row and the same stream alone. */
 export const BATCH_TOLERANCE = 1e-5;
+
+/** Set metadata keys (kept in the order first set) and name the producer. */
+function setMetadata(graph: Graph, entries: Record<string, string>): void {
+  const meta = graph.model.metadataProps ?? [];
+  for (const [key, value] of Object.entries(entries)) {
+    const found = meta.find((m) => m.key === key);
+    if (found) found.value = value;
+    else meta.push({ key, value });
+  }
+  graph.model.metadataProps = meta;
+  graph.model.producerName = 'edgevox-pipelines';
+}
 
 function arg(name: string, fallback?: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,20 +59,11 @@ export async function exportBatchEncoder(sourceDir: string, outDir: string): Pro
   const axes = new Map(graph.model.graph!.input!.map((i) => [i.name!, encoderInputBatchAxis(i.name!)]));
   const rewrite = new BatchRewriter(graph, shapes).run(axes, 'x');
   const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-  const meta = graph.model.metadataProps ?? [];
-  const set = (key: string, value: string) => {
-    const found = meta.find((m) => m.key === key);
-    if (found) found.value = value;
-    else meta.push({ key, value });
-  };
-  set('batch_dynamic', '1');
-  set('derived_from_sha256', sha(sourceBytes));
-  set(
-    'derived_by',
-    'edgevox models/pipelines/asr/export.ts: dynamic int8 quantisation removed (weight-only int8), batch axis made dynamic',
-  );
-  graph.model.metadataProps = meta;
-  graph.model.producerName = 'edgevox-pipelines';
+  setMetadata(graph, {
+    batch_dynamic: '1',
+    derived_from_sha256: sha(sourceBytes),
+    derived_by: 'edgevox models/pipelines/asr/export.ts: dynamic int8 quantisation removed (weight-only int8), batch axis made dynamic',
+  });
   const checks = [];
   for (const b of [2, 5, 16]) {
     const c = await checkBatchEquality(graph, b, b);
@@ -80,7 +84,13 @@ export async function exportBatchEncoder(sourceDir: string, outDir: string): Pro
       throw new Error(`joiner batch ${b}: ${c.worstOutput} differs from the row alone by ${c.maxAbsDiff}`);
     joinerChecks.push(c);
   }
-  joiner.model.producerName = 'edgevox-pipelines';
+  // checked above: a row's logits do not depend on the other rows of the call, so the runtime may
+  // join several frames of a stream in one call (greedy.ts) and get the frame-by-frame decisions
+  setMetadata(joiner, {
+    [JOINER_ROWS_INDEPENDENT_KEY]: '1',
+    derived_from_sha256: sha(joinerSource),
+    derived_by: 'edgevox models/pipelines/asr/export.ts: dynamic int8 quantisation removed (weight-only int8), rows independent',
+  });
   const joinerBytes = encode(joiner.model);
   writeFileSync(join(outDir, BATCH_JOINER_FILE), joinerBytes);
   const metrics = {
