@@ -7,7 +7,8 @@
  * Set through the console or the API (a value neither the current configuration nor the shipped
  * defaults hold): absolute, with no `.` or `..` segment, so a path says plainly where it points and
  * cannot climb out of a directory it appears to be under. The one key read relative to the data
- * directory (webrtc.callerTokenSecretFile) may also stay relative, inside it. Values written by
+ * directory (webrtc.callerTokenSecretFile, a file the box creates and chmods) must instead be
+ * relative, so it stays inside it. Values written by
  * whoever installed the box (the config file, flags) are not held to this, nor are the defaults
  * (modelsDir's is relative).
  */
@@ -85,7 +86,16 @@ export function consolePathIssue(p: PathValue): ConfigIssue | null {
       message: `${p.key} must not contain . or .. segments: give the path it means`,
       params: { reason: 'dot-segment', value: p.value },
     };
-  if (!p.value.startsWith('/') && !UNDER_DATA_DIR.has(p.pattern))
+  if (UNDER_DATA_DIR.has(p.pattern)) {
+    if (!p.value.startsWith('/')) return null;
+    return {
+      key: p.key,
+      code: 'path',
+      message: `${p.key} is a file inside the data directory: give it relative to it, e.g. secrets/webrtc-token`,
+      params: { reason: 'absolute', value: p.value },
+    };
+  }
+  if (!p.value.startsWith('/'))
     return {
       key: p.key,
       code: 'path',

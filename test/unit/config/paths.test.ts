@@ -1,7 +1,7 @@
 /**
  * Configuration keys that are file paths: a control character (NUL) is refused from any source; a
  * path set through the console or the API must be absolute with no . or .. segment (the token
- * secret, read relative to the data dir, may stay relative inside it), answered as
+ * secret, read relative to the data dir, must be relative inside it), answered as
  * EVX_ERR_CONFIG_INVALID with a 'path' issue at the key. Paths the box already runs with, and the
  * shipped defaults, are not refused when something else changes.
  */
@@ -73,6 +73,7 @@ describe('configuration paths', () => {
       ['modelsDir', 'models', 'relative'],
       ['sync.caFile', '..', 'dot-segment'],
       ['webrtc.callerTokenSecretFile', '../webrtc-token-secret', 'dot-segment'],
+      ['webrtc.callerTokenSecretFile', '/etc/passwd', 'absolute'],
     ];
     for (const [key, value, reason] of refused)
       expect(pathIssues({ [key]: value }), `${key}=${String(value)}`).toEqual([
