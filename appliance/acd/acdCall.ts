@@ -180,6 +180,8 @@ export interface AcdCall {
   transfer: PendingTransfer | null;
   /** The agent's phone holds the call (the caller hears hold music). */
   agentHeld: boolean;
+  /** When the longest-wait rule last kept the call waiting (no group could take it); null: never. maxWaitAgain.ts. */
+  maxWaitStayedAt: number | null;
 }
 
 /** What the ACD reports as it goes (metrics, tests); ids only, never numbers or names. */

@@ -68,6 +68,7 @@ import { CallAudio } from './callAudio.js';
 import { callbackUri } from './callbacks.js';
 import { admit, onMaxWait, QUEUE_PROMPTS, type Admission } from './queuePolicy.js';
 import { AgentTransfers } from './agentTransfers.js';
+import { maxWaitDueAfterStay } from './maxWaitAgain.js';
 import { CallbackOffers } from './callbackOffer.js';
 import {
   promptItems,
@@ -227,6 +228,7 @@ export class AcdCalls {
       callback: null,
       transfer: null,
       agentHeld: false,
+      maxWaitStayedAt: null,
     };
     this.calls.set(callId, call);
     call.greetingDone = audio.play([{ kind: 'prompt', name: 'greeting' }]).then(() => {
@@ -372,11 +374,13 @@ export class AcdCalls {
    * routing's queue time keeps the call's first place, which is not the entry after an overflow or a transfer.
    */
   private queueView(call: AcdCall): ReturnType<AcdCallsDeps['queues']['view']> {
-    const view = this.deps.queues.view(call.callId, call.visited);
+    let view = this.deps.queues.view(call.callId, call.visited);
     const entered = call.groupEnteredAt;
-    if (view === null || entered === null || entered <= view.groupEnqueuedAt) return view;
-    const maxWaitDueAt = view.maxWaitDueAt === null ? null : view.maxWaitDueAt - view.groupEnqueuedAt + entered;
-    return { ...view, groupEnqueuedAt: entered, maxWaitDueAt };
+    if (view !== null && entered !== null && entered > view.groupEnqueuedAt) {
+      const maxWaitDueAt = view.maxWaitDueAt === null ? null : view.maxWaitDueAt - view.groupEnqueuedAt + entered;
+      view = { ...view, groupEnqueuedAt: entered, maxWaitDueAt };
+    }
+    return view === null ? null : { ...view, maxWaitDueAt: maxWaitDueAfterStay(view, call.maxWaitStayedAt) };
   }
 
   private onMaxWait(callId: string): void {
@@ -388,6 +392,8 @@ export class AcdCalls {
     this.deps.logger.info({ callId, groupId: view.groupId, action: decision.action }, 'longest wait reached');
     switch (decision.action) {
       case 'stay':
+        // not for good: the rule applies again one longest wait from now (maxWaitAgain.ts)
+        call.maxWaitStayedAt = this.deps.routing.now();
         return;
       case 'overflow':
         this.moveTo(call, decision.groupId);

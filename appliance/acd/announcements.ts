@@ -135,7 +135,7 @@ export interface QueueAnnouncerDeps {
   /** The call's place now; null once it is no longer queued (the driver then forgets it). */
   readonly view: (callId: string) => QueuedCallView | null;
   readonly play: (callId: string, items: readonly QueueAudio[]) => void;
-  /** The group's longest wait is reached (once per queue entered): apply queuePolicy.onMaxWait. */
+  /** The group's longest wait is reached (once per `maxWaitDueAt` of the view, which may move on): apply queuePolicy.onMaxWait. */
   readonly maxWait?: (callId: string) => void;
   readonly timer?: Timer;
   readonly ranges?: PromptRanges;
@@ -145,7 +145,8 @@ export interface QueueAnnouncerDeps {
 
 interface Tracked {
   lastAnnouncedAt: number | null;
-  maxWaitFired: boolean;
+  /** The longest-wait time `maxWait` was told of; a later one (the rule kept the call waiting) is told again. */
+  maxWaitFiredFor: number | null;
   handle: unknown;
 }
 
@@ -163,7 +164,7 @@ export class QueueAnnouncer {
   add(callId: string): void {
     if (this.closed) return;
     this.remove(callId);
-    this.calls.set(callId, { lastAnnouncedAt: null, maxWaitFired: false, handle: null });
+    this.calls.set(callId, { lastAnnouncedAt: null, maxWaitFiredFor: null, handle: null });
     this.step(callId);
   }
 
@@ -189,14 +190,19 @@ export class QueueAnnouncer {
     const t = this.calls.get(callId);
     if (t === undefined) return;
     t.handle = null;
-    const view = this.deps.view(callId);
+    let view = this.deps.view(callId);
     if (view === null) return this.remove(callId);
     const now = this.deps.now();
-    if (view.maxWaitDueAt !== null && now >= view.maxWaitDueAt && !t.maxWaitFired) {
-      t.maxWaitFired = true;
+    const maxWaitDue = (v: QueuedCallView): number | null =>
+      v.maxWaitDueAt !== null && (t.maxWaitFiredFor === null || v.maxWaitDueAt > t.maxWaitFiredFor) ? v.maxWaitDueAt : null;
+    const dueNow = maxWaitDue(view);
+    if (dueNow !== null && now >= dueNow) {
+      t.maxWaitFiredFor = dueNow;
       this.contain(() => this.deps.maxWait?.(callId));
-      // The callback may have moved the call (add) or ended its wait (remove).
+      // The callback may have moved the call (add) or ended its wait (remove); kept waiting, its next longest wait may have moved on.
       if (this.calls.get(callId) !== t) return;
+      view = this.deps.view(callId);
+      if (view === null) return this.remove(callId);
     }
     const step = nextQueueAudio({
       lastAnnouncedAt: t.lastAnnouncedAt,
@@ -208,9 +214,7 @@ export class QueueAnnouncer {
     if (step.announcedAt !== null) t.lastAnnouncedAt = step.announcedAt;
     if (step.items.length > 0) this.contain(() => this.deps.play(callId, step.items));
     if (this.calls.get(callId) !== t) return;
-    const due = [step.nextAt, view.maxWaitDueAt !== null && !t.maxWaitFired ? view.maxWaitDueAt : null].filter(
-      (x): x is number => x !== null,
-    );
+    const due = [step.nextAt, maxWaitDue(view)].filter((x): x is number => x !== null);
     if (due.length === 0) return;
     t.handle = this.timer.setTimeout(() => this.step(callId), Math.max(0, Math.min(...due) - now));
   }

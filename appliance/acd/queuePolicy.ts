@@ -191,7 +191,7 @@ export interface WaitingCall {
 }
 
 export type MaxWaitDecision =
-  /** Under the limit, no limit, or no group can take the call: it keeps waiting. */
+  /** Under the limit, no limit, or no group can take the call: it keeps waiting (past the limit, until the rule applies again: maxWaitAgain.ts). */
   | { readonly action: 'stay'; readonly groupId: string; readonly reasons: readonly RouteReason[] }
   | { readonly action: 'overflow'; readonly from: string; readonly groupId: string; readonly reasons: readonly RouteReason[] }
   | {

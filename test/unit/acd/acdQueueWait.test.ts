@@ -213,4 +213,58 @@ describe('the longest wait of the group a call waits in', () => {
     expect(played).toContain('all-busy');
     expect(hungUp).toEqual(['c2']);
   });
+
+  it('a call kept waiting at the longest wait (no group could take it) has the rule applied again one longest wait later, not never', async () => {
+    vi.useFakeTimers({ now: T0 });
+    clock = () => Date.now();
+    const cards = group('cards', { maxWaitS: 300, maxWaitAction: 'overflow', maxWaitGroup: 'loans', announceIntervalS: 0 });
+    setup([cards, group('loans', { maxQueued: 0, announceIntervalS: 0 })]); // loans takes no call
+    routing.route({ callId: 'c3', intent: null, emotion: null, profile: null });
+    events.emit('call.started', {
+      callId: 'c3',
+      mode: 'call',
+      pii: { from: '<sip:+4930123456@trunk.example>', to: '', remoteAddress: '' },
+    } as never);
+    publish({ callId: 'c3', action: 'queue', groupId: 'cards' });
+    const waitingIn = (groupId: string) =>
+      routing
+        .queueState()
+        .find((q) => q.groupId === groupId)!
+        .calls.map((c) => c.callId);
+    await vi.advanceTimersByTimeAsync(301_000);
+    // five minutes: loans is full, the call stays in cards
+    expect(waitingIn('cards')).toEqual(['c3']);
+    // loans opens its queue; the rule is not applied before another longest wait has passed
+    setup([cards, group('loans', { announceIntervalS: 0 })]);
+    await vi.advanceTimersByTimeAsync(200_000);
+    expect(waitingIn('cards')).toEqual(['c3']);
+    await vi.advanceTimersByTimeAsync(100_000);
+    expect(waitingIn('loans')).toEqual(['c3']);
+    expect(acd.phases()).toEqual({ c3: 'queued' });
+    expect(hungUp).toEqual([]);
+  });
+
+  it('a call kept waiting again and again is re-checked each longest wait: a message rule of the next group ends it', async () => {
+    vi.useFakeTimers({ now: T0 });
+    clock = () => Date.now();
+    setup([
+      group('cards', { maxWaitS: 60, maxWaitAction: 'overflow', maxWaitGroup: 'loans', announceIntervalS: 0 }),
+      group('loans', { maxQueued: 0, announceIntervalS: 0 }),
+    ]);
+    routing.route({ callId: 'c4', intent: null, emotion: null, profile: null });
+    events.emit('call.started', {
+      callId: 'c4',
+      mode: 'call',
+      pii: { from: '<sip:+4930123456@trunk.example>', to: '', remoteAddress: '' },
+    } as never);
+    publish({ callId: 'c4', action: 'queue', groupId: 'cards' });
+    // three longest waits pass with loans full: still waiting in cards, checked each time
+    await vi.advanceTimersByTimeAsync(181_000);
+    expect(acd.phases()).toEqual({ c4: 'queued' });
+    // cards' rule turns to a message: the next check (at 240 s) ends the wait
+    setup([group('cards', { maxWaitS: 60, maxWaitAction: 'message', announceIntervalS: 0 }), group('loans', { maxQueued: 0 })]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(played).toContain('all-busy');
+    expect(hungUp).toEqual(['c4']);
+  });
 });
