@@ -10,9 +10,15 @@
  *   challenge, one that cannot be answered, or none without credentials is `rejected` with its status.
  *   The ACK of the 2xx carries the INVITE's credentials (§13.2.2.4); the password goes nowhere else.
  * - 3xx-6xx: the transaction ACKs it; the outcome is `failed` with the status.
- * - Ring timeout or `cancel()`: CANCEL once a provisional came (§9.1: never before), the RTP ports
- *   go at once; the outcome waits for the INVITE's final answer (487, at most 64·T1 after the
- *   CANCEL). A 2xx that crosses the CANCEL is ACKed and ended with BYE.
+ * - Ring timeout or `cancel()` once a provisional came: CANCEL, the RTP ports go at once; the
+ *   outcome waits for the INVITE's final answer (487, at most 64·T1 after the CANCEL). A 2xx that
+ *   crosses the CANCEL is ACKed and ended with BYE.
+ * - Ring timeout or `cancel()` before any provisional: no CANCEL may go yet (§9.1), but nothing
+ *   the caller waits on does: the call fails at once (ports and admission slot released), and the
+ *   INVITE is left to its transaction, CANCELled when a provisional comes, its 2xx ACKed and ended
+ *   with BYE, or timed out at Timer B. (Sofia-SIP, under drachtio/jambonz, likewise holds such a
+ *   CANCEL until a 1xx while the application has already moved on.) Before, the slot and the
+ *   outcome waited up to Timer B (32 s) for a peer that never answered.
  * - Responses after the INVITE transaction is gone (it ends on its first 2xx; a ringing INVITE
  *   waits for its final answer up to Timer C, a silent one times out at Timer B) come through `onStray`.
  *
@@ -269,9 +275,10 @@ export class OutboundCall {
   }
 
   private onProvisional(res: SipResponse): void {
-    if (this.outcome !== undefined) return;
     this.provisional = true;
+    // also after the outcome: a call given up before any provisional has its CANCEL still to send
     if (this.cancelReason !== undefined) return this.sendCancel();
+    if (this.outcome !== undefined) return;
     if (res.status === 100 || this.current !== 'calling') return;
     this.current = 'ringing';
     this.events.emit('ringing', { status: res.status });
@@ -359,8 +366,9 @@ export class OutboundCall {
   }
 
   /**
-   * Give up (ring timeout, cancel, server closing): the RTP ports go now, the CANCEL once a
-   * provisional came. Nothing once the call is answered or failed.
+   * Give up (ring timeout, cancel, server closing): the RTP ports go now; the CANCEL now if a
+   * provisional came (the outcome then waits for the 487), else when one comes, and the call fails
+   * at once. Nothing once the call is answered or failed.
    */
   stop(reason: 'ring_timeout' | 'cancelled' | 'shutdown'): void {
     if (this.outcome !== undefined || this.cancelReason !== undefined) return;
@@ -369,12 +377,14 @@ export class OutboundCall {
     this.pair?.release();
     this.pair = undefined;
     if (this.invite !== undefined && this.provisional) this.sendCancel();
+    else this.fail(reason, undefined);
   }
 
   private sendCancel(): void {
     if (this.cancelSent || this.invite === undefined) return;
     this.cancelSent = true;
     this.ctx.txl.request(cancelFor(this.invite.request), this.plan.peer).catch(() => undefined);
+    if (this.outcome !== undefined) return;
     // the INVITE's final answer (487) should follow at once; never wait for it longer than 64·T1
     this.cancelTimer = setTimeout(() => this.fail(this.cancelReason ?? 'cancelled', undefined), 64 * this.ctx.t1Ms);
     this.cancelTimer.unref();
