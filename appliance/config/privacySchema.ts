@@ -86,7 +86,8 @@ export const PrivacySection = Section(
         profilesHours: Type.Integer({
           minimum: 1,
           default: 180 * 24,
-          description: 'Caller profiles are deleted this long after the caller last called',
+          description:
+            'Caller profiles are deleted this long after the caller last called; customers (one person across channels) this long after their last contact, once none of their calls, chats or e-mail cases is left',
         }),
         intervalHistoryHours: Type.Integer({
           minimum: 1,

@@ -198,6 +198,50 @@ export class CustomerRepo {
     return this.mergeRecord(mergeId)!;
   }
 
+  /**
+   * Retention (privacy.retention.profilesHours, the retention sweep): deletes the customers with
+   * nothing of theirs left on the box (no call from one of their numbers, no linked chat or e-mail
+   * case: those go by their own retention first) and nothing new since `cutoffMs` (created, an
+   * identifier added, a merge, attach or unmerge, a caller profile's last call), with their
+   * identifiers and the merge records they are in. Returns how many customers went.
+   */
+  purgeIdle(cutoffMs: number): number {
+    const hasProfiles =
+      this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'caller_profiles'`).get() !== undefined;
+    const idle = this.db.prepare(
+      `SELECT c.id FROM customers c
+        WHERE c.created_at < @cutoff
+          AND NOT EXISTS (SELECT 1 FROM customer_identifiers i WHERE i.customer_id = c.id AND i.at >= @cutoff)
+          AND NOT EXISTS (SELECT 1 FROM customer_conversations cc WHERE cc.customer_id = c.id)
+          AND c.id NOT IN (SELECT into_customer FROM customer_merges WHERE MAX(at, COALESCE(undone_at, 0)) >= @cutoff
+                           UNION SELECT from_customer FROM customer_merges
+                            WHERE from_customer IS NOT NULL AND MAX(at, COALESCE(undone_at, 0)) >= @cutoff)
+          AND NOT EXISTS (SELECT 1 FROM customer_identifiers i
+                           WHERE i.customer_id = c.id AND i.kind = 'phone'
+                             AND i.hash IN (SELECT caller_hash FROM calls WHERE caller_hash IS NOT NULL))
+          ${
+            hasProfiles
+              ? `AND NOT EXISTS (SELECT 1 FROM customer_identifiers i JOIN caller_profiles p ON p.caller_hash = i.hash
+                                  WHERE i.customer_id = c.id AND i.kind = 'phone' AND p.last_call_at >= @cutoff)`
+              : ''
+          }`,
+    );
+    const dropIdentifiers = this.db.prepare(`DELETE FROM customer_identifiers WHERE customer_id = ?`);
+    const dropMerges = this.db.prepare(`DELETE FROM customer_merges WHERE into_customer = ? OR from_customer = ?`);
+    const dropCustomer = this.db.prepare(`DELETE FROM customers WHERE id = ?`);
+    return this.write('retention.customers', () =>
+      this.db.transaction(() => {
+        const ids = (idle.all({ cutoff: cutoffMs }) as { id: string }[]).map((r) => r.id);
+        for (const id of ids) {
+          dropIdentifiers.run(id);
+          dropMerges.run(id, id);
+          dropCustomer.run(id);
+        }
+        return ids.length;
+      })(),
+    );
+  }
+
   mergeRecord(id: number): MergeRecord | undefined {
     const r = this.db.prepare(`SELECT * FROM customer_merges WHERE id = ?`).get(id) as MergeRow | undefined;
     if (r === undefined) return undefined;

@@ -7,9 +7,11 @@
  * cards. Closed callback requests (with the caller's sealed number) go like ended calls, and so
  * does the number in a partner box's held copy once it is closed, adopted or returned. The
  * interval history (counts per skill group) has its own, longer limit and is untouched when calls
- * are purged.
+ * are purged. Customers (one person across channels: hashed identifiers, links, merges) go like
+ * caller profiles, once idle and with none of their calls, chats or e-mail cases left.
  */
 import type { EdgeVoxConfig } from '../config/schema.js';
+import { CustomerRepo } from '../customers/customerRepo.js';
 import type { Store } from '../store/database.js';
 import type { RetentionClass } from './retention.js';
 
@@ -148,5 +150,12 @@ export function storeRetentionClasses(store: Store, retention: EdgeVoxConfig['pr
             : retention.transcriptsHours) * HOUR_MS,
       purge: run('retention.chatFiles', `DELETE FROM conversation_files WHERE created_at < ?`),
     });
+  // Customers (customers/): their hashed identifiers, links and merge records go, like a caller
+  // profile, once they have been idle this long and nothing of theirs (calls, chats, e-mail cases,
+  // each purged above by its own key) is left.
+  if (hasTable('customers')) {
+    const customers = new CustomerRepo(db, store.write.bind(store));
+    classes.push({ name: 'customers', maxAgeMs: retention.profilesHours * HOUR_MS, purge: (cutoffMs) => customers.purgeIdle(cutoffMs) });
+  }
   return classes;
 }
