@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { VERSION, COMMIT } from '../../buildInfo.js';
 import { activeExecutionProviders } from '../../inference/sessions.js';
-import { collectInventory } from '../../system/inventory.js';
+import { roleAtLeast } from '../../auth/authService.js';
+import { collectInventory, withoutPaths } from '../../system/inventory.js';
 import { redactConfig } from '../configService.js';
 import type { ConsoleContext } from '../context.js';
 import { loadSelfTestClip, runSelfTest } from '../selfTest.js';
@@ -80,8 +81,16 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: ConsoleContext): vo
 
   app.get(
     '/api/v1/diagnostics',
-    { schema: { summary: 'Listeners, readiness, model check, execution providers, recent errors', tags: ['console'] } },
-    async () => diagnostics(ctx),
+    {
+      schema: {
+        summary: "Listeners, readiness, model check, execution providers, recent errors (the box's filesystem paths only for technicians)",
+        tags: ['console'],
+      },
+    },
+    async (request) => {
+      const body = await diagnostics(ctx);
+      return roleAtLeast(principalOf(request).role, 'technician') ? body : withoutBoxPaths(body);
+    },
   );
 
   app.get(
@@ -189,6 +198,23 @@ async function diagnostics(ctx: ConsoleContext) {
     inference: { configuredProviders: ctx.config.inference.providers, activeProviders: activeExecutionProviders() },
     calls: { active: ctx.calls.activeCount, maxLagMs: Math.round(ctx.calls.maxLagMs()), capacity: ctx.config.calls.maxConcurrent },
     recentErrors: ctx.errors.list().slice(0, 100),
+  };
+}
+
+/**
+ * The diagnostics for a role below technician: the paths in the readiness reasons, the models'
+ * errors and the recent errors replaced, as GET /api/v1/system does (an HTTP error's message is a
+ * route pattern, not a path on the box, and stays).
+ */
+function withoutBoxPaths(d: Awaited<ReturnType<typeof diagnostics>>) {
+  return {
+    ...d,
+    readiness: {
+      ...d.readiness,
+      checks: d.readiness.checks.map((c) => (c.reason === undefined ? c : { ...c, reason: withoutPaths(c.reason) })),
+    },
+    models: d.models.map((m) => (m.error === null ? m : { ...m, error: { ...m.error, message: withoutPaths(m.error.message) } })),
+    recentErrors: d.recentErrors.map((e) => (e.source === 'http' ? e : { ...e, message: withoutPaths(e.message) })),
   };
 }
 
