@@ -37,6 +37,8 @@ export interface RtpSessionOptions {
   readonly frameMs: number;
   /** Where the SDP says to send; replaced by the latched source. */
   readonly remote: RtpEndpoint;
+  /** Where the SDP's `a=rtcp` (RFC 3605) says RTCP goes; default the RTP port + 1 (ignored with mux). */
+  readonly remoteRtcp?: RtpEndpoint | undefined;
   readonly latching: boolean;
   readonly rtcpIntervalMs?: number;
   readonly cname: string;
@@ -105,6 +107,8 @@ export class RtpSession implements IdleMediaTarget {
   readonly receiver: RtpReceiver;
   private remote: RtpEndpoint;
   private remoteRtcp: RtpEndpoint;
+  /** RTCP destination the SDP named (a=rtcp), kept while RTP comes from where the SDP said. */
+  private sdpRtcp: RtpEndpoint | undefined;
   private latched = false;
   private closed = false;
   private rtcpTimer: NodeJS.Timeout | undefined;
@@ -144,6 +148,7 @@ export class RtpSession implements IdleMediaTarget {
 
   constructor(private readonly opts: RtpSessionOptions) {
     this.remote = { ...opts.remote };
+    this.sdpRtcp = opts.remoteRtcp === undefined ? undefined : { ...opts.remoteRtcp };
     this.remoteRtcp = this.rtcpEndpointFor(opts.remote);
     this.receiver = new RtpReceiver({
       codec: opts.codec,
@@ -245,15 +250,18 @@ export class RtpSession implements IdleMediaTarget {
     return this.latched;
   }
 
-  /** New remote from a re-INVITE: latch again on the next packet. */
-  updateRemote(remote: RtpEndpoint): void {
+  /** New remote (and its a=rtcp, if any) from a re-INVITE: latch again on the next packet. */
+  updateRemote(remote: RtpEndpoint, remoteRtcp?: RtpEndpoint): void {
     this.remote = { ...remote };
+    this.sdpRtcp = remoteRtcp === undefined ? undefined : { ...remoteRtcp };
     this.remoteRtcp = this.rtcpEndpointFor(remote);
     this.latched = false;
   }
 
+  /** Where RTCP goes for RTP sent to `rtp`: the RTP port with mux, else the SDP's a=rtcp, else the RTP port + 1 (RFC 3550 §11). */
   private rtcpEndpointFor(rtp: RtpEndpoint): RtpEndpoint {
-    return { address: rtp.address, port: this.opts.rtcpMux === true ? rtp.port : rtp.port + 1 };
+    if (this.opts.rtcpMux === true) return { address: rtp.address, port: rtp.port };
+    return this.sdpRtcp !== undefined ? { ...this.sdpRtcp } : { address: rtp.address, port: rtp.port + 1 };
   }
 
   /** The socket RTCP leaves from: the RTP one when multiplexed. */
@@ -291,9 +299,11 @@ export class RtpSession implements IdleMediaTarget {
     }
     this.counters.rtpPacketsReceived++;
     if (!this.latched && this.opts.latching) {
+      // RTP from elsewhere than the SDP said (a NAT): its a=rtcp names a port behind that NAT too
+      if (rinfo.address !== this.remote.address || rinfo.port !== this.remote.port) this.sdpRtcp = undefined;
       this.latched = true;
       this.remote = { address: rinfo.address, port: rinfo.port };
-      this.remoteRtcp = this.rtcpEndpointFor({ address: rinfo.address, port: rinfo.port });
+      this.remoteRtcp = this.rtcpEndpointFor(this.remote);
     }
     this.armGapTimer();
   }

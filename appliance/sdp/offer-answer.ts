@@ -73,6 +73,8 @@ export interface NegotiatedStream {
   readonly ptimeMs: number;
   /** RTP and RTCP share the RTP port (RFC 5761 `a=rtcp-mux` offered). */
   readonly rtcpMux: boolean;
+  /** Where the peer takes RTCP when its `a=rtcp` (RFC 3605) names it; undefined: RTP port + 1 (or the RTP port with mux). */
+  readonly remoteRtcp: { readonly address: string; readonly port: number } | undefined;
   /** Transport profile of the offer's m= line (answered with the same). */
   readonly proto: string;
   /** SRTP agreed for this stream (the peer's crypto line); undefined = plain RTP. */
@@ -107,6 +109,21 @@ function answerDirection(offer: SdpDirection): SdpDirection {
     default:
       return offer;
   }
+}
+
+/**
+ * The peer's RTCP destination from `a=rtcp:<port> [IN IP4 <address>]` (RFC 3605 §2.1); without an
+ * address it is the stream's connection address. Unusable (no port, port 0 or past 65535, an IPv6
+ * or non-literal address our IPv4 sockets cannot reach without a lookup): undefined, the default.
+ */
+function remoteRtcpOf(m: SdpMedia, rtpAddress: string): { address: string; port: number } | undefined {
+  const v = attribute(m, 'rtcp');
+  if (v === undefined) return undefined;
+  const r = /^([0-9]{1,5})(?:\s+IN\s+IP4\s+([0-9]{1,3}(?:\.[0-9]{1,3}){3}))?\s*$/.exec(v);
+  if (r === null) return undefined;
+  const port = Number(r[1]);
+  if (port < 1 || port > 65535) return undefined;
+  return { address: r[2] ?? rtpAddress, port };
 }
 
 /** Decide a stream's encryption under the policy: the accepted crypto, undefined for plain RTP, or why not. */
@@ -159,6 +176,7 @@ export function selectStreams(
     // our answer and our RTP sockets are IPv4: an IPv6 peer would get a 200 and a silent call
     if ((m.connection ?? offer.connection)?.addrType !== 'IP4') return;
     const ptime = Number(attribute(m, 'ptime') ?? '20');
+    const rtcpMux = m.attributes.some((a) => a.name === 'rtcp-mux');
     out.push({
       mediaIndex: idx,
       codec: chosen.encoding as CodecName,
@@ -172,7 +190,8 @@ export function selectStreams(
       offerDirection: direction(offer, m),
       label: attribute(m, 'label'),
       ptimeMs: Number.isFinite(ptime) && ptime >= 10 && ptime <= 60 ? ptime : 20,
-      rtcpMux: m.attributes.some((a) => a.name === 'rtcp-mux'),
+      rtcpMux,
+      remoteRtcp: rtcpMux ? undefined : remoteRtcpOf(m, address),
       proto: m.proto,
       crypto: sec.crypto,
     });

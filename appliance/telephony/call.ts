@@ -113,7 +113,7 @@ export class Call {
         const index = this.localSdp.media.findIndex((m) => m.port === leg.info.localRtpPort);
         const s = streams.find((x) => x.mediaIndex === index);
         if (s === undefined) continue;
-        leg.rtp.updateRemote({ address: s.remoteAddress, port: s.remotePort });
+        leg.rtp.updateRemote({ address: s.remoteAddress, port: s.remotePort }, s.remoteRtcp);
         leg.rtp.setSending(this.mode === 'call' && answerSends(s.offerDirection));
         leg.applyCrypto(s.crypto);
       }
@@ -252,7 +252,7 @@ export class Call {
       const ports = new Map<number, number>();
       this.legs.forEach((leg, i) => {
         const s = matched[i]!;
-        leg.rtp.updateRemote({ address: s.remoteAddress, port: s.remotePort });
+        leg.rtp.updateRemote({ address: s.remoteAddress, port: s.remotePort }, s.remoteRtcp);
         leg.rtp.setSending(this.mode === 'call' && answerSends(s.offerDirection));
         const key = leg.applyCrypto(s.crypto);
         if (key !== undefined) localCrypto.set(s.mediaIndex, key);

@@ -65,6 +65,7 @@ export class MediaLeg {
       telephoneEventPt: s.telephoneEventPt,
       frameMs: s.ptimeMs,
       remote: { address: s.remoteAddress, port: s.remotePort },
+      remoteRtcp: s.remoteRtcp,
       latching: opts.latching,
       rtcpIntervalMs: opts.rtcpIntervalMs,
       cname: `edgevox-${opts.legId}`,
