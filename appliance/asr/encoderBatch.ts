@@ -4,11 +4,15 @@
  *
  * A stream whose next chunk is ready submits its EncoderState and awaits its encoder output. The
  * first request of a batch waits at most `windowMs` for others; a batch runs as soon as it holds
- * `maxBatch` requests or the window ends. While one batch runs (onnxruntime runs on this thread),
- * the chunks that become ready meanwhile queue up and form the next batch, so the batch size follows
- * the load: one stream alone runs at once after the window, many streams run in large batches. No
- * request waits longer than the window plus the batch ahead of it, and a batch is bounded by
- * `maxBatch`, so one slow batch cannot hold streams for more than one batch's run time.
+ * as many requests as it may or the window ends. While one batch runs (onnxruntime runs on this
+ * thread), the chunks that become ready meanwhile queue up and form the next batch, so the batch size
+ * follows the load: one stream alone runs at once after the window, many streams run in large batches.
+ *
+ * How many a batch may hold follows the device: at most `maxBatch`, and no more than the measured
+ * cost per stream (a moving average over the runs so far) lets run within `budgetMs`, so a batch
+ * never holds its streams much longer than the budget however many are waiting (on a CPU, where a
+ * stream costs about as much in a batch as alone, batches stay small; on a GPU they grow to
+ * `maxBatch`). Before the first run the limit is one stream; it grows as runs are measured.
  *
  * Stacking copies each stream's window and states into the batch's input tensors (row-major: a
  * stream's slice sits between the leading rows of its state's batch axis). The outputs are split
@@ -24,9 +28,18 @@ export interface EncoderBatchOptions {
   readonly maxBatch: number;
   /** Longest wait for other streams' chunks after the first request of a batch (ms). */
   readonly windowMs: number;
+  /**
+   * Longest one encoder run should take (ms): a batch holds no more streams than the measured cost
+   * per stream lets run in this time (at least one). Infinity: always up to maxBatch.
+   */
+  readonly budgetMs?: number;
+  /** Milliseconds clock (default performance.now). */
+  readonly now?: () => number;
 }
 
-export const DEFAULT_ENCODER_BATCH: EncoderBatchOptions = { maxBatch: 32, windowMs: 4 };
+export const DEFAULT_ENCODER_BATCH = { maxBatch: 32, windowMs: 4, budgetMs: 40 } as const satisfies EncoderBatchOptions;
+/** Weight of the newest run in the moving average of the cost per stream. */
+const COST_WEIGHT = 0.2;
 
 /** What the scheduler needs from a stream's encoder (EncoderState implements it). */
 export interface BatchMember {
@@ -53,6 +66,9 @@ export interface EncoderBatchStats {
   readonly waitMsMax: number;
   /** Wall time spent in encoder calls, stacking and unstacking included (ms). */
   readonly runMsSum: number;
+  /** Moving average of a run's time per stream (ms; 0 before the first run), and the batch limit it gives now. */
+  readonly msPerStream: number;
+  readonly batchLimit: number;
 }
 
 interface Pending {
@@ -64,7 +80,8 @@ interface Pending {
 
 export class EncoderBatcher {
   private readonly model: TransducerModel;
-  private readonly options: EncoderBatchOptions;
+  private readonly options: Required<Omit<EncoderBatchOptions, 'now'>>;
+  private readonly now: () => number;
   private readonly queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -75,12 +92,27 @@ export class EncoderBatcher {
   private waitMsSum = 0;
   private waitMsMax = 0;
   private runMsSum = 0;
+  private msPerStream: number | undefined;
 
   constructor(model: TransducerModel, options: EncoderBatchOptions) {
     this.model = model;
     const batchable = model.geometry.encoderBatchable;
-    this.options = { maxBatch: batchable ? Math.max(1, Math.floor(options.maxBatch)) : 1, windowMs: Math.max(0, options.windowMs) };
+    const budget = options.budgetMs ?? DEFAULT_ENCODER_BATCH.budgetMs;
+    this.options = {
+      maxBatch: batchable ? Math.max(1, Math.floor(options.maxBatch)) : 1,
+      windowMs: Math.max(0, options.windowMs),
+      budgetMs: budget > 0 ? budget : DEFAULT_ENCODER_BATCH.budgetMs,
+    };
+    this.now = options.now ?? (() => performance.now());
     this.sizes = new Array<number>(this.options.maxBatch + 1).fill(0);
+  }
+
+  /** The most streams the next batch may hold: maxBatch, cut to what the budget lets run. */
+  batchLimit(): number {
+    const { maxBatch, budgetMs } = this.options;
+    if (budgetMs === Infinity) return maxBatch;
+    if (this.msPerStream === undefined) return 1;
+    return Math.max(1, Math.min(maxBatch, Math.floor(budgetMs / this.msPerStream)));
   }
 
   /** Largest batch this scheduler forms (1 when the encoder is not batchable). */
@@ -90,9 +122,9 @@ export class EncoderBatcher {
 
   /** Encode one chunk of `member`; resolves with its encoder_out once its batch has run. */
   submit(member: BatchMember): Promise<Float32Array> {
-    if (this.options.maxBatch === 1) return this.count(1, 0, member.runAlone());
+    if (this.options.maxBatch === 1) return this.count(1, 0, () => member.runAlone());
     return new Promise((resolve, reject) => {
-      this.queue.push({ member, at: performance.now(), resolve, reject });
+      this.queue.push({ member, at: this.now(), resolve, reject });
       this.schedule();
     });
   }
@@ -106,6 +138,8 @@ export class EncoderBatcher {
       waitMsSum: this.waitMsSum,
       waitMsMax: this.waitMsMax,
       runMsSum: this.runMsSum,
+      msPerStream: this.msPerStream ?? 0,
+      batchLimit: this.batchLimit(),
     };
   }
 
@@ -119,8 +153,8 @@ export class EncoderBatcher {
 
   private schedule(): void {
     if (this.running || this.queue.length === 0) return;
-    const waited = performance.now() - this.queue[0]!.at;
-    if (this.closed || this.queue.length >= this.options.maxBatch || waited >= this.options.windowMs) {
+    const waited = this.now() - this.queue[0]!.at;
+    if (this.closed || this.queue.length >= this.batchLimit() || waited >= this.options.windowMs) {
       clearTimeout(this.timer);
       this.timer = undefined;
       void this.runBatch();
@@ -133,21 +167,21 @@ export class EncoderBatcher {
   }
 
   private async runBatch(): Promise<void> {
-    const batch = this.queue.splice(0, this.options.maxBatch);
+    const batch = this.queue.splice(0, this.batchLimit());
     if (batch.length === 0) return;
     this.running = true;
-    const start = performance.now();
+    const start = this.now();
     let wait = 0;
     for (const p of batch) wait = Math.max(wait, start - p.at);
     try {
       if (batch.length === 1) {
-        const out = await this.count(1, wait, batch[0]!.member.runAlone(), start - batch[0]!.at);
+        const out = await this.count(1, wait, () => batch[0]!.member.runAlone(), start - batch[0]!.at);
         batch[0]!.resolve(out);
       } else {
         await this.count(
           batch.length,
           wait,
-          this.runStacked(batch),
+          () => this.runStacked(batch),
           batch.reduce((a, p) => a + (start - p.at), 0),
         );
       }
@@ -185,10 +219,14 @@ export class EncoderBatcher {
     batch.forEach((p, b) => p.resolve(encOut.subarray(b * rows, (b + 1) * rows)));
   }
 
-  private async count<T>(size: number, waitMs: number, work: Promise<T>, waitSum = waitMs): Promise<T> {
-    const t0 = performance.now();
-    const result = await work;
-    this.runMsSum += performance.now() - t0;
+  /** Run `work` (timed from before it starts: stacking included) and count it as a call of `size` streams. */
+  private async count<T>(size: number, waitMs: number, work: () => Promise<T>, waitSum = waitMs): Promise<T> {
+    const t0 = this.now();
+    const result = await work();
+    const ms = this.now() - t0;
+    this.runMsSum += ms;
+    const perStream = ms / size;
+    this.msPerStream = this.msPerStream === undefined ? perStream : this.msPerStream + COST_WEIGHT * (perStream - this.msPerStream);
     this.calls++;
     this.chunks += size;
     this.sizes[size] = (this.sizes[size] ?? 0) + 1;

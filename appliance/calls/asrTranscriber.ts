@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { SpeechStream } from '../asr/api.js';
 import { AutoLanguageStream, DEFAULT_AUTO_LANGUAGE } from '../asr/autoLanguage.js';
+import type { EncoderBatchOptions } from '../asr/encoderBatch.js';
 import { phraseLanguage, type LanguageChoice, type SpeechLanguage } from '../asr/language.js';
 import { RecognizerPool, type PoolOptions } from '../asr/pool/pool.js';
 import type { EdgeVoxConfig } from '../config/schema.js';
@@ -34,7 +35,7 @@ function batchedEncoder(
   models: ModelStore,
   config: EdgeVoxConfig,
   logger: Logger,
-): { batchModelDir: string; batch: { maxBatch: number; windowMs: number } } | Record<string, never> {
+): { batchModelDir: string; batch: EncoderBatchOptions } | Record<string, never> {
   if (config.asr.encoder !== 'batched') return {};
   let dir: string;
   try {
@@ -46,7 +47,11 @@ function batchedEncoder(
   const gpu = GPU_PROVIDERS.has(config.inference.providers[0] ?? 'cpu');
   return {
     batchModelDir: dir,
-    batch: { maxBatch: gpu ? config.inference.gpuMaxBatch : config.asr.maxBatch, windowMs: config.asr.batchWindowMs },
+    batch: {
+      maxBatch: gpu ? config.inference.gpuMaxBatch : config.asr.maxBatch,
+      windowMs: config.asr.batchWindowMs,
+      budgetMs: config.asr.batchBudgetMs,
+    },
   };
 }
 

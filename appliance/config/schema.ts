@@ -461,6 +461,13 @@ export const ConfigSchema = Type.Object(
           default: 4,
           description: 'Longest a ready chunk waits for other legs to join its encoder run (batched encoder)',
         }),
+        batchBudgetMs: Type.Integer({
+          minimum: 1,
+          maximum: 1000,
+          default: 40,
+          description:
+            'Longest one batched encoder run should take: a batch holds no more legs than the measured cost per leg lets run in this time (at least one), so a large batch cannot hold its calls past their latency target (batched encoder)',
+        }),
         hotwords: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
           default: [],
           maxItems: 500,

@@ -12,6 +12,7 @@ import { cpus, loadavg } from 'node:os';
 import type { SpeechStream } from '../../appliance/asr/api.js';
 import { RecognizerPool } from '../../appliance/asr/pool/pool.js';
 import { Recognizer } from '../../appliance/asr/recognizer.js';
+import { DEFAULT_ENCODER_BATCH } from '../../appliance/asr/encoderBatch.js';
 import { readWavFile, transcribeAudio } from '../../appliance/asr/transcribeFile.js';
 import { loadEvalSet } from './evalSet.js';
 import { createSherpaRecognizer, sherpaDecode, type SherpaRecognizer } from './sherpaReference.js';
@@ -38,7 +39,12 @@ const BATCH_SIZES = (process.env.BENCH_BATCH_SIZES ?? '8,16,32,64')
   .filter((n) => n > 1);
 /** The batchable encoder/joiner and the scheduler settings of the batched runs (ASR_BATCH_MODEL_DIR overrides the folder). */
 const BATCH_MODEL_DIR = process.env.ASR_BATCH_MODEL_DIR ?? 'models/asr-batch';
-const LIVE_BATCH = { maxBatch: Number(process.env.BENCH_MAX_BATCH ?? 32), windowMs: Number(process.env.BENCH_BATCH_WINDOW_MS ?? 4) };
+const LIVE_BATCH = {
+  maxBatch: Number(process.env.BENCH_MAX_BATCH ?? DEFAULT_ENCODER_BATCH.maxBatch),
+  windowMs: Number(process.env.BENCH_BATCH_WINDOW_MS ?? DEFAULT_ENCODER_BATCH.windowMs),
+  /** BENCH_BATCH_BUDGET_MS: longest one batched run should take (the config's asr.batchBudgetMs). */
+  budgetMs: Number(process.env.BENCH_BATCH_BUDGET_MS ?? DEFAULT_ENCODER_BATCH.budgetMs),
+};
 /** BENCH_SPEECH: speech fractions of the concurrency trials (1 = continuous speech; 0.5 = call-like). */
 const SPEECH_FRACTIONS = (process.env.BENCH_SPEECH ?? '1,0.5').split(',').map(Number);
 /** BENCH_BATCH_MS: how long the pool batches audio on the main thread (0 = per event-loop turn). */
@@ -99,7 +105,7 @@ async function main(): Promise<void> {
       ...(batched ? { batchModelDir: BATCH_MODEL_DIR, batch: LIVE_BATCH } : {}),
     });
     const encoderLabel = batched
-      ? `batched encoder (up to ${LIVE_BATCH.maxBatch} streams per call, window ${LIVE_BATCH.windowMs} ms)`
+      ? `batched encoder (up to ${LIVE_BATCH.maxBatch} streams per call, window ${LIVE_BATCH.windowMs} ms, budget ${LIVE_BATCH.budgetMs} ms a call)`
       : 'exact batch-1 encoder';
     const label =
       rec.workerCount === 0
@@ -248,7 +254,12 @@ async function batchedCostFigures(modelDir: string, audio: Int16Array, sherpaRtf
       `batchable encoder, one stream at a time (batch 1): ${aloneRtf.toFixed(4)} CPU s per audio s, ratio to sherpa ${(aloneRtf / sherpaRtf).toFixed(3)}`,
     );
     for (const n of BATCH_SIZES) {
-      const rec = await Recognizer.create({ modelDir, batchModelDir: BATCH_MODEL_DIR, threads: 1, batch: { maxBatch: n, windowMs: 50 } });
+      const rec = await Recognizer.create({
+        modelDir,
+        batchModelDir: BATCH_MODEL_DIR,
+        threads: 1,
+        batch: { maxBatch: n, windowMs: 50, budgetMs: Infinity },
+      });
       try {
         await decodeAll(rec, Math.min(n, 4));
         const before = rec.batchStats()!;

@@ -40,7 +40,7 @@ describe('batched encoder', () => {
       modelDir: MODEL_DIR,
       batchModelDir: BATCH_MODEL_DIR,
       threads: 1,
-      batch: { maxBatch: 16, windowMs: 200 },
+      batch: { maxBatch: 16, windowMs: 200, budgetMs: Infinity },
     });
   });
   afterAll(async () => {
@@ -100,7 +100,7 @@ describe('batched encoder', () => {
       modelDir: MODEL_DIR,
       batchModelDir: BATCH_MODEL_DIR,
       threads: 1,
-      batch: { maxBatch: 64, windowMs: 10_000 },
+      batch: { maxBatch: 64, windowMs: 10_000, budgetMs: Infinity },
     });
     const streams = audios.slice(0, 4).map((a) => {
       const s = rec.createStream({ sampleRateHz: 16000, vad: false, endpoint: false, maxBufferedMs: Math.ceil(a.length / 16) + 2000 });
