@@ -124,6 +124,39 @@ export function redactConfig(config: EdgeVoxConfig): Record<string, unknown> {
   return copy;
 }
 
+/** What stands in for a file path shown to a role below technician (as in GET /api/v1/system). */
+const PATH_MASK = '(omitted)';
+
+function setAt(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  path.forEach((key, i) => {
+    if (i === path.length - 1) node[key] = value;
+    else {
+      if (node[key] === null || typeof node[key] !== 'object') node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+  });
+}
+
+/** A copy with every set path (config/paths.ts) replaced: where things lie on the box is the technicians' business. */
+export function hidePaths<T>(config: T): T {
+  const copy = structuredClone(config);
+  for (const p of pathValues(copy)) if (p.value !== '') setAt(copy as Record<string, unknown>, p.key.split('.'), PATH_MASK);
+  return copy;
+}
+
+/** A change with the paths in its values replaced (hidePaths), for a role below technician. */
+export function hideChangePaths(c: ConfigChange): ConfigChange {
+  const path = c.key.split('.');
+  const hide = (v: unknown) => {
+    if (v === undefined) return v;
+    const holder: Record<string, unknown> = {};
+    setAt(holder, path, v);
+    return getPath(hidePaths(holder), path);
+  };
+  return { ...c, from: hide(c.from), to: hide(c.to) };
+}
+
 /** Set dotted keys on a copy; unknown keys are rejected by the validation that follows. */
 export function applyChanges(base: EdgeVoxConfig, changes: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const next = structuredClone(base) as unknown as Record<string, unknown>;

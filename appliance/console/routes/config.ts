@@ -10,7 +10,7 @@ import { configLeaves, type EdgeVoxConfig } from '../../config/schema.js';
 import { evxError } from '../../errors.js';
 import type { ConsoleUser } from '../../auth/repo.js';
 import { decryptBackup, encryptBackup, type BackupPayload } from '../backup.js';
-import { diffConfigs, isLiveKey, maskChange, redactConfig, SECRET_KEYS } from '../configService.js';
+import { diffConfigs, hideChangePaths, hidePaths, isLiveKey, maskChange, redactConfig, SECRET_KEYS } from '../configService.js';
 import { markSetupComplete, type ConsoleContext } from '../context.js';
 import { certInfo, readTls, validateTls, writeTls } from '../tls.js';
 import { principalOf } from './auth.js';
@@ -42,8 +42,9 @@ const Tls = Type.Object(
   { additionalProperties: false },
 );
 
+/** The configuration as a role reads it: below technician, secrets masked and paths on the box replaced. */
 function view(config: EdgeVoxConfig, role: Role): Record<string, unknown> {
-  return roleAtLeast(role, 'technician') ? config : redactConfig(config);
+  return roleAtLeast(role, 'technician') ? config : hidePaths(redactConfig(config));
 }
 
 export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
@@ -76,7 +77,7 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext):
     '/api/v1/config',
     {
       schema: {
-        summary: 'The current configuration (secrets masked below the technician role) and keys waiting for a restart',
+        summary: 'The current configuration (secrets and paths on the box masked below the technician role) and keys waiting for a restart',
         tags: ['config'],
       },
     },
@@ -151,7 +152,7 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext):
           details: { resource: 'config version' },
         });
       const role = principalOf(request).role;
-      return { ...v, config: roleAtLeast(role, 'technician') ? v.config : redactConfig(v.config as unknown as EdgeVoxConfig) };
+      return { ...v, config: view(v.config as unknown as EdgeVoxConfig, role) };
     },
   );
 
@@ -159,7 +160,8 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext):
     '/api/v1/config/diff',
     {
       schema: {
-        summary: 'Key-by-key differences between two versions (to defaults to the current one); secrets are masked',
+        summary:
+          'Key-by-key differences between two versions (to defaults to the current one); secrets are masked, and paths below technician',
         querystring: Type.Object({ from: Type.Integer({ minimum: 1 }), to: Type.Optional(Type.Integer({ minimum: 1 })) }),
         tags: ['config'],
       },
@@ -169,7 +171,9 @@ export function registerConfigRoutes(app: FastifyInstance, ctx: ConsoleContext):
       const to = request.query.to === undefined ? ctx.store.configVersions.latest() : ctx.store.configVersions.get(request.query.to);
       if (from === undefined || to === undefined)
         throw evxError('EVX_ERR_NOT_FOUND', 'no such configuration version', { details: { resource: 'config version' } });
-      return { from: from.version, to: to.version, changes: diffConfigs(from.config, to.config).map(maskChange) };
+      const changes = diffConfigs(from.config, to.config).map(maskChange);
+      const technician = roleAtLeast(principalOf(request).role, 'technician');
+      return { from: from.version, to: to.version, changes: technician ? changes : changes.map(hideChangePaths) };
     },
   );
 
