@@ -14,6 +14,7 @@ import type { Logger } from '../log/logger.js';
 import type { ModelStore } from '../modelstore/modelStore.js';
 import { EmotionUtteranceAnalyser } from './emotionAnalyser.js';
 import { EmotionTrendTracker } from './emotionTrend.js';
+import { guardAnalyser } from './guard.js';
 import { IntentUtteranceAnalyser } from './intentAnalyser.js';
 import { SentimentUtteranceAnalyser } from './textSentiment.js';
 
@@ -102,7 +103,8 @@ export async function startAnalysis(deps: { models: ModelStore; config: EdgeVoxC
   );
   let closed = false;
   return {
-    analysers,
+    // Guarded: an analyser's failure, even a synchronous throw, never reaches the transcript callback.
+    analysers: analysers.map((a) => guardAnalyser(a, logger)),
     intent,
     intentZh,
     emotion,

@@ -30,7 +30,7 @@ export function depthwiseConvAs2d(graph: Graph): DepthwiseReport {
       continue;
     }
     const weight2d = graph.fresh(`${weight.name}_2d`);
-    graph.addInitializer({ ...weight, name: weight2d, dims: [dims[0]!, 1, 1, dims[2]!] });
+    graph.addInitializer({ ...weight, name: weight2d, dims: [dims[0], 1, 1, dims[2]!] });
     const input2d = graph.fresh(`${node.name}_in`);
     const output2d = graph.fresh(`${node.name}_out`);
     const pads = attrInts(node, 'pads') ?? [0, 0];
