@@ -45,6 +45,12 @@ export interface CallInit {
   readonly security: MediaSecurity;
   /** Who placed the call: the peer (`inbound`, the default) or we (`outbound`, SipServer.placeCall). */
   readonly direction?: CallDirection;
+  /**
+   * While our 2xx awaits its ACK, takes our BYE's `send` to call once the ACK came or the transaction
+   * gave up on it (or never, when the peer's BYE ended the dialog meanwhile), and resolves when that
+   * is settled. Undefined: no ACK awaited, the BYE goes now.
+   */
+  readonly byeAfterAck?: (call: Call, send: () => Promise<void>) => Promise<void> | undefined;
 }
 
 export class Call {
@@ -69,6 +75,7 @@ export class Call {
   private readonly onEnded: (call: Call) => void;
   private readonly onReferral: CallInit['onReferral'];
   private readonly security: MediaSecurity;
+  private readonly byeAfterAck: CallInit['byeAfterAck'];
   /** A peer's REFER being decided: a second one meanwhile is refused (491-like, RFC 3515 §2.4.6). */
   private referralPending = false;
   /** Our 2xx to an offerless re-INVITE carried an offer: the answer comes in its ACK. */
@@ -89,6 +96,7 @@ export class Call {
     this.onEnded = init.onEnded;
     this.onReferral = init.onReferral;
     this.security = init.security;
+    this.byeAfterAck = init.byeAfterAck;
   }
 
   get dialogKey(): string {
@@ -463,11 +471,21 @@ export class Call {
     });
   }
 
-  /** Send BYE (best effort, bounded by Timer F) and end the call. */
+  /**
+   * End the call now (legs, slot, `call.ended`) and send BYE (best effort, bounded by Timer F). While
+   * our 2xx awaits its ACK the BYE waits for it, or for the transaction to give up (RFC 3261 §15: the
+   * callee sends no BYE before), and goes unsent if the peer's own BYE ended the dialog meanwhile.
+   */
   async hangup(reason: CallEndReason = 'local_hangup'): Promise<void> {
     if (this.state === 'ended') return;
     const bye = this.dialog.createRequest('BYE');
-    const sent = this.txl.request(bye, this.dialog.peer).catch(() => undefined);
+    const send = (): Promise<void> =>
+      this.txl.request(bye, this.dialog.peer).then(
+        () => undefined,
+        () => undefined,
+      );
+    const deferred = this.byeAfterAck?.(this, send);
+    const sent = deferred ?? send();
     this.end(reason);
     await sent;
   }

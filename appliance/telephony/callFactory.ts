@@ -27,6 +27,8 @@ export interface CallContext {
   forget(call: Call): void;
   /** Decide a REFER the peer sent (see Call's `onReferral`). */
   referral(call: Call, targetUri: string): Promise<number>;
+  /** See Call's `byeAfterAck`: our hang-up's BYE waits for the ACK of our 2xx (RFC 3261 §15). */
+  byeAfterAck?(call: Call, send: () => Promise<void>): Promise<void> | undefined;
 }
 
 /** A session timer the negotiation settled on, and our role in the INVITE that set it. */
@@ -89,6 +91,7 @@ export function createCall(ctx: CallContext, setup: CallSetup): Call {
     onEnded: (call) => ctx.forget(call),
     onReferral: (call, uri) => ctx.referral(call, uri),
     security: setup.security,
+    byeAfterAck: (call, send) => ctx.byeAfterAck?.(call, send),
   });
   const t = setup.sessionTimer;
   if (t !== undefined) {

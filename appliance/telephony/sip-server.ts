@@ -166,9 +166,12 @@ export class SipServer {
       },
       forget: (call) => {
         this.calls.delete(call.dialogKey);
-        // a 2xx still awaiting its ACK (BYE before ACK) must not go on being resent for 64·T1
-        this.inviteTx.get(call.dialogKey)?.onDialogEnded();
-        this.inviteTx.delete(call.dialogKey);
+        // a 2xx still awaiting its ACK (BYE before ACK) must not go on being resent for 64·T1;
+        // unless our hang-up's BYE waits for that ACK: the 2xx goes on until it comes
+        if (!this.byesAwaitingAck.has(call.dialogKey)) {
+          this.inviteTx.get(call.dialogKey)?.onDialogEnded();
+          this.inviteTx.delete(call.dialogKey);
+        }
         this.byId.delete(call.id);
         this.counters.callsEnded++;
       },
@@ -191,6 +194,15 @@ export class SipServer {
       },
       earlyDialog: (tx, localTag) => this.earlyTags.set(tx, localTag),
       whenCancelled: (tx, then) => this.cancelWatchers.set(tx, then),
+      byeAfterAck: (call, send) => {
+        const key = call.dialogKey;
+        const tx = this.inviteTx.get(key);
+        if (tx === undefined || tx.state !== 'accepted' || this.state !== 'listening') return undefined;
+        return new Promise<void>((resolve) => {
+          const release = (sendBye: boolean): Promise<void> => (sendBye ? send() : Promise.resolve()).then(resolve);
+          this.byesAwaitingAck.set(key, { tx, release });
+        });
+      },
       expectAck: (key, tx, onAck, onGone) => {
         this.inviteTx.set(key, tx);
         this.lateOffers.set(key, { onAck, onGone, tx });
@@ -409,6 +421,7 @@ export class SipServer {
       const call = this.calls.get(key);
       if (call === undefined) {
         if (req.method === 'BYE' && this.lateOffers.has(key)) return this.onByeBeforeAck(req, tx, key);
+        if (req.method === 'BYE' && this.byesAwaitingAck.has(key)) return this.onByeWhileAwaitingAck(req, tx, key);
         return tx.respond(buildResponse(req, 481));
       }
       // A re-INVITE's 2xx is retransmitted until its ACK, which (like the first one's) matches by
@@ -506,6 +519,26 @@ export class SipServer {
     // ACK for a 2xx has its own branch: stop the INVITE transaction's 2xx retransmissions here
     this.inviteTx.get(key)?.onAck();
     this.inviteTx.delete(key);
+    void this.releaseBye(key, true);
+  }
+
+  /** Our hang-ups whose BYE waits for the ACK of our 2xx (§15), by dialog key: ended here, not yet there. */
+  private readonly byesAwaitingAck = new Map<string, { tx: ServerTransaction; release: (sendBye: boolean) => Promise<void> }>();
+
+  /** Settle a BYE waiting for its ACK: send it (resolves when answered or given up) or drop it. */
+  private releaseBye(key: string, sendBye: boolean): Promise<void> {
+    const waiting = this.byesAwaitingAck.get(key);
+    if (waiting === undefined) return Promise.resolve();
+    this.byesAwaitingAck.delete(key);
+    return waiting.release(sendBye);
+  }
+
+  /** The peer's BYE crossed ours, still waiting for its ACK: the dialog is over, ours is not sent. */
+  private onByeWhileAwaitingAck(req: SipRequest, tx: ServerTransaction, key: string): void {
+    this.inviteTx.get(key)?.onDialogEnded();
+    this.inviteTx.delete(key);
+    void this.releaseBye(key, false);
+    tx.respond(buildResponse(req, 200));
   }
 
   /** The To tag of the early dialog a ringing INVITE opened (its 180), for the 487 that ends it. */
@@ -560,6 +593,13 @@ export class SipServer {
 
   private onAckTimeout(tx: ServerTransaction): void {
     if (tx.finalStatus < 200 || tx.finalStatus >= 300) return;
+    // the ACK will not come: a BYE that waited for it goes now (§13.3.1.4 ends such a dialog with BYE)
+    for (const [key, waiting] of this.byesAwaitingAck) {
+      if (waiting.tx !== tx) continue;
+      this.inviteTx.delete(key);
+      void this.releaseBye(key, true);
+    }
+    for (const [key, t] of this.inviteTx) if (t === tx) this.inviteTx.delete(key);
     for (const [key, late] of this.lateOffers) {
       if (late.tx !== tx) continue;
       this.lateOffers.delete(key);
@@ -616,7 +656,7 @@ export class SipServer {
     return call.quality();
   }
 
-  /** Hang up a call (BYE). */
+  /** Hang up a call: it ends at once; resolves when its BYE is answered (after our 2xx's ACK, §15). */
   async hangup(callId: string, reason: CallEndReason = 'local_hangup'): Promise<void> {
     const call = this.byId.get(callId);
     if (call === undefined) throw evxError('EVX_ERR_SIP_CALL_NOT_FOUND', 'no active call with that id', { details: { callId } });
@@ -709,7 +749,9 @@ export class SipServer {
       this.outbound.close(); // CANCEL what still rings while the transports are up
       if (this.qualityTimer !== undefined) clearInterval(this.qualityTimer);
       this.qualityTimer = undefined;
-      const byes = [...this.byId.values()].map((c) => c.hangup('shutdown'));
+      // shutting down: BYEs still waiting for an ACK go now, while the transports are up
+      const waiting = [...this.byesAwaitingAck.keys()].map((key) => this.releaseBye(key, true));
+      const byes = [...waiting, ...[...this.byId.values()].map((c) => c.hangup('shutdown'))];
       // BYEs are best effort: wait for their answers at most one second
       await Promise.race([Promise.allSettled(byes), new Promise((r) => setTimeout(r, 1000).unref())]);
       for (const c of [...this.byId.values()]) c.end('shutdown');
