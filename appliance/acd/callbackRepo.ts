@@ -44,6 +44,10 @@ export type CallbackOfferAnswer = 'accepted' | 'declined' | 'none' | 'hung-up';
 export interface CallbackCounts {
   readonly offered: number;
   readonly accepted: number;
+  /** Offers the caller hung up on before answering (answer 'hung-up'). */
+  readonly hungUp: number;
+  /** Offers the caller stayed through without answering in time (answer 'none'). */
+  readonly noAnswer: number;
   readonly completed: number;
   readonly failed: number;
   readonly cancelled: number;
@@ -95,7 +99,7 @@ export class CallbackRepo {
   private readonly countStmt: Statement<[string], { n: number }>;
   private readonly offerStmt: Statement;
   private readonly answerStmt: Statement;
-  private readonly offeredCount: Statement<[number, number], { offered: number; accepted: number }>;
+  private readonly offeredCount: Statement<[number, number], { offered: number; accepted: number; hungUp: number; noAnswer: number }>;
   private readonly closedCount: Statement<[number, number], { state: CallbackState; n: number }>;
 
   constructor(
@@ -136,7 +140,9 @@ export class CallbackRepo {
     this.offerStmt = db.prepare(`INSERT INTO callback_offers (call_id, group_id, at) VALUES ((SELECT id FROM calls WHERE id = ?), ?, ?)`);
     this.answerStmt = db.prepare(`UPDATE callback_offers SET answer = ? WHERE id = ? AND answer IS NULL`);
     this.offeredCount = db.prepare(
-      `SELECT COUNT(*) AS offered, COALESCE(SUM(answer = 'accepted'), 0) AS accepted FROM callback_offers WHERE at >= ? AND at < ?`,
+      `SELECT COUNT(*) AS offered, COALESCE(SUM(answer = 'accepted'), 0) AS accepted,
+              COALESCE(SUM(answer = 'hung-up'), 0) AS hungUp, COALESCE(SUM(answer = 'none'), 0) AS noAnswer
+         FROM callback_offers WHERE at >= ? AND at < ?`,
     );
     this.closedCount = db.prepare(
       `SELECT state, COUNT(*) AS n FROM callback_requests
@@ -204,13 +210,15 @@ export class CallbackRepo {
     this.write('acd.callback.offer', () => this.answerStmt.run(answer, offerId));
   }
 
-  /** Offers started, offers accepted, and requests closed (completed, failed, cancelled) in [from, to). */
+  /** Offers started, accepted, hung up on and let pass unanswered, and requests closed (completed, failed, cancelled) in [from, to). */
   counts(from: number, to: number): CallbackCounts {
-    const o = this.offeredCount.get(from, to) ?? { offered: 0, accepted: 0 };
+    const o = this.offeredCount.get(from, to) ?? { offered: 0, accepted: 0, hungUp: 0, noAnswer: 0 };
     const closed = new Map(this.closedCount.all(from, to).map((r) => [r.state, r.n]));
     return {
       offered: o.offered,
       accepted: o.accepted,
+      hungUp: o.hungUp,
+      noAnswer: o.noAnswer,
       completed: closed.get('done') ?? 0,
       failed: closed.get('failed') ?? 0,
       cancelled: closed.get('cancelled') ?? 0,

@@ -3,8 +3,8 @@
  * keeps the request until it has called back (acd/callbackDialer.ts places the call: agent first,
  * then the customer), the attempts run out, or a supervisor cancels it. Kept in SQLite
  * (callbackRepo.ts), so a restart neither loses nor repeats one; the request outlives the call
- * record (retention deleting the call leaves `callId` null). Offers are kept too (offered,
- * accepted) for the KPIs.
+ * record (retention deleting the call leaves `callId` null). Offers are kept too (offered, and
+ * how each was answered: accepted, hung up on, let pass) for the KPIs.
  *
  * The caller's number (their SIP or tel URI) is personal data: it is sealed at rest with the store's
  * SecretBox under the request's own name (`callback:<id>`), listed only masked (the last two
@@ -122,7 +122,7 @@ export class Callbacks {
     }
   }
 
-  /** Offers, acceptances and closed requests in [from, to). */
+  /** Offers (accepted, hung up on, unanswered) and closed requests in [from, to). */
   counts(from: number, to: number): CallbackCounts {
     return this.deps.repo.counts(from, to);
   }

@@ -114,6 +114,20 @@ describe('callback requests', () => {
     expect(codeOf(() => other.callbacks.open(entry.id))).toBe('EVX_ERR_SECRET');
   });
 
+  it('counts offers by how they ended: accepted, hung up on, let pass unanswered (declined and open ones only in offered)', () => {
+    const clock = { t: 1_000 };
+    const { store, callbacks } = open(scratchDir('callbacks'), randomBytes(32), clock);
+    stores.push(store);
+    store.calls.create({ id: 'c1', source: 'sip', callerHash: null, startedAt: 500 });
+    const answers = ['accepted', 'hung-up', 'hung-up', 'none', 'declined', null] as const;
+    for (const answer of answers) {
+      const offer = callbacks.offered('c1', 'cards');
+      if (answer !== null) callbacks.offerAnswered(offer, answer);
+    }
+    expect(callbacks.counts(0, 2_000)).toEqual({ offered: 6, accepted: 1, hungUp: 2, noAnswer: 1, completed: 0, failed: 0, cancelled: 0 });
+    expect(callbacks.counts(2_000, 3_000)).toMatchObject({ offered: 0, accepted: 0, hungUp: 0, noAnswer: 0 });
+  });
+
   it('outlives its call record: deleting the call (retention) keeps the request, without the call id', () => {
     const clock = { t: 1_000 };
     const { store, callbacks } = open(scratchDir('callbacks'), randomBytes(32), clock);
