@@ -6,6 +6,7 @@
  * SRTP, as baresip and FreeSWITCH offer it) is answered encrypted unless SRTP is off; plain RTP is
  * refused when SRTP is required.
  */
+import { isIPv4 } from 'node:net';
 import { evxError } from '../errors.js';
 import type { SrtpSuite } from './srtpSuites.js';
 import { chooseCrypto, formatCryptoAttribute } from './crypto.js';
@@ -119,8 +120,8 @@ function answerDirection(offer: SdpDirection): SdpDirection {
 function remoteRtcpOf(m: SdpMedia, rtpAddress: string): { address: string; port: number } | undefined {
   const v = attribute(m, 'rtcp');
   if (v === undefined) return undefined;
-  const r = /^([0-9]{1,5})(?:\s+IN\s+IP4\s+([0-9]{1,3}(?:\.[0-9]{1,3}){3}))?\s*$/.exec(v);
-  if (r === null) return undefined;
+  const r = /^([0-9]{1,5})(?:\s+IN\s+IP4\s+(\S+))?\s*$/.exec(v);
+  if (r === null || (r[2] !== undefined && !isIPv4(r[2]))) return undefined;
   const port = Number(r[1]);
   if (port < 1 || port > 65535) return undefined;
   return { address: r[2] ?? rtpAddress, port };
@@ -154,6 +155,7 @@ export function selectStreams(
 ): NegotiatedStream[] {
   const out: NegotiatedStream[] = [];
   let securityProblem: string | undefined;
+  let addressProblem: string | undefined;
   offer.media.forEach((m, idx) => {
     if (m.type !== 'audio' || m.port === 0) return;
     const sec = streamSecurity(m, security);
@@ -175,6 +177,13 @@ export function selectStreams(
     if (address === undefined) return;
     // our answer and our RTP sockets are IPv4: an IPv6 peer would get a 200 and a silent call
     if ((m.connection ?? offer.connection)?.addrType !== 'IP4') return;
+    // a host name (RFC 8866 allows one) is refused rather than resolved: sent to, it costs a DNS
+    // lookup per RTP packet until latching (dgram resolves every send), and resolved once it would
+    // still hang call setup on the resolver and let any caller make the box look names up
+    if (!isIPv4(address)) {
+      addressProblem ??= 'connection address is a host name, not an IPv4 address';
+      return;
+    }
     const ptime = Number(attribute(m, 'ptime') ?? '20');
     const rtcpMux = m.attributes.some((a) => a.name === 'rtcp-mux');
     out.push({
@@ -198,6 +207,9 @@ export function selectStreams(
   });
   if (out.length === 0 && securityProblem !== undefined) {
     throw evxError('EVX_ERR_SDP_SRTP', securityProblem, { details: { reason: securityProblem } });
+  }
+  if (out.length === 0 && addressProblem !== undefined) {
+    throw evxError('EVX_ERR_SDP_NO_COMMON_CODEC', addressProblem, { details: { reason: addressProblem } });
   }
   if (out.length === 0) {
     throw evxError('EVX_ERR_SDP_NO_COMMON_CODEC', 'no acceptable audio stream in the SDP offer');

@@ -95,7 +95,10 @@ function readOffer(req: SipRequest, ctx: InviteContext, security: MediaSecurity)
     const sdp = parseSdp(req.body);
     return { sdp, streams: selectStreams(sdp, ctx.codecs, security), labels: new Map(), mode: 'call' };
   } catch (err) {
-    if (isEdgeVoxError(err, 'EVX_ERR_SDP_NO_COMMON_CODEC')) return { status: 488, reason: 'no_codec', warning: 'no common audio codec' };
+    if (isEdgeVoxError(err, 'EVX_ERR_SDP_NO_COMMON_CODEC')) {
+      const why = err.details['reason'];
+      return { status: 488, reason: 'no_codec', warning: typeof why === 'string' ? why : 'no common audio codec' };
+    }
     if (isEdgeVoxError(err, 'EVX_ERR_SDP_SRTP')) return { status: 488, reason: 'srtp', warning: err.message };
     return { status: 400, reason: 'bad_body' };
   }
