@@ -69,7 +69,14 @@ export const QueuePolicySchema = Type.Object(
     maxQueued: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 10_000, description: "Most calls waiting; the next one gets the group's overflow rule" }),
     ),
-    maxWaitS: Type.Optional(Type.Integer({ minimum: 10, maximum: 86_400, description: 'Longest actual wait before maxWaitAction' })),
+    maxWaitS: Type.Optional(
+      Type.Integer({
+        minimum: 10,
+        maximum: 86_400,
+        description:
+          'Longest actual wait before maxWaitAction; a call the action cannot move (no group can take an overflow) keeps waiting and is checked again maxWaitS later',
+      }),
+    ),
     maxWaitAction: Type.Optional(
       Type.Union([Type.Literal('overflow'), Type.Literal('callback'), Type.Literal('message')], {
         description:
