@@ -180,16 +180,28 @@ const STATIC_PT: Readonly<Record<number, RtpMap>> = {
   9: { payloadType: 9, encoding: 'G722', clockRateHz: 8000, channels: 1 },
 };
 
-/** rtpmap entries of a media section, with static payload types filled in. */
+/**
+ * rtpmap entries of a media section, with static payload types filled in: one per payload type, in
+ * the order of the m= line (a type listed again, or a second rtpmap for it, is ignored). Linear in
+ * the section's size: an m= line of thousands of formats costs no search of every attribute each.
+ */
 export function rtpMaps(m: SdpMedia): RtpMap[] {
+  const mapped = new Map<number, string>();
+  for (const a of m.attributes) {
+    if (a.name !== 'rtpmap' || a.value === undefined) continue;
+    const pt = /^([0-9]{1,3}) /.exec(a.value)?.[1];
+    if (pt !== undefined && !mapped.has(Number(pt))) mapped.set(Number(pt), a.value);
+  }
   const out: RtpMap[] = [];
+  const seen = new Set<number>();
   for (const f of m.formats) {
     if (!/^[0-9]{1,3}$/.test(f)) continue;
     const pt = Number(f);
-    if (pt > 127) continue;
-    const a = m.attributes.find((x) => x.name === 'rtpmap' && x.value !== undefined && x.value.split(' ')[0] === f);
-    if (a !== undefined) {
-      const mm = /^[0-9]+ ([A-Za-z0-9\-_.]+)\/([0-9]+)(?:\/([0-9]+))?$/.exec(a.value!.trim());
+    if (pt > 127 || seen.has(pt)) continue;
+    seen.add(pt);
+    const value = mapped.get(pt);
+    if (value !== undefined) {
+      const mm = /^[0-9]+ ([A-Za-z0-9\-_.]+)\/([0-9]+)(?:\/([0-9]+))?$/.exec(value.trim());
       if (mm === null) continue;
       out.push({
         payloadType: pt,
