@@ -174,6 +174,10 @@ export function serializeSdp(s: SdpSession): string {
   return out.join('\r\n') + '\r\n';
 }
 
+/** Payload types an RTP parser must take for RTCP (RFC 5761 §4): never negotiated. */
+const RTCP_CONFLICT_PT_MIN = 72;
+const RTCP_CONFLICT_PT_MAX = 76;
+
 const STATIC_PT: Readonly<Record<number, RtpMap>> = {
   0: { payloadType: 0, encoding: 'PCMU', clockRateHz: 8000, channels: 1 },
   8: { payloadType: 8, encoding: 'PCMA', clockRateHz: 8000, channels: 1 },
@@ -182,8 +186,8 @@ const STATIC_PT: Readonly<Record<number, RtpMap>> = {
 
 /**
  * rtpmap entries of a media section, with static payload types filled in: one per payload type, in
- * the order of the m= line (a type listed again, or a second rtpmap for it, is ignored). Linear in
- * the section's size: an m= line of thousands of formats costs no search of every attribute each.
+ * the order of the m= line (a type listed again, or a second rtpmap for it, is ignored; 72-76 are
+ * left out). Linear in the section's size: thousands of formats cost no search of every attribute each.
  */
 export function rtpMaps(m: SdpMedia): RtpMap[] {
   const mapped = new Map<number, string>();
@@ -197,7 +201,9 @@ export function rtpMaps(m: SdpMedia): RtpMap[] {
   for (const f of m.formats) {
     if (!/^[0-9]{1,3}$/.test(f)) continue;
     const pt = Number(f);
-    if (pt > 127 || seen.has(pt)) continue;
+    // 72-76 are reserved (RFC 3551 §6): with the marker bit they read as RTCP 200-204, and our RTP
+    // parser drops them as such (RFC 5761 §4), so a stream on one would be silent
+    if (pt > 127 || (pt >= RTCP_CONFLICT_PT_MIN && pt <= RTCP_CONFLICT_PT_MAX) || seen.has(pt)) continue;
     seen.add(pt);
     const value = mapped.get(pt);
     if (value !== undefined) {
