@@ -258,10 +258,19 @@ export class RtpSession implements IdleMediaTarget {
     this.latched = false;
   }
 
-  /** Where RTCP goes for RTP sent to `rtp`: the RTP port with mux, else the SDP's a=rtcp, else the RTP port + 1 (RFC 3550 §11). */
+  /**
+   * Where RTCP goes for RTP sent to `rtp`: the RTP port with mux, else the SDP's a=rtcp, else the
+   * RTP port + 1 (RFC 3550 §11); port 0 (none) when that is past 65535 (dgram would throw).
+   */
   private rtcpEndpointFor(rtp: RtpEndpoint): RtpEndpoint {
     if (this.opts.rtcpMux === true) return { address: rtp.address, port: rtp.port };
-    return this.sdpRtcp !== undefined ? { ...this.sdpRtcp } : { address: rtp.address, port: rtp.port + 1 };
+    if (this.sdpRtcp !== undefined) return { ...this.sdpRtcp };
+    return { address: rtp.address, port: rtp.port < 65535 ? rtp.port + 1 : 0 };
+  }
+
+  /** Somewhere to send RTCP: not the unspecified address, not port 0. */
+  private get rtcpReachable(): boolean {
+    return !unspecified(this.remoteRtcp.address) && this.remoteRtcp.port > 0;
   }
 
   /** The socket RTCP leaves from: the RTP one when multiplexed. */
@@ -361,7 +370,7 @@ export class RtpSession implements IdleMediaTarget {
 
   /** Send an SR (when we sent media since the last report) or RR now. */
   sendRtcpReport(): void {
-    if (this.closed || unspecified(this.remoteRtcp.address)) return;
+    if (this.closed || !this.rtcpReachable) return;
     const reports = this.counters.rtpPacketsReceived > 0 ? [this.receiver.stats.reportBlock(performance.now())] : [];
     const sender = this.sentSinceReport
       ? {
@@ -503,7 +512,7 @@ export class RtpSession implements IdleMediaTarget {
     this.opts.pair.rtp.removeAllListeners('message');
     this.opts.pair.rtcp.removeAllListeners('message');
     const pair = this.opts.pair;
-    if ((this.counters.rtpPacketsReceived === 0 && this.counters.packetsSent === 0) || unspecified(this.remoteRtcp.address)) {
+    if ((this.counters.rtpPacketsReceived === 0 && this.counters.packetsSent === 0) || !this.rtcpReachable) {
       pair.release();
       return;
     }
