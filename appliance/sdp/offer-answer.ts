@@ -115,16 +115,23 @@ function answerDirection(offer: SdpDirection): SdpDirection {
 /**
  * The peer's RTCP destination from `a=rtcp:<port> [IN IP4 <address>]` (RFC 3605 §2.1); without an
  * address it is the stream's connection address. Unusable (no port, port 0 or past 65535, an IPv6
- * or non-literal address our IPv4 sockets cannot reach without a lookup): undefined, the default.
+ * or non-literal address our IPv4 sockets cannot reach without a lookup, multicast or broadcast):
+ * undefined, the default.
  */
 function remoteRtcpOf(m: SdpMedia, rtpAddress: string): { address: string; port: number } | undefined {
   const v = attribute(m, 'rtcp');
   if (v === undefined) return undefined;
   const r = /^([0-9]{1,5})(?:\s+IN\s+IP4\s+(\S+))?\s*$/.exec(v);
-  if (r === null || (r[2] !== undefined && !isIPv4(r[2]))) return undefined;
+  if (r === null || (r[2] !== undefined && (!isIPv4(r[2]) || multicastOrBroadcast(r[2])))) return undefined;
   const port = Number(r[1]);
   if (port < 1 || port > 65535) return undefined;
   return { address: r[2] ?? rtpAddress, port };
+}
+
+/** 224.0.0.0/4 (RFC 5771) or the limited broadcast address; `address` is an IPv4 literal. */
+function multicastOrBroadcast(address: string): boolean {
+  const first = Number(address.slice(0, address.indexOf('.')));
+  return (first >= 224 && first <= 239) || address === '255.255.255.255';
 }
 
 /** Decide a stream's encryption under the policy: the accepted crypto, undefined for plain RTP, or why not. */
@@ -182,6 +189,12 @@ export function selectStreams(
     // still hang call setup on the resolver and let any caller make the box look names up
     if (!isIPv4(address)) {
       addressProblem ??= 'connection address is a host name, not an IPv4 address';
+      return;
+    }
+    // we terminate unicast media: a multicast group or the broadcast address would spray the
+    // call's audio (the agent's voice, bridged) over the appliance's network at the offerer's word
+    if (multicastOrBroadcast(address)) {
+      addressProblem ??= 'connection address is multicast or broadcast';
       return;
     }
     const ptime = Number(attribute(m, 'ptime') ?? '20');

@@ -38,3 +38,24 @@ describe('c= host names', () => {
     expect(selectStreams(parseSdp(text)).map((s) => [s.mediaIndex, s.remoteAddress])).toEqual([[1, '192.0.2.9']]);
   });
 });
+
+describe('c= multicast and broadcast addresses', () => {
+  it('refuses a stream sent to a multicast group or the broadcast address', () => {
+    for (const c of ['c=IN IP4 224.2.1.1/127', 'c=IN IP4 239.255.255.250', 'c=IN IP4 255.255.255.255']) {
+      expect(() => selectStreams(parseSdp(offer(c)))).toThrow(
+        expect.objectContaining({ code: 'EVX_ERR_SDP_NO_COMMON_CODEC', details: { reason: expect.stringContaining('multicast') } }),
+      );
+    }
+  });
+
+  it('are not taken from a=rtcp either', () => {
+    const [s] = selectStreams(parseSdp(offer('c=IN IP4 192.0.2.1', ['a=rtcp:30011 IN IP4 224.0.0.1'])));
+    expect(s!.remoteRtcp).toBeUndefined();
+  });
+
+  it('still takes the unicast addresses around them', () => {
+    for (const a of ['223.255.255.1', '240.0.0.1', '10.0.0.255']) {
+      expect(selectStreams(parseSdp(offer(`c=IN IP4 ${a}`)))[0]!.remoteAddress).toBe(a);
+    }
+  });
+});
