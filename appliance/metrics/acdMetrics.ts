@@ -86,16 +86,27 @@ export function bindAcd(
   });
 }
 
+/** `edgevox_acd_callbacks_total` outcome labels (fixed words, never ids) and the counts they read. */
+const CALLBACK_OUTCOMES = [
+  ['offered', 'offered'],
+  ['accepted', 'accepted'],
+  ['hung-up', 'hungUp'],
+  ['no-answer', 'noAnswer'],
+  ['completed', 'completed'],
+  ['failed', 'failed'],
+  ['cancelled', 'cancelled'],
+] as const;
+
 /**
  * Callbacks (read from the store at scrape time, so the totals survive restarts): requests
- * waiting to be called back, and offers, acceptances and closed requests by outcome since the
- * store began. No ids, no numbers.
+ * waiting to be called back, and offers, how they were answered and closed requests by outcome
+ * since the store began. No ids, no numbers.
  */
 export function bindAcdCallbacks(
   registry: Registry,
   source: {
     pending(): number;
-    counts(from: number, to: number): Record<'offered' | 'accepted' | 'completed' | 'failed' | 'cancelled', number>;
+    counts(from: number, to: number): Record<'offered' | 'accepted' | 'hungUp' | 'noAnswer' | 'completed' | 'failed' | 'cancelled', number>;
   },
 ): void {
   new Gauge({
@@ -112,14 +123,14 @@ export function bindAcdCallbacks(
   });
   new Counter({
     name: 'edgevox_acd_callbacks_total',
-    help: 'Callbacks by outcome: offered to callers, accepted (a request kept), completed (the customer answered the callback), failed (unanswered after the last attempt, or refused), cancelled (by a supervisor)',
+    help: 'Callbacks by outcome: offered to callers, accepted (a request kept), hung-up (the caller hung up at the offer), no-answer (no key in time), completed (the customer answered the callback), failed (unanswered after the last attempt, or refused), cancelled (by a supervisor)',
     labelNames: ['outcome'],
     registers: [registry],
     collect() {
       try {
         const c = source.counts(0, Number.MAX_SAFE_INTEGER);
         this.reset();
-        for (const outcome of ['offered', 'accepted', 'completed', 'failed', 'cancelled'] as const) this.inc({ outcome }, c[outcome]);
+        for (const [outcome, key] of CALLBACK_OUTCOMES) this.inc({ outcome }, c[key]);
       } catch {
         // as above
       }

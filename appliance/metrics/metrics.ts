@@ -538,7 +538,7 @@ export class ApplianceMetrics {
    */
   bindAcdCallbacks(source: {
     pending(): number;
-    counts(from: number, to: number): Record<'offered' | 'accepted' | 'completed' | 'failed' | 'cancelled', number>;
+    counts(from: number, to: number): Record<'offered' | 'accepted' | 'hungUp' | 'noAnswer' | 'completed' | 'failed' | 'cancelled', number>;
   }): void {
     acd.bindAcdCallbacks(this.registry, source);
   }

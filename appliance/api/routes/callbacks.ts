@@ -62,6 +62,8 @@ const CallbackKpis = Type.Object(
     to: Type.Integer(),
     offered: Count('Callback offers started in the range (callers who heard "press one to be called back")'),
     accepted: Count('Offers the caller accepted (pressed 1)'),
+    hungUp: Count('Offers the caller hung up on before answering'),
+    noAnswer: Count('Offers the caller let pass without a key in time'),
     completed: Count('Requests whose callback the customer answered, in the range'),
     failed: Count('Requests closed unanswered after their last attempt, or refused by the trunk dialer, in the range'),
     cancelled: Count('Requests cancelled by a supervisor in the range'),
@@ -108,7 +110,7 @@ export function registerCallbackRoutes(app: FastifyInstance, deps: CallbackRoute
       schema: {
         tags,
         summary:
-          'Callbacks offered, accepted, completed, failed and cancelled in a time range (default the last 24 hours), and pending now',
+          'Callbacks offered, accepted, hung up on, let pass unanswered, completed, failed and cancelled in a time range (default the last 24 hours), and pending now',
         querystring: KpiQuery,
         response: { 200: CallbackKpis },
       },

@@ -70,7 +70,7 @@ describe('callback requests API', () => {
     expect(metrics.body).toMatch(/^edgevox_acd_callbacks_pending 1$/m);
   });
 
-  it('counts offers, acceptances and closed requests over a range (GET /api/v1/acd/callbacks/kpis) and in Prometheus; viewers refused, bad ranges 400', async () => {
+  it('counts offers, acceptances, hang-ups and unanswered offers, and closed requests over a range (GET /api/v1/acd/callbacks/kpis) and in Prometheus; viewers refused, bad ranges 400', async () => {
     const callbacks = app.acd!.callbacks;
     const offer = callbacks.offered('call-1', 'cards');
     callbacks.offerAnswered(offer, 'accepted');
@@ -79,15 +79,19 @@ describe('callback requests API', () => {
     callbacks.offerAnswered(left, 'hung-up');
     // the caller who hung up at the offer is kept as such, for the supervisor's figures (not left unanswered)
     expect(app.store.db.prepare('SELECT answer FROM callback_offers WHERE id = ?').get(left)).toEqual({ answer: 'hung-up' });
+    callbacks.offerAnswered(callbacks.offered('call-1', 'cards'), 'none');
     const kpis = await api('GET', '/api/v1/acd/callbacks/kpis');
     expect(kpis.status).toBe(200);
-    expect(kpis.body).toMatchObject({ offered: 3, accepted: 1, completed: 0, failed: 0, cancelled: 1, pending: 1 });
+    // why offers were not taken reaches the supervisor: the reply schema carries hungUp and noAnswer
+    expect(kpis.body).toMatchObject({ offered: 4, accepted: 1, hungUp: 1, noAnswer: 1, completed: 0, failed: 0, cancelled: 1, pending: 1 });
     const past = await api('GET', '/api/v1/acd/callbacks/kpis?from=0&to=1000');
-    expect(past.body).toMatchObject({ from: 0, to: 1000, offered: 0, accepted: 0, cancelled: 0, pending: 1 });
+    expect(past.body).toMatchObject({ from: 0, to: 1000, offered: 0, accepted: 0, hungUp: 0, noAnswer: 0, cancelled: 0, pending: 1 });
     expect((await api('GET', '/api/v1/acd/callbacks/kpis?from=2000&to=1000')).status).toBe(400);
     expect((await api('GET', '/api/v1/acd/callbacks/kpis', 'viewer')).status).toBe(403);
     const metrics = await app.http.inject({ method: 'GET', url: '/metrics' });
-    expect(metrics.body).toMatch(/^edgevox_acd_callbacks_total\{outcome="offered"\} 3$/m);
+    expect(metrics.body).toMatch(/^edgevox_acd_callbacks_total\{outcome="offered"\} 4$/m);
+    expect(metrics.body).toMatch(/^edgevox_acd_callbacks_total\{outcome="hung-up"\} 1$/m);
+    expect(metrics.body).toMatch(/^edgevox_acd_callbacks_total\{outcome="no-answer"\} 1$/m);
     expect(metrics.body).toMatch(/^edgevox_acd_callbacks_total\{outcome="accepted"\} 1$/m);
     expect(metrics.body).toMatch(/^edgevox_acd_callbacks_total\{outcome="cancelled"\} 1$/m);
     expect(metrics.body).toMatch(/^edgevox_acd_callbacks_total\{outcome="completed"\} 0$/m);
