@@ -5,6 +5,7 @@
  * analyser without one, as a generic `analysis` event. Ending waits (bounded) for analyses still
  * running, so the call is announced ended only after its last utterance was analysed.
  */
+import { isEdgeVoxError, type ErrorCode } from '../errors.js';
 import type { ApplianceEvent } from '../events/appEvents.js';
 import { LegAudioHistory, type UtteranceAnalyser, type UtteranceContext } from './analysis.js';
 import type { LegContext } from './legContext.js';
@@ -43,8 +44,9 @@ export class LegAnalysis {
       sampleRateHz: leg.sampleRateHz,
     };
     for (const analyser of this.analysers) {
-      const running: Promise<void> = analyser
-        .analyse(ctx)
+      // The executor runs now and a throw in it rejects: an analyser (guarded or not) that throws
+      // synchronously cannot unwind into the final-transcript callback that called us.
+      const running: Promise<void> = new Promise<Record<string, unknown> | null>((resolve) => resolve(analyser.analyse(ctx)))
         .then((result) => {
           if (result === null) return;
           if (utteranceId !== null)
@@ -52,10 +54,10 @@ export class LegAnalysis {
           leg.publish(analyser.eventOf?.(ctx, result, leg.now()) ?? genericEvent(ctx, analyser.name, result, leg.now()));
         })
         .catch((err: unknown) => {
-          leg.logger.warn(
-            { analyser: analyser.name, reason: err instanceof Error ? err.message : String(err) },
-            'utterance analysis failed',
-          );
+          // Only our own error messages are logged: another error's message could quote the utterance.
+          const code: ErrorCode = isEdgeVoxError(err) ? err.code : 'EVX_ERR_INFERENCE_FAILED';
+          const reason = isEdgeVoxError(err) ? err.message : err instanceof Error ? err.name : typeof err;
+          leg.logger.warn({ analyser: analyser.name, code, reason }, 'utterance analysis failed');
         })
         .finally(() => this.pending.delete(running));
       this.pending.add(running);
