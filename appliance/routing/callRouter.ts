@@ -5,6 +5,9 @@
  * `emotionWaitMs` when one is coming (the utterance is long enough and emotion analysis is on), so
  * an angry caller reaches a senior agent. Latency is measured from the final utterance's event.
  *
+ * A call that ended stays ended: a late result for it (an emotion or intent analysis finishing past
+ * the call's analysis drain) neither brings its state back nor routes it.
+ *
  * SIPREC sessions (`call.started` with source `siprec`: recordings of calls another PBX handles) are
  * observed and analysed elsewhere but never routed here: no decision, no queue entry, no REFER.
  */
@@ -49,6 +52,8 @@ export class CallRouter {
   private readonly calls = new Map<string, CallState>();
   /** Calls that are only observed (SIPREC sessions, agents' consult calls: `observe`): never routed. Bounded like `calls`. */
   private readonly observeOnly = new Set<string>();
+  /** Calls seen to end (call.ended), so late events for them are ignored; bounded like `calls`, oldest out first. */
+  private readonly ended = new Set<string>();
   private readonly unsubscribe: () => void;
   private closed = false;
   /** Final-to-decision latencies (ms) of the last decisions, for the bench figures. */
@@ -84,7 +89,8 @@ export class CallRouter {
       this.observeOnly.add(e.callId);
       return;
     }
-    if (e.type !== 'call.ended' && 'callId' in e && e.callId !== null && this.observeOnly.has(e.callId)) return;
+    if (e.type !== 'call.ended' && 'callId' in e && e.callId !== null && (this.observeOnly.has(e.callId) || this.ended.has(e.callId)))
+      return;
     switch (e.type) {
       case 'asr.final':
         if (this.deps.options.speakers.includes(e.speaker)) this.onFinal(e);
@@ -132,6 +138,8 @@ export class CallRouter {
       }
       case 'call.ended':
         this.drop(e.callId);
+        if (this.ended.size >= MAX_CALLS) this.ended.delete(this.ended.values().next().value!);
+        this.ended.add(e.callId);
         return;
       default:
         return;
@@ -186,6 +194,7 @@ export class CallRouter {
     this.closed = true;
     this.unsubscribe();
     for (const id of [...this.calls.keys()]) this.drop(id);
+    this.ended.clear();
   }
 }
 
