@@ -4,7 +4,8 @@
  * alerts/phrases.ts), a queue waiting too long, an intent spiking above its rolling baseline. Each alert is stored, published
  * as an `alert` event (which metrics counts as edgevox_alerts_total) and de-duplicated: one per call
  * and kind (an angry alert may be upgraded to critical once), one per group while its queue stays
- * long, one per intent per bucket.
+ * long, one per intent per bucket. A call that ended stays ended: a late result for it (an emotion
+ * analysis finishing past the call's analysis drain) raises nothing and brings no state back.
  */
 import type { ApplianceEvent, EventBus } from '../events/appEvents.js';
 import { isEdgeVoxError } from '../errors.js';
@@ -47,6 +48,8 @@ const MAX_TRACKED_CALLS = 10_000;
 
 export class AlertService {
   private readonly calls = new Map<string, CallContext>();
+  /** Calls seen to end (call.ended), whose late events are ignored; bounded like `calls`, oldest out first. */
+  private readonly ended = new Set<string>();
   private readonly spikes: IntentSpikeDetector;
   private readonly queueWatch = new QueueWaitWatch();
   private readonly timer: NodeJS.Timeout;
@@ -65,7 +68,9 @@ export class AlertService {
     return (this.deps.now ?? Date.now)();
   }
 
-  private ctx(callId: string): CallContext {
+  /** The call's context, made on its first event; null once the call ended. */
+  private ctx(callId: string): CallContext | null {
+    if (this.ended.has(callId)) return null;
     let c = this.calls.get(callId);
     if (c === undefined) {
       if (this.calls.size >= MAX_TRACKED_CALLS) this.calls.delete(this.calls.keys().next().value!);
@@ -79,7 +84,9 @@ export class AlertService {
     switch (e.type) {
       case 'intent': {
         if (e.speaker !== 'caller' || e.intent === null || e.outOfScope) return;
-        this.ctx(e.callId).intent = e.intent;
+        const c = this.ctx(e.callId);
+        if (c !== null) c.intent = e.intent;
+        // the spike detector counts intents, not calls: a late one still counts
         const spike = this.spikes.add(e.intent, e.at);
         if (spike !== null) {
           this.raise({
@@ -101,12 +108,13 @@ export class AlertService {
       }
       case 'route.decision': {
         const c = this.ctx(e.callId);
+        if (c === null) return;
         c.groupId = e.groupId ?? e.requestedGroupId;
         c.agentId = e.agentId;
         return;
       }
       case 'emotion': {
-        if (e.speaker !== 'caller') return;
+        if (e.speaker !== 'caller' || this.ended.has(e.callId)) return;
         const rules = this.deps.rules();
         const hit = emotionAlert(
           { category: e.category, angryScore: e.scores['angry'] ?? 0, trend: e.trend, agitation: e.agitation },
@@ -114,6 +122,7 @@ export class AlertService {
         );
         if (hit === null) return;
         const c = this.ctx(e.callId);
+        if (c === null) return;
         const prev = c.raised.get(hit.kind);
         if (prev === 'critical' || prev === hit.severity) return;
         // an escalating alert after an angry one adds nothing
@@ -146,12 +155,15 @@ export class AlertService {
       case 'asr.final': {
         if (e.speaker !== 'caller') return;
         const c = this.ctx(e.callId);
+        if (c === null) return;
         c.language = e.language;
         this.checkComplaint(e.callId, c, e.text, e.utteranceId);
         return;
       }
       case 'call.ended':
         this.calls.delete(e.callId);
+        if (this.ended.size >= MAX_TRACKED_CALLS) this.ended.delete(this.ended.values().next().value!);
+        this.ended.add(e.callId);
         return;
       default:
         return;
@@ -228,5 +240,6 @@ export class AlertService {
     clearInterval(this.timer);
     this.unsubscribe();
     this.calls.clear();
+    this.ended.clear();
   }
 }

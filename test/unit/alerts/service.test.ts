@@ -148,6 +148,38 @@ describe('AlertService', () => {
     expect(repo.list({ limit: 5, kind: 'intent_spike' })).toHaveLength(1);
   });
 
+  it('raises nothing for a call that ended and keeps no state for it: a late emotion or final (past the analysis drain)', () => {
+    const tracked = (service as unknown as { calls: Map<string, unknown> }).calls;
+    bus.publish({ type: 'call.ended', at: now, callId: 'c1', reason: 'hangup', durationMs: 60_000 });
+    expect(tracked.size).toBe(0);
+    bus.publish(emotion('angry', 0.95, 'escalating'));
+    bus.publish({
+      type: 'asr.final',
+      at: now,
+      callId: 'c1',
+      legId: 'l1',
+      speaker: 'caller',
+      utteranceId: 9,
+      text: 'i want to speak to your manager',
+      words: [],
+      startMs: 0,
+      endMs: 1000,
+      confidence: 0.9,
+      latencyMs: 100,
+    });
+    expect(published).toEqual([]);
+    expect(repo.list({ limit: 10, callId: 'c1' })).toEqual([]);
+    expect(tracked.size).toBe(0);
+  });
+
+  it('remembers ended calls within the same bound as live ones (oldest forgotten first)', () => {
+    const ended = (service as unknown as { ended: Set<string> }).ended;
+    for (let i = 0; i <= 10_000; i++) bus.publish({ type: 'call.ended', at: now, callId: `e${i}`, reason: 'hangup', durationMs: 1 });
+    expect(ended.size).toBe(10_000);
+    expect(ended.has('e0')).toBe(false);
+    expect(ended.has('e10000')).toBe(true);
+  });
+
   it('stops after close()', () => {
     service.close();
     service.close();
