@@ -15,7 +15,9 @@ await build({
   entryPoints: [join(here, 'src', 'main.tsx')],
   bundle: true,
   minify: true,
-  sourcemap: true,
+  // No source maps: the server never serves *.map (console/mount.ts), so a map and its
+  // sourceMappingURL comment would only ship the whole front-end source inside dist/ for nothing.
+  sourcemap: false,
   format: 'esm',
   target: ['chrome110', 'firefox110', 'safari16'],
   jsx: 'automatic',
