@@ -78,6 +78,24 @@ describe('message catalogues', () => {
     });
   }
 
+  it('every configuration issue code the appliance gives has its text in every language, and the file path reasons theirs', () => {
+    // the codes of ConfigIssueCode (appliance/config/validate.ts): settings pages say an issue by its code
+    const union = /export type ConfigIssueCode =([^;]+);/.exec(readFileSync('appliance/config/validate.ts', 'utf8'))?.[1] ?? '';
+    const codes = [...union.matchAll(/'([\w-]+)'/g)].map((m) => m[1]!);
+    expect(codes).toContain('path');
+    // the reasons a path issue gives (appliance/config/paths.ts): the setup wizard says those by reason
+    const reasons = [...readFileSync('appliance/config/paths.ts', 'utf8').matchAll(/reason: '([\w-]+)'/g)].map((m) => m[1]!);
+    expect(reasons.length).toBeGreaterThan(0);
+    const missing: string[] = [];
+    for (const lang of LANGUAGES) {
+      const cat = catalogue(lang);
+      for (const code of codes) if (!cat.has(`settings:issue.${code}`)) missing.push(`${lang} settings:issue.${code}`);
+      for (const reason of [...reasons, 'any'])
+        if (!cat.has(`wizard:issue.path.${reason}`)) missing.push(`${lang} wizard:issue.path.${reason}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
   it("every t('namespace:key') in the pages exists in the English catalogue", () => {
     const missing: string[] = [];
     for (const file of pageSources()) {
