@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { configLeaves, ConfigSchema } from '../../../appliance/config/schema.js';
 
 const DIR = path.resolve('web/i18n');
 const LANGUAGES = readdirSync(DIR).filter((l) => statSync(path.join(DIR, l)).isDirectory());
@@ -94,6 +95,15 @@ describe('message catalogues', () => {
         if (!cat.has(`wizard:issue.path.${reason}`)) missing.push(`${lang} wizard:issue.path.${reason}`);
     }
     expect(missing).toEqual([]);
+  });
+
+  it("the retention settings' English help, where there is one, is the schema's description (what the other languages translate)", () => {
+    const leaves = configLeaves(ConfigSchema).filter(
+      (l) => l.path.join('.').startsWith('privacy.retention.') && en.has(`settings:help.${l.path.join('_')}`),
+    );
+    expect(leaves.map((l) => l.path.join('.'))).toContain('privacy.retention.profilesHours');
+    const stale = leaves.filter((l) => en.get(`settings:help.${l.path.join('_')}`) !== (l.schema as { description?: string }).description);
+    expect(stale.map((l) => l.path.join('.'))).toEqual([]);
   });
 
   it("every t('namespace:key') in the pages exists in the English catalogue", () => {
