@@ -12,7 +12,13 @@
  * whoever installed the box (the config file, flags) are not held to this, nor are the defaults
  * (modelsDir's is relative).
  */
-import type { ConfigIssue } from './validate.js';
+/** A path key's issue (a ConfigIssue of code 'path'; declared here so validate.ts can import this module). */
+export interface PathIssue {
+  key: string;
+  code: 'path';
+  message: string;
+  params: Record<string, string | number>;
+}
 
 /** The path keys; `*` stands for each entry of a list. */
 export const PATH_KEYS: readonly string[] = [
@@ -61,7 +67,7 @@ export function pathValues(config: unknown): PathValue[] {
 }
 
 /** Why a path value is refused from any source (a control character), or null. */
-export function pathCharacterIssue(p: PathValue): ConfigIssue | null {
+export function pathCharacterIssue(p: PathValue): PathIssue | null {
   if (!CONTROL.test(p.value)) return null;
   return {
     key: p.key,
@@ -75,7 +81,7 @@ export function pathCharacterIssue(p: PathValue): ConfigIssue | null {
  * Why a path value set through the console or the API is refused, or null. An empty value keeps
  * its key's meaning ("not configured" / the box's own certificate).
  */
-export function consolePathIssue(p: PathValue): ConfigIssue | null {
+export function consolePathIssue(p: PathValue): PathIssue | null {
   const own = pathCharacterIssue(p);
   if (own !== null || p.value === '') return own;
   const segments = p.value.split('/');
