@@ -445,9 +445,9 @@ export const ConfigSchema = Type.Object(
           }),
         ),
         encoder: Type.Union([Type.Literal('batched'), Type.Literal('exact')], {
-          default: 'exact',
+          default: 'batched',
           description:
-            "exact = the model's own batch-1 int8 encoder (the reference, and the faster on the CPU: make bench-asr carried more real-time streams with it); batched = the batchable encoder made from the installed model (models/asr-batch): chunks of several calls in one inference run, for GPU providers (falls back to exact when the batchable one is not installed)",
+            "batched = the batchable encoder made from the installed model (models/asr-batch): the calls' chunks that are ready together run in one inference run, which absorbs bursts of speech onsets (make bench: more real-time calls than exact on the CPU, same WER); exact = the model's own batch-1 int8 encoder, the reference whose transcripts equal sherpa-onnx's (also used when the batchable one is not installed)",
         }),
         maxBatch: Type.Integer({
           minimum: 1,
