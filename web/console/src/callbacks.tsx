@@ -1,13 +1,14 @@
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument -- API JSON is validated and typed by the server; the screens read it loosely. */
 // Callbacks: the callers who asked to be called back (numbers masked by the server), their state,
-// attempts and next attempt, the day's figures (offered, accepted, completed, failed, cancelled),
-// and cancelling a pending request (supervisors and technicians).
+// attempts and next attempt, the day's figures (offered, accepted, hung up, no answer, completed,
+// failed, cancelled), and cancelling a pending request (supervisors and technicians).
 import { useEffect, useState } from 'preact/hooks';
 import { api, fmtTime, get, type Session } from './api.js';
 import { ActionButton, Card, Notice, errorText } from './ui.js';
 import { fmtNumber, t } from '../../i18n/i18n.js';
 
-const FIGURES = ['offered', 'accepted', 'completed', 'failed', 'cancelled', 'pending'] as const;
+/** The figures of GET /api/v1/acd/callbacks/kpis the page shows, in order: offers, how they ended, requests. */
+export const CALLBACK_FIGURES = ['offered', 'accepted', 'hungUp', 'noAnswer', 'completed', 'failed', 'cancelled', 'pending'] as const;
 
 export function CallbacksScreen({ session }: { session: Session }) {
   const [list, setList] = useState<any[] | null>(null);
@@ -44,7 +45,7 @@ export function CallbacksScreen({ session }: { session: Session }) {
           <p>{t('common:loading')}</p>
         ) : (
           <div class="row">
-            {FIGURES.map((f) => (
+            {CALLBACK_FIGURES.map((f) => (
               <span key={f} class="figure" data-testid={`callback-kpi-${f}`}>
                 <strong>{fmtNumber(kpis[f] ?? 0)}</strong> {t(`callbacks:figure.${f}`)}
               </span>
