@@ -106,6 +106,27 @@ describe('message catalogues', () => {
     expect(stale.map((l) => l.path.join('.'))).toEqual([]);
   });
 
+  it("retention settings, the redaction categories and sync.epsilon have a label and help in every language, the English help being the schema's description", () => {
+    const leaves = configLeaves(ConfigSchema).filter(
+      (l) =>
+        ['privacy.redaction.categories', 'sync.epsilon'].includes(l.path.join('.')) || l.path.join('.').startsWith('privacy.retention.'),
+    );
+    expect(leaves.map((l) => l.path.join('.'))).toEqual(
+      expect.arrayContaining(['privacy.retention.intervalHistoryHours', 'privacy.retention.chatFilesHours', 'sync.epsilon']),
+    );
+    const missing: string[] = [];
+    for (const lang of LANGUAGES) {
+      const cat = catalogue(lang);
+      for (const l of leaves) {
+        for (const kind of ['field', 'help'])
+          if (!cat.has(`settings:${kind}.${l.path.join('_')}`)) missing.push(`${lang} ${kind} ${l.path.join('.')}`);
+      }
+    }
+    expect(missing).toEqual([]);
+    const stale = leaves.filter((l) => en.get(`settings:help.${l.path.join('_')}`) !== (l.schema as { description?: string }).description);
+    expect(stale.map((l) => l.path.join('.'))).toEqual([]);
+  });
+
   it("every t('namespace:key') in the pages exists in the English catalogue", () => {
     const missing: string[] = [];
     for (const file of pageSources()) {
