@@ -93,6 +93,11 @@ export const ERROR_CODES = {
   EVX_ERR_SIP_CALL_NOT_FOUND: spec('No active call has the given id', 404, 1),
   EVX_ERR_SDP_PARSE: spec('An SDP body is malformed', 400, 1),
   EVX_ERR_SDP_NO_COMMON_CODEC: spec('The SDP offer has no audio codec the appliance supports', 400, 1),
+  EVX_ERR_SDP_ADDRESS: spec(
+    'The SDP names a media address the appliance does not send to (a host name, a multicast or broadcast address)',
+    400,
+    1,
+  ),
   EVX_ERR_SDP_SRTP: spec(
     'The SDP offer and the media-encryption policy do not agree (SRTP required, disabled, or no usable crypto)',
     400,

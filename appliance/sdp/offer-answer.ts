@@ -222,7 +222,7 @@ export function selectStreams(
     throw evxError('EVX_ERR_SDP_SRTP', securityProblem, { details: { reason: securityProblem } });
   }
   if (out.length === 0 && addressProblem !== undefined) {
-    throw evxError('EVX_ERR_SDP_NO_COMMON_CODEC', addressProblem, { details: { reason: addressProblem } });
+    throw evxError('EVX_ERR_SDP_ADDRESS', addressProblem, { details: { reason: addressProblem } });
   }
   if (out.length === 0) {
     throw evxError('EVX_ERR_SDP_NO_COMMON_CODEC', 'no acceptable audio stream in the SDP offer');

@@ -282,7 +282,8 @@ export class Call {
         });
         return false;
       }
-      this.respond(tx, req, isEdgeVoxError(err, 'EVX_ERR_SDP_NO_COMMON_CODEC') ? 488 : 400);
+      const unacceptable = isEdgeVoxError(err, 'EVX_ERR_SDP_NO_COMMON_CODEC') || isEdgeVoxError(err, 'EVX_ERR_SDP_ADDRESS');
+      this.respond(tx, req, unacceptable ? 488 : 400);
       return false;
     }
     this.setHeld(this.holds(offer));

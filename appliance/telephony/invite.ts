@@ -99,6 +99,7 @@ function readOffer(req: SipRequest, ctx: InviteContext, security: MediaSecurity)
       const why = err.details['reason'];
       return { status: 488, reason: 'no_codec', warning: typeof why === 'string' ? why : 'no common audio codec' };
     }
+    if (isEdgeVoxError(err, 'EVX_ERR_SDP_ADDRESS')) return { status: 488, reason: 'media_address', warning: err.message };
     if (isEdgeVoxError(err, 'EVX_ERR_SDP_SRTP')) return { status: 488, reason: 'srtp', warning: err.message };
     return { status: 400, reason: 'bad_body' };
   }

@@ -62,7 +62,7 @@ export function createLocalOffer(opts: {
 
 /**
  * Read the answer to `offer` (the body and Content-Type of a 2xx or ACK). Throws EVX_ERR_SDP_PARSE
- * (no SDP, malformed, crypto we did not offer), EVX_ERR_SDP_NO_COMMON_CODEC or EVX_ERR_SDP_SRTP.
+ * (no SDP, malformed, crypto we did not offer), EVX_ERR_SDP_NO_COMMON_CODEC, EVX_ERR_SDP_ADDRESS or EVX_ERR_SDP_SRTP.
  */
 export function readAnswer(offer: LocalOffer, contentType: string | undefined, body: Buffer): AcceptedAnswer {
   if ((contentType ?? '').split(';')[0]!.trim().toLowerCase() !== 'application/sdp' || body.length === 0) {

@@ -100,6 +100,7 @@ export type RejectReason =
   | 'bad_body'
   | 'unsupported'
   | 'no_codec'
+  | 'media_address'
   | 'overload'
   | 'connection_limit'
   | 'tls'

@@ -327,7 +327,15 @@ export function fuzzSdp(n: number, seed: number): FuzzCounts {
       }
       c.parsed++;
     } catch (err) {
-      if (expectedError(err, ['EVX_ERR_SDP_PARSE', 'EVX_ERR_SDP_NO_COMMON_CODEC', 'EVX_ERR_SDP_SRTP', 'EVX_ERR_SIPREC_METADATA']))
+      if (
+        expectedError(err, [
+          'EVX_ERR_SDP_PARSE',
+          'EVX_ERR_SDP_NO_COMMON_CODEC',
+          'EVX_ERR_SDP_ADDRESS',
+          'EVX_ERR_SDP_SRTP',
+          'EVX_ERR_SIPREC_METADATA',
+        ])
+      )
         c.rejected++;
       else crash(c, siprec ? 'siprec' : 'sdp', i, err);
     }

@@ -13,7 +13,7 @@ function offer(session: string, media: string[] = []): string {
 describe('c= host names', () => {
   it('refuses an offer whose only stream is addressed by a host name, saying so', () => {
     expect(() => selectStreams(parseSdp(offer('c=IN IP4 media.example.com')))).toThrow(
-      expect.objectContaining({ code: 'EVX_ERR_SDP_NO_COMMON_CODEC', details: { reason: expect.stringContaining('host name') } }),
+      expect.objectContaining({ code: 'EVX_ERR_SDP_ADDRESS', details: { reason: expect.stringContaining('host name') } }),
     );
     expect(() => selectStreams(parseSdp(offer('c=IN IP4 192.0.2.1', ['c=IN IP4 localhost'])))).toThrow(/host name/);
   });
@@ -43,7 +43,7 @@ describe('c= multicast and broadcast addresses', () => {
   it('refuses a stream sent to a multicast group or the broadcast address', () => {
     for (const c of ['c=IN IP4 224.2.1.1/127', 'c=IN IP4 239.255.255.250', 'c=IN IP4 255.255.255.255']) {
       expect(() => selectStreams(parseSdp(offer(c)))).toThrow(
-        expect.objectContaining({ code: 'EVX_ERR_SDP_NO_COMMON_CODEC', details: { reason: expect.stringContaining('multicast') } }),
+        expect.objectContaining({ code: 'EVX_ERR_SDP_ADDRESS', details: { reason: expect.stringContaining('multicast') } }),
       );
     }
   });
