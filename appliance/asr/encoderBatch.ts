@@ -9,11 +9,10 @@
  * follows the load: one stream alone runs at once after the window, many streams run in large batches.
  *
  * How many a batch may hold follows the device: at most `maxBatch`, and no more than the measured
- * cost per stream (a moving average over the runs so far) lets run within `budgetMs`, so a batch of
- * chunks that are on time does not hold them much longer than the budget (on a CPU, where a stream
- * costs about as much in a batch as alone, batches stay small; on a GPU they grow to `maxBatch`).
- * Before the first run the limit is one stream; it grows as runs are measured. Chunks that have
- * already waited longer than the budget are a backlog, and go in batches of up to `maxBatch`.
+ * cost per stream (a moving average over the runs so far) lets run within `budgetMs`, so a batch
+ * never holds its streams much longer than the budget however many are waiting (on a CPU, where a
+ * stream costs about as much in a batch as alone, batches stay small; on a GPU they grow to
+ * `maxBatch`). Before the first run the limit is one stream; it grows as runs are measured.
  *
  * Stacking copies each stream's window and states into the batch's input tensors (row-major: a
  * stream's slice sits between the leading rows of its state's batch axis). The outputs are split
@@ -108,17 +107,10 @@ export class EncoderBatcher {
     this.sizes = new Array<number>(this.options.maxBatch + 1).fill(0);
   }
 
-  /**
-   * The most streams the next batch may hold: maxBatch, cut to what the budget lets run, unless
-   * the oldest waiting chunk is already later than the budget (a backlog: the device is behind).
-   * Then the batch takes up to maxBatch, the most chunks per unit of work, to catch up: under load
-   * runs slow down, and a limit that shrank with them would make the device fall further behind.
-   */
+  /** The most streams the next batch may hold: maxBatch, cut to what the budget lets run. */
   batchLimit(): number {
     const { maxBatch, budgetMs } = this.options;
     if (budgetMs === Infinity) return maxBatch;
-    const oldest = this.queue[0];
-    if (oldest !== undefined && this.now() - oldest.at >= budgetMs) return maxBatch;
     if (this.msPerStream === undefined) return 1;
     return Math.max(1, Math.min(maxBatch, Math.floor(budgetMs / this.msPerStream)));
   }
