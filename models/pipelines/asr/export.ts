@@ -9,8 +9,9 @@
  * 2. the batch made dynamic (batchAxis.ts, with the shapes of one batch-1 run from probeShapes.ts
  *    and the family's state layout from zipformer2.ts);
  * 2b. depthwise 1-D convolutions written as 2-D ones (depthwise.ts), which onnxruntime runs with its
- *    vectorised depthwise kernel; the front end's Swoosh activations in 8 element-wise passes instead
- *    of 12 (swoosh.ts);
+ *    vectorised depthwise kernel; the Swoosh activations in 6 element-wise passes instead of 12
+ *    (front end) or 9 (layers): swoosh.ts rewrites them, biasFold.ts moves their constant shift and
+ *    offset into the biases of the layers around them;
  * 3. checked: batched runs of 2..16 random streams against the same model run per stream;
  * 4. the joiner likewise (its batch axis is already dynamic; only its per-call activation
  *    quantisation goes), so greedy search can take one joiner row per stream in one call.
@@ -22,6 +23,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BatchRewriter } from './batchAxis.js';
+import { foldShiftsIntoBiases } from './biasFold.js';
 import { checkBatchEquality } from './checkBatch.js';
 import { depthwiseConvAs2d } from './depthwise.js';
 import { removeDynamicQuantization } from './dequantize.js';
@@ -65,12 +67,13 @@ export async function exportBatchEncoder(sourceDir: string, outDir: string): Pro
   const rewrite = new BatchRewriter(graph, shapes).run(axes, 'x');
   const depthwise = depthwiseConvAs2d(graph);
   const swoosh = rewriteSwoosh(graph);
+  const biasFolds = foldShiftsIntoBiases(graph);
   const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
   setMetadata(graph, {
     batch_dynamic: '1',
     derived_from_sha256: sha(sourceBytes),
     derived_by:
-      'edgevox models/pipelines/asr/export.ts: dynamic int8 quantisation removed (weight-only int8), batch axis made dynamic, depthwise 1-D convolutions as 2-D, Swoosh in 8 passes',
+      'edgevox models/pipelines/asr/export.ts: dynamic int8 quantisation removed (weight-only int8), batch axis made dynamic, depthwise 1-D convolutions as 2-D, Swoosh in fewer passes, constant shifts folded into biases',
   });
   const checks = [];
   for (const b of [2, 5, 16]) {
@@ -108,6 +111,7 @@ export async function exportBatchEncoder(sourceDir: string, outDir: string): Pro
     batchRewrite: rewrite,
     depthwiseAs2d: depthwise,
     swoosh,
+    biasFolds,
     batchEquality: { tolerance: BATCH_TOLERANCE, checks },
     joiner: {
       source: { file: 'joiner.int8.onnx', sha256: sha(joinerSource), bytes: joinerSource.length },

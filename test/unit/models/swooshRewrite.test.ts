@@ -1,7 +1,8 @@
 /**
  * The pipeline's Swoosh rewrite (models/pipelines/asr/swoosh.ts): the stable 12-node form
- * logaddexp(0, x - a) - k·x - c becomes an 8-node form with the same values, over the whole range
- * of x (large positive and negative values included); a shape that differs is left alone.
+ * logaddexp(0, x - a) - k·x - c, and the 9-node form guarded by Where(... == inf), become an 8-node
+ * form with the same values, over the whole range of x (large positive and negative values
+ * included); a shape that differs is left alone.
  */
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
@@ -43,6 +44,35 @@ function swooshModel(oddShift = false): Uint8Array {
   });
 }
 
+/** SwooshR (a 1, k 0.08, c 0.313) in the guarded form of zipformer's layers: log(1 + exp(s)), s where that is inf. */
+function guardedModel(): Uint8Array {
+  return encodeModel({
+    graphName: 'swoosh-guarded',
+    nodes: [
+      node('Sub', ['x', 'a'], ['s']),
+      node('Exp', ['s'], ['exp']),
+      node('Add', ['exp', 'one'], ['add']),
+      node('Log', ['add'], ['log']),
+      node('Equal', ['log', 'inf'], ['isInf']),
+      node('Where', ['isInf', 's', 'log'], ['softplus']),
+      node('Mul', ['x', 'k'], ['mul']),
+      node('Sub', ['softplus', 'mul'], ['sub2']),
+      node('Sub', ['sub2', 'c'], ['y']),
+    ],
+    initializers: [
+      floatTensor('k', [], [0.08]),
+      floatTensor('a', [], [1]),
+      floatTensor('c', [], [0.313261687]),
+      floatTensor('one', [], [1]),
+      floatTensor('inf', [], [Infinity]),
+    ],
+    inputs: [valueInfo('x', DT.FLOAT, ['N', 8])],
+    outputs: [valueInfo('y', DT.FLOAT, ['N', 8])],
+    metadata: {},
+    docString: '',
+  });
+}
+
 async function run(bytes: Uint8Array, x: Float32Array): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, graphOptimizationLevel: 'all' });
   try {
@@ -56,7 +86,7 @@ describe('Swoosh activations in fewer passes', () => {
   it('rewrites the stable form into 8 nodes that compute the same values', async () => {
     const source = swooshModel();
     const graph = new Graph(onnxProto.onnx.ModelProto.decode(source));
-    expect(rewriteSwoosh(graph)).toEqual({ activations: 1 });
+    expect(rewriteSwoosh(graph)).toEqual({ activations: 1, stable: 1, guarded: 0 });
     expect(graph.nodes).toHaveLength(8);
     expect(graph.nodes.map((n) => n.opType)).toContain('Sigmoid');
     const x = Float32Array.from({ length: 8 * 400 }, (_, i) => (i - 1600) / 16); // -100 .. 100
@@ -67,9 +97,22 @@ describe('Swoosh activations in fewer passes', () => {
     }
   });
 
+  it('rewrites the guarded form of the layers into the same 8 nodes, without its overflow branch', async () => {
+    const source = guardedModel();
+    const graph = new Graph(onnxProto.onnx.ModelProto.decode(source));
+    expect(rewriteSwoosh(graph)).toEqual({ activations: 1, stable: 0, guarded: 1 });
+    expect(graph.nodes.map((n) => n.opType).sort()).toEqual(['Abs', 'LeakyRelu', 'Log', 'Mul', 'Sigmoid', 'Sub', 'Sub', 'Sub']);
+    const x = Float32Array.from({ length: 8 * 400 }, (_, i) => (i - 1600) / 16); // -100 .. 100, exp overflows above 89
+    const [want, got] = [await run(source, x), await run(encode(graph.model), x)];
+    for (let i = 0; i < x.length; i++) {
+      expect(Number.isFinite(got[i]!)).toBe(true);
+      expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(want[i]!)));
+    }
+  });
+
   it('leaves a graph alone when the shift is not taken from the same x', () => {
     const graph = new Graph(onnxProto.onnx.ModelProto.decode(swooshModel(true)));
-    expect(rewriteSwoosh(graph)).toEqual({ activations: 0 });
+    expect(rewriteSwoosh(graph)).toEqual({ activations: 0, stable: 0, guarded: 0 });
     expect(graph.nodes).toHaveLength(12);
   });
 });
