@@ -209,18 +209,32 @@ export class OnlineFbank {
     const start = this.firstSample(f);
     const n = this.totalSamples;
     let sum = 0;
-    for (let i = 0; i < len; i++) {
-      let s = start + i;
-      while (s < 0 || s >= n) s = s < 0 ? -s - 1 : 2 * n - 1 - s;
-      const v = this.wave[s - this.waveStart]!;
-      buf[i] = v;
-      sum += v;
+    if (start >= 0 && start + len <= n) {
+      // the whole frame is inside the signal (every frame but the first and a flushed last few)
+      const wave = this.wave;
+      const from = start - this.waveStart;
+      for (let i = 0; i < len; i++) {
+        const v = wave[from + i]!;
+        buf[i] = v;
+        sum += v;
+      }
+    } else {
+      for (let i = 0; i < len; i++) {
+        let s = start + i;
+        while (s < 0 || s >= n) s = s < 0 ? -s - 1 : 2 * n - 1 - s;
+        const v = this.wave[s - this.waveStart]!;
+        buf[i] = v;
+        sum += v;
+      }
     }
+    // DC removal, pre-emphasis and the window in one backward pass: each sample is taken with its
+    // predecessor's DC-removed value before that one is changed, as in three separate passes
     const mean = sum / len;
-    for (let i = 0; i < len; i++) buf[i] = buf[i]! - mean;
-    for (let i = len - 1; i > 0; i--) buf[i] = buf[i]! - this.preemph * buf[i - 1]!;
-    buf[0] = buf[0]! - this.preemph * buf[0]!;
-    for (let i = 0; i < len; i++) buf[i] = buf[i]! * this.window[i]!;
+    const preemph = this.preemph;
+    const window = this.window;
+    for (let i = len - 1; i > 0; i--) buf[i] = (buf[i]! - mean - preemph * (buf[i - 1]! - mean)) * window[i]!;
+    const first = buf[0]! - mean;
+    buf[0] = (first - preemph * first) * window[0]!;
     buf.fill(0, len);
     this.fft.powerSpectrum(buf, this.power);
     const out = this.frameCount * this.numBins;
