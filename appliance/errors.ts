@@ -64,6 +64,11 @@ export const ERROR_CODES = {
     1,
     true,
   ),
+  EVX_ERR_ASR_FLUSH_TIMEOUT: spec(
+    "A speech recognition worker did not answer a stream's flush in time; the stream is closed without its last words",
+    504,
+    1,
+  ),
   // HTTP API
   EVX_ERR_NOT_FOUND: spec('The requested resource does not exist', 404, 1),
   EVX_ERR_BAD_REQUEST: spec('The request is malformed or fails validation', 400, 1),

@@ -324,7 +324,7 @@ export class ApplianceMetrics {
     });
   }
 
-  /** Recognition worker threads: streams placed on each, restarts, and each thread's own memory. */
+  /** Recognition worker threads: streams placed on each, restarts, flushes given up, and each thread's own memory. */
   bindSpeechPool(pool: { stats(): PoolStats }): void {
     const registers = [this.registry];
     type Worker = PoolStats['workers'][number];
@@ -361,6 +361,12 @@ export class ApplianceMetrics {
       'edgevox_asr_worker_restarts_total',
       'Times each recognition worker thread was restarted after a crash',
       (w) => w.restarts,
+      true,
+    );
+    perWorker(
+      'edgevox_asr_worker_request_timeouts_total',
+      "Stream flushes each recognition worker did not answer within the pool's flush timeout (the stream was closed without its last words)",
+      (w) => w.requestTimeouts,
       true,
     );
     perWorker('edgevox_asr_worker_heap_used_bytes', "Each recognition worker thread's V8 heap in use", (w) => w.heapUsedBytes);

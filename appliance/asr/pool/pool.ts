@@ -61,6 +61,12 @@ export interface PoolOptions extends RecognizerOptions {
   readonly maxTransitMs?: number;
   /** Grace period for a worker to exit on close before it is terminated. */
   readonly closeGraceMs?: number;
+  /**
+   * How long a stream's flush() (or whenIdle()) waits for its worker's answer. A worker that hangs
+   * without dying would otherwise hold every call on it open at hang-up: the flush rejects with
+   * EVX_ERR_ASR_FLUSH_TIMEOUT, the caller closes the stream and the call ends without its last words.
+   */
+  readonly flushTimeoutMs?: number;
   /** Told when a worker stops unasked or fails to start (for logs and metrics; no PII). */
   readonly onWorkerFailure?: (failure: WorkerFailure) => void;
 }
@@ -80,6 +86,8 @@ export interface PoolStats {
     readonly state: 'starting' | 'ready' | 'closed';
     readonly streams: number;
     readonly restarts: number;
+    /** flush()/whenIdle() requests given up after flushTimeoutMs without the worker's answer. */
+    readonly requestTimeouts: number;
     /** Audio batches posted and not yet taken in by the worker. */
     readonly batchesInFlight: number;
     /** The worker's V8 heap in use and its memory outside the heap, as last reported (bytes). */
@@ -97,7 +105,16 @@ export interface PoolStats {
 // batchIntervalMs: with 100 streams of 20 ms frames arriving as UDP, batching per event-loop turn
 // gave ~7 frames per message (721 messages/s) and cost ~2.5% of a core more than a 5 ms window
 // (29 frames per message, 166 messages/s); 5 ms is noise against the 100 ms chunk-latency budget.
-const DEFAULTS = { batchIntervalMs: 5, statsIntervalMs: 100, maxTransitMs: 5000, closeGraceMs: 2000, vadBatchWaitMs: 10 };
+// flushTimeoutMs: a flush decodes what the stream still holds, at most its 5 s input buffer plus up
+// to maxTransitMs of audio in transit, on a worker that runs faster than real time; 15 s is 1.5x that.
+const DEFAULTS = {
+  batchIntervalMs: 5,
+  statsIntervalMs: 100,
+  maxTransitMs: 5000,
+  closeGraceMs: 2000,
+  vadBatchWaitMs: 10,
+  flushTimeoutMs: 15_000,
+};
 /** How long a worker still loading its models may take to end itself on close before it is terminated. */
 const LOADING_GRACE_MS = 30_000;
 const INITIAL_STAGING_BYTES = 64 * 1024;
@@ -151,6 +168,7 @@ export class RecognizerPool implements SpeechRecognizer {
       batchIntervalMs: options.batchIntervalMs ?? DEFAULTS.batchIntervalMs,
       maxTransitMs: options.maxTransitMs ?? DEFAULTS.maxTransitMs,
       closeGraceMs: options.closeGraceMs ?? DEFAULTS.closeGraceMs,
+      flushTimeoutMs: options.flushTimeoutMs ?? DEFAULTS.flushTimeoutMs,
       onFailure: options.onWorkerFailure,
     };
     const slots = Array.from({ length: count }, (_, i) => new WorkerSlot(i, settings));
@@ -267,13 +285,14 @@ interface SlotSettings {
   readonly batchIntervalMs: number;
   readonly maxTransitMs: number;
   readonly closeGraceMs: number;
+  readonly flushTimeoutMs: number;
   readonly onFailure: ((f: WorkerFailure) => void) | undefined;
 }
 
 interface Pending {
   readonly stream: PooledStream;
   readonly resolve: (v: unknown) => void;
-  readonly reject: (e: unknown) => void;
+  readonly reject: (e: Error) => void;
 }
 
 /** One worker thread and the streams placed on it; restarts the thread when it dies. */
@@ -282,6 +301,7 @@ class WorkerSlot implements StreamHost {
   state: 'starting' | 'ready' | 'closed' = 'starting';
   thread: Worker | undefined;
   restarts = 0;
+  requestTimeouts = 0;
   batchesSent = 0;
   framesSent = 0;
   private heapUsedBytes = 0;
@@ -323,6 +343,7 @@ class WorkerSlot implements StreamHost {
       state: this.state,
       streams: this.streams.size,
       restarts: this.restarts,
+      requestTimeouts: this.requestTimeouts,
       batchesInFlight: this.unacked.length,
       heapUsedBytes: this.heapUsedBytes,
       externalBytes: this.externalBytes,
@@ -386,7 +407,33 @@ class WorkerSlot implements StreamHost {
     this.flushAudio(); // the request must follow the stream's audio
     const req = this.nextReq++;
     return new Promise((resolve, reject) => {
-      this.pending.set(req, { stream, resolve, reject });
+      // bounded: a worker that hangs (rather than dies, which rejects every pending request) must
+      // not hold the stream's owner, a call at hang-up, for ever; a late answer finds no entry
+      const timer = setTimeout(() => {
+        if (!this.pending.delete(req)) return;
+        this.requestTimeouts++;
+        reject(
+          evxError(
+            'EVX_ERR_ASR_FLUSH_TIMEOUT',
+            `recognition worker ${this.index} did not answer a stream's ${kind} within ${this.settings.flushTimeoutMs} ms`,
+            {
+              details: { worker: this.index, kind, timeoutMs: this.settings.flushTimeoutMs },
+            },
+          ),
+        );
+      }, this.settings.flushTimeoutMs);
+      timer.unref();
+      this.pending.set(req, {
+        stream,
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
       this.post(kind === 'flush' ? { t: 'flush', id: stream.id, req, atMs } : { t: 'idle', id: stream.id, req });
     });
   }

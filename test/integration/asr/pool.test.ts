@@ -209,6 +209,39 @@ describe.skipIf(!HAVE_MODELS)('RecognizerPool supervision', () => {
     expect(await code).toBe(0);
   });
 
+  it('a worker that never answers a flush: the flush gives up after flushTimeoutMs (EVX_ERR_ASR_FLUSH_TIMEOUT), the worker serves the next one', async () => {
+    const pool = await RecognizerPool.create({ modelDir: MODEL_DIR, vadModelPath: VAD_MODEL, workers: 1, flushTimeoutMs: 300 });
+    try {
+      const thread = pool.workerThreads()[0]!;
+      const audio = readWavFile(`${SPEECH_EN}/1.wav`);
+      const hung = pool.createStream({ sampleRateHz: 16000 });
+      hung.push(audio.samples.subarray(0, 16000));
+      // the worker stays alive but never sees this flush: a hang, not a death (which rejects at once)
+      const post = thread.postMessage.bind(thread);
+      thread.postMessage = (msg: { t?: string }, ...rest: never[]) => (msg.t === 'flush' ? undefined : post(msg, ...rest));
+      const started = performance.now();
+      const outcome = await Promise.race([
+        hung.flush().then(
+          () => 'resolved',
+          (e: unknown) => e,
+        ),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5000)),
+      ]);
+      expect(outcome).toMatchObject({ code: 'EVX_ERR_ASR_FLUSH_TIMEOUT' });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+      expect(pool.stats().workers[0]!.requestTimeouts).toBe(1);
+      thread.postMessage = post;
+      hung.close();
+      const next = pool.createStream({ sampleRateHz: 16000 });
+      next.push(audio.samples.subarray(0, 16000 * 2));
+      await expect(next.flush()).resolves.not.toBeUndefined();
+      expect(pool.stats().workers[0]!.requestTimeouts).toBe(1);
+      next.close();
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('close cascade: pool.close() closes every stream, rejects pending work and ends every worker thread', async () => {
     const pool = await RecognizerPool.create({ modelDir: MODEL_DIR, vadModelPath: VAD_MODEL, workers: 2 });
     const threads = pool.workerThreads().map((w) => w!);
