@@ -1,6 +1,8 @@
 /**
  * `make bench-asr`: in one process, our engine and sherpa-onnx-node (same model, same clips, one
- * thread each) → CPU seconds per audio second and the ratio ours / sherpa; then the number of
+ * thread each, each clip decoded by sherpa, then by ours with the model's encoder, then with the
+ * batchable one, so a drift in the machine's speed hits all alike) → CPU seconds per audio second
+ * and the ratios ours / sherpa; then the number of
  * simultaneous real-time streams (20 ms frames pushed on a clock) this machine sustains with every
  * stream's chunk latency p95 under 100 ms; and the peak RSS per stream at that load.
  */
@@ -80,7 +82,9 @@ async function main(): Promise<void> {
       .join(' ')} (other work on the machine shifts absolute figures: compare within one run)`,
   );
   if (!SKIP_COST) {
-    const { sherpaRtf, oursRtf } = await costFigures(sherpaRec, ours, clips, audios, floats, audioSeconds, out);
+    const batchable = await Recognizer.create({ modelDir: paths.modelDir, batchModelDir: BATCH_MODEL_DIR, threads: 1 });
+    const { sherpaRtf, oursRtf } = await costFigures(sherpaRec, ours, batchable, clips, audios, floats, audioSeconds, out);
+    await batchable.close();
     const stages = await stageCost(paths.modelDir, floats, ROUNDS);
     out(
       `ours by stage (the recognizer's fbank and encoder on the same clips, 1 thread): features ${stages.featuresRtf.toFixed(4)}, encoder ${stages.encoderRtf.toFixed(4)} CPU s per audio s` +
@@ -144,6 +148,7 @@ async function main(): Promise<void> {
 async function costFigures(
   sherpaRec: SherpaRecognizer,
   ours: Recognizer,
+  batchable: Recognizer,
   clips: readonly { id: string }[],
   audios: WavAudio[],
   floats: Float32Array[],
@@ -154,8 +159,10 @@ async function costFigures(
   sherpaDecode(sherpaRec, floats[0]!);
   await transcribeAudio(ours, audios[0]!, 'warmup', { vad: false, endpoint: false });
   await transcribeAudio(ours, audios[0]!, 'warmup', {});
+  await transcribeAudio(batchable, audios[0]!, 'warmup', { vad: false, endpoint: false });
   let sherpaCpu = 0;
   let oursCpu = 0;
+  let batchableCpu = 0;
   let oursVadCpu = 0;
   let mismatches = 0;
   for (let r = 0; r < ROUNDS; r++) {
@@ -169,6 +176,10 @@ async function costFigures(
       t = cpuMs();
       await transcribeAudio(ours, audios[i]!, clips[i]!.id, {});
       oursVadCpu += cpuMs() - t;
+      // the batchable encoder one stream at a time, on the same clip right after sherpa's decode
+      t = cpuMs();
+      await transcribeAudio(batchable, audios[i]!, clips[i]!.id, { vad: false, endpoint: false });
+      batchableCpu += cpuMs() - t;
       if (hyp.text !== ref.trim()) mismatches++;
     }
   }
@@ -176,10 +187,14 @@ async function costFigures(
   const sherpaRtf = sherpaCpu / 1000 / total;
   const oursRtf = oursCpu / 1000 / total;
   const oursVadRtf = oursVadCpu / 1000 / total;
+  const batchableRtf = batchableCpu / 1000 / total;
   out(`clips: ${clips.length} (${audioSeconds.toFixed(2)} s of audio) x ${ROUNDS} rounds, 1 thread each, greedy, same model`);
   out(`sherpa-onnx-node:            ${sherpaRtf.toFixed(4)} CPU s per audio s`);
   out(`ours (every sample decoded): ${oursRtf.toFixed(4)} CPU s per audio s   ratio ours/sherpa ${(oursRtf / sherpaRtf).toFixed(3)}`);
   out(`ours (Silero VAD + endpoints): ${oursVadRtf.toFixed(4)} CPU s per audio s ratio ours/sherpa ${(oursVadRtf / sherpaRtf).toFixed(3)}`);
+  out(
+    `ours, batchable encoder one stream at a time (every sample decoded): ${batchableRtf.toFixed(4)} CPU s per audio s   ratio ours/sherpa ${(batchableRtf / sherpaRtf).toFixed(3)}`,
+  );
   out(`transcript mismatches vs sherpa (every sample decoded): ${mismatches}`);
 
   // ---- call-like audio: a call leg is silent while the other party speaks. Each clip followed by
@@ -251,7 +266,7 @@ async function batchedCostFigures(modelDir: string, audio: Int16Array, sherpaRtf
     for (let i = 0; i < n1; i++) await decodeAll(alone, 1);
     const aloneRtf = (cpuMs() - t) / 1000 / (n1 * seconds);
     out(
-      `batchable encoder, one stream at a time (batch 1): ${aloneRtf.toFixed(4)} CPU s per audio s, ratio to sherpa ${(aloneRtf / sherpaRtf).toFixed(3)}`,
+      `batchable encoder, one stream at a time (batch 1), on the 20 s stretches below: ${aloneRtf.toFixed(4)} CPU s per audio s, ratio to sherpa ${(aloneRtf / sherpaRtf).toFixed(3)}`,
     );
     for (const n of BATCH_SIZES) {
       const rec = await Recognizer.create({
