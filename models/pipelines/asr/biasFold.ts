@@ -30,12 +30,7 @@ export interface BiasFoldReport {
 }
 
 export function foldShiftsIntoBiases(graph: Graph): BiasFoldReport {
-  const scalar = (name: string | undefined | null): number | undefined => {
-    const t = name ? graph.constant(name) : undefined;
-    if (!t || t.dataType !== DTYPE.FLOAT) return undefined;
-    const v = tensorValues(t);
-    return v.length === 1 ? v[0] : undefined;
-  };
+  const scalar = (name: string | undefined | null) => graph.scalar(name);
   const floats = (name: string | undefined | null) => {
     const t = name ? graph.initializers.get(name) : undefined;
     return t && t.dataType === DTYPE.FLOAT ? { values: tensorValues(t), dims: dimsOf(t) } : undefined;

@@ -72,6 +72,14 @@ export class Graph {
     return this.initializers.get(name) ?? this.constantNodes.get(name);
   }
 
+  /** The value of a one-element float constant behind a name, or undefined. */
+  scalar(name: string | undefined | null): number | undefined {
+    const t = name ? this.constant(name) : undefined;
+    if (!t || t.dataType !== DTYPE.FLOAT) return undefined;
+    const v = tensorValues(t);
+    return v.length === 1 ? v[0] : undefined;
+  }
+
   addInitializer(t: Tensor): void {
     this.model.graph!.initializer!.push(t);
     this.initializers.set(t.name!, t);

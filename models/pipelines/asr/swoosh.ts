@@ -19,7 +19,7 @@
  * and the transcript and WER checks cover the result. Only these exact shapes are rewritten;
  * anything else is left as it is.
  */
-import { Graph, floatTensor, tensorValues, type Node } from './graph.js';
+import { Graph, floatTensor, type Node } from './graph.js';
 
 export interface SwooshReport {
   readonly activations: number;
@@ -41,12 +41,7 @@ interface Swoosh {
 export function rewriteSwoosh(graph: Graph): SwooshReport {
   const producers = graph.producers();
   const consumers = graph.consumers();
-  const scalar = (name: string | undefined | null): number | undefined => {
-    const t = name ? graph.constant(name) : undefined;
-    if (!t || t.dataType !== 1) return undefined;
-    const v = tensorValues(t);
-    return v.length === 1 ? v[0] : undefined;
-  };
+  const scalar = (name: string | undefined | null) => graph.scalar(name);
   const soleUse = (name: string) => (consumers.get(name)?.length ?? 0) === 1;
   /** The node producing `name` when it is `op` and its output is read only once. */
   const from = (name: string | undefined | null, op: string): Node | undefined => {
