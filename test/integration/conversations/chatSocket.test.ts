@@ -18,6 +18,7 @@ import { createLogger } from '../../../appliance/log/logger.js';
 import { Store } from '../../../appliance/store/database.js';
 import { mintCallerToken, verifyCallerToken } from '../../../appliance/webrtc/tokens.js';
 import { Client, WebSocket, openChat } from '../../helpers/chatSocketClient.js';
+import { plantedIn } from '../../helpers/planted.js';
 
 const SECRET = Buffer.alloc(32, 7);
 const FRAME = 4096;
@@ -106,7 +107,7 @@ describe('chat socket', () => {
     expect(ack.seq).toBe(1);
     expect(ack.text).toContain('[CARD]');
     const offer = await agent.next('offers', (m) => m.conversations.some((c) => c.conversationId === started.conversationId));
-    expect(JSON.stringify(offer)).not.toContain('1111');
+    expect(plantedIn(JSON.stringify(offer), ['1111'])).toEqual([]);
     agent.send({ type: 'accept', conversationId: started.conversationId });
     const hist = await agent.next('history');
     expect(hist.messages.map((m) => m.text)).toEqual([ack.text]);
@@ -120,7 +121,7 @@ describe('chat socket', () => {
     expect((await agent.next('read')).seq).toBe(2);
     agent.send({ type: 'read', conversationId: started.conversationId, seq: 1 });
     expect((await v.next('read')).by).toBe('agent');
-    expect(JSON.stringify(agent.got)).not.toContain('4111');
+    expect(plantedIn(JSON.stringify(agent.got), ['4111'])).toEqual([]);
     agent.ws.close();
     v.ws.close();
   });

@@ -6,6 +6,7 @@ describe('looking for planted personal data', () => {
     const bundle = 'edgevox_store_write_duration_seconds_sum{operation="auth.createUser"} 0.00019407700000010662\n"time":1764860411123';
     expect(containsPlanted(bundle, '07700')).toBe(false);
     expect(containsPlanted(bundle, '4111')).toBe(false);
+    expect(containsPlanted('{"msg":"e-mail listener","port":41113}', '4111')).toBe(false); // a port, by chance
     expect(containsPlanted('my number is 07700 900123.', '07700 900123')).toBe(true);
     expect(containsPlanted('"tel:+4412345"', '+4412345')).toBe(true);
     expect(containsPlanted('card 4111,', '4111')).toBe(true);
