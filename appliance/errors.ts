@@ -64,6 +64,12 @@ export const ERROR_CODES = {
     1,
     true,
   ),
+  EVX_ERR_ASR_WORKER_HUNG: spec(
+    'A speech recognition worker thread stopped answering; it was ended, its streams lost buffered audio and continue on a restarted worker',
+    500,
+    1,
+    true,
+  ),
   EVX_ERR_ASR_FLUSH_TIMEOUT: spec(
     "A speech recognition worker did not answer a stream's flush in time; the stream is closed without its last words",
     504,

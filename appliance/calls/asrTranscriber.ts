@@ -70,6 +70,7 @@ function poolOptions(
     threads: config.inference.intraOpThreads,
     decoding: config.asr.decoding,
     workers: config.asr.workers ?? 'auto',
+    hangTimeoutMs: config.asr.workerHangTimeoutMs,
     onWorkerFailure: (f) =>
       logger.error(
         { worker: f.worker, exitCode: f.exitCode, streams: f.streams, code: f.error.code, restartInMs: f.restartInMs },
@@ -169,9 +170,10 @@ export async function createSpeechEngine(models: ModelStore, config: EdgeVoxConf
     let failed = false;
     stream.on('error', (e) => {
       if (failed) return;
-      // A crashed recognition worker is restarted and the stream re-created on it: the leg loses
-      // the audio of that moment (counted) but keeps being transcribed. Anything else is final.
-      const recoverable = e.error.code === 'EVX_ERR_ASR_WORKER_EXITED';
+      // A crashed or hung recognition worker is replaced and the stream re-created on the new one:
+      // the leg loses the audio of that moment (counted) but keeps being transcribed. Anything else
+      // is final.
+      const recoverable = e.error.code === 'EVX_ERR_ASR_WORKER_EXITED' || e.error.code === 'EVX_ERR_ASR_WORKER_HUNG';
       if (!recoverable) failed = true;
       logger.error({ legId: options.legId, code: e.error.code, recoverable }, 'recognition stream failed');
       callbacks.failed(e.error.code, recoverable);

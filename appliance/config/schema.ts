@@ -444,6 +444,13 @@ export const ConfigSchema = Type.Object(
             description: 'Recognition worker threads (unset = one per core; 0 = recognize on the main thread)',
           }),
         ),
+        workerHangTimeoutMs: Type.Integer({
+          minimum: 1000,
+          maximum: 300_000,
+          default: 10_000,
+          description:
+            'A recognition worker that answers nothing for this long (it reports every 100 ms) is taken for hung and replaced; its calls lose a moment of transcript and go on',
+        }),
         encoder: Type.Union([Type.Literal('batched'), Type.Literal('exact')], {
           default: 'batched',
           description:

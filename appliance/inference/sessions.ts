@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { evxError } from '../errors.js';
+import { countRuns } from './runGauge.js';
 
 export type ExecutionProviderName = 'cuda' | 'tensorrt' | 'webgpu' | 'cpu';
 
@@ -83,6 +84,7 @@ export async function loadSession(path: string, options: SessionOptions = DEFAUL
         graphOptimizationLevel: 'all',
       });
       activeProviders.set(path, provider);
+      countRuns(session);
       return { session, provider, fallbacks, path };
     } catch (err) {
       let reason = firstLine(err);

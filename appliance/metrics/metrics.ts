@@ -364,6 +364,12 @@ export class ApplianceMetrics {
       true,
     );
     perWorker(
+      'edgevox_asr_worker_hangs_total',
+      'Times each recognition worker thread answered nothing for the hang timeout and was ended (each also counts as a restart)',
+      (w) => w.hangs,
+      true,
+    );
+    perWorker(
       'edgevox_asr_worker_request_timeouts_total',
       "Stream flushes each recognition worker did not answer within the pool's flush timeout (the stream was closed without its last words)",
       (w) => w.requestTimeouts,

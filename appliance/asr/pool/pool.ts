@@ -14,13 +14,16 @@
  * has not exited within a grace period. stream.close() tells its worker to drop that stream.
  * A worker that dies unasked: its streams emit `error` (EVX_ERR_ASR_WORKER_EXITED) and keep their
  * totals, the slot starts a new worker (backoff on repeated failures) and re-creates the streams
- * there with fresh decoder state; streams on other workers are not affected.
+ * there with fresh decoder state; streams on other workers are not affected. A worker that hangs
+ * (answers nothing, not even its periodic stats, for `hangTimeoutMs`) is ended and replaced the same
+ * way, its streams told EVX_ERR_ASR_WORKER_HUNG.
  * `workers: 0` keeps today's in-process Recognizer behind the same interface.
  */
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { evxError, type EdgeVoxError } from '../../errors.js';
+import { inferenceRunning, newRunGauge } from '../../inference/runGauge.js';
 import { reportRemoteProvider } from '../../inference/sessions.js';
 import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from '../../audio/wav.js';
 import type { SpeechRecognizer, SpeechStream } from '../api.js';
@@ -67,7 +70,12 @@ export interface PoolOptions extends RecognizerOptions {
    * EVX_ERR_ASR_FLUSH_TIMEOUT, the caller closes the stream and the call ends without its last words.
    */
   readonly flushTimeoutMs?: number;
-  /** Told when a worker stops unasked or fails to start (for logs and metrics; no PII). */
+  /**
+   * A ready worker that sends nothing for this long, not even the stats it sends every
+   * `statsIntervalMs`, is taken for hung: it is ended and replaced like a crashed one.
+   */
+  readonly hangTimeoutMs?: number;
+  /** Told when a worker stops unasked, hangs or fails to start (for logs and metrics; no PII). */
   readonly onWorkerFailure?: (failure: WorkerFailure) => void;
 }
 
@@ -86,6 +94,8 @@ export interface PoolStats {
     readonly state: 'starting' | 'ready' | 'closed';
     readonly streams: number;
     readonly restarts: number;
+    /** Times the worker answered nothing for hangTimeoutMs and was ended (each one is also a restart). */
+    readonly hangs: number;
     /** flush()/whenIdle() requests given up after flushTimeoutMs without the worker's answer. */
     readonly requestTimeouts: number;
     /** Audio batches posted and not yet taken in by the worker. */
@@ -107,6 +117,9 @@ export interface PoolStats {
 // (29 frames per message, 166 messages/s); 5 ms is noise against the 100 ms chunk-latency budget.
 // flushTimeoutMs: a flush decodes what the stream still holds, at most its 5 s input buffer plus up
 // to maxTransitMs of audio in transit, on a worker that runs faster than real time; 15 s is 1.5x that.
+// hangTimeoutMs: a worker answers between inference calls; its longest call (a 64-stream encoder
+// batch) takes some 0.3 s, and a working worker sends stats every 100 ms. 10 s of silence is a hang,
+// and it ends before a flush's 15 s timeout, so a call at hang-up gets its answer from the new worker.
 const DEFAULTS = {
   batchIntervalMs: 5,
   statsIntervalMs: 100,
@@ -114,6 +127,7 @@ const DEFAULTS = {
   closeGraceMs: 2000,
   vadBatchWaitMs: 10,
   flushTimeoutMs: 15_000,
+  hangTimeoutMs: 10_000,
 };
 /** How long a worker still loading its models may take to end itself on close before it is terminated. */
 const LOADING_GRACE_MS = 30_000;
@@ -169,6 +183,7 @@ export class RecognizerPool implements SpeechRecognizer {
       maxTransitMs: options.maxTransitMs ?? DEFAULTS.maxTransitMs,
       closeGraceMs: options.closeGraceMs ?? DEFAULTS.closeGraceMs,
       flushTimeoutMs: options.flushTimeoutMs ?? DEFAULTS.flushTimeoutMs,
+      hangTimeoutMs: options.hangTimeoutMs ?? DEFAULTS.hangTimeoutMs,
       onFailure: options.onWorkerFailure,
     };
     const slots = Array.from({ length: count }, (_, i) => new WorkerSlot(i, settings));
@@ -232,6 +247,19 @@ export class RecognizerPool implements SpeechRecognizer {
     return true;
   }
 
+  /**
+   * Fault injection for fault tests and drills: worker `index` spins for `ms` at its next idle
+   * moment, answering nothing, as a decoder caught in a loop would (`inInference`: as a run that
+   * does not return); past hangTimeoutMs the pool replaces it (streams get EVX_ERR_ASR_WORKER_HUNG).
+   * Returns false when there is no such worker.
+   */
+  hangWorker(index: number, ms: number, { inInference = false } = {}): boolean {
+    const thread = this.slots[index]?.thread;
+    if (thread === undefined) return false;
+    thread.postMessage({ t: 'hang', ms, inInference } satisfies ToWorker);
+    return true;
+  }
+
   /** Close every stream, then stop every worker (or the in-process sessions). Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -286,6 +314,7 @@ interface SlotSettings {
   readonly maxTransitMs: number;
   readonly closeGraceMs: number;
   readonly flushTimeoutMs: number;
+  readonly hangTimeoutMs: number;
   readonly onFailure: ((f: WorkerFailure) => void) | undefined;
 }
 
@@ -301,6 +330,7 @@ class WorkerSlot implements StreamHost {
   state: 'starting' | 'ready' | 'closed' = 'starting';
   thread: Worker | undefined;
   restarts = 0;
+  hangs = 0;
   requestTimeouts = 0;
   batchesSent = 0;
   framesSent = 0;
@@ -324,6 +354,9 @@ class WorkerSlot implements StreamHost {
   // supervision
   private exitWaiters: (() => void)[] = [];
   private restartTimer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private runGauge: Int32Array | undefined;
+  private lastHeardMs = 0;
   private recentFailures: number[] = [];
   private lastError: string | undefined;
   private onStarted: { resolve: (i: RecognizerInfo) => void; reject: (e: unknown) => void } | undefined;
@@ -343,6 +376,7 @@ class WorkerSlot implements StreamHost {
       state: this.state,
       streams: this.streams.size,
       restarts: this.restarts,
+      hangs: this.hangs,
       requestTimeouts: this.requestTimeouts,
       batchesInFlight: this.unacked.length,
       heapUsedBytes: this.heapUsedBytes,
@@ -457,6 +491,7 @@ class WorkerSlot implements StreamHost {
     const wasStarting = this.state === 'starting';
     this.state = 'closed';
     clearTimeout(this.restartTimer);
+    clearInterval(this.watchdog);
     clearTimeout(this.timer);
     this.entries = [];
     this.used = 0;
@@ -480,8 +515,13 @@ class WorkerSlot implements StreamHost {
   }
 
   private spawn(): void {
-    const thread = new Worker(this.settings.script, { workerData: this.settings.init, name: `edgevox-asr-${this.index}` });
+    const runGauge = newRunGauge();
+    const thread = new Worker(this.settings.script, {
+      workerData: { ...this.settings.init, runGauge } satisfies WorkerInit,
+      name: `edgevox-asr-${this.index}`,
+    });
     this.thread = thread;
+    this.runGauge = runGauge;
     this.state = 'starting';
     this.lastError = undefined;
     thread.on('message', (msg: FromWorker) => this.onMessage(msg));
@@ -490,9 +530,59 @@ class WorkerSlot implements StreamHost {
       this.lastError = err instanceof Error ? err.message : String(err);
     });
     thread.on('exit', (code) => this.onExit(thread, code));
+    this.watch();
+  }
+
+  /**
+   * Checks that the ready worker is still heard from. A check that itself runs late (the main
+   * thread was blocked) is skipped: the worker's messages from that time are still queued behind it.
+   */
+  private watch(): void {
+    if (this.watchdog !== undefined) return;
+    const everyMs = Math.max(10, Math.min(1000, this.settings.hangTimeoutMs / 4));
+    let lastCheckMs = performance.now();
+    this.watchdog = setInterval(() => {
+      const now = performance.now();
+      const late = now - lastCheckMs > 2 * everyMs;
+      lastCheckMs = now;
+      if (late || this.state !== 'ready' || this.thread === undefined) return;
+      const silentMs = now - this.lastHeardMs;
+      if (silentMs > this.settings.hangTimeoutMs) this.onHang(this.thread, silentMs);
+    }, everyMs);
+    this.watchdog.unref();
+  }
+
+  /**
+   * The worker answered nothing for hangTimeoutMs: replace it, and go on as if it had died. A thread
+   * caught in JavaScript is ended. One inside an onnxruntime run cannot be (that aborts the process):
+   * it is told to shut down and left to end itself if the run ever returns.
+   */
+  private onHang(thread: Worker, silentMs: number): void {
+    this.hangs++;
+    const inInference = this.runGauge !== undefined && inferenceRunning(this.runGauge);
+    // Its exit, whenever it comes, is then not this slot's (see onExit), and nothing it might still
+    // send reaches the streams, which restart on the replacement.
+    this.thread = undefined;
+    thread.removeAllListeners('message');
+    if (inInference) {
+      thread.postMessage({ t: 'shutdown' } satisfies ToWorker);
+      thread.unref(); // a thread stuck for ever must not keep the process alive
+    } else {
+      void thread.terminate();
+    }
+    const ms = Math.round(silentMs);
+    this.lose(
+      evxError(
+        'EVX_ERR_ASR_WORKER_HUNG',
+        `recognition worker ${this.index} answered nothing for ${ms} ms; ${inInference ? 'it is inside an inference run and was told to end' : 'it was ended'}`,
+        { details: { worker: this.index, silentMs: ms, inInference } },
+      ),
+      null,
+    );
   }
 
   private onMessage(msg: FromWorker): void {
+    this.lastHeardMs = performance.now();
     switch (msg.t) {
       case 'ready':
         if (this.state !== 'starting') return;
@@ -559,10 +649,16 @@ class WorkerSlot implements StreamHost {
     if (this.onStarted !== undefined) {
       // the first start failed: the pool's create() reports it
       this.state = 'closed';
+      clearInterval(this.watchdog);
       this.onStarted.reject(error);
       this.onStarted = undefined;
       return;
     }
+    this.lose(error, code);
+  }
+
+  /** The worker is gone (exited or ended as hung): fail what waited on it, restart after a backoff. */
+  private lose(error: EdgeVoxError, code: number | null): void {
     this.state = 'starting';
     clearTimeout(this.timer);
     this.scheduled = false;

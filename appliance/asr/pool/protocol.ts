@@ -19,6 +19,8 @@ export interface WorkerInit {
   /** The main thread's performance.timeOrigin: arrival times are sent on the main thread's clock. */
   readonly mainTimeOrigin: number;
   readonly statsIntervalMs: number;
+  /** The worker's onnxruntime runs in progress, shared with the pool (see inference/runGauge.ts). */
+  readonly runGauge?: Int32Array;
 }
 
 export type ToWorker =
@@ -29,7 +31,12 @@ export type ToWorker =
   | { readonly t: 'close'; readonly id: number }
   | { readonly t: 'shutdown' }
   /** Fault injection: the worker exits abnormally at its next idle moment (see RecognizerPool.crashWorker). */
-  | { readonly t: 'crash' };
+  | { readonly t: 'crash' }
+  /**
+   * Fault injection: the worker's thread spins for `ms` without answering, counted as inside an
+   * inference run when `inInference` (see RecognizerPool.hangWorker).
+   */
+  | { readonly t: 'hang'; readonly ms: number; readonly inInference: boolean };
 
 export interface WireError {
   readonly code: ErrorCode;

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { memoryUsage } from 'node:process';
 import { parentPort, workerData } from 'node:worker_threads';
 import { evxError } from '../../errors.js';
+import { shareRunGauge } from '../../inference/runGauge.js';
 import { Recognizer } from '../recognizer.js';
 import type { RecognizerStream } from '../stream.js';
 import {
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
     if (msg.t === 'shutdown') shutdownWhileLoading = true;
   };
   port!.on('message', whileLoading);
+  if (init.runGauge !== undefined) shareRunGauge(init.runGauge);
   let recognizer: Recognizer;
   try {
     recognizer = await Recognizer.create(init.recognizer);
@@ -185,6 +187,17 @@ async function main(): Promise<void> {
         // Between inference calls, like 'shutdown', but abnormal: the pool must treat it as a crash.
         // (Terminating a thread from outside while onnxruntime runs aborts the whole process.)
         process.exit(70);
+        break;
+      case 'hang': {
+        // Like a decoder caught in a loop (or, with inInference, a run that does not return): the
+        // thread answers nothing, stats included. Bounded, so nothing is stuck for ever.
+        const gauge = msg.inInference ? init.runGauge : undefined;
+        if (gauge !== undefined) Atomics.add(gauge, 0, 1);
+        const until = Date.now() + msg.ms;
+        while (Date.now() < until);
+        if (gauge !== undefined) Atomics.sub(gauge, 0, 1);
+        break;
+      }
     }
   });
   post({ t: 'ready', info: recognizer.info() });

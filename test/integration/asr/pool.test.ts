@@ -209,6 +209,110 @@ describe.skipIf(!HAVE_MODELS)('RecognizerPool supervision', () => {
     expect(await code).toBe(0);
   });
 
+  it('a worker that hangs: after hangTimeoutMs it is ended and replaced, its streams get EVX_ERR_ASR_WORKER_HUNG and a waiting flush is answered then; the other worker is unaffected', async () => {
+    const audio = readWavFile(`${SPEECH_EN}/1.wav`);
+    const failures: string[] = [];
+    const pool = await RecognizerPool.create({
+      modelDir: MODEL_DIR,
+      vadModelPath: VAD_MODEL,
+      workers: 2,
+      hangTimeoutMs: 500,
+      flushTimeoutMs: 30_000,
+      onWorkerFailure: (f) => failures.push(`${f.worker} ${f.error.code} ${f.exitCode}`),
+    });
+    try {
+      // streams 0 and 2 on worker 0, 1 on worker 1
+      const streams = Array.from({ length: 3 }, () => pool.createStream({ sampleRateHz: 16000, endpoint: false }));
+      const errors = streams.map(() => [] as string[]);
+      streams.forEach((s, i) => s.on('error', (e) => errors[i]!.push(e.error.code)));
+      for (const s of streams) s.push(audio.samples.subarray(0, 16000));
+      await Promise.all(streams.map((s) => s.whenIdle()));
+      const victim = pool.workerThreads()[0]!;
+      const survivor = pool.workerThreads()[1]!;
+      const gone = exited(victim);
+      // a spin far longer than the test: only the watchdog ends it
+      expect(pool.hangWorker(0, 120_000)).toBe(true);
+      const started = performance.now();
+      const flushed = streams[0]!.flush().then(
+        () => 'resolved',
+        (e: unknown) => e,
+      );
+      expect(await flushed).toMatchObject({ code: 'EVX_ERR_ASR_WORKER_HUNG', details: { worker: 0 } });
+      const answeredAfterMs = performance.now() - started;
+      expect(answeredAfterMs).toBeGreaterThanOrEqual(450);
+      expect(answeredAfterMs).toBeLessThan(10_000); // the hang answered it, not the 30 s flush timeout
+      await gone; // the spinning thread was terminated
+      expect(errors[2]).toEqual(['EVX_ERR_ASR_WORKER_HUNG']);
+      expect(errors[1]).toEqual([]);
+      expect(failures).toEqual(['0 EVX_ERR_ASR_WORKER_HUNG null']);
+      expect(pool.stats().workers.map((w) => w.hangs)).toEqual([1, 0]);
+      // the replacement takes the streams back with fresh state and decodes
+      while (pool.stats().workers[0]!.state !== 'ready') await new Promise((r) => setTimeout(r, 20));
+      expect(pool.workerThreads()[0]).not.toBe(victim);
+      expect(pool.stats().workers[0]!.restarts).toBe(1);
+      streams[2]!.push(audio.samples.subarray(0, 16000 * 3));
+      await expect(streams[2]!.flush()).resolves.not.toBeUndefined();
+      expect(pool.workerThreads()[1]).toBe(survivor);
+      streams[1]!.push(audio.samples.subarray(16000, 16000 * 3));
+      await expect(streams[1]!.flush()).resolves.not.toBeUndefined();
+      expect(errors[1]).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a worker hung inside an inference run is not ended from outside (that aborts the process): it is replaced and ends itself when the run returns', async () => {
+    const failures: string[] = [];
+    const pool = await RecognizerPool.create({
+      modelDir: MODEL_DIR,
+      vadModelPath: VAD_MODEL,
+      workers: 1,
+      hangTimeoutMs: 300,
+      onWorkerFailure: (f) => failures.push(f.error.code),
+    });
+    try {
+      const victim = pool.workerThreads()[0]!;
+      const code = exited(victim);
+      const stream = pool.createStream({ sampleRateHz: 16000 });
+      const errors: ErrorEvent[] = [];
+      stream.on('error', (e) => errors.push(e));
+      expect(pool.hangWorker(0, 2000, { inInference: true })).toBe(true);
+      while (errors.length === 0) await new Promise((r) => setTimeout(r, 20));
+      expect(errors[0]!.error).toMatchObject({ code: 'EVX_ERR_ASR_WORKER_HUNG', details: { inInference: true } });
+      expect(failures).toEqual(['EVX_ERR_ASR_WORKER_HUNG']);
+      // a replacement serves the stream while the old thread is still busy
+      while (pool.stats().workers[0]!.state !== 'ready') await new Promise((r) => setTimeout(r, 20));
+      expect(pool.workerThreads()[0]).not.toBe(victim);
+      stream.push(readWavFile(`${SPEECH_EN}/1.wav`).samples.subarray(0, 16000 * 2));
+      await expect(stream.flush()).resolves.not.toBeUndefined();
+      // the old thread, told to shut down, ended itself (exit 0) once out of its "run"; terminated, it would exit 1
+      expect(await code).toBe(0);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('a main thread blocked for longer than hangTimeoutMs does not take its workers for hung', async () => {
+    const pool = await RecognizerPool.create({ modelDir: MODEL_DIR, vadModelPath: VAD_MODEL, workers: 1, hangTimeoutMs: 300 });
+    try {
+      const thread = pool.workerThreads()[0]!;
+      // blocked inside a timer callback: the watchdog's own timer falls due meanwhile and runs right
+      // after it, in the same timers phase, before the worker's queued stats are read
+      await new Promise<void>((resolve) =>
+        setTimeout(() => {
+          const until = performance.now() + 1200;
+          while (performance.now() < until);
+          resolve();
+        }, 0),
+      );
+      await new Promise((r) => setTimeout(r, 600));
+      expect(pool.stats().workers[0]!.hangs).toBe(0);
+      expect(pool.workerThreads()[0]).toBe(thread);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a worker that never answers a flush: the flush gives up after flushTimeoutMs (EVX_ERR_ASR_FLUSH_TIMEOUT), the worker serves the next one', async () => {
     const pool = await RecognizerPool.create({ modelDir: MODEL_DIR, vadModelPath: VAD_MODEL, workers: 1, flushTimeoutMs: 300 });
     try {

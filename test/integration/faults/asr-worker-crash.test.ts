@@ -1,7 +1,7 @@
 /**
- * An inference worker dying mid-call (onnxruntime crash, OOM kill): the calls it served get a
- * "transcription-gap" alert and carry on (the pool restarts the worker and re-creates their
- * streams); calls on the other worker are unaffected.
+ * An inference worker dying mid-call (onnxruntime crash, OOM kill) or hanging (answering nothing for
+ * asr.workerHangTimeoutMs): the calls it served get a "transcription-gap" alert and carry on (the
+ * pool replaces the worker and re-creates their streams); calls on the other worker are unaffected.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Appliance } from '../../../appliance/app/app.js';
@@ -11,13 +11,19 @@ import { feedPaced, speechClip, wordErrors } from '../../helpers/speech.js';
 
 let app: Appliance;
 beforeAll(async () => {
-  ({ app } = await startTestAppliance({ asr: { workers: 2 } }));
+  ({ app } = await startTestAppliance({ asr: { workers: 2, workerHangTimeoutMs: 1000 } }));
 });
 afterAll(async () => {
   await app?.close();
 });
 
-describe('a recognition worker crashing mid-call', () => {
+const FAULTS = [
+  { fault: 'crashing', code: 'EVX_ERR_ASR_WORKER_EXITED', inject: (pool: Pool) => pool.crashWorker(0) },
+  { fault: 'hanging', code: 'EVX_ERR_ASR_WORKER_HUNG', inject: (pool: Pool) => pool.hangWorker(0, 60_000) },
+] as const;
+type Pool = NonNullable<Appliance['speech']>['recognizer'];
+
+describe.each(FAULTS)('a recognition worker $fault mid-call', ({ code, inject }) => {
   it('alerts for the calls it served and keeps every call going', async () => {
     const { audio, reference } = speechClip('1.wav');
     const events: ApplianceEvent[] = [];
@@ -26,6 +32,8 @@ describe('a recognition worker crashing mid-call', () => {
     const calls = [app.calls.startCall({ source: 'sip' }), app.calls.startCall({ source: 'sip' })];
     const legs = calls.map((c) => c.addLeg({ label: 'caller', codec: 'L16', sampleRateHz: audio.sampleRateHz }));
     const pool = app.speech!.recognizer;
+    // the worker the case before replaced is back, so the two calls land on different workers
+    while (pool.stats().workers.some((w) => w.state !== 'ready')) await new Promise((r) => setTimeout(r, 20));
     let killed = false;
     let frames = 0;
     await feedPaced(
@@ -35,7 +43,7 @@ describe('a recognition worker crashing mid-call', () => {
         legs.forEach((l) => l.write(f, audio.sampleRateHz));
         if (++frames === 250 && !killed) {
           killed = true;
-          pool.crashWorker(0);
+          inject(pool);
         }
       },
       20,
@@ -60,7 +68,7 @@ describe('a recognition worker crashing mid-call', () => {
     expect(app.store.calls.get(victim)).toMatchObject({
       state: 'ended',
       endReason: 'bye',
-      meta: { transcription: { gap: 'EVX_ERR_ASR_WORKER_EXITED' } },
+      meta: { transcription: { gap: code } },
     });
     expect(pool.workerThreads().every((w) => w !== undefined)).toBe(true);
   });

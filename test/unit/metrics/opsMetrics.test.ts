@@ -12,8 +12,8 @@ describe('ops metrics', () => {
   it('counts recognition worker restarts with a counter named _total', async () => {
     const m = metrics();
     const workers = [
-      { index: 0, streams: 1, restarts: 2, requestTimeouts: 0, heapUsedBytes: 1, externalBytes: 1 },
-      { index: 1, streams: 0, restarts: 0, requestTimeouts: 3, heapUsedBytes: 1, externalBytes: 1 },
+      { index: 0, streams: 1, restarts: 2, hangs: 1, requestTimeouts: 0, heapUsedBytes: 1, externalBytes: 1 },
+      { index: 1, streams: 0, restarts: 0, hangs: 0, requestTimeouts: 3, heapUsedBytes: 1, externalBytes: 1 },
     ];
     m.bindSpeechPool({ stats: () => ({ workers }) as unknown as PoolStats });
     const body = await text(m);
@@ -22,6 +22,8 @@ describe('ops metrics', () => {
     expect(body).not.toMatch(/^# TYPE edgevox_asr_worker_restarts gauge$/m);
     expect(body).toContain('# TYPE edgevox_asr_worker_request_timeouts_total counter');
     expect(body).toMatch(/^edgevox_asr_worker_request_timeouts_total\{worker="1"\} 3$/m);
+    expect(body).toContain('# TYPE edgevox_asr_worker_hangs_total counter');
+    expect(body).toMatch(/^edgevox_asr_worker_hangs_total\{worker="0"\} 1$/m);
   });
 
   it('counts QA scored and passed calls per group from the qa.scored events, and the pass ratio from the repo summary', async () => {
