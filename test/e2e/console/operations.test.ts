@@ -189,6 +189,11 @@ describe('console operations', () => {
     const kept = callbacks.request('console-call-1', 'cards', 'sip:+4930123456@trunk.example;user=phone');
     const other = callbacks.request('console-call-2', 'loans', 'tel:+441632960042');
     callbacks.offerAnswered(callbacks.offered('console-call-1', 'cards'), 'accepted');
+    // offers that did not end in a request: one caller hung up on it, two let it time out, one declined
+    callbacks.offerAnswered(callbacks.offered('console-call-3', 'cards'), 'hung-up');
+    callbacks.offerAnswered(callbacks.offered('console-call-4', 'cards'), 'none');
+    callbacks.offerAnswered(callbacks.offered('console-call-5', 'loans'), 'none');
+    callbacks.offerAnswered(callbacks.offered('console-call-6', 'loans'), 'declined');
     await signIn(page, app.httpUrl, 'super1', 'super one password');
     await page.goto(`${app.httpUrl}/#/callbacks`);
     await page.getByTestId(`callback-${kept.id}`).waitFor();
@@ -196,7 +201,11 @@ describe('console operations', () => {
     expect(row).toContain('••••••56');
     expect(row).toContain('pending');
     expect(await page.getByTestId('callbacks').textContent()).not.toMatch(/4930123456|1632960042/);
+    await expect(page.getByTestId('callback-kpi-offered').textContent()).resolves.toMatch(/^5\s*offered/);
     await expect(page.getByTestId('callback-kpi-accepted').textContent()).resolves.toMatch(/^1\s*accepted/);
+    await expect(page.getByTestId('callback-kpi-hungUp').textContent()).resolves.toMatch(/^1\s*hung up/);
+    await expect(page.getByTestId('callback-kpi-noAnswer').textContent()).resolves.toMatch(/^2\s*no answer/);
+    await expect(page.getByTestId('callback-kpi-pending').textContent()).resolves.toMatch(/^2\s*pending/);
     await page.getByTestId(`callback-cancel-${other.id}`).click();
     const state = page.getByTestId(`callback-state-${other.id}`);
     for (let i = 0; i < 100 && (await state.textContent()) !== 'cancelled'; i++) await page.waitForTimeout(100);
