@@ -564,6 +564,8 @@ class WorkerSlot implements StreamHost {
     // send reaches the streams, which restart on the replacement.
     this.thread = undefined;
     thread.removeAllListeners('message');
+    thread.removeAllListeners('error');
+    thread.on('error', () => undefined); // an 'error' event with no listener would throw here
     if (inInference) {
       thread.postMessage({ t: 'shutdown' } satisfies ToWorker);
       thread.unref(); // a thread stuck for ever must not keep the process alive
