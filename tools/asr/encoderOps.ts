@@ -6,6 +6,9 @@
  *
  *   make bench-asr-ops            (BENCH_OPS_BATCHES=1,16,64 BENCH_OPS_RUNS=40)
  *
+ * Each line is followed by the same time by the first module in the node names (the front end's
+ * Conv2d stack, the activations, the feed-forward modules ...), the layers of one kind added up.
+ *
  * The profiler adds a fixed cost to every node run (about 3 µs on the dev VM, ~1,500 nodes a call),
  * so each line also gives the same calls' CPU time unprofiled; read the shares at the larger
  * batches, where that fixed cost is spread over many streams.
@@ -52,6 +55,13 @@ interface OpShare {
   readonly nodes: number;
 }
 
+interface Profile {
+  /** By operator type, most time first. */
+  readonly ops: OpShare[];
+  /** By the first module in the node's name (namePart), most time first. */
+  readonly parts: { readonly part: string; readonly usPerCall: number }[];
+}
+
 async function main(): Promise<void> {
   const paths = resolveModelPaths({ modelDir: process.env.ASR_MODEL_DIR });
   const exact = await TransducerModel.load(findAsrModelFiles(paths.modelDir), { providers: ['cpu'], intraOpThreads: 1, interOpThreads: 1 });
@@ -67,7 +77,7 @@ async function main(): Promise<void> {
   for (const b of BATCHES) runs.push({ label: 'batchable encoder', model: batchable, batch: b });
   process.stdout.write(`encoder operator time by type, onnxruntime profiler, ${RUNS} calls per line, CPU, 1 thread\n`);
   for (const r of runs) {
-    const ops = await profile(r.model, r.batch, windows);
+    const { ops, parts } = await profile(r.model, r.batch, windows);
     const plainMs = await unprofiledMs(r.model, r.batch, windows);
     const total = ops.reduce((a, o) => a + o.usPerCall, 0);
     const nodes = ops.reduce((a, o) => a + o.nodes, 0);
@@ -84,6 +94,11 @@ async function main(): Promise<void> {
         ` element-wise ${((100 * elementwise) / total).toFixed(0)}% (${(elementwise / 1000 / r.batch).toFixed(2)} ms per stream chunk),` +
         ` other ${((100 * (total - matrix - elementwise)) / total).toFixed(0)}%; top: ${top}\n`,
     );
+    const byPart = parts
+      .slice(0, 10)
+      .map((p) => `${p.part} ${((100 * p.usPerCall) / total).toFixed(1)}%`)
+      .join(', ');
+    process.stdout.write(`  by the first module in the node names (nodes named alike in every layer add up): ${byPart}\n`);
   }
   await exact.close();
   await batchable.close();
@@ -154,11 +169,8 @@ async function unprofiledMs(model: TransducerModel, batch: number, windows: Floa
   }
 }
 
-/**
- * Profiled calls of `model`'s encoder at `batch` streams (inputs as batchFeeds). Returns operator
- * types, most time first.
- */
-async function profile(model: TransducerModel, batch: number, windows: Float32Array[]): Promise<OpShare[]> {
+/** Profiled calls of `model`'s encoder at `batch` streams (inputs as batchFeeds): time by operator type and by node name. */
+async function profile(model: TransducerModel, batch: number, windows: Float32Array[]): Promise<Profile> {
   const dir = mkdtempSync(join(tmpdir(), 'evx-encoder-ops-'));
   try {
     const session = await ort.InferenceSession.create(model.files.encoder, {
@@ -181,6 +193,7 @@ async function profile(model: TransducerModel, batch: number, windows: Float32Ar
       args?: { op_name?: string };
     }[];
     const byOp = new Map<string, { us: number; nodes: number }>();
+    const byPart = new Map<string, number>();
     for (const e of events) {
       if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
       const op = e.args?.op_name ?? '?';
@@ -188,11 +201,28 @@ async function profile(model: TransducerModel, batch: number, windows: Float32Ar
       entry.us += e.dur;
       entry.nodes++;
       byOp.set(op, entry);
+      const part = namePart(e.name.slice(0, -'_kernel_time'.length), op);
+      byPart.set(part, (byPart.get(part) ?? 0) + e.dur);
     }
-    return [...byOp].map(([op, v]) => ({ op, usPerCall: v.us / RUNS, nodes: v.nodes / RUNS })).sort((a, b) => b.usPerCall - a.usPerCall);
+    return {
+      ops: [...byOp].map(([op, v]) => ({ op, usPerCall: v.us / RUNS, nodes: v.nodes / RUNS })).sort((a, b) => b.usPerCall - a.usPerCall),
+      parts: [...byPart].map(([part, us]) => ({ part, usPerCall: us / RUNS })).sort((a, b) => b.usPerCall - a.usPerCall),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The first module in a node's name: `/conv/conv.9/Conv_output_0` -> `conv`, `/activation/Sub_3` ->
+ * `activation`; a node the optimiser named (no path) goes under its operator type.
+ */
+function namePart(node: string, op: string): string {
+  const path = node
+    .split('/')
+    .filter((p) => p.length > 0)
+    .slice(0, -1);
+  return path.length === 0 ? `(${op})` : path[0]!;
 }
 
 main().catch((err: unknown) => {
