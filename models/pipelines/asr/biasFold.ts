@@ -30,7 +30,6 @@ export interface BiasFoldReport {
 }
 
 export function foldShiftsIntoBiases(graph: Graph): BiasFoldReport {
-  const scalar = (name: string | undefined | null) => graph.scalar(name);
   const floats = (name: string | undefined | null) => {
     const t = name ? graph.initializers.get(name) : undefined;
     return t && t.dataType === DTYPE.FLOAT ? { values: tensorValues(t), dims: dimsOf(t) } : undefined;
@@ -72,7 +71,7 @@ export function foldShiftsIntoBiases(graph: Graph): BiasFoldReport {
   };
   let shiftsIn = 0;
   for (const sub of graph.nodes) {
-    const a = sub.opType === 'Sub' ? scalar(sub.input![1]) : undefined;
+    const a = sub.opType === 'Sub' ? graph.scalar(sub.input![1]) : undefined;
     const t = sub.input?.[0];
     const layer = a !== undefined && t && !graphOutputs.has(sub.output![0]!) ? shiftTarget(t, sub) : undefined;
     const index = layer ? biasInput(graph, layer) : undefined;
@@ -91,7 +90,7 @@ export function foldShiftsIntoBiases(graph: Graph): BiasFoldReport {
   producers = graph.producers();
   let offsetsOut = 0;
   for (const sub of graph.nodes) {
-    const c = sub.opType === 'Sub' ? scalar(sub.input![1]) : undefined;
+    const c = sub.opType === 'Sub' ? graph.scalar(sub.input![1]) : undefined;
     const y = sub.output?.[0];
     const layer = y ? consumers.get(y)?.[0] : undefined;
     if (c === undefined || !layer || !readOnlyBy(y!, layer) || layer.input![0] !== y) continue;

@@ -41,7 +41,6 @@ interface Swoosh {
 export function rewriteSwoosh(graph: Graph): SwooshReport {
   const producers = graph.producers();
   const consumers = graph.consumers();
-  const scalar = (name: string | undefined | null) => graph.scalar(name);
   const soleUse = (name: string) => (consumers.get(name)?.length ?? 0) === 1;
   /** The node producing `name` when it is `op` and its output is read only once. */
   const from = (name: string | undefined | null, op: string): Node | undefined => {
@@ -51,24 +50,24 @@ export function rewriteSwoosh(graph: Graph): SwooshReport {
   /** For a commutative binary node: the input that is not the scalar `value`, if the other is. */
   const otherThan = (n: Node, value: number): string | undefined => {
     const [p, q] = n.input as string[];
-    if (scalar(p) === value) return q;
-    if (scalar(q) === value) return p;
+    if (graph.scalar(p) === value) return q;
+    if (graph.scalar(q) === value) return p;
     return undefined;
   };
   /** `s` when it is Sub(x, a) with a scalar a: the a. */
   const shiftOf = (s: string, x: string): number | undefined => {
     const shift = producers.get(s);
-    return shift?.opType === 'Sub' && shift.input![0] === x ? scalar(shift.input![1]) : undefined;
+    return shift?.opType === 'Sub' && shift.input![0] === x ? graph.scalar(shift.input![1]) : undefined;
   };
   /** y = Sub(Sub(v, Mul(x, k)), c): v, x, k and c. */
   const tail = (last: Node) => {
     if (last.opType !== 'Sub') return undefined;
-    const c = scalar(last.input![1]);
+    const c = graph.scalar(last.input![1]);
     const sub2 = from(last.input![0], 'Sub');
     const mul = sub2 ? from(sub2.input![1], 'Mul') : undefined;
     if (c === undefined || !sub2 || !mul) return undefined;
-    const kFirst = scalar(mul.input![0]) !== undefined;
-    const k = scalar(mul.input![kFirst ? 0 : 1]);
+    const kFirst = graph.scalar(mul.input![0]) !== undefined;
+    const k = graph.scalar(mul.input![kFirst ? 0 : 1]);
     if (k === undefined || k >= 1) return undefined;
     return { v: sub2.input![0]!, x: mul.input![kFirst ? 1 : 0]!, k, c };
   };
@@ -86,7 +85,7 @@ export function rewriteSwoosh(graph: Graph): SwooshReport {
     const abs = neg ? from(neg.input![0], 'Abs') : undefined;
     const negS = abs ? from(abs.input![0], 'Sub') : undefined;
     const s = otherThan(max, 0);
-    return negS && s !== undefined && scalar(negS.input![0]) === 0 && negS.input![1] === s ? s : undefined;
+    return negS && s !== undefined && graph.scalar(negS.input![0]) === 0 && negS.input![1] === s ? s : undefined;
   };
   /** v = Where(Equal(L, inf), s, L) with L = Log(Add(Exp(s), 1)). */
   const guarded = (v: string): string | undefined => {
@@ -95,7 +94,7 @@ export function rewriteSwoosh(graph: Graph): SwooshReport {
     const [cond, s, l] = where.input as string[];
     const equal = from(cond, 'Equal');
     const log = l ? producers.get(l) : undefined;
-    if (!equal || log?.opType !== 'Log' || equal.input![0] !== l || scalar(equal.input![1]) !== Infinity) return undefined;
+    if (!equal || log?.opType !== 'Log' || equal.input![0] !== l || graph.scalar(equal.input![1]) !== Infinity) return undefined;
     if ((consumers.get(l!) ?? []).some((n) => n !== equal && n !== where)) return undefined;
     const add = from(log.input![0], 'Add');
     const exp = add && otherThan(add, 1) !== undefined ? from(otherThan(add, 1), 'Exp') : undefined;
