@@ -11,5 +11,7 @@ describe('looking for planted personal data', () => {
     expect(containsPlanted('"tel:+4412345"', '+4412345')).toBe(true);
     expect(containsPlanted('card 4111,', '4111')).toBe(true);
     expect(plantedIn('Priya called', ['Priya', 'jane.doe'])).toEqual(['Priya']);
+    // a name is looked for as written: a hex hash holds "ada" by chance, never "Ada"
+    expect(plantedIn('"customer_hash":"0bfbfe42912ada648fc35f540e7b4dc1"', ['Ada'])).toEqual([]);
   });
 });
