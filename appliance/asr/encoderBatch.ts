@@ -3,10 +3,16 @@
  * has a dynamic batch axis (`geometry.encoderBatchable`, made by models/pipelines/asr/).
  *
  * A stream whose next chunk is ready submits its EncoderState and awaits its encoder output. The
- * first request of a batch waits at most `windowMs` for others; a batch runs as soon as it holds
- * as many requests as it may or the window ends. While one batch runs (onnxruntime runs on this
- * thread), the chunks that become ready meanwhile queue up and form the next batch, so the batch size
- * follows the load: one stream alone runs at once after the window, many streams run in large batches.
+ * first request of a batch waits at most `windowMs` for others, and only while others are coming:
+ * when the chunks submitted over the last second say that fewer than one more is due within the
+ * window, waiting would add latency and batch nothing, so the batch closes at the end of the
+ * event-loop turn (requests made in the same turn still run together). A batch runs as soon as it
+ * holds as many requests as it may or its wait ends. A batch runs its encoder call and then each
+ * stream's search (`submit(member, after)`), and the next batch starts only when those searches are
+ * done: otherwise the next encoder run, which holds this thread, would push them back, and every
+ * chunk would finish late under load (processor sharing instead of first come, first served). While
+ * one batch runs, the chunks that become ready meanwhile queue up and form the next batch, so the
+ * batch size follows the load: a few streams run alone without waiting, many in large batches.
  *
  * How many a batch may hold follows the device: at most `maxBatch`, and no more than the measured
  * cost per stream (a moving average over the runs so far) lets run within `budgetMs`, so a batch
@@ -40,6 +46,10 @@ export interface EncoderBatchOptions {
 export const DEFAULT_ENCODER_BATCH = { maxBatch: 32, windowMs: 4, budgetMs: 40 } as const satisfies EncoderBatchOptions;
 /** Weight of the newest run in the moving average of the cost per stream. */
 const COST_WEIGHT = 0.2;
+/** The arrival rate that decides whether a batch waits is counted over this much of the past (ms). */
+const RATE_HORIZON_MS = 1000;
+/** Submission times kept to count that rate (more in the horizon count as this many: a high rate). */
+const RATE_SAMPLES = 256;
 
 /** What the scheduler needs from a stream's encoder (EncoderState implements it). */
 export interface BatchMember {
@@ -69,12 +79,19 @@ export interface EncoderBatchStats {
   /** Moving average of a run's time per stream (ms; 0 before the first run), and the batch limit it gives now. */
   readonly msPerStream: number;
   readonly batchLimit: number;
+  /** Batches whose first request waited the window for others, and those that closed at the end of the turn because no other chunk was due within it. */
+  readonly windowsWaited: number;
+  readonly windowsSkipped: number;
 }
+
+/** What a stream does with its encoder output before the next batch may run (its search). */
+export type AfterEncoder<T> = (encoderOut: Float32Array) => T | Promise<T>;
 
 interface Pending {
   readonly member: BatchMember;
   readonly at: number;
-  readonly resolve: (out: Float32Array) => void;
+  readonly after: AfterEncoder<unknown>;
+  readonly resolve: (result: unknown) => void;
   readonly reject: (err: unknown) => void;
 }
 
@@ -93,6 +110,12 @@ export class EncoderBatcher {
   private waitMsMax = 0;
   private runMsSum = 0;
   private msPerStream: number | undefined;
+  /** Times of the latest submissions (a ring), to tell whether other chunks are due within the window. */
+  private readonly arrivals = new Float64Array(RATE_SAMPLES);
+  private arrivalCount = 0;
+  private immediate: NodeJS.Immediate | undefined;
+  private windowsWaited = 0;
+  private windowsSkipped = 0;
 
   constructor(model: TransducerModel, options: EncoderBatchOptions) {
     this.model = model;
@@ -121,12 +144,36 @@ export class EncoderBatcher {
   }
 
   /** Encode one chunk of `member`; resolves with its encoder_out once its batch has run. */
-  submit(member: BatchMember): Promise<Float32Array> {
-    if (this.options.maxBatch === 1) return this.count(1, 0, () => member.runAlone());
+  submit(member: BatchMember): Promise<Float32Array>;
+  /**
+   * Encode one chunk of `member`, then run `after` on its encoder_out (the stream's search); resolves
+   * with what `after` returns. The next batch starts only when every `after` of this one has settled:
+   * a batch's searches are not pushed back behind the next batch's encoder run, so chunks finish in
+   * the order their batches ran (first come, first served, as the FIFO lane does for lone streams).
+   */
+  submit<T>(member: BatchMember, after: AfterEncoder<T>): Promise<T>;
+  submit(member: BatchMember, after: AfterEncoder<unknown> = (out) => out): Promise<unknown> {
+    if (this.options.maxBatch === 1) return this.count(1, 0, () => member.runAlone()).then(after);
     return new Promise((resolve, reject) => {
-      this.queue.push({ member, at: this.now(), resolve, reject });
+      const at = this.now();
+      this.queue.push({ member, at, after, resolve, reject });
+      this.arrivals[this.arrivalCount++ % RATE_SAMPLES] = at;
       this.schedule();
     });
+  }
+
+  /**
+   * How many more chunks are due within the window at the rate they were submitted over the last
+   * RATE_HORIZON_MS (the newest submission, the one that asks, not counted).
+   */
+  private expectedJoiners(now: number): number {
+    const kept = Math.min(this.arrivalCount, RATE_SAMPLES) - 1;
+    let recent = 0;
+    for (let k = 1; k <= kept; k++) {
+      if (now - this.arrivals[(this.arrivalCount - 1 - k) % RATE_SAMPLES]! > RATE_HORIZON_MS) break;
+      recent++;
+    }
+    return (recent / RATE_HORIZON_MS) * this.options.windowMs;
   }
 
   stats(): EncoderBatchStats {
@@ -140,6 +187,8 @@ export class EncoderBatcher {
       runMsSum: this.runMsSum,
       msPerStream: this.msPerStream ?? 0,
       batchLimit: this.batchLimit(),
+      windowsWaited: this.windowsWaited,
+      windowsSkipped: this.windowsSkipped,
     };
   }
 
@@ -148,22 +197,42 @@ export class EncoderBatcher {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const p of this.queue.splice(0)) p.member.runAlone().then(p.resolve, p.reject);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    for (const p of this.queue.splice(0)) p.member.runAlone().then(p.after).then(p.resolve, p.reject);
   }
 
   private schedule(): void {
     if (this.running || this.queue.length === 0) return;
-    const waited = this.now() - this.queue[0]!.at;
+    const now = this.now();
+    const waited = now - this.queue[0]!.at;
     if (this.closed || this.queue.length >= this.batchLimit() || waited >= this.options.windowMs) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      void this.runBatch();
+      this.runNow();
       return;
     }
-    this.timer ??= setTimeout(() => {
+    if (this.timer !== undefined || this.immediate !== undefined) return;
+    if (this.queue.length === 1 && this.expectedJoiners(now) < 1) {
+      // nothing else is due within the window: run after the requests of this turn
+      this.windowsSkipped++;
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        if (!this.running) void this.runBatch();
+      });
+      return;
+    }
+    this.windowsWaited++;
+    this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.running) void this.runBatch();
     }, this.options.windowMs - waited);
+  }
+
+  private runNow(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.immediate = undefined;
+    void this.runBatch();
   }
 
   private async runBatch(): Promise<void> {
@@ -174,17 +243,17 @@ export class EncoderBatcher {
     let wait = 0;
     for (const p of batch) wait = Math.max(wait, start - p.at);
     try {
-      if (batch.length === 1) {
-        const out = await this.count(1, wait, () => batch[0]!.member.runAlone(), start - batch[0]!.at);
-        batch[0]!.resolve(out);
-      } else {
-        await this.count(
-          batch.length,
-          wait,
-          () => this.runStacked(batch),
-          batch.reduce((a, p) => a + (start - p.at), 0),
-        );
-      }
+      const outs =
+        batch.length === 1
+          ? [await this.count(1, wait, () => batch[0]!.member.runAlone(), start - batch[0]!.at)]
+          : await this.count(
+              batch.length,
+              wait,
+              () => this.runStacked(batch),
+              batch.reduce((a, p) => a + (start - p.at), 0),
+            );
+      // every member's `after` starts in this turn (greedy search gathers them into shared calls)
+      await Promise.all(batch.map((p, b) => Promise.resolve(outs[b]!).then(p.after).then(p.resolve, p.reject)));
     } catch (err) {
       for (const p of batch) p.reject(err);
     } finally {
@@ -193,7 +262,8 @@ export class EncoderBatcher {
     }
   }
 
-  private async runStacked(batch: Pending[]): Promise<void> {
+  /** One encoder run for the whole batch; each member's encoder_out, in batch order. */
+  private async runStacked(batch: Pending[]): Promise<Float32Array[]> {
     const n = batch.length;
     const g = this.model.geometry;
     const feeds: Record<string, ort.Tensor> = {};
@@ -216,7 +286,7 @@ export class EncoderBatcher {
       for (const spec of this.model.states) states[spec.name] = unstackState(spec, out[spec.outputName]!, n, b);
       p.member.accept(states);
     });
-    batch.forEach((p, b) => p.resolve(encOut.subarray(b * rows, (b + 1) * rows)));
+    return batch.map((_, b) => encOut.subarray(b * rows, (b + 1) * rows));
   }
 
   /** Run `work` (timed from before it starts: stacking included) and count it as a call of `size` streams. */

@@ -5,7 +5,7 @@
  * stream's outputs are the same either way.
  */
 import * as ort from 'onnxruntime-node';
-import type { BatchMember, EncoderBatcher } from './encoderBatch.js';
+import type { AfterEncoder, BatchMember, EncoderBatcher } from './encoderBatch.js';
 import type { TransducerModel } from './transducer.js';
 
 export class EncoderState implements BatchMember {
@@ -34,6 +34,14 @@ export class EncoderState implements BatchMember {
   /** Run one chunk; returns encoder_out (encoderFramesPerChunk × encoderDim). */
   run(): Promise<Float32Array> {
     return this.batcher ? this.batcher.submit(this) : this.runAlone();
+  }
+
+  /**
+   * Run one chunk, then `after` on its encoder_out (the search). With a batcher, the next batch
+   * waits for every search of this one (EncoderBatcher.submit).
+   */
+  async runThen<T>(after: AfterEncoder<T>): Promise<T> {
+    return this.batcher ? this.batcher.submit(this, after) : after(await this.runAlone());
   }
 
   async runAlone(): Promise<Float32Array> {

@@ -372,10 +372,10 @@ export class RecognizerStream extends TypedEmitter<StreamEvents> {
     if (this.closed) return;
     const t0 = performance.now();
     this.fbank.readFrames(this.chunkStart, this.model.geometry.chunkFrames, this.encoder.x);
-    const encoderOut = await this.encoder.run();
     // Batched: the streams of one encoder batch search together (greedy shares its joiner and
-    // decoder calls, greedyBatch.ts), so they are not queued one by one in the lane.
-    await this.searchChunk(encoderOut, t0);
+    // decoder calls, greedyBatch.ts), so they are not queued one by one in the lane; the next batch
+    // waits for these searches, so a batch finishes before the next one's encoder run.
+    await this.encoder.runThen((encoderOut) => this.searchChunk(encoderOut, t0));
   }
 
   private async searchChunk(encoderOut: Float32Array, t0: number): Promise<void> {

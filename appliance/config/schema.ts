@@ -466,7 +466,8 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           maximum: 50,
           default: 4,
-          description: 'Longest a ready chunk waits for other legs to join its encoder run (batched encoder)',
+          description:
+            "Longest a ready chunk waits for other legs to join its encoder run (batched encoder); it waits only while other legs' chunks are due within the window at the rate of the last second, so a few calls are never held",
         }),
         batchBudgetMs: Type.Integer({
           minimum: 1,

@@ -3,57 +3,20 @@
  * stream lets run within budgetMs, so however many chunks wait, no run holds its streams much past
  * the budget; on a device where a stream costs less in a larger batch (a GPU) the limit grows to the
  * largest batch that fits. The encoder here is a stand-in whose run time is a cost model on a test
- * clock: the scheduling policy is what is under test (the real batchable encoder's batches are
- * tested in test/integration/asr/encoder-batch.test.ts).
+ * clock: the scheduling policy is what is under test.
  */
-import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { EncoderBatcher, type BatchMember } from '../../../appliance/asr/encoderBatch.js';
-import type { TransducerModel } from '../../../appliance/asr/transducer.js';
-
-const FRAMES = 2;
-const DIM = 3;
-
-/** A batchable encoder with one state; each run advances `clock` by cost(batch size) ms. */
-function standIn(clock: { t: number }, cost: (n: number) => number): TransducerModel {
-  const state = { name: 's', outputName: 'new_s', type: 'float32' as const, dims: [1, 2], size: 2, batchAxis: 0 };
-  return {
-    geometry: { encoderBatchable: true, chunkFrames: 4, featureDim: 1, encoderFramesPerChunk: FRAMES, encoderDim: DIM },
-    states: [state],
-    encoder: {
-      session: {
-        run: async (feeds: Record<string, ort.Tensor>) => {
-          const n = feeds.x!.dims[0]!;
-          clock.t += cost(n);
-          await Promise.resolve();
-          return {
-            encoder_out: new ort.Tensor('float32', new Float32Array(n * FRAMES * DIM), [n, FRAMES, DIM]),
-            new_s: new ort.Tensor('float32', new Float32Array(n * 2), [n, 2]),
-          };
-        },
-      },
-    },
-  } as unknown as TransducerModel;
-}
-
-function member(clock: { t: number }, cost: (n: number) => number): BatchMember {
-  return {
-    x: new Float32Array(4),
-    stateFeeds: () => ({ s: new ort.Tensor('float32', new Float32Array(2), [1, 2]) }),
-    accept: () => undefined,
-    runAlone: async () => {
-      clock.t += cost(1);
-      await Promise.resolve();
-      return new Float32Array(FRAMES * DIM);
-    },
-  };
-}
+import { EncoderBatcher } from '../../../appliance/asr/encoderBatch.js';
+import { standInEncoder, standInMember } from '../../helpers/encoderStandIn.js';
 
 /** Sizes of the batches run for `count` chunks all ready at once. */
 async function batchSizes(count: number, cost: (n: number) => number, options: { maxBatch: number; budgetMs?: number }) {
   const clock = { t: 0 };
-  const batcher = new EncoderBatcher(standIn(clock, cost), { windowMs: 0, now: () => clock.t, ...options });
-  await Promise.all(Array.from({ length: count }, () => batcher.submit(member(clock, cost))));
+  const batcher = new EncoderBatcher(
+    standInEncoder((n) => (clock.t += cost(n))),
+    { windowMs: 0, now: () => clock.t, ...options },
+  );
+  await Promise.all(Array.from({ length: count }, () => batcher.submit(standInMember(() => (clock.t += cost(1))))));
   const stats = batcher.stats();
   expect(stats.chunks).toBe(count);
   return { sizes: stats.sizes.flatMap((calls, size) => Array<number>(calls).fill(size)), stats };
