@@ -31,6 +31,7 @@ import {
   threadLoadBetween,
   type ThreadLoad,
 } from './machineReference.js';
+import { RampPlan } from './rampPlan.js';
 import { runWebCaller } from './webrtcLoad.js';
 import { freeLoopbackPort, histogramQuantile, parseMetrics, type MetricSample } from './metricsScrape.js';
 import { makeBenchCertificate, runCallerProcess, type CallerMode } from '../telephony/callerProcess.js';
@@ -172,7 +173,7 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
   const encoderYaml = options.asrEncoder === undefined ? [] : asrEncoderYaml(options.asrEncoder);
   const app = await startAppliance(work, sipPort, options.modelsDir, [...webYaml, ...encoderYaml, ...extraYaml], tlsYaml);
   const results: StepResult[] = [];
-  const stopped = new Set<SipCallerKind>();
+  const plans = new Map(kinds.map((k) => [k, new RampPlan(options.steps, { stopAtFirstFailure: options.stopAtFirstFailure })]));
   let encoderCheck: EncoderCheck['verifiedBy'] | undefined;
   try {
     const idle = parseMetrics(await scrape(app.url));
@@ -183,9 +184,13 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
     const workerTids = app.child.pid === undefined ? new Set<number>() : await findRecognitionWorkers(app.child.pid, asrWorkers);
     await options.alongside?.started(app, join(work, 'data'));
     let index = 0;
-    for (const calls of options.steps) {
+    for (let ran = true; ran;) {
+      ran = false;
       for (const caller of kinds) {
-        if (stopped.has(caller)) continue;
+        const plan = plans.get(caller)!;
+        const calls = plan.next();
+        if (calls === undefined) continue;
+        ran = true;
         options.log(`step: ${calls} concurrent calls for ${options.seconds} s${caller === 'sipp' ? '' : ` (${caller} callers)`}`);
         await options.alongside?.beforeStep(index, calls);
         const step = await runStep(
@@ -210,9 +215,8 @@ export async function runSipLoad(options: SipLoadOptions): Promise<SipLoadReport
         delete step.metricsBefore;
         delete step.metricsAfter;
         options.log(`  ${stepLine(step)}`);
-        if (!step.realTime && options.stopAtFirstFailure) stopped.add(caller);
+        plan.record(calls, step.realTime);
       }
-      if (kinds.every((k) => stopped.has(k))) break;
     }
   } finally {
     await options.alongside?.stopping();

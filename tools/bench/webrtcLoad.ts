@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { WebRtcPeer } from '../webrtc/client/peer.js';
 import { loadWav48k } from '../webrtc/probeClient.js';
 import type { CallerSession } from '../../appliance/webrtc/signalling.js';
+import { RampPlan } from './rampPlan.js';
 import { histogramDelta, scrape, startAppliance, value } from './harness.js';
 import { freeLoopbackPort, histogramQuantile, parseMetrics } from './metricsScrape.js';
 
@@ -155,14 +156,15 @@ export async function runWebRtcLoad(options: WebRtcLoadOptions): Promise<WebRtcL
   ]);
   const results: WebRtcStepResult[] = [];
   try {
-    for (const calls of options.steps) {
+    const plan = new RampPlan(options.steps, { stopAtFirstFailure: options.stopAtFirstFailure });
+    for (let calls = plan.next(); calls !== undefined; calls = plan.next()) {
       options.log(`step: ${calls} simultaneous web callers, ${options.seconds} s of speech each`);
       const step = await runStep(app.url, app.child.pid!, calls, samples, options);
       results.push(step);
       options.log(
         `  connected ${step.connected}/${calls}, transcribed ${step.transcribed}, final p95 ${step.finalLatencyP95Ms ?? '-'} ms, max lag ${step.maxLagMs} ms, cpu appliance ${step.applianceCpuCores.toFixed(2)} + workers ${step.workersCpuCores.toFixed(2)} (bench ${step.benchCpuCores.toFixed(2)}) cores, ${step.realTime ? 'REAL-TIME' : 'NOT real-time: ' + step.why}`,
       );
-      if (!step.realTime && options.stopAtFirstFailure) break;
+      plan.record(calls, step.realTime);
     }
   } finally {
     app.child.kill('SIGTERM');
