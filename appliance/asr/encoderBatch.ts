@@ -48,8 +48,6 @@ export const DEFAULT_ENCODER_BATCH = { maxBatch: 32, windowMs: 4, budgetMs: 40 }
 const COST_WEIGHT = 0.2;
 /** The arrival rate that decides whether a batch waits is counted over this much of the past (ms). */
 const RATE_HORIZON_MS = 1000;
-/** Submission times kept to count that rate (more in the horizon count as this many: a high rate). */
-const RATE_SAMPLES = 256;
 
 /** What the scheduler needs from a stream's encoder (EncoderState implements it). */
 export interface BatchMember {
@@ -110,8 +108,12 @@ export class EncoderBatcher {
   private waitMsMax = 0;
   private runMsSum = 0;
   private msPerStream: number | undefined;
-  /** Times of the latest submissions (a ring), to tell whether other chunks are due within the window. */
-  private readonly arrivals = new Float64Array(RATE_SAMPLES);
+  /**
+   * Submissions within RATE_HORIZON_MS before the newest that make, at their rate, one more due
+   * within the window (ceil(horizon / window)); the ring keeps that many times and the newest.
+   */
+  private readonly busyCount: number;
+  private readonly arrivals: Float64Array;
   private arrivalCount = 0;
   private immediate: NodeJS.Immediate | undefined;
   private windowsWaited = 0;
@@ -128,6 +130,9 @@ export class EncoderBatcher {
     };
     this.now = options.now ?? (() => performance.now());
     this.sizes = new Array<number>(this.options.maxBatch + 1).fill(0);
+    // a window of 0 never waits, so it keeps no times
+    this.busyCount = this.options.windowMs > 0 ? Math.ceil(RATE_HORIZON_MS / this.options.windowMs) : 0;
+    this.arrivals = new Float64Array(this.busyCount + 1);
   }
 
   /** The most streams the next batch may hold: maxBatch, cut to what the budget lets run. */
@@ -157,23 +162,19 @@ export class EncoderBatcher {
     return new Promise((resolve, reject) => {
       const at = this.now();
       this.queue.push({ member, at, after, resolve, reject });
-      this.arrivals[this.arrivalCount++ % RATE_SAMPLES] = at;
+      this.arrivals[this.arrivalCount++ % this.arrivals.length] = at;
       this.schedule();
     });
   }
 
   /**
-   * How many more chunks are due within the window at the rate they were submitted over the last
-   * RATE_HORIZON_MS (the newest submission, the one that asks, not counted).
+   * Whether at least one more chunk is due within the window at the rate chunks were submitted over
+   * the last RATE_HORIZON_MS (the newest submission, the one that asks, not counted): whether the
+   * busyCount-th submission before it is that recent.
    */
-  private expectedJoiners(now: number): number {
-    const kept = Math.min(this.arrivalCount, RATE_SAMPLES) - 1;
-    let recent = 0;
-    for (let k = 1; k <= kept; k++) {
-      if (now - this.arrivals[(this.arrivalCount - 1 - k) % RATE_SAMPLES]! > RATE_HORIZON_MS) break;
-      recent++;
-    }
-    return (recent / RATE_HORIZON_MS) * this.options.windowMs;
+  private othersDue(now: number): boolean {
+    const back = this.arrivalCount - 1 - this.busyCount;
+    return back >= 0 && now - this.arrivals[back % this.arrivals.length]! <= RATE_HORIZON_MS;
   }
 
   stats(): EncoderBatchStats {
@@ -211,7 +212,7 @@ export class EncoderBatcher {
       return;
     }
     if (this.timer !== undefined || this.immediate !== undefined) return;
-    if (this.queue.length === 1 && this.expectedJoiners(now) < 1) {
+    if (this.queue.length === 1 && !this.othersDue(now)) {
       // nothing else is due within the window: run after the requests of this turn
       this.windowsSkipped++;
       this.immediate = setImmediate(() => {
