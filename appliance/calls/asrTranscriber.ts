@@ -71,6 +71,7 @@ function poolOptions(
     decoding: config.asr.decoding,
     workers: config.asr.workers ?? 'auto',
     hangTimeoutMs: config.asr.workerHangTimeoutMs,
+    loadTimeoutMs: config.asr.workerLoadTimeoutMs,
     onWorkerFailure: (f) =>
       logger.error(
         { worker: f.worker, exitCode: f.exitCode, streams: f.streams, code: f.error.code, restartInMs: f.restartInMs },

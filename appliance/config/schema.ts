@@ -451,6 +451,13 @@ export const ConfigSchema = Type.Object(
           description:
             'A recognition worker that answers nothing for this long (it reports every 100 ms) is taken for hung and replaced; its calls lose a moment of transcript and go on',
         }),
+        workerLoadTimeoutMs: Type.Integer({
+          minimum: 1000,
+          maximum: 900_000,
+          default: 120_000,
+          description:
+            'A recognition worker that has not loaded its models this long after it started (stuck storage, a GPU driver that does not answer) is taken for hung: at start-up speech recognition fails with an error, later another worker is started',
+        }),
         encoder: Type.Union([Type.Literal('batched'), Type.Literal('exact')], {
           default: 'batched',
           description:

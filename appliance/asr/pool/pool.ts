@@ -16,7 +16,11 @@
  * totals, the slot starts a new worker (backoff on repeated failures) and re-creates the streams
  * there with fresh decoder state; streams on other workers are not affected. A worker that hangs
  * (answers nothing, not even its periodic stats, for `hangTimeoutMs`) is ended and replaced the same
- * way, its streams told EVX_ERR_ASR_WORKER_HUNG.
+ * way, its streams told EVX_ERR_ASR_WORKER_HUNG. So is one that has not loaded its models within
+ * `loadTimeoutMs` (stuck storage, a GPU driver that never answers): at the first start the pool's
+ * create() rejects, later the slot starts another. A thread that cannot be ended from outside (inside
+ * a native call) is told to end itself and left; a slot starts no new thread while two of its own
+ * are still left so, which bounds the memory and cores they can hold.
  * `workers: 0` keeps today's in-process Recognizer behind the same interface.
  */
 import { availableParallelism } from 'node:os';
@@ -75,6 +79,17 @@ export interface PoolOptions extends RecognizerOptions {
    * `statsIntervalMs`, is taken for hung: it is ended and replaced like a crashed one.
    */
   readonly hangTimeoutMs?: number;
+  /**
+   * A worker that has not loaded its models this long after it started is taken for hung: at the
+   * pool's first start create() rejects with EVX_ERR_ASR_WORKER_HUNG, on a restart the slot starts
+   * another worker (after the usual backoff).
+   */
+  readonly loadTimeoutMs?: number;
+  /**
+   * Fault injection for fault tests and drills: the n-th worker each slot starts (0 = the first
+   * start, 1 = the first restart, ...) blocks `loadStalls[n]` ms before loading its models.
+   */
+  readonly loadStalls?: readonly number[];
   /** Told when a worker stops unasked, hangs or fails to start (for logs and metrics; no PII). */
   readonly onWorkerFailure?: (failure: WorkerFailure) => void;
 }
@@ -94,8 +109,13 @@ export interface PoolStats {
     readonly state: 'starting' | 'ready' | 'closed';
     readonly streams: number;
     readonly restarts: number;
-    /** Times the worker answered nothing for hangTimeoutMs and was ended (each one is also a restart). */
+    /**
+     * Times the worker answered nothing for hangTimeoutMs, or had not loaded its models within
+     * loadTimeoutMs, and was ended (each one is also a restart).
+     */
     readonly hangs: number;
+    /** This slot's former threads told to end themselves (hung inside a native call) that have not yet. */
+    readonly threadsLeftToEnd: number;
     /** flush()/whenIdle() requests given up after flushTimeoutMs without the worker's answer. */
     readonly requestTimeouts: number;
     /** Audio batches posted and not yet taken in by the worker. */
@@ -120,6 +140,8 @@ export interface PoolStats {
 // hangTimeoutMs: a worker answers between inference calls; its longest call (a 64-stream encoder
 // batch) takes some 0.3 s, and a working worker sends stats every 100 ms. 10 s of silence is a hang,
 // and it ends before a flush's 15 s timeout, so a call at hang-up gets its answer from the new worker.
+// loadTimeoutMs: loading takes 1-3 s on the CPU; a GPU provider compiling its kernels can take tens
+// of seconds on a first run. Two minutes is a load that will not finish.
 const DEFAULTS = {
   batchIntervalMs: 5,
   statsIntervalMs: 100,
@@ -128,7 +150,10 @@ const DEFAULTS = {
   vadBatchWaitMs: 10,
   flushTimeoutMs: 15_000,
   hangTimeoutMs: 10_000,
+  loadTimeoutMs: 120_000,
 };
+/** A slot starts no new worker while this many of its former threads, told to end, have not yet. */
+const MAX_THREADS_LEFT_TO_END = 2;
 /** How long a worker still loading its models may take to end itself on close before it is terminated. */
 const LOADING_GRACE_MS = 30_000;
 const INITIAL_STAGING_BYTES = 64 * 1024;
@@ -184,6 +209,8 @@ export class RecognizerPool implements SpeechRecognizer {
       closeGraceMs: options.closeGraceMs ?? DEFAULTS.closeGraceMs,
       flushTimeoutMs: options.flushTimeoutMs ?? DEFAULTS.flushTimeoutMs,
       hangTimeoutMs: options.hangTimeoutMs ?? DEFAULTS.hangTimeoutMs,
+      loadTimeoutMs: options.loadTimeoutMs ?? DEFAULTS.loadTimeoutMs,
+      loadStalls: options.loadStalls ?? [],
       onFailure: options.onWorkerFailure,
     };
     const slots = Array.from({ length: count }, (_, i) => new WorkerSlot(i, settings));
@@ -315,6 +342,8 @@ interface SlotSettings {
   readonly closeGraceMs: number;
   readonly flushTimeoutMs: number;
   readonly hangTimeoutMs: number;
+  readonly loadTimeoutMs: number;
+  readonly loadStalls: readonly number[];
   readonly onFailure: ((f: WorkerFailure) => void) | undefined;
 }
 
@@ -357,6 +386,12 @@ class WorkerSlot implements StreamHost {
   private watchdog: NodeJS.Timeout | undefined;
   private runGauge: Int32Array | undefined;
   private lastHeardMs = 0;
+  private spawned = 0;
+  private spawnedAtMs = 0;
+  /** Former threads told to end themselves (hung inside a native call), until they exit. */
+  private readonly leftToEnd = new Set<Worker>();
+  /** A restart is due but waits for one of leftToEnd to exit. */
+  private restartWaiting = false;
   private recentFailures: number[] = [];
   private lastError: string | undefined;
   private onStarted: { resolve: (i: RecognizerInfo) => void; reject: (e: unknown) => void } | undefined;
@@ -377,6 +412,7 @@ class WorkerSlot implements StreamHost {
       streams: this.streams.size,
       restarts: this.restarts,
       hangs: this.hangs,
+      threadsLeftToEnd: this.leftToEnd.size,
       requestTimeouts: this.requestTimeouts,
       batchesInFlight: this.unacked.length,
       heapUsedBytes: this.heapUsedBytes,
@@ -516,13 +552,15 @@ class WorkerSlot implements StreamHost {
 
   private spawn(): void {
     const runGauge = newRunGauge();
+    const loadStallMs = this.settings.loadStalls[this.spawned++];
     const thread = new Worker(this.settings.script, {
-      workerData: { ...this.settings.init, runGauge } satisfies WorkerInit,
+      workerData: { ...this.settings.init, runGauge, ...(loadStallMs ? { loadStallMs } : {}) } satisfies WorkerInit,
       name: `edgevox-asr-${this.index}`,
     });
     this.thread = thread;
     this.runGauge = runGauge;
     this.state = 'starting';
+    this.spawnedAtMs = performance.now();
     this.lastError = undefined;
     thread.on('message', (msg: FromWorker) => this.onMessage(msg));
     thread.on('error', (err) => {
@@ -534,18 +572,25 @@ class WorkerSlot implements StreamHost {
   }
 
   /**
-   * Checks that the ready worker is still heard from. A check that itself runs late (the main
-   * thread was blocked) is skipped: the worker's messages from that time are still queued behind it.
+   * Checks that the ready worker is still heard from, and that a starting one has loaded its models
+   * within loadTimeoutMs. A check that itself runs late (the main thread was blocked) is skipped: the
+   * worker's messages from that time are still queued behind it.
    */
   private watch(): void {
     if (this.watchdog !== undefined) return;
-    const everyMs = Math.max(10, Math.min(1000, this.settings.hangTimeoutMs / 4));
+    const everyMs = Math.max(10, Math.min(1000, Math.min(this.settings.hangTimeoutMs, this.settings.loadTimeoutMs) / 4));
     let lastCheckMs = performance.now();
     this.watchdog = setInterval(() => {
       const now = performance.now();
       const late = now - lastCheckMs > 2 * everyMs;
       lastCheckMs = now;
-      if (late || this.state !== 'ready' || this.thread === undefined) return;
+      if (late || this.thread === undefined) return;
+      if (this.state === 'starting') {
+        const loadingMs = now - this.spawnedAtMs;
+        if (loadingMs > this.settings.loadTimeoutMs) this.onLoadTimeout(this.thread, loadingMs);
+        return;
+      }
+      if (this.state !== 'ready') return;
       const silentMs = now - this.lastHeardMs;
       if (silentMs > this.settings.hangTimeoutMs) this.onHang(this.thread, silentMs);
     }, everyMs);
@@ -560,18 +605,7 @@ class WorkerSlot implements StreamHost {
   private onHang(thread: Worker, silentMs: number): void {
     this.hangs++;
     const inInference = this.runGauge !== undefined && inferenceRunning(this.runGauge);
-    // Its exit, whenever it comes, is then not this slot's (see onExit), and nothing it might still
-    // send reaches the streams, which restart on the replacement.
-    this.thread = undefined;
-    thread.removeAllListeners('message');
-    thread.removeAllListeners('error');
-    thread.on('error', () => undefined); // an 'error' event with no listener would throw here
-    if (inInference) {
-      thread.postMessage({ t: 'shutdown' } satisfies ToWorker);
-      thread.unref(); // a thread stuck for ever must not keep the process alive
-    } else {
-      void thread.terminate();
-    }
+    this.leave(thread, inInference ? 'tell' : 'terminate');
     const ms = Math.round(silentMs);
     this.lose(
       evxError(
@@ -581,6 +615,43 @@ class WorkerSlot implements StreamHost {
       ),
       null,
     );
+  }
+
+  /**
+   * The worker has not loaded its models within loadTimeoutMs. Loading may be inside a native call,
+   * so the thread is told to end once it is over (worker.ts), not terminated. At the pool's first
+   * start, create() reports it; later the slot starts another worker.
+   */
+  private onLoadTimeout(thread: Worker, loadingMs: number): void {
+    this.hangs++;
+    this.leave(thread, 'tell');
+    const ms = Math.round(loadingMs);
+    const error = evxError(
+      'EVX_ERR_ASR_WORKER_HUNG',
+      `recognition worker ${this.index} had not loaded its models after ${ms} ms; it was told to end once loading is over`,
+      { details: { worker: this.index, silentMs: ms, loading: true } },
+    );
+    this.fail(error, null);
+  }
+
+  /**
+   * Lets go of a hung thread: its exit, whenever it comes, is then not this slot's (see onExit), and
+   * nothing it might still send reaches the streams, which restart on the replacement. A thread
+   * caught in JavaScript is terminated; one that may be inside a native call (terminating it then
+   * aborts the whole process) is told to shut down, unref'd and counted until it exits.
+   */
+  private leave(thread: Worker, how: 'terminate' | 'tell'): void {
+    this.thread = undefined;
+    thread.removeAllListeners('message');
+    thread.removeAllListeners('error');
+    thread.on('error', () => undefined); // an 'error' event with no listener would throw here
+    if (how === 'terminate') {
+      void thread.terminate();
+      return;
+    }
+    this.leftToEnd.add(thread);
+    thread.postMessage({ t: 'shutdown' } satisfies ToWorker);
+    thread.unref(); // a thread stuck for ever must not keep the process alive
   }
 
   private onMessage(msg: FromWorker): void {
@@ -631,6 +702,13 @@ class WorkerSlot implements StreamHost {
   }
 
   private onExit(thread: Worker, code: number): void {
+    if (this.leftToEnd.delete(thread)) {
+      if (this.restartWaiting && this.state !== 'closed') {
+        this.restartWaiting = false;
+        this.restart();
+      }
+      return;
+    }
     if (thread !== this.thread) return;
     this.thread = undefined;
     if (this.state === 'closed') {
@@ -648,15 +726,19 @@ class WorkerSlot implements StreamHost {
             },
           );
     this.fatal = undefined;
-    if (this.onStarted !== undefined) {
-      // the first start failed: the pool's create() reports it
-      this.state = 'closed';
-      clearInterval(this.watchdog);
-      this.onStarted.reject(error);
-      this.onStarted = undefined;
+    this.fail(error, code);
+  }
+
+  /** The worker failed: at the first start the pool's create() reports it, later the slot restarts. */
+  private fail(error: EdgeVoxError, code: number | null): void {
+    if (this.onStarted === undefined) {
+      this.lose(error, code);
       return;
     }
-    this.lose(error, code);
+    this.state = 'closed';
+    clearInterval(this.watchdog);
+    this.onStarted.reject(error);
+    this.onStarted = undefined;
   }
 
   /** The worker is gone (exited or ended as hung): fail what waited on it, restart after a backoff. */
@@ -681,9 +763,15 @@ class WorkerSlot implements StreamHost {
     }
     this.restartTimer = setTimeout(() => {
       if (this.state === 'closed') return;
-      this.restarts++;
-      this.spawn();
+      // threads hung inside native calls hold their memory and a core: start no more than a bound
+      if (this.leftToEnd.size >= MAX_THREADS_LEFT_TO_END) this.restartWaiting = true;
+      else this.restart();
     }, delay);
+  }
+
+  private restart(): void {
+    this.restarts++;
+    this.spawn();
   }
 
   private ack(seq: number): void {

@@ -21,6 +21,11 @@ export interface WorkerInit {
   readonly statsIntervalMs: number;
   /** The worker's onnxruntime runs in progress, shared with the pool (see inference/runGauge.ts). */
   readonly runGauge?: Int32Array;
+  /**
+   * Fault injection (RecognizerPool's `loadStalls`): the thread blocks this long before it loads its
+   * models, as one reading them from stuck storage would, answering nothing meanwhile.
+   */
+  readonly loadStallMs?: number;
 }
 
 export type ToWorker =

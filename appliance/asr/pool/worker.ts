@@ -130,6 +130,10 @@ async function main(): Promise<void> {
   };
   port!.on('message', whileLoading);
   if (init.runGauge !== undefined) shareRunGauge(init.runGauge);
+  if (init.loadStallMs !== undefined && init.loadStallMs > 0) {
+    // blocked like a read from stuck storage: no message is taken in until it returns
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, init.loadStallMs);
+  }
   let recognizer: Recognizer;
   try {
     recognizer = await Recognizer.create(init.recognizer);

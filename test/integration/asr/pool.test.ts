@@ -292,6 +292,60 @@ describe.skipIf(!HAVE_MODELS)('RecognizerPool supervision', () => {
     }
   });
 
+  it('a worker that has not loaded its models within loadTimeoutMs at start-up fails create() (EVX_ERR_ASR_WORKER_HUNG, loading) instead of holding it for ever', async () => {
+    const started = performance.now();
+    // the stall outlasts the test: only the load timeout answers create()
+    const created = RecognizerPool.create({
+      modelDir: MODEL_DIR,
+      vadModelPath: VAD_MODEL,
+      workers: 1,
+      loadTimeoutMs: 800,
+      loadStalls: [20_000],
+    }).then(
+      (p) => p,
+      (e: unknown) => e,
+    );
+    const result = await created;
+    const tookMs = performance.now() - started;
+    expect(result).toMatchObject({ code: 'EVX_ERR_ASR_WORKER_HUNG', details: { worker: 0, loading: true } });
+    expect(tookMs).toBeGreaterThanOrEqual(750);
+    expect(tookMs).toBeLessThan(15_000);
+  });
+
+  it('a restarted worker that does not load its models within loadTimeoutMs is replaced; no more than two such threads are left running, and the streams go on on the next worker', async () => {
+    const failures: string[] = [];
+    const pool = await RecognizerPool.create({
+      modelDir: MODEL_DIR,
+      vadModelPath: VAD_MODEL,
+      workers: 1,
+      loadTimeoutMs: 600,
+      // the first start loads; the first two restarts stall (as on stuck storage), the third loads
+      loadStalls: [0, 3000, 3000],
+      onWorkerFailure: (f) => failures.push(`${f.error.code}${(f.error.details as { loading?: boolean }).loading ? ' loading' : ''}`),
+    });
+    try {
+      const stream = pool.createStream({ sampleRateHz: 16000, endpoint: false });
+      const errors: string[] = [];
+      stream.on('error', (e) => errors.push(e.error.code));
+      expect(pool.crashWorker(0)).toBe(true);
+      // both stalled restarts are given up; the slot then waits for one of them to end before it starts another
+      while (pool.stats().workers[0]!.threadsLeftToEnd < 2) await new Promise((r) => setTimeout(r, 20));
+      expect(failures).toEqual(['EVX_ERR_ASR_WORKER_EXITED', 'EVX_ERR_ASR_WORKER_HUNG loading', 'EVX_ERR_ASR_WORKER_HUNG loading']);
+      await new Promise((r) => setTimeout(r, 700)); // past the backoff (200 ms) and a load timeout
+      expect(pool.stats().workers[0]).toMatchObject({ state: 'starting', restarts: 2, hangs: 2, threadsLeftToEnd: 2 });
+      expect(pool.workerThreads()[0]).toBeUndefined();
+      // the first stalled thread ends itself after its stall and load; then the third restart loads
+      while (pool.stats().workers[0]!.state !== 'ready') await new Promise((r) => setTimeout(r, 20));
+      expect(pool.stats().workers[0]!.restarts).toBe(3);
+      stream.push(readWavFile(`${SPEECH_EN}/1.wav`).samples.subarray(0, 16000 * 2));
+      await expect(stream.flush()).resolves.not.toBeUndefined();
+      expect(errors).toEqual(['EVX_ERR_ASR_WORKER_EXITED', 'EVX_ERR_ASR_WORKER_HUNG', 'EVX_ERR_ASR_WORKER_HUNG']);
+      while (pool.stats().workers[0]!.threadsLeftToEnd > 0) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a main thread blocked for longer than hangTimeoutMs does not take its workers for hung', async () => {
     const pool = await RecognizerPool.create({ modelDir: MODEL_DIR, vadModelPath: VAD_MODEL, workers: 1, hangTimeoutMs: 300 });
     try {
