@@ -4,11 +4,15 @@
  *   shift in:   t = Add(MatMul(..), bias) or Conv(.., bias);  s = Sub(t, a)       (t read only there)
  *           ->  s = Add(MatMul(..), bias - a) or Conv(.., bias - a)
  *               also through data movement (Transpose, Reshape, ...) and sums between the layer and s
+ *   scale out:  y = Mul(v, f);  z = MatMul(y, W) or Conv(y, W, ..)                  (y read only there)
+ *           ->  z = MatMul(v, f·W) or Conv(v, f·W, ..)  (f·W: a float weight scaled, or the one
+ *               scale of a DequantizeLinear weight)
  *   offset out: y = Sub(v, c);  z = Add(MatMul(y, W), bias)                         (y read only there)
  *           ->  z = Add(MatMul(v, W), bias - c·Σₖ W[k, n])
  *               and likewise a Conv(y, W, bias) without padding: bias - c·Σ W[o, ·, ·, ·]
  *
- * Each removed Sub was a full pass over its tensor; swoosh.ts leaves both around every activation.
+ * Each removed Sub or Mul was a full pass over its tensor; swoosh.ts leaves all three around every
+ * activation (scales are folded before offsets, so an offset meets the layer's scaled weights).
  * A padded Conv is left alone (at its borders the padding zeros are not shifted), and so is any
  * other consumer, a weight that is not a constant (or a DequantizeLinear of one with a single
  * scale and zero point), and a tensor read by more than the one node. The sums are taken in
@@ -25,6 +29,8 @@ const MOVES = new Set(['Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Identity
 export interface BiasFoldReport {
   /** Shifts `Sub(t, a)` taken into the bias of the layer producing t. */
   readonly shiftsIn: number;
+  /** Scales `Mul(y, f)` taken into the weights of the linear layer reading y. */
+  readonly scalesOut: number;
   /** Offsets `Sub(y, c)` taken into the bias of the linear layer reading y. */
   readonly offsetsOut: number;
 }
@@ -88,6 +94,41 @@ export function foldShiftsIntoBiases(graph: Graph): BiasFoldReport {
 
   consumers = graph.consumers();
   producers = graph.producers();
+  /** A new float initialiser: `t`'s values times f. */
+  const scaled = (stem: string, values: number[], dims: number[], f: number) => {
+    const name = graph.fresh(stem);
+    graph.addInitializer(floatTensor(name, dims, Float32Array.from(values, (v) => v * f)));
+    return name;
+  };
+  let scalesOut = 0;
+  for (const mul of graph.nodes) {
+    if (mul.opType !== 'Mul') continue;
+    const [p, q] = mul.input as string[];
+    const f = graph.scalar(q) ?? graph.scalar(p);
+    const v = graph.scalar(q) !== undefined ? p : q;
+    const y = mul.output![0]!;
+    const layer = consumers.get(y)?.[0];
+    if (f === undefined || !v || !layer || !readOnlyBy(y, layer) || layer.input![0] !== y) continue;
+    const wName = layer.input![1]!;
+    if (layer.opType === 'Conv' || layer.opType === 'MatMul') {
+      const w = floats(wName);
+      const dq = producers.get(wName);
+      if (w && readOnlyBy(wName, layer)) {
+        layer.input![1] = scaled(`${layer.name}_weight`, w.values, w.dims, f);
+      } else if (layer.opType === 'MatMul' && dq?.opType === 'DequantizeLinear' && readOnlyBy(wName, layer)) {
+        const scale = floats(dq.input![1]);
+        if (!scale || scale.values.length !== 1) continue;
+        dq.input![1] = scaled(`${dq.name}_scale`, scale.values, scale.dims, f);
+      } else continue;
+    } else continue;
+    layer.input![0] = v;
+    dropped.add(mul);
+    scalesOut++;
+  }
+  graph.nodes = graph.nodes.filter((n) => !dropped.has(n));
+
+  consumers = graph.consumers();
+  producers = graph.producers();
   let offsetsOut = 0;
   for (const sub of graph.nodes) {
     const c = sub.opType === 'Sub' ? graph.scalar(sub.input![1]) : undefined;
@@ -129,7 +170,7 @@ export function foldShiftsIntoBiases(graph: Graph): BiasFoldReport {
   }
   graph.nodes = graph.nodes.filter((n) => !dropped.has(n));
   graph.prune();
-  return { shiftsIn, offsetsOut };
+  return { shiftsIn, scalesOut, offsetsOut };
 }
 
 /**

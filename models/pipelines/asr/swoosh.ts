@@ -5,21 +5,32 @@
  *   guarded  Where(Log(1 + Exp(s)) == inf, s, Log(1 + Exp(s))) - Mul(x, k) - c      (9 nodes)
  *            with s = x - a in both (the front end uses the first, the layers the second),
  *
- * both rewritten with the same value in fewer passes over the tensor:
+ * both rewritten in passes that onnxruntime's CPU kernels run fast:
  *
- *   y = (1 - k)·LeakyRelu(s, -k / (1 - k)) - Log(Sigmoid(Abs(s))) - (c + k·a)             (8 nodes)
+ *   y = (1 - k)·[LeakyRelu(s, -k/(1 - k)) + P(z)/(1 - k) - (c + k·a)/(1 - k)],   z = Sigmoid(-|s| - ln 2)
  *
- * since max(0, s) - k·s = (1 - k)·LeakyRelu(s, -k/(1-k)) and log(1 + exp(-|s|)) = -log(sigmoid(|s|)).
- * Each element-wise node reads and writes the whole activation (in the convolutional front end,
- * 384 channels × 16 × 19 values per stream), so at a batch of streams the passes, not the
- * arithmetic, are what these activations cost. The shift `s = x - a` and the offset `- (c + k·a)`
- * are left as their own nodes for biasFold.ts to move into the neighbouring layers' biases.
- * Values agree with the source forms to a few float32 ulps (MLAS's sigmoid against exp and log;
- * the guarded form also loses its rounding of 1 + exp(s) for large s); the pipeline's batch check
- * and the transcript and WER checks cover the result. Only these exact shapes are rewritten;
- * anything else is left as it is.
+ * since max(0, s) - k·s = (1 - k)·LeakyRelu(s, -k/(1 - k)) and softplus(s) - max(0, s) =
+ * log(1 + e^-|s|) = 2·atanh(z) (with t = e^-|s|, z = t/(2 + t) = Sigmoid(-|s| - ln 2) lies in
+ * (0, 1/3], and (1 + z)/(1 - z) = 1 + t). P is a degree-4 polynomial with P(0) = 0 fitted to
+ * 2·atanh on [0, 1/3] (SOFTPLUS_TAIL: largest error 5.6e-6, far below the int8 quantisation of the
+ * activations downstream; test/unit/models/swooshRewrite.test.ts checks the bound).
+ *
+ * Why: onnxruntime's Log runs one element at a time (2.7 ns a value here, 10x its vectorised
+ * Sigmoid), and in the front end, where one activation is 384 channels × 16 × 19 values per stream,
+ * it was the largest single cost of a batched encoder call after the convolutions. The polynomial
+ * is Abs, Sub, Sigmoid and Horner's 7 Mul/Add passes, all vectorised. The scale (1 - k), the shift
+ * `s = x - a` and the offset are left as their own nodes (Mul, Sub) for biasFold.ts to move into the
+ * neighbouring layers' weights and biases. Only these exact shapes are rewritten; anything else is
+ * left as it is.
  */
 import { Graph, floatTensor, type Node } from './graph.js';
+
+/**
+ * P(z)/z's coefficients, lowest first: P(z) = z·(q1 + q2·z + q3·z² + q4·z³) ≈ 2·atanh(z) on [0, 1/3],
+ * so log(1 + e^-|s|) ≈ P(Sigmoid(-|s| - ln 2)). Fitted by least squares on 4001 Chebyshev points of
+ * [0, 1/3], reweighted towards the largest errors (near-minimax); largest error 5.6e-6 there.
+ */
+export const SOFTPLUS_TAIL = [1.9994931408344467, 0.014116199405801388, 0.5460640584254618, 0.3929165817364496] as const;
 
 export interface SwooshReport {
   readonly activations: number;
@@ -112,22 +123,56 @@ export function rewriteSwoosh(graph: Graph): SwooshReport {
     found.push({ last, s, k: t.k, a, c: t.c, form: fromStable !== undefined ? 'stable' : 'guarded' });
   }
   const replaced = new Map<Node, Node[]>();
+  const minusLn2 = graph.fresh('swoosh_minus_ln2');
+  graph.addInitializer(floatTensor(minusLn2, [], [-Math.LN2]));
   for (const { last, s, k, a, c } of found) {
     const name = (stem: string) => graph.fresh(`${last.name}_swoosh_${stem}`);
-    const [absOut, sigOut, logOut, leakyOut, scaledOut, diffOut] = ['abs', 'sigmoid', 'log', 'leaky', 'scaled', 'diff'].map(name);
-    const scale = name('scale');
-    const offset = name('offset');
-    graph.addInitializer(floatTensor(scale, [], [1 - k]));
-    graph.addInitializer(floatTensor(offset, [], [c + k * a]));
-    replaced.set(last, [
+    const scalar = (stem: string, value: number) => {
+      const n = name(stem);
+      graph.addInitializer(floatTensor(n, [], [value]));
+      return n;
+    };
+    const [absOut, argOut, zOut, leakyOut, sumOut, offOut] = ['abs', 'arg', 'z', 'leaky', 'sum', 'offset_out'].map(name);
+    const nodes: Node[] = [
       { opType: 'Abs', name: absOut, input: [s], output: [absOut!] },
-      { opType: 'Sigmoid', name: sigOut, input: [absOut!], output: [sigOut!] },
-      { opType: 'Log', name: logOut, input: [sigOut!], output: [logOut!] },
+      { opType: 'Sub', name: argOut, input: [minusLn2, absOut!], output: [argOut!] },
+      { opType: 'Sigmoid', name: zOut, input: [argOut!], output: [zOut!] },
+    ];
+    // Horner: P(z)/(1 - k) = z·(q1 + z·(q2 + z·(q3 + z·q4))). The innermost q3 + z·q4 is one
+    // HardSigmoid pass (alpha·z + beta, clipped to [0, 1]) where it stays inside [0, 1] for every z
+    // in [0, 1/3], as it does for zipformer's k; otherwise a Mul and an Add.
+    const q = SOFTPLUS_TAIL.map((v) => v / (1 - k));
+    const inner = [q[2]!, q[2]! + q[3]! / 3];
+    let h = name('tail');
+    if (Math.min(...inner) >= 0 && Math.max(...inner) <= 1) {
+      const attribute = [
+        { name: 'alpha', type: 1, f: q[3]! },
+        { name: 'beta', type: 1, f: q[2]! },
+      ];
+      nodes.push({ opType: 'HardSigmoid', name: h, input: [zOut!], output: [h], attribute });
+    } else {
+      const scaled = name('tail');
+      nodes.push(
+        { opType: 'Mul', name: scaled, input: [zOut!, scalar('q4', q[3]!)], output: [scaled] },
+        { opType: 'Add', name: h, input: [scaled, scalar('q3', q[2]!)], output: [h] },
+      );
+    }
+    for (const i of [1, 0]) {
+      const multiplied = name('tail');
+      nodes.push({ opType: 'Mul', name: multiplied, input: [h, zOut!], output: [multiplied] });
+      h = name('tail');
+      nodes.push({ opType: 'Add', name: h, input: [multiplied, scalar(`q${i + 1}`, q[i]!)], output: [h] });
+    }
+    const tail = name('tail');
+    nodes.push({ opType: 'Mul', name: tail, input: [h, zOut!], output: [tail] });
+    h = tail;
+    nodes.push(
       { opType: 'LeakyRelu', name: leakyOut, input: [s], output: [leakyOut!], attribute: [{ name: 'alpha', type: 1, f: -k / (1 - k) }] },
-      { opType: 'Mul', name: scaledOut, input: [leakyOut!, scale], output: [scaledOut!] },
-      { opType: 'Sub', name: diffOut, input: [scaledOut!, logOut!], output: [diffOut!] },
-      { opType: 'Sub', name: `${last.name}_swoosh`, input: [diffOut!, offset], output: [last.output![0]!] },
-    ]);
+      { opType: 'Add', name: sumOut, input: [leakyOut!, h], output: [sumOut!] },
+      { opType: 'Sub', name: offOut, input: [sumOut!, scalar('offset', (c + k * a) / (1 - k))], output: [offOut!] },
+      { opType: 'Mul', name: `${last.name}_swoosh`, input: [offOut!, scalar('scale', 1 - k)], output: [last.output![0]!] },
+    );
+    replaced.set(last, nodes);
   }
   graph.nodes = graph.nodes.flatMap((n) => replaced.get(n) ?? [n]);
   graph.sortTopologically();

@@ -1,9 +1,10 @@
 /**
  * The pipeline's bias fold (models/pipelines/asr/biasFold.ts): a scalar shift after a biased layer
  * (directly, or through a Transpose and a sum) and a scalar offset before a linear layer (MatMul
- * with a DequantizeLinear or float weight then Add, or an unpadded Conv) move into the biases, and
- * the graph computes the same values without those Sub nodes; a padded Conv, a graph output and a
- * tensor read twice keep theirs.
+ * with a DequantizeLinear or float weight then Add, or an unpadded Conv) move into the biases, a
+ * scalar scale before a linear layer (also a padded Conv) moves into its weights (the one scale of
+ * a DequantizeLinear weight), and the graph computes the same values without those Sub and Mul
+ * nodes; an offset before a padded Conv, a graph output and a tensor read twice keep theirs.
  */
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
@@ -51,6 +52,19 @@ function model(): Uint8Array {
       node('Add', ['mm5', 'b5'], ['t5']),
       node('Sub', ['t5', 'a5'], ['s5']),
       node('Relu', ['s5'], ['z5']),
+      // D: scale then offset before a MatMul with an int8 weight; scale before a padded Conv; a scale read twice (kept)
+      node('Sigmoid', ['x'], ['h6']),
+      node('Sub', ['h6', 'c6'], ['o6']),
+      node('Mul', ['o6', 'f6'], ['y6']),
+      node('DequantizeLinear', ['w6q', 'w6s', 'w6z'], ['w6']),
+      node('MatMul', ['y6', 'w6'], ['mm6']),
+      node('Add', ['mm6', 'b6'], ['z6']),
+      node('Tanh', ['x4'], ['h7']),
+      node('Mul', ['f7', 'h7'], ['y7']),
+      node('Conv', ['y7', 'wc7', 'bc7'], ['z7'], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+      node('Mul', ['h6', 'f6'], ['y8']),
+      node('MatMul', ['y8', 'w5'], ['z8']),
+      node('Add', ['y8', 'y8'], ['z9']),
     ],
     initializers: [
       int8Tensor('w1q', [8, 16], Int8Array.from(values(128, 1, 250))),
@@ -73,6 +87,15 @@ function model(): Uint8Array {
       floatTensor('w5', [8, 4], values(32, 11)),
       floatTensor('b5', [4], values(4, 12)),
       floatTensor('a5', [], [0.25]),
+      floatTensor('c6', [], [0.4]),
+      floatTensor('f6', [], [0.92]),
+      int8Tensor('w6q', [8, 5], Int8Array.from(values(40, 13, 250))),
+      floatTensor('w6s', [], [0.02]),
+      int8Tensor('w6z', [], Int8Array.from([-2])),
+      floatTensor('b6', [5], values(5, 14)),
+      floatTensor('f7', [], [0.75]),
+      floatTensor('wc7', [2, 3, 3, 3], values(54, 15)),
+      floatTensor('bc7', [2], values(2, 16)),
     ],
     inputs: [valueInfo('x', DT.FLOAT, ['N', 8]), valueInfo('x4', DT.FLOAT, ['N', 3, 5, 6])],
     outputs: [
@@ -81,6 +104,10 @@ function model(): Uint8Array {
       valueInfo('z3', DT.FLOAT, ['N', 2, 5, 6]),
       valueInfo('t5', DT.FLOAT, ['N', 4]),
       valueInfo('z5', DT.FLOAT, ['N', 4]),
+      valueInfo('z6', DT.FLOAT, ['N', 5]),
+      valueInfo('z7', DT.FLOAT, ['N', 2, 5, 6]),
+      valueInfo('z8', DT.FLOAT, ['N', 4]),
+      valueInfo('z9', DT.FLOAT, ['N', 8]),
     ],
     metadata: {},
     docString: '',
@@ -101,16 +128,18 @@ async function run(bytes: Uint8Array, n: number): Promise<Record<string, Float32
 }
 
 describe('constant shifts folded into biases', () => {
-  it('moves shifts and offsets into the neighbouring biases and computes the same values', async () => {
+  it('moves shifts and offsets into the neighbouring biases, scales into the weights, and computes the same values', async () => {
     const source = model();
     const graph = new Graph(onnxProto.onnx.ModelProto.decode(source));
     const subsBefore = graph.nodes.filter((n) => n.opType === 'Sub').length;
-    expect(foldShiftsIntoBiases(graph)).toEqual({ shiftsIn: 2, offsetsOut: 2 });
+    expect(foldShiftsIntoBiases(graph)).toEqual({ shiftsIn: 2, scalesOut: 2, offsetsOut: 3 });
     const subs = graph.nodes.filter((n) => n.opType === 'Sub');
-    expect(subs).toHaveLength(subsBefore - 4);
+    expect(subs).toHaveLength(subsBefore - 5);
     expect(subs.map((n) => n.output![0]).sort()).toEqual(['s5', 'y3']);
+    // the per-channel Mul of B is no scalar scale, and y8 is read twice
+    expect(graph.nodes.filter((n) => n.opType === 'Mul').map((n) => n.output![0]).sort()).toEqual(['scaled', 'y8']);
     const [want, got] = [await run(source, 3), await run(encode(graph.model), 3)];
-    for (const name of ['z1', 'z2', 'z3', 't5', 'z5']) {
+    for (const name of ['z1', 'z2', 'z3', 't5', 'z5', 'z6', 'z7', 'z8', 'z9']) {
       const w = want[name]!;
       const g = got[name]!;
       expect(g.length).toBe(w.length);
