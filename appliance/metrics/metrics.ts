@@ -365,7 +365,7 @@ export class ApplianceMetrics {
     );
     perWorker(
       'edgevox_asr_worker_hangs_total',
-      'Times each recognition worker thread answered nothing for the hang timeout and was ended (each also counts as a restart)',
+      'Times each recognition worker thread answered nothing for the hang timeout, or had not loaded its models within the load timeout, and was ended (each also counts as a restart)',
       (w) => w.hangs,
       true,
     );
