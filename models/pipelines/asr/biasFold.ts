@@ -97,7 +97,13 @@ export function foldShiftsIntoBiases(graph: Graph): BiasFoldReport {
   /** A new float initialiser: `t`'s values times f. */
   const scaled = (stem: string, values: number[], dims: number[], f: number) => {
     const name = graph.fresh(stem);
-    graph.addInitializer(floatTensor(name, dims, Float32Array.from(values, (v) => v * f)));
+    graph.addInitializer(
+      floatTensor(
+        name,
+        dims,
+        Float32Array.from(values, (v) => v * f),
+      ),
+    );
     return name;
   };
   let scalesOut = 0;

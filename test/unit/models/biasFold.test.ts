@@ -137,7 +137,12 @@ describe('constant shifts folded into biases', () => {
     expect(subs).toHaveLength(subsBefore - 5);
     expect(subs.map((n) => n.output![0]).sort()).toEqual(['s5', 'y3']);
     // the per-channel Mul of B is no scalar scale, and y8 is read twice
-    expect(graph.nodes.filter((n) => n.opType === 'Mul').map((n) => n.output![0]).sort()).toEqual(['scaled', 'y8']);
+    expect(
+      graph.nodes
+        .filter((n) => n.opType === 'Mul')
+        .map((n) => n.output![0])
+        .sort(),
+    ).toEqual(['scaled', 'y8']);
     const [want, got] = [await run(source, 3), await run(encode(graph.model), 3)];
     for (const name of ['z1', 'z2', 'z3', 't5', 'z5', 'z6', 'z7', 'z8', 'z9']) {
       const w = want[name]!;

@@ -137,7 +137,8 @@ describe('Swoosh activations without Log', () => {
     expect(ops).not.toContain('Log');
     const x = Float32Array.from({ length: 8 * 400 }, (_, i) => (i - 1600) / 16);
     const [want, got] = [await run(source, x), await run(encode(graph.model), x)];
-    for (let i = 0; i < x.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(TOLERANCE * Math.max(1, Math.abs(want[i]!)));
+    for (let i = 0; i < x.length; i++)
+      expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(TOLERANCE * Math.max(1, Math.abs(want[i]!)));
   });
 
   it('leaves a graph alone when the shift is not taken from the same x', () => {
