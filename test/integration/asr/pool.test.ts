@@ -318,9 +318,10 @@ describe.skipIf(!HAVE_MODELS)('RecognizerPool supervision', () => {
       modelDir: MODEL_DIR,
       vadModelPath: VAD_MODEL,
       workers: 1,
-      loadTimeoutMs: 600,
+      // long enough for a real load on a machine busy with other tests, far shorter than the stalls
+      loadTimeoutMs: 4000,
       // the first start loads; the first two restarts stall (as on stuck storage), the third loads
-      loadStalls: [0, 3000, 3000],
+      loadStalls: [0, 12_000, 12_000],
       onWorkerFailure: (f) => failures.push(`${f.error.code}${(f.error.details as { loading?: boolean }).loading ? ' loading' : ''}`),
     });
     try {
