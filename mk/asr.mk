@@ -23,5 +23,5 @@ eval-asr-zh: build ## Mandarin model on speech-zh: character error rate with and
 	node dist/tools/asr/evalAsrZh.js
 
 .PHONY: bench-asr-ops
-bench-asr-ops: build ## encoder time by operator type (onnxruntime profiler): exact encoder at batch 1, batchable encoder at BENCH_OPS_BATCHES (1,16,64)
+bench-asr-ops: build ## encoder time by operator type (onnxruntime profiler): exact encoder at batch 1, batchable encoder at BENCH_OPS_BATCHES (1,16,64); BENCH_OPS_PAIR=FILE times a candidate encoder against it
 	node dist/tools/asr/encoderOps.js

@@ -12,6 +12,13 @@
  * The profiler adds a fixed cost to every node run (about 3 µs on the dev VM, ~1,500 nodes a call),
  * so each line also gives the same calls' CPU time unprofiled; read the shares at the larger
  * batches, where that fixed cost is spread over many streams.
+ *
+ * Paired mode, for a candidate rewrite of the batchable encoder (a file with the same inputs and
+ * outputs): `BENCH_OPS_PAIR=/tmp/candidate.onnx make bench-asr-ops` times the two alternately,
+ * BENCH_OPS_PAIR_ROUNDS times at each batch size, and prints the candidate's time over the
+ * current one's (median and range of the rounds: the dev VM's speed moves between minutes, a ratio
+ * taken one round at a time does not) and the largest difference of their encoder_out on the same
+ * windows.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +33,8 @@ import { loadEvalSet } from './evalSet.js';
 const BATCHES = (process.env.BENCH_OPS_BATCHES ?? '1,16,64').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_OPS_RUNS ?? 40);
 const BATCH_MODEL_DIR = process.env.ASR_BATCH_MODEL_DIR ?? 'models/asr-batch';
+const PAIR = process.env.BENCH_OPS_PAIR;
+const PAIR_ROUNDS = Number(process.env.BENCH_OPS_PAIR_ROUNDS ?? 7);
 /** Operator types that do a fixed amount of work per element (no reduction over a weight matrix). */
 const ELEMENTWISE = new Set([
   'Add', 'Sub', 'Mul', 'Div', 'Exp', 'Log', 'Where', 'Equal', 'Abs', 'Neg', 'Max', 'Min', 'Pow', 'Sigmoid',
@@ -71,6 +80,12 @@ async function main(): Promise<void> {
     intraOpThreads: 1,
     interOpThreads: 1,
   });
+  if (PAIR !== undefined) {
+    await pairLines(batchable, PAIR, windows);
+    await exact.close();
+    await batchable.close();
+    return;
+  }
   const runs: { label: string; model: TransducerModel; batch: number }[] = [
     { label: 'exact encoder (source int8)', model: exact, batch: 1 },
   ];
@@ -78,7 +93,7 @@ async function main(): Promise<void> {
   process.stdout.write(`encoder operator time by type, onnxruntime profiler, ${RUNS} calls per line, CPU, 1 thread\n`);
   for (const r of runs) {
     const { ops, parts } = await profile(r.model, r.batch, windows);
-    const plainMs = await unprofiledMs(r.model, r.batch, windows);
+    const plainMs = await unprofiledMs(r.model.files.encoder, r.model, r.batch, windows);
     const total = ops.reduce((a, o) => a + o.usPerCall, 0);
     const nodes = ops.reduce((a, o) => a + o.nodes, 0);
     const sum = (set: Set<string>) => ops.filter((o) => set.has(o.op)).reduce((a, o) => a + o.usPerCall, 0);
@@ -150,9 +165,48 @@ function batchFeeds(
   return { feeds, fill };
 }
 
-/** Mean CPU time of one unprofiled call (ms), after a warm-up call. */
-async function unprofiledMs(model: TransducerModel, batch: number, windows: Float32Array[]): Promise<number> {
-  const session = await ort.InferenceSession.create(model.files.encoder, SESSION);
+/** The candidate encoder `other` against `model`'s, alternately at every batch size (paired mode). */
+async function pairLines(model: TransducerModel, other: string, windows: Float32Array[]): Promise<void> {
+  process.stdout.write(
+    `${other} against ${model.files.encoder}: CPU time per call, unprofiled, ${RUNS} calls a round, ${PAIR_ROUNDS} rounds alternating, 1 thread\n`,
+  );
+  for (const b of BATCHES) {
+    const ratios: number[] = [];
+    const base: number[] = [];
+    for (let r = 0; r < PAIR_ROUNDS; r++) {
+      const ms = await unprofiledMs(model.files.encoder, model, b, windows);
+      ratios.push((await unprofiledMs(other, model, b, windows)) / ms);
+      base.push(ms / b);
+    }
+    const median = (v: number[]) => [...v].sort((x, y) => x - y)[v.length >> 1]!;
+    process.stdout.write(
+      `batch ${String(b).padStart(2)}: candidate / current ${median(ratios).toFixed(3)} (rounds ${Math.min(...ratios).toFixed(3)}..${Math.max(...ratios).toFixed(3)}),` +
+        ` current ${median(base).toFixed(2)} ms per stream chunk; largest |difference| of encoder_out ${(await largestDifference(model, other, b, windows)).toExponential(2)}\n`,
+    );
+  }
+}
+
+/** Largest difference between the two encoders' encoder_out on the same `batch` windows (zero states). */
+async function largestDifference(model: TransducerModel, other: string, batch: number, windows: Float32Array[]): Promise<number> {
+  const outs: Float32Array[] = [];
+  for (const path of [model.files.encoder, other]) {
+    const session = await ort.InferenceSession.create(path, SESSION);
+    try {
+      const { feeds, fill } = batchFeeds(model, batch);
+      fill(0, windows);
+      outs.push((await session.run(feeds)).encoder_out!.data as Float32Array);
+    } finally {
+      await session.release();
+    }
+  }
+  let most = 0;
+  for (let i = 0; i < outs[0]!.length; i++) most = Math.max(most, Math.abs(outs[0]![i]! - outs[1]![i]!));
+  return most;
+}
+
+/** Mean CPU time of one unprofiled call (ms) of the encoder file `path` (inputs as `model`'s), after a warm-up call. */
+async function unprofiledMs(path: string, model: TransducerModel, batch: number, windows: Float32Array[]): Promise<number> {
+  const session = await ort.InferenceSession.create(path, SESSION);
   try {
     const { feeds, fill } = batchFeeds(model, batch);
     fill(0, windows);
