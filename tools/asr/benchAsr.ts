@@ -102,7 +102,6 @@ async function main(): Promise<void> {
   // ---- concurrency: real-time streams with 20 ms frames on a clock, in-process and on the worker pool
   await ours.close();
   const pool = concat(audios.map((a) => a.samples));
-  const gc = (globalThis as { gc?: () => void }).gc;
   for (const spec of POOL_SETTINGS) {
     const batched = spec.encoder === 'batched';
     const rec = await RecognizerPool.create({
@@ -121,8 +120,6 @@ async function main(): Promise<void> {
         ? `in-process (workers 0), ${encoderLabel}`
         : `pool of ${rec.workerCount} worker threads (audio batch ${BATCH_MS === 0 ? 'per event-loop turn' : BATCH_MS + ' ms'}), ${encoderLabel}`;
     for (const speechFraction of SPEECH_FRACTIONS) {
-      gc?.();
-      const baseRss = process.memoryUsage().rss;
       const audioLabel = speechFraction >= 1 ? 'continuous speech' : `call-like audio, ${Math.round(speechFraction * 100)}% speech`;
       out(
         `${label}, ${audioLabel}: load average ${loadavg()
@@ -138,7 +135,8 @@ async function main(): Promise<void> {
       );
       if (search.result !== undefined) {
         const r = search.result;
-        const perStream = (r.peakRss - baseRss) / search.best;
+        // the trial's own baseline: an earlier trial's heap, freed meanwhile, would make it negative
+        const perStream = (r.peakRss - r.baseRss) / search.best;
         out(
           `  at ${search.best}: main-thread event-loop utilisation ${(r.mainElu * 100).toFixed(1)}%, process CPU ${r.cpuCores.toFixed(2)} cores, ${r.messagesPerS.toFixed(0)} audio messages/s (${r.framesPerMessage.toFixed(1)} frames each)` +
             `; peak RSS per stream ${(perStream / 1048576).toFixed(2)} MiB (process ${(r.peakRss / 1048576).toFixed(0)} MiB), engine-held buffers+state ${(r.memoryBytes / 1048576).toFixed(2)} MiB per stream` +
@@ -324,6 +322,8 @@ interface TrialResult {
   readonly chunksPerStream: number;
   readonly maxLagMs: number;
   readonly droppedMs: number;
+  /** RSS after a GC before the trial's streams were created, and the highest RSS sampled during it. */
+  readonly baseRss: number;
   readonly peakRss: number;
   readonly memoryBytes: number;
   /** Share of wall time the main thread's event loop was busy (what SIP/RTP would compete with). */
@@ -397,6 +397,8 @@ async function trial(rec: RecognizerPool, pool: Int16Array, n: number, speechFra
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     silence[i] = Math.round(((seed / 0x7fffffff) * 2 - 1) * 33);
   }
+  (globalThis as { gc?: () => void }).gc?.();
+  const baseRss = process.memoryUsage().rss;
   const streams: SpeechStream[] = [];
   const offsets: number[] = [];
   const phaseMs: number[] = [];
@@ -415,7 +417,7 @@ async function trial(rec: RecognizerPool, pool: Int16Array, n: number, speechFra
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpuMs();
   const t0 = performance.now();
-  let peakRss = 0;
+  let peakRss = baseRss;
   let maxLag = 0;
   let lastSample = t0;
   let done = 0;
@@ -472,6 +474,7 @@ async function trial(rec: RecognizerPool, pool: Int16Array, n: number, speechFra
     chunksPerStream: Number.isFinite(chunksPerStream) ? chunksPerStream : 0,
     maxLagMs: maxLag,
     droppedMs: dropped,
+    baseRss,
     peakRss,
     memoryBytes,
     mainElu: elu.utilization,
