@@ -282,12 +282,12 @@ describe.skipIf(!haveBaresip())('ACD: an agent who lets the call ring out goes a
     // times since then are moved onto the recording by where the ringing music starts in it (the
     // first sound after the silence that follows the greeting), and the ringing music is cut by
     // how long alice's phone rang, both ends taken on the phone's clock
-    const lateMs = (at: number) => at - established.at;
-    const musicMs = onsetMs(heard, Math.max(greetingMs + 300, lateMs(first.at) - 1500));
+    const sinceEstablishedMs = (at: number) => at - established.at;
+    const musicMs = onsetMs(heard, Math.max(greetingMs + 300, sinceEstablishedMs(first.at) - 1500));
     expect(musicMs, `no ringing music after the greeting: rms ${env.join(' ')}`).not.toBeNull();
-    expect(musicMs!, `ringing music late: rms ${env.join(' ')}`).toBeLessThan(lateMs(first.at) + 1000);
-    const shiftMs = Math.max(0, lateMs(first.at) - musicMs!);
-    const onRecording = (at: number) => lateMs(at) - shiftMs;
+    expect(musicMs!, `ringing music late: rms ${env.join(' ')}`).toBeLessThan(sinceEstablishedMs(first.at) + 1000);
+    const shiftMs = Math.max(0, sinceEstablishedMs(first.at) - musicMs!);
+    const onRecording = (at: number) => sinceEstablishedMs(at) - shiftMs;
     const requeueMs = onRecording(away.at);
     const setMs = onRecording(setAt);
     const bridgeMs = onRecording(answered.at);
